@@ -1,0 +1,90 @@
+//! Hits: what an agent uploads when local correlation finds a match.
+//!
+//! The JSON is the ThreatHunter seed's hit payload field for field (`tenant_id`, `device_id`,
+//! `hostname`, `agent_version`, `hotlist_version`, `hits[]`), plus a `batch_id` that makes an
+//! upload idempotent: the server stores a batch once however often it is retried. Optional
+//! extension fields (`direction`, `intel`) are skipped when empty so a seed-era client's payload
+//! is still valid.
+
+use crate::event::Event;
+use crate::net::{Direction, Protocol};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// One upload: a batch of grouped hits from one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HitPayload {
+    /// Client-chosen id of this upload (a UUID). Retrying the same batch stores nothing new.
+    pub batch_id: String,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub hostname: String,
+    pub agent_version: String,
+    pub hotlist_version: String,
+    pub hits: Vec<Hit>,
+}
+
+/// Matches of one `(remote_ip, process_name)` pair, grouped over a processing window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub remote_ip: IpAddr,
+    /// Remote port of the first matching event.
+    pub remote_port: Option<u16>,
+    pub protocol: Protocol,
+    pub process_name: String,
+    /// Process id of the first matching event.
+    pub pid: Option<u32>,
+    /// Executable path, resolved best-effort.
+    pub exe_path: Option<String>,
+    /// SHA-256 of the executable, computed only for hits.
+    pub sha256: Option<String>,
+    pub first_seen_utc: DateTime<Utc>,
+    pub last_seen_utc: DateTime<Utc>,
+    pub hit_count: u64,
+    /// A few of the matching events, as buffered.
+    #[serde(default)]
+    pub sample_events: Vec<Event>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// The intel entry that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelMatch>,
+}
+
+/// Which indicator a hit matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntelMatch {
+    /// The matching entry as written in the list (`1.2.3.4` or `1.2.3.0/24`).
+    pub indicator: String,
+    /// Name of the list or feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Feed-specific score (IPsum: number of blocklists listing the address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed's example payload (plus batch_id) parses unchanged.
+    #[test]
+    fn seed_payload_parses() {
+        let j = r#"{
+          "batch_id": "b-1",
+          "tenant_id": "t", "device_id": "d", "hostname": "h",
+          "agent_version": "1.0", "hotlist_version": "2025-01-01",
+          "hits": [{
+            "remote_ip": "1.2.3.4", "remote_port": 443, "protocol": "tcp",
+            "process_name": "bad.exe", "pid": 1234, "exe_path": "C:\\Path\\bad.exe",
+            "sha256": "00", "first_seen_utc": "2025-01-01T00:00:00Z",
+            "last_seen_utc": "2025-01-01T00:10:00Z", "hit_count": 42, "sample_events": []
+          }]
+        }"#;
+        let p: HitPayload = serde_json::from_str(j).unwrap();
+        assert_eq!(p.hits[0].hit_count, 42);
+        assert_eq!(p.hits[0].protocol, Protocol::Tcp);
+    }
+}

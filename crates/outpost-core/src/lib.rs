@@ -1,0 +1,24 @@
+//! The shared data model of Outpost.
+//!
+//! Everything that crosses a crate or process boundary is defined here: the normalized [`Event`]
+//! that every collector and log reader produces, the [`HitPayload`] an agent uploads (exactly the
+//! ThreatHunter seed's schema plus a batch id), the API wire types, and the small value types
+//! (protocols, directions, ids) they are made of.
+//!
+//! This crate does no I/O and depends on nothing heavier than serde, so the slim agent, the
+//! server and every library crate can share it.
+
+pub mod api;
+pub mod event;
+pub mod hit;
+pub mod net;
+
+pub use event::{
+    ContainerInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
+    NetworkInfo, ParentInfo, ProcessInfo,
+};
+pub use hit::{Hit, HitPayload, IntelMatch};
+pub use net::{Direction, Protocol};
+
+/// The version of this build of Outpost, reported by agents as `agent_version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,164 @@
+//! Network value types shared by events and hits.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Transport protocol of a connection.
+///
+/// Serialized as a lowercase name (`"tcp"`, `"udp"`, `"icmp"`, …). Protocols without a name are
+/// kept by IANA number (`"proto-132"` round-trips as `Other(132)`), so nothing is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    Other(u8),
+}
+
+impl Protocol {
+    /// Maps an IANA protocol number (as in Windows 5156 `Protocol` or `/proc/net`) to a protocol.
+    pub fn from_number(n: u8) -> Self {
+        match n {
+            6 => Protocol::Tcp,
+            17 => Protocol::Udp,
+            1 => Protocol::Icmp,
+            58 => Protocol::Icmpv6,
+            other => Protocol::Other(other),
+        }
+    }
+
+    /// The IANA protocol number.
+    pub fn number(self) -> u8 {
+        match self {
+            Protocol::Tcp => 6,
+            Protocol::Udp => 17,
+            Protocol::Icmp => 1,
+            Protocol::Icmpv6 => 58,
+            Protocol::Other(n) => n,
+        }
+    }
+
+    pub fn as_str(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Protocol::Tcp => "tcp".into(),
+            Protocol::Udp => "udp".into(),
+            Protocol::Icmp => "icmp".into(),
+            Protocol::Icmpv6 => "icmpv6".into(),
+            Protocol::Other(n) => format!("proto-{n}").into(),
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// Error for a protocol name that is neither known nor `proto-N` nor a number.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown protocol {0:?} (expected tcp, udp, icmp, icmpv6, proto-N or a number 0-255)")]
+pub struct UnknownProtocol(pub String);
+
+impl FromStr for Protocol {
+    type Err = UnknownProtocol;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "tcp" => Ok(Protocol::Tcp),
+            "udp" => Ok(Protocol::Udp),
+            "icmp" => Ok(Protocol::Icmp),
+            "icmpv6" | "ipv6-icmp" => Ok(Protocol::Icmpv6),
+            other => {
+                let digits = other.strip_prefix("proto-").unwrap_or(other);
+                digits
+                    .parse::<u8>()
+                    .map(Protocol::from_number)
+                    .map_err(|_| UnknownProtocol(s.to_string()))
+            }
+        }
+    }
+}
+
+impl Serialize for Protocol {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Protocol {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Protocol;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a protocol name or number")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Protocol, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Protocol, E> {
+                u8::try_from(v)
+                    .map(Protocol::from_number)
+                    .map_err(|_| E::custom(format!("protocol number {v} out of range")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Protocol, E> {
+                u8::try_from(v)
+                    .map(Protocol::from_number)
+                    .map_err(|_| E::custom(format!("protocol number {v} out of range")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Direction of a connection as seen from the monitored host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Outbound,
+    Inbound,
+    #[default]
+    Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn protocol_names_round_trip() {
+        for p in [
+            Protocol::Tcp,
+            Protocol::Udp,
+            Protocol::Icmp,
+            Protocol::Icmpv6,
+            Protocol::Other(132),
+        ] {
+            let j = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<Protocol>(&j).unwrap(), p);
+        }
+        assert_eq!(
+            serde_json::from_str::<Protocol>("6").unwrap(),
+            Protocol::Tcp
+        );
+        assert_eq!(
+            serde_json::from_str::<Protocol>("\"TCP\"").unwrap(),
+            Protocol::Tcp
+        );
+        assert!(serde_json::from_str::<Protocol>("\"tcpx\"").is_err());
+        assert!(serde_json::from_str::<Protocol>("300").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn protocol_numbers_round_trip(n in 0u8..=255) {
+            let p = Protocol::from_number(n);
+            prop_assert_eq!(p.number(), n);
+            prop_assert_eq!(p.to_string().parse::<Protocol>().unwrap(), p);
+        }
+    }
+}
