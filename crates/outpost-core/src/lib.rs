@@ -9,6 +9,7 @@
 //! server and every library crate can share it.
 
 pub mod api;
+pub mod auth;
 pub mod event;
 pub mod hit;
 pub mod net;
