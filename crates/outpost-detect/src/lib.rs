@@ -1,0 +1,24 @@
+//! Outpost detection engines and scoring.
+//!
+//! Every event that reaches the server is scored by a [`Pipeline`] of engines:
+//!
+//! - [`static_engine`]: risky processes (exact basename or path), IOC matches through the
+//!   [`static_engine::IocLookup`] trait, file-integrity changes on watched paths, and
+//!   per-field black/white lists;
+//! - [`rules`]: YAML rules (hot-reloaded by [`reload::RuleWatcher`]) and Sigma rules compiled by
+//!   [`sigma`] onto the same engine;
+//! - [`profile`]: learned behaviour per container image or executable;
+//! - STIX patterns (feature of the intel crate, see [`stix`]).
+//!
+//! Each match is an [`Indicator`]; the event's `risk_score` is their sum. [`alert`] turns scored
+//! events into alerts by per-tenant threshold, with suppression and learn mode.
+
+pub mod field;
+pub mod indicator;
+pub mod matcher;
+pub mod rules;
+pub mod sigma;
+
+pub use indicator::{Action, Indicator, RuleAction, Scored};
+pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};
+pub use sigma::SigmaOptions;

@@ -1,0 +1,515 @@
+//! Compiled conditions: a boolean tree of leaf matchers over event fields.
+//!
+//! Both the native YAML rules and the Sigma compiler produce a [`Node`]. Everything that can be
+//! prepared is prepared at compile time (lower-cased patterns, Aho-Corasick automata, regexes,
+//! parsed networks), so evaluation only borrows from the event and never allocates.
+
+use crate::field::{Field, Value, any_string, fmt_i64, fmt_ip};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use ipnet::IpNet;
+use outpost_core::Event;
+use regex::Regex;
+use std::net::IpAddr;
+
+/// How a string pattern is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrKind {
+    /// Whole value equality.
+    Eq,
+    /// Substring.
+    Contains,
+    /// Prefix.
+    StartsWith,
+    /// Suffix.
+    EndsWith,
+}
+
+/// A string comparison against one or more patterns.
+#[derive(Debug, Clone)]
+pub struct StrMatch {
+    kind: StrKind,
+    patterns: Vec<String>,
+    ci: bool,
+    all: bool,
+    /// One automaton over all patterns (`Contains`, any-of).
+    ac_any: Option<AhoCorasick>,
+    /// One automaton per pattern (`Contains`, all-of).
+    ac_each: Vec<AhoCorasick>,
+}
+
+/// Errors building a matcher.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    /// A regular expression does not compile.
+    #[error("invalid regex {pattern:?}: {reason}")]
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
+    /// A CIDR does not parse.
+    #[error("invalid CIDR {0:?}")]
+    Cidr(String),
+    /// An automaton could not be built.
+    #[error("cannot build string matcher: {0}")]
+    Automaton(String),
+    /// No pattern was given.
+    #[error("empty value list")]
+    Empty,
+}
+
+impl StrMatch {
+    /// Builds a string matcher. With `ci`, comparison ignores ASCII case.
+    pub fn new(
+        kind: StrKind,
+        patterns: Vec<String>,
+        ci: bool,
+        all: bool,
+    ) -> Result<StrMatch, MatcherError> {
+        if patterns.is_empty() {
+            return Err(MatcherError::Empty);
+        }
+        let patterns: Vec<String> = if ci {
+            patterns.into_iter().map(|p| p.to_ascii_lowercase()).collect()
+        } else {
+            patterns
+        };
+        let build = |ps: &[String]| -> Result<AhoCorasick, MatcherError> {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(ci)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(ps)
+                .map_err(|e| MatcherError::Automaton(e.to_string()))
+        };
+        let mut ac_any = None;
+        let mut ac_each = Vec::new();
+        if kind == StrKind::Contains {
+            if all {
+                for p in &patterns {
+                    ac_each.push(build(std::slice::from_ref(p))?);
+                }
+            } else {
+                ac_any = Some(build(&patterns)?);
+            }
+        }
+        Ok(StrMatch {
+            kind,
+            patterns,
+            ci,
+            all,
+            ac_any,
+            ac_each,
+        })
+    }
+
+    fn one(&self, p: &str, s: &str) -> bool {
+        let (sb, pb) = (s.as_bytes(), p.as_bytes());
+        match self.kind {
+            StrKind::Eq => {
+                if self.ci {
+                    sb.eq_ignore_ascii_case(pb)
+                } else {
+                    sb == pb
+                }
+            }
+            StrKind::StartsWith => {
+                sb.len() >= pb.len()
+                    && if self.ci {
+                        sb[..pb.len()].eq_ignore_ascii_case(pb)
+                    } else {
+                        &sb[..pb.len()] == pb
+                    }
+            }
+            StrKind::EndsWith => {
+                sb.len() >= pb.len()
+                    && if self.ci {
+                        sb[sb.len() - pb.len()..].eq_ignore_ascii_case(pb)
+                    } else {
+                        &sb[sb.len() - pb.len()..] == pb
+                    }
+            }
+            StrKind::Contains => false, // handled by the automata
+        }
+    }
+
+    /// Does `s` match (any pattern, or every pattern with `all`)?
+    pub fn is_match(&self, s: &str) -> bool {
+        if self.kind == StrKind::Contains {
+            if self.all {
+                return self.ac_each.iter().all(|a| a.is_match(s));
+            }
+            return self.ac_any.as_ref().is_some_and(|a| a.is_match(s));
+        }
+        if self.all {
+            self.patterns.iter().all(|p| self.one(p, s))
+        } else {
+            self.patterns.iter().any(|p| self.one(p, s))
+        }
+    }
+
+    /// Matches a list value: any-of needs one element to match; all-of needs every pattern to
+    /// match some element.
+    fn is_match_list(&self, list: &[String]) -> bool {
+        if !self.all {
+            return list.iter().any(|s| self.is_match(s));
+        }
+        match self.kind {
+            StrKind::Contains => self
+                .ac_each
+                .iter()
+                .all(|a| list.iter().any(|s| a.is_match(s))),
+            _ => self
+                .patterns
+                .iter()
+                .all(|p| list.iter().any(|s| self.one(p, s))),
+        }
+    }
+
+    /// The patterns (lower-cased when case-insensitive).
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// The comparison kind.
+    pub fn kind(&self) -> StrKind {
+        self.kind
+    }
+
+    /// Whether comparison ignores ASCII case.
+    pub fn case_insensitive(&self) -> bool {
+        self.ci
+    }
+
+    /// Whether every pattern must match.
+    pub fn all(&self) -> bool {
+        self.all
+    }
+}
+
+/// Numeric comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `>`
+    Gt,
+    /// `>=`
+    Gte,
+    /// `<`
+    Lt,
+    /// `<=`
+    Lte,
+    /// `==` (numeric)
+    Eq,
+}
+
+/// A leaf matcher.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// String comparison.
+    Str(StrMatch),
+    /// Regular expressions (any-of, or all-of).
+    Regex {
+        /// The compiled expressions.
+        res: Vec<Regex>,
+        /// All must match.
+        all: bool,
+    },
+    /// The value is an IP inside one of the networks.
+    Cidr(Vec<IpNet>),
+    /// Numeric comparison (strings are parsed as numbers, `0x` hex accepted).
+    Cmp(CmpOp, f64),
+    /// The field exists (`true`) or does not (`false`).
+    Exists(bool),
+    /// The field is missing or empty (Sigma `null` / `''` with no other value).
+    Null,
+}
+
+/// Compiles a regex with bounded size (rules are untrusted input).
+pub fn compile_regex(pattern: &str, ci: bool, multi_line: bool, dot_all: bool) -> Result<Regex, MatcherError> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(ci)
+        .multi_line(multi_line)
+        .dot_matches_new_line(dot_all)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+        .map_err(|e| MatcherError::Regex {
+            pattern: pattern.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Parses `a.b.c.d/n`, `::/0` or a bare address (as a host network).
+pub fn parse_cidr(s: &str) -> Result<IpNet, MatcherError> {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<IpNet>() {
+        return Ok(n);
+    }
+    t.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| MatcherError::Cidr(s.to_string()))
+}
+
+fn parse_num(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok().map(|v| v as f64);
+    }
+    t.parse::<f64>().ok()
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    let t = s.trim().trim_start_matches('[').trim_end_matches(']');
+    let t = t.split('%').next().unwrap_or(t);
+    t.parse().ok()
+}
+
+impl Matcher {
+    fn match_str(&self, s: &str) -> bool {
+        match self {
+            Matcher::Str(m) => m.is_match(s),
+            Matcher::Regex { res, all } => {
+                if *all {
+                    res.iter().all(|r| r.is_match(s))
+                } else {
+                    res.iter().any(|r| r.is_match(s))
+                }
+            }
+            Matcher::Cidr(nets) => parse_ip(s).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            Matcher::Cmp(op, rhs) => parse_num(s).is_some_and(|v| cmp(*op, v, *rhs)),
+            Matcher::Exists(b) => *b,
+            Matcher::Null => s.is_empty(),
+        }
+    }
+
+    /// Matches a resolved value (`None` = field absent).
+    pub fn matches(&self, v: Option<Value<'_>>) -> bool {
+        let Some(v) = v else {
+            return matches!(self, Matcher::Exists(false) | Matcher::Null);
+        };
+        match v {
+            Value::Str(s) => self.match_str(s),
+            Value::List(l) => match self {
+                Matcher::Str(m) => m.is_match_list(l),
+                Matcher::Exists(b) => *b,
+                Matcher::Null => l.is_empty(),
+                _ => l.iter().any(|s| self.match_str(s)),
+            },
+            Value::Int(i) => match self {
+                Matcher::Cmp(op, rhs) => cmp(*op, i as f64, *rhs),
+                Matcher::Exists(b) => *b,
+                Matcher::Null => false,
+                Matcher::Cidr(_) => false,
+                _ => {
+                    let mut buf = [0u8; 24];
+                    self.match_str(fmt_i64(i, &mut buf))
+                }
+            },
+            Value::Ip(ip) => match self {
+                Matcher::Cidr(nets) => nets.iter().any(|n| n.contains(&ip)),
+                Matcher::Exists(b) => *b,
+                Matcher::Null => false,
+                Matcher::Cmp(..) => false,
+                _ => {
+                    let mut buf = [0u8; 48];
+                    self.match_str(fmt_ip(ip, &mut buf))
+                }
+            },
+            Value::Bool(b) => match self {
+                Matcher::Exists(x) => *x,
+                Matcher::Null => false,
+                Matcher::Cmp(op, rhs) => cmp(*op, if b { 1.0 } else { 0.0 }, *rhs),
+                _ => self.match_str(if b { "true" } else { "false" }),
+            },
+        }
+    }
+}
+
+fn cmp(op: CmpOp, a: f64, b: f64) -> bool {
+    match op {
+        CmpOp::Gt => a > b,
+        CmpOp::Gte => a >= b,
+        CmpOp::Lt => a < b,
+        CmpOp::Lte => a <= b,
+        CmpOp::Eq => a == b,
+    }
+}
+
+/// A leaf: a matcher on the first present field among candidates.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    /// Candidate fields; the first one present on the event is used.
+    pub fields: Vec<Field>,
+    /// What the value must satisfy.
+    pub matcher: Matcher,
+}
+
+impl Leaf {
+    /// Evaluates the leaf.
+    pub fn eval(&self, e: &Event) -> bool {
+        if self.fields.len() == 1 && self.fields[0] == Field::AnyString {
+            return any_string(e, |s| self.matcher.match_str(s));
+        }
+        let v = self.fields.iter().find_map(|f| f.get(e));
+        self.matcher.matches(v)
+    }
+}
+
+/// A compiled boolean condition.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// Always true.
+    True,
+    /// Always false.
+    False,
+    /// A field test.
+    Leaf(Box<Leaf>),
+    /// Every child is true.
+    And(Vec<Node>),
+    /// Some child is true.
+    Or(Vec<Node>),
+    /// The child is false.
+    Not(Box<Node>),
+}
+
+impl Node {
+    /// Evaluates the condition on an event.
+    pub fn eval(&self, e: &Event) -> bool {
+        match self {
+            Node::True => true,
+            Node::False => false,
+            Node::Leaf(l) => l.eval(e),
+            Node::And(c) => c.iter().all(|n| n.eval(e)),
+            Node::Or(c) => c.iter().any(|n| n.eval(e)),
+            Node::Not(n) => !n.eval(e),
+        }
+    }
+
+    /// A leaf node.
+    pub fn leaf(fields: Vec<Field>, matcher: Matcher) -> Node {
+        Node::Leaf(Box::new(Leaf { fields, matcher }))
+    }
+
+    /// Simplifies constant sub-trees and single-child groups.
+    pub fn simplify(self) -> Node {
+        match self {
+            Node::And(c) => {
+                let mut out = Vec::with_capacity(c.len());
+                for n in c {
+                    match n.simplify() {
+                        Node::True => {}
+                        Node::False => return Node::False,
+                        Node::And(inner) => out.extend(inner),
+                        n => out.push(n),
+                    }
+                }
+                match out.len() {
+                    0 => Node::True,
+                    1 => out.pop().unwrap_or(Node::True),
+                    _ => Node::And(out),
+                }
+            }
+            Node::Or(c) => {
+                let mut out = Vec::with_capacity(c.len());
+                for n in c {
+                    match n.simplify() {
+                        Node::False => {}
+                        Node::True => return Node::True,
+                        Node::Or(inner) => out.extend(inner),
+                        n => out.push(n),
+                    }
+                }
+                match out.len() {
+                    0 => Node::False,
+                    1 => out.pop().unwrap_or(Node::False),
+                    _ => Node::Or(out),
+                }
+            }
+            Node::Not(n) => match n.simplify() {
+                Node::True => Node::False,
+                Node::False => Node::True,
+                Node::Not(inner) => *inner,
+                n => Node::Not(Box::new(n)),
+            },
+            other => other,
+        }
+    }
+
+    /// Event ids this condition requires (`log.event_id` must be one of them), when the
+    /// condition is a conjunction containing such a test; used to index rules.
+    pub fn required_event_ids(&self) -> Option<Vec<u32>> {
+        match self {
+            Node::Leaf(l) => leaf_event_ids(l),
+            Node::And(c) => c.iter().find_map(|n| n.required_event_ids()),
+            Node::Or(c) => {
+                let mut all = Vec::new();
+                for n in c {
+                    all.extend(n.required_event_ids()?);
+                }
+                all.sort_unstable();
+                all.dedup();
+                Some(all)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn leaf_event_ids(l: &Leaf) -> Option<Vec<u32>> {
+    if l.fields.len() != 1 || l.fields[0] != Field::LogEventId {
+        return None;
+    }
+    match &l.matcher {
+        Matcher::Str(m) if m.kind() == StrKind::Eq && !m.all() => m
+            .patterns()
+            .iter()
+            .map(|p| p.trim().parse::<u32>().ok())
+            .collect(),
+        Matcher::Cmp(CmpOp::Eq, v) if *v >= 0.0 && *v <= u32::MAX as f64 && v.fract() == 0.0 => {
+            Some(vec![*v as u32])
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sm(kind: StrKind, ps: &[&str], ci: bool, all: bool) -> StrMatch {
+        StrMatch::new(kind, ps.iter().map(|s| s.to_string()).collect(), ci, all).unwrap()
+    }
+
+    #[test]
+    fn string_kinds() {
+        assert!(sm(StrKind::Eq, &["CMD.exe"], true, false).is_match("cmd.EXE"));
+        assert!(!sm(StrKind::Eq, &["CMD.exe"], false, false).is_match("cmd.EXE"));
+        assert!(sm(StrKind::EndsWith, &["\\rundll32.exe"], true, false).is_match("C:\\Windows\\System32\\RUNDLL32.exe"));
+        assert!(!sm(StrKind::EndsWith, &["\\rundll32.exe"], true, false).is_match("rundll32.exe"));
+        assert!(sm(StrKind::StartsWith, &["/usr/"], false, false).is_match("/usr/bin/x"));
+        assert!(sm(StrKind::Contains, &[" -enc ", " -e "], true, false).is_match("powershell -EnC abc"));
+        assert!(sm(StrKind::Contains, &["a", "b"], false, true).is_match("xbxa"));
+        assert!(!sm(StrKind::Contains, &["a", "b"], false, true).is_match("xbx"));
+        let l = vec!["dig".to_string(), "+short".to_string()];
+        assert!(sm(StrKind::Eq, &["+short", "dig"], false, true).is_match_list(&l));
+        assert!(!sm(StrKind::Eq, &["+long", "dig"], false, true).is_match_list(&l));
+    }
+
+    #[test]
+    fn typed_values() {
+        let cidr = Matcher::Cidr(vec![parse_cidr("10.0.0.0/8").unwrap()]);
+        assert!(cidr.matches(Some(Value::Ip("10.2.3.4".parse().unwrap()))));
+        assert!(cidr.matches(Some(Value::Str("10.2.3.4"))));
+        assert!(!cidr.matches(Some(Value::Str("nope"))));
+        let gt = Matcher::Cmp(CmpOp::Gte, 1024.0);
+        assert!(gt.matches(Some(Value::Int(3389))));
+        assert!(gt.matches(Some(Value::Str("0xD3D"))));
+        assert!(!gt.matches(Some(Value::Str("80"))));
+        let eq = Matcher::Str(sm(StrKind::Eq, &["3389"], true, false));
+        assert!(eq.matches(Some(Value::Int(3389))));
+        assert!(Matcher::Exists(false).matches(None));
+        assert!(!Matcher::Exists(true).matches(None));
+        assert!(Matcher::Null.matches(Some(Value::Str(""))));
+        assert!(compile_regex("(", false, false, false).is_err());
+    }
+}

@@ -1,0 +1,1015 @@
+//! The rules engine: YAML rules compiled once into condition trees, indexed by event kind and
+//! Windows event id, with counting windows and actions.
+//!
+//! # Rule format
+//!
+//! A rule file (`*.yml` / `*.yaml`) holds either native rules (a `rules:` list, a bare list, or
+//! one rule per YAML document) or Sigma rules (a document with `detection:`, see
+//! [`crate::sigma`]). A native rule:
+//!
+//! ```yaml
+//! rules:
+//!   - id: linux-web-user-shell
+//!     name: Shell started by the web server's user
+//!     description: www-data ran a shell (web shell or RCE)
+//!     indicator_type: custom        # default "custom"
+//!     score: 80                     # default 0
+//!     enabled: true                 # default true
+//!     kinds: [process_exec]         # optional; speeds up evaluation
+//!     condition:
+//!       all:
+//!         - {field: process.uid, equals: 33}
+//!         - {field: process.name, equals: [sh, bash, dash]}
+//!         - not: {field: process.cwd, startswith: /tmp/}
+//!     count: {window: 60s, group_by: process.exe, threshold: 3}   # optional
+//!     actions: [alert, {tag: webshell}, {score: 10}, {ticket: {summary: "web shell"}},
+//!               {job: {kind: pcap, args: {secs: "30"}}}]
+//! ```
+//!
+//! Leaf operators: `equals` (alias `in`), `contains`, `startswith`, `endswith`, `regex`,
+//! `cidr`, `gt`, `gte`, `lt`, `lte`, `exists`. A value may be a list (any-of; with
+//! `all: true` every value must match). `nocase: true` makes string tests ignore ASCII case.
+//! Combinators: `all: [..]`, `any: [..]`, `not: {..}`.
+
+use crate::field::{Field, KIND_COUNT, kind_bit, kind_index, parse_kind};
+use crate::indicator::{Action, Indicator, RuleAction, Scored};
+use crate::matcher::{CmpOp, Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
+use crate::sigma::{self, SigmaOptions};
+use outpost_core::Event;
+use serde::Serialize;
+use serde_json::Value as J;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A validation error naming the file, the rule and the offending field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleError {
+    /// The rule file.
+    pub file: String,
+    /// The rule id (`?` when the rule has none or it is the bad field).
+    pub rule_id: String,
+    /// Where in the rule, e.g. `condition.all[1].field`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: rule '{}': {}: {}",
+            self.file, self.rule_id, self.field, self.message
+        )
+    }
+}
+
+/// Why a rule set could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The directory or a file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file is not valid YAML.
+    #[error("{file}: invalid YAML: {message}")]
+    Yaml {
+        /// The file.
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// One or more rules failed validation (all are listed).
+    #[error("{} invalid rule(s): {}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<RuleError>),
+}
+
+/// A Sigma rule (or a rule file) that was not loaded, with the reason. Never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unsupported {
+    /// The file.
+    pub file: String,
+    /// The rule id or title (`?` when unknown).
+    pub rule_id: String,
+    /// Why it cannot be evaluated on Outpost events.
+    pub reason: String,
+}
+
+/// A counting window: the rule fires when at least `threshold` matching events fell within
+/// `window` for the same value of `group_by`.
+#[derive(Debug, Clone)]
+pub struct CountSpec {
+    /// Window length.
+    pub window: chrono::TimeDelta,
+    /// Grouping field (`None` = one global group).
+    pub group_by: Option<Field>,
+    /// Matching events needed.
+    pub threshold: u32,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Rule id (unique in a rule set).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `rules` for native rules, `sigma` for Sigma rules.
+    pub engine: &'static str,
+    /// Description.
+    pub description: String,
+    /// Indicator type of its indicators.
+    pub indicator_type: String,
+    /// Indicator score (plus any [`Action::Score`]).
+    pub score: i32,
+    /// Actions returned when it fires.
+    pub actions: Vec<Action>,
+    /// Event kinds it may match (bit mask over [`kind_index`]).
+    pub kinds: u16,
+    /// The condition.
+    pub cond: Node,
+    /// Optional counting window.
+    pub count: Option<CountSpec>,
+    /// File it came from.
+    pub file: PathBuf,
+    /// Tags (Sigma `tags`, e.g. ATT&CK techniques).
+    pub tags: Vec<String>,
+}
+
+impl CompiledRule {
+    fn total_score(&self) -> i32 {
+        self.actions.iter().fold(self.score, |acc, a| match a {
+            Action::Score(s) => acc.saturating_add(*s),
+            _ => acc,
+        })
+    }
+}
+
+/// Summary of a loaded rule, for the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleSummary {
+    /// Rule id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Engine.
+    pub engine: String,
+    /// Score.
+    pub score: i32,
+    /// File.
+    pub file: String,
+}
+
+type CountState = HashMap<u32, HashMap<String, VecDeque<i64>>>;
+
+/// Cap on distinct groups kept per counting rule.
+const MAX_GROUPS: usize = 100_000;
+
+/// A compiled, indexed set of rules. Cheap to share behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    /// Rules per kind that have no event-id requirement.
+    by_kind: Vec<Vec<u32>>,
+    /// Per kind: event id → every rule that may match an event with that id.
+    by_kind_eid: Vec<HashMap<u32, Vec<u32>>>,
+    counts: Mutex<CountState>,
+    unsupported: Vec<Unsupported>,
+}
+
+impl RuleSet {
+    /// Builds an indexed rule set. Fails when two rules share an id.
+    pub fn new(rules: Vec<CompiledRule>, unsupported: Vec<Unsupported>) -> Result<RuleSet, LoadError> {
+        let mut seen: HashMap<&str, &Path> = HashMap::new();
+        let mut errors = Vec::new();
+        for r in &rules {
+            if let Some(prev) = seen.insert(&r.id, &r.file) {
+                errors.push(RuleError {
+                    file: r.file.display().to_string(),
+                    rule_id: r.id.clone(),
+                    field: "id".into(),
+                    message: format!("duplicate rule id (also in {})", prev.display()),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(LoadError::Invalid(errors));
+        }
+        let eids: Vec<Option<Vec<u32>>> = rules.iter().map(|r| r.cond.required_event_ids()).collect();
+        let all_eids: HashSet<u32> = eids.iter().flatten().flatten().copied().collect();
+        let mut by_kind = vec![Vec::new(); KIND_COUNT];
+        let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
+        for k in 0..KIND_COUNT {
+            let bit = 1u16 << k;
+            for (i, r) in rules.iter().enumerate() {
+                if r.kinds & bit != 0 && eids[i].is_none() {
+                    by_kind[k].push(i as u32);
+                }
+            }
+            for &eid in &all_eids {
+                let list: Vec<u32> = rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, r)| {
+                        r.kinds & bit != 0
+                            && eids[*i].as_ref().is_none_or(|v| v.contains(&eid))
+                    })
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                by_kind_eid[k].insert(eid, list);
+            }
+        }
+        Ok(RuleSet {
+            rules,
+            by_kind,
+            by_kind_eid,
+            counts: Mutex::new(HashMap::new()),
+            unsupported,
+        })
+    }
+
+    /// An empty rule set.
+    pub fn empty() -> RuleSet {
+        RuleSet {
+            by_kind: vec![Vec::new(); KIND_COUNT],
+            by_kind_eid: vec![HashMap::new(); KIND_COUNT],
+            ..Default::default()
+        }
+    }
+
+    /// Loads every `*.yml` / `*.yaml` file under `dir` (recursively, sorted by path).
+    /// Native rules that fail validation make the whole load fail (all errors listed); Sigma
+    /// rules that cannot be mapped are listed in [`RuleSet::unsupported`].
+    pub fn load_dir(dir: &Path, opts: &SigmaOptions) -> Result<RuleSet, LoadError> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files)?;
+        files.sort();
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        let mut unsupported = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|e| LoadError::Io {
+                path: f.display().to_string(),
+                source: e,
+            })?;
+            load_text(&text, f, opts, &mut rules, &mut errors, &mut unsupported)?;
+        }
+        if !errors.is_empty() {
+            return Err(LoadError::Invalid(errors));
+        }
+        RuleSet::new(rules, unsupported)
+    }
+
+    /// Parses rules from YAML text (as if read from `file`).
+    pub fn from_yaml(text: &str, file: &Path, opts: &SigmaOptions) -> Result<RuleSet, LoadError> {
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        let mut unsupported = Vec::new();
+        load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+        if !errors.is_empty() {
+            return Err(LoadError::Invalid(errors));
+        }
+        RuleSet::new(rules, unsupported)
+    }
+
+    /// Rules that were not loaded, with reasons.
+    pub fn unsupported(&self) -> &[Unsupported] {
+        &self.unsupported
+    }
+
+    /// The loaded rules.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Summaries for the API.
+    pub fn summaries(&self) -> Vec<RuleSummary> {
+        self.rules
+            .iter()
+            .map(|r| RuleSummary {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                engine: r.engine.to_string(),
+                score: r.total_score(),
+                file: r.file.display().to_string(),
+            })
+            .collect()
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when no rule is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rules that may match this event (by kind and event id).
+    fn candidates(&self, e: &Event) -> &[u32] {
+        let k = kind_index(e.kind);
+        if let Some(eid) = e.log.as_ref().and_then(|l| l.event_id)
+            && let Some(list) = self.by_kind_eid.get(k).and_then(|m| m.get(&eid))
+        {
+            return list;
+        }
+        self.by_kind.get(k).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
+    /// Evaluates every rule on the event and appends indicators and actions to `out`.
+    pub fn eval_into(&self, e: &Event, out: &mut Scored) {
+        for &i in self.candidates(e) {
+            let Some(r) = self.rules.get(i as usize) else {
+                continue;
+            };
+            if !r.cond.eval(e) {
+                continue;
+            }
+            let mut extra = String::new();
+            if let Some(c) = &r.count {
+                match self.count_hit(i, c, e) {
+                    Some(n) => extra = format!("{n} matching events within {}s", c.window.num_seconds()),
+                    None => continue,
+                }
+            }
+            out.push(Indicator {
+                engine: r.engine.to_string(),
+                rule_name: r.id.clone(),
+                indicator_type: r.indicator_type.clone(),
+                description: if r.description.is_empty() {
+                    r.name.clone()
+                } else {
+                    r.description.clone()
+                },
+                extra_info: extra,
+                score: r.total_score(),
+            });
+            for a in &r.actions {
+                out.actions.push(RuleAction {
+                    engine: r.engine.to_string(),
+                    rule_name: r.id.clone(),
+                    action: a.clone(),
+                });
+            }
+        }
+    }
+
+    /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
+    pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
+        self.candidates(e)
+            .iter()
+            .filter_map(|&i| self.rules.get(i as usize))
+            .filter(|r| r.cond.eval(e))
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
+    /// Records a match for a counting rule; returns the count when the threshold is reached.
+    fn count_hit(&self, rule: u32, c: &CountSpec, e: &Event) -> Option<usize> {
+        let key = match &c.group_by {
+            None => String::new(),
+            Some(f) => match f.get(e) {
+                None => String::new(),
+                Some(crate::field::Value::Str(s)) => s.to_string(),
+                Some(crate::field::Value::Int(i)) => i.to_string(),
+                Some(crate::field::Value::Ip(ip)) => ip.to_string(),
+                Some(crate::field::Value::Bool(b)) => b.to_string(),
+                Some(crate::field::Value::List(l)) => l.join(" "),
+            },
+        };
+        let now = e.ts.timestamp_millis();
+        let win = c.window.num_milliseconds();
+        let mut st = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let groups = st.entry(rule).or_default();
+        if groups.len() >= MAX_GROUPS && !groups.contains_key(&key) {
+            groups.retain(|_, q| q.back().is_some_and(|t| now - *t <= win));
+            if groups.len() >= MAX_GROUPS {
+                return None;
+            }
+        }
+        let q = groups.entry(key).or_default();
+        q.push_back(now);
+        while q.front().is_some_and(|t| now - *t > win) {
+            q.pop_front();
+        }
+        while q.len() > c.threshold as usize * 4 + 16 {
+            q.pop_front();
+        }
+        (q.len() >= c.threshold as usize).then_some(q.len())
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| LoadError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    })?;
+    for ent in rd {
+        let ent = ent.map_err(|e| LoadError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })?;
+        let p = ent.path();
+        let name = ent.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            collect_files(&p, out)?;
+        } else if p
+            .extension()
+            .is_some_and(|x| x == "yml" || x == "yaml")
+        {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Parses YAML documents into JSON values (bounded, panic-free parser).
+pub(crate) fn parse_yaml_docs(text: &str, file: &Path) -> Result<Vec<J>, LoadError> {
+    serde_saphyr::from_multiple::<J>(text).map_err(|e| LoadError::Yaml {
+        file: file.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn load_text(
+    text: &str,
+    file: &Path,
+    opts: &SigmaOptions,
+    rules: &mut Vec<CompiledRule>,
+    errors: &mut Vec<RuleError>,
+    unsupported: &mut Vec<Unsupported>,
+) -> Result<(), LoadError> {
+    let docs = parse_yaml_docs(text, file)?;
+    let fname = file.display().to_string();
+    for doc in docs {
+        match &doc {
+            J::Object(m) if m.contains_key("detection") || m.contains_key("correlation") || m.contains_key("logsource") => {
+                match sigma::compile(&doc, file, opts) {
+                    Ok(r) => rules.push(r),
+                    Err(u) => unsupported.push(u),
+                }
+            }
+            J::Object(m) if m.contains_key("rules") => match m.get("rules") {
+                Some(J::Array(list)) => {
+                    for (i, r) in list.iter().enumerate() {
+                        compile_native(r, file, i, rules, errors);
+                    }
+                }
+                _ => errors.push(RuleError {
+                    file: fname.clone(),
+                    rule_id: "?".into(),
+                    field: "rules".into(),
+                    message: "must be a list of rules".into(),
+                }),
+            },
+            J::Array(list) => {
+                for (i, r) in list.iter().enumerate() {
+                    compile_native(r, file, i, rules, errors);
+                }
+            }
+            J::Object(_) => compile_native(&doc, file, 0, rules, errors),
+            J::Null => {}
+            _ => errors.push(RuleError {
+                file: fname.clone(),
+                rule_id: "?".into(),
+                field: "(document)".into(),
+                message: "expected a rule, a list of rules, a `rules:` map or a Sigma rule".into(),
+            }),
+        }
+    }
+    Ok(())
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    id: String,
+    errors: Vec<RuleError>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, field: impl Into<String>, msg: impl Into<String>) {
+        self.errors.push(RuleError {
+            file: self.file.to_string(),
+            rule_id: self.id.clone(),
+            field: field.into(),
+            message: msg.into(),
+        });
+    }
+}
+
+const RULE_KEYS: &[&str] = &[
+    "id", "name", "description", "indicator_type", "score", "enabled", "kinds", "condition",
+    "count", "actions", "tags",
+];
+
+fn compile_native(
+    v: &J,
+    file: &Path,
+    index: usize,
+    rules: &mut Vec<CompiledRule>,
+    errors: &mut Vec<RuleError>,
+) {
+    let fname = file.display().to_string();
+    let Some(m) = v.as_object() else {
+        errors.push(RuleError {
+            file: fname,
+            rule_id: format!("#{index}"),
+            field: "(rule)".into(),
+            message: "a rule must be a map".into(),
+        });
+        return;
+    };
+    let id = match m.get("id") {
+        Some(J::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(J::Number(n)) => n.to_string(),
+        _ => {
+            errors.push(RuleError {
+                file: fname,
+                rule_id: format!("#{index}"),
+                field: "id".into(),
+                message: "missing or empty rule id".into(),
+            });
+            return;
+        }
+    };
+    let mut cx = Ctx {
+        file: &fname,
+        id: id.clone(),
+        errors: Vec::new(),
+    };
+    for k in m.keys() {
+        if !RULE_KEYS.contains(&k.as_str()) {
+            cx.err(k.clone(), format!("unknown rule key (expected one of {})", RULE_KEYS.join(", ")));
+        }
+    }
+    let get_str = |cx: &mut Ctx, k: &str, default: &str| -> String {
+        match m.get(k) {
+            None | Some(J::Null) => default.to_string(),
+            Some(J::String(s)) => s.clone(),
+            Some(_) => {
+                cx.err(k, "must be a string");
+                default.to_string()
+            }
+        }
+    };
+    let name = get_str(&mut cx, "name", &id);
+    let description = get_str(&mut cx, "description", "");
+    let indicator_type = get_str(&mut cx, "indicator_type", "custom");
+    let score = match m.get("score") {
+        None | Some(J::Null) => 0,
+        Some(J::Number(n)) => match n.as_i64().and_then(|x| i32::try_from(x).ok()) {
+            Some(s) => s,
+            None => {
+                cx.err("score", "must be an integer in i32 range");
+                0
+            }
+        },
+        Some(_) => {
+            cx.err("score", "must be an integer");
+            0
+        }
+    };
+    let enabled = match m.get("enabled") {
+        None | Some(J::Null) => true,
+        Some(J::Bool(b)) => *b,
+        Some(_) => {
+            cx.err("enabled", "must be true or false");
+            true
+        }
+    };
+    let mut kinds = u16::MAX;
+    match m.get("kinds") {
+        None | Some(J::Null) => {}
+        Some(J::Array(a)) => {
+            kinds = 0;
+            for (i, k) in a.iter().enumerate() {
+                match k.as_str().and_then(parse_kind) {
+                    Some(k) => kinds |= kind_bit(k),
+                    None => cx.err(format!("kinds[{i}]"), format!("unknown event kind {k}")),
+                }
+            }
+        }
+        Some(_) => cx.err("kinds", "must be a list of event kinds"),
+    }
+    let cond = match m.get("condition") {
+        Some(c) => compile_cond(c, "condition", &mut cx, 0),
+        None => {
+            cx.err("condition", "missing condition");
+            Node::False
+        }
+    };
+    let count = m.get("count").and_then(|c| compile_count(c, &mut cx));
+    let actions = match m.get("actions") {
+        None | Some(J::Null) => Vec::new(),
+        Some(J::Array(a)) => a
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                serde_json::from_value::<Action>(x.clone())
+                    .map_err(|e| cx.err(format!("actions[{i}]"), format!("invalid action: {e} (expected alert, {{score: N}}, {{tag: T}}, {{ticket: {{summary: S}}}}, {{job: {{kind: K, args: {{..}}}}}})")))
+                    .ok()
+            })
+            .collect(),
+        Some(_) => {
+            cx.err("actions", "must be a list");
+            Vec::new()
+        }
+    };
+    let tags = match m.get("tags") {
+        Some(J::Array(a)) => a.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    };
+    if !cx.errors.is_empty() {
+        errors.append(&mut cx.errors);
+        return;
+    }
+    if !enabled {
+        return;
+    }
+    let cond = cond.simplify();
+    let kinds = kinds & infer_kinds(&cond);
+    rules.push(CompiledRule {
+        id,
+        name,
+        engine: "rules",
+        description,
+        indicator_type,
+        score,
+        actions,
+        kinds,
+        cond,
+        count,
+        file: file.to_path_buf(),
+        tags,
+    });
+}
+
+/// Narrows the kind mask from a top-level `kind` test.
+fn infer_kinds(n: &Node) -> u16 {
+    match n {
+        Node::Leaf(l) if l.fields.len() == 1 && l.fields[0] == Field::Kind => match &l.matcher {
+            Matcher::Str(m) if m.kind() == StrKind::Eq && !m.all() => m
+                .patterns()
+                .iter()
+                .filter_map(|p| parse_kind(p))
+                .fold(0, |acc, k| acc | kind_bit(k)),
+            _ => u16::MAX,
+        },
+        Node::And(c) => c.iter().fold(u16::MAX, |acc, n| acc & infer_kinds(n)),
+        Node::Or(c) => c.iter().fold(0, |acc, n| acc | infer_kinds(n)),
+        _ => u16::MAX,
+    }
+}
+
+fn compile_count(c: &J, cx: &mut Ctx) -> Option<CountSpec> {
+    let Some(m) = c.as_object() else {
+        cx.err("count", "must be a map {window, group_by, threshold}");
+        return None;
+    };
+    for k in m.keys() {
+        if !["window", "group_by", "threshold"].contains(&k.as_str()) {
+            cx.err(format!("count.{k}"), "unknown key (expected window, group_by, threshold)");
+        }
+    }
+    let window = match m.get("window") {
+        Some(J::Number(n)) => n.as_u64().map(|s| chrono::TimeDelta::seconds(s.min(86_400 * 365) as i64)),
+        Some(J::String(s)) => parse_duration(s),
+        _ => None,
+    };
+    let Some(window) = window else {
+        cx.err("count.window", "missing or invalid window (seconds, or like 30s, 5m, 1h)");
+        return None;
+    };
+    let group_by = match m.get("group_by") {
+        None | Some(J::Null) => None,
+        Some(J::String(s)) => match Field::parse(s) {
+            Some(f) => Some(f),
+            None => {
+                cx.err("count.group_by", format!("unknown event field '{s}'"));
+                return None;
+            }
+        },
+        Some(_) => {
+            cx.err("count.group_by", "must be a field path");
+            return None;
+        }
+    };
+    let threshold = match m.get("threshold").and_then(|t| t.as_u64()) {
+        Some(t) if t >= 1 && t <= 1_000_000 => t as u32,
+        _ => {
+            cx.err("count.threshold", "must be an integer between 1 and 1000000");
+            return None;
+        }
+    };
+    Some(CountSpec {
+        window,
+        group_by,
+        threshold,
+    })
+}
+
+/// Parses `30`, `30s`, `5m`, `2h`, `1d`.
+pub fn parse_duration(s: &str) -> Option<chrono::TimeDelta> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last()? {
+        's' => (&t[..t.len() - 1], 1),
+        'm' => (&t[..t.len() - 1], 60),
+        'h' => (&t[..t.len() - 1], 3600),
+        'd' => (&t[..t.len() - 1], 86_400),
+        c if c.is_ascii_digit() => (t, 1),
+        _ => return None,
+    };
+    let n: i64 = num.trim().parse().ok()?;
+    if !(0..=86_400 * 365).contains(&(n.checked_mul(mult)?)) {
+        return None;
+    }
+    Some(chrono::TimeDelta::seconds(n * mult))
+}
+
+const LEAF_OPS: &[&str] = &[
+    "equals", "in", "contains", "startswith", "endswith", "regex", "cidr", "gt", "gte", "lt", "lte",
+    "exists",
+];
+
+fn scalar_strings(v: &J) -> Option<Vec<String>> {
+    match v {
+        J::String(s) => Some(vec![s.clone()]),
+        J::Number(n) => Some(vec![n.to_string()]),
+        J::Bool(b) => Some(vec![b.to_string()]),
+        J::Array(a) if !a.is_empty() => a
+            .iter()
+            .map(|x| match x {
+                J::String(s) => Some(s.clone()),
+                J::Number(n) => Some(n.to_string()),
+                J::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
+    if depth > MAX_DEPTH {
+        cx.err(at, "condition nested too deeply");
+        return Node::False;
+    }
+    let Some(m) = v.as_object() else {
+        cx.err(at, "a condition must be a map (all / any / not / field)");
+        return Node::False;
+    };
+    let has = |k: &str| m.contains_key(k);
+    let n_comb = ["all", "any", "not"].iter().filter(|k| has(k)).count() + usize::from(has("field"));
+    if n_comb != 1 {
+        cx.err(at, "a condition needs exactly one of all, any, not, field");
+        return Node::False;
+    }
+    for key in ["all", "any"] {
+        if let Some(x) = m.get(key) {
+            if m.len() != 1 {
+                cx.err(at, format!("`{key}` cannot be combined with other keys"));
+            }
+            let Some(list) = x.as_array() else {
+                cx.err(format!("{at}.{key}"), "must be a list of conditions");
+                return Node::False;
+            };
+            let kids: Vec<Node> = list
+                .iter()
+                .enumerate()
+                .map(|(i, c)| compile_cond(c, &format!("{at}.{key}[{i}]"), cx, depth + 1))
+                .collect();
+            return if key == "all" { Node::And(kids) } else { Node::Or(kids) };
+        }
+    }
+    if let Some(x) = m.get("not") {
+        if m.len() != 1 {
+            cx.err(at, "`not` cannot be combined with other keys");
+        }
+        return Node::Not(Box::new(compile_cond(x, &format!("{at}.not"), cx, depth + 1)));
+    }
+    // A leaf.
+    let fat = format!("{at}.field");
+    let field = match m.get("field") {
+        Some(J::String(s)) => match Field::parse(s) {
+            Some(f) => f,
+            None => {
+                cx.err(fat, format!("unknown event field '{s}' (see outpost_detect::field::KNOWN_FIELDS)"));
+                return Node::False;
+            }
+        },
+        _ => {
+            cx.err(fat, "must be a field path string");
+            return Node::False;
+        }
+    };
+    let mut nocase = false;
+    let mut all = false;
+    for (k, val) in m {
+        match k.as_str() {
+            "field" => {}
+            "nocase" => match val.as_bool() {
+                Some(b) => nocase = b,
+                None => cx.err(format!("{at}.nocase"), "must be true or false"),
+            },
+            "all" => {}
+            k if LEAF_OPS.contains(&k) => {}
+            other => cx.err(
+                format!("{at}.{other}"),
+                format!("unknown operator (expected one of {}, nocase, all)", LEAF_OPS.join(", ")),
+            ),
+        }
+    }
+    if let Some(J::Bool(b)) = m.get("all") {
+        all = *b;
+    }
+    let ops: Vec<&str> = LEAF_OPS.iter().copied().filter(|k| has(k)).collect();
+    if ops.len() != 1 {
+        cx.err(at, format!("a field test needs exactly one operator ({})", LEAF_OPS.join(", ")));
+        return Node::False;
+    }
+    let op = ops[0];
+    let oat = format!("{at}.{op}");
+    let val = &m[op];
+    let fname = field.path();
+    let matcher = match op {
+        "equals" | "in" | "contains" | "startswith" | "endswith" => {
+            let Some(ps) = scalar_strings(val) else {
+                cx.err(oat, format!("value for field '{fname}' must be a scalar or a non-empty list of scalars"));
+                return Node::False;
+            };
+            let kind = match op {
+                "contains" => StrKind::Contains,
+                "startswith" => StrKind::StartsWith,
+                "endswith" => StrKind::EndsWith,
+                _ => StrKind::Eq,
+            };
+            match StrMatch::new(kind, ps, nocase, all) {
+                Ok(s) => Matcher::Str(s),
+                Err(e) => {
+                    cx.err(oat, format!("field '{fname}': {e}"));
+                    return Node::False;
+                }
+            }
+        }
+        "regex" => {
+            let Some(ps) = scalar_strings(val) else {
+                cx.err(oat, format!("regex for field '{fname}' must be a string or list"));
+                return Node::False;
+            };
+            let mut res = Vec::new();
+            for p in ps {
+                match compile_regex(&p, nocase, false, false) {
+                    Ok(r) => res.push(r),
+                    Err(e) => {
+                        cx.err(oat.clone(), format!("field '{fname}': {e}"));
+                        return Node::False;
+                    }
+                }
+            }
+            Matcher::Regex { res, all }
+        }
+        "cidr" => {
+            let Some(ps) = scalar_strings(val) else {
+                cx.err(oat, format!("cidr for field '{fname}' must be a string or list"));
+                return Node::False;
+            };
+            let mut nets = Vec::new();
+            for p in ps {
+                match parse_cidr(&p) {
+                    Ok(n) => nets.push(n),
+                    Err(e) => {
+                        cx.err(oat.clone(), format!("field '{fname}': {e}"));
+                        return Node::False;
+                    }
+                }
+            }
+            Matcher::Cidr(nets)
+        }
+        "gt" | "gte" | "lt" | "lte" => {
+            let Some(n) = val.as_f64() else {
+                cx.err(oat, format!("field '{fname}': comparison needs a number"));
+                return Node::False;
+            };
+            let cop = match op {
+                "gt" => CmpOp::Gt,
+                "gte" => CmpOp::Gte,
+                "lt" => CmpOp::Lt,
+                _ => CmpOp::Lte,
+            };
+            Matcher::Cmp(cop, n)
+        }
+        "exists" => match val.as_bool() {
+            Some(b) => Matcher::Exists(b),
+            None => {
+                cx.err(oat, format!("field '{fname}': exists must be true or false"));
+                return Node::False;
+            }
+        },
+        _ => return Node::False,
+    };
+    Node::leaf(vec![field], matcher)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use outpost_core::{EventKind, ProcessInfo};
+
+    fn ev(name: &str, uid: u32, secs: i64) -> Event {
+        let mut e = Event::new(Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(), EventKind::ProcessExec, "test");
+        e.process = Some(ProcessInfo {
+            pid: 10,
+            exe: Some(format!("/bin/{name}")),
+            uid: Some(uid),
+            args: vec![name.into(), "-c".into(), "id".into()],
+            ..Default::default()
+        });
+        e
+    }
+
+    const RULES: &str = r#"
+rules:
+  - id: web-shell
+    name: Shell by web user
+    score: 80
+    kinds: [process_exec]
+    condition:
+      all:
+        - {field: process.uid, equals: 33}
+        - {field: process.name, equals: [sh, bash, dash]}
+        - not: {field: process.exe, startswith: /tmp/}
+    actions: [alert, {tag: webshell}, {score: 5}]
+  - id: burst
+    score: 10
+    condition: {field: process.args, equals: id}
+    count: {window: 10s, group_by: process.exe, threshold: 3}
+"#;
+
+    #[test]
+    fn native_rules_match_and_count() {
+        let rs = RuleSet::from_yaml(RULES, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        assert_eq!(rs.len(), 2);
+        let mut out = Scored::default();
+        rs.eval_into(&ev("sh", 33, 0), &mut out);
+        assert_eq!(out.indicators.len(), 1);
+        assert_eq!(out.indicators[0].rule_name, "web-shell");
+        assert_eq!(out.risk_score, 85);
+        assert_eq!(out.actions.len(), 3);
+        let mut out = Scored::default();
+        rs.eval_into(&ev("sh", 0, 1), &mut out);
+        assert!(out.indicators.is_empty());
+        let mut out = Scored::default();
+        rs.eval_into(&ev("sh", 0, 2), &mut out);
+        assert_eq!(out.indicators.len(), 1, "third matching event within 10s fires the count rule");
+        assert_eq!(out.indicators[0].rule_name, "burst");
+        let mut out = Scored::default();
+        rs.eval_into(&ev("sh", 0, 60), &mut out);
+        assert!(out.indicators.is_empty(), "window expired");
+    }
+
+    #[test]
+    fn errors_name_file_rule_and_field() {
+        let bad = "rules:\n  - id: r1\n    condition: {all: [{field: process.uidd, equals: 1}]}\n  - id: r2\n    condition: {field: process.exe, regex: '('}\n";
+        let Err(LoadError::Invalid(errs)) = RuleSet::from_yaml(bad, Path::new("bad.yml"), &SigmaOptions::default()) else {
+            panic!("expected invalid");
+        };
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].file, "bad.yml");
+        assert_eq!(errs[0].rule_id, "r1");
+        assert_eq!(errs[0].field, "condition.all[0].field");
+        assert!(errs[0].message.contains("process.uidd"));
+        assert_eq!(errs[1].rule_id, "r2");
+        assert_eq!(errs[1].field, "condition.regex");
+        let dup = "- {id: a, condition: {field: kind, exists: true}}\n- {id: a, condition: {field: kind, exists: true}}\n";
+        assert!(matches!(RuleSet::from_yaml(dup, Path::new("d.yml"), &SigmaOptions::default()), Err(LoadError::Invalid(_))));
+    }
+
+    #[test]
+    fn kind_index_skips_other_kinds() {
+        let y = "- {id: kind-net, condition: {all: [{field: kind, equals: network}, {field: network.remote_port, gte: 0}]}}\n";
+        let rs = RuleSet::from_yaml(y, Path::new("k.yml"), &SigmaOptions::default()).unwrap();
+        assert_eq!(rs.rules()[0].kinds, kind_bit(EventKind::Network));
+        assert!(rs.matching_ids(&ev("sh", 0, 0)).is_empty());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(chrono::TimeDelta::seconds(90)));
+        assert_eq!(parse_duration("5m"), Some(chrono::TimeDelta::seconds(300)));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("99999999999999d"), None);
+    }
+}
