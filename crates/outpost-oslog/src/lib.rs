@@ -1,0 +1,36 @@
+//! Outpost OS-log readers.
+//!
+//! Reads Windows EVTX files (and, on Windows, the live Security and Sysmon channels) and Linux
+//! audit logs, and turns every record into an [`outpost_core::Event`]:
+//!
+//! * Security 5156 / 5157 (Windows Filtering Platform), Sysmon 3 and audited `connect()` /
+//!   `accept()` → `network` events;
+//! * Sysmon 1, Security 4688 and audited `execve` → `process_exec` events;
+//! * every other record → a `log` event carrying all of its fields.
+//!
+//! Entry points:
+//!
+//! * [`ingest_file`] — one-shot import of a file (format detected from its first bytes);
+//! * [`poll_sources`] — incremental reading of configured sources ([`SourcesConfig`]), with
+//!   positions remembered in a [`Cursors`] store, so each run only reads new records.
+//!
+//! Malformed records are counted ([`IngestStats::malformed`]), warned about with
+//! `tracing::warn!` and skipped; they never stop a read.
+
+pub mod audit;
+pub mod error;
+pub mod evtx;
+pub mod ingest;
+pub mod live;
+pub mod sources;
+pub mod windows;
+
+pub use error::{OsLogError, SinkError};
+pub use ingest::{
+    DriveMap, IngestOptions, IngestStats, LogFormat, Progress, detect_format, detect_format_bytes,
+    ingest_file, ingest_file_with_progress,
+};
+pub use sources::{
+    AuditCursor, Cursors, EvtxCursor, SourcesConfig, audit_rotation_set, poll_sources,
+    poll_sources_with_progress,
+};

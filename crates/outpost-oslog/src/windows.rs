@@ -1,0 +1,312 @@
+//! Normalization of Windows event records into [`Event`]s.
+//!
+//! | record | kind | notes |
+//! |---|---|---|
+//! | Security 5156 / 5157 (WFP connection permitted / blocked) | `network` | `Source*` = local side, `Dest*` = remote side; `%%14592` inbound, `%%14593` outbound; application path drive-mapped when known; filter / layer ids in `labels` (`wfp.*`) |
+//! | Security 4688 (process creation) | `process_exec` | hex `NewProcessId` / `ProcessId`; user from `Target*` (v2) or `Subject*` |
+//! | Sysmon 1 (process create) | `process_exec` | `Hashes` parsed; parent from `Parent*` |
+//! | Sysmon 3 (network connection) | `network` | `Initiated=true` → outbound; `Source*` = local, `Destination*` = remote |
+//! | anything else | `log` | |
+//!
+//! Every event carries the record's [`LogRecord`](outpost_core::LogRecord) (all EventData fields).
+
+use crate::evtx::{RawEvtxRecord, log_record, parse_number};
+use crate::ingest::IngestOptions;
+use outpost_core::{
+    Direction, Event, EventKind, Hashes, NetworkAction, NetworkInfo, ParentInfo, ProcessInfo,
+    Protocol, event::basename,
+};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// Provider of the Security log's audit events.
+pub const SECURITY_PROVIDER: &str = "Microsoft-Windows-Security-Auditing";
+/// Provider of Sysmon events.
+pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
+
+/// Source name put in [`Event::source`] for EVTX records.
+pub const SOURCE: &str = "evtx";
+
+/// Normalizes one EVTX record.
+pub fn normalize(raw: &RawEvtxRecord, opts: &IngestOptions) -> Event {
+    let (log, ts) = log_record(raw);
+    let provider = log.provider.as_deref().unwrap_or("");
+    let is_security = provider.eq_ignore_ascii_case(SECURITY_PROVIDER)
+        || (provider.is_empty() && log.channel.eq_ignore_ascii_case("Security"));
+    let is_sysmon = provider.eq_ignore_ascii_case(SYSMON_PROVIDER)
+        || log
+            .channel
+            .eq_ignore_ascii_case("Microsoft-Windows-Sysmon/Operational");
+    let f = &log.fields;
+    let mut event = match (is_security, is_sysmon, log.event_id) {
+        (true, _, Some(id @ (5156 | 5157))) => wfp_connection(f, id == 5157, opts, ts),
+        (true, _, Some(4688)) => security_4688(f, ts),
+        (_, true, Some(1)) => sysmon_process_create(f, ts),
+        (_, true, Some(3)) => sysmon_network(f, ts),
+        _ => None,
+    }
+    .unwrap_or_else(|| Event::new(ts, EventKind::Log, SOURCE));
+    event.log = Some(log);
+    event
+}
+
+fn get<'a>(f: &'a BTreeMap<String, String>, k: &str) -> Option<&'a str> {
+    // Values are returned as written (command lines keep their spacing); blank and "-"
+    // (Windows' "no value") count as absent.
+    f.get(k)
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty() && s.trim() != "-")
+}
+
+fn pid(f: &BTreeMap<String, String>, k: &str) -> Option<u32> {
+    get(f, k)
+        .and_then(parse_number)
+        .and_then(|n| u32::try_from(n).ok())
+}
+
+fn ip(f: &BTreeMap<String, String>, k: &str) -> Option<IpAddr> {
+    get(f, k).and_then(|s| {
+        // Sysmon / WFP may write IPv6 with a zone (`fe80::1%12`).
+        let s = s.trim();
+        let s = s.split('%').next().unwrap_or(s);
+        s.parse().ok()
+    })
+}
+
+fn port(f: &BTreeMap<String, String>, k: &str) -> Option<u16> {
+    get(f, k).and_then(|s| s.trim().parse().ok())
+}
+
+/// `%%14592` / `%%14593` (or their rendered names) → direction.
+pub fn wfp_direction(s: &str) -> Direction {
+    match s.trim() {
+        "%%14592" => Direction::Inbound,
+        "%%14593" => Direction::Outbound,
+        other if other.eq_ignore_ascii_case("inbound") => Direction::Inbound,
+        other if other.eq_ignore_ascii_case("outbound") => Direction::Outbound,
+        _ => Direction::Unknown,
+    }
+}
+
+/// `%%14610` / `%%14611` → layer name (raw value kept otherwise).
+pub fn wfp_layer_name(s: &str) -> &str {
+    match s.trim() {
+        "%%14610" => "Receive/Accept",
+        "%%14611" => "Connect",
+        other => other,
+    }
+}
+
+/// Security 5156 (permitted) / 5157 (blocked).
+fn wfp_connection(
+    f: &BTreeMap<String, String>,
+    blocked: bool,
+    opts: &IngestOptions,
+    ts: chrono::DateTime<chrono::Utc>,
+) -> Option<Event> {
+    let mut e = Event::new(ts, EventKind::Network, SOURCE);
+    let app = get(f, "Application").map(|a| opts.drive_map.map_path(a));
+    e.process = Some(ProcessInfo {
+        pid: pid(f, "ProcessID").or_else(|| pid(f, "ProcessId"))?,
+        name: app.as_deref().map(|a| basename(a).to_string()),
+        exe: app,
+        ..Default::default()
+    });
+    let protocol = get(f, "Protocol")
+        .and_then(|p| p.trim().parse::<u8>().ok())
+        .map(Protocol::from_number)
+        .unwrap_or(Protocol::Other(255));
+    e.network = Some(NetworkInfo {
+        direction: get(f, "Direction").map_or(Direction::Unknown, wfp_direction),
+        protocol,
+        local_ip: ip(f, "SourceAddress"),
+        local_port: port(f, "SourcePort"),
+        remote_ip: ip(f, "DestAddress"),
+        remote_port: port(f, "DestPort"),
+        action: if blocked {
+            NetworkAction::Blocked
+        } else {
+            NetworkAction::Allowed
+        },
+        ..Default::default()
+    });
+    for (field, label) in [
+        ("FilterRTID", "wfp.filter_rtid"),
+        ("LayerRTID", "wfp.layer_rtid"),
+    ] {
+        if let Some(v) = get(f, field) {
+            e.labels.insert(label.into(), v.to_string());
+        }
+    }
+    if let Some(v) = get(f, "LayerName") {
+        e.labels
+            .insert("wfp.layer_name".into(), wfp_layer_name(v).to_string());
+    }
+    Some(e)
+}
+
+fn user(f: &BTreeMap<String, String>, domain: &str, name: &str) -> Option<String> {
+    let n = get(f, name)?;
+    Some(match get(f, domain) {
+        Some(d) => format!("{d}\\{n}"),
+        None => n.to_string(),
+    })
+}
+
+/// Security 4688 (a new process has been created).
+fn security_4688(f: &BTreeMap<String, String>, ts: chrono::DateTime<chrono::Utc>) -> Option<Event> {
+    let mut e = Event::new(ts, EventKind::ProcessExec, SOURCE);
+    let exe = get(f, "NewProcessName").map(str::to_string);
+    let ppid = pid(f, "ProcessId");
+    let parent_exe = get(f, "ParentProcessName").map(str::to_string);
+    e.process = Some(ProcessInfo {
+        pid: pid(f, "NewProcessId")?,
+        name: exe.as_deref().map(|x| basename(x).to_string()),
+        exe,
+        command_line: get(f, "CommandLine").map(str::to_string),
+        ppid,
+        parent: ppid.map(|p| ParentInfo {
+            pid: p,
+            name: parent_exe.as_deref().map(|x| basename(x).to_string()),
+            exe: parent_exe.clone(),
+            command_line: None,
+        }),
+        user: user(f, "TargetDomainName", "TargetUserName")
+            .or_else(|| user(f, "SubjectDomainName", "SubjectUserName")),
+        ..Default::default()
+    });
+    for (field, label) in [
+        ("TokenElevationType", "windows.token_elevation_type"),
+        ("MandatoryLabel", "windows.mandatory_label"),
+    ] {
+        if let Some(v) = get(f, field) {
+            e.labels.insert(label.into(), v.to_string());
+        }
+    }
+    Some(e)
+}
+
+/// Parses Sysmon `Hashes` (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`); values lower-cased.
+pub fn parse_hashes(s: &str) -> Hashes {
+    let mut h = Hashes::default();
+    for part in s.split(',') {
+        let Some((alg, val)) = part.split_once('=') else {
+            continue;
+        };
+        let alg = alg.trim().to_ascii_uppercase();
+        let val = val.trim().to_ascii_lowercase();
+        if val.is_empty() {
+            continue;
+        }
+        match alg.as_str() {
+            "SHA256" => h.sha256 = Some(val),
+            "SHA1" => h.sha1 = Some(val),
+            "MD5" => h.md5 = Some(val),
+            "" => {}
+            _ => {
+                h.other.insert(alg, val);
+            }
+        }
+    }
+    h
+}
+
+/// Sysmon event 1 (process create).
+fn sysmon_process_create(
+    f: &BTreeMap<String, String>,
+    ts: chrono::DateTime<chrono::Utc>,
+) -> Option<Event> {
+    let mut e = Event::new(ts, EventKind::ProcessExec, SOURCE);
+    let exe = get(f, "Image").map(str::to_string);
+    let ppid = pid(f, "ParentProcessId");
+    let parent_exe = get(f, "ParentImage").map(str::to_string);
+    e.process = Some(ProcessInfo {
+        pid: pid(f, "ProcessId")?,
+        name: exe.as_deref().map(|x| basename(x).to_string()),
+        exe,
+        command_line: get(f, "CommandLine").map(str::to_string),
+        cwd: get(f, "CurrentDirectory").map(str::to_string),
+        ppid,
+        parent: ppid.map(|p| ParentInfo {
+            pid: p,
+            name: parent_exe.as_deref().map(|x| basename(x).to_string()),
+            exe: parent_exe.clone(),
+            command_line: get(f, "ParentCommandLine").map(str::to_string),
+        }),
+        user: get(f, "User").map(str::to_string),
+        hashes: get(f, "Hashes").map(parse_hashes).unwrap_or_default(),
+        entity_id: get(f, "ProcessGuid").map(str::to_string),
+        ..Default::default()
+    });
+    for (field, label) in [
+        ("ParentProcessGuid", "sysmon.parent_process_guid"),
+        ("IntegrityLevel", "sysmon.integrity_level"),
+        ("LogonId", "sysmon.logon_id"),
+    ] {
+        if let Some(v) = get(f, field) {
+            e.labels.insert(label.into(), v.to_string());
+        }
+    }
+    Some(e)
+}
+
+/// Sysmon event 3 (network connection detected).
+fn sysmon_network(
+    f: &BTreeMap<String, String>,
+    ts: chrono::DateTime<chrono::Utc>,
+) -> Option<Event> {
+    let mut e = Event::new(ts, EventKind::Network, SOURCE);
+    let exe = get(f, "Image").map(str::to_string);
+    e.process = Some(ProcessInfo {
+        pid: pid(f, "ProcessId")?,
+        name: exe.as_deref().map(|x| basename(x).to_string()),
+        exe,
+        user: get(f, "User").map(str::to_string),
+        entity_id: get(f, "ProcessGuid").map(str::to_string),
+        ..Default::default()
+    });
+    let direction = match get(f, "Initiated").map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("true") => Direction::Outbound,
+        Some("false") => Direction::Inbound,
+        _ => Direction::Unknown,
+    };
+    let protocol = get(f, "Protocol")
+        .and_then(|p| p.trim().parse::<Protocol>().ok())
+        .unwrap_or(Protocol::Other(255));
+    e.network = Some(NetworkInfo {
+        direction,
+        protocol,
+        local_ip: ip(f, "SourceIp"),
+        local_port: port(f, "SourcePort"),
+        remote_ip: ip(f, "DestinationIp"),
+        remote_port: port(f, "DestinationPort"),
+        remote_hostname: get(f, "DestinationHostname").map(str::to_string),
+        action: NetworkAction::Allowed,
+        ..Default::default()
+    });
+    Some(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_split_and_lowercased() {
+        let h = parse_hashes("SHA1=AA,MD5=BB,SHA256=CC,IMPHASH=DD");
+        assert_eq!(h.sha1.as_deref(), Some("aa"));
+        assert_eq!(h.md5.as_deref(), Some("bb"));
+        assert_eq!(h.sha256.as_deref(), Some("cc"));
+        assert_eq!(h.other.get("IMPHASH").map(String::as_str), Some("dd"));
+        assert!(parse_hashes("garbage,,=").is_empty());
+    }
+
+    #[test]
+    fn wfp_codes() {
+        assert_eq!(wfp_direction("%%14592"), Direction::Inbound);
+        assert_eq!(wfp_direction("%%14593"), Direction::Outbound);
+        assert_eq!(wfp_direction("%%1"), Direction::Unknown);
+        assert_eq!(wfp_layer_name("%%14611"), "Connect");
+        assert_eq!(wfp_layer_name("%%14610"), "Receive/Accept");
+    }
+}
