@@ -8,17 +8,24 @@
 //! - [`rules`]: YAML rules (hot-reloaded by [`reload::RuleWatcher`]) and Sigma rules compiled by
 //!   [`sigma`] onto the same engine;
 //! - [`profile`]: learned behaviour per container image or executable;
-//! - STIX patterns (feature of the intel crate, see [`stix`]).
+//! - STIX indicator patterns (when `outpost-stix` is available).
 //!
 //! Each match is an [`Indicator`]; the event's `risk_score` is their sum. [`alert`] turns scored
 //! events into alerts by per-tenant threshold, with suppression and learn mode.
 
+pub mod alert;
 pub mod field;
 pub mod indicator;
 pub mod matcher;
+pub mod pipeline;
+pub mod profile;
+pub mod reload;
 pub mod rules;
 pub mod sigma;
+pub mod static_engine;
 
 pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};
 pub use sigma::SigmaOptions;
+pub use pipeline::Pipeline;
+pub use reload::{RuleHandle, RuleWatcher};
