@@ -1,0 +1,219 @@
+//! Outpost's live Linux telemetry.
+//!
+//! [`start`] launches one thread per collector and sends normalized [`outpost_core::Event`]s into
+//! the caller's bounded channel:
+//!
+//! | collector | mechanism (fallback) | event kinds |
+//! | --- | --- | --- |
+//! | processes | netlink proc connector (`/proc` polling) | `process_exec`, `process_fork`, `process_exit`, `process_inventory` |
+//! | connections | eBPF fentry/fexit + ring buffer, feature `ebpf` (sock_diag polling) | `network` |
+//! | socket inventory | sock_diag | `network_inventory` |
+//! | files | inotify with a persisted SHA-256 baseline | `file` |
+//! | file access | fanotify | `file` (action `access`) |
+//! | containers | `/proc/PID/cgroup` + mountinfo | `container_start`, `container_stop`, and `container` on every event |
+//!
+//! No kernel reader ever blocks on the channel: when it is full the event is dropped and counted
+//! (see [`SensorCounters`]). Every collector that cannot run says why in [`Capabilities`] and, where
+//! possible, falls back to a weaker mechanism.
+
+mod config;
+mod container;
+mod counters;
+mod emit;
+mod fanotify;
+mod fim;
+mod net;
+mod netlink;
+mod proc_connector;
+mod process;
+mod procfs;
+mod users;
+
+pub use config::{
+    AccessConfig, ContainerConfig, FileConfig, NetworkConfig, ProcessConfig, SensorConfig,
+};
+pub use container::{ContainerRuntime, parse_cgroup};
+pub use counters::SensorCounters;
+
+use counters::Counters;
+use emit::Emitter;
+use outpost_core::Event;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Errors of [`start`].
+#[derive(Debug, thiserror::Error)]
+pub enum SensorError {
+    /// The configuration is inconsistent (bad glob, zero-sized cache, …).
+    #[error("invalid sensor configuration: {0}")]
+    Config(String),
+    /// A collector thread could not be spawned.
+    #[error("cannot spawn the {collector} thread: {source}")]
+    Spawn {
+        collector: &'static str,
+        source: std::io::Error,
+    },
+    /// The state directory for the file-integrity baseline is unusable.
+    #[error("state directory {path}: {source}")]
+    StateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// No collector at all could run.
+    #[error("no sensor could start: {0}")]
+    NothingRuns(String),
+}
+
+/// Whether one collector runs and, if not or only partly, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CollectorStatus {
+    /// True when the collector delivers events (possibly through its fallback).
+    pub running: bool,
+    /// The mechanism in use (`proc_connector`, `procfs_poll`, `ebpf`, `sock_diag_poll`, …) or `none`.
+    pub mechanism: String,
+    /// What cannot be seen and why, in words an operator can act on; `None` when complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What this agent can and cannot see, per collector (`processes`, `process_inventory`,
+/// `connections`, `socket_inventory`, `files`, `file_access`, `containers`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Status by collector name.
+    pub collectors: BTreeMap<String, CollectorStatus>,
+}
+
+impl Capabilities {
+    pub(crate) fn set(&mut self, name: &str, running: bool, mechanism: &str, note: Option<String>) {
+        if let Some(n) = &note {
+            if running {
+                tracing::warn!(collector = name, mechanism, "{n}");
+            } else {
+                tracing::error!(collector = name, "{n}");
+            }
+        }
+        self.collectors.insert(
+            name.to_string(),
+            CollectorStatus {
+                running,
+                mechanism: mechanism.to_string(),
+                note,
+            },
+        );
+    }
+
+    /// The status of one collector.
+    pub fn get(&self, name: &str) -> Option<&CollectorStatus> {
+        self.collectors.get(name)
+    }
+}
+
+/// Shared state of the running sensors.
+pub(crate) struct Shared {
+    pub stop: AtomicBool,
+    pub counters: Counters,
+    pub procs: Mutex<process::ProcessTable>,
+    pub users: users::Users,
+}
+
+/// The running sensors. Dropping it without [`Sensors::stop`] leaves the threads running until the
+/// receiver is dropped and the process exits; call `stop` for an orderly shutdown.
+pub struct Sensors {
+    shared: Arc<Shared>,
+    caps: Capabilities,
+    threads: Vec<JoinHandle<()>>,
+    stoppers: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl Sensors {
+    /// A snapshot of the counters (events by kind, drops by reason, queue depths, lost kernel
+    /// events, cache sizes).
+    pub fn counters(&self) -> SensorCounters {
+        let procs = self
+            .shared
+            .procs
+            .lock()
+            .map(|p| p.stats())
+            .unwrap_or_default();
+        self.shared.counters.snapshot(procs)
+    }
+
+    /// What runs, with which mechanism, and what cannot be seen.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// Stops every collector, persists the file baseline and joins the threads (within ~0.5 s).
+    pub fn stop(self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        for s in self.stoppers {
+            s();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts every enabled collector. Events go to `tx`; when it is full they are dropped and
+/// counted, never waited for. Returns an error only when the configuration is invalid or nothing
+/// at all can run; partial failures are reported in [`Sensors::capabilities`].
+pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, SensorError> {
+    config.validate()?;
+    let shared = Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        counters: Counters::default(),
+        procs: Mutex::new(process::ProcessTable::new(
+            &config.processes,
+            &config.containers,
+        )),
+        users: users::Users::load(),
+    });
+    let emitter = Emitter::new(tx, Arc::clone(&shared));
+    let mut caps = Capabilities::default();
+    let mut threads = Vec::new();
+    let mut stoppers: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+
+    // Files first: container starts found by the process collector are forwarded to it.
+    let (fim_tx, fim_rx) = std::sync::mpsc::sync_channel::<fim::ContainerNote>(256);
+    let fim_started = fim::start(&config, emitter.clone(), fim_rx, &mut caps)?;
+    if let Some(t) = fim_started {
+        threads.push(t);
+    }
+    if let Some(t) = fanotify::start(&config, emitter.clone(), &mut caps)? {
+        threads.push(t);
+    }
+    if let Some(t) = proc_connector::start(&config, emitter.clone(), fim_tx, &mut caps)? {
+        threads.push(t);
+    }
+    let net_started = net::start(&config, emitter.clone(), &mut caps)?;
+    threads.extend(net_started.threads);
+    stoppers.extend(net_started.stoppers);
+
+    if threads.is_empty() {
+        let why = caps
+            .collectors
+            .iter()
+            .filter_map(|(k, v)| v.note.as_ref().map(|n| format!("{k}: {n}")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(SensorError::NothingRuns(why));
+    }
+    Ok(Sensors {
+        shared,
+        caps,
+        threads,
+        stoppers,
+    })
+}
+
+/// Effective uid of this process (0 = root).
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -1,0 +1,210 @@
+//! A minimal raw netlink socket and message splitter (enough for the proc connector and
+//! sock_diag), on top of libc.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+pub const NLMSG_HDRLEN: usize = 16;
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+
+/// A bound netlink socket.
+pub struct NlSocket {
+    fd: OwnedFd,
+}
+
+impl NlSocket {
+    /// Opens a `protocol` socket bound to the multicast `groups` bitmask.
+    pub fn open(protocol: i32, groups: u32) -> io::Result<Self> {
+        // SAFETY: plain socket(2) call; the result is checked before use.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                protocol,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a freshly created descriptor we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as u16;
+        sa.nl_groups = groups;
+        // SAFETY: sa is a valid sockaddr_nl and the length matches it.
+        let rc = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sa as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(NlSocket { fd })
+    }
+
+    /// Sends one datagram to the kernel.
+    pub fn send(&self, buf: &[u8]) -> io::Result<()> {
+        // SAFETY: all-zero sockaddr_nl addresses the kernel (nl_pid 0).
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: buf is valid for buf.len() bytes; sa is a valid address of the given length.
+        let rc = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                0,
+                (&sa as *const libc::sockaddr_nl).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Receives one datagram (at most `buf.len()` bytes).
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: buf is valid and writable for buf.len() bytes.
+        let rc = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(rc as usize)
+    }
+
+    /// Asks for a receive buffer of `bytes` (forced past rmem_max when privileged).
+    pub fn set_rcvbuf(&self, bytes: i32) {
+        for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+            // SAFETY: the option value is a valid c_int of the given size.
+            let rc = unsafe {
+                libc::setsockopt(
+                    self.fd.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    opt,
+                    (&bytes as *const i32).cast(),
+                    4,
+                )
+            };
+            if rc == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Makes `recv` return `WouldBlock`/`TimedOut` after `d` without data.
+    pub fn set_timeout(&self, d: Duration) -> io::Result<()> {
+        let tv = libc::timeval {
+            tv_sec: d.as_secs() as libc::time_t,
+            tv_usec: d.subsec_micros() as libc::suseconds_t,
+        };
+        // SAFETY: tv is a valid timeval of the given size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as u32,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Bytes waiting in the receive queue.
+    pub fn pending(&self) -> u64 {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int to the pointer we pass.
+        let rc = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+        if rc < 0 { 0 } else { n.max(0) as u64 }
+    }
+}
+
+/// Builds a netlink message: header (type, flags, seq, our pid) + payload.
+pub fn nlmsg(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+    let len = NLMSG_HDRLEN + payload.len();
+    let mut v = Vec::with_capacity(len);
+    v.extend_from_slice(&(len as u32).to_ne_bytes());
+    v.extend_from_slice(&kind.to_ne_bytes());
+    v.extend_from_slice(&flags.to_ne_bytes());
+    v.extend_from_slice(&seq.to_ne_bytes());
+    v.extend_from_slice(&std::process::id().to_ne_bytes());
+    v.extend_from_slice(payload);
+    v
+}
+
+/// One netlink message of a datagram.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NlMsg<'a> {
+    pub kind: u16,
+    pub payload: &'a [u8],
+}
+
+/// Splits a datagram into messages; stops at the first malformed header.
+pub fn split(mut buf: &[u8]) -> impl Iterator<Item = NlMsg<'_>> {
+    std::iter::from_fn(move || {
+        if buf.len() < NLMSG_HDRLEN {
+            return None;
+        }
+        let len = u32::from_ne_bytes(buf[0..4].try_into().ok()?) as usize;
+        let kind = u16::from_ne_bytes(buf[4..6].try_into().ok()?);
+        if len < NLMSG_HDRLEN || len > buf.len() {
+            buf = &[];
+            return None;
+        }
+        let payload = &buf[NLMSG_HDRLEN..len];
+        let aligned = (len + 3) & !3;
+        buf = buf.get(aligned..).unwrap_or(&[]);
+        Some(NlMsg { kind, payload })
+    })
+}
+
+/// Reads a native-endian u32 at `off`.
+pub fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(off..off + 4)?.try_into().ok()?))
+}
+
+/// Reads a native-endian u64 at `off`.
+pub fn u64_at(b: &[u8], off: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(off..off + 8)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn split_two_messages() {
+        let mut d = nlmsg(20, 0, 1, &[1, 2, 3]);
+        d.push(0); // padding to 4
+        d.extend(nlmsg(NLMSG_DONE, 0, 1, &[0; 4]));
+        let v: Vec<_> = split(&d).collect();
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            v[0],
+            NlMsg {
+                kind: 20,
+                payload: &[1, 2, 3]
+            }
+        );
+        assert_eq!(v[1].kind, NLMSG_DONE);
+    }
+
+    proptest! {
+        #[test]
+        fn split_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200)) {
+            for m in split(&b) { prop_assert!(m.payload.len() <= b.len()); }
+        }
+    }
+}
