@@ -265,7 +265,10 @@ fn sysmon_network(
         entity_id: get(f, "ProcessGuid").map(str::to_string),
         ..Default::default()
     });
-    let direction = match get(f, "Initiated").map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+    let direction = match get(f, "Initiated")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
         Some("true") => Direction::Outbound,
         Some("false") => Direction::Inbound,
         _ => Direction::Unknown,
@@ -290,6 +293,80 @@ fn sysmon_network(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+
+    /// A record in the JSON shape the `evtx` crate renders for a real 5156 record
+    /// (`DE_RDP_Tunnel_5156.evtx` record 227728), with EventID 5157 (no real 5157 sample is
+    /// available) and an `EventID` written with `Qualifiers` as some providers do.
+    fn wfp_5157() -> RawEvtxRecord {
+        RawEvtxRecord {
+            record_id: 7,
+            written: DateTime::<Utc>::UNIX_EPOCH,
+            json: json!({"Event": {
+                "System": {
+                    "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                    "EventID": {"#attributes": {"Qualifiers": 0}, "#text": 5157},
+                    "TimeCreated": {"#attributes": {"SystemTime": "2019-02-13T18:04:01.6321208Z"}},
+                    "EventRecordID": 227728,
+                    "Channel": "Security",
+                    "Computer": "PC01.example.corp"
+                },
+                "EventData": {
+                    "ProcessID": 4, "Application": "\\device\\harddiskvolume1\\x\\srv.exe",
+                    "Direction": "%%14592", "SourceAddress": "127.0.0.2", "SourcePort": "3389",
+                    "DestAddress": "127.0.0.1", "DestPort": "49271", "Protocol": 6,
+                    "FilterRTID": 71234, "LayerName": "%%14610", "LayerRTID": 44,
+                    "RemoteUserID": "S-1-0-0", "RemoteMachineID": "S-1-0-0"
+                }
+            }}),
+        }
+    }
+
+    #[test]
+    fn wfp_5157_is_a_blocked_inbound_connection() {
+        let mut opts = IngestOptions::default();
+        opts.drive_map.insert(r"\Device\HarddiskVolume1", "D:");
+        let e = normalize(&wfp_5157(), &opts);
+        assert_eq!(e.kind, EventKind::Network);
+        let n = e.network.as_ref().unwrap();
+        assert_eq!(n.action, NetworkAction::Blocked);
+        assert_eq!(n.direction, Direction::Inbound);
+        assert_eq!(n.local_port, Some(3389));
+        assert_eq!(n.remote_ip, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(n.remote_port, Some(49271));
+        let p = e.process.as_ref().unwrap();
+        assert_eq!(p.pid, 4);
+        assert_eq!(p.exe.as_deref(), Some(r"D:\x\srv.exe"));
+        assert_eq!(p.name.as_deref(), Some("srv.exe"));
+        assert_eq!(e.labels["wfp.filter_rtid"], "71234");
+        assert_eq!(e.labels["wfp.layer_name"], "Receive/Accept");
+        let log = e.log.as_ref().unwrap();
+        assert_eq!(log.event_id, Some(5157));
+        assert_eq!(log.record_id, Some(227728));
+        assert_eq!(log.fields["RemoteUserID"], "S-1-0-0");
+    }
+
+    #[test]
+    fn records_without_required_fields_stay_log_events() {
+        let mut r = wfp_5157();
+        r.json["Event"]["EventData"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ProcessID");
+        let e = normalize(&r, &IngestOptions::default());
+        assert_eq!(e.kind, EventKind::Log);
+        assert_eq!(e.log.unwrap().fields["Direction"], "%%14592");
+        // Not even an Event element: still a log event, with the header record id.
+        let junk = RawEvtxRecord {
+            record_id: 3,
+            written: DateTime::<Utc>::UNIX_EPOCH,
+            json: json!([1, 2]),
+        };
+        let e = normalize(&junk, &IngestOptions::default());
+        assert_eq!(e.kind, EventKind::Log);
+        assert_eq!(e.log.unwrap().record_id, Some(3));
+    }
 
     #[test]
     fn hashes_are_split_and_lowercased() {

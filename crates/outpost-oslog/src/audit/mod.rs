@@ -368,7 +368,7 @@ pub(crate) fn read_audit_stream<R: BufRead>(
         {
             emit(g, stats, &mut last_key)?;
         }
-        if line_no % 4096 == 0 {
+        if line_no.is_multiple_of(4096) {
             progress(Progress {
                 bytes_done: pos,
                 bytes_total: total,

@@ -242,7 +242,7 @@ fn tokenize(s: &str, out: &mut Vec<AuditField>, depth: u8) {
 /// Decodes an upper- or lower-case hex string; `None` unless it has an even length and only hex
 /// digits.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() || s.len() % 2 != 0 {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
         return None;
     }
     hex::decode(s).ok()
