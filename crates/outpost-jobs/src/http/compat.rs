@@ -1,0 +1,470 @@
+//! The Sensoroni/Threatsensor-compatible API (`/api/node`, `/api/job/`, `/api/jobs/`,
+//! `/api/stream`, `/api/packets`, `/api/grid`, `/api/info`) with static-key auth.
+//!
+//! Differences from Sensoroni, on purpose: a check-in with no job answers `204 No Content`
+//! (not `null`); a job handed out at check-in is leased, so two agents with the same node id
+//! never both run it, and a lost agent's job is retried with backoff up to a limit; the
+//! anonymous CIDR works for IPv6 peers.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Extension, Json};
+
+use super::{
+    Actor, ApiError, JobsState, QueryMap, parse_id, parse_json, query_map, result_response,
+};
+use crate::model::{Job, JobStatus, Node, SensoroniJob, sensoroni_status};
+use crate::pcapio;
+use crate::store::ListQuery;
+
+/// The Sensoroni-compatible routes. Mount at the server root; it authenticates by itself
+/// (static key / anonymous CIDR) and needs the peer address, so serve with
+/// `into_make_service_with_connect_info::<SocketAddr>()` for the anonymous CIDR to work.
+pub fn compat_router(state: JobsState) -> Router {
+    Router::new()
+        .route("/api/node", post(checkin))
+        .route("/api/job/", get(get_job).post(create_job).put(update_job))
+        .route("/api/job", get(get_job).post(create_job).put(update_job))
+        .route("/api/job/{id}", delete(delete_job))
+        .route("/api/jobs/", get(list_jobs))
+        .route("/api/jobs", get(list_jobs))
+        .route("/api/stream", get(download).post(upload))
+        .route("/api/packets", get(packets))
+        .route("/api/grid", get(grid))
+        .route("/api/info", get(info))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            static_key_auth,
+        ))
+        .with_state(state)
+}
+
+/// The last space-separated token of the Authorization header, so both `<key>` and
+/// `Bearer <key>` work (as in Sensoroni).
+fn presented_key(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split_whitespace()
+        .last()
+}
+
+async fn static_key_auth(State(st): State<JobsState>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let actor = if presented_key(&req).is_some_and(|k| st.key_matches(k)) {
+        Some(Actor {
+            role: "sensoroni-key".into(),
+            subject: "agent".into(),
+        })
+    } else if let Some(ip) = peer.filter(|ip| st.anonymous_allowed(*ip)) {
+        Some(Actor {
+            role: "anonymous".into(),
+            subject: format!("anonymous@{}", ip.to_canonical()),
+        })
+    } else {
+        None
+    };
+    match actor {
+        Some(a) => {
+            req.extensions_mut().insert(a);
+            next.run(req).await
+        }
+        None => {
+            let who = Actor {
+                role: "unauthenticated".into(),
+                subject: peer.map_or_else(|| "unknown".into(), |p| p.to_canonical().to_string()),
+            };
+            let path = req.uri().path().to_string();
+            st.audit(
+                &who,
+                "compat.auth",
+                Some(&st.config().compat.tenant_id),
+                None,
+                "denied",
+                Some(path),
+            )
+            .await;
+            ApiError::unauthorized().into_response()
+        }
+    }
+}
+
+fn tenant(st: &JobsState) -> &str {
+    &st.config().compat.tenant_id
+}
+
+/// A job of the compat tenant, or 404.
+async fn load(st: &JobsState, id: i64) -> Result<Job, ApiError> {
+    match st.store().get(id).await? {
+        Some(j) if j.tenant_id == tenant(st) => Ok(j),
+        _ => Err(ApiError::not_found("job not found")),
+    }
+}
+
+async fn checkin(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    body: Result<bytes::Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let node: Node = parse_json(body)?;
+    super::validate_ident("node id", &node.id)?;
+    st.store().upsert_node(tenant(&st), &node).await?;
+    match st.store().claim(tenant(&st), &node.id).await? {
+        Some(c) => {
+            st.audit(
+                &actor,
+                "job.claim",
+                Some(tenant(&st)),
+                Some(c.job.id),
+                "ok",
+                Some(format!("node={}", node.id)),
+            )
+            .await;
+            Ok(Json(SensoroniJob::from_job(&c.job)).into_response())
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+async fn get_job(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Json<SensoroniJob>, ApiError> {
+    let q = query_map(q)?;
+    let id = parse_id("jobId", q.get("jobId"))?;
+    let job = load(&st, id).await?;
+    st.audit(&actor, "job.read", Some(tenant(&st)), Some(id), "ok", None)
+        .await;
+    Ok(Json(SensoroniJob::from_job(&job)))
+}
+
+async fn create_job(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    body: Result<bytes::Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: SensoroniJob = parse_json(body)?;
+    let kind = if req.kind.is_empty() {
+        "pcap"
+    } else {
+        req.kind.as_str()
+    };
+    if !st.config().compat.allowed_kinds.iter().any(|k| k == kind) {
+        st.audit(
+            &actor,
+            "job.create",
+            Some(tenant(&st)),
+            None,
+            "denied",
+            Some(format!("kind={kind}")),
+        )
+        .await;
+        return Err(ApiError::forbidden(format!(
+            "job kind {kind:?} is not allowed on this API"
+        )));
+    }
+    let filter = req.filter.clone().unwrap_or_default();
+    let job = st
+        .create_job(&actor, tenant(&st), req.target(), kind, &filter, None)
+        .await?;
+    Ok((StatusCode::CREATED, Json(SensoroniJob::from_job(&job))).into_response())
+}
+
+async fn update_job(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    body: Result<bytes::Bytes, BytesRejection>,
+) -> Result<Json<SensoroniJob>, ApiError> {
+    let req: SensoroniJob = parse_json(body)?;
+    let job = load(&st, req.id).await?;
+    if matches!(job.status, JobStatus::Completed | JobStatus::Deleted) {
+        st.audit(
+            &actor,
+            "job.update",
+            Some(tenant(&st)),
+            Some(job.id),
+            "conflict",
+            None,
+        )
+        .await;
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "job {} is {} and cannot be updated",
+                job.id,
+                job.status.as_str()
+            ),
+        ));
+    }
+    let updated = match req.status {
+        sensoroni_status::COMPLETED => st.store().complete(job.id, None).await?,
+        sensoroni_status::INCOMPLETE => {
+            let why = if req.failure.is_empty() {
+                "agent reported failure"
+            } else {
+                req.failure.as_str()
+            };
+            st.store().fail(job.id, None, why, false).await?
+        }
+        sensoroni_status::PENDING => job,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "status {other} cannot be set with PUT (use DELETE /api/job/{{id}} to delete)"
+            )));
+        }
+    };
+    st.audit(
+        &actor,
+        "job.update",
+        Some(tenant(&st)),
+        Some(updated.id),
+        "ok",
+        Some(format!("status={}", updated.status.as_str())),
+    )
+    .await;
+    st.notify();
+    Ok(Json(SensoroniJob::from_job(&updated)))
+}
+
+async fn delete_job(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<SensoroniJob>, ApiError> {
+    let id = id.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let id = parse_id("job id", Some(&id.0))?;
+    let job = load(&st, id).await?;
+    let mut before = st.store().delete(job.id).await?;
+    before.status = JobStatus::Deleted;
+    st.audit(
+        &actor,
+        "job.delete",
+        Some(tenant(&st)),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(Json(SensoroniJob::from_job(&before)))
+}
+
+/// True when every key of `want` is in `have` with a matching value (recursively for
+/// objects), as Sensoroni's `/api/jobs/?parameters=` filter.
+fn contains(have: &serde_json::Value, want: &serde_json::Value) -> bool {
+    match (have, want) {
+        (serde_json::Value::Object(h), serde_json::Value::Object(w)) => w
+            .iter()
+            .all(|(k, wv)| h.get(k).is_some_and(|hv| contains(hv, wv))),
+        (h, w) => h == w,
+    }
+}
+
+async fn list_jobs(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Json<Vec<SensoroniJob>>, ApiError> {
+    let q = query_map(q)?;
+    let kind = q
+        .get("kind")
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "pcap".into());
+    let want: Option<serde_json::Value> = match q.get("parameters").filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            serde_json::from_str(p)
+                .map_err(|e| ApiError::bad_request(format!("parameters is not JSON: {e}")))?,
+        ),
+        None => None,
+    };
+    let jobs = st
+        .store()
+        .list(&ListQuery {
+            tenant_id: Some(tenant(&st).to_string()),
+            kind: Some(kind),
+            limit: Some(1000),
+            ..ListQuery::default()
+        })
+        .await?;
+    let out = jobs
+        .iter()
+        .filter(|j| {
+            want.as_ref().is_none_or(|w| {
+                contains(&serde_json::Value::Object(j.filter.parameters.clone()), w)
+            })
+        })
+        .map(SensoroniJob::from_job)
+        .collect();
+    st.audit(&actor, "job.list", Some(tenant(&st)), None, "ok", None)
+        .await;
+    Ok(Json(out))
+}
+
+async fn upload(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let q = query_map(q)?;
+    let id = parse_id("jobId", q.get("jobId"))?;
+    let job = load(&st, id).await?;
+    if job.status.is_terminal() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "job {id} is {}; results can no longer be uploaded",
+                job.status.as_str()
+            ),
+        ));
+    }
+    let ext = q
+        .get("ext")
+        .map(String::as_str)
+        .unwrap_or(&job.file_extension)
+        .to_string();
+    let stored = st
+        .store()
+        .store_result(id, &ext, body.into_data_stream())
+        .await;
+    let outcome = if stored.is_ok() { "ok" } else { "error" };
+    st.audit(
+        &actor,
+        "job.result.upload",
+        Some(tenant(&st)),
+        Some(id),
+        outcome,
+        None,
+    )
+    .await;
+    stored?;
+    Ok(StatusCode::OK)
+}
+
+async fn download(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = query_map(q)?;
+    let id = parse_id("jobId", q.get("jobId"))?;
+    if q.get("unwrap").is_some_and(|v| v == "true") {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "unsupported",
+            "tunnel unwrapping is not supported; download with unwrap=false",
+        ));
+    }
+    let job = load(&st, id).await?;
+    let resp = result_response(&st, &job, q.get("ext").map(String::as_str)).await?;
+    st.audit(
+        &actor,
+        "job.result.download",
+        Some(tenant(&st)),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(resp)
+}
+
+async fn packets(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Json<Vec<pcapio::PacketJson>>, ApiError> {
+    let q = query_map(q)?;
+    let id = parse_id("jobId", q.get("jobId"))?;
+    let num = |name: &str, default: usize| -> Result<usize, ApiError> {
+        match q.get(name) {
+            None => Ok(default),
+            Some(v) => v.parse::<usize>().map_err(|_| {
+                ApiError::bad_request(format!("{name} must be a non-negative integer"))
+            }),
+        }
+    };
+    let max = st.config().max_packet_count;
+    let offset = num("offset", 0)?;
+    let count = num("count", max)?;
+    if count > max {
+        return Err(ApiError::bad_request(format!(
+            "count must be at most {max}"
+        )));
+    }
+    let job = load(&st, id).await?;
+    if job.result_size.is_none() {
+        return Err(ApiError::not_found("the job has no result"));
+    }
+    let bytes = tokio::fs::read(st.store().result_path(id))
+        .await
+        .map_err(crate::store::StoreError::Io)?;
+    let frames = tokio::task::spawn_blocking(move || pcapio::read_capture_bytes(&bytes))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "packet decoding failed",
+            )
+        })?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_a_capture",
+                e.to_string(),
+            )
+        })?;
+    let out = frames
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(count)
+        .map(|(i, f)| pcapio::packet_json(i + 1, f))
+        .collect();
+    st.audit(
+        &actor,
+        "job.packets",
+        Some(tenant(&st)),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(Json(out))
+}
+
+async fn grid(State(st): State<JobsState>) -> Result<Json<Vec<Node>>, ApiError> {
+    Ok(Json(st.store().list_nodes(tenant(&st)).await?))
+}
+
+async fn info(
+    State(st): State<JobsState>,
+    Extension(actor): Extension<Actor>,
+) -> Json<serde_json::Value> {
+    let _ = st;
+    Json(serde_json::json!({
+        "version": outpost_core::VERSION,
+        "license": "Apache-2.0",
+        "parameters": {},
+        "elasticVersion": "",
+        "wazuhVersion": "",
+        "userId": actor.subject,
+        "timezones": ["UTC"],
+    }))
+}

@@ -1,0 +1,560 @@
+//! HTTP side of the job subsystem: shared state, configuration, errors and helpers, plus the
+//! two routers ([`compat_router`], [`v1_router`]).
+
+mod compat;
+mod lookup;
+mod v1;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use outpost_core::api::ErrorBody;
+use outpost_core::auth::Role;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::model::{Filter, Job, KNOWN_KINDS};
+use crate::store::{AuditEntry, JobStore, StoreError};
+
+pub use compat::compat_router;
+pub use v1::v1_router;
+
+/// Which job kinds each role, and each tenant, may create. A kind must be allowed for the
+/// caller's role *and* (if the tenant has an entry) for the tenant. `"*"` allows every kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindPolicy {
+    /// Allowed kinds per role.
+    pub roles: HashMap<Role, BTreeSet<String>>,
+    /// Optional per-tenant restriction.
+    #[serde(default)]
+    pub tenants: HashMap<String, BTreeSet<String>>,
+}
+
+impl Default for KindPolicy {
+    fn default() -> Self {
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let mut roles = HashMap::new();
+        roles.insert(Role::Admin, set(&["*"]));
+        roles.insert(Role::Technician, set(&["*"]));
+        roles.insert(Role::Customer, set(&["pcap", "file.hash", "process.list"]));
+        roles.insert(Role::Device, BTreeSet::new());
+        KindPolicy {
+            roles,
+            tenants: HashMap::new(),
+        }
+    }
+}
+
+impl KindPolicy {
+    /// May `role` create a `kind` job in `tenant`?
+    pub fn allows(&self, role: Role, tenant: &str, kind: &str) -> bool {
+        let has = |s: &BTreeSet<String>| s.contains("*") || s.contains(kind);
+        self.roles.get(&role).is_some_and(has) && self.tenants.get(tenant).is_none_or(has)
+    }
+}
+
+/// The Sensoroni-compatible API's settings (Sensoroni's `statickeyauth` module).
+#[derive(Clone, Default)]
+pub struct CompatConfig {
+    /// The shared key agents and UIs present (`Authorization: <key>` or `Bearer <key>`).
+    /// `None` disables keyed access.
+    pub api_key: Option<String>,
+    /// Networks (IPv4 and IPv6) allowed without a key.
+    pub anonymous_cidrs: Vec<ipnet::IpNet>,
+    /// Sensoroni has no tenants: every compat job lives in this tenant.
+    pub tenant_id: String,
+    /// Kinds the compat API may create (default `pcap`).
+    pub allowed_kinds: Vec<String>,
+}
+
+impl std::fmt::Debug for CompatConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompatConfig")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("anonymous_cidrs", &self.anonymous_cidrs)
+            .field("tenant_id", &self.tenant_id)
+            .field("allowed_kinds", &self.allowed_kinds)
+            .finish()
+    }
+}
+
+/// Elasticsearch / OpenSearch for `/joblookup`.
+#[derive(Clone)]
+pub struct ElasticConfig {
+    /// Base URL, e.g. `http://127.0.0.1:9200`.
+    pub url: String,
+    /// Index pattern to search (e.g. `logs-*`).
+    pub index: String,
+    /// Basic-auth user.
+    pub username: Option<String>,
+    /// Basic-auth password.
+    pub password: Option<String>,
+    /// Widening of the window on both sides (Sensoroni `timeShiftMs`, default 2 min).
+    pub time_shift: Duration,
+    /// Flow duration assumed when the document has none (Sensoroni `defaultDurationMs`).
+    pub default_duration: Duration,
+    /// Request timeout.
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ElasticConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElasticConfig")
+            .field("url", &self.url)
+            .field("index", &self.index)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl ElasticConfig {
+    /// Defaults for `url` and `index`.
+    pub fn new(url: impl Into<String>, index: impl Into<String>) -> Self {
+        ElasticConfig {
+            url: url.into(),
+            index: index.into(),
+            username: None,
+            password: None,
+            time_shift: Duration::from_secs(120),
+            default_duration: Duration::from_secs(1800),
+            timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Everything the routers need besides the store.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// Sensoroni-compatible API.
+    pub compat: CompatConfig,
+    /// Job kinds per role and tenant.
+    pub policy: KindPolicy,
+    /// `/joblookup` backend (absent → 503).
+    pub elastic: Option<ElasticConfig>,
+    /// Longest long-poll an agent may ask for.
+    pub long_poll_max: Duration,
+    /// How often a waiting long-poll re-checks the database (for jobs made claimable by other
+    /// server processes or by a backoff running out); jobs created through this process wake
+    /// waiters at once.
+    pub long_poll_recheck: Duration,
+    /// Where `/joblookup` redirects: `<prefix><job id>`.
+    pub job_page_prefix: String,
+    /// Most packets `/api/packets` returns (Sensoroni `maxPacketCount`).
+    pub max_packet_count: usize,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            compat: CompatConfig {
+                tenant_id: "default".into(),
+                allowed_kinds: vec!["pcap".into()],
+                ..CompatConfig::default()
+            },
+            policy: KindPolicy::default(),
+            elastic: None,
+            long_poll_max: Duration::from_secs(60),
+            long_poll_recheck: Duration::from_secs(2),
+            job_page_prefix: "/ui/jobs/".into(),
+            max_packet_count: 5000,
+        }
+    }
+}
+
+/// Errors building the state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The HTTP client for Elasticsearch could not be built.
+    #[error("cannot build HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+struct Inner {
+    store: JobStore,
+    cfg: JobsConfig,
+    changes: tokio::sync::watch::Sender<u64>,
+    http: reqwest::Client,
+    key_digest: Option<[u8; 32]>,
+}
+
+/// Shared state of both routers. Cheap to clone.
+#[derive(Clone)]
+pub struct JobsState(Arc<Inner>);
+
+impl std::fmt::Debug for JobsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobsState")
+            .field("cfg", &self.0.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JobsState {
+    /// Builds the state. Run [`JobStore::migrate`] before serving.
+    pub fn new(store: JobStore, cfg: JobsConfig) -> Result<Self, StateError> {
+        let timeout = cfg
+            .elastic
+            .as_ref()
+            .map_or(Duration::from_secs(15), |e| e.timeout);
+        let http = reqwest::Client::builder().timeout(timeout).build()?;
+        let key_digest = cfg
+            .compat
+            .api_key
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .map(|k| Sha256::digest(k.as_bytes()).into());
+        let (changes, _) = tokio::sync::watch::channel(0u64);
+        Ok(JobsState(Arc::new(Inner {
+            store,
+            cfg,
+            changes,
+            http,
+            key_digest,
+        })))
+    }
+
+    /// The job store.
+    pub fn store(&self) -> &JobStore {
+        &self.0.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JobsConfig {
+        &self.0.cfg
+    }
+
+    /// Wakes long-polling agents (call after changing jobs outside these routers).
+    pub fn notify(&self) {
+        self.0.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Runs queue housekeeping (expired leases, pending deadlines) every `every` until the
+    /// runtime shuts down.
+    pub fn spawn_reaper(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let st = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                match st.store().reap().await {
+                    Ok(n) if n > 0 => st.notify(),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "job reaper failed"),
+                }
+            }
+        })
+    }
+
+    /// Constant-time check of a presented static key.
+    fn key_matches(&self, presented: &str) -> bool {
+        let Some(want) = self.0.key_digest else {
+            return false;
+        };
+        let got: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        bool::from(got.ct_eq(&want))
+    }
+
+    fn anonymous_allowed(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0
+            .cfg
+            .compat
+            .anonymous_cidrs
+            .iter()
+            .any(|n| n.contains(&ip))
+    }
+
+    /// Records an audit entry; a failure to write it is logged, not returned.
+    pub(crate) async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        tenant: Option<&str>,
+        job_id: Option<i64>,
+        outcome: &str,
+        detail: Option<String>,
+    ) {
+        let e = AuditEntry {
+            at: Utc::now(),
+            tenant_id: tenant.map(str::to_string),
+            actor_role: actor.role.clone(),
+            actor: actor.subject.clone(),
+            action: action.to_string(),
+            job_id,
+            outcome: outcome.to_string(),
+            detail,
+        };
+        if let Err(err) = self.0.store.audit(&e).await {
+            tracing::error!(error = %err, action, "cannot write job audit record");
+        }
+    }
+
+    /// Creates a job after validating kind and filter, audits it and wakes waiting agents.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn create_job(
+        &self,
+        actor: &Actor,
+        tenant: &str,
+        device: &str,
+        kind: &str,
+        filter: &Filter,
+        max_attempts: Option<i64>,
+    ) -> Result<Job, ApiError> {
+        validate_ident("device id", device)?;
+        validate_ident("tenant id", tenant)?;
+        if !KNOWN_KINDS.contains(&kind) {
+            return Err(ApiError::bad_request(format!(
+                "unknown job kind {kind:?}; known kinds: {}",
+                KNOWN_KINDS.join(", ")
+            )));
+        }
+        filter.validate().map_err(ApiError::bad_request)?;
+        if let Some(m) = max_attempts
+            && !(1..=20).contains(&m)
+        {
+            return Err(ApiError::bad_request("max_attempts must be 1..=20"));
+        }
+        let job = self
+            .store()
+            .create(tenant, &actor.subject, device, kind, filter, max_attempts)
+            .await?;
+        self.audit(
+            actor,
+            "job.create",
+            Some(tenant),
+            Some(job.id),
+            "ok",
+            Some(format!("kind={kind} device={device}")),
+        )
+        .await;
+        self.notify();
+        Ok(job)
+    }
+
+    /// Waits up to `wait` for a job of `device` in `tenant` and claims it.
+    pub(crate) async fn claim_wait(
+        &self,
+        tenant: &str,
+        device: &str,
+        wait: Duration,
+    ) -> Result<Option<crate::model::ClaimedJob>, ApiError> {
+        let deadline = tokio::time::Instant::now() + wait.min(self.0.cfg.long_poll_max);
+        let mut rx = self.0.changes.subscribe();
+        loop {
+            rx.borrow_and_update();
+            if let Some(c) = self.store().claim(tenant, device).await? {
+                return Ok(Some(c));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let nap = (deadline - now).min(self.0.cfg.long_poll_recheck);
+            let _ = tokio::time::timeout(nap, rx.changed()).await;
+        }
+    }
+}
+
+/// Who performed an action, for the audit trail.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub role: String,
+    pub subject: String,
+}
+
+/// Ids (tenant, device/node) are short printable tokens.
+pub(crate) fn validate_ident(what: &str, v: &str) -> Result<(), ApiError> {
+    if v.is_empty() || v.len() > 256 || v.chars().any(|c| c.is_control()) {
+        return Err(ApiError::bad_request(format!(
+            "{what} must be 1..=256 printable characters"
+        )));
+    }
+    Ok(())
+}
+
+/// An error response in Outpost's shape `{"error":{"code","message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// Human explanation.
+    pub message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn bad_request(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+    }
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "authentication required",
+        )
+    }
+    pub(crate) fn forbidden(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+    }
+    pub(crate) fn not_found(m: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::not_found("job not found"),
+            StoreError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            StoreError::LeaseLost => {
+                ApiError::new(StatusCode::CONFLICT, "lease_lost", e.to_string())
+            }
+            StoreError::TooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.to_string(),
+            ),
+            other => {
+                tracing::error!(error = %other, "job store failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(ErrorBody::new(self.code, self.message)),
+        )
+            .into_response()
+    }
+}
+
+/// Parses a JSON body into `T`, answering 400 with the documented error shape.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    body: Result<bytes::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body too large",
+            )
+        } else {
+            ApiError::bad_request(format!("cannot read body: {e}"))
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// Query string as a map; a malformed query is a 400.
+pub(crate) type QueryMap = HashMap<String, String>;
+
+pub(crate) fn query_map(
+    q: Result<axum::extract::Query<QueryMap>, axum::extract::rejection::QueryRejection>,
+) -> Result<QueryMap, ApiError> {
+    q.map(|q| q.0)
+        .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
+}
+
+pub(crate) fn parse_id(what: &str, s: Option<&String>) -> Result<i64, ApiError> {
+    let s = s.ok_or_else(|| ApiError::bad_request(format!("missing {what}")))?;
+    s.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| ApiError::bad_request(format!("{what} must be a positive integer")))
+}
+
+/// Streams a job's stored result as a download.
+pub(crate) async fn result_response(
+    state: &JobsState,
+    job: &Job,
+    ext_override: Option<&str>,
+) -> Result<Response, ApiError> {
+    if job.result_size.is_none() {
+        return Err(ApiError::not_found("the job has no result"));
+    }
+    let path = state.store().result_path(job.id);
+    let file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found("the job's result file is missing"));
+        }
+        Err(e) => return Err(StoreError::Io(e).into()),
+    };
+    let len = file.metadata().await.map_err(StoreError::Io)?.len();
+    let ext: String = ext_override
+        .unwrap_or(&job.file_extension)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(16)
+        .collect();
+    let node: String = job
+        .device_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    let ctype = if ext == "pcap" || job.kind == "pcap" {
+        "application/vnd.tcpdump.pcap"
+    } else {
+        "application/octet-stream"
+    };
+    let stream = futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"outpost_{node}_{}.{}\"",
+        job.id,
+        if ext.is_empty() { "bin" } else { &ext }
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,471 @@
+//! Outpost's own job API (`/api/v1/jobs…`, `/api/v1/agent/jobs…`, `/joblookup`), authorized
+//! with the [`Principal`] the server's auth middleware puts into the request extensions.
+//!
+//! Rules: staff (admin, technician) see and manage every tenant's jobs; customers only their
+//! tenant's; devices only the jobs addressed to themselves, and only devices claim and report.
+//! A job the caller may not see answers 404, never 403, so ids of other tenants don't leak.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json};
+use outpost_core::api::Page;
+use outpost_core::auth::{Principal, Role};
+
+use super::{
+    Actor, ApiError, JobsState, QueryMap, parse_id, parse_json, query_map, result_response,
+};
+use crate::model::{Job, JobStatus, NewJob, StatusReport};
+use crate::store::ListQuery;
+
+/// Outpost's job routes. Mount at the server root *behind* the auth middleware that inserts
+/// `Extension<Principal>`; without it every route answers 401.
+pub fn v1_router(state: JobsState) -> Router {
+    Router::new()
+        .route("/api/v1/jobs", get(list).post(create))
+        .route("/api/v1/jobs/{id}", get(show).delete(remove))
+        .route("/api/v1/jobs/{id}/result", get(download))
+        .route("/api/v1/agent/jobs/next", get(next))
+        .route("/api/v1/agent/jobs/{id}", post(report))
+        .route("/api/v1/agent/jobs/{id}/result", put(upload))
+        .route("/joblookup", get(super::lookup::joblookup))
+        .with_state(state)
+}
+
+type MaybePrincipal = Option<Extension<Principal>>;
+
+pub(super) fn principal(p: MaybePrincipal) -> Result<Principal, ApiError> {
+    p.map(|e| e.0).ok_or_else(ApiError::unauthorized)
+}
+
+pub(super) fn actor(p: &Principal) -> Actor {
+    let role = match p.role {
+        Role::Admin => "admin",
+        Role::Technician => "technician",
+        Role::Customer => "customer",
+        Role::Device => "device",
+    };
+    Actor {
+        role: role.into(),
+        subject: p.subject.clone(),
+    }
+}
+
+/// May `p` see `job`?
+pub(crate) fn visible(p: &Principal, job: &Job) -> bool {
+    match p.role {
+        Role::Admin | Role::Technician => true,
+        Role::Customer => p.can_access_tenant(&job.tenant_id),
+        Role::Device => p.can_access_tenant(&job.tenant_id) && p.subject == job.device_id,
+    }
+}
+
+fn path_id(id: Result<Path<String>, PathRejection>) -> Result<i64, ApiError> {
+    let id = id.map_err(|e| ApiError::bad_request(e.to_string()))?;
+    parse_id("job id", Some(&id.0))
+}
+
+/// Loads a job the principal may see (404 otherwise, audited as denied).
+async fn load_visible(
+    st: &JobsState,
+    p: &Principal,
+    id: i64,
+    action: &str,
+) -> Result<Job, ApiError> {
+    match st.store().get(id).await? {
+        Some(j) if visible(p, &j) => Ok(j),
+        other => {
+            let tenant = other.as_ref().map(|j| j.tenant_id.clone());
+            st.audit(
+                &actor(p),
+                action,
+                tenant.as_deref(),
+                Some(id),
+                "denied",
+                None,
+            )
+            .await;
+            Err(ApiError::not_found("job not found"))
+        }
+    }
+}
+
+/// The tenant a new job belongs to, given who asks.
+pub(super) fn target_tenant(p: &Principal, requested: Option<&str>) -> Result<String, ApiError> {
+    match p.role {
+        Role::Admin | Role::Technician => requested
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::bad_request("tenant_id is required for staff")),
+        Role::Customer => {
+            let own = p
+                .tenant_id
+                .clone()
+                .ok_or_else(|| ApiError::forbidden("no tenant bound"))?;
+            match requested {
+                Some(t) if t != own => {
+                    Err(ApiError::forbidden("cannot create jobs in another tenant"))
+                }
+                _ => Ok(own),
+            }
+        }
+        Role::Device => Err(ApiError::forbidden("devices cannot create jobs")),
+    }
+}
+
+async fn create(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    body: Result<bytes::Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let p = principal(p)?;
+    let a = actor(&p);
+    let req: NewJob = parse_json(body)?;
+    let tenant = match target_tenant(&p, req.tenant_id.as_deref()) {
+        Ok(t) => t,
+        Err(e) => {
+            st.audit(
+                &a,
+                "job.create",
+                req.tenant_id.as_deref(),
+                None,
+                "denied",
+                Some(e.message.clone()),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    if !st.config().policy.allows(p.role, &tenant, &req.kind) {
+        st.audit(
+            &a,
+            "job.create",
+            Some(&tenant),
+            None,
+            "denied",
+            Some(format!("kind={}", req.kind)),
+        )
+        .await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "kind_not_allowed",
+            format!(
+                "job kind {:?} is not allowed for this role/tenant",
+                req.kind
+            ),
+        ));
+    }
+    let job = st
+        .create_job(
+            &a,
+            &tenant,
+            &req.device_id,
+            &req.kind,
+            &req.filter,
+            req.max_attempts,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(job)).into_response())
+}
+
+async fn list(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Json<Page<Job>>, ApiError> {
+    let p = principal(p)?;
+    let q = query_map(q)?;
+    let mut lq = ListQuery {
+        tenant_id: q.get("tenant_id").cloned(),
+        device_id: q.get("device_id").cloned(),
+        kind: q.get("kind").cloned(),
+        status: match q.get("status") {
+            Some(s) => {
+                Some(JobStatus::parse(s).ok_or_else(|| ApiError::bad_request("unknown status"))?)
+            }
+            None => None,
+        },
+        include_deleted: q.get("include_deleted").is_some_and(|v| v == "true"),
+        before_id: match q.get("cursor") {
+            Some(c) => Some(parse_id("cursor", Some(c))?),
+            None => None,
+        },
+        limit: match q.get("limit") {
+            Some(l) => Some(parse_id("limit", Some(l))?.min(1000)),
+            None => None,
+        },
+    };
+    match p.role {
+        Role::Admin | Role::Technician => {}
+        Role::Customer | Role::Device => {
+            let Some(own) = p.tenant_id.clone() else {
+                return Ok(Json(Page {
+                    items: vec![],
+                    next_cursor: None,
+                }));
+            };
+            if lq.tenant_id.as_ref().is_some_and(|t| *t != own) {
+                return Ok(Json(Page {
+                    items: vec![],
+                    next_cursor: None,
+                }));
+            }
+            lq.tenant_id = Some(own);
+            if p.role == Role::Device {
+                if lq.device_id.as_ref().is_some_and(|d| *d != p.subject) {
+                    return Ok(Json(Page {
+                        items: vec![],
+                        next_cursor: None,
+                    }));
+                }
+                lq.device_id = Some(p.subject.clone());
+            }
+        }
+    }
+    let limit = lq.limit.unwrap_or(100).clamp(1, 1000);
+    let items = st.store().list(&lq).await?;
+    let next_cursor = if items.len() as i64 == limit {
+        items.last().map(|j| j.id.to_string())
+    } else {
+        None
+    };
+    st.audit(
+        &actor(&p),
+        "job.list",
+        lq.tenant_id.as_deref(),
+        None,
+        "ok",
+        None,
+    )
+    .await;
+    Ok(Json(Page { items, next_cursor }))
+}
+
+async fn show(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Job>, ApiError> {
+    let p = principal(p)?;
+    let id = path_id(id)?;
+    let job = load_visible(&st, &p, id, "job.read").await?;
+    st.audit(
+        &actor(&p),
+        "job.read",
+        Some(&job.tenant_id),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(Json(job))
+}
+
+async fn remove(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Job>, ApiError> {
+    let p = principal(p)?;
+    let id = path_id(id)?;
+    let job = load_visible(&st, &p, id, "job.delete").await?;
+    if p.role == Role::Device {
+        st.audit(
+            &actor(&p),
+            "job.delete",
+            Some(&job.tenant_id),
+            Some(id),
+            "denied",
+            None,
+        )
+        .await;
+        return Err(ApiError::forbidden("devices cannot delete jobs"));
+    }
+    let mut before = st.store().delete(id).await?;
+    before.status = JobStatus::Deleted;
+    st.audit(
+        &actor(&p),
+        "job.delete",
+        Some(&before.tenant_id),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    st.notify();
+    Ok(Json(before))
+}
+
+async fn download(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let p = principal(p)?;
+    let id = path_id(id)?;
+    let job = load_visible(&st, &p, id, "job.result.download").await?;
+    let resp = result_response(&st, &job, None).await?;
+    st.audit(
+        &actor(&p),
+        "job.result.download",
+        Some(&job.tenant_id),
+        Some(id),
+        "ok",
+        None,
+    )
+    .await;
+    Ok(resp)
+}
+
+/// The device principal's (tenant, device id), or 403.
+fn device_of(p: &Principal) -> Result<(String, String), ApiError> {
+    match (p.role, &p.tenant_id) {
+        (Role::Device, Some(t)) => Ok((t.clone(), p.subject.clone())),
+        (Role::Device, None) => Err(ApiError::forbidden("device is not bound to a tenant")),
+        _ => Err(ApiError::forbidden("only devices claim and report jobs")),
+    }
+}
+
+async fn next(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = principal(p)?;
+    let q = query_map(q)?;
+    let (tenant, device) = match device_of(&p) {
+        Ok(v) => v,
+        Err(e) => {
+            st.audit(
+                &actor(&p),
+                "job.claim",
+                p.tenant_id.as_deref(),
+                None,
+                "denied",
+                None,
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    let wait = match q.get("wait") {
+        Some(w) => Duration::from_secs(
+            w.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("wait must be seconds (integer)"))?,
+        ),
+        None => Duration::from_secs(25),
+    };
+    match st.claim_wait(&tenant, &device, wait).await? {
+        Some(c) => {
+            st.audit(
+                &actor(&p),
+                "job.claim",
+                Some(&tenant),
+                Some(c.job.id),
+                "ok",
+                None,
+            )
+            .await;
+            Ok(Json(c).into_response())
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+async fn report(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<bytes::Bytes, BytesRejection>,
+) -> Result<Json<Job>, ApiError> {
+    let p = principal(p)?;
+    device_of(&p)?;
+    let id = path_id(id)?;
+    let r: StatusReport = parse_json(body)?;
+    let job = load_visible(&st, &p, id, "job.report").await?;
+    let updated = match r.status {
+        JobStatus::Running => st.store().mark_running(id, &r.lease_id).await,
+        JobStatus::Completed => st.store().complete(id, Some(&r.lease_id)).await,
+        JobStatus::Failed => {
+            let why = r.failure.as_deref().unwrap_or("agent reported failure");
+            st.store()
+                .fail(id, Some(&r.lease_id), why, r.permanent)
+                .await
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "agents may report running, completed or failed, not {}",
+                other.as_str()
+            )));
+        }
+    };
+    let outcome = if updated.is_ok() { "ok" } else { "rejected" };
+    st.audit(
+        &actor(&p),
+        "job.report",
+        Some(&job.tenant_id),
+        Some(id),
+        outcome,
+        Some(format!("status={}", r.status.as_str())),
+    )
+    .await;
+    let updated = updated?;
+    st.notify();
+    Ok(Json(updated))
+}
+
+async fn upload(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    id: Result<Path<String>, PathRejection>,
+    q: Result<Query<QueryMap>, QueryRejection>,
+    body: Body,
+) -> Result<Json<Job>, ApiError> {
+    let p = principal(p)?;
+    device_of(&p)?;
+    let id = path_id(id)?;
+    let q = query_map(q)?;
+    let job = load_visible(&st, &p, id, "job.result.upload").await?;
+    let lease = q
+        .get("lease_id")
+        .ok_or_else(|| ApiError::bad_request("missing lease_id"))?;
+    if !matches!(job.status, JobStatus::Assigned | JobStatus::Running)
+        || job.lease_id.as_deref() != Some(lease.as_str())
+    {
+        st.audit(
+            &actor(&p),
+            "job.result.upload",
+            Some(&job.tenant_id),
+            Some(id),
+            "rejected",
+            None,
+        )
+        .await;
+        return Err(crate::store::StoreError::LeaseLost.into());
+    }
+    let ext = q
+        .get("ext")
+        .map(String::as_str)
+        .unwrap_or(&job.file_extension)
+        .to_string();
+    let stored = st
+        .store()
+        .store_result(id, &ext, body.into_data_stream())
+        .await;
+    let outcome = if stored.is_ok() { "ok" } else { "error" };
+    st.audit(
+        &actor(&p),
+        "job.result.upload",
+        Some(&job.tenant_id),
+        Some(id),
+        outcome,
+        None,
+    )
+    .await;
+    Ok(Json(stored?))
+}

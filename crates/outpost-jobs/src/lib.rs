@@ -1,0 +1,48 @@
+//! Outpost's job subsystem.
+//!
+//! A job asks one device (a Sensoroni "node"/"sensor") to do something — extract the packets of
+//! a flow from its rolling capture, hash or fetch a file, list or kill a process — and hands
+//! the result back to the server as a byte stream.
+//!
+//! * [`model`] — the job record, its states and the Sensoroni wire shapes.
+//! * `store` (feature `server`) — the queue on SQLite or PostgreSQL with atomic leased claims,
+//!   retries with backoff and a limit, expiry, result files and an audit trail.
+//! * `http` (feature `server`) — [`compat_router`] (Sensoroni-compatible `/api/node`,
+//!   `/api/job/`, `/api/stream`, …) and [`v1_router`] (`/api/v1/jobs`, the agent's long-poll
+//!   claim, `/joblookup`).
+//! * `exec` and `client` (feature `agent`) — what the agent runs, and its blocking HTTP client.
+//! * `cli` (feature `cli`) — `outpost job create|list|show|download|delete`.
+
+pub mod model;
+
+#[cfg(any(feature = "server", feature = "agent"))]
+pub mod pcapio;
+
+#[cfg(feature = "server")]
+pub mod http;
+#[cfg(feature = "server")]
+pub mod store;
+
+#[cfg(feature = "agent")]
+pub mod client;
+#[cfg(feature = "agent")]
+pub mod exec;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+
+pub use model::{
+    ClaimedJob, Filter, Job, JobStatus, KNOWN_KINDS, NewJob, Node, SensoroniJob, StatusReport,
+};
+
+#[cfg(feature = "server")]
+pub use http::{
+    CompatConfig, ElasticConfig, JobsConfig, JobsState, KindPolicy, compat_router, v1_router,
+};
+#[cfg(feature = "server")]
+pub use store::{JobDb, JobStore, ListQuery, StoreConfig, StoreError};
+
+#[cfg(feature = "agent")]
+pub use client::AgentClient;
+#[cfg(feature = "agent")]
+pub use exec::{ExecContext, JobError, JobOutput, execute};
