@@ -6,10 +6,16 @@
  *  - inet_sock_set_state CLOSE->SYN_SENT runs inside connect(), in the connecting process: the
  *    process is remembered per socket; SYN_SENT->ESTABLISHED (or ->CLOSE on failure) emits the
  *    outbound connection with its final 4-tuple. A connection that lives 1 ms is still seen.
- *  - SYN_RECV->ESTABLISHED emits an inbound (accepted) connection. It runs in softirq, so the
- *    record carries pid 0 and user space attributes it to the listening socket's owner.
+ *  - CLOSE->LISTEN runs inside listen(): the listening process is remembered per local port.
+ *    SYN_RECV->ESTABLISHED (softirq) emits an inbound connection attributed to that process;
+ *    for listeners older than the agent the record carries pid 0 and user space attributes it
+ *    to the listening socket's current owner.
  *  - net_dev_queue for UDP packets of local sockets runs in the sending process: the first
  *    datagram to a destination per process (then at most once a minute) is a UDP flow.
+ *
+ *  - sched_process_exec snapshots the new image (file name, argv) in the exec'ing process, so
+ *    that a process gone before /proc could be read still attributes its connections (the
+ *    exec record precedes them in the ring buffer).
  *
  * Records that do not fit in the ring buffer are counted in `lost`, never silently dropped.
  */
@@ -27,10 +33,12 @@
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_LISTEN 10
 #define KIND_CONNECT 1
 #define KIND_ACCEPT 2
 #define KIND_UDP 3
 #define KIND_CONNECT_FAILED 4
+#define KIND_EXEC 10
 #define UDP_REPORT_EVERY_NS (60ULL * 1000000000ULL)
 
 char LICENSE[] SEC("license") = "GPL";
@@ -50,6 +58,23 @@ struct conn_event {
 	__u8 laddr[16];
 	__u8 raddr[16];
 	char comm[16];
+};
+
+/* Keep in sync with src/net/mod.rs (parse_exec_record). 824 bytes; kind at the same offset. */
+struct exec_event {
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u16 pad16[3];
+	__u8 kind;
+	__u8 pad8;
+	__u32 ppid;
+	__u32 args_len;
+	char comm[16];
+	char filename[256];
+	char args[512];
 };
 
 struct task_id {
@@ -86,6 +111,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct task_id);
 } connecting SEC(".maps");
+
+/* listening TCP port -> the process that called listen() */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u16);
+	__type(value, struct task_id);
+} listening SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -186,8 +219,28 @@ int BPF_PROG(outpost_tcp_state, const struct sock *sk, const int oldstate, const
 		emit_sock(sk, newstate == TCP_ESTABLISHED ? KIND_CONNECT : KIND_CONNECT_FAILED, &copy);
 		return 0;
 	}
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED)
-		emit_sock(sk, KIND_ACCEPT, 0);
+	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
+		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		bpf_map_delete_elem(&listening, &port);
+		return 0;
+	}
+	if (newstate == TCP_LISTEN) {
+		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		struct task_id t = {};
+		current_task(&t);
+		bpf_map_update_elem(&listening, &port, &t, 0);
+		return 0;
+	}
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		struct task_id *t = bpf_map_lookup_elem(&listening, &port);
+		if (t) {
+			struct task_id copy = *t;
+			emit_sock(sk, KIND_ACCEPT, &copy);
+		} else {
+			emit_sock(sk, KIND_ACCEPT, 0);
+		}
+	}
 	return 0;
 }
 
@@ -262,6 +315,46 @@ int BPF_PROG(outpost_udp_xmit, struct sk_buff *skb)
 	__builtin_memcpy(e->comm, t.comm, sizeof(e->comm));
 	e->kind = KIND_UDP;
 	e->proto = IPPROTO_UDP;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(outpost_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	unsigned long start, end, len;
+	struct task_id t = {};
+
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	current_task(&t);
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = t.pid;
+	e->tid = t.tid;
+	e->uid = t.uid;
+	e->gid = t.gid;
+	e->pad16[0] = e->pad16[1] = e->pad16[2] = 0;
+	e->kind = KIND_EXEC;
+	e->pad8 = 0;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	__builtin_memcpy(e->comm, t.comm, sizeof(e->comm));
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
+		e->filename[0] = 0;
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > sizeof(e->args))
+		len = sizeof(e->args);
+	len &= 0x3ff;
+	if (len > 512)
+		len = 512;
+	if (len && bpf_probe_read_user(e->args, len, (void *)start) == 0)
+		e->args_len = len;
+	else
+		e->args_len = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

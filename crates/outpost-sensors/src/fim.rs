@@ -424,32 +424,35 @@ impl Fim {
             return;
         }
         let max = self.cfg.max_hash_bytes;
+        // Events are handled after the fact: a file may already be gone (or changed again) when
+        // its event is read. Such an event is still reported, without the state it no longer has.
         if e.mask & libc::IN_CREATE != 0 {
             let st = stat_state(&full, max, false);
+            self.file_event(
+                FileAction::Create,
+                &full,
+                root,
+                None,
+                None,
+                st.as_ref(),
+                "inotify",
+            );
             if let Some(st) = st {
-                self.file_event(
-                    FileAction::Create,
-                    &full,
-                    root,
-                    None,
-                    None,
-                    Some(&st),
-                    "inotify",
-                );
                 self.record(key, st);
             }
         } else if e.mask & libc::IN_CLOSE_WRITE != 0 {
             let before = self.baseline.get(&key).cloned();
-            if let Some(now) = stat_state(&full, max, true) {
-                self.file_event(
-                    FileAction::Write,
-                    &full,
-                    root,
-                    None,
-                    before.as_ref(),
-                    Some(&now),
-                    "inotify",
-                );
+            let now = stat_state(&full, max, true);
+            self.file_event(
+                FileAction::Write,
+                &full,
+                root,
+                None,
+                before.as_ref(),
+                now.as_ref(),
+                "inotify",
+            );
+            if let Some(now) = now {
                 self.record(key, now);
             }
         } else if e.mask & libc::IN_DELETE != 0 {

@@ -391,6 +391,7 @@ impl Collector {
                 let (info, container, changes) = t.fork(parent_tgid, child_tgid, users);
                 drop(t);
                 let info = (*info).clone();
+                self.container_changes(changes, &info, ts);
                 if self.forks {
                     self.emit_proc(
                         EventKind::ProcessFork,
@@ -400,7 +401,6 @@ impl Collector {
                         container.map(|c| (*c).clone()),
                     );
                 }
-                self.container_changes(changes, &info, ts);
             }
             ProcEvent::Exec { tgid, .. } => {
                 let containers = self.containers_enabled();
@@ -420,7 +420,8 @@ impl Collector {
                         // Gone before /proc could be read: keep what the fork told us about
                         // its lineage, but not the parent's image.
                         let prev = t.get(tgid).map(|p| (*p.info).clone()).unwrap_or_default();
-                        let info = ProcessInfo {
+                        let snap = t.exec_snapshot(tgid);
+                        let mut info = ProcessInfo {
                             pid: tgid,
                             ppid: prev.ppid,
                             parent: prev.parent,
@@ -430,6 +431,13 @@ impl Collector {
                             user: prev.user,
                             ..Default::default()
                         };
+                        // the image the kernel saw at exec (eBPF), when it came first
+                        if let Some(s) = snap {
+                            info.exe = s.exe.clone();
+                            info.args = s.args.clone();
+                            info.command_line = s.command_line.clone();
+                            info.name = s.name.clone();
+                        }
                         let container = t
                             .get(tgid)
                             .and_then(|p| p.container.as_ref().map(|c| (**c).clone()));
@@ -438,6 +446,7 @@ impl Collector {
                     }
                 };
                 drop(t);
+                self.container_changes(changes, &info, ts);
                 self.emit_proc(
                     EventKind::ProcessExec,
                     "proc_connector",
@@ -445,7 +454,6 @@ impl Collector {
                     info.clone(),
                     container,
                 );
-                self.container_changes(changes, &info, ts);
             }
             ProcEvent::Exit {
                 pid,

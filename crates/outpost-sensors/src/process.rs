@@ -46,6 +46,10 @@ pub(crate) struct ProcessTable {
     max_containers: usize,
     containers_enabled: bool,
     last_sweep: Instant,
+    /// Kernel exec snapshots (eBPF) by pid, with insertion order for the bound.
+    exec_snaps: HashMap<u32, (Arc<ProcessInfo>, u64)>,
+    exec_order: VecDeque<(u32, u64)>,
+    exec_seq: u64,
     /// Live processes evicted because the cache was full (counted as drops by the caller).
     pub evicted_live: u64,
     pub container_limit_hits: u64,
@@ -113,6 +117,9 @@ impl ProcessTable {
             max_containers: cc.max_containers,
             containers_enabled: cc.enabled,
             last_sweep: Instant::now(),
+            exec_snaps: HashMap::new(),
+            exec_order: VecDeque::new(),
+            exec_seq: 0,
             evicted_live: 0,
             container_limit_hits: 0,
         }
@@ -230,6 +237,57 @@ impl ProcessTable {
             p.and_then(|p| p.container.clone()),
             changes,
         )
+    }
+
+    /// The kernel's snapshot of the last exec of `pid`, if the eBPF sensor sent one.
+    pub fn exec_snapshot(&self, pid: u32) -> Option<Arc<ProcessInfo>> {
+        self.exec_snaps.get(&pid).map(|(p, _)| Arc::clone(p))
+    }
+
+    /// Records an exec seen by the kernel (image path and argv captured in the exec'ing process)
+    /// and, when the cached entry does not describe that image yet (the process was gone before
+    /// `/proc` could be read, or its exec event is still queued), patches it.
+    pub fn kernel_exec(&mut self, snap: ProcessInfo) {
+        let pid = snap.pid;
+        let snap = Arc::new(snap);
+        self.exec_seq += 1;
+        self.exec_snaps
+            .insert(pid, (Arc::clone(&snap), self.exec_seq));
+        self.exec_order.push_back((pid, self.exec_seq));
+        while self.exec_order.len() > self.max {
+            if let Some((p, seq)) = self.exec_order.pop_front() {
+                if self.exec_snaps.get(&p).is_some_and(|(_, s)| *s == seq) {
+                    self.exec_snaps.remove(&p);
+                }
+            }
+        }
+        match self.procs.get_mut(&pid) {
+            Some(p) if p.info.exe != snap.exe || p.info.args != snap.args => {
+                let mut info = (*p.info).clone();
+                info.exe = snap.exe.clone();
+                info.args = snap.args.clone();
+                info.command_line = snap.command_line.clone();
+                info.name = snap.name.clone();
+                info.entity_id = None;
+                p.info = Arc::new(info);
+            }
+            Some(_) => {}
+            None => {
+                let mut info = (*snap).clone();
+                if let Some(ppid) = info.ppid {
+                    info.parent = self.parent(ppid);
+                }
+                self.make_room(pid);
+                self.procs.insert(
+                    pid,
+                    Proc {
+                        info: Arc::new(info),
+                        container: None,
+                        exited: None,
+                    },
+                );
+            }
+        }
     }
 
     /// Marks a process exited (kept for `ttl` to attribute late events).

@@ -1,13 +1,15 @@
 //! The eBPF connection sensor: loads `bpf/conn.bpf.c` (BTF tracepoints `inet_sock_set_state` and
 //! `net_dev_queue`) and reads its ring buffer.
 
-use super::{ConnKind, attribute, conn_event, parse_conn_record, sockdiag};
+use super::{
+    ConnKind, ExecRecord, attribute, conn_event, parse_conn_record, parse_exec_record, sockdiag,
+};
 use crate::counters::Drop;
 use crate::emit::Emitter;
 use crate::procfs::mono_to_utc;
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, RingBufferBuilder};
-use outpost_core::{Direction, EventKind, NetworkAction, Protocol};
+use outpost_core::{Direction, EventKind, NetworkAction, ProcessInfo, Protocol};
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
 use std::thread::JoinHandle;
@@ -53,11 +55,42 @@ impl Listeners {
     }
 }
 
+/// Turns a kernel exec record into a process snapshot for the process table.
+fn exec_snapshot(em: &Emitter, r: ExecRecord) -> ProcessInfo {
+    let exe = if r.filename.starts_with('/') {
+        std::fs::canonicalize(&r.filename)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or(r.filename)
+    } else {
+        r.filename
+    };
+    ProcessInfo {
+        pid: r.pid,
+        name: Some(r.comm),
+        exe: Some(exe),
+        command_line: (!r.args.is_empty()).then(|| r.args.join(" ")),
+        args: r.args,
+        ppid: Some(r.ppid),
+        uid: Some(r.uid),
+        gid: Some(r.gid),
+        user: em.shared.users.name(r.uid),
+        start_time: Some(mono_to_utc(r.ts_ns)),
+        ..Default::default()
+    }
+}
+
 fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
+    if let Some(r) = parse_exec_record(data) {
+        let snap = exec_snapshot(em, r);
+        if let Ok(mut t) = em.shared.procs.lock() {
+            t.kernel_exec(snap);
+        }
+        return;
+    }
     let Some(r) = parse_conn_record(data) else {
         return;
     };
-    let (process, container) = if r.kind == ConnKind::Accept {
+    let (process, container) = if r.kind == ConnKind::Accept && r.pid == 0 {
         match listeners.owner(r.local_port) {
             Some(pid) => {
                 let (p, c) = attribute(em, pid, None, None);

@@ -46,7 +46,8 @@ pub enum ConnKind {
     Connect,
     /// An outbound TCP connection attempt failed (refused, reset, timed out).
     ConnectFailed,
-    /// An inbound TCP connection was established (pid 0: attributed to the listener's owner).
+    /// An inbound TCP connection was established; pid is the process that called listen(), or
+    /// 0 for listeners older than the sensor (then attributed to the listener's current owner).
     Accept,
     /// A UDP datagram was sent (first to a destination per process, then once a minute).
     UdpSend,
@@ -72,6 +73,50 @@ pub fn normalize(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
+}
+
+/// An exec seen in the kernel (`sched_process_exec`): the image as the exec'ing process named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecRecord {
+    pub ts_ns: u64,
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub comm: String,
+    /// The path given to execve (not symlink-resolved; may be relative).
+    pub filename: String,
+    /// argv, truncated to 512 bytes.
+    pub args: Vec<String>,
+}
+
+/// Size of `struct exec_event`.
+pub const EXEC_RECORD_LEN: usize = 824;
+/// The `kind` byte of an exec record.
+pub const KIND_EXEC: u8 = 10;
+
+fn cstr(b: &[u8]) -> String {
+    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// Decodes an exec record; `None` for a short record or another kind.
+pub fn parse_exec_record(b: &[u8]) -> Option<ExecRecord> {
+    if b.len() < EXEC_RECORD_LEN || b[30] != KIND_EXEC {
+        return None;
+    }
+    let u32_at = |o: usize| crate::netlink::u32_at(b, o);
+    let args_len = (u32_at(36)? as usize).min(512);
+    Some(ExecRecord {
+        ts_ns: crate::netlink::u64_at(b, 0)?,
+        pid: u32_at(8)?,
+        uid: u32_at(16)?,
+        gid: u32_at(20)?,
+        ppid: u32_at(32)?,
+        comm: cstr(&b[40..56]),
+        filename: cstr(&b[56..312]),
+        args: crate::procfs::parse_cmdline(&b[312..312 + args_len]),
+    })
 }
 
 /// Decodes one ring-buffer record; `None` for a short or unknown record.
@@ -278,10 +323,36 @@ mod tests {
         assert!(parse_conn_record(&[0; 10]).is_none());
     }
 
+    #[test]
+    fn decodes_exec_record() {
+        let mut b = vec![0u8; EXEC_RECORD_LEN];
+        b[8..12].copy_from_slice(&77u32.to_ne_bytes());
+        b[30] = KIND_EXEC;
+        b[32..36].copy_from_slice(&1u32.to_ne_bytes());
+        let args = b"/bin/sh\0-c\0true\0";
+        b[36..40].copy_from_slice(&(args.len() as u32).to_ne_bytes());
+        b[40..42].copy_from_slice(b"sh");
+        b[56..63].copy_from_slice(b"/bin/sh");
+        b[312..312 + args.len()].copy_from_slice(args);
+        let r = parse_exec_record(&b).unwrap();
+        assert_eq!((r.pid, r.ppid), (77, 1));
+        assert_eq!(r.comm, "sh");
+        assert_eq!(r.filename, "/bin/sh");
+        assert_eq!(r.args, vec!["/bin/sh", "-c", "true"]);
+        assert!(
+            parse_conn_record(&b).is_none(),
+            "an exec record is not a connection"
+        );
+        b[36..40].copy_from_slice(&u32::MAX.to_ne_bytes());
+        assert!(parse_exec_record(&b).is_some(), "args_len is clamped");
+        assert!(parse_exec_record(&b[..100]).is_none());
+    }
+
     proptest! {
         #[test]
-        fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..100)) {
+        fn never_panics(b in proptest::collection::vec(any::<u8>(), 0..900)) {
             let _ = parse_conn_record(&b);
+            let _ = parse_exec_record(&b);
         }
     }
 }
