@@ -1,0 +1,134 @@
+//! The OASIS reference matcher's STIX 2.1 test cases (`conformance/stix2-patterns.json` in the
+//! shared directory): every pattern must give the same match / no-match / error.
+//!
+//! The file is read from `$OUTPOST_SHARED_DIR/conformance/`, defaulting to
+//! `<workspace root>/../shared`. When it is absent the test prints why and passes.
+
+use outpost_stix::observation::observations_from_json;
+use outpost_stix::pattern::Pattern;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn shared_dir() -> PathBuf {
+    match std::env::var_os("OUTPOST_SHARED_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+/// What our engine says for one case: "match", "no-match" or "error" (with the message).
+fn run_case(pattern: &str, observations: &Value) -> (String, String) {
+    let p = match Pattern::parse(pattern) {
+        Ok(p) => p,
+        Err(e) => return ("error".into(), e.to_string()),
+    };
+    let obs = match observations_from_json(observations) {
+        Ok(o) => o,
+        Err(e) => return ("error".into(), e.to_string()),
+    };
+    match p.matches(&obs) {
+        Ok(Some(m)) => ("match".into(), format!("observations {:?}", m.observations)),
+        Ok(None) => ("no-match".into(), String::new()),
+        Err(e) => ("error".into(), e.to_string()),
+    }
+}
+
+/// Upstream's `test_temporal_qualifiers.py` shares one module-level fixture between its tests
+/// and its last two tests rewrite the first_observed/last_observed of its first two
+/// observed-data objects in place. The conformance file was captured after that, so cases
+/// 308–349 all carry the final, rewritten timestamps, while the expected results were produced
+/// on the data each test actually saw. (Cases 339 and 347 are byte-identical in pattern and
+/// data yet expect opposite results, so no matcher can pass them as written.)
+///
+/// This restores, for exactly those cases, the timestamps the reference matcher ran on —
+/// taken from upstream's test parameters — and only when the file holds the rewritten state.
+fn upstream_fixture(id: u64, observations: &Value) -> Option<Value> {
+    if !(308..=349).contains(&id) {
+        return None;
+    }
+    let times = |v: &Value, i: usize| -> Option<(String, String)> {
+        let od = v.get(i)?.get("objects")?.get(0)?;
+        Some((od.get("first_observed")?.as_str()?.to_string(), od.get("last_observed")?.as_str()?.to_string()))
+    };
+    // The rewritten state: interval (_1, _2) for alice and (_5, _5) for bob.
+    let mutated = times(observations, 0)? == ("2000-01-01T00:00:00Z".into(), "2000-01-01T00:00:01Z".into())
+        && times(observations, 1)? == ("2000-01-01T00:00:04Z".into(), "2000-01-01T00:00:04Z".into());
+    if !mutated {
+        return None;
+    }
+    let t = |s: u32| format!("2000-01-01T00:00:{s:02}Z");
+    let (alice, bob) = match id {
+        308..=338 => (
+            ("1994-11-29T13:37:52Z".to_string(), "1994-11-29T13:37:52Z".to_string()),
+            ("1994-11-29T13:37:57Z".to_string(), "1994-11-29T13:37:57Z".to_string()),
+        ),
+        // test_within_match / test_within_nomatch parameters, in order (_1.._5 = :00..:04).
+        339 => ((t(0), t(0)), (t(0), t(0))),
+        340 => ((t(0), t(0)), (t(0), t(1))),
+        341 => ((t(0), t(0)), (t(0), t(1))),
+        342 => ((t(0), t(1)), (t(1), t(2))),
+        343 => ((t(0), t(1)), (t(2), t(3))),
+        344 => ((t(0), t(3)), (t(1), t(2))),
+        345 => ((t(0), t(2)), (t(1), t(3))),
+        346 => ((t(0), t(1)), (t(3), t(4))),
+        347 => ((t(0), t(1)), (t(3), t(4))),
+        348 => ((t(0), t(0)), (t(3), t(4))),
+        _ => ((t(0), t(1)), (t(4), t(4))),
+    };
+    let mut fixed = observations.clone();
+    for (i, (first, last)) in [(0usize, alice), (1, bob)] {
+        let od = fixed.get_mut(i)?.get_mut("objects")?.get_mut(0)?.as_object_mut()?;
+        od.insert("first_observed".into(), Value::String(first));
+        od.insert("last_observed".into(), Value::String(last));
+    }
+    Some(fixed)
+}
+
+#[test]
+fn stix2_pattern_conformance() {
+    let path = shared_dir().join("conformance/stix2-patterns.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "SKIPPED: STIX conformance file not found at {} (set OUTPOST_SHARED_DIR to the shared directory)",
+            path.display()
+        );
+        return;
+    };
+    let doc: Value = serde_json::from_str(&text).expect("conformance file is JSON");
+    let cases = doc["cases"].as_array().expect("cases array");
+    assert_eq!(cases.len(), 423, "expected the 423-case suite");
+
+    let mut failures = Vec::new();
+    let mut raw_disagreements = Vec::new();
+    let mut restored = 0;
+    for case in cases {
+        let id = case["id"].as_u64().expect("case id");
+        let pattern = case["pattern"].as_str().expect("pattern");
+        let expected = case["expected"].as_str().expect("expected");
+        let (raw_got, _) = run_case(pattern, &case["observations"]);
+        let (got, detail) = match upstream_fixture(id, &case["observations"]) {
+            Some(fixed) => {
+                restored += 1;
+                if raw_got != expected {
+                    raw_disagreements.push(id);
+                }
+                run_case(pattern, &fixed)
+            }
+            None => run_case(pattern, &case["observations"]),
+        };
+        if got != expected {
+            failures.push(format!("case {id}: {pattern:?}\n    expected {expected}, got {got} {detail}"));
+        }
+    }
+    let passed = cases.len() - failures.len();
+    println!("STIX 2.1 pattern conformance: {passed}/{} cases agree with the OASIS reference matcher", cases.len());
+    println!(
+        "  ({restored} temporal cases run on upstream's per-test timestamps; on the file's rewritten timestamps {} of them differ: {:?})",
+        raw_disagreements.len(),
+        raw_disagreements
+    );
+    for f in &failures {
+        println!("  FAIL {f}");
+    }
+    assert!(failures.is_empty(), "{} of {} conformance cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
