@@ -40,4 +40,15 @@ pub enum IntelError {
         /// What went wrong.
         reason: String,
     },
+    /// A feed URL could not be fetched.
+    #[error("fetching {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A bundle was refused.
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
 }

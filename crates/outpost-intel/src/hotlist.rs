@@ -133,6 +133,16 @@ fn short(s: &str) -> String {
     s.chars().take(64).collect()
 }
 
+fn bundle_hotlist(b: crate::bundle::Bundle) -> Result<Hotlist, IntelError> {
+    if b.info().filter_mode {
+        return Err(IntelError::Bundle(crate::bundle::BundleError::WrongFormat(
+            "filter-mode bundle: its host addresses are only in a filter; use Bundle::check_ip"
+                .into(),
+        )));
+    }
+    Ok(b.into_hotlist())
+}
+
 /// `sha256:` and the first 16 hex digits of the SHA-256 of `bytes`.
 pub fn content_version(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -140,8 +150,15 @@ pub fn content_version(bytes: &[u8]) -> String {
 }
 
 impl Hotlist {
-    /// Loads a hotlist file, detecting its format: a text list (plain or IPsum, per line) parsed
-    /// with default options (malformed lines skipped). The source name is the path.
+    /// Loads a hotlist file, detecting its format: a signed binary bundle (by its magic), or a
+    /// text list (plain or IPsum, per line) parsed with default options (malformed lines
+    /// skipped). The source name is the path (a bundle's recorded source for bundles).
+    ///
+    /// A bundle's structure and payload digest are checked but its signature is not: load
+    /// bundles received from the network through [`crate::bundle::verify`] or
+    /// [`crate::bundle::BundleCache`] (whose installed file, [`crate::bundle::BundleCache::current_path`],
+    /// was verified before it was written), or use [`Hotlist::from_bundle_path`].
+    /// Filter-mode bundles are refused here (they need [`crate::bundle::Bundle::check_ip`]).
     pub fn from_path(path: &Path) -> Result<Hotlist, IntelError> {
         Self::from_path_with(path, &ParseOptions::default()).map(|(h, _)| h)
     }
@@ -156,6 +173,10 @@ impl Hotlist {
             source,
         })?;
         let name = path.display().to_string();
+        if crate::bundle::looks_like_bundle(&bytes) {
+            let b = crate::bundle::decode_unauthenticated(&bytes)?;
+            return Ok((bundle_hotlist(b)?, None));
+        }
         let text = std::str::from_utf8(&bytes).map_err(|e| IntelError::NotUtf8 {
             source_name: name.clone(),
             line: bytes[..e.valid_up_to()]
@@ -283,7 +304,29 @@ impl Hotlist {
         })
     }
 
-    #[allow(dead_code)] // used by the bundle module
+    /// Loads a bundle file verified against the pinned key at `now` (expired bundles are
+    /// refused). Filter-mode bundles are refused (use [`crate::bundle::Bundle::check_ip`]).
+    pub fn from_bundle_path(
+        path: &Path,
+        key: &ed25519_dalek::VerifyingKey,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Hotlist, IntelError> {
+        let bytes = std::fs::read(path).map_err(|source| IntelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        bundle_hotlist(crate::bundle::verify(&bytes, key, now)?)
+    }
+
+    /// An empty hotlist.
+    pub fn empty(source: &str) -> Hotlist {
+        Hotlist {
+            table: RangeTable::empty(),
+            version: content_version(b""),
+            source: source.to_string(),
+        }
+    }
+
     pub(crate) fn from_table(table: RangeTable, version: String, source: String) -> Hotlist {
         Hotlist {
             table,
@@ -292,7 +335,6 @@ impl Hotlist {
         }
     }
 
-    #[allow(dead_code)] // used by the bundle module
     pub(crate) fn table(&self) -> &RangeTable {
         &self.table
     }

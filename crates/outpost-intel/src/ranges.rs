@@ -283,8 +283,22 @@ impl RangeTable {
         })
     }
 
+    /// A table with no entries.
+    pub(crate) fn empty() -> RangeTable {
+        RangeTable {
+            v4_starts: Vec::new(),
+            v4_ends: Vec::new(),
+            v4_meta: Vec::new(),
+            v4_index: vec![0; (1 << 16) + 1],
+            v6_starts: Vec::new(),
+            v6_ends: Vec::new(),
+            v6_meta: Vec::new(),
+            palette: Vec::new(),
+            entries: 0,
+        }
+    }
+
     /// The raw arrays (for writing a bundle).
-    #[allow(dead_code)] // used by the bundle module
     pub(crate) fn raw(&self) -> RawTable {
         RawTable {
             v4_starts: self.v4_starts.clone(),

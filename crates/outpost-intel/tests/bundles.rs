@@ -1,0 +1,521 @@
+//! Bundle format, verification, the agent cache, filter mode and tenant distribution.
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
+use outpost_intel::bundle::{
+    BundleError, BundleSpec, InstallOutcome, IpVerdict, VerifyPolicy, build_bundle,
+    decode_unauthenticated, verify_with,
+};
+use outpost_intel::distribute::{
+    ConfirmRequest, build_tenant_bundle, build_tenant_bundle_with, confirm, confirm_batch,
+    merge_for_tenant, tenant_allowlist,
+};
+use outpost_intel::{
+    BundleCache, Hotlist, Indicator, IndicatorKind, IndicatorValue, IntelError, IntelSet,
+    bundle_etag, verify,
+};
+use proptest::prelude::*;
+use std::net::IpAddr;
+use std::time::Duration;
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+fn sample_set() -> IntelSet {
+    let mut s = IntelSet::new();
+    let add = |s: &mut IntelSet, k, v: &str, score| {
+        s.insert(Indicator::new(IndicatorValue::parse(k, v).unwrap(), "feed").with_score(score))
+    };
+    add(&mut s, IndicatorKind::Ip, "203.0.113.7", Some(9));
+    add(&mut s, IndicatorKind::Ip, "198.51.100.0/24", Some(2));
+    add(&mut s, IndicatorKind::Ip, "2001:db8:bad::/48", None);
+    add(&mut s, IndicatorKind::Ip, "2001:db8::1", Some(4));
+    add(&mut s, IndicatorKind::Domain, "evil.test", Some(5));
+    add(&mut s, IndicatorKind::DomainSuffix, "*.bad.test", None);
+    add(&mut s, IndicatorKind::Sha256, &"ab".repeat(32), None);
+    add(&mut s, IndicatorKind::ProcessName, "nc.exe", None);
+    s
+}
+
+fn spec(version: &str, created: &str, ttl: Duration) -> BundleSpec {
+    BundleSpec {
+        version: version.into(),
+        created: t(created),
+        ttl,
+        filter_mode: false,
+        source: "test".into(),
+    }
+}
+
+fn good_bundle(version: &str, created: &str) -> Vec<u8> {
+    build_bundle(&sample_set(), &spec(version, created, DAY), &key(1)).unwrap()
+}
+
+#[test]
+fn round_trip_preserves_lookups() {
+    let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let b = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T12:00:00Z")).unwrap();
+    assert_eq!(b.version(), "v1");
+    assert_eq!(b.info().created, t("2026-11-23T00:00:00Z"));
+    assert_eq!(b.info().expires(), t("2026-11-24T00:00:00Z"));
+    let h = b.hotlist();
+    assert_eq!(h.len(), 4);
+    assert_eq!(h.version(), "v1");
+    assert_eq!(h.source(), "test");
+    assert_eq!(h.lookup(ip("203.0.113.7")).unwrap().score, Some(9));
+    assert_eq!(
+        h.lookup(ip("198.51.100.99")).unwrap().net.to_string(),
+        "198.51.100.0/24"
+    );
+    assert_eq!(h.lookup(ip("2001:db8::1")).unwrap().score, Some(4));
+    assert!(h.contains(ip("2001:db8:bad:1::9")));
+    assert!(!h.contains(ip("203.0.113.8")));
+    assert!(matches!(
+        b.check_ip(ip("203.0.113.7")),
+        IpVerdict::Listed(_)
+    ));
+    assert_eq!(b.check_ip(ip("8.8.8.8")), IpVerdict::NotListed);
+    let o = b.indicators();
+    assert_eq!(o.lookup_domain("evil.test").unwrap().score, Some(5));
+    assert!(o.lookup_domain("a.bad.test").is_some());
+    assert!(o.lookup_hash(&"AB".repeat(32)).is_some());
+    assert!(o.lookup_process("NC.EXE", None).is_some());
+    assert_eq!(o.len(), 4);
+}
+
+#[test]
+fn bundles_are_deterministic_with_a_stable_etag() {
+    let a = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let b = good_bundle("v1", "2026-11-23T00:00:00Z");
+    assert_eq!(a, b);
+    assert_eq!(bundle_etag(&a), bundle_etag(&b));
+    assert!(bundle_etag(&a).starts_with("\"sha256-"));
+    let c = good_bundle("v2", "2026-11-23T00:00:00Z");
+    assert_ne!(bundle_etag(&a), bundle_etag(&c));
+}
+
+#[test]
+fn tampered_payload_is_rejected() {
+    let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    let e = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::Tampered(_)), "{e}");
+    assert!(e.to_string().contains("tampered"));
+}
+
+#[test]
+fn tampered_header_is_rejected() {
+    let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    // The TTL (offset 20) made longer.
+    bytes[21] ^= 0x40;
+    let e = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::Tampered(_)), "{e}");
+}
+
+#[test]
+fn appended_bytes_are_rejected() {
+    let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    bytes.extend_from_slice(b"RNG4");
+    let e = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::Tampered(_)), "{e}");
+}
+
+#[test]
+fn truncated_bundles_are_rejected_at_every_length() {
+    let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let k = key(1).verifying_key();
+    for n in 1..bytes.len() {
+        match verify(&bytes[..n], &k, t("2026-11-23T01:00:00Z")) {
+            Err(BundleError::Truncated { actual, expected }) => {
+                assert_eq!(actual, n as u64);
+                assert!(expected > actual);
+            }
+            other => panic!("length {n}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn expired_bundle_is_rejected_unless_allowed() {
+    let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let k = key(1).verifying_key();
+    let later = t("2026-11-24T00:00:00Z");
+    let e = verify(&bytes, &k, later).unwrap_err();
+    match &e {
+        BundleError::Expired {
+            version, expires, ..
+        } => {
+            assert_eq!(version, "v1");
+            assert_eq!(*expires, later);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e.to_string().contains("expired"));
+    let b = verify_with(
+        &bytes,
+        &k,
+        later,
+        VerifyPolicy {
+            allow_expired: true,
+        },
+    )
+    .unwrap();
+    assert!(b.is_expired(later));
+}
+
+#[test]
+fn bundle_from_the_future_is_rejected() {
+    let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let e = verify(&bytes, &key(1).verifying_key(), t("2026-11-22T23:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::NotYetValid { .. }), "{e}");
+    // Within the allowed clock skew it is fine.
+    verify(&bytes, &key(1).verifying_key(), t("2026-11-22T23:58:00Z")).unwrap();
+}
+
+#[test]
+fn wrongly_signed_bundle_is_rejected() {
+    let bytes = build_bundle(
+        &sample_set(),
+        &spec("v1", "2026-11-23T00:00:00Z", DAY),
+        &key(2),
+    )
+    .unwrap();
+    let e = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::WrongSignature { .. }), "{e}");
+    assert!(e.to_string().contains("wrong signing key"));
+}
+
+#[test]
+fn forged_signature_with_right_key_id_is_rejected() {
+    // Re-sign with another key but keep the pinned key's id: the signature check catches it.
+    let good = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let mut forged = build_bundle(
+        &sample_set(),
+        &spec("v1", "2026-11-23T00:00:00Z", DAY),
+        &key(3),
+    )
+    .unwrap();
+    forged[68..76].copy_from_slice(&good[68..76]);
+    let e = verify(&forged, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap_err();
+    assert!(matches!(e, BundleError::Tampered(_)), "{e}");
+}
+
+#[test]
+fn wrong_format_is_rejected() {
+    let k = key(1).verifying_key();
+    let now = t("2026-11-23T01:00:00Z");
+    for junk in [
+        &b""[..],
+        b"[\"1.2.3.4\"]",
+        b"\x1f\x8b\x08\x00",
+        b"1.2.3.4\n",
+    ] {
+        let e = verify(junk, &k, now).unwrap_err();
+        assert!(matches!(e, BundleError::WrongFormat(_)), "{e}");
+    }
+    let mut v2 = good_bundle("v1", "2026-11-23T00:00:00Z");
+    v2[6] = 2;
+    let e = verify(&v2, &k, now).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("unsupported bundle format version 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn cache_keeps_last_good_bundle_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key(1).verifying_key();
+    let t0 = t("2026-11-23T00:30:00Z");
+    let mut cache = BundleCache::open(dir.path(), k, t0).unwrap();
+    assert!(cache.current().is_none());
+    assert!(cache.is_stale(t0));
+
+    let v1 = good_bundle("v1", "2026-11-23T00:00:00Z");
+    assert_eq!(
+        cache.install(&v1, t0).unwrap(),
+        InstallOutcome::Installed {
+            version: "v1".into()
+        }
+    );
+    assert_eq!(cache.install(&v1, t0).unwrap(), InstallOutcome::Unchanged);
+    assert!(!cache.is_stale(t0));
+    assert_eq!(cache.etag(), Some(bundle_etag(&v1).as_str()));
+
+    // Tampered, truncated, wrongly signed and expired candidates are each refused.
+    let t1 = t("2026-11-23T06:00:00Z");
+    let mut tampered = good_bundle("v2", "2026-11-23T05:00:00Z");
+    let n = tampered.len();
+    tampered[n - 3] ^= 0xff;
+    let truncated = &good_bundle("v2", "2026-11-23T05:00:00Z")[..200];
+    let wrong_key = build_bundle(
+        &sample_set(),
+        &spec("v2", "2026-11-23T05:00:00Z", DAY),
+        &key(9),
+    )
+    .unwrap();
+    let expired = build_bundle(
+        &sample_set(),
+        &spec("v2", "2026-11-23T04:00:00Z", Duration::from_secs(3600)),
+        &key(1),
+    )
+    .unwrap();
+    for (bad, what) in [
+        (&tampered[..], "tampered"),
+        (truncated, "truncated"),
+        (&wrong_key[..], "wrong signing key"),
+        (&expired[..], "expired"),
+    ] {
+        let e = cache.install(bad, t1).unwrap_err();
+        assert!(e.to_string().contains(what), "{what}: {e}");
+        let st = cache.status(t1);
+        assert_eq!(st.current_version.as_deref(), Some("v1"), "{what}");
+        assert!(st.last_error.as_deref().unwrap().contains(what));
+        assert_eq!(st.last_error_at, Some(t1));
+        assert!(!st.stale);
+        assert_eq!(cache.current().unwrap().version(), "v1");
+    }
+    // The file on disk is still v1.
+    assert_eq!(std::fs::read(cache.current_path()).unwrap(), v1);
+
+    // A good newer bundle replaces it and clears the error.
+    let v3 = good_bundle("v3", "2026-11-23T05:30:00Z");
+    cache.install(&v3, t1).unwrap();
+    let st = cache.status(t1);
+    assert_eq!(st.current_version.as_deref(), Some("v3"));
+    assert_eq!(st.last_error, None);
+    // Rollback to v1 is refused.
+    let e = cache.install(&v1, t1).unwrap_err();
+    assert!(matches!(e, BundleError::Older { .. }), "{e}");
+    assert_eq!(cache.current().unwrap().version(), "v3");
+
+    // After a restart past expiry, the last good bundle is still used, flagged stale.
+    let late = t("2026-11-25T00:00:00Z");
+    let reopened = BundleCache::open(dir.path(), k, late).unwrap();
+    assert_eq!(reopened.current().unwrap().version(), "v3");
+    assert!(reopened.is_stale(late));
+    assert!(reopened.status(late).stale);
+    assert!(reopened.status(late).last_error.is_none());
+
+    // The installed file loads as a hotlist.
+    let h = Hotlist::from_path(&reopened.current_path()).unwrap();
+    assert_eq!(h.version(), "v3");
+    assert!(h.contains(ip("203.0.113.7")));
+    let h2 = Hotlist::from_bundle_path(&reopened.current_path(), &k, t1).unwrap();
+    assert_eq!(h2, h);
+    assert!(matches!(
+        Hotlist::from_bundle_path(&reopened.current_path(), &key(5).verifying_key(), t1),
+        Err(IntelError::Bundle(BundleError::WrongSignature { .. }))
+    ));
+}
+
+#[test]
+fn cache_ignores_a_corrupted_installed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key(1).verifying_key();
+    let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    std::fs::write(dir.path().join(outpost_intel::bundle::CURRENT_FILE), &bytes).unwrap();
+    let cache = BundleCache::open(dir.path(), k, t("2026-11-23T01:00:00Z")).unwrap();
+    assert!(cache.current().is_none());
+    let st = cache.status(t("2026-11-23T01:00:00Z"));
+    assert!(st.stale);
+    assert!(st.last_error.unwrap().contains("tampered"));
+}
+
+#[test]
+fn filter_mode_needs_confirmation() {
+    let mut set = IntelSet::new();
+    for i in 0..20_000u32 {
+        let a = std::net::Ipv4Addr::from(0x2d00_0000u32 + i * 7);
+        set.insert(Indicator::new(
+            IndicatorValue::Net(IpAddr::V4(a).into()),
+            "big",
+        ));
+    }
+    set.insert(Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, "2001:db8::77").unwrap(),
+        "big",
+    ));
+    set.insert(Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.0/24").unwrap(),
+        "big",
+    ));
+    let mut sp = spec("f1", "2026-11-23T00:00:00Z", DAY);
+    sp.filter_mode = true;
+    let bytes = build_bundle(&set, &sp, &key(1)).unwrap();
+    let b = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap();
+    assert!(b.info().filter_mode);
+    let f = b.filter().unwrap();
+    assert_eq!(f.len(), 20_001);
+    // 8 bits (+ a little) per address instead of 12+ bytes.
+    assert!(f.size_bytes() < 20_001 * 2, "{}", f.size_bytes());
+    for i in 0..20_000u32 {
+        let a = IpAddr::V4(std::net::Ipv4Addr::from(0x2d00_0000u32 + i * 7));
+        assert_eq!(b.check_ip(a), IpVerdict::MaybeListed);
+        assert!(confirm(&set, a).is_some());
+    }
+    assert_eq!(b.check_ip(ip("2001:db8::77")), IpVerdict::MaybeListed);
+    assert!(matches!(b.check_ip(ip("192.0.2.5")), IpVerdict::Listed(_)));
+    // False positives are rare and the server refutes them.
+    let mut fp = 0;
+    for i in 0..20_000u32 {
+        let a = IpAddr::V4(std::net::Ipv4Addr::from(0x0800_0000u32 + i * 13));
+        if b.check_ip(a) == IpVerdict::MaybeListed {
+            fp += 1;
+            assert!(confirm(&set, a).is_none());
+        }
+    }
+    assert!(fp < 200, "{fp} false positives of 20000");
+    // A filter-mode bundle cannot be loaded as a plain hotlist.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.bundle");
+    std::fs::write(&p, &bytes).unwrap();
+    assert!(
+        Hotlist::from_path(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("filter-mode")
+    );
+}
+
+#[test]
+fn tenant_bundle_subtracts_allowlist_and_confirms() {
+    let global = sample_set();
+    let mut tenant = IntelSet::new();
+    tenant.insert(Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.10").unwrap(),
+        "tenant",
+    ));
+    tenant.insert(Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, "10.9.9.9").unwrap(),
+        "tenant",
+    ));
+    let created = t("2026-11-23T00:00:00Z");
+    let mut expired = Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.11").unwrap(),
+        "tenant",
+    );
+    expired.expires = Some(created);
+    tenant.insert(expired);
+    // The tenant's own server is inside a listed /24.
+    let allow = tenant_allowlist(&["198.51.100.10/32".parse().unwrap()]);
+    let bytes =
+        build_tenant_bundle(&global, &tenant, &allow, "t-1", created, DAY, &key(1)).unwrap();
+    let again =
+        build_tenant_bundle(&global, &tenant, &allow, "t-1", created, DAY, &key(1)).unwrap();
+    assert_eq!(bundle_etag(&bytes), bundle_etag(&again));
+    let b = verify(&bytes, &key(1).verifying_key(), created).unwrap();
+    let h = b.hotlist();
+    assert!(h.contains(ip("192.0.2.10")));
+    assert!(
+        !h.contains(ip("10.9.9.9")),
+        "private ranges are allowlisted"
+    );
+    assert!(
+        !h.contains(ip("192.0.2.11")),
+        "expired indicators are left out"
+    );
+    assert!(
+        !h.contains(ip("198.51.100.10")),
+        "tenant server allowlisted"
+    );
+    assert!(h.contains(ip("198.51.100.11")));
+    assert!(h.contains(ip("198.51.100.9")));
+
+    let merged = merge_for_tenant(&global, &tenant, &allow, created);
+    let m = confirm(&merged, ip("203.0.113.7")).unwrap();
+    assert_eq!(
+        (m.indicator.as_str(), m.source.as_deref(), m.score),
+        ("203.0.113.7", Some("feed"), Some(9))
+    );
+    assert!(confirm(&merged, ip("198.51.100.10")).is_none());
+    let resp = confirm_batch(
+        &merged,
+        &ConfirmRequest {
+            ips: vec![ip("203.0.113.7"), ip("8.8.8.8")],
+            bundle_version: Some("t-1".into()),
+        },
+    );
+    assert_eq!(resp.results.len(), 2);
+    assert!(resp.results[0].intel.is_some() && resp.results[1].intel.is_none());
+    let json = serde_json::to_string(&resp).unwrap();
+    assert!(json.contains("\"indicator\":\"203.0.113.7\""));
+
+    let mut fspec = spec("t-f", "2026-11-23T00:00:00Z", DAY);
+    fspec.filter_mode = true;
+    let fb = build_tenant_bundle_with(&global, &tenant, &allow, &fspec, &key(1)).unwrap();
+    let fb = verify(&fb, &key(1).verifying_key(), created).unwrap();
+    assert_eq!(fb.check_ip(ip("192.0.2.10")), IpVerdict::MaybeListed);
+}
+
+#[test]
+fn real_ipsum_bundle_is_small_and_fast_to_load() {
+    let shared = std::env::var_os("OUTPOST_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+        });
+    let path = shared.join("data/feeds/ipsum.txt");
+    if !path.exists() {
+        eprintln!(
+            "skipping: {} not found (set OUTPOST_SHARED_DIR)",
+            path.display()
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (set, report) = outpost_intel::feed::parse_feed(
+        &text,
+        "ipsum",
+        &outpost_intel::feed::FeedFormat::Ipsum { min_score: None },
+        &Default::default(),
+        t("2026-11-23T00:00:00Z"),
+    )
+    .unwrap();
+    assert_eq!(report.accepted, 120_430);
+    let bytes = build_bundle(&set, &spec("ipsum-1", "2026-11-23T00:00:00Z", DAY), &key(1)).unwrap();
+    // 12 bytes a range plus headers.
+    assert!(bytes.len() < 120_430 * 12 + 4096, "{}", bytes.len());
+    let b = verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).unwrap();
+    assert_eq!(b.hotlist().len(), 120_430);
+    for line in text.lines().filter(|l| !l.starts_with('#')).step_by(97) {
+        let mut it = line.split_whitespace();
+        let a: IpAddr = it.next().unwrap().parse().unwrap();
+        let score: u32 = it.next().unwrap().parse().unwrap();
+        assert_eq!(b.hotlist().lookup(a).unwrap().score, Some(score));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn verify_never_panics_on_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let k = key(1).verifying_key();
+        prop_assert!(verify(&bytes, &k, t("2026-11-23T01:00:00Z")).is_err());
+        let _ = decode_unauthenticated(&bytes);
+    }
+
+    #[test]
+    fn any_single_byte_change_is_rejected(pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
+        let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+        let i = pos.index(bytes.len());
+        bytes[i] ^= flip;
+        prop_assert!(verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).is_err());
+    }
+}
