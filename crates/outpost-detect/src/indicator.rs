@@ -62,7 +62,7 @@ pub struct RuleAction {
 }
 
 /// The result of scoring one event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     /// Every indicator, in engine order (static, rules, sigma, profile, stix).
     pub indicators: Vec<Indicator>,
@@ -73,6 +73,9 @@ pub struct Scored {
     /// True when a whitelist entry matched (later engines were skipped).
     #[serde(default)]
     pub whitelisted: bool,
+    /// STIX sightings (JSON) produced by the STIX engine, linked to their indicators.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sightings: Vec<serde_json::Value>,
 }
 
 impl Scored {

@@ -23,6 +23,8 @@ pub mod reload;
 pub mod rules;
 pub mod sigma;
 pub mod static_engine;
+#[cfg(feature = "stix")]
+pub mod stix;
 
 pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};

@@ -1,0 +1,293 @@
+//! The STIX engine: indicator patterns evaluated on events through `outpost-stix`.
+//!
+//! Each event is mapped to a STIX observation (`outpost_stix::observation_from_event`: process,
+//! file, network-traffic, ipv4/ipv6-addr, domain-name, user-account…) and every compiled
+//! indicator pattern is matched against it. A match becomes an indicator of engine `stix` and a
+//! STIX `sighting` (JSON) linked to the indicator and, where the bundle has one, to its attack
+//! model (intrusion-set → attack-pattern → indicator).
+//!
+//! Patterns are evaluated per event (one observation); patterns that need several observations
+//! (`FOLLOWEDBY`, `REPEATS`, `WITHIN` across events) only match when a single event satisfies
+//! them.
+
+use crate::indicator::{Indicator, Scored};
+use crate::pipeline::Engine;
+use crate::rules::Unsupported;
+use chrono::Utc;
+use outpost_core::Event;
+use outpost_stix::model::Bundle;
+use outpost_stix::{Pattern, StixObject};
+use serde::{Deserialize, Serialize};
+
+/// An ATT&CK-style link of a sighting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackLink {
+    /// STIX id of the attack-pattern or intrusion-set.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// ATT&CK technique id (attack-patterns only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitre_id: Option<String>,
+}
+
+/// A sighting produced by the STIX engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StixSighting {
+    /// The indicator's STIX id.
+    pub indicator_id: String,
+    /// The indicator's name.
+    pub indicator_name: String,
+    /// Attack-patterns the indicator indicates.
+    pub attack_patterns: Vec<AttackLink>,
+    /// Intrusion-sets that use those attack-patterns (or that the indicator indicates).
+    pub intrusion_sets: Vec<AttackLink>,
+    /// The STIX 2.1 `sighting` object (JSON), `sighting_of_ref` = the indicator.
+    pub sighting: serde_json::Value,
+    /// The `observed-data` and SCOs the sighting refers to (JSON).
+    pub observed: Vec<serde_json::Value>,
+}
+
+struct Compiled {
+    indicator: outpost_stix::Indicator,
+    pattern: Pattern,
+    attack_patterns: Vec<AttackLink>,
+    intrusion_sets: Vec<AttackLink>,
+}
+
+/// STIX engine settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StixConfig {
+    /// Indicator score of a match.
+    pub score: i32,
+    /// Skip indicators whose pattern is only simple IOCs (those belong in the IOC hotlists of
+    /// the static engine).
+    pub skip_simple_iocs: bool,
+    /// Identity ids put in `where_sighted_refs`.
+    pub where_sighted_refs: Vec<String>,
+}
+
+impl Default for StixConfig {
+    fn default() -> Self {
+        StixConfig {
+            score: 70,
+            skip_simple_iocs: false,
+            where_sighted_refs: Vec::new(),
+        }
+    }
+}
+
+/// Compiled STIX indicators.
+pub struct StixEngine {
+    cfg: StixConfig,
+    compiled: Vec<Compiled>,
+}
+
+impl std::fmt::Debug for StixEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StixEngine").field("indicators", &self.compiled.len()).finish()
+    }
+}
+
+impl StixEngine {
+    /// Compiles every STIX indicator of a bundle. Indicators that cannot be used (not a STIX
+    /// pattern, invalid pattern, revoked, skipped simple IOCs) are returned with the reason.
+    pub fn from_bundle(bundle: &Bundle, cfg: StixConfig) -> (StixEngine, Vec<Unsupported>) {
+        let mut compiled = Vec::new();
+        let mut skipped = Vec::new();
+        let now = Utc::now();
+        for ind in bundle.indicators() {
+            let un = |reason: String| Unsupported {
+                file: "bundle".into(),
+                rule_id: ind.common.id.clone(),
+                reason,
+            };
+            if ind.common.revoked == Some(true) || ind.valid_until.is_some_and(|u| u <= now) {
+                skipped.push(un("indicator is revoked or expired".into()));
+                continue;
+            }
+            let pattern = match ind.compiled_pattern() {
+                Ok(p) => p,
+                Err(e) => {
+                    skipped.push(un(format!("pattern not usable: {}", e.message)));
+                    continue;
+                }
+            };
+            if cfg.skip_simple_iocs && pattern.simple_iocs().is_some() {
+                skipped.push(un("simple IOC pattern: evaluated by the static engine's IOC lookup".into()));
+                continue;
+            }
+            let model = bundle.attack_model(&ind.common.id);
+            let attack_patterns = model
+                .attack_patterns
+                .iter()
+                .map(|a| AttackLink {
+                    id: a.common.id.clone(),
+                    name: a.name.clone(),
+                    mitre_id: a.mitre_id().map(String::from),
+                })
+                .collect();
+            let intrusion_sets = model
+                .intrusion_sets
+                .iter()
+                .map(|i| AttackLink {
+                    id: i.common.id.clone(),
+                    name: i.name.clone(),
+                    mitre_id: None,
+                })
+                .collect();
+            compiled.push(Compiled {
+                indicator: ind.clone(),
+                pattern,
+                attack_patterns,
+                intrusion_sets,
+            });
+        }
+        (StixEngine { cfg, compiled }, skipped)
+    }
+
+    /// Number of compiled indicators.
+    pub fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    /// True when no indicator is compiled.
+    pub fn is_empty(&self) -> bool {
+        self.compiled.is_empty()
+    }
+
+    /// Evaluates every indicator on the event and returns the sightings.
+    pub fn sightings(&self, e: &Event) -> Vec<StixSighting> {
+        if self.compiled.is_empty() {
+            return Vec::new();
+        }
+        let obs = [outpost_stix::observation_from_event(e)];
+        let now = Utc::now();
+        let mut out = Vec::new();
+        for c in &self.compiled {
+            if !c.indicator.is_valid_at(e.ts) {
+                continue;
+            }
+            let Ok(Some(m)) = c.pattern.matches(&obs) else {
+                continue;
+            };
+            let s = outpost_stix::sighting::sighting_for_match(
+                &c.indicator,
+                &obs,
+                &m,
+                &self.cfg.where_sighted_refs,
+                now,
+            );
+            let observed = outpost_stix::sighting::observed_data_objects(&obs[0], now)
+                .iter()
+                .map(StixObject::to_json)
+                .collect();
+            out.push(StixSighting {
+                indicator_id: c.indicator.common.id.clone(),
+                indicator_name: c.indicator.name.clone().unwrap_or_default(),
+                attack_patterns: c.attack_patterns.clone(),
+                intrusion_sets: c.intrusion_sets.clone(),
+                sighting: StixObject::Sighting(s).to_json(),
+                observed,
+            });
+        }
+        out
+    }
+}
+
+impl Engine for StixEngine {
+    fn eval_into(&self, e: &Event, out: &mut Scored) {
+        for s in self.sightings(e) {
+            let mut extra: Vec<String> = s
+                .attack_patterns
+                .iter()
+                .map(|a| match &a.mitre_id {
+                    Some(m) => format!("{m} {}", a.name),
+                    None => a.name.clone(),
+                })
+                .collect();
+            extra.extend(s.intrusion_sets.iter().map(|i| format!("intrusion-set {}", i.name)));
+            out.push(Indicator {
+                engine: "stix".into(),
+                rule_name: s.indicator_id.clone(),
+                indicator_type: "stix_pattern".into(),
+                description: if s.indicator_name.is_empty() {
+                    "STIX indicator pattern matched".into()
+                } else {
+                    format!("STIX indicator '{}' matched", s.indicator_name)
+                },
+                extra_info: extra.join("; "),
+                score: self.cfg.score,
+            });
+            if let Ok(v) = serde_json::to_value(&s) {
+                out.sightings.push(v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_core::{EventKind, ProcessInfo};
+
+    const BUNDLE: &str = r#"{
+      "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+      "objects": [
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-0000-4000-8000-000000000001",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+         "name": "DNS tool with a long random label", "pattern_type": "stix",
+         "pattern": "[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\\\.']",
+         "valid_from": "2020-01-01T00:00:00Z"},
+        {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-0000-4000-8000-000000000002",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+         "name": "a sigma rule", "pattern_type": "sigma", "pattern": "title: x",
+         "valid_from": "2020-01-01T00:00:00Z"},
+        {"type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "DNS exfiltration",
+         "external_references": [{"source_name": "mitre-attack", "external_id": "T1048.003"}]},
+        {"type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "Blind RCE crew"},
+        {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000005",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
+         "source_ref": "indicator--1a2b3c4d-0000-4000-8000-000000000001", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"},
+        {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000006",
+         "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "uses",
+         "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
+      ]}"#;
+
+    fn dig(arg: &str) -> Event {
+        let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "test");
+        e.process = Some(ProcessInfo {
+            pid: 42,
+            name: Some("dig".into()),
+            exe: Some("/usr/bin/dig".into()),
+            args: vec!["dig".into(), "+short".into(), arg.into()],
+            ..Default::default()
+        });
+        e
+    }
+
+    #[test]
+    fn pattern_match_becomes_linked_sighting() {
+        let bundle = Bundle::from_json_str(BUNDLE).expect("bundle");
+        let (eng, skipped) = StixEngine::from_bundle(&bundle, StixConfig::default());
+        assert_eq!(eng.len(), 1);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].reason.contains("pattern not usable"), "{skipped:?}");
+        let hits = eng.sightings(&dig("ifjeow0234f90iwefo2odj.wat.lol"));
+        assert_eq!(hits.len(), 1);
+        let h = &hits[0];
+        assert_eq!(h.sighting["type"], "sighting");
+        assert_eq!(h.sighting["sighting_of_ref"], "indicator--1a2b3c4d-0000-4000-8000-000000000001");
+        assert_eq!(h.attack_patterns[0].mitre_id.as_deref(), Some("T1048.003"));
+        assert_eq!(h.intrusion_sets[0].name, "Blind RCE crew");
+        assert!(!h.observed.is_empty());
+        assert!(eng.sightings(&dig("example.com")).is_empty());
+        let mut out = Scored::default();
+        eng.eval_into(&dig("ifjeow0234f90iwefo2odj.wat.lol"), &mut out);
+        assert_eq!(out.risk_score, 70);
+        assert_eq!(out.sightings.len(), 1);
+        assert!(out.indicators[0].extra_info.contains("T1048.003"));
+    }
+}
