@@ -190,7 +190,10 @@ impl AlertManager {
     /// The threshold of a tenant.
     pub fn threshold(&self, tenant: &str) -> i64 {
         let c = self.cfg.read().unwrap_or_else(|p| p.into_inner());
-        c.thresholds.get(tenant).copied().unwrap_or(c.default_threshold)
+        c.thresholds
+            .get(tenant)
+            .copied()
+            .unwrap_or(c.default_threshold)
     }
 
     /// Sets a tenant's threshold.
@@ -214,7 +217,11 @@ impl AlertManager {
 
     /// Whether a tenant is in learn mode.
     pub fn learn_mode(&self, tenant: &str) -> bool {
-        self.cfg.read().unwrap_or_else(|p| p.into_inner()).learn_mode.contains(tenant)
+        self.cfg
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .learn_mode
+            .contains(tenant)
     }
 
     /// Adds (or replaces, by id) a suppression.
@@ -254,7 +261,12 @@ impl AlertManager {
         if s.whitelisted || (s.risk_score < threshold && !s.wants_alert()) {
             return Decision::BelowThreshold;
         }
-        let mut rule_names: Vec<String> = s.indicators.iter().map(|i| i.rule_name.clone()).filter(|r| !r.is_empty()).collect();
+        let mut rule_names: Vec<String> = s
+            .indicators
+            .iter()
+            .map(|i| i.rule_name.clone())
+            .filter(|r| !r.is_empty())
+            .collect();
         rule_names.dedup();
         {
             let list = self.suppressions.read().unwrap_or_else(|p| p.into_inner());
@@ -389,13 +401,30 @@ mod tests {
         let m = AlertManager::new(AlertConfig::default());
         m.set_threshold("acme", 50);
         let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "t");
-        e.process = Some(ProcessInfo { pid: 1, exe: Some("/bin/sh".into()), ..Default::default() });
+        e.process = Some(ProcessInfo {
+            pid: 1,
+            exe: Some("/bin/sh".into()),
+            ..Default::default()
+        });
         let now = Utc::now();
-        assert_eq!(m.decide("other", &e, &scored(60), now), Decision::BelowThreshold);
-        assert!(matches!(m.decide("acme", &e, &scored(60), now), Decision::Alert(_)));
+        assert_eq!(
+            m.decide("other", &e, &scored(60), now),
+            Decision::BelowThreshold
+        );
+        assert!(matches!(
+            m.decide("acme", &e, &scored(60), now),
+            Decision::Alert(_)
+        ));
         let mut forced = scored(1);
-        forced.actions.push(RuleAction { engine: "rules".into(), rule_name: "r1".into(), action: Action::Alert });
-        assert!(matches!(m.decide("other", &e, &forced, now), Decision::Alert(_)));
+        forced.actions.push(RuleAction {
+            engine: "rules".into(),
+            rule_name: "r1".into(),
+            action: Action::Alert,
+        });
+        assert!(matches!(
+            m.decide("other", &e, &forced, now),
+            Decision::Alert(_)
+        ));
 
         m.add_suppression(Suppression {
             id: "s1".into(),
@@ -406,23 +435,37 @@ mod tests {
             reason: "known admin script".into(),
         })
         .unwrap();
-        assert_eq!(m.decide("acme", &e, &scored(60), now), Decision::Suppressed("s1".into()));
+        assert_eq!(
+            m.decide("acme", &e, &scored(60), now),
+            Decision::Suppressed("s1".into())
+        );
         // Expired → alerts again.
         let later = now + chrono::TimeDelta::hours(2);
-        assert!(matches!(m.decide("acme", &e, &scored(60), later), Decision::Alert(_)));
+        assert!(matches!(
+            m.decide("acme", &e, &scored(60), later),
+            Decision::Alert(_)
+        ));
         assert!(m.suppressions(later).is_empty());
-        assert!(m.add_suppression(Suppression {
-            id: "bad".into(),
-            tenant: None,
-            rule_name: None,
-            fields: BTreeMap::from([("nope".into(), "x".into())]),
-            expires_at: None,
-            reason: String::new(),
-        }).is_err());
+        assert!(
+            m.add_suppression(Suppression {
+                id: "bad".into(),
+                tenant: None,
+                rule_name: None,
+                fields: BTreeMap::from([("nope".into(), "x".into())]),
+                expires_at: None,
+                reason: String::new(),
+            })
+            .is_err()
+        );
 
         m.set_learn_mode("acme", true);
-        let Decision::Learned(r) = m.decide("acme", &e, &scored(60), later) else { panic!() };
-        assert_eq!(r.whitelist_candidates, vec![("process.exe".to_string(), "/bin/sh".to_string())]);
+        let Decision::Learned(r) = m.decide("acme", &e, &scored(60), later) else {
+            panic!()
+        };
+        assert_eq!(
+            r.whitelist_candidates,
+            vec![("process.exe".to_string(), "/bin/sh".to_string())]
+        );
         assert_eq!(m.learned("acme").len(), 1);
         let wl = m.whitelist_proposal("acme");
         assert_eq!(wl[0].field, "process.exe");

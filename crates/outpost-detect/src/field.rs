@@ -385,7 +385,9 @@ impl Field {
             Field::FileOldPath => f().and_then(|f| s(&f.old_path)),
             Field::FileSha256Before => f().and_then(|f| s(&f.sha256_before)),
             Field::FileSha256After => f().and_then(|f| s(&f.sha256_after)),
-            Field::FileSize => f().and_then(|f| f.size.and_then(|v| i64::try_from(v).ok()).map(Value::Int)),
+            Field::FileSize => {
+                f().and_then(|f| f.size.and_then(|v| i64::try_from(v).ok()).map(Value::Int))
+            }
             Field::FileMode => f().and_then(|f| f.mode.map(|v| Value::Int(v as i64))),
             Field::FileUid => f().and_then(|f| f.uid.map(|v| Value::Int(v as i64))),
             Field::FileGid => f().and_then(|f| f.gid.map(|v| Value::Int(v as i64))),
@@ -396,7 +398,11 @@ impl Field {
             Field::LogChannel => l().map(|l| Value::Str(&l.channel)),
             Field::LogProvider => l().and_then(|l| s(&l.provider)),
             Field::LogEventId => l().and_then(|l| l.event_id.map(|v| Value::Int(v as i64))),
-            Field::LogRecordId => l().and_then(|l| l.record_id.and_then(|v| i64::try_from(v).ok()).map(Value::Int)),
+            Field::LogRecordId => l().and_then(|l| {
+                l.record_id
+                    .and_then(|v| i64::try_from(v).ok())
+                    .map(Value::Int)
+            }),
             Field::LogComputer => l().and_then(|l| s(&l.computer)),
             Field::LogField(name) => l().and_then(|l| l.fields.get(name).map(|v| Value::Str(v))),
             Field::Label(k) => e.labels.get(k).map(|v| Value::Str(v)),
@@ -435,7 +441,10 @@ pub fn any_string(e: &Event, mut f: impl FnMut(&str) -> bool) -> bool {
             return true;
         }
         if let Some(par) = &p.parent {
-            for v in [&par.name, &par.exe, &par.command_line].into_iter().flatten() {
+            for v in [&par.name, &par.exe, &par.command_line]
+                .into_iter()
+                .flatten()
+            {
                 if f(v) {
                     return true;
                 }
@@ -543,7 +552,10 @@ mod tests {
     #[test]
     fn every_known_field_parses_and_round_trips() {
         for p in KNOWN_FIELDS {
-            let p = p.replace("<Name>", "Image").replace("<key>", "env").replace("<NAME>", "IMPHASH");
+            let p = p
+                .replace("<Name>", "Image")
+                .replace("<key>", "env")
+                .replace("<NAME>", "IMPHASH");
             let f = Field::parse(&p).unwrap_or_else(|| panic!("{p}"));
             if p != "process.parent.pid" {
                 assert_eq!(f.path(), p);

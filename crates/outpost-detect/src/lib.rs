@@ -27,7 +27,7 @@ pub mod static_engine;
 pub mod stix;
 
 pub use indicator::{Action, Indicator, RuleAction, Scored};
-pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};
-pub use sigma::SigmaOptions;
 pub use pipeline::Pipeline;
 pub use reload::{RuleHandle, RuleWatcher};
+pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};
+pub use sigma::SigmaOptions;

@@ -71,7 +71,10 @@ impl StrMatch {
             return Err(MatcherError::Empty);
         }
         let patterns: Vec<String> = if ci {
-            patterns.into_iter().map(|p| p.to_ascii_lowercase()).collect()
+            patterns
+                .into_iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect()
         } else {
             patterns
         };
@@ -225,7 +228,12 @@ pub enum Matcher {
 }
 
 /// Compiles a regex with bounded size (rules are untrusted input).
-pub fn compile_regex(pattern: &str, ci: bool, multi_line: bool, dot_all: bool) -> Result<Regex, MatcherError> {
+pub fn compile_regex(
+    pattern: &str,
+    ci: bool,
+    multi_line: bool,
+    dot_all: bool,
+) -> Result<Regex, MatcherError> {
     regex::RegexBuilder::new(pattern)
         .case_insensitive(ci)
         .multi_line(multi_line)
@@ -275,7 +283,9 @@ impl Matcher {
                     res.iter().any(|r| r.is_match(s))
                 }
             }
-            Matcher::Cidr(nets) => parse_ip(s).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip))),
+            Matcher::Cidr(nets) => {
+                parse_ip(s).is_some_and(|ip| nets.iter().any(|n| n.contains(&ip)))
+            }
             Matcher::Cmp(op, rhs) => parse_num(s).is_some_and(|v| cmp(*op, v, *rhs)),
             Matcher::Exists(b) => *b,
             Matcher::Null => s.is_empty(),
@@ -484,10 +494,15 @@ mod tests {
     fn string_kinds() {
         assert!(sm(StrKind::Eq, &["CMD.exe"], true, false).is_match("cmd.EXE"));
         assert!(!sm(StrKind::Eq, &["CMD.exe"], false, false).is_match("cmd.EXE"));
-        assert!(sm(StrKind::EndsWith, &["\\rundll32.exe"], true, false).is_match("C:\\Windows\\System32\\RUNDLL32.exe"));
+        assert!(
+            sm(StrKind::EndsWith, &["\\rundll32.exe"], true, false)
+                .is_match("C:\\Windows\\System32\\RUNDLL32.exe")
+        );
         assert!(!sm(StrKind::EndsWith, &["\\rundll32.exe"], true, false).is_match("rundll32.exe"));
         assert!(sm(StrKind::StartsWith, &["/usr/"], false, false).is_match("/usr/bin/x"));
-        assert!(sm(StrKind::Contains, &[" -enc ", " -e "], true, false).is_match("powershell -EnC abc"));
+        assert!(
+            sm(StrKind::Contains, &[" -enc ", " -e "], true, false).is_match("powershell -EnC abc")
+        );
         assert!(sm(StrKind::Contains, &["a", "b"], false, true).is_match("xbxa"));
         assert!(!sm(StrKind::Contains, &["a", "b"], false, true).is_match("xbx"));
         let l = vec!["dig".to_string(), "+short".to_string()];

@@ -168,7 +168,11 @@ const FILE_NAME: &str = "profiles.json";
 
 fn subject_of(e: &Event) -> Option<String> {
     if let Some(c) = &e.container {
-        let img = c.image.as_deref().filter(|s| !s.is_empty()).unwrap_or(&c.id);
+        let img = c
+            .image
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&c.id);
         return Some(format!("image:{img}"));
     }
     let p = e.process.as_ref()?;
@@ -178,7 +182,11 @@ fn subject_of(e: &Event) -> Option<String> {
 
 fn parent_subject(e: &Event) -> Option<String> {
     if let Some(c) = &e.container {
-        let img = c.image.as_deref().filter(|s| !s.is_empty()).unwrap_or(&c.id);
+        let img = c
+            .image
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&c.id);
         return Some(format!("image:{img}"));
     }
     let par = e.process.as_ref()?.parent.as_ref()?;
@@ -208,7 +216,9 @@ fn observations(e: &Event) -> Vec<(String, Dim, String)> {
             }
             if let (Some(ps), Some(child)) = (
                 parent_subject(e),
-                e.process.as_ref().and_then(|p| p.exe.clone().or(p.name.clone())),
+                e.process
+                    .as_ref()
+                    .and_then(|p| p.exe.clone().or(p.name.clone())),
             ) {
                 out.push((ps, Dim::Child, child));
             }
@@ -256,10 +266,11 @@ impl ProfileEngine {
         })?;
         let profiles = match std::fs::read(&path) {
             Ok(b) => {
-                let list: Vec<Profile> = serde_json::from_slice(&b).map_err(|e| ProfileError::Json {
-                    path: path.display().to_string(),
-                    source: e,
-                })?;
+                let list: Vec<Profile> =
+                    serde_json::from_slice(&b).map_err(|e| ProfileError::Json {
+                        path: path.display().to_string(),
+                        source: e,
+                    })?;
                 list.into_iter().map(|p| (p.subject.clone(), p)).collect()
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
@@ -280,7 +291,10 @@ impl ProfileEngine {
 
     /// Learns from / scores one event.
     pub fn eval_into(&self, e: &Event, out: &mut Scored) {
-        if !matches!(e.kind, EventKind::ProcessExec | EventKind::Network | EventKind::File) {
+        if !matches!(
+            e.kind,
+            EventKind::ProcessExec | EventKind::Network | EventKind::File
+        ) {
             return;
         }
         for (subject, dim, item) in observations(e) {
@@ -335,7 +349,9 @@ impl ProfileEngine {
                 },
             );
         }
-        let Some(p) = map.get_mut(subject) else { return };
+        let Some(p) = map.get_mut(subject) else {
+            return;
+        };
         if p.status == ProfileStatus::Learning && ts > p.learning_until {
             p.status = ProfileStatus::Profiled;
         }
@@ -411,13 +427,18 @@ impl ProfileEngine {
 
     /// Forgets every profile.
     pub fn reset_all(&self) {
-        self.profiles.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.profiles
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Writes the profiles to disk (atomically) if anything changed since the last flush.
     pub fn flush(&self) -> Result<(), ProfileError> {
-        let Some(path) = &self.file else { return Ok(()) };
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
         if !self.dirty.swap(false, Ordering::Relaxed) {
             return Ok(());
         }
@@ -457,7 +478,11 @@ mod tests {
     use outpost_core::{ContainerInfo, NetworkInfo, ParentInfo, ProcessInfo};
 
     fn exec(ts: i64, exe: &str, args: &[&str], image: Option<&str>) -> Event {
-        let mut e = Event::new(Utc.timestamp_opt(1_700_000_000 + ts, 0).unwrap(), EventKind::ProcessExec, "t");
+        let mut e = Event::new(
+            Utc.timestamp_opt(1_700_000_000 + ts, 0).unwrap(),
+            EventKind::ProcessExec,
+            "t",
+        );
         e.process = Some(ProcessInfo {
             pid: 5,
             exe: Some(exe.into()),
@@ -491,21 +516,46 @@ mod tests {
             let pe = ProfileEngine::open(d.path(), cfg.clone()).unwrap();
             let mut out = Scored::default();
             pe.eval_into(&exec(0, "/bin/ls", &["ls", "-l"], Some("alpine")), &mut out);
-            pe.eval_into(&exec(10, "/bin/ls", &["ls", "-l"], Some("alpine")), &mut out);
+            pe.eval_into(
+                &exec(10, "/bin/ls", &["ls", "-l"], Some("alpine")),
+                &mut out,
+            );
             assert!(out.indicators.is_empty(), "learning scores nothing");
             // After the window: known → normal, new → abnormal.
             let mut out = Scored::default();
-            pe.eval_into(&exec(100, "/bin/ls", &["ls", "-l"], Some("alpine")), &mut out);
+            pe.eval_into(
+                &exec(100, "/bin/ls", &["ls", "-l"], Some("alpine")),
+                &mut out,
+            );
             assert_eq!(out.indicators.len(), 1);
             assert_eq!(out.indicators[0].indicator_type, "normal_behavior");
             let mut out = Scored::default();
-            pe.eval_into(&exec(101, "/usr/bin/dig", &["dig", "x.example"], Some("alpine")), &mut out);
-            let types: Vec<_> = out.indicators.iter().map(|i| i.indicator_type.as_str()).collect();
-            assert_eq!(types, ["abnormal_behavior", "abnormal_behavior"], "new command line and new child");
+            pe.eval_into(
+                &exec(101, "/usr/bin/dig", &["dig", "x.example"], Some("alpine")),
+                &mut out,
+            );
+            let types: Vec<_> = out
+                .indicators
+                .iter()
+                .map(|i| i.indicator_type.as_str())
+                .collect();
+            assert_eq!(
+                types,
+                ["abnormal_behavior", "abnormal_behavior"],
+                "new command line and new child"
+            );
             assert_eq!(out.risk_score, 100);
             // Outbound destination outside a container: per executable.
-            let mut n = Event::new(Utc.timestamp_opt(1_700_000_000, 0).unwrap(), EventKind::Network, "t");
-            n.process = Some(ProcessInfo { pid: 9, exe: Some("/usr/bin/curl".into()), ..Default::default() });
+            let mut n = Event::new(
+                Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+                EventKind::Network,
+                "t",
+            );
+            n.process = Some(ProcessInfo {
+                pid: 9,
+                exe: Some("/usr/bin/curl".into()),
+                ..Default::default()
+            });
             n.network = Some(NetworkInfo {
                 direction: Direction::Outbound,
                 remote_ip: Some("192.0.2.1".parse().unwrap()),

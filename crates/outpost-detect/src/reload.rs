@@ -79,7 +79,10 @@ impl RuleHandle {
 
     /// The current rule set.
     pub fn current(&self) -> Arc<RuleSet> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Reloads the directory now. On failure the previous rule set stays active and the error
@@ -115,7 +118,10 @@ impl RuleHandle {
 
     /// The reload status.
     pub fn status(&self) -> ReloadStatus {
-        self.status.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The watched directory.
@@ -213,12 +219,23 @@ mod tests {
     fn reload_keeps_old_set_on_error() {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("a.yml");
-        std::fs::write(&f, "- {id: one, condition: {field: kind, equals: network}}\n").unwrap();
+        std::fs::write(
+            &f,
+            "- {id: one, condition: {field: kind, equals: network}}\n",
+        )
+        .unwrap();
         let h = RuleHandle::load(d.path(), SigmaOptions::default()).unwrap();
         assert_eq!(h.current().len(), 1);
-        std::fs::write(&f, "- {id: one, condition: {field: nope, equals: network}}\n").unwrap();
+        std::fs::write(
+            &f,
+            "- {id: one, condition: {field: nope, equals: network}}\n",
+        )
+        .unwrap();
         let err = h.reload().unwrap_err().to_string();
-        assert!(err.contains("a.yml") && err.contains("'one'") && err.contains("nope"), "{err}");
+        assert!(
+            err.contains("a.yml") && err.contains("'one'") && err.contains("nope"),
+            "{err}"
+        );
         assert_eq!(h.current().len(), 1, "old rules kept");
         assert!(h.status().last_error.is_some());
         std::fs::write(
@@ -234,10 +251,18 @@ mod tests {
     #[test]
     fn watcher_picks_up_changes() {
         let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("a.yml"), "- {id: one, condition: {field: kind, equals: network}}\n").unwrap();
+        std::fs::write(
+            d.path().join("a.yml"),
+            "- {id: one, condition: {field: kind, equals: network}}\n",
+        )
+        .unwrap();
         let h = RuleHandle::load(d.path(), SigmaOptions::default()).unwrap();
         let _w = RuleWatcher::spawn(h.clone(), Duration::from_millis(30)).unwrap();
-        std::fs::write(d.path().join("b.yaml"), "- {id: two, condition: {field: kind, equals: file}}\n").unwrap();
+        std::fs::write(
+            d.path().join("b.yaml"),
+            "- {id: two, condition: {field: kind, equals: file}}\n",
+        )
+        .unwrap();
         let t0 = std::time::Instant::now();
         while h.current().len() != 2 && t0.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));

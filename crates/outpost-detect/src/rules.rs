@@ -185,7 +185,10 @@ pub struct RuleSet {
 
 impl RuleSet {
     /// Builds an indexed rule set. Fails when two rules share an id.
-    pub fn new(rules: Vec<CompiledRule>, unsupported: Vec<Unsupported>) -> Result<RuleSet, LoadError> {
+    pub fn new(
+        rules: Vec<CompiledRule>,
+        unsupported: Vec<Unsupported>,
+    ) -> Result<RuleSet, LoadError> {
         let mut seen: HashMap<&str, &Path> = HashMap::new();
         let mut errors = Vec::new();
         for r in &rules {
@@ -201,7 +204,8 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(LoadError::Invalid(errors));
         }
-        let eids: Vec<Option<Vec<u32>>> = rules.iter().map(|r| r.cond.required_event_ids()).collect();
+        let eids: Vec<Option<Vec<u32>>> =
+            rules.iter().map(|r| r.cond.required_event_ids()).collect();
         let all_eids: HashSet<u32> = eids.iter().flatten().flatten().copied().collect();
         let mut by_kind = vec![Vec::new(); KIND_COUNT];
         let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
@@ -217,8 +221,7 @@ impl RuleSet {
                     .iter()
                     .enumerate()
                     .filter(|(i, r)| {
-                        r.kinds & bit != 0
-                            && eids[*i].as_ref().is_none_or(|v| v.contains(&eid))
+                        r.kinds & bit != 0 && eids[*i].as_ref().is_none_or(|v| v.contains(&eid))
                     })
                     .map(|(i, _)| i as u32)
                     .collect();
@@ -335,7 +338,9 @@ impl RuleSet {
             let mut extra = String::new();
             if let Some(c) = &r.count {
                 match self.count_hit(i, c, e) {
-                    Some(n) => extra = format!("{n} matching events within {}s", c.window.num_seconds()),
+                    Some(n) => {
+                        extra = format!("{n} matching events within {}s", c.window.num_seconds())
+                    }
                     None => continue,
                 }
             }
@@ -423,10 +428,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         }
         if p.is_dir() {
             collect_files(&p, out)?;
-        } else if p
-            .extension()
-            .is_some_and(|x| x == "yml" || x == "yaml")
-        {
+        } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
             out.push(p);
         }
     }
@@ -453,7 +455,11 @@ fn load_text(
     let fname = file.display().to_string();
     for doc in docs {
         match &doc {
-            J::Object(m) if m.contains_key("detection") || m.contains_key("correlation") || m.contains_key("logsource") => {
+            J::Object(m)
+                if m.contains_key("detection")
+                    || m.contains_key("correlation")
+                    || m.contains_key("logsource") =>
+            {
                 match sigma::compile(&doc, file, opts) {
                     Ok(r) => rules.push(r),
                     Err(u) => unsupported.push(u),
@@ -508,8 +514,17 @@ impl Ctx<'_> {
 }
 
 const RULE_KEYS: &[&str] = &[
-    "id", "name", "description", "indicator_type", "score", "enabled", "kinds", "condition",
-    "count", "actions", "tags",
+    "id",
+    "name",
+    "description",
+    "indicator_type",
+    "score",
+    "enabled",
+    "kinds",
+    "condition",
+    "count",
+    "actions",
+    "tags",
 ];
 
 fn compile_native(
@@ -549,7 +564,13 @@ fn compile_native(
     };
     for k in m.keys() {
         if !RULE_KEYS.contains(&k.as_str()) {
-            cx.err(k.clone(), format!("unknown rule key (expected one of {})", RULE_KEYS.join(", ")));
+            cx.err(
+                k.clone(),
+                format!(
+                    "unknown rule key (expected one of {})",
+                    RULE_KEYS.join(", ")
+                ),
+            );
         }
     }
     let get_str = |cx: &mut Ctx, k: &str, default: &str| -> String {
@@ -626,7 +647,10 @@ fn compile_native(
         }
     };
     let tags = match m.get("tags") {
-        Some(J::Array(a)) => a.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        Some(J::Array(a)) => a
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     };
     if !cx.errors.is_empty() {
@@ -678,16 +702,24 @@ fn compile_count(c: &J, cx: &mut Ctx) -> Option<CountSpec> {
     };
     for k in m.keys() {
         if !["window", "group_by", "threshold"].contains(&k.as_str()) {
-            cx.err(format!("count.{k}"), "unknown key (expected window, group_by, threshold)");
+            cx.err(
+                format!("count.{k}"),
+                "unknown key (expected window, group_by, threshold)",
+            );
         }
     }
     let window = match m.get("window") {
-        Some(J::Number(n)) => n.as_u64().map(|s| chrono::TimeDelta::seconds(s.min(86_400 * 365) as i64)),
+        Some(J::Number(n)) => n
+            .as_u64()
+            .map(|s| chrono::TimeDelta::seconds(s.min(86_400 * 365) as i64)),
         Some(J::String(s)) => parse_duration(s),
         _ => None,
     };
     let Some(window) = window else {
-        cx.err("count.window", "missing or invalid window (seconds, or like 30s, 5m, 1h)");
+        cx.err(
+            "count.window",
+            "missing or invalid window (seconds, or like 30s, 5m, 1h)",
+        );
         return None;
     };
     let group_by = match m.get("group_by") {
@@ -707,7 +739,10 @@ fn compile_count(c: &J, cx: &mut Ctx) -> Option<CountSpec> {
     let threshold = match m.get("threshold").and_then(|t| t.as_u64()) {
         Some(t) if t >= 1 && t <= 1_000_000 => t as u32,
         _ => {
-            cx.err("count.threshold", "must be an integer between 1 and 1000000");
+            cx.err(
+                "count.threshold",
+                "must be an integer between 1 and 1000000",
+            );
             return None;
         }
     };
@@ -737,7 +772,17 @@ pub fn parse_duration(s: &str) -> Option<chrono::TimeDelta> {
 }
 
 const LEAF_OPS: &[&str] = &[
-    "equals", "in", "contains", "startswith", "endswith", "regex", "cidr", "gt", "gte", "lt", "lte",
+    "equals",
+    "in",
+    "contains",
+    "startswith",
+    "endswith",
+    "regex",
+    "cidr",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
     "exists",
 ];
 
@@ -771,7 +816,8 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
         return Node::False;
     };
     let has = |k: &str| m.contains_key(k);
-    let n_comb = ["all", "any", "not"].iter().filter(|k| has(k)).count() + usize::from(has("field"));
+    let n_comb =
+        ["all", "any", "not"].iter().filter(|k| has(k)).count() + usize::from(has("field"));
     if n_comb != 1 {
         cx.err(at, "a condition needs exactly one of all, any, not, field");
         return Node::False;
@@ -790,14 +836,23 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
                 .enumerate()
                 .map(|(i, c)| compile_cond(c, &format!("{at}.{key}[{i}]"), cx, depth + 1))
                 .collect();
-            return if key == "all" { Node::And(kids) } else { Node::Or(kids) };
+            return if key == "all" {
+                Node::And(kids)
+            } else {
+                Node::Or(kids)
+            };
         }
     }
     if let Some(x) = m.get("not") {
         if m.len() != 1 {
             cx.err(at, "`not` cannot be combined with other keys");
         }
-        return Node::Not(Box::new(compile_cond(x, &format!("{at}.not"), cx, depth + 1)));
+        return Node::Not(Box::new(compile_cond(
+            x,
+            &format!("{at}.not"),
+            cx,
+            depth + 1,
+        )));
     }
     // A leaf.
     let fat = format!("{at}.field");
@@ -805,7 +860,10 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
         Some(J::String(s)) => match Field::parse(s) {
             Some(f) => f,
             None => {
-                cx.err(fat, format!("unknown event field '{s}' (see outpost_detect::field::KNOWN_FIELDS)"));
+                cx.err(
+                    fat,
+                    format!("unknown event field '{s}' (see outpost_detect::field::KNOWN_FIELDS)"),
+                );
                 return Node::False;
             }
         },
@@ -827,7 +885,10 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
             k if LEAF_OPS.contains(&k) => {}
             other => cx.err(
                 format!("{at}.{other}"),
-                format!("unknown operator (expected one of {}, nocase, all)", LEAF_OPS.join(", ")),
+                format!(
+                    "unknown operator (expected one of {}, nocase, all)",
+                    LEAF_OPS.join(", ")
+                ),
             ),
         }
     }
@@ -836,7 +897,13 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
     }
     let ops: Vec<&str> = LEAF_OPS.iter().copied().filter(|k| has(k)).collect();
     if ops.len() != 1 {
-        cx.err(at, format!("a field test needs exactly one operator ({})", LEAF_OPS.join(", ")));
+        cx.err(
+            at,
+            format!(
+                "a field test needs exactly one operator ({})",
+                LEAF_OPS.join(", ")
+            ),
+        );
         return Node::False;
     }
     let op = ops[0];
@@ -846,7 +913,12 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
     let matcher = match op {
         "equals" | "in" | "contains" | "startswith" | "endswith" => {
             let Some(ps) = scalar_strings(val) else {
-                cx.err(oat, format!("value for field '{fname}' must be a scalar or a non-empty list of scalars"));
+                cx.err(
+                    oat,
+                    format!(
+                        "value for field '{fname}' must be a scalar or a non-empty list of scalars"
+                    ),
+                );
                 return Node::False;
             };
             let kind = match op {
@@ -865,7 +937,10 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
         }
         "regex" => {
             let Some(ps) = scalar_strings(val) else {
-                cx.err(oat, format!("regex for field '{fname}' must be a string or list"));
+                cx.err(
+                    oat,
+                    format!("regex for field '{fname}' must be a string or list"),
+                );
                 return Node::False;
             };
             let mut res = Vec::new();
@@ -882,7 +957,10 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
         }
         "cidr" => {
             let Some(ps) = scalar_strings(val) else {
-                cx.err(oat, format!("cidr for field '{fname}' must be a string or list"));
+                cx.err(
+                    oat,
+                    format!("cidr for field '{fname}' must be a string or list"),
+                );
                 return Node::False;
             };
             let mut nets = Vec::new();
@@ -913,7 +991,10 @@ fn compile_cond(v: &J, at: &str, cx: &mut Ctx, depth: usize) -> Node {
         "exists" => match val.as_bool() {
             Some(b) => Matcher::Exists(b),
             None => {
-                cx.err(oat, format!("field '{fname}': exists must be true or false"));
+                cx.err(
+                    oat,
+                    format!("field '{fname}': exists must be true or false"),
+                );
                 return Node::False;
             }
         },
@@ -929,7 +1010,11 @@ mod tests {
     use outpost_core::{EventKind, ProcessInfo};
 
     fn ev(name: &str, uid: u32, secs: i64) -> Event {
-        let mut e = Event::new(Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(), EventKind::ProcessExec, "test");
+        let mut e = Event::new(
+            Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            EventKind::ProcessExec,
+            "test",
+        );
         e.process = Some(ProcessInfo {
             pid: 10,
             exe: Some(format!("/bin/{name}")),
@@ -973,7 +1058,11 @@ rules:
         assert!(out.indicators.is_empty());
         let mut out = Scored::default();
         rs.eval_into(&ev("sh", 0, 2), &mut out);
-        assert_eq!(out.indicators.len(), 1, "third matching event within 10s fires the count rule");
+        assert_eq!(
+            out.indicators.len(),
+            1,
+            "third matching event within 10s fires the count rule"
+        );
         assert_eq!(out.indicators[0].rule_name, "burst");
         let mut out = Scored::default();
         rs.eval_into(&ev("sh", 0, 60), &mut out);
@@ -983,7 +1072,9 @@ rules:
     #[test]
     fn errors_name_file_rule_and_field() {
         let bad = "rules:\n  - id: r1\n    condition: {all: [{field: process.uidd, equals: 1}]}\n  - id: r2\n    condition: {field: process.exe, regex: '('}\n";
-        let Err(LoadError::Invalid(errs)) = RuleSet::from_yaml(bad, Path::new("bad.yml"), &SigmaOptions::default()) else {
+        let Err(LoadError::Invalid(errs)) =
+            RuleSet::from_yaml(bad, Path::new("bad.yml"), &SigmaOptions::default())
+        else {
             panic!("expected invalid");
         };
         assert_eq!(errs.len(), 2);
@@ -994,7 +1085,10 @@ rules:
         assert_eq!(errs[1].rule_id, "r2");
         assert_eq!(errs[1].field, "condition.regex");
         let dup = "- {id: a, condition: {field: kind, exists: true}}\n- {id: a, condition: {field: kind, exists: true}}\n";
-        assert!(matches!(RuleSet::from_yaml(dup, Path::new("d.yml"), &SigmaOptions::default()), Err(LoadError::Invalid(_))));
+        assert!(matches!(
+            RuleSet::from_yaml(dup, Path::new("d.yml"), &SigmaOptions::default()),
+            Err(LoadError::Invalid(_))
+        ));
     }
 
     #[test]

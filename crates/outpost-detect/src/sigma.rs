@@ -75,20 +75,32 @@ struct Src<'a> {
 /// Compiles one Sigma rule document.
 pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule, Unsupported> {
     let fname = file.display().to_string();
-    let title = doc.get("title").and_then(J::as_str).unwrap_or("").to_string();
+    let title = doc
+        .get("title")
+        .and_then(J::as_str)
+        .unwrap_or("")
+        .to_string();
     let id = doc
         .get("id")
         .and_then(J::as_str)
         .map(String::from)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| if title.is_empty() { "?".into() } else { title.clone() });
+        .unwrap_or_else(|| {
+            if title.is_empty() {
+                "?".into()
+            } else {
+                title.clone()
+            }
+        });
     let un = |reason: String| Unsupported {
         file: fname.clone(),
         rule_id: id.clone(),
         reason,
     };
     if doc.get("correlation").is_some() {
-        return Err(un("Sigma correlation rules are not supported (use a native rule with `count`)".into()));
+        return Err(un(
+            "Sigma correlation rules are not supported (use a native rule with `count`)".into(),
+        ));
     }
     if title.is_empty() {
         return Err(un("missing `title`".into()));
@@ -104,8 +116,16 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
     let platform = match product {
         Some("windows") => Platform::Windows,
         Some("linux") => Platform::Linux,
-        Some(p) => return Err(un(format!("logsource product '{p}' has no Outpost mapping"))),
-        None => return Err(un("logsource without product: cannot choose a field mapping".into())),
+        Some(p) => {
+            return Err(un(format!(
+                "logsource product '{p}' has no Outpost mapping"
+            )));
+        }
+        None => {
+            return Err(un(
+                "logsource without product: cannot choose a field mapping".into(),
+            ));
+        }
     };
     let (src_node, kinds) = match logsource_constraint(platform, category, service) {
         Ok(x) => x,
@@ -124,7 +144,9 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
         idents.insert(k.as_str(), n);
     }
     if det.get("timeframe").is_some() {
-        return Err(un("`timeframe` needs aggregation, which is not supported".into()));
+        return Err(un(
+            "`timeframe` needs aggregation, which is not supported".into()
+        ));
     }
     let conds: Vec<&str> = match det.get("condition") {
         Some(J::String(s)) => vec![s.as_str()],
@@ -140,18 +162,35 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
     }
     let cond = Node::And(vec![src_node, Node::Or(alts)]).simplify();
     let level = doc.get("level").and_then(J::as_str).unwrap_or("");
-    let score = opts.level_scores.get(level).copied().unwrap_or(opts.default_score);
+    let score = opts
+        .level_scores
+        .get(level)
+        .copied()
+        .unwrap_or(opts.default_score);
     let tags = doc
         .get("tags")
         .and_then(J::as_array)
-        .map(|a| a.iter().filter_map(|t| t.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default();
-    let description = doc.get("description").and_then(J::as_str).unwrap_or("").trim().to_string();
+    let description = doc
+        .get("description")
+        .and_then(J::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
     Ok(CompiledRule {
         id: id.clone(),
         name: title.clone(),
         engine: "sigma",
-        description: if description.is_empty() { title } else { description },
+        description: if description.is_empty() {
+            title
+        } else {
+            description
+        },
         indicator_type: "sigma".into(),
         score,
         actions: Vec::new(),
@@ -164,7 +203,12 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
 }
 
 fn eq_leaf(f: Field, vals: &[&str], ci: bool) -> Node {
-    match StrMatch::new(StrKind::Eq, vals.iter().map(|s| s.to_string()).collect(), ci, false) {
+    match StrMatch::new(
+        StrKind::Eq,
+        vals.iter().map(|s| s.to_string()).collect(),
+        ci,
+        false,
+    ) {
         Ok(m) => Node::leaf(vec![f], Matcher::Str(m)),
         Err(_) => Node::False,
     }
@@ -244,17 +288,27 @@ fn logsource_constraint(
                     "clipboard_capture" => channel_eids(SYSMON_CHANNEL, &[24]),
                     "process_tampering" => channel_eids(SYSMON_CHANNEL, &[25]),
                     "sysmon_error" => channel_eids(SYSMON_CHANNEL, &[255]),
-                    "ps_script" => channel_eids("Microsoft-Windows-PowerShell/Operational", &[4104]),
-                    "ps_module" => channel_eids("Microsoft-Windows-PowerShell/Operational", &[4103]),
+                    "ps_script" => {
+                        channel_eids("Microsoft-Windows-PowerShell/Operational", &[4104])
+                    }
+                    "ps_module" => {
+                        channel_eids("Microsoft-Windows-PowerShell/Operational", &[4103])
+                    }
                     "ps_classic_start" => channel_eids("Windows PowerShell", &[400]),
                     "ps_classic_provider_start" => channel_eids("Windows PowerShell", &[600]),
-                    other => return Err(format!("Windows logsource category '{other}' has no event mapping")),
+                    other => {
+                        return Err(format!(
+                            "Windows logsource category '{other}' has no event mapping"
+                        ));
+                    }
                 };
                 parts.push(n);
             }
             if let Some(s) = service {
                 let Some(ch) = service_channel(s) else {
-                    return Err(format!("Windows logsource service '{s}' has no channel mapping"));
+                    return Err(format!(
+                        "Windows logsource service '{s}' has no channel mapping"
+                    ));
                 };
                 parts.push(eq_leaf(Field::LogChannel, &[ch], true));
             }
@@ -265,19 +319,28 @@ fn logsource_constraint(
         }
         Platform::Linux => {
             if let Some(s) = service {
-                return Err(format!("Linux logsource service '{s}' has no Outpost mapping"));
+                return Err(format!(
+                    "Linux logsource service '{s}' has no Outpost mapping"
+                ));
             }
             let kind = match category {
                 Some("process_creation") => EventKind::ProcessExec,
                 Some("network_connection") => EventKind::Network,
                 Some("file_event") => EventKind::File,
-                Some(other) => return Err(format!("Linux logsource category '{other}' has no Outpost mapping")),
+                Some(other) => {
+                    return Err(format!(
+                        "Linux logsource category '{other}' has no Outpost mapping"
+                    ));
+                }
                 None => return Err("Linux logsource needs a category".into()),
             };
             // Linux rules never apply to events read from Windows logs.
             let not_evtx = Node::Not(Box::new(eq_leaf(Field::Source, &["evtx"], false)));
             Ok((
-                Node::And(vec![eq_leaf(Field::Kind, &[kind.as_str()], false), not_evtx]),
+                Node::And(vec![
+                    eq_leaf(Field::Kind, &[kind.as_str()], false),
+                    not_evtx,
+                ]),
                 kind_bit(kind),
             ))
         }
@@ -335,7 +398,11 @@ fn map_field(src: &Src, name: &str) -> Result<Vec<Field>, String> {
                 ("network_connection", "Initiated") => Field::NetInitiated,
                 ("network_connection", "Protocol") => Field::NetProtocol,
                 ("file_event", "TargetFilename") => Field::FilePath,
-                _ => return Err(format!("field '{name}' has no Linux mapping for category '{cat}'")),
+                _ => {
+                    return Err(format!(
+                        "field '{name}' has no Linux mapping for category '{cat}'"
+                    ));
+                }
             };
             Ok(vec![f])
         }
@@ -363,7 +430,9 @@ fn compile_detection(v: &J, src: &Src) -> Result<Node, String> {
                 Err("a list must hold only maps or only keywords".into())
             }
         }
-        J::String(_) | J::Number(_) => field_values(&[Field::AnyString], &[], std::slice::from_ref(v), true),
+        J::String(_) | J::Number(_) => {
+            field_values(&[Field::AnyString], &[], std::slice::from_ref(v), true)
+        }
         _ => Err("a detection must be a map, a list of maps or a list of keywords".into()),
     }
 }
@@ -386,7 +455,10 @@ fn compile_map(m: &serde_json::Map<String, J>, src: &Src) -> Result<Node, String
             return Err(format!("field '{fname}': empty value list"));
         }
         let keyword = fname.is_empty();
-        parts.push(field_values(&fields, &mods, &vals, keyword).map_err(|e| format!("field '{key}': {e}"))?);
+        parts.push(
+            field_values(&fields, &mods, &vals, keyword)
+                .map_err(|e| format!("field '{key}': {e}"))?,
+        );
     }
     Ok(Node::And(parts))
 }
@@ -429,7 +501,10 @@ fn wildcard_pattern(toks: &[Tok]) -> Pat {
     let trail = toks.len() > 1 && toks.last() == Some(&Tok::Star);
     let inner = &toks[usize::from(lead)..toks.len() - usize::from(trail)];
     if inner.iter().all(|t| matches!(t, Tok::Lit(_))) {
-        let s: String = inner.iter().filter_map(|t| if let Tok::Lit(c) = t { Some(*c) } else { None }).collect();
+        let s: String = inner
+            .iter()
+            .filter_map(|t| if let Tok::Lit(c) = t { Some(*c) } else { None })
+            .collect();
         let kind = match (lead, trail) {
             (true, true) => StrKind::Contains,
             (true, false) => StrKind::EndsWith,
@@ -512,7 +587,12 @@ fn encode(s: &str, enc: Enc) -> Vec<u8> {
 
 const MAX_VALUES: usize = 10_000;
 
-fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> Result<Node, String> {
+fn field_values(
+    fields: &[Field],
+    mods: &[&str],
+    vals: &[J],
+    keyword: bool,
+) -> Result<Node, String> {
     let mut kind: Option<StrKind> = None;
     let (mut all, mut re, mut cidr, mut b64m, mut b64off, mut windash, mut cased, mut exists) =
         (false, false, false, false, false, false, false, false);
@@ -546,7 +626,9 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
         }
     }
     if enc != Enc::Utf8 && !(b64m || b64off) {
-        return Err("utf16/wide modifiers are only supported together with base64/base64offset".into());
+        return Err(
+            "utf16/wide modifiers are only supported together with base64/base64offset".into(),
+        );
     }
     if keyword && (cidr || cmp.is_some() || exists) {
         return Err("keyword searches support only string modifiers".into());
@@ -593,9 +675,16 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
         return Ok(Node::Or(alts));
     }
     if cidr {
-        let nets = strs.iter().map(|s| parse_cidr(s)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+        let nets = strs
+            .iter()
+            .map(|s| parse_cidr(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
         if all {
-            alts.extend(nets.into_iter().map(|n| Node::leaf(fields.to_vec(), Matcher::Cidr(vec![n]))));
+            alts.extend(
+                nets.into_iter()
+                    .map(|n| Node::leaf(fields.to_vec(), Matcher::Cidr(vec![n]))),
+            );
             return Ok(Node::And(alts));
         }
         alts.push(Node::leaf(fields.to_vec(), Matcher::Cidr(nets)));
@@ -604,7 +693,9 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
     if re {
         let mut res = Vec::new();
         for s in &strs {
-            res.push(compile_regex(s, re_flags.0, re_flags.1, re_flags.2).map_err(|e| e.to_string())?);
+            res.push(
+                compile_regex(s, re_flags.0, re_flags.1, re_flags.2).map_err(|e| e.to_string())?,
+            );
         }
         alts.push(Node::leaf(fields.to_vec(), Matcher::Regex { res, all }));
         return Ok(Node::Or(alts));
@@ -629,14 +720,21 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
         let mut enc_vals: Vec<Vec<String>> = Vec::new();
         for s in &strs {
             let bytes = encode(s, enc);
-            enc_vals.push(if b64off { b64_offsets(&bytes) } else { vec![b64(&bytes)] });
+            enc_vals.push(if b64off {
+                b64_offsets(&bytes)
+            } else {
+                vec![b64(&bytes)]
+            });
         }
         let k = kind.unwrap_or(StrKind::Eq);
         if b64off && k != StrKind::Contains {
             return Err("base64offset needs contains".into());
         }
         let mk = |ps: Vec<String>| -> Result<Node, String> {
-            Ok(Node::leaf(fields.to_vec(), Matcher::Str(StrMatch::new(k, ps, false, false).map_err(|e| e.to_string())?)))
+            Ok(Node::leaf(
+                fields.to_vec(),
+                Matcher::Str(StrMatch::new(k, ps, false, false).map_err(|e| e.to_string())?),
+            ))
         };
         if all {
             for ps in enc_vals {
@@ -654,7 +752,11 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
     let mut each = Vec::new();
     for s in &strs {
         let mut toks = Vec::new();
-        let base_kind = kind.or(if keyword { Some(StrKind::Contains) } else { None });
+        let base_kind = kind.or(if keyword {
+            Some(StrKind::Contains)
+        } else {
+            None
+        });
         if matches!(base_kind, Some(StrKind::Contains | StrKind::EndsWith)) {
             toks.push(Tok::Star);
         }
@@ -714,7 +816,10 @@ fn field_values(fields: &[Field], mods: &[&str], vals: &[J], keyword: bool) -> R
         for r in regexes {
             res.push(compile_regex(&r, ci, false, false).map_err(|e| e.to_string())?);
         }
-        alts.push(Node::leaf(fields.to_vec(), Matcher::Regex { res, all: false }));
+        alts.push(Node::leaf(
+            fields.to_vec(),
+            Matcher::Regex { res, all: false },
+        ));
     }
     Ok(Node::Or(alts))
 }
@@ -770,12 +875,22 @@ fn tokenize(s: &str) -> Result<Vec<CTok<'_>>, String> {
             "(" => CTok::LParen,
             ")" => CTok::RParen,
             "|" => CTok::Pipe,
-            "1" | "all" | "any" if words.get(i + 1).is_some_and(|n| n.eq_ignore_ascii_case("of")) => {
+            "1" | "all" | "any"
+                if words
+                    .get(i + 1)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("of")) =>
+            {
                 i += 1;
                 CTok::Of(if lw == "all" { Quant::All } else { Quant::One })
             }
-            n if n.parse::<u32>().is_ok() && words.get(i + 1).is_some_and(|x| x.eq_ignore_ascii_case("of")) => {
-                return Err(format!("'{w} of' is not supported (only '1 of' and 'all of')"));
+            n if n.parse::<u32>().is_ok()
+                && words
+                    .get(i + 1)
+                    .is_some_and(|x| x.eq_ignore_ascii_case("of")) =>
+            {
+                return Err(format!(
+                    "'{w} of' is not supported (only '1 of' and 'all of')"
+                ));
             }
             _ => CTok::Ident(w),
         };
@@ -801,7 +916,9 @@ fn glob_match(pat: &str, s: &str) -> bool {
     let mut rest = s;
     for (i, p) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(p) else { return false };
+            let Some(r) = rest.strip_prefix(p) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(p);
@@ -825,7 +942,11 @@ impl<'a> CParser<'a, '_> {
             self.pos += 1;
             alts.push(self.and()?);
         }
-        Ok(if alts.len() == 1 { alts.pop().unwrap_or(Node::False) } else { Node::Or(alts) })
+        Ok(if alts.len() == 1 {
+            alts.pop().unwrap_or(Node::False)
+        } else {
+            Node::Or(alts)
+        })
     }
 
     fn and(&mut self) -> Result<Node, String> {
@@ -834,7 +955,11 @@ impl<'a> CParser<'a, '_> {
             self.pos += 1;
             parts.push(self.not()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().unwrap_or(Node::False) } else { Node::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap_or(Node::False)
+        } else {
+            Node::And(parts)
+        })
     }
 
     fn not(&mut self) -> Result<Node, String> {
@@ -876,13 +1001,23 @@ impl<'a> CParser<'a, '_> {
                 let sel: Vec<Node> = self
                     .idents
                     .iter()
-                    .filter(|(k, _)| if p == "them" { !k.starts_with('_') } else { glob_match(p, k) })
+                    .filter(|(k, _)| {
+                        if p == "them" {
+                            !k.starts_with('_')
+                        } else {
+                            glob_match(p, k)
+                        }
+                    })
                     .map(|(_, n)| n.clone())
                     .collect();
                 if sel.is_empty() {
                     return Err(format!("no detection identifier matches '{p}'"));
                 }
-                Ok(if q == Quant::All { Node::And(sel) } else { Node::Or(sel) })
+                Ok(if q == Quant::All {
+                    Node::And(sel)
+                } else {
+                    Node::Or(sel)
+                })
             }
             CTok::Ident(name) => self
                 .idents
@@ -931,7 +1066,11 @@ mod tests {
             buf.truncate(i);
             buf.extend_from_slice(v);
             buf.extend_from_slice(b"tail");
-            assert!(b64(&buf).contains(o.as_str()), "offset {i}: {o} not in {}", b64(&buf));
+            assert!(
+                b64(&buf).contains(o.as_str()),
+                "offset {i}: {o} not in {}",
+                b64(&buf)
+            );
         }
     }
 

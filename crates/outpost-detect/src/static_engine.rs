@@ -302,7 +302,10 @@ impl std::fmt::Debug for StaticEngine {
     }
 }
 
-fn compile_list(list: &'static str, entries: &[ListEntry]) -> Result<Vec<CompiledList>, StaticConfigError> {
+fn compile_list(
+    list: &'static str,
+    entries: &[ListEntry],
+) -> Result<Vec<CompiledList>, StaticConfigError> {
     let mut out = Vec::new();
     for (index, e) in entries.iter().enumerate() {
         let err = |message: String| StaticConfigError::Entry {
@@ -314,7 +317,8 @@ fn compile_list(list: &'static str, entries: &[ListEntry]) -> Result<Vec<Compile
         let field = Field::parse(&e.field).ok_or_else(|| err("unknown event field".into()))?;
         let mut alts = Vec::new();
         if !e.values.is_empty() {
-            let m = StrMatch::new(StrKind::Eq, e.values.clone(), false, false).map_err(|x| err(x.to_string()))?;
+            let m = StrMatch::new(StrKind::Eq, e.values.clone(), false, false)
+                .map_err(|x| err(x.to_string()))?;
             alts.push(Node::leaf(vec![field.clone()], Matcher::Str(m)));
         }
         if !e.regex.is_empty() {
@@ -324,7 +328,10 @@ fn compile_list(list: &'static str, entries: &[ListEntry]) -> Result<Vec<Compile
                 .map(|r| compile_regex(r, false, false, false))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|x| err(x.to_string()))?;
-            alts.push(Node::leaf(vec![field.clone()], Matcher::Regex { res, all: false }));
+            alts.push(Node::leaf(
+                vec![field.clone()],
+                Matcher::Regex { res, all: false },
+            ));
         }
         if !e.cidr.is_empty() {
             let nets = e
@@ -351,12 +358,18 @@ fn path_under(path: &str, root: &str) -> bool {
     if root.is_empty() {
         return path.starts_with('/');
     }
-    path == root || (path.len() > root.len() && path.starts_with(root) && path.as_bytes()[root.len()] == b'/')
+    path == root
+        || (path.len() > root.len()
+            && path.starts_with(root)
+            && path.as_bytes()[root.len()] == b'/')
 }
 
 impl StaticEngine {
     /// Compiles the configuration; `ioc` is the intel lookup (if any).
-    pub fn new(cfg: &StaticConfig, ioc: Option<std::sync::Arc<dyn IocLookup>>) -> Result<StaticEngine, StaticConfigError> {
+    pub fn new(
+        cfg: &StaticConfig,
+        ioc: Option<std::sync::Arc<dyn IocLookup>>,
+    ) -> Result<StaticEngine, StaticConfigError> {
         let mut by_name = HashMap::new();
         let mut by_path = HashMap::new();
         for (i, r) in cfg.risky_processes.iter().enumerate() {
@@ -413,7 +426,11 @@ impl StaticEngine {
                 rule_name: r.name.clone(),
                 indicator_type: "risky_process".into(),
                 description: format!("{base} is a risky process often used for {}", r.reason),
-                extra_info: e.process.as_ref().and_then(|p| p.exe.clone()).unwrap_or_default(),
+                extra_info: e
+                    .process
+                    .as_ref()
+                    .and_then(|p| p.exe.clone())
+                    .unwrap_or_default(),
                 score: r.score,
             });
         }
@@ -422,7 +439,8 @@ impl StaticEngine {
         }
         if let Some(f) = &e.file {
             for w in &self.watched {
-                let hit = |p: &str| path_under(p, &w.path) && !w.exclude.iter().any(|x| path_under(p, x));
+                let hit =
+                    |p: &str| path_under(p, &w.path) && !w.exclude.iter().any(|x| path_under(p, x));
                 if hit(&f.path) || f.old_path.as_deref().is_some_and(hit) {
                     let mut extra = String::new();
                     if let (Some(a), Some(b)) = (&f.sha256_before, &f.sha256_after) {
@@ -486,7 +504,10 @@ impl StaticEngine {
             }
         }
         if let Some(p) = &e.process {
-            for h in [&p.hashes.sha256, &p.hashes.sha1, &p.hashes.md5].into_iter().flatten() {
+            for h in [&p.hashes.sha256, &p.hashes.sha1, &p.hashes.md5]
+                .into_iter()
+                .flatten()
+            {
                 if let Some(m) = ioc.hash(h) {
                     push("hash", h, m);
                     break;
@@ -542,7 +563,10 @@ mod tests {
         let mut out = Scored::default();
         s.eval_into(&exec("/usr/bin/dig"), &mut out);
         assert_eq!(out.indicators.len(), 1);
-        assert_eq!(out.indicators[0].description, "dig is a risky process often used for exfiltration and callbacks");
+        assert_eq!(
+            out.indicators[0].description,
+            "dig is a risky process often used for exfiltration and callbacks"
+        );
         assert_eq!(out.risk_score, 70);
         for benign in ["/usr/bin/shred", "/opt/catalog/bin/app", "/usr/bin/digest"] {
             let mut out = Scored::default();
@@ -607,7 +631,11 @@ mod tests {
         let mut out = Scored::default();
         assert!(!s.lists(&x, &mut out));
         s.eval_into(&x, &mut out);
-        let types: Vec<_> = out.indicators.iter().map(|i| i.indicator_type.as_str()).collect();
+        let types: Vec<_> = out
+            .indicators
+            .iter()
+            .map(|i| i.indicator_type.as_str())
+            .collect();
         assert_eq!(types, ["blacklist", "ioc"]);
 
         let mut f = Event::new(Utc::now(), EventKind::File, "test");
@@ -629,7 +657,10 @@ mod tests {
         f.file.as_mut().unwrap().path = "/etc/passwd-".into();
         let mut out = Scored::default();
         s.eval_into(&f, &mut out);
-        assert!(out.indicators.is_empty(), "a sibling file is not under the watched file");
+        assert!(
+            out.indicators.is_empty(),
+            "a sibling file is not under the watched file"
+        );
         assert!(path_under("/usr/bin/ls", "/usr/bin/"));
         assert!(!path_under("/usr/binx", "/usr/bin"));
     }
@@ -645,6 +676,9 @@ mod tests {
             ..Default::default()
         };
         let err = StaticEngine::new(&cfg, None).unwrap_err().to_string();
-        assert!(err.contains("blacklist[0]") && err.contains("process.nam"), "{err}");
+        assert!(
+            err.contains("blacklist[0]") && err.contains("process.nam"),
+            "{err}"
+        );
     }
 }

@@ -85,7 +85,9 @@ pub struct StixEngine {
 
 impl std::fmt::Debug for StixEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StixEngine").field("indicators", &self.compiled.len()).finish()
+        f.debug_struct("StixEngine")
+            .field("indicators", &self.compiled.len())
+            .finish()
     }
 }
 
@@ -114,7 +116,9 @@ impl StixEngine {
                 }
             };
             if cfg.skip_simple_iocs && pattern.simple_iocs().is_some() {
-                skipped.push(un("simple IOC pattern: evaluated by the static engine's IOC lookup".into()));
+                skipped.push(un(
+                    "simple IOC pattern: evaluated by the static engine's IOC lookup".into(),
+                ));
                 continue;
             }
             let model = bundle.attack_model(&ind.common.id);
@@ -206,7 +210,11 @@ impl Engine for StixEngine {
                     None => a.name.clone(),
                 })
                 .collect();
-            extra.extend(s.intrusion_sets.iter().map(|i| format!("intrusion-set {}", i.name)));
+            extra.extend(
+                s.intrusion_sets
+                    .iter()
+                    .map(|i| format!("intrusion-set {}", i.name)),
+            );
             out.push(Indicator {
                 engine: "stix".into(),
                 rule_name: s.indicator_id.clone(),
@@ -274,12 +282,18 @@ mod tests {
         let (eng, skipped) = StixEngine::from_bundle(&bundle, StixConfig::default());
         assert_eq!(eng.len(), 1);
         assert_eq!(skipped.len(), 1);
-        assert!(skipped[0].reason.contains("pattern not usable"), "{skipped:?}");
+        assert!(
+            skipped[0].reason.contains("pattern not usable"),
+            "{skipped:?}"
+        );
         let hits = eng.sightings(&dig("ifjeow0234f90iwefo2odj.wat.lol"));
         assert_eq!(hits.len(), 1);
         let h = &hits[0];
         assert_eq!(h.sighting["type"], "sighting");
-        assert_eq!(h.sighting["sighting_of_ref"], "indicator--1a2b3c4d-0000-4000-8000-000000000001");
+        assert_eq!(
+            h.sighting["sighting_of_ref"],
+            "indicator--1a2b3c4d-0000-4000-8000-000000000001"
+        );
         assert_eq!(h.attack_patterns[0].mitre_id.as_deref(), Some("T1048.003"));
         assert_eq!(h.intrusion_sets[0].name, "Blind RCE crew");
         assert!(!h.observed.is_empty());

@@ -18,7 +18,11 @@ use std::time::{Duration, Instant};
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -46,7 +50,9 @@ fn ppid_of(pid: u32) -> Option<u32> {
 }
 
 fn exe_of(pid: u32) -> Option<String> {
-    std::fs::read_link(format!("/proc/{pid}/exe")).ok().map(|p| p.display().to_string())
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .ok()
+        .map(|p| p.display().to_string())
 }
 
 /// Waits until the child has exec'd (its exe is no longer the test binary), then reads it.
@@ -69,7 +75,9 @@ fn exec_event(child: &Child) -> Event {
     let (uid, euid) = status_ids(pid, "Uid:").expect("uids");
     let (gid, _) = status_ids(pid, "Gid:").expect("gids");
     let ppid = ppid_of(pid);
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|s| s.trim().to_string());
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim().to_string());
     let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "procfs");
     e.process = Some(ProcessInfo {
         pid,
@@ -77,7 +85,9 @@ fn exec_event(child: &Child) -> Event {
         exe: Some(exe),
         command_line: Some(args.join(" ")),
         args,
-        cwd: std::fs::read_link(format!("/proc/{pid}/cwd")).ok().map(|p| p.display().to_string()),
+        cwd: std::fs::read_link(format!("/proc/{pid}/cwd"))
+            .ok()
+            .map(|p| p.display().to_string()),
         ppid,
         parent: ppid.map(|pp| ParentInfo {
             pid: pp,
@@ -101,12 +111,22 @@ fn write_open_event(child: &Child, path: &str) -> Option<Event> {
     while t0.elapsed() < Duration::from_secs(5) {
         if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
             for fd in rd.flatten() {
-                let Ok(target) = std::fs::read_link(fd.path()) else { continue };
+                let Ok(target) = std::fs::read_link(fd.path()) else {
+                    continue;
+                };
                 if target != Path::new(path) {
                     continue;
                 }
-                let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_string_lossy())).ok()?;
-                let flags = info.lines().find(|l| l.starts_with("flags:"))?.split_whitespace().nth(1)?;
+                let info = std::fs::read_to_string(format!(
+                    "/proc/{pid}/fdinfo/{}",
+                    fd.file_name().to_string_lossy()
+                ))
+                .ok()?;
+                let flags = info
+                    .lines()
+                    .find(|l| l.starts_with("flags:"))?
+                    .split_whitespace()
+                    .nth(1)?;
                 let flags = u32::from_str_radix(flags, 8).ok()?;
                 if flags & 0o3 == 0 {
                     continue; // O_RDONLY
@@ -149,7 +169,11 @@ fn pipeline() -> Pipeline {
 }
 
 fn names(s: &outpost_detect::Scored) -> Vec<String> {
-    let mut v: Vec<String> = s.indicators.iter().map(|i| format!("{}:{}", i.engine, i.rule_name)).collect();
+    let mut v: Vec<String> = s
+        .indicators
+        .iter()
+        .map(|i| format!("{}:{}", i.engine, i.rule_name))
+        .collect();
     v.sort();
     v
 }
@@ -184,16 +208,25 @@ fn real_linux_activity_fires_linux_rules() {
     assert_eq!(e.process.as_ref().and_then(|p| p.uid), Some(33));
     let s = p.score(&e);
     let n = names(&s);
-    assert!(n.contains(&"sigma:0d8a4f8e-8b1c-4a3e-9a55-6f3f2b3c9d01".to_string()), "{n:?} for {e:?}");
+    assert!(
+        n.contains(&"sigma:0d8a4f8e-8b1c-4a3e-9a55-6f3f2b3c9d01".to_string()),
+        "{n:?} for {e:?}"
+    );
     assert!(n.contains(&"rules:lnx-web-uid-shell".to_string()), "{n:?}");
-    assert!(s.indicators.iter().any(|i| i.indicator_type == "risky_process"), "{n:?}");
+    assert!(
+        s.indicators
+            .iter()
+            .any(|i| i.indicator_type == "risky_process"),
+        "{n:?}"
+    );
     assert!(s.wants_alert());
     drop(sh);
 
     // 2. dig querying a random-looking name (no network needed: the exec is what matters).
     if Path::new("/usr/bin/dig").exists() {
         let label: String = {
-            let mut x = u64::from(std::process::id()) ^ (Utc::now().timestamp_nanos_opt().unwrap_or(7) as u64);
+            let mut x = u64::from(std::process::id())
+                ^ (Utc::now().timestamp_nanos_opt().unwrap_or(7) as u64);
             (0..20)
                 .map(|_| {
                     x ^= x << 13;
@@ -215,8 +248,14 @@ fn real_linux_activity_fires_linux_rules() {
         let e = exec_event(&dig.0);
         let s = p.score(&e);
         let n = names(&s);
-        assert!(n.contains(&"sigma:7c1e9b52-3f0a-4d8e-b1a4-2e6d0c9f8a12".to_string()), "{n:?} for {e:?}");
-        assert!(n.contains(&"rules:lnx-dns-tool-random-name".to_string()), "{n:?}");
+        assert!(
+            n.contains(&"sigma:7c1e9b52-3f0a-4d8e-b1a4-2e6d0c9f8a12".to_string()),
+            "{n:?} for {e:?}"
+        );
+        assert!(
+            n.contains(&"rules:lnx-dns-tool-random-name".to_string()),
+            "{n:?}"
+        );
         assert!(n.contains(&"static:dig".to_string()), "{n:?}");
     } else {
         eprintln!("SKIPPED part: /usr/bin/dig not installed (apt-get install dnsutils)");
@@ -233,13 +272,21 @@ fn real_linux_activity_fires_linux_rules() {
     let e = write_open_event(&w.0, "/etc/passwd").expect("fd open for writing on /etc/passwd");
     let s = p.score(&e);
     let n = names(&s);
-    assert!(n.contains(&"sigma:4b7f2d6a-91c3-4e5f-8a2b-7d1e0f3c6b45".to_string()), "{n:?}");
+    assert!(
+        n.contains(&"sigma:4b7f2d6a-91c3-4e5f-8a2b-7d1e0f3c6b45".to_string()),
+        "{n:?}"
+    );
     assert!(n.contains(&"rules:lnx-passwd-write".to_string()), "{n:?}");
     assert!(n.contains(&"static:/etc/passwd".to_string()), "{n:?}");
     drop(w);
 
     // Control: an ordinary root process fires none of the Linux rules.
-    let ok = Kill(Command::new("/bin/sleep").arg("3").spawn().expect("spawn sleep"));
+    let ok = Kill(
+        Command::new("/bin/sleep")
+            .arg("3")
+            .spawn()
+            .expect("spawn sleep"),
+    );
     let s = p.score(&exec_event(&ok.0));
     assert!(s.indicators.is_empty(), "{:?}", names(&s));
 }

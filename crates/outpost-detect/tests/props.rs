@@ -3,8 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use outpost_core::{
-    ContainerInfo, Direction, Event, EventKind, FileAction, FileInfo, LogRecord, NetworkInfo, ParentInfo,
-    ProcessInfo, Protocol,
+    ContainerInfo, Direction, Event, EventKind, FileAction, FileInfo, LogRecord, NetworkInfo,
+    ParentInfo, ProcessInfo, Protocol,
 };
 use outpost_detect::static_engine::{StaticConfig, StaticEngine};
 use outpost_detect::{Pipeline, RuleHandle, RuleSet, SigmaOptions};
@@ -55,16 +55,36 @@ fn fragment() -> impl Strategy<Value = String> {
 }
 
 fn arb_str() -> impl Strategy<Value = String> {
-    prop_oneof!["[ -~]{0,24}", Just(String::new()), Just("C:\\Windows\\System32\\rundll32.exe".into()), Just("10.1.2.3".into()), Just("0x1fffff".into())]
+    prop_oneof![
+        "[ -~]{0,24}",
+        Just(String::new()),
+        Just("C:\\Windows\\System32\\rundll32.exe".into()),
+        Just("10.1.2.3".into()),
+        Just("0x1fffff".into())
+    ]
 }
 
 fn arb_event() -> impl Strategy<Value = Event> {
     (
         0usize..10,
-        proptest::option::of((any::<u32>(), proptest::option::of(arb_str()), proptest::option::of(arb_str()), proptest::collection::vec(arb_str(), 0..4), proptest::option::of(any::<u32>()))),
-        proptest::option::of((any::<[u8; 4]>(), any::<u16>(), proptest::option::of(arb_str()))),
+        proptest::option::of((
+            any::<u32>(),
+            proptest::option::of(arb_str()),
+            proptest::option::of(arb_str()),
+            proptest::collection::vec(arb_str(), 0..4),
+            proptest::option::of(any::<u32>()),
+        )),
+        proptest::option::of((
+            any::<[u8; 4]>(),
+            any::<u16>(),
+            proptest::option::of(arb_str()),
+        )),
         proptest::option::of(arb_str()),
-        proptest::option::of((arb_str(), proptest::option::of(any::<u32>()), proptest::collection::btree_map("[A-Za-z]{1,12}", arb_str(), 0..5))),
+        proptest::option::of((
+            arb_str(),
+            proptest::option::of(any::<u32>()),
+            proptest::collection::btree_map("[A-Za-z]{1,12}", arb_str(), 0..5),
+        )),
         proptest::option::of(arb_str()),
         any::<i32>(),
     )
@@ -81,7 +101,13 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 EventKind::ContainerStop,
                 EventKind::Log,
             ];
-            let mut e = Event::new(Utc.timestamp_opt(i64::from(ts), 0).single().unwrap_or_else(Utc::now), kinds[k], "prop");
+            let mut e = Event::new(
+                Utc.timestamp_opt(i64::from(ts), 0)
+                    .single()
+                    .unwrap_or_else(Utc::now),
+                kinds[k],
+                "prop",
+            );
             if let Some((pid, name, exe, args, uid)) = p {
                 e.process = Some(ProcessInfo {
                     pid,
@@ -90,7 +116,11 @@ fn arb_event() -> impl Strategy<Value = Event> {
                     command_line: Some(args.join(" ")),
                     args,
                     uid,
-                    parent: Some(ParentInfo { pid: 1, exe, ..Default::default() }),
+                    parent: Some(ParentInfo {
+                        pid: 1,
+                        exe,
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 });
             }
@@ -129,7 +159,12 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 });
             }
             if let Some(img) = c {
-                e.container = Some(ContainerInfo { id: "c".into(), runtime: "docker".into(), name: None, image: Some(img) });
+                e.container = Some(ContainerInfo {
+                    id: "c".into(),
+                    runtime: "docker".into(),
+                    name: None,
+                    image: Some(img),
+                });
             }
             e.labels = BTreeMap::new();
             e

@@ -16,7 +16,9 @@ fn shared_dir() -> PathBuf {
 }
 
 fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -45,14 +47,21 @@ fn sigma_rules_on_attack_samples_match_golden() {
     let mut files = Vec::new();
     evtx_files(&samples, &mut files);
     files.sort();
-    assert!(files.len() >= 270, "expected the 277 attack samples, found {}", files.len());
+    assert!(
+        files.len() >= 270,
+        "expected the 277 attack samples, found {}",
+        files.len()
+    );
 
     let mut got: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in rules.rules() {
         got.insert(format!("{} {}", r.id, r.name), Vec::new());
     }
-    let names: BTreeMap<&str, String> =
-        rules.rules().iter().map(|r| (r.id.as_str(), format!("{} {}", r.id, r.name))).collect();
+    let names: BTreeMap<&str, String> = rules
+        .rules()
+        .iter()
+        .map(|r| (r.id.as_str(), format!("{} {}", r.id, r.name)))
+        .collect();
     let opts = outpost_oslog::IngestOptions::default();
     let mut events = 0usize;
     for f in &files {
@@ -62,12 +71,15 @@ fn sigma_rules_on_attack_samples_match_golden() {
             for id in rules.matching_ids(&e) {
                 let rec = e.log.as_ref().and_then(|l| l.record_id).unwrap_or(0);
                 if let Some(key) = names.get(id) {
-                    got.entry(key.clone()).or_default().push(format!("{rel}#{rec}"));
+                    got.entry(key.clone())
+                        .or_default()
+                        .push(format!("{rel}#{rec}"));
                 }
             }
             Ok(())
         };
-        outpost_oslog::ingest_file(f, &opts, &mut sink).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        outpost_oslog::ingest_file(f, &opts, &mut sink)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
     assert!(events > 5000, "only {events} events read");
     for v in got.values_mut() {
@@ -81,9 +93,18 @@ fn sigma_rules_on_attack_samples_match_golden() {
         return;
     }
     let want: BTreeMap<String, Vec<String>> =
-        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file")).expect("golden json");
+        serde_json::from_str(&std::fs::read_to_string(&golden_path).expect("golden file"))
+            .expect("golden json");
     for (rule, hits) in &want {
-        assert!(!hits.is_empty(), "golden rule {rule} has no detection: a dead fixture");
+        assert!(
+            !hits.is_empty(),
+            "golden rule {rule} has no detection: a dead fixture"
+        );
     }
-    assert_eq!(got, want, "detections differ from {}", golden_path.display());
+    assert_eq!(
+        got,
+        want,
+        "detections differ from {}",
+        golden_path.display()
+    );
 }

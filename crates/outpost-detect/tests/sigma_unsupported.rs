@@ -8,21 +8,45 @@ fn unsupported_rules_are_reported_with_reasons() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma_unsupported");
     let set = RuleSet::load_dir(&dir, &SigmaOptions::default()).expect("load");
     assert_eq!(set.len(), 0);
-    let mut got: Vec<(String, String)> =
-        set.unsupported().iter().map(|u| (u.rule_id.clone(), u.reason.clone())).collect();
+    let mut got: Vec<(String, String)> = set
+        .unsupported()
+        .iter()
+        .map(|u| (u.rule_id.clone(), u.reason.clone()))
+        .collect();
     got.sort();
     let expect = [
-        ("50c66dca-d2a5-41e2-bf93-1e632b598406", "logsource product 'macos' has no Outpost mapping"),
-        ("57be4e70-6780-4dbe-bbfa-3451817d02da", "Sigma correlation rules are not supported"),
-        ("5a0a6b17-4cab-4935-b799-0524f7dcdd68", "field 'IntegrityLevel' has no Linux mapping for category 'process_creation'"),
-        ("60cda4ea-dde6-475e-88a0-bd772bb48633", "aggregation expressions"),
-        ("63be0498-c0ca-4549-b365-525db670a826", "modifier 'fieldref' is not supported"),
-        ("a592bea7-1fe1-44e9-b90c-d85f171d96fb", "'2 of' is not supported"),
+        (
+            "50c66dca-d2a5-41e2-bf93-1e632b598406",
+            "logsource product 'macos' has no Outpost mapping",
+        ),
+        (
+            "57be4e70-6780-4dbe-bbfa-3451817d02da",
+            "Sigma correlation rules are not supported",
+        ),
+        (
+            "5a0a6b17-4cab-4935-b799-0524f7dcdd68",
+            "field 'IntegrityLevel' has no Linux mapping for category 'process_creation'",
+        ),
+        (
+            "60cda4ea-dde6-475e-88a0-bd772bb48633",
+            "aggregation expressions",
+        ),
+        (
+            "63be0498-c0ca-4549-b365-525db670a826",
+            "modifier 'fieldref' is not supported",
+        ),
+        (
+            "a592bea7-1fe1-44e9-b90c-d85f171d96fb",
+            "'2 of' is not supported",
+        ),
     ];
     assert_eq!(got.len(), expect.len(), "{got:#?}");
     for ((id, reason), (eid, ereason)) in got.iter().zip(expect) {
         assert_eq!(id, eid);
-        assert!(reason.contains(ereason), "{id}: {reason:?} should mention {ereason:?}");
+        assert!(
+            reason.contains(ereason),
+            "{id}: {reason:?} should mention {ereason:?}"
+        );
     }
     for u in set.unsupported() {
         assert!(u.file.ends_with("unsupported.yml"));
