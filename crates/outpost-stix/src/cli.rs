@@ -43,15 +43,32 @@ pub fn run_to(args: &StixMatchArgs, out: &mut dyn Write) -> anyhow::Result<i32> 
                 });
                 writeln!(out, "{v}")?;
             } else if matched {
-                writeln!(out, "MATCH: {} ({} of {observations} observations: {})", args.pattern, ids.len(), ids.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join(", "))?;
+                writeln!(
+                    out,
+                    "MATCH: {} ({} of {observations} observations: {})",
+                    args.pattern,
+                    ids.len(),
+                    ids.iter()
+                        .map(|v| v.as_str().unwrap_or_default().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )?;
             } else {
-                writeln!(out, "NO MATCH: {} ({observations} observations)", args.pattern)?;
+                writeln!(
+                    out,
+                    "NO MATCH: {} ({observations} observations)",
+                    args.pattern
+                )?;
             }
             Ok(if matched { 0 } else { 1 })
         }
         Err(e) => {
             if args.json {
-                writeln!(out, "{}", json!({ "result": "error", "pattern": args.pattern, "error": format!("{e:#}") }))?;
+                writeln!(
+                    out,
+                    "{}",
+                    json!({ "result": "error", "pattern": args.pattern, "error": format!("{e:#}") })
+                )?;
             } else {
                 writeln!(out, "ERROR: {e:#}")?;
             }
@@ -64,9 +81,10 @@ fn evaluate(args: &StixMatchArgs) -> anyhow::Result<(bool, usize, Vec<Value>)> {
     let pattern = Pattern::parse(&args.pattern)?;
     let text = std::fs::read_to_string(&args.observed)
         .with_context(|| format!("cannot read {}", args.observed.display()))?;
-    let json: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", args.observed.display()))?;
-    let observations = observations_from_json(&json).with_context(|| format!("in {}", args.observed.display()))?;
+    let json: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not JSON", args.observed.display()))?;
+    let observations =
+        observations_from_json(&json).with_context(|| format!("in {}", args.observed.display()))?;
     let m = pattern.matches(&observations)?;
     let ids: Vec<Value> = m
         .map(|m| {
@@ -74,7 +92,9 @@ fn evaluate(args: &StixMatchArgs) -> anyhow::Result<(bool, usize, Vec<Value>)> {
                 .iter()
                 .map(|&i| {
                     let o = &observations[i];
-                    o.id.clone().map(Value::String).unwrap_or_else(|| json!(format!("#{i}")))
+                    o.id.clone()
+                        .map(Value::String)
+                        .unwrap_or_else(|| json!(format!("#{i}")))
                 })
                 .collect()
         })
@@ -89,9 +109,16 @@ mod tests {
     fn run(pattern: &str, data: &str, json: bool) -> (i32, String) {
         let dir = std::env::temp_dir().join(format!("outpost-stix-cli-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join(format!("{}.json", pattern.len() + data.len() + usize::from(json)));
+        let f = dir.join(format!(
+            "{}.json",
+            pattern.len() + data.len() + usize::from(json)
+        ));
         std::fs::write(&f, data).unwrap();
-        let args = StixMatchArgs { pattern: pattern.into(), observed: f.clone(), json };
+        let args = StixMatchArgs {
+            pattern: pattern.into(),
+            observed: f.clone(),
+            json,
+        };
         let mut out = Vec::new();
         let code = run_to(&args, &mut out).unwrap();
         std::fs::remove_file(&f).ok();
@@ -107,7 +134,11 @@ mod tests {
         let (c, out) = run("[ipv4-addr:value = '198.51.100.3']", OD, false);
         assert_eq!(c, 0, "{out}");
         assert!(out.starts_with("MATCH"), "{out}");
-        let (c, out) = run("[ipv4-addr:value = '198.51.100.4']", &format!("[{OD}]"), true);
+        let (c, out) = run(
+            "[ipv4-addr:value = '198.51.100.4']",
+            &format!("[{OD}]"),
+            true,
+        );
         assert_eq!(c, 1, "{out}");
         assert!(out.contains("\"no-match\""), "{out}");
         let (c, out) = run("[ipv4-addr:value = ", OD, false);

@@ -88,7 +88,9 @@ impl Indicator {
 
     /// Whether the indicator is valid at `t` (`valid_from ≤ t < valid_until`, not revoked).
     pub fn is_valid_at(&self, t: DateTime<Utc>) -> bool {
-        self.common.revoked != Some(true) && self.valid_from <= t && self.valid_until.is_none_or(|u| t < u)
+        self.common.revoked != Some(true)
+            && self.valid_from <= t
+            && self.valid_until.is_none_or(|u| t < u)
     }
 }
 
@@ -145,7 +147,11 @@ impl AttackPattern {
     pub fn mitre_id(&self) -> Option<&str> {
         self.common.external_references.iter().find_map(|r| {
             let source = r.get("source_name")?.as_str()?;
-            if source.starts_with("mitre") { r.get("external_id")?.as_str() } else { None }
+            if source.starts_with("mitre") {
+                r.get("external_id")?.as_str()
+            } else {
+                None
+            }
         })
     }
 }
@@ -226,20 +232,28 @@ impl StixObject {
             field: "(object)".into(),
             message: "not a JSON object".into(),
         })?;
-        let name = map.get("id").and_then(Value::as_str).unwrap_or(fallback_name).to_string();
+        let name = map
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(fallback_name)
+            .to_string();
         let ty = match map.get("type") {
             Some(Value::String(t)) => t.clone(),
             Some(_) => return Err(field_err(&name, "type", "must be a string")),
             None => return Err(field_err(&name, "type", "missing")),
         };
-        let mut r = Reader { map: map.clone(), name };
+        let mut r = Reader {
+            map: map.clone(),
+            name,
+        };
         Ok(match ty.as_str() {
             "indicator" => {
                 let common = r.common(&ty)?;
                 let pattern = r.req_str("pattern")?;
                 let pattern_type = r.req_str("pattern_type")?;
                 if pattern_type == "stix" {
-                    Pattern::parse(&pattern).map_err(|e| field_err(&r.name, "pattern", e.to_string()))?;
+                    Pattern::parse(&pattern)
+                        .map_err(|e| field_err(&r.name, "pattern", e.to_string()))?;
                 }
                 StixObject::Indicator(Indicator {
                     name: r.opt_str("name")?,
@@ -259,13 +273,23 @@ impl StixObject {
                 let first_observed = r.req_time("first_observed")?;
                 let last_observed = r.req_time("last_observed")?;
                 if last_observed < first_observed {
-                    return Err(field_err(&r.name, "last_observed", "is earlier than first_observed"));
+                    return Err(field_err(
+                        &r.name,
+                        "last_observed",
+                        "is earlier than first_observed",
+                    ));
                 }
                 let number_observed = match r.take("number_observed") {
                     Some(v) => v
                         .as_u64()
                         .filter(|n| (1..=999_999_999).contains(n))
-                        .ok_or_else(|| field_err(&r.name, "number_observed", "must be an integer from 1 to 999999999"))?,
+                        .ok_or_else(|| {
+                            field_err(
+                                &r.name,
+                                "number_observed",
+                                "must be an integer from 1 to 999999999",
+                            )
+                        })?,
                     None => return Err(field_err(&r.name, "number_observed", "missing")),
                 };
                 let object_refs = r.str_list("object_refs")?;
@@ -275,7 +299,11 @@ impl StixObject {
                     Some(_) => return Err(field_err(&r.name, "objects", "must be a dictionary")),
                 };
                 if object_refs.is_empty() && objects.is_none() {
-                    return Err(field_err(&r.name, "object_refs", "missing (needs at least one reference)"));
+                    return Err(field_err(
+                        &r.name,
+                        "object_refs",
+                        "missing (needs at least one reference)",
+                    ));
                 }
                 StixObject::ObservedData(ObservedData {
                     first_observed,
@@ -290,11 +318,9 @@ impl StixObject {
                 let common = r.common(&ty)?;
                 let count = match r.take("count") {
                     None => None,
-                    Some(v) => Some(
-                        v.as_u64()
-                            .filter(|n| *n <= 999_999_999)
-                            .ok_or_else(|| field_err(&r.name, "count", "must be an integer from 0 to 999999999"))?,
-                    ),
+                    Some(v) => Some(v.as_u64().filter(|n| *n <= 999_999_999).ok_or_else(|| {
+                        field_err(&r.name, "count", "must be an integer from 0 to 999999999")
+                    })?),
                 };
                 StixObject::Sighting(Sighting {
                     description: r.opt_str("description")?,
@@ -453,7 +479,10 @@ impl StixObject {
             w.0.insert("revoked".into(), Value::Bool(r));
         }
         if !common.external_references.is_empty() {
-            w.0.insert("external_references".into(), Value::Array(common.external_references.clone()));
+            w.0.insert(
+                "external_references".into(),
+                Value::Array(common.external_references.clone()),
+            );
         }
         w.list("object_marking_refs", &common.object_marking_refs);
         for (k, v) in &common.extra {
@@ -480,10 +509,16 @@ impl Bundle {
 
     /// Reads a bundle, validating every object it holds.
     pub fn from_json(value: &Value) -> Result<Bundle, ImportError> {
-        let map = value.as_object().ok_or_else(|| ImportError::NotABundle("expected a JSON object".into()))?;
+        let map = value
+            .as_object()
+            .ok_or_else(|| ImportError::NotABundle("expected a JSON object".into()))?;
         match map.get("type") {
             Some(Value::String(t)) if t == "bundle" => {}
-            Some(other) => return Err(ImportError::NotABundle(format!("type is {other}, expected \"bundle\""))),
+            Some(other) => {
+                return Err(ImportError::NotABundle(format!(
+                    "type is {other}, expected \"bundle\""
+                )));
+            }
             None => return Err(ImportError::NotABundle("no 'type' property".into())),
         }
         let id = match map.get("id") {
@@ -508,7 +543,10 @@ impl Bundle {
         let mut m = Map::new();
         m.insert("type".into(), Value::String("bundle".into()));
         m.insert("id".into(), Value::String(self.id.clone()));
-        m.insert("objects".into(), Value::Array(self.objects.iter().map(StixObject::to_json).collect()));
+        m.insert(
+            "objects".into(),
+            Value::Array(self.objects.iter().map(StixObject::to_json).collect()),
+        );
         Value::Object(m)
     }
 
@@ -526,7 +564,9 @@ impl Bundle {
     }
 
     /// The observations (observed-data with their SCOs) of the bundle, for pattern matching.
-    pub fn observations(&self) -> Result<Vec<crate::observation::Observation>, crate::observation::ObservationError> {
+    pub fn observations(
+        &self,
+    ) -> Result<Vec<crate::observation::Observation>, crate::observation::ObservationError> {
         crate::observation::observations_from_json(&self.to_json())
     }
 
@@ -542,7 +582,10 @@ impl Bundle {
             })
             .collect();
         let mut model = AttackModel::default();
-        for r in rels.iter().filter(|r| r.source_ref == indicator_id && r.relationship_type == "indicates") {
+        for r in rels
+            .iter()
+            .filter(|r| r.source_ref == indicator_id && r.relationship_type == "indicates")
+        {
             match self.get(&r.target_ref) {
                 Some(StixObject::AttackPattern(ap)) => model.attack_patterns.push(ap),
                 Some(StixObject::IntrusionSet(is)) => model.intrusion_sets.push(is),
@@ -550,11 +593,17 @@ impl Bundle {
             }
         }
         for ap in model.attack_patterns.clone() {
-            for r in rels.iter().filter(|r| r.target_ref == ap.common.id && r.relationship_type == "uses") {
-                if let Some(StixObject::IntrusionSet(is)) = self.get(&r.source_ref) {
-                    if !model.intrusion_sets.iter().any(|x| x.common.id == is.common.id) {
-                        model.intrusion_sets.push(is);
-                    }
+            for r in rels
+                .iter()
+                .filter(|r| r.target_ref == ap.common.id && r.relationship_type == "uses")
+            {
+                if let Some(StixObject::IntrusionSet(is)) = self.get(&r.source_ref)
+                    && !model
+                        .intrusion_sets
+                        .iter()
+                        .any(|x| x.common.id == is.common.id)
+                {
+                    model.intrusion_sets.push(is);
                 }
             }
         }
@@ -570,7 +619,11 @@ pub struct AttackModel<'a> {
 }
 
 fn field_err(object: &str, field: &str, message: impl Into<String>) -> ImportError {
-    ImportError::Field { object: object.to_string(), field: field.to_string(), message: message.into() }
+    ImportError::Field {
+        object: object.to_string(),
+        field: field.to_string(),
+        message: message.into(),
+    }
 }
 
 /// Checks `type--uuid` (hex and hyphens after the `--`).
@@ -635,9 +688,15 @@ impl Reader {
 
     fn parse_time(&self, f: &str, v: Value) -> Result<DateTime<Utc>, ImportError> {
         crate::observation::parse_json_time(&self.name, f, Some(&v)).map_err(|e| match e {
-            crate::observation::ObservationError::Field { object, field, message } => {
-                ImportError::Field { object, field, message }
-            }
+            crate::observation::ObservationError::Field {
+                object,
+                field,
+                message,
+            } => ImportError::Field {
+                object,
+                field,
+                message,
+            },
             other => field_err(&self.name, f, other.to_string()),
         })
     }
@@ -660,7 +719,11 @@ impl Reader {
         match self.take("kill_chain_phases") {
             None => Ok(Vec::new()),
             Some(v) => serde_json::from_value(v).map_err(|e| {
-                field_err(&self.name, "kill_chain_phases", format!("must be a list of {{kill_chain_name, phase_name}}: {e}"))
+                field_err(
+                    &self.name,
+                    "kill_chain_phases",
+                    format!("must be a list of {{kill_chain_name, phase_name}}: {e}"),
+                )
             }),
         }
     }
@@ -671,24 +734,27 @@ impl Reader {
         check_id(&id, ty).map_err(|m| field_err(&self.name, "id", m))?;
         let confidence = match self.take("confidence") {
             None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .filter(|c| *c <= 100)
-                    .ok_or_else(|| field_err(&self.name, "confidence", "must be an integer from 0 to 100"))?
-                    as u8,
-            ),
+            Some(v) => Some(v.as_u64().filter(|c| *c <= 100).ok_or_else(|| {
+                field_err(&self.name, "confidence", "must be an integer from 0 to 100")
+            })? as u8),
         };
         let external_references = match self.take("external_references") {
             None => Vec::new(),
             Some(Value::Array(a)) => a,
-            Some(_) => return Err(field_err(&self.name, "external_references", "must be a list")),
+            Some(_) => {
+                return Err(field_err(
+                    &self.name,
+                    "external_references",
+                    "must be a list",
+                ));
+            }
         };
         let created = self.opt_time("created")?;
         let modified = self.opt_time("modified")?;
-        if let (Some(c), Some(m)) = (created, modified) {
-            if m < c {
-                return Err(field_err(&self.name, "modified", "is earlier than created"));
-            }
+        if let (Some(c), Some(m)) = (created, modified)
+            && m < c
+        {
+            return Err(field_err(&self.name, "modified", "is earlier than created"));
         }
         Ok(Common {
             id,
@@ -738,12 +804,18 @@ impl Writer {
     }
     fn list(&mut self, k: &str, v: &[String]) {
         if !v.is_empty() {
-            self.0.insert(k.into(), Value::Array(v.iter().map(|s| Value::String(s.clone())).collect()));
+            self.0.insert(
+                k.into(),
+                Value::Array(v.iter().map(|s| Value::String(s.clone())).collect()),
+            );
         }
     }
     fn kill_chain(&mut self, v: &[KillChainPhase]) {
         if !v.is_empty() {
-            self.0.insert("kill_chain_phases".into(), serde_json::to_value(v).unwrap_or(Value::Null));
+            self.0.insert(
+                "kill_chain_phases".into(),
+                serde_json::to_value(v).unwrap_or(Value::Null),
+            );
         }
     }
 }
@@ -809,7 +881,13 @@ mod tests {
         assert_eq!(model.intrusion_sets[0].name, "Bobcat Breakin");
         let obs = b.observations().unwrap();
         assert_eq!(obs.len(), 1);
-        assert!(ind.compiled_pattern().unwrap().matches(&obs).unwrap().is_some());
+        assert!(
+            ind.compiled_pattern()
+                .unwrap()
+                .matches(&obs)
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]
@@ -826,16 +904,31 @@ mod tests {
         let mut v = sample();
         v["objects"][6]["number_observed"] = json!(0);
         let e = Bundle::from_json(&v).unwrap_err().to_string();
-        assert!(e.contains("observed-data--b67d30ff") && e.contains("number_observed"), "{e}");
+        assert!(
+            e.contains("observed-data--b67d30ff") && e.contains("number_observed"),
+            "{e}"
+        );
         let mut v = sample();
-        v["objects"][3].as_object_mut().unwrap().remove("target_ref");
+        v["objects"][3]
+            .as_object_mut()
+            .unwrap()
+            .remove("target_ref");
         let e = Bundle::from_json(&v).unwrap_err().to_string();
         assert!(e.contains("target_ref") && e.contains("missing"), "{e}");
         let mut v = sample();
         v["objects"][1]["created"] = json!("yesterday");
         let e = Bundle::from_json(&v).unwrap_err().to_string();
-        assert!(e.contains("attack-pattern--7e33") && e.contains("created"), "{e}");
-        assert!(matches!(Bundle::from_json_str("{"), Err(ImportError::Json(_))));
-        assert!(matches!(Bundle::from_json(&json!({"type": "x"})), Err(ImportError::NotABundle(_))));
+        assert!(
+            e.contains("attack-pattern--7e33") && e.contains("created"),
+            "{e}"
+        );
+        assert!(matches!(
+            Bundle::from_json_str("{"),
+            Err(ImportError::Json(_))
+        ));
+        assert!(matches!(
+            Bundle::from_json(&json!({"type": "x"})),
+            Err(ImportError::NotABundle(_))
+        ));
     }
 }

@@ -32,7 +32,11 @@ impl Builder {
     }
 
     fn ip(&mut self, ip: IpAddr) -> String {
-        let ty = if ip.is_ipv4() { "ipv4-addr" } else { "ipv6-addr" };
+        let ty = if ip.is_ipv4() {
+            "ipv4-addr"
+        } else {
+            "ipv6-addr"
+        };
         let value = ip.to_string();
         if let Some((id, _)) = self
             .objects
@@ -90,18 +94,26 @@ fn stix_hashes(h: &Hashes) -> Option<Value> {
     for (k, v) in &h.other {
         m.insert(k.clone(), Value::String(v.clone()));
     }
-    if m.is_empty() { None } else { Some(Value::Object(m)) }
+    if m.is_empty() {
+        None
+    } else {
+        Some(Value::Object(m))
+    }
 }
 
 /// Maps one event to a single observation at the event's time (`number_observed = 1`).
 pub fn observation_from_event(event: &Event) -> Observation {
-    let mut b = Builder { objects: Vec::new() };
+    let mut b = Builder {
+        objects: Vec::new(),
+    };
 
     let mut traffic_id = None;
     if let Some(n) = &event.network {
         let (src_ip, src_port, dst_ip, dst_port) = match n.direction {
             Direction::Inbound => (n.remote_ip, n.remote_port, n.local_ip, n.local_port),
-            Direction::Outbound | Direction::Unknown => (n.local_ip, n.local_port, n.remote_ip, n.remote_port),
+            Direction::Outbound | Direction::Unknown => {
+                (n.local_ip, n.local_port, n.remote_ip, n.remote_port)
+            }
         };
         let mut t = obj(json!({
             "protocols": [n.protocol.as_str()],
@@ -139,7 +151,10 @@ pub fn observation_from_event(event: &Event) -> Observation {
             let f = b.file(exe, stix_hashes(&p.hashes), None);
             m.insert("image_ref".into(), Value::String(f));
         }
-        let command_line = p.command_line.clone().or_else(|| (!p.args.is_empty()).then(|| p.args.join(" ")));
+        let command_line = p
+            .command_line
+            .clone()
+            .or_else(|| (!p.args.is_empty()).then(|| p.args.join(" ")));
         if let Some(cl) = command_line {
             m.insert("command_line".into(), Value::String(cl));
         }
@@ -150,7 +165,10 @@ pub fn observation_from_event(event: &Event) -> Observation {
             m.insert("cwd".into(), Value::String(cwd.clone()));
         }
         if let Some(t) = &p.start_time {
-            m.insert("created_time".into(), Value::String(crate::model::format_time(t)));
+            m.insert(
+                "created_time".into(),
+                Value::String(crate::model::format_time(t)),
+            );
         }
         if p.uid.is_some() || p.user.is_some() {
             let mut u = Map::new();
@@ -172,7 +190,10 @@ pub fn observation_from_event(event: &Event) -> Observation {
         }
         if let Some(parent) = &p.parent {
             let mut pm = obj(json!({ "pid": parent.pid }));
-            let pname = parent.name.clone().or_else(|| parent.exe.as_deref().map(|e| basename(e).to_string()));
+            let pname = parent
+                .name
+                .clone()
+                .or_else(|| parent.exe.as_deref().map(|e| basename(e).to_string()));
             if let Some(n) = pname {
                 pm.insert("name".into(), Value::String(n));
             }
@@ -208,7 +229,9 @@ pub fn observation_from_event(event: &Event) -> Observation {
 mod tests {
     use super::*;
     use crate::pattern::Pattern;
-    use outpost_core::event::{EventKind, FileAction, FileInfo, NetworkInfo, ParentInfo, ProcessInfo};
+    use outpost_core::event::{
+        EventKind, FileAction, FileInfo, NetworkInfo, ParentInfo, ProcessInfo,
+    };
     use outpost_core::net::Protocol;
 
     fn ts() -> chrono::DateTime<chrono::Utc> {
@@ -217,7 +240,11 @@ mod tests {
 
     fn matches(pattern: &str, events: &[Event]) -> bool {
         let obs: Vec<Observation> = events.iter().map(observation_from_event).collect();
-        Pattern::parse(pattern).unwrap().matches(&obs).unwrap().is_some()
+        Pattern::parse(pattern)
+            .unwrap()
+            .matches(&obs)
+            .unwrap()
+            .is_some()
     }
 
     fn connect() -> Event {
@@ -228,7 +255,12 @@ mod tests {
             args: vec!["curl".into(), "http://evil.example/x".into()],
             uid: Some(33),
             user: Some("www-data".into()),
-            parent: Some(ParentInfo { pid: 7, name: Some("nginx".into()), exe: Some("/usr/sbin/nginx".into()), command_line: None }),
+            parent: Some(ParentInfo {
+                pid: 7,
+                name: Some("nginx".into()),
+                exe: Some("/usr/sbin/nginx".into()),
+                command_line: None,
+            }),
             ..Default::default()
         });
         e.network = Some(NetworkInfo {
@@ -247,23 +279,51 @@ mod tests {
     #[test]
     fn network_event_maps_to_traffic_with_refs() {
         let e = connect();
-        assert!(matches("[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]", &[e.clone()]));
-        assert!(matches("[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:src_ref.value ISSUBSET '10.0.0.0/8']", &[e.clone()]));
-        assert!(matches("[ipv4-addr:value ISSUBSET '198.51.100.0/24']", &[e.clone()]));
-        assert!(matches("[domain-name:value = 'evil.example']", &[e.clone()]));
-        assert!(matches("[network-traffic:protocols[*] = 'tcp']", &[e.clone()]));
-        assert!(!matches("[network-traffic:dst_ref.value = '10.0.0.5']", &[e.clone()]));
+        assert!(matches(
+            "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:src_ref.value ISSUBSET '10.0.0.0/8']",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[domain-name:value = 'evil.example']",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[network-traffic:protocols[*] = 'tcp']",
+            std::slice::from_ref(&e)
+        ));
+        assert!(!matches(
+            "[network-traffic:dst_ref.value = '10.0.0.5']",
+            std::slice::from_ref(&e)
+        ));
         assert!(matches(
             "[process:image_ref.name = 'curl' AND process:parent_ref.name = 'nginx' AND process:creator_user_ref.account_login = 'www-data']",
-            &[e.clone()]
+            std::slice::from_ref(&e)
         ));
-        assert!(matches("[process:opened_connection_refs[*].dst_port = 443]", &[e.clone()]));
-        assert!(matches("[process:command_line LIKE '%evil.example%']", &[e]));
+        assert!(matches(
+            "[process:opened_connection_refs[*].dst_port = 443]",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[process:command_line LIKE '%evil.example%']",
+            &[e]
+        ));
     }
 
     #[test]
     fn file_and_sequence() {
-        let mut f = Event::new(ts() + chrono::Duration::seconds(5), EventKind::File, "inotify");
+        let mut f = Event::new(
+            ts() + chrono::Duration::seconds(5),
+            EventKind::File,
+            "inotify",
+        );
         f.file = Some(FileInfo {
             action: FileAction::Write,
             path: "/etc/passwd".into(),
@@ -276,14 +336,23 @@ mod tests {
             uid: None,
             gid: None,
         });
-        assert!(matches("[file:name = 'passwd' AND file:parent_directory_ref.path = '/etc']", &[f.clone()]));
+        assert!(matches(
+            "[file:name = 'passwd' AND file:parent_directory_ref.path = '/etc']",
+            &[f.clone()]
+        ));
         assert!(matches("[file:hashes.'SHA-256' = 'abcdef']", &[f.clone()]));
         let c = connect();
         assert!(matches(
             "[process:parent_ref.name = 'nginx'] FOLLOWEDBY [file:name = 'passwd'] WITHIN 10 SECONDS",
             &[c.clone(), f.clone()]
         ));
-        assert!(!matches("[file:name = 'passwd'] FOLLOWEDBY [process:parent_ref.name = 'nginx']", &[c.clone(), f.clone()]));
-        assert!(!matches("([process:pid = 42] AND [file:name = 'passwd']) WITHIN 2 SECONDS", &[c, f]));
+        assert!(!matches(
+            "[file:name = 'passwd'] FOLLOWEDBY [process:parent_ref.name = 'nginx']",
+            &[c.clone(), f.clone()]
+        ));
+        assert!(!matches(
+            "([process:pid = 42] AND [file:name = 'passwd']) WITHIN 2 SECONDS",
+            &[c, f]
+        ));
     }
 }

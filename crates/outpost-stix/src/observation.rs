@@ -28,7 +28,13 @@ pub struct Observation {
 impl Observation {
     /// A single observation at one instant.
     pub fn at(ts: DateTime<Utc>, objects: Vec<(String, Value)>) -> Self {
-        Observation { id: None, first_observed: ts, last_observed: ts, number_observed: 1, objects }
+        Observation {
+            id: None,
+            first_observed: ts,
+            last_observed: ts,
+            number_observed: 1,
+            objects,
+        }
     }
 
     /// The observable with this id, if present.
@@ -54,16 +60,25 @@ pub enum ObservationError {
 }
 
 fn field_err(object: &str, field: &str, message: impl Into<String>) -> ObservationError {
-    ObservationError::Field { object: object.to_string(), field: field.to_string(), message: message.into() }
+    ObservationError::Field {
+        object: object.to_string(),
+        field: field.to_string(),
+        message: message.into(),
+    }
 }
 
 /// Parses a STIX timestamp from JSON (`YYYY-MM-DDTHH:MM:SS[.f]Z`).
-pub(crate) fn parse_json_time(object: &str, field: &str, v: Option<&Value>) -> Result<DateTime<Utc>, ObservationError> {
+pub(crate) fn parse_json_time(
+    object: &str,
+    field: &str,
+    v: Option<&Value>,
+) -> Result<DateTime<Utc>, ObservationError> {
     let s = v
         .ok_or_else(|| field_err(object, field, "missing"))?
         .as_str()
         .ok_or_else(|| field_err(object, field, "must be a timestamp string"))?;
-    let micros = parse_timestamp_literal(s).map_err(|m| field_err(object, field, format!("'{s}': {m}")))?;
+    let micros =
+        parse_timestamp_literal(s).map_err(|m| field_err(object, field, format!("'{s}': {m}")))?;
     Utc.timestamp_micros(micros)
         .single()
         .ok_or_else(|| field_err(object, field, format!("'{s}' is out of range")))
@@ -81,7 +96,11 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
     let items: Vec<&Value> = match value {
         Value::Array(a) => a.iter().collect(),
         Value::Object(_) => vec![value],
-        _ => return Err(ObservationError::Shape("expected a JSON object or array".into())),
+        _ => {
+            return Err(ObservationError::Shape(
+                "expected a JSON object or array".into(),
+            ));
+        }
     };
     for (i, item) in items.iter().enumerate() {
         let obj = item
@@ -89,22 +108,29 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
             .ok_or_else(|| ObservationError::Shape(format!("item {i} is not a JSON object")))?;
         match obj.get("type").and_then(Value::as_str) {
             Some("bundle") => {
-                let bundle_name = obj.get("id").and_then(Value::as_str).unwrap_or("bundle").to_string();
+                let bundle_name = obj
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("bundle")
+                    .to_string();
                 let objects = obj
                     .get("objects")
                     .ok_or_else(|| field_err(&bundle_name, "objects", "missing"))?
                     .as_array()
                     .ok_or_else(|| field_err(&bundle_name, "objects", "must be a list"))?;
                 for (j, o) in objects.iter().enumerate() {
-                    let m = o
-                        .as_object()
-                        .ok_or_else(|| field_err(&bundle_name, &format!("objects[{j}]"), "not a JSON object"))?;
-                    let ty = m
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| field_err(&format!("{bundle_name} objects[{j}]"), "type", "missing"))?;
+                    let m = o.as_object().ok_or_else(|| {
+                        field_err(&bundle_name, &format!("objects[{j}]"), "not a JSON object")
+                    })?;
+                    let ty = m.get("type").and_then(Value::as_str).ok_or_else(|| {
+                        field_err(&format!("{bundle_name} objects[{j}]"), "type", "missing")
+                    })?;
                     if ty == "observed-data" {
-                        let name = m.get("id").and_then(Value::as_str).map(str::to_string).unwrap_or(format!("{bundle_name} objects[{j}]"));
+                        let name = m
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                            .unwrap_or(format!("{bundle_name} objects[{j}]"));
                         observed.push((name, m));
                     } else if let Some(id) = m.get("id").and_then(Value::as_str) {
                         pool.insert(id, o);
@@ -112,7 +138,11 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
                 }
             }
             Some("observed-data") => {
-                let name = obj.get("id").and_then(Value::as_str).map(str::to_string).unwrap_or(format!("item {i}"));
+                let name = obj
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or(format!("item {i}"));
                 observed.push((name, obj));
             }
             Some(other) => {
@@ -129,7 +159,11 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
         let first_observed = parse_json_time(&name, "first_observed", od.get("first_observed"))?;
         let last_observed = parse_json_time(&name, "last_observed", od.get("last_observed"))?;
         if first_observed > last_observed {
-            return Err(field_err(&name, "last_observed", "is earlier than first_observed"));
+            return Err(field_err(
+                &name,
+                "last_observed",
+                "is earlier than first_observed",
+            ));
         }
         let number_observed = od
             .get("number_observed")
@@ -139,22 +173,30 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
             .ok_or_else(|| field_err(&name, "number_observed", "must be an integer ≥ 1"))?;
         let mut objects = Vec::new();
         if let Some(refs) = od.get("object_refs") {
-            let refs = refs.as_array().ok_or_else(|| field_err(&name, "object_refs", "must be a list"))?;
+            let refs = refs
+                .as_array()
+                .ok_or_else(|| field_err(&name, "object_refs", "must be a list"))?;
             for r in refs {
-                let r = r.as_str().ok_or_else(|| field_err(&name, "object_refs", "must hold id strings"))?;
+                let r = r
+                    .as_str()
+                    .ok_or_else(|| field_err(&name, "object_refs", "must hold id strings"))?;
                 if let Some(o) = pool.get(r) {
                     objects.push((r.to_string(), (*o).clone()));
                 }
             }
         } else if let Some(embedded) = od.get("objects") {
-            let embedded = embedded
-                .as_object()
-                .ok_or_else(|| field_err(&name, "objects", "must be a dictionary of observables"))?;
+            let embedded = embedded.as_object().ok_or_else(|| {
+                field_err(&name, "objects", "must be a dictionary of observables")
+            })?;
             for (k, v) in embedded {
                 objects.push((k.clone(), v.clone()));
             }
         } else {
-            return Err(field_err(&name, "object_refs", "missing (and no 2.0 'objects' dictionary either)"));
+            return Err(field_err(
+                &name,
+                "object_refs",
+                "missing (and no 2.0 'objects' dictionary either)",
+            ));
         }
         out.push(Observation {
             id: od.get("id").and_then(Value::as_str).map(str::to_string),

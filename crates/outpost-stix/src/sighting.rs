@@ -22,7 +22,7 @@ fn fnv(seed: u64, parts: &[&str]) -> u64 {
 /// match always yields the same sighting id and duplicates can be recognised.
 pub fn stable_id(ty: &str, parts: &[&str]) -> String {
     let a = fnv(0x5354_4958, parts);
-    let b = fnv(0x6f75_7470_6f73_74, parts);
+    let b = fnv(0x006f_7574_706f_7374, parts);
     let time_hi = ((a >> 16) & 0x0fff) | 0x5000;
     let clock = ((b >> 48) & 0x3fff) | 0x8000;
     format!(
@@ -53,7 +53,12 @@ pub fn observed_data_id(obs: &Observation) -> String {
 /// a bundle beside the sighting. Observable ids that are not `type--…` are left as they are in
 /// `object_refs` only when they look like STIX ids; others are skipped from `object_refs`.
 pub fn observed_data_objects(obs: &Observation, now: DateTime<Utc>) -> Vec<StixObject> {
-    let object_refs: Vec<String> = obs.objects.iter().map(|(id, _)| id.clone()).filter(|id| id.contains("--")).collect();
+    let object_refs: Vec<String> = obs
+        .objects
+        .iter()
+        .map(|(id, _)| id.clone())
+        .filter(|id| id.contains("--"))
+        .collect();
     let od = ObservedData {
         common: Common {
             id: observed_data_id(obs),
@@ -91,7 +96,10 @@ pub fn sighting_for(
     now: DateTime<Utc>,
 ) -> Sighting {
     let observed_data_refs: Vec<String> = observed.iter().map(observed_data_id).collect();
-    let count = observed.iter().map(|o| o.number_observed).fold(0u64, u64::saturating_add);
+    let count = observed
+        .iter()
+        .map(|o| o.number_observed)
+        .fold(0u64, u64::saturating_add);
     let first_seen = observed.iter().map(|o| o.first_observed).min();
     let last_seen = observed.iter().map(|o| o.last_observed).max();
     let mut parts: Vec<&str> = vec![&indicator.common.id];
@@ -105,7 +113,10 @@ pub fn sighting_for(
             modified: Some(now),
             ..Default::default()
         },
-        description: indicator.name.as_ref().map(|n| format!("Sighting of indicator '{n}'")),
+        description: indicator
+            .name
+            .as_ref()
+            .map(|n| format!("Sighting of indicator '{n}'")),
         first_seen,
         last_seen,
         count: Some(count.min(999_999_999)),
@@ -124,7 +135,11 @@ pub fn sighting_for_match(
     where_sighted_refs: &[String],
     now: DateTime<Utc>,
 ) -> Sighting {
-    let bound: Vec<Observation> = m.observations.iter().filter_map(|&i| observations.get(i).cloned()).collect();
+    let bound: Vec<Observation> = m
+        .observations
+        .iter()
+        .filter_map(|&i| observations.get(i).cloned())
+        .collect();
     sighting_for(indicator, &bound, where_sighted_refs, now)
 }
 
@@ -155,13 +170,31 @@ mod tests {
         let o = |s: i64, ip: &str| {
             Observation::at(
                 t0 + chrono::Duration::seconds(s),
-                vec![("ipv4-addr--00000000-0000-4000-8000-000000000001".into(), json!({"type": "ipv4-addr", "value": ip}))],
+                vec![(
+                    "ipv4-addr--00000000-0000-4000-8000-000000000001".into(),
+                    json!({"type": "ipv4-addr", "value": ip}),
+                )],
             )
         };
-        let obs = vec![o(0, "198.51.100.3"), o(5, "203.0.113.1"), o(9, "198.51.100.3")];
-        let m = ind.compiled_pattern().unwrap().matches(&obs).unwrap().unwrap();
+        let obs = vec![
+            o(0, "198.51.100.3"),
+            o(5, "203.0.113.1"),
+            o(9, "198.51.100.3"),
+        ];
+        let m = ind
+            .compiled_pattern()
+            .unwrap()
+            .matches(&obs)
+            .unwrap()
+            .unwrap();
         assert_eq!(m.observations, vec![0, 2]);
-        let s = sighting_for_match(&ind, &obs, &m, &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()], t0);
+        let s = sighting_for_match(
+            &ind,
+            &obs,
+            &m,
+            &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()],
+            t0,
+        );
         assert_eq!(s.sighting_of_ref, ind.common.id);
         assert_eq!(s.count, Some(2));
         assert_eq!(s.first_seen, Some(t0));
@@ -169,14 +202,23 @@ mod tests {
         assert_eq!(s.observed_data_refs.len(), 2);
         assert_ne!(s.observed_data_refs[0], s.observed_data_refs[1]);
         // Same inputs, same id.
-        let again = sighting_for_match(&ind, &obs, &m, &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()], t0);
+        let again = sighting_for_match(
+            &ind,
+            &obs,
+            &m,
+            &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()],
+            t0,
+        );
         assert_eq!(again.common.id, s.common.id);
         // The sighting and its evidence form a valid bundle that imports back.
         let mut objects = vec![StixObject::Indicator(ind.clone()), StixObject::Sighting(s)];
         for i in &m.observations {
             objects.extend(observed_data_objects(&obs[*i], t0));
         }
-        let b = Bundle { id: "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d".into(), objects };
+        let b = Bundle {
+            id: "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d".into(),
+            objects,
+        };
         let back = Bundle::from_json(&b.to_json()).unwrap();
         assert_eq!(back, b);
         assert_eq!(back.observations().unwrap().len(), 2);

@@ -48,19 +48,30 @@ fn upstream_fixture(id: u64, observations: &Value) -> Option<Value> {
     }
     let times = |v: &Value, i: usize| -> Option<(String, String)> {
         let od = v.get(i)?.get("objects")?.get(0)?;
-        Some((od.get("first_observed")?.as_str()?.to_string(), od.get("last_observed")?.as_str()?.to_string()))
+        Some((
+            od.get("first_observed")?.as_str()?.to_string(),
+            od.get("last_observed")?.as_str()?.to_string(),
+        ))
     };
     // The rewritten state: interval (_1, _2) for alice and (_5, _5) for bob.
-    let mutated = times(observations, 0)? == ("2000-01-01T00:00:00Z".into(), "2000-01-01T00:00:01Z".into())
-        && times(observations, 1)? == ("2000-01-01T00:00:04Z".into(), "2000-01-01T00:00:04Z".into());
+    let mutated = times(observations, 0)?
+        == ("2000-01-01T00:00:00Z".into(), "2000-01-01T00:00:01Z".into())
+        && times(observations, 1)?
+            == ("2000-01-01T00:00:04Z".into(), "2000-01-01T00:00:04Z".into());
     if !mutated {
         return None;
     }
     let t = |s: u32| format!("2000-01-01T00:00:{s:02}Z");
     let (alice, bob) = match id {
         308..=338 => (
-            ("1994-11-29T13:37:52Z".to_string(), "1994-11-29T13:37:52Z".to_string()),
-            ("1994-11-29T13:37:57Z".to_string(), "1994-11-29T13:37:57Z".to_string()),
+            (
+                "1994-11-29T13:37:52Z".to_string(),
+                "1994-11-29T13:37:52Z".to_string(),
+            ),
+            (
+                "1994-11-29T13:37:57Z".to_string(),
+                "1994-11-29T13:37:57Z".to_string(),
+            ),
         ),
         // test_within_match / test_within_nomatch parameters, in order (_1.._5 = :00..:04).
         339 => ((t(0), t(0)), (t(0), t(0))),
@@ -77,7 +88,11 @@ fn upstream_fixture(id: u64, observations: &Value) -> Option<Value> {
     };
     let mut fixed = observations.clone();
     for (i, (first, last)) in [(0usize, alice), (1, bob)] {
-        let od = fixed.get_mut(i)?.get_mut("objects")?.get_mut(0)?.as_object_mut()?;
+        let od = fixed
+            .get_mut(i)?
+            .get_mut("objects")?
+            .get_mut(0)?
+            .as_object_mut()?;
         od.insert("first_observed".into(), Value::String(first));
         od.insert("last_observed".into(), Value::String(last));
     }
@@ -117,11 +132,16 @@ fn stix2_pattern_conformance() {
             None => run_case(pattern, &case["observations"]),
         };
         if got != expected {
-            failures.push(format!("case {id}: {pattern:?}\n    expected {expected}, got {got} {detail}"));
+            failures.push(format!(
+                "case {id}: {pattern:?}\n    expected {expected}, got {got} {detail}"
+            ));
         }
     }
     let passed = cases.len() - failures.len();
-    println!("STIX 2.1 pattern conformance: {passed}/{} cases agree with the OASIS reference matcher", cases.len());
+    println!(
+        "STIX 2.1 pattern conformance: {passed}/{} cases agree with the OASIS reference matcher",
+        cases.len()
+    );
     println!(
         "  ({restored} temporal cases run on upstream's per-test timestamps; on the file's rewritten timestamps {} of them differ: {:?})",
         raw_disagreements.len(),
@@ -130,5 +150,11 @@ fn stix2_pattern_conformance() {
     for f in &failures {
         println!("  FAIL {f}");
     }
-    assert!(failures.is_empty(), "{} of {} conformance cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} conformance cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

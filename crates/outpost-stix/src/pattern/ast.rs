@@ -116,9 +116,14 @@ impl LikeMatcher {
             }
         }
         re.push_str(r"\z");
-        let regex = Regex::new(&re).map_err(|e| format!("cannot compile LIKE operand '{source}': {e}"))?;
+        let regex =
+            Regex::new(&re).map_err(|e| format!("cannot compile LIKE operand '{source}': {e}"))?;
         let binary_ok = norm.chars().all(|c| (c as u32) < 256);
-        Ok(LikeMatcher { source: source.to_string(), regex, binary_ok })
+        Ok(LikeMatcher {
+            source: source.to_string(),
+            regex,
+            binary_ok,
+        })
     }
 }
 
@@ -136,7 +141,8 @@ pub struct RegexMatcher {
 impl RegexMatcher {
     pub(crate) fn new(source: &str) -> Result<Self, String> {
         let norm: String = source.nfc().collect();
-        let regex = Regex::new(&norm).map_err(|e| format!("invalid regular expression '{source}': {e}"))?;
+        let regex =
+            Regex::new(&norm).map_err(|e| format!("invalid regular expression '{source}': {e}"))?;
         let bytes = if norm.chars().all(|c| (c as u32) < 256) {
             let mut b = String::from("(?-u)");
             let chars: Vec<char> = norm.chars().collect();
@@ -152,11 +158,11 @@ impl RegexMatcher {
                     b.push_str(&format!("\\x{:02X}", c as u32));
                 } else {
                     b.push(c);
-                    if c == '\\' {
-                        if let Some(n) = chars.get(i + 1) {
-                            b.push(*n);
-                            i += 1;
-                        }
+                    if c == '\\'
+                        && let Some(n) = chars.get(i + 1)
+                    {
+                        b.push(*n);
+                        i += 1;
                     }
                 }
                 i += 1;
@@ -165,6 +171,10 @@ impl RegexMatcher {
         } else {
             None
         };
-        Ok(RegexMatcher { source: source.to_string(), regex, bytes })
+        Ok(RegexMatcher {
+            source: source.to_string(),
+            regex,
+            bytes,
+        })
     }
 }

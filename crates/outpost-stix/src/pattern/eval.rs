@@ -12,7 +12,9 @@
 //! depth-first and stops at the first complete binding.
 
 use super::ast::*;
-use super::literal::{Timestamp, net_contains, parse_net, parse_timestamp_literal, timestamp_from_datetime};
+use super::literal::{
+    Timestamp, net_contains, parse_net, parse_timestamp_literal, timestamp_from_datetime,
+};
 use super::{PatternError, PatternMatch};
 use crate::observation::Observation;
 use serde_json::Value;
@@ -67,16 +69,26 @@ fn eval_err(msg: impl Into<String>) -> PatternError {
     PatternError::evaluation(msg)
 }
 
-pub(crate) fn evaluate(expr: &ObsExpr, obs: &[Observation]) -> Result<Option<PatternMatch>, PatternError> {
+pub(crate) fn evaluate(
+    expr: &ObsExpr,
+    obs: &[Observation],
+) -> Result<Option<PatternMatch>, PatternError> {
     let mut times = Vec::with_capacity(obs.len());
     for (i, o) in obs.iter().enumerate() {
         if o.number_observed < 1 {
-            return Err(eval_err(format!("observation {i}: number_observed must be ≥ 1")));
+            return Err(eval_err(format!(
+                "observation {i}: number_observed must be ≥ 1"
+            )));
         }
         if o.first_observed > o.last_observed {
-            return Err(eval_err(format!("observation {i}: first_observed is after last_observed")));
+            return Err(eval_err(format!(
+                "observation {i}: first_observed is after last_observed"
+            )));
         }
-        times.push((timestamp_from_datetime(&o.first_observed), timestamp_from_datetime(&o.last_observed)));
+        times.push((
+            timestamp_from_datetime(&o.first_observed),
+            timestamp_from_datetime(&o.last_observed),
+        ));
     }
     if obs.len() > u32::MAX as usize {
         return Err(eval_err("too many observations"));
@@ -124,7 +136,10 @@ struct Span {
 
 impl Span {
     fn join(self, o: Span) -> Span {
-        Span { max_first: self.max_first.max(o.max_first), min_last: self.min_last.min(o.min_last) }
+        Span {
+            max_first: self.max_first.max(o.max_first),
+            min_last: self.min_last.min(o.min_last),
+        }
     }
 }
 
@@ -163,7 +178,11 @@ impl<'a> Search<'a> {
     fn each(&mut self, e: &ObsExpr, k: &mut Cont<'_, 'a>) -> Result<Flow, PatternError> {
         match e {
             ObsExpr::Simple(c) => {
-                let matching = self.simple.get(&(c as *const CompExpr)).cloned().unwrap_or_default();
+                let matching = self
+                    .simple
+                    .get(&(c as *const CompExpr))
+                    .cloned()
+                    .unwrap_or_default();
                 for i in matching {
                     self.tick()?;
                     let iu = i as usize;
@@ -173,7 +192,13 @@ impl<'a> Search<'a> {
                     self.used[iu] += 1;
                     self.chosen.push(i);
                     let (f, l) = self.ctx.times[iu];
-                    let flow = k(self, Span { max_first: f, min_last: l });
+                    let flow = k(
+                        self,
+                        Span {
+                            max_first: f,
+                            min_last: l,
+                        },
+                    );
                     self.chosen.pop();
                     self.used[iu] -= 1;
                     if flow? == Flow::Stop {
@@ -195,21 +220,35 @@ impl<'a> Search<'a> {
                 // Earliest instants on the left, latest on the right: possible iff the latest
                 // left first_observed is no later than the earliest right last_observed.
                 s.each(r, &mut |s: &mut Search<'a>, s2: Span| {
-                    if s1.max_first <= s2.min_last { k(s, s1.join(s2)) } else { Ok(Flow::Continue) }
+                    if s1.max_first <= s2.min_last {
+                        k(s, s1.join(s2))
+                    } else {
+                        Ok(Flow::Continue)
+                    }
                 })
             }),
-            ObsExpr::Within(inner, micros) => self.each(inner, &mut |s: &mut Search<'a>, sp: Span| {
-                // A window [L, L + d] from the earliest last_observed L must reach every
-                // first_observed.
-                if sp.max_first <= sp.min_last.saturating_add(*micros) { k(s, sp) } else { Ok(Flow::Continue) }
-            }),
+            ObsExpr::Within(inner, micros) => {
+                self.each(inner, &mut |s: &mut Search<'a>, sp: Span| {
+                    // A window [L, L + d] from the earliest last_observed L must reach every
+                    // first_observed.
+                    if sp.max_first <= sp.min_last.saturating_add(*micros) {
+                        k(s, sp)
+                    } else {
+                        Ok(Flow::Continue)
+                    }
+                })
+            }
             ObsExpr::StartStop(inner, start, stop) => {
                 if start >= stop {
                     return Ok(Flow::Continue);
                 }
                 self.each(inner, &mut |s: &mut Search<'a>, sp: Span| {
                     // Every observation must overlap [start, stop).
-                    if sp.max_first < *stop && sp.min_last >= *start { k(s, sp) } else { Ok(Flow::Continue) }
+                    if sp.max_first < *stop && sp.min_last >= *start {
+                        k(s, sp)
+                    } else {
+                        Ok(Flow::Continue)
+                    }
                 })
             }
             ObsExpr::Repeats(inner, n) => {
@@ -220,7 +259,11 @@ impl<'a> Search<'a> {
     }
 
     /// The distinct bindings of a `REPEATS` operand, computed once.
-    fn repeat_items(&mut self, e: &ObsExpr, inner: &ObsExpr) -> Result<Rc<Vec<Item>>, PatternError> {
+    fn repeat_items(
+        &mut self,
+        e: &ObsExpr,
+        inner: &ObsExpr,
+    ) -> Result<Rc<Vec<Item>>, PatternError> {
         let key = e as *const ObsExpr;
         if let Some(items) = self.repeats.get(&key) {
             return Ok(items.clone());
@@ -267,16 +310,18 @@ impl<'a> Search<'a> {
         k: &mut Cont<'_, 'a>,
     ) -> Result<Flow, PatternError> {
         if left == 0 {
-            let span = acc.unwrap_or(Span { max_first: Timestamp::MIN, min_last: Timestamp::MAX });
+            let span = acc.unwrap_or(Span {
+                max_first: Timestamp::MIN,
+                min_last: Timestamp::MAX,
+            });
             return k(self, span);
         }
         for idx in from..items.len() {
             self.tick()?;
             let item = &items[idx];
-            let fits = item
-                .usage
-                .iter()
-                .all(|&(i, c)| self.used[i as usize] + c <= self.ctx.obs[i as usize].number_observed);
+            let fits = item.usage.iter().all(|&(i, c)| {
+                self.used[i as usize] + c <= self.ctx.obs[i as usize].number_observed
+            });
             if !fits {
                 continue;
             }
@@ -307,7 +352,11 @@ impl<'a> Search<'a> {
 
 impl Ctx<'_> {
     /// Evaluates every `[...]` of the pattern on every observation.
-    fn prepare(&self, e: &ObsExpr, out: &mut HashMap<*const CompExpr, Vec<u32>>) -> Result<(), PatternError> {
+    fn prepare(
+        &self,
+        e: &ObsExpr,
+        out: &mut HashMap<*const CompExpr, Vec<u32>>,
+    ) -> Result<(), PatternError> {
         match e {
             ObsExpr::Simple(c) => {
                 let roots = self.eval_comp(c)?;
@@ -324,7 +373,9 @@ impl Ctx<'_> {
                 self.prepare(l, out)?;
                 self.prepare(r, out)
             }
-            ObsExpr::Within(i, _) | ObsExpr::Repeats(i, _) | ObsExpr::StartStop(i, _, _) => self.prepare(i, out),
+            ObsExpr::Within(i, _) | ObsExpr::Repeats(i, _) | ObsExpr::StartStop(i, _, _) => {
+                self.prepare(i, out)
+            }
         }
     }
 
@@ -334,7 +385,14 @@ impl Ctx<'_> {
             CompExpr::Test(t) => self.eval_test(t),
             CompExpr::And(l, r) => {
                 let (l, r) = (self.eval_comp(l)?, self.eval_comp(r)?);
-                Ok(l.into_iter().zip(r).map(|(a, b)| a.into_iter().filter(|x| b.binary_search(x).is_ok()).collect()).collect())
+                Ok(l.into_iter()
+                    .zip(r)
+                    .map(|(a, b)| {
+                        a.into_iter()
+                            .filter(|x| b.binary_search(x).is_ok())
+                            .collect()
+                    })
+                    .collect())
             }
             CompExpr::Or(l, r) => {
                 let (l, r) = (self.eval_comp(l)?, self.eval_comp(r)?);
@@ -358,7 +416,8 @@ impl Ctx<'_> {
             let mut roots = Vec::new();
             if !blocked {
                 for (ri, (_, obj)) in o.objects.iter().enumerate() {
-                    if obj.get("type").and_then(Value::as_str) != Some(t.path.object_type.as_str()) {
+                    if obj.get("type").and_then(Value::as_str) != Some(t.path.object_type.as_str())
+                    {
                         continue;
                     }
                     let vals = select(&t.path.steps, obj, o)?;
@@ -398,7 +457,11 @@ fn resolve<'a>(o: &'a Observation, id: &str) -> Option<&'a Value> {
     o.objects.iter().find(|(k, _)| k == id).map(|(_, v)| v)
 }
 
-fn select<'a>(steps: &[PathStep], root: &'a Value, o: &'a Observation) -> Result<Vec<Val<'a>>, PatternError> {
+fn select<'a>(
+    steps: &[PathStep],
+    root: &'a Value,
+    o: &'a Observation,
+) -> Result<Vec<Val<'a>>, PatternError> {
     let mut vals = vec![Val::Json(root)];
     for step in steps {
         let mut next = Vec::new();
@@ -407,31 +470,43 @@ fn select<'a>(steps: &[PathStep], root: &'a Value, o: &'a Observation) -> Result
                 (PathStep::Key(k), Val::Json(Value::Object(m))) => {
                     let Some(x) = m.get(k) else { continue };
                     if k.ends_with("_hex") {
-                        let s = x.as_str().ok_or_else(|| eval_err(format!("property '{k}' must be a hex string")))?;
-                        let b = super::literal::decode_hex(s)
-                            .ok_or_else(|| eval_err(format!("property '{k}' is not valid hex: '{s}'")))?;
+                        let s = x.as_str().ok_or_else(|| {
+                            eval_err(format!("property '{k}' must be a hex string"))
+                        })?;
+                        let b = super::literal::decode_hex(s).ok_or_else(|| {
+                            eval_err(format!("property '{k}' is not valid hex: '{s}'"))
+                        })?;
                         next.push(Val::Bytes(b));
                     } else if k.ends_with("_bin") {
-                        let s = x.as_str().ok_or_else(|| eval_err(format!("property '{k}' must be a base64 string")))?;
-                        let b = super::literal::decode_base64(s)
-                            .ok_or_else(|| eval_err(format!("property '{k}' is not valid base64: '{s}'")))?;
+                        let s = x.as_str().ok_or_else(|| {
+                            eval_err(format!("property '{k}' must be a base64 string"))
+                        })?;
+                        let b = super::literal::decode_base64(s).ok_or_else(|| {
+                            eval_err(format!("property '{k}' is not valid base64: '{s}'"))
+                        })?;
                         next.push(Val::Bytes(b));
                     } else if k.ends_with("_ref") {
-                        let id = x
-                            .as_str()
-                            .ok_or_else(|| eval_err(format!("the value of reference property '{k}' is not a string: {x}")))?;
+                        let id = x.as_str().ok_or_else(|| {
+                            eval_err(format!(
+                                "the value of reference property '{k}' is not a string: {x}"
+                            ))
+                        })?;
                         if let Some(t) = resolve(o, id) {
                             next.push(Val::Json(t));
                         }
                     } else if k.ends_with("_refs") {
-                        let list = x
-                            .as_array()
-                            .ok_or_else(|| eval_err(format!("the value of reference list property '{k}' is not a list: {x}")))?;
+                        let list = x.as_array().ok_or_else(|| {
+                            eval_err(format!(
+                                "the value of reference list property '{k}' is not a list: {x}"
+                            ))
+                        })?;
                         let mut targets = Vec::new();
                         for id in list {
-                            let id = id
-                                .as_str()
-                                .ok_or_else(|| eval_err(format!("a value of reference property '{k}' is not a string: {id}")))?;
+                            let id = id.as_str().ok_or_else(|| {
+                                eval_err(format!(
+                                    "a value of reference property '{k}' is not a string: {id}"
+                                ))
+                            })?;
                             if let Some(t) = resolve(o, id) {
                                 targets.push(t);
                             }
@@ -453,7 +528,9 @@ fn select<'a>(steps: &[PathStep], root: &'a Value, o: &'a Observation) -> Result
                         next.push(Val::Json(x));
                     }
                 }
-                (PathStep::Star, Val::Json(Value::Array(a))) => next.extend(a.iter().map(Val::Json)),
+                (PathStep::Star, Val::Json(Value::Array(a))) => {
+                    next.extend(a.iter().map(Val::Json))
+                }
                 (PathStep::Star, Val::Objects(a)) => next.extend(a.into_iter().map(Val::Json)),
                 _ => {}
             }
@@ -489,7 +566,8 @@ fn typed<'a>(v: &'a Val<'a>) -> V<'a> {
 }
 
 fn json_ts(s: &str) -> Result<Timestamp, PatternError> {
-    parse_timestamp_literal(s).map_err(|m| eval_err(format!("invalid timestamp in observed data: '{s}': {m}")))
+    parse_timestamp_literal(s)
+        .map_err(|m| eval_err(format!("invalid timestamp in observed data: '{s}': {m}")))
 }
 
 /// A string as Latin-1 bytes, when every character is below U+0100.
@@ -579,7 +657,9 @@ fn member(set: &[Literal], v: &V) -> Result<bool, PatternError> {
     if matches!(set.first(), Some(Literal::Timestamp(_))) {
         if let V::Str(s) = v {
             let ts = json_ts(s)?;
-            return Ok(set.iter().any(|l| matches!(l, Literal::Timestamp(t) if *t == ts)));
+            return Ok(set
+                .iter()
+                .any(|l| matches!(l, Literal::Timestamp(t) if *t == ts)));
         }
         return Ok(false);
     }

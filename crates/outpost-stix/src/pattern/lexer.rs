@@ -6,7 +6,7 @@
 //! `t'..'` (RFC 3339 UTC timestamp). Whitespace, `/* */` and `//` comments are skipped.
 
 use super::PatternError;
-use super::literal::{parse_timestamp_literal, Timestamp};
+use super::literal::{Timestamp, parse_timestamp_literal};
 
 /// A keyword of the patterning language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +124,12 @@ pub(crate) struct Spanned {
 
 /// Splits a pattern into tokens.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Spanned>, PatternError> {
-    let mut lx = Lexer { src, bytes: src.as_bytes(), pos: 0, out: Vec::new() };
+    let mut lx = Lexer {
+        src,
+        bytes: src.as_bytes(),
+        pos: 0,
+        out: Vec::new(),
+    };
     lx.run()?;
     Ok(lx.out)
 }
@@ -229,11 +234,13 @@ impl Lexer<'_> {
     fn skip_trivia(&mut self) -> Result<(), PatternError> {
         loop {
             let rest = &self.src[self.pos..];
-            let Some(ch) = rest.chars().next() else { return Ok(()) };
+            let Some(ch) = rest.chars().next() else {
+                return Ok(());
+            };
             if ch.is_whitespace() {
                 self.pos += ch.len_utf8();
-            } else if rest.starts_with("/*") {
-                match rest[2..].find("*/") {
+            } else if let Some(body) = rest.strip_prefix("/*") {
+                match body.find("*/") {
                     Some(end) => self.pos += 2 + end + 2,
                     None => return Err(self.err(self.pos, "unterminated comment")),
                 }
@@ -292,7 +299,10 @@ impl Lexer<'_> {
         let tok = match kind {
             b'h' => {
                 let bytes = super::literal::decode_hex(&body).ok_or_else(|| {
-                    self.err(start, format!("invalid hex literal h'{body}' (need pairs of hex digits)"))
+                    self.err(
+                        start,
+                        format!("invalid hex literal h'{body}' (need pairs of hex digits)"),
+                    )
                 })?;
                 Tok::Bytes(bytes)
             }
@@ -303,8 +313,9 @@ impl Lexer<'_> {
                 Tok::Bytes(bytes)
             }
             _ => {
-                let ts = parse_timestamp_literal(&body)
-                    .map_err(|m| self.err(start, format!("invalid timestamp literal t'{body}': {m}")))?;
+                let ts = parse_timestamp_literal(&body).map_err(|m| {
+                    self.err(start, format!("invalid timestamp literal t'{body}': {m}"))
+                })?;
                 Tok::Timestamp(ts)
             }
         };
@@ -340,7 +351,10 @@ impl Lexer<'_> {
             return Err(self.err(start, "a sign must be followed by a number"));
         }
         if int_digits.len() > 1 && int_digits.starts_with('0') {
-            return Err(self.err(start, format!("integer literal {int_digits} has a leading zero")));
+            return Err(self.err(
+                start,
+                format!("integer literal {int_digits} has a leading zero"),
+            ));
         }
         let text = &self.src[start..self.pos];
         let v: i64 = text

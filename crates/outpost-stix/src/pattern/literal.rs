@@ -66,7 +66,7 @@ pub fn timestamp_from_datetime(dt: &DateTime<Utc>) -> Timestamp {
 /// Decodes pairs of hex digits.
 pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     let nib = |c: u8| -> Option<u8> {
@@ -77,7 +77,9 @@ pub fn decode_hex(s: &str) -> Option<Vec<u8>> {
             _ => None,
         }
     };
-    b.chunks(2).map(|p| Some(nib(p[0])? << 4 | nib(p[1])?)).collect()
+    b.chunks(2)
+        .map(|p| Some(nib(p[0])? << 4 | nib(p[1])?))
+        .collect()
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -85,7 +87,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Decodes standard, padded base64 (length a multiple of 4).
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {
@@ -121,7 +123,10 @@ pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
 pub fn encode_base64(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -148,10 +153,14 @@ pub fn parse_net(s: &str, require_prefix: bool) -> Result<Net, String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = addr_s.parse().map_err(|_| format!("invalid IP address: {s}"))?;
+    let addr: IpAddr = addr_s
+        .parse()
+        .map_err(|_| format!("invalid IP address: {s}"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix_s {
-        None if require_prefix => return Err(format!("invalid CIDR subnet (no prefix length): {s}")),
+        None if require_prefix => {
+            return Err(format!("invalid CIDR subnet (no prefix length): {s}"));
+        }
         None => max,
         Some(p) => {
             if p.is_empty() || !p.bytes().all(|c| c.is_ascii_digit()) || p.len() > 3 {
@@ -159,7 +168,9 @@ pub fn parse_net(s: &str, require_prefix: bool) -> Result<Net, String> {
             }
             let n: u8 = p.parse().map_err(|_| format!("invalid CIDR subnet: {s}"))?;
             if n < 1 || n > max {
-                return Err(format!("invalid CIDR prefix length in {s} (must be 1..={max})"));
+                return Err(format!(
+                    "invalid CIDR prefix length in {s} (must be 1..={max})"
+                ));
             }
             n
         }
@@ -171,12 +182,20 @@ fn masked(addr: IpAddr, prefix: u8) -> u128 {
     match addr {
         IpAddr::V4(a) => {
             let v = u128::from(u32::from(a));
-            let mask: u128 = if prefix == 0 { 0 } else { (u128::from(u32::MAX) << (32 - prefix)) & u128::from(u32::MAX) };
+            let mask: u128 = if prefix == 0 {
+                0
+            } else {
+                (u128::from(u32::MAX) << (32 - prefix)) & u128::from(u32::MAX)
+            };
             v & mask
         }
         IpAddr::V6(a) => {
             let v = u128::from(a);
-            let mask: u128 = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) };
+            let mask: u128 = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
             v & mask
         }
     }

@@ -36,11 +36,17 @@ pub struct PatternError {
 
 impl PatternError {
     pub(crate) fn new(position: usize, message: impl Into<String>) -> Self {
-        PatternError { position: Some(position), message: message.into() }
+        PatternError {
+            position: Some(position),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn evaluation(message: impl Into<String>) -> Self {
-        PatternError { position: None, message: message.into() }
+        PatternError {
+            position: None,
+            message: message.into(),
+        }
     }
 
     fn render(&self) -> String {
@@ -70,7 +76,10 @@ impl Pattern {
     /// Parses and validates a pattern. Errors carry the byte position and a message.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
         let expr = parser::parse(text)?;
-        Ok(Pattern { source: text.to_string(), expr })
+        Ok(Pattern {
+            source: text.to_string(),
+            expr,
+        })
     }
 
     /// The pattern text as given.
@@ -86,7 +95,10 @@ impl Pattern {
     /// Matches the pattern against observations. `Ok(None)` is no match; `Err` is an
     /// evaluation error (for instance an invalid timestamp in the data compared with a
     /// timestamp literal), which the reference matcher also reports as an error.
-    pub fn matches(&self, observations: &[Observation]) -> Result<Option<PatternMatch>, PatternError> {
+    pub fn matches(
+        &self,
+        observations: &[Observation],
+    ) -> Result<Option<PatternMatch>, PatternError> {
         eval::evaluate(&self.expr, observations)
     }
 
@@ -116,7 +128,9 @@ impl std::str::FromStr for Pattern {
 }
 
 /// The kind of a simple indicator value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IocKind {
     /// `ipv4-addr:value`: an address or a CIDR range.
@@ -182,7 +196,9 @@ fn collect_comp(c: &CompExpr, out: &mut Vec<SimpleIoc>) -> Option<()> {
             for l in lits {
                 let Literal::Str(s) = l else { return None };
                 let value = match kind {
-                    IocKind::Sha256 | IocKind::Sha1 | IocKind::Md5 | IocKind::Sha512 => s.to_ascii_lowercase(),
+                    IocKind::Sha256 | IocKind::Sha1 | IocKind::Md5 | IocKind::Sha512 => {
+                        s.to_ascii_lowercase()
+                    }
                     _ => s.clone(),
                 };
                 out.push(SimpleIoc { kind, value });
@@ -255,8 +271,20 @@ mod tests {
         .unwrap();
         let iocs = p.simple_iocs().unwrap();
         assert_eq!(iocs.len(), 4);
-        assert_eq!(iocs[0], SimpleIoc { kind: IocKind::Ipv4, value: "198.51.100.0/24".into() });
-        assert_eq!(iocs[3], SimpleIoc { kind: IocKind::Sha256, value: "abcd".into() });
+        assert_eq!(
+            iocs[0],
+            SimpleIoc {
+                kind: IocKind::Ipv4,
+                value: "198.51.100.0/24".into()
+            }
+        );
+        assert_eq!(
+            iocs[3],
+            SimpleIoc {
+                kind: IocKind::Sha256,
+                value: "abcd".into()
+            }
+        );
         for complex in [
             "[ipv4-addr:value = '1.2.3.4' AND ipv4-addr:value = '1.2.3.5']",
             "[ipv4-addr:value != '1.2.3.4']",
@@ -265,7 +293,10 @@ mod tests {
             "[file:size = 5]",
             "[ipv4-addr:value NOT = '1.2.3.4']",
         ] {
-            assert!(Pattern::parse(complex).unwrap().simple_iocs().is_none(), "{complex}");
+            assert!(
+                Pattern::parse(complex).unwrap().simple_iocs().is_none(),
+                "{complex}"
+            );
         }
     }
 }

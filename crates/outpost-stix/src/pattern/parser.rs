@@ -13,7 +13,11 @@ const MAX_DEPTH: usize = 200;
 
 pub(crate) fn parse(src: &str) -> Result<ObsExpr, PatternError> {
     let toks = tokenize(src)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     let e = p.observation_expressions()?;
     let t = p.peek();
     if t.tok != Tok::Eof {
@@ -59,14 +63,20 @@ impl Parser {
         if &t.tok == tok {
             Ok(self.bump())
         } else {
-            Err(PatternError::new(t.pos, format!("expected {what}, found {}", t.tok.describe())))
+            Err(PatternError::new(
+                t.pos,
+                format!("expected {what}, found {}", t.tok.describe()),
+            ))
         }
     }
 
     fn enter(&mut self) -> Result<(), PatternError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(PatternError::new(self.peek().pos, "pattern is nested too deeply"));
+            return Err(PatternError::new(
+                self.peek().pos,
+                "pattern is nested too deeply",
+            ));
         }
         Ok(())
     }
@@ -122,7 +132,10 @@ impl Parser {
             other => {
                 return Err(PatternError::new(
                     t.pos,
-                    format!("expected '[' or '(' to start an observation expression, found {}", other.describe()),
+                    format!(
+                        "expected '[' or '(' to start an observation expression, found {}",
+                        other.describe()
+                    ),
                 ));
             }
         };
@@ -138,12 +151,18 @@ impl Parser {
                         other => {
                             return Err(PatternError::new(
                                 n.pos,
-                                format!("WITHIN needs a positive number of seconds, found {}", other.describe()),
+                                format!(
+                                    "WITHIN needs a positive number of seconds, found {}",
+                                    other.describe()
+                                ),
                             ));
                         }
                     };
                     if secs <= 0.0 || !secs.is_finite() {
-                        return Err(PatternError::new(n.pos, format!("invalid WITHIN value (must be positive): {secs}")));
+                        return Err(PatternError::new(
+                            n.pos,
+                            format!("invalid WITHIN value (must be positive): {secs}"),
+                        ));
                     }
                     self.expect(&Tok::Kw(Kw::Seconds), "SECONDS after the WITHIN value")?;
                     let micros = (secs * 1_000_000.0).round();
@@ -160,12 +179,18 @@ impl Parser {
                         other => {
                             return Err(PatternError::new(
                                 n.pos,
-                                format!("REPEATS needs a positive integer, found {}", other.describe()),
+                                format!(
+                                    "REPEATS needs a positive integer, found {}",
+                                    other.describe()
+                                ),
                             ));
                         }
                     };
                     if count < 1 || count > u32::MAX as i64 {
-                        return Err(PatternError::new(n.pos, format!("invalid repetition count: {count}")));
+                        return Err(PatternError::new(
+                            n.pos,
+                            format!("invalid repetition count: {count}"),
+                        ));
                     }
                     self.expect(&Tok::Kw(Kw::Times), "TIMES after the REPEATS count")?;
                     e = ObsExpr::Repeats(Box::new(e), count as u32);
@@ -177,7 +202,10 @@ impl Parser {
                     if stop_kw.tok != Tok::Kw(Kw::Stop) {
                         return Err(PatternError::new(
                             stop_kw.pos,
-                            format!("START must be followed by STOP, found {}", stop_kw.tok.describe()),
+                            format!(
+                                "START must be followed by STOP, found {}",
+                                stop_kw.tok.describe()
+                            ),
                         ));
                     }
                     self.bump();
@@ -196,7 +224,10 @@ impl Parser {
             Tok::Timestamp(ts) => Ok(ts),
             other => Err(PatternError::new(
                 t.pos,
-                format!("{what} needs a timestamp literal t'YYYY-MM-DDTHH:MM:SSZ', found {}", other.describe()),
+                format!(
+                    "{what} needs a timestamp literal t'YYYY-MM-DDTHH:MM:SSZ', found {}",
+                    other.describe()
+                ),
             )),
         }
     }
@@ -233,7 +264,11 @@ impl Parser {
             Tok::Kw(Kw::Exists) => {
                 self.bump();
                 let path = self.object_path()?;
-                Ok(CompExpr::Test(PropTest { path, negated: false, op: TestOp::Exists }))
+                Ok(CompExpr::Test(PropTest {
+                    path,
+                    negated: false,
+                    op: TestOp::Exists,
+                }))
             }
             _ => {
                 let path = self.object_path()?;
@@ -253,10 +288,14 @@ impl Parser {
                     }
                     Tok::Kw(Kw::Matches) => {
                         let (s, pos) = self.string_literal("MATCHES")?;
-                        TestOp::Matches(RegexMatcher::new(&s).map_err(|m| PatternError::new(pos, m))?)
+                        TestOp::Matches(
+                            RegexMatcher::new(&s).map_err(|m| PatternError::new(pos, m))?,
+                        )
                     }
                     Tok::Kw(Kw::IsSubset) => TestOp::IsSubset(self.string_literal("ISSUBSET")?.0),
-                    Tok::Kw(Kw::IsSuperset) => TestOp::IsSuperset(self.string_literal("ISSUPERSET")?.0),
+                    Tok::Kw(Kw::IsSuperset) => {
+                        TestOp::IsSuperset(self.string_literal("ISSUPERSET")?.0)
+                    }
                     other => {
                         return Err(PatternError::new(
                             op_tok.pos,
@@ -279,7 +318,10 @@ impl Parser {
             other => {
                 return Err(PatternError::new(
                     t.pos,
-                    format!("expected an object type (e.g. file, ipv4-addr), found {}", other.describe()),
+                    format!(
+                        "expected an object type (e.g. file, ipv4-addr), found {}",
+                        other.describe()
+                    ),
                 ));
             }
         };
@@ -323,7 +365,10 @@ impl Parser {
             )),
             Tok::Str(s) => Ok(s),
             // Keywords and booleans are valid property names only when quoted.
-            other => Err(PatternError::new(t.pos, format!("expected a property name, found {}", other.describe()))),
+            other => Err(PatternError::new(
+                t.pos,
+                format!("expected a property name, found {}", other.describe()),
+            )),
         }
     }
 
@@ -331,7 +376,10 @@ impl Parser {
         let t = self.bump();
         match t.tok {
             Tok::Str(s) => Ok((s, t.pos)),
-            other => Err(PatternError::new(t.pos, format!("{op} needs a string literal, found {}", other.describe()))),
+            other => Err(PatternError::new(
+                t.pos,
+                format!("{op} needs a string literal, found {}", other.describe()),
+            )),
         }
     }
 
@@ -346,7 +394,10 @@ impl Parser {
             other => {
                 return Err(PatternError::new(
                     t.pos,
-                    format!("expected an orderable literal (number, string, binary or timestamp), found {}", other.describe()),
+                    format!(
+                        "expected an orderable literal (number, string, binary or timestamp), found {}",
+                        other.describe()
+                    ),
                 ));
             }
         })
@@ -381,10 +432,13 @@ impl Parser {
             Literal::Binary(_) => 3,
             Literal::Timestamp(_) => 4,
         };
-        if let Some(first) = items.first() {
-            if items.iter().any(|l| kind(l) != kind(first)) {
-                return Err(PatternError::new(open.pos, "nonhomogeneous IN set: all members must have the same type"));
-            }
+        if let Some(first) = items.first()
+            && items.iter().any(|l| kind(l) != kind(first))
+        {
+            return Err(PatternError::new(
+                open.pos,
+                "nonhomogeneous IN set: all members must have the same type",
+            ));
         }
         Ok(items)
     }
