@@ -1,7 +1,9 @@
 //! Property tests: the parser and the importers never panic, and export → import round-trips.
 
 use chrono::{DateTime, TimeZone, Utc};
-use outpost_stix::model::{Bundle, Common, Identity, Indicator, KillChainPhase, Relationship, StixObject};
+use outpost_stix::model::{
+    Bundle, Common, Identity, Indicator, KillChainPhase, Relationship, StixObject,
+};
 use outpost_stix::observation::{Observation, observations_from_json};
 use outpost_stix::pattern::Pattern;
 use proptest::prelude::*;
@@ -23,12 +25,24 @@ fn observations() -> Vec<Observation> {
         Observation::at(
             t,
             vec![
-                ("a--1".into(), json!({"type": "a", "b": 1, "refs": ["c--1"], "y": [{"z": 1}]})),
-                ("c--1".into(), json!({"type": "c", "d": "x", "name": "a", "bin": "AQIDBA=="})),
-                ("i--1".into(), json!({"type": "ipv4-addr", "value": "198.51.100.1"})),
+                (
+                    "a--1".into(),
+                    json!({"type": "a", "b": 1, "refs": ["c--1"], "y": [{"z": 1}]}),
+                ),
+                (
+                    "c--1".into(),
+                    json!({"type": "c", "d": "x", "name": "a", "bin": "AQIDBA=="}),
+                ),
+                (
+                    "i--1".into(),
+                    json!({"type": "ipv4-addr", "value": "198.51.100.1"}),
+                ),
             ],
         ),
-        Observation::at(t + chrono::Duration::seconds(3), vec![("f--1".into(), json!({"type": "file", "name": "x.sh"}))]),
+        Observation::at(
+            t + chrono::Duration::seconds(3),
+            vec![("f--1".into(), json!({"type": "file", "name": "x.sh"}))],
+        ),
     ]
 }
 
@@ -37,7 +51,9 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         "[a-z_-]{0,12}".prop_map(Value::String),
         prop_oneof![
             Just("2020-01-01T00:00:00Z"),
@@ -85,7 +101,8 @@ fn sample_bundle() -> Value {
 }
 
 fn arb_time() -> impl Strategy<Value = DateTime<Utc>> {
-    (0i64..4_000_000_000, 0u32..1_000_000).prop_map(|(s, us)| Utc.timestamp_opt(s, us * 1000).unwrap())
+    (0i64..4_000_000_000, 0u32..1_000_000)
+        .prop_map(|(s, us)| Utc.timestamp_opt(s, us * 1000).unwrap())
 }
 
 fn uuid() -> impl Strategy<Value = String> {
@@ -95,10 +112,21 @@ fn uuid() -> impl Strategy<Value = String> {
 fn arb_object() -> impl Strategy<Value = StixObject> {
     let text = "[ -~]{0,20}";
     prop_oneof![
-        (uuid(), text, arb_time(), proptest::option::of(arb_time()), prop::collection::vec("[a-z-]{1,10}", 0..3), 0usize..VALID.len())
+        (
+            uuid(),
+            text,
+            arb_time(),
+            proptest::option::of(arb_time()),
+            prop::collection::vec("[a-z-]{1,10}", 0..3),
+            0usize..VALID.len()
+        )
             .prop_map(|(u, name, from, until, types, p)| {
                 StixObject::Indicator(Indicator {
-                    common: Common { id: format!("indicator--{u}"), spec_version: Some("2.1".into()), ..Default::default() },
+                    common: Common {
+                        id: format!("indicator--{u}"),
+                        spec_version: Some("2.1".into()),
+                        ..Default::default()
+                    },
                     name: Some(name),
                     description: None,
                     indicator_types: types,
@@ -107,25 +135,43 @@ fn arb_object() -> impl Strategy<Value = StixObject> {
                     pattern_version: None,
                     valid_from: from,
                     valid_until: until,
-                    kill_chain_phases: vec![KillChainPhase { kill_chain_name: "mitre-attack".into(), phase_name: "execution".into() }],
+                    kill_chain_phases: vec![KillChainPhase {
+                        kill_chain_name: "mitre-attack".into(),
+                        phase_name: "execution".into(),
+                    }],
                 })
             }),
-        (uuid(), uuid(), uuid(), "[a-z-]{1,12}", proptest::option::of(0u8..=100)).prop_map(|(u, s, t, rt, conf)| {
-            StixObject::Relationship(Relationship {
-                common: Common { id: format!("relationship--{u}"), confidence: conf, ..Default::default() },
-                relationship_type: rt,
-                description: None,
-                source_ref: format!("indicator--{s}"),
-                target_ref: format!("attack-pattern--{t}"),
-                start_time: None,
-                stop_time: None,
-            })
-        }),
+        (
+            uuid(),
+            uuid(),
+            uuid(),
+            "[a-z-]{1,12}",
+            proptest::option::of(0u8..=100)
+        )
+            .prop_map(|(u, s, t, rt, conf)| {
+                StixObject::Relationship(Relationship {
+                    common: Common {
+                        id: format!("relationship--{u}"),
+                        confidence: conf,
+                        ..Default::default()
+                    },
+                    relationship_type: rt,
+                    description: None,
+                    source_ref: format!("indicator--{s}"),
+                    target_ref: format!("attack-pattern--{t}"),
+                    start_time: None,
+                    stop_time: None,
+                })
+            }),
         (uuid(), text, proptest::option::of("[a-z]{1,10}")).prop_map(|(u, name, class)| {
             let mut extra = Map::new();
             extra.insert("x_custom".into(), json!({"n": name.len()}));
             StixObject::Identity(Identity {
-                common: Common { id: format!("identity--{u}"), extra, ..Default::default() },
+                common: Common {
+                    id: format!("identity--{u}"),
+                    extra,
+                    ..Default::default()
+                },
                 name,
                 description: None,
                 identity_class: class,

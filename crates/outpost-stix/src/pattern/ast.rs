@@ -11,8 +11,8 @@ pub enum ObsExpr {
     Simple(CompExpr),
     /// Both sides, bound to different observations.
     And(Box<ObsExpr>, Box<ObsExpr>),
-    /// Either side.
-    Or(Box<ObsExpr>, Box<ObsExpr>),
+    /// Any of the operands (two or more).
+    Or(Vec<ObsExpr>),
     /// Left side observed no later than the right side.
     FollowedBy(Box<ObsExpr>, Box<ObsExpr>),
     /// All bound observations fit in a window of this many microseconds.
@@ -26,10 +26,10 @@ pub enum ObsExpr {
 /// A comparison expression, evaluated against the objects of one observation.
 #[derive(Debug, Clone)]
 pub enum CompExpr {
-    /// Both sides hold for the same root object.
-    And(Box<CompExpr>, Box<CompExpr>),
-    /// Either side holds.
-    Or(Box<CompExpr>, Box<CompExpr>),
+    /// All operands (two or more) hold for the same root object.
+    And(Vec<CompExpr>),
+    /// Any operand (two or more) holds.
+    Or(Vec<CompExpr>),
     /// A single property test.
     Test(PropTest),
 }

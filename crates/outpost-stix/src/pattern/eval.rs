@@ -210,11 +210,13 @@ impl<'a> Search<'a> {
             ObsExpr::And(l, r) => self.each(l, &mut |s: &mut Search<'a>, s1: Span| {
                 s.each(r, &mut |s: &mut Search<'a>, s2: Span| k(s, s1.join(s2)))
             }),
-            ObsExpr::Or(l, r) => {
-                if self.each(l, k)? == Flow::Stop {
-                    return Ok(Flow::Stop);
+            ObsExpr::Or(items) => {
+                for item in items {
+                    if self.each(item, k)? == Flow::Stop {
+                        return Ok(Flow::Stop);
+                    }
                 }
-                self.each(r, k)
+                Ok(Flow::Continue)
             }
             ObsExpr::FollowedBy(l, r) => self.each(l, &mut |s: &mut Search<'a>, s1: Span| {
                 // Earliest instants on the left, latest on the right: possible iff the latest
@@ -369,10 +371,11 @@ impl Ctx<'_> {
                 out.insert(c as *const CompExpr, matching);
                 Ok(())
             }
-            ObsExpr::And(l, r) | ObsExpr::Or(l, r) | ObsExpr::FollowedBy(l, r) => {
+            ObsExpr::And(l, r) | ObsExpr::FollowedBy(l, r) => {
                 self.prepare(l, out)?;
                 self.prepare(r, out)
             }
+            ObsExpr::Or(items) => items.iter().try_for_each(|i| self.prepare(i, out)),
             ObsExpr::Within(i, _) | ObsExpr::Repeats(i, _) | ObsExpr::StartStop(i, _, _) => {
                 self.prepare(i, out)
             }
@@ -383,28 +386,38 @@ impl Ctx<'_> {
     fn eval_comp(&self, c: &CompExpr) -> Result<Vec<Vec<u32>>, PatternError> {
         match c {
             CompExpr::Test(t) => self.eval_test(t),
-            CompExpr::And(l, r) => {
-                let (l, r) = (self.eval_comp(l)?, self.eval_comp(r)?);
-                Ok(l.into_iter()
-                    .zip(r)
-                    .map(|(a, b)| {
-                        a.into_iter()
-                            .filter(|x| b.binary_search(x).is_ok())
-                            .collect()
-                    })
-                    .collect())
+            CompExpr::And(items) => {
+                let mut acc: Option<Vec<Vec<u32>>> = None;
+                // Every operand is evaluated (no short-circuit), so data errors surface.
+                for item in items {
+                    let r = self.eval_comp(item)?;
+                    acc = Some(match acc {
+                        None => r,
+                        Some(a) => a
+                            .into_iter()
+                            .zip(r)
+                            .map(|(a, b)| {
+                                a.into_iter()
+                                    .filter(|x| b.binary_search(x).is_ok())
+                                    .collect()
+                            })
+                            .collect(),
+                    });
+                }
+                Ok(acc.unwrap_or_else(|| vec![Vec::new(); self.obs.len()]))
             }
-            CompExpr::Or(l, r) => {
-                let (l, r) = (self.eval_comp(l)?, self.eval_comp(r)?);
-                Ok(l.into_iter()
-                    .zip(r)
-                    .map(|(mut a, b)| {
+            CompExpr::Or(items) => {
+                let mut acc: Vec<Vec<u32>> = vec![Vec::new(); self.obs.len()];
+                for item in items {
+                    for (a, b) in acc.iter_mut().zip(self.eval_comp(item)?) {
                         a.extend(b);
-                        a.sort_unstable();
-                        a.dedup();
-                        a
-                    })
-                    .collect())
+                    }
+                }
+                for a in &mut acc {
+                    a.sort_unstable();
+                    a.dedup();
+                }
+                Ok(acc)
             }
         }
     }

@@ -168,20 +168,14 @@ pub struct SimpleIoc {
 fn collect_obs(e: &ObsExpr, out: &mut Vec<SimpleIoc>) -> Option<()> {
     match e {
         ObsExpr::Simple(c) => collect_comp(c, out),
-        ObsExpr::Or(l, r) => {
-            collect_obs(l, out)?;
-            collect_obs(r, out)
-        }
+        ObsExpr::Or(items) => items.iter().try_for_each(|i| collect_obs(i, out)),
         _ => None,
     }
 }
 
 fn collect_comp(c: &CompExpr, out: &mut Vec<SimpleIoc>) -> Option<()> {
     match c {
-        CompExpr::Or(l, r) => {
-            collect_comp(l, out)?;
-            collect_comp(r, out)
-        }
+        CompExpr::Or(items) => items.iter().try_for_each(|i| collect_comp(i, out)),
         CompExpr::And(..) => None,
         CompExpr::Test(t) => {
             if t.negated {
@@ -243,7 +237,7 @@ mod tests {
     fn precedence_and_qualifiers() {
         let p = Pattern::parse("[a:x = 1] OR [a:x = 2] AND [a:x = 3] WITHIN 5 SECONDS").unwrap();
         match p.expr() {
-            ObsExpr::Or(_, r) => match &**r {
+            ObsExpr::Or(items) => match &items[1] {
                 ObsExpr::And(_, rr) => assert!(matches!(&**rr, ObsExpr::Within(_, 5_000_000))),
                 other => panic!("{other:?}"),
             },
@@ -261,6 +255,29 @@ mod tests {
         assert!(Pattern::parse("[a:b = 1] WITHIN 0 SECONDS").is_err());
         assert!(Pattern::parse("[a:b IN (1, true)]").is_err());
         assert!(Pattern::parse("[a:b = null]").is_err());
+    }
+
+    #[test]
+    fn large_patterns_do_not_overflow() {
+        // Feeds ship indicators with thousands of OR-ed values.
+        let terms: Vec<String> = (0..5000)
+            .map(|i| format!("ipv4-addr:value = '10.0.{}.{}'", i / 256, i % 256))
+            .collect();
+        let p = Pattern::parse(&format!("[{}]", terms.join(" OR "))).unwrap();
+        assert_eq!(p.simple_iocs().unwrap().len(), 5000);
+        let obs = Observation::at(
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+            vec![(
+                "i".into(),
+                serde_json::json!({"type": "ipv4-addr", "value": "10.0.19.135"}),
+            )],
+        );
+        assert!(p.matches(&[obs]).unwrap().is_some());
+        let chain: Vec<&str> = vec!["[a:b = 1]"; 100_000];
+        let e = Pattern::parse(&chain.join(" AND ")).unwrap_err();
+        assert!(e.message.contains("nested too deeply"), "{e}");
+        let obs_or: Vec<&str> = vec!["[a:b = 1]"; 5000];
+        assert!(Pattern::parse(&obs_or.join(" OR ")).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::lexer::{Kw, Spanned, Tok, tokenize};
 use super::{PatternError, literal};
 
 /// Nesting limit, so hostile input cannot overflow the stack.
-const MAX_DEPTH: usize = 200;
+const MAX_DEPTH: usize = 100;
 
 pub(crate) fn parse(src: &str) -> Result<ObsExpr, PatternError> {
     let toks = tokenize(src)?;
@@ -19,6 +19,14 @@ pub(crate) fn parse(src: &str) -> Result<ObsExpr, PatternError> {
         depth: 0,
     };
     let e = p.observation_expressions()?;
+    if obs_depth(&e) > MAX_DEPTH {
+        return Err(PatternError::new(
+            0,
+            format!(
+                "pattern is nested too deeply (more than {MAX_DEPTH} levels of AND/FOLLOWEDBY/qualifiers)"
+            ),
+        ));
+    }
     let t = p.peek();
     if t.tok != Tok::Eof {
         return Err(PatternError::new(
@@ -27,6 +35,18 @@ pub(crate) fn parse(src: &str) -> Result<ObsExpr, PatternError> {
         ));
     }
     Ok(e)
+}
+
+/// Depth of the evaluation recursion a pattern needs (n-ary OR/AND count once).
+fn obs_depth(e: &ObsExpr) -> usize {
+    match e {
+        ObsExpr::Simple(_) => 1,
+        ObsExpr::Or(v) => 1 + v.iter().map(obs_depth).max().unwrap_or(0),
+        ObsExpr::And(l, r) | ObsExpr::FollowedBy(l, r) => 1 + obs_depth(l).max(obs_depth(r)),
+        ObsExpr::Within(i, _) | ObsExpr::Repeats(i, _) | ObsExpr::StartStop(i, _, _) => {
+            1 + obs_depth(i)
+        }
+    }
 }
 
 struct Parser {
@@ -81,6 +101,19 @@ impl Parser {
         Ok(())
     }
 
+    /// Binary operators and qualifiers nest the tree; cap their chains too.
+    fn chain_limit(&self, n: usize) -> Result<(), PatternError> {
+        if n > MAX_DEPTH {
+            return Err(PatternError::new(
+                self.peek().pos,
+                format!(
+                    "pattern is nested too deeply (more than {MAX_DEPTH} levels of AND/FOLLOWEDBY/qualifiers)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn leave(&mut self) {
         self.depth -= 1;
     }
@@ -88,7 +121,10 @@ impl Parser {
     fn observation_expressions(&mut self) -> Result<ObsExpr, PatternError> {
         self.enter()?;
         let mut left = self.observation_or()?;
+        let mut n = 0;
         while self.eat(&Tok::Kw(Kw::FollowedBy)) {
+            n += 1;
+            self.chain_limit(n)?;
             let right = self.observation_or()?;
             left = ObsExpr::FollowedBy(Box::new(left), Box::new(right));
         }
@@ -97,17 +133,23 @@ impl Parser {
     }
 
     fn observation_or(&mut self) -> Result<ObsExpr, PatternError> {
-        let mut left = self.observation_and()?;
+        let mut items = vec![self.observation_and()?];
         while self.eat(&Tok::Kw(Kw::Or)) {
-            let right = self.observation_and()?;
-            left = ObsExpr::Or(Box::new(left), Box::new(right));
+            items.push(self.observation_and()?);
         }
-        Ok(left)
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            ObsExpr::Or(items)
+        })
     }
 
     fn observation_and(&mut self) -> Result<ObsExpr, PatternError> {
         let mut left = self.observation_qualified()?;
+        let mut n = 0;
         while self.eat(&Tok::Kw(Kw::And)) {
+            n += 1;
+            self.chain_limit(n)?;
             let right = self.observation_qualified()?;
             left = ObsExpr::And(Box::new(left), Box::new(right));
         }
@@ -139,7 +181,10 @@ impl Parser {
                 ));
             }
         };
+        let mut n = 0;
         loop {
+            n += 1;
+            self.chain_limit(n)?;
             let q = self.peek().clone();
             match q.tok {
                 Tok::Kw(Kw::Within) => {
@@ -234,22 +279,28 @@ impl Parser {
 
     fn comparison_or(&mut self) -> Result<CompExpr, PatternError> {
         self.enter()?;
-        let mut left = self.comparison_and()?;
+        let mut items = vec![self.comparison_and()?];
         while self.eat(&Tok::Kw(Kw::Or)) {
-            let right = self.comparison_and()?;
-            left = CompExpr::Or(Box::new(left), Box::new(right));
+            items.push(self.comparison_and()?);
         }
         self.leave();
-        Ok(left)
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            CompExpr::Or(items)
+        })
     }
 
     fn comparison_and(&mut self) -> Result<CompExpr, PatternError> {
-        let mut left = self.prop_test()?;
+        let mut items = vec![self.prop_test()?];
         while self.eat(&Tok::Kw(Kw::And)) {
-            let right = self.prop_test()?;
-            left = CompExpr::And(Box::new(left), Box::new(right));
+            items.push(self.prop_test()?);
         }
-        Ok(left)
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            CompExpr::And(items)
+        })
     }
 
     fn prop_test(&mut self) -> Result<CompExpr, PatternError> {
