@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Configuration of all collectors. Deserialize it from the agent's config file; every field has
 /// a default, so `{}` is a valid configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensorConfig {
     /// Directory where persistent state (the file-integrity baseline) is kept. Without it the
@@ -16,18 +16,6 @@ pub struct SensorConfig {
     pub network: NetworkConfig,
     pub files: FileConfig,
     pub containers: ContainerConfig,
-}
-
-impl Default for SensorConfig {
-    fn default() -> Self {
-        SensorConfig {
-            state_dir: None,
-            processes: ProcessConfig::default(),
-            network: NetworkConfig::default(),
-            files: FileConfig::default(),
-            containers: ContainerConfig::default(),
-        }
-    }
 }
 
 /// Process collector settings.

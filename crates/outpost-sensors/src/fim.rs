@@ -834,10 +834,10 @@ pub(crate) fn start(
             Ok(m) if m.is_dir() => fim.add_tree(&p, 0, have_baseline, &mut seen),
             Ok(_) => {
                 fim.explicit.insert(p.clone());
-                if let Some(parent) = p.parent() {
-                    if !fim.wds.values().any(|w| w.dir == parent) {
-                        fim.add_watch(parent, 0, false);
-                    }
+                if let Some(parent) = p.parent()
+                    && !fim.wds.values().any(|w| w.dir == parent)
+                {
+                    fim.add_watch(parent, 0, false);
                 }
                 fim.scan_file(&p, 0, have_baseline, &mut seen);
             }

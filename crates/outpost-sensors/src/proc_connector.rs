@@ -333,6 +333,13 @@ impl Collector {
     }
 
     fn housekeeping(&self) {
+        let stale = self
+            .table()
+            .map(|mut t| t.stale_pending_execs(Duration::from_millis(500)))
+            .unwrap_or_default();
+        for e in stale {
+            self.em.emit(e);
+        }
         let changes = self.table().map(|mut t| t.expire()).unwrap_or_default();
         self.container_changes(changes, &ProcessInfo::default(), Utc::now());
         self.note_evictions();
@@ -365,7 +372,7 @@ impl Collector {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
-            if last_hk.elapsed() > Duration::from_secs(1) {
+            if last_hk.elapsed() > Duration::from_millis(250) {
                 last_hk = Instant::now();
                 self.em
                     .shared
@@ -432,7 +439,7 @@ impl Collector {
                             ..Default::default()
                         };
                         // the image the kernel saw at exec (eBPF), when it came first
-                        if let Some(s) = snap {
+                        if let Some(s) = &snap {
                             info.exe = s.exe.clone();
                             info.args = s.args.clone();
                             info.command_line = s.command_line.clone();
@@ -441,7 +448,22 @@ impl Collector {
                         let container = t
                             .get(tgid)
                             .and_then(|p| p.container.as_ref().map(|c| (**c).clone()));
+                        let wait = snap.is_none() && t.kernel_exec_active;
                         let ch = t.upsert(info.clone(), container.clone());
+                        if wait {
+                            // The eBPF sensor's snapshot of the image is on its way: the event
+                            // goes out when it arrives (or after 500 ms without it).
+                            let mut ev = Event::new(ts, EventKind::ProcessExec, "proc_connector");
+                            ev.process = Some(info.clone());
+                            ev.container = container;
+                            let evicted = t.defer_exec(tgid, ev);
+                            drop(t);
+                            self.container_changes(ch, &info, ts);
+                            if let Some(e) = evicted {
+                                self.em.emit(e);
+                            }
+                            return;
+                        }
                         (info, container, ch)
                     }
                 };
@@ -465,8 +487,12 @@ impl Collector {
                     return; // a thread
                 }
                 let Some(mut t) = self.table() else { return };
+                let pending = t.take_pending_exec(tgid);
                 let (p, changes) = t.exit(tgid);
                 drop(t);
+                if let Some(e) = pending {
+                    self.em.emit(e);
+                }
                 let (mut info, container) = match p {
                     Some(p) => ((*p.info).clone(), p.container.map(|c| (*c).clone())),
                     None => (

@@ -6,7 +6,7 @@ use crate::container::{docker_details, parse_cgroup};
 use crate::counters::ProcStats;
 use crate::procfs;
 use crate::users::Users;
-use outpost_core::{ContainerInfo, ParentInfo, ProcessInfo};
+use outpost_core::{ContainerInfo, Event, ParentInfo, ProcessInfo};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +50,11 @@ pub(crate) struct ProcessTable {
     exec_snaps: HashMap<u32, (Arc<ProcessInfo>, u64)>,
     exec_order: VecDeque<(u32, u64)>,
     exec_seq: u64,
+    /// True while the eBPF sensor sends exec snapshots.
+    pub kernel_exec_active: bool,
+    /// Exec events of processes gone before `/proc` could be read, waiting (briefly) for the
+    /// kernel's snapshot of their image.
+    pending_execs: HashMap<u32, (Event, Instant)>,
     /// Live processes evicted because the cache was full (counted as drops by the caller).
     pub evicted_live: u64,
     pub container_limit_hits: u64,
@@ -120,6 +125,8 @@ impl ProcessTable {
             exec_snaps: HashMap::new(),
             exec_order: VecDeque::new(),
             exec_seq: 0,
+            kernel_exec_active: false,
+            pending_execs: HashMap::new(),
             evicted_live: 0,
             container_limit_hits: 0,
         }
@@ -170,10 +177,10 @@ impl ProcessTable {
         container: Option<ContainerInfo>,
     ) -> Vec<ContainerChange> {
         let pid = info.pid;
-        if info.parent.is_none() {
-            if let Some(ppid) = info.ppid {
-                info.parent = self.parent(ppid);
-            }
+        if info.parent.is_none()
+            && let Some(ppid) = info.ppid
+        {
+            info.parent = self.parent(ppid);
         }
         let mut changes = Vec::new();
         let old_container = self
@@ -247,7 +254,9 @@ impl ProcessTable {
     /// Records an exec seen by the kernel (image path and argv captured in the exec'ing process)
     /// and, when the cached entry does not describe that image yet (the process was gone before
     /// `/proc` could be read, or its exec event is still queued), patches it.
-    pub fn kernel_exec(&mut self, snap: ProcessInfo) {
+    ///
+    /// Returns the exec event that was waiting for this snapshot, completed with it.
+    pub fn kernel_exec(&mut self, snap: ProcessInfo) -> Option<Event> {
         let pid = snap.pid;
         let snap = Arc::new(snap);
         self.exec_seq += 1;
@@ -255,10 +264,10 @@ impl ProcessTable {
             .insert(pid, (Arc::clone(&snap), self.exec_seq));
         self.exec_order.push_back((pid, self.exec_seq));
         while self.exec_order.len() > self.max {
-            if let Some((p, seq)) = self.exec_order.pop_front() {
-                if self.exec_snaps.get(&p).is_some_and(|(_, s)| *s == seq) {
-                    self.exec_snaps.remove(&p);
-                }
+            if let Some((p, seq)) = self.exec_order.pop_front()
+                && self.exec_snaps.get(&p).is_some_and(|(_, s)| *s == seq)
+            {
+                self.exec_snaps.remove(&p);
             }
         }
         match self.procs.get_mut(&pid) {
@@ -274,6 +283,7 @@ impl ProcessTable {
             Some(_) => {}
             None => {
                 let mut info = (*snap).clone();
+                info.start_time = None;
                 if let Some(ppid) = info.ppid {
                     info.parent = self.parent(ppid);
                 }
@@ -288,6 +298,52 @@ impl ProcessTable {
                 );
             }
         }
+        let (mut ev, _) = self.pending_execs.remove(&pid)?;
+        if let Some(p) = ev.process.as_mut() {
+            p.exe = snap.exe.clone();
+            p.args = snap.args.clone();
+            p.command_line = snap.command_line.clone();
+            p.name = snap.name.clone();
+        }
+        ev.source = "ebpf".into();
+        Some(ev)
+    }
+
+    /// Holds an exec event until the kernel's snapshot of the image arrives.
+    pub fn defer_exec(&mut self, pid: u32, ev: Event) -> Option<Event> {
+        let evicted = if self.pending_execs.len() >= self.max {
+            let oldest = self
+                .pending_execs
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(p, _)| *p);
+            oldest
+                .and_then(|p| self.pending_execs.remove(&p))
+                .map(|(e, _)| e)
+        } else {
+            None
+        };
+        self.pending_execs.insert(pid, (ev, Instant::now()));
+        evicted
+    }
+
+    /// The exec event still waiting for `pid`, if any (emitted before its exit).
+    pub fn take_pending_exec(&mut self, pid: u32) -> Option<Event> {
+        self.pending_execs.remove(&pid).map(|(e, _)| e)
+    }
+
+    /// Exec events that waited longer than `older` for a snapshot: emitted as they are.
+    pub fn stale_pending_execs(&mut self, older: Duration) -> Vec<Event> {
+        let stale: Vec<u32> = self
+            .pending_execs
+            .iter()
+            .filter(|(_, (_, t))| t.elapsed() >= older)
+            .map(|(p, _)| *p)
+            .collect();
+        stale
+            .into_iter()
+            .filter_map(|p| self.take_pending_exec(p))
+            .collect()
     }
 
     /// Marks a process exited (kept for `ttl` to attribute late events).

@@ -167,8 +167,8 @@ pub fn host_root_of(pid: u32) -> Option<String> {
     let theirs = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).ok()?;
     let root = parse_mountinfo(&theirs)
         .into_iter()
-        .filter(|m| m.mount_point == "/")
-        .last()?;
+        .rev()
+        .find(|m| m.mount_point == "/")?;
     let ours = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     host_root_from(&root, &parse_mountinfo(&ours)).or_else(|| Some(format!("/proc/{pid}/root")))
 }

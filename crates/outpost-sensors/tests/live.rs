@@ -49,10 +49,10 @@ fn collect(
         if done(&v) {
             break;
         }
-        if let Ok(e) = rx.recv_timeout(left.min(Duration::from_millis(100))) {
-            if keep(&e) {
-                v.push(e);
-            }
+        if let Ok(e) = rx.recv_timeout(left.min(Duration::from_millis(100)))
+            && keep(&e)
+        {
+            v.push(e);
         }
     }
     v
@@ -364,18 +364,16 @@ fn socket_inventory_and_polling_fallback() {
     s.stop();
 }
 
-fn file_events(
-    rx: &Receiver<Event>,
-    dir: &Path,
-    want: usize,
-    timeout: Duration,
-) -> Vec<(
+/// (action, path relative to the test dir, old path, sha256 before, sha256 after)
+type FileRow = (
     FileAction,
     String,
     Option<String>,
     Option<String>,
     Option<String>,
-)> {
+);
+
+fn file_events(rx: &Receiver<Event>, dir: &Path, want: usize, timeout: Duration) -> Vec<FileRow> {
     let d = dir.to_string_lossy().into_owned();
     collect(
         rx,

@@ -32,10 +32,10 @@ struct Listeners {
 
 impl Listeners {
     fn owner(&mut self, port: u16) -> Option<u32> {
-        if let Some(&pid) = self.by_port.get(&port) {
-            if std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                return Some(pid);
-            }
+        if let Some(&pid) = self.by_port.get(&port)
+            && std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            return Some(pid);
         }
         if self
             .refreshed
@@ -82,8 +82,14 @@ fn exec_snapshot(em: &Emitter, r: ExecRecord) -> ProcessInfo {
 fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
     if let Some(r) = parse_exec_record(data) {
         let snap = exec_snapshot(em, r);
-        if let Ok(mut t) = em.shared.procs.lock() {
-            t.kernel_exec(snap);
+        let done = em
+            .shared
+            .procs
+            .lock()
+            .ok()
+            .and_then(|mut t| t.kernel_exec(snap));
+        if let Some(ev) = done {
+            em.emit(ev);
         }
         return;
     }
@@ -124,7 +130,10 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
 }
 
 /// Loads and attaches the program in its own thread; returns once it runs (or why it cannot).
-pub(crate) fn start(em: Emitter) -> Result<(JoinHandle<()>, Box<dyn FnOnce() + Send>), String> {
+/// The sensor thread and its stop hook.
+type Started = (JoinHandle<()>, Box<dyn FnOnce() + Send>);
+
+pub(crate) fn start(em: Emitter) -> Result<Started, String> {
     let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
     let t = std::thread::Builder::new()
         .name("outpost-ebpf".into())
@@ -160,15 +169,19 @@ pub(crate) fn start(em: Emitter) -> Result<(JoinHandle<()>, Box<dyn FnOnce() + S
                     return;
                 }
             };
+            if let Ok(mut t) = em.shared.procs.lock() {
+                t.kernel_exec_active = true;
+            }
             let _ = ready_tx.send(Ok(()));
             let mut lost_seen = 0u64;
             let mut last = Instant::now();
             while !em.stopped() {
-                if let Err(e) = rb.poll(Duration::from_millis(200)) {
-                    if !matches!(e.kind(), libbpf_rs::ErrorKind::Interrupted) {
-                        tracing::warn!("eBPF ring buffer poll: {e}");
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
+                // The program wakes us only when 32 KiB are waiting; otherwise read every 50 ms.
+                if let Err(e) = rb.poll(Duration::from_millis(50))
+                    && !matches!(e.kind(), libbpf_rs::ErrorKind::Interrupted)
+                {
+                    tracing::warn!("eBPF ring buffer poll: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
                 }
                 if last.elapsed() >= Duration::from_secs(1) {
                     last = Instant::now();

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Footprint benchmark of outpost-sensors: runs the footprint_runner example (all sensors + a
+# 120k-entry IPsum hotlist lookup per connection) under a workload of 50 exec/s and 500 TCP
+# connections/s, samples the runner's CPU time and RSS from /proc every second, and prints a
+# summary. Needs root (proc connector, eBPF, fanotify) and python3.
+#
+#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N]
+#
+# Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
+set -euo pipefail
+DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DUR=$2; shift 2;;
+    --exec-rate) EXEC_RATE=$2; shift 2;;
+    --conn-rate) CONN_RATE=$2; shift 2;;
+    *) echo "unknown argument $1" >&2; exit 2;;
+  esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-/work/target-sensors}
+HOTLIST=${HOTLIST:-$ROOT/../shared/data/feeds/ipsum.txt}
+[ -f "$HOTLIST" ] || HOTLIST=/work/shared/data/feeds/ipsum.txt
+(cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release -p outpost-sensors --example footprint_runner)
+BIN=$TARGET/release/examples/footprint_runner
+OUT=$(mktemp -d /tmp/outpost-footprint.XXXXXX)
+PORT=$((20000 + RANDOM % 20000))
+HZ=$(getconf CLK_TCK)
+
+"$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + 8)) --watch-port "$PORT" \
+  --state-dir "$OUT/state" > "$OUT/runner.json" 2> "$OUT/runner.err" &
+RPID=$!
+for _ in $(seq 100); do grep -q "runner ready" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
+grep "runner ready" "$OUT/runner.err" >&2 || { cat "$OUT/runner.err" >&2; exit 1; }
+sleep "$WARM"
+
+sample() { # prints: cpu_ticks rss_kb hwm_kb
+  local stat rest ticks rss hwm
+  read -r stat < "/proc/$RPID/stat" || return 1
+  rest=${stat##*) }
+  set -- $rest
+  ticks=$(( ${12} + ${13} ))
+  rss=$(awk '/^VmRSS/{print $2}' "/proc/$RPID/status")
+  hwm=$(awk '/^VmHWM/{print $2}' "/proc/$RPID/status")
+  echo "$ticks $rss $hwm"
+}
+
+python3 "$HERE/workload.py" --duration "$DUR" --exec-rate "$EXEC_RATE" --conn-rate "$CONN_RATE" \
+  --port "$PORT" > "$OUT/workload.json" &
+WPID=$!
+sleep 1 # the workload's own start-up pause
+T0=$(date +%s.%N); read -r TICK0 _ _ < <(sample)
+: > "$OUT/samples.txt"
+while kill -0 "$WPID" 2>/dev/null; do
+  echo "$(date +%s.%N) $(sample)" >> "$OUT/samples.txt"
+  sleep 1
+done
+T1=$(date +%s.%N); read -r TICK1 _ HWM < <(sample)
+wait "$WPID"
+wait "$RPID" || true
+
+python3 - "$OUT" "$T0" "$T1" "$TICK0" "$TICK1" "$HWM" "$HZ" "$BIN" <<'PY'
+import json, sys, os, statistics
+out, t0, t1, k0, k1, hwm, hz, binp = sys.argv[1:]
+t0, t1, k0, k1, hwm, hz = float(t0), float(t1), int(k0), int(k1), int(hwm), int(hz)
+w = [json.loads(l) for l in open(os.path.join(out, "workload.json")) if l.strip()][-1]
+r = json.loads(open(os.path.join(out, "runner.json")).read())
+samples = [l.split() for l in open(os.path.join(out, "samples.txt")) if len(l.split()) == 4]
+rss = [int(s[2]) for s in samples]
+steady = rss[len(rss) // 5:] or rss
+cpu = (k1 - k0) / hz / (t1 - t0) * 100
+c = r["counters"]
+res = {
+    "workload": w,
+    "agent_cpu_percent_of_one_core": round(cpu, 2),
+    "rss_steady_mib_median": round(statistics.median(steady) / 1024, 2),
+    "rss_steady_mib_max": round(max(steady) / 1024, 2),
+    "rss_peak_mib_vmhwm": round(hwm / 1024, 2),
+    "events_lost_total": c["dropped_total"],
+    "lost_kernel_events": c["lost_kernel_events"],
+    "drops": {k: v for k, v in c["drops"].items() if v},
+    "connections_made": w["connections"],
+    "outbound_seen": r["watched_outbound"],
+    "outbound_seen_with_exe": r["watched_outbound_attributed"],
+    "inbound_seen": r["watched_inbound"],
+    "execs_made": w["execs"],
+    "execs_seen": r["watched_exec"],
+    "hotlist_entries": r["hotlist_entries"],
+    "hotlist_lookups": r["lookups"],
+    "events_by_kind": r["events_by_kind"],
+    "binary_bytes_stripped": os.path.getsize(binp),
+    "raw": out,
+}
+print(json.dumps(res, indent=2))
+PY
