@@ -37,6 +37,26 @@ pub struct SourcesConfig {
     pub drive_map: DriveMap,
 }
 
+impl SourcesConfig {
+    /// The usual sources of this system: on Windows the Security and Sysmon channels; elsewhere
+    /// `/var/log/audit/audit.log` when it exists.
+    pub fn host_defaults() -> Self {
+        let mut c = SourcesConfig::default();
+        if cfg!(windows) {
+            c.windows_channels = vec![
+                "Security".to_string(),
+                "Microsoft-Windows-Sysmon/Operational".to_string(),
+            ];
+        } else {
+            let audit = PathBuf::from("/var/log/audit/audit.log");
+            if audit.exists() {
+                c.audit_logs.push(audit);
+            }
+        }
+        c
+    }
+}
+
 /// Position in an EVTX file or a Windows channel: the highest record id delivered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvtxCursor {
