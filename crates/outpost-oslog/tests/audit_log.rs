@@ -314,3 +314,23 @@ type=BROKEN msg=audit(nonsense): x=1
         "key=(null) is not a key"
     );
 }
+
+/// `long-arg.log`: real auditd output for `/bin/echo <9000 × 'a'> "x y"` run as uid 1001; the
+/// kernel splits the long argument as `a1_len=18000 a1[0]=… a1[1]=…` over several EXECVE
+/// records.
+#[test]
+fn real_split_long_argument_is_reassembled() {
+    let (events, stats) = collect(&fixture("long-arg.log"));
+    assert_eq!(stats.malformed, 0);
+    let exec: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::ProcessExec)
+        .collect();
+    assert_eq!(exec.len(), 1);
+    let p = exec[0].process.as_ref().unwrap();
+    assert_eq!(p.args.len(), 3);
+    assert_eq!(p.args[0], "/bin/echo");
+    assert_eq!(p.args[1], "a".repeat(9000));
+    assert_eq!(p.args[2], "x y");
+    assert_eq!(p.exe.as_deref(), Some("/usr/bin/echo"));
+}
