@@ -9,6 +9,8 @@
 //!   `LogRecord` and the normalized `Event` of every record.
 //! * `render`: the `evtx` crate alone rendering every record to JSON (no normalization), for
 //!   comparison.
+//! * `value`: `render` plus parsing the JSON into a `serde_json::Value` (the first step of
+//!   normalization), to see where the time goes.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -50,7 +52,7 @@ fn cpu_ns() -> Option<u64> {
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
-        eprintln!("usage: oslog_bench DIR [normalize|render]");
+        eprintln!("usage: oslog_bench DIR [normalize|render|value] [REPEAT]");
         std::process::exit(2);
     };
     let mode = args.next().unwrap_or_else(|| "normalize".into());
@@ -69,7 +71,8 @@ fn main() {
     let mut by_kind = std::collections::BTreeMap::<String, u64>::new();
     for f in std::iter::repeat_n(&files, repeat as usize).flatten() {
         match mode.as_str() {
-            "render" => {
+            "render" | "value" => {
+                let to_value = mode == "value";
                 let mut p = match evtx::EvtxParser::from_path(f) {
                     Ok(p) => p.with_configuration(evtx::ParserSettings::new().num_threads(1)),
                     Err(_) => {
@@ -80,6 +83,10 @@ fn main() {
                 for r in p.records_json() {
                     match r {
                         Ok(r) => {
+                            if to_value {
+                                let v = serde_json::from_str::<serde_json::Value>(&r.data);
+                                std::hint::black_box(&v);
+                            }
                             std::hint::black_box(&r.data);
                             records += 1;
                         }

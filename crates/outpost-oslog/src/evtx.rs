@@ -6,6 +6,8 @@ use crate::ingest::{IngestOptions, IngestStats, Progress};
 use chrono::{DateTime, Utc};
 use evtx::{EvtxParser, ParserSettings};
 use outpost_core::{Event, LogRecord};
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,8 +29,9 @@ pub struct RawEvtxRecord {
     pub record_id: u64,
     /// Record header time stamp (when the record was written).
     pub written: DateTime<Utc>,
-    /// The record rendered as JSON by the `evtx` crate (`{"Event": {"System": …, "EventData": …}}`).
-    pub json: Value,
+    /// The record rendered as JSON bytes by the `evtx` crate
+    /// (`{"Event": {"System": …, "EventData": …}}`).
+    pub json: Vec<u8>,
 }
 
 /// Where a read of an EVTX file stopped.
@@ -149,27 +152,27 @@ fn read_pass(
             }
             let written = jiff_to_chrono(record.timestamp);
             let json = match record.into_json_bytes() {
-                Ok(r) => match serde_json::from_slice::<Value>(&r.data) {
-                    Ok(v) => v,
-                    Err(err) => {
-                        stats.malformed += 1;
-                        tracing::warn!(path = %path.display(), record_id = id, %err, "EVTX record rendered to invalid JSON, skipped");
-                        continue;
-                    }
-                },
+                Ok(r) => r.data,
                 Err(err) => {
                     stats.malformed += 1;
                     tracing::warn!(path = %path.display(), record_id = id, %err, "skipping EVTX record that cannot be rendered");
                     continue;
                 }
             };
-            stats.records_read += 1;
             let raw = RawEvtxRecord {
                 record_id: id,
                 written,
                 json,
             };
-            let event = crate::windows::normalize(&raw, opts);
+            let event = match crate::windows::normalize(&raw, opts) {
+                Ok(e) => e,
+                Err(err) => {
+                    stats.malformed += 1;
+                    tracing::warn!(path = %path.display(), record_id = id, %err, "EVTX record rendered to unusable JSON, skipped");
+                    continue;
+                }
+            };
+            stats.records_read += 1;
             stats.count_event(event.kind);
             last.last_record_id = last.last_record_id.max(id);
             if let Some(rid) = event.log.as_ref().and_then(|l| l.record_id) {
@@ -236,53 +239,6 @@ fn attr<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
     v.get("#attributes").and_then(|a| a.get(name))
 }
 
-/// Flattens EventData / UserData into `fields` (leaf names; dotted paths on collisions;
-/// unnamed `Data` items as `Data`, `Data.1`, …).
-fn flatten_into(prefix: &str, v: &Value, fields: &mut BTreeMap<String, String>) {
-    match v {
-        Value::Object(o) => {
-            for (k, child) in o {
-                if k == "#attributes" {
-                    continue;
-                }
-                let key = if k == "#text" {
-                    if prefix.is_empty() {
-                        "Data".to_string()
-                    } else {
-                        prefix.to_string()
-                    }
-                } else if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                match child {
-                    Value::Object(inner) if !inner.contains_key("#text") => {
-                        flatten_into(&key, child, fields)
-                    }
-                    Value::Array(items) => {
-                        for (i, it) in items.iter().enumerate() {
-                            let k = if i == 0 {
-                                key.clone()
-                            } else {
-                                format!("{key}.{i}")
-                            };
-                            insert_leaf(fields, &k, value_to_string(it));
-                        }
-                    }
-                    _ => insert_leaf(fields, &key, value_to_string(child)),
-                }
-            }
-        }
-        Value::Null => {}
-        other => insert_leaf(
-            fields,
-            if prefix.is_empty() { "Data" } else { prefix },
-            value_to_string(other),
-        ),
-    }
-}
-
 /// Inserts under the leaf name (after the last `.`) when free, else under the full path.
 fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String) {
     let leaf = path.rsplit('.').next().unwrap_or(path);
@@ -294,49 +250,214 @@ fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String)
     }
 }
 
-/// Builds the [`LogRecord`] of a record: channel, provider, event id, record id
-/// (`System/EventRecordID`, falling back to the header's), computer and all
-/// EventData (or UserData) fields. Returns it with the record's creation time (`TimeCreated`,
-/// falling back to the record header time).
-pub fn log_record(raw: &RawEvtxRecord) -> (LogRecord, DateTime<Utc>) {
-    let event = raw.json.get("Event").unwrap_or(&raw.json);
-    let system = event.get("System").unwrap_or(&Value::Null);
+/// Streaming flattener for EventData / UserData: deserializes the JSON directly into the field
+/// map (leaf names; dotted paths on collisions; `#attributes` skipped; `#text` stored under its
+/// element's name, or `Data` at the top; array items as `name`, `name.1`, …). Avoids building a
+/// `serde_json::Value` for the bulk of each record.
+struct FlattenSeed<'a> {
+    prefix: &'a str,
+    fields: &'a mut BTreeMap<String, String>,
+}
+
+impl FlattenSeed<'_> {
+    fn leaf_path(&self) -> &str {
+        if self.prefix.is_empty() {
+            "Data"
+        } else {
+            self.prefix
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for FlattenSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+fn number_string(n: serde_json::Number) -> String {
+    n.to_string()
+}
+
+impl<'de> Visitor<'de> for FlattenSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("EventData / UserData")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        let p = self.leaf_path().to_string();
+        insert_leaf(self.fields, &p, v.to_string());
+        Ok(())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+        let p = self.leaf_path().to_string();
+        insert_leaf(self.fields, &p, v);
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.visit_string(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.visit_string(number_string(v.into()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.visit_string(number_string(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        match serde_json::Number::from_f64(v) {
+            Some(n) => self.visit_string(number_string(n)),
+            None => self.visit_string(v.to_string()),
+        }
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        // `null` inside a map is an empty field; a null EventData has no fields.
+        if !self.prefix.is_empty() {
+            let p = self.prefix.to_string();
+            insert_leaf(self.fields, &p, String::new());
+        }
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let base = self.leaf_path().to_string();
+        let mut i = 0usize;
+        while let Some(item) = seq.next_element::<Value>()? {
+            let k = if i == 0 {
+                base.clone()
+            } else {
+                format!("{base}.{i}")
+            };
+            insert_leaf(self.fields, &k, value_to_string(&item));
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == "#attributes" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let key = if k == "#text" {
+                self.leaf_path().to_string()
+            } else if self.prefix.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{}.{k}", self.prefix)
+            };
+            map.next_value_seed(FlattenSeed {
+                prefix: &key,
+                fields: self.fields,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// EventData / UserData flattened into a field map.
+#[derive(Default)]
+struct Flattened(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for Flattened {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut fields = BTreeMap::new();
+        FlattenSeed {
+            prefix: "",
+            fields: &mut fields,
+        }
+        .deserialize(d)?;
+        Ok(Flattened(fields))
+    }
+}
+
+/// The parts of `System` that are used; everything else is skipped.
+#[derive(Deserialize, Default)]
+struct SystemJson {
+    #[serde(rename = "Provider", default)]
+    provider: Option<Value>,
+    #[serde(rename = "EventID", default)]
+    event_id: Option<Value>,
+    #[serde(rename = "TimeCreated", default)]
+    time_created: Option<Value>,
+    #[serde(rename = "EventRecordID", default)]
+    event_record_id: Option<Value>,
+    #[serde(rename = "Channel", default)]
+    channel: Option<Value>,
+    #[serde(rename = "Computer", default)]
+    computer: Option<Value>,
+}
+
+#[derive(Deserialize, Default)]
+struct EventJson {
+    #[serde(rename = "System", default)]
+    system: Option<SystemJson>,
+    #[serde(rename = "EventData", default)]
+    event_data: Option<Flattened>,
+    #[serde(rename = "UserData", default)]
+    user_data: Option<Flattened>,
+}
+
+#[derive(Deserialize)]
+struct RecordJson {
+    #[serde(rename = "Event", default)]
+    event: Option<EventJson>,
+}
+
+/// Builds the [`LogRecord`] of a record from its rendered JSON: channel, provider, event id,
+/// record id (`System/EventRecordID`, falling back to the header's), computer and all EventData
+/// (and UserData; a UserData name already used by EventData becomes `UserData.NAME`) fields.
+/// Returns it with the record's creation time (`TimeCreated`, falling
+/// back to the record header time). Fails only when the JSON is not an object.
+pub fn log_record(raw: &RawEvtxRecord) -> Result<(LogRecord, DateTime<Utc>), serde_json::Error> {
+    let rec: RecordJson = serde_json::from_slice(&raw.json)?;
+    let event = rec.event.unwrap_or_default();
+    let system = event.system.unwrap_or_default();
     let provider = system
-        .get("Provider")
+        .provider
+        .as_ref()
         .and_then(|p| attr(p, "Name"))
         .map(value_to_string)
         .filter(|s| !s.is_empty());
     let event_id = system
-        .get("EventID")
+        .event_id
+        .as_ref()
         .and_then(as_u64)
         .and_then(|n| u32::try_from(n).ok());
     let channel = system
-        .get("Channel")
+        .channel
+        .as_ref()
         .map(value_to_string)
         .unwrap_or_default();
     let computer = system
-        .get("Computer")
+        .computer
+        .as_ref()
         .map(value_to_string)
         .filter(|s| !s.is_empty());
     let ts = system
-        .get("TimeCreated")
+        .time_created
+        .as_ref()
         .and_then(|t| attr(t, "SystemTime"))
         .and_then(Value::as_str)
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or(raw.written);
     let record_id = system
-        .get("EventRecordID")
+        .event_record_id
+        .as_ref()
         .and_then(as_u64)
         .unwrap_or(raw.record_id);
-    let mut fields = BTreeMap::new();
-    if let Some(d) = event.get("EventData") {
-        flatten_into("", d, &mut fields);
+    let mut fields = event.event_data.unwrap_or_default().0;
+    for (k, v) in event.user_data.unwrap_or_default().0 {
+        if fields.contains_key(&k) {
+            fields.insert(format!("UserData.{k}"), v);
+        } else {
+            fields.insert(k, v);
+        }
     }
-    if let Some(d) = event.get("UserData") {
-        flatten_into("", d, &mut fields);
-    }
-    (
+    Ok((
         LogRecord {
             channel,
             provider,
@@ -346,5 +467,5 @@ pub fn log_record(raw: &RawEvtxRecord) -> (LogRecord, DateTime<Utc>) {
             fields,
         },
         ts,
-    )
+    ))
 }

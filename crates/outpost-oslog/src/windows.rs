@@ -27,9 +27,19 @@ pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
 /// Source name put in [`Event::source`] for EVTX records.
 pub const SOURCE: &str = "evtx";
 
-/// Normalizes one EVTX record.
-pub fn normalize(raw: &RawEvtxRecord, opts: &IngestOptions) -> Event {
-    let (log, ts) = log_record(raw);
+/// Normalizes one EVTX record (fails only when its JSON is not an object).
+pub fn normalize(raw: &RawEvtxRecord, opts: &IngestOptions) -> Result<Event, serde_json::Error> {
+    let (log, ts) = log_record(raw)?;
+    Ok(normalize_log(log, ts, opts))
+}
+
+/// Normalizes a Windows event already turned into a [`LogRecord`](outpost_core::LogRecord)
+/// (e.g. read from another source than an EVTX file).
+pub fn normalize_log(
+    log: outpost_core::LogRecord,
+    ts: chrono::DateTime<chrono::Utc>,
+    opts: &IngestOptions,
+) -> Event {
     let provider = log.provider.as_deref().unwrap_or("");
     let is_security = provider.eq_ignore_ascii_case(SECURITY_PROVIDER)
         || (provider.is_empty() && log.channel.eq_ignore_ascii_case("Security"));
@@ -303,7 +313,7 @@ mod tests {
         RawEvtxRecord {
             record_id: 7,
             written: DateTime::<Utc>::UNIX_EPOCH,
-            json: json!({"Event": {
+            json: serde_json::to_vec(&json!({"Event": {
                 "System": {
                     "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
                     "EventID": {"#attributes": {"Qualifiers": 0}, "#text": 5157},
@@ -319,7 +329,8 @@ mod tests {
                     "FilterRTID": 71234, "LayerName": "%%14610", "LayerRTID": 44,
                     "RemoteUserID": "S-1-0-0", "RemoteMachineID": "S-1-0-0"
                 }
-            }}),
+            }}))
+            .unwrap(),
         }
     }
 
@@ -327,7 +338,7 @@ mod tests {
     fn wfp_5157_is_a_blocked_inbound_connection() {
         let mut opts = IngestOptions::default();
         opts.drive_map.insert(r"\Device\HarddiskVolume1", "D:");
-        let e = normalize(&wfp_5157(), &opts);
+        let e = normalize(&wfp_5157(), &opts).unwrap();
         assert_eq!(e.kind, EventKind::Network);
         let n = e.network.as_ref().unwrap();
         assert_eq!(n.action, NetworkAction::Blocked);
@@ -350,22 +361,54 @@ mod tests {
     #[test]
     fn records_without_required_fields_stay_log_events() {
         let mut r = wfp_5157();
-        r.json["Event"]["EventData"]
+        let mut v: serde_json::Value = serde_json::from_slice(&r.json).unwrap();
+        v["Event"]["EventData"]
             .as_object_mut()
             .unwrap()
             .remove("ProcessID");
-        let e = normalize(&r, &IngestOptions::default());
+        r.json = serde_json::to_vec(&v).unwrap();
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
         assert_eq!(e.kind, EventKind::Log);
         assert_eq!(e.log.unwrap().fields["Direction"], "%%14592");
         // Not even an Event element: still a log event, with the header record id.
-        let junk = RawEvtxRecord {
+        let mut junk = RawEvtxRecord {
             record_id: 3,
             written: DateTime::<Utc>::UNIX_EPOCH,
-            json: json!([1, 2]),
+            json: br#"{"Other": {"x": 1}}"#.to_vec(),
         };
-        let e = normalize(&junk, &IngestOptions::default());
+        let e = normalize(&junk, &IngestOptions::default()).unwrap();
         assert_eq!(e.kind, EventKind::Log);
         assert_eq!(e.log.unwrap().record_id, Some(3));
+        // Not an object: an error (the reader counts it as malformed).
+        junk.json = b"[1, 2]".to_vec();
+        assert!(normalize(&junk, &IngestOptions::default()).is_err());
+    }
+
+    #[test]
+    fn event_data_flattening() {
+        let r = RawEvtxRecord {
+            record_id: 1,
+            written: DateTime::<Utc>::UNIX_EPOCH,
+            json: serde_json::to_vec(&json!({"Event": {
+                "System": {"EventID": 7, "Channel": "X"},
+                "EventData": {"#attributes": {"Name": "ignored"}, "Data": ["a", 2, null],
+                              "Binary": null, "Flag": true, "Nested": {"#text": "t", "#attributes": {}}},
+                "UserData": {"Outer": {"Inner": "v", "Data": "dup"}}
+            }}))
+            .unwrap(),
+        };
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
+        let f = e.log.unwrap().fields;
+        assert_eq!(f["Data"], "a");
+        assert_eq!(f["Data.1"], "2");
+        assert_eq!(f["Data.2"], "");
+        assert_eq!(f["Binary"], "");
+        assert_eq!(f["Flag"], "true");
+        assert_eq!(f["Nested"], "t");
+        assert_eq!(f["Inner"], "v");
+        // "Data" is taken by EventData: the UserData item is prefixed.
+        assert_eq!(f["UserData.Data"], "dup");
+        assert!(!f.contains_key("Name"));
     }
 
     #[test]
