@@ -58,6 +58,9 @@ pub enum TestOp {
     Neq(Literal),
     Order(Ordering, Literal),
     In(Vec<Literal>),
+    /// `=` against any of several strings: what `path = 'a' OR path = 'b' OR …` and
+    /// `path IN ('a', 'b', …)` compile to, looked up in a hash set.
+    StrSet(StrSet),
     Like(LikeMatcher),
     Matches(RegexMatcher),
     IsSubset(String),
@@ -76,6 +79,28 @@ pub enum Literal {
     Binary(Vec<u8>),
     /// From `t'…'`.
     Timestamp(Timestamp),
+}
+
+/// A set of strings for [`TestOp::StrSet`].
+#[derive(Debug, Clone)]
+pub struct StrSet {
+    /// The strings in pattern order.
+    pub values: Vec<String>,
+    pub(crate) lookup: std::collections::HashSet<String>,
+    /// `true` for merged `=` tests (a binary value equals a string when its bytes are the
+    /// string's Latin-1 code points); `false` for `IN` (strings only).
+    pub(crate) binary_equal: bool,
+}
+
+impl StrSet {
+    pub(crate) fn new(values: Vec<String>, binary_equal: bool) -> Self {
+        let lookup = values.iter().cloned().collect();
+        StrSet {
+            values,
+            lookup,
+            binary_equal,
+        }
+    }
 }
 
 /// `type:step.step[0].step[*]`.

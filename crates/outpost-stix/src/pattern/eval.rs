@@ -105,6 +105,7 @@ pub(crate) fn evaluate(
         used: vec![0; obs.len()],
         chosen: Vec::new(),
         steps: 0,
+        window: i64::MAX,
     };
     let mut found: Option<Vec<usize>> = None;
     let flow = search.each(expr, &mut |s: &mut Search, _| {
@@ -162,9 +163,17 @@ struct Search<'a> {
     used: Vec<u64>,
     chosen: Vec<u32>,
     steps: u64,
+    /// The tightest `WITHIN` (µs) enclosing the current sub-search: partial bindings wider
+    /// than this cannot complete, so they are pruned early.
+    window: i64,
 }
 
 impl<'a> Search<'a> {
+    /// Whether a partial binding can still fit the enclosing `WITHIN` windows.
+    fn fits_window(&self, sp: Span) -> bool {
+        sp.max_first <= sp.min_last.saturating_add(self.window)
+    }
+
     fn tick(&mut self) -> Result<(), PatternError> {
         self.steps += 1;
         if self.steps > MAX_STEPS {
@@ -208,7 +217,14 @@ impl<'a> Search<'a> {
                 Ok(Flow::Continue)
             }
             ObsExpr::And(l, r) => self.each(l, &mut |s: &mut Search<'a>, s1: Span| {
-                s.each(r, &mut |s: &mut Search<'a>, s2: Span| k(s, s1.join(s2)))
+                s.each(r, &mut |s: &mut Search<'a>, s2: Span| {
+                    let j = s1.join(s2);
+                    if s.fits_window(j) {
+                        k(s, j)
+                    } else {
+                        Ok(Flow::Continue)
+                    }
+                })
             }),
             ObsExpr::Or(items) => {
                 for item in items {
@@ -230,15 +246,24 @@ impl<'a> Search<'a> {
                 })
             }),
             ObsExpr::Within(inner, micros) => {
-                self.each(inner, &mut |s: &mut Search<'a>, sp: Span| {
+                let outer = self.window;
+                self.window = outer.min(*micros);
+                let r = self.each(inner, &mut |s: &mut Search<'a>, sp: Span| {
                     // A window [L, L + d] from the earliest last_observed L must reach every
                     // first_observed.
                     if sp.max_first <= sp.min_last.saturating_add(*micros) {
-                        k(s, sp)
+                        // What follows is outside this WITHIN: lift its window meanwhile.
+                        let inner_window = s.window;
+                        s.window = outer;
+                        let r = k(s, sp);
+                        s.window = inner_window;
+                        r
                     } else {
                         Ok(Flow::Continue)
                     }
-                })
+                });
+                self.window = outer;
+                r
             }
             ObsExpr::StartStop(inner, start, stop) => {
                 if start >= stop {
@@ -318,6 +343,17 @@ impl<'a> Search<'a> {
             });
             return k(self, span);
         }
+        // Each item binds at least one instance: give up when too few are left.
+        let free: u64 = self
+            .ctx
+            .obs
+            .iter()
+            .zip(&self.used)
+            .map(|(o, u)| o.number_observed.saturating_sub(*u))
+            .fold(0, u64::saturating_add);
+        if free < u64::from(left) {
+            return Ok(Flow::Continue);
+        }
         for idx in from..items.len() {
             self.tick()?;
             let item = &items[idx];
@@ -327,16 +363,19 @@ impl<'a> Search<'a> {
             if !fits {
                 continue;
             }
+            let span = match acc {
+                None => item.span,
+                Some(a) => a.join(item.span),
+            };
+            if !self.fits_window(span) {
+                continue;
+            }
             for &(i, c) in &item.usage {
                 self.used[i as usize] += c;
                 for _ in 0..c {
                     self.chosen.push(i);
                 }
             }
-            let span = match acc {
-                None => item.span,
-                Some(a) => a.join(item.span),
-            };
             let flow = self.choose(items, idx, left - 1, Some(span), k);
             for &(i, c) in item.usage.iter().rev() {
                 self.used[i as usize] -= c;
@@ -707,6 +746,14 @@ fn test_value(t: &PropTest, val: &Val) -> Result<bool, PatternError> {
             },
         },
         TestOp::In(set) => member(set, &v)?,
+        TestOp::StrSet(set) => match v {
+            V::Str(s) => set.lookup.contains(s),
+            V::Bytes(b) if set.binary_equal => {
+                let as_latin1: String = b.iter().map(|&c| char::from(c)).collect();
+                set.lookup.contains(&as_latin1)
+            }
+            _ => false,
+        },
         TestOp::Like(m) => match v {
             V::Str(s) => m.regex.is_match(&s.nfc().collect::<String>()),
             V::Bytes(b) if m.binary_ok => {

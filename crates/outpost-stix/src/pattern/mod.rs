@@ -182,18 +182,17 @@ fn collect_comp(c: &CompExpr, out: &mut Vec<SimpleIoc>) -> Option<()> {
                 return None;
             }
             let kind = ioc_kind(&t.path.object_type, &t.path.steps)?;
-            let lits: Vec<&Literal> = match &t.op {
-                TestOp::Eq(l) => vec![l],
-                TestOp::In(set) => set.iter().collect(),
+            let lits: Vec<&str> = match &t.op {
+                TestOp::Eq(Literal::Str(s)) => vec![s.as_str()],
+                TestOp::StrSet(set) => set.values.iter().map(String::as_str).collect(),
                 _ => return None,
             };
-            for l in lits {
-                let Literal::Str(s) = l else { return None };
+            for s in lits {
                 let value = match kind {
                     IocKind::Sha256 | IocKind::Sha1 | IocKind::Md5 | IocKind::Sha512 => {
                         s.to_ascii_lowercase()
                     }
-                    _ => s.clone(),
+                    _ => s.to_string(),
                 };
                 out.push(SimpleIoc { kind, value });
             }
@@ -278,6 +277,58 @@ mod tests {
         assert!(e.message.contains("nested too deeply"), "{e}");
         let obs_or: Vec<&str> = vec!["[a:b = 1]"; 5000];
         assert!(Pattern::parse(&obs_or.join(" OR ")).is_ok());
+    }
+
+    #[test]
+    fn merged_string_equalities_keep_semantics() {
+        let obs = Observation::at(
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+            vec![(
+                "b".into(),
+                serde_json::json!({"type": "t", "x": "q", "y": 2, "name_hex": "616c696365", "l": ["m", "n"]}),
+            )],
+        );
+        let m = |p: &str| {
+            Pattern::parse(p)
+                .unwrap()
+                .matches(std::slice::from_ref(&obs))
+                .unwrap()
+                .is_some()
+        };
+        assert!(m("[t:x = 'p' OR t:y = 1 OR t:x = 'q']"));
+        assert!(!m("[t:x = 'p' OR t:y = 1 OR t:x = 'r']"));
+        assert!(m("[t:name_hex = 'bob' OR t:name_hex = 'alice']"));
+        assert!(!m("[t:name_hex IN ('bob', 'alice')]"));
+        assert!(m("[t:l[*] IN ('z', 'n')]"));
+        assert!(m("[t:x IN ('q') AND t:y = 2]"));
+        assert!(!m("[t:x NOT IN ('q', 'r')]"));
+    }
+
+    #[test]
+    fn repeats_search_is_pruned() {
+        let t0: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+        let obs: Vec<Observation> = (0..100)
+            .map(|i| {
+                Observation::at(
+                    t0 + chrono::Duration::seconds(i),
+                    vec![("x".into(), serde_json::json!({"type": "t", "n": i}))],
+                )
+            })
+            .collect();
+        let m = |p: &str| Pattern::parse(p).unwrap().matches(&obs).unwrap();
+        // C(100, 10) candidate sets: only the window pruning makes these tractable.
+        assert!(m("[t:n >= 0] REPEATS 10 TIMES WITHIN 5 SECONDS").is_none());
+        assert_eq!(
+            m("[t:n >= 0] REPEATS 6 TIMES WITHIN 5 SECONDS")
+                .unwrap()
+                .observations
+                .len(),
+            6
+        );
+        // More repetitions than instances: refused by the capacity bound.
+        assert!(m("[t:n >= 0] REPEATS 200 TIMES").is_none());
+        let found = m("[t:n >= 40] REPEATS 3 TIMES WITHIN 2 SECONDS AND [t:n < 1]").unwrap();
+        assert_eq!(found.observations, vec![0, 40, 41, 42]);
     }
 
     #[test]

@@ -49,6 +49,48 @@ fn obs_depth(e: &ObsExpr) -> usize {
     }
 }
 
+/// Folds `path = 'a' OR path = 'b' OR …` (same path, not negated) into one hashed test.
+/// Equality on strings never fails, so this changes neither results nor errors.
+fn merge_string_equalities(items: Vec<CompExpr>) -> Vec<CompExpr> {
+    let mut out: Vec<CompExpr> = Vec::with_capacity(items.len());
+    let mut groups: Vec<(ObjectPath, Vec<String>, usize)> = Vec::new();
+    for item in items {
+        match item {
+            CompExpr::Test(PropTest {
+                path,
+                negated: false,
+                op: TestOp::Eq(Literal::Str(s)),
+            }) => {
+                if let Some(g) = groups.iter_mut().find(|g| g.0 == path) {
+                    g.1.push(s);
+                } else {
+                    // Keep the group's place among the other operands.
+                    out.push(CompExpr::Or(Vec::new()));
+                    groups.push((path, vec![s], out.len() - 1));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    for (path, values, slot) in groups {
+        out[slot] = if values.len() == 1 {
+            let v = values.into_iter().next().unwrap_or_default();
+            CompExpr::Test(PropTest {
+                path,
+                negated: false,
+                op: TestOp::Eq(Literal::Str(v)),
+            })
+        } else {
+            CompExpr::Test(PropTest {
+                path,
+                negated: false,
+                op: TestOp::StrSet(StrSet::new(values, true)),
+            })
+        };
+    }
+    out
+}
+
 struct Parser {
     toks: Vec<Spanned>,
     i: usize,
@@ -279,11 +321,12 @@ impl Parser {
 
     fn comparison_or(&mut self) -> Result<CompExpr, PatternError> {
         self.enter()?;
-        let mut items = vec![self.comparison_and()?];
+        let mut items: Vec<CompExpr> = vec![self.comparison_and()?];
         while self.eat(&Tok::Kw(Kw::Or)) {
             items.push(self.comparison_and()?);
         }
         self.leave();
+        let mut items = merge_string_equalities(items);
         Ok(if items.len() == 1 {
             items.remove(0)
         } else {
@@ -332,7 +375,21 @@ impl Parser {
                     Tok::Le => TestOp::Order(Ordering::Le, self.orderable_literal()?),
                     Tok::Gt => TestOp::Order(Ordering::Gt, self.orderable_literal()?),
                     Tok::Ge => TestOp::Order(Ordering::Ge, self.orderable_literal()?),
-                    Tok::Kw(Kw::In) => TestOp::In(self.set_literal()?),
+                    Tok::Kw(Kw::In) => {
+                        let set = self.set_literal()?;
+                        if !set.is_empty() && set.iter().all(|l| matches!(l, Literal::Str(_))) {
+                            let values = set
+                                .into_iter()
+                                .filter_map(|l| match l {
+                                    Literal::Str(s) => Some(s),
+                                    _ => None,
+                                })
+                                .collect();
+                            TestOp::StrSet(StrSet::new(values, false))
+                        } else {
+                            TestOp::In(set)
+                        }
+                    }
                     Tok::Kw(Kw::Like) => {
                         let (s, pos) = self.string_literal("LIKE")?;
                         TestOp::Like(LikeMatcher::new(&s).map_err(|m| PatternError::new(pos, m))?)
