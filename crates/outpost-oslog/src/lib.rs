@@ -17,6 +17,8 @@
 //! Malformed records are counted ([`IngestStats::malformed`]), warned about with
 //! `tracing::warn!` and skipped; they never stop a read.
 
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod error;
 pub mod evtx;

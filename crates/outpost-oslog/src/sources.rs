@@ -21,11 +21,12 @@ use std::path::{Path, PathBuf};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcesConfig {
-    /// Glob patterns of `.evtx` files (each matching file is a source with its own cursor).
+    /// Glob patterns of `.evtx` files (each matching file is a source with its own cursor, keyed
+    /// by the path as the glob returns it: keep the pattern's form stable).
     #[serde(default)]
     pub evtx: Vec<String>,
     /// Audit log base paths (`/var/log/audit/audit.log`); rotations `PATH.1`, `PATH.2`, … are
-    /// read too, oldest first.
+    /// read too, oldest first. Without a cursor (first poll) everything present is read.
     #[serde(default)]
     pub audit_logs: Vec<PathBuf>,
     /// Live Windows event log channels (`Security`, `Microsoft-Windows-Sysmon/Operational`).
