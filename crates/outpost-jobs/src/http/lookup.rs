@@ -92,7 +92,17 @@ pub(crate) fn search_body(esid: Option<&str>, ncid: Option<&str>) -> Option<Valu
             json!({ "size": 1, "query": { "bool": { "filter": [ { "ids": { "values": [id] } } ] } } }),
         )
     } else {
-        ncid.map(|c| json!({ "size": 1, "query": { "bool": { "filter": [ { "term": { "network.community_id": c } } ] } } }))
+        // `network.community_id` is a keyword in ECS templates; with dynamic mapping it is
+        // text with a `.keyword` sub-field. Match either, exactly.
+        ncid.map(|c| {
+            json!({ "size": 1, "query": { "bool": { "filter": [ { "bool": {
+                "should": [
+                    { "term": { "network.community_id": c } },
+                    { "term": { "network.community_id.keyword": c } }
+                ],
+                "minimum_should_match": 1
+            } } ] } } })
+        })
     }
 }
 
@@ -239,11 +249,7 @@ mod tests {
         );
         let b = search_body(None, Some("1:abc")).unwrap();
         assert_eq!(
-            b.pointer("/query/bool/filter/0/term/network.community_id"),
-            None
-        );
-        assert_eq!(
-            b["query"]["bool"]["filter"][0]["term"]["network.community_id"],
+            b["query"]["bool"]["filter"][0]["bool"]["should"][1]["term"]["network.community_id.keyword"],
             "1:abc"
         );
     }
