@@ -35,6 +35,9 @@ pub struct StrMatch {
     ac_any: Option<AhoCorasick>,
     /// One automaton per pattern (`Contains`, all-of).
     ac_each: Vec<AhoCorasick>,
+    /// For `Eq` any-of where every pattern is a canonical integer: the integers (compared
+    /// numerically with integer values, without formatting).
+    ints: Option<Vec<i64>>,
 }
 
 /// Errors building a matcher.
@@ -96,7 +99,16 @@ impl StrMatch {
                 ac_any = Some(build(&patterns)?);
             }
         }
+        let ints = if kind == StrKind::Eq && !all {
+            patterns
+                .iter()
+                .map(|p| p.parse::<i64>().ok().filter(|v| v.to_string() == *p))
+                .collect::<Option<Vec<i64>>>()
+        } else {
+            None
+        };
         Ok(StrMatch {
+            ints,
             kind,
             patterns,
             ci,
@@ -310,6 +322,7 @@ impl Matcher {
                 Matcher::Exists(b) => *b,
                 Matcher::Null => false,
                 Matcher::Cidr(_) => false,
+                Matcher::Str(StrMatch { ints: Some(v), .. }) => v.contains(&i),
                 _ => {
                     let mut buf = [0u8; 24];
                     self.match_str(fmt_i64(i, &mut buf))

@@ -173,13 +173,14 @@ impl RuleWatcher {
     pub fn spawn(handle: Arc<RuleHandle>, interval: Duration) -> std::io::Result<RuleWatcher> {
         let stop = Arc::new(AtomicBool::new(false));
         let s2 = stop.clone();
+        // Fingerprint before returning, so a change made right after `spawn` is seen.
+        let initial = handle.dir().map(dir_fingerprint);
         let thread = std::thread::Builder::new()
             .name("outpost-rule-watcher".into())
             .spawn(move || {
-                let Some(dir) = handle.dir().map(Path::to_path_buf) else {
+                let (Some(dir), Some(mut last)) = (handle.dir().map(Path::to_path_buf), initial) else {
                     return;
                 };
-                let mut last = dir_fingerprint(&dir);
                 while !s2.load(Ordering::Relaxed) {
                     // Sleep in small steps so drop is prompt.
                     let mut slept = Duration::ZERO;

@@ -179,6 +179,10 @@ pub struct RuleSet {
     by_kind: Vec<Vec<u32>>,
     /// Per kind: event id → every rule that may match an event with that id.
     by_kind_eid: Vec<HashMap<u32, Vec<u32>>>,
+    /// Rules indexed by an anchor literal (an `equals` / basename `endswith` conjunct).
+    groups: Vec<AnchorGroup>,
+    /// Event ids each rule requires (anchored rules are checked against it).
+    rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
     unsupported: Vec<Unsupported>,
 }
@@ -207,12 +211,42 @@ impl RuleSet {
         let eids: Vec<Option<Vec<u32>>> =
             rules.iter().map(|r| r.cond.required_event_ids()).collect();
         let all_eids: HashSet<u32> = eids.iter().flatten().flatten().copied().collect();
+        // Anchor index: rules with a selective literal conjunct are only evaluated when the
+        // event's value has that literal.
+        let mut groups: Vec<AnchorGroup> = Vec::new();
+        let mut anchored = vec![false; rules.len()];
+        for (i, r) in rules.iter().enumerate() {
+            if let Some((fields, basename, ci, keys)) = anchor_of(&r.cond) {
+                let gi = match groups
+                    .iter()
+                    .position(|g| g.fields == fields && g.basename == basename && g.ci == ci)
+                {
+                    Some(g) => g,
+                    None => {
+                        groups.push(AnchorGroup {
+                            fields,
+                            basename,
+                            ci,
+                            map: HashMap::new(),
+                        });
+                        groups.len() - 1
+                    }
+                };
+                for k in keys {
+                    let list = groups[gi].map.entry(k).or_default();
+                    if list.last() != Some(&(i as u32)) {
+                        list.push(i as u32);
+                    }
+                }
+                anchored[i] = true;
+            }
+        }
         let mut by_kind = vec![Vec::new(); KIND_COUNT];
         let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
         for k in 0..KIND_COUNT {
             let bit = 1u16 << k;
             for (i, r) in rules.iter().enumerate() {
-                if r.kinds & bit != 0 && eids[i].is_none() {
+                if r.kinds & bit != 0 && eids[i].is_none() && !anchored[i] {
                     by_kind[k].push(i as u32);
                 }
             }
@@ -221,7 +255,9 @@ impl RuleSet {
                     .iter()
                     .enumerate()
                     .filter(|(i, r)| {
-                        r.kinds & bit != 0 && eids[*i].as_ref().is_none_or(|v| v.contains(&eid))
+                        r.kinds & bit != 0
+                            && !anchored[*i]
+                            && eids[*i].as_ref().is_none_or(|v| v.contains(&eid))
                     })
                     .map(|(i, _)| i as u32)
                     .collect();
@@ -232,6 +268,8 @@ impl RuleSet {
             rules,
             by_kind,
             by_kind_eid,
+            groups,
+            rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
             unsupported,
         })
@@ -326,14 +364,52 @@ impl RuleSet {
         self.by_kind.get(k).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
+    /// Calls `f` with every candidate rule index for the event, in rule order.
+    fn for_each_candidate(&self, e: &Event, mut f: impl FnMut(u32)) {
+        let base = self.candidates(e);
+        if self.groups.is_empty() {
+            base.iter().for_each(|&i| f(i));
+            return;
+        }
+        let mut buf = CANDIDATES.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        buf.clear();
+        buf.extend_from_slice(base);
+        let bit = kind_bit(e.kind);
+        let eid = e.log.as_ref().and_then(|l| l.event_id);
+        let before = buf.len();
+        for g in &self.groups {
+            g.lookup(e, |list| {
+                for &i in list {
+                    let ok_kind = self.rules.get(i as usize).is_some_and(|r| r.kinds & bit != 0);
+                    let ok_eid = match self.rule_eids.get(i as usize) {
+                        Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
+                        _ => true,
+                    };
+                    if ok_kind && ok_eid {
+                        buf.push(i);
+                    }
+                }
+            });
+        }
+        if buf.len() != before {
+            buf.sort_unstable();
+        }
+        buf.iter().for_each(|&i| f(i));
+        CANDIDATES.with(|c| *c.borrow_mut() = buf);
+    }
+
     /// Evaluates every rule on the event and appends indicators and actions to `out`.
     pub fn eval_into(&self, e: &Event, out: &mut Scored) {
-        for &i in self.candidates(e) {
+        self.for_each_candidate(e, |i| self.eval_one(i, e, out));
+    }
+
+    fn eval_one(&self, i: u32, e: &Event, out: &mut Scored) {
+        {
             let Some(r) = self.rules.get(i as usize) else {
-                continue;
+                return;
             };
             if !r.cond.eval(e) {
-                continue;
+                return;
             }
             let mut extra = String::new();
             if let Some(c) = &r.count {
@@ -341,7 +417,7 @@ impl RuleSet {
                     Some(n) => {
                         extra = format!("{n} matching events within {}s", c.window.num_seconds())
                     }
-                    None => continue,
+                    None => return,
                 }
             }
             out.push(Indicator {
@@ -368,12 +444,15 @@ impl RuleSet {
 
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
     pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
-        self.candidates(e)
-            .iter()
-            .filter_map(|&i| self.rules.get(i as usize))
-            .filter(|r| r.cond.eval(e))
-            .map(|r| r.id.as_str())
-            .collect()
+        let mut out = Vec::new();
+        self.for_each_candidate(e, |i| {
+            if let Some(r) = self.rules.get(i as usize)
+                && r.cond.eval(e)
+            {
+                out.push(r.id.as_str());
+            }
+        });
+        out
     }
 
     /// Records a match for a counting rule; returns the count when the threshold is reached.
@@ -409,6 +488,126 @@ impl RuleSet {
         }
         (q.len() >= c.threshold as usize).then_some(q.len())
     }
+}
+
+thread_local! {
+    static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Rules sharing an anchor field, by anchor literal.
+#[derive(Debug)]
+struct AnchorGroup {
+    fields: Vec<Field>,
+    /// Key = the value's last path component (for `endswith '\\name'` anchors).
+    basename: bool,
+    /// Keys are lower-cased (case-insensitive anchors).
+    ci: bool,
+    map: HashMap<String, Vec<u32>>,
+}
+
+impl AnchorGroup {
+    fn lookup_str(&self, v: &str, f: &mut impl FnMut(&[u32])) {
+        let v = if self.basename {
+            v.rsplit(['/', '\\']).next().unwrap_or(v)
+        } else {
+            v
+        };
+        if !self.ci {
+            if let Some(l) = self.map.get(v) {
+                f(l);
+            }
+            return;
+        }
+        let mut buf = [0u8; 256];
+        if v.len() <= buf.len() {
+            for (d, s) in buf.iter_mut().zip(v.bytes()) {
+                *d = s.to_ascii_lowercase();
+            }
+            if let Ok(k) = std::str::from_utf8(&buf[..v.len()])
+                && let Some(l) = self.map.get(k)
+            {
+                f(l);
+            }
+        } else if let Some(l) = self.map.get(&v.to_ascii_lowercase()) {
+            f(l);
+        }
+    }
+
+    fn lookup(&self, e: &Event, mut f: impl FnMut(&[u32])) {
+        use crate::field::Value as V;
+        match self.fields.iter().find_map(|x| x.get(e)) {
+            None => {}
+            Some(V::Str(s)) => self.lookup_str(s, &mut f),
+            Some(V::List(l)) => {
+                // A rule may be listed under several elements: dedupe by rule order later.
+                let mut seen: Vec<u32> = Vec::new();
+                for s in l {
+                    self.lookup_str(s, &mut |ids: &[u32]| {
+                        for &i in ids {
+                            if !seen.contains(&i) {
+                                seen.push(i);
+                            }
+                        }
+                    });
+                }
+                if !seen.is_empty() {
+                    f(&seen);
+                }
+            }
+            Some(V::Int(i)) => {
+                let mut b = [0u8; 24];
+                self.lookup_str(crate::field::fmt_i64(i, &mut b), &mut f)
+            }
+            Some(V::Ip(ip)) => self.lookup_str(&ip.to_string(), &mut f),
+            Some(V::Bool(b)) => self.lookup_str(if b { "true" } else { "false" }, &mut f),
+        }
+    }
+}
+
+type Anchor = (Vec<Field>, bool, bool, Vec<String>);
+
+/// A selective literal conjunct of the rule's top-level AND: an any-of `equals`, or an any-of
+/// `endswith` whose patterns are all `<separator><name>`.
+fn anchor_of(cond: &Node) -> Option<Anchor> {
+    let leaves: Vec<&crate::matcher::Leaf> = match cond {
+        Node::And(c) => c
+            .iter()
+            .filter_map(|n| if let Node::Leaf(l) = n { Some(&**l) } else { None })
+            .collect(),
+        Node::Leaf(l) => vec![&**l],
+        _ => return None,
+    };
+    for l in leaves {
+        if l.fields.iter().any(|f| {
+            matches!(f, Field::LogEventId | Field::LogChannel | Field::Kind | Field::Source | Field::AnyString)
+        }) {
+            continue;
+        }
+        let Matcher::Str(m) = &l.matcher else { continue };
+        if m.all() {
+            continue;
+        }
+        match m.kind() {
+            StrKind::Eq => {
+                return Some((l.fields.clone(), false, m.case_insensitive(), m.patterns().to_vec()));
+            }
+            StrKind::EndsWith => {
+                let keys: Option<Vec<String>> = m
+                    .patterns()
+                    .iter()
+                    .map(|p| {
+                        let rest = p.strip_prefix('\\').or_else(|| p.strip_prefix('/'))?;
+                        (!rest.is_empty() && !rest.contains(['/', '\\'])).then(|| rest.to_string())
+                    })
+                    .collect();
+                if let Some(keys) = keys {
+                    return Some((l.fields.clone(), true, m.case_insensitive(), keys));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {

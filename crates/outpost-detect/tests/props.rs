@@ -24,12 +24,17 @@ rules:
         - {field: log.fields.Image, regex: '(?i)\\rundll32\.exe$'}
         - not: {field: file.path, exists: true}
     count: {window: 10s, group_by: process.exe, threshold: 2}
+  - id: b
+    condition: {all: [{field: process.name, equals: [sh, rundll32.exe], nocase: true}, {field: process.uid, lt: 1000}]}
+  - id: c
+    condition: {field: process.args, equals: ["", "0x1fffff"]}
 ---
 title: t
 id: s1
 logsource: {product: windows, category: process_creation}
 detection:
   sel: {Image|endswith: '\cmd.exe', CommandLine|contains|all: [a, b]}
+  sel2: {Image|endswith: ['\rundll32.exe', '/sh'], EventID: 4688}
   k: [foo, 'b*r']
   condition: 1 of sel* or not k
 "#;
@@ -188,12 +193,18 @@ proptest! {
     #[test]
     fn evaluation_never_panics(events in proptest::collection::vec(arb_event(), 1..8)) {
         let set = RuleSet::from_yaml(SAMPLE_RULES, Path::new("s.yml"), &SigmaOptions::default()).expect("sample rules");
-        prop_assert_eq!(set.len(), 2);
+        prop_assert_eq!(set.len(), 4);
         let p = Pipeline::new()
             .with_static(StaticEngine::new(&StaticConfig::default(), None).expect("static"))
             .with_rules(RuleHandle::fixed(set))
             .with_profiles(std::sync::Arc::new(outpost_detect::profile::ProfileEngine::in_memory(Default::default())));
+        let naive_set = RuleSet::from_yaml(SAMPLE_RULES, Path::new("s.yml"), &SigmaOptions::default()).expect("sample rules");
         for e in &events {
+            // The kind / event-id / anchor indexes select exactly the rules a full scan matches.
+            let fast = naive_set.matching_ids(e);
+            let bit = outpost_detect::field::kind_bit(e.kind);
+            let slow: Vec<&str> = naive_set.rules().iter().filter(|r| r.kinds & bit != 0 && r.cond.eval(e)).map(|r| r.id.as_str()).collect();
+            prop_assert_eq!(fast, slow);
             let s = p.score(e);
             let sum: i64 = s.indicators.iter().map(|i| i64::from(i.score)).sum();
             prop_assert_eq!(sum, s.risk_score);
