@@ -49,6 +49,9 @@ pub struct StixSighting {
 }
 
 struct Compiled {
+    /// Event sections (bit 0 process, 1 network, 2 file) that can yield an object the pattern
+    /// refers to; `u8::MAX` when unknown (always evaluated).
+    needs: u8,
     indicator: outpost_stix::Indicator,
     pattern: Pattern,
     attack_patterns: Vec<AttackLink>,
@@ -141,6 +144,7 @@ impl StixEngine {
                 })
                 .collect();
             compiled.push(Compiled {
+                needs: sections_needed(&ind.pattern),
                 indicator: ind.clone(),
                 pattern,
                 attack_patterns,
@@ -165,11 +169,17 @@ impl StixEngine {
         if self.compiled.is_empty() {
             return Vec::new();
         }
+        let has = u8::from(e.process.is_some())
+            | (u8::from(e.network.is_some()) << 1)
+            | (u8::from(e.file.is_some()) << 2);
+        if !self.compiled.iter().any(|c| c.needs & has != 0) {
+            return Vec::new();
+        }
         let obs = [outpost_stix::observation_from_event(e)];
         let now = Utc::now();
         let mut out = Vec::new();
         for c in &self.compiled {
-            if !c.indicator.is_valid_at(e.ts) {
+            if c.needs & has == 0 || !c.indicator.is_valid_at(e.ts) {
                 continue;
             }
             let Ok(Some(m)) = c.pattern.matches(&obs) else {
@@ -197,6 +207,38 @@ impl StixEngine {
         }
         out
     }
+}
+
+/// Which event sections can produce the object types a pattern names. A comparison on an
+/// object type absent from the observation is false, so an event without any of them cannot
+/// match; unknown types make the pattern always evaluated.
+fn sections_needed(pattern: &str) -> u8 {
+    let mut needs = 0u8;
+    let b = pattern.as_bytes();
+    let mut in_str = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' {
+            in_str = !in_str;
+        } else if !in_str && (c == b'[' || c == b'(' || c == b' ') {
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_lowercase() || b[j].is_ascii_digit() || b[j] == b'-') {
+                j += 1;
+            }
+            if j > start && j < b.len() && b[j] == b':' {
+                needs |= match &pattern[start..j] {
+                    "process" | "user-account" => 1,
+                    "network-traffic" | "ipv4-addr" | "ipv6-addr" | "domain-name" | "mac-addr" => 2,
+                    "file" | "directory" => 1 | 4,
+                    _ => u8::MAX,
+                };
+            }
+        }
+        i += 1;
+    }
+    if needs == 0 { u8::MAX } else { needs }
 }
 
 impl Engine for StixEngine {
@@ -274,6 +316,14 @@ mod tests {
             ..Default::default()
         });
         e
+    }
+
+    #[test]
+    fn section_prefilter() {
+        assert_eq!(sections_needed("[process:name = 'dig']"), 1);
+        assert_eq!(sections_needed("[ipv4-addr:value = '1.2.3.4'] OR [file:name = 'a:b']"), 2 | 1 | 4);
+        assert_eq!(sections_needed("[x-custom:value = 1]"), u8::MAX);
+        assert_eq!(sections_needed("[process:name = 'process:x' AND windows-registry-key:key = 'k']"), u8::MAX);
     }
 
     #[test]
