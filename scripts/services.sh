@@ -5,6 +5,7 @@
 #                                 returns at once; use it early in CI to overlap the ~13 min build)
 #   scripts/services.sh start     install what is missing, start every service, wait until ready
 #   scripts/services.sh env       print `export OUTPOST_TEST_*=…` lines for the running services
+#                                 (plus OUTPOST_TEST_TANSU_BIN once tansu is built)
 #   scripts/services.sh status    one line per service
 #   scripts/services.sh stop      stop every service started by `start`
 #
@@ -227,6 +228,8 @@ do_env() {
     pid_alive "$RUN/nats.pid" && echo "export OUTPOST_TEST_NATS_URL=nats://127.0.0.1:$NATS_PORT"
     pid_alive "$RUN/osmem.pid" && echo "export OUTPOST_TEST_OPENSEARCH_URL=http://127.0.0.1:$OS_PORT"
     pid_alive "$RUN/tansu.pid" && echo "export OUTPOST_TEST_KAFKA_ADDR=127.0.0.1:$KAFKA_PORT"
+    # Tests that need a broker of their own (to kill it) start this binary themselves.
+    [ -x "$TANSU_BIN" ] && echo "export OUTPOST_TEST_TANSU_BIN=$TANSU_BIN"
     return 0
 }
 

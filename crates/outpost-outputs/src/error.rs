@@ -1,0 +1,51 @@
+//! Typed errors of the outputs crate.
+
+use std::path::PathBuf;
+
+/// Errors returned by [`crate::OutputManager`] and the disk queue.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The configuration is invalid (duplicate names, bad URL, missing field, …).
+    #[error("invalid output configuration: {0}")]
+    Config(String),
+    /// A filesystem operation on the queue, ledger or an output file failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record could not be serialized.
+    #[error("serialization failed: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// Metrics registration failed or the manager is shutting down.
+    #[error("output manager: {0}")]
+    Manager(String),
+}
+
+impl OutputError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        OutputError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Why one delivery attempt failed. Every variant makes the worker retry the batch later with
+/// backoff; records a sink refuses for good are dead-lettered by the sink itself and count as
+/// delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Connecting, writing or reading failed (server down, reset, timeout).
+    #[error("transport: {0}")]
+    Transport(String),
+    /// The server answered with a retryable error (HTTP 429/5xx, broker error, missing ack).
+    #[error("server: {0}")]
+    Server(String),
+    /// A local file operation failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}

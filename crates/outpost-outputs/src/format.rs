@@ -1,0 +1,335 @@
+//! Document formats: native JSON (threatseer-style), Elastic Common Schema, RFC 5424.
+
+use crate::config::Format;
+use crate::record::{OutputRecord, RecordKind};
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+
+/// ECS version the [`Format::Ecs`] documents declare.
+pub const ECS_VERSION: &str = "8.11.0";
+
+/// Syslog header settings used by [`Format::Rfc5424`].
+#[derive(Debug, Clone)]
+pub struct SyslogHeader {
+    /// Facility (0–23).
+    pub facility: u8,
+    /// APP-NAME.
+    pub app_name: String,
+    /// HOSTNAME used when the record has none.
+    pub hostname: String,
+}
+
+impl Default for SyslogHeader {
+    fn default() -> Self {
+        SyslogHeader {
+            facility: 4,
+            app_name: "outpost".into(),
+            hostname: local_hostname(),
+        }
+    }
+}
+
+/// This machine's host name (from `/proc/sys/kernel/hostname` or `$HOSTNAME`), or `-`.
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Encodes one record (no trailing newline or framing).
+pub fn encode(format: Format, r: &OutputRecord, syslog: &SyslogHeader) -> Vec<u8> {
+    match format {
+        Format::Json => native_json(r).to_string().into_bytes(),
+        Format::Ecs => ecs_json(r).to_string().into_bytes(),
+        Format::Rfc5424 => rfc5424(r, syslog).into_bytes(),
+    }
+}
+
+/// The native document: `@timestamp` (event time), `event` (the body), `indicators`,
+/// `risk_score`, plus routing fields.
+pub fn native_json(r: &OutputRecord) -> Value {
+    let mut m = Map::new();
+    m.insert(
+        "@timestamp".into(),
+        Value::String(r.time.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    m.insert("id".into(), Value::String(r.id.clone()));
+    m.insert("kind".into(), Value::String(r.kind.as_str().into()));
+    m.insert("tenant_id".into(), Value::String(r.tenant_id.clone()));
+    if let Some(d) = &r.device_id {
+        m.insert("device_id".into(), Value::String(d.clone()));
+    }
+    if let Some(h) = &r.hostname {
+        m.insert("host".into(), json!({ "name": h }));
+    }
+    m.insert("event".into(), r.body.clone());
+    m.insert(
+        "indicators".into(),
+        serde_json::to_value(&r.indicators).unwrap_or(Value::Array(Vec::new())),
+    );
+    m.insert("risk_score".into(), Value::from(r.risk_score));
+    Value::Object(m)
+}
+
+fn put(m: &mut Map<String, Value>, path: &[&str], v: Value) {
+    if v.is_null() {
+        return;
+    }
+    let mut cur = m;
+    for (i, p) in path.iter().enumerate() {
+        if i + 1 == path.len() {
+            cur.insert((*p).to_string(), v);
+            return;
+        }
+        let e = cur
+            .entry((*p).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !e.is_object() {
+            *e = Value::Object(Map::new());
+        }
+        let Value::Object(next) = e else { return };
+        cur = next;
+    }
+}
+
+fn get<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    let mut cur = v;
+    for p in path {
+        match cur.get(*p) {
+            Some(n) => cur = n,
+            None => return &Value::Null,
+        }
+    }
+    cur
+}
+
+/// An Elastic Common Schema document.
+pub fn ecs_json(r: &OutputRecord) -> Value {
+    let mut m = Map::new();
+    let b = &r.body;
+    put(
+        &mut m,
+        &["@timestamp"],
+        Value::String(r.time.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    put(&mut m, &["ecs", "version"], json!(ECS_VERSION));
+    put(&mut m, &["event", "id"], json!(r.id));
+    put(&mut m, &["event", "module"], json!("outpost"));
+    put(&mut m, &["event", "dataset"], json!(format!("outpost.{}", r.kind.as_str())));
+    put(
+        &mut m,
+        &["event", "created"],
+        json!(chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    let ecs_kind = match r.kind {
+        RecordKind::Hit | RecordKind::Alert => "alert",
+        RecordKind::Event | RecordKind::Audit => "event",
+    };
+    put(&mut m, &["event", "kind"], json!(ecs_kind));
+    put(&mut m, &["event", "risk_score"], json!(r.risk_score));
+    put(&mut m, &["organization", "id"], json!(r.tenant_id));
+    if let Some(d) = &r.device_id {
+        put(&mut m, &["host", "id"], json!(d));
+    }
+    if let Some(h) = &r.hostname {
+        put(&mut m, &["host", "name"], json!(h));
+    }
+
+    // Process fields: a hit has them flat, an Event under `process`.
+    let p = if b.get("process").is_some_and(Value::is_object) {
+        get(b, &["process"])
+    } else {
+        &Value::Null
+    };
+    let pname = get(b, &["process_name"]).clone();
+    put(&mut m, &["process", "name"], if pname.is_null() { get(p, &["name"]).clone() } else { pname });
+    let pid = get(b, &["pid"]).clone();
+    put(&mut m, &["process", "pid"], if pid.is_null() { get(p, &["pid"]).clone() } else { pid });
+    let exe = get(b, &["exe_path"]).clone();
+    put(&mut m, &["process", "executable"], if exe.is_null() { get(p, &["exe"]).clone() } else { exe });
+    put(&mut m, &["process", "args"], get(p, &["args"]).clone());
+    put(&mut m, &["process", "command_line"], get(p, &["command_line"]).clone());
+    put(&mut m, &["process", "parent", "pid"], get(p, &["ppid"]).clone());
+    put(&mut m, &["user", "name"], get(p, &["user"]).clone());
+    let sha = get(b, &["sha256"]).clone();
+    put(
+        &mut m,
+        &["process", "hash", "sha256"],
+        if sha.is_null() { get(p, &["hashes", "sha256"]).clone() } else { sha },
+    );
+
+    // Network: hit fields or Event.network.
+    let n = get(b, &["network"]);
+    let remote_ip = {
+        let v = get(b, &["remote_ip"]);
+        if v.is_null() { get(n, &["remote_ip"]) } else { v }
+    }
+    .clone();
+    let remote_port = {
+        let v = get(b, &["remote_port"]);
+        if v.is_null() { get(n, &["remote_port"]) } else { v }
+    }
+    .clone();
+    let proto = {
+        let v = get(b, &["protocol"]);
+        if v.is_null() { get(n, &["protocol"]) } else { v }
+    }
+    .clone();
+    let direction = {
+        let v = get(b, &["direction"]);
+        if v.is_null() { get(n, &["direction"]) } else { v }
+    }
+    .as_str()
+    .unwrap_or("outbound")
+    .to_string();
+    if !remote_ip.is_null() {
+        let (remote, local) = if direction == "inbound" {
+            ("source", "destination")
+        } else {
+            ("destination", "source")
+        };
+        put(&mut m, &[remote, "ip"], remote_ip.clone());
+        put(&mut m, &[remote, "port"], remote_port);
+        put(&mut m, &[local, "ip"], get(n, &["local_ip"]).clone());
+        put(&mut m, &[local, "port"], get(n, &["local_port"]).clone());
+        put(&mut m, &["network", "transport"], proto);
+        put(&mut m, &["network", "direction"], json!(direction));
+    }
+    let intel = get(b, &["intel"]);
+    if intel.is_object() {
+        put(&mut m, &["threat", "indicator", "type"], json!("ipv4-addr"));
+        put(&mut m, &["threat", "indicator", "ip"], remote_ip);
+        put(&mut m, &["threat", "indicator", "description"], get(intel, &["indicator"]).clone());
+        put(&mut m, &["threat", "indicator", "provider"], get(intel, &["source"]).clone());
+        put(&mut m, &["threat", "enrichments"], json!([{ "matched": { "atomic": get(intel, &["indicator"]) } }]));
+    }
+    if let Some(f) = b.get("file").filter(|f| f.is_object()) {
+        put(&mut m, &["file", "path"], get(f, &["path"]).clone());
+        put(&mut m, &["file", "hash", "sha256"], get(f, &["sha256_after"]).clone());
+        put(&mut m, &["event", "action"], get(f, &["action"]).clone());
+    }
+    if let Some(first) = r.indicators.first() {
+        put(&mut m, &["rule", "name"], json!(first.rule_name));
+        put(&mut m, &["rule", "description"], json!(first.description));
+    }
+    put(
+        &mut m,
+        &["outpost", "indicators"],
+        serde_json::to_value(&r.indicators).unwrap_or(Value::Null),
+    );
+    put(&mut m, &["outpost", r.kind.as_str()], r.body.clone());
+    Value::Object(m)
+}
+
+/// Syslog severity for a record: critical (2) for risk ≥ 80, warning (4) for other hits and
+/// alerts, notice (5) for audit, informational (6) for events.
+pub fn severity(r: &OutputRecord) -> u8 {
+    match r.kind {
+        RecordKind::Hit | RecordKind::Alert if r.risk_score >= 80 => 2,
+        RecordKind::Hit | RecordKind::Alert => 4,
+        RecordKind::Audit => 5,
+        RecordKind::Event => 6,
+    }
+}
+
+/// An RFC 5424 header field: printable US-ASCII only, at most `max` characters, `-` if empty.
+fn header_field(s: &str, max: usize) -> String {
+    let v: String = s
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(max)
+        .collect();
+    if v.is_empty() { "-".into() } else { v }
+}
+
+fn sd_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// One RFC 5424 message (no framing): `<PRI>1 TIMESTAMP HOST APP - KIND [outpost@32473 …] JSON`.
+pub fn rfc5424(r: &OutputRecord, h: &SyslogHeader) -> String {
+    let pri = u16::from(h.facility.min(23)) * 8 + u16::from(severity(r));
+    let host = header_field(r.hostname.as_deref().unwrap_or(&h.hostname), 255);
+    let mut s = String::with_capacity(512);
+    let _ = write!(
+        s,
+        "<{pri}>1 {} {} {} - {} [outpost@32473 id=\"",
+        r.time.to_rfc3339_opts(SecondsFormat::Micros, true),
+        host,
+        header_field(&h.app_name, 48),
+        header_field(r.kind.as_str(), 32),
+    );
+    sd_escape(&r.id, &mut s);
+    s.push_str("\" tenant=\"");
+    sd_escape(&r.tenant_id, &mut s);
+    if let Some(d) = &r.device_id {
+        s.push_str("\" device=\"");
+        sd_escape(d, &mut s);
+    }
+    let _ = write!(s, "\" risk=\"{}\"] ", r.risk_score);
+    s.push_str(&native_json(r).to_string());
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn rec() -> OutputRecord {
+        let mut r = OutputRecord::new(
+            "hit-7",
+            RecordKind::Hit,
+            "acme",
+            chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default(),
+            json!({"remote_ip": "1.2.3.4", "remote_port": 443, "protocol": "tcp",
+                   "process_name": "bad.exe", "pid": 10, "sha256": "ab", "intel": {"indicator": "1.2.3.0/24"}}),
+        );
+        r.device_id = Some("dev-1".into());
+        r.hostname = Some("host one".into());
+        r.risk_score = 90;
+        r
+    }
+
+    #[test]
+    fn native_has_threatseer_fields() {
+        let v = native_json(&rec());
+        assert_eq!(v["@timestamp"], "2026-01-02T03:04:05.000Z");
+        assert_eq!(v["event"]["process_name"], "bad.exe");
+        assert_eq!(v["risk_score"], 90);
+        assert!(v["indicators"].is_array());
+    }
+
+    #[test]
+    fn ecs_maps_network_and_process() {
+        let v = ecs_json(&rec());
+        assert_eq!(v["destination"]["ip"], "1.2.3.4");
+        assert_eq!(v["destination"]["port"], 443);
+        assert_eq!(v["process"]["name"], "bad.exe");
+        assert_eq!(v["process"]["hash"]["sha256"], "ab");
+        assert_eq!(v["event"]["kind"], "alert");
+        assert_eq!(v["organization"]["id"], "acme");
+        assert_eq!(v["threat"]["indicator"]["description"], "1.2.3.0/24");
+    }
+
+    #[test]
+    fn rfc5424_header_and_escaping() {
+        let mut r = rec();
+        r.tenant_id = "a\"b]c\\".into();
+        let s = rfc5424(&r, &SyslogHeader { facility: 4, app_name: "outpost".into(), hostname: "h".into() });
+        // PRI = 4*8 + 2 (critical), hostname spaces removed.
+        assert!(s.starts_with("<34>1 2026-01-02T03:04:05.000000Z hostone outpost - hit [outpost@32473 id=\"hit-7\" tenant=\"a\\\"b\\]c\\\\\" device=\"dev-1\" risk=\"90\"] {"), "{s}");
+        let json_part = &s[s.find("] {").map(|i| i + 2).unwrap_or(0)..];
+        let v: Value = serde_json::from_str(json_part).unwrap_or(Value::Null);
+        assert_eq!(v["id"], "hit-7");
+    }
+}

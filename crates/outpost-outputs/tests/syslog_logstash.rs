@@ -1,0 +1,333 @@
+//! Syslog (UDP, TCP, TLS with octet counting) and Logstash (TCP json_lines, TLS) outputs
+//! against in-test receivers that are stopped mid-stream (listener and connections dropped,
+//! unread data discarded) and started again on the same port.
+
+mod common;
+
+use common::*;
+use outpost_outputs::config::{LogstashConfig, SyslogConfig, SyslogTransport, TlsConfig};
+use outpost_outputs::{OutputConfig, SinkConfig};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Framing {
+    Octet,
+    Lines,
+}
+
+/// Parses complete frames out of `buf`, leaving a partial tail.
+fn parse_frames(buf: &mut Vec<u8>, framing: Framing, out: &mut Vec<String>) {
+    loop {
+        match framing {
+            Framing::Lines => {
+                let Some(nl) = buf.iter().position(|&b| b == b'\n') else { return };
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                out.push(String::from_utf8_lossy(&line[..line.len() - 1]).into_owned());
+            }
+            Framing::Octet => {
+                let Some(sp) = buf.iter().position(|&b| b == b' ') else { return };
+                let len: usize = std::str::from_utf8(&buf[..sp]).unwrap().parse().expect("octet count");
+                if buf.len() < sp + 1 + len {
+                    return;
+                }
+                let msg: Vec<u8> = buf.drain(..sp + 1 + len).skip(sp + 1).collect();
+                out.push(String::from_utf8(msg).unwrap());
+            }
+        }
+    }
+}
+
+/// A stoppable TCP (optionally TLS) receiver.
+struct Receiver {
+    addr: SocketAddr,
+    framing: Framing,
+    tls: Option<TlsAcceptor>,
+    got: Arc<Mutex<Vec<String>>>,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Receiver {
+    async fn start(framing: Framing, tls: Option<TlsAcceptor>) -> Receiver {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let r = Receiver {
+            addr: l.local_addr().unwrap(),
+            framing,
+            tls,
+            got: Arc::new(Mutex::new(Vec::new())),
+            tasks: Arc::new(Mutex::new(Vec::new())),
+        };
+        r.serve(l);
+        r
+    }
+
+    fn serve(&self, l: TcpListener) {
+        let (framing, tls, got, tasks) = (self.framing, self.tls.clone(), self.got.clone(), self.tasks.clone());
+        let h = tokio::spawn(async move {
+            loop {
+                let Ok((s, _)) = l.accept().await else { return };
+                let (tls, got) = (tls.clone(), got.clone());
+                let conn = tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = vec![0u8; 65536];
+                    let mut stream: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match tls {
+                        Some(a) => match a.accept(s).await {
+                            Ok(t) => Box::new(t),
+                            Err(_) => return,
+                        },
+                        None => Box::new(s),
+                    };
+                    loop {
+                        let n = match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        let mut msgs = Vec::new();
+                        parse_frames(&mut buf, framing, &mut msgs);
+                        got.lock().unwrap().extend(msgs);
+                    }
+                });
+                tasks.lock().unwrap().push(conn);
+            }
+        });
+        self.tasks.lock().unwrap().push(h);
+    }
+
+    fn stop(&self) {
+        for t in self.tasks.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    async fn restart(&self) {
+        for _ in 0..100 {
+            if let Ok(l) = TcpListener::bind(self.addr).await {
+                self.serve(l);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("cannot rebind {}", self.addr);
+    }
+}
+
+fn syslog_id(msg: &str) -> String {
+    let start = msg.find("id=\"").expect("SD id") + 4;
+    let end = msg[start..].find('"').unwrap() + start;
+    msg[start..end].to_string()
+}
+
+fn json_id(line: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(line).unwrap()["id"].as_str().unwrap().to_string()
+}
+
+fn tls_pair() -> (TlsAcceptor, tempfile::NamedTempFile) {
+    use tokio_rustls::rustls;
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_der = ck.cert.der().clone();
+    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert_der], key_der)
+        .unwrap();
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), ck.cert.pem()).unwrap();
+    (TlsAcceptor::from(Arc::new(cfg)), ca)
+}
+
+fn syslog_cfg(addr: SocketAddr, transport: SyslogTransport, tls: Option<TlsConfig>) -> OutputConfig {
+    let mut cfg = OutputConfig::new(
+        "syslog",
+        SinkConfig::Syslog(SyslogConfig {
+            address: addr.to_string(),
+            transport,
+            tls,
+            facility: 4,
+            app_name: "outpost".into(),
+            hostname: None,
+            confirm_window_ms: 2000,
+            timeout_secs: 2,
+        }),
+    );
+    cfg.batch_size = 50;
+    fast_retry(&mut cfg);
+    cfg
+}
+
+async fn stream_outage(cfg: OutputConfig, rx: Receiver, id_of: fn(&str) -> String, check: fn(&str)) {
+    let data = tempfile::tempdir().unwrap();
+    let name = cfg.name.clone();
+    let mgr = start(cfg, data.path());
+    let published = publish_with_outage(
+        &mgr,
+        &name,
+        "t1",
+        3000,
+        async || rx.stop(),
+        async || rx.restart().await,
+    )
+    .await;
+    mgr.shutdown().await;
+    // Give the receiver a moment to read what is in flight.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got = rx.got.lock().unwrap().clone();
+    check(&got[0]);
+    let ids: HashSet<String> = got.iter().map(|m| id_of(m)).collect();
+    assert_all_delivered(&published, &ids);
+    eprintln!("{name}: {} published, {} received (replayed duplicates: {})", published.len(), got.len(), got.len() - ids.len());
+}
+
+fn check_5424(m: &str) {
+    // <PRI>1 TIMESTAMP HOST APP - MSGID [SD] MSG
+    assert!(m.starts_with("<36>1 2026-11-23T10:"), "{m}");
+    let parts: Vec<&str> = m.splitn(7, ' ').collect();
+    assert_eq!(parts[3], "outpost");
+    assert_eq!(parts[4], "-");
+    assert_eq!(parts[5], "hit");
+    assert!(parts[6].starts_with("[outpost@32473 id=\"hit-"));
+}
+
+fn check_json(l: &str) {
+    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+    assert!(v["@timestamp"].is_string());
+    assert!(v["event"].is_object());
+}
+
+#[tokio::test]
+async fn syslog_tcp_octet_counting_with_outage() {
+    let rx = Receiver::start(Framing::Octet, None).await;
+    let cfg = syslog_cfg(rx.addr, SyslogTransport::Tcp, None);
+    stream_outage(cfg, rx, syslog_id, check_5424).await;
+}
+
+#[tokio::test]
+async fn syslog_tls_with_outage() {
+    let (acceptor, ca) = tls_pair();
+    let rx = Receiver::start(Framing::Octet, Some(acceptor)).await;
+    let cfg = syslog_cfg(
+        rx.addr,
+        SyslogTransport::Tls,
+        Some(TlsConfig {
+            ca_file: Some(ca.path().to_path_buf()),
+            server_name: Some("localhost".into()),
+        }),
+    );
+    stream_outage(cfg, rx, syslog_id, check_5424).await;
+}
+
+#[tokio::test]
+async fn logstash_json_lines_with_outage() {
+    let rx = Receiver::start(Framing::Lines, None).await;
+    let mut cfg = OutputConfig::new(
+        "logstash",
+        SinkConfig::Logstash(LogstashConfig {
+            address: rx.addr.to_string(),
+            tls: None,
+            confirm_window_ms: 2000,
+            timeout_secs: 2,
+        }),
+    );
+    cfg.batch_size = 50;
+    fast_retry(&mut cfg);
+    stream_outage(cfg, rx, json_id, check_json).await;
+}
+
+#[tokio::test]
+async fn logstash_tls_with_outage() {
+    let (acceptor, ca) = tls_pair();
+    let rx = Receiver::start(Framing::Lines, Some(acceptor)).await;
+    let mut cfg = OutputConfig::new(
+        "logstash",
+        SinkConfig::Logstash(LogstashConfig {
+            address: rx.addr.to_string(),
+            tls: Some(TlsConfig {
+                ca_file: Some(ca.path().to_path_buf()),
+                server_name: Some("localhost".into()),
+            }),
+            confirm_window_ms: 2000,
+            timeout_secs: 2,
+        }),
+    );
+    cfg.batch_size = 50;
+    fast_retry(&mut cfg);
+    stream_outage(cfg, rx, json_id, check_json).await;
+}
+
+#[tokio::test]
+async fn tls_rejects_untrusted_certificate() {
+    let (acceptor, _ca) = tls_pair();
+    let rx = Receiver::start(Framing::Octet, Some(acceptor)).await;
+    // Trust the Mozilla roots only: the self-signed certificate must be refused.
+    let cfg = syslog_cfg(
+        rx.addr,
+        SyslogTransport::Tls,
+        Some(TlsConfig {
+            ca_file: None,
+            server_name: Some("localhost".into()),
+        }),
+    );
+    let data = tempfile::tempdir().unwrap();
+    let mgr = start(cfg, data.path());
+    mgr.publish(&record(1, "t1"));
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(mgr.queue_depth("syslog"), Some(1));
+    assert!(retried(&mgr, "syslog") > 0);
+    mgr.shutdown().await;
+    assert!(rx.got.lock().unwrap().is_empty());
+}
+
+/// A stoppable UDP receiver: stopping closes the socket, so the sender gets ICMP
+/// port-unreachable (ECONNREFUSED on its connected socket) and replays its window.
+#[tokio::test]
+async fn syslog_udp_with_outage() {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::<String>::new()));
+    let spawn = |s: UdpSocket, got: Arc<Mutex<Vec<String>>>| {
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = s.recv(&mut buf).await {
+                got.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        })
+    };
+    let task = Arc::new(Mutex::new(Some(spawn(sock, got.clone()))));
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = syslog_cfg(addr, SyslogTransport::Udp, None);
+    cfg.batch_size = 10;
+    let mgr = start(cfg, data.path());
+    let (t1, t2, g2) = (task.clone(), task.clone(), got.clone());
+    let published = publish_with_outage(
+        &mgr,
+        "syslog",
+        "t1",
+        600,
+        async move || {
+            if let Some(t) = t1.lock().unwrap().take() {
+                t.abort();
+            }
+            // Wait for the socket to be closed by the aborted task.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        },
+        async move || {
+            let s = UdpSocket::bind(addr).await.unwrap();
+            *t2.lock().unwrap() = Some(spawn(s, g2));
+        },
+    )
+    .await;
+    mgr.shutdown().await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let got = got.lock().unwrap().clone();
+    check_5424(&got[0]);
+    let ids: HashSet<String> = got.iter().map(|m| syslog_id(m)).collect();
+    assert_all_delivered(&published, &ids);
+}
