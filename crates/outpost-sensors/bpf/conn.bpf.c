@@ -6,10 +6,11 @@
  *  - inet_sock_set_state CLOSE->SYN_SENT runs inside connect(), in the connecting process: the
  *    process is remembered per socket; SYN_SENT->ESTABLISHED (or ->CLOSE on failure) emits the
  *    outbound connection with its final 4-tuple. A connection that lives 1 ms is still seen.
- *  - CLOSE->LISTEN runs inside listen(): the listening process is remembered per local port.
- *    SYN_RECV->ESTABLISHED (softirq) emits an inbound connection attributed to that process;
- *    for listeners older than the agent the record carries pid 0 and user space attributes it
- *    to the listening socket's current owner.
+ *  - SYN_RECV->ESTABLISHED (softirq) records an inbound connection per socket; it is emitted in
+ *    the context of the first process that uses it: its first send or receive (sock_send_length,
+ *    sock_recv_length) or its close (ESTABLISHED->FIN_WAIT1, CLOSE_WAIT->LAST_ACK, which only
+ *    close()/shutdown() cause). One closed before any use by a process is emitted with pid 0
+ *    and user space attributes it to the listening socket's owner.
  *  - net_dev_queue for UDP packets of local sockets runs in the sending process: the first
  *    datagram to a destination per process (then at most once a minute) is a UDP flow.
  *
@@ -33,6 +34,8 @@
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_FIN_WAIT1 4
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
 #define KIND_CONNECT 1
 #define KIND_ACCEPT 2
@@ -116,13 +119,13 @@ struct {
 	__type(value, struct task_id);
 } connecting SEC(".maps");
 
-/* listening TCP port -> the process that called listen() */
+/* accepted sockets not yet used by a process -> their record (without process) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u16);
-	__type(value, struct task_id);
-} listening SEC(".maps");
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct conn_event);
+} accepting SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -207,6 +210,30 @@ static __always_inline void emit_sock(const struct sock *sk, __u8 kind, const st
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
+/* Emits the pending inbound record of socket `key`, attributed to `t` (or pid 0). */
+static __always_inline void emit_accepted(__u64 key, const struct task_id *t)
+{
+	struct conn_event *pending = bpf_map_lookup_elem(&accepting, &key);
+	if (!pending)
+		return;
+	struct conn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		bpf_map_delete_elem(&accepting, &key);
+		return;
+	}
+	__builtin_memcpy(e, pending, sizeof(*e));
+	bpf_map_delete_elem(&accepting, &key);
+	if (t) {
+		e->pid = t->pid;
+		e->tid = t->tid;
+		e->uid = t->uid;
+		e->gid = t->gid;
+		__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, wakeup_flags());
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(outpost_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
@@ -229,28 +256,24 @@ int BPF_PROG(outpost_tcp_state, const struct sock *sk, const int oldstate, const
 		emit_sock(sk, newstate == TCP_ESTABLISHED ? KIND_CONNECT : KIND_CONNECT_FAILED, &copy);
 		return 0;
 	}
-	if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
-		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
-		bpf_map_delete_elem(&listening, &port);
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		struct conn_event e;
+		__builtin_memset(&e, 0, sizeof(e));
+		e.ts_ns = bpf_ktime_get_ns();
+		e.kind = KIND_ACCEPT;
+		e.proto = 6;
+		if (fill_sock(&e, sk))
+			bpf_map_update_elem(&accepting, &key, &e, 0);
 		return 0;
 	}
-	if (newstate == TCP_LISTEN) {
-		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
 		struct task_id t = {};
 		current_task(&t);
-		bpf_map_update_elem(&listening, &port, &t, 0);
+		emit_accepted(key, &t);
 		return 0;
 	}
-	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
-		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
-		struct task_id *t = bpf_map_lookup_elem(&listening, &port);
-		if (t) {
-			struct task_id copy = *t;
-			emit_sock(sk, KIND_ACCEPT, &copy);
-		} else {
-			emit_sock(sk, KIND_ACCEPT, 0);
-		}
-	}
+	if (newstate == TCP_CLOSE)
+		emit_accepted(key, 0);
 	return 0;
 }
 
@@ -366,5 +389,29 @@ int BPF_PROG(outpost_exec, struct task_struct *p, int old_pid, struct linux_binp
 	else
 		e->args_len = 0;
 	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+static __always_inline void first_use(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	if (!bpf_map_lookup_elem(&accepting, &key))
+		return;
+	struct task_id t = {};
+	current_task(&t);
+	emit_accepted(key, &t);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(outpost_send, struct sock *sk, int ret, int flags)
+{
+	first_use(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(outpost_recv, struct sock *sk, int ret, int flags)
+{
+	first_use(sk);
 	return 0;
 }

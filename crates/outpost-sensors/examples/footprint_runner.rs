@@ -101,33 +101,37 @@ fn main() {
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut watched_out, mut watched_in, mut watched_attr, mut watched_exec) =
         (0u64, 0u64, 0u64, 0u64);
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        let Ok(ev) = rx.recv_timeout(left) else {
-            continue;
-        };
-        *by_kind.entry(ev.kind.as_str()).or_default() += 1;
-        if let Some(n) = &ev.network {
-            if let Some(ip) = n.remote_ip {
-                lookups += 1;
-                if hot.contains(ip) {
-                    hits += 1;
-                }
-            }
-            if watch_port != 0 && ev.kind == EventKind::Network {
-                if n.direction == Direction::Outbound && n.remote_port == Some(watch_port) {
-                    watched_out += 1;
-                    if ev.process.as_ref().is_some_and(|p| p.exe.is_some()) {
-                        watched_attr += 1;
+    // Like an agent pipeline that batches: drain the channel every 50 ms.
+    let mut batch = Vec::with_capacity(2048);
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(50));
+        batch.extend(rx.try_iter());
+        for ev in batch.drain(..) {
+            *by_kind.entry(ev.kind.as_str()).or_default() += 1;
+            if let Some(n) = &ev.network {
+                if let Some(ip) = n.remote_ip {
+                    lookups += 1;
+                    if hot.contains(ip) {
+                        hits += 1;
                     }
-                } else if n.direction == Direction::Inbound && n.local_port == Some(watch_port) {
-                    watched_in += 1;
+                }
+                if watch_port != 0 && ev.kind == EventKind::Network {
+                    if n.direction == Direction::Outbound && n.remote_port == Some(watch_port) {
+                        watched_out += 1;
+                        if ev.process.as_ref().is_some_and(|p| p.exe.is_some()) {
+                            watched_attr += 1;
+                        }
+                    } else if n.direction == Direction::Inbound && n.local_port == Some(watch_port)
+                    {
+                        watched_in += 1;
+                    }
                 }
             }
-        }
-        if ev.kind == EventKind::ProcessExec
-            && ev.process.as_ref().and_then(|p| p.exe.as_deref()) == Some(watch_exe.as_str())
-        {
-            watched_exec += 1;
+            if ev.kind == EventKind::ProcessExec
+                && ev.process.as_ref().and_then(|p| p.exe.as_deref()) == Some(watch_exe.as_str())
+            {
+                watched_exec += 1;
+            }
         }
     }
     let counters = sensors.counters();

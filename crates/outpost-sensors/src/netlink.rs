@@ -80,6 +80,23 @@ impl NlSocket {
         Ok(rc as usize)
     }
 
+    /// Receives one datagram if one is waiting (`WouldBlock` otherwise).
+    pub fn recv_nowait(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: buf is valid and writable for buf.len() bytes.
+        let rc = unsafe {
+            libc::recv(
+                self.fd.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(rc as usize)
+    }
+
     /// Asks for a receive buffer of `bytes` (forced past rmem_max when privileged).
     pub fn set_rcvbuf(&self, bytes: i32) {
         for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {

@@ -345,16 +345,35 @@ impl Collector {
         self.note_evictions();
     }
 
+    fn datagram(&self, d: &[u8]) {
+        for m in netlink::split(d) {
+            if let Some((ev, ts)) = parse_proc_event(m.payload) {
+                self.handle(ev, procfs::mono_to_utc(ts));
+            }
+        }
+    }
+
     fn run_connector(&mut self, sock: &NlSocket) {
         let mut buf = vec![0u8; 64 * 1024];
         let mut last_hk = Instant::now();
         while !self.em.stopped() {
             match sock.recv(&mut buf) {
                 Ok(n) => {
-                    for m in netlink::split(buf.get(..n).unwrap_or(&[])) {
-                        if let Some((ev, ts)) = parse_proc_event(m.payload) {
-                            self.handle(ev, procfs::mono_to_utc(ts));
+                    self.datagram(buf.get(..n).unwrap_or(&[]));
+                    // With the eBPF sensor snapshotting every exec image, /proc need not be read
+                    // the very microsecond a process starts: drain what is queued, then sleep a
+                    // little, which saves a wakeup per event under load.
+                    if self.table().is_some_and(|t| t.kernel_exec_active) {
+                        loop {
+                            match sock.recv_nowait(&mut buf) {
+                                Ok(n) => self.datagram(buf.get(..n).unwrap_or(&[])),
+                                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                                    self.em.count_drop(Drop::ProcConnectorOverflow, 1);
+                                }
+                                Err(_) => break,
+                            }
                         }
+                        std::thread::sleep(Duration::from_millis(20));
                     }
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -413,22 +432,16 @@ impl Collector {
                 let containers = self.containers_enabled();
                 let read = read_process(tgid, users, containers);
                 let Some(mut t) = self.table() else { return };
-                let (info, container, changes) = match read {
-                    Some(r) => {
-                        let ch = t.upsert(r.info, r.container);
-                        let p = t.get(tgid);
-                        (
-                            p.map(|p| (*p.info).clone()).unwrap_or_default(),
-                            p.and_then(|p| p.container.as_ref().map(|c| (**c).clone())),
-                            ch,
-                        )
-                    }
+                let (mut info, container) = match read {
+                    Some(r) => (r.info, r.container),
                     None => {
                         // Gone before /proc could be read: keep what the fork told us about
                         // its lineage, but not the parent's image.
                         let prev = t.get(tgid).map(|p| (*p.info).clone()).unwrap_or_default();
-                        let snap = t.exec_snapshot(tgid);
-                        let mut info = ProcessInfo {
+                        let container = t
+                            .get(tgid)
+                            .and_then(|p| p.container.as_ref().map(|c| (**c).clone()));
+                        let info = ProcessInfo {
                             pid: tgid,
                             ppid: prev.ppid,
                             parent: prev.parent,
@@ -438,35 +451,44 @@ impl Collector {
                             user: prev.user,
                             ..Default::default()
                         };
-                        // the image the kernel saw at exec (eBPF), when it came first
-                        if let Some(s) = &snap {
+                        (info, container)
+                    }
+                };
+                // No image: the process was gone (or a zombie) when /proc was read. Use the
+                // kernel's snapshot of the exec (eBPF) if it came first, else wait for it.
+                let mut wait = false;
+                if info.exe.is_none() {
+                    match t.exec_snapshot(tgid) {
+                        Some(s) => {
                             info.exe = s.exe.clone();
                             info.args = s.args.clone();
                             info.command_line = s.command_line.clone();
                             info.name = s.name.clone();
                         }
-                        let container = t
-                            .get(tgid)
-                            .and_then(|p| p.container.as_ref().map(|c| (**c).clone()));
-                        let wait = snap.is_none() && t.kernel_exec_active;
-                        let ch = t.upsert(info.clone(), container.clone());
-                        if wait {
-                            // The eBPF sensor's snapshot of the image is on its way: the event
-                            // goes out when it arrives (or after 500 ms without it).
-                            let mut ev = Event::new(ts, EventKind::ProcessExec, "proc_connector");
-                            ev.process = Some(info.clone());
-                            ev.container = container;
-                            let evicted = t.defer_exec(tgid, ev);
-                            drop(t);
-                            self.container_changes(ch, &info, ts);
-                            if let Some(e) = evicted {
-                                self.em.emit(e);
-                            }
-                            return;
-                        }
-                        (info, container, ch)
+                        None => wait = t.kernel_exec_active,
                     }
+                }
+                let changes = t.upsert(info, container);
+                let (info, container) = match t.get(tgid) {
+                    Some(p) => (
+                        (*p.info).clone(),
+                        p.container.as_ref().map(|c| (**c).clone()),
+                    ),
+                    None => (ProcessInfo::default(), None),
                 };
+                if wait {
+                    // The event goes out when the snapshot arrives (or after 500 ms without it).
+                    let mut ev = Event::new(ts, EventKind::ProcessExec, "proc_connector");
+                    ev.process = Some(info.clone());
+                    ev.container = container;
+                    let evicted = t.defer_exec(tgid, ev);
+                    drop(t);
+                    self.container_changes(changes, &info, ts);
+                    for e in evicted {
+                        self.em.emit(e);
+                    }
+                    return;
+                }
                 drop(t);
                 self.container_changes(changes, &info, ts);
                 self.emit_proc(
@@ -487,12 +509,8 @@ impl Collector {
                     return; // a thread
                 }
                 let Some(mut t) = self.table() else { return };
-                let pending = t.take_pending_exec(tgid);
                 let (p, changes) = t.exit(tgid);
                 drop(t);
-                if let Some(e) = pending {
-                    self.em.emit(e);
-                }
                 let (mut info, container) = match p {
                     Some(p) => ((*p.info).clone(), p.container.map(|c| (*c).clone())),
                     None => (
@@ -505,13 +523,17 @@ impl Collector {
                     ),
                 };
                 info.exit_code = Some(exit_status(exit_code));
-                self.emit_proc(
-                    EventKind::ProcessExit,
-                    "proc_connector",
-                    ts,
-                    info.clone(),
-                    container,
-                );
+                let mut ev = Event::new(ts, EventKind::ProcessExit, "proc_connector");
+                ev.process = Some(info.clone());
+                ev.container = container;
+                // An exit whose exec still waits for the kernel's image snapshot follows it.
+                let now = match self.table() {
+                    Some(mut t) => t.defer_exit(tgid, ev),
+                    None => Some(ev),
+                };
+                if let Some(ev) = now {
+                    self.em.emit(ev);
+                }
                 self.container_changes(changes, &info, ts);
             }
             ProcEvent::Other(_) => {}

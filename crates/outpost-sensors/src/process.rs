@@ -17,6 +17,21 @@ pub(crate) struct Proc {
     pub info: Arc<ProcessInfo>,
     pub container: Option<Arc<ContainerInfo>>,
     pub exited: Option<Instant>,
+    /// Copied from the parent at fork: the image may have changed by an exec not processed yet.
+    pub from_fork: bool,
+}
+
+/// An exec event (and possibly the exit that followed it) waiting for the kernel's snapshot.
+struct Pending {
+    exec: Event,
+    exit: Option<Event>,
+    at: Instant,
+}
+
+impl Pending {
+    fn events(self) -> Vec<Event> {
+        std::iter::once(self.exec).chain(self.exit).collect()
+    }
 }
 
 /// What [`read_process`] learned from `/proc`.
@@ -54,7 +69,7 @@ pub(crate) struct ProcessTable {
     pub kernel_exec_active: bool,
     /// Exec events of processes gone before `/proc` could be read, waiting (briefly) for the
     /// kernel's snapshot of their image.
-    pending_execs: HashMap<u32, (Event, Instant)>,
+    pending_execs: HashMap<u32, Pending>,
     /// Live processes evicted because the cache was full (counted as drops by the caller).
     pub evicted_live: u64,
     pub container_limit_hits: u64,
@@ -64,19 +79,16 @@ pub(crate) struct ProcessTable {
 /// process is gone.
 pub(crate) fn read_process(pid: u32, users: &Users, containers: bool) -> Option<ReadProc> {
     let base = format!("/proc/{pid}");
-    let stat = procfs::parse_stat(&std::fs::read_to_string(format!("{base}/stat")).ok()?)?;
-    let ids = std::fs::read_to_string(format!("{base}/status"))
-        .ok()
+    let stat = procfs::parse_stat(&procfs::read_small_text(&format!("{base}/stat"), 4096)?)?;
+    let ids = procfs::read_small_text(&format!("{base}/status"), 16384)
         .and_then(|s| procfs::parse_status_ids(&s));
-    let args = std::fs::read(format!("{base}/cmdline"))
+    let args = procfs::read_small(&format!("{base}/cmdline"), 64 * 1024)
         .map(|b| procfs::parse_cmdline(&b))
         .unwrap_or_default();
     let exe = procfs::readlink(format!("{base}/exe"));
     let cwd = procfs::readlink(format!("{base}/cwd"));
     let container = if containers {
-        std::fs::read_to_string(format!("{base}/cgroup"))
-            .ok()
-            .and_then(|c| parse_cgroup(&c))
+        procfs::read_small_text(&format!("{base}/cgroup"), 16384).and_then(|c| parse_cgroup(&c))
     } else {
         None
     };
@@ -204,6 +216,7 @@ impl ProcessTable {
                 info: Arc::new(info),
                 container,
                 exited: None,
+                from_fork: false,
             },
         );
         changes
@@ -238,6 +251,9 @@ impl ProcessTable {
         info.entity_id = None;
         info.exit_code = None;
         let changes = self.upsert(info, container);
+        if let Some(p) = self.procs.get_mut(&child_pid) {
+            p.from_fork = true;
+        }
         let p = self.procs.get(&child_pid);
         (
             p.map(|p| Arc::clone(&p.info)).unwrap_or_default(),
@@ -256,7 +272,7 @@ impl ProcessTable {
     /// `/proc` could be read, or its exec event is still queued), patches it.
     ///
     /// Returns the exec event that was waiting for this snapshot, completed with it.
-    pub fn kernel_exec(&mut self, snap: ProcessInfo) -> Option<Event> {
+    pub fn kernel_exec(&mut self, snap: ProcessInfo) -> Vec<Event> {
         let pid = snap.pid;
         let snap = Arc::new(snap);
         self.exec_seq += 1;
@@ -279,6 +295,7 @@ impl ProcessTable {
                 info.name = snap.name.clone();
                 info.entity_id = None;
                 p.info = Arc::new(info);
+                p.from_fork = false;
             }
             Some(_) => {}
             None => {
@@ -294,55 +311,77 @@ impl ProcessTable {
                         info: Arc::new(info),
                         container: None,
                         exited: None,
+                        from_fork: false,
                     },
                 );
             }
         }
-        let (mut ev, _) = self.pending_execs.remove(&pid)?;
-        if let Some(p) = ev.process.as_mut() {
-            p.exe = snap.exe.clone();
-            p.args = snap.args.clone();
-            p.command_line = snap.command_line.clone();
-            p.name = snap.name.clone();
+        let Some(p) = self.pending_execs.remove(&pid) else {
+            return Vec::new();
+        };
+        let mut out = p.events();
+        for ev in &mut out {
+            if let Some(p) = ev.process.as_mut() {
+                p.exe = snap.exe.clone();
+                p.args = snap.args.clone();
+                p.command_line = snap.command_line.clone();
+                p.name = snap.name.clone();
+            }
+            if ev.kind == outpost_core::EventKind::ProcessExec {
+                ev.source = "ebpf".into();
+            }
         }
-        ev.source = "ebpf".into();
-        Some(ev)
+        out
     }
 
-    /// Holds an exec event until the kernel's snapshot of the image arrives.
-    pub fn defer_exec(&mut self, pid: u32, ev: Event) -> Option<Event> {
-        let evicted = if self.pending_execs.len() >= self.max {
+    /// Holds an exec event until the kernel's snapshot of the image arrives; returns events
+    /// pushed out to make room.
+    pub fn defer_exec(&mut self, pid: u32, exec: Event) -> Vec<Event> {
+        let mut evicted = Vec::new();
+        if self.pending_execs.len() >= self.max {
             let oldest = self
                 .pending_execs
                 .iter()
-                .min_by_key(|(_, (_, t))| *t)
+                .min_by_key(|(_, p)| p.at)
                 .map(|(p, _)| *p);
-            oldest
-                .and_then(|p| self.pending_execs.remove(&p))
-                .map(|(e, _)| e)
-        } else {
-            None
-        };
-        self.pending_execs.insert(pid, (ev, Instant::now()));
+            if let Some(p) = oldest.and_then(|p| self.pending_execs.remove(&p)) {
+                evicted = p.events();
+            }
+        }
+        self.pending_execs.insert(
+            pid,
+            Pending {
+                exec,
+                exit: None,
+                at: Instant::now(),
+            },
+        );
         evicted
     }
 
-    /// The exec event still waiting for `pid`, if any (emitted before its exit).
-    pub fn take_pending_exec(&mut self, pid: u32) -> Option<Event> {
-        self.pending_execs.remove(&pid).map(|(e, _)| e)
+    /// Holds an exit event behind its pending exec; gives it back when nothing is pending.
+    pub fn defer_exit(&mut self, pid: u32, exit: Event) -> Option<Event> {
+        match self.pending_execs.get_mut(&pid) {
+            Some(p) if p.exit.is_none() => {
+                p.exit = Some(exit);
+                None
+            }
+            _ => Some(exit),
+        }
     }
 
-    /// Exec events that waited longer than `older` for a snapshot: emitted as they are.
+    /// Events that waited longer than `older` for a snapshot: emitted as they are.
     pub fn stale_pending_execs(&mut self, older: Duration) -> Vec<Event> {
         let stale: Vec<u32> = self
             .pending_execs
             .iter()
-            .filter(|(_, (_, t))| t.elapsed() >= older)
+            .filter(|(_, p)| p.at.elapsed() >= older)
             .map(|(p, _)| *p)
             .collect();
         stale
             .into_iter()
-            .filter_map(|p| self.take_pending_exec(p))
+            .filter_map(|p| self.pending_execs.remove(&p))
+            .flat_map(Pending::events)
             .collect()
     }
 

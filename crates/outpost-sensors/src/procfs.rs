@@ -233,6 +233,40 @@ pub fn list_pids() -> Vec<u32> {
         .collect()
 }
 
+/// Reads a small `/proc` file with as few syscalls as possible (open, one read per 4 KiB, close;
+/// no stat), up to `max` bytes.
+pub fn read_small(path: &str, max: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut v = vec![0u8; 4096.min(max)];
+    let mut n = 0;
+    loop {
+        if n == v.len() {
+            if v.len() >= max {
+                break;
+            }
+            v.resize((v.len() * 2).min(max), 0);
+        }
+        match f.read(&mut v[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+        // /proc text files are produced in one go when they fit: a short read means the end.
+        if n < v.len() {
+            break;
+        }
+    }
+    v.truncate(n);
+    Some(v)
+}
+
+/// [`read_small`] as (lossy) text.
+pub fn read_small_text(path: &str, max: usize) -> Option<String> {
+    read_small(path, max).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
 /// Reads a symlink to a String (lossy).
 pub fn readlink(p: impl AsRef<Path>) -> Option<String> {
     std::fs::read_link(p)
@@ -273,6 +307,17 @@ mod tests {
             })
         );
         assert_eq!(parse_status_ids("Uid:\tx\n"), None);
+    }
+
+    #[test]
+    fn read_small_reads_whole_proc_files() {
+        let a = read_small("/proc/self/status", 1 << 20).unwrap();
+        assert!(String::from_utf8_lossy(&a).contains("Uid:"));
+        assert!(a.len() > 500);
+        let big = read_small("/proc/self/maps", 1 << 20).unwrap();
+        assert_eq!(big, std::fs::read("/proc/self/maps").unwrap());
+        assert_eq!(read_small("/proc/self/status", 10).unwrap().len(), 10);
+        assert!(read_small("/proc/nonexistent", 10).is_none());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The eBPF connection sensor: loads `bpf/conn.bpf.c` (BTF tracepoints `inet_sock_set_state` and
-//! `net_dev_queue`) and reads its ring buffer.
+//! `net_dev_queue`, `sock_send_length`, `sock_recv_length`, `sched_process_exec`) and reads its
+//! ring buffer.
 
 use super::{
     ConnKind, ExecRecord, attribute, conn_event, parse_conn_record, parse_exec_record, sockdiag,
@@ -86,9 +87,9 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
             .shared
             .procs
             .lock()
-            .ok()
-            .and_then(|mut t| t.kernel_exec(snap));
-        if let Some(ev) = done {
+            .map(|mut t| t.kernel_exec(snap))
+            .unwrap_or_default();
+        for ev in done {
             em.emit(ev);
         }
         return;
@@ -183,6 +184,8 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
                     tracing::warn!("eBPF ring buffer poll: {e}");
                     std::thread::sleep(Duration::from_millis(100));
                 }
+                // poll() consumes only after a wakeup; records submitted without one are read here.
+                let _ = rb.consume();
                 if last.elapsed() >= Duration::from_secs(1) {
                     last = Instant::now();
                     let lost = skel

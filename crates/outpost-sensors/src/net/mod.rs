@@ -46,8 +46,9 @@ pub enum ConnKind {
     Connect,
     /// An outbound TCP connection attempt failed (refused, reset, timed out).
     ConnectFailed,
-    /// An inbound TCP connection was established; pid is the process that called listen(), or
-    /// 0 for listeners older than the sensor (then attributed to the listener's current owner).
+    /// An inbound TCP connection was established; pid is the first process that sent,
+    /// received or closed on it, or 0 when it closed before any process used it (then it is
+    /// attributed to the listening socket's current owner).
     Accept,
     /// A UDP datagram was sent (first to a destination per process, then once a minute).
     UdpSend,
@@ -160,13 +161,20 @@ pub(crate) fn attribute(
     comm: Option<&str>,
     uid: Option<u32>,
 ) -> (ProcessInfo, Option<ContainerInfo>) {
+    let mut fork_copy = None;
     let containers = match em.shared.procs.lock() {
         Ok(t) => {
             if let Some(p) = t.get(pid) {
-                return (
+                let cached = (
                     (*p.info).clone(),
                     p.container.as_ref().map(|c| (**c).clone()),
                 );
+                // A fork copy of a live process may predate an exec not processed yet: /proc
+                // tells the current image.
+                if !(p.from_fork && p.exited.is_none()) {
+                    return cached;
+                }
+                fork_copy = Some(cached);
             }
             t.containers_enabled()
         }
@@ -178,6 +186,9 @@ pub(crate) fn attribute(
             info.parent = t.parent(ppid);
         }
         return (info, r.container);
+    }
+    if let Some(c) = fork_copy {
+        return c;
     }
     let info = ProcessInfo {
         pid,
