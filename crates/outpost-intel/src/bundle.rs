@@ -23,6 +23,7 @@
 //!   FLT8  keys u64 ‖ seed u64 ‖ segment length u32 ‖ mask u32 ‖ segment count length u32 ‖
 //!         n u64 ‖ n fingerprints                          (filter mode: BinaryFuse8 of host IPs)
 //!   IOCS  n u32 ‖ n × record                              domains, hashes, processes
+//!   PATS  n u32 ‖ n × record                              STIX pattern indicators (optional)
 //! ```
 //!
 //! The signature covers the manifest, which pins the payload by its SHA-256 (a manifest
@@ -30,7 +31,7 @@
 //! sections are skipped, so sections can be added without a format version bump.
 
 use crate::hotlist::{Hotlist, HotlistEntry};
-use crate::indicator::{Indicator, IndicatorKind, IndicatorValue, IntelSet};
+use crate::indicator::{Indicator, IndicatorKind, IndicatorValue, IntelSet, PatternIndicator};
 use crate::ranges::{RangeTable, RawTable};
 use chrono::{DateTime, TimeZone, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -261,7 +262,8 @@ impl Bundle {
         self.filter.as_ref()
     }
 
-    /// Domain, hash and process indicators.
+    /// Domain, hash and process indicators, and the STIX pattern indicators
+    /// ([`IntelSet::pattern_indicators`]) for the pattern engine.
     pub fn indicators(&self) -> &IntelSet {
         &self.others
     }
@@ -420,6 +422,32 @@ pub fn build_bundle(
         put_str16(&mut iocs, &ind.source);
     }
     section(&mut payload, b"IOCS", &iocs);
+
+    let live: Vec<&PatternIndicator> = set
+        .pattern_indicators()
+        .iter()
+        .filter(|p| p.valid_until.is_none_or(|u| u > now))
+        .collect();
+    if !live.is_empty() {
+        let mut pats = Vec::new();
+        pats.extend_from_slice(&(live.len() as u32).to_le_bytes());
+        for p in live {
+            put_str16(&mut pats, &p.id);
+            put_str16(&mut pats, p.name.as_deref().unwrap_or(""));
+            pats.extend_from_slice(&(p.pattern.len() as u32).to_le_bytes());
+            pats.extend_from_slice(p.pattern.as_bytes());
+            put_str16(&mut pats, &p.source);
+            pats.push(p.confidence.unwrap_or(u8::MAX));
+            for t in [p.valid_from, p.valid_until] {
+                pats.extend_from_slice(&t.map_or(i64::MIN, |e| e.timestamp()).to_le_bytes());
+            }
+            pats.extend_from_slice(&(p.labels.len() as u16).to_le_bytes());
+            for l in &p.labels {
+                put_str16(&mut pats, l);
+            }
+        }
+        section(&mut payload, b"PATS", &pats);
+    }
 
     Ok(seal(&payload, spec, key))
 }
@@ -837,6 +865,43 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
                     others.insert(ind);
                 }
             }
+            b"PATS" => {
+                let mut s = Reader::new(body, "PATS");
+                let n = s.u32()?;
+                let time = |v: i64| {
+                    (v != i64::MIN)
+                        .then(|| Utc.timestamp_opt(v, 0).single())
+                        .flatten()
+                };
+                for _ in 0..n {
+                    let id = s.str16()?.to_string();
+                    let name = s.str16()?;
+                    let plen = s.u32()? as usize;
+                    let pattern = std::str::from_utf8(s.take(plen)?)
+                        .map_err(|_| {
+                            BundleError::WrongFormat("PATS has a non-UTF-8 pattern".into())
+                        })?
+                        .to_string();
+                    let src = s.str16()?.to_string();
+                    let conf = s.u8()?;
+                    let valid_from = time(s.i64()?);
+                    let valid_until = time(s.i64()?);
+                    let nl = s.u16()?;
+                    let labels = (0..nl)
+                        .map(|_| s.str16().map(str::to_string))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    others.insert_pattern(PatternIndicator {
+                        id,
+                        name: (!name.is_empty()).then(|| name.to_string()),
+                        pattern,
+                        source: src,
+                        confidence: (conf != u8::MAX).then_some(conf),
+                        valid_from,
+                        valid_until,
+                        labels,
+                    });
+                }
+            }
             _ => {} // unknown sections are skipped
         }
     }
@@ -1027,6 +1092,19 @@ impl BundleCache {
         Ok(InstallOutcome::Installed { version })
     }
 
+    /// Checks an address against the bundle in use, for the agent's matching loop: a listed
+    /// address becomes [`IpVerdict::MaybeListed`] (ask the server to confirm) when the bundle is
+    /// stale, and without any bundle nothing is listed.
+    pub fn check_ip(&self, ip: IpAddr, now: DateTime<Utc>) -> IpVerdict {
+        let Some(b) = &self.current else {
+            return IpVerdict::NotListed;
+        };
+        match b.check_ip(ip) {
+            IpVerdict::Listed(_) if b.is_expired(now) => IpVerdict::MaybeListed,
+            v => v,
+        }
+    }
+
     /// Whether there is no bundle or the current one has expired.
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
         self.current.as_ref().is_none_or(|b| b.is_expired(now))
@@ -1066,6 +1144,16 @@ mod tests {
         }
         let d = IndicatorValue::parse(IndicatorKind::Domain, "evil.test").unwrap();
         set.insert(Indicator::new(d, "t"));
+        set.insert_pattern(PatternIndicator {
+            id: "indicator--p".into(),
+            name: Some("beacon".into()),
+            pattern: "[network-traffic:dst_port = 4444] FOLLOWEDBY [process:name = 'nc']".into(),
+            source: "stix".into(),
+            confidence: Some(50),
+            valid_from: Some("2025-01-01T00:00:00Z".parse().unwrap()),
+            valid_until: None,
+            labels: vec!["c2".into()],
+        });
         let spec = BundleSpec {
             version: "v".into(),
             created: "2026-01-01T00:00:00Z".parse().unwrap(),
@@ -1087,6 +1175,13 @@ mod tests {
         let bytes = build_bundle(&set, &spec, &key).unwrap();
         let resealed = seal(&payload_of(&bytes), &spec, &key);
         assert_eq!(bytes, resealed);
+        let b = verify(&bytes, &key.verifying_key(), spec.created).unwrap();
+        assert_eq!(
+            b.indicators().pattern_indicators(),
+            set.pattern_indicators()
+        );
+        assert_eq!(b.indicators().len(), 1);
+        assert_eq!(b.hotlist().len(), 5);
     }
 
     #[test]

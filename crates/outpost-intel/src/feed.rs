@@ -561,7 +561,7 @@ fn stix_indicator(obj: &serde_json::Value, c: &mut Collector<'_>) -> Result<(), 
         outpost_stix::pattern::Pattern::parse(pattern).map_err(|e| format!("{id}: {e}"))?;
     let simple = parsed.simple_iocs().and_then(|iocs| {
         iocs.iter()
-            .map(|ioc| simple_value(ioc))
+            .map(simple_value)
             .collect::<Option<Result<Vec<_>, String>>>()
     });
     match simple {
@@ -701,7 +701,7 @@ pub enum RefreshOutcome {
     /// Fetched, but unchanged.
     NotModified,
     /// New content, parsed.
-    Updated(IntelSet, FeedReport),
+    Updated(Box<IntelSet>, FeedReport),
 }
 
 /// Fetches a location, conditionally on `state`'s validators.
@@ -836,7 +836,7 @@ impl Feed {
                     state.last_modified = last_modified;
                     state.fetched_at = Some(now);
                     state.last_error = None;
-                    Ok(RefreshOutcome::Updated(set, report))
+                    Ok(RefreshOutcome::Updated(Box::new(set), report))
                 }
                 Err(e) => {
                     state.last_error = Some(e.to_string());

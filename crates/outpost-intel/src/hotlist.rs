@@ -19,6 +19,23 @@ pub struct HotlistEntry {
     pub score: Option<u32>,
 }
 
+impl HotlistEntry {
+    /// The hit-payload form of the match: the entry as written (`1.2.3.4` for a single address,
+    /// else the CIDR), the list's source and the score.
+    pub fn to_intel_match(&self, source: &str) -> outpost_core::IntelMatch {
+        let indicator = if self.net.prefix_len() == self.net.max_prefix_len() {
+            self.net.addr().to_string()
+        } else {
+            self.net.to_string()
+        };
+        outpost_core::IntelMatch {
+            indicator,
+            source: Some(source.to_string()),
+            score: self.score,
+        }
+    }
+}
+
 /// Options for [`Hotlist::parse`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ParseOptions {
@@ -351,7 +368,7 @@ impl Hotlist {
     /// Whether any listed network contains `ip`.
     #[inline]
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.table.lookup(ip).is_some()
+        self.table.contains(ip)
     }
 
     /// The list version: `sha256:<16 hex>` of a text list's content, or a bundle's version.
@@ -432,6 +449,19 @@ mod tests {
         assert_eq!(h.source(), "t");
         assert!(h.version().starts_with("sha256:"));
         assert_eq!(h.version().len(), "sha256:".len() + 16);
+    }
+
+    #[test]
+    fn entries_convert_to_intel_matches() {
+        let (h, _) =
+            Hotlist::parse("1.2.3.4 7\n10.0.0.0/8\n", "feed", &ParseOptions::default()).unwrap();
+        let m = h.lookup(ip("1.2.3.4")).unwrap().to_intel_match(h.source());
+        assert_eq!(
+            (m.indicator.as_str(), m.source.as_deref(), m.score),
+            ("1.2.3.4", Some("feed"), Some(7))
+        );
+        let m = h.lookup(ip("10.1.1.1")).unwrap().to_intel_match("x");
+        assert_eq!((m.indicator.as_str(), m.score), ("10.0.0.0/8", None));
     }
 
     #[test]
@@ -665,6 +695,7 @@ mod tests {
             }
             for p in all {
                 prop_assert_eq!(h.lookup(p), naive(&list, p), "probe {}", p);
+                prop_assert_eq!(h.contains(p), h.lookup(p).is_some(), "probe {}", p);
             }
         }
 

@@ -137,8 +137,8 @@ pub enum TableError {
 /// The immutable lookup table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RangeTable {
-    v4_starts: Vec<u32>,
-    v4_ends: Vec<u32>,
+    /// `[first, last]` of each IPv4 segment, interleaved so one cache line serves both.
+    v4_ranges: Vec<[u32; 2]>,
     v4_meta: Vec<u32>,
     /// `v4_index[h]` = number of v4 segments whose start is below `h << 16`; 65537 slots.
     v4_index: Vec<u32>,
@@ -270,9 +270,13 @@ impl RangeTable {
             }
             v4_index.push(k as u32);
         }
+        let v4_ranges = v4_starts
+            .iter()
+            .zip(&v4_ends)
+            .map(|(&a, &b)| [a, b])
+            .collect();
         Ok(RangeTable {
-            v4_starts,
-            v4_ends,
+            v4_ranges,
             v4_meta,
             v4_index,
             v6_starts,
@@ -286,8 +290,7 @@ impl RangeTable {
     /// A table with no entries.
     pub(crate) fn empty() -> RangeTable {
         RangeTable {
-            v4_starts: Vec::new(),
-            v4_ends: Vec::new(),
+            v4_ranges: Vec::new(),
             v4_meta: Vec::new(),
             v4_index: vec![0; (1 << 16) + 1],
             v6_starts: Vec::new(),
@@ -301,8 +304,8 @@ impl RangeTable {
     /// The raw arrays (for writing a bundle).
     pub(crate) fn raw(&self) -> RawTable {
         RawTable {
-            v4_starts: self.v4_starts.clone(),
-            v4_ends: self.v4_ends.clone(),
+            v4_starts: self.v4_ranges.iter().map(|r| r[0]).collect(),
+            v4_ends: self.v4_ranges.iter().map(|r| r[1]).collect(),
             v4_meta: self.v4_meta.clone(),
             v6_starts: self.v6_starts.clone(),
             v6_ends: self.v6_ends.clone(),
@@ -319,14 +322,13 @@ impl RangeTable {
 
     /// Number of disjoint segments (both families).
     pub(crate) fn segments(&self) -> usize {
-        self.v4_starts.len() + self.v6_starts.len()
+        self.v4_ranges.len() + self.v6_starts.len()
     }
 
     /// Heap bytes held by the table.
     pub(crate) fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.v4_starts.capacity() * 4
-            + self.v4_ends.capacity() * 4
+        self.v4_ranges.capacity() * 8
             + self.v4_meta.capacity() * 4
             + self.v4_index.capacity() * 4
             + self.v6_starts.capacity() * 16
@@ -342,18 +344,35 @@ impl RangeTable {
             .flatten()
     }
 
+    /// Index of the IPv4 segment containing `x`.
+    #[inline]
+    fn find_v4(&self, x: u32) -> Option<usize> {
+        let h = (x >> 16) as usize;
+        let lo = self.v4_index[h] as usize;
+        let hi = self.v4_index[h + 1] as usize;
+        let k = lo + self.v4_ranges[lo..hi].partition_point(|r| r[0] <= x);
+        let i = k.checked_sub(1)?;
+        (self.v4_ranges[i][1] >= x).then_some(i)
+    }
+
+    /// Whether any segment contains the address (no entry reconstruction).
+    #[inline]
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => self.find_v4(u32::from(v4)).is_some(),
+            IpAddr::V6(v6) => {
+                let x = u128::from(v6);
+                let k = self.v6_starts.partition_point(|&s| s <= x);
+                k.checked_sub(1).is_some_and(|i| self.v6_ends[i] >= x)
+            }
+        }
+    }
+
     /// Longest-prefix match of an IPv4 address: the covering network and its score.
     #[inline]
     pub(crate) fn lookup_v4(&self, ip: Ipv4Addr) -> Option<(IpNet, Option<u32>)> {
         let x = u32::from(ip);
-        let h = (x >> 16) as usize;
-        let lo = self.v4_index[h] as usize;
-        let hi = self.v4_index[h + 1] as usize;
-        let k = lo + self.v4_starts[lo..hi].partition_point(|&s| s <= x);
-        let i = k.checked_sub(1)?;
-        if self.v4_ends[i] < x {
-            return None;
-        }
+        let i = self.find_v4(x)?;
         let meta = self.v4_meta[i];
         let plen = (meta >> 24) as u8;
         let net = Ipv4Net::new(Ipv4Addr::from(x & v4_mask(plen)), plen).ok()?;
@@ -387,12 +406,12 @@ impl RangeTable {
     /// Calls `f` for every segment as `(first, last, prefix_len, score)` (IPv4 as `u32` widened).
     #[allow(dead_code)] // used by the bundle module
     pub(crate) fn for_each_segment(&self, mut f: impl FnMut(bool, u128, u128, u8, Option<u32>)) {
-        for i in 0..self.v4_starts.len() {
+        for i in 0..self.v4_ranges.len() {
             let m = self.v4_meta[i];
             f(
                 false,
-                u128::from(self.v4_starts[i]),
-                u128::from(self.v4_ends[i]),
+                u128::from(self.v4_ranges[i][0]),
+                u128::from(self.v4_ranges[i][1]),
                 (m >> 24) as u8,
                 self.score(m),
             );

@@ -306,6 +306,16 @@ fn cache_keeps_last_good_bundle_and_reports() {
     let late = t("2026-11-25T00:00:00Z");
     let reopened = BundleCache::open(dir.path(), k, late).unwrap();
     assert_eq!(reopened.current().unwrap().version(), "v3");
+    // Matches from a stale bundle must be confirmed by the server.
+    assert_eq!(
+        reopened.check_ip(ip("203.0.113.7"), late),
+        IpVerdict::MaybeListed
+    );
+    assert!(matches!(
+        reopened.check_ip(ip("203.0.113.7"), t1),
+        IpVerdict::Listed(_)
+    ));
+    assert_eq!(reopened.check_ip(ip("8.8.8.8"), late), IpVerdict::NotListed);
     assert!(reopened.is_stale(late));
     assert!(reopened.status(late).stale);
     assert!(reopened.status(late).last_error.is_none());
