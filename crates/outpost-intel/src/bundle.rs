@@ -116,6 +116,14 @@ pub enum BundleError {
     /// The bundle could not be built.
     #[error("cannot build bundle: {0}")]
     Build(String),
+    /// A bundle could not be downloaded.
+    #[error("fetching bundle from {url}: {reason}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A bundle file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -932,6 +940,56 @@ pub fn bundle_etag(bytes: &[u8]) -> String {
     format!("\"sha256-{}\"", &hex::encode(Sha256::digest(bytes))[..32])
 }
 
+/// Largest bundle accepted over HTTP.
+pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// GETs a bundle; `Ok(None)` when the server answers 304 Not Modified to `etag`.
+fn fetch_bundle(
+    url: &str,
+    headers: &[(&str, &str)],
+    etag: Option<&str>,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>, BundleError> {
+    let err = |reason: String| BundleError::Fetch {
+        url: url.to_string(),
+        reason,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if let Some(e) = etag {
+        req = req.header("If-None-Match", e);
+    }
+    let mut resp = req.call().map_err(|e| err(e.to_string()))?;
+    match resp.status().as_u16() {
+        304 => Ok(None),
+        200..=299 => resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_BUNDLE_BYTES)
+            .read_to_vec()
+            .map(Some)
+            .map_err(|e| err(e.to_string())),
+        s => Err(err(format!("HTTP status {s}"))),
+    }
+}
+
+/// Server side of conditional GETs: whether an `If-None-Match` header value matches `etag`
+/// (a comma-separated list, `*`, weak `W/` tags compared weakly as RFC 9110 asks for GET).
+pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let want = strip(etag);
+    if_none_match
+        .split(',')
+        .any(|t| t.trim() == "*" || strip(t) == want)
+}
+
 /// What the agent's bundle cache reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheStatus {
@@ -1090,6 +1148,31 @@ impl BundleCache {
         self.current_etag = Some(etag);
         self.installed_at = Some(now);
         Ok(InstallOutcome::Installed { version })
+    }
+
+    /// Fetches the tenant's bundle from `url` with `If-None-Match` (the installed bundle's ETag)
+    /// and installs it if it changed and verifies. `headers` are added to the request (e.g.
+    /// the agent's `Authorization`). A 304 answer is [`InstallOutcome::Unchanged`]; network
+    /// and HTTP errors, like refused bundles, leave the current bundle in use and are recorded
+    /// in [`BundleCache::status`].
+    pub fn refresh_from_url(
+        &mut self,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<InstallOutcome, BundleError> {
+        match fetch_bundle(url, headers, self.current_etag.as_deref(), timeout) {
+            Ok(None) => {
+                self.last_error = None;
+                Ok(InstallOutcome::Unchanged)
+            }
+            Ok(Some(bytes)) => self.install(&bytes, now),
+            Err(e) => {
+                self.last_error = Some((e.to_string(), now));
+                Err(e)
+            }
+        }
     }
 
     /// Checks an address against the bundle in use, for the agent's matching loop: a listed

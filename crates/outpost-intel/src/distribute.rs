@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Duration;
 
-pub use crate::bundle::bundle_etag;
+pub use crate::bundle::{bundle_etag, etag_matches};
 
 /// The allowlist for a tenant: the private/reserved ranges plus the tenant's own networks.
 pub fn tenant_allowlist(tenant_networks: &[IpNet]) -> Vec<IpNet> {

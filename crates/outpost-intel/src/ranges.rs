@@ -137,9 +137,9 @@ pub enum TableError {
 /// The immutable lookup table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RangeTable {
-    /// `[first, last]` of each IPv4 segment, interleaved so one cache line serves both.
-    v4_ranges: Vec<[u32; 2]>,
-    v4_meta: Vec<u32>,
+    /// `[first, last, meta]` of each IPv4 segment, interleaved so one cache line serves a
+    /// whole lookup.
+    v4_ranges: Vec<[u32; 3]>,
     /// `v4_index[h]` = number of v4 segments whose start is below `h << 16`; 65537 slots.
     v4_index: Vec<u32>,
     v6_starts: Vec<u128>,
@@ -270,14 +270,11 @@ impl RangeTable {
             }
             v4_index.push(k as u32);
         }
-        let v4_ranges = v4_starts
-            .iter()
-            .zip(&v4_ends)
-            .map(|(&a, &b)| [a, b])
+        let v4_ranges = (0..v4_starts.len())
+            .map(|i| [v4_starts[i], v4_ends[i], v4_meta[i]])
             .collect();
         Ok(RangeTable {
             v4_ranges,
-            v4_meta,
             v4_index,
             v6_starts,
             v6_ends,
@@ -291,7 +288,6 @@ impl RangeTable {
     pub(crate) fn empty() -> RangeTable {
         RangeTable {
             v4_ranges: Vec::new(),
-            v4_meta: Vec::new(),
             v4_index: vec![0; (1 << 16) + 1],
             v6_starts: Vec::new(),
             v6_ends: Vec::new(),
@@ -306,7 +302,7 @@ impl RangeTable {
         RawTable {
             v4_starts: self.v4_ranges.iter().map(|r| r[0]).collect(),
             v4_ends: self.v4_ranges.iter().map(|r| r[1]).collect(),
-            v4_meta: self.v4_meta.clone(),
+            v4_meta: self.v4_ranges.iter().map(|r| r[2]).collect(),
             v6_starts: self.v6_starts.clone(),
             v6_ends: self.v6_ends.clone(),
             v6_meta: self.v6_meta.clone(),
@@ -328,8 +324,7 @@ impl RangeTable {
     /// Heap bytes held by the table.
     pub(crate) fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
-        self.v4_ranges.capacity() * 8
-            + self.v4_meta.capacity() * 4
+        self.v4_ranges.capacity() * 12
             + self.v4_index.capacity() * 4
             + self.v6_starts.capacity() * 16
             + self.v6_ends.capacity() * 16
@@ -373,7 +368,7 @@ impl RangeTable {
     pub(crate) fn lookup_v4(&self, ip: Ipv4Addr) -> Option<(IpNet, Option<u32>)> {
         let x = u32::from(ip);
         let i = self.find_v4(x)?;
-        let meta = self.v4_meta[i];
+        let meta = self.v4_ranges[i][2];
         let plen = (meta >> 24) as u8;
         let net = Ipv4Net::new(Ipv4Addr::from(x & v4_mask(plen)), plen).ok()?;
         Some((IpNet::V4(net), self.score(meta)))
@@ -407,7 +402,7 @@ impl RangeTable {
     #[allow(dead_code)] // used by the bundle module
     pub(crate) fn for_each_segment(&self, mut f: impl FnMut(bool, u128, u128, u8, Option<u32>)) {
         for i in 0..self.v4_ranges.len() {
-            let m = self.v4_meta[i];
+            let m = self.v4_ranges[i][2];
             f(
                 false,
                 u128::from(self.v4_ranges[i][0]),

@@ -529,3 +529,87 @@ proptest! {
         prop_assert!(verify(&bytes, &key(1).verifying_key(), t("2026-11-23T01:00:00Z")).is_err());
     }
 }
+
+#[test]
+fn etag_matching() {
+    use outpost_intel::distribute::etag_matches;
+    let e = bundle_etag(b"x");
+    assert!(etag_matches(&e, &e));
+    assert!(etag_matches(&format!("\"other\", W/{e}"), &e));
+    assert!(etag_matches("*", &e));
+    assert!(!etag_matches("\"other\"", &e));
+    assert!(!etag_matches("", &e));
+}
+
+/// Serves `bytes` with their ETag, answering a matching If-None-Match with 304.
+fn serve_bundle(bytes: Vec<u8>, requests: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let etag = bundle_etag(&bytes);
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut inm = None;
+            let mut auth = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("if-none-match:") {
+                    inm = Some(v.trim().to_string());
+                }
+                if lower.starts_with("authorization: bearer agent-token") {
+                    auth = true;
+                }
+            }
+            let head = if !auth {
+                "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_string()
+            } else if inm.is_some_and(|v| outpost_intel::distribute::etag_matches(&v, &etag)) {
+                format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n")
+            } else {
+                format!(
+                    "HTTP/1.1 200 OK\r\nETag: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                )
+            };
+            let _ = stream.write_all(head.as_bytes());
+            if head.starts_with("HTTP/1.1 200") {
+                let _ = stream.write_all(&bytes);
+            }
+        }
+    });
+    format!("http://{addr}/bundle")
+}
+
+#[test]
+fn agent_refreshes_bundle_over_http_with_etag() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key(1).verifying_key();
+    let now = t("2026-11-23T01:00:00Z");
+    let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
+    let url = serve_bundle(bytes.clone(), 3);
+    let mut cache = BundleCache::open(dir.path(), k, now).unwrap();
+    let auth = [("Authorization", "Bearer agent-token")];
+    let timeout = Duration::from_secs(10);
+    assert_eq!(
+        cache.refresh_from_url(&url, &auth, timeout, now).unwrap(),
+        InstallOutcome::Installed {
+            version: "v1".into()
+        }
+    );
+    // Second check-in: the server answers 304 to If-None-Match.
+    assert_eq!(
+        cache.refresh_from_url(&url, &auth, timeout, now).unwrap(),
+        InstallOutcome::Unchanged
+    );
+    // An HTTP error keeps the bundle and is reported.
+    let e = cache.refresh_from_url(&url, &[], timeout, now).unwrap_err();
+    assert!(e.to_string().contains("401"), "{e}");
+    assert_eq!(cache.status(now).current_version.as_deref(), Some("v1"));
+    assert!(cache.status(now).last_error.unwrap().contains("401"));
+}
