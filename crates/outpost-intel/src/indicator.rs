@@ -733,13 +733,19 @@ impl IntelSet {
         let patterns = std::mem::take(&mut self.patterns);
         *self = IntelSet::new();
         self.patterns = patterns;
+        let index = AllowIndex::new(allow);
         let mut changed = 0;
         for ind in old {
             let IndicatorValue::Net(n) = ind.value else {
                 self.insert(ind);
                 continue;
             };
-            let rest = subtract_net(n, allow);
+            // Fast paths: most indicators touch no allowlisted range at all.
+            let rest = match index.overlap(n) {
+                Overlap::None => vec![n],
+                Overlap::Covered => Vec::new(),
+                Overlap::Partial => subtract_net(n, allow),
+            };
             if rest.len() != 1 || rest[0] != n {
                 changed += 1;
             }
@@ -750,6 +756,71 @@ impl IntelSet {
             }
         }
         changed
+    }
+}
+
+/// Sorted, merged address ranges of an allowlist (both families as `u128`, IPv4 tagged by a
+/// separate vector) for quick overlap tests.
+struct AllowIndex {
+    v4: Vec<(u128, u128)>,
+    v6: Vec<(u128, u128)>,
+}
+
+enum Overlap {
+    None,
+    Covered,
+    Partial,
+}
+
+fn net_range(n: IpNet) -> (bool, u128, u128) {
+    let e = crate::ranges::Entry::from_net(n, None);
+    (matches!(n, IpNet::V6(_)), e.start, e.end)
+}
+
+impl AllowIndex {
+    fn new(allow: &[IpNet]) -> AllowIndex {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for &a in allow {
+            let (is6, s, e) = net_range(a);
+            if is6 {
+                v6.push((s, e))
+            } else {
+                v4.push((s, e))
+            }
+        }
+        let merge = |mut v: Vec<(u128, u128)>| {
+            v.sort_unstable();
+            let mut out: Vec<(u128, u128)> = Vec::with_capacity(v.len());
+            for (s, e) in v {
+                match out.last_mut() {
+                    Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+                    _ => out.push((s, e)),
+                }
+            }
+            out
+        };
+        AllowIndex {
+            v4: merge(v4),
+            v6: merge(v6),
+        }
+    }
+
+    fn overlap(&self, n: IpNet) -> Overlap {
+        let (is6, s, e) = net_range(n);
+        let ranges = if is6 { &self.v6 } else { &self.v4 };
+        // The last merged range starting at or before `e` is the only candidate that can
+        // cover `[s, e]`; any range overlapping it starts at or before `e`.
+        let k = ranges.partition_point(|r| r.0 <= e);
+        let Some(&(rs, re)) = k.checked_sub(1).and_then(|i| ranges.get(i)) else {
+            return Overlap::None;
+        };
+        if re < s {
+            Overlap::None
+        } else if rs <= s && re >= e {
+            Overlap::Covered
+        } else {
+            Overlap::Partial
+        }
     }
 }
 
@@ -810,6 +881,7 @@ pub fn private_ranges() -> Vec<IpNet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn ind(kind: IndicatorKind, v: &str, src: &str) -> Indicator {
         Indicator::new(IndicatorValue::parse(kind, v).unwrap(), src)
@@ -946,6 +1018,38 @@ mod tests {
             IntelSet::from_json_lines("{\"kind\":\"ip\",\"value\":\"x\",\"source\":\"a\"}", "f")
                 .is_err()
         );
+    }
+
+    fn arb_net() -> impl Strategy<Value = IpNet> {
+        (0u32..256, 20u8..=32).prop_map(|(x, plen)| {
+            IpNet::V4(
+                ipnet::Ipv4Net::new((0x0a00_0000u32 | (x << 4)).into(), plen)
+                    .unwrap()
+                    .trunc(),
+            )
+        })
+    }
+
+    proptest::proptest! {
+        /// Subtraction keeps exactly the addresses of the net outside every allowlisted net,
+        /// with or without the fast paths.
+        #[test]
+        fn subtraction_is_exact(
+            net in arb_net(),
+            allow in proptest::collection::vec(arb_net(), 0..6),
+            probes in proptest::collection::vec(0u32..0x1000, 1..40),
+        ) {
+            let mut s = IntelSet::new();
+            s.insert(Indicator::new(IndicatorValue::Net(net), "a"));
+            s.subtract_allowlist(&allow);
+            let pieces = subtract_net(net, &allow);
+            for p in probes {
+                let a = IpAddr::V4((0x0a00_0000u32 | p).into());
+                let want = net.contains(&a) && !allow.iter().any(|x| x.contains(&a));
+                proptest::prop_assert_eq!(s.lookup_ip(a).is_some(), want, "{}", a);
+                proptest::prop_assert_eq!(pieces.iter().any(|x| x.contains(&a)), want, "{}", a);
+            }
+        }
     }
 
     #[test]
