@@ -8,7 +8,7 @@
 #
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
 set -euo pipefail
-DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5
+DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
@@ -28,7 +28,7 @@ OUT=$(mktemp -d /tmp/outpost-footprint.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 HZ=$(getconf CLK_TCK)
 
-"$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + 8)) --watch-port "$PORT" \
+"$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + IDLE + 8)) --watch-port "$PORT" \
   --state-dir "$OUT/state" > "$OUT/runner.json" 2> "$OUT/runner.err" &
 RPID=$!
 for _ in $(seq 100); do grep -q "runner ready" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
@@ -46,6 +46,12 @@ sample() { # prints: cpu_ticks rss_kb hwm_kb
   echo "$ticks $rss $hwm"
 }
 
+# idle baseline: what the runner costs on this machine with no workload (other processes on a
+# shared machine still cause events)
+read -r ITICK0 _ _ < <(sample); IT0=$(date +%s.%N)
+sleep "$IDLE"
+read -r ITICK1 _ _ < <(sample); IT1=$(date +%s.%N)
+
 python3 "$HERE/workload.py" --duration "$DUR" --exec-rate "$EXEC_RATE" --conn-rate "$CONN_RATE" \
   --port "$PORT" > "$OUT/workload.json" &
 WPID=$!
@@ -60,9 +66,10 @@ T1=$(date +%s.%N); read -r TICK1 _ HWM < <(sample)
 wait "$WPID"
 wait "$RPID" || true
 
-python3 - "$OUT" "$T0" "$T1" "$TICK0" "$TICK1" "$HWM" "$HZ" "$BIN" <<'PY'
+python3 - "$OUT" "$T0" "$T1" "$TICK0" "$TICK1" "$HWM" "$HZ" "$BIN" "$IT0" "$IT1" "$ITICK0" "$ITICK1" <<'PY'
 import json, sys, os, statistics
-out, t0, t1, k0, k1, hwm, hz, binp = sys.argv[1:]
+out, t0, t1, k0, k1, hwm, hz, binp, it0, it1, ik0, ik1 = sys.argv[1:]
+idle_cpu = (int(ik1) - int(ik0)) / int(hz) / (float(it1) - float(it0)) * 100
 t0, t1, k0, k1, hwm, hz = float(t0), float(t1), int(k0), int(k1), int(hwm), int(hz)
 w = [json.loads(l) for l in open(os.path.join(out, "workload.json")) if l.strip()][-1]
 r = json.loads(open(os.path.join(out, "runner.json")).read())
@@ -74,6 +81,7 @@ c = r["counters"]
 res = {
     "workload": w,
     "agent_cpu_percent_of_one_core": round(cpu, 2),
+    "agent_cpu_percent_idle_baseline": round(idle_cpu, 2),
     "rss_steady_mib_median": round(statistics.median(steady) / 1024, 2),
     "rss_steady_mib_max": round(max(steady) / 1024, 2),
     "rss_peak_mib_vmhwm": round(hwm / 1024, 2),
@@ -84,6 +92,7 @@ res = {
     "outbound_seen": r["watched_outbound"],
     "outbound_seen_with_exe": r["watched_outbound_attributed"],
     "inbound_seen": r["watched_inbound"],
+    "inbound_seen_with_exe": r["watched_inbound_attributed"],
     "execs_made": w["execs"],
     "execs_seen": r["watched_exec"],
     "hotlist_entries": r["hotlist_entries"],

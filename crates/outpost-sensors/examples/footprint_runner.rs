@@ -101,6 +101,7 @@ fn main() {
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut watched_out, mut watched_in, mut watched_attr, mut watched_exec) =
         (0u64, 0u64, 0u64, 0u64);
+    let mut watched_in_attr = 0u64;
     // Like an agent pipeline that batches: drain the channel every 50 ms.
     let mut batch = Vec::with_capacity(2048);
     while Instant::now() < end {
@@ -124,6 +125,9 @@ fn main() {
                     } else if n.direction == Direction::Inbound && n.local_port == Some(watch_port)
                     {
                         watched_in += 1;
+                        if ev.process.as_ref().is_some_and(|p| p.exe.is_some()) {
+                            watched_in_attr += 1;
+                        }
                     }
                 }
             }
@@ -144,6 +148,7 @@ fn main() {
         "watched_outbound": watched_out,
         "watched_outbound_attributed": watched_attr,
         "watched_inbound": watched_in,
+        "watched_inbound_attributed": watched_in_attr,
         "watched_exec": watched_exec,
         "counters": counters,
     });

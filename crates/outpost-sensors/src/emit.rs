@@ -29,6 +29,32 @@ impl Emitter {
         }
     }
 
+    /// For start-up inventories (not kernel readers): waits up to ~1 s for room in the channel
+    /// before dropping (and counting), so that a burst of thousands of inventory events does not
+    /// overflow it.
+    pub fn emit_paced(&self, ev: Event) {
+        let kind = ev.kind;
+        let mut ev = ev;
+        for _ in 0..100 {
+            match self.tx.try_send(ev) {
+                Ok(()) => {
+                    self.shared.counters.event(kind);
+                    return;
+                }
+                Err(TrySendError::Full(back)) if !self.stopped() => {
+                    ev = back;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(TrySendError::Full(_)) => break,
+                Err(TrySendError::Disconnected(_)) => {
+                    self.shared.counters.drop(Drop::ReceiverGone, 1);
+                    return;
+                }
+            }
+        }
+        self.shared.counters.drop(Drop::QueueFull, 1);
+    }
+
     pub fn stopped(&self) -> bool {
         self.shared.stop.load(Ordering::Relaxed)
     }

@@ -137,6 +137,8 @@ struct Fim {
     dirty: bool,
     pending_moves: HashMap<u32, (PathBuf, usize, bool, Instant)>,
     notes: Receiver<ContainerNote>,
+    /// While the start-up scan runs, its events are held here and sent paced by the thread.
+    startup: std::cell::RefCell<Option<Vec<Event>>>,
 }
 
 const MASK: u32 = libc::IN_CREATE
@@ -365,7 +367,10 @@ impl Fim {
             ev.labels.insert("detected_by".into(), how.into());
         }
         ev.container = container;
-        self.em.emit(ev);
+        match self.startup.borrow_mut().as_mut() {
+            Some(held) => held.push(ev),
+            None => self.em.emit(ev),
+        }
     }
 
     fn handle(&mut self, e: InotifyEvent) {
@@ -821,6 +826,7 @@ pub(crate) fn start(
         pending_moves: HashMap::new(),
         notes,
         cfg,
+        startup: std::cell::RefCell::new(Some(Vec::new())),
     };
     let mut note = match (&fim.baseline_path, have_baseline) {
         (None, _) => Some("no state_dir: the baseline is kept in memory only, changes made while the agent was stopped are not reported".to_string()),
@@ -872,6 +878,7 @@ pub(crate) fn start(
     }
     fim.dirty = true;
     fim.save();
+    let held = fim.startup.borrow_mut().take().unwrap_or_default();
     if !missing.is_empty() {
         let m = format!("not monitored (missing): {}", missing.join(", "));
         note = Some(match note {
@@ -882,7 +889,12 @@ pub(crate) fn start(
     caps.set("files", true, "inotify", note);
     let t = std::thread::Builder::new()
         .name("outpost-fim".into())
-        .spawn(move || fim.run())
+        .spawn(move || {
+            for ev in held {
+                fim.em.emit_paced(ev);
+            }
+            fim.run()
+        })
         .map_err(|source| SensorError::Spawn {
             collector: "files",
             source,

@@ -6,7 +6,7 @@
 //! | collector | mechanism (fallback) | event kinds |
 //! | --- | --- | --- |
 //! | processes | netlink proc connector (`/proc` polling) | `process_exec`, `process_fork`, `process_exit`, `process_inventory` |
-//! | connections | eBPF fentry/fexit + ring buffer, feature `ebpf` (sock_diag polling) | `network` |
+//! | connections | eBPF BTF tracepoints + ring buffer, feature `ebpf` (sock_diag polling) | `network` |
 //! | socket inventory | sock_diag | `network_inventory` |
 //! | files | inotify with a persisted SHA-256 baseline | `file` |
 //! | file access | fanotify | `file` (action `access`) |
@@ -15,6 +15,31 @@
 //! No kernel reader ever blocks on the channel: when it is full the event is dropped and counted
 //! (see [`SensorCounters`]). Every collector that cannot run says why in [`Capabilities`] and, where
 //! possible, falls back to a weaker mechanism.
+//!
+//! The eBPF program (`bpf/conn.bpf.c`) uses only `tp_btf` programs (`inet_sock_set_state`,
+//! `net_dev_queue`, `sock_send_length`, `sock_recv_length`, `sched_process_exec`): they need a
+//! kernel with BTF but neither kprobes, ftrace trampolines (fentry/fexit/LSM) nor tracefs. It
+//! also snapshots every exec image so that a process gone before `/proc` could be read still has
+//! its `exe` and `args`, on its exec and exit events and on the connections it made.
+//!
+//! Memory: a `std::sync::mpsc::sync_channel` preallocates its slots and an [`Event`] is about
+//! 1 KiB, so the caller's channel capacity is the largest single memory item (2048 ≈ 2 MiB).
+//!
+//! ```no_run
+//! let (tx, rx) = std::sync::mpsc::sync_channel(2048);
+//! let sensors = outpost_sensors::start(outpost_sensors::SensorConfig::default(), tx)?;
+//! for (name, status) in &sensors.capabilities().collectors {
+//!     if let Some(note) = &status.note {
+//!         eprintln!("{name}: {note}");
+//!     }
+//! }
+//! while let Ok(event) = rx.recv_timeout(std::time::Duration::from_secs(1)) {
+//!     println!("{}", serde_json::to_string(&event).unwrap_or_default());
+//! }
+//! eprintln!("{:?}", sensors.counters());
+//! sensors.stop();
+//! # Ok::<(), outpost_sensors::SensorError>(())
+//! ```
 
 mod config;
 mod container;

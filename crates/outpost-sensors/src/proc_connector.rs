@@ -308,13 +308,10 @@ impl Collector {
             };
             let ts = info.start_time.unwrap_or_else(Utc::now);
             if emit {
-                self.emit_proc(
-                    EventKind::ProcessInventory,
-                    "procfs",
-                    Utc::now(),
-                    info.clone(),
-                    container,
-                );
+                let mut ev = Event::new(Utc::now(), EventKind::ProcessInventory, "procfs");
+                ev.process = Some(info.clone());
+                ev.container = container;
+                self.em.emit_paced(ev);
             }
             self.container_changes(changes, &info, ts);
         }

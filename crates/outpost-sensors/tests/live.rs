@@ -642,13 +642,15 @@ fn a_full_channel_drops_and_counts_without_blocking() {
     if !root() {
         return;
     }
-    let mut c = quiet();
-    c.processes.inventory = true; // hundreds of events into a channel of 4
+    // process events (fork, exec, exit of 5 children) into a channel of 4 that nobody reads
+    let c = quiet();
     let (tx, rx) = sync_channel(4);
     let s = outpost_sensors::start(c, tx).unwrap();
     let t0 = Instant::now();
-    let mut child = Command::new("/bin/true").spawn().unwrap();
-    let _ = child.wait();
+    for _ in 0..5 {
+        let mut child = Command::new("/bin/true").spawn().unwrap();
+        let _ = child.wait();
+    }
     std::thread::sleep(Duration::from_millis(500));
     let k = s.counters();
     assert_eq!(k.events_sent, 4);

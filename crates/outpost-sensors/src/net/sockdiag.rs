@@ -213,7 +213,11 @@ impl Poller {
         if ev.process.is_none() {
             ev.labels.insert("uid".into(), s.uid.to_string());
         }
-        self.em.emit(ev);
+        if kind == EventKind::NetworkInventory {
+            self.em.emit_paced(ev);
+        } else {
+            self.em.emit(ev);
+        }
     }
 
     fn inventory(&mut self, emit: bool) {
@@ -224,7 +228,8 @@ impl Poller {
             if s.inode != 0 && self.seen.len() < self.max {
                 self.seen.insert(s.inode);
             }
-            if emit {
+            // Sockets without an inode (TIME_WAIT, SYN_RECV) belong to no process any more.
+            if emit && s.inode != 0 {
                 self.emit(
                     s,
                     EventKind::NetworkInventory,
