@@ -30,20 +30,24 @@ def main() -> int:
     done = 0
     mismatches = []
     t = time.perf_counter()
+    c0 = time.process_time()
     for i, e in enumerate(events):
         n = len(rules.match_all(e))
         if n != outpost.get(i, 0):
             mismatches.append((i, n, outpost.get(i, 0)))
         done += 1
-        if time.perf_counter() - t > max_secs:
+        if time.process_time() - c0 > max_secs:
             break
     secs = time.perf_counter() - t
+    cpu = time.process_time() - c0
     print(json.dumps({
         "peer": f"azuma {azuma.__version__}",
         "rules": len(list(rules)),
         "rule_load_secs": round(load, 2),
         "events_evaluated": done,
-        "events_per_sec": round(done / secs, 1),
+        "events_per_sec": round(done / cpu, 1),
+        "events_per_wall_sec": round(done / secs, 1),
+        "note": "events_per_sec = events per CPU-second (one core)",
         "per_event_match_count_mismatches": len(mismatches),
         "first_mismatches": mismatches[:10],
     }, indent=2))
