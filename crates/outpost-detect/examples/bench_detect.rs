@@ -228,7 +228,7 @@ fn linux_events(n: usize, bad_ips: &[std::net::IpAddr]) -> Vec<Event> {
                 1 => {
                     let mut e = Event::new(ts, EventKind::Network, "ebpf");
                     e.process = Some(proc_);
-                    let ip = if rng.next() % 10 == 0 && !bad_ips.is_empty() {
+                    let ip = if rng.next().is_multiple_of(10) && !bad_ips.is_empty() {
                         bad_ips[(rng.next() % bad_ips.len() as u64) as usize]
                     } else {
                         std::net::IpAddr::from([
@@ -298,7 +298,12 @@ fn flat(e: &Event) -> Option<serde_json::Value> {
 
 /// CPU time of the calling thread (ns), from /proc/thread-self/schedstat.
 fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Runs `f` over the corpus repeatedly for at least `min_secs` of this thread's CPU time;
@@ -323,7 +328,10 @@ fn measure(corpus: &[Event], min_secs: f64, mut f: impl FnMut(&Event) -> usize) 
     }
     std::hint::black_box(sink);
     let (wall, cpu_s) = (t0.elapsed().as_secs_f64(), cpu(c0));
-    eprintln!("  {n} events: {cpu_s:.2}s CPU, {wall:.2}s wall ({:.0} events/s wall-clock)", n as f64 / wall);
+    eprintln!(
+        "  {n} events: {cpu_s:.2}s CPU, {wall:.2}s wall ({:.0} events/s wall-clock)",
+        n as f64 / wall
+    );
     (n as f64 / cpu_s, per_pass)
 }
 
@@ -456,7 +464,9 @@ fn main() {
       {"type":"indicator","spec_version":"2.1","id":"indicator--1a2b3c4d-0000-4000-8000-000000000001","created":"2026-01-01T00:00:00Z","modified":"2026-01-01T00:00:00Z","name":"dig with random label","pattern_type":"stix","pattern":"[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}']","valid_from":"2000-01-01T00:00:00Z"},
       {"type":"indicator","spec_version":"2.1","id":"indicator--1a2b3c4d-0000-4000-8000-000000000002","created":"2026-01-01T00:00:00Z","modified":"2026-01-01T00:00:00Z","name":"rdp from loopback","pattern_type":"stix","pattern":"[network-traffic:dst_port = 3389 AND network-traffic:src_ref.value ISSUBSET '127.0.0.0/8']","valid_from":"2000-01-01T00:00:00Z"}]}"#;
     eprintln!("full pipeline without STIX:");
-    let (nostix_full_eps, _) = measure(&corpus_for_nostix(&win, &bad), min_secs, |e| pipeline.score(e).indicators.len());
+    let (nostix_full_eps, _) = measure(&corpus_for_nostix(&win, &bad), min_secs, |e| {
+        pipeline.score(e).indicators.len()
+    });
     let mut nstix = 0;
     match outpost_stix::model::Bundle::from_json_str(bundle) {
         Ok(b) => {
@@ -472,18 +482,25 @@ fn main() {
     let (full_eps, full_ind) = measure(&corpus, min_secs, |e| pipeline.score(e).indicators.len());
     let engine_eps = |name: &str, p: &Pipeline| {
         eprintln!("engine {name}:");
-        measure(&corpus, min_secs, |e| p.score(e).indicators.len()).0.round()
+        measure(&corpus, min_secs, |e| p.score(e).indicators.len())
+            .0
+            .round()
     };
     let only_static = engine_eps(
         "static (risky, 120k IOC, FIM)",
-        &Pipeline::new().with_static(match StaticEngine::new(&StaticConfig::default(), Some(Arc::new(ioc_copy))) {
-            Ok(s) => s,
-            Err(e) => panic!("{e}"),
-        }),
+        &Pipeline::new().with_static(
+            match StaticEngine::new(&StaticConfig::default(), Some(Arc::new(ioc_copy))) {
+                Ok(s) => s,
+                Err(e) => panic!("{e}"),
+            },
+        ),
     );
     let only_profile = engine_eps(
         "profile",
-        &Pipeline::new().with_profiles(Arc::new(ProfileEngine::in_memory(ProfileConfig { learning_secs: 600, ..Default::default() }))),
+        &Pipeline::new().with_profiles(Arc::new(ProfileEngine::in_memory(ProfileConfig {
+            learning_secs: 600,
+            ..Default::default()
+        }))),
     );
     let only_stix = match outpost_stix::model::Bundle::from_json_str(bundle) {
         Ok(b) => {

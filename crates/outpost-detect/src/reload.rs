@@ -178,7 +178,8 @@ impl RuleWatcher {
         let thread = std::thread::Builder::new()
             .name("outpost-rule-watcher".into())
             .spawn(move || {
-                let (Some(dir), Some(mut last)) = (handle.dir().map(Path::to_path_buf), initial) else {
+                let (Some(dir), Some(mut last)) = (handle.dir().map(Path::to_path_buf), initial)
+                else {
                     return;
                 };
                 while !s2.load(Ordering::Relaxed) {

@@ -380,7 +380,10 @@ impl RuleSet {
         for g in &self.groups {
             g.lookup(e, |list| {
                 for &i in list {
-                    let ok_kind = self.rules.get(i as usize).is_some_and(|r| r.kinds & bit != 0);
+                    let ok_kind = self
+                        .rules
+                        .get(i as usize)
+                        .is_some_and(|r| r.kinds & bit != 0);
                     let ok_eid = match self.rule_eids.get(i as usize) {
                         Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
                         _ => true,
@@ -572,24 +575,44 @@ fn anchor_of(cond: &Node) -> Option<Anchor> {
     let leaves: Vec<&crate::matcher::Leaf> = match cond {
         Node::And(c) => c
             .iter()
-            .filter_map(|n| if let Node::Leaf(l) = n { Some(&**l) } else { None })
+            .filter_map(|n| {
+                if let Node::Leaf(l) = n {
+                    Some(&**l)
+                } else {
+                    None
+                }
+            })
             .collect(),
         Node::Leaf(l) => vec![&**l],
         _ => return None,
     };
     for l in leaves {
         if l.fields.iter().any(|f| {
-            matches!(f, Field::LogEventId | Field::LogChannel | Field::Kind | Field::Source | Field::AnyString)
+            matches!(
+                f,
+                Field::LogEventId
+                    | Field::LogChannel
+                    | Field::Kind
+                    | Field::Source
+                    | Field::AnyString
+            )
         }) {
             continue;
         }
-        let Matcher::Str(m) = &l.matcher else { continue };
+        let Matcher::Str(m) = &l.matcher else {
+            continue;
+        };
         if m.all() {
             continue;
         }
         match m.kind() {
             StrKind::Eq => {
-                return Some((l.fields.clone(), false, m.case_insensitive(), m.patterns().to_vec()));
+                return Some((
+                    l.fields.clone(),
+                    false,
+                    m.case_insensitive(),
+                    m.patterns().to_vec(),
+                ));
             }
             StrKind::EndsWith => {
                 let keys: Option<Vec<String>> = m
@@ -936,7 +959,7 @@ fn compile_count(c: &J, cx: &mut Ctx) -> Option<CountSpec> {
         }
     };
     let threshold = match m.get("threshold").and_then(|t| t.as_u64()) {
-        Some(t) if t >= 1 && t <= 1_000_000 => t as u32,
+        Some(t) if (1..=1_000_000).contains(&t) => t as u32,
         _ => {
             cx.err(
                 "count.threshold",

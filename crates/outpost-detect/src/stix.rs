@@ -224,7 +224,9 @@ fn sections_needed(pattern: &str) -> u8 {
         } else if !in_str && (c == b'[' || c == b'(' || c == b' ') {
             let start = i + 1;
             let mut j = start;
-            while j < b.len() && (b[j].is_ascii_lowercase() || b[j].is_ascii_digit() || b[j] == b'-') {
+            while j < b.len()
+                && (b[j].is_ascii_lowercase() || b[j].is_ascii_digit() || b[j] == b'-')
+            {
                 j += 1;
             }
             if j > start && j < b.len() && b[j] == b':' {
@@ -321,9 +323,15 @@ mod tests {
     #[test]
     fn section_prefilter() {
         assert_eq!(sections_needed("[process:name = 'dig']"), 1);
-        assert_eq!(sections_needed("[ipv4-addr:value = '1.2.3.4'] OR [file:name = 'a:b']"), 2 | 1 | 4);
+        assert_eq!(
+            sections_needed("[ipv4-addr:value = '1.2.3.4'] OR [file:name = 'a:b']"),
+            2 | 1 | 4
+        );
         assert_eq!(sections_needed("[x-custom:value = 1]"), u8::MAX);
-        assert_eq!(sections_needed("[process:name = 'process:x' AND windows-registry-key:key = 'k']"), u8::MAX);
+        assert_eq!(
+            sections_needed("[process:name = 'process:x' AND windows-registry-key:key = 'k']"),
+            u8::MAX
+        );
     }
 
     #[test]
