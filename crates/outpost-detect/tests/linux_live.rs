@@ -193,6 +193,10 @@ fn real_linux_activity_fires_linux_rules() {
         return;
     }
     let p = pipeline();
+    if user_name(33).is_none() {
+        eprintln!("SKIPPED: no account with uid 33 (www-data) in /etc/passwd");
+        return;
+    }
 
     // 1. A shell started by the web server's user.
     let sh = Kill(
