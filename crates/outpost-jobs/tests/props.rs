@@ -16,10 +16,10 @@ fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| Value::from(n)),
+        any::<i64>().prop_map(Value::from),
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| Value::from(f)),
+            .prop_map(Value::from),
         "[a-zA-Z0-9:./ -]{0,12}".prop_map(Value::String),
         Just(Value::String("2024-01-01T00:00:00Z".into())),
         Just(Value::String("127.0.0.1".into())),

@@ -68,13 +68,11 @@ async fn static_key_auth(State(st): State<JobsState>, mut req: Request, next: Ne
             role: "sensoroni-key".into(),
             subject: "agent".into(),
         })
-    } else if let Some(ip) = peer.filter(|ip| st.anonymous_allowed(*ip)) {
-        Some(Actor {
+    } else {
+        peer.filter(|ip| st.anonymous_allowed(*ip)).map(|ip| Actor {
             role: "anonymous".into(),
             subject: format!("anonymous@{}", ip.to_canonical()),
         })
-    } else {
-        None
     };
     match actor {
         Some(a) => {
