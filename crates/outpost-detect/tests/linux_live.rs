@@ -60,13 +60,14 @@ fn exec_event(child: &Child) -> Event {
     let pid = child.id();
     let me = exe_of(std::process::id());
     let t0 = Instant::now();
-    while exe_of(pid) == me && t0.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(5));
+    // exec has completed once the exe link changed and the new argument area is readable.
+    let cmdline = || std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    while (exe_of(pid) == me || cmdline().is_empty()) && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(2));
     }
-    // Let the exec settle (cmdline is rewritten by exec).
-    std::thread::sleep(Duration::from_millis(50));
-    let exe = exe_of(pid).expect("child exe");
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    let exe = exe_of(pid).expect("child exe (the child exited before it could be read)");
+    let raw = cmdline();
+    assert!(!raw.is_empty(), "cmdline of {pid} stayed empty");
     let args: Vec<String> = raw
         .split(|b| *b == 0)
         .filter(|a| !a.is_empty())
@@ -241,9 +242,12 @@ fn real_linux_activity_fires_linux_rules() {
                 .collect()
         };
         let name = format!("{label}.wat.example");
+        // A local UDP socket that never answers keeps dig waiting (no network is used).
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let port = silent.local_addr().expect("addr").port().to_string();
         let dig = Kill(
             Command::new("/usr/bin/dig")
-                .args(["+time=2", "+tries=1", "@127.0.0.1", "-p", "9", &name])
+                .args(["+time=3", "+tries=1", "@127.0.0.1", "-p", &port, &name])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
