@@ -1,6 +1,6 @@
 //! The job model: states, filter, the job record and the wire shapes of both APIs.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Job kinds the Outpost agent knows how to run.
@@ -484,7 +484,9 @@ pub struct Node {
 }
 
 /// Milliseconds since the epoch → UTC time (out-of-range values clamp to the epoch).
+#[cfg(feature = "server")]
 pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    use chrono::TimeZone;
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
