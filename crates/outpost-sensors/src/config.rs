@@ -41,7 +41,7 @@ impl Default for ProcessConfig {
             enabled: true,
             inventory: true,
             max_cache: 4096,
-            exited_ttl_secs: 30,
+            exited_ttl_secs: 10,
             poll_interval_ms: 1000,
             forks: true,
         }

@@ -62,8 +62,11 @@ pub(crate) struct ProcessTable {
     containers_enabled: bool,
     last_sweep: Instant,
     /// Kernel exec snapshots (eBPF) by pid, with insertion order for the bound.
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
     exec_snaps: HashMap<u32, (Arc<ProcessInfo>, u64)>,
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
     exec_order: VecDeque<(u32, u64)>,
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
     exec_seq: u64,
     /// True while the eBPF sensor sends exec snapshots.
     pub kernel_exec_active: bool,
@@ -272,6 +275,7 @@ impl ProcessTable {
     /// `/proc` could be read, or its exec event is still queued), patches it.
     ///
     /// Returns the exec event that was waiting for this snapshot, completed with it.
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
     pub fn kernel_exec(&mut self, snap: ProcessInfo) -> Vec<Event> {
         let pid = snap.pid;
         let snap = Arc::new(snap);

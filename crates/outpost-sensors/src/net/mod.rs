@@ -1,6 +1,9 @@
 //! Connection collector: eBPF connect/accept/UDP events (feature `ebpf`), sock_diag inventory of
 //! existing sockets, and sock_diag polling as the always-available fallback.
 
+// The record decoders are used by the eBPF reader only (and by the tests).
+#![cfg_attr(not(feature = "ebpf"), allow(dead_code))]
+
 #[cfg(feature = "ebpf")]
 mod ebpf;
 pub mod sockdiag;
@@ -252,25 +255,23 @@ pub(crate) fn start(
         );
         return Ok(out);
     }
-    #[allow(unused_mut)]
-    let mut ebpf_error: Option<String> = None;
     #[cfg(feature = "ebpf")]
-    if nc.ebpf {
+    let ebpf_error: Option<String> = if nc.ebpf {
         match ebpf::start(em.clone()) {
             Ok((t, stop)) => {
                 caps.set("connections", true, "ebpf", None);
                 out.threads.push(t);
                 out.stoppers.push(stop);
+                None
             }
-            Err(e) => ebpf_error = Some(e),
+            Err(e) => Some(e),
         }
     } else {
-        ebpf_error = Some("eBPF disabled by configuration (network.ebpf = false)".into());
-    }
+        Some("eBPF disabled by configuration (network.ebpf = false)".into())
+    };
     #[cfg(not(feature = "ebpf"))]
-    {
-        ebpf_error = Some("this build has no eBPF sensor (cargo feature `ebpf`)".into());
-    }
+    let ebpf_error: Option<String> =
+        Some("this build has no eBPF sensor (cargo feature `ebpf`)".into());
     let poll = ebpf_error.is_some();
     if let Some(e) = ebpf_error {
         caps.set(
