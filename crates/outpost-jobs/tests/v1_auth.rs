@@ -425,6 +425,12 @@ async fn agent_routes_are_device_only_and_scoped() {
     .await;
     assert_eq!(c["job"]["id"].as_i64(), Some(a1));
     let lease = c["lease_id"].as_str().unwrap().to_string();
+    // Staff and customers never see the lease token.
+    for p in [admin(), cust_a()] {
+        let (_, v) = call(&e.app, Some(&p), "GET", &format!("/api/v1/jobs/{a1}"), None).await;
+        assert_eq!(v["status"], "assigned");
+        assert!(v.get("lease_id").is_none(), "{v}");
+    }
     // Another device of the same tenant cannot report on it or upload to it, even with the lease.
     let (s, _) = call(
         &e.app,

@@ -57,6 +57,14 @@ pub(super) fn actor(p: &Principal) -> Actor {
     }
 }
 
+/// The lease token is the agent's secret; only the device itself sees it.
+fn hide_lease(p: &Principal, mut job: Job) -> Job {
+    if p.role != Role::Device {
+        job.lease_id = None;
+    }
+    job
+}
+
 /// May `p` see `job`?
 pub(crate) fn visible(p: &Principal, job: &Job) -> bool {
     match p.role {
@@ -243,7 +251,10 @@ async fn list(
         None,
     )
     .await;
-    Ok(Json(Page { items, next_cursor }))
+    Ok(Json(Page {
+        items: items.into_iter().map(|j| hide_lease(&p, j)).collect(),
+        next_cursor,
+    }))
 }
 
 async fn show(
@@ -263,7 +274,7 @@ async fn show(
         None,
     )
     .await;
-    Ok(Json(job))
+    Ok(Json(hide_lease(&p, job)))
 }
 
 async fn remove(
@@ -298,7 +309,7 @@ async fn remove(
     )
     .await;
     st.notify();
-    Ok(Json(before))
+    Ok(Json(hide_lease(&p, before)))
 }
 
 async fn download(
