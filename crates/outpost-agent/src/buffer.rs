@@ -1,0 +1,331 @@
+//! The local event buffer: append-only hourly JSONL files `buffer/events_YYYYMMDD_HH.jsonl`.
+//!
+//! Files are named by the UTC hour in which they were written (not by event time), so new
+//! lines always go to the newest file and a [`Position`] orders all data. Readers take only
+//! complete lines (up to the last `\n`), so a writer may append while a run reads.
+
+use crate::state::Position;
+use crate::{AgentError, io_err};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use outpost_core::Event;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const DIR: &str = "buffer";
+
+/// The buffer file name for the hour containing `t`.
+pub fn file_name_for(t: DateTime<Utc>) -> String {
+    t.format("events_%Y%m%d_%H.jsonl").to_string()
+}
+
+/// The start of the hour a buffer file name stands for.
+pub fn hour_of(name: &str) -> Option<DateTime<Utc>> {
+    let stamp = name.strip_prefix("events_")?.strip_suffix(".jsonl")?;
+    NaiveDateTime::parse_from_str(&format!("{stamp}0000"), "%Y%m%d_%H%M%S")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// Buffer files in write order (oldest first).
+pub fn list_files(data_dir: &Path) -> Result<Vec<(String, PathBuf)>, AgentError> {
+    let dir = data_dir.join(DIR);
+    let rd = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(io_err(&dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if hour_of(&name).is_some() {
+            out.push((name, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Appends events to the buffer file of the current hour.
+pub struct BufferWriter {
+    dir: PathBuf,
+    current: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    line: Vec<u8>,
+}
+
+impl BufferWriter {
+    pub fn open(data_dir: &Path) -> Result<BufferWriter, AgentError> {
+        let dir = data_dir.join(DIR);
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(BufferWriter {
+            dir,
+            current: None,
+            line: Vec::with_capacity(512),
+        })
+    }
+
+    /// Appends one event, written at `now` (which picks the file).
+    pub fn append_at(&mut self, event: &Event, now: DateTime<Utc>) -> Result<(), AgentError> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, event).map_err(|e| AgentError::Invalid {
+            path: "event".into(),
+            message: e.to_string(),
+        })?;
+        self.line.push(b'\n');
+        self.append_raw_at(now)
+    }
+
+    pub fn append(&mut self, event: &Event) -> Result<(), AgentError> {
+        self.append_at(event, Utc::now())
+    }
+
+    fn append_raw_at(&mut self, now: DateTime<Utc>) -> Result<(), AgentError> {
+        let name = file_name_for(now);
+        if self
+            .current
+            .as_ref()
+            .map(|(n, _)| n != &name)
+            .unwrap_or(true)
+        {
+            self.flush()?;
+            let path = self.dir.join(&name);
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(io_err(&path))?;
+            self.current = Some((name, std::io::BufWriter::with_capacity(64 * 1024, f)));
+        }
+        if let Some((name, w)) = self.current.as_mut() {
+            let path = self.dir.join(name.as_str());
+            w.write_all(&self.line).map_err(io_err(&path))?;
+        }
+        Ok(())
+    }
+
+    /// Writes buffered lines to the file.
+    pub fn flush(&mut self) -> Result<(), AgentError> {
+        if let Some((name, w)) = self.current.as_mut() {
+            let path = self.dir.join(name.as_str());
+            w.flush().map_err(io_err(&path))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for BufferWriter {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::error!(error = %e, "could not flush the event buffer");
+        }
+    }
+}
+
+/// The unprocessed part of the buffer: for each file from `position` on, the byte range to read.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub name: String,
+    pub path: PathBuf,
+    /// First unprocessed byte.
+    pub start: u64,
+    /// File length when the run started (the run reads complete lines up to here).
+    pub end: u64,
+}
+
+impl Pending {
+    pub fn bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.end - s.start).sum()
+    }
+
+    /// The position after all pending data (given the complete-line end of the last segment).
+    pub fn is_empty(&self) -> bool {
+        self.bytes() == 0
+    }
+}
+
+/// Finds what has not been processed yet.
+pub fn pending(data_dir: &Path, position: Option<&Position>) -> Result<Pending, AgentError> {
+    let mut segments = Vec::new();
+    for (name, path) in list_files(data_dir)? {
+        let len = std::fs::metadata(&path).map_err(io_err(&path))?.len();
+        let start = match position {
+            Some(p) if name < p.file => continue,
+            Some(p) if name == p.file => p.offset.min(len),
+            _ => 0,
+        };
+        segments.push(Segment {
+            name,
+            path,
+            start,
+            end: len,
+        });
+    }
+    Ok(Pending { segments })
+}
+
+/// Reads the first complete unprocessed line, to learn how old the oldest pending event is.
+pub fn first_pending_event(p: &Pending) -> Result<Option<Event>, AgentError> {
+    use std::io::{BufRead, Seek, SeekFrom};
+    for seg in &p.segments {
+        if seg.end <= seg.start {
+            continue;
+        }
+        let mut f = std::fs::File::open(&seg.path).map_err(io_err(&seg.path))?;
+        f.seek(SeekFrom::Start(seg.start))
+            .map_err(io_err(&seg.path))?;
+        let mut r = std::io::BufReader::new(f.take(seg.end - seg.start));
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = r.read_line(&mut line).map_err(io_err(&seg.path))?;
+            if n == 0 || !line.ends_with('\n') {
+                break;
+            }
+            if let Ok(ev) = serde_json::from_str::<Event>(line.trim_end()) {
+                return Ok(Some(ev));
+            }
+        }
+    }
+    Ok(None)
+}
+
+use std::io::Read;
+
+/// Outcome of [`prune`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PruneReport {
+    pub files_deleted: u64,
+    /// Events in deleted files that had not been processed.
+    pub unprocessed_events_dropped: u64,
+}
+
+/// Deletes buffer files by age (the seed: "prune by time, not size"): processed files whose
+/// hour ended more than `retention` ago, and unprocessed ones older than `max_unprocessed`,
+/// counting the events the latter held.
+pub fn prune(
+    data_dir: &Path,
+    position: Option<&Position>,
+    now: DateTime<Utc>,
+    retention: chrono::Duration,
+    max_unprocessed: chrono::Duration,
+) -> Result<PruneReport, AgentError> {
+    let mut report = PruneReport::default();
+    for (name, path) in list_files(data_dir)? {
+        let Some(hour) = hour_of(&name) else { continue };
+        let hour_end = hour + chrono::Duration::hours(1);
+        let len = std::fs::metadata(&path).map_err(io_err(&path))?.len();
+        let processed_to = match position {
+            Some(p) if name < p.file => len,
+            Some(p) if name == p.file => p.offset.min(len),
+            _ => 0,
+        };
+        let fully_processed = processed_to >= len;
+        let delete = if fully_processed {
+            hour_end + retention <= now
+        } else {
+            hour_end + max_unprocessed <= now
+        };
+        if !delete {
+            continue;
+        }
+        if !fully_processed {
+            let mut f = std::fs::File::open(&path).map_err(io_err(&path))?;
+            use std::io::{Seek, SeekFrom};
+            f.seek(SeekFrom::Start(processed_to))
+                .map_err(io_err(&path))?;
+            let mut rest = Vec::new();
+            f.read_to_end(&mut rest).map_err(io_err(&path))?;
+            let dropped = memchr::memchr_iter(b'\n', &rest).count() as u64;
+            tracing::warn!(file = %name, events = dropped, "deleting unprocessed buffer file past the age limit");
+            report.unprocessed_events_dropped += dropped;
+        }
+        std::fs::remove_file(&path).map_err(io_err(&path))?;
+        report.files_deleted += 1;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_core::EventKind;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().into()
+    }
+
+    #[test]
+    fn names_round_trip() {
+        let n = file_name_for(t("2026-11-23T17:59:59Z"));
+        assert_eq!(n, "events_20261123_17.jsonl");
+        assert_eq!(hour_of(&n), Some(t("2026-11-23T17:00:00Z")));
+        assert_eq!(hour_of("events_2026_17.jsonl"), None);
+        assert_eq!(hour_of("other.txt"), None);
+    }
+
+    #[test]
+    fn write_pending_and_prune() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = BufferWriter::open(d.path()).unwrap();
+        let ev = Event::new(t("2026-11-23T10:00:00Z"), EventKind::ProcessExec, "test");
+        w.append_at(&ev, t("2026-11-23T10:05:00Z")).unwrap();
+        w.append_at(&ev, t("2026-11-23T11:05:00Z")).unwrap();
+        w.append_at(&ev, t("2026-11-23T11:06:00Z")).unwrap();
+        w.flush().unwrap();
+        let p = pending(d.path(), None).unwrap();
+        assert_eq!(p.segments.len(), 2);
+        assert_eq!(first_pending_event(&p).unwrap(), Some(ev.clone()));
+        // Nothing processed: the 10:00 file survives retention but not the unprocessed limit.
+        let now = t("2026-11-23T12:30:00Z");
+        let r = prune(
+            d.path(),
+            None,
+            now,
+            chrono::Duration::minutes(60),
+            chrono::Duration::hours(24),
+        )
+        .unwrap();
+        assert_eq!(r, PruneReport::default());
+        let r = prune(
+            d.path(),
+            None,
+            now,
+            chrono::Duration::minutes(60),
+            chrono::Duration::minutes(60),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            PruneReport {
+                files_deleted: 1,
+                unprocessed_events_dropped: 1
+            }
+        );
+        // Fully processed 11:00 file goes after retention, without counting drops.
+        let first = &pending(d.path(), None).unwrap().segments[0];
+        let pos = Position {
+            file: first.name.clone(),
+            offset: first.end,
+        };
+        let r = prune(
+            d.path(),
+            Some(&pos),
+            t("2026-11-23T13:00:00Z"),
+            chrono::Duration::minutes(60),
+            chrono::Duration::hours(24),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            PruneReport {
+                files_deleted: 1,
+                unprocessed_events_dropped: 0
+            }
+        );
+    }
+}

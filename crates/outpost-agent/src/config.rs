@@ -1,0 +1,150 @@
+//! The agent's configuration file, `agent.toml` in its data directory.
+
+use crate::{AgentError, io_err};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// When a run correlates, and how long data is kept (the seed's processing window).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Correlate once the oldest unprocessed event is at least this old.
+    pub min_age_minutes: u64,
+    /// …or once this many unprocessed bytes are buffered.
+    pub max_buffer_bytes: u64,
+    /// Processed buffer files are deleted this long after their hour ends.
+    pub retention_minutes: u64,
+    /// Unprocessed buffer files older than this are deleted too, and their events counted as
+    /// dropped (only happens when runs stop for that long).
+    pub max_unprocessed_hours: u64,
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        WindowConfig {
+            min_age_minutes: 30,
+            max_buffer_bytes: 64 * 1024 * 1024,
+            retention_minutes: 60,
+            max_unprocessed_hours: 24,
+        }
+    }
+}
+
+/// Upload settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadConfig {
+    pub max_hits_per_batch: usize,
+    /// Matching events kept with each hit.
+    pub samples_per_hit: usize,
+    pub timeout_secs: u64,
+    /// Spooled batches beyond this many bytes are dropped oldest-first (and counted).
+    pub max_spool_bytes: u64,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        UploadConfig {
+            max_hits_per_batch: 500,
+            samples_per_hit: 5,
+            timeout_secs: 30,
+            max_spool_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// `agent.toml`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentConfig {
+    pub server_url: Option<String>,
+    pub tenant_id: Option<String>,
+    pub device_id: Option<String>,
+    /// Secret; the file is written with mode 0600.
+    pub device_token: Option<String>,
+    pub hostname: Option<String>,
+    /// Path of the hotlist (plain/CIDR list, IPsum, or a signed bundle).
+    pub hotlist: Option<PathBuf>,
+    pub window: WindowConfig,
+    pub upload: UploadConfig,
+    /// OS logs read at the start of every run (EVTX files, audit logs, Windows channels).
+    pub sources: outpost_oslog::SourcesConfig,
+}
+
+/// The enrolled identity, once all parts are present.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub server_url: String,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub device_token: String,
+    pub hostname: String,
+}
+
+impl AgentConfig {
+    pub const FILE: &'static str = "agent.toml";
+
+    /// Reads `<data_dir>/agent.toml`; a missing file is an empty configuration.
+    pub fn load(data_dir: &Path) -> Result<AgentConfig, AgentError> {
+        let path = data_dir.join(Self::FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Invalid {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AgentConfig::default()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    /// Writes `<data_dir>/agent.toml` atomically, readable only by its owner.
+    pub fn save(&self, data_dir: &Path) -> Result<(), AgentError> {
+        std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+        let path = data_dir.join(Self::FILE);
+        let text = toml::to_string_pretty(self).map_err(|e| AgentError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        crate::state::write_atomic(&path, text.as_bytes(), true)
+    }
+
+    pub fn identity(&self) -> Result<Identity, AgentError> {
+        let need = |v: &Option<String>, name: &str| {
+            v.clone()
+                .ok_or_else(|| AgentError::NotEnrolled(name.to_string()))
+        };
+        Ok(Identity {
+            server_url: need(&self.server_url, "server_url")?,
+            tenant_id: need(&self.tenant_id, "tenant_id")?,
+            device_id: need(&self.device_id, "device_id")?,
+            device_token: need(&self.device_token, "device_token")?,
+            hostname: need(&self.hostname, "hostname")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_permissions() {
+        let d = tempfile::tempdir().unwrap();
+        let c = AgentConfig {
+            device_token: Some("opd_x".into()),
+            ..Default::default()
+        };
+        c.save(d.path()).unwrap();
+        assert_eq!(AgentConfig::load(d.path()).unwrap(), c);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(d.path().join("agent.toml"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(matches!(c.identity(), Err(AgentError::NotEnrolled(_))));
+    }
+}

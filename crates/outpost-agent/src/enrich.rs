@@ -1,0 +1,216 @@
+//! Enrichment of hits: resolve the executable path and hash it — only for hits, through a
+//! cache keyed by path, size, mtime and inode so an unchanged binary is hashed once.
+
+use crate::state::write_atomic;
+use crate::{AgentError, io_err};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Identity of a file's content as far as the cache is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStamp {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch (fits i64 until 2262).
+    pub mtime_ns: i64,
+    pub inode: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    stamp: FileStamp,
+    sha256: String,
+}
+
+/// `cache/hashcache.json`.
+#[derive(Debug, Default)]
+pub struct HashCache {
+    path: PathBuf,
+    entries: BTreeMap<String, Entry>,
+    dirty: bool,
+    /// Hashes computed (cache misses) in this process.
+    pub computed: u64,
+    pub hits: u64,
+}
+
+/// Files larger than this are not hashed (a hit still uploads, without a hash).
+pub const MAX_HASH_BYTES: u64 = 512 * 1024 * 1024;
+
+impl HashCache {
+    pub fn load(data_dir: &Path) -> Result<HashCache, AgentError> {
+        let path = data_dir.join("cache").join("hashcache.json");
+        let entries = match std::fs::read(&path) {
+            Ok(b) => match serde_json::from_slice(&b) {
+                Ok(e) => e,
+                Err(e) => {
+                    // A cache is disposable: start over rather than fail the run.
+                    tracing::warn!(path = %path.display(), error = %e, "hash cache unreadable; starting empty");
+                    BTreeMap::new()
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        Ok(HashCache {
+            path,
+            entries,
+            dirty: false,
+            computed: 0,
+            hits: 0,
+        })
+    }
+
+    pub fn save(&mut self) -> Result<(), AgentError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let bytes = serde_json::to_vec(&self.entries).map_err(|e| AgentError::Invalid {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&self.path, &bytes, false)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// SHA-256 (hex) of the file at `path`, from the cache when its stamp is unchanged.
+    /// `None` when the file cannot be read (gone, no permission, not a regular file, too big).
+    pub fn sha256(&mut self, path: &Path) -> Option<String> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_HASH_BYTES {
+            return None;
+        }
+        let stamp = stamp(&meta);
+        let key = path.to_string_lossy().into_owned();
+        if let Some(e) = self.entries.get(&key) {
+            if e.stamp == stamp {
+                self.hits += 1;
+                return Some(e.sha256.clone());
+            }
+        }
+        let digest = hash_file(path).ok()?;
+        self.computed += 1;
+        self.entries.insert(
+            key,
+            Entry {
+                stamp,
+                sha256: digest.clone(),
+            },
+        );
+        self.dirty = true;
+        Some(digest)
+    }
+}
+
+fn stamp(meta: &std::fs::Metadata) -> FileStamp {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        FileStamp {
+            size: meta.len(),
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            inode: meta.ino(),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        FileStamp {
+            size: meta.len(),
+            mtime_ns,
+            inode: 0,
+        }
+    }
+}
+
+/// SHA-256 of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Best-effort executable path for a hit that has none: the live process's `/proc/PID/exe`,
+/// used only when the process still has the name the event recorded (pids are reused).
+pub fn resolve_exe(pid: Option<u32>, process_name: &str) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        let pid = pid?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+        let exe = exe.to_string_lossy().into_owned();
+        let base = outpost_core::event::basename(&exe);
+        // comm is truncated to 15 bytes by the kernel.
+        let comm = comm.trim_end();
+        if base == process_name || (comm == process_name && base.starts_with(comm)) {
+            return Some(exe);
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (pid, process_name);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_hashes_once_and_notices_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("bin");
+        std::fs::write(&f, b"abc").unwrap();
+        let mut c = HashCache::load(d.path()).unwrap();
+        let h = c.sha256(&f).unwrap();
+        assert_eq!(
+            h,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(c.sha256(&f).unwrap(), h);
+        assert_eq!((c.computed, c.hits), (1, 1));
+        c.save().unwrap();
+        let mut c2 = HashCache::load(d.path()).unwrap();
+        assert_eq!(c2.sha256(&f).unwrap(), h);
+        assert_eq!(c2.computed, 0, "persisted cache is used");
+        std::fs::write(&f, b"abcd").unwrap();
+        assert_ne!(c2.sha256(&f).unwrap(), h, "changed size invalidates");
+        assert_eq!(c2.sha256(&d.path().join("missing")), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn resolves_own_exe_only_with_matching_name() {
+        let me = std::process::id();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let name = exe.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            resolve_exe(Some(me), &name).as_deref(),
+            Some(exe.to_str().unwrap())
+        );
+        assert_eq!(resolve_exe(Some(me), "definitely-not-this"), None);
+    }
+}

@@ -1,0 +1,62 @@
+//! OS-log sources feeding the buffer: one-shot imports (`outpost agent ingest FILE…`) and the
+//! configured sources that `run-once` polls, each from its remembered position.
+
+use crate::buffer::BufferWriter;
+use crate::{AgentError, io_err};
+use outpost_oslog::{Cursors, IngestOptions, IngestStats, Progress, SourcesConfig};
+use std::path::Path;
+
+/// Where the per-source read positions are kept.
+pub const CURSORS_FILE: &str = "oslog-cursors.json";
+
+fn oslog_err(e: outpost_oslog::OsLogError) -> AgentError {
+    AgentError::Invalid {
+        path: "os log".into(),
+        message: e.to_string(),
+    }
+}
+
+/// Appends every record of `paths` (EVTX or audit logs, auto-detected) to the buffer.
+/// `progress` is called with the file and its progress.
+pub fn ingest_files(
+    data_dir: &Path,
+    paths: &[std::path::PathBuf],
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(&Path, Progress),
+) -> Result<IngestStats, AgentError> {
+    let mut w = BufferWriter::open(data_dir)?;
+    let mut total = IngestStats::default();
+    for p in paths {
+        if !p.exists() {
+            return Err(io_err(p)(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file",
+            )));
+        }
+        let mut sink = |ev: outpost_core::Event| w.append(&ev);
+        let mut prog = |pr: Progress| progress(p, pr);
+        let stats = outpost_oslog::ingest_file_with_progress(p, opts, &mut prog, &mut |ev| {
+            sink(ev).map_err(|e| Box::new(e) as outpost_oslog::SinkError)
+        })
+        .map_err(oslog_err)?;
+        total.merge(&stats);
+    }
+    w.flush()?;
+    Ok(total)
+}
+
+/// Reads what is new in the configured sources into the buffer, and saves the positions.
+pub fn poll_sources(data_dir: &Path, config: &SourcesConfig) -> Result<IngestStats, AgentError> {
+    let cursor_path = data_dir.join(CURSORS_FILE);
+    let mut cursors = Cursors::load(&cursor_path).map_err(oslog_err)?;
+    let mut w = BufferWriter::open(data_dir)?;
+    let stats = outpost_oslog::poll_sources(config, &mut cursors, &mut |ev| {
+        w.append(&ev)
+            .map_err(|e| Box::new(e) as outpost_oslog::SinkError)
+    });
+    // Events delivered before a failure are in the buffer: flush them and keep their
+    // positions, whatever the outcome.
+    w.flush()?;
+    cursors.save(&cursor_path).map_err(oslog_err)?;
+    stats.map_err(oslog_err)
+}

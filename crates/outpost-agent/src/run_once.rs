@@ -1,0 +1,209 @@
+//! `outpost agent run-once`: one pass of the seed's endpoint pipeline, then exit.
+
+use crate::AgentError;
+use crate::buffer::{self, PruneReport};
+use crate::config::AgentConfig;
+use crate::correlate::{self, Group, ScanStats};
+use crate::enrich::{self, HashCache};
+use crate::state::State;
+use crate::upload::{Client, FlushReport, Spool};
+use chrono::{DateTime, Utc};
+use outpost_core::{Hit, HitPayload};
+use outpost_intel::Hotlist;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Options of one run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The time the run considers "now" (tests pin it).
+    pub now: DateTime<Utc>,
+    /// Correlate whatever is pending, ignoring the processing window.
+    pub force: bool,
+    /// Use this hotlist instead of the configured one.
+    pub hotlist: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            now: Utc::now(),
+            force: false,
+            hotlist: None,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunReport {
+    /// Whether the processing window was reached (or forced).
+    pub correlated: bool,
+    /// Why the run did or did not correlate.
+    pub reason: String,
+    pub hotlist_version: Option<String>,
+    pub scan: ScanStats,
+    pub hits: usize,
+    pub hashes_computed: u64,
+    pub batches_spooled: usize,
+    pub batches_dropped: u64,
+    pub flush: FlushReport,
+    pub pruned: PruneReport,
+    /// What the OS-log sources delivered, when any are configured.
+    pub sources: Option<outpost_oslog::IngestStats>,
+}
+
+/// Runs the pipeline once over `data_dir`.
+pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentError> {
+    let cfg = AgentConfig::load(data_dir)?;
+    let id = cfg.identity()?;
+    let mut state = State::load(data_dir)?;
+    let spool = Spool::open(data_dir)?;
+    let mut report = RunReport::default();
+
+    // New OS-log records join the buffer first, so this run can correlate them.
+    let src = &cfg.sources;
+    if !(src.evtx.is_empty() && src.audit_logs.is_empty() && src.windows_channels.is_empty()) {
+        let stats = crate::ingest::poll_sources(data_dir, src)?;
+        report.sources = Some(stats);
+    }
+
+    let pending = buffer::pending(data_dir, state.position.as_ref())?;
+    let pending_bytes = pending.bytes();
+    let oldest = buffer::first_pending_event(&pending)?.map(|e| e.ts);
+    let min_age = chrono::Duration::minutes(cfg.window.min_age_minutes as i64);
+    let (due, reason) = if pending_bytes == 0 {
+        (false, "buffer has no unprocessed events".to_string())
+    } else if opts.force {
+        (true, "forced (--now)".to_string())
+    } else if pending_bytes >= cfg.window.max_buffer_bytes {
+        (
+            true,
+            format!(
+                "{pending_bytes} unprocessed bytes reached the {} byte threshold",
+                cfg.window.max_buffer_bytes
+            ),
+        )
+    } else {
+        match oldest {
+            Some(t) if opts.now - t >= min_age => (
+                true,
+                format!(
+                    "oldest unprocessed event is {} min old",
+                    (opts.now - t).num_minutes()
+                ),
+            ),
+            Some(t) => (
+                false,
+                format!(
+                    "oldest unprocessed event is {} min old (< {} min) and {pending_bytes} bytes are buffered",
+                    (opts.now - t).num_minutes(),
+                    cfg.window.min_age_minutes
+                ),
+            ),
+            // Only unparseable lines pending: process them so they are counted and passed.
+            None => (true, "pending lines hold no readable event".to_string()),
+        }
+    };
+    report.reason = reason;
+    report.correlated = due;
+
+    if due {
+        let hotlist_path = opts
+            .hotlist
+            .clone()
+            .or_else(|| cfg.hotlist.clone())
+            .ok_or_else(|| AgentError::Invalid {
+                path: data_dir.join(AgentConfig::FILE).display().to_string(),
+                message: "no hotlist configured: set `hotlist = \"PATH\"` or pass --hotlist PATH"
+                    .into(),
+            })?;
+        let hotlist = Hotlist::from_path(&hotlist_path)?;
+        report.hotlist_version = Some(hotlist.version().to_string());
+        let scan = correlate::scan(&pending, &hotlist, cfg.upload.samples_per_hit)?;
+        let mut cache = HashCache::load(data_dir)?;
+        let hits: Vec<Hit> = scan
+            .groups
+            .into_iter()
+            .map(|g| to_hit(g, &mut cache))
+            .collect();
+        cache.save()?;
+        report.hashes_computed = cache.computed;
+        report.hits = hits.len();
+        for chunk in hits.chunks(cfg.upload.max_hits_per_batch.max(1)) {
+            let payload = HitPayload {
+                batch_id: uuid::Uuid::new_v4().to_string(),
+                tenant_id: id.tenant_id.clone(),
+                device_id: id.device_id.clone(),
+                hostname: id.hostname.clone(),
+                agent_version: outpost_core::VERSION.to_string(),
+                hotlist_version: hotlist.version().to_string(),
+                hits: chunk.to_vec(),
+            };
+            spool.put(&payload)?;
+            report.batches_spooled += 1;
+        }
+        // The position advances only once the hits are durably spooled.
+        if let Some(end) = scan.end {
+            state.position = Some(end);
+        }
+        let c = &mut state.counters;
+        c.events_scanned += scan.stats.lines;
+        c.events_matched += scan.stats.matched;
+        c.malformed_lines += scan.stats.malformed;
+        report.scan = scan.stats;
+        state.save(data_dir)?;
+    }
+
+    report.batches_dropped = spool.enforce_cap(cfg.upload.max_spool_bytes)?;
+    state.counters.batches_dropped_spool_full += report.batches_dropped;
+
+    let client = Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
+    report.flush = spool.flush(&client, &id.device_token)?;
+    let c = &mut state.counters;
+    c.batches_uploaded += report.flush.batches_sent;
+    c.hits_uploaded += report.flush.hits_stored;
+    if report.flush.pending > 0 {
+        c.upload_failures += 1;
+    }
+
+    report.pruned = buffer::prune(
+        data_dir,
+        state.position.as_ref(),
+        opts.now,
+        chrono::Duration::minutes(cfg.window.retention_minutes as i64),
+        chrono::Duration::hours(cfg.window.max_unprocessed_hours as i64),
+    )?;
+    state.counters.events_dropped_unprocessed += report.pruned.unprocessed_events_dropped;
+    state.counters.runs += 1;
+    state.last_run_utc = Some(opts.now);
+    state.save(data_dir)?;
+    Ok(report)
+}
+
+fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
+    let exe_path = g
+        .exe_path
+        .clone()
+        .or_else(|| enrich::resolve_exe(g.pid, &g.process_name));
+    // Paths recorded on another OS (a Windows path in an imported log) are not hashed here.
+    let sha256 = exe_path
+        .as_deref()
+        .filter(|p| Path::new(p).is_absolute())
+        .and_then(|p| cache.sha256(Path::new(p)));
+    Hit {
+        remote_ip: g.remote_ip,
+        remote_port: g.remote_port,
+        protocol: g.protocol,
+        process_name: g.process_name,
+        pid: g.pid,
+        exe_path,
+        sha256,
+        first_seen_utc: g.first_seen,
+        last_seen_utc: g.last_seen,
+        hit_count: g.count,
+        sample_events: g.samples,
+        direction: Some(g.direction),
+        intel: Some(g.intel),
+    }
+}

@@ -1,0 +1,85 @@
+//! `state.json`: where the next run starts, and the agent's running counters.
+
+use crate::{AgentError, io_err};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+/// A read position in the buffer: everything before `offset` in `file`, and every earlier
+/// file, has been processed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Position {
+    pub file: String,
+    pub offset: u64,
+}
+
+/// Counters kept across runs (reported at check-in).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Counters {
+    pub runs: u64,
+    pub events_scanned: u64,
+    pub events_matched: u64,
+    /// Lines that were not valid events (skipped with a warning).
+    pub malformed_lines: u64,
+    pub hits_uploaded: u64,
+    pub batches_uploaded: u64,
+    /// Unprocessed events deleted because runs stopped for longer than the limit.
+    pub events_dropped_unprocessed: u64,
+    /// Spooled batches dropped because the spool was full.
+    pub batches_dropped_spool_full: u64,
+    pub upload_failures: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub position: Option<Position>,
+    pub last_run_utc: Option<chrono::DateTime<chrono::Utc>>,
+    pub counters: Counters,
+}
+
+impl State {
+    pub const FILE: &'static str = "state.json";
+
+    pub fn load(data_dir: &Path) -> Result<State, AgentError> {
+        let path = data_dir.join(Self::FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AgentError::Invalid {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
+    pub fn save(&self, data_dir: &Path) -> Result<(), AgentError> {
+        let path = data_dir.join(Self::FILE);
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| AgentError::Invalid {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&path, &bytes, false)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either
+/// the old or the new content. With `private`, the file is created with mode 0600.
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), AgentError> {
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut f = opts.open(&tmp).map_err(io_err(&tmp))?;
+    f.write_all(bytes).map_err(io_err(&tmp))?;
+    f.sync_all().map_err(io_err(&tmp))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}

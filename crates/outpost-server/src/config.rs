@@ -1,0 +1,128 @@
+//! Server configuration: a TOML file, then environment overrides (`OUTPOST_*`).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("environment variable {var} is invalid: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+/// Everything `outpost server` needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the embedded database and other server state live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of the embedded SQLite database.
+    pub database_url: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The URL users reach the server at (for links in tickets and messages).
+    pub public_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            data_dir: PathBuf::from("outpost-data"),
+            database_url: None,
+            max_body_bytes: 8 * 1024 * 1024,
+            public_url: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads `path` (if given) and applies `OUTPOST_LISTEN`, `OUTPOST_DATA_DIR`,
+    /// `OUTPOST_DATABASE_URL`, `OUTPOST_MAX_BODY_BYTES` and `OUTPOST_PUBLIC_URL`.
+    pub fn load(path: Option<&Path>) -> Result<ServerConfig, ConfigError> {
+        let mut cfg = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|source| ConfigError::Parse {
+                    path: p.display().to_string(),
+                    source,
+                })?
+            }
+            None => ServerConfig::default(),
+        };
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    /// Applies environment overrides read through `get` (injectable for tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(v) = get("OUTPOST_LISTEN") {
+            self.listen = v.parse().map_err(|e| ConfigError::Env {
+                var: "OUTPOST_LISTEN",
+                message: format!("{v:?}: {e}"),
+            })?;
+        }
+        if let Some(v) = get("OUTPOST_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("OUTPOST_DATABASE_URL") {
+            self.database_url = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = get("OUTPOST_MAX_BODY_BYTES") {
+            self.max_body_bytes = v.parse().map_err(|e| ConfigError::Env {
+                var: "OUTPOST_MAX_BODY_BYTES",
+                message: format!("{v:?}: {e}"),
+            })?;
+        }
+        if let Some(v) = get("OUTPOST_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("outpost.toml");
+        std::fs::write(&p, "listen = \"0.0.0.0:9000\"\nmax_body_bytes = 1024\n").unwrap();
+        let mut c = ServerConfig::load(Some(&p)).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        c.apply_env(|k| (k == "OUTPOST_MAX_BODY_BYTES").then(|| "2048".to_string()))
+            .unwrap();
+        assert_eq!(c.max_body_bytes, 2048);
+        assert!(
+            c.apply_env(|k| (k == "OUTPOST_LISTEN").then(|| "nope".to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.toml");
+        std::fs::write(&p, "listn = \"x\"\n").unwrap();
+        let e = ServerConfig::load(Some(&p)).unwrap_err().to_string();
+        assert!(e.contains("bad.toml") && e.contains("listn"), "{e}");
+    }
+}

@@ -1,0 +1,166 @@
+//! Hits: idempotent ingest of agent batches and filtered, cursor-paginated reads.
+
+use crate::tenants::DeviceAuth;
+use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use outpost_core::api::{HitRecord, Page};
+use outpost_core::{Hit, HitPayload};
+use sqlx::Row;
+
+/// Result of storing one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsertOutcome {
+    /// Hits written by this call.
+    pub stored: u64,
+    /// The batch had been stored before; nothing was written.
+    pub duplicate: bool,
+}
+
+/// Filters of `GET /api/v1/hits`. All are optional and combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct HitFilter {
+    pub tenant_id: Option<String>,
+    pub device_id: Option<String>,
+    pub remote_ip: Option<String>,
+    pub process_name: Option<String>,
+    /// Hits whose last sighting is at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Hits whose first sighting is before this time.
+    pub until: Option<DateTime<Utc>>,
+}
+
+const MAX_PAGE: u32 = 1000;
+
+/// Encodes the last id of a page as an opaque cursor.
+fn encode_cursor(id: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("h{id}"))
+}
+
+/// Decodes a cursor made by [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> Result<i64, StoreError> {
+    let bad = || StoreError::Invalid("malformed cursor".into());
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let s = std::str::from_utf8(&raw).map_err(|_| bad())?;
+    s.strip_prefix('h')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(bad)
+}
+
+impl Store {
+    /// Stores a device's batch once: a batch id already accepted from this device stores
+    /// nothing and reports `duplicate`. The whole batch is one transaction.
+    pub async fn insert_hits(
+        &self,
+        dev: &DeviceAuth,
+        payload: &HitPayload,
+    ) -> Result<InsertOutcome, StoreError> {
+        let received = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            let fresh = sqlx::query("INSERT INTO hit_batches (device_id, batch_id, received_at, hit_count) VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, batch_id) DO NOTHING")
+                .bind(&dev.device_id).bind(&payload.batch_id).bind(received).bind(payload.hits.len() as i64)
+                .execute(&mut *tx).await?.rows_affected();
+            if fresh == 0 {
+                tx.rollback().await?;
+                return Ok(InsertOutcome { stored: 0, duplicate: true });
+            }
+            for h in &payload.hits {
+                let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let direction = h.direction.map(|d| serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_string))).flatten();
+                sqlx::query("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+                    .bind(&dev.tenant_id).bind(&dev.device_id).bind(&payload.batch_id).bind(&payload.hostname)
+                    .bind(received).bind(&payload.agent_version).bind(&payload.hotlist_version)
+                    .bind(h.remote_ip.to_string()).bind(h.remote_port.map(i64::from)).bind(h.protocol.to_string())
+                    .bind(&h.process_name).bind(h.pid.map(i64::from)).bind(&h.exe_path).bind(&h.sha256)
+                    .bind(h.first_seen_utc.timestamp_millis()).bind(h.last_seen_utc.timestamp_millis())
+                    .bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).bind(direction).bind(intel).bind(samples)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(InsertOutcome { stored: payload.hits.len() as u64, duplicate: false })
+        })
+    }
+
+    /// Hits matching `filter`, newest first, `limit` per page (at most 1000).
+    pub async fn list_hits(
+        &self,
+        filter: &HitFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<HitRecord>, StoreError> {
+        let before = cursor.map(decode_cursor).transpose()?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        dispatch!(self, p => {
+            let rows = sqlx::query(
+                "SELECT id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events FROM hits \
+                 WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR remote_ip = $3) \
+                 AND ($4 IS NULL OR process_name = $4) AND ($5 IS NULL OR last_seen >= $5) AND ($6 IS NULL OR first_seen < $6) \
+                 AND ($7 IS NULL OR id < $7) ORDER BY id DESC LIMIT $8")
+                .bind(&filter.tenant_id).bind(&filter.device_id).bind(&filter.remote_ip).bind(&filter.process_name)
+                .bind(filter.since.map(|t| t.timestamp_millis())).bind(filter.until.map(|t| t.timestamp_millis()))
+                .bind(before).bind(i64::from(limit) + 1)
+                .fetch_all(p).await?;
+            let mut items = Vec::with_capacity(rows.len());
+            for r in rows.iter().take(limit as usize) {
+                items.push(hit_from_row(r)?);
+            }
+            let next_cursor = if rows.len() > limit as usize { items.last().map(|h: &HitRecord| encode_cursor(h.id)) } else { None };
+            Ok(Page { items, next_cursor })
+        })
+    }
+}
+
+fn hit_from_row<R>(r: &R) -> Result<HitRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let corrupt =
+        |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("hit {what}: {e}"));
+    let ip: String = r.try_get("remote_ip")?;
+    let proto: String = r.try_get("protocol")?;
+    let samples: String = r.try_get("sample_events")?;
+    let intel: Option<String> = r.try_get("intel")?;
+    let direction: Option<String> = r.try_get("direction")?;
+    let hit = Hit {
+        remote_ip: ip.parse().map_err(|e| corrupt("remote_ip", &e))?,
+        remote_port: r
+            .try_get::<Option<i64>, _>("remote_port")?
+            .and_then(|v| u16::try_from(v).ok()),
+        protocol: proto.parse().map_err(|e| corrupt("protocol", &e))?,
+        process_name: r.try_get("process_name")?,
+        pid: r
+            .try_get::<Option<i64>, _>("pid")?
+            .and_then(|v| u32::try_from(v).ok()),
+        exe_path: r.try_get("exe_path")?,
+        sha256: r.try_get("sha256")?,
+        first_seen_utc: ms_to_dt(r.try_get("first_seen")?),
+        last_seen_utc: ms_to_dt(r.try_get("last_seen")?),
+        hit_count: u64::try_from(r.try_get::<i64, _>("hit_count")?).unwrap_or(0),
+        sample_events: serde_json::from_str(&samples).map_err(|e| corrupt("sample_events", &e))?,
+        direction: direction
+            .and_then(|d| serde_json::from_value(serde_json::Value::String(d)).ok()),
+        intel: intel
+            .map(|i| serde_json::from_str(&i))
+            .transpose()
+            .map_err(|e| corrupt("intel", &e))?,
+    };
+    Ok(HitRecord {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        device_id: r.try_get("device_id")?,
+        hostname: r.try_get("hostname")?,
+        batch_id: r.try_get("batch_id")?,
+        received_at: ms_to_dt(r.try_get("received_at")?),
+        agent_version: r.try_get("agent_version")?,
+        hotlist_version: r.try_get("hotlist_version")?,
+        hit,
+    })
+}

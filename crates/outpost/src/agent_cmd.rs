@@ -1,0 +1,243 @@
+//! `outpost agent …`
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use outpost_agent::config::AgentConfig;
+use outpost_agent::run_once::{RunOptions, run_once};
+use outpost_agent::upload::Client;
+use outpost_core::api::EnrollRequest;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub enum AgentCommand {
+    /// Enroll this machine with a server, using its tenant's enrollment key.
+    Enroll(EnrollArgs),
+    /// Correlate buffered events once, upload hits, prune the buffer, and exit.
+    RunOnce(RunOnceArgs),
+    /// Import OS logs (EVTX files, audit logs) into the buffer, for the next run to correlate.
+    Ingest(IngestArgs),
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// `.evtx` files or audit logs (format detected from the content).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Map a device path to a drive for WFP application paths, e.g. `\device\harddiskvolume3=C:`.
+    #[arg(long = "drive", value_name = "DEVICE=DRIVE")]
+    pub drives: Vec<String>,
+    /// Print the import statistics as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DataDir {
+    /// The agent's data directory (config, state, buffer, cache, spool).
+    #[arg(long, env = "OUTPOST_AGENT_DIR", default_value = default_agent_dir())]
+    pub data_dir: PathBuf,
+}
+
+fn default_agent_dir() -> &'static str {
+    if cfg!(windows) {
+        r"C:\ProgramData\Outpost"
+    } else {
+        "/var/lib/outpost-agent"
+    }
+}
+
+#[derive(Args)]
+pub struct EnrollArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Server URL, e.g. http://127.0.0.1:8470
+    #[arg(long, env = "OUTPOST_SERVER")]
+    pub server: String,
+    /// The tenant's enrollment key.
+    #[arg(long, env = "OUTPOST_ENROLL_KEY", hide_env_values = true)]
+    pub key: String,
+    /// Name to enroll under (default: this machine's hostname).
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Hotlist to correlate against (plain/CIDR list, IPsum, or signed bundle).
+    #[arg(long)]
+    pub hotlist: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RunOnceArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Correlate now, whatever the processing window says.
+    #[arg(long)]
+    pub now: bool,
+    /// Use this hotlist instead of the configured one.
+    #[arg(long)]
+    pub hotlist: Option<PathBuf>,
+    /// Print the run report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
+    match cmd {
+        AgentCommand::Enroll(a) => enroll(a).map(|_| ExitCode::SUCCESS),
+        AgentCommand::RunOnce(a) => run_once_cmd(a),
+        AgentCommand::Ingest(a) => ingest(a),
+    }
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".to_string())
+}
+
+/// Enrolls and writes `agent.toml`; returns the saved configuration.
+pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
+    let mut cfg = AgentConfig::load(&a.dir.data_dir)?;
+    let hostname = a.hostname.unwrap_or_else(hostname);
+    let client = Client::new(&a.server, Duration::from_secs(30));
+    let resp = client
+        .enroll(&EnrollRequest {
+            enrollment_key: a.key,
+            hostname: hostname.clone(),
+            os: Some(std::env::consts::OS.to_string()),
+            agent_version: Some(outpost_core::VERSION.to_string()),
+        })
+        .with_context(|| format!("enrolling with {}", a.server))?;
+    cfg.server_url = Some(a.server.trim_end_matches('/').to_string());
+    cfg.tenant_id = Some(resp.tenant_id);
+    cfg.device_id = Some(resp.device_id.clone());
+    cfg.device_token = Some(resp.device_token);
+    cfg.hostname = Some(hostname);
+    if let Some(h) = a.hotlist {
+        cfg.hotlist = Some(std::path::absolute(&h).unwrap_or(h));
+    }
+    cfg.save(&a.dir.data_dir)?;
+    eprintln!(
+        "enrolled as device {} (config in {})",
+        resp.device_id,
+        a.dir.data_dir.join(AgentConfig::FILE).display()
+    );
+    Ok(cfg)
+}
+
+fn run_once_cmd(a: RunOnceArgs) -> Result<ExitCode> {
+    let opts = RunOptions {
+        force: a.now,
+        hotlist: a.hotlist,
+        ..RunOptions::default()
+    };
+    let r = run_once(&a.dir.data_dir, &opts).context("agent run failed")?;
+    if a.json {
+        let v = serde_json::json!({
+            "correlated": r.correlated,
+            "reason": r.reason,
+            "hotlist_version": r.hotlist_version,
+            "lines_scanned": r.scan.lines,
+            "events_matched": r.scan.matched,
+            "malformed_lines": r.scan.malformed,
+            "hits": r.hits,
+            "hashes_computed": r.hashes_computed,
+            "batches_spooled": r.batches_spooled,
+            "batches_dropped": r.batches_dropped,
+            "batches_sent": r.flush.batches_sent,
+            "hits_stored": r.flush.hits_stored,
+            "duplicates": r.flush.duplicates,
+            "rejected": r.flush.rejected,
+            "pending": r.flush.pending,
+            "last_error": r.flush.last_error,
+            "files_pruned": r.pruned.files_deleted,
+            "unprocessed_events_dropped": r.pruned.unprocessed_events_dropped,
+        });
+        println!("{v}");
+    } else {
+        eprintln!(
+            "{}; scanned {} lines, {} matched, {} hits in {} batches; sent {} batches ({} hits stored); {} pending",
+            r.reason,
+            r.scan.lines,
+            r.scan.matched,
+            r.hits,
+            r.batches_spooled,
+            r.flush.batches_sent,
+            r.flush.hits_stored,
+            r.flush.pending
+        );
+    }
+    if r.flush.pending > 0 {
+        bail!(
+            "upload incomplete: {} batch(es) kept in the spool for the next run ({})",
+            r.flush.pending,
+            r.flush.last_error.unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ingest(a: IngestArgs) -> Result<ExitCode> {
+    use std::io::{IsTerminal, Write};
+    let mut opts = outpost_oslog::IngestOptions::default();
+    for d in &a.drives {
+        let (dev, drive) = d
+            .split_once('=')
+            .with_context(|| format!("--drive {d:?}: expected DEVICE=DRIVE"))?;
+        opts.drive_map.insert(dev, drive);
+    }
+    let tty = std::io::stderr().is_terminal();
+    let mut last = std::time::Instant::now();
+    let stats =
+        outpost_agent::ingest::ingest_files(&a.dir.data_dir, &a.files, &opts, &mut |path, p| {
+            if tty && (last.elapsed() > Duration::from_millis(200) || p.bytes_done == p.bytes_total)
+            {
+                last = std::time::Instant::now();
+                let pct = if p.bytes_total > 0 {
+                    p.bytes_done * 100 / p.bytes_total
+                } else {
+                    100
+                };
+                let filled = (pct / 5) as usize;
+                eprint!(
+                    "\r{:<40} [{}{}] {:>3}% {} records",
+                    path.display()
+                        .to_string()
+                        .chars()
+                        .rev()
+                        .take(40)
+                        .collect::<String>()
+                        .chars()
+                        .rev()
+                        .collect::<String>(),
+                    "#".repeat(filled),
+                    " ".repeat(20 - filled),
+                    pct,
+                    p.records
+                );
+                let _ = std::io::stderr().flush();
+            }
+        })
+        .context("ingest failed")?;
+    if tty {
+        eprintln!();
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&stats)?);
+    } else {
+        eprintln!(
+            "read {} records from {} file(s): {} events buffered, {} malformed records skipped",
+            stats.records_read,
+            stats.files,
+            stats.events_total(),
+            stats.malformed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

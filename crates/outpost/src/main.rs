@@ -1,0 +1,86 @@
+//! `outpost`: the one binary. Parsing and wiring only; the work lives in the library crates.
+
+mod agent_cmd;
+#[cfg(feature = "server")]
+mod server_cmd;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "outpost", version, about = "Host threat detection and security telemetry", long_about = None)]
+struct Cli {
+    /// Log format: human-readable lines or JSON objects.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        env = "OUTPOST_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API server.
+    #[cfg(feature = "server")]
+    Server(server_cmd::ServerArgs),
+    /// Run everything on this machine: server on 127.0.0.1, a default tenant, and a local agent.
+    #[cfg(feature = "server")]
+    Up(server_cmd::UpArgs),
+    /// Manage tenants (works on the server's database directly).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Tenant(server_cmd::TenantCommand),
+    /// Manage enrollment and API keys (works on the server's database directly).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Key(server_cmd::KeyCommand),
+    /// Agent commands: enroll, run-once.
+    #[command(subcommand)]
+    Agent(agent_cmd::AgentCommand),
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        #[cfg(feature = "server")]
+        Command::Server(a) => server_cmd::server(a),
+        #[cfg(feature = "server")]
+        Command::Up(a) => server_cmd::up(a),
+        #[cfg(feature = "server")]
+        Command::Tenant(c) => server_cmd::tenant(c),
+        #[cfg(feature = "server")]
+        Command::Key(c) => server_cmd::key(c),
+        Command::Agent(c) => agent_cmd::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

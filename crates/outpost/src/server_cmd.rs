@@ -1,0 +1,330 @@
+//! `outpost server`, `outpost up`, `outpost tenant …`, `outpost key …`
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use outpost_agent::config::AgentConfig;
+use outpost_agent::run_once::{RunOptions, run_once};
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServerArgs {
+    /// TOML configuration file (environment variables OUTPOST_* override it).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Data directory of the embedded database (overrides the config file).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Listen address (overrides the config file).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Args)]
+pub struct DbArgs {
+    /// Server data directory holding the embedded database.
+    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "outpost-data")]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to manage a PostgreSQL-backed server instead.
+    #[arg(long, env = "OUTPOST_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    async fn open(&self) -> Result<Store> {
+        let cfg = ServerConfig {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..ServerConfig::default()
+        };
+        outpost_server::open_store(&cfg)
+            .await
+            .context("opening the server database")
+    }
+}
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The tenant's name (unique).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeyKindArg {
+    Enrollment,
+    Admin,
+    Technician,
+    Customer,
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Create a key; its secret is printed once and cannot be shown again.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_enum)]
+        kind: KeyKindArg,
+        /// Tenant id or name (enrollment and customer keys).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// A label for the key.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub fn server(a: ServerArgs) -> Result<ExitCode> {
+    let mut cfg = ServerConfig::load(a.config.as_deref())?;
+    if let Some(d) = a.data_dir {
+        cfg.data_dir = d;
+    }
+    if let Some(l) = a.listen {
+        cfg.listen = l;
+    }
+    runtime()?.block_on(outpost_server::serve(cfg, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn tenant(c: TenantCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async {
+        match c {
+            TenantCommand::Create { db, name } => {
+                let t = db.open().await?.create_tenant(&name).await?;
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            }
+            TenantCommand::List { db } => {
+                for t in db.open().await?.list_tenants().await? {
+                    println!("{}\t{}", t.id, t.name);
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn key(c: KeyCommand) -> Result<ExitCode> {
+    let KeyCommand::Create {
+        db,
+        kind,
+        tenant,
+        name,
+    } = c;
+    let kind = match kind {
+        KeyKindArg::Enrollment => KeyKind::Enrollment,
+        KeyKindArg::Admin => KeyKind::Admin,
+        KeyKindArg::Technician => KeyKind::Technician,
+        KeyKindArg::Customer => KeyKind::Customer,
+    };
+    runtime()?.block_on(async {
+        let store = db.open().await?;
+        let tenant_id = match tenant {
+            Some(t) => Some(store.find_tenant(&t).await?.id),
+            None => None,
+        };
+        let (info, secret) = store.create_key(kind, tenant_id.as_deref(), &name).await?;
+        eprintln!(
+            "created {} key {} (the secret below is shown only once)",
+            info.kind, info.id
+        );
+        println!("{secret}");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Where the server and the local agent keep their data.
+    #[arg(long, env = "OUTPOST_DATA_DIR", default_value = "outpost-data")]
+    pub data_dir: PathBuf,
+    /// Listen address of the server.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    pub listen: SocketAddr,
+    /// Hotlist for the local agent: plain IP/CIDR list, IPsum file, or signed bundle.
+    #[arg(long)]
+    pub hotlist: Option<PathBuf>,
+    /// Seconds between the local agent's runs.
+    #[arg(long, default_value_t = 300)]
+    pub interval: u64,
+}
+
+const DEFAULT_TENANT: &str = "default";
+
+/// Reuses the admin key saved by an earlier `up`, or creates one and saves it (mode 0600).
+async fn admin_key(store: &Store, data_dir: &Path) -> Result<String> {
+    let path = data_dir.join("admin.key");
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        let k = k.trim().to_string();
+        if store
+            .resolve_key(&k)
+            .await?
+            .is_some_and(|i| i.kind == "admin")
+        {
+            return Ok(k);
+        }
+    }
+    let (_, secret) = store
+        .create_key(KeyKind::Admin, None, "created by outpost up")
+        .await?;
+    outpost_agent::state::write_atomic(&path, format!("{secret}\n").as_bytes(), true)?;
+    Ok(secret)
+}
+
+pub fn up(a: UpArgs) -> Result<ExitCode> {
+    let data_dir = std::path::absolute(&a.data_dir).unwrap_or(a.data_dir.clone());
+    let agent_dir = data_dir.join("agent");
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let cfg = ServerConfig { listen: a.listen, data_dir: data_dir.clone(), ..ServerConfig::default() };
+        let store = outpost_server::open_store(&cfg).await.context("opening the database")?;
+        let tenant = match store.find_tenant(DEFAULT_TENANT).await {
+            Ok(t) => t,
+            Err(_) => store.create_tenant(DEFAULT_TENANT).await?,
+        };
+        let admin = admin_key(&store, &data_dir).await?;
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", a.listen))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let state = outpost_server::state(cfg, store.clone());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut stop_server = stop_rx.clone();
+        let server = tokio::spawn(outpost_server::serve_on(listener, state, async move {
+            let _ = stop_server.changed().await;
+        }));
+
+        // Enroll the local agent on first start (through the real API).
+        let mut agent_cfg = AgentConfig::load(&agent_dir)?;
+        if agent_cfg.identity().is_err() {
+            let (_, enroll_key) = store.create_key(KeyKind::Enrollment, Some(&tenant.id), "local agent of outpost up").await?;
+            let args = crate::agent_cmd::EnrollArgs {
+                dir: crate::agent_cmd::DataDir { data_dir: agent_dir.clone() },
+                server: url.clone(),
+                key: enroll_key,
+                hostname: None,
+                hotlist: None,
+            };
+            agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;
+        }
+        if agent_cfg.server_url.as_deref() != Some(url.as_str()) {
+            agent_cfg.server_url = Some(url.clone());
+        }
+        if let Some(h) = &a.hotlist {
+            if !h.exists() {
+                bail!("hotlist {} does not exist", h.display());
+            }
+            agent_cfg.hotlist = Some(std::path::absolute(h).unwrap_or(h.clone()));
+        }
+        agent_cfg.save(&agent_dir)?;
+
+        println!("Outpost is up.");
+        println!("  server:     {url}");
+        println!("  admin key:  {admin}   (saved in {})", data_dir.join("admin.key").display());
+        println!("  tenant:     {} ({})", tenant.name, tenant.id);
+        println!("  agent data: {}", agent_dir.display());
+        println!("  buffer:     {}  (append events here, or use `outpost agent ingest`)", agent_dir.join("buffer").display());
+        match &agent_cfg.hotlist {
+            Some(h) => println!("  hotlist:    {}", h.display()),
+            None => println!("  hotlist:    none — pass --hotlist PATH (e.g. ../shared/data/feeds/ipsum.txt) to correlate"),
+        }
+        println!("  try:        curl -H 'Authorization: Bearer {admin}' {url}/api/v1/hits");
+        if !is_root() {
+            println!(
+                "  note:       not running as root — live process/connection collection needs root \
+                 (netlink proc connector, audit); this agent correlates only events in its buffer."
+            );
+        }
+
+        let interval = Duration::from_secs(a.interval.max(5));
+        let agent_loop = {
+            let agent_dir = agent_dir.clone();
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                loop {
+                    if agent_cfg.hotlist.is_some() {
+                        let dir = agent_dir.clone();
+                        let res = tokio::task::spawn_blocking(move || run_once(&dir, &RunOptions::default())).await;
+                        match res {
+                            Ok(Ok(r)) => tracing::info!(reason = %r.reason, hits = r.hits, sent = r.flush.batches_sent, pending = r.flush.pending, "local agent run"),
+                            Ok(Err(e)) => tracing::warn!(error = %e, "local agent run failed"),
+                            Err(e) => tracing::error!(error = %e, "local agent run panicked"),
+                        }
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(interval) => {}
+                        _ = stop.changed() => break,
+                    }
+                }
+            })
+        };
+
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+        let _ = agent_loop.await;
+        server.await??;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn is_root() -> bool {
+    #[cfg(unix)]
+    {
+        // /proc/self/status "Uid:" line: real, effective, saved, fs.
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .map(|l| l.split_whitespace().nth(2) == Some("0"))
+            })
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}

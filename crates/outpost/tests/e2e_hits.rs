@@ -1,0 +1,539 @@
+//! End to end: a real `outpost server` process, a real agent enrolled through the CLI, a buffer
+//! of a few thousand events of which a known subset hits a hotlist made from IPsum entries, and
+//! `outpost agent run-once`. Asserts exactly what the server stored, idempotency, and the
+//! documented errors of bad uploads.
+
+use chrono::{DateTime, Duration, Utc};
+use outpost_core::{Direction, Event, EventKind, NetworkInfo, ProcessInfo, Protocol};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_outpost");
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn outpost(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("OUTPOST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "outpost {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn start_server(data: &Path, max_body: usize) -> Server {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args([
+            "server",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("OUTPOST_MAX_BODY_BYTES", max_body.to_string())
+        .env("OUTPOST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = Server { child, url };
+    for _ in 0..200 {
+        if ureq::get(format!("{}/healthz", server.url)).call().is_ok() {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("server did not become healthy");
+}
+
+/// Hotlist lines taken from the real IPsum feed when `../shared` is present, otherwise an
+/// IPsum-format list of documentation addresses (so the test runs everywhere).
+fn hotlist_lines() -> Vec<(IpAddr, u32)> {
+    let shared = std::env::var_os("OUTPOST_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let ipsum = shared.join("data/feeds/ipsum.txt");
+    match std::fs::read_to_string(&ipsum) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .take(5000)
+            .map(|l| {
+                let mut it = l.split_whitespace();
+                (
+                    it.next().unwrap().parse().unwrap(),
+                    it.next().unwrap().parse().unwrap(),
+                )
+            })
+            .collect(),
+        Err(_) => {
+            eprintln!(
+                "note: {} not found; using a synthetic IPsum-format hotlist",
+                ipsum.display()
+            );
+            (0..5000u32)
+                .map(|i| {
+                    (
+                        IpAddr::from([203, 0, (i / 250) as u8, (i % 250) as u8 + 1]),
+                        1 + i % 7,
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+fn net_event(ts: DateTime<Utc>, ip: IpAddr, port: u16, pid: u32, name: &str, exe: &str) -> Event {
+    let mut e = Event::new(ts, EventKind::Network, "test");
+    e.process = Some(ProcessInfo {
+        pid,
+        name: Some(name.into()),
+        exe: Some(exe.into()),
+        ..Default::default()
+    });
+    e.network = Some(NetworkInfo {
+        direction: Direction::Outbound,
+        protocol: Protocol::Tcp,
+        remote_ip: Some(ip),
+        remote_port: Some(port),
+        local_ip: Some("10.0.0.5".parse().unwrap()),
+        local_port: Some(40000),
+        ..Default::default()
+    });
+    e
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Expect {
+    count: u64,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    port: u16,
+    pid: u32,
+    exe: String,
+}
+
+fn get_json(url: &str, key: &str) -> Value {
+    let mut r = ureq::get(url)
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    r.body_mut().read_json().unwrap()
+}
+
+fn all_hits(server: &Server, admin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/api/v1/hits?limit=2", server.url);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page = get_json(&url, admin);
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    out
+}
+
+fn post_raw(url: &str, token: &str, body: Vec<u8>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut r = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(&body[..])
+        .unwrap();
+    let status = r.status().as_u16();
+    let v = r.body_mut().read_json::<Value>().unwrap_or(Value::Null);
+    (status, v)
+}
+
+#[test]
+fn agent_run_once_uploads_exact_groups_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("server");
+    let agent_dir = tmp.path().join("agent");
+    let data_s = data.to_str().unwrap();
+
+    // Tenants and keys through the admin CLI.
+    outpost(&["tenant", "create", "--data-dir", data_s, "--name", "acme"]);
+    outpost(&["tenant", "create", "--data-dir", data_s, "--name", "globex"]);
+    let enroll_a = outpost(&[
+        "key",
+        "create",
+        "--data-dir",
+        data_s,
+        "--kind",
+        "enrollment",
+        "--tenant",
+        "acme",
+    ])
+    .trim()
+    .to_string();
+    let enroll_b = outpost(&[
+        "key",
+        "create",
+        "--data-dir",
+        data_s,
+        "--kind",
+        "enrollment",
+        "--tenant",
+        "globex",
+    ])
+    .trim()
+    .to_string();
+    let admin = outpost(&["key", "create", "--data-dir", data_s, "--kind", "admin"])
+        .trim()
+        .to_string();
+
+    let server = start_server(&data, 256 * 1024);
+
+    // Hotlist made from IPsum entries.
+    let listed = hotlist_lines();
+    let hotlist = tmp.path().join("ipsum-subset.txt");
+    let mut text = String::from("# IPsum subset\n");
+    for (ip, n) in &listed {
+        text.push_str(&format!("{ip}\t{n}\n"));
+    }
+    std::fs::write(&hotlist, text).unwrap();
+
+    outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        agent_dir.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--key",
+        &enroll_a,
+        "--hostname",
+        "host-a",
+        "--hotlist",
+        hotlist.to_str().unwrap(),
+    ]);
+
+    // A real executable file for one hit, so its SHA-256 is computed.
+    let exe = tmp.path().join("evil-dropper");
+    std::fs::write(&exe, b"#!/bin/sh\necho pwned\n").unwrap();
+    let exe_s = exe.to_str().unwrap().to_string();
+    let exe_sha = outpost_agent::enrich::hash_file(&exe).unwrap();
+
+    // A few thousand events over the last 50 minutes; a known subset hits.
+    let bad = [listed[0].0, listed[1].0, listed[2].0];
+    let now_ms = Utc::now().timestamp_millis();
+    let start = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap() - Duration::minutes(50);
+    let mut expected: BTreeMap<(String, String), Expect> = BTreeMap::new();
+    let mut w = outpost_agent::buffer::BufferWriter::open(&agent_dir).unwrap();
+    let mut n_events = 0;
+    for i in 0..4000u32 {
+        let ts = start + Duration::milliseconds(i as i64 * 700);
+        let (ip, port, pid, name, exe_path): (IpAddr, u16, u32, &str, &str) = match i % 100 {
+            7 => (bad[0], 443, 4242, "evil-dropper", &exe_s),
+            13 | 14 => (bad[0], 8080, 5151, "curl", "/usr/bin/curl"),
+            21 => (bad[1], 53, 6161, "python3", "/usr/bin/python3"),
+            _ if i % 977 == 5 => (bad[2], 22, 7171, "ssh", "/usr/bin/ssh"),
+            k => (
+                IpAddr::from([198, 51, 100, (k % 200) as u8 + 1]),
+                443,
+                1000 + k,
+                "firefox",
+                "/usr/lib/firefox/firefox",
+            ),
+        };
+        let ev = net_event(ts, ip, port, pid, name, exe_path);
+        w.append(&ev).unwrap();
+        n_events += 1;
+        if listed.iter().any(|(l, _)| *l == ip) {
+            let e = expected
+                .entry((ip.to_string(), name.to_string()))
+                .or_insert(Expect {
+                    count: 0,
+                    first: ts,
+                    last: ts,
+                    port,
+                    pid,
+                    exe: exe_path.to_string(),
+                });
+            e.count += 1;
+            e.last = ts;
+        }
+        // Non-network events in between.
+        if i % 10 == 0 {
+            let mut pe = Event::new(ts, EventKind::ProcessExec, "test");
+            pe.process = Some(ProcessInfo {
+                pid: 9000 + i,
+                name: Some("bash".into()),
+                ..Default::default()
+            });
+            w.append(&pe).unwrap();
+            n_events += 1;
+        }
+    }
+    w.flush().unwrap();
+    drop(w);
+    // Two malformed lines (one mentions remote_ip, one does not): counted, skipped.
+    let buf_file = std::fs::read_dir(agent_dir.join("buffer"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&buf_file)
+        .unwrap();
+    use std::io::Write;
+    writeln!(f, "{{\"remote_ip\": \"{}\", broken", bad[0]).unwrap();
+    writeln!(f, "not json at all").unwrap();
+    drop(f);
+    assert!(expected.len() >= 3, "test data must hit: {expected:?}");
+
+    // First run: correlates (oldest event is 50 min old) and uploads.
+    let report: Value = serde_json::from_str(&outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent_dir.to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(report["correlated"], true, "{report}");
+    assert_eq!(report["lines_scanned"], n_events + 2, "{report}");
+    assert_eq!(
+        report["malformed_lines"], 1,
+        "only the malformed line mentioning remote_ip is parsed: {report}"
+    );
+    assert_eq!(report["hits"], expected.len(), "{report}");
+    assert_eq!(report["pending"], 0, "{report}");
+
+    let stored = all_hits(&server, &admin);
+    assert_eq!(stored.len(), expected.len());
+    let mut got: BTreeMap<(String, String), Value> = BTreeMap::new();
+    for h in &stored {
+        got.insert(
+            (
+                h["remote_ip"].as_str().unwrap().to_string(),
+                h["process_name"].as_str().unwrap().to_string(),
+            ),
+            h.clone(),
+        );
+    }
+    for (key, e) in &expected {
+        let h = got
+            .get(key)
+            .unwrap_or_else(|| panic!("missing group {key:?}"));
+        assert_eq!(h["hit_count"], e.count, "{key:?}");
+        assert_eq!(
+            h["first_seen_utc"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap(),
+            e.first,
+            "{key:?}"
+        );
+        assert_eq!(
+            h["last_seen_utc"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap(),
+            e.last,
+            "{key:?}"
+        );
+        assert_eq!(h["remote_port"], e.port);
+        assert_eq!(h["pid"], e.pid);
+        assert_eq!(h["exe_path"], e.exe.as_str());
+        assert_eq!(h["hostname"], "host-a");
+        assert_eq!(h["protocol"], "tcp");
+        assert_eq!(
+            h["intel"]["indicator"].as_str().unwrap(),
+            format!("{}/32", key.0)
+        );
+        assert!(h["sample_events"].as_array().unwrap().len() as u64 <= e.count.min(5));
+    }
+    let dropper = &got[&(bad[0].to_string(), "evil-dropper".to_string())];
+    assert_eq!(
+        dropper["sha256"],
+        exe_sha.as_str(),
+        "the hit's executable is hashed"
+    );
+
+    // Second run: nothing new to upload.
+    let report2: Value = serde_json::from_str(&outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent_dir.to_str().unwrap(),
+        "--json",
+        "--now",
+    ]))
+    .unwrap();
+    assert_eq!(report2["hits"], 0, "{report2}");
+    assert_eq!(report2["batches_sent"], 0, "{report2}");
+    assert_eq!(all_hits(&server, &admin).len(), expected.len());
+
+    // A retried batch is stored once.
+    let cfg: toml_like::Cfg = toml_like::read(&agent_dir.join("agent.toml"));
+    let hits_url = format!("{}/api/v1/hits", server.url);
+    let payload = serde_json::json!({
+        "batch_id": "retry-me", "tenant_id": cfg.tenant_id, "device_id": cfg.device_id, "hostname": "host-a",
+        "agent_version": "test", "hotlist_version": "v",
+        "hits": [{"remote_ip": bad[1].to_string(), "remote_port": 1, "protocol": "udp", "process_name": "x", "pid": 1,
+                  "exe_path": null, "sha256": null, "first_seen_utc": "2026-01-01T00:00:00Z",
+                  "last_seen_utc": "2026-01-01T00:00:01Z", "hit_count": 2, "sample_events": []}]
+    });
+    let body = serde_json::to_vec(&payload).unwrap();
+    let (s1, v1) = post_raw(&hits_url, &cfg.device_token, body.clone());
+    let (s2, v2) = post_raw(&hits_url, &cfg.device_token, body.clone());
+    assert_eq!(
+        (s1, &v1["duplicate"], &v1["stored"]),
+        (200, &Value::Bool(false), &Value::from(1)),
+        "{v1}"
+    );
+    assert_eq!(
+        (s2, &v2["duplicate"], &v2["stored"]),
+        (200, &Value::Bool(true), &Value::from(0)),
+        "{v2}"
+    );
+    let count_now = all_hits(&server, &admin).len();
+    assert_eq!(count_now, expected.len() + 1);
+
+    // Bad uploads get the documented error and store nothing.
+    let agent_b = tmp.path().join("agent-b");
+    outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        agent_b.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--key",
+        &enroll_b,
+        "--hostname",
+        "host-b",
+    ]);
+    let cfg_b = toml_like::read(&agent_b.join("agent.toml"));
+    let mut fresh = payload.clone();
+    fresh["batch_id"] = "fresh".into();
+    let fresh_body = serde_json::to_vec(&fresh).unwrap();
+    let cases: Vec<(&str, String, Vec<u8>, u16, &str)> = vec![
+        (
+            "wrong token",
+            "opd_0000".to_string(),
+            fresh_body.clone(),
+            401,
+            "unauthorized",
+        ),
+        (
+            "another tenant's token",
+            cfg_b.device_token.clone(),
+            fresh_body.clone(),
+            403,
+            "forbidden",
+        ),
+        (
+            "malformed json",
+            cfg.device_token.clone(),
+            b"{\"batch_id\": ".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "missing fields",
+            cfg.device_token.clone(),
+            b"{\"batch_id\": \"x\"}".to_vec(),
+            422,
+            "invalid_payload",
+        ),
+        (
+            "oversized body",
+            cfg.device_token.clone(),
+            {
+                let mut big = fresh.clone();
+                big["hostname"] = "x".repeat(300 * 1024).into();
+                serde_json::to_vec(&big).unwrap()
+            },
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (what, token, body, status, code) in cases {
+        let (s, v) = post_raw(&hits_url, &token, body);
+        assert_eq!(s, status, "{what}: {v}");
+        assert_eq!(v["error"]["code"], code, "{what}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}: {v}"
+        );
+        assert_eq!(
+            all_hits(&server, &admin).len(),
+            count_now,
+            "{what} stored something"
+        );
+    }
+
+    // Devices are listed for the admin, with the hotlist version the agent reported.
+    let devices = get_json(&format!("{}/api/v1/devices", server.url), &admin);
+    assert_eq!(devices["items"].as_array().unwrap().len(), 2);
+}
+
+/// Reads the few fields the test needs from the agent's TOML without another dependency.
+mod toml_like {
+    pub struct Cfg {
+        pub tenant_id: String,
+        pub device_id: String,
+        pub device_token: String,
+    }
+    pub fn read(p: &std::path::Path) -> Cfg {
+        let text = std::fs::read_to_string(p).unwrap();
+        let get = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k} = ")))
+                .map(|v| v.trim_matches('"').to_string())
+                .unwrap()
+        };
+        Cfg {
+            tenant_id: get("tenant_id"),
+            device_id: get("device_id"),
+            device_token: get("device_token"),
+        }
+    }
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine: installs the system packages the tests
+# need, starts the real services they run against (PostgreSQL, Redis, NATS, an OpenSearch-API
+# server, a Kafka-API broker — see scripts/services.sh), builds with --locked, and runs every
+# test with cargo-nextest (or cargo test when nextest is absent).
+#
+#   scripts/test.sh              everything
+#   scripts/test.sh -p CRATE     pass extra arguments to the test runner
+#
+# Environment: OUTPOST_SKIP_SERVICES=1 runs without starting services (those tests then skip
+# with a message); OUTPOST_SKIP_KAFKA=1 skips building/starting the Kafka broker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "[test] $*" >&2; }
+
+# System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
+# auditd for the audit-log tests.
+PKGS=(clang llvm libelf-dev zlib1g-dev pkg-config tcpdump tshark auditd)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections 2>/dev/null || true
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${OUTPOST_SKIP_SERVICES:-0}" != 1 ]; then
+    # Starts the Kafka broker build in the background first so it overlaps our own build.
+    bash scripts/services.sh install
+fi
+
+log "building (locked)"
+cargo build --locked --workspace --all-targets
+
+if [ "${OUTPOST_SKIP_SERVICES:-0}" != 1 ]; then
+    bash scripts/services.sh start
+    eval "$(bash scripts/services.sh env)"
+    trap 'bash scripts/services.sh stop || true' EXIT
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --locked --workspace --no-fail-fast "$@"
+    # nextest does not run doc tests.
+    cargo test --locked --workspace --doc
+else
+    cargo test --locked --workspace --no-fail-fast "$@"
+fi
