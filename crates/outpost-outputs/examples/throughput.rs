@@ -44,7 +44,9 @@ fn env(k: &str) -> Option<String> {
 
 /// A TCP sink that counts bytes (syslog/logstash receiver).
 async fn tcp_counter() -> (String, Arc<AtomicU64>) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let n = Arc::new(AtomicU64::new(0));
     let n2 = n.clone();
@@ -66,7 +68,9 @@ async fn tcp_counter() -> (String, Arc<AtomicU64>) {
 }
 
 async fn udp_counter() -> String {
-    let s = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let s = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tokio::spawn(async move {
         let mut buf = vec![0u8; 1 << 16];
@@ -76,8 +80,13 @@ async fn udp_counter() -> String {
 }
 
 async fn webhook_server() -> String {
-    let app = axum::Router::new().route("/in", axum::routing::post(|_b: axum::body::Bytes| async { "ok" }));
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let app = axum::Router::new().route(
+        "/in",
+        axum::routing::post(|_b: axum::body::Bytes| async { "ok" }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = l.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tokio::spawn(async move {
         let _ = axum::serve(l, app).await;
@@ -86,7 +95,11 @@ async fn webhook_server() -> String {
 }
 
 async fn config(name: &str, dir: &std::path::Path) -> Option<OutputConfig> {
-    let uniq = format!("{}-{}", std::process::id(), chrono::Utc::now().timestamp_millis());
+    let uniq = format!(
+        "{}-{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_millis()
+    );
     let sink = match name {
         "file" => SinkConfig::File(FileConfig {
             path: dir.join("out/bench.jsonl"),
@@ -123,7 +136,11 @@ async fn config(name: &str, dir: &std::path::Path) -> Option<OutputConfig> {
         "redis-list" | "redis-stream" => SinkConfig::Redis(RedisConfig {
             url: Secret(env("OUTPOST_TEST_REDIS_URL")?),
             key: format!("bench-{uniq}"),
-            mode: if name == "redis-list" { RedisMode::List } else { RedisMode::Stream },
+            mode: if name == "redis-list" {
+                RedisMode::List
+            } else {
+                RedisMode::Stream
+            },
             maxlen: 1_000_000,
             timeout_secs: 30,
         }),
@@ -184,8 +201,18 @@ async fn main() {
     let mut names: Vec<String> = args.collect();
     if names.is_empty() {
         names = [
-            "publish", "file", "elasticsearch", "kafka", "redis-list", "redis-stream", "nats", "jetstream",
-            "syslog-tcp", "syslog-udp", "logstash", "webhook",
+            "publish",
+            "file",
+            "elasticsearch",
+            "kafka",
+            "redis-list",
+            "redis-stream",
+            "nats",
+            "jetstream",
+            "syslog-tcp",
+            "syslog-udp",
+            "logstash",
+            "webhook",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -410,7 +410,6 @@ pub struct RedisConfig {
     pub timeout_secs: u64,
 }
 
-
 /// NATS.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NatsConfig {

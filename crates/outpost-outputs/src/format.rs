@@ -119,7 +119,11 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
     put(&mut m, &["ecs", "version"], json!(ECS_VERSION));
     put(&mut m, &["event", "id"], json!(r.id));
     put(&mut m, &["event", "module"], json!("outpost"));
-    put(&mut m, &["event", "dataset"], json!(format!("outpost.{}", r.kind.as_str())));
+    put(
+        &mut m,
+        &["event", "dataset"],
+        json!(format!("outpost.{}", r.kind.as_str())),
+    );
     put(
         &mut m,
         &["event", "created"],
@@ -146,42 +150,94 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
         &Value::Null
     };
     let pname = get(b, &["process_name"]).clone();
-    put(&mut m, &["process", "name"], if pname.is_null() { get(p, &["name"]).clone() } else { pname });
+    put(
+        &mut m,
+        &["process", "name"],
+        if pname.is_null() {
+            get(p, &["name"]).clone()
+        } else {
+            pname
+        },
+    );
     let pid = get(b, &["pid"]).clone();
-    put(&mut m, &["process", "pid"], if pid.is_null() { get(p, &["pid"]).clone() } else { pid });
+    put(
+        &mut m,
+        &["process", "pid"],
+        if pid.is_null() {
+            get(p, &["pid"]).clone()
+        } else {
+            pid
+        },
+    );
     let exe = get(b, &["exe_path"]).clone();
-    put(&mut m, &["process", "executable"], if exe.is_null() { get(p, &["exe"]).clone() } else { exe });
+    put(
+        &mut m,
+        &["process", "executable"],
+        if exe.is_null() {
+            get(p, &["exe"]).clone()
+        } else {
+            exe
+        },
+    );
     put(&mut m, &["process", "args"], get(p, &["args"]).clone());
-    put(&mut m, &["process", "command_line"], get(p, &["command_line"]).clone());
-    put(&mut m, &["process", "parent", "pid"], get(p, &["ppid"]).clone());
+    put(
+        &mut m,
+        &["process", "command_line"],
+        get(p, &["command_line"]).clone(),
+    );
+    put(
+        &mut m,
+        &["process", "parent", "pid"],
+        get(p, &["ppid"]).clone(),
+    );
     put(&mut m, &["user", "name"], get(p, &["user"]).clone());
     let sha = get(b, &["sha256"]).clone();
     put(
         &mut m,
         &["process", "hash", "sha256"],
-        if sha.is_null() { get(p, &["hashes", "sha256"]).clone() } else { sha },
+        if sha.is_null() {
+            get(p, &["hashes", "sha256"]).clone()
+        } else {
+            sha
+        },
     );
 
     // Network: hit fields or Event.network.
     let n = get(b, &["network"]);
     let remote_ip = {
         let v = get(b, &["remote_ip"]);
-        if v.is_null() { get(n, &["remote_ip"]) } else { v }
+        if v.is_null() {
+            get(n, &["remote_ip"])
+        } else {
+            v
+        }
     }
     .clone();
     let remote_port = {
         let v = get(b, &["remote_port"]);
-        if v.is_null() { get(n, &["remote_port"]) } else { v }
+        if v.is_null() {
+            get(n, &["remote_port"])
+        } else {
+            v
+        }
     }
     .clone();
     let proto = {
         let v = get(b, &["protocol"]);
-        if v.is_null() { get(n, &["protocol"]) } else { v }
+        if v.is_null() {
+            get(n, &["protocol"])
+        } else {
+            v
+        }
     }
     .clone();
     let direction = {
         let v = get(b, &["direction"]);
-        if v.is_null() { get(n, &["direction"]) } else { v }
+        if v.is_null() {
+            get(n, &["direction"])
+        } else {
+            v
+        }
     }
     .as_str()
     .unwrap_or("outbound")
@@ -203,13 +259,29 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
     if intel.is_object() {
         put(&mut m, &["threat", "indicator", "type"], json!("ipv4-addr"));
         put(&mut m, &["threat", "indicator", "ip"], remote_ip);
-        put(&mut m, &["threat", "indicator", "description"], get(intel, &["indicator"]).clone());
-        put(&mut m, &["threat", "indicator", "provider"], get(intel, &["source"]).clone());
-        put(&mut m, &["threat", "enrichments"], json!([{ "matched": { "atomic": get(intel, &["indicator"]) } }]));
+        put(
+            &mut m,
+            &["threat", "indicator", "description"],
+            get(intel, &["indicator"]).clone(),
+        );
+        put(
+            &mut m,
+            &["threat", "indicator", "provider"],
+            get(intel, &["source"]).clone(),
+        );
+        put(
+            &mut m,
+            &["threat", "enrichments"],
+            json!([{ "matched": { "atomic": get(intel, &["indicator"]) } }]),
+        );
     }
     if let Some(f) = b.get("file").filter(|f| f.is_object()) {
         put(&mut m, &["file", "path"], get(f, &["path"]).clone());
-        put(&mut m, &["file", "hash", "sha256"], get(f, &["sha256_after"]).clone());
+        put(
+            &mut m,
+            &["file", "hash", "sha256"],
+            get(f, &["sha256_after"]).clone(),
+        );
         put(&mut m, &["event", "action"], get(f, &["action"]).clone());
     }
     if let Some(first) = r.indicators.first() {
@@ -290,7 +362,10 @@ mod tests {
             "hit-7",
             RecordKind::Hit,
             "acme",
-            chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default(),
+            chrono::Utc
+                .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .unwrap_or_default(),
             json!({"remote_ip": "1.2.3.4", "remote_port": 443, "protocol": "tcp",
                    "process_name": "bad.exe", "pid": 10, "sha256": "ab", "intel": {"indicator": "1.2.3.0/24"}}),
         );
@@ -325,7 +400,14 @@ mod tests {
     fn rfc5424_header_and_escaping() {
         let mut r = rec();
         r.tenant_id = "a\"b]c\\".into();
-        let s = rfc5424(&r, &SyslogHeader { facility: 4, app_name: "outpost".into(), hostname: "h".into() });
+        let s = rfc5424(
+            &r,
+            &SyslogHeader {
+                facility: 4,
+                app_name: "outpost".into(),
+                hostname: "h".into(),
+            },
+        );
         // PRI = 4*8 + 2 (critical), hostname spaces removed.
         assert!(s.starts_with("<34>1 2026-01-02T03:04:05.000000Z hostone outpost - hit [outpost@32473 id=\"hit-7\" tenant=\"a\\\"b\\]c\\\\\" device=\"dev-1\" risk=\"90\"] {"), "{s}");
         let json_part = &s[s.find("] {").map(|i| i + 2).unwrap_or(0)..];

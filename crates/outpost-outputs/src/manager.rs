@@ -65,7 +65,10 @@ pub struct OutputManager {
 impl std::fmt::Debug for OutputManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OutputManager")
-            .field("outputs", &self.outputs.iter().map(|o| &o.name).collect::<Vec<_>>())
+            .field(
+                "outputs",
+                &self.outputs.iter().map(|o| &o.name).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -73,7 +76,8 @@ impl std::fmt::Debug for OutputManager {
 fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 64
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 struct WorkerCtx {
@@ -99,8 +103,9 @@ impl OutputManager {
         data_dir: &Path,
         registry: &mut prometheus_client::registry::Registry,
     ) -> Result<OutputManager, OutputError> {
-        let rt = tokio::runtime::Handle::try_current()
-            .map_err(|_| OutputError::Manager("OutputManager::start needs a Tokio runtime".into()))?;
+        let rt = tokio::runtime::Handle::try_current().map_err(|_| {
+            OutputError::Manager("OutputManager::start needs a Tokio runtime".into())
+        })?;
         let mut seen = HashSet::new();
         for c in &configs {
             if !valid_name(&c.name) {
@@ -110,10 +115,16 @@ impl OutputManager {
                 )));
             }
             if !seen.insert(c.name.clone()) {
-                return Err(OutputError::Config(format!("duplicate output name {:?}", c.name)));
+                return Err(OutputError::Config(format!(
+                    "duplicate output name {:?}",
+                    c.name
+                )));
             }
             if c.batch_size == 0 {
-                return Err(OutputError::Config(format!("output {:?}: batch_size is 0", c.name)));
+                return Err(OutputError::Config(format!(
+                    "output {:?}: batch_size is 0",
+                    c.name
+                )));
             }
         }
         let metrics = Metrics::register(registry);
@@ -122,7 +133,10 @@ impl OutputManager {
         let mut workers = Vec::new();
         for c in configs {
             let dir = data_dir.join("outputs").join(&c.name);
-            let queue = Arc::new(DiskQueue::open(&dir.join("queue"), QueueLimits::from(&c.queue))?);
+            let queue = Arc::new(DiskQueue::open(
+                &dir.join("queue"),
+                QueueLimits::from(&c.queue),
+            )?);
             let m = metrics.for_output(&c.name);
             m.queue_depth.set(queue.depth() as i64);
             m.queue_bytes.set(queue.bytes() as i64);
@@ -134,7 +148,10 @@ impl OutputManager {
                 SinkConfig::Syslog(s) => SyslogHeader {
                     facility: s.facility,
                     app_name: s.app_name.clone(),
-                    hostname: s.hostname.clone().unwrap_or_else(crate::format::local_hostname),
+                    hostname: s
+                        .hostname
+                        .clone()
+                        .unwrap_or_else(crate::format::local_hostname),
                 },
                 _ => SyslogHeader::default(),
             };
@@ -244,7 +261,10 @@ impl OutputManager {
 
     /// Records of output `name` not yet delivered.
     pub fn queue_depth(&self, name: &str) -> Option<u64> {
-        self.outputs.iter().find(|o| o.name == name).map(|o| o.queue.depth())
+        self.outputs
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.queue.depth())
     }
 
     /// Waits until every queue is empty or `timeout` passes; returns whether all drained.
@@ -305,7 +325,9 @@ fn build_worker(
     dead: DeadLetter,
     dir: &Path,
 ) -> Result<WorkerFuture, OutputError> {
-    use crate::sinks::{elasticsearch, file, host_of, kafka, nats, stream, syslog, tls_client_config, webhook};
+    use crate::sinks::{
+        elasticsearch, file, host_of, kafka, nats, stream, syslog, tls_client_config, webhook,
+    };
     let dl = |p: &Option<PathBuf>| match p {
         Some(p) => DeadLetter::new(p.clone(), &c.name, ctx.metrics.clone()),
         None => dead.clone(),
@@ -313,16 +335,24 @@ fn build_worker(
     Ok(match &c.sink {
         SinkConfig::Elasticsearch(e) => {
             let d = dl(&e.dead_letter);
-            Box::pin(run_worker(elasticsearch::EsSink::new(e.clone(), ctx.format, d)?, ctx))
+            Box::pin(run_worker(
+                elasticsearch::EsSink::new(e.clone(), ctx.format, d)?,
+                ctx,
+            ))
         }
         SinkConfig::Kafka(k) => Box::pin(run_worker(kafka::KafkaSink::new(k.clone())?, ctx)),
-        SinkConfig::Redis(r) => Box::pin(run_worker(crate::sinks::redis::RedisSink::new(r.clone())?, ctx)),
+        SinkConfig::Redis(r) => Box::pin(run_worker(
+            crate::sinks::redis::RedisSink::new(r.clone())?,
+            ctx,
+        )),
         SinkConfig::Nats(n) => Box::pin(run_worker(nats::NatsSink::new(n.clone())?, ctx)),
         SinkConfig::Logstash(l) => {
             let tls = match &l.tls {
                 Some(t) => Some((
                     tls_client_config(t.ca_file.as_deref())?,
-                    t.server_name.clone().unwrap_or_else(|| host_of(&l.address).to_string()),
+                    t.server_name
+                        .clone()
+                        .unwrap_or_else(|| host_of(&l.address).to_string()),
                 )),
                 None => None,
             };
@@ -340,7 +370,10 @@ fn build_worker(
         SinkConfig::Stdout => Box::pin(run_worker(file::StdoutSink, ctx)),
         SinkConfig::Webhook(w) => {
             let d = dl(&w.dead_letter);
-            Box::pin(run_worker(webhook::WebhookSink::new(w.clone(), ctx.format, d)?, ctx))
+            Box::pin(run_worker(
+                webhook::WebhookSink::new(w.clone(), ctx.format, d)?,
+                ctx,
+            ))
         }
         SinkConfig::Syncro(s) => {
             let store = DedupStore::open(

@@ -33,7 +33,11 @@ impl Metrics {
     pub fn register(registry: &mut Registry) -> Metrics {
         let m = Metrics::default();
         let r = registry.sub_registry_with_prefix("outpost_output");
-        r.register("sent", "Records delivered (acknowledged by the target)", m.sent.clone());
+        r.register(
+            "sent",
+            "Records delivered (acknowledged by the target)",
+            m.sent.clone(),
+        );
         r.register(
             "retried",
             "Records in delivery attempts that failed and will be retried",
@@ -49,8 +53,16 @@ impl Metrics {
             "Records the target rejected for good, written to the dead-letter file",
             m.dead_lettered.clone(),
         );
-        r.register("queue_depth", "Records queued and not yet delivered", m.queue_depth.clone());
-        r.register("queue_bytes", "Bytes of queue segment files on disk", m.queue_bytes.clone());
+        r.register(
+            "queue_depth",
+            "Records queued and not yet delivered",
+            m.queue_depth.clone(),
+        );
+        r.register(
+            "queue_bytes",
+            "Bytes of queue segment files on disk",
+            m.queue_bytes.clone(),
+        );
         r.register(
             "lag_seconds",
             "Age of the oldest record in the current delivery attempt (0 when idle)",

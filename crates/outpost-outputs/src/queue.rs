@@ -193,7 +193,11 @@ impl DiskQueue {
             });
         }
         let first_seq = segments.front().map(|s| s.first_seq).unwrap_or(0);
-        let next_seq = segments.back().map(|s| s.end()).unwrap_or(0).max(ledger.unwrap_or(0));
+        let next_seq = segments
+            .back()
+            .map(|s| s.end())
+            .unwrap_or(0)
+            .max(ledger.unwrap_or(0));
         let acked = ledger.unwrap_or(first_seq).max(first_seq).min(next_seq);
         let mut inner = Inner {
             dir: dir.to_path_buf(),
@@ -237,7 +241,11 @@ impl DiskQueue {
 
     /// Reads up to `max` records (and at most about `max_bytes` of payload, but at least one)
     /// after the last one handed out. Does not acknowledge them.
-    pub fn read_batch(&self, max: usize, max_bytes: usize) -> Result<Vec<QueuedRecord>, OutputError> {
+    pub fn read_batch(
+        &self,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<QueuedRecord>, OutputError> {
         self.lock().read_batch(max, max_bytes)
     }
 
@@ -335,7 +343,9 @@ impl Inner {
         // Keep the last segment (the write target) even when fully acknowledged, unless it is
         // empty of unread data and full, in which case the next append starts a new one.
         while self.segments.len() > 1 {
-            let Some(front) = self.segments.front() else { break };
+            let Some(front) = self.segments.front() else {
+                break;
+            };
             if front.end() > self.acked {
                 break;
             }
@@ -346,7 +356,11 @@ impl Inner {
 
     fn remove_front(&mut self) -> Result<(), OutputError> {
         if let Some(seg) = self.segments.pop_front() {
-            if self.cursor.as_ref().is_some_and(|c| c.seg_first == seg.first_seq) {
+            if self
+                .cursor
+                .as_ref()
+                .is_some_and(|c| c.seg_first == seg.first_seq)
+            {
                 self.cursor = None;
             }
             self.total_bytes -= seg.bytes;
@@ -392,7 +406,9 @@ impl Inner {
         }
         // Enforce the cap by dropping whole old segments (never the write target).
         while self.total_bytes + rec_len > self.limits.max_bytes && self.segments.len() > 1 {
-            let Some(front) = self.segments.front() else { break };
+            let Some(front) = self.segments.front() else {
+                break;
+            };
             let end = front.end();
             let lost = end.saturating_sub(self.acked.max(front.first_seq));
             dropped += lost;
@@ -429,17 +445,26 @@ impl Inner {
         Ok(dropped)
     }
 
-    fn read_batch(&mut self, max: usize, max_bytes: usize) -> Result<Vec<QueuedRecord>, OutputError> {
+    fn read_batch(
+        &mut self,
+        max: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<QueuedRecord>, OutputError> {
         let mut out = Vec::new();
         let mut bytes = 0usize;
         if self.read_seq < self.acked {
             self.read_seq = self.acked;
             self.cursor = None;
         }
-        while out.len() < max && self.read_seq < self.next_seq && (out.is_empty() || bytes < max_bytes) {
+        while out.len() < max
+            && self.read_seq < self.next_seq
+            && (out.is_empty() || bytes < max_bytes)
+        {
             let seq = self.read_seq;
             // Find the segment holding `seq` (or the first one after a gap).
-            let Some(seg) = self.segments.iter().find(|s| s.end() > seq) else { break };
+            let Some(seg) = self.segments.iter().find(|s| s.end() > seq) else {
+                break;
+            };
             let (seg_first, seg_path, seg_end) = (seg.first_seq, seg.path.clone(), seg.end());
             if seq < seg_first {
                 self.read_seq = seg_first;
@@ -472,7 +497,9 @@ impl Inner {
                     reader,
                 });
             }
-            let Some(cursor) = self.cursor.as_mut() else { break };
+            let Some(cursor) = self.cursor.as_mut() else {
+                break;
+            };
             match read_record(&mut cursor.reader).map_err(|e| OutputError::io(&seg_path, e))? {
                 Some((ts, payload)) => {
                     bytes += payload.len();

@@ -44,16 +44,28 @@ async fn ids_in(base: &str, pattern: &str) -> HashSet<String> {
         .as_array()
         .unwrap_or(&vec![])
         .iter()
-        .map(|h| h["_source"]["id"].as_str().or(h["_id"].as_str()).unwrap_or("").to_string())
+        .map(|h| {
+            h["_source"]["id"]
+                .as_str()
+                .or(h["_id"].as_str())
+                .unwrap_or("")
+                .to_string()
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn bulk_with_outage_delivers_everything() {
-    let Some(base) = env_or_skip("OUTPOST_TEST_OPENSEARCH_URL", "bulk_with_outage_delivers_everything") else {
+    let Some(base) = env_or_skip(
+        "OUTPOST_TEST_OPENSEARCH_URL",
+        "bulk_with_outage_delivers_everything",
+    ) else {
         return;
     };
-    let target = base.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let target = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let proxy = Proxy::start(&target).await;
     let prefix = unique("outpost-test");
     let data = tempfile::tempdir().unwrap();
@@ -93,12 +105,19 @@ async fn bulk_with_outage_delivers_everything() {
         .text()
         .await
         .unwrap();
-    assert!(st.contains(&format!("{prefix}-*")), "template missing: {}", &st[..st.len().min(500)]);
+    assert!(
+        st.contains(&format!("{prefix}-*")),
+        "template missing: {}",
+        &st[..st.len().min(500)]
+    );
 }
 
 #[tokio::test]
 async fn rejected_documents_go_to_dead_letter() {
-    let Some(base) = env_or_skip("OUTPOST_TEST_OPENSEARCH_URL", "rejected_documents_go_to_dead_letter") else {
+    let Some(base) = env_or_skip(
+        "OUTPOST_TEST_OPENSEARCH_URL",
+        "rejected_documents_go_to_dead_letter",
+    ) else {
         return;
     };
     let prefix = unique("outpost-dl");
@@ -118,7 +137,8 @@ async fn rejected_documents_go_to_dead_letter() {
     assert!(mgr.drain(Duration::from_secs(30)).await);
     let st = mgr.status();
     mgr.shutdown().await;
-    let dl = std::fs::read_to_string(data.path().join("outputs/es/dead-letter.jsonl")).unwrap_or_default();
+    let dl = std::fs::read_to_string(data.path().join("outputs/es/dead-letter.jsonl"))
+        .unwrap_or_default();
     let got = ids_in(&base, &format!("{prefix}-hit")).await;
     assert!(got.contains("hit-1"));
     assert!(!got.contains("hit-2"));
@@ -145,7 +165,11 @@ async fn create_only_and_ecs() {
     }
     // A duplicate id: `create` answers 409, which counts as delivered (not dead-lettered).
     mgr.publish(&record(0, "t1"));
-    assert!(mgr.drain(Duration::from_secs(30)).await, "{:?}", mgr.status());
+    assert!(
+        mgr.drain(Duration::from_secs(30)).await,
+        "{:?}",
+        mgr.status()
+    );
     let st = mgr.status();
     mgr.shutdown().await;
     assert_eq!(st[0].dead_lettered, 0);

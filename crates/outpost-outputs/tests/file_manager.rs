@@ -63,7 +63,13 @@ async fn file_rotates_by_size_and_gzips() {
     assert!(files > 5, "expected several rotated files, got {files}");
     let gz = std::fs::read_dir(out.path())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "gz"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "gz")
+        })
         .count();
     assert!(gz >= 5, "rotated files are gzipped ({gz})");
     // Exactly once here (no failures), and in order.
@@ -108,7 +114,12 @@ async fn file_keeps_n_rotated_and_native_format() {
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     if let Some(line) = text.lines().next() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(v["@timestamp"].as_str().unwrap().starts_with("2026-11-23T10:"));
+        assert!(
+            v["@timestamp"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-23T10:")
+        );
         assert_eq!(v["kind"], "hit");
         assert!(v["event"]["remote_ip"].is_string());
         assert!(v["indicators"].is_array());
@@ -175,14 +186,23 @@ async fn dead_output_blocks_nothing_and_resumes_after_restart() {
         worst = worst.max(t.elapsed());
     }
     let total = t0.elapsed();
-    assert!(mgr.drain_output("file", Duration::from_secs(30)).await, "file output stalled behind the dead webhook");
+    assert!(
+        mgr.drain_output("file", Duration::from_secs(30)).await,
+        "file output stalled behind the dead webhook"
+    );
     assert!(mgr.queue_depth("hook").unwrap() >= n - 1);
     eprintln!("publish of {n} records to 2 outputs: {total:?}, worst single publish {worst:?}");
-    assert!(total < Duration::from_secs(20), "publish too slow: {total:?}");
+    assert!(
+        total < Duration::from_secs(20),
+        "publish too slow: {total:?}"
+    );
     // Metrics are exposed.
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &reg).unwrap();
-    assert!(text.contains("outpost_output_sent_total{output=\"file\"} 20000"), "{text}");
+    assert!(
+        text.contains("outpost_output_sent_total{output=\"file\"} 20000"),
+        "{text}"
+    );
     assert!(text.contains("outpost_output_retried_total{output=\"hook\"}"));
     assert!(text.contains("outpost_output_queue_depth{output=\"hook\"}"));
     assert!(text.contains("outpost_output_lag_seconds{output=\"hook\"}"));
@@ -209,7 +229,11 @@ async fn dead_output_blocks_nothing_and_resumes_after_restart() {
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut reg = prometheus_client::registry::Registry::default();
     let mgr = OutputManager::start(mk(), data.path(), &mut reg).unwrap();
-    assert!(mgr.drain(Duration::from_secs(60)).await, "{:?}", mgr.status());
+    assert!(
+        mgr.drain(Duration::from_secs(60)).await,
+        "{:?}",
+        mgr.status()
+    );
     mgr.shutdown().await;
     server.abort();
     let got = got.lock().unwrap();
@@ -273,7 +297,9 @@ fn config_parses_from_toml_shape() {
     assert_eq!(cfgs.len(), 6);
     assert_eq!(cfgs[0].effective_format(), outpost_outputs::Format::Ecs);
     assert_eq!(cfgs[3].effective_format(), outpost_outputs::Format::Rfc5424);
-    assert!(matches!(&cfgs[2].sink, SinkConfig::Redis(r) if r.mode == outpost_outputs::config::RedisMode::Stream && r.maxlen == 1000));
+    assert!(
+        matches!(&cfgs[2].sink, SinkConfig::Redis(r) if r.mode == outpost_outputs::config::RedisMode::Stream && r.maxlen == 1000)
+    );
     // Secrets never show in Debug output.
     assert!(!format!("{:?}", cfgs[5]).contains("\"k\""));
 }

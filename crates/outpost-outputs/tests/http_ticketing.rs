@@ -74,14 +74,23 @@ struct HookState {
     bad_signatures: Arc<Mutex<u32>>,
 }
 
-async fn hook(State(st): State<HookState>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+async fn hook(
+    State(st): State<HookState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
     let ts: i64 = headers
         .get("x-outpost-timestamp")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let sig = headers.get("x-outpost-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    if sig != webhook_signature(b"s3cret", ts, &body) || (chrono::Utc::now().timestamp() - ts).abs() > 300 {
+    let sig = headers
+        .get("x-outpost-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if sig != webhook_signature(b"s3cret", ts, &body)
+        || (chrono::Utc::now().timestamp() - ts).abs() > 300
+    {
         *st.bad_signatures.lock().unwrap() += 1;
         return StatusCode::UNAUTHORIZED;
     }
@@ -96,7 +105,12 @@ async fn hook(State(st): State<HookState>, headers: HeaderMap, body: axum::body:
 #[tokio::test]
 async fn webhook_hmac_with_outage() {
     let st = HookState::default();
-    let srv = Server::start(Router::new().route("/hook", post(hook)).with_state(st.clone())).await;
+    let srv = Server::start(
+        Router::new()
+            .route("/hook", post(hook))
+            .with_state(st.clone()),
+    )
+    .await;
     let data = tempfile::tempdir().unwrap();
     let mut cfg = OutputConfig::new(
         "hook",
@@ -111,7 +125,15 @@ async fn webhook_hmac_with_outage() {
     cfg.batch_size = 100;
     fast_retry(&mut cfg);
     let mgr = start(cfg, data.path());
-    let published = publish_with_outage(&mgr, "hook", "t1", 3000, async || srv.stop(), async || srv.restart().await).await;
+    let published = publish_with_outage(
+        &mgr,
+        "hook",
+        "t1",
+        3000,
+        async || srv.stop(),
+        async || srv.restart().await,
+    )
+    .await;
     mgr.shutdown().await;
     let got: HashSet<String> = st.ids.lock().unwrap().iter().cloned().collect();
     assert_all_delivered(&published, &got);
@@ -191,13 +213,21 @@ fn authorized(h: &HeaderMap, st: &SyncroState) -> bool {
     ok
 }
 
-async fn create_ticket(State(st): State<SyncroState>, h: HeaderMap, Json(b): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn create_ticket(
+    State(st): State<SyncroState>,
+    h: HeaderMap,
+    Json(b): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     st.calls.lock().unwrap().push(Instant::now());
     if !authorized(&h, &st) {
         return (StatusCode::UNAUTHORIZED, Json(json!({})));
     }
-    let (Some(customer_id), Some(subject)) = (b["customer_id"].as_i64(), b["subject"].as_str()) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"errors": ["customer_id and subject required"]})));
+    let (Some(customer_id), Some(subject)) = (b["customer_id"].as_i64(), b["subject"].as_str())
+    else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"errors": ["customer_id and subject required"]})),
+        );
     };
     let mut t = st.tickets.lock().unwrap();
     let id = 1000 + t.len() as u64;
@@ -208,26 +238,47 @@ async fn create_ticket(State(st): State<SyncroState>, h: HeaderMap, Json(b): Jso
             asset_id: b["asset_id"].as_i64(),
             subject: subject.to_string(),
             problem_type: b["problem_type"].as_str().unwrap_or("").to_string(),
-            tags: b["tag_list"].as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default(),
+            tags: b["tag_list"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
             comments: vec![],
         },
     );
-    (StatusCode::OK, Json(json!({"ticket": {"id": id, "number": id, "subject": subject}})))
+    (
+        StatusCode::OK,
+        Json(json!({"ticket": {"id": id, "number": id, "subject": subject}})),
+    )
 }
 
-async fn comment(State(st): State<SyncroState>, h: HeaderMap, AxPath(id): AxPath<u64>, Json(b): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn comment(
+    State(st): State<SyncroState>,
+    h: HeaderMap,
+    AxPath(id): AxPath<u64>,
+    Json(b): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     st.calls.lock().unwrap().push(Instant::now());
     if !authorized(&h, &st) {
         return (StatusCode::UNAUTHORIZED, Json(json!({})));
     }
     let Some(body) = b["body"].as_str() else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"errors": ["body required"]})));
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"errors": ["body required"]})),
+        );
     };
     let mut t = st.tickets.lock().unwrap();
     match t.get_mut(&id) {
         Some(ticket) => {
             ticket.comments.push(body.to_string());
-            (StatusCode::OK, Json(json!({"comment": {"id": 1, "body": body}})))
+            (
+                StatusCode::OK,
+                Json(json!({"comment": {"id": 1, "body": body}})),
+            )
         }
         None => (StatusCode::NOT_FOUND, Json(json!({"error": "not found"}))),
     }
@@ -303,20 +354,31 @@ async fn syncro_tickets_dedup_comments_links_with_outage() {
     for r in &recs[40..] {
         mgr.publish(r);
     }
-    assert!(mgr.drain(Duration::from_secs(60)).await, "{:?}", mgr.status());
+    assert!(
+        mgr.drain(Duration::from_secs(60)).await,
+        "{:?}",
+        mgr.status()
+    );
     mgr.shutdown().await;
 
     let tickets = st.tickets.lock().unwrap().clone();
     assert_eq!(*st.unauthorized.lock().unwrap(), 0);
     // One ticket per dedup key (a create whose answer was lost in the outage may duplicate:
     // at-least-once; allow that but nothing less).
-    assert!(tickets.len() >= 10 && tickets.len() <= 12, "{} tickets", tickets.len());
+    assert!(
+        tickets.len() >= 10 && tickets.len() <= 12,
+        "{} tickets",
+        tickets.len()
+    );
     let mut subjects: HashMap<String, u64> = HashMap::new();
     let mut all_text = String::new();
     for t in tickets.values() {
         assert_eq!(t.customer_id, 77);
         assert_eq!(t.problem_type, "Security");
-        assert_eq!(t.tags, vec!["Security".to_string(), "ThreatHunter".to_string()]);
+        assert_eq!(
+            t.tags,
+            vec!["Security".to_string(), "ThreatHunter".to_string()]
+        );
         *subjects.entry(t.subject.clone()).or_default() += 1;
         for c in &t.comments {
             all_text.push_str(c);
@@ -350,11 +412,18 @@ async fn syncro_rate_limit_and_persisted_dedup() {
     assert!(mgr.drain(Duration::from_secs(30)).await);
     let took = t0.elapsed();
     mgr.shutdown().await;
-    assert!(took >= Duration::from_millis(1850), "rate limit not applied: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1850),
+        "rate limit not applied: {took:?}"
+    );
     let calls = st.calls.lock().unwrap().clone();
     assert_eq!(calls.len(), 20);
     for w in calls.windows(2) {
-        assert!(w[1] - w[0] >= Duration::from_millis(80), "requests too close: {:?}", w[1] - w[0]);
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(80),
+            "requests too close: {:?}",
+            w[1] - w[0]
+        );
     }
     // A restarted manager remembers the open tickets: same keys → comments, no new tickets;
     // the same record ids again → nothing at all.
@@ -423,7 +492,8 @@ async fn slack_and_teams_post_once_per_key_with_outage() {
     fast_retry(&mut slack);
     fast_retry(&mut teams);
     let mut reg = prometheus_client::registry::Registry::default();
-    let mgr = outpost_outputs::OutputManager::start(vec![slack, teams], data.path(), &mut reg).unwrap();
+    let mgr =
+        outpost_outputs::OutputManager::start(vec![slack, teams], data.path(), &mut reg).unwrap();
     let recs = syncro_records(40);
     for r in &recs[..5] {
         mgr.publish(r);
@@ -438,18 +508,40 @@ async fn slack_and_teams_post_once_per_key_with_outage() {
     for r in &recs[20..] {
         mgr.publish(r);
     }
-    assert!(mgr.drain(Duration::from_secs(30)).await, "{:?}", mgr.status());
+    assert!(
+        mgr.drain(Duration::from_secs(30)).await,
+        "{:?}",
+        mgr.status()
+    );
     mgr.shutdown().await;
     let got = got.lock().unwrap();
-    let slack: Vec<&Value> = got.iter().filter(|(k, _)| k == "slack").map(|(_, v)| v).collect();
-    let teams: Vec<&Value> = got.iter().filter(|(k, _)| k == "teams").map(|(_, v)| v).collect();
+    let slack: Vec<&Value> = got
+        .iter()
+        .filter(|(k, _)| k == "slack")
+        .map(|(_, v)| v)
+        .collect();
+    let teams: Vec<&Value> = got
+        .iter()
+        .filter(|(k, _)| k == "teams")
+        .map(|(_, v)| v)
+        .collect();
     // 10 keys → 10 messages each (repeats suppressed); none lost in the outage. A post whose
     // answer was lost when the server went away is sent again (at-least-once).
     let titles: HashSet<&str> = slack.iter().map(|v| v["text"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 10, "{slack:?}");
     assert!(slack.len() <= 12 && teams.len() >= 10 && teams.len() <= 12);
-    assert!(slack[0]["text"].as_str().unwrap().contains("https://outpost.example/ui/hits/"));
+    assert!(
+        slack[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("https://outpost.example/ui/hits/")
+    );
     let card = &teams[0]["attachments"][0]["content"];
     assert_eq!(card["type"], "AdaptiveCard");
-    assert!(card["actions"][0]["url"].as_str().unwrap().starts_with("https://outpost.example/ui/hits/"));
+    assert!(
+        card["actions"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://outpost.example/ui/hits/")
+    );
 }

@@ -15,9 +15,15 @@ use std::time::Duration;
 
 /// (record id → key) of every record in `topic`.
 async fn read_topic(addr: &str, topic: &str) -> Vec<(String, String, String)> {
-    let client = ClientBuilder::new(vec![addr.to_string()]).build().await.unwrap();
+    let client = ClientBuilder::new(vec![addr.to_string()])
+        .build()
+        .await
+        .unwrap();
     let topics = client.list_topics().await.unwrap();
-    let t = topics.iter().find(|t| t.name == topic).expect("topic exists");
+    let t = topics
+        .iter()
+        .find(|t| t.name == topic)
+        .expect("topic exists");
     let mut out = Vec::new();
     for &p in &t.partitions {
         let pc = client
@@ -64,16 +70,26 @@ fn kafka_cfg(addr: String, topic: String, compression: KafkaCompression) -> Outp
 
 #[tokio::test]
 async fn kafka_produce_keys_and_partitions() {
-    let Some(addr) = env_or_skip("OUTPOST_TEST_KAFKA_ADDR", "kafka_produce_keys_and_partitions") else {
+    let Some(addr) = env_or_skip(
+        "OUTPOST_TEST_KAFKA_ADDR",
+        "kafka_produce_keys_and_partitions",
+    ) else {
         return;
     };
     let topic = unique("outpost-test");
     let data = tempfile::tempdir().unwrap();
-    let mgr = start(kafka_cfg(addr.clone(), topic.clone(), KafkaCompression::Snappy), data.path());
+    let mgr = start(
+        kafka_cfg(addr.clone(), topic.clone(), KafkaCompression::Snappy),
+        data.path(),
+    );
     for i in 0..500 {
         mgr.publish(&record(i, "t1"));
     }
-    assert!(mgr.drain(Duration::from_secs(60)).await, "{:?}", mgr.status());
+    assert!(
+        mgr.drain(Duration::from_secs(60)).await,
+        "{:?}",
+        mgr.status()
+    );
     mgr.shutdown().await;
     let recs = read_topic(&addr, &topic).await;
     let ids: HashSet<String> = recs.iter().map(|r| r.0.clone()).collect();
@@ -88,12 +104,17 @@ async fn kafka_produce_keys_and_partitions() {
         }
     }
     let parts: HashSet<&String> = recs.iter().map(|r| &r.2).collect();
-    assert!(parts.len() > 1, "5 devices should spread over the 3 created partitions");
+    assert!(
+        parts.len() > 1,
+        "5 devices should spread over the 3 created partitions"
+    );
 }
 
 #[tokio::test]
 async fn kafka_with_outage() {
-    let Some(bin) = env_or_skip("OUTPOST_TEST_TANSU_BIN", "kafka_with_outage") else { return };
+    let Some(bin) = env_or_skip("OUTPOST_TEST_TANSU_BIN", "kafka_with_outage") else {
+        return;
+    };
     // The broker's own port, and a proxy in front of it that the broker advertises.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let broker_port = l.local_addr().unwrap().port();
@@ -122,7 +143,10 @@ async fn kafka_with_outage() {
     let _child = KillOnDrop(child);
     let mut up = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", broker_port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", broker_port))
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
@@ -132,7 +156,10 @@ async fn kafka_with_outage() {
     let addr = proxy.addr.to_string();
     let topic = unique("outpost-outage");
     let data = tempfile::tempdir().unwrap();
-    let mgr = start(kafka_cfg(addr.clone(), topic.clone(), KafkaCompression::Gzip), data.path());
+    let mgr = start(
+        kafka_cfg(addr.clone(), topic.clone(), KafkaCompression::Gzip),
+        data.path(),
+    );
     let published = publish_with_outage(
         &mgr,
         "kafka",

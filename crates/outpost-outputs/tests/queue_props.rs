@@ -38,10 +38,10 @@ fn limits(max_bytes: u64) -> QueueLimits {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
-    fn no_loss_no_reorder(ops in proptest::collection::vec(op(), 1..200)) {
+    fn no_loss_no_reorder(ops in proptest::collection::vec(op(), 1..150)) {
         let dir = tempfile::tempdir().unwrap();
         let mut q = DiskQueue::open(dir.path(), limits(1 << 30)).unwrap();
         // (seq, payload) of every unacknowledged record, in order.
@@ -98,7 +98,7 @@ proptest! {
 
     #[test]
     fn cap_drops_oldest_only_and_counts(
-        lens in proptest::collection::vec(0usize..2000, 1..400),
+        lens in proptest::collection::vec(0usize..2000, 1..300),
         restart_every in 5usize..50,
         ack_every in 3usize..40,
     ) {
@@ -131,10 +131,12 @@ proptest! {
             .map(|r| u64::from_le_bytes(r.payload[..8].try_into().unwrap()))
             .collect();
         prop_assert!(ids.windows(2).all(|w| w[0] < w[1]), "reordered: {:?}", ids);
-        prop_assert_eq!(ids.last().copied(), Some(lens.len() as u64 - 1));
-        // Left ids are a contiguous suffix: nothing newer than a kept record was lost.
-        let first = ids[0];
-        prop_assert_eq!(ids.len() as u64, lens.len() as u64 - first);
+        if let Some(&first) = ids.first() {
+            // Acks and drops both take the oldest records, so what is left is a contiguous
+            // suffix ending with the last appended record.
+            prop_assert_eq!(ids.last().copied(), Some(lens.len() as u64 - 1));
+            prop_assert_eq!(ids.len() as u64, lens.len() as u64 - first);
+        }
         // Every record is accounted for: acknowledged, dropped (counted) or still queued.
         prop_assert_eq!(acked_ids + dropped_total + ids.len() as u64, lens.len() as u64);
     }

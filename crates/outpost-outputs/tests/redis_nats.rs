@@ -12,11 +12,17 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 fn hostport(url: &str) -> String {
-    url.split("://").nth(1).unwrap_or(url).trim_end_matches('/').to_string()
+    url.split("://")
+        .nth(1)
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 async fn redis_outage(mode: RedisMode, test: &str) {
-    let Some(url) = env_or_skip("OUTPOST_TEST_REDIS_URL", test) else { return };
+    let Some(url) = env_or_skip("OUTPOST_TEST_REDIS_URL", test) else {
+        return;
+    };
     let proxy = Proxy::start(&hostport(&url)).await;
     let key = unique("outpost-test");
     let data = tempfile::tempdir().unwrap();
@@ -78,13 +84,27 @@ async fn redis_outage(mode: RedisMode, test: &str) {
         }
         RedisMode::Pubsub => unreachable!(),
     };
-    let _: () = redis::cmd("DEL").arg(&key).query_async(&mut c).await.unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut c)
+        .await
+        .unwrap();
     let got: HashSet<String> = docs
         .iter()
-        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap()["id"].as_str().unwrap().to_string())
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(d).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_all_delivered(&published, &got);
-    eprintln!("{test}: {} published, {} stored (duplicates from redelivery: {})", published.len(), docs.len(), docs.len() - got.len());
+    eprintln!(
+        "{test}: {} published, {} stored (duplicates from redelivery: {})",
+        published.len(),
+        docs.len(),
+        docs.len() - got.len()
+    );
 }
 
 #[tokio::test]
@@ -99,7 +119,9 @@ async fn redis_stream_with_outage() {
 
 #[tokio::test]
 async fn redis_stream_maxlen_caps() {
-    let Some(url) = env_or_skip("OUTPOST_TEST_REDIS_URL", "redis_stream_maxlen_caps") else { return };
+    let Some(url) = env_or_skip("OUTPOST_TEST_REDIS_URL", "redis_stream_maxlen_caps") else {
+        return;
+    };
     let key = unique("outpost-cap");
     let data = tempfile::tempdir().unwrap();
     let cfg = OutputConfig::new(
@@ -120,15 +142,25 @@ async fn redis_stream_maxlen_caps() {
     mgr.shutdown().await;
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
-    let len: u64 = redis::cmd("XLEN").arg(&key).query_async(&mut c).await.unwrap();
-    let _: () = redis::cmd("DEL").arg(&key).query_async(&mut c).await.unwrap();
+    let len: u64 = redis::cmd("XLEN")
+        .arg(&key)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut c)
+        .await
+        .unwrap();
     // MAXLEN ~ trims whole macro nodes: the length stays near the cap, far below 2000.
     assert!(len >= 100 && len < 400, "XLEN {len}");
 }
 
 #[tokio::test]
 async fn nats_jetstream_with_outage() {
-    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_jetstream_with_outage") else { return };
+    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_jetstream_with_outage") else {
+        return;
+    };
     let proxy = Proxy::start(&hostport(&url)).await;
     let stream = unique("OUTPOST").replace('-', "_");
     let subject_root = unique("outpost.test").replace('-', "_");
@@ -167,18 +199,36 @@ async fn nats_jetstream_with_outage() {
     let consumer = st
         .create_consumer(async_nats::jetstream::consumer::pull::Config {
             durable_name: None,
+            // No acks: otherwise delivery stops at max_ack_pending (1000) unacked messages.
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::None,
             ..Default::default()
         })
         .await
         .unwrap();
     let mut got = HashSet::new();
-    let mut msgs = consumer.fetch().max_messages(10_000).expires(Duration::from_secs(2)).messages().await.unwrap();
-    while let Some(m) = msgs.next().await {
-        let m = m.unwrap();
-        assert!(m.subject.as_str().starts_with(&format!("{subject_root}.t1.hit")));
-        let v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
-        got.insert(v["id"].as_str().unwrap().to_string());
-        if got.len() as u64 == count {
+    let mut seen = 0u64;
+    // One fetch returns at most one pull batch; keep fetching until the stream is read.
+    for _ in 0..100 {
+        let mut msgs = consumer
+            .fetch()
+            .max_messages(1000)
+            .messages()
+            .await
+            .unwrap();
+        let mut n = 0;
+        while let Some(m) = msgs.next().await {
+            let m = m.unwrap();
+            assert!(
+                m.subject
+                    .as_str()
+                    .starts_with(&format!("{subject_root}.t1.hit"))
+            );
+            let v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+            got.insert(v["id"].as_str().unwrap().to_string());
+            n += 1;
+        }
+        seen += n;
+        if n == 0 || seen >= count {
             break;
         }
     }
@@ -190,7 +240,9 @@ async fn nats_jetstream_with_outage() {
 
 #[tokio::test]
 async fn nats_core_with_outage() {
-    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_core_with_outage") else { return };
+    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_core_with_outage") else {
+        return;
+    };
     let proxy = Proxy::start(&hostport(&url)).await;
     let subject = unique("outpost.core").replace('-', "_");
     // The subscriber talks to the server directly, so it stays subscribed during the outage.

@@ -242,7 +242,10 @@ impl Sink for EsSink {
                 // The whole request was refused (400 malformed, 413 too large): these
                 // documents will never be accepted as they are.
                 let reason = format!("_bulk HTTP {status}: {}", truncate(&text, 300));
-                let dead: Vec<_> = pending.iter().map(|&i| (&batch[i].record, reason.clone())).collect();
+                let dead: Vec<_> = pending
+                    .iter()
+                    .map(|&i| (&batch[i].record, reason.clone()))
+                    .collect();
                 self.dead.write(&dead)?;
                 return Ok(());
             }
@@ -275,7 +278,10 @@ impl Sink for EsSink {
                         .and_then(|x| x.get("error"))
                         .map(|e| e.to_string())
                         .unwrap_or_default();
-                    dead.push((&batch[i].record, format!("status {st}: {}", truncate(&err, 500))));
+                    dead.push((
+                        &batch[i].record,
+                        format!("status {st}: {}", truncate(&err, 500)),
+                    ));
                 }
             }
             self.dead.write(&dead)?;

@@ -48,7 +48,10 @@ impl FileSink {
             .open(&self.cfg.path)?;
         let meta = f.metadata()?;
         self.size = meta.len();
-        let mtime: DateTime<Utc> = meta.modified().map(DateTime::from).unwrap_or_else(|_| Utc::now());
+        let mtime: DateTime<Utc> = meta
+            .modified()
+            .map(DateTime::from)
+            .unwrap_or_else(|_| Utc::now());
         self.period = if self.size == 0 {
             period_of(self.cfg.rotate_every, Utc::now())
         } else {
@@ -110,9 +113,17 @@ fn gzip_file(path: &Path) -> std::io::Result<()> {
 
 /// Keeps the newest `keep` rotated files of `base`.
 fn prune(base: &Path, keep: usize) -> std::io::Result<()> {
-    let Some(dir) = base.parent() else { return Ok(()) };
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    let Some(name) = base.file_name().and_then(|n| n.to_str()) else { return Ok(()) };
+    let Some(dir) = base.parent() else {
+        return Ok(());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Some(name) = base.file_name().and_then(|n| n.to_str()) else {
+        return Ok(());
+    };
     let prefix = format!("{name}.");
     let mut rotated: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok())

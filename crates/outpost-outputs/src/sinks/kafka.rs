@@ -87,7 +87,9 @@ impl KafkaSink {
                 .await
             {
                 Ok(()) => tracing::info!(topic = %self.cfg.topic, "created kafka topic"),
-                Err(e) => tracing::debug!(topic = %self.cfg.topic, error = %e, "create topic (may already exist)"),
+                Err(e) => {
+                    tracing::debug!(topic = %self.cfg.topic, error = %e, "create topic (may already exist)")
+                }
             }
             let topics = client
                 .list_topics()
@@ -145,8 +147,14 @@ impl KafkaSink {
             let p = partition_for(key.as_bytes(), &self.partition_ids);
             let mut headers = BTreeMap::new();
             headers.insert("id".to_string(), e.record.id.clone().into_bytes());
-            headers.insert("kind".to_string(), e.record.kind.as_str().as_bytes().to_vec());
-            headers.insert("tenant_id".to_string(), e.record.tenant_id.clone().into_bytes());
+            headers.insert(
+                "kind".to_string(),
+                e.record.kind.as_str().as_bytes().to_vec(),
+            );
+            headers.insert(
+                "tenant_id".to_string(),
+                e.record.tenant_id.clone().into_bytes(),
+            );
             groups.entry(p).or_default().push(Record {
                 key: Some(key.into_bytes()),
                 value: Some(e.doc.clone()),
@@ -159,7 +167,9 @@ impl KafkaSink {
             let pc = self.partition(p).await?;
             tokio::time::timeout(timeout, pc.produce(records, compression))
                 .await
-                .map_err(|_| SinkError::Transport(format!("kafka produce to partition {p} timed out")))?
+                .map_err(|_| {
+                    SinkError::Transport(format!("kafka produce to partition {p} timed out"))
+                })?
                 .map_err(|e| SinkError::Server(format!("kafka produce to partition {p}: {e}")))?;
         }
         Ok(())

@@ -121,11 +121,13 @@ pub(crate) fn tls_client_config(
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| crate::error::OutputError::Config(format!("TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
+    // Reconnects are rare; a full handshake each time avoids resumption corner cases.
+    cfg.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(cfg))
 }
 
@@ -161,7 +163,11 @@ impl Backoff {
         self.seed ^= self.seed >> 7;
         self.seed ^= self.seed << 17;
         let quarter = exp / 4;
-        let jitter = if quarter == 0 { 0 } else { self.seed % (2 * quarter + 1) };
+        let jitter = if quarter == 0 {
+            0
+        } else {
+            self.seed % (2 * quarter + 1)
+        };
         std::time::Duration::from_millis(exp - quarter + jitter)
     }
 

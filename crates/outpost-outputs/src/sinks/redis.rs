@@ -37,7 +37,10 @@ impl RedisSink {
             }
             RedisMode::Pubsub => {
                 for e in batch {
-                    p.cmd("PUBLISH").arg(&self.cfg.key).arg(e.doc.as_slice()).ignore();
+                    p.cmd("PUBLISH")
+                        .arg(&self.cfg.key)
+                        .arg(e.doc.as_slice())
+                        .ignore();
                 }
             }
             RedisMode::Stream => {
@@ -64,10 +67,13 @@ impl RedisSink {
 impl Sink for RedisSink {
     async fn send(&mut self, batch: &[Encoded]) -> Result<(), SinkError> {
         if self.conn.is_none() {
-            let c = tokio::time::timeout(self.timeout, self.client.get_multiplexed_async_connection())
-                .await
-                .map_err(|_| SinkError::Transport("redis connect timed out".into()))?
-                .map_err(|e| SinkError::Transport(format!("redis connect: {}", e.kind_str())))?;
+            let c =
+                tokio::time::timeout(self.timeout, self.client.get_multiplexed_async_connection())
+                    .await
+                    .map_err(|_| SinkError::Transport("redis connect timed out".into()))?
+                    .map_err(|e| {
+                        SinkError::Transport(format!("redis connect: {}", e.kind_str()))
+                    })?;
             self.conn = Some(c);
         }
         let pipe = self.pipeline(batch);

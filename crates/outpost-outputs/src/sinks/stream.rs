@@ -73,11 +73,29 @@ impl Conn {
         true
     }
 
-    async fn shutdown(&mut self) {
-        let _ = match self {
-            Conn::Plain(s) => s.shutdown().await,
-            Conn::Tls(s) => s.shutdown().await,
-        };
+    /// Graceful close: send our FIN (and TLS close_notify), then read until the peer closes.
+    /// Dropping a socket that still has unread incoming bytes (a TLS session ticket, say)
+    /// makes the kernel send a reset and discard data not yet transmitted, so the read side is
+    /// drained first.
+    async fn close(&mut self, timeout: Duration) {
+        use tokio::io::AsyncReadExt;
+        let _ = tokio::time::timeout(timeout, async {
+            let _ = match self {
+                Conn::Plain(s) => s.shutdown().await,
+                Conn::Tls(s) => s.shutdown().await,
+            };
+            let mut buf = [0u8; 4096];
+            loop {
+                let r = match self {
+                    Conn::Plain(s) => s.read(&mut buf).await,
+                    Conn::Tls(s) => s.read(&mut buf).await,
+                };
+                if !matches!(r, Ok(n) if n > 0) {
+                    break;
+                }
+            }
+        })
+        .await;
     }
 }
 
@@ -185,6 +203,7 @@ impl StreamSink {
         }
         if self.conn.is_none() {
             let mut conn = self.connect().await?;
+            tracing::debug!(address = %self.address, replay = self.unconfirmed.len(), "stream connected");
             let replay = self.unconfirmed.len();
             for (t, b) in self.unconfirmed.iter_mut() {
                 Self::write(&mut conn, b, self.timeout).await?;
@@ -202,6 +221,7 @@ impl StreamSink {
             self.conn = None;
             return Err(e);
         }
+        tracing::trace!(address = %self.address, bytes = buf.len(), "stream batch written");
         self.unconfirmed_bytes += buf.len();
         self.unconfirmed.push_back((Instant::now(), buf));
         while self.unconfirmed_bytes > MAX_REPLAY_BYTES {
@@ -222,7 +242,7 @@ impl Sink for StreamSink {
 
     async fn close(&mut self) {
         if let Some(mut c) = self.conn.take() {
-            c.shutdown().await;
+            c.close(self.timeout).await;
         }
     }
 }

@@ -92,7 +92,11 @@ impl UdpSink {
                 .map_err(|e| SinkError::Transport(format!("resolve {}: {e}", self.address)))?
                 .next()
                 .ok_or_else(|| SinkError::Transport(format!("{} did not resolve", self.address)))?;
-            let bind = if target.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+            let bind = if target.is_ipv6() {
+                "[::]:0"
+            } else {
+                "0.0.0.0:0"
+            };
             let s = UdpSocket::bind(bind)
                 .await
                 .map_err(|e| SinkError::Transport(format!("bind: {e}")))?;
@@ -105,10 +109,14 @@ impl UdpSink {
     }
 
     async fn send_all(s: &UdpSocket, datagrams: &[Vec<u8>]) -> Result<(), SinkError> {
-        for d in datagrams {
+        for (i, d) in datagrams.iter().enumerate() {
             s.send(d)
                 .await
                 .map_err(|e| SinkError::Transport(format!("send: {e}")))?;
+            if i % 32 == 31 {
+                // Pace bursts (replays) a little so a local receiver can keep up.
+                tokio::task::yield_now().await;
+            }
         }
         Ok(())
     }

@@ -33,8 +33,13 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
 }
 
 impl WebhookSink {
-    pub(crate) fn new(cfg: WebhookConfig, format: Format, dead: DeadLetter) -> Result<Self, OutputError> {
-        reqwest::Url::parse(&cfg.url).map_err(|e| OutputError::Config(format!("webhook url: {e}")))?;
+    pub(crate) fn new(
+        cfg: WebhookConfig,
+        format: Format,
+        dead: DeadLetter,
+    ) -> Result<Self, OutputError> {
+        reqwest::Url::parse(&cfg.url)
+            .map_err(|e| OutputError::Config(format!("webhook url: {e}")))?;
         let client = crate::sinks::http_client(cfg.timeout_secs)?;
         Ok(WebhookSink {
             cfg,
@@ -55,7 +60,11 @@ impl WebhookSink {
                 Format::Json | Format::Ecs => b.extend_from_slice(&e.doc),
                 Format::Rfc5424 => {
                     let s = String::from_utf8_lossy(&e.doc);
-                    b.extend_from_slice(serde_json::Value::String(s.into_owned()).to_string().as_bytes());
+                    b.extend_from_slice(
+                        serde_json::Value::String(s.into_owned())
+                            .to_string()
+                            .as_bytes(),
+                    );
                 }
             }
         }
@@ -80,7 +89,10 @@ impl Sink for WebhookSink {
             .header("X-Outpost-Timestamp", ts.to_string())
             .header("X-Outpost-Idempotency-Key", hex::encode(h.finalize()));
         if let Some(secret) = &self.cfg.secret {
-            rb = rb.header("X-Outpost-Signature", signature(secret.expose().as_bytes(), ts, &body));
+            rb = rb.header(
+                "X-Outpost-Signature",
+                signature(secret.expose().as_bytes(), ts, &body),
+            );
         }
         for (k, v) in &self.cfg.headers {
             rb = rb.header(k, v);

@@ -105,14 +105,20 @@ impl ChatTicketer {
             .json(&body)
             .send()
             .await
-            .map_err(|e| TicketError::Transport(format!("{} webhook: {}", self.name(), e.without_url())))?;
+            .map_err(|e| {
+                TicketError::Transport(format!("{} webhook: {}", self.name(), e.without_url()))
+            })?;
         let status = resp.status().as_u16();
         match status {
             200..=299 => Ok(()),
-            408 | 429 | 500..=599 | 401 | 403 | 404 => {
-                Err(TicketError::Retryable(format!("{} webhook: HTTP {status}", self.name())))
-            }
-            _ => Err(TicketError::Rejected(format!("{} webhook: HTTP {status}", self.name()))),
+            408 | 429 | 500..=599 | 401 | 403 | 404 => Err(TicketError::Retryable(format!(
+                "{} webhook: HTTP {status}",
+                self.name()
+            ))),
+            _ => Err(TicketError::Rejected(format!(
+                "{} webhook: HTTP {status}",
+                self.name()
+            ))),
         }
     }
 }

@@ -107,7 +107,8 @@ impl TicketAlert {
                 Some(id) => format!("/ui/hits/{id}"),
                 None => format!(
                     "/ui/alerts/{}",
-                    s(&r.body, "id").unwrap_or_else(|| r.id.trim_start_matches("alert-").to_string())
+                    s(&r.body, "id")
+                        .unwrap_or_else(|| r.id.trim_start_matches("alert-").to_string())
                 ),
             },
         };
@@ -171,7 +172,11 @@ impl TicketAlert {
             "{what}: {} → {} on {}",
             self.process_name.as_deref().unwrap_or("unknown process"),
             self.remote_ip.as_deref().unwrap_or("?"),
-            if self.hostname.is_empty() { &self.device_id } else { &self.hostname },
+            if self.hostname.is_empty() {
+                &self.device_id
+            } else {
+                &self.hostname
+            },
         )
     }
 
@@ -188,7 +193,10 @@ impl TicketAlert {
         };
         line("Time (UTC)", Some(self.time.to_rfc3339()));
         line("Tenant", Some(self.tenant_id.clone()));
-        line("Device", Some(format!("{} ({})", self.hostname, self.device_id)));
+        line(
+            "Device",
+            Some(format!("{} ({})", self.hostname, self.device_id)),
+        );
         line("Process", self.process_name.clone());
         line("Executable", self.exe_path.clone());
         line("SHA-256", self.sha256.clone());

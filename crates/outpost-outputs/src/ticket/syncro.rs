@@ -105,7 +105,8 @@ impl SyncroTicketer {
     /// Validates the config and builds the HTTP client.
     pub fn new(cfg: SyncroConfig) -> Result<Self, OutputError> {
         let base = cfg.base_url.trim_end_matches('/').to_string();
-        reqwest::Url::parse(&base).map_err(|e| OutputError::Config(format!("syncro base_url: {e}")))?;
+        reqwest::Url::parse(&base)
+            .map_err(|e| OutputError::Config(format!("syncro base_url: {e}")))?;
         let client = crate::sinks::http_client(cfg.timeout_secs)?;
         let limiter = RateLimiter::new(cfg.requests_per_minute);
         Ok(SyncroTicketer {
@@ -116,7 +117,12 @@ impl SyncroTicketer {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value, TicketError> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, TicketError> {
         self.limiter.acquire().await;
         let mut url = reqwest::Url::parse(&format!("{}{}", self.base, path))
             .map_err(|e| TicketError::Rejected(format!("syncro url for {path}: {e}")))?;
@@ -138,7 +144,9 @@ impl SyncroTicketer {
         match status {
             200..=299 => Ok(serde_json::from_str(&text).unwrap_or(Value::Null)),
             404 => Err(TicketError::TicketGone(path.to_string())),
-            408 | 429 | 500..=599 | 401 | 403 => Err(TicketError::Retryable(format!("syncro {path}: HTTP {status}"))),
+            408 | 429 | 500..=599 | 401 | 403 => Err(TicketError::Retryable(format!(
+                "syncro {path}: HTTP {status}"
+            ))),
             _ => Err(TicketError::Rejected(format!(
                 "syncro {path}: HTTP {status}: {}",
                 text.chars().take(300).collect::<String>()
@@ -147,7 +155,11 @@ impl SyncroTicketer {
     }
 
     fn customer(&self, tenant: &str) -> Option<i64> {
-        self.cfg.customers.get(tenant).copied().or(self.cfg.default_customer_id)
+        self.cfg
+            .customers
+            .get(tenant)
+            .copied()
+            .or(self.cfg.default_customer_id)
     }
 
     async fn comment(&self, ticket: &str, subject: &str, body: String) -> Result<(), TicketError> {
@@ -189,7 +201,9 @@ impl Ticketer for SyncroTicketer {
             "status": self.cfg.status,
             "tag_list": self.cfg.tags,
         });
-        if let (Some(asset), Some(o)) = (self.cfg.assets.get(&alert.device_id), body.as_object_mut()) {
+        if let (Some(asset), Some(o)) =
+            (self.cfg.assets.get(&alert.device_id), body.as_object_mut())
+        {
             o.insert("asset_id".into(), json!(asset));
         }
         let v = match self.call(reqwest::Method::POST, "/tickets", body).await {
@@ -206,7 +220,9 @@ impl Ticketer for SyncroTicketer {
                 Value::String(s) => Some(s.clone()),
                 _ => None,
             })
-            .ok_or_else(|| TicketError::Retryable("syncro: create ticket answer has no ticket.id".into()))?;
+            .ok_or_else(|| {
+                TicketError::Retryable("syncro: create ticket answer has no ticket.id".into())
+            })?;
         tracing::info!(ticket = %id, tenant = %alert.tenant_id, device = %alert.device_id, "opened Syncro ticket");
         Ok(Some(id))
     }
@@ -233,7 +249,8 @@ impl Ticketer for SyncroTicketer {
             "Seen again ({occurrences} occurrences so far).\n{}",
             alert.description(&self.cfg.public_url)
         );
-        self.comment(reference, "Outpost detection (repeat)", body).await?;
+        self.comment(reference, "Outpost detection (repeat)", body)
+            .await?;
         Ok(RepeatOutcome::Updated)
     }
 }

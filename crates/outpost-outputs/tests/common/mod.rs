@@ -103,10 +103,14 @@ impl Proxy {
         let state = self.state.clone();
         let h = tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else { return };
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
                 let target = target.clone();
                 let conn = tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&target).await else { return };
+                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
+                        return;
+                    };
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                 });
                 state.lock().unwrap().push(conn);
@@ -179,7 +183,10 @@ pub async fn publish_with_outage(
         retried(mgr, output) > before,
         "the worker never noticed the outage"
     );
-    assert!(mgr.queue_depth(output).unwrap() > 0, "records should wait during the outage");
+    assert!(
+        mgr.queue_depth(output).unwrap() > 0,
+        "records should wait during the outage"
+    );
     restart().await;
     for i in 2 * third..n {
         let r = record(i, tenant);
