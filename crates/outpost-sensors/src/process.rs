@@ -422,6 +422,7 @@ impl ProcessTable {
             self.exited.pop_front();
             if self.procs.get(&pid).and_then(|p| p.exited) == Some(at) {
                 self.procs.remove(&pid);
+                self.exec_snaps.remove(&pid);
             }
         }
         let mut changes = Vec::new();
