@@ -144,7 +144,7 @@ impl Filter {
             && self
                 .tenants
                 .as_ref()
-                .is_none_or(|t| t.iter().any(|t| *t == r.tenant_id))
+                .is_none_or(|t| t.contains(&r.tenant_id))
             && self.min_risk_score.is_none_or(|m| r.risk_score >= m)
     }
 }
