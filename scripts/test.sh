@@ -16,7 +16,7 @@ log() { echo "[test] $*" >&2; }
 
 # System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
 # auditd for the audit-log tests.
-PKGS=(clang llvm libelf-dev zlib1g-dev pkg-config tcpdump tshark auditd)
+PKGS=(clang llvm libelf-dev zlib1g-dev pkg-config tcpdump tshark auditd dnsutils)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

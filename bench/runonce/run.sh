@@ -11,7 +11,7 @@ RUNS=${2:-3}
 HOTLIST=${HOTLIST:-../shared/data/feeds/ipsum.txt}
 [ -f "$HOTLIST" ] || { echo "hotlist $HOTLIST not found (set HOTLIST=...)" >&2; exit 1; }
 cargo build --release --locked -p outpost >&2
-BIN=target/release/outpost
+BIN=${CARGO_TARGET_DIR:-target}/release/outpost
 W=$(mktemp -d)
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$W"' EXIT
 export OUTPOST_LOG=warn

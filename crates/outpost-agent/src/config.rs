@@ -69,6 +69,38 @@ pub struct AgentConfig {
     pub upload: UploadConfig,
     /// OS logs read at the start of every run (EVTX files, audit logs, Windows channels).
     pub sources: outpost_oslog::SourcesConfig,
+    /// Daemon mode (`outpost agent run`).
+    pub daemon: DaemonConfig,
+    /// Live collectors of the daemon.
+    pub sensors: outpost_sensors::SensorConfig,
+}
+
+/// Settings of `outpost agent run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// Seconds between correlation passes; hits upload as soon as a pass finds them.
+    pub correlate_interval_secs: u64,
+    /// Events the collectors may queue before drops (counted) start.
+    pub queue_capacity: usize,
+    /// Poll the server for jobs (PCAP retrieval, file hash/collect, process list/kill).
+    pub jobs: bool,
+    /// Rolling capture directory (pcap/pcapng by tcpdump or dumpcap) for `pcap` jobs.
+    pub capture_dir: Option<PathBuf>,
+    /// Allow `process.kill` jobs on this host.
+    pub allow_kill: bool,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            correlate_interval_secs: 60,
+            queue_capacity: 2048,
+            jobs: true,
+            capture_dir: None,
+            allow_kill: false,
+        }
+    }
 }
 
 /// The enrolled identity, once all parts are present.

@@ -17,6 +17,7 @@
 pub mod buffer;
 pub mod config;
 pub mod correlate;
+pub mod daemon;
 pub mod enrich;
 pub mod ingest;
 pub mod run_once;

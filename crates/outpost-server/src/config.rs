@@ -35,6 +35,35 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// The URL users reach the server at (for links in tickets and messages).
     pub public_url: Option<String>,
+    /// The Sensoroni/Threatsensor-compatible job API (`/api/node`, `/api/job/`, …).
+    pub sensoroni: SensoroniConfig,
+    /// Elasticsearch/OpenSearch used by `/joblookup` to build PCAP jobs from documents.
+    pub elastic_url: Option<String>,
+    /// Index pattern searched by `/joblookup`.
+    pub elastic_index: String,
+}
+
+/// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
+/// the API refuses every request.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SensoroniConfig {
+    /// The shared static key (`Authorization: <key>` or `Bearer <key>`). Env: `OUTPOST_SENSORONI_KEY`.
+    pub api_key: Option<String>,
+    /// Networks (IPv4 or IPv6 CIDRs) allowed without the key.
+    pub anonymous_cidrs: Vec<ipnet::IpNet>,
+    /// Tenant (name or id) that owns jobs created through this API; default `default`.
+    pub tenant: Option<String>,
+}
+
+impl std::fmt::Debug for SensoroniConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SensoroniConfig")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("anonymous_cidrs", &self.anonymous_cidrs)
+            .field("tenant", &self.tenant)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -45,6 +74,9 @@ impl Default for ServerConfig {
             database_url: None,
             max_body_bytes: 8 * 1024 * 1024,
             public_url: None,
+            sensoroni: SensoroniConfig::default(),
+            elastic_url: None,
+            elastic_index: "*".to_string(),
         }
     }
 }
@@ -92,6 +124,12 @@ impl ServerConfig {
         }
         if let Some(v) = get("OUTPOST_PUBLIC_URL") {
             self.public_url = Some(v);
+        }
+        if let Some(v) = get("OUTPOST_SENSORONI_KEY") {
+            self.sensoroni.api_key = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = get("OUTPOST_ELASTIC_URL") {
+            self.elastic_url = Some(v).filter(|s| !s.is_empty());
         }
         Ok(())
     }

@@ -92,3 +92,10 @@ impl From<JsonRejection> for ApiError {
         }
     }
 }
+
+impl ApiError {
+    /// The response for this error (for middleware that returns responses directly).
+    pub fn into_response_value(self) -> Response {
+        self.into_response()
+    }
+}

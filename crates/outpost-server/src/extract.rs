@@ -95,3 +95,52 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// Middleware for routers contributed by other crates (the job API): resolves the bearer
+/// token — an API key or a device token — into a [`Principal`] request extension. It does not
+/// reject: those routers answer 401 themselves when no principal is present.
+pub async fn insert_principal(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = req.into_parts();
+    let principal = match bearer(&parts) {
+        Ok(token) => match state.store.resolve_key(token).await {
+            Ok(Some(k)) => match KeyKind::parse(k.kind) {
+                Some(KeyKind::Admin) => Some(Principal {
+                    role: Role::Admin,
+                    subject: k.id,
+                    tenant_id: None,
+                }),
+                Some(KeyKind::Technician) => Some(Principal {
+                    role: Role::Technician,
+                    subject: k.id,
+                    tenant_id: None,
+                }),
+                Some(KeyKind::Customer) => Some(Principal {
+                    role: Role::Customer,
+                    subject: k.id,
+                    tenant_id: k.tenant_id,
+                }),
+                _ => None,
+            },
+            Ok(None) => match state.store.device_by_token(token).await {
+                Ok(Some(d)) => Some(Principal {
+                    role: Role::Device,
+                    subject: d.device_id,
+                    tenant_id: Some(d.tenant_id),
+                }),
+                Ok(None) => None,
+                Err(e) => return crate::error::ApiError::from(e).into_response_value(),
+            },
+            Err(e) => return crate::error::ApiError::from(e).into_response_value(),
+        },
+        Err(_) => None,
+    };
+    if let Some(p) = principal {
+        parts.extensions.insert(p);
+    }
+    req = Request::from_parts(parts, body);
+    next.run(req).await
+}

@@ -31,6 +31,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
     pub registry: Arc<Registry>,
+    /// The job subsystem, when started (see [`build_state`]).
+    pub jobs: Option<outpost_jobs::JobsState>,
 }
 
 /// Errors starting the server.
@@ -45,6 +47,8 @@ pub enum ServeError {
     },
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("job subsystem: {0}")]
+    Jobs(String),
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -65,19 +69,30 @@ pub fn router(state: AppState) -> Router {
         .route("/enroll", post(routes::enroll::enroll))
         .route("/hits", post(routes::hits::upload).get(routes::hits::list))
         .route("/devices", get(routes::devices::list));
-    Router::new()
+    let mut app: Router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .with_state(state.clone());
+    if let Some(jobs) = &state.jobs {
+        // The job API authorizes with the Principal our middleware resolves; the
+        // Sensoroni-compatible API has its own static-key authentication.
+        let v1 = outpost_jobs::v1_router(jobs.clone()).layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::insert_principal,
+        ));
+        app = app
+            .merge(v1)
+            .merge(outpost_jobs::compat_router(jobs.clone()));
+    }
+    app.fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
 }
 
 async fn readyz(
@@ -120,7 +135,58 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         store,
         config: Arc::new(config),
         registry: Arc::new(registry),
+        jobs: None,
     }
+}
+
+/// [`state`] plus the job subsystem: its migrations, its lease reaper, its routers.
+pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState, ServeError> {
+    use outpost_jobs::{
+        CompatConfig, ElasticConfig, JobDb, JobStore, JobsConfig, JobsState, StoreConfig,
+    };
+    let db = match &store {
+        Store::Sqlite(p) => JobDb::Sqlite(p.clone()),
+        Store::Postgres(p) => JobDb::Postgres(p.clone()),
+    };
+    let job_store = JobStore::new(
+        db,
+        StoreConfig {
+            data_dir: config.data_dir.join("jobs"),
+            ..Default::default()
+        },
+    );
+    job_store
+        .migrate()
+        .await
+        .map_err(|e| ServeError::Jobs(e.to_string()))?;
+    let tenant_name = config
+        .sensoroni
+        .tenant
+        .clone()
+        .unwrap_or_else(|| "default".to_string());
+    let compat_tenant = match store.find_tenant(&tenant_name).await {
+        Ok(t) => t.id,
+        Err(outpost_store::StoreError::NotFound(_)) => tenant_name,
+        Err(e) => return Err(e.into()),
+    };
+    let jobs_cfg = JobsConfig {
+        compat: CompatConfig {
+            api_key: config.sensoroni.api_key.clone(),
+            anonymous_cidrs: config.sensoroni.anonymous_cidrs.clone(),
+            tenant_id: compat_tenant,
+            allowed_kinds: vec!["pcap".to_string()],
+        },
+        elastic: config
+            .elastic_url
+            .as_ref()
+            .map(|u| ElasticConfig::new(u.clone(), config.elastic_index.clone())),
+        ..Default::default()
+    };
+    let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
+    jobs.spawn_reaper(std::time::Duration::from_secs(5));
+    let mut st = state(config, store);
+    st.jobs = Some(jobs);
+    Ok(st)
 }
 
 /// Serves on an already bound listener until `shutdown` resolves; in-flight requests finish.
@@ -152,5 +218,6 @@ pub async fn serve(
             source,
         })?;
     tracing::info!(addr = %config.listen, backend = store.backend(), "outpost server listening");
-    serve_on(listener, state(config, store), shutdown).await
+    let state = build_state(config, store).await?;
+    serve_on(listener, state, shutdown).await
 }

@@ -336,3 +336,68 @@ mod prop {
         }
     }
 }
+
+/// The job API mounted by `build_state` authorizes with the principals our middleware
+/// resolves from API keys and device tokens.
+#[tokio::test]
+async fn mounted_job_api_sees_our_principals() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = store.create_tenant("a").await.unwrap();
+    let b = store.create_tenant("b").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&a.id), "")
+        .await
+        .unwrap();
+    let (da, ta) = store
+        .create_device(&a.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (_db, tb) = store
+        .create_device(&b.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let app = outpost_server::router(outpost_server::build_state(cfg, store).await.unwrap());
+
+    let job = json!({"tenant_id": a.id, "device_id": da.id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}});
+    assert_err(
+        &call(&app, "POST", "/api/v1/jobs", None, Some(job.clone())).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    let (s, created) = call(&app, "POST", "/api/v1/jobs", Some(&admin), Some(job)).await;
+    assert!(s.is_success(), "{s} {created}");
+    // A customer of tenant A cannot create jobs for tenant B's devices.
+    let other = json!({"tenant_id": b.id, "device_id": _db.id, "kind": "file.hash", "filter": {"parameters": {"path": "/x"}}});
+    let (s, v) = call(&app, "POST", "/api/v1/jobs", Some(&cust_a), Some(other)).await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s} {v}"
+    );
+    // Device B gets nothing; device A claims its job.
+    let (s, _) = call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        Some(&tb),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        Some(&ta),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["job"]["id"], created["id"], "{v}");
+}

@@ -18,6 +18,14 @@ pub enum AgentCommand {
     RunOnce(RunOnceArgs),
     /// Import OS logs (EVTX files, audit logs) into the buffer, for the next run to correlate.
     Ingest(IngestArgs),
+    /// Run as a daemon: live collectors, correlation every minute, uploads, jobs.
+    Run(RunArgs),
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
 }
 
 #[derive(Args)]
@@ -88,6 +96,7 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         AgentCommand::Enroll(a) => enroll(a).map(|_| ExitCode::SUCCESS),
         AgentCommand::RunOnce(a) => run_once_cmd(a),
         AgentCommand::Ingest(a) => ingest(a),
+        AgentCommand::Run(a) => daemon(a),
     }
 }
 
@@ -240,4 +249,29 @@ fn ingest(a: IngestArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn daemon(a: RunArgs) -> Result<ExitCode> {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_flag(sig, stop.clone())?;
+    }
+    if !outpost_sensors::running_as_root() {
+        eprintln!(
+            "note: not running as root: live collectors fall back to what an unprivileged process can see (see daemon-status.json)"
+        );
+    }
+    let counters =
+        outpost_agent::daemon::run(&a.dir.data_dir, stop.clone()).context("agent daemon failed")?;
+    eprintln!("agent stopped: {}", serde_json::to_string(&counters)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sets `flag` when signal `sig` arrives (async-signal-safe: the handler only stores a bool).
+fn signal_flag(sig: i32, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Result<()> {
+    signal_hook::flag::register(sig, flag)
+        .with_context(|| format!("cannot handle signal {sig}"))?;
+    Ok(())
 }

@@ -45,9 +45,24 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Key(server_cmd::KeyCommand),
-    /// Agent commands: enroll, run-once.
+    /// Agent commands: enroll, run-once, ingest.
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// Threat intel: import feeds, build/sign/verify bundles, look up, match STIX patterns.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+    /// Jobs on the server's queue: create, list, show, download, delete.
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Job(outpost_jobs::cli::JobCommand),
+}
+
+#[derive(Subcommand)]
+enum IntelCommand {
+    #[command(flatten)]
+    Intel(outpost_intel::cli::IntelCommand),
+    /// Match a STIX 2.1 pattern against observed data (exit 0 match, 1 no match, 2 error).
+    StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
 fn init_logging(format: LogFormat) {
@@ -75,6 +90,13 @@ fn main() -> ExitCode {
         #[cfg(feature = "server")]
         Command::Key(c) => server_cmd::key(c),
         Command::Agent(c) => agent_cmd::run(c),
+        Command::Intel(IntelCommand::Intel(c)) => {
+            outpost_intel::cli::run(c).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Intel(IntelCommand::StixMatch(a)) => outpost_stix::cli::run_stix_match(&a)
+            .map(|code| ExitCode::from(u8::try_from(code).unwrap_or(2))),
+        #[cfg(feature = "server")]
+        Command::Job(c) => outpost_jobs::cli::run(c).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -230,7 +230,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;
         let url = format!("http://{}", listener.local_addr()?);
-        let state = outpost_server::state(cfg, store.clone());
+        let state = outpost_server::build_state(cfg, store.clone()).await?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut stop_server = stop_rx.clone();
         let server = tokio::spawn(outpost_server::serve_on(listener, state, async move {

@@ -1,0 +1,175 @@
+//! `outpost agent run`: the resident agent. Live collectors feed the same hourly buffer that
+//! `run-once` reads; a correlation pass runs every `correlate_interval_secs` through the same
+//! code as `run-once` (so hits upload as they happen, through the same durable spool); a
+//! second thread long-polls the server for jobs and runs them.
+
+use crate::buffer::BufferWriter;
+use crate::config::AgentConfig;
+use crate::run_once::{RunOptions, run_once};
+use crate::{AgentError, state};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Counters of the daemon's own pipeline (the sensors count their own drops).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct DaemonCounters {
+    pub events_buffered: u64,
+    pub buffer_write_errors: u64,
+    pub correlation_passes: u64,
+    pub correlation_failures: u64,
+    pub jobs_run: u64,
+    pub job_poll_errors: u64,
+}
+
+/// Runs until `stop` is set. Returns the final counters.
+pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
+    let cfg = AgentConfig::load(data_dir)?;
+    let id = cfg.identity()?;
+    let mut sensor_cfg = cfg.sensors.clone();
+    if sensor_cfg.state_dir.is_none() {
+        sensor_cfg.state_dir = Some(data_dir.join("sensors"));
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(cfg.daemon.queue_capacity.max(16));
+    let sensors = outpost_sensors::start(sensor_cfg, tx).map_err(|e| AgentError::Invalid {
+        path: "sensors".into(),
+        message: e.to_string(),
+    })?;
+    for (name, c) in &sensors.capabilities().collectors {
+        if c.running {
+            tracing::info!(collector = %name, mechanism = %c.mechanism, "collector running");
+        } else {
+            tracing::warn!(collector = %name, note = ?c.note, "collector not running");
+        }
+    }
+
+    let jobs_run = Arc::new(AtomicU64::new(0));
+    let job_errors = Arc::new(AtomicU64::new(0));
+    let job_thread = if cfg.daemon.jobs {
+        let (stop, run, errs) = (stop.clone(), jobs_run.clone(), job_errors.clone());
+        let ctx = outpost_jobs::ExecContext {
+            capture_dir: cfg.daemon.capture_dir.clone(),
+            allow_kill: cfg.daemon.allow_kill,
+            ..Default::default()
+        };
+        let client = outpost_jobs::AgentClient::new(
+            &id.server_url,
+            &id.device_token,
+            Duration::from_secs(30),
+        );
+        Some(
+            std::thread::Builder::new()
+                .name("outpost-jobs".into())
+                .spawn(move || {
+                    let mut backoff = Duration::from_secs(1);
+                    while !stop.load(Ordering::Relaxed) {
+                        match client.run_once(Duration::from_secs(20), &ctx) {
+                            Ok(Some(job)) => {
+                                run.fetch_add(1, Ordering::Relaxed);
+                                tracing::info!(job = %job.id, kind = %job.kind, "job finished");
+                                backoff = Duration::from_secs(1);
+                            }
+                            Ok(None) => backoff = Duration::from_secs(1),
+                            Err(e) => {
+                                errs.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(error = %e, "job poll failed");
+                                let until = Instant::now() + backoff;
+                                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                                    std::thread::sleep(Duration::from_millis(200));
+                                }
+                                backoff = (backoff * 2).min(Duration::from_secs(60));
+                            }
+                        }
+                    }
+                })
+                .map_err(|e| AgentError::Io {
+                    path: "job thread".into(),
+                    source: e,
+                })?,
+        )
+    } else {
+        None
+    };
+
+    let mut counters = DaemonCounters::default();
+    let mut writer = BufferWriter::open(data_dir)?;
+    let interval = Duration::from_secs(cfg.daemon.correlate_interval_secs.max(1));
+    let mut next_pass = Instant::now() + interval;
+    let pass = |writer: &mut BufferWriter, counters: &mut DaemonCounters| {
+        if let Err(e) = writer.flush() {
+            tracing::error!(error = %e, "buffer flush failed");
+        }
+        counters.correlation_passes += 1;
+        match run_once(
+            data_dir,
+            &RunOptions {
+                force: true,
+                ..RunOptions::default()
+            },
+        ) {
+            Ok(r) if r.hits > 0 || r.flush.batches_sent > 0 => {
+                tracing::info!(
+                    hits = r.hits,
+                    sent = r.flush.batches_sent,
+                    pending = r.flush.pending,
+                    "correlation pass"
+                )
+            }
+            Ok(r) if r.flush.pending > 0 => {
+                tracing::warn!(pending = r.flush.pending, error = ?r.flush.last_error, "upload pending")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                counters.correlation_failures += 1;
+                tracing::warn!(error = %e, "correlation pass failed");
+            }
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(ev) => match writer.append(&ev) {
+                Ok(()) => counters.events_buffered += 1,
+                Err(e) => {
+                    counters.buffer_write_errors += 1;
+                    tracing::error!(error = %e, "cannot write to the buffer; event dropped");
+                }
+            },
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_pass {
+            pass(&mut writer, &mut counters);
+            write_status(data_dir, &sensors, &counters);
+            next_pass = Instant::now() + interval;
+        }
+    }
+    sensors.stop();
+    while let Ok(ev) = rx.try_recv() {
+        if writer.append(&ev).is_ok() {
+            counters.events_buffered += 1;
+        }
+    }
+    pass(&mut writer, &mut counters);
+    if let Some(t) = job_thread {
+        let _ = t.join();
+    }
+    counters.jobs_run = jobs_run.load(Ordering::Relaxed);
+    counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
+    Ok(counters)
+}
+
+/// `daemon-status.json`: collector capabilities and counters, for operators and check-in.
+fn write_status(data_dir: &Path, sensors: &outpost_sensors::Sensors, counters: &DaemonCounters) {
+    let v = serde_json::json!({
+        "time": chrono::Utc::now(),
+        "capabilities": sensors.capabilities(),
+        "sensors": sensors.counters(),
+        "pipeline": counters,
+    });
+    if let Ok(bytes) = serde_json::to_vec_pretty(&v) {
+        if let Err(e) = state::write_atomic(&data_dir.join("daemon-status.json"), &bytes, false) {
+            tracing::warn!(error = %e, "cannot write daemon-status.json");
+        }
+    }
+}
