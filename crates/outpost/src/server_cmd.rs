@@ -3,13 +3,11 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use outpost_agent::config::AgentConfig;
-use outpost_agent::run_once::{RunOptions, run_once};
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 #[derive(Args)]
 pub struct ServerArgs {
@@ -187,8 +185,8 @@ pub struct UpArgs {
     /// Hotlist for the local agent: plain IP/CIDR list, IPsum file, or signed bundle.
     #[arg(long)]
     pub hotlist: Option<PathBuf>,
-    /// Seconds between the local agent's runs.
-    #[arg(long, default_value_t = 300)]
+    /// Seconds between the local agent's correlation passes.
+    #[arg(long, default_value_t = 60)]
     pub interval: u64,
 }
 
@@ -275,35 +273,29 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         if !is_root() {
             println!(
                 "  note:       not running as root — live process/connection collection needs root \
-                 (netlink proc connector, audit); this agent correlates only events in its buffer."
+                 (netlink proc connector, audit); the local agent falls back to what it can see (see agent/daemon-status.json)."
             );
         }
 
-        let interval = Duration::from_secs(a.interval.max(5));
+        // The local agent runs in daemon mode: live collectors feed its buffer, correlation
+        // runs every `--interval` seconds, hits upload through its spool, jobs are polled.
+        let mut daemon_cfg = AgentConfig::load(&agent_dir)?;
+        daemon_cfg.daemon.correlate_interval_secs = a.interval.max(5);
+        daemon_cfg.save(&agent_dir)?;
+        let stop_flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let agent_loop = {
             let agent_dir = agent_dir.clone();
-            let mut stop = stop_rx.clone();
-            tokio::spawn(async move {
-                loop {
-                    if agent_cfg.hotlist.is_some() {
-                        let dir = agent_dir.clone();
-                        let res = tokio::task::spawn_blocking(move || run_once(&dir, &RunOptions::default())).await;
-                        match res {
-                            Ok(Ok(r)) => tracing::info!(reason = %r.reason, hits = r.hits, sent = r.flush.batches_sent, pending = r.flush.pending, "local agent run"),
-                            Ok(Err(e)) => tracing::warn!(error = %e, "local agent run failed"),
-                            Err(e) => tracing::error!(error = %e, "local agent run panicked"),
-                        }
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(interval) => {}
-                        _ = stop.changed() => break,
-                    }
-                }
+            let stop_flag = stop_flag.clone();
+            tokio::task::spawn_blocking(move || match outpost_agent::daemon::run(&agent_dir, stop_flag) {
+                Ok(c) => tracing::info!(events = c.events_buffered, passes = c.correlation_passes, jobs = c.jobs_run, "local agent stopped"),
+                Err(e) => tracing::error!(error = %e, "local agent failed"),
             })
         };
+        drop(stop_rx);
 
         shutdown_signal().await;
         let _ = stop_tx.send(true);
+        stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
         let _ = agent_loop.await;
         server.await??;
         Ok(ExitCode::SUCCESS)
