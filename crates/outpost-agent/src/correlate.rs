@@ -20,6 +20,8 @@ use std::net::IpAddr;
 
 const KEY: &[u8] = br#""remote_ip":""#;
 const CHUNK: usize = 8 * 1024 * 1024;
+/// Chunks at least this large are scanned by two threads.
+const PARALLEL_MIN: usize = 1024 * 1024;
 /// Malformed lines are counted; only the first few are logged.
 const MAX_WARNINGS: u64 = 10;
 
@@ -172,6 +174,36 @@ impl<'h> Correlator<'h> {
         }
     }
 
+    /// Adds everything `other` saw (it scanned a disjoint part of the input).
+    pub fn merge(&mut self, other: Correlator<'_>) {
+        self.stats.lines += other.stats.lines;
+        self.stats.matched += other.stats.matched;
+        self.stats.malformed += other.stats.malformed;
+        self.stats.bytes += other.stats.bytes;
+        for (k, g) in other.groups {
+            match self.groups.entry(k) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(g);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    o.get_mut().absorb(g, self.samples_per_hit)
+                }
+            }
+        }
+    }
+
+    /// Feeds every line of `data`, which holds complete lines only.
+    fn lines(&mut self, data: &[u8]) {
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            self.line(&data[start..nl]);
+            start = nl + 1;
+        }
+        if start < data.len() {
+            self.line(&data[start..]);
+        }
+    }
+
     /// The groups, ordered by first sighting (then address and process), and the counters.
     pub fn finish(self) -> (Vec<Group>, ScanStats) {
         let mut groups: Vec<Group> = self.groups.into_values().collect();
@@ -183,6 +215,27 @@ impl<'h> Correlator<'h> {
             ))
         });
         (groups, self.stats)
+    }
+}
+
+impl Group {
+    /// Folds in the same key's group from another part of the input.
+    fn absorb(&mut self, g: Group, samples_per_hit: usize) {
+        self.count += g.count;
+        if g.first_ts < self.first_ts {
+            self.first_ts = g.first_ts;
+            self.remote_port = g.remote_port;
+            self.protocol = g.protocol;
+            self.pid = g.pid;
+            self.direction = g.direction;
+        }
+        self.first_seen = self.first_seen.min(g.first_seen);
+        self.last_seen = self.last_seen.max(g.last_seen);
+        if self.exe_path.is_none() {
+            self.exe_path = g.exe_path;
+        }
+        let room = samples_per_hit.saturating_sub(self.samples.len());
+        self.samples.extend(g.samples.into_iter().take(room));
     }
 }
 
@@ -205,6 +258,7 @@ pub fn scan(
     samples_per_hit: usize,
 ) -> Result<Scan, AgentError> {
     let mut c = Correlator::new(hotlist, samples_per_hit);
+    let mut c2 = Correlator::new(hotlist, samples_per_hit);
     let mut end = None;
     let mut buf = vec![0u8; CHUNK];
     for seg in &pending.segments {
@@ -229,10 +283,21 @@ pub fn scan(
                 }
                 remaining -= n as u64;
                 let data = &buf[..carry + n];
-                let mut line_start = 0;
-                for nl in memchr::memchr_iter(b'\n', data) {
-                    c.line(&data[line_start..nl]);
-                    line_start = nl + 1;
+                let line_start = memchr::memrchr(b'\n', data).map(|i| i + 1).unwrap_or(0);
+                let complete = &data[..line_start];
+                // Two halves of the chunk, split at a line boundary, scanned in parallel.
+                let split = if complete.len() >= PARALLEL_MIN {
+                    memchr::memchr(b'\n', &complete[complete.len() / 2..])
+                        .map(|i| complete.len() / 2 + i + 1)
+                } else {
+                    None
+                };
+                match split {
+                    Some(at) => std::thread::scope(|sc| {
+                        sc.spawn(|| c2.lines(&complete[at..]));
+                        c.lines(&complete[..at]);
+                    }),
+                    None => c.lines(complete),
                 }
                 consumed += line_start as u64;
                 c.stats.bytes += line_start as u64;
@@ -246,6 +311,7 @@ pub fn scan(
             offset: consumed,
         });
     }
+    c.merge(c2);
     let (groups, stats) = c.finish();
     Ok(Scan { groups, stats, end })
 }

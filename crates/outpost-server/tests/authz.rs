@@ -23,6 +23,11 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(false).await
+}
+
+/// The world; with `jobs`, the server state includes the job subsystem (`build_state`).
+async fn world_with(jobs: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
     store.migrate().await.unwrap();
@@ -54,7 +59,12 @@ async fn world() -> World {
         max_body_bytes: 64 * 1024,
         ..Default::default()
     };
-    let app = outpost_server::router(outpost_server::state(cfg, store));
+    let state = if jobs {
+        outpost_server::build_state(cfg, store).await.unwrap()
+    } else {
+        outpost_server::state(cfg, store)
+    };
+    let app = outpost_server::router(state);
     World {
         app,
         admin,
@@ -341,41 +351,22 @@ mod prop {
 /// resolves from API keys and device tokens.
 #[tokio::test]
 async fn mounted_job_api_sees_our_principals() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = store.create_tenant("a").await.unwrap();
-    let b = store.create_tenant("b").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, cust_a) = store
-        .create_key(KeyKind::Customer, Some(&a.id), "")
-        .await
-        .unwrap();
-    let (da, ta) = store
-        .create_device(&a.id, "host-a", None, None)
-        .await
-        .unwrap();
-    let (_db, tb) = store
-        .create_device(&b.id, "host-b", None, None)
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let app = outpost_server::router(outpost_server::build_state(cfg, store).await.unwrap());
-
-    let job = json!({"tenant_id": a.id, "device_id": da.id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}});
+    let w = world_with(true).await;
+    let (app, admin, cust_a) = (&w.app, &w.admin, &w.cust_a);
+    let (a_id, b_id) = (&w.tenant_a, &w.tenant_b);
+    let (da_id, db_id) = (&w.dev_a.1, &w.dev_b.1);
+    let (ta, tb) = (&w.dev_a.0, &w.dev_b.0);
+    let job = json!({"tenant_id": a_id, "device_id": da_id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}});
     assert_err(
-        &call(&app, "POST", "/api/v1/jobs", None, Some(job.clone())).await,
+        &call(app, "POST", "/api/v1/jobs", None, Some(job.clone())).await,
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
-    let (s, created) = call(&app, "POST", "/api/v1/jobs", Some(&admin), Some(job)).await;
+    let (s, created) = call(app, "POST", "/api/v1/jobs", Some(admin), Some(job)).await;
     assert!(s.is_success(), "{s} {created}");
     // A customer of tenant A cannot create jobs for tenant B's devices.
-    let other = json!({"tenant_id": b.id, "device_id": _db.id, "kind": "file.hash", "filter": {"parameters": {"path": "/x"}}});
-    let (s, v) = call(&app, "POST", "/api/v1/jobs", Some(&cust_a), Some(other)).await;
+    let other = json!({"tenant_id": b_id, "device_id": db_id, "kind": "file.hash", "filter": {"parameters": {"path": "/x"}}});
+    let (s, v) = call(app, "POST", "/api/v1/jobs", Some(cust_a), Some(other)).await;
     assert!(
         s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
         "{s} {v}"
@@ -385,7 +376,7 @@ async fn mounted_job_api_sees_our_principals() {
         &app,
         "GET",
         "/api/v1/agent/jobs/next?wait=0",
-        Some(&tb),
+        Some(tb),
         None,
     )
     .await;
@@ -394,7 +385,7 @@ async fn mounted_job_api_sees_our_principals() {
         &app,
         "GET",
         "/api/v1/agent/jobs/next?wait=0",
-        Some(&ta),
+        Some(ta),
         None,
     )
     .await;
