@@ -167,9 +167,9 @@ fn write_status(data_dir: &Path, sensors: &outpost_sensors::Sensors, counters: &
         "sensors": sensors.counters(),
         "pipeline": counters,
     });
-    if let Ok(bytes) = serde_json::to_vec_pretty(&v) {
-        if let Err(e) = state::write_atomic(&data_dir.join("daemon-status.json"), &bytes, false) {
-            tracing::warn!(error = %e, "cannot write daemon-status.json");
-        }
+    if let Ok(bytes) = serde_json::to_vec_pretty(&v)
+        && let Err(e) = state::write_atomic(&data_dir.join("daemon-status.json"), &bytes, false)
+    {
+        tracing::warn!(error = %e, "cannot write daemon-status.json");
     }
 }

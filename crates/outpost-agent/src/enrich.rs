@@ -87,11 +87,11 @@ impl HashCache {
         }
         let stamp = stamp(&meta);
         let key = path.to_string_lossy().into_owned();
-        if let Some(e) = self.entries.get(&key) {
-            if e.stamp == stamp {
-                self.hits += 1;
-                return Some(e.sha256.clone());
-            }
+        if let Some(e) = self.entries.get(&key)
+            && e.stamp == stamp
+        {
+            self.hits += 1;
+            return Some(e.sha256.clone());
         }
         let digest = hash_file(path).ok()?;
         self.computed += 1;

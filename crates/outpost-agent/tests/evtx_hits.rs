@@ -30,7 +30,7 @@ fn wfp_5156_remote_address_on_hotlist_yields_the_grouped_hit() {
 
     let stats = outpost_agent::ingest::ingest_files(
         d.path(),
-        &[file.clone()],
+        std::slice::from_ref(&file),
         &Default::default(),
         &mut |_, _| {},
     )

@@ -237,12 +237,6 @@ pub struct NetworkInfo {
     pub community_id: Option<String>,
 }
 
-impl Default for Protocol {
-    fn default() -> Self {
-        Protocol::Tcp
-    }
-}
-
 /// What happened to a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

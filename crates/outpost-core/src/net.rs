@@ -8,8 +8,9 @@ use std::str::FromStr;
 ///
 /// Serialized as a lowercase name (`"tcp"`, `"udp"`, `"icmp"`, …). Protocols without a name are
 /// kept by IANA number (`"proto-132"` round-trips as `Other(132)`), so nothing is lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Protocol {
+    #[default]
     Tcp,
     Udp,
     Icmp,
@@ -122,6 +123,17 @@ pub enum Direction {
     Inbound,
     #[default]
     Unknown,
+}
+
+impl Direction {
+    /// The serialized name (`outbound`, `inbound`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Outbound => "outbound",
+            Direction::Inbound => "inbound",
+            Direction::Unknown => "unknown",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -372,23 +372,9 @@ async fn mounted_job_api_sees_our_principals() {
         "{s} {v}"
     );
     // Device B gets nothing; device A claims its job.
-    let (s, _) = call(
-        &app,
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        Some(tb),
-        None,
-    )
-    .await;
+    let (s, _) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(tb), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, v) = call(
-        &app,
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        Some(ta),
-        None,
-    )
-    .await;
+    let (s, v) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(ta), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["job"]["id"], created["id"], "{v}");
 }

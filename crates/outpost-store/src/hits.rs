@@ -69,7 +69,7 @@ impl Store {
             for h in &payload.hits {
                 let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let direction = h.direction.map(|d| serde_json::to_value(d).ok().and_then(|v| v.as_str().map(str::to_string))).flatten();
+                let direction = h.direction.map(|d| d.as_str());
                 sqlx::query("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
                     .bind(&dev.tenant_id).bind(&dev.device_id).bind(&payload.batch_id).bind(&payload.hostname)
                     .bind(received).bind(&payload.agent_version).bind(&payload.hotlist_version)

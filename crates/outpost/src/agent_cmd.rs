@@ -208,11 +208,9 @@ fn ingest(a: IngestArgs) -> Result<ExitCode> {
             if tty && (last.elapsed() > Duration::from_millis(200) || p.bytes_done == p.bytes_total)
             {
                 last = std::time::Instant::now();
-                let pct = if p.bytes_total > 0 {
-                    p.bytes_done * 100 / p.bytes_total
-                } else {
-                    100
-                };
+                let pct = (p.bytes_done * 100)
+                    .checked_div(p.bytes_total)
+                    .unwrap_or(100);
                 let filled = (pct / 5) as usize;
                 eprint!(
                     "\r{:<40} [{}{}] {:>3}% {} records",

@@ -257,6 +257,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             }
             agent_cfg.hotlist = Some(std::path::absolute(h).unwrap_or(h.clone()));
         }
+        agent_cfg.daemon.correlate_interval_secs = a.interval.max(5);
         agent_cfg.save(&agent_dir)?;
 
         println!("Outpost is up.");
@@ -279,9 +280,6 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
 
         // The local agent runs in daemon mode: live collectors feed its buffer, correlation
         // runs every `--interval` seconds, hits upload through its spool, jobs are polled.
-        let mut daemon_cfg = AgentConfig::load(&agent_dir)?;
-        daemon_cfg.daemon.correlate_interval_secs = a.interval.max(5);
-        daemon_cfg.save(&agent_dir)?;
         let stop_flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let agent_loop = {
             let agent_dir = agent_dir.clone();

@@ -17,7 +17,7 @@ pub async fn enroll(
         .await?
         .filter(|k| k.kind == "enrollment")
         .ok_or_else(|| ApiError::unauthorized("unknown or revoked enrollment key"))?;
-    let tenant_id = key.tenant_id.ok_or_else(|| ApiError::internal())?;
+    let tenant_id = key.tenant_id.ok_or_else(ApiError::internal)?;
     let (dev, token) = state
         .store
         .create_device(

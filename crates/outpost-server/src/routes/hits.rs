@@ -47,12 +47,12 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
                 "hits[{i}]: at most {MAX_SAMPLES_PER_HIT} sample_events"
             )));
         }
-        if let Some(s) = &h.sha256 {
-            if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(ApiError::invalid(format!(
-                    "hits[{i}]: sha256 must be 64 hex characters"
-                )));
-            }
+        if let Some(s) = &h.sha256
+            && (s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(ApiError::invalid(format!(
+                "hits[{i}]: sha256 must be 64 hex characters"
+            )));
         }
     }
     Ok(())
@@ -145,18 +145,21 @@ pub async fn list(
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<HitQuery>,
 ) -> Result<Json<Page<HitRecord>>, ApiError> {
-    if let Some(ip) = &q.remote_ip {
-        ip.parse::<std::net::IpAddr>()
-            .map_err(|_| ApiError::bad_request(format!("remote_ip {ip:?} is not an IP address")))?;
-    }
+    // Normalized, so `::ffff:1.2.3.4`-style spellings find what the agent stored.
+    let remote_ip = q
+        .remote_ip
+        .map(|ip| {
+            ip.parse::<std::net::IpAddr>()
+                .map(|i| i.to_string())
+                .map_err(|_| {
+                    ApiError::bad_request(format!("remote_ip {ip:?} is not an IP address"))
+                })
+        })
+        .transpose()?;
     let filter = HitFilter {
         tenant_id: scope_tenant(&who, q.tenant)?,
         device_id: q.device,
-        remote_ip: q.remote_ip.map(|ip| {
-            ip.parse::<std::net::IpAddr>()
-                .map(|i| i.to_string())
-                .unwrap_or(ip)
-        }),
+        remote_ip,
         process_name: q.process,
         since: q.since,
         until: q.until,
