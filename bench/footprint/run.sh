@@ -4,16 +4,20 @@
 # connections/s, samples the runner's CPU time and RSS from /proc every second, and prints a
 # summary. Needs root (proc connector, eBPF, fanotify) and python3.
 #
-#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N]
+#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--consumer daemon|batch]
+#
+# The runner's consumer writes every event to a JSONL buffer like the agent daemon (see
+# footprint_runner.rs); the buffer files are deleted at the end (their size is reported).
 #
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
 set -euo pipefail
-DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10
+DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10; CONSUMER=daemon
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
     --exec-rate) EXEC_RATE=$2; shift 2;;
     --conn-rate) CONN_RATE=$2; shift 2;;
+    --consumer) CONSUMER=$2; shift 2;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
 done
@@ -29,7 +33,7 @@ PORT=$((20000 + RANDOM % 20000))
 HZ=$(getconf CLK_TCK)
 
 "$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + IDLE + 8)) --watch-port "$PORT" \
-  --state-dir "$OUT/state" > "$OUT/runner.json" 2> "$OUT/runner.err" &
+  --state-dir "$OUT/state" --consumer "$CONSUMER" > "$OUT/runner.json" 2> "$OUT/runner.err" &
 RPID=$!
 for _ in $(seq 100); do grep -q "runner ready" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
 grep "runner ready" "$OUT/runner.err" >&2 || { cat "$OUT/runner.err" >&2; exit 1; }
@@ -46,6 +50,16 @@ sample() { # prints: cpu_ticks rss_kb hwm_kb
   echo "$ticks $rss $hwm"
 }
 
+threads() { # prints one line per thread: name ticks (utime+stime)
+  local f stat name rest
+  for f in /proc/"$RPID"/task/*/stat; do
+    read -r stat < "$f" 2>/dev/null || continue
+    name=${stat#*(}; name=${name%%)*}; rest=${stat##*) }
+    set -- $rest
+    echo "${name// /_} $(( ${12} + ${13} ))"
+  done
+}
+
 # idle baseline: what the runner costs on this machine with no workload (other processes on a
 # shared machine still cause events)
 read -r ITICK0 _ _ < <(sample); IT0=$(date +%s.%N)
@@ -56,13 +70,13 @@ python3 "$HERE/workload.py" --duration "$DUR" --exec-rate "$EXEC_RATE" --conn-ra
   --port "$PORT" > "$OUT/workload.json" &
 WPID=$!
 sleep 1 # the workload's own start-up pause
-T0=$(date +%s.%N); read -r TICK0 _ _ < <(sample)
+T0=$(date +%s.%N); read -r TICK0 _ _ < <(sample); threads > "$OUT/threads0.txt"
 : > "$OUT/samples.txt"
 while kill -0 "$WPID" 2>/dev/null; do
   echo "$(date +%s.%N) $(sample)" >> "$OUT/samples.txt"
   sleep 1
 done
-T1=$(date +%s.%N); read -r TICK1 _ HWM < <(sample)
+T1=$(date +%s.%N); read -r TICK1 _ HWM < <(sample); threads > "$OUT/threads1.txt"
 wait "$WPID"
 wait "$RPID" || true
 
@@ -78,10 +92,19 @@ rss = [int(s[2]) for s in samples]
 steady = rss[len(rss) // 5:] or rss
 cpu = (k1 - k0) / hz / (t1 - t0) * 100
 c = r["counters"]
+def thread_ticks(name):
+    d = {}
+    for l in open(os.path.join(out, name)):
+        n, t = l.split()
+        d[n] = d.get(n, 0) + int(t)
+    return d
+th0, th1 = thread_ticks("threads0.txt"), thread_ticks("threads1.txt")
+per_thread = {n: round((th1[n] - th0.get(n, 0)) / hz / (t1 - t0) * 100, 3) for n in th1}
 res = {
     "workload": w,
     "agent_cpu_percent_of_one_core": round(cpu, 2),
     "agent_cpu_percent_idle_baseline": round(idle_cpu, 2),
+    "cpu_percent_by_thread": per_thread,
     "rss_steady_mib_median": round(statistics.median(steady) / 1024, 2),
     "rss_steady_mib_max": round(max(steady) / 1024, 2),
     "rss_peak_mib_vmhwm": round(hwm / 1024, 2),
@@ -98,8 +121,13 @@ res = {
     "hotlist_entries": r["hotlist_entries"],
     "hotlist_lookups": r["lookups"],
     "events_by_kind": r["events_by_kind"],
+    "consumer": r.get("consumer"),
+    "buffer_bytes_written": r.get("buffer_bytes"),
     "binary_bytes_stripped": os.path.getsize(binp),
     "raw": out,
 }
 print(json.dumps(res, indent=2))
 PY
+# keep a sample of what the agent would have buffered, for inspection
+cat "$OUT"/state/buffer/events_*.jsonl 2>/dev/null | head -n 5000 > "$OUT/buffer_sample.jsonl" || true
+rm -rf "$OUT/state/buffer"

@@ -67,7 +67,9 @@ struct conn_event {
 	char comm[16];
 };
 
-/* Keep in sync with src/net/mod.rs (parse_exec_record). 824 bytes; kind at the same offset. */
+/* Keep in sync with src/net/mod.rs (parse_exec_record). 848 bytes; kind at the same offset.
+ * Carries everything the exec event needs (ids, cgroup, start time), so that user space does
+ * not have to read /proc/PID/{stat,status,cmdline,cgroup} for it. */
 struct exec_event {
 	__u64 ts_ns;
 	__u32 pid;
@@ -82,6 +84,11 @@ struct exec_event {
 	char comm[16];
 	char filename[256];
 	char args[512];
+	__u32 euid;
+	__u32 egid;
+	__u64 cgroup_id;
+	/* task->start_boottime (ns): /proc/PID/stat's start time is this in clock ticks */
+	__u64 start_boottime;
 };
 
 struct task_id {
@@ -374,8 +381,14 @@ int BPF_PROG(outpost_exec, struct task_struct *p, int old_pid, struct linux_binp
 	e->pad8 = 0;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	__builtin_memcpy(e->comm, t.comm, sizeof(e->comm));
-	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
+	/* interp: the file actually executed (a script's interpreter), like /proc/PID/exe */
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, interp)) < 0 &&
+	    bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
 		e->filename[0] = 0;
+	e->euid = BPF_CORE_READ(p, cred, euid.val);
+	e->egid = BPF_CORE_READ(p, cred, egid.val);
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->start_boottime = BPF_CORE_READ(p, start_boottime);
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
 	len = end > start ? end - start : 0;

@@ -89,15 +89,31 @@ struct mm_struct {
 	unsigned long arg_end;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u32 val;
+} kuid_t;
+
+typedef struct {
+	__u32 val;
+} kgid_t;
+
+struct cred {
+	kuid_t euid;
+	kgid_t egid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	int pid;
 	int tgid;
 	struct task_struct *real_parent;
 	struct mm_struct *mm;
+	const struct cred *cred;
+	__u64 start_boottime;
 } __attribute__((preserve_access_index));
 
 struct linux_binprm {
 	const char *filename;
+	const char *interp;
 } __attribute__((preserve_access_index));
 
 struct pt_regs;

@@ -3,7 +3,14 @@
 //! Prints one JSON summary (counters, hits, events seen for the workload) on stdout.
 //!
 //! `footprint_runner --hotlist FILE [--duration SECS] [--watch-port PORT] [--watch-exe PATH]
-//!  [--state-dir DIR]`
+//!  [--state-dir DIR] [--consumer daemon|batch]`
+//!
+//! The consumer does what the agent daemon (`outpost-agent/src/daemon.rs`) does with every
+//! event: `--consumer daemon` (the default) receives them one at a time with `recv_timeout` and
+//! appends each as a JSON line to an hourly buffer file through a 64 KiB `BufWriter` (like
+//! `BufferWriter::append`); the remote IP of every connection is looked up in the hotlist (what
+//! the correlation pass does with the buffer). `--consumer batch` drains the channel every 50 ms
+//! instead (what a batching daemon would pay).
 use outpost_core::{Direction, EventKind};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -54,12 +61,68 @@ impl Hotlist {
     }
 }
 
+/// The agent's hourly JSONL buffer, written the way `outpost-agent`'s `BufferWriter` does.
+struct Buffer {
+    dir: std::path::PathBuf,
+    current: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    line: Vec<u8>,
+    bytes: u64,
+    errors: u64,
+}
+
+impl Buffer {
+    fn append(&mut self, ev: &outpost_core::Event) {
+        use std::io::Write;
+        self.line.clear();
+        if serde_json::to_writer(&mut self.line, ev).is_err() {
+            self.errors += 1;
+            return;
+        }
+        self.line.push(b'\n');
+        let name = chrono::Utc::now()
+            .format("events_%Y%m%d_%H.jsonl")
+            .to_string();
+        if self.current.as_ref().is_none_or(|(n, _)| *n != name) {
+            self.flush();
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.join(&name))
+            {
+                Ok(f) => {
+                    self.current = Some((name, std::io::BufWriter::with_capacity(64 * 1024, f)))
+                }
+                Err(_) => {
+                    self.errors += 1;
+                    return;
+                }
+            }
+        }
+        if let Some((_, w)) = self.current.as_mut() {
+            match w.write_all(&self.line) {
+                Ok(()) => self.bytes += self.line.len() as u64,
+                Err(_) => self.errors += 1,
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        use std::io::Write;
+        if let Some((_, w)) = self.current.as_mut()
+            && w.flush().is_err()
+        {
+            self.errors += 1;
+        }
+    }
+}
+
 fn main() {
     let mut hotlist = None;
     let mut duration = 60u64;
     let mut watch_port = 0u16;
     let mut watch_exe = String::from("/usr/bin/true");
-    let mut state_dir = None;
+    let mut state_dir: Option<std::path::PathBuf> = None;
+    let mut batch_consumer = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_default();
@@ -69,6 +132,7 @@ fn main() {
             "--watch-port" => watch_port = v.parse().unwrap_or(0),
             "--watch-exe" => watch_exe = v,
             "--state-dir" => state_dir = Some(std::path::PathBuf::from(v)),
+            "--consumer" => batch_consumer = v == "batch",
             _ => return eprintln!("unknown argument {a}"),
         }
     }
@@ -84,6 +148,20 @@ fn main() {
     let hot = match Hotlist::load(&hotlist) {
         Ok(h) => h,
         Err(e) => return eprintln!("cannot load {hotlist}: {e}"),
+    };
+    let buffer_dir = state_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("buffer");
+    if let Err(e) = std::fs::create_dir_all(&buffer_dir) {
+        return eprintln!("cannot create {}: {e}", buffer_dir.display());
+    }
+    let mut buffer = Buffer {
+        dir: buffer_dir,
+        current: None,
+        line: Vec::with_capacity(1024),
+        bytes: 0,
+        errors: 0,
     };
     let config = outpost_sensors::SensorConfig {
         state_dir,
@@ -108,12 +186,21 @@ fn main() {
     let (mut watched_out, mut watched_in, mut watched_attr, mut watched_exec) =
         (0u64, 0u64, 0u64, 0u64);
     let mut watched_in_attr = 0u64;
-    // Like an agent pipeline that batches: drain the channel every 50 ms.
     let mut batch = Vec::with_capacity(2048);
     while Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(50));
-        batch.extend(rx.try_iter());
+        if batch_consumer {
+            std::thread::sleep(Duration::from_millis(50));
+            batch.extend(rx.try_iter());
+        } else {
+            // The daemon's loop: one event per recv_timeout.
+            match rx.recv_timeout(Duration::from_millis(500)) {
+                Ok(ev) => batch.push(ev),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
         for ev in batch.drain(..) {
+            buffer.append(&ev);
             *by_kind.entry(ev.kind.as_str()).or_default() += 1;
             if let Some(n) = &ev.network {
                 if let Some(ip) = n.remote_ip {
@@ -144,6 +231,7 @@ fn main() {
             }
         }
     }
+    buffer.flush();
     let counters = sensors.counters();
     sensors.stop();
     let summary = serde_json::json!({
@@ -157,6 +245,9 @@ fn main() {
         "watched_inbound_attributed": watched_in_attr,
         "watched_exec": watched_exec,
         "counters": counters,
+        "consumer": if batch_consumer { "batch" } else { "daemon" },
+        "buffer_bytes": buffer.bytes,
+        "buffer_write_errors": buffer.errors,
     });
     println!("{summary}");
 }

@@ -63,3 +63,35 @@ impl Emitter {
         self.shared.counters.drop(d, n);
     }
 }
+
+/// Events a reader thread produced during one read burst, handed to the channel together when
+/// the burst ends (or `MAX` are waiting). A consumer blocked on the channel is then woken once
+/// per burst instead of once per event, on both sides of the channel. Sending never blocks.
+pub(crate) struct Batch {
+    em: Emitter,
+    events: Vec<Event>,
+}
+
+impl Batch {
+    const MAX: usize = 256;
+
+    pub fn new(em: Emitter) -> Self {
+        Batch {
+            em,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, ev: Event) {
+        self.events.push(ev);
+        if self.events.len() >= Self::MAX {
+            self.flush();
+        }
+    }
+
+    pub fn flush(&mut self) {
+        for ev in self.events.drain(..) {
+            self.em.emit(ev);
+        }
+    }
+}

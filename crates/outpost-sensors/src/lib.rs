@@ -19,8 +19,14 @@
 //! The eBPF program (`bpf/conn.bpf.c`) uses only `tp_btf` programs (`inet_sock_set_state`,
 //! `net_dev_queue`, `sock_send_length`, `sock_recv_length`, `sched_process_exec`): they need a
 //! kernel with BTF but neither kprobes, ftrace trampolines (fentry/fexit/LSM) nor tracefs. It
-//! also snapshots every exec image so that a process gone before `/proc` could be read still has
-//! its `exe` and `args`, on its exec and exit events and on the connections it made.
+//! also snapshots every exec (image, argv, uid/euid/gid, cgroup id, start time): the exec events
+//! of the proc connector are built from that snapshot without reading `/proc/PID/{stat,status,
+//! cmdline,cgroup}` (only the `exe` and `cwd` links of a process still alive, and the cgroup file
+//! once per new cgroup on cgroup v2 hosts), so a process gone before `/proc` could be read still
+//! has its `exe`, `args`, user and container, on its exec and exit events and on the
+//! connections it made. The proc connector socket has a classic BPF filter that drops thread
+//! fork/exit and uid/gid/comm events in the kernel, and every reader hands the events of one read
+//! burst to the channel together (a consumer blocked on it is woken once per burst).
 //!
 //! Memory: a `std::sync::mpsc::sync_channel` preallocates its slots and an [`Event`] is about
 //! 1 KiB, so the caller's channel capacity is the largest single memory item (2048 ≈ 2 MiB).

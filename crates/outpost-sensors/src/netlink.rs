@@ -138,6 +138,30 @@ impl NlSocket {
         Ok(())
     }
 
+    /// Attaches a classic BPF socket filter: the kernel drops the datagrams it rejects before
+    /// they are queued, so they cost this process neither a wakeup nor a copy.
+    pub fn attach_filter(&self, prog: &[libc::sock_filter]) -> io::Result<()> {
+        let fprog = libc::sock_fprog {
+            len: u16::try_from(prog.len())
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+            filter: prog.as_ptr().cast_mut(),
+        };
+        // SAFETY: fprog points to `prog`, which outlives the call (the kernel copies it).
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&fprog as *const libc::sock_fprog).cast(),
+                std::mem::size_of::<libc::sock_fprog>() as u32,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Bytes waiting in the receive queue.
     pub fn pending(&self) -> u64 {
         let mut n: libc::c_int = 0;

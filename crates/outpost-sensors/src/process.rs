@@ -19,19 +19,51 @@ pub(crate) struct Proc {
     pub exited: Option<Instant>,
     /// Copied from the parent at fork: the image may have changed by an exec not processed yet.
     pub from_fork: bool,
+    /// CLOCK_MONOTONIC time of the kernel's exec snapshot (eBPF) this record was built from.
+    pub exec_ts: Option<u64>,
+    /// The exec event of that snapshot was emitted.
+    pub exec_reported: bool,
 }
 
-/// An exec event (and possibly the exit that followed it) waiting for the kernel's snapshot.
+/// An exec seen by the proc connector (and possibly the exit that followed it) waiting for the
+/// kernel's exec snapshot, which carries everything the event needs.
 struct Pending {
-    exec: Event,
-    exit: Option<Event>,
+    ts: chrono::DateTime<chrono::Utc>,
+    /// The connector's CLOCK_MONOTONIC timestamp (the snapshot of the same exec is older).
+    mono: u64,
+    exit: Option<PendingExit>,
     at: Instant,
 }
 
-impl Pending {
-    fn events(self) -> Vec<Event> {
-        std::iter::once(self.exec).chain(self.exit).collect()
-    }
+/// An exit reported by the proc connector while the exec before it waited for its snapshot.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingExit {
+    pub ts: chrono::DateTime<chrono::Utc>,
+    /// Shell-style exit status.
+    pub code: i32,
+    pub parent_tgid: u32,
+}
+
+/// What the eBPF `sched_process_exec` hook saw: the new image and the process's identity.
+#[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
+pub(crate) struct KernelExec {
+    /// pid, ppid, name, exe (the path as executed, not resolved), args, command_line, ids,
+    /// user, setuid, start_time, entity_id.
+    pub info: ProcessInfo,
+    pub ts: u64,
+    pub cgroup_id: u64,
+    /// argv was longer than the snapshot holds.
+    pub args_truncated: bool,
+}
+
+/// `/sys/fs/cgroup` is a pure cgroup v2 hierarchy, so the cgroup id the kernel reports for a task
+/// identifies its cgroup (on v1 or hybrid hosts it does not).
+fn cgroup_v2_only() -> bool {
+    // SAFETY: statfs is plain old data; all-zero is a valid value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: the path is a valid NUL-terminated string and st a valid out-pointer.
+    let rc = unsafe { libc::statfs(c"/sys/fs/cgroup".as_ptr(), &mut st) };
+    rc == 0 && st.f_type as u64 == 0x6367_7270
 }
 
 /// What [`read_process`] learned from `/proc`.
@@ -61,13 +93,17 @@ pub(crate) struct ProcessTable {
     max_containers: usize,
     containers_enabled: bool,
     last_sweep: Instant,
-    /// Kernel exec snapshots (eBPF) by pid, with insertion order for the bound.
+    /// cgroup id → its container (or none), when cgroup ids are usable (pure cgroup v2).
     #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
-    exec_snaps: HashMap<u32, (Arc<ProcessInfo>, u64)>,
+    cgroups: HashMap<u64, Option<ContainerInfo>>,
     #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
-    exec_order: VecDeque<(u32, u64)>,
+    cgroup_ids: bool,
+    /// Executable path → canonical path, for images of processes gone before `/proc` was read.
     #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
-    exec_seq: u64,
+    canonical: HashMap<String, String>,
+    /// Container changes already reported as events, for the process collector's thread to pass
+    /// on to the file collector (with the pid that caused them).
+    changes_backlog: Vec<(ContainerChange, u32)>,
     /// True while the eBPF sensor sends exec snapshots.
     pub kernel_exec_active: bool,
     /// Exec events of processes gone before `/proc` could be read, waiting (briefly) for the
@@ -82,16 +118,15 @@ pub(crate) struct ProcessTable {
 /// process is gone.
 pub(crate) fn read_process(pid: u32, users: &Users, containers: bool) -> Option<ReadProc> {
     let base = format!("/proc/{pid}");
-    let stat = procfs::parse_stat(&procfs::read_small_text(&format!("{base}/stat"), 4096)?)?;
-    let ids = procfs::read_small_text(&format!("{base}/status"), 16384)
-        .and_then(|s| procfs::parse_status_ids(&s));
-    let args = procfs::read_small(&format!("{base}/cmdline"), 64 * 1024)
-        .map(|b| procfs::parse_cmdline(&b))
+    let stat = procfs::with_small_text(&format!("{base}/stat"), 4096, procfs::parse_stat)??;
+    let ids = procfs::with_small_text(&format!("{base}/status"), 16384, procfs::parse_status_ids)
+        .flatten();
+    let args = procfs::with_small(&format!("{base}/cmdline"), 64 * 1024, procfs::parse_cmdline)
         .unwrap_or_default();
     let exe = procfs::readlink(format!("{base}/exe"));
     let cwd = procfs::readlink(format!("{base}/cwd"));
     let container = if containers {
-        procfs::read_small_text(&format!("{base}/cgroup"), 16384).and_then(|c| parse_cgroup(&c))
+        procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup).flatten()
     } else {
         None
     };
@@ -137,9 +172,10 @@ impl ProcessTable {
             max_containers: cc.max_containers,
             containers_enabled: cc.enabled,
             last_sweep: Instant::now(),
-            exec_snaps: HashMap::new(),
-            exec_order: VecDeque::new(),
-            exec_seq: 0,
+            cgroups: HashMap::new(),
+            cgroup_ids: cgroup_v2_only(),
+            canonical: HashMap::new(),
+            changes_backlog: Vec::new(),
             kernel_exec_active: false,
             pending_execs: HashMap::new(),
             evicted_live: 0,
@@ -220,6 +256,8 @@ impl ProcessTable {
                 container,
                 exited: None,
                 from_fork: false,
+                exec_ts: None,
+                exec_reported: false,
             },
         );
         changes
@@ -253,6 +291,15 @@ impl ProcessTable {
         info.start_time = Some(chrono::Utc::now());
         info.entity_id = None;
         info.exit_code = None;
+        // The kernel's exec snapshot of the child was processed first: the record it made is
+        // more recent than this copy of the parent, which only describes the fork.
+        if self
+            .procs
+            .get(&child_pid)
+            .is_some_and(|p| p.exited.is_none() && p.exec_ts.is_some())
+        {
+            return (Arc::new(info), container.map(Arc::new), Vec::new());
+        }
         let changes = self.upsert(info, container);
         if let Some(p) = self.procs.get_mut(&child_pid) {
             p.from_fork = true;
@@ -265,106 +312,268 @@ impl ProcessTable {
         )
     }
 
-    /// The kernel's snapshot of the last exec of `pid`, if the eBPF sensor sent one.
-    pub fn exec_snapshot(&self, pid: u32) -> Option<Arc<ProcessInfo>> {
-        self.exec_snaps.get(&pid).map(|(p, _)| Arc::clone(p))
-    }
-
-    /// Records an exec seen by the kernel (image path and argv captured in the exec'ing process)
-    /// and, when the cached entry does not describe that image yet (the process was gone before
-    /// `/proc` could be read, or its exec event is still queued), patches it.
-    ///
-    /// Returns the exec event that was waiting for this snapshot, completed with it.
+    /// Applies the kernel's exec snapshot (eBPF `sched_process_exec`): the record of `pid` is
+    /// rebuilt from it, reading from `/proc` only the links to the image and working directory
+    /// (the process may already be gone; then the path as executed and the fork's directory are
+    /// used) and the cgroup of a cgroup not seen before. Exec events waiting for this snapshot
+    /// (and the exit behind them) are completed and passed to `emit`.
     #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
-    pub fn kernel_exec(&mut self, snap: ProcessInfo) -> Vec<Event> {
-        let pid = snap.pid;
-        let snap = Arc::new(snap);
-        self.exec_seq += 1;
-        self.exec_snaps
-            .insert(pid, (Arc::clone(&snap), self.exec_seq));
-        self.exec_order.push_back((pid, self.exec_seq));
-        while self.exec_order.len() > self.max {
-            if let Some((p, seq)) = self.exec_order.pop_front()
-                && self.exec_snaps.get(&p).is_some_and(|(_, s)| *s == seq)
-            {
-                self.exec_snaps.remove(&p);
-            }
+    pub fn kernel_exec(&mut self, k: KernelExec, users: &Users, emit: &mut dyn FnMut(Event)) {
+        let pid = k.info.pid;
+        let mut pending = self.pending_execs.remove(&pid);
+        if let Some(old) = pending.take_if(|p| p.mono < k.ts) {
+            // An earlier exec whose snapshot never came: as it is.
+            self.emit_pending(pid, old, emit);
         }
-        match self.procs.get_mut(&pid) {
-            Some(p) if p.info.exe != snap.exe || p.info.args != snap.args => {
-                let mut info = (*p.info).clone();
-                info.exe = snap.exe.clone();
-                info.args = snap.args.clone();
-                info.command_line = snap.command_line.clone();
-                info.name = snap.name.clone();
-                info.entity_id = None;
-                p.info = Arc::new(info);
-                p.from_fork = false;
-            }
-            Some(_) => {}
-            None => {
-                let mut info = (*snap).clone();
-                info.start_time = None;
-                if let Some(ppid) = info.ppid {
-                    info.parent = self.parent(ppid);
-                }
-                self.make_room(pid);
-                self.procs.insert(
-                    pid,
-                    Proc {
-                        info: Arc::new(info),
-                        container: None,
-                        exited: None,
-                        from_fork: false,
-                    },
-                );
-            }
-        }
-        let Some(p) = self.pending_execs.remove(&pid) else {
-            return Vec::new();
+        // The cached record is this process's (its fork, or its exec waiting) unless it exited
+        // with nothing waiting: then the pid was reused.
+        let prev = self
+            .procs
+            .get(&pid)
+            .filter(|p| pending.is_some() || p.exited.is_none())
+            .cloned();
+        let ts = k.ts;
+        let (info, container) = self.exec_info(k, prev.as_ref(), users);
+        let changes = self.upsert(info, container);
+        let Some(p) = self.procs.get_mut(&pid) else {
+            return;
         };
-        let mut out = p.events();
-        for ev in &mut out {
-            if let Some(p) = ev.process.as_mut() {
-                p.exe = snap.exe.clone();
-                p.args = snap.args.clone();
-                p.command_line = snap.command_line.clone();
-                p.name = snap.name.clone();
-            }
-            if ev.kind == outpost_core::EventKind::ProcessExec {
-                ev.source = "ebpf".into();
+        p.exec_ts = Some(ts);
+        p.exec_reported = pending.is_some();
+        let (info, container) = (Arc::clone(&p.info), p.container.clone());
+        let at = pending.as_ref().map_or_else(chrono::Utc::now, |p| p.ts);
+        self.container_events(changes, &info, at, emit);
+        if let Some(pend) = pending {
+            let mut ev = Event::new(pend.ts, outpost_core::EventKind::ProcessExec, "ebpf");
+            ev.process = Some((*info).clone());
+            ev.container = container.as_deref().cloned();
+            emit(ev);
+            if let Some(x) = pend.exit {
+                self.finish_exit(pid, x, emit);
             }
         }
-        out
     }
 
-    /// Holds an exec event until the kernel's snapshot of the image arrives; returns events
-    /// pushed out to make room.
-    pub fn defer_exec(&mut self, pid: u32, exec: Event) -> Vec<Event> {
-        let mut evicted = Vec::new();
+    /// Reports container changes as `container_start`/`container_stop` events and keeps them for
+    /// the file collector ([`ProcessTable::take_changes`]).
+    pub fn container_events(
+        &mut self,
+        changes: Vec<ContainerChange>,
+        info: &ProcessInfo,
+        ts: chrono::DateTime<chrono::Utc>,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        for ch in changes {
+            let (kind, c) = match &ch {
+                ContainerChange::Started(c) => (outpost_core::EventKind::ContainerStart, c),
+                ContainerChange::Stopped(c) => (outpost_core::EventKind::ContainerStop, c),
+            };
+            let mut ev = Event::new(ts, kind, "cgroup");
+            ev.process = Some(info.clone());
+            ev.container = Some((**c).clone());
+            emit(ev);
+            self.changes_backlog.push((ch, info.pid));
+        }
+    }
+
+    /// Marks `pid` exited and reports its exit event (then the container it leaves, if it was
+    /// the last process in it).
+    pub fn finish_exit(&mut self, pid: u32, x: PendingExit, emit: &mut dyn FnMut(Event)) {
+        let (p, changes) = self.exit(pid);
+        let (mut info, container) = match p {
+            Some(p) => ((*p.info).clone(), p.container.as_deref().cloned()),
+            None => (
+                ProcessInfo {
+                    pid,
+                    ppid: Some(x.parent_tgid),
+                    ..Default::default()
+                },
+                None,
+            ),
+        };
+        info.exit_code = Some(x.code);
+        let mut ev = Event::new(x.ts, outpost_core::EventKind::ProcessExit, "proc_connector");
+        ev.container = container;
+        if changes.is_empty() {
+            ev.process = Some(info);
+            emit(ev);
+        } else {
+            ev.process = Some(info.clone());
+            emit(ev);
+            self.container_events(changes, &info, x.ts, emit);
+        }
+    }
+
+    /// Completes a kernel exec snapshot into a process record.
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
+    fn exec_info(
+        &mut self,
+        k: KernelExec,
+        prev: Option<&Proc>,
+        users: &Users,
+    ) -> (ProcessInfo, Option<ContainerInfo>) {
+        let mut info = k.info;
+        let pid = info.pid;
+        let base = format!("/proc/{pid}");
+        let exe = procfs::readlink(format!("{base}/exe"));
+        let alive = exe.is_some();
+        match exe {
+            Some(e) => info.exe = Some(e),
+            None => {
+                if let Some(raw) = info.exe.take() {
+                    info.exe = Some(self.canonical_path(raw));
+                }
+            }
+        }
+        let prev_info = prev.map(|p| &*p.info);
+        info.cwd = if alive {
+            procfs::readlink(format!("{base}/cwd"))
+        } else {
+            None
+        }
+        .or_else(|| prev_info.and_then(|p| p.cwd.clone()));
+        if k.args_truncated
+            && alive
+            && let Some(args) =
+                procfs::with_small(&format!("{base}/cmdline"), 64 * 1024, procfs::parse_cmdline)
+            && !args.is_empty()
+        {
+            info.command_line = Some(args.join(" "));
+            info.args = args;
+        }
+        info.tty = prev_info.and_then(|p| p.tty.clone());
+        if info.user.is_none() {
+            info.user = info.uid.and_then(|u| users.name(u));
+        }
+        info.parent = match (prev_info, info.ppid) {
+            (Some(p), Some(ppid)) if p.ppid == Some(ppid) && p.parent.is_some() => p.parent.clone(),
+            (_, Some(ppid)) => self.parent(ppid),
+            _ => None,
+        };
+        let container = if !self.containers_enabled {
+            None
+        } else if self.cgroup_ids && k.cgroup_id != 0 {
+            match self.cgroups.get(&k.cgroup_id) {
+                Some(c) => c.clone(),
+                None => {
+                    match procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup) {
+                        Some(c) => {
+                            if self.cgroups.len() >= 4096 {
+                                self.cgroups.clear();
+                            }
+                            self.cgroups.insert(k.cgroup_id, c.clone());
+                            c
+                        }
+                        None => prev.and_then(|p| p.container.as_deref().cloned()),
+                    }
+                }
+            }
+        } else if alive {
+            procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup)
+                .unwrap_or_else(|| prev.and_then(|p| p.container.as_deref().cloned()))
+        } else {
+            prev.and_then(|p| p.container.as_deref().cloned())
+        };
+        (info, container)
+    }
+
+    /// The symlink-resolved form of an absolute executable path (cached); other paths as given
+    /// (relative paths and `/dev/fd/N`, `/proc/...` name something only the process can resolve).
+    #[cfg_attr(not(feature = "ebpf"), allow(dead_code))]
+    fn canonical_path(&mut self, raw: String) -> String {
+        if !raw.starts_with('/') || raw.starts_with("/dev/fd/") || raw.starts_with("/proc/") {
+            return raw;
+        }
+        if let Some(c) = self.canonical.get(&raw) {
+            return c.clone();
+        }
+        let c = std::fs::canonicalize(&raw)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| raw.clone());
+        if self.canonical.len() >= 1024 {
+            self.canonical.clear();
+        }
+        self.canonical.insert(raw, c.clone());
+        c
+    }
+
+    /// The exec (proc connector, at `mono` ns) of `pid` was already described by the kernel's
+    /// snapshot: returns the record to report, once.
+    pub fn exec_ready(
+        &mut self,
+        pid: u32,
+        mono: u64,
+    ) -> Option<(ProcessInfo, Option<ContainerInfo>)> {
+        let p = self.procs.get_mut(&pid)?;
+        if p.exec_reported || p.exec_ts.is_none_or(|t| t > mono) {
+            return None;
+        }
+        p.exec_reported = true;
+        Some(((*p.info).clone(), p.container.as_deref().cloned()))
+    }
+
+    /// Container changes reported by [`ProcessTable::container_events`], for the file collector.
+    pub fn take_changes(&mut self) -> Vec<(ContainerChange, u32)> {
+        std::mem::take(&mut self.changes_backlog)
+    }
+
+    /// Emits a waiting exec (and its exit) with what the cache knows.
+    fn emit_pending(&mut self, pid: u32, p: Pending, emit: &mut dyn FnMut(Event)) {
+        let mut ev = Event::new(p.ts, outpost_core::EventKind::ProcessExec, "proc_connector");
+        let cached = self.procs.get(&pid);
+        ev.process = Some(
+            cached
+                .map(|c| (*c.info).clone())
+                .unwrap_or_else(|| ProcessInfo {
+                    pid,
+                    ..Default::default()
+                }),
+        );
+        ev.container = cached.and_then(|c| c.container.as_deref().cloned());
+        emit(ev);
+        if let Some(x) = p.exit {
+            self.finish_exit(pid, x, emit);
+        }
+    }
+
+    /// Holds an exec (seen by the proc connector at `ts` / `mono`) until the kernel's snapshot of
+    /// the image arrives; an earlier one of the same pid still waiting, or the oldest when the
+    /// table is full, is emitted as it is.
+    pub fn defer_exec(
+        &mut self,
+        pid: u32,
+        ts: chrono::DateTime<chrono::Utc>,
+        mono: u64,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        if let Some(old) = self.pending_execs.remove(&pid) {
+            self.emit_pending(pid, old, emit);
+        }
         if self.pending_execs.len() >= self.max {
             let oldest = self
                 .pending_execs
                 .iter()
                 .min_by_key(|(_, p)| p.at)
                 .map(|(p, _)| *p);
-            if let Some(p) = oldest.and_then(|p| self.pending_execs.remove(&p)) {
-                evicted = p.events();
+            if let Some(o) = oldest
+                && let Some(p) = self.pending_execs.remove(&o)
+            {
+                self.emit_pending(o, p, emit);
             }
         }
         self.pending_execs.insert(
             pid,
             Pending {
-                exec,
+                ts,
+                mono,
                 exit: None,
                 at: Instant::now(),
             },
         );
-        evicted
     }
 
-    /// Holds an exit event behind its pending exec; gives it back when nothing is pending.
-    pub fn defer_exit(&mut self, pid: u32, exit: Event) -> Option<Event> {
+    /// Holds an exit behind its pending exec; gives it back when nothing is pending.
+    pub fn defer_exit(&mut self, pid: u32, exit: PendingExit) -> Option<PendingExit> {
         match self.pending_execs.get_mut(&pid) {
             Some(p) if p.exit.is_none() => {
                 p.exit = Some(exit);
@@ -374,19 +583,20 @@ impl ProcessTable {
         }
     }
 
-    /// Events that waited longer than `older` for a snapshot: emitted as they are.
-    pub fn stale_pending_execs(&mut self, older: Duration) -> Vec<Event> {
+    /// Exec events that waited longer than `older` for a snapshot: emitted with what the cache
+    /// knows (the snapshot was lost, which the ring buffer counts).
+    pub fn stale_pending_execs(&mut self, older: Duration, emit: &mut dyn FnMut(Event)) {
         let stale: Vec<u32> = self
             .pending_execs
             .iter()
             .filter(|(_, p)| p.at.elapsed() >= older)
             .map(|(p, _)| *p)
             .collect();
-        stale
-            .into_iter()
-            .filter_map(|p| self.pending_execs.remove(&p))
-            .flat_map(Pending::events)
-            .collect()
+        for pid in stale {
+            if let Some(p) = self.pending_execs.remove(&pid) {
+                self.emit_pending(pid, p, emit);
+            }
+        }
     }
 
     /// Marks a process exited (kept for `ttl` to attribute late events).
@@ -422,7 +632,6 @@ impl ProcessTable {
             self.exited.pop_front();
             if self.procs.get(&pid).and_then(|p| p.exited) == Some(at) {
                 self.procs.remove(&pid);
-                self.exec_snaps.remove(&pid);
             }
         }
         let mut changes = Vec::new();
@@ -571,6 +780,123 @@ mod tests {
             t.exit(11).1.is_empty(),
             "a second exit is not a second stop"
         );
+    }
+
+    const GONE: u32 = u32::MAX - 7;
+
+    fn snap(pid: u32, ppid: u32, ts: u64, exe: &str) -> KernelExec {
+        KernelExec {
+            info: ProcessInfo {
+                pid,
+                ppid: Some(ppid),
+                name: Some("x".into()),
+                exe: Some(exe.into()),
+                args: vec![exe.into(), "-v".into()],
+                command_line: Some(format!("{exe} -v")),
+                uid: Some(0),
+                euid: Some(0),
+                gid: Some(0),
+                ..Default::default()
+            },
+            ts,
+            cgroup_id: 0,
+            args_truncated: false,
+        }
+    }
+
+    fn collect(f: impl FnOnce(&mut dyn FnMut(Event))) -> Vec<Event> {
+        let mut v = Vec::new();
+        f(&mut |e| v.push(e));
+        v
+    }
+
+    fn exe_of(e: &Event) -> Option<&str> {
+        e.process.as_ref().and_then(|p| p.exe.as_deref())
+    }
+
+    #[test]
+    fn exec_waits_for_its_snapshot_and_the_exit_follows() {
+        let mut t = table(64);
+        let users = Users::load();
+        let now = chrono::Utc::now();
+        assert!(collect(|e| t.defer_exec(GONE, now, 100, e)).is_empty());
+        let exit = PendingExit {
+            ts: now,
+            code: 3,
+            parent_tgid: 1,
+        };
+        assert!(t.defer_exit(GONE, exit).is_none(), "held behind the exec");
+        let out = collect(|e| t.kernel_exec(snap(GONE, 1, 90, "/nonexistent/x"), &users, e));
+        let kinds: Vec<_> = out.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                outpost_core::EventKind::ProcessExec,
+                outpost_core::EventKind::ProcessExit
+            ]
+        );
+        assert_eq!(exe_of(&out[0]), Some("/nonexistent/x"));
+        assert_eq!(
+            out[0].process.as_ref().unwrap().args,
+            ["/nonexistent/x", "-v"]
+        );
+        assert_eq!(
+            out[0].process.as_ref().unwrap().user.as_deref(),
+            Some("root")
+        );
+        assert_eq!(exe_of(&out[1]), Some("/nonexistent/x"));
+        assert_eq!(out[1].process.as_ref().unwrap().exit_code, Some(3));
+        assert!(t.get(GONE).is_some_and(|p| p.exited.is_some()));
+        assert!(t.exec_ready(GONE, 100).is_none(), "reported once");
+    }
+
+    #[test]
+    fn snapshot_first_then_the_connector_exec_reads_nothing() {
+        let mut t = table(64);
+        let users = Users::load();
+        t.upsert(proc(10), None);
+        let (_, _, _) = t.fork(10, GONE, &users);
+        assert!(
+            collect(|e| t.kernel_exec(snap(GONE, 10, 90, "/nonexistent/y"), &users, e)).is_empty()
+        );
+        // a fork event processed after the snapshot describes the fork but keeps the record
+        let (child, _, _) = t.fork(10, GONE, &users);
+        assert_eq!(child.exe.as_deref(), Some("/bin/p10"));
+        assert_eq!(
+            t.get(GONE).unwrap().info.exe.as_deref(),
+            Some("/nonexistent/y")
+        );
+        let (info, _) = t.exec_ready(GONE, 100).unwrap();
+        assert_eq!(info.exe.as_deref(), Some("/nonexistent/y"));
+        assert_eq!(info.parent.as_ref().map(|p| p.pid), Some(10));
+        assert!(t.exec_ready(GONE, 100).is_none());
+        // the next exec's snapshot is newer than an exec event seen before it
+        assert!(
+            collect(|e| t.kernel_exec(snap(GONE, 10, 200, "/nonexistent/z"), &users, e)).is_empty()
+        );
+        assert!(t.exec_ready(GONE, 150).is_none());
+        assert_eq!(
+            t.exec_ready(GONE, 210).unwrap().0.exe.as_deref(),
+            Some("/nonexistent/z")
+        );
+    }
+
+    #[test]
+    fn an_exec_without_snapshot_goes_out_as_it_is() {
+        let mut t = table(64);
+        let users = Users::load();
+        let now = chrono::Utc::now();
+        t.upsert(proc(GONE), None);
+        assert!(collect(|e| t.defer_exec(GONE, now, 50, e)).is_empty());
+        // a snapshot of a later exec: the waiting one is emitted with the cached record
+        let out = collect(|e| t.kernel_exec(snap(GONE, 1, 90, "/nonexistent/w"), &users, e));
+        assert_eq!(out.len(), 1);
+        assert_eq!(exe_of(&out[0]), Some(format!("/bin/p{GONE}").as_str()));
+        assert!(t.exec_ready(GONE, 100).is_some());
+        assert!(collect(|e| t.defer_exec(GONE, now, 300, e)).is_empty());
+        let stale = collect(|e| t.stale_pending_execs(Duration::ZERO, e));
+        assert_eq!(stale.len(), 1);
+        assert_eq!(exe_of(&stale[0]), Some("/nonexistent/w"));
     }
 
     #[test]

@@ -189,7 +189,8 @@ fn boot_time() -> Option<i64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn clk_tck() -> u64 {
+/// Clock ticks per second of `/proc` times (USER_HZ).
+pub fn clk_tck() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let v = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if v > 0 { v as u64 } else { 100 }
@@ -262,9 +263,54 @@ pub fn read_small(path: &str, max: usize) -> Option<Vec<u8>> {
     Some(v)
 }
 
-/// [`read_small`] as (lossy) text.
-pub fn read_small_text(path: &str, max: usize) -> Option<String> {
-    read_small(path, max).map(|b| String::from_utf8_lossy(&b).into_owned())
+thread_local! {
+    /// Per-thread read buffer of [`with_small`]: reading `/proc` files allocates nothing.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads a small `/proc` file (up to `max` bytes) into a reused per-thread buffer and passes its
+/// contents to `f`.
+pub fn with_small<R>(path: &str, max: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    use std::io::Read;
+    READ_BUF.with(|cell| {
+        let Ok(mut v) = cell.try_borrow_mut() else {
+            // Re-entered from `f`: use a buffer of its own.
+            return read_small(path, max).map(|b| f(&b));
+        };
+        let mut file = std::fs::File::open(path).ok()?;
+        if v.len() < 4096.min(max) {
+            v.resize(4096.min(max), 0);
+        }
+        let mut n = 0;
+        loop {
+            if n == v.len() {
+                if v.len() >= max {
+                    break;
+                }
+                let grown = (v.len() * 2).min(max);
+                v.resize(grown, 0);
+            }
+            let end = v.len().min(max);
+            match file.read(&mut v[n..end]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+            if n < end {
+                break;
+            }
+            if n >= max {
+                break;
+            }
+        }
+        Some(f(&v[..n.min(max)]))
+    })
+}
+
+/// [`with_small`] with the contents as (lossy) text.
+pub fn with_small_text<R>(path: &str, max: usize, f: impl FnOnce(&str) -> R) -> Option<R> {
+    with_small(path, max, |b| f(&String::from_utf8_lossy(b)))
 }
 
 /// Reads a symlink to a String (lossy).
@@ -318,6 +364,16 @@ mod tests {
         assert_eq!(big, std::fs::read("/proc/self/maps").unwrap());
         assert_eq!(read_small("/proc/self/status", 10).unwrap().len(), 10);
         assert!(read_small("/proc/nonexistent", 10).is_none());
+        assert_eq!(
+            with_small("/proc/self/maps", 1 << 20, |b| b.to_vec()),
+            Some(big)
+        );
+        assert_eq!(with_small("/proc/self/status", 10, |b| b.len()), Some(10));
+        assert!(with_small("/proc/nonexistent", 10, |_| ()).is_none());
+        let nested = with_small("/proc/self/stat", 4096, |a| {
+            (a.len(), with_small("/proc/self/stat", 4096, |b| b.len()))
+        });
+        assert!(nested.is_some_and(|(a, b)| a > 0 && b.is_some()));
     }
 
     #[test]

@@ -638,6 +638,82 @@ fn container_attribution_start_and_stop() {
 }
 
 #[test]
+fn short_lived_processes_and_scripts_are_fully_attributed() {
+    if !root() {
+        return;
+    }
+    let (s, rx) = start(quiet());
+    // processes that live about a millisecond: gone before anything can read their /proc
+    let mut pids = Vec::new();
+    for _ in 0..10 {
+        let mut c = Command::new("/usr/bin/true").arg("--flag").spawn().unwrap();
+        pids.push(c.id());
+        let _ = c.wait();
+    }
+    // a script: its exe is the interpreter, like /proc/PID/exe; it lives long enough to compare
+    // the identity with /proc
+    let d = tempfile::tempdir().unwrap();
+    let script = d.path().join("script.sh");
+    std::fs::write(&script, "#!/bin/sh\nsleep 0.5\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new(&script).arg("x").spawn().unwrap();
+    let spid = child.id();
+    std::thread::sleep(Duration::from_millis(100));
+    let stat = std::fs::read_to_string(format!("/proc/{spid}/stat")).unwrap();
+    let ticks = stat
+        .rsplit(") ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(19)
+        .unwrap()
+        .to_string();
+    let want = pids.len() + 1;
+    let evs = collect(
+        &rx,
+        Duration::from_secs(10),
+        |e| {
+            e.kind == EventKind::ProcessExec
+                && e.process
+                    .as_ref()
+                    .is_some_and(|p| pids.contains(&p.pid) || p.pid == spid)
+        },
+        |v| v.len() >= want,
+    );
+    let _ = child.wait();
+    assert_eq!(evs.len(), want, "{evs:?}");
+    let me = std::process::id();
+    for e in &evs {
+        let p = e.process.as_ref().unwrap();
+        assert_eq!(p.user.as_deref(), Some("root"), "{p:?}");
+        assert_eq!((p.uid, p.euid), (Some(0), Some(0)));
+        assert_eq!(p.ppid, Some(me));
+        assert_eq!(p.parent.as_ref().map(|x| x.pid), Some(me));
+        assert!(p.start_time.is_some());
+        if p.pid == spid {
+            assert_eq!(p.exe.as_deref(), Some("/usr/bin/dash"), "{p:?}");
+            assert_eq!(
+                p.args,
+                ["/bin/sh", script.to_str().unwrap(), "x"],
+                "argv as the kernel set it (and /proc/PID/cmdline shows)"
+            );
+            assert_eq!(
+                p.entity_id,
+                Some(format!("{spid}-{ticks}")),
+                "same id as /proc gives"
+            );
+        } else {
+            assert_eq!(p.exe.as_deref(), Some("/usr/bin/true"), "{p:?}");
+            assert_eq!(p.args, ["/usr/bin/true", "--flag"]);
+            assert_eq!(p.name.as_deref(), Some("true"));
+        }
+    }
+    let counters = s.counters();
+    assert_eq!(counters.dropped_total, 0, "{counters:?}");
+    s.stop();
+}
+
+#[test]
 fn a_full_channel_drops_and_counts_without_blocking() {
     if !root() {
         return;

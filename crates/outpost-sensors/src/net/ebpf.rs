@@ -6,8 +6,9 @@ use super::{
     ConnKind, ExecRecord, attribute, conn_event, parse_conn_record, parse_exec_record, sockdiag,
 };
 use crate::counters::Drop;
-use crate::emit::Emitter;
-use crate::procfs::mono_to_utc;
+use crate::emit::{Batch, Emitter};
+use crate::process::KernelExec;
+use crate::procfs::{clk_tck, mono_to_utc};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, RingBufferBuilder};
 use outpost_core::{Direction, EventKind, NetworkAction, ProcessInfo, Protocol};
@@ -56,41 +57,54 @@ impl Listeners {
     }
 }
 
-/// Turns a kernel exec record into a process snapshot for the process table.
-fn exec_snapshot(em: &Emitter, r: ExecRecord) -> ProcessInfo {
-    let exe = if r.filename.starts_with('/') {
-        std::fs::canonicalize(&r.filename)
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or(r.filename)
-    } else {
-        r.filename
-    };
-    ProcessInfo {
-        pid: r.pid,
-        name: Some(r.comm),
-        exe: Some(exe),
-        command_line: (!r.args.is_empty()).then(|| r.args.join(" ")),
-        args: r.args,
-        ppid: Some(r.ppid),
-        uid: Some(r.uid),
-        gid: Some(r.gid),
-        user: em.shared.users.name(r.uid),
-        start_time: Some(mono_to_utc(r.ts_ns)),
-        ..Default::default()
+/// Turns a kernel exec record into a snapshot for the process table (no system calls: the
+/// table resolves the image path and the container).
+fn kernel_exec(em: &Emitter, r: ExecRecord) -> KernelExec {
+    let ExecRecord {
+        ts_ns,
+        pid,
+        ppid,
+        uid,
+        gid,
+        euid,
+        egid: _,
+        cgroup_id,
+        start_boottime,
+        comm,
+        filename,
+        args,
+        args_truncated,
+    } = r;
+    // /proc/PID/stat's start time: start_boottime in clock ticks.
+    let ticks = start_boottime / (1_000_000_000 / clk_tck());
+    KernelExec {
+        info: ProcessInfo {
+            pid,
+            name: Some(comm),
+            exe: Some(filename),
+            command_line: (!args.is_empty()).then(|| args.join(" ")),
+            args,
+            ppid: Some(ppid),
+            uid: Some(uid),
+            euid: Some(euid),
+            gid: Some(gid),
+            user: em.shared.users.name(uid),
+            setuid: uid != euid,
+            start_time: crate::procfs::start_time(ticks).or_else(|| Some(mono_to_utc(ts_ns))),
+            entity_id: Some(format!("{pid}-{ticks}")),
+            ..Default::default()
+        },
+        ts: ts_ns,
+        cgroup_id,
+        args_truncated,
     }
 }
 
-fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
+fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch) {
     if let Some(r) = parse_exec_record(data) {
-        let snap = exec_snapshot(em, r);
-        let done = em
-            .shared
-            .procs
-            .lock()
-            .map(|mut t| t.kernel_exec(snap))
-            .unwrap_or_default();
-        for ev in done {
-            em.emit(ev);
+        let k = kernel_exec(em, r);
+        if let Ok(mut t) = em.shared.procs.lock() {
+            t.kernel_exec(k, &em.shared.users, &mut |e| out.push(e));
         }
         return;
     }
@@ -127,7 +141,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8]) {
         process,
         container,
     );
-    em.emit(ev);
+    out.push(ev);
 }
 
 /// Loads and attaches the program in its own thread; returns once it runs (or why it cannot).
@@ -155,9 +169,14 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
             };
             let em2 = em.clone();
             let mut listeners = Listeners::default();
+            // Events of one ring-buffer read go to the channel together.
+            let batch = std::rc::Rc::new(std::cell::RefCell::new(Batch::new(em.clone())));
+            let batch2 = std::rc::Rc::clone(&batch);
             let mut b = RingBufferBuilder::new();
             if let Err(e) = b.add(&skel.maps.events, move |d: &[u8]| {
-                handle(&em2, &mut listeners, d);
+                if let Ok(mut out) = batch2.try_borrow_mut() {
+                    handle(&em2, &mut listeners, d, &mut out);
+                }
                 0
             }) {
                 let _ = ready_tx.send(Err(format!("eBPF ring buffer: {e}")));
@@ -186,6 +205,9 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
                 }
                 // poll() consumes only after a wakeup; records submitted without one are read here.
                 let _ = rb.consume();
+                if let Ok(mut out) = batch.try_borrow_mut() {
+                    out.flush();
+                }
                 if last.elapsed() >= Duration::from_secs(1) {
                     last = Instant::now();
                     let lost = skel
@@ -204,6 +226,9 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
             }
             // Drain what is left so that nothing accepted by the kernel is lost on stop.
             let _ = rb.consume();
+            if let Ok(mut out) = batch.try_borrow_mut() {
+                out.flush();
+            }
         })
         .map_err(|e| format!("cannot spawn the eBPF thread: {e}"))?;
     match ready_rx.recv_timeout(Duration::from_secs(30)) {

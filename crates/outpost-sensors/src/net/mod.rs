@@ -87,15 +87,24 @@ pub struct ExecRecord {
     pub ppid: u32,
     pub uid: u32,
     pub gid: u32,
+    pub euid: u32,
+    pub egid: u32,
+    /// The task's cgroup v2 id.
+    pub cgroup_id: u64,
+    /// `task->start_boottime` in ns.
+    pub start_boottime: u64,
     pub comm: String,
-    /// The path given to execve (not symlink-resolved; may be relative).
+    /// The file executed (for a script its interpreter), as named (not symlink-resolved; may
+    /// be relative).
     pub filename: String,
     /// argv, truncated to 512 bytes.
     pub args: Vec<String>,
+    /// argv did not fit in 512 bytes.
+    pub args_truncated: bool,
 }
 
 /// Size of `struct exec_event`.
-pub const EXEC_RECORD_LEN: usize = 824;
+pub const EXEC_RECORD_LEN: usize = 848;
 /// The `kind` byte of an exec record.
 pub const KIND_EXEC: u8 = 10;
 
@@ -117,6 +126,11 @@ pub fn parse_exec_record(b: &[u8]) -> Option<ExecRecord> {
         uid: u32_at(16)?,
         gid: u32_at(20)?,
         ppid: u32_at(32)?,
+        euid: u32_at(824)?,
+        egid: u32_at(828)?,
+        cgroup_id: crate::netlink::u64_at(b, 832)?,
+        start_boottime: crate::netlink::u64_at(b, 840)?,
+        args_truncated: args_len >= 512,
         comm: cstr(&b[40..56]),
         filename: cstr(&b[56..312]),
         args: crate::procfs::parse_cmdline(&b[312..312 + args_len]),
