@@ -107,7 +107,7 @@ impl HashCache {
     }
 }
 
-fn stamp(meta: &std::fs::Metadata) -> FileStamp {
+pub(crate) fn stamp(meta: &std::fs::Metadata) -> FileStamp {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

@@ -118,9 +118,19 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
                 message: "no hotlist configured: set `hotlist = \"PATH\"` or pass --hotlist PATH"
                     .into(),
             })?;
-        let hotlist = Hotlist::from_path(&hotlist_path)?;
+        let t = std::time::Instant::now();
+        let hotlist = load_hotlist(data_dir, &hotlist_path)?;
+        tracing::debug!(ms = ms(t), entries = hotlist.len(), "hotlist loaded");
         report.hotlist_version = Some(hotlist.version().to_string());
+        let t = std::time::Instant::now();
         let scan = correlate::scan(&pending, &hotlist, cfg.upload.samples_per_hit)?;
+        tracing::debug!(
+            ms = ms(t),
+            bytes = scan.stats.bytes,
+            groups = scan.groups.len(),
+            "buffer scanned"
+        );
+        let t = std::time::Instant::now();
         let mut cache = HashCache::load(data_dir)?;
         let hits: Vec<Hit> = scan
             .groups
@@ -128,21 +138,26 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
             .map(|g| to_hit(g, &mut cache))
             .collect();
         cache.save()?;
+        tracing::debug!(ms = ms(t), hashed = cache.computed, "hits enriched");
+        let t = std::time::Instant::now();
         report.hashes_computed = cache.computed;
         report.hits = hits.len();
-        for chunk in hits.chunks(cfg.upload.max_hits_per_batch.max(1)) {
-            let payload = HitPayload {
+        let per_batch = cfg.upload.max_hits_per_batch.max(1);
+        let mut payloads = Vec::with_capacity(hits.len().div_ceil(per_batch));
+        let mut hits = hits.into_iter().peekable();
+        while hits.peek().is_some() {
+            payloads.push(HitPayload {
                 batch_id: uuid::Uuid::new_v4().to_string(),
                 tenant_id: id.tenant_id.clone(),
                 device_id: id.device_id.clone(),
                 hostname: id.hostname.clone(),
                 agent_version: outpost_core::VERSION.to_string(),
                 hotlist_version: hotlist.version().to_string(),
-                hits: chunk.to_vec(),
-            };
-            spool.put(&payload)?;
-            report.batches_spooled += 1;
+                hits: hits.by_ref().take(per_batch).collect(),
+            });
         }
+        spool.put_all(&payloads)?;
+        report.batches_spooled += payloads.len();
         // The position advances only once the hits are durably spooled.
         if let Some(end) = scan.end {
             state.position = Some(end);
@@ -153,13 +168,20 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         c.malformed_lines += scan.stats.malformed;
         report.scan = scan.stats;
         state.save(data_dir)?;
+        tracing::debug!(ms = ms(t), batches = report.batches_spooled, "hits spooled");
     }
 
     report.batches_dropped = spool.enforce_cap(cfg.upload.max_spool_bytes)?;
     state.counters.batches_dropped_spool_full += report.batches_dropped;
 
     let client = Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
+    let t = std::time::Instant::now();
     report.flush = spool.flush(&client, &id.device_token)?;
+    tracing::debug!(
+        ms = ms(t),
+        sent = report.flush.batches_sent,
+        "spool flushed"
+    );
     let c = &mut state.counters;
     c.batches_uploaded += report.flush.batches_sent;
     c.hits_uploaded += report.flush.hits_stored;
@@ -179,6 +201,68 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
     state.last_run_utc = Some(opts.now);
     state.save(data_dir)?;
     Ok(report)
+}
+
+/// `cache/hotlist.compiled`: the configured hotlist's lookup table, so a run (every minute in
+/// the daemon) does not re-parse a 120k-line text feed. Keyed by the list's path, size, mtime
+/// and inode (like the hash cache); any mismatch or damage rebuilds it from the list.
+pub const HOTLIST_CACHE: &str = "hotlist.compiled";
+
+/// Loads the hotlist at `path` through the compiled cache in `data_dir/cache`.
+pub fn load_hotlist(data_dir: &Path, path: &Path) -> Result<Hotlist, AgentError> {
+    let cache = data_dir.join("cache").join(HOTLIST_CACHE);
+    // The stamp is taken before the list is read: a list replaced meanwhile gets a new stamp,
+    // so the next run rebuilds.
+    let key = match std::fs::metadata(path) {
+        Ok(m) => {
+            let s = enrich::stamp(&m);
+            format!(
+                "{}\0{}\0{}\0{}",
+                path.display(),
+                s.size,
+                s.mtime_ns,
+                s.inode
+            )
+        }
+        // Let the loader report the error with its usual message.
+        Err(_) => return Ok(Hotlist::from_path(path)?),
+    };
+    if let Ok(bytes) = std::fs::read(&cache) {
+        match split_cache(&bytes) {
+            Some((k, body)) if k == key.as_bytes() => match Hotlist::from_compiled(body) {
+                Ok(h) => return Ok(h),
+                Err(e) => {
+                    tracing::warn!(path = %cache.display(), error = %e, "hotlist cache unreadable; rebuilding")
+                }
+            },
+            _ => {}
+        }
+    }
+    let hotlist = Hotlist::from_path(path)?;
+    let mut out = Vec::new();
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(&hotlist.to_compiled());
+    // A cache is disposable: failing to write it only costs the next run a parse.
+    let written = cache
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(crate::io_err(&cache))
+        .and_then(|()| crate::state::write_atomic(&cache, &out, false));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not write the hotlist cache");
+    }
+    Ok(hotlist)
+}
+
+fn ms(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn split_cache(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    let key = bytes.get(4..4usize.checked_add(n)?)?;
+    Some((key, &bytes[4 + n..]))
 }
 
 fn to_hit(g: Group, cache: &mut HashCache) -> Hit {

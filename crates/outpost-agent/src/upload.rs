@@ -69,6 +69,19 @@ impl Client {
         read_response(resp)
     }
 
+    /// `POST /api/v1/hits` with an already serialized [`HitPayload`] (a spooled batch is sent
+    /// as the bytes that were made durable, without a decode/encode round trip).
+    pub fn upload_hits_json(&self, token: &str, json: &[u8]) -> Result<HitsAccepted, UploadError> {
+        let resp = self
+            .agent
+            .post(self.url("/api/v1/hits"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .send(json)
+            .map_err(|e| UploadError::Transient(e.to_string()))?;
+        read_response(resp)
+    }
+
     /// `POST /api/v1/hits`.
     pub fn upload_hits(
         &self,
@@ -117,6 +130,15 @@ fn read_response<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Batches [`Spool::flush`] sends at the same time.
+pub const PARALLEL_UPLOADS: usize = 4;
+
+/// What happened to one spooled batch in [`Spool::flush`].
+enum Sent {
+    Unreadable(String),
+    Answer(Result<HitsAccepted, UploadError>),
+}
+
 /// The spool directory of unacknowledged batches.
 pub struct Spool {
     dir: PathBuf,
@@ -157,6 +179,39 @@ impl Spool {
         Ok(path)
     }
 
+    /// Durably stores several batches, serialized and written (each with its own fsync) in
+    /// parallel; their file names keep the given order. Returns once all are durable.
+    pub fn put_all(&self, payloads: &[HitPayload]) -> Result<Vec<PathBuf>, AgentError> {
+        let now = chrono::Utc::now();
+        let named: Vec<(PathBuf, &HitPayload)> = payloads
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let t = now + chrono::Duration::microseconds(i as i64);
+                let name = format!("{}_{}.json", t.format("%Y%m%dT%H%M%S%.6f"), p.batch_id);
+                (self.dir.join(name), p)
+            })
+            .collect();
+        let write = |(path, payload): &(PathBuf, &HitPayload)| -> Result<PathBuf, AgentError> {
+            let bytes = serde_json::to_vec(payload).map_err(|e| AgentError::Invalid {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            write_atomic(path, &bytes, false)?;
+            Ok(path.clone())
+        };
+        if named.len() <= 1 {
+            return named.iter().map(write).collect();
+        }
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = named.iter().map(|n| sc.spawn(move || write(n))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    }
+
     /// Spooled batch files, oldest first.
     pub fn files(&self) -> Result<Vec<PathBuf>, AgentError> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(&self.dir)
@@ -192,44 +247,74 @@ impl Spool {
         Ok(dropped)
     }
 
-    /// Sends every spooled batch, oldest first. Stops at the first transient or auth failure
-    /// (the rest waits for the next run).
+    /// Sends every spooled batch, oldest first, up to [`PARALLEL_UPLOADS`] at a time (each
+    /// batch is its own request and its own transaction on the server, so their order does not
+    /// matter). Stops after the first round with a transient or auth failure (the rest waits
+    /// for the next run).
     pub fn flush(&self, client: &Client, token: &str) -> Result<FlushReport, AgentError> {
         let mut r = FlushReport::default();
         let files = self.files()?;
         let total = files.len() as u64;
-        for (i, path) in files.iter().enumerate() {
-            let bytes = std::fs::read(path).map_err(io_err(path))?;
-            let payload: HitPayload = match serde_json::from_slice(&bytes) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::error!(file = %path.display(), error = %e, "unreadable spooled batch moved aside");
-                    self.move_rejected(path)?;
-                    r.rejected += 1;
-                    continue;
+        let mut done = 0u64;
+        for round in files.chunks(PARALLEL_UPLOADS) {
+            let send = |path: &PathBuf| -> Result<Sent, AgentError> {
+                let bytes = std::fs::read(path).map_err(io_err(path))?;
+                // A syntax check only (no allocation); the server validates the content and
+                // rejects a batch that is JSON but not a valid payload.
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    return Ok(Sent::Unreadable(e.to_string()));
                 }
+                Ok(Sent::Answer(client.upload_hits_json(token, &bytes)))
             };
-            match client.upload_hits(token, &payload) {
-                Ok(acc) => {
-                    r.batches_sent += 1;
-                    r.hits_stored += acc.stored;
-                    if acc.duplicate {
-                        r.duplicates += 1;
+            let results: Vec<Result<Sent, AgentError>> = if round.len() == 1 {
+                round.iter().map(send).collect()
+            } else {
+                std::thread::scope(|sc| {
+                    let handles: Vec<_> = round
+                        .iter()
+                        .map(|path| sc.spawn(move || send(path)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .collect()
+                })
+            };
+            let mut failed = 0u64;
+            for (path, res) in round.iter().zip(results) {
+                match res? {
+                    Sent::Unreadable(e) => {
+                        tracing::error!(file = %path.display(), error = %e, "unreadable spooled batch moved aside");
+                        self.move_rejected(path)?;
+                        r.rejected += 1;
+                        done += 1;
                     }
-                    std::fs::remove_file(path).map_err(io_err(path))?;
+                    Sent::Answer(Ok(acc)) => {
+                        r.batches_sent += 1;
+                        r.hits_stored += acc.stored;
+                        if acc.duplicate {
+                            r.duplicates += 1;
+                        }
+                        std::fs::remove_file(path).map_err(io_err(path))?;
+                        done += 1;
+                    }
+                    Sent::Answer(Err(rejected @ UploadError::Rejected { .. })) => {
+                        let e = rejected.to_string();
+                        tracing::error!(file = %path.display(), error = %e, "server rejected a hit batch; kept in spool/rejected");
+                        self.move_rejected(path)?;
+                        r.rejected += 1;
+                        r.last_error = Some(e);
+                        done += 1;
+                    }
+                    Sent::Answer(Err(e)) => {
+                        failed += 1;
+                        r.last_error = Some(e.to_string());
+                    }
                 }
-                Err(rejected @ UploadError::Rejected { .. }) => {
-                    let e = rejected.to_string();
-                    tracing::error!(file = %path.display(), error = %e, "server rejected a hit batch; kept in spool/rejected");
-                    self.move_rejected(path)?;
-                    r.rejected += 1;
-                    r.last_error = Some(e);
-                }
-                Err(e) => {
-                    r.pending = total - i as u64;
-                    r.last_error = Some(e.to_string());
-                    break;
-                }
+            }
+            if failed > 0 {
+                r.pending = total - done;
+                break;
             }
         }
         Ok(r)

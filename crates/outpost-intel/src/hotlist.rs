@@ -400,6 +400,182 @@ impl Hotlist {
     pub fn heap_bytes(&self) -> usize {
         self.table.heap_bytes() + self.version.capacity() + self.source.capacity()
     }
+
+    /// The compiled form of the list: its lookup table, version and source as flat
+    /// little-endian arrays with a checksum, for a local cache that loads much faster than
+    /// re-parsing a text feed (see [`Hotlist::from_compiled`]). Not a distribution format: it is
+    /// neither signed nor stable across versions of this crate (use a bundle for that).
+    pub fn to_compiled(&self) -> Vec<u8> {
+        let raw = self.table.raw();
+        let mut out = Vec::with_capacity(
+            64 + self.version.len()
+                + self.source.len()
+                + raw.palette.len() * 5
+                + raw.v4_starts.len() * 12
+                + raw.v6_starts.len() * 36,
+        );
+        out.extend_from_slice(&COMPILED_MAGIC);
+        for s in [&self.version, &self.source] {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        out.extend_from_slice(&raw.entries.to_le_bytes());
+        out.extend_from_slice(&(raw.palette.len() as u32).to_le_bytes());
+        for p in &raw.palette {
+            out.push(u8::from(p.is_some()));
+            out.extend_from_slice(&p.unwrap_or(0).to_le_bytes());
+        }
+        out.extend_from_slice(&(raw.v4_starts.len() as u64).to_le_bytes());
+        for arr in [&raw.v4_starts, &raw.v4_ends, &raw.v4_meta] {
+            for x in arr.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&(raw.v6_starts.len() as u64).to_le_bytes());
+        for arr in [&raw.v6_starts, &raw.v6_ends] {
+            for x in arr.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        for x in &raw.v6_meta {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Loads [`Hotlist::to_compiled`] output. The checksum and the table's structure (sorted,
+    /// disjoint, valid prefixes and score indices) are checked, so a truncated or damaged file
+    /// is refused rather than giving wrong answers; the content is trusted as much as the
+    /// directory it was cached in.
+    pub fn from_compiled(bytes: &[u8]) -> Result<Hotlist, IntelError> {
+        let bad = |reason: &str| IntelError::Table {
+            source_name: "compiled hotlist".into(),
+            reason: reason.to_string(),
+        };
+        let body_len = bytes
+            .len()
+            .checked_sub(8)
+            .ok_or_else(|| bad("file too short"))?;
+        let (body, sum) = bytes.split_at(body_len);
+        let mut sum_bytes = [0u8; 8];
+        sum_bytes.copy_from_slice(sum);
+        if !body.starts_with(&COMPILED_MAGIC) {
+            return Err(bad(
+                "not a compiled hotlist (or written by another version)",
+            ));
+        }
+        if checksum(body) != u64::from_le_bytes(sum_bytes) {
+            return Err(bad("checksum mismatch"));
+        }
+        let mut r = Cursor {
+            buf: body,
+            pos: COMPILED_MAGIC.len(),
+        };
+        let truncated = || bad("truncated");
+        let string = |r: &mut Cursor<'_>| -> Result<String, IntelError> {
+            let n = r.u32().ok_or_else(truncated)? as usize;
+            let b = r.take(n).ok_or_else(truncated)?;
+            String::from_utf8(b.to_vec()).map_err(|_| bad("string is not UTF-8"))
+        };
+        let version = string(&mut r)?;
+        let source = string(&mut r)?;
+        let mut raw = crate::ranges::RawTable {
+            entries: r.u64().ok_or_else(truncated)?,
+            ..Default::default()
+        };
+        let n = r.u32().ok_or_else(truncated)? as usize;
+        let pal = r
+            .take(n.checked_mul(5).ok_or_else(truncated)?)
+            .ok_or_else(truncated)?;
+        raw.palette = pal
+            .chunks_exact(5)
+            .map(|c| (c[0] != 0).then_some(u32::from_le_bytes([c[1], c[2], c[3], c[4]])))
+            .collect();
+        let n4 = usize::try_from(r.u64().ok_or_else(truncated)?).map_err(|_| truncated())?;
+        let u32s = |r: &mut Cursor<'_>, n: usize| -> Result<Vec<u32>, IntelError> {
+            let b = r
+                .take(n.checked_mul(4).ok_or_else(truncated)?)
+                .ok_or_else(truncated)?;
+            Ok(b.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect())
+        };
+        raw.v4_starts = u32s(&mut r, n4)?;
+        raw.v4_ends = u32s(&mut r, n4)?;
+        raw.v4_meta = u32s(&mut r, n4)?;
+        let n6 = usize::try_from(r.u64().ok_or_else(truncated)?).map_err(|_| truncated())?;
+        let u128s = |r: &mut Cursor<'_>| -> Result<Vec<u128>, IntelError> {
+            let b = r
+                .take(n6.checked_mul(16).ok_or_else(truncated)?)
+                .ok_or_else(truncated)?;
+            Ok(b.chunks_exact(16)
+                .map(|c| {
+                    let mut a = [0u8; 16];
+                    a.copy_from_slice(c);
+                    u128::from_le_bytes(a)
+                })
+                .collect())
+        };
+        raw.v6_starts = u128s(&mut r)?;
+        raw.v6_ends = u128s(&mut r)?;
+        raw.v6_meta = u32s(&mut r, n6)?;
+        if r.pos != body.len() {
+            return Err(bad("trailing bytes"));
+        }
+        let table = RangeTable::from_raw(raw).map_err(|e| bad(&e.to_string()))?;
+        Ok(Hotlist {
+            table,
+            version,
+            source,
+        })
+    }
+}
+
+/// First bytes of [`Hotlist::to_compiled`] output; the last byte is the layout version.
+const COMPILED_MAGIC: [u8; 8] = *b"OPHLCMP\x01";
+
+/// A fast 64-bit checksum (FNV-style multiply-xor over 8-byte words) against truncation and
+/// corruption of a cache file; not a cryptographic digest.
+fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(a)).wrapping_mul(K).rotate_left(29);
+    }
+    for &b in words.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(K);
+    }
+    h ^ (h >> 32)
+}
+
+/// A bounds-checked reader over a byte slice.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len())?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        let b = self.take(4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Some(u64::from_le_bytes(a))
+    }
 }
 
 #[cfg(test)]
@@ -550,6 +726,42 @@ mod tests {
     }
 
     #[test]
+    fn compiled_form_round_trips_and_refuses_damage() {
+        let text = "1.2.3.4\t5\n10.0.0.0/8 2\n10.1.2.3 7\n2001:db8::/32\n2001:db8::1 3\n::/0\n";
+        let (h, _) = Hotlist::parse(text, "feed.txt", &ParseOptions::default()).unwrap();
+        let bytes = h.to_compiled();
+        let back = Hotlist::from_compiled(&bytes).unwrap();
+        assert_eq!(back, h);
+        assert_eq!((back.version(), back.source()), (h.version(), "feed.txt"));
+        for probe in [
+            "1.2.3.4",
+            "10.1.2.3",
+            "10.9.9.9",
+            "2001:db8::1",
+            "2001:db8::2",
+            "::2",
+            "9.9.9.9",
+        ] {
+            assert_eq!(back.lookup(ip(probe)), h.lookup(ip(probe)), "{probe}");
+        }
+        let empty = Hotlist::empty("e");
+        assert_eq!(Hotlist::from_compiled(&empty.to_compiled()).unwrap(), empty);
+        // Every truncation and every single-byte change is refused, never misread.
+        for n in 0..bytes.len() {
+            assert!(
+                Hotlist::from_compiled(&bytes[..n]).is_err(),
+                "truncated to {n}"
+            );
+        }
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x40;
+            assert!(Hotlist::from_compiled(&b).is_err(), "byte {i} flipped");
+        }
+        assert!(Hotlist::from_compiled(b"1.2.3.4\n").is_err());
+    }
+
+    #[test]
     fn host_bits_of_cidr_are_cleared() {
         let (h, _) = Hotlist::parse("192.168.1.77/24\n", "t", &ParseOptions::default()).unwrap();
         assert_eq!(
@@ -606,6 +818,7 @@ mod tests {
         .unwrap();
         assert!(h3.len() < h.len());
         assert!(!h3.is_empty());
+        assert_eq!(Hotlist::from_compiled(&h.to_compiled()).unwrap(), h);
         // The table is compact: well under 2 MiB.
         assert!(
             h.heap_bytes() < 2 * 1024 * 1024,
