@@ -368,8 +368,33 @@ struct UdpReceiver {
     stop: tokio::sync::oneshot::Sender<()>,
 }
 
+/// Gives the receiver an 8 MiB socket buffer (SO_RCVBUFFORCE as root, else SO_RCVBUF up to
+/// the system maximum), as a syslog collector is configured: the sender's replay after an
+/// outage is a burst of the whole confirmation window, and UDP drops what a small default
+/// buffer cannot hold, which would test the receiver's capacity rather than the sender.
+fn big_receive_buffer(s: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: setsockopt on a socket we own, with a pointer to a live c_int and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc == 0 {
+            return;
+        }
+    }
+}
+
 impl UdpReceiver {
     fn spawn(s: UdpSocket, got: Arc<Mutex<Vec<String>>>) -> Self {
+        big_receive_buffer(&s);
         let (stop, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut buf = vec![0u8; 65536];
