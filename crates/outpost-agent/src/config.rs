@@ -89,6 +89,8 @@ pub struct DaemonConfig {
     pub capture_dir: Option<PathBuf>,
     /// Allow `process.kill` jobs on this host.
     pub allow_kill: bool,
+    /// Seconds between check-ins (counters, versions, server configuration); 0 = never.
+    pub checkin_interval_secs: u64,
 }
 
 impl Default for DaemonConfig {
@@ -99,6 +101,7 @@ impl Default for DaemonConfig {
             jobs: true,
             capture_dir: None,
             allow_kill: false,
+            checkin_interval_secs: 60,
         }
     }
 }

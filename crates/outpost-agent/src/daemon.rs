@@ -1,7 +1,9 @@
 //! `outpost agent run`: the resident agent. Live collectors feed the same hourly buffer that
 //! `run-once` reads; a correlation pass runs every `correlate_interval_secs` through the same
 //! code as `run-once` (so hits upload as they happen, through the same durable spool); a
-//! second thread long-polls the server for jobs and runs them.
+//! second thread long-polls the server for jobs and runs them; a third checks in every
+//! `checkin_interval_secs` with the counters, and when the server sends a new configuration
+//! the pipeline restarts with it (see [`crate::checkin`]).
 
 use crate::buffer::BufferWriter;
 use crate::config::AgentConfig;
@@ -21,11 +23,43 @@ pub struct DaemonCounters {
     pub correlation_failures: u64,
     pub jobs_run: u64,
     pub job_poll_errors: u64,
+    pub checkins: u64,
+    pub checkin_errors: u64,
+    pub config_reloads: u64,
 }
 
-/// Runs until `stop` is set. Returns the final counters.
+/// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
+/// configuration. Returns the final counters.
 pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
-    let cfg = AgentConfig::load(data_dir)?;
+    let mut reloads = 0;
+    loop {
+        let reload = Arc::new(AtomicBool::new(false));
+        let mut c = run_pipeline(data_dir, stop.clone(), reload.clone())?;
+        if stop.load(Ordering::Relaxed) || !reload.load(Ordering::Relaxed) {
+            c.config_reloads = reloads;
+            return Ok(c);
+        }
+        reloads += 1;
+        tracing::info!("restarting the pipeline with the new configuration");
+    }
+}
+
+/// One run of the pipeline with the configuration as it is now, until `stop` (or `reload`)
+/// is set.
+fn run_pipeline(
+    data_dir: &Path,
+    stop: Arc<AtomicBool>,
+    reload: Arc<AtomicBool>,
+) -> Result<DaemonCounters, AgentError> {
+    let cfg = match crate::checkin::effective_config(data_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the server configuration does not apply; running with agent.toml alone");
+            AgentConfig::load(data_dir)?
+        }
+    };
+    // `stop` ends the daemon; `reload` (or `stop`) ends this pipeline run.
+    let halt = Arc::new(AtomicBool::new(false));
     let id = cfg.identity()?;
     let mut sensor_cfg = cfg.sensors.clone();
     if sensor_cfg.state_dir.is_none() {
@@ -47,7 +81,7 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
     let jobs_run = Arc::new(AtomicU64::new(0));
     let job_errors = Arc::new(AtomicU64::new(0));
     let job_thread = if cfg.daemon.jobs {
-        let (stop, run, errs) = (stop.clone(), jobs_run.clone(), job_errors.clone());
+        let (stop, run, errs) = (halt.clone(), jobs_run.clone(), job_errors.clone());
         let ctx = outpost_jobs::ExecContext {
             capture_dir: cfg.daemon.capture_dir.clone(),
             allow_kill: cfg.daemon.allow_kill,
@@ -92,11 +126,81 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
         None
     };
 
+    // Check-in thread: reads the snapshot the main loop keeps fresh.
+    let snapshot = Arc::new(std::sync::Mutex::new(serde_json::Value::Null));
+    let checkins = Arc::new(AtomicU64::new(0));
+    let checkin_errors = Arc::new(AtomicU64::new(0));
+    let checkin_every = Duration::from_secs(cfg.daemon.checkin_interval_secs.max(5));
+    let checkin_thread = if cfg.daemon.checkin_interval_secs > 0 {
+        let (halt, reload, snap) = (halt.clone(), reload.clone(), snapshot.clone());
+        let (ok, errs) = (checkins.clone(), checkin_errors.clone());
+        let (dir, url, token) = (
+            data_dir.to_path_buf(),
+            id.server_url.clone(),
+            id.device_token.clone(),
+        );
+        Some(
+            std::thread::Builder::new()
+                .name("outpost-checkin".into())
+                .spawn(move || {
+                    let mut next = Instant::now();
+                    while !halt.load(Ordering::Relaxed) {
+                        if Instant::now() < next {
+                            std::thread::sleep(Duration::from_millis(200));
+                            continue;
+                        }
+                        next = Instant::now() + checkin_every;
+                        let counters = snap.lock().map(|v| v.clone()).unwrap_or_default();
+                        let hotlist = counters
+                            .get("hotlist_version")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string);
+                        let counters = if counters.is_object() {
+                            counters
+                        } else {
+                            serde_json::json!({})
+                        };
+                        match crate::checkin::checkin_once(
+                            &dir,
+                            &url,
+                            &token,
+                            counters,
+                            checkin_every,
+                            hotlist,
+                        ) {
+                            Ok(crate::checkin::CheckinOutcome::NewConfig(_)) => {
+                                ok.fetch_add(1, Ordering::Relaxed);
+                                reload.store(true, Ordering::Relaxed);
+                                halt.store(true, Ordering::Relaxed);
+                            }
+                            Ok(_) => {
+                                ok.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(e) => {
+                                errs.fetch_add(1, Ordering::Relaxed);
+                                tracing::warn!(error = %e, "check-in failed");
+                            }
+                        }
+                    }
+                })
+                .map_err(|e| AgentError::Io {
+                    path: "check-in thread".into(),
+                    source: e,
+                })?,
+        )
+    } else {
+        None
+    };
+
     let mut counters = DaemonCounters::default();
     let mut writer = BufferWriter::open(data_dir)?;
+    let mut last_hotlist: Option<String> = None;
+    let mut next_snapshot = Instant::now();
     let interval = Duration::from_secs(cfg.daemon.correlate_interval_secs.max(1));
     let mut next_pass = Instant::now() + interval;
-    let pass = |writer: &mut BufferWriter, counters: &mut DaemonCounters| {
+    let pass = |writer: &mut BufferWriter,
+                counters: &mut DaemonCounters,
+                last_hotlist: &mut Option<String>| {
         if let Err(e) = writer.flush() {
             tracing::error!(error = %e, "buffer flush failed");
         }
@@ -109,6 +213,9 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
             },
         ) {
             Ok(r) if r.hits > 0 || r.flush.batches_sent > 0 => {
+                if r.hotlist_version.is_some() {
+                    *last_hotlist = r.hotlist_version.clone();
+                }
                 tracing::info!(
                     hits = r.hits,
                     sent = r.flush.batches_sent,
@@ -117,16 +224,23 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
                 )
             }
             Ok(r) if r.flush.pending > 0 => {
+                if r.hotlist_version.is_some() {
+                    *last_hotlist = r.hotlist_version.clone();
+                }
                 tracing::warn!(pending = r.flush.pending, error = ?r.flush.last_error, "upload pending")
             }
-            Ok(_) => {}
+            Ok(r) => {
+                if r.hotlist_version.is_some() {
+                    *last_hotlist = r.hotlist_version.clone();
+                }
+            }
             Err(e) => {
                 counters.correlation_failures += 1;
                 tracing::warn!(error = %e, "correlation pass failed");
             }
         }
     };
-    while !stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) && !halt.load(Ordering::Relaxed) {
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(ev) => match writer.append(&ev) {
                 Ok(()) => counters.events_buffered += 1,
@@ -139,24 +253,61 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if Instant::now() >= next_pass {
-            pass(&mut writer, &mut counters);
+            pass(&mut writer, &mut counters, &mut last_hotlist);
             write_status(data_dir, &sensors, &counters);
             next_pass = Instant::now() + interval;
         }
+        if Instant::now() >= next_snapshot {
+            counters.checkins = checkins.load(Ordering::Relaxed);
+            counters.checkin_errors = checkin_errors.load(Ordering::Relaxed);
+            counters.jobs_run = jobs_run.load(Ordering::Relaxed);
+            counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
+            let v = checkin_counters(data_dir, &sensors, &counters, last_hotlist.as_deref());
+            if let Ok(mut s) = snapshot.lock() {
+                *s = v;
+            }
+            next_snapshot = Instant::now() + Duration::from_secs(5);
+        }
     }
+    halt.store(true, Ordering::Relaxed);
     sensors.stop();
     while let Ok(ev) = rx.try_recv() {
         if writer.append(&ev).is_ok() {
             counters.events_buffered += 1;
         }
     }
-    pass(&mut writer, &mut counters);
+    pass(&mut writer, &mut counters, &mut last_hotlist);
     if let Some(t) = job_thread {
+        let _ = t.join();
+    }
+    if let Some(t) = checkin_thread {
         let _ = t.join();
     }
     counters.jobs_run = jobs_run.load(Ordering::Relaxed);
     counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
+    counters.checkins = checkins.load(Ordering::Relaxed);
+    counters.checkin_errors = checkin_errors.load(Ordering::Relaxed);
     Ok(counters)
+}
+
+/// What the agent reports at check-in: the sensors' counters (events by kind, drops, queue
+/// depths), the pipeline's, the run-once counters of `state.json`, and its own RSS and CPU.
+fn checkin_counters(
+    data_dir: &Path,
+    sensors: &outpost_sensors::Sensors,
+    counters: &DaemonCounters,
+    hotlist_version: Option<&str>,
+) -> serde_json::Value {
+    let (rss_kib, cpu_ms) = crate::checkin::self_usage();
+    let runs = state::State::load(data_dir).map(|s| s.counters).ok();
+    serde_json::json!({
+        "sensors": sensors.counters(),
+        "pipeline": counters,
+        "correlation": runs,
+        "rss_kib": rss_kib,
+        "cpu_ms": cpu_ms,
+        "hotlist_version": hotlist_version,
+    })
 }
 
 /// `daemon-status.json`: collector capabilities and counters, for operators and check-in.

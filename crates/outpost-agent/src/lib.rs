@@ -15,6 +15,7 @@
 //!    id, so the server stores each batch once.
 
 pub mod buffer;
+pub mod checkin;
 pub mod config;
 pub mod correlate;
 pub mod daemon;

@@ -72,6 +72,301 @@ pub struct HitRecord {
     pub hotlist_version: String,
     #[serde(flatten)]
     pub hit: crate::hit::Hit,
+    /// Triage state and who set it.
+    #[serde(flatten, default)]
+    pub triage: Triage,
+}
+
+/// The lifecycle state of a hit (and of an alert).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitState {
+    #[default]
+    New,
+    Acknowledged,
+    Suppressed,
+    FalsePositive,
+}
+
+impl HitState {
+    pub const ALL: [HitState; 4] = [
+        HitState::New,
+        HitState::Acknowledged,
+        HitState::Suppressed,
+        HitState::FalsePositive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HitState::New => "new",
+            HitState::Acknowledged => "acknowledged",
+            HitState::Suppressed => "suppressed",
+            HitState::FalsePositive => "false_positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HitState> {
+        HitState::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for HitState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Triage fields of a stored hit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Triage {
+    #[serde(default)]
+    pub state: HitState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_changed_at: Option<DateTime<Utc>>,
+    /// Who changed the state last (user, key or `suppression:<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_changed_by: Option<String>,
+    /// The suppression rule that matched at ingest, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression_id: Option<String>,
+    /// Increases with every change; send it back as `expected_version` to change safely.
+    #[serde(default)]
+    pub version: i64,
+}
+
+/// `POST /api/v1/hits/{id}/state`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HitStateChange {
+    pub state: HitState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When set, the change applies only if the hit still has this version (else 409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<i64>,
+}
+
+/// One change of a hit's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HitHistoryEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub from_state: HitState,
+    pub to_state: HitState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A hit as a customer sees it: what happened on which computer, without the technical detail
+/// (batch ids, sample events, intel internals) that only technicians need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerHit {
+    pub id: i64,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub hostname: String,
+    pub remote_ip: std::net::IpAddr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_port: Option<u16>,
+    pub process_name: String,
+    pub first_seen_utc: DateTime<Utc>,
+    pub last_seen_utc: DateTime<Utc>,
+    pub hit_count: u64,
+    pub state: HitState,
+}
+
+impl From<&HitRecord> for CustomerHit {
+    fn from(h: &HitRecord) -> Self {
+        CustomerHit {
+            id: h.id,
+            tenant_id: h.tenant_id.clone(),
+            device_id: h.device_id.clone(),
+            hostname: h.hostname.clone(),
+            remote_ip: h.hit.remote_ip,
+            remote_port: h.hit.remote_port,
+            process_name: h.hit.process_name.clone(),
+            first_seen_utc: h.hit.first_seen_utc,
+            last_seen_utc: h.hit.last_seen_utc,
+            hit_count: h.hit.hit_count,
+            state: h.triage.state,
+        }
+    }
+}
+
+/// An indicator value (remote IP or executable hash) seen on several devices of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub tenant_id: String,
+    /// `remote_ip` or `sha256`.
+    pub kind: String,
+    pub value: String,
+    pub devices: u64,
+    pub hits: u64,
+    pub first_seen_utc: DateTime<Utc>,
+    pub last_seen_utc: DateTime<Utc>,
+}
+
+/// A suppression rule: hits of the tenant matching every set field are stored as
+/// `suppressed` (counted and visible, never alerted or ticketed) until the rule expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub id: String,
+    pub tenant_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/suppressions`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSuppression {
+    pub tenant_id: String,
+    #[serde(default)]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub remote_ip: Option<String>,
+    #[serde(default)]
+    pub process_name: Option<String>,
+    #[serde(default)]
+    pub sha256: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/checkin`: an agent's periodic report. Every field is optional so that old
+/// agents keep working.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Version of the hotlist bundle the agent matches with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotlist_version: Option<String>,
+    /// Version of the configuration the agent runs with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<String>,
+    /// The agent's counters (events by kind, drops, queue depths, RSS, CPU…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<serde_json::Value>,
+    /// Seconds until the agent's next check-in (the server uses it for online/offline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u32>,
+    /// Long-poll: hold the answer up to this many seconds (at most 60) until a job or a new
+    /// configuration is there for this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_s: Option<u32>,
+}
+
+/// The server's answer to a check-in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckinResponse {
+    pub server_time: DateTime<Utc>,
+    /// Jobs waiting for this device (claim them from `/api/v1/agent/jobs/next`).
+    pub jobs_pending: u64,
+    /// The configuration version the server wants the agent to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<String>,
+    /// The configuration itself, present only when the agent reported another version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Value>,
+    /// Check in again after this many seconds.
+    pub next_checkin_s: u32,
+}
+
+/// `PUT /api/v1/devices/{id}/config`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Agent configuration sections (as in `agent.toml`), applied by the agent at check-in.
+    pub config: serde_json::Value,
+}
+
+/// A UI user, without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub role: crate::auth::Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// `POST /api/v1/users`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: crate::auth::Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+/// `POST /api/v1/auth/login`
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The session token (also set as the `outpost_session` cookie); send it as
+    /// `Authorization: Bearer <token>` from scripts.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// `POST /api/v1/keys`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// `enrollment`, `admin`, `technician` or `customer`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// `POST /api/v1/tenants`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    pub name: String,
 }
 
 /// A page of results with an opaque cursor for the next page (absent on the last page).
@@ -97,6 +392,21 @@ pub struct Device {
     pub last_seen_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hotlist_version: Option<String>,
+    /// Last check-in (absent for agents that never checked in, e.g. run-once uploads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_checkin_at: Option<DateTime<Utc>>,
+    /// Whether the device checked in within its announced interval (plus slack), or uploaded
+    /// within the last 15 minutes when it does not check in.
+    #[serde(default)]
+    pub online: bool,
+    /// The agent's counters from its last check-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<serde_json::Value>,
+    /// Configuration version the agent reported / the server wants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_config_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_version: Option<String>,
 }
 
 /// A tenant (one customer of an MSP).

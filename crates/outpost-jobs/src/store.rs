@@ -350,6 +350,27 @@ impl JobStore {
         Ok(())
     }
 
+    /// The newest job id (0 without jobs): a cheap change marker for other replicas' jobs.
+    pub async fn max_job_id(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(id), 0) AS m FROM jobs";
+        Ok(match &self.db {
+            JobDb::Sqlite(p) => {
+                use sqlx::Row;
+                sqlx::query(sql)
+                    .fetch_one(p)
+                    .await?
+                    .try_get::<i64, _>("m")?
+            }
+            JobDb::Postgres(p) => {
+                use sqlx::Row;
+                sqlx::query(sql)
+                    .fetch_one(p)
+                    .await?
+                    .try_get::<i64, _>("m")?
+            }
+        })
+    }
+
     /// The database.
     pub fn db(&self) -> &JobDb {
         &self.db

@@ -41,6 +41,18 @@ pub struct ServerConfig {
     pub elastic_url: Option<String>,
     /// Index pattern searched by `/joblookup`.
     pub elastic_index: String,
+    /// Hits received longer ago than this are deleted (0 keeps them forever).
+    pub retention_days: u32,
+    /// How long a UI session lasts after login.
+    pub session_hours: u32,
+    /// The check-in interval the server asks agents for.
+    pub checkin_interval_s: u32,
+    /// Requests per second allowed per device token, API key or user (burst: 5x); 0 = off.
+    pub rate_limit_per_s: u32,
+    /// Login attempts per minute allowed per client address (burst 10); 0 = off.
+    pub login_rate_per_min: u32,
+    /// Serve HTTPS (`[tls] cert`, `key`, optional `client_ca`, `require_client_cert`).
+    pub tls: Option<crate::tls::TlsConfig>,
 }
 
 /// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
@@ -77,6 +89,12 @@ impl Default for ServerConfig {
             sensoroni: SensoroniConfig::default(),
             elastic_url: None,
             elastic_index: "*".to_string(),
+            retention_days: 90,
+            session_hours: 12,
+            checkin_interval_s: 60,
+            rate_limit_per_s: 50,
+            login_rate_per_min: 20,
+            tls: None,
         }
     }
 }
@@ -130,6 +148,20 @@ impl ServerConfig {
         }
         if let Some(v) = get("OUTPOST_ELASTIC_URL") {
             self.elastic_url = Some(v).filter(|s| !s.is_empty());
+        }
+        for (var, slot) in [
+            ("OUTPOST_RETENTION_DAYS", &mut self.retention_days),
+            ("OUTPOST_SESSION_HOURS", &mut self.session_hours),
+            ("OUTPOST_CHECKIN_INTERVAL_S", &mut self.checkin_interval_s),
+            ("OUTPOST_RATE_LIMIT_PER_S", &mut self.rate_limit_per_s),
+            ("OUTPOST_LOGIN_RATE_PER_MIN", &mut self.login_rate_per_min),
+        ] {
+            if let Some(v) = get(var) {
+                *slot = v.parse().map_err(|e| ConfigError::Env {
+                    var,
+                    message: format!("{v:?}: {e}"),
+                })?;
+            }
         }
         Ok(())
     }

@@ -19,6 +19,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Name of the UI session cookie.
+pub const SESSION_COOKIE: &str = "outpost_session";
+
+/// Where a credential came from: cookies are sent by browsers on their own, so requests
+/// that change something must also prove they come from our pages (CSRF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Header,
+    Cookie,
+}
+
 /// The bearer token of a request (`Authorization: Bearer <token>`).
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let h = parts
@@ -39,6 +50,107 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     Ok(token)
 }
 
+/// The session cookie's value, if the request carries one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty() && v.len() <= 256)
+}
+
+/// The credential of a request: the bearer token, else the session cookie.
+fn credential(parts: &Parts) -> Result<(&str, Source), ApiError> {
+    match bearer(parts) {
+        Ok(t) => Ok((t, Source::Header)),
+        Err(e) => match session_cookie(&parts.headers) {
+            Some(c)
+                if !parts
+                    .headers
+                    .contains_key(axum::http::header::AUTHORIZATION) =>
+            {
+                Ok((c, Source::Cookie))
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+/// Cookie-authenticated requests that change state must carry a header a cross-site form
+/// or image cannot set (htmx sends `HX-Request`; scripts may send `X-Requested-With`).
+fn check_csrf(parts: &Parts, source: Source) -> Result<(), ApiError> {
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if source == Source::Cookie
+        && !safe
+        && !parts.headers.contains_key("hx-request")
+        && !parts.headers.contains_key("x-requested-with")
+    {
+        return Err(ApiError::forbidden(
+            "a cookie-authenticated change needs the HX-Request or X-Requested-With header",
+        ));
+    }
+    Ok(())
+}
+
+/// Turns a presented secret into a principal: API keys, UI sessions and (when
+/// `allow_device`) device tokens. `Ok(None)` when the secret is unknown or revoked.
+async fn resolve(
+    state: &AppState,
+    token: &str,
+    allow_device: bool,
+) -> Result<Option<Principal>, ApiError> {
+    if token.starts_with("ops_") {
+        return Ok(state.store.session_user(token).await?.map(|u| Principal {
+            role: u.role,
+            subject: format!("user:{}", u.username),
+            tenant_id: u.tenant_id,
+        }));
+    }
+    if token.starts_with("opd_") {
+        if !allow_device {
+            return Ok(None);
+        }
+        return Ok(state
+            .store
+            .device_by_token(token)
+            .await?
+            .map(|d| Principal {
+                role: Role::Device,
+                subject: d.device_id,
+                tenant_id: Some(d.tenant_id),
+            }));
+    }
+    let Some(key) = state.store.resolve_key(token).await? else {
+        return Ok(None);
+    };
+    let role = match KeyKind::parse(key.kind) {
+        Some(KeyKind::Admin) => Role::Admin,
+        Some(KeyKind::Technician) => Role::Technician,
+        Some(KeyKind::Customer) => Role::Customer,
+        Some(KeyKind::Enrollment) | None => {
+            return Err(ApiError::forbidden(
+                "an enrollment key can only enroll devices",
+            ));
+        }
+    };
+    Ok(Some(Principal {
+        role,
+        subject: key.id,
+        tenant_id: if role == Role::Customer {
+            key.tenant_id
+        } else {
+            None
+        },
+    }))
+}
+
 /// An enrolled device, authenticated by its device token.
 pub struct AuthDevice(pub DeviceAuth);
 
@@ -47,39 +159,59 @@ impl FromRequestParts<AppState> for AuthDevice {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
         match state.store.device_by_token(token).await? {
-            Some(d) => Ok(AuthDevice(d)),
+            Some(d) => {
+                state.limits.check(&d.device_id)?;
+                Ok(AuthDevice(d))
+            }
             None => Err(ApiError::unauthorized("unknown or revoked device token")),
         }
     }
 }
 
-/// A user or integration authenticated by an API key (not a device, not an enrollment key).
+/// A user or integration authenticated by an API key or a UI session (not a device, not an
+/// enrollment key).
 pub struct AuthUser(pub Principal);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
-        let key = state
-            .store
-            .resolve_key(token)
+        let (token, source) = credential(parts)?;
+        let p = resolve(state, token, false)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
-        let role = match KeyKind::parse(key.kind) {
-            Some(KeyKind::Admin) => Role::Admin,
-            Some(KeyKind::Technician) => Role::Technician,
-            Some(KeyKind::Customer) => Role::Customer,
-            Some(KeyKind::Enrollment) | None => {
-                return Err(ApiError::forbidden(
-                    "an enrollment key can only enroll devices",
-                ));
-            }
-        };
-        Ok(AuthUser(Principal {
-            role,
-            subject: key.id,
-            tenant_id: key.tenant_id,
-        }))
+            .ok_or_else(|| ApiError::unauthorized("unknown, expired or revoked credentials"))?;
+        check_csrf(parts, source)?;
+        state.limits.check(&p.subject)?;
+        Ok(AuthUser(p))
+    }
+}
+
+/// A staff principal (admin or technician).
+pub struct AuthStaff(pub Principal);
+
+impl FromRequestParts<AppState> for AuthStaff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        if !p.is_staff() {
+            return Err(ApiError::forbidden(
+                "only technicians and admins may do this",
+            ));
+        }
+        Ok(AuthStaff(p))
+    }
+}
+
+/// An admin principal.
+pub struct AuthAdmin(pub Principal);
+
+impl FromRequestParts<AppState> for AuthAdmin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        if p.role != Role::Admin {
+            return Err(ApiError::forbidden("only admins may do this"));
+        }
+        Ok(AuthAdmin(p))
     }
 }
 
@@ -96,51 +228,47 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Middleware for routers contributed by other crates (the job API): resolves the bearer
-/// token — an API key or a device token — into a [`Principal`] request extension. It does not
-/// reject: those routers answer 401 themselves when no principal is present.
+/// Middleware for routers contributed by other crates (the job API): resolves the
+/// credential — an API key, a UI session or a device token — into a [`Principal`] request
+/// extension. It does not reject unknown credentials: those routers answer 401 themselves
+/// when no principal is present. CSRF and rate limits apply as on our own routes.
 pub async fn insert_principal(
     axum::extract::State(state): axum::extract::State<AppState>,
-    mut req: Request,
+    req: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let (mut parts, body) = req.into_parts();
-    let principal = match bearer(&parts) {
-        Ok(token) => match state.store.resolve_key(token).await {
-            Ok(Some(k)) => match KeyKind::parse(k.kind) {
-                Some(KeyKind::Admin) => Some(Principal {
-                    role: Role::Admin,
-                    subject: k.id,
-                    tenant_id: None,
-                }),
-                Some(KeyKind::Technician) => Some(Principal {
-                    role: Role::Technician,
-                    subject: k.id,
-                    tenant_id: None,
-                }),
-                Some(KeyKind::Customer) => Some(Principal {
-                    role: Role::Customer,
-                    subject: k.id,
-                    tenant_id: k.tenant_id,
-                }),
-                _ => None,
-            },
-            Ok(None) => match state.store.device_by_token(token).await {
-                Ok(Some(d)) => Some(Principal {
-                    role: Role::Device,
-                    subject: d.device_id,
-                    tenant_id: Some(d.tenant_id),
-                }),
-                Ok(None) => None,
-                Err(e) => return crate::error::ApiError::from(e).into_response_value(),
-            },
-            Err(e) => return crate::error::ApiError::from(e).into_response_value(),
-        },
-        Err(_) => None,
-    };
-    if let Some(p) = principal {
-        parts.extensions.insert(p);
+    if let Ok((token, source)) = credential(&parts) {
+        match resolve(&state, token, true).await {
+            Ok(Some(p)) => {
+                if let Err(e) =
+                    check_csrf(&parts, source).and_then(|_| state.limits.check(&p.subject))
+                {
+                    return e.into_response_value();
+                }
+                parts.extensions.insert(p);
+            }
+            Ok(None) => {}
+            // An enrollment key: not a principal of the job API.
+            Err(e) if e.code == "forbidden" => {}
+            Err(e) => return e.into_response_value(),
+        }
     }
-    req = Request::from_parts(parts, body);
-    next.run(req).await
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The client's address when the connection is known (always, when served by
+/// [`crate::serve_on`]; absent for in-process requests in tests).
+pub struct PeerIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }

@@ -7,14 +7,18 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod metrics;
+pub mod openapi;
+pub mod password;
 pub mod routes;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use config::ServerConfig;
 use error::ApiError;
 use outpost_store::Store;
@@ -33,6 +37,24 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// The job subsystem, when started (see [`build_state`]).
     pub jobs: Option<outpost_jobs::JobsState>,
+    pub limits: Arc<limits::Limits>,
+    /// Bumped when device configuration changes (wakes long-polling check-ins).
+    pub changes: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl AppState {
+    /// Wakes long-polling check-ins (after a configuration change).
+    pub fn notify_changes(&self) {
+        self.changes.send_modify(|v| *v = v.wrapping_add(1));
+    }
+}
+
+/// A random 256-bit token (hex), e.g. for generated passwords.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Errors starting the server.
@@ -49,6 +71,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("job subsystem: {0}")]
     Jobs(String),
+    #[error("TLS: {0}")]
+    Tls(#[from] tls::TlsError),
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -62,13 +86,91 @@ pub async fn open_store(config: &ServerConfig) -> Result<Store, outpost_store::S
     Ok(store)
 }
 
+/// The `/api/v1` routes as (method, path) pairs, in the order they are mounted; the
+/// OpenAPI document is checked against this table by a test.
+pub fn api_routes() -> Vec<(&'static str, String)> {
+    let (_, table) = api_router();
+    table
+}
+
+/// Collects routes and their (method, path) table at once, so the table cannot drift from
+/// what is mounted.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<(&'static str, String)>,
+}
+
+impl Routes {
+    fn add(mut self, path: &str, methods: &[&'static str], mr: MethodRouter<AppState>) -> Self {
+        for m in methods {
+            self.table.push((m, format!("/api/v1{path}")));
+        }
+        self.router = self.router.route(path, mr);
+        self
+    }
+}
+
+fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
+    use routes::{admin, auth, checkin, devices, enroll, hits, suppressions};
+    let r = Routes {
+        router: Router::new(),
+        table: Vec::new(),
+    }
+    .add("/enroll", &["POST"], post(enroll::enroll))
+    .add("/checkin", &["POST"], post(checkin::checkin))
+    .add(
+        "/hits",
+        &["POST", "GET"],
+        post(hits::upload).get(hits::list),
+    )
+    .add("/hits/{id}", &["GET"], get(hits::get))
+    .add("/hits/{id}/state", &["POST"], post(hits::set_state))
+    .add("/hits/{id}/history", &["GET"], get(hits::history))
+    .add("/hits/{id}/related", &["GET"], get(hits::related))
+    .add("/correlations", &["GET"], get(hits::correlations))
+    .add(
+        "/suppressions",
+        &["GET", "POST"],
+        get(suppressions::list).post(suppressions::create),
+    )
+    .add(
+        "/suppressions/{id}",
+        &["DELETE"],
+        delete(suppressions::delete),
+    )
+    .add("/devices", &["GET"], get(devices::list))
+    .add("/devices/{id}", &["GET"], get(devices::get))
+    .add("/devices/{id}/revoke", &["POST"], post(devices::revoke))
+    .add("/devices/{id}/config", &["PUT"], put(devices::set_config))
+    .add("/auth/login", &["POST"], post(auth::login))
+    .add("/auth/logout", &["POST"], post(auth::logout))
+    .add("/auth/me", &["GET"], get(auth::me))
+    .add(
+        "/tenants",
+        &["GET", "POST"],
+        get(admin::list_tenants).post(admin::create_tenant),
+    )
+    .add(
+        "/users",
+        &["GET", "POST"],
+        get(admin::list_users).post(admin::create_user),
+    )
+    .add("/users/{id}", &["DELETE"], delete(admin::disable_user))
+    .add(
+        "/keys",
+        &["GET", "POST"],
+        get(admin::list_keys).post(admin::create_key),
+    )
+    .add("/keys/{id}", &["DELETE"], delete(admin::revoke_key))
+    .add("/keys/{id}/rotate", &["POST"], post(admin::rotate_key))
+    .add("/openapi.json", &["GET"], get(openapi::document));
+    (r.router, r.table)
+}
+
 /// Builds the application.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    let api = Router::new()
-        .route("/enroll", post(routes::enroll::enroll))
-        .route("/hits", post(routes::hits::upload).get(routes::hits::list))
-        .route("/devices", get(routes::devices::list));
+    let (api, _) = api_router();
     let mut app: Router = Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { "ok" }))
@@ -87,6 +189,7 @@ pub fn router(state: AppState) -> Router {
             .merge(outpost_jobs::compat_router(jobs.clone()));
     }
     app.fallback(|| async { ApiError::not_found("no such route") })
+        .layer(axum::middleware::from_fn(tls::client_addr_as_socket_addr))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(
             TraceLayer::new_for_http()
@@ -131,11 +234,67 @@ async fn metrics_text(
 pub fn state(config: ServerConfig, store: Store) -> AppState {
     let mut registry = Registry::default();
     metrics::register(&mut registry);
+    let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
+    let (changes, _) = tokio::sync::watch::channel(0u64);
     AppState {
         store,
         config: Arc::new(config),
         registry: Arc::new(registry),
         jobs: None,
+        limits: Arc::new(limits),
+        changes: Arc::new(changes),
+    }
+}
+
+/// Background housekeeping of a serving replica: retention, expired sessions, rate-limiter
+/// memory, and noticing configuration changes made through other replicas.
+pub fn spawn_housekeeping(state: &AppState) {
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if st.config.retention_days > 0 {
+                let before = chrono::Utc::now()
+                    - chrono::Duration::days(i64::from(st.config.retention_days));
+                match st.store.purge_hits_before(before).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        metrics::metrics().hits_purged.inc_by(n);
+                        tracing::info!(
+                            hits = n,
+                            retention_days = st.config.retention_days,
+                            "retention: old hits deleted"
+                        );
+                    }
+                    Err(e) => tracing::warn!(error = %e, "retention failed"),
+                }
+            }
+            if let Err(e) = st.store.purge_sessions().await {
+                tracing::warn!(error = %e, "cannot purge expired sessions");
+            }
+            st.limits.retain_recent();
+        }
+    });
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        let mut last: Option<Option<String>> = None;
+        loop {
+            tick.tick().await;
+            match st.store.config_marker().await {
+                Ok(m) => {
+                    if last.as_ref().is_some_and(|l| *l != m) {
+                        st.notify_changes();
+                    }
+                    last = Some(m);
+                }
+                Err(e) => tracing::debug!(error = %e, "config change watch failed"),
+            }
+        }
+    });
+    if let Some(j) = &state.jobs {
+        j.spawn_change_watch(std::time::Duration::from_millis(500));
     }
 }
 
@@ -190,18 +349,29 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
 }
 
 /// Serves on an already bound listener until `shutdown` resolves; in-flight requests finish.
+/// With `tls` configured, connections are TLS (rustls), optionally with client certificates.
 pub async fn serve_on(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    spawn_housekeeping(&state);
+    let tls = state.config.tls.clone();
     let app = router(state);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let make = app.into_make_service_with_connect_info::<tls::ClientAddr>();
+    match tls {
+        None => {
+            axum::serve(listener, make)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+        Some(t) => {
+            let acceptor = tls::acceptor(&t)?;
+            axum::serve(tls::TlsListener::new(listener, acceptor), make)
+                .with_graceful_shutdown(shutdown)
+                .await?
+        }
+    }
     Ok(())
 }
 

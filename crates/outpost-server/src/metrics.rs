@@ -22,6 +22,15 @@ pub struct Metrics {
     pub batches: Family<ResultLabel, Counter>,
     pub api_errors: Family<CodeLabel, Counter>,
     pub enrollments: Counter,
+    pub rate_limited: Counter,
+    pub checkins: Counter,
+    pub logins: Family<ResultLabel, Counter>,
+    pub hit_state_changes: Counter,
+    pub hits_suppressed: Counter,
+    pub hits_purged: Counter,
+    /// Check-ins currently held open by long-poll.
+    pub checkins_waiting: prometheus_client::metrics::gauge::Gauge,
+    pub tls_handshake_failures: Counter,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -33,6 +42,14 @@ pub fn metrics() -> &'static Metrics {
         batches: Family::default(),
         api_errors: Family::default(),
         enrollments: Counter::default(),
+        rate_limited: Counter::default(),
+        checkins: Counter::default(),
+        logins: Family::default(),
+        hit_state_changes: Counter::default(),
+        hits_suppressed: Counter::default(),
+        hits_purged: Counter::default(),
+        checkins_waiting: Default::default(),
+        tls_handshake_failures: Counter::default(),
     })
 }
 
@@ -58,6 +75,42 @@ pub fn register(registry: &mut Registry) {
         "outpost_enrollments",
         "Devices enrolled",
         m.enrollments.clone(),
+    );
+    registry.register(
+        "outpost_rate_limited",
+        "Requests refused by a rate limit",
+        m.rate_limited.clone(),
+    );
+    registry.register("outpost_checkins", "Agent check-ins", m.checkins.clone());
+    registry.register(
+        "outpost_logins",
+        "UI login attempts, by result (ok, failed)",
+        m.logins.clone(),
+    );
+    registry.register(
+        "outpost_hit_state_changes",
+        "Hit state changes by analysts",
+        m.hit_state_changes.clone(),
+    );
+    registry.register(
+        "outpost_hits_suppressed",
+        "Hits stored as suppressed because a suppression rule matched",
+        m.hits_suppressed.clone(),
+    );
+    registry.register(
+        "outpost_hits_purged",
+        "Hits deleted by retention",
+        m.hits_purged.clone(),
+    );
+    registry.register(
+        "outpost_tls_handshake_failures",
+        "TLS handshakes that failed or timed out",
+        m.tls_handshake_failures.clone(),
+    );
+    registry.register(
+        "outpost_checkins_waiting",
+        "Check-ins held open by long-poll",
+        m.checkins_waiting.clone(),
     );
 }
 

@@ -5,7 +5,7 @@ use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use outpost_core::api::{HitRecord, Page};
+use outpost_core::api::{HitRecord, HitState, Page, Triage};
 use outpost_core::{Hit, HitPayload};
 use sqlx::Row;
 
@@ -14,6 +14,8 @@ use sqlx::Row;
 pub struct InsertOutcome {
     /// Hits written by this call.
     pub stored: u64,
+    /// Of those, hits stored as `suppressed` because a suppression rule matched.
+    pub suppressed: u64,
     /// The batch had been stored before; nothing was written.
     pub duplicate: bool,
 }
@@ -29,6 +31,8 @@ pub struct HitFilter {
     pub since: Option<DateTime<Utc>>,
     /// Hits whose first sighting is before this time.
     pub until: Option<DateTime<Utc>>,
+    pub state: Option<HitState>,
+    pub sha256: Option<String>,
 }
 
 const MAX_PAGE: u32 = 1000;
@@ -57,6 +61,8 @@ impl Store {
         payload: &HitPayload,
     ) -> Result<InsertOutcome, StoreError> {
         let received = now_ms();
+        let rules = self.active_suppressions(&dev.tenant_id).await?;
+        let mut suppressed = 0u64;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
             let fresh = sqlx::query("INSERT INTO hit_batches (device_id, batch_id, received_at, hit_count) VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, batch_id) DO NOTHING")
@@ -64,23 +70,29 @@ impl Store {
                 .execute(&mut *tx).await?.rows_affected();
             if fresh == 0 {
                 tx.rollback().await?;
-                return Ok(InsertOutcome { stored: 0, duplicate: true });
+                return Ok(InsertOutcome { stored: 0, suppressed: 0, duplicate: true });
             }
             for h in &payload.hits {
                 let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let direction = h.direction.map(|d| d.as_str());
-                sqlx::query("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+                let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h));
+                let (state, by, changed_at) = match rule {
+                    Some(r) => { suppressed += 1; (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(received)) }
+                    None => (HitState::New, None, None),
+                };
+                sqlx::query("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)")
                     .bind(&dev.tenant_id).bind(&dev.device_id).bind(&payload.batch_id).bind(&payload.hostname)
                     .bind(received).bind(&payload.agent_version).bind(&payload.hotlist_version)
                     .bind(h.remote_ip.to_string()).bind(h.remote_port.map(i64::from)).bind(h.protocol.to_string())
                     .bind(&h.process_name).bind(h.pid.map(i64::from)).bind(&h.exe_path).bind(&h.sha256)
                     .bind(h.first_seen_utc.timestamp_millis()).bind(h.last_seen_utc.timestamp_millis())
                     .bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).bind(direction).bind(intel).bind(samples)
+                    .bind(state.as_str()).bind(by).bind(changed_at).bind(rule.map(|r| &r.id))
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok(InsertOutcome { stored: payload.hits.len() as u64, duplicate: false })
+            Ok(InsertOutcome { stored: payload.hits.len() as u64, suppressed, duplicate: false })
         })
     }
 
@@ -95,13 +107,13 @@ impl Store {
         let limit = limit.clamp(1, MAX_PAGE);
         dispatch!(self, p => {
             let rows = sqlx::query(
-                "SELECT id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events FROM hits \
+                sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits \
                  WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR remote_ip = $3) \
                  AND ($4 IS NULL OR process_name = $4) AND ($5 IS NULL OR last_seen >= $5) AND ($6 IS NULL OR first_seen < $6) \
-                 AND ($7 IS NULL OR id < $7) ORDER BY id DESC LIMIT $8")
+                 AND ($7 IS NULL OR id < $7) AND ($9 IS NULL OR state = $9) AND ($10 IS NULL OR sha256 = $10) ORDER BY id DESC LIMIT $8")))
                 .bind(&filter.tenant_id).bind(&filter.device_id).bind(&filter.remote_ip).bind(&filter.process_name)
                 .bind(filter.since.map(|t| t.timestamp_millis())).bind(filter.until.map(|t| t.timestamp_millis()))
-                .bind(before).bind(i64::from(limit) + 1)
+                .bind(before).bind(i64::from(limit) + 1).bind(filter.state.map(|s| s.as_str())).bind(&filter.sha256)
                 .fetch_all(p).await?;
             let mut items = Vec::with_capacity(rows.len());
             for r in rows.iter().take(limit as usize) {
@@ -113,7 +125,10 @@ impl Store {
     }
 }
 
-fn hit_from_row<R>(r: &R) -> Result<HitRecord, StoreError>
+/// The columns [`hit_from_row`] reads.
+pub(crate) const HIT_COLS: &str = "id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_at, state_changed_by, suppression_id, version";
+
+pub(crate) fn hit_from_row<R>(r: &R) -> Result<HitRecord, StoreError>
 where
     R: Row,
     for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -162,5 +177,17 @@ where
         agent_version: r.try_get("agent_version")?,
         hotlist_version: r.try_get("hotlist_version")?,
         hit,
+        triage: Triage {
+            state: {
+                let s: String = r.try_get("state")?;
+                HitState::parse(&s).ok_or_else(|| corrupt("state", &s))?
+            },
+            state_changed_at: r
+                .try_get::<Option<i64>, _>("state_changed_at")?
+                .map(ms_to_dt),
+            state_changed_by: r.try_get("state_changed_by")?,
+            suppression_id: r.try_get("suppression_id")?,
+            version: r.try_get("version")?,
+        },
     })
 }

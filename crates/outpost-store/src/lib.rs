@@ -14,11 +14,15 @@ mod error;
 mod hits;
 mod ids;
 mod tenants;
+mod triage;
+mod users;
 
 pub use error::StoreError;
 pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
-pub use tenants::{ApiKeyInfo, DeviceAuth, KeyKind};
+pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, KeyKind, is_online};
+pub use triage::{StateChange, suppression_matches};
+pub use users::{UserCredentials, validate_username};
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -5,6 +5,31 @@ use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use outpost_core::api::{Device, Tenant};
 use sqlx::Row;
 
+macro_rules! device_from_row {
+    ($r:expr, $now:expr) => {{
+        let r = $r;
+        let last_checkin: Option<i64> = r.try_get("last_checkin_at")?;
+        let last_seen: Option<i64> = r.try_get("last_seen_at")?;
+        let interval: Option<i64> = r.try_get("checkin_interval_s")?;
+        let counters: Option<String> = r.try_get("counters")?;
+        Device {
+            id: r.try_get("id")?,
+            tenant_id: r.try_get("tenant_id")?,
+            hostname: r.try_get("hostname")?,
+            os: r.try_get("os")?,
+            agent_version: r.try_get("agent_version")?,
+            enrolled_at: ms_to_dt(r.try_get("enrolled_at")?),
+            last_seen_at: last_seen.map(ms_to_dt),
+            hotlist_version: r.try_get("hotlist_version")?,
+            last_checkin_at: last_checkin.map(ms_to_dt),
+            online: is_online($now, last_checkin, interval, last_seen),
+            counters: counters.and_then(|c| serde_json::from_str(&c).ok()),
+            reported_config_version: r.try_get("reported_config_version")?,
+            config_version: r.try_get("config_version")?,
+        }
+    }};
+}
+
 /// What a key is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -205,6 +230,11 @@ impl Store {
             enrolled_at: ms_to_dt(now_ms()),
             last_seen_at: None,
             hotlist_version: None,
+            last_checkin_at: None,
+            online: false,
+            counters: None,
+            reported_config_version: None,
+            config_version: None,
         };
         dispatch!(self, p => {
             sqlx::query("INSERT INTO devices (id, tenant_id, hostname, os, agent_version, token_hash, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -242,19 +272,203 @@ impl Store {
 
     /// Devices, optionally of one tenant, ordered by hostname.
     pub async fn list_devices(&self, tenant_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
+        let now = now_ms();
         dispatch!(self, p => {
-            let rows = sqlx::query("SELECT id, tenant_id, hostname, os, agent_version, enrolled_at, last_seen_at, hotlist_version FROM devices WHERE ($1 IS NULL OR tenant_id = $1) AND revoked_at IS NULL ORDER BY hostname, id")
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DEVICE_COLS} FROM devices WHERE ($1 IS NULL OR tenant_id = $1) AND revoked_at IS NULL ORDER BY hostname, id")))
                 .bind(tenant_id).fetch_all(p).await?;
-            rows.iter().map(|r| Ok(Device {
-                id: r.try_get("id")?,
-                tenant_id: r.try_get("tenant_id")?,
-                hostname: r.try_get("hostname")?,
-                os: r.try_get("os")?,
-                agent_version: r.try_get("agent_version")?,
-                enrolled_at: ms_to_dt(r.try_get("enrolled_at")?),
-                last_seen_at: r.try_get::<Option<i64>, _>("last_seen_at")?.map(ms_to_dt),
-                hotlist_version: r.try_get("hotlist_version")?,
-            })).collect()
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(device_from_row!(r, now)); }
+            Ok(out)
         })
+    }
+
+    /// One device (revoked ones included, so their history stays readable).
+    pub async fn get_device(&self, id: &str) -> Result<Device, StoreError> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DEVICE_COLS} FROM devices WHERE id = $1")))
+                .bind(id).fetch_optional(p).await?;
+            match row {
+                None => Err(StoreError::NotFound(format!("device {id:?}"))),
+                Some(r) => Ok(device_from_row!(&r, now)),
+            }
+        })
+    }
+
+    /// Revokes a device: its token stops working at once.
+    pub async fn revoke_device(&self, id: &str) -> Result<(), StoreError> {
+        let n = dispatch!(self, p => {
+            sqlx::query("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id).bind(now_ms()).execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("active device {id:?}")));
+        }
+        Ok(())
+    }
+
+    /// Records a check-in and returns the configuration the server wants the device to run
+    /// (`(config_version, config)`).
+    pub async fn record_checkin(
+        &self,
+        device_id: &str,
+        c: &CheckinUpdate<'_>,
+    ) -> Result<(Option<String>, Option<serde_json::Value>), StoreError> {
+        let counters = c
+            .counters
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let now = now_ms();
+        dispatch!(self, p => {
+            sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = $2, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s) WHERE id = $1")
+                .bind(device_id).bind(now).bind(c.agent_version).bind(c.hotlist_version).bind(c.config_version)
+                .bind(counters).bind(c.os).bind(c.interval_s.map(i64::from))
+                .execute(p).await?;
+            let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_one(p).await?;
+            let version: Option<String> = row.try_get("config_version")?;
+            let config: Option<String> = row.try_get("config")?;
+            let config = config.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| StoreError::Corrupt(format!("device config: {e}")))?;
+            Ok((version, config))
+        })
+    }
+
+    /// The configuration version the server wants a device to run, if any.
+    pub async fn device_config_version(
+        &self,
+        device_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT config_version FROM devices WHERE id = $1").bind(device_id).fetch_optional(p).await?;
+            match row { Some(r) => Ok(r.try_get("config_version")?), None => Err(StoreError::NotFound(format!("device {device_id:?}"))) }
+        })
+    }
+
+    /// The configuration the server wants a device to run: `(version, config)`.
+    pub async fn device_config(
+        &self,
+        device_id: &str,
+    ) -> Result<(Option<String>, Option<serde_json::Value>), StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_optional(p).await?
+                .ok_or_else(|| StoreError::NotFound(format!("device {device_id:?}")))?;
+            let version: Option<String> = row.try_get("config_version")?;
+            let config: Option<String> = row.try_get("config")?;
+            let config = config.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| StoreError::Corrupt(format!("device config: {e}")))?;
+            Ok((version, config))
+        })
+    }
+
+    /// The newest configuration version of any device: a cheap change marker for other
+    /// replicas' configuration changes.
+    pub async fn config_marker(&self) -> Result<Option<String>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT MAX(config_version) AS m FROM devices").fetch_one(p).await?;
+            Ok(row.try_get("m")?)
+        })
+    }
+
+    /// Sets the configuration a device should run; returns the new version.
+    pub async fn set_device_config(
+        &self,
+        device_id: &str,
+        config: &serde_json::Value,
+    ) -> Result<String, StoreError> {
+        let text = serde_json::to_string(config).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let version = format!("{}-{}", now_ms(), &crate::ids::hash_secret(&text)[..12]);
+        let n = dispatch!(self, p => {
+            sqlx::query("UPDATE devices SET config = $2, config_version = $3 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(device_id).bind(&text).bind(&version).execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("active device {device_id:?}")));
+        }
+        Ok(version)
+    }
+
+    /// Keys, optionally of one tenant (secrets are never returned).
+    pub async fn list_keys(&self, tenant_id: Option<&str>) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        dispatch!(self, p => {
+            let rows = sqlx::query("SELECT id, kind, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at, id")
+                .bind(tenant_id).fetch_all(p).await?;
+            rows.iter().map(|r| {
+                let kind: String = r.try_get("kind")?;
+                let kind = KeyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
+                Ok(ApiKeyInfo {
+                    id: r.try_get("id")?,
+                    kind: kind.as_str(),
+                    tenant_id: r.try_get("tenant_id")?,
+                    name: r.try_get("name")?,
+                    prefix: r.try_get("prefix")?,
+                    created_at: ms_to_dt(r.try_get("created_at")?),
+                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+                })
+            }).collect()
+        })
+    }
+
+    /// One key by id.
+    pub async fn get_key(&self, id: &str) -> Result<ApiKeyInfo, StoreError> {
+        dispatch!(self, p => {
+            let r = sqlx::query("SELECT id, kind, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE id = $1")
+                .bind(id).fetch_optional(p).await?
+                .ok_or_else(|| StoreError::NotFound(format!("key {id:?}")))?;
+            let kind: String = r.try_get("kind")?;
+            let kind = KeyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
+            Ok(ApiKeyInfo {
+                id: r.try_get("id")?,
+                kind: kind.as_str(),
+                tenant_id: r.try_get("tenant_id")?,
+                name: r.try_get("name")?,
+                prefix: r.try_get("prefix")?,
+                created_at: ms_to_dt(r.try_get("created_at")?),
+                revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+            })
+        })
+    }
+
+    /// Revokes a key: it stops working at once.
+    pub async fn revoke_key(&self, id: &str) -> Result<(), StoreError> {
+        let n = dispatch!(self, p => {
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id).bind(now_ms()).execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("active key {id:?}")));
+        }
+        Ok(())
+    }
+}
+
+/// What a check-in reports (see [`Store::record_checkin`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckinUpdate<'a> {
+    pub agent_version: Option<&'a str>,
+    pub hotlist_version: Option<&'a str>,
+    pub config_version: Option<&'a str>,
+    pub os: Option<&'a str>,
+    pub counters: Option<&'a serde_json::Value>,
+    pub interval_s: Option<u32>,
+}
+
+const DEVICE_COLS: &str = "id, tenant_id, hostname, os, agent_version, enrolled_at, last_seen_at, hotlist_version, last_checkin_at, checkin_interval_s, counters, reported_config_version, config_version";
+
+/// Slack past the announced check-in interval before a device counts as offline.
+const ONLINE_SLACK_MS: i64 = 30_000;
+/// Devices that never check in (run-once uploads only) are online this long after an upload.
+const UPLOAD_ONLINE_MS: i64 = 15 * 60_000;
+
+/// Whether a device is online at `now`.
+pub fn is_online(
+    now: i64,
+    last_checkin: Option<i64>,
+    interval_s: Option<i64>,
+    last_seen: Option<i64>,
+) -> bool {
+    match last_checkin {
+        Some(t) => {
+            now - t <= interval_s.unwrap_or(60).saturating_mul(2000).max(0) + ONLINE_SLACK_MS
+        }
+        None => last_seen.is_some_and(|t| now - t <= UPLOAD_ONLINE_MS),
     }
 }

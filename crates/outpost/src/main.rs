@@ -45,6 +45,10 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Key(server_cmd::KeyCommand),
+    /// Manage UI users (works on the server's database directly).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    User(server_cmd::UserCommand),
     /// Agent commands: enroll, run-once, ingest.
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
@@ -89,6 +93,8 @@ fn main() -> ExitCode {
         Command::Tenant(c) => server_cmd::tenant(c),
         #[cfg(feature = "server")]
         Command::Key(c) => server_cmd::key(c),
+        #[cfg(feature = "server")]
+        Command::User(c) => server_cmd::user(c),
         Command::Agent(c) => agent_cmd::run(c),
         Command::Intel(IntelCommand::Intel(c)) => {
             outpost_intel::cli::run(c).map(|()| ExitCode::SUCCESS)

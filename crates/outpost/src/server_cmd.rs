@@ -87,6 +87,136 @@ pub enum KeyCommand {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Technician,
+    Customer,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a UI user. The password is read from standard input (one line), or generated
+    /// and printed when standard input is a terminal or empty.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Tenant id or name (customers).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable a user and end their sessions.
+    Disable {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a user's password (read from standard input) and end their sessions.
+    Passwd {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// A password from standard input, or a generated one (printed) when there is none.
+fn read_password() -> Result<(String, bool)> {
+    use std::io::IsTerminal;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = String::new();
+        stdin
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if !line.is_empty() {
+            return Ok((line, false));
+        }
+    }
+    Ok((outpost_server::random_token()[..24].to_string(), true))
+}
+
+pub fn user(c: UserCommand) -> Result<ExitCode> {
+    runtime()?.block_on(async move {
+        match c {
+            UserCommand::Create {
+                db,
+                username,
+                role,
+                tenant,
+            } => {
+                let store = db.open().await?;
+                let role = match role {
+                    RoleArg::Admin => outpost_core::auth::Role::Admin,
+                    RoleArg::Technician => outpost_core::auth::Role::Technician,
+                    RoleArg::Customer => outpost_core::auth::Role::Customer,
+                };
+                let tenant_id = match tenant {
+                    Some(t) => Some(store.find_tenant(&t).await?.id),
+                    None => None,
+                };
+                let (password, generated) = read_password()?;
+                let phc = outpost_server::password::hash(password.clone()).await?;
+                let u = store
+                    .create_user(&username, &phc, role, tenant_id.as_deref())
+                    .await?;
+                eprintln!("created {:?} user {} ({})", u.role, u.username, u.id);
+                if generated {
+                    println!("{password}");
+                }
+            }
+            UserCommand::List { db } => {
+                let store = db.open().await?;
+                for u in store.list_users(None).await? {
+                    println!(
+                        "{}\t{:?}\t{}\t{}{}",
+                        u.username,
+                        u.role,
+                        u.tenant_id.as_deref().unwrap_or("-"),
+                        u.created_at.to_rfc3339(),
+                        if u.disabled { "\tdisabled" } else { "" }
+                    );
+                }
+            }
+            UserCommand::Disable { db, username } => {
+                let store = db.open().await?;
+                let u = store
+                    .user_credentials(&username)
+                    .await?
+                    .with_context(|| format!("no active user {username:?}"))?;
+                store.disable_user(&u.user.id).await?;
+                eprintln!("disabled {username}");
+            }
+            UserCommand::Passwd { db, username } => {
+                let store = db.open().await?;
+                let u = store
+                    .user_credentials(&username)
+                    .await?
+                    .with_context(|| format!("no active user {username:?}"))?;
+                let (password, generated) = read_password()?;
+                let phc = outpost_server::password::hash(password.clone()).await?;
+                store.set_password(&u.user.id, &phc).await?;
+                eprintln!("password of {username} changed; their sessions ended");
+                if generated {
+                    println!("{password}");
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -212,6 +342,25 @@ async fn admin_key(store: &Store, data_dir: &Path) -> Result<String> {
     Ok(secret)
 }
 
+/// Creates the `admin` UI user on first start with a generated password, saved (mode 0600)
+/// in the data directory; returns the password when it was created now.
+async fn admin_user(store: &Store, data_dir: &Path) -> Result<Option<String>> {
+    if store.user_credentials("admin").await?.is_some() {
+        return Ok(None);
+    }
+    let password = outpost_server::random_token()[..24].to_string();
+    let phc = outpost_server::password::hash(password.clone()).await?;
+    store
+        .create_user("admin", &phc, outpost_core::auth::Role::Admin, None)
+        .await?;
+    outpost_agent::state::write_atomic(
+        &data_dir.join("admin.password"),
+        format!("{password}\n").as_bytes(),
+        true,
+    )?;
+    Ok(Some(password))
+}
+
 pub fn up(a: UpArgs) -> Result<ExitCode> {
     let data_dir = std::path::absolute(&a.data_dir).unwrap_or(a.data_dir.clone());
     let agent_dir = data_dir.join("agent");
@@ -224,6 +373,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             Err(_) => store.create_tenant(DEFAULT_TENANT).await?,
         };
         let admin = admin_key(&store, &data_dir).await?;
+        let ui_password = admin_user(&store, &data_dir).await?;
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .with_context(|| format!("cannot listen on {}", a.listen))?;
@@ -263,6 +413,10 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         println!("Outpost is up.");
         println!("  server:     {url}");
         println!("  admin key:  {admin}   (saved in {})", data_dir.join("admin.key").display());
+        match &ui_password {
+            Some(p) => println!("  UI login:   admin / {p}   (saved in {})", data_dir.join("admin.password").display()),
+            None => println!("  UI login:   admin (password in {})", data_dir.join("admin.password").display()),
+        }
         println!("  tenant:     {} ({})", tenant.name, tenant.id);
         println!("  agent data: {}", agent_dir.display());
         println!("  buffer:     {}  (append events here, or use `outpost agent ingest`)", agent_dir.join("buffer").display());

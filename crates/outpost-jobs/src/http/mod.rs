@@ -231,6 +231,31 @@ impl JobsState {
         &self.0.cfg
     }
 
+    /// A receiver that changes whenever jobs change (creation, reaping, deletion), for other
+    /// long-polls (the server's check-in).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.changes.subscribe()
+    }
+
+    /// Jobs waiting for `device` of `tenant` (at most 1000 are counted).
+    pub async fn pending_count(
+        &self,
+        tenant: &str,
+        device: &str,
+    ) -> Result<u64, crate::store::StoreError> {
+        let jobs = self
+            .store()
+            .list(&crate::store::ListQuery {
+                tenant_id: Some(tenant.to_string()),
+                device_id: Some(device.to_string()),
+                status: Some(crate::model::JobStatus::Pending),
+                limit: Some(1000),
+                ..Default::default()
+            })
+            .await?;
+        Ok(jobs.len() as u64)
+    }
+
     /// Wakes long-polling agents (call after changing jobs outside these routers).
     pub fn notify(&self) {
         self.0.changes.send_modify(|v| *v = v.wrapping_add(1));
@@ -248,6 +273,28 @@ impl JobsState {
                     Ok(n) if n > 0 => st.notify(),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "job reaper failed"),
+                }
+            }
+        })
+    }
+
+    /// Watches the database for jobs created by other server replicas (sharing one
+    /// PostgreSQL) every `every` and wakes local long-polls when there are new ones.
+    pub fn spawn_change_watch(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let st = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            let mut last = None;
+            loop {
+                tick.tick().await;
+                match st.store().max_job_id().await {
+                    Ok(m) => {
+                        if last.is_some_and(|l| l != m) {
+                            st.notify();
+                        }
+                        last = Some(m);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "job change watch failed"),
                 }
             }
         })

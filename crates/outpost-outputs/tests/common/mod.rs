@@ -54,6 +54,7 @@ pub fn hit(i: u64, tenant: &str) -> HitRecord {
             direction: None,
             intel: None,
         },
+        triage: Default::default(),
     }
 }
 

@@ -1,11 +1,14 @@
-//! `GET /api/v1/devices`.
+//! Devices: `GET /api/v1/devices`, `GET /api/v1/devices/{id}`,
+//! `POST /api/v1/devices/{id}/revoke`, `PUT /api/v1/devices/{id}/config`.
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiQuery, AuthUser};
+use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
 use axum::Json;
-use axum::extract::State;
-use outpost_core::api::{Device, Page};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use outpost_core::api::{Device, DeviceConfig, Page};
+use outpost_core::auth::Principal;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -14,15 +17,99 @@ pub struct DeviceQuery {
     pub tenant: Option<String>,
 }
 
+/// Largest accepted device configuration, serialized.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
+/// A customer sees their devices without the agent's internals.
+fn for_viewer(who: &Principal, mut d: Device) -> Device {
+    if !who.is_staff() {
+        d.counters = None;
+        d.reported_config_version = None;
+        d.config_version = None;
+    }
+    d
+}
+
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<DeviceQuery>,
 ) -> Result<Json<Page<Device>>, ApiError> {
     let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
-    let items = state.store.list_devices(tenant.as_deref()).await?;
+    let items = state
+        .store
+        .list_devices(tenant.as_deref())
+        .await?
+        .into_iter()
+        .map(|d| for_viewer(&who, d))
+        .collect();
     Ok(Json(Page {
         items,
         next_cursor: None,
+    }))
+}
+
+/// Loads a device the caller may see; another tenant's device is "not found" (its
+/// existence is not revealed).
+pub(crate) async fn visible_device(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<Device, ApiError> {
+    let d = state.store.get_device(id).await?;
+    if !who.can_access_tenant(&d.tenant_id) {
+        return Err(ApiError::not_found(format!("device {id:?} not found")));
+    }
+    Ok(d)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Device>, ApiError> {
+    let d = visible_device(&state, &who, &id).await?;
+    Ok(Json(for_viewer(&who, d)))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    AuthStaff(who): AuthStaff,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    visible_device(&state, &who, &id).await?;
+    state.store.revoke_device(&id).await?;
+    tracing::info!(device_id = %id, by = %who.subject, "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ConfigSet {
+    pub config_version: String,
+}
+
+pub async fn set_config(
+    State(state): State<AppState>,
+    AuthStaff(who): AuthStaff,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeviceConfig>,
+) -> Result<Json<ConfigSet>, ApiError> {
+    visible_device(&state, &who, &id).await?;
+    if !req.config.is_object() {
+        return Err(ApiError::invalid("config must be a JSON object"));
+    }
+    let n = serde_json::to_vec(&req.config)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if n > MAX_CONFIG_BYTES {
+        return Err(ApiError::invalid(format!(
+            "config is {n} bytes; at most {MAX_CONFIG_BYTES}"
+        )));
+    }
+    let version = state.store.set_device_config(&id, &req.config).await?;
+    state.notify_changes();
+    tracing::info!(device_id = %id, config_version = %version, by = %who.subject, "device config set");
+    Ok(Json(ConfigSet {
+        config_version: version,
     }))
 }

@@ -5,12 +5,19 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthDevice, AuthUser};
 use crate::metrics::{ResultLabel, metrics};
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use outpost_core::HitPayload;
-use outpost_core::api::{HitRecord, HitsAccepted, Page};
-use outpost_core::auth::Principal;
+use outpost_core::api::{
+    Correlation, CustomerHit, HitHistoryEntry, HitRecord, HitState, HitStateChange, HitsAccepted,
+    Page,
+};
+use outpost_core::auth::{Principal, Role};
 use outpost_store::HitFilter;
+use outpost_store::StateChange;
 use serde::Deserialize;
 
 /// Limits on one upload, beyond the body size limit.
@@ -99,6 +106,7 @@ pub async fn upload(
             .get_or_create(&ResultLabel { result: "stored" })
             .inc();
         m.hits_stored.inc_by(outcome.stored);
+        m.hits_suppressed.inc_by(outcome.suppressed);
         tracing::info!(device_id = %dev.device_id, batch_id = %payload.batch_id, hits = outcome.stored, "hits stored");
     }
     Ok(Json(HitsAccepted {
@@ -118,8 +126,46 @@ pub struct HitQuery {
     pub process: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    pub state: Option<String>,
+    pub sha256: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
+}
+
+/// A page of hits as the caller may see them: full records for staff, the simplified
+/// customer view otherwise.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum HitsPage {
+    Full(Page<HitRecord>),
+    Customer(Page<CustomerHit>),
+}
+
+/// One hit as the caller may see it.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum HitView {
+    Full(Box<HitRecord>),
+    Customer(CustomerHit),
+}
+
+fn view(who: &Principal, h: HitRecord) -> HitView {
+    if who.is_staff() {
+        HitView::Full(Box::new(h))
+    } else {
+        HitView::Customer(CustomerHit::from(&h))
+    }
+}
+
+fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiError> {
+    s.map(|s| {
+        HitState::parse(&s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "state {s:?} is not one of new, acknowledged, suppressed, false_positive"
+            ))
+        })
+    })
+    .transpose()
 }
 
 /// The tenant a query may read: staff may ask for any (or all), a customer only their own.
@@ -144,7 +190,7 @@ pub async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<HitQuery>,
-) -> Result<Json<Page<HitRecord>>, ApiError> {
+) -> Result<Json<HitsPage>, ApiError> {
     // Normalized, so `::ffff:1.2.3.4`-style spellings find what the agent stored.
     let remote_ip = q
         .remote_ip
@@ -163,10 +209,157 @@ pub async fn list(
         process_name: q.process,
         since: q.since,
         until: q.until,
+        state: parse_state(q.state)?,
+        sha256: q.sha256.map(|s| s.to_ascii_lowercase()),
     };
     let page = state
         .store
         .list_hits(&filter, q.cursor.as_deref(), q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(page))
+    Ok(Json(if who.is_staff() {
+        HitsPage::Full(page)
+    } else {
+        HitsPage::Customer(Page {
+            items: page.items.iter().map(CustomerHit::from).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }))
+}
+
+/// Loads a hit the caller may see; another tenant's hit is "not found".
+async fn visible_hit(state: &AppState, who: &Principal, id: i64) -> Result<HitRecord, ApiError> {
+    let h = state.store.get_hit(id).await?;
+    if !who.can_access_tenant(&h.tenant_id) {
+        return Err(ApiError::not_found(format!("hit {id} not found")));
+    }
+    Ok(h)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<HitView>, ApiError> {
+    let h = visible_hit(&state, &who, id).await?;
+    Ok(Json(view(&who, h)))
+}
+
+/// Changes a hit's state. Staff may set any state; a customer may only acknowledge hits of
+/// their tenant.
+pub async fn set_state(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<HitStateChange>,
+) -> Result<Response, ApiError> {
+    visible_hit(&state, &who, id).await?;
+    if !who.is_staff() && req.state != HitState::Acknowledged {
+        return Err(ApiError::forbidden("customers may only acknowledge hits"));
+    }
+    if who.role == Role::Device {
+        return Err(ApiError::forbidden("devices cannot triage hits"));
+    }
+    match state
+        .store
+        .set_hit_state(
+            id,
+            req.state,
+            &who.subject,
+            req.note.as_deref(),
+            req.expected_version,
+        )
+        .await?
+    {
+        StateChange::Changed(h) => {
+            metrics().hit_state_changes.inc();
+            tracing::info!(hit_id = id, state = %req.state, by = %who.subject, "hit state changed");
+            Ok(Json(view(&who, *h)).into_response())
+        }
+        StateChange::Conflict(h) => {
+            let e = ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "hit {id} is at version {} (state {}), not {}",
+                    h.triage.version,
+                    h.triage.state,
+                    req.expected_version.unwrap_or_default()
+                ),
+            );
+            Ok(e.into_response())
+        }
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
+    visible_hit(&state, &who, id).await?;
+    let mut items = state.store.hit_history(id).await?;
+    if !who.is_staff() {
+        // Customers see what happened and when, not which key or technician did it.
+        for e in &mut items {
+            if !e.actor.starts_with("user:") {
+                e.actor = "staff".to_string();
+            }
+        }
+    }
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// The same remote IP or executable hash on other devices of the hit's tenant.
+pub async fn related(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    Path(id): Path<i64>,
+) -> Result<Json<HitsPage>, ApiError> {
+    let h = visible_hit(&state, &who, id).await?;
+    let items = state.store.related_hits(&h, 200).await?;
+    Ok(Json(if who.is_staff() {
+        HitsPage::Full(Page {
+            items,
+            next_cursor: None,
+        })
+    } else {
+        HitsPage::Customer(Page {
+            items: items.iter().map(CustomerHit::from).collect(),
+            next_cursor: None,
+        })
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrelationQuery {
+    pub tenant: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub min_devices: Option<u32>,
+    pub limit: Option<u32>,
+}
+
+/// Remote IPs and hashes seen on several devices of a tenant.
+pub async fn correlations(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiQuery(q): ApiQuery<CorrelationQuery>,
+) -> Result<Json<Page<Correlation>>, ApiError> {
+    let tenant = scope_tenant(&who, q.tenant)?;
+    let items = state
+        .store
+        .correlations(
+            tenant.as_deref(),
+            q.since,
+            q.min_devices.unwrap_or(2),
+            q.limit.unwrap_or(100),
+        )
+        .await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }

@@ -1,0 +1,232 @@
+//! Check-in: the daemon reports liveness, its counters and versions to the server every
+//! interval (`POST /api/v1/checkin`) and receives the configuration the server wants it to
+//! run.
+//!
+//! Server-side configuration is an overlay on `agent.toml`: a JSON object with any of the
+//! sections `window`, `upload`, `sources`, `daemon`, `sensors`. The agent validates it against
+//! its own configuration types, keeps it in `server-config.json` with its version, and the
+//! daemon restarts its pipeline with the merged configuration. Identity keys (server URL,
+//! device id and token) can never be changed this way.
+
+use crate::config::AgentConfig;
+use crate::state::write_atomic;
+use crate::{AgentError, io_err};
+use outpost_core::api::{CheckinRequest, CheckinResponse, ErrorBody};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Duration;
+
+/// Sections of `agent.toml` the server may override.
+pub const OVERRIDABLE: [&str; 5] = ["window", "upload", "sources", "daemon", "sensors"];
+
+const FILE: &str = "server-config.json";
+
+/// `server-config.json`: the last configuration accepted from the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerConfig {
+    pub version: Option<String>,
+    pub config: serde_json::Value,
+}
+
+/// The last accepted server configuration (none when the file is absent).
+pub fn load_server_config(data_dir: &Path) -> Result<Option<ServerConfig>, AgentError> {
+    let p = data_dir.join(FILE);
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| AgentError::Invalid {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(&p)(e)),
+    }
+}
+
+/// Merges `overlay` into `base` (objects recursively; everything else replaces).
+fn merge(base: &mut serde_json::Value, overlay: &serde_json::Value) {
+    match (base, overlay) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) => merge(slot, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// `cfg` with the server's overlay applied; an overlay naming anything but the overridable
+/// sections, or not fitting the configuration types, is an error that names the problem.
+pub fn apply_overlay(
+    cfg: &AgentConfig,
+    overlay: &serde_json::Value,
+) -> Result<AgentConfig, String> {
+    let obj = overlay
+        .as_object()
+        .ok_or_else(|| "server configuration must be a JSON object".to_string())?;
+    if let Some(k) = obj.keys().find(|k| !OVERRIDABLE.contains(&k.as_str())) {
+        return Err(format!(
+            "server configuration may set only {}; not {k:?}",
+            OVERRIDABLE.join(", ")
+        ));
+    }
+    let mut v = serde_json::to_value(cfg).map_err(|e| e.to_string())?;
+    merge(&mut v, overlay);
+    serde_json::from_value(v).map_err(|e| format!("server configuration: {e}"))
+}
+
+/// `agent.toml` with the accepted server configuration applied.
+pub fn effective_config(data_dir: &Path) -> Result<AgentConfig, AgentError> {
+    let cfg = AgentConfig::load(data_dir)?;
+    match load_server_config(data_dir)? {
+        Some(sc) if !sc.config.is_null() => {
+            apply_overlay(&cfg, &sc.config).map_err(|message| AgentError::Invalid {
+                path: data_dir.join(FILE).display().to_string(),
+                message,
+            })
+        }
+        _ => Ok(cfg),
+    }
+}
+
+/// What one check-in brought.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckinOutcome {
+    /// Nothing new.
+    Unchanged(CheckinResponse),
+    /// A new configuration was accepted and saved; the pipeline should restart.
+    NewConfig(CheckinResponse),
+    /// The server sent a configuration that does not fit; it was refused (and logged).
+    RefusedConfig(CheckinResponse, String),
+}
+
+/// This process's resident memory (KiB) and CPU time (ms), from /proc.
+pub fn self_usage() -> (Option<u64>, Option<u64>) {
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        });
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ut: u64 = f.get(11)?.parse().ok()?;
+            let st: u64 = f.get(12)?.parse().ok()?;
+            // USER_HZ is 100 on every Linux platform Outpost supports.
+            Some((ut + st) * 10)
+        });
+    (rss, cpu)
+}
+
+/// Checks in once and saves a new server configuration if one came.
+pub fn checkin_once(
+    data_dir: &Path,
+    server_url: &str,
+    token: &str,
+    counters: serde_json::Value,
+    interval: Duration,
+    hotlist_version: Option<String>,
+) -> Result<CheckinOutcome, AgentError> {
+    let current = load_server_config(data_dir)?;
+    let req = CheckinRequest {
+        agent_version: Some(outpost_core::VERSION.to_string()),
+        hostname: None,
+        os: Some(format!(
+            "{} {}",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        )),
+        hotlist_version,
+        config_version: current.as_ref().and_then(|c| c.version.clone()),
+        counters: Some(counters),
+        interval_s: u32::try_from(interval.as_secs()).ok(),
+        wait_s: None,
+    };
+    let url = format!("{}/api/v1/checkin", server_url.trim_end_matches('/'));
+    let server_err = |message: String| AgentError::Server {
+        url: url.clone(),
+        message,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
+        .build()
+        .into();
+    let mut resp = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(&req)
+        .map_err(|e| server_err(e.to_string()))?;
+    let status = resp.status().as_u16();
+    if !(200..300).contains(&status) {
+        let msg = resp
+            .body_mut()
+            .read_json::<ErrorBody>()
+            .map(|b| format!("{} {}: {}", status, b.error.code, b.error.message))
+            .unwrap_or_else(|_| format!("HTTP {status}"));
+        return Err(server_err(msg));
+    }
+    let body: CheckinResponse = resp
+        .body_mut()
+        .read_json()
+        .map_err(|e| server_err(format!("unreadable answer: {e}")))?;
+    let Some(cfg) = body.config.clone() else {
+        return Ok(CheckinOutcome::Unchanged(body));
+    };
+    let base = AgentConfig::load(data_dir)?;
+    if let Err(e) = apply_overlay(&base, &cfg) {
+        tracing::warn!(version = ?body.config_version, error = %e, "server configuration refused");
+        return Ok(CheckinOutcome::RefusedConfig(body, e));
+    }
+    let sc = ServerConfig {
+        version: body.config_version.clone(),
+        config: cfg,
+    };
+    let bytes = serde_json::to_vec_pretty(&sc).map_err(|e| AgentError::Invalid {
+        path: FILE.into(),
+        message: e.to_string(),
+    })?;
+    write_atomic(&data_dir.join(FILE), &bytes, false)?;
+    tracing::info!(version = ?sc.version, "new server configuration accepted");
+    Ok(CheckinOutcome::NewConfig(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_merges_sections_and_refuses_identity() {
+        let base = AgentConfig::default();
+        let c = apply_overlay(
+            &base,
+            &serde_json::json!({"window": {"min_age_minutes": 5}}),
+        )
+        .unwrap();
+        assert_eq!(c.window.min_age_minutes, 5);
+        assert_eq!(c.window.max_buffer_bytes, base.window.max_buffer_bytes);
+        let e = apply_overlay(&base, &serde_json::json!({"device_token": "x"})).unwrap_err();
+        assert!(e.contains("device_token"), "{e}");
+        let e = apply_overlay(&base, &serde_json::json!({"window": {"nope": 1}})).unwrap_err();
+        assert!(e.contains("nope"), "{e}");
+        assert!(apply_overlay(&base, &serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn usage_of_this_process() {
+        let (rss, cpu) = self_usage();
+        assert!(rss.unwrap() > 0);
+        assert!(cpu.is_some());
+    }
+}

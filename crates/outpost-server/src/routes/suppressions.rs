@@ -1,0 +1,58 @@
+//! Suppression rules: `GET/POST /api/v1/suppressions`, `DELETE /api/v1/suppressions/{id}`.
+//! Staff create and delete them; customers may read their tenant's.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use outpost_core::api::{NewSuppression, Page, Suppression};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionQuery {
+    pub tenant: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ApiQuery(q): ApiQuery<SuppressionQuery>,
+) -> Result<Json<Page<Suppression>>, ApiError> {
+    let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    let items = state.store.list_suppressions(tenant.as_deref()).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    AuthStaff(who): AuthStaff,
+    ApiJson(mut req): ApiJson<NewSuppression>,
+) -> Result<(StatusCode, Json<Suppression>), ApiError> {
+    req.tenant_id = state.store.find_tenant(&req.tenant_id).await?.id;
+    if let Some(d) = &req.device_id {
+        let dev = state.store.get_device(d).await?;
+        if dev.tenant_id != req.tenant_id {
+            return Err(ApiError::invalid("device_id belongs to another tenant"));
+        }
+    }
+    let s = state.store.create_suppression(&req, &who.subject).await?;
+    tracing::info!(suppression_id = %s.id, tenant_id = %s.tenant_id, by = %who.subject, "suppression created");
+    Ok((StatusCode::CREATED, Json(s)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    AuthStaff(who): AuthStaff,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.store.get_suppression(&id).await?;
+    state.store.delete_suppression(&id).await?;
+    tracing::info!(suppression_id = %id, by = %who.subject, "suppression deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,230 @@
+//! Check-in: counters and versions are recorded, and a long-polling check-in returns as soon
+//! as a job or a new configuration is there for the device (well within a second).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let s = resp.status();
+    let b = resp.into_body().collect().await.unwrap().to_bytes();
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+struct W {
+    app: axum::Router,
+    store: Store,
+    admin: String,
+    tenant: String,
+    device: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> W {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = store.create_tenant("acme").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (d, token) = store.create_device(&t.id, "h1", None, None).await.unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    W {
+        app: outpost_server::router(state),
+        store,
+        admin,
+        tenant: t.id,
+        device: d.id,
+        token,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn checkin_records_counters_and_versions() {
+    let w = world().await;
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        &w.token,
+        json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["jobs_pending"], 0);
+    assert_eq!(v["next_checkin_s"], 60);
+    assert!(v.get("config").is_none());
+    let d = w.store.get_device(&w.device).await.unwrap();
+    assert!(d.online);
+    assert_eq!(d.agent_version.as_deref(), Some("9.9"));
+    assert_eq!(d.hotlist_version.as_deref(), Some("hl-7"));
+    assert_eq!(d.counters.unwrap()["events"]["network"], 12);
+    // Bad bodies get the documented error and change nothing.
+    for bad in [
+        json!({"counters": [1, 2]}),
+        json!({"wait_s": 61}),
+        json!({"agent_version": "x".repeat(300)}),
+        json!({"unknown": 1}),
+        json!({"counters": {"big": "x".repeat(70_000)}}),
+    ] {
+        let (s, v) = call(&w.app, "POST", "/api/v1/checkin", &w.token, bad.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_payload");
+    }
+    let d = w.store.get_device(&w.device).await.unwrap();
+    assert_eq!(d.agent_version.as_deref(), Some("9.9"));
+    // An API key is not a device.
+    let (s, _) = call(&w.app, "POST", "/api/v1/checkin", &w.admin, json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn long_poll_returns_when_a_job_is_created() {
+    let w = world().await;
+    let (app, token) = (w.app.clone(), w.token.clone());
+    let start = Instant::now();
+    let poll = tokio::spawn(async move {
+        let r = call(
+            &app,
+            "POST",
+            "/api/v1/checkin",
+            &token,
+            json!({"wait_s": 20}),
+        )
+        .await;
+        (r, start.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let created_at = start.elapsed();
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/jobs",
+        &w.admin,
+        json!({"tenant_id": w.tenant, "device_id": w.device, "kind": "process.list", "filter": {}}),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {v}");
+    let ((s, v), done) = poll.await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["jobs_pending"], 1, "{v}");
+    let latency = done - created_at;
+    assert!(
+        latency < Duration::from_secs(1),
+        "job reached the waiting agent after {latency:?}"
+    );
+    // With a job pending, a check-in answers at once.
+    let t = Instant::now();
+    let (_, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        &w.token,
+        json!({"wait_s": 20}),
+    )
+    .await;
+    assert_eq!(v["jobs_pending"], 1);
+    assert!(t.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn long_poll_returns_when_the_config_changes() {
+    let w = world().await;
+    let (app, token) = (w.app.clone(), w.token.clone());
+    let poll = tokio::spawn(async move {
+        let t = Instant::now();
+        let r = call(
+            &app,
+            "POST",
+            "/api/v1/checkin",
+            &token,
+            json!({"wait_s": 20}),
+        )
+        .await;
+        (r, t.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, v) = call(
+        &w.app,
+        "PUT",
+        &format!("/api/v1/devices/{}/config", w.device),
+        &w.admin,
+        json!({"config": {"window": {"min_age_minutes": 1}}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let version = v["config_version"].as_str().unwrap().to_string();
+    let ((s, got), took) = poll.await.unwrap();
+    assert_eq!(s, StatusCode::OK);
+    assert!(took < Duration::from_millis(1300), "{took:?}");
+    assert_eq!(got["config_version"], version.as_str());
+    assert_eq!(got["config"]["window"]["min_age_minutes"], 1);
+    // Reporting that version: no config in the answer, and the device shows it.
+    let (_, got) = call(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        &w.token,
+        json!({"config_version": version}),
+    )
+    .await;
+    assert!(got.get("config").is_none(), "{got}");
+    let d = w.store.get_device(&w.device).await.unwrap();
+    assert_eq!(d.reported_config_version.as_deref(), Some(version.as_str()));
+    // A configuration that is not an object is refused.
+    let (s, _) = call(
+        &w.app,
+        "PUT",
+        &format!("/api/v1/devices/{}/config", w.device),
+        &w.admin,
+        json!({"config": [1]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_wait_without_news_lasts_the_wait() {
+    let w = world().await;
+    let t = Instant::now();
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        &w.token,
+        json!({"wait_s": 1}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let e = t.elapsed();
+    assert!(
+        e >= Duration::from_millis(950) && e < Duration::from_secs(3),
+        "{e:?}"
+    );
+}

@@ -1,0 +1,622 @@
+//! The tenant-isolation and role matrix over **every** route the server mounts.
+//!
+//! Tenants A and B each have a device with hits, a suppression rule, a customer user and an
+//! enrollment key. Every principal of tenant A (customer key, customer user's session, device
+//! token, enrollment key) calls every route in [`outpost_server::api_routes`] and every job
+//! route, aimed at tenant B's resources; no answer may succeed on B's data or contain any of
+//! B's identifiers, and afterwards B's data is unchanged. A new route without an entry here
+//! fails the test, so the matrix cannot fall behind the router.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use outpost_core::auth::Role;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Side {
+    tenant: String,
+    device: String,
+    device_token: String,
+    hostname: String,
+    hit: i64,
+    suppression: String,
+    customer_key: String,
+    customer_key_id: String,
+    enroll_key: String,
+    enroll_key_id: String,
+    customer_user: String,
+    customer_user_id: String,
+    session: String,
+    job: i64,
+}
+
+struct World {
+    app: axum::Router,
+    store: Store,
+    admin: String,
+    tech: String,
+    a: Side,
+    b: Side,
+    _dir: tempfile::TempDir,
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
+    json!({"batch_id": batch, "tenant_id": tenant, "device_id": device, "hostname": "h", "agent_version": "t",
+           "hotlist_version": "v", "hits": [{"remote_ip": ip, "remote_port": 443, "protocol": "tcp",
+           "process_name": "curl", "pid": 1, "exe_path": "/usr/bin/curl", "sha256": "ab".repeat(32),
+           "first_seen_utc": "2026-01-01T00:00:00Z", "last_seen_utc": "2026-01-01T00:01:00Z", "hit_count": 3,
+           "sample_events": []}]})
+}
+
+async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str) -> Side {
+    let t = store.create_tenant(name).await.unwrap();
+    let hostname = format!("host-{name}-0c1f");
+    let (dev, token) = store
+        .create_device(&t.id, &hostname, Some("linux"), None)
+        .await
+        .unwrap();
+    let (s, _) = call(
+        app,
+        "POST",
+        "/api/v1/hits",
+        Some(&token),
+        Some(hit_payload(&t.id, &dev.id, "b1", "203.0.113.9")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let hit = store
+        .list_hits(
+            &outpost_store::HitFilter {
+                tenant_id: Some(t.id.clone()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let supp = store
+        .create_suppression(
+            &outpost_core::api::NewSuppression {
+                tenant_id: t.id.clone(),
+                process_name: Some("backup-agent".into()),
+                ..Default::default()
+            },
+            "setup",
+        )
+        .await
+        .unwrap();
+    let (ck, customer_key) = store
+        .create_key(KeyKind::Customer, Some(&t.id), "cust")
+        .await
+        .unwrap();
+    let (ek, enroll_key) = store
+        .create_key(KeyKind::Enrollment, Some(&t.id), "enroll")
+        .await
+        .unwrap();
+    let user = format!("customer-{name}");
+    let phc = outpost_server::password::hash_blocking("correct horse battery").unwrap();
+    let u = store
+        .create_user(&user, &phc, Role::Customer, Some(&t.id))
+        .await
+        .unwrap();
+    let (s, body) = call(
+        app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": user, "password": "correct horse battery"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let session = serde_json::from_str::<Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, body) = call(
+        app,
+        "POST",
+        "/api/v1/jobs",
+        Some(admin),
+        Some(json!({"tenant_id": t.id, "device_id": dev.id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}})),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {body}");
+    let job = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    Side {
+        tenant: t.id,
+        device: dev.id,
+        device_token: token,
+        hostname,
+        hit,
+        suppression: supp.id,
+        customer_key,
+        customer_key_id: ck.id,
+        enroll_key,
+        enroll_key_id: ek.id,
+        customer_user: user,
+        customer_user_id: u.id,
+        session,
+        job,
+    }
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, tech) = store
+        .create_key(KeyKind::Technician, None, "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        login_rate_per_min: 0,
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app = outpost_server::router(state);
+    let a = side(&store, &app, &admin, "alpha").await;
+    let b = side(&store, &app, &admin, "bravo").await;
+    World {
+        app,
+        store,
+        admin,
+        tech,
+        a,
+        b,
+        _dir: dir,
+    }
+}
+
+/// The URI and body with which a principal of tenant A attacks tenant B through a route.
+fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)> {
+    let b = &w.b;
+    let tb = &b.tenant;
+    let r = match (method, path) {
+        ("POST", "/api/v1/enroll") => (
+            path.to_string(),
+            Some(json!({"enrollment_key": w.a.enroll_key, "hostname": b.hostname})),
+        ),
+        ("POST", "/api/v1/checkin") => (
+            path.to_string(),
+            Some(json!({"hostname": b.hostname, "counters": {"x": 1}})),
+        ),
+        ("POST", "/api/v1/hits") => (
+            path.to_string(),
+            Some(hit_payload(tb, &b.device, "evil", "198.51.100.1")),
+        ),
+        ("GET", "/api/v1/hits") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/hits/{id}") => (format!("/api/v1/hits/{}", b.hit), None),
+        ("POST", "/api/v1/hits/{id}/state") => (
+            format!("/api/v1/hits/{}/state", b.hit),
+            Some(json!({"state": "acknowledged"})),
+        ),
+        ("GET", "/api/v1/hits/{id}/history") => (format!("/api/v1/hits/{}/history", b.hit), None),
+        ("GET", "/api/v1/hits/{id}/related") => (format!("/api/v1/hits/{}/related", b.hit), None),
+        ("GET", "/api/v1/correlations") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/suppressions") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/suppressions") => (
+            path.to_string(),
+            Some(json!({"tenant_id": tb, "remote_ip": "0.0.0.0/0"})),
+        ),
+        ("DELETE", "/api/v1/suppressions/{id}") => {
+            (format!("/api/v1/suppressions/{}", b.suppression), None)
+        }
+        ("GET", "/api/v1/devices") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/devices/{id}") => (format!("/api/v1/devices/{}", b.device), None),
+        ("POST", "/api/v1/devices/{id}/revoke") => {
+            (format!("/api/v1/devices/{}/revoke", b.device), None)
+        }
+        ("PUT", "/api/v1/devices/{id}/config") => (
+            format!("/api/v1/devices/{}/config", b.device),
+            Some(json!({"config": {"daemon": {"jobs": false}}})),
+        ),
+        ("POST", "/api/v1/auth/login") => (
+            path.to_string(),
+            Some(json!({"username": b.customer_user, "password": "guess guess guess"})),
+        ),
+        ("POST", "/api/v1/auth/logout") => (path.to_string(), None),
+        ("GET", "/api/v1/auth/me") => (path.to_string(), None),
+        ("GET", "/api/v1/tenants") => (path.to_string(), None),
+        ("POST", "/api/v1/tenants") => (path.to_string(), Some(json!({"name": "evil"}))),
+        ("GET", "/api/v1/users") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/users") => (
+            path.to_string(),
+            Some(
+                json!({"username": "evil", "password": "0123456789ab", "role": "customer", "tenant_id": tb}),
+            ),
+        ),
+        ("DELETE", "/api/v1/users/{id}") => (format!("/api/v1/users/{}", b.customer_user_id), None),
+        ("GET", "/api/v1/keys") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/keys") => (
+            path.to_string(),
+            Some(json!({"kind": "enrollment", "tenant_id": tb})),
+        ),
+        ("DELETE", "/api/v1/keys/{id}") => (format!("/api/v1/keys/{}", b.enroll_key_id), None),
+        ("POST", "/api/v1/keys/{id}/rotate") => {
+            (format!("/api/v1/keys/{}/rotate", b.customer_key_id), None)
+        }
+        ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
+        // The job API.
+        ("GET", "/api/v1/jobs") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/jobs") => (
+            path.to_string(),
+            Some(
+                json!({"tenant_id": tb, "device_id": b.device, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/shadow"}}}),
+            ),
+        ),
+        ("GET", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
+        ("DELETE", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
+        ("GET", "/api/v1/jobs/{id}/result") => (format!("/api/v1/jobs/{}/result", b.job), None),
+        ("GET", "/api/v1/agent/jobs/next") => (format!("{path}?wait=0"), None),
+        ("POST", "/api/v1/agent/jobs/{id}") => (
+            format!("/api/v1/agent/jobs/{}", b.job),
+            Some(json!({"status": "completed", "lease_id": "x"})),
+        ),
+        ("PUT", "/api/v1/agent/jobs/{id}/result") => (
+            format!("/api/v1/agent/jobs/{}/result", b.job),
+            Some(json!("x")),
+        ),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// The job routes mounted beside ours (crate outpost-jobs).
+const JOB_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/jobs"),
+    ("POST", "/api/v1/jobs"),
+    ("GET", "/api/v1/jobs/{id}"),
+    ("DELETE", "/api/v1/jobs/{id}"),
+    ("GET", "/api/v1/jobs/{id}/result"),
+    ("GET", "/api/v1/agent/jobs/next"),
+    ("POST", "/api/v1/agent/jobs/{id}"),
+    ("PUT", "/api/v1/agent/jobs/{id}/result"),
+];
+
+fn all_routes() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = outpost_server::api_routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    v.extend(
+        JOB_ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string())),
+    );
+    v
+}
+
+#[tokio::test]
+async fn no_principal_of_tenant_a_reaches_tenant_b() {
+    let w = world().await;
+    let secrets_of_b = [
+        w.b.tenant.as_str(),
+        w.b.device.as_str(),
+        w.b.hostname.as_str(),
+        w.b.suppression.as_str(),
+        w.b.customer_user.as_str(),
+        w.b.customer_key_id.as_str(),
+        w.b.enroll_key_id.as_str(),
+    ];
+    let principals = [
+        ("customer key A", w.a.customer_key.clone()),
+        ("customer session A", w.a.session.clone()),
+        ("device A", w.a.device_token.clone()),
+        ("enrollment key A", w.a.enroll_key.clone()),
+    ];
+    let mut checked = 0;
+    for (method, path) in all_routes() {
+        let Some((uri, body)) = attack(&method, &path, &w) else {
+            panic!("route {method} {path} has no entry in the isolation matrix");
+        };
+        for (who, token) in &principals {
+            let (status, text) = call(&w.app, &method, &uri, Some(token), body.clone()).await;
+            let sent = format!(
+                "{uri} {}",
+                body.as_ref().map(|b| b.to_string()).unwrap_or_default()
+            );
+            // An error may repeat what the caller sent; nothing else of B may appear.
+            for s in secrets_of_b.iter().filter(|s| !sent.contains(**s)) {
+                assert!(
+                    !text.contains(s),
+                    "{who}: {method} {uri} answered {status} with tenant B's {s:?}: {text}"
+                );
+            }
+            // Writing anything of B, or creating anything in B, must fail.
+            if method != "GET" && status.is_success() {
+                let allowed = matches!(
+                    path.as_str(),
+                    // Enrolling with A's key creates a device in A, checking in updates A's
+                    // own device, logging out ends A's own session.
+                    "/api/v1/enroll" | "/api/v1/checkin" | "/api/v1/auth/logout"
+                );
+                assert!(
+                    allowed,
+                    "{who}: {method} {uri} succeeded ({status}): {text}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= principals.len() * 37, "{checked}");
+
+    // B's data is untouched.
+    let hit = w.store.get_hit(w.b.hit).await.unwrap();
+    assert_eq!(hit.triage.state, outpost_core::api::HitState::New);
+    assert_eq!(hit.triage.version, 0);
+    let devices = w.store.list_devices(Some(&w.b.tenant)).await.unwrap();
+    assert_eq!(
+        devices.len(),
+        1,
+        "B's device was revoked or a device was added"
+    );
+    assert!(devices[0].config_version.is_none());
+    assert_eq!(
+        w.store
+            .list_suppressions(Some(&w.b.tenant))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let keys = w.store.list_keys(Some(&w.b.tenant)).await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|k| !k.revoked), "{keys:?}");
+    let users = w.store.list_users(Some(&w.b.tenant)).await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert!(!users[0].disabled);
+    let hits_b = w
+        .store
+        .list_hits(
+            &outpost_store::HitFilter {
+                tenant_id: Some(w.b.tenant.clone()),
+                ..Default::default()
+            },
+            None,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits_b.items.len(), 1);
+    // B's session still works.
+    let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.b.session), None).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_route_needs_credentials_except_the_public_ones() {
+    let w = world().await;
+    for (method, path) in all_routes() {
+        let (uri, mut body) = attack(&method, &path, &w).unwrap();
+        if path == "/api/v1/enroll" {
+            body = Some(json!({"enrollment_key": "ope_0000", "hostname": "x"}));
+        }
+        for token in [None, Some("opa_0000"), Some("ops_0000"), Some("opd_0000")] {
+            let (status, text) = call(&w.app, &method, &uri, token, body.clone()).await;
+            match path.as_str() {
+                "/api/v1/openapi.json" => assert_eq!(status, StatusCode::OK),
+                // Public routes that check the credentials in the body.
+                "/api/v1/enroll" | "/api/v1/auth/login" => {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {text}")
+                }
+                _ => assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {uri} with {token:?}: {text}"
+                ),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn roles_decide_who_manages_what() {
+    let w = world().await;
+    let app = &w.app;
+    // Technicians manage customers' users and keys, not staff ones.
+    for (body, ok) in [
+        (
+            json!({"username": "tech2", "password": "0123456789ab", "role": "technician"}),
+            false,
+        ),
+        (
+            json!({"username": "adm2", "password": "0123456789ab", "role": "admin"}),
+            false,
+        ),
+        (
+            json!({"username": "cust9", "password": "0123456789ab", "role": "customer", "tenant_id": w.a.tenant}),
+            true,
+        ),
+    ] {
+        let (s, t) = call(app, "POST", "/api/v1/users", Some(&w.tech), Some(body)).await;
+        assert_eq!(s.is_success(), ok, "{s} {t}");
+    }
+    for (kind, ok) in [
+        ("admin", false),
+        ("technician", false),
+        ("enrollment", true),
+        ("customer", true),
+    ] {
+        let tenant = if matches!(kind, "enrollment" | "customer") {
+            Some(w.a.tenant.clone())
+        } else {
+            None
+        };
+        let (s, t) = call(
+            app,
+            "POST",
+            "/api/v1/keys",
+            Some(&w.tech),
+            Some(json!({"kind": kind, "tenant_id": tenant})),
+        )
+        .await;
+        assert_eq!(s.is_success(), ok, "{kind}: {s} {t}");
+    }
+    let (s, _) = call(
+        app,
+        "POST",
+        "/api/v1/tenants",
+        Some(&w.tech),
+        Some(json!({"name": "t3"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = call(
+        app,
+        "POST",
+        "/api/v1/tenants",
+        Some(&w.admin),
+        Some(json!({"name": "t3"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // A customer may acknowledge their own hit, nothing else.
+    let uri = format!("/api/v1/hits/{}/state", w.a.hit);
+    let (s, t) = call(
+        app,
+        "POST",
+        &uri,
+        Some(&w.a.session),
+        Some(json!({"state": "false_positive"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{t}");
+    let (s, t) = call(
+        app,
+        "POST",
+        &uri,
+        Some(&w.a.session),
+        Some(json!({"state": "acknowledged", "note": "seen it"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    // Customers see the simplified view: no batch ids, no sample events.
+    let (s, t) = call(
+        app,
+        "GET",
+        &format!("/api/v1/hits/{}", w.a.hit),
+        Some(&w.a.customer_key),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_str(&t).unwrap();
+    assert!(
+        v.get("batch_id").is_none() && v.get("sample_events").is_none(),
+        "{v}"
+    );
+    assert_eq!(v["state"], "acknowledged");
+    let (_, t) = call(
+        app,
+        "GET",
+        &format!("/api/v1/hits/{}", w.a.hit),
+        Some(&w.tech),
+        None,
+    )
+    .await;
+    let v: Value = serde_json::from_str(&t).unwrap();
+    assert!(
+        v.get("batch_id").is_some() && v.get("sample_events").is_some(),
+        "{v}"
+    );
+    assert_eq!(v["state_changed_by"], "user:customer-alpha");
+    // Devices: customers do not see agents' counters.
+    let (_, t) = call(
+        app,
+        "GET",
+        &format!("/api/v1/devices/{}", w.a.device),
+        Some(&w.a.session),
+        None,
+    )
+    .await;
+    assert!(!t.contains("counters"), "{t}");
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_a_csrf_header_to_change_things() {
+    let w = world().await;
+    let uri = format!("/api/v1/hits/{}/state", w.a.hit);
+    let send = |csrf: bool| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(&uri)
+            .header(
+                "cookie",
+                format!("theme=dark; outpost_session={}", w.a.session),
+            )
+            .header("content-type", "application/json");
+        if csrf {
+            req = req.header("hx-request", "true");
+        }
+        w.app
+            .clone()
+            .oneshot(req.body(Body::from(r#"{"state":"acknowledged"}"#)).unwrap())
+    };
+    assert_eq!(send(false).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(send(true).await.unwrap().status(), StatusCode::OK);
+    // Reading with the cookie needs no header.
+    let req = Request::builder()
+        .uri("/api/v1/auth/me")
+        .header("cookie", format!("outpost_session={}", w.a.session))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        w.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // After logout the session is gone.
+    let (s, _) = call(
+        &w.app,
+        "POST",
+        "/api/v1/auth/logout",
+        Some(&w.a.session),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.a.session), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,112 @@
+//! The OpenAPI document lists exactly the routes the server mounts, and each documented
+//! operation exists (answers something other than the router's "no such route").
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use outpost_server::config::ServerConfig;
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+fn documented() -> BTreeSet<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_str(outpost_server::openapi::DOCUMENT).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut out = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            out.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    out
+}
+
+/// Routes the job crate mounts beside ours.
+fn job_routes() -> BTreeSet<(String, String)> {
+    [
+        ("GET", "/api/v1/jobs"),
+        ("POST", "/api/v1/jobs"),
+        ("GET", "/api/v1/jobs/{id}"),
+        ("DELETE", "/api/v1/jobs/{id}"),
+        ("GET", "/api/v1/jobs/{id}/result"),
+        ("GET", "/api/v1/agent/jobs/next"),
+        ("POST", "/api/v1/agent/jobs/{id}"),
+        ("PUT", "/api/v1/agent/jobs/{id}/result"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect()
+}
+
+#[test]
+fn document_matches_the_router() {
+    let mounted: BTreeSet<(String, String)> = outpost_server::api_routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .chain(job_routes())
+        .collect();
+    let doc = documented();
+    let undocumented: Vec<_> = mounted.difference(&doc).collect();
+    let unmounted: Vec<_> = doc.difference(&mounted).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from openapi.json: {undocumented:?}"
+    );
+    assert!(
+        unmounted.is_empty(),
+        "documented but not mounted: {unmounted:?}"
+    );
+    // Every referenced schema exists.
+    let text = outpost_server::openapi::DOCUMENT;
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    for part in text.split("\"#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "missing schema {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_routed_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = outpost_store::Store::open_sqlite_dir(dir.path())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let app = outpost_server::router(outpost_server::build_state(cfg, store).await.unwrap());
+    for (method, path) in documented() {
+        let uri = path.replace("{id}", "1");
+        let req = Request::builder()
+            .method(method.as_str())
+            .uri(&uri)
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert_ne!(status.as_u16(), 405, "{method} {uri}: method not allowed");
+        assert!(
+            !text.contains("no such route"),
+            "{method} {uri}: not routed"
+        );
+    }
+    // And the document is served.
+    let resp = app
+        .oneshot(
+            Request::get("/api/v1/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["info"]["title"], "Outpost API");
+}

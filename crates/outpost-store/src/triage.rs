@@ -1,0 +1,336 @@
+//! Triage of stored hits: states with their history, suppression rules, correlation across
+//! devices, retention.
+//!
+//! State changes are compare-and-set on the hit's `version`, in one transaction with their
+//! history row, so two analysts (or two server replicas) changing one hit at once never lose
+//! an update: the second either applies on top of the first or, with `expected_version`, gets
+//! a conflict.
+
+use crate::hits::{HIT_COLS, hit_from_row};
+use crate::ids::new_id;
+use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
+use outpost_core::Hit;
+use outpost_core::api::{
+    Correlation, HitHistoryEntry, HitRecord, HitState, NewSuppression, Suppression,
+};
+use sqlx::Row;
+
+/// Whether `rule` suppresses hit `h` of device `device_id` (every set field must match).
+pub fn suppression_matches(rule: &Suppression, device_id: &str, h: &Hit) -> bool {
+    rule.device_id.as_deref().is_none_or(|d| d == device_id)
+        && rule
+            .remote_ip
+            .as_deref()
+            .is_none_or(|ip| ip_matches(ip, h.remote_ip))
+        && rule
+            .process_name
+            .as_deref()
+            .is_none_or(|p| p == h.process_name)
+        && rule.sha256.as_deref().is_none_or(|s| {
+            h.sha256
+                .as_deref()
+                .is_some_and(|hs| hs.eq_ignore_ascii_case(s))
+        })
+}
+
+/// A rule's `remote_ip` is an address or a CIDR range.
+fn ip_matches(rule: &str, ip: std::net::IpAddr) -> bool {
+    if let Ok(net) = rule.parse::<ipnet::IpNet>() {
+        return net.contains(&ip.to_canonical());
+    }
+    rule.parse::<std::net::IpAddr>()
+        .is_ok_and(|r| r.to_canonical() == ip.to_canonical())
+}
+
+/// Outcome of a state change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateChange {
+    Changed(Box<HitRecord>),
+    /// `expected_version` did not match; the hit as it is now.
+    Conflict(Box<HitRecord>),
+}
+
+fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
+    if n.device_id.is_none()
+        && n.remote_ip.is_none()
+        && n.process_name.is_none()
+        && n.sha256.is_none()
+    {
+        return Err(StoreError::Invalid(
+            "a suppression needs at least one of device_id, remote_ip, process_name, sha256".into(),
+        ));
+    }
+    if let Some(ip) = &n.remote_ip
+        && ip.parse::<ipnet::IpNet>().is_err()
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(StoreError::Invalid(format!(
+            "remote_ip {ip:?} is neither an address nor a CIDR range"
+        )));
+    }
+    if let Some(s) = &n.sha256
+        && (s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(StoreError::Invalid(
+            "sha256 must be 64 hex characters".into(),
+        ));
+    }
+    if n.reason.as_ref().is_some_and(|r| r.len() > 2000)
+        || n.process_name.as_ref().is_some_and(|p| p.len() > 1024)
+    {
+        return Err(StoreError::Invalid(
+            "reason or process_name too long".into(),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! suppression_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        Suppression {
+            id: r.try_get("id")?,
+            tenant_id: r.try_get("tenant_id")?,
+            device_id: r.try_get("device_id")?,
+            remote_ip: r.try_get("remote_ip")?,
+            process_name: r.try_get("process_name")?,
+            sha256: r.try_get("sha256")?,
+            reason: r.try_get("reason")?,
+            created_by: r.try_get("created_by")?,
+            created_at: ms_to_dt(r.try_get("created_at")?),
+            expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(ms_to_dt),
+        }
+    }};
+}
+
+const SUPP_COLS: &str = "id, tenant_id, device_id, remote_ip, process_name, sha256, reason, created_by, created_at, expires_at";
+
+impl Store {
+    /// One hit by id.
+    pub async fn get_hit(&self, id: i64) -> Result<HitRecord, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits WHERE id = $1")))
+                .bind(id).fetch_optional(p).await?;
+            match row {
+                None => Err(StoreError::NotFound(format!("hit {id}"))),
+                Some(r) => hit_from_row(&r),
+            }
+        })
+    }
+
+    /// Changes a hit's state and records who did it; with `expected_version`, only if the hit
+    /// is still at that version.
+    pub async fn set_hit_state(
+        &self,
+        id: i64,
+        to: HitState,
+        actor: &str,
+        note: Option<&str>,
+        expected_version: Option<i64>,
+    ) -> Result<StateChange, StoreError> {
+        if note.is_some_and(|n| n.len() > 4000) {
+            return Err(StoreError::Invalid("note is longer than 4000 bytes".into()));
+        }
+        let now = now_ms();
+        for _ in 0..8 {
+            let cur = self.get_hit(id).await?;
+            if let Some(v) = expected_version
+                && v != cur.triage.version
+            {
+                return Ok(StateChange::Conflict(Box::new(cur)));
+            }
+            let from = cur.triage.state;
+            let applied = dispatch!(self, p => {
+                let mut tx = p.begin().await?;
+                let n = sqlx::query("UPDATE hits SET state = $2, state_changed_at = $3, state_changed_by = $4, version = version + 1 WHERE id = $1 AND version = $5")
+                    .bind(id).bind(to.as_str()).bind(now).bind(actor).bind(cur.triage.version)
+                    .execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    sqlx::query("INSERT INTO hit_history (hit_id, tenant_id, at, actor, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(id).bind(&cur.tenant_id).bind(now).bind(actor).bind(from.as_str()).bind(to.as_str()).bind(note)
+                        .execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    true
+                } else {
+                    tx.rollback().await?;
+                    false
+                }
+            });
+            if applied {
+                return Ok(StateChange::Changed(Box::new(self.get_hit(id).await?)));
+            }
+            // Someone else changed it between our read and write: read again.
+        }
+        Err(StoreError::Conflict(format!(
+            "hit {id} is being changed concurrently; change"
+        )))
+    }
+
+    /// The state changes of a hit, oldest first.
+    pub async fn hit_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+        dispatch!(self, p => {
+            let rows = sqlx::query("SELECT at, actor, from_state, to_state, note FROM hit_history WHERE hit_id = $1 ORDER BY id")
+                .bind(id).fetch_all(p).await?;
+            rows.iter().map(|r| {
+                let from: String = r.try_get("from_state")?;
+                let to: String = r.try_get("to_state")?;
+                let bad = |s: &str| StoreError::Corrupt(format!("hit history state {s:?}"));
+                Ok(HitHistoryEntry {
+                    at: ms_to_dt(r.try_get("at")?),
+                    actor: r.try_get("actor")?,
+                    from_state: HitState::parse(&from).ok_or_else(|| bad(&from))?,
+                    to_state: HitState::parse(&to).ok_or_else(|| bad(&to))?,
+                    note: r.try_get("note")?,
+                })
+            }).collect()
+        })
+    }
+
+    /// Hits of the same tenant on *other* devices with the same remote IP or executable hash.
+    pub async fn related_hits(
+        &self,
+        hit: &HitRecord,
+        limit: u32,
+    ) -> Result<Vec<HitRecord>, StoreError> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        dispatch!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits WHERE tenant_id = $1 AND device_id <> $2 AND (remote_ip = $3 OR ($4 IS NOT NULL AND sha256 = $4)) ORDER BY id DESC LIMIT $5")))
+                .bind(&hit.tenant_id).bind(&hit.device_id).bind(hit.hit.remote_ip.to_string()).bind(&hit.hit.sha256).bind(limit)
+                .fetch_all(p).await?;
+            rows.iter().map(hit_from_row).collect()
+        })
+    }
+
+    /// Remote IPs and executable hashes seen on at least `min_devices` devices of a tenant
+    /// (all tenants when `tenant_id` is `None`), most widespread first.
+    pub async fn correlations(
+        &self,
+        tenant_id: Option<&str>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        min_devices: u32,
+        limit: u32,
+    ) -> Result<Vec<Correlation>, StoreError> {
+        let since = since.map(|t| t.timestamp_millis());
+        let min = i64::from(min_devices.max(2));
+        let limit = i64::from(limit.clamp(1, 1000));
+        let mut out = Vec::new();
+        for col in ["remote_ip", "sha256"] {
+            let sql = format!(
+                "SELECT tenant_id, {col} AS value, COUNT(DISTINCT device_id) AS devices, CAST(SUM(hit_count) AS BIGINT) AS hits, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen \
+                 FROM hits WHERE {col} IS NOT NULL AND ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR last_seen >= $2) \
+                 GROUP BY tenant_id, {col} HAVING COUNT(DISTINCT device_id) >= $3 ORDER BY devices DESC, hits DESC LIMIT $4"
+            );
+            let mut part: Vec<Correlation> = dispatch!(self, p => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(since).bind(min).bind(limit).fetch_all(p).await?;
+                rows.iter().map(|r| -> Result<Correlation, StoreError> {
+                    Ok(Correlation {
+                        tenant_id: r.try_get("tenant_id")?,
+                        kind: col.to_string(),
+                        value: r.try_get("value")?,
+                        devices: u64::try_from(r.try_get::<i64, _>("devices")?).unwrap_or(0),
+                        hits: u64::try_from(r.try_get::<i64, _>("hits")?).unwrap_or(0),
+                        first_seen_utc: ms_to_dt(r.try_get("first_seen")?),
+                        last_seen_utc: ms_to_dt(r.try_get("last_seen")?),
+                    })
+                }).collect::<Result<Vec<_>, _>>()?
+            });
+            out.append(&mut part);
+        }
+        out.sort_by(|a, b| b.devices.cmp(&a.devices).then(b.hits.cmp(&a.hits)));
+        out.truncate(usize::try_from(limit).unwrap_or(1000));
+        Ok(out)
+    }
+
+    /// Creates a suppression rule. Hits already stored that match it are not changed
+    /// (use the state API for those); hits ingested from now on are.
+    pub async fn create_suppression(
+        &self,
+        n: &NewSuppression,
+        created_by: &str,
+    ) -> Result<Suppression, StoreError> {
+        validate_suppression(n)?;
+        self.find_tenant(&n.tenant_id).await?;
+        let s = Suppression {
+            id: new_id(),
+            tenant_id: n.tenant_id.clone(),
+            device_id: n.device_id.clone(),
+            remote_ip: n.remote_ip.clone(),
+            process_name: n.process_name.clone(),
+            sha256: n.sha256.as_ref().map(|h| h.to_ascii_lowercase()),
+            reason: n.reason.clone(),
+            created_by: created_by.to_string(),
+            created_at: ms_to_dt(now_ms()),
+            expires_at: n.expires_at,
+        };
+        dispatch!(self, p => {
+            sqlx::query("INSERT INTO suppressions (id, tenant_id, device_id, remote_ip, process_name, sha256, reason, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(&s.id).bind(&s.tenant_id).bind(&s.device_id).bind(&s.remote_ip).bind(&s.process_name)
+                .bind(&s.sha256).bind(&s.reason).bind(&s.created_by).bind(s.created_at.timestamp_millis())
+                .bind(s.expires_at.map(|t| t.timestamp_millis()))
+                .execute(p).await?;
+        });
+        Ok(s)
+    }
+
+    /// Suppression rules that are in force (not deleted, not expired), optionally of one tenant.
+    pub async fn list_suppressions(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<Suppression>, StoreError> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SUPP_COLS} FROM suppressions WHERE ($1 IS NULL OR tenant_id = $1) AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, id")))
+                .bind(tenant_id).bind(now).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(suppression_from_row!(r)); }
+            Ok(out)
+        })
+    }
+
+    /// The rules in force for one tenant (used at ingest).
+    pub async fn active_suppressions(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<Suppression>, StoreError> {
+        self.list_suppressions(Some(tenant_id)).await
+    }
+
+    pub async fn get_suppression(&self, id: &str) -> Result<Suppression, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SUPP_COLS} FROM suppressions WHERE id = $1 AND deleted_at IS NULL")))
+                .bind(id).fetch_optional(p).await?;
+            match row {
+                None => Err(StoreError::NotFound(format!("suppression {id:?}"))),
+                Some(r) => Ok(suppression_from_row!(&r)),
+            }
+        })
+    }
+
+    pub async fn delete_suppression(&self, id: &str) -> Result<(), StoreError> {
+        let n = dispatch!(self, p => {
+            sqlx::query("UPDATE suppressions SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL")
+                .bind(id).bind(now_ms()).execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("suppression {id:?}")));
+        }
+        Ok(())
+    }
+
+    /// Retention: deletes hits received before `before` (with their history) and batch
+    /// records older than that; returns the number of hits deleted.
+    pub async fn purge_hits_before(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
+        let t = before.timestamp_millis();
+        Ok(dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM hit_history WHERE hit_id IN (SELECT id FROM hits WHERE received_at < $1)").bind(t).execute(&mut *tx).await?;
+            let n = sqlx::query("DELETE FROM hits WHERE received_at < $1").bind(t).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM hit_batches WHERE received_at < $1").bind(t).execute(&mut *tx).await?;
+            tx.commit().await?;
+            n
+        }))
+    }
+}

@@ -1,0 +1,226 @@
+//! UI users and their sessions. The store keeps the argon2 PHC string the server computed
+//! (never a password) and the SHA-256 of each 256-bit session token.
+
+use crate::ids::{hash_secret, new_id, new_secret};
+use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
+use outpost_core::api::User;
+use outpost_core::auth::Role;
+use sqlx::Row;
+
+/// A user with the stored password hash, for verifying a login.
+#[derive(Clone)]
+pub struct UserCredentials {
+    pub user: User,
+    /// argon2 PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+fn role_str(r: Role) -> Result<&'static str, StoreError> {
+    match r {
+        Role::Admin => Ok("admin"),
+        Role::Technician => Ok("technician"),
+        Role::Customer => Ok("customer"),
+        Role::Device => Err(StoreError::Invalid(
+            "a user cannot have the device role".into(),
+        )),
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, StoreError> {
+    match s {
+        "admin" => Ok(Role::Admin),
+        "technician" => Ok(Role::Technician),
+        "customer" => Ok(Role::Customer),
+        other => Err(StoreError::Corrupt(format!("unknown user role {other:?}"))),
+    }
+}
+
+/// Checks a username: 1-100 printable characters without spaces.
+pub fn validate_username(name: &str) -> Result<(), StoreError> {
+    if name.is_empty()
+        || name.len() > 100
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_graphic() || c.is_alphanumeric())
+    {
+        return Err(StoreError::Invalid(
+            "username must be 1-100 characters, no spaces or control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+macro_rules! user_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let role: String = r.try_get("role")?;
+        User {
+            id: r.try_get("id")?,
+            username: r.try_get("username")?,
+            role: parse_role(&role)?,
+            tenant_id: r.try_get("tenant_id")?,
+            created_at: ms_to_dt(r.try_get("created_at")?),
+            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+        }
+    }};
+}
+
+impl Store {
+    /// Creates a user. `password_hash` is an argon2 PHC string made by the caller. Customers
+    /// must belong to a tenant; staff must not.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        tenant_id: Option<&str>,
+    ) -> Result<User, StoreError> {
+        validate_username(username)?;
+        let role_s = role_str(role)?;
+        let needs_tenant = role == Role::Customer;
+        if needs_tenant != tenant_id.is_some() {
+            return Err(StoreError::Invalid(if needs_tenant {
+                "a customer user needs a tenant".into()
+            } else {
+                format!("a {role_s} user is not bound to a tenant")
+            }));
+        }
+        if let Some(t) = tenant_id {
+            self.find_tenant(t).await?;
+        }
+        let user = User {
+            id: new_id(),
+            username: username.to_string(),
+            role,
+            tenant_id: tenant_id.map(str::to_string),
+            created_at: ms_to_dt(now_ms()),
+            disabled: false,
+        };
+        let n = dispatch!(self, p => {
+            sqlx::query("INSERT INTO users (id, username, password_hash, role, tenant_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING")
+                .bind(&user.id).bind(&user.username).bind(password_hash).bind(role_s)
+                .bind(&user.tenant_id).bind(user.created_at.timestamp_millis())
+                .execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::Conflict(format!("user {username:?}")));
+        }
+        Ok(user)
+    }
+
+    /// The user and password hash for a login; disabled users are not returned.
+    pub async fn user_credentials(
+        &self,
+        username: &str,
+    ) -> Result<Option<UserCredentials>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT id, username, password_hash, role, tenant_id, created_at, disabled_at FROM users WHERE username = $1 AND disabled_at IS NULL")
+                .bind(username).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some(UserCredentials { password_hash: r.try_get("password_hash")?, user: user_from_row!(&r) })),
+            }
+        })
+    }
+
+    /// Users, optionally of one tenant.
+    pub async fn list_users(&self, tenant_id: Option<&str>) -> Result<Vec<User>, StoreError> {
+        dispatch!(self, p => {
+            let rows = sqlx::query("SELECT id, username, role, tenant_id, created_at, disabled_at FROM users WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY username")
+                .bind(tenant_id).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(user_from_row!(r)); }
+            Ok(out)
+        })
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<User, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT id, username, role, tenant_id, created_at, disabled_at FROM users WHERE id = $1")
+                .bind(id).fetch_optional(p).await?;
+            match row {
+                None => Err(StoreError::NotFound(format!("user {id:?}"))),
+                Some(r) => Ok(user_from_row!(&r)),
+            }
+        })
+    }
+
+    /// Disables a user and ends all their sessions.
+    pub async fn disable_user(&self, id: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
+                .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            if n == 0 { return Err(StoreError::NotFound(format!("active user {id:?}"))); }
+        });
+        Ok(())
+    }
+
+    /// Replaces a user's password hash and ends their sessions.
+    pub async fn set_password(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(id).bind(password_hash).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            if n == 0 { return Err(StoreError::NotFound(format!("user {id:?}"))); }
+        });
+        Ok(())
+    }
+
+    /// Starts a session for `user_id`, valid for `ttl`; returns the token (shown once).
+    pub async fn create_session(
+        &self,
+        user_id: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), StoreError> {
+        let token = new_secret("ops");
+        let now = now_ms();
+        let expires = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        dispatch!(self, p => {
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(hash_secret(&token)).bind(user_id).bind(now).bind(expires)
+                .execute(p).await?;
+        });
+        Ok((token, ms_to_dt(expires)))
+    }
+
+    /// The user of a live session; expired sessions and disabled users give `None`.
+    pub async fn session_user(&self, token: &str) -> Result<Option<User>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT u.id, u.username, u.role, u.tenant_id, u.created_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL")
+                .bind(hash_secret(token)).bind(now_ms()).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some(user_from_row!(&r))),
+            }
+        })
+    }
+
+    /// Ends a session (logout). Unknown tokens are ignored.
+    pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+        dispatch!(self, p => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash_secret(token)).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes expired sessions; returns how many.
+    pub async fn purge_sessions(&self) -> Result<u64, StoreError> {
+        Ok(dispatch!(self, p => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(p).await?.rows_affected()
+        }))
+    }
+}

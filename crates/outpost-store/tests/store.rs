@@ -1,0 +1,461 @@
+//! The storage test suite, run against every backend: embedded SQLite always, PostgreSQL when
+//! `OUTPOST_TEST_PG_URL` is set (scripts/test.sh starts one). Each PostgreSQL run uses a
+//! schema of its own.
+
+use chrono::{Duration, Utc};
+use outpost_core::api::{HitState, NewSuppression};
+use outpost_core::auth::Role;
+use outpost_core::{Hit, HitPayload, Protocol};
+use outpost_store::{CheckinUpdate, DeviceAuth, HitFilter, KeyKind, StateChange, Store};
+
+struct Backend {
+    name: &'static str,
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    s.migrate().await.unwrap();
+    let mut v = vec![Backend {
+        name: "sqlite",
+        store: s,
+        _dir: Some(dir),
+    }];
+    match std::env::var("OUTPOST_TEST_PG_URL") {
+        Ok(url) => {
+            let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+            let s = Store::connect(&url).await.unwrap();
+            s.migrate().await.unwrap();
+            v.push(Backend {
+                name: "postgres",
+                store: s,
+                _dir: None,
+            });
+        }
+        Err(_) => eprintln!("SKIP PostgreSQL part: OUTPOST_TEST_PG_URL is not set"),
+    }
+    v
+}
+
+fn hit(ip: &str, process: &str, sha: Option<&str>) -> Hit {
+    let t = Utc::now();
+    Hit {
+        remote_ip: ip.parse().unwrap(),
+        remote_port: Some(443),
+        protocol: Protocol::Tcp,
+        process_name: process.into(),
+        pid: Some(42),
+        exe_path: Some(format!("/usr/bin/{process}")),
+        sha256: sha.map(str::to_string),
+        first_seen_utc: t - Duration::minutes(5),
+        last_seen_utc: t,
+        hit_count: 2,
+        sample_events: vec![],
+        direction: None,
+        intel: None,
+    }
+}
+
+fn payload(dev: &DeviceAuth, batch: &str, hits: Vec<Hit>) -> HitPayload {
+    HitPayload {
+        tenant_id: dev.tenant_id.clone(),
+        device_id: dev.device_id.clone(),
+        hostname: dev.hostname.clone(),
+        agent_version: "test".into(),
+        hotlist_version: "v1".into(),
+        batch_id: batch.into(),
+        hits,
+    }
+}
+
+async fn device(s: &Store, tenant: &str, host: &str) -> DeviceAuth {
+    let (_, token) = s.create_device(tenant, host, None, None).await.unwrap();
+    s.device_by_token(&token).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn ingest_is_idempotent_and_suppressions_apply() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let d1 = device(s, &t.id, "h1").await;
+        let sup = s
+            .create_suppression(
+                &NewSuppression {
+                    tenant_id: t.id.clone(),
+                    remote_ip: Some("198.51.100.0/24".into()),
+                    process_name: Some("backup".into()),
+                    ..Default::default()
+                },
+                "tester",
+            )
+            .await
+            .unwrap();
+        let p = payload(
+            &d1,
+            "batch-1",
+            vec![
+                hit("198.51.100.7", "backup", None),
+                hit("198.51.100.7", "curl", None),
+                hit("203.0.113.1", "backup", None),
+            ],
+        );
+        let o = s.insert_hits(&d1, &p).await.unwrap();
+        assert_eq!(
+            (o.stored, o.suppressed, o.duplicate),
+            (3, 1, false),
+            "{}",
+            b.name
+        );
+        let again = s.insert_hits(&d1, &p).await.unwrap();
+        assert_eq!((again.stored, again.duplicate), (0, true), "{}", b.name);
+        let all = s.list_hits(&HitFilter::default(), None, 100).await.unwrap();
+        assert_eq!(all.items.len(), 3, "{}", b.name);
+        let suppressed = s
+            .list_hits(
+                &HitFilter {
+                    state: Some(HitState::Suppressed),
+                    ..Default::default()
+                },
+                None,
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(suppressed.items.len(), 1, "{}", b.name);
+        assert_eq!(suppressed.items[0].hit.process_name, "backup");
+        assert_eq!(
+            suppressed.items[0].triage.suppression_id.as_deref(),
+            Some(sup.id.as_str())
+        );
+        // A deleted rule no longer applies.
+        s.delete_suppression(&sup.id).await.unwrap();
+        let o = s
+            .insert_hits(
+                &d1,
+                &payload(&d1, "batch-2", vec![hit("198.51.100.7", "backup", None)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(o.suppressed, 0, "{}", b.name);
+        // An expired rule neither.
+        s.create_suppression(
+            &NewSuppression {
+                tenant_id: t.id.clone(),
+                process_name: Some("backup".into()),
+                expires_at: Some(Utc::now() - Duration::seconds(1)),
+                ..Default::default()
+            },
+            "tester",
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.active_suppressions(&t.id).await.unwrap().is_empty(),
+            "{}",
+            b.name
+        );
+        // Rules need at least one condition and valid values.
+        assert!(
+            s.create_suppression(
+                &NewSuppression {
+                    tenant_id: t.id.clone(),
+                    ..Default::default()
+                },
+                "x"
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            s.create_suppression(
+                &NewSuppression {
+                    tenant_id: t.id.clone(),
+                    remote_ip: Some("not-an-ip".into()),
+                    ..Default::default()
+                },
+                "x"
+            )
+            .await
+            .is_err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn state_changes_are_compare_and_set_with_history() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let d = device(s, &t.id, "h1").await;
+        s.insert_hits(&d, &payload(&d, "b", vec![hit("192.0.2.1", "curl", None)]))
+            .await
+            .unwrap();
+        let id = s
+            .list_hits(&HitFilter::default(), None, 1)
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+        let StateChange::Changed(h) = s
+            .set_hit_state(
+                id,
+                HitState::Acknowledged,
+                "user:ann",
+                Some("looked at it"),
+                Some(0),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{}: first change conflicted", b.name)
+        };
+        assert_eq!(h.triage.state, HitState::Acknowledged);
+        assert_eq!(h.triage.version, 1);
+        assert_eq!(h.triage.state_changed_by.as_deref(), Some("user:ann"));
+        // A stale version is refused and changes nothing.
+        let c = s
+            .set_hit_state(id, HitState::FalsePositive, "user:bob", None, Some(0))
+            .await
+            .unwrap();
+        assert!(
+            matches!(c, StateChange::Conflict(ref h) if h.triage.version == 1),
+            "{}",
+            b.name
+        );
+        // Concurrent changes without a version all apply, one after another: none is lost.
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let to = if i % 2 == 0 {
+                    HitState::New
+                } else {
+                    HitState::Acknowledged
+                };
+                s.set_hit_state(id, to, &format!("user:u{i}"), None, None)
+                    .await
+            }));
+        }
+        for t in tasks {
+            assert!(matches!(t.await.unwrap().unwrap(), StateChange::Changed(_)));
+        }
+        let h = s.get_hit(id).await.unwrap();
+        assert_eq!(h.triage.version, 9, "{}", b.name);
+        let hist = s.hit_history(id).await.unwrap();
+        assert_eq!(hist.len(), 9, "{}", b.name);
+        assert_eq!(hist[0].from_state, HitState::New);
+        assert_eq!(hist[0].to_state, HitState::Acknowledged);
+        assert_eq!(hist[0].note.as_deref(), Some("looked at it"));
+        // Each history row starts where the one before ended.
+        for w in hist.windows(2) {
+            assert_eq!(w[0].to_state, w[1].from_state, "{}: {hist:?}", b.name);
+        }
+        assert!(s.get_hit(id + 1000).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn correlation_across_devices_and_retention() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let other = s.create_tenant("other").await.unwrap();
+        let sha = "cd".repeat(32);
+        let mut devs = Vec::new();
+        for h in ["h1", "h2", "h3"] {
+            devs.push(device(s, &t.id, h).await);
+        }
+        let dx = device(s, &other.id, "x1").await;
+        for (i, d) in devs.iter().enumerate() {
+            let mut hits = vec![hit("192.0.2.50", "curl", Some(&sha))];
+            if i == 0 {
+                hits.push(hit("192.0.2.99", "wget", None));
+            }
+            s.insert_hits(d, &payload(d, &format!("b{i}"), hits))
+                .await
+                .unwrap();
+        }
+        s.insert_hits(
+            &dx,
+            &payload(&dx, "bx", vec![hit("192.0.2.50", "curl", None)]),
+        )
+        .await
+        .unwrap();
+        let c = s.correlations(Some(&t.id), None, 2, 100).await.unwrap();
+        assert_eq!(c.len(), 2, "{}: {c:?}", b.name);
+        assert!(c.iter().all(|c| c.devices == 3 && c.tenant_id == t.id));
+        assert!(
+            c.iter()
+                .any(|c| c.kind == "remote_ip" && c.value == "192.0.2.50")
+        );
+        assert!(c.iter().any(|c| c.kind == "sha256" && c.value == sha));
+        // Another tenant's device never correlates with this tenant.
+        let all = s.correlations(None, None, 2, 100).await.unwrap();
+        assert!(all.iter().all(|c| c.devices == 3), "{}: {all:?}", b.name);
+        let first = s
+            .list_hits(
+                &HitFilter {
+                    device_id: Some(devs[0].device_id.clone()),
+                    remote_ip: Some("192.0.2.50".into()),
+                    ..Default::default()
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap()
+            .items
+            .remove(0);
+        let related = s.related_hits(&first, 100).await.unwrap();
+        assert_eq!(related.len(), 2, "{}", b.name);
+        assert!(
+            related
+                .iter()
+                .all(|r| r.tenant_id == t.id && r.device_id != first.device_id)
+        );
+        // Retention.
+        assert_eq!(
+            s.purge_hits_before(Utc::now() - Duration::days(1))
+                .await
+                .unwrap(),
+            0
+        );
+        s.set_hit_state(first.id, HitState::Acknowledged, "x", None, None)
+            .await
+            .unwrap();
+        let n = s
+            .purge_hits_before(Utc::now() + Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(n, 5, "{}", b.name);
+        assert!(
+            s.list_hits(&HitFilter::default(), None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_sessions_keys_and_devices() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        assert!(
+            s.create_user("c1", "$argon2id$x", Role::Customer, None)
+                .await
+                .is_err()
+        );
+        assert!(
+            s.create_user("t1", "$argon2id$x", Role::Technician, Some(&t.id))
+                .await
+                .is_err()
+        );
+        assert!(
+            s.create_user("bad name", "$argon2id$x", Role::Admin, None)
+                .await
+                .is_err()
+        );
+        let u = s
+            .create_user("c1", "$argon2id$x", Role::Customer, Some(&t.id))
+            .await
+            .unwrap();
+        assert!(
+            s.create_user("c1", "$argon2id$y", Role::Admin, None)
+                .await
+                .is_err(),
+            "duplicate"
+        );
+        let creds = s.user_credentials("c1").await.unwrap().unwrap();
+        assert_eq!(creds.password_hash, "$argon2id$x");
+        let (tok, exp) = s
+            .create_session(&u.id, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(tok.starts_with("ops_") && exp > Utc::now());
+        assert_eq!(s.session_user(&tok).await.unwrap().unwrap().id, u.id);
+        let (short, _) = s
+            .create_session(&u.id, std::time::Duration::from_millis(1))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        assert!(s.session_user(&short).await.unwrap().is_none(), "expired");
+        assert!(s.purge_sessions().await.unwrap() >= 1);
+        s.disable_user(&u.id).await.unwrap();
+        assert!(
+            s.session_user(&tok).await.unwrap().is_none(),
+            "{}: disabled user's session",
+            b.name
+        );
+        assert!(s.user_credentials("c1").await.unwrap().is_none());
+
+        let (k, secret) = s
+            .create_key(KeyKind::Enrollment, Some(&t.id), "e")
+            .await
+            .unwrap();
+        assert!(s.resolve_key(&secret).await.unwrap().is_some());
+        s.revoke_key(&k.id).await.unwrap();
+        assert!(s.resolve_key(&secret).await.unwrap().is_none());
+        assert!(
+            s.list_keys(None)
+                .await
+                .unwrap()
+                .iter()
+                .any(|x| x.id == k.id && x.revoked)
+        );
+
+        let (dev, token) = s.create_device(&t.id, "h", None, None).await.unwrap();
+        let counters = serde_json::json!({"events": {"network": 5}, "rss_kib": 9000});
+        let (v, c) = s
+            .record_checkin(
+                &dev.id,
+                &CheckinUpdate {
+                    agent_version: Some("1.2"),
+                    counters: Some(&counters),
+                    interval_s: Some(30),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(v.is_none() && c.is_none());
+        let got = s.get_device(&dev.id).await.unwrap();
+        assert!(got.online, "{}", b.name);
+        assert_eq!(got.counters, Some(counters));
+        assert_eq!(got.agent_version.as_deref(), Some("1.2"));
+        let before = s.config_marker().await.unwrap();
+        let ver = s
+            .set_device_config(
+                &dev.id,
+                &serde_json::json!({"window": {"min_age_minutes": 5}}),
+            )
+            .await
+            .unwrap();
+        assert_ne!(s.config_marker().await.unwrap(), before);
+        let (v, c) = s
+            .record_checkin(&dev.id, &CheckinUpdate::default())
+            .await
+            .unwrap();
+        assert_eq!(v.as_deref(), Some(ver.as_str()));
+        assert_eq!(c.unwrap()["window"]["min_age_minutes"], 5);
+        s.revoke_device(&dev.id).await.unwrap();
+        assert!(s.device_by_token(&token).await.unwrap().is_none());
+        assert!(s.list_devices(Some(&t.id)).await.unwrap().is_empty());
+        assert!(
+            s.get_device(&dev.id).await.is_ok(),
+            "revoked devices stay readable"
+        );
+    }
+}

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Writes crates/outpost-server/openapi.json, the OpenAPI 3.1 document of Outpost's API.
+
+The document is the contract; the server serves it at /api/v1/openapi.json, and the test
+`crates/outpost-server/tests/openapi.rs` checks that it lists exactly the routes the server
+mounts. Edit this script, run it, commit both files.
+
+    python3 scripts/gen-openapi.py
+"""
+import json
+import pathlib
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/outpost-server/openapi.json"
+
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def page(item):
+    return {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "array", "items": item},
+            "next_cursor": {"type": "string", "description": "Pass as `cursor` for the next page."},
+        },
+    }
+
+
+S = {"type": "string"}
+SN = {"type": ["string", "null"]}
+T = {"type": "string", "format": "date-time"}
+TN = {"type": ["string", "null"], "format": "date-time"}
+I = {"type": "integer"}
+STATE = {"type": "string", "enum": ["new", "acknowledged", "suppressed", "false_positive"]}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "Stable code: unauthorized, forbidden, bad_request, invalid_payload, payload_too_large, not_found, conflict, rate_limited, internal…"},
+                    "message": S,
+                },
+            }
+        },
+    },
+    "EnrollRequest": {
+        "type": "object",
+        "required": ["enrollment_key", "hostname"],
+        "properties": {"enrollment_key": S, "hostname": S, "os": S, "agent_version": S},
+    },
+    "EnrollResponse": {
+        "type": "object",
+        "required": ["tenant_id", "device_id", "device_token"],
+        "properties": {"tenant_id": S, "device_id": S, "device_token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer`."}},
+    },
+    "CheckinRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "agent_version": S, "hostname": S, "os": S, "hotlist_version": S, "config_version": S,
+            "counters": {"type": "object", "description": "The agent's counters (at most 64 KiB)."},
+            "interval_s": {"type": "integer", "minimum": 0},
+            "wait_s": {"type": "integer", "minimum": 0, "maximum": 60, "description": "Long-poll: hold the answer until a job or a new configuration is there."},
+        },
+    },
+    "CheckinResponse": {
+        "type": "object",
+        "required": ["server_time", "jobs_pending", "next_checkin_s"],
+        "properties": {
+            "server_time": T, "jobs_pending": I, "config_version": S,
+            "config": {"type": "object", "description": "Present when the agent runs another configuration version."},
+            "next_checkin_s": I,
+        },
+    },
+    "Event": {"type": "object", "description": "A normalized Outpost event (sections process, network, file, container, log)."},
+    "Hit": {
+        "type": "object",
+        "required": ["remote_ip", "protocol", "process_name", "first_seen_utc", "last_seen_utc", "hit_count"],
+        "properties": {
+            "remote_ip": S, "remote_port": {"type": ["integer", "null"]}, "protocol": S, "process_name": S,
+            "pid": {"type": ["integer", "null"]}, "exe_path": SN, "sha256": SN,
+            "first_seen_utc": T, "last_seen_utc": T, "hit_count": {"type": "integer", "minimum": 1},
+            "sample_events": {"type": "array", "items": ref("Event"), "maxItems": 50},
+            "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+            "intel": {"type": "object", "properties": {"indicator": S, "source": S, "score": I}},
+        },
+    },
+    "HitPayload": {
+        "type": "object",
+        "required": ["tenant_id", "device_id", "hostname", "agent_version", "hotlist_version", "batch_id", "hits"],
+        "properties": {
+            "tenant_id": S, "device_id": S, "hostname": S, "agent_version": S, "hotlist_version": S,
+            "batch_id": {"type": "string", "minLength": 1, "maxLength": 128},
+            "hits": {"type": "array", "items": ref("Hit"), "maxItems": 10000},
+        },
+    },
+    "HitsAccepted": {
+        "type": "object",
+        "required": ["batch_id", "stored", "duplicate"],
+        "properties": {"batch_id": S, "stored": I, "duplicate": {"type": "boolean"}},
+    },
+    "HitRecord": {
+        "description": "A stored hit with full detail (technicians and admins).",
+        "allOf": [
+            ref("Hit"),
+            {
+                "type": "object",
+                "required": ["id", "tenant_id", "device_id", "hostname", "batch_id", "received_at", "agent_version", "hotlist_version", "state", "version"],
+                "properties": {
+                    "id": I, "tenant_id": S, "device_id": S, "hostname": S, "batch_id": S, "received_at": T,
+                    "agent_version": S, "hotlist_version": S, "state": STATE, "state_changed_at": T,
+                    "state_changed_by": S, "suppression_id": S, "version": I,
+                },
+            },
+        ],
+    },
+    "CustomerHit": {
+        "description": "A stored hit as customers see it (simplified fields).",
+        "type": "object",
+        "required": ["id", "tenant_id", "device_id", "hostname", "remote_ip", "process_name", "first_seen_utc", "last_seen_utc", "hit_count", "state"],
+        "properties": {
+            "id": I, "tenant_id": S, "device_id": S, "hostname": S, "remote_ip": S, "remote_port": I, "process_name": S,
+            "first_seen_utc": T, "last_seen_utc": T, "hit_count": I, "state": STATE,
+        },
+    },
+    "HitView": {"oneOf": [ref("HitRecord"), ref("CustomerHit")]},
+    "HitsPage": {"oneOf": [page(ref("HitRecord")), page(ref("CustomerHit"))]},
+    "HitStateChange": {
+        "type": "object",
+        "required": ["state"],
+        "additionalProperties": False,
+        "properties": {"state": STATE, "note": {"type": "string", "maxLength": 4000}, "expected_version": I},
+    },
+    "HitHistoryEntry": {
+        "type": "object",
+        "required": ["at", "actor", "from_state", "to_state"],
+        "properties": {"at": T, "actor": S, "from_state": STATE, "to_state": STATE, "note": S},
+    },
+    "Correlation": {
+        "type": "object",
+        "required": ["tenant_id", "kind", "value", "devices", "hits", "first_seen_utc", "last_seen_utc"],
+        "properties": {
+            "tenant_id": S, "kind": {"type": "string", "enum": ["remote_ip", "sha256"]}, "value": S,
+            "devices": I, "hits": I, "first_seen_utc": T, "last_seen_utc": T,
+        },
+    },
+    "NewSuppression": {
+        "type": "object",
+        "required": ["tenant_id"],
+        "additionalProperties": False,
+        "description": "At least one of device_id, remote_ip (address or CIDR), process_name, sha256.",
+        "properties": {"tenant_id": S, "device_id": SN, "remote_ip": SN, "process_name": SN, "sha256": SN, "reason": SN, "expires_at": TN},
+    },
+    "Suppression": {
+        "type": "object",
+        "required": ["id", "tenant_id", "created_by", "created_at"],
+        "properties": {
+            "id": S, "tenant_id": S, "device_id": S, "remote_ip": S, "process_name": S, "sha256": S,
+            "reason": S, "created_by": S, "created_at": T, "expires_at": T,
+        },
+    },
+    "Device": {
+        "type": "object",
+        "required": ["id", "tenant_id", "hostname", "enrolled_at", "online"],
+        "properties": {
+            "id": S, "tenant_id": S, "hostname": S, "os": S, "agent_version": S, "enrolled_at": T,
+            "last_seen_at": T, "last_checkin_at": T, "hotlist_version": S, "online": {"type": "boolean"},
+            "counters": {"type": "object", "description": "Staff only."},
+            "reported_config_version": S, "config_version": S,
+        },
+    },
+    "DeviceConfig": {
+        "type": "object",
+        "required": ["config"],
+        "additionalProperties": False,
+        "properties": {"config": {"type": "object", "description": "Overlay of agent.toml sections window, upload, sources, daemon, sensors."}},
+    },
+    "ConfigSet": {"type": "object", "required": ["config_version"], "properties": {"config_version": S}},
+    "LoginRequest": {
+        "type": "object",
+        "required": ["username", "password"],
+        "additionalProperties": False,
+        "properties": {"username": S, "password": {"type": "string", "format": "password"}},
+    },
+    "User": {
+        "type": "object",
+        "required": ["id", "username", "role", "created_at", "disabled"],
+        "properties": {
+            "id": S, "username": S, "role": {"type": "string", "enum": ["admin", "technician", "customer"]},
+            "tenant_id": S, "created_at": T, "disabled": {"type": "boolean"},
+        },
+    },
+    "NewUser": {
+        "type": "object",
+        "required": ["username", "password", "role"],
+        "additionalProperties": False,
+        "properties": {
+            "username": S, "password": {"type": "string", "format": "password", "minLength": 10},
+            "role": {"type": "string", "enum": ["admin", "technician", "customer"]},
+            "tenant_id": {"type": "string", "description": "Required for customers."},
+        },
+    },
+    "LoginResponse": {
+        "type": "object",
+        "required": ["token", "expires_at", "user"],
+        "properties": {"token": S, "expires_at": T, "user": ref("User")},
+    },
+    "Me": {
+        "type": "object",
+        "required": ["role", "subject"],
+        "properties": {"role": S, "subject": S, "tenant_id": SN, "user": ref("User")},
+    },
+    "Tenant": {"type": "object", "required": ["id", "name", "created_at"], "properties": {"id": S, "name": S, "created_at": T}},
+    "NewTenant": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {"name": S}},
+    "ApiKey": {
+        "type": "object",
+        "required": ["id", "kind", "name", "prefix", "created_at", "revoked"],
+        "properties": {
+            "id": S, "kind": {"type": "string", "enum": ["enrollment", "admin", "technician", "customer"]},
+            "tenant_id": SN, "name": S, "prefix": S, "created_at": T, "revoked": {"type": "boolean"},
+        },
+    },
+    "NewKey": {
+        "type": "object",
+        "required": ["kind"],
+        "additionalProperties": False,
+        "properties": {"kind": {"type": "string", "enum": ["enrollment", "admin", "technician", "customer"]}, "tenant_id": S, "name": S},
+    },
+    "CreatedKey": {"allOf": [ref("ApiKey"), {"type": "object", "required": ["secret"], "properties": {"secret": {"type": "string", "description": "Shown once."}}}]},
+    "Job": {"type": "object", "description": "A job (see the job API).", "required": ["id", "tenant_id", "device_id", "kind", "status"], "properties": {"id": I, "tenant_id": S, "device_id": S, "kind": S, "status": S}},
+}
+
+ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
+
+
+def ok(schema, code="200", description="OK"):
+    return {code: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def op(summary, who, responses, body=None, params=(), security=("bearer",), tags=()):
+    o = {
+        "summary": summary,
+        "description": f"Who: {who}.",
+        "responses": {**responses, "4XX": ERR, "5XX": ERR},
+    }
+    if tags:
+        o["tags"] = list(tags)
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
+    if params:
+        o["parameters"] = list(params)
+    o["security"] = [{s: []} for s in security] + ([{"session": []}] if "bearer" in security and "device" not in who else [])
+    return o
+
+
+def q(name, desc, schema=S):
+    return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema}
+
+
+def path_id(kind="string"):
+    return {"name": "id", "in": "path", "required": True, "schema": {"type": kind}}
+
+
+NO = {"204": {"description": "Done"}}
+HIT_FILTERS = [
+    q("tenant", "Tenant id (customers: their own only)"), q("device", "Device id"),
+    q("remote_ip", "Remote address"), q("process", "Process name"), q("state", "Hit state", STATE),
+    q("sha256", "Executable hash"), q("since", "Last seen at or after (RFC 3339)", T),
+    q("until", "First seen before (RFC 3339)", T), q("cursor", "From next_cursor"),
+    q("limit", "Page size (1-1000, default 100)", I),
+]
+
+PATHS = {
+    "/api/v1/enroll": {"post": op("Enroll a device", "anyone with an enrollment key", ok(ref("EnrollResponse")), "EnrollRequest", security=(), tags=["agents"])},
+    "/api/v1/checkin": {"post": op("Agent check-in (long-poll with wait_s)", "a device", ok(ref("CheckinResponse")), "CheckinRequest", tags=["agents"])},
+    "/api/v1/hits": {
+        "post": op("Upload a batch of hits", "a device, as itself", ok(ref("HitsAccepted")), "HitPayload", tags=["agents"]),
+        "get": op("List hits", "any user or key; customers see their tenant, simplified", ok(ref("HitsPage")), params=HIT_FILTERS, tags=["hits"]),
+    },
+    "/api/v1/hits/{id}": {"get": op("One hit", "any user or key of the hit's tenant", ok(ref("HitView")), params=[path_id("integer")], tags=["hits"])},
+    "/api/v1/hits/{id}/state": {"post": op("Change a hit's state", "staff (any state); customers (acknowledge only)", {**ok(ref("HitView")), "409": ERR}, "HitStateChange", params=[path_id("integer")], tags=["hits"])},
+    "/api/v1/hits/{id}/history": {"get": op("State changes of a hit", "any user or key of the hit's tenant", ok(page(ref("HitHistoryEntry"))), params=[path_id("integer")], tags=["hits"])},
+    "/api/v1/hits/{id}/related": {"get": op("The same remote IP or hash on other devices of the tenant", "any user or key of the hit's tenant", ok(ref("HitsPage")), params=[path_id("integer")], tags=["hits"])},
+    "/api/v1/correlations": {"get": op("Indicators seen on several devices of a tenant", "any user or key (scoped)", ok(page(ref("Correlation"))), params=[q("tenant", "Tenant id"), q("since", "Last seen at or after", T), q("min_devices", "At least this many devices (default 2)", I), q("limit", "At most (default 100)", I)], tags=["hits"])},
+    "/api/v1/suppressions": {
+        "get": op("Suppression rules in force", "any user or key (scoped)", ok(page(ref("Suppression"))), params=[q("tenant", "Tenant id")], tags=["hits"]),
+        "post": op("Create a suppression rule", "staff", ok(ref("Suppression"), "201", "Created"), "NewSuppression", tags=["hits"]),
+    },
+    "/api/v1/suppressions/{id}": {"delete": op("Delete a suppression rule", "staff", NO, params=[path_id()], tags=["hits"])},
+    "/api/v1/devices": {"get": op("List devices", "any user or key (scoped)", ok(page(ref("Device"))), params=[q("tenant", "Tenant id")], tags=["devices"])},
+    "/api/v1/devices/{id}": {"get": op("One device", "any user or key of its tenant", ok(ref("Device")), params=[path_id()], tags=["devices"])},
+    "/api/v1/devices/{id}/revoke": {"post": op("Revoke a device's token", "staff", NO, params=[path_id()], tags=["devices"])},
+    "/api/v1/devices/{id}/config": {"put": op("Set the configuration a device should run", "staff", ok(ref("ConfigSet")), "DeviceConfig", params=[path_id()], tags=["devices"])},
+    "/api/v1/auth/login": {"post": op("Log in (sets the outpost_session cookie)", "anyone", ok(ref("LoginResponse")), "LoginRequest", security=(), tags=["auth"])},
+    "/api/v1/auth/logout": {"post": op("Log out", "a logged-in user", NO, tags=["auth"])},
+    "/api/v1/auth/me": {"get": op("Who am I", "any user or key", ok(ref("Me")), tags=["auth"])},
+    "/api/v1/tenants": {
+        "get": op("List tenants", "any user or key (customers: their own)", ok(page(ref("Tenant"))), tags=["settings"]),
+        "post": op("Create a tenant", "admins", ok(ref("Tenant"), "201", "Created"), "NewTenant", tags=["settings"]),
+    },
+    "/api/v1/users": {
+        "get": op("List users", "staff", ok(page(ref("User"))), params=[q("tenant", "Tenant id")], tags=["settings"]),
+        "post": op("Create a user", "admins (any role); technicians (customers only)", ok(ref("User"), "201", "Created"), "NewUser", tags=["settings"]),
+    },
+    "/api/v1/users/{id}": {"delete": op("Disable a user and end their sessions", "admins; technicians (customers only)", NO, params=[path_id()], tags=["settings"])},
+    "/api/v1/keys": {
+        "get": op("List keys (never their secrets)", "staff", ok(page(ref("ApiKey"))), params=[q("tenant", "Tenant id")], tags=["settings"]),
+        "post": op("Create a key", "admins (any kind); technicians (enrollment and customer keys)", ok(ref("CreatedKey"), "201", "Created"), "NewKey", tags=["settings"]),
+    },
+    "/api/v1/keys/{id}": {"delete": op("Revoke a key", "admins; technicians (enrollment and customer keys)", NO, params=[path_id()], tags=["settings"])},
+    "/api/v1/keys/{id}/rotate": {"post": op("Rotate a key: a new secret, the old one revoked", "admins; technicians (enrollment and customer keys)", ok(ref("CreatedKey"), "201", "Created"), params=[path_id()], tags=["settings"])},
+    "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
+    # The job API (crate outpost-jobs), mounted beside.
+    "/api/v1/jobs": {
+        "get": op("List jobs", "any user or key (scoped)", ok(page(ref("Job"))), params=[q("tenant", "Tenant id"), q("device", "Device id"), q("kind", "Kind"), q("status", "Status")], tags=["jobs"]),
+        "post": op("Create a job", "staff; customers where the tenant's policy allows the kind", ok(ref("Job"), "201", "Created"), "Job", tags=["jobs"]),
+    },
+    "/api/v1/jobs/{id}": {
+        "get": op("One job", "any user or key of its tenant", ok(ref("Job")), params=[path_id("integer")], tags=["jobs"]),
+        "delete": op("Delete a job", "staff or the job's owner", ok(ref("Job")), params=[path_id("integer")], tags=["jobs"]),
+    },
+    "/api/v1/jobs/{id}/result": {"get": {**op("Download a job's result", "any user or key of its tenant", {"200": {"description": "The result bytes"}}, params=[path_id("integer")], tags=["jobs"])}},
+    "/api/v1/agent/jobs/next": {"get": op("Claim the next job (long-poll with wait)", "a device", {**ok(ref("Job")), "204": {"description": "No job"}}, params=[q("wait", "Seconds to wait", I)], tags=["agents"])},
+    "/api/v1/agent/jobs/{id}": {"post": op("Report a job's progress or outcome", "the device holding the lease", ok(ref("Job")), params=[path_id("integer")], tags=["agents"])},
+    "/api/v1/agent/jobs/{id}/result": {"put": op("Upload a job's result", "the device holding the lease", ok(ref("Job")), params=[path_id("integer")], tags=["agents"])},
+}
+
+DOC = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Outpost API",
+        "version": "1",
+        "description": "Multi-tenant API of the Outpost server. Every error is {\"error\":{\"code\",\"message\"}}. Authenticate with `Authorization: Bearer <token>`: an API key (opa_/opt_/opc_), a device token (opd_) or a UI session (ops_, also accepted as the outpost_session cookie; cookie-authenticated changes need the HX-Request or X-Requested-With header).",
+    },
+    "servers": [{"url": "/"}],
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "outpost_session"},
+        },
+        "schemas": SCHEMAS,
+    },
+    "paths": PATHS,
+}
+
+OUT.write_text(json.dumps(DOC, indent=1, sort_keys=False) + "\n")
+print(f"wrote {OUT} ({len(PATHS)} paths)")
