@@ -37,6 +37,10 @@ pub struct HitFilter {
 
 const MAX_PAGE: u32 = 1000;
 
+/// Hits per INSERT statement (24 parameters each; well under SQLite's and PostgreSQL's
+/// parameter limits).
+const INSERT_CHUNK: usize = 200;
+
 /// Encodes the last id of a page as an opaque cursor.
 fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("h{id}"))
@@ -72,24 +76,32 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(InsertOutcome { stored: 0, suppressed: 0, duplicate: true });
             }
+            // Rows prepared once, then written with multi-row INSERTs (one statement per
+            // chunk instead of one per hit: the batch is one round trip per chunk).
+            let mut rows = Vec::with_capacity(payload.hits.len());
             for h in &payload.hits {
                 let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let direction = h.direction.map(|d| d.as_str());
                 let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h));
                 let (state, by, changed_at) = match rule {
                     Some(r) => { suppressed += 1; (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(received)) }
                     None => (HitState::New, None, None),
                 };
-                sqlx::query("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)")
-                    .bind(&dev.tenant_id).bind(&dev.device_id).bind(&payload.batch_id).bind(&payload.hostname)
-                    .bind(received).bind(&payload.agent_version).bind(&payload.hotlist_version)
-                    .bind(h.remote_ip.to_string()).bind(h.remote_port.map(i64::from)).bind(h.protocol.to_string())
-                    .bind(&h.process_name).bind(h.pid.map(i64::from)).bind(&h.exe_path).bind(&h.sha256)
-                    .bind(h.first_seen_utc.timestamp_millis()).bind(h.last_seen_utc.timestamp_millis())
-                    .bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).bind(direction).bind(intel).bind(samples)
-                    .bind(state.as_str()).bind(by).bind(changed_at).bind(rule.map(|r| &r.id))
-                    .execute(&mut *tx).await?;
+                rows.push((h, samples, intel, state, by, changed_at, rule.map(|r| r.id.clone())));
+            }
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id) ");
+                qb.push_values(chunk, |mut b, (h, samples, intel, state, by, changed_at, rule)| {
+                    b.push_bind(&dev.tenant_id).push_bind(&dev.device_id).push_bind(&payload.batch_id).push_bind(&payload.hostname)
+                        .push_bind(received).push_bind(&payload.agent_version).push_bind(&payload.hotlist_version)
+                        .push_bind(h.remote_ip.to_string()).push_bind(h.remote_port.map(i64::from)).push_bind(h.protocol.to_string())
+                        .push_bind(&h.process_name).push_bind(h.pid.map(i64::from)).push_bind(&h.exe_path).push_bind(&h.sha256)
+                        .push_bind(h.first_seen_utc.timestamp_millis()).push_bind(h.last_seen_utc.timestamp_millis())
+                        .push_bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).push_bind(h.direction.map(|d| d.as_str()))
+                        .push_bind(intel).push_bind(samples)
+                        .push_bind(state.as_str()).push_bind(by).push_bind(*changed_at).push_bind(rule);
+                });
+                qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(InsertOutcome { stored: payload.hits.len() as u64, suppressed, duplicate: false })
