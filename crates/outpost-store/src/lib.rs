@@ -15,7 +15,6 @@ mod hits;
 mod ids;
 mod tenants;
 mod triage;
-pub mod ui_queries;
 mod users;
 
 pub use error::StoreError;
