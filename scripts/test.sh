@@ -48,3 +48,32 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --locked --workspace --no-fail-fast "$@"
 fi
+
+# Web UI end to end: the real `outpost` binary driven by headless Chromium (playwright-core
+# from npm, the system's chromium). Installs chromium (and node/npm) when missing; skips with
+# a message only when chromium cannot be installed. OUTPOST_SKIP_UI=1 skips it.
+ui_e2e() {
+    local dir=crates/outpost-server/tests/ui
+    export DEBIAN_FRONTEND=noninteractive
+    if ! command -v chromium >/dev/null 2>&1; then
+        log "installing chromium for the UI end-to-end test"
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >/dev/null 2>&1 || true
+    fi
+    if ! command -v chromium >/dev/null 2>&1; then
+        log "SKIP UI end-to-end test: chromium could not be installed"
+        return 0
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        log "installing nodejs and npm for the UI end-to-end test"
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; } >/dev/null
+    fi
+    if [ ! -x target/debug/outpost ]; then
+        cargo build --locked -p outpost
+    fi
+    log "UI end-to-end test (screenshots in target/ui-screenshots/)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    OUTPOST_BIN="$PWD/target/debug/outpost" CHROMIUM="$(command -v chromium)" node "$dir/e2e.mjs"
+}
+if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
+    ui_e2e
+fi

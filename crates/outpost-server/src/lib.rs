@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod tls;
+pub mod ui;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -176,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .merge(ui::router())
         .with_state(state.clone());
     if let Some(jobs) = &state.jobs {
         // The job API authorizes with the Principal our middleware resolves; the

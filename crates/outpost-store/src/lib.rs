@@ -15,6 +15,7 @@ mod hits;
 mod ids;
 mod tenants;
 mod triage;
+pub mod ui_queries;
 mod users;
 
 pub use error::StoreError;

@@ -1,0 +1,1238 @@
+//! The UI's page and action handlers.
+
+use super::view::{self, HitRow, Nav, enc, opt_time, state_label, time, url};
+use super::{UiError, UiStaff, UiUser, redirect, render};
+use crate::AppState;
+use crate::extract::{PeerIp, SESSION_COOKIE, session_cookie};
+use crate::routes::hits::scope_tenant;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use outpost_core::api::{CustomerHit, HitRecord, HitState, NewSuppression};
+use outpost_core::auth::Principal;
+use outpost_store::ui_queries::HitSort;
+use outpost_store::{HitFilter, StateChange};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+// ---------------------------------------------------------------- login / logout
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    nav: Option<Nav>,
+    error: &'a str,
+    username: &'a str,
+}
+
+pub async fn root(headers: HeaderMap) -> Response {
+    let to = if session_cookie(&headers).is_some() {
+        "/ui/dashboard"
+    } else {
+        "/login"
+    };
+    redirect(to, false)
+}
+
+pub async fn login_page() -> Result<Response, UiError> {
+    render(&LoginPage {
+        nav: None,
+        error: "",
+        username: "",
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The session cookie, as `routes::auth` sets it.
+fn session_cookie_header(state: &AppState, value: &str, max_age_s: i64) -> Option<HeaderValue> {
+    let secure = if state.config.tls.is_some() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
+    ))
+    .ok()
+}
+
+/// Verifies like `POST /api/v1/auth/login` (same rate limit, same constant-cost check of
+/// unknown users) and sets the same session cookie.
+pub async fn login_submit(
+    State(state): State<AppState>,
+    PeerIp(peer): PeerIp,
+    form: Result<axum::Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let axum::Form(form) = form.map_err(|e| UiError::bad_request(e.body_text()))?;
+    let peer = peer.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let failed = |state_msg: &str, username: &str| -> Result<Response, UiError> {
+        crate::metrics::metrics()
+            .logins
+            .get_or_create(&crate::metrics::ResultLabel { result: "failed" })
+            .inc();
+        let html = LoginPage {
+            nav: None,
+            error: state_msg,
+            username,
+        }
+        .render()?;
+        Ok((StatusCode::UNAUTHORIZED, axum::response::Html(html)).into_response())
+    };
+    if let Err(e) = state.limits.check_login(peer) {
+        return Err(UiError::from(e));
+    }
+    if form.username.is_empty()
+        || form.username.len() > 100
+        || form.password.len() > crate::password::MAX_PASSWORD_LEN
+    {
+        return failed("Wrong username or password.", "");
+    }
+    let creds = state.store.user_credentials(&form.username).await?;
+    let phc = creds
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .unwrap_or_else(|| crate::password::dummy_hash().to_string());
+    let ok = crate::password::verify(form.password, phc).await;
+    let Some(creds) = creds.filter(|_| ok) else {
+        tracing::info!(username = %form.username, client = %peer, "UI login failed");
+        return failed("Wrong username or password.", &form.username);
+    };
+    let ttl = std::time::Duration::from_secs(u64::from(state.config.session_hours.max(1)) * 3600);
+    let (token, _) = state.store.create_session(&creds.user.id, ttl).await?;
+    crate::metrics::metrics()
+        .logins
+        .get_or_create(&crate::metrics::ResultLabel { result: "ok" })
+        .inc();
+    tracing::info!(username = %creds.user.username, role = ?creds.user.role, "UI login");
+    let mut resp = redirect("/ui/dashboard", false);
+    if let Some(c) = session_cookie_header(
+        &state,
+        &token,
+        i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
+    ) {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// Ends the session of the cookie (if any) and clears the cookie. Needs no CSRF header: a
+/// forged logout can only sign the user out, and the cookie is `SameSite=Strict` anyway.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    if let Some(t) = session_cookie(&headers).filter(|t| t.starts_with("ops_")) {
+        state.store.delete_session(t).await?;
+    }
+    let mut resp = redirect("/login", headers.contains_key("hx-request"));
+    if let Some(c) = session_cookie_header(&state, "", 0) {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// Empty form fields are absent filters.
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `datetime-local` (`YYYY-MM-DDTHH:MM[:SS]`, taken as UTC) or RFC 3339.
+fn parse_time(field: &str, s: &str) -> Result<DateTime<Utc>, UiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t.and_utc());
+        }
+    }
+    Err(UiError::bad_request(format!(
+        "{field}: {s:?} is not a date and time (YYYY-MM-DDTHH:MM, UTC)"
+    )))
+}
+
+/// Tenant id → name (staff pages show names).
+async fn tenant_names(state: &AppState) -> Result<HashMap<String, String>, UiError> {
+    Ok(state
+        .store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect())
+}
+
+/// Table rows of `hits` as `who` may see them.
+fn rows(who: &Principal, hits: &[HitRecord], names: &HashMap<String, String>) -> Vec<HitRow> {
+    hits.iter()
+        .map(|h| {
+            if who.is_staff() {
+                let name = names
+                    .get(&h.tenant_id)
+                    .cloned()
+                    .unwrap_or_else(|| h.tenant_id.clone());
+                HitRow::full(h, name)
+            } else {
+                HitRow::customer(&CustomerHit::from(h))
+            }
+        })
+        .collect()
+}
+
+/// An `<option>` of a `<select>`.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+// ---------------------------------------------------------------- dashboard
+
+#[derive(Deserialize)]
+pub struct DashQuery {
+    tenant: Option<String>,
+    range: Option<String>,
+}
+
+pub struct TopRow {
+    pub value: String,
+    pub href: String,
+    pub hits: i64,
+    pub events: i64,
+}
+
+pub struct StateRow {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub href: String,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Option<Nav>,
+    tenants: Vec<Opt>,
+    ranges: Vec<Opt>,
+    range_label: &'static str,
+    chart: view::Chart,
+    top_ips: Vec<TopRow>,
+    top_procs: Vec<TopRow>,
+    online: usize,
+    offline: usize,
+    states: Vec<StateRow>,
+    live_since: i64,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Query(q): Query<DashQuery>,
+) -> Result<Response, UiError> {
+    let tenant =
+        scope_tenant(&who, nonempty(&q.tenant)).map_err(|e| UiError::from(e).with_nav(&who))?;
+    let t = tenant.as_deref();
+    let (range, label, bucket_ms, n): (&str, &'static str, i64, usize) =
+        match q.range.as_deref().unwrap_or("24h") {
+            "7d" => ("7d", "last 7 days", 6 * 3_600_000, 28),
+            "30d" => ("30d", "last 30 days", 86_400_000, 30),
+            _ => ("24h", "last 24 hours", 3_600_000, 24),
+        };
+    let now = Utc::now().timestamp_millis();
+    let start_ms = (now.div_euclid(bucket_ms) + 1 - n as i64) * bucket_ms;
+    let since = DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
+    let store = &state.store;
+    let (buckets, ips, procs, states, devices) = tokio::try_join!(
+        store.ui_hits_over_time(t, since, bucket_ms, n),
+        store.ui_top_remote_ips(t, since, 10),
+        store.ui_top_processes(t, since, 10),
+        store.ui_state_counts(t),
+        store.list_devices(t),
+    )?;
+    let tenants = if who.is_staff() {
+        let mut v = vec![Opt {
+            value: String::new(),
+            label: "All tenants".into(),
+            selected: tenant.is_none(),
+        }];
+        v.extend(store.list_tenants().await?.into_iter().map(|x| Opt {
+            selected: tenant.as_deref() == Some(x.id.as_str()),
+            value: x.id,
+            label: x.name,
+        }));
+        v
+    } else {
+        Vec::new()
+    };
+    let tq = tenant.clone().unwrap_or_default();
+    let tq = if who.is_staff() { tq } else { String::new() };
+    let since_s = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let top = |v: Vec<outpost_store::ui_queries::TopValue>, key: &str| -> Vec<TopRow> {
+        v.into_iter()
+            .map(|x| TopRow {
+                href: url(
+                    "/ui/hits",
+                    &[("tenant", &tq), (key, &x.value), ("since", &since_s)],
+                ),
+                value: x.value,
+                hits: x.hits,
+                events: x.events,
+            })
+            .collect()
+    };
+    let top_ips = top(ips, "ip");
+    let top_procs = top(procs, "process");
+    let online = devices.iter().filter(|d| d.online).count();
+    let page = DashboardPage {
+        nav: Some(Nav::of(&who, "dashboard")),
+        tenants,
+        ranges: [
+            ("24h", "Last 24 hours"),
+            ("7d", "Last 7 days"),
+            ("30d", "Last 30 days"),
+        ]
+        .into_iter()
+        .map(|(v, l)| Opt {
+            value: v.into(),
+            label: l.into(),
+            selected: v == range,
+        })
+        .collect(),
+        range_label: label,
+        chart: view::chart(&buckets, start_ms, bucket_ms, n),
+        top_ips,
+        top_procs,
+        online,
+        offline: devices.len() - online,
+        states: states
+            .into_iter()
+            .map(|(s, c)| StateRow {
+                label: state_label(s),
+                class: s.as_str(),
+                href: url("/ui/hits", &[("tenant", &tq), ("state", s.as_str())]),
+                count: c,
+            })
+            .collect(),
+        live_since: store.ui_latest_hit_id(t).await?,
+    };
+    render(&page)
+}
+
+// ---------------------------------------------------------------- hit list
+
+#[derive(Deserialize, Default)]
+pub struct HitsQuery {
+    tenant: Option<String>,
+    device: Option<String>,
+    ip: Option<String>,
+    process: Option<String>,
+    state: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "hits.html")]
+struct HitsPage {
+    nav: Option<Nav>,
+    staff: bool,
+    tenants: Vec<Opt>,
+    devices: Vec<Opt>,
+    states: Vec<Opt>,
+    sorts: Vec<Opt>,
+    limits: Vec<Opt>,
+    ip: String,
+    process: String,
+    since: String,
+    until: String,
+    rows: Vec<HitRow>,
+    next_href: String,
+    first_href: String,
+    paged: bool,
+    live_since: i64,
+}
+
+pub async fn hits(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Query(q): Query<HitsQuery>,
+) -> Result<Response, UiError> {
+    let nav_err = |e: UiError| e.with_nav(&who);
+    let tenant = scope_tenant(&who, nonempty(&q.tenant)).map_err(|e| nav_err(e.into()))?;
+    let ip = nonempty(&q.ip)
+        .map(|ip| {
+            ip.parse::<std::net::IpAddr>()
+                .map(|i| i.to_string())
+                .map_err(|_| UiError::bad_request(format!("{ip:?} is not an IP address")))
+        })
+        .transpose()
+        .map_err(nav_err)?;
+    let st = nonempty(&q.state)
+        .map(|s| {
+            HitState::parse(&s).ok_or_else(|| UiError::bad_request(format!("unknown state {s:?}")))
+        })
+        .transpose()
+        .map_err(nav_err)?;
+    let since = nonempty(&q.since)
+        .map(|s| parse_time("since", &s))
+        .transpose()
+        .map_err(nav_err)?;
+    let until = nonempty(&q.until)
+        .map(|s| parse_time("until", &s))
+        .transpose()
+        .map_err(nav_err)?;
+    let sort = match nonempty(&q.sort) {
+        None => HitSort::Newest,
+        Some(s) => HitSort::parse(&s)
+            .ok_or_else(|| UiError::bad_request(format!("unknown sort {s:?}")))
+            .map_err(nav_err)?,
+    };
+    let limit: u32 = nonempty(&q.limit)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(50)
+        .clamp(10, 200);
+    let filter = HitFilter {
+        tenant_id: tenant.clone(),
+        device_id: nonempty(&q.device),
+        remote_ip: ip.clone(),
+        process_name: nonempty(&q.process),
+        since,
+        until,
+        state: st,
+        sha256: None,
+    };
+    let cursor = nonempty(&q.cursor);
+    let page = state
+        .store
+        .ui_list_hits(&filter, sort, cursor.as_deref(), limit)
+        .await
+        .map_err(|e| nav_err(e.into()))?;
+    let names = if who.is_staff() {
+        tenant_names(&state).await?
+    } else {
+        HashMap::new()
+    };
+    let devices = state.store.list_devices(tenant.as_deref()).await?;
+    let mut tenants = Vec::new();
+    if who.is_staff() {
+        tenants.push(Opt {
+            value: String::new(),
+            label: "All tenants".into(),
+            selected: tenant.is_none(),
+        });
+        let mut v: Vec<(&String, &String)> = names.iter().collect();
+        v.sort_by(|a, b| a.1.cmp(b.1));
+        tenants.extend(v.into_iter().map(|(id, name)| Opt {
+            value: id.clone(),
+            label: name.clone(),
+            selected: tenant.as_deref() == Some(id.as_str()),
+        }));
+    }
+    let dev_sel = filter.device_id.clone().unwrap_or_default();
+    let mut device_opts = vec![Opt {
+        value: String::new(),
+        label: "All devices".into(),
+        selected: dev_sel.is_empty(),
+    }];
+    device_opts.extend(devices.iter().map(|d| Opt {
+        value: d.id.clone(),
+        label: d.hostname.clone(),
+        selected: d.id == dev_sel,
+    }));
+    let mut states = vec![Opt {
+        value: String::new(),
+        label: "Any state".into(),
+        selected: st.is_none(),
+    }];
+    states.extend(HitState::ALL.iter().map(|s| Opt {
+        value: s.as_str().into(),
+        label: state_label(*s).into(),
+        selected: st == Some(*s),
+    }));
+    let sorts = HitSort::ALL
+        .iter()
+        .map(|s| Opt {
+            value: s.as_str().into(),
+            label: s.label().into(),
+            selected: *s == sort,
+        })
+        .collect();
+    let limits = [25u32, 50, 100, 200]
+        .iter()
+        .map(|l| Opt {
+            value: l.to_string(),
+            label: l.to_string(),
+            selected: *l == limit,
+        })
+        .collect();
+    let tq = if who.is_staff() {
+        tenant.clone().unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let ipq = ip.unwrap_or_default();
+    let procq = filter.process_name.clone().unwrap_or_default();
+    let stq = st.map(|s| s.as_str()).unwrap_or_default();
+    let sinceq = nonempty(&q.since).unwrap_or_default();
+    let untilq = nonempty(&q.until).unwrap_or_default();
+    let limq = limit.to_string();
+    let base: Vec<(&str, &str)> = vec![
+        ("tenant", &tq),
+        ("device", &dev_sel),
+        ("ip", &ipq),
+        ("process", &procq),
+        ("state", stq),
+        ("since", &sinceq),
+        ("until", &untilq),
+        ("sort", sort.as_str()),
+        ("limit", &limq),
+    ];
+    let first_href = url("/ui/hits", &base);
+    let next_href = match &page.next_cursor {
+        Some(c) => {
+            let mut v = base.clone();
+            v.push(("cursor", c));
+            url("/ui/hits", &v)
+        }
+        None => String::new(),
+    };
+    let live_since = state.store.ui_latest_hit_id(tenant.as_deref()).await?;
+    render(&HitsPage {
+        nav: Some(Nav::of(&who, "hits")),
+        staff: who.is_staff(),
+        tenants,
+        devices: device_opts,
+        states,
+        sorts,
+        limits,
+        ip: ipq.clone(),
+        process: procq.clone(),
+        since: sinceq.clone(),
+        until: untilq.clone(),
+        rows: rows(&who, &page.items, &names),
+        next_href,
+        first_href,
+        paged: cursor.is_some(),
+        live_since,
+    })
+}
+
+// ---------------------------------------------------------------- hit detail
+
+/// A labelled value of a detail list.
+pub struct Field {
+    pub label: &'static str,
+    pub value: String,
+    pub href: String,
+}
+
+fn field(label: &'static str, value: impl Into<String>) -> Field {
+    Field {
+        label,
+        value: value.into(),
+        href: String::new(),
+    }
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub actor: String,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "hit.html")]
+struct HitPage {
+    nav: Option<Nav>,
+    staff: bool,
+    id: i64,
+    title: String,
+    state: &'static str,
+    state_class: &'static str,
+    version: i64,
+    fields: Vec<Field>,
+    intel: Vec<Field>,
+    samples: Vec<String>,
+    history: Vec<HistoryRow>,
+    rows: Vec<HitRow>,
+    can_ack: bool,
+    can_fp: bool,
+    can_suppress: bool,
+    jobs_enabled: bool,
+    pcap_json: String,
+}
+
+/// Loads a hit the caller may see; another tenant's hit is "not found" (as in the API).
+async fn visible_hit(state: &AppState, who: &Principal, id: i64) -> Result<HitRecord, UiError> {
+    let h = match state.store.get_hit(id).await {
+        Ok(h) => h,
+        Err(outpost_store::StoreError::NotFound(_)) => {
+            return Err(
+                UiError::new(StatusCode::NOT_FOUND, format!("hit {id} not found")).with_nav(who),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !who.can_access_tenant(&h.tenant_id) {
+        return Err(
+            UiError::new(StatusCode::NOT_FOUND, format!("hit {id} not found")).with_nav(who),
+        );
+    }
+    Ok(h)
+}
+
+pub async fn hit_detail(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let h = visible_hit(&state, &who, id).await?;
+    let (history, related) = tokio::try_join!(
+        state.store.hit_history(id),
+        state.store.related_hits(&h, 50),
+    )?;
+    let staff = who.is_staff();
+    let names = if staff {
+        tenant_names(&state).await?
+    } else {
+        HashMap::new()
+    };
+    let device_href = format!("/ui/devices/{}", enc(&h.device_id));
+    let mut fields = Vec::new();
+    let mut intel = Vec::new();
+    let mut samples = Vec::new();
+    if staff {
+        let x = &h.hit;
+        fields.push(field("Hit id", h.id.to_string()));
+        fields.push(field(
+            "Tenant",
+            names
+                .get(&h.tenant_id)
+                .cloned()
+                .unwrap_or_else(|| h.tenant_id.clone()),
+        ));
+        fields.push(Field {
+            label: "Device",
+            value: format!("{} ({})", h.hostname, h.device_id),
+            href: device_href.clone(),
+        });
+        fields.push(field("Remote IP", x.remote_ip.to_string()));
+        fields.push(field(
+            "Remote port",
+            x.remote_port
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field("Protocol", x.protocol.to_string()));
+        fields.push(field(
+            "Direction",
+            x.direction
+                .map(|d| d.as_str().to_string())
+                .unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field("Process", x.process_name.clone()));
+        fields.push(field(
+            "PID",
+            x.pid.map(|p| p.to_string()).unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field(
+            "Executable",
+            x.exe_path.clone().unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field(
+            "SHA-256",
+            x.sha256.clone().unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field("First seen", time(&x.first_seen_utc)));
+        fields.push(field("Last seen", time(&x.last_seen_utc)));
+        fields.push(field("Events", x.hit_count.to_string()));
+        fields.push(field("Received", time(&h.received_at)));
+        fields.push(field("Batch id", h.batch_id.clone()));
+        fields.push(field("Agent version", h.agent_version.clone()));
+        fields.push(field("Hotlist version", h.hotlist_version.clone()));
+        fields.push(field("State changed", opt_time(&h.triage.state_changed_at)));
+        fields.push(field(
+            "Changed by",
+            h.triage
+                .state_changed_by
+                .clone()
+                .unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field(
+            "Suppression rule",
+            h.triage
+                .suppression_id
+                .clone()
+                .unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field("Version", h.triage.version.to_string()));
+        if let Some(i) = &x.intel {
+            intel.push(field("Indicator", i.indicator.clone()));
+            intel.push(field(
+                "Source",
+                i.source.clone().unwrap_or_else(|| "—".into()),
+            ));
+            intel.push(field(
+                "Score",
+                i.score.map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+            ));
+        }
+        samples = x.sample_events.iter().map(view::pretty).collect();
+    } else {
+        let c = CustomerHit::from(&h);
+        fields.push(Field {
+            label: "Computer",
+            value: c.hostname.clone(),
+            href: device_href.clone(),
+        });
+        fields.push(field(
+            "Remote address",
+            view::remote(c.remote_ip, c.remote_port),
+        ));
+        fields.push(field("Program", c.process_name.clone()));
+        fields.push(field("First seen", time(&c.first_seen_utc)));
+        fields.push(field("Last seen", time(&c.last_seen_utc)));
+        fields.push(field("Connections", c.hit_count.to_string()));
+    }
+    let history = history
+        .into_iter()
+        .map(|e| HistoryRow {
+            at: time(&e.at),
+            actor: if staff || e.actor.starts_with("user:") {
+                e.actor
+            } else {
+                "staff".to_string()
+            },
+            from: state_label(e.from_state),
+            to: state_label(e.to_state),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let window = chrono::Duration::minutes(5);
+    let pcap = serde_json::json!({
+        "tenant_id": h.tenant_id,
+        "device_id": h.device_id,
+        "kind": "pcap",
+        "filter": {
+            "beginTime": (h.hit.first_seen_utc - window).to_rfc3339(),
+            "endTime": (h.hit.last_seen_utc + window).to_rfc3339(),
+            "srcIp": h.hit.remote_ip.to_string(),
+        }
+    });
+    let s = h.triage.state;
+    render(&HitPage {
+        nav: Some(Nav::of(&who, "hits")),
+        staff,
+        id,
+        title: format!("{} → {}", h.hit.process_name, h.hit.remote_ip),
+        state: state_label(s),
+        state_class: s.as_str(),
+        version: h.triage.version,
+        fields,
+        intel,
+        samples,
+        history,
+        rows: rows(&who, &related, &names),
+        can_ack: s != HitState::Acknowledged,
+        can_fp: staff && s != HitState::FalsePositive,
+        can_suppress: staff && s != HitState::Suppressed,
+        jobs_enabled: staff && state.jobs.is_some(),
+        pcap_json: pcap.to_string(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    state: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    expected_version: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct Notice<'a> {
+    kind: &'a str,
+    message: &'a str,
+}
+
+fn notice(kind: &str, message: &str) -> Result<Response, UiError> {
+    render(&Notice { kind, message })
+}
+
+/// Changes a hit's state as `POST /api/v1/hits/{id}/state` does: staff any state,
+/// customers only "acknowledged", with the principal's subject as the actor.
+pub async fn hit_state(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Path(id): Path<i64>,
+    form: Result<axum::Form<StateForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let axum::Form(form) = form.map_err(|e| UiError::bad_request(e.body_text()))?;
+    visible_hit(&state, &who, id).await?;
+    let Some(target) = HitState::parse(&form.state) else {
+        return notice("error", "Unknown state.");
+    };
+    if !who.is_staff() && target != HitState::Acknowledged {
+        return Err(UiError::forbidden("customers may only acknowledge hits"));
+    }
+    let note = nonempty(&form.note);
+    if note.as_ref().is_some_and(|n| n.len() > 2000) {
+        return notice("error", "The note is too long (at most 2000 characters).");
+    }
+    match state
+        .store
+        .set_hit_state(
+            id,
+            target,
+            &who.subject,
+            note.as_deref(),
+            form.expected_version,
+        )
+        .await?
+    {
+        StateChange::Changed(_) => {
+            crate::metrics::metrics().hit_state_changes.inc();
+            tracing::info!(hit_id = id, state = %target, by = %who.subject, "hit state changed (UI)");
+            Ok(redirect(&format!("/ui/hits/{id}"), true))
+        }
+        StateChange::Conflict(h) => notice(
+            "error",
+            &format!(
+                "Someone changed this hit meanwhile (it is now {}). Reload the page and try again.",
+                state_label(h.triage.state)
+            ),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SuppressForm {
+    #[serde(default)]
+    reason: Option<String>,
+    /// `ip` (the remote IP on every device of the tenant), `ip_device` (on this device) or
+    /// `ip_process` (the remote IP with this process name).
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    days: Option<String>,
+}
+
+/// Creates a suppression rule from the hit and marks the hit suppressed (staff only).
+pub async fn hit_suppress(
+    State(state): State<AppState>,
+    UiStaff(who): UiStaff,
+    Path(id): Path<i64>,
+    form: Result<axum::Form<SuppressForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, UiError> {
+    let axum::Form(form) = form.map_err(|e| UiError::bad_request(e.body_text()))?;
+    let h = visible_hit(&state, &who, id).await?;
+    let reason = nonempty(&form.reason);
+    if reason.as_ref().is_some_and(|r| r.len() > 2000) {
+        return notice("error", "The reason is too long (at most 2000 characters).");
+    }
+    let scope = form.scope.as_deref().unwrap_or("ip");
+    let days: i64 = match nonempty(&form.days) {
+        None => 0,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) if (0..=3650).contains(&n) => n,
+            _ => return notice("error", "Days must be a number from 0 (forever) to 3650."),
+        },
+    };
+    let rule = NewSuppression {
+        tenant_id: h.tenant_id.clone(),
+        device_id: (scope == "ip_device").then(|| h.device_id.clone()),
+        remote_ip: Some(h.hit.remote_ip.to_string()),
+        process_name: (scope == "ip_process").then(|| h.hit.process_name.clone()),
+        sha256: None,
+        reason: reason.clone(),
+        expires_at: (days > 0).then(|| Utc::now() + chrono::Duration::days(days)),
+    };
+    let s = state.store.create_suppression(&rule, &who.subject).await?;
+    tracing::info!(suppression_id = %s.id, hit_id = id, by = %who.subject, "suppression created (UI)");
+    let note = format!("suppression rule {}", s.id);
+    if let StateChange::Changed(_) = state
+        .store
+        .set_hit_state(id, HitState::Suppressed, &who.subject, Some(&note), None)
+        .await?
+    {
+        crate::metrics::metrics().hit_state_changes.inc();
+    }
+    Ok(redirect(&format!("/ui/hits/{id}"), true))
+}
+
+// ---------------------------------------------------------------- devices
+
+pub struct DeviceRow {
+    pub href: String,
+    pub hostname: String,
+    pub tenant: String,
+    pub os: String,
+    pub agent: String,
+    pub last_seen: String,
+    pub online: bool,
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    nav: Option<Nav>,
+    staff: bool,
+    rows: Vec<DeviceRow>,
+}
+
+pub async fn devices(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+) -> Result<Response, UiError> {
+    let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
+    let list = state.store.list_devices(tenant.as_deref()).await?;
+    let names = if who.is_staff() {
+        tenant_names(&state).await?
+    } else {
+        HashMap::new()
+    };
+    let rows = list
+        .into_iter()
+        .map(|d| DeviceRow {
+            href: format!("/ui/devices/{}", enc(&d.id)),
+            tenant: names.get(&d.tenant_id).cloned().unwrap_or_default(),
+            hostname: d.hostname,
+            os: d.os.unwrap_or_default(),
+            agent: d.agent_version.unwrap_or_default(),
+            last_seen: opt_time(&d.last_seen_at),
+            online: d.online,
+        })
+        .collect();
+    render(&DevicesPage {
+        nav: Some(Nav::of(&who, "devices")),
+        staff: who.is_staff(),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DevicePage {
+    nav: Option<Nav>,
+    staff: bool,
+    hostname: String,
+    online: bool,
+    fields: Vec<Field>,
+    counters: String,
+    rows: Vec<HitRow>,
+    hits_href: String,
+}
+
+pub async fn device_detail(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let d = crate::routes::devices::visible_device(&state, &who, &id)
+        .await
+        .map_err(|e| UiError::from(e).with_nav(&who))?;
+    let staff = who.is_staff();
+    let names = if staff {
+        tenant_names(&state).await?
+    } else {
+        HashMap::new()
+    };
+    let filter = HitFilter {
+        device_id: Some(d.id.clone()),
+        tenant_id: Some(d.tenant_id.clone()),
+        ..Default::default()
+    };
+    let recent = state
+        .store
+        .ui_list_hits(&filter, HitSort::Newest, None, 20)
+        .await?;
+    let mut fields = vec![
+        field("Hostname", d.hostname.clone()),
+        field("Status", if d.online { "online" } else { "offline" }),
+        field(
+            "Operating system",
+            d.os.clone().unwrap_or_else(|| "—".into()),
+        ),
+        field(
+            "Agent version",
+            d.agent_version.clone().unwrap_or_else(|| "—".into()),
+        ),
+        field("Enrolled", time(&d.enrolled_at)),
+        field("Last upload", opt_time(&d.last_seen_at)),
+        field("Last check-in", opt_time(&d.last_checkin_at)),
+    ];
+    let mut counters = String::new();
+    if staff {
+        fields.insert(0, field("Device id", d.id.clone()));
+        fields.insert(
+            1,
+            field(
+                "Tenant",
+                names
+                    .get(&d.tenant_id)
+                    .cloned()
+                    .unwrap_or_else(|| d.tenant_id.clone()),
+            ),
+        );
+        fields.push(field(
+            "Hotlist version",
+            d.hotlist_version.clone().unwrap_or_else(|| "—".into()),
+        ));
+        fields.push(field(
+            "Config version (reported / wanted)",
+            format!(
+                "{} / {}",
+                d.reported_config_version.as_deref().unwrap_or("—"),
+                d.config_version.as_deref().unwrap_or("—")
+            ),
+        ));
+        counters = d.counters.as_ref().map(view::pretty).unwrap_or_default();
+    }
+    let tq = if staff {
+        d.tenant_id.clone()
+    } else {
+        String::new()
+    };
+    render(&DevicePage {
+        nav: Some(Nav::of(&who, "devices")),
+        staff,
+        hostname: d.hostname.clone(),
+        online: d.online,
+        fields,
+        counters,
+        rows: rows(&who, &recent.items, &names),
+        hits_href: url("/ui/hits", &[("tenant", &tq), ("device", &d.id)]),
+    })
+}
+
+// ---------------------------------------------------------------- jobs
+
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub device: String,
+    pub device_href: String,
+    pub status: String,
+    pub owner: String,
+    pub created: String,
+    pub failure: String,
+    pub result_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "jobs.html")]
+struct JobsPage {
+    nav: Option<Nav>,
+    staff: bool,
+    enabled: bool,
+    rows: Vec<JobRow>,
+}
+
+pub async fn jobs(State(state): State<AppState>, UiUser(who): UiUser) -> Result<Response, UiError> {
+    let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
+    let staff = who.is_staff();
+    let mut rows = Vec::new();
+    if let Some(j) = &state.jobs {
+        let list = j
+            .store()
+            .list(&outpost_jobs::ListQuery {
+                tenant_id: tenant.clone(),
+                limit: Some(100),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "cannot list jobs");
+                UiError::new(StatusCode::INTERNAL_SERVER_ERROR, "cannot list jobs").with_nav(&who)
+            })?;
+        let hosts: HashMap<String, String> = state
+            .store
+            .list_devices(tenant.as_deref())
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.hostname))
+            .collect();
+        rows = list
+            .into_iter()
+            .map(|job| JobRow {
+                id: job.id,
+                kind: job.kind,
+                device: hosts
+                    .get(&job.device_id)
+                    .cloned()
+                    .unwrap_or_else(|| job.device_id.clone()),
+                device_href: format!("/ui/devices/{}", enc(&job.device_id)),
+                status: job.status.as_str().to_string(),
+                owner: if staff { job.owner } else { String::new() },
+                created: time(&job.created_at),
+                failure: job.failure.unwrap_or_default(),
+                result_href: if job.result_size.is_some() {
+                    format!("/api/v1/jobs/{}/result", job.id)
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+    }
+    render(&JobsPage {
+        nav: Some(Nav::of(&who, "jobs")),
+        staff,
+        enabled: state.jobs.is_some(),
+        rows,
+    })
+}
+
+// ---------------------------------------------------------------- settings
+
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+}
+
+pub struct UserRow {
+    pub username: String,
+    pub role: String,
+    pub tenant: String,
+    pub created: String,
+    pub disabled: bool,
+}
+
+pub struct KeyRow {
+    pub kind: &'static str,
+    pub name: String,
+    pub prefix: String,
+    pub tenant: String,
+    pub created: String,
+    pub revoked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    nav: Option<Nav>,
+    tenants: Vec<TenantRow>,
+    users: Vec<UserRow>,
+    keys: Vec<KeyRow>,
+}
+
+pub async fn settings(
+    State(state): State<AppState>,
+    UiStaff(who): UiStaff,
+) -> Result<Response, UiError> {
+    let (tenants, users, keys) = tokio::try_join!(
+        state.store.list_tenants(),
+        state.store.list_users(None),
+        state.store.list_keys(None),
+    )?;
+    let names: HashMap<String, String> = tenants
+        .iter()
+        .map(|t| (t.id.clone(), t.name.clone()))
+        .collect();
+    let tname = |t: &Option<String>| {
+        t.as_ref()
+            .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+            .unwrap_or_else(|| "all".into())
+    };
+    render(&SettingsPage {
+        nav: Some(Nav::of(&who, "settings")),
+        users: users
+            .into_iter()
+            .map(|u| UserRow {
+                tenant: tname(&u.tenant_id),
+                username: u.username,
+                role: format!("{:?}", u.role).to_lowercase(),
+                created: time(&u.created_at),
+                disabled: u.disabled,
+            })
+            .collect(),
+        keys: keys
+            .into_iter()
+            .map(|k| KeyRow {
+                tenant: tname(&k.tenant_id),
+                kind: k.kind,
+                name: k.name,
+                prefix: k.prefix,
+                created: time(&k.created_at),
+                revoked: k.revoked,
+            })
+            .collect(),
+        tenants: tenants
+            .into_iter()
+            .map(|t| TenantRow {
+                created: time(&t.created_at),
+                id: t.id,
+                name: t.name,
+            })
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------- live updates
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    since: Option<i64>,
+}
+
+/// Server-sent events: `event: hits`, `data: {"latest":N,"new":K}` whenever hits newer than
+/// `since` (a hit id) arrive for the caller's scope; polled every 2 s.
+pub async fn events(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+    Query(q): Query<EventsQuery>,
+) -> Result<Response, UiError> {
+    let tenant = scope_tenant(&who, None)?;
+    let start = q.since.unwrap_or(0);
+    let stream = futures_util::stream::unfold(
+        (state, tenant, start, start),
+        |(state, tenant, base, last)| async move {
+            let mut last = last;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                match state.store.ui_latest_hit_id(tenant.as_deref()).await {
+                    Ok(m) if m > last => {
+                        let ev = Event::default()
+                            .event("hits")
+                            .data(format!("{{\"latest\":{m},\"since\":{base}}}"));
+                        last = m;
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(ev),
+                            (state, tenant, base, last),
+                        ));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "live updates: query failed");
+                        return None;
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
