@@ -352,21 +352,37 @@ impl JobStore {
 
     /// The newest job id (0 without jobs): a cheap change marker for other replicas' jobs.
     pub async fn max_job_id(&self) -> Result<i64, StoreError> {
-        let sql = "SELECT COALESCE(MAX(id), 0) AS m FROM jobs";
+        self.scalar("SELECT COALESCE(MAX(id), 0) AS m FROM jobs", &[]).await
+    }
+
+    /// How many jobs wait (status `pending`) for `device_id` of `tenant_id`.
+    pub async fn pending_count(&self, tenant_id: &str, device_id: &str) -> Result<u64, StoreError> {
+        let n = self
+            .scalar(
+                "SELECT COUNT(*) AS m FROM jobs WHERE tenant_id = $1 AND device_id = $2 AND status = 'pending'",
+                &[tenant_id, device_id],
+            )
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Runs a query returning one integer column `m`, binding `args` as text.
+    async fn scalar(&self, sql: &'static str, args: &[&str]) -> Result<i64, StoreError> {
+        use sqlx::Row;
         Ok(match &self.db {
             JobDb::Sqlite(p) => {
-                use sqlx::Row;
-                sqlx::query(sql)
-                    .fetch_one(p)
-                    .await?
-                    .try_get::<i64, _>("m")?
+                let mut q = sqlx::query(sql);
+                for a in args {
+                    q = q.bind(a.to_string());
+                }
+                q.fetch_one(p).await?.try_get::<i64, _>("m")?
             }
             JobDb::Postgres(p) => {
-                use sqlx::Row;
-                sqlx::query(sql)
-                    .fetch_one(p)
-                    .await?
-                    .try_get::<i64, _>("m")?
+                let mut q = sqlx::query(sql);
+                for a in args {
+                    q = q.bind(a.to_string());
+                }
+                q.fetch_one(p).await?.try_get::<i64, _>("m")?
             }
         })
     }

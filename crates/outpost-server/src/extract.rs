@@ -32,8 +32,11 @@ enum Source {
 
 /// The bearer token of a request (`Authorization: Bearer <token>`).
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let h = parts
-        .headers
+    bearer_of(&parts.headers)
+}
+
+fn bearer_of(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let h = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token> header"))?;
     let s = h
@@ -65,14 +68,19 @@ pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The credential of a request: the bearer token, else the session cookie.
 fn credential(parts: &Parts) -> Result<(&str, Source), ApiError> {
-    match bearer(parts) {
+    credential_of(&parts.headers)
+}
+
+/// The credential presented in `headers` (see [`credential`]).
+pub(crate) fn presented_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    credential_of(headers).ok().map(|(t, _)| t)
+}
+
+fn credential_of(headers: &axum::http::HeaderMap) -> Result<(&str, Source), ApiError> {
+    match bearer_of(headers) {
         Ok(t) => Ok((t, Source::Header)),
-        Err(e) => match session_cookie(&parts.headers) {
-            Some(c)
-                if !parts
-                    .headers
-                    .contains_key(axum::http::header::AUTHORIZATION) =>
-            {
+        Err(e) => match session_cookie(headers) {
+            Some(c) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
                 Ok((c, Source::Cookie))
             }
             _ => Err(e),

@@ -30,6 +30,38 @@ macro_rules! device_from_row {
     }};
 }
 
+macro_rules! key_from_row {
+    ($r:expr, $revoked:expr) => {{
+        let r = $r;
+        let kind: String = r.try_get("kind")?;
+        let kind = KeyKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
+        ApiKeyInfo {
+            id: r.try_get("id")?,
+            kind: kind.as_str(),
+            tenant_id: r.try_get("tenant_id")?,
+            name: r.try_get("name")?,
+            prefix: r.try_get("prefix")?,
+            created_at: ms_to_dt(r.try_get("created_at")?),
+            revoked: $revoked,
+        }
+    }};
+}
+
+/// Decodes a device's stored configuration columns into `(version, config)`.
+macro_rules! config_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let version: Option<String> = r.try_get("config_version")?;
+        let config: Option<String> = r.try_get("config")?;
+        let config = config
+            .map(|c| serde_json::from_str(&c))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("device config: {e}")))?;
+        Ok((version, config))
+    }};
+}
+
 /// What a key is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -189,19 +221,7 @@ impl Store {
                 .bind(hash_secret(secret)).fetch_optional(p).await?;
             match row {
                 None => Ok(None),
-                Some(r) => {
-                    let kind: String = r.try_get("kind")?;
-                    let kind = KeyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
-                    Ok(Some(ApiKeyInfo {
-                        id: r.try_get("id")?,
-                        kind: kind.as_str(),
-                        tenant_id: r.try_get("tenant_id")?,
-                        name: r.try_get("name")?,
-                        prefix: r.try_get("prefix")?,
-                        created_at: ms_to_dt(r.try_get("created_at")?),
-                        revoked: false,
-                    }))
-                }
+                Some(r) => Ok(Some(key_from_row!(&r, false))),
             }
         })
     }
@@ -326,10 +346,7 @@ impl Store {
                 .bind(counters).bind(c.os).bind(c.interval_s.map(i64::from))
                 .execute(p).await?;
             let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_one(p).await?;
-            let version: Option<String> = row.try_get("config_version")?;
-            let config: Option<String> = row.try_get("config")?;
-            let config = config.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| StoreError::Corrupt(format!("device config: {e}")))?;
-            Ok((version, config))
+            config_from_row!(&row)
         })
     }
 
@@ -352,10 +369,7 @@ impl Store {
         dispatch!(self, p => {
             let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_optional(p).await?
                 .ok_or_else(|| StoreError::NotFound(format!("device {device_id:?}")))?;
-            let version: Option<String> = row.try_get("config_version")?;
-            let config: Option<String> = row.try_get("config")?;
-            let config = config.map(|c| serde_json::from_str(&c)).transpose().map_err(|e| StoreError::Corrupt(format!("device config: {e}")))?;
-            Ok((version, config))
+            config_from_row!(&row)
         })
     }
 
@@ -391,19 +405,7 @@ impl Store {
         dispatch!(self, p => {
             let rows = sqlx::query("SELECT id, kind, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY created_at, id")
                 .bind(tenant_id).fetch_all(p).await?;
-            rows.iter().map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let kind = KeyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
-                Ok(ApiKeyInfo {
-                    id: r.try_get("id")?,
-                    kind: kind.as_str(),
-                    tenant_id: r.try_get("tenant_id")?,
-                    name: r.try_get("name")?,
-                    prefix: r.try_get("prefix")?,
-                    created_at: ms_to_dt(r.try_get("created_at")?),
-                    revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-                })
-            }).collect()
+            rows.iter().map(|r| Ok(key_from_row!(r, r.try_get::<Option<i64>, _>("revoked_at")?.is_some()))).collect()
         })
     }
 
@@ -413,17 +415,7 @@ impl Store {
             let r = sqlx::query("SELECT id, kind, tenant_id, name, prefix, created_at, revoked_at FROM api_keys WHERE id = $1")
                 .bind(id).fetch_optional(p).await?
                 .ok_or_else(|| StoreError::NotFound(format!("key {id:?}")))?;
-            let kind: String = r.try_get("kind")?;
-            let kind = KeyKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown key kind {kind:?}")))?;
-            Ok(ApiKeyInfo {
-                id: r.try_get("id")?,
-                kind: kind.as_str(),
-                tenant_id: r.try_get("tenant_id")?,
-                name: r.try_get("name")?,
-                prefix: r.try_get("prefix")?,
-                created_at: ms_to_dt(r.try_get("created_at")?),
-                revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-            })
+            Ok(key_from_row!(&r, r.try_get::<Option<i64>, _>("revoked_at")?.is_some()))
         })
     }
 

@@ -237,23 +237,13 @@ impl JobsState {
         self.0.changes.subscribe()
     }
 
-    /// Jobs waiting for `device` of `tenant` (at most 1000 are counted).
+    /// Jobs waiting for `device` of `tenant` (one `COUNT(*)`).
     pub async fn pending_count(
         &self,
         tenant: &str,
         device: &str,
     ) -> Result<u64, crate::store::StoreError> {
-        let jobs = self
-            .store()
-            .list(&crate::store::ListQuery {
-                tenant_id: Some(tenant.to_string()),
-                device_id: Some(device.to_string()),
-                status: Some(crate::model::JobStatus::Pending),
-                limit: Some(1000),
-                ..Default::default()
-            })
-            .await?;
-        Ok(jobs.len() as u64)
+        self.store().pending_count(tenant, device).await
     }
 
     /// Wakes long-polling agents (call after changing jobs outside these routers).

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, AuthUser, PeerIp, SESSION_COOKIE, session_cookie};
+use crate::extract::{ApiJson, AuthUser, PeerIp, SESSION_COOKIE, presented_token};
 use crate::metrics::{ResultLabel, metrics};
 use axum::Json;
 use axum::extract::State;
@@ -82,13 +82,7 @@ pub async fn logout(
     headers: HeaderMap,
     AuthUser(_who): AuthUser,
 ) -> Result<Response, ApiError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let token = bearer.or_else(|| session_cookie(&headers));
-    if let Some(t) = token.filter(|t| t.starts_with("ops_")) {
+    if let Some(t) = presented_token(&headers).filter(|t| t.starts_with("ops_")) {
         state.store.delete_session(t).await?;
     }
     let mut resp = axum::http::StatusCode::NO_CONTENT.into_response();
