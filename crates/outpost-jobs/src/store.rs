@@ -352,7 +352,8 @@ impl JobStore {
 
     /// The newest job id (0 without jobs): a cheap change marker for other replicas' jobs.
     pub async fn max_job_id(&self) -> Result<i64, StoreError> {
-        self.scalar("SELECT COALESCE(MAX(id), 0) AS m FROM jobs", &[]).await
+        self.scalar("SELECT COALESCE(MAX(id), 0) AS m FROM jobs", &[])
+            .await
     }
 
     /// How many jobs wait (status `pending`) for `device_id` of `tenant_id`.
