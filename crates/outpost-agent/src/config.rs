@@ -182,4 +182,41 @@ mod tests {
         }
         assert!(matches!(c.identity(), Err(AgentError::NotEnrolled(_))));
     }
+
+    #[test]
+    fn sources_section_is_read_from_agent_toml() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join(AgentConfig::FILE),
+            r#"
+hotlist = "/etc/outpost/hot.txt"
+
+[sources]
+evtx = ["/exports/*.evtx"]
+audit_logs = ["/var/log/audit/audit.log"]
+windows_channels = ["Security"]
+
+[sources.drive_map]
+'\Device\HarddiskVolume3' = 'C:'
+"#,
+        )
+        .unwrap();
+        let c = AgentConfig::load(d.path()).unwrap();
+        assert_eq!(c.sources.evtx, vec!["/exports/*.evtx".to_string()]);
+        assert_eq!(
+            c.sources.audit_logs,
+            vec![PathBuf::from("/var/log/audit/audit.log")]
+        );
+        assert_eq!(c.sources.windows_channels, vec!["Security".to_string()]);
+        assert_eq!(
+            c.sources
+                .drive_map
+                .map_path(r"\device\harddiskvolume3\tools\x.exe"),
+            r"C:\tools\x.exe"
+        );
+        // A misspelt key is an error that names the file, not a silently ignored setting.
+        std::fs::write(d.path().join(AgentConfig::FILE), "[sources]\nevtxx = []\n").unwrap();
+        let err = AgentConfig::load(d.path()).unwrap_err().to_string();
+        assert!(err.contains("agent.toml") && err.contains("evtxx"), "{err}");
+    }
 }

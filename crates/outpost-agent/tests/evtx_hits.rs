@@ -5,27 +5,14 @@
 use outpost_agent::buffer;
 use outpost_agent::correlate::scan;
 use outpost_intel::Hotlist;
-use std::path::{Path, PathBuf};
-
-fn shared() -> Option<PathBuf> {
-    let dir = std::env::var_os("OUTPOST_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.join("data/evtx").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipping: shared data not found at {} (set OUTPOST_SHARED_DIR)",
-            dir.display()
-        );
-        None
-    }
-}
 
 #[test]
 fn wfp_5156_remote_address_on_hotlist_yields_the_grouped_hit() {
-    let Some(shared) = shared() else { return };
-    let file = shared.join("data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx");
+    let Some(file) = outpost_testkit::shared(
+        "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx",
+    ) else {
+        return;
+    };
     let d = tempfile::tempdir().unwrap();
 
     let stats = outpost_agent::ingest::ingest_files(

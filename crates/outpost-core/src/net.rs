@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 /// Transport protocol of a connection.
 ///
-/// Serialized as a lowercase name (`"tcp"`, `"udp"`, `"icmp"`, …). Protocols without a name are
-/// kept by IANA number (`"proto-132"` round-trips as `Other(132)`), so nothing is lost.
+/// Serialized as a lowercase name (`"tcp"`, `"udp"`, `"icmp"`, …); other protocols with an
+/// IANA keyword by that keyword (`"gre"`, `"esp"`, `"sctp"` — see [`NAMED`]), the rest by number
+/// (`"proto-253"` round-trips as `Other(253)`), so nothing is lost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Protocol {
     #[default]
@@ -17,6 +18,34 @@ pub enum Protocol {
     Icmpv6,
     Other(u8),
 }
+
+/// IANA keywords of the protocols kept as [`Protocol::Other`] that have a well-known name.
+pub const NAMED: &[(u8, &str)] = &[
+    (0, "hopopt"),
+    (2, "igmp"),
+    (4, "ipip"),
+    (8, "egp"),
+    (41, "ipv6"),
+    (43, "ipv6-route"),
+    (44, "ipv6-frag"),
+    (46, "rsvp"),
+    (47, "gre"),
+    (50, "esp"),
+    (51, "ah"),
+    (59, "ipv6-nonxt"),
+    (60, "ipv6-opts"),
+    (88, "eigrp"),
+    (89, "ospf"),
+    (94, "ipip-legacy"),
+    (97, "etherip"),
+    (103, "pim"),
+    (108, "ipcomp"),
+    (112, "vrrp"),
+    (115, "l2tp"),
+    (132, "sctp"),
+    (136, "udplite"),
+    (137, "mpls-in-ip"),
+];
 
 impl Protocol {
     /// Maps an IANA protocol number (as in Windows 5156 `Protocol` or `/proc/net`) to a protocol.
@@ -47,7 +76,10 @@ impl Protocol {
             Protocol::Udp => "udp".into(),
             Protocol::Icmp => "icmp".into(),
             Protocol::Icmpv6 => "icmpv6".into(),
-            Protocol::Other(n) => format!("proto-{n}").into(),
+            Protocol::Other(n) => match NAMED.iter().find(|(k, _)| *k == n) {
+                Some((_, name)) => (*name).into(),
+                None => format!("proto-{n}").into(),
+            },
         }
     }
 }
@@ -60,7 +92,9 @@ impl fmt::Display for Protocol {
 
 /// Error for a protocol name that is neither known nor `proto-N` nor a number.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown protocol {0:?} (expected tcp, udp, icmp, icmpv6, proto-N or a number 0-255)")]
+#[error(
+    "unknown protocol {0:?} (expected tcp, udp, icmp, icmpv6, an IANA keyword such as gre or sctp, proto-N or a number 0-255)"
+)]
 pub struct UnknownProtocol(pub String);
 
 impl FromStr for Protocol {
@@ -73,6 +107,9 @@ impl FromStr for Protocol {
             "icmp" => Ok(Protocol::Icmp),
             "icmpv6" | "ipv6-icmp" => Ok(Protocol::Icmpv6),
             other => {
+                if let Some((n, _)) = NAMED.iter().find(|(_, name)| *name == other) {
+                    return Ok(Protocol::Other(*n));
+                }
                 let digits = other.strip_prefix("proto-").unwrap_or(other);
                 digits
                     .parse::<u8>()
@@ -162,6 +199,12 @@ mod tests {
             Protocol::Tcp
         );
         assert!(serde_json::from_str::<Protocol>("\"tcpx\"").is_err());
+        // Named by their IANA keyword; the old `proto-N` form still parses.
+        assert_eq!(Protocol::from_number(47).to_string(), "gre");
+        assert_eq!(Protocol::from_number(132).to_string(), "sctp");
+        assert_eq!("proto-47".parse::<Protocol>().unwrap(), Protocol::Other(47));
+        assert_eq!("ESP".parse::<Protocol>().unwrap(), Protocol::Other(50));
+        assert_eq!(Protocol::from_number(253).to_string(), "proto-253");
         assert!(serde_json::from_str::<Protocol>("300").is_err());
     }
 

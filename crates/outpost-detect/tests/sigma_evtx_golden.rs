@@ -8,13 +8,6 @@ use outpost_detect::{RuleSet, SigmaOptions};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("OUTPOST_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
-
 fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
@@ -31,14 +24,9 @@ fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn sigma_rules_on_attack_samples_match_golden() {
-    let samples = shared_dir().join("data/evtx/attack-samples");
-    if !samples.is_dir() {
-        eprintln!(
-            "SKIPPED: {} not found (set OUTPOST_SHARED_DIR to the shared data directory)",
-            samples.display()
-        );
+    let Some(samples) = outpost_testkit::shared("data/evtx/attack-samples") else {
         return;
-    }
+    };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigma_windows");
     let rules = RuleSet::load_dir(&fixtures, &SigmaOptions::default()).expect("fixture rules load");
     assert!(rules.unsupported().is_empty(), "{:?}", rules.unsupported());

@@ -791,17 +791,9 @@ mod tests {
 
     #[test]
     fn real_ipsum_feed_if_present() {
-        let shared = std::env::var_os("OUTPOST_SHARED_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-        let path = shared.join("data/feeds/ipsum.txt");
-        if !path.exists() {
-            eprintln!(
-                "skipping: {} not found (set OUTPOST_SHARED_DIR)",
-                path.display()
-            );
+        let Some(path) = outpost_testkit::shared("data/feeds/ipsum.txt") else {
             return;
-        }
+        };
         let (h, r) = Hotlist::from_path_with(&path, &ParseOptions::default()).unwrap();
         let r = r.unwrap();
         assert_eq!(r.format, ListFormat::Ipsum);

@@ -475,19 +475,9 @@ fn tenant_bundle_subtracts_allowlist_and_confirms() {
 
 #[test]
 fn real_ipsum_bundle_is_small_and_fast_to_load() {
-    let shared = std::env::var_os("OUTPOST_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        });
-    let path = shared.join("data/feeds/ipsum.txt");
-    if !path.exists() {
-        eprintln!(
-            "skipping: {} not found (set OUTPOST_SHARED_DIR)",
-            path.display()
-        );
+    let Some(path) = outpost_testkit::shared("data/feeds/ipsum.txt") else {
         return;
-    }
+    };
     let text = std::fs::read_to_string(&path).unwrap();
     let (set, report) = outpost_intel::feed::parse_feed(
         &text,

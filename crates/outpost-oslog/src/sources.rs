@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 /// '\Device\HarddiskVolume3' = 'C:'
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SourcesConfig {
     /// Glob patterns of `.evtx` files (each matching file is a source with its own cursor, keyed
     /// by the path as the glob returns it: keep the pattern's form stable).

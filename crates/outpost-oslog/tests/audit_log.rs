@@ -334,3 +334,64 @@ fn real_split_long_argument_is_reassembled() {
     assert_eq!(p.args[2], "x y");
     assert_eq!(p.exe.as_deref(), Some("/usr/bin/echo"));
 }
+
+/// Records of two events can interleave in the log (events of different CPUs): each event is
+/// still assembled from all its records, exactly as from the tidy log.
+#[test]
+fn interleaved_records_of_different_events_are_grouped_by_serial() {
+    let text = std::fs::read_to_string(fixture("audit.log.1")).unwrap();
+    let key = |l: &str| {
+        l.split("msg=audit(")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .unwrap()
+            .to_string()
+    };
+    // Consecutive lines of one event form a block.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        match blocks.last_mut() {
+            Some(b) if key(b[0]) == key(l) => b.push(l),
+            _ => blocks.push(vec![l]),
+        }
+    }
+    assert!(blocks.iter().filter(|b| b.len() > 1).count() >= 5);
+    // Merge each pair of blocks record by record: a1 b1 a2 b2 …
+    let mut mixed = String::new();
+    let mut interleaved_pairs = 0;
+    for pair in blocks.chunks(2) {
+        if pair.len() == 2 && pair[0].len() > 1 && pair[1].len() > 1 {
+            interleaved_pairs += 1;
+        }
+        let n = pair.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..n {
+            for b in pair {
+                if let Some(l) = b.get(i) {
+                    mixed.push_str(l);
+                    mixed.push('\n');
+                }
+            }
+        }
+    }
+    assert!(
+        interleaved_pairs >= 2,
+        "the test must interleave multi-record events"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("audit.log");
+    write(&path, mixed.as_bytes());
+
+    let (tidy, tidy_stats) = collect(&fixture("audit.log.1"));
+    let (events, stats) = collect(&path);
+    assert_eq!(stats.records_read, tidy_stats.records_read);
+    assert_eq!(events.len(), tidy.len(), "no event is split in two");
+    let by_serial = |v: &[Event]| {
+        let mut m: Vec<(u64, String)> = v
+            .iter()
+            .map(|e| (serial(e), serde_json::to_string(e).unwrap()))
+            .collect();
+        m.sort();
+        m
+    };
+    assert_eq!(by_serial(&events), by_serial(&tidy));
+}

@@ -126,4 +126,8 @@ fn corrupted_real_evtx_never_panics() {
         }
     }
     println!("corrupted EVTX: {malformed_seen} malformed records/chunks counted over 60 rounds");
+    assert!(
+        malformed_seen > 0,
+        "corrupted records must be counted as malformed, not silently lost"
+    );
 }

@@ -41,6 +41,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// Bumped when device configuration changes (wakes long-polling check-ins).
     pub changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// `true` once shutdown began: held check-ins answer at once (see [`serve_on`]).
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -245,6 +247,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         jobs: None,
         limits: Arc::new(limits),
         changes: Arc::new(changes),
+        closing: Arc::new(tokio::sync::watch::channel(false).0),
     }
 }
 
@@ -359,6 +362,17 @@ pub async fn serve_on(
 ) -> Result<(), ServeError> {
     spawn_housekeeping(&state);
     let tls = state.config.tls.clone();
+    // On shutdown, first release the long-polls (they would hold the graceful shutdown up
+    // to their full wait), then let axum finish every accepted request.
+    let closing = state.closing.clone();
+    let jobs = state.jobs.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+        if let Some(j) = jobs {
+            j.close();
+        }
+    };
     let app = router(state);
     let make = app.into_make_service_with_connect_info::<tls::ClientAddr>();
     match tls {

@@ -2,19 +2,12 @@
 //! shared directory): every pattern must give the same match / no-match / error.
 //!
 //! The file is read from `$OUTPOST_SHARED_DIR/conformance/`, defaulting to
-//! `<workspace root>/../shared`. When it is absent the test prints why and passes.
+//! `<workspace root>/../shared`. When it is absent the test prints why and passes, except
+//! under `OUTPOST_REQUIRE_SHARED=1` (set by `scripts/test.sh`), where it fails.
 
 use outpost_stix::observation::observations_from_json;
 use outpost_stix::pattern::Pattern;
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("OUTPOST_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
 
 /// What our engine says for one case: "match", "no-match" or "error" (with the message).
 fn run_case(pattern: &str, observations: &Value) -> (String, String) {
@@ -111,14 +104,10 @@ fn upstream_fixture(id: u64, observations: &Value) -> Option<Value> {
 
 #[test]
 fn stix2_pattern_conformance() {
-    let path = shared_dir().join("conformance/stix2-patterns.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "SKIPPED: STIX conformance file not found at {} (set OUTPOST_SHARED_DIR to the shared directory)",
-            path.display()
-        );
+    let Some(path) = outpost_testkit::shared("conformance/stix2-patterns.json") else {
         return;
     };
+    let text = std::fs::read_to_string(&path).expect("conformance file is readable");
     let doc: Value = serde_json::from_str(&text).expect("conformance file is JSON");
     let cases = doc["cases"].as_array().expect("cases array");
     assert_eq!(cases.len(), 423, "expected the 423-case suite");

@@ -23,8 +23,8 @@ async fn backends() -> Vec<Backend> {
         store: s,
         _dir: Some(dir),
     }];
-    match std::env::var("OUTPOST_TEST_PG_URL") {
-        Ok(url) => {
+    match outpost_testkit::service("OUTPOST_TEST_PG_URL") {
+        Some(url) => {
             let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
             let admin = sqlx::PgPool::connect(&url).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
@@ -41,7 +41,7 @@ async fn backends() -> Vec<Backend> {
                 _dir: None,
             });
         }
-        Err(_) => eprintln!("SKIP PostgreSQL part: OUTPOST_TEST_PG_URL is not set"),
+        None => {}
     }
     v
 }

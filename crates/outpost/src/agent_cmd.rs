@@ -74,6 +74,11 @@ pub struct EnrollArgs {
     /// Hotlist to correlate against (plain/CIDR list, IPsum, or signed bundle).
     #[arg(long)]
     pub hotlist: Option<PathBuf>,
+    /// Read this host's OS logs on every run: `/var/log/audit/audit.log` (with its
+    /// rotations) on Linux, the Security and Sysmon channels on Windows. Leave it off where the
+    /// daemon's live collectors already see the same events.
+    #[arg(long)]
+    pub os_logs: bool,
 }
 
 #[derive(Args)]
@@ -131,6 +136,24 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     if let Some(h) = a.hotlist {
         cfg.hotlist = Some(std::path::absolute(&h).unwrap_or(h));
     }
+    if a.os_logs {
+        let defaults = outpost_oslog::SourcesConfig::host_defaults();
+        if defaults.audit_logs.is_empty() && defaults.windows_channels.is_empty() {
+            eprintln!(
+                "warning: --os-logs: no OS log found on this host (is auditd installed and running?)"
+            );
+        }
+        for p in defaults.audit_logs {
+            if !cfg.sources.audit_logs.contains(&p) {
+                cfg.sources.audit_logs.push(p);
+            }
+        }
+        for c in defaults.windows_channels {
+            if !cfg.sources.windows_channels.contains(&c) {
+                cfg.sources.windows_channels.push(c);
+            }
+        }
+    }
     cfg.save(&a.dir.data_dir)?;
     eprintln!(
         "enrolled as device {} (config in {})",
@@ -167,6 +190,7 @@ fn run_once_cmd(a: RunOnceArgs) -> Result<ExitCode> {
             "last_error": r.flush.last_error,
             "files_pruned": r.pruned.files_deleted,
             "unprocessed_events_dropped": r.pruned.unprocessed_events_dropped,
+            "os_logs": r.sources,
         });
         println!("{v}");
     } else {
@@ -208,25 +232,9 @@ fn ingest(a: IngestArgs) -> Result<ExitCode> {
             if tty && (last.elapsed() > Duration::from_millis(200) || p.bytes_done == p.bytes_total)
             {
                 last = std::time::Instant::now();
-                let pct = (p.bytes_done * 100)
-                    .checked_div(p.bytes_total)
-                    .unwrap_or(100);
-                let filled = (pct / 5) as usize;
                 eprint!(
-                    "\r{:<40} [{}{}] {:>3}% {} records",
-                    path.display()
-                        .to_string()
-                        .chars()
-                        .rev()
-                        .take(40)
-                        .collect::<String>()
-                        .chars()
-                        .rev()
-                        .collect::<String>(),
-                    "#".repeat(filled),
-                    " ".repeat(20 - filled),
-                    pct,
-                    p.records
+                    "\r{}",
+                    progress_line(path, p.bytes_done, p.bytes_total, p.records)
                 );
                 let _ = std::io::stderr().flush();
             }
@@ -247,6 +255,28 @@ fn ingest(a: IngestArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line of the ingest progress bar. `done` may pass `total` when a file grows while it
+/// is read (a live audit log): the bar is clamped at 100 %.
+fn progress_line(path: &std::path::Path, done: u64, total: u64, records: u64) -> String {
+    const WIDTH: usize = 20;
+    let pct = done
+        .saturating_mul(100)
+        .checked_div(total)
+        .unwrap_or(100)
+        .min(100);
+    let filled = (pct as usize * WIDTH) / 100;
+    let name = path.display().to_string();
+    let tail: String = {
+        let chars: Vec<char> = name.chars().collect();
+        chars[chars.len().saturating_sub(40)..].iter().collect()
+    };
+    format!(
+        "{tail:<40} [{}{}] {pct:>3}% {records} records",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled)
+    )
 }
 
 fn daemon(a: RunArgs) -> Result<ExitCode> {
@@ -272,4 +302,31 @@ fn signal_flag(sig: i32, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) ->
     signal_hook::flag::register(sig, flag)
         .with_context(|| format!("cannot handle signal {sig}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_line;
+    use std::path::Path;
+
+    #[test]
+    fn progress_line_is_clamped_when_a_file_grows_while_read() {
+        // Regression: a live audit.log read past the size taken at open made the bar's
+        // padding underflow and panic.
+        let l = progress_line(Path::new("/var/log/audit/audit.log"), 150, 100, 7);
+        assert!(l.contains("100%"), "{l}");
+        assert!(l.contains(&"#".repeat(20)), "{l}");
+        let half = progress_line(Path::new("a.evtx"), 50, 100, 1);
+        assert!(
+            half.contains(" 50%")
+                && half.contains(&format!("[{}{}]", "#".repeat(10), " ".repeat(10))),
+            "{half}"
+        );
+        // Empty files and huge counters neither divide by zero nor overflow.
+        assert!(progress_line(Path::new("e"), 0, 0, 0).contains("100%"));
+        assert!(progress_line(Path::new("e"), u64::MAX, u64::MAX, 0).contains("%"));
+        // Long paths keep their last 40 characters (multi-byte safe).
+        let long = format!("/{}/é.evtx", "x".repeat(100));
+        assert!(progress_line(Path::new(&long), 1, 2, 0).starts_with(&long[long.len() - 41..]));
+    }
 }

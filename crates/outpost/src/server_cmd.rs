@@ -395,6 +395,8 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
                 key: enroll_key,
                 hostname: None,
                 hotlist: None,
+                // The local daemon's live collectors see exec and connect events already.
+                os_logs: false,
             };
             agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;
         }

@@ -6,73 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 use outpost_core::{Direction, Event, EventKind, NetworkInfo, ProcessInfo, Protocol};
 use serde_json::Value;
+
+mod common;
+use common::{all_hits, get_json, outpost, post_raw, start_server};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-
-const BIN: &str = env!("CARGO_BIN_EXE_outpost");
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn outpost(args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("OUTPOST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "outpost {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn start_server(data: &Path, max_body: usize) -> Server {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "server",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("OUTPOST_MAX_BODY_BYTES", max_body.to_string())
-        .env("OUTPOST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let server = Server { child, url };
-    for _ in 0..200 {
-        if ureq::get(format!("{}/healthz", server.url)).call().is_ok() {
-            return server;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("server did not become healthy");
-}
 
 /// Hotlist lines taken from the real IPsum feed when `../shared` is present, otherwise an
 /// IPsum-format list of documentation addresses (so the test runs everywhere).
@@ -139,48 +78,6 @@ struct Expect {
     port: u16,
     pid: u32,
     exe: String,
-}
-
-fn get_json(url: &str, key: &str) -> Value {
-    let mut r = ureq::get(url)
-        .header("Authorization", &format!("Bearer {key}"))
-        .call()
-        .unwrap();
-    r.body_mut().read_json().unwrap()
-}
-
-fn all_hits(server: &Server, admin: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{}/api/v1/hits?limit=2", server.url);
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page = get_json(&url, admin);
-        out.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
-    out
-}
-
-fn post_raw(url: &str, token: &str, body: Vec<u8>) -> (u16, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut r = agent
-        .post(url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(&body[..])
-        .unwrap();
-    let status = r.status().as_u16();
-    let v = r.body_mut().read_json::<Value>().unwrap_or(Value::Null);
-    (status, v)
 }
 
 #[test]

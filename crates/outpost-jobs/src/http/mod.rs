@@ -183,6 +183,8 @@ struct Inner {
     changes: tokio::sync::watch::Sender<u64>,
     http: reqwest::Client,
     key_digest: Option<[u8; 32]>,
+    /// Set at server shutdown: held long-polls answer at once so shutdown is not delayed.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 /// Shared state of both routers. Cheap to clone.
@@ -218,6 +220,7 @@ impl JobsState {
             changes,
             http,
             key_digest,
+            closing: std::sync::atomic::AtomicBool::new(false),
         })))
     }
 
@@ -244,6 +247,14 @@ impl JobsState {
         device: &str,
     ) -> Result<u64, crate::store::StoreError> {
         self.store().pending_count(tenant, device).await
+    }
+
+    /// Server shutdown: held long-polls answer "no job" now, and new ones do not wait.
+    pub fn close(&self) {
+        self.0
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify();
     }
 
     /// Wakes long-polling agents (call after changing jobs outside these routers).
@@ -391,7 +402,7 @@ impl JobsState {
                 return Ok(Some(c));
             }
             let now = tokio::time::Instant::now();
-            if now >= deadline {
+            if now >= deadline || self.0.closing.load(std::sync::atomic::Ordering::SeqCst) {
                 return Ok(None);
             }
             let nap = (deadline - now).min(self.0.cfg.long_poll_recheck);

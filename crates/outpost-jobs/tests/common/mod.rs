@@ -46,10 +46,7 @@ pub async fn sqlite_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> 
 /// A PostgreSQL store in a fresh schema, or `None` (with a message) without
 /// `OUTPOST_TEST_PG_URL`.
 pub async fn pg_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> Option<TestStore> {
-    let Ok(url) = std::env::var("OUTPOST_TEST_PG_URL") else {
-        eprintln!("SKIP PostgreSQL part: OUTPOST_TEST_PG_URL is not set");
-        return None;
-    };
+    let url = outpost_testkit::service("OUTPOST_TEST_PG_URL")?;
     let schema = format!("jobs_test_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&url)
         .await

@@ -282,6 +282,18 @@ pub(crate) struct AuditStop {
 /// returned offset points at its first line so the next poll reads it whole. A trailing line
 /// without newline is never consumed unless `final_read`. Groups whose key is not after
 /// `after` are skipped (used when a rotated file's position is unknown).
+/// How many events may be open (still receiving records) at once while reading.
+const MAX_OPEN_EVENTS: usize = 16;
+
+/// An event still being read, with the offsets of its first and newest line.
+struct OpenGroup {
+    group: AuditGroup,
+    first_line: u64,
+    last_line: u64,
+    /// Ended by its last record (`EOE`, or a one-record user-space message).
+    closed: bool,
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read_audit_stream<R: BufRead>(
     mut reader: R,
@@ -295,14 +307,22 @@ pub(crate) fn read_audit_stream<R: BufRead>(
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<AuditStop, OsLogError> {
     let mut pos = start;
-    let mut pending: Option<(AuditGroup, u64)> = None;
+    // Events whose records may still come, oldest first, each with the offset of its first
+    // line. The kernel writes one event's records together, but records of events from
+    // different CPUs can interleave, so a few events stay open at once (auparse does the same).
+    let mut open: std::collections::VecDeque<OpenGroup> = std::collections::VecDeque::new();
+    // Offset of the newest line that belongs to an event already delivered.
+    let mut delivered_upto: Option<u64> = None;
     let mut last_key = None;
     let mut buf = Vec::with_capacity(1024);
     let mut line_no: u64 = 0;
-    let mut emit = |g: AuditGroup,
+    let mut emit = |g: OpenGroup,
                     stats: &mut IngestStats,
-                    last_key: &mut Option<(i64, u64)>|
+                    last_key: &mut Option<(i64, u64)>,
+                    delivered_upto: &mut Option<u64>|
      -> Result<(), OsLogError> {
+        *delivered_upto = (*delivered_upto).max(Some(g.last_line));
+        let g = g.group;
         if let Some(a) = after
             && g.key() <= a
         {
@@ -345,28 +365,41 @@ pub(crate) fn read_audit_stream<R: BufRead>(
             }
         };
         let key = (rec.ts_ms, rec.serial);
-        match pending.as_mut() {
-            Some((g, _)) if g.key() == key => g.records.push(rec),
-            _ => {
-                if let Some((g, _)) = pending.take() {
-                    emit(g, stats, &mut last_key)?;
+        let idx = match open.iter().position(|g| g.group.key() == key) {
+            Some(i) => {
+                open[i].group.records.push(rec);
+                open[i].last_line = line_start;
+                i
+            }
+            None => {
+                if open.len() >= MAX_OPEN_EVENTS
+                    && let Some(oldest) = open.pop_front()
+                {
+                    emit(oldest, stats, &mut last_key, &mut delivered_upto)?;
                 }
-                pending = Some((
-                    AuditGroup {
+                open.push_back(OpenGroup {
+                    group: AuditGroup {
                         ts_ms: key.0,
                         serial: key.1,
                         records: vec![rec],
                     },
-                    line_start,
-                ));
+                    first_line: line_start,
+                    last_line: line_start,
+                    closed: false,
+                });
+                open.len() - 1
             }
-        }
-        if pending
-            .as_ref()
-            .is_some_and(|(g, _)| g.records.last().is_some_and(|r| r.record_type == "EOE"))
-            && let Some((g, _)) = pending.take()
+        };
+        // An end-of-event record, or a user-space message (always one record), closes it.
+        let g = &open[idx].group;
+        let closed = g.records.last().is_some_and(|r| r.record_type == "EOE")
+            || (g.records.len() == 1 && g.is_complete() && g.records[0].record_type != "PROCTITLE");
+        open[idx].closed = closed;
+        // Events are delivered in the order they began.
+        while open.front().is_some_and(|g| g.closed)
+            && let Some(g) = open.pop_front()
         {
-            emit(g, stats, &mut last_key)?;
+            emit(g, stats, &mut last_key, &mut delivered_upto)?;
         }
         if line_no.is_multiple_of(4096) {
             progress(Progress {
@@ -377,14 +410,37 @@ pub(crate) fn read_audit_stream<R: BufRead>(
         }
     }
     let mut offset = pos;
-    if let Some((g, g_start)) = pending.take() {
-        if final_read || g.is_complete() {
-            emit(g, stats, &mut last_key)?;
-        } else {
-            // Held back: its lines are read again (and counted then) by the next poll.
-            stats.records_read = stats.records_read.saturating_sub(g.records.len() as u64);
-            offset = g_start;
+    // Incomplete events at the end of a growing file are held back so the next poll reads them
+    // whole — unless lines of delivered events follow them (interleaved), which a re-read would
+    // deliver twice: those are delivered now, as they are.
+    let hold_from = if final_read {
+        None
+    } else {
+        open.iter()
+            .filter(|g| !g.group.is_complete())
+            .map(|g| g.first_line)
+            .min()
+    };
+    let later_lines = open
+        .iter()
+        .filter(|g| g.group.is_complete())
+        .map(|g| g.last_line)
+        .chain(delivered_upto)
+        .max();
+    let hold_from = hold_from.filter(|h| later_lines.is_none_or(|l| l < *h));
+    for g in open {
+        match hold_from {
+            Some(h) if g.first_line >= h => {
+                // Held back: its lines are read again (and counted then) by the next poll.
+                stats.records_read = stats
+                    .records_read
+                    .saturating_sub(g.group.records.len() as u64);
+            }
+            _ => emit(g, stats, &mut last_key, &mut delivered_upto)?,
         }
+    }
+    if let Some(h) = hold_from {
+        offset = h;
     }
     progress(Progress {
         bytes_done: pos,

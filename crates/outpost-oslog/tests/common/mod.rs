@@ -4,28 +4,10 @@
 
 use std::path::PathBuf;
 
-/// The shared data directory, if it exists.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("OUTPOST_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    dir.is_dir().then_some(dir)
-}
-
-/// `<shared>/data/evtx/attack-samples`, or `None` with a printed explanation.
+/// `<shared>/data/evtx/attack-samples`, or `None` after a skip message (a failure under
+/// `OUTPOST_REQUIRE_SHARED=1`).
 pub fn attack_samples_dir() -> Option<PathBuf> {
-    let dir = shared_dir().map(|d| d.join("data/evtx/attack-samples"));
-    match dir {
-        Some(d) if d.is_dir() => Some(d),
-        _ => {
-            println!(
-                "SKIPPED: shared EVTX samples not found (set OUTPOST_SHARED_DIR to the directory \
-                 holding data/evtx/attack-samples; default <workspace root>/../shared)"
-            );
-            None
-        }
-    }
+    outpost_testkit::shared("data/evtx/attack-samples")
 }
 
 /// All `.evtx` files under `dir`, sorted.

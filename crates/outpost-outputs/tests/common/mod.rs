@@ -12,16 +12,13 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// The value of `name`, or `None` after printing a skip message.
+/// Fails instead under `OUTPOST_REQUIRE_SERVICES=1` (see `outpost-testkit`).
 pub fn env_or_skip(name: &str, test: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            eprintln!(
-                "SKIPPED {test}: {name} is not set (run `eval \"$(scripts/services.sh env)\"` after `scripts/services.sh start`)"
-            );
-            None
-        }
+    let v = outpost_testkit::service(name);
+    if v.is_none() {
+        eprintln!("SKIPPED {test}");
     }
+    v
 }
 
 /// A stored hit as the server would publish it.

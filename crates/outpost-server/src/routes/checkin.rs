@@ -78,6 +78,7 @@ pub async fn checkin(
     let deadline = tokio::time::Instant::now() + wait;
     let mut jobs_rx = state.jobs.as_ref().map(|j| j.subscribe());
     let mut cfg_rx = state.changes.subscribe();
+    let mut closing_rx = state.closing.subscribe();
     let mut want_version = want_version;
     let mut config = config;
     let _held = (!wait.is_zero()).then(HeldGauge::new);
@@ -97,7 +98,9 @@ pub async fn checkin(
             None => 0,
         };
         let now = tokio::time::Instant::now();
-        if jobs_pending > 0 || differs(&want_version) || now >= deadline {
+        // At shutdown a held check-in answers now rather than holding the shutdown up.
+        let closing = *closing_rx.borrow_and_update();
+        if jobs_pending > 0 || differs(&want_version) || now >= deadline || closing {
             let config = if differs(&want_version) {
                 config.take()
             } else {
@@ -124,6 +127,7 @@ pub async fn checkin(
             _ = tokio::time::sleep(nap) => {}
             _ = jobs_changed => {}
             _ = cfg_rx.changed() => {}
+            _ = closing_rx.changed() => {}
         }
         // The configuration may have changed: read it again.
         let v = state.store.device_config_version(&dev.device_id).await?;

@@ -1,0 +1,225 @@
+//! HTTPS for real: `serve_on` with a `[tls]` configuration on a loopback socket, driven by a
+//! rustls client. Certificates are made for the test (a CA, the server's certificate for
+//! 127.0.0.1, agents' client certificates from that CA and from a foreign CA).
+
+use outpost_server::config::ServerConfig;
+use outpost_server::tls::TlsConfig;
+use outpost_store::{KeyKind, Store};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use std::path::Path;
+
+struct Ca {
+    issuer: Issuer<'static, KeyPair>,
+    pem: String,
+}
+
+fn ca(name: &str) -> Ca {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, name.to_string());
+    let key = KeyPair::generate().unwrap();
+    let cert = p.self_signed(&key).unwrap();
+    Ca {
+        pem: cert.pem(),
+        issuer: Issuer::new(p, key),
+    }
+}
+
+/// A certificate for `names` signed by `ca`: (cert PEM, key PEM).
+fn leaf(ca: &Ca, names: &[&str]) -> (String, String) {
+    let p =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = p.signed_by(&key, &ca.issuer).unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+struct Running {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    admin: String,
+    enroll_key: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = store.create_tenant("acme").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, enroll_key) = store
+        .create_key(KeyKind::Enrollment, Some(&t.id), "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        tls: Some(tls),
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        outpost_server::serve_on(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running {
+        url: format!("https://127.0.0.1:{port}"),
+        stop: Some(tx),
+        task,
+        admin,
+        enroll_key,
+        _dir: dir,
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn client(ca_pem: &str, identity: Option<(&str, &str)>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap()])
+        .timeout(std::time::Duration::from_secs(10));
+    if let Some((cert, key)) = identity {
+        b = b.identity(reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap());
+    }
+    b.build().unwrap()
+}
+
+#[tokio::test]
+async fn https_serves_the_api_and_plain_http_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = ca("Outpost test CA");
+    let (cert, key) = leaf(&root, &["127.0.0.1", "localhost"]);
+    let tls = TlsConfig {
+        cert: write(dir.path(), "server.pem", &cert),
+        key: write(dir.path(), "server.key", &key),
+        client_ca: None,
+        require_client_cert: false,
+    };
+    let mut srv = start(tls, dir).await;
+    let c = client(&root.pem, None);
+
+    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // An agent enrolls and the admin reads devices, over TLS.
+    let r = c
+        .post(format!("{}/api/v1/enroll", srv.url))
+        .json(&serde_json::json!({"enrollment_key": srv.enroll_key, "hostname": "tls-host"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(format!("{}/api/v1/devices", srv.url))
+        .bearer_auth(&srv.admin)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["items"][0]["hostname"], "tls-host");
+
+    // A client that does not trust the server's CA refuses it; plain HTTP gets no answer.
+    let other = ca("Someone else");
+    let e = client(&other.pem, None)
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await;
+    assert!(
+        e.is_err(),
+        "an untrusted certificate must fail the handshake"
+    );
+    let plain = srv.url.replace("https://", "http://");
+    let e = reqwest::Client::new()
+        .get(format!("{plain}/healthz"))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(e.is_err(), "plain HTTP on the TLS port must not be served");
+
+    // The server still works after the failed handshakes.
+    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = srv.stop.take().unwrap().send(());
+    srv.task.await.unwrap();
+}
+
+#[tokio::test]
+async fn required_client_certificates_admit_only_agents_of_the_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = ca("Outpost test CA");
+    let agents = ca("Outpost agents CA");
+    let (cert, key) = leaf(&root, &["127.0.0.1"]);
+    let tls = TlsConfig {
+        cert: write(dir.path(), "server.pem", &cert),
+        key: write(dir.path(), "server.key", &key),
+        client_ca: Some(write(dir.path(), "agents-ca.pem", &agents.pem)),
+        require_client_cert: true,
+    };
+    let mut srv = start(tls, dir).await;
+
+    let (acert, akey) = leaf(&agents, &["agent-1"]);
+    let ok = client(&root.pem, Some((&acert, &akey)));
+    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+
+    // No certificate, or one from a foreign CA: the handshake fails.
+    let none = client(&root.pem, None)
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await;
+    assert!(
+        none.is_err(),
+        "a client without a certificate must be refused"
+    );
+    let rogue = ca("Rogue CA");
+    let (rcert, rkey) = leaf(&rogue, &["agent-x"]);
+    let bad = client(&root.pem, Some((&rcert, &rkey)))
+        .get(format!("{}/healthz", srv.url))
+        .send()
+        .await;
+    assert!(
+        bad.is_err(),
+        "a certificate from another CA must be refused"
+    );
+
+    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = srv.stop.take().unwrap().send(());
+    srv.task.await.unwrap();
+}
+
+#[test]
+fn unreadable_or_empty_certificate_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.pem", "");
+    let cfg = TlsConfig {
+        cert: empty.clone(),
+        key: empty.clone(),
+        client_ca: None,
+        require_client_cert: false,
+    };
+    let e = outpost_server::tls::acceptor(&cfg)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(e.contains("empty.pem"), "{e}");
+    let cfg = TlsConfig {
+        cert: dir.path().join("missing.pem"),
+        ..cfg
+    };
+    let e = outpost_server::tls::acceptor(&cfg)
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(e.contains("missing.pem"), "{e}");
+}

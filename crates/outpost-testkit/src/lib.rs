@@ -1,0 +1,100 @@
+//! Helpers for Outpost's integration tests (a dev-dependency only).
+//!
+//! Tests that need the shared real data (`../shared`) or a real service (PostgreSQL, Redis,
+//! an OpenSearch-API server…) skip with a message when it is absent, so `cargo test` works
+//! on a bare checkout. A skip must never hide in CI: `scripts/test.sh` sets
+//! `OUTPOST_REQUIRE_SHARED=1` (and `OUTPOST_REQUIRE_SERVICES=1` when it started the
+//! services), which turns each of these skips into a test failure.
+
+use std::path::{Path, PathBuf};
+
+/// Set to `1` to make a missing shared data directory fail the tests that need it.
+pub const REQUIRE_SHARED: &str = "OUTPOST_REQUIRE_SHARED";
+/// Set to `1` to make a missing service variable fail the tests that need it.
+pub const REQUIRE_SERVICES: &str = "OUTPOST_REQUIRE_SERVICES";
+
+/// Whether `var` is set to `1`.
+pub fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1")
+}
+
+/// Reports a skip on stderr, or panics when `require_var` (one of [`REQUIRE_SHARED`],
+/// [`REQUIRE_SERVICES`]) is set to `1`.
+pub fn skip_or_fail(require_var: &str, what: &str) {
+    if required(require_var) {
+        panic!("{what}, and {require_var}=1 forbids skipping this test");
+    }
+    eprintln!("SKIPPED: {what}");
+}
+
+/// The shared data directory: `$OUTPOST_SHARED_DIR`, else `<workspace>/../shared`.
+pub fn shared_root() -> PathBuf {
+    match std::env::var_os("OUTPOST_SHARED_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
+    }
+}
+
+/// `<shared>/<rel>` if it exists; otherwise a skip (`None`), or a failure under
+/// `OUTPOST_REQUIRE_SHARED=1`.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = shared_root().join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        skip_or_fail(
+            REQUIRE_SHARED,
+            &format!(
+                "shared data {} not found (set OUTPOST_SHARED_DIR to the shared directory)",
+                p.display()
+            ),
+        );
+        None
+    }
+}
+
+/// The value of the service variable `name` (e.g. `OUTPOST_TEST_PG_URL`); otherwise a skip
+/// (`None`), or a failure under `OUTPOST_REQUIRE_SERVICES=1`.
+pub fn service(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            skip_or_fail(
+                REQUIRE_SERVICES,
+                &format!(
+                    "{name} is not set (run `bash scripts/services.sh start` and \
+                     `eval \"$(bash scripts/services.sh env)\"`)"
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn present_shared_data_is_found_and_absent_data_is_none_or_fails() {
+        // The crate's own manifest always exists relative to the shared root's parent.
+        let root = shared_root();
+        assert!(root.ends_with("shared"), "{}", root.display());
+        if !required(REQUIRE_SHARED) {
+            assert_eq!(shared("no/such/file/anywhere.bin"), None);
+        } else {
+            let r = std::panic::catch_unwind(|| shared("no/such/file/anywhere.bin"));
+            assert!(r.is_err(), "a required skip must fail");
+        }
+    }
+
+    #[test]
+    fn unset_service_is_none_or_fails() {
+        let name = "OUTPOST_TEST_SURELY_NOT_SET_ANYWHERE";
+        if required(REQUIRE_SERVICES) {
+            assert!(std::panic::catch_unwind(|| service(name)).is_err());
+        } else {
+            assert_eq!(service(name), None);
+        }
+    }
+}

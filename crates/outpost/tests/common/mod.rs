@@ -1,0 +1,150 @@
+//! Shared helpers of the binary's end-to-end tests: a real `outpost server` process on a free
+//! port, the CLI, and reading hits back through the API.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_outpost");
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn outpost(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("OUTPOST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "outpost {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn start_server(data: &Path, max_body: usize) -> Server {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args([
+            "server",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("OUTPOST_MAX_BODY_BYTES", max_body.to_string())
+        .env("OUTPOST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = Server { child, url };
+    for _ in 0..200 {
+        if ureq::get(format!("{}/healthz", server.url)).call().is_ok() {
+            return server;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("server did not become healthy");
+}
+
+pub fn get_json(url: &str, key: &str) -> Value {
+    let mut r = ureq::get(url)
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    r.body_mut().read_json().unwrap()
+}
+
+pub fn all_hits(server: &Server, admin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/api/v1/hits?limit=2", server.url);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page = get_json(&url, admin);
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    out
+}
+
+/// POSTs raw bytes as JSON with a bearer token; answers (status, JSON body or null).
+pub fn post_raw(url: &str, token: &str, body: Vec<u8>) -> (u16, Value) {
+    try_post(url, token, &body).unwrap_or_else(|e| panic!("POST {url}: {e}"))
+}
+
+/// Like [`post_raw`], but a transport error (server gone) is returned instead of panicking.
+pub fn try_post(url: &str, token: &str, body: &[u8]) -> Result<(u16, Value), ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut r = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body)?;
+    let status = r.status().as_u16();
+    let v = r.body_mut().read_json::<Value>().unwrap_or(Value::Null);
+    Ok((status, v))
+}
+
+/// Enrolls a device through the API; answers (tenant_id, device_id, device_token).
+pub fn enroll(server: &Server, enrollment_key: &str, hostname: &str) -> (String, String, String) {
+    let body = serde_json::json!({"enrollment_key": enrollment_key, "hostname": hostname});
+    let (s, v) = post_raw(
+        &format!("{}/api/v1/enroll", server.url),
+        "",
+        serde_json::to_vec(&body).unwrap(),
+    );
+    assert_eq!(s, 200, "enroll: {v}");
+    let get = |k: &str| v[k].as_str().unwrap().to_string();
+    (get("tenant_id"), get("device_id"), get("device_token"))
+}
+
+/// Every hit the server stores, read with the largest page size.
+pub fn all_hits_fast(url: &str, admin: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut u = format!("{url}/api/v1/hits?limit=1000");
+        if let Some(c) = &cursor {
+            u.push_str(&format!("&cursor={c}"));
+        }
+        let page = get_json(&u, admin);
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    out
+}
