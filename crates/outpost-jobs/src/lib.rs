@@ -37,10 +37,13 @@ pub use model::{
 
 #[cfg(feature = "server")]
 pub use http::{
-    CompatConfig, ElasticConfig, JobsConfig, JobsState, KindPolicy, compat_router, v1_router,
+    CompatConfig, DeviceResolver, ElasticConfig, JobsConfig, JobsState, KindPolicy, ResolveError,
+    ResolveFuture, ResolvedDevice, compat_router, v1_router,
 };
 #[cfg(feature = "server")]
-pub use store::{JobDb, JobStore, ListQuery, StoreConfig, StoreError};
+pub use store::{
+    AuditEntry, AuditQuery, AuditRecord, JobDb, JobStore, ListQuery, StoreConfig, StoreError,
+};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;

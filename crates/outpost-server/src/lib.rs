@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -341,6 +342,9 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
             .elastic_url
             .as_ref()
             .map(|u| ElasticConfig::new(u.clone(), config.elastic_index.clone())),
+        device_resolver: Some(std::sync::Arc::new(jobs::StoreDeviceResolver::new(
+            store.clone(),
+        ))),
         ..Default::default()
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;

@@ -54,6 +54,10 @@ pub(super) fn actor(p: &Principal) -> Actor {
     Actor {
         role: role.into(),
         subject: p.subject.clone(),
+        tenant: match p.role {
+            Role::Customer | Role::Device => p.tenant_id.clone(),
+            Role::Admin | Role::Technician => None,
+        },
     }
 }
 

@@ -1,0 +1,161 @@
+//! The job subsystem as the server mounts it: `/joblookup` resolving a document's
+//! `observer.name` to an enrolled device (so the Outpost agent claims the job), the job audit
+//! API, and the `[jobs]` configuration (kind policy, lease, attempts, result cap).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            40000,
+        ))));
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    };
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, v, headers)
+}
+
+fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMap) -> i64 {
+    assert_eq!(status, StatusCode::FOUND, "{body}");
+    let loc = h["location"].to_str().unwrap();
+    loc.strip_prefix("/ui/jobs/")
+        .unwrap_or_else(|| panic!("redirect to {loc}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
+    let Ok(es_url) = std::env::var("OUTPOST_TEST_OPENSEARCH_URL") else {
+        eprintln!("SKIP: OUTPOST_TEST_OPENSEARCH_URL is not set (scripts/test.sh starts one)");
+        return;
+    };
+    let index = format!("outpost-server-lookup-{}", uuid::Uuid::new_v4().simple());
+    let http = reqwest::Client::new();
+    for (id, host) in [("d-known", "SENSOR-7"), ("d-sensor", "zeek-sensor-9")] {
+        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
+            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
+        let r = http
+            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    // The enrolled Outpost agent of host "sensor-7" (hostnames compare without case).
+    let (dev, dev_token) = store
+        .create_device(&alpha.id, "sensor-7", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&alpha.id), "")
+        .await
+        .unwrap();
+    let (_, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        elastic_url: Some(es_url.clone()),
+        elastic_index: index.clone(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let jobs = state.jobs.clone().unwrap();
+    let app = outpost_server::router(state);
+
+    // A customer of alpha pivots from the document: the job targets the device id.
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-known", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(job.device_id, dev.id);
+    assert_eq!(job.tenant_id, alpha.id);
+    // ...and the agent of that device claims it with its device token.
+    let (s, claimed, _) = call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        &dev_token,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["job"]["id"], id);
+    assert_eq!(claimed["job"]["kind"], "pcap");
+
+    // Staff without a tenant_id: the one tenant with such a device.
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-known", &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        (alpha.id.as_str(), dev.id.as_str())
+    );
+
+    // A customer of bravo has no such device, and the sensors' tenant is not theirs.
+    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-known", &cust_b, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["code"], "unknown_device");
+
+    // A hostname that is no enrolled device is a Sensoroni sensor: the job goes to the
+    // compatible API's tenant (default "default") under the sensor's name.
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-sensor", &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        ("default", "zeek-sensor-9")
+    );
+
+    // The same hostname enrolled in two tenants: staff must say which.
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "Sensor-7", None, None)
+        .await
+        .unwrap();
+    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-known", &admin, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    let uri = format!("/joblookup?esid=d-known&tenant_id={}", bravo.id);
+    let (s, b, h) = call(&app, "GET", &uri, &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(job.device_id, dev_b.id);
+}
