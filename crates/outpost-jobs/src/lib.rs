@@ -32,7 +32,8 @@ pub mod exec;
 pub mod cli;
 
 pub use model::{
-    ClaimedJob, Filter, Job, JobStatus, KNOWN_KINDS, NewJob, Node, SensoroniJob, StatusReport,
+    AuditEntry, AuditRecord, ClaimedJob, Filter, Job, JobStatus, KNOWN_KINDS, NewJob, Node,
+    SensoroniJob, StatusReport,
 };
 
 #[cfg(feature = "server")]
@@ -41,9 +42,7 @@ pub use http::{
     ResolveFuture, ResolvedDevice, compat_router, v1_router,
 };
 #[cfg(feature = "server")]
-pub use store::{
-    AuditEntry, AuditQuery, AuditRecord, JobDb, JobStore, ListQuery, StoreConfig, StoreError,
-};
+pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;

@@ -159,3 +159,151 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(job.device_id, dev_b.id);
 }
+
+#[tokio::test]
+async fn job_audit_api_follows_the_role_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    let (dev_a, tok_a) = store
+        .create_device(&alpha.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, tech) = store
+        .create_key(KeyKind::Technician, None, "")
+        .await
+        .unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&alpha.id), "")
+        .await
+        .unwrap();
+    let (ck_b, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let app = outpost_server::router(
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap(),
+    );
+    let mut ids = Vec::new();
+    for (t, d) in [
+        (&alpha.id, &dev_a.id),
+        (&alpha.id, &dev_a.id),
+        (&bravo.id, &dev_b.id),
+    ] {
+        let (s, b, _) = call(
+            &app,
+            "POST",
+            "/api/v1/jobs",
+            &admin,
+            Some(json!({"tenant_id": t, "device_id": d, "kind": "process.list"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        ids.push(b["id"].as_i64().unwrap());
+    }
+    // Bravo's customer pokes at alpha's job (denied, recorded on alpha's job).
+    let (s, _, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{}", ids[0]),
+        &cust_b,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let audit = |token: &str, query: &str| {
+        let (app, token, uri) = (
+            app.clone(),
+            token.to_string(),
+            format!("/api/v1/jobs/audit{query}"),
+        );
+        async move { call(&app, "GET", &uri, &token, None).await }
+    };
+    let jobs_of = |v: &Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["job_id"].as_i64())
+            .collect()
+    };
+    // Staff: every tenant.
+    for token in [&admin, &tech] {
+        let (s, v, _) = audit(token, "").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let jobs = jobs_of(&v);
+        assert!(ids.iter().all(|i| jobs.contains(i)), "{v}");
+        assert!(
+            v.to_string().contains(&ck_b.id),
+            "staff see the intruder: {v}"
+        );
+    }
+    // Filters: one job, one device, a time window, paging.
+    let (_, v, _) = audit(&admin, &format!("?job_id={}", ids[0])).await;
+    assert!(jobs_of(&v).iter().all(|j| *j == ids[0]) && !jobs_of(&v).is_empty());
+    let (_, v, _) = audit(&admin, &format!("?device_id={}", dev_b.id)).await;
+    assert_eq!(jobs_of(&v), vec![ids[2]]);
+    let (_, v, _) = audit(&admin, "?until=2000-01-01T00:00:00Z").await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v, _) = audit(&admin, "?since=2000-01-01T00:00:00Z&limit=2").await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    let cursor = v["next_cursor"].as_str().unwrap().to_string();
+    let (_, v2, _) = audit(&admin, &format!("?limit=2&cursor={cursor}")).await;
+    let first_page: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        v2["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !first_page.contains(&r["id"].as_i64().unwrap()))
+    );
+    let (s, v, _) = audit(&admin, "?since=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["code"], "bad_request");
+
+    // A customer: their tenant only, and not bravo's principal that tried alpha's job.
+    let (s, v, _) = audit(&cust_a, "").await;
+    assert_eq!(s, StatusCode::OK);
+    let jobs = jobs_of(&v);
+    assert!(
+        jobs.contains(&ids[0]) && jobs.contains(&ids[1]) && !jobs.contains(&ids[2]),
+        "{v}"
+    );
+    let text = v.to_string();
+    assert!(
+        !text.contains(&bravo.id) && !text.contains(&ck_b.id) && !text.contains(&dev_b.id),
+        "{v}"
+    );
+    let (_, v, _) = audit(&cust_a, &format!("?tenant_id={}", bravo.id)).await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v, _) = audit(&cust_a, &format!("?job_id={}", ids[2])).await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    // Bravo's customer sees bravo's job, not its own attempt on alpha's job.
+    let (_, v, _) = audit(&cust_b, "").await;
+    assert_eq!(jobs_of(&v), vec![ids[2]]);
+    // Devices do not read the trail; no credentials, no trail.
+    let (s, v, _) = audit(&tok_a, "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _, _) = audit("opa_0000", "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

@@ -287,6 +287,13 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
                 json!({"tenant_id": tb, "device_id": b.device, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/shadow"}}}),
             ),
         ),
+        ("GET", "/api/v1/jobs/audit") => (
+            format!(
+                "{path}?tenant_id={tb}&job_id={}&device_id={}",
+                b.job, b.device
+            ),
+            None,
+        ),
         ("GET", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
         ("DELETE", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
         ("GET", "/api/v1/jobs/{id}/result") => (format!("/api/v1/jobs/{}/result", b.job), None),
@@ -308,6 +315,7 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
 const JOB_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/jobs"),
     ("POST", "/api/v1/jobs"),
+    ("GET", "/api/v1/jobs/audit"),
     ("GET", "/api/v1/jobs/{id}"),
     ("DELETE", "/api/v1/jobs/{id}"),
     ("GET", "/api/v1/jobs/{id}/result"),
