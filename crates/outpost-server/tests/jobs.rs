@@ -307,3 +307,94 @@ async fn job_audit_api_follows_the_role_rules() {
     let (s, _, _) = audit("opa_0000", "").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn jobs_section_sets_kind_policy_lease_attempts_and_result_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    let (dev_a, tok_a) = store
+        .create_device(&alpha.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    // As an operator writes it: tenant by name.
+    let toml_text = r#"
+rate_limit_per_s = 0
+[jobs]
+lease_secs = 7
+max_attempts = 5
+max_result_bytes = 10
+[jobs.kinds]
+customer = ["process.list"]
+[jobs.kinds.tenants]
+alpha = ["process.list", "agent.config"]
+"#;
+    let path = dir.path().join("outpost.toml");
+    std::fs::write(&path, toml_text).unwrap();
+    let mut cfg = ServerConfig::load(Some(&path)).unwrap();
+    cfg.data_dir = dir.path().to_path_buf();
+    let app = outpost_server::router(
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap(),
+    );
+    let create = |token: &str, tenant: &str, device: &str, kind: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"tenant_id": tenant, "device_id": device, "kind": kind,
+            "filter": {"parameters": {"path": "/etc/hostname"}}});
+        async move { call(&app, "POST", "/api/v1/jobs", &token, Some(body)).await }
+    };
+    // A kind the tenant does not allow: refused even for an admin, with the documented error.
+    let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "file.hash").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(
+        v,
+        json!({"error": {"code": "kind_not_allowed",
+            "message": "job kind \"file.hash\" is not allowed for this role/tenant"}})
+    );
+    // The same kind in a tenant without a restriction is fine for the admin.
+    let (s, v, _) = create(&admin, &bravo.id, &dev_b.id, "file.hash").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The customer role is narrowed to process.list.
+    let (s, v, _) = create(&cust_b, &bravo.id, &dev_b.id, "pcap").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "kind_not_allowed");
+    let (s, v, _) = create(&cust_b, &bravo.id, &dev_b.id, "process.list").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Lease, attempts and result cap come from [jobs].
+    let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "process.list").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["max_attempts"], 5);
+    let (s, claimed, _) = call(&app, "GET", "/api/v1/agent/jobs/next?wait=0", &tok_a, None).await;
+    assert_eq!(s, StatusCode::OK, "{claimed}");
+    let exp = chrono::DateTime::parse_from_rfc3339(claimed["lease_expires_at"].as_str().unwrap())
+        .unwrap();
+    let left = exp
+        .signed_duration_since(chrono::Utc::now())
+        .num_milliseconds();
+    assert!((5_000..=7_000).contains(&left), "lease {left} ms");
+    let id = claimed["job"]["id"].as_i64().unwrap();
+    let lease = claimed["lease_id"].as_str().unwrap();
+    let req = Request::builder()
+        .method("PUT")
+        .uri(format!(
+            "/api/v1/agent/jobs/{id}/result?lease_id={lease}&ext=json"
+        ))
+        .header("authorization", format!("Bearer {tok_a}"))
+        .body(Body::from("01234567890"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
