@@ -160,7 +160,7 @@ impl AgentClient {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     done_rx.recv_timeout(every)
                 {
-                    match self.report(id, &running) {
+                    match self.report(id, running) {
                         Ok(_) => tracing::debug!(job = id, "lease renewed"),
                         Err(ClientError::Status { status: 409, .. }) => {
                             tracing::warn!(job = id, "lease lost while the job runs");
