@@ -306,6 +306,8 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             format!("/api/v1/agent/jobs/{}/result", b.job),
             Some(json!("x")),
         ),
+        // A PCAP job in B from a document naming B's device.
+        ("GET", "/joblookup") => (format!("{path}?esid=x&tenant_id={tb}"), None),
         _ => return None,
     };
     Some(r)
@@ -322,6 +324,7 @@ const JOB_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/agent/jobs/next"),
     ("POST", "/api/v1/agent/jobs/{id}"),
     ("PUT", "/api/v1/agent/jobs/{id}/result"),
+    ("GET", "/joblookup"),
 ];
 
 fn all_routes() -> Vec<(String, String)> {
