@@ -235,6 +235,21 @@ SCHEMAS = {
     },
     "CreatedKey": {"allOf": [ref("ApiKey"), {"type": "object", "required": ["secret"], "properties": {"secret": {"type": "string", "description": "Shown once."}}}]},
     "Job": {"type": "object", "description": "A job (see the job API).", "required": ["id", "tenant_id", "device_id", "kind", "status"], "properties": {"id": I, "tenant_id": S, "device_id": S, "kind": S, "status": S}},
+    "JobAuditRecord": {
+        "type": "object",
+        "description": "One record of the job audit trail.",
+        "required": ["id", "at", "actor_role", "actor", "action", "outcome"],
+        "properties": {
+            "id": {"type": "integer", "description": "Newer records have larger ids (the paging cursor)."},
+            "at": T, "tenant_id": SN,
+            "actor_tenant_id": {"type": "string", "description": "Tenant of the principal that acted (absent for staff, the Sensoroni key, anonymous peers)."},
+            "actor_role": S, "actor": S,
+            "action": {"type": "string", "description": "job.create, job.read, job.list, job.claim, job.report, job.result.upload, job.result.download, job.delete, job.lookup, compat.*"},
+            "job_id": {"type": ["integer", "null"]},
+            "outcome": {"type": "string", "description": "ok, denied, rejected, not_found, error"},
+            "detail": SN,
+        },
+    },
 }
 
 ERR = {"description": "Error", "content": {"application/json": {"schema": ref("Error")}}}
@@ -322,6 +337,7 @@ PATHS = {
         "get": op("List jobs", "any user or key (scoped)", ok(page(ref("Job"))), params=[q("tenant", "Tenant id"), q("device", "Device id"), q("kind", "Kind"), q("status", "Status")], tags=["jobs"]),
         "post": op("Create a job", "staff; customers where the tenant's policy allows the kind", ok(ref("Job"), "201", "Created"), "Job", tags=["jobs"]),
     },
+    "/api/v1/jobs/audit": {"get": op("The job audit trail, newest first", "staff (every tenant); customers (their tenant, without other tenants' principals); not devices", ok(page(ref("JobAuditRecord"))), params=[q("tenant_id", "Tenant id"), q("job_id", "Job id", I), q("device_id", "Jobs of this device or sensor"), q("since", "At or after (RFC 3339)"), q("until", "Before (RFC 3339)"), q("limit", "Page size (at most 1000, default 100)", I), q("cursor", "next_cursor of the previous page")], tags=["jobs"])},
     "/api/v1/jobs/{id}": {
         "get": op("One job", "any user or key of its tenant", ok(ref("Job")), params=[path_id("integer")], tags=["jobs"]),
         "delete": op("Delete a job", "staff or the job's owner", ok(ref("Job")), params=[path_id("integer")], tags=["jobs"]),

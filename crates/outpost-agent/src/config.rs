@@ -89,6 +89,13 @@ pub struct DaemonConfig {
     pub capture_dir: Option<PathBuf>,
     /// Allow `process.kill` jobs on this host.
     pub allow_kill: bool,
+    /// Largest `pcap` job result, in bytes; more matching packets are cut there (and the
+    /// job's summary says so).
+    pub max_pcap_bytes: u64,
+    /// Largest file a `file.get` job returns, in bytes (larger files are refused).
+    pub max_file_get_bytes: u64,
+    /// Largest file a `file.hash` job reads, in bytes (larger files are refused).
+    pub max_file_hash_bytes: u64,
     /// Seconds between check-ins (counters, versions, server configuration); 0 = never.
     pub checkin_interval_secs: u64,
 }
@@ -101,6 +108,9 @@ impl Default for DaemonConfig {
             jobs: true,
             capture_dir: None,
             allow_kill: false,
+            max_pcap_bytes: 512 * 1024 * 1024,
+            max_file_get_bytes: 16 * 1024 * 1024,
+            max_file_hash_bytes: 4 * 1024 * 1024 * 1024,
             checkin_interval_secs: 60,
         }
     }

@@ -81,46 +81,18 @@ fn run_pipeline(
     let jobs_run = Arc::new(AtomicU64::new(0));
     let job_errors = Arc::new(AtomicU64::new(0));
     let job_thread = if cfg.daemon.jobs {
-        let (stop, run, errs) = (halt.clone(), jobs_run.clone(), job_errors.clone());
-        let ctx = outpost_jobs::ExecContext {
-            capture_dir: cfg.daemon.capture_dir.clone(),
-            allow_kill: cfg.daemon.allow_kill,
-            ..Default::default()
-        };
-        let client = outpost_jobs::AgentClient::new(
-            &id.server_url,
-            &id.device_token,
-            Duration::from_secs(30),
-        );
         Some(
-            std::thread::Builder::new()
-                .name("outpost-jobs".into())
-                .spawn(move || {
-                    let mut backoff = Duration::from_secs(1);
-                    while !stop.load(Ordering::Relaxed) {
-                        match client.run_once(Duration::from_secs(20), &ctx) {
-                            Ok(Some(job)) => {
-                                run.fetch_add(1, Ordering::Relaxed);
-                                tracing::info!(job = %job.id, kind = %job.kind, "job finished");
-                                backoff = Duration::from_secs(1);
-                            }
-                            Ok(None) => backoff = Duration::from_secs(1),
-                            Err(e) => {
-                                errs.fetch_add(1, Ordering::Relaxed);
-                                tracing::warn!(error = %e, "job poll failed");
-                                let until = Instant::now() + backoff;
-                                while Instant::now() < until && !stop.load(Ordering::Relaxed) {
-                                    std::thread::sleep(Duration::from_millis(200));
-                                }
-                                backoff = (backoff * 2).min(Duration::from_secs(60));
-                            }
-                        }
-                    }
-                })
-                .map_err(|e| AgentError::Io {
-                    path: "job thread".into(),
-                    source: e,
-                })?,
+            spawn_job_runner(
+                &cfg,
+                &id,
+                halt.clone(),
+                jobs_run.clone(),
+                job_errors.clone(),
+            )
+            .map_err(|e| AgentError::Io {
+                path: "job thread".into(),
+                source: e,
+            })?,
         )
     } else {
         None
@@ -322,5 +294,142 @@ fn write_status(data_dir: &Path, sensors: &outpost_sensors::Sensors, counters: &
         && let Err(e) = state::write_atomic(&data_dir.join("daemon-status.json"), &bytes, false)
     {
         tracing::warn!(error = %e, "cannot write daemon-status.json");
+    }
+}
+
+/// What job executors may do on this agent, from its effective configuration: the capture
+/// directory, `process.kill`, the result caps of `[daemon]`, and for `agent.config` jobs the
+/// configuration itself with the device token replaced (the executor redacts secret-looking
+/// keys once more).
+pub fn exec_context(cfg: &AgentConfig) -> outpost_jobs::ExecContext {
+    let mut shown = cfg.clone();
+    if shown.device_token.is_some() {
+        shown.device_token = Some("<redacted>".into());
+    }
+    let agent_config = serde_json::to_value(&shown).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot serialize the agent configuration");
+        serde_json::Value::Null
+    });
+    outpost_jobs::ExecContext {
+        capture_dir: cfg.daemon.capture_dir.clone(),
+        allow_kill: cfg.daemon.allow_kill,
+        max_pcap_bytes: cfg.daemon.max_pcap_bytes,
+        max_file_get_bytes: cfg.daemon.max_file_get_bytes,
+        max_file_hash_bytes: cfg.daemon.max_file_hash_bytes,
+        agent_config,
+        ..Default::default()
+    }
+}
+
+/// The daemon's job thread: long-polls the server for this device's jobs and runs each
+/// (the lease is renewed while it runs), until `stop` is set (a poll in flight finishes
+/// first, at most ~20 s). Counts finished jobs in `run` and failed polls in `errors`.
+pub fn spawn_job_runner(
+    cfg: &AgentConfig,
+    id: &crate::config::Identity,
+    stop: Arc<AtomicBool>,
+    run: Arc<AtomicU64>,
+    errors: Arc<AtomicU64>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let ctx = exec_context(cfg);
+    let client =
+        outpost_jobs::AgentClient::new(&id.server_url, &id.device_token, Duration::from_secs(30));
+    std::thread::Builder::new()
+        .name("outpost-jobs".into())
+        .spawn(move || {
+            let mut backoff = Duration::from_secs(1);
+            while !stop.load(Ordering::Relaxed) {
+                match client.run_once(Duration::from_secs(20), &ctx) {
+                    Ok(Some(job)) => {
+                        run.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(job = %job.id, kind = %job.kind, status = %job.status.as_str(), "job finished");
+                        backoff = Duration::from_secs(1);
+                    }
+                    Ok(None) => backoff = Duration::from_secs(1),
+                    Err(e) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(error = %e, "job poll failed");
+                        let until = Instant::now() + backoff;
+                        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(60));
+                    }
+                }
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_context_carries_the_config_without_the_token_and_the_caps() {
+        let mut cfg: AgentConfig = toml::from_str(
+            "server_url = \"http://srv:8470\"\ndevice_token = \"opd_supersecret\"\n\
+             [daemon]\nallow_kill = true\nmax_pcap_bytes = 1000\nmax_file_get_bytes = 2000\n\
+             max_file_hash_bytes = 3000\ncapture_dir = \"/var/cap\"\n",
+        )
+        .unwrap();
+        cfg.device_id = Some("dev-1".into());
+        let ctx = exec_context(&cfg);
+        assert_eq!(
+            (
+                ctx.max_pcap_bytes,
+                ctx.max_file_get_bytes,
+                ctx.max_file_hash_bytes
+            ),
+            (1000, 2000, 3000)
+        );
+        assert!(ctx.allow_kill);
+        assert_eq!(ctx.capture_dir.as_deref(), Some(Path::new("/var/cap")));
+        assert_eq!(ctx.agent_config["server_url"], "http://srv:8470");
+        assert_eq!(ctx.agent_config["device_id"], "dev-1");
+        assert_eq!(ctx.agent_config["daemon"]["max_pcap_bytes"], 1000);
+        assert!(!ctx.agent_config.to_string().contains("supersecret"));
+        // What an agent.config job returns.
+        let job: outpost_jobs::Job = serde_json::from_value(serde_json::json!({
+            "id": 1, "tenant_id": "t", "device_id": "dev-1", "kind": "agent.config",
+            "filter": {}, "owner": "o", "status": "running", "attempts": 1, "max_attempts": 3,
+            "fail_count": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+            "file_extension": "json"
+        }))
+        .unwrap();
+        let out = outpost_jobs::execute(&job, &ctx).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.data).unwrap();
+        assert_eq!(v["server_url"], "http://srv:8470");
+        assert_eq!(v["daemon"]["max_file_get_bytes"], 2000);
+        assert!(!String::from_utf8_lossy(&out.data).contains("supersecret"));
+    }
+
+    #[test]
+    fn caps_apply_to_file_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big");
+        std::fs::write(&f, vec![7u8; 5000]).unwrap();
+        let mut cfg = AgentConfig::default();
+        cfg.daemon.max_file_get_bytes = 4096;
+        cfg.daemon.max_file_hash_bytes = 4096;
+        let ctx = exec_context(&cfg);
+        for kind in ["file.get", "file.hash"] {
+            let job: outpost_jobs::Job = serde_json::from_value(serde_json::json!({
+                "id": 1, "tenant_id": "t", "device_id": "d", "kind": kind,
+                "filter": {"parameters": {"path": f.to_str().unwrap()}}, "owner": "o",
+                "status": "running", "attempts": 1, "max_attempts": 3, "fail_count": 0,
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+                "file_extension": "bin"
+            }))
+            .unwrap();
+            assert!(
+                matches!(
+                    outpost_jobs::execute(&job, &ctx),
+                    Err(outpost_jobs::JobError::TooLarge(_))
+                ),
+                "{kind}"
+            );
+        }
+        cfg.daemon.max_file_get_bytes = 8192;
+        assert!(exec_context(&cfg).max_file_get_bytes == 8192);
     }
 }

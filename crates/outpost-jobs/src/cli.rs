@@ -1,4 +1,4 @@
-//! `outpost job create|list|show|download|delete` against a server's `/api/v1/jobs`.
+//! `outpost job create|list|show|download|delete|audit` against a server's `/api/v1/jobs`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -101,6 +101,35 @@ pub enum JobCommand {
         /// Job id.
         id: i64,
     },
+    /// Read the job audit trail (newest first; customers see their tenant's).
+    Audit {
+        #[command(flatten)]
+        conn: Conn,
+        /// Only this job.
+        #[arg(long)]
+        job: Option<i64>,
+        /// Only jobs of this device / sensor.
+        #[arg(long)]
+        device: Option<String>,
+        /// Only this tenant (staff).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Records at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<DateTime<Utc>>,
+        /// Records before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<DateTime<Utc>>,
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Continue after this cursor (printed after a full page).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Print the page as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn agent() -> ureq::Agent {
@@ -146,10 +175,14 @@ pub fn parse_param(s: &str) -> anyhow::Result<(String, serde_json::Value)> {
 
 /// Runs a job subcommand, printing to stdout.
 pub fn run(cmd: JobCommand) -> anyhow::Result<()> {
+    run_to(cmd, &mut std::io::stdout().lock())
+}
+
+/// Runs a job subcommand, printing to `out`.
+pub fn run_to(cmd: JobCommand, mut out: &mut dyn Write) -> anyhow::Result<()> {
     let http = agent();
     let base = |c: &Conn| c.server.trim_end_matches('/').to_string();
     let auth = |c: &Conn| format!("Bearer {}", c.api_key);
-    let mut out = std::io::stdout().lock();
     match cmd {
         JobCommand::Create {
             conn,
@@ -272,6 +305,64 @@ pub fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 .call()?;
             ok(resp)?;
             writeln!(out, "deleted job {id}")?;
+        }
+        JobCommand::Audit {
+            conn,
+            job,
+            device,
+            tenant,
+            since,
+            until,
+            limit,
+            cursor,
+            json,
+        } => {
+            let mut req = http
+                .get(format!("{}/api/v1/jobs/audit", base(&conn)))
+                .header("Authorization", auth(&conn))
+                .query("limit", limit.to_string());
+            for (k, v) in [
+                ("job_id", job.map(|j| j.to_string())),
+                ("device_id", device),
+                ("tenant_id", tenant),
+                ("since", since.map(|t| t.to_rfc3339())),
+                ("until", until.map(|t| t.to_rfc3339())),
+                ("cursor", cursor),
+            ] {
+                if let Some(v) = v {
+                    req = req.query(k, v);
+                }
+            }
+            let page: outpost_core::api::Page<crate::model::AuditRecord> =
+                ok(req.call()?)?.body_mut().read_json()?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&page)?)?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "{:>8}  {:<25} {:<8} {:<24} {:<20} {:<9} DETAIL",
+                "ID", "AT", "JOB", "ACTOR", "ACTION", "OUTCOME"
+            )?;
+            for r in &page.items {
+                writeln!(
+                    out,
+                    "{:>8}  {:<25} {:<8} {:<24} {:<20} {:<9} {}",
+                    r.id,
+                    r.entry.at.to_rfc3339(),
+                    r.entry
+                        .job_id
+                        .map(|j| j.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    r.entry.actor,
+                    r.entry.action,
+                    r.entry.outcome,
+                    r.entry.detail.as_deref().unwrap_or("")
+                )?;
+            }
+            if let Some(c) = &page.next_cursor {
+                writeln!(out, "more: --cursor {c}")?;
+            }
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::exec::{ExecContext, JobError, execute};
+use crate::exec::{ExecContext, JobError, JobOutput, execute};
 use crate::model::{ClaimedJob, Job, JobStatus, StatusReport};
 
 /// Client errors.
@@ -116,23 +116,66 @@ impl AgentClient {
     }
 
     /// Claims one job (waiting up to `wait`), runs it with [`execute`] and reports the
-    /// outcome. Returns the job as the server last saw it, or `None` when no job came.
+    /// outcome, renewing the lease while it runs. Returns the job as the server last saw it,
+    /// or `None` when no job came.
     pub fn run_once(&self, wait: Duration, ctx: &ExecContext) -> Result<Option<Job>, ClientError> {
+        self.run_once_with(wait, |job| execute(job, ctx))
+    }
+
+    /// [`AgentClient::run_once`] with another executor (for instance one that also records
+    /// what it ran).
+    ///
+    /// While `exec` runs, a helper thread renews the lease (reporting `running` again) every
+    /// third of the lease duration the server granted, so a long capture extraction or hash
+    /// is not handed to another agent while it is still running; the renewals stop as soon
+    /// as `exec` returns.
+    pub fn run_once_with<F>(&self, wait: Duration, exec: F) -> Result<Option<Job>, ClientError>
+    where
+        F: FnOnce(&Job) -> Result<JobOutput, JobError>,
+    {
         let Some(claimed) = self.next_job(wait)? else {
             return Ok(None);
         };
         let id = claimed.job.id;
         let lease = claimed.lease_id.clone();
-        self.report(
-            id,
-            &StatusReport {
-                lease_id: lease.clone(),
-                status: JobStatus::Running,
-                failure: None,
-                permanent: false,
-            },
-        )?;
-        let done = match execute(&claimed.job, ctx) {
+        let running = StatusReport {
+            lease_id: lease.clone(),
+            status: JobStatus::Running,
+            failure: None,
+            permanent: false,
+        };
+        let started = self.report(id, &running)?;
+        // The lease length as the server counts it (both times are the server's clock).
+        let granted = started
+            .lease_expires_at
+            .unwrap_or(claimed.lease_expires_at)
+            .signed_duration_since(started.updated_at)
+            .to_std()
+            .unwrap_or(Duration::from_secs(30));
+        let every = renew_interval(granted);
+        let result = std::thread::scope(|s| {
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            let running = &running;
+            let renewer = s.spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    done_rx.recv_timeout(every)
+                {
+                    match self.report(id, running) {
+                        Ok(_) => tracing::debug!(job = id, "lease renewed"),
+                        Err(ClientError::Status { status: 409, .. }) => {
+                            tracing::warn!(job = id, "lease lost while the job runs");
+                            break;
+                        }
+                        Err(e) => tracing::warn!(job = id, error = %e, "cannot renew the lease"),
+                    }
+                }
+            });
+            let result = exec(&claimed.job);
+            drop(done_tx);
+            let _ = renewer.join();
+            result
+        });
+        let done = match result {
             Ok(out) => {
                 self.upload(id, &lease, &out.file_extension, &out.data)?;
                 self.report(
@@ -149,6 +192,12 @@ impl AgentClient {
         };
         Ok(Some(done))
     }
+}
+
+/// How often to renew a lease of length `lease`: a third of it, at least 50 ms, at most
+/// 10 minutes.
+pub fn renew_interval(lease: Duration) -> Duration {
+    (lease / 3).clamp(Duration::from_millis(50), Duration::from_secs(600))
 }
 
 fn failure_report(lease: &str, e: &JobError) -> StatusReport {

@@ -32,15 +32,17 @@ pub mod exec;
 pub mod cli;
 
 pub use model::{
-    ClaimedJob, Filter, Job, JobStatus, KNOWN_KINDS, NewJob, Node, SensoroniJob, StatusReport,
+    AuditEntry, AuditRecord, ClaimedJob, Filter, Job, JobStatus, KNOWN_KINDS, NewJob, Node,
+    SensoroniJob, StatusReport,
 };
 
 #[cfg(feature = "server")]
 pub use http::{
-    CompatConfig, ElasticConfig, JobsConfig, JobsState, KindPolicy, compat_router, v1_router,
+    CompatConfig, DeviceResolver, ElasticConfig, JobsConfig, JobsState, KindPolicy, ResolveError,
+    ResolveFuture, ResolvedDevice, compat_router, v1_router,
 };
 #[cfg(feature = "server")]
-pub use store::{JobDb, JobStore, ListQuery, StoreConfig, StoreError};
+pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;

@@ -490,6 +490,41 @@ pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Tenant concerned, when known.
+    pub tenant_id: Option<String>,
+    /// The tenant of the principal that acted (`None` for staff, the Sensoroni key and
+    /// anonymous peers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_tenant_id: Option<String>,
+    /// The actor's role (`admin`, `device`, `sensoroni-key`, …).
+    pub actor_role: String,
+    /// The actor's subject.
+    pub actor: String,
+    /// What (`job.create`, `job.claim`, …).
+    pub action: String,
+    /// Which job.
+    pub job_id: Option<i64>,
+    /// `ok` or `denied` / an error code.
+    pub outcome: String,
+    /// Extra detail (never secrets).
+    pub detail: Option<String>,
+}
+
+/// A stored audit record: its id (the paging cursor) and the entry.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuditRecord {
+    /// Row id; newer records have larger ids.
+    pub id: i64,
+    /// The record.
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

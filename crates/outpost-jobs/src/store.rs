@@ -119,26 +119,32 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AuditEntry {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Tenant concerned, when known.
+pub use crate::model::{AuditEntry, AuditRecord};
+
+/// Which audit records to read (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only records of this tenant.
     pub tenant_id: Option<String>,
-    /// The actor's role (`admin`, `device`, `sensoroni-key`, …).
-    pub actor_role: String,
-    /// The actor's subject.
-    pub actor: String,
-    /// What (`job.create`, `job.claim`, …).
-    pub action: String,
-    /// Which job.
+    /// With `tenant_id`: leave out records of principals of *other* tenants (a customer's
+    /// view of their tenant's trail).
+    pub own_actors_only: bool,
+    /// Only records of this job.
     pub job_id: Option<i64>,
-    /// `ok` or `denied` / an error code.
-    pub outcome: String,
-    /// Extra detail (never secrets).
-    pub detail: Option<String>,
+    /// Only records of jobs addressed to this device / sensor.
+    pub device_id: Option<String>,
+    /// Records at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Records before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Records with ids below this (paging).
+    pub before_id: Option<i64>,
+    /// Page size (1..=1000, default 100).
+    pub limit: Option<i64>,
 }
+
+const AUDIT_COLS: &str =
+    "id, at, tenant_id, actor_tenant_id, actor_role, actor, action, job_id, outcome, detail";
 
 const JOB_COLS: &str = "id, tenant_id, device_id, kind, filter, owner, status, attempts, max_attempts, \
     fail_count, failure, lease_id, lease_expires_at, not_before, expires_at, created_at, updated_at, \
@@ -201,6 +207,24 @@ impl Rows {
         match self {
             Rows::Sqlite(v) => v.iter().map(audit_from_row).collect(),
             Rows::Pg(v) => v.iter().map(audit_from_row).collect(),
+        }
+    }
+    fn audit_records(&self) -> Result<Vec<AuditRecord>, StoreError> {
+        fn rec<'r, R>(r: &'r R) -> Result<AuditRecord, StoreError>
+        where
+            R: Row,
+            &'static str: sqlx::ColumnIndex<R>,
+            i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            Ok(AuditRecord {
+                id: r.try_get("id")?,
+                entry: audit_from_row(r)?,
+            })
+        }
+        match self {
+            Rows::Sqlite(v) => v.iter().map(rec).collect(),
+            Rows::Pg(v) => v.iter().map(rec).collect(),
         }
     }
     fn nodes(&self) -> Result<Vec<Node>, StoreError> {
@@ -272,6 +296,7 @@ where
     Ok(AuditEntry {
         at: from_ms(r.try_get("at")?),
         tenant_id: r.try_get("tenant_id")?,
+        actor_tenant_id: r.try_get("actor_tenant_id")?,
         actor_role: r.try_get("actor_role")?,
         actor: r.try_get("actor")?,
         action: r.try_get("action")?,
@@ -809,8 +834,8 @@ impl JobStore {
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         sql_exec!(
             &self.db,
-            "INSERT INTO job_audit (at, tenant_id, actor_role, actor, action, job_id, outcome, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO job_audit (at, tenant_id, actor_role, actor, action, job_id, outcome, detail, actor_tenant_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             [
                 ms(e.at),
                 e.tenant_id.as_deref(),
@@ -819,10 +844,42 @@ impl JobStore {
                 e.action.as_str(),
                 e.job_id,
                 e.outcome.as_str(),
-                e.detail.as_deref()
+                e.detail.as_deref(),
+                e.actor_tenant_id.as_deref()
             ]
         );
         Ok(())
+    }
+
+    /// Audit records matching `q`, newest first. Every filter is a bound parameter of one
+    /// fixed statement.
+    pub async fn query_audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLS} FROM job_audit WHERE \
+             (CAST($1 AS TEXT) IS NULL OR tenant_id = $1) \
+             AND ($2 = 0 OR actor_tenant_id IS NULL OR actor_tenant_id = $1) \
+             AND (CAST($3 AS BIGINT) IS NULL OR job_id = $3) \
+             AND (CAST($4 AS TEXT) IS NULL OR job_id IN (SELECT id FROM jobs WHERE device_id = $4)) \
+             AND (CAST($5 AS BIGINT) IS NULL OR at >= $5) AND (CAST($6 AS BIGINT) IS NULL OR at < $6) \
+             AND id < $7 ORDER BY id DESC LIMIT $8"
+        );
+        let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+        sql_fetch!(
+            &self.db,
+            fetch_all,
+            sql,
+            [
+                q.tenant_id.as_deref(),
+                i64::from(q.own_actors_only && q.tenant_id.is_some()),
+                q.job_id,
+                q.device_id.as_deref(),
+                q.since.map(ms),
+                q.until.map(ms),
+                q.before_id.unwrap_or(i64::MAX),
+                limit
+            ]
+        )
+        .audit_records()
     }
 
     /// Audit records, newest first; of one job when `job_id` is given.
@@ -834,7 +891,7 @@ impl JobStore {
         sql_fetch!(
             &self.db,
             fetch_all,
-            "SELECT at, tenant_id, actor_role, actor, action, job_id, outcome, detail FROM job_audit \
+            "SELECT at, tenant_id, actor_tenant_id, actor_role, actor, action, job_id, outcome, detail FROM job_audit \
              WHERE (CAST($1 AS BIGINT) IS NULL OR job_id = $1) ORDER BY id DESC LIMIT $2",
             [job_id, limit.clamp(1, 10_000)]
         )

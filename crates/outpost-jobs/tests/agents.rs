@@ -211,3 +211,75 @@ async fn long_poll_wakes_on_creation_and_failures_are_reported() {
     assert!(job.failure.unwrap().contains("/nonexistent/file"));
     let _ = state;
 }
+
+/// A job that runs longer than its lease keeps the lease (the client renews it while the
+/// executor runs): a second agent of the same device long-polling all the while never gets
+/// it, and it completes on the first attempt. Without renewal the lease would run out after
+/// 600 ms and the job would be handed out again (see the test above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_running_longer_than_its_lease_is_not_handed_out_again() {
+    let (base, state, _t) = start(short_lease).await;
+    let id = create(&state, "a1", "process.list").await;
+    let b1 = base.clone();
+    let runner = tokio::task::spawn_blocking(move || {
+        let t0 = Instant::now();
+        // The real executor after a delay of four leases (a slow disk, a huge capture).
+        let job = device(&b1, "a1")
+            .run_once_with(Duration::from_secs(1), |job| {
+                std::thread::sleep(Duration::from_millis(2400));
+                outpost_jobs::execute(job, &ExecContext::default())
+            })
+            .unwrap()
+            .expect("claimed");
+        (job, t0.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b2 = base.clone();
+    let rival = tokio::task::spawn_blocking(move || {
+        let c = device(&b2, "a1");
+        let t0 = Instant::now();
+        let mut stolen = Vec::new();
+        while t0.elapsed() < Duration::from_millis(2600) {
+            if let Some(c) = c.next_job(Duration::from_secs(1)).unwrap() {
+                stolen.push(c.job.id);
+            }
+        }
+        stolen
+    });
+    let (job, took) = runner.await.unwrap();
+    let stolen = rival.await.unwrap();
+    assert!(took >= Duration::from_millis(2400), "{took:?}");
+    assert!(stolen.is_empty(), "handed to a second agent: {stolen:?}");
+    assert_eq!(job.id, id);
+    assert_eq!(job.status, JobStatus::Completed);
+    let j = state.store().get(id).await.unwrap().unwrap();
+    assert_eq!((j.attempts, j.fail_count), (1, 0));
+    assert!(j.result_size.unwrap_or(0) > 0);
+    // The renewals are in the audit trail (a `job.report` of status running each time).
+    let renewals = state
+        .store()
+        .audit_log(Some(id), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "job.report" && a.detail.as_deref() == Some("status=running"))
+        .count();
+    assert!(renewals >= 4, "{renewals} running reports");
+}
+
+#[test]
+fn renewal_interval_is_a_third_of_the_lease() {
+    use outpost_jobs::client::renew_interval;
+    assert_eq!(
+        renew_interval(Duration::from_secs(300)),
+        Duration::from_secs(100)
+    );
+    assert_eq!(
+        renew_interval(Duration::from_millis(30)),
+        Duration::from_millis(50)
+    );
+    assert_eq!(
+        renew_interval(Duration::from_secs(7200)),
+        Duration::from_secs(600)
+    );
+}

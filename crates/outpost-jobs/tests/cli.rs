@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{bearer_principal, quick_cfg, serve, sqlite_store};
-use outpost_jobs::cli::{Conn, JobCommand, run};
+use outpost_jobs::cli::{Conn, JobCommand, run, run_to};
 use outpost_jobs::model::JobStatus;
 use outpost_jobs::{ExecContext, JobsConfig, JobsState, v1_router};
 
@@ -130,5 +130,75 @@ async fn create_list_show_download_delete() {
     assert_eq!(
         state.store().get(id).await.unwrap().unwrap().status,
         JobStatus::Deleted
+    );
+
+    // The audit trail of the job: created, claimed, reported, downloaded, deleted.
+    let audit = |conn: Conn, job: Option<i64>, limit: u32, cursor: Option<String>, json: bool| {
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            run_to(
+                JobCommand::Audit {
+                    conn,
+                    job,
+                    device: None,
+                    tenant: None,
+                    since: None,
+                    until: None,
+                    limit,
+                    cursor,
+                    json,
+                },
+                &mut out,
+            )
+            .map(|()| String::from_utf8(out).unwrap())
+        })
+    };
+    let table = audit(conn.clone(), Some(id), 100, None, false)
+        .await
+        .unwrap()
+        .unwrap();
+    for action in [
+        "job.create",
+        "job.claim",
+        "job.report",
+        "job.result.download",
+        "job.delete",
+    ] {
+        assert!(table.contains(action), "{action} missing:\n{table}");
+    }
+    let first: serde_json::Value = serde_json::from_str(
+        &audit(conn.clone(), Some(id), 2, None, true)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let next: serde_json::Value = serde_json::from_str(
+        &audit(conn.clone(), Some(id), 2, Some(cursor.clone()), true)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let next_ids: Vec<i64> = next["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(!next_ids.is_empty());
+    assert!(next_ids.iter().all(|i| *i < cursor.parse::<i64>().unwrap()));
+    // Tenant tb's customer sees none of tenant ta's trail (its own denied read of ta's job is
+    // a record of ta).
+    let other = Conn {
+        server: base.clone(),
+        api_key: "customer:bob:tb".into(),
+    };
+    let theirs = audit(other, None, 100, None, false).await.unwrap().unwrap();
+    assert!(
+        !theirs.contains("job.create") && !theirs.contains("alice"),
+        "{theirs}"
     );
 }

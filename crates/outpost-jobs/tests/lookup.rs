@@ -104,13 +104,28 @@ async fn joblookup_builds_pcap_job_and_redirects() {
     let mut es = ElasticConfig::new(url.clone(), index.clone());
     es.default_duration = Duration::from_secs(60);
     es.time_shift = Duration::from_secs(30);
-    let cfg = JobsConfig {
+    // No device resolver: every observer.name is a Sensoroni sensor, whose jobs live in the
+    // compatible API's tenant ("ta" here).
+    let mut cfg = JobsConfig {
         elastic: Some(es),
         ..JobsConfig::default()
     };
+    cfg.compat.tenant_id = "ta".into();
     let state = JobsState::new(t.store.clone(), cfg).unwrap();
     let app = v1_router(state.clone()).layer(axum::middleware::from_fn(inject_principal));
     let cust = principal(Role::Customer, "alice", Some("ta"));
+    let as_who = |who: outpost_core::auth::Principal, uri: String| {
+        let app = app.clone();
+        let h = header_for(&who);
+        async move {
+            let req = Request::builder()
+                .uri(uri)
+                .header("x-test-principal", h)
+                .body(Body::empty())
+                .unwrap();
+            app.oneshot(req).await.unwrap()
+        }
+    };
     let get = |uri: String| {
         let app = app.clone();
         let h = header_for(&cust);
@@ -152,6 +167,32 @@ async fn joblookup_builds_pcap_job_and_redirects() {
         "2026-03-01T12:01:30+00:00"
     );
 
+    // A customer of another tenant cannot address a sensor (its jobs live in "ta"): refused,
+    // not a job nobody would ever claim.
+    let r = as_who(
+        principal(Role::Customer, "bob", Some("tb")),
+        "/joblookup?esid=doc-1".into(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["error"]["code"], "unknown_device");
+    // Staff without a tenant_id: the sensor's job goes to the compatible API's tenant.
+    let r = as_who(
+        principal(Role::Technician, "tech", None),
+        "/joblookup?esid=doc-1".into(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FOUND);
+    let loc = r.headers()["location"].to_str().unwrap().to_string();
+    let id: i64 = loc.strip_prefix("/ui/jobs/").unwrap().parse().unwrap();
+    let job = state.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        ("ta", "sensor-7")
+    );
+
     // By community id (with characters that would break a spliced query string).
     let r = get("/joblookup?ncid=1%3AabcDEF%2B%2F%3D".into()).await;
     assert_eq!(r.status(), StatusCode::FOUND);
@@ -176,7 +217,11 @@ async fn joblookup_builds_pcap_job_and_redirects() {
         log.iter()
             .filter(|a| a.action == "job.lookup" && a.outcome == "ok")
             .count(),
-        2
+        3
+    );
+    assert!(
+        log.iter()
+            .any(|a| a.action == "job.lookup" && a.outcome == "rejected")
     );
     assert!(
         log.iter()

@@ -309,6 +309,7 @@ async fn list_filters_audit_and_nodes() {
         let e = outpost_jobs::store::AuditEntry {
             at: chrono::Utc::now(),
             tenant_id: Some("t2".into()),
+            actor_tenant_id: None,
             actor_role: "admin".into(),
             actor: "root".into(),
             action: "job.create".into(),
@@ -320,6 +321,78 @@ async fn list_filters_audit_and_nodes() {
         let log = s.audit_log(Some(j3.id), 10).await.unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].actor, "root");
+        // Filtered, paged queries of the trail.
+        let t0 = chrono::Utc::now();
+        for (tenant, actor_tenant, actor, job) in [
+            ("t2", Some("t2"), "user:own", Some(j3.id)),
+            ("t2", Some("t9"), "user:intruder", Some(j3.id)),
+            ("t1", None, "user:tech", None),
+        ] {
+            s.audit(&outpost_jobs::store::AuditEntry {
+                at: t0,
+                tenant_id: Some(tenant.into()),
+                actor_tenant_id: actor_tenant.map(str::to_string),
+                actor: actor.into(),
+                job_id: job,
+                ..e.clone()
+            })
+            .await
+            .unwrap();
+        }
+        let q = |f: outpost_jobs::AuditQuery| async move { s.query_audit(&f).await.unwrap() };
+        let all_t2 = q(outpost_jobs::AuditQuery {
+            tenant_id: Some("t2".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(all_t2.len(), 3, "{}", t.name);
+        assert!(all_t2.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+        let own = q(outpost_jobs::AuditQuery {
+            tenant_id: Some("t2".into()),
+            own_actors_only: true,
+            ..Default::default()
+        })
+        .await;
+        assert!(
+            own.iter().all(|r| r.entry.actor != "user:intruder") && own.len() == 2,
+            "{}: {own:?}",
+            t.name
+        );
+        let by_device = q(outpost_jobs::AuditQuery {
+            device_id: Some(j3.device_id.clone()),
+            ..Default::default()
+        })
+        .await;
+        assert!(by_device.iter().all(|r| r.entry.job_id == Some(j3.id)));
+        assert_eq!(by_device.len(), 3);
+        let page = q(outpost_jobs::AuditQuery {
+            job_id: Some(j3.id),
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(page.len(), 2);
+        let rest = q(outpost_jobs::AuditQuery {
+            job_id: Some(j3.id),
+            before_id: Some(page[1].id),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(rest.len(), 1);
+        assert!(rest[0].id < page[1].id);
+        let later = q(outpost_jobs::AuditQuery {
+            since: Some(t0 + chrono::Duration::seconds(1)),
+            ..Default::default()
+        })
+        .await;
+        assert!(later.is_empty());
+        let window = q(outpost_jobs::AuditQuery {
+            since: Some(t0),
+            until: Some(t0 + chrono::Duration::milliseconds(1)),
+            ..Default::default()
+        })
+        .await;
+        assert!(window.len() >= 3, "{}", window.len());
         let node = outpost_jobs::Node {
             id: "sensor-1".into(),
             version: "2.4".into(),

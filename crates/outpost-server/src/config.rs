@@ -19,6 +19,8 @@ pub enum ConfigError {
     },
     #[error("environment variable {var} is invalid: {message}")]
     Env { var: &'static str, message: String },
+    #[error("configuration key {key} is invalid: {message}")]
+    Invalid { key: &'static str, message: String },
 }
 
 /// Everything `outpost server` needs.
@@ -53,6 +55,119 @@ pub struct ServerConfig {
     pub login_rate_per_min: u32,
     /// Serve HTTPS (`[tls] cert`, `key`, optional `client_ca`, `require_client_cert`).
     pub tls: Option<crate::tls::TlsConfig>,
+    /// The job queue: lease, attempts, result cap, and which kinds each role and tenant may
+    /// create.
+    pub jobs: JobsSettings,
+}
+
+/// `[jobs]`: queue tuning and the job-kind policy.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Seconds a claim (and each renewal while the job runs) holds a job for its agent.
+    /// Env: `OUTPOST_JOBS_LEASE_SECS`.
+    pub lease_secs: u64,
+    /// Attempts before a failing job stays failed (1..=20; a job may ask for fewer or more
+    /// within that range). Env: `OUTPOST_JOBS_MAX_ATTEMPTS`.
+    pub max_attempts: i64,
+    /// Largest result an agent may upload, in bytes. Env: `OUTPOST_JOBS_MAX_RESULT_BYTES`.
+    pub max_result_bytes: u64,
+    /// Which kinds each role, and each tenant, may create.
+    pub kinds: KindSettings,
+}
+
+/// `[jobs.kinds]`: allowed job kinds per role (a role left out keeps its default) and an
+/// optional restriction per tenant. `"*"` allows every kind; `[]` none.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KindSettings {
+    /// Default `["*"]`. Env: `OUTPOST_JOBS_KINDS_ADMIN` (comma-separated).
+    pub admin: Option<Vec<String>>,
+    /// Default `["*"]`. Env: `OUTPOST_JOBS_KINDS_TECHNICIAN`.
+    pub technician: Option<Vec<String>>,
+    /// Default `["pcap", "file.hash", "process.list"]`. Env: `OUTPOST_JOBS_KINDS_CUSTOMER`.
+    pub customer: Option<Vec<String>>,
+    /// `[jobs.kinds.tenants] <tenant name or id> = [kinds]`: in that tenant a kind must be
+    /// allowed for the role *and* listed here. Names are resolved to ids at start-up.
+    pub tenants: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Default for JobsSettings {
+    fn default() -> Self {
+        JobsSettings {
+            lease_secs: 300,
+            max_attempts: 3,
+            max_result_bytes: 256 * 1024 * 1024,
+            kinds: KindSettings::default(),
+        }
+    }
+}
+
+impl JobsSettings {
+    /// Checks ranges and that every kind named is a known one (a typo would otherwise
+    /// silently allow or deny nothing).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=86_400).contains(&self.lease_secs) {
+            return Err(ConfigError::Invalid {
+                key: "jobs.lease_secs",
+                message: format!("{} is not 1..=86400", self.lease_secs),
+            });
+        }
+        if !(1..=20).contains(&self.max_attempts) {
+            return Err(ConfigError::Invalid {
+                key: "jobs.max_attempts",
+                message: format!("{} is not 1..=20", self.max_attempts),
+            });
+        }
+        if self.max_result_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "jobs.max_result_bytes",
+                message: "must be at least 1".into(),
+            });
+        }
+        let k = &self.kinds;
+        let lists = [
+            ("jobs.kinds.admin", k.admin.as_ref()),
+            ("jobs.kinds.technician", k.technician.as_ref()),
+            ("jobs.kinds.customer", k.customer.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(key, v)| v.map(|v| (key, v)))
+        .chain(k.tenants.values().map(|v| ("jobs.kinds.tenants", v)));
+        for (key, list) in lists {
+            for kind in list {
+                if kind != "*" && !outpost_jobs::KNOWN_KINDS.contains(&kind.as_str()) {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        message: format!(
+                            "unknown job kind {kind:?}; known: {}",
+                            outpost_jobs::KNOWN_KINDS.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The kind policy, with tenant keys mapped through `tenant_id` (name or id → id).
+    pub fn policy(&self, tenant_id: impl Fn(&str) -> String) -> outpost_jobs::KindPolicy {
+        use outpost_core::auth::Role;
+        let mut p = outpost_jobs::KindPolicy::default();
+        for (role, list) in [
+            (Role::Admin, &self.kinds.admin),
+            (Role::Technician, &self.kinds.technician),
+            (Role::Customer, &self.kinds.customer),
+        ] {
+            if let Some(l) = list {
+                p.roles.insert(role, l.iter().cloned().collect());
+            }
+        }
+        for (t, l) in &self.kinds.tenants {
+            p.tenants.insert(tenant_id(t), l.iter().cloned().collect());
+        }
+        p
+    }
 }
 
 /// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
@@ -95,6 +210,7 @@ impl Default for ServerConfig {
             rate_limit_per_s: 50,
             login_rate_per_min: 20,
             tls: None,
+            jobs: JobsSettings::default(),
         }
     }
 }
@@ -117,6 +233,7 @@ impl ServerConfig {
             None => ServerConfig::default(),
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
+        cfg.jobs.validate()?;
         Ok(cfg)
     }
 
@@ -163,6 +280,43 @@ impl ServerConfig {
                 })?;
             }
         }
+        let bad = |var: &'static str, v: &str, e: std::num::ParseIntError| ConfigError::Env {
+            var,
+            message: format!("{v:?}: {e}"),
+        };
+        if let Some(v) = get("OUTPOST_JOBS_LEASE_SECS") {
+            self.jobs.lease_secs = v
+                .parse()
+                .map_err(|e| bad("OUTPOST_JOBS_LEASE_SECS", &v, e))?;
+        }
+        if let Some(v) = get("OUTPOST_JOBS_MAX_ATTEMPTS") {
+            self.jobs.max_attempts = v
+                .parse()
+                .map_err(|e| bad("OUTPOST_JOBS_MAX_ATTEMPTS", &v, e))?;
+        }
+        if let Some(v) = get("OUTPOST_JOBS_MAX_RESULT_BYTES") {
+            self.jobs.max_result_bytes = v
+                .parse()
+                .map_err(|e| bad("OUTPOST_JOBS_MAX_RESULT_BYTES", &v, e))?;
+        }
+        for (var, slot) in [
+            ("OUTPOST_JOBS_KINDS_ADMIN", &mut self.jobs.kinds.admin),
+            (
+                "OUTPOST_JOBS_KINDS_TECHNICIAN",
+                &mut self.jobs.kinds.technician,
+            ),
+            ("OUTPOST_JOBS_KINDS_CUSTOMER", &mut self.jobs.kinds.customer),
+        ] {
+            if let Some(v) = get(var) {
+                *slot = Some(
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -183,6 +337,75 @@ mod tests {
         assert_eq!(c.max_body_bytes, 2048);
         assert!(
             c.apply_env(|k| (k == "OUTPOST_LISTEN").then(|| "nope".to_string()))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn jobs_section_from_toml_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("outpost.toml");
+        std::fs::write(
+            &p,
+            "[jobs]\nlease_secs = 120\nmax_attempts = 5\nmax_result_bytes = 1000\n\
+             [jobs.kinds]\ncustomer = [\"pcap\"]\n[jobs.kinds.tenants]\nacme = [\"process.list\", \"pcap\"]\n",
+        )
+        .unwrap();
+        let mut c = ServerConfig::load(Some(&p)).unwrap();
+        assert_eq!(
+            (
+                c.jobs.lease_secs,
+                c.jobs.max_attempts,
+                c.jobs.max_result_bytes
+            ),
+            (120, 5, 1000)
+        );
+        let pol = c.jobs.policy(|t| format!("id-{t}"));
+        use outpost_core::auth::Role;
+        assert!(pol.allows(Role::Customer, "other", "pcap"));
+        assert!(!pol.allows(Role::Customer, "other", "file.hash"));
+        assert!(
+            pol.allows(Role::Admin, "other", "process.kill"),
+            "admin keeps its default"
+        );
+        assert!(pol.allows(Role::Admin, "id-acme", "process.list"));
+        assert!(!pol.allows(Role::Admin, "id-acme", "file.get"));
+        c.apply_env(|k| match k {
+            "OUTPOST_JOBS_LEASE_SECS" => Some("60".into()),
+            "OUTPOST_JOBS_KINDS_TECHNICIAN" => Some("pcap, file.hash".into()),
+            "OUTPOST_JOBS_KINDS_CUSTOMER" => Some(String::new()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.jobs.lease_secs, 60);
+        let pol = c.jobs.policy(|t| t.to_string());
+        assert!(pol.allows(Role::Technician, "x", "file.hash"));
+        assert!(!pol.allows(Role::Technician, "x", "process.kill"));
+        assert!(
+            !pol.allows(Role::Customer, "x", "pcap"),
+            "empty list allows nothing"
+        );
+        // Typos and ranges are refused with the key.
+        for (text, key) in [
+            (
+                "[jobs.kinds]\ncustomer = [\"pcaps\"]\n",
+                "jobs.kinds.customer",
+            ),
+            (
+                "[jobs.kinds.tenants]\nacme = [\"kill\"]\n",
+                "jobs.kinds.tenants",
+            ),
+            ("[jobs]\nmax_attempts = 0\n", "jobs.max_attempts"),
+            ("[jobs]\nlease_secs = 0\n", "jobs.lease_secs"),
+            ("[jobs]\nleases = 3\n", "leases"),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let e = ServerConfig::load(Some(&p)).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+        }
+        let mut c = ServerConfig::default();
+        assert!(
+            c.apply_env(|k| (k == "OUTPOST_JOBS_MAX_ATTEMPTS").then(|| "many".into()))
                 .is_err()
         );
     }

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -312,10 +313,17 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         Store::Sqlite(p) => JobDb::Sqlite(p.clone()),
         Store::Postgres(p) => JobDb::Postgres(p.clone()),
     };
+    config
+        .jobs
+        .validate()
+        .map_err(|e| ServeError::Jobs(e.to_string()))?;
     let job_store = JobStore::new(
         db,
         StoreConfig {
             data_dir: config.data_dir.join("jobs"),
+            lease: std::time::Duration::from_secs(config.jobs.lease_secs),
+            max_attempts: config.jobs.max_attempts,
+            max_result_bytes: config.jobs.max_result_bytes,
             ..Default::default()
         },
     );
@@ -333,7 +341,25 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         Err(outpost_store::StoreError::NotFound(_)) => tenant_name,
         Err(e) => return Err(e.into()),
     };
+    // `[jobs.kinds.tenants]` keys may be names: resolve them to ids (unknown ones are kept as
+    // given, in case they are ids of tenants created later, and reported).
+    let mut tenant_ids = std::collections::HashMap::new();
+    for key in config.jobs.kinds.tenants.keys() {
+        match store.find_tenant(key).await {
+            Ok(t) => {
+                tenant_ids.insert(key.clone(), t.id);
+            }
+            Err(outpost_store::StoreError::NotFound(_)) => {
+                tracing::warn!(tenant = %key, "[jobs.kinds.tenants] names no existing tenant; kept as a tenant id");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let policy = config
+        .jobs
+        .policy(|k| tenant_ids.get(k).cloned().unwrap_or_else(|| k.to_string()));
     let jobs_cfg = JobsConfig {
+        policy,
         compat: CompatConfig {
             api_key: config.sensoroni.api_key.clone(),
             anonymous_cidrs: config.sensoroni.anonymous_cidrs.clone(),
@@ -344,6 +370,9 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
             .elastic_url
             .as_ref()
             .map(|u| ElasticConfig::new(u.clone(), config.elastic_index.clone())),
+        device_resolver: Some(std::sync::Arc::new(jobs::StoreDeviceResolver::new(
+            store.clone(),
+        ))),
         ..Default::default()
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;

@@ -287,6 +287,13 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
                 json!({"tenant_id": tb, "device_id": b.device, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/shadow"}}}),
             ),
         ),
+        ("GET", "/api/v1/jobs/audit") => (
+            format!(
+                "{path}?tenant_id={tb}&job_id={}&device_id={}",
+                b.job, b.device
+            ),
+            None,
+        ),
         ("GET", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
         ("DELETE", "/api/v1/jobs/{id}") => (format!("/api/v1/jobs/{}", b.job), None),
         ("GET", "/api/v1/jobs/{id}/result") => (format!("/api/v1/jobs/{}/result", b.job), None),
@@ -299,6 +306,8 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             format!("/api/v1/agent/jobs/{}/result", b.job),
             Some(json!("x")),
         ),
+        // A PCAP job in B from a document naming B's device.
+        ("GET", "/joblookup") => (format!("{path}?esid=x&tenant_id={tb}"), None),
         _ => return None,
     };
     Some(r)
@@ -308,12 +317,14 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
 const JOB_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/jobs"),
     ("POST", "/api/v1/jobs"),
+    ("GET", "/api/v1/jobs/audit"),
     ("GET", "/api/v1/jobs/{id}"),
     ("DELETE", "/api/v1/jobs/{id}"),
     ("GET", "/api/v1/jobs/{id}/result"),
     ("GET", "/api/v1/agent/jobs/next"),
     ("POST", "/api/v1/agent/jobs/{id}"),
     ("PUT", "/api/v1/agent/jobs/{id}/result"),
+    ("GET", "/joblookup"),
 ];
 
 fn all_routes() -> Vec<(String, String)> {

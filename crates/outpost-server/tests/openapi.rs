@@ -25,6 +25,7 @@ fn job_routes() -> BTreeSet<(String, String)> {
     [
         ("GET", "/api/v1/jobs"),
         ("POST", "/api/v1/jobs"),
+        ("GET", "/api/v1/jobs/audit"),
         ("GET", "/api/v1/jobs/{id}"),
         ("DELETE", "/api/v1/jobs/{id}"),
         ("GET", "/api/v1/jobs/{id}/result"),

@@ -20,10 +20,16 @@ struct World {
     cust_a: String,
     dev_a: DeviceAuth,
     dev_b: DeviceAuth,
+    jobs: Option<outpost_jobs::JobsState>,
     _dir: tempfile::TempDir,
 }
 
 async fn world() -> World {
+    world_with(false).await
+}
+
+/// With `jobs`, the state as `outpost server` builds it (job subsystem included).
+async fn world_with(jobs: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
     store.migrate().await.unwrap();
@@ -59,8 +65,15 @@ async fn world() -> World {
         data_dir: dir.path().to_path_buf(),
         ..Default::default()
     };
-    let state = outpost_server::state(cfg, store.clone());
+    let state = if jobs {
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap()
+    } else {
+        outpost_server::state(cfg, store.clone())
+    };
     World {
+        jobs: state.jobs.clone(),
         app: outpost_server::router(state),
         store,
         tech,
@@ -408,4 +421,143 @@ async fn pages_render_fast_with_100k_hits() {
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("data-testid=\"next-page\""));
     assert!(slow.is_empty(), "pages slower than 100 ms: {slow:?}");
+}
+
+#[tokio::test]
+async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
+    let w = world_with(true).await;
+    let phc = outpost_server::password::hash("correct horse battery".to_string())
+        .await
+        .unwrap();
+    let bob = w
+        .store
+        .create_user(
+            "bob-of-globex",
+            &phc,
+            Role::Customer,
+            Some(&w.dev_b.tenant_id),
+        )
+        .await
+        .unwrap();
+    let (cust_b, _) = w
+        .store
+        .create_session(&bob.id, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    let bearer = |method: &str, path: &str, token: &str, body: Option<serde_json::Value>| {
+        let b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        b.body(body.map_or_else(Body::empty, |v| Body::from(v.to_string())))
+            .unwrap()
+    };
+    // A technician creates a job for acme's device through the API.
+    let (s, _, body) = send(
+        &w.app,
+        bearer(
+            "POST",
+            "/api/v1/jobs",
+            &w.tech,
+            Some(
+                json!({"tenant_id": w.dev_a.tenant_id, "device_id": w.dev_a.device_id,
+                "kind": "file.hash", "filter": {"parameters": {"path": "/etc/marker-path"}}}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // Globex's customer tries to read it through the API (denied and audited).
+    let (s, _, _) = send(
+        &w.app,
+        bearer("GET", &format!("/api/v1/jobs/{id}"), &cust_b, None),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let page = format!("/ui/jobs/{id}");
+    // Pending: no result, no lease.
+    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("pending") && body.contains("No result yet"),
+        "{body}"
+    );
+
+    // The agent runs it (through the job store, as the agent API does).
+    let jobs = w.jobs.clone().unwrap();
+    let c = jobs
+        .store()
+        .claim(&w.dev_a.tenant_id, &w.dev_a.device_id)
+        .await
+        .unwrap()
+        .expect("claimable");
+    assert_eq!(c.job.id, id);
+    jobs.store().mark_running(id, &c.lease_id).await.unwrap();
+    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("running"), "{body}");
+    assert!(
+        !body.contains(&c.lease_id),
+        "the lease id is the agent's secret"
+    );
+    let chunk: Result<bytes::Bytes, std::io::Error> = Ok(bytes::Bytes::from_static(b"{}"));
+    jobs.store()
+        .store_result(id, "json", futures_util::stream::iter(vec![chunk]))
+        .await
+        .unwrap();
+    jobs.store().complete(id, Some(&c.lease_id)).await.unwrap();
+
+    // Technician: everything, the audit trail included (the intruder too).
+    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    for want in [
+        "file.hash",
+        "completed",
+        "acme-host",
+        "/etc/marker-path",
+        "1 of 3",
+        &format!("/api/v1/jobs/{id}/result"),
+        "job.create",
+        "user:tech",
+        "user:bob-of-globex",
+        "acme",
+    ] {
+        assert!(
+            body.contains(want),
+            "technician page lacks {want:?}: {body}"
+        );
+    }
+    // The jobs list links to the page.
+    let (_, _, list) = send(&w.app, get("/ui/jobs", Some(&w.tech))).await;
+    assert!(list.contains(&format!("href=\"/ui/jobs/{id}\"")), "{list}");
+    // The result link works with the same session.
+    let (s, _, res) = send(
+        &w.app,
+        get(&format!("/api/v1/jobs/{id}/result"), Some(&w.tech)),
+    )
+    .await;
+    assert_eq!((s, res.as_str()), (StatusCode::OK, "{}"));
+
+    // Acme's customer: their job, but not other tenants' principals in its trail.
+    let (s, _, body) = send(&w.app, get(&page, Some(&w.cust_a))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("/etc/marker-path") && body.contains("job.create"));
+    assert!(!body.contains("bob-of-globex"), "{body}");
+    assert!(!body.contains("globex"), "{body}");
+
+    // Globex's customer: not found, nothing of the job shown.
+    let (s, _, body) = send(&w.app, get(&page, Some(&cust_b))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(!body.contains("/etc/marker-path") && !body.contains("acme-host"));
+    // Unknown job, and no credentials.
+    let (s, _, _) = send(&w.app, get("/ui/jobs/999999", Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, h, _) = send(&w.app, get(&page, None)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/login");
 }

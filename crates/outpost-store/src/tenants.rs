@@ -302,6 +302,26 @@ impl Store {
         })
     }
 
+    /// Active (not revoked) devices whose hostname equals `hostname` ignoring ASCII case,
+    /// optionally of one tenant; the most recently active first (last check-in or upload,
+    /// else enrollment), so a re-enrolled machine's current device comes before its old one.
+    pub async fn find_devices_by_hostname(
+        &self,
+        tenant_id: Option<&str>,
+        hostname: &str,
+    ) -> Result<Vec<Device>, StoreError> {
+        let now = now_ms();
+        let hostname = hostname.trim().to_ascii_lowercase();
+        dispatch!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DEVICE_COLS} FROM devices WHERE ($1 IS NULL OR tenant_id = $1) AND LOWER(hostname) = $2 AND revoked_at IS NULL \
+                ORDER BY COALESCE(last_checkin_at, last_seen_at, enrolled_at) DESC, enrolled_at DESC, id LIMIT 100")))
+                .bind(tenant_id).bind(&hostname).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(device_from_row!(r, now)); }
+            Ok(out)
+        })
+    }
+
     /// One device (revoked ones included, so their history stays readable).
     pub async fn get_device(&self, id: &str) -> Result<Device, StoreError> {
         let now = now_ms();

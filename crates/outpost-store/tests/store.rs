@@ -459,3 +459,44 @@ async fn users_sessions_keys_and_devices() {
         );
     }
 }
+
+#[tokio::test]
+async fn devices_are_found_by_hostname_within_a_tenant() {
+    for b in backends().await {
+        let s = &b.store;
+        let ta = s.create_tenant("hn-a").await.unwrap();
+        let tb = s.create_tenant("hn-b").await.unwrap();
+        let a1 = device(s, &ta.id, "Sensor-7").await;
+        let b1 = device(s, &tb.id, "sensor-7").await;
+        device(s, &ta.id, "other").await;
+        let found = s
+            .find_devices_by_hostname(Some(&ta.id), "sensor-7")
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+            vec![a1.device_id.as_str()],
+            "{}",
+            b.name
+        );
+        let all = s.find_devices_by_hostname(None, "SENSOR-7").await.unwrap();
+        assert_eq!(all.len(), 2, "{}", b.name);
+        assert!(all.iter().any(|d| d.id == b1.device_id));
+        // A revoked device is no longer a target.
+        s.revoke_device(&a1.device_id).await.unwrap();
+        assert!(
+            s.find_devices_by_hostname(Some(&ta.id), "sensor-7")
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.find_devices_by_hostname(Some(&ta.id), "nope")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -67,11 +67,13 @@ async fn static_key_auth(State(st): State<JobsState>, mut req: Request, next: Ne
         Some(Actor {
             role: "sensoroni-key".into(),
             subject: "agent".into(),
+            tenant: None,
         })
     } else {
         peer.filter(|ip| st.anonymous_allowed(*ip)).map(|ip| Actor {
             role: "anonymous".into(),
             subject: format!("anonymous@{}", ip.to_canonical()),
+            tenant: None,
         })
     };
     match actor {
@@ -83,6 +85,7 @@ async fn static_key_auth(State(st): State<JobsState>, mut req: Request, next: Ne
             let who = Actor {
                 role: "unauthenticated".into(),
                 subject: peer.map_or_else(|| "unknown".into(), |p| p.to_canonical().to_string()),
+                tenant: None,
             };
             let path = req.uri().path().to_string();
             st.audit(

@@ -9,11 +9,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use outpost_core::auth::Role;
+use outpost_core::auth::{Principal, Role};
 use serde_json::{Value, json};
 
 use super::v1::{actor, principal, target_tenant};
-use super::{ApiError, JobsState, QueryMap, query_map};
+use super::{ApiError, JobsState, QueryMap, ResolveError, query_map};
 use crate::model::Filter;
 
 /// A field by dotted path, either nested (`{"source":{"ip":…}}`) or flat (`{"source.ip":…}`).
@@ -106,23 +106,95 @@ pub(crate) fn search_body(esid: Option<&str>, ncid: Option<&str>) -> Option<Valu
     }
 }
 
+/// The job's target: where a pivot's `observer.name` leads for this caller.
+///
+/// * An enrolled Outpost device of that hostname (ASCII case ignored) → the job goes to its
+///   device id in its tenant: the caller's tenant for customers, and for staff the `tenant_id`
+///   they passed, or the one tenant that has such a device when they passed none.
+/// * No such device → the name is a Sensoroni-style sensor. Sensors check in through the
+///   compatible API, whose jobs all live in its one tenant (`compat.tenant_id`), so the job is
+///   created there — if the caller may create jobs in that tenant (staff, or a customer of
+///   that tenant) and did not ask for another one; otherwise `422 unknown_device`, rather
+///   than a job nobody will ever claim.
+async fn resolve_target(
+    st: &JobsState,
+    p: &Principal,
+    caller_tenant: Option<&str>,
+    node: &str,
+) -> Result<(String, String, &'static str), ApiError> {
+    if let Some(r) = &st.config().device_resolver {
+        match r.resolve(caller_tenant, node).await {
+            Ok(Some(d)) => return Ok((d.tenant_id, d.device_id, "device")),
+            Ok(None) => {}
+            Err(e @ ResolveError::Ambiguous { .. }) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "ambiguous_device",
+                    e.to_string(),
+                ));
+            }
+            Err(e @ ResolveError::Backend(_)) => {
+                tracing::error!(error = %e, "device resolution for /joblookup failed");
+                return Err(ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                ));
+            }
+        }
+    }
+    let compat = &st.config().compat.tenant_id;
+    let may_use_compat = match caller_tenant {
+        Some(t) => t == compat,
+        None => p.is_staff(),
+    };
+    if may_use_compat {
+        Ok((compat.clone(), node.to_string(), "sensor"))
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_device",
+            format!(
+                "observer.name {node:?} is not an enrolled device of this tenant, and Sensoroni \
+                 sensors' jobs belong to another tenant"
+            ),
+        ))
+    }
+}
+
+fn kind_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "kind_not_allowed",
+        "pcap jobs are not allowed for this role/tenant",
+    )
+}
+
 pub(super) async fn joblookup(
     State(st): State<JobsState>,
-    p: Option<axum::Extension<outpost_core::auth::Principal>>,
+    p: Option<axum::Extension<Principal>>,
     q: Result<Query<QueryMap>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let p = principal(p)?;
     let q = query_map(q)?;
-    if p.role == Role::Device {
-        return Err(ApiError::forbidden("devices cannot create jobs"));
-    }
-    let tenant = target_tenant(&p, q.get("tenant_id").map(String::as_str))?;
-    if !st.config().policy.allows(p.role, &tenant, "pcap") {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "kind_not_allowed",
-            "pcap jobs are not allowed for this role/tenant",
-        ));
+    let requested = q
+        .get("tenant_id")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty());
+    // Customers work in their own tenant; staff in the one they name, or (without one) in
+    // the tenant of the device the document names.
+    let caller_tenant = match p.role {
+        Role::Device => return Err(ApiError::forbidden("devices cannot create jobs")),
+        Role::Customer => Some(target_tenant(&p, requested)?),
+        Role::Admin | Role::Technician => requested.map(str::to_string),
+    };
+    let policy = &st.config().policy;
+    if caller_tenant
+        .as_deref()
+        .is_some_and(|t| !policy.allows(p.role, t, "pcap"))
+        || !policy.role_allows(p.role, "pcap")
+    {
+        return Err(kind_not_allowed());
     }
     let esid = q.get("esid").filter(|s| !s.is_empty());
     let ncid = q.get("ncid").filter(|s| !s.is_empty());
@@ -174,7 +246,7 @@ pub(super) async fn joblookup(
         st.audit(
             &actor(&p),
             "job.lookup",
-            Some(&tenant),
+            caller_tenant.as_deref(),
             None,
             "not_found",
             None,
@@ -184,15 +256,36 @@ pub(super) async fn joblookup(
     };
     let pivot = pivot_from_doc(doc, &es, time)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "incomplete_document", m))?;
-    let job = st
-        .create_job(
+    let (tenant, device, target_kind) =
+        match resolve_target(&st, &p, caller_tenant.as_deref(), &pivot.node).await {
+            Ok(t) => t,
+            Err(e) => {
+                st.audit(
+                    &actor(&p),
+                    "job.lookup",
+                    caller_tenant.as_deref(),
+                    None,
+                    "rejected",
+                    Some(format!("observer.name={}: {}", pivot.node, e.code)),
+                )
+                .await;
+                return Err(e);
+            }
+        };
+    if !policy.allows(p.role, &tenant, "pcap") {
+        st.audit(
             &actor(&p),
-            &tenant,
-            &pivot.node,
-            "pcap",
-            &pivot.filter,
+            "job.lookup",
+            Some(&tenant),
             None,
+            "denied",
+            Some("kind=pcap".into()),
         )
+        .await;
+        return Err(kind_not_allowed());
+    }
+    let job = st
+        .create_job(&actor(&p), &tenant, &device, "pcap", &pivot.filter, None)
         .await?;
     st.audit(
         &actor(&p),
@@ -200,7 +293,10 @@ pub(super) async fn joblookup(
         Some(&tenant),
         Some(job.id),
         "ok",
-        None,
+        Some(format!(
+            "observer.name={} {target_kind}={device}",
+            pivot.node
+        )),
     )
     .await;
     let location = format!("{}{}", st.config().job_page_prefix, job.id);

@@ -58,6 +58,13 @@ impl KindPolicy {
         let has = |s: &BTreeSet<String>| s.contains("*") || s.contains(kind);
         self.roles.get(&role).is_some_and(has) && self.tenants.get(tenant).is_none_or(has)
     }
+
+    /// May `role` create a `kind` job in some tenant (ignoring tenant restrictions)?
+    pub fn role_allows(&self, role: Role, kind: &str) -> bool {
+        self.roles
+            .get(&role)
+            .is_some_and(|s| s.contains("*") || s.contains(kind))
+    }
 }
 
 /// The Sensoroni-compatible API's settings (Sensoroni's `statickeyauth` module).
@@ -130,6 +137,43 @@ impl ElasticConfig {
     }
 }
 
+/// An enrolled device a hostname resolves to (see [`DeviceResolver`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedDevice {
+    /// The device's tenant.
+    pub tenant_id: String,
+    /// The device id (what Outpost agents claim jobs by).
+    pub device_id: String,
+}
+
+/// Why a hostname could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Devices of several tenants carry this hostname; the caller must name the tenant.
+    #[error("hostname {hostname:?} belongs to devices of several tenants; pass tenant_id")]
+    Ambiguous {
+        /// The hostname looked up.
+        hostname: String,
+    },
+    /// The device directory failed.
+    #[error("device lookup failed: {0}")]
+    Backend(String),
+}
+
+/// The future a [`DeviceResolver`] returns.
+pub type ResolveFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Option<ResolvedDevice>, ResolveError>> + Send + 'a>,
+>;
+
+/// Maps a hostname (a document's `observer.name`) to an enrolled Outpost device. The server
+/// implements it over its device table; this crate does not know where devices are stored.
+pub trait DeviceResolver: Send + Sync + std::fmt::Debug {
+    /// The active device called `hostname` (ASCII case ignored): in `tenant` when given,
+    /// else in any tenant ([`ResolveError::Ambiguous`] when several tenants have one).
+    /// `Ok(None)` when no enrolled device has that name.
+    fn resolve<'a>(&'a self, tenant: Option<&'a str>, hostname: &'a str) -> ResolveFuture<'a>;
+}
+
 /// Everything the routers need besides the store.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
@@ -149,6 +193,9 @@ pub struct JobsConfig {
     pub job_page_prefix: String,
     /// Most packets `/api/packets` returns (Sensoroni `maxPacketCount`).
     pub max_packet_count: usize,
+    /// Resolves `/joblookup`'s `observer.name` to an enrolled device. Without one, every
+    /// name is taken as a Sensoroni sensor name.
+    pub device_resolver: Option<Arc<dyn DeviceResolver>>,
 }
 
 impl Default for JobsConfig {
@@ -165,6 +212,7 @@ impl Default for JobsConfig {
             long_poll_recheck: Duration::from_secs(2),
             job_page_prefix: "/ui/jobs/".into(),
             max_packet_count: 5000,
+            device_resolver: None,
         }
     }
 }
@@ -333,6 +381,7 @@ impl JobsState {
         let e = AuditEntry {
             at: Utc::now(),
             tenant_id: tenant.map(str::to_string),
+            actor_tenant_id: actor.tenant.clone(),
             actor_role: actor.role.clone(),
             actor: actor.subject.clone(),
             action: action.to_string(),
@@ -416,6 +465,8 @@ impl JobsState {
 pub(crate) struct Actor {
     pub role: String,
     pub subject: String,
+    /// The principal's tenant (customers and devices).
+    pub tenant: Option<String>,
 }
 
 /// Ids (tenant, device/node) are short printable tokens.

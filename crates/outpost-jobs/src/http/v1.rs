@@ -22,13 +22,14 @@ use super::{
     Actor, ApiError, JobsState, QueryMap, parse_id, parse_json, query_map, result_response,
 };
 use crate::model::{Job, JobStatus, NewJob, StatusReport};
-use crate::store::ListQuery;
+use crate::store::{AuditQuery, AuditRecord, ListQuery};
 
 /// Outpost's job routes. Mount at the server root *behind* the auth middleware that inserts
 /// `Extension<Principal>`; without it every route answers 401.
 pub fn v1_router(state: JobsState) -> Router {
     Router::new()
         .route("/api/v1/jobs", get(list).post(create))
+        .route("/api/v1/jobs/audit", get(audit_log))
         .route("/api/v1/jobs/{id}", get(show).delete(remove))
         .route("/api/v1/jobs/{id}/result", get(download))
         .route("/api/v1/agent/jobs/next", get(next))
@@ -54,6 +55,10 @@ pub(super) fn actor(p: &Principal) -> Actor {
     Actor {
         role: role.into(),
         subject: p.subject.clone(),
+        tenant: match p.role {
+            Role::Customer | Role::Device => p.tenant_id.clone(),
+            Role::Admin | Role::Technician => None,
+        },
     }
 }
 
@@ -255,6 +260,79 @@ async fn list(
         items: items.into_iter().map(|j| hide_lease(&p, j)).collect(),
         next_cursor,
     }))
+}
+
+fn parse_time(what: &str, s: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| ApiError::bad_request(format!("{what} must be RFC 3339")))
+}
+
+/// `GET /api/v1/jobs/audit`: the job audit trail, newest first. Filters `tenant_id`,
+/// `job_id`, `device_id`, `since`, `until` (RFC 3339, `until` exclusive); `limit` (≤ 1000,
+/// default 100) and `cursor` (from `next_cursor`). Staff read every tenant's records;
+/// customers their tenant's, without records of other tenants' principals (who may have
+/// tried to reach the tenant's jobs); devices none.
+async fn audit_log(
+    State(st): State<JobsState>,
+    p: MaybePrincipal,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Json<Page<AuditRecord>>, ApiError> {
+    let p = principal(p)?;
+    let q = query_map(q)?;
+    let opt = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    let mut aq = AuditQuery {
+        tenant_id: opt("tenant_id").cloned(),
+        own_actors_only: false,
+        job_id: opt("job_id")
+            .map(|v| parse_id("job_id", Some(v)))
+            .transpose()?,
+        device_id: opt("device_id").cloned(),
+        since: opt("since").map(|v| parse_time("since", v)).transpose()?,
+        until: opt("until").map(|v| parse_time("until", v)).transpose()?,
+        before_id: opt("cursor")
+            .map(|v| parse_id("cursor", Some(v)))
+            .transpose()?,
+        limit: Some(
+            opt("limit")
+                .map(|v| parse_id("limit", Some(v)))
+                .transpose()?
+                .unwrap_or(100)
+                .min(1000),
+        ),
+    };
+    let empty = || {
+        Json(Page {
+            items: vec![],
+            next_cursor: None,
+        })
+    };
+    match p.role {
+        Role::Admin | Role::Technician => {}
+        Role::Customer => {
+            let Some(own) = p.tenant_id.clone() else {
+                return Ok(empty());
+            };
+            if aq.tenant_id.as_ref().is_some_and(|t| *t != own) {
+                return Ok(empty());
+            }
+            aq.tenant_id = Some(own);
+            aq.own_actors_only = true;
+        }
+        Role::Device => {
+            return Err(ApiError::forbidden(
+                "devices cannot read the job audit trail",
+            ));
+        }
+    }
+    let limit = aq.limit.unwrap_or(100);
+    let items = st.store().query_audit(&aq).await?;
+    let next_cursor = if items.len() as i64 == limit {
+        items.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(Page { items, next_cursor }))
 }
 
 async fn show(

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/devices", get(pages::devices))
         .route("/ui/devices/{id}", get(pages::device_detail))
         .route("/ui/jobs", get(pages::jobs))
+        .route("/ui/jobs/{id}", get(pages::job_detail))
         .route("/ui/settings", get(pages::settings))
         .route("/ui/events", get(pages::events))
         .route("/assets/htmx.min.js", get(htmx_js))

@@ -1,0 +1,164 @@
+//! The daemon's job runner (`daemon::spawn_job_runner`, the thread `outpost agent run`
+//! starts, with the context `daemon::exec_context` builds from the effective configuration)
+//! against a real `outpost-server` on loopback: jobs created through `POST /api/v1/jobs` are
+//! claimed by the agent's device token, run, uploaded and completed.
+
+use outpost_agent::AgentConfig;
+use outpost_agent::daemon::spawn_job_runner;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn http() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn api(base: &str, key: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Vec<u8>) {
+    let url = format!("{base}{path}");
+    let auth = format!("Bearer {key}");
+    let a = http();
+    let mut resp = match (method, body) {
+        ("POST", Some(b)) => a.post(&url).header("Authorization", &auth).send_json(&b),
+        ("GET", None) => a.get(&url).header("Authorization", &auth).call(),
+        other => panic!("unsupported {other:?}"),
+    }
+    .unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.body_mut().read_to_vec().unwrap();
+    (status, bytes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_job_runner_completes_jobs_created_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(&dir.path().join("server"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let (dev, token) = store
+        .create_device(&tenant.id, "agent-host", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().join("server"),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(outpost_server::serve_on(
+        listener,
+        state,
+        std::future::pending::<()>(),
+    ));
+
+    // The agent's data directory as enrollment leaves it, read like the daemon reads it.
+    let agent_dir = dir.path().join("agent");
+    AgentConfig {
+        server_url: Some(base.clone()),
+        tenant_id: Some(tenant.id.clone()),
+        device_id: Some(dev.id.clone()),
+        device_token: Some(token.clone()),
+        hostname: Some("agent-host".into()),
+        ..Default::default()
+    }
+    .save(&agent_dir)
+    .unwrap();
+    let agent_cfg = outpost_agent::checkin::effective_config(&agent_dir).unwrap();
+    let id = agent_cfg.identity().unwrap();
+    let (stop, run, errors) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let _runner =
+        spawn_job_runner(&agent_cfg, &id, stop.clone(), run.clone(), errors.clone()).unwrap();
+
+    let target = dir.path().join("hash-me.txt");
+    std::fs::write(&target, b"outpost job runner test\n").unwrap();
+    let want_sha = hex::encode(Sha256::digest(b"outpost job runner test\n"));
+    let (b, k, tid, did, path) = (
+        base.clone(),
+        admin.clone(),
+        tenant.id.clone(),
+        dev.id.clone(),
+        target.display().to_string(),
+    );
+    let results = tokio::task::spawn_blocking(move || {
+        let mut ids = Vec::new();
+        for (kind, params) in [
+            ("process.list", json!({})),
+            ("file.hash", json!({"path": path})),
+            ("agent.config", json!({})),
+        ] {
+            let (s, body) = api(
+                &b,
+                &k,
+                "POST",
+                "/api/v1/jobs",
+                Some(json!({"tenant_id": tid, "device_id": did, "kind": kind, "filter": {"parameters": params}})),
+            );
+            assert_eq!(s, 201, "{}", String::from_utf8_lossy(&body));
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            ids.push((kind, v["id"].as_i64().unwrap()));
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut out = Vec::new();
+        for (kind, id) in ids {
+            let job = loop {
+                let (s, body) = api(&b, &k, "GET", &format!("/api/v1/jobs/{id}"), None);
+                assert_eq!(s, 200);
+                let v: Value = serde_json::from_slice(&body).unwrap();
+                if v["status"] == "completed" || v["status"] == "failed" {
+                    break v;
+                }
+                assert!(Instant::now() < deadline, "{kind} job {id} still {}", v["status"]);
+                std::thread::sleep(Duration::from_millis(100));
+            };
+            assert_eq!(job["status"], "completed", "{kind}: {job}");
+            assert_eq!(job["attempts"], 1, "{kind}: {job}");
+            let (s, data) = api(&b, &k, "GET", &format!("/api/v1/jobs/{id}/result"), None);
+            assert_eq!(s, 200, "{kind}");
+            out.push((kind, serde_json::from_slice::<Value>(&data).unwrap()));
+        }
+        out
+    })
+    .await
+    .unwrap();
+
+    let by = |k: &str| &results.iter().find(|(kind, _)| *kind == k).unwrap().1;
+    // process.list lists this very test process.
+    let me = u64::from(std::process::id());
+    let procs = by("process.list");
+    let list = procs["processes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no process list: {procs}"));
+    assert!(
+        list.iter().any(|p| p["pid"].as_u64() == Some(me)),
+        "pid {me} not in the process list"
+    );
+    // file.hash hashed the file on this host.
+    assert_eq!(by("file.hash")["sha256"], want_sha);
+    assert_eq!(by("file.hash")["size"], 24);
+    // agent.config is the daemon's effective configuration, without the device token.
+    let conf = by("agent.config");
+    assert_eq!(conf["device_id"], dev.id);
+    assert_eq!(conf["server_url"], base);
+    assert!(!conf.to_string().contains(&token), "{conf}");
+    assert_eq!(run.load(Ordering::Relaxed), 3);
+    assert_eq!(errors.load(Ordering::Relaxed), 0);
+    // The runner's long poll in flight ends within its wait; the process exits before.
+    stop.store(true, Ordering::Relaxed);
+}
