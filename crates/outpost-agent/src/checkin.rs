@@ -151,6 +151,7 @@ pub fn checkin_once(
         counters: Some(counters),
         interval_s: u32::try_from(interval.as_secs()).ok(),
         wait_s: None,
+        intel: None,
     };
     let url = format!("{}/api/v1/checkin", server_url.trim_end_matches('/'));
     let server_err = |message: String| AgentError::Server {

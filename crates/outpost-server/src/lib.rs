@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod intel;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     /// Bumped when device configuration changes (wakes long-polling check-ins).
     pub changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Intel publishing (signing key, global intel, tenant bundles), when started (see
+    /// [`build_state`]).
+    pub intel: Option<Arc<intel::IntelService>>,
 }
 
 impl AppState {
@@ -74,6 +78,8 @@ pub enum ServeError {
     Jobs(String),
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
+    #[error("intel: {0}")]
+    Intel(#[from] intel::IntelServiceError),
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -112,7 +118,7 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
-    use routes::{admin, auth, checkin, devices, enroll, hits, suppressions};
+    use routes::{admin, auth, checkin, devices, enroll, hits, intel, suppressions};
     let r = Routes {
         router: Router::new(),
         table: Vec::new(),
@@ -164,6 +170,28 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     )
     .add("/keys/{id}", &["DELETE"], delete(admin::revoke_key))
     .add("/keys/{id}/rotate", &["POST"], post(admin::rotate_key))
+    .add("/intel/bundle", &["GET"], get(intel::bundle))
+    .add("/intel/key", &["GET"], get(intel::key))
+    .add(
+        "/intel/indicators",
+        &["GET", "POST"],
+        get(intel::list_indicators).post(intel::create_indicator),
+    )
+    .add(
+        "/intel/indicators/{id}",
+        &["DELETE"],
+        delete(intel::delete_indicator),
+    )
+    .add(
+        "/intel/allowlist",
+        &["GET", "POST"],
+        get(intel::list_allowlist).post(intel::create_allowlist),
+    )
+    .add(
+        "/intel/allowlist/{id}",
+        &["DELETE"],
+        delete(intel::delete_allowlist),
+    )
     .add("/openapi.json", &["GET"], get(openapi::document));
     (r.router, r.table)
 }
@@ -245,6 +273,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         jobs: None,
         limits: Arc::new(limits),
         changes: Arc::new(changes),
+        intel: None,
     }
 }
 
@@ -300,7 +329,8 @@ pub fn spawn_housekeeping(state: &AppState) {
     }
 }
 
-/// [`state`] plus the job subsystem: its migrations, its lease reaper, its routers.
+/// [`state`] plus the job subsystem (its migrations, its lease reaper, its routers) and intel
+/// publishing (the signing key, generated on first start, and a first load of the feeds).
 pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState, ServeError> {
     use outpost_jobs::{
         CompatConfig, ElasticConfig, JobDb, JobStore, JobsConfig, JobsState, StoreConfig,
@@ -345,8 +375,10 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
+    let intel = intel::IntelService::start(&config).await?;
     let mut st = state(config, store);
     st.jobs = Some(jobs);
+    st.intel = Some(intel);
     Ok(st)
 }
 
