@@ -103,6 +103,22 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {"tenant_id": S, "network": {"type": "string", "description": "Address or CIDR"}, "reason": SN},
     },
+    "ConfirmRequest": {
+        "type": "object",
+        "required": ["ips"],
+        "properties": {
+            "ips": {"type": "array", "items": S, "maxItems": 10000, "description": "Addresses to check against the tenant's full intel."},
+            "bundle_version": SN,
+        },
+    },
+    "ConfirmResponse": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "description": "One per requested address, in order.", "items": {
+            "type": "object", "required": ["ip"],
+            "properties": {"ip": S, "intel": {"type": "object", "description": "The matching indicator (absent: not listed).", "properties": {"indicator": S, "source": S, "score": I}}},
+        }}},
+    },
     "IntelKey": {
         "type": "object",
         "required": ["public_key", "key_id"],
@@ -359,6 +375,7 @@ PATHS = {
         "The device's tenant intel bundle (signed binary; global intel + tenant intel − tenant allowlist)",
         "a device", {"200": {"description": "The bundle (ETag; X-Outpost-Bundle-Version)", "content": {"application/octet-stream": {}}}, "304": {"description": "Not modified (If-None-Match matched)"}},
         params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
+    "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
     "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
     "/api/v1/intel/indicators": {
         "get": op("Tenant indicators", "staff", ok(page(ref("TenantIndicator"))), params=[q("tenant", "Tenant id or name")], tags=["intel"]),

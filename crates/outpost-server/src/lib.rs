@@ -171,6 +171,7 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     .add("/keys/{id}", &["DELETE"], delete(admin::revoke_key))
     .add("/keys/{id}/rotate", &["POST"], post(admin::rotate_key))
     .add("/intel/bundle", &["GET"], get(intel::bundle))
+    .add("/intel/confirm", &["POST"], post(intel::confirm))
     .add("/intel/key", &["GET"], get(intel::key))
     .add(
         "/intel/indicators",

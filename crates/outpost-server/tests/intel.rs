@@ -475,3 +475,119 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn confirm(w: &W, token: &str, ips: &[&str]) -> Resp {
+    send(
+        &w.app,
+        "POST",
+        "/api/v1/intel/confirm",
+        token,
+        Some(json!({"ips": ips, "bundle_version": "old"})),
+        None,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn confirm_answers_from_the_devices_tenant_intel() {
+    let w = world().await;
+    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "198.51.100.0/28").await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = send(
+        &w.app,
+        "POST",
+        "/api/v1/intel/allowlist",
+        &w.tech,
+        Some(json!({"tenant_id": w.a.0, "network": "192.0.2.5"})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let asked = [
+        "198.51.100.3", // A's own CIDR
+        "203.0.113.50", // global, with its IPsum score
+        "192.0.2.5",    // global but allowlisted by A
+        "10.9.9.9",     // global but private
+        "192.0.2.6",    // global
+        "8.8.8.8",      // not listed
+    ];
+    let r = confirm(&w, &w.a.1, &asked).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+    let v = r.json();
+    let res = v["results"].as_array().unwrap();
+    assert_eq!(res.len(), asked.len());
+    for (i, ip) in asked.iter().enumerate() {
+        assert_eq!(res[i]["ip"], *ip, "answers are in request order");
+    }
+    assert_eq!(res[0]["intel"]["indicator"], "198.51.100.0/28");
+    assert_eq!(res[0]["intel"]["source"], "analyst");
+    assert_eq!(res[1]["intel"]["score"], 4);
+    assert!(res[2].get("intel").is_none(), "{v}");
+    assert!(res[3].get("intel").is_none(), "{v}");
+    // The allowlist split A's copy of the global /24 around 192.0.2.5.
+    assert_eq!(res[4]["intel"]["indicator"], "192.0.2.6/31");
+    assert!(res[5].get("intel").is_none());
+    // The other tenant's device: A's indicator is not listed, the allowlist of A does not apply.
+    let r = confirm(&w, &w.b.1, &["198.51.100.3", "192.0.2.5"]).await;
+    let v = r.json();
+    assert!(v["results"][0].get("intel").is_none(), "{v}");
+    assert_eq!(v["results"][1]["intel"]["indicator"], "192.0.2.0/24");
+    // Limits and validation; only devices may ask.
+    let many: Vec<String> = (0..10_001)
+        .map(|i| format!("100.64.{}.{}", i / 256, i % 256))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        confirm(&w, &w.a.1, &many).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        confirm(&w, &w.a.1, &["not-an-ip"]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        confirm(&w, &w.tech, &["192.0.2.6"]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        confirm(&w, &w.customer_a, &["192.0.2.6"]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn filter_mode_bundles_hold_host_addresses_in_a_filter_and_confirm_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = store.create_tenant("alpha").await.unwrap();
+    let (_, tok) = store.create_device(&t.id, "ha", None, None).await.unwrap();
+    let mut cfg = config(dir.path());
+    cfg.intel.filter_mode = true;
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let key = outpost_intel::distribute::verifying_key_from_hex(
+        &state.intel.as_ref().unwrap().public_key(),
+    )
+    .unwrap();
+    let app = outpost_server::router(state);
+    let r = send(&app, "GET", "/api/v1/intel/bundle", &tok, None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let b = outpost_intel::verify(&r.body, &key, chrono::Utc::now()).unwrap();
+    assert!(b.info().filter_mode);
+    assert_eq!(
+        b.check_ip(ip("203.0.113.50")),
+        outpost_intel::IpVerdict::MaybeListed
+    );
+    let r = send(
+        &app,
+        "POST",
+        "/api/v1/intel/confirm",
+        &tok,
+        Some(json!({"ips": ["203.0.113.50"]})),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["results"][0]["intel"]["indicator"], "203.0.113.50");
+}

@@ -323,6 +323,9 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
         ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
         ("GET", "/api/v1/intel/bundle") => (path.to_string(), None),
         ("GET", "/api/v1/intel/key") => (path.to_string(), None),
+        ("POST", "/api/v1/intel/confirm") => {
+            (path.to_string(), Some(json!({"ips": [b.indicator_ip]})))
+        }
         ("GET", "/api/v1/intel/indicators") => (format!("{path}?tenant={tb}"), None),
         ("POST", "/api/v1/intel/indicators") => (
             path.to_string(),
@@ -433,8 +436,12 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
                 let allowed = matches!(
                     path.as_str(),
                     // Enrolling with A's key creates a device in A, checking in updates A's
-                    // own device, logging out ends A's own session.
-                    "/api/v1/enroll" | "/api/v1/checkin" | "/api/v1/auth/logout"
+                    // own device, logging out ends A's own session, confirming answers
+                    // from A's intel (checked below).
+                    "/api/v1/enroll"
+                        | "/api/v1/checkin"
+                        | "/api/v1/auth/logout"
+                        | "/api/v1/intel/confirm"
                 );
                 assert!(
                     allowed,
@@ -505,6 +512,22 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
     assert!(bundle.hotlist().contains(ip(&w.a.indicator_ip)));
     assert!(!bundle.hotlist().contains(ip(&w.b.indicator_ip)));
+    // Confirmation answers from A's intel: B's indicator is not listed for A's device.
+    let (status, text) = call(
+        &w.app,
+        "POST",
+        "/api/v1/intel/confirm",
+        Some(&w.a.device_token),
+        Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["results"][0].get("intel").is_none(), "{v}");
+    assert_eq!(
+        v["results"][1]["intel"]["indicator"],
+        w.a.indicator_ip.as_str()
+    );
     // B's session still works.
     let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.b.session), None).await;
     assert_eq!(s, StatusCode::OK);

@@ -1,5 +1,6 @@
 //! Threat intel: `GET /api/v1/intel/bundle` (a device's signed tenant bundle, with ETag),
-//! `GET /api/v1/intel/key` (the signing key agents pin), and the staff-managed tenant
+//! `POST /api/v1/intel/confirm` (a device with a stale or filter-mode bundle asks whether
+//! addresses are listed in its tenant's full intel), `GET /api/v1/intel/key` (the signing key agents pin), and the staff-managed tenant
 //! indicators and allowlist (`/api/v1/intel/indicators`, `/api/v1/intel/allowlist`).
 
 use crate::AppState;
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use outpost_core::api::{
     AllowlistEntry, IntelKey, NewAllowlistEntry, NewTenantIndicator, Page, TenantIndicator,
 };
+use outpost_intel::distribute::{ConfirmRequest, ConfirmResponse};
 use outpost_intel::{IndicatorKind, IndicatorValue};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -75,6 +77,38 @@ pub async fn bundle(
         b.bytes.clone(),
     )
         .into_response())
+}
+
+/// Most addresses one confirmation request may ask about.
+pub const MAX_CONFIRM_IPS: usize = 10_000;
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    AuthDevice(dev): AuthDevice,
+    ApiJson(req): ApiJson<ConfirmRequest>,
+) -> Result<Json<ConfirmResponse>, ApiError> {
+    if req.ips.len() > MAX_CONFIRM_IPS {
+        return Err(ApiError::invalid(format!(
+            "{} addresses; at most {MAX_CONFIRM_IPS} per request",
+            req.ips.len()
+        )));
+    }
+    let svc = service(&state)?;
+    let b = svc
+        .tenant_bundle(&state.store, &dev.tenant_id)
+        .await
+        .map_err(build_error)?;
+    let answer = outpost_intel::distribute::confirm_batch(&b.merged, &req);
+    let listed = answer.results.iter().filter(|r| r.intel.is_some()).count() as u64;
+    let m = crate::metrics::metrics();
+    crate::metrics::count(&m.intel_confirmations, "listed", listed);
+    crate::metrics::count(
+        &m.intel_confirmations,
+        "not_listed",
+        answer.results.len() as u64 - listed,
+    );
+    tracing::debug!(device_id = %dev.device_id, asked = answer.results.len(), listed, agent_bundle = ?req.bundle_version, "hits confirmed");
+    Ok(Json(answer))
 }
 
 pub async fn key(
