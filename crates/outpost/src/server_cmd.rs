@@ -415,6 +415,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", a.listen))?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = outpost_server::build_state(cfg, store.clone()).await?;
+        let intel_key = state.intel.as_ref().map(|i| i.public_key());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut stop_server = stop_rx.clone();
         let server = tokio::spawn(outpost_server::serve_on(listener, state, async move {
@@ -431,6 +432,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
                 key: enroll_key,
                 hostname: None,
                 hotlist: None,
+                intel_key: None,
             };
             agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;
         }
@@ -440,6 +442,9 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         if hotlist.is_some() {
             agent_cfg.hotlist = hotlist.clone();
         }
+        // The local agent matches the server's signed bundle (global intel from --hotlist),
+        // verified with the server's key; a bundle file given as --hotlist is used directly.
+        agent_cfg.intel_public_key = if hotlist_is_bundle { None } else { intel_key.clone() };
         agent_cfg.daemon.correlate_interval_secs = a.interval.max(5);
         agent_cfg.save(&agent_dir)?;
 
@@ -453,9 +458,13 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         println!("  tenant:     {} ({})", tenant.name, tenant.id);
         println!("  agent data: {}", agent_dir.display());
         println!("  buffer:     {}  (append events here, or use `outpost agent ingest`)", agent_dir.join("buffer").display());
-        match &agent_cfg.hotlist {
-            Some(h) => println!("  hotlist:    {}", h.display()),
-            None => println!("  hotlist:    none — pass --hotlist PATH (e.g. ../shared/data/feeds/ipsum.txt) to correlate"),
+        match (&agent_cfg.hotlist, &agent_cfg.intel_public_key) {
+            (Some(h), Some(_)) => println!("  intel:      {} (global intel, published in signed bundles)", h.display()),
+            (Some(h), None) => println!("  hotlist:    {} (signed bundle file, used by the local agent directly)", h.display()),
+            (None, _) => println!("  intel:      no global intel — pass --hotlist PATH (e.g. ../shared/data/feeds/ipsum.txt) to correlate"),
+        }
+        if let Some(k) = &intel_key {
+            println!("  intel key:  {k}   (pin it in other agents: outpost agent enroll --intel-key …)");
         }
         println!("  try:        curl -H 'Authorization: Bearer {admin}' {url}/api/v1/hits");
         if !is_root() {
