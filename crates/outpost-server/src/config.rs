@@ -76,6 +76,8 @@ pub struct IntelConfig {
     /// Build bundles in filter mode (host addresses in a BinaryFuse8 filter; every filter hit
     /// is confirmed by the server), for lists beyond the agents' memory budget.
     pub filter_mode: bool,
+    /// Seconds between checks whether a feed is due (each feed has its own `interval`).
+    pub refresh_check_s: u64,
 }
 
 impl Default for IntelConfig {
@@ -86,6 +88,7 @@ impl Default for IntelConfig {
             feeds: Vec::new(),
             bundle_ttl_s: 24 * 3600,
             filter_mode: false,
+            refresh_check_s: 60,
         }
     }
 }

@@ -125,6 +125,36 @@ struct Feeds {
     feeds: Vec<(Feed, FeedState, Option<IntelSet>)>,
 }
 
+/// Directory (in the data directory) where each feed's [`FeedState`] and last good content
+/// are kept, so a restart while a feed is unreachable still publishes its last content.
+pub const FEED_DIR: &str = "intel-feeds";
+
+/// File stem of a feed's persisted files: its name made file-safe, plus a short digest of the
+/// name so different names never share files.
+fn feed_stem(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .take(48)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "{safe}-{}",
+        &hex::encode(Sha256::digest(name.as_bytes()))[..8]
+    )
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// The server's intel: signing key, global intel and the per-tenant bundle cache.
 pub struct IntelService {
     key: SigningKey,
@@ -133,6 +163,10 @@ pub struct IntelService {
     global: RwLock<Arc<GlobalIntel>>,
     cache: Mutex<HashMap<String, Arc<TenantBundle>>>,
     feeds: Mutex<Feeds>,
+    /// Where feed states and contents persist (none: in memory only).
+    feed_dir: Option<std::path::PathBuf>,
+    /// How often the refresh loop looks for due feeds.
+    pub refresh_check: Duration,
 }
 
 impl std::fmt::Debug for IntelService {
@@ -183,6 +217,70 @@ impl IntelService {
                     .map(|f| (f, FeedState::default(), None))
                     .collect(),
             }),
+            feed_dir: None,
+            refresh_check: Duration::from_secs(cfg.refresh_check_s.max(1)),
+        }
+    }
+
+    /// Keeps feed states and contents in `dir` and loads what an earlier run left there
+    /// (blocking file I/O). A damaged file only costs that feed its saved state.
+    pub fn with_feed_dir(mut self, dir: std::path::PathBuf) -> IntelService {
+        if let Ok(feeds) = self.feeds.get_mut() {
+            for (feed, state, last) in feeds.feeds.iter_mut() {
+                let stem = feed_stem(&feed.name);
+                let (sp, cp) = (
+                    dir.join(format!("{stem}.state.json")),
+                    dir.join(format!("{stem}.jsonl")),
+                );
+                let saved_state = std::fs::read(&sp)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<FeedState>(&b).ok());
+                let saved_set = std::fs::read_to_string(&cp)
+                    .ok()
+                    .and_then(|t| IntelSet::from_json_lines(&t, &feed.name).ok());
+                // Validators without content would make the first fetch "not modified".
+                if let (Some(st), Some(set)) = (saved_state, saved_set) {
+                    tracing::info!(feed = %feed.name, indicators = set.len(), "intel feed's last content loaded from disk");
+                    *state = st;
+                    *last = Some(set);
+                }
+            }
+            if feeds.feeds.iter().any(|(_, _, l)| l.is_some()) {
+                let mut set = IntelSet::new();
+                for (_, _, l) in &feeds.feeds {
+                    if let Some(s) = l {
+                        set.extend(s.clone());
+                    }
+                }
+                self.global = RwLock::new(Arc::new(GlobalIntel::new(set)));
+            }
+        }
+        self.feed_dir = Some(dir);
+        self
+    }
+
+    fn persist(&self, feed: &Feed, state: &FeedState, content: Option<&IntelSet>) {
+        let Some(dir) = &self.feed_dir else { return };
+        let stem = feed_stem(&feed.name);
+        let r = std::fs::create_dir_all(dir)
+            .and_then(|()| match content {
+                Some(set) => write_atomic(
+                    &dir.join(format!("{stem}.jsonl")),
+                    set.to_json_lines().as_bytes(),
+                ),
+                None => Ok(()),
+            })
+            .and_then(|()| {
+                let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+                write_atomic(&dir.join(format!("{stem}.state.json")), &bytes)
+            });
+        if let Err(e) = r {
+            crate::metrics::count(
+                &crate::metrics::metrics().intel_feed_loads,
+                "persist_error",
+                1,
+            );
+            tracing::warn!(feed = %feed.name, error = %e, "cannot save the feed's state");
         }
     }
 
@@ -228,17 +326,20 @@ impl IntelService {
             match feed.refresh(state, now, force, Duration::from_secs(60)) {
                 Ok(RefreshOutcome::NotDue) => {}
                 Ok(RefreshOutcome::NotModified) => {
-                    crate::metrics::count(&m.intel_feed_loads, "not_modified", 1)
+                    crate::metrics::count(&m.intel_feed_loads, "not_modified", 1);
+                    self.persist(feed, state, None);
                 }
                 Ok(RefreshOutcome::Updated(set, report)) => {
                     crate::metrics::count(&m.intel_feed_loads, "updated", 1);
                     tracing::info!(feed = %feed.name, accepted = report.accepted, malformed = report.malformed, expired = report.expired, "intel feed loaded");
+                    self.persist(feed, state, Some(&set));
                     *last = Some(*set);
                     changed = true;
                 }
                 Err(e) => {
                     crate::metrics::count(&m.intel_feed_loads, "error", 1);
                     tracing::error!(feed = %feed.name, error = %e, "intel feed could not be loaded; its last good content stays in use");
+                    self.persist(feed, state, None);
                 }
             }
         }
@@ -387,10 +488,47 @@ impl IntelService {
     /// Builds the service for `cfg`: the signing key and a first load of every feed.
     pub async fn start(cfg: &ServerConfig) -> Result<Arc<IntelService>, IntelServiceError> {
         let key = load_or_create_key(cfg)?;
-        let svc = Arc::new(IntelService::new(key, &cfg.intel));
-        let s = svc.clone();
-        let _ = tokio::task::spawn_blocking(move || s.refresh_feeds(Utc::now(), true)).await;
+        let (intel_cfg, dir) = (cfg.intel.clone(), cfg.data_dir.join(FEED_DIR));
+        let svc = tokio::task::spawn_blocking(move || {
+            let svc = Arc::new(IntelService::new(key, &intel_cfg).with_feed_dir(dir));
+            // Forced: due or not, every feed is checked once (validators still apply).
+            svc.refresh_feeds(Utc::now(), true);
+            svc
+        })
+        .await
+        .map_err(|e| IntelServiceError::Build(e.to_string()))?;
         Ok(svc)
+    }
+
+    /// Whether any feed is configured (the refresh loop runs only then).
+    pub fn has_feeds(&self) -> bool {
+        self.feeds
+            .lock()
+            .map(|f| !f.feeds.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// The refresh loop: every [`IntelService::refresh_check`], fetches the feeds that are due
+    /// (each after its own interval) and rebuilds the global intel when one changed.
+    pub fn spawn_refresh(self: &Arc<Self>) {
+        if !self.has_feeds() {
+            return;
+        }
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(svc.refresh_check);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let s = svc.clone();
+                if let Err(e) =
+                    tokio::task::spawn_blocking(move || s.refresh_feeds(Utc::now(), false)).await
+                {
+                    tracing::error!(error = %e, "intel feed refresh failed");
+                }
+            }
+        });
     }
 
     /// Drops every cached bundle (tests, key rotation).

@@ -279,7 +279,8 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
 }
 
 /// Background housekeeping of a serving replica: retention, expired sessions, rate-limiter
-/// memory, and noticing configuration changes made through other replicas.
+/// memory, noticing configuration changes made through other replicas, and refreshing the
+/// intel feeds on their schedules.
 pub fn spawn_housekeeping(state: &AppState) {
     let st = state.clone();
     tokio::spawn(async move {
@@ -327,6 +328,9 @@ pub fn spawn_housekeeping(state: &AppState) {
     });
     if let Some(j) = &state.jobs {
         j.spawn_change_watch(std::time::Duration::from_millis(500));
+    }
+    if let Some(i) = &state.intel {
+        i.spawn_refresh();
     }
 }
 

@@ -9,6 +9,7 @@ use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use std::net::IpAddr;
+use std::time::Duration;
 use tower::ServiceExt;
 
 struct Resp {
@@ -590,4 +591,111 @@ async fn filter_mode_bundles_hold_host_addresses_in_a_filter_and_confirm_them() 
     )
     .await;
     assert_eq!(r.json()["results"][0]["intel"]["indicator"], "203.0.113.50");
+}
+
+async fn device_world(cfg: ServerConfig) -> (Store, String, outpost_server::AppState) {
+    let store = Store::open_sqlite_dir(&cfg.data_dir).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = match store.find_tenant("alpha").await {
+        Ok(t) => t,
+        Err(_) => store.create_tenant("alpha").await.unwrap(),
+    };
+    let (_, tok) = store.create_device(&t.id, "ha", None, None).await.unwrap();
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    (store, tok, state)
+}
+
+async fn bundle_has(
+    app: &axum::Router,
+    tok: &str,
+    key: &outpost_intel::VerifyingKey,
+    addr: &str,
+) -> bool {
+    let r = send(app, "GET", "/api/v1/intel/bundle", tok, None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let b = outpost_intel::verify(&r.body, key, chrono::Utc::now()).unwrap();
+    b.hotlist().contains(ip(addr))
+}
+
+#[tokio::test]
+async fn feeds_refresh_on_schedule_and_survive_a_restart_while_unreachable() {
+    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let feed_path = dir.path().join("feed.txt");
+    std::fs::write(&feed_path, "198.51.100.1\n").unwrap();
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    cfg.intel.refresh_check_s = 1;
+    cfg.intel.feeds = vec![Feed {
+        name: "analyst list".into(),
+        location: FeedLocation::File(feed_path.clone()),
+        format: FeedFormat::Ipsum { min_score: Some(2) },
+        interval: Duration::from_secs(1),
+        options: FeedOptions::default(),
+    }];
+    let (store, tok, state) = device_world(cfg.clone()).await;
+    let key = outpost_intel::distribute::verifying_key_from_hex(
+        &state.intel.as_ref().unwrap().public_key(),
+    )
+    .unwrap();
+    outpost_server::spawn_housekeeping(&state);
+    let app = outpost_server::router(state.clone());
+    // Unscored lines pass the IPsum minimum.
+    assert!(bundle_has(&app, &tok, &key, "198.51.100.1").await);
+
+    // The file changes: the refresh loop picks it up within its schedule.
+    std::fs::write(&feed_path, "198.51.100.2\t5\n198.51.100.3\t1\n").unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&feed_path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !bundle_has(&app, &tok, &key, "198.51.100.2").await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed refresh did not reach the bundle"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !bundle_has(&app, &tok, &key, "198.51.100.1").await,
+        "the old content is replaced"
+    );
+    assert!(
+        !bundle_has(&app, &tok, &key, "198.51.100.3").await,
+        "below min_score"
+    );
+    let states = state.intel.as_ref().unwrap().feed_states();
+    assert!(states[0].1.fetched_at.is_some() && states[0].1.last_error.is_none());
+
+    // The feed disappears and the server restarts: the last good content, saved in the data
+    // directory, is still published, and the feed's error is recorded.
+    std::fs::remove_file(&feed_path).unwrap();
+    let st2 = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app2 = outpost_server::router(st2.clone());
+    assert!(bundle_has(&app2, &tok, &key, "198.51.100.2").await);
+    let states = st2.intel.as_ref().unwrap().feed_states();
+    assert!(
+        states[0]
+            .1
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("feed.txt"),
+        "{states:?}"
+    );
+    let saved = std::fs::read_dir(dir.path().join(outpost_server::intel::FEED_DIR))
+        .unwrap()
+        .count();
+    assert_eq!(saved, 2, "state and content of the one feed");
 }
