@@ -58,7 +58,7 @@ SCHEMAS = {
     "EnrollResponse": {
         "type": "object",
         "required": ["tenant_id", "device_id", "device_token"],
-        "properties": {"tenant_id": S, "device_id": S, "device_token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer`."}},
+        "properties": {"tenant_id": S, "device_id": S, "device_token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer`."}, "intel_public_key": {"type": "string", "description": "The server's ed25519 bundle signing key (hex); the agent pins it."}},
     },
     "CheckinRequest": {
         "type": "object",
@@ -68,7 +68,61 @@ SCHEMAS = {
             "counters": {"type": "object", "description": "The agent's counters (at most 64 KiB)."},
             "interval_s": {"type": "integer", "minimum": 0},
             "wait_s": {"type": "integer", "minimum": 0, "maximum": 60, "description": "Long-poll: hold the answer until a job or a new configuration is there."},
+            "intel": ref("IntelStatus"),
         },
+    },
+    "IntelStatus": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "The agent's intel bundle cache: version in use, staleness, why the last offered bundle was refused.",
+        "properties": {"version": S, "stale": {"type": "boolean"}, "last_error": S, "last_error_at": T},
+    },
+    "TenantIndicator": {
+        "type": "object",
+        "required": ["id", "tenant_id", "kind", "value", "created_by", "created_at"],
+        "properties": {"id": S, "tenant_id": S, "kind": S, "value": S, "score": I, "source": S, "expires_at": T, "created_by": S, "created_at": T},
+    },
+    "NewTenantIndicator": {
+        "type": "object",
+        "required": ["tenant_id", "kind", "value"],
+        "additionalProperties": False,
+        "properties": {
+            "tenant_id": S,
+            "kind": {"type": "string", "enum": ["ip", "domain", "domain_suffix", "sha256", "sha1", "md5", "process_name", "process_path"]},
+            "value": S, "score": {"type": ["integer", "null"], "minimum": 0}, "source": SN, "expires_at": TN,
+        },
+    },
+    "AllowlistEntry": {
+        "type": "object",
+        "required": ["id", "tenant_id", "network", "created_by", "created_at"],
+        "properties": {"id": S, "tenant_id": S, "network": S, "reason": S, "created_by": S, "created_at": T},
+    },
+    "NewAllowlistEntry": {
+        "type": "object",
+        "required": ["tenant_id", "network"],
+        "additionalProperties": False,
+        "properties": {"tenant_id": S, "network": {"type": "string", "description": "Address or CIDR"}, "reason": SN},
+    },
+    "ConfirmRequest": {
+        "type": "object",
+        "required": ["ips"],
+        "properties": {
+            "ips": {"type": "array", "items": S, "maxItems": 10000, "description": "Addresses to check against the tenant's full intel."},
+            "bundle_version": SN,
+        },
+    },
+    "ConfirmResponse": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "description": "One per requested address, in order.", "items": {
+            "type": "object", "required": ["ip"],
+            "properties": {"ip": S, "intel": {"type": "object", "description": "The matching indicator (absent: not listed).", "properties": {"indicator": S, "source": S, "score": I}}},
+        }}},
+    },
+    "IntelKey": {
+        "type": "object",
+        "required": ["public_key", "key_id"],
+        "properties": {"public_key": {"type": "string", "description": "ed25519 public key, 64 hex digits"}, "key_id": S},
     },
     "CheckinResponse": {
         "type": "object",
@@ -174,6 +228,7 @@ SCHEMAS = {
             "last_seen_at": T, "last_checkin_at": T, "hotlist_version": S, "online": {"type": "boolean"},
             "counters": {"type": "object", "description": "Staff only."},
             "reported_config_version": S, "config_version": S,
+            "intel": {**ref("IntelStatus"), "description": "Staff only."},
         },
     },
     "DeviceConfig": {
@@ -331,6 +386,22 @@ PATHS = {
     },
     "/api/v1/keys/{id}": {"delete": op("Revoke a key", "admins; technicians (enrollment and customer keys)", NO, params=[path_id()], tags=["settings"])},
     "/api/v1/keys/{id}/rotate": {"post": op("Rotate a key: a new secret, the old one revoked", "admins; technicians (enrollment and customer keys)", ok(ref("CreatedKey"), "201", "Created"), params=[path_id()], tags=["settings"])},
+    "/api/v1/intel/bundle": {"get": op(
+        "The device's tenant intel bundle (signed binary; global intel + tenant intel − tenant allowlist)",
+        "a device", {"200": {"description": "The bundle (ETag; X-Outpost-Bundle-Version)", "content": {"application/octet-stream": {}}}, "304": {"description": "Not modified (If-None-Match matched)"}},
+        params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
+    "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
+    "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
+    "/api/v1/intel/indicators": {
+        "get": op("Tenant indicators", "staff", ok(page(ref("TenantIndicator"))), params=[q("tenant", "Tenant id or name")], tags=["intel"]),
+        "post": op("Add an indicator to a tenant's intel", "staff", ok(ref("TenantIndicator"), "201", "Created"), "NewTenantIndicator", tags=["intel"]),
+    },
+    "/api/v1/intel/indicators/{id}": {"delete": op("Delete a tenant indicator", "staff", NO, params=[path_id()], tags=["intel"])},
+    "/api/v1/intel/allowlist": {
+        "get": op("Allowlisted networks of tenants", "staff", ok(page(ref("AllowlistEntry"))), params=[q("tenant", "Tenant id or name")], tags=["intel"]),
+        "post": op("Allowlist a network for a tenant (subtracted from its bundle)", "staff", ok(ref("AllowlistEntry"), "201", "Created"), "NewAllowlistEntry", tags=["intel"]),
+    },
+    "/api/v1/intel/allowlist/{id}": {"delete": op("Delete an allowlist entry", "staff", NO, params=[path_id()], tags=["intel"])},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
     # The job API (crate outpost-jobs), mounted beside.
     "/api/v1/jobs": {

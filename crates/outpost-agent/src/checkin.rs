@@ -136,6 +136,7 @@ pub fn checkin_once(
     counters: serde_json::Value,
     interval: Duration,
     hotlist_version: Option<String>,
+    intel: Option<outpost_core::api::IntelStatus>,
 ) -> Result<CheckinOutcome, AgentError> {
     let current = load_server_config(data_dir)?;
     let req = CheckinRequest {
@@ -151,6 +152,7 @@ pub fn checkin_once(
         counters: Some(counters),
         interval_s: u32::try_from(interval.as_secs()).ok(),
         wait_s: None,
+        intel,
     };
     let url = format!("{}/api/v1/checkin", server_url.trim_end_matches('/'));
     let server_err = |message: String| AgentError::Server {

@@ -63,7 +63,12 @@ pub struct AgentConfig {
     /// Secret; the file is written with mode 0600.
     pub device_token: Option<String>,
     pub hostname: Option<String>,
-    /// Path of the hotlist (plain/CIDR list, IPsum, or a signed bundle).
+    /// The server's intel signing key (ed25519, 64 hex digits), pinned at enrollment. When set,
+    /// the agent matches against the server's signed bundle for its tenant (kept verified in
+    /// `intel/`) and `hotlist` is not used.
+    pub intel_public_key: Option<String>,
+    /// Path of a local hotlist (plain/CIDR list, IPsum, or a signed bundle), used only when no
+    /// `intel_public_key` is pinned.
     pub hotlist: Option<PathBuf>,
     pub window: WindowConfig,
     pub upload: UploadConfig,

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use memchr::memmem;
 use outpost_core::{Direction, Event, IntelMatch, Protocol};
 use outpost_intel::Hotlist;
+use outpost_intel::bundle::IpFilter;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
@@ -43,6 +44,9 @@ pub struct Group {
     pub count: u64,
     pub samples: Vec<Event>,
     pub intel: IntelMatch,
+    /// Matched only the bundle's probabilistic filter (filter mode): the server must confirm
+    /// it before it becomes a hit.
+    pub unconfirmed: bool,
     /// Time of the event `remote_port`/`pid` were taken from (the earliest).
     first_ts: DateTime<Utc>,
 }
@@ -68,6 +72,7 @@ pub struct Scan {
 /// Groups matches as lines are fed in.
 pub struct Correlator<'h> {
     hotlist: &'h Hotlist,
+    filter: Option<&'h IpFilter>,
     samples_per_hit: usize,
     groups: HashMap<(IpAddr, String), Group>,
     stats: ScanStats,
@@ -76,8 +81,19 @@ pub struct Correlator<'h> {
 
 impl<'h> Correlator<'h> {
     pub fn new(hotlist: &'h Hotlist, samples_per_hit: usize) -> Self {
+        Self::with_filter(hotlist, None, samples_per_hit)
+    }
+
+    /// A correlator that also matches addresses the filter may contain (a filter-mode
+    /// bundle's host addresses); such groups are marked [`Group::unconfirmed`].
+    pub fn with_filter(
+        hotlist: &'h Hotlist,
+        filter: Option<&'h IpFilter>,
+        samples_per_hit: usize,
+    ) -> Self {
         Correlator {
             hotlist,
+            filter,
             samples_per_hit,
             groups: HashMap::new(),
             stats: ScanStats::default(),
@@ -106,7 +122,7 @@ impl<'h> Correlator<'h> {
             Some(at) if !again => {
                 let rest = &line[at + KEY.len()..];
                 match memchr::memchr(b'"', rest).and_then(|end| parse_ip(&rest[..end])) {
-                    Some(ip) if !self.hotlist.contains(ip) => {}
+                    Some(ip) if !self.candidate(ip) => {}
                     // A hit, or a value we could not read cheaply: decide on the parsed event.
                     _ => self.parse_and_match(line),
                 }
@@ -117,6 +133,12 @@ impl<'h> Correlator<'h> {
             None if memmem::find(line, b"remote_ip").is_some() => self.parse_and_match(line),
             None => {}
         }
+    }
+
+    /// Whether `ip` may be listed: in the exact ranges, or (filter mode) in the filter.
+    #[inline]
+    fn candidate(&self, ip: IpAddr) -> bool {
+        self.hotlist.contains(ip) || self.filter.is_some_and(|f| f.may_contain(ip))
     }
 
     fn parse_and_match(&mut self, line: &[u8]) {
@@ -137,8 +159,24 @@ impl<'h> Correlator<'h> {
             return;
         };
         let Some(ip) = net.remote_ip else { return };
-        let Some(entry) = self.hotlist.lookup(ip) else {
-            return;
+        let (intel, unconfirmed) = match self.hotlist.lookup(ip) {
+            Some(entry) => (
+                IntelMatch {
+                    indicator: entry.net.to_string(),
+                    source: Some(self.hotlist.source().to_string()).filter(|s| !s.is_empty()),
+                    score: entry.score,
+                },
+                false,
+            ),
+            None if self.filter.is_some_and(|f| f.may_contain(ip)) => (
+                IntelMatch {
+                    indicator: ip.to_string(),
+                    source: Some("filter".to_string()),
+                    score: None,
+                },
+                true,
+            ),
+            None => return,
         };
         self.stats.matched += 1;
         let name = ev.process_name().unwrap_or("unknown").to_string();
@@ -157,11 +195,8 @@ impl<'h> Correlator<'h> {
             last_seen: ts,
             count: 0,
             samples: Vec::new(),
-            intel: IntelMatch {
-                indicator: entry.net.to_string(),
-                source: Some(self.hotlist.source().to_string()).filter(|s| !s.is_empty()),
-                score: entry.score,
-            },
+            intel,
+            unconfirmed,
             first_ts: ts,
         });
         g.count += 1;
@@ -270,7 +305,7 @@ impl<'h> Correlator<'h> {
     fn decide(&mut self, data: &[u8], batch: &mut Vec<(usize, usize, Option<IpAddr>)>) {
         let mut parse = [false; BATCH];
         for (p, (_, _, ip)) in parse.iter_mut().zip(batch.iter()) {
-            *p = ip.is_none_or(|ip| self.hotlist.contains(ip));
+            *p = ip.is_none_or(|ip| self.candidate(ip));
         }
         for (&p, &(s, e, _)) in parse.iter().zip(batch.iter()) {
             if p {
@@ -390,6 +425,16 @@ pub fn scan(
     hotlist: &Hotlist,
     samples_per_hit: usize,
 ) -> Result<Scan, AgentError> {
+    scan_filtered(pending, hotlist, None, samples_per_hit)
+}
+
+/// [`scan`] that also matches the addresses `filter` may contain (a filter-mode bundle).
+pub fn scan_filtered(
+    pending: &Pending,
+    hotlist: &Hotlist,
+    filter: Option<&IpFilter>,
+    samples_per_hit: usize,
+) -> Result<Scan, AgentError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -397,6 +442,7 @@ pub fn scan(
     scan_with(
         pending,
         hotlist,
+        filter,
         samples_per_hit,
         threads,
         PARALLEL_MIN,
@@ -410,6 +456,7 @@ pub const MAX_THREADS: usize = 8;
 fn scan_with(
     pending: &Pending,
     hotlist: &Hotlist,
+    filter: Option<&IpFilter>,
     samples_per_hit: usize,
     threads: usize,
     min_part: u64,
@@ -420,13 +467,15 @@ fn scan_with(
     let results: Vec<Result<PartResult<'_>, AgentError>> = if parts.len() <= 1 {
         parts
             .iter()
-            .map(|p| scan_part(pending, p, hotlist, samples_per_hit, chunk))
+            .map(|p| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
             .collect()
     } else {
         std::thread::scope(|sc| {
             let handles: Vec<_> = parts
                 .iter()
-                .map(|p| sc.spawn(|| scan_part(pending, p, hotlist, samples_per_hit, chunk)))
+                .map(|p| {
+                    sc.spawn(|| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
+                })
                 .collect();
             handles
                 .into_iter()
@@ -437,7 +486,7 @@ fn scan_with(
                 .collect()
         })
     };
-    let mut c = Correlator::new(hotlist, samples_per_hit);
+    let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
     // Where reading stopped in each segment (the end of its last complete line).
     let mut consumed: Vec<u64> = pending.segments.iter().map(|s| s.start).collect();
     for r in results {
@@ -533,10 +582,11 @@ fn scan_part<'h>(
     pending: &Pending,
     part: &[Range],
     hotlist: &'h Hotlist,
+    filter: Option<&'h IpFilter>,
     samples_per_hit: usize,
     chunk: usize,
 ) -> Result<PartResult<'h>, AgentError> {
-    let mut c = Correlator::new(hotlist, samples_per_hit);
+    let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
     let mut ends = Vec::with_capacity(part.len());
     let mut buf = vec![0u8; chunk.max(1)];
     for r in part {
@@ -719,6 +769,40 @@ mod tests {
     }
 
     #[test]
+    fn filter_matches_are_grouped_and_marked_unconfirmed() {
+        let d = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = (0..300)
+            .map(|i| {
+                let ip = ["1.2.3.4", "198.51.100.7", "9.9.9.9"][i % 3];
+                event_line(i, ip, "curl")
+            })
+            .collect();
+        let p = write_pending(d.path(), &[(lines, false, 0)]);
+        let h = hotlist();
+        let f = IpFilter::build(["198.51.100.7".parse().unwrap()]).unwrap();
+        for threads in [1, 3] {
+            let s = scan_with(&p, &h, Some(&f), 3, threads, 1, 512).unwrap();
+            assert_eq!(s.stats.matched, 200, "{threads} threads");
+            let by_ip: HashMap<String, &Group> = s
+                .groups
+                .iter()
+                .map(|g| (g.remote_ip.to_string(), g))
+                .collect();
+            let exact = by_ip["1.2.3.4"];
+            assert!(!exact.unconfirmed);
+            assert_eq!(exact.intel.score, Some(3));
+            let filtered = by_ip["198.51.100.7"];
+            assert!(filtered.unconfirmed);
+            assert_eq!(filtered.count, 100);
+            assert_eq!(filtered.intel.source.as_deref(), Some("filter"));
+            assert!(!by_ip.contains_key("9.9.9.9"));
+        }
+        // Without the filter only the exact ranges match.
+        let s = scan_with(&p, &h, None, 3, 1, 1, 512).unwrap();
+        assert_eq!(s.stats.matched, 100);
+    }
+
+    #[test]
     fn groups_events_and_samples_in_buffer_order() {
         let d = tempfile::tempdir().unwrap();
         let lines: Vec<String> = (0..400)
@@ -727,7 +811,7 @@ mod tests {
         let p = write_pending(d.path(), &[(lines, false, 0)]);
         let h = hotlist();
         for threads in [1, 2, 3, 8] {
-            let s = scan_with(&p, &h, 3, threads, 1, 512).unwrap();
+            let s = scan_with(&p, &h, None, 3, threads, 1, 512).unwrap();
             assert_eq!(s.stats.lines, 400);
             assert_eq!(s.stats.matched, 134);
             assert_eq!(s.groups.len(), 1);
@@ -771,7 +855,7 @@ mod tests {
             let p = write_pending(d.path(), &files);
             let h = hotlist();
             let (g, stats, end) = reference(&p, &h);
-            let s = scan_with(&p, &h, 3, threads, min_part, chunk).unwrap();
+            let s = scan_with(&p, &h, None, 3, threads, min_part, chunk).unwrap();
             prop_assert_eq!(&s.stats, &stats);
             prop_assert_eq!(&s.end, &end);
             prop_assert_eq!(s.groups, g);

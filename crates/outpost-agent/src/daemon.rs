@@ -26,6 +26,11 @@ pub struct DaemonCounters {
     pub checkins: u64,
     pub checkin_errors: u64,
     pub config_reloads: u64,
+    /// Intel bundles fetched, verified and installed.
+    pub intel_bundles_installed: u64,
+    /// Bundle fetches that failed or offered a bundle that was refused (the last good one
+    /// stays in use).
+    pub intel_refresh_failures: u64,
 }
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
@@ -102,10 +107,15 @@ fn run_pipeline(
     let snapshot = Arc::new(std::sync::Mutex::new(serde_json::Value::Null));
     let checkins = Arc::new(AtomicU64::new(0));
     let checkin_errors = Arc::new(AtomicU64::new(0));
+    let intel_installed = Arc::new(AtomicU64::new(0));
+    let intel_failures = Arc::new(AtomicU64::new(0));
     let checkin_every = Duration::from_secs(cfg.daemon.checkin_interval_secs.max(5));
     let checkin_thread = if cfg.daemon.checkin_interval_secs > 0 {
         let (halt, reload, snap) = (halt.clone(), reload.clone(), snapshot.clone());
         let (ok, errs) = (checkins.clone(), checkin_errors.clone());
+        let (installed, refresh_failed) = (intel_installed.clone(), intel_failures.clone());
+        let intel_cfg = cfg.clone();
+        let timeout = Duration::from_secs(cfg.upload.timeout_secs);
         let (dir, url, token) = (
             data_dir.to_path_buf(),
             id.server_url.clone(),
@@ -115,6 +125,15 @@ fn run_pipeline(
             std::thread::Builder::new()
                 .name("outpost-checkin".into())
                 .spawn(move || {
+                    // The bundle cache: fetched before every check-in, its state reported.
+                    let mut cache =
+                        match crate::intel::open_cache(&dir, &intel_cfg, chrono::Utc::now()) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot open the intel bundle cache");
+                                None
+                            }
+                        };
                     let mut next = Instant::now();
                     while !halt.load(Ordering::Relaxed) {
                         if Instant::now() < next {
@@ -123,10 +142,28 @@ fn run_pipeline(
                         }
                         next = Instant::now() + checkin_every;
                         let counters = snap.lock().map(|v| v.clone()).unwrap_or_default();
-                        let hotlist = counters
+                        let mut hotlist = counters
                             .get("hotlist_version")
                             .and_then(|v| v.as_str())
                             .map(str::to_string);
+                        let mut intel = None;
+                        if let Some(c) = cache.as_mut() {
+                            let now = chrono::Utc::now();
+                            match crate::intel::refresh(c, &url, &token, timeout, now) {
+                                Ok(outpost_intel::bundle::InstallOutcome::Installed { .. }) => {
+                                    installed.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Ok(_) => {}
+                                Err(_) => {
+                                    refresh_failed.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            let status = crate::intel::status_report(c, now);
+                            if status.version.is_some() {
+                                hotlist = status.version.clone();
+                            }
+                            intel = Some(status);
+                        }
                         let counters = if counters.is_object() {
                             counters
                         } else {
@@ -139,6 +176,7 @@ fn run_pipeline(
                             counters,
                             checkin_every,
                             hotlist,
+                            intel,
                         ) {
                             Ok(crate::checkin::CheckinOutcome::NewConfig(_)) => {
                                 ok.fetch_add(1, Ordering::Relaxed);
@@ -164,6 +202,7 @@ fn run_pipeline(
         None
     };
 
+    let checkins_enabled = cfg.daemon.checkin_interval_secs > 0;
     let mut counters = DaemonCounters::default();
     let mut writer = BufferWriter::open(data_dir)?;
     let mut last_hotlist: Option<String> = None;
@@ -181,6 +220,8 @@ fn run_pipeline(
             data_dir,
             &RunOptions {
                 force: true,
+                // The check-in thread fetches the bundle; without check-ins, each pass does.
+                fetch_intel: !checkins_enabled,
                 ..RunOptions::default()
             },
         ) {
@@ -234,6 +275,8 @@ fn run_pipeline(
             counters.checkin_errors = checkin_errors.load(Ordering::Relaxed);
             counters.jobs_run = jobs_run.load(Ordering::Relaxed);
             counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
+            counters.intel_bundles_installed = intel_installed.load(Ordering::Relaxed);
+            counters.intel_refresh_failures = intel_failures.load(Ordering::Relaxed);
             let v = checkin_counters(data_dir, &sensors, &counters, last_hotlist.as_deref());
             if let Ok(mut s) = snapshot.lock() {
                 *s = v;
@@ -259,6 +302,8 @@ fn run_pipeline(
     counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
     counters.checkins = checkins.load(Ordering::Relaxed);
     counters.checkin_errors = checkin_errors.load(Ordering::Relaxed);
+    counters.intel_bundles_installed = intel_installed.load(Ordering::Relaxed);
+    counters.intel_refresh_failures = intel_failures.load(Ordering::Relaxed);
     Ok(counters)
 }
 

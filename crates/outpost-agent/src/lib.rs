@@ -21,6 +21,7 @@ pub mod correlate;
 pub mod daemon;
 pub mod enrich;
 pub mod ingest;
+pub mod intel;
 pub mod run_once;
 pub mod state;
 pub mod upload;

@@ -20,8 +20,11 @@ pub struct RunOptions {
     pub now: DateTime<Utc>,
     /// Correlate whatever is pending, ignoring the processing window.
     pub force: bool,
-    /// Use this hotlist instead of the configured one.
+    /// Use this hotlist instead of the configured one (and instead of the intel bundle).
     pub hotlist: Option<PathBuf>,
+    /// With a pinned intel key: fetch the tenant's bundle from the server before correlating
+    /// (the daemon leaves this to its check-in thread).
+    pub fetch_intel: bool,
 }
 
 impl Default for RunOptions {
@@ -30,6 +33,7 @@ impl Default for RunOptions {
             now: Utc::now(),
             force: false,
             hotlist: None,
+            fetch_intel: true,
         }
     }
 }
@@ -42,6 +46,11 @@ pub struct RunReport {
     /// Why the run did or did not correlate.
     pub reason: String,
     pub hotlist_version: Option<String>,
+    /// The intel bundle cache's state, when a key is pinned.
+    pub intel: Option<outpost_core::api::IntelStatus>,
+    /// Matches the server was asked to confirm, and how many it did not.
+    pub confirm_asked: usize,
+    pub confirm_refuted: usize,
     pub scan: ScanStats,
     pub hits: usize,
     pub hashes_computed: u64,
@@ -108,35 +117,89 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
     report.reason = reason;
     report.correlated = due;
 
-    if due {
-        let hotlist_path = opts
-            .hotlist
-            .clone()
-            .or_else(|| cfg.hotlist.clone())
-            .ok_or_else(|| AgentError::Invalid {
-                path: data_dir.join(AgentConfig::FILE).display().to_string(),
-                message: "no hotlist configured: set `hotlist = \"PATH\"` or pass --hotlist PATH"
-                    .into(),
-            })?;
+    let source = if due {
+        match intel_source(data_dir, &cfg, &id, opts)? {
+            Ok(src) => Some(src),
+            Err(why) => {
+                report.correlated = false;
+                report.reason = why;
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some((source, intel_status)) = source {
+        report.intel = intel_status;
         let t = std::time::Instant::now();
-        let hotlist = load_hotlist(data_dir, &hotlist_path)?;
-        tracing::debug!(ms = ms(t), entries = hotlist.len(), "hotlist loaded");
-        report.hotlist_version = Some(hotlist.version().to_string());
-        let t = std::time::Instant::now();
-        let scan = correlate::scan(&pending, &hotlist, cfg.upload.samples_per_hit)?;
+        let (hotlist, filter, stale) = match &source {
+            Source::Plain(h) => (h, None, false),
+            Source::Bundle(b, stale) => (b.hotlist(), b.filter(), *stale),
+        };
+        let version = match &source {
+            Source::Plain(h) => h.version().to_string(),
+            Source::Bundle(b, _) => b.version().to_string(),
+        };
+        report.hotlist_version = Some(version.clone());
+        let scan = correlate::scan_filtered(&pending, hotlist, filter, cfg.upload.samples_per_hit)?;
         tracing::debug!(
             ms = ms(t),
             bytes = scan.stats.bytes,
             groups = scan.groups.len(),
             "buffer scanned"
         );
+        let mut groups = scan.groups;
+        // A stale bundle's matches, and a filter's, become hits only once the server confirms
+        // them; if it cannot be asked, nothing advances and the next run asks again.
+        let ask: Vec<std::net::IpAddr> = groups
+            .iter()
+            .filter(|g| stale || g.unconfirmed)
+            .map(|g| g.remote_ip)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !ask.is_empty() {
+            let answers = match crate::intel::confirm(
+                &id.server_url,
+                &id.device_token,
+                &ask,
+                Some(&version),
+                Duration::from_secs(cfg.upload.timeout_secs),
+            ) {
+                Ok(a) => a,
+                Err(e) => {
+                    state.counters.confirm_failures += 1;
+                    state.save(data_dir)?;
+                    return Err(e);
+                }
+            };
+            let before = groups.len();
+            groups.retain_mut(|g| {
+                if !(stale || g.unconfirmed) {
+                    return true;
+                }
+                match answers.get(&g.remote_ip) {
+                    Some(Some(m)) => {
+                        g.intel = m.clone();
+                        g.unconfirmed = false;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            report.confirm_asked = ask.len();
+            report.confirm_refuted = before - groups.len();
+            state.counters.matches_refuted += report.confirm_refuted as u64;
+            tracing::info!(
+                asked = ask.len(),
+                refuted = report.confirm_refuted,
+                stale,
+                "matches confirmed with the server"
+            );
+        }
         let t = std::time::Instant::now();
         let mut cache = HashCache::load(data_dir)?;
-        let hits: Vec<Hit> = scan
-            .groups
-            .into_iter()
-            .map(|g| to_hit(g, &mut cache))
-            .collect();
+        let hits: Vec<Hit> = groups.into_iter().map(|g| to_hit(g, &mut cache)).collect();
         cache.save()?;
         tracing::debug!(ms = ms(t), hashed = cache.computed, "hits enriched");
         let t = std::time::Instant::now();
@@ -152,7 +215,7 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
                 device_id: id.device_id.clone(),
                 hostname: id.hostname.clone(),
                 agent_version: outpost_core::VERSION.to_string(),
-                hotlist_version: hotlist.version().to_string(),
+                hotlist_version: version.clone(),
                 hits: hits.by_ref().take(per_batch).collect(),
             });
         }
@@ -201,6 +264,66 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
     state.last_run_utc = Some(opts.now);
     state.save(data_dir)?;
     Ok(report)
+}
+
+/// What a run matches against.
+enum Source {
+    /// A local hotlist (no intel key pinned, or `--hotlist`).
+    Plain(Hotlist),
+    /// The verified tenant bundle, and whether it is stale (expired).
+    Bundle(std::sync::Arc<outpost_intel::Bundle>, bool),
+}
+
+/// The intel a due run matches against: `--hotlist`, else the verified bundle when a key is
+/// pinned (fetched first when `opts.fetch_intel`), else the configured hotlist. `Ok(Err(why))`
+/// when a key is pinned but no good bundle has arrived yet (the run then does not correlate).
+#[allow(clippy::type_complexity)]
+fn intel_source(
+    data_dir: &Path,
+    cfg: &AgentConfig,
+    id: &crate::config::Identity,
+    opts: &RunOptions,
+) -> Result<Result<(Source, Option<outpost_core::api::IntelStatus>), String>, AgentError> {
+    if let Some(p) = &opts.hotlist {
+        return Ok(Ok((Source::Plain(load_hotlist(data_dir, p)?), None)));
+    }
+    if let Some(mut cache) = crate::intel::open_cache(data_dir, cfg, opts.now)? {
+        if opts.fetch_intel {
+            // Failures are logged and kept in the cache's status; the last good bundle stays.
+            let _ = crate::intel::refresh(
+                &mut cache,
+                &id.server_url,
+                &id.device_token,
+                Duration::from_secs(cfg.upload.timeout_secs),
+                opts.now,
+            );
+        }
+        let status = crate::intel::status_report(&cache, opts.now);
+        return Ok(match cache.current() {
+            Some(b) => {
+                let stale = cache.is_stale(opts.now);
+                if stale {
+                    tracing::warn!(version = %b.version(), "the intel bundle has expired; matches are confirmed with the server");
+                }
+                Ok((Source::Bundle(b, stale), Some(status)))
+            }
+            None => Err(format!(
+                "no verified intel bundle yet{}",
+                status
+                    .last_error
+                    .map(|e| format!(" (last error: {e})"))
+                    .unwrap_or_default()
+            )),
+        });
+    }
+    let path = cfg.hotlist.clone().ok_or_else(|| AgentError::Invalid {
+        path: data_dir.join(AgentConfig::FILE).display().to_string(),
+        message: "no intel: enroll with a server that publishes intel (intel_public_key), set `hotlist = \"PATH\"` or pass --hotlist PATH".into(),
+    })?;
+    let t = std::time::Instant::now();
+    let hotlist = load_hotlist(data_dir, &path)?;
+    tracing::debug!(ms = ms(t), entries = hotlist.len(), "hotlist loaded");
+    Ok(Ok((Source::Plain(hotlist), None)))
 }
 
 /// `cache/hotlist.compiled`: the configured hotlist's lookup table, so a run (every minute in

@@ -29,6 +29,10 @@ pub struct Counters {
     /// Spooled batches dropped because the spool was full.
     pub batches_dropped_spool_full: u64,
     pub upload_failures: u64,
+    /// Matches the server did not confirm (stale or filter-mode bundle): not reported.
+    pub matches_refuted: u64,
+    /// Runs that could not correlate because confirming matches with the server failed.
+    pub confirm_failures: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

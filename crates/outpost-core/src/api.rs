@@ -47,6 +47,10 @@ pub struct EnrollResponse {
     pub device_id: String,
     /// Shown once; the server keeps only its hash. Sent as `Authorization: Bearer <token>`.
     pub device_token: String,
+    /// The server's intel signing key (ed25519, 64 hex digits): the agent pins it and verifies
+    /// every intel bundle against it. Absent when the server publishes no intel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_public_key: Option<String>,
 }
 
 /// `POST /api/v1/hits` response.
@@ -274,6 +278,97 @@ pub struct CheckinRequest {
     /// configuration is there for this device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_s: Option<u32>,
+    /// The state of the agent's intel bundle cache (version in use, staleness, the last
+    /// refused bundle's error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelStatus>,
+}
+
+/// What an agent reports about its verified intel bundle.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntelStatus {
+    /// Version of the bundle in use (none before the first good bundle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// No bundle, or the one in use has expired (hits then need server confirmation).
+    #[serde(default)]
+    pub stale: bool,
+    /// Why the last offered bundle was refused (tampered, truncated, expired, wrong key…),
+    /// until a later one is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// An indicator a tenant's intel holds in addition to the global feeds
+/// (`GET/POST /api/v1/intel/indicators`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantIndicator {
+    pub id: String,
+    pub tenant_id: String,
+    /// `ip` (address or CIDR), `domain`, `domain_suffix`, `sha256`, `sha1`, `md5`,
+    /// `process_name` or `process_path`.
+    pub kind: String,
+    /// The normalized value.
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/intel/indicators`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenantIndicator {
+    pub tenant_id: String,
+    pub kind: String,
+    pub value: String,
+    #[serde(default)]
+    pub score: Option<u32>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A network of a tenant that is never reported (its own servers): subtracted from the
+/// tenant's bundle (`GET/POST /api/v1/intel/allowlist`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowlistEntry {
+    pub id: String,
+    pub tenant_id: String,
+    /// Address or CIDR.
+    pub network: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/intel/allowlist`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAllowlistEntry {
+    pub tenant_id: String,
+    pub network: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/intel/key`: the public half of the server's bundle signing key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntelKey {
+    /// ed25519 public key, 64 hex digits (pin it in agents as `intel_public_key`).
+    pub public_key: String,
+    /// Its 8-byte id (hex), as bundles name their signer.
+    pub key_id: String,
 }
 
 /// The server's answer to a check-in.
@@ -407,6 +502,9 @@ pub struct Device {
     pub reported_config_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_version: Option<String>,
+    /// The agent's intel bundle state from its last check-in (staff only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel: Option<IntelStatus>,
 }
 
 /// A tenant (one customer of an MSP).

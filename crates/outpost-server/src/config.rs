@@ -58,6 +58,8 @@ pub struct ServerConfig {
     /// The job queue: lease, attempts, result cap, and which kinds each role and tenant may
     /// create.
     pub jobs: JobsSettings,
+    /// Threat intel: the bundle signing key, global feeds, bundle lifetime (`[intel]`).
+    pub intel: IntelConfig,
 }
 
 /// `[jobs]`: queue tuning and the job-kind policy.
@@ -170,6 +172,42 @@ impl JobsSettings {
     }
 }
 
+/// `[intel]`: what every tenant's signed bundle is built from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntelConfig {
+    /// File holding the ed25519 signing key's seed (64 hex digits). Default
+    /// `DATA_DIR/intel-signing.key`, generated on first start (mode 0600) with the public key
+    /// beside it in `intel-signing.pub`. Replicas sharing a database must share this file.
+    /// Env: `OUTPOST_INTEL_SIGNING_KEY_FILE`.
+    pub signing_key_file: Option<PathBuf>,
+    /// Plain or IPsum hotlist files that are global intel (what `outpost up --hotlist` sets).
+    pub hotlists: Vec<PathBuf>,
+    /// Global feeds (`[[intel.feeds]]`: name, location, format, interval, options).
+    pub feeds: Vec<outpost_intel::feed::Feed>,
+    /// How long a bundle is valid after it was built; agents treat an older one as stale and
+    /// ask the server to confirm its hits.
+    pub bundle_ttl_s: u64,
+    /// Build bundles in filter mode (host addresses in a BinaryFuse8 filter; every filter hit
+    /// is confirmed by the server), for lists beyond the agents' memory budget.
+    pub filter_mode: bool,
+    /// Seconds between checks whether a feed is due (each feed has its own `interval`).
+    pub refresh_check_s: u64,
+}
+
+impl Default for IntelConfig {
+    fn default() -> Self {
+        IntelConfig {
+            signing_key_file: None,
+            hotlists: Vec::new(),
+            feeds: Vec::new(),
+            bundle_ttl_s: 24 * 3600,
+            filter_mode: false,
+            refresh_check_s: 60,
+        }
+    }
+}
+
 /// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
 /// the API refuses every request.
 #[derive(Clone, Default, Deserialize)]
@@ -211,6 +249,7 @@ impl Default for ServerConfig {
             login_rate_per_min: 20,
             tls: None,
             jobs: JobsSettings::default(),
+            intel: IntelConfig::default(),
         }
     }
 }
@@ -262,6 +301,10 @@ impl ServerConfig {
         }
         if let Some(v) = get("OUTPOST_SENSORONI_KEY") {
             self.sensoroni.api_key = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = get("OUTPOST_INTEL_SIGNING_KEY_FILE") {
+            self.intel.signing_key_file =
+                Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }
         if let Some(v) = get("OUTPOST_ELASTIC_URL") {
             self.elastic_url = Some(v).filter(|s| !s.is_empty());

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod jobs;
+pub mod intel;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -44,6 +45,9 @@ pub struct AppState {
     pub changes: Arc<tokio::sync::watch::Sender<u64>>,
     /// `true` once shutdown began: held check-ins answer at once (see [`serve_on`]).
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Intel publishing (signing key, global intel, tenant bundles), when started (see
+    /// [`build_state`]).
+    pub intel: Option<Arc<intel::IntelService>>,
 }
 
 impl AppState {
@@ -77,6 +81,8 @@ pub enum ServeError {
     Jobs(String),
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
+    #[error("intel: {0}")]
+    Intel(#[from] intel::IntelServiceError),
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -115,7 +121,7 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
-    use routes::{admin, auth, checkin, devices, enroll, hits, suppressions};
+    use routes::{admin, auth, checkin, devices, enroll, hits, intel, suppressions};
     let r = Routes {
         router: Router::new(),
         table: Vec::new(),
@@ -167,6 +173,29 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     )
     .add("/keys/{id}", &["DELETE"], delete(admin::revoke_key))
     .add("/keys/{id}/rotate", &["POST"], post(admin::rotate_key))
+    .add("/intel/bundle", &["GET"], get(intel::bundle))
+    .add("/intel/confirm", &["POST"], post(intel::confirm))
+    .add("/intel/key", &["GET"], get(intel::key))
+    .add(
+        "/intel/indicators",
+        &["GET", "POST"],
+        get(intel::list_indicators).post(intel::create_indicator),
+    )
+    .add(
+        "/intel/indicators/{id}",
+        &["DELETE"],
+        delete(intel::delete_indicator),
+    )
+    .add(
+        "/intel/allowlist",
+        &["GET", "POST"],
+        get(intel::list_allowlist).post(intel::create_allowlist),
+    )
+    .add(
+        "/intel/allowlist/{id}",
+        &["DELETE"],
+        delete(intel::delete_allowlist),
+    )
     .add("/openapi.json", &["GET"], get(openapi::document));
     (r.router, r.table)
 }
@@ -249,11 +278,13 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         limits: Arc::new(limits),
         changes: Arc::new(changes),
         closing: Arc::new(tokio::sync::watch::channel(false).0),
+        intel: None,
     }
 }
 
 /// Background housekeeping of a serving replica: retention, expired sessions, rate-limiter
-/// memory, and noticing configuration changes made through other replicas.
+/// memory, noticing configuration changes made through other replicas, and refreshing the
+/// intel feeds on their schedules.
 pub fn spawn_housekeeping(state: &AppState) {
     let st = state.clone();
     tokio::spawn(async move {
@@ -302,9 +333,13 @@ pub fn spawn_housekeeping(state: &AppState) {
     if let Some(j) = &state.jobs {
         j.spawn_change_watch(std::time::Duration::from_millis(500));
     }
+    if let Some(i) = &state.intel {
+        i.spawn_refresh();
+    }
 }
 
-/// [`state`] plus the job subsystem: its migrations, its lease reaper, its routers.
+/// [`state`] plus the job subsystem (its migrations, its lease reaper, its routers) and intel
+/// publishing (the signing key, generated on first start, and a first load of the feeds).
 pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState, ServeError> {
     use outpost_jobs::{
         CompatConfig, ElasticConfig, JobDb, JobStore, JobsConfig, JobsState, StoreConfig,
@@ -377,8 +412,10 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
+    let intel = intel::IntelService::start(&config).await?;
     let mut st = state(config, store);
     st.jobs = Some(jobs);
+    st.intel = Some(intel);
     Ok(st)
 }
 

@@ -31,6 +31,14 @@ pub struct Metrics {
     /// Check-ins currently held open by long-poll.
     pub checkins_waiting: prometheus_client::metrics::gauge::Gauge,
     pub tls_handshake_failures: Counter,
+    /// Tenant bundles built (cache misses), by result (ok, error).
+    pub intel_bundles_built: Family<ResultLabel, Counter>,
+    /// Bundle requests answered, by result (sent, not_modified).
+    pub intel_bundle_requests: Family<ResultLabel, Counter>,
+    /// Addresses agents asked the server to confirm, by result (listed, not_listed).
+    pub intel_confirmations: Family<ResultLabel, Counter>,
+    /// Global feed loads, by result (updated, not_modified, error).
+    pub intel_feed_loads: Family<ResultLabel, Counter>,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -50,6 +58,10 @@ pub fn metrics() -> &'static Metrics {
         hits_purged: Counter::default(),
         checkins_waiting: Default::default(),
         tls_handshake_failures: Counter::default(),
+        intel_bundles_built: Family::default(),
+        intel_bundle_requests: Family::default(),
+        intel_confirmations: Family::default(),
+        intel_feed_loads: Family::default(),
     })
 }
 
@@ -108,6 +120,26 @@ pub fn register(registry: &mut Registry) {
         m.tls_handshake_failures.clone(),
     );
     registry.register(
+        "outpost_intel_bundles_built",
+        "Tenant intel bundles built, by result (ok, error)",
+        m.intel_bundles_built.clone(),
+    );
+    registry.register(
+        "outpost_intel_bundle_requests",
+        "Intel bundle requests answered, by result (sent, not_modified)",
+        m.intel_bundle_requests.clone(),
+    );
+    registry.register(
+        "outpost_intel_confirmations",
+        "Addresses agents asked to confirm, by result (listed, not_listed)",
+        m.intel_confirmations.clone(),
+    );
+    registry.register(
+        "outpost_intel_feed_loads",
+        "Global intel feed loads, by result (updated, not_modified, error)",
+        m.intel_feed_loads.clone(),
+    );
+    registry.register(
         "outpost_checkins_waiting",
         "Check-ins held open by long-poll",
         m.checkins_waiting.clone(),
@@ -121,4 +153,9 @@ pub(crate) fn api_error(code: &str) {
             code: code.to_string(),
         })
         .inc();
+}
+
+/// Counts one event of a result-labelled family.
+pub(crate) fn count(f: &Family<ResultLabel, Counter>, result: &'static str, n: u64) {
+    f.get_or_create(&ResultLabel { result }).inc_by(n);
 }

@@ -31,6 +31,9 @@ struct Side {
     customer_user_id: String,
     session: String,
     job: i64,
+    indicator: String,
+    indicator_ip: String,
+    allow: String,
 }
 
 struct World {
@@ -73,6 +76,18 @@ async fn call(
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
+async fn call_bytes(app: &axum::Router, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
+    let req = Request::builder()
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, bytes.to_vec())
+}
+
 fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
     json!({"batch_id": batch, "tenant_id": tenant, "device_id": device, "hostname": "h", "agent_version": "t",
            "hotlist_version": "v", "hits": [{"remote_ip": ip, "remote_port": 443, "protocol": "tcp",
@@ -81,8 +96,32 @@ fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
            "sample_events": []}]})
 }
 
-async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str) -> Side {
+async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8) -> Side {
     let t = store.create_tenant(name).await.unwrap();
+    let indicator_ip = format!("203.0.113.{}", 100 + n);
+    let ind = store
+        .create_tenant_indicator(
+            &outpost_core::api::NewTenantIndicator {
+                tenant_id: t.id.clone(),
+                kind: "ip".into(),
+                value: indicator_ip.clone(),
+                ..Default::default()
+            },
+            "setup",
+        )
+        .await
+        .unwrap();
+    let allow = store
+        .create_allowlist_entry(
+            &outpost_core::api::NewAllowlistEntry {
+                tenant_id: t.id.clone(),
+                network: format!("198.51.100.{n}"),
+                reason: None,
+            },
+            "setup",
+        )
+        .await
+        .unwrap();
     let hostname = format!("host-{name}-0c1f");
     let (dev, token) = store
         .create_device(&t.id, &hostname, Some("linux"), None)
@@ -175,6 +214,9 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str) -> Sid
         customer_user_id: u.id,
         session,
         job,
+        indicator: ind.id,
+        indicator_ip,
+        allow: allow.id,
     }
 }
 
@@ -197,8 +239,8 @@ async fn world() -> World {
         .await
         .unwrap();
     let app = outpost_server::router(state);
-    let a = side(&store, &app, &admin, "alpha").await;
-    let b = side(&store, &app, &admin, "bravo").await;
+    let a = side(&store, &app, &admin, "alpha", 1).await;
+    let b = side(&store, &app, &admin, "bravo", 2).await;
     World {
         app,
         store,
@@ -279,6 +321,27 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             (format!("/api/v1/keys/{}/rotate", b.customer_key_id), None)
         }
         ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
+        ("GET", "/api/v1/intel/bundle") => (path.to_string(), None),
+        ("GET", "/api/v1/intel/key") => (path.to_string(), None),
+        ("POST", "/api/v1/intel/confirm") => {
+            (path.to_string(), Some(json!({"ips": [b.indicator_ip]})))
+        }
+        ("GET", "/api/v1/intel/indicators") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/intel/indicators") => (
+            path.to_string(),
+            Some(json!({"tenant_id": tb, "kind": "ip", "value": "0.0.0.0/1"})),
+        ),
+        ("DELETE", "/api/v1/intel/indicators/{id}") => {
+            (format!("/api/v1/intel/indicators/{}", b.indicator), None)
+        }
+        ("GET", "/api/v1/intel/allowlist") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/intel/allowlist") => (
+            path.to_string(),
+            Some(json!({"tenant_id": tb, "network": "0.0.0.0/0"})),
+        ),
+        ("DELETE", "/api/v1/intel/allowlist/{id}") => {
+            (format!("/api/v1/intel/allowlist/{}", b.allow), None)
+        }
         // The job API.
         ("GET", "/api/v1/jobs") => (format!("{path}?tenant={tb}"), None),
         ("POST", "/api/v1/jobs") => (
@@ -351,6 +414,9 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         w.b.customer_user.as_str(),
         w.b.customer_key_id.as_str(),
         w.b.enroll_key_id.as_str(),
+        w.b.indicator.as_str(),
+        w.b.indicator_ip.as_str(),
+        w.b.allow.as_str(),
     ];
     let principals = [
         ("customer key A", w.a.customer_key.clone()),
@@ -381,8 +447,12 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
                 let allowed = matches!(
                     path.as_str(),
                     // Enrolling with A's key creates a device in A, checking in updates A's
-                    // own device, logging out ends A's own session.
-                    "/api/v1/enroll" | "/api/v1/checkin" | "/api/v1/auth/logout"
+                    // own device, logging out ends A's own session, confirming answers
+                    // from A's intel (checked below).
+                    "/api/v1/enroll"
+                        | "/api/v1/checkin"
+                        | "/api/v1/auth/logout"
+                        | "/api/v1/intel/confirm"
                 );
                 assert!(
                     allowed,
@@ -432,6 +502,43 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         .await
         .unwrap();
     assert_eq!(hits_b.items.len(), 1);
+    // B's intel is untouched, and A's device gets a bundle with A's indicator, not B's.
+    let inds = w
+        .store
+        .list_tenant_indicators(Some(&w.b.tenant))
+        .await
+        .unwrap();
+    assert_eq!(inds.len(), 1);
+    assert_eq!(
+        w.store
+            .list_allowlist(Some(&w.b.tenant))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let (status, bytes) = call_bytes(&w.app, "/api/v1/intel/bundle", &w.a.device_token).await;
+    assert_eq!(status, StatusCode::OK);
+    let bundle = outpost_intel::bundle::decode_unauthenticated(&bytes).unwrap();
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    assert!(bundle.hotlist().contains(ip(&w.a.indicator_ip)));
+    assert!(!bundle.hotlist().contains(ip(&w.b.indicator_ip)));
+    // Confirmation answers from A's intel: B's indicator is not listed for A's device.
+    let (status, text) = call(
+        &w.app,
+        "POST",
+        "/api/v1/intel/confirm",
+        Some(&w.a.device_token),
+        Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["results"][0].get("intel").is_none(), "{v}");
+    assert_eq!(
+        v["results"][1]["intel"]["indicator"],
+        w.a.indicator_ip.as_str()
+    );
     // B's session still works.
     let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.b.session), None).await;
     assert_eq!(s, StatusCode::OK);

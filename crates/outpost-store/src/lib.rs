@@ -13,6 +13,7 @@
 mod error;
 mod hits;
 mod ids;
+mod intel;
 mod tenants;
 mod triage;
 pub mod ui_queries;
@@ -21,6 +22,7 @@ mod users;
 pub use error::StoreError;
 pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
+pub use intel::IntelRevision;
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, KeyKind, is_online};
 pub use triage::{StateChange, suppression_matches};
 pub use users::{UserCredentials, validate_username};

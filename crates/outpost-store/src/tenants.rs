@@ -12,6 +12,7 @@ macro_rules! device_from_row {
         let last_seen: Option<i64> = r.try_get("last_seen_at")?;
         let interval: Option<i64> = r.try_get("checkin_interval_s")?;
         let counters: Option<String> = r.try_get("counters")?;
+        let intel: Option<String> = r.try_get("intel_status")?;
         Device {
             id: r.try_get("id")?,
             tenant_id: r.try_get("tenant_id")?,
@@ -26,6 +27,7 @@ macro_rules! device_from_row {
             counters: counters.and_then(|c| serde_json::from_str(&c).ok()),
             reported_config_version: r.try_get("reported_config_version")?,
             config_version: r.try_get("config_version")?,
+            intel: intel.and_then(|c| serde_json::from_str(&c).ok()),
         }
     }};
 }
@@ -255,6 +257,7 @@ impl Store {
             counters: None,
             reported_config_version: None,
             config_version: None,
+            intel: None,
         };
         dispatch!(self, p => {
             sqlx::query("INSERT INTO devices (id, tenant_id, hostname, os, agent_version, token_hash, enrolled_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -359,11 +362,16 @@ impl Store {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let intel = c
+            .intel
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let now = now_ms();
         dispatch!(self, p => {
-            sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = $2, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s) WHERE id = $1")
+            sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = $2, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s), intel_status = COALESCE($9, intel_status) WHERE id = $1")
                 .bind(device_id).bind(now).bind(c.agent_version).bind(c.hotlist_version).bind(c.config_version)
-                .bind(counters).bind(c.os).bind(c.interval_s.map(i64::from))
+                .bind(counters).bind(c.os).bind(c.interval_s.map(i64::from)).bind(intel)
                 .execute(p).await?;
             let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_one(p).await?;
             config_from_row!(&row)
@@ -461,9 +469,11 @@ pub struct CheckinUpdate<'a> {
     pub os: Option<&'a str>,
     pub counters: Option<&'a serde_json::Value>,
     pub interval_s: Option<u32>,
+    /// The agent's intel bundle state (replaces the stored one when present).
+    pub intel: Option<&'a outpost_core::api::IntelStatus>,
 }
 
-const DEVICE_COLS: &str = "id, tenant_id, hostname, os, agent_version, enrolled_at, last_seen_at, hotlist_version, last_checkin_at, checkin_interval_s, counters, reported_config_version, config_version";
+const DEVICE_COLS: &str = "id, tenant_id, hostname, os, agent_version, enrolled_at, last_seen_at, hotlist_version, last_checkin_at, checkin_interval_s, counters, reported_config_version, config_version, intel_status";
 
 /// Slack past the announced check-in interval before a device counts as offline.
 const ONLINE_SLACK_MS: i64 = 30_000;

@@ -500,3 +500,119 @@ async fn devices_are_found_by_hostname_within_a_tenant() {
         );
     }
 }
+
+#[tokio::test]
+async fn tenant_intel_allowlist_revisions_and_device_intel_status() {
+    use outpost_core::api::{IntelStatus, NewAllowlistEntry, NewTenantIndicator};
+    for b in backends().await {
+        let s = &b.store;
+        let ta = s.create_tenant("intel-a").await.unwrap();
+        let tb = s.create_tenant("intel-b").await.unwrap();
+        assert_eq!(s.intel_revision(&ta.id).await.unwrap().revision, 0);
+        let new = |t: &str, v: &str| NewTenantIndicator {
+            tenant_id: t.to_string(),
+            kind: "ip".into(),
+            value: v.into(),
+            score: Some(7),
+            source: Some("analyst".into()),
+            expires_at: Some(Utc::now() + Duration::days(1)),
+        };
+        let ia = s
+            .create_tenant_indicator(&new(&ta.id, "203.0.113.5"), "key:x")
+            .await
+            .unwrap();
+        s.create_tenant_indicator(&new(&tb.id, "198.51.100.7"), "key:x")
+            .await
+            .unwrap();
+        // The same value twice in one tenant is a conflict; in another tenant it is not.
+        assert!(matches!(
+            s.create_tenant_indicator(&new(&ta.id, "203.0.113.5"), "key:x")
+                .await,
+            Err(outpost_store::StoreError::Conflict(_))
+        ));
+        s.create_tenant_indicator(&new(&tb.id, "203.0.113.5"), "key:x")
+            .await
+            .unwrap();
+        let rev = s.intel_revision(&ta.id).await.unwrap();
+        assert_eq!(rev.revision, 1, "{}: a conflict must not bump", b.name);
+        assert!(rev.changed_at.is_some());
+        let la = s.list_tenant_indicators(Some(&ta.id)).await.unwrap();
+        assert_eq!(la, vec![ia.clone()], "{}", b.name);
+        assert_eq!(la[0].score, Some(7));
+        assert_eq!(s.list_tenant_indicators(None).await.unwrap().len(), 3);
+
+        let al = s
+            .create_allowlist_entry(
+                &NewAllowlistEntry {
+                    tenant_id: ta.id.clone(),
+                    network: "192.0.2.0/24".into(),
+                    reason: Some("our servers".into()),
+                },
+                "key:x",
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.intel_revision(&ta.id).await.unwrap().revision, 2);
+        assert_eq!(
+            s.list_allowlist(Some(&ta.id)).await.unwrap(),
+            vec![al.clone()]
+        );
+        assert!(s.list_allowlist(Some(&tb.id)).await.unwrap().is_empty());
+        s.delete_allowlist_entry(&al.id).await.unwrap();
+        s.delete_tenant_indicator(&ia.id).await.unwrap();
+        assert_eq!(s.intel_revision(&ta.id).await.unwrap().revision, 4);
+        assert_eq!(s.intel_revision(&tb.id).await.unwrap().revision, 2);
+        assert!(
+            s.list_tenant_indicators(Some(&ta.id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            s.delete_tenant_indicator(&ia.id).await,
+            Err(outpost_store::StoreError::NotFound(_))
+        ));
+
+        // The agent's reported bundle state is stored on the device and replaced by the next.
+        let (dev, _) = s.create_device(&ta.id, "h", None, None).await.unwrap();
+        let bad = IntelStatus {
+            version: Some("v1".into()),
+            stale: false,
+            last_error: Some("bundle has been tampered with: x".into()),
+            last_error_at: Some(Utc::now()),
+        };
+        s.record_checkin(
+            &dev.id,
+            &CheckinUpdate {
+                intel: Some(&bad),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let got = s.get_device(&dev.id).await.unwrap();
+        let stored = got.intel.unwrap();
+        assert_eq!(stored.last_error, bad.last_error, "{}", b.name);
+        // A check-in without the field keeps it; one with a clean state replaces it.
+        s.record_checkin(&dev.id, &CheckinUpdate::default())
+            .await
+            .unwrap();
+        assert!(s.get_device(&dev.id).await.unwrap().intel.is_some());
+        let good = IntelStatus {
+            version: Some("v2".into()),
+            ..Default::default()
+        };
+        s.record_checkin(
+            &dev.id,
+            &CheckinUpdate {
+                intel: Some(&good),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let got = s.get_device(&dev.id).await.unwrap().intel.unwrap();
+        assert_eq!(got.version.as_deref(), Some("v2"));
+        assert!(got.last_error.is_none());
+    }
+}

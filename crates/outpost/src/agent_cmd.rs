@@ -71,7 +71,8 @@ pub struct EnrollArgs {
     /// Name to enroll under (default: this machine's hostname).
     #[arg(long)]
     pub hostname: Option<String>,
-    /// Hotlist to correlate against (plain/CIDR list, IPsum, or signed bundle).
+    /// A local hotlist to correlate against instead of the server's intel bundles (plain/CIDR
+    /// list, IPsum, or signed bundle); the server's signing key is then not pinned.
     #[arg(long)]
     pub hotlist: Option<PathBuf>,
     /// Read this host's OS logs on every run: `/var/log/audit/audit.log` (with its
@@ -79,6 +80,10 @@ pub struct EnrollArgs {
     /// daemon's live collectors already see the same events.
     #[arg(long)]
     pub os_logs: bool,
+    /// Pin this intel signing key (64 hex digits, from `outpost key intel-public`) instead of
+    /// trusting the one the server sends at enrollment; enrollment fails if they differ.
+    #[arg(long)]
+    pub intel_key: Option<String>,
 }
 
 #[derive(Args)]
@@ -133,6 +138,27 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     cfg.device_id = Some(resp.device_id.clone());
     cfg.device_token = Some(resp.device_token);
     cfg.hostname = Some(hostname);
+    let offered = resp.intel_public_key.clone();
+    cfg.intel_public_key = match (a.intel_key, &a.hotlist) {
+        (Some(k), _) => {
+            outpost_intel::distribute::verifying_key_from_hex(&k)
+                .context("--intel-key is not a valid public key")?;
+            if offered
+                .as_deref()
+                .is_some_and(|o| !o.eq_ignore_ascii_case(k.trim()))
+            {
+                bail!(
+                    "the server's intel signing key {} differs from --intel-key {}",
+                    offered.unwrap_or_default(),
+                    k.trim()
+                );
+            }
+            Some(k.trim().to_ascii_lowercase())
+        }
+        // An explicit local hotlist: the operator chose local matching.
+        (None, Some(_)) => None,
+        (None, None) => offered,
+    };
     if let Some(h) = a.hotlist {
         cfg.hotlist = Some(std::path::absolute(&h).unwrap_or(h));
     }
@@ -155,6 +181,10 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
         }
     }
     cfg.save(&a.dir.data_dir)?;
+    match &cfg.intel_public_key {
+        Some(k) => eprintln!("intel: the server's signed bundles, key {k} pinned"),
+        None => eprintln!("intel: local hotlist only (no intel key pinned)"),
+    }
     eprintln!(
         "enrolled as device {} (config in {})",
         resp.device_id,

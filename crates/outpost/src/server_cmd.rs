@@ -85,6 +85,16 @@ pub enum KeyCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Print the public key of the server's intel signing key (what agents pin as
+    /// `intel_public_key`); generates the key in the data directory if there is none yet.
+    IntelPublic {
+        /// The server's TOML configuration file (for `[intel] signing_key_file`).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Server data directory (overrides the config file).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -276,12 +286,23 @@ pub fn tenant(c: TenantCommand) -> Result<ExitCode> {
 }
 
 pub fn key(c: KeyCommand) -> Result<ExitCode> {
-    let KeyCommand::Create {
-        db,
-        kind,
-        tenant,
-        name,
-    } = c;
+    let (db, kind, tenant, name) = match c {
+        KeyCommand::Create {
+            db,
+            kind,
+            tenant,
+            name,
+        } => (db, kind, tenant, name),
+        KeyCommand::IntelPublic { config, data_dir } => {
+            let mut cfg = ServerConfig::load(config.as_deref())?;
+            if let Some(d) = data_dir {
+                cfg.data_dir = d;
+            }
+            let key = outpost_server::intel::load_or_create_key(&cfg)?;
+            println!("{}", outpost_server::intel::public_key_hex(&key));
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let kind = match kind {
         KeyKindArg::Enrollment => KeyKind::Enrollment,
         KeyKindArg::Admin => KeyKind::Admin,
@@ -312,7 +333,8 @@ pub struct UpArgs {
     /// Listen address of the server.
     #[arg(long, default_value = "127.0.0.1:8470")]
     pub listen: SocketAddr,
-    /// Hotlist for the local agent: plain IP/CIDR list, IPsum file, or signed bundle.
+    /// Global intel: a plain IP/CIDR list or IPsum file the server publishes in every tenant's
+    /// signed bundle (a signed bundle file is given to the local agent directly instead).
     #[arg(long)]
     pub hotlist: Option<PathBuf>,
     /// Seconds between the local agent's correlation passes.
@@ -366,7 +388,21 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
     let agent_dir = data_dir.join("agent");
     let rt = runtime()?;
     rt.block_on(async move {
-        let cfg = ServerConfig { listen: a.listen, data_dir: data_dir.clone(), ..ServerConfig::default() };
+        let mut cfg = ServerConfig { listen: a.listen, data_dir: data_dir.clone(), ..ServerConfig::default() };
+        // The hotlist given now, else the one an earlier `up` recorded for the local agent.
+        let hotlist = match &a.hotlist {
+            Some(h) => {
+                if !h.exists() {
+                    bail!("hotlist {} does not exist", h.display());
+                }
+                Some(std::path::absolute(h).unwrap_or(h.clone()))
+            }
+            None => AgentConfig::load(&agent_dir).ok().and_then(|c| c.hotlist),
+        };
+        let hotlist_is_bundle = hotlist.as_deref().is_some_and(is_bundle_file);
+        if let Some(h) = hotlist.as_ref().filter(|_| !hotlist_is_bundle) {
+            cfg.intel.hotlists = vec![h.clone()];
+        }
         let store = outpost_server::open_store(&cfg).await.context("opening the database")?;
         let tenant = match store.find_tenant(DEFAULT_TENANT).await {
             Ok(t) => t,
@@ -379,6 +415,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", a.listen))?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = outpost_server::build_state(cfg, store.clone()).await?;
+        let intel_key = state.intel.as_ref().map(|i| i.public_key());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut stop_server = stop_rx.clone();
         let server = tokio::spawn(outpost_server::serve_on(listener, state, async move {
@@ -397,18 +434,19 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
                 hotlist: None,
                 // The local daemon's live collectors see exec and connect events already.
                 os_logs: false,
+                intel_key: None,
             };
             agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;
         }
         if agent_cfg.server_url.as_deref() != Some(url.as_str()) {
             agent_cfg.server_url = Some(url.clone());
         }
-        if let Some(h) = &a.hotlist {
-            if !h.exists() {
-                bail!("hotlist {} does not exist", h.display());
-            }
-            agent_cfg.hotlist = Some(std::path::absolute(h).unwrap_or(h.clone()));
+        if hotlist.is_some() {
+            agent_cfg.hotlist = hotlist.clone();
         }
+        // The local agent matches the server's signed bundle (global intel from --hotlist),
+        // verified with the server's key; a bundle file given as --hotlist is used directly.
+        agent_cfg.intel_public_key = if hotlist_is_bundle { None } else { intel_key.clone() };
         agent_cfg.daemon.correlate_interval_secs = a.interval.max(5);
         agent_cfg.save(&agent_dir)?;
 
@@ -422,9 +460,13 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         println!("  tenant:     {} ({})", tenant.name, tenant.id);
         println!("  agent data: {}", agent_dir.display());
         println!("  buffer:     {}  (append events here, or use `outpost agent ingest`)", agent_dir.join("buffer").display());
-        match &agent_cfg.hotlist {
-            Some(h) => println!("  hotlist:    {}", h.display()),
-            None => println!("  hotlist:    none — pass --hotlist PATH (e.g. ../shared/data/feeds/ipsum.txt) to correlate"),
+        match (&agent_cfg.hotlist, &agent_cfg.intel_public_key) {
+            (Some(h), Some(_)) => println!("  intel:      {} (global intel, published in signed bundles)", h.display()),
+            (Some(h), None) => println!("  hotlist:    {} (signed bundle file, used by the local agent directly)", h.display()),
+            (None, _) => println!("  intel:      no global intel — pass --hotlist PATH (e.g. ../shared/data/feeds/ipsum.txt) to correlate"),
+        }
+        if let Some(k) = &intel_key {
+            println!("  intel key:  {k}   (pin it in other agents: outpost agent enroll --intel-key …)");
         }
         println!("  try:        curl -H 'Authorization: Bearer {admin}' {url}/api/v1/hits");
         if !is_root() {
@@ -454,6 +496,15 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         server.await??;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Whether `path` starts like a signed intel bundle.
+fn is_bundle_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .is_ok_and(|n| outpost_intel::bundle::looks_like_bundle(&head[..n]))
 }
 
 fn is_root() -> bool {

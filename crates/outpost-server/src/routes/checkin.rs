@@ -44,6 +44,16 @@ fn validate(r: &CheckinRequest) -> Result<(), ApiError> {
             )));
         }
     }
+    if let Some(i) = &r.intel {
+        if i.version.as_ref().is_some_and(|s| s.len() > 1024) {
+            return Err(ApiError::invalid("intel.version is longer than 1024 bytes"));
+        }
+        if i.last_error.as_ref().is_some_and(|s| s.len() > 4096) {
+            return Err(ApiError::invalid(
+                "intel.last_error is longer than 4096 bytes",
+            ));
+        }
+    }
     if r.wait_s.is_some_and(|w| w > MAX_WAIT_S) {
         return Err(ApiError::invalid(format!("wait_s is at most {MAX_WAIT_S}")));
     }
@@ -69,6 +79,7 @@ pub async fn checkin(
                 os: req.os.as_deref(),
                 counters: req.counters.as_ref(),
                 interval_s: req.interval_s,
+                intel: req.intel.as_ref(),
             },
         )
         .await?;

@@ -26,6 +26,7 @@ fn for_viewer(who: &Principal, mut d: Device) -> Device {
         d.counters = None;
         d.reported_config_version = None;
         d.config_version = None;
+        d.intel = None;
     }
     d
 }

@@ -33,5 +33,6 @@ pub async fn enroll(
         tenant_id,
         device_id: dev.id,
         device_token: token,
+        intel_public_key: state.intel.as_ref().map(|i| i.public_key()),
     }))
 }

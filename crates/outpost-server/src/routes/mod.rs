@@ -4,4 +4,5 @@ pub mod checkin;
 pub mod devices;
 pub mod enroll;
 pub mod hits;
+pub mod intel;
 pub mod suppressions;

@@ -1,0 +1,164 @@
+//! The agent's side of intel distribution: the verified bundle cache in `intel/` (checked
+//! against the pinned `intel_public_key`), fetching the tenant's bundle from the server with
+//! `If-None-Match`, and asking the server to confirm hits when the bundle is stale or in
+//! filter mode.
+//!
+//! A refused bundle (tampered, truncated, expired, wrongly signed, older) never replaces the
+//! installed one: the last good bundle stays in use and the error is reported at check-in.
+
+use crate::AgentError;
+use crate::config::AgentConfig;
+use chrono::{DateTime, Utc};
+use outpost_core::IntelMatch;
+use outpost_core::api::{ErrorBody, IntelStatus};
+use outpost_intel::BundleCache;
+use outpost_intel::bundle::InstallOutcome;
+use outpost_intel::distribute::{ConfirmRequest, ConfirmResponse};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Directory of the bundle cache inside the agent's data directory.
+pub const DIR: &str = "intel";
+/// Addresses per confirmation request (the server's limit).
+pub const CONFIRM_BATCH: usize = 10_000;
+
+/// The cache directory of `data_dir`.
+pub fn cache_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(DIR)
+}
+
+/// Opens the bundle cache when a key is pinned (`None` otherwise: the agent then uses its
+/// plain `hotlist`).
+pub fn open_cache(
+    data_dir: &Path,
+    cfg: &AgentConfig,
+    now: DateTime<Utc>,
+) -> Result<Option<BundleCache>, AgentError> {
+    let Some(hex) = cfg.intel_public_key.as_deref() else {
+        return Ok(None);
+    };
+    let key = outpost_intel::distribute::verifying_key_from_hex(hex).map_err(|e| {
+        AgentError::Invalid {
+            path: data_dir.join(AgentConfig::FILE).display().to_string(),
+            message: format!("intel_public_key: {e}"),
+        }
+    })?;
+    let cache =
+        BundleCache::open(&cache_dir(data_dir), key, now).map_err(|e| AgentError::Invalid {
+            path: cache_dir(data_dir).display().to_string(),
+            message: e.to_string(),
+        })?;
+    if let Some(e) = cache.status(now).last_error {
+        tracing::warn!(error = %e, "the installed intel bundle is not usable");
+    }
+    Ok(Some(cache))
+}
+
+/// The URL of the tenant's bundle.
+pub fn bundle_url(server_url: &str) -> String {
+    format!("{}/api/v1/intel/bundle", server_url.trim_end_matches('/'))
+}
+
+/// Fetches the tenant's bundle (conditionally on the installed one's ETag) and installs it if
+/// it is new and verifies. Every failure leaves the installed bundle in use; it is logged here
+/// and kept in the cache's status for the next check-in.
+pub fn refresh(
+    cache: &mut BundleCache,
+    server_url: &str,
+    token: &str,
+    timeout: Duration,
+    now: DateTime<Utc>,
+) -> Result<InstallOutcome, outpost_intel::BundleError> {
+    let auth = format!("Bearer {token}");
+    let r = cache.refresh_from_url(
+        &bundle_url(server_url),
+        &[("Authorization", auth.as_str())],
+        timeout,
+        now,
+    );
+    match &r {
+        Ok(InstallOutcome::Installed { version }) => {
+            tracing::info!(version = %version, "new intel bundle installed")
+        }
+        Ok(InstallOutcome::Unchanged) => {}
+        Err(outpost_intel::BundleError::Fetch { .. }) => {
+            tracing::warn!(error = %r.as_ref().err().map(ToString::to_string).unwrap_or_default(), "intel bundle fetch failed; keeping the installed bundle")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "intel bundle refused; keeping the last good bundle")
+        }
+    }
+    r
+}
+
+/// What the agent reports at check-in about its bundle.
+pub fn status_report(cache: &BundleCache, now: DateTime<Utc>) -> IntelStatus {
+    let s = cache.status(now);
+    IntelStatus {
+        version: s.current_version,
+        stale: s.stale,
+        last_error: s.last_error,
+        last_error_at: s.last_error_at,
+    }
+}
+
+/// Asks the server whether `ips` are listed in the tenant's intel, in batches of
+/// [`CONFIRM_BATCH`]; the answer maps every asked address to its indicator (`None`: not
+/// listed). Any failure is an error: the caller keeps its position and asks again next run.
+pub fn confirm(
+    server_url: &str,
+    token: &str,
+    ips: &[IpAddr],
+    bundle_version: Option<&str>,
+    timeout: Duration,
+) -> Result<HashMap<IpAddr, Option<IntelMatch>>, AgentError> {
+    let url = format!("{}/api/v1/intel/confirm", server_url.trim_end_matches('/'));
+    let err = |message: String| AgentError::Server {
+        url: url.clone(),
+        message,
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
+        .build()
+        .into();
+    let mut out = HashMap::with_capacity(ips.len());
+    for chunk in ips.chunks(CONFIRM_BATCH) {
+        let req = ConfirmRequest {
+            ips: chunk.to_vec(),
+            bundle_version: bundle_version.map(str::to_string),
+        };
+        let mut resp = agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(&req)
+            .map_err(|e| err(e.to_string()))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let msg = resp
+                .body_mut()
+                .read_json::<ErrorBody>()
+                .map(|b| format!("{status} {}: {}", b.error.code, b.error.message))
+                .unwrap_or_else(|_| format!("HTTP {status}"));
+            return Err(err(msg));
+        }
+        let body: ConfirmResponse = resp
+            .body_mut()
+            .read_json()
+            .map_err(|e| err(format!("unreadable answer: {e}")))?;
+        if body.results.len() != chunk.len() {
+            return Err(err(format!(
+                "{} answers for {} addresses",
+                body.results.len(),
+                chunk.len()
+            )));
+        }
+        for r in body.results {
+            out.insert(r.ip, r.intel);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,417 @@
+//! End to end intel distribution: a real server router on a socket (with a switch that
+//! corrupts bundles in flight), an agent enrolled through the CLI (which pins the server's key),
+//! run-once fetching and matching the signed bundle, conditional fetches answered 304, a
+//! tampered bundle refused while the last good one stays in use and is reported at check-in,
+//! and a stale bundle's matches confirmed with the server before they become hits.
+
+use chrono::Utc;
+use outpost_agent::config::AgentConfig;
+use outpost_agent::run_once::{RunOptions, run_once};
+use outpost_core::{Direction, Event, EventKind, NetworkInfo, ProcessInfo, Protocol};
+use outpost_intel::bundle::InstallOutcome;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_outpost");
+
+/// Flips a byte in the payload of every bundle the server sends while set.
+static TAMPER: AtomicBool = AtomicBool::new(false);
+
+async fn tamper(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_bundle = req.uri().path() == "/api/v1/intel/bundle";
+    let resp = next.run(req).await;
+    if !is_bundle || !TAMPER.load(Ordering::SeqCst) || resp.status() != 200 {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let mut bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+struct Server {
+    url: String,
+    store: Store,
+    admin: String,
+    enroll_key: String,
+    public_key: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn start(dir: &Path) -> Server {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let hotlist = dir.join("global.txt");
+    std::fs::write(&hotlist, "# global\n203.0.113.0/24\n").unwrap();
+    let (url, store, admin, enroll_key, public_key) = rt.block_on(async {
+        let store = Store::open_sqlite_dir(&dir.join("server")).await.unwrap();
+        store.migrate().await.unwrap();
+        let t = store.create_tenant("acme").await.unwrap();
+        let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+        let (_, enroll_key) = store
+            .create_key(KeyKind::Enrollment, Some(&t.id), "")
+            .await
+            .unwrap();
+        let mut cfg = ServerConfig {
+            data_dir: dir.join("server"),
+            rate_limit_per_s: 0,
+            ..Default::default()
+        };
+        cfg.intel.hotlists = vec![hotlist];
+        let state = outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap();
+        let public_key = state.intel.as_ref().unwrap().public_key();
+        let app = outpost_server::router(state).layer(axum::middleware::from_fn(tamper));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, store, admin, enroll_key, public_key)
+    });
+    Server {
+        url,
+        store,
+        admin,
+        enroll_key,
+        public_key,
+        _rt: rt,
+    }
+}
+
+fn outpost(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("OUTPOST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn event(ip: &str, name: &str) -> Event {
+    let mut e = Event::new(Utc::now(), EventKind::Network, "test");
+    e.process = Some(ProcessInfo {
+        pid: 4242,
+        name: Some(name.into()),
+        ..Default::default()
+    });
+    e.network = Some(NetworkInfo {
+        direction: Direction::Outbound,
+        protocol: Protocol::Tcp,
+        remote_ip: Some(ip.parse().unwrap()),
+        remote_port: Some(443),
+        ..Default::default()
+    });
+    e
+}
+
+fn buffer(agent: &Path, events: &[Event]) {
+    let mut w = outpost_agent::buffer::BufferWriter::open(agent).unwrap();
+    for e in events {
+        w.append(e).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn api(s: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
+    let url = format!("{}{path}", s.url);
+    let auth = format!("Bearer {}", s.admin);
+    let mut resp = match body {
+        Some(b) => ureq::post(&url)
+            .header("Authorization", &auth)
+            .send_json(&b),
+        None if method == "DELETE" => ureq::delete(&url).header("Authorization", &auth).call(),
+        None => ureq::get(&url).header("Authorization", &auth).call(),
+    }
+    .unwrap();
+    resp.body_mut().read_json().unwrap_or(Value::Null)
+}
+
+fn hits(s: &Server) -> Vec<Value> {
+    api(s, "GET", "/api/v1/hits?limit=1000", None)["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let agent = tmp.path().join("agent");
+    let agent_s = agent.to_str().unwrap();
+
+    // Enrollment pins the server's key.
+    let (ok, _, err) = outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        agent_s,
+        "--server",
+        &s.url,
+        "--key",
+        &s.enroll_key,
+        "--hostname",
+        "e2e",
+    ]);
+    assert!(ok, "{err}");
+    let cfg = AgentConfig::load(&agent).unwrap();
+    assert_eq!(cfg.intel_public_key.as_deref(), Some(s.public_key.as_str()));
+    let id = cfg.identity().unwrap();
+
+    // run-once fetches the bundle, matches the global intel in it, and reports the bundle
+    // version as the hits' hotlist_version.
+    buffer(
+        &agent,
+        &[event("203.0.113.7", "curl"), event("8.8.8.8", "curl")],
+    );
+    let (ok, out, err) = outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent_s,
+        "--now",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let v1 = report["hotlist_version"].as_str().unwrap().to_string();
+    assert!(v1.contains("-g"), "a server bundle version: {v1}");
+    let stored = hits(&s);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["remote_ip"], "203.0.113.7");
+    assert_eq!(stored[0]["hotlist_version"], v1.as_str());
+    assert_eq!(stored[0]["intel"]["indicator"], "203.0.113.0/24");
+
+    // The installed bundle is the verified one; a second fetch is a 304.
+    let now = Utc::now();
+    let mut cache = outpost_agent::intel::open_cache(&agent, &cfg, now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(cache.current().unwrap().version(), v1);
+    let etag = cache.etag().unwrap().to_string();
+    let r = ureq::get(outpost_agent::intel::bundle_url(&s.url))
+        .header("Authorization", &format!("Bearer {}", id.device_token))
+        .header("If-None-Match", &etag)
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 304);
+    let timeout = Duration::from_secs(10);
+    let out = outpost_agent::intel::refresh(&mut cache, &s.url, &id.device_token, timeout, now);
+    assert_eq!(out.unwrap(), InstallOutcome::Unchanged);
+
+    // The tenant's intel changes; the new bundle is corrupted in flight: refused, the last
+    // good bundle stays in use, and the error is reported at check-in.
+    let tenant = &id.tenant_id;
+    let added = api(
+        &s,
+        "POST",
+        "/api/v1/intel/indicators",
+        Some(json!({"tenant_id": tenant, "kind": "ip", "value": "198.51.100.50"})),
+    );
+    let added_id = added["id"].as_str().unwrap().to_string();
+    TAMPER.store(true, Ordering::SeqCst);
+    let now = Utc::now();
+    let e = outpost_agent::intel::refresh(&mut cache, &s.url, &id.device_token, timeout, now)
+        .unwrap_err();
+    assert!(matches!(e, outpost_intel::BundleError::Tampered(_)), "{e}");
+    assert_eq!(
+        cache.current().unwrap().version(),
+        v1,
+        "last good bundle kept"
+    );
+    let status = outpost_agent::intel::status_report(&cache, now);
+    assert!(
+        status.last_error.as_deref().unwrap().contains("tampered"),
+        "{status:?}"
+    );
+    assert_eq!(status.version.as_deref(), Some(v1.as_str()));
+    // The file on disk is still the good bundle (a new process loads it).
+    let reopened = outpost_agent::intel::open_cache(&agent, &cfg, now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(reopened.current().unwrap().version(), v1);
+    // run-once meanwhile keeps matching with the last good bundle.
+    buffer(&agent, &[event("203.0.113.8", "wget")]);
+    let (ok, out, err) = outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent_s,
+        "--now",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["hotlist_version"], v1.as_str());
+    assert_eq!(hits(&s).len(), 2);
+    // Check-in carries the refusal to the server, which shows it on the device.
+    outpost_agent::checkin::checkin_once(
+        &agent,
+        &s.url,
+        &id.device_token,
+        json!({}),
+        Duration::from_secs(60),
+        status.version.clone(),
+        Some(status),
+    )
+    .unwrap();
+    let dev = api(
+        &s,
+        "GET",
+        &format!("/api/v1/devices/{}", id.device_id),
+        None,
+    );
+    assert!(
+        dev["intel"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("tampered"),
+        "{dev}"
+    );
+    assert_eq!(dev["hotlist_version"], v1.as_str());
+
+    // Delivered intact, the new bundle is installed and the error clears.
+    TAMPER.store(false, Ordering::SeqCst);
+    let now = Utc::now();
+    let out = outpost_agent::intel::refresh(&mut cache, &s.url, &id.device_token, timeout, now);
+    let InstallOutcome::Installed { version: v2 } = out.unwrap() else {
+        panic!("expected a new bundle")
+    };
+    assert_ne!(v2, v1);
+    assert!(
+        cache
+            .current()
+            .unwrap()
+            .hotlist()
+            .contains("198.51.100.50".parse::<IpAddr>().unwrap())
+    );
+    assert!(
+        outpost_agent::intel::status_report(&cache, now)
+            .last_error
+            .is_none()
+    );
+
+    // The analyst removes the indicator again. An agent whose bundle has expired (a day
+    // later, without a fetch) asks the server before reporting: the removed indicator is
+    // refuted, the global one confirmed with the server's current intel.
+    api(
+        &s,
+        "DELETE",
+        &format!("/api/v1/intel/indicators/{added_id}"),
+        None,
+    );
+    buffer(
+        &agent,
+        &[event("198.51.100.50", "nc"), event("203.0.113.9", "nc")],
+    );
+    let later = Utc::now() + chrono::Duration::days(2);
+    let r = run_once(
+        &agent,
+        &RunOptions {
+            now: later,
+            force: true,
+            hotlist: None,
+            fetch_intel: false,
+        },
+    )
+    .unwrap();
+    assert!(r.intel.as_ref().unwrap().stale);
+    assert_eq!(r.hotlist_version.as_deref(), Some(v2.as_str()));
+    assert_eq!(r.confirm_asked, 2);
+    assert_eq!(r.confirm_refuted, 1);
+    assert_eq!(r.hits, 1);
+    let stored = hits(&s);
+    assert_eq!(stored.len(), 3);
+    let newest = stored
+        .iter()
+        .find(|h| h["remote_ip"] == "203.0.113.9")
+        .unwrap();
+    assert_eq!(newest["intel"]["indicator"], "203.0.113.0/24");
+    assert!(stored.iter().all(|h| h["remote_ip"] != "198.51.100.50"));
+    let st = outpost_agent::state::State::load(&agent).unwrap();
+    assert_eq!(st.counters.matches_refuted, 1);
+    drop(s.store);
+}
+
+#[test]
+fn enrollment_with_a_mismatching_pinned_key_fails_and_a_local_hotlist_pins_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let other = outpost_intel::distribute::verifying_key_to_hex(
+        &outpost_intel::distribute::generate_signing_key().verifying_key(),
+    );
+    let a = tmp.path().join("a");
+    let (ok, _, err) = outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        a.to_str().unwrap(),
+        "--server",
+        &s.url,
+        "--key",
+        &s.enroll_key,
+        "--intel-key",
+        &other,
+    ]);
+    assert!(!ok);
+    assert!(err.contains("differs"), "{err}");
+    let (ok, _, err) = outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        a.to_str().unwrap(),
+        "--server",
+        &s.url,
+        "--key",
+        &s.enroll_key,
+        "--intel-key",
+        &s.public_key,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        AgentConfig::load(&a).unwrap().intel_public_key.as_deref(),
+        Some(s.public_key.as_str())
+    );
+    let b = tmp.path().join("b");
+    let list = tmp.path().join("local.txt");
+    std::fs::write(&list, "192.0.2.1\n").unwrap();
+    let (ok, _, err) = outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        b.to_str().unwrap(),
+        "--server",
+        &s.url,
+        "--key",
+        &s.enroll_key,
+        "--hotlist",
+        list.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let cfg = AgentConfig::load(&b).unwrap();
+    assert!(cfg.intel_public_key.is_none());
+    assert!(cfg.hotlist.is_some());
+}
