@@ -12,7 +12,8 @@ AGENTS=${1:-50000}
 HPS=${2:-2000}
 DUR=${3:-60}
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked -p outpost -p outpost-server --example loadgen >&2
+cargo build --release --locked -p outpost >&2
+cargo build --release --locked -p outpost-server --example loadgen >&2
 BIN=$TARGET/release/outpost
 GEN=$TARGET/release/examples/loadgen
 work=$(mktemp -d)

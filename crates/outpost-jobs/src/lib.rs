@@ -21,6 +21,8 @@ pub mod pcapio;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod store;
 
 #[cfg(feature = "agent")]

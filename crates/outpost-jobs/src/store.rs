@@ -381,6 +381,18 @@ impl JobStore {
             .await
     }
 
+    /// How many jobs wait (status `pending`) in all; also sets the `outpost_jobs_pending` gauge.
+    pub async fn pending_total(&self) -> Result<u64, StoreError> {
+        let n = self
+            .scalar(
+                "SELECT COUNT(*) AS m FROM jobs WHERE status = 'pending'",
+                &[],
+            )
+            .await?;
+        crate::metrics::metrics().pending.set(n);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// How many jobs wait (status `pending`) for `device_id` of `tenant_id`.
     pub async fn pending_count(&self, tenant_id: &str, device_id: &str) -> Result<u64, StoreError> {
         let n = self
@@ -477,7 +489,14 @@ impl JobStore {
                 ext
             ]
         );
-        rows.job()?.ok_or(StoreError::NotFound)
+        let job = rows.job()?.ok_or(StoreError::NotFound)?;
+        crate::metrics::metrics()
+            .created
+            .get_or_create(&crate::metrics::KindLabel {
+                kind: job.kind.clone(),
+            })
+            .inc();
+        Ok(job)
     }
 
     /// One job by id (deleted jobs included).
@@ -543,11 +562,15 @@ impl JobStore {
             sql,
             [lease_id.as_str(), lease_exp, now, tenant_id, device_id]
         );
-        Ok(rows.job()?.map(|job| ClaimedJob {
+        let claimed = rows.job()?.map(|job| ClaimedJob {
             job,
             lease_id,
             lease_expires_at: from_ms(lease_exp),
-        }))
+        });
+        if claimed.is_some() {
+            crate::metrics::metrics().claimed.inc();
+        }
+        Ok(claimed)
     }
 
     /// Retry delay after `fail_count` failures.
@@ -569,6 +592,7 @@ impl JobStore {
              WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= $1",
             [now]
         );
+        crate::metrics::metrics().expired.inc_by(changed);
         let lost = sql_fetch!(
             &self.db,
             fetch_all,
@@ -587,7 +611,10 @@ impl JobStore {
                 )
                 .await
             {
-                Ok(_) => changed += 1,
+                Ok(_) => {
+                    changed += 1;
+                    crate::metrics::metrics().leases_expired.inc();
+                }
                 // Someone else (a concurrent reaper or the agent itself) got there first.
                 Err(StoreError::LeaseLost) | Err(StoreError::Conflict { .. }) => {}
                 Err(e) => return Err(e),
@@ -654,7 +681,7 @@ impl JobStore {
              lease_id = NULL, lease_expires_at = NULL \
              WHERE id = $2 AND status = $3 AND COALESCE(lease_id, '') = $4 RETURNING {JOB_COLS}"
         );
-        sql_fetch!(
+        let done = sql_fetch!(
             &self.db,
             fetch_all,
             sql,
@@ -666,7 +693,9 @@ impl JobStore {
             ]
         )
         .job()?
-        .ok_or(StoreError::LeaseLost)
+        .ok_or(StoreError::LeaseLost)?;
+        crate::metrics::metrics().completed.inc();
+        Ok(done)
     }
 
     /// Records a failure: back to pending after a backoff, or `failed` at the attempt limit
@@ -704,7 +733,7 @@ impl JobStore {
              not_before = $5, lease_id = NULL, lease_expires_at = NULL \
              WHERE id = $6 AND status = $7 AND COALESCE(lease_id, '') = $8 RETURNING {JOB_COLS}"
         );
-        sql_fetch!(
+        let failed = sql_fetch!(
             &self.db,
             fetch_all,
             sql,
@@ -720,7 +749,14 @@ impl JobStore {
             ]
         )
         .job()?
-        .ok_or(StoreError::LeaseLost)
+        .ok_or(StoreError::LeaseLost)?;
+        let m = crate::metrics::metrics();
+        if give_up {
+            m.failed.inc()
+        } else {
+            m.retried.inc()
+        };
+        Ok(failed)
     }
 
     /// Marks a job deleted and removes its result file. Returns the job as it was.
@@ -745,6 +781,7 @@ impl JobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
+        crate::metrics::metrics().deleted.inc();
         Ok(job)
     }
 

@@ -7,8 +7,8 @@
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod jobs;
 pub mod intel;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -268,6 +268,7 @@ async fn metrics_text(
 pub fn state(config: ServerConfig, store: Store) -> AppState {
     let mut registry = Registry::default();
     metrics::register(&mut registry);
+    outpost_jobs::metrics::register(&mut registry);
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
     let (changes, _) = tokio::sync::watch::channel(0u64);
     AppState {

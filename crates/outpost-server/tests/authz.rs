@@ -377,4 +377,27 @@ async fn mounted_job_api_sees_our_principals() {
     let (s, v) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(ta), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["job"]["id"], created["id"], "{v}");
+    // The queue is visible in the metrics.
+    let (s, m) = call(app, "GET", "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let m = m.as_str().unwrap().to_string();
+    let value = |name: &str| -> f64 {
+        m.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in metrics:\n{m}"))
+    };
+    assert!(value("outpost_jobs_created_total{kind=\"file.hash\"}") >= 1.0);
+    assert!(value("outpost_jobs_claimed_total") >= 1.0);
+    for name in [
+        "outpost_jobs_completed_total",
+        "outpost_jobs_failed_total",
+        "outpost_jobs_retried_total",
+        "outpost_jobs_leases_expired_total",
+        "outpost_jobs_expired_total",
+        "outpost_jobs_pending",
+    ] {
+        value(name);
+    }
 }

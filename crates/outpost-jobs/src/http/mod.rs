@@ -323,6 +323,10 @@ impl JobsState {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "job reaper failed"),
                 }
+                match st.store().pending_total().await {
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot count pending jobs"),
+                }
             }
         })
     }
