@@ -1,6 +1,8 @@
 //! Authorization of every route, in process: each route against no credentials, a wrong
 //! token, each key kind and device tokens of two tenants. Runs on a temporary SQLite store.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -86,23 +88,9 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = serde_json::from_slice(&bytes)
-        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, v)
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, token, &[], body).await;
+    (r.status, r.json())
 }
 
 fn payload(dev: &(String, String, String), batch: &str) -> Value {

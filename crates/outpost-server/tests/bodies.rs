@@ -4,14 +4,12 @@
 //! a device token. Whatever arrives, the answer is never a 5xx and never a panic; every
 //! refusal has the documented shape `{"error":{"code","message"}}`.
 
-use axum::body::Body;
-use axum::http::Request;
-use http_body_util::BodyExt;
+mod common;
+
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use tower::ServiceExt;
 
 /// Field names of the API's request bodies, so generated objects reach past the first check.
 const FIELDS: &[&str] = &[
@@ -192,21 +190,10 @@ async fn send(
     token: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, Value) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = app
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let s = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    // Always a JSON content type, whatever the bytes.
+    let r = common::request(app, method, uri, token, &[], Some(body)).await;
+    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    (r.status.as_u16(), v)
 }
 
 fn concrete(w: &World, path: &str) -> String {

@@ -1,14 +1,13 @@
 //! Check-in: counters and versions are recorded, and a long-polling check-in returns as soon
 //! as a job or a new configuration is there for the device (well within a second).
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+mod common;
+
+use axum::http::StatusCode;
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
 async fn call(
     app: &axum::Router,
@@ -17,17 +16,17 @@ async fn call(
     token: &str,
     body: Value,
 ) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let s = resp.status();
-    let b = resp.into_body().collect().await.unwrap().to_bytes();
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    let r = common::request(
+        app,
+        method,
+        uri,
+        Some(token),
+        &[],
+        Some(body.to_string().into_bytes()),
+    )
+    .await;
+    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+    (r.status, v)
 }
 
 struct W {

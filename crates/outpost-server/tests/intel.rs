@@ -2,6 +2,8 @@
 //! (global feeds + tenant indicators − tenant allowlist), conditional GETs answer 304, changes
 //! of a tenant's intel reach its next bundle, and staff manage tenant intel.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -32,35 +34,22 @@ async fn send(
     body: Option<Value>,
     if_none_match: Option<&str>,
 ) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"));
-    if let Some(e) = if_none_match {
-        req = req.header("if-none-match", e);
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let etag = resp
-        .headers()
+    let extra: Vec<(&str, &str)> = if_none_match
+        .map(|e| ("if-none-match", e))
+        .into_iter()
+        .collect();
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, Some(token), &extra, body).await;
+    let etag = r
+        .headers
         .get("etag")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let body = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    Resp { status, etag, body }
+    Resp {
+        status: r.status,
+        etag,
+        body: r.body,
+    }
 }
 
 struct W {

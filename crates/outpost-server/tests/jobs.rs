@@ -2,9 +2,10 @@
 //! `observer.name` to an enrolled device (so the Outpost agent claims the job), the job audit
 //! API, and the `[jobs]` configuration (kind policy, lease, attempts, result cap).
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
@@ -17,28 +18,10 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [127, 0, 0, 1],
-            40000,
-        ))));
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let v = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, v, headers)
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, Some(token), &[], body).await;
+    let v = r.json();
+    (r.status, v, r.headers)
 }
 
 fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMap) -> i64 {

@@ -7,9 +7,10 @@
 //! B's identifiers, and afterwards B's data is unchanged. A new route without an entry here
 //! fails the test, so the matrix cannot fall behind the router.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use outpost_core::auth::Role;
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
@@ -53,39 +54,14 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (StatusCode, String) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [127, 0, 0, 1],
-            40000,
-        ))));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, token, &[], body).await;
+    (r.status, r.text())
 }
 
 async fn call_bytes(app: &axum::Router, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
-    let req = Request::builder()
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, bytes.to_vec())
+    let r = common::request(app, "GET", uri, Some(token), &[], None).await;
+    (r.status, r.body)
 }
 
 fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
