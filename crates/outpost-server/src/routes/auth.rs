@@ -15,7 +15,12 @@ use axum::response::{IntoResponse, Response};
 use outpost_core::api::{LoginRequest, LoginResponse, User};
 use outpost_core::auth::Principal;
 
-fn cookie(state: &AppState, value: &str, max_age_s: i64) -> Option<HeaderValue> {
+/// The `Set-Cookie` value of a UI session (also used by the login form of the web UI).
+pub(crate) fn session_cookie_header(
+    state: &AppState,
+    value: &str,
+    max_age_s: i64,
+) -> Option<HeaderValue> {
     let secure = if state.config.tls.is_some() {
         "; Secure"
     } else {
@@ -67,7 +72,7 @@ pub async fn login(
         user: creds.user,
     })
     .into_response();
-    if let Some(c) = cookie(
+    if let Some(c) = session_cookie_header(
         &state,
         &token,
         i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
@@ -86,7 +91,7 @@ pub async fn logout(
         state.store.delete_session(t).await?;
     }
     let mut resp = axum::http::StatusCode::NO_CONTENT.into_response();
-    if let Some(c) = cookie(&state, "", 0) {
+    if let Some(c) = session_cookie_header(&state, "", 0) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
     Ok(resp)

@@ -3,11 +3,11 @@
 use super::view::{self, HitRow, Nav, enc, opt_time, state_label, time, url};
 use super::{UiError, UiStaff, UiUser, redirect, render};
 use crate::AppState;
-use crate::extract::{PeerIp, SESSION_COOKIE, session_cookie};
+use crate::extract::{PeerIp, session_cookie};
 use crate::routes::hits::scope_tenant;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -51,19 +51,6 @@ pub struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
-}
-
-/// The session cookie, as `routes::auth` sets it.
-fn session_cookie_header(state: &AppState, value: &str, max_age_s: i64) -> Option<HeaderValue> {
-    let secure = if state.config.tls.is_some() {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
-    ))
-    .ok()
 }
 
 /// Verifies like `POST /api/v1/auth/login` (same rate limit, same constant-cost check of
@@ -115,7 +102,7 @@ pub async fn login_submit(
         .inc();
     tracing::info!(username = %creds.user.username, role = ?creds.user.role, "UI login");
     let mut resp = redirect("/ui/dashboard", false);
-    if let Some(c) = session_cookie_header(
+    if let Some(c) = crate::routes::auth::session_cookie_header(
         &state,
         &token,
         i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
@@ -135,7 +122,7 @@ pub async fn logout(
         state.store.delete_session(t).await?;
     }
     let mut resp = redirect("/login", headers.contains_key("hx-request"));
-    if let Some(c) = session_cookie_header(&state, "", 0) {
+    if let Some(c) = crate::routes::auth::session_cookie_header(&state, "", 0) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
     Ok(resp)
