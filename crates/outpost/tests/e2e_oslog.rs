@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{all_hits, outpost, start_server};
+use common::{acme_tenant, all_hits, outpost, start_server};
 use serde_json::Value;
 use std::convert::Infallible;
 
@@ -20,24 +20,8 @@ fn evtx_source_in_agent_toml_feeds_run_once_and_ingest_imports() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
     let agent_dir = tmp.path().join("agent");
-    let data_s = data.to_str().unwrap();
     let agent_s = agent_dir.to_str().unwrap();
-    outpost(&["tenant", "create", "--data-dir", data_s, "--name", "acme"]);
-    let enroll = outpost(&[
-        "key",
-        "create",
-        "--data-dir",
-        data_s,
-        "--kind",
-        "enrollment",
-        "--tenant",
-        "acme",
-    ])
-    .trim()
-    .to_string();
-    let admin = outpost(&["key", "create", "--data-dir", data_s, "--kind", "admin"])
-        .trim()
-        .to_string();
+    let (enroll, admin) = acme_tenant(&data);
     let server = start_server(&data, 1024 * 1024);
 
     let hotlist = tmp.path().join("hot.txt");

@@ -4,42 +4,24 @@
 
 mod common;
 
-use common::{BIN, Server, all_hits_fast, enroll, free_port, get_json, outpost, try_post};
+use common::{
+    Server, acme_tenant, all_hits_fast, enroll, get_json, outpost, start_server_with, try_post,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const HITS_PER_BATCH: usize = 25;
 
-/// Starts `outpost server` with extra environment; waits until healthy.
+/// A server without rate limits (the uploaders send as fast as they can).
 fn server_with(data: &Path, env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["server", "--data-dir", data.to_str().unwrap()])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("OUTPOST_LOG", "warn")
-        .env("OUTPOST_RATE_LIMIT_PER_S", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let server = Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..400 {
-        if ureq::get(format!("{}/healthz", server.url)).call().is_ok() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("server did not become healthy");
+    let mut env = env.to_vec();
+    env.push(("OUTPOST_RATE_LIMIT_PER_S", "0"));
+    start_server_with(data, &env)
 }
 
 /// A batch of distinct hits; batch `n` of device `d` always has the same content.
@@ -61,23 +43,6 @@ fn batch(tenant: &str, device: &str, d: usize, n: usize) -> (String, Vec<u8>) {
         "agent_version": "test", "hotlist_version": "v1", "hits": hits
     });
     (id, serde_json::to_vec(&body).unwrap())
-}
-
-fn setup(data: &Path) -> (String, String) {
-    let d = data.to_str().unwrap();
-    outpost(&["tenant", "create", "--data-dir", d, "--name", "acme"]);
-    let enroll_key = outpost(&[
-        "key",
-        "create",
-        "--data-dir",
-        d,
-        "--kind",
-        "enrollment",
-        "--tenant",
-        "acme",
-    ]);
-    let admin = outpost(&["key", "create", "--data-dir", d, "--kind", "admin"]);
-    (enroll_key.trim().to_string(), admin.trim().to_string())
 }
 
 fn hits_per_batch(url: &str, admin: &str) -> BTreeMap<String, usize> {
@@ -160,7 +125,7 @@ fn wait_acked(load: &Load, n: usize) {
 fn sigkill_during_ingest_loses_no_acknowledged_hit() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let (enroll_key, admin) = setup(&data);
+    let (enroll_key, admin) = acme_tenant(&data);
     let mut server = server_with(&data, &[]);
     let devices: Vec<_> = (0..4)
         .map(|i| enroll(&server, &enroll_key, &format!("host{i}")))
@@ -215,7 +180,7 @@ fn sigkill_during_ingest_loses_no_acknowledged_hit() {
 fn sigterm_finishes_accepted_requests_and_exits_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let (enroll_key, admin) = setup(&data);
+    let (enroll_key, admin) = acme_tenant(&data);
     let mut server = server_with(&data, &[]);
     let devices: Vec<_> = (0..4)
         .map(|i| enroll(&server, &enroll_key, &format!("host{i}")))

@@ -43,30 +43,50 @@ pub fn outpost(args: &[&str]) -> String {
 }
 
 pub fn start_server(data: &Path, max_body: usize) -> Server {
+    start_server_with(data, &[("OUTPOST_MAX_BODY_BYTES", &max_body.to_string())])
+}
+
+/// Starts `outpost server` on a free port with extra environment; waits until healthy.
+pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> Server {
     let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "server",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("OUTPOST_MAX_BODY_BYTES", max_body.to_string())
+    let mut cmd = Command::new(BIN);
+    cmd.args(["server", "--data-dir", data.to_str().unwrap()])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("OUTPOST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let server = Server { child, url };
-    for _ in 0..200 {
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server {
+        child: cmd.spawn().unwrap(),
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..400 {
         if ureq::get(format!("{}/healthz", server.url)).call().is_ok() {
             return server;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(std::time::Duration::from_millis(25));
     }
     panic!("server did not become healthy");
+}
+
+/// Creates tenant `acme` with the admin CLI; answers (its enrollment key, an admin key).
+pub fn acme_tenant(data: &Path) -> (String, String) {
+    let d = data.to_str().unwrap();
+    outpost(&["tenant", "create", "--data-dir", d, "--name", "acme"]);
+    let enroll = outpost(&[
+        "key",
+        "create",
+        "--data-dir",
+        d,
+        "--kind",
+        "enrollment",
+        "--tenant",
+        "acme",
+    ]);
+    let admin = outpost(&["key", "create", "--data-dir", d, "--kind", "admin"]);
+    (enroll.trim().to_string(), admin.trim().to_string())
 }
 
 pub fn get_json(url: &str, key: &str) -> Value {
