@@ -79,6 +79,23 @@ pub struct HitRecord {
     /// Triage state and who set it.
     #[serde(flatten, default)]
     pub triage: Triage,
+    /// The server's detection score (engines run on the sample events at ingest).
+    #[serde(flatten, default)]
+    pub score: HitScore,
+}
+
+/// What the server's detection engines made of a hit at ingest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HitScore {
+    /// Sum of the indicators' scores.
+    #[serde(default)]
+    pub risk_score: i64,
+    /// Every distinct indicator of the hit's sample events (and of the hit itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<crate::Indicator>,
+    /// The score passed the tenant's alert threshold, or a rule asked for an alert.
+    #[serde(default)]
+    pub alert: bool,
 }
 
 /// The lifecycle state of a hit (and of an alert).
@@ -177,6 +194,12 @@ pub struct CustomerHit {
     pub last_seen_utc: DateTime<Utc>,
     pub hit_count: u64,
     pub state: HitState,
+    /// The server's risk score of the hit.
+    #[serde(default)]
+    pub risk_score: i64,
+    /// The hit is an alert (its score reached the tenant's threshold).
+    #[serde(default)]
+    pub alert: bool,
 }
 
 impl From<&HitRecord> for CustomerHit {
@@ -193,6 +216,8 @@ impl From<&HitRecord> for CustomerHit {
             last_seen_utc: h.hit.last_seen_utc,
             hit_count: h.hit.hit_count,
             state: h.triage.state,
+            risk_score: h.score.risk_score,
+            alert: h.score.alert,
         }
     }
 }

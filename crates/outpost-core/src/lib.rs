@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod event;
 pub mod hit;
+pub mod indicator;
 pub mod net;
 
 pub use event::{
@@ -19,6 +20,7 @@ pub use event::{
     NetworkInfo, ParentInfo, ProcessInfo,
 };
 pub use hit::{Hit, HitPayload, IntelMatch};
+pub use indicator::Indicator;
 pub use net::{Direction, Protocol};
 
 /// The version of this build of Outpost, reported by agents as `agent_version`.

@@ -3,24 +3,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One match of one engine on one event, as in threatseer's telemetry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Indicator {
-    /// `static`, `rules`, `sigma`, `profile`, `stix`.
-    pub engine: String,
-    /// The rule's id (empty for engines without named rules).
-    pub rule_name: String,
-    /// `risky_process`, `ioc`, `file_integrity`, `blacklist`, `custom`, `sigma`,
-    /// `abnormal_behavior`, `normal_behavior`, `stix_pattern`, …
-    pub indicator_type: String,
-    /// Human-readable description.
-    pub description: String,
-    /// Detail (what matched).
-    #[serde(default)]
-    pub extra_info: String,
-    /// Contribution to the event's risk score (may be negative, e.g. normal behaviour).
-    pub score: i32,
-}
+/// One match of one engine on one event (defined in `outpost-core`, shared with hits and
+/// outputs).
+pub use outpost_core::Indicator;
 
 /// What a rule asks the caller to do when it fires. Returned as data; the server executes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -59,7 +59,8 @@ pub struct OutputStatus {
 pub struct OutputManager {
     outputs: Vec<Output>,
     shutdown_tx: watch::Sender<bool>,
-    tasks: Vec<(String, JoinHandle<()>)>,
+    /// Worker tasks; taken by [`OutputManager::shutdown`].
+    tasks: std::sync::Mutex<Vec<(String, JoinHandle<()>)>>,
 }
 
 impl std::fmt::Debug for OutputManager {
@@ -183,6 +184,7 @@ impl OutputManager {
             .into_iter()
             .map(|(name, fut)| (name, rt.spawn(fut)))
             .collect();
+        let tasks = std::sync::Mutex::new(tasks);
         Ok(OutputManager {
             outputs,
             shutdown_tx,
@@ -195,10 +197,16 @@ impl OutputManager {
     /// this returns. A record that cannot be queued (disk full, record too large) is counted
     /// in `outpost_output_dropped_total` and logged.
     pub fn publish(&self, record: &OutputRecord) -> usize {
+        self.publish_where(record, |_| true)
+    }
+
+    /// [`publish`](Self::publish) to the matching outputs whose sink type (`syncro`,
+    /// `elasticsearch`, …) `only` accepts, e.g. only the ticketing outputs.
+    pub fn publish_where(&self, record: &OutputRecord, only: impl Fn(&str) -> bool) -> usize {
         let mut queued = 0;
         let mut payload: Option<Vec<u8>> = None;
         for o in &self.outputs {
-            if !o.filter.matches(record) {
+            if !only(o.type_name) || !o.filter.matches(record) {
                 continue;
             }
             let bytes = match &payload {
@@ -240,6 +248,14 @@ impl OutputManager {
                 0
             }
         }
+    }
+
+    /// Names and types of the outputs, in configuration order.
+    pub fn outputs(&self) -> Vec<(String, &'static str)> {
+        self.outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.type_name))
+            .collect()
     }
 
     /// The state of every output.
@@ -297,14 +313,19 @@ impl OutputManager {
     }
 
     /// Stops the workers: in-flight attempts get [`SHUTDOWN_GRACE`] to finish, then are
-    /// abandoned. Undelivered records stay queued for the next start.
-    pub async fn shutdown(self) {
+    /// abandoned. Undelivered records stay queued for the next start. Later calls do nothing;
+    /// records published after it stay queued for the next start.
+    pub async fn shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
         for o in &self.outputs {
             o.notify.notify_one();
         }
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE + Duration::from_secs(1);
-        for (name, mut t) in self.tasks {
+        let tasks = match self.tasks.lock() {
+            Ok(mut t) => std::mem::take(&mut *t),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for (name, mut t) in tasks {
             match tokio::time::timeout_at(deadline, &mut t).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(output = %name, error = %e, "output worker failed"),

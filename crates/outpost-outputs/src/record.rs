@@ -29,24 +29,8 @@ impl RecordKind {
     }
 }
 
-/// One indicator that contributed to a record's risk score (threatseer's `Indicator`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Indicator {
-    /// Which engine produced it (`intel`, `sigma`, `correlator`, …).
-    pub engine: String,
-    /// Rule name, or empty.
-    #[serde(default)]
-    pub rule_name: String,
-    /// Indicator type (`ip_hotlist`, `risky_process`, `custom`, …).
-    #[serde(default)]
-    pub indicator_type: String,
-    /// Human-readable description.
-    #[serde(default)]
-    pub description: String,
-    /// Score contribution; may be negative.
-    #[serde(default)]
-    pub score: i64,
-}
+/// One indicator that contributed to a record's risk score (`outpost_core::Indicator`).
+pub use outpost_core::Indicator;
 
 /// A record to send to the outputs.
 ///
@@ -104,7 +88,7 @@ impl OutputRecord {
     }
 
     /// Builds a `hit` record from a stored hit (`id` = `hit-{row id}`, time = the hit's
-    /// `first_seen_utc`).
+    /// `first_seen_utc`, indicators and risk score = the server's score of the hit).
     pub fn from_hit(hit: &outpost_core::api::HitRecord) -> Result<Self, serde_json::Error> {
         Ok(OutputRecord {
             id: format!("hit-{}", hit.id),
@@ -114,8 +98,8 @@ impl OutputRecord {
             hostname: Some(hit.hostname.clone()),
             time: hit.hit.first_seen_utc,
             body: serde_json::to_value(hit)?,
-            indicators: Vec::new(),
-            risk_score: 0,
+            indicators: hit.score.indicators.clone(),
+            risk_score: hit.score.risk_score,
         })
     }
 }

@@ -60,6 +60,48 @@ pub struct ServerConfig {
     pub jobs: JobsSettings,
     /// Threat intel: the bundle signing key, global feeds, bundle lifetime (`[intel]`).
     pub intel: IntelConfig,
+    /// Detection at ingest: rules and Sigma directory, static lists, alert thresholds
+    /// (`[detect]`).
+    pub detect: DetectConfig,
+    /// Where stored hits and alerts are forwarded (`[[outputs]]`: Elasticsearch/OpenSearch,
+    /// Kafka, Redis, NATS, Logstash, syslog, file, stdout, webhook, Syncro, Slack, Teams).
+    pub outputs: Vec<outpost_outputs::OutputConfig>,
+}
+
+/// `[detect]`: how the server scores hits at ingest (see `ingest.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Score hits at all (default true).
+    pub enabled: bool,
+    /// A directory of YAML rules and SigmaHQ rules (`*.yml`, `*.yaml`, recursive), reloaded
+    /// when it changes. Without it only the static engine runs.
+    pub rules_dir: Option<PathBuf>,
+    /// How often the rules directory is checked for changes.
+    pub reload_secs: u64,
+    /// Risky processes, watched paths, black- and whitelists (`[detect.static]`).
+    #[serde(rename = "static")]
+    pub static_engine: outpost_detect::static_engine::StaticConfig,
+    /// Score of the hit itself (the agent's intel match) when its feed gave no score.
+    pub hit_score: i32,
+    /// A hit whose risk score reaches this becomes an alert.
+    pub alert_threshold: i64,
+    /// Per-tenant thresholds, by tenant name or id.
+    pub tenant_thresholds: std::collections::BTreeMap<String, i64>,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            enabled: true,
+            rules_dir: None,
+            reload_secs: 5,
+            static_engine: outpost_detect::static_engine::StaticConfig::default(),
+            hit_score: 50,
+            alert_threshold: 100,
+            tenant_thresholds: std::collections::BTreeMap::new(),
+        }
+    }
 }
 
 /// `[jobs]`: queue tuning and the job-kind policy.
@@ -250,6 +292,8 @@ impl Default for ServerConfig {
             tls: None,
             jobs: JobsSettings::default(),
             intel: IntelConfig::default(),
+            detect: DetectConfig::default(),
+            outputs: Vec::new(),
         }
     }
 }

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod ingest;
 pub mod intel;
 pub mod jobs;
 pub mod limits;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// Intel publishing (signing key, global intel, tenant bundles), when started (see
     /// [`build_state`]).
     pub intel: Option<Arc<intel::IntelService>>,
+    /// Scoring and forwarding of uploaded hits (see [`ingest`]).
+    pub ingest: Arc<ingest::Ingest>,
 }
 
 impl AppState {
@@ -81,6 +84,8 @@ pub enum ServeError {
     Jobs(String),
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
+    #[error("{0}")]
+    Ingest(#[from] ingest::IngestError),
     #[error("intel: {0}")]
     Intel(#[from] intel::IntelServiceError),
 }
@@ -266,9 +271,24 @@ async fn metrics_text(
 
 /// Builds the state for `config` over an opened `store`.
 pub fn state(config: ServerConfig, store: Store) -> AppState {
+    state_with(config, store, base_registry(), ingest::Ingest::disabled())
+}
+
+/// The registry with the server's and the job queue's metrics.
+fn base_registry() -> Registry {
     let mut registry = Registry::default();
     metrics::register(&mut registry);
     outpost_jobs::metrics::register(&mut registry);
+    registry
+}
+
+/// The state with a prepared registry and ingest stage.
+fn state_with(
+    config: ServerConfig,
+    store: Store,
+    registry: Registry,
+    ingest: ingest::Ingest,
+) -> AppState {
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
     let (changes, _) = tokio::sync::watch::channel(0u64);
     AppState {
@@ -280,6 +300,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         changes: Arc::new(changes),
         closing: Arc::new(tokio::sync::watch::channel(false).0),
         intel: None,
+        ingest: Arc::new(ingest),
     }
 }
 
@@ -414,7 +435,9 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
     let intel = intel::IntelService::start(&config).await?;
-    let mut st = state(config, store);
+    let mut registry = base_registry();
+    let ingest = ingest::Ingest::start(&config, &mut registry)?;
+    let mut st = state_with(config, store, registry, ingest);
     st.jobs = Some(jobs);
     st.intel = Some(intel);
     Ok(st)
@@ -433,6 +456,7 @@ pub async fn serve_on(
     // to their full wait), then let axum finish every accepted request.
     let closing = state.closing.clone();
     let jobs = state.jobs.clone();
+    let ingest = state.ingest.clone();
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);
@@ -455,6 +479,9 @@ pub async fn serve_on(
                 .await?
         }
     }
+    // Every request has been answered: let the output workers finish their attempts (what
+    // they have not delivered stays in their disk queues for the next start).
+    ingest.shutdown().await;
     Ok(())
 }
 

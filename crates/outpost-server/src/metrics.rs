@@ -27,6 +27,10 @@ pub struct Metrics {
     pub logins: Family<ResultLabel, Counter>,
     pub hit_state_changes: Counter,
     pub hits_suppressed: Counter,
+    /// Hits stored as alerts (score at or above the tenant's threshold, or a rule's alert).
+    pub alerts: Counter,
+    /// Records queued for the outputs (hits and alerts, per matching output).
+    pub output_records_queued: Counter,
     pub hits_purged: Counter,
     /// Check-ins currently held open by long-poll.
     pub checkins_waiting: prometheus_client::metrics::gauge::Gauge,
@@ -55,6 +59,8 @@ pub fn metrics() -> &'static Metrics {
         logins: Family::default(),
         hit_state_changes: Counter::default(),
         hits_suppressed: Counter::default(),
+        alerts: Counter::default(),
+        output_records_queued: Counter::default(),
         hits_purged: Counter::default(),
         checkins_waiting: Default::default(),
         tls_handshake_failures: Counter::default(),
@@ -108,6 +114,16 @@ pub fn register(registry: &mut Registry) {
         "outpost_hits_suppressed",
         "Hits stored as suppressed because a suppression rule matched",
         m.hits_suppressed.clone(),
+    );
+    registry.register(
+        "outpost_alerts",
+        "Hits stored as alerts (risk score at the tenant's threshold, or a rule's alert action)",
+        m.alerts.clone(),
+    );
+    registry.register(
+        "outpost_output_records_queued",
+        "Hit and alert records queued for the outputs (one per matching output)",
+        m.output_records_queued.clone(),
     );
     registry.register(
         "outpost_hits_purged",

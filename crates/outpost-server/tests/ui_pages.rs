@@ -107,7 +107,7 @@ async fn upload(store: &Store, dev: &DeviceAuth, batch: &str, hits: Vec<Hit>) {
         hotlist_version: "hl-1".to_string(),
         hits,
     };
-    store.insert_hits(dev, &p).await.unwrap();
+    store.insert_hits(dev, &p, &[]).await.unwrap();
 }
 
 async fn send(

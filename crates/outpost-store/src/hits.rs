@@ -5,7 +5,7 @@ use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use outpost_core::api::{HitRecord, HitState, Page, Triage};
+use outpost_core::api::{HitRecord, HitScore, HitState, Page, Triage};
 use outpost_core::{Hit, HitPayload};
 use sqlx::Row;
 
@@ -33,11 +33,15 @@ pub struct HitFilter {
     pub until: Option<DateTime<Utc>>,
     pub state: Option<HitState>,
     pub sha256: Option<String>,
+    /// Hits whose risk score is at least this.
+    pub min_risk_score: Option<i64>,
+    /// Only alerts (`true`) or only non-alerts (`false`).
+    pub alert: Option<bool>,
 }
 
 const MAX_PAGE: u32 = 1000;
 
-/// Hits per INSERT statement (24 parameters each; well under SQLite's and PostgreSQL's
+/// Hits per INSERT statement (27 parameters each; well under SQLite's and PostgreSQL's
 /// parameter limits).
 const INSERT_CHUNK: usize = 200;
 
@@ -63,7 +67,16 @@ impl Store {
         &self,
         dev: &DeviceAuth,
         payload: &HitPayload,
+        scores: &[HitScore],
     ) -> Result<InsertOutcome, StoreError> {
+        if !scores.is_empty() && scores.len() != payload.hits.len() {
+            return Err(StoreError::Invalid(format!(
+                "{} scores for {} hits",
+                scores.len(),
+                payload.hits.len()
+            )));
+        }
+        let unscored = HitScore::default();
         let received = now_ms();
         let rules = self.active_suppressions(&dev.tenant_id).await?;
         let mut suppressed = 0u64;
@@ -79,7 +92,11 @@ impl Store {
             // Rows prepared once, then written with multi-row INSERTs (one statement per
             // chunk instead of one per hit: the batch is one round trip per chunk).
             let mut rows = Vec::with_capacity(payload.hits.len());
-            for h in &payload.hits {
+            for (i, h) in payload.hits.iter().enumerate() {
+                let score = scores.get(i).unwrap_or(&unscored);
+                let indicators = if score.indicators.is_empty() { None } else {
+                    Some(serde_json::to_string(&score.indicators).map_err(|e| StoreError::Invalid(e.to_string()))?)
+                };
                 let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h));
@@ -87,11 +104,11 @@ impl Store {
                     Some(r) => { suppressed += 1; (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(received)) }
                     None => (HitState::New, None, None),
                 };
-                rows.push((h, samples, intel, state, by, changed_at, rule.map(|r| r.id.clone())));
+                rows.push((h, samples, intel, state, by, changed_at, rule.map(|r| r.id.clone()), score, indicators));
             }
             for chunk in rows.chunks(INSERT_CHUNK) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id) ");
-                qb.push_values(chunk, |mut b, (h, samples, intel, state, by, changed_at, rule)| {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id, risk_score, indicators, alert) ");
+                qb.push_values(chunk, |mut b, (h, samples, intel, state, by, changed_at, rule, score, indicators)| {
                     b.push_bind(&dev.tenant_id).push_bind(&dev.device_id).push_bind(&payload.batch_id).push_bind(&payload.hostname)
                         .push_bind(received).push_bind(&payload.agent_version).push_bind(&payload.hotlist_version)
                         .push_bind(h.remote_ip.to_string()).push_bind(h.remote_port.map(i64::from)).push_bind(h.protocol.to_string())
@@ -99,12 +116,29 @@ impl Store {
                         .push_bind(h.first_seen_utc.timestamp_millis()).push_bind(h.last_seen_utc.timestamp_millis())
                         .push_bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).push_bind(h.direction.map(|d| d.as_str()))
                         .push_bind(intel).push_bind(samples)
-                        .push_bind(state.as_str()).push_bind(by).push_bind(*changed_at).push_bind(rule);
+                        .push_bind(state.as_str()).push_bind(by).push_bind(*changed_at).push_bind(rule)
+                        .push_bind(score.risk_score).push_bind(indicators).push_bind(i64::from(score.alert));
                 });
                 qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(InsertOutcome { stored: payload.hits.len() as u64, suppressed, duplicate: false })
+        })
+    }
+
+    /// The hits stored from one upload batch of a device, in upload order (empty when the
+    /// batch is unknown).
+    pub async fn hits_of_batch(
+        &self,
+        device_id: &str,
+        batch_id: &str,
+    ) -> Result<Vec<HitRecord>, StoreError> {
+        dispatch!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {HIT_COLS} FROM hits WHERE device_id = $1 AND batch_id = $2 ORDER BY id")))
+                .bind(device_id).bind(batch_id)
+                .fetch_all(p).await?;
+            rows.iter().map(hit_from_row).collect()
         })
     }
 
@@ -122,10 +156,12 @@ impl Store {
                 sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits \
                  WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR remote_ip = $3) \
                  AND ($4 IS NULL OR process_name = $4) AND ($5 IS NULL OR last_seen >= $5) AND ($6 IS NULL OR first_seen < $6) \
-                 AND ($7 IS NULL OR id < $7) AND ($9 IS NULL OR state = $9) AND ($10 IS NULL OR sha256 = $10) ORDER BY id DESC LIMIT $8")))
+                 AND ($7 IS NULL OR id < $7) AND ($9 IS NULL OR state = $9) AND ($10 IS NULL OR sha256 = $10) \
+                 AND ($11 IS NULL OR risk_score >= $11) AND ($12 IS NULL OR alert = $12) ORDER BY id DESC LIMIT $8")))
                 .bind(&filter.tenant_id).bind(&filter.device_id).bind(&filter.remote_ip).bind(&filter.process_name)
                 .bind(filter.since.map(|t| t.timestamp_millis())).bind(filter.until.map(|t| t.timestamp_millis()))
                 .bind(before).bind(i64::from(limit) + 1).bind(filter.state.map(|s| s.as_str())).bind(&filter.sha256)
+                .bind(filter.min_risk_score).bind(filter.alert.map(i64::from))
                 .fetch_all(p).await?;
             let mut items = Vec::with_capacity(rows.len());
             for r in rows.iter().take(limit as usize) {
@@ -138,7 +174,7 @@ impl Store {
 }
 
 /// The columns [`hit_from_row`] reads.
-pub(crate) const HIT_COLS: &str = "id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_at, state_changed_by, suppression_id, version";
+pub(crate) const HIT_COLS: &str = "id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_at, state_changed_by, suppression_id, version, risk_score, indicators, alert";
 
 pub(crate) fn hit_from_row<R>(r: &R) -> Result<HitRecord, StoreError>
 where
@@ -200,6 +236,16 @@ where
             state_changed_by: r.try_get("state_changed_by")?,
             suppression_id: r.try_get("suppression_id")?,
             version: r.try_get("version")?,
+        },
+        score: HitScore {
+            risk_score: r.try_get("risk_score")?,
+            indicators: r
+                .try_get::<Option<String>, _>("indicators")?
+                .map(|i| serde_json::from_str(&i))
+                .transpose()
+                .map_err(|e| corrupt("indicators", &e))?
+                .unwrap_or_default(),
+            alert: r.try_get::<i64, _>("alert")? != 0,
         },
     })
 }

@@ -35,15 +35,30 @@ pub enum HitSort {
     Newest,
     /// Oldest stored first.
     Oldest,
+    /// Highest risk score first.
+    Score,
+    /// Most recently seen first.
+    LastSeen,
+    /// Most sightings first.
+    Count,
 }
 
 impl HitSort {
-    pub const ALL: [HitSort; 2] = [HitSort::Newest, HitSort::Oldest];
+    pub const ALL: [HitSort; 5] = [
+        HitSort::Newest,
+        HitSort::Oldest,
+        HitSort::Score,
+        HitSort::LastSeen,
+        HitSort::Count,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             HitSort::Newest => "newest",
             HitSort::Oldest => "oldest",
+            HitSort::Score => "score",
+            HitSort::LastSeen => "last_seen",
+            HitSort::Count => "count",
         }
     }
 
@@ -51,6 +66,9 @@ impl HitSort {
         match self {
             HitSort::Newest => "Newest first",
             HitSort::Oldest => "Oldest first",
+            HitSort::Score => "Highest risk first",
+            HitSort::LastSeen => "Last seen first",
+            HitSort::Count => "Most sightings first",
         }
     }
 
@@ -63,12 +81,18 @@ impl HitSort {
         match self {
             HitSort::Newest => ("id", true),
             HitSort::Oldest => ("id", false),
+            HitSort::Score => ("risk_score", true),
+            HitSort::LastSeen => ("last_seen", true),
+            HitSort::Count => ("hit_count", true),
         }
     }
 
     fn key_of(self, h: &HitRecord) -> i64 {
         match self {
             HitSort::Newest | HitSort::Oldest => h.id,
+            HitSort::Score => h.score.risk_score,
+            HitSort::LastSeen => h.hit.last_seen_utc.timestamp_millis(),
+            HitSort::Count => i64::try_from(h.hit.hit_count).unwrap_or(i64::MAX),
         }
     }
 }
@@ -258,6 +282,7 @@ impl Store {
              WHERE ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR remote_ip = $3) \
              AND ($4 IS NULL OR process_name = $4) AND ($5 IS NULL OR last_seen >= $5) AND ($6 IS NULL OR first_seen < $6) \
              AND ($7 IS NULL OR state = $7) AND ($8 IS NULL OR sha256 = $8) AND {keyset} \
+             AND ($12 IS NULL OR risk_score >= $12) AND ($13 IS NULL OR alert = $13) \
              ORDER BY {order} LIMIT $9"
         );
         dispatch!(self, p => {
@@ -267,6 +292,7 @@ impl Store {
                 .bind(filter.state.map(|s| s.as_str())).bind(&filter.sha256)
                 .bind(i64::from(limit) + 1)
                 .bind(after.map(|a| a.0)).bind(after.map(|a| a.1))
+                .bind(filter.min_risk_score).bind(filter.alert.map(i64::from))
                 .fetch_all(p).await?;
             let mut items = Vec::with_capacity(rows.len());
             for r in rows.iter().take(limit as usize) {

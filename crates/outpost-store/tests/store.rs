@@ -109,14 +109,14 @@ async fn ingest_is_idempotent_and_suppressions_apply() {
                 hit("203.0.113.1", "backup", None),
             ],
         );
-        let o = s.insert_hits(&d1, &p).await.unwrap();
+        let o = s.insert_hits(&d1, &p, &[]).await.unwrap();
         assert_eq!(
             (o.stored, o.suppressed, o.duplicate),
             (3, 1, false),
             "{}",
             b.name
         );
-        let again = s.insert_hits(&d1, &p).await.unwrap();
+        let again = s.insert_hits(&d1, &p, &[]).await.unwrap();
         assert_eq!((again.stored, again.duplicate), (0, true), "{}", b.name);
         let all = s.list_hits(&HitFilter::default(), None, 100).await.unwrap();
         assert_eq!(all.items.len(), 3, "{}", b.name);
@@ -143,6 +143,7 @@ async fn ingest_is_idempotent_and_suppressions_apply() {
             .insert_hits(
                 &d1,
                 &payload(&d1, "batch-2", vec![hit("198.51.100.7", "backup", None)]),
+                &[],
             )
             .await
             .unwrap();
@@ -197,9 +198,13 @@ async fn state_changes_are_compare_and_set_with_history() {
         let s = &b.store;
         let t = s.create_tenant("acme").await.unwrap();
         let d = device(s, &t.id, "h1").await;
-        s.insert_hits(&d, &payload(&d, "b", vec![hit("192.0.2.1", "curl", None)]))
-            .await
-            .unwrap();
+        s.insert_hits(
+            &d,
+            &payload(&d, "b", vec![hit("192.0.2.1", "curl", None)]),
+            &[],
+        )
+        .await
+        .unwrap();
         let id = s
             .list_hits(&HitFilter::default(), None, 1)
             .await
@@ -281,13 +286,14 @@ async fn correlation_across_devices_and_retention() {
             if i == 0 {
                 hits.push(hit("192.0.2.99", "wget", None));
             }
-            s.insert_hits(d, &payload(d, &format!("b{i}"), hits))
+            s.insert_hits(d, &payload(d, &format!("b{i}"), hits), &[])
                 .await
                 .unwrap();
         }
         s.insert_hits(
             &dx,
             &payload(&dx, "bx", vec![hit("192.0.2.50", "curl", None)]),
+            &[],
         )
         .await
         .unwrap();
@@ -614,5 +620,70 @@ async fn tenant_intel_allowlist_revisions_and_device_intel_status() {
         let got = s.get_device(&dev.id).await.unwrap().intel.unwrap();
         assert_eq!(got.version.as_deref(), Some("v2"));
         assert!(got.last_error.is_none());
+    }
+}
+
+/// Scores given at ingest are stored with the hits and read back; a batch's hits can be read
+/// again by (device, batch) — the server re-publishes them when an agent retries a batch.
+#[tokio::test]
+async fn scores_are_stored_and_batches_read_back() {
+    use outpost_core::Indicator;
+    use outpost_core::api::HitScore;
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let d = device(s, &t.id, "h1").await;
+        let p = payload(
+            &d,
+            "scored",
+            vec![
+                hit("198.51.100.7", "curl", None),
+                hit("203.0.113.1", "sshd", None),
+            ],
+        );
+        let ind = Indicator {
+            engine: "rules".into(),
+            rule_name: "curl-to-ip".into(),
+            indicator_type: "custom".into(),
+            description: "curl to a bare address".into(),
+            extra_info: "198.51.100.7".into(),
+            score: 70,
+        };
+        let scores = vec![
+            HitScore {
+                risk_score: 120,
+                indicators: vec![ind.clone()],
+                alert: true,
+            },
+            HitScore::default(),
+        ];
+        // A score list of the wrong length is refused and stores nothing.
+        assert!(
+            s.insert_hits(&d, &p, &scores[..1]).await.is_err(),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.hits_of_batch(&d.device_id, "scored")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        s.insert_hits(&d, &p, &scores).await.unwrap();
+        let got = s.hits_of_batch(&d.device_id, "scored").await.unwrap();
+        assert_eq!(got.len(), 2, "{}", b.name);
+        assert_eq!(got[0].hit.process_name, "curl");
+        assert_eq!(got[0].score, scores[0], "{}", b.name);
+        assert_eq!(got[1].score, HitScore::default(), "{}", b.name);
+        assert_eq!(
+            s.get_hit(got[0].id).await.unwrap().score.indicators,
+            vec![ind]
+        );
+        assert!(
+            s.hits_of_batch(&d.device_id, "other")
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -52,6 +52,7 @@ pub fn hit(i: u64, tenant: &str) -> HitRecord {
             intel: None,
         },
         triage: Default::default(),
+        score: Default::default(),
     }
 }
 

@@ -85,7 +85,36 @@ pub async fn upload(
             .inc();
         return Err(e);
     }
-    let outcome = state.store.insert_hits(&dev, &payload).await?;
+    // Scoring is CPU work on untrusted events: off the async workers.
+    let threshold = state.ingest.threshold(&dev.tenant_id, None);
+    let (payload, scores) = {
+        let ingest = state.ingest.clone();
+        tokio::task::spawn_blocking(move || {
+            let scores = ingest.score_batch(&payload.hits, threshold);
+            (payload, scores)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "scoring task failed");
+            ApiError::internal()
+        })?
+    };
+    let outcome = state.store.insert_hits(&dev, &payload, &scores).await?;
+    // Forward before answering: the agent retries until it gets a 2xx, and a retried batch
+    // is forwarded again (see `ingest`), so nothing stored is missed by the outputs.
+    if state.ingest.outputs().is_some() && (outcome.stored > 0 || outcome.duplicate) {
+        let stored = state
+            .store
+            .hits_of_batch(&dev.device_id, &payload.batch_id)
+            .await?;
+        let queued = state.ingest.publish(&stored);
+        m.output_records_queued.inc_by(queued as u64);
+        tracing::debug!(batch_id = %payload.batch_id, hits = stored.len(), queued, "hits queued for the outputs");
+    }
+    let alerts = scores.iter().filter(|s| s.alert).count() as u64;
+    if alerts > 0 && !outcome.duplicate {
+        m.alerts.inc_by(alerts);
+    }
     state
         .store
         .touch_device(
@@ -128,6 +157,10 @@ pub struct HitQuery {
     pub until: Option<DateTime<Utc>>,
     pub state: Option<String>,
     pub sha256: Option<String>,
+    /// Only hits whose risk score is at least this.
+    pub min_score: Option<i64>,
+    /// `true`: only alerts; `false`: only non-alerts.
+    pub alert: Option<bool>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
 }
@@ -211,6 +244,8 @@ pub async fn list(
         until: q.until,
         state: parse_state(q.state)?,
         sha256: q.sha256.map(|s| s.to_ascii_lowercase()),
+        min_risk_score: q.min_score,
+        alert: q.alert,
     };
     let page = state
         .store

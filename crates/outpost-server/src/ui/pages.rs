@@ -334,6 +334,8 @@ pub struct HitsQuery {
     sort: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
+    min_score: Option<String>,
+    alerts: Option<String>,
 }
 
 #[derive(Template)]
@@ -350,6 +352,8 @@ struct HitsPage {
     process: String,
     since: String,
     until: String,
+    min_score: String,
+    alerts_only: bool,
     rows: Vec<HitRow>,
     next_href: String,
     first_href: String,
@@ -396,6 +400,15 @@ pub async fn hits(
         .and_then(|l| l.parse().ok())
         .unwrap_or(50)
         .clamp(10, 200);
+    let min_score = nonempty(&q.min_score)
+        .map(|s| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| UiError::bad_request(format!("minimum risk {s:?} is not a number")))
+        })
+        .transpose()
+        .map_err(nav_err)?;
+    let alerts_only = nonempty(&q.alerts).is_some();
     let filter = HitFilter {
         tenant_id: tenant.clone(),
         device_id: nonempty(&q.device),
@@ -405,6 +418,8 @@ pub async fn hits(
         until,
         state: st,
         sha256: None,
+        min_risk_score: min_score,
+        alert: alerts_only.then_some(true),
     };
     let cursor = nonempty(&q.cursor);
     let page = state
@@ -481,7 +496,11 @@ pub async fn hits(
     let sinceq = nonempty(&q.since).unwrap_or_default();
     let untilq = nonempty(&q.until).unwrap_or_default();
     let limq = limit.to_string();
+    let minq = min_score.map(|m| m.to_string()).unwrap_or_default();
+    let alq = if alerts_only { "1" } else { "" };
     let base: Vec<(&str, &str)> = vec![
+        ("min_score", &minq),
+        ("alerts", alq),
         ("tenant", &tq),
         ("device", &dev_sel),
         ("ip", &ipq),
@@ -514,6 +533,8 @@ pub async fn hits(
         process: procq.clone(),
         since: sinceq.clone(),
         until: untilq.clone(),
+        min_score: minq.clone(),
+        alerts_only,
         rows: rows(&who, &page.items, &names),
         next_href,
         first_href,
@@ -567,6 +588,21 @@ struct HitPage {
     can_suppress: bool,
     jobs_enabled: bool,
     pcap_json: String,
+    risk: i64,
+    alert: bool,
+    indicators: Vec<IndicatorRow>,
+    /// Names of the ticketing outputs (empty: no ticket action).
+    ticketing: String,
+}
+
+/// One indicator of a hit's score.
+struct IndicatorRow {
+    engine: String,
+    rule: String,
+    kind: String,
+    description: String,
+    detail: String,
+    score: i32,
 }
 
 /// Loads a hit the caller may see; another tenant's hit is "not found" (as in the API).
@@ -745,7 +781,64 @@ pub async fn hit_detail(
         can_suppress: staff && s != HitState::Suppressed,
         jobs_enabled: staff && state.jobs.is_some(),
         pcap_json: pcap.to_string(),
+        risk: h.score.risk_score,
+        alert: h.score.alert,
+        indicators: if staff {
+            h.score
+                .indicators
+                .iter()
+                .map(|i| IndicatorRow {
+                    engine: i.engine.clone(),
+                    rule: i.rule_name.clone(),
+                    kind: i.indicator_type.clone(),
+                    description: i.description.clone(),
+                    detail: i.extra_info.clone(),
+                    score: i.score,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        ticketing: if staff {
+            state.ingest.ticketing_outputs().join(", ")
+        } else {
+            String::new()
+        },
     })
+}
+
+/// "Open a ticket": sends the hit as an alert to the ticketing outputs (staff only).
+pub async fn hit_ticket(
+    State(state): State<AppState>,
+    UiStaff(who): UiStaff,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let h = visible_hit(&state, &who, id).await?;
+    let names = state.ingest.ticketing_outputs();
+    if names.is_empty() {
+        return notice(
+            "error",
+            "No ticketing output (Syncro, Slack or Teams) is configured in [[outputs]].",
+        );
+    }
+    let queued = state.ingest.ticket(&h, &who.subject);
+    tracing::info!(hit_id = id, by = %who.subject, queued, "ticket requested (UI)");
+    if queued == 0 {
+        return notice(
+            "error",
+            "No ticketing output takes alerts for this tenant (check the outputs' filters).",
+        );
+    }
+    crate::metrics::metrics()
+        .output_records_queued
+        .inc_by(queued as u64);
+    notice(
+        "ok",
+        &format!(
+            "Sent to {} — a ticket is opened, or the open one for this connection gets a comment.",
+            names.join(", ")
+        ),
+    )
 }
 
 #[derive(Deserialize)]

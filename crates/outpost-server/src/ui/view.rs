@@ -105,6 +105,10 @@ pub struct HitRow {
     pub state_class: &'static str,
     /// Technicians only (empty for customers).
     pub intel: String,
+    /// The server's risk score.
+    pub risk: i64,
+    /// The hit is an alert.
+    pub alert: bool,
 }
 
 impl HitRow {
@@ -131,6 +135,8 @@ impl HitRow {
             state: state_label(h.triage.state),
             state_class: h.triage.state.as_str(),
             intel,
+            risk: h.score.risk_score,
+            alert: h.score.alert,
         }
     }
 
@@ -148,6 +154,8 @@ impl HitRow {
             state: state_label(h.state),
             state_class: h.state.as_str(),
             intel: String::new(),
+            risk: h.risk_score,
+            alert: h.alert,
         }
     }
 }
