@@ -38,6 +38,8 @@ if [ "${OUTPOST_SKIP_SERVICES:-0}" != 1 ]; then
 fi
 
 export OUTPOST_REQUIRE_SHARED="${OUTPOST_REQUIRE_SHARED:-1}"
+# Clean builds: incremental caches only cost disk and time here.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 log "building (locked)"
 cargo build --locked --workspace --all-targets

@@ -97,6 +97,41 @@ impl HitSort {
     }
 }
 
+/// A severity band of the risk score (dashboard "open hits by severity").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Severity {
+    /// `critical`, `high`, `medium`, `low`.
+    pub name: &'static str,
+    /// Lowest risk score in the band.
+    pub min: i64,
+    /// First risk score above the band.
+    pub max: i64,
+}
+
+/// The bands, highest first: critical ≥ 150, high 100–149, medium 50–99, low below 50.
+pub const SEVERITY_BANDS: [Severity; 4] = [
+    Severity {
+        name: "critical",
+        min: 150,
+        max: i64::MAX,
+    },
+    Severity {
+        name: "high",
+        min: 100,
+        max: 150,
+    },
+    Severity {
+        name: "medium",
+        min: 50,
+        max: 100,
+    },
+    Severity {
+        name: "low",
+        min: i64::MIN,
+        max: 50,
+    },
+];
+
 /// A UI cursor: `<key>_<id>` of the last row of the previous page.
 fn encode_ui_cursor(key: i64, id: i64) -> String {
     format!("{key}_{id}")
@@ -209,6 +244,38 @@ impl Store {
                     hits: r.try_get("n")?,
                     events: r.try_get::<Option<i64>, _>("e")?.unwrap_or(0),
                 });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Open (`new`) hits per severity band of their risk score, for one tenant or all:
+    /// `(band, count)` for every band of [`SEVERITY_BANDS`], highest first.
+    pub async fn ui_open_by_severity(
+        &self,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<(Severity, i64)>, StoreError> {
+        let (cond, first) = tenant_cond(tenant_id);
+        let cols: Vec<String> = SEVERITY_BANDS
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                format!(
+                    "(SELECT COUNT(*) FROM hits WHERE {cond} AND state = 'new' AND risk_score >= ${} AND risk_score < ${}) AS b{i}",
+                    first + 2 * i,
+                    first + 2 * i + 1
+                )
+            })
+            .collect();
+        let sql = format!("SELECT {}", cols.join(", "));
+        dispatch!(self, p => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            if let Some(t) = tenant_id { q = q.bind(t); }
+            for b in SEVERITY_BANDS { q = q.bind(b.min).bind(b.max); }
+            let row = q.fetch_one(p).await?;
+            let mut out = Vec::with_capacity(SEVERITY_BANDS.len());
+            for (i, b) in SEVERITY_BANDS.iter().enumerate() {
+                out.push((*b, row.try_get::<i64, _>(i)?));
             }
             Ok(out)
         })

@@ -223,6 +223,7 @@ struct DashboardPage {
     online: usize,
     offline: usize,
     states: Vec<StateRow>,
+    severity: Vec<SeverityRow>,
     live_since: i64,
 }
 
@@ -244,12 +245,13 @@ pub async fn dashboard(
     let start_ms = (now.div_euclid(bucket_ms) + 1 - n as i64) * bucket_ms;
     let since = DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
     let store = &state.store;
-    let (buckets, ips, procs, states, devices) = tokio::try_join!(
+    let (buckets, ips, procs, states, devices, severity) = tokio::try_join!(
         store.ui_hits_over_time(t, since, bucket_ms, n),
         store.ui_top_remote_ips(t, since, 10),
         store.ui_top_processes(t, since, 10),
         store.ui_state_counts(t),
         store.list_devices(t),
+        store.ui_open_by_severity(t),
     )?;
     let tenants = if who.is_staff() {
         let mut v = vec![Opt {
@@ -315,9 +317,47 @@ pub async fn dashboard(
                 count: c,
             })
             .collect(),
+        severity: severity
+            .into_iter()
+            .map(|(b, c)| {
+                let min = if b.min == i64::MIN {
+                    String::new()
+                } else {
+                    b.min.to_string()
+                };
+                SeverityRow {
+                    name: b.name,
+                    range: if b.max == i64::MAX {
+                        format!("risk ≥ {}", b.min)
+                    } else if b.min == i64::MIN {
+                        format!("risk < {}", b.max)
+                    } else {
+                        format!("risk {}–{}", b.min, b.max - 1)
+                    },
+                    href: url(
+                        "/ui/hits",
+                        &[
+                            ("tenant", &tq),
+                            ("state", "new"),
+                            ("min_score", &min),
+                            ("sort", "score"),
+                        ],
+                    ),
+                    count: c,
+                }
+            })
+            .collect(),
         live_since: store.ui_latest_hit_id(t).await?,
     };
     render(&page)
+}
+
+/// One band of "open hits by severity".
+struct SeverityRow {
+    name: &'static str,
+    range: String,
+    href: String,
+    count: i64,
 }
 
 // ---------------------------------------------------------------- hit list

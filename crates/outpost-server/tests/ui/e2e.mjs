@@ -162,6 +162,9 @@ async function main() {
   assert.match(await t.textContent("[data-testid=whoami]"), /tech\s+technician/);
   assert.equal(await t.textContent("[data-testid=state-new]"), "4");
   assert.equal(await t.textContent("[data-testid=devices-online]"), "3");
+  let openBySeverity = 0;
+  for (const b of ["critical", "high", "medium", "low"]) openBySeverity += Number(await t.textContent(`[data-testid=sev-${b}]`));
+  assert.equal(openBySeverity, 4, "every new hit is in one severity band");
   const dash = await t.content();
   assert.ok(dash.includes("203.0.113.7") && dash.includes("198.51.100.23"), "tech dashboard shows both tenants' IPs");
   assert.ok((await t.locator("svg.chart rect").count()) >= 24, "chart has bars");
@@ -202,6 +205,8 @@ async function main() {
     assert.ok(det.includes(s), `hit detail shows ${s}`);
   }
   assert.equal(await t.locator("[data-testid=sample-event]").count(), 1);
+  assert.ok(Number(await t.textContent("[data-testid=risk-score]")) > 0, "the hit has a risk score");
+  assert.ok((await t.locator("[data-testid=indicators] tbody tr").count()) >= 1, "the indicators are listed");
   assert.ok(await t.locator("button:has-text('Open a ticket')").isDisabled(), "ticket button is disabled");
   await t.screenshot({ path: join(shots, "05-tech-hit-detail.png"), fullPage: true });
   await Promise.all([t.waitForLoadState("load"), t.click("[data-testid=ack]")]);
