@@ -120,6 +120,19 @@ pub struct TenantBundle {
     key: (String, i64, i64),
 }
 
+/// A configured feed as the UI shows it.
+#[derive(Debug, Clone)]
+pub struct FeedSummary {
+    pub name: String,
+    /// Path or URL.
+    pub location: String,
+    pub format: String,
+    pub interval_s: u64,
+    pub state: FeedState,
+    /// Indicators in the last good content (none before the first good fetch).
+    pub indicators: Option<usize>,
+}
+
 /// Configured feeds with their fetch state and last good content.
 struct Feeds {
     feeds: Vec<(Feed, FeedState, Option<IntelSet>)>,
@@ -354,6 +367,36 @@ impl IntelService {
             self.set_global(set);
         }
         changed
+    }
+
+    /// Every configured feed with its fetch state and the size of its last good content.
+    pub fn feed_summaries(&self) -> Vec<FeedSummary> {
+        match self.feeds.lock() {
+            Ok(g) => g
+                .feeds
+                .iter()
+                .map(|(f, s, content)| FeedSummary {
+                    name: f.name.clone(),
+                    location: match &f.location {
+                        FeedLocation::File(p) => p.display().to_string(),
+                        FeedLocation::Url(u) => u.clone(),
+                    },
+                    format: match &f.format {
+                        FeedFormat::Plain => "plain".into(),
+                        FeedFormat::Ipsum { min_score } => match min_score {
+                            Some(m) => format!("ipsum (min score {m})"),
+                            None => "ipsum".into(),
+                        },
+                        FeedFormat::Csv(_) => "csv".into(),
+                        FeedFormat::Stix => "stix".into(),
+                    },
+                    interval_s: f.interval.as_secs(),
+                    state: s.clone(),
+                    indicators: content.as_ref().map(IntelSet::len),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The states of the configured feeds, by name.

@@ -187,7 +187,13 @@ async fn pages_authorize_like_the_api() {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.contains("batch-acme-1") && body.contains("sample-src-marker"));
     assert!(body.contains("ipsum-test"));
-    for p in ["/ui/dashboard", "/ui/devices", "/ui/jobs", "/ui/settings"] {
+    for p in [
+        "/ui/dashboard",
+        "/ui/devices",
+        "/ui/jobs",
+        "/ui/settings",
+        "/ui/intel",
+    ] {
         let (s, _, body) = send(&w.app, get(p, Some(&w.tech))).await;
         assert_eq!(s, StatusCode::OK, "{p}: {body}");
     }
@@ -234,8 +240,16 @@ async fn pages_authorize_like_the_api() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = send(&w.app, get("/ui/settings", Some(&w.cust_a))).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    for p in ["/ui/settings", "/ui/intel"] {
+        let (s, _, _) = send(&w.app, get(p, Some(&w.cust_a))).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    }
+    let (s, _, _) = send(
+        &w.app,
+        post_form(&format!("/ui/hits/{acme_id}/ticket"), &w.cust_a, "", true),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "customers cannot open tickets");
     let (s, _, body) = send(&w.app, get("/ui/dashboard", Some(&w.cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!body.contains("198.51.100.9") && !body.contains("wget"));
@@ -399,7 +413,10 @@ async fn pages_render_fast_with_100k_hits() {
         "/ui/devices".to_string(),
         format!("/ui/devices/{}", w.dev_a.device_id),
         "/ui/settings".to_string(),
+        "/ui/intel".to_string(),
         "/ui/jobs".to_string(),
+        "/ui/hits?sort=score".to_string(),
+        "/ui/hits?min_score=50&alerts=1".to_string(),
     ];
     let mut slow = Vec::new();
     for p in &pages {

@@ -37,28 +37,16 @@ pub enum HitSort {
     Oldest,
     /// Highest risk score first.
     Score,
-    /// Most recently seen first.
-    LastSeen,
-    /// Most sightings first.
-    Count,
 }
 
 impl HitSort {
-    pub const ALL: [HitSort; 5] = [
-        HitSort::Newest,
-        HitSort::Oldest,
-        HitSort::Score,
-        HitSort::LastSeen,
-        HitSort::Count,
-    ];
+    pub const ALL: [HitSort; 3] = [HitSort::Newest, HitSort::Oldest, HitSort::Score];
 
     pub fn as_str(self) -> &'static str {
         match self {
             HitSort::Newest => "newest",
             HitSort::Oldest => "oldest",
             HitSort::Score => "score",
-            HitSort::LastSeen => "last_seen",
-            HitSort::Count => "count",
         }
     }
 
@@ -67,8 +55,6 @@ impl HitSort {
             HitSort::Newest => "Newest first",
             HitSort::Oldest => "Oldest first",
             HitSort::Score => "Highest risk first",
-            HitSort::LastSeen => "Last seen first",
-            HitSort::Count => "Most sightings first",
         }
     }
 
@@ -82,8 +68,6 @@ impl HitSort {
             HitSort::Newest => ("id", true),
             HitSort::Oldest => ("id", false),
             HitSort::Score => ("risk_score", true),
-            HitSort::LastSeen => ("last_seen", true),
-            HitSort::Count => ("hit_count", true),
         }
     }
 
@@ -91,8 +75,6 @@ impl HitSort {
         match self {
             HitSort::Newest | HitSort::Oldest => h.id,
             HitSort::Score => h.score.risk_score,
-            HitSort::LastSeen => h.hit.last_seen_utc.timestamp_millis(),
-            HitSort::Count => i64::try_from(h.hit.hit_count).unwrap_or(i64::MAX),
         }
     }
 }

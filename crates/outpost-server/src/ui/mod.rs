@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/jobs", get(pages::jobs))
         .route("/ui/jobs/{id}", get(pages::job_detail))
         .route("/ui/settings", get(pages::settings))
+        .route("/ui/intel", get(pages::intel))
         .route("/ui/events", get(pages::events))
         .route("/assets/htmx.min.js", get(htmx_js))
         .route("/assets/app.css", get(app_css))

@@ -4,5 +4,8 @@
 ALTER TABLE hits ADD COLUMN risk_score INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE hits ADD COLUMN indicators TEXT;
 ALTER TABLE hits ADD COLUMN alert INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX hits_tenant_score ON hits (tenant_id, risk_score);
+-- The UI's "highest risk first" order (id breaks ties) and the dashboard's open hits per
+-- severity band (index-only range counts).
+CREATE INDEX hits_score ON hits (risk_score, id);
+CREATE INDEX hits_open_score ON hits (tenant_id, state, risk_score);
 CREATE INDEX hits_batch ON hits (device_id, batch_id);
