@@ -381,6 +381,24 @@ impl JobStore {
             .await
     }
 
+    /// When a job of `tenant_id` (or of any tenant) last changed, in Unix ms (0 without jobs):
+    /// the UI's live-update marker.
+    pub async fn last_change(&self, tenant_id: Option<&str>) -> Result<i64, StoreError> {
+        match tenant_id {
+            Some(t) => {
+                self.scalar(
+                    "SELECT COALESCE(MAX(updated_at), 0) AS m FROM jobs WHERE tenant_id = $1",
+                    &[t],
+                )
+                .await
+            }
+            None => {
+                self.scalar("SELECT COALESCE(MAX(updated_at), 0) AS m FROM jobs", &[])
+                    .await
+            }
+        }
+    }
+
     /// How many jobs wait (status `pending`) in all; also sets the `outpost_jobs_pending` gauge.
     pub async fn pending_total(&self) -> Result<u64, StoreError> {
         let n = self

@@ -79,11 +79,15 @@
     });
   });
 
-  // Live updates: a notice when new hits arrive (dashboard and hit list).
+  // Live updates over server-sent events: a notice when new hits arrive (dashboard and hit
+  // list); job pages re-render their content in place when a job changes.
   var anchor = document.querySelector("[data-live-since]");
-  if (anchor && window.EventSource) {
-    var since = anchor.getAttribute("data-live-since");
-    var es = new EventSource("/ui/events?since=" + encodeURIComponent(since));
+  var jobsAnchor = document.querySelector("[data-live-jobs]");
+  if ((anchor || jobsAnchor) && window.EventSource) {
+    var qs = [];
+    if (anchor) qs.push("since=" + encodeURIComponent(anchor.getAttribute("data-live-since")));
+    if (jobsAnchor) qs.push("jobs=" + encodeURIComponent(jobsAnchor.getAttribute("data-live-jobs")));
+    var es = new EventSource("/ui/events?" + qs.join("&"));
     es.addEventListener("hits", function (ev) {
       var d;
       try { d = JSON.parse(ev.data); } catch (_) { return; }
@@ -96,6 +100,21 @@
       a.href = window.location.href;
       a.textContent = "Reload";
       live.appendChild(a);
+    });
+    es.addEventListener("jobs", function () {
+      if (!jobsAnchor) return;
+      fetch(window.location.href, { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? r.text() : null;
+      }).then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("main");
+        var main = document.getElementById("main");
+        if (fresh && main) {
+          main.innerHTML = fresh.innerHTML;
+          main.setAttribute("data-updated", String(Date.now()));
+        }
+      });
     });
   }
 })();

@@ -1169,13 +1169,22 @@ struct JobsPage {
     staff: bool,
     enabled: bool,
     rows: Vec<JobRow>,
+    /// Job change marker (Unix ms) for live updates.
+    live_jobs: i64,
 }
 
 pub async fn jobs(State(state): State<AppState>, UiUser(who): UiUser) -> Result<Response, UiError> {
     let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
     let staff = who.is_staff();
     let mut rows = Vec::new();
+    let mut live_jobs = 0;
     if let Some(j) = &state.jobs {
+        // Read before the list: a change in between makes the page refresh once more.
+        live_jobs = j
+            .store()
+            .last_change(tenant.as_deref())
+            .await
+            .map_err(|e| job_store_error(&who, e))?;
         let list = j
             .store()
             .list(&outpost_jobs::ListQuery {
@@ -1223,6 +1232,7 @@ pub async fn jobs(State(state): State<AppState>, UiUser(who): UiUser) -> Result<
         staff,
         enabled: state.jobs.is_some(),
         rows,
+        live_jobs,
     })
 }
 
@@ -1246,6 +1256,8 @@ struct JobPage {
     failure: String,
     result_href: String,
     audit: Vec<AuditRow>,
+    /// Job change marker (Unix ms) for live updates.
+    live_jobs: i64,
 }
 
 fn job_not_found(who: &Principal, id: i64) -> UiError {
@@ -1271,6 +1283,13 @@ pub async fn job_detail(
         )
         .with_nav(&who));
     };
+    // The viewer's change marker, read before the job (see `jobs`).
+    let scope = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
+    let live_jobs = jobs
+        .store()
+        .last_change(scope.as_deref())
+        .await
+        .map_err(|e| job_store_error(&who, e))?;
     let job = match jobs.store().get(id).await {
         Ok(Some(j)) if who.can_access_tenant(&j.tenant_id) => j,
         Ok(_) => return Err(job_not_found(&who, id)),
@@ -1365,6 +1384,7 @@ pub async fn job_detail(
             String::new()
         },
         audit,
+        live_jobs,
     })
 }
 
@@ -1458,11 +1478,15 @@ pub async fn settings(
 
 #[derive(Deserialize)]
 pub struct EventsQuery {
+    /// Newest hit id the page shows.
     since: Option<i64>,
+    /// The job change marker the page was rendered with (job pages).
+    jobs: Option<i64>,
 }
 
-/// Server-sent events: `event: hits`, `data: {"latest":N,"new":K}` whenever hits newer than
-/// `since` (a hit id) arrive for the caller's scope; polled every 2 s.
+/// Server-sent events for the caller's scope, polled every 2 s: `event: hits`,
+/// `data: {"latest":N,"since":S}` when hits newer than `since` (a hit id) arrive, and
+/// `event: jobs`, `data: {"changed":T}` when a job changed after `jobs` (Unix ms).
 pub async fn events(
     State(state): State<AppState>,
     UiUser(who): UiUser,
@@ -1470,10 +1494,11 @@ pub async fn events(
 ) -> Result<Response, UiError> {
     let tenant = scope_tenant(&who, None)?;
     let start = q.since.unwrap_or(0);
+    let jobs_start = q.jobs.unwrap_or(0);
     let stream = futures_util::stream::unfold(
-        (state, tenant, start, start),
-        |(state, tenant, base, last)| async move {
-            let mut last = last;
+        (state, tenant, start, start, jobs_start),
+        |(state, tenant, base, last, jobs_last)| async move {
+            let (mut last, mut jobs_last) = (last, jobs_last);
             loop {
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 match state.store.ui_latest_hit_id(tenant.as_deref()).await {
@@ -1484,13 +1509,29 @@ pub async fn events(
                         last = m;
                         return Some((
                             Ok::<_, std::convert::Infallible>(ev),
-                            (state, tenant, base, last),
+                            (state, tenant, base, last, jobs_last),
                         ));
                     }
                     Ok(_) => {}
                     Err(e) => {
                         tracing::debug!(error = %e, "live updates: query failed");
                         return None;
+                    }
+                }
+                if let Some(j) = &state.jobs {
+                    match j.store().last_change(tenant.as_deref()).await {
+                        Ok(m) if m > jobs_last => {
+                            jobs_last = m;
+                            let ev = Event::default()
+                                .event("jobs")
+                                .data(format!("{{\"changed\":{m}}}"));
+                            return Some((Ok(ev), (state, tenant, base, last, jobs_last)));
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::debug!(error = %e, "live updates: job query failed");
+                            return None;
+                        }
                     }
                 }
             }

@@ -224,6 +224,15 @@ async function main() {
   assert.ok((await t.content()).includes("pcap"), "jobs page lists the job");
   await t.screenshot({ path: join(shots, "07-tech-jobs.png"), fullPage: true });
 
+  // Live job states: the job page follows a change made elsewhere (here: the job deleted
+  // through the API) without a reload.
+  const jobId = Number(pcapMsg.match(/PCAP job (\d+)/)[1]);
+  await t.goto(base + `/ui/jobs/${jobId}`);
+  assert.equal(await t.textContent("[data-testid=job-status]"), "pending");
+  await api(base, "DELETE", `/api/v1/jobs/${jobId}`, techToken);
+  await t.waitForFunction(() => document.querySelector("[data-testid=job-status]")?.textContent === "deleted", null, { timeout: 15000 });
+  step("technician: live job state");
+
   // False positive on the globex hit, device page with counters section, settings.
   await t.goto(base + `/ui/hits/${globexHit.id}`);
   await Promise.all([t.waitForLoadState("load"), t.click("[data-testid=fp]")]);
