@@ -171,6 +171,9 @@ SCHEMAS = {
                     "id": I, "tenant_id": S, "device_id": S, "hostname": S, "batch_id": S, "received_at": T,
                     "agent_version": S, "hotlist_version": S, "state": STATE, "state_changed_at": T,
                     "state_changed_by": S, "suppression_id": S, "version": I,
+                    "risk_score": {"type": "integer", "description": "Sum of the indicators' scores (the server's detection engines at ingest)."},
+                    "indicators": {"type": "array", "items": ref("Indicator")},
+                    "alert": {"type": "boolean", "description": "The risk score reached the tenant's alert threshold, or a rule asked for an alert."},
                 },
             },
         ],
@@ -182,7 +185,34 @@ SCHEMAS = {
         "properties": {
             "id": I, "tenant_id": S, "device_id": S, "hostname": S, "remote_ip": S, "remote_port": I, "process_name": S,
             "first_seen_utc": T, "last_seen_utc": T, "hit_count": I, "state": STATE,
+            "risk_score": I, "alert": {"type": "boolean"},
         },
+    },
+    "Indicator": {
+        "type": "object",
+        "description": "One match of one detection engine (threatseer's indicator).",
+        "required": ["engine", "score"],
+        "properties": {"engine": S, "rule_name": S, "indicator_type": S, "description": S, "extra_info": S, "score": I},
+    },
+    "DetectStatus": {
+        "type": "object",
+        "required": ["enabled", "rules", "alert_threshold", "tenant_thresholds"],
+        "properties": {
+            "enabled": {"type": "boolean"}, "rules_dir": SN,
+            "reload": {"type": ["object", "null"], "properties": {
+                "generation": I, "loaded_at": T, "rules": I, "last_error": SN, "last_error_at": T,
+                "unsupported": {"type": "array", "items": {"type": "object", "properties": {"file": S, "rule_id": S, "reason": S}}},
+            }},
+            "rules": {"type": "array", "items": {"type": "object", "properties": {"id": S, "name": S, "engine": S, "score": I, "file": S}}},
+            "alert_threshold": I, "tenant_thresholds": {"type": "object", "additionalProperties": I},
+        },
+    },
+    "OutputsStatus": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "name": S, "type": S, "queue_depth": I, "queue_bytes": I, "sent": I, "retried": I, "dropped": I, "dead_lettered": I,
+        }}}},
     },
     "HitView": {"oneOf": [ref("HitRecord"), ref("CustomerHit")]},
     "HitsPage": {"oneOf": [page(ref("HitRecord")), page(ref("CustomerHit"))]},
@@ -343,7 +373,9 @@ HIT_FILTERS = [
     q("tenant", "Tenant id (customers: their own only)"), q("device", "Device id"),
     q("remote_ip", "Remote address"), q("process", "Process name"), q("state", "Hit state", STATE),
     q("sha256", "Executable hash"), q("since", "Last seen at or after (RFC 3339)", T),
-    q("until", "First seen before (RFC 3339)", T), q("cursor", "From next_cursor"),
+    q("until", "First seen before (RFC 3339)", T),
+    q("min_score", "Risk score at least", I), q("alert", "true: only alerts; false: only non-alerts", {"type": "boolean"}),
+    q("cursor", "From next_cursor"),
     q("limit", "Page size (1-1000, default 100)", I),
 ]
 
@@ -392,6 +424,8 @@ PATHS = {
         params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
     "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
     "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
+    "/api/v1/detect/rules": {"get": op("The detection rules in effect: loaded, not loaded (with the reason), last reload, thresholds", "staff", ok(ref("DetectStatus")), tags=["detect"])},
+    "/api/v1/outputs": {"get": op("Each output's queue depth and delivery counters", "staff", ok(ref("OutputsStatus")), tags=["detect"])},
     "/api/v1/intel/indicators": {
         "get": op("Tenant indicators", "staff", ok(page(ref("TenantIndicator"))), params=[q("tenant", "Tenant id or name")], tags=["intel"]),
         "post": op("Add an indicator to a tenant's intel", "staff", ok(ref("TenantIndicator"), "201", "Created"), "NewTenantIndicator", tags=["intel"]),

@@ -158,20 +158,36 @@ fn events_written_by_a_real_auditd_are_read() {
         .spawn()
         .expect("auditd starts");
     let key = format!("outpost_live_{}", std::process::id());
-    let rules: Vec<Vec<String>> = ["execve", "connect"]
+    // Only this test's own processes: the exec of its child (ppid = us) and its own connect
+    // (pid = us). System-wide rules record every process of a busy CI machine, and the
+    // kernel's audit backlog then overflows and loses the very events this test looks for.
+    let me = std::process::id();
+    let rules: Vec<Vec<String>> = [
+        ("execve", format!("ppid={me}")),
+        ("connect", format!("pid={me}")),
+    ]
+    .iter()
+    .map(|(sc, who)| {
+        [
+            "always,exit",
+            "-F",
+            "arch=b64",
+            "-S",
+            sc,
+            "-F",
+            who.as_str(),
+            "-F",
+        ]
         .iter()
-        .map(|sc| {
-            ["always,exit", "-F", "arch=b64", "-S", sc, "-F"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain([format!("key={key}")])
-                .collect::<Vec<String>>()
-        })
-        .map(|mut v| {
-            v.insert(0, "-a".to_string());
-            v
-        })
-        .collect();
+        .map(|s| s.to_string())
+        .chain([format!("key={key}")])
+        .collect::<Vec<String>>()
+    })
+    .map(|mut v| {
+        v.insert(0, "-a".to_string());
+        v
+    })
+    .collect();
     let mut guard = Guard {
         child,
         rules: Vec::new(),

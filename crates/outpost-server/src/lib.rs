@@ -126,7 +126,7 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
-    use routes::{admin, auth, checkin, devices, enroll, hits, intel, suppressions};
+    use routes::{admin, auth, checkin, detect, devices, enroll, hits, intel, suppressions};
     let r = Routes {
         router: Router::new(),
         table: Vec::new(),
@@ -201,6 +201,8 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         &["DELETE"],
         delete(intel::delete_allowlist),
     )
+    .add("/detect/rules", &["GET"], get(detect::rules))
+    .add("/outputs", &["GET"], get(detect::outputs))
     .add("/openapi.json", &["GET"], get(openapi::document));
     (r.router, r.table)
 }

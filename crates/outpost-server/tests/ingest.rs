@@ -401,6 +401,42 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     scores.sort();
     assert_eq!(scores, [180, 190, 190], "{got:?}");
 
+    // The rules in effect and the outputs' counters are visible to staff.
+    let v = common::request(
+        &w.app,
+        "GET",
+        "/api/v1/detect/rules",
+        Some(&w.admin),
+        &[],
+        None,
+    )
+    .await
+    .json();
+    let ids: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"curl-from-tmp") && ids.contains(&"0d8a4f8e-8b1c-4a3e-9a55-6f3f2b3c9d01"),
+        "{v}"
+    );
+    assert_eq!(v["alert_threshold"], 150);
+    assert_eq!(v["reload"]["generation"], 1);
+    let v = common::request(&w.app, "GET", "/api/v1/outputs", Some(&w.admin), &[], None)
+        .await
+        .json();
+    let archive = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "archive")
+        .unwrap()
+        .clone();
+    assert_eq!(archive["type"], "file");
+    assert!(archive["sent"].as_u64().unwrap() >= 8, "{v}");
+
     // The counters are visible.
     let m = common::request(&w.app, "GET", "/metrics", None, &[], None)
         .await
@@ -434,6 +470,11 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
         "rules:\n  - id: backup-off-site\n    name: backup to an unknown host\n    score: 25\n    condition: {field: process.exe, startswith: /opt/backup/}\n",
     )
     .unwrap();
+    std::fs::write(
+        w.rules.join("unmappable.yml"),
+        "title: Launch Agent Written On macOS\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n    product: macos\n    category: file_event\ndetection:\n    sel:\n        TargetFilename|contains: /Library/LaunchAgents/\n    condition: sel\nlevel: medium\n",
+    )
+    .unwrap();
     let handle = w.state.ingest.rules().unwrap().clone();
     wait_for("the rule reload", || {
         handle
@@ -443,6 +484,25 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
             .any(|r| r.id == "backup-off-site")
     })
     .await;
+    // The rule that cannot be mapped is reported with its reason, not silently dropped.
+    let v = common::request(
+        &w.app,
+        "GET",
+        "/api/v1/detect/rules",
+        Some(&w.admin),
+        &[],
+        None,
+    )
+    .await
+    .json();
+    let uns = v["reload"]["unsupported"].as_array().unwrap();
+    assert!(
+        uns.iter()
+            .any(|u| u["rule_id"].as_str().unwrap().contains("11111111")
+                && !u["reason"].as_str().unwrap().is_empty()),
+        "{v}"
+    );
+    assert!(v["reload"]["generation"].as_u64().unwrap() >= 2, "{v}");
     upload(&w, "r2", vec![hit(&w, "198.51.100.21", "backup", plain())]).await;
     let h = hits(&w).await;
     let newest = h
@@ -622,6 +682,50 @@ retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
         .await
         .unwrap();
     let cookie = |s: &str| format!("outpost_session={s}");
+
+    // The intel page: the signing key and the tenant's bundle version; staff only.
+    let intel = common::request(
+        &w.app,
+        "GET",
+        "/ui/intel",
+        None,
+        &[("cookie", &cookie(&tech_s))],
+        None,
+    )
+    .await;
+    assert_eq!(intel.status, StatusCode::OK);
+    let key = w.state.intel.as_ref().unwrap().key_id();
+    let html = intel.text();
+    assert!(
+        html.contains(&key) && html.contains(r#"data-testid="bundles""#) && html.contains("acme"),
+        "{html}"
+    );
+    let r = common::request(
+        &w.app,
+        "GET",
+        "/ui/intel",
+        None,
+        &[("cookie", &cookie(&cust_s))],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The detection and output status routes: staff only.
+    for p in ["/api/v1/detect/rules", "/api/v1/outputs"] {
+        let r = common::request(&w.app, "GET", p, Some(&cust_s), &[], None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{p}: {}", r.text());
+        let r = common::request(&w.app, "GET", p, Some(&w.token), &[], None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "a device token is no user: {p}: {}",
+            r.text()
+        );
+        let r = common::request(&w.app, "GET", p, None, &[], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
+        let r = common::request(&w.app, "GET", p, Some(&tech_s), &[], None).await;
+        assert_eq!(r.status, StatusCode::OK, "{p}");
+    }
 
     let page = common::request(
         &w.app,

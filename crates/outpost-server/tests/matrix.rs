@@ -297,6 +297,8 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             (format!("/api/v1/keys/{}/rotate", b.customer_key_id), None)
         }
         ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
+        ("GET", "/api/v1/detect/rules") => (path.to_string(), None),
+        ("GET", "/api/v1/outputs") => (path.to_string(), None),
         ("GET", "/api/v1/intel/bundle") => (path.to_string(), None),
         ("GET", "/api/v1/intel/key") => (path.to_string(), None),
         ("POST", "/api/v1/intel/confirm") => {

@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod auth;
 pub mod checkin;
+pub mod detect;
 pub mod devices;
 pub mod enroll;
 pub mod hits;

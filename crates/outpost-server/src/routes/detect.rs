@@ -1,0 +1,88 @@
+//! `GET /api/v1/detect/rules` and `GET /api/v1/outputs` (staff): what the ingest stage runs —
+//! the loaded rules, the rules that were not loaded and why, the reload state and the alert
+//! thresholds; each output's queue and delivery counters.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::AuthStaff;
+use axum::Json;
+use axum::extract::State;
+use outpost_detect::rules::RuleSummary;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The detection configuration in effect.
+#[derive(Debug, Serialize)]
+pub struct DetectStatus {
+    /// Scoring is on (`[detect] enabled`).
+    pub enabled: bool,
+    /// The rules directory, when one is configured.
+    pub rules_dir: Option<String>,
+    /// Last (re)load: generation, time, rule count, unsupported rules with reasons, last error.
+    pub reload: Option<outpost_detect::reload::ReloadStatus>,
+    /// Every loaded rule.
+    pub rules: Vec<RuleSummary>,
+    pub alert_threshold: i64,
+    pub tenant_thresholds: BTreeMap<String, i64>,
+}
+
+pub async fn rules(
+    State(state): State<AppState>,
+    AuthStaff(_who): AuthStaff,
+) -> Result<Json<DetectStatus>, ApiError> {
+    let d = &state.config.detect;
+    let handle = state.ingest.rules();
+    Ok(Json(DetectStatus {
+        enabled: d.enabled,
+        rules_dir: d.rules_dir.as_ref().map(|p| p.display().to_string()),
+        reload: handle.map(|h| h.status()),
+        rules: handle.map(|h| h.current().summaries()).unwrap_or_default(),
+        alert_threshold: d.alert_threshold,
+        tenant_thresholds: d.tenant_thresholds.clone(),
+    }))
+}
+
+/// One output's state.
+#[derive(Debug, Serialize)]
+pub struct OutputView {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: &'static str,
+    pub queue_depth: u64,
+    pub queue_bytes: u64,
+    pub sent: u64,
+    pub retried: u64,
+    pub dropped: u64,
+    pub dead_lettered: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutputsStatus {
+    pub items: Vec<OutputView>,
+}
+
+pub async fn outputs(
+    State(state): State<AppState>,
+    AuthStaff(_who): AuthStaff,
+) -> Result<Json<OutputsStatus>, ApiError> {
+    let items = state
+        .ingest
+        .outputs()
+        .map(|o| {
+            o.status()
+                .into_iter()
+                .map(|s| OutputView {
+                    name: s.name,
+                    type_name: s.type_name,
+                    queue_depth: s.queue_depth,
+                    queue_bytes: s.queue_bytes,
+                    sent: s.sent,
+                    retried: s.retried,
+                    dropped: s.dropped,
+                    dead_lettered: s.dead_lettered,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(OutputsStatus { items }))
+}
