@@ -272,10 +272,70 @@ impl Ingest {
         outputs.publish_where(&alert, is_ticketing)
     }
 
+    /// Forwards an audit entry of the server (who changed what) to the outputs whose filter
+    /// takes `audit` records. The entry is also logged.
+    pub fn audit(
+        &self,
+        who: &outpost_core::auth::Principal,
+        action: &str,
+        tenant_id: Option<&str>,
+        target: &str,
+        detail: Option<String>,
+    ) {
+        tracing::info!(actor = %who.subject, action, tenant_id, target, "audit");
+        let body = serde_json::json!({
+            "at": Utc::now(),
+            "actor": who.subject,
+            "actor_role": who.role,
+            "actor_tenant_id": who.tenant_id,
+            "action": action,
+            "tenant_id": tenant_id,
+            "target": target,
+            "outcome": "ok",
+            "detail": detail,
+        });
+        self.publish_audit(tenant_id, body);
+    }
+
+    /// Queues an audit document (`kind = audit`, id `audit-{random}`) on the outputs.
+    pub fn publish_audit(&self, tenant_id: Option<&str>, body: serde_json::Value) -> usize {
+        let Some(outputs) = &self.outputs else {
+            return 0;
+        };
+        let id = format!("audit-{}", &crate::random_token()[..32]);
+        let rec = OutputRecord::new(
+            id,
+            RecordKind::Audit,
+            tenant_id.unwrap_or(""),
+            Utc::now(),
+            body,
+        );
+        outputs.publish(&rec)
+    }
+
     /// Lets the output workers finish what they hold (undelivered records stay queued).
     pub async fn shutdown(&self) {
         if let Some(o) = &self.outputs {
             o.shutdown().await;
+        }
+    }
+}
+
+/// Forwards the job subsystem's audit entries (job created, claimed, completed, read…) to
+/// the outputs as `audit` records.
+#[derive(Debug)]
+pub struct JobAuditForwarder(pub Arc<Ingest>);
+
+impl outpost_jobs::AuditSink for JobAuditForwarder {
+    fn record(&self, e: &outpost_jobs::AuditEntry) {
+        match serde_json::to_value(e) {
+            Ok(mut v) => {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("source".into(), "jobs".into());
+                }
+                self.0.publish_audit(e.tenant_id.as_deref(), v);
+            }
+            Err(err) => tracing::error!(error = %err, "cannot forward a job audit entry"),
         }
     }
 }

@@ -273,7 +273,12 @@ async fn metrics_text(
 
 /// Builds the state for `config` over an opened `store`.
 pub fn state(config: ServerConfig, store: Store) -> AppState {
-    state_with(config, store, base_registry(), ingest::Ingest::disabled())
+    state_with(
+        config,
+        store,
+        base_registry(),
+        Arc::new(ingest::Ingest::disabled()),
+    )
 }
 
 /// The registry with the server's and the job queue's metrics.
@@ -289,7 +294,7 @@ fn state_with(
     config: ServerConfig,
     store: Store,
     registry: Registry,
-    ingest: ingest::Ingest,
+    ingest: Arc<ingest::Ingest>,
 ) -> AppState {
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
     let (changes, _) = tokio::sync::watch::channel(0u64);
@@ -302,7 +307,7 @@ fn state_with(
         changes: Arc::new(changes),
         closing: Arc::new(tokio::sync::watch::channel(false).0),
         intel: None,
-        ingest: Arc::new(ingest),
+        ingest,
     }
 }
 
@@ -417,6 +422,8 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     let policy = config
         .jobs
         .policy(|k| tenant_ids.get(k).cloned().unwrap_or_else(|| k.to_string()));
+    let mut registry = base_registry();
+    let ingest = Arc::new(ingest::Ingest::start(&config, &mut registry)?);
     let jobs_cfg = JobsConfig {
         policy,
         compat: CompatConfig {
@@ -432,13 +439,12 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         device_resolver: Some(std::sync::Arc::new(jobs::StoreDeviceResolver::new(
             store.clone(),
         ))),
+        audit_sink: Some(Arc::new(ingest::JobAuditForwarder(ingest.clone()))),
         ..Default::default()
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
     let intel = intel::IntelService::start(&config).await?;
-    let mut registry = base_registry();
-    let ingest = ingest::Ingest::start(&config, &mut registry)?;
     let mut st = state_with(config, store, registry, ingest);
     st.jobs = Some(jobs);
     st.intel = Some(intel);

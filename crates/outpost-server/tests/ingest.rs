@@ -804,3 +804,77 @@ retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
     assert_eq!(got[2].0, "/tickets/501/comment", "{got:?}");
     assert!(got[2].1.to_string().contains("Seen again"), "{got:?}");
 }
+
+/// Changes made through the API (and the job subsystem's audit trail) reach the outputs
+/// that take `audit` records, with who did what.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_are_forwarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit_file = dir.path().join("audit.jsonl");
+    let w = world_with(&format!(
+        r#"
+[[outputs]]
+name = "audit"
+type = "file"
+path = {:?}
+filter = {{ kinds = ["audit"] }}
+"#,
+        audit_file.display().to_string()
+    ))
+    .await;
+    let r = common::request(
+        &w.app,
+        "POST",
+        "/api/v1/suppressions",
+        Some(&w.admin),
+        &[],
+        Some(
+            json!({"tenant_id": w.tenant, "remote_ip": "192.0.2.0/24"})
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let sup = r.json()["id"].as_str().unwrap().to_string();
+    let r = common::request(
+        &w.app,
+        "POST",
+        "/api/v1/jobs",
+        Some(&w.admin),
+        &[],
+        Some(
+            json!({"tenant_id": w.tenant, "device_id": w.device, "kind": "process.list"})
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    wait_for("two audit records", || lines(&audit_file).len() >= 2).await;
+    let got = lines(&audit_file);
+    assert!(got.iter().all(|d| d["kind"] == "audit"), "{got:?}");
+    let s = got
+        .iter()
+        .find(|d| d["event"]["action"] == "suppression.create")
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(s["event"]["target"], sup.as_str());
+    assert_eq!(s["event"]["tenant_id"], w.tenant.as_str());
+    assert_eq!(s["event"]["actor_role"], "admin");
+    let j = got
+        .iter()
+        .find(|d| d["event"]["action"] == "job.create" && d["event"]["source"] == "jobs")
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(j["event"]["outcome"], "ok");
+    // No hit or alert went to the audit output.
+    upload(&w, "a1", vec![hit(&w, "198.51.100.99", "sshd", json!([]))]).await;
+    assert!(
+        w.state
+            .ingest
+            .outputs()
+            .unwrap()
+            .drain_output("audit", Duration::from_secs(10))
+            .await
+    );
+    assert!(lines(&audit_file).iter().all(|d| d["kind"] == "audit"));
+}

@@ -174,6 +174,12 @@ pub trait DeviceResolver: Send + Sync + std::fmt::Debug {
     fn resolve<'a>(&'a self, tenant: Option<&'a str>, hostname: &'a str) -> ResolveFuture<'a>;
 }
 
+/// Receives every job audit entry after it was written (the server forwards them to its
+/// outputs). Must not block: it runs on the request path.
+pub trait AuditSink: Send + Sync + std::fmt::Debug {
+    fn record(&self, e: &AuditEntry);
+}
+
 /// Everything the routers need besides the store.
 #[derive(Debug, Clone)]
 pub struct JobsConfig {
@@ -196,6 +202,8 @@ pub struct JobsConfig {
     /// Resolves `/joblookup`'s `observer.name` to an enrolled device. Without one, every
     /// name is taken as a Sensoroni sensor name.
     pub device_resolver: Option<Arc<dyn DeviceResolver>>,
+    /// Also hands every audit entry to this sink (after storing it).
+    pub audit_sink: Option<Arc<dyn AuditSink>>,
 }
 
 impl Default for JobsConfig {
@@ -213,6 +221,7 @@ impl Default for JobsConfig {
             job_page_prefix: "/ui/jobs/".into(),
             max_packet_count: 5000,
             device_resolver: None,
+            audit_sink: None,
         }
     }
 }
@@ -395,6 +404,9 @@ impl JobsState {
         };
         if let Err(err) = self.0.store.audit(&e).await {
             tracing::error!(error = %err, action, "cannot write job audit record");
+        }
+        if let Some(sink) = &self.0.cfg.audit_sink {
+            sink.record(&e);
         }
     }
 

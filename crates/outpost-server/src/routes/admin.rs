@@ -41,7 +41,9 @@ pub async fn create_tenant(
     ApiJson(req): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<Tenant>), ApiError> {
     let t = state.store.create_tenant(&req.name).await?;
-    tracing::info!(tenant_id = %t.id, name = %t.name, by = %who.subject, "tenant created");
+    state
+        .ingest
+        .audit(&who, "tenant.create", Some(&t.id), &t.name, None);
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -94,7 +96,13 @@ pub async fn create_user(
         .store
         .create_user(&req.username, &phc, req.role, req.tenant_id.as_deref())
         .await?;
-    tracing::info!(username = %u.username, role = ?u.role, by = %who.subject, "user created");
+    state.ingest.audit(
+        &who,
+        "user.create",
+        u.tenant_id.as_deref(),
+        &u.username,
+        Some(format!("role {:?}", u.role)),
+    );
     Ok((StatusCode::CREATED, Json(u)))
 }
 
@@ -113,7 +121,13 @@ pub async fn disable_user(
         return Err(ApiError::invalid("you cannot disable yourself"));
     }
     state.store.disable_user(&id).await?;
-    tracing::info!(username = %u.username, by = %who.subject, "user disabled");
+    state.ingest.audit(
+        &who,
+        "user.disable",
+        u.tenant_id.as_deref(),
+        &u.username,
+        None,
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -169,7 +183,13 @@ pub async fn create_key(
         .store
         .create_key(kind, tenant.as_deref(), &req.name)
         .await?;
-    tracing::info!(key_id = %key.id, kind = key.kind, by = %who.subject, "key created");
+    state.ingest.audit(
+        &who,
+        "key.create",
+        key.tenant_id.as_deref(),
+        &key.id,
+        Some(format!("kind {}", key.kind)),
+    );
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret })))
 }
 
@@ -186,7 +206,7 @@ pub async fn revoke_key(
         ));
     }
     state.store.revoke_key(&id).await?;
-    tracing::info!(key_id = %id, by = %who.subject, "key revoked");
+    state.ingest.audit(&who, "key.revoke", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,6 +231,12 @@ pub async fn rotate_key(
         .create_key(kind, k.tenant_id.as_deref(), &k.name)
         .await?;
     state.store.revoke_key(&id).await?;
-    tracing::info!(old = %id, new = %key.id, by = %who.subject, "key rotated");
+    state.ingest.audit(
+        &who,
+        "key.rotate",
+        key.tenant_id.as_deref(),
+        &key.id,
+        Some(format!("replaces {id}")),
+    );
     Ok((StatusCode::CREATED, Json(CreatedKey { key, secret })))
 }

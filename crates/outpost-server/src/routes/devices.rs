@@ -80,7 +80,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     visible_device(&state, &who, &id).await?;
     state.store.revoke_device(&id).await?;
-    tracing::info!(device_id = %id, by = %who.subject, "device revoked");
+    state.ingest.audit(&who, "device.revoke", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,7 +109,13 @@ pub async fn set_config(
     }
     let version = state.store.set_device_config(&id, &req.config).await?;
     state.notify_changes();
-    tracing::info!(device_id = %id, config_version = %version, by = %who.subject, "device config set");
+    state.ingest.audit(
+        &who,
+        "device.config",
+        None,
+        &id,
+        Some(format!("config version {version}")),
+    );
     Ok(Json(ConfigSet {
         config_version: version,
     }))

@@ -307,7 +307,13 @@ pub async fn set_state(
     {
         StateChange::Changed(h) => {
             metrics().hit_state_changes.inc();
-            tracing::info!(hit_id = id, state = %req.state, by = %who.subject, "hit state changed");
+            state.ingest.audit(
+                &who,
+                "hit.state",
+                Some(&h.tenant_id),
+                &id.to_string(),
+                Some(format!("to {}", req.state.as_str())),
+            );
             Ok(Json(view(&who, *h)).into_response())
         }
         StateChange::Conflict(h) => {

@@ -173,7 +173,13 @@ pub async fn create_indicator(
         .store
         .create_tenant_indicator(&req, &who.subject)
         .await?;
-    tracing::info!(indicator_id = %ind.id, tenant_id = %ind.tenant_id, kind = %ind.kind, by = %who.subject, "tenant indicator added");
+    state.ingest.audit(
+        &who,
+        "intel.indicator.create",
+        Some(&ind.tenant_id),
+        &ind.id,
+        Some(format!("{} {}", ind.kind, ind.value)),
+    );
     Ok((StatusCode::CREATED, Json(ind)))
 }
 
@@ -183,7 +189,9 @@ pub async fn delete_indicator(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_tenant_indicator(&id).await?;
-    tracing::info!(indicator_id = %id, by = %who.subject, "tenant indicator deleted");
+    state
+        .ingest
+        .audit(&who, "intel.indicator.delete", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,7 +223,13 @@ pub async fn create_allowlist(
         .store
         .create_allowlist_entry(&req, &who.subject)
         .await?;
-    tracing::info!(allowlist_id = %e.id, tenant_id = %e.tenant_id, network = %e.network, by = %who.subject, "network allowlisted");
+    state.ingest.audit(
+        &who,
+        "intel.allowlist.create",
+        Some(&e.tenant_id),
+        &e.id,
+        Some(e.network.clone()),
+    );
     Ok((StatusCode::CREATED, Json(e)))
 }
 
@@ -225,6 +239,8 @@ pub async fn delete_allowlist(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_allowlist_entry(&id).await?;
-    tracing::info!(allowlist_id = %id, by = %who.subject, "allowlist entry deleted");
+    state
+        .ingest
+        .audit(&who, "intel.allowlist.delete", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }

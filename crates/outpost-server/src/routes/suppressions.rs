@@ -42,7 +42,9 @@ pub async fn create(
         }
     }
     let s = state.store.create_suppression(&req, &who.subject).await?;
-    tracing::info!(suppression_id = %s.id, tenant_id = %s.tenant_id, by = %who.subject, "suppression created");
+    state
+        .ingest
+        .audit(&who, "suppression.create", Some(&s.tenant_id), &s.id, None);
     Ok((StatusCode::CREATED, Json(s)))
 }
 
@@ -53,6 +55,8 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state.store.get_suppression(&id).await?;
     state.store.delete_suppression(&id).await?;
-    tracing::info!(suppression_id = %id, by = %who.subject, "suppression deleted");
+    state
+        .ingest
+        .audit(&who, "suppression.delete", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }

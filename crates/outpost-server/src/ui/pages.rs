@@ -862,7 +862,13 @@ pub async fn hit_ticket(
         );
     }
     let queued = state.ingest.ticket(&h, &who.subject);
-    tracing::info!(hit_id = id, by = %who.subject, queued, "ticket requested (UI)");
+    state.ingest.audit(
+        &who,
+        "hit.ticket",
+        Some(&h.tenant_id),
+        &id.to_string(),
+        Some(format!("{queued} ticketing outputs")),
+    );
     if queued == 0 {
         return notice(
             "error",
@@ -934,7 +940,13 @@ pub async fn hit_state(
     {
         StateChange::Changed(_) => {
             crate::metrics::metrics().hit_state_changes.inc();
-            tracing::info!(hit_id = id, state = %target, by = %who.subject, "hit state changed (UI)");
+            state.ingest.audit(
+                &who,
+                "hit.state",
+                None,
+                &id.to_string(),
+                Some(format!("to {} (UI)", target.as_str())),
+            );
             Ok(redirect(&format!("/ui/hits/{id}"), true))
         }
         StateChange::Conflict(h) => notice(
@@ -990,7 +1002,13 @@ pub async fn hit_suppress(
         expires_at: (days > 0).then(|| Utc::now() + chrono::Duration::days(days)),
     };
     let s = state.store.create_suppression(&rule, &who.subject).await?;
-    tracing::info!(suppression_id = %s.id, hit_id = id, by = %who.subject, "suppression created (UI)");
+    state.ingest.audit(
+        &who,
+        "suppression.create",
+        Some(&s.tenant_id),
+        &s.id,
+        Some(format!("from hit {id} (UI)")),
+    );
     let note = format!("suppression rule {}", s.id);
     if let StateChange::Changed(_) = state
         .store
