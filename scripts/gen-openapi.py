@@ -194,6 +194,16 @@ SCHEMAS = {
         "required": ["engine", "score"],
         "properties": {"engine": S, "rule_name": S, "indicator_type": S, "description": S, "extra_info": S, "score": I},
     },
+    "EventBatch": {
+        "type": "object",
+        "required": ["batch_id", "events"],
+        "properties": {"batch_id": {"type": "string", "minLength": 1, "maxLength": 128}, "events": {"type": "array", "items": ref("Event"), "maxItems": 5000}},
+    },
+    "EventsAccepted": {
+        "type": "object",
+        "required": ["batch_id", "accepted", "alerts"],
+        "properties": {"batch_id": S, "accepted": I, "alerts": I},
+    },
     "DetectStatus": {
         "type": "object",
         "required": ["enabled", "rules", "alert_threshold", "tenant_thresholds"],
@@ -424,6 +434,7 @@ PATHS = {
         params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
     "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
     "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
+    "/api/v1/events": {"post": op("Full telemetry: events scored and forwarded to the outputs (not stored)", "device token", ok(ref("EventsAccepted")), body="EventBatch", tags=["detect"])},
     "/api/v1/detect/rules": {"get": op("The detection rules in effect: loaded, not loaded (with the reason), last reload, thresholds", "staff", ok(ref("DetectStatus")), tags=["detect"])},
     "/api/v1/outputs": {"get": op("Each output's queue depth and delivery counters", "staff", ok(ref("OutputsStatus")), tags=["detect"])},
     "/api/v1/intel/indicators": {

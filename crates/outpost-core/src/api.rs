@@ -63,6 +63,26 @@ pub struct HitsAccepted {
     pub duplicate: bool,
 }
 
+/// `POST /api/v1/events`: a batch of full telemetry from a device (agents that stream it, or
+/// another shipper holding a device token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventBatch {
+    /// Unique per batch; a retried batch keeps its id (record ids derive from it).
+    pub batch_id: String,
+    pub events: Vec<crate::Event>,
+}
+
+/// `POST /api/v1/events` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventsAccepted {
+    pub batch_id: String,
+    /// Events scored and queued for the outputs.
+    pub accepted: u64,
+    /// Of those, events whose risk score made them alerts.
+    pub alerts: u64,
+}
+
 /// A stored hit, as `GET /api/v1/hits` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HitRecord {

@@ -188,6 +188,81 @@ impl Ingest {
         out
     }
 
+    /// Scores a batch of full telemetry and queues every event (`event-{device}-{batch}-{n}`)
+    /// on the outputs, plus an `alert` record for each event whose score reaches `threshold`
+    /// or that a rule flags. Returns (events queued at least once, alerts). Events are not
+    /// stored in the database: they are forwarded (to a SIEM); their alerts are forwarded too.
+    pub fn publish_events(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        hostname: &str,
+        batch_id: &str,
+        events: &[Event],
+        threshold: i64,
+    ) -> (u64, u64) {
+        let (mut queued, mut alerts) = (0u64, 0u64);
+        for (n, e) in events.iter().enumerate() {
+            let (indicators, risk_score, wants_alert) = match &self.pipeline {
+                Some(p) => {
+                    let s = p.score(e);
+                    let wants = s.wants_alert();
+                    (s.indicators, s.risk_score, wants)
+                }
+                None => (Vec::new(), 0, false),
+            };
+            let body = match serde_json::to_value(e) {
+                Ok(v) => v,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot convert an event for the outputs");
+                    continue;
+                }
+            };
+            let mut rec = OutputRecord::new(
+                format!("event-{device_id}-{batch_id}-{n}"),
+                RecordKind::Event,
+                tenant_id,
+                e.ts,
+                body,
+            );
+            rec.device_id = Some(device_id.to_string());
+            rec.hostname = Some(hostname.to_string());
+            rec.indicators = indicators;
+            rec.risk_score = risk_score;
+            let is_alert = self.pipeline.is_some() && (wants_alert || risk_score >= threshold);
+            if let Some(o) = &self.outputs {
+                if o.publish(&rec) > 0 {
+                    queued += 1;
+                }
+                if is_alert {
+                    let mut alert = rec.clone();
+                    alert.id = format!("alert-{}", rec.id);
+                    alert.kind = RecordKind::Alert;
+                    alert.body = serde_json::json!({
+                        "id": alert.id,
+                        "event_id": rec.id,
+                        "created_at": Utc::now(),
+                        "risk_score": rec.risk_score,
+                        "indicators": rec.indicators,
+                        "hit": {
+                            "device_id": device_id,
+                            "hostname": hostname,
+                            "process_name": e.process.as_ref().and_then(|p| p.name.clone()),
+                            "exe_path": e.process.as_ref().and_then(|p| p.exe.clone()),
+                            "remote_ip": e.remote_ip().map(|i| i.to_string()),
+                        },
+                        "event": rec.body,
+                    });
+                    o.publish(&alert);
+                }
+            }
+            if is_alert {
+                alerts += 1;
+            }
+        }
+        (queued, alerts)
+    }
+
     /// Queues stored hits (and an alert record for each alert) on the outputs; returns the
     /// number of records queued. Suppressed hits are skipped.
     pub fn publish(&self, hits: &[HitRecord]) -> usize {

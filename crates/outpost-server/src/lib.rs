@@ -126,7 +126,9 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
-    use routes::{admin, auth, checkin, detect, devices, enroll, hits, intel, suppressions};
+    use routes::{
+        admin, auth, checkin, detect, devices, enroll, events, hits, intel, suppressions,
+    };
     let r = Routes {
         router: Router::new(),
         table: Vec::new(),
@@ -138,6 +140,7 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         &["POST", "GET"],
         post(hits::upload).get(hits::list),
     )
+    .add("/events", &["POST"], post(events::upload))
     .add("/hits/{id}", &["GET"], get(hits::get))
     .add("/hits/{id}/state", &["POST"], post(hits::set_state))
     .add("/hits/{id}/history", &["GET"], get(hits::history))

@@ -27,6 +27,8 @@ pub struct Metrics {
     pub logins: Family<ResultLabel, Counter>,
     pub hit_state_changes: Counter,
     pub hits_suppressed: Counter,
+    /// Telemetry events received (`POST /api/v1/events`).
+    pub events_received: Counter,
     /// Hits stored as alerts (score at or above the tenant's threshold, or a rule's alert).
     pub alerts: Counter,
     /// Records queued for the outputs (hits and alerts, per matching output).
@@ -60,6 +62,7 @@ pub fn metrics() -> &'static Metrics {
         hit_state_changes: Counter::default(),
         hits_suppressed: Counter::default(),
         alerts: Counter::default(),
+        events_received: Counter::default(),
         output_records_queued: Counter::default(),
         hits_purged: Counter::default(),
         checkins_waiting: Default::default(),
@@ -116,8 +119,13 @@ pub fn register(registry: &mut Registry) {
         m.hits_suppressed.clone(),
     );
     registry.register(
+        "outpost_events_received",
+        "Telemetry events received from devices (scored and forwarded, not stored)",
+        m.events_received.clone(),
+    );
+    registry.register(
         "outpost_alerts",
-        "Hits stored as alerts (risk score at the tenant's threshold, or a rule's alert action)",
+        "Hits and telemetry events that became alerts (risk score at the tenant's threshold, or a rule's alert action)",
         m.alerts.clone(),
     );
     registry.register(

@@ -23,6 +23,13 @@ rules:
       all:
         - {field: process.name, equals: curl}
         - {field: process.cwd, startswith: /tmp}
+  - id: passwd-written
+    name: account database written
+    score: 60
+    condition:
+      all:
+        - {field: file.path, equals: /etc/passwd}
+    actions: [alert]
 "#;
 
 const SIGMA: &str = r#"
@@ -877,4 +884,91 @@ filter = {{ kinds = ["audit"] }}
             .await
     );
     assert!(lines(&audit_file).iter().all(|d| d["kind"] == "audit"));
+}
+
+/// Full telemetry: a device posts events; each is scored and forwarded as an `event` record
+/// with its indicators, and the one a rule flags also as an `alert` linked to the device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_events_are_scored_and_forwarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let ev_file = dir.path().join("events.jsonl");
+    let w = world_with(&format!(
+        "\n[[outputs]]\nname = \"siem\"\ntype = \"file\"\npath = {:?}\nfilter = {{ kinds = [\"event\", \"alert\"] }}\n",
+        ev_file.display().to_string()
+    ))
+    .await;
+    let body = json!({"batch_id": "e1", "events": [
+        {"ts": "2026-12-01T10:00:00Z", "kind": "process_exec", "source": "proc_connector",
+         "process": {"pid": 5, "name": "ls", "exe": "/usr/bin/ls"}},
+        {"ts": "2026-12-01T10:00:01Z", "kind": "file", "source": "inotify",
+         "process": {"pid": 6, "name": "vi", "exe": "/usr/bin/vi"},
+         "file": {"path": "/etc/passwd", "action": "write"}}
+    ]});
+    let post = |b: Value, tok: String| {
+        let app = w.app.clone();
+        async move {
+            common::request(
+                &app,
+                "POST",
+                "/api/v1/events",
+                Some(&tok),
+                &[],
+                Some(b.to_string().into_bytes()),
+            )
+            .await
+        }
+    };
+    let r = post(body.clone(), w.token.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["accepted"], 2);
+    assert_eq!(r.json()["alerts"], 1);
+    wait_for("2 events and 1 alert", || lines(&ev_file).len() >= 3).await;
+    let got = lines(&ev_file);
+    let events: Vec<&Value> = got.iter().filter(|d| d["kind"] == "event").collect();
+    assert_eq!(events.len(), 2, "{got:?}");
+    let passwd = events
+        .iter()
+        .find(|d| d["event"]["file"]["path"] == "/etc/passwd")
+        .unwrap();
+    // The static engine's watched path (/etc/passwd, 90) and the local rule (60).
+    assert_eq!(passwd["risk_score"], 150, "{passwd}");
+    let rules: Vec<&str> = passwd["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["rule_name"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"passwd-written"), "{passwd}");
+    let ls = events
+        .iter()
+        .find(|d| d["event"]["process"]["name"] == "ls")
+        .unwrap();
+    assert_eq!(ls["risk_score"], 0);
+    let alert = got.iter().find(|d| d["kind"] == "alert").unwrap();
+    assert_eq!(alert["event"]["event_id"], passwd["id"]);
+    // Bad input: a clear error, nothing forwarded.
+    let r = post(json!({"batch_id": "", "events": []}), w.token.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let r = post(
+        json!({"batch_id": "x", "events": [{"kind": "nope"}]}),
+        w.token.clone(),
+    )
+    .await;
+    assert!(r.status.is_client_error(), "{}", r.text());
+    // Only devices post telemetry.
+    let r = post(body, w.admin.clone()).await;
+    assert!(
+        matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+        "{}",
+        r.status
+    );
+    assert!(
+        w.state
+            .ingest
+            .outputs()
+            .unwrap()
+            .drain_output("siem", Duration::from_secs(10))
+            .await
+    );
+    assert_eq!(lines(&ev_file).len(), 3);
 }

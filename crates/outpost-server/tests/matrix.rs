@@ -298,6 +298,10 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
         }
         ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
         ("GET", "/api/v1/detect/rules") => (path.to_string(), None),
+        ("POST", "/api/v1/events") => (
+            path.to_string(),
+            Some(json!({"batch_id": "evil", "events": []})),
+        ),
         ("GET", "/api/v1/outputs") => (path.to_string(), None),
         ("GET", "/api/v1/intel/bundle") => (path.to_string(), None),
         ("GET", "/api/v1/intel/key") => (path.to_string(), None),
@@ -431,6 +435,8 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
                         | "/api/v1/checkin"
                         | "/api/v1/auth/logout"
                         | "/api/v1/intel/confirm"
+                        // Telemetry from device A is A's own (scored and forwarded as A's).
+                        | "/api/v1/events"
                 );
                 assert!(
                     allowed,

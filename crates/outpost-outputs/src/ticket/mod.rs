@@ -103,9 +103,11 @@ impl TicketAlert {
                 Some(id) => format!("/ui/hits/{id}"),
                 None => format!("/ui/hits/{}", r.id.trim_start_matches("hit-")),
             },
-            _ => match s(&r.body, "hit_id") {
-                Some(id) => format!("/ui/hits/{id}"),
-                None => format!(
+            _ => match (s(&r.body, "hit_id"), &r.device_id) {
+                (Some(id), _) => format!("/ui/hits/{id}"),
+                // An alert on a streamed event: the device it happened on.
+                (None, Some(d)) => format!("/ui/devices/{d}"),
+                (None, None) => format!(
                     "/ui/alerts/{}",
                     s(&r.body, "id")
                         .unwrap_or_else(|| r.id.trim_start_matches("alert-").to_string())

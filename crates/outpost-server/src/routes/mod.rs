@@ -4,6 +4,7 @@ pub mod checkin;
 pub mod detect;
 pub mod devices;
 pub mod enroll;
+pub mod events;
 pub mod hits;
 pub mod intel;
 pub mod suppressions;
