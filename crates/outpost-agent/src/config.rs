@@ -40,6 +40,10 @@ pub struct UploadConfig {
     pub timeout_secs: u64,
     /// Spooled batches beyond this many bytes are dropped oldest-first (and counted).
     pub max_spool_bytes: u64,
+    /// Stream every buffered event to the server (`POST /api/v1/events`), not only hits.
+    pub full_telemetry: bool,
+    /// Events per telemetry batch (1–5,000).
+    pub telemetry_batch_events: usize,
 }
 
 impl Default for UploadConfig {
@@ -49,6 +53,8 @@ impl Default for UploadConfig {
             samples_per_hit: 5,
             timeout_secs: 30,
             max_spool_bytes: 64 * 1024 * 1024,
+            full_telemetry: false,
+            telemetry_batch_events: 1000,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod intel;
 pub mod run_once;
 pub mod state;
+pub mod telemetry;
 pub mod upload;
 
 pub use config::AgentConfig;

@@ -55,6 +55,8 @@ pub struct RunReport {
     pub hits: usize,
     pub hashes_computed: u64,
     pub batches_spooled: usize,
+    /// Full-telemetry streaming, when enabled.
+    pub telemetry: Option<crate::telemetry::StreamReport>,
     pub batches_dropped: u64,
     pub flush: FlushReport,
     pub pruned: PruneReport,
@@ -77,6 +79,10 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         report.sources = Some(stats);
     }
 
+    // Streaming turned on: it starts where correlation stands now (before this run reads on).
+    if cfg.upload.full_telemetry && state.telemetry_position.is_none() {
+        state.telemetry_position = Some(state.position.clone().unwrap_or_default());
+    }
     let pending = buffer::pending(data_dir, state.position.as_ref())?;
     let pending_bytes = pending.bytes();
     let oldest = buffer::first_pending_event(&pending)?.map(|e| e.ts);
@@ -252,9 +258,35 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         c.upload_failures += 1;
     }
 
+    if cfg.upload.full_telemetry {
+        let t = std::time::Instant::now();
+        let r = crate::telemetry::stream(
+            data_dir,
+            &client,
+            &id.device_token,
+            &mut state,
+            cfg.upload.telemetry_batch_events,
+        )?;
+        tracing::debug!(
+            ms = ms(t),
+            batches = r.batches_sent,
+            events = r.events_sent,
+            "telemetry streamed"
+        );
+        if let Some(e) = &r.last_error {
+            tracing::warn!(error = %e, "telemetry pending: the server is unreachable");
+        }
+        report.telemetry = Some(r);
+    }
+
+    // With streaming on, what was not streamed yet counts as unprocessed too.
+    let keep_from = match (&state.position, &state.telemetry_position) {
+        (Some(p), Some(t)) if cfg.upload.full_telemetry => Some(p.clone().min(t.clone())),
+        (p, _) => p.clone(),
+    };
     report.pruned = buffer::prune(
         data_dir,
-        state.position.as_ref(),
+        keep_from.as_ref(),
         opts.now,
         chrono::Duration::minutes(cfg.window.retention_minutes as i64),
         chrono::Duration::hours(cfg.window.max_unprocessed_hours as i64),

@@ -33,12 +33,21 @@ pub struct Counters {
     pub matches_refuted: u64,
     /// Runs that could not correlate because confirming matches with the server failed.
     pub confirm_failures: u64,
+    /// Events streamed to the server (full telemetry).
+    pub telemetry_events_sent: u64,
+    /// Streamed events the server refused for good (skipped).
+    pub telemetry_events_rejected: u64,
+    /// Streaming passes that stopped because the server was unreachable.
+    pub telemetry_failures: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
     pub position: Option<Position>,
+    /// How far full-telemetry streaming got (see `telemetry.rs`); absent when it never ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry_position: Option<Position>,
     pub last_run_utc: Option<chrono::DateTime<chrono::Utc>>,
     pub counters: Counters,
 }

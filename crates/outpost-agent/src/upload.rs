@@ -82,6 +82,21 @@ impl Client {
         read_response(resp)
     }
 
+    /// `POST /api/v1/events` (full telemetry).
+    pub fn upload_events(
+        &self,
+        token: &str,
+        batch: &outpost_core::api::EventBatch,
+    ) -> Result<outpost_core::api::EventsAccepted, UploadError> {
+        let resp = self
+            .agent
+            .post(self.url("/api/v1/events"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .send_json(batch)
+            .map_err(|e| UploadError::Transient(e.to_string()))?;
+        read_response(resp)
+    }
+
     /// `POST /api/v1/hits`.
     pub fn upload_hits(
         &self,

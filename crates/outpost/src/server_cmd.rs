@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct ServerArgs {
     /// TOML configuration file (environment variables OUTPOST_* override it).
-    #[arg(long, short)]
+    #[arg(long, short, env = "OUTPOST_CONFIG")]
     pub config: Option<PathBuf>,
     /// Data directory of the embedded database (overrides the config file).
     #[arg(long)]
