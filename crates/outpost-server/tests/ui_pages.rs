@@ -240,6 +240,17 @@ async fn pages_authorize_like_the_api() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Device page: technicians see the recent sample events, customers do not.
+    let dev_a = format!("/ui/devices/{}", w.dev_a.device_id);
+    let (s, _, body) = send(&w.app, get(&dev_a, Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains(r#"data-testid="device-event""#) && body.contains("sample-src-marker"),
+        "{body}"
+    );
+    let (s, _, body) = send(&w.app, get(&dev_a, Some(&w.cust_a))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!body.contains("sample-src-marker"), "{body}");
     for p in ["/ui/settings", "/ui/intel"] {
         let (s, _, _) = send(&w.app, get(p, Some(&w.cust_a))).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{p}");

@@ -1081,6 +1081,10 @@ struct DevicePage {
     counters: String,
     rows: Vec<HitRow>,
     hits_href: String,
+    /// Technicians: the newest sample events of the device's recent hits.
+    events: Vec<String>,
+    jobs_enabled: bool,
+    jobs: Vec<JobRow>,
 }
 
 pub async fn device_detail(
@@ -1162,7 +1166,70 @@ pub async fn device_detail(
         counters,
         rows: rows(&who, &recent.items, &names),
         hits_href: url("/ui/hits", &[("tenant", &tq), ("device", &d.id)]),
+        events: if staff {
+            let mut evs: Vec<&outpost_core::Event> = recent
+                .items
+                .iter()
+                .flat_map(|h| h.hit.sample_events.iter())
+                .collect();
+            evs.sort_by(|a, b| b.ts.cmp(&a.ts));
+            evs.into_iter().take(10).map(view::pretty).collect()
+        } else {
+            Vec::new()
+        },
+        jobs_enabled: state.jobs.is_some(),
+        jobs: device_jobs(&state, &who, &d.tenant_id, &d.id, &d.hostname).await?,
     })
+}
+
+/// The newest jobs of one device (the caller may see the device).
+async fn device_jobs(
+    state: &AppState,
+    who: &Principal,
+    tenant_id: &str,
+    device_id: &str,
+    hostname: &str,
+) -> Result<Vec<JobRow>, UiError> {
+    let Some(j) = &state.jobs else {
+        return Ok(Vec::new());
+    };
+    let list = j
+        .store()
+        .list(&outpost_jobs::ListQuery {
+            tenant_id: Some(tenant_id.to_string()),
+            device_id: Some(device_id.to_string()),
+            limit: Some(20),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| job_store_error(who, e))?;
+    let hosts = HashMap::from([(device_id.to_string(), hostname.to_string())]);
+    Ok(list
+        .into_iter()
+        .map(|job| job_row(job, &hosts, who.is_staff()))
+        .collect())
+}
+
+fn job_row(job: outpost_jobs::Job, hosts: &HashMap<String, String>, staff: bool) -> JobRow {
+    JobRow {
+        id: job.id,
+        href: format!("/ui/jobs/{}", job.id),
+        device: hosts
+            .get(&job.device_id)
+            .cloned()
+            .unwrap_or_else(|| job.device_id.clone()),
+        device_href: format!("/ui/devices/{}", enc(&job.device_id)),
+        status: job.status.as_str().to_string(),
+        owner: if staff { job.owner } else { String::new() },
+        created: time(&job.created_at),
+        failure: job.failure.unwrap_or_default(),
+        result_href: if job.result_size.is_some() {
+            format!("/api/v1/jobs/{}/result", job.id)
+        } else {
+            String::new()
+        },
+        kind: job.kind,
+    }
 }
 
 // ---------------------------------------------------------------- jobs
@@ -1224,25 +1291,7 @@ pub async fn jobs(State(state): State<AppState>, UiUser(who): UiUser) -> Result<
             .collect();
         rows = list
             .into_iter()
-            .map(|job| JobRow {
-                id: job.id,
-                href: format!("/ui/jobs/{}", job.id),
-                kind: job.kind,
-                device: hosts
-                    .get(&job.device_id)
-                    .cloned()
-                    .unwrap_or_else(|| job.device_id.clone()),
-                device_href: format!("/ui/devices/{}", enc(&job.device_id)),
-                status: job.status.as_str().to_string(),
-                owner: if staff { job.owner } else { String::new() },
-                created: time(&job.created_at),
-                failure: job.failure.unwrap_or_default(),
-                result_href: if job.result_size.is_some() {
-                    format!("/api/v1/jobs/{}/result", job.id)
-                } else {
-                    String::new()
-                },
-            })
+            .map(|job| job_row(job, &hosts, staff))
             .collect();
     }
     render(&JobsPage {

@@ -227,6 +227,8 @@ async function main() {
   // Live job states: the job page follows a change made elsewhere (here: the job deleted
   // through the API) without a reload.
   const jobId = Number(pcapMsg.match(/PCAP job (\d+)/)[1]);
+  await t.goto(base + `/ui/devices/${curlHit.device_id}`);
+  assert.ok((await t.textContent("[data-testid=device-jobs]")).includes("pcap"), "the device page lists its job");
   await t.goto(base + `/ui/jobs/${jobId}`);
   assert.equal(await t.textContent("[data-testid=job-status]"), "pending");
   await api(base, "DELETE", `/api/v1/jobs/${jobId}`, techToken);
