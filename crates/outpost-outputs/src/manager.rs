@@ -33,11 +33,12 @@ struct Output {
 }
 
 /// A snapshot of one output's state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutputStatus {
     /// Output name.
     pub name: String,
     /// Sink type (`elasticsearch`, …).
+    #[serde(rename = "type")]
     pub type_name: &'static str,
     /// Records queued and not yet delivered.
     pub queue_depth: u64,

@@ -283,18 +283,8 @@ impl Ingest {
             };
             queued += outputs.publish(&rec);
             if h.score.alert {
-                let mut alert = rec.clone();
-                alert.id = format!("alert-hit-{}", h.id);
-                alert.kind = RecordKind::Alert;
-                alert.body = serde_json::json!({
-                    "id": alert.id,
-                    "hit_id": h.id,
-                    "created_at": Utc::now(),
-                    "risk_score": h.score.risk_score,
-                    "indicators": h.score.indicators,
-                    "hit": rec.body,
-                });
-                queued += outputs.publish(&alert);
+                queued +=
+                    outputs.publish(&alert_of_hit(&rec, h, format!("alert-hit-{}", h.id), None));
             }
         }
         queued
@@ -327,23 +317,13 @@ impl Ingest {
                 return 0;
             }
         };
-        let mut alert = rec.clone();
         // Unique per request: the ticketers treat a record id they have seen as a redelivery.
-        alert.id = format!(
+        let id = format!(
             "alert-ticket-hit-{}-{}",
             h.id,
             Utc::now().timestamp_micros()
         );
-        alert.kind = RecordKind::Alert;
-        alert.body = serde_json::json!({
-            "id": alert.id,
-            "hit_id": h.id,
-            "created_at": Utc::now(),
-            "created_by": by,
-            "risk_score": h.score.risk_score,
-            "indicators": h.score.indicators,
-            "hit": rec.body,
-        });
+        let alert = alert_of_hit(&rec, h, id, Some(by));
         outputs.publish_where(&alert, is_ticketing)
     }
 
@@ -413,6 +393,29 @@ impl outpost_jobs::AuditSink for JobAuditForwarder {
             Err(err) => tracing::error!(error = %err, "cannot forward a job audit entry"),
         }
     }
+}
+
+/// The `alert` record of a hit: its record (`rec`) wrapped with the hit id, the score and,
+/// for an analyst's escalation, who asked.
+fn alert_of_hit(
+    rec: &OutputRecord,
+    h: &HitRecord,
+    id: String,
+    created_by: Option<&str>,
+) -> OutputRecord {
+    let mut alert = rec.clone();
+    alert.kind = RecordKind::Alert;
+    alert.body = serde_json::json!({
+        "id": id,
+        "hit_id": h.id,
+        "created_at": Utc::now(),
+        "created_by": created_by,
+        "risk_score": h.score.risk_score,
+        "indicators": h.score.indicators,
+        "hit": rec.body,
+    });
+    alert.id = id;
+    alert
 }
 
 fn is_ticketing(type_name: &str) -> bool {

@@ -42,23 +42,9 @@ pub async fn rules(
     }))
 }
 
-/// One output's state.
-#[derive(Debug, Serialize)]
-pub struct OutputView {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub type_name: &'static str,
-    pub queue_depth: u64,
-    pub queue_bytes: u64,
-    pub sent: u64,
-    pub retried: u64,
-    pub dropped: u64,
-    pub dead_lettered: u64,
-}
-
 #[derive(Debug, Serialize)]
 pub struct OutputsStatus {
-    pub items: Vec<OutputView>,
+    pub items: Vec<outpost_outputs::OutputStatus>,
 }
 
 pub async fn outputs(
@@ -68,21 +54,7 @@ pub async fn outputs(
     let items = state
         .ingest
         .outputs()
-        .map(|o| {
-            o.status()
-                .into_iter()
-                .map(|s| OutputView {
-                    name: s.name,
-                    type_name: s.type_name,
-                    queue_depth: s.queue_depth,
-                    queue_bytes: s.queue_bytes,
-                    sent: s.sent,
-                    retried: s.retried,
-                    dropped: s.dropped,
-                    dead_lettered: s.dead_lettered,
-                })
-                .collect()
-        })
+        .map(|o| o.status())
         .unwrap_or_default();
     Ok(Json(OutputsStatus { items }))
 }
