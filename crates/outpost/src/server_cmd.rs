@@ -340,6 +340,10 @@ pub struct UpArgs {
     /// Seconds between the local agent's correlation passes.
     #[arg(long, default_value_t = 60)]
     pub interval: u64,
+    /// Server configuration file (`[detect]`, `[[outputs]]`, `[intel]`, …), as for
+    /// `outpost server`; `--listen` and `--data-dir` win over it.
+    #[arg(long, short, env = "OUTPOST_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 const DEFAULT_TENANT: &str = "default";
@@ -388,7 +392,12 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
     let agent_dir = data_dir.join("agent");
     let rt = runtime()?;
     rt.block_on(async move {
-        let mut cfg = ServerConfig { listen: a.listen, data_dir: data_dir.clone(), ..ServerConfig::default() };
+        let mut cfg = match &a.config {
+            Some(p) => ServerConfig::load(Some(p))?,
+            None => ServerConfig::default(),
+        };
+        cfg.listen = a.listen;
+        cfg.data_dir = data_dir.clone();
         // The hotlist given now, else the one an earlier `up` recorded for the local agent.
         let hotlist = match &a.hotlist {
             Some(h) => {
