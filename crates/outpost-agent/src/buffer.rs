@@ -137,6 +137,17 @@ pub struct Segment {
     pub end: u64,
 }
 
+impl Segment {
+    /// A reader of the segment's unprocessed bytes (`start..end`).
+    pub fn reader(&self) -> Result<std::io::BufReader<std::io::Take<std::fs::File>>, AgentError> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = std::fs::File::open(&self.path).map_err(io_err(&self.path))?;
+        f.seek(SeekFrom::Start(self.start))
+            .map_err(io_err(&self.path))?;
+        Ok(std::io::BufReader::new(f.take(self.end - self.start)))
+    }
+}
+
 impl Pending {
     pub fn bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.end - s.start).sum()
@@ -170,15 +181,12 @@ pub fn pending(data_dir: &Path, position: Option<&Position>) -> Result<Pending, 
 
 /// Reads the first complete unprocessed line, to learn how old the oldest pending event is.
 pub fn first_pending_event(p: &Pending) -> Result<Option<Event>, AgentError> {
-    use std::io::{BufRead, Seek, SeekFrom};
+    use std::io::BufRead;
     for seg in &p.segments {
         if seg.end <= seg.start {
             continue;
         }
-        let mut f = std::fs::File::open(&seg.path).map_err(io_err(&seg.path))?;
-        f.seek(SeekFrom::Start(seg.start))
-            .map_err(io_err(&seg.path))?;
-        let mut r = std::io::BufReader::new(f.take(seg.end - seg.start));
+        let mut r = seg.reader()?;
         let mut line = String::new();
         loop {
             line.clear();

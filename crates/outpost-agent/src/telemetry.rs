@@ -16,7 +16,7 @@ use crate::upload::{Client, UploadError};
 use crate::{AgentError, io_err};
 use outpost_core::Event;
 use outpost_core::api::EventBatch;
-use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::io::BufRead;
 use std::path::Path;
 
 /// What one streaming pass did.
@@ -56,10 +56,7 @@ pub fn stream(
         if seg.end <= seg.start {
             continue;
         }
-        let mut f = std::fs::File::open(&seg.path).map_err(io_err(&seg.path))?;
-        f.seek(SeekFrom::Start(seg.start))
-            .map_err(io_err(&seg.path))?;
-        let mut r = std::io::BufReader::new(f.take(seg.end - seg.start));
+        let mut r = seg.reader()?;
         let mut offset = seg.start;
         let mut batch_start = offset;
         let mut events: Vec<Event> = Vec::with_capacity(batch_events);

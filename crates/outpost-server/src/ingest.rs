@@ -45,7 +45,7 @@ pub struct Ingest {
     pipeline: Option<Pipeline>,
     hit_score: i32,
     alert_threshold: i64,
-    /// Tenant name or id → threshold.
+    /// Tenant id → threshold.
     tenant_thresholds: BTreeMap<String, i64>,
     rules: Option<Arc<RuleHandle>>,
     outputs: Option<OutputManager>,
@@ -134,11 +134,11 @@ impl Ingest {
         self.outputs.as_ref()
     }
 
-    /// The alert threshold of a tenant (by id or name; else the global one).
-    pub fn threshold(&self, tenant_id: &str, tenant_name: Option<&str>) -> i64 {
+    /// The alert threshold of a tenant (`[detect.tenant_thresholds]`, whose names
+    /// `build_state` resolved to ids; else the global one).
+    pub fn threshold(&self, tenant_id: &str) -> i64 {
         self.tenant_thresholds
             .get(tenant_id)
-            .or_else(|| tenant_name.and_then(|n| self.tenant_thresholds.get(n)))
             .copied()
             .unwrap_or(self.alert_threshold)
     }

@@ -408,23 +408,27 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         Err(outpost_store::StoreError::NotFound(_)) => tenant_name,
         Err(e) => return Err(e.into()),
     };
-    // `[jobs.kinds.tenants]` keys may be names: resolve them to ids (unknown ones are kept as
-    // given, in case they are ids of tenants created later, and reported).
-    let mut tenant_ids = std::collections::HashMap::new();
-    for key in config.jobs.kinds.tenants.keys() {
-        match store.find_tenant(key).await {
-            Ok(t) => {
-                tenant_ids.insert(key.clone(), t.id);
-            }
-            Err(outpost_store::StoreError::NotFound(_)) => {
-                tracing::warn!(tenant = %key, "[jobs.kinds.tenants] names no existing tenant; kept as a tenant id");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let tenant_ids = resolve_tenant_keys(
+        &store,
+        config.jobs.kinds.tenants.keys(),
+        "[jobs.kinds.tenants]",
+    )
+    .await?;
     let policy = config
         .jobs
         .policy(|k| tenant_ids.get(k).cloned().unwrap_or_else(|| k.to_string()));
+    // `[detect.tenant_thresholds]` may name tenants too: the ingest stage looks up ids.
+    let names = resolve_tenant_keys(
+        &store,
+        config.detect.tenant_thresholds.keys(),
+        "[detect.tenant_thresholds]",
+    )
+    .await?;
+    let mut config = config;
+    config.detect.tenant_thresholds = std::mem::take(&mut config.detect.tenant_thresholds)
+        .into_iter()
+        .map(|(k, v)| (names.get(&k).cloned().unwrap_or(k), v))
+        .collect();
     let mut registry = base_registry();
     let ingest = Arc::new(ingest::Ingest::start(&config, &mut registry)?);
     let jobs_cfg = JobsConfig {
@@ -452,6 +456,29 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     st.jobs = Some(jobs);
     st.intel = Some(intel);
     Ok(st)
+}
+
+/// Resolves configuration keys that may be tenant names to tenant ids (name → id). Keys that
+/// name no tenant are left out of the map — callers keep them as given, in case they are ids
+/// of tenants created later — and reported.
+async fn resolve_tenant_keys<'a>(
+    store: &Store,
+    keys: impl Iterator<Item = &'a String>,
+    section: &str,
+) -> Result<std::collections::HashMap<String, String>, ServeError> {
+    let mut ids = std::collections::HashMap::new();
+    for key in keys {
+        match store.find_tenant(key).await {
+            Ok(t) => {
+                ids.insert(key.clone(), t.id);
+            }
+            Err(outpost_store::StoreError::NotFound(_)) => {
+                tracing::warn!(tenant = %key, section, "names no existing tenant; kept as a tenant id");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(ids)
 }
 
 /// Serves on an already bound listener until `shutdown` resolves; in-flight requests finish.

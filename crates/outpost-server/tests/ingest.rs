@@ -972,3 +972,14 @@ async fn streamed_events_are_scored_and_forwarded() {
     );
     assert_eq!(lines(&ev_file).len(), 3);
 }
+
+/// `[detect.tenant_thresholds]` keys may be tenant names: they apply to that tenant's hits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_threshold_given_by_name_applies() {
+    let w = world_with("\n[detect.tenant_thresholds]\nacme = 30\n").await;
+    upload(&w, "t1", vec![hit(&w, "198.51.100.40", "sshd", json!([]))]).await;
+    let h = hits(&w).await;
+    // The intel indicator alone (40) passes acme's threshold of 30 (the global one is 150).
+    assert_eq!(h[0]["risk_score"], 40);
+    assert_eq!(h[0]["alert"], true, "{}", h[0]);
+}

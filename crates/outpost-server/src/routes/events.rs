@@ -25,7 +25,7 @@ pub async fn upload(
             "a batch holds at most {MAX_EVENTS_PER_BATCH} events"
         )));
     }
-    let threshold = state.ingest.threshold(&dev.tenant_id, None);
+    let threshold = state.ingest.threshold(&dev.tenant_id);
     let ingest = state.ingest.clone();
     let n = batch.events.len() as u64;
     let batch_id = batch.batch_id.clone();

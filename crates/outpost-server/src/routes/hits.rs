@@ -86,7 +86,7 @@ pub async fn upload(
         return Err(e);
     }
     // Scoring is CPU work on untrusted events: off the async workers.
-    let threshold = state.ingest.threshold(&dev.tenant_id, None);
+    let threshold = state.ingest.threshold(&dev.tenant_id);
     let (payload, scores) = {
         let ingest = state.ingest.clone();
         tokio::task::spawn_blocking(move || {
