@@ -215,6 +215,11 @@ SCHEMAS = {
             }},
             "rules": {"type": "array", "items": {"type": "object", "properties": {"id": S, "name": S, "engine": S, "score": I, "file": S}}},
             "alert_threshold": I, "tenant_thresholds": {"type": "object", "additionalProperties": I},
+            "stix": {"type": "object", "properties": {
+                "dir": SN, "patterns": I,
+                "skipped": {"type": "array", "items": {"type": "object", "properties": {"file": S, "rule_id": S, "reason": S}}},
+            }},
+            "profiles": {"type": "boolean"},
         },
     },
     "OutputsStatus": {
@@ -225,6 +230,79 @@ SCHEMAS = {
         }}}},
     },
     "HitView": {"oneOf": [ref("HitRecord"), ref("CustomerHit")]},
+    "AlertRecord": {
+        "type": "object",
+        "description": "An event of full telemetry whose risk score reached its tenant's threshold (or that a rule flagged), with the lifecycle of hits.",
+        "required": ["id", "tenant_id", "device_id", "hostname", "batch_id", "seq", "created_at", "event_ts", "risk_score", "threshold", "summary", "rule_names", "indicators", "learned", "state", "version", "event"],
+        "properties": {
+            "id": I, "tenant_id": S, "device_id": S, "hostname": S, "batch_id": S,
+            "seq": {"type": "integer", "description": "The event's index in its upload batch."},
+            "created_at": T, "event_ts": T, "risk_score": I, "threshold": I, "summary": S,
+            "rule_names": {"type": "array", "items": S},
+            "indicators": {"type": "array", "items": ref("Indicator")},
+            "process_name": S, "remote_ip": S, "sha256": S,
+            "learned": {"type": "boolean", "description": "Raised in learn mode: stored as suppressed, a whitelist proposal."},
+            "state": STATE, "state_changed_at": T, "state_changed_by": S, "suppression_id": S, "version": I,
+            "event": {"type": "object", "description": "The event (outpost_core::Event)."},
+        },
+    },
+    "CustomerAlert": {
+        "type": "object",
+        "required": ["id", "tenant_id", "device_id", "hostname", "created_at", "event_ts", "risk_score", "summary", "state"],
+        "properties": {"id": I, "tenant_id": S, "device_id": S, "hostname": S, "created_at": T, "event_ts": T, "risk_score": I, "summary": S, "process_name": S, "state": STATE},
+    },
+    "AlertView": {"oneOf": [ref("AlertRecord"), ref("CustomerAlert")]},
+    "AlertsPage": {"oneOf": [page(ref("AlertRecord")), page(ref("CustomerAlert"))]},
+    "Sighting": {
+        "type": "object",
+        "description": "A STIX indicator pattern matched an event: the STIX 2.1 sighting, its observed-data and the attack model.",
+        "required": ["id", "tenant_id", "device_id", "batch_id", "seq", "indicator_id", "indicator_name", "created_at", "event_ts", "attack", "sighting", "observed"],
+        "properties": {
+            "id": I, "tenant_id": S, "device_id": S,
+            "batch_id": {"type": "string", "description": "The upload batch (hits:<batch> for a hit's sample events)."},
+            "seq": I, "indicator_id": S, "indicator_name": S, "created_at": T, "event_ts": T,
+            "attack": {"type": "object", "properties": {"attack_patterns": {"type": "array"}, "intrusion_sets": {"type": "array"}}},
+            "sighting": {"type": "object", "description": "STIX 2.1 sighting (sighting_of_ref = the indicator)."},
+            "observed": {"type": "array", "items": {"type": "object"}},
+            "alert_id": {"type": ["integer", "null"]},
+        },
+    },
+    "Profile": {
+        "type": "object",
+        "description": "Learned behaviour of a container image (image:...) or executable (exe:...) of a tenant.",
+        "required": ["tenant_id", "subject", "status", "epoch", "command_lines", "children", "destinations", "files", "events_learned", "deviations", "updated_at"],
+        "properties": {
+            "tenant_id": S, "subject": S, "status": {"type": "string", "enum": ["learning", "profiled"]},
+            "epoch": {"type": "integer", "description": "Resets so far."},
+            "first_seen": T, "learning_until": T,
+            "command_lines": {"type": "array", "items": S}, "children": {"type": "array", "items": S},
+            "destinations": {"type": "array", "items": S}, "files": {"type": "array", "items": S},
+            "events_learned": I, "deviations": I, "updated_at": T,
+        },
+    },
+    "ProfileReset": {
+        "type": "object", "required": ["tenant_id"], "additionalProperties": False,
+        "properties": {"tenant_id": S, "subject": {"type": ["string", "null"], "description": "Absent: every profile of the tenant."}},
+    },
+    "ProfileResetDone": {"type": "object", "required": ["tenant_id", "reset"], "properties": {"tenant_id": S, "reset": I}},
+    "LearnModeChange": {
+        "type": "object", "required": ["tenant_id", "on"], "additionalProperties": False,
+        "properties": {"tenant_id": S, "on": {"type": "boolean"}, "hours": {"type": "integer", "minimum": 1, "maximum": 2160, "description": "Default 168."}},
+    },
+    "LearnStatus": {
+        "type": "object", "required": ["tenant_id", "learning", "proposals"],
+        "properties": {
+            "tenant_id": S, "learning": {"type": "boolean"}, "learn_until": T,
+            "proposals": {"type": "array", "items": {
+                "type": "object", "required": ["rule_name", "process_name", "alerts", "devices", "applied"],
+                "properties": {"rule_name": S, "process_name": S, "alerts": I, "devices": I, "applied": {"type": "boolean"}},
+            }},
+        },
+    },
+    "LearnApply": {
+        "type": "object", "required": ["tenant_id"], "additionalProperties": False,
+        "properties": {"tenant_id": S, "only": {"type": ["array", "null"], "items": {"type": "array", "items": S, "minItems": 2, "maxItems": 2}, "description": "(rule_name, process_name) pairs; absent: all proposals."}},
+    },
     "HitsPage": {"oneOf": [page(ref("HitRecord")), page(ref("CustomerHit"))]},
     "HitStateChange": {
         "type": "object",
@@ -249,15 +327,15 @@ SCHEMAS = {
         "type": "object",
         "required": ["tenant_id"],
         "additionalProperties": False,
-        "description": "At least one of device_id, remote_ip (address or CIDR), process_name, sha256.",
-        "properties": {"tenant_id": S, "device_id": SN, "remote_ip": SN, "process_name": SN, "sha256": SN, "reason": SN, "expires_at": TN},
+        "description": "At least one of device_id, remote_ip (address or CIDR), process_name, sha256, rule_name (only hits and alerts with an indicator of that detection rule).",
+        "properties": {"tenant_id": S, "device_id": SN, "remote_ip": SN, "process_name": SN, "sha256": SN, "rule_name": SN, "reason": SN, "expires_at": TN},
     },
     "Suppression": {
         "type": "object",
         "required": ["id", "tenant_id", "created_by", "created_at"],
         "properties": {
             "id": S, "tenant_id": S, "device_id": S, "remote_ip": S, "process_name": S, "sha256": S,
-            "reason": S, "created_by": S, "created_at": T, "expires_at": T,
+            "rule_name": S, "reason": S, "created_by": S, "created_at": T, "expires_at": T,
         },
     },
     "Device": {
@@ -434,7 +512,26 @@ PATHS = {
         params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
     "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
     "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
-    "/api/v1/events": {"post": op("Full telemetry: events scored and forwarded to the outputs (not stored)", "device token", ok(ref("EventsAccepted")), body="EventBatch", tags=["detect"])},
+    "/api/v1/events": {"post": op("Full telemetry: events scored (engines, profiles, STIX) and forwarded to the outputs; alerts and sightings stored, events not", "device token", ok(ref("EventsAccepted")), body="EventBatch", tags=["detect"])},
+    "/api/v1/alerts": {"get": op("List alerts from telemetry", "any user or key; customers see their tenant, simplified", ok(ref("AlertsPage")), params=[
+        q("tenant", "Tenant id (customers: their own only)"), q("device", "Device id"), q("state", "Alert state", STATE),
+        q("min_score", "Risk score at least", I), q("since", "Event at or after (RFC 3339)", T), q("until", "Event before (RFC 3339)", T),
+        q("learned", "true: only learn-mode alerts; false: only real ones", {"type": "boolean"}), q("rule", "Only alerts with an indicator of this rule"),
+        q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
+    "/api/v1/alerts/{id}": {"get": op("One alert", "any user or key of the alert's tenant", ok(ref("AlertView")), params=[path_id("integer")], tags=["detect"])},
+    "/api/v1/alerts/{id}/state": {"post": op("Change an alert's state", "staff (any state); customers (acknowledge only)", {**ok(ref("AlertView")), "409": ERR}, "HitStateChange", params=[path_id("integer")], tags=["detect"])},
+    "/api/v1/alerts/{id}/history": {"get": op("State changes of an alert", "any user or key of the alert's tenant", ok(page(ref("HitHistoryEntry"))), params=[path_id("integer")], tags=["detect"])},
+    "/api/v1/sightings": {"get": op("STIX sightings (indicator patterns matched on events)", "any user or key (scoped)", ok(page(ref("Sighting"))), params=[
+        q("tenant", "Tenant id"), q("device", "Device id"), q("indicator", "STIX indicator id"), q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
+    "/api/v1/profiles": {"get": op("Learned behaviour profiles", "any user or key (scoped)", ok(page(ref("Profile"))), params=[
+        q("tenant", "Tenant id or name"), q("status", "learning or profiled", {"type": "string", "enum": ["learning", "profiled"]}),
+        q("subject", "One subject (needs tenant)"), q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
+    "/api/v1/profiles/reset": {"post": op("Forget a profile (or all of a tenant's); learning starts again on every replica", "staff", ok(ref("ProfileResetDone")), "ProfileReset", tags=["detect"])},
+    "/api/v1/detect/learn": {
+        "get": op("A tenant's learn mode and its whitelist proposals", "any user or key of the tenant", ok(ref("LearnStatus")), params=[{"name": "tenant", "in": "query", "required": True, "schema": S}], tags=["detect"]),
+        "put": op("Switch a tenant's learn mode on (for hours) or off", "staff", ok(ref("LearnStatus")), "LearnModeChange", tags=["detect"]),
+    },
+    "/api/v1/detect/learn/apply": {"post": op("Turn learn-mode proposals into suppression rules (rule + process)", "staff", ok(page(ref("Suppression"))), "LearnApply", tags=["detect"])},
     "/api/v1/detect/rules": {"get": op("The detection rules in effect: loaded, not loaded (with the reason), last reload, thresholds", "staff", ok(ref("DetectStatus")), tags=["detect"])},
     "/api/v1/outputs": {"get": op("Each output's queue depth and delivery counters", "staff", ok(ref("OutputsStatus")), tags=["detect"])},
     "/api/v1/intel/indicators": {

@@ -269,6 +269,9 @@ pub struct Suppression {
     pub process_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Only hits and alerts with an indicator of this detection rule (`rule_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub created_by: String,
@@ -290,10 +293,181 @@ pub struct NewSuppression {
     pub process_name: Option<String>,
     #[serde(default)]
     pub sha256: Option<String>,
+    /// Narrows the rule to hits and alerts with an indicator of this detection rule.
+    #[serde(default)]
+    pub rule_name: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An alert raised from one event of full telemetry (`POST /api/v1/events`) whose risk score
+/// reached its tenant's threshold or that a rule flagged. Alerts have the lifecycle of hits
+/// (states, history, suppression rules).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub hostname: String,
+    /// The upload batch and the event's place in it.
+    pub batch_id: String,
+    pub seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub event_ts: DateTime<Utc>,
+    pub risk_score: i64,
+    /// The tenant's threshold when the alert was raised.
+    pub threshold: i64,
+    /// The highest-scoring indicator's description.
+    pub summary: String,
+    pub rule_names: Vec<String>,
+    pub indicators: Vec<crate::Indicator>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Raised while the tenant was in learn mode: stored as suppressed, a whitelist proposal.
+    #[serde(default)]
+    pub learned: bool,
+    #[serde(flatten, default)]
+    pub triage: Triage,
+    pub event: crate::Event,
+}
+
+/// An alert as a customer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerAlert {
+    pub id: i64,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub hostname: String,
+    pub created_at: DateTime<Utc>,
+    pub event_ts: DateTime<Utc>,
+    pub risk_score: i64,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    pub state: HitState,
+}
+
+impl From<&AlertRecord> for CustomerAlert {
+    fn from(a: &AlertRecord) -> Self {
+        CustomerAlert {
+            id: a.id,
+            tenant_id: a.tenant_id.clone(),
+            device_id: a.device_id.clone(),
+            hostname: a.hostname.clone(),
+            created_at: a.created_at,
+            event_ts: a.event_ts,
+            risk_score: a.risk_score,
+            summary: a.summary.clone(),
+            process_name: a.process_name.clone(),
+            state: a.triage.state,
+        }
+    }
+}
+
+/// A STIX indicator pattern matched an event on a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SightingRecord {
+    pub id: i64,
+    pub tenant_id: String,
+    pub device_id: String,
+    pub batch_id: String,
+    pub seq: i64,
+    /// STIX id of the indicator (`indicator--…`) and its name.
+    pub indicator_id: String,
+    pub indicator_name: String,
+    pub created_at: DateTime<Utc>,
+    pub event_ts: DateTime<Utc>,
+    /// The attack model: `{"attack_patterns": [...], "intrusion_sets": [...]}`.
+    pub attack: serde_json::Value,
+    /// The STIX 2.1 `sighting` object.
+    pub sighting: serde_json::Value,
+    /// The `observed-data` and cyber-observables the sighting refers to.
+    pub observed: Vec<serde_json::Value>,
+    /// The alert the event raised, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<i64>,
+}
+
+/// A learned behaviour profile of a tenant (`GET /api/v1/profiles`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    pub tenant_id: String,
+    /// `image:<container image>` or `exe:<executable path>`.
+    pub subject: String,
+    /// `learning` or `profiled` (the learning window has passed).
+    pub status: String,
+    /// Resets so far.
+    pub epoch: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_until: Option<DateTime<Utc>>,
+    pub command_lines: Vec<String>,
+    pub children: Vec<String>,
+    pub destinations: Vec<String>,
+    pub files: Vec<String>,
+    pub events_learned: i64,
+    pub deviations: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/profiles/reset`: forget one subject's profile, or every profile of the
+/// tenant when `subject` is absent; learning starts again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileReset {
+    pub tenant_id: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// `PUT /api/v1/detect/learn`: learn mode of a tenant on (for `hours`, default 168) or off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnModeChange {
+    pub tenant_id: String,
+    pub on: bool,
+    #[serde(default)]
+    pub hours: Option<u32>,
+}
+
+/// A whitelist proposal of learn mode: a rule that fired for a process while learning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnProposal {
+    pub rule_name: String,
+    pub process_name: String,
+    /// Learned alerts it covers, and on how many devices.
+    pub alerts: i64,
+    pub devices: i64,
+    /// A suppression rule with these fields exists already.
+    pub applied: bool,
+}
+
+/// `GET /api/v1/detect/learn`: a tenant's learn mode and its whitelist proposals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnStatus {
+    pub tenant_id: String,
+    pub learning: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learn_until: Option<DateTime<Utc>>,
+    pub proposals: Vec<LearnProposal>,
+}
+
+/// `POST /api/v1/detect/learn/apply`: turn proposals into suppression rules (all of the
+/// tenant's when `rules` is absent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnApply {
+    pub tenant_id: String,
+    /// (rule_name, process_name) pairs to apply.
+    #[serde(default)]
+    pub only: Option<Vec<(String, String)>>,
 }
 
 /// `POST /api/v1/checkin`: an agent's periodic report. Every field is optional so that old

@@ -6,6 +6,12 @@
 //! anything new is an `abnormal_behavior` indicator; a known command line is a
 //! `normal_behavior` indicator with a (configurable, by default negative) score, as in
 //! threatseer. Profiles persist as JSON in a directory, can be reset, and serialize for the API.
+//!
+//! Several engines (server replicas) can learn together: with [`ProfileEngine::replicated`]
+//! every change is also recorded as a [`ProfileDelta`] that [`ProfileEngine::take_deltas`]
+//! hands to a shared store, and [`ProfileEngine::apply_remote`] merges what the others learned
+//! (sets are unions, so merging is order-independent). A reset increases the profile's
+//! `epoch`; deltas and remote copies of an older epoch are discarded.
 
 use crate::indicator::{Indicator, Scored};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -76,6 +82,46 @@ pub struct Profile {
     pub events_learned: u64,
     /// Deviations seen after learning.
     pub deviations: u64,
+    /// Resets so far (a replicated profile of an older epoch is stale).
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+/// What one engine learned about a subject since it last handed its changes over
+/// ([`ProfileEngine::take_deltas`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileDelta {
+    /// Subject.
+    pub subject: String,
+    /// Epoch the changes belong to.
+    pub epoch: u64,
+    /// First event of the subject (this engine's view).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// End of the learning window (this engine's view).
+    pub learning_until: Option<DateTime<Utc>>,
+    /// Items learned, per dimension.
+    pub command_lines: Vec<String>,
+    /// Children.
+    pub children: Vec<String>,
+    /// Destinations.
+    pub destinations: Vec<String>,
+    /// Files.
+    pub files: Vec<String>,
+    /// Events learned from.
+    pub events_learned: u64,
+    /// Deviations seen.
+    pub deviations: u64,
+}
+
+impl ProfileDelta {
+    fn items_mut(&mut self, d: Dim) -> &mut Vec<String> {
+        match d {
+            Dim::Cmd => &mut self.command_lines,
+            Dim::Child => &mut self.children,
+            Dim::Dest => &mut self.destinations,
+            Dim::File => &mut self.files,
+        }
+    }
 }
 
 /// A profile's size, for listings.
@@ -162,6 +208,16 @@ pub struct ProfileEngine {
     file: Option<PathBuf>,
     profiles: RwLock<HashMap<String, Profile>>,
     dirty: AtomicBool,
+    /// Replication bookkeeping (`None`: not replicated).
+    repl: Option<std::sync::Mutex<Replication>>,
+}
+
+#[derive(Debug, Default)]
+struct Replication {
+    /// Changes not handed over yet, by subject.
+    pending: HashMap<String, ProfileDelta>,
+    /// Epoch of subjects reset elsewhere that are not learned again here yet.
+    epochs: HashMap<String, u64>,
 }
 
 const FILE_NAME: &str = "profiles.json";
@@ -254,6 +310,117 @@ impl ProfileEngine {
             file: None,
             profiles: RwLock::new(HashMap::new()),
             dirty: AtomicBool::new(false),
+            repl: None,
+        }
+    }
+
+    /// An in-memory engine that records its changes for a shared store (see the module docs).
+    pub fn replicated(cfg: ProfileConfig) -> ProfileEngine {
+        ProfileEngine {
+            cfg,
+            file: None,
+            profiles: RwLock::new(HashMap::new()),
+            dirty: AtomicBool::new(false),
+            repl: Some(std::sync::Mutex::new(Replication::default())),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ProfileConfig {
+        &self.cfg
+    }
+
+    /// The changes since the last call (replicated engines; empty otherwise).
+    pub fn take_deltas(&self) -> Vec<ProfileDelta> {
+        let Some(r) = &self.repl else {
+            return Vec::new();
+        };
+        let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<ProfileDelta> = r.pending.drain().map(|(_, d)| d).collect();
+        v.sort_by(|a, b| a.subject.cmp(&b.subject));
+        v
+    }
+
+    /// Gives back deltas that could not be stored, so they are retried with the next ones.
+    pub fn restore_deltas(&self, deltas: Vec<ProfileDelta>) {
+        let Some(r) = &self.repl else {
+            return;
+        };
+        let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+        for d in deltas {
+            match r.pending.get_mut(&d.subject) {
+                None => {
+                    r.pending.insert(d.subject.clone(), d);
+                }
+                Some(cur) if cur.epoch == d.epoch => {
+                    let mut d = d;
+                    for dim in [Dim::Cmd, Dim::Child, Dim::Dest, Dim::File] {
+                        cur.items_mut(dim).append(d.items_mut(dim));
+                    }
+                    cur.events_learned += d.events_learned;
+                    cur.deviations += d.deviations;
+                    cur.first_seen = min_opt(cur.first_seen, d.first_seen);
+                    cur.learning_until = min_opt(cur.learning_until, d.learning_until);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Merges a profile as the shared store holds it: a newer epoch replaces the local copy
+    /// (a reset: an empty remote profile is dropped until the subject is seen again); the same
+    /// epoch is united with it; an older one is ignored.
+    pub fn apply_remote(&self, remote: Profile) {
+        let mut map = self.profiles.write().unwrap_or_else(|p| p.into_inner());
+        let local_epoch = map.get(&remote.subject).map(|p| p.epoch).or_else(|| {
+            self.repl.as_ref().and_then(|r| {
+                r.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .epochs
+                    .get(&remote.subject)
+                    .copied()
+            })
+        });
+        let empty = remote.events_learned == 0
+            && remote.command_lines.is_empty()
+            && remote.children.is_empty()
+            && remote.destinations.is_empty()
+            && remote.files.is_empty();
+        match local_epoch {
+            Some(e) if e > remote.epoch => {}
+            Some(e) if e == remote.epoch => {
+                if let Some(local) = map.get_mut(&remote.subject) {
+                    let max = self.cfg.max_items;
+                    for dim in [Dim::Cmd, Dim::Child, Dim::Dest, Dim::File] {
+                        for item in dim.set(&remote) {
+                            let set = dim.set_mut(local);
+                            if set.len() >= max {
+                                break;
+                            }
+                            set.insert(item.clone());
+                        }
+                    }
+                    local.first_seen = local.first_seen.min(remote.first_seen);
+                    local.learning_until = local.learning_until.min(remote.learning_until);
+                    local.events_learned = local.events_learned.max(remote.events_learned);
+                    local.deviations = local.deviations.max(remote.deviations);
+                } else if !empty {
+                    map.insert(remote.subject.clone(), remote);
+                }
+            }
+            _ => {
+                // Newer epoch (a reset elsewhere) or a subject new here.
+                if let Some(r) = &self.repl {
+                    let mut r = r.lock().unwrap_or_else(|p| p.into_inner());
+                    r.pending.remove(&remote.subject);
+                    r.epochs.insert(remote.subject.clone(), remote.epoch);
+                }
+                if empty {
+                    map.remove(&remote.subject);
+                } else {
+                    map.insert(remote.subject.clone(), remote);
+                }
+            }
         }
     }
 
@@ -286,6 +453,7 @@ impl ProfileEngine {
             file: Some(path),
             profiles: RwLock::new(profiles),
             dirty: AtomicBool::new(false),
+            repl: None,
         })
     }
 
@@ -332,6 +500,14 @@ impl ProfileEngine {
             if map.len() >= self.cfg.max_subjects {
                 return;
             }
+            let epoch = self.repl.as_ref().map_or(0, |r| {
+                r.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .epochs
+                    .get(subject)
+                    .copied()
+                    .unwrap_or(0)
+            });
             let until = ts + TimeDelta::seconds(self.cfg.learning_secs);
             map.insert(
                 subject.to_string(),
@@ -346,6 +522,7 @@ impl ProfileEngine {
                     files: BTreeSet::new(),
                     events_learned: 0,
                     deviations: 0,
+                    epoch,
                 },
             );
         }
@@ -360,16 +537,21 @@ impl ProfileEngine {
             ProfileStatus::Learning => {
                 let max = self.cfg.max_items;
                 let set = dim.set_mut(p);
-                if set.len() < max {
-                    set.insert(item);
-                }
+                let learned = set.len() < max && set.insert(item.clone());
                 p.events_learned += 1;
+                self.record(p, |d| {
+                    if learned {
+                        d.items_mut(dim).push(item.clone());
+                    }
+                    d.events_learned += 1;
+                });
             }
             ProfileStatus::Profiled => {
                 if dim.set(p).contains(&item) {
                     return;
                 }
                 p.deviations += 1;
+                self.record(p, |d| d.deviations += 1);
                 out.push(Indicator {
                     engine: "profile".into(),
                     rule_name: subject.to_string(),
@@ -380,6 +562,32 @@ impl ProfileEngine {
                 });
             }
         }
+    }
+
+    /// Records a change of `p` for replication.
+    fn record(&self, p: &Profile, f: impl FnOnce(&mut ProfileDelta)) {
+        let Some(r) = &self.repl else {
+            return;
+        };
+        let mut r = r.lock().unwrap_or_else(|e| e.into_inner());
+        let d = r
+            .pending
+            .entry(p.subject.clone())
+            .or_insert_with(|| ProfileDelta {
+                subject: p.subject.clone(),
+                epoch: p.epoch,
+                ..Default::default()
+            });
+        if d.epoch != p.epoch {
+            *d = ProfileDelta {
+                subject: p.subject.clone(),
+                epoch: p.epoch,
+                ..Default::default()
+            };
+        }
+        d.first_seen = min_opt(d.first_seen, Some(p.first_seen));
+        d.learning_until = min_opt(d.learning_until, Some(p.learning_until));
+        f(d);
     }
 
     /// All profiles, summarized.
@@ -460,6 +668,13 @@ impl ProfileEngine {
         std::fs::write(&tmp, json).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)?;
         Ok(())
+    }
+}
+
+fn min_opt<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -581,5 +796,63 @@ mod tests {
         assert_eq!(pe.list().len(), 1);
         let j = serde_json::to_string(&pe.get("exe:/usr/bin/curl").unwrap()).unwrap();
         assert!(j.contains("\"status\":\"learning\""));
+    }
+
+    #[test]
+    fn replicas_share_learning_and_resets_win() {
+        let cfg = ProfileConfig {
+            learning_secs: 60,
+            normal_score: 0,
+            ..Default::default()
+        };
+        let a = ProfileEngine::replicated(cfg.clone());
+        let b = ProfileEngine::replicated(cfg);
+        a.eval_into(
+            &exec(0, "/bin/ls", &["ls", "-l"], Some("alpine")),
+            &mut Scored::default(),
+        );
+        let deltas = a.take_deltas();
+        assert_eq!(deltas.len(), 1);
+        assert_eq!(deltas[0].command_lines, ["ls -l"]);
+        assert_eq!(deltas[0].children, ["/bin/ls"]);
+        assert!(a.take_deltas().is_empty(), "handed over once");
+        // What the store would hold: the delta as a profile.
+        let p = a.get("image:alpine").unwrap();
+        b.apply_remote(p.clone());
+        let mut out = Scored::default();
+        b.eval_into(
+            &exec(100, "/bin/ls", &["ls", "-l"], Some("alpine")),
+            &mut out,
+        );
+        assert!(out.indicators.is_empty(), "known on b: {out:?}");
+        b.eval_into(&exec(101, "/bin/sh", &["sh"], Some("alpine")), &mut out);
+        assert_eq!(out.risk_score, 100, "new command line and child on b");
+        // A reset elsewhere (newer epoch, empty) drops the local copy and its pending changes.
+        b.apply_remote(Profile {
+            epoch: 1,
+            command_lines: BTreeSet::new(),
+            children: BTreeSet::new(),
+            events_learned: 0,
+            deviations: 0,
+            ..p.clone()
+        });
+        assert!(b.get("image:alpine").is_none());
+        assert!(b.take_deltas().is_empty());
+        b.eval_into(
+            &exec(200, "/bin/sh", &["sh"], Some("alpine")),
+            &mut Scored::default(),
+        );
+        assert_eq!(
+            b.get("image:alpine").unwrap().epoch,
+            1,
+            "learns again in the new epoch"
+        );
+        let d = b.take_deltas();
+        assert_eq!((d[0].epoch, d[0].command_lines.len()), (1, 1));
+        // An older remote copy is ignored; failed hand-overs come back.
+        b.apply_remote(p);
+        assert_eq!(b.get("image:alpine").unwrap().epoch, 1);
+        b.restore_deltas(d.clone());
+        assert_eq!(b.take_deltas(), d);
     }
 }

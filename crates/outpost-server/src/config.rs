@@ -88,6 +88,66 @@ pub struct DetectConfig {
     pub alert_threshold: i64,
     /// Per-tenant thresholds, by tenant name or id.
     pub tenant_thresholds: std::collections::BTreeMap<String, i64>,
+    /// A directory of STIX 2.1 bundles (`*.json`, recursive) whose indicator patterns are
+    /// evaluated on every event (with their attack models: intrusion-set → attack-pattern →
+    /// indicator), reloaded when it changes. Pattern indicators of the `[intel]` STIX feeds
+    /// are evaluated too.
+    pub stix_dir: Option<PathBuf>,
+    /// Score of a STIX pattern match.
+    pub stix_score: i32,
+    /// Learned behaviour profiles (`[detect.profiles]`).
+    pub profiles: ProfileSettings,
+}
+
+/// `[detect.profiles]`: per tenant, the profile engine learns each container image's (or,
+/// outside containers, each executable's) command lines, child processes, outbound
+/// destinations and file paths from full telemetry during a learning window; afterwards a
+/// deviation scores `abnormal_score`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileSettings {
+    /// Learn and score at all (default true).
+    pub enabled: bool,
+    /// Learning window per subject, from its first event.
+    pub learning_secs: i64,
+    /// Score of a deviation after learning.
+    pub abnormal_score: i32,
+    /// Score of a known command line after learning (0: no indicator; negative lowers).
+    pub normal_score: i32,
+    /// Items kept per dimension of one profile.
+    pub max_items: usize,
+    /// Subjects per tenant.
+    pub max_subjects: usize,
+    /// How often a replica merges its learning into the database and reads the others'.
+    pub sync_secs: u64,
+}
+
+impl Default for ProfileSettings {
+    fn default() -> Self {
+        let d = outpost_detect::profile::ProfileConfig::default();
+        ProfileSettings {
+            enabled: true,
+            learning_secs: d.learning_secs,
+            abnormal_score: d.abnormal_score,
+            normal_score: 0,
+            max_items: 1_000,
+            max_subjects: d.max_subjects,
+            sync_secs: 5,
+        }
+    }
+}
+
+impl ProfileSettings {
+    /// The engine settings.
+    pub fn engine_config(&self) -> outpost_detect::profile::ProfileConfig {
+        outpost_detect::profile::ProfileConfig {
+            learning_secs: self.learning_secs,
+            abnormal_score: self.abnormal_score,
+            normal_score: self.normal_score,
+            max_items: self.max_items,
+            max_subjects: self.max_subjects,
+        }
+    }
 }
 
 impl Default for DetectConfig {
@@ -100,6 +160,9 @@ impl Default for DetectConfig {
             hit_score: 50,
             alert_threshold: 100,
             tenant_thresholds: std::collections::BTreeMap::new(),
+            stix_dir: None,
+            stix_score: 70,
+            profiles: ProfileSettings::default(),
         }
     }
 }

@@ -16,17 +16,28 @@
 //!    server already stored (its earlier 2xx was lost, or the server died between storing
 //!    and answering), the stored hits are forwarded again: at-least-once holds across a crash
 //!    at any point, and targets with record ids (Elasticsearch, JetStream) deduplicate.
+//! 3. **Telemetry** (`POST /api/v1/events`): each event is scored by the same engines plus the
+//!    tenant's learned behaviour profiles ([`crate::profiles`]) and the STIX indicator
+//!    patterns (`[detect] stix_dir` and the `[intel]` STIX feeds); every match of a pattern is
+//!    a STIX sighting, stored. An event whose score reaches the tenant's threshold (or that a
+//!    rule flags) is stored as an **alert** with the lifecycle of hits (suppression rules
+//!    apply; in learn mode it is stored as learned and becomes a whitelist proposal), then
+//!    forwarded. Events themselves are forwarded, not stored.
 
 use crate::config::{DetectConfig, ServerConfig};
-use chrono::Utc;
-use outpost_core::api::{HitRecord, HitScore, HitState};
+use crate::profiles::Profiles;
+use chrono::{DateTime, Utc};
+use outpost_core::api::{AlertRecord, HitRecord, HitScore, HitState};
 use outpost_core::event::{NetworkInfo, ProcessInfo};
 use outpost_core::{Event, EventKind, Hit, Indicator};
-use outpost_detect::{Pipeline, RuleHandle, RuleWatcher, SigmaOptions};
+use outpost_detect::stix::{StixConfig, StixEngine, StixSighting};
+use outpost_detect::{Pipeline, RuleHandle, RuleWatcher, Scored, SigmaOptions};
 use outpost_outputs::{OutputManager, OutputRecord, RecordKind};
+use outpost_store::NewSighting;
 use prometheus_client::registry::Registry;
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 /// Errors starting the ingest stage (bad rules or output configuration).
@@ -38,6 +49,32 @@ pub enum IngestError {
     Rules { dir: String, message: String },
     #[error("[[outputs]]: {0}")]
     Outputs(#[from] outpost_outputs::OutputError),
+    #[error("[detect] stix_dir {dir}: {message}")]
+    Stix { dir: String, message: String },
+}
+
+/// What the engines made of one telemetry event.
+#[derive(Debug, Clone, Default)]
+pub struct ScoredEvent {
+    pub indicators: Vec<Indicator>,
+    pub risk_score: i64,
+    /// Reached the threshold, or a rule asked for an alert.
+    pub alert: bool,
+    /// STIX sightings of the event.
+    pub sightings: Vec<StixSighting>,
+}
+
+/// The bundle files (path, modification time, length) and the global intel digest a STIX
+/// engine was built from.
+type StixSignature = (Vec<(PathBuf, std::time::SystemTime, u64)>, String);
+
+/// The STIX engine and what it was built from (to notice changes).
+#[derive(Default)]
+struct StixState {
+    engine: Option<Arc<StixEngine>>,
+    signature: Option<StixSignature>,
+    /// Indicators not used, with the reason (for `GET /api/v1/detect/rules`).
+    skipped: Vec<outpost_detect::Unsupported>,
 }
 
 /// Scoring and forwarding of uploaded hits (see the module docs).
@@ -50,6 +87,15 @@ pub struct Ingest {
     rules: Option<Arc<RuleHandle>>,
     outputs: Option<OutputManager>,
     _watcher: Option<RuleWatcher>,
+    /// Learned behaviour per tenant (telemetry only).
+    profiles: Option<Arc<Profiles>>,
+    stix_dir: Option<PathBuf>,
+    stix_score: i32,
+    stix: RwLock<StixState>,
+    /// Serializes STIX reloads.
+    stix_reload: Mutex<()>,
+    /// Tenants in learn mode, until when (refreshed from the database).
+    learning: RwLock<HashMap<String, DateTime<Utc>>>,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -73,6 +119,12 @@ impl Ingest {
             rules: None,
             outputs: None,
             _watcher: None,
+            profiles: None,
+            stix_dir: None,
+            stix_score: 70,
+            stix: RwLock::new(StixState::default()),
+            stix_reload: Mutex::new(()),
+            learning: RwLock::new(HashMap::new()),
         }
     }
 
@@ -110,6 +162,20 @@ impl Ingest {
                 ingest._watcher = Some(watcher);
             }
             ingest.pipeline = Some(pipeline);
+            if d.profiles.enabled {
+                ingest.profiles = Some(Arc::new(Profiles::new(d.profiles.engine_config())));
+            }
+            ingest.stix_dir = d.stix_dir.clone();
+            ingest.stix_score = d.stix_score;
+            if let Some(dir) = &d.stix_dir {
+                // A broken bundle stops the start, naming the file (as a broken rule does).
+                ingest
+                    .reload_stix(None)
+                    .map_err(|message| IngestError::Stix {
+                        dir: dir.display().to_string(),
+                        message,
+                    })?;
+            }
             ingest.hit_score = d.hit_score;
             ingest.alert_threshold = d.alert_threshold;
             ingest.tenant_thresholds = d.tenant_thresholds.clone();
@@ -145,17 +211,62 @@ impl Ingest {
 
     /// Scores every hit of a batch (empty when scoring is off: hits are stored unscored).
     pub fn score_batch(&self, hits: &[Hit], threshold: i64) -> Vec<HitScore> {
+        self.score_batch_with_sightings(hits, threshold).0
+    }
+
+    /// Scores every hit of a batch, with the STIX sightings of their sample events (`seq` =
+    /// hit index × 1000 + sample index).
+    pub fn score_batch_with_sightings(
+        &self,
+        hits: &[Hit],
+        threshold: i64,
+    ) -> (Vec<HitScore>, Vec<NewSighting>) {
         if self.pipeline.is_none() {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
-        hits.iter().map(|h| self.score_hit(h, threshold)).collect()
+        let mut sightings = Vec::new();
+        let scores = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let (score, found) = self.score_hit_inner(h, threshold);
+                for (n, ts, s) in found {
+                    sightings.push(new_sighting(i as i64 * 1000 + n as i64, ts, s));
+                }
+                score
+            })
+            .collect();
+        (scores, sightings)
     }
 
     /// Scores one hit (see the module docs).
     pub fn score_hit(&self, h: &Hit, threshold: i64) -> HitScore {
+        self.score_hit_inner(h, threshold).0
+    }
+
+    /// The static engine, rules and STIX patterns on one event (no profiles).
+    fn score_common(&self, e: &Event) -> Scored {
         let Some(pipeline) = &self.pipeline else {
-            return HitScore::default();
+            return Scored::default();
         };
+        let mut s = pipeline.score(e);
+        if !s.whitelisted
+            && let Some(stix) = self.stix_engine()
+        {
+            outpost_detect::pipeline::Engine::eval_into(stix.as_ref(), e, &mut s);
+        }
+        s
+    }
+
+    fn score_hit_inner(
+        &self,
+        h: &Hit,
+        threshold: i64,
+    ) -> (HitScore, Vec<(usize, DateTime<Utc>, StixSighting)>) {
+        if self.pipeline.is_none() {
+            return (HitScore::default(), Vec::new());
+        }
+        let mut sightings = Vec::new();
         let mut seen = HashSet::new();
         let mut out = HitScore::default();
         let mut add = |out: &mut HitScore, i: Indicator| {
@@ -177,21 +288,183 @@ impl Ingest {
         } else {
             &h.sample_events
         };
-        for e in events {
-            let s = pipeline.score(e);
+        for (n, e) in events.iter().enumerate() {
+            let s = self.score_common(e);
             wants_alert |= s.wants_alert();
             for i in s.indicators {
                 add(&mut out, i);
             }
+            sightings.extend(
+                s.sightings
+                    .into_iter()
+                    .filter_map(|v| serde_json::from_value::<StixSighting>(v).ok())
+                    .map(|x| (n, e.ts, x)),
+            );
         }
         out.alert = wants_alert || out.risk_score >= threshold;
-        out
+        (out, sightings)
     }
 
-    /// Scores a batch of full telemetry and queues every event (`event-{device}-{batch}-{n}`)
-    /// on the outputs, plus an `alert` record for each event whose score reaches `threshold`
-    /// or that a rule flags. Returns (events queued at least once, alerts). Events are not
-    /// stored in the database: they are forwarded (to a SIEM); their alerts are forwarded too.
+    /// Scores a tenant's telemetry events: every engine, the tenant's behaviour profiles
+    /// (which learn from them) and the STIX patterns.
+    pub fn score_events(
+        &self,
+        tenant_id: &str,
+        events: &[Event],
+        threshold: i64,
+    ) -> Vec<ScoredEvent> {
+        if self.pipeline.is_none() {
+            return vec![ScoredEvent::default(); events.len()];
+        }
+        events
+            .iter()
+            .map(|e| {
+                let mut s = self.score_common(e);
+                if !s.whitelisted
+                    && let Some(p) = &self.profiles
+                {
+                    p.eval_into(tenant_id, e, &mut s);
+                }
+                let alert = s.wants_alert() || s.risk_score >= threshold;
+                ScoredEvent {
+                    alert,
+                    risk_score: s.risk_score,
+                    sightings: s
+                        .sightings
+                        .into_iter()
+                        .filter_map(|v| serde_json::from_value(v).ok())
+                        .collect(),
+                    indicators: s.indicators,
+                }
+            })
+            .collect()
+    }
+
+    /// The behaviour profiles, when enabled.
+    pub fn profiles(&self) -> Option<&Arc<Profiles>> {
+        self.profiles.as_ref()
+    }
+
+    /// The compiled STIX indicators, if any.
+    pub fn stix_engine(&self) -> Option<Arc<StixEngine>> {
+        self.stix
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .engine
+            .clone()
+    }
+
+    /// STIX indicators not used, with the reason.
+    pub fn stix_skipped(&self) -> Vec<outpost_detect::Unsupported> {
+        self.stix
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .skipped
+            .clone()
+    }
+
+    /// Rebuilds the STIX engine when the bundles of `[detect] stix_dir` or the pattern
+    /// indicators of the global intel changed. On a broken bundle the engine in use stays
+    /// and the error (naming the file) is returned.
+    pub fn reload_stix(&self, global: Option<&crate::intel::GlobalIntel>) -> Result<bool, String> {
+        if self.pipeline.is_none() {
+            return Ok(false);
+        }
+        let _one = self.stix_reload.lock().unwrap_or_else(|p| p.into_inner());
+        let files = match &self.stix_dir {
+            Some(d) => stix_files(d)?,
+            None => Vec::new(),
+        };
+        let digest = global.map(|g| g.digest.clone()).unwrap_or_default();
+        let signature = (files, digest);
+        if self
+            .stix
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .signature
+            .as_ref()
+            == Some(&signature)
+        {
+            return Ok(false);
+        }
+        let mut objects = Vec::new();
+        for (path, _, _) in &signature.0 {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+            // Each file must be a valid bundle on its own, so that errors name it.
+            outpost_stix::model::Bundle::from_json(&v)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            match v.get("objects").and_then(|o| o.as_array()) {
+                Some(list) => objects.extend(list.iter().cloned()),
+                None => objects.push(v),
+            }
+        }
+        if let Some(g) = global {
+            objects.extend(
+                g.set
+                    .pattern_indicators()
+                    .iter()
+                    .map(pattern_indicator_json),
+            );
+        }
+        let n = objects.len();
+        let bundle = outpost_stix::model::Bundle::from_json(&serde_json::json!({
+            "type": "bundle",
+            "id": "bundle--00000000-0000-4000-8000-000000000000",
+            "objects": objects,
+        }))
+        .map_err(|e| format!("combined STIX indicators: {e}"))?;
+        let (engine, skipped) = StixEngine::from_bundle(
+            &bundle,
+            StixConfig {
+                score: self.stix_score,
+                skip_simple_iocs: false,
+                where_sighted_refs: Vec::new(),
+            },
+        );
+        for u in &skipped {
+            tracing::warn!(indicator = %u.rule_id, reason = %u.reason, "STIX indicator not used");
+        }
+        tracing::info!(
+            objects = n,
+            patterns = engine.len(),
+            skipped = skipped.len(),
+            "STIX indicator patterns loaded"
+        );
+        let mut st = self.stix.write().unwrap_or_else(|p| p.into_inner());
+        st.engine = (!engine.is_empty()).then(|| Arc::new(engine));
+        st.skipped = skipped;
+        st.signature = Some(signature);
+        Ok(true)
+    }
+
+    /// Whether a tenant is in learn mode now.
+    pub fn learning(&self, tenant_id: &str) -> bool {
+        self.learning
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant_id)
+            .is_some_and(|u| *u > Utc::now())
+    }
+
+    /// Replaces the learn-mode table (read from the database).
+    pub fn set_learning_tenants(&self, tenants: Vec<(String, DateTime<Utc>)>) {
+        *self.learning.write().unwrap_or_else(|p| p.into_inner()) = tenants.into_iter().collect();
+    }
+
+    /// Records one tenant's learn mode (after a change on this replica).
+    pub fn set_learning(&self, tenant_id: &str, until: Option<DateTime<Utc>>) {
+        let mut m = self.learning.write().unwrap_or_else(|p| p.into_inner());
+        match until {
+            Some(u) => m.insert(tenant_id.to_string(), u),
+            None => m.remove(tenant_id),
+        };
+    }
+
+    /// Queues every event of a telemetry batch (`event-{device}-{batch}-{n}`) on the outputs
+    /// with its indicators and score; returns how many were queued at least once.
     pub fn publish_events(
         &self,
         tenant_id: &str,
@@ -199,18 +472,13 @@ impl Ingest {
         hostname: &str,
         batch_id: &str,
         events: &[Event],
-        threshold: i64,
-    ) -> (u64, u64) {
-        let (mut queued, mut alerts) = (0u64, 0u64);
+        scored: &[ScoredEvent],
+    ) -> u64 {
+        let Some(o) = &self.outputs else {
+            return 0;
+        };
+        let mut queued = 0u64;
         for (n, e) in events.iter().enumerate() {
-            let (indicators, risk_score, wants_alert) = match &self.pipeline {
-                Some(p) => {
-                    let s = p.score(e);
-                    let wants = s.wants_alert();
-                    (s.indicators, s.risk_score, wants)
-                }
-                None => (Vec::new(), 0, false),
-            };
             let body = match serde_json::to_value(e) {
                 Ok(v) => v,
                 Err(err) => {
@@ -227,40 +495,66 @@ impl Ingest {
             );
             rec.device_id = Some(device_id.to_string());
             rec.hostname = Some(hostname.to_string());
-            rec.indicators = indicators;
-            rec.risk_score = risk_score;
-            let is_alert = self.pipeline.is_some() && (wants_alert || risk_score >= threshold);
-            if let Some(o) = &self.outputs {
-                if o.publish(&rec) > 0 {
-                    queued += 1;
-                }
-                if is_alert {
-                    let mut alert = rec.clone();
-                    alert.id = format!("alert-{}", rec.id);
-                    alert.kind = RecordKind::Alert;
-                    alert.body = serde_json::json!({
-                        "id": alert.id,
-                        "event_id": rec.id,
-                        "created_at": Utc::now(),
-                        "risk_score": rec.risk_score,
-                        "indicators": rec.indicators,
-                        "hit": {
-                            "device_id": device_id,
-                            "hostname": hostname,
-                            "process_name": e.process.as_ref().and_then(|p| p.name.clone()),
-                            "exe_path": e.process.as_ref().and_then(|p| p.exe.clone()),
-                            "remote_ip": e.remote_ip().map(|i| i.to_string()),
-                        },
-                        "event": rec.body,
-                    });
-                    o.publish(&alert);
-                }
+            if let Some(s) = scored.get(n) {
+                rec.indicators = s.indicators.clone();
+                rec.risk_score = s.risk_score;
             }
-            if is_alert {
-                alerts += 1;
+            if o.publish(&rec) > 0 {
+                queued += 1;
             }
         }
-        (queued, alerts)
+        queued
+    }
+
+    /// Queues the `alert` record of each stored event alert that is open (suppressed and
+    /// learned alerts are not forwarded). The record id `alert-event-{alert id}` is stable, so
+    /// a retried batch re-forwards the same records.
+    pub fn publish_event_alerts(&self, alerts: &[AlertRecord]) -> usize {
+        let Some(o) = &self.outputs else {
+            return 0;
+        };
+        let mut queued = 0;
+        for a in alerts
+            .iter()
+            .filter(|a| a.triage.state != HitState::Suppressed)
+        {
+            let body = match serde_json::to_value(a) {
+                Ok(v) => v,
+                Err(err) => {
+                    tracing::error!(alert = a.id, error = %err, "cannot convert an alert for the outputs");
+                    continue;
+                }
+            };
+            let mut rec = OutputRecord::new(
+                format!("alert-event-{}", a.id),
+                RecordKind::Alert,
+                &a.tenant_id,
+                a.event_ts,
+                serde_json::json!({
+                    "id": format!("alert-event-{}", a.id),
+                    "alert_id": a.id,
+                    "event_id": format!("event-{}-{}-{}", a.device_id, a.batch_id, a.seq),
+                    "created_at": a.created_at,
+                    "risk_score": a.risk_score,
+                    "indicators": a.indicators,
+                    "summary": a.summary,
+                    "hit": {
+                        "device_id": a.device_id,
+                        "hostname": a.hostname,
+                        "process_name": a.process_name,
+                        "remote_ip": a.remote_ip,
+                        "sha256": a.sha256,
+                    },
+                    "alert": body,
+                }),
+            );
+            rec.device_id = Some(a.device_id.clone());
+            rec.hostname = Some(a.hostname.clone());
+            rec.indicators = a.indicators.clone();
+            rec.risk_score = a.risk_score;
+            queued += o.publish(&rec);
+        }
+        queued
     }
 
     /// Queues stored hits (and an alert record for each alert) on the outputs; returns the
@@ -420,6 +714,77 @@ fn alert_of_hit(
 
 fn is_ticketing(type_name: &str) -> bool {
     matches!(type_name, "syncro" | "slack" | "teams")
+}
+
+/// A sighting to store, from the engine's.
+pub fn new_sighting(seq: i64, event_ts: DateTime<Utc>, s: StixSighting) -> NewSighting {
+    NewSighting {
+        seq,
+        indicator_id: s.indicator_id,
+        indicator_name: s.indicator_name,
+        event_ts,
+        attack: serde_json::json!({
+            "attack_patterns": s.attack_patterns,
+            "intrusion_sets": s.intrusion_sets,
+        }),
+        sighting: s.sighting,
+        observed: s.observed,
+    }
+}
+
+/// The STIX bundle files of a directory (recursive, `*.json`), sorted, with their
+/// modification time and length.
+fn stix_files(dir: &Path) -> Result<Vec<(PathBuf, std::time::SystemTime, u64)>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for entry in rd {
+            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let path = entry.path();
+            let meta = entry
+                .metadata()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                out.push((path, mtime, meta.len()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A STIX `indicator` object for a pattern indicator of the global intel.
+fn pattern_indicator_json(p: &outpost_intel::PatternIndicator) -> serde_json::Value {
+    let ts = p
+        .valid_from
+        .unwrap_or_else(|| DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default());
+    let mut v = serde_json::json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": p.id,
+        "created": ts,
+        "modified": ts,
+        "pattern": p.pattern,
+        "pattern_type": "stix",
+        "valid_from": ts,
+        "labels": p.labels,
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(n) = &p.name {
+            o.insert("name".into(), n.clone().into());
+        }
+        if let Some(u) = p.valid_until {
+            o.insert("valid_until".into(), serde_json::json!(u));
+        }
+        if let Some(c) = p.confidence {
+            o.insert("confidence".into(), c.into());
+        }
+    }
+    v
 }
 
 /// The indicator of the agent's own intel match.

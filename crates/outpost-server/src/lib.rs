@@ -14,6 +14,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod password;
+pub mod profiles;
 pub mod routes;
 pub mod tls;
 pub mod ui;
@@ -127,7 +128,8 @@ impl Routes {
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     use routes::{
-        admin, auth, checkin, detect, devices, enroll, events, hits, intel, suppressions,
+        admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
+        suppressions,
     };
     let r = Routes {
         router: Router::new(),
@@ -203,6 +205,23 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         "/intel/allowlist/{id}",
         &["DELETE"],
         delete(intel::delete_allowlist),
+    )
+    .add("/alerts", &["GET"], get(alerts::list))
+    .add("/alerts/{id}", &["GET"], get(alerts::get))
+    .add("/alerts/{id}/state", &["POST"], post(alerts::set_state))
+    .add("/alerts/{id}/history", &["GET"], get(alerts::history))
+    .add("/sightings", &["GET"], get(alerts::sightings))
+    .add("/profiles", &["GET"], get(profiles::list))
+    .add("/profiles/reset", &["POST"], post(profiles::reset))
+    .add(
+        "/detect/learn",
+        &["GET", "PUT"],
+        get(profiles::learn).put(profiles::set_learn),
+    )
+    .add(
+        "/detect/learn/apply",
+        &["POST"],
+        post(profiles::apply_learn),
     )
     .add("/detect/rules", &["GET"], get(detect::rules))
     .add("/outputs", &["GET"], get(detect::outputs))
@@ -318,6 +337,39 @@ fn state_with(
 /// memory, noticing configuration changes made through other replicas, and refreshing the
 /// intel feeds on their schedules.
 pub fn spawn_housekeeping(state: &AppState) {
+    if let Some(p) = state.ingest.profiles() {
+        p.spawn_sync(
+            state.store.clone(),
+            std::time::Duration::from_secs(state.config.detect.profiles.sync_secs.max(1)),
+        );
+    }
+    // Learn mode (set on any replica) and the STIX indicators (files and global intel).
+    let st = state.clone();
+    tokio::spawn(async move {
+        let every = std::time::Duration::from_secs(st.config.detect.reload_secs.max(1));
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match st.store.learning_tenants().await {
+                Ok(t) => st.ingest.set_learning_tenants(t),
+                Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
+            }
+            let ingest = st.ingest.clone();
+            let global = st.intel.as_ref().map(|i| i.global());
+            let r =
+                tokio::task::spawn_blocking(move || ingest.reload_stix(global.as_deref())).await;
+            match r {
+                Ok(Ok(true)) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => {
+                    metrics::count(&metrics::metrics().stix_loads, "error", 1);
+                    tracing::warn!(error = %e, "STIX indicators not reloaded; the previous ones stay in use");
+                }
+                Err(e) => tracing::error!(error = %e, "STIX reload task failed"),
+            }
+        }
+    });
     let st = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));

@@ -45,6 +45,16 @@ pub struct Metrics {
     pub intel_confirmations: Family<ResultLabel, Counter>,
     /// Global feed loads, by result (updated, not_modified, error).
     pub intel_feed_loads: Family<ResultLabel, Counter>,
+    /// Alerts from telemetry events stored, by result (new, suppressed, learned).
+    pub event_alerts: Family<ResultLabel, Counter>,
+    /// STIX sightings stored.
+    pub sightings: Counter,
+    /// Profile synchronizations with the database, by result (ok, error).
+    pub profile_syncs: Family<ResultLabel, Counter>,
+    /// Profile changes merged into the database.
+    pub profile_merges: Counter,
+    /// STIX indicator (re)loads, by result (ok, error).
+    pub stix_loads: Family<ResultLabel, Counter>,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -71,6 +81,11 @@ pub fn metrics() -> &'static Metrics {
         intel_bundle_requests: Family::default(),
         intel_confirmations: Family::default(),
         intel_feed_loads: Family::default(),
+        event_alerts: Family::default(),
+        sightings: Counter::default(),
+        profile_syncs: Family::default(),
+        profile_merges: Counter::default(),
+        stix_loads: Family::default(),
     })
 }
 
@@ -162,6 +177,31 @@ pub fn register(registry: &mut Registry) {
         "outpost_intel_feed_loads",
         "Global intel feed loads, by result (updated, not_modified, error)",
         m.intel_feed_loads.clone(),
+    );
+    registry.register(
+        "outpost_event_alerts",
+        "Alerts from telemetry events stored, by result (new, suppressed, learned)",
+        m.event_alerts.clone(),
+    );
+    registry.register(
+        "outpost_sightings",
+        "STIX sightings stored",
+        m.sightings.clone(),
+    );
+    registry.register(
+        "outpost_profile_syncs",
+        "Behaviour-profile synchronizations with the database, by result (ok, error)",
+        m.profile_syncs.clone(),
+    );
+    registry.register(
+        "outpost_profile_merges",
+        "Behaviour-profile changes merged into the database",
+        m.profile_merges.clone(),
+    );
+    registry.register(
+        "outpost_stix_loads",
+        "STIX indicator pattern (re)loads, by result (ok, error)",
+        m.stix_loads.clone(),
     );
     registry.register(
         "outpost_checkins_waiting",

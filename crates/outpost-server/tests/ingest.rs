@@ -448,7 +448,13 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     let m = common::request(&w.app, "GET", "/metrics", None, &[], None)
         .await
         .text();
-    assert!(m.contains("outpost_alerts_total 2"), "{m}");
+    // Metrics are per process: other tests of this binary raise alerts too.
+    let alerts: u64 = m
+        .lines()
+        .find_map(|l| l.strip_prefix("outpost_alerts_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(alerts >= 2, "{m}");
     assert!(m.contains("outpost_output_records_queued_total"), "{m}");
     assert!(
         m.contains("outpost_output_sent_total{output=\"archive\"}"),

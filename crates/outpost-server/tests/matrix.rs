@@ -35,6 +35,8 @@ struct Side {
     indicator: String,
     indicator_ip: String,
     allow: String,
+    alert: i64,
+    profile_subject: String,
 }
 
 struct World {
@@ -175,7 +177,53 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
     let job = serde_json::from_str::<Value>(&body).unwrap()["id"]
         .as_i64()
         .unwrap();
+    // An alert from telemetry and a learned profile.
+    let auth = store.device_by_token(&token).await.unwrap().unwrap();
+    let mut ev = outpost_core::Event::new(
+        chrono::Utc::now(),
+        outpost_core::EventKind::ProcessExec,
+        "test",
+    );
+    ev.process = Some(outpost_core::ProcessInfo {
+        pid: 9,
+        name: Some("nc".into()),
+        ..Default::default()
+    });
+    let stored = store
+        .insert_alerts(
+            &auth,
+            "ev1",
+            &[outpost_store::NewAlert {
+                seq: 0,
+                risk_score: 200,
+                threshold: 100,
+                indicators: Vec::new(),
+                event: ev,
+                learned: false,
+            }],
+            &[],
+        )
+        .await
+        .unwrap();
+    let profile_subject = format!("exe:/opt/{name}-secret-app");
+    store
+        .merge_profiles(
+            &[outpost_store::ProfileMerge {
+                tenant_id: t.id.clone(),
+                subject: profile_subject.clone(),
+                first_seen: Some(chrono::Utc::now()),
+                learning_until: Some(chrono::Utc::now()),
+                command_lines: vec!["app --serve".into()],
+                events_learned: 1,
+                ..Default::default()
+            }],
+            100,
+        )
+        .await
+        .unwrap();
     Side {
+        alert: stored.alerts[0].id,
+        profile_subject,
         tenant: t.id,
         device: dev.id,
         device_token: token,
@@ -303,6 +351,28 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             Some(json!({"batch_id": "evil", "events": []})),
         ),
         ("GET", "/api/v1/outputs") => (path.to_string(), None),
+        ("GET", "/api/v1/alerts") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/alerts/{id}") => (format!("/api/v1/alerts/{}", b.alert), None),
+        ("POST", "/api/v1/alerts/{id}/state") => (
+            format!("/api/v1/alerts/{}/state", b.alert),
+            Some(json!({"state": "acknowledged"})),
+        ),
+        ("GET", "/api/v1/alerts/{id}/history") => {
+            (format!("/api/v1/alerts/{}/history", b.alert), None)
+        }
+        ("GET", "/api/v1/sightings") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/profiles") => (
+            format!("{path}?tenant={tb}&subject={}", b.profile_subject),
+            None,
+        ),
+        ("POST", "/api/v1/profiles/reset") => (path.to_string(), Some(json!({"tenant_id": tb}))),
+        ("GET", "/api/v1/detect/learn") => (format!("{path}?tenant={tb}"), None),
+        ("PUT", "/api/v1/detect/learn") => {
+            (path.to_string(), Some(json!({"tenant_id": tb, "on": true})))
+        }
+        ("POST", "/api/v1/detect/learn/apply") => {
+            (path.to_string(), Some(json!({"tenant_id": tb})))
+        }
         ("GET", "/api/v1/intel/bundle") => (path.to_string(), None),
         ("GET", "/api/v1/intel/key") => (path.to_string(), None),
         ("POST", "/api/v1/intel/confirm") => {
@@ -399,6 +469,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         w.b.indicator.as_str(),
         w.b.indicator_ip.as_str(),
         w.b.allow.as_str(),
+        w.b.profile_subject.as_str(),
     ];
     let principals = [
         ("customer key A", w.a.customer_key.clone()),
@@ -449,6 +520,18 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     assert!(checked >= principals.len() * 37, "{checked}");
 
     // B's data is untouched.
+    let alert = w.store.get_alert(w.b.alert).await.unwrap();
+    assert_eq!(
+        (alert.triage.state, alert.triage.version),
+        (outpost_core::api::HitState::New, 0)
+    );
+    let prof = w
+        .store
+        .get_profile(&w.b.tenant, &w.b.profile_subject)
+        .await
+        .unwrap();
+    assert_eq!((prof.epoch, prof.command_lines.len()), (0, 1));
+    assert_eq!(w.store.learn_until(&w.b.tenant).await.unwrap(), None);
     let hit = w.store.get_hit(w.b.hit).await.unwrap();
     assert_eq!(hit.triage.state, outpost_core::api::HitState::New);
     assert_eq!(hit.triage.version, 0);

@@ -99,7 +99,7 @@ impl Store {
                 };
                 let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h));
+                let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h, &score.indicators));
                 let (state, by, changed_at) = match rule {
                     Some(r) => { suppressed += 1; (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(received)) }
                     None => (HitState::New, None, None),

@@ -10,21 +10,27 @@
 //! index lookup instead of a scan. Passwords, which are low-entropy, are hashed with argon2 by
 //! the server, never here.
 
+mod alerts;
 mod error;
 mod hits;
 mod ids;
 mod intel;
+mod profiles;
 mod tenants;
 mod triage;
 pub mod ui_queries;
 mod users;
 
+pub use alerts::{
+    AlertFilter, AlertStateChange, AlertsStored, NewAlert, NewSighting, SightingFilter,
+};
 pub use error::StoreError;
 pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
 pub use intel::IntelRevision;
+pub use profiles::ProfileMerge;
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, KeyKind, is_online};
-pub use triage::{StateChange, suppression_matches};
+pub use triage::{StateChange, suppression_matches, suppression_matches_fields};
 pub use users::{UserCredentials, validate_username};
 
 use sqlx::migrate::Migrator;

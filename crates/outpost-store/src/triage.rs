@@ -15,22 +15,51 @@ use outpost_core::api::{
 };
 use sqlx::Row;
 
-/// Whether `rule` suppresses hit `h` of device `device_id` (every set field must match).
-pub fn suppression_matches(rule: &Suppression, device_id: &str, h: &Hit) -> bool {
+/// Whether `rule` suppresses hit `h` of device `device_id` whose detection indicators are
+/// `indicators` (every set field must match).
+pub fn suppression_matches(
+    rule: &Suppression,
+    device_id: &str,
+    h: &Hit,
+    indicators: &[outpost_core::Indicator],
+) -> bool {
+    suppression_matches_fields(
+        rule,
+        device_id,
+        Some(h.remote_ip),
+        Some(&h.process_name),
+        h.sha256.as_deref(),
+        indicators,
+    )
+}
+
+/// Whether `rule` suppresses something of device `device_id` with these fields (a hit, or the
+/// event of an alert); an unset field of the rule matches anything, a set one needs a value.
+pub fn suppression_matches_fields(
+    rule: &Suppression,
+    device_id: &str,
+    remote_ip: Option<std::net::IpAddr>,
+    process_name: Option<&str>,
+    sha256: Option<&str>,
+    indicators: &[outpost_core::Indicator],
+) -> bool {
     rule.device_id.as_deref().is_none_or(|d| d == device_id)
         && rule
             .remote_ip
             .as_deref()
-            .is_none_or(|ip| ip_matches(ip, h.remote_ip))
+            .is_none_or(|ip| remote_ip.is_some_and(|r| ip_matches(ip, r)))
         && rule
             .process_name
             .as_deref()
-            .is_none_or(|p| p == h.process_name)
-        && rule.sha256.as_deref().is_none_or(|s| {
-            h.sha256
-                .as_deref()
-                .is_some_and(|hs| hs.eq_ignore_ascii_case(s))
-        })
+            .is_none_or(|p| process_name == Some(p))
+        && rule
+            .sha256
+            .as_deref()
+            .is_none_or(|s| sha256.is_some_and(|hs| hs.eq_ignore_ascii_case(s)))
+        && rule
+            .rule_name
+            .as_deref()
+            .is_none_or(|r| indicators.iter().any(|i| i.rule_name == r))
 }
 
 /// A rule's `remote_ip` is an address or a CIDR range.
@@ -55,9 +84,10 @@ fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
         && n.remote_ip.is_none()
         && n.process_name.is_none()
         && n.sha256.is_none()
+        && n.rule_name.is_none()
     {
         return Err(StoreError::Invalid(
-            "a suppression needs at least one of device_id, remote_ip, process_name, sha256".into(),
+            "a suppression needs at least one of device_id, remote_ip, process_name, sha256, rule_name".into(),
         ));
     }
     if let Some(ip) = &n.remote_ip
@@ -77,6 +107,7 @@ fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
     }
     if n.reason.as_ref().is_some_and(|r| r.len() > 2000)
         || n.process_name.as_ref().is_some_and(|p| p.len() > 1024)
+        || n.rule_name.as_ref().is_some_and(|p| p.len() > 1024)
     {
         return Err(StoreError::Invalid(
             "reason or process_name too long".into(),
@@ -95,6 +126,7 @@ macro_rules! suppression_from_row {
             remote_ip: r.try_get("remote_ip")?,
             process_name: r.try_get("process_name")?,
             sha256: r.try_get("sha256")?,
+            rule_name: r.try_get("rule_name")?,
             reason: r.try_get("reason")?,
             created_by: r.try_get("created_by")?,
             created_at: ms_to_dt(r.try_get("created_at")?),
@@ -103,7 +135,7 @@ macro_rules! suppression_from_row {
     }};
 }
 
-const SUPP_COLS: &str = "id, tenant_id, device_id, remote_ip, process_name, sha256, reason, created_by, created_at, expires_at";
+const SUPP_COLS: &str = "id, tenant_id, device_id, remote_ip, process_name, sha256, rule_name, reason, created_by, created_at, expires_at";
 
 impl Store {
     /// One hit by id.
@@ -257,16 +289,17 @@ impl Store {
             remote_ip: n.remote_ip.clone(),
             process_name: n.process_name.clone(),
             sha256: n.sha256.as_ref().map(|h| h.to_ascii_lowercase()),
+            rule_name: n.rule_name.clone(),
             reason: n.reason.clone(),
             created_by: created_by.to_string(),
             created_at: ms_to_dt(now_ms()),
             expires_at: n.expires_at,
         };
         dispatch!(self, p => {
-            sqlx::query("INSERT INTO suppressions (id, tenant_id, device_id, remote_ip, process_name, sha256, reason, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            sqlx::query("INSERT INTO suppressions (id, tenant_id, device_id, remote_ip, process_name, sha256, reason, created_by, created_at, expires_at, rule_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(&s.id).bind(&s.tenant_id).bind(&s.device_id).bind(&s.remote_ip).bind(&s.process_name)
                 .bind(&s.sha256).bind(&s.reason).bind(&s.created_by).bind(s.created_at.timestamp_millis())
-                .bind(s.expires_at.map(|t| t.timestamp_millis()))
+                .bind(s.expires_at.map(|t| t.timestamp_millis())).bind(&s.rule_name)
                 .execute(p).await?;
         });
         Ok(s)
@@ -317,8 +350,9 @@ impl Store {
         Ok(())
     }
 
-    /// Retention: deletes hits received before `before` (with their history) and batch
-    /// records older than that; returns the number of hits deleted.
+    /// Retention: deletes hits received before `before` (with their history), batch records,
+    /// alerts from telemetry (with their history) and sightings older than that; returns the
+    /// number of hits deleted.
     pub async fn purge_hits_before(
         &self,
         before: chrono::DateTime<chrono::Utc>,
@@ -329,6 +363,10 @@ impl Store {
             sqlx::query("DELETE FROM hit_history WHERE hit_id IN (SELECT id FROM hits WHERE received_at < $1)").bind(t).execute(&mut *tx).await?;
             let n = sqlx::query("DELETE FROM hits WHERE received_at < $1").bind(t).execute(&mut *tx).await?.rows_affected();
             sqlx::query("DELETE FROM hit_batches WHERE received_at < $1").bind(t).execute(&mut *tx).await?;
+            // Alerts from telemetry and sightings age out with the hits.
+            sqlx::query("DELETE FROM sightings WHERE created_at < $1").bind(t).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM alert_history WHERE alert_id IN (SELECT id FROM alerts WHERE created_at < $1)").bind(t).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM alerts WHERE created_at < $1").bind(t).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         }))

@@ -24,6 +24,21 @@ pub struct DetectStatus {
     pub rules: Vec<RuleSummary>,
     pub alert_threshold: i64,
     pub tenant_thresholds: BTreeMap<String, i64>,
+    /// STIX indicator patterns evaluated on events.
+    pub stix: StixStatus,
+    /// Behaviour profiles are learned and scored.
+    pub profiles: bool,
+}
+
+/// The STIX indicator patterns in use.
+#[derive(Debug, Serialize)]
+pub struct StixStatus {
+    /// `[detect] stix_dir`, when configured.
+    pub dir: Option<String>,
+    /// Patterns compiled.
+    pub patterns: usize,
+    /// Indicators not used, with the reason.
+    pub skipped: Vec<outpost_detect::Unsupported>,
 }
 
 pub async fn rules(
@@ -39,6 +54,12 @@ pub async fn rules(
         rules: handle.map(|h| h.current().summaries()).unwrap_or_default(),
         alert_threshold: d.alert_threshold,
         tenant_thresholds: d.tenant_thresholds.clone(),
+        stix: StixStatus {
+            dir: d.stix_dir.as_ref().map(|p| p.display().to_string()),
+            patterns: state.ingest.stix_engine().map(|e| e.len()).unwrap_or(0),
+            skipped: state.ingest.stix_skipped(),
+        },
+        profiles: state.ingest.profiles().is_some(),
     }))
 }
 

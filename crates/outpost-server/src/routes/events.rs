@@ -1,13 +1,18 @@
 //! `POST /api/v1/events`: full telemetry from a device. Each event is scored by the detection
-//! engines and forwarded to the outputs (kind `event`, and `alert` for events whose score
-//! reaches the tenant's threshold); events are not stored in the database.
+//! engines (with the tenant's behaviour profiles and the STIX patterns) and forwarded to the
+//! outputs (kind `event`); events whose score reaches the tenant's threshold are stored as
+//! alerts (and forwarded as `alert`), STIX matches as sightings. Events themselves are not
+//! stored in the database.
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthDevice};
+use crate::ingest::new_sighting;
+use crate::metrics::{self, metrics};
 use axum::Json;
 use axum::extract::State;
-use outpost_core::api::{EventBatch, EventsAccepted};
+use outpost_core::api::{EventBatch, EventsAccepted, HitState};
+use outpost_store::{NewAlert, NewSighting};
 
 /// Most events in one batch.
 pub const MAX_EVENTS_PER_BATCH: usize = 5_000;
@@ -26,32 +31,76 @@ pub async fn upload(
         )));
     }
     let threshold = state.ingest.threshold(&dev.tenant_id);
+    let learning = state.ingest.learning(&dev.tenant_id);
     let ingest = state.ingest.clone();
     let n = batch.events.len() as u64;
     let batch_id = batch.batch_id.clone();
-    let (queued, alerts) = tokio::task::spawn_blocking(move || {
-        ingest.publish_events(
-            &dev.tenant_id,
-            &dev.device_id,
-            &dev.hostname,
+    let tenant = dev.tenant_id.clone();
+    let device = dev.device_id.clone();
+    let hostname = dev.hostname.clone();
+    // Scoring is CPU work on untrusted events: off the async workers.
+    let (alerts, sightings, queued) = tokio::task::spawn_blocking(move || {
+        let scored = ingest.score_events(&tenant, &batch.events, threshold);
+        let queued = ingest.publish_events(
+            &tenant,
+            &device,
+            &hostname,
             &batch.batch_id,
             &batch.events,
-            threshold,
-        )
+            &scored,
+        );
+        let mut alerts = Vec::new();
+        let mut sightings: Vec<NewSighting> = Vec::new();
+        for (seq, (e, s)) in batch.events.into_iter().zip(scored).enumerate() {
+            let seq = seq as i64;
+            let ts = e.ts;
+            for x in s.sightings {
+                sightings.push(new_sighting(seq, ts, x));
+            }
+            if s.alert {
+                alerts.push(NewAlert {
+                    seq,
+                    risk_score: s.risk_score,
+                    threshold,
+                    indicators: s.indicators,
+                    event: e,
+                    learned: learning,
+                });
+            }
+        }
+        (alerts, sightings, queued)
     })
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "event scoring task failed");
         ApiError::internal()
     })?;
-    let m = crate::metrics::metrics();
+    // Stored before the 2xx: the agent retries until it gets one, and a retried batch stores
+    // nothing twice but forwards its open alerts again.
+    let stored = state
+        .store
+        .insert_alerts(&dev, &batch_id, &alerts, &sightings)
+        .await?;
+    let m = metrics();
+    let learned = if learning { stored.fresh } else { 0 };
+    metrics::count(&m.event_alerts, "learned", learned);
+    metrics::count(&m.event_alerts, "suppressed", stored.suppressed - learned);
+    metrics::count(&m.event_alerts, "new", stored.fresh - stored.suppressed);
+    m.sightings.inc_by(stored.sightings);
+    let alert_records = state.ingest.publish_event_alerts(&stored.alerts);
+    let open = stored
+        .alerts
+        .iter()
+        .filter(|a| a.triage.state != HitState::Suppressed)
+        .count() as u64;
     m.events_received.inc_by(n);
-    m.alerts.inc_by(alerts);
-    m.output_records_queued.inc_by(queued);
-    tracing::debug!(batch_id = %batch_id, events = n, alerts, "telemetry batch scored");
+    m.alerts.inc_by(stored.fresh - stored.suppressed);
+    m.output_records_queued
+        .inc_by(queued + alert_records as u64);
+    tracing::debug!(batch_id = %batch_id, events = n, alerts = stored.alerts.len(), fresh = stored.fresh, sightings = stored.sightings, "telemetry batch scored");
     Ok(Json(EventsAccepted {
         batch_id,
         accepted: n,
-        alerts,
+        alerts: open,
     }))
 }

@@ -87,11 +87,11 @@ pub async fn upload(
     }
     // Scoring is CPU work on untrusted events: off the async workers.
     let threshold = state.ingest.threshold(&dev.tenant_id);
-    let (payload, scores) = {
+    let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
         tokio::task::spawn_blocking(move || {
-            let scores = ingest.score_batch(&payload.hits, threshold);
-            (payload, scores)
+            let (scores, sightings) = ingest.score_batch_with_sightings(&payload.hits, threshold);
+            (payload, scores, sightings)
         })
         .await
         .map_err(|e| {
@@ -100,6 +100,15 @@ pub async fn upload(
         })?
     };
     let outcome = state.store.insert_hits(&dev, &payload, &scores).await?;
+    if !sightings.is_empty() {
+        // STIX matches on the sample events; keyed by their place in the batch, so a retried
+        // batch stores none twice.
+        let stored = state
+            .store
+            .insert_alerts(&dev, &format!("hits:{}", payload.batch_id), &[], &sightings)
+            .await?;
+        m.sightings.inc_by(stored.sightings);
+    }
     // Forward before answering: the agent retries until it gets a 2xx, and a retried batch
     // is forwarded again (see `ingest`), so nothing stored is missed by the outputs.
     if state.ingest.outputs().is_some() && (outcome.stored > 0 || outcome.duplicate) {

@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod checkin;
 pub mod detect;
@@ -7,4 +8,5 @@ pub mod enroll;
 pub mod events;
 pub mod hits;
 pub mod intel;
+pub mod profiles;
 pub mod suppressions;

@@ -998,6 +998,7 @@ pub async fn hit_suppress(
         remote_ip: Some(h.hit.remote_ip.to_string()),
         process_name: (scope == "ip_process").then(|| h.hit.process_name.clone()),
         sha256: None,
+        rule_name: None,
         reason: reason.clone(),
         expires_at: (days > 0).then(|| Utc::now() + chrono::Duration::days(days)),
     };
@@ -1172,7 +1173,7 @@ pub async fn device_detail(
                 .iter()
                 .flat_map(|h| h.hit.sample_events.iter())
                 .collect();
-            evs.sort_by(|a, b| b.ts.cmp(&a.ts));
+            evs.sort_by_key(|e| std::cmp::Reverse(e.ts));
             evs.into_iter().take(10).map(view::pretty).collect()
         } else {
             Vec::new()

@@ -1,0 +1,424 @@
+//! Storage of issue 9 on both backends: alerts from telemetry (idempotent per event, suppression
+//! rules incl. by detection rule, learn mode and its proposals, state changes with history),
+//! STIX sightings linked to alerts, and behaviour profiles merged by several replicas (set
+//! union, reset epochs, revisions read once). PostgreSQL runs when `OUTPOST_TEST_PG_URL` is set
+//! (scripts/test.sh starts one), each run in a schema of its own.
+
+use chrono::{Duration, TimeZone, Utc};
+use outpost_core::api::{HitState, NewSuppression};
+use outpost_core::{Event, EventKind, Indicator, ProcessInfo};
+use outpost_store::{
+    AlertFilter, AlertStateChange, DeviceAuth, NewAlert, NewSighting, ProfileMerge, Store,
+};
+
+async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    s.migrate().await.unwrap();
+    let mut v = vec![("sqlite", s, Some(dir))];
+    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
+        let schema = format!("detect_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let s = Store::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        v.push(("postgres", s, None));
+    }
+    v
+}
+
+async fn device(s: &Store, tenant: &str, host: &str) -> DeviceAuth {
+    let (_, token) = s.create_device(tenant, host, None, None).await.unwrap();
+    s.device_by_token(&token).await.unwrap().unwrap()
+}
+
+fn ind(rule: &str, score: i32) -> Indicator {
+    Indicator {
+        engine: "rules".into(),
+        rule_name: rule.into(),
+        indicator_type: "suspicious_process".into(),
+        description: format!("{rule} matched"),
+        extra_info: String::new(),
+        score,
+    }
+}
+
+fn alert(seq: i64, process: &str, rule: &str, learned: bool) -> NewAlert {
+    let mut e = Event::new(
+        Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap() + Duration::seconds(seq),
+        EventKind::ProcessExec,
+        "test",
+    );
+    e.process = Some(ProcessInfo {
+        pid: 7,
+        name: Some(process.into()),
+        exe: Some(format!("/usr/bin/{process}")),
+        ..Default::default()
+    });
+    NewAlert {
+        seq,
+        risk_score: 120,
+        threshold: 100,
+        indicators: vec![ind(rule, 80), ind("other-rule", 40)],
+        event: e,
+        learned,
+    }
+}
+
+#[tokio::test]
+async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
+    for (name, s, _dir) in backends().await {
+        let t = s.create_tenant("acme").await.unwrap();
+        let d = device(&s, &t.id, "web1").await;
+        // A suppression narrowed to one detection rule and one process.
+        let sup = s
+            .create_suppression(
+                &NewSuppression {
+                    tenant_id: t.id.clone(),
+                    process_name: Some("backup".into()),
+                    rule_name: Some("tar-exfil".into()),
+                    ..Default::default()
+                },
+                "tester",
+            )
+            .await
+            .unwrap();
+        let alerts = vec![
+            alert(0, "bash", "web-shell", false),
+            alert(3, "backup", "tar-exfil", false),
+            alert(4, "backup", "web-shell", false),
+        ];
+        let sightings = vec![NewSighting {
+            seq: 0,
+            indicator_id: "indicator--1a2b3c4d-0000-4000-8000-000000000001".into(),
+            indicator_name: "web shell".into(),
+            event_ts: Utc::now(),
+            attack: serde_json::json!({"attack_patterns": [{"id": "attack-pattern--x", "name": "T1505"}]}),
+            sighting: serde_json::json!({"type": "sighting"}),
+            observed: vec![serde_json::json!({"type": "observed-data"})],
+        }];
+        let o = s
+            .insert_alerts(&d, "b1", &alerts, &sightings)
+            .await
+            .unwrap();
+        assert_eq!((o.fresh, o.suppressed, o.sightings), (3, 1, 1), "{name}");
+        assert_eq!(o.alerts.len(), 3, "{name}");
+        let by_seq = |seq: i64| o.alerts.iter().find(|a| a.seq == seq).unwrap();
+        assert_eq!(by_seq(0).triage.state, HitState::New);
+        assert_eq!(by_seq(0).summary, "web-shell matched");
+        assert_eq!(by_seq(0).process_name.as_deref(), Some("bash"));
+        assert_eq!(by_seq(3).triage.state, HitState::Suppressed, "{name}");
+        assert_eq!(
+            by_seq(3).triage.suppression_id.as_deref(),
+            Some(sup.id.as_str())
+        );
+        // Same process, another rule: not suppressed.
+        assert_eq!(by_seq(4).triage.state, HitState::New, "{name}");
+        // A retried batch stores nothing twice but returns the batch's alerts.
+        let again = s
+            .insert_alerts(&d, "b1", &alerts, &sightings)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.fresh, again.sightings, again.alerts.len()),
+            (0, 0, 3),
+            "{name}"
+        );
+        let sp = s
+            .list_sightings(&Default::default(), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(sp.items.len(), 1);
+        assert_eq!(
+            sp.items[0].alert_id,
+            Some(by_seq(0).id),
+            "{name}: linked to the alert"
+        );
+        assert_eq!(sp.items[0].attack["attack_patterns"][0]["name"], "T1505");
+        // Filters.
+        let f = |rule: Option<&str>, state: Option<HitState>| AlertFilter {
+            tenant_id: Some(t.id.clone()),
+            rule_name: rule.map(String::from),
+            state,
+            ..Default::default()
+        };
+        let page = s
+            .list_alerts(&f(Some("tar-exfil"), None), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "{name}");
+        let page = s
+            .list_alerts(&f(Some("tar"), None), None, 10)
+            .await
+            .unwrap();
+        assert!(
+            page.items.is_empty(),
+            "{name}: a rule name matches whole, not as a prefix"
+        );
+        let page = s
+            .list_alerts(&f(None, Some(HitState::New)), None, 1)
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1);
+        let next = s
+            .list_alerts(
+                &f(None, Some(HitState::New)),
+                page.next_cursor.as_deref(),
+                1,
+            )
+            .await
+            .unwrap();
+        assert_eq!(next.items.len(), 1);
+        assert_ne!(next.items[0].id, page.items[0].id);
+        assert!(next.next_cursor.is_none(), "{name}");
+        // Lifecycle with compare-and-set.
+        let id = by_seq(0).id;
+        let AlertStateChange::Changed(a) = s
+            .set_alert_state(
+                id,
+                HitState::Acknowledged,
+                "user:ana",
+                Some("looking"),
+                Some(0),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: change refused")
+        };
+        assert_eq!(
+            (a.triage.state, a.triage.version),
+            (HitState::Acknowledged, 1)
+        );
+        let AlertStateChange::Conflict(cur) = s
+            .set_alert_state(id, HitState::FalsePositive, "user:bo", None, Some(0))
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: a stale version must conflict")
+        };
+        assert_eq!(cur.triage.version, 1);
+        let h = s.alert_history(id).await.unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].from_state, h[0].to_state),
+            (HitState::New, HitState::Acknowledged)
+        );
+        assert_eq!(
+            s.get_alert(id).await.unwrap().triage.state,
+            HitState::Acknowledged
+        );
+        assert!(s.get_alert(id + 1000).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn learn_mode_stores_learned_alerts_and_proposes_rules() {
+    for (name, s, _dir) in backends().await {
+        let t = s.create_tenant("acme").await.unwrap();
+        let d1 = device(&s, &t.id, "h1").await;
+        let d2 = device(&s, &t.id, "h2").await;
+        assert_eq!(s.learn_until(&t.id).await.unwrap(), None);
+        let until = Utc::now() + Duration::hours(2);
+        s.set_learn_mode(&t.id, Some(until), "user:ana")
+            .await
+            .unwrap();
+        let got = s.learn_until(&t.id).await.unwrap().unwrap();
+        assert_eq!(got.timestamp_millis(), until.timestamp_millis(), "{name}");
+        assert_eq!(s.learning_tenants().await.unwrap().len(), 1);
+        let o = s
+            .insert_alerts(&d1, "b", &[alert(0, "rsync", "bulk-copy", true)], &[])
+            .await
+            .unwrap();
+        assert_eq!((o.fresh, o.suppressed), (1, 1), "{name}");
+        assert!(o.alerts[0].learned);
+        assert_eq!(
+            o.alerts[0].triage.state_changed_by.as_deref(),
+            Some("learn-mode")
+        );
+        s.insert_alerts(&d2, "b", &[alert(0, "rsync", "bulk-copy", true)], &[])
+            .await
+            .unwrap();
+        let p = s.learn_proposals(&t.id).await.unwrap();
+        let bulk = p.iter().find(|p| p.rule_name == "bulk-copy").unwrap();
+        assert_eq!(
+            (bulk.alerts, bulk.devices, bulk.applied),
+            (2, 2, false),
+            "{name}: {p:?}"
+        );
+        assert_eq!(p.len(), 2, "both rules of the alerts: {p:?}");
+        let created = s
+            .apply_learn_proposals(
+                &t.id,
+                Some(&[("bulk-copy".into(), "rsync".into())]),
+                "user:ana",
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.len(), 1, "{name}");
+        assert_eq!(created[0].rule_name.as_deref(), Some("bulk-copy"));
+        assert!(
+            s.learn_proposals(&t.id)
+                .await
+                .unwrap()
+                .iter()
+                .any(|p| p.applied)
+        );
+        // Applying again creates nothing new.
+        assert!(
+            s.apply_learn_proposals(&t.id, Some(&[("bulk-copy".into(), "rsync".into())]), "x")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        s.set_learn_mode(&t.id, None, "user:ana").await.unwrap();
+        assert_eq!(s.learn_until(&t.id).await.unwrap(), None, "{name}");
+        // After learning, the learned rule is suppressed, other rules alert.
+        let o = s
+            .insert_alerts(&d1, "c", &[alert(0, "rsync", "bulk-copy", false)], &[])
+            .await
+            .unwrap();
+        assert_eq!(o.suppressed, 1, "{name}");
+        assert!(s.set_learn_mode("no-such-tenant", None, "x").await.is_err());
+    }
+}
+
+fn merge(tenant: &str, subject: &str, epoch: i64, cmds: &[&str]) -> ProfileMerge {
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+    ProfileMerge {
+        tenant_id: tenant.into(),
+        subject: subject.into(),
+        epoch,
+        first_seen: Some(t0),
+        learning_until: Some(t0 + Duration::hours(1)),
+        command_lines: cmds.iter().map(|c| c.to_string()).collect(),
+        events_learned: cmds.len() as i64,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn profiles_merge_by_union_and_reset_by_epoch() {
+    for (name, s, _dir) in backends().await {
+        let t = s.create_tenant("acme").await.unwrap();
+        let (none, rev0) = s.profiles_changed_since(0).await.unwrap();
+        assert!(none.is_empty());
+        // Two replicas learn parts of the same profile.
+        s.merge_profiles(
+            &[merge(
+                &t.id,
+                "exe:/usr/sbin/nginx",
+                0,
+                &["nginx -g daemon off;"],
+            )],
+            100,
+        )
+        .await
+        .unwrap();
+        s.merge_profiles(
+            &[
+                merge(&t.id, "exe:/usr/sbin/nginx", 0, &["nginx -s reload"]),
+                merge(&t.id, "image:redis:7", 0, &["redis-server"]),
+            ],
+            100,
+        )
+        .await
+        .unwrap();
+        let (changed, rev1) = s.profiles_changed_since(rev0).await.unwrap();
+        assert_eq!(changed.len(), 2, "{name}");
+        assert!(rev1 > rev0);
+        let p = s.get_profile(&t.id, "exe:/usr/sbin/nginx").await.unwrap();
+        assert_eq!(
+            p.command_lines,
+            ["nginx -g daemon off;", "nginx -s reload"],
+            "{name}"
+        );
+        assert_eq!((p.events_learned, p.epoch), (2, 0));
+        assert_eq!(p.status, "profiled", "the window of 2026-12-01 has passed");
+        // Nothing new since rev1.
+        assert!(s.profiles_changed_since(rev1).await.unwrap().0.is_empty());
+        // Listing, paging and status filter.
+        let page = s.list_profiles(Some(&t.id), None, None, 1).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+        let rest = s
+            .list_profiles(Some(&t.id), None, page.next_cursor.as_deref(), 10)
+            .await
+            .unwrap();
+        assert_eq!(rest.items.len(), 1, "{name}");
+        assert!(
+            s.list_profiles(Some(&t.id), Some("learning"), None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert_eq!(
+            s.list_profiles(None, Some("profiled"), None, 10)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
+        );
+        assert!(
+            s.list_profiles(None, Some("bogus"), None, 10)
+                .await
+                .is_err()
+        );
+        // The cap per dimension holds.
+        let many: Vec<String> = (0..50).map(|i| format!("cmd {i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        s.merge_profiles(&[merge(&t.id, "image:redis:7", 0, &refs)], 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_profile(&t.id, "image:redis:7")
+                .await
+                .unwrap()
+                .command_lines
+                .len(),
+            10
+        );
+        // Reset: emptied, epoch 1; a replica's late merge of epoch 0 is dropped.
+        assert_eq!(
+            s.reset_profiles(&t.id, Some("exe:/usr/sbin/nginx"))
+                .await
+                .unwrap(),
+            1
+        );
+        let p = s.get_profile(&t.id, "exe:/usr/sbin/nginx").await.unwrap();
+        assert_eq!(
+            (p.epoch, p.command_lines.len(), p.first_seen),
+            (1, 0, None),
+            "{name}"
+        );
+        let (changed, rev2) = s.profiles_changed_since(rev1).await.unwrap();
+        assert!(
+            changed
+                .iter()
+                .any(|c| c.subject == "exe:/usr/sbin/nginx" && c.epoch == 1)
+        );
+        assert_eq!(
+            s.merge_profiles(&[merge(&t.id, "exe:/usr/sbin/nginx", 0, &["stale"])], 100)
+                .await
+                .unwrap(),
+            0,
+            "{name}"
+        );
+        s.merge_profiles(&[merge(&t.id, "exe:/usr/sbin/nginx", 1, &["fresh"])], 100)
+            .await
+            .unwrap();
+        let p = s.get_profile(&t.id, "exe:/usr/sbin/nginx").await.unwrap();
+        assert_eq!(p.command_lines, ["fresh"], "{name}");
+        assert!(s.profiles_changed_since(rev2).await.unwrap().1 > rev2);
+        // Reset all of a tenant.
+        assert_eq!(s.reset_profiles(&t.id, None).await.unwrap(), 2, "{name}");
+        assert!(s.get_profile(&t.id, "nope").await.is_err());
+    }
+}
