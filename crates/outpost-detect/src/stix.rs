@@ -52,6 +52,8 @@ struct Compiled {
     /// Event sections (bit 0 process, 1 network, 2 file) that can yield an object the pattern
     /// refers to; `u8::MAX` when unknown (always evaluated).
     needs: u8,
+    /// A condition every match needs, checked on the event before it is converted.
+    pre: Prefilter,
     indicator: outpost_stix::Indicator,
     pattern: Pattern,
     attack_patterns: Vec<AttackLink>,
@@ -145,6 +147,7 @@ impl StixEngine {
                 .collect();
             compiled.push(Compiled {
                 needs: sections_needed(&ind.pattern),
+                pre: Prefilter::of(&pattern),
                 indicator: ind.clone(),
                 pattern,
                 attack_patterns,
@@ -172,14 +175,18 @@ impl StixEngine {
         let has = u8::from(e.process.is_some())
             | (u8::from(e.network.is_some()) << 1)
             | (u8::from(e.file.is_some()) << 2);
-        if !self.compiled.iter().any(|c| c.needs & has != 0) {
+        if !self
+            .compiled
+            .iter()
+            .any(|c| c.needs & has != 0 && c.pre.may_match(e))
+        {
             return Vec::new();
         }
         let obs = [outpost_stix::observation_from_event(e)];
         let now = Utc::now();
         let mut out = Vec::new();
         for c in &self.compiled {
-            if c.needs & has == 0 || !c.indicator.is_valid_at(e.ts) {
+            if c.needs & has == 0 || !c.pre.may_match(e) || !c.indicator.is_valid_at(e.ts) {
                 continue;
             }
             let Ok(Some(m)) = c.pattern.matches(&obs) else {
@@ -206,6 +213,93 @@ impl StixEngine {
             });
         }
         out
+    }
+}
+
+/// A necessary condition of a single-observation pattern, read from its comparisons: a
+/// `process:name` equality (any process object of the observation, so the event's process or
+/// its parent) or a `network-traffic:dst_port` equality that every match requires. Converting
+/// an event to a STIX observation is the engine's main cost; most events fail this check
+/// first. Patterns without such a test (or with non-ASCII names) are always evaluated.
+#[derive(Debug, Clone, Default)]
+enum Prefilter {
+    #[default]
+    None,
+    ProcessName(std::collections::HashSet<String>),
+    DstPort(i64),
+}
+
+impl Prefilter {
+    fn of(p: &Pattern) -> Prefilter {
+        use outpost_stix::pattern::ast::{CompExpr, Literal, ObsExpr, PathStep, TestOp};
+        let ObsExpr::Simple(c) = p.expr() else {
+            return Prefilter::None;
+        };
+        let tests: Vec<&outpost_stix::pattern::ast::PropTest> = match c {
+            CompExpr::Test(t) => vec![t],
+            CompExpr::And(v) => v
+                .iter()
+                .filter_map(|x| match x {
+                    CompExpr::Test(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            CompExpr::Or(_) => Vec::new(),
+        };
+        for t in tests {
+            if t.negated || t.path.steps.len() != 1 {
+                continue;
+            }
+            let PathStep::Key(k) = &t.path.steps[0] else {
+                continue;
+            };
+            match (t.path.object_type.as_str(), k.as_str(), &t.op) {
+                ("process", "name", TestOp::Eq(Literal::Str(v))) if v.is_ascii() => {
+                    return Prefilter::ProcessName([v.clone()].into_iter().collect());
+                }
+                ("process", "name", TestOp::StrSet(set))
+                    if set.values.iter().all(|v| v.is_ascii()) =>
+                {
+                    return Prefilter::ProcessName(set.values.iter().cloned().collect());
+                }
+                ("network-traffic", "dst_port", TestOp::Eq(Literal::Int(n))) => {
+                    return Prefilter::DstPort(*n);
+                }
+                _ => {}
+            }
+        }
+        Prefilter::None
+    }
+
+    fn may_match(&self, e: &Event) -> bool {
+        match self {
+            Prefilter::None => true,
+            Prefilter::ProcessName(names) => {
+                let own = e.process_name();
+                let parent = e
+                    .process
+                    .as_ref()
+                    .and_then(|p| p.parent.as_ref())
+                    .and_then(|par| {
+                        par.name.as_deref().or_else(|| {
+                            par.exe
+                                .as_deref()
+                                .map(|x| x.rsplit(['/', '\\']).next().unwrap_or(x))
+                        })
+                    });
+                [own, parent]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| !n.is_ascii() || names.contains(n))
+            }
+            Prefilter::DstPort(port) => e.network.as_ref().is_some_and(|n| {
+                let dst = match n.direction {
+                    outpost_core::Direction::Inbound => n.local_port,
+                    _ => n.remote_port,
+                };
+                dst.map(i64::from) == Some(*port)
+            }),
+        }
     }
 }
 
@@ -356,6 +450,19 @@ mod tests {
         assert_eq!(h.intrusion_sets[0].name, "Blind RCE crew");
         assert!(!h.observed.is_empty());
         assert!(eng.sightings(&dig("example.com")).is_empty());
+        // The name prefilter: another process is not converted at all, and a parent named
+        // dig still matches (any process object of the observation).
+        let mut other = dig("ifjeow0234f90iwefo2odj.wat.lol");
+        other.process.as_mut().unwrap().name = Some("curl".into());
+        assert!(eng.sightings(&other).is_empty());
+        let c = &eng.compiled[0];
+        assert!(!c.pre.may_match(&other));
+        other.process.as_mut().unwrap().parent = Some(outpost_core::ParentInfo {
+            pid: 1,
+            exe: Some("/usr/bin/dig".into()),
+            ..Default::default()
+        });
+        assert!(c.pre.may_match(&other), "a parent named dig may match");
         let mut out = Scored::default();
         eng.eval_into(&dig("ifjeow0234f90iwefo2odj.wat.lol"), &mut out);
         assert_eq!(out.risk_score, 70);
