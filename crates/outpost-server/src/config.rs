@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub session_hours: u32,
     /// The check-in interval the server asks agents for.
     pub checkin_interval_s: u32,
+    /// Check-ins and uploads update their device rows in one transaction per this many
+    /// milliseconds for all devices (write-behind, see `reports.rs`); 0 writes each at once.
+    pub checkin_flush_ms: u32,
     /// Requests per second allowed per device token, API key or user (burst: 5x); 0 = off.
     pub rate_limit_per_s: u32,
     /// Login attempts per minute allowed per client address (burst 10); 0 = off.
@@ -350,6 +353,7 @@ impl Default for ServerConfig {
             retention_days: 90,
             session_hours: 12,
             checkin_interval_s: 60,
+            checkin_flush_ms: 1000,
             rate_limit_per_s: 50,
             login_rate_per_min: 20,
             tls: None,
@@ -420,6 +424,7 @@ impl ServerConfig {
             ("OUTPOST_RETENTION_DAYS", &mut self.retention_days),
             ("OUTPOST_SESSION_HOURS", &mut self.session_hours),
             ("OUTPOST_CHECKIN_INTERVAL_S", &mut self.checkin_interval_s),
+            ("OUTPOST_CHECKIN_FLUSH_MS", &mut self.checkin_flush_ms),
             ("OUTPOST_RATE_LIMIT_PER_S", &mut self.rate_limit_per_s),
             ("OUTPOST_LOGIN_RATE_PER_MIN", &mut self.login_rate_per_min),
         ] {

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod password;
 pub mod profiles;
+pub mod reports;
 pub mod routes;
 pub mod tls;
 pub mod ui;
@@ -52,9 +53,35 @@ pub struct AppState {
     pub intel: Option<Arc<intel::IntelService>>,
     /// Scoring and forwarding of uploaded hits (see [`ingest`]).
     pub ingest: Arc<ingest::Ingest>,
+    /// Check-in and upload reports waiting to be written (see [`reports`]).
+    pub reports: Arc<reports::DeviceReports>,
 }
 
 impl AppState {
+    /// Records what a device reported: written at once with `checkin_flush_ms = 0`, else with
+    /// the next flush.
+    pub async fn report_device(
+        &self,
+        device_id: &str,
+        r: outpost_store::DeviceReport,
+    ) -> Result<(), outpost_store::StoreError> {
+        self.reports.record(device_id, r);
+        if self.config.checkin_flush_ms == 0 {
+            self.reports.flush(&self.store).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes pending device reports before devices are read, so a caller sees its own
+    /// check-ins (a failed write is logged; the read goes on with what is stored).
+    pub async fn fresh_devices(&self) {
+        if self.reports.pending() > 0
+            && let Err(e) = self.reports.flush(&self.store).await
+        {
+            tracing::warn!(error = %e, "cannot write pending device reports before a read");
+        }
+    }
+
     /// Wakes long-polling check-ins (after a configuration change).
     pub fn notify_changes(&self) {
         self.changes.send_modify(|v| *v = v.wrapping_add(1));
@@ -330,6 +357,7 @@ fn state_with(
         closing: Arc::new(tokio::sync::watch::channel(false).0),
         intel: None,
         ingest,
+        reports: Arc::new(reports::DeviceReports::new()),
     }
 }
 
@@ -337,6 +365,12 @@ fn state_with(
 /// memory, noticing configuration changes made through other replicas, and refreshing the
 /// intel feeds on their schedules.
 pub fn spawn_housekeeping(state: &AppState) {
+    if state.config.checkin_flush_ms > 0 {
+        state.reports.spawn_flush(
+            state.store.clone(),
+            std::time::Duration::from_millis(u64::from(state.config.checkin_flush_ms)),
+        );
+    }
     if let Some(p) = state.ingest.profiles() {
         p.spawn_sync(
             state.store.clone(),
@@ -547,6 +581,8 @@ pub async fn serve_on(
     let closing = state.closing.clone();
     let jobs = state.jobs.clone();
     let ingest = state.ingest.clone();
+    let reports = state.reports.clone();
+    let store = state.store.clone();
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);
@@ -569,8 +605,12 @@ pub async fn serve_on(
                 .await?
         }
     }
-    // Every request has been answered: let the output workers finish their attempts (what
-    // they have not delivered stays in their disk queues for the next start).
+    // Every request has been answered: write the last device reports, and let the output
+    // workers finish their attempts (what they have not delivered stays in their disk queues
+    // for the next start).
+    if let Err(e) = reports.flush(&store).await {
+        tracing::warn!(error = %e, "device reports not written at shutdown (the next check-ins repeat them)");
+    }
     ingest.shutdown().await;
     Ok(())
 }

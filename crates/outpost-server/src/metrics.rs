@@ -55,6 +55,12 @@ pub struct Metrics {
     pub profile_merges: Counter,
     /// STIX indicator (re)loads, by result (ok, error).
     pub stix_loads: Family<ResultLabel, Counter>,
+    /// Devices whose check-in or upload report waits for the next write.
+    pub device_reports_pending: prometheus_client::metrics::gauge::Gauge,
+    /// Device report writes (one transaction each), by result (ok, error).
+    pub device_report_flushes: Family<ResultLabel, Counter>,
+    /// Device reports written.
+    pub device_reports_written: Counter,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -86,6 +92,9 @@ pub fn metrics() -> &'static Metrics {
         profile_syncs: Family::default(),
         profile_merges: Counter::default(),
         stix_loads: Family::default(),
+        device_reports_pending: Default::default(),
+        device_report_flushes: Family::default(),
+        device_reports_written: Counter::default(),
     })
 }
 
@@ -202,6 +211,21 @@ pub fn register(registry: &mut Registry) {
         "outpost_stix_loads",
         "STIX indicator pattern (re)loads, by result (ok, error)",
         m.stix_loads.clone(),
+    );
+    registry.register(
+        "outpost_device_reports_pending",
+        "Devices whose check-in or upload report waits for the next write",
+        m.device_reports_pending.clone(),
+    );
+    registry.register(
+        "outpost_device_report_flushes",
+        "Device report writes (one transaction for all pending devices), by result (ok, error)",
+        m.device_report_flushes.clone(),
+    );
+    registry.register(
+        "outpost_device_reports_written",
+        "Device check-in and upload reports written",
+        m.device_reports_written.clone(),
     );
     registry.register(
         "outpost_checkins_waiting",

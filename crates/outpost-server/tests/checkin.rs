@@ -31,12 +31,19 @@ async fn call(
 
 struct W {
     app: axum::Router,
+    state: outpost_server::AppState,
     store: Store,
     admin: String,
     tenant: String,
     device: String,
     token: String,
     _dir: tempfile::TempDir,
+}
+
+/// The device row as stored, after this replica wrote its pending check-ins.
+async fn stored_device(w: &W) -> outpost_core::api::Device {
+    w.state.fresh_devices().await;
+    w.store.get_device(&w.device).await.unwrap()
 }
 
 async fn world() -> W {
@@ -54,7 +61,8 @@ async fn world() -> W {
         .await
         .unwrap();
     W {
-        app: outpost_server::router(state),
+        app: outpost_server::router(state.clone()),
+        state,
         store,
         admin,
         tenant: t.id,
@@ -79,7 +87,7 @@ async fn checkin_records_counters_and_versions() {
     assert_eq!(v["jobs_pending"], 0);
     assert_eq!(v["next_checkin_s"], 60);
     assert!(v.get("config").is_none());
-    let d = w.store.get_device(&w.device).await.unwrap();
+    let d = stored_device(&w).await;
     assert!(d.online);
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
     assert_eq!(d.hotlist_version.as_deref(), Some("hl-7"));
@@ -96,7 +104,7 @@ async fn checkin_records_counters_and_versions() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "invalid_payload");
     }
-    let d = w.store.get_device(&w.device).await.unwrap();
+    let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
     // An API key is not a device.
     let (s, _) = call(&w.app, "POST", "/api/v1/checkin", &w.admin, json!({})).await;
@@ -194,7 +202,7 @@ async fn long_poll_returns_when_the_config_changes() {
     )
     .await;
     assert!(got.get("config").is_none(), "{got}");
-    let d = w.store.get_device(&w.device).await.unwrap();
+    let d = stored_device(&w).await;
     assert_eq!(d.reported_config_version.as_deref(), Some(version.as_str()));
     // A configuration that is not an object is refused.
     let (s, _) = call(
@@ -225,5 +233,65 @@ async fn a_wait_without_news_lasts_the_wait() {
     assert!(
         e >= Duration::from_millis(950) && e < Duration::from_secs(3),
         "{e:?}"
+    );
+}
+
+/// Check-ins are written behind, for all devices in one transaction: the row changes at the
+/// flush (not per request), a read through the API flushes first, and nothing is lost.
+#[tokio::test]
+async fn checkins_are_written_behind_and_reads_see_them() {
+    let w = world().await;
+    let before = w.store.get_device(&w.device).await.unwrap();
+    assert!(before.last_checkin_at.is_none());
+    let r = common::request(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        Some(&w.token),
+        &[],
+        Some(br#"{"agent_version":"9.9.9","counters":{"events":7}}"#.to_vec()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(w.state.reports.pending(), 1);
+    let raw = w.store.get_device(&w.device).await.unwrap();
+    assert!(raw.last_checkin_at.is_none(), "not written per request");
+    // A read through the API writes what is pending first.
+    let r = common::request(
+        &w.app,
+        "GET",
+        &format!("/api/v1/devices/{}", w.device),
+        Some(&w.admin),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v = r.json();
+    assert_eq!(v["agent_version"], "9.9.9", "{v}");
+    assert_eq!(v["counters"]["events"], 7, "{v}");
+    assert_eq!(w.state.reports.pending(), 0);
+    // Several reports of one device fold into one row write; later values win.
+    for n in 0..3 {
+        let body = format!(r#"{{"counters":{{"events":{n}}}}}"#);
+        let r = common::request(
+            &w.app,
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.token),
+            &[],
+            Some(body.into_bytes()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    assert_eq!(w.state.reports.pending(), 1);
+    assert_eq!(w.state.reports.flush(&w.store).await.unwrap(), 1);
+    let d = w.store.get_device(&w.device).await.unwrap();
+    assert_eq!(d.counters.unwrap()["events"], 2);
+    assert_eq!(
+        d.agent_version.as_deref(),
+        Some("9.9.9"),
+        "kept when not reported again"
     );
 }

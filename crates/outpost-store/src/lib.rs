@@ -29,7 +29,7 @@ pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
 pub use intel::IntelRevision;
 pub use profiles::ProfileMerge;
-pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, KeyKind, is_online};
+pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, DeviceReport, KeyKind, is_online};
 pub use triage::{StateChange, suppression_matches, suppression_matches_fields};
 pub use users::{UserCredentials, validate_username};
 

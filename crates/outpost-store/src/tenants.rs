@@ -378,6 +378,28 @@ impl Store {
         })
     }
 
+    /// Writes devices' reports, all in one transaction (a check-in sets `last_checkin_at`
+    /// too); devices that no longer exist are skipped.
+    pub async fn apply_device_reports(
+        &self,
+        reports: &[(String, DeviceReport)],
+    ) -> Result<(), StoreError> {
+        if reports.is_empty() {
+            return Ok(());
+        }
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            for (id, r) in reports {
+                sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = CASE WHEN $10 = 1 THEN $2 ELSE last_checkin_at END, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s), intel_status = COALESCE($9, intel_status) WHERE id = $1")
+                    .bind(id).bind(r.seen_at).bind(&r.agent_version).bind(&r.hotlist_version).bind(&r.config_version)
+                    .bind(&r.counters).bind(&r.os).bind(r.interval_s).bind(&r.intel).bind(i64::from(r.checkin))
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// The configuration version the server wants a device to run, if any.
     pub async fn device_config_version(
         &self,
@@ -457,6 +479,79 @@ impl Store {
             return Err(StoreError::NotFound(format!("active key {id:?}")));
         }
         Ok(())
+    }
+}
+
+/// What a device reported (a check-in or an upload), waiting to be written with others in
+/// one transaction ([`Store::apply_device_reports`]). Fields left `None` keep their stored value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceReport {
+    /// When the device was seen (Unix ms).
+    pub seen_at: i64,
+    /// A check-in (sets `last_checkin_at` too), not just an upload.
+    pub checkin: bool,
+    pub agent_version: Option<String>,
+    pub hotlist_version: Option<String>,
+    pub config_version: Option<String>,
+    pub os: Option<String>,
+    /// JSON.
+    pub counters: Option<String>,
+    pub interval_s: Option<i64>,
+    /// JSON of the agent's intel status.
+    pub intel: Option<String>,
+}
+
+impl DeviceReport {
+    /// A check-in's report, seen now.
+    pub fn of_checkin(c: &CheckinUpdate<'_>) -> Result<DeviceReport, StoreError> {
+        Ok(DeviceReport {
+            seen_at: now_ms(),
+            checkin: true,
+            agent_version: c.agent_version.map(str::to_string),
+            hotlist_version: c.hotlist_version.map(str::to_string),
+            config_version: c.config_version.map(str::to_string),
+            os: c.os.map(str::to_string),
+            counters: c
+                .counters
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?,
+            interval_s: c.interval_s.map(i64::from),
+            intel: c
+                .intel
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?,
+        })
+    }
+
+    /// An upload's report (the device was seen, with these versions), seen now.
+    pub fn of_upload(agent_version: Option<&str>, hotlist_version: Option<&str>) -> DeviceReport {
+        DeviceReport {
+            seen_at: now_ms(),
+            agent_version: agent_version.map(str::to_string),
+            hotlist_version: hotlist_version.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    /// Folds a newer report into this one: what the newer one says wins, what it leaves out
+    /// stays.
+    pub fn merge(&mut self, newer: DeviceReport) {
+        self.seen_at = self.seen_at.max(newer.seen_at);
+        self.checkin |= newer.checkin;
+        macro_rules! take {
+            ($($f:ident),*) => { $( if newer.$f.is_some() { self.$f = newer.$f; } )* };
+        }
+        take!(
+            agent_version,
+            hotlist_version,
+            config_version,
+            os,
+            counters,
+            interval_s,
+            intel
+        );
     }
 }
 

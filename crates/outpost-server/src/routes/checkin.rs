@@ -9,7 +9,7 @@ use crate::extract::{ApiJson, AuthDevice};
 use axum::Json;
 use axum::extract::State;
 use outpost_core::api::{CheckinRequest, CheckinResponse};
-use outpost_store::CheckinUpdate;
+use outpost_store::{CheckinUpdate, DeviceReport};
 use std::time::Duration;
 
 /// Longest long-poll.
@@ -68,21 +68,19 @@ pub async fn checkin(
     validate(&req)?;
     let m = crate::metrics::metrics();
     m.checkins.inc();
-    let (want_version, config) = state
-        .store
-        .record_checkin(
-            &dev.device_id,
-            &CheckinUpdate {
-                agent_version: req.agent_version.as_deref(),
-                hotlist_version: req.hotlist_version.as_deref(),
-                config_version: req.config_version.as_deref(),
-                os: req.os.as_deref(),
-                counters: req.counters.as_ref(),
-                interval_s: req.interval_s,
-                intel: req.intel.as_ref(),
-            },
-        )
-        .await?;
+    let report = DeviceReport::of_checkin(&CheckinUpdate {
+        agent_version: req.agent_version.as_deref(),
+        hotlist_version: req.hotlist_version.as_deref(),
+        config_version: req.config_version.as_deref(),
+        os: req.os.as_deref(),
+        counters: req.counters.as_ref(),
+        interval_s: req.interval_s,
+        intel: req.intel.as_ref(),
+    })?;
+    // Liveness and counters are written behind (see `reports`); what the device is owed is
+    // read from where staff write it.
+    state.report_device(&dev.device_id, report).await?;
+    let (want_version, config) = state.store.device_config(&dev.device_id).await?;
     let next_checkin_s = state.config.checkin_interval_s.max(1);
     let differs = |v: &Option<String>| v.is_some() && *v != req.config_version;
     let wait = Duration::from_secs(u64::from(req.wait_s.unwrap_or(0)));

@@ -37,6 +37,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<DeviceQuery>,
 ) -> Result<Json<Page<Device>>, ApiError> {
     let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    state.fresh_devices().await;
     let items = state
         .store
         .list_devices(tenant.as_deref())
@@ -57,6 +58,7 @@ pub(crate) async fn visible_device(
     who: &Principal,
     id: &str,
 ) -> Result<Device, ApiError> {
+    state.fresh_devices().await;
     let d = state.store.get_device(id).await?;
     if !who.can_access_tenant(&d.tenant_id) {
         return Err(ApiError::not_found(format!("device {id:?} not found")));

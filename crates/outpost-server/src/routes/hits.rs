@@ -125,11 +125,12 @@ pub async fn upload(
         m.alerts.inc_by(alerts);
     }
     state
-        .store
-        .touch_device(
+        .report_device(
             &dev.device_id,
-            Some(&payload.agent_version),
-            Some(&payload.hotlist_version),
+            outpost_store::DeviceReport::of_upload(
+                Some(&payload.agent_version),
+                Some(&payload.hotlist_version),
+            ),
         )
         .await?;
     if outcome.duplicate {

@@ -244,6 +244,7 @@ pub async fn dashboard(
     let now = Utc::now().timestamp_millis();
     let start_ms = (now.div_euclid(bucket_ms) + 1 - n as i64) * bucket_ms;
     let since = DateTime::from_timestamp_millis(start_ms).unwrap_or_default();
+    state.fresh_devices().await;
     let store = &state.store;
     let (buckets, ips, procs, states, devices, severity) = tokio::try_join!(
         store.ui_hits_over_time(t, since, bucket_ms, n),
@@ -472,6 +473,7 @@ pub async fn hits(
     } else {
         HashMap::new()
     };
+    state.fresh_devices().await;
     let devices = state.store.list_devices(tenant.as_deref()).await?;
     let mut tenants = Vec::new();
     if who.is_staff() {
@@ -1046,6 +1048,7 @@ pub async fn devices(
     UiUser(who): UiUser,
 ) -> Result<Response, UiError> {
     let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
+    state.fresh_devices().await;
     let list = state.store.list_devices(tenant.as_deref()).await?;
     let names = if who.is_staff() {
         tenant_names(&state).await?
@@ -1376,6 +1379,7 @@ pub async fn job_detail(
         .await
         .map_err(|e| job_store_error(&who, e))?;
     // The device: an enrolled Outpost device of the job's tenant, else a sensor name.
+    state.fresh_devices().await;
     let device = match state.store.get_device(&job.device_id).await {
         Ok(d) if d.tenant_id == job.tenant_id => Some(d),
         Ok(_) | Err(outpost_store::StoreError::NotFound(_)) => None,
@@ -1669,6 +1673,7 @@ pub async fn intel(
             tenants: Vec::new(),
         });
     };
+    state.fresh_devices().await;
     let (tenants, indicators, allow, devices) = tokio::try_join!(
         state.store.list_tenants(),
         state.store.list_tenant_indicators(None),
