@@ -1,7 +1,9 @@
 //! Outpost's own rolling capture (`outpost_sensors::capture`) on the real kernel's loopback:
-//! its files are read by tshark, a `pcap` job cut from them holds exactly one flow's packets,
-//! and rotation keeps the directory under its bound. Needs root (CAP_NET_RAW) and tshark; a
-//! missing one is a skip with a message, or a failure under `OUTPOST_REQUIRE_SERVICES=1`.
+//! its files are read by tshark, a `pcap` job cut from them holds exactly one flow's packets
+//! (directly through the executor while the capture still writes, and through the server and
+//! the daemon's job runner with `[capture]` in agent.toml), and rotation keeps the directory
+//! under its bound. Needs root (CAP_NET_RAW) and tshark; a missing one is a skip with a
+//! message, or a failure under `OUTPOST_REQUIRE_SERVICES=1`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -299,4 +301,175 @@ fn rotation_keeps_the_directory_under_its_bound_oldest_deleted_first() {
     let first = seqs[0];
     assert!(first > 0, "the oldest packets were deleted");
     assert_eq!(seqs, (first..n).collect::<Vec<_>>());
+}
+
+/// The daemon's path: `[capture]` in agent.toml starts the capture, the job runner's context
+/// (`daemon::exec_context`) reads its directory, and a job created through the server's API
+/// comes back as exactly one flow's packets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pcap_job_through_the_server_reads_the_agents_own_capture() {
+    use outpost_store::{KeyKind, Store};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(&dir.path().join("server"))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let (dev, token) = store
+        .create_device(&tenant.id, "cap-host", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let state = outpost_server::build_state(
+        outpost_server::config::ServerConfig {
+            data_dir: dir.path().join("server"),
+            rate_limit_per_s: 0,
+            ..Default::default()
+        },
+        store.clone(),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(outpost_server::serve_on(
+        listener,
+        state,
+        std::future::pending::<()>(),
+    ));
+
+    let agent_dir = dir.path().join("agent");
+    let cap_dir = dir.path().join("capture");
+    std::fs::create_dir_all(&agent_dir).unwrap();
+    std::fs::write(
+        agent_dir.join("agent.toml"),
+        format!(
+            "server_url = \"{base}\"\ntenant_id = \"{}\"\ndevice_id = \"{}\"\ndevice_token = \"{token}\"\n\
+             hostname = \"cap-host\"\n[capture]\nenabled = true\ninterface = \"lo\"\ndir = \"{}\"\n\
+             rotate_seconds = 1\n",
+            tenant.id,
+            dev.id,
+            cap_dir.display()
+        ),
+    )
+    .unwrap();
+    let cfg = outpost_agent::checkin::effective_config(&agent_dir).unwrap();
+    let Some(cap) = start(
+        &cfg.capture,
+        cfg.capture.limits(),
+        "pcap_job_through_the_server",
+    ) else {
+        return;
+    };
+    let server = echo_server();
+    let t_begin = chrono::Utc::now();
+    let (a, b) = (
+        std::thread::spawn(move || flow(server, &b"first flow ".repeat(200))),
+        std::thread::spawn(move || flow(server, &b"second flow ".repeat(200))),
+    );
+    let (port_a, port_b) = (a.join().unwrap(), b.join().unwrap());
+    let t_end = chrono::Utc::now();
+    std::thread::sleep(Duration::from_millis(600));
+
+    let id = cfg.identity().unwrap();
+    let (stop, run, errors) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let _runner = outpost_agent::daemon::spawn_job_runner(
+        &cfg,
+        &id,
+        stop.clone(),
+        run.clone(),
+        errors.clone(),
+    )
+    .unwrap();
+    let body = serde_json::json!({
+        "tenant_id": tenant.id, "device_id": dev.id, "kind": "pcap",
+        "filter": {
+            "beginTime": (t_begin - chrono::Duration::seconds(1)).to_rfc3339(),
+            "endTime": (t_end + chrono::Duration::seconds(1)).to_rfc3339(),
+            "srcIp": "127.0.0.1", "srcPort": port_b, "dstIp": "127.0.0.1", "dstPort": server,
+        }
+    });
+    let (b, k) = (base.clone(), admin.clone());
+    let data = tokio::task::spawn_blocking(move || {
+        let a: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let auth = format!("Bearer {k}");
+        let mut r = a
+            .post(format!("{b}/api/v1/jobs"))
+            .header("Authorization", &auth)
+            .send_json(&body)
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        let v: serde_json::Value = r.body_mut().read_json().unwrap();
+        let job_id = v["id"].as_i64().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let v: serde_json::Value = a
+                .get(format!("{b}/api/v1/jobs/{job_id}"))
+                .header("Authorization", &auth)
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_json()
+                .unwrap();
+            if v["status"] == "completed" || v["status"] == "failed" {
+                assert_eq!(v["status"], "completed", "{v}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job still {}",
+                v["status"]
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        a.get(format!("{b}/api/v1/jobs/{job_id}/result"))
+            .header("Authorization", &auth)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_vec()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let c = cap.stop().unwrap();
+    assert_eq!(c.dropped_total, 0, "{c:?}");
+    assert_eq!(errors.load(Ordering::Relaxed), 0);
+
+    let fs = files(&cap_dir);
+    let count = |port: u16| -> usize {
+        fs.iter()
+            .map(|f| {
+                tshark(
+                    f,
+                    &format!("tcp.port == {port} && tcp.port == {server}"),
+                    &["tcp.srcport"],
+                )
+                .len()
+            })
+            .sum()
+    };
+    let (expected, other) = (count(port_b), count(port_a));
+    assert!(expected >= 10 && other >= 10, "{expected} / {other}");
+    let result = dir.path().join("result.pcap");
+    std::fs::write(&result, &data).unwrap();
+    let got = tshark(&result, "", &["tcp.srcport", "tcp.dstport"]);
+    assert_eq!(got.len(), expected, "exactly the flow's packets");
+    let (bp, s) = (port_b.to_string(), server.to_string());
+    assert!(
+        got.iter()
+            .all(|p| (p[0] == bp && p[1] == s) || (p[0] == s && p[1] == bp)),
+        "foreign packets in {got:?}"
+    );
 }
