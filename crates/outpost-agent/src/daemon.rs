@@ -511,6 +511,10 @@ mod tests {
         let mut bad = cfg.capture.clone();
         bad.max_total_mb = 1;
         assert!(bad.validate().is_err());
+        // The server cannot switch capture on.
+        let overlay = serde_json::json!({"capture": {"enabled": true, "interface": "eth0"}});
+        let e = crate::checkin::apply_overlay(&AgentConfig::default(), &overlay).unwrap_err();
+        assert!(e.contains("\"capture\""), "{e}");
     }
 
     #[test]
