@@ -84,6 +84,9 @@ pub struct AgentConfig {
     pub daemon: DaemonConfig,
     /// Live collectors of the daemon.
     pub sensors: outpost_sensors::SensorConfig,
+    /// Outpost's own rolling packet capture (AF_PACKET), started by the daemon when
+    /// `enabled`, or alone by `outpost agent capture`.
+    pub capture: outpost_sensors::CaptureConfig,
 }
 
 /// Settings of `outpost agent run`.
@@ -96,7 +99,8 @@ pub struct DaemonConfig {
     pub queue_capacity: usize,
     /// Poll the server for jobs (PCAP retrieval, file hash/collect, process list/kill).
     pub jobs: bool,
-    /// Rolling capture directory (pcap/pcapng by tcpdump or dumpcap) for `pcap` jobs.
+    /// Rolling capture directory (pcap/pcapng by tcpdump or dumpcap) for `pcap` jobs; when
+    /// unset and `[capture]` is enabled, its `dir`.
     pub capture_dir: Option<PathBuf>,
     /// Allow `process.kill` jobs on this host.
     pub allow_kill: bool,

@@ -31,6 +31,8 @@ pub struct DaemonCounters {
     /// Bundle fetches that failed or offered a bundle that was refused (the last good one
     /// stays in use).
     pub intel_refresh_failures: u64,
+    /// Whether `[capture]` was enabled but the capture could not start (see the log).
+    pub capture_start_failed: bool,
 }
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
@@ -82,6 +84,22 @@ fn run_pipeline(
             tracing::warn!(collector = %name, note = ?c.note, "collector not running");
         }
     }
+
+    // Outpost's own packet capture: a failure to start is logged and reported, never fatal
+    // (the rest of the agent works without it).
+    let mut capture_start_failed = false;
+    let capture = if cfg.capture.enabled {
+        match outpost_sensors::capture::start(&cfg.capture) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, "packet capture not running");
+                capture_start_failed = true;
+                None
+            }
+        }
+    } else {
+        None
+    };
 
     let jobs_run = Arc::new(AtomicU64::new(0));
     let job_errors = Arc::new(AtomicU64::new(0));
@@ -203,7 +221,10 @@ fn run_pipeline(
     };
 
     let checkins_enabled = cfg.daemon.checkin_interval_secs > 0;
-    let mut counters = DaemonCounters::default();
+    let mut counters = DaemonCounters {
+        capture_start_failed,
+        ..DaemonCounters::default()
+    };
     let mut writer = BufferWriter::open(data_dir)?;
     let mut last_hotlist: Option<String> = None;
     let mut next_snapshot = Instant::now();
@@ -267,7 +288,7 @@ fn run_pipeline(
         }
         if Instant::now() >= next_pass {
             pass(&mut writer, &mut counters, &mut last_hotlist);
-            write_status(data_dir, &sensors, &counters);
+            write_status(data_dir, &sensors, &counters, capture.as_ref());
             next_pass = Instant::now() + interval;
         }
         if Instant::now() >= next_snapshot {
@@ -277,7 +298,17 @@ fn run_pipeline(
             counters.job_poll_errors = job_errors.load(Ordering::Relaxed);
             counters.intel_bundles_installed = intel_installed.load(Ordering::Relaxed);
             counters.intel_refresh_failures = intel_failures.load(Ordering::Relaxed);
-            let v = checkin_counters(data_dir, &sensors, &counters, last_hotlist.as_deref());
+            let capture_counters = capture.as_ref().map(|c| c.counters());
+            if let Some(c) = &capture_counters {
+                write_capture_metrics(data_dir, c);
+            }
+            let v = checkin_counters(
+                data_dir,
+                &sensors,
+                &counters,
+                last_hotlist.as_deref(),
+                capture_counters.as_ref(),
+            );
             if let Ok(mut s) = snapshot.lock() {
                 *s = v;
             }
@@ -286,6 +317,19 @@ fn run_pipeline(
     }
     halt.store(true, Ordering::Relaxed);
     sensors.stop();
+    if let Some(c) = capture {
+        match c.stop() {
+            Ok(c) => {
+                write_capture_metrics(data_dir, &c);
+                tracing::info!(
+                    packets = c.packets,
+                    dropped = c.dropped_total,
+                    "packet capture stopped"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "packet capture ended with an error"),
+        }
+    }
     while let Ok(ev) = rx.try_recv() {
         if writer.append(&ev).is_ok() {
             counters.events_buffered += 1;
@@ -314,6 +358,7 @@ fn checkin_counters(
     sensors: &outpost_sensors::Sensors,
     counters: &DaemonCounters,
     hotlist_version: Option<&str>,
+    capture: Option<&outpost_sensors::CaptureCounters>,
 ) -> serde_json::Value {
     let (rss_kib, cpu_ms) = crate::checkin::self_usage();
     let runs = state::State::load(data_dir).map(|s| s.counters).ok();
@@ -324,16 +369,35 @@ fn checkin_counters(
         "rss_kib": rss_kib,
         "cpu_ms": cpu_ms,
         "hotlist_version": hotlist_version,
+        "capture": capture,
     })
 }
 
+/// `capture.prom`: the capture's counters in the Prometheus text format, for node_exporter's
+/// textfile collector (written atomically next to `daemon-status.json`).
+fn write_capture_metrics(data_dir: &Path, c: &outpost_sensors::CaptureCounters) {
+    if let Err(e) = state::write_atomic(
+        &data_dir.join("capture.prom"),
+        c.prometheus_text().as_bytes(),
+        false,
+    ) {
+        tracing::warn!(error = %e, "cannot write capture.prom");
+    }
+}
+
 /// `daemon-status.json`: collector capabilities and counters, for operators and check-in.
-fn write_status(data_dir: &Path, sensors: &outpost_sensors::Sensors, counters: &DaemonCounters) {
+fn write_status(
+    data_dir: &Path,
+    sensors: &outpost_sensors::Sensors,
+    counters: &DaemonCounters,
+    capture: Option<&outpost_sensors::Capture>,
+) {
     let v = serde_json::json!({
         "time": chrono::Utc::now(),
         "capabilities": sensors.capabilities(),
         "sensors": sensors.counters(),
         "pipeline": counters,
+        "capture": capture.map(|c| c.counters()),
     });
     if let Ok(bytes) = serde_json::to_vec_pretty(&v)
         && let Err(e) = state::write_atomic(&data_dir.join("daemon-status.json"), &bytes, false)
@@ -356,7 +420,12 @@ pub fn exec_context(cfg: &AgentConfig) -> outpost_jobs::ExecContext {
         serde_json::Value::Null
     });
     outpost_jobs::ExecContext {
-        capture_dir: cfg.daemon.capture_dir.clone(),
+        capture_dir: cfg.daemon.capture_dir.clone().or_else(|| {
+            cfg.capture
+                .enabled
+                .then(|| cfg.capture.dir.clone())
+                .flatten()
+        }),
         allow_kill: cfg.daemon.allow_kill,
         max_pcap_bytes: cfg.daemon.max_pcap_bytes,
         max_file_get_bytes: cfg.daemon.max_file_get_bytes,
@@ -408,6 +477,45 @@ pub fn spawn_job_runner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capture_section_parses_and_its_dir_serves_pcap_jobs() {
+        let cfg: AgentConfig = toml::from_str(
+            "[capture]\nenabled = true\ninterface = \"lo\"\ndir = \"/var/cap2\"\nsnaplen = 128\n\
+             file_size_mb = 2\nmax_total_mb = 10\nrotate_seconds = 0\nring_mb = 4\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.capture.snaplen, 128);
+        assert!(cfg.capture.validate().is_ok());
+        let l = cfg.capture.limits();
+        assert_eq!(
+            (l.file_size, l.max_total, l.rotate_after),
+            (2 << 20, 10 << 20, None)
+        );
+        assert_eq!(
+            exec_context(&cfg).capture_dir.as_deref(),
+            Some(Path::new("/var/cap2"))
+        );
+        // [daemon] capture_dir wins; a disabled capture's dir is not used.
+        let mut c2 = cfg.clone();
+        c2.daemon.capture_dir = Some("/var/tcpdump".into());
+        assert_eq!(
+            exec_context(&c2).capture_dir.as_deref(),
+            Some(Path::new("/var/tcpdump"))
+        );
+        let mut c3 = cfg.clone();
+        c3.capture.enabled = false;
+        assert_eq!(exec_context(&c3).capture_dir, None);
+        // Unknown keys and inconsistent limits are refused.
+        assert!(toml::from_str::<AgentConfig>("[capture]\nsize = 1\n").is_err());
+        let mut bad = cfg.capture.clone();
+        bad.max_total_mb = 1;
+        assert!(bad.validate().is_err());
+        // The server cannot switch capture on.
+        let overlay = serde_json::json!({"capture": {"enabled": true, "interface": "eth0"}});
+        let e = crate::checkin::apply_overlay(&AgentConfig::default(), &overlay).unwrap_err();
+        assert!(e.contains("\"capture\""), "{e}");
+    }
 
     #[test]
     fn exec_context_carries_the_config_without_the_token_and_the_caps() {

@@ -2,7 +2,8 @@
 //!
 //! [`execute`] dispatches on the job kind:
 //! * `pcap` — the packets of the filter's flow and window, cut from the rolling capture
-//!   directory (pcap/pcapng files written by tcpdump or dumpcap), as a pcap file;
+//!   directory (pcap/pcapng files written by tcpdump, dumpcap or Outpost's own capture,
+//!   `outpost_sensors::capture`; hidden files are ignored), as a pcap file;
 //! * `file.hash` — SHA-256 and size of `parameters.path`;
 //! * `file.get` — the bytes of `parameters.path`, refused above a size cap;
 //! * `process.list` — the processes from `/proc`;
@@ -167,6 +168,11 @@ fn capture_files(dir: &Path) -> Result<Vec<(PathBuf, SystemTime)>, JobError> {
     while let Some(d) = stack.pop() {
         let rd = std::fs::read_dir(&d).map_err(io_err(format!("cannot list {}", d.display())))?;
         for e in rd.flatten() {
+            // Hidden files are no capture data: Outpost's capture creates each file under a
+            // hidden temporary name and renames it once its header is complete.
+            if e.file_name().as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
             let Ok(meta) = e.metadata() else { continue };
             if meta.is_dir() {
                 stack.push(e.path());

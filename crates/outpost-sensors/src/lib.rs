@@ -12,6 +12,9 @@
 //! | file access | fanotify | `file` (action `access`) |
 //! | containers | `/proc/PID/cgroup` + mountinfo | `container_start`, `container_stop`, and `container` on every event |
 //!
+//! Separately, [`capture`] is the optional rolling packet capture (AF_PACKET, TPACKET_V3) that
+//! writes the pcap files the agent's `pcap` jobs cut flows from.
+//!
 //! No kernel reader ever blocks on the channel: when it is full the event is dropped and counted
 //! (see [`SensorCounters`]). Every collector that cannot run says why in [`Capabilities`] and, where
 //! possible, falls back to a weaker mechanism.
@@ -47,6 +50,7 @@
 //! # Ok::<(), outpost_sensors::SensorError>(())
 //! ```
 
+pub mod capture;
 mod config;
 mod container;
 mod counters;
@@ -60,6 +64,7 @@ mod process;
 mod procfs;
 mod users;
 
+pub use capture::{Capture, CaptureConfig, CaptureCounters, CaptureError};
 pub use config::{
     AccessConfig, ContainerConfig, FileConfig, NetworkConfig, ProcessConfig, SensorConfig,
 };

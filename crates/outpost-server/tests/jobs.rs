@@ -41,7 +41,13 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     };
     let index = format!("outpost-server-lookup-{}", uuid::Uuid::new_v4().simple());
     let http = reqwest::Client::new();
-    for (id, host) in [("d-known", "SENSOR-7"), ("d-sensor", "zeek-sensor-9")] {
+    for (id, host) in [
+        ("d-known", "SENSOR-7"),
+        ("d-sensor", "zeek-sensor-9"),
+        ("d-fqdn", "Sensor-7.Corp.Example"),
+        ("d-short", "WEB01"),
+        ("d-web-fqdn", "web01.corp.example"),
+    ] {
         let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
             "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
         let r = http
@@ -127,6 +133,50 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         (job.tenant_id.as_str(), job.device_id.as_str()),
         ("default", "zeek-sensor-9")
     );
+
+    // observer.name is a full name, the device is enrolled under its short name.
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-fqdn", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        (alpha.id.as_str(), dev.id.as_str())
+    );
+    // ...and the other way round: a short observer.name, a device enrolled under its FQDN.
+    let (web, _) = store
+        .create_device(&alpha.id, "Web01.corp.example", None, None)
+        .await
+        .unwrap();
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-short", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        web.id
+    );
+    // A second full name with that first label in the tenant: the short name is ambiguous,
+    // and the error names both candidates; the full name still finds its device.
+    let (web_dmz, _) = store
+        .create_device(&alpha.id, "web01.dmz.example", None, None)
+        .await
+        .unwrap();
+    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-short", &cust_a, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("Web01.corp.example (device {})", web.id))
+            && msg.contains(&format!("web01.dmz.example (device {})", web_dmz.id)),
+        "{msg}"
+    );
+    let (s, b, h) = call(&app, "GET", "/joblookup?esid=d-web-fqdn", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        web.id
+    );
+    // Tenant scoping is unchanged: bravo's customer does not reach alpha's web01.
+    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-short", &cust_b, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 
     // The same hostname enrolled in two tenants: staff must say which.
     let (dev_b, _) = store

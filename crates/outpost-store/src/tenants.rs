@@ -325,6 +325,38 @@ impl Store {
         })
     }
 
+    /// Active devices that may be the host called `name` (ASCII case ignored, a trailing dot
+    /// dropped), optionally of one tenant, the most recently active first: those whose
+    /// hostname is `name` itself, or its first label (`web01` for `web01.corp.example`), or
+    /// starts with that label and a dot (`web01.…` for `web01`). The caller decides which of
+    /// them match (a full name's other domains do not).
+    pub async fn find_devices_for_host(
+        &self,
+        tenant_id: Option<&str>,
+        name: &str,
+    ) -> Result<Vec<Device>, StoreError> {
+        let now = now_ms();
+        let full = name.trim().trim_end_matches('.').to_ascii_lowercase();
+        let short = full.split('.').next().unwrap_or_default().to_string();
+        let mut pattern = String::with_capacity(short.len() + 2);
+        for c in short.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push_str(".%");
+        dispatch!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DEVICE_COLS} FROM devices WHERE ($1 IS NULL OR tenant_id = $1) AND revoked_at IS NULL \
+                AND (LOWER(hostname) = $2 OR LOWER(hostname) = $3 OR LOWER(hostname) LIKE $4 ESCAPE '\\') \
+                ORDER BY COALESCE(last_checkin_at, last_seen_at, enrolled_at) DESC, enrolled_at DESC, id LIMIT 200")))
+                .bind(tenant_id).bind(&full).bind(&short).bind(&pattern).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(device_from_row!(r, now)); }
+            Ok(out)
+        })
+    }
+
     /// One device (revoked ones included, so their history stays readable).
     pub async fn get_device(&self, id: &str) -> Result<Device, StoreError> {
         let now = now_ms();

@@ -467,6 +467,66 @@ async fn users_sessions_keys_and_devices() {
 }
 
 #[tokio::test]
+async fn host_candidates_cover_full_and_short_names_case_insensitively() {
+    for b in backends().await {
+        let s = &b.store;
+        let ta = s.create_tenant("fq-a").await.unwrap();
+        let tb = s.create_tenant("fq-b").await.unwrap();
+        let short = device(s, &ta.id, "WEB01").await;
+        let full = device(s, &ta.id, "web01.Corp.Example").await;
+        let other_dom = device(s, &ta.id, "web01.dmz.example").await;
+        device(s, &ta.id, "web011").await;
+        device(s, &ta.id, "web01x.corp.example").await;
+        // LIKE wildcards in a name are literal.
+        let under = device(s, &ta.id, "a_b.corp").await;
+        device(s, &ta.id, "axb.corp").await;
+        let in_b = device(s, &tb.id, "web01.corp.example").await;
+        let ids = |v: Vec<outpost_core::api::Device>| {
+            let mut v: Vec<String> = v.into_iter().map(|d| d.id).collect();
+            v.sort();
+            v
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let got = ids(s
+            .find_devices_for_host(Some(&ta.id), "Web01")
+            .await
+            .unwrap());
+        assert_eq!(
+            got,
+            sorted(vec![
+                short.device_id.clone(),
+                full.device_id.clone(),
+                other_dom.device_id.clone()
+            ]),
+            "{}",
+            b.name
+        );
+        // A full name's candidates: itself and its first label (the resolver drops other
+        // domains).
+        let got = ids(s
+            .find_devices_for_host(Some(&ta.id), "WEB01.corp.example.")
+            .await
+            .unwrap());
+        assert!(
+            got.contains(&short.device_id) && got.contains(&full.device_id),
+            "{}",
+            b.name
+        );
+        assert!(!got.contains(&in_b.device_id), "tenant scoping, {}", b.name);
+        let got = ids(s
+            .find_devices_for_host(None, "web01.corp.example")
+            .await
+            .unwrap());
+        assert!(got.contains(&in_b.device_id), "{}", b.name);
+        let got = ids(s.find_devices_for_host(Some(&ta.id), "a_b").await.unwrap());
+        assert_eq!(got, vec![under.device_id.clone()], "{}", b.name);
+    }
+}
+
+#[tokio::test]
 async fn devices_are_found_by_hostname_within_a_tenant() {
     for b in backends().await {
         let s = &b.store;

@@ -20,6 +20,24 @@ pub enum AgentCommand {
     Ingest(IngestArgs),
     /// Run as a daemon: live collectors, correlation every minute, uploads, jobs.
     Run(RunArgs),
+    /// Run only Outpost's rolling packet capture (`[capture]` of agent.toml, `enabled` not
+    /// needed) until SIGINT/SIGTERM; prints the counters as JSON when it stops.
+    Capture(CaptureArgs),
+}
+
+#[derive(Args)]
+pub struct CaptureArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// Capture on this interface instead of `[capture] interface`.
+    #[arg(long)]
+    pub interface: Option<String>,
+    /// Write into this directory instead of `[capture] dir`.
+    #[arg(long)]
+    pub capture_dir: Option<PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub seconds: Option<u64>,
 }
 
 #[derive(Args)]
@@ -107,7 +125,39 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         AgentCommand::RunOnce(a) => run_once_cmd(a),
         AgentCommand::Ingest(a) => ingest(a),
         AgentCommand::Run(a) => daemon(a),
+        AgentCommand::Capture(a) => capture(a),
     }
+}
+
+fn capture(a: CaptureArgs) -> Result<ExitCode> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut cfg = AgentConfig::load(&a.dir.data_dir)?.capture;
+    if let Some(i) = a.interface {
+        cfg.interface = i;
+    }
+    if let Some(d) = a.capture_dir {
+        cfg.dir = Some(d);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_flag(sig, stop.clone())?;
+    }
+    let cap = outpost_sensors::capture::start(&cfg).context("cannot start the capture")?;
+    eprintln!(
+        "capturing on {} into {}",
+        cfg.interface,
+        cap.dir().display()
+    );
+    let until = a
+        .seconds
+        .map(|s| std::time::Instant::now() + Duration::from_secs(s));
+    while !stop.load(Ordering::Relaxed) && until.is_none_or(|u| std::time::Instant::now() < u) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let counters = cap.stop().context("capture failed")?;
+    println!("{}", serde_json::to_string(&counters)?);
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn hostname() -> String {

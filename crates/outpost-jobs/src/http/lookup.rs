@@ -108,7 +108,8 @@ pub(crate) fn search_body(esid: Option<&str>, ncid: Option<&str>) -> Option<Valu
 
 /// The job's target: where a pivot's `observer.name` leads for this caller.
 ///
-/// * An enrolled Outpost device of that hostname (ASCII case ignored) → the job goes to its
+/// * An enrolled Outpost device of that hostname (ASCII case ignored, full and short names
+///   matched as [`crate::DeviceResolver::resolve`] says) → the job goes to its
 ///   device id in its tenant: the caller's tenant for customers, and for staff the `tenant_id`
 ///   they passed, or the one tenant that has such a device when they passed none.
 /// * No such device → the name is a Sensoroni-style sensor. Sensors check in through the
@@ -126,7 +127,7 @@ async fn resolve_target(
         match r.resolve(caller_tenant, node).await {
             Ok(Some(d)) => return Ok((d.tenant_id, d.device_id, "device")),
             Ok(None) => {}
-            Err(e @ ResolveError::Ambiguous { .. }) => {
+            Err(e @ (ResolveError::Ambiguous { .. } | ResolveError::AmbiguousName { .. })) => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "ambiguous_device",

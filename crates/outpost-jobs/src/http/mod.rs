@@ -155,6 +155,16 @@ pub enum ResolveError {
         /// The hostname looked up.
         hostname: String,
     },
+    /// Within one tenant, devices of different hostnames match the name (a short name and
+    /// several full names, e.g. `web01` → `web01.corp.example` and `web01.dmz.example`);
+    /// nothing is guessed.
+    #[error("hostname {hostname:?} matches several devices: {}; use the device's full hostname", candidates.join(", "))]
+    AmbiguousName {
+        /// The hostname looked up.
+        hostname: String,
+        /// The matching devices, `hostname (device id)`.
+        candidates: Vec<String>,
+    },
     /// The device directory failed.
     #[error("device lookup failed: {0}")]
     Backend(String),
@@ -168,9 +178,12 @@ pub type ResolveFuture<'a> = std::pin::Pin<
 /// Maps a hostname (a document's `observer.name`) to an enrolled Outpost device. The server
 /// implements it over its device table; this crate does not know where devices are stored.
 pub trait DeviceResolver: Send + Sync + std::fmt::Debug {
-    /// The active device called `hostname` (ASCII case ignored): in `tenant` when given,
-    /// else in any tenant ([`ResolveError::Ambiguous`] when several tenants have one).
-    /// `Ok(None)` when no enrolled device has that name.
+    /// The active device called `hostname` (ASCII case ignored; a full name also finds a
+    /// device enrolled under its first label and a short name one enrolled under a full name
+    /// starting with it): in `tenant` when given, else in any tenant
+    /// ([`ResolveError::Ambiguous`] when several tenants have one,
+    /// [`ResolveError::AmbiguousName`] when different hostnames match). `Ok(None)` when no
+    /// enrolled device has that name.
     fn resolve<'a>(&'a self, tenant: Option<&'a str>, hostname: &'a str) -> ResolveFuture<'a>;
 }
 
