@@ -318,7 +318,10 @@ fn intel_source(
     opts: &RunOptions,
 ) -> Result<Result<(Source, Option<outpost_core::api::IntelStatus>), String>, AgentError> {
     if let Some(p) = &opts.hotlist {
-        return Ok(Ok((Source::Plain(Box::new(load_hotlist(data_dir, p)?)), None)));
+        return Ok(Ok((
+            Source::Plain(Box::new(load_hotlist(data_dir, p)?)),
+            None,
+        )));
     }
     if let Some(mut cache) = crate::intel::open_cache(data_dir, cfg, opts.now)? {
         if opts.fetch_intel {

@@ -45,6 +45,17 @@ pub struct Metrics {
     pub intel_confirmations: Family<ResultLabel, Counter>,
     /// Global feed loads, by result (updated, not_modified, error).
     pub intel_feed_loads: Family<ResultLabel, Counter>,
+    /// Tenant bundles evicted from the cache, by reason (capacity, idle).
+    pub intel_bundle_cache_evictions: Family<ResultLabel, Counter>,
+    /// Tenant bundles in the cache.
+    pub intel_bundle_cache_entries: prometheus_client::metrics::gauge::Gauge,
+    /// Fields of agent request bodies this server does not know (accepted, ignored), by body.
+    pub unknown_fields: Family<BodyLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BodyLabel {
+    pub body: &'static str,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -71,6 +82,9 @@ pub fn metrics() -> &'static Metrics {
         intel_bundle_requests: Family::default(),
         intel_confirmations: Family::default(),
         intel_feed_loads: Family::default(),
+        intel_bundle_cache_evictions: Family::default(),
+        intel_bundle_cache_entries: Default::default(),
+        unknown_fields: Family::default(),
     })
 }
 
@@ -164,6 +178,21 @@ pub fn register(registry: &mut Registry) {
         m.intel_feed_loads.clone(),
     );
     registry.register(
+        "outpost_intel_bundle_cache_evictions",
+        "Tenant intel bundles evicted from the server's cache, by reason (capacity: more tenants than [intel] bundle_cache_tenants; idle: not requested for bundle_cache_idle_s)",
+        m.intel_bundle_cache_evictions.clone(),
+    );
+    registry.register(
+        "outpost_intel_bundle_cache_entries",
+        "Tenant intel bundles held in the server's cache",
+        m.intel_bundle_cache_entries.clone(),
+    );
+    registry.register(
+        "outpost_unknown_fields",
+        "Fields of agent request bodies (checkin, hits, events, enroll) this server does not know: accepted and ignored (a newer agent), by body",
+        m.unknown_fields.clone(),
+    );
+    registry.register(
         "outpost_checkins_waiting",
         "Check-ins held open by long-poll",
         m.checkins_waiting.clone(),
@@ -177,6 +206,14 @@ pub(crate) fn api_error(code: &str) {
             code: code.to_string(),
         })
         .inc();
+}
+
+/// Counts fields of an agent body this server does not know.
+pub(crate) fn unknown_fields(body: &'static str, n: u64) {
+    metrics()
+        .unknown_fields
+        .get_or_create(&BodyLabel { body })
+        .inc_by(n);
 }
 
 /// Counts one event of a result-labelled family.

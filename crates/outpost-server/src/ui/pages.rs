@@ -1172,7 +1172,7 @@ pub async fn device_detail(
                 .iter()
                 .flat_map(|h| h.hit.sample_events.iter())
                 .collect();
-            evs.sort_by(|a, b| b.ts.cmp(&a.ts));
+            evs.sort_by_key(|e| std::cmp::Reverse(e.ts));
             evs.into_iter().take(10).map(view::pretty).collect()
         } else {
             Vec::new()
