@@ -379,21 +379,68 @@ impl RangeTable {
     ) -> Result<RangeTable, TableError> {
         let (seg4, n4) = sweep(entries);
         let (seg6, n6) = sweep(v6_entries);
-        let key = |s: &Segment| -> Label {
-            let mut l = labels.get(s.label as usize).cloned().unwrap_or_default();
-            l.score = s.score;
-            l
-        };
-        let mut palette: Vec<Label> = seg4.iter().chain(&seg6).map(key).collect();
-        palette.sort_unstable();
-        palette.dedup();
+        let entries = (n4 + n6) as u64;
+        if labels.is_empty() {
+            // Scores only (text lists): the palette is the distinct scores.
+            let mut palette: Vec<Option<u32>> = seg4.iter().chain(&seg6).map(|s| s.score).collect();
+            palette.sort_unstable();
+            palette.dedup();
+            palette.shrink_to_fit();
+            if palette.len() > MAX_PALETTE {
+                return Err(TableError::TooManyScores);
+            }
+            let meta = |s: &Segment| -> u32 {
+                // The palette holds every score, so the search always succeeds.
+                let idx = palette.binary_search(&s.score).unwrap_or_default();
+                (u32::from(s.plen) << 24) | idx as u32
+            };
+            let raw = RawTable {
+                v4_starts: seg4.iter().map(|s| s.start as u32).collect(),
+                v4_ends: seg4.iter().map(|s| s.end as u32).collect(),
+                v4_meta: seg4.iter().map(meta).collect(),
+                v6_starts: seg6.iter().map(|s| s.start).collect(),
+                v6_ends: seg6.iter().map(|s| s.end).collect(),
+                v6_meta: seg6.iter().map(meta).collect(),
+                palette,
+                labels: Vec::new(),
+                strings: Vec::new(),
+                entries,
+            };
+            return RangeTable::from_raw(raw);
+        }
+        // With provenance: the palette is the distinct (score, label) pairs, sorted so the
+        // same entries always give the same table (and bundle bytes).
+        let mut pairs: Vec<(Option<u32>, u32)> = seg4
+            .iter()
+            .chain(&seg6)
+            .map(|s| (s.score, s.label))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut keyed: Vec<(Label, (Option<u32>, u32))> = pairs
+            .into_iter()
+            .map(|(score, l)| {
+                let mut label = labels.get(l as usize).cloned().unwrap_or_default();
+                label.score = score;
+                (label, (score, l))
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut palette: Vec<Label> = Vec::with_capacity(keyed.len());
+        let mut index: std::collections::HashMap<(Option<u32>, u32), u32> =
+            std::collections::HashMap::with_capacity(keyed.len());
+        for (label, pair) in keyed {
+            if palette.last() != Some(&label) {
+                palette.push(label);
+            }
+            index.insert(pair, (palette.len() - 1) as u32);
+        }
         if palette.len() > MAX_PALETTE {
             return Err(TableError::TooManyScores);
         }
         let meta = |s: &Segment| -> u32 {
-            // The palette holds every label, so the search always succeeds.
-            let idx = palette.binary_search(&key(s)).unwrap_or_default();
-            (u32::from(s.plen) << 24) | idx as u32
+            let idx = index.get(&(s.score, s.label)).copied().unwrap_or_default();
+            (u32::from(s.plen) << 24) | idx
         };
         let with_provenance = palette.iter().any(Label::has_provenance);
         let raw = RawTable {
@@ -406,7 +453,7 @@ impl RangeTable {
             palette: palette.iter().map(|l| l.score).collect(),
             labels: if with_provenance { palette } else { Vec::new() },
             strings: if with_provenance { strings } else { Vec::new() },
-            entries: (n4 + n6) as u64,
+            entries,
         };
         RangeTable::from_raw(raw)
     }
