@@ -407,7 +407,7 @@ impl Hotlist {
     /// meant for describing a hit after [`Hotlist::contains`] or [`Hotlist::lookup`] found it.
     pub fn indicator(&self, ip: IpAddr) -> Option<Indicator> {
         let (net, meta) = self.table.lookup_meta(ip)?;
-        let score = self.table.lookup(ip).and_then(|(_, s)| s);
+        let score = self.table.score(meta);
         let time = |t: Option<i64>| t.and_then(|t| Utc.timestamp_opt(t, 0).single());
         let mut ind =
             Indicator::new(IndicatorValue::Net(net), self.source.clone()).with_score(score);

@@ -651,7 +651,7 @@ impl RangeTable {
         }
     }
 
-    fn score(&self, meta: u32) -> Option<u32> {
+    pub(crate) fn score(&self, meta: u32) -> Option<u32> {
         self.palette
             .get((meta & 0x00ff_ffff) as usize)
             .copied()
