@@ -33,6 +33,14 @@ SN = {"type": ["string", "null"]}
 T = {"type": "string", "format": "date-time"}
 TN = {"type": ["string", "null"], "format": "date-time"}
 I = {"type": "integer"}
+# outpost_core::IntelMatch: which indicator a hit matched (all but `indicator` optional).
+INTEL_MATCH = {
+    "indicator": S, "source": S, "score": I,
+    "kind": {"type": "string", "enum": ["ip", "domain", "domain_suffix", "sha256", "sha1", "md5", "process_name", "process_path"]},
+    "confidence": {"type": "integer", "minimum": 0, "maximum": 100},
+    "tags": {"type": "array", "items": S},
+    "first_seen": T, "last_seen": T, "expires": T,
+}
 STATE = {"type": "string", "enum": ["new", "acknowledged", "suppressed", "false_positive"]}
 
 SCHEMAS = {
@@ -62,7 +70,8 @@ SCHEMAS = {
     },
     "CheckinRequest": {
         "type": "object",
-        "additionalProperties": False,
+        "additionalProperties": True,
+        "description": "Fields this server does not know (sent by a newer agent) are accepted, ignored and counted (outpost_unknown_fields); known fields must have their types.",
         "properties": {
             "agent_version": S, "hostname": S, "os": S, "hotlist_version": S, "config_version": S,
             "counters": {"type": "object", "description": "The agent's counters (at most 64 KiB)."},
@@ -73,7 +82,7 @@ SCHEMAS = {
     },
     "IntelStatus": {
         "type": "object",
-        "additionalProperties": False,
+        "additionalProperties": True,
         "description": "The agent's intel bundle cache: version in use, staleness, why the last offered bundle was refused.",
         "properties": {"version": S, "stale": {"type": "boolean"}, "last_error": S, "last_error_at": T},
     },
@@ -116,7 +125,7 @@ SCHEMAS = {
         "required": ["results"],
         "properties": {"results": {"type": "array", "description": "One per requested address, in order.", "items": {
             "type": "object", "required": ["ip"],
-            "properties": {"ip": S, "intel": {"type": "object", "description": "The matching indicator (absent: not listed).", "properties": {"indicator": S, "source": S, "score": I}}},
+            "properties": {"ip": S, "intel": {"type": "object", "description": "The matching indicator (absent: not listed).", "properties": INTEL_MATCH}},
         }}},
     },
     "IntelKey": {
@@ -143,7 +152,7 @@ SCHEMAS = {
             "first_seen_utc": T, "last_seen_utc": T, "hit_count": {"type": "integer", "minimum": 1},
             "sample_events": {"type": "array", "items": ref("Event"), "maxItems": 50},
             "direction": {"type": "string", "enum": ["inbound", "outbound"]},
-            "intel": {"type": "object", "properties": {"indicator": S, "source": S, "score": I}},
+            "intel": {"type": "object", "description": "The indicator the agent matched.", "properties": INTEL_MATCH},
         },
     },
     "HitPayload": {

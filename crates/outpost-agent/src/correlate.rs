@@ -58,6 +58,8 @@ pub struct ScanStats {
     pub matched: u64,
     pub malformed: u64,
     pub bytes: u64,
+    /// Events whose address is listed only by entries that have expired (not matched).
+    pub expired: u64,
 }
 
 /// The result of scanning the pending buffer.
@@ -77,6 +79,8 @@ pub struct Correlator<'h> {
     groups: HashMap<(IpAddr, String), Group>,
     stats: ScanStats,
     finder: memmem::Finder<'static>,
+    /// Matching time: hotlist entries that have expired by then do not match.
+    now: DateTime<Utc>,
 }
 
 impl<'h> Correlator<'h> {
@@ -98,7 +102,14 @@ impl<'h> Correlator<'h> {
             groups: HashMap::new(),
             stats: ScanStats::default(),
             finder: memmem::Finder::new(KEY),
+            now: Utc::now(),
         }
+    }
+
+    /// Matches as of `now` instead of the time the correlator was made.
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        self.now = now;
+        self
     }
 
     /// Feeds one line (without its newline).
@@ -159,20 +170,28 @@ impl<'h> Correlator<'h> {
             return;
         };
         let Some(ip) = net.remote_ip else { return };
-        let (intel, unconfirmed) = match self.hotlist.lookup(ip) {
-            Some(entry) => (
-                IntelMatch {
-                    indicator: entry.net.to_string(),
-                    source: Some(self.hotlist.source().to_string()).filter(|s| !s.is_empty()),
-                    score: entry.score,
-                },
-                false,
-            ),
+        // The matching indicator with its provenance (kind, value, source, score, tags, first
+        // and last seen, expiry); an entry that has expired does not match.
+        let (intel, unconfirmed) = match self.hotlist.indicator_at(ip, self.now) {
+            Some(ind) => {
+                let mut m = ind.to_intel_match();
+                // Keep the network form (`1.2.3.4/32`) hits have always carried.
+                if let outpost_intel::IndicatorValue::Net(n) = ind.value {
+                    m.indicator = n.to_string();
+                }
+                m.source = m.source.filter(|s| !s.is_empty());
+                (m, false)
+            }
+            None if self.hotlist.contains(ip) => {
+                self.stats.expired += 1;
+                return;
+            }
             None if self.filter.is_some_and(|f| f.may_contain(ip)) => (
                 IntelMatch {
                     indicator: ip.to_string(),
                     source: Some("filter".to_string()),
-                    score: None,
+                    kind: Some("ip".to_string()),
+                    ..Default::default()
                 },
                 true,
             ),
@@ -227,6 +246,7 @@ impl<'h> Correlator<'h> {
         self.stats.matched += other.stats.matched;
         self.stats.malformed += other.stats.malformed;
         self.stats.bytes += other.stats.bytes;
+        self.stats.expired += other.stats.expired;
         for (k, g) in other.groups {
             match self.groups.entry(k) {
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -681,6 +701,65 @@ mod tests {
                 r#"{{"ts":"2026-11-23T10:00:00Z","kind":"process_exec","source":"t","labels":{{"n":"{i}"}}}}"#
             ),
         }
+    }
+
+    /// Issue 5 point 1: a hit from a bundle says which indicator matched (kind, value, source,
+    /// score, tags, first/last seen, expiry), and entries that have expired do not match.
+    #[test]
+    fn hit_names_the_matching_indicator_and_expired_entries_do_not_match() {
+        use outpost_intel::bundle::{BundleSpec, build_bundle, verify};
+        use outpost_intel::{Indicator, IndicatorValue, IntelSet, SigningKey};
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut set = IntelSet::new();
+        let mut live = Indicator::new(
+            IndicatorValue::Net("203.0.113.0/24".parse().unwrap()),
+            "abuse.ch",
+        )
+        .with_score(Some(8))
+        .with_expiry(Some(t("2026-12-01T00:00:00Z")));
+        live.tags = vec!["botnet".into(), "emotet".into()];
+        live.first_seen = Some(t("2026-10-01T00:00:00Z"));
+        live.last_seen = Some(t("2026-11-20T00:00:00Z"));
+        set.insert(live);
+        set.insert(
+            Indicator::new(
+                IndicatorValue::Net("198.51.100.9/32".parse().unwrap()),
+                "otx",
+            )
+            .with_score(Some(5))
+            .with_expiry(Some(t("2026-11-23T09:00:00Z"))),
+        );
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let spec = BundleSpec {
+            version: "v1".into(),
+            created: t("2026-11-23T08:00:00Z"),
+            ttl: std::time::Duration::from_secs(86_400),
+            filter_mode: false,
+            source: "tenant-bundle".into(),
+        };
+        let bytes = build_bundle(&set, &spec, &key).unwrap();
+        let b = verify(&bytes, &key.verifying_key(), t("2026-11-23T10:00:00Z")).unwrap();
+        let line = |ip: &str| event_line(1, ip, "curl");
+        let mut c = Correlator::new(b.hotlist(), 3).at(t("2026-11-23T10:00:00Z"));
+        c.line(line("203.0.113.50").as_bytes());
+        c.line(line("198.51.100.9").as_bytes());
+        let (groups, stats) = c.finish();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!((stats.matched, stats.expired), (1, 1));
+        let m = &groups[0].intel;
+        assert_eq!(m.indicator, "203.0.113.0/24");
+        assert_eq!(m.kind.as_deref(), Some("ip"));
+        assert_eq!((m.source.as_deref(), m.score), (Some("abuse.ch"), Some(8)));
+        assert_eq!(m.tags, vec!["botnet", "emotet"]);
+        assert_eq!(m.first_seen, Some(t("2026-10-01T00:00:00Z")));
+        assert_eq!(m.last_seen, Some(t("2026-11-20T00:00:00Z")));
+        assert_eq!(m.expires, Some(t("2026-12-01T00:00:00Z")));
+        // Before its expiry the other entry matches too.
+        let mut c = Correlator::new(b.hotlist(), 3).at(t("2026-11-23T08:30:00Z"));
+        c.line(line("198.51.100.9").as_bytes());
+        let (groups, _) = c.finish();
+        assert_eq!(groups[0].intel.source.as_deref(), Some("otx"));
+        assert_eq!(groups[0].intel.indicator, "198.51.100.9/32");
     }
 
     /// The reference: every complete line of every segment fed through `Correlator::line`,

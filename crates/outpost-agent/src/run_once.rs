@@ -139,7 +139,7 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         report.intel = intel_status;
         let t = std::time::Instant::now();
         let (hotlist, filter, stale) = match &source {
-            Source::Plain(h) => (h, None, false),
+            Source::Plain(h) => (&**h, None, false),
             Source::Bundle(b, stale) => (b.hotlist(), b.filter(), *stale),
         };
         let version = match &source {
@@ -235,6 +235,7 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         c.events_scanned += scan.stats.lines;
         c.events_matched += scan.stats.matched;
         c.malformed_lines += scan.stats.malformed;
+        c.matches_expired += scan.stats.expired;
         report.scan = scan.stats;
         state.save(data_dir)?;
         tracing::debug!(ms = ms(t), batches = report.batches_spooled, "hits spooled");
@@ -301,7 +302,7 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
 /// What a run matches against.
 enum Source {
     /// A local hotlist (no intel key pinned, or `--hotlist`).
-    Plain(Hotlist),
+    Plain(Box<Hotlist>),
     /// The verified tenant bundle, and whether it is stale (expired).
     Bundle(std::sync::Arc<outpost_intel::Bundle>, bool),
 }
@@ -317,7 +318,10 @@ fn intel_source(
     opts: &RunOptions,
 ) -> Result<Result<(Source, Option<outpost_core::api::IntelStatus>), String>, AgentError> {
     if let Some(p) = &opts.hotlist {
-        return Ok(Ok((Source::Plain(load_hotlist(data_dir, p)?), None)));
+        return Ok(Ok((
+            Source::Plain(Box::new(load_hotlist(data_dir, p)?)),
+            None,
+        )));
     }
     if let Some(mut cache) = crate::intel::open_cache(data_dir, cfg, opts.now)? {
         if opts.fetch_intel {
@@ -355,7 +359,7 @@ fn intel_source(
     let t = std::time::Instant::now();
     let hotlist = load_hotlist(data_dir, &path)?;
     tracing::debug!(ms = ms(t), entries = hotlist.len(), "hotlist loaded");
-    Ok(Ok((Source::Plain(hotlist), None)))
+    Ok(Ok((Source::Plain(Box::new(hotlist)), None)))
 }
 
 /// `cache/hotlist.compiled`: the configured hotlist's lookup table, so a run (every minute in

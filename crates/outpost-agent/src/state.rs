@@ -31,6 +31,8 @@ pub struct Counters {
     pub upload_failures: u64,
     /// Matches the server did not confirm (stale or filter-mode bundle): not reported.
     pub matches_refuted: u64,
+    /// Events whose address was listed only by intel entries that had expired: not matched.
+    pub matches_expired: u64,
     /// Runs that could not correlate because confirming matches with the server failed.
     pub confirm_failures: u64,
     /// Events streamed to the server (full telemetry).

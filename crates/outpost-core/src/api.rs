@@ -1,8 +1,116 @@
 //! Wire types of Outpost's HTTP API (`/api/v1`). The server and the agent's client both use
 //! these, so a change here is a change of the API.
+//!
+//! Compatibility rule: bodies an agent sends (enroll, check-in, hits, events, confirmations)
+//! accept fields this version does not know, so an agent one version ahead still talks to
+//! this server; the server counts and logs them ([`WireFields`]). Known fields keep their
+//! types: a bad type is still rejected. Bodies staff send (tenants, users, keys, indicators,
+//! allowlist, suppressions, device config, hit states) keep `deny_unknown_fields` on purpose:
+//! a misspelt field there is a user's mistake that must not be silently ignored.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// Field names serde's derive gives `T` (top level), read by letting `T` start deserializing
+/// from a deserializer that only records them. Empty for types that are not plain structs.
+pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields = None;
+    let _ = T::deserialize(FieldRecorder(&mut fields));
+    fields.unwrap_or(&[])
+}
+
+/// Top-level keys of the JSON object `body` that are not fields of `T` (`prefix` prepended).
+/// Not an object, or not JSON: none.
+pub fn unknown_top_level<T: serde::de::DeserializeOwned>(body: &[u8], prefix: &str) -> Vec<String> {
+    let known = field_names::<T>();
+    match serde_json::from_slice::<std::collections::BTreeMap<String, serde::de::IgnoredAny>>(body)
+    {
+        Ok(m) => m
+            .into_keys()
+            .filter(|k| !known.contains(&k.as_str()))
+            .map(|k| format!("{prefix}{k}"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Bodies agents send: which fields of a body this version does not know (they are accepted
+/// and ignored; the server counts and logs them).
+pub trait WireFields: serde::de::DeserializeOwned {
+    /// Name of the body in metrics and logs.
+    const WIRE_NAME: &'static str;
+    /// Dotted names of the fields of `body` (JSON) that this version's type does not have.
+    fn unknown_fields(body: &[u8]) -> Vec<String> {
+        unknown_top_level::<Self>(body, "")
+    }
+}
+
+impl WireFields for CheckinRequest {
+    const WIRE_NAME: &'static str = "checkin";
+    fn unknown_fields(body: &[u8]) -> Vec<String> {
+        let mut out = unknown_top_level::<Self>(body, "");
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
+            && let Some(intel) = v.get("intel")
+            && let Ok(b) = serde_json::to_vec(intel)
+        {
+            out.extend(unknown_top_level::<IntelStatus>(&b, "intel."));
+        }
+        out
+    }
+}
+
+impl WireFields for EventBatch {
+    const WIRE_NAME: &'static str = "events";
+}
+
+impl WireFields for EnrollRequest {
+    const WIRE_NAME: &'static str = "enroll";
+}
+
+impl WireFields for crate::hit::HitPayload {
+    const WIRE_NAME: &'static str = "hits";
+}
+
+struct FieldRecorder<'a>(&'a mut Option<&'static [&'static str]>);
+
+/// Ends a [`FieldRecorder`] run.
+#[derive(Debug)]
+struct Recorded;
+
+impl std::fmt::Display for Recorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field names recorded")
+    }
+}
+
+impl std::error::Error for Recorded {}
+
+impl serde::de::Error for Recorded {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        Recorded
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for FieldRecorder<'_> {
+    type Error = Recorded;
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Recorded> {
+        Err(Recorded)
+    }
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Recorded> {
+        *self.0 = Some(fields);
+        Err(Recorded)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
 
 /// The one error shape every route returns: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,7 +174,6 @@ pub struct HitsAccepted {
 /// `POST /api/v1/events`: a batch of full telemetry from a device (agents that stream it, or
 /// another shipper holding a device token).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EventBatch {
     /// Unique per batch; a retried batch keeps its id (record ids derive from it).
     pub batch_id: String,
@@ -473,7 +580,6 @@ pub struct LearnApply {
 /// `POST /api/v1/checkin`: an agent's periodic report. Every field is optional so that old
 /// agents keep working.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CheckinRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
@@ -505,7 +611,6 @@ pub struct CheckinRequest {
 
 /// What an agent reports about its verified intel bundle.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IntelStatus {
     /// Version of the bundle in use (none before the first good bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -732,4 +837,37 @@ pub struct Tenant {
     pub id: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    /// Issue 5 point 7: a newer agent's extra fields are accepted (and reported), bad types of
+    /// known fields are still rejected.
+    #[test]
+    fn agent_bodies_accept_unknown_fields_but_not_bad_types() {
+        let body = br#"{"agent_version":"9.9","hostname":"h","future_field":{"x":1},
+            "intel":{"version":"v1","stale":false,"next_gen":true}}"#;
+        let req: CheckinRequest = serde_json::from_slice(body).unwrap();
+        assert_eq!(req.agent_version.as_deref(), Some("9.9"));
+        assert_eq!(req.intel.unwrap().version.as_deref(), Some("v1"));
+        assert_eq!(
+            CheckinRequest::unknown_fields(body),
+            vec!["future_field".to_string(), "intel.next_gen".to_string()]
+        );
+        assert!(CheckinRequest::unknown_fields(br#"{"hostname":"h"}"#).is_empty());
+        assert!(serde_json::from_slice::<CheckinRequest>(br#"{"interval_s":"soon"}"#).is_err());
+        assert!(serde_json::from_slice::<CheckinRequest>(br#"{"intel":{"stale":"no"}}"#).is_err());
+        let ev = br#"{"batch_id":"b1","events":[],"compression":"none"}"#;
+        assert!(serde_json::from_slice::<EventBatch>(ev).is_ok());
+        assert_eq!(
+            EventBatch::unknown_fields(ev),
+            vec!["compression".to_string()]
+        );
+        assert!(serde_json::from_slice::<EventBatch>(br#"{"batch_id":1,"events":[]}"#).is_err());
+        assert!(field_names::<CheckinRequest>().contains(&"wait_s"));
+        // Staff bodies stay strict.
+        assert!(serde_json::from_slice::<NewTenant>(br#"{"name":"acme","nmae":"typo"}"#).is_err());
+    }
 }

@@ -52,8 +52,9 @@ pub struct Hit {
     pub intel: Option<IntelMatch>,
 }
 
-/// Which indicator a hit matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Which indicator a hit matched. Everything but `indicator` is optional, so hits from agents
+/// that send only the entry, source and score (and servers that read only those) interoperate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntelMatch {
     /// The matching entry as written in the list (`1.2.3.4` or `1.2.3.0/24`).
     pub indicator: String,
@@ -63,6 +64,24 @@ pub struct IntelMatch {
     /// Feed-specific score (IPsum: number of blocklists listing the address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<u32>,
+    /// Indicator kind (`ip`, `domain`, `domain_suffix`, `sha256`, `sha1`, `md5`,
+    /// `process_name`, `process_path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Confidence 0–100 (STIX `confidence`), when the feed gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    /// Labels of the indicator (malware family, category…).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// When the feed first / last saw the indicator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime<Utc>>,
+    /// When the indicator stops being used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

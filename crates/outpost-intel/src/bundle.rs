@@ -22,9 +22,21 @@
 //!   RNG6  n u64 ‖ n × first u128 ‖ n × last u128 ‖ n × meta u32 sorted disjoint IPv6 ranges
 //!   FLT8  keys u64 ‖ seed u64 ‖ segment length u32 ‖ mask u32 ‖ segment count length u32 ‖
 //!         n u64 ‖ n fingerprints                          (filter mode: BinaryFuse8 of host IPs)
+//!   STRS  n u32 ‖ n × (u16 length ‖ UTF-8)                interned sources and tags of LBLS
+//!   LBLS  n u32 ‖ n × label                               provenance of each PALT entry (optional)
 //!   IOCS  n u32 ‖ n × record                              domains, hashes, processes
+//!   IOCX  n u32 ‖ n × (first seen i64 ‖ last seen i64 ‖ tag count u16 ‖ tags (u16 length ‖ UTF-8))
+//!                                                         first/last seen and tags of each IOCS record
 //!   PATS  n u32 ‖ n × record                              STIX pattern indicators (optional)
 //! ```
+//!
+//! A range entry's meta word indexes PALT (its score, what the lookup returns) and, when
+//! present, LBLS: `source u32 (index into STRS; u32::MAX = the bundle's META source) ‖
+//! confidence u8 (255 = none) ‖ first seen i64 ‖ last seen i64 ‖ expires i64 (i64::MIN = none)
+//! ‖ tag count u16 ‖ tags u32 (indices into STRS)`. The palette holds each distinct label once,
+//! so a single-source scored feed adds only a few bytes, and the lookup arrays are unchanged.
+//! STRS, LBLS and IOCX were added after the first release; a reader without them skips them
+//! (unknown sections) and still matches the same entries with the same scores.
 //!
 //! The signature covers the manifest, which pins the payload by its SHA-256 (a manifest
 //! signature, so the payload is hashed once and the signed message stays small). Unknown
@@ -35,7 +47,6 @@ use crate::indicator::{Indicator, IndicatorKind, IndicatorValue, IntelSet, Patte
 use crate::ranges::{RangeTable, RawTable};
 use chrono::{DateTime, TimeZone, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use ipnet::IpNet;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -235,6 +246,13 @@ impl IpFilter {
     }
 }
 
+/// First/last seen and tags of one IOCS record (the IOCX section).
+struct IocExtra {
+    first_seen: Option<DateTime<Utc>>,
+    last_seen: Option<DateTime<Utc>>,
+    tags: Vec<String>,
+}
+
 /// A verified bundle, ready for lookups.
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -292,6 +310,14 @@ impl Bundle {
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.info.is_expired(now)
     }
+
+    /// The IP indicator (kind, network, source, score, confidence, first/last seen, expiry,
+    /// tags) that `ip` matches in the exact ranges at `now`; expired entries do not match.
+    /// Filter-mode host addresses are not described here ([`Bundle::check_ip`] says
+    /// `MaybeListed`; the server's confirmation describes them).
+    pub fn ip_indicator_at(&self, ip: IpAddr, now: DateTime<Utc>) -> Option<Indicator> {
+        self.hotlist.indicator_at(ip, now)
+    }
 }
 
 /// What to put in a bundle's header.
@@ -317,12 +343,7 @@ pub fn key_id(key: &VerifyingKey) -> [u8; 8] {
     id
 }
 
-fn put_str16(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    let n = b.len().min(u16::MAX as usize);
-    out.extend_from_slice(&(n as u16).to_le_bytes());
-    out.extend_from_slice(&b[..n]);
-}
+use crate::ranges::put_str16;
 
 fn section(out: &mut Vec<u8>, tag: &[u8; 4], body: &[u8]) {
     out.extend_from_slice(tag);
@@ -341,7 +362,7 @@ pub fn build_bundle(
         return Err(BundleError::Build("version longer than 1024 bytes".into()));
     }
     let now = spec.created;
-    let mut nets: Vec<(IpNet, Option<u32>)> = Vec::new();
+    let mut nets: Vec<&Indicator> = Vec::new();
     let mut hosts: Vec<IpAddr> = Vec::new();
     let mut others: Vec<&Indicator> = Vec::new();
     for ind in set.indicators() {
@@ -352,11 +373,11 @@ pub fn build_bundle(
             IndicatorValue::Net(n) if spec.filter_mode && n.prefix_len() == n.max_prefix_len() => {
                 hosts.push(n.addr())
             }
-            IndicatorValue::Net(n) => nets.push((n, ind.effective_score())),
+            IndicatorValue::Net(_) => nets.push(ind),
             _ => others.push(ind),
         }
     }
-    let hot = Hotlist::from_entries(nets, &spec.version, &spec.source)
+    let hot = Hotlist::from_indicators(nets, &spec.version, &spec.source)
         .map_err(|e| BundleError::Build(e.to_string()))?;
     let raw = hot.table().raw();
     let mut payload = Vec::with_capacity(64 + raw.v4_starts.len() * 12 + raw.v6_starts.len() * 36);
@@ -395,6 +416,19 @@ pub fn build_bundle(
     }
     section(&mut payload, b"RNG6", &r6);
 
+    if !raw.labels.is_empty() {
+        section(
+            &mut payload,
+            b"STRS",
+            &crate::ranges::encode_strings(&raw.strings),
+        );
+        section(
+            &mut payload,
+            b"LBLS",
+            &crate::ranges::encode_labels(&raw.labels),
+        );
+    }
+
     if spec.filter_mode {
         let f = IpFilter::build(hosts)?;
         let d = &f.filter.descriptor;
@@ -430,6 +464,24 @@ pub fn build_bundle(
         put_str16(&mut iocs, &ind.source);
     }
     section(&mut payload, b"IOCS", &iocs);
+    if others
+        .iter()
+        .any(|i| i.first_seen.is_some() || i.last_seen.is_some() || !i.tags.is_empty())
+    {
+        let mut x = Vec::new();
+        x.extend_from_slice(&(others.len() as u32).to_le_bytes());
+        for ind in &others {
+            for t in [ind.first_seen, ind.last_seen] {
+                x.extend_from_slice(&t.map_or(i64::MIN, |e| e.timestamp()).to_le_bytes());
+            }
+            let n = ind.tags.len().min(u16::MAX as usize);
+            x.extend_from_slice(&(n as u16).to_le_bytes());
+            for t in &ind.tags[..n] {
+                put_str16(&mut x, t);
+            }
+        }
+        section(&mut payload, b"IOCX", &x);
+    }
 
     let live: Vec<&PatternIndicator> = set
         .pattern_indicators()
@@ -751,6 +803,9 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
     let mut source = String::new();
     let mut filter = None;
     let mut others = IntelSet::new();
+    let mut iocs: Vec<Indicator> = Vec::new();
+    let mut iocx: Option<Vec<IocExtra>> = None;
+    let mut labels: Option<Vec<crate::ranges::Label>> = None;
     let (mut seen_meta, mut seen_r4, mut seen_r6, mut seen_palt) = (false, false, false, false);
     while !r.done() {
         let tag: [u8; 4] = r.arr()?;
@@ -870,8 +925,45 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
                     ind.expires = (expires != i64::MIN)
                         .then(|| Utc.timestamp_opt(expires, 0).single())
                         .flatten();
-                    others.insert(ind);
+                    iocs.push(ind);
                 }
+            }
+            b"IOCX" => {
+                let mut s = Reader::new(body, "IOCX");
+                let n = s.u32()?;
+                let time = |v: i64| {
+                    (v != i64::MIN)
+                        .then(|| Utc.timestamp_opt(v, 0).single())
+                        .flatten()
+                };
+                let mut v = Vec::new();
+                for _ in 0..n {
+                    let first_seen = time(s.i64()?);
+                    let last_seen = time(s.i64()?);
+                    let nt = s.u16()?;
+                    let tags = (0..nt)
+                        .map(|_| s.str16().map(str::to_string))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    v.push(IocExtra {
+                        first_seen,
+                        last_seen,
+                        tags,
+                    });
+                }
+                if !s.done() {
+                    return Err(BundleError::WrongFormat("IOCX has trailing bytes".into()));
+                }
+                iocx = Some(v);
+            }
+            b"STRS" => {
+                raw.strings = crate::ranges::decode_strings(body)
+                    .map_err(|e| BundleError::WrongFormat(format!("STRS {e}")))?;
+            }
+            b"LBLS" => {
+                labels = Some(
+                    crate::ranges::decode_labels(body)
+                        .map_err(|e| BundleError::WrongFormat(format!("LBLS {e}")))?,
+                );
             }
             b"PATS" => {
                 let mut s = Reader::new(body, "PATS");
@@ -922,6 +1014,32 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
         return Err(BundleError::WrongFormat(
             "filter flag and FLT8 section disagree".into(),
         ));
+    }
+    if let Some(extra) = iocx {
+        if extra.len() != iocs.len() {
+            return Err(BundleError::WrongFormat(
+                "IOCX and IOCS have different record counts".into(),
+            ));
+        }
+        for (ind, x) in iocs.iter_mut().zip(extra) {
+            ind.first_seen = x.first_seen;
+            ind.last_seen = x.last_seen;
+            ind.tags = x.tags;
+        }
+    }
+    for ind in iocs {
+        others.insert(ind);
+    }
+    if let Some(mut labels) = labels {
+        if labels.len() != raw.palette.len() {
+            return Err(BundleError::WrongFormat(
+                "LBLS and PALT have different lengths".into(),
+            ));
+        }
+        for (l, s) in labels.iter_mut().zip(&raw.palette) {
+            l.score = *s;
+        }
+        raw.labels = labels;
     }
     let table = RangeTable::from_raw(raw)
         .map_err(|e| BundleError::WrongFormat(format!("range table: {e}")))?;

@@ -73,7 +73,8 @@ pub fn merge_for_tenant(
 /// Server side of hit confirmation: the indicator `ip` matches in the tenant's full intel
 /// (see [`merge_for_tenant`]), as it goes into a hit payload.
 pub fn confirm(set: &IntelSet, ip: IpAddr) -> Option<IntelMatch> {
-    set.lookup_ip(ip).map(|i| i.to_intel_match())
+    set.lookup_ip_at(ip, chrono::Utc::now())
+        .map(|i| i.to_intel_match())
 }
 
 /// An agent's request to confirm addresses (its bundle is stale, or in filter mode).

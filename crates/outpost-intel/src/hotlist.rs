@@ -1,9 +1,12 @@
 //! The IP hotlist: a read-only set of IPv4/IPv6 addresses and CIDRs with optional scores.
 
 use crate::error::IntelError;
-use crate::ranges::{Entry, RangeTable};
+use crate::indicator::{Indicator, IndicatorValue};
+use crate::ranges::{Entry, Label, RangeTable};
+use chrono::{DateTime, TimeZone, Utc};
 use ipnet::IpNet;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -32,6 +35,8 @@ impl HotlistEntry {
             indicator,
             source: Some(source.to_string()),
             score: self.score,
+            kind: Some("ip".into()),
+            ..Default::default()
         }
     }
 }
@@ -335,6 +340,108 @@ impl Hotlist {
         bundle_hotlist(crate::bundle::verify(&bytes, key, now)?)
     }
 
+    /// Builds a hotlist from the IP indicators among `indicators` (others are ignored), keeping
+    /// each entry's provenance — source (when it differs from `source`), score, confidence,
+    /// first/last seen, expiry and tags — in a side table indexed from the range entries, with
+    /// sources and tags interned. Lookups cost the same as without provenance;
+    /// [`Hotlist::indicator`] describes a match. Duplicates of a network keep the higher score.
+    pub fn from_indicators<'a>(
+        indicators: impl IntoIterator<Item = &'a Indicator>,
+        version: &str,
+        source: &str,
+    ) -> Result<Hotlist, IntelError> {
+        let mut strings: Vec<String> = Vec::new();
+        let mut interned: HashMap<String, u32> = HashMap::new();
+        let mut intern = |s: &str| -> u32 {
+            if let Some(&i) = interned.get(s) {
+                return i;
+            }
+            let i = strings.len() as u32;
+            strings.push(s.to_string());
+            interned.insert(s.to_string(), i);
+            i
+        };
+        let mut labels: Vec<Label> = Vec::new();
+        let mut label_ids: HashMap<Label, u32> = HashMap::new();
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for ind in indicators {
+            let IndicatorValue::Net(net) = ind.value else {
+                continue;
+            };
+            let score = ind.effective_score();
+            let label = Label {
+                score,
+                source: (ind.source != source).then(|| intern(&ind.source)),
+                confidence: ind.confidence,
+                first_seen: ind.first_seen.map(|t| t.timestamp()),
+                last_seen: ind.last_seen.map(|t| t.timestamp()),
+                expires: ind.expires.map(|t| t.timestamp()),
+                tags: ind.tags.iter().map(|t| intern(t)).collect(),
+            };
+            let id = *label_ids.entry(label.clone()).or_insert_with(|| {
+                labels.push(label);
+                (labels.len() - 1) as u32
+            });
+            let e = Entry::labelled(net, score, id);
+            match net {
+                IpNet::V4(_) => v4.push(e),
+                IpNet::V6(_) => v6.push(e),
+            }
+        }
+        let table = RangeTable::build_labelled(v4, v6, &labels, strings).map_err(|e| {
+            IntelError::Table {
+                source_name: source.to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Hotlist {
+            table,
+            version: version.to_string(),
+            source: source.to_string(),
+        })
+    }
+
+    /// The indicator behind the most specific listed network containing `ip`: kind `ip`, the
+    /// network, and its source, score, confidence, first/last seen, expiry and tags (as far as
+    /// the list recorded them; a plain list gives the list's source and the score). Allocates;
+    /// meant for describing a hit after [`Hotlist::contains`] or [`Hotlist::lookup`] found it.
+    pub fn indicator(&self, ip: IpAddr) -> Option<Indicator> {
+        let (net, meta) = self.table.lookup_meta(ip)?;
+        let score = self.table.score(meta);
+        let time = |t: Option<i64>| t.and_then(|t| Utc.timestamp_opt(t, 0).single());
+        let mut ind =
+            Indicator::new(IndicatorValue::Net(net), self.source.clone()).with_score(score);
+        if let Some(l) = self.table.label(meta) {
+            if let Some(s) = l.source.and_then(|i| self.table.string(i)) {
+                ind.source = s.to_string();
+            }
+            ind.confidence = l.confidence;
+            ind.first_seen = time(l.first_seen);
+            ind.last_seen = time(l.last_seen);
+            ind.expires = time(l.expires);
+            ind.tags = l
+                .tags
+                .iter()
+                .filter_map(|&t| self.table.string(t).map(str::to_string))
+                .collect();
+        }
+        Some(ind)
+    }
+
+    /// [`Hotlist::indicator`], unless that indicator has expired at `now`: an expired entry
+    /// never matches. (A wider listed network it shadows is not consulted: it matches again
+    /// once a list is built without the expired entry, as the server does for every bundle.)
+    pub fn indicator_at(&self, ip: IpAddr, now: DateTime<Utc>) -> Option<Indicator> {
+        self.indicator(ip).filter(|i| !i.is_expired(now))
+    }
+
+    /// The earliest expiry of any entry, if entries carry expiries.
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.table
+            .next_expiry()
+            .and_then(|t| Utc.timestamp_opt(t, 0).single())
+    }
+
     /// An empty hotlist.
     pub fn empty(source: &str) -> Hotlist {
         Hotlist {
@@ -440,6 +547,13 @@ impl Hotlist {
         for x in &raw.v6_meta {
             out.extend_from_slice(&x.to_le_bytes());
         }
+        for part in [
+            crate::ranges::encode_strings(&raw.strings),
+            crate::ranges::encode_labels(&raw.labels),
+        ] {
+            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            out.extend_from_slice(&part);
+        }
         let sum = checksum(&out);
         out.extend_from_slice(&sum.to_le_bytes());
         out
@@ -521,6 +635,17 @@ impl Hotlist {
         raw.v6_starts = u128s(&mut r)?;
         raw.v6_ends = u128s(&mut r)?;
         raw.v6_meta = u32s(&mut r, n6)?;
+        fn part<'b>(r: &mut Cursor<'b>) -> Option<&'b [u8]> {
+            let n = usize::try_from(r.u64()?).ok()?;
+            r.take(n)
+        }
+        raw.strings = crate::ranges::decode_strings(part(&mut r).ok_or_else(truncated)?)
+            .map_err(|e| bad(&format!("strings: {e}")))?;
+        raw.labels = crate::ranges::decode_labels(part(&mut r).ok_or_else(truncated)?)
+            .map_err(|e| bad(&format!("labels: {e}")))?;
+        for (l, s) in raw.labels.iter_mut().zip(&raw.palette) {
+            l.score = *s;
+        }
         if r.pos != body.len() {
             return Err(bad("trailing bytes"));
         }
@@ -534,7 +659,7 @@ impl Hotlist {
 }
 
 /// First bytes of [`Hotlist::to_compiled`] output; the last byte is the layout version.
-const COMPILED_MAGIC: [u8; 8] = *b"OPHLCMP\x01";
+const COMPILED_MAGIC: [u8; 8] = *b"OPHLCMP\x02";
 
 /// A fast 64-bit checksum (FNV-style multiply-xor over 8-byte words) against truncation and
 /// corruption of a cache file; not a cryptographic digest.
@@ -759,6 +884,39 @@ mod tests {
             assert!(Hotlist::from_compiled(&b).is_err(), "byte {i} flipped");
         }
         assert!(Hotlist::from_compiled(b"1.2.3.4\n").is_err());
+    }
+
+    #[test]
+    fn provenance_survives_the_compiled_form() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut a = Indicator::new(IndicatorValue::Net(net("10.0.0.0/8")), "feed-a")
+            .with_score(Some(3))
+            .with_expiry(Some(t("2030-01-01T00:00:00Z")));
+        a.tags = vec!["scanner".into()];
+        a.first_seen = Some(t("2025-01-01T00:00:00Z"));
+        let b = Indicator::new(IndicatorValue::Net(net("10.1.2.3/32")), "list").with_score(Some(9));
+        let h = Hotlist::from_indicators([&a, &b], "v", "list").unwrap();
+        let back = Hotlist::from_compiled(&h.to_compiled()).unwrap();
+        assert_eq!(back, h);
+        let i = back.indicator(ip("10.9.9.9")).unwrap();
+        assert_eq!((i.source.as_str(), i.score), ("feed-a", Some(3)));
+        assert_eq!(
+            (i.tags.clone(), i.first_seen),
+            (vec!["scanner".to_string()], a.first_seen)
+        );
+        let i = back.indicator(ip("10.1.2.3")).unwrap();
+        assert_eq!(
+            (i.source.as_str(), i.score, i.tags.len()),
+            ("list", Some(9), 0)
+        );
+        assert!(
+            back.indicator_at(ip("10.9.9.9"), t("2031-01-01T00:00:00Z"))
+                .is_none()
+        );
+        assert!(
+            back.indicator_at(ip("10.1.2.3"), t("2031-01-01T00:00:00Z"))
+                .is_some()
+        );
     }
 
     #[test]

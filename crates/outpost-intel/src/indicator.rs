@@ -336,12 +336,19 @@ impl Indicator {
         self.score.or(self.confidence.map(u32::from))
     }
 
-    /// The hit-payload form of this indicator.
+    /// The hit-payload form of this indicator: value (a single address without `/32`), kind,
+    /// source, score (feed score, else confidence), confidence, tags, first/last seen, expiry.
     pub fn to_intel_match(&self) -> IntelMatch {
         IntelMatch {
             indicator: self.value.to_string(),
             source: Some(self.source.clone()),
             score: self.effective_score(),
+            kind: Some(self.value.kind().as_str().to_string()),
+            confidence: self.confidence,
+            tags: self.tags.clone(),
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            expires: self.expires,
         }
     }
 
@@ -677,6 +684,67 @@ impl IntelSet {
             return None;
         }
         self.get(&IndicatorValue::ProcessName(name.to_lowercase()))
+    }
+
+    /// [`IntelSet::lookup_ip`] at `now`: `None` when the matching indicator has expired.
+    pub fn lookup_ip_at(&self, ip: IpAddr, now: DateTime<Utc>) -> Option<&Indicator> {
+        self.lookup_ip(ip).filter(|i| !i.is_expired(now))
+    }
+
+    /// [`IntelSet::lookup_domain`] at `now`: expired indicators do not match (an exact entry
+    /// that expired gives way to a live suffix entry).
+    pub fn lookup_domain_at(&self, domain: &str, now: DateTime<Utc>) -> Option<&Indicator> {
+        let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(&(Some(i), _)) = self.domains.get(&d)
+            && !self.indicators[i].is_expired(now)
+        {
+            return Some(&self.indicators[i]);
+        }
+        let mut rest = d.as_str();
+        loop {
+            if let Some(&(_, Some(i))) = self.domains.get(rest)
+                && !self.indicators[i].is_expired(now)
+            {
+                return Some(&self.indicators[i]);
+            }
+            match rest.find('.') {
+                Some(p) => rest = &rest[p + 1..],
+                None => return None,
+            }
+        }
+    }
+
+    /// [`IntelSet::lookup_hash`] at `now`: `None` when the indicator has expired.
+    pub fn lookup_hash_at(&self, hex_digest: &str, now: DateTime<Utc>) -> Option<&Indicator> {
+        self.lookup_hash(hex_digest).filter(|i| !i.is_expired(now))
+    }
+
+    /// [`IntelSet::lookup_process`] at `now`: an expired path entry gives way to a live name
+    /// entry; `None` when nothing live matches.
+    pub fn lookup_process_at(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<&Indicator> {
+        if let Some(p) = path
+            && !p.is_empty()
+            && let Some(i) = self.get(&IndicatorValue::ProcessPath(p.to_lowercase()))
+            && !i.is_expired(now)
+        {
+            return Some(i);
+        }
+        let name = if name.is_empty() {
+            path.and_then(|p| p.rsplit(['/', '\\']).next())
+                .unwrap_or("")
+        } else {
+            name
+        };
+        if name.is_empty() {
+            return None;
+        }
+        self.get(&IndicatorValue::ProcessName(name.to_lowercase()))
+            .filter(|i| !i.is_expired(now))
     }
 
     /// The indicator with exactly this value.

@@ -4,8 +4,14 @@
 //! Entries are CIDRs, and CIDRs are either nested or disjoint, so a single sweep with a stack
 //! splits them into disjoint segments. Each segment stores its first and last address and a
 //! `meta` word: the prefix length of the covering entry (high 8 bits) and an index into a
-//! palette of distinct scores (low 24 bits). The covering network is recovered at lookup time by
+//! palette of distinct labels (low 24 bits). The covering network is recovered at lookup time by
 //! masking the looked-up address with that prefix length, so no per-entry table is needed.
+//!
+//! A label is the entry's score plus its provenance (source, confidence, first/last seen,
+//! expiry, tags; strings interned in one table). The palette holds each distinct label once:
+//! a single-source feed like IPsum has as many labels as distinct scores, and a list without
+//! provenance keeps only the score column, so the hot path (`contains`, `lookup`) reads the same
+//! two arrays as before and the metadata is touched only to describe a hit.
 //!
 //! IPv4 lookups go through a 2^16-slot first-level index (by the top 16 bits of the address)
 //! and then a binary search within one slot; IPv6 lookups are a plain binary search.
@@ -16,6 +22,31 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// Largest palette index that fits the low 24 bits of a `meta` word.
 pub(crate) const MAX_PALETTE: usize = 1 << 24;
 
+/// Provenance of a range entry beyond its score. Times are Unix seconds; `source` and `tags`
+/// index the table's interned strings (`source: None` = the hotlist's own source).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Label {
+    pub score: Option<u32>,
+    pub source: Option<u32>,
+    pub confidence: Option<u8>,
+    pub first_seen: Option<i64>,
+    pub last_seen: Option<i64>,
+    pub expires: Option<i64>,
+    pub tags: Vec<u32>,
+}
+
+impl Label {
+    /// Whether the label carries anything but a score.
+    fn has_provenance(&self) -> bool {
+        self.source.is_some()
+            || self.confidence.is_some()
+            || self.first_seen.is_some()
+            || self.last_seen.is_some()
+            || self.expires.is_some()
+            || !self.tags.is_empty()
+    }
+}
+
 /// One list entry before the sweep, as an address range (`u128` for both families).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Entry {
@@ -23,35 +54,45 @@ pub(crate) struct Entry {
     pub end: u128,
     pub plen: u8,
     pub score: Option<u32>,
+    /// Index into the label list given to [`RangeTable::build_labelled`] (0 without labels).
+    pub label: u32,
 }
 
 impl Entry {
     /// The entry for a network (host bits are ignored).
     pub(crate) fn from_net(net: IpNet, score: Option<u32>) -> Entry {
+        Entry::labelled(net, score, 0)
+    }
+
+    /// The entry for a network with a label index.
+    pub(crate) fn labelled(net: IpNet, score: Option<u32>, label: u32) -> Entry {
         match net.trunc() {
             IpNet::V4(n) => Entry {
                 start: u128::from(u32::from(n.network())),
                 end: u128::from(u32::from(n.broadcast())),
                 plen: n.prefix_len(),
                 score,
+                label,
             },
             IpNet::V6(n) => Entry {
                 start: u128::from(n.network()),
                 end: u128::from(n.broadcast()),
                 plen: n.prefix_len(),
                 score,
+                label,
             },
         }
     }
 }
 
-/// A disjoint segment labelled with the covering entry's prefix length and score.
+/// A disjoint segment labelled with the covering entry's prefix length, score and label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Segment {
     pub start: u128,
     pub end: u128,
     pub plen: u8,
     pub score: Option<u32>,
+    pub label: u32,
 }
 
 /// Sorts and deduplicates entries (same network: the higher score wins) and splits them into
@@ -61,6 +102,9 @@ pub(crate) fn sweep(mut entries: Vec<Entry>) -> (Vec<Segment>, usize) {
     entries.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(a.plen.cmp(&b.plen)));
     entries.dedup_by(|later, earlier| {
         if later.start == earlier.start && later.plen == earlier.plen {
+            if later.score > earlier.score {
+                earlier.label = later.label;
+            }
             earlier.score = earlier.score.max(later.score);
             true
         } else {
@@ -78,6 +122,7 @@ pub(crate) fn sweep(mut entries: Vec<Entry>) -> (Vec<Segment>, usize) {
             end,
             plen: e.plen,
             score: e.score,
+            label: e.label,
         })
     };
     for e in entries {
@@ -132,6 +177,134 @@ pub enum TableError {
     /// Too many distinct scores to index.
     #[error("more than {MAX_PALETTE} distinct scores")]
     TooManyScores,
+    /// The label list does not match the score palette, or a label names a missing string.
+    #[error("label {0} is invalid")]
+    BadLabel(usize),
+}
+
+/// Appends a string with a u16 length, cut at a character boundary if longer than 65,535 bytes.
+pub(crate) fn put_str16(out: &mut Vec<u8>, s: &str) {
+    let mut n = s.len().min(u16::MAX as usize);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    out.extend_from_slice(&(n as u16).to_le_bytes());
+    out.extend_from_slice(&s.as_bytes()[..n]);
+}
+
+/// The interned strings of a table: `n u32 ‖ n × (u16 length ‖ UTF-8)`.
+pub(crate) fn encode_strings(strings: &[String]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + strings.iter().map(|s| s.len() + 2).sum::<usize>());
+    out.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+    for s in strings {
+        put_str16(&mut out, s);
+    }
+    out
+}
+
+/// Labels without their score (that is the palette's): `n u32 ‖ n × (source u32 (u32::MAX:
+/// none) ‖ confidence u8 (255: none) ‖ first seen i64 ‖ last seen i64 ‖ expires i64 (i64::MIN:
+/// none) ‖ tag count u16 ‖ tags u32…)`.
+pub(crate) fn encode_labels(labels: &[Label]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + labels.len() * 31);
+    out.extend_from_slice(&(labels.len() as u32).to_le_bytes());
+    let time = |t: Option<i64>| t.unwrap_or(i64::MIN).to_le_bytes();
+    for l in labels {
+        out.extend_from_slice(&l.source.unwrap_or(u32::MAX).to_le_bytes());
+        out.push(l.confidence.unwrap_or(u8::MAX));
+        out.extend_from_slice(&time(l.first_seen));
+        out.extend_from_slice(&time(l.last_seen));
+        out.extend_from_slice(&time(l.expires));
+        let n = l.tags.len().min(u16::MAX as usize);
+        out.extend_from_slice(&(n as u16).to_le_bytes());
+        for t in &l.tags[..n] {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// A bounds-checked reader for the label and string encodings.
+struct Bytes<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Bytes<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| "ends early".to_string())?;
+        let s = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn arr<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+    fn finish(&self) -> Result<(), String> {
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err("has trailing bytes".into())
+        }
+    }
+}
+
+/// Reads [`encode_strings`] output.
+pub(crate) fn decode_strings(b: &[u8]) -> Result<Vec<String>, String> {
+    let mut r = Bytes { buf: b, pos: 0 };
+    let n = u32::from_le_bytes(r.arr()?) as usize;
+    // Each string takes at least its 2-byte length.
+    if n.saturating_mul(2) > b.len() {
+        return Err(format!("string count {n} exceeds the section"));
+    }
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = u16::from_le_bytes(r.arr()?) as usize;
+        let s = std::str::from_utf8(r.take(len)?).map_err(|_| "has a non-UTF-8 string")?;
+        out.push(s.to_string());
+    }
+    r.finish()?;
+    Ok(out)
+}
+
+/// Reads [`encode_labels`] output; scores are left `None` (the caller sets them from the
+/// palette).
+pub(crate) fn decode_labels(b: &[u8]) -> Result<Vec<Label>, String> {
+    let mut r = Bytes { buf: b, pos: 0 };
+    let n = u32::from_le_bytes(r.arr()?) as usize;
+    if n.saturating_mul(31) > b.len() {
+        return Err(format!("label count {n} exceeds the section"));
+    }
+    let time = |v: i64| (v != i64::MIN).then_some(v);
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let source = u32::from_le_bytes(r.arr()?);
+        let confidence = r.arr::<1>()?[0];
+        let first_seen = time(i64::from_le_bytes(r.arr()?));
+        let last_seen = time(i64::from_le_bytes(r.arr()?));
+        let expires = time(i64::from_le_bytes(r.arr()?));
+        let nt = u16::from_le_bytes(r.arr()?) as usize;
+        let tags = (0..nt)
+            .map(|_| r.arr().map(u32::from_le_bytes))
+            .collect::<Result<Vec<u32>, String>>()?;
+        out.push(Label {
+            score: None,
+            source: (source != u32::MAX).then_some(source),
+            confidence: (confidence != u8::MAX).then_some(confidence),
+            first_seen,
+            last_seen,
+            expires,
+            tags,
+        });
+    }
+    r.finish()?;
+    Ok(out)
 }
 
 /// The immutable lookup table.
@@ -145,7 +318,12 @@ pub(crate) struct RangeTable {
     v6_starts: Vec<u128>,
     v6_ends: Vec<u128>,
     v6_meta: Vec<u32>,
+    /// Score of each palette entry (the hot path's only metadata).
     palette: Vec<Option<u32>>,
+    /// Full label of each palette entry; empty when no entry has provenance beyond its score.
+    labels: Vec<Label>,
+    /// Interned sources and tags the labels refer to.
+    strings: Vec<String>,
     /// Number of distinct networks the table was built from.
     entries: usize,
 }
@@ -160,6 +338,9 @@ pub(crate) struct RawTable {
     pub v6_ends: Vec<u128>,
     pub v6_meta: Vec<u32>,
     pub palette: Vec<Option<u32>>,
+    /// Empty, or one per palette entry (its `score` equals the palette's).
+    pub labels: Vec<Label>,
+    pub strings: Vec<String>,
     pub entries: u64,
 }
 
@@ -185,20 +366,83 @@ impl RangeTable {
         entries: Vec<Entry>,
         v6_entries: Vec<Entry>,
     ) -> Result<RangeTable, TableError> {
+        Self::build_labelled(entries, v6_entries, &[], Vec::new())
+    }
+
+    /// Builds the table from entries whose `label` indexes `labels` (empty: no provenance),
+    /// whose strings index `strings`.
+    pub(crate) fn build_labelled(
+        entries: Vec<Entry>,
+        v6_entries: Vec<Entry>,
+        labels: &[Label],
+        strings: Vec<String>,
+    ) -> Result<RangeTable, TableError> {
         let (seg4, n4) = sweep(entries);
         let (seg6, n6) = sweep(v6_entries);
-        let mut palette: Vec<Option<u32>> = seg4.iter().chain(&seg6).map(|s| s.score).collect();
-        palette.sort_unstable();
-        palette.dedup();
-        palette.shrink_to_fit();
+        let entries = (n4 + n6) as u64;
+        if labels.is_empty() {
+            // Scores only (text lists): the palette is the distinct scores.
+            let mut palette: Vec<Option<u32>> = seg4.iter().chain(&seg6).map(|s| s.score).collect();
+            palette.sort_unstable();
+            palette.dedup();
+            palette.shrink_to_fit();
+            if palette.len() > MAX_PALETTE {
+                return Err(TableError::TooManyScores);
+            }
+            let meta = |s: &Segment| -> u32 {
+                // The palette holds every score, so the search always succeeds.
+                let idx = palette.binary_search(&s.score).unwrap_or_default();
+                (u32::from(s.plen) << 24) | idx as u32
+            };
+            let raw = RawTable {
+                v4_starts: seg4.iter().map(|s| s.start as u32).collect(),
+                v4_ends: seg4.iter().map(|s| s.end as u32).collect(),
+                v4_meta: seg4.iter().map(meta).collect(),
+                v6_starts: seg6.iter().map(|s| s.start).collect(),
+                v6_ends: seg6.iter().map(|s| s.end).collect(),
+                v6_meta: seg6.iter().map(meta).collect(),
+                palette,
+                labels: Vec::new(),
+                strings: Vec::new(),
+                entries,
+            };
+            return RangeTable::from_raw(raw);
+        }
+        // With provenance: the palette is the distinct (score, label) pairs, sorted so the
+        // same entries always give the same table (and bundle bytes).
+        let mut pairs: Vec<(Option<u32>, u32)> = seg4
+            .iter()
+            .chain(&seg6)
+            .map(|s| (s.score, s.label))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut keyed: Vec<(Label, (Option<u32>, u32))> = pairs
+            .into_iter()
+            .map(|(score, l)| {
+                let mut label = labels.get(l as usize).cloned().unwrap_or_default();
+                label.score = score;
+                (label, (score, l))
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut palette: Vec<Label> = Vec::with_capacity(keyed.len());
+        let mut index: std::collections::HashMap<(Option<u32>, u32), u32> =
+            std::collections::HashMap::with_capacity(keyed.len());
+        for (label, pair) in keyed {
+            if palette.last() != Some(&label) {
+                palette.push(label);
+            }
+            index.insert(pair, (palette.len() - 1) as u32);
+        }
         if palette.len() > MAX_PALETTE {
             return Err(TableError::TooManyScores);
         }
         let meta = |s: &Segment| -> u32 {
-            // The palette holds every score, so the search always succeeds.
-            let idx = palette.binary_search(&s.score).unwrap_or_default();
-            (u32::from(s.plen) << 24) | idx as u32
+            let idx = index.get(&(s.score, s.label)).copied().unwrap_or_default();
+            (u32::from(s.plen) << 24) | idx
         };
+        let with_provenance = palette.iter().any(Label::has_provenance);
         let raw = RawTable {
             v4_starts: seg4.iter().map(|s| s.start as u32).collect(),
             v4_ends: seg4.iter().map(|s| s.end as u32).collect(),
@@ -206,8 +450,10 @@ impl RangeTable {
             v6_starts: seg6.iter().map(|s| s.start).collect(),
             v6_ends: seg6.iter().map(|s| s.end).collect(),
             v6_meta: seg6.iter().map(meta).collect(),
-            palette,
-            entries: (n4 + n6) as u64,
+            palette: palette.iter().map(|l| l.score).collect(),
+            labels: if with_provenance { palette } else { Vec::new() },
+            strings: if with_provenance { strings } else { Vec::new() },
+            entries,
         };
         RangeTable::from_raw(raw)
     }
@@ -222,8 +468,22 @@ impl RangeTable {
             v6_ends,
             v6_meta,
             palette,
+            labels,
+            strings,
             entries,
         } = raw;
+        if !labels.is_empty() && labels.len() != palette.len() {
+            return Err(TableError::BadLabel(labels.len().min(palette.len())));
+        }
+        for (i, l) in labels.iter().enumerate() {
+            let n = strings.len();
+            if l.score != palette[i]
+                || l.source.is_some_and(|s| s as usize >= n)
+                || l.tags.iter().any(|&t| t as usize >= n)
+            {
+                return Err(TableError::BadLabel(i));
+            }
+        }
         if v4_starts.len() != v4_ends.len()
             || v4_starts.len() != v4_meta.len()
             || v6_starts.len() != v6_ends.len()
@@ -280,6 +540,8 @@ impl RangeTable {
             v6_ends,
             v6_meta,
             palette,
+            labels,
+            strings,
             entries: usize::try_from(entries).unwrap_or(usize::MAX),
         })
     }
@@ -293,6 +555,8 @@ impl RangeTable {
             v6_ends: Vec::new(),
             v6_meta: Vec::new(),
             palette: Vec::new(),
+            labels: Vec::new(),
+            strings: Vec::new(),
             entries: 0,
         }
     }
@@ -307,6 +571,8 @@ impl RangeTable {
             v6_ends: self.v6_ends.clone(),
             v6_meta: self.v6_meta.clone(),
             palette: self.palette.clone(),
+            labels: self.labels.clone(),
+            strings: self.strings.clone(),
             entries: self.entries as u64,
         }
     }
@@ -330,9 +596,62 @@ impl RangeTable {
             + self.v6_ends.capacity() * 16
             + self.v6_meta.capacity() * 4
             + self.palette.capacity() * size_of::<Option<u32>>()
+            + self.labels.capacity() * size_of::<Label>()
+            + self
+                .labels
+                .iter()
+                .map(|l| l.tags.capacity() * 4)
+                .sum::<usize>()
+            + self
+                .strings
+                .iter()
+                .map(|s| s.capacity() + size_of::<String>())
+                .sum::<usize>()
     }
 
-    fn score(&self, meta: u32) -> Option<u32> {
+    /// The label of a palette index (`None` when the table has no provenance).
+    pub(crate) fn label(&self, meta: u32) -> Option<&Label> {
+        self.labels.get((meta & 0x00ff_ffff) as usize)
+    }
+
+    /// An interned string.
+    pub(crate) fn string(&self, i: u32) -> Option<&str> {
+        self.strings.get(i as usize).map(String::as_str)
+    }
+
+    /// The earliest expiry of any label.
+    pub(crate) fn next_expiry(&self) -> Option<i64> {
+        self.labels.iter().filter_map(|l| l.expires).min()
+    }
+
+    /// Longest-prefix match returning the network and the meta word (for the label).
+    #[inline]
+    pub(crate) fn lookup_meta(&self, ip: IpAddr) -> Option<(IpNet, u32)> {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => {
+                let x = u32::from(v4);
+                let i = self.find_v4(x)?;
+                let meta = self.v4_ranges[i][2];
+                let plen = (meta >> 24) as u8;
+                let net = Ipv4Net::new(Ipv4Addr::from(x & v4_mask(plen)), plen).ok()?;
+                Some((IpNet::V4(net), meta))
+            }
+            IpAddr::V6(v6) => {
+                let x = u128::from(v6);
+                let k = self.v6_starts.partition_point(|&s| s <= x);
+                let i = k.checked_sub(1)?;
+                if self.v6_ends[i] < x {
+                    return None;
+                }
+                let meta = self.v6_meta[i];
+                let plen = (meta >> 24) as u8;
+                let net = Ipv6Net::new(Ipv6Addr::from(x & v6_mask(plen)), plen).ok()?;
+                Some((IpNet::V6(net), meta))
+            }
+        }
+    }
+
+    pub(crate) fn score(&self, meta: u32) -> Option<u32> {
         self.palette
             .get((meta & 0x00ff_ffff) as usize)
             .copied()

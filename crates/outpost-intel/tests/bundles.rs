@@ -603,3 +603,265 @@ fn agent_refreshes_bundle_over_http_with_etag() {
     assert_eq!(cache.status(now).current_version.as_deref(), Some("v1"));
     assert!(cache.status(now).last_error.unwrap().contains("401"));
 }
+
+/// Issue 5 point 1: every indicator kind carries its source, score/confidence, first/last seen,
+/// expiry and tags through the signed bundle, the agent can tell for a hit which indicator
+/// matched, and entries that have expired by the time of the match do not match.
+#[test]
+fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
+    let created = t("2026-03-01T00:00:00Z");
+    let first = t("2026-01-10T08:00:00Z");
+    let last = t("2026-02-27T17:30:00Z");
+    let later = t("2026-03-01T06:00:00Z"); // inside the bundle's TTL, after `created`
+    let mut set = IntelSet::new();
+    let mut add =
+        |k, v: &str, src: &str, score, conf, expires: Option<DateTime<Utc>>, tags: &[&str]| {
+            let mut i = Indicator::new(IndicatorValue::parse(k, v).unwrap(), src).with_score(score);
+            i.confidence = conf;
+            i.first_seen = Some(first);
+            i.last_seen = Some(last);
+            i.expires = expires;
+            i.tags = tags.iter().map(|s| s.to_string()).collect();
+            set.insert(i);
+        };
+    let soon = Some(t("2026-03-01T03:00:00Z"));
+    let far = Some(t("2026-06-01T00:00:00Z"));
+    use IndicatorKind as K;
+    add(
+        K::Ip,
+        "203.0.113.7",
+        "abuse.ch",
+        Some(9),
+        Some(80),
+        far,
+        &["botnet", "emotet"],
+    );
+    add(
+        K::Ip,
+        "198.51.100.0/24",
+        "spamhaus",
+        None,
+        Some(60),
+        None,
+        &["drop"],
+    );
+    add(
+        K::Ip,
+        "198.51.100.77",
+        "abuse.ch",
+        Some(3),
+        None,
+        soon,
+        &["botnet"],
+    );
+    add(
+        K::Ip,
+        "2001:db8:bad::/48",
+        "tenant",
+        Some(7),
+        None,
+        far,
+        &["c2"],
+    );
+    add(
+        K::Domain,
+        "evil.test",
+        "otx",
+        Some(5),
+        Some(90),
+        far,
+        &["phishing"],
+    );
+    add(
+        K::Domain,
+        "gone.bad.test",
+        "otx",
+        Some(5),
+        None,
+        soon,
+        &["phishing"],
+    );
+    add(
+        K::DomainSuffix,
+        "*.bad.test",
+        "otx",
+        None,
+        Some(40),
+        None,
+        &["dga"],
+    );
+    add(
+        K::Sha256,
+        &"ab".repeat(32),
+        "vt",
+        Some(70),
+        None,
+        far,
+        &["ransomware"],
+    );
+    add(
+        K::Sha1,
+        &"cd".repeat(20),
+        "vt",
+        Some(60),
+        None,
+        soon,
+        &["loader"],
+    );
+    add(K::Md5, &"ef".repeat(16), "vt", None, Some(30), None, &[]);
+    add(
+        K::ProcessName,
+        "nc.exe",
+        "analyst",
+        None,
+        None,
+        None,
+        &["lolbin"],
+    );
+    add(
+        K::ProcessPath,
+        "/tmp/.x/miner",
+        "analyst",
+        Some(8),
+        None,
+        far,
+        &["miner"],
+    );
+
+    let bytes = build_bundle(&set, &spec("v-meta", "2026-03-01T00:00:00Z", DAY), &key(1)).unwrap();
+    let b = verify(&bytes, &key(1).verifying_key(), later).unwrap();
+
+    // IPs: the matching indicator with all its provenance (source interned per entry).
+    let i = b.ip_indicator_at(ip("203.0.113.7"), later).unwrap();
+    assert_eq!(i.value.kind(), K::Ip);
+    assert_eq!(i.value.to_string(), "203.0.113.7");
+    assert_eq!(
+        (i.source.as_str(), i.score, i.confidence),
+        ("abuse.ch", Some(9), Some(80))
+    );
+    assert_eq!(
+        (i.first_seen, i.last_seen, i.expires),
+        (Some(first), Some(last), far)
+    );
+    assert_eq!(i.tags, vec!["botnet", "emotet"]);
+    let m = i.to_intel_match();
+    assert_eq!(m.indicator, "203.0.113.7");
+    assert_eq!(m.kind.as_deref(), Some("ip"));
+    assert_eq!((m.source.as_deref(), m.score), (Some("abuse.ch"), Some(9)));
+    assert_eq!(m.tags, vec!["botnet", "emotet"]);
+    let i = b.ip_indicator_at(ip("198.51.100.1"), later).unwrap();
+    assert_eq!(i.value.to_string(), "198.51.100.0/24");
+    assert_eq!(
+        (i.source.as_str(), i.score, i.confidence),
+        ("spamhaus", Some(60), Some(60)),
+        "a range's score is the effective score (feed score, else confidence)"
+    );
+    assert_eq!(i.tags, vec!["drop"]);
+    let i = b.ip_indicator_at(ip("2001:db8:bad::1"), later).unwrap();
+    assert_eq!(
+        (i.source.as_str(), i.score, i.tags.clone()),
+        ("tenant", Some(7), vec!["c2".to_string()])
+    );
+
+    // Expired at match time (in the bundle, since it was live when the bundle was built).
+    assert!(b.hotlist().contains(ip("198.51.100.77")));
+    let i = b.ip_indicator_at(ip("198.51.100.77"), created).unwrap();
+    assert_eq!(i.value.to_string(), "198.51.100.77");
+    assert!(b.ip_indicator_at(ip("198.51.100.77"), later).is_none());
+    assert_eq!(b.hotlist().next_expiry(), soon);
+
+    // Domains, hashes, processes: the same provenance, and expiry at match time.
+    let set = b.indicators();
+    let d = set.lookup_domain_at("EVIL.test.", later).unwrap();
+    assert_eq!(
+        (d.source.as_str(), d.score, d.confidence),
+        ("otx", Some(5), Some(90))
+    );
+    assert_eq!(
+        (d.first_seen, d.last_seen, d.expires),
+        (Some(first), Some(last), far)
+    );
+    assert_eq!(d.tags, vec!["phishing"]);
+    assert_eq!(d.to_intel_match().kind.as_deref(), Some("domain"));
+    // The exact entry expired: the live suffix entry answers.
+    let d = set.lookup_domain_at("gone.bad.test", later).unwrap();
+    assert_eq!(
+        (d.value.kind(), d.tags.clone()),
+        (K::DomainSuffix, vec!["dga".to_string()])
+    );
+    assert_eq!(
+        set.lookup_domain_at("gone.bad.test", created)
+            .unwrap()
+            .value
+            .kind(),
+        K::Domain
+    );
+    let h = set.lookup_hash_at(&"AB".repeat(32), later).unwrap();
+    assert_eq!(
+        (h.value.kind(), h.source.as_str(), h.score),
+        (K::Sha256, "vt", Some(70))
+    );
+    assert_eq!(
+        (h.first_seen, h.tags.clone()),
+        (Some(first), vec!["ransomware".to_string()])
+    );
+    assert!(
+        set.lookup_hash_at(&"cd".repeat(20), later).is_none(),
+        "expired SHA-1"
+    );
+    assert_eq!(
+        set.lookup_hash_at(&"cd".repeat(20), created)
+            .unwrap()
+            .value
+            .kind(),
+        K::Sha1
+    );
+    let h = set.lookup_hash_at(&"ef".repeat(16), later).unwrap();
+    assert_eq!((h.value.kind(), h.confidence), (K::Md5, Some(30)));
+    let p = set
+        .lookup_process_at("miner", Some("/tmp/.x/miner"), later)
+        .unwrap();
+    assert_eq!(
+        (p.value.kind(), p.score, p.tags.clone()),
+        (K::ProcessPath, Some(8), vec!["miner".to_string()])
+    );
+    let p = set.lookup_process_at("NC.EXE", None, later).unwrap();
+    assert_eq!(
+        (p.value.kind(), p.source.as_str(), p.tags.clone()),
+        (K::ProcessName, "analyst", vec!["lolbin".to_string()])
+    );
+
+    // An entry already expired when the bundle is built is left out.
+    let late = build_bundle(
+        b.indicators(),
+        &spec("v-late", "2026-03-01T04:00:00Z", DAY),
+        &key(1),
+    )
+    .unwrap();
+    let late = verify(&late, &key(1).verifying_key(), t("2026-03-01T05:00:00Z")).unwrap();
+    assert!(late.indicators().lookup_hash(&"cd".repeat(20)).is_none());
+}
+
+/// The provenance side table stays out of the way of a single-source scored feed: no label
+/// section at all, the same bytes per range as before, and the same lookups.
+#[test]
+fn provenance_costs_nothing_for_a_plain_scored_feed() {
+    let mut set = IntelSet::new();
+    for i in 0..20_000u32 {
+        let a = std::net::Ipv4Addr::from(0x0b00_0000 + i * 7);
+        set.insert(
+            Indicator::new(IndicatorValue::Net(IpAddr::V4(a).into()), "test")
+                .with_score(Some(1 + i % 10)),
+        );
+    }
+    let bytes = build_bundle(&set, &spec("v", "2026-03-01T00:00:00Z", DAY), &key(1)).unwrap();
+    assert!(!bytes.windows(4).any(|w| w == b"LBLS"), "no label section");
+    // Header + signature + sections: 12 bytes per IPv4 range plus a small constant.
+    assert!(bytes.len() < 20_000 * 12 + 512, "{} bytes", bytes.len());
+    let b = verify(&bytes, &key(1).verifying_key(), t("2026-03-01T01:00:00Z")).unwrap();
+    let i = b
+        .ip_indicator_at(ip("11.0.0.7"), t("2026-03-01T01:00:00Z"))
+        .unwrap();
+    assert_eq!((i.source.as_str(), i.score), ("test", Some(2)));
+    assert!(i.tags.is_empty());
+}

@@ -294,9 +294,10 @@ pub struct ClaimedJob {
     pub lease_expires_at: DateTime<Utc>,
 }
 
-/// An agent's status report (`POST /api/v1/agent/jobs/{id}`).
+/// An agent's status report (`POST /api/v1/agent/jobs/{id}`). Unlike [`NewJob`] (staff
+/// input, strict on purpose), fields this version does not know are ignored, so an agent one
+/// version ahead can still report to this server; known fields keep their types.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct StatusReport {
     /// The lease token from the claim.
     pub lease_id: String,
@@ -564,5 +565,15 @@ mod tests {
             assert_eq!(JobStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(JobStatus::parse("bogus"), None);
+        // A newer agent's extra field is accepted; a bad type is not.
+        let r: StatusReport =
+            serde_json::from_str(r#"{"lease_id":"l","status":"running","progress":0.5}"#).unwrap();
+        assert_eq!(r.lease_id, "l");
+        assert!(
+            serde_json::from_str::<StatusReport>(
+                r#"{"lease_id":"l","status":"running","permanent":"yes"}"#
+            )
+            .is_err()
+        );
     }
 }

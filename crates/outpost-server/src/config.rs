@@ -301,6 +301,13 @@ pub struct IntelConfig {
     pub filter_mode: bool,
     /// Seconds between checks whether a feed is due (each feed has its own `interval`).
     pub refresh_check_s: u64,
+    /// Most tenants whose built bundle a server keeps in memory; beyond that the least
+    /// recently requested one is evicted (and rebuilt at its next request). Env:
+    /// `OUTPOST_INTEL_BUNDLE_CACHE_TENANTS`.
+    pub bundle_cache_tenants: usize,
+    /// A cached bundle not requested for this many seconds is evicted. Env:
+    /// `OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S`.
+    pub bundle_cache_idle_s: u64,
 }
 
 impl Default for IntelConfig {
@@ -312,6 +319,8 @@ impl Default for IntelConfig {
             bundle_ttl_s: 24 * 3600,
             filter_mode: false,
             refresh_check_s: 60,
+            bundle_cache_tenants: 1000,
+            bundle_cache_idle_s: 6 * 3600,
         }
     }
 }
@@ -439,6 +448,16 @@ impl ServerConfig {
             var,
             message: format!("{v:?}: {e}"),
         };
+        if let Some(v) = get("OUTPOST_INTEL_BUNDLE_CACHE_TENANTS") {
+            self.intel.bundle_cache_tenants = v
+                .parse()
+                .map_err(|e| bad("OUTPOST_INTEL_BUNDLE_CACHE_TENANTS", &v, e))?;
+        }
+        if let Some(v) = get("OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S") {
+            self.intel.bundle_cache_idle_s = v
+                .parse()
+                .map_err(|e| bad("OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S", &v, e))?;
+        }
         if let Some(v) = get("OUTPOST_JOBS_LEASE_SECS") {
             self.jobs.lease_secs = v
                 .parse()

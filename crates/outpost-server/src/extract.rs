@@ -19,6 +19,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// The JSON body of an agent's request (enroll, check-in, hits, events): like [`ApiJson`]
+/// (same content-type, size and error handling; bad types of known fields are rejected), but
+/// fields this server does not know are accepted — an agent one version ahead may send them —
+/// and counted (`outpost_unknown_fields{body}`) and logged at debug.
+pub struct AgentJson<T>(pub T);
+
+impl<T: outpost_core::api::WireFields, S: Send + Sync> FromRequest<S> for AgentJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json_type {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| {
+                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        r.status(),
+                        "payload_too_large",
+                        "request body is larger than the server accepts",
+                    )
+                } else {
+                    ApiError::bad_request(r.body_text())
+                }
+            })?;
+        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes)?;
+        let unknown = T::unknown_fields(&bytes);
+        if !unknown.is_empty() {
+            crate::metrics::unknown_fields(T::WIRE_NAME, unknown.len() as u64);
+            tracing::debug!(body = T::WIRE_NAME, fields = ?unknown, "request has fields this server does not know (a newer agent?); ignored");
+        }
+        Ok(AgentJson(v))
+    }
+}
+
 /// Name of the UI session cookie.
 pub const SESSION_COOKIE: &str = "outpost_session";
 

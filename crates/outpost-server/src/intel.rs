@@ -31,6 +31,14 @@ pub const PUBLIC_KEY_FILE: &str = "intel-signing.pub";
 pub enum IntelServiceError {
     #[error("intel signing key {path}: {message}")]
     Key { path: String, message: String },
+    #[error(
+        "intel signing key {path} (key id {ours}) is not the key this database's servers sign with (key id {recorded}, recorded by the first server that started on it): agents pin that key and would refuse bundles signed with this one. Give every replica on one database the same key: set [intel] signing_key_file (OUTPOST_INTEL_SIGNING_KEY_FILE) to a copy of that server's key file on every replica; to rotate the key on purpose, stop all replicas, give them the new key and delete the intel_signing_key row"
+    )]
+    KeyMismatch {
+        path: String,
+        ours: String,
+        recorded: String,
+    },
     #[error("storage: {0}")]
     Store(#[from] outpost_store::StoreError),
     #[error("tenant intel: {0}")]
@@ -86,6 +94,47 @@ fn write_new_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Where the signing key of `cfg` lives.
+pub fn key_path(cfg: &ServerConfig) -> std::path::PathBuf {
+    cfg.intel
+        .signing_key_file
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join(KEY_FILE))
+}
+
+/// Stateless replicas share one database and must sign with one key (agents pin it): the
+/// first server to start records its public key in the database; every later start compares
+/// and refuses a different key ([`IntelServiceError::KeyMismatch`]) instead of publishing
+/// bundles that agents enrolled through another replica would reject.
+pub async fn check_shared_key(
+    cfg: &ServerConfig,
+    store: &Store,
+    key: &SigningKey,
+) -> Result<(), IntelServiceError> {
+    let ours = public_key_hex(key);
+    let ours_id = hex::encode(key_id(&key.verifying_key()));
+    let (recorded, recorded_id) = store.record_intel_signing_key(&ours, &ours_id).await?;
+    if recorded != ours {
+        crate::metrics::count(
+            &crate::metrics::metrics().intel_bundles_built,
+            "key_mismatch",
+            1,
+        );
+        return Err(IntelServiceError::KeyMismatch {
+            path: key_path(cfg).display().to_string(),
+            ours: ours_id,
+            recorded: recorded_id,
+        });
+    }
+    if recorded_id != ours_id {
+        return Err(IntelServiceError::Corrupt(format!(
+            "the database records intel key id {recorded_id} for public key {recorded}, which has id {ours_id}"
+        )));
+    }
+    tracing::info!(key_id = %ours_id, "intel signing key matches the one recorded in the database");
+    Ok(())
+}
+
 /// The hex public key of `key` (what agents pin).
 pub fn public_key_hex(key: &SigningKey) -> String {
     outpost_intel::distribute::verifying_key_to_hex(&key.verifying_key())
@@ -118,6 +167,110 @@ pub struct TenantBundle {
     /// The full intel the bundle was built from (hit confirmation answers from it).
     pub merged: IntelSet,
     key: (String, i64, i64),
+}
+
+type CacheKey = (String, i64, i64);
+
+/// The per-tenant bundle cache, bounded by a number of tenants (least recently requested
+/// evicted first) and by idleness. A tenant whose intel or the global intel changed gets a
+/// different key, so its bundle is rebuilt at the next request and replaces the old entry.
+/// Every eviction is counted (`outpost_intel_bundle_cache_evictions{result}`).
+#[derive(Debug)]
+pub struct BundleCache {
+    entries: HashMap<String, (Arc<TenantBundle>, std::time::Instant)>,
+    capacity: usize,
+    idle: Duration,
+}
+
+impl BundleCache {
+    /// A cache of at most `capacity` tenants (at least 1) whose entries expire after `idle`
+    /// without a request.
+    pub fn new(capacity: usize, idle: Duration) -> BundleCache {
+        BundleCache {
+            entries: HashMap::new(),
+            capacity: capacity.max(1),
+            idle,
+        }
+    }
+
+    /// The tenant's bundle if it was built for `key` (marks it used).
+    fn get(
+        &mut self,
+        tenant: &str,
+        key: &CacheKey,
+        now: std::time::Instant,
+    ) -> Option<Arc<TenantBundle>> {
+        let (b, used) = self.entries.get_mut(tenant)?;
+        if &b.key != key {
+            return None;
+        }
+        *used = now;
+        Some(b.clone())
+    }
+
+    /// Stores a tenant's bundle, evicting idle entries and then the least recently used ones
+    /// beyond the capacity. Returns how many were evicted.
+    pub fn insert(
+        &mut self,
+        tenant: String,
+        bundle: Arc<TenantBundle>,
+        now: std::time::Instant,
+    ) -> usize {
+        let m = crate::metrics::metrics();
+        self.entries.insert(tenant, (bundle, now));
+        let before = self.entries.len();
+        let idle = self.idle;
+        self.entries
+            .retain(|_, (_, used)| now.saturating_duration_since(*used) < idle);
+        let idle_evicted = before - self.entries.len();
+        let mut lru_evicted = 0;
+        while self.entries.len() > self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(t, _)| t.clone());
+            match oldest {
+                Some(t) => {
+                    self.entries.remove(&t);
+                    lru_evicted += 1;
+                }
+                None => break,
+            }
+        }
+        if idle_evicted > 0 {
+            crate::metrics::count(&m.intel_bundle_cache_evictions, "idle", idle_evicted as u64);
+        }
+        if lru_evicted > 0 {
+            crate::metrics::count(
+                &m.intel_bundle_cache_evictions,
+                "capacity",
+                lru_evicted as u64,
+            );
+            tracing::debug!(
+                evicted = lru_evicted,
+                capacity = self.capacity,
+                "tenant bundle cache full: least recently requested bundles evicted"
+            );
+        }
+        m.intel_bundle_cache_entries.set(self.entries.len() as i64);
+        idle_evicted + lru_evicted
+    }
+
+    /// Number of cached tenants.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        crate::metrics::metrics().intel_bundle_cache_entries.set(0);
+    }
 }
 
 /// A configured feed as the UI shows it.
@@ -174,7 +327,7 @@ pub struct IntelService {
     ttl: Duration,
     filter_mode: bool,
     global: RwLock<Arc<GlobalIntel>>,
-    cache: Mutex<HashMap<String, Arc<TenantBundle>>>,
+    cache: Mutex<BundleCache>,
     feeds: Mutex<Feeds>,
     /// Where feed states and contents persist (none: in memory only).
     feed_dir: Option<std::path::PathBuf>,
@@ -223,7 +376,10 @@ impl IntelService {
             ttl: Duration::from_secs(cfg.bundle_ttl_s.max(120)),
             filter_mode: cfg.filter_mode,
             global: RwLock::new(Arc::new(GlobalIntel::new(IntelSet::new()))),
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(BundleCache::new(
+                cfg.bundle_cache_tenants,
+                Duration::from_secs(cfg.bundle_cache_idle_s),
+            )),
             feeds: Mutex::new(Feeds {
                 feeds: configured_feeds(cfg)
                     .into_iter()
@@ -429,11 +585,10 @@ impl IntelService {
         let global = self.global();
         let created = self.created_for(Utc::now(), rev.changed_at);
         let key = (global.digest.clone(), rev.revision, created);
-        if let Ok(c) = self.cache.lock()
-            && let Some(b) = c.get(tenant_id)
-            && b.key == key
+        if let Ok(mut c) = self.cache.lock()
+            && let Some(b) = c.get(tenant_id, &key, std::time::Instant::now())
         {
-            return Ok(b.clone());
+            return Ok(b);
         }
         let rows = store.list_tenant_indicators(Some(tenant_id)).await?;
         let allow = store.list_allowlist(Some(tenant_id)).await?;
@@ -484,7 +639,7 @@ impl IntelService {
         };
         tracing::info!(tenant_id = %tenant_id_owned, version = %bundle.version, bytes = bundle.bytes.len(), "tenant intel bundle built");
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(tenant_id_owned, bundle.clone());
+            c.insert(tenant_id_owned, bundle.clone(), std::time::Instant::now());
         }
         Ok(bundle)
     }
@@ -528,9 +683,14 @@ impl IntelService {
         })
     }
 
-    /// Builds the service for `cfg`: the signing key and a first load of every feed.
-    pub async fn start(cfg: &ServerConfig) -> Result<Arc<IntelService>, IntelServiceError> {
+    /// Builds the service for `cfg`: the signing key (checked against the one recorded in the
+    /// database, see [`check_shared_key`]) and a first load of every feed.
+    pub async fn start(
+        cfg: &ServerConfig,
+        store: &Store,
+    ) -> Result<Arc<IntelService>, IntelServiceError> {
         let key = load_or_create_key(cfg)?;
+        check_shared_key(cfg, store, &key).await?;
         let (intel_cfg, dir) = (cfg.intel.clone(), cfg.data_dir.join(FEED_DIR));
         let svc = tokio::task::spawn_blocking(move || {
             let svc = Arc::new(IntelService::new(key, &intel_cfg).with_feed_dir(dir));
@@ -579,5 +739,10 @@ impl IntelService {
         if let Ok(mut c) = self.cache.lock() {
             c.clear();
         }
+    }
+
+    /// Number of tenants whose bundle is cached.
+    pub fn cached_bundles(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
     }
 }

@@ -537,7 +537,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
-    let intel = intel::IntelService::start(&config).await?;
+    let intel = intel::IntelService::start(&config, &store).await?;
     let mut st = state_with(config, store, registry, ingest);
     st.jobs = Some(jobs);
     st.intel = Some(intel);

@@ -61,6 +61,17 @@ pub struct Metrics {
     pub device_report_flushes: Family<ResultLabel, Counter>,
     /// Device reports written.
     pub device_reports_written: Counter,
+    /// Tenant bundles evicted from the cache, by reason (capacity, idle).
+    pub intel_bundle_cache_evictions: Family<ResultLabel, Counter>,
+    /// Tenant bundles in the cache.
+    pub intel_bundle_cache_entries: prometheus_client::metrics::gauge::Gauge,
+    /// Fields of agent request bodies this server does not know (accepted, ignored), by body.
+    pub unknown_fields: Family<BodyLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BodyLabel {
+    pub body: &'static str,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -95,6 +106,9 @@ pub fn metrics() -> &'static Metrics {
         device_reports_pending: Default::default(),
         device_report_flushes: Family::default(),
         device_reports_written: Counter::default(),
+        intel_bundle_cache_evictions: Family::default(),
+        intel_bundle_cache_entries: Default::default(),
+        unknown_fields: Family::default(),
     })
 }
 
@@ -228,6 +242,21 @@ pub fn register(registry: &mut Registry) {
         m.device_reports_written.clone(),
     );
     registry.register(
+        "outpost_intel_bundle_cache_evictions",
+        "Tenant intel bundles evicted from the server's cache, by reason (capacity: more tenants than [intel] bundle_cache_tenants; idle: not requested for bundle_cache_idle_s)",
+        m.intel_bundle_cache_evictions.clone(),
+    );
+    registry.register(
+        "outpost_intel_bundle_cache_entries",
+        "Tenant intel bundles held in the server's cache",
+        m.intel_bundle_cache_entries.clone(),
+    );
+    registry.register(
+        "outpost_unknown_fields",
+        "Fields of agent request bodies (checkin, hits, events, enroll) this server does not know: accepted and ignored (a newer agent), by body",
+        m.unknown_fields.clone(),
+    );
+    registry.register(
         "outpost_checkins_waiting",
         "Check-ins held open by long-poll",
         m.checkins_waiting.clone(),
@@ -241,6 +270,14 @@ pub(crate) fn api_error(code: &str) {
             code: code.to_string(),
         })
         .inc();
+}
+
+/// Counts fields of an agent body this server does not know.
+pub(crate) fn unknown_fields(body: &'static str, n: u64) {
+    metrics()
+        .unknown_fields
+        .get_or_create(&BodyLabel { body })
+        .inc_by(n);
 }
 
 /// Counts one event of a result-labelled family.

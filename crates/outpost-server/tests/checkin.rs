@@ -97,7 +97,8 @@ async fn checkin_records_counters_and_versions() {
         json!({"counters": [1, 2]}),
         json!({"wait_s": 61}),
         json!({"agent_version": "x".repeat(300)}),
-        json!({"unknown": 1}),
+        json!({"interval_s": "soon", "unknown": 1}),
+        json!({"intel": {"stale": "maybe"}}),
         json!({"counters": {"big": "x".repeat(70_000)}}),
     ] {
         let (s, v) = call(&w.app, "POST", "/api/v1/checkin", &w.token, bad.clone()).await;
@@ -106,6 +107,28 @@ async fn checkin_records_counters_and_versions() {
     }
     let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
+    // Issue 5 point 7: a newer agent's fields this server does not know are accepted (and
+    // counted), at the top level and inside `intel`; the known ones are applied.
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/checkin",
+        &w.token,
+        json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
+               "intel": {"version": "v9", "stale": false, "next_gen": true}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let d = w.store.get_device(&w.device).await.unwrap();
+    assert_eq!(d.agent_version.as_deref(), Some("10.0"));
+    let r = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
+    let text = String::from_utf8_lossy(&r.body);
+    let counted: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("outpost_unknown_fields_total{body=\"checkin\"}"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(counted >= 3, "{text}");
     // An API key is not a device.
     let (s, _) = call(&w.app, "POST", "/api/v1/checkin", &w.admin, json!({})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);

@@ -1,6 +1,6 @@
 //! Turning a pattern match into a STIX sighting.
 
-use crate::model::{Common, Indicator, ObservedData, Sighting, StixObject};
+use crate::model::{Bundle, Common, Identity, Indicator, ObservedData, Sighting, StixObject};
 use crate::observation::Observation;
 use crate::pattern::PatternMatch;
 use chrono::{DateTime, Utc};
@@ -50,15 +50,30 @@ pub fn observed_data_id(obs: &Observation) -> String {
 }
 
 /// The STIX objects for an observation: the observed-data and its observables, ready to put in
-/// a bundle beside the sighting. Observable ids that are not `type--…` are left as they are in
-/// `object_refs` only when they look like STIX ids; others are skipped from `object_refs`.
+/// a bundle beside the sighting. When every observable has a STIX id (`type--…`) they are
+/// listed in `object_refs` and travel beside the observed-data (STIX 2.1); when some do not (a
+/// STIX 2.0 `objects` dictionary keyed `"0"`, `"1"`…, whose references use those keys) the
+/// observables stay embedded in `objects`, so references between them still resolve.
 pub fn observed_data_objects(obs: &Observation, now: DateTime<Utc>) -> Vec<StixObject> {
-    let object_refs: Vec<String> = obs
-        .objects
-        .iter()
-        .map(|(id, _)| id.clone())
-        .filter(|id| id.contains("--"))
-        .collect();
+    let all_stix_ids = obs.objects.iter().all(|(id, _)| id.contains("--"));
+    if !all_stix_ids {
+        let embedded: Map<String, Value> = obs.objects.iter().cloned().collect();
+        return vec![StixObject::ObservedData(ObservedData {
+            common: Common {
+                id: observed_data_id(obs),
+                spec_version: Some("2.1".into()),
+                created: Some(now),
+                modified: Some(now),
+                ..Default::default()
+            },
+            first_observed: obs.first_observed,
+            last_observed: obs.last_observed,
+            number_observed: obs.number_observed,
+            object_refs: Vec::new(),
+            objects: Some(embedded),
+        })];
+    }
+    let object_refs: Vec<String> = obs.objects.iter().map(|(id, _)| id.clone()).collect();
     let od = ObservedData {
         common: Common {
             id: observed_data_id(obs),
@@ -143,10 +158,63 @@ pub fn sighting_for_match(
     sighting_for(indicator, &bound, where_sighted_refs, now)
 }
 
+/// An `identity` for where something was sighted: a device (`identity_class` `system`) or a
+/// tenant (`organization`). Its id is derived from the class and name, so every sighting on
+/// the same device or tenant refers to the same identity.
+pub fn where_sighted_identity(name: &str, identity_class: &str, now: DateTime<Utc>) -> Identity {
+    Identity {
+        common: Common {
+            id: stable_id("identity", &[identity_class, name]),
+            spec_version: Some("2.1".into()),
+            created: Some(now),
+            modified: Some(now),
+            ..Default::default()
+        },
+        name: name.to_string(),
+        description: None,
+        identity_class: Some(identity_class.to_string()),
+        roles: Vec::new(),
+        sectors: Vec::new(),
+        contact_information: None,
+    }
+}
+
+/// The STIX 2.1 bundle a match yields: the indicator, the identities of where it was sighted,
+/// the `sighting` (see [`sighting_for_match`]) and the observed-data (with their observables)
+/// it refers to. The bundle id is derived from the sighting's, so the same match exports the
+/// same bundle; [`Bundle::to_json`] exports it and [`Bundle::from_json`] reads it back.
+pub fn sighting_bundle(
+    indicator: &Indicator,
+    observations: &[Observation],
+    m: &PatternMatch,
+    where_sighted: &[Identity],
+    now: DateTime<Utc>,
+) -> Bundle {
+    let refs: Vec<String> = where_sighted.iter().map(|i| i.common.id.clone()).collect();
+    let sighting = sighting_for_match(indicator, observations, m, &refs, now);
+    let bundle_id = stable_id("bundle", &[&sighting.common.id]);
+    let mut objects = vec![StixObject::Indicator(indicator.clone())];
+    objects.extend(where_sighted.iter().cloned().map(StixObject::Identity));
+    objects.push(StixObject::Sighting(sighting));
+    let mut seen = std::collections::HashSet::new();
+    for &i in &m.observations {
+        if let Some(o) = observations.get(i) {
+            for obj in observed_data_objects(o, now) {
+                if seen.insert(obj.id().to_string()) {
+                    objects.push(obj);
+                }
+            }
+        }
+    }
+    Bundle {
+        id: bundle_id,
+        objects,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Bundle;
     use serde_json::json;
 
     fn indicator() -> Indicator {

@@ -1,29 +1,92 @@
 //! The OASIS reference matcher's STIX 2.1 test cases (`conformance/stix2-patterns.json` in the
-//! shared directory): every pattern must give the same match / no-match / error.
+//! shared directory): every pattern must give the same match / no-match / error, a match must
+//! bind as many observations as the reference matcher returned (`matched_count`), and every
+//! `error` case must be rejected with a clear message (what is wrong, and where for syntax
+//! errors).
 //!
 //! The file is read from `$OUTPOST_SHARED_DIR/conformance/`, defaulting to
 //! `<workspace root>/../shared`. When it is absent the test prints why and passes, except
 //! under `OUTPOST_REQUIRE_SHARED=1` (set by `scripts/test.sh`), where it fails.
 
 use outpost_stix::observation::observations_from_json;
-use outpost_stix::pattern::Pattern;
+use outpost_stix::pattern::{Pattern, PatternError};
 use serde_json::Value;
 
-/// What our engine says for one case: "match", "no-match" or "error" (with the message).
-fn run_case(pattern: &str, observations: &Value) -> (String, String) {
+/// What our engine says for one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// Matched, binding these observations (indices into the case's observed-data objects).
+    Match(Vec<usize>),
+    NoMatch,
+    /// Rejected: the rendered message and the structured error, when the pattern engine gave one
+    /// (`None` for observation data that could not be read).
+    Error(String, Option<PatternError>),
+}
+
+impl Outcome {
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Match(_) => "match",
+            Outcome::NoMatch => "no-match",
+            Outcome::Error(..) => "error",
+        }
+    }
+    /// How many observation groups the match returned (0 for no-match and error), as the
+    /// suite's `matched_count` counts them.
+    fn matched_count(&self) -> u64 {
+        match self {
+            Outcome::Match(obs) => obs.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+fn run_case(pattern: &str, observations: &Value) -> Outcome {
     let p = match Pattern::parse(pattern) {
         Ok(p) => p,
-        Err(e) => return ("error".into(), e.to_string()),
+        Err(e) => return Outcome::Error(e.to_string(), Some(e)),
     };
     let obs = match observations_from_json(observations) {
         Ok(o) => o,
-        Err(e) => return ("error".into(), e.to_string()),
+        Err(e) => return Outcome::Error(e.to_string(), None),
     };
     match p.matches(&obs) {
-        Ok(Some(m)) => ("match".into(), format!("observations {:?}", m.observations)),
-        Ok(None) => ("no-match".into(), String::new()),
-        Err(e) => ("error".into(), e.to_string()),
+        Ok(Some(m)) => Outcome::Match(m.observations),
+        Ok(None) => Outcome::NoMatch,
+        Err(e) => Outcome::Error(e.to_string(), Some(e)),
     }
+}
+
+/// The suite's wording requirement for `error` cases: rejected "with a clear message". We hold
+/// every rejection to: it comes from the pattern engine (not from unreadable test data), says
+/// what is wrong in words (at least a few words, naming the offending token, operator or
+/// value when there is one, never just "error"), and a syntax error gives its byte position
+/// inside the pattern; the rendered message says whether the pattern is invalid or its
+/// evaluation failed.
+fn unclear_message(pattern: &str, message: &str, err: Option<&PatternError>) -> Option<String> {
+    let Some(err) = err else {
+        return Some(format!(
+            "rejected by the observation reader, not the pattern engine: {message}"
+        ));
+    };
+    let words = err.message.split_whitespace().count();
+    if words < 3 || err.message.trim().eq_ignore_ascii_case("error") {
+        return Some(format!("message too terse: {:?}", err.message));
+    }
+    if let Some(pos) = err.position
+        && pos > pattern.len()
+    {
+        return Some(format!(
+            "position {pos} lies outside the pattern ({} bytes)",
+            pattern.len()
+        ));
+    }
+    if !(message.starts_with("invalid STIX pattern")
+        || message.starts_with("STIX pattern evaluation failed"))
+    {
+        return Some(format!("message does not say what failed: {message:?}"));
+    }
+    None
 }
 
 /// Upstream's `test_temporal_qualifiers.py` shares one module-level fixture between its tests
@@ -115,25 +178,46 @@ fn stix2_pattern_conformance() {
     let mut failures = Vec::new();
     let mut raw_disagreements = Vec::new();
     let mut restored = 0;
+    let mut rejected = 0;
+    let mut messages = Vec::new();
     for case in cases {
         let id = case["id"].as_u64().expect("case id");
         let pattern = case["pattern"].as_str().expect("pattern");
         let expected = case["expected"].as_str().expect("expected");
-        let (raw_got, _) = run_case(pattern, &case["observations"]);
-        let (got, detail) = match upstream_fixture(id, &case["observations"]) {
+        let expected_count = case["matched_count"]
+            .as_u64()
+            .expect("every case states matched_count");
+        let raw_got = run_case(pattern, &case["observations"]);
+        let got = match upstream_fixture(id, &case["observations"]) {
             Some(fixed) => {
                 restored += 1;
-                if raw_got != expected {
+                if raw_got.name() != expected {
                     raw_disagreements.push(id);
                 }
                 run_case(pattern, &fixed)
             }
-            None => run_case(pattern, &case["observations"]),
+            None => raw_got,
         };
-        if got != expected {
+        if got.name() != expected {
             failures.push(format!(
-                "case {id}: {pattern:?}\n    expected {expected}, got {got} {detail}"
+                "case {id}: {pattern:?}\n    expected {expected}, got {got:?}"
             ));
+            continue;
+        }
+        if got.matched_count() != expected_count {
+            failures.push(format!(
+                "case {id}: {pattern:?}\n    expected {expected_count} matched observations, got {got:?}"
+            ));
+            continue;
+        }
+        if let Outcome::Error(message, err) = &got {
+            rejected += 1;
+            messages.push(format!("case {id}: {message}"));
+            if let Some(why) = unclear_message(pattern, message, err.as_ref()) {
+                failures.push(format!(
+                    "case {id}: {pattern:?}\n    rejected without a clear message: {why}"
+                ));
+            }
         }
     }
     let passed = cases.len() - failures.len();
@@ -146,6 +230,12 @@ fn stix2_pattern_conformance() {
         raw_disagreements.len(),
         raw_disagreements
     );
+    println!(
+        "  ({rejected} error cases rejected with a clear message; match counts checked against matched_count)"
+    );
+    for m in &messages {
+        println!("  rejected {m}");
+    }
     for f in &failures {
         println!("  FAIL {f}");
     }

@@ -232,4 +232,21 @@ impl Store {
             }
         })
     }
+
+    /// Records `public_key` (hex, with its `key_id`) as this database's intel signing key
+    /// unless one is recorded already, and returns the recorded `(public_key, key_id)` — ours
+    /// when we were first. Replicas compare it with their own key at start.
+    pub async fn record_intel_signing_key(
+        &self,
+        public_key: &str,
+        key_id: &str,
+    ) -> Result<(String, String), StoreError> {
+        dispatch!(self, p => {
+            sqlx::query("INSERT INTO intel_signing_key (id, public_key, key_id, recorded_at) VALUES (1, $1, $2, $3) ON CONFLICT (id) DO NOTHING")
+                .bind(public_key).bind(key_id).bind(now_ms()).execute(p).await?;
+            let r = sqlx::query("SELECT public_key, key_id FROM intel_signing_key WHERE id = 1")
+                .fetch_one(p).await?;
+            Ok((r.try_get("public_key")?, r.try_get("key_id")?))
+        })
+    }
 }

@@ -273,7 +273,17 @@ fn two_servers_on_one_postgres_act_as_one() {
     };
     let env = [("OUTPOST_DATABASE_URL", url.as_str())];
     let a = server_with(&tmp.path().join("a"), &env);
-    let b = server_with(&tmp.path().join("b"), &env);
+    // Replicas on one database sign intel bundles with one key (a replica with another key
+    // refuses to start): b uses the key a generated.
+    let key_file = tmp.path().join("a").join("intel-signing.key");
+    let key_file = key_file.to_str().unwrap();
+    let b = server_with(
+        &tmp.path().join("b"),
+        &[
+            ("OUTPOST_DATABASE_URL", url.as_str()),
+            ("OUTPOST_INTEL_SIGNING_KEY_FILE", key_file),
+        ],
+    );
     db(&["tenant", "create", "--name", "acme"]);
     let enroll_key = db(&["key", "create", "--kind", "enrollment", "--tenant", "acme"]);
     let admin = db(&["key", "create", "--kind", "admin"]);

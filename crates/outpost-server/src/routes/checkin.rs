@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, AuthDevice};
+use crate::extract::{AgentJson, AuthDevice};
 use axum::Json;
 use axum::extract::State;
 use outpost_core::api::{CheckinRequest, CheckinResponse};
@@ -63,7 +63,7 @@ fn validate(r: &CheckinRequest) -> Result<(), ApiError> {
 pub async fn checkin(
     State(state): State<AppState>,
     AuthDevice(dev): AuthDevice,
-    ApiJson(req): ApiJson<CheckinRequest>,
+    AgentJson(req): AgentJson<CheckinRequest>,
 ) -> Result<Json<CheckinResponse>, ApiError> {
     validate(&req)?;
     let m = crate::metrics::metrics();

@@ -2,14 +2,14 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::ApiJson;
+use crate::extract::AgentJson;
 use axum::Json;
 use axum::extract::State;
 use outpost_core::api::{EnrollRequest, EnrollResponse};
 
 pub async fn enroll(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<EnrollRequest>,
+    AgentJson(req): AgentJson<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     let key = state
         .store

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, AuthDevice};
+use crate::extract::{AgentJson, AuthDevice};
 use crate::ingest::new_sighting;
 use crate::metrics::{self, metrics};
 use axum::Json;
@@ -20,7 +20,7 @@ pub const MAX_EVENTS_PER_BATCH: usize = 5_000;
 pub async fn upload(
     State(state): State<AppState>,
     AuthDevice(dev): AuthDevice,
-    ApiJson(batch): ApiJson<EventBatch>,
+    AgentJson(batch): AgentJson<EventBatch>,
 ) -> Result<Json<EventsAccepted>, ApiError> {
     if batch.batch_id.is_empty() || batch.batch_id.len() > 128 {
         return Err(ApiError::invalid("batch_id must be 1-128 characters"));

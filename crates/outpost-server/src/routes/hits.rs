@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, AuthDevice, AuthUser};
+use crate::extract::{AgentJson, ApiJson, ApiQuery, AuthDevice, AuthUser};
 use crate::metrics::{ResultLabel, metrics};
 use axum::Json;
 use axum::extract::Path;
@@ -68,7 +68,7 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
 pub async fn upload(
     State(state): State<AppState>,
     AuthDevice(dev): AuthDevice,
-    ApiJson(payload): ApiJson<HitPayload>,
+    AgentJson(payload): AgentJson<HitPayload>,
 ) -> Result<Json<HitsAccepted>, ApiError> {
     let m = metrics();
     if payload.device_id != dev.device_id || payload.tenant_id != dev.tenant_id {
