@@ -365,6 +365,19 @@ fn state_with(
 /// memory, noticing configuration changes made through other replicas, and refreshing the
 /// intel feeds on their schedules.
 pub fn spawn_housekeeping(state: &AppState) {
+    if state.store.backend() == "sqlite" {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = store.checkpoint().await {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed");
+                }
+            }
+        });
+    }
     if state.config.checkin_flush_ms > 0 {
         state.reports.spawn_flush(
             state.store.clone(),

@@ -119,7 +119,7 @@ async fn checkin_records_counters_and_versions() {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let d = w.store.get_device(&w.device).await.unwrap();
+    let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("10.0"));
     let r = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
     let text = String::from_utf8_lossy(&r.body);

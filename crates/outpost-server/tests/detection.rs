@@ -85,6 +85,8 @@ async fn stores(dir: &std::path::Path) -> Vec<(&'static str, Store)> {
     v
 }
 
+/// The configuration of one replica; replicas on one database share the signing key of the
+/// first one (`replica1`).
 fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
     let rules = dir.join("rules");
     let stix = dir.join("stix");
@@ -118,7 +120,12 @@ sync_secs = 3600
         ),
     )
     .unwrap();
-    ServerConfig::load(Some(&path)).unwrap()
+    let mut cfg = ServerConfig::load(Some(&path)).unwrap();
+    let first_key = dir.join("replica1").join(outpost_server::intel::KEY_FILE);
+    if first_key.exists() {
+        cfg.intel.signing_key_file = Some(first_key);
+    }
+    cfg
 }
 
 async fn replica(

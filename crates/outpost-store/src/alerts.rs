@@ -213,6 +213,7 @@ impl Store {
         let mut suppressed = 0u64;
         let mut sighted = 0u64;
         let mut fresh_seqs = Vec::new();
+        let _gate = self.write_gate().await;
         let stored: Vec<AlertRecord> = dispatch!(self, p => {
             let mut tx = p.begin().await?;
             for a in alerts {

@@ -80,6 +80,7 @@ impl Store {
         let received = now_ms();
         let rules = self.active_suppressions(&dev.tenant_id).await?;
         let mut suppressed = 0u64;
+        let _gate = self.write_gate().await;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
             let fresh = sqlx::query("INSERT INTO hit_batches (device_id, batch_id, received_at, hit_count) VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, batch_id) DO NOTHING")

@@ -106,6 +106,7 @@ impl Store {
         }
         let now = now_ms();
         let mut applied = 0u64;
+        let _gate = self.write_gate().await;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
             let rev: i64 = sqlx::query_scalar("UPDATE profile_rev SET rev = rev + 1 WHERE id = 1 RETURNING rev")

@@ -410,19 +410,31 @@ impl Store {
         })
     }
 
-    /// Writes devices' reports, all in one transaction (a check-in sets `last_checkin_at`
-    /// too); devices that no longer exist are skipped.
+    /// Writes devices' reports, [`REPORT_CHUNK`] devices per transaction (a check-in sets
+    /// `last_checkin_at` too); devices that no longer exist are skipped. Chunks keep each
+    /// write transaction short, so hit uploads waiting for SQLite's single writer interleave
+    /// with a large flush instead of queueing behind all of it.
     pub async fn apply_device_reports(
         &self,
         reports: &[(String, DeviceReport)],
     ) -> Result<(), StoreError> {
-        if reports.is_empty() {
-            return Ok(());
+        for chunk in reports.chunks(REPORT_CHUNK) {
+            self.apply_device_report_chunk(chunk).await?;
         }
+        Ok(())
+    }
+
+    async fn apply_device_report_chunk(
+        &self,
+        reports: &[(String, DeviceReport)],
+    ) -> Result<(), StoreError> {
+        let _gate = self.write_gate().await;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
             for (id, r) in reports {
-                sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = CASE WHEN $10 = 1 THEN $2 ELSE last_checkin_at END, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s), intel_status = COALESCE($9, intel_status) WHERE id = $1")
+                // Replicas flush independently: a report older than what another replica
+                // already wrote changes nothing (every SET sees the row as it was).
+                sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = CASE WHEN $10 = 1 THEN $2 ELSE last_checkin_at END, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s), intel_status = COALESCE($9, intel_status) WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $2)")
                     .bind(id).bind(r.seen_at).bind(&r.agent_version).bind(&r.hotlist_version).bind(&r.config_version)
                     .bind(&r.counters).bind(&r.os).bind(r.interval_s).bind(&r.intel).bind(i64::from(r.checkin))
                     .execute(&mut *tx).await?;
@@ -513,6 +525,9 @@ impl Store {
         Ok(())
     }
 }
+
+/// Devices written per transaction by [`Store::apply_device_reports`].
+pub const REPORT_CHUNK: usize = 100;
 
 /// What a device reported (a check-in or an upload), waiting to be written with others in
 /// one transaction ([`Store::apply_device_reports`]). Fields left `None` keep their stored value.
