@@ -16,10 +16,11 @@ use outpost_core::{Direction, Event, IntelMatch, Protocol};
 use outpost_intel::Hotlist;
 use outpost_intel::bundle::IpFilter;
 use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
 
 const KEY: &[u8] = br#""remote_ip":""#;
-/// Bytes of complete lines a worker hands to [`Correlator::lines`] at a time.
+/// Read size of each worker.
 const CHUNK: usize = 1024 * 1024;
 /// Pending data is split among workers in parts of at least this many bytes.
 const PARALLEL_MIN: u64 = 4 * 1024 * 1024;
@@ -412,15 +413,13 @@ struct Range {
     end: u64,
 }
 
-/// Scans all pending buffer data. Only complete lines are consumed; the returned position is
-/// the end of the last complete line.
+/// Scans all pending buffer data in bounded chunks. Only complete lines are consumed; the
+/// returned position is the end of the last complete line.
 ///
-/// Each pending file is mapped into memory (read-only `mmap`), so the data is scanned where the
-/// page cache holds it, without the kernel copying it into a buffer first (that copy was a
-/// third of a scan's CPU time). Large inputs are split at line boundaries into one contiguous
-/// part per available core (at most [`MAX_THREADS`]); each worker scans its part in chunks of
-/// complete lines, faulting its own pages in. Parts are merged in file order, so a group's
-/// samples are its first matching events in buffer order whatever the number of workers.
+/// Large inputs are split at line boundaries into one contiguous part per available core (at
+/// most [`MAX_THREADS`]); each worker reads and scans its part with its own buffer, so reading
+/// (the kernel's copy) is parallel too. Parts are merged in file order, so a group's samples
+/// are its first matching events in buffer order whatever the number of workers.
 pub fn scan(
     pending: &Pending,
     hotlist: &Hotlist,
@@ -464,24 +463,18 @@ fn scan_with(
     chunk: usize,
 ) -> Result<Scan, AgentError> {
     let total = pending.bytes();
-    let maps = pending
-        .segments
-        .iter()
-        .map(Mapped::open)
-        .collect::<Result<Vec<_>, _>>()?;
-    let parts = split(pending, &maps, total, threads.max(1), min_part);
-    let results: Vec<PartResult<'_>> = if parts.len() <= 1 {
+    let parts = split(pending, total, threads.max(1), min_part)?;
+    let results: Vec<Result<PartResult<'_>, AgentError>> = if parts.len() <= 1 {
         parts
             .iter()
-            .map(|p| scan_part(&maps, p, hotlist, filter, samples_per_hit, chunk))
+            .map(|p| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
             .collect()
     } else {
         std::thread::scope(|sc| {
             let handles: Vec<_> = parts
                 .iter()
                 .map(|p| {
-                    let maps = &maps;
-                    sc.spawn(move || scan_part(maps, p, hotlist, filter, samples_per_hit, chunk))
+                    sc.spawn(|| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
                 })
                 .collect();
             handles
@@ -496,7 +489,8 @@ fn scan_with(
     let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
     // Where reading stopped in each segment (the end of its last complete line).
     let mut consumed: Vec<u64> = pending.segments.iter().map(|s| s.start).collect();
-    for (part, ends) in results {
+    for r in results {
+        let (part, ends) = r?;
         c.merge(part);
         for (seg, at) in ends {
             consumed[seg] = consumed[seg].max(at);
@@ -515,64 +509,19 @@ fn scan_with(
     Ok(Scan { groups, stats, end })
 }
 
-/// A pending buffer file mapped read-only, up to the length the run reads (`Segment::end`).
-struct Mapped {
-    map: Option<memmap2::Mmap>,
-}
-
-impl Mapped {
-    fn open(seg: &crate::buffer::Segment) -> Result<Mapped, AgentError> {
-        if seg.end <= seg.start {
-            return Ok(Mapped { map: None });
-        }
-        let f = std::fs::File::open(&seg.path).map_err(io_err(&seg.path))?;
-        // A file shorter than when the run started (it never is: buffer files only grow, and
-        // pruning deletes whole files, which leaves a mapping valid) is read as far as it goes.
-        let len = f.metadata().map_err(io_err(&seg.path))?.len().min(seg.end);
-        if len <= seg.start {
-            return Ok(Mapped { map: None });
-        }
-        let len = usize::try_from(len).map_err(|_| AgentError::Invalid {
-            path: seg.path.display().to_string(),
-            message: "buffer file larger than the address space".into(),
-        })?;
-        // SAFETY: the mapping is read-only and private to this scan. Its bytes change only if
-        // another process modifies the mapped part of the file, which no Outpost code does:
-        // buffer files are append-only (appends lie beyond `len`), and pruning unlinks whole
-        // files. A file truncated behind the agent's back would end the process with SIGBUS,
-        // as it would any reader of a mapped file.
-        let map =
-            unsafe { memmap2::MmapOptions::new().len(len).map(&f) }.map_err(io_err(&seg.path))?;
-        // Read once, front to back: let the kernel read ahead and drop pages behind.
-        let _ = map.advise(memmap2::Advice::Sequential);
-        Ok(Mapped { map: Some(map) })
-    }
-
-    /// Bytes `start..end` of the file (as far as the mapping goes).
-    fn bytes(&self, start: u64, end: u64) -> &[u8] {
-        let Some(m) = &self.map else {
-            return &[];
-        };
-        let len = m.len() as u64;
-        let (s, e) = (start.min(len) as usize, end.min(len) as usize);
-        &m[s..e.max(s)]
-    }
-}
-
 /// Splits the pending data into at most `threads` parts of about equal size, each at least
 /// `min_part` bytes, cut just after a newline (so every line belongs to exactly one part).
 fn split(
     pending: &Pending,
-    maps: &[Mapped],
     total: u64,
     threads: usize,
     min_part: u64,
-) -> Vec<Vec<Range>> {
+) -> Result<Vec<Vec<Range>>, AgentError> {
     let n = (total / min_part.max(1)).clamp(1, threads as u64);
     let target = total.div_ceil(n).max(1);
     let mut parts: Vec<Vec<Range>> = vec![Vec::new()];
     let mut filled = 0u64;
-    for (i, (seg, map)) in pending.segments.iter().zip(maps).enumerate() {
+    for (i, seg) in pending.segments.iter().enumerate() {
         let mut at = seg.start;
         while at < seg.end {
             if filled >= target && (parts.len() as u64) < n {
@@ -584,9 +533,7 @@ fn split(
                 seg.end
             } else {
                 // Just after the first newline at or after the byte that fills the part.
-                let from = at + room - 1;
-                memchr::memchr(b'\n', map.bytes(from, seg.end))
-                    .map_or(seg.end, |i| from + i as u64 + 1)
+                next_line_start(&seg.path, at + room - 1, seg.end)?
             };
             if let Some(p) = parts.last_mut() {
                 p.push(Range {
@@ -604,43 +551,77 @@ fn split(
         }
     }
     parts.retain(|p| !p.is_empty());
-    parts
+    Ok(parts)
+}
+
+/// The offset just after the first `\n` at or after `from` in the file (`end` if none before).
+fn next_line_start(path: &std::path::Path, from: u64, end: u64) -> Result<u64, AgentError> {
+    let mut f = std::fs::File::open(path).map_err(io_err(path))?;
+    f.seek(SeekFrom::Start(from)).map_err(io_err(path))?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = from;
+    while at < end {
+        let want = ((end - at) as usize).min(buf.len());
+        let n = f.read(&mut buf[..want]).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+    Ok(end)
 }
 
 /// A scanned part: its correlator and, per range, `(segment, end of its complete lines)`.
 type PartResult<'h> = (Correlator<'h>, Vec<(usize, u64)>);
 
-/// Scans one part in chunks of about `chunk` bytes of complete lines; returns its groups and,
-/// per range, where its complete lines end.
+/// Reads and scans one part; returns its groups and, per range, where its complete lines end.
 fn scan_part<'h>(
-    maps: &[Mapped],
+    pending: &Pending,
     part: &[Range],
     hotlist: &'h Hotlist,
     filter: Option<&'h IpFilter>,
     samples_per_hit: usize,
     chunk: usize,
-) -> PartResult<'h> {
+) -> Result<PartResult<'h>, AgentError> {
     let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
     let mut ends = Vec::with_capacity(part.len());
+    let mut buf = vec![0u8; chunk.max(1)];
     for r in part {
-        let data = maps.get(r.seg).map_or(&[][..], |m| m.bytes(r.start, r.end));
-        // Only complete lines: a partial last line waits for the next run.
-        let complete = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
-        let mut at = 0;
-        while at < complete {
-            let want = at.saturating_add(chunk.max(1));
-            let cut = if want >= complete {
-                complete
-            } else {
-                memchr::memchr(b'\n', &data[want - 1..complete]).map_or(complete, |i| want + i)
-            };
-            c.lines(&data[at..cut]);
-            at = cut;
+        let seg = &pending.segments[r.seg];
+        let mut consumed = r.start;
+        let mut f = std::fs::File::open(&seg.path).map_err(io_err(&seg.path))?;
+        f.seek(SeekFrom::Start(r.start))
+            .map_err(io_err(&seg.path))?;
+        let mut remaining = r.end - r.start;
+        let mut carry = 0usize;
+        while remaining > 0 {
+            if carry == buf.len() {
+                // A single line longer than the chunk: grow rather than split it.
+                buf.resize(buf.len() * 2, 0);
+            }
+            let want = ((buf.len() - carry) as u64).min(remaining) as usize;
+            let n = f
+                .read(&mut buf[carry..carry + want])
+                .map_err(io_err(&seg.path))?;
+            if n == 0 {
+                break;
+            }
+            remaining -= n as u64;
+            let data = &buf[..carry + n];
+            let line_start = memchr::memrchr(b'\n', data).map(|i| i + 1).unwrap_or(0);
+            c.lines(&data[..line_start]);
+            consumed += line_start as u64;
+            c.stats.bytes += line_start as u64;
+            let tail = data.len() - line_start;
+            buf.copy_within(line_start..line_start + tail, 0);
+            carry = tail;
         }
-        c.stats.bytes += complete as u64;
-        ends.push((r.seg, r.start + complete as u64));
+        ends.push((r.seg, consumed));
     }
-    (c, ends)
+    Ok((c, ends))
 }
 
 #[cfg(test)]
