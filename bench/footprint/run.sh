@@ -4,7 +4,7 @@
 # connections/s, samples the runner's CPU time and RSS from /proc every second, and prints a
 # summary. Needs root (proc connector, eBPF, fanotify) and python3.
 #
-#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--consumer daemon|batch]
+#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--consumer daemon|previous|batch]
 #
 # The runner's consumer writes every event to a JSONL buffer like the agent daemon (see
 # footprint_runner.rs); the buffer files are deleted at the end (their size is reported).
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 done
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-TARGET=${CARGO_TARGET_DIR:-/work/target-sensors}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 HOTLIST=${HOTLIST:-$ROOT/../shared/data/feeds/ipsum.txt}
 [ -f "$HOTLIST" ] || HOTLIST=/work/shared/data/feeds/ipsum.txt
 (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release -p outpost-sensors --example footprint_runner)

@@ -47,10 +47,29 @@ pub fn list_files(data_dir: &Path) -> Result<Vec<(String, PathBuf)>, AgentError>
 }
 
 /// Appends events to the buffer file of the current hour.
+///
+/// The daemon appends ~1,000 events a second, so the per-event path is kept cheap: the file
+/// name is formatted only when the hour changes (the hour number is compared), the line buffer
+/// is reused, and lines are written by [`outpost_sensors::EventEncoder`] (the same bytes as
+/// serde_json, with the process sections of recent processes serialized once).
 pub struct BufferWriter {
     dir: PathBuf,
-    current: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    current: Option<OpenFile>,
     line: Vec<u8>,
+    encoder: outpost_sensors::EventEncoder,
+}
+
+struct OpenFile {
+    /// Hours since the Unix epoch (UTC) this file stands for.
+    hour: i64,
+    name: String,
+    w: std::io::BufWriter<std::fs::File>,
+}
+
+/// Hours since the Unix epoch of `t` (UTC; whole hours, so it names the same file as
+/// [`file_name_for`]).
+fn epoch_hour(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(3600)
 }
 
 impl BufferWriter {
@@ -60,17 +79,20 @@ impl BufferWriter {
         Ok(BufferWriter {
             dir,
             current: None,
-            line: Vec::with_capacity(512),
+            line: Vec::with_capacity(1024),
+            encoder: outpost_sensors::EventEncoder::new(),
         })
     }
 
     /// Appends one event, written at `now` (which picks the file).
     pub fn append_at(&mut self, event: &Event, now: DateTime<Utc>) -> Result<(), AgentError> {
         self.line.clear();
-        serde_json::to_writer(&mut self.line, event).map_err(|e| AgentError::Invalid {
-            path: "event".into(),
-            message: e.to_string(),
-        })?;
+        self.encoder
+            .encode(event, &mut self.line)
+            .map_err(|e| AgentError::Invalid {
+                path: "event".into(),
+                message: e.to_string(),
+            })?;
         self.line.push(b'\n');
         self.append_raw_at(now)
     }
@@ -80,34 +102,36 @@ impl BufferWriter {
     }
 
     fn append_raw_at(&mut self, now: DateTime<Utc>) -> Result<(), AgentError> {
-        let name = file_name_for(now);
-        if self
-            .current
-            .as_ref()
-            .map(|(n, _)| n != &name)
-            .unwrap_or(true)
-        {
+        let hour = epoch_hour(now);
+        if self.current.as_ref().is_none_or(|c| c.hour != hour) {
             self.flush()?;
+            self.current = None;
+            let name = file_name_for(now);
             let path = self.dir.join(&name);
             let f = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&path)
                 .map_err(io_err(&path))?;
-            self.current = Some((name, std::io::BufWriter::with_capacity(64 * 1024, f)));
+            self.current = Some(OpenFile {
+                hour,
+                name,
+                w: std::io::BufWriter::with_capacity(64 * 1024, f),
+            });
         }
-        if let Some((name, w)) = self.current.as_mut() {
-            let path = self.dir.join(name.as_str());
-            w.write_all(&self.line).map_err(io_err(&path))?;
+        if let Some(c) = self.current.as_mut() {
+            let (dir, name) = (&self.dir, &c.name);
+            c.w.write_all(&self.line)
+                .map_err(|e| io_err(&dir.join(name))(e))?;
         }
         Ok(())
     }
 
     /// Writes buffered lines to the file.
     pub fn flush(&mut self) -> Result<(), AgentError> {
-        if let Some((name, w)) = self.current.as_mut() {
-            let path = self.dir.join(name.as_str());
-            w.flush().map_err(io_err(&path))?;
+        if let Some(c) = self.current.as_mut() {
+            let (dir, name) = (&self.dir, &c.name);
+            c.w.flush().map_err(|e| io_err(&dir.join(name))(e))?;
         }
         Ok(())
     }

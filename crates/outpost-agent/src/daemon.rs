@@ -14,6 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// How long the daemon's consumer pauses after draining a batch of events (see the loop in
+/// `run_pipeline`): about 20 wakeups a second, like the sensors' own readers, instead of one
+/// per sensor burst or event.
+const DRAIN_PAUSE: Duration = Duration::from_millis(50);
+
 /// Counters of the daemon's own pipeline (the sensors count their own drops).
 #[derive(Debug, Default, serde::Serialize)]
 pub struct DaemonCounters {
@@ -38,6 +43,7 @@ pub struct DaemonCounters {
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
 /// configuration. Returns the final counters.
 pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
+    outpost_sensors::tune_allocator();
     let mut reloads = 0;
     loop {
         let reload = Arc::new(AtomicBool::new(false));
@@ -72,7 +78,8 @@ fn run_pipeline(
     if sensor_cfg.state_dir.is_none() {
         sensor_cfg.state_dir = Some(data_dir.join("sensors"));
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(cfg.daemon.queue_capacity.max(16));
+    let queue_capacity = cfg.daemon.queue_capacity.max(16);
+    let (tx, rx) = std::sync::mpsc::sync_channel(queue_capacity);
     let sensors = outpost_sensors::start(sensor_cfg, tx).map_err(|e| AgentError::Invalid {
         path: "sensors".into(),
         message: e.to_string(),
@@ -274,15 +281,35 @@ fn run_pipeline(
             }
         }
     };
-    while !stop.load(Ordering::Relaxed) && !halt.load(Ordering::Relaxed) {
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(ev) => match writer.append(&ev) {
+    let buffer_event =
+        |writer: &mut BufferWriter, counters: &mut DaemonCounters, ev: outpost_core::Event| {
+            match writer.append(&ev) {
                 Ok(()) => counters.events_buffered += 1,
                 Err(e) => {
                     counters.buffer_write_errors += 1;
                     tracing::error!(error = %e, "cannot write to the buffer; event dropped");
                 }
-            },
+            }
+        };
+    while !stop.load(Ordering::Relaxed) && !halt.load(Ordering::Relaxed) {
+        // Events are taken in batches: the first one blocks, the rest of what is queued is
+        // drained without waiting, and then the loop pauses briefly so that the next wakeup
+        // finds a batch again (the sensors hand over their events in bursts; the channel holds
+        // `queue_capacity` events, far more than arrive during the pause at any rate the
+        // sensors sustain).
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(ev) => {
+                buffer_event(&mut writer, &mut counters, ev);
+                let mut n = 1;
+                for ev in rx.try_iter().take(queue_capacity) {
+                    buffer_event(&mut writer, &mut counters, ev);
+                    n += 1;
+                }
+                // No pause when a quarter of the channel was waiting: keep up instead.
+                if n < queue_capacity / 4 {
+                    std::thread::sleep(DRAIN_PAUSE);
+                }
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -330,10 +357,8 @@ fn run_pipeline(
             Err(e) => tracing::error!(error = %e, "packet capture ended with an error"),
         }
     }
-    while let Ok(ev) = rx.try_recv() {
-        if writer.append(&ev).is_ok() {
-            counters.events_buffered += 1;
-        }
+    for ev in rx.try_iter() {
+        buffer_event(&mut writer, &mut counters, ev);
     }
     pass(&mut writer, &mut counters, &mut last_hotlist);
     if let Some(t) = job_thread {

@@ -6,11 +6,12 @@
 //!  [--state-dir DIR] [--consumer daemon|batch]`
 //!
 //! The consumer does what the agent daemon (`outpost-agent/src/daemon.rs`) does with every
-//! event: `--consumer daemon` (the default) receives them one at a time with `recv_timeout` and
-//! appends each as a JSON line to an hourly buffer file through a 64 KiB `BufWriter` (like
-//! `BufferWriter::append`); the remote IP of every connection is looked up in the hotlist (what
-//! the correlation pass does with the buffer). `--consumer batch` drains the channel every 50 ms
-//! instead (what a batching daemon would pay).
+//! event: `--consumer daemon` (the default) takes them in batches like the daemon's loop (block
+//! for one, drain the rest, pause 50 ms) and appends each as a JSON line to an hourly buffer
+//! file through a 64 KiB `BufWriter` (like `BufferWriter::append`); the remote IP of every
+//! connection is looked up in the hotlist (what the correlation pass does with the buffer).
+//! `--consumer previous` is the daemon's loop before (one `recv_timeout` per event, the file
+//! name formatted per event); `--consumer batch` drains the channel every 50 ms.
 use outpost_core::{Direction, EventKind};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -61,36 +62,58 @@ impl Hotlist {
     }
 }
 
-/// The agent's hourly JSONL buffer, written the way `outpost-agent`'s `BufferWriter` does.
+/// The agent's hourly JSONL buffer, written the way `outpost-agent`'s `BufferWriter` does: lines
+/// by `EventEncoder`, the file name formatted only when the UTC hour changes
+/// (`--consumer previous`: serde_json and the file name for every event, as the daemon did
+/// before).
 struct Buffer {
     dir: std::path::PathBuf,
-    current: Option<(String, std::io::BufWriter<std::fs::File>)>,
+    /// (hours since the epoch, file name, writer)
+    current: Option<(i64, String, std::io::BufWriter<std::fs::File>)>,
     line: Vec<u8>,
     bytes: u64,
     errors: u64,
+    /// The daemon's previous way (`--consumer previous`): serde_json per event, the file name
+    /// formatted per event.
+    previous: bool,
+    encoder: outpost_sensors::EventEncoder,
 }
 
 impl Buffer {
     fn append(&mut self, ev: &outpost_core::Event) {
         use std::io::Write;
         self.line.clear();
-        if serde_json::to_writer(&mut self.line, ev).is_err() {
+        let encoded = if self.previous {
+            serde_json::to_writer(&mut self.line, ev)
+        } else {
+            self.encoder.encode(ev, &mut self.line)
+        };
+        if encoded.is_err() {
             self.errors += 1;
             return;
         }
         self.line.push(b'\n');
-        let name = chrono::Utc::now()
-            .format("events_%Y%m%d_%H.jsonl")
-            .to_string();
-        if self.current.as_ref().is_none_or(|(n, _)| *n != name) {
+        let now = chrono::Utc::now();
+        let hour = now.timestamp().div_euclid(3600);
+        let stale = match &self.current {
+            None => true,
+            Some((_, n, _)) if self.previous => {
+                *n != now.format("events_%Y%m%d_%H.jsonl").to_string()
+            }
+            Some((h, _, _)) => *h != hour,
+        };
+        if stale {
             self.flush();
+            self.current = None;
+            let name = now.format("events_%Y%m%d_%H.jsonl").to_string();
             match std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(self.dir.join(&name))
             {
                 Ok(f) => {
-                    self.current = Some((name, std::io::BufWriter::with_capacity(64 * 1024, f)))
+                    self.current =
+                        Some((hour, name, std::io::BufWriter::with_capacity(64 * 1024, f)))
                 }
                 Err(_) => {
                     self.errors += 1;
@@ -98,7 +121,7 @@ impl Buffer {
                 }
             }
         }
-        if let Some((_, w)) = self.current.as_mut() {
+        if let Some((_, _, w)) = self.current.as_mut() {
             match w.write_all(&self.line) {
                 Ok(()) => self.bytes += self.line.len() as u64,
                 Err(_) => self.errors += 1,
@@ -108,12 +131,24 @@ impl Buffer {
 
     fn flush(&mut self) {
         use std::io::Write;
-        if let Some((_, w)) = self.current.as_mut()
+        if let Some((_, _, w)) = self.current.as_mut()
             && w.flush().is_err()
         {
             self.errors += 1;
         }
     }
+}
+
+/// How the consumer takes events from the channel.
+#[derive(Clone, Copy, PartialEq)]
+enum Consumer {
+    /// The daemon's loop (`outpost-agent/src/daemon.rs`): block for one event, drain what is
+    /// queued, pause 50 ms unless a quarter of the channel was waiting.
+    Daemon,
+    /// The daemon's loop before: one `recv_timeout` per event.
+    Previous,
+    /// Drain every 50 ms.
+    Batch,
 }
 
 fn main() {
@@ -122,7 +157,7 @@ fn main() {
     let mut watch_port = 0u16;
     let mut watch_exe = String::from("/usr/bin/true");
     let mut state_dir: Option<std::path::PathBuf> = None;
-    let mut batch_consumer = false;
+    let mut consumer = Consumer::Daemon;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_default();
@@ -132,16 +167,19 @@ fn main() {
             "--watch-port" => watch_port = v.parse().unwrap_or(0),
             "--watch-exe" => watch_exe = v,
             "--state-dir" => state_dir = Some(std::path::PathBuf::from(v)),
-            "--consumer" => batch_consumer = v == "batch",
+            "--consumer" => {
+                consumer = match v.as_str() {
+                    "daemon" => Consumer::Daemon,
+                    "previous" => Consumer::Previous,
+                    "batch" => Consumer::Batch,
+                    _ => return eprintln!("--consumer daemon|previous|batch"),
+                }
+            }
             _ => return eprintln!("unknown argument {a}"),
         }
     }
-    // Two malloc arenas instead of one per thread: less fragmentation across the sensor threads
-    // (the slim agent should do the same at start-up).
-    // SAFETY: mallopt only changes allocator tuning; it is called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
+    // The allocator tuning of the agent daemon (`daemon::run` does the same).
+    outpost_sensors::tune_allocator();
     let Some(hotlist) = hotlist else {
         return eprintln!("--hotlist FILE is required");
     };
@@ -162,13 +200,16 @@ fn main() {
         line: Vec::with_capacity(1024),
         bytes: 0,
         errors: 0,
+        previous: consumer == Consumer::Previous,
+        encoder: outpost_sensors::EventEncoder::new(),
     };
     let config = outpost_sensors::SensorConfig {
         state_dir,
         ..Default::default()
     };
     // A bounded std channel preallocates its slots: 2048 events is ~2 MiB (16384 would be ~16 MiB).
-    let (tx, rx) = sync_channel(2048);
+    const QUEUE: usize = 2048;
+    let (tx, rx) = sync_channel(QUEUE);
     let sensors = match outpost_sensors::start(config, tx) {
         Ok(s) => s,
         Err(e) => return eprintln!("{e}"),
@@ -188,13 +229,19 @@ fn main() {
     let mut watched_in_attr = 0u64;
     let mut batch = Vec::with_capacity(2048);
     while Instant::now() < end {
-        if batch_consumer {
+        let mut pause = false;
+        if consumer == Consumer::Batch {
             std::thread::sleep(Duration::from_millis(50));
             batch.extend(rx.try_iter());
         } else {
-            // The daemon's loop: one event per recv_timeout.
             match rx.recv_timeout(Duration::from_millis(500)) {
-                Ok(ev) => batch.push(ev),
+                Ok(ev) => {
+                    batch.push(ev);
+                    if consumer == Consumer::Daemon {
+                        batch.extend(rx.try_iter().take(QUEUE));
+                        pause = batch.len() < QUEUE / 4;
+                    }
+                }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
             }
@@ -230,6 +277,9 @@ fn main() {
                 watched_exec += 1;
             }
         }
+        if pause {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     buffer.flush();
     let counters = sensors.counters();
@@ -245,7 +295,11 @@ fn main() {
         "watched_inbound_attributed": watched_in_attr,
         "watched_exec": watched_exec,
         "counters": counters,
-        "consumer": if batch_consumer { "batch" } else { "daemon" },
+        "consumer": match consumer {
+            Consumer::Daemon => "daemon",
+            Consumer::Previous => "previous",
+            Consumer::Batch => "batch",
+        },
         "buffer_bytes": buffer.bytes,
         "buffer_write_errors": buffer.errors,
     });

@@ -57,6 +57,7 @@ mod counters;
 mod emit;
 mod fanotify;
 mod fim;
+mod jsonl;
 mod net;
 mod netlink;
 mod proc_connector;
@@ -70,6 +71,7 @@ pub use config::{
 };
 pub use container::{ContainerRuntime, parse_cgroup};
 pub use counters::SensorCounters;
+pub use jsonl::EventEncoder;
 
 use counters::Counters;
 use emit::Emitter;
@@ -193,6 +195,19 @@ impl Sensors {
         for t in self.threads {
             let _ = t.join();
         }
+    }
+}
+
+/// Tunes glibc's allocator for the agent; call it early, before the sensor threads start (the
+/// agent daemon and the footprint benchmark's runner both do): two malloc arenas instead of one
+/// per thread, so the sensor threads do not each keep an arena's worth of memory
+/// (fragmentation across threads).
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes an allocator parameter (under glibc's own lock, so it is
+    // thread-safe); glibc refuses invalid values (return value 0), which is harmless.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
 

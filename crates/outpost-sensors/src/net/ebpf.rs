@@ -33,9 +33,9 @@ struct Listeners {
 }
 
 impl Listeners {
-    fn owner(&mut self, port: u16) -> Option<u32> {
+    fn owner(&mut self, em: &Emitter, port: u16) -> Option<u32> {
         if let Some(&pid) = self.by_port.get(&port)
-            && std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && alive(em, pid)
         {
             return Some(pid);
         }
@@ -55,6 +55,19 @@ impl Listeners {
             .collect();
         self.by_port.get(&port).copied()
     }
+}
+
+/// Whether `pid` still runs: the process table knows it (its exit is recorded by the process
+/// collector), else `/proc` is asked. Asked for every inbound connection, so the common case
+/// costs no system call.
+fn alive(em: &Emitter, pid: u32) -> bool {
+    let known = em
+        .shared
+        .procs
+        .lock()
+        .ok()
+        .and_then(|t| t.get(pid).map(|p| p.exited.is_none()));
+    known.unwrap_or_else(|| std::path::Path::new(&format!("/proc/{pid}")).exists())
 }
 
 /// Turns a kernel exec record into a snapshot for the process table (no system calls: the
@@ -112,7 +125,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
         return;
     };
     let (process, container) = if r.kind == ConnKind::Accept && r.pid == 0 {
-        match listeners.owner(r.local_port) {
+        match listeners.owner(em, r.local_port) {
             Some(pid) => {
                 let (p, c) = attribute(em, pid, None, None);
                 (Some(p), c)
