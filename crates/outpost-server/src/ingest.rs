@@ -482,13 +482,22 @@ impl Ingest {
         };
         let mut queued = 0u64;
         for (n, e) in events.iter().enumerate() {
-            let body = match serde_json::to_value(e) {
+            let mut body = match serde_json::to_value(e) {
                 Ok(v) => v,
                 Err(err) => {
                     tracing::error!(error = %err, "cannot convert an event for the outputs");
                     continue;
                 }
             };
+            // A rule's `tag` action tags the forwarded event.
+            if let Some(s) = scored.get(n) {
+                let tags = tags_of(&s.actions);
+                if !tags.is_empty()
+                    && let Some(o) = body.as_object_mut()
+                {
+                    o.insert("tags".into(), tags.into());
+                }
+            }
             let mut rec = OutputRecord::new(
                 format!("event-{device_id}-{batch_id}-{n}"),
                 RecordKind::Event,
@@ -803,6 +812,19 @@ fn alert_of_hit(
 
 fn is_ticketing(type_name: &str) -> bool {
     matches!(type_name, "syncro" | "slack" | "teams")
+}
+
+/// The distinct tags that rules' `tag` actions asked for, in order.
+pub fn tags_of(actions: &[outpost_detect::RuleAction]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in actions {
+        if let outpost_detect::Action::Tag(t) = &a.action
+            && !out.contains(t)
+        {
+            out.push(t.clone());
+        }
+    }
+    out
 }
 
 /// A sighting to store, from the engine's.

@@ -28,7 +28,7 @@ rules:
     condition:
       all:
         - {field: process.name, equals: socat}
-    actions: [alert, {job: {kind: process.list}}]
+    actions: [alert, {tag: relay}, {job: {kind: process.list}}]
 "#;
 
 const STIX: &str = r#"{
@@ -109,6 +109,12 @@ rules_dir = {rules:?}
 stix_dir = {stix:?}
 stix_score = 150
 alert_threshold = 100
+[[outputs]]
+name = "siem"
+type = "file"
+path = {siem:?}
+filter = {{ kinds = ["event"] }}
+batch_size = 1
 [detect.profiles]
 learning_secs = 60
 abnormal_score = 120
@@ -117,6 +123,7 @@ sync_secs = 3600
             data = data.display().to_string(),
             rules = rules.display().to_string(),
             stix = stix.display().to_string(),
+            siem = data.join("events.jsonl").display().to_string(),
         ),
     )
     .unwrap();
@@ -360,6 +367,31 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             .collect();
         assert_eq!(list.len(), 1, "{name}: {jobs}");
         assert_eq!(list[0]["device_id"], w.device.as_str());
+        // Its tag action tags the forwarded event.
+        let siem = w._dir.path().join("replica1").join("events.jsonl");
+        let t0 = std::time::Instant::now();
+        let tagged = loop {
+            let text = std::fs::read_to_string(&siem).unwrap_or_default();
+            let found: Vec<Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|d| d["event"]["process"]["name"] == "socat")
+                .collect();
+            if !found.is_empty() || t0.elapsed() > std::time::Duration::from_secs(20) {
+                break found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(
+            !tagged.is_empty(),
+            "{name}: the socat event was not forwarded"
+        );
+        assert_eq!(
+            tagged[0]["event"]["tags"],
+            json!(["relay"]),
+            "{}",
+            tagged[0]
+        );
         // Bad filters are clear errors.
         let (s, v) = call(&w.app, "GET", "/api/v1/alerts?state=bogus", &w.admin, None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
