@@ -329,66 +329,16 @@ impl Store {
         note: Option<&str>,
         expected_version: Option<i64>,
     ) -> Result<AlertStateChange, StoreError> {
-        if note.is_some_and(|n| n.len() > 4000) {
-            return Err(StoreError::Invalid("note is longer than 4000 bytes".into()));
-        }
-        let now = now_ms();
-        for _ in 0..8 {
-            let cur = self.get_alert(id).await?;
-            if let Some(v) = expected_version
-                && v != cur.triage.version
-            {
-                return Ok(AlertStateChange::Conflict(Box::new(cur)));
-            }
-            let from = cur.triage.state;
-            let applied = dispatch!(self, p => {
-                let mut tx = p.begin().await?;
-                let n = sqlx::query("UPDATE alerts SET state = $2, state_changed_at = $3, state_changed_by = $4, version = version + 1 WHERE id = $1 AND version = $5")
-                    .bind(id).bind(to.as_str()).bind(now).bind(actor).bind(cur.triage.version)
-                    .execute(&mut *tx).await?.rows_affected();
-                if n == 1 {
-                    sqlx::query("INSERT INTO alert_history (alert_id, tenant_id, at, actor, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                        .bind(id).bind(&cur.tenant_id).bind(now).bind(actor).bind(from.as_str()).bind(to.as_str()).bind(note)
-                        .execute(&mut *tx).await?;
-                    tx.commit().await?;
-                    true
-                } else {
-                    tx.rollback().await?;
-                    false
-                }
-            });
-            if applied {
-                let mut a = cur;
-                a.triage.state = to;
-                a.triage.state_changed_at = Some(ms_to_dt(now));
-                a.triage.state_changed_by = Some(actor.to_string());
-                a.triage.version += 1;
-                return Ok(AlertStateChange::Changed(Box::new(a)));
-            }
-        }
-        Err(StoreError::Conflict(format!(
-            "alert {id} is being changed concurrently; change"
-        )))
+        let cur = self.get_alert(id).await?;
+        self.set_state(cur, to, actor, note, expected_version, |s| async move {
+            s.get_alert(id).await
+        })
+        .await
     }
 
     /// The state changes of an alert, oldest first.
     pub async fn alert_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
-        dispatch!(self, p => {
-            let rows = sqlx::query("SELECT at, actor, from_state, to_state, note FROM alert_history WHERE alert_id = $1 ORDER BY id")
-                .bind(id).fetch_all(p).await?;
-            rows.iter().map(|r| {
-                let from: String = r.try_get("from_state")?;
-                let to: String = r.try_get("to_state")?;
-                let bad = |s: &str| StoreError::Corrupt(format!("alert history state {s:?}"));
-                Ok(HitHistoryEntry {
-                    at: ms_to_dt(r.try_get("at")?),
-                    actor: r.try_get("actor")?,
-                    from_state: HitState::parse(&from).ok_or_else(|| bad(&from))?,
-                    to_state: HitState::parse(&to).ok_or_else(|| bad(&to))?,
-                    note: r.try_get("note")?,
-                })
-            }).collect()
-        })
+        self.history::<AlertRecord>(id).await
     }
 
     /// Sightings matching `filter`, newest first.
@@ -543,9 +493,4 @@ fn basename(path: &str) -> &str {
 }
 
 /// Outcome of an alert state change.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlertStateChange {
-    Changed(Box<AlertRecord>),
-    /// `expected_version` did not match; the alert as it is now.
-    Conflict(Box<AlertRecord>),
-}
+pub type AlertStateChange = crate::triage::StateChange<AlertRecord>;

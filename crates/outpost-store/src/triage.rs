@@ -11,7 +11,7 @@ use crate::ids::new_id;
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use outpost_core::Hit;
 use outpost_core::api::{
-    Correlation, HitHistoryEntry, HitRecord, HitState, NewSuppression, Suppression,
+    Correlation, HitHistoryEntry, HitRecord, HitState, NewSuppression, Suppression, Triage,
 };
 use sqlx::Row;
 
@@ -71,12 +71,64 @@ fn ip_matches(rule: &str, ip: std::net::IpAddr) -> bool {
         .is_ok_and(|r| r.to_canonical() == ip.to_canonical())
 }
 
-/// Outcome of a state change.
+/// Outcome of a state change of a hit (or, as [`crate::AlertStateChange`], of an alert).
 #[derive(Debug, Clone, PartialEq)]
-pub enum StateChange {
-    Changed(Box<HitRecord>),
-    /// `expected_version` did not match; the hit as it is now.
-    Conflict(Box<HitRecord>),
+pub enum StateChange<T = HitRecord> {
+    Changed(Box<T>),
+    /// `expected_version` did not match; the record as it is now.
+    Conflict(Box<T>),
+}
+
+/// What has a triage lifecycle (hits, alerts): where its state and history live.
+pub(crate) trait Triaged: Sized {
+    /// The table of the records and of their history, and the history's key column.
+    const TABLE: &'static str;
+    const HISTORY: &'static str;
+    const KEY: &'static str;
+    /// For messages.
+    const WHAT: &'static str;
+    fn id(&self) -> i64;
+    fn triage(&self) -> &Triage;
+    fn triage_mut(&mut self) -> &mut Triage;
+    fn tenant_id(&self) -> &str;
+}
+
+impl Triaged for HitRecord {
+    const TABLE: &'static str = "hits";
+    const HISTORY: &'static str = "hit_history";
+    const KEY: &'static str = "hit_id";
+    const WHAT: &'static str = "hit";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn triage(&self) -> &Triage {
+        &self.triage
+    }
+    fn triage_mut(&mut self) -> &mut Triage {
+        &mut self.triage
+    }
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+impl Triaged for outpost_core::api::AlertRecord {
+    const TABLE: &'static str = "alerts";
+    const HISTORY: &'static str = "alert_history";
+    const KEY: &'static str = "alert_id";
+    const WHAT: &'static str = "alert";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn triage(&self) -> &Triage {
+        &self.triage
+    }
+    fn triage_mut(&mut self) -> &mut Triage {
+        &mut self.triage
+    }
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
 }
 
 fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
@@ -160,26 +212,68 @@ impl Store {
         note: Option<&str>,
         expected_version: Option<i64>,
     ) -> Result<StateChange, StoreError> {
+        let cur = self.get_hit(id).await?;
+        self.set_state(cur, to, actor, note, expected_version, |s| async move {
+            s.get_hit(id).await
+        })
+        .await
+    }
+
+    /// The state changes of a hit, oldest first.
+    pub async fn hit_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+        self.history::<HitRecord>(id).await
+    }
+
+    /// Compare-and-set of a record's state on its `version`, in one transaction with its
+    /// history row; a concurrent change between the read and the write makes it read again
+    /// (`reload`) and retry. The changed record is returned as the update left it.
+    pub(crate) async fn set_state<T, F, Fut>(
+        &self,
+        mut cur: T,
+        to: HitState,
+        actor: &str,
+        note: Option<&str>,
+        expected_version: Option<i64>,
+        reload: F,
+    ) -> Result<StateChange<T>, StoreError>
+    where
+        T: Triaged,
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
         if note.is_some_and(|n| n.len() > 4000) {
             return Err(StoreError::Invalid("note is longer than 4000 bytes".into()));
         }
         let now = now_ms();
-        for _ in 0..8 {
-            let cur = self.get_hit(id).await?;
+        let update = format!(
+            "UPDATE {} SET state = $2, state_changed_at = $3, state_changed_by = $4, version = version + 1 WHERE id = $1 AND version = $5",
+            T::TABLE
+        );
+        let history = format!(
+            "INSERT INTO {} ({}, tenant_id, at, actor, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            T::HISTORY,
+            T::KEY
+        );
+        for attempt in 0..8 {
+            if attempt > 0 {
+                cur = reload(self.clone()).await?;
+            }
             if let Some(v) = expected_version
-                && v != cur.triage.version
+                && v != cur.triage().version
             {
                 return Ok(StateChange::Conflict(Box::new(cur)));
             }
-            let from = cur.triage.state;
+            let from = cur.triage().state;
+            let version = cur.triage().version;
+            let record_id = cur.id();
             let applied = dispatch!(self, p => {
                 let mut tx = p.begin().await?;
-                let n = sqlx::query("UPDATE hits SET state = $2, state_changed_at = $3, state_changed_by = $4, version = version + 1 WHERE id = $1 AND version = $5")
-                    .bind(id).bind(to.as_str()).bind(now).bind(actor).bind(cur.triage.version)
+                let n = sqlx::query(sqlx::AssertSqlSafe(update.clone()))
+                    .bind(record_id).bind(to.as_str()).bind(now).bind(actor).bind(version)
                     .execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
-                    sqlx::query("INSERT INTO hit_history (hit_id, tenant_id, at, actor, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                        .bind(id).bind(&cur.tenant_id).bind(now).bind(actor).bind(from.as_str()).bind(to.as_str()).bind(note)
+                    sqlx::query(sqlx::AssertSqlSafe(history.clone()))
+                        .bind(record_id).bind(cur.tenant_id()).bind(now).bind(actor).bind(from.as_str()).bind(to.as_str()).bind(note)
                         .execute(&mut *tx).await?;
                     tx.commit().await?;
                     true
@@ -189,24 +283,36 @@ impl Store {
                 }
             });
             if applied {
-                return Ok(StateChange::Changed(Box::new(self.get_hit(id).await?)));
+                let t = cur.triage_mut();
+                t.state = to;
+                t.state_changed_at = Some(ms_to_dt(now));
+                t.state_changed_by = Some(actor.to_string());
+                t.version = version + 1;
+                return Ok(StateChange::Changed(Box::new(cur)));
             }
-            // Someone else changed it between our read and write: read again.
         }
         Err(StoreError::Conflict(format!(
-            "hit {id} is being changed concurrently; change"
+            "{} is being changed concurrently; change",
+            T::WHAT
         )))
     }
 
-    /// The state changes of a hit, oldest first.
-    pub async fn hit_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    /// The state changes of a record, oldest first.
+    pub(crate) async fn history<T: Triaged>(
+        &self,
+        id: i64,
+    ) -> Result<Vec<HitHistoryEntry>, StoreError> {
+        let sql = format!(
+            "SELECT at, actor, from_state, to_state, note FROM {} WHERE {} = $1 ORDER BY id",
+            T::HISTORY,
+            T::KEY
+        );
         dispatch!(self, p => {
-            let rows = sqlx::query("SELECT at, actor, from_state, to_state, note FROM hit_history WHERE hit_id = $1 ORDER BY id")
-                .bind(id).fetch_all(p).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(p).await?;
             rows.iter().map(|r| {
                 let from: String = r.try_get("from_state")?;
                 let to: String = r.try_get("to_state")?;
-                let bad = |s: &str| StoreError::Corrupt(format!("hit history state {s:?}"));
+                let bad = |s: &str| StoreError::Corrupt(format!("{} history state {s:?}", T::WHAT));
                 Ok(HitHistoryEntry {
                     at: ms_to_dt(r.try_get("at")?),
                     actor: r.try_get("actor")?,
