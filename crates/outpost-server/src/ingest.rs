@@ -520,8 +520,9 @@ impl Ingest {
 
     /// Queues the `alert` record of each stored event alert that is open (suppressed and
     /// learned alerts are not forwarded). The record id `alert-event-{alert id}` is stable, so
-    /// a retried batch re-forwards the same records.
-    pub fn publish_event_alerts(&self, alerts: &[AlertRecord]) -> usize {
+    /// a retried batch re-forwards the same records. Alerts whose `seq` is in `ticketed` (a
+    /// rule's `ticket` action will send them, titled) skip the ticketing outputs here.
+    pub fn publish_event_alerts(&self, alerts: &[AlertRecord], ticketed: &HashSet<i64>) -> usize {
         let Some(o) = &self.outputs else {
             return 0;
         };
@@ -564,7 +565,11 @@ impl Ingest {
             rec.hostname = Some(a.hostname.clone());
             rec.indicators = a.indicators.clone();
             rec.risk_score = a.risk_score;
-            queued += o.publish(&rec);
+            queued += if ticketed.contains(&a.seq) {
+                o.publish_where(&rec, |t| !is_ticketing(t))
+            } else {
+                o.publish(&rec)
+            };
         }
         queued
     }
@@ -596,15 +601,18 @@ impl Ingest {
         queued
     }
 
-    /// Runs the `ticket` and `job` actions of the rules that raised a new, open alert: a ticket
-    /// goes to the ticketing outputs (record `alert-ticket-event-{id}`, so a redelivery never
-    /// opens a second one), a job is queued for the alert's device as `rule:<rule>`. Returns
+    /// Runs the `ticket` and `job` actions of the rules that raised an open alert: a ticket
+    /// goes to the ticketing outputs, titled with the rule's summary (record
+    /// `alert-ticket-event-{id}`: a retried batch sends it again and the ticketers treat it as
+    /// a redelivery), a job is queued for the alert's device as `rule:<rule>` — only when
+    /// `fresh` (the alert is new with this upload), so a retry never queues it twice. Returns
     /// (tickets queued, jobs created); refusals are logged and counted, never fatal.
     pub async fn run_actions(
         &self,
         jobs: Option<&outpost_jobs::JobsState>,
         alert: &AlertRecord,
         actions: &[outpost_detect::RuleAction],
+        fresh: bool,
     ) -> (usize, usize) {
         use outpost_detect::Action;
         let (mut tickets, mut created) = (0, 0);
@@ -628,7 +636,7 @@ impl Ingest {
                             "alert_id": alert.id,
                             "created_at": alert.created_at,
                             "created_by": format!("rule:{}", a.rule_name),
-                            "summary": summary,
+                            "ticket_summary": summary,
                             "priority": priority,
                             "risk_score": alert.risk_score,
                             "indicators": alert.indicators,
@@ -647,6 +655,7 @@ impl Ingest {
                     rec.indicators = alert.indicators.clone();
                     tickets += o.publish_where(&rec, is_ticketing);
                 }
+                Action::Job { .. } if !fresh => {}
                 Action::Job { kind, args } => {
                     let Some(j) = jobs else {
                         tracing::warn!(rule = %a.rule_name, kind, "job action but the job subsystem is off");

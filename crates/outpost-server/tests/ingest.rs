@@ -989,3 +989,95 @@ async fn a_tenant_threshold_given_by_name_applies() {
     assert_eq!(h[0]["risk_score"], 40);
     assert_eq!(h[0]["alert"], true, "{}", h[0]);
 }
+
+/// A rule's `ticket` action: the alert it raised opens one ticket titled with the rule's
+/// summary (the untitled alert record skips the ticketing outputs); a retried batch is a
+/// redelivery, not a second ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rules_ticket_action_opens_a_titled_ticket_once() {
+    let (port, syncro) = syncro_server().await;
+    let w = world_with(&format!(
+        r#"
+[[outputs]]
+name = "psa"
+type = "syncro"
+base_url = "http://127.0.0.1:{port}"
+api_key = "test-token"
+public_url = "https://outpost.example"
+default_customer_id = 7
+filter = {{ kinds = ["alert"] }}
+retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
+"#
+    ))
+    .await;
+    std::fs::write(
+        w.rules.join("ransom.yml"),
+        r#"
+rules:
+  - id: ransom-note
+    name: ransom note writer
+    score: 200
+    condition:
+      all:
+        - {field: process.name, equals: encryptor}
+    actions: [{ticket: {summary: "Ransomware suspected", priority: urgent}}]
+"#,
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let r = common::request(
+            &w.app,
+            "GET",
+            "/api/v1/detect/rules",
+            Some(&w.admin),
+            &[],
+            None,
+        )
+        .await;
+        if r.text().contains("ransom-note") {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "rule not reloaded: {}",
+            r.text()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = json!({"batch_id": "r1", "events": [
+        {"ts": "2026-12-01T10:00:00Z", "kind": "process_exec", "source": "test",
+         "process": {"pid": 5, "name": "encryptor", "exe": "/tmp/encryptor"}}]});
+    for _ in 0..2 {
+        let r = common::request(
+            &w.app,
+            "POST",
+            "/api/v1/events",
+            Some(&w.token),
+            &[],
+            Some(body.to_string().into_bytes()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.json()["alerts"], 1);
+    }
+    assert!(
+        w.state
+            .ingest
+            .outputs()
+            .unwrap()
+            .drain_output("psa", Duration::from_secs(10))
+            .await
+    );
+    let got = syncro.lock().unwrap().clone();
+    let tickets: Vec<&Value> = got
+        .iter()
+        .filter(|(p, _)| p == "/tickets")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(tickets.len(), 1, "{got:?}");
+    assert_eq!(
+        tickets[0]["subject"], "Ransomware suspected on web1",
+        "{got:?}"
+    );
+}

@@ -79,6 +79,8 @@ pub struct TicketAlert {
     pub time: DateTime<Utc>,
     /// Path of the hit or alert in the web UI (`/ui/hits/42`), appended to `public_url`.
     pub ui_path: String,
+    /// A detection rule's ticket summary (its `ticket` action), which becomes the title.
+    pub ticket_summary: Option<String>,
 }
 
 fn s(v: &serde_json::Value, k: &str) -> Option<String> {
@@ -140,6 +142,7 @@ impl TicketAlert {
             risk_score: r.risk_score,
             time: r.time,
             ui_path,
+            ticket_summary: s(&r.body, "ticket_summary").filter(|t| !t.is_empty()),
         }
     }
 
@@ -166,6 +169,14 @@ impl TicketAlert {
 
     /// One-line title, e.g. `Suspicious connection: bad.exe → 1.2.3.4 on HOST`.
     pub fn title(&self) -> String {
+        let host = if self.hostname.is_empty() {
+            &self.device_id
+        } else {
+            &self.hostname
+        };
+        if let Some(t) = &self.ticket_summary {
+            return format!("{t} on {host}");
+        }
         let what = match self.kind {
             RecordKind::Alert => "Alert",
             _ => "Suspicious connection",

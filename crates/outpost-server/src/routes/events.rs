@@ -91,15 +91,24 @@ pub async fn upload(
     metrics::count(&m.event_alerts, "suppressed", stored.suppressed - learned);
     metrics::count(&m.event_alerts, "new", stored.fresh - stored.suppressed);
     m.sightings.inc_by(stored.sightings);
-    let mut alert_records = state.ingest.publish_event_alerts(&stored.alerts);
-    // Rule actions run once, for alerts this upload raised (not again on a retry).
-    for a in stored
-        .alerts
+    let ticketed: std::collections::HashSet<i64> = actions
         .iter()
-        .filter(|a| stored.fresh_seqs.contains(&a.seq))
-    {
+        .filter(|(_, acts)| {
+            acts.iter()
+                .any(|a| matches!(a.action, outpost_detect::Action::Ticket { .. }))
+        })
+        .map(|(seq, _)| *seq)
+        .collect();
+    let mut alert_records = state.ingest.publish_event_alerts(&stored.alerts, &ticketed);
+    // Rule actions: tickets on every delivery (deduplicated downstream), jobs only for the
+    // alerts this upload raised (never twice on a retry).
+    for a in &stored.alerts {
         if let Some(acts) = actions.get(&a.seq) {
-            let (tickets, _jobs) = state.ingest.run_actions(state.jobs.as_ref(), a, acts).await;
+            let fresh = stored.fresh_seqs.contains(&a.seq);
+            let (tickets, _jobs) = state
+                .ingest
+                .run_actions(state.jobs.as_ref(), a, acts, fresh)
+                .await;
             alert_records += tickets;
         }
     }
