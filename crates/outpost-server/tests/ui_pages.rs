@@ -589,3 +589,69 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/login");
 }
+
+/// The alerts page lists open alerts from telemetry: technicians see every tenant's with the
+/// rules, a customer only their own; learned and suppressed alerts are not listed.
+#[tokio::test]
+async fn alerts_page_lists_open_alerts_per_tenant() {
+    let w = world().await;
+    let alert = |seq: i64, process: &str, learned: bool| {
+        let mut e = outpost_core::Event::new(
+            chrono::Utc::now(),
+            outpost_core::EventKind::ProcessExec,
+            "test",
+        );
+        e.process = Some(outpost_core::ProcessInfo {
+            pid: 4,
+            name: Some(process.into()),
+            ..Default::default()
+        });
+        outpost_store::NewAlert {
+            seq,
+            risk_score: 150,
+            threshold: 100,
+            indicators: vec![outpost_core::Indicator {
+                engine: "rules".into(),
+                rule_name: "reverse-shell".into(),
+                indicator_type: "suspicious_process".into(),
+                description: format!("{process} opened a reverse shell"),
+                extra_info: String::new(),
+                score: 150,
+            }],
+            event: e,
+            learned,
+        }
+    };
+    w.store
+        .insert_alerts(
+            &w.dev_a,
+            "a1",
+            &[alert(0, "socat", false), alert(1, "rsync", true)],
+            &[],
+        )
+        .await
+        .unwrap();
+    w.store
+        .insert_alerts(&w.dev_b, "b1", &[alert(0, "ncat", false)], &[])
+        .await
+        .unwrap();
+    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&w.tech))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("socat opened a reverse shell")
+            && html.contains("ncat opened a reverse shell"),
+        "{html}"
+    );
+    assert!(html.contains("reverse-shell"), "technicians see the rules");
+    assert!(
+        !html.contains("rsync"),
+        "learned alerts are not listed: {html}"
+    );
+    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&w.cust_a))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("socat opened a reverse shell"), "{html}");
+    assert!(!html.contains("ncat"), "another tenant's alert: {html}");
+    let (s, h, _) = send(&w.app, get("/ui/alerts", None)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(h[header::LOCATION], "/login");
+}

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/hits/{id}/state", post(pages::hit_state))
         .route("/ui/hits/{id}/suppress", post(pages::hit_suppress))
         .route("/ui/hits/{id}/ticket", post(pages::hit_ticket))
+        .route("/ui/alerts", get(pages::alerts))
         .route("/ui/devices", get(pages::devices))
         .route("/ui/devices/{id}", get(pages::device_detail))
         .route("/ui/jobs", get(pages::jobs))
