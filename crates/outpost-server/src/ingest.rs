@@ -211,13 +211,9 @@ impl Ingest {
             .unwrap_or(self.alert_threshold)
     }
 
-    /// Scores every hit of a batch (empty when scoring is off: hits are stored unscored).
-    pub fn score_batch(&self, hits: &[Hit], threshold: i64) -> Vec<HitScore> {
-        self.score_batch_with_sightings(hits, threshold).0
-    }
-
-    /// Scores every hit of a batch, with the STIX sightings of their sample events (`seq` =
-    /// hit index × 1000 + sample index).
+    /// Scores every hit of a batch (see the module docs; empty when scoring is off: hits are
+    /// stored unscored), with the STIX sightings of their sample events (`seq` = hit index ×
+    /// 1000 + sample index).
     pub fn score_batch_with_sightings(
         &self,
         hits: &[Hit],
@@ -239,11 +235,6 @@ impl Ingest {
             })
             .collect();
         (scores, sightings)
-    }
-
-    /// Scores one hit (see the module docs).
-    pub fn score_hit(&self, h: &Hit, threshold: i64) -> HitScore {
-        self.score_hit_inner(h, threshold).0
     }
 
     /// The static engine, rules and STIX patterns on one event (no profiles).

@@ -6,12 +6,10 @@
 //! agent retries stores nothing twice, and the call returns the batch's alerts either way so
 //! the caller can forward them again (at-least-once to the outputs).
 
-use crate::hits::decode_cursor;
+use crate::hits::{decode_cursor, encode_cursor};
 use crate::tenants::DeviceAuth;
 use crate::triage::suppression_matches_fields;
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
     AlertRecord, HitHistoryEntry, HitState, LearnProposal, NewSuppression, Page, SightingRecord,
@@ -73,10 +71,6 @@ const MAX_PAGE: u32 = 1000;
 const ALERT_COLS: &str = "id, tenant_id, device_id, hostname, batch_id, seq, created_at, event_ts, risk_score, threshold, summary, rule_names, indicators, event, process_name, remote_ip, sha256, learned, state, state_changed_at, state_changed_by, suppression_id, version";
 
 const SIGHTING_COLS: &str = "id, tenant_id, device_id, batch_id, seq, indicator_id, indicator_name, created_at, event_ts, attack, sighting, observed, alert_id";
-
-fn cursor(id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("h{id}"))
-}
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Invalid(e.to_string()))
@@ -218,9 +212,7 @@ impl Store {
             let mut tx = p.begin().await?;
             for a in alerts {
                 let process = a.event.process.as_ref();
-                let process_name = process.and_then(|p| {
-                    p.name.clone().or_else(|| p.exe.as_deref().map(|e| basename(e).to_string()))
-                });
+                let process_name = a.event.process_name().map(str::to_string);
                 let sha256 = process.and_then(|p| p.hashes.sha256.clone());
                 let remote_ip = a.event.remote_ip();
                 let rule = rules.iter().find(|r| suppression_matches_fields(r, &dev.device_id, remote_ip, process_name.as_deref(), sha256.as_deref(), &a.indicators));
@@ -302,7 +294,7 @@ impl Store {
             for r in rows.iter().take(limit as usize) {
                 items.push(alert_from_row!(r));
             }
-            let next_cursor = if rows.len() > limit as usize { items.last().map(|a: &AlertRecord| cursor(a.id)) } else { None };
+            let next_cursor = if rows.len() > limit as usize { items.last().map(|a: &AlertRecord| encode_cursor(a.id)) } else { None };
             Ok(Page { items, next_cursor })
         })
     }
@@ -360,7 +352,7 @@ impl Store {
             for r in rows.iter().take(limit as usize) {
                 items.push(sighting_from_row!(r));
             }
-            let next_cursor = if rows.len() > limit as usize { items.last().map(|s: &SightingRecord| cursor(s.id)) } else { None };
+            let next_cursor = if rows.len() > limit as usize { items.last().map(|s: &SightingRecord| encode_cursor(s.id)) } else { None };
             Ok(Page { items, next_cursor })
         })
     }
@@ -486,10 +478,6 @@ fn is_learned_rule(s: &Suppression, rule_name: &str, process_name: &str) -> bool
         && s.device_id.is_none()
         && s.remote_ip.is_none()
         && s.sha256.is_none()
-}
-
-fn basename(path: &str) -> &str {
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 /// Outcome of an alert state change.

@@ -46,7 +46,7 @@ const MAX_PAGE: u32 = 1000;
 const INSERT_CHUNK: usize = 200;
 
 /// Encodes the last id of a page as an opaque cursor.
-fn encode_cursor(id: i64) -> String {
+pub(crate) fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("h{id}"))
 }
 

@@ -278,21 +278,6 @@ impl Store {
         })
     }
 
-    /// Records that a device was seen, with what it reported.
-    pub async fn touch_device(
-        &self,
-        device_id: &str,
-        agent_version: Option<&str>,
-        hotlist_version: Option<&str>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, p => {
-            sqlx::query("UPDATE devices SET last_seen_at = $2, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version) WHERE id = $1")
-                .bind(device_id).bind(now_ms()).bind(agent_version).bind(hotlist_version)
-                .execute(p).await?;
-        });
-        Ok(())
-    }
-
     /// Devices, optionally of one tenant, ordered by hostname.
     pub async fn list_devices(&self, tenant_id: Option<&str>) -> Result<Vec<Device>, StoreError> {
         let now = now_ms();
@@ -382,32 +367,17 @@ impl Store {
         Ok(())
     }
 
-    /// Records a check-in and returns the configuration the server wants the device to run
+    /// Records a check-in at once (what [`Store::apply_device_reports`] does for a batch) and
+    /// returns the configuration the server wants the device to run
     /// (`(config_version, config)`).
     pub async fn record_checkin(
         &self,
         device_id: &str,
         c: &CheckinUpdate<'_>,
     ) -> Result<(Option<String>, Option<serde_json::Value>), StoreError> {
-        let counters = c
-            .counters
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let intel = c
-            .intel
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let now = now_ms();
-        dispatch!(self, p => {
-            sqlx::query("UPDATE devices SET last_seen_at = $2, last_checkin_at = $2, agent_version = COALESCE($3, agent_version), hotlist_version = COALESCE($4, hotlist_version), reported_config_version = COALESCE($5, reported_config_version), counters = COALESCE($6, counters), os = COALESCE($7, os), checkin_interval_s = COALESCE($8, checkin_interval_s), intel_status = COALESCE($9, intel_status) WHERE id = $1")
-                .bind(device_id).bind(now).bind(c.agent_version).bind(c.hotlist_version).bind(c.config_version)
-                .bind(counters).bind(c.os).bind(c.interval_s.map(i64::from)).bind(intel)
-                .execute(p).await?;
-            let row = sqlx::query("SELECT config_version, config FROM devices WHERE id = $1").bind(device_id).fetch_one(p).await?;
-            config_from_row!(&row)
-        })
+        self.apply_device_reports(&[(device_id.to_string(), DeviceReport::of_checkin(c)?)])
+            .await?;
+        self.device_config(device_id).await
     }
 
     /// Writes devices' reports, [`REPORT_CHUNK`] devices per transaction (a check-in sets

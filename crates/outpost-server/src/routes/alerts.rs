@@ -5,10 +5,9 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::routes::hits::scope_tenant;
+use crate::routes::hits::{history_for, parse_state, scope_tenant, state_conflict};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
@@ -68,16 +67,7 @@ pub async fn list(
     let filter = AlertFilter {
         tenant_id: scope_tenant(&who, q.tenant)?,
         device_id: q.device,
-        state: q
-            .state
-            .map(|s| {
-                HitState::parse(&s).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "state {s:?} is not one of new, acknowledged, suppressed, false_positive"
-                    ))
-                })
-            })
-            .transpose()?,
+        state: parse_state(q.state)?,
         min_risk_score: q.min_score,
         since: q.since,
         until: q.until,
@@ -148,17 +138,9 @@ pub async fn set_state(
             );
             Ok(Json(view(&who, *a)).into_response())
         }
-        AlertStateChange::Conflict(a) => Ok(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!(
-                "alert {id} is at version {} (state {}), not {}",
-                a.triage.version,
-                a.triage.state,
-                req.expected_version.unwrap_or_default()
-            ),
-        )
-        .into_response()),
+        AlertStateChange::Conflict(a) => {
+            Ok(state_conflict("alert", id, &a.triage, req.expected_version).into_response())
+        }
     }
 }
 
@@ -168,18 +150,8 @@ pub async fn history(
     Path(id): Path<i64>,
 ) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
     visible(&state, &who, id).await?;
-    let mut items = state.store.alert_history(id).await?;
-    if !who.is_staff() {
-        for e in &mut items {
-            if !e.actor.starts_with("user:") {
-                e.actor = "staff".to_string();
-            }
-        }
-    }
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    let items = state.store.alert_history(id).await?;
+    Ok(Json(history_for(&who, items)))
 }
 
 /// Query string of `GET /api/v1/sightings`.

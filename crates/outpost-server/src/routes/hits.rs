@@ -200,7 +200,8 @@ fn view(who: &Principal, h: HitRecord) -> HitView {
     }
 }
 
-fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiError> {
+/// A `state` query parameter.
+pub(crate) fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiError> {
     s.map(|s| {
         HitState::parse(&s).ok_or_else(|| {
             ApiError::bad_request(format!(
@@ -327,17 +328,7 @@ pub async fn set_state(
             Ok(Json(view(&who, *h)).into_response())
         }
         StateChange::Conflict(h) => {
-            let e = ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!(
-                    "hit {id} is at version {} (state {}), not {}",
-                    h.triage.version,
-                    h.triage.state,
-                    req.expected_version.unwrap_or_default()
-                ),
-            );
-            Ok(e.into_response())
+            Ok(state_conflict("hit", id, &h.triage, req.expected_version).into_response())
         }
     }
 }
@@ -348,19 +339,46 @@ pub async fn history(
     Path(id): Path<i64>,
 ) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
     visible_hit(&state, &who, id).await?;
-    let mut items = state.store.hit_history(id).await?;
+    let items = state.store.hit_history(id).await?;
+    Ok(Json(history_for(&who, items)))
+}
+
+/// The 409 of a state change whose `expected_version` is stale.
+pub(crate) fn state_conflict(
+    what: &str,
+    id: i64,
+    now: &outpost_core::api::Triage,
+    expected: Option<i64>,
+) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!(
+            "{what} {id} is at version {} (state {}), not {}",
+            now.version,
+            now.state,
+            expected.unwrap_or_default()
+        ),
+    )
+}
+
+/// A state history as the caller may see it: customers see what happened and when, not which
+/// key or technician did it.
+pub(crate) fn history_for(
+    who: &Principal,
+    mut items: Vec<HitHistoryEntry>,
+) -> Page<HitHistoryEntry> {
     if !who.is_staff() {
-        // Customers see what happened and when, not which key or technician did it.
         for e in &mut items {
             if !e.actor.starts_with("user:") {
                 e.actor = "staff".to_string();
             }
         }
     }
-    Ok(Json(Page {
+    Page {
         items,
         next_cursor: None,
-    }))
+    }
 }
 
 /// The same remote IP or executable hash on other devices of the hit's tenant.
