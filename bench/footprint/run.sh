@@ -10,6 +10,7 @@
 # footprint_runner.rs); the buffer files are deleted at the end (their size is reported).
 #
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
+# BIN=path/to/footprint_runner skips the build (e.g. to compare two builds side by side).
 set -euo pipefail
 DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10; CONSUMER=daemon
 while [ $# -gt 0 ]; do
@@ -26,8 +27,10 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 HOTLIST=${HOTLIST:-$ROOT/../shared/data/feeds/ipsum.txt}
 [ -f "$HOTLIST" ] || HOTLIST=/work/shared/data/feeds/ipsum.txt
-(cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release -p outpost-sensors --example footprint_runner)
-BIN=$TARGET/release/examples/footprint_runner
+if [ -z "${BIN:-}" ]; then
+  (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release --locked -p outpost-sensors --example footprint_runner)
+  BIN=$TARGET/release/examples/footprint_runner
+fi
 OUT=$(mktemp -d /tmp/outpost-footprint.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 HZ=$(getconf CLK_TCK)

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What happened. Serialized in snake_case (`"process_exec"`, `"network"`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,8 +70,11 @@ pub struct Event {
     /// `inotify`, `fanotify`, `procfs`, `evtx`, `auditd_log`, `ingest`, …
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
+    /// Shared, not copied: a collector attributes many events to one process record (every
+    /// connection of a process carries the same `Arc`), so building an event costs no
+    /// allocation for it. Change one event's copy with `Arc::make_mut`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process: Option<ProcessInfo>,
+    pub process: Option<Arc<ProcessInfo>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,11 +329,11 @@ mod tests {
             EventKind::Network,
             "evtx",
         );
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 1234,
             exe: Some(r"C:\Path\bad.exe".into()),
             ..Default::default()
-        });
+        }));
         e.network = Some(NetworkInfo {
             direction: Direction::Outbound,
             protocol: Protocol::Tcp,

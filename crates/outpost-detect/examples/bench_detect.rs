@@ -222,12 +222,12 @@ fn linux_events(n: usize, bad_ips: &[std::net::IpAddr]) -> Vec<Event> {
                     let mut e = Event::new(ts, EventKind::ProcessExec, "proc_connector");
                     let mut p = proc_;
                     p.command_line = Some(p.args.join(" "));
-                    e.process = Some(p);
+                    e.process = Some(std::sync::Arc::new(p));
                     e
                 }
                 1 => {
                     let mut e = Event::new(ts, EventKind::Network, "ebpf");
-                    e.process = Some(proc_);
+                    e.process = Some(std::sync::Arc::new(proc_));
                     let ip = if rng.next().is_multiple_of(10) && !bad_ips.is_empty() {
                         bad_ips[(rng.next() % bad_ips.len() as u64) as usize]
                     } else {
@@ -249,7 +249,7 @@ fn linux_events(n: usize, bad_ips: &[std::net::IpAddr]) -> Vec<Event> {
                 }
                 _ => {
                     let mut e = Event::new(ts, EventKind::File, "fanotify");
-                    e.process = Some(proc_);
+                    e.process = Some(std::sync::Arc::new(proc_));
                     let paths = [
                         "/etc/passwd",
                         "/var/www/html/index.php",

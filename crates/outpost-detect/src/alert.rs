@@ -401,11 +401,11 @@ mod tests {
         let m = AlertManager::new(AlertConfig::default());
         m.set_threshold("acme", 50);
         let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "t");
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 1,
             exe: Some("/bin/sh".into()),
             ..Default::default()
-        });
+        }));
         let now = Utc::now();
         assert_eq!(
             m.decide("other", &e, &scored(60), now),

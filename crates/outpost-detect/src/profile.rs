@@ -698,7 +698,7 @@ mod tests {
             EventKind::ProcessExec,
             "t",
         );
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 5,
             exe: Some(exe.into()),
             args: args.iter().map(|s| s.to_string()).collect(),
@@ -708,7 +708,7 @@ mod tests {
                 ..Default::default()
             }),
             ..Default::default()
-        });
+        }));
         if let Some(i) = image {
             e.container = Some(ContainerInfo {
                 id: "c".repeat(64),
@@ -766,11 +766,11 @@ mod tests {
                 EventKind::Network,
                 "t",
             );
-            n.process = Some(ProcessInfo {
+            n.process = Some(std::sync::Arc::new(ProcessInfo {
                 pid: 9,
                 exe: Some("/usr/bin/curl".into()),
                 ..Default::default()
-            });
+            }));
             n.network = Some(NetworkInfo {
                 direction: Direction::Outbound,
                 remote_ip: Some("192.0.2.1".parse().unwrap()),

@@ -1237,13 +1237,13 @@ mod tests {
             EventKind::ProcessExec,
             "test",
         );
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 10,
             exe: Some(format!("/bin/{name}")),
             uid: Some(uid),
             args: vec![name.into(), "-c".into(), "id".into()],
             ..Default::default()
-        });
+        }));
         e
     }
 

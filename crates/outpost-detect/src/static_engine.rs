@@ -549,11 +549,11 @@ mod tests {
 
     fn exec(exe: &str) -> Event {
         let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "test");
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 1,
             exe: Some(exe.into()),
             ..Default::default()
-        });
+        }));
         e
     }
 
@@ -627,7 +627,9 @@ mod tests {
         assert!(s.lists(&e, &mut Scored::default()), "whitelisted by CIDR");
 
         let mut x = exec("/tmp/xmrig-6");
-        x.process.as_mut().unwrap().hashes.sha256 = Some("abcdef".into());
+        std::sync::Arc::make_mut(x.process.as_mut().unwrap())
+            .hashes
+            .sha256 = Some("abcdef".into());
         let mut out = Scored::default();
         assert!(!s.lists(&x, &mut out));
         s.eval_into(&x, &mut out);

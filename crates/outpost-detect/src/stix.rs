@@ -404,13 +404,13 @@ mod tests {
 
     fn dig(arg: &str) -> Event {
         let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "test");
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 42,
             name: Some("dig".into()),
             exe: Some("/usr/bin/dig".into()),
             args: vec!["dig".into(), "+short".into(), arg.into()],
             ..Default::default()
-        });
+        }));
         e
     }
 
@@ -453,15 +453,16 @@ mod tests {
         // The name prefilter: another process is not converted at all, and a parent named
         // dig still matches (any process object of the observation).
         let mut other = dig("ifjeow0234f90iwefo2odj.wat.lol");
-        other.process.as_mut().unwrap().name = Some("curl".into());
+        std::sync::Arc::make_mut(other.process.as_mut().unwrap()).name = Some("curl".into());
         assert!(eng.sightings(&other).is_empty());
         let c = &eng.compiled[0];
         assert!(!c.pre.may_match(&other));
-        other.process.as_mut().unwrap().parent = Some(outpost_core::ParentInfo {
-            pid: 1,
-            exe: Some("/usr/bin/dig".into()),
-            ..Default::default()
-        });
+        std::sync::Arc::make_mut(other.process.as_mut().unwrap()).parent =
+            Some(outpost_core::ParentInfo {
+                pid: 1,
+                exe: Some("/usr/bin/dig".into()),
+                ..Default::default()
+            });
         assert!(c.pre.may_match(&other), "a parent named dig may match");
         let mut out = Scored::default();
         eng.eval_into(&dig("ifjeow0234f90iwefo2odj.wat.lol"), &mut out);

@@ -80,7 +80,7 @@ fn exec_event(child: &Child) -> Event {
         .ok()
         .map(|s| s.trim().to_string());
     let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "procfs");
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid,
         name: comm,
         exe: Some(exe),
@@ -101,7 +101,7 @@ fn exec_event(child: &Child) -> Event {
         user: user_name(uid),
         setuid: uid != euid,
         ..Default::default()
-    });
+    }));
     e
 }
 

@@ -114,7 +114,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
                 "prop",
             );
             if let Some((pid, name, exe, args, uid)) = p {
-                e.process = Some(ProcessInfo {
+                e.process = Some(std::sync::Arc::new(ProcessInfo {
                     pid,
                     name,
                     exe: exe.clone(),
@@ -127,7 +127,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
                         ..Default::default()
                     }),
                     ..Default::default()
-                });
+                }));
             }
             if let Some((ip, port, host)) = n {
                 e.network = Some(NetworkInfo {

@@ -116,12 +116,12 @@ fn wfp_connection(
 ) -> Option<Event> {
     let mut e = Event::new(ts, EventKind::Network, SOURCE);
     let app = get(f, "Application").map(|a| opts.drive_map.map_path(a));
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: pid(f, "ProcessID").or_else(|| pid(f, "ProcessId"))?,
         name: app.as_deref().map(|a| basename(a).to_string()),
         exe: app,
         ..Default::default()
-    });
+    }));
     let protocol = get(f, "Protocol")
         .and_then(|p| p.trim().parse::<u8>().ok())
         .map(Protocol::from_number)
@@ -169,7 +169,7 @@ fn security_4688(f: &BTreeMap<String, String>, ts: chrono::DateTime<chrono::Utc>
     let exe = get(f, "NewProcessName").map(str::to_string);
     let ppid = pid(f, "ProcessId");
     let parent_exe = get(f, "ParentProcessName").map(str::to_string);
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: pid(f, "NewProcessId")?,
         name: exe.as_deref().map(|x| basename(x).to_string()),
         exe,
@@ -184,7 +184,7 @@ fn security_4688(f: &BTreeMap<String, String>, ts: chrono::DateTime<chrono::Utc>
         user: user(f, "TargetDomainName", "TargetUserName")
             .or_else(|| user(f, "SubjectDomainName", "SubjectUserName")),
         ..Default::default()
-    });
+    }));
     for (field, label) in [
         ("TokenElevationType", "windows.token_elevation_type"),
         ("MandatoryLabel", "windows.mandatory_label"),
@@ -230,7 +230,7 @@ fn sysmon_process_create(
     let exe = get(f, "Image").map(str::to_string);
     let ppid = pid(f, "ParentProcessId");
     let parent_exe = get(f, "ParentImage").map(str::to_string);
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: pid(f, "ProcessId")?,
         name: exe.as_deref().map(|x| basename(x).to_string()),
         exe,
@@ -247,7 +247,7 @@ fn sysmon_process_create(
         hashes: get(f, "Hashes").map(parse_hashes).unwrap_or_default(),
         entity_id: get(f, "ProcessGuid").map(str::to_string),
         ..Default::default()
-    });
+    }));
     for (field, label) in [
         ("ParentProcessGuid", "sysmon.parent_process_guid"),
         ("IntegrityLevel", "sysmon.integrity_level"),
@@ -267,14 +267,14 @@ fn sysmon_network(
 ) -> Option<Event> {
     let mut e = Event::new(ts, EventKind::Network, SOURCE);
     let exe = get(f, "Image").map(str::to_string);
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: pid(f, "ProcessId")?,
         name: exe.as_deref().map(|x| basename(x).to_string()),
         exe,
         user: get(f, "User").map(str::to_string),
         entity_id: get(f, "ProcessGuid").map(str::to_string),
         ..Default::default()
-    });
+    }));
     let direction = match get(f, "Initiated")
         .map(|s| s.trim().to_ascii_lowercase())
         .as_deref()

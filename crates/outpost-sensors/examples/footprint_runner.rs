@@ -7,8 +7,8 @@
 //!
 //! The consumer does what the agent daemon (`outpost-agent/src/daemon.rs`) does with every
 //! event: `--consumer daemon` (the default) takes them in batches like the daemon's loop (block
-//! for one, drain the rest, pause 50 ms) and appends each as a JSON line to an hourly buffer
-//! file through a 64 KiB `BufWriter` (like `BufferWriter::append`); the remote IP of every
+//! for one, drain the rest, pause `READ_PAUSE`, 100 ms) and appends each as a JSON line to an
+//! hourly buffer file through a 64 KiB `BufWriter` (like `BufferWriter::append`); the remote IP of every
 //! connection is looked up in the hotlist (what the correlation pass does with the buffer).
 //! `--consumer previous` is the daemon's loop before (one `recv_timeout` per event, the file
 //! name formatted per event); `--consumer batch` drains the channel every 50 ms.
@@ -143,7 +143,7 @@ impl Buffer {
 #[derive(Clone, Copy, PartialEq)]
 enum Consumer {
     /// The daemon's loop (`outpost-agent/src/daemon.rs`): block for one event, drain what is
-    /// queued, pause 50 ms unless a quarter of the channel was waiting.
+    /// queued, pause `READ_PAUSE` (100 ms) unless a quarter of the channel was waiting.
     Daemon,
     /// The daemon's loop before: one `recv_timeout` per event.
     Previous,
@@ -278,7 +278,7 @@ fn main() {
             }
         }
         if pause {
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(outpost_sensors::READ_PAUSE);
         }
     }
     buffer.flush();

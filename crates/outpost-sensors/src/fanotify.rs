@@ -133,14 +133,11 @@ pub(crate) fn start(
             let mut buf = vec![0u8; 16 * 1024];
             let mut last = Instant::now();
             while !em.stopped() {
-                let mut pfd = libc::pollfd {
-                    fd: fd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: pfd is one valid pollfd.
-                let r = unsafe { libc::poll(&mut pfd, 1, 200) };
-                if r > 0 {
+                // The refresh period is at least a second: idle, one wakeup a second.
+                if em
+                    .shared
+                    .wait_readable(fd.as_raw_fd(), Duration::from_secs(1))
+                {
                     let mut pending: libc::c_int = 0;
                     // SAFETY: FIONREAD writes one c_int.
                     unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut pending) };

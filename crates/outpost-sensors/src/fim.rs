@@ -713,14 +713,14 @@ impl Fim {
             while let Ok(n) = self.notes.try_recv() {
                 self.container_note(n);
             }
-            let mut pfd = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
+            // Idle, one wakeup a second (container notes, the baseline's save); 200 ms while a
+            // rename waits for its other half.
+            let timeout = if self.pending_moves.is_empty() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_millis(200)
             };
-            // SAFETY: pfd is one valid pollfd.
-            let r = unsafe { libc::poll(&mut pfd, 1, 200) };
-            if r > 0 {
+            if self.em.shared.wait_readable(self.fd.as_raw_fd(), timeout) {
                 let mut pending: libc::c_int = 0;
                 // SAFETY: FIONREAD writes one c_int.
                 unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::FIONREAD, &mut pending) };

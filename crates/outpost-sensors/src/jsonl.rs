@@ -9,6 +9,7 @@
 
 use outpost_core::{Event, ProcessInfo};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Distinct process records whose serialized form is kept.
 const CACHED: usize = 8;
@@ -16,8 +17,9 @@ const CACHED: usize = 8;
 /// Writes events as JSON (see the module documentation). One per writing thread.
 #[derive(Default)]
 pub struct EventEncoder {
-    /// Recently written process records and their JSON, most recently inserted last.
-    processes: Vec<(ProcessInfo, Vec<u8>)>,
+    /// Recently written process records and their JSON, most recently inserted last. The
+    /// records are the events' own shared ones, so the usual hit is a pointer comparison.
+    processes: Vec<(Arc<ProcessInfo>, Vec<u8>)>,
 }
 
 impl EventEncoder {
@@ -76,8 +78,12 @@ impl EventEncoder {
         Ok(())
     }
 
-    fn process(&mut self, p: &ProcessInfo, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        if let Some((_, json)) = self.processes.iter().find(|(q, _)| q == p) {
+    fn process(&mut self, p: &Arc<ProcessInfo>, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        if let Some((_, json)) = self
+            .processes
+            .iter()
+            .find(|(q, _)| Arc::ptr_eq(q, p) || q == p)
+        {
             out.extend_from_slice(json);
             return Ok(());
         }
@@ -87,7 +93,7 @@ impl EventEncoder {
         if self.processes.len() == CACHED {
             self.processes.remove(0);
         }
-        self.processes.push((p.clone(), json));
+        self.processes.push((Arc::clone(p), json));
         Ok(())
     }
 }
@@ -148,7 +154,7 @@ mod tests {
             (7, "c.py"),
         ] {
             let mut e = e.clone();
-            e.process = Some(proc_(pid, cmd));
+            e.process = Some(std::sync::Arc::new(proc_(pid, cmd)));
             out.push(e);
         }
         let mut bare = Event::new(ts, EventKind::Log, "");
@@ -169,16 +175,16 @@ mod tests {
             gid: None,
         });
         f.container = Some(ContainerInfo::default());
-        f.process = Some(proc_(9, "d.py"));
+        f.process = Some(std::sync::Arc::new(proc_(9, "d.py")));
         out.push(f);
         // More distinct processes than the cache holds, then an early one again.
         for pid in 100..(100 + CACHED as u32 + 2) {
             let mut e = e.clone();
-            e.process = Some(proc_(pid, "x.py"));
+            e.process = Some(std::sync::Arc::new(proc_(pid, "x.py")));
             out.push(e);
         }
         let mut again = e.clone();
-        again.process = Some(proc_(100, "x.py"));
+        again.process = Some(std::sync::Arc::new(proc_(100, "x.py")));
         out.push(again);
         out.push(e);
         out

@@ -283,7 +283,7 @@ impl Collector {
         kind: EventKind,
         source: &str,
         ts: chrono::DateTime<Utc>,
-        info: ProcessInfo,
+        info: Arc<ProcessInfo>,
         container: Option<outpost_core::ContainerInfo>,
     ) {
         let mut ev = Event::new(ts, kind, source);
@@ -309,7 +309,7 @@ impl Collector {
     fn container_changes(
         &self,
         changes: Vec<ContainerChange>,
-        info: &ProcessInfo,
+        info: &Arc<ProcessInfo>,
         ts: chrono::DateTime<Utc>,
     ) {
         for ch in changes {
@@ -318,7 +318,7 @@ impl Collector {
                 ContainerChange::Started(c) => (EventKind::ContainerStart, c),
                 ContainerChange::Stopped(c) => (EventKind::ContainerStop, c),
             };
-            self.emit_proc(kind, "cgroup", ts, info.clone(), Some((*c).clone()));
+            self.emit_proc(kind, "cgroup", ts, Arc::clone(info), Some((*c).clone()));
         }
     }
 
@@ -338,13 +338,13 @@ impl Collector {
             let (changes, info) = {
                 let Some(mut t) = self.table() else { break };
                 let ch = t.upsert(r.info, container.clone());
-                let info = t.get(pid).map(|p| (*p.info).clone()).unwrap_or_default();
+                let info = t.get(pid).map(|p| Arc::clone(&p.info)).unwrap_or_default();
                 (ch, info)
             };
             let ts = info.start_time.unwrap_or_else(Utc::now);
             if emit {
                 let mut ev = Event::new(Utc::now(), EventKind::ProcessInventory, "procfs");
-                ev.process = Some(info.clone());
+                ev.process = Some(Arc::clone(&info));
                 ev.container = container;
                 self.em.emit_paced(ev);
             }
@@ -371,7 +371,7 @@ impl Collector {
         }
         self.drain_backlog();
         let changes = self.table().map(|mut t| t.expire()).unwrap_or_default();
-        self.container_changes(changes, &ProcessInfo::default(), Utc::now());
+        self.container_changes(changes, &Arc::default(), Utc::now());
         self.note_evictions();
     }
 
@@ -417,9 +417,9 @@ impl Collector {
                     self.datagram(buf.get(..n).unwrap_or(&[]));
                     // With the eBPF sensor snapshotting every exec (image, ids, cgroup, start),
                     // /proc is not read for execs at all: drain what is queued, then sleep like
-                    // the eBPF reader (50 ms), which saves a wakeup per event under load. The
-                    // socket's 8 MiB buffer holds ~10,000 events, 200,000/s at this pace, and
-                    // the socket filter keeps threads out.
+                    // the eBPF reader (`READ_PAUSE`, 100 ms), which saves a wakeup per event
+                    // under load. The socket's 8 MiB buffer holds ~10,000 events, 100,000/s at
+                    // this pace, and the socket filter keeps threads out.
                     if self.table().is_some_and(|t| t.kernel_exec_active) {
                         loop {
                             match sock.recv_nowait(&mut buf) {
@@ -432,7 +432,7 @@ impl Collector {
                         }
                         self.drain_backlog();
                         self.flush();
-                        std::thread::sleep(Duration::from_millis(50));
+                        std::thread::sleep(crate::READ_PAUSE);
                     }
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -485,7 +485,7 @@ impl Collector {
                         EventKind::ProcessFork,
                         "proc_connector",
                         ts,
-                        (*info).clone(),
+                        info,
                         container.map(|c| (*c).clone()),
                     );
                 }
@@ -536,10 +536,10 @@ impl Collector {
                 let changes = t.upsert(info, container);
                 let (info, container) = match t.get(tgid) {
                     Some(p) => (
-                        (*p.info).clone(),
+                        Arc::clone(&p.info),
                         p.container.as_ref().map(|c| (**c).clone()),
                     ),
-                    None => (ProcessInfo::default(), None),
+                    None => (Arc::default(), None),
                 };
                 drop(t);
                 self.container_changes(changes, &info, ts);
@@ -592,14 +592,14 @@ impl Collector {
                 let container = r.container.clone();
                 let Some(mut t) = self.table() else { return };
                 let ch = t.upsert(r.info, container.clone());
-                let info = t.get(pid).map(|p| (*p.info).clone()).unwrap_or_default();
+                let info = t.get(pid).map(|p| Arc::clone(&p.info)).unwrap_or_default();
                 drop(t);
                 let ts = info.start_time.unwrap_or_else(Utc::now);
                 self.emit_proc(
                     EventKind::ProcessExec,
                     "procfs_poll",
                     ts,
-                    info.clone(),
+                    Arc::clone(&info),
                     container,
                 );
                 self.container_changes(ch, &info, ts);
@@ -609,12 +609,12 @@ impl Collector {
                 let (p, ch) = t.exit(pid);
                 drop(t);
                 if let Some(p) = p {
-                    let info = (*p.info).clone();
+                    let info = p.info;
                     self.emit_proc(
                         EventKind::ProcessExit,
                         "procfs_poll",
                         Utc::now(),
-                        info.clone(),
+                        Arc::clone(&info),
                         p.container.map(|c| (*c).clone()),
                     );
                     self.container_changes(ch, &info, Utc::now());

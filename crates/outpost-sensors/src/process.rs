@@ -345,7 +345,7 @@ impl ProcessTable {
         self.container_events(changes, &info, at, emit);
         if let Some(pend) = pending {
             let mut ev = Event::new(pend.ts, outpost_core::EventKind::ProcessExec, "ebpf");
-            ev.process = Some((*info).clone());
+            ev.process = Some(Arc::clone(&info));
             ev.container = container.as_deref().cloned();
             emit(ev);
             if let Some(x) = pend.exit {
@@ -359,7 +359,7 @@ impl ProcessTable {
     pub fn container_events(
         &mut self,
         changes: Vec<ContainerChange>,
-        info: &ProcessInfo,
+        info: &Arc<ProcessInfo>,
         ts: chrono::DateTime<chrono::Utc>,
         emit: &mut dyn FnMut(Event),
     ) {
@@ -369,7 +369,7 @@ impl ProcessTable {
                 ContainerChange::Stopped(c) => (outpost_core::EventKind::ContainerStop, c),
             };
             let mut ev = Event::new(ts, kind, "cgroup");
-            ev.process = Some(info.clone());
+            ev.process = Some(Arc::clone(info));
             ev.container = Some((**c).clone());
             emit(ev);
             self.changes_backlog.push((ch, info.pid));
@@ -392,14 +392,12 @@ impl ProcessTable {
             ),
         };
         info.exit_code = Some(x.code);
+        let info = Arc::new(info);
         let mut ev = Event::new(x.ts, outpost_core::EventKind::ProcessExit, "proc_connector");
         ev.container = container;
-        if changes.is_empty() {
-            ev.process = Some(info);
-            emit(ev);
-        } else {
-            ev.process = Some(info.clone());
-            emit(ev);
+        ev.process = Some(Arc::clone(&info));
+        emit(ev);
+        if !changes.is_empty() {
             self.container_events(changes, &info, x.ts, emit);
         }
     }
@@ -503,13 +501,13 @@ impl ProcessTable {
         &mut self,
         pid: u32,
         mono: u64,
-    ) -> Option<(ProcessInfo, Option<ContainerInfo>)> {
+    ) -> Option<(Arc<ProcessInfo>, Option<ContainerInfo>)> {
         let p = self.procs.get_mut(&pid)?;
         if p.exec_reported || p.exec_ts.is_none_or(|t| t > mono) {
             return None;
         }
         p.exec_reported = true;
-        Some(((*p.info).clone(), p.container.as_deref().cloned()))
+        Some((Arc::clone(&p.info), p.container.as_deref().cloned()))
     }
 
     /// Container changes reported by [`ProcessTable::container_events`], for the file collector.
@@ -521,14 +519,15 @@ impl ProcessTable {
     fn emit_pending(&mut self, pid: u32, p: Pending, emit: &mut dyn FnMut(Event)) {
         let mut ev = Event::new(p.ts, outpost_core::EventKind::ProcessExec, "proc_connector");
         let cached = self.procs.get(&pid);
-        ev.process = Some(
-            cached
-                .map(|c| (*c.info).clone())
-                .unwrap_or_else(|| ProcessInfo {
+        ev.process = Some(cached.map_or_else(
+            || {
+                Arc::new(ProcessInfo {
                     pid,
                     ..Default::default()
-                }),
-        );
+                })
+            },
+            |c| Arc::clone(&c.info),
+        ));
         ev.container = cached.and_then(|c| c.container.as_deref().cloned());
         emit(ev);
         if let Some(x) = p.exit {

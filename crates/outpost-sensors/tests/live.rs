@@ -739,3 +739,44 @@ fn a_full_channel_drops_and_counts_without_blocking() {
     assert_eq!(rx.try_iter().count(), 4);
     let _ = std::io::stdout().flush();
 }
+
+/// The idle file readers (inotify, fanotify) sleep a second between wakeups to save CPU; a
+/// stop must still end every collector at once (they also watch the stop eventfd), not after
+/// their timeout.
+#[test]
+fn stop_ends_idle_readers_at_once() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("id_rsa");
+    std::fs::write(&secret, "KEY").unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let mut c = quiet();
+    // Only the file readers, whose idle wait is a second: the other readers wake every
+    // 100-300 ms anyway.
+    c.processes.enabled = false;
+    c.network.enabled = false;
+    c.files.enabled = true;
+    c.files.paths = vec![dir.path().to_path_buf()];
+    c.files.container_paths = vec![];
+    c.state_dir = Some(state.path().to_path_buf());
+    c.files.access.enabled = true;
+    c.files.access.paths = vec![secret.to_string_lossy().into_owned()];
+    let (s, _rx) = start(c);
+    assert_eq!(s.capabilities().get("files").unwrap().mechanism, "inotify");
+    assert_eq!(
+        s.capabilities().get("file_access").unwrap().mechanism,
+        "fanotify"
+    );
+    // Both readers are in their first one-second wait: without the eventfd, stop would take
+    // the ~700 ms left of it.
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    s.stop();
+    assert!(
+        t.elapsed() < Duration::from_millis(400),
+        "stop took {:?}",
+        t.elapsed()
+    );
+}

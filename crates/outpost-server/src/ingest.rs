@@ -927,12 +927,12 @@ fn intel_indicator(h: &Hit, default_score: i32) -> Indicator {
 /// A network event built from a hit's own fields, for hits uploaded without sample events.
 fn event_of_hit(h: &Hit) -> Event {
     let mut e = Event::new(h.first_seen_utc, EventKind::Network, "ingest");
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: h.pid.unwrap_or(0),
         name: Some(h.process_name.clone()),
         exe: h.exe_path.clone(),
         ..Default::default()
-    });
+    }));
     e.network = Some(NetworkInfo {
         direction: h.direction.unwrap_or_default(),
         protocol: h.protocol,

@@ -184,11 +184,11 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
         outpost_core::EventKind::ProcessExec,
         "test",
     );
-    ev.process = Some(outpost_core::ProcessInfo {
+    ev.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
         pid: 9,
         name: Some("nc".into()),
         ..Default::default()
-    });
+    }));
     let stored = store
         .insert_alerts(
             &auth,

@@ -601,11 +601,11 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
             outpost_core::EventKind::ProcessExec,
             "test",
         );
-        e.process = Some(outpost_core::ProcessInfo {
+        e.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
             pid: 4,
             name: Some(process.into()),
             ..Default::default()
-        });
+        }));
         outpost_store::NewAlert {
             seq,
             risk_score: 150,

@@ -37,7 +37,7 @@ fn rate(label: &str, unit: &str, per_iter: u64, mut f: impl FnMut() -> bool) {
 
 fn event(i: u32, t: DateTime<Utc>) -> Event {
     let mut e = Event::new(t, EventKind::Network, "bench");
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: 1000 + i,
         exe: Some("/usr/bin/curl".into()),
         args: vec!["curl".into(), format!("http://host{i}.example/x.sh")],
@@ -50,7 +50,7 @@ fn event(i: u32, t: DateTime<Utc>) -> Event {
             command_line: None,
         }),
         ..Default::default()
-    });
+    }));
     e.network = Some(NetworkInfo {
         direction: Direction::Outbound,
         protocol: Protocol::Tcp,

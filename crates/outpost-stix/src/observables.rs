@@ -249,7 +249,7 @@ mod tests {
 
     fn connect() -> Event {
         let mut e = Event::new(ts(), EventKind::Network, "ebpf");
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 42,
             exe: Some("/usr/bin/curl".into()),
             args: vec!["curl".into(), "http://evil.example/x".into()],
@@ -262,7 +262,7 @@ mod tests {
                 command_line: None,
             }),
             ..Default::default()
-        });
+        }));
         e.network = Some(NetworkInfo {
             direction: Direction::Outbound,
             protocol: Protocol::Tcp,

@@ -55,12 +55,12 @@ fn alert(seq: i64, process: &str, rule: &str, learned: bool) -> NewAlert {
         EventKind::ProcessExec,
         "test",
     );
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: 7,
         name: Some(process.into()),
         exe: Some(format!("/usr/bin/{process}")),
         ..Default::default()
-    });
+    }));
     NewAlert {
         seq,
         risk_score: 120,

@@ -23,25 +23,22 @@ async fn backends() -> Vec<Backend> {
         store: s,
         _dir: Some(dir),
     }];
-    match outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        Some(url) => {
-            let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = sqlx::PgPool::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-            let s = Store::connect(&url).await.unwrap();
-            s.migrate().await.unwrap();
-            v.push(Backend {
-                name: "postgres",
-                store: s,
-                _dir: None,
-            });
-        }
-        None => {}
+    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
+        let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let s = Store::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        v.push(Backend {
+            name: "postgres",
+            store: s,
+            _dir: None,
+        });
     }
     v
 }

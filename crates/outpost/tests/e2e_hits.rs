@@ -52,12 +52,12 @@ fn hotlist_lines() -> Vec<(IpAddr, u32)> {
 
 fn net_event(ts: DateTime<Utc>, ip: IpAddr, port: u16, pid: u32, name: &str, exe: &str) -> Event {
     let mut e = Event::new(ts, EventKind::Network, "test");
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid,
         name: Some(name.into()),
         exe: Some(exe.into()),
         ..Default::default()
-    });
+    }));
     e.network = Some(NetworkInfo {
         direction: Direction::Outbound,
         protocol: Protocol::Tcp,
@@ -192,11 +192,11 @@ fn agent_run_once_uploads_exact_groups_once() {
         // Non-network events in between.
         if i % 10 == 0 {
             let mut pe = Event::new(ts, EventKind::ProcessExec, "test");
-            pe.process = Some(ProcessInfo {
+            pe.process = Some(std::sync::Arc::new(ProcessInfo {
                 pid: 9000 + i,
                 name: Some("bash".into()),
                 ..Default::default()
-            });
+            }));
             w.append(&pe).unwrap();
             n_events += 1;
         }

@@ -43,7 +43,7 @@ fn buffer(agent: &Path, from: u32, n: u32) {
             EventKind::ProcessExec,
             "test",
         );
-        e.process = Some(ProcessInfo {
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
             pid: 10_000 + i,
             name: Some(if i % 50 == 0 {
                 "nc".into()
@@ -56,7 +56,7 @@ fn buffer(agent: &Path, from: u32, n: u32) {
                 "/usr/bin/ls".into()
             }),
             ..Default::default()
-        });
+        }));
         w.append(&e).unwrap();
     }
     w.flush().unwrap();

@@ -109,11 +109,11 @@ fn outpost(args: &[&str]) -> (bool, String, String) {
 
 fn event(ip: &str, name: &str) -> Event {
     let mut e = Event::new(Utc::now(), EventKind::Network, "test");
-    e.process = Some(ProcessInfo {
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
         pid: 4242,
         name: Some(name.into()),
         ..Default::default()
-    });
+    }));
     e.network = Some(NetworkInfo {
         direction: Direction::Outbound,
         protocol: Protocol::Tcp,

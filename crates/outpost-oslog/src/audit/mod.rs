@@ -223,7 +223,7 @@ pub fn normalize_group(g: &AuditGroup) -> Event {
                 p.command_line = Some(args.join(" "));
                 p.args = args;
             }
-            e.process = Some(p);
+            e.process = Some(std::sync::Arc::new(p));
             ev = Some(e);
         } else if let Some(n @ ("connect" | "accept" | "accept4")) = name.as_deref()
             && let Some(SockAddr::Ip(ip, port)) = g
@@ -232,7 +232,7 @@ pub fn normalize_group(g: &AuditGroup) -> Event {
                 .and_then(decode_sockaddr)
         {
             let mut e = Event::new(ts, EventKind::Network, "auditd_log");
-            e.process = Some(process_from_syscall(g, sc));
+            e.process = Some(std::sync::Arc::new(process_from_syscall(g, sc)));
             e.network = Some(NetworkInfo {
                 direction: if n == "connect" {
                     Direction::Outbound

@@ -209,8 +209,9 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
             let mut lost_seen = 0u64;
             let mut last = Instant::now();
             while !em.stopped() {
-                // The program wakes us only when 32 KiB are waiting; otherwise read every 50 ms.
-                if let Err(e) = rb.poll(Duration::from_millis(50))
+                // The program wakes us only when 32 KiB are waiting; otherwise read every
+                // `READ_PAUSE`.
+                if let Err(e) = rb.poll(crate::READ_PAUSE)
                     && !matches!(e.kind(), libbpf_rs::ErrorKind::Interrupted)
                 {
                     tracing::warn!("eBPF ring buffer poll: {e}");

@@ -17,6 +17,7 @@ use outpost_core::{
     ContainerInfo, Direction, Event, EventKind, NetworkAction, NetworkInfo, ProcessInfo, Protocol,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// Threads and stop hooks of the connection collector.
@@ -177,13 +178,13 @@ pub(crate) fn attribute(
     pid: u32,
     comm: Option<&str>,
     uid: Option<u32>,
-) -> (ProcessInfo, Option<ContainerInfo>) {
+) -> (Arc<ProcessInfo>, Option<ContainerInfo>) {
     let mut fork_copy = None;
     let containers = match em.shared.procs.lock() {
         Ok(t) => {
             if let Some(p) = t.get(pid) {
                 let cached = (
-                    (*p.info).clone(),
+                    Arc::clone(&p.info),
                     p.container.as_ref().map(|c| (**c).clone()),
                 );
                 // A fork copy of a live process may predate an exec not processed yet: /proc
@@ -202,7 +203,7 @@ pub(crate) fn attribute(
         if let (Some(ppid), Ok(t)) = (info.ppid, em.shared.procs.lock()) {
             info.parent = t.parent(ppid);
         }
-        return (info, r.container);
+        return (Arc::new(info), r.container);
     }
     if let Some(c) = fork_copy {
         return c;
@@ -214,7 +215,7 @@ pub(crate) fn attribute(
         user: uid.and_then(|u| em.shared.users.name(u)),
         ..Default::default()
     };
-    (info, None)
+    (Arc::new(info), None)
 }
 
 /// Builds a connection event.
@@ -228,7 +229,7 @@ pub(crate) fn conn_event(
     local: (IpAddr, u16),
     remote: (IpAddr, u16),
     action: NetworkAction,
-    process: Option<ProcessInfo>,
+    process: Option<Arc<ProcessInfo>>,
     container: Option<ContainerInfo>,
 ) -> Event {
     let mut ev = Event::new(ts, kind, source);
