@@ -20,8 +20,8 @@ cd "$(dirname "$0")/.."
 log() { echo "[test] $*" >&2; }
 
 # System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
-# auditd for the audit-log tests.
-PKGS=(clang llvm libelf-dev zlib1g-dev pkg-config tcpdump tshark auditd dnsutils)
+# auditd for the audit-log tests, OpenSSL headers for the slim agent's TLS.
+PKGS=(clang llvm libelf-dev zlib1g-dev libssl-dev pkg-config tcpdump tshark auditd dnsutils)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -102,3 +102,7 @@ ui_e2e() {
 if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
     ui_e2e
 fi
+
+# The slim agent: at most 5 MB stripped, no server, HTTPS through the system's OpenSSL.
+log "slim agent build and HTTPS smoke test"
+bash scripts/slim-agent.sh

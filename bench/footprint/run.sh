@@ -5,6 +5,14 @@
 # summary. Needs root (proc connector, eBPF, fanotify) and python3.
 #
 #   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--consumer daemon|previous|batch]
+#   bench/footprint/run.sh --agent [--duration SECS] ...
+#
+# --agent measures the real agent instead of the runner: `outpost server` on 127.0.0.1 (not
+# measured), a device enrolled with the hotlist, and `outpost agent run` (the daemon: sensors,
+# buffer, correlation passes, check-ins, job polls) as the measured process; it is stopped with
+# SIGTERM after the workload and the events are counted from its buffer files and
+# daemon-status.json. OUTPOST=path/to/outpost skips its build; AGENT_BIN=path runs that binary
+# as the agent (e.g. the slim agent, target/release-small/outpost) with OUTPOST as the server.
 #
 # The runner's consumer writes every event to a JSONL buffer like the agent daemon (see
 # footprint_runner.rs); the buffer files are deleted at the end (their size is reported).
@@ -12,13 +20,14 @@
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
 # BIN=path/to/footprint_runner skips the build (e.g. to compare two builds side by side).
 set -euo pipefail
-DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10; CONSUMER=daemon
+DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10; CONSUMER=daemon; AGENT=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
     --exec-rate) EXEC_RATE=$2; shift 2;;
     --conn-rate) CONN_RATE=$2; shift 2;;
     --consumer) CONSUMER=$2; shift 2;;
+    --agent) AGENT=1; shift;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
 done
@@ -27,19 +36,44 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 HOTLIST=${HOTLIST:-$ROOT/../shared/data/feeds/ipsum.txt}
 [ -f "$HOTLIST" ] || HOTLIST=/work/shared/data/feeds/ipsum.txt
-if [ -z "${BIN:-}" ]; then
-  (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release --locked -p outpost-sensors --example footprint_runner)
-  BIN=$TARGET/release/examples/footprint_runner
-fi
 OUT=$(mktemp -d /tmp/outpost-footprint.XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 HZ=$(getconf CLK_TCK)
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
 
-"$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + IDLE + 8)) --watch-port "$PORT" \
-  --state-dir "$OUT/state" --consumer "$CONSUMER" > "$OUT/runner.json" 2> "$OUT/runner.err" &
-RPID=$!
-for _ in $(seq 100); do grep -q "runner ready" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
-grep "runner ready" "$OUT/runner.err" >&2 || { cat "$OUT/runner.err" >&2; exit 1; }
+if [ "$AGENT" = 1 ]; then
+  if [ -z "${OUTPOST:-}" ]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release --locked -p outpost)
+    OUTPOST=$TARGET/release/outpost
+  fi
+  export OUTPOST_LOG=warn
+  "$OUTPOST" tenant create --data-dir "$OUT/server" --name bench >/dev/null
+  KEY=$("$OUTPOST" key create --data-dir "$OUT/server" --kind enrollment --tenant bench 2>/dev/null)
+  SPORT=$((20000 + RANDOM % 20000))
+  "$OUTPOST" server --data-dir "$OUT/server" --listen 127.0.0.1:$SPORT > "$OUT/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:$SPORT/healthz >/dev/null && break; sleep 0.1; done
+  AGENT_BIN=${AGENT_BIN:-$OUTPOST}
+  "$AGENT_BIN" agent enroll --data-dir "$OUT/agent" --server http://127.0.0.1:$SPORT --key "$KEY" \
+    --hotlist "$HOTLIST" 2>/dev/null
+  OUTPOST_LOG=info "$AGENT_BIN" agent run --data-dir "$OUT/agent" > "$OUT/agent.json" 2> "$OUT/runner.err" &
+  RPID=$!
+  BIN=$AGENT_BIN
+  for _ in $(seq 300); do grep -q "collector running.*connections\|connections.*collector running" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
+  grep -q "collector running" "$OUT/runner.err" || { cat "$OUT/runner.err" >&2; exit 1; }
+  echo "agent ready: pid $RPID" >&2
+else
+  if [ -z "${BIN:-}" ]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR=$TARGET cargo build -q --release --locked -p outpost-sensors --example footprint_runner)
+    BIN=$TARGET/release/examples/footprint_runner
+  fi
+  "$BIN" --hotlist "$HOTLIST" --duration $((DUR + WARM + IDLE + 8)) --watch-port "$PORT" \
+    --state-dir "$OUT/state" --consumer "$CONSUMER" > "$OUT/runner.json" 2> "$OUT/runner.err" &
+  RPID=$!
+  for _ in $(seq 100); do grep -q "runner ready" "$OUT/runner.err" 2>/dev/null && break; sleep 0.1; done
+  grep "runner ready" "$OUT/runner.err" >&2 || { cat "$OUT/runner.err" >&2; exit 1; }
+fi
 sleep "$WARM"
 
 sample() { # prints: cpu_ticks rss_kb hwm_kb
@@ -81,7 +115,14 @@ while kill -0 "$WPID" 2>/dev/null; do
 done
 T1=$(date +%s.%N); read -r TICK1 _ HWM < <(sample); threads > "$OUT/threads1.txt"
 wait "$WPID"
-wait "$RPID" || true
+if [ "$AGENT" = 1 ]; then
+  kill -TERM "$RPID"
+  wait "$RPID" || true
+  # The runner's summary, from what the agent buffered and its last status.
+  python3 "$HERE/agent_summary.py" "$OUT/agent" "$PORT" > "$OUT/runner.json"
+else
+  wait "$RPID" || true
+fi
 
 python3 - "$OUT" "$T0" "$T1" "$TICK0" "$TICK1" "$HWM" "$HZ" "$BIN" "$IT0" "$IT1" "$ITICK0" "$ITICK1" <<'PY'
 import json, sys, os, statistics
@@ -132,5 +173,6 @@ res = {
 print(json.dumps(res, indent=2))
 PY
 # keep a sample of what the agent would have buffered, for inspection
-cat "$OUT"/state/buffer/events_*.jsonl 2>/dev/null | head -n 5000 > "$OUT/buffer_sample.jsonl" || true
-rm -rf "$OUT/state/buffer"
+cat "$OUT"/state/buffer/events_*.jsonl "$OUT"/agent/buffer/events_*.jsonl 2>/dev/null \
+  | head -n 5000 > "$OUT/buffer_sample.jsonl" || true
+rm -rf "$OUT/state/buffer" "$OUT/agent/buffer"

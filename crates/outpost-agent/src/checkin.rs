@@ -159,9 +159,8 @@ pub fn checkin_once(
         url: url.clone(),
         message,
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let agent: ureq::Agent = outpost_http::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
-        .http_status_as_error(false)
         .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
         .build()
         .into();

@@ -280,6 +280,9 @@ fn run_pipeline(
                 tracing::warn!(error = %e, "correlation pass failed");
             }
         }
+        // The pass's hotlist, read buffers and groups are freed now; hand the pages back so
+        // the daemon's steady RSS is its sensors', not the last pass's peak.
+        outpost_sensors::trim_allocator();
     };
     let buffer_event =
         |writer: &mut BufferWriter, counters: &mut DaemonCounters, ev: outpost_core::Event| {
@@ -342,6 +345,8 @@ fn run_pipeline(
             next_snapshot = Instant::now() + Duration::from_secs(5);
         }
     }
+    // The last status before the sensors go: their final counters stay readable.
+    write_status(data_dir, &sensors, &counters, capture.as_ref());
     halt.store(true, Ordering::Relaxed);
     sensors.stop();
     if let Some(c) = capture {

@@ -43,9 +43,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(server_url: &str, timeout: Duration) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent: ureq::Agent = outpost_http::config_builder()
             .timeout_global(Some(timeout))
-            .http_status_as_error(false)
             .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
             .build()
             .into();

@@ -1072,9 +1072,8 @@ fn fetch_bundle(
         url: url.to_string(),
         reason,
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+    let agent: ureq::Agent = outpost_http::config_builder()
         .timeout_global(Some(timeout))
-        .http_status_as_error(false)
         .build()
         .into();
     let mut req = agent.get(url);

@@ -133,10 +133,7 @@ pub enum JobCommand {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+    outpost_http::config_builder().build().into()
 }
 
 fn ok(

@@ -59,8 +59,7 @@ impl AgentClient {
     /// `Authorization: Bearer <token>`. `request_timeout` bounds uploads and reports; long
     /// polls get their wait time on top.
     pub fn new(server_url: &str, token: &str, request_timeout: Duration) -> Self {
-        let http: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
+        let http: ureq::Agent = outpost_http::config_builder()
             .timeout_global(Some(request_timeout + Duration::from_secs(65)))
             .build()
             .into();

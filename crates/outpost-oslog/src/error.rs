@@ -26,6 +26,14 @@ pub enum OsLogError {
         /// The file.
         path: PathBuf,
     },
+    /// This build has no EVTX reader (built without the `evtx` feature, like the slim agent).
+    #[error(
+        "{path}: this build of Outpost cannot read EVTX files (built without the `evtx` feature; use the full `outpost` binary)"
+    )]
+    EvtxUnsupported {
+        /// The file.
+        path: PathBuf,
+    },
     /// The EVTX file header could not be parsed (the file is not usable at all).
     #[error("{path}: unreadable EVTX file: {message}")]
     Evtx {

@@ -4,6 +4,7 @@
 use crate::error::{OsLogError, SinkError};
 use crate::ingest::{IngestOptions, IngestStats, Progress};
 use chrono::{DateTime, Utc};
+#[cfg(feature = "evtx")]
 use evtx::{EvtxParser, ParserSettings};
 use outpost_core::{Event, LogRecord};
 use serde::Deserialize;
@@ -11,13 +12,17 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
+#[cfg(feature = "evtx")]
 use std::sync::Arc;
 
 /// Size of an EVTX chunk (the unit the progress callback advances by).
+#[cfg(feature = "evtx")]
 const CHUNK_SIZE: u64 = 65536;
 /// Size of the EVTX file header.
+#[cfg(feature = "evtx")]
 const FILE_HEADER_SIZE: u64 = 4096;
 /// After this many consecutive record errors in one chunk, the rest of the chunk is skipped.
+#[cfg(feature = "evtx")]
 const MAX_CONSECUTIVE_RECORD_ERRORS: u32 = 64;
 
 /// One EVTX record as read: its header fields and its rendered JSON.
@@ -50,6 +55,7 @@ pub struct EvtxStop {
 /// If the file's highest record id is below `after_record_id`, the log was cleared or replaced
 /// and it is read from the beginning. Chunks entirely at or below the cursor are skipped without
 /// parsing their records.
+#[cfg(feature = "evtx")]
 pub fn read_evtx_file(
     path: &Path,
     after_record_id: u64,
@@ -71,8 +77,25 @@ pub fn read_evtx_file(
     Ok(last)
 }
 
+/// Without the `evtx` feature (the slim Linux agent): every EVTX file is refused with
+/// [`OsLogError::EvtxUnsupported`], so a configured EVTX source fails loudly, not silently.
+#[cfg(not(feature = "evtx"))]
+pub fn read_evtx_file(
+    path: &Path,
+    _after_record_id: u64,
+    _opts: &IngestOptions,
+    _stats: &mut IngestStats,
+    _progress: &mut dyn FnMut(Progress),
+    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<EvtxStop, OsLogError> {
+    Err(OsLogError::EvtxUnsupported {
+        path: path.to_path_buf(),
+    })
+}
+
 /// One walk over the file. Returns (where it stopped, highest record id named by any chunk
 /// header or record).
+#[cfg(feature = "evtx")]
 fn read_pass(
     path: &Path,
     after: u64,
@@ -195,6 +218,7 @@ fn read_pass(
     Ok((last, max_seen))
 }
 
+#[cfg(feature = "evtx")]
 fn jiff_to_chrono(t: evtx::Timestamp) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_micros(t.as_microsecond())
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)

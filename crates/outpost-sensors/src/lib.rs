@@ -269,6 +269,17 @@ pub fn tune_allocator() {
     }
 }
 
+/// Returns the allocator's free pages to the system (glibc's `malloc_trim`): for a daemon after
+/// a burst of allocations (the agent's periodic correlation pass loads the hotlist and reads the
+/// buffer), which glibc would otherwise keep mapped as free heap. No-op elsewhere.
+pub fn trim_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory under the allocator's own locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Starts every enabled collector. Events go to `tx`; when it is full they are dropped and
 /// counted, never waited for. Returns an error only when the configuration is invalid or nothing
 /// at all can run; partial failures are reported in [`Sensors::capabilities`].

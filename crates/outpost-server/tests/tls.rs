@@ -223,3 +223,46 @@ fn unreadable_or_empty_certificate_files_are_clear_errors() {
         .to_string();
     assert!(e.contains("missing.pem"), "{e}");
 }
+
+/// Regression: the server offered `h2` in ALPN but serves HTTP/1.1 only, so every client that
+/// prefers HTTP/2 (curl, browsers on the web UI) negotiated h2 and got a broken stream. A
+/// client offering both must be given HTTP/1.1 and a response.
+#[tokio::test]
+async fn a_client_offering_http2_is_answered_over_http1() {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let root = ca("Outpost test CA");
+    let (cert, key) = leaf(&root, &["127.0.0.1", "localhost"]);
+    let tls = TlsConfig {
+        cert: write(dir.path(), "server.pem", &cert),
+        key: write(dir.path(), "server.key", &key),
+        client_ca: None,
+        require_client_cert: false,
+    };
+    let mut srv = start(tls, dir).await;
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots
+        .add(rustls_pki_types::CertificateDer::from_pem_slice(root.pem.as_bytes()).unwrap())
+        .unwrap();
+    let mut cc = tokio_rustls::rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cc));
+    let addr = srv.url.trim_start_matches("https://").to_string();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut resp = Vec::new();
+    let _ = tls.read_to_end(&mut resp).await;
+    let resp = String::from_utf8_lossy(&resp);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("ok"), "{resp}");
+    let _ = srv.stop.take().unwrap().send(());
+    srv.task.await.unwrap();
+}

@@ -1,5 +1,10 @@
 //! `outpost`: the one binary. Parsing and wiring only; the work lives in the library crates.
 
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!(
+    "build `outpost` with a TLS backend: feature `rustls` (the default) or `native-tls`"
+);
+
 mod agent_cmd;
 #[cfg(feature = "server")]
 mod server_cmd;

@@ -1,0 +1,71 @@
+//! The blocking HTTP client settings shared by the agent side of Outpost (`outpost-agent`,
+//! `outpost-intel`'s feed and bundle fetches, `outpost-jobs`' agent client): every
+//! [`ureq::Agent`] starts from [`config_builder`], which picks the TLS backend this build was
+//! compiled with.
+//!
+//! Library crates depend on this crate without default features, so the binary decides: the
+//! full `outpost` binary enables `rustls` (Mozilla's roots compiled in), the slim agent
+//! `native-tls` (the system's OpenSSL and certificate store, dynamically linked like libelf).
+
+use ureq::config::ConfigBuilder;
+use ureq::typestate::AgentScope;
+
+/// The TLS backend of this build, for logs and `--version` output.
+pub const TLS_BACKEND: &str = if cfg!(feature = "rustls") {
+    "rustls"
+} else if cfg!(feature = "native-tls") {
+    "native-tls (system OpenSSL)"
+} else {
+    "none (plain HTTP only)"
+};
+
+/// An agent configuration with this build's TLS backend and answers of every status returned
+/// as responses (callers map error statuses themselves).
+pub fn config_builder() -> ConfigBuilder<AgentScope> {
+    with_tls(ureq::Agent::config_builder().http_status_as_error(false))
+}
+
+#[cfg(feature = "rustls")]
+fn with_tls(b: ConfigBuilder<AgentScope>) -> ConfigBuilder<AgentScope> {
+    b.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(ureq::tls::RootCerts::WebPki)
+            .build(),
+    )
+}
+
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+fn with_tls(b: ConfigBuilder<AgentScope>) -> ConfigBuilder<AgentScope> {
+    b.tls_config(
+        ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::NativeTls)
+            // The host's store (OpenSSL's default paths, SSL_CERT_FILE): no roots compiled in.
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build(),
+    )
+}
+
+/// Without a backend (a library built on its own) an `https://` request fails with ureq's
+/// error; plain `http://` works. The `outpost` binary refuses to build without one.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn with_tls(b: ConfigBuilder<AgentScope>) -> ConfigBuilder<AgentScope> {
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(feature = "rustls")]
+    #[test]
+    fn the_default_build_speaks_tls_through_rustls() {
+        assert_eq!(TLS_BACKEND, "rustls");
+        let agent: ureq::Agent = config_builder().build().into();
+        assert_eq!(
+            agent.config().tls_config().provider(),
+            ureq::tls::TlsProvider::Rustls
+        );
+        assert!(!agent.config().http_status_as_error());
+    }
+}
