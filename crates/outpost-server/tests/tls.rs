@@ -245,7 +245,12 @@ async fn a_client_offering_http2_is_answered_over_http1() {
     roots
         .add(rustls_pki_types::CertificateDer::from_pem_slice(root.pem.as_bytes()).unwrap())
         .unwrap();
-    let mut cc = tokio_rustls::rustls::ClientConfig::builder()
+    // An explicit provider: the workspace's rustls has two (aws-lc-rs here, ring in the agent's
+    // HTTP client), so there is no process default.
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let mut cc = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
     cc.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
