@@ -113,6 +113,12 @@ pub struct DaemonConfig {
     pub max_file_hash_bytes: u64,
     /// Seconds between check-ins (counters, versions, server configuration); 0 = never.
     pub checkin_interval_secs: u64,
+    /// The agent's own CPU cap, in percent of one core averaged over 10 s (0 = none): above
+    /// it the daemon drops the events it drains, counted as `events_shed_cpu`.
+    pub max_cpu_percent: f64,
+    /// The agent's own RSS cap in MiB (0 = none): above it the daemon drops events (counted
+    /// as `events_shed_memory`) and returns freed memory to the system.
+    pub max_rss_mib: u64,
 }
 
 impl Default for DaemonConfig {
@@ -127,6 +133,8 @@ impl Default for DaemonConfig {
             max_file_get_bytes: 16 * 1024 * 1024,
             max_file_hash_bytes: 4 * 1024 * 1024 * 1024,
             checkin_interval_secs: 60,
+            max_cpu_percent: 25.0,
+            max_rss_mib: 256,
         }
     }
 }

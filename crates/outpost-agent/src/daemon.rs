@@ -7,6 +7,7 @@
 
 use crate::buffer::BufferWriter;
 use crate::config::AgentConfig;
+use crate::governor::Verdict;
 use crate::run_once::{RunOptions, run_once};
 use crate::{AgentError, state};
 use std::path::Path;
@@ -38,6 +39,10 @@ pub struct DaemonCounters {
     pub intel_refresh_failures: u64,
     /// Whether `[capture]` was enabled but the capture could not start (see the log).
     pub capture_start_failed: bool,
+    /// Events dropped because the agent was over its CPU cap (`[daemon] max_cpu_percent`).
+    pub events_shed_cpu: u64,
+    /// Events dropped because the agent was over its memory cap (`[daemon] max_rss_mib`).
+    pub events_shed_memory: u64,
 }
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
@@ -237,6 +242,9 @@ fn run_pipeline(
     let mut next_snapshot = Instant::now();
     let interval = Duration::from_secs(cfg.daemon.correlate_interval_secs.max(1));
     let mut next_pass = Instant::now() + interval;
+    let mut governor =
+        crate::governor::Governor::new(cfg.daemon.max_cpu_percent, cfg.daemon.max_rss_mib);
+    let mut next_govern = Instant::now();
     let pass = |writer: &mut BufferWriter,
                 counters: &mut DaemonCounters,
                 last_hotlist: &mut Option<String>| {
@@ -300,12 +308,46 @@ fn run_pipeline(
         // finds a batch again (the sensors hand over their events in bursts; the channel holds
         // `queue_capacity` events, far more than arrive during the pause at any rate the
         // sensors sustain).
+        if Instant::now() >= next_govern {
+            next_govern = Instant::now() + Duration::from_secs(1);
+            let (rss_kib, cpu_ms) = crate::checkin::self_usage();
+            let before = governor.verdict();
+            let now = governor.observe(Instant::now(), cpu_ms, rss_kib);
+            if now != before {
+                match now {
+                    Verdict::Normal => tracing::info!(
+                        shed_cpu = counters.events_shed_cpu,
+                        shed_memory = counters.events_shed_memory,
+                        "back under the agent's own limits: buffering events again"
+                    ),
+                    Verdict::ShedCpu => tracing::warn!(
+                        max_cpu_percent = cfg.daemon.max_cpu_percent,
+                        "over the agent's CPU cap: dropping events (counted) until under it"
+                    ),
+                    Verdict::ShedMemory => tracing::warn!(
+                        rss_kib,
+                        max_rss_mib = cfg.daemon.max_rss_mib,
+                        "over the agent's memory cap: dropping events (counted) until under it"
+                    ),
+                }
+            }
+            if now == Verdict::ShedMemory {
+                outpost_sensors::trim_allocator();
+            }
+        }
+        let take = |counters: &mut DaemonCounters, writer: &mut BufferWriter, ev| match governor
+            .verdict()
+        {
+            Verdict::Normal => buffer_event(writer, counters, ev),
+            Verdict::ShedCpu => counters.events_shed_cpu += 1,
+            Verdict::ShedMemory => counters.events_shed_memory += 1,
+        };
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(ev) => {
-                buffer_event(&mut writer, &mut counters, ev);
+                take(&mut counters, &mut writer, ev);
                 let mut n = 1;
                 for ev in rx.try_iter().take(queue_capacity) {
-                    buffer_event(&mut writer, &mut counters, ev);
+                    take(&mut counters, &mut writer, ev);
                     n += 1;
                 }
                 // No pause when a quarter of the channel was waiting: keep up instead.

@@ -20,6 +20,7 @@ pub mod config;
 pub mod correlate;
 pub mod daemon;
 pub mod enrich;
+pub mod governor;
 pub mod ingest;
 pub mod intel;
 pub mod run_once;
