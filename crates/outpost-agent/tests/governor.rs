@@ -53,7 +53,6 @@ enabled = false
     let c = daemon.join().unwrap().unwrap();
     assert!(c.events_shed_cpu > 0, "nothing shed: {c:?}");
     assert_eq!(c.events_shed_memory, 0, "{c:?}");
-    // Everything the sensors delivered is either buffered or counted as shed.
     eprintln!(
         "buffered {}, shed {} (cpu)",
         c.events_buffered, c.events_shed_cpu

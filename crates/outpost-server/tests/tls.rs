@@ -79,6 +79,19 @@ async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
     }
 }
 
+/// A server with a certificate for 127.0.0.1 and localhost from `root`, no client certificates.
+async fn start_https(root: &Ca) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = leaf(root, &["127.0.0.1", "localhost"]);
+    let tls = TlsConfig {
+        cert: write(dir.path(), "server.pem", &cert),
+        key: write(dir.path(), "server.key", &key),
+        client_ca: None,
+        require_client_cert: false,
+    };
+    start(tls, dir).await
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -97,16 +110,8 @@ fn client(ca_pem: &str, identity: Option<(&str, &str)>) -> reqwest::Client {
 
 #[tokio::test]
 async fn https_serves_the_api_and_plain_http_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
     let root = ca("Outpost test CA");
-    let (cert, key) = leaf(&root, &["127.0.0.1", "localhost"]);
-    let tls = TlsConfig {
-        cert: write(dir.path(), "server.pem", &cert),
-        key: write(dir.path(), "server.key", &key),
-        client_ca: None,
-        require_client_cert: false,
-    };
-    let mut srv = start(tls, dir).await;
+    let mut srv = start_https(&root).await;
     let c = client(&root.pem, None);
 
     let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
@@ -231,16 +236,8 @@ fn unreadable_or_empty_certificate_files_are_clear_errors() {
 async fn a_client_offering_http2_is_answered_over_http1() {
     use rustls_pki_types::pem::PemObject;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let dir = tempfile::tempdir().unwrap();
     let root = ca("Outpost test CA");
-    let (cert, key) = leaf(&root, &["127.0.0.1", "localhost"]);
-    let tls = TlsConfig {
-        cert: write(dir.path(), "server.pem", &cert),
-        key: write(dir.path(), "server.key", &key),
-        client_ca: None,
-        require_client_cert: false,
-    };
-    let mut srv = start(tls, dir).await;
+    let mut srv = start_https(&root).await;
     let mut roots = tokio_rustls::rustls::RootCertStore::empty();
     roots
         .add(rustls_pki_types::CertificateDer::from_pem_slice(root.pem.as_bytes()).unwrap())
