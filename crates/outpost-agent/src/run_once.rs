@@ -211,7 +211,9 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         let t = std::time::Instant::now();
         report.hashes_computed = cache.computed;
         report.hits = hits.len();
-        let per_batch = cfg.upload.max_hits_per_batch.max(1);
+        // As few batches as `max_hits_per_batch` allows, of equal size: they are sent in
+        // parallel, so a small last batch would only add a round trip at the end.
+        let per_batch = balanced_batch(hits.len(), cfg.upload.max_hits_per_batch);
         let mut payloads = Vec::with_capacity(hits.len().div_ceil(per_batch));
         let mut hits = hits.into_iter().peekable();
         while hits.peek().is_some() {
@@ -414,6 +416,14 @@ pub fn load_hotlist(data_dir: &Path, path: &Path) -> Result<Hotlist, AgentError>
     Ok(hotlist)
 }
 
+/// Hits per batch when `n` hits go in batches of at most `max`: the fewest batches, equally
+/// filled (1,200 hits at most 500 each: 3 × 400, not 500 + 500 + 200).
+fn balanced_batch(n: usize, max: usize) -> usize {
+    let max = max.max(1);
+    let batches = n.div_ceil(max).max(1);
+    n.div_ceil(batches).max(1)
+}
+
 fn ms(t: std::time::Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
@@ -448,5 +458,25 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
         sample_events: g.samples,
         direction: Some(g.direction),
         intel: Some(g.intel),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::balanced_batch;
+
+    #[test]
+    fn batches_are_as_few_as_the_cap_allows_and_equally_filled() {
+        assert_eq!(balanced_batch(1200, 500), 400);
+        assert_eq!(balanced_batch(1000, 500), 500);
+        assert_eq!(balanced_batch(1001, 500), 334);
+        assert_eq!(balanced_batch(7, 500), 7);
+        assert_eq!(balanced_batch(0, 500), 1);
+        assert_eq!(balanced_batch(5, 0), 1);
+        for n in 1..2000 {
+            let size = balanced_batch(n, 500);
+            assert!(size <= 500);
+            assert_eq!(n.div_ceil(size), n.div_ceil(500), "{n} hits");
+        }
     }
 }

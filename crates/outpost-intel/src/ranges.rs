@@ -13,11 +13,123 @@
 //! provenance keeps only the score column, so the hot path (`contains`, `lookup`) reads the same
 //! two arrays as before and the metadata is touched only to describe a hit.
 //!
-//! IPv4 lookups go through a 2^16-slot first-level index (by the top 16 bits of the address)
-//! and then a binary search within one slot; IPv6 lookups are a plain binary search.
+//! IPv4 lookups go through a two-level filter small enough (about 420 KiB with its segment
+//! pointers) to stay in a core's cache while a buffer streams through it: one bit per /20, and
+//! for each /20 that is set (found by rank: a running count of set bits) a 16-bit mask of its
+//! /24s and the first segment that touches it. An address whose /24 no segment touches is a
+//! miss after a few cache hits, which is what almost all lookups of a scan are: a feed of 120k
+//! addresses touches 31 % of the /16s, 4.8 % of the /20s and 0.45 % of the /24s, and a lookup
+//! that reaches the segments costs a miss to main memory or two. The rest is a binary search
+//! among the segments touching that /20; IPv6 lookups are a plain binary search.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Words of the /20 filter (2^20 bits).
+const V4_FILTER_WORDS: usize = (1 << 20) / 64;
+
+/// Filter words per rank superblock: 512 × 64 bits, so a count within one fits a `u16`.
+const RANK_BLOCK: usize = 512;
+
+/// The two-level IPv4 filter of sorted, disjoint segments (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct V4Filter {
+    /// Bit `b` set when some segment touches the /20 `b` (`address >> 12`); 2^20 bits.
+    bits: Vec<u64>,
+    /// Set bits in the superblocks before each superblock of [`RANK_BLOCK`] words.
+    rank_base: Vec<u32>,
+    /// Set bits in the words of its superblock before each word.
+    rank: Vec<u16>,
+    /// For the `r`-th set /20, bit `k` set when some segment touches its `k`-th /24.
+    sub: Vec<u16>,
+    /// For the `r`-th set /20, the first segment touching it; one more entry, the number of
+    /// segments, ends the last range.
+    first: Vec<u32>,
+}
+
+impl V4Filter {
+    fn new(starts: &[u32], ends: &[u32]) -> V4Filter {
+        let mut bits = vec![0u64; V4_FILTER_WORDS];
+        // Segments are sorted and disjoint, so /20s come in increasing order and only a
+        // segment's first /20 can be shared with the segment before. Counted first, so the
+        // arrays are allocated once at their size (no growth leaves freed copies behind).
+        let mut blocks = 0usize;
+        let mut last: Option<u32> = None;
+        for (&s, &e) in starts.iter().zip(ends) {
+            let (b0, b1) = (s >> 12, e >> 12);
+            blocks += (b1 - b0) as usize + usize::from(last != Some(b0));
+            last = Some(b1);
+        }
+        let mut sub: Vec<u16> = Vec::with_capacity(blocks);
+        let mut first: Vec<u32> = Vec::with_capacity(blocks + 1);
+        let mut last: Option<u32> = None;
+        for (i, (&s, &e)) in starts.iter().zip(ends).enumerate() {
+            let (first24, last24) = (s >> 8, e >> 8);
+            for b in (s >> 12)..=(e >> 12) {
+                let lo = first24.max(b << 4) & 15;
+                let hi = last24.min((b << 4) | 15) & 15;
+                let mask = ((1u32 << (hi + 1)) - (1u32 << lo)) as u16;
+                match sub.last_mut() {
+                    Some(m) if last == Some(b) => *m |= mask,
+                    _ => {
+                        sub.push(mask);
+                        first.push(i as u32);
+                        last = Some(b);
+                    }
+                }
+                bits[(b >> 6) as usize] |= 1 << (b & 63);
+            }
+        }
+        first.push(starts.len() as u32);
+        debug_assert_eq!(sub.len(), blocks);
+        let mut rank_base = Vec::with_capacity(V4_FILTER_WORDS / RANK_BLOCK);
+        let mut rank = Vec::with_capacity(V4_FILTER_WORDS);
+        let mut total = 0u32;
+        for (w, word) in bits.iter().enumerate() {
+            if w % RANK_BLOCK == 0 {
+                rank_base.push(total);
+            }
+            rank.push((total - rank_base[w / RANK_BLOCK]) as u16);
+            total += word.count_ones();
+        }
+        V4Filter {
+            bits,
+            rank_base,
+            rank,
+            sub,
+            first,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.bits.capacity() * 8
+            + self.rank_base.capacity() * 4
+            + self.rank.capacity() * 2
+            + self.sub.capacity() * 2
+            + self.first.capacity() * 4
+    }
+
+    /// The range of segments that may contain `x`, or `None` when no segment touches its /24.
+    #[inline]
+    fn candidates(&self, x: u32) -> Option<(usize, usize)> {
+        let b = x >> 12;
+        let w = (b >> 6) as usize;
+        let bit = 1u64 << (b & 63);
+        let word = self.bits[w];
+        if word & bit == 0 {
+            return None;
+        }
+        let r = self.rank_base[w / RANK_BLOCK] as usize
+            + usize::from(self.rank[w])
+            + (word & (bit - 1)).count_ones() as usize;
+        if self.sub[r] & (1 << ((x >> 8) & 15)) == 0 {
+            return None;
+        }
+        // The segments touching this /20 run from its first to the next set /20's first
+        // (which may be the same segment, spanning both).
+        Some((self.first[r] as usize, self.first[r + 1] as usize + 1))
+    }
+}
 
 /// Largest palette index that fits the low 24 bits of a `meta` word.
 pub(crate) const MAX_PALETTE: usize = 1 << 24;
@@ -313,8 +425,8 @@ pub(crate) struct RangeTable {
     /// `[first, last, meta]` of each IPv4 segment, interleaved so one cache line serves a
     /// whole lookup.
     v4_ranges: Vec<[u32; 3]>,
-    /// `v4_index[h]` = number of v4 segments whose start is below `h << 16`; 65537 slots.
-    v4_index: Vec<u32>,
+    /// Which /24s any v4 segment touches, and where their segments are.
+    v4_filter: V4Filter,
     v6_starts: Vec<u128>,
     v6_ends: Vec<u128>,
     v6_meta: Vec<u32>,
@@ -520,22 +632,13 @@ impl RangeTable {
                 return Err(TableError::BadScoreIndex(i));
             }
         }
-        let mut v4_index = Vec::with_capacity((1 << 16) + 1);
-        let mut k = 0usize;
-        for h in 0u32..=(1 << 16) {
-            // Count segments whose start lies below h << 16.
-            let bound = u64::from(h) << 16;
-            while k < v4_starts.len() && u64::from(v4_starts[k]) < bound {
-                k += 1;
-            }
-            v4_index.push(k as u32);
-        }
+        let v4_filter = V4Filter::new(&v4_starts, &v4_ends);
         let v4_ranges = (0..v4_starts.len())
             .map(|i| [v4_starts[i], v4_ends[i], v4_meta[i]])
             .collect();
         Ok(RangeTable {
             v4_ranges,
-            v4_index,
+            v4_filter,
             v6_starts,
             v6_ends,
             v6_meta,
@@ -550,7 +653,7 @@ impl RangeTable {
     pub(crate) fn empty() -> RangeTable {
         RangeTable {
             v4_ranges: Vec::new(),
-            v4_index: vec![0; (1 << 16) + 1],
+            v4_filter: V4Filter::new(&[], &[]),
             v6_starts: Vec::new(),
             v6_ends: Vec::new(),
             v6_meta: Vec::new(),
@@ -591,7 +694,7 @@ impl RangeTable {
     pub(crate) fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         self.v4_ranges.capacity() * 12
-            + self.v4_index.capacity() * 4
+            + self.v4_filter.heap_bytes()
             + self.v6_starts.capacity() * 16
             + self.v6_ends.capacity() * 16
             + self.v6_meta.capacity() * 4
@@ -661,10 +764,11 @@ impl RangeTable {
     /// Index of the IPv4 segment containing `x`.
     #[inline]
     fn find_v4(&self, x: u32) -> Option<usize> {
-        let h = (x >> 16) as usize;
-        let lo = self.v4_index[h] as usize;
-        let hi = self.v4_index[h + 1] as usize;
-        let k = lo + self.v4_ranges[lo..hi].partition_point(|r| r[0] <= x);
+        let (lo, hi) = self.v4_filter.candidates(x)?;
+        let hi = hi.min(self.v4_ranges.len());
+        let k = lo + self.v4_ranges.get(lo..hi)?.partition_point(|r| r[0] <= x);
+        // The last segment starting at or before `x` (if it is in the range) is the only one
+        // that can contain it.
         let i = k.checked_sub(1)?;
         (self.v4_ranges[i][1] >= x).then_some(i)
     }

@@ -80,6 +80,54 @@ impl Store {
         let received = now_ms();
         let rules = self.active_suppressions(&dev.tenant_id).await?;
         let mut suppressed = 0u64;
+        // Rows prepared once, before the write gate (so concurrent uploads prepare theirs in
+        // parallel and the gate is held only for the writes), then written with multi-row
+        // INSERTs (one statement per chunk instead of one per hit).
+        let mut rows = Vec::with_capacity(payload.hits.len());
+        for (i, h) in payload.hits.iter().enumerate() {
+            let score = scores.get(i).unwrap_or(&unscored);
+            let indicators = if score.indicators.is_empty() {
+                None
+            } else {
+                Some(
+                    serde_json::to_string(&score.indicators)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?,
+                )
+            };
+            let samples = serde_json::to_string(&h.sample_events)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let intel = h
+                .intel
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let rule = rules.iter().find(|r| {
+                crate::triage::suppression_matches(r, &dev.device_id, h, &score.indicators)
+            });
+            let (state, by, changed_at) = match rule {
+                Some(r) => {
+                    suppressed += 1;
+                    (
+                        HitState::Suppressed,
+                        Some(format!("suppression:{}", r.id)),
+                        Some(received),
+                    )
+                }
+                None => (HitState::New, None, None),
+            };
+            rows.push((
+                h,
+                samples,
+                intel,
+                state,
+                by,
+                changed_at,
+                rule.map(|r| r.id.clone()),
+                score,
+                indicators,
+            ));
+        }
         let _gate = self.write_gate().await;
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
@@ -89,23 +137,6 @@ impl Store {
             if fresh == 0 {
                 tx.rollback().await?;
                 return Ok(InsertOutcome { stored: 0, suppressed: 0, duplicate: true });
-            }
-            // Rows prepared once, then written with multi-row INSERTs (one statement per
-            // chunk instead of one per hit: the batch is one round trip per chunk).
-            let mut rows = Vec::with_capacity(payload.hits.len());
-            for (i, h) in payload.hits.iter().enumerate() {
-                let score = scores.get(i).unwrap_or(&unscored);
-                let indicators = if score.indicators.is_empty() { None } else {
-                    Some(serde_json::to_string(&score.indicators).map_err(|e| StoreError::Invalid(e.to_string()))?)
-                };
-                let samples = serde_json::to_string(&h.sample_events).map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let intel = h.intel.as_ref().map(serde_json::to_string).transpose().map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let rule = rules.iter().find(|r| crate::triage::suppression_matches(r, &dev.device_id, h, &score.indicators));
-                let (state, by, changed_at) = match rule {
-                    Some(r) => { suppressed += 1; (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(received)) }
-                    None => (HitState::New, None, None),
-                };
-                rows.push((h, samples, intel, state, by, changed_at, rule.map(|r| r.id.clone()), score, indicators));
             }
             for chunk in rows.chunks(INSERT_CHUNK) {
                 let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id, risk_score, indicators, alert) ");

@@ -191,9 +191,16 @@ pub(crate) fn ms_to_dt(ms: i64) -> chrono::DateTime<chrono::Utc> {
 /// last commits, never corrupt), statement journals and temporary tables in memory (a
 /// multi-row hit INSERT otherwise spills its statement journal to a temporary file), and an
 /// 8 MiB page cache per connection (the default 2 MiB made a 500-hit batch's transaction
-/// spill dirty pages mid-way).
+/// spill dirty pages mid-way). New databases use 16 KiB pages: a hit row with its sample
+/// events is ~2 KB, so 4 KiB pages split every other insert (inserting 1,200 hits took about
+/// half as long with 16 KiB pages); an existing database keeps the page size it was made with.
+/// Page size of a new SQLite database.
+pub const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
+
 fn sqlite_tuned(opts: SqliteConnectOptions) -> SqliteConnectOptions {
     opts.create_if_missing(true)
+        // Applied before the journal mode, which is what fixes it for a new file.
+        .page_size(SQLITE_PAGE_SIZE)
         .journal_mode(SqliteJournalMode::Wal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))

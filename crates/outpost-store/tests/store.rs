@@ -744,3 +744,49 @@ async fn scores_are_stored_and_batches_read_back() {
         );
     }
 }
+
+/// Hit rows are ~2 KB; a new database is made with 16 KiB pages (4 KiB split every other
+/// insert), and one made before keeps its own page size.
+#[tokio::test]
+async fn new_sqlite_databases_use_large_pages_and_old_ones_keep_theirs() {
+    use sqlx::Connection;
+    async fn page_size(path: &std::path::Path) -> i64 {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    s.migrate().await.unwrap();
+    s.close().await;
+    assert_eq!(
+        page_size(&dir.path().join("outpost.db")).await,
+        i64::from(outpost_store::SQLITE_PAGE_SIZE)
+    );
+
+    let old = dir.path().join("old.db");
+    {
+        let url = format!("sqlite://{}?mode=rwc", old.display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA page_size = 4096")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let s = Store::open_sqlite_file(&old).await.unwrap();
+    s.migrate().await.unwrap();
+    s.close().await;
+    assert_eq!(page_size(&old).await, 4096);
+}
