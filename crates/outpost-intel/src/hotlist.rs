@@ -969,7 +969,7 @@ mod tests {
         assert!(h3.len() < h.len());
         assert!(!h3.is_empty());
         assert_eq!(Hotlist::from_compiled(&h.to_compiled()).unwrap(), h);
-        // The table is compact: 1.4 MiB of ranges and the ~420 KiB filter, under 2 MiB.
+        // The table is compact: 1.4 MiB of ranges and the ~250 KiB filter and index.
         assert!(
             h.heap_bytes() < 2 * 1024 * 1024,
             "{} bytes, {} ranges",
