@@ -13,7 +13,9 @@
 #
 # A test that lacks the shared data (../shared) fails here instead of skipping
 # (OUTPOST_REQUIRE_SHARED=1), and so does one that lacks a service this script started
-# (OUTPOST_REQUIRE_SERVICES=1): nothing is silently left untested.
+# (OUTPOST_REQUIRE_SERVICES=1), and so does one that lacks root, the IPv6 loopback, a kernel
+# interface or a system tool this script installs (OUTPOST_REQUIRE_HOST=1): nothing is
+# silently left untested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,7 @@ if [ "${OUTPOST_SKIP_SERVICES:-0}" != 1 ]; then
 fi
 
 export OUTPOST_REQUIRE_SHARED="${OUTPOST_REQUIRE_SHARED:-1}"
+export OUTPOST_REQUIRE_HOST="${OUTPOST_REQUIRE_HOST:-1}"
 # Clean builds: incremental caches only cost disk and time here.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn over_its_cpu_cap_the_daemon_sheds_and_counts_events() {
-    if !outpost_sensors::running_as_root() {
-        eprintln!("SKIPPED: this test needs root (the daemon's sensors)");
+    if !outpost_testkit::root("the daemon's sensors") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

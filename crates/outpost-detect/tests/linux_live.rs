@@ -15,17 +15,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 fn user_name(uid: u32) -> Option<String> {
     let pw = std::fs::read_to_string("/etc/passwd").ok()?;
     pw.lines().find_map(|l| {
@@ -189,13 +178,16 @@ impl Drop for Kill {
 
 #[test]
 fn real_linux_activity_fires_linux_rules() {
-    if !Path::new("/proc/self/exe").exists() || !is_root() {
-        eprintln!("SKIPPED: needs Linux /proc and root (to run a shell as uid 33)");
+    if !outpost_testkit::host(Path::new("/proc/self/exe").exists(), "needs Linux /proc")
+        || !outpost_testkit::root("running a shell as uid 33")
+    {
         return;
     }
     let p = pipeline();
-    if user_name(33).is_none() {
-        eprintln!("SKIPPED: no account with uid 33 (www-data) in /etc/passwd");
+    if !outpost_testkit::host(
+        user_name(33).is_some(),
+        "no account with uid 33 (www-data) in /etc/passwd",
+    ) {
         return;
     }
 
@@ -228,7 +220,7 @@ fn real_linux_activity_fires_linux_rules() {
     drop(sh);
 
     // 2. dig querying a random-looking name (no network needed: the exec is what matters).
-    if Path::new("/usr/bin/dig").exists() {
+    if outpost_testkit::tools(&["dig"], "apt-get install dnsutils") {
         let label: String = {
             let mut x = u64::from(std::process::id())
                 ^ (Utc::now().timestamp_nanos_opt().unwrap_or(7) as u64);
@@ -265,8 +257,6 @@ fn real_linux_activity_fires_linux_rules() {
             "{n:?}"
         );
         assert!(n.contains(&"static:dig".to_string()), "{n:?}");
-    } else {
-        eprintln!("SKIPPED part: /usr/bin/dig not installed (apt-get install dnsutils)");
     }
 
     // 3. /etc/passwd opened for writing (append, no bytes written: the file is unchanged).

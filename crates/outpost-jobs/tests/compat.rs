@@ -413,8 +413,7 @@ async fn anonymous_cidr_ipv4() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_cidr_ipv6() {
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("SKIP anonymous_cidr_ipv6: no IPv6 loopback on this machine");
+    if !outpost_testkit::ipv6_loopback("anonymous_cidr_ipv6") {
         return;
     }
     let (base, _s, _t) = start(&["::1/128"], "[::1]:0").await;

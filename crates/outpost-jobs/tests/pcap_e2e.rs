@@ -15,15 +15,6 @@ use common::{bearer_principal, quick_cfg, serve, sqlite_store};
 use outpost_jobs::model::{Filter, JobStatus};
 use outpost_jobs::{AgentClient, ExecContext, JobsConfig, JobsState, execute, v1_router};
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// One TCP flow to the echo server; returns the client's port.
 fn flow(server: u16, payload: &[u8]) -> u16 {
     let mut s = TcpStream::connect(("127.0.0.1", server)).unwrap();
@@ -73,15 +64,11 @@ fn tshark_ports(file: &Path, display_filter: &str) -> Vec<(u16, u16)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pcap_job_for_one_flow_end_to_end() {
-    if !have("tcpdump") || !have("tshark") || !have("editcap") {
-        eprintln!(
-            "SKIP pcap_job_for_one_flow_end_to_end: needs tcpdump, tshark and editcap (apt-get install tcpdump tshark)"
-        );
-        return;
-    }
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("SKIP pcap_job_for_one_flow_end_to_end: capturing on lo needs root");
+    if !outpost_testkit::tools(
+        &["tcpdump", "tshark", "editcap"],
+        "apt-get install tcpdump tshark",
+    ) || !outpost_testkit::root("capturing on lo")
+    {
         return;
     }
     let capdir = tempfile::tempdir().unwrap();

@@ -16,17 +16,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 fn auditctl(args: &[&str]) -> std::process::Output {
     Command::new("auditctl")
         .args(args)
@@ -121,30 +110,29 @@ fn write_config(dir: &Path) {
 
 #[test]
 fn events_written_by_a_real_auditd_are_read() {
-    if !is_root() {
-        eprintln!("SKIPPED: needs root to run auditd");
+    if !outpost_testkit::root("running auditd") {
         return;
     }
-    if Command::new("auditd").arg("-h").output().is_err() {
-        outpost_testkit::skip_or_fail(
-            outpost_testkit::REQUIRE_SERVICES,
-            "auditd is not installed (apt-get install auditd)",
-        );
+    if !outpost_testkit::tools(&["auditd", "auditctl"], "apt-get install auditd") {
         return;
     }
     // A kernel or container without the audit interface is an environment limit, not a
     // missing package: say so and stop.
     let probe = auditctl(&["-s"]);
-    if !probe.status.success() {
-        eprintln!(
-            "SKIPPED: the kernel audit interface is not available here: {}",
+    if !outpost_testkit::host(
+        probe.status.success(),
+        &format!(
+            "the kernel audit interface is not available here: {}",
             String::from_utf8_lossy(&probe.stderr).trim()
-        );
+        ),
+    ) {
         return;
     }
     let (enabled_before, pid) = audit_status();
-    if pid != 0 {
-        eprintln!("SKIPPED: an audit daemon (pid {pid}) is already registered");
+    if !outpost_testkit::host(
+        pid == 0,
+        &format!("an audit daemon (pid {pid}) is already registered"),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -13,12 +13,9 @@ use std::process::Command;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
+/// Root, or a skip (a failure under `OUTPOST_REQUIRE_HOST=1`, as in `scripts/test.sh`).
 fn root() -> bool {
-    if outpost_sensors::running_as_root() {
-        return true;
-    }
-    eprintln!("SKIPPED: this test needs root (proc connector, eBPF, fanotify, cgroups)");
-    false
+    outpost_testkit::root("this test (proc connector, eBPF, fanotify, cgroups)")
 }
 
 fn quiet() -> SensorConfig {
@@ -195,8 +192,10 @@ fn short_connections_v4_v6_and_udp_are_seen_and_attributed() {
     }
     let (s, rx) = start(quiet());
     let caps = s.capabilities().clone();
-    if caps.get("connections").map(|c| c.mechanism.as_str()) != Some("ebpf") {
-        eprintln!("SKIPPED: no eBPF sensor in this build or kernel: {caps:?}");
+    if !outpost_testkit::host(
+        caps.get("connections").map(|c| c.mechanism.as_str()) == Some("ebpf"),
+        &format!("no eBPF sensor in this build or kernel: {caps:?}"),
+    ) {
         s.stop();
         return;
     }
@@ -587,8 +586,10 @@ fn container_attribution_start_and_stop() {
         Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()) << 64 | 0xabcdef
     );
     let cg = format!("/sys/fs/cgroup/pids/docker/{id}");
-    if std::fs::create_dir_all(&cg).is_err() {
-        eprintln!("SKIPPED: cannot create a cgroup v1 pids group here");
+    if !outpost_testkit::host(
+        std::fs::create_dir_all(&cg).is_ok(),
+        "cannot create a cgroup v1 pids group here",
+    ) {
         return;
     }
     let (s, rx) = start(quiet());

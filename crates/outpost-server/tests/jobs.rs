@@ -35,8 +35,7 @@ fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMa
 
 #[tokio::test]
 async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
-    let Ok(es_url) = std::env::var("OUTPOST_TEST_OPENSEARCH_URL") else {
-        eprintln!("SKIP: OUTPOST_TEST_OPENSEARCH_URL is not set (scripts/test.sh starts one)");
+    let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
         return;
     };
     let index = format!("outpost-server-lookup-{}", uuid::Uuid::new_v4().simple());

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 pub const REQUIRE_SHARED: &str = "OUTPOST_REQUIRE_SHARED";
 /// Set to `1` to make a missing service variable fail the tests that need it.
 pub const REQUIRE_SERVICES: &str = "OUTPOST_REQUIRE_SERVICES";
+/// Set to `1` to make a missing host capability fail the tests that need it: root, an IPv6
+/// loopback, a kernel interface (eBPF, audit, cgroups), a system tool or account.
+/// `scripts/test.sh` runs as root on a machine that has them all.
+pub const REQUIRE_HOST: &str = "OUTPOST_REQUIRE_HOST";
 
 /// Whether `var` is set to `1`.
 pub fn required(var: &str) -> bool {
@@ -71,6 +75,60 @@ pub fn service(name: &str) -> Option<String> {
     }
 }
 
+/// `ok`, and when it is false a skip reporting `what`, or a failure under
+/// `OUTPOST_REQUIRE_HOST=1`. For host capabilities a test checks itself, e.g.
+/// `if !outpost_testkit::host(caps_have_ebpf, "no eBPF sensor in this kernel") { return; }`.
+pub fn host(ok: bool, what: &str) -> bool {
+    if !ok {
+        skip_or_fail(REQUIRE_HOST, what);
+    }
+    ok
+}
+
+/// Whether this process runs with effective uid 0 (read from `/proc/self/status`; false
+/// where there is no procfs).
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                // Real, effective, saved, filesystem: the effective one decides.
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// True when running as root; otherwise a skip naming `test`, or a failure under
+/// `OUTPOST_REQUIRE_HOST=1`.
+pub fn root(test: &str) -> bool {
+    host(is_root(), &format!("{test} needs root"))
+}
+
+/// True when the IPv6 loopback `[::1]` can be bound; otherwise a skip or a failure under
+/// `OUTPOST_REQUIRE_HOST=1`.
+pub fn ipv6_loopback(test: &str) -> bool {
+    host(
+        std::net::TcpListener::bind("[::1]:0").is_ok(),
+        &format!("{test} needs an IPv6 loopback ([::1])"),
+    )
+}
+
+/// True when every program in `names` is on `PATH`; otherwise a skip or a failure under
+/// `OUTPOST_REQUIRE_HOST=1` naming the missing ones and `hint` (how to install them).
+pub fn tools(names: &[&str], hint: &str) -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !std::env::split_paths(&path).any(|d| d.join(n).is_file()))
+        .collect();
+    host(
+        missing.is_empty(),
+        &format!("{} not found on PATH ({hint})", missing.join(", ")),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +143,21 @@ mod tests {
         } else {
             let r = std::panic::catch_unwind(|| shared("no/such/file/anywhere.bin"));
             assert!(r.is_err(), "a required skip must fail");
+        }
+    }
+
+    #[test]
+    fn an_absent_host_capability_skips_or_fails() {
+        assert!(host(true, "never reported"));
+        assert!(tools(&["sh"], "always there"));
+        if required(REQUIRE_HOST) {
+            assert!(std::panic::catch_unwind(|| host(false, "absent")).is_err());
+            assert!(
+                std::panic::catch_unwind(|| tools(&["surely-no-such-tool-here"], "x")).is_err()
+            );
+        } else {
+            assert!(!host(false, "absent"));
+            assert!(!tools(&["surely-no-such-tool-here"], "x"));
         }
     }
 

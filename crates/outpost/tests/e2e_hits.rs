@@ -11,17 +11,15 @@ mod common;
 use common::{all_hits, get_json, outpost, post_raw, start_server};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 
 /// Hotlist lines taken from the real IPsum feed when `../shared` is present, otherwise an
 /// IPsum-format list of documentation addresses (so the test runs everywhere).
 fn hotlist_lines() -> Vec<(IpAddr, u32)> {
-    let shared = std::env::var_os("OUTPOST_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let ipsum = shared.join("data/feeds/ipsum.txt");
-    match std::fs::read_to_string(&ipsum) {
-        Ok(text) => text
+    // Absent shared data fails here under OUTPOST_REQUIRE_SHARED=1 (scripts/test.sh).
+    let text = outpost_testkit::shared("data/feeds/ipsum.txt")
+        .map(|p| std::fs::read_to_string(&p).expect("read the IPsum feed"));
+    match text {
+        Some(text) => text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .take(5000)
@@ -33,11 +31,7 @@ fn hotlist_lines() -> Vec<(IpAddr, u32)> {
                 )
             })
             .collect(),
-        Err(_) => {
-            eprintln!(
-                "note: {} not found; using a synthetic IPsum-format hotlist",
-                ipsum.display()
-            );
+        None => {
             (0..5000u32)
                 .map(|i| {
                     (
