@@ -31,16 +31,14 @@ fn hotlist_lines() -> Vec<(IpAddr, u32)> {
                 )
             })
             .collect(),
-        None => {
-            (0..5000u32)
-                .map(|i| {
-                    (
-                        IpAddr::from([203, 0, (i / 250) as u8, (i % 250) as u8 + 1]),
-                        1 + i % 7,
-                    )
-                })
-                .collect()
-        }
+        None => (0..5000u32)
+            .map(|i| {
+                (
+                    IpAddr::from([203, 0, (i / 250) as u8, (i % 250) as u8 + 1]),
+                    1 + i % 7,
+                )
+            })
+            .collect(),
     }
 }
 
