@@ -188,7 +188,11 @@ async fn joblookup_builds_pcap_job_and_redirects() {
         ("pcap", "sensor-7", "ta")
     );
     assert_eq!(job.status, JobStatus::Pending);
-    assert!(job.sensor, "a job for a Sensoroni sensor");
+    assert_eq!(
+        serde_json::to_value(&job).unwrap()["sensor"],
+        true,
+        "a job for a Sensoroni sensor"
+    );
     assert_eq!(job.filter.src_ip.as_deref(), Some("10.1.1.1"));
     assert_eq!(job.filter.src_port, Some(50000));
     assert_eq!(job.filter.dst_ip.as_deref(), Some("10.2.2.2"));

@@ -650,7 +650,6 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     let state = outpost_server::build_state(cfg, store.clone())
         .await
         .unwrap();
-    let jobs = state.jobs.clone().unwrap();
     let app = outpost_server::router(state);
 
     // Staff jobs on the enrolled device: file.get (the secret) and pcap (an allowed kind).
@@ -781,12 +780,14 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     assert_eq!(v["status"], 1);
     let (s, _, _) = call(&app, "GET", &format!("/api/stream?jobId={sid}"), KEY, None).await;
     assert_eq!(s, StatusCode::OK);
-    // The device never sees the sensor's job.
+    // The device never sees the sensor's job; staff see which job is whose.
     let (s, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &dev_token, None).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let j = jobs.store().get(sid).await.unwrap().unwrap();
-    assert!(j.sensor);
-    assert!(!jobs.store().get(staff[0]).await.unwrap().unwrap().sensor);
+    let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &admin, None).await;
+    assert_eq!(v["sensor"], true, "{v}");
+    let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{}", staff[0]), &admin, None).await;
+    assert_eq!(v["sensor"], false, "{v}");
+    assert_eq!(v["status"], "assigned", "{v}");
 }
 
 /// Issue 18 point 6: the stored hit hostname is the device's enrolled one, whatever the

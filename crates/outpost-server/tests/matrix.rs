@@ -475,6 +475,25 @@ const JOB_ROUTES: &[(&str, &str)] = &[
     ("POST", "/joblookup"),
 ];
 
+/// The Sensoroni-compatible routes (crate outpost-jobs, `outpost_jobs::COMPAT_ROUTES`).
+const COMPAT_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/node"),
+    ("GET", "/api/job/"),
+    ("POST", "/api/job/"),
+    ("PUT", "/api/job/"),
+    ("GET", "/api/job"),
+    ("POST", "/api/job"),
+    ("PUT", "/api/job"),
+    ("DELETE", "/api/job/{id}"),
+    ("GET", "/api/jobs/"),
+    ("GET", "/api/jobs"),
+    ("GET", "/api/stream"),
+    ("POST", "/api/stream"),
+    ("GET", "/api/packets"),
+    ("GET", "/api/grid"),
+    ("GET", "/api/info"),
+];
+
 fn all_routes() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = outpost_server::api_routes()
         .into_iter()
@@ -483,7 +502,7 @@ fn all_routes() -> Vec<(String, String)> {
     v.extend(
         JOB_ROUTES
             .iter()
-            .chain(outpost_jobs::COMPAT_ROUTES)
+            .chain(COMPAT_ROUTES)
             .map(|(m, p)| (m.to_string(), p.to_string())),
     );
     v
