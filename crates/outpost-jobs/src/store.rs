@@ -484,8 +484,16 @@ impl JobStore {
         filter: &Filter,
         max_attempts: Option<i64>,
     ) -> Result<Job, StoreError> {
-        self.create_for(tenant_id, owner, device_id, kind, filter, max_attempts, false)
-            .await
+        self.create_for(
+            tenant_id,
+            owner,
+            device_id,
+            kind,
+            filter,
+            max_attempts,
+            false,
+        )
+        .await
     }
 
     /// Creates a pending job for an Outpost device, or (`sensor`) for a Sensoroni node.
@@ -611,7 +619,14 @@ impl JobStore {
             &self.db,
             fetch_all,
             sql,
-            [lease_id.as_str(), lease_exp, now, tenant_id, device_id, i64::from(sensor)]
+            [
+                lease_id.as_str(),
+                lease_exp,
+                now,
+                tenant_id,
+                device_id,
+                i64::from(sensor)
+            ]
         );
         let claimed = rows.job()?.map(|job| ClaimedJob {
             job,

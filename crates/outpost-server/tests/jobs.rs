@@ -305,7 +305,10 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     assert_eq!(r.status(), StatusCode::OK);
     let loc = r.headers()["hx-redirect"].to_str().unwrap().to_string();
     let id: i64 = loc.strip_prefix("/ui/jobs/").unwrap().parse().unwrap();
-    assert_eq!(jobs.store().get(id).await.unwrap().unwrap().device_id, real.id);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        real.id
+    );
 
     // A customer's refusal does not echo the document's (another tenant's) host name.
     let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-other", &cust_a, None).await;
@@ -340,7 +343,14 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     assert!(r.status.is_success(), "{v}");
     let rogue = v["device_id"].as_str().unwrap().to_string();
     let rogue_token = v["device_token"].as_str().unwrap().to_string();
-    let (s, v, _) = call(&app, "POST", "/api/v1/checkin", &rogue_token, Some(json!({}))).await;
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/v1/checkin",
+        &rogue_token,
+        Some(json!({})),
+    )
+    .await;
     assert!(s.is_success(), "{v}");
     let (s, v, _) = call(&app, "GET", "/joblookup?esid=d-web", &admin, None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -351,7 +361,10 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
         .iter()
         .map(|c| c["device_id"].as_str().unwrap())
         .collect();
-    assert!(listed.contains(&real.id.as_str()) && listed.contains(&rogue.as_str()), "{v}");
+    assert!(
+        listed.contains(&real.id.as_str()) && listed.contains(&rogue.as_str()),
+        "{v}"
+    );
     let before = count().await;
     let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-web", &admin, None).await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
@@ -362,7 +375,10 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     let uri = format!("/joblookup?esid=d-web&device_id={}", real.id);
     let (s, b, h) = call(&app, "POST", &uri, &admin, None).await;
     let id = job_id_of_redirect(s, &b, &h);
-    assert_eq!(jobs.store().get(id).await.unwrap().unwrap().device_id, real.id);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        real.id
+    );
     // A device_id that is not one of the candidates is refused.
     let (s, b, _) = call(
         &app,
@@ -655,7 +671,10 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     // Staff jobs on the enrolled device: file.get (the secret) and pcap (an allowed kind).
     let mut staff = Vec::new();
     for (kind, filter) in [
-        ("file.get", json!({"parameters": {"path": "/etc/payroll/secret.txt"}})),
+        (
+            "file.get",
+            json!({"parameters": {"path": "/etc/payroll/secret.txt"}}),
+        ),
         ("pcap", json!({"srcIp": "10.0.0.1"})),
     ] {
         let (s, v, _) = call(
@@ -682,8 +701,16 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
             ("GET", format!("/api/job/?jobId={id}"), None),
             ("GET", format!("/api/stream?jobId={id}"), None),
             ("GET", format!("/api/packets?jobId={id}"), None),
-            ("POST", format!("/api/stream?jobId={id}"), Some(json!("forged"))),
-            ("PUT", "/api/job/".to_string(), Some(json!({"id": id, "status": 1}))),
+            (
+                "POST",
+                format!("/api/stream?jobId={id}"),
+                Some(json!("forged")),
+            ),
+            (
+                "PUT",
+                "/api/job/".to_string(),
+                Some(json!({"id": id, "status": 1})),
+            ),
             ("DELETE", format!("/api/job/{id}"), None),
         ] {
             let (s, v, _) = call(&app, m, &uri, KEY, body).await;
@@ -702,7 +729,14 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // Nor can the key queue jobs under a device's id.
-    let (s, v, _) = call(&app, "POST", "/api/job/", KEY, Some(json!({"nodeId": dev.id}))).await;
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/job/",
+        KEY,
+        Some(json!({"nodeId": dev.id})),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // The real agent still gets its jobs, untouched.
     for id in &staff {
@@ -733,10 +767,24 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     let (_, listed, _) = call(&app, "GET", "/api/jobs/?kind=pcap", KEY, None).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     // Results need the current lease: not before the sensor claimed the job...
-    let (s, v, _) = call(&app, "POST", &format!("/api/stream?jobId={sid}"), KEY, Some(json!("early"))).await;
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        &format!("/api/stream?jobId={sid}"),
+        KEY,
+        Some(json!("early")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "lease_lost");
-    let (s, v, _) = call(&app, "PUT", "/api/job/", KEY, Some(json!({"id": sid, "status": 1}))).await;
+    let (s, v, _) = call(
+        &app,
+        "PUT",
+        "/api/job/",
+        KEY,
+        Some(json!({"id": sid, "status": 1})),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let (s, claimed, _) = call(
         &app,
@@ -781,11 +829,25 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     let (s, _, _) = call(&app, "GET", &format!("/api/stream?jobId={sid}"), KEY, None).await;
     assert_eq!(s, StatusCode::OK);
     // The device never sees the sensor's job; staff see which job is whose.
-    let (s, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &dev_token, None).await;
+    let (s, v, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{sid}"),
+        &dev_token,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &admin, None).await;
     assert_eq!(v["sensor"], true, "{v}");
-    let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{}", staff[0]), &admin, None).await;
+    let (_, v, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{}", staff[0]),
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(v["sensor"], false, "{v}");
     assert_eq!(v["status"], "assigned", "{v}");
 }

@@ -191,15 +191,11 @@ async fn current_lease(
     presented: Option<&str>,
 ) -> Result<String, ApiError> {
     let leased = matches!(job.status, JobStatus::Assigned | JobStatus::Running)
-        && job
-            .lease_expires_at
-            .is_some_and(|t| t > chrono::Utc::now());
+        && job.lease_expires_at.is_some_and(|t| t > chrono::Utc::now());
     let ok = match (&job.lease_id, presented) {
-        (Some(l), Some(p)) if leased => bool::from(subtle::ConstantTimeEq::ct_eq(
-            l.as_bytes(),
-            p.as_bytes(),
-        ))
-        .then(|| l.clone()),
+        (Some(l), Some(p)) if leased => {
+            bool::from(subtle::ConstantTimeEq::ct_eq(l.as_bytes(), p.as_bytes())).then(|| l.clone())
+        }
         (Some(l), None) if leased => Some(l.clone()),
         _ => None,
     };

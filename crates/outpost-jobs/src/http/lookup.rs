@@ -567,7 +567,15 @@ pub(super) async fn joblookup_create(
         }
     };
     let job = st
-        .create_job_for(&actor(&p), &tenant, &device, "pcap", &plan.filter, None, sensor)
+        .create_job_for(
+            &actor(&p),
+            &tenant,
+            &device,
+            "pcap",
+            &plan.filter,
+            None,
+            sensor,
+        )
         .await?;
     st.audit(
         &actor(&p),

@@ -170,8 +170,10 @@ impl std::fmt::Display for Candidate {
             self.hostname,
             self.device_id,
             self.enrolled_at.format("%Y-%m-%d %H:%M UTC"),
-            self.last_seen_at
-                .map_or_else(|| "never".to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            self.last_seen_at.map_or_else(
+                || "never".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+            )
         )
     }
 }
