@@ -598,6 +598,7 @@ mod tests {
             completed_at: None,
             failed_at: None,
             file_extension: "bin".into(),
+            sensor: false,
             result_size: None,
             result_sha256: None,
         }

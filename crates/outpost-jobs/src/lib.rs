@@ -40,8 +40,9 @@ pub use model::{
 
 #[cfg(feature = "server")]
 pub use http::{
-    AuditSink, CompatConfig, DeviceResolver, ElasticConfig, JobsConfig, JobsState, KindPolicy,
-    ResolveError, ResolveFuture, ResolvedDevice, compat_router, v1_router,
+    AuditSink, COMPAT_ROUTES, Candidate, CompatConfig, DeviceResolver, ElasticConfig,
+    IsDeviceFuture, JobsConfig, JobsState, KindPolicy, ResolveError, ResolveFuture, ResolvedDevice,
+    compat_router, v1_router,
 };
 #[cfg(feature = "server")]
 pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError};

@@ -262,6 +262,11 @@ pub struct Job {
     /// SHA-256 (hex) of the stored result, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_sha256: Option<String>,
+    /// Addressed to a Sensoroni node (created through the compatible API, or by `/joblookup`
+    /// for a name that is no enrolled device) rather than to an Outpost device. Only the
+    /// compatible API sees and claims sensor jobs; only devices claim the others.
+    #[serde(default)]
+    pub sensor: bool,
 }
 
 /// What a caller supplies to create a job (`POST /api/v1/jobs`).
@@ -386,6 +391,12 @@ pub struct SensoroniJob {
     /// Results.
     #[serde(default)]
     pub results: Vec<SensoroniJobResult>,
+    /// Outpost addition: the lease of the check-in that handed this job out (only in the
+    /// `POST /api/node` answer). A client that sends it back (`PUT /api/job/` body,
+    /// `POST /api/stream?leaseId=`) proves it holds the current lease; Sensoroni agents, which
+    /// drop it, may still report only while the job is leased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_id: Option<String>,
 }
 
 impl SensoroniJob {
@@ -417,6 +428,7 @@ impl SensoroniJob {
             user_id: job.owner.clone(),
             kind: job.kind.clone(),
             results: Vec::new(),
+            lease_id: None,
         }
     }
 

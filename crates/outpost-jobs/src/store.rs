@@ -117,6 +117,8 @@ pub struct ListQuery {
     pub before_id: Option<i64>,
     /// Page size (1..=1000, default 100).
     pub limit: Option<i64>,
+    /// Only Sensoroni-node jobs (`Some(true)`) or only device jobs (`Some(false)`).
+    pub sensor: Option<bool>,
 }
 
 pub use crate::model::{AuditEntry, AuditRecord};
@@ -148,7 +150,7 @@ const AUDIT_COLS: &str =
 
 const JOB_COLS: &str = "id, tenant_id, device_id, kind, filter, owner, status, attempts, max_attempts, \
     fail_count, failure, lease_id, lease_expires_at, not_before, expires_at, created_at, updated_at, \
-    completed_at, failed_at, file_extension, result_size, result_sha256";
+    completed_at, failed_at, file_extension, result_size, result_sha256, sensor";
 
 /// Rewrites `$N` placeholders to SQLite's `?N`.
 fn to_sqlite(sql: &str) -> String {
@@ -283,6 +285,7 @@ where
         file_extension: r.try_get("file_extension")?,
         result_size: r.try_get("result_size")?,
         result_sha256: r.try_get("result_sha256")?,
+        sensor: r.try_get::<i64, _>("sensor")? != 0,
     })
 }
 
@@ -411,11 +414,11 @@ impl JobStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// How many jobs wait (status `pending`) for `device_id` of `tenant_id`.
+    /// How many device jobs wait (status `pending`) for `device_id` of `tenant_id`.
     pub async fn pending_count(&self, tenant_id: &str, device_id: &str) -> Result<u64, StoreError> {
         let n = self
             .scalar(
-                "SELECT COUNT(*) AS m FROM jobs WHERE tenant_id = $1 AND device_id = $2 AND status = 'pending'",
+                "SELECT COUNT(*) AS m FROM jobs WHERE tenant_id = $1 AND device_id = $2 AND status = 'pending' AND sensor = 0",
                 &[tenant_id, device_id],
             )
             .await?;
@@ -471,7 +474,7 @@ impl JobStore {
         Ok(())
     }
 
-    /// Creates a pending job.
+    /// Creates a pending job for an Outpost device.
     pub async fn create(
         &self,
         tenant_id: &str,
@@ -481,6 +484,30 @@ impl JobStore {
         filter: &Filter,
         max_attempts: Option<i64>,
     ) -> Result<Job, StoreError> {
+        self.create_for(
+            tenant_id,
+            owner,
+            device_id,
+            kind,
+            filter,
+            max_attempts,
+            false,
+        )
+        .await
+    }
+
+    /// Creates a pending job for an Outpost device, or (`sensor`) for a Sensoroni node.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_for(
+        &self,
+        tenant_id: &str,
+        owner: &str,
+        device_id: &str,
+        kind: &str,
+        filter: &Filter,
+        max_attempts: Option<i64>,
+        sensor: bool,
+    ) -> Result<Job, StoreError> {
         let now = Utc::now();
         let filter_json = serde_json::to_string(filter)?;
         let expires = ms(now) + dur_ms(self.cfg.pending_ttl);
@@ -488,8 +515,8 @@ impl JobStore {
         let ext = if kind == "pcap" { "pcap" } else { "bin" };
         let sql = format!(
             "INSERT INTO jobs (tenant_id, device_id, kind, filter, owner, status, attempts, max_attempts, \
-             fail_count, expires_at, created_at, updated_at, file_extension) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $7, $8, $8, $9) RETURNING {JOB_COLS}"
+             fail_count, expires_at, created_at, updated_at, file_extension, sensor) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $7, $8, $8, $9, $10) RETURNING {JOB_COLS}"
         );
         let rows = sql_fetch!(
             &self.db,
@@ -504,7 +531,8 @@ impl JobStore {
                 max,
                 expires,
                 ms(now),
-                ext
+                ext,
+                i64::from(sensor)
             ]
         );
         let job = rows.job()?.ok_or(StoreError::NotFound)?;
@@ -531,7 +559,8 @@ impl JobStore {
             "SELECT {JOB_COLS} FROM jobs WHERE \
              (CAST($1 AS TEXT) IS NULL OR tenant_id = $1) AND (CAST($2 AS TEXT) IS NULL OR device_id = $2) \
              AND (CAST($3 AS TEXT) IS NULL OR kind = $3) AND (CAST($4 AS TEXT) IS NULL OR status = $4) \
-             AND ($5 = 1 OR status <> 'deleted') AND id < $6 ORDER BY id DESC LIMIT $7"
+             AND ($5 = 1 OR status <> 'deleted') AND id < $6 \
+             AND (CAST($8 AS BIGINT) IS NULL OR sensor = $8) ORDER BY id DESC LIMIT $7"
         );
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
         sql_fetch!(
@@ -545,18 +574,30 @@ impl JobStore {
                 q.status.map(|s| s.as_str()),
                 i64::from(q.include_deleted),
                 q.before_id.unwrap_or(i64::MAX),
-                limit
+                limit,
+                q.sensor.map(i64::from)
             ]
         )
         .jobs()
     }
 
-    /// Atomically claims the oldest claimable job of `device_id` in `tenant_id` and leases it
-    /// to a fresh lease id. Two concurrent callers never get the same job.
+    /// Atomically claims the oldest claimable device job of `device_id` in `tenant_id` and
+    /// leases it to a fresh lease id. Two concurrent callers never get the same job.
     pub async fn claim(
         &self,
         tenant_id: &str,
         device_id: &str,
+    ) -> Result<Option<ClaimedJob>, StoreError> {
+        self.claim_for(tenant_id, device_id, false).await
+    }
+
+    /// [`JobStore::claim`] for an Outpost device (`sensor = false`) or a Sensoroni node
+    /// (`sensor = true`): each claims only jobs addressed to its own kind of target.
+    pub async fn claim_for(
+        &self,
+        tenant_id: &str,
+        device_id: &str,
+        sensor: bool,
     ) -> Result<Option<ClaimedJob>, StoreError> {
         self.maybe_reap().await?;
         let now = ms(Utc::now());
@@ -570,7 +611,7 @@ impl JobStore {
             "UPDATE jobs SET status = 'assigned', lease_id = $1, lease_expires_at = $2, \
              attempts = attempts + 1, updated_at = $3 \
              WHERE status = 'pending' AND id = (SELECT id FROM jobs WHERE tenant_id = $4 AND device_id = $5 \
-               AND status = 'pending' AND (not_before IS NULL OR not_before <= $3) \
+               AND sensor = $6 AND status = 'pending' AND (not_before IS NULL OR not_before <= $3) \
                AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at, id LIMIT 1 {lock}) \
              RETURNING {JOB_COLS}"
         );
@@ -578,7 +619,14 @@ impl JobStore {
             &self.db,
             fetch_all,
             sql,
-            [lease_id.as_str(), lease_exp, now, tenant_id, device_id]
+            [
+                lease_id.as_str(),
+                lease_exp,
+                now,
+                tenant_id,
+                device_id,
+                i64::from(sensor)
+            ]
         );
         let claimed = rows.job()?.map(|job| ClaimedJob {
             job,

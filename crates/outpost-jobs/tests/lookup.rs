@@ -119,6 +119,7 @@ async fn joblookup_builds_pcap_job_and_redirects() {
         let h = header_for(&who);
         async move {
             let req = Request::builder()
+                .method("POST")
                 .uri(uri)
                 .header("x-test-principal", h)
                 .body(Body::empty())
@@ -126,22 +127,55 @@ async fn joblookup_builds_pcap_job_and_redirects() {
             app.oneshot(req).await.unwrap()
         }
     };
-    let get = |uri: String| {
+    let send = |method: &'static str, uri: String, accept: &'static str| {
         let app = app.clone();
         let h = header_for(&cust);
         async move {
             let req = Request::builder()
+                .method(method)
                 .uri(uri)
                 .header("x-test-principal", h)
+                .header("accept", accept)
                 .body(Body::empty())
                 .unwrap();
             app.oneshot(req).await.unwrap()
         }
     };
+    let get = |uri: String| send("GET", uri, "application/json");
+    let post = |uri: String| send("POST", uri, "application/json");
+    let jobs_now = || async {
+        state
+            .store()
+            .list(&outpost_jobs::ListQuery::default())
+            .await
+            .unwrap()
+            .len()
+    };
 
-    // By document id.
+    // A GET only shows what would be created (a link on another site cannot create jobs):
+    // JSON for API clients, a confirmation page for browsers.
     let r = get("/joblookup?esid=doc-1".into()).await;
-    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["target"]["kind"], "sensor", "{v}");
+    assert_eq!(v["target"]["name"], "sensor-7");
+    assert_eq!(v["filter"]["srcIp"], "10.1.1.1");
+    assert_eq!(v["confirm"]["method"], "POST");
+    assert_eq!(v["confirm"]["url"], "/joblookup?esid=doc-1");
+    let r = send("GET", "/joblookup?esid=doc-1".into(), "text/html,*/*").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    assert!(
+        html.contains("Create a PCAP job?") && html.contains(r#"hx-post="/joblookup?esid=doc-1""#),
+        "{html}"
+    );
+    assert_eq!(jobs_now().await, 0, "a GET created a job");
+
+    // By document id: the POST creates the job.
+    let r = post("/joblookup?esid=doc-1".into()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     let id: i64 = loc.strip_prefix("/ui/jobs/").unwrap().parse().unwrap();
     let job = state.store().get(id).await.unwrap().unwrap();
@@ -154,6 +188,11 @@ async fn joblookup_builds_pcap_job_and_redirects() {
         ("pcap", "sensor-7", "ta")
     );
     assert_eq!(job.status, JobStatus::Pending);
+    assert_eq!(
+        serde_json::to_value(&job).unwrap()["sensor"],
+        true,
+        "a job for a Sensoroni sensor"
+    );
     assert_eq!(job.filter.src_ip.as_deref(), Some("10.1.1.1"));
     assert_eq!(job.filter.src_port, Some(50000));
     assert_eq!(job.filter.dst_ip.as_deref(), Some("10.2.2.2"));
@@ -178,13 +217,15 @@ async fn joblookup_builds_pcap_job_and_redirects() {
     let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["error"]["code"], "unknown_device");
+    // ...without echoing the other tenant's host name.
+    assert!(!v.to_string().contains("sensor-7"), "{v}");
     // Staff without a tenant_id: the sensor's job goes to the compatible API's tenant.
     let r = as_who(
         principal(Role::Technician, "tech", None),
         "/joblookup?esid=doc-1".into(),
     )
     .await;
-    assert_eq!(r.status(), StatusCode::FOUND);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     let id: i64 = loc.strip_prefix("/ui/jobs/").unwrap().parse().unwrap();
     let job = state.store().get(id).await.unwrap().unwrap();
@@ -194,18 +235,18 @@ async fn joblookup_builds_pcap_job_and_redirects() {
     );
 
     // By community id (with characters that would break a spliced query string).
-    let r = get("/joblookup?ncid=1%3AabcDEF%2B%2F%3D".into()).await;
-    assert_eq!(r.status(), StatusCode::FOUND);
+    let r = post("/joblookup?ncid=1%3AabcDEF%2B%2F%3D".into()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     // An id crafted to rewrite a spliced query finds nothing (it is only a value).
     let hostile = urlencode(r#"doc-1"]}},{"match_all":{}}]}},"x":{"y":["#);
-    let r = get(format!("/joblookup?esid={hostile}")).await;
+    let r = post(format!("/joblookup?esid={hostile}")).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = get(format!("/joblookup?ncid={}", urlencode(r#"x" OR "1"="1"#))).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
     // A document without observer.name cannot make a job.
-    let r = get("/joblookup?esid=doc-2".into()).await;
+    let r = post("/joblookup?esid=doc-2".into()).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();

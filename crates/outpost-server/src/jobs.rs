@@ -1,7 +1,9 @@
 //! Glue between the server and the job subsystem (`outpost-jobs`): the device directory the
 //! jobs crate uses to resolve `/joblookup`'s `observer.name` to an enrolled device.
 
-use outpost_jobs::{DeviceResolver, ResolveError, ResolveFuture, ResolvedDevice};
+use outpost_jobs::{
+    Candidate, DeviceResolver, IsDeviceFuture, ResolveError, ResolveFuture, ResolvedDevice,
+};
 use outpost_store::Store;
 
 /// Resolves hostnames to enrolled, non-revoked devices through the server's store.
@@ -12,10 +14,11 @@ use outpost_store::Store;
 /// match. Exact matches win over short/full ones. Then:
 /// * several tenants among the matches → [`ResolveError::Ambiguous`] (staff who did not name
 ///   a tenant must);
-/// * different hostnames among the matches of one tenant → [`ResolveError::AmbiguousName`]
-///   naming them — never a guess;
-/// * several devices of the one matching hostname (a re-enrolled machine leaves its old device
-///   behind until it is revoked) → the most recently active.
+/// * several devices among the matches of one tenant — different hostnames, or the same
+///   hostname enrolled more than once (a re-enrolled machine whose old device was not
+///   revoked, or a second enrollment claiming an existing host's name) →
+///   [`ResolveError::AmbiguousName`] naming them (hostname, device id, enrollment, last
+///   activity) — never a guess: `/joblookup` lets the technician choose one.
 #[derive(Debug, Clone)]
 pub struct StoreDeviceResolver {
     store: Store,
@@ -79,15 +82,24 @@ pub fn pick_device(
             hostname: name.to_string(),
         });
     }
-    let Some((first, first_name)) = pool.first() else {
+    let Some((first, _)) = pool.first() else {
         return Ok(None);
     };
-    if pool.iter().any(|(_, h)| h != first_name) {
-        let mut candidates: Vec<String> = pool
+    if pool.len() > 1 {
+        let mut candidates: Vec<Candidate> = pool
             .iter()
-            .map(|(d, _)| format!("{} (device {})", d.hostname, d.id))
+            .map(|(d, _)| Candidate {
+                tenant_id: d.tenant_id.clone(),
+                device_id: d.id.clone(),
+                hostname: d.hostname.clone(),
+                enrolled_at: d.enrolled_at,
+                last_seen_at: d.last_checkin_at.max(d.last_seen_at),
+            })
             .collect();
-        candidates.sort();
+        candidates.sort_by(|a, b| {
+            (a.hostname.to_ascii_lowercase(), a.enrolled_at)
+                .cmp(&(b.hostname.to_ascii_lowercase(), b.enrolled_at))
+        });
         return Err(ResolveError::AmbiguousName {
             hostname: name.to_string(),
             candidates,
@@ -108,6 +120,16 @@ impl DeviceResolver for StoreDeviceResolver {
                 .await
                 .map_err(|e| ResolveError::Backend(e.to_string()))?;
             pick_device(hostname, &found)
+        })
+    }
+
+    fn is_device<'a>(&'a self, id: &'a str) -> IsDeviceFuture<'a> {
+        Box::pin(async move {
+            match self.store.get_device(id).await {
+                Ok(_) => Ok(true),
+                Err(outpost_store::StoreError::NotFound(_)) => Ok(false),
+                Err(e) => Err(ResolveError::Backend(e.to_string())),
+            }
         })
     }
 }
@@ -170,12 +192,18 @@ mod tests {
         ));
         // A full name still finds its own device among them.
         assert_eq!(pick("web01.dmz.example", &two_full), Ok(Some("d3".into())));
-        // Re-enrolled machine: the same name twice → the first (most recently active).
+        // The same name enrolled twice (a re-enrolled machine, or a second enrollment
+        // claiming the name): never a guess, whichever checked in last — both are named.
         let again = [
             dev("new", "t", "WEB01.corp.example"),
             dev("old", "t", "web01.corp.example"),
         ];
-        assert_eq!(pick("web01", &again), Ok(Some("new".into())));
+        let e = pick("web01", &again).unwrap_err();
+        assert!(
+            e.contains("(device new)") && e.contains("(device old)"),
+            "{e}"
+        );
+        assert!(pick("web01.corp.example", &again).is_err());
         // Several tenants: the caller must name one (an exact name in one tenant does not
         // hide a full name in another).
         let tenants = [

@@ -4,8 +4,11 @@
 //! enrollment key. Every principal of tenant A (customer key, customer user's session, device
 //! token, enrollment key) calls every route in [`outpost_server::api_routes`] and every job
 //! route, aimed at tenant B's resources; no answer may succeed on B's data or contain any of
-//! B's identifiers, and afterwards B's data is unchanged. A new route without an entry here
-//! fails the test, so the matrix cannot fall behind the router.
+//! B's identifiers, and afterwards B's data is unchanged. The Sensoroni-compatible API's
+//! static key attacks too: the compatible API's tenant is B, so B's device jobs live where
+//! the key's own jobs do, and still the key must not reach them (it reaches only jobs
+//! created for Sensoroni nodes). A new route without an entry here fails the test, so the
+//! matrix cannot fall behind the router.
 
 mod common;
 
@@ -39,8 +42,12 @@ struct Side {
     profile_subject: String,
 }
 
+/// The Sensoroni-compatible API's static key.
+const SENSORONI_KEY: &str = "sensoroni-matrix-key-5f1d";
+
 struct World {
     app: axum::Router,
+    jobs: outpost_jobs::JobsState,
     store: Store,
     admin: String,
     tech: String,
@@ -75,7 +82,10 @@ fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
 }
 
 async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8) -> Side {
-    let t = store.create_tenant(name).await.unwrap();
+    let t = match store.find_tenant(name).await {
+        Ok(t) => t,
+        Err(_) => store.create_tenant(name).await.unwrap(),
+    };
     let indicator_ip = format!("203.0.113.{}", 100 + n);
     let ind = store
         .create_tenant_indicator(
@@ -253,20 +263,26 @@ async fn world() -> World {
         .create_key(KeyKind::Technician, None, "")
         .await
         .unwrap();
-    let cfg = ServerConfig {
+    // Tenant B is the Sensoroni-compatible API's tenant.
+    store.create_tenant("bravo").await.unwrap();
+    let mut cfg = ServerConfig {
         data_dir: dir.path().to_path_buf(),
         rate_limit_per_s: 0,
         login_rate_per_min: 0,
         ..Default::default()
     };
+    cfg.sensoroni.api_key = Some(SENSORONI_KEY.into());
+    cfg.sensoroni.tenant = Some("bravo".into());
     let state = outpost_server::build_state(cfg, store.clone())
         .await
         .unwrap();
+    let jobs = state.jobs.clone().unwrap();
     let app = outpost_server::router(state);
     let a = side(&store, &app, &admin, "alpha", 1).await;
     let b = side(&store, &app, &admin, "bravo", 2).await;
     World {
         app,
+        jobs,
         store,
         admin,
         tech,
@@ -422,7 +438,23 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
             Some(json!("x")),
         ),
         // A PCAP job in B from a document naming B's device.
-        ("GET", "/joblookup") => (format!("{path}?esid=x&tenant_id={tb}"), None),
+        ("GET" | "POST", "/joblookup") => (format!("{path}?esid=x&tenant_id={tb}"), None),
+        // The Sensoroni-compatible API, aimed at B's device job (B is its tenant).
+        ("POST", "/api/node") => (path.to_string(), Some(json!({"id": b.device}))),
+        ("GET", "/api/job/" | "/api/job") => (format!("{path}?jobId={}", b.job), None),
+        ("POST", "/api/job/" | "/api/job") => (
+            path.to_string(),
+            Some(json!({"nodeId": b.device, "kind": "pcap"})),
+        ),
+        ("PUT", "/api/job/" | "/api/job") => {
+            (path.to_string(), Some(json!({"id": b.job, "status": 1})))
+        }
+        ("DELETE", "/api/job/{id}") => (format!("/api/job/{}", b.job), None),
+        ("GET", "/api/jobs/" | "/api/jobs") => (format!("{path}?kind=file.hash"), None),
+        ("GET", "/api/stream") => (format!("{path}?jobId={}", b.job), None),
+        ("POST", "/api/stream") => (format!("{path}?jobId={}", b.job), Some(json!("forged"))),
+        ("GET", "/api/packets") => (format!("{path}?jobId={}", b.job), None),
+        ("GET", "/api/grid" | "/api/info") => (path.to_string(), None),
         _ => return None,
     };
     Some(r)
@@ -440,6 +472,26 @@ const JOB_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/agent/jobs/{id}"),
     ("PUT", "/api/v1/agent/jobs/{id}/result"),
     ("GET", "/joblookup"),
+    ("POST", "/joblookup"),
+];
+
+/// The Sensoroni-compatible routes (crate outpost-jobs, `outpost_jobs::COMPAT_ROUTES`).
+const COMPAT_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/node"),
+    ("GET", "/api/job/"),
+    ("POST", "/api/job/"),
+    ("PUT", "/api/job/"),
+    ("GET", "/api/job"),
+    ("POST", "/api/job"),
+    ("PUT", "/api/job"),
+    ("DELETE", "/api/job/{id}"),
+    ("GET", "/api/jobs/"),
+    ("GET", "/api/jobs"),
+    ("GET", "/api/stream"),
+    ("POST", "/api/stream"),
+    ("GET", "/api/packets"),
+    ("GET", "/api/grid"),
+    ("GET", "/api/info"),
 ];
 
 fn all_routes() -> Vec<(String, String)> {
@@ -450,6 +502,7 @@ fn all_routes() -> Vec<(String, String)> {
     v.extend(
         JOB_ROUTES
             .iter()
+            .chain(COMPAT_ROUTES)
             .map(|(m, p)| (m.to_string(), p.to_string())),
     );
     v
@@ -476,6 +529,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         ("customer session A", w.a.session.clone()),
         ("device A", w.a.device_token.clone()),
         ("enrollment key A", w.a.enroll_key.clone()),
+        ("Sensoroni key", SENSORONI_KEY.to_string()),
     ];
     let mut checked = 0;
     for (method, path) in all_routes() {
@@ -518,6 +572,14 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         }
     }
     assert!(checked >= principals.len() * 37, "{checked}");
+
+    // B's device job is untouched: unclaimed, no result, still pending.
+    let job = w.jobs.store().get(w.b.job).await.unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.attempts, job.result_size),
+        (outpost_jobs::JobStatus::Pending, 0, None),
+        "{job:?}"
+    );
 
     // B's data is untouched.
     let alert = w.store.get_alert(w.b.alert).await.unwrap();

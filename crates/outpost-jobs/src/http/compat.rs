@@ -5,6 +5,15 @@
 //! (not `null`); a job handed out at check-in is leased, so two agents with the same node id
 //! never both run it, and a lost agent's job is retried with backoff up to a limit; the
 //! anonymous CIDR works for IPv6 peers.
+//!
+//! What the static key (or an anonymous peer) reaches: only *sensor* jobs ([`Job::sensor`]:
+//! created through this API, or by `/joblookup` for a name that is no enrolled device) of
+//! the compatible API's tenant, of a kind in [`super::CompatConfig::allowed_kinds`] — for
+//! reads as for writes. Jobs of Outpost devices, even in the same tenant, are "not found".
+//! A node id that is an enrolled device's id is refused. A result upload and a completion or
+//! failure report need the job's current lease: the job must be claimed (`POST /api/node`)
+//! and its lease unexpired, and a `leaseId` presented (the check-in answer carries it) must
+//! be that lease.
 
 use std::net::SocketAddr;
 
@@ -24,6 +33,25 @@ use super::{
 use crate::model::{Job, JobStatus, Node, SensoroniJob, sensoroni_status};
 use crate::pcapio;
 use crate::store::ListQuery;
+
+/// Every (method, path) [`compat_router`] mounts, for route tables and tests.
+pub const COMPAT_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/node"),
+    ("GET", "/api/job/"),
+    ("POST", "/api/job/"),
+    ("PUT", "/api/job/"),
+    ("GET", "/api/job"),
+    ("POST", "/api/job"),
+    ("PUT", "/api/job"),
+    ("DELETE", "/api/job/{id}"),
+    ("GET", "/api/jobs/"),
+    ("GET", "/api/jobs"),
+    ("GET", "/api/stream"),
+    ("POST", "/api/stream"),
+    ("GET", "/api/packets"),
+    ("GET", "/api/grid"),
+    ("GET", "/api/info"),
+];
 
 /// The Sensoroni-compatible routes. Mount at the server root; it authenticates by itself
 /// (static key / anonymous CIDR) and needs the peer address, so serve with
@@ -106,11 +134,93 @@ fn tenant(st: &JobsState) -> &str {
     &st.config().compat.tenant_id
 }
 
-/// A job of the compat tenant, or 404.
-async fn load(st: &JobsState, id: i64) -> Result<Job, ApiError> {
+fn kind_allowed(st: &JobsState, kind: &str) -> bool {
+    st.config().compat.allowed_kinds.iter().any(|k| k == kind)
+}
+
+/// A sensor job of the compat tenant of an allowed kind, or 404 (audited as denied).
+async fn load(st: &JobsState, actor: &Actor, id: i64, action: &str) -> Result<Job, ApiError> {
     match st.store().get(id).await? {
-        Some(j) if j.tenant_id == tenant(st) => Ok(j),
-        _ => Err(ApiError::not_found("job not found")),
+        Some(j) if j.tenant_id == tenant(st) && j.sensor && kind_allowed(st, &j.kind) => Ok(j),
+        other => {
+            st.audit(
+                actor,
+                action,
+                other.as_ref().map(|j| j.tenant_id.as_str()),
+                Some(id),
+                "denied",
+                None,
+            )
+            .await;
+            Err(ApiError::not_found("job not found"))
+        }
+    }
+}
+
+/// Refuses a node id that is an enrolled Outpost device's id (audited).
+async fn refuse_device_id(
+    st: &JobsState,
+    actor: &Actor,
+    action: &str,
+    node: &str,
+) -> Result<(), ApiError> {
+    if st.is_device(node).await? {
+        st.audit(
+            actor,
+            action,
+            Some(tenant(st)),
+            None,
+            "denied",
+            Some("node id is an enrolled device id".into()),
+        )
+        .await;
+        return Err(ApiError::forbidden(
+            "this node id is an enrolled Outpost device's id; Sensoroni nodes need their own ids",
+        ));
+    }
+    Ok(())
+}
+
+/// The job's current lease, if `presented` (when given) is it: the job must be assigned or
+/// running with an unexpired lease. Otherwise 409 (audited as rejected).
+async fn current_lease(
+    st: &JobsState,
+    actor: &Actor,
+    action: &str,
+    job: &Job,
+    presented: Option<&str>,
+) -> Result<String, ApiError> {
+    let leased = matches!(job.status, JobStatus::Assigned | JobStatus::Running)
+        && job.lease_expires_at.is_some_and(|t| t > chrono::Utc::now());
+    let ok = match (&job.lease_id, presented) {
+        (Some(l), Some(p)) if leased => {
+            bool::from(subtle::ConstantTimeEq::ct_eq(l.as_bytes(), p.as_bytes())).then(|| l.clone())
+        }
+        (Some(l), None) if leased => Some(l.clone()),
+        _ => None,
+    };
+    match ok {
+        Some(l) => Ok(l),
+        None => {
+            st.audit(
+                actor,
+                action,
+                Some(tenant(st)),
+                Some(job.id),
+                "rejected",
+                Some("no current lease".into()),
+            )
+            .await;
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "lease_lost",
+                format!(
+                    "job {} is not leased to this sensor: it must be claimed through POST /api/node \
+                     (and a leaseId given must be the current one)",
+                    job.id
+                ),
+            ))
+        }
     }
 }
 
@@ -121,8 +231,9 @@ async fn checkin(
 ) -> Result<Response, ApiError> {
     let node: Node = parse_json(body)?;
     super::validate_ident("node id", &node.id)?;
+    refuse_device_id(&st, &actor, "job.claim", &node.id).await?;
     st.store().upsert_node(tenant(&st), &node).await?;
-    match st.store().claim(tenant(&st), &node.id).await? {
+    match st.store().claim_for(tenant(&st), &node.id, true).await? {
         Some(c) => {
             st.audit(
                 &actor,
@@ -133,7 +244,9 @@ async fn checkin(
                 Some(format!("node={}", node.id)),
             )
             .await;
-            Ok(Json(SensoroniJob::from_job(&c.job)).into_response())
+            let mut job = SensoroniJob::from_job(&c.job);
+            job.lease_id = Some(c.lease_id);
+            Ok(Json(job).into_response())
         }
         None => Ok(StatusCode::NO_CONTENT.into_response()),
     }
@@ -146,7 +259,7 @@ async fn get_job(
 ) -> Result<Json<SensoroniJob>, ApiError> {
     let q = query_map(q)?;
     let id = parse_id("jobId", q.get("jobId"))?;
-    let job = load(&st, id).await?;
+    let job = load(&st, &actor, id, "job.read").await?;
     st.audit(&actor, "job.read", Some(tenant(&st)), Some(id), "ok", None)
         .await;
     Ok(Json(SensoroniJob::from_job(&job)))
@@ -163,7 +276,7 @@ async fn create_job(
     } else {
         req.kind.as_str()
     };
-    if !st.config().compat.allowed_kinds.iter().any(|k| k == kind) {
+    if !kind_allowed(&st, kind) {
         st.audit(
             &actor,
             "job.create",
@@ -178,8 +291,10 @@ async fn create_job(
         )));
     }
     let filter = req.filter.clone().unwrap_or_default();
+    super::validate_ident("node id", req.target())?;
+    refuse_device_id(&st, &actor, "job.create", req.target()).await?;
     let job = st
-        .create_job(&actor, tenant(&st), req.target(), kind, &filter, None)
+        .create_job_for(&actor, tenant(&st), req.target(), kind, &filter, None, true)
         .await?;
     Ok((StatusCode::CREATED, Json(SensoroniJob::from_job(&job))).into_response())
 }
@@ -190,7 +305,7 @@ async fn update_job(
     body: Result<bytes::Bytes, BytesRejection>,
 ) -> Result<Json<SensoroniJob>, ApiError> {
     let req: SensoroniJob = parse_json(body)?;
-    let job = load(&st, req.id).await?;
+    let job = load(&st, &actor, req.id, "job.update").await?;
     if matches!(job.status, JobStatus::Completed | JobStatus::Deleted) {
         st.audit(
             &actor,
@@ -212,14 +327,20 @@ async fn update_job(
         ));
     }
     let updated = match req.status {
-        sensoroni_status::COMPLETED => st.store().complete(job.id, None).await?,
+        sensoroni_status::COMPLETED => {
+            let lease =
+                current_lease(&st, &actor, "job.update", &job, req.lease_id.as_deref()).await?;
+            st.store().complete(job.id, Some(&lease)).await?
+        }
         sensoroni_status::INCOMPLETE => {
+            let lease =
+                current_lease(&st, &actor, "job.update", &job, req.lease_id.as_deref()).await?;
             let why = if req.failure.is_empty() {
                 "agent reported failure"
             } else {
                 req.failure.as_str()
             };
-            st.store().fail(job.id, None, why, false).await?
+            st.store().fail(job.id, Some(&lease), why, false).await?
         }
         sensoroni_status::PENDING => job,
         other => {
@@ -248,7 +369,7 @@ async fn delete_job(
 ) -> Result<Json<SensoroniJob>, ApiError> {
     let id = id.map_err(|e| ApiError::bad_request(e.to_string()))?;
     let id = parse_id("job id", Some(&id.0))?;
-    let job = load(&st, id).await?;
+    let job = load(&st, &actor, id, "job.delete").await?;
     let mut before = st.store().delete(job.id).await?;
     before.status = JobStatus::Deleted;
     st.audit(
@@ -285,6 +406,20 @@ async fn list_jobs(
         .filter(|k| !k.is_empty())
         .cloned()
         .unwrap_or_else(|| "pcap".into());
+    if !kind_allowed(&st, &kind) {
+        st.audit(
+            &actor,
+            "job.list",
+            Some(tenant(&st)),
+            None,
+            "denied",
+            Some(format!("kind={kind}")),
+        )
+        .await;
+        return Err(ApiError::forbidden(format!(
+            "job kind {kind:?} is not allowed on this API"
+        )));
+    }
     let want: Option<serde_json::Value> = match q.get("parameters").filter(|p| !p.is_empty()) {
         Some(p) => Some(
             serde_json::from_str(p)
@@ -297,6 +432,7 @@ async fn list_jobs(
         .list(&ListQuery {
             tenant_id: Some(tenant(&st).to_string()),
             kind: Some(kind),
+            sensor: Some(true),
             limit: Some(1000),
             ..ListQuery::default()
         })
@@ -323,7 +459,7 @@ async fn upload(
 ) -> Result<StatusCode, ApiError> {
     let q = query_map(q)?;
     let id = parse_id("jobId", q.get("jobId"))?;
-    let job = load(&st, id).await?;
+    let job = load(&st, &actor, id, "job.result.upload").await?;
     if job.status.is_terminal() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -334,6 +470,14 @@ async fn upload(
             ),
         ));
     }
+    current_lease(
+        &st,
+        &actor,
+        "job.result.upload",
+        &job,
+        q.get("leaseId").map(String::as_str),
+    )
+    .await?;
     let ext = q
         .get("ext")
         .map(String::as_str)
@@ -371,7 +515,7 @@ async fn download(
             "tunnel unwrapping is not supported; download with unwrap=false",
         ));
     }
-    let job = load(&st, id).await?;
+    let job = load(&st, &actor, id, "job.result.download").await?;
     let resp = result_response(&st, &job, q.get("ext").map(String::as_str)).await?;
     st.audit(
         &actor,
@@ -408,7 +552,7 @@ async fn packets(
             "count must be at most {max}"
         )));
     }
-    let job = load(&st, id).await?;
+    let job = load(&st, &actor, id, "job.packets").await?;
     if job.result_size.is_none() {
         return Err(ApiError::not_found("the job has no result"));
     }

@@ -1,19 +1,22 @@
-//! `GET /joblookup?esid=ID` / `?ncid=COMMUNITY_ID`: pivot from an Elasticsearch/OpenSearch
-//! document to a PCAP job, then redirect to the job's page.
+//! `/joblookup?esid=ID` / `?ncid=COMMUNITY_ID`: pivot from an Elasticsearch/OpenSearch
+//! document to a PCAP job. `GET` shows what would be created (a confirmation page, or JSON);
+//! only `POST` creates the job, then redirects to the job's page — a GET link on another
+//! site (cookie sessions need no CSRF header for GET) cannot create jobs.
 //!
 //! The id is sent as a JSON value inside an `ids` / `term` query built with `serde_json`; it is
 //! never spliced into query text (Sensoroni's elastic module interpolated it into a string).
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use outpost_core::auth::{Principal, Role};
 use serde_json::{Value, json};
 
 use super::v1::{actor, principal, target_tenant};
-use super::{ApiError, JobsState, QueryMap, ResolveError, query_map};
+use super::{ApiError, Candidate, JobsState, QueryMap, ResolveError, query_map};
 use crate::model::Filter;
 
 /// A field by dotted path, either nested (`{"source":{"ip":…}}`) or flat (`{"source.ip":…}`).
@@ -106,27 +109,70 @@ pub(crate) fn search_body(esid: Option<&str>, ncid: Option<&str>) -> Option<Valu
     }
 }
 
+/// Where a lookup leads.
+#[derive(Debug, Clone)]
+enum Target {
+    /// An enrolled Outpost device.
+    Device { tenant: String, device_id: String },
+    /// A Sensoroni-style sensor of the compatible API's tenant.
+    Sensor { tenant: String, name: String },
+    /// Several enrolled devices of one tenant match: the technician chooses.
+    Choose {
+        tenant: String,
+        candidates: Vec<Candidate>,
+    },
+}
+
+impl Target {
+    fn tenant(&self) -> &str {
+        match self {
+            Target::Device { tenant, .. }
+            | Target::Sensor { tenant, .. }
+            | Target::Choose { tenant, .. } => tenant,
+        }
+    }
+}
+
 /// The job's target: where a pivot's `observer.name` leads for this caller.
 ///
 /// * An enrolled Outpost device of that hostname (ASCII case ignored, full and short names
 ///   matched as [`crate::DeviceResolver::resolve`] says) → the job goes to its
 ///   device id in its tenant: the caller's tenant for customers, and for staff the `tenant_id`
-///   they passed, or the one tenant that has such a device when they passed none.
+///   they passed, or the one tenant that has such a device when they passed none. Several
+///   active devices matching in that tenant (the same hostname enrolled twice, or different
+///   full names for a short one) → [`Target::Choose`]: the caller must pick one.
 /// * No such device → the name is a Sensoroni-style sensor. Sensors check in through the
 ///   compatible API, whose jobs all live in its one tenant (`compat.tenant_id`), so the job is
 ///   created there — if the caller may create jobs in that tenant (staff, or a customer of
 ///   that tenant) and did not ask for another one; otherwise `422 unknown_device`, rather
-///   than a job nobody will ever claim.
+///   than a job nobody will ever claim. The message names the document's `observer.name`
+///   to staff only: a customer may have looked up another tenant's document.
 async fn resolve_target(
     st: &JobsState,
     p: &Principal,
     caller_tenant: Option<&str>,
     node: &str,
-) -> Result<(String, String, &'static str), ApiError> {
+) -> Result<Target, ApiError> {
     if let Some(r) = &st.config().device_resolver {
         match r.resolve(caller_tenant, node).await {
-            Ok(Some(d)) => return Ok((d.tenant_id, d.device_id, "device")),
+            Ok(Some(d)) => {
+                return Ok(Target::Device {
+                    tenant: d.tenant_id,
+                    device_id: d.device_id,
+                });
+            }
             Ok(None) => {}
+            Err(ResolveError::AmbiguousName { candidates, .. })
+                if candidates
+                    .first()
+                    .is_some_and(|c| candidates.iter().all(|o| o.tenant_id == c.tenant_id)) =>
+            {
+                let tenant = candidates
+                    .first()
+                    .map(|c| c.tenant_id.clone())
+                    .unwrap_or_default();
+                return Ok(Target::Choose { tenant, candidates });
+            }
             Err(e @ (ResolveError::Ambiguous { .. } | ResolveError::AmbiguousName { .. })) => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
@@ -150,8 +196,11 @@ async fn resolve_target(
         None => p.is_staff(),
     };
     if may_use_compat {
-        Ok((compat.clone(), node.to_string(), "sensor"))
-    } else {
+        Ok(Target::Sensor {
+            tenant: compat.clone(),
+            name: node.to_string(),
+        })
+    } else if p.is_staff() {
         Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_device",
@@ -159,6 +208,12 @@ async fn resolve_target(
                 "observer.name {node:?} is not an enrolled device of this tenant, and Sensoroni \
                  sensors' jobs belong to another tenant"
             ),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_device",
+            "the document's observer.name is not an enrolled device of your tenant",
         ))
     }
 }
@@ -171,13 +226,47 @@ fn kind_not_allowed() -> ApiError {
     )
 }
 
-pub(super) async fn joblookup(
-    State(st): State<JobsState>,
-    p: Option<axum::Extension<Principal>>,
-    q: Result<Query<QueryMap>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let p = principal(p)?;
-    let q = query_map(q)?;
+/// What a lookup found: the document's flow and where its job would go.
+struct Plan {
+    node: String,
+    filter: Filter,
+    target: Target,
+    /// The lookup's own parameters, URL-encoded (for the confirmation's POST).
+    query: String,
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML content and attribute values.
+fn esc(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Everything a lookup does before creating anything: authorize, search the document, build
+/// the filter, resolve the target (rejections audited).
+async fn plan(st: &JobsState, p: &Principal, q: &QueryMap) -> Result<Plan, ApiError> {
     let requested = q
         .get("tenant_id")
         .map(String::as_str)
@@ -186,7 +275,7 @@ pub(super) async fn joblookup(
     // the tenant of the device the document names.
     let caller_tenant = match p.role {
         Role::Device => return Err(ApiError::forbidden("devices cannot create jobs")),
-        Role::Customer => Some(target_tenant(&p, requested)?),
+        Role::Customer => Some(target_tenant(p, requested)?),
         Role::Admin | Role::Technician => requested.map(str::to_string),
     };
     let policy = &st.config().policy;
@@ -245,7 +334,7 @@ pub(super) async fn joblookup(
         .map_err(|e| bad_gateway(format!("search answer unreadable: {}", e.without_url())))?;
     let Some(doc) = v.pointer("/hits/hits/0/_source") else {
         st.audit(
-            &actor(&p),
+            &actor(p),
             "job.lookup",
             caller_tenant.as_deref(),
             None,
@@ -257,27 +346,32 @@ pub(super) async fn joblookup(
     };
     let pivot = pivot_from_doc(doc, &es, time)
         .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "incomplete_document", m))?;
-    let (tenant, device, target_kind) =
-        match resolve_target(&st, &p, caller_tenant.as_deref(), &pivot.node).await {
-            Ok(t) => t,
-            Err(e) => {
-                st.audit(
-                    &actor(&p),
-                    "job.lookup",
-                    caller_tenant.as_deref(),
-                    None,
-                    "rejected",
-                    Some(format!("observer.name={}: {}", pivot.node, e.code)),
-                )
-                .await;
-                return Err(e);
-            }
-        };
-    if !policy.allows(p.role, &tenant, "pcap") {
+    let target = match resolve_target(st, p, caller_tenant.as_deref(), &pivot.node).await {
+        Ok(t) => t,
+        Err(e) => {
+            // Customers' records leave out the name: the document may be another tenant's.
+            let detail = if p.is_staff() {
+                format!("observer.name={}: {}", pivot.node, e.code)
+            } else {
+                e.code.to_string()
+            };
+            st.audit(
+                &actor(p),
+                "job.lookup",
+                caller_tenant.as_deref(),
+                None,
+                "rejected",
+                Some(detail),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    if !policy.allows(p.role, target.tenant(), "pcap") {
         st.audit(
-            &actor(&p),
+            &actor(p),
             "job.lookup",
-            Some(&tenant),
+            Some(target.tenant()),
             None,
             "denied",
             Some("kind=pcap".into()),
@@ -285,8 +379,203 @@ pub(super) async fn joblookup(
         .await;
         return Err(kind_not_allowed());
     }
+    let mut query = Vec::new();
+    for k in ["esid", "ncid", "tenant_id", "time"] {
+        if let Some(v) = q.get(k).filter(|v| !v.is_empty()) {
+            query.push(format!("{k}={}", encode(v)));
+        }
+    }
+    Ok(Plan {
+        node: pivot.node,
+        filter: pivot.filter,
+        target,
+        query: query.join("&"),
+    })
+}
+
+fn wants_html(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// `GET /joblookup`: shows what the lookup found and the job it would create — an HTML
+/// confirmation page for browsers (`Accept: text/html`), JSON otherwise. Creates nothing:
+/// a GET is not protected against cross-site requests, so only `POST /joblookup` creates.
+pub(super) async fn joblookup_preview(
+    State(st): State<JobsState>,
+    p: Option<axum::Extension<Principal>>,
+    headers: HeaderMap,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = principal(p)?;
+    let q = query_map(q)?;
+    let plan = plan(&st, &p, &q).await?;
+    st.audit(
+        &actor(&p),
+        "job.lookup",
+        Some(plan.target.tenant()),
+        None,
+        "preview",
+        None,
+    )
+    .await;
+    let post = format!("/joblookup?{}", plan.query);
+    if wants_html(&headers) {
+        return Ok(Html(confirmation_page(&plan, &post)).into_response());
+    }
+    let target = match &plan.target {
+        Target::Device { tenant, device_id } => {
+            json!({"kind": "device", "tenant_id": tenant, "device_id": device_id})
+        }
+        Target::Sensor { tenant, name } => {
+            json!({"kind": "sensor", "tenant_id": tenant, "name": name})
+        }
+        Target::Choose { tenant, candidates } => {
+            json!({"kind": "choose", "tenant_id": tenant, "candidates": candidates})
+        }
+    };
+    Ok(Json(json!({
+        "observer_name": plan.node,
+        "job_kind": "pcap",
+        "filter": plan.filter,
+        "target": target,
+        "confirm": {"method": "POST", "url": post,
+            "note": "POST this URL to create the job; with target kind \"choose\" add &device_id= one of the candidates"},
+    }))
+    .into_response())
+}
+
+fn confirmation_page(plan: &Plan, post: &str) -> String {
+    let f = &plan.filter;
+    let endpoint = |ip: &Option<String>, port: Option<u16>| {
+        let ip = ip.as_deref().unwrap_or("any");
+        match port {
+            Some(p) => format!("{ip} port {p}"),
+            None => ip.to_string(),
+        }
+    };
+    let time = |t: Option<DateTime<Utc>>| t.map_or_else(|| "-".into(), |t| t.to_rfc3339());
+    let mut body = format!(
+        "<h1>Create a PCAP job?</h1>\n<dl class=\"kv\">\
+         <dt>observer.name</dt><dd data-testid=\"observer\">{}</dd>\
+         <dt>Flow</dt><dd>{} → {}</dd>\
+         <dt>Window</dt><dd>{} – {}</dd>\
+         <dt>Tenant</dt><dd>{}</dd>",
+        esc(&plan.node),
+        esc(&endpoint(&f.src_ip, f.src_port)),
+        esc(&endpoint(&f.dst_ip, f.dst_port)),
+        esc(&time(f.begin_time)),
+        esc(&time(f.end_time)),
+        esc(plan.target.tenant()),
+    );
+    match &plan.target {
+        Target::Device { device_id, .. } => {
+            body.push_str(&format!(
+                "<dt>Device</dt><dd>{}</dd></dl>\n<button class=\"primary\" hx-post=\"{}\" \
+                 data-testid=\"confirm\">Create PCAP job</button>\n",
+                esc(device_id),
+                esc(post)
+            ));
+        }
+        Target::Sensor { name, .. } => {
+            body.push_str(&format!(
+                "<dt>Sensoroni sensor</dt><dd>{}</dd></dl>\n<p>No enrolled Outpost device has \
+                 this name: the job goes to the Sensoroni sensor of that name.</p>\n\
+                 <button class=\"primary\" hx-post=\"{}\" data-testid=\"confirm\">Create PCAP \
+                 job</button>\n",
+                esc(name),
+                esc(post)
+            ));
+        }
+        Target::Choose { candidates, .. } => {
+            body.push_str(
+                "</dl>\n<p role=\"alert\">Several enrolled devices carry this hostname. Outpost \
+                 does not guess: choose the device the document's host is (and revoke the \
+                 stale one).</p>\n<table><thead><tr><th>Hostname</th><th>Device</th>\
+                 <th>Enrolled</th><th>Last seen</th><th></th></tr></thead><tbody>\n",
+            );
+            for c in candidates {
+                let url = format!("{post}&device_id={}", encode(&c.device_id));
+                body.push_str(&format!(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><button \
+                     hx-post=\"{}\" data-testid=\"choose\">Create PCAP job here</button></td></tr>\n",
+                    esc(&c.hostname),
+                    esc(&c.device_id),
+                    esc(&c.enrolled_at.to_rfc3339()),
+                    esc(&c.last_seen_at.map_or_else(|| "never".into(), |t| t.to_rfc3339())),
+                    esc(&url),
+                ));
+            }
+            body.push_str("</tbody></table>\n");
+        }
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>PCAP job from a document · Outpost</title>\
+         <link rel=\"stylesheet\" href=\"/assets/app.css\">\
+         <script src=\"/assets/htmx.min.js\" defer></script></head>\
+         <body><main id=\"main\">\n{body}<p><a href=\"/ui/jobs\">Cancel</a></p></main></body></html>\n"
+    )
+}
+
+/// `POST /joblookup`: creates the PCAP job the lookup describes and redirects to its page
+/// (`303`, or `HX-Redirect` for htmx). When several devices match, `device_id` must name one
+/// of them; a `device_id` that is not the target is refused.
+pub(super) async fn joblookup_create(
+    State(st): State<JobsState>,
+    p: Option<axum::Extension<Principal>>,
+    headers: HeaderMap,
+    q: Result<Query<QueryMap>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let p = principal(p)?;
+    let q = query_map(q)?;
+    let plan = plan(&st, &p, &q).await?;
+    let chosen = q.get("device_id").filter(|d| !d.is_empty());
+    let mismatch = |m: String| ApiError::new(StatusCode::CONFLICT, "ambiguous_device", m);
+    let (tenant, device, sensor) = match (&plan.target, chosen) {
+        (Target::Device { tenant, device_id }, None) => (tenant.clone(), device_id.clone(), false),
+        (Target::Device { tenant, device_id }, Some(c)) if c == device_id => {
+            (tenant.clone(), device_id.clone(), false)
+        }
+        (Target::Sensor { tenant, name }, None) => (tenant.clone(), name.clone(), true),
+        (Target::Choose { tenant, candidates }, Some(c))
+            if candidates.iter().any(|d| d.device_id == *c) =>
+        {
+            (tenant.clone(), c.clone(), false)
+        }
+        (Target::Choose { candidates, .. }, None) => {
+            let e = ResolveError::AmbiguousName {
+                hostname: plan.node.clone(),
+                candidates: candidates.clone(),
+            };
+            st.audit(
+                &actor(&p),
+                "job.lookup",
+                Some(plan.target.tenant()),
+                None,
+                "rejected",
+                Some("ambiguous_device".into()),
+            )
+            .await;
+            return Err(mismatch(e.to_string()));
+        }
+        (_, Some(_)) => {
+            return Err(mismatch(
+                "device_id is not a device this document's observer.name denotes".into(),
+            ));
+        }
+    };
     let job = st
-        .create_job(&actor(&p), &tenant, &device, "pcap", &pivot.filter, None)
+        .create_job_for(
+            &actor(&p),
+            &tenant,
+            &device,
+            "pcap",
+            &plan.filter,
+            None,
+            sensor,
+        )
         .await?;
     st.audit(
         &actor(&p),
@@ -295,13 +584,13 @@ pub(super) async fn joblookup(
         Some(job.id),
         "ok",
         Some(format!(
-            "observer.name={} {target_kind}={device}",
-            pivot.node
+            "observer.name={} {}={device}",
+            plan.node,
+            if sensor { "sensor" } else { "device" }
         )),
     )
     .await;
     let location = format!("{}{}", st.config().job_page_prefix, job.id);
-    let mut r = StatusCode::FOUND.into_response();
     let loc = HeaderValue::from_str(&location).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -309,6 +598,14 @@ pub(super) async fn joblookup(
             "bad job page prefix",
         )
     })?;
+    let body = Json(json!({"job_id": job.id, "location": location}));
+    let mut r = if headers.contains_key("hx-request") {
+        let mut r = body.into_response();
+        r.headers_mut().insert("hx-redirect", loc.clone());
+        r
+    } else {
+        (StatusCode::SEE_OTHER, body).into_response()
+    };
     r.headers_mut().insert(header::LOCATION, loc);
     Ok(r)
 }

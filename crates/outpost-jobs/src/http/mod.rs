@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq;
 use crate::model::{Filter, Job, KNOWN_KINDS};
 use crate::store::{AuditEntry, JobStore, StoreError};
 
-pub use compat::compat_router;
+pub use compat::{COMPAT_ROUTES, compat_router};
 pub use v1::v1_router;
 
 /// Which job kinds each role, and each tenant, may create. A kind must be allowed for the
@@ -146,6 +146,38 @@ pub struct ResolvedDevice {
     pub device_id: String,
 }
 
+/// One of several enrolled devices a hostname denotes (see [`ResolveError::AmbiguousName`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Candidate {
+    /// The device's tenant.
+    pub tenant_id: String,
+    /// The device id.
+    pub device_id: String,
+    /// Its enrolled hostname.
+    pub hostname: String,
+    /// When it enrolled.
+    pub enrolled_at: chrono::DateTime<Utc>,
+    /// Its last check-in or upload, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl std::fmt::Display for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (device {}) enrolled {}, last seen {}",
+            self.hostname,
+            self.device_id,
+            self.enrolled_at.format("%Y-%m-%d %H:%M UTC"),
+            self.last_seen_at.map_or_else(
+                || "never".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M UTC").to_string()
+            )
+        )
+    }
+}
+
 /// Why a hostname could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -155,20 +187,26 @@ pub enum ResolveError {
         /// The hostname looked up.
         hostname: String,
     },
-    /// Within one tenant, devices of different hostnames match the name (a short name and
-    /// several full names, e.g. `web01` → `web01.corp.example` and `web01.dmz.example`);
-    /// nothing is guessed.
-    #[error("hostname {hostname:?} matches several devices: {}; use the device's full hostname", candidates.join(", "))]
+    /// Within one tenant, several active devices match the name: devices enrolled under the
+    /// same hostname (a re-enrolled machine, or a second enrollment claiming an existing
+    /// name), or different hostnames (a short name and several full names, e.g. `web01` →
+    /// `web01.corp.example` and `web01.dmz.example`). Nothing is guessed: the technician
+    /// picks one (`device_id`) or revokes the stale device.
+    #[error("hostname {hostname:?} matches several devices: {}; choose one with device_id (or revoke the stale one)", candidates.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     AmbiguousName {
         /// The hostname looked up.
         hostname: String,
-        /// The matching devices, `hostname (device id)`.
-        candidates: Vec<String>,
+        /// The matching devices.
+        candidates: Vec<Candidate>,
     },
     /// The device directory failed.
     #[error("device lookup failed: {0}")]
     Backend(String),
 }
+
+/// The future of [`DeviceResolver::is_device`].
+pub type IsDeviceFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<bool, ResolveError>> + Send + 'a>>;
 
 /// The future a [`DeviceResolver`] returns.
 pub type ResolveFuture<'a> = std::pin::Pin<
@@ -185,6 +223,10 @@ pub trait DeviceResolver: Send + Sync + std::fmt::Debug {
     /// [`ResolveError::AmbiguousName`] when different hostnames match). `Ok(None)` when no
     /// enrolled device has that name.
     fn resolve<'a>(&'a self, tenant: Option<&'a str>, hostname: &'a str) -> ResolveFuture<'a>;
+
+    /// Whether `id` is the id of an enrolled Outpost device (of any tenant, revoked ones
+    /// included). The Sensoroni-compatible API refuses such ids as node ids.
+    fn is_device<'a>(&'a self, id: &'a str) -> IsDeviceFuture<'a>;
 }
 
 /// Receives every job audit entry after it was written (the server forwards them to its
@@ -375,6 +417,21 @@ impl JobsState {
         })
     }
 
+    /// Whether `id` is an enrolled device's id (false without a device directory).
+    pub(crate) async fn is_device(&self, id: &str) -> Result<bool, ApiError> {
+        match &self.0.cfg.device_resolver {
+            None => Ok(false),
+            Some(r) => r.is_device(id).await.map_err(|e| {
+                tracing::error!(error = %e, "device directory lookup failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }),
+        }
+    }
+
     /// Constant-time check of a presented static key.
     fn key_matches(&self, presented: &str) -> bool {
         let Some(want) = self.0.key_digest else {
@@ -423,8 +480,8 @@ impl JobsState {
         }
     }
 
-    /// Creates a job after validating kind and filter, audits it and wakes waiting agents.
-    #[allow(clippy::too_many_arguments)]
+    /// Creates a device job after validating kind and filter, audits it and wakes waiting
+    /// agents.
     pub(crate) async fn create_job(
         &self,
         actor: &Actor,
@@ -433,6 +490,22 @@ impl JobsState {
         kind: &str,
         filter: &Filter,
         max_attempts: Option<i64>,
+    ) -> Result<Job, ApiError> {
+        self.create_job_for(actor, tenant, device, kind, filter, max_attempts, false)
+            .await
+    }
+
+    /// [`JobsState::create_job`] for a device, or (`sensor`) for a Sensoroni node.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn create_job_for(
+        &self,
+        actor: &Actor,
+        tenant: &str,
+        device: &str,
+        kind: &str,
+        filter: &Filter,
+        max_attempts: Option<i64>,
+        sensor: bool,
     ) -> Result<Job, ApiError> {
         validate_ident("device id", device)?;
         validate_ident("tenant id", tenant)?;
@@ -450,15 +523,24 @@ impl JobsState {
         }
         let job = self
             .store()
-            .create(tenant, &actor.subject, device, kind, filter, max_attempts)
+            .create_for(
+                tenant,
+                &actor.subject,
+                device,
+                kind,
+                filter,
+                max_attempts,
+                sensor,
+            )
             .await?;
+        let target = if sensor { "sensor" } else { "device" };
         self.audit(
             actor,
             "job.create",
             Some(tenant),
             Some(job.id),
             "ok",
-            Some(format!("kind={kind} device={device}")),
+            Some(format!("kind={kind} {target}={device}")),
         )
         .await;
         self.notify();

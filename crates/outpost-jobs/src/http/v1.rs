@@ -35,7 +35,10 @@ pub fn v1_router(state: JobsState) -> Router {
         .route("/api/v1/agent/jobs/next", get(next))
         .route("/api/v1/agent/jobs/{id}", post(report))
         .route("/api/v1/agent/jobs/{id}/result", put(upload))
-        .route("/joblookup", get(super::lookup::joblookup))
+        .route(
+            "/joblookup",
+            get(super::lookup::joblookup_preview).post(super::lookup::joblookup_create),
+        )
         .with_state(state)
 }
 
@@ -75,7 +78,11 @@ pub(crate) fn visible(p: &Principal, job: &Job) -> bool {
     match p.role {
         Role::Admin | Role::Technician => true,
         Role::Customer => p.can_access_tenant(&job.tenant_id),
-        Role::Device => p.can_access_tenant(&job.tenant_id) && p.subject == job.device_id,
+        // A device reaches only device jobs addressed to itself, never a Sensoroni node's
+        // job that happens to carry its id.
+        Role::Device => {
+            p.can_access_tenant(&job.tenant_id) && p.subject == job.device_id && !job.sensor
+        }
     }
 }
 
@@ -212,6 +219,7 @@ async fn list(
             Some(l) => Some(parse_id("limit", Some(l))?.min(1000)),
             None => None,
         },
+        sensor: None,
     };
     match p.role {
         Role::Admin | Role::Technician => {}
@@ -237,6 +245,7 @@ async fn list(
                     }));
                 }
                 lq.device_id = Some(p.subject.clone());
+                lq.sensor = Some(false);
             }
         }
     }

@@ -68,9 +68,16 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
 pub async fn upload(
     State(state): State<AppState>,
     AuthDevice(dev): AuthDevice,
-    AgentJson(payload): AgentJson<HitPayload>,
+    AgentJson(mut payload): AgentJson<HitPayload>,
 ) -> Result<Json<HitsAccepted>, ApiError> {
     let m = metrics();
+    // The stored hostname is the device's, as enrolled: the payload's is only the agent's
+    // word, and /joblookup and analysts find hosts by it.
+    if payload.hostname != dev.hostname {
+        tracing::info!(device_id = %dev.device_id, enrolled = %dev.hostname, reported = %payload.hostname,
+            "hit batch names another hostname than the device's; storing the enrolled one");
+        payload.hostname.clone_from(&dev.hostname);
+    }
     if payload.device_id != dev.device_id || payload.tenant_id != dev.tenant_id {
         m.batches
             .get_or_create(&ResultLabel { result: "rejected" })
