@@ -6,7 +6,9 @@
 //! sections `window`, `upload`, `sources`, `daemon`, `sensors`. The agent validates it against
 //! its own configuration types, keeps it in `server-config.json` with its version, and the
 //! daemon restarts its pipeline with the merged configuration. Identity keys (server URL,
-//! device id and token) can never be changed this way.
+//! device id and token) can never be changed this way, nor the agent's safety switches and
+//! result caps ([`LOCAL_ONLY_DAEMON_KEYS`]: `process.kill`, the capture directory, the size
+//! and time limits of jobs); the server may switch jobs off, never on.
 
 use crate::config::AgentConfig;
 use crate::state::write_atomic;
@@ -18,6 +20,10 @@ use std::time::Duration;
 
 /// Sections of `agent.toml` the server may override.
 pub const OVERRIDABLE: [&str; 5] = ["window", "upload", "sources", "daemon", "sensors"];
+
+/// Keys of `[daemon]` that only `agent.toml` sets: what jobs may do on this host and how big
+/// and long they may get. A server (or whoever holds its admin key) cannot widen them.
+pub const LOCAL_ONLY_DAEMON_KEYS: [&str; 6] = outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS;
 
 const FILE: &str = "server-config.json";
 
@@ -74,6 +80,23 @@ pub fn apply_overlay(
             "server configuration may set only {}; not {k:?}",
             OVERRIDABLE.join(", ")
         ));
+    }
+    if let Some(d) = obj.get("daemon").and_then(|d| d.as_object()) {
+        if let Some(k) = d
+            .keys()
+            .find(|k| LOCAL_ONLY_DAEMON_KEYS.contains(&k.as_str()))
+        {
+            return Err(format!(
+                "server configuration may not set daemon.{k}: {} are set in agent.toml only",
+                LOCAL_ONLY_DAEMON_KEYS.join(", ")
+            ));
+        }
+        if d.get("jobs") == Some(&serde_json::Value::Bool(true)) && !cfg.daemon.jobs {
+            return Err(
+                "server configuration may not switch jobs on (daemon.jobs is false in agent.toml)"
+                    .into(),
+            );
+        }
     }
     let mut v = serde_json::to_value(cfg).map_err(|e| e.to_string())?;
     merge(&mut v, overlay);
@@ -222,6 +245,45 @@ mod tests {
         let e = apply_overlay(&base, &serde_json::json!({"window": {"nope": 1}})).unwrap_err();
         assert!(e.contains("nope"), "{e}");
         assert!(apply_overlay(&base, &serde_json::json!([1])).is_err());
+    }
+
+    /// Issue 18.4: the server's overlay cannot switch off the agent's safety — enable
+    /// `process.kill`, raise a result cap or the time limit, move the capture directory, or
+    /// switch jobs on — and a refused overlay changes nothing.
+    #[test]
+    fn overlay_cannot_touch_local_safety_switches_and_caps() {
+        let base = AgentConfig::default();
+        for (k, v) in [
+            ("allow_kill", serde_json::json!(true)),
+            ("max_file_get_bytes", serde_json::json!(1u64 << 40)),
+            ("max_file_hash_bytes", serde_json::json!(1u64 << 40)),
+            ("max_pcap_bytes", serde_json::json!(1u64 << 40)),
+            ("capture_dir", serde_json::json!("/")),
+            ("max_job_secs", serde_json::json!(1u64 << 40)),
+        ] {
+            let overlay = serde_json::json!({"daemon": {k: v}});
+            let e = apply_overlay(&base, &overlay).unwrap_err();
+            assert!(e.contains(&format!("daemon.{k}")), "{k}: {e}");
+        }
+        // Jobs: off is allowed, on is not when agent.toml has them off.
+        let off = apply_overlay(&base, &serde_json::json!({"daemon": {"jobs": false}})).unwrap();
+        assert!(!off.daemon.jobs);
+        let mut local_off = base.clone();
+        local_off.daemon.jobs = false;
+        assert!(
+            apply_overlay(&local_off, &serde_json::json!({"daemon": {"jobs": true}})).is_err()
+        );
+        // The other daemon settings stay the server's to tune.
+        let c = apply_overlay(
+            &base,
+            &serde_json::json!({"daemon": {"correlate_interval_secs": 10, "max_rss_mib": 128}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.daemon.correlate_interval_secs, c.daemon.max_rss_mib),
+            (10, 128)
+        );
+        assert!(!c.daemon.allow_kill);
     }
 
     #[test]

@@ -111,6 +111,8 @@ pub struct DaemonConfig {
     pub max_file_get_bytes: u64,
     /// Largest file a `file.hash` job reads, in bytes (larger files are refused).
     pub max_file_hash_bytes: u64,
+    /// Longest a job may run, in seconds; past it the job fails and the runner moves on.
+    pub max_job_secs: u64,
     /// Seconds between check-ins (counters, versions, server configuration); 0 = never.
     pub checkin_interval_secs: u64,
     /// The agent's own CPU cap, in percent of one core averaged over 10 s (0 = none): above
@@ -132,6 +134,7 @@ impl Default for DaemonConfig {
             max_pcap_bytes: 512 * 1024 * 1024,
             max_file_get_bytes: 16 * 1024 * 1024,
             max_file_hash_bytes: 4 * 1024 * 1024 * 1024,
+            max_job_secs: 900,
             checkin_interval_secs: 60,
             max_cpu_percent: 25.0,
             max_rss_mib: 256,

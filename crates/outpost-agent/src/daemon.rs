@@ -120,6 +120,7 @@ fn run_pipeline(
             spawn_job_runner(
                 &cfg,
                 &id,
+                data_dir,
                 halt.clone(),
                 jobs_run.clone(),
                 job_errors.clone(),
@@ -479,10 +480,12 @@ fn write_status(
 }
 
 /// What job executors may do on this agent, from its effective configuration: the capture
-/// directory, `process.kill`, the result caps of `[daemon]`, and for `agent.config` jobs the
-/// configuration itself with the device token replaced (the executor redacts secret-looking
-/// keys once more).
-pub fn exec_context(cfg: &AgentConfig) -> outpost_jobs::ExecContext {
+/// directory, `process.kill`, the result caps and time limit of `[daemon]`, and for
+/// `agent.config` jobs the configuration itself with the device token replaced (the executor
+/// redacts secret-looking keys once more). `file.get` refuses `data_dir` (the device token,
+/// the spool); `pcap` results are spooled in `data_dir/tmp` (on disk: a tmpfs `/tmp` would
+/// count against the agent's memory).
+pub fn exec_context(cfg: &AgentConfig, data_dir: &Path) -> outpost_jobs::ExecContext {
     let mut shown = cfg.clone();
     if shown.device_token.is_some() {
         shown.device_token = Some("<redacted>".into());
@@ -503,6 +506,9 @@ pub fn exec_context(cfg: &AgentConfig) -> outpost_jobs::ExecContext {
         max_file_get_bytes: cfg.daemon.max_file_get_bytes,
         max_file_hash_bytes: cfg.daemon.max_file_hash_bytes,
         agent_config,
+        time_limit: Duration::from_secs(cfg.daemon.max_job_secs.max(1)),
+        protected_dirs: vec![data_dir.to_path_buf()],
+        scratch_dir: Some(data_dir.join("tmp")),
         ..Default::default()
     }
 }
@@ -513,13 +519,15 @@ pub fn exec_context(cfg: &AgentConfig) -> outpost_jobs::ExecContext {
 pub fn spawn_job_runner(
     cfg: &AgentConfig,
     id: &crate::config::Identity,
+    data_dir: &Path,
     stop: Arc<AtomicBool>,
     run: Arc<AtomicU64>,
     errors: Arc<AtomicU64>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    let ctx = exec_context(cfg);
+    let ctx = exec_context(cfg, data_dir);
     let client =
-        outpost_jobs::AgentClient::new(&id.server_url, &id.device_token, Duration::from_secs(30));
+        outpost_jobs::AgentClient::new(&id.server_url, &id.device_token, Duration::from_secs(30))
+            .with_time_limit(ctx.time_limit);
     std::thread::Builder::new()
         .name("outpost-jobs".into())
         .spawn(move || {
@@ -565,19 +573,19 @@ mod tests {
             (2 << 20, 10 << 20, None)
         );
         assert_eq!(
-            exec_context(&cfg).capture_dir.as_deref(),
+            exec_context(&cfg, Path::new("/var/lib/outpost-test")).capture_dir.as_deref(),
             Some(Path::new("/var/cap2"))
         );
         // [daemon] capture_dir wins; a disabled capture's dir is not used.
         let mut c2 = cfg.clone();
         c2.daemon.capture_dir = Some("/var/tcpdump".into());
         assert_eq!(
-            exec_context(&c2).capture_dir.as_deref(),
+            exec_context(&c2, Path::new("/var/lib/outpost-test")).capture_dir.as_deref(),
             Some(Path::new("/var/tcpdump"))
         );
         let mut c3 = cfg.clone();
         c3.capture.enabled = false;
-        assert_eq!(exec_context(&c3).capture_dir, None);
+        assert_eq!(exec_context(&c3, Path::new("/var/lib/outpost-test")).capture_dir, None);
         // Unknown keys and inconsistent limits are refused.
         assert!(toml::from_str::<AgentConfig>("[capture]\nsize = 1\n").is_err());
         let mut bad = cfg.capture.clone();
@@ -598,7 +606,7 @@ mod tests {
         )
         .unwrap();
         cfg.device_id = Some("dev-1".into());
-        let ctx = exec_context(&cfg);
+        let ctx = exec_context(&cfg, Path::new("/var/lib/outpost-test"));
         assert_eq!(
             (
                 ctx.max_pcap_bytes,
@@ -622,10 +630,11 @@ mod tests {
         }))
         .unwrap();
         let out = outpost_jobs::execute(&job, &ctx).unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.data).unwrap();
+        let data = out.data.into_vec().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
         assert_eq!(v["server_url"], "http://srv:8470");
         assert_eq!(v["daemon"]["max_file_get_bytes"], 2000);
-        assert!(!String::from_utf8_lossy(&out.data).contains("supersecret"));
+        assert!(!String::from_utf8_lossy(&data).contains("supersecret"));
     }
 
     #[test]
@@ -636,7 +645,7 @@ mod tests {
         let mut cfg = AgentConfig::default();
         cfg.daemon.max_file_get_bytes = 4096;
         cfg.daemon.max_file_hash_bytes = 4096;
-        let ctx = exec_context(&cfg);
+        let ctx = exec_context(&cfg, Path::new("/var/lib/outpost-test"));
         for kind in ["file.get", "file.hash"] {
             let job: outpost_jobs::Job = serde_json::from_value(serde_json::json!({
                 "id": 1, "tenant_id": "t", "device_id": "d", "kind": kind,
@@ -655,6 +664,6 @@ mod tests {
             );
         }
         cfg.daemon.max_file_get_bytes = 8192;
-        assert!(exec_context(&cfg).max_file_get_bytes == 8192);
+        assert!(exec_context(&cfg, Path::new("/var/lib/outpost-test")).max_file_get_bytes == 8192);
     }
 }

@@ -6,6 +6,7 @@ use crate::{AgentError, io_err};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use outpost_jobs::fsopen::{Links, OpenError, open_regular};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -80,12 +81,17 @@ impl HashCache {
 
     /// SHA-256 (hex) of the file at `path`, from the cache when its stamp is unchanged.
     /// `None` when the file cannot be read (gone, no permission, not a regular file, too big).
+    ///
+    /// The file is opened first (without blocking, see [`outpost_jobs::fsopen`]) and its
+    /// type, size and stamp are taken from the opened descriptor, so a path swapped for a FIFO
+    /// or a device between a check and the read can neither block the run nor be read.
     pub fn sha256(&mut self, path: &Path) -> Option<String> {
-        let meta = std::fs::metadata(path).ok()?;
-        if !meta.is_file() || meta.len() > MAX_HASH_BYTES {
+        let opened = open_regular(path, Links::Follow).ok()?;
+        let meta = &opened.meta;
+        if meta.len() > MAX_HASH_BYTES {
             return None;
         }
-        let stamp = stamp(&meta);
+        let stamp = stamp(meta);
         let key = path.to_string_lossy().into_owned();
         if let Some(e) = self.entries.get(&key)
             && e.stamp == stamp
@@ -93,7 +99,7 @@ impl HashCache {
             self.hits += 1;
             return Some(e.sha256.clone());
         }
-        let digest = hash_file(path).ok()?;
+        let digest = hash_reader(opened.file).ok()?;
         self.computed += 1;
         self.entries.insert(
             key,
@@ -136,9 +142,17 @@ pub(crate) fn stamp(meta: &std::fs::Metadata) -> FileStamp {
     }
 }
 
-/// SHA-256 of a file, streamed.
+/// SHA-256 of a regular file, streamed; anything else (FIFO, device, directory) is an error
+/// returned at once, never a blocking open.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    let opened = open_regular(path, Links::Follow).map_err(|e| match e {
+        OpenError::Io { source, .. } => source,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+    })?;
+    hash_reader(opened.file)
+}
+
+fn hash_reader(mut f: std::fs::File) -> std::io::Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -199,6 +213,34 @@ mod tests {
         std::fs::write(&f, b"abcd").unwrap();
         assert_ne!(c2.sha256(&f).unwrap(), h, "changed size invalidates");
         assert_eq!(c2.sha256(&d.path().join("missing")), None);
+    }
+
+    /// Issue 18.3: the hit enrichment hashed a path it had checked with `stat` by opening it
+    /// again — a FIFO put there in between blocked the run forever. A FIFO is now refused
+    /// on the opened descriptor, at once, by both entry points.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_never_blocks_the_enrichment() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        let st = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mkfifo");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (f1, dd) = (fifo.clone(), d.path().to_path_buf());
+        std::thread::spawn(move || {
+            let direct = hash_file(&f1).map_err(|e| e.kind());
+            let mut cache = HashCache::load(&dd).unwrap();
+            let cached = cache.sha256(&f1);
+            let _ = tx.send((direct, cached));
+        });
+        let (direct, cached) = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("hashing a FIFO blocked");
+        assert_eq!(direct, Err(std::io::ErrorKind::InvalidInput));
+        assert_eq!(cached, None);
     }
 
     #[cfg(target_os = "linux")]

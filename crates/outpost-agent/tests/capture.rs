@@ -233,7 +233,7 @@ fn pcap_job_from_outposts_own_capture_holds_exactly_one_flow() {
 
     let res_dir = tempfile::tempdir().unwrap();
     let result = res_dir.path().join("result.pcap");
-    std::fs::write(&result, &out.data).unwrap();
+    std::fs::write(&result, out.data.into_vec().unwrap()).unwrap();
     let got = tshark(&result, "", &["tcp.srcport", "tcp.dstport"]);
     assert_eq!(
         got.len(),
@@ -383,6 +383,7 @@ async fn pcap_job_through_the_server_reads_the_agents_own_capture() {
     let _runner = outpost_agent::daemon::spawn_job_runner(
         &cfg,
         &id,
+        &agent_dir,
         stop.clone(),
         run.clone(),
         errors.clone(),

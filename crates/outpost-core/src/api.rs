@@ -695,6 +695,19 @@ pub struct IntelKey {
     pub key_id: String,
 }
 
+/// Keys of an agent's `[daemon]` section that only its `agent.toml` sets, never a server
+/// configuration overlay: whether `process.kill` runs, where `pcap` jobs read, and how big
+/// and long jobs may get. The server refuses an overlay naming one (422) and the agent
+/// refuses it too.
+pub const AGENT_LOCAL_ONLY_DAEMON_KEYS: [&str; 6] = [
+    "allow_kill",
+    "capture_dir",
+    "max_pcap_bytes",
+    "max_file_get_bytes",
+    "max_file_hash_bytes",
+    "max_job_secs",
+];
+
 /// The server's answer to a check-in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckinResponse {

@@ -1,9 +1,10 @@
 //! The agent's small blocking client for `/api/v1/agent/jobs…`, and a helper that runs one
 //! claimed job end to end.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::exec::{ExecContext, JobError, JobOutput, execute};
+use crate::exec::{ExecContext, JobError, JobOutput, ResultData, execute};
 use crate::model::{ClaimedJob, Job, JobStatus, StatusReport};
 
 /// Client errors.
@@ -28,6 +29,22 @@ pub struct AgentClient {
     base: String,
     auth: String,
     http: ureq::Agent,
+    time_limit: Duration,
+}
+
+/// Executor threads given up on because they overran their job's time limit (they keep
+/// running detached until their blocking call returns).
+static ABANDONED: AtomicU64 = AtomicU64::new(0);
+
+/// How many executor threads were abandoned at their time limit since the process started.
+pub fn abandoned_executors() -> u64 {
+    ABANDONED.load(Ordering::Relaxed)
+}
+
+/// How long past the time limit an executor gets to notice it (its own checks) before the
+/// client gives up on it: a tenth of the limit, between 100 ms and 5 s.
+fn overrun_grace(limit: Duration) -> Duration {
+    (limit / 10).clamp(Duration::from_millis(100), Duration::from_secs(5))
 }
 
 impl std::fmt::Debug for AgentClient {
@@ -67,7 +84,14 @@ impl AgentClient {
             base: server_url.trim_end_matches('/').to_string(),
             auth: format!("Bearer {token}"),
             http,
+            time_limit: crate::exec::DEFAULT_TIME_LIMIT,
         }
+    }
+
+    /// Sets the time limit of every job this client runs (see [`AgentClient::run_once_with`]).
+    pub fn with_time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
+        self
     }
 
     /// Long-polls for the next job (`wait` ≤ the server's maximum). `None` when none came.
@@ -114,23 +138,63 @@ impl AgentClient {
         Ok(check(resp)?.body_mut().read_json::<Job>()?)
     }
 
+    /// Uploads a result from memory or streamed from its temporary file.
+    pub fn upload_result(
+        &self,
+        id: i64,
+        lease_id: &str,
+        ext: &str,
+        data: &mut ResultData,
+    ) -> Result<Job, ClientError> {
+        match data {
+            ResultData::Bytes(b) => self.upload(id, lease_id, ext, b),
+            ResultData::File { file, .. } => {
+                use std::io::Seek;
+                file.seek(std::io::SeekFrom::Start(0))
+                    .map_err(|e| ClientError::Http(e.into()))?;
+                let resp = self
+                    .http
+                    .put(format!("{}/api/v1/agent/jobs/{id}/result", self.base))
+                    .header("Authorization", &self.auth)
+                    .query("lease_id", lease_id)
+                    .query("ext", ext)
+                    .content_type("application/octet-stream")
+                    .send(&*file)?;
+                Ok(check(resp)?.body_mut().read_json::<Job>()?)
+            }
+        }
+    }
+
     /// Claims one job (waiting up to `wait`), runs it with [`execute`] and reports the
     /// outcome, renewing the lease while it runs. Returns the job as the server last saw it,
     /// or `None` when no job came.
     pub fn run_once(&self, wait: Duration, ctx: &ExecContext) -> Result<Option<Job>, ClientError> {
-        self.run_once_with(wait, |job| execute(job, ctx))
+        let ctx = ExecContext {
+            time_limit: self.time_limit,
+            ..ctx.clone()
+        };
+        self.run_once_with(wait, move |job| execute(job, &ctx))
     }
 
     /// [`AgentClient::run_once`] with another executor (for instance one that also records
     /// what it ran).
     ///
-    /// While `exec` runs, a helper thread renews the lease (reporting `running` again) every
-    /// third of the lease duration the server granted, so a long capture extraction or hash
-    /// is not handed to another agent while it is still running; the renewals stop as soon
-    /// as `exec` returns.
+    /// `exec` runs on its own thread while this one renews the lease (reporting `running`
+    /// again) every third of the lease duration the server granted, so a long capture
+    /// extraction or hash is not handed to another agent while it is still running; the
+    /// renewals stop as soon as `exec` returns.
+    ///
+    /// Every job has a time limit ([`AgentClient::with_time_limit`]): the executors stop by
+    /// themselves when it passes; one that has not returned a few seconds later (stuck in a
+    /// system call) is abandoned — its thread is left to finish on its own, counted in
+    /// [`abandoned_executors`] — and the job is reported failed, so the runner goes on with
+    /// the next job.
+    ///
+    /// A result the server refuses as too large (413) fails the job at once (permanently),
+    /// instead of leaving it to wait for its lease to run out.
     pub fn run_once_with<F>(&self, wait: Duration, exec: F) -> Result<Option<Job>, ClientError>
     where
-        F: FnOnce(&Job) -> Result<JobOutput, JobError>,
+        F: FnOnce(&Job) -> Result<JobOutput, JobError> + Send + 'static,
     {
         let Some(claimed) = self.next_job(wait)? else {
             return Ok(None);
@@ -152,31 +216,76 @@ impl AgentClient {
             .to_std()
             .unwrap_or(Duration::from_secs(30));
         let every = renew_interval(granted);
-        let result = std::thread::scope(|s| {
-            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-            let running = &running;
-            let renewer = s.spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    done_rx.recv_timeout(every)
-                {
-                    match self.report(id, running) {
-                        Ok(_) => tracing::debug!(job = id, "lease renewed"),
-                        Err(ClientError::Status { status: 409, .. }) => {
-                            tracing::warn!(job = id, "lease lost while the job runs");
-                            break;
+        let limit = self.time_limit;
+        let hard_stop = Instant::now() + limit + overrun_grace(limit);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let job = claimed.job.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("outpost-job-{id}"))
+            .spawn(move || {
+                let _ = tx.send(exec(&job));
+            });
+        let result = match spawned {
+            Err(e) => Err(JobError::Io {
+                context: "cannot start the job's thread".into(),
+                source: e,
+            }),
+            Ok(_detached) => loop {
+                let now = Instant::now();
+                if now >= hard_stop {
+                    ABANDONED.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(job = id, limit_s = limit.as_secs(), "job overran its time limit; its executor is abandoned");
+                    break Err(JobError::TimedOut(limit));
+                }
+                match rx.recv_timeout(every.min(hard_stop - now)) {
+                    Ok(r) => break r,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        break Err(JobError::Io {
+                            context: "the job's executor ended without a result".into(),
+                            source: std::io::Error::other("executor panicked"),
+                        });
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if Instant::now() >= hard_stop {
+                            continue;
                         }
-                        Err(e) => tracing::warn!(job = id, error = %e, "cannot renew the lease"),
+                        match self.report(id, &running) {
+                            Ok(_) => tracing::debug!(job = id, "lease renewed"),
+                            Err(ClientError::Status { status: 409, .. }) => {
+                                tracing::warn!(job = id, "lease lost while the job runs");
+                            }
+                            Err(e) => {
+                                tracing::warn!(job = id, error = %e, "cannot renew the lease")
+                            }
+                        }
                     }
                 }
-            });
-            let result = exec(&claimed.job);
-            drop(done_tx);
-            let _ = renewer.join();
-            result
-        });
+            },
+        };
         let done = match result {
-            Ok(out) => {
-                self.upload(id, &lease, &out.file_extension, &out.data)?;
+            Ok(mut out) => {
+                match self.upload_result(id, &lease, &out.file_extension, &mut out.data) {
+                    Ok(_) => {}
+                    Err(ClientError::Status { status: 413, body }) => {
+                        let e = JobError::TooLarge(format!(
+                            "the server refused the {} byte result: {}",
+                            out.data.len(),
+                            body.chars().take(300).collect::<String>()
+                        ));
+                        // The server fails such a job itself; then the lease is gone.
+                        return match self.report(id, &failure_report(&lease, &e)) {
+                            Ok(j) => Ok(Some(j)),
+                            Err(ClientError::Status { status: 409, .. }) => {
+                                let mut j = claimed.job.clone();
+                                j.status = JobStatus::Failed;
+                                j.failure = Some(e.to_string());
+                                Ok(Some(j))
+                            }
+                            Err(e) => Err(e),
+                        };
+                    }
+                    Err(e) => return Err(e),
+                }
                 self.report(
                     id,
                     &StatusReport {

@@ -5,22 +5,31 @@
 //!   directory (pcap/pcapng files written by tcpdump, dumpcap or Outpost's own capture,
 //!   `outpost_sensors::capture`; hidden files are ignored), as a pcap file;
 //! * `file.hash` — SHA-256 and size of `parameters.path`;
-//! * `file.get` — the bytes of `parameters.path`, refused above a size cap;
+//! * `file.get` — the bytes of `parameters.path`, refused above a size cap and inside the
+//!   agent's own data directory ([`ExecContext::protected_dirs`]);
 //! * `process.list` — the processes from `/proc`;
 //! * `process.kill` — signal `parameters.pid`, but only if its start time still equals
 //!   `parameters.startTime` (clock ticks since boot, field 22 of `/proc/<pid>/stat`), so a reused
 //!   pid is never hit; the check and the signal go through a pidfd, so the pid cannot be reused
 //!   in between;
 //! * `agent.config` — the agent's effective configuration with secrets redacted.
+//!
+//! File paths are opened with [`crate::fsopen::open_regular`]: the last component may not be
+//! a symbolic link, opening never blocks, and anything but a regular file (FIFO, device,
+//! socket, directory) is refused on the opened descriptor. Every job has a time limit
+//! ([`ExecContext::time_limit`]): the executors check it as they read, and the client gives up
+//! on an executor that overruns it (see [`crate::client::AgentClient::run_once_with`]).
+//! A `pcap` result is streamed to an unnamed temporary file, never held in memory.
 
-use std::io::Read;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::fsopen::{Links, OpenError, open_regular};
 use crate::model::Job;
 use crate::pcapio::{self, FlowMatcher, Frame};
 
@@ -42,6 +51,14 @@ pub struct ExecContext {
     pub agent_config: Value,
     /// Root of the proc filesystem (tests may point elsewhere).
     pub proc_root: PathBuf,
+    /// Longest a job may run; the executors stop reading past it and the job fails.
+    pub time_limit: Duration,
+    /// Directories `file.get` refuses to read from (the agent's data directory: its token,
+    /// spool and state). Compared after every symbolic link is resolved.
+    pub protected_dirs: Vec<PathBuf>,
+    /// Where a `pcap` result is spooled (an unnamed temporary file); the system temporary
+    /// directory when unset.
+    pub scratch_dir: Option<PathBuf>,
 }
 
 impl Default for ExecContext {
@@ -54,15 +71,70 @@ impl Default for ExecContext {
             allow_kill: false,
             agent_config: Value::Null,
             proc_root: PathBuf::from("/proc"),
+            time_limit: DEFAULT_TIME_LIMIT,
+            protected_dirs: Vec::new(),
+            scratch_dir: None,
         }
     }
 }
 
+/// A job's default time limit (`[daemon] max_job_secs`).
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(900);
+
+/// A finished job's result bytes: in memory (small JSON results, `file.get`) or in an
+/// unnamed temporary file (`pcap`), streamed from there to the server.
+#[derive(Debug)]
+pub enum ResultData {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// A temporary file holding `len` bytes (deleted when dropped).
+    File {
+        /// The file, positioned anywhere (readers seek to the start).
+        file: std::fs::File,
+        /// Its length.
+        len: u64,
+    },
+}
+
+impl ResultData {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            ResultData::Bytes(b) => b.len() as u64,
+            ResultData::File { len, .. } => *len,
+        }
+    }
+
+    /// True when there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// All bytes in memory (tests, small results).
+    pub fn into_vec(self) -> std::io::Result<Vec<u8>> {
+        match self {
+            ResultData::Bytes(b) => Ok(b),
+            ResultData::File { mut file, len } => {
+                file.seek(SeekFrom::Start(0))?;
+                let mut v = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+                file.read_to_end(&mut v)?;
+                Ok(v)
+            }
+        }
+    }
+}
+
+impl From<Vec<u8>> for ResultData {
+    fn from(b: Vec<u8>) -> Self {
+        ResultData::Bytes(b)
+    }
+}
+
 /// A finished job's result.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct JobOutput {
     /// The result bytes uploaded to the server.
-    pub data: Vec<u8>,
+    pub data: ResultData,
     /// Its file extension (`pcap`, `json`, `bin`).
     pub file_extension: String,
     /// A short human summary.
@@ -90,6 +162,12 @@ pub enum JobError {
     /// The action is disabled on this agent.
     #[error("{0} is disabled on this agent")]
     Disabled(&'static str),
+    /// The job ran past its time limit.
+    #[error("the job exceeded its time limit of {} s", .0.as_secs())]
+    TimedOut(Duration),
+    /// The path is inside a directory this agent never hands out.
+    #[error("{0} is inside the agent's own data directory; refused")]
+    Protected(String),
     /// The target process is gone or its pid now belongs to another process.
     #[error("process check failed: {0}")]
     ProcessMismatch(String),
@@ -118,12 +196,51 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> JobError
     move |source| JobError::Io { context, source }
 }
 
+impl From<OpenError> for JobError {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Io { path, source } => JobError::Io {
+                context: format!("cannot open {path}"),
+                source,
+            },
+            other => JobError::InvalidParameters(other.to_string()),
+        }
+    }
+}
+
+/// When a job must be done by.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    fn new(limit: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + limit,
+            limit,
+        }
+    }
+    fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+    fn check(&self) -> Result<(), JobError> {
+        if self.passed() {
+            Err(JobError::TimedOut(self.limit))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Runs `job` on this machine.
 pub fn execute(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
+    let deadline = Deadline::new(ctx.time_limit);
     match job.kind.as_str() {
-        "pcap" => pcap(job, ctx),
-        "file.hash" => file_hash(job, ctx),
-        "file.get" => file_get(job, ctx),
+        "pcap" => pcap(job, ctx, deadline),
+        "file.hash" => file_hash(job, ctx, deadline),
+        "file.get" => file_get(job, ctx, deadline),
         "process.list" => process_list(ctx),
         "process.kill" => process_kill(job, ctx),
         "agent.config" => agent_config(ctx),
@@ -133,7 +250,7 @@ pub fn execute(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
 
 fn json_output(v: &Value, summary: String) -> JobOutput {
     JobOutput {
-        data: serde_json::to_vec_pretty(v).unwrap_or_default(),
+        data: ResultData::Bytes(serde_json::to_vec_pretty(v).unwrap_or_default()),
         file_extension: "json".into(),
         summary,
     }
@@ -191,7 +308,91 @@ fn fmt_ts(d: Duration) -> String {
         .unwrap_or_default()
 }
 
-fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
+/// Length of a pcap file header and of a record header.
+const PCAP_HEADER: u64 = 24;
+const RECORD_HEADER: u64 = 16;
+
+/// A nanosecond pcap file header (native byte order, as [`pcapio::write_pcap`] writes).
+fn pcap_header(linktype: u32) -> [u8; 24] {
+    let mut h = [0u8; 24];
+    h[0..4].copy_from_slice(&0xa1b2_3c4du32.to_ne_bytes());
+    h[4..6].copy_from_slice(&2u16.to_ne_bytes());
+    h[6..8].copy_from_slice(&4u16.to_ne_bytes());
+    h[16..20].copy_from_slice(&262_144u32.to_ne_bytes());
+    h[20..24].copy_from_slice(&linktype.to_ne_bytes());
+    h
+}
+
+fn write_record(w: &mut impl Write, f: &Frame) -> std::io::Result<()> {
+    let mut h = [0u8; 16];
+    h[0..4].copy_from_slice(&u32::try_from(f.ts.as_secs()).unwrap_or(u32::MAX).to_ne_bytes());
+    h[4..8].copy_from_slice(&f.ts.subsec_nanos().to_ne_bytes());
+    h[8..12].copy_from_slice(&u32::try_from(f.data.len()).unwrap_or(u32::MAX).to_ne_bytes());
+    h[12..16].copy_from_slice(&f.orig_len.to_ne_bytes());
+    w.write_all(&h)?;
+    w.write_all(&f.data)
+}
+
+fn scratch_file(ctx: &ExecContext) -> Result<std::fs::File, JobError> {
+    let dir = ctx.scratch_dir.clone().unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&dir).map_err(io_err(format!("cannot create {}", dir.display())))?;
+    tempfile::tempfile_in(&dir).map_err(io_err(format!(
+        "cannot create a temporary file in {}",
+        dir.display()
+    )))
+}
+
+/// Rewrites the records of `spool` (a pcap file written in read order) sorted by time into a
+/// new temporary file. Memory: 16 bytes per packet (time and offset), never the packets.
+fn sort_spool(
+    ctx: &ExecContext,
+    spool: &mut std::fs::File,
+    deadline: Deadline,
+) -> Result<std::fs::File, JobError> {
+    let ioe = || io_err("cannot sort the pcap result");
+    spool.seek(SeekFrom::Start(0)).map_err(ioe())?;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, &mut *spool);
+    let mut header = [0u8; 24];
+    r.read_exact(&mut header).map_err(ioe())?;
+    let mut index: Vec<(u64, u64)> = Vec::new();
+    let mut off = PCAP_HEADER;
+    let mut rec = [0u8; 16];
+    loop {
+        match r.read_exact(&mut rec) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(ioe()(e)),
+        }
+        let word = |i: usize| u32::from_ne_bytes([rec[i], rec[i + 1], rec[i + 2], rec[i + 3]]);
+        let ts = u64::from(word(0)) * 1_000_000_000 + u64::from(word(4));
+        let len = u64::from(word(8));
+        index.push((ts, off));
+        std::io::copy(&mut (&mut r).take(len), &mut std::io::sink()).map_err(ioe())?;
+        off += RECORD_HEADER + len;
+    }
+    drop(r);
+    deadline.check()?;
+    index.sort_unstable();
+    let out = scratch_file(ctx)?;
+    let mut w = BufWriter::with_capacity(1 << 16, out);
+    w.write_all(&header).map_err(ioe())?;
+    let mut buf = Vec::new();
+    for (i, (_, at)) in index.iter().enumerate() {
+        if i % 4096 == 0 {
+            deadline.check()?;
+        }
+        spool.seek(SeekFrom::Start(*at)).map_err(ioe())?;
+        spool.read_exact(&mut rec).map_err(ioe())?;
+        let len = u32::from_ne_bytes([rec[8], rec[9], rec[10], rec[11]]) as usize;
+        buf.resize(len, 0);
+        spool.read_exact(&mut buf).map_err(ioe())?;
+        w.write_all(&rec).map_err(ioe())?;
+        w.write_all(&buf).map_err(ioe())?;
+    }
+    w.into_inner().map_err(|e| ioe()(e.into_error()))
+}
+
+fn pcap(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutput, JobError> {
     let dir = ctx.capture_dir.as_deref().ok_or(JobError::NoCaptureDir)?;
     let (Some(begin), Some(end)) = (job.filter.begin_time, job.filter.end_time) else {
         return Err(JobError::InvalidParameters(
@@ -211,13 +412,24 @@ fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
     };
     let files = capture_files(dir)?;
     let mut covered: Option<(Duration, Duration)> = None;
-    let mut matched: Vec<Frame> = Vec::new();
-    let mut size: u64 = 24;
+    // Matching packets go straight to an unnamed temporary file, in the order they are read;
+    // the header's link type is filled in at the end.
+    let spool = scratch_file(ctx)?;
+    let mut out = BufWriter::with_capacity(1 << 16, spool);
+    out.write_all(&pcap_header(1))
+        .map_err(io_err("cannot write the pcap result"))?;
+    let mut n: usize = 0;
+    let mut size: u64 = PCAP_HEADER;
+    let mut last_ts: Option<Duration> = None;
+    let mut in_order = true;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut timed_out = false;
     let mut truncated = false;
     let mut linktype: Option<u32> = None;
     let mut mixed = false;
     let mut unreadable = Vec::new();
     for (path, mtime) in &files {
+        deadline.check()?;
         // A file last written before the window holds nothing in it; still note its range so
         // the "outside the stored data" answer can say what is stored.
         let mtime = mtime
@@ -226,7 +438,13 @@ fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         let skip_matching = mtime < wb;
         let mut first: Option<Duration> = None;
         let mut last: Option<Duration> = None;
+        let mut seen: u64 = 0;
         let res = pcapio::read_capture_file(path, |f| {
+            seen += 1;
+            if seen % 4096 == 0 && deadline.passed() {
+                timed_out = true;
+                return ControlFlow::Break(());
+            }
             if first.is_none() {
                 first = Some(f.ts);
                 if skip_matching {
@@ -244,16 +462,30 @@ fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
                     }
                     Some(_) => {}
                 }
-                let rec = 16 + f.data.len() as u64;
+                let rec = RECORD_HEADER + f.data.len() as u64;
                 if size + rec > ctx.max_pcap_bytes {
                     truncated = true;
                 } else {
+                    if let Err(e) = write_record(&mut out, &f) {
+                        write_error = Some(e);
+                        return ControlFlow::Break(());
+                    }
                     size += rec;
-                    matched.push(f);
+                    n += 1;
+                    if last_ts.is_some_and(|t| f.ts < t) {
+                        in_order = false;
+                    }
+                    last_ts = Some(f.ts);
                 }
             }
             ControlFlow::Continue(())
         });
+        if let Some(e) = write_error.take() {
+            return Err(io_err("cannot write the pcap result")(e));
+        }
+        if timed_out {
+            return Err(JobError::TimedOut(deadline.limit));
+        }
         if let Err(e) = res {
             unreadable.push(e.to_string());
             continue;
@@ -285,9 +517,17 @@ fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
             fmt_ts(have_to)
         )));
     }
-    matched.sort_by_key(|f| f.ts);
-    let n = matched.len();
-    let data = pcapio::write_pcap(linktype.unwrap_or(1), &matched)?;
+    let ioe = || io_err("cannot write the pcap result");
+    let mut spool = out.into_inner().map_err(|e| ioe()(e.into_error()))?;
+    spool.seek(SeekFrom::Start(20)).map_err(ioe())?;
+    spool
+        .write_all(&linktype.unwrap_or(1).to_ne_bytes())
+        .map_err(ioe())?;
+    let file = if in_order {
+        spool
+    } else {
+        sort_spool(ctx, &mut spool, deadline)?
+    };
     let mut summary = format!("{n} packets");
     if truncated {
         summary.push_str(&format!(", cut at the {} byte cap", ctx.max_pcap_bytes));
@@ -302,23 +542,43 @@ fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         ));
     }
     Ok(JobOutput {
-        data,
+        data: ResultData::File { file, len: size },
         file_extension: "pcap".into(),
         summary,
     })
 }
 
-fn file_hash(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
-    let path = param_str(job, "path")?;
-    let f = std::fs::File::open(path).map_err(io_err(format!("cannot open {path}")))?;
-    let meta = f
-        .metadata()
-        .map_err(io_err(format!("cannot stat {path}")))?;
-    if !meta.is_file() {
-        return Err(JobError::InvalidParameters(format!(
-            "{path} is not a regular file"
-        )));
+/// Reads `f` in chunks into `sink`, at most `cap + 1` bytes, checking the deadline.
+fn read_capped(
+    f: std::fs::File,
+    cap: u64,
+    path: &str,
+    deadline: Deadline,
+    mut sink: impl FnMut(&[u8]),
+) -> Result<u64, JobError> {
+    let mut r = f.take(cap.saturating_add(1));
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut n: u64 = 0;
+    loop {
+        deadline.check()?;
+        let k = match r.read(&mut buf) {
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(format!("cannot read {path}"))(e)),
+        };
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        sink(&buf[..k]);
     }
+    Ok(n)
+}
+
+fn file_hash(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutput, JobError> {
+    let path = param_str(job, "path")?;
+    let opened = open_regular(Path::new(path), Links::Refuse)?;
+    let meta = opened.meta;
     if meta.len() > ctx.max_file_hash_bytes {
         return Err(JobError::TooLarge(format!(
             "{path} has {} bytes (cap {})",
@@ -327,19 +587,9 @@ fn file_hash(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         )));
     }
     let mut h = Sha256::new();
-    let mut r = std::io::BufReader::new(f.take(ctx.max_file_hash_bytes + 1));
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut n: u64 = 0;
-    loop {
-        let k = r
-            .read(&mut buf)
-            .map_err(io_err(format!("cannot read {path}")))?;
-        if k == 0 {
-            break;
-        }
-        n += k as u64;
-        h.update(&buf[..k]);
-    }
+    let n = read_capped(opened.file, ctx.max_file_hash_bytes, path, deadline, |b| {
+        h.update(b)
+    })?;
     if n > ctx.max_file_hash_bytes {
         return Err(JobError::TooLarge(format!(
             "{path} grew past the cap while hashing"
@@ -352,17 +602,30 @@ fn file_hash(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
     ))
 }
 
-fn file_get(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
+/// True when `p` is inside one of `dirs` (both compared with symbolic links resolved).
+fn is_protected(p: &Path, dirs: &[PathBuf]) -> bool {
+    dirs.iter().any(|d| {
+        let d = d.canonicalize().unwrap_or_else(|_| d.clone());
+        p.starts_with(&d)
+    })
+}
+
+fn file_get(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutput, JobError> {
     let path = param_str(job, "path")?;
-    let f = std::fs::File::open(path).map_err(io_err(format!("cannot open {path}")))?;
-    let meta = f
-        .metadata()
-        .map_err(io_err(format!("cannot stat {path}")))?;
-    if !meta.is_file() {
-        return Err(JobError::InvalidParameters(format!(
-            "{path} is not a regular file"
-        )));
+    // Checked on the path with every link resolved, and again on where the opened file really
+    // is (Linux), so neither a link nor a rename in between reaches the data directory.
+    if let Ok(real) = std::fs::canonicalize(path)
+        && is_protected(&real, &ctx.protected_dirs)
+    {
+        return Err(JobError::Protected(path.to_string()));
     }
+    let opened = open_regular(Path::new(path), Links::Refuse)?;
+    if let Some(real) = &opened.real_path
+        && is_protected(real, &ctx.protected_dirs)
+    {
+        return Err(JobError::Protected(path.to_string()));
+    }
+    let meta = opened.meta;
     let cap = ctx.max_file_get_bytes;
     if meta.len() > cap {
         return Err(JobError::TooLarge(format!(
@@ -371,9 +634,9 @@ fn file_get(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         )));
     }
     let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    f.take(cap + 1)
-        .read_to_end(&mut data)
-        .map_err(io_err(format!("cannot read {path}")))?;
+    read_capped(opened.file, cap, path, deadline, |b| {
+        data.extend_from_slice(b)
+    })?;
     if data.len() as u64 > cap {
         return Err(JobError::TooLarge(format!(
             "{path} grew past the cap of {cap} bytes"
@@ -385,7 +648,7 @@ fn file_get(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         hex::encode(Sha256::digest(&data))
     );
     Ok(JobOutput {
-        data,
+        data: ResultData::Bytes(data),
         file_extension: "bin".into(),
         summary,
     })
@@ -626,7 +889,7 @@ mod tests {
             ..ExecContext::default()
         };
         let out = execute(&job("file.hash", json!({"path": p})), &ctx).unwrap();
-        let v: Value = serde_json::from_slice(&out.data).unwrap();
+        let v: Value = serde_json::from_slice(&out.data.into_vec().unwrap()).unwrap();
         assert_eq!(
             v["sha256"],
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
@@ -639,7 +902,9 @@ mod tests {
         assert_eq!(
             execute(&job("file.get", json!({"path": p})), &ctx)
                 .unwrap()
-                .data,
+                .data
+                .into_vec()
+                .unwrap(),
             b"hello"
         );
         assert!(matches!(
@@ -655,7 +920,7 @@ mod tests {
     #[test]
     fn process_list_includes_self() {
         let out = execute(&job("process.list", json!({})), &ExecContext::default()).unwrap();
-        let v: Value = serde_json::from_slice(&out.data).unwrap();
+        let v: Value = serde_json::from_slice(&out.data.into_vec().unwrap()).unwrap();
         let me = std::process::id() as u64;
         assert!(
             v["processes"]
@@ -709,7 +974,7 @@ mod tests {
             ..ExecContext::default()
         };
         let out = execute(&job("agent.config", json!({})), &ctx).unwrap();
-        let s = String::from_utf8(out.data).unwrap();
+        let s = String::from_utf8(out.data.into_vec().unwrap()).unwrap();
         assert!(!s.contains("s3cret") && !s.contains("\"t\""));
         assert!(s.contains("http://x"));
     }
@@ -753,6 +1018,141 @@ mod tests {
         j.filter.begin_time = chrono::DateTime::from_timestamp(999_990, 0);
         j.filter.end_time = chrono::DateTime::from_timestamp(1_000_010, 0);
         let out = execute(&j, &ctx).unwrap();
-        assert_eq!(pcapio::read_capture_bytes(&out.data).unwrap().len(), 1);
+        assert_eq!(pcapio::read_capture_bytes(&out.data.into_vec().unwrap()).unwrap().len(), 1);
+    }
+
+    /// Runs `f` on a thread; `None` when it has not returned after 5 s (it blocked).
+    fn within_5s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(5)).ok()
+    }
+
+    /// Issue 18.3: a `file.hash`/`file.get` job on a FIFO (a real `mkfifo`, no writer) used
+    /// to block the job runner forever in `open`; it is refused at once, as are a symbolic
+    /// link and a device.
+    #[cfg(unix)]
+    #[test]
+    fn file_jobs_refuse_fifo_symlink_and_device_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        crate::fsopen::tests::mkfifo(&fifo);
+        for kind in ["file.hash", "file.get"] {
+            let j = job(kind, json!({"path": fifo}));
+            let r = within_5s(move || execute(&j, &ExecContext::default()).map(|_| ()))
+                .unwrap_or_else(|| panic!("{kind} on a FIFO blocked"));
+            assert!(
+                matches!(&r, Err(JobError::InvalidParameters(m)) if m.contains("FIFO")),
+                "{kind}: {r:?}"
+            );
+            assert!(r.unwrap_err().is_permanent());
+        }
+        let target = dir.path().join("t");
+        std::fs::write(&target, b"x").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let r = execute(&job("file.get", json!({"path": link})), &ExecContext::default());
+        assert!(
+            matches!(&r, Err(JobError::InvalidParameters(m)) if m.contains("symbolic link")),
+            "{r:?}"
+        );
+        let r = execute(
+            &job("file.hash", json!({"path": "/dev/zero"})),
+            &ExecContext::default(),
+        );
+        assert!(
+            matches!(&r, Err(JobError::InvalidParameters(m)) if m.contains("character device")),
+            "{r:?}"
+        );
+    }
+
+    /// Issue 18.4: `file.get` refuses the agent's own data directory (its `agent.toml` holds
+    /// the device token), also through a link in a parent directory.
+    #[cfg(unix)]
+    #[test]
+    fn file_get_refuses_the_agents_data_directory() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(data.path().join("agent.toml"), b"device_token = \"opd_x\"").unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let via = elsewhere.path().join("via");
+        std::os::unix::fs::symlink(data.path(), &via).unwrap();
+        let ctx = ExecContext {
+            protected_dirs: vec![data.path().to_path_buf()],
+            ..ExecContext::default()
+        };
+        for p in [data.path().join("agent.toml"), via.join("agent.toml")] {
+            let r = execute(&job("file.get", json!({"path": p})), &ctx);
+            assert!(matches!(&r, Err(JobError::Protected(_))), "{p:?}: {r:?}");
+        }
+        // Other files are still served.
+        let ok = elsewhere.path().join("ok");
+        std::fs::write(&ok, b"fine").unwrap();
+        let out = execute(&job("file.get", json!({"path": ok})), &ctx).unwrap();
+        assert_eq!(out.data.into_vec().unwrap(), b"fine");
+    }
+
+    /// Every job has a time limit: an executor past it stops reading and the job fails.
+    #[test]
+    fn file_hash_stops_at_the_time_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, vec![1u8; 1 << 20]).unwrap();
+        let ctx = ExecContext {
+            time_limit: Duration::ZERO,
+            ..ExecContext::default()
+        };
+        let r = execute(&job("file.hash", json!({"path": p})), &ctx);
+        assert!(matches!(r, Err(JobError::TimedOut(_))), "{r:?}");
+        assert!(r.unwrap_err().is_permanent());
+    }
+
+    /// Captures read out of time order (two files overlapping) come out sorted, through the
+    /// on-disk spool.
+    #[test]
+    fn pcap_result_is_sorted_across_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let frame = |secs: u64| {
+            let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+                .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+                .udp(1, 2);
+            let mut data = Vec::new();
+            b.write(&mut data, &secs.to_be_bytes()).unwrap();
+            Frame {
+                ts: Duration::from_secs(secs),
+                linktype: 1,
+                orig_len: data.len() as u32,
+                data,
+            }
+        };
+        let a: Vec<Frame> = [1_000_000, 1_000_002, 1_000_004].map(frame).to_vec();
+        let b: Vec<Frame> = [1_000_001, 1_000_003].map(frame).to_vec();
+        std::fs::write(dir.path().join("a.pcap"), pcapio::write_pcap(1, &a).unwrap()).unwrap();
+        std::fs::write(dir.path().join("b.pcap"), pcapio::write_pcap(1, &b).unwrap()).unwrap();
+        let ctx = ExecContext {
+            capture_dir: Some(dir.path().into()),
+            scratch_dir: Some(dir.path().join(".scratch")),
+            ..ExecContext::default()
+        };
+        let mut j = job("pcap", json!({}));
+        j.filter.begin_time = chrono::DateTime::from_timestamp(999_990, 0);
+        j.filter.end_time = chrono::DateTime::from_timestamp(1_000_010, 0);
+        let out = execute(&j, &ctx).unwrap();
+        assert!(matches!(out.data, ResultData::File { .. }));
+        let len = out.data.len();
+        let bytes = out.data.into_vec().unwrap();
+        assert_eq!(bytes.len() as u64, len);
+        let ts: Vec<u64> = pcapio::read_capture_bytes(&bytes)
+            .unwrap()
+            .iter()
+            .map(|f| f.ts.as_secs())
+            .collect();
+        assert_eq!(ts, [1_000_000, 1_000_001, 1_000_002, 1_000_003, 1_000_004]);
+        // The same bytes as the in-memory writer produces for the sorted frames.
+        let mut all = a.clone();
+        all.extend(b.clone());
+        all.sort_by_key(|f| f.ts);
+        assert_eq!(bytes, pcapio::write_pcap(1, &all).unwrap());
     }
 }

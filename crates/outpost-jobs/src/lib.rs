@@ -16,6 +16,8 @@
 pub mod model;
 
 #[cfg(any(feature = "server", feature = "agent"))]
+pub mod fsopen;
+#[cfg(any(feature = "server", feature = "agent"))]
 pub mod pcapio;
 
 #[cfg(feature = "server")]
@@ -50,4 +52,4 @@ pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError}
 #[cfg(feature = "agent")]
 pub use client::AgentClient;
 #[cfg(feature = "agent")]
-pub use exec::{ExecContext, JobError, JobOutput, execute};
+pub use exec::{ExecContext, JobError, JobOutput, ResultData, execute};

@@ -34,6 +34,8 @@ pub struct JobMetrics {
     pub deleted: Counter,
     /// Jobs waiting (status `pending`), sampled by the reaper.
     pub pending: Gauge,
+    /// Jobs failed because their uploaded result went over `max_result_bytes`.
+    pub results_too_large: Counter,
 }
 
 static METRICS: OnceLock<JobMetrics> = OnceLock::new();
@@ -82,6 +84,11 @@ pub fn register(registry: &mut Registry) {
         m.expired.clone(),
     );
     registry.register("outpost_jobs_deleted", "Jobs deleted", m.deleted.clone());
+    registry.register(
+        "outpost_jobs_results_too_large",
+        "Jobs failed because their result went over the server's max_result_bytes",
+        m.results_too_large.clone(),
+    );
     registry.register(
         "outpost_jobs_pending",
         "Jobs waiting for their agent",

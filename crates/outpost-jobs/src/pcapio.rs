@@ -1,8 +1,7 @@
 //! Reading pcap/pcapng captures, matching packets against a job [`Filter`], writing pcap, and
 //! decoding packets into Sensoroni's `/api/packets` shape.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -84,14 +83,21 @@ fn ticks_to_duration(ticks: u64, tsresol: u8) -> Duration {
 /// record (a file still being written by tcpdump/dumpcap) ends the file quietly.
 pub fn read_capture_file(
     path: &Path,
-    mut visit: impl FnMut(Frame) -> ControlFlow<()>,
+    visit: impl FnMut(Frame) -> ControlFlow<()>,
 ) -> Result<(), PcapIoError> {
     let p = path.display().to_string();
     let io = |source| PcapIoError::Io {
         path: p.clone(),
         source,
     };
-    let mut file = File::open(path).map_err(io)?;
+    // Opened without blocking and checked on the descriptor: a FIFO or device dropped into
+    // the capture directory is refused instead of hanging the job.
+    let mut file = crate::fsopen::open_regular(path, crate::fsopen::Links::Follow)
+        .map_err(|e| match e {
+            crate::fsopen::OpenError::Io { source, .. } => io(source),
+            other => io(std::io::Error::other(other.to_string())),
+        })?
+        .file;
     let mut magic = [0u8; 4];
     match file.read_exact(&mut magic) {
         Ok(()) => {}
@@ -99,10 +105,36 @@ pub fn read_capture_file(
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
         Err(e) => return Err(io(e)),
     }
-    let file = File::open(path).map_err(io)?;
-    let reader = BufReader::with_capacity(1 << 16, file);
+    file.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
+    read_capture_stream(BufReader::with_capacity(1 << 16, file), magic, &p, visit)
+}
+
+/// Reads the frames of a stored pcap/pcapng result one at a time, calling `visit` for each
+/// until it breaks: memory is one frame whatever the file's size (`/api/packets`).
+pub fn visit_capture_stream<R: Read>(
+    mut reader: R,
+    label: &str,
+    visit: impl FnMut(Frame) -> ControlFlow<()>,
+) -> Result<(), PcapIoError> {
+    let mut magic = [0u8; 4];
+    reader
+        .read_exact(&mut magic)
+        .map_err(|_| PcapIoError::Format {
+            path: label.to_string(),
+            reason: "too short".into(),
+        })?;
+    let chained = std::io::Cursor::new(magic).chain(reader);
+    read_capture_stream(chained, magic, label, visit)
+}
+
+fn read_capture_stream<R: Read>(
+    reader: R,
+    magic: [u8; 4],
+    p: &str,
+    mut visit: impl FnMut(Frame) -> ControlFlow<()>,
+) -> Result<(), PcapIoError> {
     let fmt = |reason: String| PcapIoError::Format {
-        path: p.clone(),
+        path: p.to_string(),
         reason,
     };
     if PCAP_MAGICS.contains(&magic) {

@@ -283,3 +283,227 @@ fn renewal_interval_is_a_third_of_the_lease() {
         Duration::from_secs(600)
     );
 }
+
+/// Peak resident memory of this process (KiB) since the last [`reset_peak_rss`].
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+/// Resets the kernel's peak-RSS mark to the current RSS (`/proc/self/clear_refs`, Linux 4.0+).
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+}
+
+/// Writes a pcap of `n` UDP frames of 1,000 payload bytes (about 1 KiB each), one per
+/// millisecond from `t0` seconds, without holding it in memory.
+fn write_big_pcap(path: &std::path::Path, n: usize, t0: u64) {
+    let header = pcap_file::pcap::PcapHeader {
+        datalink: pcap_file::DataLink::ETHERNET,
+        ts_resolution: pcap_file::TsResolution::NanoSecond,
+        ..Default::default()
+    };
+    let f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = pcap_file::pcap::PcapWriter::with_header(f, header).unwrap();
+    let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .udp(1000, 2000);
+    let mut data = Vec::new();
+    b.write(&mut data, &[7u8; 1000]).unwrap();
+    for i in 0..n {
+        let ts = Duration::from_secs(t0) + Duration::from_millis(i as u64);
+        let p = pcap_file::pcap::PcapPacket::new(ts, data.len() as u32, &data);
+        w.write_packet(&p).unwrap();
+    }
+}
+
+/// Issue 18.8: a `pcap` job streams its result to disk. Extracting 64 MiB of packets used to
+/// hold them in memory twice (the matched frames, then the written pcap: peak RSS grew by
+/// more than 128 MiB); the result is now an unnamed temporary file and the peak grows by a
+/// few MiB whatever the result's size.
+#[test]
+fn pcap_job_streams_its_result_through_a_bounded_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("capture");
+    std::fs::create_dir_all(&cap).unwrap();
+    let t0 = 1_700_000_000;
+    let n = 64 * 1024;
+    write_big_pcap(&cap.join("a.pcap"), n, t0);
+    let file_len = std::fs::metadata(cap.join("a.pcap")).unwrap().len();
+    // The capture's mtime says when it was written; the window is around the packets.
+    let ctx = ExecContext {
+        capture_dir: Some(cap.clone()),
+        scratch_dir: Some(dir.path().join("tmp")),
+        ..ExecContext::default()
+    };
+    let mut job: outpost_jobs::Job = serde_json::from_value(serde_json::json!({
+        "id": 1, "tenant_id": "t", "device_id": "d", "kind": "pcap",
+        "filter": {}, "owner": "o", "status": "running", "attempts": 1, "max_attempts": 3,
+        "fail_count": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "file_extension": "pcap"
+    }))
+    .unwrap();
+    job.filter.begin_time = chrono::DateTime::from_timestamp(t0 as i64 - 1, 0);
+    job.filter.end_time = chrono::DateTime::from_timestamp(t0 as i64 + 3600, 0);
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let out = outpost_jobs::execute(&job, &ctx).unwrap();
+    let grew_kib = peak_rss_kib().saturating_sub(before);
+    assert!(out.summary.starts_with(&format!("{n} packets")), "{}", out.summary);
+    // The in-memory writer's header is the same size: result = file when all match.
+    assert_eq!(out.data.len(), file_len);
+    assert!(
+        grew_kib < 16 * 1024,
+        "peak RSS grew by {grew_kib} KiB for a {} KiB result",
+        file_len / 1024
+    );
+    assert!(matches!(out.data, outpost_jobs::ResultData::File { .. }));
+}
+
+/// The time limit is enforced by the client even on an executor stuck in a system call: the
+/// job is reported failed (permanently) once the limit has passed, and the runner moves on
+/// to the next job instead of blocking forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stuck_job_fails_at_its_time_limit_and_the_runner_moves_on() {
+    let (base, state, _t) = start(quick_cfg).await;
+    let id = create(&state, "a1", "process.list").await;
+    let b = base.clone();
+    let (job, took) = tokio::task::spawn_blocking(move || {
+        let t0 = Instant::now();
+        let job = device(&b, "a1")
+            .with_time_limit(Duration::from_millis(300))
+            .run_once_with(Duration::from_secs(1), |_job| {
+                // A read that never returns (a FIFO or a hung network file system).
+                std::thread::sleep(Duration::from_secs(30));
+                Err(outpost_jobs::JobError::NoCaptureDir)
+            })
+            .unwrap()
+            .expect("claimed");
+        (job, t0.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(took < Duration::from_secs(5), "gave up after {took:?}");
+    assert_eq!(job.id, id);
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.failure.as_deref().unwrap_or("").contains("time limit"), "{job:?}");
+    assert!(outpost_jobs::client::abandoned_executors() >= 1);
+    // The next job runs.
+    let id2 = create(&state, "a1", "process.list").await;
+    let b = base.clone();
+    let next = tokio::task::spawn_blocking(move || {
+        device(&b, "a1")
+            .run_once(Duration::from_secs(1), &ExecContext::default())
+            .unwrap()
+            .expect("claimed")
+    })
+    .await
+    .unwrap();
+    assert_eq!((next.id, next.status), (id2, JobStatus::Completed));
+}
+
+fn tiny_results(d: &std::path::Path) -> StoreConfig {
+    StoreConfig {
+        max_result_bytes: 512,
+        ..quick_cfg(d)
+    }
+}
+
+/// Issue 18.8: a result over the server's `max_result_bytes` fails the job at once with a
+/// clear error (it used to stay `running` until its lease ran out, then be handed out again
+/// to fail the same way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_result_over_the_servers_cap_fails_the_job() {
+    let (base, state, _t) = start(tiny_results).await;
+    let id = create(&state, "a1", "process.list").await;
+    let b = base.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        device(&b, "a1")
+            .run_once(Duration::from_secs(1), &ExecContext::default())
+            .expect("the run reports the failure")
+            .expect("claimed")
+    })
+    .await
+    .unwrap();
+    assert_eq!(job.id, id);
+    assert_eq!(job.status, JobStatus::Failed, "{job:?}");
+    let stored = state.store().get(id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Failed);
+    assert_eq!(stored.attempts, 1);
+    assert!(stored.lease_id.is_none());
+    let why = stored.failure.unwrap_or_default();
+    assert!(why.contains("512") && why.contains("max_result_bytes"), "{why}");
+    assert!(stored.result_size.is_none());
+}
+
+/// Issue 18.8: `/api/packets` decodes only what it returns. A 64 MiB result asked for one
+/// packet used to be read whole and every frame decoded (peak RSS grew by over 128 MiB per
+/// request); it now reads frame by frame and stops after `offset + count`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_packets_decodes_only_what_count_asks_for() {
+    use outpost_jobs::{CompatConfig, compat_router};
+    let t = common::sqlite_store(quick_cfg).await;
+    let cfg = JobsConfig {
+        compat: CompatConfig {
+            api_key: Some("k-123".into()),
+            tenant_id: "sensoroni".into(),
+            allowed_kinds: vec!["pcap".into()],
+            ..CompatConfig::default()
+        },
+        ..JobsConfig::default()
+    };
+    let state = JobsState::new(t.store.clone(), cfg).unwrap();
+    let base = format!("http://{}", serve(compat_router(state.clone()), "127.0.0.1:0").await);
+    let c = reqwest::Client::new();
+    let r = c
+        .post(format!("{base}/api/job/"))
+        .header("Authorization", "k-123")
+        .json(&serde_json::json!({"nodeId": "sensor-1", "filter": {"beginTime": "2024-01-01T00:00:00Z", "endTime": "2024-01-01T01:00:00Z"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // A small result records the job's result, then the big capture takes its place on disk
+    // (written streaming, so the test itself does not raise the peak).
+    let one = {
+        let big = tempfile::tempdir().unwrap();
+        write_big_pcap(&big.path().join("x"), 1, 1_700_000_000);
+        std::fs::read(big.path().join("x")).unwrap()
+    };
+    state
+        .store()
+        .store_result(
+            id,
+            "pcap",
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(one))]),
+        )
+        .await
+        .unwrap();
+    let n = 64 * 1024;
+    write_big_pcap(&state.store().result_path(id), n, 1_700_000_000);
+    reset_peak_rss();
+    let before = peak_rss_kib();
+    let r = c
+        .get(format!("{base}/api/packets?jobId={id}&offset=2&count=1"))
+        .header("Authorization", "k-123")
+        .send()
+        .await
+        .unwrap();
+    let grew_kib = peak_rss_kib().saturating_sub(before);
+    assert_eq!(r.status(), 200);
+    let pkts: Vec<serde_json::Value> = r.json().await.unwrap();
+    assert_eq!(pkts.len(), 1);
+    assert_eq!(pkts[0]["number"], 3);
+    assert_eq!(pkts[0]["srcPort"], 1000);
+    assert!(
+        grew_kib < 16 * 1024,
+        "peak RSS grew by {grew_kib} KiB to return one packet"
+    );
+}

@@ -229,7 +229,7 @@ async fn pcap_job_for_one_flow_end_to_end() {
     let job_full = state.store().get(id).await.unwrap().unwrap();
     let ng = execute(&job_full, &ng_ctx).unwrap();
     let ng_file = out.path().join("ng.pcap");
-    std::fs::write(&ng_file, &ng.data).unwrap();
+    std::fs::write(&ng_file, ng.data.into_vec().unwrap()).unwrap();
     assert_eq!(tshark_ports(&ng_file, "").len(), expected);
 
     // A window outside the stored data is refused clearly, and the job fails for good.

@@ -54,8 +54,14 @@ pub struct ServerConfig {
     pub checkin_flush_ms: u32,
     /// Requests per second allowed per device token, API key or user (burst: 5x); 0 = off.
     pub rate_limit_per_s: u32,
-    /// Login attempts per minute allowed per client address (burst 10); 0 = off.
+    /// Login attempts per minute allowed per client address (burst 10); 0 = off. IPv6
+    /// clients are counted per /64 (one host usually owns a whole /64).
     pub login_rate_per_min: u32,
+    /// Reverse proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed: for a
+    /// connection from one of them the client is the right-most address of the header that
+    /// is not itself a trusted proxy. From any other peer the header is ignored. Empty (the
+    /// default): the connection's address is the client, whatever the headers say.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Serve HTTPS (`[tls] cert`, `key`, optional `client_ca`, `require_client_cert`).
     pub tls: Option<crate::tls::TlsConfig>,
     /// The job queue: lease, attempts, result cap, and which kinds each role and tenant may
@@ -365,6 +371,7 @@ impl Default for ServerConfig {
             checkin_flush_ms: 1000,
             rate_limit_per_s: 50,
             login_rate_per_min: 20,
+            trusted_proxies: Vec::new(),
             tls: None,
             jobs: JobsSettings::default(),
             intel: IntelConfig::default(),
@@ -425,6 +432,21 @@ impl ServerConfig {
         if let Some(v) = get("OUTPOST_INTEL_SIGNING_KEY_FILE") {
             self.intel.signing_key_file =
                 Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = get("OUTPOST_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<ipnet::IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|e| ConfigError::Env {
+                            var: "OUTPOST_TRUSTED_PROXIES",
+                            message: format!("{s:?}: {e}"),
+                        })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = get("OUTPOST_ELASTIC_URL") {
             self.elastic_url = Some(v).filter(|s| !s.is_empty());

@@ -335,3 +335,106 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
         ))
     }
 }
+
+/// The client's address as far as rate limits and logs are concerned: the connection's peer,
+/// or — only when the peer is one of the configured `trusted_proxies` — the right-most
+/// address of `X-Forwarded-For` that is not itself a trusted proxy. A header from anyone else
+/// is ignored, so a client cannot pick its own rate-limit key.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<std::net::IpAddr> {
+    let peer = peer?.to_canonical();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    for v in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(v) = v.to_str() else { return Some(client) };
+        for part in v.split(',').rev() {
+            let part = part.trim();
+            // `[v6]:port` and `v4:port` spellings are accepted too.
+            let ip = part
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| part.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()));
+            let Some(ip) = ip.map(|i| i.to_canonical()) else {
+                return Some(client);
+            };
+            client = ip;
+            if !is_trusted(&ip) {
+                return Some(ip);
+            }
+        }
+    }
+    Some(client)
+}
+
+/// [`client_ip`] as an extractor, with the server's `trusted_proxies`.
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<crate::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+    use axum::http::HeaderMap;
+
+    fn h(xff: &[&str]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for v in xff {
+            m.append("x-forwarded-for", v.parse().unwrap());
+        }
+        m
+    }
+
+    /// Issue 18.8: `X-Forwarded-For` is honoured only from a configured proxy, and then the
+    /// right-most untrusted address is the client (a client-written left part is ignored).
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let peer = |s: &str| Some(s.parse().unwrap());
+        let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+        // Not from a proxy: the header is the client's own claim and is ignored.
+        assert_eq!(client_ip(peer("192.0.2.7"), &h(&["1.2.3.4"]), &trusted), ip("192.0.2.7"));
+        // Without trusted proxies nothing is believed.
+        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &[]), ip("10.0.0.1"));
+        // From the proxy: the address it appended.
+        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &trusted), ip("1.2.3.4"));
+        // A spoofed left part and a chain of proxies: right-most untrusted wins.
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["6.6.6.6, 198.51.100.9, 10.1.1.1"]), &trusted),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["6.6.6.6", "198.51.100.9"]), &trusted),
+            ip("198.51.100.9")
+        );
+        // Garbage stops the walk at the last good hop; IPv6 and ports are understood.
+        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["nonsense"]), &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["[2001:db8::1]:4711"]), &trusted),
+            ip("2001:db8::1")
+        );
+        assert_eq!(client_ip(peer("::ffff:10.0.0.1"), &h(&["1.2.3.4"]), &trusted), ip("1.2.3.4"));
+        assert_eq!(client_ip(None, &h(&["1.2.3.4"]), &trusted), None);
+    }
+}

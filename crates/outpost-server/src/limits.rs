@@ -9,6 +9,19 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+/// The key a login attempt from `ip` is counted under: the IPv4 address (an IPv4-mapped IPv6
+/// spelling is the same client), or the /64 network of an IPv6 address — one host or home
+/// usually holds a whole /64 and could otherwise rotate through 2^64 addresses.
+pub fn login_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
 /// The server's rate limiters.
 pub struct Limits {
     per_principal: Option<DefaultKeyedRateLimiter<String>>,
@@ -59,12 +72,13 @@ impl Limits {
             .map_err(|nu| Self::refused(nu.wait_time_from(DefaultClock::default().now())))
     }
 
-    /// Admits one login attempt from `ip`, or answers 429.
+    /// Admits one login attempt from `ip`, or answers 429. IPv6 addresses count per /64
+    /// ([`login_key`]).
     pub fn check_login(&self, ip: IpAddr) -> Result<(), ApiError> {
         let Some(l) = &self.logins else {
             return Ok(());
         };
-        l.check_key(&ip.to_canonical())
+        l.check_key(&login_key(ip))
             .map_err(|nu| Self::refused(nu.wait_time_from(DefaultClock::default().now())))
     }
 
@@ -108,5 +122,21 @@ mod tests {
         // An IPv4-mapped IPv6 spelling is the same client.
         assert!(l.check_login("::ffff:127.0.0.1".parse().unwrap()).is_err());
         l.check_login("127.0.0.2".parse().unwrap()).unwrap();
+    }
+
+    /// Issue 18.8: rotating through the addresses of one IPv6 /64 does not escape the login
+    /// limit; another /64 has its own budget.
+    #[test]
+    fn ipv6_logins_are_counted_per_64() {
+        let l = Limits::new(0, 1);
+        for i in 0..10u16 {
+            let ip: IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+            l.check_login(ip).unwrap();
+        }
+        assert!(
+            l.check_login("2001:db8:1:2:ffff:1:2:3".parse().unwrap()).is_err(),
+            "a fresh address of the same /64 was let through"
+        );
+        l.check_login("2001:db8:1:3::1".parse().unwrap()).unwrap();
     }
 }

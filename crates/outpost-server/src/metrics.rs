@@ -67,6 +67,11 @@ pub struct Metrics {
     pub intel_bundle_cache_entries: prometheus_client::metrics::gauge::Gauge,
     /// Fields of agent request bodies this server does not know (accepted, ignored), by body.
     pub unknown_fields: Family<BodyLabel, Counter>,
+    /// Argon2 password checks, by result (run, waited: queued for a slot first, busy: refused
+    /// because too many were waiting).
+    pub password_checks: Family<ResultLabel, Counter>,
+    /// Argon2 computations running now (at most one per CPU).
+    pub password_checks_in_flight: prometheus_client::metrics::gauge::Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -109,6 +114,8 @@ pub fn metrics() -> &'static Metrics {
         intel_bundle_cache_evictions: Family::default(),
         intel_bundle_cache_entries: Default::default(),
         unknown_fields: Family::default(),
+        password_checks: Family::default(),
+        password_checks_in_flight: Default::default(),
     })
 }
 
@@ -141,6 +148,16 @@ pub fn register(registry: &mut Registry) {
         m.rate_limited.clone(),
     );
     registry.register("outpost_checkins", "Agent check-ins", m.checkins.clone());
+    registry.register(
+        "outpost_password_checks",
+        "Argon2 password checks, by result (run, waited, busy)",
+        m.password_checks.clone(),
+    );
+    registry.register(
+        "outpost_password_checks_in_flight",
+        "Argon2 password checks running now (at most one per CPU)",
+        m.password_checks_in_flight.clone(),
+    );
     registry.register(
         "outpost_logins",
         "UI login attempts, by result (ok, failed)",

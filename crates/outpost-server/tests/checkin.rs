@@ -237,6 +237,23 @@ async fn long_poll_returns_when_the_config_changes() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // Issue 18.4: the agent's safety switches and job caps cannot be set from the server.
+    for (k, v) in [
+        ("allow_kill", json!(true)),
+        ("max_file_get_bytes", json!(1u64 << 40)),
+        ("capture_dir", json!("/")),
+    ] {
+        let (s, body) = call(
+            &w.app,
+            "PUT",
+            &format!("/api/v1/devices/{}/config", w.device),
+            &w.admin,
+            json!({"config": {"daemon": {k: v}}}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{k}");
+        assert!(body.to_string().contains(&format!("daemon.{k}")), "{body}");
+    }
 }
 
 #[tokio::test]

@@ -497,6 +497,9 @@ async fn upload(
         None,
     )
     .await;
+    if let Err(crate::store::StoreError::TooLarge { cap }) = &stored {
+        super::v1::fail_too_large(&st, &actor, &job, job.lease_id.as_deref(), *cap).await;
+    }
     stored?;
     Ok(StatusCode::OK)
 }
@@ -556,32 +559,49 @@ async fn packets(
     if job.result_size.is_none() {
         return Err(ApiError::not_found("the job has no result"));
     }
-    let bytes = tokio::fs::read(st.store().result_path(id))
-        .await
-        .map_err(crate::store::StoreError::Io)?;
-    let frames = tokio::task::spawn_blocking(move || pcapio::read_capture_bytes(&bytes))
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "packet decoding failed",
-            )
-        })?
-        .map_err(|e| {
+    // Only the packets asked for are decoded: the result is read frame by frame and reading
+    // stops after `offset + count` of them, so a request costs what it returns (plus the
+    // skipped frames' headers), not the whole result.
+    let path = st.store().result_path(id);
+    let out = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(&path)?;
+        let mut out = Vec::with_capacity(count.min(1024));
+        let mut i = 0usize;
+        pcapio::visit_capture_stream(std::io::BufReader::new(file), "result", |f| {
+            i += 1;
+            if out.len() >= count {
+                return std::ops::ControlFlow::Break(());
+            }
+            if i > offset {
+                out.push(pcapio::packet_json(i, &f));
+            }
+            if out.len() >= count {
+                return std::ops::ControlFlow::Break(());
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .map_err(std::io::Error::other)?;
+        Ok::<_, std::io::Error>(out)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "packet decoding failed",
+        )
+    })?
+    .map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ApiError::not_found("the job's result file is missing")
+        } else {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "not_a_capture",
                 e.to_string(),
             )
-        })?;
-    let out = frames
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(count)
-        .map(|(i, f)| pcapio::packet_json(i + 1, f))
-        .collect();
+        }
+    })?;
     st.audit(
         &actor,
         "job.packets",

@@ -565,5 +565,38 @@ async fn upload(
         None,
     )
     .await;
+    if let Err(crate::store::StoreError::TooLarge { cap }) = &stored {
+        // Retrying cannot make the result smaller: the job fails now, saying why, instead of
+        // waiting for its lease to run out and being handed out again.
+        fail_too_large(&st, &actor(&p), &job, Some(lease.as_str()), *cap).await;
+    }
     Ok(Json(stored?))
+}
+
+/// Fails `job` permanently because its result went over the server's cap (`max_result_bytes`).
+pub(crate) async fn fail_too_large(
+    st: &JobsState,
+    who: &Actor,
+    job: &Job,
+    lease: Option<&str>,
+    cap: u64,
+) {
+    let why = format!(
+        "the result exceeds the server's cap of {cap} bytes (max_result_bytes); narrow the job"
+    );
+    let r = st.store().fail(job.id, lease, &why, true).await;
+    let outcome = if r.is_ok() { "ok" } else { "rejected" };
+    st.audit(
+        who,
+        "job.fail",
+        Some(&job.tenant_id),
+        Some(job.id),
+        outcome,
+        Some(why),
+    )
+    .await;
+    if r.is_ok() {
+        crate::metrics::metrics().results_too_large.inc();
+        st.notify();
+    }
 }

@@ -83,15 +83,7 @@ pub async fn create_user(
             "technicians may only create customer users",
         ));
     }
-    let phc = crate::password::hash(req.password)
-        .await
-        .map_err(|e| match e {
-            crate::password::PasswordError::Length => ApiError::invalid(e.to_string()),
-            other => {
-                tracing::error!(error = %other, "password hashing failed");
-                ApiError::internal()
-            }
-        })?;
+    let phc = crate::password::hash(req.password).await?;
     let u = state
         .store
         .create_user(&req.username, &phc, req.role, req.tenant_id.as_deref())

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, AuthUser, PeerIp, SESSION_COOKIE, presented_token};
+use crate::extract::{ApiJson, AuthUser, ClientIp, SESSION_COOKIE, presented_token};
 use crate::metrics::{ResultLabel, metrics};
 use axum::Json;
 use axum::extract::State;
@@ -34,7 +34,7 @@ pub(crate) fn session_cookie_header(
 
 pub async fn login(
     State(state): State<AppState>,
-    PeerIp(peer): PeerIp,
+    ClientIp(peer): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let peer = peer.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
@@ -54,7 +54,7 @@ pub async fn login(
         .as_ref()
         .map(|c| c.password_hash.clone())
         .unwrap_or_else(|| crate::password::dummy_hash().to_string());
-    let ok = crate::password::verify(req.password, phc).await;
+    let ok = crate::password::verify(req.password, phc).await?;
     let Some(creds) = creds.filter(|_| ok) else {
         tracing::info!(username = %req.username, client = %peer, "login failed");
         return Err(failed());

@@ -101,6 +101,22 @@ pub async fn set_config(
     if !req.config.is_object() {
         return Err(ApiError::invalid("config must be a JSON object"));
     }
+    // The agent's safety switches and job caps are its own (the agent refuses them too).
+    if let Some(k) = req
+        .config
+        .get("daemon")
+        .and_then(|d| d.as_object())
+        .and_then(|d| {
+            d.keys().find(|k| {
+                outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS.contains(&k.as_str())
+            })
+        })
+    {
+        return Err(ApiError::invalid(format!(
+            "daemon.{k} is set in the agent's agent.toml only ({} cannot be changed by the server)",
+            outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS.join(", ")
+        )));
+    }
     let n = serde_json::to_vec(&req.config)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);

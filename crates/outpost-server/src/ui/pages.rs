@@ -3,7 +3,7 @@
 use super::view::{self, HitRow, Nav, enc, opt_time, state_label, time, url};
 use super::{UiError, UiStaff, UiUser, redirect, render};
 use crate::AppState;
-use crate::extract::{PeerIp, session_cookie};
+use crate::extract::{ClientIp, session_cookie};
 use crate::routes::hits::scope_tenant;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -57,7 +57,7 @@ pub struct LoginForm {
 /// unknown users) and sets the same session cookie.
 pub async fn login_submit(
     State(state): State<AppState>,
-    PeerIp(peer): PeerIp,
+    ClientIp(peer): ClientIp,
     form: Result<axum::Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, UiError> {
     let axum::Form(form) = form.map_err(|e| UiError::bad_request(e.body_text()))?;
@@ -89,7 +89,9 @@ pub async fn login_submit(
         .as_ref()
         .map(|c| c.password_hash.clone())
         .unwrap_or_else(|| crate::password::dummy_hash().to_string());
-    let ok = crate::password::verify(form.password, phc).await;
+    let ok = crate::password::verify(form.password, phc)
+        .await
+        .map_err(crate::error::ApiError::from)?;
     let Some(creds) = creds.filter(|_| ok) else {
         tracing::info!(username = %form.username, client = %peer, "UI login failed");
         return failed("Wrong username or password.", &form.username);
