@@ -223,6 +223,12 @@ for c in captures:
     to_pcapng(c, f"{out}/{name}.pcapng")
 PY
 
+# --- inputs that once crashed a target (minimized; see docs/fuzzing.md): always in the seeds,
+# so every run, the CI smoke run included, replays them first.
+for d in "$here"/regressions/*/; do
+  [[ -d "$d" ]] && cp "$d"/* "$out/$(basename "$d")/"
+done
+
 for t in "$out"/*/; do
   printf '%-16s %4d seeds %8d bytes\n' "$(basename "$t")" "$(ls "$t" | wc -l)" "$(cat "$t"/* | wc -c)"
 done

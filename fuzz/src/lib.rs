@@ -29,3 +29,34 @@ pub fn sample_events() -> Vec<Event> {
         })
         .unwrap_or_default()
 }
+
+/// JSON equality where two floats count as equal when they are within a few ulps: serde_json
+/// (without its `float_roundtrip` feature, which Outpost does not enable) documents that it
+/// parses floats with best-effort precision, so a number can move by an ulp through
+/// print-and-parse. Everything else must be exactly equal.
+pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            if x == y {
+                return true;
+            }
+            match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) if x.is_finite() && y.is_finite() => {
+                    (x - y).abs() <= 8.0 * f64::EPSILON * x.abs().max(y.abs())
+                }
+                _ => false,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x
+                    .iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
