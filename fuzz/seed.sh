@@ -154,9 +154,10 @@ if os.geteuid() == 0 and shutil.which("tcpdump"):
     srv = http.server.HTTPServer(("127.0.0.1", 0), Quiet)
     port = srv.server_address[1]
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    for name, extra in (("usec", []), ("nsec", ["--time-stamp-precision=nano"]), ("snap", ["-s", "80"])):
+    for name, iface, extra in (("usec", "lo", []), ("nsec", "lo", ["--time-stamp-precision=nano"]),
+                               ("snap", "lo", ["-s", "80"]), ("sll", "any", ["-y", "LINUX_SLL"])):
         path = f"{tmp}/{name}.pcap"
-        p = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-n", "-c", "24", "-w", path, *extra,
+        p = subprocess.Popen(["tcpdump", "-i", iface, "-U", "-n", "-c", "24", "-w", path, *extra,
                               f"tcp port {port} or udp port 53535 or udp port 53536"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
@@ -173,7 +174,7 @@ if os.geteuid() == 0 and shutil.which("tcpdump"):
             pass
         s.close()
         try:
-            p.wait(timeout=4)
+            p.wait(timeout=2)
         except subprocess.TimeoutExpired:
             p.terminate(); p.wait()
         if os.path.exists(path) and os.path.getsize(path) > 24:
@@ -217,6 +218,23 @@ def to_pcapng(src, dst):
         o += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data), orig) + data)
     open(dst, "wb").write(o)
 
+def relink(src, dst, linktype, strip, head):
+    # The same packets under another link type: Ethernet header stripped (RAW = 101), or
+    # replaced by BSD loopback's 4-byte family (NULL = 0).
+    b = open(src, "rb").read()
+    if b[:4] != b"\xd4\xc3\xb2\xa1" or struct.unpack("<I", b[20:24])[0] != 1:
+        return
+    o = bytearray(b[:20] + struct.pack("<I", linktype))
+    pos = 24
+    while pos + 16 <= len(b):
+        sec, frac, incl, orig = struct.unpack("<IIII", b[pos:pos + 16])
+        data = head + b[pos + 16 + strip:pos + 16 + incl]
+        o += struct.pack("<IIII", sec, frac, len(data), orig - strip + len(head)) + data
+        pos += 16 + incl
+    open(dst, "wb").write(bytes(o))
+
+relink(captures[0], f"{out}/raw.pcap", 101, 14, b"")
+relink(captures[0], f"{out}/null.pcap", 0, 14, struct.pack("<I", 2))
 for c in captures:
     name = os.path.basename(c)[:-5]
     shutil.copy(c, f"{out}/{name}.pcap")
