@@ -22,7 +22,9 @@ fn main() -> R {
     match (args.get(1).map(String::as_str), args.get(2), args.get(3)) {
         (Some("bundles"), Some(ipsum), Some(out)) => bundles(ipsum, out),
         (Some("bodies"), Some(out), Some(_)) => bodies(out, &args[3..]),
-        _ => Err("usage: seedgen bundles IPSUM_FILE OUT_DIR | seedgen bodies OUT_DIR LOG...".into()),
+        _ => {
+            Err("usage: seedgen bundles IPSUM_FILE OUT_DIR | seedgen bodies OUT_DIR LOG...".into())
+        }
     }
 }
 
@@ -92,7 +94,9 @@ fn bodies(out: &str, logs: &[String]) -> R {
         os: Some("linux".into()),
         hotlist_version: Some("ipsum-1".into()),
         config_version: Some("3".into()),
-        counters: Some(serde_json::json!({"events": {"network": 12}, "dropped": 0, "rss_mib": 30.5})),
+        counters: Some(
+            serde_json::json!({"events": {"network": 12}, "dropped": 0, "rss_mib": 30.5}),
+        ),
         interval_s: Some(60),
         wait_s: Some(30),
         intel: Some(IntelStatus::default()),
@@ -119,7 +123,11 @@ fn bundles(ipsum: &str, out: &str) -> R {
     let text = std::fs::read_to_string(ipsum)?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
     let mut feeds = Vec::new();
-    for (name, from, n) in [("ipsum-8", 0, 8), ("ipsum-60", 0, 60), ("ipsum-400", 1000, 400)] {
+    for (name, from, n) in [
+        ("ipsum-8", 0, 8),
+        ("ipsum-60", 0, 60),
+        ("ipsum-400", 1000, 400),
+    ] {
         let slice: Vec<&str> = lines.iter().skip(from).take(n).copied().collect();
         let p = work.join(format!("{name}.txt"));
         std::fs::write(&p, slice.join("\n") + "\n")?;
@@ -136,7 +144,10 @@ fn bundles(ipsum: &str, out: &str) -> R {
     feeds.push(("mixed".to_string(), plain, "plain"));
     for (name, feed, format) in &feeds {
         for filter in [false, true] {
-            let file = out.join(format!("{name}{}.bundle", if filter { "-filter" } else { "" }));
+            let file = out.join(format!(
+                "{name}{}.bundle",
+                if filter { "-filter" } else { "" }
+            ));
             let (feed_s, file_s) = (feed.display().to_string(), file.display().to_string());
             let mut a = vec![
                 "build",

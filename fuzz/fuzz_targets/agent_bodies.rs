@@ -11,7 +11,10 @@ fn body<T: WireFields + serde::Serialize>(data: &[u8]) -> Option<T> {
     let v = serde_json::from_slice::<T>(data).ok()?;
     let again = serde_json::to_vec(&v).expect("an accepted body serializes");
     if let Err(e) = serde_json::from_slice::<T>(&again) {
-        panic!("an accepted {} body does not parse again: {e}", T::WIRE_NAME);
+        panic!(
+            "an accepted {} body does not parse again: {e}",
+            T::WIRE_NAME
+        );
     }
     Some(v)
 }

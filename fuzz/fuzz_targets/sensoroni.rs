@@ -4,8 +4,8 @@
 //! accepted body must serialize and parse again to the same value (floats within a few ulps:
 //! serde_json's documented best-effort float parsing, see `outpost_fuzz::same_json`), and a
 //! job's filter goes through the same validation and flow matcher as a created job.
-use outpost_jobs::pcapio::FlowMatcher;
 use outpost_fuzz::same_json;
+use outpost_jobs::pcapio::FlowMatcher;
 use outpost_jobs::{Node, SensoroniJob};
 
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
@@ -21,13 +21,15 @@ fn main() {
             if let Ok(n) = serde_json::from_slice::<Node>(rest) {
                 let again = serde_json::to_vec(&n).expect("a node serializes");
                 let back: Node = serde_json::from_slice(&again).expect("a node parses again");
-                assert!(same_json(&json(&back), &json(&n)), "a node changed through JSON: {n:?} → {back:?}");
+                assert!(
+                    same_json(&json(&back), &json(&n)),
+                    "a node changed through JSON: {n:?} → {back:?}"
+                );
             }
         } else if let Ok(j) = serde_json::from_slice::<SensoroniJob>(rest) {
             let _ = j.target();
             let again = serde_json::to_vec(&j).expect("a job serializes");
-            let back: SensoroniJob =
-                serde_json::from_slice(&again).expect("a job parses again");
+            let back: SensoroniJob = serde_json::from_slice(&again).expect("a job parses again");
             assert!(
                 same_json(&json(&back), &json(&j)),
                 "a job changed through JSON: {j:?} → {back:?}"
