@@ -11,6 +11,8 @@ fn main() {
         .iter()
         .map(observation_from_event)
         .collect();
+    // OUTPOST_FUZZ_DEBUG=1: print the match result (for looking at a saved input by hand).
+    let debug = std::env::var_os("OUTPOST_FUZZ_DEBUG").is_some();
     afl::fuzz!(|data: &[u8]| {
         let (pat, obs) = match data.iter().position(|&b| b == b'\n') {
             Some(i) => (&data[..i], &data[i + 1..]),
@@ -31,7 +33,14 @@ fn main() {
             panic!("pattern {:?} parsed once but not twice: {e:?}", p.as_str());
         }
         if let Some(o) = &observations {
-            let _ = p.matches(o);
+            let r = p.matches(o);
+            if debug {
+                eprintln!(
+                    "{} observations: {:?}",
+                    o.len(),
+                    r.as_ref().map(|m| m.is_some())
+                );
+            }
         }
         let _ = p.matches(&events);
     });
