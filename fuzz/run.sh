@@ -45,6 +45,8 @@ cargo afl fuzz "${args[@]}" -- "$bin" > "$log" 2>&1 || {
   exit 2
 }
 took=$(( $(date +%s) - start ))
+# Scratch files of the targets that read a path (evtx, audit, pcap), left by killed children.
+rm -f /dev/shm/outpost-fuzz-"$t"-* "${TMPDIR:-/tmp}"/outpost-fuzz-"$t"-*
 stats="$out/$t/default/fuzzer_stats"
 get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
 crashes=$(find "$out/$t/default/crashes" -type f -name 'id:*' | wc -l)
