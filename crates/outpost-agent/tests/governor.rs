@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn over_its_cpu_cap_the_daemon_sheds_and_counts_events() {
-    if !outpost_sensors::running_as_root() {
+    if !outpost_platform::is_privileged() {
         eprintln!("SKIPPED: this test needs root (the daemon's sensors)");
         return;
     }

@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
 fn root() -> bool {
-    if outpost_sensors::running_as_root() {
+    if outpost_platform::is_privileged() {
         return true;
     }
     eprintln!("SKIPPED: this test needs root (proc connector, eBPF, fanotify, cgroups)");
