@@ -97,18 +97,6 @@ pub fn drive_map() -> Vec<(String, String)> {
     os::drive_map()
 }
 
-/// Rewrites a WFP/NT device path (`\device\harddiskvolume3\windows\system32\svchost.exe`) to a
-/// drive path (`C:\windows\system32\svchost.exe`) with `map` (device prefixes compared without
-/// regard to case, whole path components only); `None` when no prefix matches.
-pub fn map_device_path(path: &str, map: &[(String, String)]) -> Option<String> {
-    map.iter().find_map(|(device, drive)| {
-        let head = path.get(..device.len())?;
-        let rest = &path[device.len()..];
-        (head.eq_ignore_ascii_case(device) && (rest.is_empty() || rest.starts_with('\\')))
-            .then(|| format!("{drive}{rest}"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,28 +133,13 @@ mod tests {
     }
 
     #[test]
-    fn device_paths_map_to_drives() {
-        let map = vec![
-            (r"\Device\HarddiskVolume3".to_string(), "C:".to_string()),
-            (r"\Device\HarddiskVolume1".to_string(), "D:".to_string()),
-        ];
-        assert_eq!(
-            map_device_path(r"\device\harddiskvolume3\windows\system32\svchost.exe", &map)
-                .as_deref(),
-            Some(r"C:\windows\system32\svchost.exe")
-        );
-        // HarddiskVolume1 must not match HarddiskVolume10.
-        assert_eq!(map_device_path(r"\device\harddiskvolume10\x.exe", &map), None);
-        assert_eq!(map_device_path("System", &map), None);
-    }
-
-    #[test]
     #[cfg(windows)]
     fn drive_map_names_the_system_drive() {
         let map = drive_map();
         let sys = std::env::var("SystemDrive").unwrap_or_else(|_| "C:".into());
         assert!(
-            map.iter().any(|(dev, drive)| drive.eq_ignore_ascii_case(&sys) && !dev.is_empty()),
+            map.iter()
+                .any(|(dev, drive)| drive.eq_ignore_ascii_case(&sys) && !dev.is_empty()),
             "{map:?}"
         );
     }

@@ -108,7 +108,12 @@ mod tests {
     /// `sleeper` test (`std` has no portable "sleep" command, and Wine has none).
     fn spawn_sleeper() -> std::process::Child {
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--ignored", "--exact", "processes::tests::sleeper", "--nocapture"])
+            .args([
+                "--ignored",
+                "--exact",
+                "processes::tests::sleeper",
+                "--nocapture",
+            ])
             .env("OUTPOST_PLATFORM_SLEEPER", "1")
             .stdout(std::process::Stdio::null())
             .spawn()

@@ -3,16 +3,18 @@
 use crate::processes::{Killed, ProcessEntry, ProcessError, Signal};
 use std::path::Path;
 use windows_sys::Win32::Foundation::{CloseHandle, FILETIME, HANDLE, INVALID_HANDLE_VALUE};
-use windows_sys::Win32::Security::{GetTokenInformation, TOKEN_ELEVATION, TOKEN_QUERY, TokenElevation};
+use windows_sys::Win32::Security::{
+    GetTokenInformation, TOKEN_ELEVATION, TOKEN_QUERY, TokenElevation,
+};
 use windows_sys::Win32::Storage::FileSystem::{GetLogicalDrives, QueryDosDeviceW};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetExitCodeProcess, GetProcessTimes, OpenProcess, OpenProcessToken, PROCESS_NAME_WIN32,
-    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_TERMINATE, QueryFullProcessImageNameW,
-    TerminateProcess,
+    GetCurrentProcess, GetExitCodeProcess, GetProcessTimes, OpenProcess, OpenProcessToken,
+    PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_TERMINATE,
+    QueryFullProcessImageNameW, TerminateProcess,
 };
 
 /// A handle closed on drop.
@@ -51,7 +53,8 @@ fn image_path(h: HANDLE) -> Option<String> {
     let mut buf = vec![0u16; 32768];
     let mut len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
     // SAFETY: `buf` has `len` u16 slots; `len` is updated to the characters written.
-    let ok = unsafe { QueryFullProcessImageNameW(h, PROCESS_NAME_WIN32, buf.as_mut_ptr(), &mut len) };
+    let ok =
+        unsafe { QueryFullProcessImageNameW(h, PROCESS_NAME_WIN32, buf.as_mut_ptr(), &mut len) };
     (ok != 0).then(|| String::from_utf16_lossy(&buf[..len as usize]))
 }
 
@@ -115,7 +118,9 @@ pub fn hostname() -> Option<String> {
 pub fn live_exe(pid: u32, process_name: &str) -> Option<String> {
     let h = open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION)?;
     let exe = image_path(h.0)?;
-    basename(&exe).eq_ignore_ascii_case(process_name).then_some(exe)
+    basename(&exe)
+        .eq_ignore_ascii_case(process_name)
+        .then_some(exe)
 }
 
 pub fn file_identity(_meta: &std::fs::Metadata) -> u64 {
@@ -190,12 +195,10 @@ pub fn list_processes(_proc_root: &Path) -> Result<Vec<ProcessEntry>, ProcessErr
 pub fn start_time(_proc_root: &Path, pid: u32) -> Result<u64, ProcessError> {
     let h = open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION)
         .ok_or_else(|| ProcessError::Mismatch(format!("pid {pid} is not running")))?;
-    times(h.0)
-        .map(|t| t.0)
-        .ok_or_else(|| ProcessError::Io {
-            context: format!("cannot read the times of pid {pid}"),
-            source: std::io::Error::last_os_error(),
-        })
+    times(h.0).map(|t| t.0).ok_or_else(|| ProcessError::Io {
+        context: format!("cannot read the times of pid {pid}"),
+        source: std::io::Error::last_os_error(),
+    })
 }
 
 pub fn kill(

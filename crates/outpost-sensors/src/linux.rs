@@ -159,4 +159,3 @@ pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, Sen
         stoppers,
     })
 }
-
