@@ -85,6 +85,11 @@ pub enum JobError {
     /// The agent has no capture directory configured.
     #[error("no capture directory is configured on this agent")]
     NoCaptureDir,
+    /// This agent's OS has no packet capture of Outpost's own, and no directory is configured.
+    #[error(
+        "capture is unsupported on {0}: this agent cannot capture packets (configure [daemon] capture_dir to serve pcap jobs from another capture tool's files)"
+    )]
+    CaptureUnsupported(&'static str),
     /// The result would be too large.
     #[error("result too large: {0}")]
     TooLarge(String),
@@ -193,7 +198,14 @@ fn fmt_ts(d: Duration) -> String {
 }
 
 fn pcap(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
-    let dir = ctx.capture_dir.as_deref().ok_or(JobError::NoCaptureDir)?;
+    let dir = ctx
+        .capture_dir
+        .as_deref()
+        .ok_or(if outpost_platform::PACKET_CAPTURE {
+            JobError::NoCaptureDir
+        } else {
+            JobError::CaptureUnsupported(outpost_platform::OS)
+        })?;
     let (Some(begin), Some(end)) = (job.filter.begin_time, job.filter.end_time) else {
         return Err(JobError::InvalidParameters(
             "pcap jobs need beginTime and endTime".into(),
@@ -628,10 +640,19 @@ mod tests {
     #[test]
     fn pcap_refuses_outside_window_and_without_dir() {
         let ctx = ExecContext::default();
-        assert!(matches!(
-            execute(&job("pcap", json!({})), &ctx),
-            Err(JobError::NoCaptureDir)
-        ));
+        let r = execute(&job("pcap", json!({})), &ctx);
+        if outpost_platform::PACKET_CAPTURE {
+            assert!(matches!(r, Err(JobError::NoCaptureDir)), "{r:?}");
+        } else {
+            // Windows: a clear, permanent error naming the OS, not a hang or a crash.
+            let e = r.unwrap_err();
+            assert!(e.is_permanent());
+            assert!(
+                e.to_string()
+                    .starts_with("capture is unsupported on windows"),
+                "{e}"
+            );
+        }
         let dir = tempfile::tempdir().unwrap();
         let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
             .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)

@@ -36,6 +36,9 @@ pub mod processes;
 /// The operating system this build runs on (`linux`, `windows`).
 pub const OS: &str = std::env::consts::OS;
 
+/// Whether Outpost's own packet capture (`outpost-sensors`' AF_PACKET ring) exists here.
+pub const PACKET_CAPTURE: bool = cfg!(target_os = "linux");
+
 /// This process's resident memory (KiB) and CPU time (user + system, ms); `None` when the
 /// system does not say.
 pub fn self_usage() -> (Option<u64>, Option<u64>) {
