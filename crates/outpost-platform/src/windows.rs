@@ -80,7 +80,7 @@ pub fn self_usage() -> (Option<u64>, Option<u64>) {
     };
     // SAFETY: `pmc` is a valid, sized out-structure.
     let ok = unsafe { K32GetProcessMemoryInfo(me, &mut pmc, pmc.cb) };
-    let rss = (ok != 0).then(|| pmc.WorkingSetSize as u64 / 1024);
+    let rss = (ok != 0).then_some(pmc.WorkingSetSize as u64 / 1024);
     let cpu = times(me).map(|(_, busy)| busy / 10_000);
     (rss, cpu)
 }
