@@ -128,29 +128,6 @@ pub enum CheckinOutcome {
     RefusedConfig(CheckinResponse, String),
 }
 
-/// This process's resident memory (KiB) and CPU time (ms), from /proc.
-pub fn self_usage() -> (Option<u64>, Option<u64>) {
-    let rss = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        });
-    let cpu = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let ut: u64 = f.get(11)?.parse().ok()?;
-            let st: u64 = f.get(12)?.parse().ok()?;
-            // USER_HZ is 100 on every Linux platform Outpost supports.
-            Some((ut + st) * 10)
-        });
-    (rss, cpu)
-}
-
 /// Checks in once and saves a new server configuration if one came.
 pub fn checkin_once(
     data_dir: &Path,
@@ -286,10 +263,4 @@ mod tests {
         assert!(!c.daemon.allow_kill);
     }
 
-    #[test]
-    fn usage_of_this_process() {
-        let (rss, cpu) = self_usage();
-        assert!(rss.unwrap() > 0);
-        assert!(cpu.is_some());
-    }
 }

@@ -48,7 +48,7 @@ pub struct DaemonCounters {
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
 /// configuration. Returns the final counters.
 pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
-    outpost_sensors::tune_allocator();
+    outpost_platform::tune_allocator();
     let mut reloads = 0;
     loop {
         let reload = Arc::new(AtomicBool::new(false));
@@ -291,7 +291,7 @@ fn run_pipeline(
         }
         // The pass's hotlist, read buffers and groups are freed now; hand the pages back so
         // the daemon's steady RSS is its sensors', not the last pass's peak.
-        outpost_sensors::trim_allocator();
+        outpost_platform::trim_allocator();
     };
     let buffer_event =
         |writer: &mut BufferWriter, counters: &mut DaemonCounters, ev: outpost_core::Event| {
@@ -311,7 +311,7 @@ fn run_pipeline(
         // sensors sustain).
         if Instant::now() >= next_govern {
             next_govern = Instant::now() + Duration::from_secs(1);
-            let (rss_kib, cpu_ms) = crate::checkin::self_usage();
+            let (rss_kib, cpu_ms) = outpost_platform::self_usage();
             let before = governor.verdict();
             let now = governor.observe(Instant::now(), cpu_ms, rss_kib);
             if now != before {
@@ -333,7 +333,7 @@ fn run_pipeline(
                 }
             }
             if now == Verdict::ShedMemory {
-                outpost_sensors::trim_allocator();
+                outpost_platform::trim_allocator();
             }
         }
         let take = |counters: &mut DaemonCounters, writer: &mut BufferWriter, ev| match governor
@@ -433,7 +433,7 @@ fn checkin_counters(
     hotlist_version: Option<&str>,
     capture: Option<&outpost_sensors::CaptureCounters>,
 ) -> serde_json::Value {
-    let (rss_kib, cpu_ms) = crate::checkin::self_usage();
+    let (rss_kib, cpu_ms) = outpost_platform::self_usage();
     let runs = state::State::load(data_dir).map(|s| s.counters).ok();
     serde_json::json!({
         "sensors": sensors.counters(),

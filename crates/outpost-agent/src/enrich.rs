@@ -114,31 +114,10 @@ impl HashCache {
 }
 
 pub(crate) fn stamp(meta: &std::fs::Metadata) -> FileStamp {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        FileStamp {
-            size: meta.len(),
-            mtime_ns: meta
-                .mtime()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(meta.mtime_nsec()),
-            inode: meta.ino(),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        FileStamp {
-            size: meta.len(),
-            mtime_ns,
-            inode: 0,
-        }
+    FileStamp {
+        size: meta.len(),
+        mtime_ns: outpost_platform::mtime_ns(meta),
+        inode: outpost_platform::file_identity(meta),
     }
 }
 
@@ -165,28 +144,11 @@ fn hash_reader(mut f: std::fs::File) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Best-effort executable path for a hit that has none: the live process's `/proc/PID/exe`,
-/// used only when the process still has the name the event recorded (pids are reused).
+/// Best-effort executable path for a hit that has none: the live process's executable (see
+/// `outpost_platform::live_exe`), used only when the process still has the name the event
+/// recorded (pids are reused).
 pub fn resolve_exe(pid: Option<u32>, process_name: &str) -> Option<String> {
-    #[cfg(target_os = "linux")]
-    {
-        let pid = pid?;
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-        let exe = exe.to_string_lossy().into_owned();
-        let base = outpost_core::event::basename(&exe);
-        // comm is truncated to 15 bytes by the kernel.
-        let comm = comm.trim_end();
-        if base == process_name || (comm == process_name && base.starts_with(comm)) {
-            return Some(exe);
-        }
-        None
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (pid, process_name);
-        None
-    }
+    outpost_platform::live_exe(pid, process_name)
 }
 
 #[cfg(test)]
@@ -243,11 +205,10 @@ mod tests {
         assert_eq!(cached, None);
     }
 
-    #[cfg(target_os = "linux")]
     #[test]
     fn resolves_own_exe_only_with_matching_name() {
         let me = std::process::id();
-        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let exe = std::env::current_exe().unwrap();
         let name = exe.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(
             resolve_exe(Some(me), &name).as_deref(),

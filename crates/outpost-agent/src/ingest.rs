@@ -45,12 +45,35 @@ pub fn ingest_files(
     Ok(total)
 }
 
+/// The configured sources with this host's own device → drive mapping added (Windows:
+/// `QueryDosDeviceW` for every drive letter) under the configured entries, so WFP application
+/// paths of this host's logs become `C:\…` paths the hash cache can open. Configured entries win.
+pub fn with_live_drive_map(config: &SourcesConfig) -> SourcesConfig {
+    with_drive_map(config, outpost_platform::drive_map())
+}
+
+fn with_drive_map(config: &SourcesConfig, live: Vec<(String, String)>) -> SourcesConfig {
+    let mut c = config.clone();
+    for (device, drive) in live {
+        let known = c
+            .drive_map
+            .0
+            .keys()
+            .any(|k| k.trim_end_matches('\\').eq_ignore_ascii_case(&device));
+        if !known {
+            c.drive_map.insert(&device, &drive);
+        }
+    }
+    c
+}
+
 /// Reads what is new in the configured sources into the buffer, and saves the positions.
 pub fn poll_sources(data_dir: &Path, config: &SourcesConfig) -> Result<IngestStats, AgentError> {
     let cursor_path = data_dir.join(CURSORS_FILE);
     let mut cursors = Cursors::load(&cursor_path).map_err(oslog_err)?;
     let mut w = BufferWriter::open(data_dir)?;
-    let stats = outpost_oslog::poll_sources(config, &mut cursors, &mut |ev| {
+    let config = with_live_drive_map(config);
+    let stats = outpost_oslog::poll_sources(&config, &mut cursors, &mut |ev| {
         w.append(&ev)
             .map_err(|e| Box::new(e) as outpost_oslog::SinkError)
     });
@@ -59,4 +82,30 @@ pub fn poll_sources(data_dir: &Path, config: &SourcesConfig) -> Result<IngestSta
     w.flush()?;
     cursors.save(&cursor_path).map_err(oslog_err)?;
     stats.map_err(oslog_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_drive_map_adds_under_configured_entries() {
+        let mut cfg = SourcesConfig::default();
+        cfg.drive_map.insert(r"\Device\HarddiskVolume3", "D:");
+        let live = vec![
+            (r"\device\harddiskvolume3".to_string(), "C:".to_string()),
+            (r"\Device\HarddiskVolume4".to_string(), "E:".to_string()),
+        ];
+        let c = with_drive_map(&cfg, live);
+        let m = &c.drive_map;
+        assert_eq!(m.map_path(r"\device\harddiskvolume3\x.exe"), r"D:\x.exe");
+        assert_eq!(m.map_path(r"\device\harddiskvolume4\y.exe"), r"E:\y.exe");
+        // This host's own map (empty on Linux) never removes a configured entry.
+        assert_eq!(
+            with_live_drive_map(&cfg)
+                .drive_map
+                .map_path(r"\device\harddiskvolume3\x.exe"),
+            r"D:\x.exe"
+        );
+    }
 }

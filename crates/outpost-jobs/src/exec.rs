@@ -7,11 +7,12 @@
 //! * `file.hash` — SHA-256 and size of `parameters.path`;
 //! * `file.get` — the bytes of `parameters.path`, refused above a size cap and inside the
 //!   agent's own data directory ([`ExecContext::protected_dirs`]);
-//! * `process.list` — the processes from `/proc`;
+//! * `process.list` — the processes (`outpost_platform::processes`: `/proc` on Linux, a
+//!   Toolhelp snapshot on Windows);
 //! * `process.kill` — signal `parameters.pid`, but only if its start time still equals
-//!   `parameters.startTime` (clock ticks since boot, field 22 of `/proc/<pid>/stat`), so a reused
-//!   pid is never hit; the check and the signal go through a pidfd, so the pid cannot be reused
-//!   in between;
+//!   `parameters.startTime` (as `process.list` reports it: clock ticks since boot on Linux,
+//!   the creation time on Windows), so a reused pid is never hit; the check and the signal go
+//!   through a pidfd (a process handle on Windows), so the pid cannot be reused in between;
 //! * `agent.config` — the agent's effective configuration with secrets redacted.
 //!
 //! File paths are opened with [`crate::fsopen::open_regular`]: the last component may not be
@@ -156,6 +157,11 @@ pub enum JobError {
     /// The agent has no capture directory configured.
     #[error("no capture directory is configured on this agent")]
     NoCaptureDir,
+    /// This agent's OS has no packet capture of Outpost's own, and no directory is configured.
+    #[error(
+        "capture is unsupported on {0}: this agent cannot capture packets (configure [daemon] capture_dir to serve pcap jobs from another capture tool's files)"
+    )]
+    CaptureUnsupported(&'static str),
     /// The result would be too large.
     #[error("result too large: {0}")]
     TooLarge(String),
@@ -393,7 +399,14 @@ fn sort_spool(
 }
 
 fn pcap(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutput, JobError> {
-    let dir = ctx.capture_dir.as_deref().ok_or(JobError::NoCaptureDir)?;
+    let dir = ctx
+        .capture_dir
+        .as_deref()
+        .ok_or(if outpost_platform::PACKET_CAPTURE {
+            JobError::NoCaptureDir
+        } else {
+            JobError::CaptureUnsupported(outpost_platform::OS)
+        })?;
     let (Some(begin), Some(end)) = (job.filter.begin_time, job.filter.end_time) else {
         return Err(JobError::InvalidParameters(
             "pcap jobs need beginTime and endTime".into(),
@@ -654,63 +667,17 @@ fn file_get(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutpu
     })
 }
 
-/// Fields of `/proc/<pid>/stat` after the command name: (state, ppid, starttime).
-fn read_stat(proc_root: &Path, pid: u32) -> Result<(String, u32, u64, String), std::io::Error> {
-    let s = std::fs::read_to_string(proc_root.join(pid.to_string()).join("stat"))?;
-    parse_stat(&s)
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "unparsable stat"))
-}
-
-/// Parses `/proc/<pid>/stat`: returns (state, ppid, starttime, comm). The command name may
-/// contain spaces and parentheses, so the fields are taken after the *last* `)`.
-pub fn parse_stat(s: &str) -> Option<(String, u32, u64, String)> {
-    let open = s.find('(')?;
-    let close = s.rfind(')')?;
-    let comm = s.get(open + 1..close)?.to_string();
-    let rest: Vec<&str> = s.get(close + 1..)?.split_whitespace().collect();
-    // rest[0] = state (field 3), rest[1] = ppid (4), rest[19] = starttime (22).
-    let state = rest.first()?.to_string();
-    let ppid = rest.get(1)?.parse().ok()?;
-    let start = rest.get(19)?.parse().ok()?;
-    Some((state, ppid, start, comm))
-}
-
 fn process_list(ctx: &ExecContext) -> Result<JobOutput, JobError> {
-    let rd = std::fs::read_dir(&ctx.proc_root).map_err(io_err("cannot list /proc"))?;
-    let mut procs = Vec::new();
-    for e in rd.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok((state, ppid, start, comm)) = read_stat(&ctx.proc_root, pid) else {
-            continue;
-        };
-        let dir = ctx.proc_root.join(pid.to_string());
-        let cmdline = std::fs::read(dir.join("cmdline"))
-            .map(|b| {
-                b.split(|c| *c == 0)
-                    .filter(|a| !a.is_empty())
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect::<Vec<_>>()
+    let procs: Vec<Value> = outpost_platform::processes::list(&ctx.proc_root)
+        .map_err(process_err)?
+        .into_iter()
+        .map(|p| {
+            json!({
+                "pid": p.pid, "ppid": p.ppid, "name": p.name, "state": p.state,
+                "startTime": p.start_time, "uid": p.uid, "exe": p.exe, "cmdline": p.cmdline,
             })
-            .unwrap_or_default();
-        let exe = std::fs::read_link(dir.join("exe"))
-            .ok()
-            .map(|p| p.display().to_string());
-        let uid = std::fs::read_to_string(dir.join("status"))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("Uid:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|u| u.parse::<u32>().ok())
-            });
-        procs.push(json!({
-            "pid": pid, "ppid": ppid, "name": comm, "state": state, "startTime": start,
-            "uid": uid, "exe": exe, "cmdline": cmdline,
-        }));
-    }
-    procs.sort_by_key(|p| p["pid"].as_u64());
+        })
+        .collect();
     let n = procs.len();
     Ok(json_output(
         &json!({ "processes": procs }),
@@ -718,7 +685,16 @@ fn process_list(ctx: &ExecContext) -> Result<JobOutput, JobError> {
     ))
 }
 
+fn process_err(e: outpost_platform::processes::ProcessError) -> JobError {
+    use outpost_platform::processes::ProcessError;
+    match e {
+        ProcessError::Mismatch(m) => JobError::ProcessMismatch(m),
+        ProcessError::Io { context, source } => JobError::Io { context, source },
+    }
+}
+
 fn process_kill(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
+    use outpost_platform::processes::{self, Signal};
     if !ctx.allow_kill {
         return Err(JobError::Disabled("process.kill"));
     }
@@ -739,59 +715,18 @@ fn process_kill(job: &Job, ctx: &ExecContext) -> Result<JobOutput, JobError> {
         .and_then(Value::as_str)
         .unwrap_or("KILL")
     {
-        "KILL" | "SIGKILL" => libc::SIGKILL,
-        "TERM" | "SIGTERM" => libc::SIGTERM,
+        "KILL" | "SIGKILL" => Signal::Kill,
+        "TERM" | "SIGTERM" => Signal::Term,
         other => {
             return Err(JobError::InvalidParameters(format!(
                 "unsupported signal {other:?} (KILL or TERM)"
             )));
         }
     };
-    let pid_t = libc::pid_t::try_from(pid)
-        .map_err(|_| JobError::InvalidParameters("pid out of range".into()))?;
-    // Pin the process first, then check its identity, then signal through the pin: a pid
-    // reused after the pidfd was opened cannot be hit.
-    // SAFETY: plain syscall with integer arguments; the result is checked.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid_t, 0) };
-    if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(JobError::ProcessMismatch(format!(
-            "pid {pid} is not running ({e})"
-        )));
-    }
-    let fd = i32::try_from(fd).map_err(|_| JobError::ProcessMismatch("bad pidfd".into()))?;
-    struct Fd(i32);
-    impl Drop for Fd {
-        fn drop(&mut self) {
-            // SAFETY: closing a descriptor this function opened and owns.
-            unsafe { libc::close(self.0) };
-        }
-    }
-    let fd = Fd(fd);
-    let (_, _, start, comm) = read_stat(&ctx.proc_root, pid)
-        .map_err(|e| JobError::ProcessMismatch(format!("pid {pid} is gone ({e})")))?;
-    if start != expected_start {
-        return Err(JobError::ProcessMismatch(format!(
-            "pid {pid} now belongs to another process (start time {start}, expected {expected_start}); not killed"
-        )));
-    }
-    // SAFETY: plain syscall on a descriptor we own; null siginfo is allowed.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd.0,
-            signal,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if rc != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(JobError::Io {
-            context: format!("cannot signal pid {pid}"),
-            source: e,
-        });
-    }
+    // The platform pins the process, checks its start time, then signals through the pin.
+    let killed =
+        processes::kill(&ctx.proc_root, pid, expected_start, signal).map_err(process_err)?;
+    let (comm, start, signal) = (killed.name, killed.start_time, signal.number());
     Ok(json_output(
         &json!({ "pid": pid, "name": comm, "startTime": start, "signal": signal, "sent": true }),
         format!("signal {signal} sent to pid {pid} ({comm})"),
@@ -868,18 +803,6 @@ mod tests {
     }
 
     #[test]
-    fn stat_parsing_handles_odd_names() {
-        let s =
-            "1234 (a) b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
-        let (state, ppid, start, comm) = parse_stat(s).unwrap();
-        assert_eq!(
-            (state.as_str(), ppid, start, comm.as_str()),
-            ("S", 1, 98765, "a) b) c")
-        );
-        assert!(parse_stat("garbage").is_none());
-    }
-
-    #[test]
     fn file_hash_and_get_with_caps() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
@@ -932,13 +855,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn process_kill_checks_start_time() {
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
             .unwrap();
         let pid = child.id();
-        let (_, _, start, _) = read_stat(Path::new("/proc"), pid).unwrap();
+        let start = outpost_platform::processes::start_time(Path::new("/proc"), pid).unwrap();
         let ctx = ExecContext {
             allow_kill: true,
             ..ExecContext::default()
@@ -982,10 +906,19 @@ mod tests {
     #[test]
     fn pcap_refuses_outside_window_and_without_dir() {
         let ctx = ExecContext::default();
-        assert!(matches!(
-            execute(&job("pcap", json!({})), &ctx),
-            Err(JobError::NoCaptureDir)
-        ));
+        let r = execute(&job("pcap", json!({})), &ctx);
+        if outpost_platform::PACKET_CAPTURE {
+            assert!(matches!(r, Err(JobError::NoCaptureDir)), "{r:?}");
+        } else {
+            // Windows: a clear, permanent error naming the OS, not a hang or a crash.
+            let e = r.unwrap_err();
+            assert!(e.is_permanent());
+            assert!(
+                e.to_string()
+                    .starts_with("capture is unsupported on windows"),
+                "{e}"
+            );
+        }
         let dir = tempfile::tempdir().unwrap();
         let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
             .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)

@@ -179,7 +179,7 @@ fn main() {
         }
     }
     // The allocator tuning of the agent daemon (`daemon::run` does the same).
-    outpost_sensors::tune_allocator();
+    outpost_platform::tune_allocator();
     let Some(hotlist) = hotlist else {
         return eprintln!("--hotlist FILE is required");
     };

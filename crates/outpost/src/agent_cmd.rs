@@ -161,13 +161,7 @@ fn capture(a: CaptureArgs) -> Result<ExitCode> {
 }
 
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown-host".to_string())
+    outpost_platform::hostname()
 }
 
 /// Enrolls and writes `agent.toml`; returns the saved configuration.
@@ -366,7 +360,7 @@ fn daemon(a: RunArgs) -> Result<ExitCode> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_flag(sig, stop.clone())?;
     }
-    if !outpost_sensors::running_as_root() {
+    if !outpost_platform::is_privileged() {
         eprintln!(
             "note: not running as root: live collectors fall back to what an unprivileged process can see (see daemon-status.json)"
         );

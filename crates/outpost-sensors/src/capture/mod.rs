@@ -13,6 +13,8 @@
 //!   outgoing copy is skipped (as libpcap/tcpdump do) and counted as `loopback_duplicates`,
 //!   so a capture on `lo` holds each packet once, like tcpdump's.
 
+// The platform boundary of the capture: AF_PACKET on Linux, "unsupported" elsewhere.
+#[cfg_attr(not(target_os = "linux"), path = "unsupported.rs")]
 mod afpacket;
 pub mod pcap;
 
@@ -55,14 +57,31 @@ pub enum CaptureError {
     /// The capture thread could not be spawned or panicked.
     #[error("capture thread: {0}")]
     Thread(String),
+    /// Outpost's own capture needs Linux's AF_PACKET.
+    #[error(
+        "packet capture is unsupported on {0}: Outpost captures through Linux's AF_PACKET (a `pcap` job can still read a directory another capture tool writes)"
+    )]
+    Unsupported(&'static str),
 }
 
 impl CaptureError {
     /// True when the error means this host or process cannot use AF_PACKET at all (no
     /// CAP_NET_RAW, no packet socket support), as opposed to a configuration mistake.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, CaptureError::Socket { source, .. }
-            if matches!(source.raw_os_error(), Some(libc::EPERM | libc::EACCES | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT)))
+        #[cfg(unix)]
+        let refused = |code| {
+            matches!(
+                code,
+                Some(libc::EPERM | libc::EACCES | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT)
+            )
+        };
+        #[cfg(not(unix))]
+        let refused = |_| false;
+        match self {
+            CaptureError::Unsupported(_) => true,
+            CaptureError::Socket { source, .. } => refused(source.raw_os_error()),
+            _ => false,
+        }
     }
 }
 
