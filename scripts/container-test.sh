@@ -59,6 +59,8 @@ t0=$(date +%s)
 mkdir -p "$W/server/data" "$W/agent/data"
 cp "$STATIC/outpost" "$W/server/outpost"
 cp "$STATIC/outpost-agent" "$W/agent/outpost-agent"
+cp /etc/ssl/certs/ca-certificates.crt "$W/server/"
+cp /etc/ssl/certs/ca-certificates.crt "$W/agent/"
 podman build -q --pull=never -f dist/container/Containerfile.server -t "localhost/outpost-server:$TAG" "$W/server" >/dev/null
 podman build -q --pull=never -f dist/container/Containerfile.agent -t "localhost/outpost-agent:$TAG" "$W/agent" >/dev/null
 log "images built in $(( $(date +%s) - t0 )) s: server $(podman image inspect --format '{{.Size}}' "localhost/outpost-server:$TAG") bytes, agent $(podman image inspect --format '{{.Size}}' "localhost/outpost-agent:$TAG") bytes"
