@@ -23,6 +23,11 @@ pub enum AgentCommand {
     /// Run only Outpost's rolling packet capture (`[capture]` of agent.toml, `enabled` not
     /// needed) until SIGINT/SIGTERM; prints the counters as JSON when it stops.
     Capture(CaptureArgs),
+    /// Install this binary as the agent service (Linux: systemd unit, /usr/local/bin/outpost,
+    /// /var/lib/outpost-agent); `--timer` for the every-5-minutes run-once mode.
+    Install(crate::install::InstallArgs),
+    /// Stop and remove the agent service and the binary; `--purge` also deletes the data.
+    Uninstall(crate::install::UninstallArgs),
 }
 
 #[derive(Args)]
@@ -102,6 +107,10 @@ pub struct EnrollArgs {
     /// trusting the one the server sends at enrollment; enrollment fails if they differ.
     #[arg(long)]
     pub intel_key: Option<String>,
+    /// Do nothing when this data directory is already enrolled (agent.toml has a device id):
+    /// for a container's init step or a provisioning script that runs on every start.
+    #[arg(long)]
+    pub if_absent: bool,
 }
 
 #[derive(Args)]
@@ -126,6 +135,11 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         AgentCommand::Ingest(a) => ingest(a),
         AgentCommand::Run(a) => daemon(a),
         AgentCommand::Capture(a) => capture(a),
+        AgentCommand::Install(a) => {
+            crate::install::install(crate::install::Role::Agent, &a).map(|()| ExitCode::SUCCESS)
+        }
+        AgentCommand::Uninstall(a) => crate::install::uninstall(crate::install::Role::Agent, &a)
+            .map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -167,6 +181,12 @@ pub fn hostname() -> String {
 /// Enrolls and writes `agent.toml`; returns the saved configuration.
 pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     let mut cfg = AgentConfig::load(&a.dir.data_dir)?;
+    if a.if_absent
+        && let Some(id) = &cfg.device_id
+    {
+        println!("already enrolled as device {id} ({})", a.dir.data_dir.display());
+        return Ok(cfg);
+    }
     let hostname = a.hostname.unwrap_or_else(hostname);
     let client = Client::new(&a.server, Duration::from_secs(30));
     let resp = client

@@ -6,6 +6,7 @@ compile_error!(
 );
 
 mod agent_cmd;
+mod install;
 #[cfg(feature = "server")]
 mod server_cmd;
 
@@ -54,7 +55,7 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     User(server_cmd::UserCommand),
-    /// Agent commands: enroll, run-once, ingest.
+    /// Agent commands: enroll, run-once, ingest, run, install.
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
     /// Threat intel: import feeds, build/sign/verify bundles, look up, match STIX patterns.

@@ -20,6 +20,17 @@ pub struct ServerArgs {
     /// Listen address (overrides the config file).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    #[command(subcommand)]
+    pub action: Option<ServerAction>,
+}
+
+#[derive(Subcommand)]
+pub enum ServerAction {
+    /// Install this binary as the server service (Linux: systemd unit outpost-server.service,
+    /// /usr/local/bin/outpost, /etc/outpost/server.toml).
+    Install(crate::install::InstallArgs),
+    /// Stop and remove the server service and the binary; `--purge` also deletes the data.
+    Uninstall(crate::install::UninstallArgs),
 }
 
 #[derive(Args)]
@@ -257,6 +268,17 @@ async fn shutdown_signal() {
 }
 
 pub fn server(a: ServerArgs) -> Result<ExitCode> {
+    match a.action {
+        Some(ServerAction::Install(i)) => {
+            return crate::install::install(crate::install::Role::Server, &i)
+                .map(|()| ExitCode::SUCCESS);
+        }
+        Some(ServerAction::Uninstall(u)) => {
+            return crate::install::uninstall(crate::install::Role::Server, &u)
+                .map(|()| ExitCode::SUCCESS);
+        }
+        None => {}
+    }
     let mut cfg = ServerConfig::load(a.config.as_deref())?;
     if let Some(d) = a.data_dir {
         cfg.data_dir = d;
@@ -444,6 +466,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
                 // The local daemon's live collectors see exec and connect events already.
                 os_logs: false,
                 intel_key: None,
+                if_absent: false,
             };
             agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;
         }

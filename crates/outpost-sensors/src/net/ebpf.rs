@@ -254,3 +254,41 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
         Err(_) => Err("eBPF sensor did not start within 30 s".into()),
     }
 }
+
+/// The committed skeleton (`bpf/conn.skel.rs`, what a machine without clang builds with) is
+/// the reproducible clang build of `bpf/conn.bpf.c`: when this crate was built with clang, the
+/// skeleton it generated must equal the committed one byte for byte.
+#[cfg(test)]
+mod skeleton {
+    const BUILT: &str = include_str!(concat!(env!("OUT_DIR"), "/conn.skel.rs"));
+    const COMMITTED: &str = include_str!("../../bpf/conn.skel.rs");
+
+    #[test]
+    fn committed_is_reproducible() {
+        if cfg!(outpost_bpf_from_source) {
+            if let Some((i, (b, c))) = BUILT
+                .lines()
+                .zip(COMMITTED.lines())
+                .enumerate()
+                .find(|(_, (b, c))| b != c)
+            {
+                panic!(
+                    "bpf/conn.skel.rs differs from this clang build at line {}:\n  built:     {b:.200}\n  committed: {c:.200}\nrun scripts/bpf-skeleton.sh",
+                    i + 1
+                );
+            }
+            assert_eq!(
+                BUILT.len(),
+                COMMITTED.len(),
+                "bpf/conn.skel.rs differs from this clang build in length: run scripts/bpf-skeleton.sh"
+            );
+        } else {
+            // Built from the committed skeleton (no clang): build.rs checked its source hash.
+            assert_eq!(BUILT, COMMITTED);
+            assert!(
+                std::env::var("OUTPOST_REQUIRE_BPF_CLANG").as_deref() != Ok("1"),
+                "OUTPOST_REQUIRE_BPF_CLANG=1 but this build used the committed skeleton (no clang)"
+            );
+        }
+    }
+}
