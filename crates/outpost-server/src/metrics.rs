@@ -67,6 +67,8 @@ pub struct Metrics {
     pub intel_bundle_cache_entries: prometheus_client::metrics::gauge::Gauge,
     /// Fields of agent request bodies this server does not know (accepted, ignored), by body.
     pub unknown_fields: Family<BodyLabel, Counter>,
+    /// Fields of agent-sent events (hit samples, telemetry) cut to the size limit, by body.
+    pub fields_truncated: Family<BodyLabel, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -109,6 +111,7 @@ pub fn metrics() -> &'static Metrics {
         intel_bundle_cache_evictions: Family::default(),
         intel_bundle_cache_entries: Default::default(),
         unknown_fields: Family::default(),
+        fields_truncated: Family::default(),
     })
 }
 
@@ -255,6 +258,11 @@ pub fn register(registry: &mut Registry) {
         "outpost_unknown_fields",
         "Fields of agent request bodies (checkin, hits, events, enroll) this server does not know: accepted and ignored (a newer agent), by body",
         m.unknown_fields.clone(),
+    );
+    registry.register(
+        "outpost_fields_truncated",
+        "Fields of agent-sent events (hit samples, telemetry events) and hit names the server cut to its size limit (marked, see outpost_core::bound) instead of refusing the batch, by body",
+        m.fields_truncated.clone(),
     );
     registry.register(
         "outpost_checkins_waiting",
