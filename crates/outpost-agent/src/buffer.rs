@@ -211,14 +211,16 @@ pub fn first_pending_event(p: &Pending) -> Result<Option<Event>, AgentError> {
             continue;
         }
         let mut r = seg.reader()?;
-        let mut line = String::new();
+        // Bytes, not `String`: a line that is not UTF-8 (a torn write) is skipped like any
+        // other unreadable line instead of failing the run.
+        let mut line = Vec::new();
         loop {
             line.clear();
-            let n = r.read_line(&mut line).map_err(io_err(&seg.path))?;
-            if n == 0 || !line.ends_with('\n') {
+            let n = r.read_until(b'\n', &mut line).map_err(io_err(&seg.path))?;
+            if n == 0 || line.last() != Some(&b'\n') {
                 break;
             }
-            if let Ok(ev) = serde_json::from_str::<Event>(line.trim_end()) {
+            if let Ok(ev) = serde_json::from_slice::<Event>(&line) {
                 return Ok(Some(ev));
             }
         }
@@ -227,6 +229,66 @@ pub fn first_pending_event(p: &Pending) -> Result<Option<Event>, AgentError> {
 }
 
 use std::io::Read;
+
+/// What [`repair_torn_tails`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TornReport {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Cuts every buffer file back to its last complete line. A process killed while appending
+/// leaves a partial line (possibly ending inside a UTF-8 character) at the end of the file;
+/// the next writer of that hour would append after it and glue two records into one
+/// unreadable line. Only a process holding the data directory's lock (no writer is active)
+/// may call this; the cut bytes were never a complete event, so no reader went past them.
+pub fn repair_torn_tails(data_dir: &Path) -> Result<TornReport, AgentError> {
+    use std::io::{Seek, SeekFrom};
+    let mut report = TornReport::default();
+    for (name, path) in list_files(data_dir)? {
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let len = f.metadata().map_err(io_err(&path))?.len();
+        if len == 0 {
+            continue;
+        }
+        // Find the last newline, reading backwards in chunks.
+        let mut end = len;
+        let mut keep = 0u64;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut last_byte_checked = false;
+        while end > 0 {
+            let start = end.saturating_sub(chunk.len() as u64);
+            let buf = &mut chunk[..(end - start) as usize];
+            f.seek(SeekFrom::Start(start)).map_err(io_err(&path))?;
+            f.read_exact(buf).map_err(io_err(&path))?;
+            if !last_byte_checked {
+                if buf.last() == Some(&b'\n') {
+                    keep = len;
+                    break;
+                }
+                last_byte_checked = true;
+            }
+            if let Some(i) = memchr::memrchr(b'\n', buf) {
+                keep = start + i as u64 + 1;
+                break;
+            }
+            end = start;
+        }
+        if keep == len {
+            continue;
+        }
+        f.set_len(keep).map_err(io_err(&path))?;
+        f.sync_all().map_err(io_err(&path))?;
+        tracing::warn!(file = %name, bytes = len - keep, "buffer file ended in a torn line (a process killed mid-write): cut back to its last complete line");
+        report.files += 1;
+        report.bytes += len - keep;
+    }
+    Ok(report)
+}
 
 /// Outcome of [`prune`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +360,39 @@ mod tests {
         assert_eq!(hour_of(&n), Some(t("2026-11-23T17:00:00Z")));
         assert_eq!(hour_of("events_2026_17.jsonl"), None);
         assert_eq!(hour_of("other.txt"), None);
+    }
+
+    #[test]
+    fn a_torn_tail_splitting_a_utf8_character_is_read_past_then_repaired_and_counted() {
+        let d = tempfile::tempdir().unwrap();
+        let mut w = BufferWriter::open(d.path()).unwrap();
+        let ev = Event::new(t("2026-11-23T10:00:00Z"), EventKind::ProcessExec, "test");
+        w.append_at(&ev, t("2026-11-23T10:05:00Z")).unwrap();
+        w.flush().unwrap();
+        drop(w);
+        let (_, path) = list_files(d.path()).unwrap().remove(0);
+        let good_len = std::fs::metadata(&path).unwrap().len();
+        // A kill mid-write: a line cut inside "é" (0xC3 0xA9), then (after a restart in the
+        // same hour) the next complete line appended right after it.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"ts\":\"2026-11-23T10:06:00Z\",\"source\":\"caf\xC3").unwrap();
+        drop(f);
+        // Readers take it as an incomplete line, not as an error.
+        let p = pending(d.path(), None).unwrap();
+        assert_eq!(first_pending_event(&p).unwrap(), Some(ev.clone()));
+        let r = repair_torn_tails(d.path()).unwrap();
+        assert_eq!(r, TornReport { files: 1, bytes: 43 });
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len);
+        // Nothing left to repair; appending again gives only readable lines.
+        assert_eq!(repair_torn_tails(d.path()).unwrap(), TornReport::default());
+        let mut w = BufferWriter::open(d.path()).unwrap();
+        w.append_at(&ev, t("2026-11-23T10:07:00Z")).unwrap();
+        w.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        for l in text.lines() {
+            serde_json::from_str::<Event>(l).unwrap();
+        }
     }
 
     #[test]

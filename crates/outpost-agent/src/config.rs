@@ -35,6 +35,10 @@ impl Default for WindowConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
     pub max_hits_per_batch: usize,
+    /// Largest hit batch, in bytes of JSON (keep it well under the server's
+    /// `max_body_bytes`, 8 MiB by default; a batch the server still refuses as too large is
+    /// split).
+    pub max_batch_bytes: usize,
     /// Matching events kept with each hit.
     pub samples_per_hit: usize,
     pub timeout_secs: u64,
@@ -50,6 +54,7 @@ impl Default for UploadConfig {
     fn default() -> Self {
         UploadConfig {
             max_hits_per_batch: 500,
+            max_batch_bytes: 2 * 1024 * 1024,
             samples_per_hit: 5,
             timeout_secs: 30,
             max_spool_bytes: 64 * 1024 * 1024,

@@ -8,7 +8,7 @@
 use crate::buffer::BufferWriter;
 use crate::config::AgentConfig;
 use crate::governor::Verdict;
-use crate::run_once::{RunOptions, run_once};
+use crate::run_once::{RunOptions, run_once_locked};
 use crate::{AgentError, state};
 use std::path::Path;
 use std::sync::Arc;
@@ -48,6 +48,9 @@ pub struct DaemonCounters {
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
 /// configuration. Returns the final counters.
 pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
+    // The data directory is the daemon's alone while it runs (see `lock.rs`).
+    let _lock = crate::lock::lock_data_dir(data_dir)?;
+    crate::run_once::repair_buffer(data_dir)?;
     outpost_platform::tune_allocator();
     let mut reloads = 0;
     loop {
@@ -253,7 +256,7 @@ fn run_pipeline(
             tracing::error!(error = %e, "buffer flush failed");
         }
         counters.correlation_passes += 1;
-        match run_once(
+        match run_once_locked(
             data_dir,
             &RunOptions {
                 force: true,

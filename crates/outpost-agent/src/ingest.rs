@@ -24,6 +24,9 @@ pub fn ingest_files(
     opts: &IngestOptions,
     progress: &mut dyn FnMut(&Path, Progress),
 ) -> Result<IngestStats, AgentError> {
+    // Appending while a daemon appends to the same hour file would interleave lines.
+    let _lock = crate::lock::lock_data_dir(data_dir)?;
+    crate::run_once::repair_buffer(data_dir)?;
     let mut w = BufferWriter::open(data_dir)?;
     let mut total = IngestStats::default();
     for p in paths {

@@ -23,6 +23,7 @@ pub mod enrich;
 pub mod governor;
 pub mod ingest;
 pub mod intel;
+pub mod lock;
 pub mod run_once;
 pub mod state;
 pub mod telemetry;
@@ -46,6 +47,11 @@ pub enum AgentError {
     NotEnrolled(String),
     #[error("hotlist: {0}")]
     Hotlist(#[from] outpost_intel::IntelError),
+    #[error(
+        "{path}: another agent process{} is using this data directory (run-once, the daemon and ingest each need it alone); stop it or wait for it to finish",
+        .holder.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked { path: String, holder: Option<u32> },
     #[error("server {url}: {message}")]
     Server { url: String, message: String },
 }

@@ -64,12 +64,34 @@ pub struct RunReport {
     pub sources: Option<outpost_oslog::IngestStats>,
 }
 
-/// Runs the pipeline once over `data_dir`.
+/// Runs the pipeline once over `data_dir`, holding the data directory's lock (see
+/// [`crate::lock`]): refused at once while a daemon, another run or an ingest uses it.
 pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentError> {
+    let _lock = crate::lock::lock_data_dir(data_dir)?;
+    repair_buffer(data_dir)?;
+    run_once_locked(data_dir, opts)
+}
+
+/// Cuts torn buffer tails back (see [`buffer::repair_torn_tails`]) and counts them in
+/// `state.json`. Only for a process that holds the lock and has no buffer writer open yet.
+pub fn repair_buffer(data_dir: &Path) -> Result<buffer::TornReport, AgentError> {
+    let torn = buffer::repair_torn_tails(data_dir)?;
+    if torn.files > 0 {
+        let mut state = State::load(data_dir)?;
+        state.counters.torn_tails_repaired += torn.files;
+        state.counters.torn_bytes_removed += torn.bytes;
+        state.save(data_dir)?;
+    }
+    Ok(torn)
+}
+
+/// [`run_once`] for a process that already holds the lock (the daemon's passes).
+pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentError> {
     let cfg = AgentConfig::load(data_dir)?;
     let id = cfg.identity()?;
     let mut state = State::load(data_dir)?;
     let spool = Spool::open(data_dir)?;
+    spool.recover(data_dir, &mut state)?;
     let mut report = RunReport::default();
 
     // New OS-log records join the buffer first, so this run can correlate them.
@@ -205,7 +227,10 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         }
         let t = std::time::Instant::now();
         let mut cache = HashCache::load(data_dir)?;
-        let hits: Vec<Hit> = groups.into_iter().map(|g| to_hit(g, &mut cache)).collect();
+        let mut hits: Vec<Hit> = groups.into_iter().map(|g| to_hit(g, &mut cache)).collect();
+        let bounded = bound_hits(&mut hits, cfg.upload.max_batch_bytes);
+        state.counters.fields_truncated += bounded.fields_truncated;
+        state.counters.samples_dropped_oversize += bounded.samples_dropped;
         cache.save()?;
         tracing::debug!(ms = ms(t), hashed = cache.computed, "hits enriched");
         let t = std::time::Instant::now();
@@ -213,10 +238,27 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         report.hits = hits.len();
         // As few batches as `max_hits_per_batch` allows, of equal size: they are sent in
         // parallel, so a small last batch would only add a round trip at the end.
+        // Batches are bounded by bytes too (`max_batch_bytes`), so hits with large samples
+        // never push other hits' batch over the server's body limit.
         let per_batch = balanced_batch(hits.len(), cfg.upload.max_hits_per_batch);
         let mut payloads = Vec::with_capacity(hits.len().div_ceil(per_batch));
-        let mut hits = hits.into_iter().peekable();
+        let sizes: Vec<usize> = bounded.sizes;
+        let mut hits = hits.into_iter().zip(sizes).peekable();
         while hits.peek().is_some() {
+            let mut batch = Vec::new();
+            let mut bytes = 0usize;
+            while let Some((_, size)) = hits.peek() {
+                if !batch.is_empty()
+                    && (batch.len() >= per_batch
+                        || bytes + size > cfg.upload.max_batch_bytes)
+                {
+                    break;
+                }
+                bytes += size;
+                if let Some((h, _)) = hits.next() {
+                    batch.push(h);
+                }
+            }
             payloads.push(HitPayload {
                 batch_id: uuid::Uuid::new_v4().to_string(),
                 tenant_id: id.tenant_id.clone(),
@@ -224,12 +266,11 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
                 hostname: id.hostname.clone(),
                 agent_version: outpost_core::VERSION.to_string(),
                 hotlist_version: version.clone(),
-                hits: hits.by_ref().take(per_batch).collect(),
+                hits: batch,
             });
         }
-        spool.put_all(&payloads)?;
-        report.batches_spooled += payloads.len();
-        // The position advances only once the hits are durably spooled.
+        // The position advances together with the spooled hits (one commit, see
+        // `Spool::put_committed`): a crash never loses them nor spools them twice.
         if let Some(end) = scan.end {
             state.position = Some(end);
         }
@@ -239,7 +280,8 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
         c.malformed_lines += scan.stats.malformed;
         c.matches_expired += scan.stats.expired;
         report.scan = scan.stats;
-        state.save(data_dir)?;
+        spool.put_committed(&payloads, data_dir, &state)?;
+        report.batches_spooled += payloads.len();
         tracing::debug!(ms = ms(t), batches = report.batches_spooled, "hits spooled");
     }
 
@@ -256,6 +298,8 @@ pub fn run_once(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentEr
     );
     let c = &mut state.counters;
     c.batches_uploaded += report.flush.batches_sent;
+    c.batches_split += report.flush.split;
+    c.samples_dropped_oversize += report.flush.samples_dropped;
     c.hits_uploaded += report.flush.hits_stored;
     if report.flush.pending > 0 {
         c.upload_failures += 1;
@@ -414,6 +458,56 @@ pub fn load_hotlist(data_dir: &Path, path: &Path) -> Result<Hotlist, AgentError>
         tracing::warn!(error = %e, "could not write the hotlist cache");
     }
     Ok(hotlist)
+}
+
+/// What [`bound_hits`] did.
+struct Bounded {
+    /// Each hit's size in bytes of JSON, after bounding.
+    sizes: Vec<usize>,
+    fields_truncated: u64,
+    samples_dropped: u64,
+}
+
+/// Longest `process_name` and `exe_path` a hit carries (the server's limits).
+const MAX_PROCESS_NAME: usize = 1024;
+const MAX_EXE_PATH: usize = 4096;
+
+/// Bounds every hit so that no process's data can make a batch too large: the sample
+/// events' long fields are cut (marked, see `outpost_core::bound`), over-long names cut, and
+/// a hit still larger than `max_bytes` keeps only as many samples as fit.
+fn bound_hits(hits: &mut [Hit], max_bytes: usize) -> Bounded {
+    let mut b = Bounded {
+        sizes: Vec::with_capacity(hits.len()),
+        fields_truncated: 0,
+        samples_dropped: 0,
+    };
+    for h in hits.iter_mut() {
+        for e in &mut h.sample_events {
+            b.fields_truncated += outpost_core::bound_event(e);
+        }
+        for (s, max) in [(Some(&mut h.process_name), MAX_PROCESS_NAME), (h.exe_path.as_mut(), MAX_EXE_PATH)] {
+            if let Some(s) = s
+                && s.len() > max
+            {
+                let mut end = max - 64;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let cut = s.len() - end;
+                s.truncate(end);
+                s.push_str(&format!("{}{cut} bytes]", outpost_core::TRUNCATED_MARKER));
+                b.fields_truncated += 1;
+            }
+        }
+        let mut size = serde_json::to_vec(&*h).map(|v| v.len()).unwrap_or(0);
+        while size > max_bytes && !h.sample_events.is_empty() {
+            h.sample_events.pop();
+            b.samples_dropped += 1;
+            size = serde_json::to_vec(&*h).map(|v| v.len()).unwrap_or(0);
+        }
+        b.sizes.push(size);
+    }
+    b
 }
 
 /// Hits per batch when `n` hits go in batches of at most `max`: the fewest batches, equally

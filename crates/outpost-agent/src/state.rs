@@ -41,6 +41,18 @@ pub struct Counters {
     pub telemetry_events_rejected: u64,
     /// Streaming passes that stopped because the server was unreachable.
     pub telemetry_failures: u64,
+    /// Event fields (sample events of hits, streamed events) cut to the size limit, each
+    /// marked (see `outpost_core::bound`).
+    pub fields_truncated: u64,
+    /// Sample events left out of a hit so that it fits in a request the server accepts.
+    pub samples_dropped_oversize: u64,
+    /// Hit or telemetry batches the server refused as a whole (too large, or one invalid
+    /// part) and that were split and sent again in parts.
+    pub batches_split: u64,
+    /// Buffer files that ended in a torn line (a process killed mid-write) and were cut back
+    /// to their last complete line; `torn_bytes_removed` is what was cut.
+    pub torn_tails_repaired: u64,
+    pub torn_bytes_removed: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,5 +108,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), Agen
     f.write_all(bytes).map_err(io_err(&tmp))?;
     f.sync_all().map_err(io_err(&tmp))?;
     drop(f);
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    std::fs::rename(&tmp, path).map_err(io_err(path))?;
+    // The rename is durable only once the directory is: without this a power loss can bring
+    // back the old file after later writes elsewhere (a spooled batch gone while `state.json`
+    // already moved past its hits).
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Makes the entries of `dir` (files created, renamed or removed in it) durable.
+pub fn sync_dir(dir: &Path) -> Result<(), AgentError> {
+    #[cfg(unix)]
+    {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(dir))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }

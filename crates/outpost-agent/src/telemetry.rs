@@ -39,8 +39,14 @@ fn start_position(state: &State) -> Option<Position> {
     Some(state.telemetry_position.clone().unwrap_or_default())
 }
 
-/// Sends the buffered events after `state.telemetry_position` in batches of `batch_events`,
-/// advancing (and saving) the position after each acknowledged batch.
+/// Largest telemetry batch, in bytes of JSON (the server's default body limit is 8 MiB).
+pub const MAX_BATCH_BYTES: usize = 2 * 1024 * 1024;
+
+/// Sends the buffered events after `state.telemetry_position` in batches of `batch_events`
+/// (and at most [`MAX_BATCH_BYTES`]), advancing (and saving) the position after each
+/// acknowledged batch. Events with over-long fields are cut first (marked, counted in
+/// `fields_truncated`); a batch the server refuses as a whole is split and its halves sent
+/// again, down to single events, so one bad event never costs the others.
 pub fn stream(
     data_dir: &Path,
     client: &Client,
@@ -60,46 +66,43 @@ pub fn stream(
         let mut offset = seg.start;
         let mut batch_start = offset;
         let mut events: Vec<Event> = Vec::with_capacity(batch_events);
-        let mut line = String::new();
+        let mut batch_bytes = 0usize;
+        // Bytes, not `String`: a line that is not UTF-8 is a malformed line, not an error.
+        let mut line = Vec::new();
         loop {
             line.clear();
-            let n = r.read_line(&mut line).map_err(io_err(&seg.path))?;
+            let n = r.read_until(b'\n', &mut line).map_err(io_err(&seg.path))?;
             // Only complete lines: a line being written is sent by a later pass.
-            let complete = n > 0 && line.ends_with('\n');
+            let complete = n > 0 && line.last() == Some(&b'\n');
             if complete {
                 offset += n as u64;
-                match serde_json::from_str::<Event>(line.trim_end()) {
-                    Ok(e) => events.push(e),
+                match serde_json::from_slice::<Event>(&line) {
+                    Ok(mut e) => {
+                        let cut = outpost_core::bound::bound_event_sized(&mut e, n);
+                        state.counters.fields_truncated += cut;
+                        batch_bytes += if cut > 0 {
+                            serde_json::to_vec(&e).map(|b| b.len()).unwrap_or(n)
+                        } else {
+                            n
+                        };
+                        events.push(e);
+                    }
                     Err(_) => {
                         report.malformed += 1;
                         state.counters.malformed_lines += 1;
                     }
                 }
             }
-            let full = events.len() >= batch_events;
+            let full = events.len() >= batch_events || batch_bytes >= MAX_BATCH_BYTES;
             if (full || !complete) && offset > batch_start {
-                let batch = EventBatch {
-                    batch_id: format!("{}@{batch_start}", seg.name),
-                    events: std::mem::take(&mut events),
-                };
-                match client.upload_events(token, &batch) {
-                    Ok(_) => {
-                        report.batches_sent += 1;
-                        report.events_sent += batch.events.len() as u64;
-                        state.counters.telemetry_events_sent += batch.events.len() as u64;
-                    }
-                    Err(e @ UploadError::Rejected { .. }) => {
-                        // Resending cannot help: skip it, count it, say so.
-                        tracing::error!(batch_id = %batch.batch_id, error = %e, "server refused a telemetry batch; its events are skipped");
-                        report.rejected_events += batch.events.len() as u64;
-                        state.counters.telemetry_events_rejected += batch.events.len() as u64;
-                    }
-                    Err(e) => {
-                        state.counters.telemetry_failures += 1;
-                        report.last_error = Some(e.to_string());
-                        state.save(data_dir)?;
-                        return Ok(report);
-                    }
+                let batch_id = format!("{}@{batch_start}", seg.name);
+                let batch = std::mem::take(&mut events);
+                batch_bytes = 0;
+                if let Err(e) = send_split(client, token, batch_id, batch, state, &mut report) {
+                    state.counters.telemetry_failures += 1;
+                    report.last_error = Some(e.to_string());
+                    state.save(data_dir)?;
+                    return Ok(report);
                 }
                 state.telemetry_position = Some(Position {
                     file: seg.name.clone(),
@@ -114,4 +117,50 @@ pub fn stream(
         }
     }
     Ok(report)
+}
+
+/// Sends `events` as batch `batch_id`; a batch the server refuses for good is split in
+/// halves (ids `{batch_id}.a` / `.b`, the same on every retry) and each half sent again, so
+/// only an event refused on its own is skipped (and counted). `Err`: transient or auth
+/// failure (the caller stops and resends the whole batch later).
+fn send_split(
+    client: &Client,
+    token: &str,
+    batch_id: String,
+    events: Vec<Event>,
+    state: &mut State,
+    report: &mut StreamReport,
+) -> Result<(), UploadError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let batch = EventBatch { batch_id, events };
+    match client.upload_events(token, &batch) {
+        Ok(_) => {
+            report.batches_sent += 1;
+            report.events_sent += batch.events.len() as u64;
+            state.counters.telemetry_events_sent += batch.events.len() as u64;
+            Ok(())
+        }
+        Err(e @ UploadError::Rejected { .. }) if batch.events.len() > 1 => {
+            tracing::warn!(batch_id = %batch.batch_id, events = batch.events.len(), error = %e, "server refused a telemetry batch; sending it again in halves");
+            state.counters.batches_split += 1;
+            let EventBatch {
+                batch_id,
+                mut events,
+            } = batch;
+            let second = events.split_off(events.len() / 2);
+            send_split(client, token, format!("{batch_id}.a"), events, state, report)?;
+            send_split(client, token, format!("{batch_id}.b"), second, state, report)
+        }
+        Err(e @ UploadError::Rejected { .. }) => {
+            // One event the server refuses on its own: resending cannot help. Skip it, count
+            // it, say so.
+            tracing::error!(batch_id = %batch.batch_id, error = %e, "server refused a telemetry event; it is skipped");
+            report.rejected_events += 1;
+            state.counters.telemetry_events_rejected += 1;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bound;
 pub mod event;
 pub mod hit;
 pub mod indicator;
@@ -19,6 +20,7 @@ pub use event::{
     ContainerInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
     NetworkInfo, ParentInfo, ProcessInfo,
 };
+pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event};
 pub use hit::{Hit, HitPayload, IntelMatch};
 pub use indicator::Indicator;
 pub use net::{Direction, Protocol};

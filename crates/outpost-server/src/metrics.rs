@@ -72,6 +72,8 @@ pub struct Metrics {
     pub password_checks: Family<ResultLabel, Counter>,
     /// Argon2 computations running now (at most one per CPU).
     pub password_checks_in_flight: prometheus_client::metrics::gauge::Gauge,
+    /// Fields of agent-sent events (hit samples, telemetry) cut to the size limit, by body.
+    pub fields_truncated: Family<BodyLabel, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -116,6 +118,7 @@ pub fn metrics() -> &'static Metrics {
         unknown_fields: Family::default(),
         password_checks: Family::default(),
         password_checks_in_flight: Default::default(),
+        fields_truncated: Family::default(),
     })
 }
 
@@ -272,6 +275,11 @@ pub fn register(registry: &mut Registry) {
         "outpost_unknown_fields",
         "Fields of agent request bodies (checkin, hits, events, enroll) this server does not know: accepted and ignored (a newer agent), by body",
         m.unknown_fields.clone(),
+    );
+    registry.register(
+        "outpost_fields_truncated",
+        "Fields of agent-sent events (hit samples, telemetry events) and hit names the server cut to its size limit (marked, see outpost_core::bound) instead of refusing the batch, by body",
+        m.fields_truncated.clone(),
     );
     registry.register(
         "outpost_checkins_waiting",

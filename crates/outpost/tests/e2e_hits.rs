@@ -404,6 +404,83 @@ fn agent_run_once_uploads_exact_groups_once() {
     assert_eq!(devices["items"].as_array().unwrap().len(), 2);
 }
 
+/// Issue 18 point 2: three local processes with 64 KiB command lines of control bytes (six-fold
+/// in JSON, carried twice: `args` and `command_line`) connect to a listed address; an implant
+/// connects to it too. With the server's default body limit, the implant's hit must be stored
+/// (and the noisy processes' hits too, their long fields truncated with a marker and counted),
+/// and nothing parked in `spool/rejected/`.
+#[test]
+fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("server");
+    let agent_dir = tmp.path().join("agent");
+    let (enroll_key, admin) = common::acme_tenant(&data);
+    // The default body limit (8 MiB).
+    let server = common::start_server_with(&data, &[]);
+    let listed: IpAddr = "203.0.113.66".parse().unwrap();
+    let hotlist = tmp.path().join("hotlist.txt");
+    std::fs::write(&hotlist, format!("{listed}\t5\n")).unwrap();
+    outpost(&[
+        "agent", "enroll", "--data-dir", agent_dir.to_str().unwrap(), "--server", &server.url,
+        "--key", &enroll_key, "--hostname", "victim", "--hotlist", hotlist.to_str().unwrap(),
+    ]);
+    let huge: String = "\u{1}".repeat(64 * 1024);
+    let start = Utc::now() - Duration::minutes(30);
+    let mut w = outpost_agent::buffer::BufferWriter::open(&agent_dir).unwrap();
+    for i in 0..6i64 {
+        for p in 0..3u32 {
+            let mut e = net_event(
+                start + Duration::seconds(i * 10 + p as i64),
+                listed, 443, 3000 + p, &format!("noisy{p}"), &format!("/usr/bin/noisy{p}"),
+            );
+            let proc_ = std::sync::Arc::make_mut(e.process.as_mut().unwrap());
+            proc_.args = vec![huge.clone()];
+            proc_.command_line = Some(huge.clone());
+            w.append(&e).unwrap();
+        }
+    }
+    w.append(&net_event(start + Duration::seconds(100), listed, 4444, 6666, "implant", "/tmp/.x/implant"))
+        .unwrap();
+    w.flush().unwrap();
+    drop(w);
+
+    let report: Value = serde_json::from_str(&outpost(&[
+        "agent", "run-once", "--data-dir", agent_dir.to_str().unwrap(), "--json",
+    ]))
+    .unwrap();
+    assert_eq!(report["hits"], 4, "{report}");
+    assert_eq!(report["rejected"], 0, "{report}");
+    assert_eq!(report["pending"], 0, "{report}");
+    let rejected = agent_dir.join("spool/rejected");
+    let parked = std::fs::read_dir(&rejected).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(parked, 0, "batches parked in {}", rejected.display());
+
+    let stored = all_hits(&server, &admin);
+    let names: std::collections::BTreeSet<String> = stored
+        .iter()
+        .map(|h| h["process_name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.contains("implant"), "the implant's hit is stored: {names:?}");
+    assert_eq!(stored.len(), 4, "{names:?}");
+    // The noisy processes' samples are kept, their long fields cut with a marker.
+    for h in stored.iter().filter(|h| h["process_name"] != "implant") {
+        let samples = h["sample_events"].as_array().unwrap();
+        assert!(!samples.is_empty());
+        for s in samples {
+            let cl = s["process"]["command_line"].as_str().unwrap();
+            assert!(cl.len() < 16 * 1024, "command line bounded: {}", cl.len());
+            assert!(cl.contains(outpost_core::TRUNCATED_MARKER), "marked: {}", &cl[cl.len() - 60..]);
+            assert!(s["labels"][outpost_core::TRUNCATED_LABEL]
+                .as_str()
+                .is_some_and(|l| l.contains("process.command_line") && l.contains("process.args")), "{}", s["labels"]);
+        }
+    }
+    // Counted in state.json.
+    let st: Value =
+        serde_json::from_slice(&std::fs::read(agent_dir.join("state.json")).unwrap()).unwrap();
+    assert!(st["counters"]["fields_truncated"].as_u64().unwrap() >= 2 * 3 * 5, "{st}");
+}
+
 /// Reads the few fields the test needs from the agent's TOML without another dependency.
 mod toml_like {
     pub struct Cfg {

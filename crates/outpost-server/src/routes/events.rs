@@ -39,7 +39,16 @@ pub async fn upload(
     let device = dev.device_id.clone();
     let hostname = dev.hostname.clone();
     // Scoring is CPU work on untrusted events: off the async workers.
+    let mut batch = batch;
     let (alerts, sightings, actions, queued) = tokio::task::spawn_blocking(move || {
+        // What is kept (alerts) and forwarded is bounded per event (see outpost_core::bound).
+        let cut: u64 = batch.events.iter_mut().map(outpost_core::bound_event).sum();
+        if cut > 0 {
+            metrics()
+                .fields_truncated
+                .get_or_create(&metrics::BodyLabel { body: "events" })
+                .inc_by(cut);
+        }
         let scored = ingest.score_events(&tenant, &batch.events, threshold);
         let queued = ingest.publish_events(
             &tenant,

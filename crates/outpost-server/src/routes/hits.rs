@@ -44,11 +44,6 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
                 "hits[{i}]: hit_count must be at least 1"
             )));
         }
-        if h.process_name.len() > 1024 || h.exe_path.as_ref().is_some_and(|e| e.len() > 4096) {
-            return Err(ApiError::invalid(format!(
-                "hits[{i}]: process_name or exe_path too long"
-            )));
-        }
         if h.sample_events.len() > MAX_SAMPLES_PER_HIT {
             return Err(ApiError::invalid(format!(
                 "hits[{i}]: at most {MAX_SAMPLES_PER_HIT} sample_events"
@@ -63,6 +58,41 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Longest `process_name` and `exe_path` kept.
+pub const MAX_PROCESS_NAME: usize = 1024;
+pub const MAX_EXE_PATH: usize = 4096;
+
+/// Bounds what the server keeps of each hit rather than refusing the batch (one process's
+/// data must not cost another process's hit): sample events' long fields are cut and marked
+/// (`outpost_core::bound`), over-long names cut with the same marker. Answers the number of
+/// fields cut.
+pub fn bound_payload(p: &mut HitPayload) -> u64 {
+    let mut n = 0;
+    for h in &mut p.hits {
+        for e in &mut h.sample_events {
+            n += outpost_core::bound_event(e);
+        }
+        for (s, max) in [
+            (Some(&mut h.process_name), MAX_PROCESS_NAME),
+            (h.exe_path.as_mut(), MAX_EXE_PATH),
+        ] {
+            if let Some(s) = s
+                && s.len() > max
+            {
+                let mut end = max - 64;
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let cut = s.len() - end;
+                s.truncate(end);
+                s.push_str(&format!("{}{cut} bytes]", outpost_core::TRUNCATED_MARKER));
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 pub async fn upload(
@@ -96,7 +126,15 @@ pub async fn upload(
     let threshold = state.ingest.threshold(&dev.tenant_id);
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
+        let mut payload = payload;
         tokio::task::spawn_blocking(move || {
+            let cut = bound_payload(&mut payload);
+            if cut > 0 {
+                crate::metrics::metrics()
+                    .fields_truncated
+                    .get_or_create(&crate::metrics::BodyLabel { body: "hits" })
+                    .inc_by(cut);
+            }
             let (scores, sightings) = ingest.score_batch_with_sightings(&payload.hits, threshold);
             (payload, scores, sightings)
         })
