@@ -69,12 +69,19 @@ mod ebpf {
             // Nothing of the build machine in the object: clang records the source's absolute
             // path in the BTF line info, so map the crate directory to `.` (and no compiler
             // identification string).
-            let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+            let crate_dir =
+                std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
             let prefix_map = format!("-ffile-prefix-map={crate_dir}=.");
             if let Err(e) = libbpf_cargo::SkeletonBuilder::new()
                 .source(SOURCES[0])
                 .clang(&clang)
-                .clang_args(["-Ibpf", "-Wno-visibility", "-O2", "-fno-ident", prefix_map.as_str()])
+                .clang_args([
+                    "-Ibpf",
+                    "-Wno-visibility",
+                    "-O2",
+                    "-fno-ident",
+                    prefix_map.as_str(),
+                ])
                 .build_and_generate(&body)
             {
                 panic!(

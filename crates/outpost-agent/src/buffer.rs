@@ -374,14 +374,24 @@ mod tests {
         let good_len = std::fs::metadata(&path).unwrap().len();
         // A kill mid-write: a line cut inside "é" (0xC3 0xA9), then (after a restart in the
         // same hour) the next complete line appended right after it.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"ts\":\"2026-11-23T10:06:00Z\",\"source\":\"caf\xC3").unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"ts\":\"2026-11-23T10:06:00Z\",\"source\":\"caf\xC3")
+            .unwrap();
         drop(f);
         // Readers take it as an incomplete line, not as an error.
         let p = pending(d.path(), None).unwrap();
         assert_eq!(first_pending_event(&p).unwrap(), Some(ev.clone()));
         let r = repair_torn_tails(d.path()).unwrap();
-        assert_eq!(r, TornReport { files: 1, bytes: 43 });
+        assert_eq!(
+            r,
+            TornReport {
+                files: 1,
+                bytes: 43
+            }
+        );
         assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len);
         // Nothing left to repair; appending again gives only readable lines.
         assert_eq!(repair_torn_tails(d.path()).unwrap(), TornReport::default());

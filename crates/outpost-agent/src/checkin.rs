@@ -247,9 +247,7 @@ mod tests {
         assert!(!off.daemon.jobs);
         let mut local_off = base.clone();
         local_off.daemon.jobs = false;
-        assert!(
-            apply_overlay(&local_off, &serde_json::json!({"daemon": {"jobs": true}})).is_err()
-        );
+        assert!(apply_overlay(&local_off, &serde_json::json!({"daemon": {"jobs": true}})).is_err());
         // The other daemon settings stay the server's to tune.
         let c = apply_overlay(
             &base,
@@ -262,5 +260,4 @@ mod tests {
         );
         assert!(!c.daemon.allow_kill);
     }
-
 }

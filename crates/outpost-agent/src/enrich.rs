@@ -3,10 +3,10 @@
 
 use crate::state::write_atomic;
 use crate::{AgentError, io_err};
+use outpost_jobs::fsopen::{Links, OpenError, open_regular};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use outpost_jobs::fsopen::{Links, OpenError, open_regular};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

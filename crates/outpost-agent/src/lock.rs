@@ -76,7 +76,10 @@ mod tests {
             matches!(e, AgentError::Locked { holder: Some(p), .. } if p == std::process::id()),
             "{msg}"
         );
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         drop(held);
         lock_data_dir(d.path()).unwrap();
     }

@@ -249,8 +249,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             let mut bytes = 0usize;
             while let Some((_, size)) = hits.peek() {
                 if !batch.is_empty()
-                    && (batch.len() >= per_batch
-                        || bytes + size > cfg.upload.max_batch_bytes)
+                    && (batch.len() >= per_batch || bytes + size > cfg.upload.max_batch_bytes)
                 {
                     break;
                 }
@@ -485,7 +484,10 @@ fn bound_hits(hits: &mut [Hit], max_bytes: usize) -> Bounded {
         for e in &mut h.sample_events {
             b.fields_truncated += outpost_core::bound_event(e);
         }
-        for (s, max) in [(Some(&mut h.process_name), MAX_PROCESS_NAME), (h.exe_path.as_mut(), MAX_EXE_PATH)] {
+        for (s, max) in [
+            (Some(&mut h.process_name), MAX_PROCESS_NAME),
+            (h.exe_path.as_mut(), MAX_EXE_PATH),
+        ] {
             if let Some(s) = s
                 && s.len() > max
             {

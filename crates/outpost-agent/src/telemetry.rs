@@ -150,8 +150,22 @@ fn send_split(
                 mut events,
             } = batch;
             let second = events.split_off(events.len() / 2);
-            send_split(client, token, format!("{batch_id}.a"), events, state, report)?;
-            send_split(client, token, format!("{batch_id}.b"), second, state, report)
+            send_split(
+                client,
+                token,
+                format!("{batch_id}.a"),
+                events,
+                state,
+                report,
+            )?;
+            send_split(
+                client,
+                token,
+                format!("{batch_id}.b"),
+                second,
+                state,
+                report,
+            )
         }
         Err(e @ UploadError::Rejected { .. }) => {
             // One event the server refuses on its own: resending cannot help. Skip it, count

@@ -627,7 +627,10 @@ mod tests {
         // One part already renamed when the crash came.
         let first = parts[0].to_string_lossy().replace(".part", "");
         std::fs::rename(&parts[0], &first).unwrap();
-        let listed: Vec<_> = std::fs::read_dir(&spool.dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let listed: Vec<_> = std::fs::read_dir(&spool.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(spool.files().unwrap().len(), 1, "{listed:?} {first}");
         let mut loaded = State::load(d.path()).unwrap();
         assert_eq!(loaded, old);
@@ -640,9 +643,7 @@ mod tests {
         assert!(!spool.dir.join(COMMIT).exists());
 
         // Crash before the commit point: the parts go, the state stays, the pass is redone.
-        spool
-            .put_all_as(&[payload("c")], ".json.part")
-            .unwrap();
+        spool.put_all_as(&[payload("c")], ".json.part").unwrap();
         std::fs::write(spool.dir.join("x.tmp"), b"half").unwrap();
         let r = spool.recover(d.path(), &mut loaded).unwrap();
         assert_eq!(

@@ -83,16 +83,15 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
         Arc::new(AtomicU64::new(0)),
         Arc::new(AtomicU64::new(0)),
     );
-    let _runner =
-        spawn_job_runner(
-            &agent_cfg,
-            &id,
-            &agent_dir,
-            stop.clone(),
-            run.clone(),
-            errors.clone(),
-        )
-        .unwrap();
+    let _runner = spawn_job_runner(
+        &agent_cfg,
+        &id,
+        &agent_dir,
+        stop.clone(),
+        run.clone(),
+        errors.clone(),
+    )
+    .unwrap();
 
     let target = dir.path().join("hash-me.txt");
     std::fs::write(&target, b"outpost job runner test\n").unwrap();

@@ -16,11 +16,11 @@ pub mod hit;
 pub mod indicator;
 pub mod net;
 
+pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event};
 pub use event::{
     ContainerInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
     NetworkInfo, ParentInfo, ProcessInfo,
 };
-pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event};
 pub use hit::{Hit, HitPayload, IntelMatch};
 pub use indicator::Indicator;
 pub use net::{Direction, Protocol};

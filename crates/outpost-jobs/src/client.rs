@@ -234,7 +234,11 @@ impl AgentClient {
                 let now = Instant::now();
                 if now >= hard_stop {
                     ABANDONED.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(job = id, limit_s = limit.as_secs(), "job overran its time limit; its executor is abandoned");
+                    tracing::error!(
+                        job = id,
+                        limit_s = limit.as_secs(),
+                        "job overran its time limit; its executor is abandoned"
+                    );
                     break Err(JobError::TimedOut(limit));
                 }
                 match rx.recv_timeout(every.min(hard_stop - now)) {

@@ -331,9 +331,17 @@ fn pcap_header(linktype: u32) -> [u8; 24] {
 
 fn write_record(w: &mut impl Write, f: &Frame) -> std::io::Result<()> {
     let mut h = [0u8; 16];
-    h[0..4].copy_from_slice(&u32::try_from(f.ts.as_secs()).unwrap_or(u32::MAX).to_ne_bytes());
+    h[0..4].copy_from_slice(
+        &u32::try_from(f.ts.as_secs())
+            .unwrap_or(u32::MAX)
+            .to_ne_bytes(),
+    );
     h[4..8].copy_from_slice(&f.ts.subsec_nanos().to_ne_bytes());
-    h[8..12].copy_from_slice(&u32::try_from(f.data.len()).unwrap_or(u32::MAX).to_ne_bytes());
+    h[8..12].copy_from_slice(
+        &u32::try_from(f.data.len())
+            .unwrap_or(u32::MAX)
+            .to_ne_bytes(),
+    );
     h[12..16].copy_from_slice(&f.orig_len.to_ne_bytes());
     w.write_all(&h)?;
     w.write_all(&f.data)
@@ -951,7 +959,12 @@ mod tests {
         j.filter.begin_time = chrono::DateTime::from_timestamp(999_990, 0);
         j.filter.end_time = chrono::DateTime::from_timestamp(1_000_010, 0);
         let out = execute(&j, &ctx).unwrap();
-        assert_eq!(pcapio::read_capture_bytes(&out.data.into_vec().unwrap()).unwrap().len(), 1);
+        assert_eq!(
+            pcapio::read_capture_bytes(&out.data.into_vec().unwrap())
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     /// Runs `f` on a thread; `None` when it has not returned after 5 s (it blocked).
@@ -986,7 +999,10 @@ mod tests {
         std::fs::write(&target, b"x").unwrap();
         let link = dir.path().join("l");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        let r = execute(&job("file.get", json!({"path": link})), &ExecContext::default());
+        let r = execute(
+            &job("file.get", json!({"path": link})),
+            &ExecContext::default(),
+        );
         assert!(
             matches!(&r, Err(JobError::InvalidParameters(m)) if m.contains("symbolic link")),
             "{r:?}"
@@ -1061,8 +1077,16 @@ mod tests {
         };
         let a: Vec<Frame> = [1_000_000, 1_000_002, 1_000_004].map(frame).to_vec();
         let b: Vec<Frame> = [1_000_001, 1_000_003].map(frame).to_vec();
-        std::fs::write(dir.path().join("a.pcap"), pcapio::write_pcap(1, &a).unwrap()).unwrap();
-        std::fs::write(dir.path().join("b.pcap"), pcapio::write_pcap(1, &b).unwrap()).unwrap();
+        std::fs::write(
+            dir.path().join("a.pcap"),
+            pcapio::write_pcap(1, &a).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b.pcap"),
+            pcapio::write_pcap(1, &b).unwrap(),
+        )
+        .unwrap();
         let ctx = ExecContext {
             capture_dir: Some(dir.path().into()),
             scratch_dir: Some(dir.path().join(".scratch")),

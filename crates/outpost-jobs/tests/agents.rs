@@ -353,7 +353,11 @@ fn pcap_job_streams_its_result_through_a_bounded_buffer() {
     let before = peak_rss_kib();
     let out = outpost_jobs::execute(&job, &ctx).unwrap();
     let grew_kib = peak_rss_kib().saturating_sub(before);
-    assert!(out.summary.starts_with(&format!("{n} packets")), "{}", out.summary);
+    assert!(
+        out.summary.starts_with(&format!("{n} packets")),
+        "{}",
+        out.summary
+    );
     // The in-memory writer's header is the same size: result = file when all match.
     assert_eq!(out.data.len(), file_len);
     assert!(
@@ -390,7 +394,10 @@ async fn a_stuck_job_fails_at_its_time_limit_and_the_runner_moves_on() {
     assert!(took < Duration::from_secs(5), "gave up after {took:?}");
     assert_eq!(job.id, id);
     assert_eq!(job.status, JobStatus::Failed);
-    assert!(job.failure.as_deref().unwrap_or("").contains("time limit"), "{job:?}");
+    assert!(
+        job.failure.as_deref().unwrap_or("").contains("time limit"),
+        "{job:?}"
+    );
     assert!(outpost_jobs::client::abandoned_executors() >= 1);
     // The next job runs.
     let id2 = create(&state, "a1", "process.list").await;
@@ -436,7 +443,10 @@ async fn a_result_over_the_servers_cap_fails_the_job() {
     assert_eq!(stored.attempts, 1);
     assert!(stored.lease_id.is_none());
     let why = stored.failure.unwrap_or_default();
-    assert!(why.contains("512") && why.contains("max_result_bytes"), "{why}");
+    assert!(
+        why.contains("512") && why.contains("max_result_bytes"),
+        "{why}"
+    );
     assert!(stored.result_size.is_none());
 }
 
@@ -457,7 +467,10 @@ async fn api_packets_decodes_only_what_count_asks_for() {
         ..JobsConfig::default()
     };
     let state = JobsState::new(t.store.clone(), cfg).unwrap();
-    let base = format!("http://{}", serve(compat_router(state.clone()), "127.0.0.1:0").await);
+    let base = format!(
+        "http://{}",
+        serve(compat_router(state.clone()), "127.0.0.1:0").await
+    );
     let c = reqwest::Client::new();
     let r = c
         .post(format!("{base}/api/job/"))

@@ -352,7 +352,9 @@ pub fn client_ip(
     }
     let mut client = peer;
     for v in headers.get_all("x-forwarded-for").iter().rev() {
-        let Ok(v) = v.to_str() else { return Some(client) };
+        let Ok(v) = v.to_str() else {
+            return Some(client);
+        };
         for part in v.split(',').rev() {
             let part = part.trim();
             // `[v6]:port` and `v4:port` spellings are accepted too.
@@ -414,14 +416,27 @@ mod client_ip_tests {
         let peer = |s: &str| Some(s.parse().unwrap());
         let ip = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
         // Not from a proxy: the header is the client's own claim and is ignored.
-        assert_eq!(client_ip(peer("192.0.2.7"), &h(&["1.2.3.4"]), &trusted), ip("192.0.2.7"));
+        assert_eq!(
+            client_ip(peer("192.0.2.7"), &h(&["1.2.3.4"]), &trusted),
+            ip("192.0.2.7")
+        );
         // Without trusted proxies nothing is believed.
-        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &[]), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &[]),
+            ip("10.0.0.1")
+        );
         // From the proxy: the address it appended.
-        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &trusted), ip("1.2.3.4"));
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["1.2.3.4"]), &trusted),
+            ip("1.2.3.4")
+        );
         // A spoofed left part and a chain of proxies: right-most untrusted wins.
         assert_eq!(
-            client_ip(peer("10.0.0.1"), &h(&["6.6.6.6, 198.51.100.9, 10.1.1.1"]), &trusted),
+            client_ip(
+                peer("10.0.0.1"),
+                &h(&["6.6.6.6, 198.51.100.9, 10.1.1.1"]),
+                &trusted
+            ),
             ip("198.51.100.9")
         );
         assert_eq!(
@@ -429,12 +444,18 @@ mod client_ip_tests {
             ip("198.51.100.9")
         );
         // Garbage stops the walk at the last good hop; IPv6 and ports are understood.
-        assert_eq!(client_ip(peer("10.0.0.1"), &h(&["nonsense"]), &trusted), ip("10.0.0.1"));
+        assert_eq!(
+            client_ip(peer("10.0.0.1"), &h(&["nonsense"]), &trusted),
+            ip("10.0.0.1")
+        );
         assert_eq!(
             client_ip(peer("10.0.0.1"), &h(&["[2001:db8::1]:4711"]), &trusted),
             ip("2001:db8::1")
         );
-        assert_eq!(client_ip(peer("::ffff:10.0.0.1"), &h(&["1.2.3.4"]), &trusted), ip("1.2.3.4"));
+        assert_eq!(
+            client_ip(peer("::ffff:10.0.0.1"), &h(&["1.2.3.4"]), &trusted),
+            ip("1.2.3.4")
+        );
         assert_eq!(client_ip(None, &h(&["1.2.3.4"]), &trusted), None);
     }
 }

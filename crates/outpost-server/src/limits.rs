@@ -134,7 +134,8 @@ mod tests {
             l.check_login(ip).unwrap();
         }
         assert!(
-            l.check_login("2001:db8:1:2:ffff:1:2:3".parse().unwrap()).is_err(),
+            l.check_login("2001:db8:1:2:ffff:1:2:3".parse().unwrap())
+                .is_err(),
             "a fresh address of the same /64 was let through"
         );
         l.check_login("2001:db8:1:3::1".parse().unwrap()).unwrap();

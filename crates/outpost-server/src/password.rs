@@ -186,7 +186,11 @@ mod tests {
             .map(|i| {
                 let phc = phc.clone();
                 tokio::spawn(async move {
-                    let pw = if i % 2 == 0 { "correct horse battery" } else { "wrong password!" };
+                    let pw = if i % 2 == 0 {
+                        "correct horse battery"
+                    } else {
+                        "wrong password!"
+                    };
                     verify(pw.to_string(), phc).await
                 })
             })
@@ -205,7 +209,11 @@ mod tests {
             .password_checks
             .get_or_create(&crate::metrics::ResultLabel { result: "waited" })
             .get();
-        assert!(waited > 0, "40 checks on {} slots never waited", max_concurrent());
+        assert!(
+            waited > 0,
+            "40 checks on {} slots never waited",
+            max_concurrent()
+        );
     }
 
     #[test]

@@ -138,8 +138,9 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         AgentCommand::Install(a) => {
             crate::install::install(crate::install::Role::Agent, &a).map(|()| ExitCode::SUCCESS)
         }
-        AgentCommand::Uninstall(a) => crate::install::uninstall(crate::install::Role::Agent, &a)
-            .map(|()| ExitCode::SUCCESS),
+        AgentCommand::Uninstall(a) => {
+            crate::install::uninstall(crate::install::Role::Agent, &a).map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -184,7 +185,10 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     if a.if_absent
         && let Some(id) = &cfg.device_id
     {
-        println!("already enrolled as device {id} ({})", a.dir.data_dir.display());
+        println!(
+            "already enrolled as device {id} ({})",
+            a.dir.data_dir.display()
+        );
         return Ok(cfg);
     }
     let hostname = a.hostname.unwrap_or_else(hostname);

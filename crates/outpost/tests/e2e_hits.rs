@@ -421,8 +421,18 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
     let hotlist = tmp.path().join("hotlist.txt");
     std::fs::write(&hotlist, format!("{listed}\t5\n")).unwrap();
     outpost(&[
-        "agent", "enroll", "--data-dir", agent_dir.to_str().unwrap(), "--server", &server.url,
-        "--key", &enroll_key, "--hostname", "victim", "--hotlist", hotlist.to_str().unwrap(),
+        "agent",
+        "enroll",
+        "--data-dir",
+        agent_dir.to_str().unwrap(),
+        "--server",
+        &server.url,
+        "--key",
+        &enroll_key,
+        "--hostname",
+        "victim",
+        "--hotlist",
+        hotlist.to_str().unwrap(),
     ]);
     let huge: String = "\u{1}".repeat(64 * 1024);
     let start = Utc::now() - Duration::minutes(30);
@@ -431,7 +441,11 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
         for p in 0..3u32 {
             let mut e = net_event(
                 start + Duration::seconds(i * 10 + p as i64),
-                listed, 443, 3000 + p, &format!("noisy{p}"), &format!("/usr/bin/noisy{p}"),
+                listed,
+                443,
+                3000 + p,
+                &format!("noisy{p}"),
+                &format!("/usr/bin/noisy{p}"),
             );
             let proc_ = std::sync::Arc::make_mut(e.process.as_mut().unwrap());
             proc_.args = vec![huge.clone()];
@@ -439,13 +453,24 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
             w.append(&e).unwrap();
         }
     }
-    w.append(&net_event(start + Duration::seconds(100), listed, 4444, 6666, "implant", "/tmp/.x/implant"))
-        .unwrap();
+    w.append(&net_event(
+        start + Duration::seconds(100),
+        listed,
+        4444,
+        6666,
+        "implant",
+        "/tmp/.x/implant",
+    ))
+    .unwrap();
     w.flush().unwrap();
     drop(w);
 
     let report: Value = serde_json::from_str(&outpost(&[
-        "agent", "run-once", "--data-dir", agent_dir.to_str().unwrap(), "--json",
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent_dir.to_str().unwrap(),
+        "--json",
     ]))
     .unwrap();
     assert_eq!(report["hits"], 4, "{report}");
@@ -460,7 +485,10 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
         .iter()
         .map(|h| h["process_name"].as_str().unwrap().to_string())
         .collect();
-    assert!(names.contains("implant"), "the implant's hit is stored: {names:?}");
+    assert!(
+        names.contains("implant"),
+        "the implant's hit is stored: {names:?}"
+    );
     assert_eq!(stored.len(), 4, "{names:?}");
     // The noisy processes' samples are kept, their long fields cut with a marker.
     for h in stored.iter().filter(|h| h["process_name"] != "implant") {
@@ -469,16 +497,29 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
         for s in samples {
             let cl = s["process"]["command_line"].as_str().unwrap();
             assert!(cl.len() < 16 * 1024, "command line bounded: {}", cl.len());
-            assert!(cl.contains(outpost_core::TRUNCATED_MARKER), "marked: {}", &cl[cl.len() - 60..]);
-            assert!(s["labels"][outpost_core::TRUNCATED_LABEL]
-                .as_str()
-                .is_some_and(|l| l.contains("process.command_line") && l.contains("process.args")), "{}", s["labels"]);
+            assert!(
+                cl.contains(outpost_core::TRUNCATED_MARKER),
+                "marked: {}",
+                &cl[cl.len() - 60..]
+            );
+            assert!(
+                s["labels"][outpost_core::TRUNCATED_LABEL]
+                    .as_str()
+                    .is_some_and(
+                        |l| l.contains("process.command_line") && l.contains("process.args")
+                    ),
+                "{}",
+                s["labels"]
+            );
         }
     }
     // Counted in state.json.
     let st: Value =
         serde_json::from_slice(&std::fs::read(agent_dir.join("state.json")).unwrap()).unwrap();
-    assert!(st["counters"]["fields_truncated"].as_u64().unwrap() >= 2 * 3 * 5, "{st}");
+    assert!(
+        st["counters"]["fields_truncated"].as_u64().unwrap() >= 2 * 3 * 5,
+        "{st}"
+    );
 }
 
 /// Reads the few fields the test needs from the agent's TOML without another dependency.

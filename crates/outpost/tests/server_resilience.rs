@@ -416,8 +416,18 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
     let listed: String = (1..=250).map(|i| format!("203.0.113.{i}\t3\n")).collect();
     std::fs::write(&hotlist, listed).unwrap();
     outpost(&[
-        "agent", "enroll", "--data-dir", &agent_s, "--server", &server.url, "--key",
-        &enroll_key, "--hostname", "victim", "--hotlist", hotlist.to_str().unwrap(),
+        "agent",
+        "enroll",
+        "--data-dir",
+        &agent_s,
+        "--server",
+        &server.url,
+        "--key",
+        &enroll_key,
+        "--hostname",
+        "victim",
+        "--hotlist",
+        hotlist.to_str().unwrap(),
     ]);
     let append = |i: usize, n_events: &mut u64| {
         let mut w = outpost_agent::buffer::BufferWriter::open(&agent).unwrap();
@@ -427,7 +437,11 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
             let mut e = outpost_core::Event::new(ts, outpost_core::EventKind::Network, "test");
             e.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
                 pid: 10_000 + i as u32,
-                name: Some(if listed { format!("p{i}") } else { "quiet".into() }),
+                name: Some(if listed {
+                    format!("p{i}")
+                } else {
+                    "quiet".into()
+                }),
                 ..Default::default()
             }));
             e.network = Some(outpost_core::NetworkInfo {
@@ -475,11 +489,22 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
     }
     // One clean run finishes what the killed ones left.
     let out = Command::new(common::BIN)
-        .args(["agent", "run-once", "--data-dir", &agent_s, "--now", "--json"])
+        .args([
+            "agent",
+            "run-once",
+            "--data-dir",
+            &agent_s,
+            "--now",
+            "--json",
+        ])
         .env("OUTPOST_LOG", "warn")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let hits = all_hits_fast(&server.url, &admin);
     let mut per_process: BTreeMap<String, Vec<u64>> = BTreeMap::new();
@@ -506,7 +531,10 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
         c["events_scanned"],
         c["hits_uploaded"],
     );
-    assert!(killed > iterations / 4, "the loop must kill most runs: {killed}");
+    assert!(
+        killed > iterations / 4,
+        "the loop must kill most runs: {killed}"
+    );
     assert_eq!(duplicates, 0, "{per_process:?}");
     assert_eq!(missing, 0, "{per_process:?}");
     assert_eq!(hits.len(), iterations);
@@ -514,10 +542,17 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
     assert!(spool_left.is_empty(), "{spool_left:?}");
     // The scan counters advance with the position, in the same commit: exact.
     assert_eq!(c["events_scanned"].as_u64(), Some(n_events), "{c}");
-    assert_eq!(c["events_matched"].as_u64(), Some(3 * iterations as u64), "{c}");
+    assert_eq!(
+        c["events_matched"].as_u64(),
+        Some(3 * iterations as u64),
+        "{c}"
+    );
     // The upload counter is saved after the acknowledgement: a run killed in between
     // leaves it short, never over.
-    assert!(c["hits_uploaded"].as_u64().unwrap() <= iterations as u64, "{c}");
+    assert!(
+        c["hits_uploaded"].as_u64().unwrap() <= iterations as u64,
+        "{c}"
+    );
 }
 
 /// Issue 18 point 10, server side: the server is SIGKILLed at a random moment of ingest,

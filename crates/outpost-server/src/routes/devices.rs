@@ -107,9 +107,8 @@ pub async fn set_config(
         .get("daemon")
         .and_then(|d| d.as_object())
         .and_then(|d| {
-            d.keys().find(|k| {
-                outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS.contains(&k.as_str())
-            })
+            d.keys()
+                .find(|k| outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS.contains(&k.as_str()))
         })
     {
         return Err(ApiError::invalid(format!(

@@ -89,7 +89,9 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = dir.join(format!(
         ".{}.outpost-install",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
     ));
     let mut f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     f.write_all(bytes)
@@ -239,7 +241,11 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
         .iter()
         .any(|(name, _)| root.join(UNIT_DIR).join(name).exists());
     if other_installed {
-        println!("kept:     {} (the {} is installed)", root.join(BIN).display(), other(role).name());
+        println!(
+            "kept:     {} (the {} is installed)",
+            root.join(BIN).display(),
+            other(role).name()
+        );
     } else {
         remove_file(&root.join(BIN), &mut removed)?;
     }
