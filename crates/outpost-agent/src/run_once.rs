@@ -467,10 +467,6 @@ struct Bounded {
     samples_dropped: u64,
 }
 
-/// Longest `process_name` and `exe_path` a hit carries (the server's limits).
-const MAX_PROCESS_NAME: usize = 1024;
-const MAX_EXE_PATH: usize = 4096;
-
 /// Bounds every hit so that no process's data can make a batch too large: the sample
 /// events' long fields are cut (marked, see `outpost_core::bound`), over-long names cut, and
 /// a hit still larger than `max_bytes` keeps only as many samples as fit.
@@ -481,26 +477,7 @@ fn bound_hits(hits: &mut [Hit], max_bytes: usize) -> Bounded {
         samples_dropped: 0,
     };
     for h in hits.iter_mut() {
-        for e in &mut h.sample_events {
-            b.fields_truncated += outpost_core::bound_event(e);
-        }
-        for (s, max) in [
-            (Some(&mut h.process_name), MAX_PROCESS_NAME),
-            (h.exe_path.as_mut(), MAX_EXE_PATH),
-        ] {
-            if let Some(s) = s
-                && s.len() > max
-            {
-                let mut end = max - 64;
-                while !s.is_char_boundary(end) {
-                    end -= 1;
-                }
-                let cut = s.len() - end;
-                s.truncate(end);
-                s.push_str(&format!("{}{cut} bytes]", outpost_core::TRUNCATED_MARKER));
-                b.fields_truncated += 1;
-            }
-        }
+        b.fields_truncated += outpost_core::bound_hit(h);
         let mut size = serde_json::to_vec(&*h).map(|v| v.len()).unwrap_or(0);
         while size > max_bytes && !h.sample_events.is_empty() {
             h.sample_events.pop();

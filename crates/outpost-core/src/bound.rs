@@ -12,7 +12,7 @@
 //! `labels`), listed the same way. Both the agent (before batching) and the server (before
 //! storing) apply it; applying it twice changes nothing.
 
-use crate::Event;
+use crate::{Event, Hit};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -24,6 +24,40 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 pub const TRUNCATED_LABEL: &str = "outpost.truncated";
 /// The start of the marker appended to a cut string.
 pub const TRUNCATED_MARKER: &str = "…[truncated ";
+
+/// Longest `process_name` a hit keeps, in bytes.
+pub const MAX_PROCESS_NAME: usize = 1024;
+/// Longest `exe_path` a hit keeps, in bytes.
+pub const MAX_EXE_PATH: usize = 4096;
+
+/// Bounds a hit: its sample events ([`bound_event`]) and an over-long `process_name` or
+/// `exe_path` (cut with the same marker). Answers how many fields were cut. The agent applies
+/// it before batching and the server before storing; applying it twice changes nothing.
+pub fn bound_hit(h: &mut Hit) -> u64 {
+    let mut n = 0;
+    for e in &mut h.sample_events {
+        n += bound_event(e);
+    }
+    for (s, max) in [
+        (Some(&mut h.process_name), MAX_PROCESS_NAME),
+        (h.exe_path.as_mut(), MAX_EXE_PATH),
+    ] {
+        if let Some(s) = s
+            && s.len() > max
+        {
+            // Room for the marker, so the cut name stays within `max`.
+            let mut end = max - 64;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            let cut = s.len() - end;
+            s.truncate(end);
+            s.push_str(&format!("{TRUNCATED_MARKER}{cut} bytes]"));
+            n += 1;
+        }
+    }
+    n
+}
 
 /// Bounds `e` (see the module documentation); answers how many fields were cut (0: the event
 /// is unchanged). Cheap for small events: only events whose JSON is longer than

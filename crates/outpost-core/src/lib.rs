@@ -16,7 +16,7 @@ pub mod hit;
 pub mod indicator;
 pub mod net;
 
-pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event};
+pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event, bound_hit};
 pub use event::{
     ContainerInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
     NetworkInfo, ParentInfo, ProcessInfo,

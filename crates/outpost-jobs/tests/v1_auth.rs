@@ -582,3 +582,38 @@ async fn joblookup_authorization() {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+/// Regression: the job subsystem built its Elasticsearch client at start even when
+/// `[jobs.elastic]` was not configured, so a server on a system without CA certificates (a
+/// `FROM scratch` image) refused to start ("builder error"). The client is built only when
+/// it is needed. Runs in its own process under nextest, which `scripts/test.sh` uses, so the
+/// environment variables below touch no other test.
+#[tokio::test]
+async fn starts_without_ca_certificates_unless_elastic_needs_them() {
+    let empty = tempfile::tempdir().unwrap();
+    let no_certs = empty.path().join("none.pem");
+    std::fs::write(&no_certs, b"").unwrap();
+    // SAFETY: set before any other thread of this test reads the environment.
+    unsafe {
+        std::env::set_var("SSL_CERT_FILE", &no_certs);
+        std::env::set_var("SSL_CERT_DIR", empty.path());
+    }
+    let t = sqlite_store(quick_cfg).await;
+    // The environment really has no CA certificate: a configured client cannot be built…
+    let mut with_es = JobsConfig::default();
+    with_es.elastic = Some(outpost_jobs::ElasticConfig {
+        url: "https://127.0.0.1:9".into(),
+        index: "logs-*".into(),
+        username: None,
+        password: None,
+        time_shift: std::time::Duration::from_secs(120),
+        default_duration: std::time::Duration::from_secs(60),
+        timeout: std::time::Duration::from_secs(5),
+    });
+    let err = JobsState::new(t.store.clone(), with_es)
+        .expect_err("a client without CA certificates")
+        .to_string();
+    assert!(err.contains("[jobs.elastic]"), "{err}");
+    // …and without `[jobs.elastic]` nothing needs one.
+    JobsState::new(t.store.clone(), JobsConfig::default()).expect("starts without CA certs");
+}

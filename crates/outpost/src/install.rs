@@ -17,7 +17,9 @@ mod linux;
 pub enum Role {
     /// The resident agent (`outpost agent run`), or the scheduled one (`--timer`).
     Agent,
-    /// The server (`outpost server --config /etc/outpost/server.toml`).
+    /// The server (`outpost server --config /etc/outpost/server.toml`); only the full binary
+    /// (feature `server`) installs it.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     Server,
 }
 

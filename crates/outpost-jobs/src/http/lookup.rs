@@ -316,7 +316,15 @@ async fn plan(st: &JobsState, p: &Principal, q: &QueryMap) -> Result<Plan, ApiEr
         .filter(|c| !matches!(c, '/' | '?' | '#' | ' '))
         .collect();
     let url = format!("{}/{}/_search", es.url.trim_end_matches('/'), index);
-    let mut req = st.0.http.post(&url).json(&body);
+    let Some(http) = st.0.http.as_ref() else {
+        // Built whenever `elastic` is configured (JobsState::new).
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "no Elasticsearch/OpenSearch client",
+        ));
+    };
+    let mut req = http.post(&url).json(&body);
     if let Some(u) = &es.username {
         req = req.basic_auth(u, es.password.as_deref());
     }

@@ -284,8 +284,12 @@ impl Default for JobsConfig {
 /// Errors building the state.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    /// The HTTP client for Elasticsearch could not be built.
-    #[error("cannot build HTTP client: {0}")]
+    /// The HTTP client for `[jobs.elastic]` could not be built (with HTTPS: no CA
+    /// certificates found on this system, for instance).
+    #[error(
+        "cannot build the HTTP client for [jobs.elastic] (are CA certificates installed, or \
+         SSL_CERT_FILE set?): {0}"
+    )]
     Client(#[from] reqwest::Error),
 }
 
@@ -293,7 +297,10 @@ struct Inner {
     store: JobStore,
     cfg: JobsConfig,
     changes: tokio::sync::watch::Sender<u64>,
-    http: reqwest::Client,
+    /// The client for `/joblookup`'s search; built only when `[jobs.elastic]` is configured,
+    /// so a server without it starts on a system without CA certificates (a `FROM scratch`
+    /// image).
+    http: Option<reqwest::Client>,
     key_digest: Option<[u8; 32]>,
     /// Set at server shutdown: held long-polls answer at once so shutdown is not delayed.
     closing: std::sync::atomic::AtomicBool,
@@ -314,11 +321,10 @@ impl std::fmt::Debug for JobsState {
 impl JobsState {
     /// Builds the state. Run [`JobStore::migrate`] before serving.
     pub fn new(store: JobStore, cfg: JobsConfig) -> Result<Self, StateError> {
-        let timeout = cfg
-            .elastic
-            .as_ref()
-            .map_or(Duration::from_secs(15), |e| e.timeout);
-        let http = reqwest::Client::builder().timeout(timeout).build()?;
+        let http = match &cfg.elastic {
+            Some(e) => Some(reqwest::Client::builder().timeout(e.timeout).build()?),
+            None => None,
+        };
         let key_digest = cfg
             .compat
             .api_key

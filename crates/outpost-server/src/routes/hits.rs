@@ -60,39 +60,11 @@ fn validate(p: &HitPayload) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Longest `process_name` and `exe_path` kept.
-pub const MAX_PROCESS_NAME: usize = 1024;
-pub const MAX_EXE_PATH: usize = 4096;
-
 /// Bounds what the server keeps of each hit rather than refusing the batch (one process's
-/// data must not cost another process's hit): sample events' long fields are cut and marked
-/// (`outpost_core::bound`), over-long names cut with the same marker. Answers the number of
-/// fields cut.
+/// data must not cost another process's hit): `outpost_core::bound_hit`, the same rule the
+/// agent applies. Answers the number of fields cut.
 pub fn bound_payload(p: &mut HitPayload) -> u64 {
-    let mut n = 0;
-    for h in &mut p.hits {
-        for e in &mut h.sample_events {
-            n += outpost_core::bound_event(e);
-        }
-        for (s, max) in [
-            (Some(&mut h.process_name), MAX_PROCESS_NAME),
-            (h.exe_path.as_mut(), MAX_EXE_PATH),
-        ] {
-            if let Some(s) = s
-                && s.len() > max
-            {
-                let mut end = max - 64;
-                while !s.is_char_boundary(end) {
-                    end -= 1;
-                }
-                let cut = s.len() - end;
-                s.truncate(end);
-                s.push_str(&format!("{}{cut} bytes]", outpost_core::TRUNCATED_MARKER));
-                n += 1;
-            }
-        }
-    }
-    n
+    p.hits.iter_mut().map(outpost_core::bound_hit).sum()
 }
 
 pub async fn upload(
