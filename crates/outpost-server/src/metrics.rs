@@ -74,6 +74,8 @@ pub struct Metrics {
     pub password_checks_in_flight: prometheus_client::metrics::gauge::Gauge,
     /// Fields of agent-sent events (hit samples, telemetry) cut to the size limit, by body.
     pub fields_truncated: Family<BodyLabel, Counter>,
+    /// Hit batches whose `hostname` was not the device's enrolled one (stored as the enrolled).
+    pub hostname_mismatches: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -119,6 +121,7 @@ pub fn metrics() -> &'static Metrics {
         password_checks: Family::default(),
         password_checks_in_flight: Default::default(),
         fields_truncated: Family::default(),
+        hostname_mismatches: Counter::default(),
     })
 }
 
@@ -280,6 +283,11 @@ pub fn register(registry: &mut Registry) {
         "outpost_fields_truncated",
         "Fields of agent-sent events (hit samples, telemetry events) and hit names the server cut to its size limit (marked, see outpost_core::bound) instead of refusing the batch, by body",
         m.fields_truncated.clone(),
+    );
+    registry.register(
+        "outpost_hostname_mismatches",
+        "Hit batches naming another hostname than the device's enrolled one; the enrolled one is stored",
+        m.hostname_mismatches.clone(),
     );
     registry.register(
         "outpost_checkins_waiting",

@@ -893,4 +893,13 @@ async fn hits_store_the_enrolled_hostname() {
         .unwrap();
     assert_eq!(hits.items.len(), 1);
     assert_eq!(hits.items[0].hostname, "web01");
+    // The replacement is counted, not only logged.
+    let r = common::request(&app, "GET", "/metrics", None, &[], None).await;
+    let text = String::from_utf8_lossy(&r.body);
+    let counted: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("outpost_hostname_mismatches_total "))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(counted >= 1, "{text}");
 }

@@ -78,6 +78,7 @@ pub async fn upload(
     if payload.hostname != dev.hostname {
         tracing::info!(device_id = %dev.device_id, enrolled = %dev.hostname, reported = %payload.hostname,
             "hit batch names another hostname than the device's; storing the enrolled one");
+        m.hostname_mismatches.inc();
         payload.hostname.clone_from(&dev.hostname);
     }
     if payload.device_id != dev.device_id || payload.tenant_id != dev.tenant_id {
