@@ -27,7 +27,7 @@ T_START=$(date +%s)
 # auditd for the audit-log tests, OpenSSL headers for the slim agent's TLS, mingw and Wine for
 # the Windows agent (cross-built and run under Wine by scripts/windows-agent.sh).
 PKGS=(clang llvm libelf-dev zlib1g-dev libssl-dev pkg-config tcpdump tshark auditd dnsutils
-      gcc-mingw-w64-x86-64 wine64 make)
+      gcc-mingw-w64-x86-64 wine wine64 make)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
