@@ -475,24 +475,8 @@ const JOB_ROUTES: &[(&str, &str)] = &[
     ("POST", "/joblookup"),
 ];
 
-/// The Sensoroni-compatible routes (crate outpost-jobs, `outpost_jobs::COMPAT_ROUTES`).
-const COMPAT_ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/node"),
-    ("GET", "/api/job/"),
-    ("POST", "/api/job/"),
-    ("PUT", "/api/job/"),
-    ("GET", "/api/job"),
-    ("POST", "/api/job"),
-    ("PUT", "/api/job"),
-    ("DELETE", "/api/job/{id}"),
-    ("GET", "/api/jobs/"),
-    ("GET", "/api/jobs"),
-    ("GET", "/api/stream"),
-    ("POST", "/api/stream"),
-    ("GET", "/api/packets"),
-    ("GET", "/api/grid"),
-    ("GET", "/api/info"),
-];
+/// The Sensoroni-compatible routes, as the jobs crate mounts them.
+use outpost_jobs::COMPAT_ROUTES;
 
 fn all_routes() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = outpost_server::api_routes()

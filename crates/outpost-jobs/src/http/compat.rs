@@ -277,18 +277,7 @@ async fn create_job(
         req.kind.as_str()
     };
     if !kind_allowed(&st, kind) {
-        st.audit(
-            &actor,
-            "job.create",
-            Some(tenant(&st)),
-            None,
-            "denied",
-            Some(format!("kind={kind}")),
-        )
-        .await;
-        return Err(ApiError::forbidden(format!(
-            "job kind {kind:?} is not allowed on this API"
-        )));
+        return Err(deny_kind(&st, &actor, "job.create", kind).await);
     }
     let filter = req.filter.clone().unwrap_or_default();
     super::validate_ident("node id", req.target())?;
@@ -407,18 +396,7 @@ async fn list_jobs(
         .cloned()
         .unwrap_or_else(|| "pcap".into());
     if !kind_allowed(&st, &kind) {
-        st.audit(
-            &actor,
-            "job.list",
-            Some(tenant(&st)),
-            None,
-            "denied",
-            Some(format!("kind={kind}")),
-        )
-        .await;
-        return Err(ApiError::forbidden(format!(
-            "job kind {kind:?} is not allowed on this API"
-        )));
+        return Err(deny_kind(&st, &actor, "job.list", &kind).await);
     }
     let want: Option<serde_json::Value> = match q.get("parameters").filter(|p| !p.is_empty()) {
         Some(p) => Some(
@@ -632,4 +610,18 @@ async fn info(
         "userId": actor.subject,
         "timezones": ["UTC"],
     }))
+}
+
+/// Audits a refused job kind (`action`: what was attempted) and answers the 403.
+async fn deny_kind(st: &JobsState, actor: &Actor, action: &str, kind: &str) -> ApiError {
+    st.audit(
+        actor,
+        action,
+        Some(tenant(st)),
+        None,
+        "denied",
+        Some(format!("kind={kind}")),
+    )
+    .await;
+    ApiError::forbidden(format!("job kind {kind:?} is not allowed on this API"))
 }
