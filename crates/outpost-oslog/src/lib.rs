@@ -26,6 +26,7 @@ pub mod ingest;
 pub mod live;
 pub mod sources;
 pub mod windows;
+pub mod xml;
 
 pub use error::{OsLogError, SinkError};
 pub use ingest::{
@@ -33,6 +34,6 @@ pub use ingest::{
     ingest_file, ingest_file_with_progress,
 };
 pub use sources::{
-    AuditCursor, Cursors, EvtxCursor, SourcesConfig, audit_rotation_set, poll_sources,
-    poll_sources_with_progress,
+    AuditCursor, ChannelCursor, Cursors, EvtxCursor, SourcesConfig, audit_rotation_set,
+    poll_sources, poll_sources_with_progress,
 };

@@ -66,6 +66,20 @@ pub struct EvtxCursor {
     pub last_record_id: u64,
 }
 
+/// Position in a live Windows channel: the event log's own bookmark of the last record
+/// delivered (what `EvtCreateBookmark` takes back), and that record's `EventRecordID` (the
+/// fallback when the bookmarked record is gone: the log wrapped or was cleared).
+///
+/// Older cursor stores hold only `last_record_id`; they load with no bookmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCursor {
+    /// Highest `EventRecordID` delivered.
+    pub last_record_id: u64,
+    /// Bookmark XML rendered by `EvtRender(EvtRenderBookmark)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookmark: Option<String>,
+}
+
 /// Position in an audit log set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditCursor {
@@ -91,7 +105,7 @@ pub struct Cursors {
     pub audit: BTreeMap<String, AuditCursor>,
     /// Live Windows channels, by channel name.
     #[serde(default)]
-    pub channels: BTreeMap<String, EvtxCursor>,
+    pub channels: BTreeMap<String, ChannelCursor>,
 }
 
 impl Cursors {
@@ -198,15 +212,10 @@ where
         }
     }
     for channel in &config.windows_channels {
-        let cur = cursors.channels.get(channel).copied().unwrap_or_default();
-        match crate::live::read_channel(channel, cur.last_record_id, &opts, &mut stats, &mut sink) {
-            Ok(last) => {
-                cursors.channels.insert(
-                    channel.clone(),
-                    EvtxCursor {
-                        last_record_id: last,
-                    },
-                );
+        let cur = cursors.channels.get(channel).cloned().unwrap_or_default();
+        match crate::live::read_channel(channel, &cur, &opts, &mut stats, &mut sink) {
+            Ok(next) => {
+                cursors.channels.insert(channel.clone(), next);
             }
             Err(OsLogError::Sink(e)) => return Err(OsLogError::Sink(e)),
             Err(err) => {
