@@ -301,4 +301,16 @@ mod tests {
         let deep = "<a>".repeat(MAX_DEPTH + 2) + &"</a>".repeat(MAX_DEPTH + 2);
         assert!(event_json_from_xml(&deep).is_err());
     }
+
+    proptest::proptest! {
+        /// Any text: an error or a record, never a panic; mutations of a real live record too.
+        #[test]
+        fn arbitrary_input_never_panics(s in "\\PC{0,300}", cut in 0usize..1200, ins in "[<>/='&;#a-z ]{0,8}") {
+            let _ = normalize_xml(&s, DateTime::<Utc>::UNIX_EPOCH, &IngestOptions::default());
+            let mut live = LIVE_5156.to_string();
+            let at = live.char_indices().map(|(i, _)| i).nth(cut % live.len()).unwrap_or(0);
+            live.insert_str(at, &ins);
+            let _ = normalize_xml(&live, DateTime::<Utc>::UNIX_EPOCH, &IngestOptions::default());
+        }
+    }
 }
