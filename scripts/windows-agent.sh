@@ -63,6 +63,10 @@ if [ "${SKIP_UNIT:-0}" != 1 ]; then
     # pcap answering "unsupported on windows").
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
         cargo test --locked --target "$TRIPLE" -p outpost-jobs --no-default-features --features agent --lib
+    # The daemon's caps on Windows: over its memory cap it leaves the OS logs unread (deferred,
+    # counted), under it reads them (the real DE_RDP sample through the daemon).
+    OUTPOST_SHARED_DIR="Z:$ROOT/../shared" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+        cargo test --locked --target "$TRIPLE" -p outpost-agent --test governor
 fi
 
 if [ ! -f "$EVTX" ]; then

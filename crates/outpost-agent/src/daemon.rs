@@ -43,6 +43,10 @@ pub struct DaemonCounters {
     pub events_shed_cpu: u64,
     /// Events dropped because the agent was over its memory cap (`[daemon] max_rss_mib`).
     pub events_shed_memory: u64,
+    /// Correlation passes that left the OS-log sources (EVTX, audit logs, Windows channels)
+    /// unread because the agent was over its CPU or memory cap; their records are read by a
+    /// later pass (cursors do not move), so this delays them and drops nothing.
+    pub os_log_polls_deferred: u64,
 }
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
@@ -251,17 +255,26 @@ fn run_pipeline(
     let mut next_govern = Instant::now();
     let pass = |writer: &mut BufferWriter,
                 counters: &mut DaemonCounters,
-                last_hotlist: &mut Option<String>| {
+                last_hotlist: &mut Option<String>,
+                verdict: Verdict| {
         if let Err(e) = writer.flush() {
             tracing::error!(error = %e, "buffer flush failed");
         }
         counters.correlation_passes += 1;
+        // Over a cap, the OS logs wait in place (on Windows they are the agent's main source,
+        // so this is where its caps bite).
+        let poll_os_logs = verdict == Verdict::Normal;
+        if !poll_os_logs {
+            counters.os_log_polls_deferred += 1;
+            tracing::warn!(?verdict, "over the agent's own limits: OS logs left for a later pass");
+        }
         match run_once_locked(
             data_dir,
             &RunOptions {
                 force: true,
                 // The check-in thread fetches the bundle; without check-ins, each pass does.
                 fetch_intel: !checkins_enabled,
+                poll_os_logs,
                 ..RunOptions::default()
             },
         ) {
@@ -363,7 +376,7 @@ fn run_pipeline(
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if Instant::now() >= next_pass {
-            pass(&mut writer, &mut counters, &mut last_hotlist);
+            pass(&mut writer, &mut counters, &mut last_hotlist, governor.verdict());
             write_status(data_dir, &sensors, &counters, capture.as_ref());
             next_pass = Instant::now() + interval;
         }
@@ -411,7 +424,7 @@ fn run_pipeline(
     for ev in rx.try_iter() {
         buffer_event(&mut writer, &mut counters, ev);
     }
-    pass(&mut writer, &mut counters, &mut last_hotlist);
+    pass(&mut writer, &mut counters, &mut last_hotlist, governor.verdict());
     if let Some(t) = job_thread {
         let _ = t.join();
     }

@@ -25,6 +25,10 @@ pub struct RunOptions {
     /// With a pinned intel key: fetch the tenant's bundle from the server before correlating
     /// (the daemon leaves this to its check-in thread).
     pub fetch_intel: bool,
+    /// Read new records of the configured OS-log sources (EVTX files, audit logs, Windows
+    /// channels) before correlating. The daemon turns it off while it is over its own CPU or
+    /// memory cap: the records stay in their logs and are read later, nothing is lost.
+    pub poll_os_logs: bool,
 }
 
 impl Default for RunOptions {
@@ -34,6 +38,7 @@ impl Default for RunOptions {
             force: false,
             hotlist: None,
             fetch_intel: true,
+            poll_os_logs: true,
         }
     }
 }
@@ -96,7 +101,9 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
 
     // New OS-log records join the buffer first, so this run can correlate them.
     let src = &cfg.sources;
-    if !(src.evtx.is_empty() && src.audit_logs.is_empty() && src.windows_channels.is_empty()) {
+    let has_sources =
+        !(src.evtx.is_empty() && src.audit_logs.is_empty() && src.windows_channels.is_empty());
+    if has_sources && opts.poll_os_logs {
         let stats = crate::ingest::poll_sources(data_dir, src)?;
         report.sources = Some(stats);
     }

@@ -1,11 +1,13 @@
 //! The daemon's own CPU cap on the real kernel: `outpost agent run` (the library's
 //! `daemon::run`) with every sensor and a cap it cannot meet drops the events it drains and
 //! counts each one, instead of buffering them. Needs root (the sensors); skips otherwise.
+//! And, on every platform, the caps' effect on pollable OS-log sources.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 #[test]
 fn over_its_cpu_cap_the_daemon_sheds_and_counts_events() {
     if !outpost_testkit::root("the daemon's sensors") {
@@ -41,6 +43,7 @@ enabled = false
     let stop = Arc::new(AtomicBool::new(false));
     let (d, s) = (dir.path().to_path_buf(), stop.clone());
     let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, s));
+    use std::time::Instant;
     // Processes for the sensors to report, for longer than the governor's first judgement
     // (a second of history).
     let end = Instant::now() + Duration::from_secs(4);
@@ -56,4 +59,72 @@ enabled = false
         "buffered {}, shed {} (cpu)",
         c.events_buffered, c.events_shed_cpu
     );
+}
+
+/// Pollable sources (EVTX files, audit logs, Windows channels — on Windows the agent's main
+/// source) are not shed but deferred: over its memory cap the daemon leaves them unread and
+/// counts the deferral; under the cap the same daemon reads every record. No root needed (the
+/// sensors are off), so this runs on Windows too.
+#[test]
+fn over_its_memory_cap_the_daemon_defers_os_logs_and_reads_them_under_it() {
+    let Some(evtx) = outpost_testkit::shared(
+        "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx",
+    ) else {
+        return;
+    };
+    let run = |max_rss_mib: u64| {
+        let dir = tempfile::tempdir().unwrap();
+        let hot = dir.path().join("hotlist.txt");
+        std::fs::write(&hot, "203.0.113.7\n").unwrap();
+        // TOML literal strings: Windows paths keep their backslashes.
+        std::fs::write(
+            dir.path().join("agent.toml"),
+            format!(
+                r#"server_url = "http://127.0.0.1:9"
+tenant_id = "t"
+device_id = "d"
+device_token = "x"
+hostname = "h"
+hotlist = '{}'
+
+[daemon]
+correlate_interval_secs = 1
+checkin_interval_secs = 0
+jobs = false
+max_rss_mib = {max_rss_mib}
+
+[sources]
+evtx = ['{}']
+
+[sensors.processes]
+enabled = false
+[sensors.network]
+enabled = false
+[sensors.files]
+enabled = false
+[sensors.containers]
+enabled = false
+"#,
+                hot.display(),
+                evtx.display()
+            ),
+        )
+        .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (d, s) = (dir.path().to_path_buf(), stop.clone());
+        let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, s));
+        std::thread::sleep(Duration::from_secs(4));
+        stop.store(true, Ordering::Relaxed);
+        let c = daemon.join().unwrap().unwrap();
+        let cursors = std::fs::read_to_string(dir.path().join("oslog-cursors.json")).unwrap_or_default();
+        (c, cursors)
+    };
+    // 1 MiB: no process is that small, so every pass after the first second defers.
+    let (c, cursors) = run(1);
+    assert!(c.os_log_polls_deferred > 0, "{c:?}");
+    assert!(!cursors.contains("DE_RDP"), "an EVTX source was read over the cap: {cursors}");
+    // No cap: the same source is read.
+    let (c, cursors) = run(0);
+    assert_eq!(c.os_log_polls_deferred, 0, "{c:?}");
+    assert!(cursors.contains("DE_RDP"), "the EVTX source was not read: {cursors:?}");
 }
