@@ -373,7 +373,11 @@ fn run_pipeline(
                 }
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            // No sensor is sending (none runs on this platform, or all have stopped): the
+            // daemon goes on with its passes (OS logs, correlation, uploads) and its jobs.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
         }
         if Instant::now() >= next_pass {
             pass(&mut writer, &mut counters, &mut last_hotlist, governor.verdict());

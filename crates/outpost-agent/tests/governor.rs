@@ -114,8 +114,12 @@ enabled = false
         let (d, s) = (dir.path().to_path_buf(), stop.clone());
         let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, s));
         std::thread::sleep(Duration::from_secs(4));
+        // Regression: with no sensor sending (Windows; every sensor off) the daemon used to
+        // end at once, after one pass.
+        assert!(!daemon.is_finished(), "the daemon stopped on its own");
         stop.store(true, Ordering::Relaxed);
         let c = daemon.join().unwrap().unwrap();
+        assert!(c.correlation_passes >= 3, "{c:?}");
         let cursors = std::fs::read_to_string(dir.path().join("oslog-cursors.json")).unwrap_or_default();
         (c, cursors)
     };
