@@ -485,8 +485,11 @@ fn write_status(
     counters: &DaemonCounters,
     capture: Option<&outpost_sensors::Capture>,
 ) {
+    let (rss_kib, cpu_ms) = outpost_platform::self_usage();
     let v = serde_json::json!({
         "time": chrono::Utc::now(),
+        "rss_kib": rss_kib,
+        "cpu_ms": cpu_ms,
         "capabilities": sensors.capabilities(),
         "sensors": sensors.counters(),
         "pipeline": counters,

@@ -107,7 +107,7 @@ fn read_pass(
     let total = std::fs::metadata(path)
         .map_err(|e| OsLogError::io(path, e))?
         .len();
-    let settings = ParserSettings::new().num_threads(1);
+    let settings = ParserSettings::new();
     let mut parser = EvtxParser::from_path(path)
         .map_err(|e| OsLogError::Evtx {
             path: path.to_path_buf(),

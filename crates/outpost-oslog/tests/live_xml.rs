@@ -51,7 +51,7 @@ fn every_sample_record_normalizes_the_same_from_xml_as_from_the_file() {
     let (mut records, mut mismatches, mut kinds) =
         (0usize, 0usize, std::collections::BTreeMap::new());
     for path in &files {
-        let settings = ParserSettings::new().num_threads(1);
+        let settings = ParserSettings::new();
         let mut p = EvtxParser::from_path(path)
             .unwrap()
             .with_configuration(settings.clone());
