@@ -6,7 +6,8 @@
 # library, and they run in an empty root (a chroot holding nothing but the binary; plus a CA
 # bundle for the server, which answers /healthz there).
 #
-#   scripts/static-build.sh              x86_64 musl: full + slim, checks
+#   scripts/static-build.sh              x86_64 musl and static glibc: full + slim, checks
+#   GLIBC=0 scripts/static-build.sh      musl only
 #   AARCH64=1 scripts/static-build.sh    also the slim agent for aarch64 (cross-compiled,
 #                                        glibc static), run under qemu-aarch64 user emulation
 #
@@ -37,12 +38,14 @@ add_target() {
 }
 add_target "$MUSL"
 
-# Fully static: no program interpreter and no shared library (NEEDED), and a program that runs
-# with nothing else on the filesystem. Rust's musl binaries are static-PIE: they keep a small
-# dynamic section for relocating themselves at start (no NEEDED entries in it); building with
-# `-C relocation-model=static` would drop it (not done: not measured yet).
+# Fully static: no program interpreter, no dynamic section at all (so no shared library and no
+# self-relocation: `-C relocation-model=static`, set for musl in .cargo/config.toml and below
+# for glibc), and a program that runs with nothing else on the filesystem.
 check_static() {
     local bin=$1
+    if ! readelf -d "$bin" 2>&1 | grep -q 'There is no dynamic section'; then
+        echo "FAIL: $bin has a dynamic section:" >&2; readelf -d "$bin" | head -5 >&2; exit 1
+    fi
     if readelf -l "$bin" | grep -q 'INTERP'; then
         echo "FAIL: $bin asks for a program interpreter" >&2; exit 1
     fi
@@ -74,6 +77,27 @@ SLIM=$OUT/outpost-agent
 cp "$TARGET/$MUSL/release/outpost" "$SLIM"
 t2=$(date +%s)
 
+GNU=x86_64-unknown-linux-gnu
+GNU_FLAGS="-C target-feature=+crt-static -C relocation-model=static"
+if [ "${GLIBC:-1}" = 1 ]; then
+    # The glibc build, static too (`+crt-static`). Name lookups in a static glibc program need
+    # the NSS modules of the same glibc at run time (absent in an empty root): addresses work,
+    # so the test below uses 127.0.0.1; for host names prefer the musl build.
+    log "full binary and slim agent for $GNU (release, static glibc)"
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$GNU_FLAGS" \
+        cargo build --locked --release --target "$GNU" -p outpost
+    cp "$TARGET/$GNU/release/outpost" "$OUT/outpost-glibc"
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$GNU_FLAGS" \
+        cargo build --locked --release --target "$GNU" -p outpost --no-default-features --features rustls
+    cp "$TARGET/$GNU/release/outpost" "$OUT/outpost-agent-glibc"
+    t2g=$(date +%s)
+    log "glibc: full $(stat -c %s "$OUT/outpost-glibc") bytes, slim $(stat -c %s "$OUT/outpost-agent-glibc") bytes ($((t2g - t2)) s)"
+    for b in "$OUT/outpost-glibc" "$OUT/outpost-agent-glibc"; do
+        check_static "$b"
+        empty_root_run "$b" --version >/dev/null
+    done
+fi
+
 for b in "$FULL" "$SLIM"; do check_static "$b"; done
 empty_root_run "$FULL" --version >/dev/null
 empty_root_run "$SLIM" --version >/dev/null
@@ -81,22 +105,28 @@ if empty_root_run "$SLIM" --help | grep -qE '^\s+(server|up)\s'; then
     echo "FAIL: the static slim agent offers server commands" >&2; exit 1
 fi
 
-# The full binary serves in an empty root: tenant created, /healthz answers. The root holds a
+# The full binaries serve in an empty root: tenant created, /healthz answers. The root holds a
 # CA bundle besides the binary: the server's outbound HTTP client (job subsystem; rustls with
 # the platform verifier) refuses to start without one (so the server image carries one too).
-R=$(mktemp -d)
 SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$R"' EXIT
-cp "$FULL" "$R/outpost"
-mkdir -p "$R/data" "$R/etc/ssl/certs"
-cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/"
-chroot "$R" /outpost tenant create --data-dir /data --name static >/dev/null
-PORT=$((20000 + RANDOM % 20000))
-OUTPOST_LOG=warn chroot "$R" /outpost server --data-dir /data --listen "127.0.0.1:$PORT" > "$R/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$R/server.log" >&2; echo "FAIL: no /healthz from the static server in an empty root" >&2; exit 1; }
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+R=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; [ -n "$R" ] && rm -rf "$R"' EXIT
+serves_in_empty_root() {
+    R=$(mktemp -d)
+    cp "$1" "$R/outpost"
+    mkdir -p "$R/data" "$R/etc/ssl/certs"
+    cp /etc/ssl/certs/ca-certificates.crt "$R/etc/ssl/certs/"
+    chroot "$R" /outpost tenant create --data-dir /data --name static >/dev/null
+    local port=$((20000 + RANDOM % 20000))
+    OUTPOST_LOG=warn chroot "$R" /outpost server --data-dir /data --listen "127.0.0.1:$port" > "$R/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$R/server.log" >&2; echo "FAIL: no /healthz from $1 in an empty root" >&2; exit 1; }
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+    rm -rf "$R"; R=
+}
+serves_in_empty_root "$FULL"
+[ "${GLIBC:-1}" = 1 ] && serves_in_empty_root "$OUT/outpost-glibc"
 
 log "full: $(stat -c %s "$FULL") bytes ($((t1 - t0)) s), slim: $(stat -c %s "$SLIM") bytes ($((t2 - t1)) s); both static, run in an empty root; the server answers /healthz there"
 
@@ -107,7 +137,7 @@ if [ "${AARCH64:-0}" = 1 ]; then
     log "slim agent for $A (cross, static glibc)"
     CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
     CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
-    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
         cargo build --locked --release --target "$A" -p outpost --no-default-features --features rustls
     ARM=$OUT/outpost-agent-aarch64
     cp "$TARGET/$A/release/outpost" "$ARM"
