@@ -78,7 +78,11 @@ cp "$TARGET/$MUSL/release/outpost" "$SLIM"
 t2=$(date +%s)
 
 GNU=x86_64-unknown-linux-gnu
-GNU_FLAGS="-C target-feature=+crt-static -C relocation-model=static"
+# getrandom: the getrandom(2) system call itself; its default glibc backend looks the libc
+# function up at run time, which a static program cannot, and falls back to /dev/urandom
+# (absent in an empty root or a bare container).
+GNU_FLAGS='-C target-feature=+crt-static -C relocation-model=static --cfg getrandom_backend="linux_getrandom"'
+
 if [ "${GLIBC:-1}" = 1 ]; then
     # The glibc build, static too (`+crt-static`). Name lookups in a static glibc program need
     # the NSS modules of the same glibc at run time (absent in an empty root): addresses work,
@@ -137,7 +141,7 @@ if [ "${AARCH64:-0}" = 1 ]; then
     log "slim agent for $A (cross, static glibc)"
     CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
     CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc \
-    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
+    CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$GNU_FLAGS" \
         cargo build --locked --release --target "$A" -p outpost --no-default-features --features rustls
     ARM=$OUT/outpost-agent-aarch64
     cp "$TARGET/$A/release/outpost" "$ARM"
