@@ -2,7 +2,8 @@
 # The Windows agent (issue 17): cross-builds `outpost.exe` for x86_64-pc-windows-gnu as the
 # README says, checks it is at most 5 MB stripped, runs the Windows side's unit tests under Wine
 # (a cargo runner), and runs an end-to-end test under Wine against a Linux `outpost server` on
-# 127.0.0.1: enroll, import a real WFP 5156 EVTX export, a run during a server outage that fails
+# 127.0.0.1 (install, the service through Wine's SCM, uninstall: scripts/windows-service.sh; then
+# enroll, import a real WFP 5156 EVTX export, a run during a server outage that fails
 # and keeps its spool, a run after the restart that uploads, and the stored hits compared with
 # those of the Linux agent for the same file and hotlist (through the API).
 #
@@ -13,6 +14,7 @@
 #   scripts/windows-agent.sh                      everything
 #   FULL=path/to/outpost scripts/windows-agent.sh use that Linux server/agent (default: build debug)
 #   SKIP_UNIT=1 scripts/windows-agent.sh          skip the unit tests under Wine
+#   SKIP_SERVICE=1 scripts/windows-agent.sh       skip install/service/uninstall (windows-service.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -65,15 +67,6 @@ if [ "${SKIP_UNIT:-0}" != 1 ]; then
         cargo test --locked --target "$TRIPLE" -p outpost-jobs --no-default-features --features agent --lib
 fi
 
-if [ ! -f "$EVTX" ]; then
-    if [ "${OUTPOST_REQUIRE_SHARED:-0}" = 1 ]; then
-        echo "FAIL: $EVTX is missing" >&2
-        exit 1
-    fi
-    log "SKIP end-to-end: $EVTX is missing"
-    exit 0
-fi
-
 if [ -z "${FULL:-}" ]; then
     cargo build --locked -p outpost
     FULL=$TARGET/debug/outpost
@@ -101,6 +94,22 @@ stop_server() {
     SERVER_PID=
 }
 start_server
+
+# ---- install/uninstall and the Windows service through Wine's SCM: scripts/windows-service.sh ----
+if [ "${SKIP_SERVICE:-0}" != 1 ]; then
+    log "install, the OutpostAgent service (SCM start/stop), uninstall: scripts/windows-service.sh"
+    EXE=$EXE URL=$URL KEY=$KEY bash scripts/windows-service.sh
+fi
+
+# ---- end-to-end: EVTX import, spool through an outage, hits equal to the Linux agent's ----
+if [ ! -f "$EVTX" ]; then
+    if [ "${OUTPOST_REQUIRE_SHARED:-0}" = 1 ]; then
+        echo "FAIL: $EVTX is missing" >&2
+        exit 1
+    fi
+    log "SKIP end-to-end: $EVTX is missing"
+    exit 0
+fi
 
 # Both agents correlate against the same local hotlist: the two hosts the WFP records reach.
 printf '10.0.2.15\n10.0.2.18\n' > "$W/hotlist.txt"
