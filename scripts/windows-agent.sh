@@ -46,6 +46,16 @@ wineboot -i >/dev/null 2>&1 || true
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$W/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
 cp "$W/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 
+# The RMM script: no PowerShell here, so its syntax is checked with the tree-sitter PowerShell
+# grammar (ASCII only, no ERROR node); it is not run.
+log "dist/windows/outpost-rmm.ps1: PowerShell syntax (tree-sitter grammar; not run)"
+PSVENV=${OUTPOST_PS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/outpost-ps-venv}
+if ! "$PSVENV/bin/python" -c 'import tree_sitter_powershell' 2>/dev/null; then
+    python3 -m venv "$PSVENV"
+    "$PSVENV/bin/pip" install -q 'tree-sitter==0.26.1' 'tree-sitter-powershell==0.26.4' >/dev/null
+fi
+"$PSVENV/bin/python" scripts/ps-syntax.py dist/windows/outpost-rmm.ps1
+
 log "building outpost.exe (release-small, --target $TRIPLE --no-default-features --features native-tls,evtx)"
 cargo build --locked --profile release-small --target "$TRIPLE" -p outpost --no-default-features --features native-tls,evtx
 EXE=$TARGET/$TRIPLE/release-small/outpost.exe

@@ -29,6 +29,9 @@ KEEP_PID=
 
 fail() {
     echo "FAIL: $*" >&2
+    [ -f "$SVCLOG" ] && grep -E 'Service Control Manager|agent service' "$SVCLOG" >&2
+    echo "--- keep-alive $KEEP_PID: $(kill -0 "$KEEP_PID" 2>/dev/null && echo alive || echo gone); processes:" >&2
+    pgrep -af 'services.exe|outpost.exe|cmd.exe' >&2 || true
     for f in "$W"/*.out "$SVCLOG"; do
         [ -f "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
     done
@@ -56,8 +59,6 @@ keep_down() {
 }
 cleanup() {
     keep_down
-    # Our service process, if a failed step left it running (found by its command line).
-    for p in $(svc_pid); do kill "$p" 2>/dev/null || true; done
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -75,6 +76,9 @@ no_svc() { [ -z "$(svc_pid)" ]; }
 has_svc() { [ -n "$(svc_pid)" ]; }
 stopped_lines() { grep -c 'agent service stopped' "$SVCLOG" 2>/dev/null || true; }
 
+# One Wine session for the steps below: wait for the caller's to end (a wineserver still shutting
+# down while a new one starts loses registry writes), then hold a new one up.
+wineserver -w || true
 keep_up
 wine cmd.exe /c ver > /dev/null 2>&1 || true
 
@@ -145,10 +149,18 @@ wait_for 60 no_svc || fail "the service process did not exit within 60 s of net 
 ! listed || fail "net start still lists Outpost Agent"
 
 log "automatic start: a fresh services.exe starts OutpostAgent by itself"
-keep_down
-wineserver -w
-keep_up
-wait_for 30 has_svc || fail "the service did not start with services.exe (not automatic?)"
+restart_wine() {
+    keep_down
+    wineserver -w || true
+    keep_up
+}
+restart_wine
+if ! wait_for 30 has_svc; then
+    # Seen once in ~10 runs: services.exe came up without starting it. One more boot.
+    log "not started by this services.exe: one more Wine boot"
+    restart_wine
+    wait_for 30 has_svc || fail "the service did not start with services.exe (not automatic?)"
+fi
 listed || fail "automatic start: not listed as running"
 
 log "--run-once-every 5m: Wine's schtasks has no /SC: a clear error, the service stays"
