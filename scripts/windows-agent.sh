@@ -70,7 +70,7 @@ wine "$EXE" --version | grep -q '^outpost ' || { echo "FAIL: outpost.exe does no
 if [ "${SKIP_UNIT:-0}" != 1 ]; then
     log "unit tests of the Windows side under Wine"
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-        cargo test --locked --target "$TRIPLE" -p outpost-platform -p outpost-oslog --lib
+        cargo test --locked --target "$TRIPLE" -p outpost-platform -p outpost-oslog -p outpost-sensors --lib
     # The job executors as the agent builds them (process.list, file.hash/get, agent.config,
     # pcap answering "unsupported on windows").
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \

@@ -127,12 +127,19 @@ log "enroll, start through the SCM (net start): the daemon runs"
 printf '10.0.2.15\n' > "$W/hotlist.txt"
 wine "$BIN" agent enroll --server "$URL" --key "$KEY" --hostname win-svc --hotlist "Z:$W/hotlist.txt" \
     > "$W/enroll.out" 2>&1 || fail "enroll failed"
+# A correlation pass (which writes daemon-status.json) every 2 s instead of every minute.
+sed -i 's/^correlate_interval_secs = .*/correlate_interval_secs = 2/' "$DATA/agent.toml"
+grep -q '^correlate_interval_secs = 2$' "$DATA/agent.toml" || fail "cannot set [daemon] correlate_interval_secs"
 rm -f "$DATA/daemon-status.json"
 wine net start OutpostAgent > "$W/start.out" 2>&1 || fail "net start OutpostAgent failed"
 wait_for 30 has_svc || fail "no outpost.exe service process after net start"
 wait_for 30 test -s "$DATA/daemon-status.json" || fail "the daemon wrote no daemon-status.json"
 grep -q 'agent service running' "$SVCLOG" || fail "the service log has no start line"
 listed || fail "net start does not list Outpost Agent as running"
+# It keeps running (the daemon once ended on its own right after start: its event channel closed).
+sleep 5
+has_svc && listed || fail "the service did not keep running"
+! grep -q 'agent service stopped' "$SVCLOG" || fail "the daemon stopped without being asked"
 python3 - "$DATA/daemon-status.json" <<'PY' || fail "daemon-status.json"
 import json, sys
 s = json.load(open(sys.argv[1]))
