@@ -82,6 +82,10 @@ mod tests {
         assert!(matches!(r, Err(RecvTimeoutError::Timeout)), "{:?}", r.err());
         s.stop();
         let r = rx.recv_timeout(Duration::from_millis(50));
-        assert!(matches!(r, Err(RecvTimeoutError::Disconnected)), "{:?}", r.err());
+        assert!(
+            matches!(r, Err(RecvTimeoutError::Disconnected)),
+            "{:?}",
+            r.err()
+        );
     }
 }

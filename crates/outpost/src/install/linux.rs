@@ -50,7 +50,10 @@ fn all_units(role: Role) -> &'static [(&'static str, &'static str)] {
 /// `OnUnitActiveSec`).
 fn units(role: Role, every: Option<u32>) -> Result<(Vec<(&'static str, String)>, &'static str)> {
     Ok(match (role, every) {
-        (Role::Agent, None) => (vec![(AGENT_SERVICE.0, AGENT_SERVICE.1.to_string())], AGENT_SERVICE.0),
+        (Role::Agent, None) => (
+            vec![(AGENT_SERVICE.0, AGENT_SERVICE.1.to_string())],
+            AGENT_SERVICE.0,
+        ),
         (Role::Agent, Some(min)) => (
             vec![
                 (AGENT_RUN_ONCE.0, AGENT_RUN_ONCE.1.to_string()),
@@ -58,7 +61,10 @@ fn units(role: Role, every: Option<u32>) -> Result<(Vec<(&'static str, String)>,
             ],
             AGENT_TIMER.0,
         ),
-        (Role::Server, _) => (vec![(SERVER_SERVICE.0, SERVER_SERVICE.1.to_string())], SERVER_SERVICE.0),
+        (Role::Server, _) => (
+            vec![(SERVER_SERVICE.0, SERVER_SERVICE.1.to_string())],
+            SERVER_SERVICE.0,
+        ),
     })
 }
 
@@ -66,7 +72,10 @@ fn units(role: Role, every: Option<u32>) -> Result<(Vec<(&'static str, String)>,
 fn timer_text(min: u32) -> Result<String> {
     const SHIPPED: &str = "OnUnitActiveSec=5min";
     if !AGENT_TIMER.1.contains(SHIPPED) {
-        bail!("{} has no `{SHIPPED}` line to set the interval in", AGENT_TIMER.0);
+        bail!(
+            "{} has no `{SHIPPED}` line to set the interval in",
+            AGENT_TIMER.0
+        );
     }
     if min == 5 {
         return Ok(AGENT_TIMER.1.to_string());
@@ -325,7 +334,10 @@ mod tests {
         assert!(!t.contains("OnUnitActiveSec=5min"), "{t}");
         let (u, enable) = units(Role::Agent, Some(60)).unwrap();
         assert_eq!(enable, AGENT_TIMER.0);
-        assert!(u.iter().any(|(n, t)| *n == AGENT_TIMER.0 && t.contains("OnUnitActiveSec=60min")));
+        assert!(
+            u.iter()
+                .any(|(n, t)| *n == AGENT_TIMER.0 && t.contains("OnUnitActiveSec=60min"))
+        );
         assert_eq!(units(Role::Agent, None).unwrap().1, AGENT_SERVICE.0);
     }
 }

@@ -196,7 +196,8 @@ impl InstallState {
         let tmp = data_dir.join(format!(".{STATE_FILE}.tmp"));
         let mut bytes = serde_json::to_vec_pretty(self)?;
         bytes.push(b'\n');
-        std::fs::write(&tmp, &bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
+        std::fs::write(&tmp, &bytes)
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &p).map_err(|e| anyhow::anyhow!("writing {}: {e}", p.display()))?;
         Ok(())
     }
@@ -276,7 +277,17 @@ mod tests {
         assert_eq!(parse_interval("300s").unwrap(), 5);
         assert_eq!(parse_interval("1h").unwrap(), 60);
         assert_eq!(parse_interval("1439m").unwrap(), 1439);
-        for bad in ["0m", "90s", "24h", "1440", "5x", "", "m", "-5m", "99999999999999999999h"] {
+        for bad in [
+            "0m",
+            "90s",
+            "24h",
+            "1440",
+            "5x",
+            "",
+            "m",
+            "-5m",
+            "99999999999999999999h",
+        ] {
             assert!(parse_interval(bad).is_err(), "{bad:?} must be refused");
         }
     }

@@ -16,10 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use windows_service::service::{
-    Service, ServiceAccess, ServiceAction, ServiceActionType, ServiceControl,
-    ServiceControlAccept, ServiceErrorControl, ServiceExitCode, ServiceFailureActions,
-    ServiceFailureResetPeriod, ServiceInfo, ServiceStartType, ServiceState, ServiceStatus,
-    ServiceType,
+    Service, ServiceAccess, ServiceAction, ServiceActionType, ServiceControl, ServiceControlAccept,
+    ServiceErrorControl, ServiceExitCode, ServiceFailureActions, ServiceFailureResetPeriod,
+    ServiceInfo, ServiceStartType, ServiceState, ServiceStatus, ServiceType,
 };
 use windows_service::service_control_handler::{self, ServiceControlHandlerResult};
 use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
@@ -98,7 +97,10 @@ fn open_service(mgr: &ServiceManager) -> Result<Option<Service>> {
     match mgr.open_service(plan::SERVICE_NAME, SERVICE_ACCESS) {
         Ok(s) => Ok(Some(s)),
         Err(e) if winapi_code(&e) == Some(SERVICE_DOES_NOT_EXIST) => Ok(None),
-        Err(e) => Err(scm_err(&format!("opening service {}", plan::SERVICE_NAME), e)),
+        Err(e) => Err(scm_err(
+            &format!("opening service {}", plan::SERVICE_NAME),
+            e,
+        )),
     }
 }
 
@@ -163,14 +165,20 @@ fn register_service(exe: &Path, data: &Path) -> Result<Service> {
             let s = mgr
                 .create_service(&info, SERVICE_ACCESS)
                 .map_err(|e| scm_err("creating the service", e))?;
-            println!("service:  {} created (automatic start, LocalSystem)", plan::SERVICE_NAME);
+            println!(
+                "service:  {} created (automatic start, LocalSystem)",
+                plan::SERVICE_NAME
+            );
             s
         }
     };
     if let Err(e) = svc.set_description(
         "Outpost host threat detection: reads the Security/Sysmon logs, uploads hits, runs jobs.",
     ) {
-        eprintln!("warning: cannot set the service's description: {}", ws_err(&e));
+        eprintln!(
+            "warning: cannot set the service's description: {}",
+            ws_err(&e)
+        );
     }
     // Recovery: restart after 10 s, 30 s, then every 60 s; the count resets after a day
     // without failure. Also when the daemon exits with an error (not only on a crash).
@@ -373,32 +381,45 @@ fn restrict_acl(data: &Path) -> Result<()> {
         )
     } == 0
     {
-        bail!("parsing the data directory's ACL: {}", std::io::Error::from_raw_os_error(unsafe { GetLastError() } as i32));
+        bail!(
+            "parsing the data directory's ACL: {}",
+            std::io::Error::from_raw_os_error(unsafe { GetLastError() } as i32)
+        );
     }
     let mut present = 0;
     let mut defaulted = 0;
     let mut dacl: *mut ACL = std::ptr::null_mut();
     // SAFETY: `sd` is a valid descriptor; the DACL points into it.
-    let r = if unsafe { GetSecurityDescriptorDacl(sd, &mut present, &mut dacl, &mut defaulted) } == 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        // SAFETY: NUL-terminated path, DACL from the descriptor alive until LocalFree.
-        let e = unsafe {
-            SetNamedSecurityInfoW(
-                path.as_ptr(),
-                SE_FILE_OBJECT,
-                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                dacl,
-                std::ptr::null(),
-            )
+    let r =
+        if unsafe { GetSecurityDescriptorDacl(sd, &mut present, &mut dacl, &mut defaulted) } == 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            // SAFETY: NUL-terminated path, DACL from the descriptor alive until LocalFree.
+            let e = unsafe {
+                SetNamedSecurityInfoW(
+                    path.as_ptr(),
+                    SE_FILE_OBJECT,
+                    DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    dacl,
+                    std::ptr::null(),
+                )
+            };
+            if e == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::from_raw_os_error(e as i32))
+            }
         };
-        if e == 0 { Ok(()) } else { Err(std::io::Error::from_raw_os_error(e as i32)) }
-    };
     // SAFETY: allocated by ConvertStringSecurityDescriptorToSecurityDescriptorW.
     unsafe { LocalFree(sd) };
-    r.with_context(|| format!("restricting {} to SYSTEM and Administrators", data.display()))
+    r.with_context(|| {
+        format!(
+            "restricting {} to SYSTEM and Administrators",
+            data.display()
+        )
+    })
 }
 
 fn enrolled(data: &Path) -> bool {
@@ -448,7 +469,10 @@ pub fn install(role: Role, args: &InstallArgs) -> Result<()> {
             let svc = register_service(&bin, &data)?;
             state.mode = Some("service".into());
             if args.no_start {
-                println!("service:  not started (--no-start): sc start {}", plan::SERVICE_NAME);
+                println!(
+                    "service:  not started (--no-start): sc start {}",
+                    plan::SERVICE_NAME
+                );
             } else if !is_enrolled {
                 println!(
                     "service:  not started: enroll first, then: sc start {}",
@@ -501,7 +525,10 @@ pub fn install(role: Role, args: &InstallArgs) -> Result<()> {
 
 pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
     if role == Role::Server {
-        bail!("`outpost {} uninstall`: the server runs on Linux only", role.name());
+        bail!(
+            "`outpost {} uninstall`: the server runs on Linux only",
+            role.name()
+        );
     }
     let live = is_live(&args.root);
     let (bin_dir, data) = paths(&args.root);
@@ -539,7 +566,10 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
             // Uninstall run from the installed outpost.exe: Windows cannot delete a running
             // executable; it goes at the next reboot.
             if live && delete_at_reboot(&bin) {
-                println!("removed:  {} (at the next reboot: it is running)", bin.display());
+                println!(
+                    "removed:  {} (at the next reboot: it is running)",
+                    bin.display()
+                );
             } else {
                 failed.push(format!("removing {}: {e}", bin.display()));
             }
@@ -625,9 +655,10 @@ mod audit {
         // SAFETY: `name` is NUL-terminated, `luid` a valid out-parameter.
         let r = (|| {
             if unsafe { LookupPrivilegeValueW(std::ptr::null(), name.as_ptr(), &mut luid) } == 0 {
-                return Err(explain("LookupPrivilegeValueW(SeSecurityPrivilege)", unsafe {
-                    GetLastError()
-                }));
+                return Err(explain(
+                    "LookupPrivilegeValueW(SeSecurityPrivilege)",
+                    unsafe { GetLastError() },
+                ));
             }
             let tp = TOKEN_PRIVILEGES {
                 PrivilegeCount: 1,
@@ -638,14 +669,7 @@ mod audit {
             };
             // SAFETY: `tp` is a valid TOKEN_PRIVILEGES; no previous state requested.
             let ok = unsafe {
-                AdjustTokenPrivileges(
-                    token,
-                    0,
-                    &tp,
-                    0,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                )
+                AdjustTokenPrivileges(token, 0, &tp, 0, std::ptr::null_mut(), std::ptr::null_mut())
             };
             // It "succeeds" with ERROR_NOT_ALL_ASSIGNED when the token lacks the privilege.
             let err = unsafe { GetLastError() };
@@ -796,7 +820,10 @@ fn status(state: ServiceState, checkpoint: u32, exit: u32) -> ServiceStatus {
             ServiceExitCode::ServiceSpecific(exit)
         },
         checkpoint,
-        wait_hint: if matches!(state, ServiceState::StopPending | ServiceState::StartPending) {
+        wait_hint: if matches!(
+            state,
+            ServiceState::StopPending | ServiceState::StartPending
+        ) {
             Duration::from_secs(30)
         } else {
             Duration::default()
@@ -838,11 +865,8 @@ fn run_daemon_as_service() -> Result<()> {
             while !done.load(Ordering::Relaxed) {
                 if stop.load(Ordering::Relaxed) {
                     checkpoint += 1;
-                    let _ = handle.set_service_status(status(
-                        ServiceState::StopPending,
-                        checkpoint,
-                        0,
-                    ));
+                    let _ =
+                        handle.set_service_status(status(ServiceState::StopPending, checkpoint, 0));
                     std::thread::sleep(Duration::from_secs(2));
                 } else {
                     std::thread::sleep(Duration::from_millis(100));
