@@ -533,6 +533,8 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
     let live = is_live(&args.root);
     let (bin_dir, data) = paths(&args.root);
     let mut failed = Vec::new();
+    // install-state.json still holds an audit setting to put back: --purge keeps the data.
+    let mut audit_unrestored = false;
     if live {
         remove_service()?;
         if let Err(e) = remove_task() {
@@ -547,6 +549,7 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
                             plan::auditpol_command(rec.before)
                         ));
                         st.audit_policy = Some(rec);
+                        audit_unrestored = true;
                     }
                 }
                 st.mode = None;
@@ -576,7 +579,13 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
         }
     }
     let _ = std::fs::remove_dir(&bin_dir); // only when empty
-    if args.purge {
+    if args.purge && audit_unrestored {
+        failed.push(format!(
+            "kept {}: its {} records the audit setting to restore",
+            data.display(),
+            plan::STATE_FILE
+        ));
+    } else if args.purge {
         match std::fs::remove_dir_all(&data) {
             Ok(()) => println!("removed:  {}", data.display()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
