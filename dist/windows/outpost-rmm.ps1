@@ -170,6 +170,14 @@ if ($enrolled) {
     Write-Log 'already enrolled'
 } else {
     if ($ServerUrl -eq '' -or $EnrollKey -eq '') { Exit-With 10 'not enrolled yet: set ServerUrl and EnrollKey' }
+    # agent.toml will hold the device token: SYSTEM and Administrators only (as `agent install`
+    # sets it), before it is written.
+    $saved = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    & icacls.exe $DataDir /inheritance:r /grant:r '*S-1-5-18:(OI)(CI)F' /grant:r '*S-1-5-32-544:(OI)(CI)F' 2>&1 | Out-Null
+    $icaclsCode = $LASTEXITCODE
+    $ErrorActionPreference = $saved
+    if ($icaclsCode -ne 0) { Write-Log ('warning: cannot restrict ' + $DataDir + ' to SYSTEM and Administrators (icacls exit ' + $icaclsCode + ')') }
     $enrollArgs = @('agent', 'enroll', '--if-absent', '--data-dir', $DataDir, '--server', $ServerUrl)
     if ($OsLogs -ne '0') { $enrollArgs += '--os-logs' }
     # The key goes through the environment (clap's OUTPOST_ENROLL_KEY), not the command line.
