@@ -94,6 +94,12 @@ log "the installed agent enrolls into the installed data directory and its daemo
 [ -e "$R/etc/systemd/system/outpost-agent.service" ] && fail "the daemon unit stayed after install --timer"
 [ -f "$R/etc/systemd/system/outpost-agent-run-once.timer" ] || fail "no timer unit"
 [ -f "$R/var/lib/outpost-agent/agent.toml" ] || fail "reinstalling lost the enrollment"
+grep -qx 'OnUnitActiveSec=5min' "$R/etc/systemd/system/outpost-agent-run-once.timer" || fail "--timer is not every 5 min"
+# --run-once-every: the timer's interval; whole minutes only
+"$BIN" agent install --root "$R" --run-once-every 15m >/dev/null
+grep -qx 'OnUnitActiveSec=15min' "$R/etc/systemd/system/outpost-agent-run-once.timer" || fail "--run-once-every 15m did not set the timer"
+if "$BIN" agent install --root "$R" --run-once-every 90s 2>"$R.every.err"; then fail "--run-once-every 90s accepted"; fi
+grep -q 'whole minutes' "$R.every.err" || fail "--run-once-every 90s: unclear error"
 
 # --- uninstall: the agent first (the binary stays for the server), without --purge data stays
 "$BIN" agent uninstall --root "$R" >/dev/null

@@ -2,7 +2,8 @@
 # The Windows agent (issue 17): cross-builds `outpost.exe` for x86_64-pc-windows-gnu as the
 # README says, checks it is at most 5 MB stripped, runs the Windows side's unit tests under Wine
 # (a cargo runner), and runs an end-to-end test under Wine against a Linux `outpost server` on
-# 127.0.0.1: enroll, import a real WFP 5156 EVTX export, a run during a server outage that fails
+# 127.0.0.1 (install, the service through Wine's SCM, uninstall: scripts/windows-service.sh; then
+# enroll, import a real WFP 5156 EVTX export, a run during a server outage that fails
 # and keeps its spool, a run after the restart that uploads, and the stored hits compared with
 # those of the Linux agent for the same file and hotlist (through the API).
 #
@@ -13,6 +14,7 @@
 #   scripts/windows-agent.sh                      everything
 #   FULL=path/to/outpost scripts/windows-agent.sh use that Linux server/agent (default: build debug)
 #   SKIP_UNIT=1 scripts/windows-agent.sh          skip the unit tests under Wine
+#   SKIP_SERVICE=1 scripts/windows-agent.sh       skip install/service/uninstall (windows-service.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,6 +46,16 @@ wineboot -i >/dev/null 2>&1 || true
 x86_64-w64-mingw32-gcc -shared -O2 -s -o "$W/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
 cp "$W/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 
+# The RMM script: no PowerShell here, so its syntax is checked with the tree-sitter PowerShell
+# grammar (ASCII only, no ERROR node); it is not run.
+log "dist/windows/outpost-rmm.ps1: PowerShell syntax (tree-sitter grammar; not run)"
+PSVENV=${OUTPOST_PS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/outpost-ps-venv}
+if ! "$PSVENV/bin/python" -c 'import tree_sitter_powershell' 2>/dev/null; then
+    python3 -m venv "$PSVENV"
+    "$PSVENV/bin/pip" install -q 'tree-sitter==0.26.1' 'tree-sitter-powershell==0.26.4' >/dev/null
+fi
+"$PSVENV/bin/python" scripts/ps-syntax.py dist/windows/outpost-rmm.ps1
+
 log "building outpost.exe (release-small, --target $TRIPLE --no-default-features --features native-tls,evtx)"
 cargo build --locked --profile release-small --target "$TRIPLE" -p outpost --no-default-features --features native-tls,evtx
 EXE=$TARGET/$TRIPLE/release-small/outpost.exe
@@ -58,7 +70,7 @@ wine "$EXE" --version | grep -q '^outpost ' || { echo "FAIL: outpost.exe does no
 if [ "${SKIP_UNIT:-0}" != 1 ]; then
     log "unit tests of the Windows side under Wine"
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
-        cargo test --locked --target "$TRIPLE" -p outpost-platform -p outpost-oslog --lib
+        cargo test --locked --target "$TRIPLE" -p outpost-platform -p outpost-oslog -p outpost-sensors --lib
     # The job executors as the agent builds them (process.list, file.hash/get, agent.config,
     # pcap answering "unsupported on windows").
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
@@ -67,15 +79,6 @@ if [ "${SKIP_UNIT:-0}" != 1 ]; then
     # counted), under it reads them (the real DE_RDP sample through the daemon).
     OUTPOST_SHARED_DIR="Z:$ROOT/../shared" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
         cargo test --locked --target "$TRIPLE" -p outpost-agent --test governor
-fi
-
-if [ ! -f "$EVTX" ]; then
-    if [ "${OUTPOST_REQUIRE_SHARED:-0}" = 1 ]; then
-        echo "FAIL: $EVTX is missing" >&2
-        exit 1
-    fi
-    log "SKIP end-to-end: $EVTX is missing"
-    exit 0
 fi
 
 if [ -z "${FULL:-}" ]; then
@@ -105,6 +108,22 @@ stop_server() {
     SERVER_PID=
 }
 start_server
+
+# ---- install/uninstall and the Windows service through Wine's SCM: scripts/windows-service.sh ----
+if [ "${SKIP_SERVICE:-0}" != 1 ]; then
+    log "install, the OutpostAgent service (SCM start/stop), uninstall: scripts/windows-service.sh"
+    EXE=$EXE URL=$URL KEY=$KEY bash scripts/windows-service.sh
+fi
+
+# ---- end-to-end: EVTX import, spool through an outage, hits equal to the Linux agent's ----
+if [ ! -f "$EVTX" ]; then
+    if [ "${OUTPOST_REQUIRE_SHARED:-0}" = 1 ]; then
+        echo "FAIL: $EVTX is missing" >&2
+        exit 1
+    fi
+    log "SKIP end-to-end: $EVTX is missing"
+    exit 0
+fi
 
 # Both agents correlate against the same local hotlist: the two hosts the WFP records reach.
 printf '10.0.2.15\n10.0.2.18\n' > "$W/hotlist.txt"

@@ -11,6 +11,10 @@ use std::sync::mpsc::SyncSender;
 pub struct Sensors {
     caps: Capabilities,
     counters: Counters,
+    /// The daemon's event channel, held open until [`Sensors::stop`] as the Linux collectors
+    /// hold theirs: a channel whose every sender is gone tells the daemon's loop that the
+    /// collectors ended, and it stopped at once (the Windows service exited right after start).
+    _tx: SyncSender<Event>,
 }
 
 impl Sensors {
@@ -24,12 +28,12 @@ impl Sensors {
         &self.caps
     }
 
-    /// Nothing to stop.
+    /// Nothing runs; the event channel is closed.
     pub fn stop(self) {}
 }
 
 /// Validates the configuration and reports every collector as not running on this OS.
-pub fn start(config: SensorConfig, _tx: SyncSender<Event>) -> Result<Sensors, SensorError> {
+pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, SensorError> {
     config.validate()?;
     let mut caps = Capabilities::default();
     let note = format!(
@@ -57,5 +61,31 @@ pub fn start(config: SensorConfig, _tx: SyncSender<Event>) -> Result<Sensors, Se
     Ok(Sensors {
         caps,
         counters: Counters::default(),
+        _tx: tx,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+    use std::time::Duration;
+
+    #[test]
+    fn the_event_channel_stays_open_until_stop() {
+        // Regression: the sender was dropped at start, so the daemon's first receive saw
+        // "disconnected" and the daemon (the Windows service) stopped on its own.
+        let (tx, rx) = sync_channel(16);
+        let s = start(SensorConfig::default(), tx).unwrap();
+        assert!(s.capabilities().collectors.values().all(|c| !c.running));
+        let r = rx.recv_timeout(Duration::from_millis(50));
+        assert!(matches!(r, Err(RecvTimeoutError::Timeout)), "{:?}", r.err());
+        s.stop();
+        let r = rx.recv_timeout(Duration::from_millis(50));
+        assert!(
+            matches!(r, Err(RecvTimeoutError::Disconnected)),
+            "{:?}",
+            r.err()
+        );
+    }
 }

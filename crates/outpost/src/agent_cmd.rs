@@ -24,10 +24,18 @@ pub enum AgentCommand {
     /// needed) until SIGINT/SIGTERM; prints the counters as JSON when it stops.
     Capture(CaptureArgs),
     /// Install this binary as the agent service (Linux: systemd unit, /usr/local/bin/outpost,
-    /// /var/lib/outpost-agent); `--timer` for the every-5-minutes run-once mode.
+    /// /var/lib/outpost-agent; Windows: the OutpostAgent service, C:\Program Files\Outpost,
+    /// C:\ProgramData\Outpost, WFP auditing on); `--run-once-every 5m` (or `--timer`) for the
+    /// scheduled run-once mode (systemd timer; Windows scheduled task).
     Install(crate::install::InstallArgs),
     /// Stop and remove the agent service and the binary; `--purge` also deletes the data.
     Uninstall(crate::install::UninstallArgs),
+    /// The Windows service's entry point, started by the Service Control Manager (`agent
+    /// install` registers it): runs the daemon of `agent run` until the SCM stops it; logs to
+    /// DATA_DIR\logs\agent-service.log.
+    #[cfg(windows)]
+    #[command(hide = true)]
+    Service(RunArgs),
 }
 
 #[derive(Args)]
@@ -73,7 +81,7 @@ pub struct DataDir {
     pub data_dir: PathBuf,
 }
 
-fn default_agent_dir() -> &'static str {
+pub(crate) fn default_agent_dir() -> &'static str {
     if cfg!(windows) {
         r"C:\ProgramData\Outpost"
     } else {
@@ -140,6 +148,10 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         }
         AgentCommand::Uninstall(a) => {
             crate::install::uninstall(crate::install::Role::Agent, &a).map(|()| ExitCode::SUCCESS)
+        }
+        #[cfg(windows)]
+        AgentCommand::Service(a) => {
+            crate::install::windows::run_service(a.dir.data_dir).map(|()| ExitCode::SUCCESS)
         }
     }
 }

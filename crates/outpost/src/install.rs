@@ -2,7 +2,9 @@
 //! its service definition and its data directory in place, and take them away again.
 //!
 //! The platform-neutral part is here (the arguments, [`Role`], the entry points); each
-//! operating system has its own module (`install/linux.rs`: systemd units from `dist/systemd/`).
+//! operating system has its own module (`install/linux.rs`: systemd units from `dist/systemd/`;
+//! `install/windows.rs`: the `OutpostAgent` service or the `Outpost\AgentRunOnce` scheduled task,
+//! and the WFP audit policy, whose decisions are in the platform-neutral, tested `install/plan.rs`).
 //! Another platform adds its module and a `#[cfg]` arm in [`install`] and [`uninstall`].
 
 use anyhow::Result;
@@ -11,6 +13,10 @@ use std::path::PathBuf;
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg_attr(not(windows), allow(dead_code))]
+pub mod plan;
+#[cfg(windows)]
+pub mod windows;
 
 /// What is being installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,16 +41,39 @@ impl Role {
 #[derive(Args, Debug, Clone)]
 pub struct InstallArgs {
     /// Install under this directory instead of `/` (for packaging and tests): files only,
-    /// services are neither enabled nor started.
+    /// services are neither enabled nor started (Windows: `DIR\Program Files\Outpost` and
+    /// `DIR\ProgramData\Outpost`; no service, task or audit policy).
     #[arg(long, default_value = "/")]
     pub root: PathBuf,
     /// Put the files in place and enable the service, but do not start it.
     #[arg(long)]
     pub no_start: bool,
     /// Agent: the scheduled mode (`agent run-once` every 5 minutes from a systemd timer)
-    /// instead of the resident daemon.
+    /// instead of the resident daemon; the same as `--run-once-every 5m`.
     #[arg(long)]
     pub timer: bool,
+    /// Agent: the scheduled mode at this interval (whole minutes, 1m to 23h59m: `5m`, `15m`,
+    /// `1h`): a Windows scheduled task (`Outpost\AgentRunOnce`, as SYSTEM) or, on Linux, the
+    /// systemd timer with this `OnUnitActiveSec`.
+    #[arg(long, value_name = "INTERVAL", conflicts_with = "timer")]
+    pub run_once_every: Option<String>,
+    /// Windows: leave the audit policy alone (by default install turns on the
+    /// "Filtering Platform Connection" subcategory, success and failure, for events 5156/5157,
+    /// and uninstall puts back what it found).
+    #[arg(long)]
+    pub no_audit_policy: bool,
+}
+
+impl InstallArgs {
+    /// The run-once mode's interval in minutes, or `None` for the resident daemon.
+    #[cfg_attr(not(any(windows, target_os = "linux")), allow(dead_code))]
+    pub fn run_once_minutes(&self) -> Result<Option<u32>> {
+        match (&self.run_once_every, self.timer) {
+            (Some(s), _) => plan::parse_interval(s).map(Some),
+            (None, true) => Ok(Some(5)),
+            (None, false) => Ok(None),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -64,7 +93,11 @@ pub fn install(role: Role, args: &InstallArgs) -> Result<()> {
     {
         linux::install(role, args)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        windows::install(role, args)
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         let _ = args;
         anyhow::bail!(
@@ -80,7 +113,11 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
     {
         linux::uninstall(role, args)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(windows)]
+    {
+        windows::uninstall(role, args)
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
     {
         let _ = args;
         anyhow::bail!(

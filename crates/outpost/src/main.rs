@@ -75,9 +75,21 @@ enum IntelCommand {
     StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, file: Option<std::path::PathBuf>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A Windows service has no console: its log goes to a file (see `log_file`).
+    if let Some(f) = file.and_then(|p| open_log(&p)) {
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f));
+        match format {
+            LogFormat::Human => builder.init(),
+            LogFormat::Json => builder.json().init(),
+        }
+        return;
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -87,9 +99,37 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// Opens a log file for appending; over 10 MB it is first moved to `NAME.1` (one old file).
+fn open_log(path: &std::path::Path) -> Option<std::fs::File> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).ok()?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 10 << 20) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        let _ = std::fs::rename(path, old);
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .ok()
+}
+
+/// Where a command logs instead of stderr: the Windows service, into its data directory.
+fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
+    match cmd {
+        #[cfg(windows)]
+        Command::Agent(agent_cmd::AgentCommand::Service(a)) => {
+            Some(a.dir.data_dir.join("logs").join("agent-service.log"))
+        }
+        _ => None,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    init_logging(cli.log_format, log_file(&cli.command));
     let result = match cli.command {
         #[cfg(feature = "server")]
         Command::Server(a) => server_cmd::server(a),

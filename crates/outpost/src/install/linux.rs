@@ -45,13 +45,45 @@ fn all_units(role: Role) -> &'static [(&'static str, &'static str)] {
     }
 }
 
-/// The units to install, and the one to enable.
-fn units(role: Role, timer: bool) -> (Vec<(&'static str, &'static str)>, &'static str) {
-    match (role, timer) {
-        (Role::Agent, false) => (vec![AGENT_SERVICE], AGENT_SERVICE.0),
-        (Role::Agent, true) => (vec![AGENT_RUN_ONCE, AGENT_TIMER], AGENT_TIMER.0),
-        (Role::Server, _) => (vec![SERVER_SERVICE], SERVER_SERVICE.0),
+/// The units to install (name, text), and the one to enable. `every`: the run-once mode's
+/// interval in minutes (the shipped timer says 5; another interval rewrites its
+/// `OnUnitActiveSec`).
+fn units(role: Role, every: Option<u32>) -> Result<(Vec<(&'static str, String)>, &'static str)> {
+    Ok(match (role, every) {
+        (Role::Agent, None) => (
+            vec![(AGENT_SERVICE.0, AGENT_SERVICE.1.to_string())],
+            AGENT_SERVICE.0,
+        ),
+        (Role::Agent, Some(min)) => (
+            vec![
+                (AGENT_RUN_ONCE.0, AGENT_RUN_ONCE.1.to_string()),
+                (AGENT_TIMER.0, timer_text(min)?),
+            ],
+            AGENT_TIMER.0,
+        ),
+        (Role::Server, _) => (
+            vec![(SERVER_SERVICE.0, SERVER_SERVICE.1.to_string())],
+            SERVER_SERVICE.0,
+        ),
+    })
+}
+
+/// The run-once timer firing every `min` minutes.
+fn timer_text(min: u32) -> Result<String> {
+    const SHIPPED: &str = "OnUnitActiveSec=5min";
+    if !AGENT_TIMER.1.contains(SHIPPED) {
+        bail!(
+            "{} has no `{SHIPPED}` line to set the interval in",
+            AGENT_TIMER.0
+        );
     }
+    if min == 5 {
+        return Ok(AGENT_TIMER.1.to_string());
+    }
+    Ok(AGENT_TIMER
+        .1
+        .replace(SHIPPED, &format!("OnUnitActiveSec={min}min"))
+        .replace("every 5 minutes", &format!("every {min} minutes")))
 }
 
 fn other(role: Role) -> Role {
@@ -133,9 +165,10 @@ fn remove_dir(path: &Path, removed: &mut Vec<PathBuf>) -> Result<()> {
 
 pub fn install(role: Role, args: &InstallArgs) -> Result<()> {
     let root = &args.root;
-    if role == Role::Server && args.timer {
-        bail!("--timer is for the agent");
+    if role == Role::Server && (args.timer || args.run_once_every.is_some()) {
+        bail!("--timer and --run-once-every are for the agent");
     }
+    let every = args.run_once_minutes()?;
 
     // The binary: this very executable, unless it already is the installed one.
     let bin = root.join(BIN);
@@ -156,7 +189,7 @@ pub fn install(role: Role, args: &InstallArgs) -> Result<()> {
     }
     println!("binary:   {}", bin.display());
 
-    let (units, enable) = units(role, args.timer);
+    let (units, enable) = units(role, every)?;
     for (name, text) in &units {
         let path = root.join(UNIT_DIR).join(name);
         write_file(&path, text.as_bytes(), 0o644)?;
@@ -290,5 +323,21 @@ mod tests {
         }
         assert!(AGENT_SERVICE.1.contains(&format!("/{AGENT_DATA}")));
         assert!(SERVER_SERVICE.1.contains("/etc/outpost/server.toml"));
+    }
+
+    #[test]
+    fn run_once_every_sets_the_timers_interval() {
+        // 5 minutes (`--timer`) is the shipped file byte for byte.
+        assert_eq!(timer_text(5).unwrap(), AGENT_TIMER.1);
+        let t = timer_text(15).unwrap();
+        assert!(t.contains("\nOnUnitActiveSec=15min\n"), "{t}");
+        assert!(!t.contains("OnUnitActiveSec=5min"), "{t}");
+        let (u, enable) = units(Role::Agent, Some(60)).unwrap();
+        assert_eq!(enable, AGENT_TIMER.0);
+        assert!(
+            u.iter()
+                .any(|(n, t)| *n == AGENT_TIMER.0 && t.contains("OnUnitActiveSec=60min"))
+        );
+        assert_eq!(units(Role::Agent, None).unwrap().1, AGENT_SERVICE.0);
     }
 }
