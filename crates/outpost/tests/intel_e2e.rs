@@ -335,6 +335,7 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
             force: true,
             hotlist: None,
             fetch_intel: false,
+            poll_os_logs: true,
         },
     )
     .unwrap();
