@@ -140,6 +140,8 @@ pub struct CompiledRule {
     pub file: PathBuf,
     /// Tags (Sigma `tags`, e.g. ATT&CK techniques).
     pub tags: Vec<String>,
+    /// Sigma `level` (`informational` … `critical`); `None` for native rules.
+    pub level: Option<String>,
 }
 
 impl CompiledRule {
@@ -445,6 +447,20 @@ impl RuleSet {
         }
     }
 
+    /// Calls `f` with the index (in [`RuleSet::rules`]) of every rule whose condition holds on
+    /// the event, and the rule, in rule order (counting
+    /// windows are ignored: the caller decides what a match of a counting rule means). The
+    /// candidates come from the same index as [`RuleSet::eval_into`].
+    pub fn for_each_match<'a>(&'a self, e: &Event, mut f: impl FnMut(usize, &'a CompiledRule)) {
+        self.for_each_candidate(e, |i| {
+            if let Some(r) = self.rules.get(i as usize)
+                && r.cond.eval(e)
+            {
+                f(i as usize, r);
+            }
+        });
+    }
+
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
     pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
         let mut out = Vec::new();
@@ -655,6 +671,25 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// Compiles the rules of one file's text without indexing them: the native and Sigma rules
+/// that compiled, and the Sigma rules that cannot be evaluated (with reasons). Invalid YAML is
+/// [`LoadError::Yaml`]; native rules failing validation are [`LoadError::Invalid`]. For tools
+/// that load many files and report a bad one without giving up on the others (`outpost hunt`).
+pub fn compile_file_text(
+    text: &str,
+    file: &Path,
+    opts: &SigmaOptions,
+) -> Result<(Vec<CompiledRule>, Vec<Unsupported>), LoadError> {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    let mut unsupported = Vec::new();
+    load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+    if !errors.is_empty() {
+        return Err(LoadError::Invalid(errors));
+    }
+    Ok((rules, unsupported))
 }
 
 /// Parses YAML documents into JSON values (bounded, panic-free parser).
@@ -897,6 +932,7 @@ fn compile_native(
         count,
         file: file.to_path_buf(),
         tags,
+        level: None,
     });
 }
 

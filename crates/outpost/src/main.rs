@@ -6,6 +6,8 @@ compile_error!(
 );
 
 mod agent_cmd;
+#[cfg(feature = "hunt")]
+mod hunt_cmd;
 mod install;
 #[cfg(feature = "server")]
 mod server_cmd;
@@ -58,6 +60,10 @@ enum Command {
     /// Agent commands: enroll, run-once, ingest, run, install.
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// Hunt: run Sigma and Outpost rules over log files (EVTX, auditd, Outpost JSON lines)
+    /// offline and print the detections as a timeline.
+    #[cfg(feature = "hunt")]
+    Hunt(hunt_cmd::HuntArgs),
     /// Threat intel: import feeds, build/sign/verify bundles, look up, match STIX patterns.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -102,6 +108,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "server")]
         Command::User(c) => server_cmd::user(c),
         Command::Agent(c) => agent_cmd::run(c),
+        #[cfg(feature = "hunt")]
+        Command::Hunt(a) => hunt_cmd::run(a),
         Command::Intel(IntelCommand::Intel(c)) => {
             outpost_intel::cli::run(c).map(|()| ExitCode::SUCCESS)
         }
