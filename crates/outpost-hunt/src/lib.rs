@@ -123,7 +123,11 @@ impl Detection {
 
     /// The channel, if the event came from a log.
     pub fn channel(&self) -> &str {
-        self.event.log.as_ref().map(|l| l.channel.as_str()).unwrap_or("")
+        self.event
+            .log
+            .as_ref()
+            .map(|l| l.channel.as_str())
+            .unwrap_or("")
     }
 
     /// The event id, if any.
@@ -237,6 +241,20 @@ struct FileOutcome {
     skipped: bool,
 }
 
+/// A matched field's display name: the Sigma name for log fields (`log.fields.CommandLine` →
+/// `CommandLine`, `log.provider` → `Provider_Name`), the Outpost path otherwise.
+fn sigma_name(path: String) -> String {
+    if let Some(n) = path.strip_prefix("log.fields.") {
+        return n.to_string();
+    }
+    match path.as_str() {
+        "log.provider" => "Provider_Name".into(),
+        "log.computer" => "Computer".into(),
+        "log.record_id" => "EventRecordID".into(),
+        _ => path,
+    }
+}
+
 /// Evaluates the rules on every event of one file.
 fn hunt_file(
     f: &InputFile,
@@ -257,7 +275,9 @@ fn hunt_file(
         Ok(Some(fm)) => fm,
         Ok(None) => {
             if f.explicit {
-                out.error = Some("not a log file Outpost can read (EVTX, auditd, Outpost JSON lines)".into());
+                out.error = Some(
+                    "not a log file Outpost can read (EVTX, auditd, Outpost JSON lines)".into(),
+                );
             } else {
                 out.skipped = true;
             }
@@ -291,10 +311,7 @@ fn hunt_file(
                 .matched_fields(&ev)
                 .into_iter()
                 .filter(|(k, _)| k != "log.channel" && k != "log.event_id")
-                .map(|(k, v)| {
-                    let k = k.strip_prefix("log.fields.").map(str::to_string).unwrap_or(k);
-                    (k, v)
-                })
+                .map(|(k, v)| (sigma_name(k), v))
                 .collect();
             out.detections.push(Detection {
                 file: file.clone(),
@@ -311,7 +328,9 @@ fn hunt_file(
     let mut on_progress = |b: u64| {
         let b = b.min(f.size);
         if b > last_bytes {
-            progress.bytes_done.fetch_add(b - last_bytes, Ordering::Relaxed);
+            progress
+                .bytes_done
+                .fetch_add(b - last_bytes, Ordering::Relaxed);
             last_bytes = b;
         }
     };

@@ -70,10 +70,11 @@ fn matched_text(d: &Detection) -> String {
 
 /// Writes RFC 4180 CSV with a header line.
 pub fn write_csv(w: &mut dyn Write, ds: &[Detection]) -> io::Result<()> {
-    writeln!(w, "{}", CSV_HEADER.join(","))?;
+    write!(w, "{}\r\n", CSV_HEADER.join(","))?;
     for d in ds {
         let row = [
-            d.time().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            d.time()
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             d.level.as_str().to_string(),
             d.rule_id.clone(),
             d.title.clone(),
@@ -110,8 +111,8 @@ fn cell(s: &str, max: usize) -> String {
 pub fn write_table(w: &mut dyn Write, ds: &[Detection], width: Option<usize>) -> io::Result<()> {
     const TIME: usize = 19;
     const LEVEL: usize = 13;
-    let title_max = 48;
-    let computer_max = 24;
+    // On a terminal long titles and computer names are cut; in a pipe nothing is.
+    let (title_max, computer_max) = if width.is_some() { (48, 24) } else { (0, 0) };
     let rows: Vec<[String; 5]> = ds
         .iter()
         .map(|d| {
@@ -207,7 +208,13 @@ pub fn write_summary(
     let per_level: Vec<String> = Level::ALL
         .iter()
         .rev()
-        .map(|l| format!("{} {}", stats.detections.get(l).copied().unwrap_or(0), l.as_str()))
+        .map(|l| {
+            format!(
+                "{} {}",
+                stats.detections.get(l).copied().unwrap_or(0),
+                l.as_str()
+            )
+        })
         .collect();
     writeln!(
         w,

@@ -34,7 +34,12 @@ impl NotLoaded {
         {
             r = &rest[i + 3..];
         }
-        for prefix in ["invalid YAML", "invalid native rule", "duplicate rule id", "cannot read"] {
+        for prefix in [
+            "invalid YAML",
+            "invalid native rule",
+            "duplicate rule id",
+            "cannot read",
+        ] {
             if r.starts_with(prefix) {
                 return prefix.into();
             }
@@ -64,7 +69,9 @@ impl RuleFilter {
         if self.patterns.is_empty() {
             return true;
         }
-        self.patterns.iter().any(|p| pattern_matches(p, &r.id, &r.name))
+        self.patterns
+            .iter()
+            .any(|p| pattern_matches(p, &r.id, &r.name))
     }
 }
 
@@ -316,9 +323,21 @@ mod tests {
     fn rule_patterns() {
         assert!(pattern_matches("ABC-1", "abc-1", "Something"));
         assert!(!pattern_matches("abc", "abc-1", "Something"));
-        assert!(pattern_matches("mimikatz", "x", "HackTool - Mimikatz Execution"));
-        assert!(pattern_matches("*mimi*exec*", "x", "HackTool - Mimikatz Execution"));
-        assert!(!pattern_matches("mimi*", "x", "HackTool - Mimikatz Execution"));
+        assert!(pattern_matches(
+            "mimikatz",
+            "x",
+            "HackTool - Mimikatz Execution"
+        ));
+        assert!(pattern_matches(
+            "*mimi*exec*",
+            "x",
+            "HackTool - Mimikatz Execution"
+        ));
+        assert!(!pattern_matches(
+            "mimi*",
+            "x",
+            "HackTool - Mimikatz Execution"
+        ));
         assert!(pattern_matches("5b?a*", "5b1a-22", "t"));
         assert!(glob(b"*", b""));
         assert!(!glob(b"a?", b"a"));

@@ -19,10 +19,12 @@ git clone --depth 1 https://github.com/SigmaHQ/sigma\nand run\n  \
 outpost hunt --rules sigma/rules PATH...";
 
 #[derive(Args)]
-#[command(after_help = "Exit status: 0 the hunt read every input (with or without detections); \
+#[command(
+    after_help = "Exit status: 0 the hunt read every input (with or without detections); \
 1 error (no rule loaded, unreadable --rules, no input found, output failed); 2 usage error \
 (including no --rules); 3 the hunt finished but some input files could not be read (listed in \
-the summary).")]
+the summary)."
+)]
 pub struct HuntArgs {
     /// Rule directory (or file): Sigma rules (SigmaHQ layout) and Outpost YAML rules, walked
     /// recursively. Repeatable.
@@ -107,7 +109,7 @@ fn progress_line(p: &Progress, files: usize) -> String {
     let pct = done
         .saturating_mul(100)
         .checked_div(total)
-        .unwrap_or(100)
+        .unwrap_or(0)
         .min(100) as usize;
     let filled = pct * WIDTH / 100;
     format!(
@@ -207,9 +209,16 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         });
         outpost_hunt::output::write_table(&mut out, &result.detections, width)
     };
-    written.and_then(|()| out.flush()).context("writing the detections")?;
-    outpost_hunt::output::write_summary(&mut std::io::stderr().lock(), &rules, &result.stats, &problems)
-        .context("writing the summary")?;
+    written
+        .and_then(|()| out.flush())
+        .context("writing the detections")?;
+    outpost_hunt::output::write_summary(
+        &mut std::io::stderr().lock(),
+        &rules,
+        &result.stats,
+        &problems,
+    )
+    .context("writing the summary")?;
     if !result.stats.files_failed.is_empty() || !problems.is_empty() {
         return Ok(ExitCode::from(EXIT_PARTIAL));
     }
@@ -231,7 +240,9 @@ mod tests {
             86_399_999
         );
         assert_eq!(
-            parse_from("2024-05-01T02:00:00+02:00").unwrap().to_rfc3339(),
+            parse_from("2024-05-01T02:00:00+02:00")
+                .unwrap()
+                .to_rfc3339(),
             "2024-05-01T00:00:00+00:00"
         );
         assert!(parse_from("yesterday").is_err());

@@ -81,9 +81,9 @@ enum IntelCommand {
     StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -95,7 +95,16 @@ fn init_logging(format: LogFormat) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // `hunt` reports what it skipped in its summary; the readers' per-chunk and per-record
+    // messages would bury the table (OUTPOST_LOG still overrides).
+    #[cfg(feature = "hunt")]
+    let default_filter = match cli.command {
+        Command::Hunt(_) => "warn,evtx=error,outpost_oslog=error",
+        _ => "info",
+    };
+    #[cfg(not(feature = "hunt"))]
+    let default_filter = "info";
+    init_logging(cli.log_format, default_filter);
     let result = match cli.command {
         #[cfg(feature = "server")]
         Command::Server(a) => server_cmd::server(a),
