@@ -66,7 +66,7 @@ fn sigmahq_windows_on_attack_samples_match_golden() {
         "only {} rules loaded",
         rules.set.len()
     );
-    let (files, problems) = collect_inputs(&[samples.clone()]);
+    let (files, problems) = collect_inputs(std::slice::from_ref(&samples));
     assert!(problems.is_empty(), "{problems:?}");
     let res = hunt(
         &files,
@@ -131,7 +131,7 @@ fn every_sigmahq_rule_file_loads_or_says_why() {
         return;
     };
     let rules = load_rules(
-        &[sigma.clone()],
+        std::slice::from_ref(&sigma),
         &SigmaOptions::default(),
         &RuleFilter::default(),
     )
