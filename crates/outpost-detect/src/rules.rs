@@ -1,5 +1,7 @@
-//! The rules engine: YAML rules compiled once into condition trees, indexed by event kind and
-//! Windows event id, with counting windows and actions.
+//! The rules engine: YAML rules compiled once into condition trees, indexed by event kind,
+//! Windows event id and anchor literals (a conjunct every match must satisfy: a whole value, a
+//! path's last component, or a substring found for a whole group of rules by one Aho-Corasick
+//! automaton; an OR whose every branch is anchored counts), with counting windows and actions.
 //!
 //! # Rule format
 //!
