@@ -35,10 +35,11 @@ fn parse_info(text: &str) -> (Option<String>, Vec<String>) {
         if !line.starts_with(' ') && !line.starts_with('-') {
             in_meta = t.starts_with("rule_metadata:");
         }
-        if in_meta && id.is_none() {
-            if let Some(v) = t.strip_prefix("- id:").or_else(|| t.strip_prefix("id:")) {
-                id = Some(v.trim().trim_matches(['"', '\'']).to_string());
-            }
+        if in_meta
+            && id.is_none()
+            && let Some(v) = t.strip_prefix("- id:").or_else(|| t.strip_prefix("id:"))
+        {
+            id = Some(v.trim().trim_matches(['"', '\'']).to_string());
         }
         if let Some(v) = t.strip_prefix("path:") {
             paths.push(v.trim().trim_matches(['"', '\'']).to_string());
