@@ -26,6 +26,11 @@ if "$SLIM" --help | grep -qE '^\s+(server|up|tenant|key|user)\s'; then
     echo "FAIL: the slim agent offers server commands" >&2
     exit 1
 fi
+# `outpost hunt` is in the full binary only (README: the detection engine does not fit).
+if "$SLIM" --help | grep -qE '^\s+hunt\s'; then
+    echo "FAIL: the slim agent offers hunt, documented as full-binary only" >&2
+    exit 1
+fi
 
 # No EVTX reader in the slim agent: an EVTX file is refused, clearly, not skipped.
 EVTX=$(find ../shared/data/evtx -name '*.evtx' -print -quit 2>/dev/null || true)

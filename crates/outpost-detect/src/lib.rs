@@ -29,5 +29,5 @@ pub mod stix;
 pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use pipeline::Pipeline;
 pub use reload::{RuleHandle, RuleWatcher};
-pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported};
+pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported, compile_file_text};
 pub use sigma::SigmaOptions;

@@ -408,6 +408,58 @@ impl Node {
         }
     }
 
+    /// The fields that made a true condition true: for every leaf that holds on the event
+    /// (outside a `not`, and only in the `or` branches that hold), its field path and the
+    /// event's value, in tree order without duplicates. Keyword leaves (`*`) report the first
+    /// event string they matched. For display (hunt output); empty when the condition is false.
+    pub fn matched_fields(&self, e: &Event) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if self.eval(e) {
+            self.collect_matched(e, &mut out);
+        }
+        out
+    }
+
+    fn collect_matched(&self, e: &Event, out: &mut Vec<(String, String)>) {
+        match self {
+            Node::True | Node::False | Node::Not(_) => {}
+            Node::And(c) => c.iter().for_each(|n| n.collect_matched(e, out)),
+            Node::Or(c) => {
+                for n in c {
+                    if n.eval(e) {
+                        n.collect_matched(e, out);
+                    }
+                }
+            }
+            Node::Leaf(l) => {
+                let item = if l.fields.len() == 1 && l.fields[0] == Field::AnyString {
+                    let mut hit = None;
+                    any_string(e, |s| {
+                        let ok = l.matcher.match_str(s);
+                        if ok {
+                            hit = Some(s.to_string());
+                        }
+                        ok
+                    });
+                    hit.map(|v| ("*".to_string(), v))
+                } else {
+                    l.fields.iter().find_map(|f| {
+                        let v = f.get(e)?;
+                        if !l.matcher.matches(Some(v)) {
+                            return None;
+                        }
+                        Some((f.path(), value_string(v)))
+                    })
+                };
+                if let Some(item) = item
+                    && !out.contains(&item)
+                {
+                    out.push(item);
+                }
+            }
+        }
+    }
+
     /// A leaf node.
     pub fn leaf(fields: Vec<Field>, matcher: Matcher) -> Node {
         Node::Leaf(Box::new(Leaf { fields, matcher }))
@@ -475,6 +527,16 @@ impl Node {
             }
             _ => None,
         }
+    }
+}
+
+fn value_string(v: Value<'_>) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Ip(ip) => ip.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::List(l) => l.join(" "),
     }
 }
 

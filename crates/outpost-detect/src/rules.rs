@@ -1,5 +1,7 @@
-//! The rules engine: YAML rules compiled once into condition trees, indexed by event kind and
-//! Windows event id, with counting windows and actions.
+//! The rules engine: YAML rules compiled once into condition trees, indexed by event kind,
+//! Windows event id and anchor literals (a conjunct every match must satisfy: a whole value, a
+//! path's last component, or a substring found for a whole group of rules by one Aho-Corasick
+//! automaton; an OR whose every branch is anchored counts), with counting windows and actions.
 //!
 //! # Rule format
 //!
@@ -140,6 +142,8 @@ pub struct CompiledRule {
     pub file: PathBuf,
     /// Tags (Sigma `tags`, e.g. ATT&CK techniques).
     pub tags: Vec<String>,
+    /// Sigma `level` (`informational` … `critical`); `None` for native rules.
+    pub level: Option<String>,
 }
 
 impl CompiledRule {
@@ -216,18 +220,26 @@ impl RuleSet {
         let mut groups: Vec<AnchorGroup> = Vec::new();
         let mut anchored = vec![false; rules.len()];
         for (i, r) in rules.iter().enumerate() {
-            if let Some((fields, basename, ci, keys)) = anchor_of(&r.cond) {
-                let gi = match groups
-                    .iter()
-                    .position(|g| g.fields == fields && g.basename == basename && g.ci == ci)
-                {
+            let Some(anchors) = anchors_of(&r.cond) else {
+                continue;
+            };
+            for (fields, basename, contains, ci, keys) in anchors {
+                let gi = match groups.iter().position(|g| {
+                    g.fields == fields
+                        && g.basename == basename
+                        && g.contains == contains
+                        && g.ci == ci
+                }) {
                     Some(g) => g,
                     None => {
                         groups.push(AnchorGroup {
                             fields,
                             basename,
+                            contains,
                             ci,
                             map: HashMap::new(),
+                            ac: None,
+                            ac_rules: Vec::new(),
                         });
                         groups.len() - 1
                     }
@@ -238,8 +250,11 @@ impl RuleSet {
                         list.push(i as u32);
                     }
                 }
-                anchored[i] = true;
             }
+            anchored[i] = true;
+        }
+        for g in groups.iter_mut().filter(|g| g.contains) {
+            g.build_automaton();
         }
         let mut by_kind = vec![Vec::new(); KIND_COUNT];
         let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
@@ -395,7 +410,10 @@ impl RuleSet {
             });
         }
         if buf.len() != before {
+            // A rule anchored on several alternatives (`Image|endswith` or `OriginalFileName`)
+            // may be found through more than one group: evaluate it once.
             buf.sort_unstable();
+            buf.dedup();
         }
         buf.iter().for_each(|&i| f(i));
         CANDIDATES.with(|c| *c.borrow_mut() = buf);
@@ -443,6 +461,20 @@ impl RuleSet {
                 });
             }
         }
+    }
+
+    /// Calls `f` with the index (in [`RuleSet::rules`]) of every rule whose condition holds on
+    /// the event, and the rule, in rule order (counting
+    /// windows are ignored: the caller decides what a match of a counting rule means). The
+    /// candidates come from the same index as [`RuleSet::eval_into`].
+    pub fn for_each_match<'a>(&'a self, e: &Event, mut f: impl FnMut(usize, &'a CompiledRule)) {
+        self.for_each_candidate(e, |i| {
+            if let Some(r) = self.rules.get(i as usize)
+                && r.cond.eval(e)
+            {
+                f(i as usize, r);
+            }
+        });
     }
 
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
@@ -503,13 +535,55 @@ struct AnchorGroup {
     fields: Vec<Field>,
     /// Key = the value's last path component (for `endswith '\\name'` anchors).
     basename: bool,
+    /// Keys are substrings (`contains` anchors), found in the value by one automaton.
+    contains: bool,
     /// Keys are lower-cased (case-insensitive anchors).
     ci: bool,
     map: HashMap<String, Vec<u32>>,
+    /// For `contains` groups: every key, and the rules of the key with the same index.
+    ac: Option<aho_corasick::AhoCorasick>,
+    ac_rules: Vec<Vec<u32>>,
 }
 
 impl AnchorGroup {
+    fn build_automaton(&mut self) {
+        let mut keys: Vec<&String> = self.map.keys().collect();
+        keys.sort();
+        let built = aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(self.ci)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&keys);
+        match built {
+            Ok(ac) => {
+                self.ac_rules = keys
+                    .iter()
+                    .map(|k| self.map.get(*k).cloned().unwrap_or_default())
+                    .collect();
+                self.ac = Some(ac);
+            }
+            Err(_) => {
+                // Cannot happen for literal keys; if it did, every rule of the group stays a
+                // candidate for every value (correct, only slower).
+                self.ac_rules = vec![self.map.values().flatten().copied().collect()];
+                self.ac = None;
+            }
+        }
+    }
+
     fn lookup_str(&self, v: &str, f: &mut impl FnMut(&[u32])) {
+        if self.contains {
+            match &self.ac {
+                Some(ac) => {
+                    for m in ac.find_overlapping_iter(v) {
+                        if let Some(l) = self.ac_rules.get(m.pattern().as_usize()) {
+                            f(l);
+                        }
+                    }
+                }
+                None => self.ac_rules.iter().for_each(|l| f(l)),
+            }
+            return;
+        }
         let v = if self.basename {
             v.rsplit(['/', '\\']).next().unwrap_or(v)
         } else {
@@ -567,25 +641,43 @@ impl AnchorGroup {
     }
 }
 
-type Anchor = (Vec<Field>, bool, bool, Vec<String>);
+/// (fields, basename, contains, case-insensitive, keys)
+type Anchor = (Vec<Field>, bool, bool, bool, Vec<String>);
 
-/// A selective literal conjunct of the rule's top-level AND: an any-of `equals`, or an any-of
-/// `endswith` whose patterns are all `<separator><name>`.
-fn anchor_of(cond: &Node) -> Option<Anchor> {
-    let leaves: Vec<&crate::matcher::Leaf> = match cond {
-        Node::And(c) => c
-            .iter()
-            .filter_map(|n| {
-                if let Node::Leaf(l) = n {
-                    Some(&**l)
-                } else {
-                    None
+/// The anchors of a condition: literals one of which the event must have for the condition to
+/// hold. A leaf anchors itself when it is an any-of `equals`, or an any-of `endswith` whose
+/// patterns are all `<separator><name>`; an AND is anchored by its first anchored conjunct; an
+/// OR only when every branch is anchored (the rule is then listed under each branch's
+/// literals: SigmaHQ's `Image|endswith: '\\x.exe'` or `OriginalFileName: 'x.exe'`).
+fn anchors_of(cond: &Node) -> Option<Vec<Anchor>> {
+    match cond {
+        Node::Leaf(l) => leaf_anchor(l).map(|a| vec![a]),
+        Node::And(c) => {
+            // The most selective conjunct: a whole-value literal, then an OR of such, then a
+            // substring, then an OR with substrings.
+            let mut best: Option<(u8, Vec<Anchor>)> = None;
+            for n in c {
+                let Some(a) = anchors_of(n) else { continue };
+                let rank = u8::from(a.len() > 1) + 2 * u8::from(a.iter().any(|x| x.2));
+                if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                    best = Some((rank, a));
                 }
-            })
-            .collect(),
-        Node::Leaf(l) => vec![&**l],
-        _ => return None,
-    };
+            }
+            best.map(|(_, a)| a)
+        }
+        Node::Or(c) => {
+            let mut all = Vec::new();
+            for n in c {
+                all.extend(anchors_of(n)?);
+            }
+            (!all.is_empty()).then_some(all)
+        }
+        _ => None,
+    }
+}
+
+fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
+    let leaves = [l];
     for l in leaves {
         if l.fields.iter().any(|f| {
             matches!(
@@ -610,6 +702,7 @@ fn anchor_of(cond: &Node) -> Option<Anchor> {
                 return Some((
                     l.fields.clone(),
                     false,
+                    false,
                     m.case_insensitive(),
                     m.patterns().to_vec(),
                 ));
@@ -624,8 +717,17 @@ fn anchor_of(cond: &Node) -> Option<Anchor> {
                     })
                     .collect();
                 if let Some(keys) = keys {
-                    return Some((l.fields.clone(), true, m.case_insensitive(), keys));
+                    return Some((l.fields.clone(), true, false, m.case_insensitive(), keys));
                 }
+            }
+            StrKind::Contains if m.patterns().iter().all(|p| !p.is_empty()) => {
+                return Some((
+                    l.fields.clone(),
+                    false,
+                    true,
+                    m.case_insensitive(),
+                    m.patterns().to_vec(),
+                ));
             }
             _ => {}
         }
@@ -655,6 +757,25 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// Compiles the rules of one file's text without indexing them: the native and Sigma rules
+/// that compiled, and the Sigma rules that cannot be evaluated (with reasons). Invalid YAML is
+/// [`LoadError::Yaml`]; native rules failing validation are [`LoadError::Invalid`]. For tools
+/// that load many files and report a bad one without giving up on the others (`outpost hunt`).
+pub fn compile_file_text(
+    text: &str,
+    file: &Path,
+    opts: &SigmaOptions,
+) -> Result<(Vec<CompiledRule>, Vec<Unsupported>), LoadError> {
+    let mut rules = Vec::new();
+    let mut errors = Vec::new();
+    let mut unsupported = Vec::new();
+    load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+    if !errors.is_empty() {
+        return Err(LoadError::Invalid(errors));
+    }
+    Ok((rules, unsupported))
 }
 
 /// Parses YAML documents into JSON values (bounded, panic-free parser).
@@ -897,6 +1018,7 @@ fn compile_native(
         count,
         file: file.to_path_buf(),
         tags,
+        level: None,
     });
 }
 

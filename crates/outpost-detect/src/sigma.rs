@@ -199,6 +199,7 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
         count: None,
         file: file.to_path_buf(),
         tags,
+        level: (!level.is_empty()).then(|| level.to_string()),
     })
 }
 

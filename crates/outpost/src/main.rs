@@ -6,6 +6,8 @@ compile_error!(
 );
 
 mod agent_cmd;
+#[cfg(feature = "hunt")]
+mod hunt_cmd;
 mod install;
 #[cfg(feature = "server")]
 mod server_cmd;
@@ -58,6 +60,10 @@ enum Command {
     /// Agent commands: enroll, run-once, ingest, run, install.
     #[command(subcommand)]
     Agent(agent_cmd::AgentCommand),
+    /// Hunt: run Sigma and Outpost rules over log files (EVTX, auditd, Outpost JSON lines)
+    /// offline and print the detections as a timeline.
+    #[cfg(feature = "hunt")]
+    Hunt(hunt_cmd::HuntArgs),
     /// Threat intel: import feeds, build/sign/verify bundles, look up, match STIX patterns.
     #[command(subcommand)]
     Intel(IntelCommand),
@@ -75,9 +81,9 @@ enum IntelCommand {
     StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
-fn init_logging(format: LogFormat, file: Option<std::path::PathBuf>) {
+fn init_logging(format: LogFormat, default_filter: &str, file: Option<std::path::PathBuf>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     // A Windows service has no console: its log goes to a file (see `log_file`).
     if let Some(f) = file.and_then(|p| open_log(&p)) {
         let builder = tracing_subscriber::fmt()
@@ -129,7 +135,16 @@ fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, log_file(&cli.command));
+    // `hunt` reports what it skipped in its summary; the readers' per-chunk and per-record
+    // messages would bury the table (OUTPOST_LOG still overrides).
+    #[cfg(feature = "hunt")]
+    let default_filter = match cli.command {
+        Command::Hunt(_) => "warn,evtx=error,outpost_oslog=error",
+        _ => "info",
+    };
+    #[cfg(not(feature = "hunt"))]
+    let default_filter = "info";
+    init_logging(cli.log_format, default_filter, log_file(&cli.command));
     let result = match cli.command {
         #[cfg(feature = "server")]
         Command::Server(a) => server_cmd::server(a),
@@ -142,6 +157,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "server")]
         Command::User(c) => server_cmd::user(c),
         Command::Agent(c) => agent_cmd::run(c),
+        #[cfg(feature = "hunt")]
+        Command::Hunt(a) => hunt_cmd::run(a),
         Command::Intel(IntelCommand::Intel(c)) => {
             outpost_intel::cli::run(c).map(|()| ExitCode::SUCCESS)
         }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# outpost hunt benchmark (issue 20, point 4): records per second per core of the hunt path on
+# the 277 EVTX attack samples, side by side with the `evtx` PyPI package (the Python binding of
+# the Rust evtx parser) parsing the same files to JSON, single-threaded each:
+#
+#   1. outpost, parse + normalize only (no rules)       vs  2. evtx PyPI records_json()
+#   3. outpost hunt with every rule of ../shared/data/sigma (what `outpost hunt` evaluates)
+#   4. the same on all cores (wall time)
+#
+# Usage: bench/hunt/run.sh [DIR]  (default: $OUTPOST_SHARED_DIR/data/evtx/attack-samples)
+# Environment: OUTPOST_SHARED_DIR (default <repo>/../shared), CARGO_TARGET_DIR (default
+# /work/target-hunt), EVTX_VENV (default /tmp/hunt-venv, created with `pip install evtx` when
+# absent), REPEAT (passes over the directory per measurement, default 5), RUNS (default 3).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SHARED=${OUTPOST_SHARED_DIR:-$ROOT/../shared}
+DIR=${1:-$SHARED/data/evtx/attack-samples}
+RULES=$SHARED/data/sigma
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-hunt}
+VENV=${EVTX_VENV:-/tmp/hunt-venv}
+REPEAT=${REPEAT:-5}
+RUNS=${RUNS:-3}
+
+[ -d "$DIR" ] || { echo "no EVTX directory at $DIR (set OUTPOST_SHARED_DIR)" >&2; exit 1; }
+echo "== build (release)"
+(cd "$ROOT" && cargo build --locked --release -q -p outpost-hunt --example hunt_bench)
+BIN=$CARGO_TARGET_DIR/release/examples/hunt_bench
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q evtx
+fi
+echo "evtx (PyPI) $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("evtx"))'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+find "$DIR" -name '*.evtx' -exec cat {} + > /dev/null   # warm the page cache
+
+for i in $(seq 1 "$RUNS"); do
+  echo "== run $i ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+  "$BIN" - "$DIR" 1 "$REPEAT"
+  "$VENV/bin/python" "$ROOT/bench/hunt/pyevtx_rs.py" "$DIR" 1 "$REPEAT"
+  "$BIN" "$RULES" "$DIR" 1 "$REPEAT"
+  "$BIN" "$RULES" "$DIR" 0 "$REPEAT"
+done

@@ -1,0 +1,428 @@
+//! `outpost hunt`: Sigma and Outpost rules over log files, offline.
+//!
+//! 1. [`load_rules`]: every rule file under the `--rules` directories is compiled on its own by
+//!    `outpost-detect` (Sigma and native YAML rules); what cannot be loaded is listed with the
+//!    reason ([`NotLoaded`]), never silently dropped, and never stops the hunt.
+//! 2. [`collect_inputs`]: the paths, directories walked recursively; [`input::sniff`] detects
+//!    each file's format from its content (EVTX, auditd, Outpost JSON lines).
+//! 3. [`hunt`]: files are read in parallel (one worker per core, largest files first), every
+//!    event goes through the rule set's index (kind, event id, anchor literals) so only candidate
+//!    rules are evaluated, and each match becomes a [`Detection`]. Detections come back sorted
+//!    as a timeline.
+//! 4. [`output`]: a table, JSON lines or CSV.
+
+#![warn(missing_docs)]
+
+pub mod input;
+pub mod output;
+pub mod rules;
+
+pub use input::{Format, InputFile, PathProblem, collect_inputs};
+pub use outpost_detect::SigmaOptions;
+pub use rules::{LoadedRules, NotLoaded, RuleFilter, RulesError, load_rules, rule_level};
+
+use chrono::{DateTime, Utc};
+use outpost_core::Event;
+use outpost_detect::RuleSet;
+use outpost_oslog::IngestOptions;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A Sigma level, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// `informational`
+    Informational,
+    /// `low`
+    Low,
+    /// `medium`
+    Medium,
+    /// `high`
+    High,
+    /// `critical`
+    Critical,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 5] = [
+        Level::Informational,
+        Level::Low,
+        Level::Medium,
+        Level::High,
+        Level::Critical,
+    ];
+
+    /// Parses a level name (`info` is accepted for `informational`).
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "informational" | "info" => Level::Informational,
+            "low" => Level::Low,
+            "medium" => Level::Medium,
+            "high" => Level::High,
+            "critical" => Level::Critical,
+            _ => return None,
+        })
+    }
+
+    /// The level's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Informational => "informational",
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+            Level::Critical => "critical",
+        }
+    }
+}
+
+/// One rule matching one event.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// The file the event came from, as given or found.
+    pub file: String,
+    /// The event (shared by all the detections of one event).
+    pub event: Arc<Event>,
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule title.
+    pub title: String,
+    /// Rule level.
+    pub level: Level,
+    /// Rule tags (ATT&CK and others).
+    pub tags: Vec<String>,
+    /// The fields that made the rule match, with the event's values (Sigma names for EVTX
+    /// fields; the logsource's channel and event id are left out, they have their own columns).
+    pub matched: Vec<(String, String)>,
+}
+
+impl Detection {
+    /// The event time.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.event.ts
+    }
+
+    /// The log record id (EVTX record id, audit serial), if any.
+    pub fn record_id(&self) -> Option<u64> {
+        self.event.log.as_ref().and_then(|l| l.record_id)
+    }
+
+    /// The computer (log header), else the `host` label.
+    pub fn computer(&self) -> &str {
+        self.event
+            .log
+            .as_ref()
+            .and_then(|l| l.computer.as_deref())
+            .or_else(|| self.event.labels.get("host").map(String::as_str))
+            .unwrap_or("")
+    }
+
+    /// The channel, if the event came from a log.
+    pub fn channel(&self) -> &str {
+        self.event
+            .log
+            .as_ref()
+            .map(|l| l.channel.as_str())
+            .unwrap_or("")
+    }
+
+    /// The event id, if any.
+    pub fn event_id(&self) -> Option<u32> {
+        self.event.log.as_ref().and_then(|l| l.event_id)
+    }
+
+    /// ATT&CK tags only (`attack.*`).
+    pub fn attack_tags(&self) -> Vec<&str> {
+        self.tags
+            .iter()
+            .map(String::as_str)
+            .filter(|t| t.starts_with("attack."))
+            .collect()
+    }
+
+    fn sort_key(&self) -> (DateTime<Utc>, &str, Option<u64>, &str) {
+        (self.time(), &self.file, self.record_id(), &self.rule_id)
+    }
+}
+
+/// Options of a hunt over files.
+#[derive(Debug, Clone, Default)]
+pub struct HuntOptions {
+    /// Only events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events at or before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Reader options (WFP drive map).
+    pub ingest: IngestOptions,
+}
+
+/// A file that was not read.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileProblem {
+    /// The file.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Counters of a hunt, for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HuntStats {
+    /// Files read, by format.
+    pub files_read: BTreeMap<String, u64>,
+    /// Files found by walking a directory whose content is not a log this hunt reads.
+    pub files_skipped: Vec<String>,
+    /// Files that could not be read (or, named on the command line, are not a log).
+    pub files_failed: Vec<FileProblem>,
+    /// Records read.
+    pub records: u64,
+    /// Events evaluated (after `--from/--to`).
+    pub events: u64,
+    /// Events outside `--from/--to`.
+    pub events_out_of_range: u64,
+    /// Malformed records skipped.
+    pub malformed: u64,
+    /// Detections per level.
+    pub detections: BTreeMap<Level, u64>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Worker threads used.
+    pub threads: usize,
+}
+
+impl HuntStats {
+    /// Files read in all formats.
+    pub fn files_read_total(&self) -> u64 {
+        self.files_read.values().sum()
+    }
+
+    /// All detections.
+    pub fn detections_total(&self) -> u64 {
+        self.detections.values().sum()
+    }
+}
+
+/// Live progress of a hunt (read by a progress bar from another thread).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files finished.
+    pub files_done: AtomicUsize,
+    /// Bytes of finished files plus bytes read so far of open ones.
+    pub bytes_done: AtomicU64,
+    /// Total bytes of the listed files.
+    pub bytes_total: AtomicU64,
+    /// Records read so far.
+    pub records: AtomicU64,
+    /// Detections so far.
+    pub detections: AtomicU64,
+}
+
+/// The outcome of [`hunt`].
+#[derive(Debug)]
+pub struct HuntResult {
+    /// Every detection, sorted by event time, file, record id, rule id.
+    pub detections: Vec<Detection>,
+    /// Counters.
+    pub stats: HuntStats,
+}
+
+struct FileOutcome {
+    format: Option<Format>,
+    read: input::ReadStats,
+    out_of_range: u64,
+    detections: Vec<Detection>,
+    error: Option<String>,
+    skipped: bool,
+}
+
+/// A matched field's display name: the Sigma name for log fields (`log.fields.CommandLine` →
+/// `CommandLine`, `log.provider` → `Provider_Name`), the Outpost path otherwise.
+fn sigma_name(path: String) -> String {
+    if let Some(n) = path.strip_prefix("log.fields.") {
+        return n.to_string();
+    }
+    match path.as_str() {
+        "log.provider" => "Provider_Name".into(),
+        "log.computer" => "Computer".into(),
+        "log.record_id" => "EventRecordID".into(),
+        _ => path,
+    }
+}
+
+/// Evaluates the rules on every event of one file.
+fn hunt_file(
+    f: &InputFile,
+    rules: &RuleSet,
+    levels: &[Level],
+    opts: &HuntOptions,
+    progress: &Progress,
+) -> FileOutcome {
+    let mut out = FileOutcome {
+        format: None,
+        read: input::ReadStats::default(),
+        out_of_range: 0,
+        detections: Vec::new(),
+        error: None,
+        skipped: false,
+    };
+    let format = match input::sniff(&f.path) {
+        Ok(Some(fm)) => fm,
+        Ok(None) => {
+            if f.explicit {
+                out.error = Some(
+                    "not a log file Outpost can read (EVTX, auditd, Outpost JSON lines)".into(),
+                );
+            } else {
+                out.skipped = true;
+            }
+            return out;
+        }
+        Err(e) => {
+            out.error = Some(format!("cannot read: {e}"));
+            return out;
+        }
+    };
+    out.format = Some(format);
+    let file = f.path.display().to_string();
+    let mut last_bytes = 0u64;
+    let mut records_seen = 0u64;
+    let mut sink = |e: Event| {
+        records_seen += 1;
+        if opts.from.is_some_and(|t| e.ts < t) || opts.to.is_some_and(|t| e.ts > t) {
+            out.out_of_range += 1;
+            return;
+        }
+        let mut hits: Vec<(usize, &outpost_detect::CompiledRule)> = Vec::new();
+        rules.for_each_match(&e, |i, r| hits.push((i, r)));
+        if hits.is_empty() {
+            return;
+        }
+        let ev = Arc::new(e);
+        for (i, r) in hits {
+            let level = levels.get(i).copied().unwrap_or_else(|| rule_level(r));
+            let matched = r
+                .cond
+                .matched_fields(&ev)
+                .into_iter()
+                .filter(|(k, _)| k != "log.channel" && k != "log.event_id")
+                .map(|(k, v)| (sigma_name(k), v))
+                .collect();
+            out.detections.push(Detection {
+                file: file.clone(),
+                event: ev.clone(),
+                rule_id: r.id.clone(),
+                title: r.name.clone(),
+                level,
+                tags: r.tags.clone(),
+                matched,
+            });
+            progress.detections.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let mut on_progress = |b: u64| {
+        let b = b.min(f.size);
+        if b > last_bytes {
+            progress
+                .bytes_done
+                .fetch_add(b - last_bytes, Ordering::Relaxed);
+            last_bytes = b;
+        }
+    };
+    let res = input::read_events(&f.path, format, &opts.ingest, &mut on_progress, &mut sink);
+    progress.records.fetch_add(records_seen, Ordering::Relaxed);
+    if f.size > last_bytes {
+        progress
+            .bytes_done
+            .fetch_add(f.size - last_bytes, Ordering::Relaxed);
+    }
+    match res {
+        Ok(st) => out.read = st,
+        Err(e) => out.error = Some(e.to_string()),
+    }
+    out
+}
+
+/// Runs the rules over the files, in parallel, and returns the detections as a timeline.
+/// A file that cannot be read is recorded in [`HuntStats::files_failed`] and the hunt goes on.
+pub fn hunt(
+    files: &[InputFile],
+    rules: &RuleSet,
+    opts: &HuntOptions,
+    progress: &Progress,
+) -> HuntResult {
+    let start = std::time::Instant::now();
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    }
+    .clamp(1, files.len().max(1));
+    let levels: Vec<Level> = rules.rules().iter().map(rule_level).collect();
+    // Largest files first, so the last file to start is a small one.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
+    progress
+        .bytes_total
+        .store(files.iter().map(|f| f.size).sum(), Ordering::Relaxed);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, FileOutcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = order.get(k) else { break };
+                    let Some(f) = files.get(i) else { break };
+                    let o = hunt_file(f, rules, &levels, opts, progress);
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    results
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, o));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let mut stats = HuntStats {
+        threads,
+        ..Default::default()
+    };
+    let mut detections = Vec::new();
+    for (i, o) in results {
+        let path = files
+            .get(i)
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_default();
+        if o.skipped {
+            stats.files_skipped.push(path);
+            continue;
+        }
+        if let Some(fm) = o.format
+            && (o.error.is_none() || o.read.records > 0)
+        {
+            *stats.files_read.entry(fm.as_str().to_string()).or_default() += 1;
+        }
+        if let Some(reason) = o.error {
+            stats.files_failed.push(FileProblem { path, reason });
+        }
+        stats.records += o.read.records;
+        stats.events += o.read.events.saturating_sub(o.out_of_range);
+        stats.events_out_of_range += o.out_of_range;
+        stats.malformed += o.read.malformed;
+        for d in &o.detections {
+            *stats.detections.entry(d.level).or_default() += 1;
+        }
+        detections.extend(o.detections);
+    }
+    detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    stats.seconds = start.elapsed().as_secs_f64();
+    HuntResult { detections, stats }
+}
