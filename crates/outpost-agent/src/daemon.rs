@@ -266,7 +266,10 @@ fn run_pipeline(
         let poll_os_logs = verdict == Verdict::Normal;
         if !poll_os_logs {
             counters.os_log_polls_deferred += 1;
-            tracing::warn!(?verdict, "over the agent's own limits: OS logs left for a later pass");
+            tracing::warn!(
+                ?verdict,
+                "over the agent's own limits: OS logs left for a later pass"
+            );
         }
         match run_once_locked(
             data_dir,
@@ -380,7 +383,12 @@ fn run_pipeline(
             }
         }
         if Instant::now() >= next_pass {
-            pass(&mut writer, &mut counters, &mut last_hotlist, governor.verdict());
+            pass(
+                &mut writer,
+                &mut counters,
+                &mut last_hotlist,
+                governor.verdict(),
+            );
             write_status(data_dir, &sensors, &counters, capture.as_ref());
             next_pass = Instant::now() + interval;
         }
@@ -428,7 +436,12 @@ fn run_pipeline(
     for ev in rx.try_iter() {
         buffer_event(&mut writer, &mut counters, ev);
     }
-    pass(&mut writer, &mut counters, &mut last_hotlist, governor.verdict());
+    pass(
+        &mut writer,
+        &mut counters,
+        &mut last_hotlist,
+        governor.verdict(),
+    );
     if let Some(t) = job_thread {
         let _ = t.join();
     }

@@ -120,15 +120,22 @@ enabled = false
         stop.store(true, Ordering::Relaxed);
         let c = daemon.join().unwrap().unwrap();
         assert!(c.correlation_passes >= 3, "{c:?}");
-        let cursors = std::fs::read_to_string(dir.path().join("oslog-cursors.json")).unwrap_or_default();
+        let cursors =
+            std::fs::read_to_string(dir.path().join("oslog-cursors.json")).unwrap_or_default();
         (c, cursors)
     };
     // 1 MiB: no process is that small, so every pass after the first second defers.
     let (c, cursors) = run(1);
     assert!(c.os_log_polls_deferred > 0, "{c:?}");
-    assert!(!cursors.contains("DE_RDP"), "an EVTX source was read over the cap: {cursors}");
+    assert!(
+        !cursors.contains("DE_RDP"),
+        "an EVTX source was read over the cap: {cursors}"
+    );
     // No cap: the same source is read.
     let (c, cursors) = run(0);
     assert_eq!(c.os_log_polls_deferred, 0, "{c:?}");
-    assert!(cursors.contains("DE_RDP"), "the EVTX source was not read: {cursors:?}");
+    assert!(
+        cursors.contains("DE_RDP"),
+        "the EVTX source was not read: {cursors:?}"
+    );
 }
