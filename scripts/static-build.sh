@@ -150,6 +150,22 @@ if [ "${AARCH64:-0}" = 1 ]; then
     R2=$(mktemp -d); cp "$ARM" "$R2/outpost"; cp "$(command -v qemu-aarch64-static)" "$R2/qemu"
     chroot "$R2" /qemu /outpost --version
     rm -rf "$R2"
-    log "aarch64 slim agent: $(stat -c %s "$ARM") bytes ($(( $(date +%s) - t3 )) s), static, runs under qemu-aarch64 in an empty root"
+    # And it works as an agent: enrolls with the x86_64 static server on 127.0.0.1 and runs once.
+    R2=$(mktemp -d)
+    "$FULL" tenant create --data-dir "$R2/server" --name arm >/dev/null
+    KEY=$("$FULL" key create --data-dir "$R2/server" --kind enrollment --tenant arm 2>/dev/null)
+    port=$((20000 + RANDOM % 20000))
+    OUTPOST_LOG=warn "$FULL" server --data-dir "$R2/server" --listen "127.0.0.1:$port" > "$R2/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    echo 203.0.113.7 > "$R2/hot.txt"
+    qemu-aarch64-static "$ARM" agent enroll --data-dir "$R2/agent" --server "http://127.0.0.1:$port" \
+        --key "$KEY" --hostname arm-static --hotlist "$R2/hot.txt" >/dev/null 2>&1 \
+        || { cat "$R2/server.log" >&2; echo "FAIL: the aarch64 agent could not enroll" >&2; exit 1; }
+    qemu-aarch64-static "$ARM" agent run-once --data-dir "$R2/agent" --now --json > "$R2/run.json"
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['last_error'] is None, r" "$R2/run.json"
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+    rm -rf "$R2"
+    log "aarch64 slim agent: $(stat -c %s "$ARM") bytes ($(( $(date +%s) - t3 )) s), static, runs under qemu-aarch64 in an empty root, enrolls and runs once against the x86_64 server"
 fi
 log "PASS"

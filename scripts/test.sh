@@ -119,15 +119,15 @@ log "fuzz smoke: $(( $(date +%s) - t )) s"
 # Packaging (issue 25), each step timed in its own script:
 #   bare-build.sh      outpost-sensors built with the -dev packages, clang, make, pkg-config and
 #                      autotools hidden (overlay + chroot), its committed BPF object loaded
-#   static-build.sh    musl static full binary and slim agent (+ aarch64 slim agent under qemu
-#                      with OUTPOST_AARCH64=1: written, not yet run)
+#   static-build.sh    static full binary and slim agent, musl and glibc, no dynamic section, run
+#                      in an empty root; the aarch64 slim agent under qemu (OUTPOST_AARCH64=0 skips)
 #   container-test.sh  FROM scratch images under podman, Kubernetes manifests schema-checked
 #   install-test.sh    install/uninstall round trip of the agent and server services
 #   release.sh         archives, SHA256SUMS and their signature verified; a flipped byte refused
 packaging() {
     local target="${CARGO_TARGET_DIR:-$PWD/target}" t
     t=$(date +%s); bash scripts/bare-build.sh; log "bare-machine build: $(( $(date +%s) - t )) s"
-    t=$(date +%s); AARCH64="${OUTPOST_AARCH64:-0}" bash scripts/static-build.sh; log "static builds: $(( $(date +%s) - t )) s"
+    t=$(date +%s); AARCH64="${OUTPOST_AARCH64:-1}" bash scripts/static-build.sh; log "static builds: $(( $(date +%s) - t )) s"
     t=$(date +%s); bash scripts/container-test.sh; log "container images: $(( $(date +%s) - t )) s"
     cargo build --locked -p outpost
     OUTPOST_BIN="$target/debug/outpost" bash scripts/install-test.sh
