@@ -519,11 +519,21 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
         .exe_path
         .clone()
         .or_else(|| enrich::resolve_exe(g.pid, &g.process_name));
-    // Paths recorded on another OS (a Windows path in an imported log) are not hashed here.
-    let sha256 = exe_path
-        .as_deref()
-        .filter(|p| Path::new(p).is_absolute())
-        .and_then(|p| cache.sha256(Path::new(p)));
+    // A source's own hash of the executable (Sysmon's `Hashes`) is used as it is; otherwise the
+    // file is hashed here. Paths recorded on another OS (a Windows path in an imported log) are
+    // not hashed.
+    let reported = g.samples.iter().find_map(|e| {
+        e.process
+            .as_ref()
+            .and_then(|p| p.hashes.sha256.clone())
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    });
+    let sha256 = reported.or_else(|| {
+        exe_path
+            .as_deref()
+            .filter(|p| Path::new(p).is_absolute())
+            .and_then(|p| cache.sha256(Path::new(p)))
+    });
     Hit {
         remote_ip: g.remote_ip,
         remote_port: g.remote_port,
@@ -544,6 +554,71 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
 #[cfg(test)]
 mod tests {
     use super::balanced_batch;
+
+    /// Issue 17.4: a hit whose events carry the source's own SHA-256 of the executable (Sysmon)
+    /// uploads that hash without hashing a file (the path is not even on this machine); without
+    /// one, the file is hashed as before.
+    #[test]
+    fn a_sources_own_hash_is_used_and_files_are_hashed_otherwise() {
+        use outpost_core::{Event, EventKind, NetworkInfo, ProcessInfo};
+        let d = tempfile::tempdir().unwrap();
+        let exe = d.path().join("tool.bin");
+        std::fs::write(&exe, b"not a real program").unwrap();
+        let sysmon_hash = "ab".repeat(32);
+        let event = |name: &str, exe: String, sha256: Option<String>, ip: &str| {
+            let mut e = Event::new(chrono::Utc::now(), EventKind::Network, "test");
+            let mut p = ProcessInfo {
+                pid: 4242,
+                name: Some(name.into()),
+                exe: Some(exe),
+                ..Default::default()
+            };
+            p.hashes.sha256 = sha256;
+            e.process = Some(std::sync::Arc::new(p));
+            e.network = Some(NetworkInfo {
+                remote_ip: Some(ip.parse().unwrap()),
+                remote_port: Some(443),
+                ..Default::default()
+            });
+            e
+        };
+        let mut w = crate::buffer::BufferWriter::open(d.path()).unwrap();
+        w.append(&event(
+            "sysmon.exe",
+            r"C:\\Tools\\sysmon.exe".into(),
+            Some(sysmon_hash.clone()),
+            "203.0.113.7",
+        ))
+        .unwrap();
+        w.append(&event(
+            "tool.bin",
+            exe.display().to_string(),
+            None,
+            "203.0.113.8",
+        ))
+        .unwrap();
+        w.flush().unwrap();
+        let list = d.path().join("hot.txt");
+        std::fs::write(&list, "203.0.113.7\n203.0.113.8\n").unwrap();
+        let hotlist = outpost_intel::Hotlist::from_path(&list).unwrap();
+        let pending = crate::buffer::pending(d.path(), None).unwrap();
+        let scan = crate::correlate::scan(&pending, &hotlist, 5).unwrap();
+        let mut cache = crate::enrich::HashCache::load(d.path()).unwrap();
+        let hits: Vec<_> = scan
+            .groups
+            .into_iter()
+            .map(|g| super::to_hit(g, &mut cache))
+            .collect();
+        let by = |n: &str| hits.iter().find(|h| h.process_name == n).unwrap();
+        assert_eq!(
+            by("sysmon.exe").sha256.as_deref(),
+            Some(sysmon_hash.as_str())
+        );
+        assert_eq!(
+            by("tool.bin").sha256,
+            Some(crate::enrich::hash_file(&exe).unwrap())
+        );
+    }
 
     #[test]
     fn batches_are_as_few_as_the_cap_allows_and_equally_filled() {
