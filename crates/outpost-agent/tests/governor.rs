@@ -7,27 +7,33 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+/// A data directory enrolled with a server that is not there (nothing here needs one), a
+/// one-address hotlist, and `rest` (the `[daemon]` section and after) appended to `agent.toml`.
+/// Paths are TOML literal strings, so Windows paths keep their backslashes.
+fn offline_agent(rest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let hot = dir.path().join("hotlist.txt");
+    std::fs::write(&hot, "203.0.113.7\n").unwrap();
+    std::fs::write(
+        dir.path().join("agent.toml"),
+        format!(
+            "server_url = \"http://127.0.0.1:9\"\ntenant_id = \"t\"\ndevice_id = \"d\"\n\
+             device_token = \"x\"\nhostname = \"h\"\nhotlist = '{}'\n\n{rest}",
+            hot.display()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn over_its_cpu_cap_the_daemon_sheds_and_counts_events() {
     if !outpost_testkit::root("the daemon's sensors") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let hot = dir.path().join("hotlist.txt");
-    std::fs::write(&hot, "203.0.113.7\n").unwrap();
-    // Enrolled with a server that is not there: nothing here needs one.
-    std::fs::write(
-        dir.path().join("agent.toml"),
-        format!(
-            r#"server_url = "http://127.0.0.1:9"
-tenant_id = "t"
-device_id = "d"
-device_token = "x"
-hostname = "h"
-hotlist = "{}"
-
-[daemon]
+    let dir = offline_agent(
+        r#"[daemon]
 correlate_interval_secs = 3600
 checkin_interval_secs = 0
 jobs = false
@@ -36,10 +42,7 @@ max_cpu_percent = 0.001
 [sensors.files]
 enabled = false
 "#,
-            hot.display()
-        ),
-    )
-    .unwrap();
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let (d, s) = (dir.path().to_path_buf(), stop.clone());
     let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, s));
@@ -73,28 +76,15 @@ fn over_its_memory_cap_the_daemon_defers_os_logs_and_reads_them_under_it() {
         return;
     };
     let run = |max_rss_mib: u64| {
-        let dir = tempfile::tempdir().unwrap();
-        let hot = dir.path().join("hotlist.txt");
-        std::fs::write(&hot, "203.0.113.7\n").unwrap();
-        // TOML literal strings: Windows paths keep their backslashes.
-        std::fs::write(
-            dir.path().join("agent.toml"),
-            format!(
-                r#"server_url = "http://127.0.0.1:9"
-tenant_id = "t"
-device_id = "d"
-device_token = "x"
-hostname = "h"
-hotlist = '{}'
-
-[daemon]
+        let dir = offline_agent(&format!(
+            r#"[daemon]
 correlate_interval_secs = 1
 checkin_interval_secs = 0
 jobs = false
 max_rss_mib = {max_rss_mib}
 
 [sources]
-evtx = ['{}']
+evtx = ['{evtx}']
 
 [sensors.processes]
 enabled = false
@@ -105,11 +95,8 @@ enabled = false
 [sensors.containers]
 enabled = false
 "#,
-                hot.display(),
-                evtx.display()
-            ),
-        )
-        .unwrap();
+            evtx = evtx.display()
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let (d, s) = (dir.path().to_path_buf(), stop.clone());
         let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, s));
