@@ -39,6 +39,9 @@ pub enum EventKind {
     ContainerStart,
     /// A container's last process exited.
     ContainerStop,
+    /// A DNS lookup: the query, and its answer when one was seen (packet tap of port 53,
+    /// Sysmon 22, the Windows DNS-Client channel).
+    Dns,
     /// Any other OS-log record, kept with all its fields for rules.
     Log,
 }
@@ -55,6 +58,7 @@ impl EventKind {
             EventKind::File => "file",
             EventKind::ContainerStart => "container_start",
             EventKind::ContainerStop => "container_stop",
+            EventKind::Dns => "dns",
             EventKind::Log => "log",
         }
     }
@@ -81,6 +85,8 @@ pub struct Event {
     pub file: Option<FileInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsInfo>,
     /// The original OS-log record, for events read from logs (kept for rules and for analysts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<LogRecord>,
@@ -100,6 +106,7 @@ impl Event {
             network: None,
             file: None,
             container: None,
+            dns: None,
             log: None,
             labels: BTreeMap::new(),
         }
@@ -239,6 +246,33 @@ pub struct NetworkInfo {
     /// Community ID flow hash, when computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community_id: Option<String>,
+}
+
+/// A DNS lookup. One event per query: a sensor that sees the answer too (within a few
+/// seconds) fills `rcode` and `answers`; a query nobody answered keeps them empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsInfo {
+    /// The queried name: lower case, without the trailing dot.
+    pub query: String,
+    /// Query type (`A`, `AAAA`, `CNAME`, `TXT`, …; `TYPE65` for types without a name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qtype: Option<String>,
+    /// Response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, …) when an answer was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// Answer data as text: addresses (A/AAAA) and names (CNAME), in answer order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
+    /// The server asked, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<IpAddr>,
+}
+
+impl DnsInfo {
+    /// The addresses among the answers.
+    pub fn answer_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.answers.iter().filter_map(|a| a.parse().ok())
+    }
 }
 
 /// What happened to a file.

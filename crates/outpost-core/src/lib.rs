@@ -18,7 +18,7 @@ pub mod net;
 
 pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event, bound_hit};
 pub use event::{
-    ContainerInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
+    ContainerInfo, DnsInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
     NetworkInfo, ParentInfo, ProcessInfo,
 };
 pub use hit::{Hit, HitPayload, IntelMatch};

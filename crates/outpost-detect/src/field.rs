@@ -107,6 +107,12 @@ pub enum Field {
     ContainerName,
     /// `container.image`
     ContainerImage,
+    /// `dns.query`
+    DnsQuery,
+    /// `dns.qtype`
+    DnsQtype,
+    /// `dns.rcode`
+    DnsRcode,
     /// `log.channel`
     LogChannel,
     /// `log.provider`
@@ -191,6 +197,9 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "container.runtime",
     "container.name",
     "container.image",
+    "dns.query",
+    "dns.qtype",
+    "dns.rcode",
     "log.channel",
     "log.provider",
     "log.event_id",
@@ -251,6 +260,9 @@ impl Field {
             "container.runtime" => Field::ContainerRuntime,
             "container.name" => Field::ContainerName,
             "container.image" => Field::ContainerImage,
+            "dns.query" => Field::DnsQuery,
+            "dns.qtype" => Field::DnsQtype,
+            "dns.rcode" => Field::DnsRcode,
             "log.channel" => Field::LogChannel,
             "log.provider" => Field::LogProvider,
             "log.event_id" => Field::LogEventId,
@@ -395,6 +407,9 @@ impl Field {
             Field::ContainerRuntime => c().map(|c| Value::Str(&c.runtime)),
             Field::ContainerName => c().and_then(|c| s(&c.name)),
             Field::ContainerImage => c().and_then(|c| s(&c.image)),
+            Field::DnsQuery => e.dns.as_ref().map(|d| Value::Str(&d.query)),
+            Field::DnsQtype => e.dns.as_ref().and_then(|d| s(&d.qtype)),
+            Field::DnsRcode => e.dns.as_ref().and_then(|d| s(&d.rcode)),
             Field::LogChannel => l().map(|l| Value::Str(&l.channel)),
             Field::LogProvider => l().and_then(|l| s(&l.provider)),
             Field::LogEventId => l().and_then(|l| l.event_id.map(|v| Value::Int(v as i64))),
@@ -474,6 +489,11 @@ pub fn any_string(e: &Event, mut f: impl FnMut(&str) -> bool) -> bool {
             }
         }
     }
+    if let Some(d) = &e.dns
+        && (f(&d.query) || d.answers.iter().any(|a| f(a)))
+    {
+        return true;
+    }
     if let Some(l) = &e.log
         && l.fields.values().any(|v| f(v))
     {
@@ -487,7 +507,7 @@ pub fn kind_bit(k: outpost_core::EventKind) -> u16 {
     1u16 << kind_index(k)
 }
 
-/// Index (0..10) of an event kind.
+/// Index (0..11) of an event kind.
 pub fn kind_index(k: outpost_core::EventKind) -> usize {
     use outpost_core::EventKind as K;
     match k {
@@ -501,11 +521,12 @@ pub fn kind_index(k: outpost_core::EventKind) -> usize {
         K::ContainerStart => 7,
         K::ContainerStop => 8,
         K::Log => 9,
+        K::Dns => 10,
     }
 }
 
 /// Number of event kinds.
-pub const KIND_COUNT: usize = 10;
+pub const KIND_COUNT: usize = 11;
 
 /// Parses a snake_case event kind name.
 pub fn parse_kind(s: &str) -> Option<outpost_core::EventKind> {

@@ -38,6 +38,7 @@ impl EventEncoder {
             network,
             file,
             container,
+            dns,
             log,
             labels,
         } = ev;
@@ -65,6 +66,10 @@ impl EventEncoder {
         if let Some(c) = container {
             out.extend_from_slice(b",\"container\":");
             put(out, c)?;
+        }
+        if let Some(d) = dns {
+            out.extend_from_slice(b",\"dns\":");
+            put(out, d)?;
         }
         if let Some(l) = log {
             out.extend_from_slice(b",\"log\":");
@@ -177,6 +182,17 @@ mod tests {
         f.container = Some(ContainerInfo::default());
         f.process = Some(std::sync::Arc::new(proc_(9, "d.py")));
         out.push(f);
+        let mut d = Event::new(ts, EventKind::Dns, "dns_tap");
+        d.dns = Some(outpost_core::DnsInfo {
+            query: "evil.example".into(),
+            qtype: Some("A".into()),
+            rcode: Some("NOERROR".into()),
+            answers: vec!["192.0.2.1".into()],
+            server: Some("127.0.0.53".parse().unwrap()),
+        });
+        d.process = Some(std::sync::Arc::new(proc_(10, "e.py")));
+        d.labels.insert("l".into(), "v".into());
+        out.push(d);
         // More distinct processes than the cache holds, then an early one again.
         for pid in 100..(100 + CACHED as u32 + 2) {
             let mut e = e.clone();
