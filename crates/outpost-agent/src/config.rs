@@ -83,6 +83,9 @@ pub struct AgentConfig {
     pub hotlist: Option<PathBuf>,
     pub window: WindowConfig,
     pub upload: UploadConfig,
+    /// Hash, process and domain indicators.
+    #[serde(rename = "match")]
+    pub matching: MatchConfig,
     /// OS logs read at the start of every run (EVTX files, audit logs, Windows channels).
     pub sources: outpost_oslog::SourcesConfig,
     /// Daemon mode (`outpost agent run`).
@@ -92,6 +95,35 @@ pub struct AgentConfig {
     /// Outpost's own rolling packet capture (AF_PACKET), started by the daemon when
     /// `enabled`, or alone by `outpost agent capture`.
     pub capture: outpost_sensors::CaptureConfig,
+}
+
+/// Matching of the indicators other than addresses (issue 21).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchConfig {
+    /// Executables larger than this are not hashed for hash indicators (counted as
+    /// `hashes_skipped_large`).
+    pub max_hash_file_bytes: u64,
+    /// Hashing of executables for hash indicators reads at most this many bytes a second, so
+    /// a build storm of new binaries cannot take a core (0 = no limit).
+    pub max_hash_bytes_per_sec: u64,
+    /// Longest one correlation pass spends hashing, in seconds; executables left over are
+    /// counted as `hashes_skipped_budget`.
+    pub max_hash_secs_per_pass: u64,
+    /// How long a listed domain's answers attribute connections to their addresses, in
+    /// seconds.
+    pub dns_answer_memory_secs: u64,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            max_hash_file_bytes: 100 * 1024 * 1024,
+            max_hash_bytes_per_sec: 32 * 1024 * 1024,
+            max_hash_secs_per_pass: 30,
+            dns_answer_memory_secs: 3600,
+        }
+    }
 }
 
 /// Settings of `outpost agent run`.

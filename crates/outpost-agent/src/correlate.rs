@@ -1,5 +1,8 @@
-//! Local correlation: match buffered events' remote addresses against the hotlist and group
-//! matches by `(remote_ip, process_name)`.
+//! Local correlation: match buffered events against the intel and group matches by
+//! `(indicator, process_name)` — remote addresses against the hotlist (grouped by
+//! `(remote_ip, process_name)` as the seed did), and, when the bundle carries them, executable
+//! hashes and process names/paths against exec events, queried names against `dns` events,
+//! and connections against the addresses a listed domain was answered with.
 //!
 //! This is the agent's hot path (a run may scan an hour of a busy host's events). A line is
 //! parsed in full only when it matches: for every other line the remote address is read
@@ -13,8 +16,9 @@ use crate::{AgentError, io_err};
 use chrono::{DateTime, Utc};
 use memchr::memmem;
 use outpost_core::{Direction, Event, IntelMatch, Protocol};
-use outpost_intel::Hotlist;
+use outpost_core::EventKind;
 use outpost_intel::bundle::IpFilter;
+use outpost_intel::{Hotlist, IndicatorKind, IntelSet};
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
@@ -29,10 +33,113 @@ const BATCH: usize = 64;
 /// Malformed lines are counted; only the first few are logged.
 const MAX_WARNINGS: u64 = 10;
 
-/// Matches of one `(remote_ip, process_name)`.
+/// What a group is about: a remote address (address indicators), or the value of the
+/// indicator of another kind that matched (a domain, hash, process name or path).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    Ip(IpAddr),
+    Indicator { kind: IndicatorKind, value: String },
+}
+
+/// A listed domain's answer, remembered so that a later connection to the address is a hit of
+/// that domain (see [`Correlator::with_answers`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    /// The queried name.
+    pub domain: String,
+    /// The domain indicator it matched.
+    pub intel: IntelMatch,
+    /// When the answer was seen; connections from then until `until` are attributed.
+    pub seen: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// Remembered answers by address.
+pub type Answers = HashMap<IpAddr, Answer>;
+
+/// An exec event of an executable the scan could not match by hash because the event carries
+/// none: the caller hashes the file (see `crate::enrich`) and matches the digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unhashed {
+    pub exe: String,
+    pub process_name: String,
+    pub pid: Option<u32>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub count: u64,
+    pub samples: Vec<Event>,
+}
+
+/// Distinct executables a scan keeps for hashing; beyond, they are counted
+/// ([`ScanStats::unhashed_dropped`]).
+pub const MAX_UNHASHED: usize = 4096;
+/// Remembered answers at most (the oldest go first).
+pub const MAX_ANSWERS: usize = 10_000;
+
+/// What a scan matches against.
+#[derive(Clone, Copy)]
+pub struct Intel<'h> {
+    pub hotlist: &'h Hotlist,
+    /// A filter-mode bundle's probabilistic filter of host addresses.
+    pub filter: Option<&'h IpFilter>,
+    /// Indicators of the other kinds (a bundle's domains, hashes and processes).
+    pub iocs: Option<&'h IntelSet>,
+    /// Answers for listed domains remembered from earlier runs.
+    pub answers: Option<&'h Answers>,
+    /// How long a listed domain's answer attributes connections to its addresses.
+    pub answer_memory: chrono::Duration,
+}
+
+impl<'h> Intel<'h> {
+    /// Addresses only (a plain hotlist).
+    pub fn ips(hotlist: &'h Hotlist, filter: Option<&'h IpFilter>) -> Self {
+        Intel {
+            hotlist,
+            filter,
+            iocs: None,
+            answers: None,
+            answer_memory: chrono::Duration::hours(1),
+        }
+    }
+}
+
+/// Which indicator kinds of [`Intel::iocs`] are present (decides which lines are parsed).
+#[derive(Debug, Clone, Copy, Default)]
+struct Kinds {
+    process: bool,
+    hash: bool,
+    domain: bool,
+}
+
+impl Kinds {
+    fn of(set: Option<&IntelSet>) -> Kinds {
+        let mut k = Kinds::default();
+        for (kind, _) in set.map(IntelSet::counts).unwrap_or_default() {
+            match kind {
+                IndicatorKind::ProcessName | IndicatorKind::ProcessPath => k.process = true,
+                IndicatorKind::Sha256 | IndicatorKind::Sha1 | IndicatorKind::Md5 => k.hash = true,
+                IndicatorKind::Domain | IndicatorKind::DomainSuffix => k.domain = true,
+                _ => {}
+            }
+        }
+        k
+    }
+
+    fn exec(self) -> bool {
+        self.process || self.hash
+    }
+}
+
+/// Matches of one `(indicator, process_name)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    pub remote_ip: IpAddr,
+    pub subject: Subject,
+    /// The remote address (address hits, and connections to a listed domain's answer).
+    pub remote_ip: Option<IpAddr>,
+    /// The queried name (DNS hits) or the name the address was answered for.
+    pub domain: Option<String>,
+    /// The executable's SHA-256 when the match knew it (hash hits, hashed exec events).
+    pub sha256: Option<String>,
     pub process_name: String,
     pub remote_port: Option<u16>,
     pub protocol: Protocol,
@@ -60,6 +167,10 @@ pub struct ScanStats {
     pub bytes: u64,
     /// Events whose address is listed only by entries that have expired (not matched).
     pub expired: u64,
+    /// Exec events matched by process name/path or hash, and DNS queries of listed domains.
+    pub matched_iocs: u64,
+    /// Executables not kept for hashing because [`MAX_UNHASHED`] were already pending.
+    pub unhashed_dropped: u64,
 }
 
 /// The result of scanning the pending buffer.
@@ -69,14 +180,27 @@ pub struct Scan {
     pub stats: ScanStats,
     /// Where the scan stopped: the end of the last complete line of the last segment.
     pub end: Option<crate::state::Position>,
+    /// Exec events to hash and match (the bundle holds hash indicators, the events no hash).
+    pub unhashed: Vec<Unhashed>,
+    /// Answers for listed domains seen in this scan (to remember for later runs).
+    pub answers: Answers,
 }
 
 /// Groups matches as lines are fed in.
 pub struct Correlator<'h> {
     hotlist: &'h Hotlist,
     filter: Option<&'h IpFilter>,
+    iocs: Option<&'h IntelSet>,
+    kinds: Kinds,
+    /// Answers known before the scan: connections to them match.
+    known: Option<&'h Answers>,
+    answer_memory: chrono::Duration,
+    /// Answers for listed domains seen by this correlator (not matched by it: see
+    /// `scan_intel`, which matches them in a second pass over the same input).
+    seen_answers: Answers,
+    unhashed: HashMap<(String, String), Unhashed>,
     samples_per_hit: usize,
-    groups: HashMap<(IpAddr, String), Group>,
+    groups: HashMap<(Subject, String), Group>,
     stats: ScanStats,
     finder: memmem::Finder<'static>,
     /// Matching time: hotlist entries that have expired by then do not match.
@@ -98,12 +222,28 @@ impl<'h> Correlator<'h> {
         Correlator {
             hotlist,
             filter,
+            iocs: None,
+            kinds: Kinds::default(),
+            known: None,
+            answer_memory: chrono::Duration::hours(1),
+            seen_answers: HashMap::new(),
+            unhashed: HashMap::new(),
             samples_per_hit,
             groups: HashMap::new(),
             stats: ScanStats::default(),
             finder: memmem::Finder::new(KEY),
             now: Utc::now(),
         }
+    }
+
+    /// A correlator for everything `intel` holds.
+    pub fn for_intel(intel: &Intel<'h>, samples_per_hit: usize) -> Self {
+        let mut c = Self::with_filter(intel.hotlist, intel.filter, samples_per_hit);
+        c.iocs = intel.iocs;
+        c.kinds = Kinds::of(intel.iocs);
+        c.known = intel.answers.filter(|a| !a.is_empty());
+        c.answer_memory = intel.answer_memory;
+        c
     }
 
     /// Matches as of `now` instead of the time the correlator was made.
@@ -142,14 +282,43 @@ impl<'h> Correlator<'h> {
             Some(_) => self.parse_and_match(line),
             // Unusual formatting: the slow, exact path.
             None if memmem::find(line, b"remote_ip").is_some() => self.parse_and_match(line),
+            None if self.wants(line) => self.parse_and_match(line),
             None => {}
         }
     }
 
-    /// Whether `ip` may be listed: in the exact ranges, or (filter mode) in the filter.
+    /// Whether a line without a remote address must be parsed: an exec event while the intel
+    /// holds process or hash indicators, a DNS event while it holds domains. The buffer writer
+    /// puts `"kind"` right after `"ts"`, so only the line's head is searched; any other form is
+    /// looked for in the whole line (the result never depends on formatting).
+    #[inline]
+    fn wants(&self, line: &[u8]) -> bool {
+        if !(self.kinds.exec() || self.kinds.domain) {
+            return false;
+        }
+        let head = &line[..line.len().min(72)];
+        let kind = match memmem::find(head, b"\"kind\":\"") {
+            Some(at) => &head[at + 8..],
+            None => match memmem::find(line, b"\"kind\"") {
+                // Unusual formatting: decide on the parsed event.
+                Some(_) => return true,
+                None => return false,
+            },
+        };
+        (self.kinds.exec()
+            && (kind.starts_with(b"process_exec\"") || kind.starts_with(b"process_inventory\"")))
+            || (self.kinds.domain && kind.starts_with(b"dns\""))
+            // The head was cut inside the kind: decide on the parsed event.
+            || !kind.contains(&b'"')
+    }
+
+    /// Whether `ip` may be listed: in the exact ranges, or (filter mode) in the filter, or a
+    /// remembered answer of a listed domain.
     #[inline]
     fn candidate(&self, ip: IpAddr) -> bool {
-        self.hotlist.contains(ip) || self.filter.is_some_and(|f| f.may_contain(ip))
+        self.hotlist.contains(ip)
+            || self.filter.is_some_and(|f| f.may_contain(ip))
+            || self.known.is_some_and(|a| a.contains_key(&ip))
     }
 
     fn parse_and_match(&mut self, line: &[u8]) {
@@ -166,6 +335,224 @@ impl<'h> Correlator<'h> {
 
     /// Matches one parsed event.
     pub fn event(&mut self, ev: Event) {
+        match ev.kind {
+            EventKind::ProcessExec | EventKind::ProcessInventory if self.kinds.exec() => {
+                self.exec(ev)
+            }
+            EventKind::Dns if self.kinds.domain => self.dns(ev),
+            _ => self.connection(ev),
+        }
+    }
+
+    /// An exec event: its process name and path, and its executable's hashes.
+    fn exec(&mut self, ev: Event) {
+        let Some(set) = self.iocs else { return };
+        let Some(p) = ev.process.as_deref() else {
+            return;
+        };
+        let exe = p.exe.as_deref().filter(|e| !e.is_empty());
+        // The executable's own name first: `comm` is cut at 15 bytes on Linux.
+        let exe_name = exe.map(outpost_core::event::basename).unwrap_or("");
+        let name = ev.process_name().unwrap_or("unknown").to_string();
+        if self.kinds.process {
+            let hit = set
+                .lookup_process_at(exe_name, exe, self.now)
+                .or_else(|| set.lookup_process_at(&name, None, self.now));
+            if let Some(ind) = hit {
+                let subject = Subject::Indicator {
+                    kind: ind.value.kind(),
+                    value: ind.value.to_string(),
+                };
+                let m = clean(ind.to_intel_match());
+                let sha = p.hashes.sha256.clone();
+                self.add(subject, &ev, name.clone(), m, None, None, sha);
+            }
+        }
+        if self.kinds.hash {
+            let hashes = &p.hashes;
+            let listed = [&hashes.sha256, &hashes.sha1, &hashes.md5]
+                .into_iter()
+                .flatten()
+                .find_map(|h| set.lookup_hash_at(h, self.now));
+            if let Some(ind) = listed {
+                let subject = Subject::Indicator {
+                    kind: ind.value.kind(),
+                    value: ind.value.to_string(),
+                };
+                let m = clean(ind.to_intel_match());
+                let sha = hashes.sha256.clone();
+                self.add(subject, &ev, name, m, None, None, sha);
+            } else if hashes.sha256.is_none()
+                && let Some(exe) = exe.filter(|e| std::path::Path::new(e).is_absolute())
+            {
+                self.unhashed_event(exe.to_string(), name, ev);
+            }
+        }
+    }
+
+    fn unhashed_event(&mut self, exe: String, name: String, ev: Event) {
+        let key = (exe, name);
+        let n = self.unhashed.len();
+        let samples = self.samples_per_hit;
+        let u = match self.unhashed.entry(key) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(_) if n >= MAX_UNHASHED => {
+                self.stats.unhashed_dropped += 1;
+                return;
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let (exe, name) = v.key().clone();
+                v.insert(Unhashed {
+                    exe,
+                    process_name: name,
+                    pid: ev.process.as_ref().map(|p| p.pid),
+                    first_seen: ev.ts,
+                    last_seen: ev.ts,
+                    count: 0,
+                    samples: Vec::new(),
+                })
+            }
+        };
+        u.count += 1;
+        if ev.ts < u.first_seen {
+            u.first_seen = ev.ts;
+            u.pid = ev.process.as_ref().map(|p| p.pid);
+        }
+        u.last_seen = u.last_seen.max(ev.ts);
+        if u.samples.len() < samples {
+            u.samples.push(ev);
+        }
+    }
+
+    /// A DNS event: its queried name; a listed name's answers are remembered.
+    fn dns(&mut self, ev: Event) {
+        let (Some(set), Some(d)) = (self.iocs, ev.dns.as_ref()) else {
+            return;
+        };
+        let Some(ind) = set.lookup_domain_at(&d.query, self.now) else {
+            return;
+        };
+        let m = clean(ind.to_intel_match());
+        let subject = Subject::Indicator {
+            kind: ind.value.kind(),
+            value: ind.value.to_string(),
+        };
+        let query = d.query.clone();
+        for ip in d.answer_ips() {
+            let a = Answer {
+                domain: query.clone(),
+                intel: m.clone(),
+                seen: ev.ts,
+                until: ev.ts + self.answer_memory,
+            };
+            match self.seen_answers.get(&ip) {
+                Some(old) if old.seen <= a.seen => {}
+                _ => {
+                    self.seen_answers.insert(ip, a);
+                }
+            }
+        }
+        let name = ev.process_name().unwrap_or("unknown").to_string();
+        self.add(subject, &ev, name, m, None, Some(query), None);
+    }
+
+    /// A connection to a remembered answer of a listed domain.
+    fn answered(&mut self, ev: &Event, ip: IpAddr) -> bool {
+        let Some(a) = self.known.and_then(|k| k.get(&ip)) else {
+            return false;
+        };
+        // A connection made before the lookup (clocks of two sensors: a second's slack) or
+        // after the memory ran out is not the domain's.
+        if ev.ts + chrono::Duration::seconds(1) < a.seen || ev.ts > a.until {
+            return false;
+        }
+        let subject = match &a.intel.kind {
+            Some(k) => Subject::Indicator {
+                kind: IndicatorKind::parse(k).unwrap_or(IndicatorKind::Domain),
+                value: a.intel.indicator.clone(),
+            },
+            None => Subject::Indicator {
+                kind: IndicatorKind::Domain,
+                value: a.intel.indicator.clone(),
+            },
+        };
+        let (m, domain) = (a.intel.clone(), a.domain.clone());
+        let name = ev.process_name().unwrap_or("unknown").to_string();
+        self.add(subject, ev, name, m, Some(ip), Some(domain), None);
+        true
+    }
+
+    /// Counts `ev` into the group of `(subject, name)`.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        subject: Subject,
+        ev: &Event,
+        name: String,
+        intel: IntelMatch,
+        remote_ip: Option<IpAddr>,
+        domain: Option<String>,
+        sha256: Option<String>,
+    ) {
+        self.stats.matched_iocs += 1;
+        let ts = ev.ts;
+        let net = ev.network.as_ref();
+        let samples = self.samples_per_hit;
+        let g = self
+            .groups
+            .entry((subject.clone(), name.clone()))
+            .or_insert_with(|| Group {
+                subject,
+                remote_ip,
+                domain: domain.clone(),
+                sha256: None,
+                process_name: name,
+                remote_port: net.and_then(|n| n.remote_port),
+                protocol: net.map(|n| n.protocol).unwrap_or_default(),
+                pid: ev.process.as_ref().map(|p| p.pid),
+                exe_path: None,
+                direction: net.map(|n| n.direction).unwrap_or_default(),
+                first_seen: ts,
+                last_seen: ts,
+                count: 0,
+                samples: Vec::new(),
+                intel,
+                unconfirmed: false,
+                first_ts: ts,
+            });
+        g.count += 1;
+        if ts < g.first_ts {
+            g.first_ts = ts;
+            g.pid = ev.process.as_ref().map(|p| p.pid);
+        }
+        if g.remote_ip.is_none() && remote_ip.is_some() {
+            (g.remote_ip, g.remote_port) = (remote_ip, net.and_then(|n| n.remote_port));
+            if let Some(n) = net {
+                (g.protocol, g.direction) = (n.protocol, n.direction);
+            }
+        }
+        if g.domain.is_none() {
+            g.domain = domain;
+        }
+        if g.sha256.is_none() {
+            g.sha256 = sha256;
+        }
+        g.first_seen = g.first_seen.min(ts);
+        g.last_seen = g.last_seen.max(ts);
+        if g.exe_path.is_none() {
+            g.exe_path = ev
+                .process
+                .as_ref()
+                .and_then(|p| p.exe.clone())
+                .filter(|e| !e.is_empty());
+        }
+        if g.samples.len() < samples {
+            g.samples.push(ev.clone());
+        }
+    }
+
+    /// A connection event: its remote address.
+    fn connection(&mut self, ev: Event) {
         let Some(net) = ev.network.as_ref() else {
             return;
         };
@@ -183,7 +570,9 @@ impl<'h> Correlator<'h> {
                 (m, false)
             }
             None if self.hotlist.contains(ip) => {
-                self.stats.expired += 1;
+                if !self.answered(&ev, ip) {
+                    self.stats.expired += 1;
+                }
                 return;
             }
             None if self.filter.is_some_and(|f| f.may_contain(ip)) => (
@@ -195,15 +584,21 @@ impl<'h> Correlator<'h> {
                 },
                 true,
             ),
-            None => return,
+            None => {
+                self.answered(&ev, ip);
+                return;
+            }
         };
         self.stats.matched += 1;
         let name = ev.process_name().unwrap_or("unknown").to_string();
-        let key = (ip, name);
+        let key = (Subject::Ip(ip), name);
         let ts = ev.ts;
         let samples = self.samples_per_hit;
         let g = self.groups.entry(key.clone()).or_insert_with(|| Group {
-            remote_ip: ip,
+            subject: key.0.clone(),
+            remote_ip: Some(ip),
+            domain: None,
+            sha256: None,
             process_name: key.1.clone(),
             remote_port: net.remote_port,
             protocol: net.protocol,
@@ -247,6 +642,38 @@ impl<'h> Correlator<'h> {
         self.stats.malformed += other.stats.malformed;
         self.stats.bytes += other.stats.bytes;
         self.stats.expired += other.stats.expired;
+        self.stats.matched_iocs += other.stats.matched_iocs;
+        self.stats.unhashed_dropped += other.stats.unhashed_dropped;
+        for (ip, a) in other.seen_answers {
+            match self.seen_answers.get(&ip) {
+                Some(old) if old.seen <= a.seen => {}
+                _ => {
+                    self.seen_answers.insert(ip, a);
+                }
+            }
+        }
+        for (k, u) in other.unhashed {
+            let n = self.unhashed.len();
+            match self.unhashed.entry(k) {
+                std::collections::hash_map::Entry::Vacant(_) if n >= MAX_UNHASHED => {
+                    self.stats.unhashed_dropped += 1;
+                }
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(u);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let mine = o.get_mut();
+                    mine.count += u.count;
+                    if u.first_seen < mine.first_seen {
+                        mine.first_seen = u.first_seen;
+                        mine.pid = u.pid;
+                    }
+                    mine.last_seen = mine.last_seen.max(u.last_seen);
+                    let room = self.samples_per_hit.saturating_sub(mine.samples.len());
+                    mine.samples.extend(u.samples.into_iter().take(room));
+                }
+            }
+        }
         for (k, g) in other.groups {
             match self.groups.entry(k) {
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -304,6 +731,7 @@ impl<'h> Correlator<'h> {
                 None if memmem::find(line, b"remote_ip").is_some() => {
                     batch.push((start, end, None))
                 }
+                None if c.wants(line) => batch.push((start, end, None)),
                 None => {}
             }
             if batch.len() == BATCH {
@@ -335,21 +763,55 @@ impl<'h> Correlator<'h> {
         batch.clear();
     }
 
-    /// The groups, ordered by first sighting (then address and process), and the counters.
+    /// The groups, ordered by first sighting (then subject and process), and the counters.
     pub fn finish(self) -> (Vec<Group>, ScanStats) {
+        let (groups, stats, _, _) = self.finish_all();
+        (groups, stats)
+    }
+
+    /// [`Correlator::finish`] with the exec events left to hash and the answers seen.
+    pub fn finish_all(self) -> (Vec<Group>, ScanStats, Vec<Unhashed>, Answers) {
         let mut groups: Vec<Group> = self.groups.into_values().collect();
         groups.sort_by(|a, b| {
-            (a.first_seen, a.remote_ip, &a.process_name).cmp(&(
+            (a.first_seen, &a.subject, &a.process_name).cmp(&(
                 b.first_seen,
-                b.remote_ip,
+                &b.subject,
                 &b.process_name,
             ))
         });
-        (groups, self.stats)
+        let mut unhashed: Vec<Unhashed> = self.unhashed.into_values().collect();
+        unhashed.sort_by(|a, b| {
+            (a.first_seen, &a.exe, &a.process_name).cmp(&(b.first_seen, &b.exe, &b.process_name))
+        });
+        (groups, self.stats, unhashed, self.seen_answers)
     }
 }
 
 impl Group {
+    /// The group of exec events of one executable whose hash matched an indicator after the
+    /// scan (see `crate::indicators::match_unhashed`).
+    pub fn from_unhashed(u: Unhashed, subject: Subject, intel: IntelMatch, sha256: String) -> Group {
+        Group {
+            subject,
+            remote_ip: None,
+            domain: None,
+            sha256: Some(sha256),
+            process_name: u.process_name,
+            remote_port: None,
+            protocol: Protocol::default(),
+            pid: u.pid,
+            exe_path: Some(u.exe),
+            direction: Direction::default(),
+            first_seen: u.first_seen,
+            last_seen: u.last_seen,
+            count: u.count,
+            samples: u.samples,
+            intel,
+            unconfirmed: false,
+            first_ts: u.first_seen,
+        }
+    }
+
     /// Folds in the same key's group from another part of the input.
     fn absorb(&mut self, g: Group, samples_per_hit: usize) {
         self.count += g.count;
@@ -365,9 +827,24 @@ impl Group {
         if self.exe_path.is_none() {
             self.exe_path = g.exe_path;
         }
+        if self.remote_ip.is_none() {
+            self.remote_ip = g.remote_ip;
+        }
+        if self.domain.is_none() {
+            self.domain = g.domain;
+        }
+        if self.sha256.is_none() {
+            self.sha256 = g.sha256;
+        }
         let room = samples_per_hit.saturating_sub(self.samples.len());
         self.samples.extend(g.samples.into_iter().take(room));
     }
+}
+
+/// An indicator's match as hits carry it (an empty source is none).
+fn clean(mut m: IntelMatch) -> IntelMatch {
+    m.source = m.source.filter(|s| !s.is_empty());
+    m
 }
 
 /// The address in `s`: dotted-quad IPv4 read directly, anything else through the standard
@@ -455,24 +932,31 @@ pub fn scan_filtered(
     filter: Option<&IpFilter>,
     samples_per_hit: usize,
 ) -> Result<Scan, AgentError> {
+    scan_intel(pending, &Intel::ips(hotlist, filter), samples_per_hit)
+}
+
+/// [`scan`] against everything `intel` holds: addresses, and the indicators of other kinds.
+///
+/// Answers for listed domains found in this scan attribute later connections of this same
+/// input too: when there are any, a second pass over the input matches connections to those
+/// addresses only (rare: it takes a listed domain being resolved). Answers remembered from
+/// earlier runs are matched in the first pass.
+pub fn scan_intel(
+    pending: &Pending,
+    intel: &Intel<'_>,
+    samples_per_hit: usize,
+) -> Result<Scan, AgentError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(MAX_THREADS);
-    scan_with(
-        pending,
-        hotlist,
-        filter,
-        samples_per_hit,
-        threads,
-        PARALLEL_MIN,
-        CHUNK,
-    )
+    scan_intel_with(pending, intel, samples_per_hit, threads, PARALLEL_MIN, CHUNK)
 }
 
 /// Workers of one scan, at most.
 pub const MAX_THREADS: usize = 8;
 
+#[cfg(test)]
 fn scan_with(
     pending: &Pending,
     hotlist: &Hotlist,
@@ -482,20 +966,92 @@ fn scan_with(
     min_part: u64,
     chunk: usize,
 ) -> Result<Scan, AgentError> {
+    let intel = Intel::ips(hotlist, filter);
+    scan_intel_with(pending, &intel, samples_per_hit, threads, min_part, chunk)
+}
+
+fn scan_intel_with(
+    pending: &Pending,
+    intel: &Intel<'_>,
+    samples_per_hit: usize,
+    threads: usize,
+    min_part: u64,
+    chunk: usize,
+) -> Result<Scan, AgentError> {
+    let (c, end) = scan_parts(pending, intel, samples_per_hit, threads, min_part, chunk)?;
+    let (mut groups, mut stats, unhashed, answers) = c.finish_all();
+    // New answers: connections to them anywhere in this input (after the lookup) are the
+    // domain's. Only the answers are matched in this pass.
+    let fresh: Answers = answers
+        .iter()
+        .filter(|(ip, a)| intel.answers.and_then(|k| k.get(ip)) != Some(*a))
+        .map(|(ip, a)| (*ip, a.clone()))
+        .collect();
+    if !fresh.is_empty() {
+        let empty = Hotlist::empty("answers");
+        let only = Intel {
+            hotlist: &empty,
+            filter: None,
+            iocs: None,
+            answers: Some(&fresh),
+            answer_memory: intel.answer_memory,
+        };
+        let (c2, _) = scan_parts(pending, &only, samples_per_hit, threads, min_part, chunk)?;
+        let (more, s2, _, _) = c2.finish_all();
+        stats.matched_iocs += s2.matched_iocs;
+        let mut by_key: HashMap<(Subject, String), Group> = groups
+            .into_iter()
+            .map(|g| ((g.subject.clone(), g.process_name.clone()), g))
+            .collect();
+        for g in more {
+            match by_key.entry((g.subject.clone(), g.process_name.clone())) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(g);
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    o.get_mut().absorb(g, samples_per_hit)
+                }
+            }
+        }
+        groups = by_key.into_values().collect();
+        groups.sort_by(|a, b| {
+            (a.first_seen, &a.subject, &a.process_name).cmp(&(
+                b.first_seen,
+                &b.subject,
+                &b.process_name,
+            ))
+        });
+    }
+    Ok(Scan {
+        groups,
+        stats,
+        end,
+        unhashed,
+        answers,
+    })
+}
+
+/// Reads `pending` in parts (one per worker) and merges their correlators in file order.
+fn scan_parts<'h>(
+    pending: &Pending,
+    intel: &Intel<'h>,
+    samples_per_hit: usize,
+    threads: usize,
+    min_part: u64,
+    chunk: usize,
+) -> Result<(Correlator<'h>, Option<crate::state::Position>), AgentError> {
     let total = pending.bytes();
     let parts = split(pending, total, threads.max(1), min_part)?;
-    let results: Vec<Result<PartResult<'_>, AgentError>> = if parts.len() <= 1 {
+    let results: Vec<Result<PartResult<'h>, AgentError>> = if parts.len() <= 1 {
         parts
             .iter()
-            .map(|p| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
+            .map(|p| scan_part(pending, p, intel, samples_per_hit, chunk))
             .collect()
     } else {
         std::thread::scope(|sc| {
             let handles: Vec<_> = parts
                 .iter()
-                .map(|p| {
-                    sc.spawn(|| scan_part(pending, p, hotlist, filter, samples_per_hit, chunk))
-                })
+                .map(|p| sc.spawn(|| scan_part(pending, p, intel, samples_per_hit, chunk)))
                 .collect();
             handles
                 .into_iter()
@@ -506,7 +1062,7 @@ fn scan_with(
                 .collect()
         })
     };
-    let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
+    let mut c = Correlator::for_intel(intel, samples_per_hit);
     // Where reading stopped in each segment (the end of its last complete line).
     let mut consumed: Vec<u64> = pending.segments.iter().map(|s| s.start).collect();
     for r in results {
@@ -525,8 +1081,7 @@ fn scan_with(
             file: seg.name.clone(),
             offset,
         });
-    let (groups, stats) = c.finish();
-    Ok(Scan { groups, stats, end })
+    Ok((c, end))
 }
 
 /// Splits the pending data into at most `threads` parts of about equal size, each at least
@@ -601,12 +1156,11 @@ type PartResult<'h> = (Correlator<'h>, Vec<(usize, u64)>);
 fn scan_part<'h>(
     pending: &Pending,
     part: &[Range],
-    hotlist: &'h Hotlist,
-    filter: Option<&'h IpFilter>,
+    intel: &Intel<'h>,
     samples_per_hit: usize,
     chunk: usize,
 ) -> Result<PartResult<'h>, AgentError> {
-    let mut c = Correlator::with_filter(hotlist, filter, samples_per_hit);
+    let mut c = Correlator::for_intel(intel, samples_per_hit);
     let mut ends = Vec::with_capacity(part.len());
     let mut buf = vec![0u8; chunk.max(1)];
     for r in part {
@@ -865,7 +1419,7 @@ mod tests {
             let by_ip: HashMap<String, &Group> = s
                 .groups
                 .iter()
-                .map(|g| (g.remote_ip.to_string(), g))
+                .map(|g| (g.remote_ip.unwrap().to_string(), g))
                 .collect();
             let exact = by_ip["1.2.3.4"];
             assert!(!exact.unconfirmed);

@@ -1,5 +1,8 @@
 //! Enrichment of hits: resolve the executable path and hash it — only for hits, through a
-//! cache keyed by path, size, mtime and inode so an unchanged binary is hashed once.
+//! cache keyed by path, size, mtime and inode so an unchanged binary is hashed once — and the
+//! hashing of executables for hash indicators ([`HashCache::digests`]): SHA-256, plus SHA-1
+//! and MD5 only when the intel holds indicators of those kinds, under a byte rate
+//! ([`Budget`]) and a file size cap.
 
 use crate::state::write_atomic;
 use crate::{AgentError, io_err};
@@ -23,6 +26,78 @@ pub struct FileStamp {
 struct Entry {
     stamp: FileStamp,
     sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    md5: Option<String>,
+}
+
+/// Digests besides SHA-256 that a caller needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Want {
+    pub sha1: bool,
+    pub md5: bool,
+}
+
+/// An executable's digests (hex).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Digests {
+    pub sha256: String,
+    pub sha1: Option<String>,
+    pub md5: Option<String>,
+}
+
+/// Why a file was not hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// Gone, no permission, or not a regular file.
+    Unreadable,
+    /// Larger than the configured cap.
+    TooLarge,
+    /// Hashing it would pass the pass's time budget at the configured byte rate.
+    Budget,
+}
+
+/// A byte rate for hashing: reading is paced so that on average at most `bytes_per_sec` are
+/// hashed, and a pass stops taking files once it would run longer than `max`.
+#[derive(Debug)]
+pub struct Budget {
+    bytes_per_sec: u64,
+    max: std::time::Duration,
+    started: std::time::Instant,
+    spent: u64,
+}
+
+impl Budget {
+    /// `bytes_per_sec` 0 = no limit.
+    pub fn new(bytes_per_sec: u64, max: std::time::Duration) -> Budget {
+        Budget {
+            bytes_per_sec,
+            max,
+            started: std::time::Instant::now(),
+            spent: 0,
+        }
+    }
+
+    /// Takes `n` bytes: waits until reading them keeps the rate, or returns false (nothing
+    /// taken) when that would be past the time budget.
+    fn take(&mut self, n: u64) -> bool {
+        if self.bytes_per_sec == 0 {
+            return true;
+        }
+        let due = std::time::Duration::from_secs_f64(
+            (self.spent + n) as f64 / self.bytes_per_sec as f64,
+        );
+        if due > self.max {
+            return false;
+        }
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            std::thread::sleep(due - elapsed);
+        }
+        self.spent += n;
+        true
+    }
 }
 
 /// `cache/hashcache.json`.
@@ -106,11 +181,87 @@ impl HashCache {
             Entry {
                 stamp,
                 sha256: digest.clone(),
+                sha1: None,
+                md5: None,
             },
         );
         self.dirty = true;
         Some(digest)
     }
+
+    /// The digests of the executable at `path` for hash indicators: from the cache when its
+    /// stamp is unchanged and it holds every digest wanted, else read once (all digests in
+    /// one pass) if it is at most `max_file` bytes and `budget` allows.
+    pub fn digests(
+        &mut self,
+        path: &Path,
+        want: Want,
+        max_file: u64,
+        budget: &mut Budget,
+    ) -> Result<Digests, Skipped> {
+        let opened = open_regular(path, Links::Follow).map_err(|_| Skipped::Unreadable)?;
+        let size = opened.meta.len();
+        if size > max_file {
+            return Err(Skipped::TooLarge);
+        }
+        let stamp = stamp(&opened.meta);
+        let key = path.to_string_lossy().into_owned();
+        if let Some(e) = self.entries.get(&key)
+            && e.stamp == stamp
+            && (!want.sha1 || e.sha1.is_some())
+            && (!want.md5 || e.md5.is_some())
+        {
+            self.hits += 1;
+            return Ok(Digests {
+                sha256: e.sha256.clone(),
+                sha1: e.sha1.clone(),
+                md5: e.md5.clone(),
+            });
+        }
+        if !budget.take(size) {
+            return Err(Skipped::Budget);
+        }
+        let d = digest_reader(opened.file, want).map_err(|_| Skipped::Unreadable)?;
+        self.computed += 1;
+        self.entries.insert(
+            key,
+            Entry {
+                stamp,
+                sha256: d.sha256.clone(),
+                sha1: d.sha1.clone(),
+                md5: d.md5.clone(),
+            },
+        );
+        self.dirty = true;
+        Ok(d)
+    }
+}
+
+/// Every wanted digest of a file, in one read.
+fn digest_reader(mut f: std::fs::File, want: Want) -> std::io::Result<Digests> {
+    use sha1::Sha1;
+    let mut h256 = Sha256::new();
+    let mut h1 = want.sha1.then(Sha1::new);
+    let mut h5 = want.md5.then(md5::Md5::new);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h256.update(&buf[..n]);
+        if let Some(h) = h1.as_mut() {
+            h.update(&buf[..n]);
+        }
+        if let Some(h) = h5.as_mut() {
+            h.update(&buf[..n]);
+        }
+    }
+    Ok(Digests {
+        sha256: hex::encode(h256.finalize()),
+        sha1: h1.map(|h| hex::encode(h.finalize())),
+        md5: h5.map(|h| hex::encode(h.finalize())),
+    })
 }
 
 pub(crate) fn stamp(meta: &std::fs::Metadata) -> FileStamp {

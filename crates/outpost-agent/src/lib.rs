@@ -21,6 +21,7 @@ pub mod correlate;
 pub mod daemon;
 pub mod enrich;
 pub mod governor;
+pub mod indicators;
 pub mod ingest;
 pub mod intel;
 pub mod lock;

@@ -176,20 +176,66 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             Source::Bundle(b, _) => b.version().to_string(),
         };
         report.hotlist_version = Some(version.clone());
-        let scan = correlate::scan_filtered(&pending, hotlist, filter, cfg.upload.samples_per_hit)?;
+        // A bundle's domains, hashes and processes match too (a plain hotlist has addresses
+        // only); listed domains' answers from earlier runs attribute connections.
+        let iocs = match &source {
+            Source::Bundle(b, _) if !b.indicators().is_empty() => Some(b.indicators()),
+            _ => None,
+        };
+        let known = crate::indicators::load_answers(data_dir, opts.now)?;
+        let intel = correlate::Intel {
+            hotlist,
+            filter,
+            iocs,
+            answers: Some(&known),
+            answer_memory: chrono::Duration::seconds(
+                i64::try_from(cfg.matching.dns_answer_memory_secs).unwrap_or(i64::MAX / 1000),
+            ),
+        };
+        let mut scan = correlate::scan_intel(&pending, &intel, cfg.upload.samples_per_hit)?;
         tracing::debug!(
             ms = ms(t),
             bytes = scan.stats.bytes,
             groups = scan.groups.len(),
             "buffer scanned"
         );
-        let mut groups = scan.groups;
+        let mut groups = std::mem::take(&mut scan.groups);
+        let mut cache = HashCache::load(data_dir)?;
+        // Exec events without a hash while the bundle holds hash indicators: hash their
+        // executables (cached, paced) and match the digests.
+        if let Some(set) = iocs
+            && !scan.unhashed.is_empty()
+        {
+            let t = std::time::Instant::now();
+            let unhashed = std::mem::take(&mut scan.unhashed);
+            let (more, hs) = crate::indicators::match_unhashed(
+                unhashed,
+                set,
+                &mut cache,
+                &cfg.matching,
+                opts.now,
+            );
+            tracing::debug!(ms = ms(t), hashed = hs.hashed, cached = hs.cached, matched = more.len(), "executables hashed for hash indicators");
+            scan.stats.matched_iocs += more.iter().map(|g| g.count).sum::<u64>();
+            groups.extend(more);
+            let c = &mut state.counters;
+            c.executables_hashed += hs.hashed;
+            c.hashes_skipped_large += hs.skipped_large;
+            c.hashes_skipped_budget += hs.skipped_budget;
+            c.hashes_unreadable += hs.unreadable;
+        }
+        let answers = std::mem::take(&mut scan.answers);
+        crate::indicators::save_answers(data_dir, known, answers, opts.now)?;
         // A stale bundle's matches, and a filter's, become hits only once the server confirms
-        // them; if it cannot be asked, nothing advances and the next run asks again.
+        // them; if it cannot be asked, nothing advances and the next run asks again. Only
+        // address matches are confirmed (the server's confirmation answers for addresses).
         let ask: Vec<std::net::IpAddr> = groups
             .iter()
             .filter(|g| stale || g.unconfirmed)
-            .map(|g| g.remote_ip)
+            .filter_map(|g| match g.subject {
+                correlate::Subject::Ip(ip) => Some(ip),
+                _ => None,
+            })
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -210,10 +256,13 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             };
             let before = groups.len();
             groups.retain_mut(|g| {
+                let correlate::Subject::Ip(ip) = g.subject else {
+                    return true;
+                };
                 if !(stale || g.unconfirmed) {
                     return true;
                 }
-                match answers.get(&g.remote_ip) {
+                match answers.get(&ip) {
                     Some(Some(m)) => {
                         g.intel = m.clone();
                         g.unconfirmed = false;
@@ -233,7 +282,6 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             );
         }
         let t = std::time::Instant::now();
-        let mut cache = HashCache::load(data_dir)?;
         let mut hits: Vec<Hit> = groups.into_iter().map(|g| to_hit(g, &mut cache)).collect();
         let bounded = bound_hits(&mut hits, cfg.upload.max_batch_bytes);
         state.counters.fields_truncated += bounded.fields_truncated;
@@ -285,6 +333,8 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
         c.events_matched += scan.stats.matched;
         c.malformed_lines += scan.stats.malformed;
         c.matches_expired += scan.stats.expired;
+        c.events_matched_iocs += scan.stats.matched_iocs;
+        c.executables_unhashed_dropped += scan.stats.unhashed_dropped;
         report.scan = scan.stats;
         spool.put_committed(&payloads, data_dir, &state)?;
         report.batches_spooled += payloads.len();
@@ -522,12 +572,12 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
     // A source's own hash of the executable (Sysmon's `Hashes`) is used as it is; otherwise the
     // file is hashed here. Paths recorded on another OS (a Windows path in an imported log) are
     // not hashed.
-    let reported = g.samples.iter().find_map(|e| {
+    let reported = g.sha256.clone().or_else(|| g.samples.iter().find_map(|e| {
         e.process
             .as_ref()
             .and_then(|p| p.hashes.sha256.clone())
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-    });
+    }));
     let sha256 = reported.or_else(|| {
         exe_path
             .as_deref()
@@ -546,8 +596,9 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
         last_seen_utc: g.last_seen,
         hit_count: g.count,
         sample_events: g.samples,
-        direction: Some(g.direction),
+        direction: g.remote_ip.map(|_| g.direction),
         intel: Some(g.intel),
+        domain: g.domain,
     }
 }
 

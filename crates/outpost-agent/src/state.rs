@@ -53,6 +53,18 @@ pub struct Counters {
     /// to their last complete line; `torn_bytes_removed` is what was cut.
     pub torn_tails_repaired: u64,
     pub torn_bytes_removed: u64,
+    /// Exec events matched by a process name/path or hash indicator, DNS queries of listed
+    /// domains, and connections to their answers.
+    pub events_matched_iocs: u64,
+    /// Executables hashed for hash indicators (cache misses).
+    pub executables_hashed: u64,
+    /// Executables not hashed: larger than `[match] max_hash_file_bytes`, past a pass's
+    /// hashing time budget, unreadable (gone before the pass, no permission).
+    pub hashes_skipped_large: u64,
+    pub hashes_skipped_budget: u64,
+    pub hashes_unreadable: u64,
+    /// Distinct executables of one pass beyond the pass's limit (not hashed).
+    pub executables_unhashed_dropped: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

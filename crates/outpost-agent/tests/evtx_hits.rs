@@ -67,7 +67,7 @@ fn wfp_5156_remote_address_on_hotlist_yields_the_grouped_hit() {
         .find(|g| g.process_name == "plink.exe")
         .unwrap();
     let first = matching.iter().min_by_key(|e| e.ts).unwrap();
-    assert_eq!(g.remote_ip, target);
+    assert_eq!(g.remote_ip, Some(target));
     assert_eq!(g.count, matching.len() as u64);
     assert_eq!(g.first_seen, first.ts);
     assert_eq!(g.last_seen, matching.iter().map(|e| e.ts).max().unwrap());

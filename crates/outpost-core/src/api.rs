@@ -313,7 +313,13 @@ pub struct CustomerHit {
     pub tenant_id: String,
     pub device_id: String,
     pub hostname: String,
-    pub remote_ip: std::net::IpAddr,
+    /// Indicator kind: `ip`, `domain`, `domain_suffix`, `sha256`, `sha1`, `md5`,
+    /// `process_name` or `process_path`.
+    pub kind: String,
+    /// What matched: the remote address, domain, hash or process (see `kind`).
+    pub subject: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<std::net::IpAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_port: Option<u16>,
     pub process_name: String,
@@ -336,6 +342,8 @@ impl From<&HitRecord> for CustomerHit {
             tenant_id: h.tenant_id.clone(),
             device_id: h.device_id.clone(),
             hostname: h.hostname.clone(),
+            kind: h.hit.kind().to_string(),
+            subject: h.hit.subject(),
             remote_ip: h.hit.remote_ip,
             remote_port: h.hit.remote_port,
             process_name: h.hit.process_name.clone(),
@@ -353,7 +361,8 @@ impl From<&HitRecord> for CustomerHit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Correlation {
     pub tenant_id: String,
-    /// `remote_ip` or `sha256`.
+    /// `remote_ip`, `sha256`, or the indicator kind of other hits (`domain`, `sha1`,
+    /// `process_path`, …).
     pub kind: String,
     pub value: String,
     pub devices: u64,

@@ -25,10 +25,16 @@ pub struct HitPayload {
     pub hits: Vec<Hit>,
 }
 
-/// Matches of one `(remote_ip, process_name)` pair, grouped over a processing window.
+/// Matches of one `(indicator, process_name)` pair, grouped over a processing window: for an
+/// address indicator the indicator is the remote address (as the seed grouped by
+/// `(remote_ip, process_name)`), for the other kinds the matched value (domain, hash,
+/// process name or path), named in `intel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
-    pub remote_ip: IpAddr,
+    /// The remote address of a connection hit (always present in hits of seed-era agents);
+    /// absent for hash, process and DNS-query hits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_ip: Option<IpAddr>,
     /// Remote port of the first matching event.
     pub remote_port: Option<u16>,
     pub protocol: Protocol,
@@ -50,6 +56,32 @@ pub struct Hit {
     /// The intel entry that matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intel: Option<IntelMatch>,
+    /// The domain involved: the queried name of a DNS hit, or the name a connection's address
+    /// was answered for (a connection to an address resolved from a listed domain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+impl Hit {
+    /// The indicator kind of the hit (`ip` for hits that name none: seed-era agents).
+    pub fn kind(&self) -> &str {
+        self.intel
+            .as_ref()
+            .and_then(|i| i.kind.as_deref())
+            .unwrap_or("ip")
+    }
+
+    /// What the hit is about, for titles and grouping: the remote address, else the matched
+    /// indicator value.
+    pub fn subject(&self) -> String {
+        match (&self.remote_ip, &self.intel, &self.domain) {
+            (Some(ip), _, Some(d)) => format!("{ip} ({d})"),
+            (Some(ip), _, None) => ip.to_string(),
+            (None, _, Some(d)) => d.clone(),
+            (None, Some(i), None) => i.indicator.clone(),
+            (None, None, None) => String::new(),
+        }
+    }
 }
 
 /// Which indicator a hit matched. Everything but `indicator` is optional, so hits from agents

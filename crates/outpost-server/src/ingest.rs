@@ -912,37 +912,70 @@ fn intel_indicator(h: &Hit, default_score: i32) -> Indicator {
                 })
                 .unwrap_or(default_score),
         ),
-        None => (h.remote_ip.to_string(), "hotlist".into(), default_score),
+        None => (h.subject(), "hotlist".into(), default_score),
+    };
+    let description = match h.kind() {
+        "ip" => format!("connection to {} listed in {source}", h.subject()),
+        "domain" | "domain_suffix" => match h.remote_ip {
+            Some(ip) => format!(
+                "connection to {ip}, an answer for {} listed in {source}",
+                h.domain.as_deref().unwrap_or(&indicator)
+            ),
+            None => format!(
+                "DNS query for {} listed in {source}",
+                h.domain.as_deref().unwrap_or(&indicator)
+            ),
+        },
+        "sha256" | "sha1" | "md5" => {
+            format!("executable {} with hash {indicator} listed in {source}", h.process_name)
+        }
+        kind => format!("process {} ({kind} {indicator}) listed in {source}", h.process_name),
     };
     Indicator {
         engine: "intel".into(),
         rule_name: source.clone(),
         indicator_type: "ioc".into(),
-        description: format!("connection to {} listed in {source}", h.remote_ip),
+        description,
         extra_info: indicator,
         score,
     }
 }
 
-/// A network event built from a hit's own fields, for hits uploaded without sample events.
+/// An event built from a hit's own fields, for hits uploaded without sample events: a
+/// connection for address hits, a DNS query for domain hits without an address, an exec for
+/// hash and process hits.
 fn event_of_hit(h: &Hit) -> Event {
-    let mut e = Event::new(h.first_seen_utc, EventKind::Network, "ingest");
-    e.process = Some(std::sync::Arc::new(ProcessInfo {
+    let kind = match (h.remote_ip, h.kind()) {
+        (Some(_), _) => EventKind::Network,
+        (None, "domain" | "domain_suffix") => EventKind::Dns,
+        (None, _) => EventKind::ProcessExec,
+    };
+    let mut e = Event::new(h.first_seen_utc, kind, "ingest");
+    let mut p = ProcessInfo {
         pid: h.pid.unwrap_or(0),
         name: Some(h.process_name.clone()),
         exe: h.exe_path.clone(),
         ..Default::default()
-    }));
-    e.network = Some(NetworkInfo {
-        direction: h.direction.unwrap_or_default(),
-        protocol: h.protocol,
-        local_ip: None,
-        local_port: None,
-        remote_ip: Some(h.remote_ip),
-        remote_port: h.remote_port,
-        action: Default::default(),
-        remote_hostname: None,
-        community_id: None,
-    });
+    };
+    p.hashes.sha256 = h.sha256.clone();
+    e.process = Some(std::sync::Arc::new(p));
+    if let Some(ip) = h.remote_ip {
+        e.network = Some(NetworkInfo {
+            direction: h.direction.unwrap_or_default(),
+            protocol: h.protocol,
+            local_ip: None,
+            local_port: None,
+            remote_ip: Some(ip),
+            remote_port: h.remote_port,
+            action: Default::default(),
+            remote_hostname: h.domain.clone(),
+            community_id: None,
+        });
+    } else if let Some(d) = &h.domain {
+        e.dns = Some(outpost_core::DnsInfo {
+            query: d.clone(),
+            ..Default::default()
+        });
+    }
     e
 }

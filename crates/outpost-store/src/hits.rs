@@ -139,17 +139,18 @@ impl Store {
                 return Ok(InsertOutcome { stored: 0, suppressed: 0, duplicate: true });
             }
             for chunk in rows.chunks(INSERT_CHUNK) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id, risk_score, indicators, alert) ");
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO hits (tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_by, state_changed_at, suppression_id, risk_score, indicators, alert, kind, indicator, domain) ");
                 qb.push_values(chunk, |mut b, (h, samples, intel, state, by, changed_at, rule, score, indicators)| {
                     b.push_bind(&dev.tenant_id).push_bind(&dev.device_id).push_bind(&payload.batch_id).push_bind(&payload.hostname)
                         .push_bind(received).push_bind(&payload.agent_version).push_bind(&payload.hotlist_version)
-                        .push_bind(h.remote_ip.to_string()).push_bind(h.remote_port.map(i64::from)).push_bind(h.protocol.to_string())
+                        .push_bind(remote_ip_column(h.remote_ip)).push_bind(h.remote_port.map(i64::from)).push_bind(h.protocol.to_string())
                         .push_bind(&h.process_name).push_bind(h.pid.map(i64::from)).push_bind(&h.exe_path).push_bind(&h.sha256)
                         .push_bind(h.first_seen_utc.timestamp_millis()).push_bind(h.last_seen_utc.timestamp_millis())
                         .push_bind(i64::try_from(h.hit_count).unwrap_or(i64::MAX)).push_bind(h.direction.map(|d| d.as_str()))
                         .push_bind(intel).push_bind(samples)
                         .push_bind(state.as_str()).push_bind(by).push_bind(*changed_at).push_bind(rule)
-                        .push_bind(score.risk_score).push_bind(indicators).push_bind(i64::from(score.alert));
+                        .push_bind(score.risk_score).push_bind(indicators).push_bind(i64::from(score.alert))
+                        .push_bind(h.kind()).push_bind(indicator_column(h)).push_bind(&h.domain);
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -206,7 +207,21 @@ impl Store {
 }
 
 /// The columns [`hit_from_row`] reads.
-pub(crate) const HIT_COLS: &str = "id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_at, state_changed_by, suppression_id, version, risk_score, indicators, alert";
+pub(crate) const HIT_COLS: &str = "id, tenant_id, device_id, batch_id, hostname, received_at, agent_version, hotlist_version, remote_ip, remote_port, protocol, process_name, pid, exe_path, sha256, first_seen, last_seen, hit_count, direction, intel, sample_events, state, state_changed_at, state_changed_by, suppression_id, version, risk_score, indicators, alert, domain";
+
+/// `hits.remote_ip` of a hit: its address, or '' for a hit that is not about one (the column
+/// is NOT NULL since the first schema; see migration 0007).
+pub(crate) fn remote_ip_column(ip: Option<std::net::IpAddr>) -> String {
+    ip.map(|i| i.to_string()).unwrap_or_default()
+}
+
+/// `hits.indicator`: the matched value of a hit of another kind than `ip` (domain, hash,
+/// process name or path); NULL for address hits, which match on `remote_ip`.
+pub(crate) fn indicator_column(h: &Hit) -> Option<String> {
+    (h.kind() != "ip")
+        .then(|| h.intel.as_ref().map(|i| i.indicator.to_ascii_lowercase()))
+        .flatten()
+}
 
 pub(crate) fn hit_from_row<R>(r: &R) -> Result<HitRecord, StoreError>
 where
@@ -225,7 +240,10 @@ where
     let intel: Option<String> = r.try_get("intel")?;
     let direction: Option<String> = r.try_get("direction")?;
     let hit = Hit {
-        remote_ip: ip.parse().map_err(|e| corrupt("remote_ip", &e))?,
+        remote_ip: match ip.as_str() {
+            "" => None,
+            ip => Some(ip.parse().map_err(|e| corrupt("remote_ip", &e))?),
+        },
         remote_port: r
             .try_get::<Option<i64>, _>("remote_port")?
             .and_then(|v| u16::try_from(v).ok()),
@@ -246,6 +264,7 @@ where
             .map(|i| serde_json::from_str(&i))
             .transpose()
             .map_err(|e| corrupt("intel", &e))?,
+        domain: r.try_get("domain")?,
     };
     Ok(HitRecord {
         id: r.try_get("id")?,

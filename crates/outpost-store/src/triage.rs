@@ -26,7 +26,7 @@ pub fn suppression_matches(
     suppression_matches_fields(
         rule,
         device_id,
-        Some(h.remote_ip),
+        h.remote_ip,
         Some(&h.process_name),
         h.sha256.as_deref(),
         indicators,
@@ -332,14 +332,16 @@ impl Store {
     ) -> Result<Vec<HitRecord>, StoreError> {
         let limit = i64::from(limit.clamp(1, 1000));
         dispatch!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits WHERE tenant_id = $1 AND device_id <> $2 AND (remote_ip = $3 OR ($4 IS NOT NULL AND sha256 = $4)) ORDER BY id DESC LIMIT $5")))
-                .bind(&hit.tenant_id).bind(&hit.device_id).bind(hit.hit.remote_ip.to_string()).bind(&hit.hit.sha256).bind(limit)
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {HIT_COLS} FROM hits WHERE tenant_id = $1 AND device_id <> $2 AND ((remote_ip = $3 AND remote_ip <> '') OR ($4 IS NOT NULL AND sha256 = $4) OR ($6 IS NOT NULL AND kind = $7 AND indicator = $6)) ORDER BY id DESC LIMIT $5")))
+                .bind(&hit.tenant_id).bind(&hit.device_id).bind(crate::hits::remote_ip_column(hit.hit.remote_ip)).bind(&hit.hit.sha256).bind(limit)
+                .bind(crate::hits::indicator_column(&hit.hit)).bind(hit.hit.kind())
                 .fetch_all(p).await?;
             rows.iter().map(hit_from_row).collect()
         })
     }
 
-    /// Remote IPs and executable hashes seen on at least `min_devices` devices of a tenant
+    /// Remote IPs, executable hashes and other indicators (domains, processes: `kind` is the
+    /// indicator kind) seen on at least `min_devices` devices of a tenant
     /// (all tenants when `tenant_id` is `None`), most widespread first.
     pub async fn correlations(
         &self,
@@ -352,18 +354,24 @@ impl Store {
         let min = i64::from(min_devices.max(2));
         let limit = i64::from(limit.clamp(1, 1000));
         let mut out = Vec::new();
-        for col in ["remote_ip", "sha256"] {
+        // (kind as returned, the kind expression, the value column): addresses, executable
+        // hashes, and the matched value of hits of the other indicator kinds (migration 0007).
+        for (kind, col) in [
+            ("'remote_ip'", "remote_ip"),
+            ("'sha256'", "sha256"),
+            ("kind", "indicator"),
+        ] {
             let sql = format!(
-                "SELECT tenant_id, {col} AS value, COUNT(DISTINCT device_id) AS devices, CAST(SUM(hit_count) AS BIGINT) AS hits, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen \
-                 FROM hits WHERE {col} IS NOT NULL AND ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR last_seen >= $2) \
-                 GROUP BY tenant_id, {col} HAVING COUNT(DISTINCT device_id) >= $3 ORDER BY devices DESC, hits DESC LIMIT $4"
+                "SELECT tenant_id, {kind} AS k, {col} AS value, COUNT(DISTINCT device_id) AS devices, CAST(SUM(hit_count) AS BIGINT) AS hits, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen \
+                 FROM hits WHERE {col} IS NOT NULL AND {col} <> '' AND ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR last_seen >= $2) \
+                 GROUP BY tenant_id, {kind}, {col} HAVING COUNT(DISTINCT device_id) >= $3 ORDER BY devices DESC, hits DESC LIMIT $4"
             );
             let mut part: Vec<Correlation> = dispatch!(self, p => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(since).bind(min).bind(limit).fetch_all(p).await?;
                 rows.iter().map(|r| -> Result<Correlation, StoreError> {
                     Ok(Correlation {
                         tenant_id: r.try_get("tenant_id")?,
-                        kind: col.to_string(),
+                        kind: r.try_get("k")?,
                         value: r.try_get("value")?,
                         devices: u64::try_from(r.try_get::<i64, _>("devices")?).unwrap_or(0),
                         hits: u64::try_from(r.try_get::<i64, _>("hits")?).unwrap_or(0),

@@ -216,7 +216,7 @@ impl Store {
         dispatch!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT v, COUNT(*) AS n, CAST(SUM(c) AS BIGINT) AS e FROM \
                  (SELECT {column} AS v, hit_count AS c FROM hits WHERE ($1 IS NULL OR tenant_id = $1) AND id >= (SELECT MIN(id) FROM hits WHERE received_at >= $2) ORDER BY id DESC LIMIT $4) recent \
-                 GROUP BY v ORDER BY n DESC, v LIMIT $3")))
+                 WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v LIMIT $3")))
                 .bind(tenant_id).bind(since.timestamp_millis()).bind(limit).bind(TOP_SAMPLE)
                 .fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());

@@ -46,7 +46,7 @@ async fn backends() -> Vec<Backend> {
 fn hit(ip: &str, process: &str, sha: Option<&str>) -> Hit {
     let t = Utc::now();
     Hit {
-        remote_ip: ip.parse().unwrap(),
+        remote_ip: Some(ip.parse().unwrap()),
         remote_port: Some(443),
         protocol: Protocol::Tcp,
         process_name: process.into(),
@@ -59,6 +59,7 @@ fn hit(ip: &str, process: &str, sha: Option<&str>) -> Hit {
         sample_events: vec![],
         direction: None,
         intel: None,
+        domain: None,
     }
 }
 

@@ -37,7 +37,7 @@ pub fn hit(i: u64, tenant: &str) -> HitRecord {
         agent_version: "1.0.0".into(),
         hotlist_version: "2026-11-23".into(),
         hit: Hit {
-            remote_ip: format!("203.0.113.{}", i % 250).parse().unwrap(),
+            remote_ip: Some(format!("203.0.113.{}", i % 250).parse().unwrap()),
             remote_port: Some(443),
             protocol: Protocol::Tcp,
             process_name: format!("proc{}.exe", i % 7),
@@ -50,6 +50,7 @@ pub fn hit(i: u64, tenant: &str) -> HitRecord {
             sample_events: vec![],
             direction: None,
             intel: None,
+            domain: None,
         },
         triage: Default::default(),
         score: Default::default(),

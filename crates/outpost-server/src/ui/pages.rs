@@ -703,7 +703,16 @@ pub async fn hit_detail(
             value: format!("{} ({})", h.hostname, h.device_id),
             href: device_href.clone(),
         });
-        fields.push(field("Remote IP", x.remote_ip.to_string()));
+        fields.push(field("Kind", x.kind().to_string()));
+        if let Some(ip) = x.remote_ip {
+            fields.push(field("Remote IP", ip.to_string()));
+        }
+        if let Some(d) = &x.domain {
+            fields.push(field("Domain", d.clone()));
+        }
+        if let Some(i) = x.intel.as_ref().filter(|_| x.kind() != "ip") {
+            fields.push(field("Indicator", i.indicator.clone()));
+        }
         fields.push(field(
             "Remote port",
             x.remote_port
@@ -772,14 +781,22 @@ pub async fn hit_detail(
             value: c.hostname.clone(),
             href: device_href.clone(),
         });
+        fields.push(field("Kind", c.kind.clone()));
         fields.push(field(
-            "Remote address",
-            view::remote(c.remote_ip, c.remote_port),
+            if c.remote_ip.is_some() {
+                "Remote address"
+            } else {
+                "Indicator"
+            },
+            match c.remote_ip {
+                Some(ip) => view::remote(ip, c.remote_port),
+                None => c.subject.clone(),
+            },
         ));
         fields.push(field("Program", c.process_name.clone()));
         fields.push(field("First seen", time(&c.first_seen_utc)));
         fields.push(field("Last seen", time(&c.last_seen_utc)));
-        fields.push(field("Connections", c.hit_count.to_string()));
+        fields.push(field("Times seen", c.hit_count.to_string()));
     }
     let history = history
         .into_iter()
@@ -803,7 +820,7 @@ pub async fn hit_detail(
         "filter": {
             "beginTime": (h.hit.first_seen_utc - window).to_rfc3339(),
             "endTime": (h.hit.last_seen_utc + window).to_rfc3339(),
-            "srcIp": h.hit.remote_ip.to_string(),
+            "srcIp": h.hit.remote_ip.map(|ip| ip.to_string()).unwrap_or_default(),
         }
     });
     let s = h.triage.state;
@@ -811,7 +828,7 @@ pub async fn hit_detail(
         nav: Some(Nav::of(&who, "hits")),
         staff,
         id,
-        title: format!("{} → {}", h.hit.process_name, h.hit.remote_ip),
+        title: format!("{} → {}", h.hit.process_name, h.hit.subject()),
         state: state_label(s),
         state_class: s.as_str(),
         version: h.triage.version,
@@ -996,12 +1013,17 @@ pub async fn hit_suppress(
             _ => return notice("error", "Days must be a number from 0 (forever) to 3650."),
         },
     };
+    // An address hit is suppressed by its address; a hash hit by the executable's hash; a
+    // process or domain hit (no address) by its process name.
+    let hash_kind = matches!(h.hit.kind(), "sha256" | "sha1" | "md5");
+    let by_hash = h.hit.remote_ip.is_none() && hash_kind && h.hit.sha256.is_some();
+    let by_process = scope == "ip_process" || (h.hit.remote_ip.is_none() && !by_hash);
     let rule = NewSuppression {
         tenant_id: h.tenant_id.clone(),
         device_id: (scope == "ip_device").then(|| h.device_id.clone()),
-        remote_ip: Some(h.hit.remote_ip.to_string()),
-        process_name: (scope == "ip_process").then(|| h.hit.process_name.clone()),
-        sha256: None,
+        remote_ip: h.hit.remote_ip.map(|ip| ip.to_string()),
+        process_name: by_process.then(|| h.hit.process_name.clone()),
+        sha256: if by_hash { h.hit.sha256.clone() } else { None },
         rule_name: None,
         reason: reason.clone(),
         expires_at: (days > 0).then(|| Utc::now() + chrono::Duration::days(days)),

@@ -97,6 +97,9 @@ pub struct HitRow {
     pub tenant: String,
     pub device_href: String,
     pub hostname: String,
+    /// Indicator kind (`ip`, `domain`, `sha256`, `process_name`, …).
+    pub kind: String,
+    /// What matched: the remote address (with port), domain, hash or process.
     pub remote: String,
     pub process: String,
     pub last_seen: String,
@@ -128,7 +131,8 @@ impl HitRow {
             tenant: tenant_name,
             device_href: format!("/ui/devices/{}", enc(&h.device_id)),
             hostname: h.hostname.clone(),
-            remote: remote(h.hit.remote_ip, h.hit.remote_port),
+            kind: h.hit.kind().to_string(),
+            remote: subject(&h.hit),
             process: h.hit.process_name.clone(),
             last_seen: time(&h.hit.last_seen_utc),
             count: h.hit.hit_count,
@@ -147,7 +151,11 @@ impl HitRow {
             tenant: String::new(),
             device_href: format!("/ui/devices/{}", enc(&h.device_id)),
             hostname: h.hostname.clone(),
-            remote: remote(h.remote_ip, h.remote_port),
+            kind: h.kind.clone(),
+            remote: match h.remote_ip {
+                Some(ip) => remote(ip, h.remote_port),
+                None => h.subject.clone(),
+            },
             process: h.process_name.clone(),
             last_seen: time(&h.last_seen_utc),
             count: h.hit_count,
@@ -157,6 +165,16 @@ impl HitRow {
             risk: h.risk_score,
             alert: h.alert,
         }
+    }
+}
+
+/// What a hit is about, as the hit list shows it: the remote address and port (with the
+/// domain it was answered for), else the domain, hash or process that matched.
+pub fn subject(h: &outpost_core::Hit) -> String {
+    match (h.remote_ip, &h.domain) {
+        (Some(ip), Some(d)) => format!("{} ({d})", remote(ip, h.remote_port)),
+        (Some(ip), None) => remote(ip, h.remote_port),
+        (None, _) => h.subject(),
     }
 }
 
