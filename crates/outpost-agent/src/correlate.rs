@@ -437,7 +437,8 @@ impl<'h> Correlator<'h> {
             kind: ind.value.kind(),
             value: ind.value.to_string(),
         };
-        let query = d.query.clone();
+        // As the sensors write it (lower case, no trailing dot), whatever the source did.
+        let query = d.query.trim().trim_end_matches('.').to_ascii_lowercase();
         for ip in d.answer_ips() {
             let a = Answer {
                 domain: query.clone(),

@@ -416,6 +416,7 @@ fn main() {
                         source: "ipsum".into(),
                         description: format!("on {n} blocklists"),
                         score: None,
+                        indicator: String::new(),
                     },
                 );
                 if bad.len() < 1000 {

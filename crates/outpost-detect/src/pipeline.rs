@@ -86,6 +86,16 @@ impl Pipeline {
 
     /// Scores one event.
     pub fn score(&self, e: &Event) -> Scored {
+        self.score_with(e, None)
+    }
+
+    /// Scores one event, matching its IOCs against `iocs` too (a tenant's intel: indicators
+    /// differ per tenant, the engines do not).
+    pub fn score_with(
+        &self,
+        e: &Event,
+        iocs: Option<&dyn crate::static_engine::IocLookup>,
+    ) -> Scored {
         let mut out = Scored::default();
         if let Some(s) = &self.static_engine {
             if s.lists(e, &mut out) {
@@ -93,6 +103,9 @@ impl Pipeline {
                 return out;
             }
             s.eval_into(e, &mut out);
+            if let Some(i) = iocs {
+                s.eval_iocs(i, e, &mut out);
+            }
         }
         if let Some(r) = &self.rules {
             r.current().eval_into(e, &mut out);

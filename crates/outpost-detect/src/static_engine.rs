@@ -24,6 +24,11 @@ pub struct IocMatch {
     /// Score to use instead of the engine's default IOC score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<i32>,
+    /// The indicator as listed (`203.0.113.0/24`, `evil.example`, a hash), when the lookup
+    /// knows it; it becomes the indicator's `extra_info` (else the source does), so a caller
+    /// can tell two engines' matches of the same indicator apart from different ones.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub indicator: String,
 }
 
 /// Looks up indicators of compromise. `outpost-intel`'s hotlists implement this; the engine
@@ -35,6 +40,10 @@ pub trait IocLookup: Send + Sync {
     fn hash(&self, hash: &str) -> Option<IocMatch>;
     /// Is this domain (or a parent domain) listed?
     fn domain(&self, domain: &str) -> Option<IocMatch>;
+    /// Is this process listed, by its executable path or its name (case-insensitive)?
+    fn process(&self, _name: &str, _path: Option<&str>) -> Option<IocMatch> {
+        None
+    }
 }
 
 /// A simple in-memory [`IocLookup`] (tests, small deployments).
@@ -435,7 +444,7 @@ impl StaticEngine {
             });
         }
         if let Some(ioc) = &self.ioc {
-            self.iocs(ioc.as_ref(), e, out);
+            self.eval_iocs(ioc.as_ref(), e, out);
         }
         if let Some(f) = &e.file {
             for w in &self.watched {
@@ -480,17 +489,41 @@ impl StaticEngine {
         self.by_name.get(n).and_then(|&i| self.risky.get(i))
     }
 
-    fn iocs(&self, ioc: &dyn IocLookup, e: &Event, out: &mut Scored) {
+    /// The IOC matches of `e` against `ioc`: its remote address and host name, its process's
+    /// hashes (and, for exec events, its name and path), a file's new hash, a DNS query's name
+    /// (the event's own or a Windows log record's `QueryName`).
+    pub fn eval_iocs(&self, ioc: &dyn IocLookup, e: &Event, out: &mut Scored) {
         let mut push = |kind: &str, value: &str, m: IocMatch| {
             out.push(Indicator {
                 engine: "static".into(),
                 rule_name: format!("ioc:{}", m.source),
                 indicator_type: "ioc".into(),
                 description: format!("{kind} {value} is a known indicator: {}", m.description),
-                extra_info: m.source.clone(),
+                extra_info: if m.indicator.is_empty() {
+                    m.source.clone()
+                } else {
+                    m.indicator.clone()
+                },
                 score: m.score.unwrap_or(self.ioc_score),
             });
         };
+        if let Some(d) = &e.dns
+            && let Some(m) = ioc.domain(&d.query)
+        {
+            push("domain", &d.query, m);
+        }
+        if matches!(e.kind, EventKind::ProcessExec | EventKind::ProcessInventory)
+            && let Some(p) = &e.process
+        {
+            let exe = p.exe.as_deref().filter(|x| !x.is_empty());
+            let name = exe.map(basename).or(p.name.as_deref()).unwrap_or("");
+            if let Some(m) = ioc
+                .process(name, exe)
+                .or_else(|| p.name.as_deref().and_then(|n| ioc.process(n, None)))
+            {
+                push("process", exe.unwrap_or(name), m);
+            }
+        }
         if let Some(n) = &e.network {
             if let Some(ip) = n.remote_ip
                 && let Some(m) = ioc.ip(ip)
@@ -593,6 +626,7 @@ mod tests {
             source: "ipsum".into(),
             description: "on 5 blocklists".into(),
             score: Some(60),
+            indicator: String::new(),
         };
         ioc.add_ip("203.0.113.9".parse().unwrap(), m.clone());
         ioc.add_domain("evil.example", m.clone());

@@ -30,6 +30,7 @@ use chrono::{DateTime, Utc};
 use outpost_core::api::{AlertRecord, HitRecord, HitScore, HitState};
 use outpost_core::event::{NetworkInfo, ProcessInfo};
 use outpost_core::{Event, EventKind, Hit, Indicator};
+use outpost_detect::static_engine::IocLookup;
 use outpost_detect::stix::{StixConfig, StixEngine, StixSighting};
 use outpost_detect::{Pipeline, RuleHandle, RuleWatcher, Scored, SigmaOptions};
 use outpost_outputs::{OutputManager, OutputRecord, RecordKind};
@@ -192,6 +193,11 @@ impl Ingest {
         Ok(ingest)
     }
 
+    /// Whether events are scored (`[detect] enabled`).
+    pub fn scoring(&self) -> bool {
+        self.pipeline.is_some()
+    }
+
     /// The hot-reloaded rule set, when `[detect] rules_dir` is set.
     pub fn rules(&self) -> Option<&Arc<RuleHandle>> {
         self.rules.as_ref()
@@ -218,6 +224,7 @@ impl Ingest {
         &self,
         hits: &[Hit],
         threshold: i64,
+        iocs: Option<&dyn IocLookup>,
     ) -> (Vec<HitScore>, Vec<NewSighting>) {
         if self.pipeline.is_none() {
             return (Vec::new(), Vec::new());
@@ -227,7 +234,7 @@ impl Ingest {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let (score, found) = self.score_hit_inner(h, threshold);
+                let (score, found) = self.score_hit_inner(h, threshold, iocs);
                 for (n, ts, s) in found {
                     sightings.push(new_sighting(i as i64 * 1000 + n as i64, ts, s));
                 }
@@ -237,12 +244,13 @@ impl Ingest {
         (scores, sightings)
     }
 
-    /// The static engine, rules and STIX patterns on one event (no profiles).
-    fn score_common(&self, e: &Event) -> Scored {
+    /// The static engine (with the tenant's indicators, when given), rules and STIX patterns
+    /// on one event (no profiles).
+    fn score_common(&self, e: &Event, iocs: Option<&dyn IocLookup>) -> Scored {
         let Some(pipeline) = &self.pipeline else {
             return Scored::default();
         };
-        let mut s = pipeline.score(e);
+        let mut s = pipeline.score_with(e, iocs);
         if !s.whitelisted
             && let Some(stix) = self.stix_engine()
         {
@@ -255,6 +263,7 @@ impl Ingest {
         &self,
         h: &Hit,
         threshold: i64,
+        iocs: Option<&dyn IocLookup>,
     ) -> (HitScore, Vec<(usize, DateTime<Utc>, StixSighting)>) {
         if self.pipeline.is_none() {
             return (HitScore::default(), Vec::new());
@@ -281,10 +290,16 @@ impl Ingest {
         } else {
             &h.sample_events
         };
+        // The agent's own match is counted once: the server's lookup of the same indicator in
+        // the sample events is not added again.
+        let own = h.intel.as_ref().map(|m| m.indicator.as_str());
         for (n, e) in events.iter().enumerate() {
-            let s = self.score_common(e);
+            let s = self.score_common(e, iocs);
             wants_alert |= s.wants_alert();
             for i in s.indicators {
+                if i.indicator_type == "ioc" && Some(i.extra_info.as_str()) == own {
+                    continue;
+                }
                 add(&mut out, i);
             }
             sightings.extend(
@@ -305,6 +320,7 @@ impl Ingest {
         tenant_id: &str,
         events: &[Event],
         threshold: i64,
+        iocs: Option<&dyn IocLookup>,
     ) -> Vec<ScoredEvent> {
         if self.pipeline.is_none() {
             return vec![ScoredEvent::default(); events.len()];
@@ -312,7 +328,7 @@ impl Ingest {
         events
             .iter()
             .map(|e| {
-                let mut s = self.score_common(e);
+                let mut s = self.score_common(e, iocs);
                 if !s.whitelisted
                     && let Some(p) = &self.profiles
                 {

@@ -746,3 +746,73 @@ impl IntelService {
         self.cache.lock().map(|c| c.len()).unwrap_or(0)
     }
 }
+
+/// A tenant's intel as the detection engines' IOC lookup (issue 21.5): the same merged set
+/// (global intel + tenant indicators − allowlist) its agents' bundle is built from, so a
+/// server-side match agrees with the agent's. Indicators that have expired at `now` do not
+/// match.
+pub struct TenantIocs {
+    bundle: Arc<TenantBundle>,
+    now: DateTime<Utc>,
+}
+
+impl TenantIocs {
+    pub fn new(bundle: Arc<TenantBundle>, now: DateTime<Utc>) -> TenantIocs {
+        TenantIocs { bundle, now }
+    }
+
+    fn found(i: &Indicator) -> outpost_detect::static_engine::IocMatch {
+        // The form hits carry (see the agent's correlator): networks as `a.b.c.d/n`.
+        let indicator = match i.value {
+            IndicatorValue::Net(n) => n.to_string(),
+            ref v => v.to_string(),
+        };
+        outpost_detect::static_engine::IocMatch {
+            source: if i.source.is_empty() {
+                "intel".to_string()
+            } else {
+                i.source.clone()
+            },
+            description: format!("{} {indicator} in the tenant's intel", i.value.kind()),
+            // As the agent's own match is scored: ten points per feed score unit, at most 100.
+            score: i
+                .effective_score()
+                .map(|s| i32::try_from(s.saturating_mul(10)).unwrap_or(i32::MAX).min(100)),
+            indicator,
+        }
+    }
+}
+
+impl outpost_detect::static_engine::IocLookup for TenantIocs {
+    fn ip(&self, ip: std::net::IpAddr) -> Option<outpost_detect::static_engine::IocMatch> {
+        self.bundle
+            .merged
+            .lookup_ip_at(ip, self.now)
+            .map(Self::found)
+    }
+
+    fn hash(&self, hash: &str) -> Option<outpost_detect::static_engine::IocMatch> {
+        self.bundle
+            .merged
+            .lookup_hash_at(hash, self.now)
+            .map(Self::found)
+    }
+
+    fn domain(&self, domain: &str) -> Option<outpost_detect::static_engine::IocMatch> {
+        self.bundle
+            .merged
+            .lookup_domain_at(domain, self.now)
+            .map(Self::found)
+    }
+
+    fn process(
+        &self,
+        name: &str,
+        path: Option<&str>,
+    ) -> Option<outpost_detect::static_engine::IocMatch> {
+        self.bundle
+            .merged
+            .lookup_process_at(name, path, self.now)
+            .map(Self::found)
+    }
+}

@@ -76,6 +76,8 @@ pub struct Metrics {
     pub fields_truncated: Family<BodyLabel, Counter>,
     /// Hit batches whose `hostname` was not the device's enrolled one (stored as the enrolled).
     pub hostname_mismatches: Counter,
+    /// Batches scored without the tenant's indicators because its intel could not be built.
+    pub intel_lookup_failures: Counter,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -122,6 +124,7 @@ pub fn metrics() -> &'static Metrics {
         password_checks_in_flight: Default::default(),
         fields_truncated: Family::default(),
         hostname_mismatches: Counter::default(),
+        intel_lookup_failures: Counter::default(),
     })
 }
 
@@ -283,6 +286,11 @@ pub fn register(registry: &mut Registry) {
         "outpost_fields_truncated",
         "Fields of agent-sent events (hit samples, telemetry events) and hit names the server cut to its size limit (marked, see outpost_core::bound) instead of refusing the batch, by body",
         m.fields_truncated.clone(),
+    );
+    registry.register(
+        "outpost_intel_lookup_failures",
+        "Hit and event batches scored without the tenant's indicators (domains, hashes, processes, addresses) because its intel could not be built (see the log)",
+        m.intel_lookup_failures.clone(),
     );
     registry.register(
         "outpost_hostname_mismatches",

@@ -416,3 +416,204 @@ fn enrollment_with_a_mismatching_pinned_key_fails_and_a_local_hotlist_pins_nothi
     assert!(cfg.intel_public_key.is_none());
     assert!(cfg.hotlist.is_some());
 }
+
+fn exec_event(exe: &str, name: &str, hashes: outpost_core::Hashes) -> Event {
+    let mut e = Event::new(Utc::now(), EventKind::ProcessExec, "test");
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
+        pid: 5151,
+        name: Some(name.into()),
+        exe: Some(exe.into()),
+        hashes,
+        ..Default::default()
+    }));
+    e
+}
+
+fn dns_event(query: &str, answers: &[&str]) -> Event {
+    let mut e = Event::new(Utc::now(), EventKind::Dns, "test");
+    e.process = Some(std::sync::Arc::new(ProcessInfo {
+        pid: 6161,
+        name: Some("resolver-app".into()),
+        ..Default::default()
+    }));
+    e.dns = Some(outpost_core::DnsInfo {
+        query: query.into(),
+        qtype: Some("A".into()),
+        rcode: Some("NOERROR".into()),
+        answers: answers.iter().map(|a| a.to_string()).collect(),
+        server: None,
+    });
+    e
+}
+
+fn add_indicator(s: &Server, tenant: &str, kind: &str, value: &str) {
+    let r = api(
+        s,
+        "POST",
+        "/api/v1/intel/indicators",
+        Some(json!({"tenant_id": tenant, "kind": kind, "value": value, "score": 10, "source": "report-42"})),
+    );
+    assert_eq!(r["kind"], kind, "{r}");
+}
+
+fn enroll(s: &Server, agent: &Path) -> outpost_agent::config::Identity {
+    let (ok, _, err) = outpost(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        agent.to_str().unwrap(),
+        "--server",
+        &s.url,
+        "--key",
+        &s.enroll_key,
+        "--hostname",
+        "kinds",
+    ]);
+    assert!(ok, "{err}");
+    AgentConfig::load(agent).unwrap().identity().unwrap()
+}
+
+/// Issue 21: every indicator kind a bundle carries matches on the agent and becomes a hit
+/// through the real server, which shows the kind; the server's static engine matches the
+/// tenant's indicators of every kind in streamed events too.
+#[test]
+fn every_indicator_kind_matches_on_the_agent_and_the_server() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let agent = tmp.path().join("agent");
+    let id = enroll(&s, &agent);
+    let tenant = id.tenant_id.clone();
+
+    // A copied binary: its SHA-256 is listed, the exec event carries no hash (the agent
+    // hashes the file).
+    let dropper = tmp.path().join("dropper-copy");
+    std::fs::copy("/bin/true", &dropper).unwrap();
+    let sha = outpost_agent::enrich::hash_file(&dropper).unwrap();
+    add_indicator(&s, &tenant, "sha256", &sha);
+    // A Sysmon-style event bringing its own SHA-1 and MD5.
+    add_indicator(&s, &tenant, "sha1", &"ab".repeat(20));
+    add_indicator(&s, &tenant, "md5", &"cd".repeat(16));
+    add_indicator(&s, &tenant, "process_name", "mimikatz.exe");
+    add_indicator(&s, &tenant, "process_path", "/tmp/.hidden/miner");
+    add_indicator(&s, &tenant, "domain", "c2.evil-test.example");
+    add_indicator(&s, &tenant, "domain_suffix", "bad-test.example");
+
+    let sysmon = outpost_core::Hashes {
+        sha1: Some("AB".repeat(20)),
+        md5: Some("cd".repeat(16)),
+        ..Default::default()
+    };
+    buffer(
+        &agent,
+        &[
+            exec_event(dropper.to_str().unwrap(), "dropper-copy", Default::default()),
+            exec_event(dropper.to_str().unwrap(), "dropper-copy", Default::default()),
+            exec_event("C:\\Windows\\Temp\\x.exe", "x.exe", sysmon),
+            exec_event("C:\\Users\\a\\MIMIKATZ.EXE", "MIMIKATZ.EXE", Default::default()),
+            exec_event("/tmp/.hidden/miner", "miner", Default::default()),
+            exec_event("/usr/bin/ls", "ls", Default::default()),
+            dns_event("C2.Evil-Test.example", &[]),
+            dns_event("x.bad-test.example", &["198.51.100.77"]),
+            dns_event("fine.example", &["198.51.100.78"]),
+            // After the lookup: a connection to the answer is the domain's; one to the other
+            // name's answer is nothing.
+            event("198.51.100.77", "curl"),
+            event("198.51.100.78", "curl"),
+            event("203.0.113.7", "curl"),
+        ],
+    );
+    let (ok, out, err) = outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent.to_str().unwrap(),
+        "--now",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["hits"], 8, "{report}");
+    let stored = hits(&s);
+    let by = |kind: &str, process: &str| -> Value {
+        stored
+            .iter()
+            .find(|h| h["intel"]["kind"] == kind && h["process_name"] == process)
+            .unwrap_or_else(|| panic!("no {kind} hit of {process}: {stored:#?}"))
+            .clone()
+    };
+    let h = by("sha256", "dropper-copy");
+    assert_eq!(h["hit_count"], 2);
+    assert_eq!(h["sha256"], sha.as_str());
+    assert_eq!(h["intel"]["indicator"], sha.as_str());
+    assert_eq!(h["intel"]["source"], "report-42");
+    assert!(h.get("remote_ip").is_none(), "{h}");
+    assert_eq!(by("sha1", "x.exe")["intel"]["indicator"], "ab".repeat(20));
+    assert_eq!(by("process_name", "MIMIKATZ.EXE")["intel"]["indicator"], "mimikatz.exe");
+    assert_eq!(by("process_path", "miner")["exe_path"], "/tmp/.hidden/miner");
+    let d = by("domain", "resolver-app");
+    assert_eq!(d["domain"], "c2.evil-test.example");
+    // The suffix: the query, and the later connection to its answer, one group per process.
+    let q = by("domain_suffix", "resolver-app");
+    assert_eq!(q["domain"], "x.bad-test.example");
+    assert_eq!(q["intel"]["indicator"], "*.bad-test.example");
+    let c = by("domain_suffix", "curl");
+    assert_eq!(c["remote_ip"], "198.51.100.77");
+    assert_eq!(c["domain"], "x.bad-test.example");
+    assert_eq!(by("ip", "curl")["remote_ip"], "203.0.113.7");
+    assert_eq!(stored.len(), 8, "nothing else: {stored:#?}");
+    // The md5 indicator is the same event as the sha1 one: one hit (the first listed digest).
+    // The answers are remembered for later runs.
+    let remembered = std::fs::read_to_string(outpost_agent::indicators::answers_path(&agent))
+        .unwrap();
+    assert!(remembered.contains("198.51.100.77"), "{remembered}");
+
+    // A later run: a connection to the remembered answer is still the domain's.
+    buffer(&agent, &[event("198.51.100.77", "wget")]);
+    let (ok, out, err) = outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent.to_str().unwrap(),
+        "--now",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["hits"], 1, "{report}");
+    let stored = hits(&s);
+    let w = stored.iter().find(|h| h["process_name"] == "wget").unwrap();
+    assert_eq!(w["intel"]["kind"], "domain_suffix");
+    assert_eq!(w["domain"], "x.bad-test.example");
+
+    // The server matches the same indicators in streamed events (full telemetry).
+    let batch = json!({
+        "batch_id": "kinds-1",
+        "events": [
+            exec_event(dropper.to_str().unwrap(), "renamed", outpost_core::Hashes {
+                sha256: Some(sha.clone()), ..Default::default()
+            }),
+            dns_event("deep.x.bad-test.example", &[]),
+            exec_event("/opt/mimikatz.exe", "mimikatz.exe", Default::default()),
+            exec_event("/usr/bin/ls", "ls", Default::default()),
+        ]
+    });
+    let mut r = ureq::post(format!("{}/api/v1/events", s.url))
+        .header("Authorization", &format!("Bearer {}", id.device_token))
+        .send_json(&batch)
+        .unwrap();
+    let accepted: Value = r.body_mut().read_json().unwrap();
+    assert_eq!(accepted["alerts"], 3, "{accepted}");
+    let alerts = api(&s, "GET", "/api/v1/alerts?limit=100", None)["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let iocs: Vec<String> = alerts
+        .iter()
+        .flat_map(|a| a["indicators"].as_array().unwrap().clone())
+        .filter(|i| i["indicator_type"] == "ioc")
+        .map(|i| i["extra_info"].as_str().unwrap().to_string())
+        .collect();
+    for want in [sha.as_str(), "*.bad-test.example", "mimikatz.exe"] {
+        assert!(iocs.iter().any(|i| i == want), "{want} not matched: {iocs:?}");
+    }
+}

@@ -97,6 +97,7 @@ pub async fn upload(
     }
     // Scoring is CPU work on untrusted events: off the async workers.
     let threshold = state.ingest.threshold(&dev.tenant_id);
+    let iocs = crate::routes::events::tenant_iocs(&state, &dev.tenant_id).await;
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
         let mut payload = payload;
@@ -108,7 +109,9 @@ pub async fn upload(
                     .get_or_create(&crate::metrics::BodyLabel { body: "hits" })
                     .inc_by(cut);
             }
-            let (scores, sightings) = ingest.score_batch_with_sightings(&payload.hits, threshold);
+            let iocs = iocs.as_ref().map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
+            let (scores, sightings) =
+                ingest.score_batch_with_sightings(&payload.hits, threshold, iocs);
             (payload, scores, sightings)
         })
         .await
