@@ -47,6 +47,9 @@ pub struct DaemonCounters {
     /// unread because the agent was over its CPU or memory cap; their records are read by a
     /// later pass (cursors do not move), so this delays them and drops nothing.
     pub os_log_polls_deferred: u64,
+    /// Executables hashed as they started (issue 21.1), deferred to the correlation pass
+    /// (byte budget spent), skipped (too large, gone).
+    pub exec_hashing: crate::indicators::ExecHashCounters,
 }
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
@@ -253,9 +256,18 @@ fn run_pipeline(
     let mut governor =
         crate::governor::Governor::new(cfg.daemon.max_cpu_percent, cfg.daemon.max_rss_mib);
     let mut next_govern = Instant::now();
+    // Executables are hashed as they start while the intel holds hash indicators; which
+    // digests is known from the installed bundle now and from every pass after.
+    let mut hasher = crate::indicators::ExecHasher::new(&cfg.matching);
+    if let Ok(Some(cache)) = crate::intel::open_cache(data_dir, &cfg, chrono::Utc::now())
+        && let Some(b) = cache.current()
+    {
+        hasher.set_want(crate::indicators::hash_kinds(b.indicators()));
+    }
     let pass = |writer: &mut BufferWriter,
                 counters: &mut DaemonCounters,
                 last_hotlist: &mut Option<String>,
+                hasher: &mut crate::indicators::ExecHasher,
                 verdict: Verdict| {
         if let Err(e) = writer.flush() {
             tracing::error!(error = %e, "buffer flush failed");
@@ -281,6 +293,20 @@ fn run_pipeline(
                 ..RunOptions::default()
             },
         ) {
+            Ok(r) if r.correlated && r.hotlist_version.is_some() => {
+                hasher.set_want(r.want_hashes);
+                if r.hits > 0 || r.flush.batches_sent > 0 {
+                    *last_hotlist = r.hotlist_version.clone();
+                    tracing::info!(
+                        hits = r.hits,
+                        sent = r.flush.batches_sent,
+                        pending = r.flush.pending,
+                        "correlation pass"
+                    )
+                } else {
+                    *last_hotlist = r.hotlist_version.clone();
+                }
+            }
             Ok(r) if r.hits > 0 || r.flush.batches_sent > 0 => {
                 if r.hotlist_version.is_some() {
                     *last_hotlist = r.hotlist_version.clone();
@@ -355,19 +381,23 @@ fn run_pipeline(
                 outpost_platform::trim_allocator();
             }
         }
-        let take = |counters: &mut DaemonCounters, writer: &mut BufferWriter, ev| match governor
-            .verdict()
-        {
-            Verdict::Normal => buffer_event(writer, counters, ev),
+        let take = |counters: &mut DaemonCounters,
+                    writer: &mut BufferWriter,
+                    hasher: &mut crate::indicators::ExecHasher,
+                    mut ev| match governor.verdict() {
+            Verdict::Normal => {
+                hasher.hash(&mut ev);
+                buffer_event(writer, counters, ev)
+            }
             Verdict::ShedCpu => counters.events_shed_cpu += 1,
             Verdict::ShedMemory => counters.events_shed_memory += 1,
         };
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(ev) => {
-                take(&mut counters, &mut writer, ev);
+                take(&mut counters, &mut writer, &mut hasher, ev);
                 let mut n = 1;
                 for ev in rx.try_iter().take(queue_capacity) {
-                    take(&mut counters, &mut writer, ev);
+                    take(&mut counters, &mut writer, &mut hasher, ev);
                     n += 1;
                 }
                 // No pause when a quarter of the channel was waiting: keep up instead.
@@ -387,8 +417,10 @@ fn run_pipeline(
                 &mut writer,
                 &mut counters,
                 &mut last_hotlist,
+                &mut hasher,
                 governor.verdict(),
             );
+            counters.exec_hashing = hasher.counters.clone();
             write_status(data_dir, &sensors, &counters, capture.as_ref());
             next_pass = Instant::now() + interval;
         }
@@ -433,15 +465,18 @@ fn run_pipeline(
             Err(e) => tracing::error!(error = %e, "packet capture ended with an error"),
         }
     }
-    for ev in rx.try_iter() {
+    for mut ev in rx.try_iter() {
+        hasher.hash(&mut ev);
         buffer_event(&mut writer, &mut counters, ev);
     }
     pass(
         &mut writer,
         &mut counters,
         &mut last_hotlist,
+        &mut hasher,
         governor.verdict(),
     );
+    counters.exec_hashing = hasher.counters.clone();
     if let Some(t) = job_thread {
         let _ = t.join();
     }

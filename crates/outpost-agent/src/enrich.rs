@@ -189,6 +189,20 @@ impl HashCache {
         Some(digest)
     }
 
+    /// Whether the cache holds every wanted digest of `path` as it is now (a stat, no read).
+    pub fn is_cached(&self, path: &Path, want: Want) -> bool {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return false;
+        };
+        self.entries
+            .get(path.to_string_lossy().as_ref())
+            .is_some_and(|e| {
+                e.stamp == stamp(&meta)
+                    && (!want.sha1 || e.sha1.is_some())
+                    && (!want.md5 || e.md5.is_some())
+            })
+    }
+
     /// The digests of the executable at `path` for hash indicators: from the cache when its
     /// stamp is unchanged and it holds every digest wanted, else read once (all digests in
     /// one pass) if it is at most `max_file` bytes and `budget` allows.

@@ -83,6 +83,126 @@ pub fn want_of(set: &IntelSet) -> Want {
     w
 }
 
+/// The digests `set`'s hash indicators need, or `None` when it holds no hash indicator.
+pub fn hash_kinds(set: &IntelSet) -> Option<Want> {
+    set.counts()
+        .iter()
+        .any(|(k, _)| {
+            matches!(
+                k,
+                IndicatorKind::Sha256 | IndicatorKind::Sha1 | IndicatorKind::Md5
+            )
+        })
+        .then(|| want_of(set))
+}
+
+/// Hashes the executables of exec events as the daemon receives them, while the intel holds
+/// hash indicators (issue 21.1): an executable is hashed the first time it runs, before a
+/// short-lived binary can be deleted, and the digests travel in the event. Paced by a byte
+/// budget per second (`[match] max_hash_bytes_per_sec`): an exec arriving once the second's
+/// budget is spent is left for the correlation pass, which hashes what events lack (counted
+/// as `hash_deferred`). Files over `max_hash_file_bytes` are counted and skipped.
+pub struct ExecHasher {
+    cache: HashCache,
+    want: Option<Want>,
+    max_file: u64,
+    per_sec: u64,
+    window: std::time::Instant,
+    spent: u64,
+    pub counters: ExecHashCounters,
+}
+
+/// What [`ExecHasher`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ExecHashCounters {
+    /// Executables read and hashed (cache misses), and exec events given digests from the
+    /// cache.
+    pub hashed: u64,
+    pub cached: u64,
+    /// Left for the correlation pass because the second's byte budget was spent.
+    pub deferred: u64,
+    /// Larger than `max_hash_file_bytes`.
+    pub skipped_large: u64,
+    /// Gone or unreadable by the time the event arrived.
+    pub unreadable: u64,
+}
+
+impl ExecHasher {
+    /// A hasher with an in-memory cache (the correlation pass keeps its own on disk).
+    pub fn new(cfg: &MatchConfig) -> ExecHasher {
+        ExecHasher {
+            cache: HashCache::default(),
+            want: None,
+            max_file: cfg.max_hash_file_bytes,
+            per_sec: cfg.max_hash_bytes_per_sec,
+            window: std::time::Instant::now(),
+            spent: 0,
+            counters: ExecHashCounters::default(),
+        }
+    }
+
+    /// Which digests to compute (`None`: the intel holds no hash indicator; hash nothing).
+    pub fn set_want(&mut self, want: Option<Want>) {
+        self.want = want;
+    }
+
+    /// Fills the event's executable digests when it is an exec event without them.
+    pub fn hash(&mut self, ev: &mut outpost_core::Event) {
+        let Some(want) = self.want else { return };
+        if ev.kind != outpost_core::EventKind::ProcessExec {
+            return;
+        }
+        let Some(p) = ev.process.as_mut() else { return };
+        if p.hashes.sha256.is_some() {
+            return;
+        }
+        let Some(exe) = p.exe.as_deref().filter(|e| Path::new(e).is_absolute()) else {
+            return;
+        };
+        if self.window.elapsed() >= std::time::Duration::from_secs(1) {
+            self.window = std::time::Instant::now();
+            self.spent = 0;
+        }
+        // The size decides the budget: read from the opened file by `digests`; here a cheap
+        // stat so that a spent budget costs no open.
+        let size = std::fs::metadata(exe).map(|m| m.len()).unwrap_or(0);
+        let computed = self.cache.computed;
+        let cached_ok = self.cache.is_cached(Path::new(exe), want);
+        if !cached_ok && self.per_sec > 0 && self.spent + size > self.per_sec {
+            self.counters.deferred += 1;
+            return;
+        }
+        let mut unlimited = Budget::new(0, std::time::Duration::ZERO);
+        let pid = p.pid;
+        let mut r = self
+            .cache
+            .digests(Path::new(exe), want, self.max_file, &mut unlimited);
+        // Deleted or replaced already (a dropper removing itself): while the process lives,
+        // its executable is still readable through the kernel's link to it.
+        if cfg!(target_os = "linux") && r == Err(Skipped::Unreadable) && pid > 0 {
+            let live = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+            r = self.cache.digests(&live, want, self.max_file, &mut unlimited);
+        }
+        match r {
+            Ok(d) => {
+                if self.cache.computed > computed {
+                    self.spent += size;
+                    self.counters.hashed += 1;
+                } else {
+                    self.counters.cached += 1;
+                }
+                let p = std::sync::Arc::make_mut(p);
+                p.hashes.sha256 = Some(d.sha256);
+                p.hashes.sha1 = d.sha1.or(p.hashes.sha1.take());
+                p.hashes.md5 = d.md5.or(p.hashes.md5.take());
+            }
+            Err(Skipped::TooLarge) => self.counters.skipped_large += 1,
+            Err(Skipped::Unreadable) => self.counters.unreadable += 1,
+            Err(Skipped::Budget) => self.counters.deferred += 1,
+        }
+    }
+}
+
 /// What hashing for hash indicators did in one pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HashStats {
@@ -150,4 +270,43 @@ pub fn match_unhashed(
         }
     }
     (groups, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dropper that deletes itself after it started is still hashed while it runs: the
+    /// hasher reads the deleted executable through `/proc/PID/exe`.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_deleted_running_executable_is_hashed_through_the_live_process() {
+        let d = tempfile::tempdir().unwrap();
+        let bin = d.path().join("self-deleting");
+        std::fs::copy("/bin/sleep", &bin).unwrap();
+        let want_sha = crate::enrich::hash_file(&bin).unwrap();
+        let mut child = std::process::Command::new(&bin).arg("2").spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::fs::remove_file(&bin).unwrap();
+        let mut h = ExecHasher::new(&MatchConfig::default());
+        h.set_want(Some(Want::default()));
+        let mut ev = outpost_core::Event::new(
+            chrono::Utc::now(),
+            outpost_core::EventKind::ProcessExec,
+            "test",
+        );
+        ev.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
+            pid: child.id(),
+            exe: Some(bin.display().to_string()),
+            ..Default::default()
+        }));
+        h.hash(&mut ev);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(h.counters.unreadable, 0, "{:?}", h.counters);
+        assert_eq!(
+            ev.process.unwrap().hashes.sha256.as_deref(),
+            Some(want_sha.as_str())
+        );
+    }
 }

@@ -67,6 +67,9 @@ pub struct RunReport {
     pub pruned: PruneReport,
     /// What the OS-log sources delivered, when any are configured.
     pub sources: Option<outpost_oslog::IngestStats>,
+    /// The digests the intel's hash indicators need (`None`: it holds none), so the daemon
+    /// knows whether to hash executables as they start.
+    pub want_hashes: Option<crate::enrich::Want>,
 }
 
 /// Runs the pipeline once over `data_dir`, holding the data directory's lock (see
@@ -182,6 +185,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             Source::Bundle(b, _) if !b.indicators().is_empty() => Some(b.indicators()),
             _ => None,
         };
+        report.want_hashes = iocs.and_then(crate::indicators::hash_kinds);
         let known = crate::indicators::load_answers(data_dir, opts.now)?;
         let intel = correlate::Intel {
             hotlist,

@@ -617,3 +617,93 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
         assert!(iocs.iter().any(|i| i == want), "{want} not matched: {iocs:?}");
     }
 }
+
+/// Issue 21.1 on the real kernel: the daemon sees a copied binary start (netlink proc
+/// connector), hashes it as it starts (the binary is deleted right after it ran) and the hit
+/// of its listed SHA-256 reaches the real server.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_copied_binary_whose_hash_is_listed_is_a_hit_when_it_runs() {
+    if !outpost_testkit::root("the daemon's process sensor") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let agent = tmp.path().join("agent");
+    let id = enroll(&s, &agent);
+    let bin = tmp.path().join("listed-tool");
+    std::fs::copy("/bin/sleep", &bin).unwrap();
+    // Unique content: a hash no other binary on this host has.
+    let mut bytes = std::fs::read(&bin).unwrap();
+    bytes.extend_from_slice(format!("outpost-test-{}", std::process::id()).as_bytes());
+    std::fs::write(&bin, &bytes).unwrap();
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let sha = outpost_agent::enrich::hash_file(&bin).unwrap();
+    add_indicator(&s, &id.tenant_id, "sha256", &sha);
+
+    let mut cfg = AgentConfig::load(&agent).unwrap();
+    cfg.daemon.correlate_interval_secs = 1;
+    cfg.daemon.checkin_interval_secs = 0;
+    cfg.daemon.jobs = false;
+    cfg.sensors.network.enabled = false;
+    cfg.sensors.files.enabled = false;
+    cfg.sensors.containers.enabled = false;
+    cfg.save(&agent).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (d, st) = (agent.clone(), stop.clone());
+    let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, st));
+    // The first pass installs the bundle (and learns it holds hash indicators).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !outpost_agent::intel::cache_dir(&agent).join(outpost_intel::bundle::CURRENT_FILE).exists()
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // It runs for a while (as droppers do) and deletes its file at once: only hashing as it
+    // started (through the live process, the file being gone) sees it, never the
+    // correlation pass.
+    let mut child = Command::new(&bin).arg("30").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::remove_file(&bin).unwrap();
+    let mut found = None;
+    while found.is_none() && std::time::Instant::now() < deadline + Duration::from_secs(10) {
+        found = hits(&s)
+            .into_iter()
+            .find(|h| h["intel"]["kind"] == "sha256");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    stop.store(true, Ordering::Relaxed);
+    let c = daemon.join().unwrap().unwrap();
+    let h = found.unwrap_or_else(|| {
+        let mut seen = String::new();
+        for e in walk(&agent) {
+            if let Ok(t) = std::fs::read_to_string(&e) {
+                for l in t.lines().filter(|l| l.contains("listed-tool")) {
+                    seen.push_str(l);
+                    seen.push('\n');
+                }
+            }
+        }
+        panic!("no sha256 hit; daemon counters {c:?}; events of the tool:\n{seen}")
+    });
+    assert_eq!(h["sha256"], sha.as_str());
+    assert_eq!(h["process_name"], "listed-tool");
+    assert!(c.exec_hashing.hashed >= 1, "{c:?}");
+}
+
+#[cfg(target_os = "linux")]
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
