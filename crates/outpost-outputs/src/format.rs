@@ -257,8 +257,40 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
     }
     let intel = get(b, &["intel"]);
     if intel.is_object() {
-        put(&mut m, &["threat", "indicator", "type"], json!("ipv4-addr"));
-        put(&mut m, &["threat", "indicator", "ip"], remote_ip);
+        // ECS `threat.indicator.type` of the indicator kind (hits of seed-era agents: `ip`).
+        let kind = get(intel, &["kind"]).as_str().unwrap_or("ip").to_string();
+        let value = get(intel, &["indicator"]).clone();
+        match kind.as_str() {
+            "domain" | "domain_suffix" => {
+                put(&mut m, &["threat", "indicator", "type"], json!("domain-name"));
+                let domain = get(b, &["domain"]).clone();
+                put(&mut m, &["threat", "indicator", "url", "domain"], domain.clone());
+                put(&mut m, &["dns", "question", "name"], domain);
+                if !remote_ip.is_null() {
+                    put(&mut m, &["threat", "indicator", "ip"], remote_ip);
+                }
+            }
+            "sha256" | "sha1" | "md5" => {
+                put(&mut m, &["threat", "indicator", "type"], json!("file"));
+                put(
+                    &mut m,
+                    &["threat", "indicator", "file", "hash", kind.as_str()],
+                    value.clone(),
+                );
+            }
+            "process_name" | "process_path" => {
+                put(&mut m, &["threat", "indicator", "type"], json!("process"));
+            }
+            _ => {
+                let v6 = remote_ip.as_str().is_some_and(|ip| ip.contains(':'));
+                put(
+                    &mut m,
+                    &["threat", "indicator", "type"],
+                    json!(if v6 { "ipv6-addr" } else { "ipv4-addr" }),
+                );
+                put(&mut m, &["threat", "indicator", "ip"], remote_ip);
+            }
+        }
         put(
             &mut m,
             &["threat", "indicator", "description"],
@@ -373,6 +405,26 @@ mod tests {
         r.hostname = Some("host one".into());
         r.risk_score = 90;
         r
+    }
+
+    /// Issue 21.4: hits of other indicator kinds map to their ECS indicator type.
+    #[test]
+    fn ecs_names_the_indicator_kind() {
+        let mut r = rec();
+        r.body = json!({"process_name": "curl", "domain": "x.bad.example",
+            "intel": {"indicator": "*.bad.example", "kind": "domain_suffix"}});
+        let v = ecs_json(&r);
+        assert_eq!(v["threat"]["indicator"]["type"], "domain-name");
+        assert_eq!(v["dns"]["question"]["name"], "x.bad.example");
+        assert!(v.get("destination").is_none(), "{v}");
+        r.body = json!({"process_name": "x", "sha256": "ab",
+            "intel": {"indicator": "ab", "kind": "sha256"}});
+        let v = ecs_json(&r);
+        assert_eq!(v["threat"]["indicator"]["type"], "file");
+        assert_eq!(v["threat"]["indicator"]["file"]["hash"]["sha256"], "ab");
+        let v = ecs_json(&rec());
+        assert_eq!(v["threat"]["indicator"]["type"], "ipv4-addr");
+        assert_eq!(v["threat"]["indicator"]["ip"], "1.2.3.4");
     }
 
     #[test]

@@ -67,8 +67,15 @@ pub struct TicketAlert {
     pub exe_path: Option<String>,
     /// SHA-256 of the executable.
     pub sha256: Option<String>,
-    /// Matched intel entry (`1.2.3.0/24`) and its source.
+    /// Matched intel entry (`1.2.3.0/24`, `evil.example`, a hash) and its source.
     pub indicator: Option<String>,
+    /// Its kind (`ip`, `domain`, `domain_suffix`, `sha256`, `sha1`, `md5`, `process_name`,
+    /// `process_path`); `None` for hits of seed-era agents (addresses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator_kind: Option<String>,
+    /// The queried domain of a DNS hit, or the one a connection's address was answered for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
     /// Intel source name.
     pub intel_source: Option<String>,
     /// Number of matching events in the hit.
@@ -137,6 +144,8 @@ impl TicketAlert {
             exe_path: s(b, "exe_path"),
             sha256: s(b, "sha256"),
             indicator: intel.and_then(|i| s(i, "indicator")),
+            indicator_kind: intel.and_then(|i| s(i, "kind")),
+            domain: s(b, "domain"),
             intel_source: intel.and_then(|i| s(i, "source")),
             hit_count: b.get("hit_count").and_then(serde_json::Value::as_u64),
             risk_score: r.risk_score,
@@ -146,13 +155,14 @@ impl TicketAlert {
         }
     }
 
-    /// The deduplication key: SHA-256 of (tenant, device, remote_ip, process_name, sha256).
+    /// The deduplication key: SHA-256 of (tenant, device, remote_ip, process_name, sha256);
+    /// a hit without an address (domain, hash, process) takes its indicator's place.
     pub fn dedup_key(&self) -> String {
         let mut h = Sha256::new();
         for part in [
             Some(self.tenant_id.as_str()),
             Some(self.device_id.as_str()),
-            self.remote_ip.as_deref(),
+            self.remote_ip.as_deref().or(self.indicator.as_deref()),
             self.process_name.as_deref(),
             self.sha256.as_deref(),
         ] {
@@ -177,20 +187,36 @@ impl TicketAlert {
         if let Some(t) = &self.ticket_summary {
             return format!("{t} on {host}");
         }
-        let what = match self.kind {
-            RecordKind::Alert => "Alert",
-            _ => "Suspicious connection",
-        };
-        format!(
-            "{what}: {} → {} on {}",
-            self.process_name.as_deref().unwrap_or("unknown process"),
-            self.remote_ip.as_deref().unwrap_or("?"),
-            if self.hostname.is_empty() {
-                &self.device_id
-            } else {
-                &self.hostname
+        let process = self.process_name.as_deref().unwrap_or("unknown process");
+        let indicator = self.indicator.as_deref().unwrap_or("?");
+        if self.kind == RecordKind::Alert {
+            return format!(
+                "Alert: {process} → {} on {host}",
+                self.remote_ip.as_deref().unwrap_or("?")
+            );
+        }
+        match self.indicator_kind.as_deref() {
+            Some("domain" | "domain_suffix") => match &self.remote_ip {
+                Some(ip) => format!(
+                    "Connection to a listed domain: {process} → {ip} ({}) on {host}",
+                    self.domain.as_deref().unwrap_or(indicator)
+                ),
+                None => format!(
+                    "Listed domain looked up: {process} → {} on {host}",
+                    self.domain.as_deref().unwrap_or(indicator)
+                ),
             },
-        )
+            Some("sha256" | "sha1" | "md5") => {
+                format!("Listed executable ran: {process} ({indicator}) on {host}")
+            }
+            Some("process_name" | "process_path") => {
+                format!("Listed process ran: {process} ({indicator}) on {host}")
+            }
+            _ => format!(
+                "Suspicious connection: {process} → {} on {host}",
+                self.remote_ip.as_deref().unwrap_or("?")
+            ),
+        }
     }
 
     /// A plain-text description (several lines) including the link.
@@ -220,11 +246,19 @@ impl TicketAlert {
                 None => ip.clone(),
             }),
         );
+        line("Domain", self.domain.clone());
         line(
             "Indicator",
-            self.indicator.as_ref().map(|i| match &self.intel_source {
-                Some(src) => format!("{i} ({src})"),
-                None => i.clone(),
+            self.indicator.as_ref().map(|i| {
+                // Addresses as always; other kinds named.
+                let i = match self.indicator_kind.as_deref() {
+                    None | Some("ip") => i.clone(),
+                    Some(kind) => format!("{kind} {i}"),
+                };
+                match &self.intel_source {
+                    Some(src) => format!("{i} ({src})"),
+                    None => i,
+                }
             }),
         );
         line("Matching events", self.hit_count.map(|c| c.to_string()));
@@ -521,5 +555,41 @@ impl RateLimiter {
             tokio::time::sleep_until(*next).await;
         }
         *next = (*next).max(now) + self.interval;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(body: serde_json::Value) -> TicketAlert {
+        let mut r = OutputRecord::new("hit-1", RecordKind::Hit, "acme", Utc::now(), body);
+        r.device_id = Some("d1".into());
+        r.hostname = Some("pc-7".into());
+        TicketAlert::from_record(&r)
+    }
+
+    /// Issue 21.4: tickets of hits of other indicator kinds say what matched, and hits
+    /// without an address are deduplicated by their indicator.
+    #[test]
+    fn tickets_name_the_kind_and_deduplicate_by_indicator() {
+        let ip = alert(serde_json::json!({"remote_ip": "1.2.3.4", "process_name": "bad.exe",
+            "intel": {"indicator": "1.2.3.0/24"}}));
+        assert_eq!(ip.title(), "Suspicious connection: bad.exe → 1.2.3.4 on pc-7");
+        let dns = |d: &str| {
+            alert(serde_json::json!({"process_name": "curl", "domain": d,
+                "intel": {"indicator": "*.bad.example", "kind": "domain_suffix", "source": "r"}}))
+        };
+        let a = dns("x.bad.example");
+        assert_eq!(a.title(), "Listed domain looked up: curl → x.bad.example on pc-7");
+        assert!(a.description("https://o").contains("Indicator: domain_suffix *.bad.example (r)"));
+        assert_eq!(a.dedup_key(), dns("y.bad.example").dedup_key(), "same indicator and process");
+        let hash = |h: &str| {
+            alert(serde_json::json!({"process_name": "x.exe", "sha256": h,
+                "intel": {"indicator": h, "kind": "sha256"}}))
+        };
+        assert_eq!(hash("aa").title(), "Listed executable ran: x.exe (aa) on pc-7");
+        assert_ne!(hash("aa").dedup_key(), hash("bb").dedup_key());
+        assert_ne!(a.dedup_key(), hash("aa").dedup_key());
     }
 }
