@@ -145,9 +145,12 @@ SCHEMAS = {
     "Event": {"type": "object", "description": "A normalized Outpost event (sections process, network, file, container, log)."},
     "Hit": {
         "type": "object",
-        "required": ["remote_ip", "protocol", "process_name", "first_seen_utc", "last_seen_utc", "hit_count"],
+        "description": "Matches of one (indicator, process): for address indicators the remote address (seed-era agents always send it), for the other kinds (domain, hash, process) the indicator named in `intel`.",
+        "required": ["protocol", "process_name", "first_seen_utc", "last_seen_utc", "hit_count"],
         "properties": {
-            "remote_ip": S, "remote_port": {"type": ["integer", "null"]}, "protocol": S, "process_name": S,
+            "remote_ip": {"type": "string", "description": "Remote address of a connection hit; absent for hash, process and DNS-query hits."},
+            "domain": {"type": "string", "description": "The queried name of a DNS hit, or the name a connection's address was answered for."},
+            "remote_port": {"type": ["integer", "null"]}, "protocol": S, "process_name": S,
             "pid": {"type": ["integer", "null"]}, "exe_path": SN, "sha256": SN,
             "first_seen_utc": T, "last_seen_utc": T, "hit_count": {"type": "integer", "minimum": 1},
             "sample_events": {"type": "array", "items": ref("Event"), "maxItems": 50},
@@ -190,9 +193,12 @@ SCHEMAS = {
     "CustomerHit": {
         "description": "A stored hit as customers see it (simplified fields).",
         "type": "object",
-        "required": ["id", "tenant_id", "device_id", "hostname", "remote_ip", "process_name", "first_seen_utc", "last_seen_utc", "hit_count", "state"],
+        "required": ["id", "tenant_id", "device_id", "hostname", "kind", "subject", "process_name", "first_seen_utc", "last_seen_utc", "hit_count", "state"],
         "properties": {
-            "id": I, "tenant_id": S, "device_id": S, "hostname": S, "remote_ip": S, "remote_port": I, "process_name": S,
+            "id": I, "tenant_id": S, "device_id": S, "hostname": S,
+            "kind": {"type": "string", "enum": ["ip", "domain", "domain_suffix", "sha256", "sha1", "md5", "process_name", "process_path"]},
+            "subject": {"type": "string", "description": "What matched: the remote address, domain, hash or process."},
+            "remote_ip": S, "remote_port": I, "process_name": S,
             "first_seen_utc": T, "last_seen_utc": T, "hit_count": I, "state": STATE,
             "risk_score": I, "alert": {"type": "boolean"},
         },
@@ -328,7 +334,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["tenant_id", "kind", "value", "devices", "hits", "first_seen_utc", "last_seen_utc"],
         "properties": {
-            "tenant_id": S, "kind": {"type": "string", "enum": ["remote_ip", "sha256"]}, "value": S,
+            "tenant_id": S, "kind": {"type": "string", "description": "`remote_ip`, `sha256`, or the indicator kind of other hits (`domain`, `domain_suffix`, `sha1`, `md5`, `process_name`, `process_path`)."}, "value": S,
             "devices": I, "hits": I, "first_seen_utc": T, "last_seen_utc": T,
         },
     },

@@ -1512,4 +1512,118 @@ mod tests {
             prop_assert_eq!(s.groups, g);
         }
     }
+
+    fn iocs() -> IntelSet {
+        use outpost_intel::{Indicator, IndicatorValue};
+        let mut set = IntelSet::new();
+        for (kind, v) in [
+            (IndicatorKind::ProcessName, "evil-tool"),
+            (IndicatorKind::ProcessPath, "/opt/x/miner"),
+            (IndicatorKind::Sha256, &"ab".repeat(32)),
+            (IndicatorKind::Domain, "c2.example"),
+            (IndicatorKind::DomainSuffix, "bad.example"),
+        ] {
+            set.insert(Indicator::new(IndicatorValue::parse(kind, v).unwrap(), "t"));
+        }
+        set
+    }
+
+    /// Lines of every kind the intel of [`iocs`] matches, in increasing time.
+    fn ioc_line(k: u8, i: usize) -> String {
+        let ts = format!("2026-11-23T10:{:02}:{:02}.{:03}Z", (i / 60) % 60, i % 60, i % 1000);
+        let exec = |exe: &str, name: &str, hashes: &str| {
+            format!(
+                r#"{{"ts":"{ts}","kind":"process_exec","source":"t","process":{{"pid":{},"name":"{name}","exe":"{exe}"{hashes}}}}}"#,
+                200 + i % 5
+            )
+        };
+        let dns = |q: &str, a: &str, name: &str| {
+            format!(
+                r#"{{"ts":"{ts}","kind":"dns","source":"t","process":{{"pid":9,"name":"{name}"}},"dns":{{"query":"{q}","answers":["{a}"]}}}}"#
+            )
+        };
+        match k % 10 {
+            0 => exec("/usr/bin/evil-tool", "evil-tool", ""),
+            1 => exec("/opt/x/miner", "miner", ""),
+            2 => exec("C:\\w\\x.exe", "x.exe", &format!(r#","hashes":{{"sha256":"{}"}}"#, "ab".repeat(32))),
+            3 => exec("/usr/bin/ls", "ls", r#","hashes":{"sha256":"00"}"#),
+            4 => dns("c2.example", "198.51.100.1", "app"),
+            5 => dns("x.bad.example", "198.51.100.2", "app"),
+            6 => dns("good.example", "198.51.100.3", "app"),
+            7 => event_line(i, ["198.51.100.1", "198.51.100.2", "198.51.100.3"][i % 3], "curl"),
+            8 => event_line(i, "1.2.3.4", "curl"),
+            _ => any_line(k, i),
+        }
+    }
+
+    /// Issue 21: a connection to a listed domain's answer found in the same input is the
+    /// domain's (second pass), one to an unlisted name's answer is nothing, and answers from an
+    /// earlier run match in the first pass.
+    #[test]
+    fn connections_to_a_listed_domains_answers_are_its_hits() {
+        let d = tempfile::tempdir().unwrap();
+        let lines = vec![
+            ioc_line(5, 0),
+            ioc_line(6, 1),
+            event_line(2, "198.51.100.2", "curl"),
+            event_line(3, "198.51.100.3", "curl"),
+        ];
+        let p = write_pending(d.path(), &[(lines, false, 0)]);
+        let h = hotlist();
+        let set = iocs();
+        let mut intel = Intel::ips(&h, None);
+        intel.iocs = Some(&set);
+        let s = scan_intel_with(&p, &intel, 3, 1, 1, 512).unwrap();
+        let kinds: Vec<_> = s.groups.iter().map(|g| (&g.subject, g.process_name.as_str(), g.remote_ip)).collect();
+        assert_eq!(s.groups.len(), 2, "{kinds:?}");
+        let conn = s.groups.iter().find(|g| g.process_name == "curl").unwrap();
+        assert_eq!(conn.remote_ip, Some("198.51.100.2".parse().unwrap()));
+        assert_eq!(conn.domain.as_deref(), Some("x.bad.example"));
+        assert_eq!(conn.intel.indicator, "*.bad.example");
+        assert_eq!(s.answers.len(), 1, "only the listed name's answer is remembered");
+        // A later run: the remembered answer matches a connection without any lookup in it.
+        let d2 = tempfile::tempdir().unwrap();
+        let p2 = write_pending(d2.path(), &[(vec![event_line(9, "198.51.100.2", "wget")], false, 0)]);
+        let mut later = intel;
+        later.answers = Some(&s.answers);
+        let s2 = scan_intel_with(&p2, &later, 3, 1, 1, 512).unwrap();
+        assert_eq!(s2.groups.len(), 1);
+        assert_eq!(s2.groups[0].domain.as_deref(), Some("x.bad.example"));
+        // Past its memory the answer attributes nothing.
+        later.answer_memory = chrono::Duration::zero();
+        let mut old = s.answers.clone();
+        for a in old.values_mut() {
+            a.until = a.seen;
+        }
+        later.answers = Some(&old);
+        assert!(scan_intel_with(&p2, &later, 3, 1, 1, 512).unwrap().groups.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// Issue 21: the parallel, chunked scan of every indicator kind (exec, dns, answered
+        /// connections, addresses) finds exactly what one worker reading line by line finds.
+        #[test]
+        fn parallel_scan_of_every_kind_equals_line_by_line(
+            kinds in prop::collection::vec(any::<u8>(), 1..80),
+            threads in 2usize..5,
+            min_part in 1u64..3000,
+            chunk in 64usize..2000,
+        ) {
+            let d = tempfile::tempdir().unwrap();
+            let lines: Vec<String> = kinds.iter().enumerate().map(|(i, &k)| ioc_line(k, i)).collect();
+            let p = write_pending(d.path(), &[(lines, false, 0)]);
+            let h = hotlist();
+            let set = iocs();
+            let mut intel = Intel::ips(&h, None);
+            intel.iocs = Some(&set);
+            let one = scan_intel_with(&p, &intel, 3, 1, u64::MAX, 1 << 20).unwrap();
+            let many = scan_intel_with(&p, &intel, 3, threads, min_part, chunk).unwrap();
+            prop_assert_eq!(&many.stats, &one.stats);
+            prop_assert_eq!(&many.end, &one.end);
+            prop_assert_eq!(&many.answers, &one.answers);
+            prop_assert_eq!(&many.unhashed, &one.unhashed);
+            prop_assert_eq!(many.groups, one.groups);
+        }
+    }
 }

@@ -356,15 +356,17 @@ impl Store {
         let mut out = Vec::new();
         // (kind as returned, the kind expression, the value column): addresses, executable
         // hashes, and the matched value of hits of the other indicator kinds (migration 0007).
-        for (kind, col) in [
-            ("'remote_ip'", "remote_ip"),
-            ("'sha256'", "sha256"),
-            ("kind", "indicator"),
+        // (PostgreSQL refuses a constant in GROUP BY: the kind column is grouped only where it
+        // is one.)
+        for (kind, col, group) in [
+            ("'remote_ip'", "remote_ip", "remote_ip"),
+            ("'sha256'", "sha256", "sha256"),
+            ("kind", "indicator", "kind, indicator"),
         ] {
             let sql = format!(
                 "SELECT tenant_id, {kind} AS k, {col} AS value, COUNT(DISTINCT device_id) AS devices, CAST(SUM(hit_count) AS BIGINT) AS hits, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen \
                  FROM hits WHERE {col} IS NOT NULL AND {col} <> '' AND ($1 IS NULL OR tenant_id = $1) AND ($2 IS NULL OR last_seen >= $2) \
-                 GROUP BY tenant_id, {kind}, {col} HAVING COUNT(DISTINCT device_id) >= $3 ORDER BY devices DESC, hits DESC LIMIT $4"
+                 GROUP BY tenant_id, {group} HAVING COUNT(DISTINCT device_id) >= $3 ORDER BY devices DESC, hits DESC LIMIT $4"
             );
             let mut part: Vec<Correlation> = dispatch!(self, p => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(since).bind(min).bind(limit).fetch_all(p).await?;

@@ -791,3 +791,56 @@ async fn new_sqlite_databases_use_large_pages_and_old_ones_keep_theirs() {
     s.close().await;
     assert_eq!(page_size(&old).await, 4096);
 }
+
+/// Issue 21.4: hits of other indicator kinds (no address) are stored and read back as they
+/// were sent, and the same indicator on several devices is a correlation of its kind, with
+/// related hits found by it.
+#[tokio::test]
+async fn hits_without_an_address_round_trip_and_correlate_by_indicator() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let dns_hit = |process: &str| {
+            let mut h = hit("192.0.2.1", process, None);
+            h.remote_ip = None;
+            h.remote_port = None;
+            h.domain = Some("x.bad.example".into());
+            h.intel = Some(outpost_core::IntelMatch {
+                indicator: "*.bad.example".into(),
+                kind: Some("domain_suffix".into()),
+                source: Some("report".into()),
+                ..Default::default()
+            });
+            h
+        };
+        let (d1, d2) = (device(s, &t.id, "h1").await, device(s, &t.id, "h2").await);
+        s.insert_hits(&d1, &payload(&d1, "b1", vec![dns_hit("curl")]), &[])
+            .await
+            .unwrap();
+        s.insert_hits(&d2, &payload(&d2, "b2", vec![dns_hit("wget")]), &[])
+            .await
+            .unwrap();
+        let page = s
+            .list_hits(
+                &HitFilter {
+                    tenant_id: Some(t.id.clone()),
+                    ..Default::default()
+                },
+                None,
+                100,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 2, "{}", b.name);
+        let h = &page.items[0];
+        assert_eq!(h.hit.remote_ip, None, "{}", b.name);
+        assert_eq!(h.hit.domain.as_deref(), Some("x.bad.example"));
+        assert_eq!(h.hit.kind(), "domain_suffix");
+        let c = s.correlations(Some(&t.id), None, 2, 100).await.unwrap();
+        assert_eq!(c.len(), 1, "{}: {c:?}", b.name);
+        assert_eq!((c[0].kind.as_str(), c[0].value.as_str(), c[0].devices), ("domain_suffix", "*.bad.example", 2));
+        let related = s.related_hits(h, 10).await.unwrap();
+        assert_eq!(related.len(), 1, "{}", b.name);
+        assert_ne!(related[0].device_id, h.device_id);
+    }
+}
