@@ -10,6 +10,7 @@
 //! intel_bench bundle  <ipsum.bundle> <ipsum.pub> <ipsum.txt>
 //! intel_bench hashset <ipsum.txt>
 //! intel_bench text    <ipsum.txt>
+//! intel_bench iocs    <ipsum.txt> <N>               # IPsum + N SHA-256 + N domains (issue 21.6)
 //! ```
 //! Each measurement prints one JSON object.
 
@@ -44,6 +45,7 @@ fn main() -> Res<()> {
         "bundle" => bench_bundle(Path::new(a(1)?), Path::new(a(2)?), Path::new(a(3)?)),
         "hashset" => bench_hashset(Path::new(a(1)?)),
         "text" => bench_text(Path::new(a(1)?)),
+        "iocs" => bench_iocs(Path::new(a(1)?), a(2)?.parse()?),
         other => Err(format!("unknown mode {other}").into()),
     }
 }
@@ -300,6 +302,76 @@ fn bench_text(ipsum: &Path) -> Res<()> {
         Some(hot.heap_bytes()),
         lps,
         pr.len(),
+    );
+    Ok(())
+}
+
+/// Issue 21.6: a tenant bundle of the IPsum feed plus `n` SHA-256 and `n` domain indicators
+/// (synthetic values, half of the domains as suffixes): its size, its load (verify + decode +
+/// index every kind, what the agent does per pass) and resident memory, and hash and domain
+/// lookups per second.
+fn bench_iocs(ipsum: &Path, n: usize) -> Res<()> {
+    use outpost_intel::{Indicator, IndicatorKind, IndicatorValue};
+    let text = std::fs::read_to_string(ipsum)?;
+    let now = chrono::Utc::now();
+    let (mut set, _) = parse_feed(
+        &text,
+        "ipsum",
+        &FeedFormat::Ipsum { min_score: None },
+        &FeedOptions::default(),
+        now,
+    )?;
+    let mut hashes = Vec::with_capacity(n);
+    let mut domains = Vec::with_capacity(n);
+    for i in 0..n {
+        let h = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(i.to_le_bytes()));
+        set.insert(Indicator::new(IndicatorValue::parse(IndicatorKind::Sha256, &h)?, "report"));
+        hashes.push(h);
+        let d = format!("c2-{i:06}.example{}.test", i % 97);
+        let kind = if i % 2 == 0 { IndicatorKind::Domain } else { IndicatorKind::DomainSuffix };
+        set.insert(Indicator::new(IndicatorValue::parse(kind, &d)?, "report"));
+        domains.push(d);
+    }
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let spec = BundleSpec {
+        version: "iocs".into(),
+        created: now,
+        ttl: Duration::from_secs(86_400),
+        filter_mode: false,
+        source: "bench".into(),
+    };
+    let (bytes, build_wall, build_cpu) = timed(|| build_bundle(&set, &spec, &key));
+    let bytes = bytes?;
+    let vk = key.verifying_key();
+    let (b, t, rss) = measure_load(|| -> Res<outpost_intel::Bundle> { Ok(verify(&bytes, &vk, now)?) })?;
+    let iocs = b.iocs();
+    use outpost_intel::IndicatorLookup;
+    let heap = iocs.compact_heap_bytes() + b.hotlist().heap_bytes();
+    // Half listed, half not.
+    let hprobe: Vec<String> = (0..200_000)
+        .map(|i| if i % 2 == 0 { hashes[i % hashes.len().max(1)].clone() } else { format!("{:064x}", i) })
+        .collect();
+    let dprobe: Vec<String> = (0..200_000)
+        .map(|i| if i % 2 == 0 { format!("www.{}", domains[i % domains.len().max(1)]) } else { format!("host{i}.example.org") })
+        .collect();
+    let ((), hw, hc) = timed(|| {
+        let k = hprobe.iter().filter(|h| iocs.hash_at(h, now).is_some()).count();
+        black_box(k);
+    });
+    let ((), dw, dc) = timed(|| {
+        let k = dprobe.iter().filter(|d| iocs.domain_at(d, now).is_some()).count();
+        black_box(k);
+    });
+    let _ = (hw, dw);
+    println!(
+        "{{\"approach\":\"bundle+iocs\",\"ipsum_and_iocs\":{},\"hash_indicators\":{n},\"domain_indicators\":{n},\"bundle_bytes\":{},\"build_wall_ms\":{:.1},\"build_cpu_ms\":{:.1},\"load_first_wall_ms\":{:.1},\"load_first_cpu_ms\":{:.1},\"load_median_wall_ms\":{:.1},\"load_median_cpu_ms\":{:.1},\"rss_delta_kib\":{rss},\"heap_bytes\":{heap},\"hash_lookups_per_cpu_sec\":{:.0},\"domain_lookups_per_cpu_sec\":{:.0}}}",
+        set.len(),
+        bytes.len(),
+        build_wall.as_secs_f64() * 1e3,
+        build_cpu.as_secs_f64() * 1e3,
+        t[0], t[1], t[2], t[3],
+        hprobe.len() as f64 / hc.as_secs_f64(),
+        dprobe.len() as f64 / dc.as_secs_f64(),
     );
     Ok(())
 }

@@ -18,7 +18,9 @@ use memchr::memmem;
 use outpost_core::{Direction, Event, IntelMatch, Protocol};
 use outpost_core::EventKind;
 use outpost_intel::bundle::IpFilter;
-use outpost_intel::{Hotlist, IndicatorKind, IntelSet};
+use outpost_intel::{Hotlist, IndicatorKind, IndicatorLookup};
+#[cfg(test)]
+use outpost_intel::IntelSet;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
@@ -83,7 +85,7 @@ pub struct Intel<'h> {
     /// A filter-mode bundle's probabilistic filter of host addresses.
     pub filter: Option<&'h IpFilter>,
     /// Indicators of the other kinds (a bundle's domains, hashes and processes).
-    pub iocs: Option<&'h IntelSet>,
+    pub iocs: Option<&'h dyn IndicatorLookup>,
     /// Answers for listed domains remembered from earlier runs.
     pub answers: Option<&'h Answers>,
     /// How long a listed domain's answer attributes connections to its addresses.
@@ -112,9 +114,9 @@ struct Kinds {
 }
 
 impl Kinds {
-    fn of(set: Option<&IntelSet>) -> Kinds {
+    fn of(set: Option<&dyn IndicatorLookup>) -> Kinds {
         let mut k = Kinds::default();
-        for (kind, _) in set.map(IntelSet::counts).unwrap_or_default() {
+        for (kind, _) in set.map(|s| s.kind_counts()).unwrap_or_default() {
             match kind {
                 IndicatorKind::ProcessName | IndicatorKind::ProcessPath => k.process = true,
                 IndicatorKind::Sha256 | IndicatorKind::Sha1 | IndicatorKind::Md5 => k.hash = true,
@@ -190,7 +192,7 @@ pub struct Scan {
 pub struct Correlator<'h> {
     hotlist: &'h Hotlist,
     filter: Option<&'h IpFilter>,
-    iocs: Option<&'h IntelSet>,
+    iocs: Option<&'h dyn IndicatorLookup>,
     kinds: Kinds,
     /// Answers known before the scan: connections to them match.
     known: Option<&'h Answers>,
@@ -356,8 +358,8 @@ impl<'h> Correlator<'h> {
         let name = ev.process_name().unwrap_or("unknown").to_string();
         if self.kinds.process {
             let hit = set
-                .lookup_process_at(exe_name, exe, self.now)
-                .or_else(|| set.lookup_process_at(&name, None, self.now));
+                .process_at(exe_name, exe, self.now)
+                .or_else(|| set.process_at(&name, None, self.now));
             if let Some(ind) = hit {
                 let subject = Subject::Indicator {
                     kind: ind.value.kind(),
@@ -373,7 +375,7 @@ impl<'h> Correlator<'h> {
             let listed = [&hashes.sha256, &hashes.sha1, &hashes.md5]
                 .into_iter()
                 .flatten()
-                .find_map(|h| set.lookup_hash_at(h, self.now));
+                .find_map(|h| set.hash_at(h, self.now));
             if let Some(ind) = listed {
                 let subject = Subject::Indicator {
                     kind: ind.value.kind(),
@@ -429,7 +431,7 @@ impl<'h> Correlator<'h> {
         let (Some(set), Some(d)) = (self.iocs, ev.dns.as_ref()) else {
             return;
         };
-        let Some(ind) = set.lookup_domain_at(&d.query, self.now) else {
+        let Some(ind) = set.domain_at(&d.query, self.now) else {
             return;
         };
         let m = clean(ind.to_intel_match());

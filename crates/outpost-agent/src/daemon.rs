@@ -262,7 +262,7 @@ fn run_pipeline(
     if let Ok(Some(cache)) = crate::intel::open_cache(data_dir, &cfg, chrono::Utc::now())
         && let Some(b) = cache.current()
     {
-        hasher.set_want(crate::indicators::hash_kinds(b.indicators()));
+        hasher.set_want(crate::indicators::hash_kinds(&b.iocs()));
     }
     let pass = |writer: &mut BufferWriter,
                 counters: &mut DaemonCounters,

@@ -9,7 +9,7 @@ use crate::enrich::{Budget, HashCache, Skipped, Want};
 use crate::state::write_atomic;
 use crate::{AgentError, io_err};
 use chrono::{DateTime, Utc};
-use outpost_intel::{IndicatorKind, IntelSet};
+use outpost_intel::{IndicatorKind, IndicatorLookup};
 use std::path::{Path, PathBuf};
 
 /// `cache/dns-answers.json`: answers of listed domains still inside their memory.
@@ -71,9 +71,9 @@ pub fn save_answers(
 }
 
 /// The digests beyond SHA-256 that `set`'s hash indicators need.
-pub fn want_of(set: &IntelSet) -> Want {
+pub fn want_of(set: &dyn IndicatorLookup) -> Want {
     let mut w = Want::default();
-    for (k, _) in set.counts() {
+    for (k, _) in set.kind_counts() {
         match k {
             IndicatorKind::Sha1 => w.sha1 = true,
             IndicatorKind::Md5 => w.md5 = true,
@@ -84,8 +84,8 @@ pub fn want_of(set: &IntelSet) -> Want {
 }
 
 /// The digests `set`'s hash indicators need, or `None` when it holds no hash indicator.
-pub fn hash_kinds(set: &IntelSet) -> Option<Want> {
-    set.counts()
+pub fn hash_kinds(set: &dyn IndicatorLookup) -> Option<Want> {
+    set.kind_counts()
         .iter()
         .any(|(k, _)| {
             matches!(
@@ -220,7 +220,7 @@ pub struct HashStats {
 /// of `cfg`) and returns the groups of those whose digest is an indicator of `set`.
 pub fn match_unhashed(
     unhashed: Vec<Unhashed>,
-    set: &IntelSet,
+    set: &dyn IndicatorLookup,
     cache: &mut HashCache,
     cfg: &MatchConfig,
     now: DateTime<Utc>,
@@ -258,7 +258,7 @@ pub fn match_unhashed(
         let listed = [Some(&d.sha256), d.sha1.as_ref(), d.md5.as_ref()]
             .into_iter()
             .flatten()
-            .find_map(|h| set.lookup_hash_at(h, now));
+            .find_map(|h| set.hash_at(h, now));
         if let Some(ind) = listed {
             let subject = Subject::Indicator {
                 kind: ind.value.kind(),

@@ -181,10 +181,14 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
         report.hotlist_version = Some(version.clone());
         // A bundle's domains, hashes and processes match too (a plain hotlist has addresses
         // only); listed domains' answers from earlier runs attribute connections.
-        let iocs = match &source {
-            Source::Bundle(b, _) if !b.indicators().is_empty() => Some(b.indicators()),
-            _ => None,
+        let bundle_iocs = match &source {
+            Source::Bundle(b, _) => Some(b.iocs()),
+            Source::Plain(_) => None,
         };
+        let iocs = bundle_iocs
+            .as_ref()
+            .filter(|i| !i.is_empty())
+            .map(|i| i as &dyn outpost_intel::IndicatorLookup);
         report.want_hashes = iocs.and_then(crate::indicators::hash_kinds);
         let known = crate::indicators::load_answers(data_dir, opts.now)?;
         let intel = correlate::Intel {

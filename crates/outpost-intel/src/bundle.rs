@@ -24,7 +24,9 @@
 //!         n u64 ‖ n fingerprints                          (filter mode: BinaryFuse8 of host IPs)
 //!   STRS  n u32 ‖ n × (u16 length ‖ UTF-8)                interned sources and tags of LBLS
 //!   LBLS  n u32 ‖ n × label                               provenance of each PALT entry (optional)
-//!   IOCS  n u32 ‖ n × record                              domains, hashes, processes
+//!   IOCS  n u32 ‖ n × record                              processes (and, from older
+//!                                                         builders, domains and hashes)
+//!   IOCC  compact hashes and domains (see `iocindex.rs`)
 //!   IOCX  n u32 ‖ n × (first seen i64 ‖ last seen i64 ‖ tag count u16 ‖ tags (u16 length ‖ UTF-8))
 //!                                                         first/last seen and tags of each IOCS record
 //!   PATS  n u32 ‖ n × record                              STIX pattern indicators (optional)
@@ -44,6 +46,7 @@
 
 use crate::hotlist::{Hotlist, HotlistEntry};
 use crate::indicator::{Indicator, IndicatorKind, IndicatorValue, IntelSet, PatternIndicator};
+use crate::iocindex::{BundleIocs, IocIndex};
 use crate::ranges::{RangeTable, RawTable};
 use chrono::{DateTime, TimeZone, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -260,6 +263,7 @@ pub struct Bundle {
     hotlist: Hotlist,
     filter: Option<IpFilter>,
     others: IntelSet,
+    compact: IocIndex,
 }
 
 impl Bundle {
@@ -288,10 +292,30 @@ impl Bundle {
         self.filter.as_ref()
     }
 
-    /// Domain, hash and process indicators, and the STIX pattern indicators
-    /// ([`IntelSet::pattern_indicators`]) for the pattern engine.
+    /// Process indicators (and hashes and domains of bundles from older builders), and the
+    /// STIX pattern indicators ([`IntelSet::pattern_indicators`]) for the pattern engine.
+    /// Hashes and domains are in the compact index: look everything up through
+    /// [`Bundle::iocs`].
     pub fn indicators(&self) -> &IntelSet {
         &self.others
+    }
+
+    /// Every indicator other than addresses as one set (records built from the compact index:
+    /// for listings, rebuilding and tests; lookups go through [`Bundle::iocs`]).
+    pub fn all_indicators(&self) -> IntelSet {
+        let mut s = self.others.clone();
+        for i in self.compact.indicators() {
+            s.insert(i);
+        }
+        s
+    }
+
+    /// Lookups of every indicator other than addresses (hashes, domains, processes).
+    pub fn iocs(&self) -> BundleIocs<'_> {
+        BundleIocs {
+            compact: &self.compact,
+            others: &self.others,
+        }
     }
 
     /// Checks an address: exact ranges first, then (filter mode) the filter.
@@ -443,6 +467,16 @@ pub fn build_bundle(
         section(&mut payload, b"FLT8", &body);
     }
 
+    // Hashes and domains go into the compact index (many, small); the rest stays records.
+    let (compact, others): (Vec<&Indicator>, Vec<&Indicator>) =
+        others.into_iter().partition(|i| IocIndex::takes(i));
+    if !compact.is_empty() {
+        section(
+            &mut payload,
+            b"IOCC",
+            &IocIndex::build(compact.iter().copied()).encode(),
+        );
+    }
     let mut iocs = Vec::new();
     iocs.extend_from_slice(&(others.len() as u32).to_le_bytes());
     for ind in &others {
@@ -803,6 +837,7 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
     let mut source = String::new();
     let mut filter = None;
     let mut others = IntelSet::new();
+    let mut compact = IocIndex::default();
     let mut iocs: Vec<Indicator> = Vec::new();
     let mut iocx: Option<Vec<IocExtra>> = None;
     let mut labels: Option<Vec<crate::ranges::Label>> = None;
@@ -928,6 +963,9 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
                     iocs.push(ind);
                 }
             }
+            b"IOCC" => {
+                compact = IocIndex::decode(body)?;
+            }
             b"IOCX" => {
                 let mut s = Reader::new(body, "IOCX");
                 let n = s.u32()?;
@@ -1049,6 +1087,7 @@ fn decode_payload(p: Parsed<'_>) -> Result<Bundle, BundleError> {
         hotlist,
         filter,
         others,
+        compact,
     })
 }
 
@@ -1380,7 +1419,7 @@ mod tests {
             b.indicators().pattern_indicators(),
             set.pattern_indicators()
         );
-        assert_eq!(b.indicators().len(), 1);
+        assert_eq!(b.iocs().len(), 1);
         assert_eq!(b.hotlist().len(), 5);
     }
 

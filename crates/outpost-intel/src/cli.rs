@@ -276,7 +276,7 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
             if let Some(f) = b.filter() {
                 writeln!(out, "filtered addresses: {}", f.len())?;
             }
-            writeln!(out, "other indicators: {}", b.indicators().len())?;
+            writeln!(out, "other indicators: {}", b.iocs().len())?;
             writeln!(out, "etag: {}", bundle::bundle_etag(&bytes))?;
         }
         IntelCommand::Lookup {
@@ -481,6 +481,7 @@ fn lookup(
         if b.is_expired(now) {
             writeln!(out, "note: bundle {} is expired (stale)", b.version())?;
         }
+        let all = b.all_indicators();
         for v in values {
             let line = match IndicatorValue::guess(v) {
                 Ok(IndicatorValue::Net(n)) => match b.check_ip(n.addr()) {
@@ -494,7 +495,7 @@ fn lookup(
                     }
                     IpVerdict::NotListed => format!("{v}: not listed"),
                 },
-                _ => describe(v, b.indicators()),
+                _ => describe(v, &all),
             };
             writeln!(out, "{line}")?;
         }

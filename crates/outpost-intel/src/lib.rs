@@ -22,6 +22,7 @@ pub mod error;
 pub mod feed;
 pub mod hotlist;
 pub mod indicator;
+pub mod iocindex;
 mod ranges;
 
 pub use bundle::{
@@ -35,3 +36,4 @@ pub use hotlist::{Hotlist, HotlistEntry, ListFormat, MalformedLine, ParseOptions
 pub use indicator::{
     FileHash, Indicator, IndicatorKind, IndicatorValue, IntelSet, PatternIndicator,
 };
+pub use iocindex::{BundleIocs, IndicatorLookup, IocIndex};

@@ -86,7 +86,8 @@ fn round_trip_preserves_lookups() {
         IpVerdict::Listed(_)
     ));
     assert_eq!(b.check_ip(ip("8.8.8.8")), IpVerdict::NotListed);
-    let o = b.indicators();
+    let all = b.all_indicators();
+    let o = &all;
     assert_eq!(o.lookup_domain("evil.test").unwrap().score, Some(5));
     assert!(o.lookup_domain("a.bad.test").is_some());
     assert!(o.lookup_hash(&"AB".repeat(32)).is_some());
@@ -771,7 +772,8 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
     assert_eq!(b.hotlist().next_expiry(), soon);
 
     // Domains, hashes, processes: the same provenance, and expiry at match time.
-    let set = b.indicators();
+    let all = b.all_indicators();
+    let set = &all;
     let d = set.lookup_domain_at("EVIL.test.", later).unwrap();
     assert_eq!(
         (d.source.as_str(), d.score, d.confidence),
@@ -833,13 +835,13 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
 
     // An entry already expired when the bundle is built is left out.
     let late = build_bundle(
-        b.indicators(),
+        &b.all_indicators(),
         &spec("v-late", "2026-03-01T04:00:00Z", DAY),
         &key(1),
     )
     .unwrap();
     let late = verify(&late, &key(1).verifying_key(), t("2026-03-01T05:00:00Z")).unwrap();
-    assert!(late.indicators().lookup_hash(&"cd".repeat(20)).is_none());
+    assert!(late.all_indicators().lookup_hash(&"cd".repeat(20)).is_none());
 }
 
 /// The provenance side table stays out of the way of a single-source scored feed: no label
