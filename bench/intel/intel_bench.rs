@@ -325,10 +325,17 @@ fn bench_iocs(ipsum: &Path, n: usize) -> Res<()> {
     let mut domains = Vec::with_capacity(n);
     for i in 0..n {
         let h = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(i.to_le_bytes()));
-        set.insert(Indicator::new(IndicatorValue::parse(IndicatorKind::Sha256, &h)?, "report"));
+        set.insert(Indicator::new(
+            IndicatorValue::parse(IndicatorKind::Sha256, &h)?,
+            "report",
+        ));
         hashes.push(h);
         let d = format!("c2-{i:06}.example{}.test", i % 97);
-        let kind = if i % 2 == 0 { IndicatorKind::Domain } else { IndicatorKind::DomainSuffix };
+        let kind = if i % 2 == 0 {
+            IndicatorKind::Domain
+        } else {
+            IndicatorKind::DomainSuffix
+        };
         set.insert(Indicator::new(IndicatorValue::parse(kind, &d)?, "report"));
         domains.push(d);
     }
@@ -343,23 +350,42 @@ fn bench_iocs(ipsum: &Path, n: usize) -> Res<()> {
     let (bytes, build_wall, build_cpu) = timed(|| build_bundle(&set, &spec, &key));
     let bytes = bytes?;
     let vk = key.verifying_key();
-    let (b, t, rss) = measure_load(|| -> Res<outpost_intel::Bundle> { Ok(verify(&bytes, &vk, now)?) })?;
+    let (b, t, rss) =
+        measure_load(|| -> Res<outpost_intel::Bundle> { Ok(verify(&bytes, &vk, now)?) })?;
     let iocs = b.iocs();
     use outpost_intel::IndicatorLookup;
     let heap = iocs.compact_heap_bytes() + b.hotlist().heap_bytes();
     // Half listed, half not.
     let hprobe: Vec<String> = (0..200_000)
-        .map(|i| if i % 2 == 0 { hashes[i % hashes.len().max(1)].clone() } else { format!("{:064x}", i) })
+        .map(|i| {
+            if i % 2 == 0 {
+                hashes[i % hashes.len().max(1)].clone()
+            } else {
+                format!("{:064x}", i)
+            }
+        })
         .collect();
     let dprobe: Vec<String> = (0..200_000)
-        .map(|i| if i % 2 == 0 { format!("www.{}", domains[i % domains.len().max(1)]) } else { format!("host{i}.example.org") })
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("www.{}", domains[i % domains.len().max(1)])
+            } else {
+                format!("host{i}.example.org")
+            }
+        })
         .collect();
     let ((), hw, hc) = timed(|| {
-        let k = hprobe.iter().filter(|h| iocs.hash_at(h, now).is_some()).count();
+        let k = hprobe
+            .iter()
+            .filter(|h| iocs.hash_at(h, now).is_some())
+            .count();
         black_box(k);
     });
     let ((), dw, dc) = timed(|| {
-        let k = dprobe.iter().filter(|d| iocs.domain_at(d, now).is_some()).count();
+        let k = dprobe
+            .iter()
+            .filter(|d| iocs.domain_at(d, now).is_some())
+            .count();
         black_box(k);
     });
     let _ = (hw, dw);
@@ -369,7 +395,10 @@ fn bench_iocs(ipsum: &Path, n: usize) -> Res<()> {
         bytes.len(),
         build_wall.as_secs_f64() * 1e3,
         build_cpu.as_secs_f64() * 1e3,
-        t[0], t[1], t[2], t[3],
+        t[0],
+        t[1],
+        t[2],
+        t[3],
         hprobe.len() as f64 / hc.as_secs_f64(),
         dprobe.len() as f64 / dc.as_secs_f64(),
     );

@@ -15,12 +15,12 @@ use crate::buffer::Pending;
 use crate::{AgentError, io_err};
 use chrono::{DateTime, Utc};
 use memchr::memmem;
-use outpost_core::{Direction, Event, IntelMatch, Protocol};
 use outpost_core::EventKind;
-use outpost_intel::bundle::IpFilter;
-use outpost_intel::{Hotlist, IndicatorKind, IndicatorLookup};
+use outpost_core::{Direction, Event, IntelMatch, Protocol};
 #[cfg(test)]
 use outpost_intel::IntelSet;
+use outpost_intel::bundle::IpFilter;
+use outpost_intel::{Hotlist, IndicatorKind, IndicatorLookup};
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::IpAddr;
@@ -793,7 +793,12 @@ impl<'h> Correlator<'h> {
 impl Group {
     /// The group of exec events of one executable whose hash matched an indicator after the
     /// scan (see `crate::indicators::match_unhashed`).
-    pub fn from_unhashed(u: Unhashed, subject: Subject, intel: IntelMatch, sha256: String) -> Group {
+    pub fn from_unhashed(
+        u: Unhashed,
+        subject: Subject,
+        intel: IntelMatch,
+        sha256: String,
+    ) -> Group {
         Group {
             subject,
             remote_ip: None,
@@ -953,7 +958,14 @@ pub fn scan_intel(
         .map(|n| n.get())
         .unwrap_or(1)
         .min(MAX_THREADS);
-    scan_intel_with(pending, intel, samples_per_hit, threads, PARALLEL_MIN, CHUNK)
+    scan_intel_with(
+        pending,
+        intel,
+        samples_per_hit,
+        threads,
+        PARALLEL_MIN,
+        CHUNK,
+    )
 }
 
 /// Workers of one scan, at most.
@@ -1532,7 +1544,12 @@ mod tests {
 
     /// Lines of every kind the intel of [`iocs`] matches, in increasing time.
     fn ioc_line(k: u8, i: usize) -> String {
-        let ts = format!("2026-11-23T10:{:02}:{:02}.{:03}Z", (i / 60) % 60, i % 60, i % 1000);
+        let ts = format!(
+            "2026-11-23T10:{:02}:{:02}.{:03}Z",
+            (i / 60) % 60,
+            i % 60,
+            i % 1000
+        );
         let exec = |exe: &str, name: &str, hashes: &str| {
             format!(
                 r#"{{"ts":"{ts}","kind":"process_exec","source":"t","process":{{"pid":{},"name":"{name}","exe":"{exe}"{hashes}}}}}"#,
@@ -1547,12 +1564,20 @@ mod tests {
         match k % 10 {
             0 => exec("/usr/bin/evil-tool", "evil-tool", ""),
             1 => exec("/opt/x/miner", "miner", ""),
-            2 => exec("C:\\w\\x.exe", "x.exe", &format!(r#","hashes":{{"sha256":"{}"}}"#, "ab".repeat(32))),
+            2 => exec(
+                "C:\\w\\x.exe",
+                "x.exe",
+                &format!(r#","hashes":{{"sha256":"{}"}}"#, "ab".repeat(32)),
+            ),
             3 => exec("/usr/bin/ls", "ls", r#","hashes":{"sha256":"00"}"#),
             4 => dns("c2.example", "198.51.100.1", "app"),
             5 => dns("x.bad.example", "198.51.100.2", "app"),
             6 => dns("good.example", "198.51.100.3", "app"),
-            7 => event_line(i, ["198.51.100.1", "198.51.100.2", "198.51.100.3"][i % 3], "curl"),
+            7 => event_line(
+                i,
+                ["198.51.100.1", "198.51.100.2", "198.51.100.3"][i % 3],
+                "curl",
+            ),
             8 => event_line(i, "1.2.3.4", "curl"),
             _ => any_line(k, i),
         }
@@ -1576,16 +1601,27 @@ mod tests {
         let mut intel = Intel::ips(&h, None);
         intel.iocs = Some(&set);
         let s = scan_intel_with(&p, &intel, 3, 1, 1, 512).unwrap();
-        let kinds: Vec<_> = s.groups.iter().map(|g| (&g.subject, g.process_name.as_str(), g.remote_ip)).collect();
+        let kinds: Vec<_> = s
+            .groups
+            .iter()
+            .map(|g| (&g.subject, g.process_name.as_str(), g.remote_ip))
+            .collect();
         assert_eq!(s.groups.len(), 2, "{kinds:?}");
         let conn = s.groups.iter().find(|g| g.process_name == "curl").unwrap();
         assert_eq!(conn.remote_ip, Some("198.51.100.2".parse().unwrap()));
         assert_eq!(conn.domain.as_deref(), Some("x.bad.example"));
         assert_eq!(conn.intel.indicator, "*.bad.example");
-        assert_eq!(s.answers.len(), 1, "only the listed name's answer is remembered");
+        assert_eq!(
+            s.answers.len(),
+            1,
+            "only the listed name's answer is remembered"
+        );
         // A later run: the remembered answer matches a connection without any lookup in it.
         let d2 = tempfile::tempdir().unwrap();
-        let p2 = write_pending(d2.path(), &[(vec![event_line(9, "198.51.100.2", "wget")], false, 0)]);
+        let p2 = write_pending(
+            d2.path(),
+            &[(vec![event_line(9, "198.51.100.2", "wget")], false, 0)],
+        );
         let mut later = intel;
         later.answers = Some(&s.answers);
         let s2 = scan_intel_with(&p2, &later, 3, 1, 1, 512).unwrap();
@@ -1598,7 +1634,12 @@ mod tests {
             a.until = a.seen;
         }
         later.answers = Some(&old);
-        assert!(scan_intel_with(&p2, &later, 3, 1, 1, 512).unwrap().groups.is_empty());
+        assert!(
+            scan_intel_with(&p2, &later, 3, 1, 1, 512)
+                .unwrap()
+                .groups
+                .is_empty()
+        );
     }
 
     proptest! {

@@ -85,9 +85,8 @@ impl Budget {
         if self.bytes_per_sec == 0 {
             return true;
         }
-        let due = std::time::Duration::from_secs_f64(
-            (self.spent + n) as f64 / self.bytes_per_sec as f64,
-        );
+        let due =
+            std::time::Duration::from_secs_f64((self.spent + n) as f64 / self.bytes_per_sec as f64);
         if due > self.max {
             return false;
         }

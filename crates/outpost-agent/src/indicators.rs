@@ -181,7 +181,9 @@ impl ExecHasher {
         // its executable is still readable through the kernel's link to it.
         if cfg!(target_os = "linux") && r == Err(Skipped::Unreadable) && pid > 0 {
             let live = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
-            r = self.cache.digests(&live, want, self.max_file, &mut unlimited);
+            r = self
+                .cache
+                .digests(&live, want, self.max_file, &mut unlimited);
         }
         match r {
             Ok(d) => {
@@ -234,8 +236,12 @@ pub fn match_unhashed(
     let mut groups = Vec::new();
     for u in unhashed {
         let computed = cache.computed;
-        let d = match cache.digests(Path::new(&u.exe), want, cfg.max_hash_file_bytes, &mut budget)
-        {
+        let d = match cache.digests(
+            Path::new(&u.exe),
+            want,
+            cfg.max_hash_file_bytes,
+            &mut budget,
+        ) {
             Ok(d) => d,
             Err(Skipped::TooLarge) => {
                 stats.skipped_large += 1;

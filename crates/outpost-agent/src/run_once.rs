@@ -223,7 +223,13 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
                 &cfg.matching,
                 opts.now,
             );
-            tracing::debug!(ms = ms(t), hashed = hs.hashed, cached = hs.cached, matched = more.len(), "executables hashed for hash indicators");
+            tracing::debug!(
+                ms = ms(t),
+                hashed = hs.hashed,
+                cached = hs.cached,
+                matched = more.len(),
+                "executables hashed for hash indicators"
+            );
             scan.stats.matched_iocs += more.iter().map(|g| g.count).sum::<u64>();
             groups.extend(more);
             let c = &mut state.counters;
@@ -580,12 +586,14 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
     // A source's own hash of the executable (Sysmon's `Hashes`) is used as it is; otherwise the
     // file is hashed here. Paths recorded on another OS (a Windows path in an imported log) are
     // not hashed.
-    let reported = g.sha256.clone().or_else(|| g.samples.iter().find_map(|e| {
-        e.process
-            .as_ref()
-            .and_then(|p| p.hashes.sha256.clone())
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-    }));
+    let reported = g.sha256.clone().or_else(|| {
+        g.samples.iter().find_map(|e| {
+            e.process
+                .as_ref()
+                .and_then(|p| p.hashes.sha256.clone())
+                .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+    });
     let sha256 = reported.or_else(|| {
         exe_path
             .as_deref()

@@ -33,8 +33,7 @@ pub trait IndicatorLookup: Send + Sync {
     /// The live indicator of a domain: an exact entry, else the longest matching suffix.
     fn domain_at(&self, domain: &str, now: DateTime<Utc>) -> Option<Indicator>;
     /// The live indicator of a process: its path, else its name (case-insensitive).
-    fn process_at(&self, name: &str, path: Option<&str>, now: DateTime<Utc>)
-    -> Option<Indicator>;
+    fn process_at(&self, name: &str, path: Option<&str>, now: DateTime<Utc>) -> Option<Indicator>;
     /// Number of indicators per kind (kinds with none left out).
     fn kind_counts(&self) -> Vec<(IndicatorKind, usize)>;
 }
@@ -46,12 +45,7 @@ impl IndicatorLookup for IntelSet {
     fn domain_at(&self, domain: &str, now: DateTime<Utc>) -> Option<Indicator> {
         self.lookup_domain_at(domain, now).cloned()
     }
-    fn process_at(
-        &self,
-        name: &str,
-        path: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Option<Indicator> {
+    fn process_at(&self, name: &str, path: Option<&str>, now: DateTime<Utc>) -> Option<Indicator> {
         self.lookup_process_at(name, path, now).cloned()
     }
     fn kind_counts(&self) -> Vec<(IndicatorKind, usize)> {
@@ -109,10 +103,7 @@ struct Digests<const N: usize> {
 
 impl<const N: usize> Digests<N> {
     fn get(&self, d: &[u8; N]) -> Option<u32> {
-        self.keys
-            .binary_search(d)
-            .ok()
-            .map(|i| self.labels[i])
+        self.keys.binary_search(d).ok().map(|i| self.labels[i])
     }
 }
 
@@ -360,14 +351,18 @@ impl IocIndex {
                 })
                 .collect();
             if keys.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(BundleError::WrongFormat("IOCC digests are not sorted".into()));
+                return Err(BundleError::WrongFormat(
+                    "IOCC digests are not sorted".into(),
+                ));
             }
             let ls: Vec<u32> = label_bytes
                 .chunks_exact(4)
                 .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
             if ls.iter().any(|&l| l as usize >= labels) {
-                return Err(BundleError::WrongFormat("IOCC label index out of range".into()));
+                return Err(BundleError::WrongFormat(
+                    "IOCC label index out of range".into(),
+                ));
             }
             Ok(Digests { keys, labels: ls })
         }
@@ -523,12 +518,7 @@ impl IndicatorLookup for BundleIocs<'_> {
             .domain_at(domain, now)
             .or_else(|| self.others.domain_at(domain, now))
     }
-    fn process_at(
-        &self,
-        name: &str,
-        path: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Option<Indicator> {
+    fn process_at(&self, name: &str, path: Option<&str>, now: DateTime<Utc>) -> Option<Indicator> {
         self.others.process_at(name, path, now)
     }
     fn kind_counts(&self) -> Vec<(IndicatorKind, usize)> {
@@ -599,7 +589,11 @@ mod tests {
             (IndicatorKind::Sha1, "cd".repeat(20), "r1"),
             (IndicatorKind::Md5, "ef".repeat(16), "r2"),
             (IndicatorKind::Domain, "evil.example".to_string(), "r1"),
-            (IndicatorKind::DomainSuffix, "evil.example".to_string(), "r2"),
+            (
+                IndicatorKind::DomainSuffix,
+                "evil.example".to_string(),
+                "r2",
+            ),
             (IndicatorKind::DomainSuffix, "bad.test".to_string(), "r1"),
             (IndicatorKind::Domain, "old.test".to_string(), "r3"),
         ] {

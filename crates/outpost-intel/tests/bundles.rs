@@ -841,7 +841,11 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
     )
     .unwrap();
     let late = verify(&late, &key(1).verifying_key(), t("2026-03-01T05:00:00Z")).unwrap();
-    assert!(late.all_indicators().lookup_hash(&"cd".repeat(20)).is_none());
+    assert!(
+        late.all_indicators()
+            .lookup_hash(&"cd".repeat(20))
+            .is_none()
+    );
 }
 
 /// The provenance side table stays out of the way of a single-source scored feed: no label

@@ -262,9 +262,17 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
         let value = get(intel, &["indicator"]).clone();
         match kind.as_str() {
             "domain" | "domain_suffix" => {
-                put(&mut m, &["threat", "indicator", "type"], json!("domain-name"));
+                put(
+                    &mut m,
+                    &["threat", "indicator", "type"],
+                    json!("domain-name"),
+                );
                 let domain = get(b, &["domain"]).clone();
-                put(&mut m, &["threat", "indicator", "url", "domain"], domain.clone());
+                put(
+                    &mut m,
+                    &["threat", "indicator", "url", "domain"],
+                    domain.clone(),
+                );
                 put(&mut m, &["dns", "question", "name"], domain);
                 if !remote_ip.is_null() {
                     put(&mut m, &["threat", "indicator", "ip"], remote_ip);

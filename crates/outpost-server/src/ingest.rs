@@ -943,9 +943,15 @@ fn intel_indicator(h: &Hit, default_score: i32) -> Indicator {
             ),
         },
         "sha256" | "sha1" | "md5" => {
-            format!("executable {} with hash {indicator} listed in {source}", h.process_name)
+            format!(
+                "executable {} with hash {indicator} listed in {source}",
+                h.process_name
+            )
         }
-        kind => format!("process {} ({kind} {indicator}) listed in {source}", h.process_name),
+        kind => format!(
+            "process {} ({kind} {indicator}) listed in {source}",
+            h.process_name
+        ),
     };
     Indicator {
         engine: "intel".into(),

@@ -775,9 +775,11 @@ impl TenantIocs {
             },
             description: format!("{} {indicator} in the tenant's intel", i.value.kind()),
             // As the agent's own match is scored: ten points per feed score unit, at most 100.
-            score: i
-                .effective_score()
-                .map(|s| i32::try_from(s.saturating_mul(10)).unwrap_or(i32::MAX).min(100)),
+            score: i.effective_score().map(|s| {
+                i32::try_from(s.saturating_mul(10))
+                    .unwrap_or(i32::MAX)
+                    .min(100)
+            }),
             indicator,
         }
     }

@@ -172,7 +172,11 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     assert!(!ba.hotlist().contains(ip("198.51.100.20")));
     assert!(bb.hotlist().contains(ip("198.51.100.20")));
     assert!(!bb.hotlist().contains(ip("198.51.100.10")));
-    assert!(ba.all_indicators().lookup_domain("www.evil.example").is_none());
+    assert!(
+        ba.all_indicators()
+            .lookup_domain("www.evil.example")
+            .is_none()
+    );
     assert!(ba.all_indicators().lookup_domain("evil.example").is_some());
     assert!(bb.all_indicators().lookup_domain("evil.example").is_none());
     assert_ne!(etag_a, etag_b);

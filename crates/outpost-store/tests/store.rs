@@ -838,7 +838,10 @@ async fn hits_without_an_address_round_trip_and_correlate_by_indicator() {
         assert_eq!(h.hit.kind(), "domain_suffix");
         let c = s.correlations(Some(&t.id), None, 2, 100).await.unwrap();
         assert_eq!(c.len(), 1, "{}: {c:?}", b.name);
-        assert_eq!((c[0].kind.as_str(), c[0].value.as_str(), c[0].devices), ("domain_suffix", "*.bad.example", 2));
+        assert_eq!(
+            (c[0].kind.as_str(), c[0].value.as_str(), c[0].devices),
+            ("domain_suffix", "*.bad.example", 2)
+        );
         let related = s.related_hits(h, 10).await.unwrap();
         assert_eq!(related.len(), 1, "{}", b.name);
         assert_ne!(related[0].device_id, h.device_id);

@@ -451,7 +451,9 @@ fn add_indicator(s: &Server, tenant: &str, kind: &str, value: &str) {
         s,
         "POST",
         "/api/v1/intel/indicators",
-        Some(json!({"tenant_id": tenant, "kind": kind, "value": value, "score": 10, "source": "report-42"})),
+        Some(
+            json!({"tenant_id": tenant, "kind": kind, "value": value, "score": 10, "source": "report-42"}),
+        ),
     );
     assert_eq!(r["kind"], kind, "{r}");
 }
@@ -506,10 +508,22 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
     buffer(
         &agent,
         &[
-            exec_event(dropper.to_str().unwrap(), "dropper-copy", Default::default()),
-            exec_event(dropper.to_str().unwrap(), "dropper-copy", Default::default()),
+            exec_event(
+                dropper.to_str().unwrap(),
+                "dropper-copy",
+                Default::default(),
+            ),
+            exec_event(
+                dropper.to_str().unwrap(),
+                "dropper-copy",
+                Default::default(),
+            ),
             exec_event("C:\\Windows\\Temp\\x.exe", "x.exe", sysmon),
-            exec_event("C:\\Users\\a\\MIMIKATZ.EXE", "MIMIKATZ.EXE", Default::default()),
+            exec_event(
+                "C:\\Users\\a\\MIMIKATZ.EXE",
+                "MIMIKATZ.EXE",
+                Default::default(),
+            ),
             exec_event("/tmp/.hidden/miner", "miner", Default::default()),
             exec_event("/usr/bin/ls", "ls", Default::default()),
             dns_event("C2.Evil-Test.example", &[]),
@@ -548,8 +562,14 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
     assert_eq!(h["intel"]["source"], "report-42");
     assert!(h.get("remote_ip").is_none(), "{h}");
     assert_eq!(by("sha1", "x.exe")["intel"]["indicator"], "ab".repeat(20));
-    assert_eq!(by("process_name", "MIMIKATZ.EXE")["intel"]["indicator"], "mimikatz.exe");
-    assert_eq!(by("process_path", "miner")["exe_path"], "/tmp/.hidden/miner");
+    assert_eq!(
+        by("process_name", "MIMIKATZ.EXE")["intel"]["indicator"],
+        "mimikatz.exe"
+    );
+    assert_eq!(
+        by("process_path", "miner")["exe_path"],
+        "/tmp/.hidden/miner"
+    );
     let d = by("domain", "resolver-app");
     assert_eq!(d["domain"], "c2.evil-test.example");
     // The suffix: the query, and the later connection to its answer, one group per process.
@@ -563,8 +583,8 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
     assert_eq!(stored.len(), 8, "nothing else: {stored:#?}");
     // The md5 indicator is the same event as the sha1 one: one hit (the first listed digest).
     // The answers are remembered for later runs.
-    let remembered = std::fs::read_to_string(outpost_agent::indicators::answers_path(&agent))
-        .unwrap();
+    let remembered =
+        std::fs::read_to_string(outpost_agent::indicators::answers_path(&agent)).unwrap();
     assert!(remembered.contains("198.51.100.77"), "{remembered}");
 
     // A later run: a connection to the remembered answer is still the domain's.
@@ -614,7 +634,10 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
         .map(|i| i["extra_info"].as_str().unwrap().to_string())
         .collect();
     for want in [sha.as_str(), "*.bad-test.example", "mimikatz.exe"] {
-        assert!(iocs.iter().any(|i| i == want), "{want} not matched: {iocs:?}");
+        assert!(
+            iocs.iter().any(|i| i == want),
+            "{want} not matched: {iocs:?}"
+        );
     }
 }
 
@@ -654,7 +677,9 @@ fn a_copied_binary_whose_hash_is_listed_is_a_hit_when_it_runs() {
     let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, st));
     // The first pass installs the bundle (and learns it holds hash indicators).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !outpost_agent::intel::cache_dir(&agent).join(outpost_intel::bundle::CURRENT_FILE).exists()
+    while !outpost_agent::intel::cache_dir(&agent)
+        .join(outpost_intel::bundle::CURRENT_FILE)
+        .exists()
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));

@@ -573,22 +573,40 @@ mod tests {
     /// without an address are deduplicated by their indicator.
     #[test]
     fn tickets_name_the_kind_and_deduplicate_by_indicator() {
-        let ip = alert(serde_json::json!({"remote_ip": "1.2.3.4", "process_name": "bad.exe",
-            "intel": {"indicator": "1.2.3.0/24"}}));
-        assert_eq!(ip.title(), "Suspicious connection: bad.exe → 1.2.3.4 on pc-7");
+        let ip = alert(
+            serde_json::json!({"remote_ip": "1.2.3.4", "process_name": "bad.exe",
+            "intel": {"indicator": "1.2.3.0/24"}}),
+        );
+        assert_eq!(
+            ip.title(),
+            "Suspicious connection: bad.exe → 1.2.3.4 on pc-7"
+        );
         let dns = |d: &str| {
             alert(serde_json::json!({"process_name": "curl", "domain": d,
                 "intel": {"indicator": "*.bad.example", "kind": "domain_suffix", "source": "r"}}))
         };
         let a = dns("x.bad.example");
-        assert_eq!(a.title(), "Listed domain looked up: curl → x.bad.example on pc-7");
-        assert!(a.description("https://o").contains("Indicator: domain_suffix *.bad.example (r)"));
-        assert_eq!(a.dedup_key(), dns("y.bad.example").dedup_key(), "same indicator and process");
+        assert_eq!(
+            a.title(),
+            "Listed domain looked up: curl → x.bad.example on pc-7"
+        );
+        assert!(
+            a.description("https://o")
+                .contains("Indicator: domain_suffix *.bad.example (r)")
+        );
+        assert_eq!(
+            a.dedup_key(),
+            dns("y.bad.example").dedup_key(),
+            "same indicator and process"
+        );
         let hash = |h: &str| {
             alert(serde_json::json!({"process_name": "x.exe", "sha256": h,
                 "intel": {"indicator": h, "kind": "sha256"}}))
         };
-        assert_eq!(hash("aa").title(), "Listed executable ran: x.exe (aa) on pc-7");
+        assert_eq!(
+            hash("aa").title(),
+            "Listed executable ran: x.exe (aa) on pc-7"
+        );
         assert_ne!(hash("aa").dedup_key(), hash("bb").dedup_key());
         assert_ne!(a.dedup_key(), hash("aa").dedup_key());
     }

@@ -50,7 +50,9 @@ pub async fn upload(
                 .get_or_create(&metrics::BodyLabel { body: "events" })
                 .inc_by(cut);
         }
-        let iocs = iocs.as_ref().map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
+        let iocs = iocs
+            .as_ref()
+            .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
         let scored = ingest.score_events(&tenant, &batch.events, threshold, iocs);
         let queued = ingest.publish_events(
             &tenant,

@@ -109,7 +109,9 @@ pub async fn upload(
                     .get_or_create(&crate::metrics::BodyLabel { body: "hits" })
                     .inc_by(cut);
             }
-            let iocs = iocs.as_ref().map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
+            let iocs = iocs
+                .as_ref()
+                .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             let (scores, sightings) =
                 ingest.score_batch_with_sightings(&payload.hits, threshold, iocs);
             (payload, scores, sightings)
