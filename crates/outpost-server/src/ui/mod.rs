@@ -11,6 +11,8 @@
 mod pages;
 mod view;
 
+pub(crate) use pages::login_page_with;
+
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::AuthUser;

@@ -26,6 +26,25 @@ struct LoginPage<'a> {
     nav: Option<Nav>,
     error: &'a str,
     username: &'a str,
+    /// Username and password form shown (`[auth] local_login`).
+    local_login: bool,
+    /// OpenID Providers: (name, label).
+    providers: Vec<(String, String)>,
+}
+
+/// The login page with a message (also for refused OIDC sign-ins).
+pub(crate) fn login_page_with(state: &AppState, status: StatusCode, error: &str) -> Response {
+    let page = LoginPage {
+        nav: None,
+        error,
+        username: "",
+        local_login: state.config.auth.local_login,
+        providers: crate::oidc::buttons(&state.oidc),
+    };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(e) => UiError::from(e).into_response(),
+    }
 }
 
 pub async fn root(headers: HeaderMap) -> Response {
@@ -37,12 +56,8 @@ pub async fn root(headers: HeaderMap) -> Response {
     redirect(to, false)
 }
 
-pub async fn login_page() -> Result<Response, UiError> {
-    render(&LoginPage {
-        nav: None,
-        error: "",
-        username: "",
-    })
+pub async fn login_page(State(state): State<AppState>) -> Response {
+    login_page_with(&state, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
@@ -71,10 +86,15 @@ pub async fn login_submit(
             nav: None,
             error: state_msg,
             username,
+            local_login: state.config.auth.local_login,
+            providers: crate::oidc::buttons(&state.oidc),
         }
         .render()?;
         Ok((StatusCode::UNAUTHORIZED, axum::response::Html(html)).into_response())
     };
+    if !state.config.auth.local_login {
+        return Err(UiError::from(crate::routes::auth::local_login_off()));
+    }
     if let Err(e) = state.limits.check_login(peer) {
         return Err(UiError::from(e));
     }
@@ -84,7 +104,12 @@ pub async fn login_submit(
     {
         return failed("Wrong username or password.", "");
     }
-    let creds = state.store.user_credentials(&form.username).await?;
+    // Users of an OpenID Provider have no password: treated as unknown.
+    let creds = state
+        .store
+        .user_credentials(&form.username)
+        .await?
+        .filter(|c| c.password_hash != outpost_store::OIDC_PASSWORD_HASH);
     let phc = creds
         .as_ref()
         .map(|c| c.password_hash.clone())
@@ -120,10 +145,23 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
+    let mut to = "/login".to_string();
     if let Some(t) = session_cookie(&headers).filter(|t| t.starts_with("ops_")) {
+        // A user of an OpenID Provider with an `end_session_endpoint` is signed out there
+        // too (RP-initiated logout), and comes back to our login page.
+        if let Some(u) = state.store.session_user(t).await?
+            && let Some(p) = state.store.user_oidc_provider(&u.id).await?
+            && let Some(base) = state.config.public_url.as_deref()
+            && let Some(url) = state
+                .oidc
+                .logout_url(&p, &format!("{}/login", base.trim_end_matches('/')))
+                .await
+        {
+            to = url;
+        }
         state.store.delete_session(t).await?;
     }
-    let mut resp = redirect("/login", headers.contains_key("hx-request"));
+    let mut resp = redirect(&to, headers.contains_key("hx-request"));
     if let Some(c) = crate::routes::auth::session_cookie_header(&state, "", 0) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
