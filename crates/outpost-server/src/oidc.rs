@@ -114,7 +114,6 @@ impl std::fmt::Debug for Secret {
 struct Discovered {
     metadata: Metadata,
     jwks: CoreJsonWebKeySet,
-    jwks_fetched: Instant,
 }
 
 /// One configured provider.
@@ -295,11 +294,7 @@ impl OidcService {
             .await
             .map_err(|e| OidcError::Provider(format!("discovery: {}", chain(&e))))?;
         let jwks = metadata.jwks().clone();
-        let d = Arc::new(Discovered {
-            metadata,
-            jwks,
-            jwks_fetched: Instant::now(),
-        });
+        let d = Arc::new(Discovered { metadata, jwks });
         tracing::info!(provider = %p.config.name, keys = d.jwks.keys().len(), "OIDC provider discovered");
         *slot = Some(d.clone());
         Ok(d)
@@ -310,10 +305,7 @@ impl OidcService {
     async fn refetch_jwks(&self, p: &Provider, d: &Discovered) -> Option<Arc<Discovered>> {
         {
             let mut last = p.last_refetch.lock().unwrap_or_else(|e| e.into_inner());
-            let since = last.unwrap_or(d.jwks_fetched);
-            if last.is_some() && since.elapsed() < JWKS_MIN_REFETCH
-                || last.is_none() && d.jwks_fetched.elapsed() < Duration::from_millis(500)
-            {
+            if last.is_some_and(|t| t.elapsed() < JWKS_MIN_REFETCH) {
                 metrics()
                     .oidc_jwks_refetches
                     .get_or_create(&ResultLabel {
@@ -336,7 +328,6 @@ impl OidcService {
                 let fresh = Arc::new(Discovered {
                     metadata: d.metadata.clone(),
                     jwks,
-                    jwks_fetched: Instant::now(),
                 });
                 *p.discovered.lock().await = Some(fresh.clone());
                 Some(fresh)
@@ -349,6 +340,17 @@ impl OidcService {
                 tracing::warn!(provider = %p.config.name, error = %chain(&e), "OIDC keys could not be refetched");
                 None
             }
+        }
+    }
+
+    /// Whether `iss` (RFC 9207's parameter of the redirect back) names this provider's
+    /// issuer (a mix-up defence; providers that do not send it are not asked to).
+    pub async fn issuer_matches(&self, p: &Provider, iss: &str) -> bool {
+        match self.discovered(p).await {
+            Ok(d) => {
+                d.metadata.issuer().as_str().trim_end_matches('/') == iss.trim_end_matches('/')
+            }
+            Err(_) => false,
         }
     }
 

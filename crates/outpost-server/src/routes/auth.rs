@@ -228,6 +228,8 @@ pub struct CallbackQuery {
     error: Option<String>,
     #[serde(default)]
     error_description: Option<String>,
+    #[serde(default)]
+    iss: Option<String>,
 }
 
 /// `GET /api/v1/auth/oidc/{name}/callback`: the provider's redirect back. On success a
@@ -285,6 +287,16 @@ pub async fn oidc_callback(
         };
         let msg: String = msg.chars().take(300).collect();
         return fail(StatusCode::FORBIDDEN, crate::oidc::OidcError::Refused(msg));
+    }
+    if let Some(iss) = q.iss.as_deref()
+        && !state.oidc.issuer_matches(&p, iss).await
+    {
+        return fail(
+            StatusCode::FORBIDDEN,
+            crate::oidc::OidcError::Refused(format!(
+                "the answer came from another issuer ({iss:?})"
+            )),
+        );
     }
     let Some(code) = q.code.filter(|c| !c.is_empty() && c.len() <= 4096) else {
         return fail(StatusCode::BAD_REQUEST, crate::oidc::OidcError::State);
