@@ -1081,6 +1081,8 @@ struct DevicesPage {
     nav: Option<Nav>,
     staff: bool,
     rows: Vec<DeviceRow>,
+    /// Sensoroni sensors (`super::sensors`).
+    sensors: Vec<super::sensors::SensorRow>,
 }
 
 struct AlertRow {
@@ -1176,6 +1178,7 @@ pub async fn devices(
         nav: Some(Nav::of(&who, "devices")),
         staff: who.is_staff(),
         rows,
+        sensors: super::sensors::sensor_rows(&state, &who).await?,
     })
 }
 
@@ -1194,6 +1197,8 @@ struct DevicePage {
     events: Vec<String>,
     jobs_enabled: bool,
     jobs: Vec<JobRow>,
+    /// The PCAP job form for this device (`super::sensors`).
+    new_pcap_href: String,
 }
 
 pub async fn device_detail(
@@ -1288,6 +1293,7 @@ pub async fn device_detail(
         },
         jobs_enabled: state.jobs.is_some(),
         jobs: device_jobs(&state, &who, &d.tenant_id, &d.id, &d.hostname).await?,
+        new_pcap_href: format!("/ui/jobs/new?device={}", enc(&d.id)),
     })
 }
 
@@ -1431,6 +1437,8 @@ struct JobPage {
     filter: String,
     failure: String,
     result_href: String,
+    /// The packet view of a finished PCAP job.
+    packets_href: String,
     audit: Vec<AuditRow>,
     /// Job change marker (Unix ms) for live updates.
     live_jobs: i64,
@@ -1557,6 +1565,11 @@ pub async fn job_detail(
         failure: job.failure.clone().unwrap_or_default(),
         result_href: if job.result_size.is_some() {
             format!("/api/v1/jobs/{}/result", job.id)
+        } else {
+            String::new()
+        },
+        packets_href: if job.result_size.is_some() && job.kind == "pcap" {
+            format!("/ui/jobs/{}/packets", job.id)
         } else {
             String::new()
         },
