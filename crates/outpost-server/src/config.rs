@@ -760,6 +760,81 @@ mod tests {
         );
     }
 
+    /// Issue 24.1: `[auth]` from TOML and env; start-up refuses a rule matching everyone, a
+    /// customer rule without a tenant, a staff rule with one, a plain-http issuer off the
+    /// loopback, providers without `public_url`, and no way at all to sign in.
+    #[test]
+    fn auth_section_is_validated() {
+        let base = r#"public_url = "https://outpost.example.com"
+[auth]
+local_login = false
+[[auth.oidc]]
+name = "corp"
+issuer = "https://idp.example.com/realms/msp"
+client_id = "outpost"
+client_secret_env = "X_SECRET"
+"#;
+        let parse =
+            |extra: &str| -> ServerConfig { toml::from_str(&format!("{base}{extra}")).unwrap() };
+        let ok = parse(
+            "[[auth.oidc.rules]]\ngroups = [\"techs\"]\nrole = \"technician\"\n[[auth.oidc.rules]]\nemail_domains = [\"acme.example\"]\nrole = \"customer\"\ntenant = \"acme\"\n",
+        );
+        ok.auth.validate(ok.public_url.as_deref()).unwrap();
+        assert!(!ok.auth.local_login);
+        assert_eq!(ok.auth.oidc[0].scopes, ["email", "profile"]);
+        let refused = |extra: &str, what: &str| {
+            let c = parse(extra);
+            let e = c
+                .auth
+                .validate(c.public_url.as_deref())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what), "{extra}: {e}");
+        };
+        refused(
+            "[[auth.oidc.rules]]\nrole = \"technician\"\n",
+            "matching everyone",
+        );
+        refused(
+            "[[auth.oidc.rules]]\ngroups = [\"c\"]\nrole = \"customer\"\n",
+            "needs a tenant",
+        );
+        refused(
+            "[[auth.oidc.rules]]\ngroups = [\"c\"]\nrole = \"admin\"\ntenant = \"acme\"\n",
+            "remove tenant",
+        );
+        refused("", "nobody could sign in");
+        let mut c = ok.clone();
+        c.auth.oidc[0].issuer = "http://idp.example.com".into();
+        assert!(
+            c.auth
+                .validate(c.public_url.as_deref())
+                .unwrap_err()
+                .to_string()
+                .contains("must be https")
+        );
+        c.auth.oidc[0].issuer = "http://127.0.0.1:8080".into();
+        c.auth.validate(c.public_url.as_deref()).unwrap();
+        assert!(
+            ok.auth
+                .validate(None)
+                .unwrap_err()
+                .to_string()
+                .contains("public_url")
+        );
+        let mut none = ServerConfig::default();
+        none.auth.local_login = false;
+        assert!(none.auth.validate(None).is_err(), "no way to sign in");
+        let mut env = ServerConfig::default();
+        env.apply_env(|k| (k == "OUTPOST_AUTH_LOCAL_LOGIN").then(|| "false".to_string()))
+            .unwrap();
+        assert!(!env.auth.local_login);
+        assert!(
+            env.apply_env(|k| (k == "OUTPOST_AUTH_LOCAL_LOGIN").then(|| "nah".to_string()))
+                .is_err()
+        );
+    }
+
     #[test]
     fn jobs_section_from_toml_and_env() {
         let dir = tempfile::tempdir().unwrap();

@@ -796,6 +796,30 @@ mod tests {
         assert_eq!(map_claims(&c, &one).unwrap().role, Role::Technician);
     }
 
+    /// The client secret is read from its file (trailing newline dropped) and never shows in
+    /// debug output; a missing one stops the start.
+    #[test]
+    fn secrets_are_read_and_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("secret");
+        std::fs::write(&f, "s3cret-value-9\n").unwrap();
+        let mut c = cfg(vec![]);
+        c.client_secret_file = Some(f);
+        let svc = OidcService::new(std::slice::from_ref(&c), Some("https://o.example")).unwrap();
+        let p = svc.provider("corp").unwrap();
+        assert_eq!(p.secret.as_ref().unwrap().0, "s3cret-value-9");
+        let shown = format!("{svc:?} {p:?} {:?}", p.secret);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(
+            p.redirect_url,
+            "https://o.example/api/v1/auth/oidc/corp/callback"
+        );
+        c.client_secret_file = None;
+        c.client_secret_env = Some("OUTPOST_TEST_SURELY_UNSET_SECRET_VAR".into());
+        let e = OidcService::new(&[c], Some("https://o.example")).unwrap_err();
+        assert!(e.to_string().contains("is not set"), "{e}");
+    }
+
     #[test]
     fn usernames_fall_back_to_the_subject() {
         let c = cfg(vec![]);
