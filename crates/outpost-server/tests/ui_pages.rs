@@ -774,7 +774,7 @@ async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let form = |target: &str, dst_ip: &str, dst_port: &str, begin: &str| {
         format!(
-            "{target}&src_ip=192.0.2.10&src_port=40000&dst_ip={dst_ip}&dst_port={dst_port}&begin={begin}&end=2026-12-06T12%3A00"
+            "{target}&src_ip=192.0.2.10&src_port=40000&dst_ip={dst_ip}&dst_port={dst_port}&protocol=tcp&begin={begin}&end=2026-12-06T12%3A00"
         )
     };
     let sensor_t = "sensor=sensor-01";
@@ -792,6 +792,11 @@ async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
             "endTime is before beginTime",
         ),
         (form(sensor_t, "203.0.113.7", "443", ""), "time window"),
+        (
+            form(sensor_t, "203.0.113.7", "443", "2026-12-06T11%3A00")
+                .replace("protocol=tcp", "protocol=quic"),
+            "protocol &quot;quic&quot; is not tcp",
+        ),
         (
             form(
                 "sensor=no-such-sensor",
@@ -841,8 +846,12 @@ async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
         ("sensor-01", a.id.as_str(), "pcap", true)
     );
     assert_eq!(
-        (job.filter.src_port, job.filter.dst_ip.as_deref()),
-        (Some(40000), Some("203.0.113.7"))
+        (
+            job.filter.src_port,
+            job.filter.dst_ip.as_deref(),
+            job.filter.protocol.as_deref()
+        ),
+        (Some(40000), Some("203.0.113.7"), Some("tcp"))
     );
     // A device job by the device's own customer.
     let dev_form = form(

@@ -214,6 +214,8 @@ pub struct NewJobForm {
     #[serde(default)]
     dst_port: String,
     #[serde(default)]
+    protocol: String,
+    #[serde(default)]
     begin: String,
     #[serde(default)]
     end: String,
@@ -271,6 +273,7 @@ fn form_filter(f: &NewJobForm) -> Result<outpost_jobs::Filter, String> {
         src_port: parse_port("Source port", &f.src_port)?,
         dst_ip: ip(&f.dst_ip),
         dst_port: parse_port("Destination port", &f.dst_port)?,
+        protocol: Some(f.protocol.trim().to_string()).filter(|s| !s.is_empty() && s != "any"),
         begin_time: parse_form_time("Begin", &f.begin)?,
         end_time: parse_form_time("End", &f.end)?,
         ..Default::default()
@@ -530,7 +533,11 @@ pub async fn packets(
         })?;
     let f = &job.filter;
     let filter = format!(
-        "{} ↔ {}, {} – {}",
+        "{}{} ↔ {}, {} – {}",
+        f.protocol
+            .as_deref()
+            .map(|p| format!("{} ", p.to_ascii_uppercase()))
+            .unwrap_or_default(),
         endpoint(
             f.src_ip.as_deref().unwrap_or("any"),
             f.src_port.unwrap_or(0)

@@ -493,6 +493,7 @@ tenant = "acme"
   await ok2.click("[data-testid=pcap-submit]");
   await ok2.waitForFunction(() => /not an IP address/.test(document.querySelector("[data-testid=job-form-error]")?.textContent || ""));
   await ok2.fill("#j-dst-ip", "203.0.113.7");
+  await ok2.selectOption("#j-proto", "tcp");
   await ok2.screenshot({ path: join(shots, "24-pcap-form.png"), fullPage: true });
   await Promise.all([ok2.waitForURL(/\/ui\/jobs\/\d+$/), ok2.click("[data-testid=pcap-submit]")]);
   const sjob = Number(ok2.url().match(/\/ui\/jobs\/(\d+)$/)[1]);
@@ -501,6 +502,7 @@ tenant = "acme"
   const claimed = await sensor(base, "POST", "/api/node", { id: "sensor-01", role: "sensor", version: "2.4.0" });
   assert.equal(claimed.id, sjob, "the sensor got the job");
   assert.equal(claimed.filter.srcIp, "192.0.2.10");
+  assert.equal(claimed.filter.protocol, "tcp");
   const t0 = Math.floor(Date.now() / 1000) - 1800;
   await sensor(base, "POST", `/api/stream?jobId=${sjob}&leaseId=${encodeURIComponent(claimed.leaseId)}`, undefined, samplePcap(t0));
   await sensor(base, "PUT", "/api/job/", { id: sjob, status: 1, leaseId: claimed.leaseId });
@@ -509,6 +511,7 @@ tenant = "acme"
   await ok2.click("[data-testid=job-packets]");
   await ok2.waitForURL(/\/packets$/);
   assert.match(await ok2.textContent("[data-testid=packets-read]"), /^4 packets/);
+  assert.match(await ok2.textContent("[data-testid=packets-filter]"), /^TCP 192\.0\.2\.10:40000 ↔ 203\.0\.113\.7:443/);
   const flows = await ok2.textContent("[data-testid=flows]");
   assert.ok(flows.includes("192.0.2.10:40000") && flows.includes("203.0.113.7:443") && flows.includes("198.51.100.53:53"), flows);
   assert.equal(await ok2.locator("[data-testid=flows] tbody tr").count(), 2, "two flows");
