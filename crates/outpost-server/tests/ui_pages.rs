@@ -853,6 +853,11 @@ async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
         ),
         (Some(40000), Some("203.0.113.7"), Some("tcp"))
     );
+    let (_, _, body) = send(&app, get("/ui/jobs", Some(&tech))).await;
+    assert!(
+        body.contains("/ui/devices#sensors-h"),
+        "a sensor job links the sensor list"
+    );
     // A device job by the device's own customer.
     let dev_form = form(
         &format!("device={}", da.id),

@@ -1333,7 +1333,12 @@ fn job_row(job: outpost_jobs::Job, hosts: &HashMap<String, String>, staff: bool)
             .get(&job.device_id)
             .cloned()
             .unwrap_or_else(|| job.device_id.clone()),
-        device_href: format!("/ui/devices/{}", enc(&job.device_id)),
+        // A Sensoroni sensor has no device page: its row in the devices page's sensor list.
+        device_href: if job.sensor {
+            "/ui/devices#sensors-h".to_string()
+        } else {
+            format!("/ui/devices/{}", enc(&job.device_id))
+        },
         status: job.status.as_str().to_string(),
         owner: if staff { job.owner } else { String::new() },
         created: time(&job.created_at),
