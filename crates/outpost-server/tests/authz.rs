@@ -802,6 +802,27 @@ async fn oidc_login_flow_against_the_real_provider() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().to_lowercase().contains("nonce"), "{}", r.text());
 
+    // Wrong PKCE verifier: the provider refuses to redeem the code.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let st = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let n = sqlx::query("UPDATE oidc_logins SET pkce_verifier = $2 WHERE state_hash = $1")
+        .bind(outpost_store::hash_secret(st))
+        .bind("x".repeat(64))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("invalid_grant"), "{}", r.text());
+
     // The provider drops tech1 from the mapped group: the next login is refused, the user
     // disabled, the earlier session ended.
     op.control("/test/groups?user=tech1&groups=former-staff", None)
