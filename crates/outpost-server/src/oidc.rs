@@ -146,6 +146,9 @@ pub struct Started {
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub subject: String,
+    /// The verified ID token itself (kept with the session as the logout's
+    /// `id_token_hint`).
+    pub id_token: String,
     /// The verified ID token's claims (for the mapping).
     pub claims: serde_json::Map<String, serde_json::Value>,
 }
@@ -507,7 +510,11 @@ impl OidcService {
             .filter(|s| !s.is_empty() && s.len() <= 255)
             .ok_or_else(|| OidcError::InvalidToken("no usable sub claim".into()))?
             .to_string();
-        Ok(Identity { subject, claims })
+        Ok(Identity {
+            subject,
+            id_token: raw.to_string(),
+            claims,
+        })
     }
 
     fn verify_with(
@@ -557,8 +564,14 @@ impl OidcService {
     }
 
     /// The provider's RP-initiated logout URL (its discovery's `end_session_endpoint`),
-    /// sending the browser back to `after` — when the provider has one and was discovered.
-    pub async fn logout_url(&self, name: &str, after: &str) -> Option<String> {
+    /// sending the browser back to `after`, with the session's ID token as `id_token_hint`
+    /// when there is one — when the provider has such an endpoint.
+    pub async fn logout_url(
+        &self,
+        name: &str,
+        after: &str,
+        id_token_hint: Option<&str>,
+    ) -> Option<String> {
         let p = self.provider(name).ok()?;
         let d = self.discovered(p).await.ok()?;
         let end = d
@@ -567,9 +580,14 @@ impl OidcService {
             .end_session_endpoint
             .as_ref()?;
         let mut url = url::Url::parse(end).ok()?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &p.config.client_id)
-            .append_pair("post_logout_redirect_uri", after);
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", &p.config.client_id)
+                .append_pair("post_logout_redirect_uri", after);
+            if let Some(h) = id_token_hint {
+                q.append_pair("id_token_hint", h);
+            }
+        }
         Some(url.to_string())
     }
 }
@@ -825,6 +843,7 @@ mod tests {
         let c = cfg(vec![]);
         let id = |v: serde_json::Value| Identity {
             subject: "sub 1".into(),
+            id_token: String::new(),
             claims: claims(v),
         };
         assert_eq!(

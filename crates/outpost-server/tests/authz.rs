@@ -728,6 +728,26 @@ async fn oidc_login_flow_against_the_real_provider() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Signing out of the UI ends the session and sends the browser to the provider's
+    // end_session_endpoint (RP-initiated logout) with the session's ID token as hint.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let second = session_of(&callback(&app, &back, Some(&cookie)).await);
+    let sc2 = format!("outpost_session={second}");
+    let r = common::request(&app, "POST", "/logout", None, &[("cookie", &sc2)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let to = url::Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        to.as_str().split('?').next(),
+        Some(format!("{}/session/end", op.issuer).as_str())
+    );
+    let q: std::collections::HashMap<_, _> = to.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], "outpost");
+    assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:1/login");
+    assert_eq!(q["id_token_hint"].split('.').count(), 3, "{q:?}");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&second), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the Outpost session ended");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(s, StatusCode::OK, "other sessions stay");
 
     // Customer of A by verified email domain: sees A only.
     let (back, cookie) = oidc_login_as(&app, &op, "alice").await;

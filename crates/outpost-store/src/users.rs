@@ -377,6 +377,31 @@ impl Store {
         Ok(Some(user))
     }
 
+    /// Keeps the ID token a session was started with (the `id_token_hint` of its logout).
+    pub async fn set_session_id_token(
+        &self,
+        token: &str,
+        id_token: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, p => {
+            sqlx::query("UPDATE sessions SET oidc_id_token = $2 WHERE token_hash = $1")
+                .bind(hash_secret(token)).bind(id_token).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// The ID token a live session was started with, if it came from an OpenID Provider.
+    pub async fn session_id_token(&self, token: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT oidc_id_token FROM sessions WHERE token_hash = $1")
+                .bind(hash_secret(token)).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(r.try_get("oidc_id_token")?),
+            }
+        })
+    }
+
     /// The OIDC provider a user signs in through, if any.
     pub async fn user_oidc_provider(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         dispatch!(self, p => {

@@ -856,6 +856,12 @@ async fn oidc_logins_and_provider_linked_users() {
             .create_session(&u.id, std::time::Duration::from_secs(60))
             .await
             .unwrap();
+        assert_eq!(s.session_id_token(&tok).await.unwrap(), None);
+        s.set_session_id_token(&tok, "eyJ.id.token").await.unwrap();
+        assert_eq!(
+            s.session_id_token(&tok).await.unwrap().as_deref(),
+            Some("eyJ.id.token")
+        );
         // Same identity, same scope: the session stays.
         let again = s
             .oidc_login_user(

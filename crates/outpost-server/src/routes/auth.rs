@@ -447,6 +447,10 @@ async fn complete(
     };
     let ttl = std::time::Duration::from_secs(u64::from(state.config.session_hours.max(1)) * 3600);
     let (token, _) = state.store.create_session(&user.id, ttl).await?;
+    state
+        .store
+        .set_session_id_token(&token, &id.id_token)
+        .await?;
     metrics()
         .oidc_logins
         .get_or_create(&ResultLabel { result: "ok" })

@@ -154,7 +154,11 @@ pub async fn logout(
             && let Some(base) = state.config.public_url.as_deref()
             && let Some(url) = state
                 .oidc
-                .logout_url(&p, &format!("{}/login", base.trim_end_matches('/')))
+                .logout_url(
+                    &p,
+                    &format!("{}/login", base.trim_end_matches('/')),
+                    state.store.session_id_token(t).await?.as_deref(),
+                )
                 .await
         {
             to = url;

@@ -6,6 +6,9 @@ ALTER TABLE users ADD COLUMN oidc_provider TEXT;
 ALTER TABLE users ADD COLUMN oidc_subject TEXT;
 ALTER TABLE users ADD COLUMN disabled_by TEXT;
 CREATE UNIQUE INDEX users_oidc_identity ON users (oidc_provider, oidc_subject);
+-- The ID token of a session started through a provider: the `id_token_hint` of its
+-- RP-initiated logout (some providers, e.g. Okta, require it).
+ALTER TABLE sessions ADD COLUMN oidc_id_token TEXT;
 
 -- Logins in progress: the SHA-256 of the `state` sent to the provider, with the nonce and
 -- the PKCE verifier it must come back to. Consumed once; purged when expired.
