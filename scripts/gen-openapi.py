@@ -405,6 +405,18 @@ SCHEMAS = {
         "required": ["role", "subject"],
         "properties": {"role": S, "subject": S, "tenant_id": SN, "user": ref("User")},
     },
+    "AuthProviders": {
+        "type": "object",
+        "required": ["local_login", "providers"],
+        "properties": {
+            "local_login": {"type": "boolean", "description": "Username and password logins are on ([auth] local_login)."},
+            "providers": {"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "display_name", "login_url"],
+                "properties": {"name": S, "display_name": S, "login_url": {"type": "string", "description": "Where a browser starts the sign-in."}},
+            }},
+        },
+    },
     "Tenant": {"type": "object", "required": ["id", "name", "created_at"], "properties": {"id": S, "name": S, "created_at": T}},
     "NewTenant": {"type": "object", "required": ["name"], "additionalProperties": False, "properties": {"name": S}},
     "ApiKey": {
@@ -506,6 +518,16 @@ PATHS = {
     "/api/v1/auth/login": {"post": op("Log in (sets the outpost_session cookie)", "anyone", ok(ref("LoginResponse")), "LoginRequest", security=(), tags=["auth"])},
     "/api/v1/auth/logout": {"post": op("Log out", "a logged-in user", NO, tags=["auth"])},
     "/api/v1/auth/me": {"get": op("Who am I", "any user or key", ok(ref("Me")), tags=["auth"])},
+    "/api/v1/auth/providers": {"get": op("How one may sign in: local login on or off, the OpenID Providers", "anyone", ok(ref("AuthProviders")), security=(), tags=["auth"])},
+    "/api/v1/auth/oidc/{name}/login": {"get": op(
+        "Start signing in through an OpenID Provider (authorization code flow with PKCE): redirects the browser to the provider and sets the state cookie outpost_oidc_state",
+        "anyone (counts against the login rate limit)", {"303": {"description": "To the provider's authorization endpoint"}},
+        params=[{"name": "name", "in": "path", "required": True, "description": "The provider's name ([[auth.oidc]] name)", "schema": S}], security=(), tags=["auth"])},
+    "/api/v1/auth/oidc/{name}/callback": {"get": op(
+        "The provider's redirect back: checks state (against the cookie), code, ID token (signature, issuer, audience, expiry, nonce) and maps the claims to a role and tenant; on success sets outpost_session and continues to the dashboard; otherwise the login page with the reason",
+        "the browser that started the sign-in", {"200": {"description": "Signed in (an HTML page continuing to /ui/dashboard)", "content": {"text/html": {}}}},
+        params=[{"name": "name", "in": "path", "required": True, "description": "The provider's name ([[auth.oidc]] name)", "schema": S}, q("code", "Authorization code"), q("state", "The state sent to the provider"), q("iss", "The provider's issuer (RFC 9207)"),
+                q("error", "The provider's error code"), q("error_description", "The provider's error text")], security=(), tags=["auth"])},
     "/api/v1/tenants": {
         "get": op("List tenants", "any user or key (customers: their own)", ok(page(ref("Tenant"))), tags=["settings"]),
         "post": op("Create a tenant", "admins", ok(ref("Tenant"), "201", "Created"), "NewTenant", tags=["settings"]),

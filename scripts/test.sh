@@ -55,6 +55,16 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 log "building (locked)"
 cargo build --locked --workspace --all-targets
 
+# Node packages of the tests (crates/outpost-server/tests/ui: playwright-core for the browser
+# test, oidc-provider, the real OpenID Provider that the sign-in tests of outpost-server's
+# tests/authz.rs and the browser test start on 127.0.0.1). Installed before the test run: the
+# OIDC tests fail without them (OUTPOST_REQUIRE_HOST=1).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    log "installing nodejs and npm for the OIDC and UI tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; } >/dev/null
+fi
+(cd crates/outpost-server/tests/ui && npm ci --no-audit --no-fund --loglevel=error)
+
 if [ "${OUTPOST_SKIP_SERVICES:-0}" != 1 ]; then
     bash scripts/services.sh start
     eval "$(bash scripts/services.sh env)"
@@ -85,14 +95,11 @@ ui_e2e() {
         log "SKIP UI end-to-end test: chromium could not be installed"
         return 0
     fi
-    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        log "installing nodejs and npm for the UI end-to-end test"
-        { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; } >/dev/null
-    fi
+    # node, npm and the packages (playwright-core, oidc-provider) were installed before the
+    # test run above.
     cargo build --locked -p outpost
     local target="${CARGO_TARGET_DIR:-$PWD/target}"
     log "UI end-to-end test (screenshots in target/ui-screenshots/)"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     OUTPOST_BIN="$target/debug/outpost" CHROMIUM="$(command -v chromium)" node "$dir/e2e.mjs"
 }
 if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then

@@ -137,6 +137,15 @@ pub struct Filter {
         skip_serializing_if = "Option::is_none"
     )]
     pub dst_port: Option<u16>,
+    /// Transport protocol of the flow: `tcp`, `udp`, `icmp`, `icmpv6`, `sctp` or an IP
+    /// protocol number (0-255); any when absent. An Outpost addition to Sensoroni's filter
+    /// (agents that predate it ignore it and return the flow's packets of every protocol).
+    #[serde(
+        default,
+        deserialize_with = "de_opt_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub protocol: Option<String>,
     /// Untyped parameters for non-network kinds (`path`, `pid`, …).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub parameters: serde_json::Map<String, serde_json::Value>,
@@ -188,8 +197,27 @@ fn de_opt_port<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u16>, D:
 }
 
 impl Filter {
+    /// The IP protocol number of `protocol` (`None`: any protocol).
+    pub fn protocol_number(&self) -> Result<Option<u8>, String> {
+        let Some(p) = self.protocol.as_deref() else {
+            return Ok(None);
+        };
+        let n = match p.to_ascii_lowercase().as_str() {
+            "tcp" => 6,
+            "udp" => 17,
+            "icmp" => 1,
+            "icmpv6" | "ipv6-icmp" => 58,
+            "sctp" => 132,
+            other => other.parse::<u8>().map_err(|_| {
+                format!("protocol {p:?} is not tcp, udp, icmp, icmpv6, sctp or a number 0-255")
+            })?,
+        };
+        Ok(Some(n))
+    }
+
     /// Checks what deserialization cannot: a well-formed window and IP addresses.
     pub fn validate(&self) -> Result<(), String> {
+        self.protocol_number()?;
         if let (Some(b), Some(e)) = (self.begin_time, self.end_time)
             && e < b
         {
@@ -561,6 +589,25 @@ mod tests {
             ..Default::default()
         };
         assert!(bad.validate().is_err());
+        // The protocol: names and numbers; anything else is refused.
+        let f: Filter = serde_json::from_str(r#"{"protocol":"TCP"}"#).unwrap();
+        assert_eq!(f.protocol_number(), Ok(Some(6)));
+        let f: Filter = serde_json::from_str(r#"{"protocol":""}"#).unwrap();
+        assert_eq!(f.protocol_number(), Ok(None));
+        for (p, n) in [("udp", 17), ("icmp", 1), ("icmpv6", 58), ("47", 47)] {
+            let f = Filter {
+                protocol: Some(p.into()),
+                ..Default::default()
+            };
+            assert_eq!(f.protocol_number(), Ok(Some(n)), "{p}");
+        }
+        for p in ["quic", "256", "-1"] {
+            let f = Filter {
+                protocol: Some(p.into()),
+                ..Default::default()
+            };
+            assert!(f.validate().is_err(), "{p}");
+        }
     }
 
     #[test]

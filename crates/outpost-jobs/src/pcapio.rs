@@ -211,6 +211,8 @@ pub struct Decoded {
     pub src_port: Option<u16>,
     /// Destination port (TCP/UDP).
     pub dst_port: Option<u16>,
+    /// IP protocol number of the payload (after IPv6 extension headers).
+    pub ip_proto: Option<u8>,
 }
 
 const LINKTYPE_NULL: u32 = 0;
@@ -234,16 +236,18 @@ fn slice(linktype: u32, data: &[u8]) -> Option<SlicedPacket<'_>> {
 /// Decodes the addresses and ports of a frame (`None` for unsupported link types).
 pub fn decode(linktype: u32, data: &[u8]) -> Option<Decoded> {
     let s = slice(linktype, data)?;
-    let (src_ip, dst_ip) = match &s.net {
+    let (src_ip, dst_ip, ip_proto) = match &s.net {
         Some(NetSlice::Ipv4(v4)) => (
             Some(IpAddr::V4(v4.header().source_addr())),
             Some(IpAddr::V4(v4.header().destination_addr())),
+            Some(v4.payload().ip_number.0),
         ),
         Some(NetSlice::Ipv6(v6)) => (
             Some(IpAddr::V6(v6.header().source_addr())),
             Some(IpAddr::V6(v6.header().destination_addr())),
+            Some(v6.payload().ip_number.0),
         ),
-        _ => (None, None),
+        _ => (None, None, None),
     };
     let (src_port, dst_port) = match &s.transport {
         Some(TransportSlice::Tcp(t)) => (Some(t.source_port()), Some(t.destination_port())),
@@ -255,6 +259,7 @@ pub fn decode(linktype: u32, data: &[u8]) -> Option<Decoded> {
         dst_ip,
         src_port,
         dst_port,
+        ip_proto,
     })
 }
 
@@ -265,6 +270,8 @@ pub struct FlowMatcher {
     dst_ip: Option<IpAddr>,
     src_port: Option<u16>,
     dst_port: Option<u16>,
+    /// IP protocol number (any when `None`).
+    proto: Option<u8>,
     /// Window start (inclusive).
     pub begin: Option<Duration>,
     /// Window end (inclusive).
@@ -292,6 +299,7 @@ impl FlowMatcher {
             dst_ip: ip(&f.dst_ip, "dstIp")?,
             src_port: f.src_port,
             dst_port: f.dst_port,
+            proto: f.protocol_number()?,
             begin: f.begin_time.map(since_epoch),
             end: f.end_time.map(since_epoch),
         })
@@ -317,8 +325,9 @@ impl FlowMatcher {
 
     /// True when the decoded packet belongs to the flow, in either direction.
     pub fn matches_flow(&self, d: &Decoded) -> bool {
-        self.one_way(d.src_ip, d.src_port, d.dst_ip, d.dst_port)
-            || self.one_way(d.dst_ip, d.dst_port, d.src_ip, d.src_port)
+        (self.proto.is_none() || self.proto == d.ip_proto)
+            && (self.one_way(d.src_ip, d.src_port, d.dst_ip, d.dst_port)
+                || self.one_way(d.dst_ip, d.dst_port, d.src_ip, d.src_port))
     }
 
     /// True when the matcher selects nothing but time (no addresses or ports).
@@ -327,6 +336,7 @@ impl FlowMatcher {
             && self.dst_ip.is_none()
             && self.src_port.is_none()
             && self.dst_port.is_none()
+            && self.proto.is_none()
     }
 
     /// Time window and flow.
@@ -613,5 +623,51 @@ mod tests {
         );
         assert_eq!(j.flags, vec!["SYN".to_string()]);
         assert_eq!(j.payload_offset, 14 + 20 + 20);
+    }
+
+    fn udp_frame(ts: u64, sp: u16, dp: u16) -> Frame {
+        let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+            .ipv6([0xfe; 16], [0xfd; 16], 64)
+            .udp(sp, dp);
+        let mut data = Vec::new();
+        b.write(&mut data, b"hi").unwrap();
+        Frame {
+            ts: Duration::from_secs(ts),
+            linktype: 1,
+            orig_len: data.len() as u32,
+            data,
+        }
+    }
+
+    /// Issue 24.3: the 5th element of the tuple. With a protocol only that protocol's
+    /// packets of the flow match (IPv4 and IPv6); a protocol alone is not "time only".
+    #[test]
+    fn the_protocol_narrows_the_flow() {
+        let by = |p: Option<&str>| {
+            FlowMatcher::new(&Filter {
+                src_port: Some(5353),
+                protocol: p.map(str::to_string),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        let (t, u) = (tcp_frame(1, 5353, 53), udp_frame(1, 5353, 53));
+        assert!(by(None).matches(&t) && by(None).matches(&u));
+        assert!(by(Some("tcp")).matches(&t) && !by(Some("tcp")).matches(&u));
+        assert!(!by(Some("udp")).matches(&t) && by(Some("udp")).matches(&u));
+        let only = FlowMatcher::new(&Filter {
+            protocol: Some("udp".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!only.is_time_only());
+        assert!(only.matches(&u) && !only.matches(&t));
+        assert!(
+            FlowMatcher::new(&Filter {
+                protocol: Some("quic".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -75,6 +75,215 @@ pub struct ServerConfig {
     /// Where stored hits and alerts are forwarded (`[[outputs]]`: Elasticsearch/OpenSearch,
     /// Kafka, Redis, NATS, Logstash, syslog, file, stdout, webhook, Syncro, Slack, Teams).
     pub outputs: Vec<outpost_outputs::OutputConfig>,
+    /// Sign-in: local passwords and OpenID Providers (`[auth]`, `[[auth.oidc]]`).
+    pub auth: AuthConfig,
+}
+
+/// `[auth]`: how people sign in to the UI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Username and password logins (`/login`, `POST /api/v1/auth/login`). `false` leaves
+    /// only the OpenID Providers (`OUTPOST_AUTH_LOCAL_LOGIN`).
+    pub local_login: bool,
+    /// OpenID Providers (`[[auth.oidc]]`).
+    pub oidc: Vec<OidcProviderConfig>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            local_login: true,
+            oidc: Vec::new(),
+        }
+    }
+}
+
+/// `[[auth.oidc]]`: one OpenID Provider (authorization code flow with PKCE).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// Short name in URLs and user names (`[a-z0-9_-]`, 1-32 characters).
+    pub name: String,
+    /// The button's label; defaults to the name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// The issuer URL; `{issuer}/.well-known/openid-configuration` is read at start-up.
+    /// `https` unless the host is a loopback address.
+    pub issuer: String,
+    pub client_id: String,
+    /// The name of an environment variable holding the client secret…
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// …or a file holding it (trailing whitespace dropped). Neither: a public client (PKCE
+    /// only). The secret is never logged.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes asked for besides `openid` (default `email`, `profile`).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Claim naming the Outpost user (default `email`; `preferred_username`, …); the user is
+    /// `{name}:{value}`. Users are linked to the provider's `sub`, not to this name.
+    #[serde(default = "default_username_claim")]
+    pub username_claim: String,
+    /// Claim with the user's groups (a list of strings; default `groups`).
+    #[serde(default = "default_groups_claim")]
+    pub groups_claim: String,
+    /// Claim with the user's app roles (a list of strings; default `roles`).
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+    /// Accept an `email` whose `email_verified` is not `true` for `email_domains` rules
+    /// (default false; Entra ID sends no `email_verified`: set it for Entra only).
+    #[serde(default)]
+    pub trust_unverified_email: bool,
+    /// Clock skew allowed on `iat`/`exp`, in seconds (default 60).
+    #[serde(default = "default_skew")]
+    pub clock_skew_s: u64,
+    /// Mapping of claims to an Outpost role and tenant, tried in order; the first rule whose
+    /// every condition holds decides. A user no rule maps is refused (and a user created
+    /// earlier is disabled).
+    #[serde(default)]
+    pub rules: Vec<OidcRule>,
+}
+
+/// One mapping rule of `[[auth.oidc.rules]]`. Each condition given must hold (any of its
+/// values); a rule needs at least one. The tenant is the rule's, never a claim's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcRule {
+    /// Any of these in the groups claim.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Any of these in the roles claim.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The (verified) email's domain is one of these (exact, ASCII case ignored).
+    #[serde(default)]
+    pub email_domains: Vec<String>,
+    /// `admin`, `technician` or `customer`.
+    pub role: outpost_core::auth::Role,
+    /// The tenant (name or id) of a customer rule; staff rules have none.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["email".into(), "profile".into()]
+}
+fn default_username_claim() -> String {
+    "email".into()
+}
+fn default_groups_claim() -> String {
+    "groups".into()
+}
+fn default_roles_claim() -> String {
+    "roles".into()
+}
+fn default_skew() -> u64 {
+    60
+}
+
+impl AuthConfig {
+    /// Checks names, URLs, rules and secrets' sources (start-up refuses a bad `[auth]`).
+    pub fn validate(&self, public_url: Option<&str>) -> Result<(), ConfigError> {
+        let bad = |message: String| ConfigError::Invalid {
+            key: "[[auth.oidc]]",
+            message,
+        };
+        if !self.local_login && self.oidc.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "[auth] local_login",
+                message: "false with no [[auth.oidc]] provider would leave no way to sign in"
+                    .into(),
+            });
+        }
+        if !self.oidc.is_empty() && public_url.is_none() {
+            return Err(bad(
+                "public_url must be set: the provider redirects browsers to {public_url}/api/v1/auth/oidc/{name}/callback".into(),
+            ));
+        }
+        let mut names = std::collections::HashSet::new();
+        for p in &self.oidc {
+            if p.name.is_empty()
+                || p.name.len() > 32
+                || !p
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+            {
+                return Err(bad(format!("name {:?}: 1-32 of a-z, 0-9, - and _", p.name)));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(bad(format!("name {:?} is used twice", p.name)));
+            }
+            let u = url::Url::parse(&p.issuer)
+                .map_err(|e| bad(format!("{}: issuer {:?}: {e}", p.name, p.issuer)))?;
+            let loopback = match u.host() {
+                Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                Some(url::Host::Domain(d)) => d == "localhost",
+                None => false,
+            };
+            if u.scheme() != "https" && !(u.scheme() == "http" && loopback) {
+                return Err(bad(format!(
+                    "{}: issuer {:?} must be https (http only on a loopback address)",
+                    p.name, p.issuer
+                )));
+            }
+            if p.client_id.is_empty() {
+                return Err(bad(format!("{}: client_id is empty", p.name)));
+            }
+            if p.client_secret_env.is_some() && p.client_secret_file.is_some() {
+                return Err(bad(format!(
+                    "{}: give client_secret_env or client_secret_file, not both",
+                    p.name
+                )));
+            }
+            if p.rules.is_empty() {
+                return Err(bad(format!(
+                    "{}: no [[auth.oidc.rules]]: nobody could sign in",
+                    p.name
+                )));
+            }
+            for (i, r) in p.rules.iter().enumerate() {
+                if r.groups.is_empty() && r.roles.is_empty() && r.email_domains.is_empty() {
+                    return Err(bad(format!(
+                        "{} rule {}: needs a condition (groups, roles or email_domains); a rule matching everyone is not allowed",
+                        p.name,
+                        i + 1
+                    )));
+                }
+                match (r.role, &r.tenant) {
+                    (outpost_core::auth::Role::Customer, None) => {
+                        return Err(bad(format!(
+                            "{} rule {}: a customer rule needs a tenant",
+                            p.name,
+                            i + 1
+                        )));
+                    }
+                    (
+                        outpost_core::auth::Role::Admin | outpost_core::auth::Role::Technician,
+                        Some(_),
+                    ) => {
+                        return Err(bad(format!(
+                            "{} rule {}: staff see every tenant; remove tenant",
+                            p.name,
+                            i + 1
+                        )));
+                    }
+                    (outpost_core::auth::Role::Device, _) => {
+                        return Err(bad(format!(
+                            "{} rule {}: role must be admin, technician or customer",
+                            p.name,
+                            i + 1
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `[detect]`: how the server scores hits at ingest (see `ingest.rs`).
@@ -377,6 +586,7 @@ impl Default for ServerConfig {
             intel: IntelConfig::default(),
             detect: DetectConfig::default(),
             outputs: Vec::new(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -400,6 +610,7 @@ impl ServerConfig {
         };
         cfg.apply_env(|k| std::env::var(k).ok())?;
         cfg.jobs.validate()?;
+        cfg.auth.validate(cfg.public_url.as_deref())?;
         Ok(cfg)
     }
 
@@ -447,6 +658,18 @@ impl ServerConfig {
                         })
                 })
                 .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = get("OUTPOST_AUTH_LOCAL_LOGIN") {
+            self.auth.local_login = match v.as_str() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        var: "OUTPOST_AUTH_LOCAL_LOGIN",
+                        message: format!("{v:?}: expected true or false"),
+                    });
+                }
+            };
         }
         if let Some(v) = get("OUTPOST_ELASTIC_URL") {
             self.elastic_url = Some(v).filter(|s| !s.is_empty());
@@ -533,6 +756,81 @@ mod tests {
         assert_eq!(c.max_body_bytes, 2048);
         assert!(
             c.apply_env(|k| (k == "OUTPOST_LISTEN").then(|| "nope".to_string()))
+                .is_err()
+        );
+    }
+
+    /// Issue 24.1: `[auth]` from TOML and env; start-up refuses a rule matching everyone, a
+    /// customer rule without a tenant, a staff rule with one, a plain-http issuer off the
+    /// loopback, providers without `public_url`, and no way at all to sign in.
+    #[test]
+    fn auth_section_is_validated() {
+        let base = r#"public_url = "https://outpost.example.com"
+[auth]
+local_login = false
+[[auth.oidc]]
+name = "corp"
+issuer = "https://idp.example.com/realms/msp"
+client_id = "outpost"
+client_secret_env = "X_SECRET"
+"#;
+        let parse =
+            |extra: &str| -> ServerConfig { toml::from_str(&format!("{base}{extra}")).unwrap() };
+        let ok = parse(
+            "[[auth.oidc.rules]]\ngroups = [\"techs\"]\nrole = \"technician\"\n[[auth.oidc.rules]]\nemail_domains = [\"acme.example\"]\nrole = \"customer\"\ntenant = \"acme\"\n",
+        );
+        ok.auth.validate(ok.public_url.as_deref()).unwrap();
+        assert!(!ok.auth.local_login);
+        assert_eq!(ok.auth.oidc[0].scopes, ["email", "profile"]);
+        let refused = |extra: &str, what: &str| {
+            let c = parse(extra);
+            let e = c
+                .auth
+                .validate(c.public_url.as_deref())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what), "{extra}: {e}");
+        };
+        refused(
+            "[[auth.oidc.rules]]\nrole = \"technician\"\n",
+            "matching everyone",
+        );
+        refused(
+            "[[auth.oidc.rules]]\ngroups = [\"c\"]\nrole = \"customer\"\n",
+            "needs a tenant",
+        );
+        refused(
+            "[[auth.oidc.rules]]\ngroups = [\"c\"]\nrole = \"admin\"\ntenant = \"acme\"\n",
+            "remove tenant",
+        );
+        refused("", "nobody could sign in");
+        let mut c = ok.clone();
+        c.auth.oidc[0].issuer = "http://idp.example.com".into();
+        assert!(
+            c.auth
+                .validate(c.public_url.as_deref())
+                .unwrap_err()
+                .to_string()
+                .contains("must be https")
+        );
+        c.auth.oidc[0].issuer = "http://127.0.0.1:8080".into();
+        c.auth.validate(c.public_url.as_deref()).unwrap();
+        assert!(
+            ok.auth
+                .validate(None)
+                .unwrap_err()
+                .to_string()
+                .contains("public_url")
+        );
+        let mut none = ServerConfig::default();
+        none.auth.local_login = false;
+        assert!(none.auth.validate(None).is_err(), "no way to sign in");
+        let mut env = ServerConfig::default();
+        env.apply_env(|k| (k == "OUTPOST_AUTH_LOCAL_LOGIN").then(|| "false".to_string()))
+            .unwrap();
+        assert!(!env.auth.local_login);
+        assert!(
+            env.apply_env(|k| (k == "OUTPOST_AUTH_LOCAL_LOGIN").then(|| "nah".to_string()))
                 .is_err()
         );
     }

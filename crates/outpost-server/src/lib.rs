@@ -12,6 +12,7 @@ pub mod intel;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod password;
 pub mod profiles;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub ingest: Arc<ingest::Ingest>,
     /// Check-in and upload reports waiting to be written (see [`reports`]).
     pub reports: Arc<reports::DeviceReports>,
+    /// OpenID Providers of `[[auth.oidc]]` (see [`oidc`]).
+    pub oidc: Arc<oidc::OidcService>,
 }
 
 impl AppState {
@@ -116,6 +119,10 @@ pub enum ServeError {
     Ingest(#[from] ingest::IngestError),
     #[error("intel: {0}")]
     Intel(#[from] intel::IntelServiceError),
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("sign-in: {0}")]
+    Oidc(#[from] oidc::OidcError),
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -192,6 +199,13 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     .add("/auth/login", &["POST"], post(auth::login))
     .add("/auth/logout", &["POST"], post(auth::logout))
     .add("/auth/me", &["GET"], get(auth::me))
+    .add("/auth/providers", &["GET"], get(auth::providers))
+    .add("/auth/oidc/{name}/login", &["GET"], get(auth::oidc_login))
+    .add(
+        "/auth/oidc/{name}/callback",
+        &["GET"],
+        get(auth::oidc_callback),
+    )
     .add(
         "/tenants",
         &["GET", "POST"],
@@ -347,6 +361,16 @@ fn state_with(
 ) -> AppState {
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
     let (changes, _) = tokio::sync::watch::channel(0u64);
+    // `build_state` (the real server) refuses to start on an unreadable client secret; here
+    // (tests, tools) such providers are left out, saying so.
+    let oidc = Arc::new(
+        oidc::OidcService::new(&config.auth.oidc, config.public_url.as_deref()).unwrap_or_else(
+            |e| {
+                tracing::error!(error = %e, "OIDC providers not available");
+                oidc::OidcService::empty()
+            },
+        ),
+    );
     AppState {
         store,
         config: Arc::new(config),
@@ -358,6 +382,7 @@ fn state_with(
         intel: None,
         ingest,
         reports: Arc::new(reports::DeviceReports::new()),
+        oidc,
     }
 }
 
@@ -483,6 +508,11 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         .jobs
         .validate()
         .map_err(|e| ServeError::Jobs(e.to_string()))?;
+    config.auth.validate(config.public_url.as_deref())?;
+    let oidc = Arc::new(oidc::OidcService::new(
+        &config.auth.oidc,
+        config.public_url.as_deref(),
+    )?);
     let job_store = JobStore::new(
         db,
         StoreConfig {
@@ -554,6 +584,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     let mut st = state_with(config, store, registry, ingest);
     st.jobs = Some(jobs);
     st.intel = Some(intel);
+    st.oidc = oidc;
     Ok(st)
 }
 

@@ -25,6 +25,11 @@ pub struct Metrics {
     pub rate_limited: Counter,
     pub checkins: Counter,
     pub logins: Family<ResultLabel, Counter>,
+    /// OIDC sign-ins by result (`ok`, `unmapped`, `disabled`, `invalid_token`, `state`,
+    /// `provider_error`).
+    pub oidc_logins: Family<ResultLabel, Counter>,
+    /// JWKS refetches after an ID token named an unknown key (`ok`, `error`, `throttled`).
+    pub oidc_jwks_refetches: Family<ResultLabel, Counter>,
     pub hit_state_changes: Counter,
     pub hits_suppressed: Counter,
     /// Telemetry events received (`POST /api/v1/events`).
@@ -97,6 +102,8 @@ pub fn metrics() -> &'static Metrics {
         rate_limited: Counter::default(),
         checkins: Counter::default(),
         logins: Family::default(),
+        oidc_logins: Family::default(),
+        oidc_jwks_refetches: Family::default(),
         hit_state_changes: Counter::default(),
         hits_suppressed: Counter::default(),
         alerts: Counter::default(),
@@ -166,6 +173,16 @@ pub fn register(registry: &mut Registry) {
         "outpost_password_checks_in_flight",
         "Argon2 password checks running now (at most one per CPU)",
         m.password_checks_in_flight.clone(),
+    );
+    registry.register(
+        "outpost_oidc_logins",
+        "OIDC sign-ins by result (ok, unmapped, disabled, invalid_token, state, provider_error)",
+        m.oidc_logins.clone(),
+    );
+    registry.register(
+        "outpost_oidc_jwks_refetches",
+        "JWKS refetches after an ID token named an unknown key, by result (ok, error, throttled)",
+        m.oidc_jwks_refetches.clone(),
     );
     registry.register(
         "outpost_logins",

@@ -389,3 +389,508 @@ async fn mounted_job_api_sees_our_principals() {
         value(name);
     }
 }
+
+// ---------------------------------------------------------------- sign-in through OIDC
+
+/// An OIDC provider `corp` of the real provider `op`: technicians by group, customers of
+/// tenant `a` by verified email domain.
+fn oidc_config(
+    op: &common::OidcProvider,
+    secret_file: &std::path::Path,
+) -> outpost_server::config::OidcProviderConfig {
+    use outpost_core::auth::Role;
+    use outpost_server::config::{OidcProviderConfig, OidcRule};
+    std::fs::write(secret_file, format!("{}\n", op.client_secret)).unwrap();
+    let rule = |groups: &[&str], domains: &[&str], role, tenant: Option<&str>| OidcRule {
+        groups: groups.iter().map(|s| s.to_string()).collect(),
+        roles: vec![],
+        email_domains: domains.iter().map(|s| s.to_string()).collect(),
+        role,
+        tenant: tenant.map(str::to_string),
+    };
+    OidcProviderConfig {
+        name: "corp".into(),
+        display_name: Some("Corp SSO".into()),
+        issuer: op.issuer.clone(),
+        client_id: op.client_id.clone(),
+        client_secret_env: None,
+        client_secret_file: Some(secret_file.to_path_buf()),
+        scopes: vec!["email".into(), "profile".into(), "groups".into()],
+        username_claim: "email".into(),
+        groups_claim: "groups".into(),
+        roles_claim: "roles".into(),
+        trust_unverified_email: false,
+        clock_skew_s: 60,
+        rules: vec![
+            rule(&["msp-techs"], &[], Role::Technician, None),
+            rule(&[], &["acme.example"], Role::Customer, Some("a")),
+        ],
+    }
+}
+
+fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn oidc_metric(result: &str, family: &outpost_server::metrics::Metrics) -> u64 {
+    family
+        .oidc_jwks_refetches
+        .get_or_create(&outpost_server::metrics::ResultLabel {
+            result: match result {
+                "ok" => "ok",
+                "throttled" => "throttled",
+                _ => "error",
+            },
+        })
+        .get()
+}
+
+/// Issue 24.2: ID tokens crafted with the real provider's keys — right ones pass; a wrong
+/// nonce, another audience, an extra untrusted audience, a changed payload, another issuer,
+/// an expired token (beyond the clock skew), one issued in the future, and one signed by a
+/// key the provider does not publish are refused. A key rotation at the provider is picked
+/// up (the JWKS is fetched again once), and unknown keys do not make every token refetch.
+#[tokio::test]
+async fn oidc_id_tokens_are_verified_against_the_real_provider() {
+    let Some(op) =
+        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = oidc_config(&op, &dir.path().join("secret"));
+    let svc = outpost_server::oidc::OidcService::new(&[cfg], Some("http://127.0.0.1:1")).unwrap();
+    let p = svc.provider("corp").unwrap().clone();
+    let good = |nonce: &str| {
+        json!({"iss": op.issuer, "sub": "tech1", "aud": "outpost", "exp": now_s() + 300, "iat": now_s(),
+               "nonce": nonce, "email": "tech1@msp.example", "groups": ["msp-techs"]})
+    };
+    let t = op.sign(good("n-1"), false).await;
+    let id = svc
+        .verify_id_token(&p, &t, "n-1")
+        .await
+        .expect("a good token");
+    assert_eq!(id.subject, "tech1");
+    assert_eq!(id.claims["groups"], json!(["msp-techs"]));
+
+    let refused = |r: Result<outpost_server::oidc::Identity, outpost_server::oidc::OidcError>,
+                   what: &str| {
+        match r {
+            Err(outpost_server::oidc::OidcError::InvalidToken(m)) => m,
+            other => panic!("{what}: expected an invalid token, got {other:?}"),
+        }
+    };
+    let m = refused(svc.verify_id_token(&p, &t, "n-2").await, "wrong nonce");
+    assert!(m.to_lowercase().contains("nonce"), "{m}");
+    let mut c = good("n-1");
+    c["aud"] = json!("other-app");
+    let m = refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "wrong audience",
+    );
+    assert!(m.to_lowercase().contains("aud"), "{m}");
+    let mut c = good("n-1");
+    c["aud"] = json!(["outpost", "other-app"]);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "untrusted extra audience",
+    );
+    let mut c = good("n-1");
+    c["iss"] = json!("http://127.0.0.1:9/evil");
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "other issuer",
+    );
+    let mut c = good("n-1");
+    c["exp"] = json!(now_s() - 120);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "expired",
+    );
+    let mut c = good("n-1");
+    c["exp"] = json!(now_s() - 20);
+    svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+        .await
+        .expect("expired 20 s ago is within the 60 s clock skew");
+    let mut c = good("n-1");
+    c["iat"] = json!(now_s() + 600);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "issued in the future",
+    );
+    // The payload changed after signing: groups widened.
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut c = good("n-1");
+    c["groups"] = json!(["msp-techs", "admins"]);
+    use base64::Engine;
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.to_string()),
+        parts[2]
+    );
+    refused(
+        svc.verify_id_token(&p, &forged, "n-1").await,
+        "tampered payload",
+    );
+
+    // Key rotation: the provider now signs with a new key only; the cached keys lack it.
+    let m = outpost_server::metrics::metrics();
+    let ok_before = oidc_metric("ok", m);
+    let rotated = op.control("/test/rotate", None).await;
+    let t2 = op.sign(good("n-3"), false).await;
+    svc.verify_id_token(&p, &t2, "n-3")
+        .await
+        .expect("a token of the rotated key");
+    assert_eq!(
+        oidc_metric("ok", m),
+        ok_before + 1,
+        "one refetch for the new key {rotated}"
+    );
+    // Tokens of a key the provider does not publish: refused, and refetches stay bounded.
+    for _ in 0..5 {
+        refused(
+            svc.verify_id_token(&p, &op.sign(good("n-4"), true).await, "n-4")
+                .await,
+            "foreign key",
+        );
+    }
+    assert_eq!(
+        oidc_metric("ok", m),
+        ok_before + 1,
+        "no refetch within JWKS_MIN_REFETCH"
+    );
+    assert!(oidc_metric("throttled", m) >= 5);
+}
+
+/// Follows our login route to the provider and back: the callback URL (path and query).
+async fn oidc_login_as(
+    w: &axum::Router,
+    op: &common::OidcProvider,
+    user: &str,
+) -> (String, String) {
+    let r = common::request(w, "GET", "/api/v1/auth/oidc/corp/login", None, &[], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let authorize = r.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        authorize.contains("code_challenge_method=S256") && authorize.contains("nonce="),
+        "{authorize}"
+    );
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let state_cookie = cookie.split(';').next().unwrap().to_string();
+    let back = op
+        .browse_to_callback(
+            &authorize,
+            user,
+            "http://127.0.0.1:1/api/v1/auth/oidc/corp/callback",
+        )
+        .await;
+    (
+        back.trim_start_matches("http://127.0.0.1:1").to_string(),
+        state_cookie,
+    )
+}
+
+async fn callback(w: &axum::Router, path: &str, cookie: Option<&str>) -> common::Reply {
+    let h: Vec<(&str, &str)> = cookie.map(|c| vec![("cookie", c)]).unwrap_or_default();
+    common::request(w, "GET", path, None, &h, None).await
+}
+
+fn session_of(r: &common::Reply) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("outpost_session=ops_"))
+        .unwrap_or_else(|| panic!("no session cookie: {:?}", r.headers))
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("outpost_session=")
+        .to_string()
+}
+
+/// Issue 24.1/24.2: the whole authorization-code flow against the real provider: the state
+/// must come back to the browser that started it and is good once; a technician and a
+/// customer of tenant A are created just in time with the mapped role and scope (the
+/// customer sees only A, whatever other claims say); an unmapped user is refused with a
+/// message and a user the provider no longer maps is disabled at their next login (their
+/// session ends); a stored nonce that does not match the ID token's is refused; with
+/// `local_login = false` password logins are refused.
+#[tokio::test]
+async fn oidc_login_flow_against_the_real_provider() {
+    let Some(op) =
+        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = store.create_tenant("a").await.unwrap();
+    let b = store.create_tenant("b").await.unwrap();
+    let phc = outpost_server::password::hash_blocking("local admin pw 1").unwrap();
+    store
+        .create_user("root", &phc, outpost_core::auth::Role::Admin, None)
+        .await
+        .unwrap();
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        public_url: Some("http://127.0.0.1:1".into()),
+        rate_limit_per_s: 0,
+        login_rate_per_min: 0,
+        ..Default::default()
+    };
+    cfg.auth.oidc = vec![oidc_config(&op, &dir.path().join("secret"))];
+    cfg.auth.local_login = false;
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app = outpost_server::router(state);
+
+    let (s, body) = call(&app, "GET", "/api/v1/auth/providers", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["local_login"], false);
+    assert_eq!(
+        body["providers"][0]["login_url"],
+        "/api/v1/auth/oidc/corp/login"
+    );
+    let got = call(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "root", "password": "local admin pw 1"})),
+    )
+    .await;
+    assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
+
+    // Technician: the callback without the state cookie (another browser) is refused and
+    // does not use up the login; with it, a session; a replay is refused.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    assert!(back.contains("code=") && back.contains("iss="), "{back}");
+    let r = callback(&app, &back, None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("another browser"), "{}", r.text());
+    let r = callback(&app, &back, Some("outpost_oidc_state=0000")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("/ui/dashboard"));
+    let set: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("outpost_session=ops_")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")),
+        "{set:?}"
+    );
+    let tech = session_of(&r);
+    let (s, me) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (me["role"].as_str(), me["subject"].as_str()),
+        (Some("technician"), Some("user:corp:tech1@msp.example"))
+    );
+    let (s, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/hits?tenant={}", b.id),
+        Some(&tech),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "technicians see every tenant");
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a state is good once");
+    // The session keeps the CSRF rule: a cookie-authenticated change without HX-Request.
+    let sc = format!("outpost_session={tech}");
+    let r = common::request(
+        &app,
+        "POST",
+        "/api/v1/auth/logout",
+        None,
+        &[("cookie", &sc)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Signing out of the UI ends the session and sends the browser to the provider's
+    // end_session_endpoint (RP-initiated logout) with the session's ID token as hint.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let second = session_of(&callback(&app, &back, Some(&cookie)).await);
+    let sc2 = format!("outpost_session={second}");
+    let r = common::request(&app, "POST", "/logout", None, &[("cookie", &sc2)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let to = url::Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        to.as_str().split('?').next(),
+        Some(format!("{}/session/end", op.issuer).as_str())
+    );
+    let q: std::collections::HashMap<_, _> = to.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], "outpost");
+    assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:1/login");
+    assert_eq!(q["id_token_hint"].split('.').count(), 3, "{q:?}");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&second), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the Outpost session ended");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(s, StatusCode::OK, "other sessions stay");
+
+    // Customer of A by verified email domain: sees A only.
+    let (back, cookie) = oidc_login_as(&app, &op, "alice").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let alice = session_of(&r);
+    let (_, me) = call(&app, "GET", "/api/v1/auth/me", Some(&alice), None).await;
+    assert_eq!(
+        (me["role"].as_str(), me["tenant_id"].as_str()),
+        (Some("customer"), Some(a.id.as_str()))
+    );
+    let got = call(
+        &app,
+        "GET",
+        &format!("/api/v1/hits?tenant={}", b.id),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
+
+    // Eve: unverified email at acme, a `tenant` claim and a look-alike group: unmapped.
+    let (back, cookie) = oidc_login_as(&app, &op, "eve").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("not mapped to an Outpost role"),
+        "{}",
+        r.text()
+    );
+    // Mallory: unmapped, refused with the message; no user is created.
+    let (back, cookie) = oidc_login_as(&app, &op, "mallory").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("mallory@nowhere.example") && r.text().contains("not mapped"),
+        "{}",
+        r.text()
+    );
+    let users = store.list_users(None).await.unwrap();
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        ["corp:alice@acme.example", "corp:tech1@msp.example", "root"]
+    );
+
+    // Wrong nonce: the login in progress expects another nonce than the token carries.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let st = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("outpost.db").display()
+    ))
+    .await
+    .unwrap();
+    let n = sqlx::query("UPDATE oidc_logins SET nonce = 'not-the-nonce' WHERE state_hash = $1")
+        .bind(outpost_store::hash_secret(st))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().to_lowercase().contains("nonce"), "{}", r.text());
+
+    // Wrong PKCE verifier: the provider refuses to redeem the code.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let st = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let n = sqlx::query("UPDATE oidc_logins SET pkce_verifier = $2 WHERE state_hash = $1")
+        .bind(outpost_store::hash_secret(st))
+        .bind("x".repeat(64))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("invalid_grant"), "{}", r.text());
+
+    // The provider drops tech1 from the mapped group: the next login is refused, the user
+    // disabled, the earlier session ended.
+    op.control("/test/groups?user=tech1&groups=former-staff", None)
+        .await;
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the disabled user's session ended"
+    );
+    let u = store.list_users(None).await.unwrap();
+    assert!(
+        u.iter()
+            .any(|u| u.username == "corp:tech1@msp.example" && u.disabled)
+    );
+    // Mapped again: enabled again (the mapping disabled it, not an admin).
+    op.control("/test/groups?user=tech1&groups=msp-techs", None)
+        .await;
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    assert_eq!(
+        callback(&app, &back, Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    // An admin disables them: the provider cannot enable them again.
+    let id = store
+        .list_users(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "corp:tech1@msp.example")
+        .unwrap()
+        .id;
+    store.disable_user(&id).await.unwrap();
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("disabled"), "{}", r.text());
+    // Local password logins never work for provider users.
+    let got = call(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "corp:alice@acme.example", "password": "!oidc"})),
+    )
+    .await;
+    assert_eq!(got.0, StatusCode::FORBIDDEN);
+}

@@ -273,6 +273,30 @@ async fn world() -> World {
     };
     cfg.sensoroni.api_key = Some(SENSORONI_KEY.into());
     cfg.sensoroni.tenant = Some("bravo".into());
+    // An OpenID Provider nobody serves (port 9 of the loopback): the sign-in routes answer
+    // without reaching it, or fail to.
+    cfg.public_url = Some("http://127.0.0.1:8470".into());
+    cfg.auth.oidc = vec![outpost_server::config::OidcProviderConfig {
+        name: "corp".into(),
+        display_name: None,
+        issuer: "http://127.0.0.1:9".into(),
+        client_id: "outpost".into(),
+        client_secret_env: None,
+        client_secret_file: None,
+        scopes: vec![],
+        username_claim: "email".into(),
+        groups_claim: "groups".into(),
+        roles_claim: "roles".into(),
+        trust_unverified_email: false,
+        clock_skew_s: 60,
+        rules: vec![outpost_server::config::OidcRule {
+            groups: vec!["msp-techs".into()],
+            roles: vec![],
+            email_domains: vec![],
+            role: Role::Technician,
+            tenant: None,
+        }],
+    }];
     let state = outpost_server::build_state(cfg, store.clone())
         .await
         .unwrap();
@@ -341,6 +365,17 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
         ),
         ("POST", "/api/v1/auth/logout") => (path.to_string(), None),
         ("GET", "/api/v1/auth/me") => (path.to_string(), None),
+        // Sign-in through an OpenID Provider: public routes; a callback with a forged state
+        // must neither sign anyone in nor name B's user.
+        ("GET", "/api/v1/auth/providers") => (path.to_string(), None),
+        ("GET", "/api/v1/auth/oidc/{name}/login") => ("/api/v1/auth/oidc/corp/login".into(), None),
+        ("GET", "/api/v1/auth/oidc/{name}/callback") => (
+            format!(
+                "/api/v1/auth/oidc/corp/callback?code=forged&state={}",
+                b.customer_user
+            ),
+            None,
+        ),
         ("GET", "/api/v1/tenants") => (path.to_string(), None),
         ("POST", "/api/v1/tenants") => (path.to_string(), Some(json!({"name": "evil"}))),
         ("GET", "/api/v1/users") => (format!("{path}?tenant={tb}"), None),
@@ -668,7 +703,19 @@ async fn every_route_needs_credentials_except_the_public_ones() {
         for token in [None, Some("opa_0000"), Some("ops_0000"), Some("opd_0000")] {
             let (status, text) = call(&w.app, &method, &uri, token, body.clone()).await;
             match path.as_str() {
-                "/api/v1/openapi.json" => assert_eq!(status, StatusCode::OK),
+                "/api/v1/openapi.json" | "/api/v1/auth/providers" => {
+                    assert_eq!(status, StatusCode::OK)
+                }
+                // Sign-in through an OpenID Provider needs no credentials; this world's
+                // provider cannot be reached (502), and a callback that no browser's state
+                // cookie vouches for signs nobody in.
+                "/api/v1/auth/oidc/{name}/login" => {
+                    assert_eq!(status, StatusCode::BAD_GATEWAY, "{method} {uri}: {text}")
+                }
+                "/api/v1/auth/oidc/{name}/callback" => {
+                    assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {uri}: {text}");
+                    assert!(!text.contains("ops_"), "{text}");
+                }
                 // Public routes that check the credentials in the body.
                 "/api/v1/enroll" | "/api/v1/auth/login" => {
                     assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {text}")

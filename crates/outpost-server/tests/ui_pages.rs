@@ -655,3 +655,264 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert_eq!(h[header::LOCATION], "/login");
 }
+
+/// A classic pcap (Ethernet, IPv4, UDP) of `frames` packets spread over `flows` flows
+/// (source ports 10000..), one second apart from `t0`.
+fn udp_pcap(frames: u32, flows: u32, t0: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Magic, version 2.4 (two little-endian u16), zone, sigfigs, snaplen, Ethernet.
+    for v in [0xa1b2_c3d4u32, 0x0004_0002, 0, 0, 65535, 1] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for i in 0..frames {
+        let sport = 10000 + (i % flows) as u16;
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        f.extend_from_slice(&[
+            0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 10, 198, 51, 100, 53,
+        ]);
+        f.extend_from_slice(&sport.to_be_bytes());
+        f.extend_from_slice(&53u16.to_be_bytes());
+        f.extend_from_slice(&[0, 8, 0, 0]);
+        for v in [t0 + i, 0, f.len() as u32, f.len() as u32] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&f);
+    }
+    out
+}
+
+/// Issue 24.3: the Threatsensor views. Sensors checking in through the compatible API are
+/// listed beside the devices for the users who may see their tenant; the PCAP job form
+/// validates like the API (ports, addresses, window), keeps the CSRF rule and the tenant
+/// scope, and creates sensor and device jobs; the packet view of a finished job lists flows
+/// and first packets, reads a bounded number of packets and flows, and is another tenant's
+/// "not found".
+#[tokio::test]
+async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = store.create_tenant("acme").await.unwrap();
+    let b = store.create_tenant("globex").await.unwrap();
+    let (da, _) = store
+        .create_device(&a.id, "acme-host", None, None)
+        .await
+        .unwrap();
+    let phc = outpost_server::password::hash("correct horse battery".to_string())
+        .await
+        .unwrap();
+    let ttl = Duration::from_secs(3600);
+    let session = |name: &'static str, role, tenant: Option<String>| {
+        let store = store.clone();
+        let phc = phc.clone();
+        async move {
+            let u = store
+                .create_user(name, &phc, role, tenant.as_deref())
+                .await
+                .unwrap();
+            store.create_session(&u.id, ttl).await.unwrap().0
+        }
+    };
+    let tech = session("tech", Role::Technician, None).await;
+    let alice = session("alice", Role::Customer, Some(a.id.clone())).await;
+    let bob = session("bob", Role::Customer, Some(b.id.clone())).await;
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    cfg.sensoroni.tenant = Some("acme".into());
+    cfg.sensoroni.api_key = Some("sensor-key-ui-test".into());
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let jobs = state.jobs.clone().unwrap();
+    let app = outpost_server::router(state);
+    jobs.store()
+        .upsert_node(
+            &a.id,
+            &outpost_jobs::Node {
+                id: "sensor-01".into(),
+                description: "SPAN port".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // The sensors list.
+    let (s, _, body) = send(&app, get("/ui/devices", Some(&tech))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains("data-sensor=\"sensor-01\"")
+            && body.contains("SPAN port")
+            && body.contains("acme-host"),
+        "{body}"
+    );
+    let (_, _, body) = send(&app, get("/ui/devices", Some(&alice))).await;
+    assert!(
+        body.contains("sensor-01"),
+        "acme's customer sees acme's sensors"
+    );
+    let (_, _, body) = send(&app, get("/ui/devices", Some(&bob))).await;
+    assert!(!body.contains("sensor-01"), "globex's customer does not");
+
+    // The form.
+    let (s, _, body) = send(&app, get("/ui/jobs/new?sensor=sensor-01", Some(&tech))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains("name=\"sensor\" value=\"sensor-01\""),
+        "{body}"
+    );
+    let (s, _, _) = send(&app, get("/ui/jobs/new?sensor=sensor-01", Some(&bob))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = send(
+        &app,
+        get(&format!("/ui/jobs/new?device={}", da.id), Some(&bob)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let form = |target: &str, dst_ip: &str, dst_port: &str, begin: &str| {
+        format!(
+            "{target}&src_ip=192.0.2.10&src_port=40000&dst_ip={dst_ip}&dst_port={dst_port}&protocol=tcp&begin={begin}&end=2026-12-06T12%3A00"
+        )
+    };
+    let sensor_t = "sensor=sensor-01";
+    for (body, msg) in [
+        (
+            form(sensor_t, "203.0.113.7", "99999", "2026-12-06T11%3A00"),
+            "port is 0-65535",
+        ),
+        (
+            form(sensor_t, "not-an-ip", "443", "2026-12-06T11%3A00"),
+            "dstIp is not an IP address",
+        ),
+        (
+            form(sensor_t, "203.0.113.7", "443", "2026-12-06T13%3A00"),
+            "endTime is before beginTime",
+        ),
+        (form(sensor_t, "203.0.113.7", "443", ""), "time window"),
+        (
+            form(sensor_t, "203.0.113.7", "443", "2026-12-06T11%3A00")
+                .replace("protocol=tcp", "protocol=quic"),
+            "protocol &quot;quic&quot; is not tcp",
+        ),
+        (
+            form(
+                "sensor=no-such-sensor",
+                "203.0.113.7",
+                "443",
+                "2026-12-06T11%3A00",
+            ),
+            "not found",
+        ),
+    ] {
+        let (s, _, text) = send(&app, post_form("/ui/jobs/new", &tech, &body, true)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            text.contains("job-form-error") && text.contains(msg),
+            "{msg}: {text}"
+        );
+    }
+    assert!(
+        jobs.store()
+            .list(&Default::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was created"
+    );
+    let good = form(sensor_t, "203.0.113.7", "443", "2026-12-06T11%3A00");
+    let (s, _, _) = send(&app, post_form("/ui/jobs/new", &tech, &good, false)).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a cookie change without HX-Request"
+    );
+    let (s, _, text) = send(&app, post_form("/ui/jobs/new", &bob, &good, true)).await;
+    assert!(s == StatusCode::OK && text.contains("not found"), "{text}");
+    let (s, h, _) = send(&app, post_form("/ui/jobs/new", &tech, &good, true)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let loc = h["hx-redirect"].to_str().unwrap().to_string();
+    let id: i64 = loc.trim_start_matches("/ui/jobs/").parse().unwrap();
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            job.device_id.as_str(),
+            job.tenant_id.as_str(),
+            job.kind.as_str(),
+            job.sensor
+        ),
+        ("sensor-01", a.id.as_str(), "pcap", true)
+    );
+    assert_eq!(
+        (
+            job.filter.src_port,
+            job.filter.dst_ip.as_deref(),
+            job.filter.protocol.as_deref()
+        ),
+        (Some(40000), Some("203.0.113.7"), Some("tcp"))
+    );
+    let (_, _, body) = send(&app, get("/ui/jobs", Some(&tech))).await;
+    assert!(
+        body.contains("/ui/devices#sensors-h"),
+        "a sensor job links the sensor list"
+    );
+    // A device job by the device's own customer.
+    let dev_form = form(
+        &format!("device={}", da.id),
+        "203.0.113.7",
+        "443",
+        "2026-12-06T11%3A00",
+    );
+    let (s, h, t) = send(&app, post_form("/ui/jobs/new", &alice, &dev_form, true)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{t}");
+    let dev_job: i64 = h["hx-redirect"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/ui/jobs/")
+        .parse()
+        .unwrap();
+    assert!(!jobs.store().get(dev_job).await.unwrap().unwrap().sensor);
+
+    // The packet view: 25,000 packets over 300 flows — bounded to 20,000 packets, 200 flows.
+    let (s, _, _) = send(&app, get(&format!("/ui/jobs/{id}/packets"), Some(&tech))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "no result yet");
+    let pcap = udp_pcap(25_000, 300, 1_765_000_000);
+    jobs.store()
+        .store_result(
+            id,
+            "pcap",
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(pcap))]),
+        )
+        .await
+        .unwrap();
+    let (s, _, body) = send(&app, get(&format!("/ui/jobs/{id}/packets"), Some(&tech))).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("20000 packets") && body.contains("the first 20000 packets only"),
+        "bounded read"
+    );
+    assert!(
+        body.contains("further flows are not listed (at most 200 flows)"),
+        "bounded flows"
+    );
+    assert_eq!(
+        body.matches("<h2>UDP ").count(),
+        200,
+        "one section per listed flow"
+    );
+    assert!(body.contains("192.0.2.10:10000") && body.contains("198.51.100.53:53"));
+    assert!(
+        body.contains(&format!("/api/v1/jobs/{id}/result")),
+        "the download link"
+    );
+    let (s, _, _) = send(&app, get(&format!("/ui/jobs/{id}/packets"), Some(&bob))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another tenant's job");
+    let (s, _, body) = send(&app, get(&format!("/ui/jobs/{id}"), Some(&alice))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains(&format!("/ui/jobs/{id}/packets")),
+        "the job page links the packets"
+    );
+}

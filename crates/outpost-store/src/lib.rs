@@ -31,7 +31,9 @@ pub use intel::IntelRevision;
 pub use profiles::ProfileMerge;
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, DeviceReport, KeyKind, is_online};
 pub use triage::{StateChange, suppression_matches, suppression_matches_fields};
-pub use users::{UserCredentials, validate_username};
+pub use users::{
+    OIDC_PASSWORD_HASH, OidcLogin, PendingOidcLogin, UserCredentials, validate_username,
+};
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};

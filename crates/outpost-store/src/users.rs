@@ -158,7 +158,9 @@ impl Store {
         let now = now_ms();
         dispatch!(self, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL")
+            // A user the OIDC mapping disabled becomes admin-disabled (a later login through
+            // the provider no longer re-enables it).
+            let n = sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $2), disabled_by = 'admin' WHERE id = $1 AND (disabled_at IS NULL OR disabled_by = 'oidc')")
                 .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
@@ -217,10 +219,237 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes expired sessions; returns how many.
+    /// Deletes expired sessions (and expired OIDC logins in progress); returns how many
+    /// sessions.
     pub async fn purge_sessions(&self) -> Result<u64, StoreError> {
         Ok(dispatch!(self, p => {
+            sqlx::query("DELETE FROM oidc_logins WHERE expires_at <= $1").bind(now_ms()).execute(p).await?;
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(p).await?.rows_affected()
         }))
+    }
+
+    /// Records an OIDC login in progress under the SHA-256 of its `state`, valid for `ttl`.
+    pub async fn oidc_login_begin(
+        &self,
+        state: &str,
+        login: &PendingOidcLogin,
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let expires = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+        dispatch!(self, p => {
+            sqlx::query("INSERT INTO oidc_logins (state_hash, provider, nonce, pkce_verifier, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(hash_secret(state)).bind(&login.provider).bind(&login.nonce).bind(&login.pkce_verifier)
+                .bind(now).bind(expires).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Takes (deletes and returns) the unexpired OIDC login of `state`: a state is good for
+    /// one callback only.
+    pub async fn oidc_login_take(
+        &self,
+        state: &str,
+    ) -> Result<Option<PendingOidcLogin>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING provider, nonce, pkce_verifier, expires_at")
+                .bind(hash_secret(state)).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => {
+                    let expires: i64 = r.try_get("expires_at")?;
+                    if expires <= now_ms() {
+                        return Ok(None);
+                    }
+                    Ok(Some(PendingOidcLogin {
+                        provider: r.try_get("provider")?,
+                        nonce: r.try_get("nonce")?,
+                        pkce_verifier: r.try_get("pkce_verifier")?,
+                    }))
+                }
+            }
+        })
+    }
+
+    /// The user linked to an OIDC identity, disabled or not, with who disabled it.
+    async fn oidc_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<(User, Option<String>)>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT id, username, role, tenant_id, created_at, disabled_at, disabled_by FROM users WHERE oidc_provider = $1 AND oidc_subject = $2")
+                .bind(provider).bind(subject).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((user_from_row!(&r), r.try_get("disabled_by")?))),
+            }
+        })
+    }
+
+    /// Applies an OIDC login's mapped role and tenant to the user linked to (`provider`,
+    /// `subject`): created on its first login (just in time), otherwise updated — a changed
+    /// role or tenant ends the user's other sessions, and a user the mapping had disabled is
+    /// enabled again. A user an admin disabled stays disabled: [`OidcLogin::Disabled`].
+    pub async fn oidc_login_user(
+        &self,
+        provider: &str,
+        subject: &str,
+        username: &str,
+        role: Role,
+        tenant_id: Option<&str>,
+    ) -> Result<OidcLogin, StoreError> {
+        validate_username(username)?;
+        let role_s = role_str(role)?;
+        if (role == Role::Customer) != tenant_id.is_some() {
+            return Err(StoreError::Invalid(
+                "a customer user needs a tenant, staff none".into(),
+            ));
+        }
+        if let Some(t) = tenant_id {
+            self.find_tenant(t).await?;
+        }
+        match self.oidc_user(provider, subject).await? {
+            Some((user, by)) if user.disabled && by.as_deref() != Some("oidc") => {
+                Ok(OidcLogin::Disabled(user))
+            }
+            Some((user, _)) => {
+                let scope_changed = user.role != role || user.tenant_id.as_deref() != tenant_id;
+                dispatch!(self, p => {
+                    let mut tx = p.begin().await?;
+                    let n = sqlx::query("UPDATE users SET username = $2, role = $3, tenant_id = $4, disabled_at = NULL, disabled_by = NULL WHERE id = $1 AND (disabled_at IS NULL OR disabled_by = 'oidc')")
+                        .bind(&user.id).bind(username).bind(role_s).bind(tenant_id)
+                        .execute(&mut *tx).await.map_err(|e| unique_conflict(e, username))?.rows_affected();
+                    if scope_changed || user.disabled {
+                        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    if n == 0 {
+                        return Err(StoreError::Conflict(format!("user {:?} was disabled meanwhile", user.username)));
+                    }
+                });
+                Ok(OidcLogin::Updated {
+                    user: self.get_user(&user.id).await?,
+                    scope_changed,
+                })
+            }
+            None => {
+                let user = User {
+                    id: new_id(),
+                    username: username.to_string(),
+                    role,
+                    tenant_id: tenant_id.map(str::to_string),
+                    created_at: ms_to_dt(now_ms()),
+                    disabled: false,
+                };
+                dispatch!(self, p => {
+                    sqlx::query("INSERT INTO users (id, username, password_hash, role, tenant_id, created_at, oidc_provider, oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                        .bind(&user.id).bind(&user.username).bind(OIDC_PASSWORD_HASH).bind(role_s)
+                        .bind(&user.tenant_id).bind(user.created_at.timestamp_millis()).bind(provider).bind(subject)
+                        .execute(p).await.map_err(|e| unique_conflict(e, username))?;
+                });
+                Ok(OidcLogin::Created(user))
+            }
+        }
+    }
+
+    /// Disables the user linked to (`provider`, `subject`) because the claim mapping no
+    /// longer maps them, and ends their sessions. `Ok(None)`: no such user, or already
+    /// disabled.
+    pub async fn oidc_disable_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let Some((user, _)) = self.oidc_user(provider, subject).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        dispatch!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET disabled_at = $2, disabled_by = 'oidc' WHERE id = $1 AND disabled_at IS NULL")
+                .bind(&user.id).bind(now_ms()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(Some(user))
+    }
+
+    /// Keeps the ID token a session was started with (the `id_token_hint` of its logout).
+    pub async fn set_session_id_token(
+        &self,
+        token: &str,
+        id_token: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, p => {
+            sqlx::query("UPDATE sessions SET oidc_id_token = $2 WHERE token_hash = $1")
+                .bind(hash_secret(token)).bind(id_token).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// The ID token a live session was started with, if it came from an OpenID Provider.
+    pub async fn session_id_token(&self, token: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT oidc_id_token FROM sessions WHERE token_hash = $1")
+                .bind(hash_secret(token)).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(r.try_get("oidc_id_token")?),
+            }
+        })
+    }
+
+    /// The OIDC provider a user signs in through, if any.
+    pub async fn user_oidc_provider(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, p => {
+            let row = sqlx::query("SELECT oidc_provider FROM users WHERE id = $1").bind(user_id).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(r.try_get("oidc_provider")?),
+            }
+        })
+    }
+}
+
+/// The `password_hash` of users who sign in through an OpenID Provider: no PHC string, so
+/// no password ever verifies (local logins treat the user as unknown).
+pub const OIDC_PASSWORD_HASH: &str = "!oidc";
+
+/// An OIDC login in progress (see [`Store::oidc_login_begin`]).
+#[derive(Clone)]
+pub struct PendingOidcLogin {
+    pub provider: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+}
+
+impl std::fmt::Debug for PendingOidcLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingOidcLogin")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Store::oidc_login_user`] did.
+#[derive(Debug, Clone)]
+pub enum OidcLogin {
+    /// First login: the user was created.
+    Created(User),
+    /// The user exists; `scope_changed` when its role or tenant changed (sessions ended).
+    Updated { user: User, scope_changed: bool },
+    /// An admin disabled the user: no login.
+    Disabled(User),
+}
+
+fn unique_conflict(e: sqlx::Error, username: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(format!("user {username:?} (another account has this name)"))
+        }
+        _ => e.into(),
     }
 }

@@ -845,5 +845,223 @@ async fn hits_without_an_address_round_trip_and_correlate_by_indicator() {
         let related = s.related_hits(h, 10).await.unwrap();
         assert_eq!(related.len(), 1, "{}", b.name);
         assert_ne!(related[0].device_id, h.device_id);
+
+/// Issue 24: OIDC logins in progress are good once and expire; provider-linked users are
+/// created on first login, updated (a new scope ends their sessions), disabled by the
+/// mapping and enabled again by it — but never re-enabled after an admin disabled them.
+#[tokio::test]
+async fn oidc_logins_and_provider_linked_users() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("acme").await.unwrap();
+        let login = outpost_store::PendingOidcLogin {
+            provider: "corp".into(),
+            nonce: "n1".into(),
+            pkce_verifier: "v1".into(),
+        };
+        s.oidc_login_begin("state-1", &login, std::time::Duration::from_secs(600))
+            .await
+            .unwrap();
+        s.oidc_login_begin("state-old", &login, std::time::Duration::from_secs(0))
+            .await
+            .unwrap();
+        assert!(
+            s.oidc_login_take("state-2").await.unwrap().is_none(),
+            "{}",
+            b.name
+        );
+        let got = s.oidc_login_take("state-1").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                got.provider.as_str(),
+                got.nonce.as_str(),
+                got.pkce_verifier.as_str()
+            ),
+            ("corp", "n1", "v1")
+        );
+        assert!(
+            s.oidc_login_take("state-1").await.unwrap().is_none(),
+            "once only ({})",
+            b.name
+        );
+        assert!(
+            s.oidc_login_take("state-old").await.unwrap().is_none(),
+            "expired ({})",
+            b.name
+        );
+
+        let created = s
+            .oidc_login_user(
+                "corp",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Technician,
+                None,
+            )
+            .await
+            .unwrap();
+        let outpost_store::OidcLogin::Created(u) = created else {
+            panic!("{created:?}")
+        };
+        assert_eq!(
+            s.user_oidc_provider(&u.id).await.unwrap().as_deref(),
+            Some("corp")
+        );
+        let (tok, _) = s
+            .create_session(&u.id, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(s.session_id_token(&tok).await.unwrap(), None);
+        s.set_session_id_token(&tok, "eyJ.id.token").await.unwrap();
+        assert_eq!(
+            s.session_id_token(&tok).await.unwrap().as_deref(),
+            Some("eyJ.id.token")
+        );
+        // Same identity, same scope: the session stays.
+        let again = s
+            .oidc_login_user(
+                "corp",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Technician,
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                again,
+                outpost_store::OidcLogin::Updated {
+                    scope_changed: false,
+                    ..
+                }
+            ),
+            "{again:?}"
+        );
+        assert!(s.session_user(&tok).await.unwrap().is_some());
+        // Narrowed to a customer of acme: other sessions end.
+        let narrowed = s
+            .oidc_login_user(
+                "corp",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Customer,
+                Some(&t.id),
+            )
+            .await
+            .unwrap();
+        let outpost_store::OidcLogin::Updated {
+            user,
+            scope_changed: true,
+        } = narrowed
+        else {
+            panic!("{narrowed:?}")
+        };
+        assert_eq!(
+            (user.role, user.tenant_id.as_deref()),
+            (Role::Customer, Some(t.id.as_str()))
+        );
+        assert!(s.session_user(&tok).await.unwrap().is_none(), "{}", b.name);
+        // Another provider's identity with a taken name: a conflict, not a takeover.
+        assert!(matches!(
+            s.oidc_login_user(
+                "other",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Technician,
+                None
+            )
+            .await,
+            Err(outpost_store::StoreError::Conflict(_))
+        ));
+        // The mapping disables, and enables again.
+        assert!(
+            s.oidc_disable_user("corp", "sub-1")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.oidc_disable_user("corp", "sub-1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.user_credentials("corp:ann@acme.example")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let back = s
+            .oidc_login_user(
+                "corp",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Customer,
+                Some(&t.id),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(back, outpost_store::OidcLogin::Updated { .. }),
+            "{back:?}"
+        );
+        // An admin disables: the provider cannot undo it.
+        s.disable_user(&u.id).await.unwrap();
+        let refused = s
+            .oidc_login_user(
+                "corp",
+                "sub-1",
+                "corp:ann@acme.example",
+                Role::Customer,
+                Some(&t.id),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(refused, outpost_store::OidcLogin::Disabled(_)),
+            "{refused:?}"
+        );
+        // An admin may also disable a user the mapping had disabled; it then stays disabled.
+        let v = s
+            .oidc_login_user(
+                "corp",
+                "sub-2",
+                "corp:bo@acme.example",
+                Role::Technician,
+                None,
+            )
+            .await
+            .unwrap();
+        let outpost_store::OidcLogin::Created(v) = v else {
+            panic!()
+        };
+        s.oidc_disable_user("corp", "sub-2").await.unwrap();
+        s.disable_user(&v.id).await.unwrap();
+        assert!(matches!(
+            s.oidc_login_user(
+                "corp",
+                "sub-2",
+                "corp:bo@acme.example",
+                Role::Technician,
+                None
+            )
+            .await
+            .unwrap(),
+            outpost_store::OidcLogin::Disabled(_)
+        ));
+        // Local users are unaffected by the unique identity index (NULL pairs).
+        s.create_user("local1", "$argon2id$x", Role::Admin, None)
+            .await
+            .unwrap();
+        s.create_user("local2", "$argon2id$x", Role::Admin, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.user_oidc_provider(&u.id).await.unwrap().as_deref(),
+            Some("corp")
+        );
+        assert_eq!(s.purge_sessions().await.unwrap(), 0);
     }
 }

@@ -553,6 +553,62 @@ impl JobsState {
         Ok(job)
     }
 
+    /// Creates a job for a signed-in user of the server's UI (issue 24.3: the PCAP job form)
+    /// with the checks of `POST /api/v1/jobs`: the role and tenant policy for `kind`, the
+    /// filter's validation, the audit trail (refusals too). A `sensor` job is for a
+    /// Sensoroni node and lives in the compatible API's tenant, which a customer must belong
+    /// to; a node id that is an enrolled device's is refused, as in `POST /api/node`. The
+    /// caller checks that a device target is one the user may see.
+    pub async fn create_for_user(
+        &self,
+        p: &outpost_core::auth::Principal,
+        tenant: &str,
+        target: &str,
+        kind: &str,
+        filter: &Filter,
+        sensor: bool,
+    ) -> Result<Job, ApiError> {
+        let a = v1::actor(p);
+        let deny = |msg: String| async move {
+            self.audit(&a, "job.create", Some(tenant), None, "denied", Some(msg))
+                .await;
+        };
+        if !p.can_access_tenant(tenant) {
+            deny(format!("tenant={tenant}")).await;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "not your tenant",
+            ));
+        }
+        if sensor && tenant != self.0.cfg.compat.tenant_id {
+            deny(format!("sensor={target} outside the sensors' tenant")).await;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "sensors live in the Sensoroni-compatible API's tenant",
+            ));
+        }
+        if sensor && self.is_device(target).await? {
+            deny(format!("sensor={target} is an enrolled device")).await;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "that id is an enrolled device, not a sensor",
+            ));
+        }
+        if !self.0.cfg.policy.allows(p.role, tenant, kind) {
+            deny(format!("kind={kind}")).await;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "kind_not_allowed",
+                format!("job kind {kind:?} is not allowed for this role/tenant"),
+            ));
+        }
+        self.create_job_for(&v1::actor(p), tenant, target, kind, filter, None, sensor)
+            .await
+    }
+
     /// Creates a job the server itself asks for (a detection rule's `job` action), as
     /// `subject` (e.g. `rule:web-shell`), with the same validation, audit and wake-up as one
     /// created through the API. Returns the job id, or the refusal as text.

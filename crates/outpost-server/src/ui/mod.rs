@@ -9,7 +9,10 @@
 //! CSRF rule for cookie-authenticated requests).
 
 mod pages;
+mod sensors;
 mod view;
+
+pub(crate) use pages::login_page_with;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -40,7 +43,12 @@ pub fn router() -> Router<AppState> {
         .route("/ui/devices", get(pages::devices))
         .route("/ui/devices/{id}", get(pages::device_detail))
         .route("/ui/jobs", get(pages::jobs))
+        .route(
+            "/ui/jobs/new",
+            get(sensors::new_job_form).post(sensors::new_job_submit),
+        )
         .route("/ui/jobs/{id}", get(pages::job_detail))
+        .route("/ui/jobs/{id}/packets", get(sensors::packets))
         .route("/ui/settings", get(pages::settings))
         .route("/ui/intel", get(pages::intel))
         .route("/ui/events", get(pages::events))

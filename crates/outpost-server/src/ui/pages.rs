@@ -26,6 +26,25 @@ struct LoginPage<'a> {
     nav: Option<Nav>,
     error: &'a str,
     username: &'a str,
+    /// Username and password form shown (`[auth] local_login`).
+    local_login: bool,
+    /// OpenID Providers: (name, label).
+    providers: Vec<(String, String)>,
+}
+
+/// The login page with a message (also for refused OIDC sign-ins).
+pub(crate) fn login_page_with(state: &AppState, status: StatusCode, error: &str) -> Response {
+    let page = LoginPage {
+        nav: None,
+        error,
+        username: "",
+        local_login: state.config.auth.local_login,
+        providers: crate::oidc::buttons(&state.oidc),
+    };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        Err(e) => UiError::from(e).into_response(),
+    }
 }
 
 pub async fn root(headers: HeaderMap) -> Response {
@@ -37,12 +56,8 @@ pub async fn root(headers: HeaderMap) -> Response {
     redirect(to, false)
 }
 
-pub async fn login_page() -> Result<Response, UiError> {
-    render(&LoginPage {
-        nav: None,
-        error: "",
-        username: "",
-    })
+pub async fn login_page(State(state): State<AppState>) -> Response {
+    login_page_with(&state, StatusCode::OK, "")
 }
 
 #[derive(Deserialize)]
@@ -71,10 +86,15 @@ pub async fn login_submit(
             nav: None,
             error: state_msg,
             username,
+            local_login: state.config.auth.local_login,
+            providers: crate::oidc::buttons(&state.oidc),
         }
         .render()?;
         Ok((StatusCode::UNAUTHORIZED, axum::response::Html(html)).into_response())
     };
+    if !state.config.auth.local_login {
+        return Err(UiError::from(crate::routes::auth::local_login_off()));
+    }
     if let Err(e) = state.limits.check_login(peer) {
         return Err(UiError::from(e));
     }
@@ -84,7 +104,12 @@ pub async fn login_submit(
     {
         return failed("Wrong username or password.", "");
     }
-    let creds = state.store.user_credentials(&form.username).await?;
+    // Users of an OpenID Provider have no password: treated as unknown.
+    let creds = state
+        .store
+        .user_credentials(&form.username)
+        .await?
+        .filter(|c| c.password_hash != outpost_store::OIDC_PASSWORD_HASH);
     let phc = creds
         .as_ref()
         .map(|c| c.password_hash.clone())
@@ -120,10 +145,27 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, UiError> {
+    let mut to = "/login".to_string();
     if let Some(t) = session_cookie(&headers).filter(|t| t.starts_with("ops_")) {
+        // A user of an OpenID Provider with an `end_session_endpoint` is signed out there
+        // too (RP-initiated logout), and comes back to our login page.
+        if let Some(u) = state.store.session_user(t).await?
+            && let Some(p) = state.store.user_oidc_provider(&u.id).await?
+            && let Some(base) = state.config.public_url.as_deref()
+            && let Some(url) = state
+                .oidc
+                .logout_url(
+                    &p,
+                    &format!("{}/login", base.trim_end_matches('/')),
+                    state.store.session_id_token(t).await?.as_deref(),
+                )
+                .await
+        {
+            to = url;
+        }
         state.store.delete_session(t).await?;
     }
-    let mut resp = redirect("/login", headers.contains_key("hx-request"));
+    let mut resp = redirect(&to, headers.contains_key("hx-request"));
     if let Some(c) = crate::routes::auth::session_cookie_header(&state, "", 0) {
         resp.headers_mut().insert(header::SET_COOKIE, c);
     }
@@ -1065,6 +1107,8 @@ struct DevicesPage {
     nav: Option<Nav>,
     staff: bool,
     rows: Vec<DeviceRow>,
+    /// Sensoroni sensors (`super::sensors`).
+    sensors: Vec<super::sensors::SensorRow>,
 }
 
 struct AlertRow {
@@ -1160,6 +1204,7 @@ pub async fn devices(
         nav: Some(Nav::of(&who, "devices")),
         staff: who.is_staff(),
         rows,
+        sensors: super::sensors::sensor_rows(&state, &who).await?,
     })
 }
 
@@ -1178,6 +1223,8 @@ struct DevicePage {
     events: Vec<String>,
     jobs_enabled: bool,
     jobs: Vec<JobRow>,
+    /// The PCAP job form for this device (`super::sensors`).
+    new_pcap_href: String,
 }
 
 pub async fn device_detail(
@@ -1272,6 +1319,7 @@ pub async fn device_detail(
         },
         jobs_enabled: state.jobs.is_some(),
         jobs: device_jobs(&state, &who, &d.tenant_id, &d.id, &d.hostname).await?,
+        new_pcap_href: format!("/ui/jobs/new?device={}", enc(&d.id)),
     })
 }
 
@@ -1311,7 +1359,12 @@ fn job_row(job: outpost_jobs::Job, hosts: &HashMap<String, String>, staff: bool)
             .get(&job.device_id)
             .cloned()
             .unwrap_or_else(|| job.device_id.clone()),
-        device_href: format!("/ui/devices/{}", enc(&job.device_id)),
+        // A Sensoroni sensor has no device page: its row in the devices page's sensor list.
+        device_href: if job.sensor {
+            "/ui/devices#sensors-h".to_string()
+        } else {
+            format!("/ui/devices/{}", enc(&job.device_id))
+        },
         status: job.status.as_str().to_string(),
         owner: if staff { job.owner } else { String::new() },
         created: time(&job.created_at),
@@ -1415,6 +1468,8 @@ struct JobPage {
     filter: String,
     failure: String,
     result_href: String,
+    /// The packet view of a finished PCAP job.
+    packets_href: String,
     audit: Vec<AuditRow>,
     /// Job change marker (Unix ms) for live updates.
     live_jobs: i64,
@@ -1541,6 +1596,11 @@ pub async fn job_detail(
         failure: job.failure.clone().unwrap_or_default(),
         result_href: if job.result_size.is_some() {
             format!("/api/v1/jobs/{}/result", job.id)
+        } else {
+            String::new()
+        },
+        packets_href: if job.result_size.is_some() && job.kind == "pcap" {
+            format!("/ui/jobs/{}/packets", job.id)
         } else {
             String::new()
         },

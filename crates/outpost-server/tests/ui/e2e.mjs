@@ -9,7 +9,8 @@
 
 import { chromium } from "playwright-core";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -53,6 +54,92 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server;
 let browser;
+let op;
+const OIDC_SECRET = "outpost-e2e-oidc-secret-4d1a";
+const SENSOR_KEY = "e2e-sensoroni-key-93c1";
+
+// A Sensoroni sensor's call to the compatible API (its static key).
+async function sensor(base, method, path, body, raw) {
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: SENSOR_KEY, "content-type": raw ? "application/octet-stream" : "application/json" },
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`sensor ${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+// A little pcap (Ethernet, IPv4): a TCP handshake 192.0.2.10:40000 → 203.0.113.7:443 and a
+// DNS query 192.0.2.10:5353 → 198.51.100.53:53.
+function samplePcap(t0) {
+  const u8 = (...b) => Buffer.from(b);
+  const be16 = (n) => u8((n >> 8) & 255, n & 255);
+  const be32 = (n) => u8((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+  const ip = (s) => u8(...s.split(".").map(Number));
+  const eth = Buffer.concat([u8(2, 0, 0, 0, 0, 2), u8(2, 0, 0, 0, 0, 1), be16(0x0800)]);
+  const ipv4 = (proto, src, dst, payloadLen) =>
+    Buffer.concat([u8(0x45, 0), be16(20 + payloadLen), be16(1), be16(0x4000), u8(64, proto), be16(0), ip(src), ip(dst)]);
+  const tcp = (sp, dp, seq, ack, flags) =>
+    Buffer.concat([be16(sp), be16(dp), be32(seq), be32(ack), u8(0x50, flags), be16(64240), be16(0), be16(0)]);
+  const udp = (sp, dp, data) => Buffer.concat([be16(sp), be16(dp), be16(8 + data.length), be16(0), data]);
+  const frames = [
+    Buffer.concat([eth, ipv4(6, "192.0.2.10", "203.0.113.7", 20), tcp(40000, 443, 1000, 0, 0x02)]),
+    Buffer.concat([eth, ipv4(6, "203.0.113.7", "192.0.2.10", 20), tcp(443, 40000, 5000, 1001, 0x12)]),
+    Buffer.concat([eth, ipv4(6, "192.0.2.10", "203.0.113.7", 20), tcp(40000, 443, 1001, 5001, 0x10)]),
+    Buffer.concat([eth, ipv4(17, "192.0.2.10", "198.51.100.53", 8 + 12), udp(5353, 53, Buffer.alloc(12, 7))]),
+  ];
+  const le32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n >>> 0); return b; };
+  const head = Buffer.concat([le32(0xa1b2c3d4), u8(2, 0, 4, 0), le32(0), le32(0), le32(65535), le32(1)]);
+  const recs = frames.map((f, i) => Buffer.concat([le32(t0 + i), le32(0), le32(f.length), le32(f.length), f]));
+  return Buffer.concat([head, ...recs]);
+}
+
+// Starts tests/ui/oidc-provider.mjs with Outpost's callback and logout return addresses.
+// A provider that does not come up fails the test (no skip).
+async function startProvider(base) {
+  const child = spawn(process.execPath, [join(here, "oidc-provider.mjs"), "--port", "0",
+    "--client-id", "outpost", "--client-secret", OIDC_SECRET,
+    "--redirect-uri", `${base}/api/v1/auth/oidc/corp/callback`,
+    "--post-logout-redirect-uri", `${base}/login`], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error("the OpenID Provider did not start within 30 s")), 30000);
+    child.once("exit", (c) => rej(new Error(`the OpenID Provider exited (${c})`)));
+    lines.on("line", (l) => {
+      if (l.startsWith("OIDC_READY ")) {
+        clearTimeout(t);
+        res(JSON.parse(l.slice("OIDC_READY ".length)));
+      }
+    });
+  });
+  return { child, issuer: ready.issuer };
+}
+
+// Only the loopback: the browser may not reach anything else (fonts, trackers, …).
+async function loopbackOnly(ctx) {
+  await ctx.route("**/*", (r) => {
+    const h = new URL(r.request().url()).hostname;
+    return h === "127.0.0.1" ? r.continue() : r.abort();
+  });
+}
+
+// Signs in through the provider as `user` from a fresh context; returns the page.
+async function ssoLogin(base, user, shotName) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await loopbackOnly(ctx);
+  const p = await ctx.newPage();
+  await p.goto(base + "/login");
+  await p.click("[data-testid=sso-corp]");
+  await p.waitForSelector("#op-user");
+  if (shotName) await p.screenshot({ path: join(shots, shotName), fullPage: true });
+  await p.fill("#op-user", user);
+  await p.fill("#op-password", `${user}-pw`);
+  await p.click("#op-submit");
+  await p.waitForURL((u) => u.pathname === "/ui/dashboard" || u.pathname.includes("/api/v1/auth/oidc/"), { timeout: 15000 });
+  await p.waitForLoadState("load");
+  return p;
+}
 let failed = false;
 const step = (m) => console.log(`[ui-e2e] ${m}`);
 
@@ -101,10 +188,38 @@ async function main() {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  // The real OpenID Provider (oidc-provider.mjs) for the sign-in steps.
+  op = await startProvider(base);
+  step(`OpenID Provider on ${op.issuer}`);
+  const configPath = join(data, "outpost.toml");
+  writeFileSync(configPath, `[sensoroni]
+api_key = "${SENSOR_KEY}"
+tenant = "acme"
+
+[auth]
+local_login = true
+
+[[auth.oidc]]
+name = "corp"
+display_name = "Corp SSO"
+issuer = "${op.issuer}"
+client_id = "outpost"
+client_secret_env = "OUTPOST_E2E_OIDC_SECRET"
+scopes = ["email", "profile", "groups"]
+
+[[auth.oidc.rules]]
+groups = ["msp-techs"]
+role = "technician"
+
+[[auth.oidc.rules]]
+email_domains = ["acme.example"]
+role = "customer"
+tenant = "acme"
+`);
   const logFd = openSync(serverLog, "w");
-  server = spawn(bin, ["server", "--data-dir", data, "--listen", `127.0.0.1:${port}`], {
+  server = spawn(bin, ["server", "--config", configPath, "--data-dir", data, "--listen", `127.0.0.1:${port}`], {
     stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", OUTPOST_PUBLIC_URL: base, OUTPOST_E2E_OIDC_SECRET: OIDC_SECRET },
   });
   let up = false;
   for (let i = 0; i < 100 && !up; i++) {
@@ -305,6 +420,111 @@ async function main() {
   // The API agrees: both acknowledgements were stored with the right actors.
   const hist = await api(base, "GET", `/api/v1/hits/${pyHit.id}/history`, techToken);
   assert.equal(hist.items.at(-1).actor, "user:alice");
+
+  // ------------------------------------------------------------ sign-in through the OpenID Provider
+  // Technician by group, through the real redirect flow; the session cookie has the usual flags.
+  const ot = await ssoLogin(base, "tech1", "20-oidc-provider-login.png");
+  await ot.waitForURL(/\/ui\/dashboard/);
+  assert.match(await ot.textContent("[data-testid=whoami]"), /corp:tech1@msp\.example\s+technician/);
+  const sess = (await ot.context().cookies()).find((k) => k.name === "outpost_session");
+  assert.ok(sess && sess.httpOnly && sess.sameSite === "Strict", `session cookie flags: ${JSON.stringify(sess)}`);
+  assert.ok((await ot.content()).includes("198.51.100.23"), "the SSO technician sees every tenant");
+  await ot.screenshot({ path: join(shots, "21-oidc-tech-dashboard.png"), fullPage: true });
+  // Sign out: Outpost's session ends and the provider's too (RP-initiated logout), back to /login.
+  await ot.click("text=Sign out");
+  await ot.waitForSelector("#op-logout");
+  await ot.click("#op-logout");
+  await ot.waitForURL(/127\.0\.0\.1:\d+\/login$/, { timeout: 15000 });
+  assert.ok(ot.url().startsWith(base), `back at Outpost: ${ot.url()}`);
+  await ot.goto(base + "/ui/dashboard");
+  assert.match(ot.url(), /\/login$/, "signed out of Outpost");
+  await ot.click("[data-testid=sso-corp]");
+  await ot.waitForSelector("#op-user", { timeout: 15000 });
+  step("OIDC: technician signed in, RP-initiated logout ended both sessions");
+
+  // Customer of tenant acme by verified email domain: sees acme only.
+  const oc = await ssoLogin(base, "alice");
+  await oc.waitForURL(/\/ui\/dashboard/);
+  assert.match(await oc.textContent("[data-testid=whoami]"), /corp:alice@acme\.example\s+customer/);
+  assert.equal(await oc.textContent("[data-testid=devices-online]"), "2");
+  const ocHtml = await oc.content();
+  for (const s of ["globex", "198.51.100.23", "globexsecretd"]) assert.ok(!ocHtml.includes(s), `SSO customer must not see ${s}`);
+  r = await oc.goto(base + `/ui/hits/${globexHit.id}`);
+  assert.equal(r.status(), 404, "another tenant's hit is not found for the SSO customer");
+  step("OIDC: customer of acme sees acme only");
+
+  // A user the mapping does not name is refused with a message.
+  const om = await ssoLogin(base, "mallory");
+  assert.match(await om.textContent("[data-testid=login-error]"), /not mapped to an Outpost role/);
+  await om.screenshot({ path: join(shots, "22-oidc-unmapped.png"), fullPage: true });
+  step("OIDC: unmapped user refused");
+
+  // Key rotation at the provider: the next sign-in is verified with the new key.
+  const rot = await (await fetch(op.issuer + "/test/rotate", { method: "POST" })).json();
+  const ok2 = await ssoLogin(base, "tech1");
+  await ok2.waitForURL(/\/ui\/dashboard/);
+  assert.match(await ok2.textContent("[data-testid=whoami]"), /technician/);
+  const metricsText = await (await fetch(base + "/metrics")).text();
+  assert.match(metricsText, /outpost_oidc_jwks_refetches_total\{result="ok"\} 1/, "one JWKS refetch for the new key");
+  step(`OIDC: key rotation (${rot.kid}) handled`);
+
+  // ------------------------------------------------------------ Threatsensor views
+  // A Sensoroni sensor checks in through the compatible API and is listed beside the devices.
+  assert.equal(await sensor(base, "POST", "/api/node", { id: "sensor-01", description: "SPAN port, DC1", role: "sensor", version: "2.4.0", address: "127.0.0.1" }), null);
+  await ok2.goto(base + "/ui/devices");
+  const srow = ok2.locator("[data-testid=sensors] tr[data-sensor=sensor-01]");
+  assert.equal(await srow.count(), 1, "the sensor is listed");
+  assert.ok((await srow.locator("[data-testid=sensor-checkin]").textContent()).trim() !== "—", "with its last check-in");
+  assert.ok((await ok2.content()).includes("acme-web-01"), "beside the devices");
+  await ok2.screenshot({ path: join(shots, "23-sensors.png"), fullPage: true });
+  // The PCAP job form: a bad port is refused as the API would; then the job is created.
+  await srow.locator("[data-testid=sensor-new-pcap]").click();
+  await ok2.waitForURL(/\/ui\/jobs\/new\?sensor=sensor-01/);
+  assert.equal(await ok2.textContent("[data-testid=job-target]"), "sensor-01");
+  await ok2.fill("#j-src-ip", "192.0.2.10");
+  await ok2.fill("#j-src-port", "40000");
+  await ok2.fill("#j-dst-ip", "203.0.113.7");
+  await ok2.fill("#j-dst-port", "99999");
+  await ok2.click("[data-testid=pcap-submit]");
+  await ok2.waitForSelector("[data-testid=job-form-error]");
+  assert.match(await ok2.textContent("[data-testid=job-form-error]"), /port is 0-65535/);
+  await ok2.fill("#j-dst-ip", "not-an-ip");
+  await ok2.fill("#j-dst-port", "443");
+  await ok2.click("[data-testid=pcap-submit]");
+  await ok2.waitForFunction(() => /not an IP address/.test(document.querySelector("[data-testid=job-form-error]")?.textContent || ""));
+  await ok2.fill("#j-dst-ip", "203.0.113.7");
+  await ok2.selectOption("#j-proto", "tcp");
+  await ok2.screenshot({ path: join(shots, "24-pcap-form.png"), fullPage: true });
+  await Promise.all([ok2.waitForURL(/\/ui\/jobs\/\d+$/), ok2.click("[data-testid=pcap-submit]")]);
+  const sjob = Number(ok2.url().match(/\/ui\/jobs\/(\d+)$/)[1]);
+  assert.equal(await ok2.textContent("[data-testid=job-status]"), "pending");
+  // The sensor claims it, uploads its capture and completes it.
+  const claimed = await sensor(base, "POST", "/api/node", { id: "sensor-01", role: "sensor", version: "2.4.0" });
+  assert.equal(claimed.id, sjob, "the sensor got the job");
+  assert.equal(claimed.filter.srcIp, "192.0.2.10");
+  assert.equal(claimed.filter.protocol, "tcp");
+  const t0 = Math.floor(Date.now() / 1000) - 1800;
+  await sensor(base, "POST", `/api/stream?jobId=${sjob}&leaseId=${encodeURIComponent(claimed.leaseId)}`, undefined, samplePcap(t0));
+  await sensor(base, "PUT", "/api/job/", { id: sjob, status: 1, leaseId: claimed.leaseId });
+  await ok2.waitForFunction(() => document.querySelector("[data-testid=job-status]")?.textContent === "completed", null, { timeout: 15000 });
+  await ok2.goto(base + `/ui/jobs/${sjob}`);
+  await ok2.click("[data-testid=job-packets]");
+  await ok2.waitForURL(/\/packets$/);
+  assert.match(await ok2.textContent("[data-testid=packets-read]"), /^4 packets/);
+  assert.match(await ok2.textContent("[data-testid=packets-filter]"), /^TCP 192\.0\.2\.10:40000 ↔ 203\.0\.113\.7:443/);
+  const flows = await ok2.textContent("[data-testid=flows]");
+  assert.ok(flows.includes("192.0.2.10:40000") && flows.includes("203.0.113.7:443") && flows.includes("198.51.100.53:53"), flows);
+  assert.equal(await ok2.locator("[data-testid=flows] tbody tr").count(), 2, "two flows");
+  const flags = await ok2.locator("[data-testid=packet-flags]").allTextContents();
+  assert.ok(flags.includes("SYN") && flags.some((f) => f.includes("SYN") && f.includes("ACK")), `decoded TCP flags: ${flags}`);
+  await ok2.screenshot({ path: join(shots, "25-packets.png"), fullPage: true });
+  const dl = await ok2.context().request.get(base + `/api/v1/jobs/${sjob}/result`);
+  assert.equal(dl.status(), 200);
+  assert.equal((await dl.body()).readUInt32LE(0), 0xa1b2c3d4, "the download is the pcap");
+  // The customer of acme (the sensors' tenant here) sees the sensor; globex's would not.
+  await oc.goto(base + "/ui/devices");
+  assert.equal(await oc.locator("[data-testid=sensors] tr[data-sensor=sensor-01]").count(), 1);
+  step("Threatsensor: sensors list, PCAP job form, packet view and download ok");
 }
 
 try {
@@ -322,6 +542,7 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   if (server) server.kill("SIGTERM");
+  if (op) op.child.kill("SIGTERM");
   await sleep(300);
   rmSync(data, { recursive: true, force: true });
 }
