@@ -845,6 +845,8 @@ async fn hits_without_an_address_round_trip_and_correlate_by_indicator() {
         let related = s.related_hits(h, 10).await.unwrap();
         assert_eq!(related.len(), 1, "{}", b.name);
         assert_ne!(related[0].device_id, h.device_id);
+    }
+}
 
 /// Issue 24: OIDC logins in progress are good once and expire; provider-linked users are
 /// created on first login, updated (a new scope ends their sessions), disabled by the

@@ -78,6 +78,7 @@ enum IntelCommand {
     #[command(flatten)]
     Intel(outpost_intel::cli::IntelCommand),
     /// Match a STIX 2.1 pattern against observed data (exit 0 match, 1 no match, 2 error).
+    #[cfg(feature = "server")]
     StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
@@ -162,6 +163,7 @@ fn main() -> ExitCode {
         Command::Intel(IntelCommand::Intel(c)) => {
             outpost_intel::cli::run(c).map(|()| ExitCode::SUCCESS)
         }
+        #[cfg(feature = "server")]
         Command::Intel(IntelCommand::StixMatch(a)) => outpost_stix::cli::run_stix_match(&a)
             .map(|code| ExitCode::from(u8::try_from(code).unwrap_or(2))),
         #[cfg(feature = "server")]
