@@ -2,12 +2,17 @@
 //!
 //! Keys are files holding 64 hex digits: the ed25519 secret seed (`keygen --secret`) or the
 //! public key (`keygen --public`), which agents pin.
+//!
+//! Without the `cli-admin` feature (the slim agent) only `verify` and `lookup` are built.
 
-use crate::bundle::{self, BundleSpec, VerifyPolicy};
-use crate::distribute::{
-    generate_signing_key, signing_key_from_hex, signing_key_to_hex, verifying_key_from_hex,
-    verifying_key_to_hex,
-};
+#![cfg_attr(not(feature = "cli-admin"), allow(unused_imports, dead_code))]
+
+#[cfg(feature = "cli-admin")]
+use crate::bundle::BundleSpec;
+use crate::bundle::{self, VerifyPolicy};
+#[cfg(feature = "cli-admin")]
+use crate::distribute::{generate_signing_key, signing_key_to_hex, verifying_key_to_hex};
+use crate::distribute::{signing_key_from_hex, verifying_key_from_hex};
 use crate::feed::{self, CsvMapping, FeedFormat, FeedLocation, FeedOptions, FeedState, Fetched};
 use crate::indicator::{IndicatorValue, IntelSet, private_ranges};
 use crate::{IpVerdict, SigningKey, VerifyingKey};
@@ -67,6 +72,7 @@ pub struct InputArgs {
 /// `outpost intel` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum IntelCommand {
+    #[cfg(feature = "cli-admin")]
     /// Parse feeds, print a report per feed and write the merged set as JSON Lines.
     Import {
         /// Feeds.
@@ -76,6 +82,7 @@ pub enum IntelCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    #[cfg(feature = "cli-admin")]
     /// Build and sign a bundle from feeds or intel files.
     Build {
         /// Feeds.
@@ -100,6 +107,7 @@ pub enum IntelCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    #[cfg(feature = "cli-admin")]
     /// Re-sign an existing bundle with a (new) key, version and TTL.
     Sign {
         /// Bundle to re-sign.
@@ -146,6 +154,7 @@ pub enum IntelCommand {
         #[arg(required = true)]
         values: Vec<String>,
     },
+    #[cfg(feature = "cli-admin")]
     /// Generate an ed25519 key pair.
     Keygen {
         /// Secret key output file (created with mode 0600).
@@ -187,6 +196,7 @@ pub fn run(cmd: IntelCommand) -> Result<()> {
 /// Runs a command, printing to `out`, with `now` as the current time.
 pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Result<()> {
     match cmd {
+        #[cfg(feature = "cli-admin")]
         IntelCommand::Import { input, out: path } => {
             let set = load_inputs(&input, out, now)?;
             if let Some(p) = path {
@@ -195,6 +205,7 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
                 writeln!(out, "wrote {} indicators to {}", set.len(), p.display())?;
             }
         }
+        #[cfg(feature = "cli-admin")]
         IntelCommand::Build {
             input,
             key,
@@ -224,6 +235,7 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
                 path.display()
             )?;
         }
+        #[cfg(feature = "cli-admin")]
         IntelCommand::Sign {
             bundle: input,
             key,
@@ -284,6 +296,7 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
             pubkey,
             values,
         } => lookup(&input, pubkey.as_deref(), &values, out, now)?,
+        #[cfg(feature = "cli-admin")]
         IntelCommand::Keygen {
             secret,
             public,
@@ -314,6 +327,7 @@ fn read(p: &Path) -> Result<Vec<u8>> {
     std::fs::read(p).with_context(|| format!("reading {}", p.display()))
 }
 
+#[cfg(feature = "cli-admin")]
 fn read_signing_key(p: &Path) -> Result<SigningKey> {
     let s = String::from_utf8(read(p)?).context("key file is not text")?;
     signing_key_from_hex(&s).with_context(|| format!("{}", p.display()))
@@ -324,6 +338,7 @@ fn read_verifying_key(p: &Path) -> Result<VerifyingKey> {
     verifying_key_from_hex(&s).with_context(|| format!("{}", p.display()))
 }
 
+#[cfg(feature = "cli-admin")]
 fn write_secret(p: &Path, hex_key: &str) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -376,11 +391,13 @@ fn detect_format(name: &str, text: &str, input: &InputArgs) -> Result<FeedFormat
     })
 }
 
+#[cfg(feature = "cli-admin")]
 fn is_intel_file(name: &str, input: &InputArgs) -> bool {
     input.format == InputFormat::Intel
         || (input.format == InputFormat::Auto && name.to_ascii_lowercase().ends_with(".jsonl"))
 }
 
+#[cfg(feature = "cli-admin")]
 fn source_name(input: &str) -> String {
     match FeedLocation::parse(input) {
         FeedLocation::Url(u) => u,
@@ -393,6 +410,7 @@ fn source_name(input: &str) -> String {
 
 /// Loads and merges every input, prints a report line per input, prunes expired indicators and
 /// subtracts the allowlist.
+#[cfg(feature = "cli-admin")]
 fn load_inputs(input: &InputArgs, out: &mut dyn Write, now: DateTime<Utc>) -> Result<IntelSet> {
     let mut set = IntelSet::new();
     let timeout = Duration::from_secs(input.timeout_secs);
@@ -551,7 +569,7 @@ fn describe(v: &str, set: &IntelSet) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli-admin"))]
 mod tests {
     use super::*;
 
