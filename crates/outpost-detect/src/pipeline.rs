@@ -84,8 +84,13 @@ impl Pipeline {
         self.profiles.as_ref()
     }
 
-    /// Scores one event.
+    /// Scores one event (correlation state in the default scope).
     pub fn score(&self, e: &Event) -> Scored {
+        self.score_for("", e)
+    }
+
+    /// Scores one event of a tenant: Sigma correlation rules keep their state per tenant.
+    pub fn score_for(&self, tenant: &str, e: &Event) -> Scored {
         let mut out = Scored::default();
         if let Some(s) = &self.static_engine {
             if s.lists(e, &mut out) {
@@ -95,7 +100,7 @@ impl Pipeline {
             s.eval_into(e, &mut out);
         }
         if let Some(r) = &self.rules {
-            r.current().eval_into(e, &mut out);
+            r.current().eval_into_scoped(tenant, e, &mut out);
         }
         if let Some(p) = &self.profiles {
             p.eval_into(e, &mut out);

@@ -33,6 +33,7 @@
 //! `all: true` every value must match). `nocase: true` makes string tests ignore ASCII case.
 //! Combinators: `all: [..]`, `any: [..]`, `not: {..}`.
 
+use crate::correlation::{self, CorrelationDef, CorrelationHit, CorrelationState, Correlations};
 use crate::field::{Field, KIND_COUNT, kind_bit, kind_index, parse_kind};
 use crate::indicator::{Action, Indicator, RuleAction, Scored};
 use crate::matcher::{CmpOp, Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
@@ -144,6 +145,11 @@ pub struct CompiledRule {
     pub tags: Vec<String>,
     /// Sigma `level` (`informational` … `critical`); `None` for native rules.
     pub level: Option<String>,
+    /// Sigma `name` (how correlation rules may refer to it).
+    pub sigma_name: Option<String>,
+    /// Sigma logsource product and category (how field names map onto events; correlation
+    /// rules' `group-by` uses it). `None` for native rules.
+    pub logsource: Option<(String, Option<String>)>,
 }
 
 impl CompiledRule {
@@ -189,6 +195,9 @@ pub struct RuleSet {
     rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
     unsupported: Vec<Unsupported>,
+    /// Sigma correlation rules over these rules, and their live state.
+    correlations: Correlations,
+    corr_state: CorrelationState,
 }
 
 impl RuleSet {
@@ -196,6 +205,17 @@ impl RuleSet {
     pub fn new(
         rules: Vec<CompiledRule>,
         unsupported: Vec<Unsupported>,
+    ) -> Result<RuleSet, LoadError> {
+        RuleSet::with_correlations(rules, Vec::new(), unsupported)
+    }
+
+    /// Builds an indexed rule set with Sigma correlation rules over its rules. Fails when two
+    /// rules share an id; correlations that cannot be resolved (a referred rule missing, a
+    /// group-by field with no mapping, a cycle) are added to [`RuleSet::unsupported`].
+    pub fn with_correlations(
+        rules: Vec<CompiledRule>,
+        defs: Vec<CorrelationDef>,
+        mut unsupported: Vec<Unsupported>,
     ) -> Result<RuleSet, LoadError> {
         let mut seen: HashMap<&str, &Path> = HashMap::new();
         let mut errors = Vec::new();
@@ -279,6 +299,8 @@ impl RuleSet {
                 by_kind_eid[k].insert(eid, list);
             }
         }
+        let (correlations, bad) = Correlations::build(defs, &rules);
+        unsupported.extend(bad);
         Ok(RuleSet {
             rules,
             by_kind,
@@ -287,6 +309,8 @@ impl RuleSet {
             rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
             unsupported,
+            correlations,
+            corr_state: CorrelationState::default(),
         })
     }
 
@@ -306,32 +330,30 @@ impl RuleSet {
         let mut files = Vec::new();
         collect_files(dir, &mut files)?;
         files.sort();
-        let mut rules = Vec::new();
+        let mut out = CompiledFile::default();
         let mut errors = Vec::new();
-        let mut unsupported = Vec::new();
         for f in &files {
             let text = std::fs::read_to_string(f).map_err(|e| LoadError::Io {
                 path: f.display().to_string(),
                 source: e,
             })?;
-            load_text(&text, f, opts, &mut rules, &mut errors, &mut unsupported)?;
+            load_text(&text, f, opts, &mut out, &mut errors)?;
         }
         if !errors.is_empty() {
             return Err(LoadError::Invalid(errors));
         }
-        RuleSet::new(rules, unsupported)
+        RuleSet::with_correlations(out.rules, out.correlations, out.unsupported)
     }
 
     /// Parses rules from YAML text (as if read from `file`).
     pub fn from_yaml(text: &str, file: &Path, opts: &SigmaOptions) -> Result<RuleSet, LoadError> {
-        let mut rules = Vec::new();
+        let mut out = CompiledFile::default();
         let mut errors = Vec::new();
-        let mut unsupported = Vec::new();
-        load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+        load_text(text, file, opts, &mut out, &mut errors)?;
         if !errors.is_empty() {
             return Err(LoadError::Invalid(errors));
         }
-        RuleSet::new(rules, unsupported)
+        RuleSet::with_correlations(out.rules, out.correlations, out.unsupported)
     }
 
     /// Rules that were not loaded, with reasons.
@@ -419,48 +441,72 @@ impl RuleSet {
         CANDIDATES.with(|c| *c.borrow_mut() = buf);
     }
 
-    /// Evaluates every rule on the event and appends indicators and actions to `out`.
+    /// Evaluates every rule on the event and appends indicators and actions to `out`
+    /// (correlations in the default scope; see [`RuleSet::eval_into_scoped`]).
     pub fn eval_into(&self, e: &Event, out: &mut Scored) {
-        self.for_each_candidate(e, |i| self.eval_one(i, e, out));
+        self.eval_into_scoped("", e, out);
     }
 
-    fn eval_one(&self, i: u32, e: &Event, out: &mut Scored) {
-        {
-            let Some(r) = self.rules.get(i as usize) else {
-                return;
-            };
-            if !r.cond.eval(e) {
-                return;
-            }
-            let mut extra = String::new();
-            if let Some(c) = &r.count {
-                match self.count_hit(i, c, e) {
-                    Some(n) => {
-                        extra = format!("{n} matching events within {}s", c.window.num_seconds())
-                    }
-                    None => return,
-                }
-            }
-            out.push(Indicator {
-                engine: r.engine.to_string(),
-                rule_name: r.id.clone(),
-                indicator_type: r.indicator_type.clone(),
-                description: if r.description.is_empty() {
-                    r.name.clone()
-                } else {
-                    r.description.clone()
-                },
-                extra_info: extra,
-                score: r.total_score(),
-            });
-            for a in &r.actions {
-                out.actions.push(RuleAction {
-                    engine: r.engine.to_string(),
-                    rule_name: r.id.clone(),
-                    action: a.clone(),
+    /// Evaluates every rule on the event and appends indicators and actions to `out`;
+    /// correlation state is kept apart per `scope` (the tenant).
+    pub fn eval_into_scoped(&self, scope: &str, e: &Event, out: &mut Scored) {
+        self.for_each_candidate(e, |i| self.eval_one(scope, i, e, out));
+    }
+
+    fn eval_one(&self, scope: &str, i: u32, e: &Event, out: &mut Scored) {
+        let Some(r) = self.rules.get(i as usize) else {
+            return;
+        };
+        if !r.cond.eval(e) {
+            return;
+        }
+        if self.correlations.feeds(i as usize) {
+            self.correlations
+                .on_match(&self.corr_state, scope, i as usize, e, 0, &mut |c, h| {
+                    out.push(correlation_indicator(c, &h))
                 });
+            if self.correlations.is_quiet(i as usize) {
+                return;
             }
         }
+        let mut extra = String::new();
+        if let Some(c) = &r.count {
+            match self.count_hit(i, c, e) {
+                Some(n) => {
+                    extra = format!("{n} matching events within {}s", c.window.num_seconds())
+                }
+                None => return,
+            }
+        }
+        out.push(Indicator {
+            engine: r.engine.to_string(),
+            rule_name: r.id.clone(),
+            indicator_type: r.indicator_type.clone(),
+            description: if r.description.is_empty() {
+                r.name.clone()
+            } else {
+                r.description.clone()
+            },
+            extra_info: extra,
+            score: r.total_score(),
+        });
+        for a in &r.actions {
+            out.actions.push(RuleAction {
+                engine: r.engine.to_string(),
+                rule_name: r.id.clone(),
+                action: a.clone(),
+            });
+        }
+    }
+
+    /// The Sigma correlation rules of this set.
+    pub fn correlations(&self) -> &Correlations {
+        &self.correlations
+    }
+
+    /// The live correlation state of this set (used by [`RuleSet::eval_into_scoped`]).
+    pub fn correlation_state(&self) -> &CorrelationState {
+        &self.corr_state
     }
 
     /// Calls `f` with the index (in [`RuleSet::rules`]) of every rule whose condition holds on
@@ -522,6 +568,31 @@ impl RuleSet {
             q.pop_front();
         }
         (q.len() >= c.threshold as usize).then_some(q.len())
+    }
+}
+
+/// The indicator of a fired correlation.
+pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -> Indicator {
+    let group = h
+        .group
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let span = (h.last_ms - h.first_ms) / 1000;
+    Indicator {
+        engine: "sigma".into(),
+        rule_name: c.def.id.clone(),
+        indicator_type: "sigma_correlation".into(),
+        description: c.def.description.clone(),
+        extra_info: format!(
+            "{}: {} within {span}s (timespan {}s){}{group}",
+            c.def.kind.as_str(),
+            h.count,
+            c.def.timespan.num_seconds(),
+            if group.is_empty() { "" } else { " for " },
+        ),
+        score: c.def.score,
     }
 }
 
@@ -767,15 +838,25 @@ pub fn compile_file_text(
     text: &str,
     file: &Path,
     opts: &SigmaOptions,
-) -> Result<(Vec<CompiledRule>, Vec<Unsupported>), LoadError> {
-    let mut rules = Vec::new();
+) -> Result<CompiledFile, LoadError> {
+    let mut out = CompiledFile::default();
     let mut errors = Vec::new();
-    let mut unsupported = Vec::new();
-    load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+    load_text(text, file, opts, &mut out, &mut errors)?;
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    Ok((rules, unsupported))
+    Ok(out)
+}
+
+/// The rules of one file, compiled but not indexed (see [`compile_file_text`]).
+#[derive(Debug, Default)]
+pub struct CompiledFile {
+    /// Native and Sigma rules.
+    pub rules: Vec<CompiledRule>,
+    /// Sigma correlation rules (resolved against the rules when the rule set is built).
+    pub correlations: Vec<CorrelationDef>,
+    /// Sigma rules that cannot be evaluated, with the reason.
+    pub unsupported: Vec<Unsupported>,
 }
 
 /// Parses YAML documents into JSON values (bounded, panic-free parser).
@@ -790,19 +871,25 @@ fn load_text(
     text: &str,
     file: &Path,
     opts: &SigmaOptions,
-    rules: &mut Vec<CompiledRule>,
+    out: &mut CompiledFile,
     errors: &mut Vec<RuleError>,
-    unsupported: &mut Vec<Unsupported>,
 ) -> Result<(), LoadError> {
     let docs = parse_yaml_docs(text, file)?;
     let fname = file.display().to_string();
+    let CompiledFile {
+        rules,
+        correlations,
+        unsupported,
+    } = out;
     for doc in docs {
         match &doc {
-            J::Object(m)
-                if m.contains_key("detection")
-                    || m.contains_key("correlation")
-                    || m.contains_key("logsource") =>
-            {
+            J::Object(m) if m.contains_key("correlation") => {
+                match correlation::parse(&doc, file, opts) {
+                    Ok(d) => correlations.push(d),
+                    Err(u) => unsupported.push(u),
+                }
+            }
+            J::Object(m) if m.contains_key("detection") || m.contains_key("logsource") => {
                 match sigma::compile(&doc, file, opts) {
                     Ok(r) => rules.push(r),
                     Err(u) => unsupported.push(u),
@@ -1019,6 +1106,8 @@ fn compile_native(
         file: file.to_path_buf(),
         tags,
         level: None,
+        sigma_name: None,
+        logsource: None,
     });
 }
 

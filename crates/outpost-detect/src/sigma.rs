@@ -200,6 +200,8 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
         file: file.to_path_buf(),
         tags,
         level: (!level.is_empty()).then(|| level.to_string()),
+        sigma_name: doc.get("name").and_then(J::as_str).map(String::from),
+        logsource: product.map(|p| (p.to_string(), category.map(String::from))),
     })
 }
 
@@ -345,6 +347,31 @@ fn logsource_constraint(
                 kind_bit(kind),
             ))
         }
+    }
+}
+
+/// The event fields a Sigma field name reads on events matched by `rule` (its logsource's
+/// mapping; for native rules the name is an Outpost field path).
+pub fn map_field_for(rule: &CompiledRule, name: &str) -> Result<Vec<Field>, String> {
+    match &rule.logsource {
+        Some((product, category)) => {
+            let platform = match product.as_str() {
+                "windows" => Platform::Windows,
+                "linux" => Platform::Linux,
+                other => return Err(format!("logsource product '{other}' has no mapping")),
+            };
+            let src = Src {
+                platform,
+                category: category.as_deref(),
+            };
+            if name.is_empty() {
+                return Err("empty field name".into());
+            }
+            map_field(&src, name)
+        }
+        None => Field::parse(name)
+            .map(|f| vec![f])
+            .ok_or_else(|| format!("'{name}' is not an Outpost event field")),
     }
 }
 

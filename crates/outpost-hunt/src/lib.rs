@@ -19,11 +19,13 @@ pub mod rules;
 
 pub use input::{Format, InputFile, PathProblem, collect_inputs};
 pub use outpost_detect::SigmaOptions;
-pub use rules::{LoadedRules, NotLoaded, RuleFilter, RulesError, load_rules, rule_level};
+pub use rules::{
+    LoadedRules, NotLoaded, RuleFilter, RulesError, correlation_level, load_rules, rule_level,
+};
 
 use chrono::{DateTime, Utc};
 use outpost_core::Event;
-use outpost_detect::RuleSet;
+use outpost_detect::{CorrelationState, RuleSet};
 use outpost_oslog::IngestOptions;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -97,7 +99,37 @@ pub struct Detection {
     pub tags: Vec<String>,
     /// The fields that made the rule match, with the event's values (Sigma names for EVTX
     /// fields; the logsource's channel and event id are left out, they have their own columns).
+    /// For a correlation: its group-by fields and their values.
     pub matched: Vec<(String, String)>,
+    /// For a Sigma correlation rule: what fired it (the event is the match that completed it).
+    pub correlation: Option<CorrelationInfo>,
+}
+
+/// What made a correlation rule fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelationInfo {
+    /// `event_count`, `value_count`, `temporal`, `temporal_ordered`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The count the condition held on (matches, distinct values or rules).
+    pub count: u64,
+    /// Time of the first match of the window.
+    pub first: DateTime<Utc>,
+    /// The matches (file, record id, rule id), oldest first (at most 64).
+    pub events: Vec<CorrelatedEvent>,
+}
+
+/// One match that made a correlation fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelatedEvent {
+    /// File.
+    pub file: String,
+    /// Record id.
+    pub record_id: Option<u64>,
+    /// Event time.
+    pub time: DateTime<Utc>,
+    /// The referred rule that matched.
+    pub rule_id: String,
 }
 
 impl Detection {
@@ -160,6 +192,9 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Reader options (WFP drive map).
     pub ingest: IngestOptions,
+    /// Per rule of the set: are its matches shown as detections? `None`: every rule but
+    /// those a correlation refers to without `generate: true` ([`LoadedRules::emit`]).
+    pub emit: Option<Vec<bool>>,
 }
 
 /// A file that was not read.
@@ -194,6 +229,9 @@ pub struct HuntStats {
     pub seconds: f64,
     /// Worker threads used.
     pub threads: usize,
+    /// Correlation groups dropped to stay within the memory bound (a correlation may have
+    /// missed).
+    pub correlation_evictions: u64,
 }
 
 impl HuntStats {
@@ -232,11 +270,19 @@ pub struct HuntResult {
     pub stats: HuntStats,
 }
 
+/// A match of a rule that feeds correlations, kept for the correlation pass.
+struct CorrInput {
+    file: Arc<str>,
+    event: Arc<Event>,
+    rule: usize,
+}
+
 struct FileOutcome {
     format: Option<Format>,
     read: input::ReadStats,
     out_of_range: u64,
     detections: Vec<Detection>,
+    corr: Vec<CorrInput>,
     error: Option<String>,
     skipped: bool,
 }
@@ -260,6 +306,7 @@ fn hunt_file(
     f: &InputFile,
     rules: &RuleSet,
     levels: &[Level],
+    emit: &[bool],
     opts: &HuntOptions,
     progress: &Progress,
 ) -> FileOutcome {
@@ -268,6 +315,7 @@ fn hunt_file(
         read: input::ReadStats::default(),
         out_of_range: 0,
         detections: Vec::new(),
+        corr: Vec::new(),
         error: None,
         skipped: false,
     };
@@ -290,6 +338,8 @@ fn hunt_file(
     };
     out.format = Some(format);
     let file = f.path.display().to_string();
+    let file_arc: Arc<str> = Arc::from(file.as_str());
+    let corrs = rules.correlations();
     let mut last_bytes = 0u64;
     let mut records_seen = 0u64;
     let mut sink = |e: Event| {
@@ -305,6 +355,16 @@ fn hunt_file(
         }
         let ev = Arc::new(e);
         for (i, r) in hits {
+            if corrs.feeds(i) {
+                out.corr.push(CorrInput {
+                    file: file_arc.clone(),
+                    event: ev.clone(),
+                    rule: i,
+                });
+            }
+            if !emit.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             let level = levels.get(i).copied().unwrap_or_else(|| rule_level(r));
             let matched = r
                 .cond
@@ -321,6 +381,7 @@ fn hunt_file(
                 level,
                 tags: r.tags.clone(),
                 matched,
+                correlation: None,
             });
             progress.detections.fetch_add(1, Ordering::Relaxed);
         }
@@ -364,6 +425,12 @@ pub fn hunt(
     }
     .clamp(1, files.len().max(1));
     let levels: Vec<Level> = rules.rules().iter().map(rule_level).collect();
+    let emit: Vec<bool> = match &opts.emit {
+        Some(v) => v.clone(),
+        None => (0..rules.len())
+            .map(|i| !rules.correlations().is_quiet(i))
+            .collect(),
+    };
     // Largest files first, so the last file to start is a small one.
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
@@ -379,7 +446,7 @@ pub fn hunt(
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = order.get(k) else { break };
                     let Some(f) = files.get(i) else { break };
-                    let o = hunt_file(f, rules, &levels, opts, progress);
+                    let o = hunt_file(f, rules, &levels, &emit, opts, progress);
                     progress.files_done.fetch_add(1, Ordering::Relaxed);
                     results
                         .lock()
@@ -396,6 +463,7 @@ pub fn hunt(
         ..Default::default()
     };
     let mut detections = Vec::new();
+    let mut corr_inputs = Vec::new();
     for (i, o) in results {
         let path = files
             .get(i)
@@ -421,8 +489,76 @@ pub fn hunt(
             *stats.detections.entry(d.level).or_default() += 1;
         }
         detections.extend(o.detections);
+        corr_inputs.extend(o.corr);
+    }
+    if !corr_inputs.is_empty() {
+        let (found, evicted) = correlate(rules, corr_inputs);
+        stats.correlation_evictions = evicted;
+        for d in &found {
+            *stats.detections.entry(d.level).or_default() += 1;
+            progress.detections.fetch_add(1, Ordering::Relaxed);
+        }
+        detections.extend(found);
     }
     detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     stats.seconds = start.elapsed().as_secs_f64();
     HuntResult { detections, stats }
+}
+
+/// Bound on correlation groups in a hunt (all correlations together).
+const HUNT_MAX_GROUPS: usize = 1_000_000;
+
+/// Runs the correlation rules over the matches of the rules they refer to, in timeline order
+/// (event time, file, record id, rule), as one stream: the same result whatever the number of
+/// threads or the order files were read in.
+fn correlate(rules: &RuleSet, mut inputs: Vec<CorrInput>) -> (Vec<Detection>, u64) {
+    inputs.sort_by(|a, b| {
+        let rec = |x: &CorrInput| x.event.log.as_ref().and_then(|l| l.record_id);
+        (a.event.ts, &*a.file, rec(a), a.rule).cmp(&(b.event.ts, &*b.file, rec(b), b.rule))
+    });
+    let corrs = rules.correlations();
+    let state = CorrelationState::new(HUNT_MAX_GROUPS);
+    let mut out = Vec::new();
+    let mut fired = |c: &outpost_detect::correlation::Correlation,
+                     h: outpost_detect::correlation::CorrelationHit| {
+        let Some(last) = inputs.get(h.last as usize) else {
+            return;
+        };
+        let events = h
+            .tokens
+            .iter()
+            .filter_map(|&t| inputs.get(t as usize))
+            .map(|x| CorrelatedEvent {
+                file: x.file.to_string(),
+                record_id: x.event.log.as_ref().and_then(|l| l.record_id),
+                time: x.event.ts,
+                rule_id: rules
+                    .rules()
+                    .get(x.rule)
+                    .map(|r| r.id.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let first = DateTime::<Utc>::from_timestamp_millis(h.first_ms).unwrap_or(last.event.ts);
+        out.push(Detection {
+            file: last.file.to_string(),
+            event: last.event.clone(),
+            rule_id: c.def.id.clone(),
+            title: c.def.title.clone(),
+            level: correlation_level(&c.def),
+            tags: c.def.tags.clone(),
+            matched: h.group.clone(),
+            correlation: Some(CorrelationInfo {
+                kind: c.def.kind.as_str(),
+                count: h.count,
+                first,
+                events,
+            }),
+        });
+    };
+    for (k, x) in inputs.iter().enumerate() {
+        corrs.on_match(&state, "", x.rule, &x.event, k as u64, &mut fired);
+    }
+    corrs.flush(&state, &mut fired);
+    (out, state.evictions())
 }

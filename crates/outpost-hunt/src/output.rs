@@ -24,6 +24,7 @@ pub fn detection_json(d: &Detection) -> J {
         "attack": d.attack_tags(),
         "tags": d.tags,
         "matched": matched,
+        "correlation": d.correlation,
         "event": &*d.event,
     })
 }
@@ -61,11 +62,26 @@ fn csv_field(s: &str) -> String {
 }
 
 fn matched_text(d: &Detection) -> String {
-    d.matched
+    let mut s = d
+        .matched
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if let Some(c) = &d.correlation {
+        let head = format!(
+            "{} {} since {}",
+            c.kind,
+            c.count,
+            c.first.format("%H:%M:%S")
+        );
+        s = if s.is_empty() {
+            head
+        } else {
+            format!("{head}; {s}")
+        };
+    }
+    s
 }
 
 /// Writes RFC 4180 CSV with a header line.
@@ -196,8 +212,9 @@ pub fn write_summary(
     )?;
     writeln!(
         w,
-        "rules: {} loaded from {} files, {} left out by --level/--rule, {} not loaded",
-        rules.set.len(),
+        "rules: {} loaded ({} correlation) from {} files, {} left out by --level/--rule, {} not loaded",
+        rules.loaded(),
+        rules.set.correlations().len(),
         rules.files,
         rules.filtered_out,
         rules.not_loaded.len()
@@ -222,6 +239,13 @@ pub fn write_summary(
         stats.detections_total(),
         per_level.join(", ")
     )?;
+    if stats.correlation_evictions > 0 {
+        writeln!(
+            w,
+            "correlation groups evicted (memory bound; a correlation may have missed): {}",
+            stats.correlation_evictions
+        )?;
+    }
     let rate = if stats.seconds > 0.0 {
         stats.records as f64 / stats.seconds
     } else {

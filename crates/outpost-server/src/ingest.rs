@@ -216,6 +216,7 @@ impl Ingest {
     /// 1000 + sample index).
     pub fn score_batch_with_sightings(
         &self,
+        tenant_id: &str,
         hits: &[Hit],
         threshold: i64,
     ) -> (Vec<HitScore>, Vec<NewSighting>) {
@@ -227,7 +228,7 @@ impl Ingest {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let (score, found) = self.score_hit_inner(h, threshold);
+                let (score, found) = self.score_hit_inner(tenant_id, h, threshold);
                 for (n, ts, s) in found {
                     sightings.push(new_sighting(i as i64 * 1000 + n as i64, ts, s));
                 }
@@ -237,12 +238,13 @@ impl Ingest {
         (scores, sightings)
     }
 
-    /// The static engine, rules and STIX patterns on one event (no profiles).
-    fn score_common(&self, e: &Event) -> Scored {
+    /// The static engine, rules and STIX patterns on one event of a tenant (no profiles;
+    /// Sigma correlation state is per tenant).
+    fn score_common(&self, tenant_id: &str, e: &Event) -> Scored {
         let Some(pipeline) = &self.pipeline else {
             return Scored::default();
         };
-        let mut s = pipeline.score(e);
+        let mut s = pipeline.score_for(tenant_id, e);
         if !s.whitelisted
             && let Some(stix) = self.stix_engine()
         {
@@ -253,6 +255,7 @@ impl Ingest {
 
     fn score_hit_inner(
         &self,
+        tenant_id: &str,
         h: &Hit,
         threshold: i64,
     ) -> (HitScore, Vec<(usize, DateTime<Utc>, StixSighting)>) {
@@ -282,7 +285,7 @@ impl Ingest {
             &h.sample_events
         };
         for (n, e) in events.iter().enumerate() {
-            let s = self.score_common(e);
+            let s = self.score_common(tenant_id, e);
             wants_alert |= s.wants_alert();
             for i in s.indicators {
                 add(&mut out, i);
@@ -312,7 +315,7 @@ impl Ingest {
         events
             .iter()
             .map(|e| {
-                let mut s = self.score_common(e);
+                let mut s = self.score_common(tenant_id, e);
                 if !s.whitelisted
                     && let Some(p) = &self.profiles
                 {

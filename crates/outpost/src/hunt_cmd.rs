@@ -140,7 +140,7 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
     };
     let rules = outpost_hunt::load_rules(&a.rules, &outpost_hunt::SigmaOptions::default(), &filter)
         .context("loading rules")?;
-    if rules.set.is_empty() {
+    if rules.loaded() == 0 {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
@@ -174,6 +174,7 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         to: a.to,
         threads: a.threads,
         ingest,
+        emit: Some(rules.emit.clone()),
     };
     let progress = Progress::default();
     let bar = !a.no_progress && std::io::stderr().is_terminal();

@@ -97,6 +97,7 @@ pub async fn upload(
     }
     // Scoring is CPU work on untrusted events: off the async workers.
     let threshold = state.ingest.threshold(&dev.tenant_id);
+    let tenant_id = dev.tenant_id.clone();
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
         let mut payload = payload;
@@ -108,7 +109,8 @@ pub async fn upload(
                     .get_or_create(&crate::metrics::BodyLabel { body: "hits" })
                     .inc_by(cut);
             }
-            let (scores, sightings) = ingest.score_batch_with_sightings(&payload.hits, threshold);
+            let (scores, sightings) =
+                ingest.score_batch_with_sightings(&tenant_id, &payload.hits, threshold);
             (payload, scores, sightings)
         })
         .await
