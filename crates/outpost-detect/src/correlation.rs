@@ -505,26 +505,29 @@ impl Correlations {
             }
             by_name.get(s).map(|&i| Ref::Rule(i))
         };
-        loop {
-            let mut changed = false;
-            for (i, d) in defs.iter().enumerate() {
-                if !alive[i] {
-                    continue;
+        let drop_missing = |alive: &mut Vec<bool>, bad: &mut Vec<Unsupported>| {
+            loop {
+                let mut changed = false;
+                for (i, d) in defs.iter().enumerate() {
+                    if !alive[i] {
+                        continue;
+                    }
+                    if let Some(missing) = d.rules.iter().find(|s| resolve(alive, s).is_none()) {
+                        alive[i] = false;
+                        changed = true;
+                        bad.push(Unsupported {
+                            file: d.file.display().to_string(),
+                            rule_id: d.id.clone(),
+                            reason: format!("correlation: referred rule '{missing}' is not loaded"),
+                        });
+                    }
                 }
-                if let Some(missing) = d.rules.iter().find(|s| resolve(&alive, s).is_none()) {
-                    alive[i] = false;
-                    changed = true;
-                    bad.push(Unsupported {
-                        file: d.file.display().to_string(),
-                        rule_id: d.id.clone(),
-                        reason: format!("correlation: referred rule '{missing}' is not loaded"),
-                    });
+                if !changed {
+                    break;
                 }
             }
-            if !changed {
-                break;
-            }
-        }
+        };
+        drop_missing(&mut alive, &mut bad);
         // Cycles.
         let refs_of = |alive: &[bool], i: usize| -> Vec<Ref> {
             defs[i]
@@ -567,6 +570,8 @@ impl Correlations {
                 });
             }
         }
+        // Correlations referring to one dropped for a cycle.
+        drop_missing(&mut alive, &mut bad);
         // Renumber the live ones.
         let mut new_index = vec![u32::MAX; defs.len()];
         let mut n = 0u32;
@@ -1276,5 +1281,242 @@ fn add_fixed(
         if tokens.len() < MAX_TOKENS {
             tokens.push(token);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicator::Scored;
+    use crate::rules::RuleSet;
+    use chrono::{TimeZone, Utc};
+    use outpost_core::EventKind;
+    use outpost_core::event::ProcessInfo;
+
+    fn ev(name: &str, uid: u32, secs: i64) -> Event {
+        let mut e = Event::new(
+            Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            EventKind::ProcessExec,
+            "test",
+        );
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
+            pid: 10,
+            exe: Some(format!("/bin/{name}")),
+            uid: Some(uid),
+            ..Default::default()
+        }));
+        e
+    }
+
+    /// Native rules referred to by correlations (group-by on Outpost field paths).
+    const RULES: &str = r#"
+rules:
+  - id: run
+    score: 5
+    condition: {field: process.name, startswith: x}
+  - id: first
+    score: 5
+    condition: {field: process.name, equals: a}
+  - id: second
+    score: 5
+    condition: {field: process.name, equals: b}
+---
+title: three runs per user
+id: c-count
+correlation:
+  type: event_count
+  rules: [run]
+  group-by: [process.uid]
+  timespan: 10s
+  condition: {gte: 3}
+level: high
+---
+title: two of those bursts within a minute (a chain)
+id: c-chain
+correlation:
+  type: event_count
+  rules: [c-count]
+  group-by: [process.uid]
+  timespan: 60s
+  condition: {gte: 2}
+level: critical
+---
+title: a then b
+id: c-ordered
+correlation:
+  type: temporal_ordered
+  rules: [first, second]
+  group-by: [process.uid]
+  timespan: 30s
+  generate: true
+"#;
+
+    fn fired(set: &RuleSet, scope: &str, e: &Event) -> Vec<String> {
+        let mut out = Scored::default();
+        set.eval_into_scoped(scope, e, &mut out);
+        out.indicators.into_iter().map(|i| i.rule_name).collect()
+    }
+
+    #[test]
+    fn counts_chains_order_and_scopes() {
+        let set = RuleSet::from_yaml(RULES, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        assert!(set.unsupported().is_empty(), "{:?}", set.unsupported());
+        assert_eq!(set.correlations().len(), 3);
+        // `run` is quiet (referred to without generate); `first`/`second` are generated.
+        assert_eq!(fired(&set, "t1", &ev("x1", 1, 0)), Vec::<String>::new());
+        assert_eq!(fired(&set, "t2", &ev("x1", 1, 1)), Vec::<String>::new());
+        assert_eq!(fired(&set, "t1", &ev("x2", 2, 2)), Vec::<String>::new());
+        assert_eq!(fired(&set, "t1", &ev("x3", 1, 3)), Vec::<String>::new());
+        assert_eq!(fired(&set, "t1", &ev("x4", 1, 4)), ["c-count"]);
+        // Cleared after firing; 11 s later the old matches are out of the window anyway.
+        assert_eq!(fired(&set, "t1", &ev("x5", 1, 20)), Vec::<String>::new());
+        assert_eq!(fired(&set, "t1", &ev("x6", 1, 21)), Vec::<String>::new());
+        // The second burst: c-count again, and the chain on it.
+        assert_eq!(fired(&set, "t1", &ev("x7", 1, 22)), ["c-count", "c-chain"]);
+        // Ordered: b before a does not count; a then b does.
+        assert_eq!(fired(&set, "t1", &ev("b", 3, 30)), ["second"]);
+        assert_eq!(fired(&set, "t1", &ev("a", 3, 31)), ["first"]);
+        assert_eq!(fired(&set, "t1", &ev("b", 3, 40)), ["second", "c-ordered"]);
+        // Another scope saw none of it.
+        assert_eq!(fired(&set, "t2", &ev("b", 3, 41)), ["second"]);
+        assert_eq!(set.correlation_state().evictions(), 0);
+    }
+
+    #[test]
+    fn upper_bounds_are_decided_when_the_window_is_over() {
+        let y = r#"
+rules:
+  - id: run
+    condition: {field: process.name, startswith: x}
+---
+title: few
+id: few
+correlation:
+  type: value_count
+  rules: [run]
+  group-by: [process.uid]
+  timespan: 10s
+  condition: {field: process.name, lte: 2}
+"#;
+        let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        assert!(set.unsupported().is_empty(), "{:?}", set.unsupported());
+        // uid 1: two distinct names in its window; uid 2: three.
+        for (n, uid, t) in [
+            ("x1", 1, 0),
+            ("x2", 1, 1),
+            ("x1", 1, 2),
+            ("x1", 2, 0),
+            ("x2", 2, 1),
+            ("x3", 2, 2),
+        ] {
+            assert!(fired(&set, "", &ev(n, uid, t)).is_empty());
+        }
+        // A later match of uid 1 closes its window (2 ≤ 2: fires); uid 2's stays open.
+        assert_eq!(fired(&set, "", &ev("x9", 1, 30)), ["few"]);
+        // End of input: uid 1's new window (1 name) fires; uid 2's (3 names) does not.
+        let mut got = Vec::new();
+        set.correlations()
+            .flush(set.correlation_state(), &mut |c, h| {
+                got.push((c.def.id.clone(), h.count, h.group.clone()))
+            });
+        assert_eq!(
+            got,
+            [(
+                "few".to_string(),
+                1,
+                vec![("process.uid".to_string(), "1".to_string())]
+            )]
+        );
+    }
+
+    #[test]
+    fn state_is_bounded_and_evictions_are_counted() {
+        let y = r#"
+rules:
+  - id: run
+    condition: {field: process.name, startswith: x}
+---
+title: per name
+id: per-name
+correlation:
+  type: event_count
+  rules: [run]
+  group-by: [process.name]
+  timespan: 1h
+  condition: {gte: 2}
+"#;
+        let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        let state = CorrelationState::new(16);
+        for i in 0..100 {
+            let e = ev(&format!("x{i}"), 1, i);
+            set.correlations()
+                .on_match(&state, "", 0, &e, 0, &mut |_, _| panic!("nothing repeats"));
+            assert!(state.groups() <= 16);
+        }
+        assert!(state.evictions() >= 100 - 16, "{}", state.evictions());
+        #[cfg(feature = "metrics")]
+        assert!(crate::metrics::metrics().correlation_evictions.get() >= 84);
+    }
+
+    #[test]
+    fn bad_correlations_say_why() {
+        let y = r#"
+rules:
+  - id: run
+    condition: {field: process.name, startswith: x}
+---
+title: no condition
+id: e1
+correlation: {type: event_count, rules: [run], timespan: 1m}
+---
+title: unknown type
+id: e2
+correlation: {type: value_sum, rules: [run], timespan: 1m}
+---
+title: missing rule
+id: e3
+correlation: {type: temporal, rules: [run, nope], timespan: 1m}
+---
+title: bad timespan
+id: e4
+correlation: {type: temporal, rules: [run], timespan: soon}
+---
+title: unmapped group-by
+id: e5
+correlation: {type: temporal, rules: [run], group-by: [NoSuchField], timespan: 1m}
+---
+title: loop a
+id: e6
+correlation: {type: temporal, rules: [e7], timespan: 1m}
+---
+title: loop b
+id: e7
+correlation: {type: temporal, rules: [e6], timespan: 1m}
+"#;
+        let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        let mut got: Vec<(String, String)> = set
+            .unsupported()
+            .iter()
+            .map(|u| (u.rule_id.clone(), u.reason.clone()))
+            .collect();
+        got.sort();
+        let want = [
+            ("e1", "event_count needs a `condition`"),
+            ("e2", "type 'value_sum' is not supported"),
+            ("e3", "referred rule 'nope' is not loaded"),
+            ("e4", "invalid timespan 'soon'"),
+            (
+                "e5",
+                "group-by 'NoSuchField': 'NoSuchField' is not an Outpost event field",
+            ),
+            ("e6", "cycle"),
+            ("e7", "referred rule 'e6' is not loaded"),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+        for ((id, r), (wid, wr)) in got.iter().zip(want) {
+            assert_eq!(id, wid);
+            assert!(r.contains(wr), "{id}: {r}");
+        }
+        assert!(set.correlations().is_empty());
     }
 }

@@ -460,15 +460,19 @@ impl RuleSet {
         if !r.cond.eval(e) {
             return;
         }
+        if !self.correlations.is_quiet(i as usize) {
+            self.push_own(i, r, e, out);
+        }
         if self.correlations.feeds(i as usize) {
             self.correlations
                 .on_match(&self.corr_state, scope, i as usize, e, 0, &mut |c, h| {
                     out.push(correlation_indicator(c, &h))
                 });
-            if self.correlations.is_quiet(i as usize) {
-                return;
-            }
         }
+    }
+
+    /// The rule's own indicator and actions (after its counting window, if any).
+    fn push_own(&self, i: u32, r: &CompiledRule, e: &Event, out: &mut Scored) {
         let mut extra = String::new();
         if let Some(c) = &r.count {
             match self.count_hit(i, c, e) {

@@ -20,7 +20,8 @@
 //!   normalized sections (`Image` → `process.exe`, `DestinationIp` → `network.remote_ip`,
 //!   `TargetFilename` → `file.path`, …).
 //!
-//! Anything else (correlation rules, aggregations, other products, unmapped Linux fields,
+//! Correlation rules (`correlation:` documents) are parsed by [`crate::correlation`].
+//! Anything else (aggregations, other products, unmapped Linux fields,
 //! `fieldref`, `expand`, `N of` with N > 1 …) is returned as [`Unsupported`] with the reason.
 
 use crate::field::{Field, kind_bit};

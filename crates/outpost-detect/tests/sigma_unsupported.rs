@@ -21,7 +21,8 @@ fn unsupported_rules_are_reported_with_reasons() {
         ),
         (
             "57be4e70-6780-4dbe-bbfa-3451817d02da",
-            "Sigma correlation rules are not supported",
+            // Its rule is not loaded (an aggregation expression), so the correlation is not.
+            "correlation: referred rule '60cda4ea-dde6-475e-88a0-bd772bb48633' is not loaded",
         ),
         (
             "5a0a6b17-4cab-4935-b799-0524f7dcdd68",

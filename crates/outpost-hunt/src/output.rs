@@ -212,10 +212,10 @@ pub fn write_summary(
     )?;
     writeln!(
         w,
-        "rules: {} loaded ({} correlation) from {} files, {} left out by --level/--rule, {} not loaded",
+        "rules: {} loaded from {} files ({} correlation), {} left out by --level/--rule, {} not loaded",
         rules.loaded(),
-        rules.set.correlations().len(),
         rules.files,
+        rules.set.correlations().len(),
         rules.filtered_out,
         rules.not_loaded.len()
     )?;
