@@ -237,6 +237,39 @@ pub enum Matcher {
     Exists(bool),
     /// The field is missing or empty (Sigma `null` / `''` with no other value).
     Null,
+    /// The value compared with another field of the same event (Sigma `fieldref`): equal, or
+    /// containing / starting / ending with it. False when either field is absent.
+    FieldRef {
+        /// The other field (first present wins).
+        other: Vec<Field>,
+        /// Comparison.
+        kind: StrKind,
+        /// Ignore ASCII case (Sigma's default).
+        ci: bool,
+    },
+}
+
+/// `a` compared with `b` as `kind` says.
+fn str_cmp(kind: StrKind, a: &str, b: &str, ci: bool) -> bool {
+    if !ci {
+        return match kind {
+            StrKind::Eq => a == b,
+            StrKind::Contains => a.contains(b),
+            StrKind::StartsWith => a.starts_with(b),
+            StrKind::EndsWith => a.ends_with(b),
+        };
+    }
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    match kind {
+        StrKind::Eq => a.eq_ignore_ascii_case(b),
+        StrKind::StartsWith => ab.len() >= bb.len() && ab[..bb.len()].eq_ignore_ascii_case(bb),
+        StrKind::EndsWith => {
+            ab.len() >= bb.len() && ab[ab.len() - bb.len()..].eq_ignore_ascii_case(bb)
+        }
+        StrKind::Contains => {
+            bb.is_empty() || ab.windows(bb.len()).any(|w| w.eq_ignore_ascii_case(bb))
+        }
+    }
 }
 
 /// Compiles a regex with bounded size (rules are untrusted input).
@@ -301,6 +334,8 @@ impl Matcher {
             Matcher::Cmp(op, rhs) => parse_num(s).is_some_and(|v| cmp(*op, v, *rhs)),
             Matcher::Exists(b) => *b,
             Matcher::Null => s.is_empty(),
+            // Needs the event: evaluated by `Leaf::eval`.
+            Matcher::FieldRef { .. } => false,
         }
     }
 
@@ -373,6 +408,15 @@ impl Leaf {
         if self.fields.len() == 1 && self.fields[0] == Field::AnyString {
             return any_string(e, |s| self.matcher.match_str(s));
         }
+        if let Matcher::FieldRef { other, kind, ci } = &self.matcher {
+            let Some(a) = self.fields.iter().find_map(|f| f.get(e)) else {
+                return false;
+            };
+            let Some(b) = other.iter().find_map(|f| f.get(e)) else {
+                return false;
+            };
+            return str_cmp(*kind, &value_string(a), &value_string(b), *ci);
+        }
         let v = self.fields.iter().find_map(|f| f.get(e));
         self.matcher.matches(v)
     }
@@ -442,6 +486,14 @@ impl Node {
                         ok
                     });
                     hit.map(|v| ("*".to_string(), v))
+                } else if matches!(l.matcher, Matcher::FieldRef { .. }) {
+                    l.eval(e)
+                        .then(|| {
+                            l.fields
+                                .iter()
+                                .find_map(|f| Some((f.path(), value_string(f.get(e)?))))
+                        })
+                        .flatten()
                 } else {
                     l.fields.iter().find_map(|f| {
                         let v = f.get(e)?;

@@ -19,6 +19,7 @@ pub mod rules;
 
 pub use input::{Format, InputFile, PathProblem, collect_inputs};
 pub use outpost_detect::SigmaOptions;
+pub use outpost_detect::sigma::parse_placeholders;
 pub use rules::{
     LoadedRules, NotLoaded, RuleFilter, RulesError, correlation_level, load_rules, rule_level,
 };

@@ -59,6 +59,11 @@ pub struct HuntArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Values of Sigma `%name%` placeholders (the `expand` modifier): a YAML map from name to
+    /// a value or a list of values. Rules using a placeholder without values are not loaded
+    /// (listed in the summary with the reason).
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
     /// WFP device path → drive letter, e.g. '\Device\HarddiskVolume3=C:'. Repeatable.
     #[arg(long = "drive", value_name = "DEVICE=DRIVE")]
     drives: Vec<String>,
@@ -138,8 +143,15 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         min_level: a.level,
         patterns: a.rule.clone(),
     };
-    let rules = outpost_hunt::load_rules(&a.rules, &outpost_hunt::SigmaOptions::default(), &filter)
-        .context("loading rules")?;
+    let mut sigma_opts = outpost_hunt::SigmaOptions::default();
+    if let Some(p) = &a.placeholders {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("reading --placeholders {}", p.display()))?;
+        sigma_opts.placeholders = outpost_hunt::parse_placeholders(&text)
+            .map_err(|e| anyhow::anyhow!("--placeholders {}: {e}", p.display()))?;
+    }
+    let rules =
+        outpost_hunt::load_rules(&a.rules, &sigma_opts, &filter).context("loading rules")?;
     if rules.loaded() == 0 {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
