@@ -527,6 +527,20 @@ impl RuleSet {
         });
     }
 
+    /// Number of anchor groups of the index (for profiling).
+    #[doc(hidden)]
+    pub fn anchor_group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The indices of the rules the index selects for the event (candidates, before their
+    /// conditions are evaluated); for tests and profiling.
+    pub fn candidate_indices(&self, e: &Event) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.for_each_candidate(e, |i| out.push(i as usize));
+        out
+    }
+
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
     pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
         let mut out = Vec::new();

@@ -27,7 +27,13 @@ pub use rules::{
 use chrono::{DateTime, Utc};
 use outpost_core::Event;
 use outpost_detect::{CorrelationState, RuleSet};
-use outpost_oslog::IngestOptions;
+use outpost_oslog::{EvtxPart, IngestOptions};
+
+/// EVTX layout: file header and chunk sizes.
+const EVTX_HEADER: u64 = 4096;
+const EVTX_CHUNK: u64 = 65536;
+/// A large EVTX file is read in parts when each part gets at least this many chunks.
+const MIN_CHUNKS_PER_PART: u64 = 4;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -230,6 +236,8 @@ pub struct HuntStats {
     pub seconds: f64,
     /// Worker threads used.
     pub threads: usize,
+    /// Large EVTX files read by several threads at once (in parts of their chunks).
+    pub files_split: u64,
     /// Correlation groups dropped to stay within the memory bound (a correlation may have
     /// missed).
     pub correlation_evictions: u64,
@@ -284,6 +292,8 @@ struct FileOutcome {
     out_of_range: u64,
     detections: Vec<Detection>,
     corr: Vec<CorrInput>,
+    /// Work items merged into this outcome (parts of a split file).
+    parts: u64,
     error: Option<String>,
     skipped: bool,
 }
@@ -305,6 +315,7 @@ fn sigma_name(path: String) -> String {
 /// Evaluates the rules on every event of one file.
 fn hunt_file(
     f: &InputFile,
+    part: Option<EvtxPart>,
     rules: &RuleSet,
     levels: &[Level],
     emit: &[bool],
@@ -317,6 +328,7 @@ fn hunt_file(
         out_of_range: 0,
         detections: Vec::new(),
         corr: Vec::new(),
+        parts: 1,
         error: None,
         skipped: false,
     };
@@ -387,8 +399,13 @@ fn hunt_file(
             progress.detections.fetch_add(1, Ordering::Relaxed);
         }
     };
+    // A part of a split file accounts for its share of the file's bytes.
+    let (share, parts) = match part {
+        Some(p) if p.count > 1 => (f.size / p.count, p.count),
+        _ => (f.size, 1),
+    };
     let mut on_progress = |b: u64| {
-        let b = b.min(f.size);
+        let b = (b / parts).min(share);
         if b > last_bytes {
             progress
                 .bytes_done
@@ -396,12 +413,19 @@ fn hunt_file(
             last_bytes = b;
         }
     };
-    let res = input::read_events(&f.path, format, &opts.ingest, &mut on_progress, &mut sink);
+    let res = input::read_events_part(
+        &f.path,
+        format,
+        part,
+        &opts.ingest,
+        &mut on_progress,
+        &mut sink,
+    );
     progress.records.fetch_add(records_seen, Ordering::Relaxed);
-    if f.size > last_bytes {
+    if share > last_bytes {
         progress
             .bytes_done
-            .fetch_add(f.size - last_bytes, Ordering::Relaxed);
+            .fetch_add(share - last_bytes, Ordering::Relaxed);
     }
     match res {
         Ok(st) => out.read = st,
@@ -424,7 +448,7 @@ pub fn hunt(
     } else {
         opts.threads
     }
-    .clamp(1, files.len().max(1));
+    .max(1);
     let levels: Vec<Level> = rules.rules().iter().map(rule_level).collect();
     let emit: Vec<bool> = match &opts.emit {
         Some(v) => v.clone(),
@@ -432,40 +456,96 @@ pub fn hunt(
             .map(|i| !rules.correlations().is_quiet(i))
             .collect(),
     };
-    // Largest files first, so the last file to start is a small one.
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
+    // Work items: whole files, and large EVTX files cut into interleaved parts of their
+    // chunks (one per thread) so one big file uses every core.
+    let mut items: Vec<(usize, Option<EvtxPart>)> = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let chunks = f.size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
+        let parts = (threads as u64).min(chunks / MIN_CHUNKS_PER_PART);
+        if threads > 1 && parts > 1 && matches!(input::sniff(&f.path), Ok(Some(Format::Evtx))) {
+            for k in 0..parts {
+                items.push((
+                    i,
+                    Some(EvtxPart {
+                        index: k,
+                        count: parts,
+                    }),
+                ));
+            }
+        } else {
+            items.push((i, None));
+        }
+    }
+    let threads = threads.clamp(1, items.len().max(1));
+    // Largest first (a part counts as its share), so the last item to start is a small one.
+    let weight = |&(i, p): &(usize, Option<EvtxPart>)| {
+        files
+            .get(i)
+            .map_or(0, |f| f.size / p.map_or(1, |p| p.count.max(1)))
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| weight(&items[b]).cmp(&weight(&items[a])).then(a.cmp(&b)));
     progress
         .bytes_total
         .store(files.iter().map(|f| f.size).sum(), Ordering::Relaxed);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileOutcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    let results: Mutex<Vec<(usize, FileOutcome)>> = Mutex::new(Vec::with_capacity(items.len()));
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(k) else { break };
+                    let Some(&it) = order.get(k) else { break };
+                    let Some(&(i, part)) = items.get(it) else {
+                        break;
+                    };
                     let Some(f) = files.get(i) else { break };
-                    let o = hunt_file(f, rules, &levels, &emit, opts, progress);
-                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    let o = hunt_file(f, part, rules, &levels, &emit, opts, progress);
+                    if part.is_none_or(|p| p.index == 0) {
+                        progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    }
                     results
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((i, o));
+                        .push((it, o));
                 }
             });
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|(i, _)| *i);
+    results.sort_by_key(|(it, _)| *it);
+    // Parts of one file back together.
+    let mut merged: Vec<(usize, FileOutcome)> = Vec::with_capacity(files.len());
+    for (it, o) in results {
+        let Some(&(i, part)) = items.get(it) else {
+            continue;
+        };
+        match merged.last_mut() {
+            Some((j, m)) if *j == i && part.is_some_and(|p| p.index > 0) => {
+                m.read.records += o.read.records;
+                m.read.events += o.read.events;
+                m.read.malformed += o.read.malformed;
+                m.out_of_range += o.out_of_range;
+                m.detections.extend(o.detections);
+                m.corr.extend(o.corr);
+                if m.error.is_none() {
+                    m.error = o.error;
+                }
+                m.parts += 1;
+            }
+            _ => merged.push((i, o)),
+        }
+    }
     let mut stats = HuntStats {
         threads,
         ..Default::default()
     };
     let mut detections = Vec::new();
     let mut corr_inputs = Vec::new();
-    for (i, o) in results {
+    for (i, o) in merged {
+        if o.parts > 1 {
+            stats.files_split += 1;
+        }
         let path = files
             .get(i)
             .map(|f| f.path.display().to_string())

@@ -123,6 +123,53 @@ fn sigmahq_windows_on_attack_samples_match_golden() {
         );
     }
     golden("sigmahq_windows_evtx.txt", &(lines.join("\n") + "\n"));
+
+    // One large EVTX file (15 chunks) read by 4 threads in parts of its chunks gives exactly
+    // the sequential result, in the same timeline order (issue 20, point 4: large files in
+    // chunks across cores).
+    let big = samples.join("AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx");
+    let one_file = [InputFile {
+        size: std::fs::metadata(&big).expect("sample").len(),
+        path: big,
+        explicit: true,
+    }];
+    let run = |threads: usize| {
+        hunt(
+            &one_file,
+            &rules.set,
+            &HuntOptions {
+                threads,
+                ..Default::default()
+            },
+            &Progress::default(),
+        )
+    };
+    let (seq, par) = (run(1), run(4));
+    assert_eq!(seq.stats.files_split, 0);
+    assert_eq!(par.stats.files_split, 1, "the file was not split");
+    assert_eq!(par.stats.threads, 4);
+    let rows = |r: &outpost_hunt::HuntResult| -> Vec<String> {
+        r.detections
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {} {:?} {} {:?}",
+                    d.time().to_rfc3339(),
+                    d.file,
+                    d.record_id(),
+                    d.rule_id,
+                    d.matched
+                )
+            })
+            .collect()
+    };
+    assert_eq!(seq.detections.len(), 146, "pinned in the golden file");
+    assert_eq!(rows(&par), rows(&seq));
+    assert_eq!(
+        (par.stats.records, par.stats.events, par.stats.malformed),
+        (seq.stats.records, seq.stats.events, seq.stats.malformed)
+    );
+    assert_eq!(par.stats.files_read.get("evtx"), Some(&1));
 }
 
 #[test]

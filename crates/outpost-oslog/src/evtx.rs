@@ -64,14 +64,14 @@ pub fn read_evtx_file(
     progress: &mut dyn FnMut(Progress),
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<EvtxStop, OsLogError> {
-    let (last, max_seen) = read_pass(path, after_record_id, opts, stats, progress, sink)?;
+    let (last, max_seen) = read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
     if after_record_id > 0 && max_seen.is_some_and(|m| m < after_record_id) {
         tracing::info!(
             path = %path.display(),
             cursor = after_record_id,
             "EVTX record ids went backwards (log cleared or replaced); reading it again from the start"
         );
-        let (last, _) = read_pass(path, 0, opts, stats, progress, sink)?;
+        let (last, _) = read_pass(path, 0, None, opts, stats, progress, sink)?;
         return Ok(last);
     }
     Ok(last)
@@ -93,12 +93,58 @@ pub fn read_evtx_file(
     })
 }
 
-/// One walk over the file. Returns (where it stopped, highest record id named by any chunk
-/// header or record).
+/// Reads one part of an EVTX file: of the chunks in the order the file is read (oldest
+/// first), those whose position `i` has `i % part.count == part.index`. The parts of a file
+/// together deliver exactly the events of [`read_evtx_file`] (from the start), each once, so
+/// one large file can be read by several threads (every part still reads each chunk from disk,
+/// but parses and renders only its own).
+#[cfg(feature = "evtx")]
+pub fn read_evtx_part(
+    path: &Path,
+    part: EvtxPart,
+    opts: &IngestOptions,
+    stats: &mut IngestStats,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<EvtxStop, OsLogError> {
+    if part.count <= 1 {
+        return read_evtx_file(path, 0, opts, stats, progress, sink);
+    }
+    let (last, _) = read_pass(path, 0, Some(part), opts, stats, progress, sink)?;
+    Ok(last)
+}
+
+/// Without the `evtx` feature: refused like [`read_evtx_file`].
+#[cfg(not(feature = "evtx"))]
+pub fn read_evtx_part(
+    path: &Path,
+    _part: EvtxPart,
+    _opts: &IngestOptions,
+    _stats: &mut IngestStats,
+    _progress: &mut dyn FnMut(Progress),
+    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<EvtxStop, OsLogError> {
+    Err(OsLogError::EvtxUnsupported {
+        path: path.to_path_buf(),
+    })
+}
+
+/// One of `count` interleaved parts of an EVTX file's chunks (see [`read_evtx_part`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvtxPart {
+    /// This part, `0..count`.
+    pub index: u64,
+    /// Number of parts.
+    pub count: u64,
+}
+
+/// One walk over the file (or over one part of its chunks). Returns (where it stopped,
+/// highest record id named by any chunk header or record).
 #[cfg(feature = "evtx")]
 fn read_pass(
     path: &Path,
     after: u64,
+    part: Option<EvtxPart>,
     opts: &IngestOptions,
     stats: &mut IngestStats,
     progress: &mut dyn FnMut(Progress),
@@ -122,8 +168,13 @@ fn read_pass(
     };
     let mut max_seen: Option<u64> = None;
     let mut bytes_done = FILE_HEADER_SIZE;
-    for chunk in parser.chunks() {
+    for (position, chunk) in parser.chunks().enumerate() {
         bytes_done = (bytes_done + CHUNK_SIZE).min(total);
+        if let Some(p) = part
+            && position as u64 % p.count.max(1) != p.index
+        {
+            continue;
+        }
         let mut chunk = match chunk {
             Ok(c) => c,
             Err(err) => {
