@@ -292,6 +292,106 @@ pub fn compile_regex(
         })
 }
 
+/// Shortest literal worth anchoring a regex on.
+const MIN_REGEX_LITERAL: usize = 3;
+
+/// Literals one of which every match of `pattern` contains (ignoring ASCII case), for the rule
+/// index: one per top-level alternative, the longest run of plain characters the alternative
+/// must match in sequence. `None` when some alternative has no such run of at least 3
+/// characters. The pattern is read case-insensitively whatever its flags, so the literals hold
+/// for the case-sensitive and the case-insensitive regex alike; a letter whose case folding
+/// leaves ASCII (`k`, `s`) ends a run.
+pub fn regex_required_literals(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    // A plain character, or a break between runs.
+    fn flatten(h: &Hir, out: &mut Vec<Option<char>>, depth: usize) {
+        if depth > 64 {
+            out.push(None);
+            return;
+        }
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(l) => match std::str::from_utf8(&l.0) {
+                Ok(t) => out.extend(t.chars().map(|c| Some(c.to_ascii_lowercase()))),
+                Err(_) => out.push(None),
+            },
+            HirKind::Class(c) => out.push(class_char(c)),
+            HirKind::Capture(c) => flatten(&c.sub, out, depth + 1),
+            HirKind::Concat(v) => v.iter().for_each(|x| flatten(x, out, depth + 1)),
+            HirKind::Repetition(r) if r.min == 1 && r.max == Some(1) => {
+                flatten(&r.sub, out, depth + 1)
+            }
+            HirKind::Repetition(r) if r.min >= 1 => {
+                out.push(None);
+                flatten(&r.sub, out, depth + 1);
+                out.push(None);
+            }
+            _ => out.push(None),
+        }
+    }
+    // A class standing for one character ignoring ASCII case: `[Aa]`, or a single one.
+    fn class_char(c: &regex_syntax::hir::Class) -> Option<char> {
+        use regex_syntax::hir::Class;
+        let mut chars: Vec<char> = Vec::new();
+        match c {
+            Class::Unicode(u) => {
+                for r in u.ranges() {
+                    if (r.end() as u32).saturating_sub(r.start() as u32) > 1 {
+                        return None;
+                    }
+                    chars.extend([r.start(), r.end()]);
+                }
+            }
+            Class::Bytes(b) => {
+                for r in b.ranges() {
+                    if r.end().saturating_sub(r.start()) > 1 {
+                        return None;
+                    }
+                    chars.extend([char::from(r.start()), char::from(r.end())]);
+                }
+            }
+        }
+        chars.sort_unstable();
+        chars.dedup();
+        match chars.as_slice() {
+            [c] if c.is_ascii() && !c.is_ascii_alphabetic() => Some(*c),
+            [a, b] if a.is_ascii_uppercase() && a.to_ascii_lowercase() == *b => Some(*b),
+            _ => None,
+        }
+    }
+    fn best(h: &Hir) -> Option<String> {
+        let mut items = Vec::new();
+        flatten(h, &mut items, 0);
+        let mut best = String::new();
+        let mut cur = String::new();
+        for it in items {
+            match it {
+                Some(c) if c != 'k' && c != 's' => cur.push(c),
+                _ => {
+                    if cur.chars().count() > best.chars().count() {
+                        best = std::mem::take(&mut cur);
+                    }
+                    cur.clear();
+                }
+            }
+        }
+        if cur.chars().count() > best.chars().count() {
+            best = cur;
+        }
+        (best.chars().count() >= MIN_REGEX_LITERAL).then_some(best)
+    }
+    let alts: Vec<&Hir> = match hir.kind() {
+        HirKind::Alternation(v) => v.iter().collect(),
+        _ => vec![&hir],
+    };
+    alts.into_iter().map(best).collect()
+}
+
 /// Parses `a.b.c.d/n`, `::/0` or a bare address (as a host network).
 pub fn parse_cidr(s: &str) -> Result<IpNet, MatcherError> {
     let t = s.trim();
@@ -615,6 +715,45 @@ mod tests {
 
     fn sm(kind: StrKind, ps: &[&str], ci: bool, all: bool) -> StrMatch {
         StrMatch::new(kind, ps.iter().map(|s| s.to_string()).collect(), ci, all).unwrap()
+    }
+
+    #[test]
+    fn regex_literals_are_required_substrings() {
+        let lits = |p: &str| regex_required_literals(p);
+        assert_eq!(
+            lits(r"^(?s:.*)ipconfig(?s:.*)\|(?s:.*)find(?s:.*)$"),
+            Some(vec!["ipconfig".to_string()])
+        );
+        // `k` and `s` end runs (their case folding leaves ASCII); alternatives each give one.
+        assert_eq!(
+            lits(r#"(?i)\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe"#),
+            Some(vec!["ecure.exe".to_string()])
+        );
+        assert_eq!(
+            lits("abcd|(?:xyz)+q"),
+            Some(vec!["abcd".to_string(), "xyz".to_string()])
+        );
+        assert_eq!(lits("abcd|x.y"), None);
+        assert_eq!(lits("a.c"), None);
+        // Every literal is in every match, ignoring case.
+        let cases = [
+            (r"(?i)invoke-(mimi|kiwi)katz", "INVOKE-KIWIKATZ"),
+            (
+                r"\\AppData\\Local\\Temp\\[a-z0-9]{8}\.exe",
+                r"C:\Users\x\AppData\Local\Temp\abcd1234.exe",
+            ),
+            ("-enc(odedcommand)? ", "-EncodedCommand "),
+        ];
+        for (p, text) in cases {
+            let re = compile_regex(p, true, false, false).unwrap();
+            assert!(re.is_match(text), "{p} should match {text}");
+            let l = lits(p).unwrap_or_else(|| panic!("{p}: no literal"));
+            let low = text.to_ascii_lowercase();
+            assert!(
+                l.iter().any(|x| low.contains(x.as_str())),
+                "{p}: {l:?} not in {text}"
+            );
+        }
     }
 
     #[test]

@@ -191,6 +191,12 @@ pub struct RuleSet {
     by_kind_eid: Vec<HashMap<u32, Vec<u32>>>,
     /// Rules indexed by an anchor literal (an `equals` / basename `endswith` conjunct).
     groups: Vec<AnchorGroup>,
+    /// Anchor groups to look up for an event without an event id (groups with a rule that
+    /// has no event-id requirement), with their kind masks.
+    groups_no_eid: Vec<(u32, u16)>,
+    /// Per event id: the anchor groups that hold a rule that may match that id (the others
+    /// cannot add a candidate), with their kind masks.
+    groups_by_eid: HashMap<u32, Vec<(u32, u16)>>,
     /// Event ids each rule requires (anchored rules are checked against it).
     rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
@@ -276,6 +282,35 @@ impl RuleSet {
         for g in groups.iter_mut().filter(|g| g.contains) {
             g.build_automaton();
         }
+        // Which groups can add a candidate for an event id: a group whose rules all require
+        // other ids (or other kinds) is not looked up at all.
+        let mut groups_no_eid: Vec<(u32, u16)> = Vec::new();
+        let mut groups_by_eid: HashMap<u32, Vec<(u32, u16)>> = HashMap::new();
+        for (gi, g) in groups.iter().enumerate() {
+            let mut kinds = 0u16;
+            let mut any_eid = false;
+            let mut ids: HashSet<u32> = HashSet::new();
+            for &r in g.map.values().flatten() {
+                kinds |= rules.get(r as usize).map_or(0, |x| x.kinds);
+                match eids.get(r as usize) {
+                    Some(Some(v)) => ids.extend(v.iter().copied()),
+                    _ => any_eid = true,
+                }
+            }
+            let entry = (gi as u32, kinds);
+            if any_eid {
+                groups_no_eid.push(entry);
+            } else {
+                for id in ids {
+                    groups_by_eid.entry(id).or_default().push(entry);
+                }
+            }
+        }
+        // Every event id also gets the groups that hold id-less rules.
+        for v in groups_by_eid.values_mut() {
+            v.extend_from_slice(&groups_no_eid);
+            v.sort_unstable();
+        }
         let mut by_kind = vec![Vec::new(); KIND_COUNT];
         let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
         for k in 0..KIND_COUNT {
@@ -306,6 +341,8 @@ impl RuleSet {
             by_kind,
             by_kind_eid,
             groups,
+            groups_no_eid,
+            groups_by_eid,
             rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
             unsupported,
@@ -414,7 +451,17 @@ impl RuleSet {
         let bit = kind_bit(e.kind);
         let eid = e.log.as_ref().and_then(|l| l.event_id);
         let before = buf.len();
-        for g in &self.groups {
+        let groups = match eid {
+            Some(x) => self.groups_by_eid.get(&x).unwrap_or(&self.groups_no_eid),
+            None => &self.groups_no_eid,
+        };
+        for &(gi, kinds) in groups {
+            if kinds & bit == 0 {
+                continue;
+            }
+            let Some(g) = self.groups.get(gi as usize) else {
+                continue;
+            };
             g.lookup(e, |list| {
                 for &i in list {
                     let ok_kind = self
@@ -778,6 +825,25 @@ fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
                     | Field::AnyString
             )
         }) {
+            continue;
+        }
+        if let Matcher::Regex { res, all } = &l.matcher {
+            // Literals every match contains: any-of over the regexes, or (all of them must
+            // match) those of the first regex that has some.
+            let per: Vec<Option<Vec<String>>> = res
+                .iter()
+                .map(|r| crate::matcher::regex_required_literals(r.as_str()))
+                .collect();
+            let keys: Option<Vec<String>> = if *all {
+                per.into_iter().flatten().next()
+            } else {
+                per.into_iter()
+                    .collect::<Option<Vec<Vec<String>>>>()
+                    .map(|v| v.into_iter().flatten().collect())
+            };
+            if let Some(keys) = keys.filter(|k| !k.is_empty()) {
+                return Some((l.fields.clone(), false, true, true, keys));
+            }
             continue;
         }
         let Matcher::Str(m) = &l.matcher else {
