@@ -318,7 +318,17 @@ fn attr<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
 fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String) {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     let leaf_is_index = leaf.bytes().all(|b| b.is_ascii_digit());
-    if !leaf_is_index && !fields.contains_key(leaf) {
+    if !leaf_is_index {
+        // One lookup: the entry API needs an owned key, so look up by `&str` first.
+        if let Some(slot) = fields.get_mut(leaf) {
+            // Taken: the value goes under the full path (unless the path is the leaf).
+            if leaf.len() == path.len() {
+                *slot = value;
+            } else {
+                fields.insert(path.to_string(), value);
+            }
+            return;
+        }
         fields.insert(leaf.to_string(), value);
     } else {
         fields.insert(path.to_string(), value);
@@ -332,6 +342,11 @@ fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String)
 struct FlattenSeed<'a> {
     prefix: &'a str,
     fields: &'a mut BTreeMap<String, String>,
+}
+
+/// The path a value is stored under: its element's path, or `Data` at the top.
+fn leaf_path_of(prefix: &str) -> &str {
+    if prefix.is_empty() { "Data" } else { prefix }
 }
 
 impl FlattenSeed<'_> {
@@ -361,13 +376,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
         f.write_str("EventData / UserData")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let p = self.leaf_path().to_string();
-        insert_leaf(self.fields, &p, v.to_string());
+        let p = leaf_path_of(self.prefix);
+        insert_leaf(self.fields, p, v.to_string());
         Ok(())
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
-        let p = self.leaf_path().to_string();
-        insert_leaf(self.fields, &p, v);
+        let p = leaf_path_of(self.prefix);
+        insert_leaf(self.fields, p, v);
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
@@ -388,8 +403,7 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         // `null` inside a map is an empty field; a null EventData has no fields.
         if !self.prefix.is_empty() {
-            let p = self.prefix.to_string();
-            insert_leaf(self.fields, &p, String::new());
+            insert_leaf(self.fields, self.prefix, String::new());
         }
         Ok(())
     }
@@ -416,12 +430,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let key = if k == "#text" {
-                self.leaf_path().to_string()
+            // Top-level names are used as they are (no copy).
+            let key: std::borrow::Cow<'_, str> = if k == "#text" {
+                std::borrow::Cow::Borrowed(leaf_path_of(self.prefix))
             } else if self.prefix.is_empty() {
-                k.into_owned()
+                k
             } else {
-                format!("{}.{k}", self.prefix)
+                std::borrow::Cow::Owned(format!("{}.{k}", self.prefix))
             };
             map.next_value_seed(FlattenSeed {
                 prefix: &key,
