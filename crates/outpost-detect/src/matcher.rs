@@ -500,9 +500,54 @@ pub struct Leaf {
     pub fields: Vec<Field>,
     /// What the value must satisfy.
     pub matcher: Matcher,
+    /// Slot of this leaf's result in a [`Memo`] (shared by identical leaves of a rule set;
+    /// [`NO_MEMO`]: evaluated every time).
+    pub memo: u32,
+}
+
+/// [`Leaf::memo`] of a leaf whose result is not remembered.
+pub const NO_MEMO: u32 = u32::MAX;
+
+/// Per-event results of the leaves of a rule set: identical leaves of different rules (the
+/// logsource's channel and event id tests, `Image|endswith: '\\cmd.exe'` …) are evaluated once
+/// per event. [`Memo::next_event`] forgets every result in O(1).
+#[derive(Debug, Default)]
+pub struct Memo {
+    generation: u32,
+    slots: Vec<u32>,
+}
+
+impl Memo {
+    /// Starts a new event with room for `slots` leaves.
+    pub fn next_event(&mut self, slots: usize) {
+        if self.slots.len() < slots {
+            self.slots.resize(slots, 0);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 || self.generation > (u32::MAX >> 1) {
+            self.slots.iter_mut().for_each(|x| *x = 0);
+            self.generation = 1;
+        }
+    }
 }
 
 impl Leaf {
+    /// A key equal for leaves that always give the same result on the same event, `None`
+    /// for leaves not worth remembering or whose equality cannot be told (regexes: their
+    /// case flag is not visible).
+    fn memo_key(&self) -> Option<String> {
+        let m = match &self.matcher {
+            Matcher::Str(m) => format!("s{:?}{}{}{:?}", m.kind, m.ci, m.all, m.patterns),
+            Matcher::Regex { .. } => return None,
+            Matcher::Cidr(n) => format!("c{n:?}"),
+            Matcher::Cmp(op, v) => format!("n{op:?}{}", v.to_bits()),
+            Matcher::Exists(b) => format!("e{b}"),
+            Matcher::Null => "z".into(),
+            Matcher::FieldRef { other, kind, ci } => format!("f{other:?}{kind:?}{ci}"),
+        };
+        Some(format!("{:?}|{m}", self.fields))
+    }
+
     /// Evaluates the leaf.
     pub fn eval(&self, e: &Event) -> bool {
         if self.fields.len() == 1 && self.fields[0] == Field::AnyString {
@@ -549,6 +594,46 @@ impl Node {
             Node::And(c) => c.iter().all(|n| n.eval(e)),
             Node::Or(c) => c.iter().any(|n| n.eval(e)),
             Node::Not(n) => !n.eval(e),
+        }
+    }
+
+    /// [`Node::eval`] with identical leaves evaluated once per event (see [`Memo`]).
+    pub fn eval_memo(&self, e: &Event, m: &mut Memo) -> bool {
+        match self {
+            Node::True => true,
+            Node::False => false,
+            Node::Leaf(l) => {
+                let Some(slot) = m.slots.get_mut(l.memo as usize) else {
+                    return l.eval(e);
+                };
+                if *slot >> 1 == m.generation {
+                    return *slot & 1 == 1;
+                }
+                let r = l.eval(e);
+                *slot = (m.generation << 1) | u32::from(r);
+                r
+            }
+            Node::And(c) => c.iter().all(|n| n.eval_memo(e, m)),
+            Node::Or(c) => c.iter().any(|n| n.eval_memo(e, m)),
+            Node::Not(n) => !n.eval_memo(e, m),
+        }
+    }
+
+    /// Gives every leaf its [`Memo`] slot, identical leaves (by `keys`) the same one.
+    pub fn assign_memo(&mut self, keys: &mut std::collections::HashMap<String, u32>) {
+        match self {
+            Node::True | Node::False => {}
+            Node::Leaf(l) => {
+                l.memo = match l.memo_key() {
+                    Some(k) => {
+                        let n = keys.len() as u32;
+                        *keys.entry(k).or_insert(n)
+                    }
+                    None => NO_MEMO,
+                };
+            }
+            Node::And(c) | Node::Or(c) => c.iter_mut().for_each(|n| n.assign_memo(keys)),
+            Node::Not(n) => n.assign_memo(keys),
         }
     }
 
@@ -614,7 +699,11 @@ impl Node {
 
     /// A leaf node.
     pub fn leaf(fields: Vec<Field>, matcher: Matcher) -> Node {
-        Node::Leaf(Box::new(Leaf { fields, matcher }))
+        Node::Leaf(Box::new(Leaf {
+            fields,
+            matcher,
+            memo: NO_MEMO,
+        }))
     }
 
     /// Simplifies constant sub-trees and single-child groups.

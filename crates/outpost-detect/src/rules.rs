@@ -36,7 +36,7 @@
 use crate::correlation::{self, CorrelationDef, CorrelationHit, CorrelationState, Correlations};
 use crate::field::{Field, KIND_COUNT, kind_bit, kind_index, parse_kind};
 use crate::indicator::{Action, Indicator, RuleAction, Scored};
-use crate::matcher::{CmpOp, Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
+use crate::matcher::{CmpOp, Matcher, Memo, Node, StrKind, StrMatch, compile_regex, parse_cidr};
 use crate::sigma::{self, SigmaOptions};
 use outpost_core::Event;
 use serde::Serialize;
@@ -201,6 +201,8 @@ pub struct RuleSet {
     rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
     unsupported: Vec<Unsupported>,
+    /// Leaf result slots (identical leaves share one; see [`Memo`]).
+    memo_slots: usize,
     /// Sigma correlation rules over these rules, and their live state.
     correlations: Correlations,
     corr_state: CorrelationState,
@@ -219,10 +221,16 @@ impl RuleSet {
     /// rules share an id; correlations that cannot be resolved (a referred rule missing, a
     /// group-by field with no mapping, a cycle) are added to [`RuleSet::unsupported`].
     pub fn with_correlations(
-        rules: Vec<CompiledRule>,
+        mut rules: Vec<CompiledRule>,
         defs: Vec<CorrelationDef>,
         mut unsupported: Vec<Unsupported>,
     ) -> Result<RuleSet, LoadError> {
+        let mut memo_keys: HashMap<String, u32> = HashMap::new();
+        for r in rules.iter_mut() {
+            r.cond.assign_memo(&mut memo_keys);
+        }
+        let memo_slots = memo_keys.len();
+        drop(memo_keys);
         let mut seen: HashMap<&str, &Path> = HashMap::new();
         let mut errors = Vec::new();
         for r in &rules {
@@ -343,6 +351,7 @@ impl RuleSet {
             groups,
             groups_no_eid,
             groups_by_eid,
+            memo_slots,
             rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
             unsupported,
@@ -438,8 +447,17 @@ impl RuleSet {
         self.by_kind.get(k).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
+    /// Calls `f` with every candidate rule index for the event, in rule order, and the
+    /// event's leaf memo.
+    fn for_each_candidate(&self, e: &Event, mut f: impl FnMut(u32, &mut Memo)) {
+        let mut memo = MEMO.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        memo.next_event(self.memo_slots);
+        self.for_each_candidate_index(e, |i| f(i, &mut memo));
+        MEMO.with(|c| *c.borrow_mut() = memo);
+    }
+
     /// Calls `f` with every candidate rule index for the event, in rule order.
-    fn for_each_candidate(&self, e: &Event, mut f: impl FnMut(u32)) {
+    fn for_each_candidate_index(&self, e: &Event, mut f: impl FnMut(u32)) {
         let base = self.candidates(e);
         if self.groups.is_empty() {
             base.iter().for_each(|&i| f(i));
@@ -497,14 +515,14 @@ impl RuleSet {
     /// Evaluates every rule on the event and appends indicators and actions to `out`;
     /// correlation state is kept apart per `scope` (the tenant).
     pub fn eval_into_scoped(&self, scope: &str, e: &Event, out: &mut Scored) {
-        self.for_each_candidate(e, |i| self.eval_one(scope, i, e, out));
+        self.for_each_candidate(e, |i, m| self.eval_one(scope, i, e, m, out));
     }
 
-    fn eval_one(&self, scope: &str, i: u32, e: &Event, out: &mut Scored) {
+    fn eval_one(&self, scope: &str, i: u32, e: &Event, m: &mut Memo, out: &mut Scored) {
         let Some(r) = self.rules.get(i as usize) else {
             return;
         };
-        if !r.cond.eval(e) {
+        if !r.cond.eval_memo(e, m) {
             return;
         }
         if !self.correlations.is_quiet(i as usize) {
@@ -565,9 +583,9 @@ impl RuleSet {
     /// windows are ignored: the caller decides what a match of a counting rule means). The
     /// candidates come from the same index as [`RuleSet::eval_into`].
     pub fn for_each_match<'a>(&'a self, e: &Event, mut f: impl FnMut(usize, &'a CompiledRule)) {
-        self.for_each_candidate(e, |i| {
+        self.for_each_candidate(e, |i, m| {
             if let Some(r) = self.rules.get(i as usize)
-                && r.cond.eval(e)
+                && r.cond.eval_memo(e, m)
             {
                 f(i as usize, r);
             }
@@ -584,16 +602,16 @@ impl RuleSet {
     /// conditions are evaluated); for tests and profiling.
     pub fn candidate_indices(&self, e: &Event) -> Vec<usize> {
         let mut out = Vec::new();
-        self.for_each_candidate(e, |i| out.push(i as usize));
+        self.for_each_candidate_index(e, |i| out.push(i as usize));
         out
     }
 
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
     pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
         let mut out = Vec::new();
-        self.for_each_candidate(e, |i| {
+        self.for_each_candidate(e, |i, m| {
             if let Some(r) = self.rules.get(i as usize)
-                && r.cond.eval(e)
+                && r.cond.eval_memo(e, m)
             {
                 out.push(r.id.as_str());
             }
@@ -662,6 +680,7 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
 }
 
 thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
