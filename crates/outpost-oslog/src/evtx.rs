@@ -310,10 +310,6 @@ pub fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
-fn attr<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.get("#attributes").and_then(|a| a.get(name))
-}
-
 /// Inserts under the leaf name (after the last `.`) when free, else under the full path.
 fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String) {
     let leaf = path.rsplit('.').next().unwrap_or(path);
@@ -463,21 +459,215 @@ impl<'de> Deserialize<'de> for Flattened {
     }
 }
 
+/// A `System` value as [`value_to_string`] prints it, read without building a
+/// `serde_json::Value` for the common shapes (strings, numbers); `is_str` when it was a JSON
+/// string.
+struct Text {
+    text: String,
+    is_str: bool,
+}
+
+impl Text {
+    fn other(text: String) -> Text {
+        Text {
+            text,
+            is_str: false,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a System value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text {
+                    text: v.to_string(),
+                    is_str: true,
+                })
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text {
+                    text: v,
+                    is_str: true,
+                })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text::other(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text::other(number_string(v.into())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text::other(number_string(v.into())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text::other(
+                    serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), number_string),
+                ))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text::other(String::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Text, E> {
+                self.visit_unit()
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(Text::other(value_to_string(&v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Text::other(value_to_string(&v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `System` number as [`as_u64`] reads it (`EventID`, `EventRecordID`).
+struct Num(Option<u64>);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a System number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(parse_number(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Num, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Num(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Num, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Num(as_u64(&v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `{"#attributes": {KEY: value}}` → the value; any other shape → none.
+struct AttrSeed(&'static str, bool);
+
+impl<'de> DeserializeSeed<'de> for AttrSeed {
+    type Value = Option<Text>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Text>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AttrSeed {
+    type Value = Option<Text>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a System element")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Text>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Text>, A::Error> {
+        let mut out = None;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let matches = if self.1 {
+                // Inside `#attributes`: the wanted key.
+                k == self.0
+            } else {
+                k == "#attributes"
+            };
+            if !matches {
+                map.next_value::<IgnoredAny>()?;
+            } else if self.1 {
+                out = Some(map.next_value::<Text>()?);
+            } else {
+                out = map.next_value_seed(AttrSeed(self.0, true))?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `Provider`'s `Name` attribute.
+struct ProviderName(Option<Text>);
+
+impl<'de> Deserialize<'de> for ProviderName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        AttrSeed("Name", false).deserialize(d).map(ProviderName)
+    }
+}
+
+/// `TimeCreated`'s `SystemTime` attribute.
+struct SystemTime(Option<Text>);
+
+impl<'de> Deserialize<'de> for SystemTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        AttrSeed("SystemTime", false).deserialize(d).map(SystemTime)
+    }
+}
+
 /// The parts of `System` that are used; everything else is skipped.
 #[derive(Deserialize, Default)]
 struct SystemJson {
     #[serde(rename = "Provider", default)]
-    provider: Option<Value>,
+    provider: Option<ProviderName>,
     #[serde(rename = "EventID", default)]
-    event_id: Option<Value>,
+    event_id: Option<Num>,
     #[serde(rename = "TimeCreated", default)]
-    time_created: Option<Value>,
+    time_created: Option<SystemTime>,
     #[serde(rename = "EventRecordID", default)]
-    event_record_id: Option<Value>,
+    event_record_id: Option<Num>,
     #[serde(rename = "Channel", default)]
-    channel: Option<Value>,
+    channel: Option<Text>,
     #[serde(rename = "Computer", default)]
-    computer: Option<Value>,
+    computer: Option<Text>,
 }
 
 #[derive(Deserialize, Default)]
@@ -507,37 +697,25 @@ pub fn log_record(raw: &RawEvtxRecord) -> Result<(LogRecord, DateTime<Utc>), ser
     let system = event.system.unwrap_or_default();
     let provider = system
         .provider
-        .as_ref()
-        .and_then(|p| attr(p, "Name"))
-        .map(value_to_string)
+        .and_then(|p| p.0)
+        .map(|t| t.text)
         .filter(|s| !s.is_empty());
     let event_id = system
         .event_id
-        .as_ref()
-        .and_then(as_u64)
+        .and_then(|n| n.0)
         .and_then(|n| u32::try_from(n).ok());
-    let channel = system
-        .channel
-        .as_ref()
-        .map(value_to_string)
-        .unwrap_or_default();
-    let computer = system
-        .computer
-        .as_ref()
-        .map(value_to_string)
-        .filter(|s| !s.is_empty());
+    let channel = system.channel.map(|t| t.text).unwrap_or_default();
+    let computer = system.computer.map(|t| t.text).filter(|s| !s.is_empty());
     let ts = system
         .time_created
-        .as_ref()
-        .and_then(|t| attr(t, "SystemTime"))
-        .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .and_then(|t| t.0)
+        .filter(|t| t.is_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(&t.text).ok())
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or(raw.written);
     let record_id = system
         .event_record_id
-        .as_ref()
-        .and_then(as_u64)
+        .and_then(|n| n.0)
         .unwrap_or(raw.record_id);
     let mut fields = event.event_data.unwrap_or_default().0;
     for (k, v) in event.user_data.unwrap_or_default().0 {
