@@ -201,6 +201,8 @@ pub struct RuleSet {
     rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
     unsupported: Vec<Unsupported>,
+    /// Per rule: anchored conjuncts (0: not anchored) that must all have a hit.
+    slots: Vec<u8>,
     /// Leaf result slots (identical leaves share one; see [`Memo`]).
     memo_slots: usize,
     /// Sigma correlation rules over these rules, and their live state.
@@ -253,35 +255,43 @@ impl RuleSet {
         // event's value has that literal.
         let mut groups: Vec<AnchorGroup> = Vec::new();
         let mut anchored = vec![false; rules.len()];
+        // Per rule: how many of its conjuncts are anchored (slots); a rule is a candidate only
+        // when every slot has a hit.
+        let mut slots = vec![0u8; rules.len()];
         for (i, r) in rules.iter().enumerate() {
-            let Some(anchors) = anchors_of(&r.cond) else {
+            let rule_slots = anchor_slots(&r.cond);
+            if rule_slots.is_empty() {
                 continue;
-            };
-            for (fields, basename, contains, ci, keys) in anchors {
-                let gi = match groups.iter().position(|g| {
-                    g.fields == fields
-                        && g.basename == basename
-                        && g.contains == contains
-                        && g.ci == ci
-                }) {
-                    Some(g) => g,
-                    None => {
-                        groups.push(AnchorGroup {
-                            fields,
-                            basename,
-                            contains,
-                            ci,
-                            map: HashMap::new(),
-                            ac: None,
-                            ac_rules: Vec::new(),
-                        });
-                        groups.len() - 1
-                    }
-                };
-                for k in keys {
-                    let list = groups[gi].map.entry(k).or_default();
-                    if list.last() != Some(&(i as u32)) {
-                        list.push(i as u32);
+            }
+            slots[i] = rule_slots.len() as u8;
+            for (slot, anchors) in rule_slots.into_iter().enumerate() {
+                let entry = ((i as u32) << SLOT_BITS) | slot as u32;
+                for (fields, basename, contains, ci, keys) in anchors {
+                    let gi = match groups.iter().position(|g| {
+                        g.fields == fields
+                            && g.basename == basename
+                            && g.contains == contains
+                            && g.ci == ci
+                    }) {
+                        Some(g) => g,
+                        None => {
+                            groups.push(AnchorGroup {
+                                fields,
+                                basename,
+                                contains,
+                                ci,
+                                map: HashMap::new(),
+                                ac: None,
+                                ac_rules: Vec::new(),
+                            });
+                            groups.len() - 1
+                        }
+                    };
+                    for k in keys {
+                        let list = groups[gi].map.entry(k).or_default();
+                        if list.last() != Some(&entry) {
+                            list.push(entry);
+                        }
                     }
                 }
             }
@@ -298,7 +308,8 @@ impl RuleSet {
             let mut kinds = 0u16;
             let mut any_eid = false;
             let mut ids: HashSet<u32> = HashSet::new();
-            for &r in g.map.values().flatten() {
+            for &entry in g.map.values().flatten() {
+                let r = entry >> SLOT_BITS;
                 kinds |= rules.get(r as usize).map_or(0, |x| x.kinds);
                 match eids.get(r as usize) {
                     Some(Some(v)) => ids.extend(v.iter().copied()),
@@ -351,6 +362,7 @@ impl RuleSet {
             groups,
             groups_no_eid,
             groups_by_eid,
+            slots,
             memo_slots,
             rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
@@ -469,6 +481,18 @@ impl RuleSet {
         let bit = kind_bit(e.kind);
         let eid = e.log.as_ref().and_then(|l| l.event_id);
         let before = buf.len();
+        // Slot hits per rule for this event (reset in O(1) by the generation).
+        let (mut generation, mut marks, mut touched) =
+            MARKS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        if marks.len() < self.rules.len() {
+            marks.resize(self.rules.len(), (0, 0));
+        }
+        generation = generation.wrapping_add(1);
+        if generation == 0 {
+            marks.iter_mut().for_each(|m| *m = (0, 0));
+            generation = 1;
+        }
+        touched.clear();
         let groups = match eid {
             Some(x) => self.groups_by_eid.get(&x).unwrap_or(&self.groups_no_eid),
             None => &self.groups_no_eid,
@@ -481,21 +505,42 @@ impl RuleSet {
                 continue;
             };
             g.lookup(e, |list| {
-                for &i in list {
-                    let ok_kind = self
-                        .rules
-                        .get(i as usize)
-                        .is_some_and(|r| r.kinds & bit != 0);
-                    let ok_eid = match self.rule_eids.get(i as usize) {
-                        Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
-                        _ => true,
+                for &entry in list {
+                    let i = entry >> SLOT_BITS;
+                    let slot = entry & SLOT_MASK;
+                    let Some(mark) = marks.get_mut(i as usize) else {
+                        continue;
                     };
-                    if ok_kind && ok_eid {
-                        buf.push(i);
+                    if mark.0 != generation {
+                        let ok_kind = self
+                            .rules
+                            .get(i as usize)
+                            .is_some_and(|r| r.kinds & bit != 0);
+                        let ok_eid = match self.rule_eids.get(i as usize) {
+                            Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
+                            _ => true,
+                        };
+                        // A rule of the wrong kind or event id never becomes a candidate.
+                        *mark = (generation, if ok_kind && ok_eid { 0 } else { u64::MAX });
+                        touched.push(i);
+                    }
+                    if mark.1 != u64::MAX {
+                        mark.1 |= 1u64 << slot;
                     }
                 }
             });
         }
+        for &i in &touched {
+            let need = self.slots.get(i as usize).copied().unwrap_or(0);
+            if let Some(&(_, m)) = marks.get(i as usize)
+                && m != u64::MAX
+                && need > 0
+                && m.count_ones() == u32::from(need)
+            {
+                buf.push(i);
+            }
+        }
+        MARKS.with(|c| *c.borrow_mut() = (generation, marks, touched));
         if buf.len() != before {
             // A rule anchored on several alternatives (`Image|endswith` or `OriginalFileName`)
             // may be found through more than one group: evaluate it once.
@@ -679,7 +724,17 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
     }
 }
 
+/// Bits of a group entry that hold the rule's slot (the rest is the rule index).
+const SLOT_BITS: u32 = 6;
+const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
+/// Anchored conjuncts used per rule at most (more only narrow the candidates further).
+const MAX_SLOTS: usize = 8;
+
+/// Generation, per-rule (generation, slot bits), rules touched: the slot hits of one event.
+type Marks = (u32, Vec<(u32, u64)>, Vec<u32>);
+
 thread_local! {
+    static MARKS: std::cell::RefCell<Marks> = std::cell::RefCell::new((0, Vec::new(), Vec::new()));
     static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
@@ -798,6 +853,22 @@ impl AnchorGroup {
 
 /// (fields, basename, contains, case-insensitive, keys)
 type Anchor = (Vec<Field>, bool, bool, bool, Vec<String>);
+
+/// The anchor slots of a rule's condition: for a conjunction, every anchored conjunct (each
+/// must hold, so each needs a hit; the most selective first, at most [`MAX_SLOTS`]); for
+/// anything else its anchors as one slot. Empty: not anchored.
+fn anchor_slots(cond: &Node) -> Vec<Vec<Anchor>> {
+    let rank = |a: &Vec<Anchor>| u8::from(a.len() > 1) + 2 * u8::from(a.iter().any(|x| x.2));
+    match cond {
+        Node::And(c) => {
+            let mut v: Vec<Vec<Anchor>> = c.iter().filter_map(anchors_of).collect();
+            v.sort_by_key(rank);
+            v.truncate(MAX_SLOTS);
+            v
+        }
+        other => anchors_of(other).into_iter().collect(),
+    }
+}
 
 /// The anchors of a condition: literals one of which the event must have for the condition to
 /// hold. A leaf anchors itself when it is an any-of `equals`, or an any-of `endswith` whose
