@@ -734,7 +734,7 @@ const MAX_SLOTS: usize = 8;
 type Marks = (u32, Vec<(u32, u64)>, Vec<u32>);
 
 thread_local! {
-    static MARKS: std::cell::RefCell<Marks> = std::cell::RefCell::new((0, Vec::new(), Vec::new()));
+    static MARKS: std::cell::RefCell<Marks> = const { std::cell::RefCell::new((0, Vec::new(), Vec::new())) };
     static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
