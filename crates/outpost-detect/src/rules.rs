@@ -734,6 +734,7 @@ const MAX_SLOTS: usize = 8;
 type Marks = (u32, Vec<(u32, u64)>, Vec<u32>);
 
 thread_local! {
+    static AC_IDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
     static MARKS: std::cell::RefCell<Marks> = const { std::cell::RefCell::new((0, Vec::new(), Vec::new())) };
     static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -784,11 +785,21 @@ impl AnchorGroup {
         if self.contains {
             match &self.ac {
                 Some(ac) => {
-                    for m in ac.find_overlapping_iter(v) {
-                        if let Some(l) = self.ac_rules.get(m.pattern().as_usize()) {
+                    // A key found several times in the value (`.exe`, ` -`) reports its rules
+                    // once.
+                    let mut ids = AC_IDS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+                    ids.clear();
+                    ids.extend(ac.find_overlapping_iter(v).map(|m| m.pattern().as_u32()));
+                    if ids.len() > 1 {
+                        ids.sort_unstable();
+                        ids.dedup();
+                    }
+                    for &id in &ids {
+                        if let Some(l) = self.ac_rules.get(id as usize) {
                             f(l);
                         }
                     }
+                    AC_IDS.with(|c| *c.borrow_mut() = ids);
                 }
                 None => self.ac_rules.iter().for_each(|l| f(l)),
             }
