@@ -975,8 +975,21 @@ fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
                 if let Some(keys) = keys {
                     return Some((l.fields.clone(), true, false, m.case_insensitive(), keys));
                 }
+                // Ending with a pattern that is not `\name` still means containing it.
+                if m.patterns().iter().all(|p| !p.is_empty()) {
+                    return Some((
+                        l.fields.clone(),
+                        false,
+                        true,
+                        m.case_insensitive(),
+                        m.patterns().to_vec(),
+                    ));
+                }
             }
-            StrKind::Contains if m.patterns().iter().all(|p| !p.is_empty()) => {
+            // A prefix is a substring too.
+            StrKind::StartsWith | StrKind::Contains
+                if m.patterns().iter().all(|p| !p.is_empty()) =>
+            {
                 return Some((
                     l.fields.clone(),
                     false,
