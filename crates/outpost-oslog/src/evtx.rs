@@ -291,15 +291,6 @@ pub fn value_to_string(v: &Value) -> String {
     }
 }
 
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => parse_number(s),
-        Value::Object(o) => o.get("#text").and_then(as_u64),
-        _ => None,
-    }
-}
-
 /// Parses a decimal or `0x`-prefixed hexadecimal number.
 pub fn parse_number(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -409,13 +400,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let base = self.leaf_path().to_string();
         let mut i = 0usize;
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element::<Text>()? {
             let k = if i == 0 {
                 base.clone()
             } else {
                 format!("{base}.{i}")
             };
-            insert_leaf(self.fields, &k, value_to_string(&item));
+            insert_leaf(self.fields, &k, item.text);
             i += 1;
         }
         Ok(())
@@ -529,7 +520,8 @@ impl<'de> Deserialize<'de> for Text {
     }
 }
 
-/// A `System` number as [`as_u64`] reads it (`EventID`, `EventRecordID`).
+/// A `System` number (`EventID`, `EventRecordID`): a number, a decimal or `0x` string, or the
+/// `#text` of an element; anything else is none.
 struct Num(Option<u64>);
 
 impl<'de> Deserialize<'de> for Num {
@@ -565,9 +557,17 @@ impl<'de> Deserialize<'de> for Num {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Num(None))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Num, A::Error> {
-                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Num(as_u64(&v)))
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
+                // `{"#text": N, "#attributes": …}`: the (last) `#text`, read as a number.
+                let mut out = None;
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k == "#text" {
+                        out = map.next_value::<Num>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Num(out))
             }
         }
         d.deserialize_any(V)
