@@ -6,11 +6,17 @@
 #   1. outpost, parse + normalize only (no rules)       vs  2. evtx PyPI records_json()
 #   3. outpost hunt with every rule of ../shared/data/sigma (what `outpost hunt` evaluates)
 #   4. the same on all cores (wall time)
+#   5. one large file (the 15-chunk PanacheSysmon sample) hunted on 1 thread, then on all cores
+#      (read in parts of its chunks, wall time)
+#
+# With BEFORE=/path/to/an/older/hunt_bench, runs 1 and 3 are also run with that binary, in the
+# same loop, for a side-by-side of two versions under the same load.
 #
 # Usage: bench/hunt/run.sh [DIR]  (default: $OUTPOST_SHARED_DIR/data/evtx/attack-samples)
 # Environment: OUTPOST_SHARED_DIR (default <repo>/../shared), CARGO_TARGET_DIR (default
 # /work/target-hunt), EVTX_VENV (default /tmp/hunt-venv, created with `pip install evtx` when
-# absent), REPEAT (passes over the directory per measurement, default 5), RUNS (default 3).
+# absent), REPEAT (passes over the directory per measurement, default 5), RUNS (default 3),
+# BEFORE (see above).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${OUTPOST_SHARED_DIR:-$ROOT/../shared}
@@ -32,10 +38,21 @@ fi
 echo "evtx (PyPI) $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("evtx"))'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 find "$DIR" -name '*.evtx' -exec cat {} + > /dev/null   # warm the page cache
 
+BIG=$DIR/AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx
 for i in $(seq 1 "$RUNS"); do
   echo "== run $i ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
+  if [ -n "${BEFORE:-}" ]; then
+    echo -n "before: "; "$BEFORE" - "$DIR" 1 "$REPEAT"
+  fi
   "$BIN" - "$DIR" 1 "$REPEAT"
   "$VENV/bin/python" "$ROOT/bench/hunt/pyevtx_rs.py" "$DIR" 1 "$REPEAT"
+  if [ -n "${BEFORE:-}" ]; then
+    echo -n "before: "; "$BEFORE" "$RULES" "$DIR" 1 "$REPEAT"
+  fi
   "$BIN" "$RULES" "$DIR" 1 "$REPEAT"
   "$BIN" "$RULES" "$DIR" 0 "$REPEAT"
+  if [ -f "$BIG" ]; then
+    echo -n "one large file: "; "$BIN" "$RULES" "$BIG" 1 "$((REPEAT * 4))"
+    echo -n "one large file: "; "$BIN" "$RULES" "$BIG" 0 "$((REPEAT * 4))"
+  fi
 done

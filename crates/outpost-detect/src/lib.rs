@@ -14,9 +14,12 @@
 //! events into alerts by per-tenant threshold, with suppression and learn mode.
 
 pub mod alert;
+pub mod correlation;
 pub mod field;
 pub mod indicator;
 pub mod matcher;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod pipeline;
 pub mod profile;
 pub mod reload;
@@ -26,8 +29,11 @@ pub mod static_engine;
 #[cfg(feature = "stix")]
 pub mod stix;
 
+pub use correlation::{CorrelationState, Correlations};
 pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use pipeline::Pipeline;
 pub use reload::{RuleHandle, RuleWatcher};
-pub use rules::{CompiledRule, LoadError, RuleError, RuleSet, Unsupported, compile_file_text};
+pub use rules::{
+    CompiledFile, CompiledRule, LoadError, RuleError, RuleSet, Unsupported, compile_file_text,
+};
 pub use sigma::SigmaOptions;

@@ -237,6 +237,39 @@ pub enum Matcher {
     Exists(bool),
     /// The field is missing or empty (Sigma `null` / `''` with no other value).
     Null,
+    /// The value compared with another field of the same event (Sigma `fieldref`): equal, or
+    /// containing / starting / ending with it. False when either field is absent.
+    FieldRef {
+        /// The other field (first present wins).
+        other: Vec<Field>,
+        /// Comparison.
+        kind: StrKind,
+        /// Ignore ASCII case (Sigma's default).
+        ci: bool,
+    },
+}
+
+/// `a` compared with `b` as `kind` says.
+fn str_cmp(kind: StrKind, a: &str, b: &str, ci: bool) -> bool {
+    if !ci {
+        return match kind {
+            StrKind::Eq => a == b,
+            StrKind::Contains => a.contains(b),
+            StrKind::StartsWith => a.starts_with(b),
+            StrKind::EndsWith => a.ends_with(b),
+        };
+    }
+    let (ab, bb) = (a.as_bytes(), b.as_bytes());
+    match kind {
+        StrKind::Eq => a.eq_ignore_ascii_case(b),
+        StrKind::StartsWith => ab.len() >= bb.len() && ab[..bb.len()].eq_ignore_ascii_case(bb),
+        StrKind::EndsWith => {
+            ab.len() >= bb.len() && ab[ab.len() - bb.len()..].eq_ignore_ascii_case(bb)
+        }
+        StrKind::Contains => {
+            bb.is_empty() || ab.windows(bb.len()).any(|w| w.eq_ignore_ascii_case(bb))
+        }
+    }
 }
 
 /// Compiles a regex with bounded size (rules are untrusted input).
@@ -257,6 +290,106 @@ pub fn compile_regex(
             pattern: pattern.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// Shortest literal worth anchoring a regex on.
+const MIN_REGEX_LITERAL: usize = 3;
+
+/// Literals one of which every match of `pattern` contains (ignoring ASCII case), for the rule
+/// index: one per top-level alternative, the longest run of plain characters the alternative
+/// must match in sequence. `None` when some alternative has no such run of at least 3
+/// characters. The pattern is read case-insensitively whatever its flags, so the literals hold
+/// for the case-sensitive and the case-insensitive regex alike; a letter whose case folding
+/// leaves ASCII (`k`, `s`) ends a run.
+pub fn regex_required_literals(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::{Hir, HirKind};
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    // A plain character, or a break between runs.
+    fn flatten(h: &Hir, out: &mut Vec<Option<char>>, depth: usize) {
+        if depth > 64 {
+            out.push(None);
+            return;
+        }
+        match h.kind() {
+            HirKind::Empty | HirKind::Look(_) => {}
+            HirKind::Literal(l) => match std::str::from_utf8(&l.0) {
+                Ok(t) => out.extend(t.chars().map(|c| Some(c.to_ascii_lowercase()))),
+                Err(_) => out.push(None),
+            },
+            HirKind::Class(c) => out.push(class_char(c)),
+            HirKind::Capture(c) => flatten(&c.sub, out, depth + 1),
+            HirKind::Concat(v) => v.iter().for_each(|x| flatten(x, out, depth + 1)),
+            HirKind::Repetition(r) if r.min == 1 && r.max == Some(1) => {
+                flatten(&r.sub, out, depth + 1)
+            }
+            HirKind::Repetition(r) if r.min >= 1 => {
+                out.push(None);
+                flatten(&r.sub, out, depth + 1);
+                out.push(None);
+            }
+            _ => out.push(None),
+        }
+    }
+    // A class standing for one character ignoring ASCII case: `[Aa]`, or a single one.
+    fn class_char(c: &regex_syntax::hir::Class) -> Option<char> {
+        use regex_syntax::hir::Class;
+        let mut chars: Vec<char> = Vec::new();
+        match c {
+            Class::Unicode(u) => {
+                for r in u.ranges() {
+                    if (r.end() as u32).saturating_sub(r.start() as u32) > 1 {
+                        return None;
+                    }
+                    chars.extend([r.start(), r.end()]);
+                }
+            }
+            Class::Bytes(b) => {
+                for r in b.ranges() {
+                    if r.end().saturating_sub(r.start()) > 1 {
+                        return None;
+                    }
+                    chars.extend([char::from(r.start()), char::from(r.end())]);
+                }
+            }
+        }
+        chars.sort_unstable();
+        chars.dedup();
+        match chars.as_slice() {
+            [c] if c.is_ascii() && !c.is_ascii_alphabetic() => Some(*c),
+            [a, b] if a.is_ascii_uppercase() && a.to_ascii_lowercase() == *b => Some(*b),
+            _ => None,
+        }
+    }
+    fn best(h: &Hir) -> Option<String> {
+        let mut items = Vec::new();
+        flatten(h, &mut items, 0);
+        let mut best = String::new();
+        let mut cur = String::new();
+        for it in items {
+            match it {
+                Some(c) if c != 'k' && c != 's' => cur.push(c),
+                _ => {
+                    if cur.chars().count() > best.chars().count() {
+                        best = std::mem::take(&mut cur);
+                    }
+                    cur.clear();
+                }
+            }
+        }
+        if cur.chars().count() > best.chars().count() {
+            best = cur;
+        }
+        (best.chars().count() >= MIN_REGEX_LITERAL).then_some(best)
+    }
+    let alts: Vec<&Hir> = match hir.kind() {
+        HirKind::Alternation(v) => v.iter().collect(),
+        _ => vec![&hir],
+    };
+    alts.into_iter().map(best).collect()
 }
 
 /// Parses `a.b.c.d/n`, `::/0` or a bare address (as a host network).
@@ -301,6 +434,8 @@ impl Matcher {
             Matcher::Cmp(op, rhs) => parse_num(s).is_some_and(|v| cmp(*op, v, *rhs)),
             Matcher::Exists(b) => *b,
             Matcher::Null => s.is_empty(),
+            // Needs the event: evaluated by `Leaf::eval`.
+            Matcher::FieldRef { .. } => false,
         }
     }
 
@@ -365,13 +500,67 @@ pub struct Leaf {
     pub fields: Vec<Field>,
     /// What the value must satisfy.
     pub matcher: Matcher,
+    /// Slot of this leaf's result in a [`Memo`] (shared by identical leaves of a rule set;
+    /// [`NO_MEMO`]: evaluated every time).
+    pub memo: u32,
+}
+
+/// [`Leaf::memo`] of a leaf whose result is not remembered.
+pub const NO_MEMO: u32 = u32::MAX;
+
+/// Per-event results of the leaves of a rule set: identical leaves of different rules (the
+/// logsource's channel and event id tests, `Image|endswith: '\\cmd.exe'` …) are evaluated once
+/// per event. [`Memo::next_event`] forgets every result in O(1).
+#[derive(Debug, Default)]
+pub struct Memo {
+    generation: u32,
+    slots: Vec<u32>,
+}
+
+impl Memo {
+    /// Starts a new event with room for `slots` leaves.
+    pub fn next_event(&mut self, slots: usize) {
+        if self.slots.len() < slots {
+            self.slots.resize(slots, 0);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 || self.generation > (u32::MAX >> 1) {
+            self.slots.iter_mut().for_each(|x| *x = 0);
+            self.generation = 1;
+        }
+    }
 }
 
 impl Leaf {
+    /// A key equal for leaves that always give the same result on the same event, `None`
+    /// for leaves not worth remembering or whose equality cannot be told (regexes: their
+    /// case flag is not visible).
+    fn memo_key(&self) -> Option<String> {
+        let m = match &self.matcher {
+            Matcher::Str(m) => format!("s{:?}{}{}{:?}", m.kind, m.ci, m.all, m.patterns),
+            Matcher::Regex { .. } => return None,
+            Matcher::Cidr(n) => format!("c{n:?}"),
+            Matcher::Cmp(op, v) => format!("n{op:?}{}", v.to_bits()),
+            Matcher::Exists(b) => format!("e{b}"),
+            Matcher::Null => "z".into(),
+            Matcher::FieldRef { other, kind, ci } => format!("f{other:?}{kind:?}{ci}"),
+        };
+        Some(format!("{:?}|{m}", self.fields))
+    }
+
     /// Evaluates the leaf.
     pub fn eval(&self, e: &Event) -> bool {
         if self.fields.len() == 1 && self.fields[0] == Field::AnyString {
             return any_string(e, |s| self.matcher.match_str(s));
+        }
+        if let Matcher::FieldRef { other, kind, ci } = &self.matcher {
+            let Some(a) = self.fields.iter().find_map(|f| f.get(e)) else {
+                return false;
+            };
+            let Some(b) = other.iter().find_map(|f| f.get(e)) else {
+                return false;
+            };
+            return str_cmp(*kind, &value_string(a), &value_string(b), *ci);
         }
         let v = self.fields.iter().find_map(|f| f.get(e));
         self.matcher.matches(v)
@@ -405,6 +594,46 @@ impl Node {
             Node::And(c) => c.iter().all(|n| n.eval(e)),
             Node::Or(c) => c.iter().any(|n| n.eval(e)),
             Node::Not(n) => !n.eval(e),
+        }
+    }
+
+    /// [`Node::eval`] with identical leaves evaluated once per event (see [`Memo`]).
+    pub fn eval_memo(&self, e: &Event, m: &mut Memo) -> bool {
+        match self {
+            Node::True => true,
+            Node::False => false,
+            Node::Leaf(l) => {
+                let Some(slot) = m.slots.get_mut(l.memo as usize) else {
+                    return l.eval(e);
+                };
+                if *slot >> 1 == m.generation {
+                    return *slot & 1 == 1;
+                }
+                let r = l.eval(e);
+                *slot = (m.generation << 1) | u32::from(r);
+                r
+            }
+            Node::And(c) => c.iter().all(|n| n.eval_memo(e, m)),
+            Node::Or(c) => c.iter().any(|n| n.eval_memo(e, m)),
+            Node::Not(n) => !n.eval_memo(e, m),
+        }
+    }
+
+    /// Gives every leaf its [`Memo`] slot, identical leaves (by `keys`) the same one.
+    pub fn assign_memo(&mut self, keys: &mut std::collections::HashMap<String, u32>) {
+        match self {
+            Node::True | Node::False => {}
+            Node::Leaf(l) => {
+                l.memo = match l.memo_key() {
+                    Some(k) => {
+                        let n = keys.len() as u32;
+                        *keys.entry(k).or_insert(n)
+                    }
+                    None => NO_MEMO,
+                };
+            }
+            Node::And(c) | Node::Or(c) => c.iter_mut().for_each(|n| n.assign_memo(keys)),
+            Node::Not(n) => n.assign_memo(keys),
         }
     }
 
@@ -442,6 +671,14 @@ impl Node {
                         ok
                     });
                     hit.map(|v| ("*".to_string(), v))
+                } else if matches!(l.matcher, Matcher::FieldRef { .. }) {
+                    l.eval(e)
+                        .then(|| {
+                            l.fields
+                                .iter()
+                                .find_map(|f| Some((f.path(), value_string(f.get(e)?))))
+                        })
+                        .flatten()
                 } else {
                     l.fields.iter().find_map(|f| {
                         let v = f.get(e)?;
@@ -462,7 +699,11 @@ impl Node {
 
     /// A leaf node.
     pub fn leaf(fields: Vec<Field>, matcher: Matcher) -> Node {
-        Node::Leaf(Box::new(Leaf { fields, matcher }))
+        Node::Leaf(Box::new(Leaf {
+            fields,
+            matcher,
+            memo: NO_MEMO,
+        }))
     }
 
     /// Simplifies constant sub-trees and single-child groups.
@@ -563,6 +804,45 @@ mod tests {
 
     fn sm(kind: StrKind, ps: &[&str], ci: bool, all: bool) -> StrMatch {
         StrMatch::new(kind, ps.iter().map(|s| s.to_string()).collect(), ci, all).unwrap()
+    }
+
+    #[test]
+    fn regex_literals_are_required_substrings() {
+        let lits = |p: &str| regex_required_literals(p);
+        assert_eq!(
+            lits(r"^(?s:.*)ipconfig(?s:.*)\|(?s:.*)find(?s:.*)$"),
+            Some(vec!["ipconfig".to_string()])
+        );
+        // `k` and `s` end runs (their case folding leaves ASCII); alternatives each give one.
+        assert_eq!(
+            lits(r#"(?i)\.exe["']?\s+[^"]{0,64}werfaultsecure\.exe"#),
+            Some(vec!["ecure.exe".to_string()])
+        );
+        assert_eq!(
+            lits("abcd|(?:xyz)+q"),
+            Some(vec!["abcd".to_string(), "xyz".to_string()])
+        );
+        assert_eq!(lits("abcd|x.y"), None);
+        assert_eq!(lits("a.c"), None);
+        // Every literal is in every match, ignoring case.
+        let cases = [
+            (r"(?i)invoke-(mimi|kiwi)katz", "INVOKE-KIWIKATZ"),
+            (
+                r"\\AppData\\Local\\Temp\\[a-z0-9]{8}\.exe",
+                r"C:\Users\x\AppData\Local\Temp\abcd1234.exe",
+            ),
+            ("-enc(odedcommand)? ", "-EncodedCommand "),
+        ];
+        for (p, text) in cases {
+            let re = compile_regex(p, true, false, false).unwrap();
+            assert!(re.is_match(text), "{p} should match {text}");
+            let l = lits(p).unwrap_or_else(|| panic!("{p}: no literal"));
+            let low = text.to_ascii_lowercase();
+            assert!(
+                l.iter().any(|x| low.contains(x.as_str())),
+                "{p}: {l:?} not in {text}"
+            );
+        }
     }
 
     #[test]

@@ -84,15 +84,17 @@ impl Pipeline {
         self.profiles.as_ref()
     }
 
-    /// Scores one event.
+    /// Scores one event (correlation state in the default scope).
     pub fn score(&self, e: &Event) -> Scored {
-        self.score_with(e, None)
+        self.score_with("", e, None)
     }
 
-    /// Scores one event, matching its IOCs against `iocs` too (a tenant's intel: indicators
-    /// differ per tenant, the engines do not).
+    /// Scores one event of a tenant: Sigma correlation rules keep their state per tenant, and
+    /// its IOCs are matched against `iocs` too (the tenant's intel: indicators differ per
+    /// tenant, the engines do not).
     pub fn score_with(
         &self,
+        tenant: &str,
         e: &Event,
         iocs: Option<&dyn crate::static_engine::IocLookup>,
     ) -> Scored {
@@ -108,7 +110,7 @@ impl Pipeline {
             }
         }
         if let Some(r) = &self.rules {
-            r.current().eval_into(e, &mut out);
+            r.current().eval_into_scoped(tenant, e, &mut out);
         }
         if let Some(p) = &self.profiles {
             p.eval_into(e, &mut out);

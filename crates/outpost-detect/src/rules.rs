@@ -33,9 +33,10 @@
 //! `all: true` every value must match). `nocase: true` makes string tests ignore ASCII case.
 //! Combinators: `all: [..]`, `any: [..]`, `not: {..}`.
 
+use crate::correlation::{self, CorrelationDef, CorrelationHit, CorrelationState, Correlations};
 use crate::field::{Field, KIND_COUNT, kind_bit, kind_index, parse_kind};
 use crate::indicator::{Action, Indicator, RuleAction, Scored};
-use crate::matcher::{CmpOp, Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
+use crate::matcher::{CmpOp, Matcher, Memo, Node, StrKind, StrMatch, compile_regex, parse_cidr};
 use crate::sigma::{self, SigmaOptions};
 use outpost_core::Event;
 use serde::Serialize;
@@ -144,6 +145,11 @@ pub struct CompiledRule {
     pub tags: Vec<String>,
     /// Sigma `level` (`informational` … `critical`); `None` for native rules.
     pub level: Option<String>,
+    /// Sigma `name` (how correlation rules may refer to it).
+    pub sigma_name: Option<String>,
+    /// Sigma logsource product and category (how field names map onto events; correlation
+    /// rules' `group-by` uses it). `None` for native rules.
+    pub logsource: Option<(String, Option<String>)>,
 }
 
 impl CompiledRule {
@@ -185,10 +191,23 @@ pub struct RuleSet {
     by_kind_eid: Vec<HashMap<u32, Vec<u32>>>,
     /// Rules indexed by an anchor literal (an `equals` / basename `endswith` conjunct).
     groups: Vec<AnchorGroup>,
+    /// Anchor groups to look up for an event without an event id (groups with a rule that
+    /// has no event-id requirement), with their kind masks.
+    groups_no_eid: Vec<(u32, u16)>,
+    /// Per event id: the anchor groups that hold a rule that may match that id (the others
+    /// cannot add a candidate), with their kind masks.
+    groups_by_eid: HashMap<u32, Vec<(u32, u16)>>,
     /// Event ids each rule requires (anchored rules are checked against it).
     rule_eids: Vec<Option<Vec<u32>>>,
     counts: Mutex<CountState>,
     unsupported: Vec<Unsupported>,
+    /// Per rule: anchored conjuncts (0: not anchored) that must all have a hit.
+    slots: Vec<u8>,
+    /// Leaf result slots (identical leaves share one; see [`Memo`]).
+    memo_slots: usize,
+    /// Sigma correlation rules over these rules, and their live state.
+    correlations: Correlations,
+    corr_state: CorrelationState,
 }
 
 impl RuleSet {
@@ -197,6 +216,23 @@ impl RuleSet {
         rules: Vec<CompiledRule>,
         unsupported: Vec<Unsupported>,
     ) -> Result<RuleSet, LoadError> {
+        RuleSet::with_correlations(rules, Vec::new(), unsupported)
+    }
+
+    /// Builds an indexed rule set with Sigma correlation rules over its rules. Fails when two
+    /// rules share an id; correlations that cannot be resolved (a referred rule missing, a
+    /// group-by field with no mapping, a cycle) are added to [`RuleSet::unsupported`].
+    pub fn with_correlations(
+        mut rules: Vec<CompiledRule>,
+        defs: Vec<CorrelationDef>,
+        mut unsupported: Vec<Unsupported>,
+    ) -> Result<RuleSet, LoadError> {
+        let mut memo_keys: HashMap<String, u32> = HashMap::new();
+        for r in rules.iter_mut() {
+            r.cond.assign_memo(&mut memo_keys);
+        }
+        let memo_slots = memo_keys.len();
+        drop(memo_keys);
         let mut seen: HashMap<&str, &Path> = HashMap::new();
         let mut errors = Vec::new();
         for r in &rules {
@@ -219,35 +255,43 @@ impl RuleSet {
         // event's value has that literal.
         let mut groups: Vec<AnchorGroup> = Vec::new();
         let mut anchored = vec![false; rules.len()];
+        // Per rule: how many of its conjuncts are anchored (slots); a rule is a candidate only
+        // when every slot has a hit.
+        let mut slots = vec![0u8; rules.len()];
         for (i, r) in rules.iter().enumerate() {
-            let Some(anchors) = anchors_of(&r.cond) else {
+            let rule_slots = anchor_slots(&r.cond);
+            if rule_slots.is_empty() {
                 continue;
-            };
-            for (fields, basename, contains, ci, keys) in anchors {
-                let gi = match groups.iter().position(|g| {
-                    g.fields == fields
-                        && g.basename == basename
-                        && g.contains == contains
-                        && g.ci == ci
-                }) {
-                    Some(g) => g,
-                    None => {
-                        groups.push(AnchorGroup {
-                            fields,
-                            basename,
-                            contains,
-                            ci,
-                            map: HashMap::new(),
-                            ac: None,
-                            ac_rules: Vec::new(),
-                        });
-                        groups.len() - 1
-                    }
-                };
-                for k in keys {
-                    let list = groups[gi].map.entry(k).or_default();
-                    if list.last() != Some(&(i as u32)) {
-                        list.push(i as u32);
+            }
+            slots[i] = rule_slots.len() as u8;
+            for (slot, anchors) in rule_slots.into_iter().enumerate() {
+                let entry = ((i as u32) << SLOT_BITS) | slot as u32;
+                for (fields, basename, contains, ci, keys) in anchors {
+                    let gi = match groups.iter().position(|g| {
+                        g.fields == fields
+                            && g.basename == basename
+                            && g.contains == contains
+                            && g.ci == ci
+                    }) {
+                        Some(g) => g,
+                        None => {
+                            groups.push(AnchorGroup {
+                                fields,
+                                basename,
+                                contains,
+                                ci,
+                                map: HashMap::new(),
+                                ac: None,
+                                ac_rules: Vec::new(),
+                            });
+                            groups.len() - 1
+                        }
+                    };
+                    for k in keys {
+                        let list = groups[gi].map.entry(k).or_default();
+                        if list.last() != Some(&entry) {
+                            list.push(entry);
+                        }
                     }
                 }
             }
@@ -255,6 +299,36 @@ impl RuleSet {
         }
         for g in groups.iter_mut().filter(|g| g.contains) {
             g.build_automaton();
+        }
+        // Which groups can add a candidate for an event id: a group whose rules all require
+        // other ids (or other kinds) is not looked up at all.
+        let mut groups_no_eid: Vec<(u32, u16)> = Vec::new();
+        let mut groups_by_eid: HashMap<u32, Vec<(u32, u16)>> = HashMap::new();
+        for (gi, g) in groups.iter().enumerate() {
+            let mut kinds = 0u16;
+            let mut any_eid = false;
+            let mut ids: HashSet<u32> = HashSet::new();
+            for &entry in g.map.values().flatten() {
+                let r = entry >> SLOT_BITS;
+                kinds |= rules.get(r as usize).map_or(0, |x| x.kinds);
+                match eids.get(r as usize) {
+                    Some(Some(v)) => ids.extend(v.iter().copied()),
+                    _ => any_eid = true,
+                }
+            }
+            let entry = (gi as u32, kinds);
+            if any_eid {
+                groups_no_eid.push(entry);
+            } else {
+                for id in ids {
+                    groups_by_eid.entry(id).or_default().push(entry);
+                }
+            }
+        }
+        // Every event id also gets the groups that hold id-less rules.
+        for v in groups_by_eid.values_mut() {
+            v.extend_from_slice(&groups_no_eid);
+            v.sort_unstable();
         }
         let mut by_kind = vec![Vec::new(); KIND_COUNT];
         let mut by_kind_eid = vec![HashMap::new(); KIND_COUNT];
@@ -279,14 +353,22 @@ impl RuleSet {
                 by_kind_eid[k].insert(eid, list);
             }
         }
+        let (correlations, bad) = Correlations::build(defs, &rules);
+        unsupported.extend(bad);
         Ok(RuleSet {
             rules,
             by_kind,
             by_kind_eid,
             groups,
+            groups_no_eid,
+            groups_by_eid,
+            slots,
+            memo_slots,
             rule_eids: eids,
             counts: Mutex::new(HashMap::new()),
             unsupported,
+            correlations,
+            corr_state: CorrelationState::default(),
         })
     }
 
@@ -306,32 +388,30 @@ impl RuleSet {
         let mut files = Vec::new();
         collect_files(dir, &mut files)?;
         files.sort();
-        let mut rules = Vec::new();
+        let mut out = CompiledFile::default();
         let mut errors = Vec::new();
-        let mut unsupported = Vec::new();
         for f in &files {
             let text = std::fs::read_to_string(f).map_err(|e| LoadError::Io {
                 path: f.display().to_string(),
                 source: e,
             })?;
-            load_text(&text, f, opts, &mut rules, &mut errors, &mut unsupported)?;
+            load_text(&text, f, opts, &mut out, &mut errors)?;
         }
         if !errors.is_empty() {
             return Err(LoadError::Invalid(errors));
         }
-        RuleSet::new(rules, unsupported)
+        RuleSet::with_correlations(out.rules, out.correlations, out.unsupported)
     }
 
     /// Parses rules from YAML text (as if read from `file`).
     pub fn from_yaml(text: &str, file: &Path, opts: &SigmaOptions) -> Result<RuleSet, LoadError> {
-        let mut rules = Vec::new();
+        let mut out = CompiledFile::default();
         let mut errors = Vec::new();
-        let mut unsupported = Vec::new();
-        load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+        load_text(text, file, opts, &mut out, &mut errors)?;
         if !errors.is_empty() {
             return Err(LoadError::Invalid(errors));
         }
-        RuleSet::new(rules, unsupported)
+        RuleSet::with_correlations(out.rules, out.correlations, out.unsupported)
     }
 
     /// Rules that were not loaded, with reasons.
@@ -379,8 +459,17 @@ impl RuleSet {
         self.by_kind.get(k).map(|v| v.as_slice()).unwrap_or(&[])
     }
 
+    /// Calls `f` with every candidate rule index for the event, in rule order, and the
+    /// event's leaf memo.
+    fn for_each_candidate(&self, e: &Event, mut f: impl FnMut(u32, &mut Memo)) {
+        let mut memo = MEMO.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        memo.next_event(self.memo_slots);
+        self.for_each_candidate_index(e, |i| f(i, &mut memo));
+        MEMO.with(|c| *c.borrow_mut() = memo);
+    }
+
     /// Calls `f` with every candidate rule index for the event, in rule order.
-    fn for_each_candidate(&self, e: &Event, mut f: impl FnMut(u32)) {
+    fn for_each_candidate_index(&self, e: &Event, mut f: impl FnMut(u32)) {
         let base = self.candidates(e);
         if self.groups.is_empty() {
             base.iter().for_each(|&i| f(i));
@@ -392,23 +481,66 @@ impl RuleSet {
         let bit = kind_bit(e.kind);
         let eid = e.log.as_ref().and_then(|l| l.event_id);
         let before = buf.len();
-        for g in &self.groups {
+        // Slot hits per rule for this event (reset in O(1) by the generation).
+        let (mut generation, mut marks, mut touched) =
+            MARKS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        if marks.len() < self.rules.len() {
+            marks.resize(self.rules.len(), (0, 0));
+        }
+        generation = generation.wrapping_add(1);
+        if generation == 0 {
+            marks.iter_mut().for_each(|m| *m = (0, 0));
+            generation = 1;
+        }
+        touched.clear();
+        let groups = match eid {
+            Some(x) => self.groups_by_eid.get(&x).unwrap_or(&self.groups_no_eid),
+            None => &self.groups_no_eid,
+        };
+        for &(gi, kinds) in groups {
+            if kinds & bit == 0 {
+                continue;
+            }
+            let Some(g) = self.groups.get(gi as usize) else {
+                continue;
+            };
             g.lookup(e, |list| {
-                for &i in list {
-                    let ok_kind = self
-                        .rules
-                        .get(i as usize)
-                        .is_some_and(|r| r.kinds & bit != 0);
-                    let ok_eid = match self.rule_eids.get(i as usize) {
-                        Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
-                        _ => true,
+                for &entry in list {
+                    let i = entry >> SLOT_BITS;
+                    let slot = entry & SLOT_MASK;
+                    let Some(mark) = marks.get_mut(i as usize) else {
+                        continue;
                     };
-                    if ok_kind && ok_eid {
-                        buf.push(i);
+                    if mark.0 != generation {
+                        let ok_kind = self
+                            .rules
+                            .get(i as usize)
+                            .is_some_and(|r| r.kinds & bit != 0);
+                        let ok_eid = match self.rule_eids.get(i as usize) {
+                            Some(Some(v)) => eid.is_some_and(|x| v.contains(&x)),
+                            _ => true,
+                        };
+                        // A rule of the wrong kind or event id never becomes a candidate.
+                        *mark = (generation, if ok_kind && ok_eid { 0 } else { u64::MAX });
+                        touched.push(i);
+                    }
+                    if mark.1 != u64::MAX {
+                        mark.1 |= 1u64 << slot;
                     }
                 }
             });
         }
+        for &i in &touched {
+            let need = self.slots.get(i as usize).copied().unwrap_or(0);
+            if let Some(&(_, m)) = marks.get(i as usize)
+                && m != u64::MAX
+                && need > 0
+                && m.count_ones() == u32::from(need)
+            {
+                buf.push(i);
+            }
+        }
+        MARKS.with(|c| *c.borrow_mut() = (generation, marks, touched));
         if buf.len() != before {
             // A rule anchored on several alternatives (`Image|endswith` or `OriginalFileName`)
             // may be found through more than one group: evaluate it once.
@@ -419,48 +551,76 @@ impl RuleSet {
         CANDIDATES.with(|c| *c.borrow_mut() = buf);
     }
 
-    /// Evaluates every rule on the event and appends indicators and actions to `out`.
+    /// Evaluates every rule on the event and appends indicators and actions to `out`
+    /// (correlations in the default scope; see [`RuleSet::eval_into_scoped`]).
     pub fn eval_into(&self, e: &Event, out: &mut Scored) {
-        self.for_each_candidate(e, |i| self.eval_one(i, e, out));
+        self.eval_into_scoped("", e, out);
     }
 
-    fn eval_one(&self, i: u32, e: &Event, out: &mut Scored) {
-        {
-            let Some(r) = self.rules.get(i as usize) else {
-                return;
-            };
-            if !r.cond.eval(e) {
-                return;
-            }
-            let mut extra = String::new();
-            if let Some(c) = &r.count {
-                match self.count_hit(i, c, e) {
-                    Some(n) => {
-                        extra = format!("{n} matching events within {}s", c.window.num_seconds())
-                    }
-                    None => return,
-                }
-            }
-            out.push(Indicator {
-                engine: r.engine.to_string(),
-                rule_name: r.id.clone(),
-                indicator_type: r.indicator_type.clone(),
-                description: if r.description.is_empty() {
-                    r.name.clone()
-                } else {
-                    r.description.clone()
-                },
-                extra_info: extra,
-                score: r.total_score(),
-            });
-            for a in &r.actions {
-                out.actions.push(RuleAction {
-                    engine: r.engine.to_string(),
-                    rule_name: r.id.clone(),
-                    action: a.clone(),
+    /// Evaluates every rule on the event and appends indicators and actions to `out`;
+    /// correlation state is kept apart per `scope` (the tenant).
+    pub fn eval_into_scoped(&self, scope: &str, e: &Event, out: &mut Scored) {
+        self.for_each_candidate(e, |i, m| self.eval_one(scope, i, e, m, out));
+    }
+
+    fn eval_one(&self, scope: &str, i: u32, e: &Event, m: &mut Memo, out: &mut Scored) {
+        let Some(r) = self.rules.get(i as usize) else {
+            return;
+        };
+        if !r.cond.eval_memo(e, m) {
+            return;
+        }
+        if !self.correlations.is_quiet(i as usize) {
+            self.push_own(i, r, e, out);
+        }
+        if self.correlations.feeds(i as usize) {
+            self.correlations
+                .on_match(&self.corr_state, scope, i as usize, e, 0, &mut |c, h| {
+                    out.push(correlation_indicator(c, &h))
                 });
+        }
+    }
+
+    /// The rule's own indicator and actions (after its counting window, if any).
+    fn push_own(&self, i: u32, r: &CompiledRule, e: &Event, out: &mut Scored) {
+        let mut extra = String::new();
+        if let Some(c) = &r.count {
+            match self.count_hit(i, c, e) {
+                Some(n) => {
+                    extra = format!("{n} matching events within {}s", c.window.num_seconds())
+                }
+                None => return,
             }
         }
+        out.push(Indicator {
+            engine: r.engine.to_string(),
+            rule_name: r.id.clone(),
+            indicator_type: r.indicator_type.clone(),
+            description: if r.description.is_empty() {
+                r.name.clone()
+            } else {
+                r.description.clone()
+            },
+            extra_info: extra,
+            score: r.total_score(),
+        });
+        for a in &r.actions {
+            out.actions.push(RuleAction {
+                engine: r.engine.to_string(),
+                rule_name: r.id.clone(),
+                action: a.clone(),
+            });
+        }
+    }
+
+    /// The Sigma correlation rules of this set.
+    pub fn correlations(&self) -> &Correlations {
+        &self.correlations
+    }
+
+    /// The live correlation state of this set (used by [`RuleSet::eval_into_scoped`]).
+    pub fn correlation_state(&self) -> &CorrelationState {
+        &self.corr_state
     }
 
     /// Calls `f` with the index (in [`RuleSet::rules`]) of every rule whose condition holds on
@@ -468,21 +628,35 @@ impl RuleSet {
     /// windows are ignored: the caller decides what a match of a counting rule means). The
     /// candidates come from the same index as [`RuleSet::eval_into`].
     pub fn for_each_match<'a>(&'a self, e: &Event, mut f: impl FnMut(usize, &'a CompiledRule)) {
-        self.for_each_candidate(e, |i| {
+        self.for_each_candidate(e, |i, m| {
             if let Some(r) = self.rules.get(i as usize)
-                && r.cond.eval(e)
+                && r.cond.eval_memo(e, m)
             {
                 f(i as usize, r);
             }
         });
     }
 
+    /// Number of anchor groups of the index (for profiling).
+    #[doc(hidden)]
+    pub fn anchor_group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The indices of the rules the index selects for the event (candidates, before their
+    /// conditions are evaluated); for tests and profiling.
+    pub fn candidate_indices(&self, e: &Event) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.for_each_candidate_index(e, |i| out.push(i as usize));
+        out
+    }
+
     /// Ids of the rules matching the event (ignores counting windows); for tests and tools.
     pub fn matching_ids(&self, e: &Event) -> Vec<&str> {
         let mut out = Vec::new();
-        self.for_each_candidate(e, |i| {
+        self.for_each_candidate(e, |i, m| {
             if let Some(r) = self.rules.get(i as usize)
-                && r.cond.eval(e)
+                && r.cond.eval_memo(e, m)
             {
                 out.push(r.id.as_str());
             }
@@ -525,7 +699,44 @@ impl RuleSet {
     }
 }
 
+/// The indicator of a fired correlation.
+pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -> Indicator {
+    let group = h
+        .group
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let span = (h.last_ms - h.first_ms) / 1000;
+    Indicator {
+        engine: "sigma".into(),
+        rule_name: c.def.id.clone(),
+        indicator_type: "sigma_correlation".into(),
+        description: c.def.description.clone(),
+        extra_info: format!(
+            "{}: {} within {span}s (timespan {}s){}{group}",
+            c.def.kind.as_str(),
+            h.count,
+            c.def.timespan.num_seconds(),
+            if group.is_empty() { "" } else { " for " },
+        ),
+        score: c.def.score,
+    }
+}
+
+/// Bits of a group entry that hold the rule's slot (the rest is the rule index).
+const SLOT_BITS: u32 = 6;
+const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
+/// Anchored conjuncts used per rule at most (more only narrow the candidates further).
+const MAX_SLOTS: usize = 8;
+
+/// Generation, per-rule (generation, slot bits), rules touched: the slot hits of one event.
+type Marks = (u32, Vec<(u32, u64)>, Vec<u32>);
+
 thread_local! {
+    static AC_IDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static MARKS: std::cell::RefCell<Marks> = const { std::cell::RefCell::new((0, Vec::new(), Vec::new())) };
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::new(Memo::default());
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -574,11 +785,21 @@ impl AnchorGroup {
         if self.contains {
             match &self.ac {
                 Some(ac) => {
-                    for m in ac.find_overlapping_iter(v) {
-                        if let Some(l) = self.ac_rules.get(m.pattern().as_usize()) {
+                    // A key found several times in the value (`.exe`, ` -`) reports its rules
+                    // once.
+                    let mut ids = AC_IDS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+                    ids.clear();
+                    ids.extend(ac.find_overlapping_iter(v).map(|m| m.pattern().as_u32()));
+                    if ids.len() > 1 {
+                        ids.sort_unstable();
+                        ids.dedup();
+                    }
+                    for &id in &ids {
+                        if let Some(l) = self.ac_rules.get(id as usize) {
                             f(l);
                         }
                     }
+                    AC_IDS.with(|c| *c.borrow_mut() = ids);
                 }
                 None => self.ac_rules.iter().for_each(|l| f(l)),
             }
@@ -644,6 +865,22 @@ impl AnchorGroup {
 /// (fields, basename, contains, case-insensitive, keys)
 type Anchor = (Vec<Field>, bool, bool, bool, Vec<String>);
 
+/// The anchor slots of a rule's condition: for a conjunction, every anchored conjunct (each
+/// must hold, so each needs a hit; the most selective first, at most [`MAX_SLOTS`]); for
+/// anything else its anchors as one slot. Empty: not anchored.
+fn anchor_slots(cond: &Node) -> Vec<Vec<Anchor>> {
+    let rank = |a: &Vec<Anchor>| u8::from(a.len() > 1) + 2 * u8::from(a.iter().any(|x| x.2));
+    match cond {
+        Node::And(c) => {
+            let mut v: Vec<Vec<Anchor>> = c.iter().filter_map(anchors_of).collect();
+            v.sort_by_key(rank);
+            v.truncate(MAX_SLOTS);
+            v
+        }
+        other => anchors_of(other).into_iter().collect(),
+    }
+}
+
 /// The anchors of a condition: literals one of which the event must have for the condition to
 /// hold. A leaf anchors itself when it is an any-of `equals`, or an any-of `endswith` whose
 /// patterns are all `<separator><name>`; an AND is anchored by its first anchored conjunct; an
@@ -691,6 +928,25 @@ fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
         }) {
             continue;
         }
+        if let Matcher::Regex { res, all } = &l.matcher {
+            // Literals every match contains: any-of over the regexes, or (all of them must
+            // match) those of the first regex that has some.
+            let per: Vec<Option<Vec<String>>> = res
+                .iter()
+                .map(|r| crate::matcher::regex_required_literals(r.as_str()))
+                .collect();
+            let keys: Option<Vec<String>> = if *all {
+                per.into_iter().flatten().next()
+            } else {
+                per.into_iter()
+                    .collect::<Option<Vec<Vec<String>>>>()
+                    .map(|v| v.into_iter().flatten().collect())
+            };
+            if let Some(keys) = keys.filter(|k| !k.is_empty()) {
+                return Some((l.fields.clone(), false, true, true, keys));
+            }
+            continue;
+        }
         let Matcher::Str(m) = &l.matcher else {
             continue;
         };
@@ -719,8 +975,21 @@ fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
                 if let Some(keys) = keys {
                     return Some((l.fields.clone(), true, false, m.case_insensitive(), keys));
                 }
+                // Ending with a pattern that is not `\name` still means containing it.
+                if m.patterns().iter().all(|p| !p.is_empty()) {
+                    return Some((
+                        l.fields.clone(),
+                        false,
+                        true,
+                        m.case_insensitive(),
+                        m.patterns().to_vec(),
+                    ));
+                }
             }
-            StrKind::Contains if m.patterns().iter().all(|p| !p.is_empty()) => {
+            // A prefix is a substring too.
+            StrKind::StartsWith | StrKind::Contains
+                if m.patterns().iter().all(|p| !p.is_empty()) =>
+            {
                 return Some((
                     l.fields.clone(),
                     false,
@@ -767,15 +1036,25 @@ pub fn compile_file_text(
     text: &str,
     file: &Path,
     opts: &SigmaOptions,
-) -> Result<(Vec<CompiledRule>, Vec<Unsupported>), LoadError> {
-    let mut rules = Vec::new();
+) -> Result<CompiledFile, LoadError> {
+    let mut out = CompiledFile::default();
     let mut errors = Vec::new();
-    let mut unsupported = Vec::new();
-    load_text(text, file, opts, &mut rules, &mut errors, &mut unsupported)?;
+    load_text(text, file, opts, &mut out, &mut errors)?;
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    Ok((rules, unsupported))
+    Ok(out)
+}
+
+/// The rules of one file, compiled but not indexed (see [`compile_file_text`]).
+#[derive(Debug, Default)]
+pub struct CompiledFile {
+    /// Native and Sigma rules.
+    pub rules: Vec<CompiledRule>,
+    /// Sigma correlation rules (resolved against the rules when the rule set is built).
+    pub correlations: Vec<CorrelationDef>,
+    /// Sigma rules that cannot be evaluated, with the reason.
+    pub unsupported: Vec<Unsupported>,
 }
 
 /// Parses YAML documents into JSON values (bounded, panic-free parser).
@@ -790,19 +1069,25 @@ fn load_text(
     text: &str,
     file: &Path,
     opts: &SigmaOptions,
-    rules: &mut Vec<CompiledRule>,
+    out: &mut CompiledFile,
     errors: &mut Vec<RuleError>,
-    unsupported: &mut Vec<Unsupported>,
 ) -> Result<(), LoadError> {
     let docs = parse_yaml_docs(text, file)?;
     let fname = file.display().to_string();
+    let CompiledFile {
+        rules,
+        correlations,
+        unsupported,
+    } = out;
     for doc in docs {
         match &doc {
-            J::Object(m)
-                if m.contains_key("detection")
-                    || m.contains_key("correlation")
-                    || m.contains_key("logsource") =>
-            {
+            J::Object(m) if m.contains_key("correlation") => {
+                match correlation::parse(&doc, file, opts) {
+                    Ok(d) => correlations.push(d),
+                    Err(u) => unsupported.push(u),
+                }
+            }
+            J::Object(m) if m.contains_key("detection") || m.contains_key("logsource") => {
                 match sigma::compile(&doc, file, opts) {
                     Ok(r) => rules.push(r),
                     Err(u) => unsupported.push(u),
@@ -1019,6 +1304,8 @@ fn compile_native(
         file: file.to_path_buf(),
         tags,
         level: None,
+        sigma_name: None,
+        logsource: None,
     });
 }
 

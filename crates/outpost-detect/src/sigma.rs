@@ -8,7 +8,10 @@
 //! Supported: selections as maps or lists of maps, keyword lists, `null` values, wildcards `*`
 //! and `?` (with `\` escapes), modifiers `contains`, `startswith`, `endswith`, `all`, `re`
 //! (with `i`, `m`, `s`), `cidr`, `base64`, `base64offset`, `wide`/`utf16le`/`utf16be`/`utf16`
-//! (with base64), `windash`, `cased`, `exists`, `gt`, `gte`, `lt`, `lte`; conditions with
+//! (with base64), `windash`, `cased`, `exists`, `gt`, `gte`, `lt`, `lte`, `fieldref` (another
+//! field of the same event; with `contains`/`startswith`/`endswith`), `expand` (`%name%`
+//! placeholders from [`SigmaOptions::placeholders`]; a rule with a placeholder that has no
+//! values is not loaded, with the reason); conditions with
 //! `and`, `or`, `not`, parentheses, `1 of X*`, `all of X*`, `1 of them`, `all of them`.
 //!
 //! Field mapping:
@@ -20,8 +23,9 @@
 //!   normalized sections (`Image` → `process.exe`, `DestinationIp` → `network.remote_ip`,
 //!   `TargetFilename` → `file.path`, …).
 //!
-//! Anything else (correlation rules, aggregations, other products, unmapped Linux fields,
-//! `fieldref`, `expand`, `N of` with N > 1 …) is returned as [`Unsupported`] with the reason.
+//! Correlation rules (`correlation:` documents) are parsed by [`crate::correlation`].
+//! Anything else (aggregations, other products, unmapped Linux fields,
+//! `N of` with N > 1 …) is returned as [`Unsupported`] with the reason.
 
 use crate::field::{Field, kind_bit};
 use crate::matcher::{CmpOp, Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
@@ -43,6 +47,9 @@ pub struct SigmaOptions {
     pub default_score: i32,
     /// Load rules with `status: deprecated` (default false: they are reported as unsupported).
     pub load_deprecated: bool,
+    /// Values of `%name%` placeholders for the `expand` modifier (name without the `%`). A
+    /// rule using a placeholder that has no values here is reported as not loaded.
+    pub placeholders: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for SigmaOptions {
@@ -57,6 +64,7 @@ impl Default for SigmaOptions {
             ]),
             default_score: 50,
             load_deprecated: false,
+            placeholders: BTreeMap::new(),
         }
     }
 }
@@ -70,6 +78,7 @@ enum Platform {
 struct Src<'a> {
     platform: Platform,
     category: Option<&'a str>,
+    placeholders: Option<&'a BTreeMap<String, Vec<String>>>,
 }
 
 /// Compiles one Sigma rule document.
@@ -134,7 +143,11 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
     let Some(det) = doc.get("detection").and_then(J::as_object) else {
         return Err(un("missing or invalid `detection`".into()));
     };
-    let src = Src { platform, category };
+    let src = Src {
+        platform,
+        category,
+        placeholders: Some(&opts.placeholders),
+    };
     let mut idents: BTreeMap<&str, Node> = BTreeMap::new();
     for (k, v) in det {
         if k == "condition" || k == "timeframe" {
@@ -200,6 +213,8 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
         file: file.to_path_buf(),
         tags,
         level: (!level.is_empty()).then(|| level.to_string()),
+        sigma_name: doc.get("name").and_then(J::as_str).map(String::from),
+        logsource: product.map(|p| (p.to_string(), category.map(String::from))),
     })
 }
 
@@ -348,6 +363,32 @@ fn logsource_constraint(
     }
 }
 
+/// The event fields a Sigma field name reads on events matched by `rule` (its logsource's
+/// mapping; for native rules the name is an Outpost field path).
+pub fn map_field_for(rule: &CompiledRule, name: &str) -> Result<Vec<Field>, String> {
+    match &rule.logsource {
+        Some((product, category)) => {
+            let platform = match product.as_str() {
+                "windows" => Platform::Windows,
+                "linux" => Platform::Linux,
+                other => return Err(format!("logsource product '{other}' has no mapping")),
+            };
+            let src = Src {
+                platform,
+                category: category.as_deref(),
+                placeholders: None,
+            };
+            if name.is_empty() {
+                return Err("empty field name".into());
+            }
+            map_field(&src, name)
+        }
+        None => Field::parse(name)
+            .map(|f| vec![f])
+            .ok_or_else(|| format!("'{name}' is not an Outpost event field")),
+    }
+}
+
 fn map_field(src: &Src, name: &str) -> Result<Vec<Field>, String> {
     if name.is_empty() {
         return Ok(vec![Field::AnyString]);
@@ -447,13 +488,26 @@ fn compile_map(m: &serde_json::Map<String, J>, src: &Src) -> Result<Node, String
         let mut it = key.split('|');
         let fname = it.next().unwrap_or("");
         let mods: Vec<&str> = it.collect();
+        let mut mods: Vec<&str> = mods;
         let fields = map_field(src, fname)?;
-        let vals: Vec<J> = match val {
+        let mut vals: Vec<J> = match val {
             J::Array(a) => a.clone(),
             other => vec![other.clone()],
         };
         if vals.is_empty() {
             return Err(format!("field '{fname}': empty value list"));
+        }
+        if let Some(i) = mods.iter().position(|m| *m == "expand") {
+            mods.remove(i);
+            vals = expand_placeholders(&vals, src.placeholders)
+                .map_err(|e| format!("field '{key}': {e}"))?;
+        }
+        if let Some(i) = mods.iter().position(|m| *m == "fieldref") {
+            mods.remove(i);
+            parts.push(
+                fieldref(src, &fields, &mods, &vals).map_err(|e| format!("field '{key}': {e}"))?,
+            );
+            continue;
         }
         let keyword = fname.is_empty();
         parts.push(
@@ -462,6 +516,139 @@ fn compile_map(m: &serde_json::Map<String, J>, src: &Src) -> Result<Node, String
         );
     }
     Ok(Node::And(parts))
+}
+
+/// Parses a placeholder file for [`SigmaOptions::placeholders`]: a YAML map from placeholder
+/// name (with or without the `%`) to a value or a list of values.
+///
+/// ```yaml
+/// known_cdcs: [dc01.corp.example, 10.0.0.10]
+/// admin_hosts: jump01
+/// ```
+pub fn parse_placeholders(text: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let docs = serde_saphyr::from_multiple::<J>(text).map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    for d in docs {
+        let J::Object(m) = d else {
+            if d.is_null() {
+                continue;
+            }
+            return Err("expected a map from placeholder names to values".into());
+        };
+        for (k, v) in m {
+            let vals: Vec<String> = match v {
+                J::Array(a) => a
+                    .iter()
+                    .map(|x| match x {
+                        J::String(s) => Ok(s.clone()),
+                        J::Number(n) => Ok(n.to_string()),
+                        J::Bool(b) => Ok(b.to_string()),
+                        _ => Err(format!("placeholder '{k}': values must be scalars")),
+                    })
+                    .collect::<Result<_, _>>()?,
+                J::String(s) => vec![s],
+                J::Number(n) => vec![n.to_string()],
+                J::Bool(b) => vec![b.to_string()],
+                _ => return Err(format!("placeholder '{k}': expected a value or a list")),
+            };
+            out.insert(k.trim_matches('%').to_string(), vals);
+        }
+    }
+    Ok(out)
+}
+
+/// Values with `%name%` placeholders replaced by every value of the placeholder (Sigma
+/// `expand`); an unknown placeholder is an error naming it.
+fn expand_placeholders(
+    vals: &[J],
+    placeholders: Option<&BTreeMap<String, Vec<String>>>,
+) -> Result<Vec<J>, String> {
+    let mut out: Vec<J> = Vec::new();
+    for v in vals {
+        let J::String(s) = v else {
+            out.push(v.clone());
+            continue;
+        };
+        // Split into literal parts and placeholder names.
+        let mut acc: Vec<String> = vec![String::new()];
+        let mut rest = s.as_str();
+        while let Some(a) = rest.find('%') {
+            let Some(b) = rest[a + 1..].find('%') else {
+                break;
+            };
+            let name = &rest[a + 1..a + 1 + b];
+            let lit = &rest[..a];
+            for x in acc.iter_mut() {
+                x.push_str(lit);
+            }
+            let Some(values) = placeholders.and_then(|p| p.get(name)) else {
+                return Err(format!(
+                    "placeholder '%{name}%' has no values (`expand` needs them: outpost hunt --placeholders FILE)"
+                ));
+            };
+            if values.is_empty() {
+                return Err(format!("placeholder '%{name}%' has an empty value list"));
+            }
+            let mut next = Vec::with_capacity(acc.len() * values.len());
+            for x in &acc {
+                for val in values {
+                    next.push(format!("{x}{val}"));
+                }
+            }
+            if next.len() > MAX_VALUES {
+                return Err(format!(
+                    "placeholders expand to more than {MAX_VALUES} values"
+                ));
+            }
+            acc = next;
+            rest = &rest[a + b + 2..];
+        }
+        for x in acc {
+            out.push(J::String(x + rest));
+        }
+    }
+    Ok(out)
+}
+
+/// `Field|fieldref: Other` (with `contains`, `startswith`, `endswith`, `cased`): the field's
+/// value compared with another field of the same event; several names are any-of (all-of with
+/// `all`).
+fn fieldref(src: &Src, fields: &[Field], mods: &[&str], vals: &[J]) -> Result<Node, String> {
+    let mut kind = StrKind::Eq;
+    let (mut all, mut cased) = (false, false);
+    for m in mods {
+        match *m {
+            "contains" => kind = StrKind::Contains,
+            "startswith" => kind = StrKind::StartsWith,
+            "endswith" => kind = StrKind::EndsWith,
+            "all" => all = true,
+            "cased" => cased = true,
+            other => {
+                return Err(format!(
+                    "modifier '{other}' together with fieldref is not supported"
+                ));
+            }
+        }
+    }
+    if fields.contains(&Field::AnyString) {
+        return Err("fieldref needs a field name".into());
+    }
+    let mut alts = Vec::new();
+    for v in vals {
+        let J::String(name) = v else {
+            return Err("fieldref values must be field names".into());
+        };
+        let other = map_field(src, name)?;
+        alts.push(Node::leaf(
+            fields.to_vec(),
+            Matcher::FieldRef {
+                other,
+                kind,
+                ci: !cased,
+            },
+        ));
+    }
+    Ok(if all { Node::And(alts) } else { Node::Or(alts) })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1092,6 +1279,139 @@ mod tests {
         assert!(glob_match("sel*", "selection"));
         assert!(glob_match("*_ps", "filter_ps"));
         assert!(!glob_match("sel*", "filter"));
+    }
+
+    fn sysmon1(fields: &[(&str, &str)]) -> outpost_core::Event {
+        let mut e = outpost_core::Event::new(chrono::Utc::now(), EventKind::Log, "evtx");
+        e.log = Some(outpost_core::event::LogRecord {
+            channel: SYSMON_CHANNEL.into(),
+            event_id: Some(1),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        });
+        e
+    }
+
+    const FIELDREF: &str = r#"
+title: Process spawned under another user
+id: fr-1
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\cmd.exe'
+    filter_same_user:
+        User|fieldref: ParentUser
+    condition: selection and not filter_same_user
+---
+title: Image under its parent's directory
+id: fr-2
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|fieldref|startswith: CurrentDirectory
+    condition: selection
+"#;
+
+    #[test]
+    fn fieldref_compares_two_fields_of_the_event() {
+        let set = crate::RuleSet::from_yaml(FIELDREF, Path::new("t.yml"), &SigmaOptions::default())
+            .unwrap();
+        assert!(set.unsupported().is_empty(), "{:?}", set.unsupported());
+        let ids = |f: &[(&str, &str)]| -> Vec<String> {
+            set.matching_ids(&sysmon1(f))
+                .into_iter()
+                .map(String::from)
+                .collect()
+        };
+        let img = ("Image", "C:\\Windows\\System32\\cmd.exe");
+        // Same user (ignoring case): filtered out; another user: fires.
+        assert!(ids(&[img, ("User", "CORP\\bob"), ("ParentUser", "corp\\BOB")]).is_empty());
+        assert_eq!(
+            ids(&[
+                img,
+                ("User", "CORP\\bob"),
+                ("ParentUser", "NT AUTHORITY\\SYSTEM")
+            ]),
+            ["fr-1"]
+        );
+        // The parent's user missing: the `not` filter passes (Sigma: a filter on a missing field).
+        assert_eq!(ids(&[img, ("User", "CORP\\bob")]), ["fr-1"]);
+        assert_eq!(
+            ids(&[
+                ("Image", "C:\\Tools\\x.exe"),
+                ("CurrentDirectory", "c:\\tools\\")
+            ]),
+            ["fr-2"]
+        );
+        assert!(
+            ids(&[
+                ("Image", "C:\\Tools\\x.exe"),
+                ("CurrentDirectory", "C:\\Temp\\")
+            ])
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn expand_uses_placeholder_values_or_says_which_is_missing() {
+        let y = r#"
+title: Not from a known DC
+id: ex-1
+logsource: {product: windows, service: security}
+detection:
+    selection:
+        EventID: 4886
+    filter:
+        Attributes|contains|expand: '%known_cdcs%'
+    condition: selection and not filter
+"#;
+        let set =
+            crate::RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        assert_eq!(set.len(), 0);
+        assert!(
+            set.unsupported()[0]
+                .reason
+                .contains("placeholder '%known_cdcs%' has no values"),
+            "{:?}",
+            set.unsupported()
+        );
+        let opts = SigmaOptions {
+            placeholders: parse_placeholders("'%known_cdcs%': [dc01.corp, 10.0.0.10]\n").unwrap(),
+            ..Default::default()
+        };
+        let set = crate::RuleSet::from_yaml(y, Path::new("t.yml"), &opts).unwrap();
+        assert!(set.unsupported().is_empty(), "{:?}", set.unsupported());
+        let ev = |attrs: &str| {
+            let mut e = outpost_core::Event::new(chrono::Utc::now(), EventKind::Log, "evtx");
+            e.log = Some(outpost_core::event::LogRecord {
+                channel: "Security".into(),
+                event_id: Some(4886),
+                fields: [("Attributes".to_string(), attrs.to_string())].into(),
+                ..Default::default()
+            });
+            e
+        };
+        assert!(set.matching_ids(&ev("ccm:DC01.corp")).is_empty());
+        assert!(set.matching_ids(&ev("san:ip=10.0.0.10")).is_empty());
+        assert_eq!(set.matching_ids(&ev("ccm:evil.example")), ["ex-1"]);
+        // Placeholders inside a value, several values each.
+        let p: BTreeMap<String, Vec<String>> = [
+            ("a".into(), vec!["1".into(), "2".into()]),
+            ("b".into(), vec!["x".into()]),
+        ]
+        .into();
+        let got = expand_placeholders(&[J::String("pre%a%-%b%post".into())], Some(&p)).unwrap();
+        assert_eq!(
+            got,
+            [
+                J::String("pre1-xpost".into()),
+                J::String("pre2-xpost".into())
+            ]
+        );
+        assert!(expand_placeholders(&[J::String("%c%".into())], Some(&p)).is_err());
     }
 
     #[test]

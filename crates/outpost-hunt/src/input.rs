@@ -1,7 +1,7 @@
 //! Input files: paths walked recursively, formats detected from content, events read.
 
 use outpost_core::Event;
-use outpost_oslog::{IngestOptions, LogFormat, OsLogError, SinkError};
+use outpost_oslog::{EvtxPart, IngestOptions, LogFormat, OsLogError, SinkError};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -164,7 +164,40 @@ pub fn read_events(
     progress: &mut dyn FnMut(u64),
     sink: &mut dyn FnMut(Event),
 ) -> Result<ReadStats, OsLogError> {
+    read_events_part(path, format, None, opts, progress, sink)
+}
+
+/// [`read_events`] for one part of an EVTX file's chunks (`None`: the whole file; other
+/// formats are always read whole).
+pub fn read_events_part(
+    path: &Path,
+    format: Format,
+    part: Option<EvtxPart>,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut dyn FnMut(Event),
+) -> Result<ReadStats, OsLogError> {
     match format {
+        Format::Evtx if part.is_some_and(|p| p.count > 1) => {
+            let mut events = 0u64;
+            let mut s = |e: Event| -> Result<(), SinkError> {
+                events += 1;
+                sink(e);
+                Ok(())
+            };
+            let st = outpost_oslog::ingest_evtx_part_with_progress(
+                path,
+                part.unwrap_or(EvtxPart { index: 0, count: 1 }),
+                opts,
+                &mut |p| progress(p.bytes_done),
+                &mut s,
+            )?;
+            Ok(ReadStats {
+                records: st.records_read,
+                events,
+                malformed: st.malformed,
+            })
+        }
         Format::Evtx | Format::Audit => {
             let mut events = 0u64;
             let mut s = |e: Event| -> Result<(), SinkError> {

@@ -19,12 +19,21 @@ pub mod rules;
 
 pub use input::{Format, InputFile, PathProblem, collect_inputs};
 pub use outpost_detect::SigmaOptions;
-pub use rules::{LoadedRules, NotLoaded, RuleFilter, RulesError, load_rules, rule_level};
+pub use outpost_detect::sigma::parse_placeholders;
+pub use rules::{
+    LoadedRules, NotLoaded, RuleFilter, RulesError, correlation_level, load_rules, rule_level,
+};
 
 use chrono::{DateTime, Utc};
 use outpost_core::Event;
-use outpost_detect::RuleSet;
-use outpost_oslog::IngestOptions;
+use outpost_detect::{CorrelationState, RuleSet};
+use outpost_oslog::{EvtxPart, IngestOptions};
+
+/// EVTX layout: file header and chunk sizes.
+const EVTX_HEADER: u64 = 4096;
+const EVTX_CHUNK: u64 = 65536;
+/// A large EVTX file is read in parts when each part gets at least this many chunks.
+const MIN_CHUNKS_PER_PART: u64 = 4;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -97,7 +106,37 @@ pub struct Detection {
     pub tags: Vec<String>,
     /// The fields that made the rule match, with the event's values (Sigma names for EVTX
     /// fields; the logsource's channel and event id are left out, they have their own columns).
+    /// For a correlation: its group-by fields and their values.
     pub matched: Vec<(String, String)>,
+    /// For a Sigma correlation rule: what fired it (the event is the match that completed it).
+    pub correlation: Option<CorrelationInfo>,
+}
+
+/// What made a correlation rule fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelationInfo {
+    /// `event_count`, `value_count`, `temporal`, `temporal_ordered`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The count the condition held on (matches, distinct values or rules).
+    pub count: u64,
+    /// Time of the first match of the window.
+    pub first: DateTime<Utc>,
+    /// The matches (file, record id, rule id), oldest first (at most 64).
+    pub events: Vec<CorrelatedEvent>,
+}
+
+/// One match that made a correlation fire.
+#[derive(Debug, Clone, Serialize)]
+pub struct CorrelatedEvent {
+    /// File.
+    pub file: String,
+    /// Record id.
+    pub record_id: Option<u64>,
+    /// Event time.
+    pub time: DateTime<Utc>,
+    /// The referred rule that matched.
+    pub rule_id: String,
 }
 
 impl Detection {
@@ -160,6 +199,9 @@ pub struct HuntOptions {
     pub threads: usize,
     /// Reader options (WFP drive map).
     pub ingest: IngestOptions,
+    /// Per rule of the set: are its matches shown as detections? `None`: every rule but
+    /// those a correlation refers to without `generate: true` ([`LoadedRules::emit`]).
+    pub emit: Option<Vec<bool>>,
 }
 
 /// A file that was not read.
@@ -194,6 +236,11 @@ pub struct HuntStats {
     pub seconds: f64,
     /// Worker threads used.
     pub threads: usize,
+    /// Large EVTX files read by several threads at once (in parts of their chunks).
+    pub files_split: u64,
+    /// Correlation groups dropped to stay within the memory bound (a correlation may have
+    /// missed).
+    pub correlation_evictions: u64,
 }
 
 impl HuntStats {
@@ -232,11 +279,21 @@ pub struct HuntResult {
     pub stats: HuntStats,
 }
 
+/// A match of a rule that feeds correlations, kept for the correlation pass.
+struct CorrInput {
+    file: Arc<str>,
+    event: Arc<Event>,
+    rule: usize,
+}
+
 struct FileOutcome {
     format: Option<Format>,
     read: input::ReadStats,
     out_of_range: u64,
     detections: Vec<Detection>,
+    corr: Vec<CorrInput>,
+    /// Work items merged into this outcome (parts of a split file).
+    parts: u64,
     error: Option<String>,
     skipped: bool,
 }
@@ -258,8 +315,10 @@ fn sigma_name(path: String) -> String {
 /// Evaluates the rules on every event of one file.
 fn hunt_file(
     f: &InputFile,
+    part: Option<EvtxPart>,
     rules: &RuleSet,
     levels: &[Level],
+    emit: &[bool],
     opts: &HuntOptions,
     progress: &Progress,
 ) -> FileOutcome {
@@ -268,6 +327,8 @@ fn hunt_file(
         read: input::ReadStats::default(),
         out_of_range: 0,
         detections: Vec::new(),
+        corr: Vec::new(),
+        parts: 1,
         error: None,
         skipped: false,
     };
@@ -290,6 +351,8 @@ fn hunt_file(
     };
     out.format = Some(format);
     let file = f.path.display().to_string();
+    let file_arc: Arc<str> = Arc::from(file.as_str());
+    let corrs = rules.correlations();
     let mut last_bytes = 0u64;
     let mut records_seen = 0u64;
     let mut sink = |e: Event| {
@@ -305,6 +368,16 @@ fn hunt_file(
         }
         let ev = Arc::new(e);
         for (i, r) in hits {
+            if corrs.feeds(i) {
+                out.corr.push(CorrInput {
+                    file: file_arc.clone(),
+                    event: ev.clone(),
+                    rule: i,
+                });
+            }
+            if !emit.get(i).copied().unwrap_or(true) {
+                continue;
+            }
             let level = levels.get(i).copied().unwrap_or_else(|| rule_level(r));
             let matched = r
                 .cond
@@ -321,12 +394,18 @@ fn hunt_file(
                 level,
                 tags: r.tags.clone(),
                 matched,
+                correlation: None,
             });
             progress.detections.fetch_add(1, Ordering::Relaxed);
         }
     };
+    // A part of a split file accounts for its share of the file's bytes.
+    let (share, parts) = match part {
+        Some(p) if p.count > 1 => (f.size / p.count, p.count),
+        _ => (f.size, 1),
+    };
     let mut on_progress = |b: u64| {
-        let b = b.min(f.size);
+        let b = (b / parts).min(share);
         if b > last_bytes {
             progress
                 .bytes_done
@@ -334,12 +413,19 @@ fn hunt_file(
             last_bytes = b;
         }
     };
-    let res = input::read_events(&f.path, format, &opts.ingest, &mut on_progress, &mut sink);
+    let res = input::read_events_part(
+        &f.path,
+        format,
+        part,
+        &opts.ingest,
+        &mut on_progress,
+        &mut sink,
+    );
     progress.records.fetch_add(records_seen, Ordering::Relaxed);
-    if f.size > last_bytes {
+    if share > last_bytes {
         progress
             .bytes_done
-            .fetch_add(f.size - last_bytes, Ordering::Relaxed);
+            .fetch_add(share - last_bytes, Ordering::Relaxed);
     }
     match res {
         Ok(st) => out.read = st,
@@ -362,41 +448,104 @@ pub fn hunt(
     } else {
         opts.threads
     }
-    .clamp(1, files.len().max(1));
+    .max(1);
     let levels: Vec<Level> = rules.rules().iter().map(rule_level).collect();
-    // Largest files first, so the last file to start is a small one.
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[b].size.cmp(&files[a].size).then(a.cmp(&b)));
+    let emit: Vec<bool> = match &opts.emit {
+        Some(v) => v.clone(),
+        None => (0..rules.len())
+            .map(|i| !rules.correlations().is_quiet(i))
+            .collect(),
+    };
+    // Work items: whole files, and large EVTX files cut into interleaved parts of their
+    // chunks (one per thread) so one big file uses every core.
+    let mut items: Vec<(usize, Option<EvtxPart>)> = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let chunks = f.size.saturating_sub(EVTX_HEADER) / EVTX_CHUNK;
+        let parts = (threads as u64).min(chunks / MIN_CHUNKS_PER_PART);
+        if threads > 1 && parts > 1 && matches!(input::sniff(&f.path), Ok(Some(Format::Evtx))) {
+            for k in 0..parts {
+                items.push((
+                    i,
+                    Some(EvtxPart {
+                        index: k,
+                        count: parts,
+                    }),
+                ));
+            }
+        } else {
+            items.push((i, None));
+        }
+    }
+    let threads = threads.clamp(1, items.len().max(1));
+    // Largest first (a part counts as its share), so the last item to start is a small one.
+    let weight = |&(i, p): &(usize, Option<EvtxPart>)| {
+        files
+            .get(i)
+            .map_or(0, |f| f.size / p.map_or(1, |p| p.count.max(1)))
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| weight(&items[b]).cmp(&weight(&items[a])).then(a.cmp(&b)));
     progress
         .bytes_total
         .store(files.iter().map(|f| f.size).sum(), Ordering::Relaxed);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, FileOutcome)>> = Mutex::new(Vec::with_capacity(files.len()));
+    let results: Mutex<Vec<(usize, FileOutcome)>> = Mutex::new(Vec::with_capacity(items.len()));
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = order.get(k) else { break };
+                    let Some(&it) = order.get(k) else { break };
+                    let Some(&(i, part)) = items.get(it) else {
+                        break;
+                    };
                     let Some(f) = files.get(i) else { break };
-                    let o = hunt_file(f, rules, &levels, opts, progress);
-                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    let o = hunt_file(f, part, rules, &levels, &emit, opts, progress);
+                    if part.is_none_or(|p| p.index == 0) {
+                        progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    }
                     results
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((i, o));
+                        .push((it, o));
                 }
             });
         }
     });
     let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
-    results.sort_by_key(|(i, _)| *i);
+    results.sort_by_key(|(it, _)| *it);
+    // Parts of one file back together.
+    let mut merged: Vec<(usize, FileOutcome)> = Vec::with_capacity(files.len());
+    for (it, o) in results {
+        let Some(&(i, part)) = items.get(it) else {
+            continue;
+        };
+        match merged.last_mut() {
+            Some((j, m)) if *j == i && part.is_some_and(|p| p.index > 0) => {
+                m.read.records += o.read.records;
+                m.read.events += o.read.events;
+                m.read.malformed += o.read.malformed;
+                m.out_of_range += o.out_of_range;
+                m.detections.extend(o.detections);
+                m.corr.extend(o.corr);
+                if m.error.is_none() {
+                    m.error = o.error;
+                }
+                m.parts += 1;
+            }
+            _ => merged.push((i, o)),
+        }
+    }
     let mut stats = HuntStats {
         threads,
         ..Default::default()
     };
     let mut detections = Vec::new();
-    for (i, o) in results {
+    let mut corr_inputs = Vec::new();
+    for (i, o) in merged {
+        if o.parts > 1 {
+            stats.files_split += 1;
+        }
         let path = files
             .get(i)
             .map(|f| f.path.display().to_string())
@@ -421,8 +570,76 @@ pub fn hunt(
             *stats.detections.entry(d.level).or_default() += 1;
         }
         detections.extend(o.detections);
+        corr_inputs.extend(o.corr);
+    }
+    if !corr_inputs.is_empty() {
+        let (found, evicted) = correlate(rules, corr_inputs);
+        stats.correlation_evictions = evicted;
+        for d in &found {
+            *stats.detections.entry(d.level).or_default() += 1;
+            progress.detections.fetch_add(1, Ordering::Relaxed);
+        }
+        detections.extend(found);
     }
     detections.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     stats.seconds = start.elapsed().as_secs_f64();
     HuntResult { detections, stats }
+}
+
+/// Bound on correlation groups in a hunt (all correlations together).
+const HUNT_MAX_GROUPS: usize = 1_000_000;
+
+/// Runs the correlation rules over the matches of the rules they refer to, in timeline order
+/// (event time, file, record id, rule), as one stream: the same result whatever the number of
+/// threads or the order files were read in.
+fn correlate(rules: &RuleSet, mut inputs: Vec<CorrInput>) -> (Vec<Detection>, u64) {
+    inputs.sort_by(|a, b| {
+        let rec = |x: &CorrInput| x.event.log.as_ref().and_then(|l| l.record_id);
+        (a.event.ts, &*a.file, rec(a), a.rule).cmp(&(b.event.ts, &*b.file, rec(b), b.rule))
+    });
+    let corrs = rules.correlations();
+    let state = CorrelationState::new(HUNT_MAX_GROUPS);
+    let mut out = Vec::new();
+    let mut fired = |c: &outpost_detect::correlation::Correlation,
+                     h: outpost_detect::correlation::CorrelationHit| {
+        let Some(last) = inputs.get(h.last as usize) else {
+            return;
+        };
+        let events = h
+            .tokens
+            .iter()
+            .filter_map(|&t| inputs.get(t as usize))
+            .map(|x| CorrelatedEvent {
+                file: x.file.to_string(),
+                record_id: x.event.log.as_ref().and_then(|l| l.record_id),
+                time: x.event.ts,
+                rule_id: rules
+                    .rules()
+                    .get(x.rule)
+                    .map(|r| r.id.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let first = DateTime::<Utc>::from_timestamp_millis(h.first_ms).unwrap_or(last.event.ts);
+        out.push(Detection {
+            file: last.file.to_string(),
+            event: last.event.clone(),
+            rule_id: c.def.id.clone(),
+            title: c.def.title.clone(),
+            level: correlation_level(&c.def),
+            tags: c.def.tags.clone(),
+            matched: h.group.clone(),
+            correlation: Some(CorrelationInfo {
+                kind: c.def.kind.as_str(),
+                count: h.count,
+                first,
+                events,
+            }),
+        });
+    };
+    for (k, x) in inputs.iter().enumerate() {
+        corrs.on_match(&state, "", x.rule, &x.event, k as u64, &mut fired);
+    }
+    corrs.flush(&state, &mut fired);
+    (out, state.evictions())
 }

@@ -24,6 +24,7 @@ pub fn detection_json(d: &Detection) -> J {
         "attack": d.attack_tags(),
         "tags": d.tags,
         "matched": matched,
+        "correlation": d.correlation,
         "event": &*d.event,
     })
 }
@@ -61,11 +62,26 @@ fn csv_field(s: &str) -> String {
 }
 
 fn matched_text(d: &Detection) -> String {
-    d.matched
+    let mut s = d
+        .matched
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if let Some(c) = &d.correlation {
+        let head = format!(
+            "{} {} since {}",
+            c.kind,
+            c.count,
+            c.first.format("%H:%M:%S")
+        );
+        s = if s.is_empty() {
+            head
+        } else {
+            format!("{head}; {s}")
+        };
+    }
+    s
 }
 
 /// Writes RFC 4180 CSV with a header line.
@@ -111,8 +127,19 @@ fn cell(s: &str, max: usize) -> String {
 pub fn write_table(w: &mut dyn Write, ds: &[Detection], width: Option<usize>) -> io::Result<()> {
     const TIME: usize = 19;
     const LEVEL: usize = 13;
-    // On a terminal long titles and computer names are cut; in a pipe nothing is.
-    let (title_max, computer_max) = if width.is_some() { (48, 24) } else { (0, 0) };
+    // On a terminal long titles and computer names are cut to share the width with the
+    // matched fields (titles at most 48, computers 24 characters; narrower on a narrow
+    // terminal); in a pipe nothing is.
+    let (title_max, computer_max) = match width {
+        Some(w) => {
+            let room = w.saturating_sub(TIME + LEVEL + 8);
+            (
+                (room * 45 / 100).clamp(8, 48),
+                (room * 20 / 100).clamp(8, 24),
+            )
+        }
+        None => (0, 0),
+    };
     let rows: Vec<[String; 5]> = ds
         .iter()
         .map(|d| {
@@ -138,7 +165,7 @@ pub fn write_table(w: &mut dyn Write, ds: &[Detection], width: Option<usize>) ->
         .unwrap_or(0)
         .max(8);
     let fixed = TIME + LEVEL + tw + cw + 8;
-    let mw = width.map(|w| w.saturating_sub(fixed).max(20));
+    let mw = width.map(|w| w.saturating_sub(fixed).max(8));
     writeln!(
         w,
         "{:<TIME$}  {:<LEVEL$}  {:<tw$}  {:<cw$}  matched",
@@ -196,9 +223,10 @@ pub fn write_summary(
     )?;
     writeln!(
         w,
-        "rules: {} loaded from {} files, {} left out by --level/--rule, {} not loaded",
-        rules.set.len(),
+        "rules: {} loaded from {} files ({} correlation), {} left out by --level/--rule, {} not loaded",
+        rules.loaded(),
         rules.files,
+        rules.set.correlations().len(),
         rules.filtered_out,
         rules.not_loaded.len()
     )?;
@@ -222,6 +250,13 @@ pub fn write_summary(
         stats.detections_total(),
         per_level.join(", ")
     )?;
+    if stats.correlation_evictions > 0 {
+        writeln!(
+            w,
+            "correlation groups evicted (memory bound; a correlation may have missed): {}",
+            stats.correlation_evictions
+        )?;
+    }
     let rate = if stats.seconds > 0.0 {
         stats.records as f64 / stats.seconds
     } else {
@@ -245,6 +280,42 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("l1\nl2"), "\"l1\nl2\"");
+    }
+
+    #[test]
+    fn table_rows_fit_the_terminal() {
+        let mut e =
+            outpost_core::Event::new(chrono::Utc::now(), outpost_core::EventKind::Log, "evtx");
+        e.log = Some(outpost_core::LogRecord {
+            channel: "Security".into(),
+            computer: Some("a-rather-long-computer-name.corp.example.com".into()),
+            ..Default::default()
+        });
+        let d = Detection {
+            file: "f.evtx".into(),
+            event: std::sync::Arc::new(e),
+            rule_id: "r".into(),
+            title: "A very long rule title that goes on and on about what it detects".into(),
+            level: Level::High,
+            tags: Vec::new(),
+            matched: vec![("CommandLine".into(), "x".repeat(300))],
+            correlation: None,
+        };
+        for width in [80usize, 100, 160, 240] {
+            let mut out = Vec::new();
+            write_table(&mut out, std::slice::from_ref(&d), Some(width)).unwrap();
+            for line in String::from_utf8(out).unwrap().lines() {
+                assert!(
+                    line.chars().count() <= width,
+                    "{width}: {} > {width}: {line}",
+                    line.chars().count()
+                );
+            }
+        }
+        // In a pipe nothing is cut.
+        let mut out = Vec::new();
+        write_table(&mut out, std::slice::from_ref(&d), None).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains(&"x".repeat(300)));
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! so a broken file is reported (and counted) without stopping the others.
 
 use crate::Level;
+use outpost_detect::correlation::CorrelationDef;
 use outpost_detect::{CompiledRule, LoadError, RuleSet, SigmaOptions, Unsupported};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A rule (or a whole rule file) that was not loaded, and why.
@@ -73,6 +74,38 @@ impl RuleFilter {
             .iter()
             .any(|p| pattern_matches(p, &r.id, &r.name))
     }
+
+    /// Does the correlation rule pass the filter?
+    pub fn keeps_correlation(&self, d: &CorrelationDef) -> bool {
+        if let Some(min) = self.min_level
+            && correlation_level(d) < min
+        {
+            return false;
+        }
+        self.patterns.is_empty()
+            || self
+                .patterns
+                .iter()
+                .any(|p| pattern_matches(p, &d.id, &d.title))
+    }
+}
+
+/// A correlation rule's level (Sigma `level`, else from its score as for [`rule_level`]).
+pub fn correlation_level(d: &CorrelationDef) -> Level {
+    if let Some(l) = d.level.as_deref().and_then(Level::parse) {
+        return l;
+    }
+    score_level(d.score)
+}
+
+fn score_level(score: i32) -> Level {
+    match score {
+        s if s >= 90 => Level::Critical,
+        s if s >= 70 => Level::High,
+        s if s >= 50 => Level::Medium,
+        s if s >= 30 => Level::Low,
+        _ => Level::Informational,
+    }
 }
 
 /// `--rule` semantics: the rule id (exactly, ignoring case), or, for a pattern with `*` or `?`,
@@ -118,13 +151,7 @@ pub fn rule_level(r: &CompiledRule) -> Level {
     if let Some(l) = r.level.as_deref().and_then(Level::parse) {
         return l;
     }
-    match r.score {
-        s if s >= 90 => Level::Critical,
-        s if s >= 70 => Level::High,
-        s if s >= 50 => Level::Medium,
-        s if s >= 30 => Level::Low,
-        _ => Level::Informational,
-    }
+    score_level(r.score)
 }
 
 /// The rules of a hunt.
@@ -138,6 +165,17 @@ pub struct LoadedRules {
     pub not_loaded: Vec<NotLoaded>,
     /// Rules loaded but left out by `--level` / `--rule`.
     pub filtered_out: usize,
+    /// Per rule of [`LoadedRules::set`]: does a match show as a detection? (Not for rules
+    /// only kept because a correlation refers to them, nor for rules a correlation refers to
+    /// without `generate: true`.)
+    pub emit: Vec<bool>,
+}
+
+impl LoadedRules {
+    /// Rules and correlation rules loaded.
+    pub fn loaded(&self) -> usize {
+        self.set.len() + self.set.correlations().len()
+    }
 }
 
 impl LoadedRules {
@@ -227,7 +265,8 @@ pub fn load_rules(
     }
     files.sort();
     files.dedup();
-    let mut rules: Vec<CompiledRule> = Vec::new();
+    let mut all: Vec<CompiledRule> = Vec::new();
+    let mut defs: Vec<CorrelationDef> = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut filtered_out = 0;
     for f in &files {
@@ -243,7 +282,9 @@ pub fn load_rules(
             }
         };
         match outpost_detect::compile_file_text(&text, f, opts) {
-            Ok((rs, unsupported)) => {
+            Ok(cf) => {
+                let (rs, unsupported) = (cf.rules, cf.unsupported);
+                defs.extend(cf.correlations);
                 not_loaded.extend(unsupported.into_iter().map(|u: Unsupported| NotLoaded {
                     file: u.file,
                     rule_id: u.rule_id,
@@ -268,11 +309,7 @@ pub fn load_rules(
                         continue;
                     }
                     seen.insert(r.id.clone(), file);
-                    if filter.keeps(&r) {
-                        rules.push(r);
-                    } else {
-                        filtered_out += 1;
-                    }
+                    all.push(r);
                 }
             }
             Err(LoadError::Invalid(errs)) => {
@@ -294,9 +331,45 @@ pub fn load_rules(
             }),
         }
     }
+    // The filter: correlations it keeps, and every rule they refer to (through chains), kept
+    // silent unless the filter keeps it too.
+    let kept_defs: Vec<bool> = defs.iter().map(|d| filter.keeps_correlation(d)).collect();
+    let mut needed: HashSet<&str> = HashSet::new();
+    let mut stack: Vec<usize> = (0..defs.len()).filter(|&i| kept_defs[i]).collect();
+    let mut in_corr: Vec<bool> = kept_defs.clone();
+    while let Some(i) = stack.pop() {
+        for name in &defs[i].rules {
+            needed.insert(name.as_str());
+            for (j, d) in defs.iter().enumerate() {
+                if !in_corr[j] && (d.id == *name || d.name.as_deref() == Some(name)) {
+                    in_corr[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    filtered_out += defs.len() - in_corr.iter().filter(|x| **x).count();
+    let mut rules = Vec::new();
+    let mut shown = Vec::new();
+    for r in all {
+        let keep = filter.keeps(&r);
+        let need = needed.contains(r.id.as_str())
+            || r.sigma_name.as_deref().is_some_and(|n| needed.contains(n));
+        if keep || need {
+            shown.push(keep);
+            rules.push(r);
+        } else {
+            filtered_out += 1;
+        }
+    }
+    let defs: Vec<CorrelationDef> = defs
+        .into_iter()
+        .zip(in_corr)
+        .filter_map(|(d, k)| k.then_some(d))
+        .collect();
     // Ids are unique by construction, so this cannot fail; report it as a rule problem if it
     // ever does rather than panicking.
-    let set = match RuleSet::new(rules, Vec::new()) {
+    let set = match RuleSet::with_correlations(rules, defs, Vec::new()) {
         Ok(s) => s,
         Err(e) => {
             not_loaded.push(NotLoaded {
@@ -307,11 +380,20 @@ pub fn load_rules(
             RuleSet::empty()
         }
     };
+    not_loaded.extend(set.unsupported().iter().map(|u| NotLoaded {
+        file: u.file.clone(),
+        rule_id: u.rule_id.clone(),
+        reason: u.reason.clone(),
+    }));
+    let emit = (0..set.len())
+        .map(|i| shown.get(i).copied().unwrap_or(false) && !set.correlations().is_quiet(i))
+        .collect();
     Ok(LoadedRules {
         set,
         files: files.len(),
         not_loaded,
         filtered_out,
+        emit,
     })
 }
 

@@ -64,14 +64,14 @@ pub fn read_evtx_file(
     progress: &mut dyn FnMut(Progress),
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<EvtxStop, OsLogError> {
-    let (last, max_seen) = read_pass(path, after_record_id, opts, stats, progress, sink)?;
+    let (last, max_seen) = read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
     if after_record_id > 0 && max_seen.is_some_and(|m| m < after_record_id) {
         tracing::info!(
             path = %path.display(),
             cursor = after_record_id,
             "EVTX record ids went backwards (log cleared or replaced); reading it again from the start"
         );
-        let (last, _) = read_pass(path, 0, opts, stats, progress, sink)?;
+        let (last, _) = read_pass(path, 0, None, opts, stats, progress, sink)?;
         return Ok(last);
     }
     Ok(last)
@@ -93,12 +93,58 @@ pub fn read_evtx_file(
     })
 }
 
-/// One walk over the file. Returns (where it stopped, highest record id named by any chunk
-/// header or record).
+/// Reads one part of an EVTX file: of the chunks in the order the file is read (oldest
+/// first), those whose position `i` has `i % part.count == part.index`. The parts of a file
+/// together deliver exactly the events of [`read_evtx_file`] (from the start), each once, so
+/// one large file can be read by several threads (every part still reads each chunk from disk,
+/// but parses and renders only its own).
+#[cfg(feature = "evtx")]
+pub fn read_evtx_part(
+    path: &Path,
+    part: EvtxPart,
+    opts: &IngestOptions,
+    stats: &mut IngestStats,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<EvtxStop, OsLogError> {
+    if part.count <= 1 {
+        return read_evtx_file(path, 0, opts, stats, progress, sink);
+    }
+    let (last, _) = read_pass(path, 0, Some(part), opts, stats, progress, sink)?;
+    Ok(last)
+}
+
+/// Without the `evtx` feature: refused like [`read_evtx_file`].
+#[cfg(not(feature = "evtx"))]
+pub fn read_evtx_part(
+    path: &Path,
+    _part: EvtxPart,
+    _opts: &IngestOptions,
+    _stats: &mut IngestStats,
+    _progress: &mut dyn FnMut(Progress),
+    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<EvtxStop, OsLogError> {
+    Err(OsLogError::EvtxUnsupported {
+        path: path.to_path_buf(),
+    })
+}
+
+/// One of `count` interleaved parts of an EVTX file's chunks (see [`read_evtx_part`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvtxPart {
+    /// This part, `0..count`.
+    pub index: u64,
+    /// Number of parts.
+    pub count: u64,
+}
+
+/// One walk over the file (or over one part of its chunks). Returns (where it stopped,
+/// highest record id named by any chunk header or record).
 #[cfg(feature = "evtx")]
 fn read_pass(
     path: &Path,
     after: u64,
+    part: Option<EvtxPart>,
     opts: &IngestOptions,
     stats: &mut IngestStats,
     progress: &mut dyn FnMut(Progress),
@@ -122,8 +168,13 @@ fn read_pass(
     };
     let mut max_seen: Option<u64> = None;
     let mut bytes_done = FILE_HEADER_SIZE;
-    for chunk in parser.chunks() {
+    for (position, chunk) in parser.chunks().enumerate() {
         bytes_done = (bytes_done + CHUNK_SIZE).min(total);
+        if let Some(p) = part
+            && position as u64 % p.count.max(1) != p.index
+        {
+            continue;
+        }
         let mut chunk = match chunk {
             Ok(c) => c,
             Err(err) => {
@@ -240,15 +291,6 @@ pub fn value_to_string(v: &Value) -> String {
     }
 }
 
-fn as_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => parse_number(s),
-        Value::Object(o) => o.get("#text").and_then(as_u64),
-        _ => None,
-    }
-}
-
 /// Parses a decimal or `0x`-prefixed hexadecimal number.
 pub fn parse_number(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -259,15 +301,21 @@ pub fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
-fn attr<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.get("#attributes").and_then(|a| a.get(name))
-}
-
 /// Inserts under the leaf name (after the last `.`) when free, else under the full path.
 fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String) {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     let leaf_is_index = leaf.bytes().all(|b| b.is_ascii_digit());
-    if !leaf_is_index && !fields.contains_key(leaf) {
+    if !leaf_is_index {
+        // One lookup: the entry API needs an owned key, so look up by `&str` first.
+        if let Some(slot) = fields.get_mut(leaf) {
+            // Taken: the value goes under the full path (unless the path is the leaf).
+            if leaf.len() == path.len() {
+                *slot = value;
+            } else {
+                fields.insert(path.to_string(), value);
+            }
+            return;
+        }
         fields.insert(leaf.to_string(), value);
     } else {
         fields.insert(path.to_string(), value);
@@ -281,6 +329,11 @@ fn insert_leaf(fields: &mut BTreeMap<String, String>, path: &str, value: String)
 struct FlattenSeed<'a> {
     prefix: &'a str,
     fields: &'a mut BTreeMap<String, String>,
+}
+
+/// The path a value is stored under: its element's path, or `Data` at the top.
+fn leaf_path_of(prefix: &str) -> &str {
+    if prefix.is_empty() { "Data" } else { prefix }
 }
 
 impl FlattenSeed<'_> {
@@ -310,13 +363,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
         f.write_str("EventData / UserData")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let p = self.leaf_path().to_string();
-        insert_leaf(self.fields, &p, v.to_string());
+        let p = leaf_path_of(self.prefix);
+        insert_leaf(self.fields, p, v.to_string());
         Ok(())
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
-        let p = self.leaf_path().to_string();
-        insert_leaf(self.fields, &p, v);
+        let p = leaf_path_of(self.prefix);
+        insert_leaf(self.fields, p, v);
         Ok(())
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
@@ -337,8 +390,7 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         // `null` inside a map is an empty field; a null EventData has no fields.
         if !self.prefix.is_empty() {
-            let p = self.prefix.to_string();
-            insert_leaf(self.fields, &p, String::new());
+            insert_leaf(self.fields, self.prefix, String::new());
         }
         Ok(())
     }
@@ -348,13 +400,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let base = self.leaf_path().to_string();
         let mut i = 0usize;
-        while let Some(item) = seq.next_element::<Value>()? {
+        while let Some(item) = seq.next_element::<Text>()? {
             let k = if i == 0 {
                 base.clone()
             } else {
                 format!("{base}.{i}")
             };
-            insert_leaf(self.fields, &k, value_to_string(&item));
+            insert_leaf(self.fields, &k, item.text);
             i += 1;
         }
         Ok(())
@@ -365,12 +417,13 @@ impl<'de> Visitor<'de> for FlattenSeed<'_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let key = if k == "#text" {
-                self.leaf_path().to_string()
+            // Top-level names are used as they are (no copy).
+            let key: std::borrow::Cow<'_, str> = if k == "#text" {
+                std::borrow::Cow::Borrowed(leaf_path_of(self.prefix))
             } else if self.prefix.is_empty() {
-                k.into_owned()
+                k
             } else {
-                format!("{}.{k}", self.prefix)
+                std::borrow::Cow::Owned(format!("{}.{k}", self.prefix))
             };
             map.next_value_seed(FlattenSeed {
                 prefix: &key,
@@ -397,21 +450,224 @@ impl<'de> Deserialize<'de> for Flattened {
     }
 }
 
+/// A `System` value as [`value_to_string`] prints it, read without building a
+/// `serde_json::Value` for the common shapes (strings, numbers); `is_str` when it was a JSON
+/// string.
+struct Text {
+    text: String,
+    is_str: bool,
+}
+
+impl Text {
+    fn other(text: String) -> Text {
+        Text {
+            text,
+            is_str: false,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a System value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text {
+                    text: v.to_string(),
+                    is_str: true,
+                })
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text {
+                    text: v,
+                    is_str: true,
+                })
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text::other(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text::other(number_string(v.into())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text::other(number_string(v.into())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text::other(
+                    serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), number_string),
+                ))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text, E> {
+                Ok(Text::other(String::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Text, E> {
+                self.visit_unit()
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(Text::other(value_to_string(&v)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Text::other(value_to_string(&v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `System` number (`EventID`, `EventRecordID`): a number, a decimal or `0x` string, or the
+/// `#text` of an element; anything else is none.
+struct Num(Option<u64>);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a System number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(parse_number(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Num, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Num(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
+                // `{"#text": N, "#attributes": …}`: the (last) `#text`, read as a number.
+                let mut out = None;
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k == "#text" {
+                        out = map.next_value::<Num>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Num(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `{"#attributes": {KEY: value}}` → the value; any other shape → none.
+struct AttrSeed(&'static str, bool);
+
+impl<'de> DeserializeSeed<'de> for AttrSeed {
+    type Value = Option<Text>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Text>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AttrSeed {
+    type Value = Option<Text>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a System element")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Text>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Text>, A::Error> {
+        let mut out = None;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let matches = if self.1 {
+                // Inside `#attributes`: the wanted key.
+                k == self.0
+            } else {
+                k == "#attributes"
+            };
+            if !matches {
+                map.next_value::<IgnoredAny>()?;
+            } else if self.1 {
+                out = Some(map.next_value::<Text>()?);
+            } else {
+                out = map.next_value_seed(AttrSeed(self.0, true))?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `Provider`'s `Name` attribute.
+struct ProviderName(Option<Text>);
+
+impl<'de> Deserialize<'de> for ProviderName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        AttrSeed("Name", false).deserialize(d).map(ProviderName)
+    }
+}
+
+/// `TimeCreated`'s `SystemTime` attribute.
+struct SystemTime(Option<Text>);
+
+impl<'de> Deserialize<'de> for SystemTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        AttrSeed("SystemTime", false).deserialize(d).map(SystemTime)
+    }
+}
+
 /// The parts of `System` that are used; everything else is skipped.
 #[derive(Deserialize, Default)]
 struct SystemJson {
     #[serde(rename = "Provider", default)]
-    provider: Option<Value>,
+    provider: Option<ProviderName>,
     #[serde(rename = "EventID", default)]
-    event_id: Option<Value>,
+    event_id: Option<Num>,
     #[serde(rename = "TimeCreated", default)]
-    time_created: Option<Value>,
+    time_created: Option<SystemTime>,
     #[serde(rename = "EventRecordID", default)]
-    event_record_id: Option<Value>,
+    event_record_id: Option<Num>,
     #[serde(rename = "Channel", default)]
-    channel: Option<Value>,
+    channel: Option<Text>,
     #[serde(rename = "Computer", default)]
-    computer: Option<Value>,
+    computer: Option<Text>,
 }
 
 #[derive(Deserialize, Default)]
@@ -441,37 +697,25 @@ pub fn log_record(raw: &RawEvtxRecord) -> Result<(LogRecord, DateTime<Utc>), ser
     let system = event.system.unwrap_or_default();
     let provider = system
         .provider
-        .as_ref()
-        .and_then(|p| attr(p, "Name"))
-        .map(value_to_string)
+        .and_then(|p| p.0)
+        .map(|t| t.text)
         .filter(|s| !s.is_empty());
     let event_id = system
         .event_id
-        .as_ref()
-        .and_then(as_u64)
+        .and_then(|n| n.0)
         .and_then(|n| u32::try_from(n).ok());
-    let channel = system
-        .channel
-        .as_ref()
-        .map(value_to_string)
-        .unwrap_or_default();
-    let computer = system
-        .computer
-        .as_ref()
-        .map(value_to_string)
-        .filter(|s| !s.is_empty());
+    let channel = system.channel.map(|t| t.text).unwrap_or_default();
+    let computer = system.computer.map(|t| t.text).filter(|s| !s.is_empty());
     let ts = system
         .time_created
-        .as_ref()
-        .and_then(|t| attr(t, "SystemTime"))
-        .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .and_then(|t| t.0)
+        .filter(|t| t.is_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(&t.text).ok())
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or(raw.written);
     let record_id = system
         .event_record_id
-        .as_ref()
-        .and_then(as_u64)
+        .and_then(|n| n.0)
         .unwrap_or(raw.record_id);
     let mut fields = event.event_data.unwrap_or_default().0;
     for (k, v) in event.user_data.unwrap_or_default().0 {

@@ -196,6 +196,25 @@ where
     Ok(stats)
 }
 
+/// Reads one part of an EVTX file's chunks (see [`crate::evtx::read_evtx_part`]): several
+/// threads reading the parts of one large file deliver together exactly the events of
+/// [`ingest_file_with_progress`].
+pub fn ingest_evtx_part_with_progress<E>(
+    path: &Path,
+    part: crate::evtx::EvtxPart,
+    opts: &IngestOptions,
+    progress: &mut dyn FnMut(Progress),
+    sink: &mut dyn FnMut(Event) -> Result<(), E>,
+) -> Result<IngestStats, OsLogError>
+where
+    E: Into<SinkError>,
+{
+    let mut sink = |e: Event| sink(e).map_err(Into::into);
+    let mut stats = IngestStats::default();
+    crate::evtx::read_evtx_part(path, part, opts, &mut stats, progress, &mut sink)?;
+    Ok(stats)
+}
+
 /// Puts the real path into an I/O error raised deep inside a stream reader.
 pub(crate) fn with_path(e: OsLogError, path: &Path) -> OsLogError {
     match e {

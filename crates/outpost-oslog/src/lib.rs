@@ -29,9 +29,10 @@ pub mod windows;
 pub mod xml;
 
 pub use error::{OsLogError, SinkError};
+pub use evtx::EvtxPart;
 pub use ingest::{
     DriveMap, IngestOptions, IngestStats, LogFormat, Progress, detect_format, detect_format_bytes,
-    ingest_file, ingest_file_with_progress,
+    ingest_evtx_part_with_progress, ingest_file, ingest_file_with_progress,
 };
 pub use sources::{
     AuditCursor, ChannelCursor, Cursors, EvtxCursor, SourcesConfig, audit_rotation_set,

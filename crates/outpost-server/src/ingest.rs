@@ -222,6 +222,7 @@ impl Ingest {
     /// 1000 + sample index).
     pub fn score_batch_with_sightings(
         &self,
+        tenant_id: &str,
         hits: &[Hit],
         threshold: i64,
         iocs: Option<&dyn IocLookup>,
@@ -234,7 +235,7 @@ impl Ingest {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let (score, found) = self.score_hit_inner(h, threshold, iocs);
+                let (score, found) = self.score_hit_inner(tenant_id, h, threshold, iocs);
                 for (n, ts, s) in found {
                     sightings.push(new_sighting(i as i64 * 1000 + n as i64, ts, s));
                 }
@@ -245,12 +246,12 @@ impl Ingest {
     }
 
     /// The static engine (with the tenant's indicators, when given), rules and STIX patterns
-    /// on one event (no profiles).
-    fn score_common(&self, e: &Event, iocs: Option<&dyn IocLookup>) -> Scored {
+    /// on one event of a tenant (no profiles; Sigma correlation state is per tenant).
+    fn score_common(&self, tenant_id: &str, e: &Event, iocs: Option<&dyn IocLookup>) -> Scored {
         let Some(pipeline) = &self.pipeline else {
             return Scored::default();
         };
-        let mut s = pipeline.score_with(e, iocs);
+        let mut s = pipeline.score_with(tenant_id, e, iocs);
         if !s.whitelisted
             && let Some(stix) = self.stix_engine()
         {
@@ -261,6 +262,7 @@ impl Ingest {
 
     fn score_hit_inner(
         &self,
+        tenant_id: &str,
         h: &Hit,
         threshold: i64,
         iocs: Option<&dyn IocLookup>,
@@ -294,7 +296,7 @@ impl Ingest {
         // the sample events is not added again.
         let own = h.intel.as_ref().map(|m| m.indicator.as_str());
         for (n, e) in events.iter().enumerate() {
-            let s = self.score_common(e, iocs);
+            let s = self.score_common(tenant_id, e, iocs);
             wants_alert |= s.wants_alert();
             for i in s.indicators {
                 if i.indicator_type == "ioc" && Some(i.extra_info.as_str()) == own {
@@ -328,7 +330,7 @@ impl Ingest {
         events
             .iter()
             .map(|e| {
-                let mut s = self.score_common(e, iocs);
+                let mut s = self.score_common(tenant_id, e, iocs);
                 if !s.whitelisted
                     && let Some(p) = &self.profiles
                 {

@@ -349,6 +349,7 @@ fn base_registry() -> Registry {
     let mut registry = Registry::default();
     metrics::register(&mut registry);
     outpost_jobs::metrics::register(&mut registry);
+    outpost_detect::metrics::register(&mut registry);
     registry
 }
 

@@ -31,6 +31,35 @@ rules:
     actions: [alert, {tag: relay}, {job: {kind: process.list}}]
 "#;
 
+/// A Sigma rule and a Sigma correlation on it (issue 20): curl run three times within a
+/// minute. The rule alone produces no indicator (the correlation does not say `generate`).
+const SIGMA_CORRELATION: &str = r#"
+title: curl run
+id: 9d2c1f00-0000-4000-8000-000000000001
+name: curl_run
+logsource:
+    product: linux
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: /curl
+    condition: selection
+level: low
+---
+title: curl run three times within a minute
+id: 9d2c1f00-0000-4000-8000-000000000002
+correlation:
+    type: event_count
+    rules:
+        - curl_run
+    group-by:
+        - User
+    timespan: 1m
+    condition:
+        gte: 3
+level: critical
+"#;
+
 const STIX: &str = r#"{
   "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
   "objects": [
@@ -93,6 +122,7 @@ fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::create_dir_all(&stix).unwrap();
     std::fs::write(rules.join("local.yml"), RULES).unwrap();
+    std::fs::write(rules.join("sigma_correlation.yml"), SIGMA_CORRELATION).unwrap();
     std::fs::write(stix.join("dns.json"), STIX).unwrap();
     let path = dir.join(format!(
         "server-{}.toml",
@@ -764,5 +794,87 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
             "{p}"
         );
         assert_eq!(p["children"], json!(["/usr/bin/sh"]), "{p}");
+    }
+}
+
+/// Sigma correlation rules in the server's detection pipeline (issue 20): state per tenant
+/// (another tenant's matches do not count), the alert on the match that completes the
+/// correlation (the correlation's 90 plus the static engine's 50 for curl; curl alone is 50,
+/// under the threshold of 100), and the counters on `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_alert_per_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store.clone()).await;
+        let beta = store.create_tenant("beta").await.unwrap();
+        let (_, beta_token) = store
+            .create_device(&beta.id, "web2", None, None)
+            .await
+            .unwrap();
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        // Two curl runs in tenant beta: no alert.
+        let r = post_events(
+            &w.app,
+            &beta_token,
+            "b1",
+            vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")],
+        )
+        .await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+        // Three in acme: the third completes the correlation (beta's two do not count).
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "a1",
+            vec![
+                curl("2026-12-01T10:00:10Z"),
+                curl("2026-12-01T10:00:20Z"),
+                curl("2026-12-01T10:00:30Z"),
+            ],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let (s, page) = call(
+            &w.app,
+            "GET",
+            "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{name}: {page}");
+        let a = &items[0];
+        assert_eq!(a["tenant_id"], w.tenant.as_str(), "{a}");
+        assert_eq!(a["risk_score"], 140, "{a}");
+        assert!(
+            a["event"]["ts"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-12-01T10:00:30"),
+            "{a}"
+        );
+        // The third in beta (within its minute) completes beta's own correlation.
+        let r = post_events(
+            &w.app,
+            &beta_token,
+            "b2",
+            vec![curl("2026-12-01T10:00:40Z")],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let m = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
+        let text = String::from_utf8_lossy(&m.body).into_owned();
+        let fired = text
+            .lines()
+            .find_map(|l| l.strip_prefix("outpost_detect_correlations_fired_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no correlation counter in /metrics:\n{text}"));
+        assert!(fired >= 2.0, "{fired}");
+        assert!(
+            text.contains("outpost_detect_correlation_evictions_total "),
+            "{text}"
+        );
     }
 }

@@ -59,6 +59,11 @@ pub struct HuntArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Values of Sigma `%name%` placeholders (the `expand` modifier): a YAML map from name to
+    /// a value or a list of values. Rules using a placeholder without values are not loaded
+    /// (listed in the summary with the reason).
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
     /// WFP device path → drive letter, e.g. '\Device\HarddiskVolume3=C:'. Repeatable.
     #[arg(long = "drive", value_name = "DEVICE=DRIVE")]
     drives: Vec<String>,
@@ -122,6 +127,44 @@ fn progress_line(p: &Progress, files: usize) -> String {
     )
 }
 
+/// The table width on a terminal: `COLUMNS` when set (a user's override), else the
+/// terminal's own columns, else 160.
+fn table_width() -> usize {
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+    {
+        return c;
+    }
+    terminal_columns().unwrap_or(160)
+}
+
+/// The columns of the terminal on stdout (or stderr), if either is one.
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        let mut ws = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes a `winsize` into the pointer we pass, which points to a
+        // live, properly aligned `winsize` on our stack; the fd is one of the standard ones.
+        let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+        if r == 0 && ws.ws_col > 0 {
+            return Some(usize::from(ws.ws_col));
+        }
+    }
+    None
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
 pub fn run(a: HuntArgs) -> Result<ExitCode> {
     if a.rules.is_empty() {
         eprintln!("error: {NO_RULES}");
@@ -138,9 +181,16 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         min_level: a.level,
         patterns: a.rule.clone(),
     };
-    let rules = outpost_hunt::load_rules(&a.rules, &outpost_hunt::SigmaOptions::default(), &filter)
-        .context("loading rules")?;
-    if rules.set.is_empty() {
+    let mut sigma_opts = outpost_hunt::SigmaOptions::default();
+    if let Some(p) = &a.placeholders {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("reading --placeholders {}", p.display()))?;
+        sigma_opts.placeholders = outpost_hunt::parse_placeholders(&text)
+            .map_err(|e| anyhow::anyhow!("--placeholders {}: {e}", p.display()))?;
+    }
+    let rules =
+        outpost_hunt::load_rules(&a.rules, &sigma_opts, &filter).context("loading rules")?;
+    if rules.loaded() == 0 {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
@@ -174,6 +224,7 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         to: a.to,
         threads: a.threads,
         ingest,
+        emit: Some(rules.emit.clone()),
     };
     let progress = Progress::default();
     let bar = !a.no_progress && std::io::stderr().is_terminal();
@@ -201,12 +252,7 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
     } else if a.csv {
         outpost_hunt::output::write_csv(&mut out, &result.detections)
     } else {
-        let width = tty.then(|| {
-            std::env::var("COLUMNS")
-                .ok()
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(160)
-        });
+        let width = tty.then(table_width);
         outpost_hunt::output::write_table(&mut out, &result.detections, width)
     };
     written

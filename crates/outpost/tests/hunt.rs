@@ -106,6 +106,7 @@ fn json_over_the_attack_samples_has_the_documented_shape_and_known_detections() 
             "attack",
             "tags",
             "matched",
+            "correlation",
             "event",
         ] {
             assert!(d.get(k).is_some(), "no {k} in {d}");
@@ -406,5 +407,112 @@ fn outpost_json_lines_are_hunted_like_evtx() {
     assert!(
         err.contains("records: 3 read") && err.contains("1 malformed"),
         "{err}"
+    );
+}
+
+/// Sigma correlation rules and `expand` placeholders through the binary (issue 20): a
+/// temporal_ordered correlation (failed then successful logon of one user) over the real
+/// sample gives one detection with its `correlation` object and no detection of the quiet
+/// rules it refers to; a rule using `%users%` is not loaded without `--placeholders` (the
+/// summary names the placeholder) and matches with it.
+#[test]
+fn correlations_and_placeholders() {
+    let Some(s) = shared() else { return };
+    let sample = s
+        .samples
+        .join("Credential_Access/CA_4624_4625_LogonType2_LogonProc_chrome.evtx");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mr_logons.yml"),
+        r#"title: Failed logon
+id: 7a1d0c3e-0001-4f00-8000-000000000001
+name: failed_logon
+logsource: {product: windows, service: security}
+detection:
+    selection: {EventID: 4625}
+    condition: selection
+---
+title: Successful logon
+id: 7a1d0c3e-0001-4f00-8000-000000000002
+name: successful_logon
+logsource: {product: windows, service: security}
+detection:
+    selection: {EventID: 4624}
+    condition: selection
+---
+title: Failed logon followed by a successful one
+id: 7a1d0c3e-0001-4f00-8000-000000000003
+correlation:
+    type: temporal_ordered
+    rules: [failed_logon, successful_logon]
+    group-by: [TargetUserName]
+    timespan: 1m
+level: high
+---
+title: Logon of a watched user
+id: 7a1d0c3e-0001-4f00-8000-000000000004
+logsource: {product: windows, service: security}
+detection:
+    selection:
+        EventID: 4624
+        TargetUserName|expand: '%users%'
+    condition: selection
+level: low
+"#,
+    )
+    .unwrap();
+    let placeholders = dir.path().join("placeholders.yml");
+    std::fs::write(&placeholders, "users: [ieuser, alice]\n").unwrap();
+    let rules = dir.path().to_str().unwrap().to_string();
+    let file = sample.to_str().unwrap().to_string();
+
+    let o = hunt(&["--rules", &rules, "--json", &file]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "stderr: {err}");
+    assert!(
+        err.contains("placeholder '%users%' has no values"),
+        "stderr: {err}"
+    );
+    let ds = json_lines(&o);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    let d = &ds[0];
+    assert_eq!(d["rule_id"], "7a1d0c3e-0001-4f00-8000-000000000003");
+    assert_eq!(d["level"], "high");
+    assert_eq!(d["event_id"], 4624);
+    assert_eq!(d["matched"]["TargetUserName"], "IEUser");
+    let c = &d["correlation"];
+    assert_eq!(c["type"], "temporal_ordered");
+    assert_eq!(c["count"], 2);
+    let evs = c["events"].as_array().unwrap();
+    assert_eq!(evs.len(), 2, "{c}");
+    assert_eq!(evs[0]["rule_id"], "7a1d0c3e-0001-4f00-8000-000000000001");
+    assert_eq!(evs[1]["rule_id"], "7a1d0c3e-0001-4f00-8000-000000000002");
+
+    let p = placeholders.to_str().unwrap().to_string();
+    let o = hunt(&["--rules", &rules, "--placeholders", &p, "--json", &file]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "stderr: {err}");
+    assert!(!err.contains("has no values"), "stderr: {err}");
+    let ids: Vec<String> = json_lines(&o)
+        .iter()
+        .map(|d| d["rule_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    // The correlation, and the watched user's logons (IEUser twice; case ignored).
+    assert_eq!(
+        ids.iter()
+            .filter(|i| *i == "7a1d0c3e-0001-4f00-8000-000000000004")
+            .count(),
+        2,
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"7a1d0c3e-0001-4f00-8000-000000000003".to_string()));
+    // A placeholder file that is not a map is a clear error.
+    std::fs::write(&placeholders, "- just\n- a list\n").unwrap();
+    let o = hunt(&["--rules", &rules, "--placeholders", &p, &file]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("--placeholders"),
+        "{}",
+        text(&o.stderr)
     );
 }

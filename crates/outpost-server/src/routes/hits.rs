@@ -98,6 +98,7 @@ pub async fn upload(
     // Scoring is CPU work on untrusted events: off the async workers.
     let threshold = state.ingest.threshold(&dev.tenant_id);
     let iocs = crate::routes::events::tenant_iocs(&state, &dev.tenant_id).await;
+    let tenant_id = dev.tenant_id.clone();
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
         let mut payload = payload;
@@ -113,7 +114,7 @@ pub async fn upload(
                 .as_ref()
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             let (scores, sightings) =
-                ingest.score_batch_with_sightings(&payload.hits, threshold, iocs);
+                ingest.score_batch_with_sightings(&tenant_id, &payload.hits, threshold, iocs);
             (payload, scores, sightings)
         })
         .await
