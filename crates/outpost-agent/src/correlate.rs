@@ -540,16 +540,7 @@ impl<'h> Correlator<'h> {
         if g.sha256.is_none() {
             g.sha256 = sha256;
         }
-        g.first_seen = g.first_seen.min(ts);
-        g.last_seen = g.last_seen.max(ts);
-        if g.exe_path.is_none() {
-            g.exe_path = ev
-                .process
-                .as_ref()
-                .and_then(|p| p.exe.clone())
-                .filter(|e| !e.is_empty());
-        }
-        if g.samples.len() < samples {
+        if g.seen(ts, ev, samples) {
             g.samples.push(ev.clone());
         }
     }
@@ -624,16 +615,7 @@ impl<'h> Correlator<'h> {
             g.pid = ev.process.as_ref().map(|p| p.pid);
             g.direction = net.direction;
         }
-        g.first_seen = g.first_seen.min(ts);
-        g.last_seen = g.last_seen.max(ts);
-        if g.exe_path.is_none() {
-            g.exe_path = ev
-                .process
-                .as_ref()
-                .and_then(|p| p.exe.clone())
-                .filter(|e| !e.is_empty());
-        }
-        if g.samples.len() < samples {
+        if g.seen(ts, &ev, samples) {
             g.samples.push(ev);
         }
     }
@@ -791,6 +773,22 @@ impl<'h> Correlator<'h> {
 }
 
 impl Group {
+    /// Counts in the time span and executable of an event of the group; whether it has room
+    /// for the event as a sample.
+    #[inline]
+    fn seen(&mut self, ts: DateTime<Utc>, ev: &Event, samples: usize) -> bool {
+        self.first_seen = self.first_seen.min(ts);
+        self.last_seen = self.last_seen.max(ts);
+        if self.exe_path.is_none() {
+            self.exe_path = ev
+                .process
+                .as_ref()
+                .and_then(|p| p.exe.clone())
+                .filter(|e| !e.is_empty());
+        }
+        self.samples.len() < samples
+    }
+
     /// The group of exec events of one executable whose hash matched an indicator after the
     /// scan (see `crate::indicators::match_unhashed`).
     pub fn from_unhashed(

@@ -446,6 +446,20 @@ fn dns_event(query: &str, answers: &[&str]) -> Event {
     e
 }
 
+/// `outpost agent run-once --now --json` on `agent`: its report.
+fn run_once_json(agent: &Path) -> Value {
+    let (ok, out, err) = outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        agent.to_str().unwrap(),
+        "--now",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
 fn add_indicator(s: &Server, tenant: &str, kind: &str, value: &str) {
     let r = api(
         s,
@@ -536,16 +550,7 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
             event("203.0.113.7", "curl"),
         ],
     );
-    let (ok, out, err) = outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent.to_str().unwrap(),
-        "--now",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = run_once_json(&agent);
     assert_eq!(report["hits"], 8, "{report}");
     let stored = hits(&s);
     let by = |kind: &str, process: &str| -> Value {
@@ -589,16 +594,7 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
 
     // A later run: a connection to the remembered answer is still the domain's.
     buffer(&agent, &[event("198.51.100.77", "wget")]);
-    let (ok, out, err) = outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent.to_str().unwrap(),
-        "--now",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = run_once_json(&agent);
     assert_eq!(report["hits"], 1, "{report}");
     let stored = hits(&s);
     let w = stored.iter().find(|h| h["process_name"] == "wget").unwrap();
@@ -641,6 +637,54 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
     }
 }
 
+/// Runs the daemon on an enrolled `agent` (a correlation pass a second, no check-ins or jobs,
+/// no file or container sensors; `tweak` changes more) until the returned flag is set, once
+/// its first pass has installed the tenant's bundle.
+#[cfg(target_os = "linux")]
+#[allow(clippy::type_complexity)]
+fn start_daemon(
+    agent: &Path,
+    tweak: impl FnOnce(&mut AgentConfig),
+) -> (
+    std::sync::Arc<AtomicBool>,
+    std::thread::JoinHandle<
+        Result<outpost_agent::daemon::DaemonCounters, outpost_agent::AgentError>,
+    >,
+) {
+    let mut cfg = AgentConfig::load(agent).unwrap();
+    cfg.daemon.correlate_interval_secs = 1;
+    cfg.daemon.checkin_interval_secs = 0;
+    cfg.daemon.jobs = false;
+    cfg.sensors.files.enabled = false;
+    cfg.sensors.containers.enabled = false;
+    tweak(&mut cfg);
+    cfg.save(agent).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let (d, st) = (agent.to_path_buf(), stop.clone());
+    let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, st));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !outpost_agent::intel::cache_dir(agent)
+        .join(outpost_intel::bundle::CURRENT_FILE)
+        .exists()
+    {
+        assert!(std::time::Instant::now() < deadline, "no bundle installed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (stop, daemon)
+}
+
+/// The first stored hit of indicator kind `kind`, waiting until `deadline`.
+#[cfg(target_os = "linux")]
+fn wait_hit(s: &Server, kind: &str, deadline: std::time::Instant) -> Option<Value> {
+    loop {
+        let found = hits(s).into_iter().find(|h| h["intel"]["kind"] == kind);
+        if found.is_some() || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Issue 21.1 on the real kernel: the daemon sees a copied binary start (netlink proc
 /// connector), hashes it as it starts (the binary is deleted right after it ran) and the hit
 /// of its listed SHA-256 reaches the real server.
@@ -664,40 +708,19 @@ fn a_copied_binary_whose_hash_is_listed_is_a_hit_when_it_runs() {
     let sha = outpost_agent::enrich::hash_file(&bin).unwrap();
     add_indicator(&s, &id.tenant_id, "sha256", &sha);
 
-    let mut cfg = AgentConfig::load(&agent).unwrap();
-    cfg.daemon.correlate_interval_secs = 1;
-    cfg.daemon.checkin_interval_secs = 0;
-    cfg.daemon.jobs = false;
-    cfg.sensors.network.enabled = false;
-    cfg.sensors.files.enabled = false;
-    cfg.sensors.containers.enabled = false;
-    cfg.save(&agent).unwrap();
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let (d, st) = (agent.clone(), stop.clone());
-    let daemon = std::thread::spawn(move || outpost_agent::daemon::run(&d, st));
-    // The first pass installs the bundle (and learns it holds hash indicators).
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !outpost_agent::intel::cache_dir(&agent)
-        .join(outpost_intel::bundle::CURRENT_FILE)
-        .exists()
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (stop, daemon) = start_daemon(&agent, |cfg| {
+        cfg.sensors.network.enabled = false;
+    });
+    // The pass after the bundle's installation learnt that it holds hash indicators.
     std::thread::sleep(Duration::from_millis(1500));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     // It runs for a while (as droppers do) and deletes its file at once: only hashing as it
     // started (through the live process, the file being gone) sees it, never the
     // correlation pass.
     let mut child = Command::new(&bin).arg("30").spawn().unwrap();
     std::thread::sleep(Duration::from_millis(300));
     std::fs::remove_file(&bin).unwrap();
-    let mut found = None;
-    while found.is_none() && std::time::Instant::now() < deadline + Duration::from_secs(10) {
-        found = hits(&s)
-            .into_iter()
-            .find(|h| h["intel"]["kind"] == "sha256");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let found = wait_hit(&s, "sha256", deadline);
     let _ = child.kill();
     let _ = child.wait();
     stop.store(true, Ordering::Relaxed);
