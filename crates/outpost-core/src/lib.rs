@@ -18,8 +18,8 @@ pub mod net;
 
 pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event, bound_hit};
 pub use event::{
-    ContainerInfo, DnsInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord, NetworkAction,
-    NetworkInfo, ParentInfo, ProcessInfo,
+    ContainerInfo, DnsInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord,
+    NetworkAction, NetworkInfo, ParentInfo, ProcessInfo,
 };
 pub use hit::{Hit, HitPayload, IntelMatch};
 pub use indicator::Indicator;

@@ -16,6 +16,7 @@ pub struct SensorConfig {
     pub network: NetworkConfig,
     pub files: FileConfig,
     pub containers: ContainerConfig,
+    pub dns: DnsConfig,
 }
 
 /// Process collector settings.
@@ -150,6 +151,28 @@ impl Default for AccessConfig {
     }
 }
 
+/// DNS sensor settings (Linux: a packet tap of UDP port 53, root needed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    pub enabled: bool,
+    /// How long a query waits for its answer before it is emitted unanswered (ms).
+    pub wait_ms: u64,
+    /// Queries waiting for their answer at most; beyond, a query is emitted at once without
+    /// its answer (counted as `dns_table_full`).
+    pub max_pending: usize,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        DnsConfig {
+            enabled: true,
+            wait_ms: 2000,
+            max_pending: 4096,
+        }
+    }
+}
+
 /// Container attribution settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -178,6 +201,11 @@ impl SensorConfig {
         if self.processes.poll_interval_ms == 0 || self.network.poll_interval_ms == 0 {
             return Err(SensorError::Config("poll intervals must be > 0 ms".into()));
         }
+        if self.dns.wait_ms == 0 || self.dns.wait_ms > 60_000 || self.dns.max_pending == 0 {
+            return Err(SensorError::Config(
+                "dns.wait_ms must be 1..=60000 and dns.max_pending at least 1".into(),
+            ));
+        }
         for g in self.files.include.iter().chain(&self.files.exclude) {
             glob::Pattern::new(g)
                 .map_err(|e| SensorError::Config(format!("bad glob {g:?}: {e}")))?;
@@ -205,6 +233,11 @@ mod tests {
         assert!(c.files.enabled);
         assert!(serde_json::from_str::<SensorConfig>(r#"{"filez":{}}"#).is_err());
         let bad: SensorConfig = serde_json::from_str(r#"{"files":{"include":["[x"]}}"#).unwrap();
+        assert!(bad.validate().is_err());
+        let dns: SensorConfig = serde_json::from_str(r#"{"dns":{"enabled":false}}"#).unwrap();
+        assert!(!dns.dns.enabled);
+        assert_eq!(dns.dns.wait_ms, 2000);
+        let bad: SensorConfig = serde_json::from_str(r#"{"dns":{"wait_ms":0}}"#).unwrap();
         assert!(bad.validate().is_err());
     }
 }
