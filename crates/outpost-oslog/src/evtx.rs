@@ -412,6 +412,8 @@ struct SystemJson {
     channel: Option<Value>,
     #[serde(rename = "Computer", default)]
     computer: Option<Value>,
+    #[serde(rename = "Execution", default)]
+    execution: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -480,6 +482,18 @@ pub fn log_record(raw: &RawEvtxRecord) -> Result<(LogRecord, DateTime<Utc>), ser
         } else {
             fields.insert(k, v);
         }
+    }
+    // The DNS-Client channel names the querying process only in `System/Execution`.
+    if provider
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case(crate::windows::DNS_CLIENT_PROVIDER))
+        && let Some(pid) = system
+            .execution
+            .as_ref()
+            .and_then(|e| attr(e, "ProcessID"))
+            .map(value_to_string)
+    {
+        fields.insert(crate::windows::EXECUTION_PID.into(), pid);
     }
     Ok((
         LogRecord {
