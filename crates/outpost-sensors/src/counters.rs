@@ -56,9 +56,12 @@ pub(crate) enum Drop {
     /// A DNS query was emitted without waiting for its answer: the table of queries waiting
     /// for one was full (the answer, if any, is lost).
     DnsTableFull,
+    /// The DNS sensor's socket buffer was full: exact number of port-53 datagrams the kernel
+    /// dropped (`PACKET_STATISTICS`).
+    DnsSocketOverflow,
 }
 
-const DROPS: [(Drop, &str); 13] = [
+const DROPS: [(Drop, &str); 14] = [
     (Drop::QueueFull, "queue_full"),
     (Drop::ReceiverGone, "receiver_gone"),
     (Drop::ProcConnectorOverflow, "proc_connector_overflow"),
@@ -72,6 +75,7 @@ const DROPS: [(Drop, &str); 13] = [
     (Drop::SocketTableFull, "socket_table_full"),
     (Drop::ContainerNoteDropped, "container_note_dropped"),
     (Drop::DnsTableFull, "dns_table_full"),
+    (Drop::DnsSocketOverflow, "dns_socket_overflow"),
 ];
 
 /// Kernel-side queues whose backlog is sampled.
@@ -88,7 +92,7 @@ const QUEUES: [&str; 3] = ["proc_connector_bytes", "inotify_bytes", "fanotify_by
 #[derive(Default)]
 pub(crate) struct Counters {
     events: [AtomicU64; 11],
-    drops: [AtomicU64; 13],
+    drops: [AtomicU64; 14],
     queues: [AtomicU64; 3],
     sent: AtomicU64,
     /// Gauges set by the file collector.
@@ -141,6 +145,7 @@ impl Counters {
             "ebpf_ringbuf_full",
             "inotify_overflow",
             "fanotify_overflow",
+            "dns_socket_overflow",
         ]
         .iter()
         .filter_map(|k| drops.get(*k))
@@ -195,7 +200,8 @@ pub struct SensorCounters {
     /// Sum of `drops`.
     pub dropped_total: u64,
     /// Events lost inside the kernel (ring buffer full: exact; netlink/inotify/fanotify queue
-    /// overflows: one per overflow, the number of events in it is unknown).
+    /// overflows: one per overflow, the number of events in it is unknown; DNS socket buffer
+    /// full: exact number of datagrams).
     pub lost_kernel_events: u64,
     /// Last sampled backlog of the kernel queues the collectors read, in bytes.
     pub queue_depth: BTreeMap<String, u64>,

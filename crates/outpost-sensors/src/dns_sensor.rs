@@ -135,7 +135,47 @@ fn open_socket() -> Result<OwnedFd, String> {
     if r != 0 {
         return Err(err("bind(AF_PACKET)"));
     }
+    // Room for bursts between two reads (the thread pauses `READ_PAUSE` after each drain);
+    // beyond the system maximum only as root (SO_RCVBUFFORCE). Overflows are counted.
+    let size: c_int = RCVBUF;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: `size` is a live c_int of the size passed.
+        let r = unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&raw const size).cast(),
+                std::mem::size_of::<c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            break;
+        }
+    }
     Ok(fd)
+}
+
+/// Receive buffer of the socket (the kernel doubles it for its bookkeeping).
+const RCVBUF: c_int = 1 << 20;
+
+/// Datagrams the kernel dropped because the socket's buffer was full since the last call
+/// (`PACKET_STATISTICS` resets on read).
+fn kernel_drops(fd: &OwnedFd) -> u64 {
+    // SAFETY: all-zero is a valid tpacket_stats.
+    let mut st: libc::tpacket_stats = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tpacket_stats>() as libc::socklen_t;
+    // SAFETY: `st` is writable for `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_PACKET,
+            libc::PACKET_STATISTICS,
+            (&raw mut st).cast(),
+            &mut len,
+        )
+    };
+    if r == 0 { u64::from(st.tp_drops) } else { 0 }
 }
 
 /// The addresses, ports and payload of a UDP datagram (from its network header on).
@@ -398,7 +438,15 @@ impl Sensor {
     fn run(mut self, fd: OwnedFd) {
         let mut buf = vec![0u8; 65536];
         let mut out = Batch::new(self.em.clone());
+        let mut stats_at = Instant::now();
         while !self.em.stopped() {
+            if stats_at.elapsed() >= Duration::from_secs(1) {
+                stats_at = Instant::now();
+                let n = kernel_drops(&fd);
+                if n > 0 {
+                    self.em.count_drop(Drop::DnsSocketOverflow, n);
+                }
+            }
             let idle = self
                 .expire(false, &mut out)
                 .unwrap_or(Duration::from_secs(1));
