@@ -1,7 +1,7 @@
 //! The DNS sensor: one AF_PACKET socket (`SOCK_DGRAM`, every interface, loopback included)
 //! whose classic BPF filter, attached in the kernel, passes only UDP datagrams from or to port
 //! 53 (IPv4 and IPv6, no later IPv4 fragments). Each query leaving the host becomes one `dns`
-//! event; its answer, when seen within `dns.wait_ms`, fills `rcode` and `answers`, and a query
+//! event; its answer, when seen within the wait (2 s), fills `rcode` and `answers`, and a query
 //! nobody answered is emitted after the wait with them empty.
 //!
 //! * A datagram passes the tap once per interface it crosses, twice on loopback (outgoing,
@@ -9,14 +9,14 @@
 //!   Queries other hosts send to this one and the answers it sends (a DNS server here) are
 //!   not lookups of this host and are skipped.
 //! * Query and answer are joined by (server address, client port, DNS id) in a table of at
-//!   most `dns.max_pending` queries; when it is full a new query is emitted at once, without
+//!   most `max_pending` (4096) queries; when it is full a new query is emitted at once, without
 //!   its answer, and counted (`dns_table_full`).
 //! * The process: the eBPF program records, in the sender's context, which process last sent
 //!   a datagram to port 53 from each local UDP port (`dns_ports`, keyed by family and port),
 //!   before the datagram reaches the tap; the query is attributed by its source port. Without
 //!   eBPF the event has no process (counted as `unattributed`).
 
-use crate::config::DnsConfig;
+use crate::config::SensorConfig;
 use crate::counters::Drop;
 use crate::emit::{Batch, Emitter};
 use crate::{Capabilities, dns};
@@ -270,10 +270,12 @@ struct Sensor {
     pending: HashMap<Key, Pending>,
 }
 
-/// Whether an attribution is only the kernel's pid and command name (the process was gone
-/// and not yet in the process table).
-fn partial(p: &ProcessInfo) -> bool {
-    p.exe.is_none()
+/// Whether an attribution may be incomplete or stale: only the kernel's pid and command name
+/// (the process was gone and not yet in the process table), or a record whose name is not the
+/// sender's command name (the fork copy of a process whose exec the table has not seen yet;
+/// also a thread that renamed itself, for which reading again costs nothing).
+fn partial(p: &ProcessInfo, comm: &str) -> bool {
+    p.exe.is_none() || !p.name.as_deref().unwrap_or("").starts_with(comm)
 }
 
 impl Sensor {
@@ -387,7 +389,7 @@ impl Sensor {
                 // Read now, while the sender most likely still runs; if it is already gone
                 // (and not in the process table yet), read again when the event is emitted.
                 let (proc_, container) = self.attribute(&o);
-                if partial(&proc_) {
+                if partial(&proc_, &o.comm) {
                     p.owner = Some(o);
                 }
                 p.process = Some(proc_);
@@ -411,17 +413,12 @@ impl Sensor {
             return None;
         }
         let now = Instant::now();
-        let expired: Vec<Key> = self
+        // In no particular order: the entries of one pass are at most a pass apart.
+        let due: Vec<Pending> = self
             .pending
-            .iter()
-            .filter(|(_, p)| all || p.due <= now)
-            .map(|(k, _)| *k)
+            .extract_if(|_, p| all || p.due <= now)
+            .map(|(_, p)| p)
             .collect();
-        let mut due: Vec<Pending> = expired
-            .iter()
-            .filter_map(|k| self.pending.remove(k))
-            .collect();
-        due.sort_by_key(|p| p.ts);
         for p in due {
             if p.answer.is_some() {
                 out.push(self.event(p));
@@ -491,13 +488,13 @@ impl Sensor {
 
 /// Starts the DNS sensor thread (or says in `caps` why it cannot run).
 pub(crate) fn start(
-    cfg: &DnsConfig,
+    cfg: &SensorConfig,
     em: Emitter,
     owners: Option<PortOwners>,
     no_owners: Option<String>,
     caps: &mut Capabilities,
 ) -> Option<JoinHandle<()>> {
-    if !cfg.enabled {
+    if !cfg.dns {
         caps.set(
             "dns",
             false,
@@ -522,8 +519,8 @@ pub(crate) fn start(
     };
     let sensor = Sensor {
         em,
-        wait: Duration::from_millis(cfg.wait_ms.max(1)),
-        max_pending: cfg.max_pending.max(1),
+        wait: cfg.dns_limits.wait.max(Duration::from_millis(1)),
+        max_pending: cfg.dns_limits.max_pending.max(1),
         pending: HashMap::new(),
         owners,
     };

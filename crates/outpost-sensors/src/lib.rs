@@ -97,7 +97,7 @@ pub use unsupported::{Sensors, start};
 
 pub use capture::{Capture, CaptureConfig, CaptureCounters, CaptureError};
 pub use config::{
-    AccessConfig, ContainerConfig, DnsConfig, FileConfig, NetworkConfig, ProcessConfig,
+    AccessConfig, ContainerConfig, DnsLimits, FileConfig, NetworkConfig, ProcessConfig,
     SensorConfig,
 };
 pub use container::{ContainerRuntime, parse_cgroup};

@@ -147,7 +147,7 @@ pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, Sen
         Some(Err(why)) => (None, Some(why)),
         None => (None, Some("no eBPF sensor".to_string())),
     };
-    if let Some(t) = dns_sensor::start(&config.dns, emitter.clone(), owners, no_owners, &mut caps) {
+    if let Some(t) = dns_sensor::start(&config, emitter.clone(), owners, no_owners, &mut caps) {
         threads.push(t);
     }
 

@@ -846,7 +846,7 @@ fn dns_queries_answered_or_not_with_their_process() {
         return;
     }
     let mut c = quiet();
-    c.dns.wait_ms = 1500;
+    c.dns_limits.wait = Duration::from_millis(1500);
     let (s, rx) = start(c);
     let dns_caps = s.capabilities().get("dns").cloned();
     assert_eq!(
@@ -975,8 +975,8 @@ fn dns_without_ebpf_and_with_a_full_table() {
     }
     let mut c = quiet();
     c.network.ebpf = false;
-    c.dns.max_pending = 1;
-    c.dns.wait_ms = 1000;
+    c.dns_limits.max_pending = 1;
+    c.dns_limits.wait = Duration::from_millis(1000);
     let (s, rx) = start(c);
     let dns_caps = s.capabilities().get("dns").cloned().unwrap();
     assert!(dns_caps.running);
