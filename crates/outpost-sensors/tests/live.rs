@@ -987,6 +987,8 @@ fn dns_without_ebpf_and_with_a_full_table() {
             .is_some_and(|n| n.contains("DNS events carry no process")),
         "{dns_caps:?}"
     );
+    // To 127.0.0.2, where no responder of the other DNS test (127.0.0.1, ::1) can answer and
+    // free the table in between.
     let u = UdpSocket::bind("127.0.0.1:0").unwrap();
     for (id, name) in [
         (7u16, "one.evil-test.example"),
@@ -994,7 +996,7 @@ fn dns_without_ebpf_and_with_a_full_table() {
     ] {
         u.send_to(
             &outpost_sensors::dns::encode_query(id, name, 28),
-            "127.0.0.1:53",
+            "127.0.0.2:53",
         )
         .unwrap();
     }
