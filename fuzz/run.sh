@@ -25,6 +25,7 @@ case "$t" in
   audit) dict=audit.dict; tmo=1000 ;;
   evtx) dict=""; tmo=5000 ;;
   intel_bundle) dict=""; tmo=1000 ;;
+  dns) dict=""; tmo=1000 ;;
   *) echo "run.sh: unknown target $t" >&2; exit 2 ;;
 esac
 

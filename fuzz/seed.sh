@@ -21,7 +21,7 @@ bin="${CARGO_TARGET_DIR:-$here/target}/release"
 [[ -x "$bin/seedgen" ]] || { echo "seed.sh: $bin/seedgen missing: build the fuzz targets first" >&2; exit 1; }
 
 rm -rf "$out"
-mkdir -p "$out"/{agent_bodies,intel_bundle,evtx,audit,pcap,stix_pattern,stix_bundle,rules,config_overlay,sensoroni}
+mkdir -p "$out"/{agent_bodies,intel_bundle,evtx,audit,pcap,stix_pattern,stix_bundle,rules,config_overlay,sensoroni,dns}
 
 # prefix BYTE FILE DEST: DEST = one selector byte + FILE
 prefix() { { printf "\\x$1"; cat "$2"; } > "$3"; }
@@ -239,6 +239,41 @@ for c in captures:
     name = os.path.basename(c)[:-5]
     shutil.copy(c, f"{out}/{name}.pcap")
     to_pcapng(c, f"{out}/{name}.pcapng")
+PY
+
+# --- dns: queries and answers as the DNS sensor sees them on port 53 (A, AAAA, CNAME chains
+# with compression, NXDOMAIN, a TXT answer, EDNS OPT), written by python from the RFC 1035 layout.
+python3 - "$out/dns" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def name(n):
+    return b"".join(bytes([len(l)]) + l.encode() for l in n.split(".") if l) + b"\0"
+def query(i, n, t, opt=False):
+    h = struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 1 if opt else 0)
+    q = h + name(n) + struct.pack(">HH", t, 1)
+    if opt:
+        q += b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+    return q
+def answer(q, rcode, rrs):
+    b = bytearray(q)
+    b[2:4] = struct.pack(">H", 0x8180 | rcode)
+    b[6:8] = struct.pack(">H", len(rrs))
+    for owner, t, data in rrs:
+        b += owner + struct.pack(">HHIH", t, 1, 60, len(data)) + data
+    return bytes(b)
+seeds = {}
+seeds["q-a"] = query(1, "evil-test.example", 1)
+seeds["q-aaaa-edns"] = query(2, "www.example.org", 28, opt=True)
+q = query(3, "www.example.org", 1)
+seeds["a-cname-chain"] = answer(q, 0, [
+    (b"\xc0\x0c", 5, b"\x03cdn" + b"\xc0\x10"),
+    (b"\xc0\x2d", 1, bytes([192, 0, 2, 55])),
+    (b"\xc0\x2d", 28, bytes(15) + b"\x01"),
+])
+seeds["a-nxdomain"] = answer(query(4, "nx.example", 1), 3, [])
+seeds["a-txt"] = answer(query(5, "t.example", 16), 0, [(b"\xc0\x0c", 16, b"\x05hello")])
+for k, v in seeds.items():
+    open(f"{out}/{k}", "wb").write(v)
 PY
 
 # --- inputs that once crashed a target (minimized; see docs/fuzzing.md): always in the seeds,

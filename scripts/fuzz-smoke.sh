@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 secs="${FUZZ_SMOKE_SECS:-20}"
-targets="${FUZZ_TARGETS:-agent_bodies intel_bundle evtx audit pcap stix_pattern stix_bundle rules config_overlay sensoroni}"
+targets="${FUZZ_TARGETS:-agent_bodies intel_bundle evtx audit pcap stix_pattern stix_bundle rules config_overlay sensoroni dns}"
 AFL_VERSION=0.18.2
 
 if ! cargo afl --version >/dev/null 2>&1; then

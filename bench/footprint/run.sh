@@ -4,7 +4,7 @@
 # connections/s, samples the runner's CPU time and RSS from /proc every second, and prints a
 # summary. Needs root (proc connector, eBPF, fanotify) and python3.
 #
-#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--consumer daemon|previous|batch]
+#   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--dns-rate N] [--consumer daemon|previous|batch]
 #   bench/footprint/run.sh --agent [--duration SECS] ...
 #
 # --agent measures the real agent instead of the runner: `outpost server` on 127.0.0.1 (not
@@ -20,12 +20,13 @@
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
 # BIN=path/to/footprint_runner skips the build (e.g. to compare two builds side by side).
 set -euo pipefail
-DUR=300; EXEC_RATE=50; CONN_RATE=500; WARM=5; IDLE=10; CONSUMER=daemon; AGENT=0
+DUR=300; EXEC_RATE=50; CONN_RATE=500; DNS_RATE=0; WARM=5; IDLE=10; CONSUMER=daemon; AGENT=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
     --exec-rate) EXEC_RATE=$2; shift 2;;
     --conn-rate) CONN_RATE=$2; shift 2;;
+    --dns-rate) DNS_RATE=$2; shift 2;;
     --consumer) CONSUMER=$2; shift 2;;
     --agent) AGENT=1; shift;;
     *) echo "unknown argument $1" >&2; exit 2;;
@@ -104,7 +105,7 @@ sleep "$IDLE"
 read -r ITICK1 _ _ < <(sample); IT1=$(date +%s.%N)
 
 python3 "$HERE/workload.py" --duration "$DUR" --exec-rate "$EXEC_RATE" --conn-rate "$CONN_RATE" \
-  --port "$PORT" > "$OUT/workload.json" &
+  --dns-rate "$DNS_RATE" --port "$PORT" > "$OUT/workload.json" &
 WPID=$!
 sleep 1 # the workload's own start-up pause
 T0=$(date +%s.%N); read -r TICK0 _ _ < <(sample); threads > "$OUT/threads0.txt"
@@ -162,6 +163,8 @@ res = {
     "inbound_seen_with_exe": r["watched_inbound_attributed"],
     "execs_made": w["execs"],
     "execs_seen": r["watched_exec"],
+    "dns_queries_made": w.get("dns_queries", 0),
+    "dns_counters": c.get("dns"),
     "hotlist_entries": r["hotlist_entries"],
     "hotlist_lookups": r["lookups"],
     "events_by_kind": r["events_by_kind"],

@@ -254,7 +254,8 @@ pub struct NetworkInfo {
 pub struct DnsInfo {
     /// The queried name: lower case, without the trailing dot.
     pub query: String,
-    /// Query type (`A`, `AAAA`, `CNAME`, `TXT`, …; `TYPE65` for types without a name).
+    /// Query type (`A`, `AAAA`, `CNAME`, `TXT`, …; `TYPE99` for types without a name, see
+    /// [`DnsInfo::type_name`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qtype: Option<String>,
     /// Response code (`NOERROR`, `NXDOMAIN`, `SERVFAIL`, …) when an answer was seen.
@@ -272,6 +273,44 @@ impl DnsInfo {
     /// The addresses among the answers.
     pub fn answer_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
         self.answers.iter().filter_map(|a| a.parse().ok())
+    }
+
+    /// The text of a query type number (`1` → `A`, `28` → `AAAA`, `99` → `TYPE99`), shared
+    /// by the Linux packet decoder and the Windows readers so both name types alike.
+    pub fn type_name(t: u16) -> String {
+        let s = match t {
+            1 => "A",
+            2 => "NS",
+            5 => "CNAME",
+            6 => "SOA",
+            12 => "PTR",
+            15 => "MX",
+            16 => "TXT",
+            28 => "AAAA",
+            33 => "SRV",
+            35 => "NAPTR",
+            43 => "DS",
+            48 => "DNSKEY",
+            64 => "SVCB",
+            65 => "HTTPS",
+            255 => "ANY",
+            _ => return format!("TYPE{t}"),
+        };
+        s.to_string()
+    }
+
+    /// The text of a DNS response code (`0` → `NOERROR`, `3` → `NXDOMAIN`, `12` → `RCODE12`).
+    pub fn rcode_name(r: u16) -> String {
+        let s = match r {
+            0 => "NOERROR",
+            1 => "FORMERR",
+            2 => "SERVFAIL",
+            3 => "NXDOMAIN",
+            4 => "NOTIMP",
+            5 => "REFUSED",
+            _ => return format!("RCODE{r}"),
+        };
+        s.to_string()
     }
 }
 

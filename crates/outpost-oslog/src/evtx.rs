@@ -653,6 +653,17 @@ impl<'de> Deserialize<'de> for SystemTime {
     }
 }
 
+/// `Execution`'s `ProcessID` attribute (kept for DNS-Client records only, see `log_record`).
+struct ExecutionPid(Option<Text>);
+
+impl<'de> Deserialize<'de> for ExecutionPid {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        AttrSeed("ProcessID", false)
+            .deserialize(d)
+            .map(ExecutionPid)
+    }
+}
+
 /// The parts of `System` that are used; everything else is skipped.
 #[derive(Deserialize, Default)]
 struct SystemJson {
@@ -668,6 +679,8 @@ struct SystemJson {
     channel: Option<Text>,
     #[serde(rename = "Computer", default)]
     computer: Option<Text>,
+    #[serde(rename = "Execution", default)]
+    execution: Option<ExecutionPid>,
 }
 
 #[derive(Deserialize, Default)]
@@ -724,6 +737,14 @@ pub fn log_record(raw: &RawEvtxRecord) -> Result<(LogRecord, DateTime<Utc>), ser
         } else {
             fields.insert(k, v);
         }
+    }
+    // The DNS-Client channel names the querying process only in `System/Execution`.
+    if provider
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case(crate::windows::DNS_CLIENT_PROVIDER))
+        && let Some(pid) = system.execution.and_then(|e| e.0).map(|t| t.text)
+    {
+        fields.insert(crate::windows::EXECUTION_PID.into(), pid);
     }
     Ok((
         LogRecord {

@@ -30,8 +30,9 @@ pub struct SourcesConfig {
     /// read too, oldest first. Without a cursor (first poll) everything present is read.
     #[serde(default)]
     pub audit_logs: Vec<PathBuf>,
-    /// Live Windows event log channels (`Security`, `Microsoft-Windows-Sysmon/Operational`).
-    /// Read on Windows only; elsewhere they are reported as failed sources.
+    /// Live Windows event log channels (`Security`, `Microsoft-Windows-Sysmon/Operational`,
+    /// `Microsoft-Windows-DNS-Client/Operational`, any other). Read on Windows only; elsewhere
+    /// they are reported as failed sources.
     #[serde(default)]
     pub windows_channels: Vec<String>,
     /// Device-path → drive mapping for WFP application paths.
@@ -40,14 +41,17 @@ pub struct SourcesConfig {
 }
 
 impl SourcesConfig {
-    /// The usual sources of this system: on Windows the Security and Sysmon channels; elsewhere
-    /// `/var/log/audit/audit.log` when it exists.
+    /// The usual sources of this system: on Windows the Security, Sysmon and DNS-Client
+    /// channels (the last is disabled until `wevtutil sl Microsoft-Windows-DNS-Client/Operational
+    /// /e:true`; a disabled channel is read as empty); elsewhere `/var/log/audit/audit.log` when
+    /// it exists.
     pub fn host_defaults() -> Self {
         let mut c = SourcesConfig::default();
         if cfg!(windows) {
             c.windows_channels = vec![
                 "Security".to_string(),
                 "Microsoft-Windows-Sysmon/Operational".to_string(),
+                "Microsoft-Windows-DNS-Client/Operational".to_string(),
             ];
         } else {
             let audit = PathBuf::from("/var/log/audit/audit.log");

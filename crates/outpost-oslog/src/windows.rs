@@ -6,6 +6,8 @@
 //! | Security 4688 (process creation) | `process_exec` | hex `NewProcessId` / `ProcessId`; user from `Target*` (v2) or `Subject*` |
 //! | Sysmon 1 (process create) | `process_exec` | `Hashes` parsed; parent from `Parent*` |
 //! | Sysmon 3 (network connection) | `network` | `Initiated=true` → outbound; `Source*` = local, `Destination*` = remote |
+//! | Sysmon 22 (DNS query) | `dns` | `QueryName`; `QueryStatus` (a Win32 code) → rcode; `QueryResults` → addresses and CNAME targets; process from `Image`, `ProcessId`, `ProcessGuid` |
+//! | DNS-Client/Operational 3008 (query completed) | `dns` | the same fields and `QueryType`; process id from `System/Execution` (no image path) |
 //! | anything else | `log` | |
 //!
 //! Every event carries the record's [`LogRecord`](outpost_core::LogRecord) (all EventData fields).
@@ -23,6 +25,12 @@ use std::net::IpAddr;
 pub const SECURITY_PROVIDER: &str = "Microsoft-Windows-Security-Auditing";
 /// Provider of Sysmon events.
 pub const SYSMON_PROVIDER: &str = "Microsoft-Windows-Sysmon";
+
+/// Provider of the DNS-Client channel (`Microsoft-Windows-DNS-Client/Operational`).
+pub const DNS_CLIENT_PROVIDER: &str = "Microsoft-Windows-DNS-Client";
+/// The field a DNS-Client record's `System/Execution/@ProcessID` is kept in (it has no
+/// EventData field for the querying process).
+pub const EXECUTION_PID: &str = "Execution.ProcessID";
 
 /// Source name put in [`Event::source`] for EVTX records.
 pub const SOURCE: &str = "evtx";
@@ -47,12 +55,17 @@ pub fn normalize_log(
         || log
             .channel
             .eq_ignore_ascii_case("Microsoft-Windows-Sysmon/Operational");
+    let is_dns_client = provider.eq_ignore_ascii_case(DNS_CLIENT_PROVIDER);
     let f = &log.fields;
     let mut event = match (is_security, is_sysmon, log.event_id) {
         (true, _, Some(id @ (5156 | 5157))) => wfp_connection(f, id == 5157, opts, ts),
         (true, _, Some(4688)) => security_4688(f, ts),
         (_, true, Some(1)) => sysmon_process_create(f, ts),
         (_, true, Some(3)) => sysmon_network(f, ts),
+        (_, true, Some(22)) => dns_query(f, ts, "ProcessId"),
+        // 3008 (query completed) is the one record per query; 3006 (query called) and 3020
+        // (a server's response) come with it and stay `log` events.
+        _ if is_dns_client && log.event_id == Some(3008) => dns_query(f, ts, EXECUTION_PID),
         _ => None,
     }
     .unwrap_or_else(|| Event::new(ts, EventKind::Log, SOURCE));
@@ -300,6 +313,84 @@ fn sysmon_network(
     Some(e)
 }
 
+/// A DNS name as Windows writes it → the event's form: lower case, no trailing dot.
+fn dns_name(s: &str) -> String {
+    s.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `QueryResults` (`type:  5 cdn.example;::ffff:192.0.2.1;2001:db8::1;`): the addresses
+/// (IPv4-mapped ones as IPv4) and CNAME targets (`type:  5`), in order; other record types
+/// are left out.
+pub fn dns_results(s: &str) -> Vec<String> {
+    s.split(';')
+        .filter_map(|item| {
+            let item = item.trim();
+            if let Some(rest) = item.strip_prefix("type:") {
+                let mut it = rest.split_whitespace();
+                return (it.next()? == "5").then(|| dns_name(it.next().unwrap_or("")));
+            }
+            let ip: IpAddr = item.split('%').next()?.parse().ok()?;
+            Some(match ip {
+                IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+                v4 => v4,
+            })
+            .map(|ip| ip.to_string())
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// A DNS query's Win32 status → the DNS response code it stands for; `None` when no server
+/// answered (timeout, no server, …) or the code is no answer's.
+pub fn dns_status_rcode(status: u64) -> Option<&'static str> {
+    Some(match status {
+        // 9501: DNS_INFO_NO_RECORDS, an answer without records of the type asked.
+        0 | 9501 => "NOERROR",
+        9001 => "FORMERR",
+        9002 => "SERVFAIL",
+        9003 => "NXDOMAIN",
+        9004 => "NOTIMP",
+        9005 => "REFUSED",
+        _ => return None,
+    })
+}
+
+/// Sysmon 22 and DNS-Client 3008: the process id is in `pid_field`.
+fn dns_query(
+    f: &BTreeMap<String, String>,
+    ts: chrono::DateTime<chrono::Utc>,
+    pid_field: &str,
+) -> Option<Event> {
+    let mut e = Event::new(ts, EventKind::Dns, SOURCE);
+    let query = dns_name(get(f, "QueryName")?);
+    let status = get(f, "QueryStatus").and_then(parse_number);
+    if let Some(s) = get(f, "QueryStatus") {
+        e.labels.insert("dns.status".into(), s.trim().to_string());
+    }
+    e.dns = Some(outpost_core::DnsInfo {
+        query,
+        qtype: get(f, "QueryType")
+            .and_then(parse_number)
+            .and_then(|t| u16::try_from(t).ok())
+            .map(outpost_core::DnsInfo::type_name),
+        rcode: status.and_then(dns_status_rcode).map(str::to_string),
+        answers: get(f, "QueryResults").map(dns_results).unwrap_or_default(),
+        server: None,
+    });
+    if let Some(pid) = pid(f, pid_field) {
+        let exe = get(f, "Image").map(str::to_string);
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
+            pid,
+            name: exe.as_deref().map(|x| basename(x).to_string()),
+            exe,
+            user: get(f, "User").map(str::to_string),
+            entity_id: get(f, "ProcessGuid").map(str::to_string),
+            ..Default::default()
+        }));
+    }
+    Some(e)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +510,120 @@ mod tests {
         assert_eq!(h.sha256.as_deref(), Some("cc"));
         assert_eq!(h.other.get("IMPHASH").map(String::as_str), Some("dd"));
         assert!(parse_hashes("garbage,,=").is_empty());
+    }
+
+    fn record(provider: &str, channel: &str, id: u32, data: serde_json::Value) -> RawEvtxRecord {
+        RawEvtxRecord {
+            record_id: 1,
+            written: DateTime::<Utc>::UNIX_EPOCH,
+            json: serde_json::to_vec(&json!({"Event": {
+                "System": {
+                    "Provider": {"#attributes": {"Name": provider}},
+                    "EventID": id,
+                    "Execution": {"#attributes": {"ProcessID": 4242, "ThreadID": 7}},
+                    "Channel": channel,
+                },
+                "EventData": data
+            }}))
+            .unwrap(),
+        }
+    }
+
+    #[test]
+    fn sysmon_22_is_a_dns_event_with_its_process() {
+        let r = record(
+            SYSMON_PROVIDER,
+            "Microsoft-Windows-Sysmon/Operational",
+            22,
+            json!({"ProcessGuid": "{23f38d93-0000-5f8e-3900-000000000c00}", "ProcessId": 2428,
+                   "QueryName": "WWW.Evil-Test.Example.", "QueryStatus": "0",
+                   "QueryResults": "type:  5 CDN.evil-test.example;::ffff:192.0.2.55;2001:db8::5;type:  15 mx.example;",
+                   "Image": "C:\\Windows\\System32\\curl.exe", "User": "CORP\\bob"}),
+        );
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
+        assert_eq!(e.kind, EventKind::Dns);
+        let d = e.dns.as_ref().unwrap();
+        assert_eq!(d.query, "www.evil-test.example");
+        assert_eq!(d.rcode.as_deref(), Some("NOERROR"));
+        assert_eq!(d.qtype, None, "Sysmon 22 has no query type");
+        assert_eq!(
+            d.answers,
+            ["cdn.evil-test.example", "192.0.2.55", "2001:db8::5"]
+        );
+        let p = e.process.as_ref().unwrap();
+        assert_eq!(p.pid, 2428);
+        assert_eq!(p.name.as_deref(), Some("curl.exe"));
+        assert_eq!(p.user.as_deref(), Some("CORP\\bob"));
+        assert_eq!(
+            p.entity_id.as_deref(),
+            Some("{23f38d93-0000-5f8e-3900-000000000c00}")
+        );
+        // Without a query name it stays a log event.
+        let r = record(SYSMON_PROVIDER, "x", 22, json!({"ProcessId": 1}));
+        assert_eq!(
+            normalize(&r, &IngestOptions::default()).unwrap().kind,
+            EventKind::Log
+        );
+    }
+
+    #[test]
+    fn dns_client_3008_is_a_dns_event_3006_stays_a_log() {
+        let ch = "Microsoft-Windows-DNS-Client/Operational";
+        let r = record(
+            DNS_CLIENT_PROVIDER,
+            ch,
+            3008,
+            json!({"QueryName": "evil-test.example", "QueryType": "28", "QueryOptions": "140737488355328",
+                   "QueryStatus": "9003", "QueryResults": ""}),
+        );
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
+        assert_eq!(e.kind, EventKind::Dns);
+        let d = e.dns.as_ref().unwrap();
+        assert_eq!(d.query, "evil-test.example");
+        assert_eq!(d.qtype.as_deref(), Some("AAAA"));
+        assert_eq!(d.rcode.as_deref(), Some("NXDOMAIN"));
+        assert!(d.answers.is_empty());
+        assert_eq!(
+            e.process.as_ref().map(|p| p.pid),
+            Some(4242),
+            "from System/Execution"
+        );
+        assert_eq!(e.labels["dns.status"], "9003");
+        // A timeout: no rcode.
+        let r = record(
+            DNS_CLIENT_PROVIDER,
+            ch,
+            3008,
+            json!({"QueryName": "x.example", "QueryType": "1", "QueryStatus": "1460"}),
+        );
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
+        assert_eq!(e.dns.as_ref().unwrap().rcode, None);
+        let r = record(
+            DNS_CLIENT_PROVIDER,
+            ch,
+            3006,
+            json!({"QueryName": "x.example", "QueryType": "1"}),
+        );
+        assert_eq!(
+            normalize(&r, &IngestOptions::default()).unwrap().kind,
+            EventKind::Log
+        );
+        // Only DNS-Client records get the execution pid field.
+        let r = record(SYSMON_PROVIDER, "x", 5, json!({"ProcessId": 1}));
+        let e = normalize(&r, &IngestOptions::default()).unwrap();
+        assert!(!e.log.unwrap().fields.contains_key(EXECUTION_PID));
+    }
+
+    #[test]
+    fn dns_results_and_status() {
+        assert_eq!(dns_results("-"), Vec::<String>::new());
+        assert_eq!(
+            dns_results("::ffff:10.1.2.3;fe80::1%12;"),
+            ["10.1.2.3", "fe80::1"]
+        );
+        assert_eq!(dns_results("type:  5 A.Example.;type: 5"), ["a.example"]);
+        assert_eq!(dns_status_rcode(9002), Some("SERVFAIL"));
+        assert_eq!(dns_status_rcode(1460), None);
     }
 
     #[test]

@@ -263,6 +263,33 @@ mod tests {
         assert_eq!(e.ts.to_rfc3339(), "2026-12-06T10:00:01.123456700+00:00");
     }
 
+    /// A DNS-Client 3008 as `EvtRender` gives it (shape of the Windows 10 manifest's template:
+    /// QueryName, QueryType, QueryOptions, QueryStatus, QueryResults): the querying process
+    /// is only in `System/Execution`.
+    #[test]
+    fn a_live_dns_client_3008_becomes_a_dns_event() {
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+            <Provider Name='Microsoft-Windows-DNS-Client' Guid='{1C95126E-7EEA-49A9-A3FE-A378B03DDB4D}'/>\
+            <EventID>3008</EventID><Version>0</Version><Level>4</Level><Task>0</Task><Opcode>0</Opcode>\
+            <Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='2026-12-06T10:00:02.5Z'/>\
+            <EventRecordID>77</EventRecordID><Correlation/><Execution ProcessID='5120' ThreadID='6400'/>\
+            <Channel>Microsoft-Windows-DNS-Client/Operational</Channel><Computer>PC7</Computer>\
+            <Security UserID='S-1-5-21-1-2-3-1001'/></System><EventData>\
+            <Data Name='QueryName'>evil-test.example</Data><Data Name='QueryType'>1</Data>\
+            <Data Name='QueryOptions'>140737488355328</Data><Data Name='QueryStatus'>0</Data>\
+            <Data Name='QueryResults'>type:  5 edge.evil-test.example;::ffff:192.0.2.55;</Data>\
+            </EventData></Event>";
+        let e = normalize_xml(xml, DateTime::<Utc>::UNIX_EPOCH, &IngestOptions::default()).unwrap();
+        assert_eq!(e.kind, outpost_core::EventKind::Dns);
+        let d = e.dns.as_ref().unwrap();
+        assert_eq!(d.query, "evil-test.example");
+        assert_eq!(d.qtype.as_deref(), Some("A"));
+        assert_eq!(d.rcode.as_deref(), Some("NOERROR"));
+        assert_eq!(d.answers, ["edge.evil-test.example", "192.0.2.55"]);
+        assert_eq!(e.process.as_ref().map(|p| p.pid), Some(5120));
+        assert_eq!(e.log.as_ref().unwrap().record_id, Some(77));
+    }
+
     #[test]
     fn shapes() {
         let v = event_json_from_xml(

@@ -67,6 +67,36 @@ fn all_attack_samples_are_read_without_panic() {
     );
     assert_eq!(total.events_of(EventKind::Network), 256);
     assert_eq!(total.events_of(EventKind::ProcessExec), 1533);
+    // The corpus's only Sysmon 22 (see `sysmon_22_dns_query`).
+    assert_eq!(total.events_of(EventKind::Dns), 1);
+}
+
+/// The only DNS record of the corpus: Sysmon 22, svchost.exe looking up `wpad`, which does
+/// not exist (QueryStatus 9003, DNS_ERROR_RCODE_NAME_ERROR).
+#[test]
+fn sysmon_22_dns_query() {
+    let Some(dir) = common::attack_samples_dir() else {
+        return;
+    };
+    let (events, _) = read_all(
+        &dir.join("Privilege_Escalation/Sysmon_UACME_64.evtx"),
+        &IngestOptions::default(),
+    );
+    let e = by_record(&events, 1084);
+    assert_eq!(e.kind, EventKind::Dns);
+    let d = e.dns.as_ref().unwrap();
+    assert_eq!(d.query, "wpad");
+    assert_eq!(d.rcode.as_deref(), Some("NXDOMAIN"));
+    assert!(d.answers.is_empty(), "QueryResults is '-'");
+    let p = e.process.as_ref().unwrap();
+    assert_eq!(p.pid, 2428);
+    assert_eq!(p.exe.as_deref(), Some(r"C:\Windows\System32\svchost.exe"));
+    assert_eq!(p.name.as_deref(), Some("svchost.exe"));
+    assert_eq!(
+        p.entity_id.as_deref(),
+        Some("{23f38d93-abac-5f8e-3900-000000000c00}")
+    );
+    assert_eq!(e.ts.to_rfc3339(), "2020-10-20T11:51:01.476722900+00:00");
 }
 
 #[test]

@@ -12,7 +12,9 @@
  *    close()/shutdown() cause). One closed before any use by a process is emitted with pid 0
  *    and user space attributes it to the listening socket's owner.
  *  - net_dev_queue for UDP packets of local sockets runs in the sending process: the first
- *    datagram to a destination per process (then at most once a minute) is a UDP flow.
+ *    datagram to a destination per process (then at most once a minute) is a UDP flow. A
+ *    datagram to port 53 also records its sender under its local port (`dns_ports`), before
+ *    the packet reaches the packet tap the DNS sensor reads: that is how a query is attributed.
  *
  *  - sched_process_exec snapshots the new image (file name, argv) in the exec'ing process, so
  *    that a process gone before /proc could be read still attributes its connections (the
@@ -106,6 +108,12 @@ struct udp_key {
 	__u8 raddr[16];
 };
 
+/* Keep in sync with src/net/ebpf.rs (port_owners). */
+struct dns_key {
+	__u16 family;
+	__u16 lport;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, RINGBUF_BYTES);
@@ -140,6 +148,14 @@ struct {
 	__type(key, struct udp_key);
 	__type(value, __u64);
 } udp_seen SEC(".maps");
+
+/* local UDP port that sent to port 53 -> the sending process (read by user space) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct dns_key);
+	__type(value, struct task_id);
+} dns_ports SEC(".maps");
 
 static __always_inline void count_lost(void)
 {
@@ -330,6 +346,10 @@ int BPF_PROG(outpost_udp_xmit, struct sk_buff *skb)
 
 	struct task_id t = {};
 	current_task(&t);
+	if (tmp.rport == 53) {
+		struct dns_key dk = { .family = tmp.family, .lport = tmp.lport };
+		bpf_map_update_elem(&dns_ports, &dk, &t, 0);
+	}
 	now = bpf_ktime_get_ns();
 	__builtin_memset(&key, 0, sizeof(key));
 	key.pid = t.pid;

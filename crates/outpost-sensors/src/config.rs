@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Configuration of all collectors. Deserialize it from the agent's config file; every field has
 /// a default, so `{}` is a valid configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensorConfig {
     /// Directory where persistent state (the file-integrity baseline) is kept. Without it the
@@ -16,6 +16,26 @@ pub struct SensorConfig {
     pub network: NetworkConfig,
     pub files: FileConfig,
     pub containers: ContainerConfig,
+    /// The DNS sensor (Linux: a packet tap of UDP port 53, root needed; on by default).
+    pub dns: bool,
+    /// The DNS sensor's limits: fixed in configuration files (a field costs the slim agent
+    /// kilobytes of deserializer code), settable by programs embedding the sensors and tests.
+    #[serde(skip)]
+    pub dns_limits: DnsLimits,
+}
+
+impl Default for SensorConfig {
+    fn default() -> Self {
+        SensorConfig {
+            state_dir: None,
+            processes: ProcessConfig::default(),
+            network: NetworkConfig::default(),
+            files: FileConfig::default(),
+            containers: ContainerConfig::default(),
+            dns: true,
+            dns_limits: DnsLimits::default(),
+        }
+    }
 }
 
 /// Process collector settings.
@@ -150,6 +170,25 @@ impl Default for AccessConfig {
     }
 }
 
+/// Limits of the DNS sensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsLimits {
+    /// How long a query waits for its answer before it is emitted unanswered.
+    pub wait: std::time::Duration,
+    /// Queries waiting for their answer at most; beyond, a query is emitted at once without
+    /// its answer (counted as `dns_table_full`).
+    pub max_pending: usize,
+}
+
+impl Default for DnsLimits {
+    fn default() -> Self {
+        DnsLimits {
+            wait: std::time::Duration::from_secs(2),
+            max_pending: 4096,
+        }
+    }
+}
+
 /// Container attribution settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -178,6 +217,12 @@ impl SensorConfig {
         if self.processes.poll_interval_ms == 0 || self.network.poll_interval_ms == 0 {
             return Err(SensorError::Config("poll intervals must be > 0 ms".into()));
         }
+        let l = &self.dns_limits;
+        if l.wait.is_zero() || l.wait.as_secs() > 60 || l.max_pending == 0 {
+            return Err(SensorError::Config(
+                "the DNS sensor's wait must be 1 ms..60 s and max_pending at least 1".into(),
+            ));
+        }
         for g in self.files.include.iter().chain(&self.files.exclude) {
             glob::Pattern::new(g)
                 .map_err(|e| SensorError::Config(format!("bad glob {g:?}: {e}")))?;
@@ -205,6 +250,14 @@ mod tests {
         assert!(c.files.enabled);
         assert!(serde_json::from_str::<SensorConfig>(r#"{"filez":{}}"#).is_err());
         let bad: SensorConfig = serde_json::from_str(r#"{"files":{"include":["[x"]}}"#).unwrap();
+        assert!(bad.validate().is_err());
+        let dns: SensorConfig = serde_json::from_str(r#"{"dns":false}"#).unwrap();
+        assert!(!dns.dns);
+        assert!(SensorConfig::default().dns, "on by default");
+        assert_eq!(dns.dns_limits, DnsLimits::default());
+        assert!(serde_json::from_str::<SensorConfig>(r#"{"dns_limits":{}}"#).is_err());
+        let mut bad = SensorConfig::default();
+        bad.dns_limits.max_pending = 0;
         assert!(bad.validate().is_err());
     }
 }

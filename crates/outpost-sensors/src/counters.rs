@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const KINDS: [EventKind; 10] = [
+const KINDS: [EventKind; 11] = [
     EventKind::ProcessExec,
     EventKind::ProcessFork,
     EventKind::ProcessExit,
@@ -15,6 +15,7 @@ const KINDS: [EventKind; 10] = [
     EventKind::File,
     EventKind::ContainerStart,
     EventKind::ContainerStop,
+    EventKind::Dns,
     EventKind::Log,
 ];
 
@@ -52,9 +53,15 @@ pub(crate) enum Drop {
     SocketTableFull,
     /// A note to the file collector about a new container was dropped.
     ContainerNoteDropped,
+    /// A DNS query was emitted without waiting for its answer: the table of queries waiting
+    /// for one was full (the answer, if any, is lost).
+    DnsTableFull,
+    /// The DNS sensor's socket buffer was full: exact number of port-53 datagrams the kernel
+    /// dropped (`PACKET_STATISTICS`).
+    DnsSocketOverflow,
 }
 
-const DROPS: [(Drop, &str); 12] = [
+const DROPS: [(Drop, &str); 14] = [
     (Drop::QueueFull, "queue_full"),
     (Drop::ReceiverGone, "receiver_gone"),
     (Drop::ProcConnectorOverflow, "proc_connector_overflow"),
@@ -67,6 +74,8 @@ const DROPS: [(Drop, &str); 12] = [
     (Drop::ContainerLimit, "container_limit"),
     (Drop::SocketTableFull, "socket_table_full"),
     (Drop::ContainerNoteDropped, "container_note_dropped"),
+    (Drop::DnsTableFull, "dns_table_full"),
+    (Drop::DnsSocketOverflow, "dns_socket_overflow"),
 ];
 
 /// Kernel-side queues whose backlog is sampled.
@@ -82,13 +91,25 @@ const QUEUES: [&str; 3] = ["proc_connector_bytes", "inotify_bytes", "fanotify_by
 /// The internal counters.
 #[derive(Default)]
 pub(crate) struct Counters {
-    events: [AtomicU64; 10],
-    drops: [AtomicU64; 12],
+    events: [AtomicU64; 11],
+    drops: [AtomicU64; 14],
     queues: [AtomicU64; 3],
     sent: AtomicU64,
     /// Gauges set by the file collector.
     pub fim_watches: AtomicU64,
     pub fim_files: AtomicU64,
+    pub dns: DnsAtomics,
+}
+
+/// Set by the DNS sensor.
+#[derive(Default)]
+pub(crate) struct DnsAtomics {
+    pub queries: AtomicU64,
+    pub answered: AtomicU64,
+    pub unanswered: AtomicU64,
+    pub malformed: AtomicU64,
+    pub unattributed: AtomicU64,
+    pub unmatched_answers: AtomicU64,
 }
 
 impl Counters {
@@ -124,11 +145,13 @@ impl Counters {
             "ebpf_ringbuf_full",
             "inotify_overflow",
             "fanotify_overflow",
+            "dns_socket_overflow",
         ]
         .iter()
         .filter_map(|k| drops.get(*k))
         .sum();
         let dropped_total = drops.values().sum();
+        let dns_table_full = drops.get("dns_table_full").copied().unwrap_or(0);
         SensorCounters {
             events,
             events_sent: self.sent.load(Ordering::Relaxed),
@@ -144,6 +167,15 @@ impl Counters {
             containers: procs.containers,
             fim_watches: self.fim_watches.load(Ordering::Relaxed),
             fim_files: self.fim_files.load(Ordering::Relaxed),
+            dns: DnsCounters {
+                queries: self.dns.queries.load(Ordering::Relaxed),
+                answered: self.dns.answered.load(Ordering::Relaxed),
+                unanswered: self.dns.unanswered.load(Ordering::Relaxed),
+                malformed: self.dns.malformed.load(Ordering::Relaxed),
+                unattributed: self.dns.unattributed.load(Ordering::Relaxed),
+                unmatched_answers: self.dns.unmatched_answers.load(Ordering::Relaxed),
+                table_full: dns_table_full,
+            },
         }
     }
 }
@@ -168,7 +200,8 @@ pub struct SensorCounters {
     /// Sum of `drops`.
     pub dropped_total: u64,
     /// Events lost inside the kernel (ring buffer full: exact; netlink/inotify/fanotify queue
-    /// overflows: one per overflow, the number of events in it is unknown).
+    /// overflows: one per overflow, the number of events in it is unknown; DNS socket buffer
+    /// full: exact number of datagrams).
     pub lost_kernel_events: u64,
     /// Last sampled backlog of the kernel queues the collectors read, in bytes.
     pub queue_depth: BTreeMap<String, u64>,
@@ -180,4 +213,27 @@ pub struct SensorCounters {
     pub fim_watches: u64,
     /// Files in the integrity baseline.
     pub fim_files: u64,
+    /// The DNS sensor's counters.
+    pub dns: DnsCounters,
+}
+
+/// What the DNS sensor saw (see `dns_sensor.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DnsCounters {
+    /// Queries leaving the host (retransmissions of a waiting query not counted).
+    pub queries: u64,
+    /// Queries whose answer was seen within the wait.
+    pub answered: u64,
+    /// Queries emitted without an answer (none came within the wait, the table was full, or
+    /// the sensor stopped).
+    pub unanswered: u64,
+    /// Port-53 datagrams that are not a decodable DNS message (bad IP/UDP header, bad message).
+    pub malformed: u64,
+    /// Queries whose process is unknown (no eBPF, or the sender was not recorded).
+    pub unattributed: u64,
+    /// Answers to no query waiting (late, or to a query sent before the sensor started).
+    pub unmatched_answers: u64,
+    /// Queries emitted at once because the table of waiting queries was full (also in
+    /// `drops.dns_table_full`).
+    pub table_full: u64,
 }

@@ -11,6 +11,7 @@
 //! | files | inotify with a persisted SHA-256 baseline | `file` |
 //! | file access | fanotify | `file` (action `access`) |
 //! | containers | `/proc/PID/cgroup` + mountinfo | `container_start`, `container_stop`, and `container` on every event |
+//! | DNS | AF_PACKET tap of UDP port 53 (kernel BPF filter), process from the eBPF program | `dns` |
 //!
 //! Separately, [`capture`] is the optional rolling packet capture (AF_PACKET, TPACKET_V3) that
 //! writes the pcap files the agent's `pcap` jobs cut flows from.
@@ -57,10 +58,13 @@ pub mod capture;
 mod config;
 mod container;
 mod counters;
+pub mod dns;
 mod jsonl;
 
 // The platform boundary of the sensors: the collectors are Linux's (netlink, eBPF, inotify,
 // fanotify, /proc); elsewhere `start` runs none of them and says so in the capabilities.
+#[cfg(target_os = "linux")]
+mod dns_sensor;
 #[cfg(target_os = "linux")]
 mod emit;
 #[cfg(target_os = "linux")]
@@ -93,10 +97,11 @@ pub use unsupported::{Sensors, start};
 
 pub use capture::{Capture, CaptureConfig, CaptureCounters, CaptureError};
 pub use config::{
-    AccessConfig, ContainerConfig, FileConfig, NetworkConfig, ProcessConfig, SensorConfig,
+    AccessConfig, ContainerConfig, DnsLimits, FileConfig, NetworkConfig, ProcessConfig,
+    SensorConfig,
 };
 pub use container::{ContainerRuntime, parse_cgroup};
-pub use counters::SensorCounters;
+pub use counters::{DnsCounters, SensorCounters};
 pub use jsonl::EventEncoder;
 
 /// How long a reader sleeps after draining its queue under a steady trickle of events (the
@@ -147,7 +152,7 @@ pub struct CollectorStatus {
 }
 
 /// What this agent can and cannot see, per collector (`processes`, `process_inventory`,
-/// `connections`, `socket_inventory`, `files`, `file_access`, `containers`).
+/// `connections`, `socket_inventory`, `files`, `file_access`, `containers`, `dns`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Capabilities {
     /// Status by collector name.

@@ -4,7 +4,7 @@
 use crate::counters::Counters;
 use crate::emit::Emitter;
 use crate::{Capabilities, SensorConfig, SensorCounters, SensorError};
-use crate::{fanotify, fim, net, proc_connector, process, users};
+use crate::{dns_sensor, fanotify, fim, net, proc_connector, process, users};
 use outpost_core::Event;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender;
@@ -139,9 +139,17 @@ pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, Sen
     if let Some(t) = proc_connector::start(&config, emitter.clone(), fim_tx, &mut caps)? {
         threads.push(t);
     }
-    let net_started = net::start(&config, emitter.clone(), &mut caps)?;
+    let mut net_started = net::start(&config, emitter.clone(), &mut caps)?;
     threads.extend(net_started.threads);
     stoppers.extend(net_started.stoppers);
+    let (owners, no_owners) = match net_started.dns_owners.take() {
+        Some(Ok(f)) => (Some(f), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, Some("no eBPF sensor".to_string())),
+    };
+    if let Some(t) = dns_sensor::start(&config, emitter.clone(), owners, no_owners, &mut caps) {
+        threads.push(t);
+    }
 
     if threads.is_empty() {
         let why = caps

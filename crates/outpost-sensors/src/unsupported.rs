@@ -48,6 +48,7 @@ pub fn start(config: SensorConfig, tx: SyncSender<Event>) -> Result<Sensors, Sen
         "files",
         "file_access",
         "containers",
+        "dns",
     ] {
         caps.collectors.insert(
             name.to_string(),

@@ -781,3 +781,242 @@ fn stop_ends_idle_readers_at_once() {
         t.elapsed()
     );
 }
+
+/// A tiny DNS responder on `addr` (loopback, port 53): answers `evil-test.example` with
+/// A 192.0.2.55 (NOERROR) and any other name with NXDOMAIN, until `stop`.
+fn dns_responder(
+    addr: (IpAddr, u16),
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let sock = UdpSocket::bind(addr).unwrap_or_else(|e| panic!("bind {addr:?}: {e}"));
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 512];
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok((n, peer)) = sock.recv_from(&mut b) else {
+                continue;
+            };
+            let Ok(q) = outpost_sensors::dns::decode(&b[..n]) else {
+                continue;
+            };
+            let mut a = b[..n].to_vec();
+            a[2] = 0x81;
+            if q.query == "evil-test.example" {
+                a[3] = 0x80;
+                a[7] = 1;
+                a.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 55]);
+            } else {
+                a[3] = 0x83;
+            }
+            let _ = sock.send_to(&a, peer);
+        }
+    })
+}
+
+fn dns_events(rx: &Receiver<Event>, query: &str, wait: Duration) -> Vec<Event> {
+    collect(
+        rx,
+        wait,
+        |e| e.kind == EventKind::Dns && e.dns.as_ref().is_some_and(|d| d.query == query),
+        |_| false,
+    )
+}
+
+/// One DNS query sent by a short-lived bash child (bash's `/dev/udp`) to `host`:53.
+fn dig_with_bash(host: &str, name: &str) -> u32 {
+    let q = outpost_sensors::dns::encode_query(0x4242, name, 1);
+    let esc: String = q.iter().map(|b| format!("\\x{b:02x}")).collect();
+    let mut child = Command::new("/bin/bash")
+        .args(["-c", &format!("printf '{esc}' > /dev/udp/{host}/53")])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    assert!(child.wait().unwrap().success());
+    pid
+}
+
+/// The DNS sensor on the real kernel, loopback only: a query nobody answers (one event after
+/// the wait, with the bash child that sent it), answered queries over IPv4 and IPv6 (answers
+/// and rcode filled, attributed to this process), one event per query although loopback shows
+/// every datagram twice, malformed datagrams counted, other UDP ports filtered in the kernel.
+#[test]
+fn dns_queries_answered_or_not_with_their_process() {
+    if !root() {
+        return;
+    }
+    let mut c = quiet();
+    c.dns_limits.wait = Duration::from_millis(1500);
+    let (s, rx) = start(c);
+    let dns_caps = s.capabilities().get("dns").cloned();
+    assert_eq!(
+        dns_caps.as_ref().map(|c| c.mechanism.as_str()),
+        Some("af_packet"),
+        "{dns_caps:?}"
+    );
+    let ebpf = outpost_testkit::host(
+        s.capabilities()
+            .get("connections")
+            .map(|c| c.mechanism.as_str())
+            == Some("ebpf"),
+        "no eBPF sensor in this build or kernel: DNS events have no process",
+    );
+    let me = std::process::id();
+
+    // Nothing listens on 127.0.0.1:53: the query is still one event, unanswered.
+    let t0 = Instant::now();
+    let child = dig_with_bash("127.0.0.1", "Evil-Test.Example.");
+    let evs = dns_events(&rx, "evil-test.example", Duration::from_secs(4));
+    assert_eq!(evs.len(), 1, "{evs:#?}");
+    let d = evs[0].dns.as_ref().unwrap();
+    assert_eq!(d.qtype.as_deref(), Some("A"));
+    assert_eq!(d.rcode, None);
+    assert!(d.answers.is_empty());
+    assert_eq!(d.server, Some("127.0.0.1".parse().unwrap()));
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1500),
+        "emitted after the wait"
+    );
+    if ebpf {
+        let p = evs[0].process.as_ref().expect("the sending process");
+        assert_eq!(p.pid, child);
+        assert_eq!(p.name.as_deref(), Some("bash"));
+        assert_eq!(p.exe.as_deref(), Some("/usr/bin/bash"));
+        assert_eq!(p.ppid, Some(me));
+    }
+
+    // A responder on 127.0.0.1:53 and [::1]:53.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut responders = vec![dns_responder(
+        ("127.0.0.1".parse().unwrap(), 53),
+        stop.clone(),
+    )];
+    let v6 = outpost_testkit::ipv6_loopback("the DNS sensor's IPv6 test");
+    if v6 {
+        responders.push(dns_responder(("::1".parse().unwrap(), 53), stop.clone()));
+    }
+    let hosts: &[&str] = if v6 {
+        &["127.0.0.1", "::1"]
+    } else {
+        &["127.0.0.1"]
+    };
+    for host in hosts {
+        let ip: IpAddr = host.parse().unwrap();
+        let u = UdpSocket::bind((ip, 0)).unwrap();
+        u.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        for (id, name) in [(1u16, "evil-test.example"), (2, "nx.evil-test.example")] {
+            u.send_to(&outpost_sensors::dns::encode_query(id, name, 1), (ip, 53))
+                .unwrap();
+            let mut b = [0u8; 512];
+            let n = u.recv(&mut b).expect("the responder answers");
+            assert!(n > 12);
+        }
+        let (nx, evs): (Vec<Event>, Vec<Event>) = collect(
+            &rx,
+            Duration::from_millis(800),
+            |e| {
+                e.dns
+                    .as_ref()
+                    .is_some_and(|d| d.query.ends_with("evil-test.example"))
+            },
+            |_| false,
+        )
+        .into_iter()
+        .partition(|e| e.dns.as_ref().unwrap().query.starts_with("nx."));
+        assert_eq!(evs.len(), 1, "{host}: {evs:#?}");
+        let d = evs[0].dns.as_ref().unwrap();
+        assert_eq!(d.rcode.as_deref(), Some("NOERROR"), "{host}");
+        assert_eq!(d.answers, ["192.0.2.55"]);
+        assert_eq!(d.server, Some(ip));
+        assert_eq!(nx.len(), 1, "{host}: {nx:#?}");
+        assert_eq!(
+            nx[0].dns.as_ref().unwrap().rcode.as_deref(),
+            Some("NXDOMAIN")
+        );
+        if ebpf {
+            for e in [&evs[0], &nx[0]] {
+                let p = e.process.as_ref().expect("attributed");
+                assert_eq!(p.pid, me);
+                assert_eq!(p.exe.as_deref(), Some(my_exe().as_str()));
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in responders {
+        r.join().unwrap();
+    }
+
+    // A malformed message to port 53 is counted once (not once per loopback copy); a datagram
+    // to another port never reaches the sensor (the kernel filter).
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let before = s.counters().dns.malformed;
+    u.send_to(b"\x00\x01not dns", "127.0.0.1:53").unwrap();
+    u.send_to(b"\x00\x01not dns", "127.0.0.1:54").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let k = s.counters();
+    assert_eq!(k.dns.malformed - before, 1, "{k:?}");
+    assert!(
+        k.dns.queries >= 5 && k.dns.answered >= 4 && k.dns.unanswered >= 1,
+        "{k:?}"
+    );
+    assert_eq!(
+        k.events.get("dns").copied().unwrap_or(0),
+        k.dns.answered + k.dns.unanswered
+    );
+    s.stop();
+}
+
+/// Without eBPF the events have no process and the counter and capability note say so; a full
+/// table of waiting queries emits the query at once and counts it.
+#[test]
+fn dns_without_ebpf_and_with_a_full_table() {
+    if !root() {
+        return;
+    }
+    let mut c = quiet();
+    c.network.ebpf = false;
+    c.dns_limits.max_pending = 1;
+    c.dns_limits.wait = Duration::from_millis(1000);
+    let (s, rx) = start(c);
+    let dns_caps = s.capabilities().get("dns").cloned().unwrap();
+    assert!(dns_caps.running);
+    assert!(
+        dns_caps
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("DNS events carry no process")),
+        "{dns_caps:?}"
+    );
+    // To 127.0.0.2, where no responder of the other DNS test (127.0.0.1, ::1) can answer and
+    // free the table in between.
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (id, name) in [
+        (7u16, "one.evil-test.example"),
+        (8, "two.evil-test.example"),
+    ] {
+        u.send_to(
+            &outpost_sensors::dns::encode_query(id, name, 28),
+            "127.0.0.2:53",
+        )
+        .unwrap();
+    }
+    let t0 = Instant::now();
+    let two = dns_events(&rx, "two.evil-test.example", Duration::from_millis(500));
+    assert_eq!(
+        two.len(),
+        1,
+        "the second query is emitted at once: {two:#?}"
+    );
+    assert!(t0.elapsed() < Duration::from_millis(600));
+    let one = dns_events(&rx, "one.evil-test.example", Duration::from_secs(2));
+    assert_eq!(one.len(), 1, "the first after the wait: {one:#?}");
+    for e in [&one[0], &two[0]] {
+        assert!(e.process.is_none(), "{e:?}");
+        assert_eq!(e.dns.as_ref().unwrap().qtype.as_deref(), Some("AAAA"));
+    }
+    let k = s.counters();
+    assert!(k.drops["dns_table_full"] >= 1, "{k:?}");
+    assert_eq!(k.dns.table_full, k.drops["dns_table_full"]);
+    assert!(k.dns.unattributed >= 2, "{k:?}");
+    s.stop();
+}

@@ -6,11 +6,12 @@ use super::{
     ConnKind, ExecRecord, attribute, conn_event, parse_conn_record, parse_exec_record, sockdiag,
 };
 use crate::counters::Drop;
+use crate::dns_sensor::{PortOwner, PortOwners};
 use crate::emit::{Batch, Emitter};
 use crate::process::KernelExec;
 use crate::procfs::{clk_tck, mono_to_utc};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
-use libbpf_rs::{MapCore, MapFlags, RingBufferBuilder};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, RingBufferBuilder};
 use outpost_core::{Direction, EventKind, NetworkAction, ProcessInfo, Protocol};
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
@@ -157,12 +158,37 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
     out.push(ev);
 }
 
-/// Loads and attaches the program in its own thread; returns once it runs (or why it cannot).
-/// The sensor thread and its stop hook.
-type Started = (JoinHandle<()>, Box<dyn FnOnce() + Send>);
+/// The sensor thread, its stop hook and the DNS sensor's lookup of the process that last sent
+/// to port 53 from a local UDP port (or why there is none).
+type Started = (
+    JoinHandle<()>,
+    Box<dyn FnOnce() + Send>,
+    Result<PortOwners, String>,
+);
 
+/// The DNS sensor's process lookup: the program's `dns_ports` map, (family, local UDP port)
+/// → `struct task_id` of the last process that sent a datagram to port 53 from it.
+fn port_owners(map: MapHandle) -> PortOwners {
+    Box::new(move |family: u16, port: u16| {
+        let mut key = [0u8; 4];
+        key[..2].copy_from_slice(&family.to_ne_bytes());
+        key[2..].copy_from_slice(&port.to_ne_bytes());
+        let v = map.lookup(&key, MapFlags::ANY).ok().flatten()?;
+        let u32_at = |o: usize| crate::netlink::u32_at(&v, o);
+        let comm = v.get(16..32)?;
+        let end = comm.iter().position(|c| *c == 0).unwrap_or(comm.len());
+        Some(PortOwner {
+            pid: u32_at(0)?,
+            uid: u32_at(8)?,
+            comm: String::from_utf8_lossy(&comm[..end]).into_owned(),
+        })
+    })
+}
+
+/// Loads and attaches the program in its own thread; returns once it runs (or why it cannot).
 pub(crate) fn start(em: Emitter) -> Result<Started, String> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
+    type Ready = Result<Result<MapHandle, String>, String>;
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<Ready>(1);
     let t = std::thread::Builder::new()
         .name("outpost-ebpf".into())
         .spawn(move || {
@@ -205,7 +231,9 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
             if let Ok(mut t) = em.shared.procs.lock() {
                 t.kernel_exec_active = true;
             }
-            let _ = ready_tx.send(Ok(()));
+            let dns_ports = MapHandle::try_from(&skel.maps.dns_ports)
+                .map_err(|e| format!("eBPF map dns_ports: {e}"));
+            let _ = ready_tx.send(Ok(dns_ports));
             let mut lost_seen = 0u64;
             let mut last = Instant::now();
             while !em.stopped() {
@@ -246,7 +274,7 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
         })
         .map_err(|e| format!("cannot spawn the eBPF thread: {e}"))?;
     match ready_rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(Ok(())) => Ok((t, Box::new(|| {}))),
+        Ok(Ok(dns_ports)) => Ok((t, Box::new(|| {}), dns_ports.map(port_owners))),
         Ok(Err(e)) => {
             let _ = t.join();
             Err(e)

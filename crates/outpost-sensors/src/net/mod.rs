@@ -25,6 +25,9 @@ use std::thread::JoinHandle;
 pub(crate) struct NetStarted {
     pub threads: Vec<JoinHandle<()>>,
     pub stoppers: Vec<Box<dyn FnOnce() + Send>>,
+    /// The DNS sensor's process lookup (the eBPF program's `dns_ports` map), or why there is
+    /// none.
+    pub dns_owners: Option<Result<crate::dns_sensor::PortOwners, String>>,
 }
 
 /// What the eBPF program reports (see `bpf/conn.bpf.c`, `struct conn_event`).
@@ -256,6 +259,7 @@ pub(crate) fn start(
     let nc = config.network.clone();
     let mut out = NetStarted::default();
     if !nc.enabled {
+        out.dns_owners = Some(Err("network collector disabled by configuration".into()));
         caps.set(
             "connections",
             false,
@@ -273,10 +277,11 @@ pub(crate) fn start(
     #[cfg(feature = "ebpf")]
     let ebpf_error: Option<String> = if nc.ebpf {
         match ebpf::start(em.clone()) {
-            Ok((t, stop)) => {
+            Ok((t, stop, owners)) => {
                 caps.set("connections", true, "ebpf", None);
                 out.threads.push(t);
                 out.stoppers.push(stop);
+                out.dns_owners = Some(owners);
                 None
             }
             Err(e) => Some(e),
@@ -289,6 +294,7 @@ pub(crate) fn start(
         Some("this build has no eBPF sensor (cargo feature `ebpf`)".into());
     let poll = ebpf_error.is_some();
     if let Some(e) = ebpf_error {
+        out.dns_owners = Some(Err(e.clone()));
         caps.set(
             "connections",
             true,
