@@ -755,3 +755,52 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A DNS query for `name` (type A), as a resolver sends it.
+#[cfg(target_os = "linux")]
+fn dns_query(id: u16, name: &str) -> Vec<u8> {
+    let mut q = Vec::new();
+    q.extend_from_slice(&id.to_be_bytes());
+    q.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    q
+}
+
+/// Issue 21.3 on the real kernel: a process resolving a listed domain is a hit naming the
+/// domain, through the daemon's DNS sensor (packet tap of port 53) and the real server — even
+/// though no DNS server answers (the query goes to 127.0.0.3:53, where nothing listens; the
+/// test's own loopback, never the system's resolver).
+#[cfg(target_os = "linux")]
+#[test]
+fn resolving_a_listed_domain_is_a_hit_even_without_an_answer() {
+    if !outpost_testkit::root("the daemon's DNS sensor") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let agent = tmp.path().join("agent");
+    let id = enroll(&s, &agent);
+    add_indicator(&s, &id.tenant_id, "domain_suffix", "c2-kernel-test.example");
+    let (stop, daemon) = start_daemon(&agent, |cfg| {
+        cfg.sensors.processes.enabled = false;
+        cfg.sensors.dns = true;
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.send_to(
+        &dns_query(0x4242, "Beacon.C2-Kernel-Test.example"),
+        "127.0.0.3:53",
+    )
+    .unwrap();
+    let found = wait_hit(&s, "domain_suffix", deadline);
+    stop.store(true, Ordering::Relaxed);
+    let c = daemon.join().unwrap().unwrap();
+    let h = found.unwrap_or_else(|| panic!("no domain hit; daemon counters {c:?}"));
+    assert_eq!(h["domain"], "beacon.c2-kernel-test.example");
+    assert_eq!(h["intel"]["indicator"], "*.c2-kernel-test.example");
+    assert!(h.get("remote_ip").is_none(), "{h}");
+}
