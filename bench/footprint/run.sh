@@ -5,7 +5,7 @@
 # summary. Needs root (proc connector, eBPF, fanotify) and python3.
 #
 #   bench/footprint/run.sh [--duration SECS] [--exec-rate N] [--conn-rate N] [--dns-rate N] [--consumer daemon|previous|batch]
-#   bench/footprint/run.sh --agent [--duration SECS] ...
+#   bench/footprint/run.sh --agent [--duration SECS] [--dns-rate N] [--iocs N] ...
 #
 # --agent measures the real agent instead of the runner: `outpost server` on 127.0.0.1 (not
 # measured), a device enrolled with the hotlist, and `outpost agent run` (the daemon: sensors,
@@ -20,7 +20,7 @@
 # Default duration: 300 s (the target workload); use e.g. --duration 30 for a quick run.
 # BIN=path/to/footprint_runner skips the build (e.g. to compare two builds side by side).
 set -euo pipefail
-DUR=300; EXEC_RATE=50; CONN_RATE=500; DNS_RATE=0; WARM=5; IDLE=10; CONSUMER=daemon; AGENT=0
+DUR=300; EXEC_RATE=50; CONN_RATE=500; DNS_RATE=0; WARM=5; IDLE=10; CONSUMER=daemon; AGENT=0; IOCS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DUR=$2; shift 2;;
@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
     --dns-rate) DNS_RATE=$2; shift 2;;
     --consumer) CONSUMER=$2; shift 2;;
     --agent) AGENT=1; shift;;
+    --iocs) IOCS=$2; shift 2;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
 done
@@ -52,12 +53,25 @@ if [ "$AGENT" = 1 ]; then
   "$OUTPOST" tenant create --data-dir "$OUT/server" --name bench >/dev/null
   KEY=$("$OUTPOST" key create --data-dir "$OUT/server" --kind enrollment --tenant bench 2>/dev/null)
   SPORT=$((20000 + RANDOM % 20000))
-  "$OUTPOST" server --data-dir "$OUT/server" --listen 127.0.0.1:$SPORT > "$OUT/server.log" 2>&1 &
+  # --iocs N (issue 21.6): the agent matches the server's signed bundle (the IPsum list plus
+  # N SHA-256 and N domain indicators of a report feed) instead of a local hotlist, so it
+  # hashes executables as they start and matches DNS queries.
+  : > "$OUT/server.toml"
+  if [ "$IOCS" -gt 0 ]; then
+    python3 "$HERE/iocs.py" "$IOCS" > "$OUT/iocs.txt"
+    printf '[intel]\nhotlists = ["%s"]\n\n[[intel.feeds]]\nname = "report-iocs"\nlocation = { file = "%s" }\nformat = "plain"\ninterval = 3600\noptions = { strict = false, guess_kinds = true }\n' \
+      "$HOTLIST" "$OUT/iocs.txt" > "$OUT/server.toml"
+  fi
+  "$OUTPOST" server --config "$OUT/server.toml" --data-dir "$OUT/server" --listen 127.0.0.1:$SPORT > "$OUT/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$SPORT/healthz >/dev/null && break; sleep 0.1; done
   AGENT_BIN=${AGENT_BIN:-$OUTPOST}
-  "$AGENT_BIN" agent enroll --data-dir "$OUT/agent" --server http://127.0.0.1:$SPORT --key "$KEY" \
-    --hotlist "$HOTLIST" 2>/dev/null
+  if [ "$IOCS" -gt 0 ]; then
+    "$AGENT_BIN" agent enroll --data-dir "$OUT/agent" --server http://127.0.0.1:$SPORT --key "$KEY" 2>/dev/null
+  else
+    "$AGENT_BIN" agent enroll --data-dir "$OUT/agent" --server http://127.0.0.1:$SPORT --key "$KEY" \
+      --hotlist "$HOTLIST" 2>/dev/null
+  fi
   OUTPOST_LOG=info "$AGENT_BIN" agent run --data-dir "$OUT/agent" > "$OUT/agent.json" 2> "$OUT/runner.err" &
   RPID=$!
   BIN=$AGENT_BIN

@@ -166,15 +166,6 @@ fn run_pipeline(
             std::thread::Builder::new()
                 .name("outpost-checkin".into())
                 .spawn(move || {
-                    // The bundle cache: fetched before every check-in, its state reported.
-                    let mut cache =
-                        match crate::intel::open_cache(&dir, &intel_cfg, chrono::Utc::now()) {
-                            Ok(c) => c,
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot open the intel bundle cache");
-                                None
-                            }
-                        };
                     let mut next = Instant::now();
                     while !halt.load(Ordering::Relaxed) {
                         if Instant::now() < next {
@@ -188,6 +179,21 @@ fn run_pipeline(
                             .and_then(|v| v.as_str())
                             .map(str::to_string);
                         let mut intel = None;
+                        // The bundle cache: fetched before every check-in, its state reported.
+                        // Opened for the check-in only: a decoded bundle with many hashes and
+                        // domains is megabytes, which the daemon should not hold between
+                        // passes (each pass loads its own).
+                        let mut cache = match crate::intel::open_cache(
+                            &dir,
+                            &intel_cfg,
+                            chrono::Utc::now(),
+                        ) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot open the intel bundle cache");
+                                None
+                            }
+                        };
                         if let Some(c) = cache.as_mut() {
                             let now = chrono::Utc::now();
                             match crate::intel::refresh(c, &url, &token, timeout, now) {

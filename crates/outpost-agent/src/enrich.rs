@@ -188,18 +188,22 @@ impl HashCache {
         Some(digest)
     }
 
-    /// Whether the cache holds every wanted digest of `path` as it is now (a stat, no read).
-    pub fn is_cached(&self, path: &Path, want: Want) -> bool {
-        let Ok(meta) = std::fs::metadata(path) else {
-            return false;
-        };
-        self.entries
-            .get(path.to_string_lossy().as_ref())
-            .is_some_and(|e| {
-                e.stamp == stamp(&meta)
-                    && (!want.sha1 || e.sha1.is_some())
-                    && (!want.md5 || e.md5.is_some())
-            })
+    /// Every wanted digest of `path` from the cache, when its entry's stamp is `meta`'s (the
+    /// caller's stat of the path): no open, no read.
+    pub fn cached(&mut self, path: &Path, meta: &std::fs::Metadata, want: Want) -> Option<Digests> {
+        let e = self.entries.get(path.to_string_lossy().as_ref())?;
+        let ok = e.stamp == stamp(meta)
+            && (!want.sha1 || e.sha1.is_some())
+            && (!want.md5 || e.md5.is_some());
+        let d = ok.then(|| Digests {
+            sha256: e.sha256.clone(),
+            sha1: e.sha1.clone(),
+            md5: e.md5.clone(),
+        });
+        if d.is_some() {
+            self.hits += 1;
+        }
+        d
     }
 
     /// The digests of the executable at `path` for hash indicators: from the cache when its

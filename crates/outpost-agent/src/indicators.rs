@@ -163,12 +163,23 @@ impl ExecHasher {
             self.window = std::time::Instant::now();
             self.spent = 0;
         }
-        // The size decides the budget: read from the opened file by `digests`; here a cheap
-        // stat so that a spent budget costs no open.
-        let size = std::fs::metadata(exe).map(|m| m.len()).unwrap_or(0);
+        // An executable seen before and unchanged (one stat): its digests from the cache, no
+        // open. The stat's size also decides the budget, so a spent budget costs no open.
+        let meta = std::fs::metadata(exe).ok();
+        if let Some(d) = meta
+            .as_ref()
+            .and_then(|m| self.cache.cached(Path::new(exe), m, want))
+        {
+            self.counters.cached += 1;
+            let p = std::sync::Arc::make_mut(p);
+            p.hashes.sha256 = Some(d.sha256);
+            p.hashes.sha1 = d.sha1.or(p.hashes.sha1.take());
+            p.hashes.md5 = d.md5.or(p.hashes.md5.take());
+            return;
+        }
+        let size = meta.map(|m| m.len()).unwrap_or(0);
         let computed = self.cache.computed;
-        let cached_ok = self.cache.is_cached(Path::new(exe), want);
-        if !cached_ok && self.per_sec > 0 && self.spent + size > self.per_sec {
+        if self.per_sec > 0 && self.spent + size > self.per_sec {
             self.counters.deferred += 1;
             return;
         }

@@ -151,8 +151,9 @@ pub enum FeedFormat {
     Stix,
 }
 
-/// Options common to all feed formats.
+/// Options common to all feed formats (each may be left out of a configuration).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FeedOptions {
     /// Fail on the first malformed line/record instead of skipping and reporting it.
     pub strict: bool,

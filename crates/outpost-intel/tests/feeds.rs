@@ -419,3 +419,11 @@ proptest! {
         let _ = parse_feed(&text, "p", &FeedFormat::Stix, &opts, t(NOW));
     }
 }
+
+/// A feed's options may each be left out of a configuration (`options = { guess_kinds =
+/// true }` was refused for want of `strict`).
+#[test]
+fn feed_options_each_default() {
+    let o: FeedOptions = serde_json::from_str(r#"{"guess_kinds": true}"#).unwrap();
+    assert!(o.guess_kinds && !o.strict && o.tags.is_empty() && o.default_ttl.is_none());
+}
