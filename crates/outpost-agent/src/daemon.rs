@@ -296,6 +296,8 @@ fn run_pipeline(
                 // The check-in thread fetches the bundle; without check-ins, each pass does.
                 fetch_intel: !checkins_enabled,
                 poll_os_logs,
+                // The pass holds up the event consumer: no waiting for the hashing budget.
+                hash_wait: false,
                 ..RunOptions::default()
             },
         ) {

@@ -66,6 +66,8 @@ pub struct Budget {
     max: std::time::Duration,
     started: std::time::Instant,
     spent: u64,
+    /// Never wait: take at most one second's bytes in all.
+    no_wait: bool,
 }
 
 impl Budget {
@@ -76,6 +78,15 @@ impl Budget {
             max,
             started: std::time::Instant::now(),
             spent: 0,
+            no_wait: false,
+        }
+    }
+
+    /// One second's bytes at `bytes_per_sec`, taken without waiting (0 = no limit).
+    pub fn one_second(bytes_per_sec: u64) -> Budget {
+        Budget {
+            no_wait: true,
+            ..Budget::new(bytes_per_sec, std::time::Duration::from_secs(1))
         }
     }
 
@@ -89,6 +100,10 @@ impl Budget {
             std::time::Duration::from_secs_f64((self.spent + n) as f64 / self.bytes_per_sec as f64);
         if due > self.max {
             return false;
+        }
+        if self.no_wait {
+            self.spent += n;
+            return true;
         }
         let elapsed = self.started.elapsed();
         if due > elapsed {

@@ -149,7 +149,10 @@ impl ExecHasher {
     /// Fills the event's executable digests when it is an exec event without them.
     pub fn hash(&mut self, ev: &mut outpost_core::Event) {
         let Some(want) = self.want else { return };
-        if ev.kind != outpost_core::EventKind::ProcessExec {
+        if !matches!(
+            ev.kind,
+            outpost_core::EventKind::ProcessExec | outpost_core::EventKind::ProcessInventory
+        ) {
             return;
         }
         let Some(p) = ev.process.as_mut() else { return };
@@ -237,12 +240,17 @@ pub fn match_unhashed(
     cache: &mut HashCache,
     cfg: &MatchConfig,
     now: DateTime<Utc>,
+    wait: bool,
 ) -> (Vec<Group>, HashStats) {
     let want = want_of(set);
-    let mut budget = Budget::new(
-        cfg.max_hash_bytes_per_sec,
-        std::time::Duration::from_secs(cfg.max_hash_secs_per_pass),
-    );
+    let mut budget = if wait {
+        Budget::new(
+            cfg.max_hash_bytes_per_sec,
+            std::time::Duration::from_secs(cfg.max_hash_secs_per_pass),
+        )
+    } else {
+        Budget::one_second(cfg.max_hash_bytes_per_sec)
+    };
     let mut stats = HashStats::default();
     let mut groups = Vec::new();
     for u in unhashed {

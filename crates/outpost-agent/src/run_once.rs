@@ -29,6 +29,11 @@ pub struct RunOptions {
     /// channels) before correlating. The daemon turns it off while it is over its own CPU or
     /// memory cap: the records stay in their logs and are read later, nothing is lost.
     pub poll_os_logs: bool,
+    /// Pace the hashing of executables for hash indicators by waiting (a run-once). The
+    /// daemon, whose pass holds up its event consumer, never waits: a pass hashes at most a
+    /// second's budget and counts the rest as `hashes_skipped_budget` (it hashed most
+    /// executables as they started).
+    pub hash_wait: bool,
 }
 
 impl Default for RunOptions {
@@ -38,6 +43,7 @@ impl Default for RunOptions {
             force: false,
             hotlist: None,
             fetch_intel: true,
+            hash_wait: true,
             poll_os_logs: true,
         }
     }
@@ -222,6 +228,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
                 &mut cache,
                 &cfg.matching,
                 opts.now,
+                opts.hash_wait,
             );
             tracing::debug!(
                 ms = ms(t),
