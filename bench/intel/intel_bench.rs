@@ -184,17 +184,25 @@ fn report(
     );
 }
 
-fn prepare(ipsum: &Path, outdir: &Path) -> Res<()> {
-    std::fs::create_dir_all(outdir)?;
+/// The IPsum feed parsed as the server does.
+fn ipsum_set(
+    ipsum: &Path,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Res<(outpost_intel::IntelSet, outpost_intel::feed::FeedReport)> {
     let text = std::fs::read_to_string(ipsum)?;
-    let now = chrono::Utc::now();
-    let (set, report) = parse_feed(
+    Ok(parse_feed(
         &text,
         "ipsum",
         &FeedFormat::Ipsum { min_score: None },
         &FeedOptions::default(),
         now,
-    )?;
+    )?)
+}
+
+fn prepare(ipsum: &Path, outdir: &Path) -> Res<()> {
+    std::fs::create_dir_all(outdir)?;
+    let now = chrono::Utc::now();
+    let (set, report) = ipsum_set(ipsum, now)?;
     // A fixed benchmark key: the bundle is only used here.
     let key = SigningKey::from_bytes(&[42; 32]);
     let spec = BundleSpec {
@@ -312,15 +320,8 @@ fn bench_text(ipsum: &Path) -> Res<()> {
 /// lookups per second.
 fn bench_iocs(ipsum: &Path, n: usize) -> Res<()> {
     use outpost_intel::{Indicator, IndicatorKind, IndicatorValue};
-    let text = std::fs::read_to_string(ipsum)?;
     let now = chrono::Utc::now();
-    let (mut set, _) = parse_feed(
-        &text,
-        "ipsum",
-        &FeedFormat::Ipsum { min_score: None },
-        &FeedOptions::default(),
-        now,
-    )?;
+    let (mut set, _) = ipsum_set(ipsum, now)?;
     let mut hashes = Vec::with_capacity(n);
     let mut domains = Vec::with_capacity(n);
     for i in 0..n {
