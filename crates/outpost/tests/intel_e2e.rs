@@ -336,6 +336,7 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
             hotlist: None,
             fetch_intel: false,
             poll_os_logs: true,
+            hash_wait: true,
         },
     )
     .unwrap();
