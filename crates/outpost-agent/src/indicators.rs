@@ -297,13 +297,12 @@ pub fn match_unhashed(
     (groups, stats)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
     /// A dropper that deletes itself after it started is still hashed while it runs: the
     /// hasher reads the deleted executable through `/proc/PID/exe`.
-    #[cfg(target_os = "linux")]
     #[test]
     fn a_deleted_running_executable_is_hashed_through_the_live_process() {
         let d = tempfile::tempdir().unwrap();
