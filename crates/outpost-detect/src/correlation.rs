@@ -354,21 +354,8 @@ pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef
         .as_deref()
         .and_then(|l| opts.level_scores.get(l).copied())
         .unwrap_or(opts.default_score);
-    let tags = doc
-        .get("tags")
-        .and_then(J::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let description = doc
-        .get("description")
-        .and_then(J::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let tags = crate::sigma::doc_tags(doc);
+    let description = crate::sigma::doc_description(doc);
     Ok(CorrelationDef {
         id,
         name: doc.get("name").and_then(J::as_str).map(String::from),

@@ -180,21 +180,8 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
         .get(level)
         .copied()
         .unwrap_or(opts.default_score);
-    let tags = doc
-        .get("tags")
-        .and_then(J::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| t.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    let description = doc
-        .get("description")
-        .and_then(J::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let tags = doc_tags(doc);
+    let description = doc_description(doc);
     Ok(CompiledRule {
         id: id.clone(),
         name: title.clone(),
@@ -1432,4 +1419,25 @@ detection:
         assert!(parse_condition("zzz", &id).is_err());
         assert!(parse_condition(&"(".repeat(500), &id).is_err());
     }
+}
+
+/// A Sigma document's `tags` (strings only).
+pub(crate) fn doc_tags(doc: &J) -> Vec<String> {
+    doc.get("tags")
+        .and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A Sigma document's `description`, trimmed (empty when absent).
+pub(crate) fn doc_description(doc: &J) -> String {
+    doc.get("description")
+        .and_then(J::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
