@@ -32,6 +32,20 @@ struct Entry {
     md5: Option<String>,
 }
 
+impl Entry {
+    /// Its digests, when it describes a file with `stamp` and holds every digest wanted.
+    fn digests_for(&self, stamp: &FileStamp, want: Want) -> Option<Digests> {
+        (self.stamp == *stamp
+            && (!want.sha1 || self.sha1.is_some())
+            && (!want.md5 || self.md5.is_some()))
+        .then(|| Digests {
+            sha256: self.sha256.clone(),
+            sha1: self.sha1.clone(),
+            md5: self.md5.clone(),
+        })
+    }
+}
+
 /// Digests besides SHA-256 that a caller needs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Want {
@@ -175,50 +189,33 @@ impl HashCache {
     /// type, size and stamp are taken from the opened descriptor, so a path swapped for a FIFO
     /// or a device between a check and the read can neither block the run nor be read.
     pub fn sha256(&mut self, path: &Path) -> Option<String> {
-        let opened = open_regular(path, Links::Follow).ok()?;
-        let meta = &opened.meta;
-        if meta.len() > MAX_HASH_BYTES {
-            return None;
-        }
-        let stamp = stamp(meta);
-        let key = path.to_string_lossy().into_owned();
-        if let Some(e) = self.entries.get(&key)
-            && e.stamp == stamp
-        {
-            self.hits += 1;
-            return Some(e.sha256.clone());
-        }
-        let digest = hash_reader(opened.file).ok()?;
-        self.computed += 1;
-        self.entries.insert(
-            key,
-            Entry {
-                stamp,
-                sha256: digest.clone(),
-                sha1: None,
-                md5: None,
-            },
-        );
-        self.dirty = true;
-        Some(digest)
+        let mut unlimited = Budget::new(0, std::time::Duration::ZERO);
+        self.digests(path, Want::default(), MAX_HASH_BYTES, &mut unlimited)
+            .ok()
+            .map(|d| d.sha256)
     }
 
     /// Every wanted digest of `path` from the cache, when its entry's stamp is `meta`'s (the
     /// caller's stat of the path): no open, no read.
     pub fn cached(&mut self, path: &Path, meta: &std::fs::Metadata, want: Want) -> Option<Digests> {
-        let e = self.entries.get(path.to_string_lossy().as_ref())?;
-        let ok = e.stamp == stamp(meta)
-            && (!want.sha1 || e.sha1.is_some())
-            && (!want.md5 || e.md5.is_some());
-        let d = ok.then(|| Digests {
-            sha256: e.sha256.clone(),
-            sha1: e.sha1.clone(),
-            md5: e.md5.clone(),
-        });
+        let d = self
+            .entries
+            .get(path.to_string_lossy().as_ref())?
+            .digests_for(&stamp(meta), want);
         if d.is_some() {
             self.hits += 1;
         }
         d
+    }
+
+    /// Number of files the cache knows.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it knows none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// The digests of the executable at `path` for hash indicators: from the cache when its
@@ -238,17 +235,13 @@ impl HashCache {
         }
         let stamp = stamp(&opened.meta);
         let key = path.to_string_lossy().into_owned();
-        if let Some(e) = self.entries.get(&key)
-            && e.stamp == stamp
-            && (!want.sha1 || e.sha1.is_some())
-            && (!want.md5 || e.md5.is_some())
+        if let Some(d) = self
+            .entries
+            .get(&key)
+            .and_then(|e| e.digests_for(&stamp, want))
         {
             self.hits += 1;
-            return Ok(Digests {
-                sha256: e.sha256.clone(),
-                sha1: e.sha1.clone(),
-                md5: e.md5.clone(),
-            });
+            return Ok(d);
         }
         if !budget.take(size) {
             return Err(Skipped::Budget);
@@ -314,17 +307,8 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
     hash_reader(opened.file)
 }
 
-fn hash_reader(mut f: std::fs::File) -> std::io::Result<String> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
+fn hash_reader(f: std::fs::File) -> std::io::Result<String> {
+    digest_reader(f, Want::default()).map(|d| d.sha256)
 }
 
 /// Best-effort executable path for a hit that has none: the live process's executable (see

@@ -72,8 +72,12 @@ pub fn save_answers(
 
 /// The digests beyond SHA-256 that `set`'s hash indicators need.
 pub fn want_of(set: &dyn IndicatorLookup) -> Want {
+    want_of_kinds(&set.kind_counts())
+}
+
+fn want_of_kinds(kinds: &[(IndicatorKind, usize)]) -> Want {
     let mut w = Want::default();
-    for (k, _) in set.kind_counts() {
+    for &(k, _) in kinds {
         match k {
             IndicatorKind::Sha1 => w.sha1 = true,
             IndicatorKind::Md5 => w.md5 = true,
@@ -85,7 +89,8 @@ pub fn want_of(set: &dyn IndicatorLookup) -> Want {
 
 /// The digests `set`'s hash indicators need, or `None` when it holds no hash indicator.
 pub fn hash_kinds(set: &dyn IndicatorLookup) -> Option<Want> {
-    set.kind_counts()
+    let kinds = set.kind_counts();
+    kinds
         .iter()
         .any(|(k, _)| {
             matches!(
@@ -93,7 +98,7 @@ pub fn hash_kinds(set: &dyn IndicatorLookup) -> Option<Want> {
                 IndicatorKind::Sha256 | IndicatorKind::Sha1 | IndicatorKind::Md5
             )
         })
-        .then(|| want_of(set))
+        .then(|| want_of_kinds(&kinds))
 }
 
 /// Hashes the executables of exec events as the daemon receives them, while the intel holds
@@ -174,10 +179,7 @@ impl ExecHasher {
             .and_then(|m| self.cache.cached(Path::new(exe), m, want))
         {
             self.counters.cached += 1;
-            let p = std::sync::Arc::make_mut(p);
-            p.hashes.sha256 = Some(d.sha256);
-            p.hashes.sha1 = d.sha1.or(p.hashes.sha1.take());
-            p.hashes.md5 = d.md5.or(p.hashes.md5.take());
+            fill(p, d);
             return;
         }
         let size = meta.map(|m| m.len()).unwrap_or(0);
@@ -186,15 +188,21 @@ impl ExecHasher {
             self.counters.deferred += 1;
             return;
         }
+        // The cache lives as long as the daemon: a build storm of new binaries cannot grow it
+        // without bound (a full cache starts over; only re-hashing costs).
+        if self.cache.len() >= MAX_EXEC_CACHE {
+            self.cache = HashCache::default();
+        }
         let mut unlimited = Budget::new(0, std::time::Duration::ZERO);
         let pid = p.pid;
         let mut r = self
             .cache
             .digests(Path::new(exe), want, self.max_file, &mut unlimited);
         // Deleted or replaced already (a dropper removing itself): while the process lives,
-        // its executable is still readable through the kernel's link to it.
-        if cfg!(target_os = "linux") && r == Err(Skipped::Unreadable) && pid > 0 {
-            let live = std::path::PathBuf::from(format!("/proc/{pid}/exe"));
+        // its executable may still be readable through the system (see the platform crate).
+        if r == Err(Skipped::Unreadable)
+            && let Some(live) = outpost_platform::live_exe_file(pid)
+        {
             r = self
                 .cache
                 .digests(&live, want, self.max_file, &mut unlimited);
@@ -207,16 +215,24 @@ impl ExecHasher {
                 } else {
                     self.counters.cached += 1;
                 }
-                let p = std::sync::Arc::make_mut(p);
-                p.hashes.sha256 = Some(d.sha256);
-                p.hashes.sha1 = d.sha1.or(p.hashes.sha1.take());
-                p.hashes.md5 = d.md5.or(p.hashes.md5.take());
+                fill(p, d);
             }
             Err(Skipped::TooLarge) => self.counters.skipped_large += 1,
             Err(Skipped::Unreadable) => self.counters.unreadable += 1,
             Err(Skipped::Budget) => self.counters.deferred += 1,
         }
     }
+}
+
+/// Executables the daemon's exec hasher remembers at most.
+pub const MAX_EXEC_CACHE: usize = 16_384;
+
+/// Puts `d` into the event's process record (a source's own SHA-1/MD5 kept where `d` has none).
+fn fill(p: &mut std::sync::Arc<outpost_core::ProcessInfo>, d: crate::enrich::Digests) {
+    let p = std::sync::Arc::make_mut(p);
+    p.hashes.sha256 = Some(d.sha256);
+    p.hashes.sha1 = d.sha1.or(p.hashes.sha1.take());
+    p.hashes.md5 = d.md5.or(p.hashes.md5.take());
 }
 
 /// What hashing for hash indicators did in one pass.

@@ -14,6 +14,7 @@
 //! | [`is_privileged`] | effective uid 0 | elevated token (`TokenElevation`) |
 //! | [`hostname`] | `/proc/sys/kernel/hostname` | `COMPUTERNAME` |
 //! | [`live_exe`] | `/proc/PID/exe` (name checked) | `QueryFullProcessImageNameW` (name checked) |
+//! | [`live_exe_file`] | `/proc/PID/exe` (readable after the file was deleted) | none |
 //! | [`file_identity`] | inode | 0 (size and mtime only) |
 //! | [`processes::list`], [`processes::kill`] | `/proc`, pidfd | Toolhelp snapshot, process handle |
 //! | [`drive_map`] | empty | `QueryDosDeviceW` for `A:`–`Z:` |
@@ -77,6 +78,12 @@ pub fn hostname() -> String {
 /// event recorded for it (pids are reused): best effort, `None` when unknown.
 pub fn live_exe(pid: Option<u32>, process_name: &str) -> Option<String> {
     os::live_exe(pid?, process_name)
+}
+
+/// A path through which the executable of the live process `pid` can be read even after its
+/// file was deleted or replaced (a dropper removing itself), where the system offers one.
+pub fn live_exe_file(pid: u32) -> Option<std::path::PathBuf> {
+    os::live_exe_file(pid)
 }
 
 /// A number that changes when a path names another file (the inode on Linux); 0 where the

@@ -51,6 +51,10 @@ pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname").ok()
 }
 
+pub fn live_exe_file(pid: u32) -> Option<std::path::PathBuf> {
+    (pid > 0).then(|| std::path::PathBuf::from(format!("/proc/{pid}/exe")))
+}
+
 pub fn live_exe(pid: u32, process_name: &str) -> Option<String> {
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;

@@ -115,6 +115,11 @@ pub fn hostname() -> Option<String> {
     std::env::var("COMPUTERNAME").ok()
 }
 
+/// Windows keeps a running image's file from being deleted, so its path stays readable.
+pub fn live_exe_file(_pid: u32) -> Option<std::path::PathBuf> {
+    None
+}
+
 pub fn live_exe(pid: u32, process_name: &str) -> Option<String> {
     let h = open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION)?;
     let exe = image_path(h.0)?;

@@ -31,7 +31,7 @@ pub async fn upload(
         )));
     }
     let threshold = state.ingest.threshold(&dev.tenant_id);
-    let iocs = tenant_iocs(&state, &dev.tenant_id).await;
+    let iocs = crate::intel::tenant_iocs(&state, &dev.tenant_id).await;
     let learning = state.ingest.learning(&dev.tenant_id);
     let ingest = state.ingest.clone();
     let n = batch.events.len() as u64;
@@ -140,26 +140,4 @@ pub async fn upload(
         accepted: n,
         alerts: open,
     }))
-}
-
-/// The tenant's intel for the static engine's IOC lookups (issue 21.5), when intel is on and
-/// scoring is: the cached bundle's merged set. A failure to build it is logged and counted
-/// (`outpost_intel_lookup_failures_total`); the batch is then scored without tenant
-/// indicators rather than refused.
-pub(crate) async fn tenant_iocs(
-    state: &AppState,
-    tenant_id: &str,
-) -> Option<crate::intel::TenantIocs> {
-    let intel = state.intel.as_ref()?;
-    if !state.ingest.scoring() {
-        return None;
-    }
-    match intel.tenant_bundle(&state.store, tenant_id).await {
-        Ok(b) => Some(crate::intel::TenantIocs::new(b, chrono::Utc::now())),
-        Err(e) => {
-            tracing::warn!(tenant_id, error = %e, "tenant intel unavailable for scoring");
-            metrics().intel_lookup_failures.inc();
-            None
-        }
-    }
 }

@@ -97,7 +97,7 @@ pub async fn upload(
     }
     // Scoring is CPU work on untrusted events: off the async workers.
     let threshold = state.ingest.threshold(&dev.tenant_id);
-    let iocs = crate::routes::events::tenant_iocs(&state, &dev.tenant_id).await;
+    let iocs = crate::intel::tenant_iocs(&state, &dev.tenant_id).await;
     let tenant_id = dev.tenant_id.clone();
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
