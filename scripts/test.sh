@@ -22,6 +22,19 @@ cd "$(dirname "$0")/.."
 
 log() { echo "[test] $*" >&2; }
 T_START=$(date +%s)
+# Free disk space, logged at each step: a clean run needs ~40 GB (debug build with every test
+# binary, the Windows, fuzz, bare-machine and static builds). A run that ran out of disk once
+# failed in an unrelated step with "No space left on device", so say it up front.
+TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+disk() { log "disk: $(df -h --output=avail "$PWD" | tail -1 | tr -d ' ') free ($*)"; }
+avail_gb=$(df --output=avail -BG "$PWD" | tail -1 | tr -dc '0-9')
+if [ "${avail_gb:-0}" -lt 40 ]; then
+    log "WARNING: only ${avail_gb} GB free on $(df --output=target "$PWD" | tail -1); a clean run needs ~40 GB."
+    log "         Free space (old target directories, /tmp) if a step fails with 'No space left on device'."
+fi
+disk "start"
+# On CI, build trees that no later step reads are removed after their step.
+ci_drop() { if [ "${CI:-}" = true ]; then rm -rf "$@"; disk "removed $*"; fi; }
 
 # System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
 # auditd for the audit-log tests, OpenSSL headers for the slim agent's TLS, mingw and Wine for
@@ -52,6 +65,7 @@ export OUTPOST_REQUIRE_BPF_CLANG=1
 # Clean builds: incremental caches only cost disk and time here.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
+disk "before the build"
 log "building (locked)"
 cargo build --locked --workspace --all-targets
 
@@ -107,6 +121,7 @@ if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
 fi
 
 # The slim agent: at most 5 MB stripped, no server, HTTPS through the system's OpenSSL.
+disk "after the test run"
 log "slim agent build and HTTPS smoke test"
 bash scripts/slim-agent.sh
 
@@ -116,12 +131,14 @@ t=$(date +%s)
 log "Windows agent under Wine"
 FULL="${CARGO_TARGET_DIR:-$PWD/target}/debug/outpost" bash scripts/windows-agent.sh
 log "Windows agent: $(( $(date +%s) - t )) s"
+ci_drop "$TARGET_DIR/x86_64-pc-windows-gnu"
 
 # Every fuzz target briefly (AFL++, scripts/fuzz-smoke.sh; long runs in docs/fuzzing.md).
 t=$(date +%s)
 log "fuzz smoke run"
 bash scripts/fuzz-smoke.sh
 log "fuzz smoke: $(( $(date +%s) - t )) s"
+ci_drop "$TARGET_DIR/fuzz-afl"
 
 # Packaging (issue 25), each step timed in its own script:
 #   bare-build.sh      outpost-sensors built with the -dev packages, clang, make, pkg-config and
@@ -134,8 +151,10 @@ log "fuzz smoke: $(( $(date +%s) - t )) s"
 packaging() {
     local target="${CARGO_TARGET_DIR:-$PWD/target}" t
     t=$(date +%s); bash scripts/bare-build.sh; log "bare-machine build: $(( $(date +%s) - t )) s"
+    ci_drop "$TARGET_DIR/bare"
     t=$(date +%s); AARCH64="${OUTPOST_AARCH64:-1}" bash scripts/static-build.sh; log "static builds: $(( $(date +%s) - t )) s"
     t=$(date +%s); bash scripts/container-test.sh; log "container images: $(( $(date +%s) - t )) s"
+    disk "after the packaging builds"
     cargo build --locked -p outpost
     OUTPOST_BIN="$target/debug/outpost" bash scripts/install-test.sh
     local rel; rel=$(mktemp -d)
