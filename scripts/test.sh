@@ -9,7 +9,8 @@
 #
 # Environment: OUTPOST_SKIP_SERVICES=1 runs without starting services (those tests then skip
 # with a message); OUTPOST_SKIP_KAFKA=1 skips building/starting the Kafka broker;
-# OUTPOST_SKIP_UI=1 skips the browser test; OUTPOST_SKIP_PACKAGING=1 skips the packaging checks
+# OUTPOST_SKIP_UI=1 skips the browser test (the user guide is still built and link-checked, with
+# its committed pictures); OUTPOST_SKIP_PACKAGING=1 skips the packaging checks
 # (bare-machine build, static binaries, container images, install round trip, release archives).
 #
 # A test that lacks the shared data (../shared) fails here instead of skipping
@@ -105,6 +106,14 @@ ui_e2e() {
 if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
     ui_e2e
 fi
+
+# The user guide (docs/guide, mdBook): installs the pinned mdbook with cargo when missing,
+# builds the book with the browser test's fresh screenshots, fails on a broken link, anchor or
+# image (scripts/check-book-links.py).
+t=$(date +%s)
+log "user guide (mdBook) build and link check"
+bash scripts/build-guide.sh
+log "user guide: $(( $(date +%s) - t )) s"
 
 # The slim agent: at most 5 MB stripped, no server, HTTPS through the system's OpenSSL.
 log "slim agent build and HTTPS smoke test"
