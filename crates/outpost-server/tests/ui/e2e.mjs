@@ -171,8 +171,12 @@ function hit(ip, proc, count, extra = {}) {
     first_seen_utc: new Date(now - 20 * 60000).toISOString(),
     last_seen_utc: new Date(now - 60000).toISOString(),
     hit_count: count,
+    // A sample event as an agent's eBPF sensor records it (the guide's pictures show it).
     sample_events: [
-      { ts: new Date(now - 20 * 60000).toISOString(), kind: "network", source: "e2e-sample-source" },
+      { ts: new Date(now - 20 * 60000).toISOString(), kind: "network", source: "e2e-sample-source",
+        process: { pid: 4321, ppid: 1200, name: proc, exe: `/usr/bin/${proc}`, command_line: `${proc} https://${ip}/`, user: "deploy", uid: 1001 },
+        network: { direction: "outbound", protocol: "tcp", local_ip: "192.0.2.10", local_port: 40000,
+          remote_ip: ip, remote_port: 443, action: "allowed" } },
     ],
     intel: { indicator: ip, source: "ipsum-e2e", score: 4 },
     ...extra,
