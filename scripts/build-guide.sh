@@ -41,5 +41,5 @@ for img in docs/guide/src/images/*.png; do
 done
 echo "[guide] $fresh of $(ls docs/guide/src/images/*.png | wc -l) pictures from the last browser test run ($shots)" >&2
 
-python3 scripts/check-book-links.py "$out"
+python3 scripts/check-book-links.py "$out" README.md ARCHITECTURE.md
 echo "[guide] built $out/index.html" >&2

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Checks the links of a built mdBook (mdBook itself does not).
 
-    scripts/check-book-links.py BOOK_HTML_DIR
+    scripts/check-book-links.py BOOK_HTML_DIR [MARKDOWN_FILE ...]
 
 Walks every .html file under BOOK_HTML_DIR and checks that every relative link (href) and
 every image/script/stylesheet (src, href) resolves to a file of the built book, and that every
 #fragment names an id (or a named anchor) of its target page. Links with a scheme (https:,
 mailto:, …) are outside the book and not fetched. Prints each broken link with the page it is
 on and exits 1 if there is any; 0 otherwise.
+
+MARKDOWN_FILEs (README.md, ARCHITECTURE.md: the pages that link into the guide's sources) are
+checked too: every relative link target must exist in the source tree.
 """
 
 import os
+import re
 import sys
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
@@ -36,8 +40,30 @@ class Page(HTMLParser):
     handle_startendtag = handle_starttag
 
 
+MD_LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def check_markdown(path):
+    broken = []
+    base = os.path.dirname(os.path.abspath(path))
+    in_code = False
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.lstrip().startswith("```"):
+                in_code = not in_code
+            if in_code:
+                continue
+            for target in MD_LINK.findall(line):
+                parts = urlsplit(target)
+                if parts.scheme or parts.netloc or not parts.path:
+                    continue
+                if not os.path.exists(os.path.join(base, unquote(parts.path))):
+                    broken.append(f"{path}:{n}: link {target!r}: no such file")
+    return broken
+
+
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     root = os.path.abspath(argv[1])
@@ -82,6 +108,8 @@ def main(argv):
                     broken.append(
                         f"{rel_page}:{line}: {attr}={value!r}: no anchor #{parts.fragment} in {os.path.relpath(target, root)}"
                     )
+    for md in argv[2:]:
+        broken += check_markdown(md)
     for b in broken:
         print(b)
     print(f"checked {checked} links and images in {len(pages)} pages: {len(broken)} broken", file=sys.stderr)
