@@ -115,6 +115,14 @@ log "user guide (mdBook) build and link check"
 bash scripts/build-guide.sh
 log "user guide: $(( $(date +%s) - t )) s"
 
+# The README's quick start, run as written (commands taken from its code blocks): outpost up,
+# an indicator, a connection to 203.0.113.7 held by a network namespace of the script's own,
+# the hit in the API, triaged with the guide's command (~75 s: one agent check-in).
+t=$(date +%s)
+cargo build --locked -p outpost
+OUTPOST_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/outpost" bash scripts/quickstart-test.sh
+log "README quick start: $(( $(date +%s) - t )) s"
+
 # The slim agent: at most 5 MB stripped, no server, HTTPS through the system's OpenSSL.
 log "slim agent build and HTTPS smoke test"
 bash scripts/slim-agent.sh
