@@ -249,7 +249,11 @@ tenant = "acme"
       batch_id: batch, tenant_id: dev.tenant_id, device_id: dev.device_id, hostname,
       agent_version: "0.9.0-e2e", hotlist_version: "hotlist-e2e-7", hits,
     });
-  await upload(web, "acme-web-01", "e2e-batch-web", [hit("203.0.113.7", "curl", 12), hit("192.0.2.55", "python3", 3)]);
+  await upload(web, "acme-web-01", "e2e-batch-web", [
+    // The feed scores this address 10 of 10: risk 100, an alert (the guide's picture of a hit).
+    hit("203.0.113.7", "curl", 12, { intel: { indicator: "203.0.113.7", source: "ipsum-e2e", score: 10 } }),
+    hit("192.0.2.55", "python3", 3),
+  ]);
   await upload(db, "acme-db-01", "e2e-batch-db", [hit("203.0.113.7", "postgres", 5)]);
   await upload(gx, "globex-app-01", "e2e-batch-globex", [hit("198.51.100.23", "globexsecretd", 9)]);
   const techToken = (await api(base, "POST", "/api/v1/auth/login", null, { username: "tech", password: PW_TECH })).token;
