@@ -27,9 +27,10 @@ T_START=$(date +%s)
 # System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
 # auditd for the audit-log tests, OpenSSL headers for the slim agent's TLS, mingw and Wine for
 # the Windows agent (cross-built and run under Wine by scripts/windows-agent.sh; python3-venv for
-# its PowerShell syntax check).
+# its PowerShell syntax check); curl and iproute2 for the README's quick start
+# (scripts/quickstart-test.sh).
 PKGS=(clang llvm libelf-dev zlib1g-dev libssl-dev pkg-config tcpdump tshark auditd dnsutils
-      gcc-mingw-w64-x86-64 wine wine64 make python3-venv)
+      gcc-mingw-w64-x86-64 wine wine64 make python3-venv curl iproute2)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
