@@ -9,7 +9,8 @@
 #
 # Environment: OUTPOST_SKIP_SERVICES=1 runs without starting services (those tests then skip
 # with a message); OUTPOST_SKIP_KAFKA=1 skips building/starting the Kafka broker;
-# OUTPOST_SKIP_UI=1 skips the browser test; OUTPOST_SKIP_PACKAGING=1 skips the packaging checks
+# OUTPOST_SKIP_UI=1 skips the browser test (the user guide is still built and link-checked, with
+# its committed pictures); OUTPOST_SKIP_PACKAGING=1 skips the packaging checks
 # (bare-machine build, static binaries, container images, install round trip, release archives).
 #
 # A test that lacks the shared data (../shared) fails here instead of skipping
@@ -39,9 +40,10 @@ ci_drop() { if [ "${CI:-}" = true ]; then rm -rf "$@"; disk "removed $*"; fi; }
 # System packages: C toolchain for BPF and bundled C libraries, packet tools for PCAP jobs,
 # auditd for the audit-log tests, OpenSSL headers for the slim agent's TLS, mingw and Wine for
 # the Windows agent (cross-built and run under Wine by scripts/windows-agent.sh; python3-venv for
-# its PowerShell syntax check).
+# its PowerShell syntax check); curl and iproute2 for the README's quick start
+# (scripts/quickstart-test.sh).
 PKGS=(clang llvm libelf-dev zlib1g-dev libssl-dev pkg-config tcpdump tshark auditd dnsutils
-      gcc-mingw-w64-x86-64 wine wine64 make python3-venv)
+      gcc-mingw-w64-x86-64 wine wine64 make python3-venv curl iproute2)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -119,6 +121,22 @@ ui_e2e() {
 if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
     ui_e2e
 fi
+
+# The user guide (docs/guide, mdBook): installs the pinned mdbook with cargo when missing,
+# builds the book with the browser test's fresh screenshots, fails on a broken link, anchor or
+# image (scripts/check-book-links.py).
+t=$(date +%s)
+log "user guide (mdBook) build and link check"
+bash scripts/build-guide.sh
+log "user guide: $(( $(date +%s) - t )) s"
+
+# The README's quick start, run as written (commands taken from its code blocks): outpost up,
+# an indicator, a connection to 203.0.113.7 held by a network namespace of the script's own,
+# the hit in the API, triaged with the guide's command (~75 s: one agent check-in).
+t=$(date +%s)
+cargo build --locked -p outpost
+OUTPOST_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/outpost" bash scripts/quickstart-test.sh
+log "README quick start: $(( $(date +%s) - t )) s"
 
 # The slim agent: at most 5 MB stripped, no server, HTTPS through the system's OpenSSL.
 disk "after the test run"

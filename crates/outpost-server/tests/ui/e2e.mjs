@@ -2,8 +2,10 @@
 //
 // Starts the real `outpost` binary on a free port with a temporary data directory, seeds two
 // tenants, a technician and a customer (CLI), enrolls devices and uploads hits (HTTP API),
-// then drives the pages as both users and checks what each may see. Screenshots go to
-// target/ui-screenshots/. Any failed check exits non-zero.
+// then drives the pages as both users and checks what each may see. Screenshots of every page,
+// with this sample data, go to target/ui-screenshots/ under stable names (dashboard.png,
+// hit.png, …): the user guide (docs/guide, scripts/build-guide.sh) shows them. Any failed check
+// exits non-zero.
 //
 //   OUTPOST_BIN=target/debug/outpost CHROMIUM=/usr/bin/chromium node e2e.mjs
 
@@ -169,8 +171,12 @@ function hit(ip, proc, count, extra = {}) {
     first_seen_utc: new Date(now - 20 * 60000).toISOString(),
     last_seen_utc: new Date(now - 60000).toISOString(),
     hit_count: count,
+    // A sample event as an agent's eBPF sensor records it (the guide's pictures show it).
     sample_events: [
-      { ts: new Date(now - 20 * 60000).toISOString(), kind: "network", source: "e2e-sample-source" },
+      { ts: new Date(now - 20 * 60000).toISOString(), kind: "network", source: "e2e-sample-source",
+        process: { pid: 4321, ppid: 1200, name: proc, exe: `/usr/bin/${proc}`, command_line: `${proc} https://${ip}/`, user: "deploy", uid: 1001 },
+        network: { direction: "outbound", protocol: "tcp", local_ip: "192.0.2.10", local_port: 40000,
+          remote_ip: ip, remote_port: 443, action: "allowed" } },
     ],
     intel: { indicator: ip, source: "ipsum-e2e", score: 4 },
     ...extra,
@@ -243,7 +249,11 @@ tenant = "acme"
       batch_id: batch, tenant_id: dev.tenant_id, device_id: dev.device_id, hostname,
       agent_version: "0.9.0-e2e", hotlist_version: "hotlist-e2e-7", hits,
     });
-  await upload(web, "acme-web-01", "e2e-batch-web", [hit("203.0.113.7", "curl", 12), hit("192.0.2.55", "python3", 3)]);
+  await upload(web, "acme-web-01", "e2e-batch-web", [
+    // The feed scores this address 10 of 10: risk 100, an alert (the guide's picture of a hit).
+    hit("203.0.113.7", "curl", 12, { intel: { indicator: "203.0.113.7", source: "ipsum-e2e", score: 10 } }),
+    hit("192.0.2.55", "python3", 3),
+  ]);
   await upload(db, "acme-db-01", "e2e-batch-db", [hit("203.0.113.7", "postgres", 5)]);
   await upload(gx, "globex-app-01", "e2e-batch-globex", [hit("198.51.100.23", "globexsecretd", 9)]);
   const techToken = (await api(base, "POST", "/api/v1/auth/login", null, { username: "tech", password: PW_TECH })).token;
@@ -252,6 +262,17 @@ tenant = "acme"
   const globexHit = all.find((h) => h.tenant_id === gx.tenant_id);
   const curlHit = all.find((h) => h.process_name === "curl");
   const pyHit = all.find((h) => h.process_name === "python3");
+  // A tenant indicator (the intel page) and a telemetry event that matches it: an alert
+  // (indicator score 10 → risk 100, the default threshold) for the alerts page.
+  await api(base, "POST", "/api/v1/intel/indicators", techToken,
+    { tenant_id: "acme", kind: "ip", value: "203.0.113.7", score: 10, source: "analyst" });
+  const evr = await api(base, "POST", "/api/v1/events", web.device_token, { batch_id: "e2e-events-1", events: [
+    { ts: new Date(Date.now() - 5 * 60000).toISOString(), kind: "network", source: "ebpf",
+      process: { pid: 4321, name: "curl", exe: "/usr/bin/curl", command_line: "curl https://203.0.113.7/" },
+      network: { direction: "outbound", protocol: "tcp", local_ip: "192.0.2.10", local_port: 40000,
+        remote_ip: "203.0.113.7", remote_port: 443, action: "allowed" } },
+  ] });
+  assert.equal(evr.alerts, 1, `the event to the listed address is an alert: ${JSON.stringify(evr)}`);
 
   browser = await chromium.launch({
     executablePath: chromePath,
@@ -266,7 +287,7 @@ tenant = "acme"
   t.on("pageerror", (e) => pageErrors.push(String(e)));
   await t.goto(base + "/ui/hits");
   assert.match(t.url(), /\/login$/, "unauthenticated page must redirect to /login");
-  await t.screenshot({ path: join(shots, "01-login.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "login.png"), fullPage: true });
   await t.fill("#username", "tech");
   await t.fill("#password", "wrong-password-x");
   await t.click("button[type=submit]");
@@ -283,7 +304,7 @@ tenant = "acme"
   const dash = await t.content();
   assert.ok(dash.includes("203.0.113.7") && dash.includes("198.51.100.23"), "tech dashboard shows both tenants' IPs");
   assert.ok((await t.locator("svg.chart rect").count()) >= 24, "chart has bars");
-  await t.screenshot({ path: join(shots, "02-tech-dashboard.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
   step("technician: dashboard ok");
 
   await t.click("nav[aria-label=Main] >> text=Hits");
@@ -292,7 +313,7 @@ tenant = "acme"
   const list = await t.content();
   assert.ok(list.includes("globex-app-01") && list.includes("acme-web-01"));
   assert.ok(list.includes("ipsum-e2e"), "technician sees the intel source");
-  await t.screenshot({ path: join(shots, "03-tech-hits.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "hits.png"), fullPage: true });
 
   // Filter: tenant acme + remote IP.
   await t.selectOption("#f-tenant", { label: "acme" });
@@ -300,7 +321,7 @@ tenant = "acme"
   await Promise.all([t.waitForURL(/ip=203\.0\.113\.7/), t.click("text=Apply filters")]);
   assert.equal(await t.locator("table.hits tbody tr").count(), 2, "two acme hits with that IP");
   assert.ok(!(await t.content()).includes("globex-app-01"), "filtered list has no globex rows");
-  await t.screenshot({ path: join(shots, "04-tech-hits-filtered.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "hits-filtered.png"), fullPage: true });
   // Filter by state, then by process (no match).
   await t.goto(base + "/ui/hits?process=nosuchproc");
   assert.equal(await t.locator("table.hits tbody tr").count(), 0);
@@ -323,11 +344,11 @@ tenant = "acme"
   assert.ok(Number(await t.textContent("[data-testid=risk-score]")) > 0, "the hit has a risk score");
   assert.ok((await t.locator("[data-testid=indicators] tbody tr").count()) >= 1, "the indicators are listed");
   assert.ok(await t.locator("button:has-text('Open a ticket')").isDisabled(), "ticket button is disabled");
-  await t.screenshot({ path: join(shots, "05-tech-hit-detail.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "hit.png"), fullPage: true });
   await Promise.all([t.waitForLoadState("load"), t.click("[data-testid=ack]")]);
   await t.waitForFunction(() => document.querySelector("[data-testid=hit-state]")?.textContent === "Acknowledged");
   assert.ok((await t.content()).includes("user:tech"), "history names the technician");
-  await t.screenshot({ path: join(shots, "06-tech-hit-acknowledged.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "hit-acknowledged.png"), fullPage: true });
   step("technician: hit acknowledged");
 
   // PCAP job through the JSON job API.
@@ -337,7 +358,7 @@ tenant = "acme"
   assert.match(pcapMsg, /PCAP job \d+ created/, `pcap job: ${pcapMsg}`);
   await t.goto(base + "/ui/jobs");
   assert.ok((await t.content()).includes("pcap"), "jobs page lists the job");
-  await t.screenshot({ path: join(shots, "07-tech-jobs.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "jobs.png"), fullPage: true });
 
   // Live job states: the job page follows a change made elsewhere (here: the job deleted
   // through the API) without a reload.
@@ -346,6 +367,7 @@ tenant = "acme"
   assert.ok((await t.textContent("[data-testid=device-jobs]")).includes("pcap"), "the device page lists its job");
   await t.goto(base + `/ui/jobs/${jobId}`);
   assert.equal(await t.textContent("[data-testid=job-status]"), "pending");
+  await t.screenshot({ path: join(shots, "job.png"), fullPage: true });
   await api(base, "DELETE", `/api/v1/jobs/${jobId}`, techToken);
   await t.waitForFunction(() => document.querySelector("[data-testid=job-status]")?.textContent === "deleted", null, { timeout: 15000 });
   step("technician: live job state");
@@ -356,11 +378,19 @@ tenant = "acme"
   await t.waitForFunction(() => document.querySelector("[data-testid=hit-state]")?.textContent === "False positive");
   await t.goto(base + `/ui/devices/${web.device_id}`);
   assert.ok((await t.content()).includes("Agent counters"));
-  await t.screenshot({ path: join(shots, "08-tech-device.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "device.png"), fullPage: true });
+  await t.goto(base + "/ui/intel");
+  const intelPage = await t.content();
+  assert.ok(intelPage.includes("acme") && intelPage.includes("globex"), "the intel page lists every tenant's bundle");
+  assert.ok((await t.textContent("[data-testid=key-id]")).trim().length > 0, "with the signing key");
+  await t.screenshot({ path: join(shots, "intel.png"), fullPage: true });
+  await t.goto(base + "/ui/alerts");
+  assert.ok((await t.content()).includes("203.0.113.7"), "the alerts page lists the telemetry alert");
+  await t.screenshot({ path: join(shots, "alerts.png"), fullPage: true });
   await t.goto(base + "/ui/settings");
   const st = await t.content();
   assert.ok(st.includes("alice") && st.includes("globex") && st.includes("enrollment"));
-  await t.screenshot({ path: join(shots, "09-tech-settings.png"), fullPage: true });
+  await t.screenshot({ path: join(shots, "settings.png"), fullPage: true });
   await Promise.all([t.waitForURL(/\/login$/), t.click("text=Sign out")]);
   await t.goto(base + "/ui/dashboard");
   assert.match(t.url(), /\/login$/, "signed out");
@@ -385,12 +415,12 @@ tenant = "acme"
   assert.equal(await c.locator("nav[aria-label=Main] >> text=Settings").count(), 0, "no settings link");
   const overflow = await c.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `dashboard fits a narrow screen (overflow ${overflow}px)`);
-  await c.screenshot({ path: join(shots, "10-customer-dashboard-narrow.png"), fullPage: true });
+  await c.screenshot({ path: join(shots, "customer-dashboard.png"), fullPage: true });
 
   await c.goto(base + "/ui/hits");
   assert.equal(await c.locator("table.hits tbody tr").count(), 3);
   await noLeak("hit list");
-  await c.screenshot({ path: join(shots, "11-customer-hits-narrow.png"), fullPage: true });
+  await c.screenshot({ path: join(shots, "customer-hits.png"), fullPage: true });
   await c.goto(base + "/ui/hits?state=acknowledged");
   assert.equal(await c.locator("table.hits tbody tr").count(), 1, "customer filter by state");
 
@@ -401,7 +431,7 @@ tenant = "acme"
   assert.equal(await c.locator("[data-testid=pcap]").count(), 0, "customers cannot start jobs");
   await Promise.all([c.waitForLoadState("load"), c.click("[data-testid=ack]")]);
   await c.waitForFunction(() => document.querySelector("[data-testid=hit-state]")?.textContent === "Acknowledged");
-  await c.screenshot({ path: join(shots, "12-customer-hit-narrow.png"), fullPage: true });
+  await c.screenshot({ path: join(shots, "customer-hit.png"), fullPage: true });
 
   let r = await c.goto(base + `/ui/hits/${globexHit.id}`);
   assert.equal(r.status(), 404, "another tenant's hit is not found");
@@ -423,13 +453,13 @@ tenant = "acme"
 
   // ------------------------------------------------------------ sign-in through the OpenID Provider
   // Technician by group, through the real redirect flow; the session cookie has the usual flags.
-  const ot = await ssoLogin(base, "tech1", "20-oidc-provider-login.png");
+  const ot = await ssoLogin(base, "tech1", "sso-provider-login.png");
   await ot.waitForURL(/\/ui\/dashboard/);
   assert.match(await ot.textContent("[data-testid=whoami]"), /corp:tech1@msp\.example\s+technician/);
   const sess = (await ot.context().cookies()).find((k) => k.name === "outpost_session");
   assert.ok(sess && sess.httpOnly && sess.sameSite === "Strict", `session cookie flags: ${JSON.stringify(sess)}`);
   assert.ok((await ot.content()).includes("198.51.100.23"), "the SSO technician sees every tenant");
-  await ot.screenshot({ path: join(shots, "21-oidc-tech-dashboard.png"), fullPage: true });
+  await ot.screenshot({ path: join(shots, "sso-dashboard.png"), fullPage: true });
   // Sign out: Outpost's session ends and the provider's too (RP-initiated logout), back to /login.
   await ot.click("text=Sign out");
   await ot.waitForSelector("#op-logout");
@@ -456,7 +486,7 @@ tenant = "acme"
   // A user the mapping does not name is refused with a message.
   const om = await ssoLogin(base, "mallory");
   assert.match(await om.textContent("[data-testid=login-error]"), /not mapped to an Outpost role/);
-  await om.screenshot({ path: join(shots, "22-oidc-unmapped.png"), fullPage: true });
+  await om.screenshot({ path: join(shots, "sso-unmapped.png"), fullPage: true });
   step("OIDC: unmapped user refused");
 
   // Key rotation at the provider: the next sign-in is verified with the new key.
@@ -476,7 +506,7 @@ tenant = "acme"
   assert.equal(await srow.count(), 1, "the sensor is listed");
   assert.ok((await srow.locator("[data-testid=sensor-checkin]").textContent()).trim() !== "—", "with its last check-in");
   assert.ok((await ok2.content()).includes("acme-web-01"), "beside the devices");
-  await ok2.screenshot({ path: join(shots, "23-sensors.png"), fullPage: true });
+  await ok2.screenshot({ path: join(shots, "devices.png"), fullPage: true });
   // The PCAP job form: a bad port is refused as the API would; then the job is created.
   await srow.locator("[data-testid=sensor-new-pcap]").click();
   await ok2.waitForURL(/\/ui\/jobs\/new\?sensor=sensor-01/);
@@ -494,7 +524,7 @@ tenant = "acme"
   await ok2.waitForFunction(() => /not an IP address/.test(document.querySelector("[data-testid=job-form-error]")?.textContent || ""));
   await ok2.fill("#j-dst-ip", "203.0.113.7");
   await ok2.selectOption("#j-proto", "tcp");
-  await ok2.screenshot({ path: join(shots, "24-pcap-form.png"), fullPage: true });
+  await ok2.screenshot({ path: join(shots, "pcap-form.png"), fullPage: true });
   await Promise.all([ok2.waitForURL(/\/ui\/jobs\/\d+$/), ok2.click("[data-testid=pcap-submit]")]);
   const sjob = Number(ok2.url().match(/\/ui\/jobs\/(\d+)$/)[1]);
   assert.equal(await ok2.textContent("[data-testid=job-status]"), "pending");
@@ -517,7 +547,7 @@ tenant = "acme"
   assert.equal(await ok2.locator("[data-testid=flows] tbody tr").count(), 2, "two flows");
   const flags = await ok2.locator("[data-testid=packet-flags]").allTextContents();
   assert.ok(flags.includes("SYN") && flags.some((f) => f.includes("SYN") && f.includes("ACK")), `decoded TCP flags: ${flags}`);
-  await ok2.screenshot({ path: join(shots, "25-packets.png"), fullPage: true });
+  await ok2.screenshot({ path: join(shots, "packets.png"), fullPage: true });
   const dl = await ok2.context().request.get(base + `/api/v1/jobs/${sjob}/result`);
   assert.equal(dl.status(), 200);
   assert.equal((await dl.body()).readUInt32LE(0), 0xa1b2c3d4, "the download is the pcap");
