@@ -132,6 +132,144 @@ impl Kinds {
     }
 }
 
+/// What a line without a remote address is to the intel's other kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    /// Nothing to match.
+    No,
+    /// An exec event while the intel holds process or hash indicators.
+    Exec,
+    /// A DNS event while the intel holds domains.
+    Dns,
+    /// Unusual formatting: decide on the parsed event.
+    Parse,
+}
+
+/// Reading a few fields of a buffer line in place, exactly or not at all: every function
+/// answers `None` when the line is not laid out as the buffer writer lays it out, or a value
+/// holds an escape other than `\\` and `\/`, and the caller then parses the line.
+mod fast {
+    use memchr::memmem;
+    use std::borrow::Cow;
+
+    /// The string value after the only occurrence of `key` (which ends with its opening
+    /// quote): `Some(None)` when `key` does not occur, `None` when it occurs more than once or
+    /// the value cannot be read exactly.
+    pub(super) fn only_str<'a>(line: &'a [u8], key: &[u8]) -> Option<Option<Cow<'a, str>>> {
+        let Some(at) = memmem::find(line, key) else {
+            return Some(None);
+        };
+        let rest = &line[at + key.len()..];
+        if memmem::find(rest, key).is_some() {
+            return None;
+        }
+        str_value(rest).map(|(v, _)| Some(v))
+    }
+
+    /// A JSON string's value from just after its opening quote, and the bytes after its
+    /// closing quote.
+    pub(super) fn str_value(s: &[u8]) -> Option<(Cow<'_, str>, &[u8])> {
+        let mut i = 0;
+        let mut owned: Option<Vec<u8>> = None;
+        let mut from = 0;
+        while i < s.len() {
+            match s[i] {
+                b'"' => {
+                    let v = match owned {
+                        None => Cow::Borrowed(std::str::from_utf8(&s[..i]).ok()?),
+                        Some(mut o) => {
+                            o.extend_from_slice(&s[from..i]);
+                            Cow::Owned(String::from_utf8(o).ok()?)
+                        }
+                    };
+                    return Some((v, &s[i + 1..]));
+                }
+                b'\\' => {
+                    let c = *s.get(i + 1)?;
+                    if c != b'\\' && c != b'/' {
+                        return None;
+                    }
+                    let o = owned.get_or_insert_with(Vec::new);
+                    o.extend_from_slice(&s[from..i]);
+                    o.push(c);
+                    i += 2;
+                    from = i;
+                }
+                // A raw control character is invalid JSON: the parser says so.
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        None
+    }
+
+    /// Fields of an exec event that [`super::Correlator::exec`] reads.
+    #[derive(Debug, Default)]
+    pub(super) struct ExecFields<'a> {
+        pub name: Option<Cow<'a, str>>,
+        pub exe: Option<Cow<'a, str>>,
+        pub sha256: Option<Cow<'a, str>>,
+        pub sha1: Option<Cow<'a, str>>,
+        pub md5: Option<Cow<'a, str>>,
+    }
+
+    /// `"process":{"pid":N,"name":"…","exe":"…"` (the writer's field order) and the
+    /// process's `"hashes":{["sha256":"…"][,"sha1":"…"][,"md5":"…"]` followed by `}` or
+    /// `,"other"`; each of the two keys must occur once in the line (`"hashes"` at most once).
+    pub(super) fn exec_fields(line: &[u8]) -> Option<ExecFields<'_>> {
+        const PROCESS: &[u8] = b"\"process\":{\"pid\":";
+        const HASHES: &[u8] = b"\"hashes\":{";
+        let at = memmem::find(line, PROCESS)?;
+        let mut rest = &line[at + PROCESS.len()..];
+        if memmem::find(rest, PROCESS).is_some() || memmem::find(line, b"\"process\"") != Some(at) {
+            return None;
+        }
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &rest[digits..];
+        // Both right after the pid, as the writer puts them; without either, another layout
+        // could hold it further on: parse.
+        let (name, rest) = str_value(rest.strip_prefix(b",\"name\":\"")?)?;
+        let (exe, _) = str_value(rest.strip_prefix(b",\"exe\":\"")?)?;
+        let mut f = ExecFields {
+            name: Some(name),
+            exe: Some(exe),
+            ..ExecFields::default()
+        };
+        if let Some(at) = memmem::find(line, HASHES) {
+            let mut h = &line[at + HASHES.len()..];
+            if memmem::find(h, HASHES).is_some() || memmem::find(line, b"\"hashes\"") != Some(at) {
+                return None;
+            }
+            let mut first = true;
+            for (key, slot) in [
+                (&b"\"sha256\":\""[..], &mut f.sha256),
+                (&b"\"sha1\":\""[..], &mut f.sha1),
+                (&b"\"md5\":\""[..], &mut f.md5),
+            ] {
+                let after = if first { Some(h) } else { h.strip_prefix(b",") };
+                if let Some(r) = after.and_then(|a| a.strip_prefix(key)) {
+                    let (v, r) = str_value(r)?;
+                    *slot = Some(v);
+                    h = r;
+                    first = false;
+                }
+            }
+            if !(h.starts_with(b"}")
+                || h.starts_with(b",\"other\":")
+                || (first && h.starts_with(b"\"other\":")))
+            {
+                return None;
+            }
+        } else if memmem::find(line, b"\"hashes\"").is_some() {
+            return None;
+        }
+        Some(f)
+    }
+}
+
 /// Matches of one `(indicator, process_name)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -284,8 +422,58 @@ impl<'h> Correlator<'h> {
             Some(_) => self.parse_and_match(line),
             // Unusual formatting: the slow, exact path.
             None if memmem::find(line, b"remote_ip").is_some() => self.parse_and_match(line),
-            None if self.wants(line) => self.parse_and_match(line),
-            None => {}
+            None => match self.wants(line) {
+                Wanted::No => {}
+                // Most exec and DNS lines match nothing: decided on their fields read in
+                // place, parsed only when they may match (or cannot be read cheaply).
+                Wanted::Exec if !self.exec_may_match(line) => {}
+                Wanted::Dns if !self.dns_may_match(line) => {}
+                Wanted::Exec | Wanted::Dns | Wanted::Parse => self.parse_and_match(line),
+            },
+        }
+    }
+
+    /// Whether an exec line (as the buffer writer lays it out) may match: what
+    /// [`Correlator::exec`] would do with the parsed event, decided on its process name and
+    /// path and its hashes read in place. `true` whenever that reading is not exact (escaped
+    /// strings, another layout).
+    fn exec_may_match(&self, line: &[u8]) -> bool {
+        let Some(set) = self.iocs else { return false };
+        let Some(f) = fast::exec_fields(line) else {
+            return true;
+        };
+        let exe = f.exe.as_deref().filter(|e| !e.is_empty());
+        let exe_name = exe.map(outpost_core::event::basename).unwrap_or("");
+        let name = match f.name.as_deref() {
+            Some(n) if !n.is_empty() => n,
+            _ => exe.map(outpost_core::event::basename).unwrap_or("unknown"),
+        };
+        if self.kinds.process
+            && (set.process_at(exe_name, exe, self.now).is_some()
+                || set.process_at(name, None, self.now).is_some())
+        {
+            return true;
+        }
+        if self.kinds.hash {
+            let listed = [&f.sha256, &f.sha1, &f.md5]
+                .into_iter()
+                .flatten()
+                .any(|h| set.hash_at(h, self.now).is_some());
+            // Listed, or not hashed yet (kept to hash): the parsed event is needed.
+            return listed
+                || (f.sha256.is_none()
+                    && exe.is_some_and(|e| std::path::Path::new(e).is_absolute()));
+        }
+        false
+    }
+
+    /// Whether a DNS line may match: its queried name read in place is a listed domain (what
+    /// [`Correlator::dns`] looks up). `true` whenever that reading is not exact.
+    fn dns_may_match(&self, line: &[u8]) -> bool {
+        let Some(set) = self.iocs else { return false };
+        match fast::only_str(line, b"\"query\":\"") {
+            Some(Some(q)) => set.domain_at(&q, self.now).is_some(),
+            _ => true,
         }
     }
 
@@ -294,24 +482,31 @@ impl<'h> Correlator<'h> {
     /// puts `"kind"` right after `"ts"`, so only the line's head is searched; any other form is
     /// looked for in the whole line (the result never depends on formatting).
     #[inline]
-    fn wants(&self, line: &[u8]) -> bool {
+    fn wants(&self, line: &[u8]) -> Wanted {
         if !(self.kinds.exec() || self.kinds.domain) {
-            return false;
+            return Wanted::No;
         }
         let head = &line[..line.len().min(72)];
         let kind = match memmem::find(head, b"\"kind\":\"") {
             Some(at) => &head[at + 8..],
             None => match memmem::find(line, b"\"kind\"") {
                 // Unusual formatting: decide on the parsed event.
-                Some(_) => return true,
-                None => return false,
+                Some(_) => return Wanted::Parse,
+                None => return Wanted::No,
             },
         };
-        (self.kinds.exec()
-            && (kind.starts_with(b"process_exec\"") || kind.starts_with(b"process_inventory\"")))
-            || (self.kinds.domain && kind.starts_with(b"dns\""))
+        if self.kinds.exec()
+            && (kind.starts_with(b"process_exec\"") || kind.starts_with(b"process_inventory\""))
+        {
+            Wanted::Exec
+        } else if self.kinds.domain && kind.starts_with(b"dns\"") {
+            Wanted::Dns
+        } else if !kind.contains(&b'"') {
             // The head was cut inside the kind: decide on the parsed event.
-            || !kind.contains(&b'"')
+            Wanted::Parse
+        } else {
+            Wanted::No
+        }
     }
 
     /// Whether `ip` may be listed: in the exact ranges, or (filter mode) in the filter, or a
@@ -716,8 +911,12 @@ impl<'h> Correlator<'h> {
                 None if memmem::find(line, b"remote_ip").is_some() => {
                     batch.push((start, end, None))
                 }
-                None if c.wants(line) => batch.push((start, end, None)),
-                None => {}
+                None => match c.wants(line) {
+                    Wanted::No => {}
+                    Wanted::Exec if !c.exec_may_match(line) => {}
+                    Wanted::Dns if !c.dns_may_match(line) => {}
+                    Wanted::Exec | Wanted::Dns | Wanted::Parse => batch.push((start, end, None)),
+                },
             }
             if batch.len() == BATCH {
                 c.decide(data, &mut batch);
@@ -1666,5 +1865,152 @@ mod tests {
             prop_assert_eq!(&many.unhashed, &one.unhashed);
             prop_assert_eq!(many.groups, one.groups);
         }
+    }
+
+    /// An exec or DNS event with values chosen to hit and miss [`iocs`], including escapes,
+    /// quotes, empty and missing fields, a parent with its own name and path, and hashes in
+    /// either case.
+    fn fast_path_event(picks: &[u8]) -> Event {
+        let pick = |i: usize, from: &[&str]| {
+            from[picks[i % picks.len()] as usize % from.len()].to_string()
+        };
+        let opt = |i: usize, from: &[&str]| {
+            let v = picks[i % picks.len()] as usize % (from.len() + 1);
+            (v < from.len()).then(|| from[v].to_string())
+        };
+        let ts: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+        let kinds = [
+            EventKind::ProcessExec,
+            EventKind::ProcessInventory,
+            EventKind::Dns,
+        ];
+        let kind = kinds[picks[0] as usize % kinds.len()];
+        let mut ev = Event::new(ts, kind, "t");
+        let sha = "ab".repeat(32);
+        let sha_upper = "AB".repeat(32);
+        let other_sha = "cd".repeat(32);
+        let mut p = outpost_core::ProcessInfo {
+            pid: 100 + picks[1 % picks.len()] as u32,
+            name: opt(
+                2,
+                &[
+                    "evil-tool",
+                    "miner",
+                    "ls",
+                    "x.exe",
+                    "",
+                    "a\\b",
+                    "q\"uote",
+                    "ünï",
+                    "evil-tool\n",
+                ],
+            ),
+            exe: opt(
+                3,
+                &[
+                    "/usr/bin/evil-tool",
+                    "/opt/x/miner",
+                    "C:\\w\\x.exe",
+                    "rel/bin",
+                    "",
+                    "/usr/bin/ls",
+                    "/p\"q",
+                    "/opt/x/miner/",
+                ],
+            ),
+            ..Default::default()
+        };
+        p.hashes.sha256 = opt(4, &[&sha, &sha_upper, "00", &other_sha]);
+        p.hashes.sha1 = opt(5, &["11", &"ef".repeat(20)]);
+        p.hashes.md5 = opt(6, &["22"]);
+        if picks[7 % picks.len()] % 3 == 0 {
+            p.hashes.other.insert("IMPHASH".into(), "33".into());
+        }
+        if picks[8 % picks.len()] % 2 == 0 {
+            p.parent = Some(outpost_core::event::ParentInfo {
+                pid: 1,
+                name: opt(9, &["evil-tool", "bash"]),
+                exe: opt(10, &["/opt/x/miner", "/bin/bash"]),
+                command_line: None,
+            });
+        }
+        ev.process = Some(std::sync::Arc::new(p));
+        if kind == EventKind::Dns {
+            ev.dns = Some(outpost_core::event::DnsInfo {
+                query: pick(
+                    11,
+                    &[
+                        "c2.example",
+                        "C2.Example.",
+                        "x.bad.example",
+                        "good.example",
+                        "a\\b.example",
+                        "q\"x.example",
+                        "c2\u{e9}.example",
+                    ],
+                ),
+                answers: vec!["198.51.100.1".into()],
+                ..Default::default()
+            });
+        }
+        ev
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The in-place reading of exec and DNS lines decides exactly as the parsed event:
+        /// feeding the line finds the same groups, executables to hash and answers as feeding
+        /// the parsed event.
+        #[test]
+        fn exec_and_dns_lines_read_in_place_decide_as_the_parsed_event(
+            picks in prop::collection::vec(any::<u8>(), 12..24),
+        ) {
+            let ev = fast_path_event(&picks);
+            let line = serde_json::to_string(&ev).unwrap();
+            let h = hotlist();
+            let set = iocs();
+            let mut intel = Intel::ips(&h, None);
+            intel.iocs = Some(&set);
+            let now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().unwrap();
+            let mut fast = Correlator::for_intel(&intel, 3).at(now);
+            fast.line(line.as_bytes());
+            let mut slow = Correlator::for_intel(&intel, 3).at(now);
+            slow.event(serde_json::from_str(&line).unwrap());
+            let (g1, _, u1, a1) = fast.finish_all();
+            let (g2, _, u2, a2) = slow.finish_all();
+            prop_assert_eq!(u1, u2, "{}", line);
+            prop_assert_eq!(a1, a2, "{}", line);
+            prop_assert_eq!(g1, g2, "{}", line);
+        }
+    }
+
+    /// The in-place reader takes only the writer's layout and plain or `\\`-escaped strings.
+    #[test]
+    fn in_place_reading_refuses_what_it_cannot_read_exactly() {
+        use super::fast::{exec_fields, only_str};
+        let canonical = r#"{"ts":"t","kind":"process_exec","process":{"pid":7,"name":"x","exe":"C:\\a\/b.exe","hashes":{"sha256":"ab","md5":"cd","other":{"I":"1"}}}}"#;
+        let f = exec_fields(canonical.as_bytes()).unwrap();
+        assert_eq!(f.exe.as_deref(), Some("C:\\a/b.exe"));
+        assert_eq!(
+            (f.sha256.as_deref(), f.sha1.as_deref(), f.md5.as_deref()),
+            (Some("ab"), None, Some("cd"))
+        );
+        for other in [
+            r#"{"process":{"pid": 7,"name":"x","exe":"/x"}}"#,
+            r#"{"process":{"pid":7,"exe":"/x","name":"x"}}"#,
+            r#"{"process":{"pid":7,"name":"x\u0041","exe":"/x"}}"#,
+            r#"{"process":{"pid":7,"name":"x","exe":"/x","hashes":{"md5":"cd","sha256":"ab"}}}"#,
+            r#"{"process":{"pid":7,"name":"x","exe":"/x","hashes": {"sha256":"ab"}}}"#,
+        ] {
+            assert!(exec_fields(other.as_bytes()).is_none(), "{other}");
+        }
+        assert!(
+            only_str(
+                br#"{"dns":{"query":"a","x":{"query":"b"}}}"#,
+                b"\"query\":\""
+            )
+            .is_none()
+        );
+        assert_eq!(only_str(br#"{"dns":{}}"#, b"\"query\":\""), Some(None));
     }
 }

@@ -180,10 +180,11 @@ fn run_pipeline(
                             .map(str::to_string);
                         let mut intel = None;
                         // The bundle cache: fetched before every check-in, its state reported.
-                        // Opened for the check-in only: a decoded bundle with many hashes and
-                        // domains is megabytes, which the daemon should not hold between
-                        // passes (each pass loads its own).
-                        let mut cache = match crate::intel::open_cache(
+                        // Opened for the check-in only and not decoded: a decoded bundle with
+                        // many hashes and domains is megabytes, which the daemon should not
+                        // hold between passes (each pass loads its own), and the check-in
+                        // matches nothing.
+                        let mut cache = match crate::intel::open_cache_header(
                             &dir,
                             &intel_cfg,
                             chrono::Utc::now(),

@@ -36,6 +36,25 @@ pub fn open_cache(
     cfg: &AgentConfig,
     now: DateTime<Utc>,
 ) -> Result<Option<BundleCache>, AgentError> {
+    open_with(data_dir, cfg, now, false)
+}
+
+/// [`open_cache`] without decoding the installed bundle (`current()` is `None`): for the
+/// check-in, which reports the bundle's status and fetches a newer one but matches nothing.
+pub fn open_cache_header(
+    data_dir: &Path,
+    cfg: &AgentConfig,
+    now: DateTime<Utc>,
+) -> Result<Option<BundleCache>, AgentError> {
+    open_with(data_dir, cfg, now, true)
+}
+
+fn open_with(
+    data_dir: &Path,
+    cfg: &AgentConfig,
+    now: DateTime<Utc>,
+    header_only: bool,
+) -> Result<Option<BundleCache>, AgentError> {
     let Some(hex) = cfg.intel_public_key.as_deref() else {
         return Ok(None);
     };
@@ -45,11 +64,15 @@ pub fn open_cache(
             message: format!("intel_public_key: {e}"),
         }
     })?;
-    let cache =
-        BundleCache::open(&cache_dir(data_dir), key, now).map_err(|e| AgentError::Invalid {
-            path: cache_dir(data_dir).display().to_string(),
-            message: e.to_string(),
-        })?;
+    let open = if header_only {
+        BundleCache::open_header
+    } else {
+        BundleCache::open
+    };
+    let cache = open(&cache_dir(data_dir), key, now).map_err(|e| AgentError::Invalid {
+        path: cache_dir(data_dir).display().to_string(),
+        message: e.to_string(),
+    })?;
     if let Some(e) = cache.status(now).last_error {
         tracing::warn!(error = %e, "the installed intel bundle is not usable");
     }

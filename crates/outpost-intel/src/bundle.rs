@@ -1184,7 +1184,10 @@ pub enum InstallOutcome {
 pub struct BundleCache {
     dir: PathBuf,
     key: VerifyingKey,
+    /// The bundle in use, decoded (not with [`BundleCache::open_header`]).
     current: Option<Arc<Bundle>>,
+    /// Its signed header facts (with either way of opening).
+    current_info: Option<BundleInfo>,
     current_etag: Option<String>,
     installed_at: Option<DateTime<Utc>>,
     last_error: Option<(String, DateTime<Utc>)>,
@@ -1193,14 +1196,118 @@ pub struct BundleCache {
 /// File name of the installed bundle inside the cache directory.
 pub const CURRENT_FILE: &str = "current.bundle";
 
+/// A file's identity for [`VERIFIED`]: size, modification time and inode (the key the agent's
+/// hash cache trusts too). Taken from the open handle the bytes are read from, or the temporary
+/// file they were written to before the rename that installs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileMark {
+    size: u64,
+    mtime_ns: i64,
+    identity: u64,
+}
+
+impl FileMark {
+    fn of(meta: &std::fs::Metadata) -> FileMark {
+        FileMark {
+            size: meta.len(),
+            mtime_ns: outpost_platform::mtime_ns(meta),
+            identity: outpost_platform::file_identity(meta),
+        }
+    }
+}
+
+/// An installed bundle file this process verified, or wrote after verifying.
+#[derive(Debug, Clone)]
+struct Verified {
+    path: PathBuf,
+    mark: FileMark,
+    key_id: [u8; 8],
+    etag: String,
+}
+
+/// Installed bundle files this process has verified, newest last (at most [`VERIFIED_MAX`]).
+/// Reopening a file whose identity has not changed since skips its two SHA-256 digests (the
+/// payload's and the ETag's) and the signature check: the agent reopens its bundle every
+/// minute in the correlation pass and at each check-in, and for a bundle of 100k hashes and
+/// domains (8 MB) those digests were most of the cost. A modified file (new size, mtime or
+/// inode — an install renames a new file into place) is verified again. Nothing here is
+/// written to disk: a new process verifies everything once.
+static VERIFIED: std::sync::Mutex<Vec<Verified>> = std::sync::Mutex::new(Vec::new());
+const VERIFIED_MAX: usize = 16;
+
+fn recall_verified(path: &Path, mark: FileMark, key_id: [u8; 8]) -> Option<String> {
+    let v = VERIFIED.lock().ok()?;
+    v.iter()
+        .rev()
+        .find(|v| v.path == path && v.mark == mark && v.key_id == key_id)
+        .map(|v| v.etag.clone())
+}
+
+fn remember_verified(path: &Path, mark: FileMark, key_id: [u8; 8], etag: &str) {
+    if let Ok(mut v) = VERIFIED.lock() {
+        v.retain(|v| v.path != path);
+        if v.len() >= VERIFIED_MAX {
+            v.remove(0);
+        }
+        v.push(Verified {
+            path: path.to_path_buf(),
+            mark,
+            key_id,
+            etag: etag.to_string(),
+        });
+    }
+}
+
+/// Reads a file and the identity of what was read (taken from the handle before reading: a
+/// change while reading gives the file a newer identity than the one recorded).
+fn read_marked(path: &Path) -> std::io::Result<(Vec<u8>, FileMark)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mark = FileMark::of(&f.metadata()?);
+    let mut bytes = Vec::with_capacity(usize::try_from(mark.size).unwrap_or(0));
+    f.read_to_end(&mut bytes)?;
+    Ok((bytes, mark))
+}
+
+/// How [`BundleCache`] loads the installed bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    /// Decoded, for matching.
+    Decoded,
+    /// Its header facts and ETag only (status reports and conditional fetches).
+    Header,
+}
+
 impl BundleCache {
     /// Opens (creating) the cache directory and loads the installed bundle, if any. The installed
-    /// bundle is re-verified with the pinned key; an expired one is still used (and reported
+    /// bundle is re-verified with the pinned key (unless this process verified the same
+    /// unchanged file before: see [`VERIFIED`]); an expired one is still used (and reported
     /// stale). A bundle that no longer verifies is ignored and reported as `last_error`.
     pub fn open(
         dir: &Path,
         key: VerifyingKey,
         now: DateTime<Utc>,
+    ) -> Result<BundleCache, BundleError> {
+        Self::open_as(dir, key, now, Load::Decoded)
+    }
+
+    /// [`BundleCache::open`] without decoding the installed bundle: [`BundleCache::current`] is
+    /// `None`, while the status, the ETag for conditional fetches and installs work as with
+    /// `open`. For a check-in, which needs no lookups: a bundle this process verified before is
+    /// not read beyond its header.
+    pub fn open_header(
+        dir: &Path,
+        key: VerifyingKey,
+        now: DateTime<Utc>,
+    ) -> Result<BundleCache, BundleError> {
+        Self::open_as(dir, key, now, Load::Header)
+    }
+
+    fn open_as(
+        dir: &Path,
+        key: VerifyingKey,
+        now: DateTime<Utc>,
+        load: Load,
     ) -> Result<BundleCache, BundleError> {
         std::fs::create_dir_all(dir).map_err(|source| BundleError::Io {
             path: dir.to_path_buf(),
@@ -1210,20 +1317,42 @@ impl BundleCache {
             dir: dir.to_path_buf(),
             key,
             current: None,
+            current_info: None,
             current_etag: None,
             installed_at: None,
             last_error: None,
         };
         let path = cache.current_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let policy = VerifyPolicy {
-                    allow_expired: true,
+        let key_id = key_id(&cache.key);
+        match read_marked(&path) {
+            Ok((bytes, mark)) => {
+                let loaded = match recall_verified(&path, mark, key_id) {
+                    // Verified by this process as it is: structure only.
+                    Some(etag) => parse_envelope(&bytes).and_then(|p| {
+                        let info = p.info.clone();
+                        let decoded = match load {
+                            Load::Decoded => Some(decode_payload(p)?),
+                            Load::Header => None,
+                        };
+                        Ok((info, decoded, etag))
+                    }),
+                    None => {
+                        let policy = VerifyPolicy {
+                            allow_expired: true,
+                        };
+                        verify_with(&bytes, &cache.key, now, policy).map(|b| {
+                            let etag = bundle_etag(&bytes);
+                            remember_verified(&path, mark, key_id, &etag);
+                            let info = b.info.clone();
+                            (info, (load == Load::Decoded).then_some(b), etag)
+                        })
+                    }
                 };
-                match verify_with(&bytes, &cache.key, now, policy) {
-                    Ok(b) => {
-                        cache.current = Some(Arc::new(b));
-                        cache.current_etag = Some(bundle_etag(&bytes));
+                match loaded {
+                    Ok((info, decoded, etag)) => {
+                        cache.current = decoded.map(Arc::new);
+                        cache.current_info = Some(info);
+                        cache.current_etag = Some(etag);
                         cache.installed_at = Some(now);
                     }
                     Err(e) => cache.last_error = Some((format!("installed bundle: {e}"), now)),
@@ -1276,14 +1405,14 @@ impl BundleCache {
             return Ok(InstallOutcome::Unchanged);
         }
         let bundle = verify(bytes, &self.key, now)?;
-        if let Some(cur) = &self.current
-            && bundle.info.created < cur.info.created
+        if let Some(cur) = &self.current_info
+            && bundle.info.created < cur.created
         {
             return Err(BundleError::Older {
                 offered: bundle.info.version.clone(),
                 offered_created: bundle.info.created,
-                current: cur.info.version.clone(),
-                current_created: cur.info.created,
+                current: cur.version.clone(),
+                current_created: cur.created,
             });
         }
         let path = self.current_path();
@@ -1292,14 +1421,18 @@ impl BundleCache {
             let path = path.to_path_buf();
             move |source| BundleError::Io { path, source }
         };
-        {
+        let mark = {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
             f.write_all(bytes).map_err(io(&tmp))?;
             f.sync_all().map_err(io(&tmp))?;
-        }
+            f.metadata().map(|m| FileMark::of(&m)).map_err(io(&tmp))?
+        };
         std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        // A rename keeps the inode and the mtime: the installed file is the one written.
+        remember_verified(&path, mark, bundle.info.key_id, &etag);
         let version = bundle.info.version.clone();
+        self.current_info = Some(bundle.info.clone());
         self.current = Some(Arc::new(bundle));
         self.current_etag = Some(etag);
         self.installed_at = Some(now);
@@ -1346,12 +1479,12 @@ impl BundleCache {
 
     /// Whether there is no bundle or the current one has expired.
     pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
-        self.current.as_ref().is_none_or(|b| b.is_expired(now))
+        self.current_info.as_ref().is_none_or(|i| i.is_expired(now))
     }
 
     /// Current version, last error and staleness.
     pub fn status(&self, now: DateTime<Utc>) -> CacheStatus {
-        let info = self.current.as_ref().map(|b| b.info());
+        let info = self.current_info.as_ref();
         CacheStatus {
             current_version: info.map(|i| i.version.clone()),
             created: info.map(|i| i.created),

@@ -871,3 +871,72 @@ fn provenance_costs_nothing_for_a_plain_scored_feed() {
     assert_eq!((i.source.as_str(), i.score), ("test", Some(2)));
     assert!(i.tags.is_empty());
 }
+
+/// Reopening the installed bundle: a file this process verified and that has not changed is
+/// loaded without its digests and signature check, so the cache must notice any change — a
+/// corrupted file written in place (same size, new mtime) or a wrongly signed file renamed
+/// into place is refused on the next open, exactly as on a first open.
+#[test]
+fn a_changed_installed_file_is_verified_again_on_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key(1).verifying_key();
+    let now = t("2026-11-23T01:00:00Z");
+    let mut cache = BundleCache::open(dir.path(), k, now).unwrap();
+    let v1 = good_bundle("v1", "2026-11-23T00:00:00Z");
+    cache.install(&v1, now).unwrap();
+    let path = cache.current_path();
+
+    // Unchanged: the same bundle, decoded or header-only, with the same ETag and status.
+    let again = BundleCache::open(dir.path(), k, now).unwrap();
+    assert_eq!(again.current().unwrap().version(), "v1");
+    assert!(matches!(
+        again.check_ip(ip("203.0.113.7"), now),
+        IpVerdict::Listed(_)
+    ));
+    let header = BundleCache::open_header(dir.path(), k, now).unwrap();
+    assert!(header.current().is_none());
+    assert_eq!(header.etag(), Some(bundle_etag(&v1).as_str()));
+    assert_eq!(header.status(now), again.status(now));
+
+    // Corrupted in place: same size and inode, a later mtime.
+    std::thread::sleep(Duration::from_millis(20));
+    let mut bad = v1.clone();
+    let n = bad.len();
+    bad[n - 3] ^= 0xff;
+    std::fs::write(&path, &bad).unwrap();
+    for c in [
+        BundleCache::open(dir.path(), k, now).unwrap(),
+        BundleCache::open_header(dir.path(), k, now).unwrap(),
+    ] {
+        assert!(c.current().is_none());
+        assert_eq!(c.status(now).current_version, None);
+        assert!(c.status(now).last_error.unwrap().contains("tampered"));
+    }
+
+    // Renamed into place: signed with another key.
+    let other = build_bundle(
+        &sample_set(),
+        &spec("v2", "2026-11-23T00:30:00Z", DAY),
+        &key(9),
+    )
+    .unwrap();
+    let tmp = dir.path().join("other");
+    std::fs::write(&tmp, &other).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    let c = BundleCache::open_header(dir.path(), k, now).unwrap();
+    assert!(
+        c.status(now)
+            .last_error
+            .unwrap()
+            .contains("wrong signing key")
+    );
+
+    // A good bundle installed by a header-only cache is in use for every later open.
+    let mut c = BundleCache::open_header(dir.path(), k, now).unwrap();
+    let v3 = good_bundle("v3", "2026-11-23T00:40:00Z");
+    c.install(&v3, now).unwrap();
+    assert_eq!(c.status(now).current_version.as_deref(), Some("v3"));
+    let d = BundleCache::open(dir.path(), k, now).unwrap();
+    assert_eq!(d.current().unwrap().version(), "v3");
+    assert_eq!(d.etag(), Some(bundle_etag(&v3).as_str()));
+}
