@@ -56,14 +56,16 @@ impl KindPolicy {
     /// May `role` create a `kind` job in `tenant`?
     pub fn allows(&self, role: Role, tenant: &str, kind: &str) -> bool {
         let has = |s: &BTreeSet<String>| s.contains("*") || s.contains(kind);
-        self.roles.get(&role).is_some_and(has) && self.tenants.get(tenant).is_none_or(has)
+        self.role_allows(role, kind) && self.tenants.get(tenant).is_none_or(has)
     }
 
-    /// May `role` create a `kind` job in some tenant (ignoring tenant restrictions)?
+    /// May `role` create a `kind` job in some tenant (ignoring tenant restrictions)? A `"*"`
+    /// reaches the admin-only kinds ([`crate::model::ADMIN_ONLY_KINDS`]) for admins only.
     pub fn role_allows(&self, role: Role, kind: &str) -> bool {
+        let wild = role == Role::Admin || !crate::model::ADMIN_ONLY_KINDS.contains(&kind);
         self.roles
             .get(&role)
-            .is_some_and(|s| s.contains("*") || s.contains(kind))
+            .is_some_and(|s| s.contains(kind) || (wild && s.contains("*")))
     }
 }
 
