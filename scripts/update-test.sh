@@ -15,7 +15,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[update] $*" >&2; }
-fail() { echo "FAIL: $*" >&2; [ -n "${W:-}" ] && tail -n 40 "$W/agent.log" >&2; exit 1; }
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -n "${W:-}" ]; then
+        grep -v "collector running" "$W/agent.log" | tail -n 40 >&2
+        tail -n 20 "$W/server.log" >&2
+    fi
+    exit 1
+}
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 T0=$(date +%s)
 
@@ -39,6 +46,7 @@ log "builds ready after $(( $(date +%s) - T0 )) s"
 W=$(mktemp -d)
 SERVER_PID= AGENT_PID=
 cleanup() {
+    set +e
     [ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
     wait 2>/dev/null
@@ -75,19 +83,17 @@ D=$W/agent
 "$BIN" agent enroll --data-dir "$D" --server "$URL" --key "$KEY" >/dev/null 2>&1
 grep -q "^release_public_key = \"$(cat "$W/release.pub")\"" "$D/agent.toml" || fail "release key not pinned at enrollment"
 DEV=$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$D/agent.toml")
-cat >> "$D/agent.toml" <<TOML
-
-[daemon]
-checkin_interval_secs = 5
-correlate_interval_secs = 3600
-update_health_secs = 30
-TOML
+sed -i -e 's/^checkin_interval_secs = .*/checkin_interval_secs = 5/' \
+    -e 's/^correlate_interval_secs = .*/correlate_interval_secs = 3600/' \
+    -e 's/^update_health_secs = .*/update_health_secs = 30/' "$D/agent.toml"
+grep -q '^update_health_secs = 30$' "$D/agent.toml" || fail "cannot set [daemon] update_health_secs"
 # Buffered events and a spooled batch the server will not get (another device's): both
 # must survive the update untouched.
 mkdir -p "$D/buffer" "$D/spool"
-BUF="$D/buffer/events_20200101_00.jsonl"
-echo '{"ts":"2020-01-01T00:00:00Z","kind":"network","source":"test","network":{"direction":"outbound","protocol":"tcp","remote_ip":"192.0.2.1","remote_port":1}}' > "$BUF"
-BUF_SUM=$(sha256sum < "$BUF")
+# The current hour's file: the daemon appends to it; the line written here must stay its first.
+BUF="$D/buffer/events_$(date -u +%Y%m%d_%H).jsonl"
+LINE="{\"ts\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)\",\"kind\":\"network\",\"source\":\"update-test\",\"network\":{\"direction\":\"outbound\",\"protocol\":\"tcp\",\"remote_ip\":\"192.0.2.1\",\"remote_port\":1}}"
+echo "$LINE" > "$BUF"
 "$BIN" agent run --data-dir "$D" > "$W/agent.log" 2>&1 &
 AGENT_PID=$!
 
@@ -129,7 +135,7 @@ kill -0 "$AGENT_PID" || fail "the agent process is gone"
 cmp -s "$BIN" "$SLIM_B" || fail "the installed binary is not B"
 cmp -s "$BIN.prev" "$SLIM" || fail "the previous binary was not kept as .prev"
 [ "$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$D/agent.toml")" = "$DEV" ] || fail "device id changed"
-[ "$(sha256sum < "$BUF")" = "$BUF_SUM" ] || fail "the buffer changed"
+[ "$(head -n 1 "$BUF")" = "$LINE" ] || fail "the buffer lost its events"
 [ -d "$D/spool" ] || fail "the spool is gone"
 log "upgraded $VA -> $VB in place (pid $AGENT_PID, device $DEV, buffer and spool kept)"
 SUM_B=$(sha256sum < "$BIN")
@@ -193,5 +199,41 @@ import json,sys
 rs = {r["release_id"]: r for r in json.load(sys.stdin)}
 bad = [r for r in rs.values() if r["version"] != sys.argv[1] and r["state"] != "paused"]
 assert not bad, ("failed rollouts must be paused", bad)' "$VB"
+# 5. Remote control jobs, through the job API like any other kind.
+TENANT=$(sed -n 's/^tenant_id = "\(.*\)"/\1/p' "$D/agent.toml")
+TECH=$("$FULL" key create --data-dir "$W/server" --kind technician 2>/dev/null)
+job() { # job TOKEN KIND [PARAMS-JSON] -> job id
+    curl -sf -H "Authorization: Bearer $1" -H 'Content-Type: application/json' "$URL/api/v1/jobs" \
+        -d "{\"tenant_id\":\"$TENANT\",\"device_id\":\"$DEV\",\"kind\":\"$2\",\"filter\":{\"parameters\":${3:-{\}}}}" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+job_done() { api "/jobs/$1" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["status"] == "completed" else 1)'; }
+# What the server sees: the check-in counters' pipeline.collecting_stopped.
+status_says() { api "/devices/$DEV" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("counters", {}).get("pipeline", {}).get("collecting_stopped") == (sys.argv[1] == "1") else 1)' "$1"; }
+J=$(job "$ADMIN" agent.stop_collecting)
+wait_for 60 "agent.stop_collecting done" job_done "$J"
+wait_for 30 "collection stopped" status_says 1
+[ -e "$D/collecting-stopped" ] || fail "no collecting-stopped marker"
+J=$(job "$ADMIN" agent.resume)
+wait_for 60 "agent.resume done" job_done "$J"
+wait_for 30 "collection resumed" status_says 0
+J=$(job "$ADMIN" agent.reload)
+wait_for 60 "agent.reload done" job_done "$J"
+J=$(job "$ADMIN" agent.restart)
+wait_for 60 "agent.restart done" job_done "$J"
+wait_for 30 "the restarted agent's check-in" is_version "$VB"
+kill -0 "$AGENT_PID" || fail "the agent died on restart"
+# agent.uninstall is admin-only: a technician (allowed "*" jobs) is refused.
+S=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TECH" -H 'Content-Type: application/json' "$URL/api/v1/jobs" \
+    -d "{\"tenant_id\":\"$TENANT\",\"device_id\":\"$DEV\",\"kind\":\"agent.uninstall\"}")
+[ "$S" = 403 ] || fail "a technician created agent.uninstall ($S)"
+J=$(job "$ADMIN" agent.uninstall '{"purge":true}')
+for _ in $(seq 60); do kill -0 "$AGENT_PID" 2>/dev/null || break; sleep 1; done
+kill -0 "$AGENT_PID" 2>/dev/null && fail "the agent did not stop on agent.uninstall"
+wait "$AGENT_PID" || fail "the agent exited with an error on agent.uninstall"
+AGENT_PID=
+job_done "$J" || fail "the agent.uninstall job is not completed"
+[ ! -e "$D" ] || fail "agent.uninstall with purge left $D"
+log "control jobs: stop_collecting, resume, reload, restart, uninstall (technician refused; data purged)"
 COUNTS=$(api "/devices/$DEV" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counters"]["updates"])')
 log "PASS in $(( $(date +%s) - T0 )) s: agent update counters $COUNTS"

@@ -858,3 +858,33 @@ pub(crate) async fn result_response(
     }
     Ok(resp)
 }
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    /// Issue 22: `agent.uninstall` is admin-only by default; a technician's `"*"` does not
+    /// reach it, naming it does; the other control kinds are open to staff.
+    #[test]
+    fn agent_uninstall_is_admin_only_unless_named() {
+        let p = KindPolicy::default();
+        assert!(p.allows(Role::Admin, "t", "agent.uninstall"));
+        assert!(!p.allows(Role::Technician, "t", "agent.uninstall"));
+        assert!(!p.allows(Role::Customer, "t", "agent.uninstall"));
+        for k in [
+            "agent.restart",
+            "agent.reload",
+            "agent.stop_collecting",
+            "agent.resume",
+        ] {
+            assert!(p.allows(Role::Technician, "t", k), "{k}");
+            assert!(!p.allows(Role::Customer, "t", k), "{k}");
+        }
+        let mut named = p.clone();
+        named.roles.insert(
+            Role::Technician,
+            ["agent.uninstall".to_string()].into_iter().collect(),
+        );
+        assert!(named.allows(Role::Technician, "t", "agent.uninstall"));
+    }
+}

@@ -182,9 +182,11 @@ pub async fn create_rollout(
             "only admins may roll out to every tenant; name a tenant_id",
         ));
     }
-    if let Some(t) = &n.tenant_id {
-        state.store.find_tenant(t).await?;
-    }
+    // A tenant may be named by id or name; the rollout keeps its id.
+    let tenant_id = match &n.tenant_id {
+        Some(t) => Some(state.store.find_tenant(t).await?.id),
+        None => None,
+    };
     let percents = if n.percents.is_empty() {
         vec![100]
     } else {
@@ -203,7 +205,7 @@ pub async fn create_rollout(
     }
     for d in &n.canary {
         let dev = state.store.get_device(d).await?;
-        if n.tenant_id.as_ref().is_some_and(|t| *t != dev.tenant_id) {
+        if tenant_id.as_ref().is_some_and(|t| *t != dev.tenant_id) {
             return Err(ApiError::invalid(format!(
                 "canary device {d} is not in tenant {:?}",
                 n.tenant_id
@@ -214,7 +216,7 @@ pub async fn create_rollout(
         .store
         .create_rollout(&outpost_store::NewRolloutRow {
             release_id: &rel.id,
-            tenant_id: n.tenant_id.as_deref(),
+            tenant_id: tenant_id.as_deref(),
             canary: &n.canary,
             percents: &percents,
             healthy_secs: n.healthy_secs.unwrap_or(3600),
