@@ -440,7 +440,7 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
         async move {
             let mut n = Vec::new();
             for (d, tok) in devs {
-                if checkin(tok, None).await.is_some() {
+                if checkin(tok.clone(), None).await.is_some() {
                     n.push((d, tok));
                 }
             }
