@@ -66,7 +66,8 @@ SCHEMAS = {
     "EnrollResponse": {
         "type": "object",
         "required": ["tenant_id", "device_id", "device_token"],
-        "properties": {"tenant_id": S, "device_id": S, "device_token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer`."}, "intel_public_key": {"type": "string", "description": "The server's ed25519 bundle signing key (hex); the agent pins it."}},
+        "properties": {"tenant_id": S, "device_id": S, "device_token": {"type": "string", "description": "Shown once; send as `Authorization: Bearer`."}, "intel_public_key": {"type": "string", "description": "The server's ed25519 bundle signing key (hex); the agent pins it."},
+                       "release_public_key": {"type": "string", "description": "The release signing key ([releases] public_key, hex); the agent pins it and installs only releases signed with it."}},
     },
     "CheckinRequest": {
         "type": "object",
@@ -78,6 +79,7 @@ SCHEMAS = {
             "interval_s": {"type": "integer", "minimum": 0},
             "wait_s": {"type": "integer", "minimum": 0, "maximum": 60, "description": "Long-poll: hold the answer until a job or a new configuration is there."},
             "intel": ref("IntelStatus"),
+            "update": ref("UpdateReport"),
         },
     },
     "IntelStatus": {
@@ -140,6 +142,61 @@ SCHEMAS = {
             "server_time": T, "jobs_pending": I, "config_version": S,
             "config": {"type": "object", "description": "Present when the agent runs another configuration version."},
             "next_checkin_s": I,
+            "update": ref("UpdateOffer"),
+        },
+    },
+    "UpdateReport": {
+        "type": "object",
+        "description": "The outcome of the agent's last self-update attempt (repeated at every check-in; stored once).",
+        "required": ["release_id", "version", "outcome", "at"],
+        "properties": {"release_id": S, "version": S, "outcome": {"type": "string", "enum": ["installed", "refused", "failed", "rolled_back"]}, "reason": S, "at": T},
+    },
+    "UpdateOffer": {
+        "type": "object",
+        "description": "The release this device should run (a rollout includes it). The agent verifies size, SHA-256 and the signature against its pinned release key before installing.",
+        "required": ["release_id", "version", "os", "arch", "size", "sha256", "signature"],
+        "properties": {"release_id": S, "version": S, "os": S, "arch": S, "size": I, "sha256": S, "signature": S, "rollback": {"type": "boolean"}},
+    },
+    "Release": {
+        "type": "object",
+        "required": ["id", "os", "arch", "version", "size", "sha256", "signature", "uploaded_by", "uploaded_at"],
+        "properties": {"id": S, "os": S, "arch": S, "version": S, "size": I, "sha256": S, "signature": S, "uploaded_by": S, "uploaded_at": T},
+    },
+    "NewRollout": {
+        "type": "object",
+        "required": ["release_id"],
+        "properties": {
+            "release_id": S, "tenant_id": {"type": "string", "description": "Absent: every tenant (admins only)."},
+            "canary": {"type": "array", "items": S, "description": "Devices of the first stage."},
+            "percents": {"type": "array", "items": I, "description": "Stages as percentages, increasing, the last 100 (default [100])."},
+            "healthy_secs": {"type": "integer", "description": "A stage's devices must be healthy this long before the next (default 3600)."},
+            "failure_threshold": {"type": "integer", "description": "Pause after this many failed devices (default 1)."},
+            "rollback": {"type": "boolean", "description": "Devices install it even if older than theirs."},
+        },
+    },
+    "Rollout": {
+        "type": "object",
+        "required": ["id", "release_id", "version", "canary", "percents", "stage", "stages", "state", "healthy_secs", "failure_threshold", "rollback", "created_by", "created_at", "stage_started_at", "devices"],
+        "properties": {
+            "id": S, "release_id": S, "version": S, "tenant_id": S, "canary": {"type": "array", "items": S}, "percents": {"type": "array", "items": I},
+            "stage": I, "stages": I, "state": {"type": "string", "enum": ["running", "paused", "aborted", "completed"]}, "reason": S,
+            "healthy_secs": I, "failure_threshold": I, "failure_base": I, "rollback": {"type": "boolean"}, "created_by": S, "created_at": T, "stage_started_at": T,
+            "devices": {"type": "object", "additionalProperties": I, "description": "Devices by update status (assigned, installed, refused, failed, rolled_back)."},
+        },
+    },
+    "RolloutAction": {"type": "object", "required": ["action"], "properties": {"action": {"type": "string", "enum": ["pause", "resume", "abort"]}}},
+    "UpdateEvent": {
+        "type": "object",
+        "required": ["device_id", "release_id", "version", "outcome", "at"],
+        "properties": {"device_id": S, "rollout_id": S, "release_id": S, "version": S, "outcome": S, "reason": S, "at": T},
+    },
+    "FleetVersions": {
+        "type": "object",
+        "required": ["latest", "tenants"],
+        "properties": {
+            "latest": {"type": "object", "additionalProperties": S, "description": "Newest release per \"os arch\"."},
+            "tenants": {"type": "array", "items": {"type": "object", "required": ["tenant_id", "versions", "outdated", "devices"], "properties": {
+                "tenant_id": S, "versions": {"type": "object", "additionalProperties": I}, "outdated": I, "devices": I}}},
         },
     },
     "Event": {"type": "object", "description": "A normalized Outpost event (sections process, network, file, container, log)."},
@@ -549,6 +606,21 @@ PATHS = {
         params=[{"name": "If-None-Match", "in": "header", "required": False, "schema": S}], tags=["agents"])},
     "/api/v1/intel/confirm": {"post": op("Confirm addresses against the tenant's full intel (for stale or filter-mode bundles)", "a device", ok(ref("ConfirmResponse")), "ConfirmRequest", tags=["agents"])},
     "/api/v1/intel/key": {"get": op("The bundle signing key agents pin", "staff", ok(ref("IntelKey")), tags=["intel"])},
+    "/api/v1/releases": {
+        "get": op("Uploaded agent releases", "staff", ok({"type": "array", "items": ref("Release")}), tags=["agents"]),
+        "post": {**op("Upload an agent release (the file is the body, application/octet-stream); the signature must verify against [releases] public_key", "staff", {**ok(ref("Release"), "201", "Created"), "409": ERR, "413": ERR},
+                      params=[q("os", "linux or windows"), q("arch", "x86_64 or aarch64"), q("version", "The version the build reports"), q("signature", "The release key's ed25519 signature (hex) of the release statement")], tags=["agents"]),
+                 "requestBody": {"required": True, "content": {"application/octet-stream": {}}}},
+    },
+    "/api/v1/releases/{id}/download": {"get": op("A release's file", "a device", {"200": {"description": "The file", "content": {"application/octet-stream": {}}}}, params=[path_id()], tags=["agents"])},
+    "/api/v1/rollouts": {
+        "get": op("Rollouts and their progress", "staff", ok({"type": "array", "items": ref("Rollout")}), tags=["agents"]),
+        "post": op("Start a rollout", "staff (every tenant: admins)", ok(ref("Rollout"), "201", "Created"), "NewRollout", tags=["agents"]),
+    },
+    "/api/v1/rollouts/{id}": {"get": op("One rollout", "staff", ok(ref("Rollout")), params=[path_id()], tags=["agents"])},
+    "/api/v1/rollouts/{id}/state": {"post": op("Pause, resume or abort a rollout", "staff (every-tenant rollouts: admins)", {**ok(ref("Rollout")), "409": ERR}, "RolloutAction", params=[path_id()], tags=["agents"])},
+    "/api/v1/fleet": {"get": op("Agent versions per tenant, outdated agents", "any user or key (customers: their tenant)", ok(ref("FleetVersions")), tags=["agents"])},
+    "/api/v1/devices/{id}/updates": {"get": op("A device's update history", "any user or key of its tenant", ok({"type": "array", "items": ref("UpdateEvent")}), params=[path_id()], tags=["devices"])},
     "/api/v1/events": {"post": op("Full telemetry: events scored (engines, profiles, STIX) and forwarded to the outputs; alerts and sightings stored, events not", "device token", ok(ref("EventsAccepted")), body="EventBatch", tags=["detect"])},
     "/api/v1/alerts": {"get": op("List alerts from telemetry", "any user or key; customers see their tenant, simplified", ok(ref("AlertsPage")), params=[
         q("tenant", "Tenant id (customers: their own only)"), q("device", "Device id"), q("state", "Alert state", STATE),

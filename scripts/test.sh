@@ -143,6 +143,15 @@ disk "after the test run"
 log "slim agent build and HTTPS smoke test"
 bash scripts/slim-agent.sh
 
+# Agent self-update (issue 22): a second slim agent differing in its version string (own
+# target dir), upgraded in place against a real server; tampered, truncated, wrongly signed
+# and older releases refused; a release that exits at start rolled back.
+t=$(date +%s)
+log "agent self-update end to end"
+SLIM="${CARGO_TARGET_DIR:-$PWD/target}/release-small/outpost" \
+    FULL="${CARGO_TARGET_DIR:-$PWD/target}/debug/outpost" bash scripts/update-test.sh
+log "self-update: $(( $(date +%s) - t )) s"
+
 # The Windows agent: outpost.exe cross-built (≤ 5 MB), its unit tests and an end-to-end run
 # against a Linux server under Wine (scripts/windows-agent.sh).
 t=$(date +%s)

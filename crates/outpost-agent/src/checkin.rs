@@ -128,6 +128,17 @@ pub enum CheckinOutcome {
     RefusedConfig(CheckinResponse, String),
 }
 
+impl CheckinOutcome {
+    /// The server's answer.
+    pub fn response(&self) -> &CheckinResponse {
+        match self {
+            CheckinOutcome::Unchanged(r)
+            | CheckinOutcome::NewConfig(r)
+            | CheckinOutcome::RefusedConfig(r, _) => r,
+        }
+    }
+}
+
 /// Checks in once and saves a new server configuration if one came.
 pub fn checkin_once(
     data_dir: &Path,
@@ -139,6 +150,11 @@ pub fn checkin_once(
     intel: Option<outpost_core::api::IntelStatus>,
 ) -> Result<CheckinOutcome, AgentError> {
     let current = load_server_config(data_dir)?;
+    let updates = crate::update::UpdateState::load(data_dir);
+    let mut counters = counters;
+    if let Some(c) = counters.as_object_mut() {
+        c.insert("updates".into(), serde_json::json!(updates.counts));
+    }
     let req = CheckinRequest {
         agent_version: Some(outpost_core::VERSION.to_string()),
         hostname: None,
@@ -153,6 +169,7 @@ pub fn checkin_once(
         interval_s: u32::try_from(interval.as_secs()).ok(),
         wait_s: None,
         intel,
+        update: updates.last,
     };
     let url = format!("{}/api/v1/checkin", server_url.trim_end_matches('/'));
     let server_err = |message: String| AgentError::Server {

@@ -78,6 +78,10 @@ pub struct AgentConfig {
     /// the agent matches against the server's signed bundle for its tenant (kept verified in
     /// `intel/`) and `hotlist` is not used.
     pub intel_public_key: Option<String>,
+    /// The release signing key (ed25519, 64 hex digits), pinned at enrollment (or with
+    /// `--release-key`): the daemon installs only agent releases signed with it (see
+    /// `update.rs`). Unset: the agent never updates itself.
+    pub release_public_key: Option<String>,
     /// Path of a local hotlist (plain/CIDR list, IPsum, or a signed bundle), used only when no
     /// `intel_public_key` is pinned.
     pub hotlist: Option<PathBuf>,
@@ -158,6 +162,10 @@ pub struct DaemonConfig {
     /// The agent's own RSS cap in MiB (0 = none): above it the daemon drops events (counted
     /// as `events_shed_memory`) and returns freed memory to the system.
     pub max_rss_mib: u64,
+    /// Self-update: how long a new release runs on trial, beside the installed binary, to
+    /// check in healthy before it replaces it; otherwise it is stopped and reported
+    /// `rolled_back`.
+    pub update_health_secs: u64,
 }
 
 impl Default for DaemonConfig {
@@ -175,6 +183,7 @@ impl Default for DaemonConfig {
             checkin_interval_secs: 60,
             max_cpu_percent: 25.0,
             max_rss_mib: 256,
+            update_health_secs: 120,
         }
     }
 }

@@ -50,20 +50,145 @@ pub struct DaemonCounters {
     /// Executables hashed as they started (issue 21.1), deferred to the correlation pass
     /// (byte budget spent), skipped (too large, gone).
     pub exec_hashing: crate::indicators::ExecHashCounters,
+    /// After a self-update or an `agent.restart` job: the binary to re-execute.
+    #[serde(skip)]
+    pub exec: Option<std::path::PathBuf>,
+    /// After an `agent.uninstall` job: uninstall (`true`: purge the data directory too).
+    #[serde(skip)]
+    pub uninstall: Option<bool>,
+    /// Collection stopped by an `agent.stop_collecting` job (check-ins and jobs go on).
+    pub collecting_stopped: bool,
 }
+
+/// In the data directory while collection is stopped by an `agent.stop_collecting` job.
+pub const COLLECTING_STOPPED: &str = "collecting-stopped";
+
+/// What an `agent.*` control job asked the daemon to do once its pipeline stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    Restart,
+    Reload,
+    Uninstall { purge: bool },
+}
+
+static CONTROL: std::sync::Mutex<Option<Control>> = std::sync::Mutex::new(None);
+
+/// Runs an `agent.*` control job (issue 22): records what the daemon does once the job's
+/// result is uploaded, and stops the pipeline.
+fn control_job(
+    job: &outpost_jobs::Job,
+    data_dir: &Path,
+    halt: &AtomicBool,
+) -> Result<outpost_jobs::exec::JobOutput, outpost_jobs::exec::JobError> {
+    let marker = data_dir.join(COLLECTING_STOPPED);
+    let io = |e: std::io::Error| outpost_jobs::exec::JobError::Io {
+        context: marker.display().to_string(),
+        source: e,
+    };
+    let (ctl, summary) = match job.kind.as_str() {
+        "agent.restart" => (Control::Restart, "the agent restarts"),
+        "agent.reload" => (Control::Reload, "the agent reloads its configuration"),
+        "agent.stop_collecting" => {
+            std::fs::write(&marker, b"").map_err(io)?;
+            (
+                Control::Reload,
+                "collection stopped (check-ins and jobs go on)",
+            )
+        }
+        "agent.resume" => {
+            match std::fs::remove_file(&marker) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
+            (Control::Reload, "collection resumed")
+        }
+        "agent.uninstall" => {
+            let purge = job
+                .filter
+                .parameters
+                .get("purge")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            (
+                Control::Uninstall { purge },
+                if purge {
+                    "the agent uninstalls itself and removes its data directory"
+                } else {
+                    "the agent uninstalls itself"
+                },
+            )
+        }
+        other => return Err(outpost_jobs::exec::JobError::UnsupportedKind(other.into())),
+    };
+    if let Ok(mut c) = CONTROL.lock() {
+        *c = Some(ctl);
+    }
+    halt.store(true, Ordering::Relaxed);
+    tracing::warn!(job = %job.id, kind = %job.kind, "{summary}");
+    Ok(outpost_jobs::exec::JobOutput {
+        data: outpost_jobs::exec::ResultData::Bytes(
+            serde_json::to_vec(&serde_json::json!({"kind": job.kind, "done": summary, "version": outpost_core::VERSION})).unwrap_or_default(),
+        ),
+        file_extension: "json".into(),
+        summary: summary.into(),
+    })
+}
+
+/// A release staged by the check-in thread, waiting for the pipeline to stop.
+static STAGED: std::sync::Mutex<Option<crate::update::Staged>> = std::sync::Mutex::new(None);
+/// Set by a build on trial once it checked in healthy: the daemon stops.
+static TRIAL_DONE: AtomicBool = AtomicBool::new(false);
 
 /// Runs until `stop` is set, restarting the pipeline whenever check-in brings a new
 /// configuration. Returns the final counters.
 pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, AgentError> {
     // The data directory is the daemon's alone while it runs (see `lock.rs`).
-    let _lock = crate::lock::lock_data_dir(data_dir)?;
+    let mut lock = Some(crate::lock::lock_data_dir(data_dir)?);
+    crate::update::recover(data_dir);
     crate::run_once::repair_buffer(data_dir)?;
     outpost_platform::tune_allocator();
     let mut reloads = 0;
     loop {
         let reload = Arc::new(AtomicBool::new(false));
+        if lock.is_none() {
+            lock = Some(crate::lock::lock_data_dir(data_dir)?);
+        }
         let mut c = run_pipeline(data_dir, stop.clone(), reload.clone())?;
-        if stop.load(Ordering::Relaxed) || !reload.load(Ordering::Relaxed) {
+        match CONTROL.lock().ok().and_then(|mut c| c.take()) {
+            Some(Control::Restart) => {
+                c.exec = std::env::current_exe().ok();
+                return Ok(c);
+            }
+            Some(Control::Uninstall { purge }) => {
+                c.uninstall = Some(purge);
+                return Ok(c);
+            }
+            Some(Control::Reload) if !stop.load(Ordering::Relaxed) => {
+                reloads += 1;
+                tracing::info!("restarting the pipeline (control job)");
+                continue;
+            }
+            _ => {}
+        }
+        let staged = STAGED.lock().ok().and_then(|mut s| s.take());
+        if let Some(s) = staged.filter(|_| !stop.load(Ordering::Relaxed)) {
+            // The release runs on trial with the data directory: unlock it meanwhile.
+            lock = None;
+            let window = crate::checkin::effective_config(data_dir)
+                .map(|c| c.daemon.update_health_secs)
+                .unwrap_or(120);
+            let window = Duration::from_secs(window.max(5));
+            if let Some(exe) = crate::update::trial_and_install(data_dir, &s, window) {
+                c.exec = Some(exe);
+                return Ok(c);
+            }
+            continue;
+        }
+        if stop.load(Ordering::Relaxed)
+            || !reload.load(Ordering::Relaxed)
+            || TRIAL_DONE.load(Ordering::Relaxed)
+        {
             c.config_reloads = reloads;
             return Ok(c);
         }
@@ -93,6 +218,18 @@ fn run_pipeline(
     if sensor_cfg.state_dir.is_none() {
         sensor_cfg.state_dir = Some(data_dir.join("sensors"));
     }
+    // `agent.stop_collecting`: every collector off until `agent.resume`.
+    let collecting_stopped = data_dir.join(COLLECTING_STOPPED).exists();
+    if collecting_stopped {
+        tracing::warn!(
+            "collection stopped by a control job: no sensors, no capture (check-ins and jobs go on)"
+        );
+        sensor_cfg.processes.enabled = false;
+        sensor_cfg.network.enabled = false;
+        sensor_cfg.files.enabled = false;
+        sensor_cfg.containers.enabled = false;
+        sensor_cfg.dns = false;
+    }
     let queue_capacity = cfg.daemon.queue_capacity.max(16);
     let (tx, rx) = std::sync::mpsc::sync_channel(queue_capacity);
     let sensors = outpost_sensors::start(sensor_cfg, tx).map_err(|e| AgentError::Invalid {
@@ -110,7 +247,7 @@ fn run_pipeline(
     // Outpost's own packet capture: a failure to start is logged and reported, never fatal
     // (the rest of the agent works without it).
     let mut capture_start_failed = false;
-    let capture = if cfg.capture.enabled {
+    let capture = if cfg.capture.enabled && !collecting_stopped {
         match outpost_sensors::capture::start(&cfg.capture) {
             Ok(c) => Some(c),
             Err(e) => {
@@ -125,7 +262,8 @@ fn run_pipeline(
 
     let jobs_run = Arc::new(AtomicU64::new(0));
     let job_errors = Arc::new(AtomicU64::new(0));
-    let job_thread = if cfg.daemon.jobs {
+    // A build on trial (self-update) runs no jobs: it only has to prove it checks in.
+    let job_thread = if cfg.daemon.jobs && !crate::update::on_trial() {
         Some(
             spawn_job_runner(
                 &cfg,
@@ -217,7 +355,7 @@ fn run_pipeline(
                         } else {
                             serde_json::json!({})
                         };
-                        match crate::checkin::checkin_once(
+                        let result = crate::checkin::checkin_once(
                             &dir,
                             &url,
                             &token,
@@ -225,7 +363,31 @@ fn run_pipeline(
                             checkin_every,
                             hotlist,
                             intel,
-                        ) {
+                        );
+                        if let Ok(r) = &result {
+                            if crate::update::on_trial() {
+                                // A build on trial: this check-in is the health proof.
+                                crate::update::trial_checked_in(&dir);
+                                TRIAL_DONE.store(true, Ordering::Relaxed);
+                                reload.store(true, Ordering::Relaxed);
+                                halt.store(true, Ordering::Relaxed);
+                            } else if let Some(offer) = &r.response().update
+                                && let Some(s) = crate::update::consider(
+                                    &dir,
+                                    intel_cfg.release_public_key.as_deref(),
+                                    &url,
+                                    &token,
+                                    offer,
+                                )
+                            {
+                                if let Ok(mut slot) = STAGED.lock() {
+                                    *slot = Some(s);
+                                }
+                                reload.store(true, Ordering::Relaxed);
+                                halt.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        match result {
                             Ok(crate::checkin::CheckinOutcome::NewConfig(_)) => {
                                 ok.fetch_add(1, Ordering::Relaxed);
                                 reload.store(true, Ordering::Relaxed);
@@ -253,6 +415,7 @@ fn run_pipeline(
     let checkins_enabled = cfg.daemon.checkin_interval_secs > 0;
     let mut counters = DaemonCounters {
         capture_start_failed,
+        collecting_stopped,
         ..DaemonCounters::default()
     };
     let mut writer = BufferWriter::open(data_dir)?;
@@ -605,6 +768,7 @@ pub fn spawn_job_runner(
     errors: Arc<AtomicU64>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let ctx = exec_context(cfg, data_dir);
+    let dir = data_dir.to_path_buf();
     let client =
         outpost_jobs::AgentClient::new(&id.server_url, &id.device_token, Duration::from_secs(30))
             .with_time_limit(ctx.time_limit);
@@ -613,7 +777,15 @@ pub fn spawn_job_runner(
         .spawn(move || {
             let mut backoff = Duration::from_secs(1);
             while !stop.load(Ordering::Relaxed) {
-                match client.run_once(Duration::from_secs(20), &ctx) {
+                let (ctx, dir, halt) = (ctx.clone(), dir.clone(), stop.clone());
+                let ran = client.run_once_with(Duration::from_secs(20), move |job| {
+                    if outpost_jobs::model::AGENT_CONTROL_KINDS.contains(&job.kind.as_str()) {
+                        control_job(job, &dir, &halt)
+                    } else {
+                        outpost_jobs::exec::execute(job, &ctx)
+                    }
+                });
+                match ran {
                     Ok(Some(job)) => {
                         run.fetch_add(1, Ordering::Relaxed);
                         tracing::info!(job = %job.id, kind = %job.kind, status = %job.status.as_str(), "job finished");

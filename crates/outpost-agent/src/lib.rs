@@ -28,6 +28,7 @@ pub mod lock;
 pub mod run_once;
 pub mod state;
 pub mod telemetry;
+pub mod update;
 pub mod upload;
 
 pub use config::AgentConfig;

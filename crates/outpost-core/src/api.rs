@@ -159,6 +159,11 @@ pub struct EnrollResponse {
     /// every intel bundle against it. Absent when the server publishes no intel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intel_public_key: Option<String>,
+    /// The agent release signing key (ed25519, 64 hex digits), separate from the intel key:
+    /// the agent pins it and installs only releases signed with it. Absent when the server
+    /// has none configured (then the agent never updates itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_public_key: Option<String>,
 }
 
 /// `POST /api/v1/hits` response.
@@ -616,6 +621,154 @@ pub struct CheckinRequest {
     /// refused bundle's error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intel: Option<IntelStatus>,
+    /// The outcome of the agent's last self-update attempt (sent until the server sees it
+    /// again; idempotent per release and outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateReport>,
+}
+
+/// The outcome of one self-update attempt, as the agent reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateReport {
+    pub release_id: String,
+    /// The release's version.
+    pub version: String,
+    /// `installed`, `refused` (verification or version rule), `failed` (download or install
+    /// error) or `rolled_back` (no healthy check-in within the health window).
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The release a device should run, as a check-in answer names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    pub release_id: String,
+    pub version: String,
+    pub os: String,
+    pub arch: String,
+    pub size: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// ed25519 signature (hex) of the release's signed statement
+    /// (`outpost_intel::release::statement`) by the release key.
+    pub signature: String,
+    /// Ordered as a rollback: install even when older than the running version.
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+/// An uploaded agent release (`GET /api/v1/releases`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: String,
+    pub os: String,
+    pub arch: String,
+    pub version: String,
+    pub size: u64,
+    pub sha256: String,
+    pub signature: String,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/rollouts`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRollout {
+    pub release_id: String,
+    /// Only this tenant's devices (all tenants when absent; admins only).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    /// Canary devices: the first stage, before the percentages.
+    #[serde(default)]
+    pub canary: Vec<String>,
+    /// Stages as percentages of the target's devices, increasing, the last 100 (default
+    /// `[100]`).
+    #[serde(default)]
+    pub percents: Vec<u32>,
+    /// A stage's devices must have reported a healthy install this long before the next
+    /// stage starts (default 3600).
+    #[serde(default)]
+    pub healthy_secs: Option<u64>,
+    /// Pause when this many devices failed (refused, failed, rolled back); default 1.
+    #[serde(default)]
+    pub failure_threshold: Option<u64>,
+    /// A rollback: devices install the release even though it is older than theirs.
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+/// A rollout and its progress (`GET /api/v1/rollouts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub id: String,
+    pub release_id: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub canary: Vec<String>,
+    pub percents: Vec<u32>,
+    /// Index of the current stage (canary first when there are canary devices).
+    pub stage: u32,
+    pub stages: u32,
+    /// `running`, `paused`, `aborted` or `completed`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub healthy_secs: u64,
+    pub failure_threshold: u64,
+    /// Failures before the last resume, no longer counted against the threshold.
+    #[serde(default)]
+    pub failure_base: u64,
+    pub rollback: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub stage_started_at: DateTime<Utc>,
+    /// Devices by update status (`assigned`, `installed`, `refused`, `failed`,
+    /// `rolled_back`).
+    #[serde(default)]
+    pub devices: std::collections::BTreeMap<String, u64>,
+}
+
+/// `POST /api/v1/rollouts/{id}/state`: `pause`, `resume` or `abort`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutAction {
+    pub action: String,
+}
+
+/// One entry of a device's update history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateEvent {
+    pub device_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout_id: Option<String>,
+    pub release_id: String,
+    pub version: String,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/fleet`: agent versions per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetVersions {
+    /// The newest uploaded release per (os, arch), "os arch" → version.
+    pub latest: std::collections::BTreeMap<String, String>,
+    pub tenants: Vec<TenantVersions>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantVersions {
+    pub tenant_id: String,
+    /// Devices per reported agent version ("unknown" when none was reported).
+    pub versions: std::collections::BTreeMap<String, u64>,
+    /// Devices older than the newest release for their platform.
+    pub outdated: u64,
+    pub devices: u64,
 }
 
 /// What an agent reports about its verified intel bundle.
@@ -731,6 +884,9 @@ pub struct CheckinResponse {
     pub config: Option<serde_json::Value>,
     /// Check in again after this many seconds.
     pub next_checkin_s: u32,
+    /// The release this device should run (from a rollout that includes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateOffer>,
 }
 
 /// `PUT /api/v1/devices/{id}/config`

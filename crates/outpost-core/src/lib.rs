@@ -25,5 +25,10 @@ pub use hit::{Hit, HitPayload, IntelMatch};
 pub use indicator::Indicator;
 pub use net::{Direction, Protocol};
 
-/// The version of this build of Outpost, reported by agents as `agent_version`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The version of this build of Outpost, reported by agents as `agent_version`: the crate's
+/// version, or `OUTPOST_VERSION_OVERRIDE` when it was set at build time (packagers' build
+/// numbers; the self-update test builds two agents that differ only in it).
+pub const VERSION: &str = match option_env!("OUTPOST_VERSION_OVERRIDE") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};

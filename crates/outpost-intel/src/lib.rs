@@ -24,6 +24,7 @@ pub mod hotlist;
 pub mod indicator;
 pub mod iocindex;
 mod ranges;
+pub mod release;
 
 pub use bundle::{
     Bundle, BundleCache, BundleError, BundleInfo, BundleSpec, CacheStatus, IpVerdict, verify,

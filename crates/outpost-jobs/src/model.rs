@@ -11,7 +11,28 @@ pub const KNOWN_KINDS: &[&str] = &[
     "process.list",
     "process.kill",
     "agent.config",
+    "agent.restart",
+    "agent.reload",
+    "agent.stop_collecting",
+    "agent.resume",
+    "agent.uninstall",
 ];
+
+/// Remote control of the agent itself (issue 22), run by the daemon, not by [`crate::exec`]:
+/// restart (re-execute), reload (configuration), stop collecting / resume (sensors off, check-ins
+/// and jobs go on), uninstall (service units removed; `parameters.purge = true` also removes
+/// the data directory).
+pub const AGENT_CONTROL_KINDS: &[&str] = &[
+    "agent.restart",
+    "agent.reload",
+    "agent.stop_collecting",
+    "agent.resume",
+    "agent.uninstall",
+];
+
+/// Kinds only admins may create unless a role's list names them explicitly (a `"*"` does not
+/// reach them).
+pub const ADMIN_ONLY_KINDS: &[&str] = &["agent.uninstall"];
 
 /// Where a job is in its life.
 ///

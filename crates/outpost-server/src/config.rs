@@ -77,6 +77,31 @@ pub struct ServerConfig {
     pub outputs: Vec<outpost_outputs::OutputConfig>,
     /// Sign-in: local passwords and OpenID Providers (`[auth]`, `[[auth.oidc]]`).
     pub auth: AuthConfig,
+    /// Agent self-update (`[releases]`): the public release key and upload size cap.
+    pub releases: ReleasesConfig,
+}
+
+/// `[releases]`: agent self-update (issue 22).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReleasesConfig {
+    /// The public half of the release signing key (ed25519, 64 hex digits, from `outpost
+    /// release keygen`), separate from the intel key. Uploads must be signed with its private
+    /// half, which stays with staff; enrollment hands it to agents, which pin it. Without it
+    /// releases cannot be uploaded and agents never update themselves
+    /// (`OUTPOST_RELEASE_PUBLIC_KEY`).
+    pub public_key: Option<String>,
+    /// Largest accepted release file, in bytes (default 256 MiB).
+    pub max_bytes: usize,
+}
+
+impl Default for ReleasesConfig {
+    fn default() -> Self {
+        ReleasesConfig {
+            public_key: None,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// `[auth]`: how people sign in to the UI.
@@ -587,6 +612,7 @@ impl Default for ServerConfig {
             detect: DetectConfig::default(),
             outputs: Vec::new(),
             auth: AuthConfig::default(),
+            releases: ReleasesConfig::default(),
         }
     }
 }
@@ -639,6 +665,9 @@ impl ServerConfig {
         }
         if let Some(v) = get("OUTPOST_SENSORONI_KEY") {
             self.sensoroni.api_key = Some(v).filter(|s| !s.is_empty());
+        }
+        if let Some(v) = get("OUTPOST_RELEASE_PUBLIC_KEY") {
+            self.releases.public_key = Some(v.trim().to_string()).filter(|s| !s.is_empty());
         }
         if let Some(v) = get("OUTPOST_INTEL_SIGNING_KEY_FILE") {
             self.intel.signing_key_file =

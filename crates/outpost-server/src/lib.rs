@@ -143,6 +143,9 @@ pub fn api_routes() -> Vec<(&'static str, String)> {
     table
 }
 
+/// The body limit of release uploads (`[releases] max_bytes` is checked by the handler).
+const RELEASE_BODY_CAP: usize = 1 << 30;
+
 /// Collects routes and their (method, path) table at once, so the table cannot drift from
 /// what is mounted.
 struct Routes {
@@ -163,7 +166,7 @@ impl Routes {
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     use routes::{
         admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
-        suppressions,
+        releases, suppressions,
     };
     let r = Routes {
         router: Router::new(),
@@ -265,6 +268,31 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         post(profiles::apply_learn),
     )
     .add("/detect/rules", &["GET"], get(detect::rules))
+    .add(
+        "/releases",
+        &["GET", "POST"],
+        get(releases::list)
+            .post(releases::upload)
+            .layer(DefaultBodyLimit::max(RELEASE_BODY_CAP)),
+    )
+    .add("/releases/{id}/download", &["GET"], get(releases::download))
+    .add(
+        "/rollouts",
+        &["GET", "POST"],
+        get(releases::list_rollouts).post(releases::create_rollout),
+    )
+    .add("/rollouts/{id}", &["GET"], get(releases::get_rollout))
+    .add(
+        "/rollouts/{id}/state",
+        &["POST"],
+        post(releases::set_rollout_state),
+    )
+    .add("/fleet", &["GET"], get(releases::fleet))
+    .add(
+        "/devices/{id}/updates",
+        &["GET"],
+        get(releases::device_history),
+    )
     .add("/outputs", &["GET"], get(detect::outputs))
     .add("/openapi.json", &["GET"], get(openapi::document));
     (r.router, r.table)
@@ -415,6 +443,20 @@ pub fn spawn_housekeeping(state: &AppState) {
             state.store.clone(),
             std::time::Duration::from_secs(state.config.detect.profiles.sync_secs.max(1)),
         );
+    }
+    // Rollouts advance after their healthy period, whoever checks in (issue 22).
+    {
+        let st = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = routes::releases::tick(&st).await {
+                    tracing::warn!(error = ?e, "rollout evaluation failed");
+                }
+            }
+        });
     }
     // Learn mode (set on any replica) and the STIX indicators (files and global intel).
     let st = state.clone();

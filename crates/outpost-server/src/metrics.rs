@@ -83,6 +83,12 @@ pub struct Metrics {
     pub hostname_mismatches: Counter,
     /// Batches scored without the tenant's indicators because its intel could not be built.
     pub intel_lookup_failures: Counter,
+    /// Agent releases uploaded, by result (stored, bad_signature, conflict, invalid, no_key).
+    pub releases_uploaded: Family<ResultLabel, Counter>,
+    /// Self-update outcomes reported by agents (installed, refused, failed, rolled_back).
+    pub update_reports: Family<CodeLabel, Counter>,
+    /// Rollout transitions by the server (advanced, paused, completed).
+    pub rollout_transitions: Family<ResultLabel, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -99,6 +105,9 @@ pub fn metrics() -> &'static Metrics {
         batches: Family::default(),
         api_errors: Family::default(),
         enrollments: Counter::default(),
+        releases_uploaded: Family::default(),
+        update_reports: Family::default(),
+        rollout_transitions: Family::default(),
         rate_limited: Counter::default(),
         checkins: Counter::default(),
         logins: Family::default(),
@@ -157,6 +166,21 @@ pub fn register(registry: &mut Registry) {
         "outpost_enrollments",
         "Devices enrolled",
         m.enrollments.clone(),
+    );
+    registry.register(
+        "outpost_releases_uploaded",
+        "Agent release uploads, by result",
+        m.releases_uploaded.clone(),
+    );
+    registry.register(
+        "outpost_update_reports",
+        "Agent self-update outcomes reported at check-in, by outcome",
+        m.update_reports.clone(),
+    );
+    registry.register(
+        "outpost_rollout_transitions",
+        "Rollouts advanced, paused or completed by the server",
+        m.rollout_transitions.clone(),
     );
     registry.register(
         "outpost_rate_limited",

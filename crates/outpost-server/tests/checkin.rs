@@ -335,3 +335,235 @@ async fn checkins_are_written_behind_and_reads_see_them() {
         "kept when not reported again"
     );
 }
+
+/// Issue 22: a release signed with the release key is uploaded by staff (a bad signature
+/// and a customer are refused), served to devices only, and rolled out in stages through
+/// real check-ins: canary first, then half, then all, advancing after the healthy period;
+/// failures pause it, a paused rollout reaches no new device until resumed; abort stops it.
+#[tokio::test]
+async fn staged_rollout_advances_pauses_resumes_and_aborts() {
+    use outpost_intel::release::{ReleaseStatement, sha256_hex, sign};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = store.create_tenant("acme").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, customer) = store
+        .create_key(KeyKind::Customer, Some(&t.id), "")
+        .await
+        .unwrap();
+    let key = outpost_intel::distribute::generate_signing_key();
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        checkin_flush_ms: 0,
+        ..Default::default()
+    };
+    cfg.releases.public_key = Some(outpost_intel::distribute::verifying_key_to_hex(
+        &key.verifying_key(),
+    ));
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app = outpost_server::router(state.clone());
+    let mut devs = Vec::new();
+    for i in 0..20 {
+        devs.push(
+            store
+                .create_device(&t.id, &format!("h{i}"), None, None)
+                .await
+                .unwrap(),
+        );
+    }
+    let file = b"\x7fELF release 2.0.0".repeat(100);
+    let sha = sha256_hex(&file);
+    let st = ReleaseStatement {
+        os: "linux",
+        arch: "x86_64",
+        version: "2.0.0",
+        size: file.len() as u64,
+        sha256: &sha,
+    };
+    let sig = sign(&key, &st);
+    let other = sign(&outpost_intel::distribute::generate_signing_key(), &st);
+    let upload = |token: String, sig: String| {
+        let app = app.clone();
+        let file = file.clone();
+        async move {
+            common::request(
+                &app,
+                "POST",
+                &format!("/api/v1/releases?os=linux&arch=x86_64&version=2.0.0&signature={sig}"),
+                Some(&token),
+                &[],
+                Some(file),
+            )
+            .await
+        }
+    };
+    assert_eq!(upload(admin.clone(), other).await.status, 422);
+    assert_eq!(upload(customer.clone(), sig.clone()).await.status, 403);
+    let r = upload(admin.clone(), sig.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let rel = r.json()["id"].as_str().unwrap().to_string();
+    let dl = format!("/api/v1/releases/{rel}/download");
+    let got = common::request(&app, "GET", &dl, Some(&devs[0].1), &[], None).await;
+    assert_eq!((got.status, got.body.len()), (StatusCode::OK, file.len()));
+    let got = common::request(&app, "GET", &dl, Some(&admin), &[], None).await;
+    assert_eq!(got.status, 401, "only devices download releases");
+
+    let canary = devs[0].0.id.clone();
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/api/v1/rollouts",
+        &admin,
+        json!({"release_id": rel, "tenant_id": t.id, "canary": [canary],
+               "percents": [50, 100], "healthy_secs": 1, "failure_threshold": 2}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let rollout = v["id"].as_str().unwrap().to_string();
+    let checkin = |token: String, update: Option<Value>| {
+        let app = app.clone();
+        async move {
+            let mut body = json!({"agent_version": "1.0.0", "os": "linux x86_64"});
+            if let Some(u) = update {
+                body["update"] = u;
+            }
+            let (s, v) = call(&app, "POST", "/api/v1/checkin", &token, body).await;
+            assert_eq!(s, 200, "{v}");
+            v["update"]["release_id"].as_str().map(str::to_string)
+        }
+    };
+    let offered = |devs: Vec<(outpost_core::api::Device, String)>| {
+        let checkin = &checkin;
+        async move {
+            let mut n = Vec::new();
+            for (d, tok) in devs {
+                if checkin(tok.clone(), None).await.is_some() {
+                    n.push((d, tok));
+                }
+            }
+            n
+        }
+    };
+    let report = |outcome: &str| {
+        json!({"release_id": rel, "version": "2.0.0", "outcome": outcome,
+               "at": chrono::Utc::now()})
+    };
+    // Stage 0: the canary only (another platform is offered nothing).
+    let got = offered(devs.clone()).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0.id, canary);
+    let (s, v) = call(
+        &app,
+        "POST",
+        "/api/v1/checkin",
+        &devs[0].1,
+        json!({"os": "windows x86_64"}),
+    )
+    .await;
+    assert!(s == 200 && v.get("update").is_none(), "{v}");
+    checkin(devs[0].1.clone(), Some(report("installed"))).await;
+    let stage = || async {
+        outpost_server::routes::releases::tick(&state)
+            .await
+            .unwrap();
+        let r = store.get_rollout(&rollout).await.unwrap();
+        (r.stage, r.state)
+    };
+    assert_eq!(
+        stage().await,
+        (0, "running".into()),
+        "not healthy long enough"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(stage().await, (1, "running".into()));
+    // Stage 1: half of the others.
+    let half = offered(devs[1..].to_vec()).await;
+    assert!(
+        (4..=15).contains(&half.len()),
+        "{} of 19 at 50 %",
+        half.len()
+    );
+    for (_, tok) in &half {
+        checkin(tok.clone(), Some(report("installed"))).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(stage().await, (2, "running".into()));
+    let all = offered(devs.clone()).await;
+    assert_eq!(all.len(), 20);
+    // Two failures: paused, with the reason; a new device is not offered the release.
+    let rest: Vec<_> = devs[1..]
+        .iter()
+        .filter(|d| !half.iter().any(|h| h.0.id == d.0.id))
+        .cloned()
+        .collect();
+    checkin(rest[0].1.clone(), Some(report("rolled_back"))).await;
+    assert_eq!(stage().await.1, "running");
+    checkin(rest[1].1.clone(), Some(report("refused"))).await;
+    let r = store.get_rollout(&rollout).await.unwrap();
+    assert_eq!(r.state, "paused");
+    assert!(r.reason.unwrap().contains("2 device(s) failed"));
+    assert_eq!(r.devices.get("installed"), Some(&(1 + half.len() as u64)));
+    let late = store
+        .create_device(&t.id, "late", None, None)
+        .await
+        .unwrap();
+    assert_eq!(checkin(late.1.clone(), None).await, None);
+    assert_eq!(
+        checkin(rest[0].1.clone(), None).await,
+        None,
+        "a failed device is not offered it again"
+    );
+    // Resume (staff): running again, the old failures excused; the new device gets it.
+    let (s, v) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/rollouts/{rollout}/state"),
+        &customer,
+        json!({"action": "resume"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    let (s, v) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/rollouts/{rollout}/state"),
+        &admin,
+        json!({"action": "resume"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["state"].as_str()),
+        (StatusCode::OK, Some("running")),
+        "{v}"
+    );
+    assert_eq!(stage().await.1, "running");
+    assert_eq!(checkin(late.1.clone(), None).await, Some(rel.clone()));
+    let (s, _) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/rollouts/{rollout}/state"),
+        &admin,
+        json!({"action": "abort"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(checkin(devs[0].1.clone(), None).await, None);
+    // The device's history and the fleet view.
+    let h = common::request(
+        &app,
+        "GET",
+        &format!("/api/v1/devices/{}/updates", rest[0].0.id),
+        Some(&admin),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(h.json()[0]["outcome"], "rolled_back");
+    let f = common::request(&app, "GET", "/api/v1/fleet", Some(&customer), &[], None).await;
+    let f = f.json();
+    assert_eq!(f["latest"]["linux x86_64"], "2.0.0");
+    assert_eq!(f["tenants"][0]["devices"], 21);
+}

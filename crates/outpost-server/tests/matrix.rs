@@ -490,6 +490,28 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
         ("POST", "/api/stream") => (format!("{path}?jobId={}", b.job), Some(json!("forged"))),
         ("GET", "/api/packets") => (format!("{path}?jobId={}", b.job), None),
         ("GET", "/api/grid" | "/api/info") => (path.to_string(), None),
+        ("GET", "/api/v1/releases") => (path.to_string(), None),
+        ("POST", "/api/v1/releases") => (
+            format!("{path}?os=linux&arch=x86_64&version=9.9.9&signature=00"),
+            Some(json!("evil build")),
+        ),
+        ("GET", "/api/v1/releases/{id}/download") => {
+            ("/api/v1/releases/no-such-release/download".into(), None)
+        }
+        ("GET", "/api/v1/rollouts") => (path.to_string(), None),
+        ("POST", "/api/v1/rollouts") => (
+            path.to_string(),
+            Some(json!({"release_id": "no-such-release", "tenant_id": tb})),
+        ),
+        ("GET", "/api/v1/rollouts/{id}") => ("/api/v1/rollouts/no-such-rollout".into(), None),
+        ("POST", "/api/v1/rollouts/{id}/state") => (
+            "/api/v1/rollouts/no-such-rollout/state".into(),
+            Some(json!({"action": "abort"})),
+        ),
+        ("GET", "/api/v1/fleet") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/devices/{id}/updates") => {
+            (format!("/api/v1/devices/{}/updates", b.device), None)
+        }
         _ => return None,
     };
     Some(r)

@@ -16,6 +16,7 @@ mod hits;
 mod ids;
 mod intel;
 mod profiles;
+mod releases;
 mod tenants;
 mod triage;
 pub mod ui_queries;
@@ -29,6 +30,7 @@ pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
 pub use intel::IntelRevision;
 pub use profiles::ProfileMerge;
+pub use releases::{NewRelease, NewRolloutRow, RolloutDevice};
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, DeviceReport, KeyKind, is_online};
 pub use triage::{StateChange, suppression_matches, suppression_matches_fields};
 pub use users::{

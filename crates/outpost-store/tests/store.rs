@@ -1067,3 +1067,95 @@ async fn oidc_logins_and_provider_linked_users() {
         assert_eq!(s.purge_sessions().await.unwrap(), 0);
     }
 }
+
+/// Issue 22: releases are stored once per content, unique per platform and version; a
+/// rollout's devices and their reports (idempotent), and a device's update history.
+#[tokio::test]
+async fn releases_rollouts_and_update_history() {
+    for b in backends().await {
+        let s = &b.store;
+        let t = s.create_tenant("upd").await.unwrap();
+        let dev = device(s, &t.id, "u1").await;
+        let bytes = b"agent build bytes".to_vec();
+        let sha = outpost_core_sha(&bytes);
+        let new = |v: &'static str| outpost_store::NewRelease {
+            os: "linux",
+            arch: "x86_64",
+            version: v,
+            sha256: Box::leak(sha.clone().into_boxed_str()),
+            signature: "ab",
+        };
+        let r1 = s.put_release(&new("1.0.0"), &bytes, "admin").await.unwrap();
+        assert_eq!(
+            (r1.size, r1.sha256.as_str()),
+            (bytes.len() as u64, sha.as_str())
+        );
+        // Same bytes under another version share the blob; the same version is a conflict.
+        let r2 = s.put_release(&new("1.0.1"), &bytes, "admin").await.unwrap();
+        assert!(
+            matches!(
+                s.put_release(&new("1.0.0"), &bytes, "admin").await,
+                Err(outpost_store::StoreError::Conflict(_))
+            ),
+            "{}",
+            b.name
+        );
+        assert_eq!(s.release_content(&r2.id).await.unwrap(), bytes);
+        assert_eq!(s.list_releases().await.unwrap().len(), 2);
+        let ro = s
+            .create_rollout(&outpost_store::NewRolloutRow {
+                release_id: &r2.id,
+                tenant_id: Some(&t.id),
+                canary: &[dev.device_id.clone()],
+                percents: &[50, 100],
+                healthy_secs: 60,
+                failure_threshold: 2,
+                rollback: false,
+                created_by: "admin",
+            })
+            .await
+            .unwrap();
+        assert_eq!((ro.stage, ro.stages, ro.state.as_str()), (0, 3, "running"));
+        s.assign_update(&dev.device_id, &ro.id).await.unwrap();
+        s.assign_update(&dev.device_id, &ro.id).await.unwrap();
+        let rep = outpost_core::api::UpdateReport {
+            release_id: r2.id.clone(),
+            version: "1.0.1".into(),
+            outcome: "installed".into(),
+            reason: None,
+            at: Utc::now(),
+        };
+        assert!(s.record_update_report(&dev.device_id, &rep).await.unwrap());
+        assert!(
+            !s.record_update_report(&dev.device_id, &rep).await.unwrap(),
+            "{}",
+            b.name
+        );
+        let ro = s.get_rollout(&ro.id).await.unwrap();
+        assert_eq!(ro.devices.get("installed"), Some(&1), "{}", b.name);
+        s.set_rollout(&ro.id, "paused", Some("manual"), Some(1), None)
+            .await
+            .unwrap();
+        let ro = s.get_rollout(&ro.id).await.unwrap();
+        assert_eq!(
+            (ro.stage, ro.state.as_str(), ro.reason.as_deref()),
+            (1, "paused", Some("manual"))
+        );
+        assert_eq!(s.list_rollouts(true).await.unwrap().len(), 1);
+        s.set_rollout(&ro.id, "aborted", None, None, Some(1))
+            .await
+            .unwrap();
+        assert!(s.list_rollouts(true).await.unwrap().is_empty());
+        let h = s.update_history(&dev.device_id, 10).await.unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (h[0].outcome.as_str(), h[0].rollout_id.as_deref()),
+            ("installed", Some(ro.id.as_str()))
+        );
+    }
+}
+
+fn outpost_core_sha(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}

@@ -115,6 +115,10 @@ pub struct EnrollArgs {
     /// trusting the one the server sends at enrollment; enrollment fails if they differ.
     #[arg(long)]
     pub intel_key: Option<String>,
+    /// Pin this release signing key (64 hex digits, `outpost release keygen`) for self-update
+    /// instead of trusting the one the server offers at enrollment.
+    #[arg(long)]
+    pub release_key: Option<String>,
     /// Do nothing when this data directory is already enrolled (agent.toml has a device id):
     /// for a container's init step or a provisioning script that runs on every start.
     #[arg(long)]
@@ -218,6 +222,24 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     cfg.device_id = Some(resp.device_id.clone());
     cfg.device_token = Some(resp.device_token);
     cfg.hostname = Some(hostname);
+    cfg.release_public_key = match (a.release_key, resp.release_public_key) {
+        (Some(k), offered) => {
+            outpost_intel::distribute::verifying_key_from_hex(&k)
+                .context("--release-key is not a valid public key")?;
+            if offered
+                .as_deref()
+                .is_some_and(|o| !o.eq_ignore_ascii_case(k.trim()))
+            {
+                bail!(
+                    "the server's release key {} differs from --release-key {}",
+                    offered.unwrap_or_default(),
+                    k.trim()
+                );
+            }
+            Some(k.trim().to_ascii_lowercase())
+        }
+        (None, offered) => offered,
+    };
     let offered = resp.intel_public_key.clone();
     cfg.intel_public_key = match (a.intel_key, &a.hotlist) {
         (Some(k), _) => {
@@ -404,6 +426,45 @@ fn daemon(a: RunArgs) -> Result<ExitCode> {
     let counters =
         outpost_agent::daemon::run(&a.dir.data_dir, stop.clone()).context("agent daemon failed")?;
     eprintln!("agent stopped: {}", serde_json::to_string(&counters)?);
+    if let Some(purge) = counters.uninstall {
+        return self_uninstall(&a.dir.data_dir, purge);
+    }
+    #[cfg(unix)]
+    if let Some(exe) = counters.exec {
+        // Self-update: the new build, verified and healthy on trial, replaces this process
+        // (same pid, arguments and data directory).
+        use std::os::unix::process::CommandExt;
+        let e = std::process::Command::new(&exe)
+            .args(std::env::args_os().skip(1))
+            .env_remove(outpost_agent::update::TRIAL_ENV)
+            .exec();
+        anyhow::bail!("cannot re-execute {}: {e}", exe.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An `agent.uninstall` job: the service units and the binary are removed when this is the
+/// installed agent (`outpost agent install`); with `purge`, the data directory too. A binary
+/// run from elsewhere only stops (and purges).
+fn self_uninstall(data_dir: &std::path::Path, purge: bool) -> Result<ExitCode> {
+    let exe = std::env::current_exe().ok();
+    let installed = std::path::Path::new("/usr/local/bin/outpost");
+    if exe.as_deref() == Some(installed) || cfg!(windows) {
+        crate::install::uninstall(
+            crate::install::Role::Agent,
+            &crate::install::UninstallArgs {
+                root: "/".into(),
+                purge,
+                no_block: true,
+            },
+        )?;
+    }
+    if purge && data_dir.exists() {
+        std::fs::remove_dir_all(data_dir)
+            .with_context(|| format!("removing {}", data_dir.display()))?;
+        eprintln!("removed:  {}", data_dir.display());
+    }
+    eprintln!("agent uninstalled by a control job");
     Ok(ExitCode::SUCCESS)
 }
 

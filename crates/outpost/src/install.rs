@@ -85,6 +85,10 @@ pub struct UninstallArgs {
     /// database) and, for the server, /etc/outpost. Without it they stay.
     #[arg(long)]
     pub purge: bool,
+    /// The agent uninstalling itself (an `agent.uninstall` job): its own unit is stopped
+    /// without waiting for it (`systemctl --no-block`), since the caller is that unit.
+    #[arg(skip)]
+    pub no_block: bool,
 }
 
 /// Installs `role` on this machine (or under `args.root`).

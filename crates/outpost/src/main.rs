@@ -10,13 +10,15 @@ mod agent_cmd;
 mod hunt_cmd;
 mod install;
 #[cfg(feature = "server")]
+mod release_cmd;
+#[cfg(feature = "server")]
 mod server_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "outpost", version, about = "Host threat detection and security telemetry", long_about = None)]
+#[command(name = "outpost", version = outpost_core::VERSION, about = "Host threat detection and security telemetry", long_about = None)]
 struct Cli {
     /// Log format: human-readable lines or JSON objects.
     #[arg(
@@ -71,6 +73,10 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Job(outpost_jobs::cli::JobCommand),
+    /// Agent releases: signing key, sign and upload builds, rollouts (pause, resume, abort).
+    #[cfg(feature = "server")]
+    #[command(subcommand)]
+    Release(release_cmd::ReleaseCommand),
 }
 
 #[derive(Subcommand)]
@@ -168,6 +174,8 @@ fn main() -> ExitCode {
             .map(|code| ExitCode::from(u8::try_from(code).unwrap_or(2))),
         #[cfg(feature = "server")]
         Command::Job(c) => outpost_jobs::cli::run(c).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "server")]
+        Command::Release(c) => release_cmd::run(c),
     };
     match result {
         Ok(code) => code,

@@ -466,6 +466,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
                 // The local daemon's live collectors see exec and connect events already.
                 os_logs: false,
                 intel_key: None,
+                release_key: None,
                 if_absent: false,
             };
             agent_cfg = tokio::task::spawn_blocking(move || crate::agent_cmd::enroll(args)).await??;

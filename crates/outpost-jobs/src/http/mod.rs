@@ -56,14 +56,16 @@ impl KindPolicy {
     /// May `role` create a `kind` job in `tenant`?
     pub fn allows(&self, role: Role, tenant: &str, kind: &str) -> bool {
         let has = |s: &BTreeSet<String>| s.contains("*") || s.contains(kind);
-        self.roles.get(&role).is_some_and(has) && self.tenants.get(tenant).is_none_or(has)
+        self.role_allows(role, kind) && self.tenants.get(tenant).is_none_or(has)
     }
 
-    /// May `role` create a `kind` job in some tenant (ignoring tenant restrictions)?
+    /// May `role` create a `kind` job in some tenant (ignoring tenant restrictions)? A `"*"`
+    /// reaches the admin-only kinds ([`crate::model::ADMIN_ONLY_KINDS`]) for admins only.
     pub fn role_allows(&self, role: Role, kind: &str) -> bool {
+        let wild = role == Role::Admin || !crate::model::ADMIN_ONLY_KINDS.contains(&kind);
         self.roles
             .get(&role)
-            .is_some_and(|s| s.contains("*") || s.contains(kind))
+            .is_some_and(|s| s.contains(kind) || (wild && s.contains("*")))
     }
 }
 
@@ -855,4 +857,34 @@ pub(crate) async fn result_response(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+
+    /// Issue 22: `agent.uninstall` is admin-only by default; a technician's `"*"` does not
+    /// reach it, naming it does; the other control kinds are open to staff.
+    #[test]
+    fn agent_uninstall_is_admin_only_unless_named() {
+        let p = KindPolicy::default();
+        assert!(p.allows(Role::Admin, "t", "agent.uninstall"));
+        assert!(!p.allows(Role::Technician, "t", "agent.uninstall"));
+        assert!(!p.allows(Role::Customer, "t", "agent.uninstall"));
+        for k in [
+            "agent.restart",
+            "agent.reload",
+            "agent.stop_collecting",
+            "agent.resume",
+        ] {
+            assert!(p.allows(Role::Technician, "t", k), "{k}");
+            assert!(!p.allows(Role::Customer, "t", k), "{k}");
+        }
+        let mut named = p.clone();
+        named.roles.insert(
+            Role::Technician,
+            ["agent.uninstall".to_string()].into_iter().collect(),
+        );
+        assert!(named.allows(Role::Technician, "t", "agent.uninstall"));
+    }
 }

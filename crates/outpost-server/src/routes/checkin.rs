@@ -80,6 +80,10 @@ pub async fn checkin(
     // Liveness and counters are written behind (see `reports`); what the device is owed is
     // read from where staff write it.
     state.report_device(&dev.device_id, report).await?;
+    if let Some(u) = &req.update {
+        crate::routes::releases::record_report(&state, &dev.device_id, u).await?;
+    }
+    let update = crate::routes::releases::offer_for(&state, &dev, req.os.as_deref()).await?;
     let (want_version, config) = state.store.device_config(&dev.device_id).await?;
     let next_checkin_s = state.config.checkin_interval_s.max(1);
     let differs = |v: &Option<String>| v.is_some() && *v != req.config_version;
@@ -121,6 +125,7 @@ pub async fn checkin(
                 config_version: want_version,
                 config,
                 next_checkin_s,
+                update: update.clone(),
             }));
         }
         let nap = (deadline - now).min(RECHECK);

@@ -34,5 +34,6 @@ pub async fn enroll(
         device_id: dev.id,
         device_token: token,
         intel_public_key: state.intel.as_ref().map(|i| i.public_key()),
+        release_public_key: crate::routes::releases::release_key(&state),
     }))
 }

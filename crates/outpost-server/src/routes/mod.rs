@@ -9,4 +9,5 @@ pub mod events;
 pub mod hits;
 pub mod intel;
 pub mod profiles;
+pub mod releases;
 pub mod suppressions;

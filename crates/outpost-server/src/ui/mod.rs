@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/jobs/{id}/packets", get(sensors::packets))
         .route("/ui/settings", get(pages::settings))
         .route("/ui/intel", get(pages::intel))
+        .route("/ui/fleet", get(pages::fleet))
         .route("/ui/events", get(pages::events))
         .route("/assets/htmx.min.js", get(htmx_js))
         .route("/assets/app.css", get(app_css))

@@ -260,7 +260,12 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
         let path = root.join(UNIT_DIR).join(name);
         if live && path.exists() {
             // Stopping may fail for a unit that never ran; removing the file is what counts.
-            if let Err(e) = systemctl(&["disable", "--now", *name]) {
+            let cmd: &[&str] = if args.no_block {
+                &["disable", "--now", "--no-block", name]
+            } else {
+                &["disable", "--now", name]
+            };
+            if let Err(e) = systemctl(cmd) {
                 eprintln!("warning: {e:#}");
             }
         }

@@ -1,0 +1,355 @@
+//! Self-update (issue 22). A check-in may name the release this device should run
+//! ([`UpdateOffer`]). The daemon then:
+//!
+//! 1. decides: the same version is nothing to do; a release it refused or rolled back before
+//!    is not tried again; an older one is refused unless the rollout is a rollback; without a
+//!    pinned release key nothing is installed;
+//! 2. downloads the file from `/api/v1/releases/{id}/download` into memory (at most the
+//!    announced size + 1 bytes) and checks size, SHA-256 and the release key's signature of
+//!    the statement (platform, version, size, digest) — **before** writing any executable
+//!    byte (`outpost_intel::release::verify_file`);
+//! 3. writes it beside the running binary (`.outpost.new`, mode 0755) and stops its pipeline
+//!    (buffer flushed, data directory unlocked);
+//! 4. runs it **on trial** with the same arguments and `OUTPOST_UPDATE_TRIAL=1`: the new build
+//!    runs the daemon on the same data directory (device id, spool, buffer) and, at its first
+//!    successful check-in, writes `update-trial-ok` and exits. A build that exits first, or
+//!    does not check in within `[daemon] update_health_secs`, is stopped and reported
+//!    `rolled_back`: the installed binary was never replaced, so the previous build simply
+//!    carries on (also under systemd: a crash-looping build is never the unit's binary);
+//! 5. after a healthy trial, installs atomically: the running binary is linked as
+//!    `<binary>.prev` (the rollback copy) and the new file renamed over it; then the daemon
+//!    re-executes itself (same pid, arguments and data directory).
+//!
+//! Every outcome (`installed`, `refused`, `failed`, `rolled_back`, with its reason) is kept in
+//! `update-state.json`, counted, and reported at every check-in.
+
+use crate::state::write_atomic;
+use outpost_core::api::{UpdateOffer, UpdateReport};
+use outpost_intel::release::{ReleaseStatement, compare_versions, verify_file};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const STATE: &str = "update-state.json";
+/// Written by a build on trial at its first healthy check-in.
+pub const TRIAL_OK: &str = "update-trial-ok";
+/// Set in the environment of a build on trial.
+pub const TRIAL_ENV: &str = "OUTPOST_UPDATE_TRIAL";
+/// Releases remembered as refused or failed (not tried again).
+const MAX_DONE: usize = 64;
+
+/// `update-state.json`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateState {
+    /// The last attempt's outcome (reported at every check-in).
+    pub last: Option<UpdateReport>,
+    /// Releases that failed here: never tried again.
+    pub done: Vec<String>,
+    /// Counts of outcomes.
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// A trial in progress (release id, staged file): found at a start, it was interrupted.
+    pub trial: Option<(String, String, PathBuf)>,
+}
+
+impl UpdateState {
+    pub fn load(data_dir: &Path) -> UpdateState {
+        std::fs::read(data_dir.join(STATE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, data_dir: &Path) {
+        let r = serde_json::to_vec(self)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                write_atomic(&data_dir.join(STATE), &b, false).map_err(|e| e.to_string())
+            });
+        if let Err(e) = r {
+            tracing::error!(error = %e, "cannot save update-state.json");
+        }
+    }
+}
+
+/// Records an outcome: counted, reported, and (unless installed) never tried again.
+pub fn record(
+    data_dir: &Path,
+    release_id: &str,
+    version: &str,
+    outcome: &str,
+    reason: Option<String>,
+) {
+    let mut st = UpdateState::load(data_dir);
+    match &reason {
+        Some(r) => {
+            tracing::warn!(release = release_id, version, outcome, reason = %r, "agent update")
+        }
+        None => tracing::info!(release = release_id, version, outcome, "agent update"),
+    }
+    *st.counts.entry(outcome.to_string()).or_default() += 1;
+    if outcome != "installed" && !st.done.iter().any(|d| d == release_id) {
+        st.done.push(release_id.to_string());
+        if st.done.len() > MAX_DONE {
+            st.done.remove(0);
+        }
+    }
+    st.last = Some(UpdateReport {
+        release_id: release_id.to_string(),
+        version: version.to_string(),
+        outcome: outcome.to_string(),
+        reason,
+        at: chrono::Utc::now(),
+    });
+    st.trial = None;
+    st.save(data_dir);
+}
+
+/// A verified release written beside the running binary, ready for its trial.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub offer: UpdateOffer,
+    pub exe: PathBuf,
+    pub new: PathBuf,
+}
+
+/// Whether this process is a build on trial.
+pub fn on_trial() -> bool {
+    std::env::var_os(TRIAL_ENV).is_some()
+}
+
+/// Handles a check-in's offer: `Some` when a verified release is staged for its trial.
+pub fn consider(
+    data_dir: &Path,
+    key: Option<&str>,
+    server_url: &str,
+    token: &str,
+    offer: &UpdateOffer,
+) -> Option<Staged> {
+    let running = outpost_core::VERSION;
+    if offer.version == running || on_trial() {
+        return None;
+    }
+    let st = UpdateState::load(data_dir);
+    if st.done.iter().any(|d| *d == offer.release_id) {
+        return None;
+    }
+    let refuse = |outcome: &str, why: String| {
+        record(
+            data_dir,
+            &offer.release_id,
+            &offer.version,
+            outcome,
+            Some(why),
+        );
+        None
+    };
+    let platform = (std::env::consts::OS, std::env::consts::ARCH);
+    if (offer.os.as_str(), offer.arch.as_str()) != platform || !cfg!(unix) {
+        return refuse(
+            "refused",
+            format!(
+                "release is for {} {}; this agent cannot install it ({} {}; self-update is Linux/Unix only)",
+                offer.os, offer.arch, platform.0, platform.1
+            ),
+        );
+    }
+    let Some(key) = key else {
+        return refuse(
+            "refused",
+            "no release key pinned (enroll with a server that has [releases] public_key)".into(),
+        );
+    };
+    if compare_versions(&offer.version, running).is_lt() && !offer.rollback {
+        return refuse(
+            "refused",
+            format!(
+                "version {} is older than the running {running} and no rollback was ordered",
+                offer.version
+            ),
+        );
+    }
+    let bytes = match download(server_url, token, offer) {
+        Ok(b) => b,
+        Err(e) => {
+            // A network failure is not the release's fault: tried again at the next check-in.
+            tracing::warn!(release = %offer.release_id, error = %e, "cannot download the release");
+            return None;
+        }
+    };
+    let stmt = ReleaseStatement {
+        os: &offer.os,
+        arch: &offer.arch,
+        version: &offer.version,
+        size: offer.size,
+        sha256: &offer.sha256,
+    };
+    if let Err(e) = verify_file(key, &stmt, &offer.signature, &bytes) {
+        return refuse("refused", e.to_string());
+    }
+    let exe = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => return refuse("failed", format!("cannot locate the running binary: {e}")),
+    };
+    let new = exe.with_file_name(".outpost.new");
+    if let Err(e) = write_executable(&new, &bytes) {
+        let _ = std::fs::remove_file(&new);
+        return refuse("failed", format!("cannot write {}: {e}", new.display()));
+    }
+    tracing::info!(release = %offer.release_id, version = %offer.version, "release verified and staged for its trial");
+    Some(Staged {
+        offer: offer.clone(),
+        exe,
+        new,
+    })
+}
+
+fn download(server_url: &str, token: &str, offer: &UpdateOffer) -> Result<Vec<u8>, String> {
+    let url = format!(
+        "{}/api/v1/releases/{}/download",
+        server_url.trim_end_matches('/'),
+        offer.release_id
+    );
+    let agent: ureq::Agent = outpost_http::config_builder()
+        .timeout_global(Some(Duration::from_secs(600)))
+        .build()
+        .into();
+    let mut resp = agent
+        .get(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| e.to_string())?;
+    // One byte more than announced: a longer file is refused by the size check.
+    match resp
+        .body_mut()
+        .with_config()
+        .limit(offer.size + 1)
+        .read_to_vec()
+    {
+        Ok(b) => Ok(b),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Ok(vec![0; offer.size as usize + 1]),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn write_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let _ = std::fs::remove_file(path);
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o755);
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// A start found an interrupted trial (the previous process died during it): the staged
+/// file is removed and the release reported `rolled_back`.
+pub fn recover(data_dir: &Path) {
+    let _ = std::fs::remove_file(data_dir.join(TRIAL_OK));
+    if on_trial() {
+        return;
+    }
+    if let Some((id, version, new)) = UpdateState::load(data_dir).trial {
+        let _ = std::fs::remove_file(&new);
+        record(
+            data_dir,
+            &id,
+            &version,
+            "rolled_back",
+            Some("the agent stopped during the release's health window".into()),
+        );
+    }
+}
+
+/// Runs the staged release on trial (the caller has stopped its pipeline and unlocked the
+/// data directory) and, when it checked in healthy, installs it. Returns the binary to
+/// re-execute.
+pub fn trial_and_install(data_dir: &Path, s: &Staged, window: Duration) -> Option<PathBuf> {
+    let o = &s.offer;
+    let mut st = UpdateState::load(data_dir);
+    st.trial = Some((o.release_id.clone(), o.version.clone(), s.new.clone()));
+    st.save(data_dir);
+    let ok = data_dir.join(TRIAL_OK);
+    let _ = std::fs::remove_file(&ok);
+    let fail = |why: String| {
+        let _ = std::fs::remove_file(&s.new);
+        record(
+            data_dir,
+            &o.release_id,
+            &o.version,
+            "rolled_back",
+            Some(why),
+        );
+        None
+    };
+    let mut child = match std::process::Command::new(&s.new)
+        .args(std::env::args_os().skip(1))
+        .env(TRIAL_ENV, "1")
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return fail(format!("the release does not start: {e}")),
+    };
+    tracing::info!(version = %o.version, pid = child.id(), secs = window.as_secs(), "release on trial");
+    let mut deadline = Instant::now() + window;
+    let mut checked_in = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {
+                // Healthy: the build stops by itself (a last pass, the buffer flushed).
+                if !checked_in && ok.exists() {
+                    checked_in = true;
+                    deadline = Instant::now() + Duration::from_secs(60);
+                }
+                if Instant::now() >= deadline {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(_) => break None,
+        }
+    };
+    let healthy = std::fs::read_to_string(&ok).is_ok_and(|v| v.trim() == o.version);
+    let _ = std::fs::remove_file(&ok);
+    match status {
+        Some(st) if st.success() && healthy => {}
+        Some(st) => {
+            return fail(format!(
+                "the release exited ({st}) without a healthy check-in"
+            ));
+        }
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            if !healthy {
+                return fail(format!(
+                    "no healthy check-in within the health window ({} s)",
+                    window.as_secs()
+                ));
+            }
+            tracing::warn!("the release checked in healthy but did not stop; stopped it");
+        }
+    }
+    let prev = PathBuf::from(format!("{}.prev", s.exe.display()));
+    let _ = std::fs::remove_file(&prev);
+    let kept =
+        std::fs::hard_link(&s.exe, &prev).or_else(|_| std::fs::copy(&s.exe, &prev).map(|_| ()));
+    if let Err(e) = kept.and_then(|()| std::fs::rename(&s.new, &s.exe)) {
+        return fail(format!("cannot install beside {}: {e}", s.exe.display()));
+    }
+    if let Some(dir) = s.exe.parent() {
+        let _ = crate::state::sync_dir(dir);
+    }
+    record(data_dir, &o.release_id, &o.version, "installed", None);
+    Some(s.exe.clone())
+}
+
+/// A build on trial calls this at its first successful check-in.
+pub fn trial_checked_in(data_dir: &Path) {
+    if let Err(e) = std::fs::write(data_dir.join(TRIAL_OK), outpost_core::VERSION) {
+        tracing::error!(error = %e, "cannot record the healthy check-in of the trial");
+    }
+}
