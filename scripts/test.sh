@@ -151,6 +151,7 @@ log "agent self-update end to end"
 SLIM="${CARGO_TARGET_DIR:-$PWD/target}/release-small/outpost" \
     FULL="${CARGO_TARGET_DIR:-$PWD/target}/debug/outpost" bash scripts/update-test.sh
 log "self-update: $(( $(date +%s) - t )) s"
+ci_drop "$TARGET_DIR/update-test"
 
 # The Windows agent: outpost.exe cross-built (≤ 5 MB), its unit tests and an end-to-end run
 # against a Linux server under Wine (scripts/windows-agent.sh).
