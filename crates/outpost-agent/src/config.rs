@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// When a run correlates, and how long data is kept (the seed's processing window).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WindowConfig {
     /// Correlate once the oldest unprocessed event is at least this old.
@@ -31,7 +31,7 @@ impl Default for WindowConfig {
 }
 
 /// Upload settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
     pub max_hits_per_batch: usize,
@@ -65,7 +65,7 @@ impl Default for UploadConfig {
 }
 
 /// `agent.toml`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentConfig {
     pub server_url: Option<String>,
@@ -98,7 +98,7 @@ pub struct AgentConfig {
 }
 
 /// Matching of the indicators other than addresses (issue 21).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchConfig {
     /// Executables larger than this are not hashed for hash indicators (counted as
@@ -127,7 +127,7 @@ impl Default for MatchConfig {
 }
 
 /// Settings of `outpost agent run`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonConfig {
     /// Seconds between correlation passes; hits upload as soon as a pass finds them.

@@ -113,12 +113,12 @@ impl<'de> serde::Deserializer<'de> for FieldRecorder<'_> {
 }
 
 /// The one error shape every route returns: `{"error":{"code":"…","message":"…"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `unauthorized`, `bad_request`, `payload_too_large`.
     pub code: String,
@@ -138,7 +138,7 @@ impl ErrorBody {
 }
 
 /// `POST /api/v1/enroll`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnrollRequest {
     /// The tenant's enrollment key.
     pub enrollment_key: String,
@@ -149,7 +149,7 @@ pub struct EnrollRequest {
     pub agent_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnrollResponse {
     pub tenant_id: String,
     pub device_id: String,
@@ -162,7 +162,7 @@ pub struct EnrollResponse {
 }
 
 /// `POST /api/v1/hits` response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitsAccepted {
     pub batch_id: String,
     /// Hits stored by this request (0 when the batch had been stored before).
@@ -173,7 +173,7 @@ pub struct HitsAccepted {
 
 /// `POST /api/v1/events`: a batch of full telemetry from a device (agents that stream it, or
 /// another shipper holding a device token).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventBatch {
     /// Unique per batch; a retried batch keeps its id (record ids derive from it).
     pub batch_id: String,
@@ -181,7 +181,7 @@ pub struct EventBatch {
 }
 
 /// `POST /api/v1/events` response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventsAccepted {
     pub batch_id: String,
     /// Events scored and queued for the outputs.
@@ -191,7 +191,7 @@ pub struct EventsAccepted {
 }
 
 /// A stored hit, as `GET /api/v1/hits` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitRecord {
     pub id: i64,
     pub tenant_id: String,
@@ -212,7 +212,7 @@ pub struct HitRecord {
 }
 
 /// What the server's detection engines made of a hit at ingest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitScore {
     /// Sum of the indicators' scores.
     #[serde(default)]
@@ -226,7 +226,7 @@ pub struct HitScore {
 }
 
 /// The lifecycle state of a hit (and of an alert).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HitState {
     #[default]
@@ -265,7 +265,7 @@ impl std::fmt::Display for HitState {
 }
 
 /// Triage fields of a stored hit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Triage {
     #[serde(default)]
     pub state: HitState,
@@ -283,7 +283,7 @@ pub struct Triage {
 }
 
 /// `POST /api/v1/hits/{id}/state`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HitStateChange {
     pub state: HitState,
@@ -295,7 +295,7 @@ pub struct HitStateChange {
 }
 
 /// One change of a hit's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitHistoryEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
@@ -307,7 +307,7 @@ pub struct HitHistoryEntry {
 
 /// A hit as a customer sees it: what happened on which computer, without the technical detail
 /// (batch ids, sample events, intel internals) that only technicians need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerHit {
     pub id: i64,
     pub tenant_id: String,
@@ -358,7 +358,7 @@ impl From<&HitRecord> for CustomerHit {
 }
 
 /// An indicator value (remote IP or executable hash) seen on several devices of one tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Correlation {
     pub tenant_id: String,
     /// `remote_ip`, `sha256`, or the indicator kind of other hits (`domain`, `sha1`,
@@ -373,7 +373,7 @@ pub struct Correlation {
 
 /// A suppression rule: hits of the tenant matching every set field are stored as
 /// `suppressed` (counted and visible, never alerted or ticketed) until the rule expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suppression {
     pub id: String,
     pub tenant_id: String,
@@ -397,7 +397,7 @@ pub struct Suppression {
 }
 
 /// `POST /api/v1/suppressions`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSuppression {
     pub tenant_id: String,
@@ -421,7 +421,7 @@ pub struct NewSuppression {
 /// An alert raised from one event of full telemetry (`POST /api/v1/events`) whose risk score
 /// reached its tenant's threshold or that a rule flagged. Alerts have the lifecycle of hits
 /// (states, history, suppression rules).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AlertRecord {
     pub id: i64,
     pub tenant_id: String,
@@ -454,7 +454,7 @@ pub struct AlertRecord {
 }
 
 /// An alert as a customer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerAlert {
     pub id: i64,
     pub tenant_id: String,
@@ -487,7 +487,7 @@ impl From<&AlertRecord> for CustomerAlert {
 }
 
 /// A STIX indicator pattern matched an event on a device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SightingRecord {
     pub id: i64,
     pub tenant_id: String,
@@ -511,7 +511,7 @@ pub struct SightingRecord {
 }
 
 /// A learned behaviour profile of a tenant (`GET /api/v1/profiles`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfileRecord {
     pub tenant_id: String,
     /// `image:<container image>` or `exe:<executable path>`.
@@ -535,7 +535,7 @@ pub struct ProfileRecord {
 
 /// `POST /api/v1/profiles/reset`: forget one subject's profile, or every profile of the
 /// tenant when `subject` is absent; learning starts again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileReset {
     pub tenant_id: String,
@@ -544,7 +544,7 @@ pub struct ProfileReset {
 }
 
 /// `PUT /api/v1/detect/learn`: learn mode of a tenant on (for `hours`, default 168) or off.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LearnModeChange {
     pub tenant_id: String,
@@ -554,7 +554,7 @@ pub struct LearnModeChange {
 }
 
 /// A whitelist proposal of learn mode: a rule that fired for a process while learning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LearnProposal {
     pub rule_name: String,
     pub process_name: String,
@@ -566,7 +566,7 @@ pub struct LearnProposal {
 }
 
 /// `GET /api/v1/detect/learn`: a tenant's learn mode and its whitelist proposals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LearnStatus {
     pub tenant_id: String,
     pub learning: bool,
@@ -577,7 +577,7 @@ pub struct LearnStatus {
 
 /// `POST /api/v1/detect/learn/apply`: turn proposals into suppression rules (all of the
 /// tenant's when `rules` is absent).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LearnApply {
     pub tenant_id: String,
@@ -588,7 +588,7 @@ pub struct LearnApply {
 
 /// `POST /api/v1/checkin`: an agent's periodic report. Every field is optional so that old
 /// agents keep working.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckinRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
@@ -619,7 +619,7 @@ pub struct CheckinRequest {
 }
 
 /// What an agent reports about its verified intel bundle.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelStatus {
     /// Version of the bundle in use (none before the first good bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -637,7 +637,7 @@ pub struct IntelStatus {
 
 /// An indicator a tenant's intel holds in addition to the global feeds
 /// (`GET/POST /api/v1/intel/indicators`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TenantIndicator {
     pub id: String,
     pub tenant_id: String,
@@ -657,7 +657,7 @@ pub struct TenantIndicator {
 }
 
 /// `POST /api/v1/intel/indicators`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenantIndicator {
     pub tenant_id: String,
@@ -673,7 +673,7 @@ pub struct NewTenantIndicator {
 
 /// A network of a tenant that is never reported (its own servers): subtracted from the
 /// tenant's bundle (`GET/POST /api/v1/intel/allowlist`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllowlistEntry {
     pub id: String,
     pub tenant_id: String,
@@ -686,7 +686,7 @@ pub struct AllowlistEntry {
 }
 
 /// `POST /api/v1/intel/allowlist`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllowlistEntry {
     pub tenant_id: String,
@@ -696,7 +696,7 @@ pub struct NewAllowlistEntry {
 }
 
 /// `GET /api/v1/intel/key`: the public half of the server's bundle signing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelKey {
     /// ed25519 public key, 64 hex digits (pin it in agents as `intel_public_key`).
     pub public_key: String,
@@ -718,7 +718,7 @@ pub const AGENT_LOCAL_ONLY_DAEMON_KEYS: [&str; 6] = [
 ];
 
 /// The server's answer to a check-in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckinResponse {
     pub server_time: DateTime<Utc>,
     /// Jobs waiting for this device (claim them from `/api/v1/agent/jobs/next`).
@@ -734,7 +734,7 @@ pub struct CheckinResponse {
 }
 
 /// `PUT /api/v1/devices/{id}/config`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceConfig {
     /// Agent configuration sections (as in `agent.toml`), applied by the agent at check-in.
@@ -742,7 +742,7 @@ pub struct DeviceConfig {
 }
 
 /// A UI user, without secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -755,7 +755,7 @@ pub struct User {
 }
 
 /// `POST /api/v1/users`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -766,7 +766,7 @@ pub struct NewUser {
 }
 
 /// `POST /api/v1/auth/login`
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
@@ -782,7 +782,7 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginResponse {
     /// The session token (also set as the `outpost_session` cookie); send it as
     /// `Authorization: Bearer <token>` from scripts.
@@ -792,7 +792,7 @@ pub struct LoginResponse {
 }
 
 /// `POST /api/v1/keys`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// `enrollment`, `admin`, `technician` or `customer`.
@@ -804,14 +804,14 @@ pub struct NewKey {
 }
 
 /// `POST /api/v1/tenants`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub name: String,
 }
 
 /// A page of results with an opaque cursor for the next page (absent on the last page).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -819,7 +819,7 @@ pub struct Page<T> {
 }
 
 /// A device, as `GET /api/v1/devices` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Device {
     pub id: String,
     pub tenant_id: String,
@@ -854,7 +854,7 @@ pub struct Device {
 }
 
 /// A tenant (one customer of an MSP).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tenant {
     pub id: String,
     pub name: String,

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What happened. Serialized in snake_case (`"process_exec"`, `"network"`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A process was started (exec, Sysmon 1, Security 4688, auditd EXECVE).
@@ -65,7 +65,7 @@ impl EventKind {
 }
 
 /// One normalized event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// When the event happened (UTC), as reported by its source.
     pub ts: DateTime<Utc>,
@@ -133,7 +133,7 @@ pub fn basename(path: &str) -> &str {
 }
 
 /// File hashes as reported by a source (Sysmon `Hashes`) or computed by the agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
@@ -153,7 +153,7 @@ impl Hashes {
 }
 
 /// The process an event belongs to (the acting process).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessInfo {
     pub pid: u32,
     /// Short name (`comm` on Linux, image basename on Windows).
@@ -200,7 +200,7 @@ pub struct ProcessInfo {
 }
 
 /// What is known of the parent process.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParentInfo {
     pub pid: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,7 +212,7 @@ pub struct ParentInfo {
 }
 
 /// Whether the connection was let through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkAction {
     /// Allowed / established / observed (WFP 5156, connect, accept).
@@ -225,7 +225,7 @@ pub enum NetworkAction {
 }
 
 /// A connection or flow. `local_*` is the monitored host's side, `remote_*` the peer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetworkInfo {
     #[serde(default)]
     pub direction: Direction,
@@ -250,7 +250,7 @@ pub struct NetworkInfo {
 
 /// A DNS lookup. One event per query: a sensor that sees the answer too (within a few
 /// seconds) fills `rcode` and `answers`; a query nobody answered keeps them empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsInfo {
     /// The queried name: lower case, without the trailing dot.
     pub query: String,
@@ -315,7 +315,7 @@ impl DnsInfo {
 }
 
 /// What happened to a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileAction {
     Create,
@@ -333,7 +333,7 @@ pub enum FileAction {
 
 /// A file event. For container files `path` is the path inside the container and `host_path`
 /// the path on the host (overlay merged directory).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileInfo {
     pub action: FileAction,
     pub path: String,
@@ -357,7 +357,7 @@ pub struct FileInfo {
 }
 
 /// The container an event happened in, derived from the process's cgroup.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContainerInfo {
     /// Full container id (64 hex characters for docker/containerd/cri-o/podman).
     pub id: String,
@@ -370,7 +370,7 @@ pub struct ContainerInfo {
 }
 
 /// An OS-log record as read (EVTX, auditd), with all its data fields.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogRecord {
     /// `Security`, `Microsoft-Windows-Sysmon/Operational`, `audit`, …
     pub channel: String,

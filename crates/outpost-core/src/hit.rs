@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// One upload: a batch of grouped hits from one device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitPayload {
     /// Client-chosen id of this upload (a UUID). Retrying the same batch stores nothing new.
     pub batch_id: String,
@@ -29,7 +29,7 @@ pub struct HitPayload {
 /// address indicator the indicator is the remote address (as the seed grouped by
 /// `(remote_ip, process_name)`), for the other kinds the matched value (domain, hash,
 /// process name or path), named in `intel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hit {
     /// The remote address of a connection hit (always present in hits of seed-era agents);
     /// absent for hash, process and DNS-query hits.
@@ -86,7 +86,7 @@ impl Hit {
 
 /// Which indicator a hit matched. Everything but `indicator` is optional, so hits from agents
 /// that send only the entry, source and score (and servers that read only those) interoperate.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelMatch {
     /// The matching entry as written in the list (`1.2.3.4` or `1.2.3.0/24`).
     pub indicator: String,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// Configuration of all collectors. Deserialize it from the agent's config file; every field has
 /// a default, so `{}` is a valid configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensorConfig {
     /// Directory where persistent state (the file-integrity baseline) is kept. Without it the
@@ -39,7 +39,7 @@ impl Default for SensorConfig {
 }
 
 /// Process collector settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProcessConfig {
     pub enabled: bool,
@@ -69,7 +69,7 @@ impl Default for ProcessConfig {
 }
 
 /// Connection collector settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
     pub enabled: bool,
@@ -96,7 +96,7 @@ impl Default for NetworkConfig {
 }
 
 /// File integrity monitoring settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
     pub enabled: bool,
@@ -141,7 +141,7 @@ impl Default for FileConfig {
 }
 
 /// Access monitoring of sensitive files through fanotify (reads report the reading process).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
     pub enabled: bool,
@@ -190,7 +190,7 @@ impl Default for DnsLimits {
 }
 
 /// Container attribution settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContainerConfig {
     pub enabled: bool,

@@ -24,7 +24,7 @@ pub enum ConfigError {
 }
 
 /// Everything `outpost server` needs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on.
@@ -80,7 +80,7 @@ pub struct ServerConfig {
 }
 
 /// `[auth]`: how people sign in to the UI.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Username and password logins (`/login`, `POST /api/v1/auth/login`). `false` leaves
@@ -100,7 +100,7 @@ impl Default for AuthConfig {
 }
 
 /// `[[auth.oidc]]`: one OpenID Provider (authorization code flow with PKCE).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcProviderConfig {
     /// Short name in URLs and user names (`[a-z0-9_-]`, 1-32 characters).
@@ -148,7 +148,7 @@ pub struct OidcProviderConfig {
 
 /// One mapping rule of `[[auth.oidc.rules]]`. Each condition given must hold (any of its
 /// values); a rule needs at least one. The tenant is the rule's, never a claim's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcRule {
     /// Any of these in the groups claim.
@@ -287,7 +287,7 @@ impl AuthConfig {
 }
 
 /// `[detect]`: how the server scores hits at ingest (see `ingest.rs`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectConfig {
     /// Score hits at all (default true).
@@ -321,7 +321,7 @@ pub struct DetectConfig {
 /// outside containers, each executable's) command lines, child processes, outbound
 /// destinations and file paths from full telemetry during a learning window; afterwards a
 /// deviation scores `abnormal_score`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileSettings {
     /// Learn and score at all (default true).
@@ -386,7 +386,7 @@ impl Default for DetectConfig {
 }
 
 /// `[jobs]`: queue tuning and the job-kind policy.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsSettings {
     /// Seconds a claim (and each renewal while the job runs) holds a job for its agent.
@@ -403,7 +403,7 @@ pub struct JobsSettings {
 
 /// `[jobs.kinds]`: allowed job kinds per role (a role left out keeps its default) and an
 /// optional restriction per tenant. `"*"` allows every kind; `[]` none.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KindSettings {
     /// Default `["*"]`. Env: `OUTPOST_JOBS_KINDS_ADMIN` (comma-separated).
@@ -496,7 +496,7 @@ impl JobsSettings {
 }
 
 /// `[intel]`: what every tenant's signed bundle is built from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntelConfig {
     /// File holding the ed25519 signing key's seed (64 hex digits). Default
@@ -542,7 +542,7 @@ impl Default for IntelConfig {
 
 /// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
 /// the API refuses every request.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensoroniConfig {
     /// The shared static key (`Authorization: <key>` or `Bearer <key>`). Env: `OUTPOST_SENSORONI_KEY`.
