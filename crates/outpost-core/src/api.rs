@@ -13,6 +13,31 @@ use serde::{Deserialize, Serialize};
 
 /// Field names serde's derive gives `T` (top level), read by letting `T` start deserializing
 /// from a deserializer that only records them. Empty for types that are not plain structs.
+/// Checks a server URL given on the command line or in `agent.toml` and returns it without a
+/// trailing `/`. A URL without `http://` or `https://` (`127.0.0.1:8470`) is refused with the
+/// corrected URL, instead of an HTTP client's "invalid format" at the first request.
+pub fn server_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    match t.split_once("://") {
+        Some((scheme, rest)) if !rest.is_empty() => {
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+                Ok(t.to_string())
+            } else {
+                Err(format!(
+                    "the server URL {s:?} must start with http:// or https://, e.g. http://{rest}"
+                ))
+            }
+        }
+        Some(_) => Err(format!(
+            "the server URL {s:?} has no host, e.g. http://127.0.0.1:8470"
+        )),
+        None if t.is_empty() => Err("the server URL is empty, e.g. http://127.0.0.1:8470".into()),
+        None => Err(format!(
+            "the server URL {s:?} needs http:// or https://: use http://{t} (or https://{t} when the server has TLS)"
+        )),
+    }
+}
+
 pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     let mut fields = None;
     let _ = T::deserialize(FieldRecorder(&mut fields));
@@ -226,7 +251,9 @@ pub struct HitScore {
 }
 
 /// The lifecycle state of a hit (and of an alert).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HitState {
     #[default]
@@ -864,6 +891,26 @@ pub struct Tenant {
 #[cfg(test)]
 mod wire_tests {
     use super::*;
+
+    /// Issue 26.5: `--server 127.0.0.1:8470` is refused with the corrected URL.
+    #[test]
+    fn server_url_needs_a_scheme() {
+        assert_eq!(
+            server_url("http://127.0.0.1:8470/").unwrap(),
+            "http://127.0.0.1:8470"
+        );
+        assert_eq!(
+            server_url("HTTPS://x.example").unwrap(),
+            "HTTPS://x.example"
+        );
+        let e = server_url("127.0.0.1:8470").unwrap_err();
+        assert!(
+            e.contains("needs http:// or https://") && e.contains("http://127.0.0.1:8470"),
+            "{e}"
+        );
+        assert!(server_url("ftp://x").unwrap_err().contains("http://x"));
+        assert!(server_url("").is_err());
+    }
 
     /// Issue 5 point 7: a newer agent's extra fields are accepted (and reported), bad types of
     /// known fields are still rejected.

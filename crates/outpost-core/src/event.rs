@@ -212,7 +212,9 @@ pub struct ParentInfo {
 }
 
 /// Whether the connection was let through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkAction {
     /// Allowed / established / observed (WFP 5156, connect, accept).

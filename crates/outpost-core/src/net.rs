@@ -168,7 +168,9 @@ impl<'de> Deserialize<'de> for Protocol {
 }
 
 /// Direction of a connection as seen from the monitored host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Outbound,

@@ -64,7 +64,9 @@ impl SourcesConfig {
 }
 
 /// Position in an EVTX file or a Windows channel: the highest record id delivered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct EvtxCursor {
     /// Highest `EventRecordID` delivered.
     pub last_record_id: u64,
@@ -85,7 +87,9 @@ pub struct ChannelCursor {
 }
 
 /// Position in an audit log set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct AuditCursor {
     /// Inode of the file the offset belongs to (0 where inodes are not available).
     pub inode: u64,

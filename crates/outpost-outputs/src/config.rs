@@ -335,7 +335,9 @@ fn default_timeout() -> u64 {
 }
 
 /// Kafka compression codec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KafkaCompression {
     /// No compression.
@@ -376,7 +378,9 @@ fn default_replication() -> i16 {
 }
 
 /// How records are written to Redis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisMode {
     /// `RPUSH key doc…` (default).
@@ -467,7 +471,9 @@ fn default_confirm_ms() -> u64 {
 }
 
 /// Syslog transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SyslogTransport {
     /// RFC 5426, one message per datagram.
@@ -515,7 +521,9 @@ fn default_app_name() -> String {
 }
 
 /// When to rotate the output file by time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RotateEvery {
     /// Only by size.

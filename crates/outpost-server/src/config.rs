@@ -591,6 +591,41 @@ impl Default for ServerConfig {
     }
 }
 
+/// The environment variables [`ServerConfig::apply_env`] reads, with the key each overrides
+/// (the configuration reference shows them; a unit test checks the list is complete).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("listen", "OUTPOST_LISTEN"),
+    ("data_dir", "OUTPOST_DATA_DIR"),
+    ("database_url", "OUTPOST_DATABASE_URL"),
+    ("max_body_bytes", "OUTPOST_MAX_BODY_BYTES"),
+    ("public_url", "OUTPOST_PUBLIC_URL"),
+    ("sensoroni.api_key", "OUTPOST_SENSORONI_KEY"),
+    ("intel.signing_key_file", "OUTPOST_INTEL_SIGNING_KEY_FILE"),
+    ("trusted_proxies", "OUTPOST_TRUSTED_PROXIES"),
+    ("auth.local_login", "OUTPOST_AUTH_LOCAL_LOGIN"),
+    ("elastic_url", "OUTPOST_ELASTIC_URL"),
+    ("retention_days", "OUTPOST_RETENTION_DAYS"),
+    ("session_hours", "OUTPOST_SESSION_HOURS"),
+    ("checkin_interval_s", "OUTPOST_CHECKIN_INTERVAL_S"),
+    ("checkin_flush_ms", "OUTPOST_CHECKIN_FLUSH_MS"),
+    ("rate_limit_per_s", "OUTPOST_RATE_LIMIT_PER_S"),
+    ("login_rate_per_min", "OUTPOST_LOGIN_RATE_PER_MIN"),
+    (
+        "intel.bundle_cache_tenants",
+        "OUTPOST_INTEL_BUNDLE_CACHE_TENANTS",
+    ),
+    (
+        "intel.bundle_cache_idle_s",
+        "OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S",
+    ),
+    ("jobs.lease_secs", "OUTPOST_JOBS_LEASE_SECS"),
+    ("jobs.max_attempts", "OUTPOST_JOBS_MAX_ATTEMPTS"),
+    ("jobs.max_result_bytes", "OUTPOST_JOBS_MAX_RESULT_BYTES"),
+    ("jobs.kinds.admin", "OUTPOST_JOBS_KINDS_ADMIN"),
+    ("jobs.kinds.technician", "OUTPOST_JOBS_KINDS_TECHNICIAN"),
+    ("jobs.kinds.customer", "OUTPOST_JOBS_KINDS_CUSTOMER"),
+];
+
 impl ServerConfig {
     /// Reads `path` (if given) and applies `OUTPOST_LISTEN`, `OUTPOST_DATA_DIR`,
     /// `OUTPOST_DATABASE_URL`, `OUTPOST_MAX_BODY_BYTES` and `OUTPOST_PUBLIC_URL`.
@@ -902,6 +937,22 @@ client_secret_env = "X_SECRET"
             c.apply_env(|k| (k == "OUTPOST_JOBS_MAX_ATTEMPTS").then(|| "many".into()))
                 .is_err()
         );
+    }
+
+    /// Issue 26.3: `ENV_VARS` (the configuration reference's environment column) names every
+    /// variable `apply_env` reads, and nothing else.
+    #[test]
+    fn env_vars_table_is_complete() {
+        let read = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        ServerConfig::default()
+            .apply_env(|k| {
+                read.lock().unwrap().insert(k.to_string());
+                None
+            })
+            .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            ENV_VARS.iter().map(|(_, v)| v.to_string()).collect();
+        assert_eq!(read.into_inner().unwrap(), listed);
     }
 
     #[test]

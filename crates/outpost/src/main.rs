@@ -10,9 +10,11 @@ mod agent_cmd;
 mod hunt_cmd;
 mod install;
 #[cfg(feature = "server")]
+mod reference;
+#[cfg(feature = "server")]
 mod server_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -71,6 +73,10 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Job(outpost_jobs::cli::JobCommand),
+    /// Print a generated page of the user guide's reference (docs/guide/src/reference).
+    #[cfg(feature = "server")]
+    #[command(hide = true)]
+    Reference(reference::ReferenceArgs),
 }
 
 #[derive(Subcommand)]
@@ -134,6 +140,24 @@ fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
     }
 }
 
+/// An error and its causes on one line, `a: b: c`, each cause once: many library errors
+/// already say their cause in their message (`cannot listen on X: Address already in use`)
+/// and also return it as their `source()`, which anyhow's `{:#}` would print a second time.
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `hunt` reports what it skipped in its summary; the readers' per-chunk and per-record
@@ -168,11 +192,13 @@ fn main() -> ExitCode {
             .map(|code| ExitCode::from(u8::try_from(code).unwrap_or(2))),
         #[cfg(feature = "server")]
         Command::Job(c) => outpost_jobs::cli::run(c).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "server")]
+        Command::Reference(a) => reference::run(a, Cli::command()).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// How the API token is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncroAuth {
     /// `Authorization: Bearer <token>`.

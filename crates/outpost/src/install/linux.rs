@@ -261,7 +261,7 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
         if live && path.exists() {
             // Stopping may fail for a unit that never ran; removing the file is what counts.
             if let Err(e) = systemctl(&["disable", "--now", *name]) {
-                eprintln!("warning: {e:#}");
+                eprintln!("warning: {}", crate::error_text(&e));
             }
         }
         remove_file(&path, &mut removed)?;
