@@ -34,6 +34,7 @@ impl Default for WindowConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
+    /// Most hits in one upload batch.
     pub max_hits_per_batch: usize,
     /// Largest hit batch, in bytes of JSON (keep it well under the server's
     /// `max_body_bytes`, 8 MiB by default; a batch the server still refuses as too large is
@@ -41,6 +42,7 @@ pub struct UploadConfig {
     pub max_batch_bytes: usize,
     /// Matching events kept with each hit.
     pub samples_per_hit: usize,
+    /// Timeout of one request to the server, in seconds.
     pub timeout_secs: u64,
     /// Spooled batches beyond this many bytes are dropped oldest-first (and counted).
     pub max_spool_bytes: u64,
@@ -68,11 +70,15 @@ impl Default for UploadConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentConfig {
+    /// The server's URL (`http://…` or `https://…`), set at enrollment.
     pub server_url: Option<String>,
+    /// The tenant this device belongs to, set at enrollment.
     pub tenant_id: Option<String>,
+    /// This device's id at the server, set at enrollment.
     pub device_id: Option<String>,
     /// Secret; the file is written with mode 0600.
     pub device_token: Option<String>,
+    /// The name this device enrolled under.
     pub hostname: Option<String>,
     /// The server's intel signing key (ed25519, 64 hex digits), pinned at enrollment. When set,
     /// the agent matches against the server's signed bundle for its tenant (kept verified in
@@ -81,7 +87,9 @@ pub struct AgentConfig {
     /// Path of a local hotlist (plain/CIDR list, IPsum, or a signed bundle), used only when no
     /// `intel_public_key` is pinned.
     pub hotlist: Option<PathBuf>,
+    /// When a run correlates and how long buffered data is kept.
     pub window: WindowConfig,
+    /// Uploads of hits (and, with `full_telemetry`, events) to the server.
     pub upload: UploadConfig,
     /// Hash, process and domain indicators.
     #[serde(rename = "match")]

@@ -218,14 +218,23 @@ pub struct EventsAccepted {
 /// A stored hit, as `GET /api/v1/hits` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitRecord {
+    /// The hit's id at the server.
     pub id: i64,
+    /// The tenant of the device.
     pub tenant_id: String,
+    /// The device that found it.
     pub device_id: String,
+    /// The device's name at upload.
     pub hostname: String,
+    /// The upload it came in.
     pub batch_id: String,
+    /// When the server stored it.
     pub received_at: DateTime<Utc>,
+    /// The agent's version at upload.
     pub agent_version: String,
+    /// The intel bundle (or hotlist) version the agent matched with.
     pub hotlist_version: String,
+    /// The hit itself (its fields are inlined).
     #[serde(flatten)]
     pub hit: crate::hit::Hit,
     /// Triage state and who set it.
@@ -294,8 +303,10 @@ impl std::fmt::Display for HitState {
 /// Triage fields of a stored hit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Triage {
+    /// `new`, `acknowledged`, `suppressed` or `false_positive`.
     #[serde(default)]
     pub state: HitState,
+    /// When the state last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_changed_at: Option<DateTime<Utc>>,
     /// Who changed the state last (user, key or `suppression:<id>`).

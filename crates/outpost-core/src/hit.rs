@@ -37,7 +37,9 @@ pub struct Hit {
     pub remote_ip: Option<IpAddr>,
     /// Remote port of the first matching event.
     pub remote_port: Option<u16>,
+    /// Transport protocol of the first matching event.
     pub protocol: Protocol,
+    /// The process that made the connection (or ran the listed executable).
     pub process_name: String,
     /// Process id of the first matching event.
     pub pid: Option<u32>,
@@ -45,12 +47,16 @@ pub struct Hit {
     pub exe_path: Option<String>,
     /// SHA-256 of the executable, computed only for hits.
     pub sha256: Option<String>,
+    /// The first matching event's time.
     pub first_seen_utc: DateTime<Utc>,
+    /// The last matching event's time.
     pub last_seen_utc: DateTime<Utc>,
+    /// How many events matched in the window.
     pub hit_count: u64,
     /// A few of the matching events, as buffered.
     #[serde(default)]
     pub sample_events: Vec<Event>,
+    /// Direction of the first matching connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
     /// The intel entry that matched.
@@ -109,6 +115,7 @@ pub struct IntelMatch {
     /// When the feed first / last saw the indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<DateTime<Utc>>,
+    /// When the source last saw the indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime<Utc>>,
     /// When the indicator stops being used.

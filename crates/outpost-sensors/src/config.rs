@@ -12,9 +12,13 @@ pub struct SensorConfig {
     /// Directory where persistent state (the file-integrity baseline) is kept. Without it the
     /// baseline lives in memory only and changes made while the agent was down are not reported.
     pub state_dir: Option<PathBuf>,
+    /// Process collector (`[sensors.processes]`).
     pub processes: ProcessConfig,
+    /// Network collector (`[sensors.network]`).
     pub network: NetworkConfig,
+    /// File-integrity and file-access monitoring (`[sensors.files]`).
     pub files: FileConfig,
+    /// Container attribution (`[sensors.containers]`).
     pub containers: ContainerConfig,
     /// The DNS sensor (Linux: a packet tap of UDP port 53, root needed; on by default).
     pub dns: bool,
@@ -42,6 +46,7 @@ impl Default for SensorConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProcessConfig {
+    /// Collect process starts and exits.
     pub enabled: bool,
     /// Emit a `process_inventory` event for every process alive at start.
     pub inventory: bool,
@@ -72,6 +77,7 @@ impl Default for ProcessConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
+    /// Collect connections and flows.
     pub enabled: bool,
     /// Emit a `network_inventory` event for every socket open at start (sock_diag).
     pub inventory: bool,
@@ -99,6 +105,7 @@ impl Default for NetworkConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
+    /// Watch the configured paths for changes.
     pub enabled: bool,
     /// Directories (watched recursively) or single files to monitor.
     pub paths: Vec<PathBuf>,
@@ -144,10 +151,12 @@ impl Default for FileConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
+    /// Report reads of the listed files (fanotify; root needed).
     pub enabled: bool,
     /// Files to watch; glob patterns are expanded at start and re-expanded every
     /// `refresh_secs` (so new SSH keys are picked up and replaced files re-marked).
     pub paths: Vec<String>,
+    /// Seconds between re-expansions of `paths`.
     pub refresh_secs: u64,
 }
 
@@ -193,6 +202,7 @@ impl Default for DnsLimits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContainerConfig {
+    /// Attribute events to containers (runtime, id, name, image).
     pub enabled: bool,
     /// Maximum containers tracked for start/stop events.
     pub max_containers: usize,

@@ -111,6 +111,7 @@ pub struct OidcProviderConfig {
     /// The issuer URL; `{issuer}/.well-known/openid-configuration` is read at start-up.
     /// `https` unless the host is a loopback address.
     pub issuer: String,
+    /// The client id Outpost is registered under at the provider.
     pub client_id: String,
     /// The name of an environment variable holding the client secret…
     #[serde(default)]

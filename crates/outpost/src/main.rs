@@ -165,10 +165,11 @@ fn main() -> ExitCode {
     #[cfg(feature = "hunt")]
     let default_filter = match cli.command {
         Command::Hunt(_) => "warn,evtx=error,outpost_oslog=error",
-        _ => "info",
+        // The `evtx` crate logs every chunk it opens at info ("Initializing string cache").
+        _ => "info,evtx=warn",
     };
     #[cfg(not(feature = "hunt"))]
-    let default_filter = "info";
+    let default_filter = "info,evtx=warn";
     init_logging(cli.log_format, default_filter, log_file(&cli.command));
     let result = match cli.command {
         #[cfg(feature = "server")]

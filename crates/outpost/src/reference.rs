@@ -60,7 +60,7 @@ fn config() -> Result<String> {
     w.section(&mut out, &[], &server, false, 0);
     let missing_env: Vec<&str> = env
         .keys()
-        .filter(|k| !w.used_env.contains(**k))
+        .filter(|k| !w.used_env.contains(**k as &str))
         .copied()
         .collect();
     let mut missing = w.missing;
@@ -112,8 +112,9 @@ impl<'a> Walk<'a> {
     where
         'a: 'b,
     {
+        let defs: &'a Value = self.defs;
         match s["$ref"].as_str() {
-            Some(r) => &self.defs[r.rsplit('/').next().unwrap_or(r)],
+            Some(r) => &defs[r.rsplit('/').next().unwrap_or(r)],
             None => s,
         }
     }
@@ -133,10 +134,10 @@ impl<'a> Walk<'a> {
         s
     }
 
-    /// The properties of an object schema, including `$ref`'d and `allOf` parts.
+    /// The properties of an object schema, its own and those of its `$ref` and `allOf`
+    /// parts.
     fn properties(&self, s: &'a Value) -> Vec<(String, &'a Value)> {
         let mut out = Vec::new();
-        let s = self.resolve(s);
         if let Some(p) = s["properties"].as_object() {
             out.extend(p.iter().map(|(k, v)| (k.clone(), v)));
         }
@@ -179,11 +180,14 @@ impl<'a> Walk<'a> {
         }
         for k in ["oneOf", "anyOf"] {
             if let Some(v) = s[k].as_array() {
-                return v
-                    .iter()
-                    .map(|x| self.type_name(x))
-                    .collect::<Vec<_>>()
-                    .join(" \\| ");
+                let mut names: Vec<String> = Vec::new();
+                for x in v {
+                    let n = self.type_name(x);
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                return names.join(" \\| ");
             }
         }
         let ty: Vec<&str> = match &s["type"] {
@@ -195,7 +199,7 @@ impl<'a> Walk<'a> {
                 .collect(),
             _ => vec![],
         };
-        let base = match ty.first().copied() {
+        match ty.first().copied() {
             Some("array") => format!("array of {}", self.type_name(&s["items"])),
             Some("object") if s["additionalProperties"].is_object() => {
                 format!("map of {}", self.type_name(&s["additionalProperties"]))
@@ -211,8 +215,7 @@ impl<'a> Walk<'a> {
                 None => t.to_string(),
             },
             None => "any".into(),
-        };
-        base
+        }
     }
 
     fn description(&self, s: &'a Value) -> String {
@@ -327,17 +330,21 @@ impl<'a> Walk<'a> {
         if let Some(vs) = s["oneOf"].as_array().filter(|v| self.object_variants(v)) {
             for v in vs {
                 let vprops = self.properties(v);
+                // Internally tagged (`type = "kafka"`) or externally tagged (one key).
                 let tag = vprops
                     .iter()
                     .find_map(|(k, p)| p.get("const").map(|c| format!("{k} = {c}")))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| {
+                        let keys: Vec<&str> = vprops.iter().map(|(k, _)| k.as_str()).collect();
+                        format!("{name}.{}", keys.join(", "))
+                    });
                 let _ = writeln!(out, "{} `{tag}`\n", "#".repeat((4 + depth).min(6)));
                 let d = self.description(v);
                 if !d.is_empty() {
                     let _ = writeln!(out, "{d}\n");
                 }
                 // The variant's keys, in the same TOML table.
-                self.section_rows(out, path, &vprops, &mut subs);
+                self.section_rows(out, path, &vprops, &mut subs, &d);
             }
         }
         if depth > 8 {
@@ -361,13 +368,22 @@ impl<'a> Walk<'a> {
         path: &[String],
         props: &[(String, &'a Value)],
         subs: &mut Vec<(Vec<String>, &'a Value, bool)>,
+        variant_description: &str,
     ) {
         out.push_str("| Key | Type | Default | Environment | Description |\n| --- | --- | --- | --- | --- |\n");
         for (key, p) in props {
             let mut kp = path.to_vec();
             kp.push(key.clone());
             let full = kp.join(".");
-            let desc = self.description(p);
+            let mut desc = self.description(p);
+            if desc.is_empty() && props.len() == 1 {
+                desc = variant_description.to_string();
+            }
+            if desc.is_empty()
+                && let Some(c) = p.get("const")
+            {
+                desc = format!("`{key} = {c}` selects this kind.");
+            }
             if desc.is_empty() && p.get("const").is_none() {
                 self.missing.push(full.clone());
             }
