@@ -451,7 +451,9 @@ fn cli_reference(mut root: clap::Command) -> String {
         "Every command of the full `outpost` binary (Linux build). Commands marked *full build* \
          are not in the slim agent (`cargo build --no-default-features --features native-tls`). \
          Each option's environment variable, where it has one, is read when the option is not \
-         given. `outpost COMMAND --help` prints the same.\n\n",
+         given. `OUTPOST_LOG` sets the log filter (`tracing` EnvFilter syntax, e.g. \
+         `debug` or `info,outpost_server=debug`; default `info`). `outpost COMMAND --help` \
+         prints the same.\n\n",
     );
     let mut cmds = Vec::new();
     collect(&root, &mut cmds);
@@ -531,7 +533,7 @@ fn cli_reference(mut root: clap::Command) -> String {
                     .map(|v| format!("`{}`", v.to_string_lossy()))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let mut help = a
+                let help = a
                     .get_long_help()
                     .or(a.get_help())
                     .map(|h| h.to_string())
@@ -544,6 +546,10 @@ fn cli_reference(mut root: clap::Command) -> String {
                     .filter(|v| !v.is_hide_set())
                     .map(|v| format!("`{}`", v.get_name()))
                     .collect();
+                let mut help = help.trim().to_string();
+                if !help.is_empty() && !help.ends_with(['.', ')', ':']) {
+                    help.push('.');
+                }
                 if !values.is_empty() && a.get_action().takes_values() {
                     let _ = write!(help, " One of: {}.", values.join(", "));
                 }
