@@ -654,6 +654,7 @@ PATHS = {
     },
     "/api/v1/intel/allowlist/{id}": {"delete": op("Delete an allowlist entry", "staff", NO, params=[path_id()], tags=["intel"])},
     "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
+    "/api/v1/docs": {"get": {"summary": "This document as a readable page", "security": [], "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
     # The job API (crate outpost-jobs), mounted beside.
     "/api/v1/jobs": {
         "get": op("List jobs", "any user or key (scoped)", ok(page(ref("Job"))), params=[q("tenant", "Tenant id"), q("device", "Device id"), q("kind", "Kind"), q("status", "Status")], tags=["jobs"]),

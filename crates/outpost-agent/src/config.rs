@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// When a run correlates, and how long data is kept (the seed's processing window).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WindowConfig {
     /// Correlate once the oldest unprocessed event is at least this old.
@@ -31,9 +31,10 @@ impl Default for WindowConfig {
 }
 
 /// Upload settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadConfig {
+    /// Most hits in one upload batch.
     pub max_hits_per_batch: usize,
     /// Largest hit batch, in bytes of JSON (keep it well under the server's
     /// `max_body_bytes`, 8 MiB by default; a batch the server still refuses as too large is
@@ -41,6 +42,7 @@ pub struct UploadConfig {
     pub max_batch_bytes: usize,
     /// Matching events kept with each hit.
     pub samples_per_hit: usize,
+    /// Timeout of one request to the server, in seconds.
     pub timeout_secs: u64,
     /// Spooled batches beyond this many bytes are dropped oldest-first (and counted).
     pub max_spool_bytes: u64,
@@ -65,14 +67,18 @@ impl Default for UploadConfig {
 }
 
 /// `agent.toml`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AgentConfig {
+    /// The server's URL (`http://…` or `https://…`), set at enrollment.
     pub server_url: Option<String>,
+    /// The tenant this device belongs to, set at enrollment.
     pub tenant_id: Option<String>,
+    /// This device's id at the server, set at enrollment.
     pub device_id: Option<String>,
     /// Secret; the file is written with mode 0600.
     pub device_token: Option<String>,
+    /// The name this device enrolled under.
     pub hostname: Option<String>,
     /// The server's intel signing key (ed25519, 64 hex digits), pinned at enrollment. When set,
     /// the agent matches against the server's signed bundle for its tenant (kept verified in
@@ -85,7 +91,9 @@ pub struct AgentConfig {
     /// Path of a local hotlist (plain/CIDR list, IPsum, or a signed bundle), used only when no
     /// `intel_public_key` is pinned.
     pub hotlist: Option<PathBuf>,
+    /// When a run correlates and how long buffered data is kept.
     pub window: WindowConfig,
+    /// Uploads of hits (and, with `full_telemetry`, events) to the server.
     pub upload: UploadConfig,
     /// Hash, process and domain indicators.
     #[serde(rename = "match")]
@@ -102,7 +110,7 @@ pub struct AgentConfig {
 }
 
 /// Matching of the indicators other than addresses (issue 21).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchConfig {
     /// Executables larger than this are not hashed for hash indicators (counted as
@@ -131,7 +139,7 @@ impl Default for MatchConfig {
 }
 
 /// Settings of `outpost agent run`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DaemonConfig {
     /// Seconds between correlation passes; hits upload as soon as a pass finds them.

@@ -13,6 +13,31 @@ use serde::{Deserialize, Serialize};
 
 /// Field names serde's derive gives `T` (top level), read by letting `T` start deserializing
 /// from a deserializer that only records them. Empty for types that are not plain structs.
+/// Checks a server URL given on the command line or in `agent.toml` and returns it without a
+/// trailing `/`. A URL without `http://` or `https://` (`127.0.0.1:8470`) is refused with the
+/// corrected URL, instead of an HTTP client's "invalid format" at the first request.
+pub fn server_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    match t.split_once("://") {
+        Some((scheme, rest)) if !rest.is_empty() => {
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") {
+                Ok(t.to_string())
+            } else {
+                Err(format!(
+                    "the server URL {s:?} must start with http:// or https://, e.g. http://{rest}"
+                ))
+            }
+        }
+        Some(_) => Err(format!(
+            "the server URL {s:?} has no host, e.g. http://127.0.0.1:8470"
+        )),
+        None if t.is_empty() => Err("the server URL is empty, e.g. http://127.0.0.1:8470".into()),
+        None => Err(format!(
+            "the server URL {s:?} needs http:// or https://: use http://{t} (or https://{t} when the server has TLS)"
+        )),
+    }
+}
+
 pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     let mut fields = None;
     let _ = T::deserialize(FieldRecorder(&mut fields));
@@ -113,12 +138,12 @@ impl<'de> serde::Deserializer<'de> for FieldRecorder<'_> {
 }
 
 /// The one error shape every route returns: `{"error":{"code":"…","message":"…"}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `unauthorized`, `bad_request`, `payload_too_large`.
     pub code: String,
@@ -138,7 +163,7 @@ impl ErrorBody {
 }
 
 /// `POST /api/v1/enroll`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnrollRequest {
     /// The tenant's enrollment key.
     pub enrollment_key: String,
@@ -149,7 +174,7 @@ pub struct EnrollRequest {
     pub agent_version: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EnrollResponse {
     pub tenant_id: String,
     pub device_id: String,
@@ -167,7 +192,7 @@ pub struct EnrollResponse {
 }
 
 /// `POST /api/v1/hits` response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitsAccepted {
     pub batch_id: String,
     /// Hits stored by this request (0 when the batch had been stored before).
@@ -178,7 +203,7 @@ pub struct HitsAccepted {
 
 /// `POST /api/v1/events`: a batch of full telemetry from a device (agents that stream it, or
 /// another shipper holding a device token).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventBatch {
     /// Unique per batch; a retried batch keeps its id (record ids derive from it).
     pub batch_id: String,
@@ -186,7 +211,7 @@ pub struct EventBatch {
 }
 
 /// `POST /api/v1/events` response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventsAccepted {
     pub batch_id: String,
     /// Events scored and queued for the outputs.
@@ -196,16 +221,25 @@ pub struct EventsAccepted {
 }
 
 /// A stored hit, as `GET /api/v1/hits` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitRecord {
+    /// The hit's id at the server.
     pub id: i64,
+    /// The tenant of the device.
     pub tenant_id: String,
+    /// The device that found it.
     pub device_id: String,
+    /// The device's name at upload.
     pub hostname: String,
+    /// The upload it came in.
     pub batch_id: String,
+    /// When the server stored it.
     pub received_at: DateTime<Utc>,
+    /// The agent's version at upload.
     pub agent_version: String,
+    /// The intel bundle (or hotlist) version the agent matched with.
     pub hotlist_version: String,
+    /// The hit itself (its fields are inlined).
     #[serde(flatten)]
     pub hit: crate::hit::Hit,
     /// Triage state and who set it.
@@ -217,7 +251,7 @@ pub struct HitRecord {
 }
 
 /// What the server's detection engines made of a hit at ingest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitScore {
     /// Sum of the indicators' scores.
     #[serde(default)]
@@ -231,7 +265,9 @@ pub struct HitScore {
 }
 
 /// The lifecycle state of a hit (and of an alert).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HitState {
     #[default]
@@ -270,10 +306,12 @@ impl std::fmt::Display for HitState {
 }
 
 /// Triage fields of a stored hit.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Triage {
+    /// `new`, `acknowledged`, `suppressed` or `false_positive`.
     #[serde(default)]
     pub state: HitState,
+    /// When the state last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_changed_at: Option<DateTime<Utc>>,
     /// Who changed the state last (user, key or `suppression:<id>`).
@@ -288,7 +326,7 @@ pub struct Triage {
 }
 
 /// `POST /api/v1/hits/{id}/state`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HitStateChange {
     pub state: HitState,
@@ -300,7 +338,7 @@ pub struct HitStateChange {
 }
 
 /// One change of a hit's state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitHistoryEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
@@ -312,7 +350,7 @@ pub struct HitHistoryEntry {
 
 /// A hit as a customer sees it: what happened on which computer, without the technical detail
 /// (batch ids, sample events, intel internals) that only technicians need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerHit {
     pub id: i64,
     pub tenant_id: String,
@@ -363,7 +401,7 @@ impl From<&HitRecord> for CustomerHit {
 }
 
 /// An indicator value (remote IP or executable hash) seen on several devices of one tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Correlation {
     pub tenant_id: String,
     /// `remote_ip`, `sha256`, or the indicator kind of other hits (`domain`, `sha1`,
@@ -378,7 +416,7 @@ pub struct Correlation {
 
 /// A suppression rule: hits of the tenant matching every set field are stored as
 /// `suppressed` (counted and visible, never alerted or ticketed) until the rule expires.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Suppression {
     pub id: String,
     pub tenant_id: String,
@@ -402,7 +440,7 @@ pub struct Suppression {
 }
 
 /// `POST /api/v1/suppressions`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSuppression {
     pub tenant_id: String,
@@ -426,7 +464,7 @@ pub struct NewSuppression {
 /// An alert raised from one event of full telemetry (`POST /api/v1/events`) whose risk score
 /// reached its tenant's threshold or that a rule flagged. Alerts have the lifecycle of hits
 /// (states, history, suppression rules).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AlertRecord {
     pub id: i64,
     pub tenant_id: String,
@@ -459,7 +497,7 @@ pub struct AlertRecord {
 }
 
 /// An alert as a customer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomerAlert {
     pub id: i64,
     pub tenant_id: String,
@@ -492,7 +530,7 @@ impl From<&AlertRecord> for CustomerAlert {
 }
 
 /// A STIX indicator pattern matched an event on a device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SightingRecord {
     pub id: i64,
     pub tenant_id: String,
@@ -516,7 +554,7 @@ pub struct SightingRecord {
 }
 
 /// A learned behaviour profile of a tenant (`GET /api/v1/profiles`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfileRecord {
     pub tenant_id: String,
     /// `image:<container image>` or `exe:<executable path>`.
@@ -540,7 +578,7 @@ pub struct ProfileRecord {
 
 /// `POST /api/v1/profiles/reset`: forget one subject's profile, or every profile of the
 /// tenant when `subject` is absent; learning starts again.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileReset {
     pub tenant_id: String,
@@ -549,7 +587,7 @@ pub struct ProfileReset {
 }
 
 /// `PUT /api/v1/detect/learn`: learn mode of a tenant on (for `hours`, default 168) or off.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LearnModeChange {
     pub tenant_id: String,
@@ -559,7 +597,7 @@ pub struct LearnModeChange {
 }
 
 /// A whitelist proposal of learn mode: a rule that fired for a process while learning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LearnProposal {
     pub rule_name: String,
     pub process_name: String,
@@ -571,7 +609,7 @@ pub struct LearnProposal {
 }
 
 /// `GET /api/v1/detect/learn`: a tenant's learn mode and its whitelist proposals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LearnStatus {
     pub tenant_id: String,
     pub learning: bool,
@@ -582,7 +620,7 @@ pub struct LearnStatus {
 
 /// `POST /api/v1/detect/learn/apply`: turn proposals into suppression rules (all of the
 /// tenant's when `rules` is absent).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LearnApply {
     pub tenant_id: String,
@@ -593,7 +631,7 @@ pub struct LearnApply {
 
 /// `POST /api/v1/checkin`: an agent's periodic report. Every field is optional so that old
 /// agents keep working.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckinRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
@@ -772,7 +810,7 @@ pub struct TenantVersions {
 }
 
 /// What an agent reports about its verified intel bundle.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelStatus {
     /// Version of the bundle in use (none before the first good bundle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -790,7 +828,7 @@ pub struct IntelStatus {
 
 /// An indicator a tenant's intel holds in addition to the global feeds
 /// (`GET/POST /api/v1/intel/indicators`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TenantIndicator {
     pub id: String,
     pub tenant_id: String,
@@ -810,7 +848,7 @@ pub struct TenantIndicator {
 }
 
 /// `POST /api/v1/intel/indicators`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenantIndicator {
     pub tenant_id: String,
@@ -826,7 +864,7 @@ pub struct NewTenantIndicator {
 
 /// A network of a tenant that is never reported (its own servers): subtracted from the
 /// tenant's bundle (`GET/POST /api/v1/intel/allowlist`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllowlistEntry {
     pub id: String,
     pub tenant_id: String,
@@ -839,7 +877,7 @@ pub struct AllowlistEntry {
 }
 
 /// `POST /api/v1/intel/allowlist`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllowlistEntry {
     pub tenant_id: String,
@@ -849,7 +887,7 @@ pub struct NewAllowlistEntry {
 }
 
 /// `GET /api/v1/intel/key`: the public half of the server's bundle signing key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelKey {
     /// ed25519 public key, 64 hex digits (pin it in agents as `intel_public_key`).
     pub public_key: String,
@@ -871,7 +909,7 @@ pub const AGENT_LOCAL_ONLY_DAEMON_KEYS: [&str; 6] = [
 ];
 
 /// The server's answer to a check-in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckinResponse {
     pub server_time: DateTime<Utc>,
     /// Jobs waiting for this device (claim them from `/api/v1/agent/jobs/next`).
@@ -890,7 +928,7 @@ pub struct CheckinResponse {
 }
 
 /// `PUT /api/v1/devices/{id}/config`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceConfig {
     /// Agent configuration sections (as in `agent.toml`), applied by the agent at check-in.
@@ -898,7 +936,7 @@ pub struct DeviceConfig {
 }
 
 /// A UI user, without secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -911,7 +949,7 @@ pub struct User {
 }
 
 /// `POST /api/v1/users`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -922,7 +960,7 @@ pub struct NewUser {
 }
 
 /// `POST /api/v1/auth/login`
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
@@ -938,7 +976,7 @@ impl std::fmt::Debug for LoginRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginResponse {
     /// The session token (also set as the `outpost_session` cookie); send it as
     /// `Authorization: Bearer <token>` from scripts.
@@ -948,7 +986,7 @@ pub struct LoginResponse {
 }
 
 /// `POST /api/v1/keys`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// `enrollment`, `admin`, `technician` or `customer`.
@@ -960,14 +998,14 @@ pub struct NewKey {
 }
 
 /// `POST /api/v1/tenants`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub name: String,
 }
 
 /// A page of results with an opaque cursor for the next page (absent on the last page).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -975,7 +1013,7 @@ pub struct Page<T> {
 }
 
 /// A device, as `GET /api/v1/devices` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Device {
     pub id: String,
     pub tenant_id: String,
@@ -1010,7 +1048,7 @@ pub struct Device {
 }
 
 /// A tenant (one customer of an MSP).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tenant {
     pub id: String,
     pub name: String,
@@ -1020,6 +1058,26 @@ pub struct Tenant {
 #[cfg(test)]
 mod wire_tests {
     use super::*;
+
+    /// Issue 26.5: `--server 127.0.0.1:8470` is refused with the corrected URL.
+    #[test]
+    fn server_url_needs_a_scheme() {
+        assert_eq!(
+            server_url("http://127.0.0.1:8470/").unwrap(),
+            "http://127.0.0.1:8470"
+        );
+        assert_eq!(
+            server_url("HTTPS://x.example").unwrap(),
+            "HTTPS://x.example"
+        );
+        let e = server_url("127.0.0.1:8470").unwrap_err();
+        assert!(
+            e.contains("needs http:// or https://") && e.contains("http://127.0.0.1:8470"),
+            "{e}"
+        );
+        assert!(server_url("ftp://x").unwrap_err().contains("http://x"));
+        assert!(server_url("").is_err());
+    }
 
     /// Issue 5 point 7: a newer agent's extra fields are accepted (and reported), bad types of
     /// known fields are still rejected.

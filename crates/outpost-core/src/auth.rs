@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A role. Technicians and admins see all tenants; customers and devices only their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Manages tenants, users and keys; sees everything.
@@ -22,7 +22,7 @@ pub enum Role {
 }
 
 /// The authenticated caller of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Principal {
     pub role: Role,
     /// User id, API key id or device id.

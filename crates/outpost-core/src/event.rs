@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// What happened. Serialized in snake_case (`"process_exec"`, `"network"`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A process was started (exec, Sysmon 1, Security 4688, auditd EXECVE).
@@ -65,10 +65,11 @@ impl EventKind {
 }
 
 /// One normalized event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// When the event happened (UTC), as reported by its source.
     pub ts: DateTime<Utc>,
+    /// What happened (see the kinds below).
     pub kind: EventKind,
     /// Which collector or reader produced it: `proc_connector`, `audit`, `ebpf`, `sock_diag`,
     /// `inotify`, `fanotify`, `procfs`, `evtx`, `auditd_log`, `ingest`, …
@@ -79,12 +80,16 @@ pub struct Event {
     /// allocation for it. Change one event's copy with `Arc::make_mut`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<Arc<ProcessInfo>>,
+    /// The connection or flow (`network`, `network_inventory` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<NetworkInfo>,
+    /// The file (`file` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<FileInfo>,
+    /// The container the event happened in, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerInfo>,
+    /// The lookup (`dns` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsInfo>,
     /// The original OS-log record, for events read from logs (kept for rules and for analysts).
@@ -133,12 +138,15 @@ pub fn basename(path: &str) -> &str {
 }
 
 /// File hashes as reported by a source (Sysmon `Hashes`) or computed by the agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hashes {
+    /// SHA-256, lower-case hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// SHA-1, lower-case hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// MD5, lower-case hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
     /// Other algorithms a source reported (e.g. Sysmon `IMPHASH`), by upper-case name.
@@ -153,8 +161,9 @@ impl Hashes {
 }
 
 /// The process an event belongs to (the acting process).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProcessInfo {
+    /// Process id.
     pub pid: u32,
     /// Short name (`comm` on Linux, image basename on Windows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,16 +177,22 @@ pub struct ProcessInfo {
     /// Command line as one string (Windows sources; on Linux the args joined by spaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_line: Option<String>,
+    /// Working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
+    /// Parent process id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ppid: Option<u32>,
+    /// What is known of the parent process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentInfo>,
+    /// Real user id (Linux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// Effective user id (Linux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub euid: Option<u32>,
+    /// Real group id (Linux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
     /// User name (Windows `DOMAIN\user`, Linux name resolved from uid when known).
@@ -186,12 +201,16 @@ pub struct ProcessInfo {
     /// True when the effective uid differs from the real uid (setuid execution).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub setuid: bool,
+    /// When the process started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<DateTime<Utc>>,
+    /// Controlling terminal (Linux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tty: Option<String>,
+    /// Exit code (`process_exit` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Hashes of the executable, from the source or computed by the agent.
     #[serde(default, skip_serializing_if = "Hashes::is_empty")]
     pub hashes: Hashes,
     /// Windows process GUID (Sysmon) or another source-specific stable id.
@@ -200,19 +219,25 @@ pub struct ProcessInfo {
 }
 
 /// What is known of the parent process.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParentInfo {
+    /// Parent process id.
     pub pid: u32,
+    /// Parent's short name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Parent's executable path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exe: Option<String>,
+    /// Parent's command line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_line: Option<String>,
 }
 
 /// Whether the connection was let through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NetworkAction {
     /// Allowed / established / observed (WFP 5156, connect, accept).
@@ -225,19 +250,26 @@ pub enum NetworkAction {
 }
 
 /// A connection or flow. `local_*` is the monitored host's side, `remote_*` the peer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetworkInfo {
+    /// `outbound`, `inbound` or `unknown`.
     #[serde(default)]
     pub direction: Direction,
+    /// Transport protocol.
     pub protocol: Protocol,
+    /// This host's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_ip: Option<IpAddr>,
+    /// This host's port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_port: Option<u16>,
+    /// The peer's address (what address indicators match).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<IpAddr>,
+    /// The peer's port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_port: Option<u16>,
+    /// Whether the connection was allowed, blocked or only attempted.
     #[serde(default)]
     pub action: NetworkAction,
     /// Remote host name when the source reports one (Sysmon `DestinationHostname`).
@@ -250,7 +282,7 @@ pub struct NetworkInfo {
 
 /// A DNS lookup. One event per query: a sensor that sees the answer too (within a few
 /// seconds) fills `rcode` and `answers`; a query nobody answered keeps them empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DnsInfo {
     /// The queried name: lower case, without the trailing dot.
     pub query: String,
@@ -315,7 +347,7 @@ impl DnsInfo {
 }
 
 /// What happened to a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileAction {
     Create,
@@ -333,47 +365,59 @@ pub enum FileAction {
 
 /// A file event. For container files `path` is the path inside the container and `host_path`
 /// the path on the host (overlay merged directory).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileInfo {
+    /// What was done to the file.
     pub action: FileAction,
+    /// The file's path (inside the container for container files).
     pub path: String,
+    /// For container files, the path on the host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_path: Option<String>,
     /// The previous path of a renamed file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_path: Option<String>,
+    /// SHA-256 before the change (file integrity baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256_before: Option<String>,
+    /// SHA-256 after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256_after: Option<String>,
+    /// Size in bytes after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Permission bits after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<u32>,
+    /// Owner after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// Group after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
 }
 
 /// The container an event happened in, derived from the process's cgroup.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContainerInfo {
     /// Full container id (64 hex characters for docker/containerd/cri-o/podman).
     pub id: String,
     /// `docker`, `containerd`, `cri-o`, `podman`, …
     pub runtime: String,
+    /// Container name, when the runtime tells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Image name, when the runtime tells.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
 }
 
 /// An OS-log record as read (EVTX, auditd), with all its data fields.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogRecord {
     /// `Security`, `Microsoft-Windows-Sysmon/Operational`, `audit`, …
     pub channel: String,
+    /// The provider (EVTX `System/Provider/@Name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// Windows event id, or the audit record type's number.
@@ -382,6 +426,7 @@ pub struct LogRecord {
     /// EVTX record id or audit event serial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<u64>,
+    /// The computer name the record carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub computer: Option<String>,
     /// EventData / audit fields by name, as strings.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// One upload: a batch of grouped hits from one device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HitPayload {
     /// Client-chosen id of this upload (a UUID). Retrying the same batch stores nothing new.
     pub batch_id: String,
@@ -29,7 +29,7 @@ pub struct HitPayload {
 /// address indicator the indicator is the remote address (as the seed grouped by
 /// `(remote_ip, process_name)`), for the other kinds the matched value (domain, hash,
 /// process name or path), named in `intel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hit {
     /// The remote address of a connection hit (always present in hits of seed-era agents);
     /// absent for hash, process and DNS-query hits.
@@ -37,7 +37,9 @@ pub struct Hit {
     pub remote_ip: Option<IpAddr>,
     /// Remote port of the first matching event.
     pub remote_port: Option<u16>,
+    /// Transport protocol of the first matching event.
     pub protocol: Protocol,
+    /// The process that made the connection (or ran the listed executable).
     pub process_name: String,
     /// Process id of the first matching event.
     pub pid: Option<u32>,
@@ -45,12 +47,16 @@ pub struct Hit {
     pub exe_path: Option<String>,
     /// SHA-256 of the executable, computed only for hits.
     pub sha256: Option<String>,
+    /// The first matching event's time.
     pub first_seen_utc: DateTime<Utc>,
+    /// The last matching event's time.
     pub last_seen_utc: DateTime<Utc>,
+    /// How many events matched in the window.
     pub hit_count: u64,
     /// A few of the matching events, as buffered.
     #[serde(default)]
     pub sample_events: Vec<Event>,
+    /// Direction of the first matching connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
     /// The intel entry that matched.
@@ -86,7 +92,7 @@ impl Hit {
 
 /// Which indicator a hit matched. Everything but `indicator` is optional, so hits from agents
 /// that send only the entry, source and score (and servers that read only those) interoperate.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IntelMatch {
     /// The matching entry as written in the list (`1.2.3.4` or `1.2.3.0/24`).
     pub indicator: String,
@@ -109,6 +115,7 @@ pub struct IntelMatch {
     /// When the feed first / last saw the indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<DateTime<Utc>>,
+    /// When the source last saw the indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime<Utc>>,
     /// When the indicator stops being used.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// One match of one engine on one event. An event's (or a hit's) `risk_score` is the sum of
 /// its indicators' scores.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Indicator {
     /// `static`, `rules`, `sigma`, `profile`, `stix`.
     pub engine: String,

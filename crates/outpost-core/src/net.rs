@@ -84,6 +84,21 @@ impl Protocol {
     }
 }
 
+impl schemars::JsonSchema for Protocol {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Protocol".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`tcp`, `udp`, `icmp`, `icmpv6`, an IANA keyword (`gre`, `esp`, `sctp`, …) or `proto-N`",
+        })
+    }
+}
+
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str())
@@ -153,7 +168,9 @@ impl<'de> Deserialize<'de> for Protocol {
 }
 
 /// Direction of a connection as seen from the monitored host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Outbound,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// A threat-intel match returned by an [`IocLookup`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IocMatch {
     /// Feed or list name.
     pub source: String,
@@ -122,7 +122,7 @@ impl IocLookup for MemoryIoc {
 }
 
 /// One risky process.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RiskyProcess {
     /// Exact basename (`dig`) or exact full path (`/usr/bin/dig`, `C:\x\y.exe`).
     pub name: String,
@@ -133,7 +133,7 @@ pub struct RiskyProcess {
 }
 
 /// One watched path for file integrity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WatchedPath {
     /// A file, or a directory (everything below it).
     pub path: String,
@@ -145,7 +145,7 @@ pub struct WatchedPath {
 }
 
 /// A black- or whitelist entry on one field. Any listed value matches.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListEntry {
     /// Event field path (`process.name`, `network.remote_ip`, `file.sha256_after`, …).
     pub field: String,
@@ -167,7 +167,7 @@ pub struct ListEntry {
 }
 
 /// Static engine configuration (serde: YAML or JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StaticConfig {
     /// Risky processes.
     #[serde(default = "default_risky")]

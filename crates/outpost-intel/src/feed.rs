@@ -13,7 +13,7 @@ use std::time::Duration;
 pub const MAX_FEED_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A CSV column, by header name or 0-based index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Column {
     /// 0-based index.
@@ -23,7 +23,7 @@ pub enum Column {
 }
 
 /// How a CSV record's kind is determined.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KindSource {
     /// Every record has this kind.
@@ -35,7 +35,7 @@ pub enum KindSource {
 }
 
 /// Which CSV columns hold what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CsvMapping {
     /// The indicator value.
     pub value: Column,
@@ -135,7 +135,7 @@ impl CsvMapping {
 }
 
 /// A feed's format.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedFormat {
     /// One indicator a line (IP/CIDR, or any kind when `guess_kinds`), `#` comments.
@@ -152,7 +152,7 @@ pub enum FeedFormat {
 }
 
 /// Options common to all feed formats (each may be left out of a configuration).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct FeedOptions {
     /// Fail on the first malformed line/record instead of skipping and reporting it.
@@ -161,6 +161,7 @@ pub struct FeedOptions {
     pub guess_kinds: bool,
     /// Expiry given to indicators that have none (relative to the import time).
     #[serde(default, with = "opt_secs")]
+    #[schemars(with = "Option<u64>")]
     pub default_ttl: Option<Duration>,
     /// Tags added to every indicator.
     #[serde(default)]
@@ -182,7 +183,7 @@ mod opt_secs {
 }
 
 /// What a feed import did; nothing is dropped silently.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeedReport {
     /// Feed name.
     pub source: String,
@@ -205,7 +206,7 @@ pub struct FeedReport {
 }
 
 /// A skipped line, record or object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReportedProblem {
     /// 1-based line / record number, or object index for STIX.
     pub at: usize,
@@ -616,7 +617,7 @@ fn simple_value(ioc: &outpost_stix::SimpleIoc) -> Option<Result<IndicatorValue, 
 }
 
 /// Where a feed comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedLocation {
     /// A local file.
@@ -638,7 +639,7 @@ impl FeedLocation {
 }
 
 /// What is remembered about a feed between fetches (persist it as JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeedState {
     /// `ETag` of the last successful fetch.
     pub etag: Option<String>,
@@ -651,7 +652,7 @@ pub struct FeedState {
 }
 
 /// A configured feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Feed {
     /// Name used as the indicators' source.
     pub name: String,
@@ -661,6 +662,7 @@ pub struct Feed {
     pub format: FeedFormat,
     /// Fetch when the last fetch is older than this.
     #[serde(with = "secs")]
+    #[schemars(with = "u64")]
     pub interval: Duration,
     /// Parse options.
     #[serde(default)]

@@ -12,7 +12,19 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 /// The kinds of indicator an [`IntelSet`] holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
     /// An IPv4/IPv6 address or CIDR.

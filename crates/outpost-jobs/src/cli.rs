@@ -11,8 +11,14 @@ use crate::model::{Filter, Job, NewJob};
 /// Where the server is and how to authenticate.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Conn {
-    /// Server base URL.
-    #[arg(long, env = "OUTPOST_SERVER", default_value = "http://127.0.0.1:8080")]
+    /// Server base URL (`outpost server` and `outpost up` listen on 127.0.0.1:8470 unless told
+    /// otherwise).
+    #[arg(
+        long,
+        env = "OUTPOST_SERVER",
+        default_value = "http://127.0.0.1:8470",
+        value_parser = outpost_core::api::server_url
+    )]
     pub server: String,
     /// API key (sent as `Authorization: Bearer <key>`).
     #[arg(long, env = "OUTPOST_API_KEY", hide_env_values = true)]

@@ -13,7 +13,7 @@ use std::path::Path;
 ///
 /// Keys are device prefixes (`\device\harddiskvolume3`, compared case-insensitively), values
 /// the drive (`C:`). Serialized as a JSON/TOML map.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct DriveMap(pub BTreeMap<String, String>);
 

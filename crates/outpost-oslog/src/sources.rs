@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// [drive_map]
 /// '\Device\HarddiskVolume3' = 'C:'
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourcesConfig {
     /// Glob patterns of `.evtx` files (each matching file is a source with its own cursor, keyed
@@ -64,7 +64,9 @@ impl SourcesConfig {
 }
 
 /// Position in an EVTX file or a Windows channel: the highest record id delivered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct EvtxCursor {
     /// Highest `EventRecordID` delivered.
     pub last_record_id: u64,
@@ -75,7 +77,7 @@ pub struct EvtxCursor {
 /// fallback when the bookmarked record is gone: the log wrapped or was cleared).
 ///
 /// Older cursor stores hold only `last_record_id`; they load with no bookmark.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChannelCursor {
     /// Highest `EventRecordID` delivered.
     pub last_record_id: u64,
@@ -85,7 +87,9 @@ pub struct ChannelCursor {
 }
 
 /// Position in an audit log set.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct AuditCursor {
     /// Inode of the file the offset belongs to (0 where inodes are not available).
     pub inode: u64,
@@ -99,7 +103,7 @@ pub struct AuditCursor {
 
 /// Remembered read positions, by source (EVTX file path, audit log base path, channel name).
 /// Stored as a JSON file at a path the caller chooses.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cursors {
     /// EVTX files, by path as matched by the glob.
     #[serde(default)]

@@ -25,7 +25,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// A secret string (password, API token, HMAC key). `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Secret(pub String);
 
@@ -43,7 +43,7 @@ impl fmt::Debug for Secret {
 }
 
 /// One configured output: common settings plus the sink-specific part (`type = …`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutputConfig {
     /// Unique name; used for the queue directory and as the `output` metrics label.
     pub name: String,
@@ -96,7 +96,7 @@ impl OutputConfig {
 }
 
 /// Record selection.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Filter {
     /// Record kinds to send; default hits and alerts.
     #[serde(default = "default_kinds")]
@@ -150,7 +150,7 @@ impl Filter {
 }
 
 /// Document formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// threatseer-style native JSON: `@timestamp` (event time), `event`, `indicators`,
@@ -163,7 +163,7 @@ pub enum Format {
 }
 
 /// Disk-queue settings (one queue per output under `{data_dir}/outputs/{name}/queue`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueueConfig {
     /// Size cap of the queue in bytes; when exceeded the oldest segment is dropped and its
     /// undelivered records are counted in `outpost_output_dropped_total`.
@@ -196,7 +196,7 @@ impl Default for QueueConfig {
 }
 
 /// Exponential backoff between failed delivery attempts (with ±25 % jitter).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RetryConfig {
     /// First delay.
     #[serde(default = "default_initial_backoff")]
@@ -223,7 +223,7 @@ impl Default for RetryConfig {
 }
 
 /// The sink part of an output, tagged by `type`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SinkConfig {
     /// Elasticsearch or OpenSearch `_bulk`.
@@ -273,7 +273,7 @@ impl SinkConfig {
 }
 
 /// Elasticsearch/OpenSearch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ElasticsearchConfig {
     /// Base URL, e.g. `https://es.example:9200`.
     pub url: String,
@@ -335,7 +335,9 @@ fn default_timeout() -> u64 {
 }
 
 /// Kafka compression codec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum KafkaCompression {
     /// No compression.
@@ -348,7 +350,7 @@ pub enum KafkaCompression {
 }
 
 /// Kafka.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KafkaConfig {
     /// Bootstrap brokers (`host:port`).
     pub brokers: Vec<String>,
@@ -376,7 +378,9 @@ fn default_replication() -> i16 {
 }
 
 /// How records are written to Redis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisMode {
     /// `RPUSH key doc…` (default).
@@ -393,7 +397,7 @@ fn default_maxlen() -> usize {
 }
 
 /// Redis.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RedisConfig {
     /// `redis://[user:pass@]host:port/db` (`rediss://` is not supported in this build).
     pub url: Secret,
@@ -411,7 +415,7 @@ pub struct RedisConfig {
 }
 
 /// NATS.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NatsConfig {
     /// Server URL(s), comma separated (`nats://127.0.0.1:4222`).
     pub url: String,
@@ -435,7 +439,7 @@ pub struct NatsConfig {
 }
 
 /// Client TLS settings.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TlsConfig {
     /// PEM file with the CA certificates to trust (default: the Mozilla roots).
     #[serde(default)]
@@ -446,7 +450,7 @@ pub struct TlsConfig {
 }
 
 /// Logstash `tcp` input, `json_lines` codec.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LogstashConfig {
     /// `host:port`.
     pub address: String,
@@ -467,7 +471,9 @@ fn default_confirm_ms() -> u64 {
 }
 
 /// Syslog transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SyslogTransport {
     /// RFC 5426, one message per datagram.
@@ -480,7 +486,7 @@ pub enum SyslogTransport {
 }
 
 /// Syslog.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SyslogConfig {
     /// `host:port`.
     pub address: String,
@@ -515,7 +521,9 @@ fn default_app_name() -> String {
 }
 
 /// When to rotate the output file by time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RotateEvery {
     /// Only by size.
@@ -528,7 +536,7 @@ pub enum RotateEvery {
 }
 
 /// JSON-lines file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileConfig {
     /// The active file; rotated files are `{path}.{UTC timestamp}[.gz]`.
     pub path: PathBuf,
@@ -554,7 +562,7 @@ fn default_rotate_bytes() -> u64 {
 }
 
 /// Webhook.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WebhookConfig {
     /// Target URL.
     pub url: String,

@@ -6,15 +6,19 @@ use std::path::PathBuf;
 
 /// Configuration of all collectors. Deserialize it from the agent's config file; every field has
 /// a default, so `{}` is a valid configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensorConfig {
     /// Directory where persistent state (the file-integrity baseline) is kept. Without it the
     /// baseline lives in memory only and changes made while the agent was down are not reported.
     pub state_dir: Option<PathBuf>,
+    /// Process collector (`[sensors.processes]`).
     pub processes: ProcessConfig,
+    /// Network collector (`[sensors.network]`).
     pub network: NetworkConfig,
+    /// File-integrity and file-access monitoring (`[sensors.files]`).
     pub files: FileConfig,
+    /// Container attribution (`[sensors.containers]`).
     pub containers: ContainerConfig,
     /// The DNS sensor (Linux: a packet tap of UDP port 53, root needed; on by default).
     pub dns: bool,
@@ -39,9 +43,10 @@ impl Default for SensorConfig {
 }
 
 /// Process collector settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProcessConfig {
+    /// Collect process starts and exits.
     pub enabled: bool,
     /// Emit a `process_inventory` event for every process alive at start.
     pub inventory: bool,
@@ -69,9 +74,10 @@ impl Default for ProcessConfig {
 }
 
 /// Connection collector settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
+    /// Collect connections and flows.
     pub enabled: bool,
     /// Emit a `network_inventory` event for every socket open at start (sock_diag).
     pub inventory: bool,
@@ -96,9 +102,10 @@ impl Default for NetworkConfig {
 }
 
 /// File integrity monitoring settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
+    /// Watch the configured paths for changes.
     pub enabled: bool,
     /// Directories (watched recursively) or single files to monitor.
     pub paths: Vec<PathBuf>,
@@ -141,13 +148,15 @@ impl Default for FileConfig {
 }
 
 /// Access monitoring of sensitive files through fanotify (reads report the reading process).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AccessConfig {
+    /// Report reads of the listed files (fanotify; root needed).
     pub enabled: bool,
     /// Files to watch; glob patterns are expanded at start and re-expanded every
     /// `refresh_secs` (so new SSH keys are picked up and replaced files re-marked).
     pub paths: Vec<String>,
+    /// Seconds between re-expansions of `paths`.
     pub refresh_secs: u64,
 }
 
@@ -190,9 +199,10 @@ impl Default for DnsLimits {
 }
 
 /// Container attribution settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ContainerConfig {
+    /// Attribute events to containers (runtime, id, name, image).
     pub enabled: bool,
     /// Maximum containers tracked for start/stop events.
     pub max_containers: usize,

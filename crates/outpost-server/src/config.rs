@@ -24,7 +24,7 @@ pub enum ConfigError {
 }
 
 /// Everything `outpost server` needs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on.
@@ -105,7 +105,7 @@ impl Default for ReleasesConfig {
 }
 
 /// `[auth]`: how people sign in to the UI.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// Username and password logins (`/login`, `POST /api/v1/auth/login`). `false` leaves
@@ -125,7 +125,7 @@ impl Default for AuthConfig {
 }
 
 /// `[[auth.oidc]]`: one OpenID Provider (authorization code flow with PKCE).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcProviderConfig {
     /// Short name in URLs and user names (`[a-z0-9_-]`, 1-32 characters).
@@ -136,6 +136,7 @@ pub struct OidcProviderConfig {
     /// The issuer URL; `{issuer}/.well-known/openid-configuration` is read at start-up.
     /// `https` unless the host is a loopback address.
     pub issuer: String,
+    /// The client id Outpost is registered under at the provider.
     pub client_id: String,
     /// The name of an environment variable holding the client secret…
     #[serde(default)]
@@ -173,7 +174,7 @@ pub struct OidcProviderConfig {
 
 /// One mapping rule of `[[auth.oidc.rules]]`. Each condition given must hold (any of its
 /// values); a rule needs at least one. The tenant is the rule's, never a claim's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OidcRule {
     /// Any of these in the groups claim.
@@ -312,7 +313,7 @@ impl AuthConfig {
 }
 
 /// `[detect]`: how the server scores hits at ingest (see `ingest.rs`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectConfig {
     /// Score hits at all (default true).
@@ -346,7 +347,7 @@ pub struct DetectConfig {
 /// outside containers, each executable's) command lines, child processes, outbound
 /// destinations and file paths from full telemetry during a learning window; afterwards a
 /// deviation scores `abnormal_score`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfileSettings {
     /// Learn and score at all (default true).
@@ -411,7 +412,7 @@ impl Default for DetectConfig {
 }
 
 /// `[jobs]`: queue tuning and the job-kind policy.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsSettings {
     /// Seconds a claim (and each renewal while the job runs) holds a job for its agent.
@@ -428,7 +429,7 @@ pub struct JobsSettings {
 
 /// `[jobs.kinds]`: allowed job kinds per role (a role left out keeps its default) and an
 /// optional restriction per tenant. `"*"` allows every kind; `[]` none.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KindSettings {
     /// Default `["*"]`. Env: `OUTPOST_JOBS_KINDS_ADMIN` (comma-separated).
@@ -521,7 +522,7 @@ impl JobsSettings {
 }
 
 /// `[intel]`: what every tenant's signed bundle is built from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntelConfig {
     /// File holding the ed25519 signing key's seed (64 hex digits). Default
@@ -567,7 +568,7 @@ impl Default for IntelConfig {
 
 /// Settings of the Sensoroni-compatible API. Without a key and without anonymous networks
 /// the API refuses every request.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensoroniConfig {
     /// The shared static key (`Authorization: <key>` or `Bearer <key>`). Env: `OUTPOST_SENSORONI_KEY`.
@@ -616,6 +617,41 @@ impl Default for ServerConfig {
         }
     }
 }
+
+/// The environment variables [`ServerConfig::apply_env`] reads, with the key each overrides
+/// (the configuration reference shows them; a unit test checks the list is complete).
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("listen", "OUTPOST_LISTEN"),
+    ("data_dir", "OUTPOST_DATA_DIR"),
+    ("database_url", "OUTPOST_DATABASE_URL"),
+    ("max_body_bytes", "OUTPOST_MAX_BODY_BYTES"),
+    ("public_url", "OUTPOST_PUBLIC_URL"),
+    ("sensoroni.api_key", "OUTPOST_SENSORONI_KEY"),
+    ("intel.signing_key_file", "OUTPOST_INTEL_SIGNING_KEY_FILE"),
+    ("trusted_proxies", "OUTPOST_TRUSTED_PROXIES"),
+    ("auth.local_login", "OUTPOST_AUTH_LOCAL_LOGIN"),
+    ("elastic_url", "OUTPOST_ELASTIC_URL"),
+    ("retention_days", "OUTPOST_RETENTION_DAYS"),
+    ("session_hours", "OUTPOST_SESSION_HOURS"),
+    ("checkin_interval_s", "OUTPOST_CHECKIN_INTERVAL_S"),
+    ("checkin_flush_ms", "OUTPOST_CHECKIN_FLUSH_MS"),
+    ("rate_limit_per_s", "OUTPOST_RATE_LIMIT_PER_S"),
+    ("login_rate_per_min", "OUTPOST_LOGIN_RATE_PER_MIN"),
+    (
+        "intel.bundle_cache_tenants",
+        "OUTPOST_INTEL_BUNDLE_CACHE_TENANTS",
+    ),
+    (
+        "intel.bundle_cache_idle_s",
+        "OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S",
+    ),
+    ("jobs.lease_secs", "OUTPOST_JOBS_LEASE_SECS"),
+    ("jobs.max_attempts", "OUTPOST_JOBS_MAX_ATTEMPTS"),
+    ("jobs.max_result_bytes", "OUTPOST_JOBS_MAX_RESULT_BYTES"),
+    ("jobs.kinds.admin", "OUTPOST_JOBS_KINDS_ADMIN"),
+    ("jobs.kinds.technician", "OUTPOST_JOBS_KINDS_TECHNICIAN"),
+    ("jobs.kinds.customer", "OUTPOST_JOBS_KINDS_CUSTOMER"),
+];
 
 impl ServerConfig {
     /// Reads `path` (if given) and applies `OUTPOST_LISTEN`, `OUTPOST_DATA_DIR`,
@@ -931,6 +967,22 @@ client_secret_env = "X_SECRET"
             c.apply_env(|k| (k == "OUTPOST_JOBS_MAX_ATTEMPTS").then(|| "many".into()))
                 .is_err()
         );
+    }
+
+    /// Issue 26.3: `ENV_VARS` (the configuration reference's environment column) names every
+    /// variable `apply_env` reads, and nothing else.
+    #[test]
+    fn env_vars_table_is_complete() {
+        let read = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        ServerConfig::default()
+            .apply_env(|k| {
+                read.lock().unwrap().insert(k.to_string());
+                None
+            })
+            .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            ENV_VARS.iter().map(|(_, v)| v.to_string()).collect();
+        assert_eq!(read.into_inner().unwrap(), listed);
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub fn random_token() -> String {
 pub enum ServeError {
     #[error("cannot open the database: {0}")]
     Store(#[from] outpost_store::StoreError),
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}{}", bind_hint(source))]
     Bind {
         addr: String,
         source: std::io::Error,
@@ -123,6 +123,25 @@ pub enum ServeError {
     Config(#[from] config::ConfigError),
     #[error("sign-in: {0}")]
     Oidc(#[from] oidc::OidcError),
+}
+
+/// What to do about a failed bind, for the two usual causes.
+pub fn bind_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            ". Another program (perhaps another `outpost server` or `outpost up`) listens there: \
+             stop it, or choose another address with --listen or OUTPOST_LISTEN"
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            ". Ports below 1024 need root (or CAP_NET_BIND_SERVICE): choose a port above 1024 \
+             with --listen or OUTPOST_LISTEN"
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            ". No interface of this machine has that address: use 127.0.0.1, 0.0.0.0 or one of \
+             its addresses"
+        }
+        _ => "",
+    }
 }
 
 /// Opens the configured database (embedded SQLite in `data_dir` unless `database_url` is
@@ -294,7 +313,8 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         get(releases::device_history),
     )
     .add("/outputs", &["GET"], get(detect::outputs))
-    .add("/openapi.json", &["GET"], get(openapi::document));
+    .add("/openapi.json", &["GET"], get(openapi::document))
+    .add("/docs", &["GET"], get(openapi::page));
     (r.router, r.table)
 }
 

@@ -18,7 +18,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::server::TlsStream;
 
 /// `[tls]` in the server configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain of the server.

@@ -395,7 +395,7 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
         ("POST", "/api/v1/keys/{id}/rotate") => {
             (format!("/api/v1/keys/{}/rotate", b.customer_key_id), None)
         }
-        ("GET", "/api/v1/openapi.json") => (path.to_string(), None),
+        ("GET", "/api/v1/openapi.json" | "/api/v1/docs") => (path.to_string(), None),
         ("GET", "/api/v1/detect/rules") => (path.to_string(), None),
         ("POST", "/api/v1/events") => (
             path.to_string(),
@@ -725,7 +725,7 @@ async fn every_route_needs_credentials_except_the_public_ones() {
         for token in [None, Some("opa_0000"), Some("ops_0000"), Some("opd_0000")] {
             let (status, text) = call(&w.app, &method, &uri, token, body.clone()).await;
             match path.as_str() {
-                "/api/v1/openapi.json" | "/api/v1/auth/providers" => {
+                "/api/v1/openapi.json" | "/api/v1/docs" | "/api/v1/auth/providers" => {
                     assert_eq!(status, StatusCode::OK)
                 }
                 // Sign-in through an OpenID Provider needs no credentials; this world's

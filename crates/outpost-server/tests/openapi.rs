@@ -99,6 +99,7 @@ async fn every_documented_operation_is_routed_and_served() {
     }
     // And the document is served.
     let resp = app
+        .clone()
         .oneshot(
             Request::get("/api/v1/openapi.json")
                 .body(Body::empty())
@@ -110,4 +111,28 @@ async fn every_documented_operation_is_routed_and_served() {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["info"]["title"], "Outpost API");
+    // ... and as a readable page, every operation and schema on it (issue 26.3).
+    let resp = app
+        .oneshot(Request::get("/api/v1/docs").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let page = String::from_utf8_lossy(&body);
+    let doc: serde_json::Value = serde_json::from_str(outpost_server::openapi::DOCUMENT).unwrap();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            let op = format!("<code>{} {path}</code>", method.to_uppercase());
+            assert!(page.contains(&op), "{op} is not on /api/v1/docs");
+        }
+    }
+    for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(page.contains(&format!(">{name}</h3>")), "schema {name}");
+    }
 }

@@ -94,7 +94,7 @@ pub struct EnrollArgs {
     #[command(flatten)]
     pub dir: DataDir,
     /// Server URL, e.g. http://127.0.0.1:8470
-    #[arg(long, env = "OUTPOST_SERVER")]
+    #[arg(long, env = "OUTPOST_SERVER", value_parser = outpost_core::api::server_url)]
     pub server: String,
     /// The tenant's enrollment key.
     #[arg(long, env = "OUTPOST_ENROLL_KEY", hide_env_values = true)]
@@ -195,8 +195,46 @@ pub fn hostname() -> String {
     outpost_platform::hostname()
 }
 
+/// Creates the data directory if needed and checks that files can be written in it, with a
+/// message saying which directory and how to choose another.
+fn writable_dir(dir: &std::path::Path) -> Result<()> {
+    let probe = dir.join(".outpost-write-test");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the agent's data directory {} is not writable ({e}): run as a user who may \
+                 write there (root for the default), or choose another directory with \
+                 --data-dir or OUTPOST_AGENT_DIR",
+                dir.display()
+            )
+        })
+}
+
+/// An enrollment failure as something to act on.
+fn enroll_error(server: &str, e: outpost_agent::upload::UploadError) -> anyhow::Error {
+    use outpost_agent::upload::UploadError;
+    match e {
+        UploadError::Auth { status, .. } => anyhow::anyhow!(
+            "the server at {server} refused the enrollment key ({status}): check that you \
+             copied the whole key (ope_…) and that it was not revoked; create one with \
+             `outpost key create --kind enrollment --tenant NAME` on the server, or on the \
+             UI's Keys page"
+        ),
+        UploadError::Transient(m) => anyhow::anyhow!(
+            "cannot reach the Outpost server at {server} ({m}): is it running (`outpost server` \
+             or `outpost up`), and are the address and port right? `curl {server}/healthz` \
+             answers `ok` when they are"
+        ),
+        other => anyhow::anyhow!("enrolling with {server}: {other}"),
+    }
+}
+
 /// Enrolls and writes `agent.toml`; returns the saved configuration.
 pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
+    // Before asking the server: an enrollment whose agent.toml cannot be written is lost.
+    writable_dir(&a.dir.data_dir)?;
     let mut cfg = AgentConfig::load(&a.dir.data_dir)?;
     if a.if_absent
         && let Some(id) = &cfg.device_id
@@ -216,7 +254,7 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
             os: Some(std::env::consts::OS.to_string()),
             agent_version: Some(outpost_core::VERSION.to_string()),
         })
-        .with_context(|| format!("enrolling with {}", a.server))?;
+        .map_err(|e| enroll_error(&a.server, e))?;
     cfg.server_url = Some(a.server.trim_end_matches('/').to_string());
     cfg.tenant_id = Some(resp.tenant_id);
     cfg.device_id = Some(resp.device_id.clone());

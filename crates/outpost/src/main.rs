@@ -10,11 +10,13 @@ mod agent_cmd;
 mod hunt_cmd;
 mod install;
 #[cfg(feature = "server")]
+mod reference;
+#[cfg(feature = "server")]
 mod release_cmd;
 #[cfg(feature = "server")]
 mod server_cmd;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -77,6 +79,10 @@ enum Command {
     #[cfg(feature = "server")]
     #[command(subcommand)]
     Release(release_cmd::ReleaseCommand),
+    /// Print a generated page of the user guide's reference (docs/guide/src/reference).
+    #[cfg(feature = "server")]
+    #[command(hide = true)]
+    Reference(reference::ReferenceArgs),
 }
 
 #[derive(Subcommand)]
@@ -140,6 +146,24 @@ fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
     }
 }
 
+/// An error and its causes on one line, `a: b: c`, each cause once: many library errors
+/// already say their cause in their message (`cannot listen on X: Address already in use`)
+/// and also return it as their `source()`, which anyhow's `{:#}` would print a second time.
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `hunt` reports what it skipped in its summary; the readers' per-chunk and per-record
@@ -147,10 +171,11 @@ fn main() -> ExitCode {
     #[cfg(feature = "hunt")]
     let default_filter = match cli.command {
         Command::Hunt(_) => "warn,evtx=error,outpost_oslog=error",
-        _ => "info",
+        // The `evtx` crate logs every chunk it opens at info ("Initializing string cache").
+        _ => "info,evtx=warn",
     };
     #[cfg(not(feature = "hunt"))]
-    let default_filter = "info";
+    let default_filter = "info,evtx=warn";
     init_logging(cli.log_format, default_filter, log_file(&cli.command));
     let result = match cli.command {
         #[cfg(feature = "server")]
@@ -176,11 +201,13 @@ fn main() -> ExitCode {
         Command::Job(c) => outpost_jobs::cli::run(c).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "server")]
         Command::Release(c) => release_cmd::run(c),
+        #[cfg(feature = "server")]
+        Command::Reference(a) => reference::run(a, Cli::command()).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }

@@ -443,7 +443,13 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
         let ui_password = admin_user(&store, &data_dir).await?;
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", a.listen))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on {}: {e}{}",
+                    a.listen,
+                    outpost_server::bind_hint(&e)
+                )
+            })?;
         let url = format!("http://{}", listener.local_addr()?);
         let state = outpost_server::build_state(cfg, store.clone()).await?;
         let intel_key = state.intel.as_ref().map(|i| i.public_key());

@@ -45,7 +45,7 @@ pub enum TicketError {
 }
 
 /// What a ticketer needs to know about a hit or alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TicketAlert {
     /// Output record id (`hit-42`).
     pub record_id: String,
@@ -309,7 +309,7 @@ pub trait Ticketer: Send + Sync + 'static {
 }
 
 /// One deduplication entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DedupEntry {
     /// External reference (ticket id), if any.
     pub reference: Option<String>,
@@ -331,7 +331,7 @@ fn yes() -> bool {
 }
 
 /// Persisted dedup state.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DedupState {
     /// By dedup key.
     pub entries: BTreeMap<String, DedupEntry>,

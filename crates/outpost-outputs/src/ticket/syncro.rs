@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 /// How the API token is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncroAuth {
     /// `Authorization: Bearer <token>`.
@@ -31,7 +33,7 @@ pub enum SyncroAuth {
 }
 
 /// Syncro output settings.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SyncroConfig {
     /// API base, e.g. `https://acme.syncromsp.com/api/v1`.
     pub base_url: String,

@@ -86,7 +86,7 @@ impl CaptureError {
 }
 
 /// `[capture]` of `agent.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaptureConfig {
     /// Start the capture with the daemon (`outpost agent run`).
@@ -180,7 +180,7 @@ pub struct Shared {
 }
 
 /// A snapshot of a capture's counters (check-in, `daemon-status.json`, `capture.prom`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaptureCounters {
     /// The interface captured on.
     pub interface: String,

@@ -266,7 +266,7 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
                 &["disable", "--now", name]
             };
             if let Err(e) = systemctl(cmd) {
-                eprintln!("warning: {e:#}");
+                eprintln!("warning: {}", crate::error_text(&e));
             }
         }
         remove_file(&path, &mut removed)?;
