@@ -666,26 +666,34 @@ pub struct CheckinRequest {
 }
 
 /// The outcome of one self-update attempt, as the agent reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpdateReport {
+    /// The release's id.
     pub release_id: String,
     /// The release's version.
     pub version: String,
     /// `installed`, `refused` (verification or version rule), `failed` (download or install
     /// error) or `rolled_back` (no healthy check-in within the health window).
     pub outcome: String,
+    /// Why it was refused, failed or rolled back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the outcome happened.
     pub at: DateTime<Utc>,
 }
 
 /// The release a device should run, as a check-in answer names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpdateOffer {
+    /// The release's id (download it from `/api/v1/releases/{id}/file`).
     pub release_id: String,
+    /// Its version.
     pub version: String,
+    /// `linux` or `windows`.
     pub os: String,
+    /// `x86_64` or `aarch64`.
     pub arch: String,
+    /// Size of the file in bytes.
     pub size: u64,
     /// SHA-256 of the file, hex.
     pub sha256: String,

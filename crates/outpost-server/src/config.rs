@@ -81,8 +81,8 @@ pub struct ServerConfig {
     pub releases: ReleasesConfig,
 }
 
-/// `[releases]`: agent self-update (issue 22).
-#[derive(Debug, Clone, Deserialize)]
+/// `[releases]`: agent self-update (signed releases and staged rollouts).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReleasesConfig {
     /// The public half of the release signing key (ed25519, 64 hex digits, from `outpost
@@ -651,6 +651,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("jobs.kinds.admin", "OUTPOST_JOBS_KINDS_ADMIN"),
     ("jobs.kinds.technician", "OUTPOST_JOBS_KINDS_TECHNICIAN"),
     ("jobs.kinds.customer", "OUTPOST_JOBS_KINDS_CUSTOMER"),
+    ("releases.public_key", "OUTPOST_RELEASE_PUBLIC_KEY"),
 ];
 
 impl ServerConfig {
