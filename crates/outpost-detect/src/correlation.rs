@@ -1525,7 +1525,7 @@ level: high
         }
         let mut got = Vec::new();
         let now = Utc.timestamp_opt(1_700_000_000 + 15, 0).unwrap();
-        set.expire_correlations(now, &mut |scope, i, e| {
+        set.expire_correlations(now, &mut |scope, i, e, _| {
             got.push((
                 scope.to_string(),
                 i.rule_name,
@@ -1541,7 +1541,7 @@ level: high
         // uid 3's window (from 20s) is over at 31s.
         let mut later_got = Vec::new();
         let later = Utc.timestamp_opt(1_700_000_000 + 31, 0).unwrap();
-        set.expire_correlations(later, &mut |_, i, _| later_got.push(i.extra_info));
+        set.expire_correlations(later, &mut |_, i, _, _| later_got.push(i.extra_info));
         assert_eq!(later_got.len(), 1, "{later_got:?}");
         assert!(later_got[0].contains("process.uid=3"), "{}", later_got[0]);
         assert_eq!(set.correlation_state().groups(), 0);

@@ -581,17 +581,17 @@ impl RuleSet {
     }
 
     /// Decides the correlation windows with an upper bound that are over at `now` (see
-    /// [`Correlations::expire`]); `fired` gets the scope, the correlation's indicator and the
-    /// window's last match.
+    /// [`Correlations::expire`]); `fired` gets the scope, the correlation's indicator, the
+    /// window's last match and its token ([`EvalOpts::token`]).
     pub fn expire_correlations(
         &self,
         now: chrono::DateTime<chrono::Utc>,
-        fired: &mut dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>),
+        fired: &mut dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>, u64),
     ) {
         self.correlations.expire(
             &self.corr_state,
             now.timestamp_millis(),
-            &mut |scope, c, h, e| fired(scope, correlation_indicator(c, &h), e),
+            &mut |scope, c, h, e| fired(scope, correlation_indicator(c, &h), e, h.last),
         );
     }
 
