@@ -462,6 +462,11 @@ pub struct CorrelationHit {
     pub last_ms: i64,
 }
 
+/// What [`Correlations::expire`] calls for each decided window: scope, correlation, hit and
+/// the window's last match.
+pub type ExpiredFn<'a> =
+    dyn FnMut(&str, &Correlation, CorrelationHit, Option<std::sync::Arc<Event>>) + 'a;
+
 /// Tokens kept per fired correlation (the events shown with it).
 const MAX_TOKENS: usize = 64;
 
@@ -906,12 +911,7 @@ impl Correlations {
     /// (a "fewer than N within T" correlation fires when its time is up). `fired` gets the
     /// scope, the correlation, the hit and the last match of the window. Chained correlations
     /// do not receive these.
-    pub fn expire(
-        &self,
-        state: &CorrelationState,
-        now_ms: i64,
-        fired: &mut dyn FnMut(&str, &Correlation, CorrelationHit, Option<std::sync::Arc<Event>>),
-    ) {
+    pub fn expire(&self, state: &CorrelationState, now_ms: i64, fired: &mut ExpiredFn<'_>) {
         let mut st = state.lock();
         let mut due: Vec<(u32, GroupKey)> = st
             .groups

@@ -586,7 +586,7 @@ impl RuleSet {
     pub fn expire_correlations(
         &self,
         now: chrono::DateTime<chrono::Utc>,
-        fired: &mut dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>, u64),
+        fired: &mut ExpiredCorrelationFn<'_>,
     ) {
         self.correlations.expire(
             &self.corr_state,
@@ -768,6 +768,11 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
         score: c.def.score,
     }
 }
+
+/// What [`RuleSet::expire_correlations`] calls for each correlation decided: scope, the
+/// correlation's indicator, the window's last match and its token.
+pub type ExpiredCorrelationFn<'a> =
+    dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>, u64) + 'a;
 
 /// Options of [`RuleSet::eval_into_opts`].
 #[derive(Debug, Clone, Copy)]

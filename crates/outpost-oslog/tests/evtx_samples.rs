@@ -547,10 +547,20 @@ fn fast_path_matches_json_path_on_every_record() {
             .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         records += c.records;
         fast += c.fast;
-        mismatches.extend(c.mismatches.into_iter().map(|m| format!("{}: {m}", f.display())));
+        mismatches.extend(
+            c.mismatches
+                .into_iter()
+                .map(|m| format!("{}: {m}", f.display())),
+        );
     }
-    println!("{} files: {records} records, {fast} by the fast path", files.len());
+    println!(
+        "{} files: {records} records, {fast} by the fast path",
+        files.len()
+    );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert!(records >= 8_255, "{records}");
-    assert!(fast * 10 >= records * 9, "fast path for {fast} of {records} records");
+    assert!(
+        fast * 10 >= records * 9,
+        "fast path for {fast} of {records} records"
+    );
 }

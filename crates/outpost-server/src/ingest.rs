@@ -106,6 +106,9 @@ pub struct Ingest {
     corr_devices: Mutex<HashMap<u64, DeviceAuth>>,
 }
 
+/// Indicators by the place (`seq`) of their event in an upload.
+type SeqIndicators = Vec<(i64, Vec<Indicator>)>;
+
 /// Uploads remembered by [`CorrBatches`].
 const MAX_CORR_BATCHES: usize = 8192;
 /// Devices remembered for correlation timer alerts (then the map starts over).
@@ -117,16 +120,16 @@ const MAX_CORR_DEVICES: usize = 1_000_000;
 /// correlation indicators, so it stores the same alerts. Bounded (oldest forgotten first).
 #[derive(Default)]
 struct CorrBatches {
-    map: HashMap<(String, String), Vec<(i64, Vec<Indicator>)>>,
+    map: HashMap<(String, String), SeqIndicators>,
     order: std::collections::VecDeque<(String, String)>,
 }
 
 impl CorrBatches {
-    fn get(&self, key: &(String, String)) -> Option<Vec<(i64, Vec<Indicator>)>> {
+    fn get(&self, key: &(String, String)) -> Option<SeqIndicators> {
         self.map.get(key).cloned()
     }
 
-    fn insert(&mut self, key: (String, String), v: Vec<(i64, Vec<Indicator>)>) {
+    fn insert(&mut self, key: (String, String), v: SeqIndicators) {
         if self.map.insert(key.clone(), v).is_none() {
             self.order.push_back(key);
         }
