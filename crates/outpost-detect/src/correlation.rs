@@ -409,6 +409,38 @@ pub struct Correlations {
     by_corr: Vec<Vec<(u32, u32)>>,
     /// Base rules that produce no alert of their own (referred to, `generate` false).
     quiet: HashSet<u32>,
+    /// Per correlation: its state key (see [`definition_key`]); and back.
+    keys: Vec<u64>,
+    by_key: HashMap<u64, u32>,
+}
+
+/// The key a correlation's state is kept under: a hash of its definition (everything but the
+/// file it came from). A rule set reloaded with the same definition finds its groups again
+/// (see [`CorrelationState`] and `RuleSet::keep_correlation_state`); a changed definition
+/// starts afresh.
+pub fn definition_key(d: &CorrelationDef) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        &d.id,
+        &d.title,
+        &d.name,
+        &d.description,
+        &d.level,
+        d.score,
+        &d.tags,
+        d.kind.as_str(),
+        &d.rules,
+        &d.group_by,
+        d.timespan.num_milliseconds(),
+    )
+        .hash(&mut h);
+    let c = d.condition;
+    (
+        c.gt, c.gte, c.lt, c.lte, c.eq, &d.field, &d.aliases, d.generate,
+    )
+        .hash(&mut h);
+    h.finish()
 }
 
 /// A correlation that fired.
@@ -429,6 +461,11 @@ pub struct CorrelationHit {
     /// Time of the last match (Unix ms).
     pub last_ms: i64,
 }
+
+/// What [`Correlations::expire`] calls for each decided window: scope, correlation, hit and
+/// the window's last match.
+pub type ExpiredFn<'a> =
+    dyn FnMut(&str, &Correlation, CorrelationHit, Option<std::sync::Arc<Event>>) + 'a;
 
 /// Tokens kept per fired correlation (the events shown with it).
 const MAX_TOKENS: usize = 64;
@@ -720,7 +757,7 @@ impl Correlations {
         }
         out.by_corr = by_corr;
         out.quiet.retain(|b| !loud.contains(b));
-        out.list = list
+        let list: Vec<Correlation> = list
             .into_iter()
             .zip(keep_index.iter())
             .filter(|(_, k)| **k != u32::MAX)
@@ -733,7 +770,27 @@ impl Correlations {
                 c
             })
             .collect();
+        out.keys = list.iter().map(|c| definition_key(&c.def)).collect();
+        out.by_key = out
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        out.list = list;
         (out, bad)
+    }
+
+    /// The state key of correlation `c` (see [`definition_key`]).
+    fn key_of(&self, c: u32) -> u64 {
+        self.keys.get(c as usize).copied().unwrap_or(u64::MAX)
+    }
+
+    /// Drops the groups of correlations this set does not have (after a reload).
+    pub fn retain_state(&self, state: &CorrelationState) {
+        let mut st = state.lock();
+        st.groups.retain(|k, _| self.by_key.contains_key(&k.corr));
+        state.note_groups(st.groups.len());
     }
 
     /// The resolved correlations.
@@ -787,7 +844,17 @@ impl Correlations {
                 continue;
             };
             let mut hits = Vec::new();
-            st.feed(state, scope, c, corr, pos as usize, e, token, &mut hits);
+            st.feed(
+                state,
+                scope,
+                c,
+                self.key_of(c),
+                corr,
+                pos as usize,
+                e,
+                token,
+                &mut hits,
+            );
             for h in hits {
                 if depth < 16 {
                     for &(c2, p2) in self
@@ -814,10 +881,14 @@ impl Correlations {
         fired: &mut dyn FnMut(&Correlation, CorrelationHit),
     ) {
         let mut st = state.lock();
-        let mut keys: Vec<GroupKey> = st.groups.keys().cloned().collect();
+        let mut keys: Vec<(u32, GroupKey)> = st
+            .groups
+            .keys()
+            .filter_map(|k| self.by_key.get(&k.corr).map(|&i| (i, k.clone())))
+            .collect();
         keys.sort();
-        for k in keys {
-            let Some(corr) = self.list.get(k.corr as usize) else {
+        for (i, k) in keys {
+            let Some(corr) = self.list.get(i as usize) else {
                 continue;
             };
             if !corr.def.condition.has_upper_bound() {
@@ -826,10 +897,56 @@ impl Correlations {
             if let Some(g) = st.groups.remove(&k)
                 && let Some(h) =
                     g.window
-                        .decide(&corr.def.condition, &k.values, &corr.def.group_by, k.corr)
+                        .decide(&corr.def.condition, &k.values, &corr.def.group_by, i)
             {
                 state.note_fired();
                 fired(corr, h);
+            }
+        }
+        state.note_groups(st.groups.len());
+    }
+
+    /// Decides the windows with an upper bound that are over at `now_ms` (Unix ms, on the
+    /// events' clock), without waiting for a later match of their group: the server's timer
+    /// (a "fewer than N within T" correlation fires when its time is up). `fired` gets the
+    /// scope, the correlation, the hit and the last match of the window. Chained correlations
+    /// do not receive these.
+    pub fn expire(&self, state: &CorrelationState, now_ms: i64, fired: &mut ExpiredFn<'_>) {
+        let mut st = state.lock();
+        let mut due: Vec<(u32, GroupKey)> = st
+            .groups
+            .iter()
+            .filter_map(|(k, g)| {
+                let i = *self.by_key.get(&k.corr)?;
+                let corr = self.list.get(i as usize)?;
+                match &g.window {
+                    Window::Fixed { start, .. }
+                        if now_ms - *start > corr.def.timespan.num_milliseconds() =>
+                    {
+                        Some((i, k.clone()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        due.sort();
+        for (i, k) in due {
+            let Some(corr) = self.list.get(i as usize) else {
+                continue;
+            };
+            let Some(g) = st.groups.remove(&k) else {
+                continue;
+            };
+            let last_event = match &g.window {
+                Window::Fixed { last_event, .. } => last_event.clone(),
+                _ => None,
+            };
+            if let Some(h) = g
+                .window
+                .decide(&corr.def.condition, &k.values, &corr.def.group_by, i)
+            {
+                state.note_fired();
+                fired(&k.scope, corr, h, last_event);
             }
         }
         state.note_groups(st.groups.len());
@@ -839,7 +956,8 @@ impl Correlations {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct GroupKey {
     scope: String,
-    corr: u32,
+    /// The correlation's [`definition_key`] (stable across reloads).
+    corr: u64,
     values: Vec<String>,
 }
 
@@ -858,6 +976,8 @@ enum Window {
         values: HashSet<String>,
         tokens: Vec<u64>,
         last_token: u64,
+        /// The last match (for a decision by [`Correlations::expire`]).
+        last_event: Option<std::sync::Arc<Event>>,
     },
     /// temporal: per referred rule, the (time, token) of its last match.
     Temporal(Vec<Option<(i64, u64)>>),
@@ -880,6 +1000,7 @@ impl Window {
                     values: HashSet::new(),
                     tokens: Vec::new(),
                     last_token: 0,
+                    last_event: None,
                 }
             }
             CorrelationType::EventCount => Window::Sliding(VecDeque::new()),
@@ -1052,6 +1173,7 @@ impl StateInner {
         state: &CorrelationState,
         scope: &str,
         c: u32,
+        corr_key: u64,
         corr: &Correlation,
         pos: usize,
         e: &Event,
@@ -1076,7 +1198,7 @@ impl StateInner {
         };
         let key = GroupKey {
             scope: scope.to_string(),
-            corr: c,
+            corr: corr_key,
             values,
         };
         if !self.groups.contains_key(&key) {
@@ -1121,8 +1243,12 @@ impl StateInner {
                 values,
                 tokens,
                 last_token,
+                last_event,
                 ..
             } => {
+                if last_event.as_ref().is_none_or(|l| l.ts <= e.ts) {
+                    *last_event = Some(std::sync::Arc::new(e.clone()));
+                }
                 add_fixed(
                     &cond,
                     corr.def.kind,
@@ -1342,6 +1468,83 @@ correlation:
         let mut out = Scored::default();
         set.eval_into_scoped(scope, e, &mut out);
         out.indicators.into_iter().map(|i| i.rule_name).collect()
+    }
+
+    /// A reload keeps the windows of correlations whose definition did not change (the third
+    /// run after the reload completes the count), and drops those of a changed one.
+    #[test]
+    fn reload_keeps_state_of_unchanged_correlations() {
+        let opts = SigmaOptions::default();
+        let old = RuleSet::from_yaml(RULES, Path::new("t.yml"), &opts).unwrap();
+        assert!(fired(&old, "", &ev("x1", 7, 0)).is_empty());
+        assert!(fired(&old, "", &ev("x2", 7, 1)).is_empty());
+        // The same rules plus one: c-count unchanged.
+        let more = format!(
+            "{RULES}---\nrules:\n  - id: extra\n    score: 1\n    condition: {{field: process.name, equals: zzz}}\n"
+        );
+        let mut new = RuleSet::from_yaml(&more, Path::new("t.yml"), &opts).unwrap();
+        new.keep_correlation_state(&old);
+        assert_eq!(fired(&new, "", &ev("x3", 7, 2)), vec!["c-count"]);
+        // c-count changed (timespan): its windows start afresh.
+        assert!(fired(&new, "", &ev("x4", 8, 3)).is_empty());
+        assert!(fired(&new, "", &ev("x5", 8, 4)).is_empty());
+        let changed = RULES.replace("timespan: 10s", "timespan: 11s");
+        let mut third = RuleSet::from_yaml(&changed, Path::new("t.yml"), &opts).unwrap();
+        third.keep_correlation_state(&new);
+        assert!(fired(&third, "", &ev("x6", 8, 5)).is_empty());
+        assert!(fired(&third, "", &ev("x7", 8, 6)).is_empty());
+        assert_eq!(fired(&third, "", &ev("x8", 8, 7)), vec!["c-count"]);
+    }
+
+    /// "Fewer than 3 within 10s": decided by the timer once the window is over, without a later
+    /// event; a window that reached 3 does not fire, and one still open is left alone.
+    #[test]
+    fn expire_fires_upper_bounds_when_time_is_up() {
+        const FEW: &str = r#"
+rules:
+  - id: run
+    score: 5
+    condition: {field: process.name, startswith: x}
+---
+title: fewer than three runs per user
+id: c-few
+correlation:
+  type: event_count
+  rules: [run]
+  group-by: [process.uid]
+  timespan: 10s
+  condition: {lt: 3}
+level: high
+"#;
+        let set = RuleSet::from_yaml(FEW, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+        for (uid, n) in [(1, 1), (2, 3), (3, 2)] {
+            for k in 0..n {
+                let t = if uid == 3 { 20 + k } else { k };
+                assert!(fired(&set, "acme", &ev("x", uid, t)).is_empty());
+            }
+        }
+        let mut got = Vec::new();
+        let now = Utc.timestamp_opt(1_700_000_000 + 15, 0).unwrap();
+        set.expire_correlations(now, &mut |scope, i, e, _| {
+            got.push((
+                scope.to_string(),
+                i.rule_name,
+                i.extra_info,
+                e.map(|e| e.ts),
+            ))
+        });
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "acme");
+        assert_eq!(got[0].1, "c-few");
+        assert!(got[0].2.contains("process.uid=1"), "{}", got[0].2);
+        assert_eq!(got[0].3, Some(Utc.timestamp_opt(1_700_000_000, 0).unwrap()));
+        // uid 3's window (from 20s) is over at 31s.
+        let mut later_got = Vec::new();
+        let later = Utc.timestamp_opt(1_700_000_000 + 31, 0).unwrap();
+        set.expire_correlations(later, &mut |_, i, _, _| later_got.push(i.extra_info));
+        assert_eq!(later_got.len(), 1, "{later_got:?}");
+        assert!(later_got[0].contains("process.uid=3"), "{}", later_got[0]);
+        assert_eq!(set.correlation_state().groups(), 0);
     }
 
     #[test]

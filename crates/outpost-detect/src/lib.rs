@@ -34,6 +34,7 @@ pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use pipeline::Pipeline;
 pub use reload::{RuleHandle, RuleWatcher};
 pub use rules::{
-    CompiledFile, CompiledRule, LoadError, RuleError, RuleSet, Unsupported, compile_file_text,
+    CompiledFile, CompiledRule, EvalOpts, LoadError, RuleError, RuleSet, Unsupported,
+    compile_file_text,
 };
 pub use sigma::SigmaOptions;

@@ -98,6 +98,18 @@ impl Pipeline {
         e: &Event,
         iocs: Option<&dyn crate::static_engine::IocLookup>,
     ) -> Scored {
+        self.score_opts(tenant, e, iocs, &crate::rules::EvalOpts::default())
+    }
+
+    /// [`Pipeline::score_with`], with the rules engine's options (correlation token, or not
+    /// feeding the correlations: see [`crate::rules::EvalOpts`]).
+    pub fn score_opts(
+        &self,
+        tenant: &str,
+        e: &Event,
+        iocs: Option<&dyn crate::static_engine::IocLookup>,
+        rules: &crate::rules::EvalOpts,
+    ) -> Scored {
         let mut out = Scored::default();
         if let Some(s) = &self.static_engine {
             if s.lists(e, &mut out) {
@@ -110,7 +122,7 @@ impl Pipeline {
             }
         }
         if let Some(r) = &self.rules {
-            r.current().eval_into_scoped(tenant, e, &mut out);
+            r.current().eval_into_opts(tenant, e, &mut out, rules);
         }
         if let Some(p) = &self.profiles {
             p.eval_into(e, &mut out);

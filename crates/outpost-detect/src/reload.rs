@@ -92,10 +92,14 @@ impl RuleHandle {
             return Ok(self.current().len());
         };
         match RuleSet::load_dir(dir, &self.opts) {
-            Ok(set) => {
+            Ok(mut set) => {
                 let n = set.len();
                 let unsupported = set.unsupported().to_vec();
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+                let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+                // Correlations whose definition did not change go on counting.
+                set.keep_correlation_state(&current);
+                *current = Arc::new(set);
+                drop(current);
                 let mut st = self.status.lock().unwrap_or_else(|p| p.into_inner());
                 st.generation += 1;
                 st.loaded_at = Some(Utc::now());

@@ -207,7 +207,9 @@ pub struct RuleSet {
     memo_slots: usize,
     /// Sigma correlation rules over these rules, and their live state.
     correlations: Correlations,
-    corr_state: CorrelationState,
+    /// Shared with the rule set this one replaced on a reload (see
+    /// [`RuleSet::keep_correlation_state`]).
+    corr_state: std::sync::Arc<CorrelationState>,
 }
 
 impl RuleSet {
@@ -368,7 +370,7 @@ impl RuleSet {
             counts: Mutex::new(HashMap::new()),
             unsupported,
             correlations,
-            corr_state: CorrelationState::default(),
+            corr_state: std::sync::Arc::new(CorrelationState::default()),
         })
     }
 
@@ -560,10 +562,49 @@ impl RuleSet {
     /// Evaluates every rule on the event and appends indicators and actions to `out`;
     /// correlation state is kept apart per `scope` (the tenant).
     pub fn eval_into_scoped(&self, scope: &str, e: &Event, out: &mut Scored) {
-        self.for_each_candidate(e, |i, m| self.eval_one(scope, i, e, m, out));
+        self.eval_into_opts(scope, e, out, &EvalOpts::default());
     }
 
-    fn eval_one(&self, scope: &str, i: u32, e: &Event, m: &mut Memo, out: &mut Scored) {
+    /// [`RuleSet::eval_into_scoped`] with options: the caller's token for the matches fed to
+    /// the correlations, or not feeding them at all (an event already counted, e.g. of a
+    /// retried upload: its correlation indicators are the caller's to repeat).
+    pub fn eval_into_opts(&self, scope: &str, e: &Event, out: &mut Scored, opts: &EvalOpts) {
+        self.for_each_candidate(e, |i, m| self.eval_one(scope, i, e, m, out, opts));
+    }
+
+    /// Keeps the correlation state of `old` (the set this one replaces): groups of
+    /// correlations whose definition did not change go on counting; those of correlations
+    /// that changed or are gone are dropped. Call it before this set is used.
+    pub fn keep_correlation_state(&mut self, old: &RuleSet) {
+        self.corr_state = std::sync::Arc::clone(&old.corr_state);
+        self.correlations.retain_state(&self.corr_state);
+    }
+
+    /// Decides the correlation windows with an upper bound that are over at `now` (see
+    /// [`Correlations::expire`]); `fired` gets the scope, the correlation's indicator, the
+    /// window's last match and its token ([`EvalOpts::token`]).
+    pub fn expire_correlations(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        fired: &mut ExpiredCorrelationFn<'_>,
+    ) {
+        self.correlations.expire(
+            &self.corr_state,
+            now.timestamp_millis(),
+            &mut |scope, c, h, e| fired(scope, correlation_indicator(c, &h), e, h.last),
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn eval_one(
+        &self,
+        scope: &str,
+        i: u32,
+        e: &Event,
+        m: &mut Memo,
+        out: &mut Scored,
+        opts: &EvalOpts,
+    ) {
         let Some(r) = self.rules.get(i as usize) else {
             return;
         };
@@ -573,11 +614,15 @@ impl RuleSet {
         if !self.correlations.is_quiet(i as usize) {
             self.push_own(i, r, e, out);
         }
-        if self.correlations.feeds(i as usize) {
-            self.correlations
-                .on_match(&self.corr_state, scope, i as usize, e, 0, &mut |c, h| {
-                    out.push(correlation_indicator(c, &h))
-                });
+        if opts.feed_correlations && self.correlations.feeds(i as usize) {
+            self.correlations.on_match(
+                &self.corr_state,
+                scope,
+                i as usize,
+                e,
+                opts.token,
+                &mut |c, h| out.push(correlation_indicator(c, &h)),
+            );
         }
     }
 
@@ -721,6 +766,29 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
             if group.is_empty() { "" } else { " for " },
         ),
         score: c.def.score,
+    }
+}
+
+/// What [`RuleSet::expire_correlations`] calls for each correlation decided: scope, the
+/// correlation's indicator, the window's last match and its token.
+pub type ExpiredCorrelationFn<'a> =
+    dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>, u64) + 'a;
+
+/// Options of [`RuleSet::eval_into_opts`].
+#[derive(Debug, Clone, Copy)]
+pub struct EvalOpts {
+    /// Feed the matches to the correlation rules (default true).
+    pub feed_correlations: bool,
+    /// The caller's token for the matches (see [`Correlations::on_match`]).
+    pub token: u64,
+}
+
+impl Default for EvalOpts {
+    fn default() -> Self {
+        EvalOpts {
+            feed_correlations: true,
+            token: 0,
+        }
     }
 }
 

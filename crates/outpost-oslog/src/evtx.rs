@@ -150,17 +150,9 @@ fn read_pass(
     progress: &mut dyn FnMut(Progress),
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<(EvtxStop, Option<u64>), OsLogError> {
-    let total = std::fs::metadata(path)
-        .map_err(|e| OsLogError::io(path, e))?
-        .len();
-    let settings = ParserSettings::new();
-    let mut parser = EvtxParser::from_path(path)
-        .map_err(|e| OsLogError::Evtx {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?
-        .with_configuration(settings.clone());
-    let settings = Arc::new(settings);
+    let mut reader = ChunkReader::open(path)?;
+    let total = reader.len;
+    let settings = Arc::new(ParserSettings::new());
     stats.files += 1;
     let mut last = EvtxStop {
         last_record_id: after,
@@ -168,11 +160,18 @@ fn read_pass(
     };
     let mut max_seen: Option<u64> = None;
     let mut bytes_done = FILE_HEADER_SIZE;
-    for (position, chunk) in parser.chunks().enumerate() {
+    let mut plans = crate::evtx_fast::ChunkPlans::default();
+    let mut position = 0u64;
+    while let Some(chunk) = reader.next_chunk() {
+        let this = position;
+        position += 1;
         bytes_done = (bytes_done + CHUNK_SIZE).min(total);
         if let Some(p) = part
-            && position as u64 % p.count.max(1) != p.index
+            && this % p.count.max(1) != p.index
         {
+            if let Ok(c) = chunk {
+                reader.recycle(c);
+            }
             continue;
         }
         let mut chunk = match chunk {
@@ -200,6 +199,7 @@ fn read_pass(
                 continue;
             }
         };
+        plans.clear();
         let mut consecutive_errors = 0u32;
         for record in parsed.iter() {
             let record = match record {
@@ -225,6 +225,11 @@ fn read_pass(
                 continue;
             }
             let written = jiff_to_chrono(record.timestamp);
+            if let Some((log, ts)) = plans.log_record(&record) {
+                let event = crate::windows::normalize_log(log, ts.unwrap_or(written), opts);
+                deliver(event, id, stats, &mut last, sink)?;
+                continue;
+            }
             let json = match record.into_json_bytes() {
                 Ok(r) => r.data,
                 Err(err) => {
@@ -246,15 +251,10 @@ fn read_pass(
                     continue;
                 }
             };
-            stats.records_read += 1;
-            stats.count_event(event.kind);
-            last.last_record_id = last.last_record_id.max(id);
-            if let Some(rid) = event.log.as_ref().and_then(|l| l.record_id) {
-                last.last_event_record_id =
-                    Some(last.last_event_record_id.map_or(rid, |m| m.max(rid)));
-            }
-            sink(event).map_err(OsLogError::Sink)?;
+            deliver(event, id, stats, &mut last, sink)?;
         }
+        drop(parsed);
+        reader.recycle(chunk);
         progress(Progress {
             bytes_done,
             bytes_total: total,
@@ -267,6 +267,238 @@ fn read_pass(
         records: stats.records_read,
     });
     Ok((last, max_seen))
+}
+
+/// Reads the chunks of an EVTX file in record order, as `evtx::EvtxParser::chunks` does (from
+/// the chunk with the oldest records to the end of the file, then from the start; empty chunks
+/// skipped; chunks past the header's count read while there are any), with one positioned read
+/// per chunk into a reused buffer and no path resolution.
+#[cfg(feature = "evtx")]
+struct ChunkReader {
+    file: std::fs::File,
+    /// File size.
+    len: u64,
+    /// Chunks the file size has room for.
+    count: u64,
+    next: u64,
+    oldest: u64,
+    wrapped: bool,
+    done: bool,
+    buf: Vec<u8>,
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`.
+#[cfg(feature = "evtx")]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
+    }
+}
+
+#[cfg(feature = "evtx")]
+impl ChunkReader {
+    fn open(path: &Path) -> Result<ChunkReader, OsLogError> {
+        let evtx_err = |message: String| OsLogError::Evtx {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut file = std::fs::File::open(path).map_err(|e| OsLogError::io(path, e))?;
+        let len = file.metadata().map_err(|e| OsLogError::io(path, e))?.len();
+        let header =
+            evtx::EvtxFileHeader::from_stream(&mut file).map_err(|e| evtx_err(e.to_string()))?;
+        let data = len
+            .checked_sub(u64::from(header.header_block_size))
+            .ok_or_else(|| {
+                evtx_err(format!(
+                    "file ({len} bytes) is shorter than its header block ({} bytes)",
+                    header.header_block_size
+                ))
+            })?;
+        let mut reader = ChunkReader {
+            file,
+            len,
+            count: data / CHUNK_SIZE,
+            next: 0,
+            oldest: 0,
+            wrapped: false,
+            done: false,
+            buf: Vec::new(),
+        };
+        reader.oldest = reader.oldest_chunk();
+        reader.next = reader.oldest;
+        Ok(reader)
+    }
+
+    /// The chunk whose header names the lowest record id (where a wrapped log starts).
+    fn oldest_chunk(&self) -> u64 {
+        if self.count <= 1 {
+            return 0;
+        }
+        let mut oldest = (u64::MAX, 0);
+        let mut header = [0u8; 512];
+        for n in 0..self.count {
+            if read_at(&self.file, &mut header, FILE_HEADER_SIZE + n * CHUNK_SIZE).is_err() {
+                break;
+            }
+            if let Ok(h) = evtx::EvtxChunkHeader::from_bytes(&header)
+                && h.first_event_record_id <= h.last_event_record_id
+                && h.first_event_record_id < oldest.0
+            {
+                oldest = (h.first_event_record_id, n);
+            }
+        }
+        oldest.1
+    }
+
+    /// Chunk `n`: `Ok(None)` when it is all zeros, `Err` when it cannot be read or is not a
+    /// chunk.
+    fn read_chunk(&mut self, n: u64) -> Result<Option<evtx::EvtxChunkData>, String> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(CHUNK_SIZE as usize, 0);
+        let offset = n
+            .checked_mul(CHUNK_SIZE)
+            .and_then(|o| o.checked_add(FILE_HEADER_SIZE))
+            .ok_or_else(|| format!("chunk {n}: offset out of range"))?;
+        if let Err(e) = read_at(&self.file, &mut buf, offset) {
+            self.buf = buf;
+            return Err(format!("chunk {n}: incomplete chunk ({e})"));
+        }
+        if !buf.starts_with(b"ElfChnk\0") && is_all_zero(&buf) {
+            self.buf = buf;
+            return Ok(None);
+        }
+        let mut chunk =
+            evtx::EvtxChunkData::new(buf, false).map_err(|e| format!("chunk {n}: {e}"))?;
+        chunk.number = Some(n);
+        Ok(Some(chunk))
+    }
+
+    /// The next chunk in record order (see [`ChunkReader`]).
+    fn next_chunk(&mut self) -> Option<Result<evtx::EvtxChunkData, String>> {
+        while !self.done {
+            let end = if self.wrapped { self.oldest } else { u64::MAX };
+            while self.next < end {
+                let n = self.next;
+                self.next = n.checked_add(1)?;
+                match self.read_chunk(n) {
+                    Ok(Some(c)) => return Some(Ok(c)),
+                    Ok(None) => continue,
+                    // Past the header's count, a chunk that cannot be read is the end.
+                    Err(_) if n >= self.count => break,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            if self.wrapped || self.oldest == 0 {
+                self.done = true;
+            } else {
+                self.wrapped = true;
+                self.next = 0;
+            }
+        }
+        None
+    }
+
+    /// Gives a chunk's buffer back for the next read.
+    fn recycle(&mut self, mut chunk: evtx::EvtxChunkData) {
+        self.buf = std::mem::take(&mut chunk.data);
+    }
+}
+
+#[cfg(feature = "evtx")]
+fn is_all_zero(b: &[u8]) -> bool {
+    let (words, rest) = b.as_chunks::<16>();
+    words.iter().all(|w| u128::from_ne_bytes(*w) == 0) && rest.iter().all(|&x| x == 0)
+}
+
+/// Counts a record read and hands its event to the sink.
+#[cfg(feature = "evtx")]
+fn deliver(
+    event: Event,
+    id: u64,
+    stats: &mut IngestStats,
+    last: &mut EvtxStop,
+    sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
+) -> Result<(), OsLogError> {
+    stats.records_read += 1;
+    stats.count_event(event.kind);
+    last.last_record_id = last.last_record_id.max(id);
+    if let Some(rid) = event.log.as_ref().and_then(|l| l.record_id) {
+        last.last_event_record_id = Some(last.last_event_record_id.map_or(rid, |m| m.max(rid)));
+    }
+    sink(event).map_err(OsLogError::Sink)
+}
+
+/// What [`check_fast_path`] found in one file.
+#[cfg(feature = "evtx")]
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct FastPathCheck {
+    /// Records read.
+    pub records: u64,
+    /// Records the fast path (no JSON) turned into a [`LogRecord`].
+    pub fast: u64,
+    /// Records where the fast path's [`LogRecord`] or time differs from the JSON path's (one
+    /// line each: record id and both results).
+    pub mismatches: Vec<String>,
+}
+
+/// Reads every record of `path` both ways — the fast path without JSON and [`log_record`] on
+/// the rendered JSON — and reports where they differ (for tests).
+#[cfg(feature = "evtx")]
+#[doc(hidden)]
+pub fn check_fast_path(path: &Path) -> Result<FastPathCheck, OsLogError> {
+    let err = |e: evtx::err::EvtxError| OsLogError::Evtx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let settings = Arc::new(ParserSettings::new());
+    let mut parser = EvtxParser::from_path(path).map_err(err)?;
+    let mut out = FastPathCheck::default();
+    let mut plans = crate::evtx_fast::ChunkPlans::default();
+    for chunk in parser.chunks() {
+        let Ok(mut chunk) = chunk else { continue };
+        let Ok(mut parsed) = chunk.parse(Arc::clone(&settings)) else {
+            continue;
+        };
+        plans.clear();
+        for record in parsed.iter() {
+            let Ok(record) = record else { continue };
+            out.records += 1;
+            let written = jiff_to_chrono(record.timestamp);
+            let fast = plans.log_record(&record);
+            let id = record.event_record_id;
+            let Ok(json) = record.into_json_bytes() else {
+                if fast.is_some() {
+                    out.mismatches.push(format!(
+                        "record {id}: fast path read a record JSON cannot render"
+                    ));
+                }
+                continue;
+            };
+            let Some((log, ts)) = fast else { continue };
+            out.fast += 1;
+            let raw = RawEvtxRecord {
+                record_id: id,
+                written,
+                json: json.data,
+            };
+            let slow = log_record(&raw).ok();
+            let fast = (log, ts.unwrap_or(written));
+            if slow.as_ref() != Some(&fast) {
+                out.mismatches
+                    .push(format!("record {id}: fast {fast:?}, JSON {slow:?}"));
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(feature = "evtx")]

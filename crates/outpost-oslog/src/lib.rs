@@ -22,6 +22,8 @@
 pub mod audit;
 pub mod error;
 pub mod evtx;
+#[cfg(feature = "evtx")]
+mod evtx_fast;
 pub mod ingest;
 pub mod live;
 pub mod sources;

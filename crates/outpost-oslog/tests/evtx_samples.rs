@@ -527,3 +527,40 @@ fn progress_reaches_the_file_size_and_sink_errors_stop() {
     assert_eq!(seen, 5);
     assert!(matches!(err, outpost_oslog::OsLogError::Sink(_)), "{err}");
 }
+
+/// The fast path (records turned into log records from their template and values, without
+/// rendering JSON) gives exactly what the JSON path gives, on every record of the attack samples
+/// and of SigmaHQ's regression data, and it handles most records (else it would be no faster).
+#[test]
+fn fast_path_matches_json_path_on_every_record() {
+    let Some(dir) = common::attack_samples_dir() else {
+        return;
+    };
+    let mut files = common::evtx_files(&dir);
+    if let Some(reg) = outpost_testkit::shared("conformance/sigma-regression") {
+        files.extend(common::evtx_files(&reg));
+    }
+    let (mut records, mut fast) = (0u64, 0u64);
+    let mut mismatches = Vec::new();
+    for f in &files {
+        let c = outpost_oslog::evtx::check_fast_path(f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        records += c.records;
+        fast += c.fast;
+        mismatches.extend(
+            c.mismatches
+                .into_iter()
+                .map(|m| format!("{}: {m}", f.display())),
+        );
+    }
+    println!(
+        "{} files: {records} records, {fast} by the fast path",
+        files.len()
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(records >= 8_255, "{records}");
+    assert!(
+        fast * 10 >= records * 9,
+        "fast path for {fast} of {records} records"
+    );
+}

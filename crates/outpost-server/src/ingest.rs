@@ -34,7 +34,7 @@ use outpost_detect::static_engine::IocLookup;
 use outpost_detect::stix::{StixConfig, StixEngine, StixSighting};
 use outpost_detect::{Pipeline, RuleHandle, RuleWatcher, Scored, SigmaOptions};
 use outpost_outputs::{OutputManager, OutputRecord, RecordKind};
-use outpost_store::NewSighting;
+use outpost_store::{DeviceAuth, NewSighting};
 use prometheus_client::registry::Registry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -99,6 +99,83 @@ pub struct Ingest {
     stix_reload: Mutex<()>,
     /// Tenants in learn mode, until when (refreshed from the database).
     learning: RwLock<HashMap<String, DateTime<Utc>>>,
+    /// The correlation indicators of recently scored uploads (see [`CorrBatches`]).
+    corr_batches: Mutex<CorrBatches>,
+    /// Devices by the token their matches carry into correlation windows (for the alerts
+    /// of [`Ingest::expire_correlations`]).
+    corr_devices: Mutex<HashMap<u64, DeviceAuth>>,
+}
+
+/// Indicators by the place (`seq`) of their event in an upload.
+type SeqIndicators = Vec<(i64, Vec<Indicator>)>;
+
+/// Uploads remembered by [`CorrBatches`].
+const MAX_CORR_BATCHES: usize = 8192;
+/// Devices remembered for correlation timer alerts (then the map starts over).
+const MAX_CORR_DEVICES: usize = 1_000_000;
+
+/// The Sigma correlation indicators each recently scored upload got, by (device, batch id):
+/// a retried upload (the agent did not get the answer) is scored without feeding the
+/// correlations again — its matches were counted the first time — and gets the same
+/// correlation indicators, so it stores the same alerts. Bounded (oldest forgotten first).
+#[derive(Default)]
+struct CorrBatches {
+    map: HashMap<(String, String), SeqIndicators>,
+    order: std::collections::VecDeque<(String, String)>,
+}
+
+impl CorrBatches {
+    fn get(&self, key: &(String, String)) -> Option<SeqIndicators> {
+        self.map.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: (String, String), v: SeqIndicators) {
+        if self.map.insert(key.clone(), v).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > MAX_CORR_BATCHES {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+    }
+}
+
+/// An upload being scored: its device and batch id (how a retry is recognized).
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub device: &'a DeviceAuth,
+    /// The batch id, qualified by the route (`hits:` for hit batches).
+    pub batch: &'a str,
+}
+
+/// A correlation decided by the timer, to store as an alert of `device` (its last match's).
+#[derive(Debug)]
+pub struct TimerAlert {
+    pub device: DeviceAuth,
+    /// A batch id of its own (the alert's identity: a second decision stores nothing twice).
+    pub batch_id: String,
+    pub alert: outpost_store::NewAlert,
+}
+
+/// How long after a window's end (event time) the timer waits before deciding it: matches of
+/// the window may still be on their way from agents (they upload every minute or so).
+pub const CORRELATION_TIMER_GRACE: Duration = Duration::from_secs(120);
+
+/// The correlation side of scoring one upload (see [`Ingest::score_seq`]).
+#[derive(Default)]
+struct CorrUpload {
+    opts: outpost_detect::EvalOpts,
+    /// (device, batch id), when it is an upload.
+    key: Option<(String, String)>,
+    /// The first scoring's correlation indicators, when this upload is a retry.
+    replay: Option<Vec<(i64, Vec<Indicator>)>>,
+    /// This scoring's correlation indicators (a first upload).
+    found: Vec<(i64, Vec<Indicator>)>,
+}
+
+fn is_correlation(i: &Indicator) -> bool {
+    i.indicator_type == "sigma_correlation"
 }
 
 impl std::fmt::Debug for Ingest {
@@ -128,6 +205,8 @@ impl Ingest {
             stix: RwLock::new(StixState::default()),
             stix_reload: Mutex::new(()),
             learning: RwLock::new(HashMap::new()),
+            corr_batches: Mutex::new(CorrBatches::default()),
+            corr_devices: Mutex::new(HashMap::new()),
         }
     }
 
@@ -226,36 +305,129 @@ impl Ingest {
         hits: &[Hit],
         threshold: i64,
         iocs: Option<&dyn IocLookup>,
+        upload: Option<Upload<'_>>,
     ) -> (Vec<HitScore>, Vec<NewSighting>) {
         if self.pipeline.is_none() {
             return (Vec::new(), Vec::new());
         }
+        let mut corr = self.corr_upload(upload);
         let mut sightings = Vec::new();
         let scores = hits
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let (score, found) = self.score_hit_inner(tenant_id, h, threshold, iocs);
+                let (score, found) =
+                    self.score_hit_inner(tenant_id, h, threshold, iocs, i as i64, &mut corr);
                 for (n, ts, s) in found {
                     sightings.push(new_sighting(i as i64 * 1000 + n as i64, ts, s));
                 }
                 score
             })
             .collect();
+        self.corr_done(corr);
         (scores, sightings)
+    }
+
+    /// The correlation side of scoring an upload: the evaluation options (this device's token;
+    /// no feeding for a retried upload) and what to repeat or remember.
+    fn corr_upload(&self, upload: Option<Upload<'_>>) -> CorrUpload {
+        let Some(u) = upload else {
+            return CorrUpload::default();
+        };
+        let key = (u.device.device_id.clone(), u.batch.to_string());
+        let replay = self
+            .corr_batches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key);
+        let token = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            u.device.device_id.hash(&mut h);
+            h.finish()
+        };
+        let mut devices = self.corr_devices.lock().unwrap_or_else(|p| p.into_inner());
+        if devices.len() >= MAX_CORR_DEVICES && !devices.contains_key(&token) {
+            devices.clear();
+        }
+        devices.insert(token, u.device.clone());
+        CorrUpload {
+            opts: outpost_detect::EvalOpts {
+                feed_correlations: replay.is_none(),
+                token,
+            },
+            key: Some(key),
+            replay,
+            found: Vec::new(),
+        }
+    }
+
+    /// Remembers a first upload's correlation indicators (also when there are none: the upload
+    /// was counted).
+    fn corr_done(&self, c: CorrUpload) {
+        if let (Some(key), None) = (c.key, c.replay) {
+            self.corr_batches
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, c.found);
+        }
     }
 
     /// The static engine (with the tenant's indicators, when given), rules and STIX patterns
     /// on one event of a tenant (no profiles; Sigma correlation state is per tenant).
-    fn score_common(&self, tenant_id: &str, e: &Event, iocs: Option<&dyn IocLookup>) -> Scored {
+    fn score_common(
+        &self,
+        tenant_id: &str,
+        e: &Event,
+        iocs: Option<&dyn IocLookup>,
+        opts: &outpost_detect::EvalOpts,
+    ) -> Scored {
         let Some(pipeline) = &self.pipeline else {
             return Scored::default();
         };
-        let mut s = pipeline.score_with(tenant_id, e, iocs);
+        let mut s = pipeline.score_opts(tenant_id, e, iocs, opts);
         if !s.whitelisted
             && let Some(stix) = self.stix_engine()
         {
             outpost_detect::pipeline::Engine::eval_into(stix.as_ref(), e, &mut s);
+        }
+        s
+    }
+
+    /// [`Ingest::score_common`] for event `seq` of an upload: a first upload's correlation
+    /// indicators are remembered, a retried one gets them again instead of counting anew.
+    fn score_seq(
+        &self,
+        tenant_id: &str,
+        e: &Event,
+        iocs: Option<&dyn IocLookup>,
+        seq: i64,
+        corr: &mut CorrUpload,
+    ) -> Scored {
+        let mut s = self.score_common(tenant_id, e, iocs, &corr.opts);
+        if s.whitelisted {
+            return s;
+        }
+        match &corr.replay {
+            Some(r) => {
+                for (q, inds) in r {
+                    if *q == seq {
+                        inds.iter().cloned().for_each(|i| s.push(i));
+                    }
+                }
+            }
+            None if corr.key.is_some() => {
+                let found: Vec<Indicator> = s
+                    .indicators
+                    .iter()
+                    .filter(|i| is_correlation(i))
+                    .cloned()
+                    .collect();
+                if !found.is_empty() {
+                    corr.found.push((seq, found));
+                }
+            }
+            None => {}
         }
         s
     }
@@ -266,6 +438,8 @@ impl Ingest {
         h: &Hit,
         threshold: i64,
         iocs: Option<&dyn IocLookup>,
+        index: i64,
+        corr: &mut CorrUpload,
     ) -> (HitScore, Vec<(usize, DateTime<Utc>, StixSighting)>) {
         if self.pipeline.is_none() {
             return (HitScore::default(), Vec::new());
@@ -296,7 +470,7 @@ impl Ingest {
         // the sample events is not added again.
         let own = h.intel.as_ref().map(|m| m.indicator.as_str());
         for (n, e) in events.iter().enumerate() {
-            let s = self.score_common(tenant_id, e, iocs);
+            let s = self.score_seq(tenant_id, e, iocs, index * 1000 + n as i64, corr);
             wants_alert |= s.wants_alert();
             for i in s.indicators {
                 if i.indicator_type == "ioc" && Some(i.extra_info.as_str()) == own {
@@ -323,14 +497,17 @@ impl Ingest {
         events: &[Event],
         threshold: i64,
         iocs: Option<&dyn IocLookup>,
+        upload: Option<Upload<'_>>,
     ) -> Vec<ScoredEvent> {
         if self.pipeline.is_none() {
             return vec![ScoredEvent::default(); events.len()];
         }
-        events
+        let mut corr = self.corr_upload(upload);
+        let out = events
             .iter()
-            .map(|e| {
-                let mut s = self.score_common(tenant_id, e, iocs);
+            .enumerate()
+            .map(|(seq, e)| {
+                let mut s = self.score_seq(tenant_id, e, iocs, seq as i64, &mut corr);
                 if !s.whitelisted
                     && let Some(p) = &self.profiles
                 {
@@ -349,7 +526,75 @@ impl Ingest {
                     actions: s.actions,
                 }
             })
-            .collect()
+            .collect();
+        self.corr_done(corr);
+        out
+    }
+
+    /// Decides the Sigma correlation windows with an upper bound that are over at `now`
+    /// (event time; see [`outpost_detect::RuleSet::expire_correlations`]): each one that holds
+    /// becomes an alert of the device of its last match, on that event, scored like an
+    /// uploaded event (without counting it again) plus the correlation's indicator.
+    pub fn expire_correlations(&self, now: DateTime<Utc>) -> Vec<TimerAlert> {
+        let Some(rules) = &self.rules else {
+            return Vec::new();
+        };
+        let mut fired = Vec::new();
+        rules
+            .current()
+            .expire_correlations(now, &mut |scope, ind, e, token| {
+                fired.push((scope.to_string(), ind, e, token))
+            });
+        let mut out = Vec::new();
+        for (tenant, ind, event, token) in fired {
+            let device = self
+                .corr_devices
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&token)
+                .cloned();
+            let (Some(event), Some(device)) = (event, device) else {
+                tracing::warn!(rule = %ind.rule_name, tenant = %tenant, "correlation decided by the timer has no device to alert on; dropped");
+                continue;
+            };
+            if device.tenant_id != tenant {
+                continue;
+            }
+            let opts = outpost_detect::EvalOpts {
+                feed_correlations: false,
+                token,
+            };
+            let mut s = self.score_common(&tenant, &event, None, &opts);
+            let id = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (&ind.rule_name, &ind.extra_info, event.ts).hash(&mut h);
+                h.finish()
+            };
+            let batch_id = format!(
+                "correlation:{}:{}:{id:016x}",
+                ind.rule_name,
+                event.ts.timestamp_millis()
+            );
+            s.push(ind);
+            let threshold = self.threshold(&tenant);
+            if !(s.wants_alert() || s.risk_score >= threshold) {
+                continue;
+            }
+            out.push(TimerAlert {
+                device,
+                batch_id,
+                alert: outpost_store::NewAlert {
+                    seq: 0,
+                    risk_score: s.risk_score,
+                    threshold,
+                    indicators: s.indicators,
+                    event: (*event).clone(),
+                    learned: self.learning(&tenant),
+                },
+            });
+        }
+        out
     }
 
     /// The behaviour profiles, when enabled.

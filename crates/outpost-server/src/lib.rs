@@ -438,7 +438,60 @@ fn state_with(
 /// Background housekeeping of a serving replica: retention, expired sessions, rate-limiter
 /// memory, noticing configuration changes made through other replicas, and refreshing the
 /// intel feeds on their schedules.
+/// One round of the Sigma correlation timer: windows with an upper bound that are over (with
+/// [`ingest::CORRELATION_TIMER_GRACE`] for late uploads) are decided, and those that hold are
+/// stored as alerts and forwarded. Returns the alerts stored (new ones). Runs every few seconds
+/// (see [`spawn_housekeeping`]).
+pub async fn correlation_timer_tick(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> u64 {
+    let ingest = state.ingest.clone();
+    let grace = chrono::TimeDelta::from_std(ingest::CORRELATION_TIMER_GRACE)
+        .unwrap_or(chrono::TimeDelta::zero());
+    let due =
+        match tokio::task::spawn_blocking(move || ingest.expire_correlations(now - grace)).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "correlation timer task failed");
+                return 0;
+            }
+        };
+    let mut fresh = 0;
+    for t in due {
+        match state
+            .store
+            .insert_alerts(&t.device, &t.batch_id, std::slice::from_ref(&t.alert), &[])
+            .await
+        {
+            Ok(stored) => {
+                let m = metrics::metrics();
+                metrics::count(&m.event_alerts, "suppressed", stored.suppressed);
+                metrics::count(&m.event_alerts, "new", stored.fresh - stored.suppressed);
+                m.alerts.inc_by(stored.fresh - stored.suppressed);
+                let queued = state
+                    .ingest
+                    .publish_event_alerts(&stored.alerts, &std::collections::HashSet::new());
+                m.output_records_queued.inc_by(queued as u64);
+                fresh += stored.fresh;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batch_id = %t.batch_id, "correlation alert not stored");
+            }
+        }
+    }
+    fresh
+}
+
 pub fn spawn_housekeeping(state: &AppState) {
+    {
+        let st = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                correlation_timer_tick(&st, chrono::Utc::now()).await;
+            }
+        });
+    }
     if state.store.backend() == "sqlite" {
         let store = state.store.clone();
         tokio::spawn(async move {

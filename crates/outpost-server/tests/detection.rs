@@ -878,3 +878,160 @@ async fn sigma_correlations_alert_per_tenant() {
         );
     }
 }
+
+/// "wget run fewer than two times within a minute" (an upper bound): decided by the timer.
+const SIGMA_FEW: &str = r#"
+title: wget run
+id: 9d2c1f00-0000-4000-8000-000000000011
+name: wget_run
+logsource:
+    product: linux
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: /wget
+    condition: selection
+level: low
+---
+title: wget run only once within a minute
+id: 9d2c1f00-0000-4000-8000-000000000012
+correlation:
+    type: event_count
+    rules:
+        - wget_run
+    group-by:
+        - User
+    timespan: 1m
+    condition:
+        lt: 2
+level: critical
+"#;
+
+async fn alerts_of(w: &W, rule: &str) -> Vec<Value> {
+    let (s, page) = call(
+        &w.app,
+        "GET",
+        &format!("/api/v1/alerts?rule={rule}"),
+        &w.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// A retried upload (same device, same batch id: the agent did not get the answer) does not
+/// count its matches again, and gets the correlation alerts its first upload got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_count_a_retried_batch_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
+        assert_eq!(
+            post_events(&w.app, &w.token, "r1", two.clone()).await["alerts"],
+            0
+        );
+        // The retry: still two matches, not four (which would complete the correlation).
+        let r = post_events(&w.app, &w.token, "r1", two).await;
+        assert_eq!(
+            r["alerts"], 0,
+            "{name}: the retried batch was counted again: {r}"
+        );
+        // The third match completes it.
+        let r = post_events(&w.app, &w.token, "r2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        // A batch that completed one, retried: the same alert, not a second count.
+        let three = vec![
+            curl("2026-12-01T10:01:00Z"),
+            curl("2026-12-01T10:01:01Z"),
+            curl("2026-12-01T10:01:02Z"),
+        ];
+        assert_eq!(
+            post_events(&w.app, &w.token, "r3", three.clone()).await["alerts"],
+            1
+        );
+        assert_eq!(
+            post_events(&w.app, &w.token, "r3", three).await["alerts"],
+            1
+        );
+        let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000002").await;
+        assert_eq!(items.len(), 2, "{name}: {items:?}");
+        // Nothing left over from the retries: one more match is the first of a new window.
+        let r = post_events(&w.app, &w.token, "r4", vec![curl("2026-12-01T10:01:03Z")]).await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+    }
+}
+
+/// A rule reload (another rule file added) keeps the windows of the correlations it did not
+/// change: the third match after the reload completes the count of the two before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_survive_a_rule_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
+        assert_eq!(post_events(&w.app, &w.token, "s1", two).await["alerts"], 0);
+        let handle = w.state.ingest.rules().unwrap().clone();
+        let rules_dir = handle.dir().unwrap().to_path_buf();
+        std::fs::write(rules_dir.join("timer.yml"), SIGMA_FEW).unwrap();
+        handle.reload().unwrap();
+        assert_eq!(handle.status().generation, 2);
+        let r = post_events(&w.app, &w.token, "s2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        assert_eq!(
+            r["alerts"], 1,
+            "{name}: the reload reset the correlation: {r}"
+        );
+    }
+}
+
+/// A correlation with an upper bound fires when its window is over, without a later event:
+/// the timer stores the alert on the window's last match (scored like an upload: wget 50 plus
+/// the correlation's 90), once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlation_upper_bound_fires_on_the_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let handle = w.state.ingest.rules().unwrap().clone();
+        std::fs::write(handle.dir().unwrap().join("timer.yml"), SIGMA_FEW).unwrap();
+        handle.reload().unwrap();
+        let wget = |ts: &str| exec(ts, "wget", &["wget", "http://example.test/"], None);
+        let r = post_events(&w.app, &w.token, "t1", vec![wget("2026-12-01T11:00:00Z")]).await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+        // Before the window is over (event time, plus the grace for late uploads): nothing.
+        let early = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:30Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+            + chrono::TimeDelta::from_std(outpost_server::ingest::CORRELATION_TIMER_GRACE).unwrap();
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, early).await,
+            0
+        );
+        let now = chrono::Utc::now();
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, now).await,
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, now).await,
+            0,
+            "{name}"
+        );
+        let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000012").await;
+        assert_eq!(items.len(), 1, "{name}: {items:?}");
+        let a = &items[0];
+        assert_eq!(a["risk_score"], 140, "{a}");
+        assert_eq!(a["device_id"], w.device.as_str(), "{a}");
+        assert!(
+            a["event"]["ts"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-12-01T11:00:00"),
+            "{a}"
+        );
+    }
+}

@@ -39,6 +39,7 @@ pub async fn upload(
     let tenant = dev.tenant_id.clone();
     let device = dev.device_id.clone();
     let hostname = dev.hostname.clone();
+    let dev_auth = dev.clone();
     // Scoring is CPU work on untrusted events: off the async workers.
     let mut batch = batch;
     let (alerts, sightings, actions, queued) = tokio::task::spawn_blocking(move || {
@@ -53,7 +54,11 @@ pub async fn upload(
         let iocs = iocs
             .as_ref()
             .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
-        let scored = ingest.score_events(&tenant, &batch.events, threshold, iocs);
+        let upload = crate::ingest::Upload {
+            device: &dev_auth,
+            batch: &batch.batch_id,
+        };
+        let scored = ingest.score_events(&tenant, &batch.events, threshold, iocs, Some(upload));
         let queued = ingest.publish_events(
             &tenant,
             &device,

@@ -101,6 +101,7 @@ pub async fn upload(
     let tenant_id = dev.tenant_id.clone();
     let (payload, scores, sightings) = {
         let ingest = state.ingest.clone();
+        let dev_auth = dev.clone();
         let mut payload = payload;
         tokio::task::spawn_blocking(move || {
             let cut = bound_payload(&mut payload);
@@ -113,8 +114,18 @@ pub async fn upload(
             let iocs = iocs
                 .as_ref()
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
-            let (scores, sightings) =
-                ingest.score_batch_with_sightings(&tenant_id, &payload.hits, threshold, iocs);
+            let batch = format!("hits:{}", payload.batch_id);
+            let upload = crate::ingest::Upload {
+                device: &dev_auth,
+                batch: &batch,
+            };
+            let (scores, sightings) = ingest.score_batch_with_sightings(
+                &tenant_id,
+                &payload.hits,
+                threshold,
+                iocs,
+                Some(upload),
+            );
             (payload, scores, sightings)
         })
         .await
