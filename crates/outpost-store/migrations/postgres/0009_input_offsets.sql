@@ -5,7 +5,7 @@
 CREATE TABLE input_offsets (
     consumer_group TEXT NOT NULL,
     topic          TEXT NOT NULL,
-    partition_id   INTEGER NOT NULL,
+    partition_id   BIGINT NOT NULL,
     next_offset    BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL,
     PRIMARY KEY (consumer_group, topic, partition_id)
