@@ -477,6 +477,7 @@ impl Ingest {
 
     /// Queues every event of a telemetry batch (`event-{device}-{batch}-{n}`) on the outputs
     /// with its indicators and score; returns how many were queued at least once.
+    #[allow(clippy::too_many_arguments)]
     pub fn publish_events(
         &self,
         tenant_id: &str,

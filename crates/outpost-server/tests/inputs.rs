@@ -366,7 +366,7 @@ max_wait_ms = 100
     );
     // At least once: at most one unacknowledged batch per partition delivered twice.
     assert!(ids - 85 <= 2 * 7, "{} duplicates", ids - 85);
-    assert_eq!(metric(&st2, &input, "unknown_type").await >= 11, true);
+    assert!(metric(&st2, &input, "unknown_type").await >= 11);
     assert!(metric(&st2, &input, "malformed").await >= 3);
     // Offsets: both partitions committed to their end.
     let offs = w.store.input_offsets(&input, &topic).await.unwrap();

@@ -268,6 +268,9 @@ pub enum ProcessError {
     Score(String),
 }
 
+/// (device, batch id) → (events, seqs) of a processed batch.
+type Group = ((DeviceAuth, String), (Vec<Event>, Vec<i64>));
+
 /// Positions grouped in one stored batch id: `{key}:{position / BUCKET}`.
 const BUCKET: i64 = 100_000;
 
@@ -397,7 +400,7 @@ impl Processor {
     pub async fn process(&self, key: &str, records: &[RawRecord]) -> Result<(), ProcessError> {
         let input = self.cfg.name.as_str();
         // (device, batch id) → (events, seqs); in the order of arrival.
-        let mut groups: Vec<((DeviceAuth, String), (Vec<Event>, Vec<i64>))> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         let mut mapped = 0u64;
         for r in records {
             let m = match self.cfg.format.map(&r.payload, r.received) {

@@ -56,7 +56,7 @@ pub async fn score_store_forward(
 ) -> Result<u64, ApiError> {
     debug_assert_eq!(events.len(), seqs.len());
     let threshold = state.ingest.threshold(&dev.tenant_id);
-    let iocs = crate::intel::tenant_iocs(&state, &dev.tenant_id).await;
+    let iocs = crate::intel::tenant_iocs(state, &dev.tenant_id).await;
     let learning = state.ingest.learning(&dev.tenant_id);
     let ingest = state.ingest.clone();
     let n = events.len() as u64;
