@@ -75,6 +75,9 @@ pub struct ServerConfig {
     /// Where stored hits and alerts are forwarded (`[[outputs]]`: Elasticsearch/OpenSearch,
     /// Kafka, Redis, NATS, Logstash, syslog, file, stdout, webhook, Syncro, Slack, Teams).
     pub outputs: Vec<outpost_outputs::OutputConfig>,
+    /// Telemetry of other sensors read from Kafka topics or NATS subjects (`[[inputs]]`:
+    /// Tetragon, Falco or Outpost events), scored like agent telemetry.
+    pub inputs: Vec<crate::inputs::InputConfig>,
     /// Sign-in: local passwords and OpenID Providers (`[auth]`, `[[auth.oidc]]`).
     pub auth: AuthConfig,
     /// Agent self-update (`[releases]`): the public release key and upload size cap.
@@ -612,6 +615,7 @@ impl Default for ServerConfig {
             intel: IntelConfig::default(),
             detect: DetectConfig::default(),
             outputs: Vec::new(),
+            inputs: Vec::new(),
             auth: AuthConfig::default(),
             releases: ReleasesConfig::default(),
         }
@@ -674,6 +678,10 @@ impl ServerConfig {
         cfg.apply_env(|k| std::env::var(k).ok())?;
         cfg.jobs.validate()?;
         cfg.auth.validate(cfg.public_url.as_deref())?;
+        crate::inputs::validate(&cfg.inputs).map_err(|message| ConfigError::Invalid {
+            key: "inputs",
+            message,
+        })?;
         Ok(cfg)
     }
 

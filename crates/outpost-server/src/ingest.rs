@@ -722,6 +722,7 @@ impl Ingest {
 
     /// Queues every event of a telemetry batch (`event-{device}-{batch}-{n}`) on the outputs
     /// with its indicators and score; returns how many were queued at least once.
+    #[allow(clippy::too_many_arguments)]
     pub fn publish_events(
         &self,
         tenant_id: &str,
@@ -729,6 +730,7 @@ impl Ingest {
         hostname: &str,
         batch_id: &str,
         events: &[Event],
+        seqs: &[i64],
         scored: &[ScoredEvent],
     ) -> u64 {
         let Some(o) = &self.outputs else {
@@ -752,8 +754,10 @@ impl Ingest {
                     o.insert("tags".into(), tags.into());
                 }
             }
+            // The record id is stable across redeliveries (an input's record keeps its seq).
+            let seq = seqs.get(n).copied().unwrap_or(n as i64);
             let mut rec = OutputRecord::new(
-                format!("event-{device_id}-{batch_id}-{n}"),
+                format!("event-{device_id}-{batch_id}-{seq}"),
                 RecordKind::Event,
                 tenant_id,
                 e.ts,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod ingest;
+pub mod inputs;
 pub mod intel;
 pub mod jobs;
 pub mod limits;
@@ -396,6 +397,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
 fn base_registry() -> Registry {
     let mut registry = Registry::default();
     metrics::register(&mut registry);
+    inputs::register(&mut registry);
     outpost_jobs::metrics::register(&mut registry);
     outpost_detect::metrics::register(&mut registry);
     registry
@@ -735,6 +737,8 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     spawn_housekeeping(&state);
+    // `[[inputs]]`: Kafka topics and NATS subjects of other sensors, scored like telemetry.
+    let inputs = inputs::Inputs::start(&state);
     let tls = state.config.tls.clone();
     // On shutdown, first release the long-polls (they would hold the graceful shutdown up
     // to their full wait), then let axum finish every accepted request.
@@ -771,6 +775,9 @@ pub async fn serve_on(
     if let Err(e) = reports.flush(&store).await {
         tracing::warn!(error = %e, "device reports not written at shutdown (the next check-ins repeat them)");
     }
+    // The inputs finish the batch they are scoring (and acknowledge it) before the outputs
+    // stop.
+    inputs.stop().await;
     ingest.shutdown().await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! | `process` | `process` (`pid`, `command_line`, `cwd`, `created_time`, and the STIX 2.0 `name` and `arguments` that many indicators still use), its executable as `file` via `image_ref` (with `hashes` and a `directory` via `parent_directory_ref`), its user as `user-account` via `creator_user_ref`, its parent as `process` via `parent_ref` |
 //! | `network` | `network-traffic` (`src_ref`/`dst_ref` to `ipv4-addr`/`ipv6-addr`, ports, `protocols`, `start`), linked from the process's `opened_connection_refs`; the remote host name as `domain-name` (`resolves_to_refs` → the remote address) |
 //! | `file` | `file` (`name`, `size`, `hashes.'SHA-256'`, `parent_directory_ref` → `directory`) |
+//! | `container`, labels `k8s.*` | the process's extension `x-outpost-kubernetes-ext` (`namespace`, `pod`, `node`, `workload`, `container_id`, `container_name`, `image`, `runtime`), e.g. `[process:extensions.'x-outpost-kubernetes-ext'.namespace = 'payments']` |
 //!
 //! Hash keys follow the STIX vocabulary (`SHA-256`, `SHA-1`, `MD5`).
 
@@ -99,6 +100,33 @@ fn stix_hashes(h: &Hashes) -> Option<Value> {
     } else {
         Some(Value::Object(m))
     }
+}
+
+/// The Kubernetes and container context of an event (container section, `k8s.*` labels), if
+/// it has any: the process's `x-outpost-kubernetes-ext` extension.
+fn kubernetes_ext(event: &Event) -> Option<Value> {
+    let mut k = Map::new();
+    for (label, key) in [
+        ("k8s.namespace", "namespace"),
+        ("k8s.pod", "pod"),
+        ("k8s.node", "node"),
+        ("k8s.workload", "workload"),
+    ] {
+        if let Some(v) = event.labels.get(label) {
+            k.insert(key.into(), Value::String(v.clone()));
+        }
+    }
+    if let Some(c) = &event.container {
+        k.insert("container_id".into(), Value::String(c.id.clone()));
+        k.insert("runtime".into(), Value::String(c.runtime.clone()));
+        if let Some(n) = &c.name {
+            k.insert("container_name".into(), Value::String(n.clone()));
+        }
+        if let Some(i) = &c.image {
+            k.insert("image".into(), Value::String(i.clone()));
+        }
+    }
+    (!k.is_empty()).then_some(Value::Object(k))
 }
 
 /// Maps one event to a single observation at the event's time (`number_observed = 1`).
@@ -213,6 +241,12 @@ pub fn observation_from_event(event: &Event) -> Observation {
         if let Some(t) = &traffic_id {
             m.insert("opened_connection_refs".into(), json!([t]));
         }
+        if let Some(k) = kubernetes_ext(event) {
+            m.insert(
+                "extensions".into(),
+                json!({ "x-outpost-kubernetes-ext": k }),
+            );
+        }
         b.add("process", m);
     }
 
@@ -274,6 +308,33 @@ mod tests {
             ..Default::default()
         });
         e
+    }
+
+    /// Issue 23: the container and Kubernetes context of an event (e.g. from Tetragon) is
+    /// the process's `x-outpost-kubernetes-ext` extension.
+    #[test]
+    fn kubernetes_context_is_a_process_extension() {
+        let mut e = connect();
+        assert!(!matches(
+            "[process:extensions.'x-outpost-kubernetes-ext'.namespace = 'payments']",
+            std::slice::from_ref(&e)
+        ));
+        e.labels.insert("k8s.namespace".into(), "payments".into());
+        e.labels.insert("k8s.pod".into(), "api-7d9".into());
+        e.container = Some(outpost_core::event::ContainerInfo {
+            id: "abc".into(),
+            runtime: "containerd".into(),
+            name: Some("api".into()),
+            image: Some("docker.io/library/debian:12".into()),
+        });
+        assert!(matches(
+            "[process:extensions.'x-outpost-kubernetes-ext'.namespace = 'payments' AND process:extensions.'x-outpost-kubernetes-ext'.image LIKE 'docker.io/library/debian:%']",
+            std::slice::from_ref(&e)
+        ));
+        assert!(matches(
+            "[process:name = 'curl' AND process:extensions.'x-outpost-kubernetes-ext'.pod = 'api-7d9']",
+            std::slice::from_ref(&e)
+        ));
     }
 
     #[test]

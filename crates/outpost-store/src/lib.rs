@@ -14,6 +14,7 @@ mod alerts;
 mod error;
 mod hits;
 mod ids;
+mod inputs;
 mod intel;
 mod profiles;
 mod releases;

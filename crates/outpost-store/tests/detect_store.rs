@@ -422,3 +422,32 @@ async fn profiles_merge_by_union_and_reset_by_epoch() {
         assert!(s.get_profile(&t.id, "nope").await.is_err());
     }
 }
+
+/// Issue 23: the committed offsets of `[[inputs]]` of kind kafka, per (group, topic,
+/// partition), only moving forward.
+#[tokio::test]
+async fn input_offsets_per_group_topic_partition() {
+    for (name, s, _dir) in backends().await {
+        assert!(
+            s.input_offsets("g", "t").await.unwrap().is_empty(),
+            "{name}"
+        );
+        s.commit_input_offset("g", "t", 0, 10).await.unwrap();
+        s.commit_input_offset("g", "t", 1, 5).await.unwrap();
+        s.commit_input_offset("g", "other", 0, 99).await.unwrap();
+        s.commit_input_offset("g2", "t", 0, 7).await.unwrap();
+        s.commit_input_offset("g", "t", 0, 12).await.unwrap();
+        // A late commit of an older batch never rewinds.
+        s.commit_input_offset("g", "t", 1, 3).await.unwrap();
+        assert_eq!(
+            s.input_offsets("g", "t").await.unwrap(),
+            vec![(0, 12), (1, 5)],
+            "{name}"
+        );
+        assert_eq!(
+            s.input_offsets("g2", "t").await.unwrap(),
+            vec![(0, 7)],
+            "{name}"
+        );
+    }
+}

@@ -11,8 +11,9 @@ use crate::ingest::new_sighting;
 use crate::metrics::{self, metrics};
 use axum::Json;
 use axum::extract::State;
+use outpost_core::Event;
 use outpost_core::api::{EventBatch, EventsAccepted, HitState};
-use outpost_store::{NewAlert, NewSighting};
+use outpost_store::{DeviceAuth, NewAlert, NewSighting};
 
 /// Most events in one batch.
 pub const MAX_EVENTS_PER_BATCH: usize = 5_000;
@@ -30,21 +31,47 @@ pub async fn upload(
             "a batch holds at most {MAX_EVENTS_PER_BATCH} events"
         )));
     }
+    let n = batch.events.len() as u64;
+    let seqs: Vec<i64> = (0..batch.events.len() as i64).collect();
+    let open = score_store_forward(&state, &dev, &batch.batch_id, batch.events, seqs).await?;
+    Ok(Json(EventsAccepted {
+        batch_id: batch.batch_id,
+        accepted: n,
+        alerts: open,
+    }))
+}
+
+/// Scores `events` (each with its `seq`, unique within the batch and stable when the batch
+/// is delivered again), stores their alerts and sightings once per (device, batch, seq), and
+/// queues them and their alerts for the outputs. Returns the number of open alerts of the
+/// batch. Shared by `POST /api/v1/events` and the server's `[[inputs]]` (see
+/// [`crate::inputs`]); when it returns `Ok`, everything is stored and queued (the outputs'
+/// disk queues deliver it at least once), so a caller may acknowledge its source.
+pub async fn score_store_forward(
+    state: &AppState,
+    dev: &DeviceAuth,
+    batch_id: &str,
+    events: Vec<Event>,
+    seqs: Vec<i64>,
+) -> Result<u64, ApiError> {
+    debug_assert_eq!(events.len(), seqs.len());
     let threshold = state.ingest.threshold(&dev.tenant_id);
-    let iocs = crate::intel::tenant_iocs(&state, &dev.tenant_id).await;
+    let iocs = crate::intel::tenant_iocs(state, &dev.tenant_id).await;
     let learning = state.ingest.learning(&dev.tenant_id);
     let ingest = state.ingest.clone();
-    let n = batch.events.len() as u64;
-    let batch_id = batch.batch_id.clone();
+    let n = events.len() as u64;
+    let batch_id = batch_id.to_string();
     let tenant = dev.tenant_id.clone();
     let device = dev.device_id.clone();
     let hostname = dev.hostname.clone();
     let dev_auth = dev.clone();
     // Scoring is CPU work on untrusted events: off the async workers.
-    let mut batch = batch;
+    let mut events = events;
+    let seqs_for_scoring = seqs;
+    let batch_id_for_scoring = batch_id.clone();
     let (alerts, sightings, actions, queued) = tokio::task::spawn_blocking(move || {
         // What is kept (alerts) and forwarded is bounded per event (see outpost_core::bound).
-        let cut: u64 = batch.events.iter_mut().map(outpost_core::bound_event).sum();
+        let cut: u64 = events.iter_mut().map(outpost_core::bound_event).sum();
         if cut > 0 {
             metrics()
                 .fields_truncated
@@ -54,24 +81,26 @@ pub async fn upload(
         let iocs = iocs
             .as_ref()
             .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
+        // A batch delivered again (an agent's retry, an input's redelivery) counts nothing
+        // again toward the Sigma correlations.
         let upload = crate::ingest::Upload {
             device: &dev_auth,
-            batch: &batch.batch_id,
+            batch: &batch_id_for_scoring,
         };
-        let scored = ingest.score_events(&tenant, &batch.events, threshold, iocs, Some(upload));
+        let scored = ingest.score_events(&tenant, &events, threshold, iocs, Some(upload));
         let queued = ingest.publish_events(
             &tenant,
             &device,
             &hostname,
-            &batch.batch_id,
-            &batch.events,
+            &batch_id_for_scoring,
+            &events,
+            &seqs_for_scoring,
             &scored,
         );
         let mut alerts = Vec::new();
         let mut actions = std::collections::HashMap::new();
         let mut sightings: Vec<NewSighting> = Vec::new();
-        for (seq, (e, s)) in batch.events.into_iter().zip(scored).enumerate() {
-            let seq = seq as i64;
+        for ((e, s), seq) in events.into_iter().zip(scored).zip(seqs_for_scoring) {
             let ts = e.ts;
             for x in s.sightings {
                 sightings.push(new_sighting(seq, ts, x));
@@ -101,7 +130,7 @@ pub async fn upload(
     // nothing twice but forwards its open alerts again.
     let stored = state
         .store
-        .insert_alerts(&dev, &batch_id, &alerts, &sightings)
+        .insert_alerts(dev, &batch_id, &alerts, &sightings)
         .await?;
     let m = metrics();
     let learned = if learning { stored.fresh } else { 0 };
@@ -140,9 +169,5 @@ pub async fn upload(
     m.output_records_queued
         .inc_by(queued + alert_records as u64);
     tracing::debug!(batch_id = %batch_id, events = n, alerts = stored.alerts.len(), fresh = stored.fresh, sightings = stored.sightings, "telemetry batch scored");
-    Ok(Json(EventsAccepted {
-        batch_id,
-        accepted: n,
-        alerts: open,
-    }))
+    Ok(open)
 }
