@@ -44,7 +44,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::Mutex;
 
 /// One configured input: common settings plus the source (`type = "kafka"` or `"nats"`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InputConfig {
     /// Unique name: the `input` metrics label, and the default Kafka consumer group.
     pub name: String,
@@ -73,7 +73,7 @@ fn default_batch_size() -> usize {
 }
 
 /// The record format of an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// Cilium Tetragon's JSON export (see [`tetragon`]).
@@ -104,10 +104,12 @@ impl Format {
 }
 
 /// The source part of an input, tagged by `type`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceConfig {
+    /// A Kafka-API topic (offsets kept in the server's database).
     Kafka(kafka::KafkaInputConfig),
+    /// A NATS subject (JetStream durable consumer, or core NATS).
     Nats(nats::NatsInputConfig),
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// `type = "kafka"`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaInputConfig {
     /// Bootstrap brokers, `host:port`.
@@ -49,11 +49,15 @@ fn default_fetch_bytes() -> u32 {
 }
 
 /// Where a partition without a committed offset starts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StartAt {
+    /// The oldest record the broker still has.
     #[default]
     Earliest,
+    /// Only records produced after the input started.
     Latest,
 }
 
