@@ -88,6 +88,7 @@ pub struct UninstallArgs {
     /// The agent uninstalling itself (an `agent.uninstall` job): its own unit is stopped
     /// without waiting for it (`systemctl --no-block`), since the caller is that unit.
     #[arg(skip)]
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub no_block: bool,
 }
 

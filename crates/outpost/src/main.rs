@@ -16,7 +16,9 @@ mod release_cmd;
 #[cfg(feature = "server")]
 mod server_cmd;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+#[cfg(feature = "server")]
+use clap::CommandFactory;
+use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
