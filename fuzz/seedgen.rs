@@ -57,7 +57,8 @@ fn bodies(out: &str, logs: &[String]) -> R {
         write_body(&out, &format!("events-{n}.json"), 2, &batch)?;
         let first = &events[0];
         let hit = Hit {
-            remote_ip: first.remote_ip().unwrap_or([203, 0, 113, 9].into()),
+            remote_ip: Some(first.remote_ip().unwrap_or([203, 0, 113, 9].into())),
+            domain: None,
             remote_port: Some(443),
             protocol: Protocol::Tcp,
             process_name: first.process_name().unwrap_or("svchost.exe").to_string(),
@@ -100,6 +101,7 @@ fn bodies(out: &str, logs: &[String]) -> R {
         interval_s: Some(60),
         wait_s: Some(30),
         intel: Some(IntelStatus::default()),
+        update: None,
     };
     write_body(&out, "checkin.json", 1, &checkin)?;
     let enroll = EnrollRequest {
