@@ -48,6 +48,13 @@ pub fn metrics() -> &'static JobMetrics {
 /// Registers the job metrics (`outpost_jobs_*`) in `registry`.
 pub fn register(registry: &mut Registry) {
     let m = metrics();
+    // A series per known kind from the start: `/metrics` lists the family before the first
+    // job, and `rate()` over a kind sees its zero.
+    for kind in crate::model::KNOWN_KINDS {
+        let _ = m.created.get_or_create(&KindLabel {
+            kind: (*kind).to_string(),
+        });
+    }
     registry.register(
         "outpost_jobs_created",
         "Jobs created, by kind",

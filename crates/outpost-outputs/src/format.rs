@@ -110,210 +110,13 @@ fn get<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
 /// An Elastic Common Schema document.
 pub fn ecs_json(r: &OutputRecord) -> Value {
     let mut m = Map::new();
+    ecs_event(&mut m, r);
     let b = &r.body;
-    put(
-        &mut m,
-        &["@timestamp"],
-        Value::String(r.time.to_rfc3339_opts(SecondsFormat::Millis, true)),
-    );
-    put(&mut m, &["ecs", "version"], json!(ECS_VERSION));
-    put(&mut m, &["event", "id"], json!(r.id));
-    put(&mut m, &["event", "module"], json!("outpost"));
-    put(
-        &mut m,
-        &["event", "dataset"],
-        json!(format!("outpost.{}", r.kind.as_str())),
-    );
-    put(
-        &mut m,
-        &["event", "created"],
-        json!(chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
-    );
-    let ecs_kind = match r.kind {
-        RecordKind::Hit | RecordKind::Alert => "alert",
-        RecordKind::Event | RecordKind::Audit => "event",
-    };
-    put(&mut m, &["event", "kind"], json!(ecs_kind));
-    put(&mut m, &["event", "risk_score"], json!(r.risk_score));
-    put(&mut m, &["organization", "id"], json!(r.tenant_id));
-    if let Some(d) = &r.device_id {
-        put(&mut m, &["host", "id"], json!(d));
-    }
-    if let Some(h) = &r.hostname {
-        put(&mut m, &["host", "name"], json!(h));
-    }
-
-    // Process fields: a hit has them flat, an Event under `process`.
-    let p = if b.get("process").is_some_and(Value::is_object) {
-        get(b, &["process"])
-    } else {
-        &Value::Null
-    };
-    let pname = get(b, &["process_name"]).clone();
-    put(
-        &mut m,
-        &["process", "name"],
-        if pname.is_null() {
-            get(p, &["name"]).clone()
-        } else {
-            pname
-        },
-    );
-    let pid = get(b, &["pid"]).clone();
-    put(
-        &mut m,
-        &["process", "pid"],
-        if pid.is_null() {
-            get(p, &["pid"]).clone()
-        } else {
-            pid
-        },
-    );
-    let exe = get(b, &["exe_path"]).clone();
-    put(
-        &mut m,
-        &["process", "executable"],
-        if exe.is_null() {
-            get(p, &["exe"]).clone()
-        } else {
-            exe
-        },
-    );
-    put(&mut m, &["process", "args"], get(p, &["args"]).clone());
-    put(
-        &mut m,
-        &["process", "command_line"],
-        get(p, &["command_line"]).clone(),
-    );
-    put(
-        &mut m,
-        &["process", "parent", "pid"],
-        get(p, &["ppid"]).clone(),
-    );
-    put(&mut m, &["user", "name"], get(p, &["user"]).clone());
-    let sha = get(b, &["sha256"]).clone();
-    put(
-        &mut m,
-        &["process", "hash", "sha256"],
-        if sha.is_null() {
-            get(p, &["hashes", "sha256"]).clone()
-        } else {
-            sha
-        },
-    );
-
-    // Network: hit fields or Event.network.
-    let n = get(b, &["network"]);
-    let remote_ip = {
-        let v = get(b, &["remote_ip"]);
-        if v.is_null() {
-            get(n, &["remote_ip"])
-        } else {
-            v
-        }
-    }
-    .clone();
-    let remote_port = {
-        let v = get(b, &["remote_port"]);
-        if v.is_null() {
-            get(n, &["remote_port"])
-        } else {
-            v
-        }
-    }
-    .clone();
-    let proto = {
-        let v = get(b, &["protocol"]);
-        if v.is_null() {
-            get(n, &["protocol"])
-        } else {
-            v
-        }
-    }
-    .clone();
-    let direction = {
-        let v = get(b, &["direction"]);
-        if v.is_null() {
-            get(n, &["direction"])
-        } else {
-            v
-        }
-    }
-    .as_str()
-    .unwrap_or("outbound")
-    .to_string();
-    if !remote_ip.is_null() {
-        let (remote, local) = if direction == "inbound" {
-            ("source", "destination")
-        } else {
-            ("destination", "source")
-        };
-        put(&mut m, &[remote, "ip"], remote_ip.clone());
-        put(&mut m, &[remote, "port"], remote_port);
-        put(&mut m, &[local, "ip"], get(n, &["local_ip"]).clone());
-        put(&mut m, &[local, "port"], get(n, &["local_port"]).clone());
-        put(&mut m, &["network", "transport"], proto);
-        put(&mut m, &["network", "direction"], json!(direction));
-    }
+    ecs_process(&mut m, b);
+    let remote_ip = ecs_network(&mut m, b);
     let intel = get(b, &["intel"]);
     if intel.is_object() {
-        // ECS `threat.indicator.type` of the indicator kind (hits of seed-era agents: `ip`).
-        let kind = get(intel, &["kind"]).as_str().unwrap_or("ip").to_string();
-        let value = get(intel, &["indicator"]).clone();
-        match kind.as_str() {
-            "domain" | "domain_suffix" => {
-                put(
-                    &mut m,
-                    &["threat", "indicator", "type"],
-                    json!("domain-name"),
-                );
-                let domain = get(b, &["domain"]).clone();
-                put(
-                    &mut m,
-                    &["threat", "indicator", "url", "domain"],
-                    domain.clone(),
-                );
-                put(&mut m, &["dns", "question", "name"], domain);
-                if !remote_ip.is_null() {
-                    put(&mut m, &["threat", "indicator", "ip"], remote_ip);
-                }
-            }
-            "sha256" | "sha1" | "md5" => {
-                put(&mut m, &["threat", "indicator", "type"], json!("file"));
-                put(
-                    &mut m,
-                    &["threat", "indicator", "file", "hash", kind.as_str()],
-                    value.clone(),
-                );
-            }
-            "process_name" | "process_path" => {
-                put(&mut m, &["threat", "indicator", "type"], json!("process"));
-            }
-            _ => {
-                let v6 = remote_ip.as_str().is_some_and(|ip| ip.contains(':'));
-                put(
-                    &mut m,
-                    &["threat", "indicator", "type"],
-                    json!(if v6 { "ipv6-addr" } else { "ipv4-addr" }),
-                );
-                put(&mut m, &["threat", "indicator", "ip"], remote_ip);
-            }
-        }
-        put(
-            &mut m,
-            &["threat", "indicator", "description"],
-            get(intel, &["indicator"]).clone(),
-        );
-        put(
-            &mut m,
-            &["threat", "indicator", "provider"],
-            get(intel, &["source"]).clone(),
-        );
-        put(
-            &mut m,
-            &["threat", "enrichments"],
-            json!([{ "matched": { "atomic": get(intel, &["indicator"]) } }]),
-        );
+        ecs_threat(&mut m, b, intel, remote_ip);
     }
     if let Some(f) = b.get("file").filter(|f| f.is_object()) {
         put(&mut m, &["file", "path"], get(f, &["path"]).clone());
@@ -335,6 +138,151 @@ pub fn ecs_json(r: &OutputRecord) -> Value {
     );
     put(&mut m, &["outpost", r.kind.as_str()], r.body.clone());
     Value::Object(m)
+}
+
+/// The record's own fields: time, ECS version, `event.*`, tenant and host.
+fn ecs_event(m: &mut Map<String, Value>, r: &OutputRecord) {
+    put(
+        m,
+        &["@timestamp"],
+        Value::String(r.time.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    put(m, &["ecs", "version"], json!(ECS_VERSION));
+    put(m, &["event", "id"], json!(r.id));
+    put(m, &["event", "module"], json!("outpost"));
+    put(
+        m,
+        &["event", "dataset"],
+        json!(format!("outpost.{}", r.kind.as_str())),
+    );
+    put(
+        m,
+        &["event", "created"],
+        json!(chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)),
+    );
+    let ecs_kind = match r.kind {
+        RecordKind::Hit | RecordKind::Alert => "alert",
+        RecordKind::Event | RecordKind::Audit => "event",
+    };
+    put(m, &["event", "kind"], json!(ecs_kind));
+    put(m, &["event", "risk_score"], json!(r.risk_score));
+    put(m, &["organization", "id"], json!(r.tenant_id));
+    if let Some(d) = &r.device_id {
+        put(m, &["host", "id"], json!(d));
+    }
+    if let Some(h) = &r.hostname {
+        put(m, &["host", "name"], json!(h));
+    }
+}
+
+/// A hit's flat field `flat`, else `section`'s field at `path` (an Event's nested form).
+fn flat_or<'a>(b: &'a Value, flat: &str, section: &'a Value, path: &[&str]) -> &'a Value {
+    let v = get(b, &[flat]);
+    if v.is_null() { get(section, path) } else { v }
+}
+
+/// `process.*` and `user.name`: a hit has them flat, an Event under `process`.
+fn ecs_process(m: &mut Map<String, Value>, b: &Value) {
+    let p = if b.get("process").is_some_and(Value::is_object) {
+        get(b, &["process"])
+    } else {
+        &Value::Null
+    };
+    let name = flat_or(b, "process_name", p, &["name"]);
+    put(m, &["process", "name"], name.clone());
+    put(
+        m,
+        &["process", "pid"],
+        flat_or(b, "pid", p, &["pid"]).clone(),
+    );
+    let exe = flat_or(b, "exe_path", p, &["exe"]);
+    put(m, &["process", "executable"], exe.clone());
+    put(m, &["process", "args"], get(p, &["args"]).clone());
+    put(
+        m,
+        &["process", "command_line"],
+        get(p, &["command_line"]).clone(),
+    );
+    put(m, &["process", "parent", "pid"], get(p, &["ppid"]).clone());
+    put(m, &["user", "name"], get(p, &["user"]).clone());
+    let sha = flat_or(b, "sha256", p, &["hashes", "sha256"]);
+    put(m, &["process", "hash", "sha256"], sha.clone());
+}
+
+/// `source`/`destination` and `network.*` from a hit's fields or `Event.network`; the remote
+/// address (null when there is none).
+fn ecs_network(m: &mut Map<String, Value>, b: &Value) -> Value {
+    let n = get(b, &["network"]);
+    let remote_ip = flat_or(b, "remote_ip", n, &["remote_ip"]).clone();
+    let direction = flat_or(b, "direction", n, &["direction"])
+        .as_str()
+        .unwrap_or("outbound")
+        .to_string();
+    if !remote_ip.is_null() {
+        let (remote, local) = if direction == "inbound" {
+            ("source", "destination")
+        } else {
+            ("destination", "source")
+        };
+        put(m, &[remote, "ip"], remote_ip.clone());
+        let remote_port = flat_or(b, "remote_port", n, &["remote_port"]);
+        put(m, &[remote, "port"], remote_port.clone());
+        put(m, &[local, "ip"], get(n, &["local_ip"]).clone());
+        put(m, &[local, "port"], get(n, &["local_port"]).clone());
+        let proto = flat_or(b, "protocol", n, &["protocol"]);
+        put(m, &["network", "transport"], proto.clone());
+        put(m, &["network", "direction"], json!(direction));
+    }
+    remote_ip
+}
+
+/// `threat.*` of the matched indicator (the hit's `intel`), typed by its kind (hits of
+/// seed-era agents have no kind: `ip`).
+fn ecs_threat(m: &mut Map<String, Value>, b: &Value, intel: &Value, remote_ip: Value) {
+    let kind = get(intel, &["kind"]).as_str().unwrap_or("ip").to_string();
+    let value = get(intel, &["indicator"]).clone();
+    match kind.as_str() {
+        "domain" | "domain_suffix" => {
+            put(m, &["threat", "indicator", "type"], json!("domain-name"));
+            let domain = get(b, &["domain"]).clone();
+            put(m, &["threat", "indicator", "url", "domain"], domain.clone());
+            put(m, &["dns", "question", "name"], domain);
+            if !remote_ip.is_null() {
+                put(m, &["threat", "indicator", "ip"], remote_ip);
+            }
+        }
+        "sha256" | "sha1" | "md5" => {
+            put(m, &["threat", "indicator", "type"], json!("file"));
+            put(
+                m,
+                &["threat", "indicator", "file", "hash", kind.as_str()],
+                value.clone(),
+            );
+        }
+        "process_name" | "process_path" => {
+            put(m, &["threat", "indicator", "type"], json!("process"));
+        }
+        _ => {
+            let v6 = remote_ip.as_str().is_some_and(|ip| ip.contains(':'));
+            put(
+                m,
+                &["threat", "indicator", "type"],
+                json!(if v6 { "ipv6-addr" } else { "ipv4-addr" }),
+            );
+            put(m, &["threat", "indicator", "ip"], remote_ip);
+        }
+    }
+    put(m, &["threat", "indicator", "description"], value.clone());
+    put(
+        m,
+        &["threat", "indicator", "provider"],
+        get(intel, &["source"]).clone(),
+    );
+    put(
+        m,
+        &["threat", "enrichments"],
+        json!([{ "matched": { "atomic": value } }]),
+    );
 }
 
 /// Syslog severity for a record: critical (2) for risk ≥ 80, warning (4) for other hits and

@@ -1,6 +1,7 @@
 //! Prometheus metrics of the server, exposed at `/metrics`.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeMetric, MetricEncoder};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
@@ -14,6 +15,27 @@ pub struct CodeLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
     pub result: &'static str,
+}
+
+/// A labelled family that `/metrics` lists (its `# HELP` and `# TYPE`) before its first
+/// sample too, so a scraper, an alert rule and the metrics reference see every metric the
+/// server has from the start (OpenMetrics allows a family without samples; the encoder of
+/// `prometheus-client` otherwise leaves an empty family out).
+#[derive(Debug)]
+pub struct Listed<F>(pub F);
+
+impl<F: EncodeMetric> EncodeMetric for Listed<F> {
+    fn encode(&self, encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        self.0.encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        self.0.metric_type()
+    }
+
+    fn is_empty(&self) -> bool {
+        false
+    }
 }
 
 /// The server's metric handles.
@@ -155,12 +177,12 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_hit_batches",
         "Hit batches received, by result (stored, duplicate, rejected)",
-        m.batches.clone(),
+        Listed(m.batches.clone()),
     );
     registry.register(
         "outpost_api_errors",
         "API error responses, by error code",
-        m.api_errors.clone(),
+        Listed(m.api_errors.clone()),
     );
     registry.register(
         "outpost_enrollments",
@@ -170,17 +192,17 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_releases_uploaded",
         "Agent release uploads, by result",
-        m.releases_uploaded.clone(),
+        Listed(m.releases_uploaded.clone()),
     );
     registry.register(
         "outpost_update_reports",
         "Agent self-update outcomes reported at check-in, by outcome",
-        m.update_reports.clone(),
+        Listed(m.update_reports.clone()),
     );
     registry.register(
         "outpost_rollout_transitions",
         "Rollouts advanced, paused or completed by the server",
-        m.rollout_transitions.clone(),
+        Listed(m.rollout_transitions.clone()),
     );
     registry.register(
         "outpost_rate_limited",
@@ -191,7 +213,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_password_checks",
         "Argon2 password checks, by result (run, waited, busy)",
-        m.password_checks.clone(),
+        Listed(m.password_checks.clone()),
     );
     registry.register(
         "outpost_password_checks_in_flight",
@@ -201,17 +223,17 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_oidc_logins",
         "OIDC sign-ins by result (ok, unmapped, disabled, invalid_token, state, provider_error)",
-        m.oidc_logins.clone(),
+        Listed(m.oidc_logins.clone()),
     );
     registry.register(
         "outpost_oidc_jwks_refetches",
         "JWKS refetches after an ID token named an unknown key, by result (ok, error, throttled)",
-        m.oidc_jwks_refetches.clone(),
+        Listed(m.oidc_jwks_refetches.clone()),
     );
     registry.register(
         "outpost_logins",
         "UI login attempts, by result (ok, failed)",
-        m.logins.clone(),
+        Listed(m.logins.clone()),
     );
     registry.register(
         "outpost_hit_state_changes",
@@ -251,27 +273,27 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_intel_bundles_built",
         "Tenant intel bundles built, by result (ok, error)",
-        m.intel_bundles_built.clone(),
+        Listed(m.intel_bundles_built.clone()),
     );
     registry.register(
         "outpost_intel_bundle_requests",
         "Intel bundle requests answered, by result (sent, not_modified)",
-        m.intel_bundle_requests.clone(),
+        Listed(m.intel_bundle_requests.clone()),
     );
     registry.register(
         "outpost_intel_confirmations",
         "Addresses agents asked to confirm, by result (listed, not_listed)",
-        m.intel_confirmations.clone(),
+        Listed(m.intel_confirmations.clone()),
     );
     registry.register(
         "outpost_intel_feed_loads",
         "Global intel feed loads, by result (updated, not_modified, error)",
-        m.intel_feed_loads.clone(),
+        Listed(m.intel_feed_loads.clone()),
     );
     registry.register(
         "outpost_event_alerts",
         "Alerts from telemetry events stored, by result (new, suppressed, learned)",
-        m.event_alerts.clone(),
+        Listed(m.event_alerts.clone()),
     );
     registry.register(
         "outpost_sightings",
@@ -281,7 +303,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_profile_syncs",
         "Behaviour-profile synchronizations with the database, by result (ok, error)",
-        m.profile_syncs.clone(),
+        Listed(m.profile_syncs.clone()),
     );
     registry.register(
         "outpost_profile_merges",
@@ -291,7 +313,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_stix_loads",
         "STIX indicator pattern (re)loads, by result (ok, error)",
-        m.stix_loads.clone(),
+        Listed(m.stix_loads.clone()),
     );
     registry.register(
         "outpost_device_reports_pending",
@@ -301,7 +323,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_device_report_flushes",
         "Device report writes (one transaction for all pending devices), by result (ok, error)",
-        m.device_report_flushes.clone(),
+        Listed(m.device_report_flushes.clone()),
     );
     registry.register(
         "outpost_device_reports_written",
@@ -311,7 +333,7 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_intel_bundle_cache_evictions",
         "Tenant intel bundles evicted from the server's cache, by reason (capacity: more tenants than [intel] bundle_cache_tenants; idle: not requested for bundle_cache_idle_s)",
-        m.intel_bundle_cache_evictions.clone(),
+        Listed(m.intel_bundle_cache_evictions.clone()),
     );
     registry.register(
         "outpost_intel_bundle_cache_entries",
@@ -321,12 +343,12 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_unknown_fields",
         "Fields of agent request bodies (checkin, hits, events, enroll) this server does not know: accepted and ignored (a newer agent), by body",
-        m.unknown_fields.clone(),
+        Listed(m.unknown_fields.clone()),
     );
     registry.register(
         "outpost_fields_truncated",
         "Fields of agent-sent events (hit samples, telemetry events) and hit names the server cut to its size limit (marked, see outpost_core::bound) instead of refusing the batch, by body",
-        m.fields_truncated.clone(),
+        Listed(m.fields_truncated.clone()),
     );
     registry.register(
         "outpost_intel_lookup_failures",
@@ -365,4 +387,29 @@ pub(crate) fn unknown_fields(body: &'static str, n: u64) {
 /// Counts one event of a result-labelled family.
 pub(crate) fn count(f: &Family<ResultLabel, Counter>, result: &'static str, n: u64) {
     f.get_or_create(&ResultLabel { result }).inc_by(n);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every metric the server registers is listed by `/metrics` from the start, samples or not
+    /// (the metrics reference is generated from that text): a family registered without
+    /// [`super::Listed`] (and with no series) fails here.
+    #[test]
+    fn every_registered_metric_is_listed_before_its_first_sample() {
+        let registry = crate::base_registry();
+        let debug = format!("{registry:?}");
+        let registered: Vec<&str> = debug
+            .split("Descriptor { name: \"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert!(registered.len() > 40, "{registered:?}");
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        let missing: Vec<&&str> = registered
+            .iter()
+            .filter(|name| !text.contains(&format!("# HELP {name} ")))
+            .collect();
+        assert!(missing.is_empty(), "not listed by /metrics: {missing:?}");
+    }
 }

@@ -215,17 +215,17 @@ pub fn register(registry: &mut Registry) {
     registry.register(
         "outpost_input_records",
         "Records read by [[inputs]], by input and result (mapped, malformed, unknown_type, not_an_event, no_tenant)",
-        m.records.clone(),
+        crate::metrics::Listed(m.records.clone()),
     );
     registry.register(
         "outpost_input_batches",
         "Input batches acknowledged after scoring, storing and queueing, by input",
-        m.batches.clone(),
+        crate::metrics::Listed(m.batches.clone()),
     );
     registry.register(
         "outpost_input_errors",
         "Errors of an input's source or processing (the batch is retried), by input",
-        m.errors.clone(),
+        crate::metrics::Listed(m.errors.clone()),
     );
 }
 
