@@ -135,10 +135,31 @@ struct Fim {
     baseline: BTreeMap<String, FileState>,
     baseline_path: Option<PathBuf>,
     dirty: bool,
-    pending_moves: HashMap<u32, (PathBuf, usize, bool, Instant)>,
+    pending_moves: HashMap<u32, PendingMove>,
     notes: Receiver<ContainerNote>,
     /// While the start-up scan runs, its events are held here and sent paced by the thread.
     startup: std::cell::RefCell<Option<Vec<Event>>>,
+}
+
+/// The first half of a rename (`IN_MOVED_FROM`), waiting for its `IN_MOVED_TO` by cookie;
+/// one left alone too long was a move out of the watched trees (a delete).
+struct PendingMove {
+    path: PathBuf,
+    /// The index of the watched root it was under.
+    root: usize,
+    is_dir: bool,
+    since: Instant,
+}
+
+impl PendingMove {
+    fn new(path: PathBuf, root: usize, is_dir: bool) -> PendingMove {
+        PendingMove {
+            path,
+            root,
+            is_dir,
+            since: Instant::now(),
+        }
+    }
 }
 
 const MASK: u32 = libc::IN_CREATE
@@ -393,9 +414,9 @@ impl Fim {
         if is_dir {
             if e.mask & libc::IN_MOVED_FROM != 0 {
                 self.pending_moves
-                    .insert(e.cookie, (full, root, true, Instant::now()));
+                    .insert(e.cookie, PendingMove::new(full, root, true));
             } else if e.mask & libc::IN_MOVED_TO != 0 {
-                if let Some((old, _, _, _)) = self.pending_moves.remove(&e.cookie) {
+                if let Some(PendingMove { path: old, .. }) = self.pending_moves.remove(&e.cookie) {
                     self.rename_dir(&old, &full);
                     self.file_event(
                         FileAction::Rename,
@@ -473,11 +494,11 @@ impl Fim {
             );
         } else if e.mask & libc::IN_MOVED_FROM != 0 {
             self.pending_moves
-                .insert(e.cookie, (full, root, false, Instant::now()));
+                .insert(e.cookie, PendingMove::new(full, root, false));
         } else if e.mask & libc::IN_MOVED_TO != 0 {
             let now = stat_state(&full, max, true);
             match self.pending_moves.remove(&e.cookie) {
-                Some((old, _, _, _)) => {
+                Some(PendingMove { path: old, .. }) => {
                     let before = self.forget(&old.to_string_lossy());
                     self.file_event(
                         FileAction::Rename,
@@ -574,11 +595,17 @@ impl Fim {
         let stale: Vec<u32> = self
             .pending_moves
             .iter()
-            .filter(|(_, v)| v.3.elapsed() >= older_than)
+            .filter(|(_, v)| v.since.elapsed() >= older_than)
             .map(|(k, _)| *k)
             .collect();
         for c in stale {
-            if let Some((p, root, is_dir, _)) = self.pending_moves.remove(&c) {
+            if let Some(PendingMove {
+                path: p,
+                root,
+                is_dir,
+                ..
+            }) = self.pending_moves.remove(&c)
+            {
                 let key = p.to_string_lossy().into_owned();
                 if is_dir {
                     let prefix = format!("{key}/");
