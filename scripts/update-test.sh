@@ -9,7 +9,9 @@
 #   - releases served tampered (a flipped byte), truncated, or signed with another key are
 #     refused with their reason and never run; an older release without a rollback order is
 #     refused;
-#   - a release that exits at start is rolled back: B stays installed and keeps checking in.
+#   - a release that exits at start, one over the memory cap, and a real build that cannot
+#     reach the server (a network namespace with no route) are rolled back: B stays installed
+#     and keeps checking in.
 #
 #   SLIM=path FULL=path scripts/update-test.sh   (defaults: release-small and debug builds)
 set -euo pipefail
@@ -199,6 +201,30 @@ import json,sys
 rs = {r["release_id"]: r for r in json.load(sys.stdin)}
 bad = [r for r in rs.values() if r["version"] != sys.argv[1] and r["state"] != "paused"]
 assert not bad, ("failed rollouts must be paused", bad)' "$VB"
+# 4b. A release over the daemon's memory cap on trial (max_rss_mib, 256 MiB by default): stopped
+# and rolled back without waiting for the health window.
+printf '#!/bin/sh\nif [ "$1" = --version ]; then echo "outpost %s"; exit 0; fi\nexec python3 -c "import time; b = b\\"x\\" * (400 << 20); time.sleep(600)"\n' "$VB.10" > "$W/hog.sh"
+RH=$(upload "$VB.10" "$W/hog.sh")
+rollout "$RH"
+wait_for 60 "the release over the memory cap rolled back" outcome_is "$RH" rolled_back "memory cap"
+[ "$(sha256sum < "$BIN")" = "$SUM_B" ] || fail "the release over the memory cap was installed"
+wait_for 30 "a check-in of $VB after the memory-cap rollback" is_version "$VB"
+log "release over the memory cap rolled back: $(last_outcome | cut -d' ' -f3-)"
+# 4c. A real build that cannot reach the server (run in a network namespace of its own, with no
+# route anywhere): no healthy check-in within the health window, rolled back.
+NONET=outpost-upd-$$
+ip netns add "$NONET" || fail "cannot create a network namespace (root needed)"
+trap 'ip netns del "$NONET" 2>/dev/null; cleanup' EXIT
+printf '#!/bin/sh\nif [ "$1" = --version ]; then echo "outpost %s"; exit 0; fi\nexec ip netns exec %s %s "$@"\n' "$VB.11" "$NONET" "$SLIM_B" > "$W/nonet.sh"
+RN=$(upload "$VB.11" "$W/nonet.sh")
+rollout "$RN"
+wait_for 90 "the release that cannot reach the server rolled back" outcome_is "$RN" rolled_back "no healthy check-in"
+grep -i "check-in failed" "$W/agent.log" | grep -qi "unreachable" \
+    || fail "the trial build did not report the server unreachable"
+[ "$(sha256sum < "$BIN")" = "$SUM_B" ] || fail "the release that cannot reach the server was installed"
+wait_for 30 "a check-in of $VB after the unreachable rollback" is_version "$VB"
+kill -0 "$AGENT_PID" || fail "the agent died after the rollbacks"
+log "release that cannot reach the server rolled back: $(last_outcome | cut -d' ' -f3-)"
 # 5. Remote control jobs, through the job API like any other kind.
 TENANT=$(sed -n 's/^tenant_id = "\(.*\)"/\1/p' "$D/agent.toml")
 TECH=$("$FULL" key create --data-dir "$W/server" --kind technician 2>/dev/null)

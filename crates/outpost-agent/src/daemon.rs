@@ -175,11 +175,10 @@ pub fn run(data_dir: &Path, stop: Arc<AtomicBool>) -> Result<DaemonCounters, Age
         if let Some(s) = staged.filter(|_| !stop.load(Ordering::Relaxed)) {
             // The release runs on trial with the data directory: unlock it meanwhile.
             lock = None;
-            let window = crate::checkin::effective_config(data_dir)
-                .map(|c| c.daemon.update_health_secs)
-                .unwrap_or(120);
-            let window = Duration::from_secs(window.max(5));
-            if let Some(exe) = crate::update::trial_and_install(data_dir, &s, window) {
+            let health = crate::checkin::effective_config(data_dir)
+                .map(|c| crate::update::Health::of(&c.daemon))
+                .unwrap_or_else(|_| crate::update::Health::of(&Default::default()));
+            if let Some(exe) = crate::update::trial_and_install(data_dir, &s, &health) {
                 c.exec = Some(exe);
                 return Ok(c);
             }

@@ -266,7 +266,8 @@ pub fn recover(data_dir: &Path) {
 /// Runs the staged release on trial (the caller has stopped its pipeline and unlocked the
 /// data directory) and, when it checked in healthy, installs it. Returns the binary to
 /// re-execute.
-pub fn trial_and_install(data_dir: &Path, s: &Staged, window: Duration) -> Option<PathBuf> {
+pub fn trial_and_install(data_dir: &Path, s: &Staged, health: &Health) -> Option<PathBuf> {
+    let window = health.window;
     let o = &s.offer;
     let mut st = UpdateState::load(data_dir);
     st.trial = Some((o.release_id.clone(), o.version.clone(), s.new.clone()));
@@ -293,12 +294,23 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, window: Duration) -> Optio
         Err(e) => return fail(format!("the release does not start: {e}")),
     };
     tracing::info!(version = %o.version, pid = child.id(), secs = window.as_secs(), "release on trial");
-    let mut deadline = Instant::now() + window;
+    let started = Instant::now();
+    let mut deadline = started + window;
     let mut checked_in = false;
+    let mut caps = crate::governor::Governor::new(health.max_cpu_percent, health.max_rss_mib);
+    let mut sampled = started;
+    let mut over_caps = None;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) => {
+                if sampled.elapsed() >= Duration::from_secs(1) {
+                    sampled = Instant::now();
+                    over_caps = health.judge(&mut caps, started, child.id());
+                    if over_caps.is_some() {
+                        break None;
+                    }
+                }
                 // Healthy: the build stops by itself (a last pass, the buffer flushed).
                 if !checked_in && ok.exists() {
                     checked_in = true;
@@ -324,6 +336,9 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, window: Duration) -> Optio
         None => {
             let _ = child.kill();
             let _ = child.wait();
+            if let Some(why) = over_caps {
+                return fail(why);
+            }
             if !healthy {
                 return fail(format!(
                     "no healthy check-in within the health window ({} s)",
@@ -345,6 +360,53 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, window: Duration) -> Optio
     }
     record(data_dir, &o.release_id, &o.version, "installed", None);
     Some(s.exe.clone())
+}
+
+/// What a release on trial must meet: check in healthy within `window`, and stay within the
+/// daemon's own caps (`[daemon] max_cpu_percent`, averaged over the governor's window, and
+/// `max_rss_mib`) the whole time it runs.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub window: Duration,
+    pub max_cpu_percent: f64,
+    pub max_rss_mib: u64,
+}
+
+impl Health {
+    /// The health rule of this configuration (a window under 5 s is taken as 5 s).
+    pub fn of(daemon: &crate::config::DaemonConfig) -> Health {
+        Health {
+            window: Duration::from_secs(daemon.update_health_secs.max(5)),
+            max_cpu_percent: daemon.max_cpu_percent,
+            max_rss_mib: daemon.max_rss_mib,
+        }
+    }
+
+    /// One sample of the trial's usage; the reason to stop it when it is over a cap. CPU is
+    /// judged once a whole governor window has passed (a start-up burst alone is not a
+    /// failure, as it does not make the daemon shed either); memory at every sample.
+    fn judge(
+        &self,
+        caps: &mut crate::governor::Governor,
+        started: Instant,
+        pid: u32,
+    ) -> Option<String> {
+        use crate::governor::{Verdict, WINDOW};
+        let (rss_kib, cpu_ms) = outpost_platform::process_usage(pid);
+        match caps.observe(Instant::now(), cpu_ms, rss_kib) {
+            Verdict::ShedMemory => Some(format!(
+                "the release exceeded the memory cap: {} MiB resident > max_rss_mib {}",
+                rss_kib.unwrap_or(0) / 1024,
+                self.max_rss_mib
+            )),
+            Verdict::ShedCpu if started.elapsed() >= WINDOW => Some(format!(
+                "the release exceeded the CPU cap: over max_cpu_percent {} % of a core for {} s",
+                self.max_cpu_percent,
+                WINDOW.as_secs()
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// A build on trial calls this at its first successful check-in.

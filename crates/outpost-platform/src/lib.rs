@@ -9,7 +9,7 @@
 //!
 //! | service | Linux | Windows |
 //! |---|---|---|
-//! | [`self_usage`] | `/proc/self/status`, `/proc/self/stat` | `GetProcessMemoryInfo`, `GetProcessTimes` |
+//! | [`self_usage`], [`process_usage`] | `/proc/{self,PID}/status`, `stat` | `GetProcessMemoryInfo`, `GetProcessTimes` |
 //! | [`tune_allocator`], [`trim_allocator`] | glibc `mallopt`, `malloc_trim` | no-op (the process heap returns pages itself) |
 //! | [`is_privileged`] | effective uid 0 | elevated token (`TokenElevation`) |
 //! | [`hostname`] | `/proc/sys/kernel/hostname` | `COMPUTERNAME` |
@@ -44,6 +44,12 @@ pub const PACKET_CAPTURE: bool = cfg!(target_os = "linux");
 /// system does not say.
 pub fn self_usage() -> (Option<u64>, Option<u64>) {
     os::self_usage()
+}
+
+/// Another process's resident memory (KiB) and CPU time (ms), as [`self_usage`]; `None` for a
+/// process that is gone or not ours to query.
+pub fn process_usage(pid: u32) -> (Option<u64>, Option<u64>) {
+    os::process_usage(pid)
 }
 
 /// Tunes the allocator for a long-running agent; call it early, before threads start (on
@@ -124,6 +130,16 @@ mod tests {
         let rss = rss.expect("RSS known");
         assert!(rss > 100 && rss < 4 << 20, "rss {rss} KiB");
         assert!(cpu.is_some());
+    }
+
+    #[test]
+    fn process_usage_by_pid_matches_self_usage() {
+        let (rss, cpu) = process_usage(std::process::id());
+        let (own_rss, own_cpu) = self_usage();
+        let (rss, own_rss) = (rss.expect("RSS by pid"), own_rss.expect("own RSS"));
+        assert!(rss.abs_diff(own_rss) < 64 * 1024, "{rss} vs {own_rss} KiB");
+        assert!(cpu.expect("CPU by pid") <= own_cpu.expect("own CPU"));
+        assert_eq!(process_usage(u32::MAX - 1), (None, None));
     }
 
     #[test]

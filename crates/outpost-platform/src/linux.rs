@@ -4,14 +4,24 @@ use crate::processes::{Killed, ProcessEntry, ProcessError, Signal};
 use std::path::Path;
 
 pub fn self_usage() -> (Option<u64>, Option<u64>) {
-    let rss = std::fs::read_to_string("/proc/self/status")
+    usage("/proc/self")
+}
+
+pub fn process_usage(pid: u32) -> (Option<u64>, Option<u64>) {
+    usage(&format!("/proc/{pid}"))
+}
+
+/// RSS (KiB, `VmRSS` of `status`) and CPU time (ms, utime + stime of `stat`) of the process
+/// whose `/proc` directory is `dir`.
+fn usage(dir: &str) -> (Option<u64>, Option<u64>) {
+    let rss = std::fs::read_to_string(format!("{dir}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
                 .find_map(|l| l.strip_prefix("VmRSS:"))
                 .and_then(|v| v.split_whitespace().next()?.parse().ok())
         });
-    let cpu = std::fs::read_to_string("/proc/self/stat")
+    let cpu = std::fs::read_to_string(format!("{dir}/stat"))
         .ok()
         .and_then(|s| {
             // Fields after the parenthesised comm: state is field 3, utime 14, stime 15.

@@ -73,15 +73,26 @@ fn from_wide(buf: &[u16]) -> String {
 
 pub fn self_usage() -> (Option<u64>, Option<u64>) {
     // SAFETY: GetCurrentProcess returns a pseudo-handle that needs no closing.
-    let me = unsafe { GetCurrentProcess() };
+    usage(unsafe { GetCurrentProcess() })
+}
+
+pub fn process_usage(pid: u32) -> (Option<u64>, Option<u64>) {
+    match open_process(pid, PROCESS_QUERY_LIMITED_INFORMATION) {
+        Some(h) => usage(h.0),
+        None => (None, None),
+    }
+}
+
+/// A process's working set (KiB) and CPU time (ms) through a handle with query access.
+fn usage(h: HANDLE) -> (Option<u64>, Option<u64>) {
     let mut pmc = PROCESS_MEMORY_COUNTERS {
         cb: std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32,
         ..Default::default()
     };
     // SAFETY: `pmc` is a valid, sized out-structure.
-    let ok = unsafe { K32GetProcessMemoryInfo(me, &mut pmc, pmc.cb) };
+    let ok = unsafe { K32GetProcessMemoryInfo(h, &mut pmc, pmc.cb) };
     let rss = (ok != 0).then_some(pmc.WorkingSetSize as u64 / 1024);
-    let cpu = times(me).map(|(_, busy)| busy / 10_000);
+    let cpu = times(h).map(|(_, busy)| busy / 10_000);
     (rss, cpu)
 }
 
