@@ -32,3 +32,70 @@ pub const VERSION: &str = match option_env!("OUTPOST_VERSION_OVERRIDE") {
     Some(v) => v,
     None => env!("CARGO_PKG_VERSION"),
 };
+
+#[cfg(test)]
+mod layering {
+    use std::path::Path;
+
+    fn section<'a>(toml: &'a str, name: &str) -> &'a str {
+        toml.split(&format!("\n[{name}]\n"))
+            .nth(1)
+            .map(|s| s.split("\n[").next().unwrap_or(s))
+            .unwrap_or("")
+    }
+
+    /// The core crate has no I/O and light dependencies only, and no library crate depends
+    /// on the binary or on the server (ARCHITECTURE.md, Invariants).
+    #[test]
+    fn core_has_no_io_and_libraries_do_not_depend_on_the_server() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let toml = std::fs::read_to_string(here.join("Cargo.toml")).unwrap();
+        let allowed = ["schemars", "serde", "serde_json", "chrono", "thiserror"];
+        for line in section(&toml, "dependencies").lines() {
+            let name = line.split(['.', ' ', '=']).next().unwrap_or("").trim();
+            assert!(
+                name.is_empty() || name.starts_with('#') || allowed.contains(&name),
+                "outpost-core depends on {name}: the core crate has no I/O and light dependencies only"
+            );
+        }
+        for entry in std::fs::read_dir(here.join("src")).unwrap().flatten() {
+            let src = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for io in [
+                "std::fs",
+                "std::net::Tcp",
+                "std::process",
+                "tokio",
+                "std::io::stdin",
+            ] {
+                let code: String = src
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let code = code.split("#[cfg(test)]").next().unwrap_or("");
+                assert!(
+                    !code.contains(io),
+                    "{} uses {io}: the core crate does no I/O",
+                    entry.path().display()
+                );
+            }
+        }
+        let crates = here.parent().unwrap();
+        for entry in std::fs::read_dir(crates).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "outpost" || name == "outpost-server" {
+                continue;
+            }
+            let Ok(toml) = std::fs::read_to_string(entry.path().join("Cargo.toml")) else {
+                continue;
+            };
+            for line in section(&toml, "dependencies").lines() {
+                let dep = line.split(['.', ' ', '=']).next().unwrap_or("").trim();
+                assert!(
+                    dep != "outpost" && dep != "outpost-server",
+                    "{name} depends on {dep}: libraries never depend on the binary or the server"
+                );
+            }
+        }
+    }
+}
