@@ -19,6 +19,7 @@ pub mod password;
 pub mod profiles;
 pub mod reports;
 pub mod routes;
+pub mod single_host;
 pub mod tls;
 pub mod ui;
 

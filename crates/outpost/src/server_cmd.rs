@@ -368,47 +368,6 @@ pub struct UpArgs {
     pub config: Option<PathBuf>,
 }
 
-const DEFAULT_TENANT: &str = "default";
-
-/// Reuses the admin key saved by an earlier `up`, or creates one and saves it (mode 0600).
-async fn admin_key(store: &Store, data_dir: &Path) -> Result<String> {
-    let path = data_dir.join("admin.key");
-    if let Ok(k) = std::fs::read_to_string(&path) {
-        let k = k.trim().to_string();
-        if store
-            .resolve_key(&k)
-            .await?
-            .is_some_and(|i| i.kind == "admin")
-        {
-            return Ok(k);
-        }
-    }
-    let (_, secret) = store
-        .create_key(KeyKind::Admin, None, "created by outpost up")
-        .await?;
-    outpost_agent::state::write_atomic(&path, format!("{secret}\n").as_bytes(), true)?;
-    Ok(secret)
-}
-
-/// Creates the `admin` UI user on first start with a generated password, saved (mode 0600)
-/// in the data directory; returns the password when it was created now.
-async fn admin_user(store: &Store, data_dir: &Path) -> Result<Option<String>> {
-    if store.user_credentials("admin").await?.is_some() {
-        return Ok(None);
-    }
-    let password = outpost_server::random_token()[..24].to_string();
-    let phc = outpost_server::password::hash(password.clone()).await?;
-    store
-        .create_user("admin", &phc, outpost_core::auth::Role::Admin, None)
-        .await?;
-    outpost_agent::state::write_atomic(
-        &data_dir.join("admin.password"),
-        format!("{password}\n").as_bytes(),
-        true,
-    )?;
-    Ok(Some(password))
-}
-
 pub fn up(a: UpArgs) -> Result<ExitCode> {
     let data_dir = std::path::absolute(&a.data_dir).unwrap_or(a.data_dir.clone());
     let agent_dir = data_dir.join("agent");
@@ -435,12 +394,11 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             cfg.intel.hotlists = vec![h.clone()];
         }
         let store = outpost_server::open_store(&cfg).await.context("opening the database")?;
-        let tenant = match store.find_tenant(DEFAULT_TENANT).await {
-            Ok(t) => t,
-            Err(_) => store.create_tenant(DEFAULT_TENANT).await?,
-        };
-        let admin = admin_key(&store, &data_dir).await?;
-        let ui_password = admin_user(&store, &data_dir).await?;
+        let outpost_server::single_host::SingleHost {
+            tenant,
+            admin_key: admin,
+            ui_password,
+        } = outpost_server::single_host::prepare(&store, &data_dir).await?;
         let listener = tokio::net::TcpListener::bind(a.listen)
             .await
             .map_err(|e| {
