@@ -2,7 +2,7 @@
 """Writes crates/outpost-server/openapi.json, the OpenAPI 3.1 document of Outpost's API.
 
 The document is the contract; the server serves it at /api/v1/openapi.json, and the test
-`crates/outpost-server/tests/openapi.rs` checks that it lists exactly the routes the server
+`crates/outpost-server/tests/it/openapi.rs` checks that it lists exactly the routes the server
 mounts. Edit this script, run it, commit both files.
 
     python3 scripts/gen-openapi.py

@@ -73,7 +73,7 @@ cargo build --locked --workspace --all-targets
 
 # Node packages of the tests (crates/outpost-server/tests/ui: playwright-core for the browser
 # test, oidc-provider, the real OpenID Provider that the sign-in tests of outpost-server's
-# tests/authz.rs and the browser test start on 127.0.0.1). Installed before the test run: the
+# tests/it/authz.rs and the browser test start on 127.0.0.1). Installed before the test run: the
 # OIDC tests fail without them (OUTPOST_REQUIRE_HOST=1).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     log "installing nodejs and npm for the OIDC and UI tests"

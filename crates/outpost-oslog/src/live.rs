@@ -16,7 +16,7 @@
 //!
 //! Tested on Windows APIs under Wine only as far as Wine implements them (see the README's
 //! Windows section); the XML → event path is tested on every record of the real EVTX samples
-//! (`tests/live_xml.rs`). On other systems [`read_channel`] returns [`OsLogError::Windows`].
+//! (`tests/it/live_xml.rs`). On other systems [`read_channel`] returns [`OsLogError::Windows`].
 
 use crate::error::{OsLogError, SinkError};
 use crate::ingest::{IngestOptions, IngestStats};

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json` and, rendered as a
 //! readable page, at `/api/v1/docs`. A test checks that it documents exactly the routes
 //! [`crate::api_routes`] mounts (and the job API's); `docs/guide/src/reference/api.md` is
-//! [`markdown`] of it (a drift test in `crates/outpost/tests/docs.rs` checks that).
+//! [`markdown`] of it (a drift test in `crates/outpost/tests/it/docs.rs` checks that).
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -217,7 +217,7 @@ fn type_of(s: &Value) -> String {
 pub fn markdown() -> String {
     let mut out = String::from(
         "<!-- Generated from crates/outpost-server/openapi.json, do not edit: run\n     \
-         OUTPOST_BLESS=1 cargo nextest run --locked -p outpost --test docs -->\n\n\
+         OUTPOST_BLESS=1 cargo nextest run --locked -p outpost --test it docs:: -->\n\n\
          # HTTP API reference\n\n",
     );
     for b in model() {

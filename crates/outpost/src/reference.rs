@@ -2,7 +2,7 @@
 //! (`docs/guide/src/reference/`): the configuration keys from the configuration types' JSON
 //! Schemas (doc comments are the descriptions), the CLI from clap, the HTTP API from the
 //! OpenAPI document, the event schema with examples the real EVTX normalizer produced. The
-//! drift tests (`crates/outpost/tests/docs.rs`) compare the committed pages with this
+//! drift tests (`crates/outpost/tests/it/docs.rs`) compare the committed pages with this
 //! output; `OUTPOST_BLESS=1` makes them rewrite the pages.
 
 use anyhow::{Context, Result, bail};
@@ -20,7 +20,7 @@ pub struct ReferenceArgs {
     pub samples: Option<PathBuf>,
 }
 
-const REGENERATE: &str = "OUTPOST_BLESS=1 cargo nextest run --locked -p outpost --test docs";
+const REGENERATE: &str = "OUTPOST_BLESS=1 cargo nextest run --locked -p outpost --test it docs::";
 
 fn header(title: &str, from: &str) -> String {
     format!("<!-- Generated from {from}, do not edit: run\n     {REGENERATE} -->\n\n# {title}\n\n")

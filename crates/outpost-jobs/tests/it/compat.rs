@@ -1,0 +1,477 @@
+//! A Sensoroni-style agent and UI (plain HTTP calls shaped like the real ones) against the
+//! compatible routes, over real TCP on loopback; static-key auth and the anonymous CIDR on
+//! IPv4 and IPv6.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::{quick_cfg, serve, sqlite_store};
+use outpost_jobs::{CompatConfig, JobsConfig, JobsState, compat_router};
+use serde_json::{Value, json};
+
+const KEY: &str = "123abc-secret";
+
+async fn start(cidrs: &[&str], addr: &str) -> (String, JobsState, common::TestStore) {
+    let t = sqlite_store(quick_cfg).await;
+    let cfg = JobsConfig {
+        compat: CompatConfig {
+            api_key: Some(KEY.into()),
+            anonymous_cidrs: cidrs.iter().map(|c| c.parse().unwrap()).collect(),
+            tenant_id: "sensoroni".into(),
+            allowed_kinds: vec!["pcap".into()],
+        },
+        ..JobsConfig::default()
+    };
+    let state = JobsState::new(t.store.clone(), cfg).unwrap();
+    let bound = serve(compat_router(state.clone()), addr).await;
+    (format!("http://{bound}"), state, t)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Builds a minimal pcap with one TCP packet.
+fn tiny_pcap() -> Vec<u8> {
+    let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .tcp(1234, 80, 1, 512)
+        .syn();
+    let mut data = Vec::new();
+    b.write(&mut data, b"").unwrap();
+    let f = outpost_jobs::pcapio::Frame {
+        ts: Duration::from_secs(1_700_000_000),
+        linktype: 1,
+        orig_len: data.len() as u32,
+        data,
+    };
+    outpost_jobs::pcapio::write_pcap(1, &[f]).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensoroni_agent_and_ui_flow() {
+    let (base, state, _t) = start(&[], "127.0.0.1:0").await;
+    let c = client();
+    let node = json!({"id": "sensor-1", "role": "sensor", "description": "lab", "address": "10.0.0.5", "version": "2.4.0", "model": "x", "epochTime": "2024-01-01T00:00:00Z"});
+
+    // Agent check-in with nothing queued: 204, no body (Sensoroni sent `null`).
+    let r = c
+        .post(format!("{base}/api/node"))
+        .header("Authorization", KEY)
+        .json(&node)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(r.bytes().await.unwrap().is_empty());
+
+    // UI creates a job the Sensoroni way (Go zero times, string ports, sensorId alias).
+    let r = c
+        .post(format!("{base}/api/job/"))
+        .header("Authorization", format!("Bearer {KEY}"))
+        .json(&json!({"sensorId": "sensor-1", "filter": {"importId": "", "beginTime": "2024-01-01T00:00:00Z", "endTime": "2024-01-01T01:00:00Z", "srcIp": "10.0.0.1", "srcPort": 1234, "dstIp": "10.0.0.2", "dstPort": "80", "parameters": {"case": {"id": "c-1"}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(created["status"], 0);
+    assert_eq!(created["kind"], "pcap");
+    assert_eq!(created["nodeId"], "sensor-1");
+    assert_eq!(created["filter"]["dstPort"], 80);
+
+    // Kinds other than pcap are refused on the compat API by default.
+    let r = c
+        .post(format!("{base}/api/job/"))
+        .header("Authorization", KEY)
+        .json(&json!({"nodeId": "sensor-1", "kind": "process.kill"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // GET /api/job/?jobId=
+    let r = c
+        .get(format!("{base}/api/job/?jobId={id}"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(format!("{base}/api/job/?jobId=999999"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    // /api/jobs/ with the recursive parameters filter.
+    let r = c
+        .get(format!(
+            "{base}/api/jobs/?kind=pcap&parameters=%7B%22case%22%3A%7B%22id%22%3A%22c-1%22%7D%7D"
+        ))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    let list: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(list.len(), 1);
+    let r = c
+        .get(format!(
+            "{base}/api/jobs/?parameters=%7B%22case%22%3A%7B%22id%22%3A%22other%22%7D%7D"
+        ))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.json::<Vec<Value>>().await.unwrap().is_empty());
+
+    // A second agent process with the same node id checks in at the same time: only one
+    // gets the job (Sensoroni gave it to both).
+    let (r1, r2) = tokio::join!(
+        c.post(format!("{base}/api/node"))
+            .header("Authorization", KEY)
+            .json(&node)
+            .send(),
+        c.post(format!("{base}/api/node"))
+            .header("Authorization", KEY)
+            .json(&node)
+            .send()
+    );
+    let statuses = [
+        r1.as_ref().unwrap().status().as_u16(),
+        r2.as_ref().unwrap().status().as_u16(),
+    ];
+    assert!(
+        statuses.contains(&200) && statuses.contains(&204),
+        "{statuses:?}"
+    );
+    let got: Value = if statuses[0] == 200 {
+        r1.unwrap().json().await.unwrap()
+    } else {
+        r2.unwrap().json().await.unwrap()
+    };
+    assert_eq!(got["id"].as_i64(), Some(id));
+
+    // Agent uploads the stream and marks the job complete (PUT with status 1).
+    let pcap = tiny_pcap();
+    let r = c
+        .post(format!("{base}/api/stream?jobId={id}"))
+        .header("Authorization", KEY)
+        .header("Content-Type", "application/octet-stream")
+        .body(pcap.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut done = got.clone();
+    done["status"] = json!(1);
+    done["fileExtension"] = json!("pcap");
+    let r = c
+        .put(format!("{base}/api/job/"))
+        .header("Authorization", KEY)
+        .json(&done)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], 1);
+    assert!(v["completeTime"].is_string());
+    // Completed jobs cannot be updated again.
+    let r = c
+        .put(format!("{base}/api/job/"))
+        .header("Authorization", KEY)
+        .json(&done)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // UI downloads the stream and reads packets.
+    let r = c
+        .get(format!("{base}/api/stream?jobId={id}&ext=pcap"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/vnd.tcpdump.pcap");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("outpost_sensor-1_{id}.pcap"))
+    );
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pcap);
+    let r = c
+        .get(format!("{base}/api/stream?jobId={id}&unwrap=true"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 501);
+    let r = c
+        .get(format!("{base}/api/packets?jobId={id}&offset=0&count=10"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    let pk: Vec<Value> = r.json().await.unwrap();
+    assert_eq!(pk.len(), 1);
+    assert_eq!(pk[0]["type"], "TCP");
+    assert_eq!(pk[0]["srcIp"], "10.0.0.1");
+    assert_eq!(pk[0]["dstPort"], 80);
+    assert_eq!(pk[0]["flags"], json!(["SYN"]));
+    let r = c
+        .get(format!("{base}/api/packets?jobId={id}&count=999999"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Grid and info.
+    let grid: Vec<Value> = c
+        .get(format!("{base}/api/grid"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grid.len(), 1);
+    assert_eq!(grid[0]["id"], "sensor-1");
+    assert_eq!(grid[0]["version"], "2.4.0");
+    assert_eq!(grid[0]["connectionStatus"], "ok");
+    let info: Value = c
+        .get(format!("{base}/api/info"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info["version"].is_string());
+
+    // A failing job: PUT status 2 → Incomplete, retried later.
+    let r = c
+        .post(format!("{base}/api/job/"))
+        .header("Authorization", KEY)
+        .json(&json!({"nodeId": "sensor-1"}))
+        .send()
+        .await
+        .unwrap();
+    let id2 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let j: Value = c
+        .post(format!("{base}/api/node"))
+        .header("Authorization", KEY)
+        .json(&node)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(j["id"].as_i64(), Some(id2));
+    let mut failed = j.clone();
+    failed["status"] = json!(2);
+    failed["failure"] = json!("No data available for the requested dates");
+    let v: Value = c
+        .put(format!("{base}/api/job/"))
+        .header("Authorization", KEY)
+        .json(&failed)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], 2);
+    assert_eq!(v["failCount"], 1);
+    assert_eq!(v["failure"], "No data available for the requested dates");
+    // Retried after the backoff (50 ms in this test configuration).
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    let r = c
+        .post(format!("{base}/api/node"))
+        .header("Authorization", KEY)
+        .json(&node)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["id"].as_i64(), Some(id2));
+
+    // DELETE /api/job/{id}: Deleted, file removed.
+    let r = c
+        .delete(format!("{base}/api/job/{id}"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], 3);
+    assert!(!state.store().result_path(id).exists());
+    let r = c
+        .get(format!("{base}/api/stream?jobId={id}"))
+        .header("Authorization", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // Everything above was audited.
+    let log = state.store().audit_log(None, 1000).await.unwrap();
+    for action in [
+        "job.create",
+        "job.claim",
+        "job.update",
+        "job.result.upload",
+        "job.result.download",
+        "job.delete",
+        "job.list",
+    ] {
+        assert!(
+            log.iter().any(|a| a.action == action && a.actor == "agent"),
+            "missing {action}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_key_auth() {
+    let (base, state, _t) = start(&[], "127.0.0.1:0").await;
+    let c = client();
+    for auth in [
+        None,
+        Some("wrong"),
+        Some("Bearer wrong"),
+        Some("Bearer"),
+        Some(&KEY[..5]),
+    ] {
+        let mut r = c.get(format!("{base}/api/info"));
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{auth:?}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "unauthorized");
+    }
+    for auth in [
+        KEY.to_string(),
+        format!("Bearer {KEY}"),
+        format!("bearer  {KEY}"),
+    ] {
+        let r = c
+            .get(format!("{base}/api/info"))
+            .header("Authorization", auth.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{auth}");
+    }
+    let log = state.store().audit_log(None, 100).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|a| a.action == "compat.auth" && a.outcome == "denied")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_cidr_ipv4() {
+    let (base, _s, _t) = start(&["127.0.0.0/8"], "127.0.0.1:0").await;
+    let r = client()
+        .get(format!("{base}/api/info"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["userId"], "anonymous@127.0.0.1");
+    let (base, _s, _t) = start(&["10.0.0.0/8", "::1/128"], "127.0.0.1:0").await;
+    assert_eq!(
+        client()
+            .get(format!("{base}/api/info"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_cidr_ipv6() {
+    if !outpost_testkit::ipv6_loopback("anonymous_cidr_ipv6") {
+        return;
+    }
+    let (base, _s, _t) = start(&["::1/128"], "[::1]:0").await;
+    let r = client()
+        .get(format!("{base}/api/info"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["userId"], "anonymous@::1");
+    let (base, _s, _t) = start(&["127.0.0.0/8", "fd00::/8"], "[::1]:0").await;
+    assert_eq!(
+        client()
+            .get(format!("{base}/api/info"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_documented_errors() {
+    let (base, _s, _t) = start(&[], "127.0.0.1:0").await;
+    let c = client();
+    let cases = [
+        ("POST", "/api/node", "not json"),
+        ("POST", "/api/node", "{\"id\":\"\"}"),
+        ("POST", "/api/job/", "[1,2]"),
+        ("POST", "/api/job/", "{\"nodeId\":\"\"}"),
+        (
+            "POST",
+            "/api/job/",
+            "{\"nodeId\":\"n\",\"filter\":{\"srcPort\":-1}}",
+        ),
+        ("PUT", "/api/job/", "{\"id\":1,\"status\":1}"),
+        ("GET", "/api/job/?jobId=abc", ""),
+        ("GET", "/api/job/", ""),
+        ("GET", "/api/jobs/?parameters=%7Bbroken", ""),
+        ("POST", "/api/stream?jobId=-1", "x"),
+        ("GET", "/api/packets?jobId=1&offset=x", ""),
+        ("DELETE", "/api/job/xyz", ""),
+    ];
+    for (m, path, body) in cases {
+        let r = c
+            .request(m.parse().unwrap(), format!("{base}{path}"))
+            .header("Authorization", KEY)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(matches!(status, 400 | 404), "{m} {path}: {status}");
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+            "{m} {path}: {v}"
+        );
+    }
+}

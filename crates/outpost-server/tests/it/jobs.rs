@@ -1,0 +1,905 @@
+//! The job subsystem as the server mounts it: `/joblookup` resolving a document's
+//! `observer.name` to an enrolled device (so the Outpost agent claims the job), the job audit
+//! API, and the `[jobs]` configuration (kind policy, lease, attempts, result cap).
+
+use crate::common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use outpost_server::config::ServerConfig;
+use outpost_store::{KeyKind, Store};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let body = body.map(|b| b.to_string().into_bytes());
+    let r = common::request(app, method, uri, Some(token), &[], body).await;
+    let v = r.json();
+    (r.status, v, r.headers)
+}
+
+fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMap) -> i64 {
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let loc = h["location"].to_str().unwrap();
+    loc.strip_prefix("/ui/jobs/")
+        .unwrap_or_else(|| panic!("redirect to {loc}"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
+    let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
+        return;
+    };
+    let index = format!("outpost-server-lookup-{}", uuid::Uuid::new_v4().simple());
+    let http = reqwest::Client::new();
+    for (id, host) in [
+        ("d-known", "SENSOR-7"),
+        ("d-sensor", "zeek-sensor-9"),
+        ("d-fqdn", "Sensor-7.Corp.Example"),
+        ("d-short", "WEB01"),
+        ("d-web-fqdn", "web01.corp.example"),
+    ] {
+        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
+            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
+        let r = http
+            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    // The enrolled Outpost agent of host "sensor-7" (hostnames compare without case).
+    let (dev, dev_token) = store
+        .create_device(&alpha.id, "sensor-7", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&alpha.id), "")
+        .await
+        .unwrap();
+    let (_, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        elastic_url: Some(es_url.clone()),
+        elastic_index: index.clone(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let jobs = state.jobs.clone().unwrap();
+    let app = outpost_server::router(state);
+
+    // A customer of alpha pivots from the document: the job targets the device id.
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-known", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(job.device_id, dev.id);
+    assert_eq!(job.tenant_id, alpha.id);
+    // ...and the agent of that device claims it with its device token.
+    let (s, claimed, _) = call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        &dev_token,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["job"]["id"], id);
+    assert_eq!(claimed["job"]["kind"], "pcap");
+
+    // Staff without a tenant_id: the one tenant with such a device.
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-known", &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        (alpha.id.as_str(), dev.id.as_str())
+    );
+
+    // A customer of bravo has no such device, and the sensors' tenant is not theirs.
+    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-known", &cust_b, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["code"], "unknown_device");
+
+    // A hostname that is no enrolled device is a Sensoroni sensor: the job goes to the
+    // compatible API's tenant (default "default") under the sensor's name.
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-sensor", &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        ("default", "zeek-sensor-9")
+    );
+
+    // observer.name is a full name, the device is enrolled under its short name.
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-fqdn", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(
+        (job.tenant_id.as_str(), job.device_id.as_str()),
+        (alpha.id.as_str(), dev.id.as_str())
+    );
+    // ...and the other way round: a short observer.name, a device enrolled under its FQDN.
+    let (web, _) = store
+        .create_device(&alpha.id, "Web01.corp.example", None, None)
+        .await
+        .unwrap();
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-short", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        web.id
+    );
+    // A second full name with that first label in the tenant: the short name is ambiguous,
+    // and the error names both candidates; the full name still finds its device.
+    let (web_dmz, _) = store
+        .create_device(&alpha.id, "web01.dmz.example", None, None)
+        .await
+        .unwrap();
+    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-short", &cust_a, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("Web01.corp.example (device {})", web.id))
+            && msg.contains(&format!("web01.dmz.example (device {})", web_dmz.id)),
+        "{msg}"
+    );
+    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-web-fqdn", &cust_a, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        web.id
+    );
+    // Tenant scoping is unchanged: bravo's customer does not reach alpha's web01.
+    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-short", &cust_b, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+
+    // The same hostname enrolled in two tenants: staff must say which.
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "Sensor-7", None, None)
+        .await
+        .unwrap();
+    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-known", &admin, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    let uri = format!("/joblookup?esid=d-known&tenant_id={}", bravo.id);
+    let (s, b, h) = call(&app, "POST", &uri, &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let job = jobs.store().get(id).await.unwrap().unwrap();
+    assert_eq!(job.device_id, dev_b.id);
+}
+
+/// Issue 18 points 5 and 6: `/joblookup` creates nothing on a GET (a link on another site
+/// rides a cookie session, which needs no CSRF header for GET) — it shows a confirmation, and
+/// only a POST creates; a second enrollment under an existing hostname does not capture that
+/// host's lookups: both devices are shown, and the technician chooses.
+#[tokio::test]
+async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames() {
+    let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
+        return;
+    };
+    let index = format!("outpost-server-confirm-{}", uuid::Uuid::new_v4().simple());
+    let http = reqwest::Client::new();
+    for (id, host) in [("d-web", "web01"), ("d-other", "other-tenants-host-77")] {
+        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
+            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
+        let r = http
+            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let (real, _) = store
+        .create_device(&alpha.id, "web01", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&alpha.id), "")
+        .await
+        .unwrap();
+    let phc = outpost_server::password::hash_blocking("correct horse battery").unwrap();
+    store
+        .create_user("tech1", &phc, outpost_core::auth::Role::Technician, None)
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        elastic_url: Some(es_url.clone()),
+        elastic_index: index.clone(),
+        rate_limit_per_s: 0,
+        login_rate_per_min: 0,
+        ..Default::default()
+    };
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let jobs = state.jobs.clone().unwrap();
+    let app = outpost_server::router(state);
+    let r = common::request(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        &[],
+        Some(
+            json!({"username": "tech1", "password": "correct horse battery"})
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    let v = r.json();
+    assert_eq!(r.status, StatusCode::OK, "{v}");
+    let session = v["token"].as_str().unwrap().to_string();
+    let count = || async {
+        jobs.store()
+            .list(&outpost_jobs::ListQuery::default())
+            .await
+            .unwrap()
+            .len()
+    };
+    let cookie = |method: &str, uri: &str, extra: &[(&str, &str)]| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", format!("outpost_session={session}"))
+            .header("accept", "text/html");
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        app.clone().oneshot(req.body(Body::empty()).unwrap())
+    };
+
+    // The link a page on another site would embed: a confirmation page, no job.
+    let r = cookie("GET", "/joblookup?esid=d-web", &[]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = String::from_utf8(
+        axum::body::to_bytes(r.into_body(), 1 << 20)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(html.contains("Create a PCAP job?"), "{html}");
+    assert!(html.contains(&real.id), "{html}");
+    assert_eq!(count().await, 0, "a GET created a job");
+    // A cross-site POST (no htmx header) is refused by the CSRF rule; the page's button
+    // (htmx) creates the job and is sent to its page.
+    let r = cookie("POST", "/joblookup?esid=d-web", &[]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(count().await, 0);
+    let r = cookie("POST", "/joblookup?esid=d-web", &[("hx-request", "true")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let loc = r.headers()["hx-redirect"].to_str().unwrap().to_string();
+    let id: i64 = loc.strip_prefix("/ui/jobs/").unwrap().parse().unwrap();
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        real.id
+    );
+
+    // A customer's refusal does not echo the document's (another tenant's) host name.
+    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-other", &cust_a, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["error"]["code"], "unknown_device");
+    assert!(!b.to_string().contains("other-tenants-host-77"), "{b}");
+    let (_, log, _) = call(&app, "GET", "/api/v1/jobs/audit", &cust_a, None).await;
+    assert!(!log.to_string().contains("other-tenants-host-77"), "{log}");
+
+    // A second enrollment claims the name "web01" and checks in (the most recently active
+    // device): the lookup does not follow it. GET lists both; POST without a choice is a
+    // 409 naming both; the technician's choice decides.
+    let enroll_key = store
+        .create_key(KeyKind::Enrollment, Some(&alpha.id), "")
+        .await
+        .unwrap()
+        .1;
+    let r = common::request(
+        &app,
+        "POST",
+        "/api/v1/enroll",
+        None,
+        &[],
+        Some(
+            json!({"enrollment_key": enroll_key, "hostname": "WEB01"})
+                .to_string()
+                .into_bytes(),
+        ),
+    )
+    .await;
+    let v = r.json();
+    assert!(r.status.is_success(), "{v}");
+    let rogue = v["device_id"].as_str().unwrap().to_string();
+    let rogue_token = v["device_token"].as_str().unwrap().to_string();
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/v1/checkin",
+        &rogue_token,
+        Some(json!({})),
+    )
+    .await;
+    assert!(s.is_success(), "{v}");
+    let (s, v, _) = call(&app, "GET", "/joblookup?esid=d-web", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["target"]["kind"], "choose", "{v}");
+    let listed: Vec<&str> = v["target"]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["device_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&real.id.as_str()) && listed.contains(&rogue.as_str()),
+        "{v}"
+    );
+    let before = count().await;
+    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-web", &admin, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    let msg = b["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&real.id) && msg.contains(&rogue), "{msg}");
+    assert_eq!(count().await, before);
+    let uri = format!("/joblookup?esid=d-web&device_id={}", real.id);
+    let (s, b, h) = call(&app, "POST", &uri, &admin, None).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    assert_eq!(
+        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        real.id
+    );
+    // A device_id that is not one of the candidates is refused.
+    let (s, b, _) = call(
+        &app,
+        "POST",
+        "/joblookup?esid=d-web&device_id=someone-else",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    // The rogue device got nothing.
+    let (s, _, _) = call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        &rogue_token,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn job_audit_api_follows_the_role_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    let (dev_a, tok_a) = store
+        .create_device(&alpha.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, tech) = store
+        .create_key(KeyKind::Technician, None, "")
+        .await
+        .unwrap();
+    let (_, cust_a) = store
+        .create_key(KeyKind::Customer, Some(&alpha.id), "")
+        .await
+        .unwrap();
+    let (ck_b, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let app = outpost_server::router(
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap(),
+    );
+    let mut ids = Vec::new();
+    for (t, d) in [
+        (&alpha.id, &dev_a.id),
+        (&alpha.id, &dev_a.id),
+        (&bravo.id, &dev_b.id),
+    ] {
+        let (s, b, _) = call(
+            &app,
+            "POST",
+            "/api/v1/jobs",
+            &admin,
+            Some(json!({"tenant_id": t, "device_id": d, "kind": "process.list"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        ids.push(b["id"].as_i64().unwrap());
+    }
+    // Bravo's customer pokes at alpha's job (denied, recorded on alpha's job).
+    let (s, _, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{}", ids[0]),
+        &cust_b,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let audit = |token: &str, query: &str| {
+        let (app, token, uri) = (
+            app.clone(),
+            token.to_string(),
+            format!("/api/v1/jobs/audit{query}"),
+        );
+        async move { call(&app, "GET", &uri, &token, None).await }
+    };
+    let jobs_of = |v: &Value| -> Vec<i64> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["job_id"].as_i64())
+            .collect()
+    };
+    // Staff: every tenant.
+    for token in [&admin, &tech] {
+        let (s, v, _) = audit(token, "").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let jobs = jobs_of(&v);
+        assert!(ids.iter().all(|i| jobs.contains(i)), "{v}");
+        assert!(
+            v.to_string().contains(&ck_b.id),
+            "staff see the intruder: {v}"
+        );
+    }
+    // Filters: one job, one device, a time window, paging.
+    let (_, v, _) = audit(&admin, &format!("?job_id={}", ids[0])).await;
+    assert!(jobs_of(&v).iter().all(|j| *j == ids[0]) && !jobs_of(&v).is_empty());
+    let (_, v, _) = audit(&admin, &format!("?device_id={}", dev_b.id)).await;
+    assert_eq!(jobs_of(&v), vec![ids[2]]);
+    let (_, v, _) = audit(&admin, "?until=2000-01-01T00:00:00Z").await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v, _) = audit(&admin, "?since=2000-01-01T00:00:00Z&limit=2").await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2);
+    let cursor = v["next_cursor"].as_str().unwrap().to_string();
+    let (_, v2, _) = audit(&admin, &format!("?limit=2&cursor={cursor}")).await;
+    let first_page: Vec<i64> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        v2["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !first_page.contains(&r["id"].as_i64().unwrap()))
+    );
+    let (s, v, _) = audit(&admin, "?since=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["code"], "bad_request");
+
+    // A customer: their tenant only, and not bravo's principal that tried alpha's job.
+    let (s, v, _) = audit(&cust_a, "").await;
+    assert_eq!(s, StatusCode::OK);
+    let jobs = jobs_of(&v);
+    assert!(
+        jobs.contains(&ids[0]) && jobs.contains(&ids[1]) && !jobs.contains(&ids[2]),
+        "{v}"
+    );
+    let text = v.to_string();
+    assert!(
+        !text.contains(&bravo.id) && !text.contains(&ck_b.id) && !text.contains(&dev_b.id),
+        "{v}"
+    );
+    let (_, v, _) = audit(&cust_a, &format!("?tenant_id={}", bravo.id)).await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    let (_, v, _) = audit(&cust_a, &format!("?job_id={}", ids[2])).await;
+    assert!(v["items"].as_array().unwrap().is_empty(), "{v}");
+    // Bravo's customer sees bravo's job, not its own attempt on alpha's job.
+    let (_, v, _) = audit(&cust_b, "").await;
+    assert_eq!(jobs_of(&v), vec![ids[2]]);
+    // Devices do not read the trail; no credentials, no trail.
+    let (s, v, _) = audit(&tok_a, "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _, _) = audit("opa_0000", "").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn jobs_section_sets_kind_policy_lease_attempts_and_result_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let alpha = store.create_tenant("alpha").await.unwrap();
+    let bravo = store.create_tenant("bravo").await.unwrap();
+    let (dev_a, tok_a) = store
+        .create_device(&alpha.id, "host-a", None, None)
+        .await
+        .unwrap();
+    let (dev_b, _) = store
+        .create_device(&bravo.id, "host-b", None, None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let (_, cust_b) = store
+        .create_key(KeyKind::Customer, Some(&bravo.id), "")
+        .await
+        .unwrap();
+    // As an operator writes it: tenant by name.
+    let toml_text = r#"
+rate_limit_per_s = 0
+[jobs]
+lease_secs = 7
+max_attempts = 5
+max_result_bytes = 10
+[jobs.kinds]
+customer = ["process.list"]
+[jobs.kinds.tenants]
+alpha = ["process.list", "agent.config"]
+"#;
+    let path = dir.path().join("outpost.toml");
+    std::fs::write(&path, toml_text).unwrap();
+    let mut cfg = ServerConfig::load(Some(&path)).unwrap();
+    cfg.data_dir = dir.path().to_path_buf();
+    let app = outpost_server::router(
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap(),
+    );
+    let create = |token: &str, tenant: &str, device: &str, kind: &str| {
+        let (app, token) = (app.clone(), token.to_string());
+        let body = json!({"tenant_id": tenant, "device_id": device, "kind": kind,
+            "filter": {"parameters": {"path": "/etc/hostname"}}});
+        async move { call(&app, "POST", "/api/v1/jobs", &token, Some(body)).await }
+    };
+    // A kind the tenant does not allow: refused even for an admin, with the documented error.
+    let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "file.hash").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(
+        v,
+        json!({"error": {"code": "kind_not_allowed",
+            "message": "job kind \"file.hash\" is not allowed for this role/tenant"}})
+    );
+    // The same kind in a tenant without a restriction is fine for the admin.
+    let (s, v, _) = create(&admin, &bravo.id, &dev_b.id, "file.hash").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The customer role is narrowed to process.list.
+    let (s, v, _) = create(&cust_b, &bravo.id, &dev_b.id, "pcap").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["code"], "kind_not_allowed");
+    let (s, v, _) = create(&cust_b, &bravo.id, &dev_b.id, "process.list").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Lease, attempts and result cap come from [jobs].
+    let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "process.list").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["max_attempts"], 5);
+    let (s, claimed, _) = call(&app, "GET", "/api/v1/agent/jobs/next?wait=0", &tok_a, None).await;
+    assert_eq!(s, StatusCode::OK, "{claimed}");
+    let exp = chrono::DateTime::parse_from_rfc3339(claimed["lease_expires_at"].as_str().unwrap())
+        .unwrap();
+    let left = exp
+        .signed_duration_since(chrono::Utc::now())
+        .num_milliseconds();
+    assert!((5_000..=7_000).contains(&left), "lease {left} ms");
+    let id = claimed["job"]["id"].as_i64().unwrap();
+    let lease = claimed["lease_id"].as_str().unwrap();
+    let req = Request::builder()
+        .method("PUT")
+        .uri(format!(
+            "/api/v1/agent/jobs/{id}/result?lease_id={lease}&ext=json"
+        ))
+        .header("authorization", format!("Bearer {tok_a}"))
+        .body(Body::from("01234567890"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// Issue 18 point 1: the Sensoroni-compatible key reaches only Sensoroni jobs. The compatible
+/// API's tenant is the one where Outpost devices are enrolled too (as with `outpost up`);
+/// a staff `file.get` job on an enrolled device must stay out of reach of the static key:
+/// not listed, not readable, not claimable under the device's id, not uploadable, not
+/// completable, not downloadable. A sensor's own job needs the current lease for results.
+#[tokio::test]
+async fn sensoroni_key_reaches_only_sensoroni_jobs() {
+    const KEY: &str = "sensoroni-static-key-0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let default = store.create_tenant("default").await.unwrap();
+    let (dev, dev_token) = store
+        .create_device(&default.id, "payroll-01", Some("linux"), None)
+        .await
+        .unwrap();
+    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
+    let mut cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    cfg.sensoroni.api_key = Some(KEY.into());
+    let state = outpost_server::build_state(cfg, store.clone())
+        .await
+        .unwrap();
+    let app = outpost_server::router(state);
+
+    // Staff jobs on the enrolled device: file.get (the secret) and pcap (an allowed kind).
+    let mut staff = Vec::new();
+    for (kind, filter) in [
+        (
+            "file.get",
+            json!({"parameters": {"path": "/etc/payroll/secret.txt"}}),
+        ),
+        ("pcap", json!({"srcIp": "10.0.0.1"})),
+    ] {
+        let (s, v, _) = call(
+            &app,
+            "POST",
+            "/api/v1/jobs",
+            &admin,
+            Some(json!({"tenant_id": default.id, "device_id": dev.id, "kind": kind, "filter": filter})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        staff.push(v["id"].as_i64().unwrap());
+    }
+
+    // Listing: a kind the compatible API may not create cannot be read either; the allowed
+    // kind lists only sensor jobs.
+    let (s, v, _) = call(&app, "GET", "/api/jobs/?kind=file.get", KEY, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v, _) = call(&app, "GET", "/api/jobs/?kind=pcap", KEY, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v, json!([]), "staff jobs listed to the static key");
+    for id in &staff {
+        for (m, uri, body) in [
+            ("GET", format!("/api/job/?jobId={id}"), None),
+            ("GET", format!("/api/stream?jobId={id}"), None),
+            ("GET", format!("/api/packets?jobId={id}"), None),
+            (
+                "POST",
+                format!("/api/stream?jobId={id}"),
+                Some(json!("forged")),
+            ),
+            (
+                "PUT",
+                "/api/job/".to_string(),
+                Some(json!({"id": id, "status": 1})),
+            ),
+            ("DELETE", format!("/api/job/{id}"), None),
+        ] {
+            let (s, v, _) = call(&app, m, &uri, KEY, body).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{m} {uri}: {v}");
+            assert!(!v.to_string().contains(&dev.id), "{m} {uri}: {v}");
+        }
+    }
+    // Checking in under the device's id is refused, and nothing is claimed.
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/node",
+        KEY,
+        Some(json!({"id": dev.id, "role": "sensor"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // Nor can the key queue jobs under a device's id.
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/job/",
+        KEY,
+        Some(json!({"nodeId": dev.id})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // The real agent still gets its jobs, untouched.
+    for id in &staff {
+        let (s, claimed, _) = call(
+            &app,
+            "GET",
+            "/api/v1/agent/jobs/next?wait=0",
+            &dev_token,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{claimed}");
+        assert_eq!(claimed["job"]["id"], *id);
+        assert!(claimed["job"]["result_size"].is_null(), "{claimed}");
+    }
+
+    // A Sensoroni sensor's own job: visible to the key, invisible to the device.
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        "/api/job/",
+        KEY,
+        Some(json!({"nodeId": "zeek-1", "filter": {"srcIp": "10.0.0.9"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let sid = v["id"].as_i64().unwrap();
+    let (_, listed, _) = call(&app, "GET", "/api/jobs/?kind=pcap", KEY, None).await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    // Results need the current lease: not before the sensor claimed the job...
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        &format!("/api/stream?jobId={sid}"),
+        KEY,
+        Some(json!("early")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "lease_lost");
+    let (s, v, _) = call(
+        &app,
+        "PUT",
+        "/api/job/",
+        KEY,
+        Some(json!({"id": sid, "status": 1})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, claimed, _) = call(
+        &app,
+        "POST",
+        "/api/node",
+        KEY,
+        Some(json!({"id": "zeek-1", "role": "sensor"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{claimed}");
+    assert_eq!(claimed["id"], sid);
+    let lease = claimed["leaseId"].as_str().unwrap().to_string();
+    // ...nor with another lease than the current one.
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        &format!("/api/stream?jobId={sid}&leaseId=not-the-lease"),
+        KEY,
+        Some(json!("forged")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let mut wrong = claimed.clone();
+    wrong["status"] = json!(1);
+    wrong["leaseId"] = json!("not-the-lease");
+    let (s, v, _) = call(&app, "PUT", "/api/job/", KEY, Some(wrong)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v, _) = call(
+        &app,
+        "POST",
+        &format!("/api/stream?jobId={sid}&leaseId={lease}"),
+        KEY,
+        Some(json!("pcap bytes")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut done = claimed.clone();
+    done["status"] = json!(1);
+    let (s, v, _) = call(&app, "PUT", "/api/job/", KEY, Some(done)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], 1);
+    let (s, _, _) = call(&app, "GET", &format!("/api/stream?jobId={sid}"), KEY, None).await;
+    assert_eq!(s, StatusCode::OK);
+    // The device never sees the sensor's job; staff see which job is whose.
+    let (s, v, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{sid}"),
+        &dev_token,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &admin, None).await;
+    assert_eq!(v["sensor"], true, "{v}");
+    let (_, v, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{}", staff[0]),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(v["sensor"], false, "{v}");
+    assert_eq!(v["status"], "assigned", "{v}");
+}
+
+/// Issue 18 point 6: the stored hit hostname is the device's enrolled one, whatever the
+/// payload says.
+#[tokio::test]
+async fn hits_store_the_enrolled_hostname() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let t = store.create_tenant("alpha").await.unwrap();
+    let (dev, token) = store
+        .create_device(&t.id, "web01", Some("linux"), None)
+        .await
+        .unwrap();
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        ..Default::default()
+    };
+    let app = outpost_server::router(
+        outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap(),
+    );
+    let payload = json!({"batch_id": "b1", "tenant_id": t.id, "device_id": dev.id,
+        "hostname": "dc01.corp.example", "agent_version": "t", "hotlist_version": "v",
+        "hits": [{"remote_ip": "203.0.113.9", "remote_port": 443, "protocol": "tcp",
+        "process_name": "curl", "pid": 1, "first_seen_utc": "2026-01-01T00:00:00Z",
+        "last_seen_utc": "2026-01-01T00:01:00Z", "hit_count": 1, "sample_events": []}]});
+    let (s, v, _) = call(&app, "POST", "/api/v1/hits", &token, Some(payload)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hits = store
+        .list_hits(
+            &outpost_store::HitFilter {
+                tenant_id: Some(t.id.clone()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(hits.items.len(), 1);
+    assert_eq!(hits.items[0].hostname, "web01");
+    // The replacement is counted, not only logged.
+    let r = common::request(&app, "GET", "/metrics", None, &[], None).await;
+    let text = String::from_utf8_lossy(&r.body);
+    let counted: u64 = text
+        .lines()
+        .filter(|l| l.starts_with("outpost_hostname_mismatches_total "))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(counted >= 1, "{text}");
+}

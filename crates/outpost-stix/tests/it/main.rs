@@ -1,0 +1,5 @@
+//! The integration tests of `outpost-stix`, one test binary with a module per area
+//! (one binary per crate keeps CI's link time and disk use down).
+
+mod conformance;
+mod proptests;
