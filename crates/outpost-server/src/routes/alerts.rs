@@ -5,16 +5,19 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::routes::hits::{history_for, parse_state, scope_tenant, state_conflict};
+use crate::routes::hits::{history_for, parse_state, scope_tenant};
+use crate::routes::{AsSeen, one_as_seen, page_as_seen, state_changed};
+use crate::services::Via;
+use crate::services::triage::Change;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
-    AlertRecord, CustomerAlert, HitHistoryEntry, HitState, HitStateChange, Page, SightingRecord,
+    AlertRecord, CustomerAlert, HitHistoryEntry, HitStateChange, Page, SightingRecord,
 };
 use outpost_core::auth::Principal;
-use outpost_store::{AlertFilter, AlertStateChange, SightingFilter};
+use outpost_store::{AlertFilter, SightingFilter};
 use serde::Deserialize;
 
 /// Query string of `GET /api/v1/alerts`.
@@ -36,28 +39,10 @@ pub struct AlertQuery {
 }
 
 /// A page of alerts as the caller may see them.
-#[derive(Debug, serde::Serialize)]
-#[serde(untagged)]
-pub enum AlertsPage {
-    Full(Page<AlertRecord>),
-    Customer(Page<CustomerAlert>),
-}
+pub type AlertsPage = AsSeen<Page<AlertRecord>, Page<CustomerAlert>>;
 
 /// One alert as the caller may see it.
-#[derive(Debug, serde::Serialize)]
-#[serde(untagged)]
-pub enum AlertView {
-    Full(Box<AlertRecord>),
-    Customer(CustomerAlert),
-}
-
-fn view(who: &Principal, a: AlertRecord) -> AlertView {
-    if who.is_staff() {
-        AlertView::Full(Box::new(a))
-    } else {
-        AlertView::Customer(CustomerAlert::from(&a))
-    }
-}
+pub type AlertView = AsSeen<Box<AlertRecord>, CustomerAlert>;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -78,23 +63,12 @@ pub async fn list(
         .store
         .list_alerts(&filter, q.cursor.as_deref(), q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(if who.is_staff() {
-        AlertsPage::Full(page)
-    } else {
-        AlertsPage::Customer(Page {
-            items: page.items.iter().map(CustomerAlert::from).collect(),
-            next_cursor: page.next_cursor,
-        })
-    }))
+    Ok(Json(page_as_seen(&who, page)))
 }
 
 /// Loads an alert the caller may see; another tenant's alert is "not found".
 async fn visible(state: &AppState, who: &Principal, id: i64) -> Result<AlertRecord, ApiError> {
-    let a = state.store.get_alert(id).await?;
-    if !who.can_access_tenant(&a.tenant_id) {
-        return Err(ApiError::not_found(format!("alert {id} not found")));
-    }
-    Ok(a)
+    Ok(state.triage().visible_alert(who, id).await?)
 }
 
 pub async fn get(
@@ -103,45 +77,28 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<AlertView>, ApiError> {
     let a = visible(&state, &who, id).await?;
-    Ok(Json(view(&who, a)))
+    Ok(Json(one_as_seen(&who, a)))
 }
 
-/// Changes an alert's state. Staff may set any state; a customer may only acknowledge.
+/// Changes an alert's state (see [`crate::services::triage`]).
 pub async fn set_state(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<HitStateChange>,
 ) -> Result<Response, ApiError> {
-    visible(&state, &who, id).await?;
-    if !who.is_staff() && req.state != HitState::Acknowledged {
-        return Err(ApiError::forbidden("customers may only acknowledge alerts"));
-    }
-    match state
-        .store
-        .set_alert_state(
-            id,
-            req.state,
-            &who.subject,
-            req.note.as_deref(),
-            req.expected_version,
-        )
-        .await?
-    {
-        AlertStateChange::Changed(a) => {
-            state.ingest.audit(
-                &who,
-                "alert.state",
-                Some(&a.tenant_id),
-                &id.to_string(),
-                Some(format!("to {}", req.state.as_str())),
-            );
-            Ok(Json(view(&who, *a)).into_response())
-        }
-        AlertStateChange::Conflict(a) => {
-            Ok(state_conflict("alert", id, &a.triage, req.expected_version).into_response())
-        }
-    }
+    let r = state
+        .triage()
+        .set_alert_state(&who, id, Change::of(&req, Via::Api))
+        .await?;
+    Ok(state_changed::<_, CustomerAlert>(
+        &who,
+        "alert",
+        id,
+        req.expected_version,
+        r,
+        |a| &a.triage,
+    ))
 }
 
 pub async fn history(

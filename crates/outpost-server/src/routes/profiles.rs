@@ -102,7 +102,7 @@ pub async fn reset(
     {
         tracing::warn!(error = %e, "profiles reset; this replica picks it up at its next sync");
     }
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "profile.reset",
         Some(&tenant),
@@ -168,7 +168,7 @@ pub async fn set_learn(
     };
     state.store.set_learn_mode(&t, until, &who.subject).await?;
     state.ingest.set_learning(&t, until);
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         if req.on { "learn.on" } else { "learn.off" },
         Some(&t),
@@ -190,7 +190,7 @@ pub async fn apply_learn(
         .apply_learn_proposals(&t, req.only.as_deref(), &who.subject)
         .await?;
     for s in &items {
-        state.ingest.audit(
+        state.forward.audit(
             &who,
             "suppression.create",
             Some(&t),
