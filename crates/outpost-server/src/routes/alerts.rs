@@ -5,9 +5,10 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::routes::hits::{history_for, parse_state, scope_tenant};
+use crate::routes::hits::{history_for, parse_state};
 use crate::routes::{AsSeen, one_as_seen, page_as_seen, state_changed};
 use crate::services::Via;
+use crate::services::scope_tenant;
 use crate::services::triage::Change;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -36,7 +36,7 @@ pub async fn list(
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<DeviceQuery>,
 ) -> Result<Json<Page<Device>>, ApiError> {
-    let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     state.fresh_devices().await;
     let items = state
         .store

@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::extract::{AgentJson, ApiJson, ApiQuery, AuthDevice, AuthUser};
 use crate::routes::{AsSeen, one_as_seen, page_as_seen, state_changed};
 use crate::services::Via;
+use crate::services::scope_tenant;
 use crate::services::triage::{Change, history_as_seen};
 use axum::Json;
 use axum::extract::Path;
@@ -67,24 +68,6 @@ pub(crate) fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiErro
         })
     })
     .transpose()
-}
-
-/// The tenant a query may read: staff may ask for any (or all), a customer only their own.
-pub fn scope_tenant(
-    who: &Principal,
-    requested: Option<String>,
-) -> Result<Option<String>, ApiError> {
-    if who.is_staff() {
-        return Ok(requested);
-    }
-    let own = who
-        .tenant_id
-        .clone()
-        .ok_or_else(|| ApiError::forbidden("this key is not bound to a tenant"))?;
-    match requested {
-        Some(t) if t != own => Err(ApiError::forbidden("not allowed to read another tenant")),
-        _ => Ok(Some(own)),
-    }
 }
 
 pub async fn list(

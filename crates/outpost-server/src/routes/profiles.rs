@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
@@ -42,7 +42,7 @@ async fn scoped(
         },
         None => None,
     };
-    scope_tenant(who, requested)
+    Ok(scope_tenant(who, requested)?)
 }
 
 pub async fn list(

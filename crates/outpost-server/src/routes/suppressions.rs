@@ -21,7 +21,7 @@ pub async fn list(
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<SuppressionQuery>,
 ) -> Result<Json<Page<Suppression>>, ApiError> {
-    let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     let items = state.store.list_suppressions(tenant.as_deref()).await?;
     Ok(Json(Page {
         items,

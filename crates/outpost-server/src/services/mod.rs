@@ -8,6 +8,8 @@
 //! | [`login`] | password sign-in (local users): the checks, the constant-cost verification, the session |
 //! | [`forward`] | the `[[outputs]]`: forwarding hits, events and alerts, rule actions, tickets, the audit trail |
 //!
+//! [`scope_tenant`] is the one rule of which tenant a reader may see.
+//!
 //! Services take the parts of [`crate::AppState`] they need and plain values; their
 //! signatures carry no axum types. They answer a [`ServiceError`], which a route turns into
 //! its JSON [`ApiError`] and a page into its HTML error, with the same status and message.
@@ -62,6 +64,27 @@ pub enum ServiceError {
     /// A failure that is the server's (logged where it happened; 500).
     #[error("{0}")]
     Internal(String),
+}
+
+/// The tenant a query may read: staff may ask for any (or all), a customer only their own
+/// (the API and the UI read through this one rule).
+pub fn scope_tenant(
+    who: &outpost_core::auth::Principal,
+    requested: Option<String>,
+) -> Result<Option<String>, ServiceError> {
+    if who.is_staff() {
+        return Ok(requested);
+    }
+    let own = who
+        .tenant_id
+        .clone()
+        .ok_or_else(|| ServiceError::Forbidden("this key is not bound to a tenant".into()))?;
+    match requested {
+        Some(t) if t != own => Err(ServiceError::Forbidden(
+            "not allowed to read another tenant".into(),
+        )),
+        _ => Ok(Some(own)),
+    }
 }
 
 impl From<ServiceError> for ApiError {

@@ -4,7 +4,7 @@ use super::common::tenant_names;
 use super::view::{Nav, enc, state_label, time};
 use super::{UiError, UiUser, render};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;

@@ -4,7 +4,7 @@ use super::common::{Opt, nonempty};
 use super::view::{self, Nav, state_label, url};
 use super::{UiError, UiUser, render};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;

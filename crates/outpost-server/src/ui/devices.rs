@@ -5,7 +5,7 @@ use super::jobs::{JobRow, job_row, job_store_error};
 use super::view::{self, HitRow, Nav, enc, opt_time, time, url};
 use super::{UiError, UiUser, render};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;

@@ -5,9 +5,9 @@ use super::common::{Field, Opt, field, nonempty, notice, parse_time, rows, tenan
 use super::view::{self, HitRow, Nav, enc, opt_time, state_label, time, url};
 use super::{UiError, UiStaff, UiUser, redirect, render};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
 use crate::services::ServiceError;
 use crate::services::Via;
+use crate::services::scope_tenant;
 use crate::services::triage::{Change, SuppressScope, Ticketed, history_as_seen};
 use askama::Template;
 use axum::extract::{Path, Query, State};

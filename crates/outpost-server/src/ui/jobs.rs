@@ -4,7 +4,7 @@ use super::common::{Field, field, tenant_names};
 use super::view::{self, Nav, enc, opt_time, time};
 use super::{UiError, UiUser, render};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

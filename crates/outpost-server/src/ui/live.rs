@@ -2,7 +2,7 @@
 
 use super::{UiError, UiUser};
 use crate::AppState;
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};

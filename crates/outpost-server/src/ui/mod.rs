@@ -2,7 +2,7 @@
 //! itself with its assets embedded in the binary.
 //!
 //! Pages authorize exactly like the JSON API: they use [`AuthUser`] (API key or session
-//! cookie) and scope tenants with [`crate::routes::hits::scope_tenant`]; technicians and
+//! cookie) and scope tenants with [`crate::services::scope_tenant`]; technicians and
 //! admins see every tenant and full records, customers their own tenant through
 //! [`outpost_core::api::CustomerHit`]. An unauthenticated page request is redirected to
 //! `/login`. Changes are `POST`s sent by htmx (which adds `HX-Request`, satisfying the API's
