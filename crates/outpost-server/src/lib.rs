@@ -228,6 +228,7 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
+    use outpost_core::api::{AlertRecord, HitRecord};
     use routes::{
         admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
         releases, suppressions,
@@ -244,9 +245,21 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         post(hits::upload).get(hits::list),
     )
     .add("/events", &["POST"], post(events::upload))
-    .add("/hits/{id}", &["GET"], get(hits::get))
-    .add("/hits/{id}/state", &["POST"], post(hits::set_state))
-    .add("/hits/{id}/history", &["GET"], get(hits::history))
+    .add(
+        "/hits/{id}",
+        &["GET"],
+        get(routes::triaged_get::<HitRecord>),
+    )
+    .add(
+        "/hits/{id}/state",
+        &["POST"],
+        post(routes::triaged_set_state::<HitRecord>),
+    )
+    .add(
+        "/hits/{id}/history",
+        &["GET"],
+        get(routes::triaged_history::<HitRecord>),
+    )
     .add("/hits/{id}/related", &["GET"], get(hits::related))
     .add("/correlations", &["GET"], get(hits::correlations))
     .add(
@@ -315,9 +328,21 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         delete(intel::delete_allowlist),
     )
     .add("/alerts", &["GET"], get(alerts::list))
-    .add("/alerts/{id}", &["GET"], get(alerts::get))
-    .add("/alerts/{id}/state", &["POST"], post(alerts::set_state))
-    .add("/alerts/{id}/history", &["GET"], get(alerts::history))
+    .add(
+        "/alerts/{id}",
+        &["GET"],
+        get(routes::triaged_get::<AlertRecord>),
+    )
+    .add(
+        "/alerts/{id}/state",
+        &["POST"],
+        post(routes::triaged_set_state::<AlertRecord>),
+    )
+    .add(
+        "/alerts/{id}/history",
+        &["GET"],
+        get(routes::triaged_history::<AlertRecord>),
+    )
     .add("/sightings", &["GET"], get(alerts::sightings))
     .add("/profiles", &["GET"], get(profiles::list))
     .add("/profiles/reset", &["POST"], post(profiles::reset))

@@ -1,23 +1,18 @@
-//! `POST /api/v1/hits` (agents) and `GET /api/v1/hits` (analysts).
+//! `POST /api/v1/hits` (agents), `GET /api/v1/hits`, related hits and correlations
+//! (analysts). `/hits/{id}`, its state and history are the generic triage routes of
+//! [`crate::routes`] (`triaged_*`).
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{AgentJson, ApiJson, ApiQuery, AuthDevice, AuthUser};
-use crate::routes::{AsSeen, one_as_seen, page_as_seen, state_changed};
-use crate::services::Via;
+use crate::extract::{AgentJson, ApiQuery, AuthDevice, AuthUser};
+use crate::routes::{AsSeen, page_as_seen};
 use crate::services::scope_tenant;
-use crate::services::triage::{Change, history_as_seen};
 use axum::Json;
 use axum::extract::Path;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use outpost_core::HitPayload;
-use outpost_core::api::{
-    Correlation, CustomerHit, HitHistoryEntry, HitRecord, HitState, HitStateChange, HitsAccepted,
-    Page,
-};
+use outpost_core::api::{Correlation, CustomerHit, HitRecord, HitState, HitsAccepted, Page};
 use outpost_core::auth::Principal;
 use outpost_store::HitFilter;
 use serde::Deserialize;
@@ -54,9 +49,6 @@ pub struct HitQuery {
 /// A page of hits as the caller may see them: full records for staff, the simplified
 /// customer view otherwise.
 pub type HitsPage = AsSeen<Page<HitRecord>, Page<CustomerHit>>;
-
-/// One hit as the caller may see it.
-pub type HitView = AsSeen<Box<HitRecord>, CustomerHit>;
 
 /// A `state` query parameter.
 pub(crate) fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiError> {
@@ -107,74 +99,7 @@ pub async fn list(
 
 /// Loads a hit the caller may see; another tenant's hit is "not found".
 async fn visible_hit(state: &AppState, who: &Principal, id: i64) -> Result<HitRecord, ApiError> {
-    Ok(state.triage().visible_hit(who, id).await?)
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-) -> Result<Json<HitView>, ApiError> {
-    let h = visible_hit(&state, &who, id).await?;
-    Ok(Json(one_as_seen(&who, h)))
-}
-
-/// Changes a hit's state (see [`crate::services::triage`]).
-pub async fn set_state(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-    ApiJson(req): ApiJson<HitStateChange>,
-) -> Result<Response, ApiError> {
-    let r = state
-        .triage()
-        .set_hit_state(&who, id, Change::of(&req, Via::Api))
-        .await?;
-    Ok(state_changed::<_, CustomerHit>(
-        &who,
-        "hit",
-        id,
-        req.expected_version,
-        r,
-        |h| &h.triage,
-    ))
-}
-
-pub async fn history(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
-    visible_hit(&state, &who, id).await?;
-    let items = state.store.hit_history(id).await?;
-    Ok(Json(history_for(&who, items)))
-}
-
-/// The 409 of a state change whose `expected_version` is stale.
-pub(crate) fn state_conflict(
-    what: &str,
-    id: i64,
-    now: &outpost_core::api::Triage,
-    expected: Option<i64>,
-) -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "conflict",
-        format!(
-            "{what} {id} is at version {} (state {}), not {}",
-            now.version,
-            now.state,
-            expected.unwrap_or_default()
-        ),
-    )
-}
-
-/// A state history as the caller may see it (see [`history_as_seen`]).
-pub(crate) fn history_for(who: &Principal, items: Vec<HitHistoryEntry>) -> Page<HitHistoryEntry> {
-    Page {
-        items: history_as_seen(who, items),
-        next_cursor: None,
-    }
+    Ok(state.triage().visible(who, id).await?)
 }
 
 /// The same remote IP or executable hash on other devices of the hit's tenant.

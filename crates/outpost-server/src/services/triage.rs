@@ -1,6 +1,6 @@
 //! Triage: what staff and customers do with hits and alerts, for the API and the UI alike.
 //!
-//! - **State changes** ([`Triage::set_hit_state`], [`Triage::set_alert_state`]): staff may
+//! - **State changes** ([`Triage::set_state`], for every [`Lifecycle`]: hits, alerts): staff may
 //!   set any state; a customer may only acknowledge, and only what their tenant owns (another
 //!   tenant's record is "not found"); devices never triage. A change is compare-and-set on
 //!   the record's version when the caller gives one, recorded in its history, counted
@@ -122,83 +122,134 @@ impl AppState {
     }
 }
 
-/// "not found" for a missing record and for one of another tenant alike.
-fn hidden(e: StoreError, what: &str, id: i64) -> ServiceError {
-    match e {
-        StoreError::NotFound(_) => ServiceError::NotFound(format!("{what} {id} not found")),
-        e => e.into(),
+/// A record with the triage lifecycle (hits, alerts): how the triage service loads it,
+/// changes its state and reads its history, and what a customer sees of it.
+pub trait Lifecycle: Sized + Send + serde::Serialize {
+    /// The record's name in messages (`hit`) and audit actions (`hit.state`).
+    const WHAT: &'static str;
+    /// The plural, for refusals (`customers may only acknowledge hits`).
+    const PLURAL: &'static str;
+    /// What a customer sees of it.
+    type Customer: for<'a> From<&'a Self> + serde::Serialize + Send;
+    fn tenant_id(&self) -> &str;
+    fn triage(&self) -> &outpost_core::api::Triage;
+    fn load(store: &Store, id: i64) -> impl Future<Output = Result<Self, StoreError>> + Send;
+    fn set_state(
+        store: &Store,
+        id: i64,
+        c: Change<'_>,
+        actor: &str,
+    ) -> impl Future<Output = Result<StateChange<Self>, StoreError>> + Send;
+    fn history(
+        store: &Store,
+        id: i64,
+    ) -> impl Future<Output = Result<Vec<HitHistoryEntry>, StoreError>> + Send;
+    /// Counts a state change (hits have a metric of their own).
+    fn count_change() {}
+}
+
+impl Lifecycle for HitRecord {
+    const WHAT: &'static str = "hit";
+    const PLURAL: &'static str = "hits";
+    type Customer = outpost_core::api::CustomerHit;
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+    fn triage(&self) -> &outpost_core::api::Triage {
+        &self.triage
+    }
+    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
+        store.get_hit(id).await
+    }
+    async fn set_state(
+        store: &Store,
+        id: i64,
+        c: Change<'_>,
+        actor: &str,
+    ) -> Result<StateChange<Self>, StoreError> {
+        store
+            .set_hit_state(id, c.state, actor, c.note, c.expected_version)
+            .await
+    }
+    async fn history(store: &Store, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+        store.hit_history(id).await
+    }
+    fn count_change() {
+        crate::metrics::metrics().hit_state_changes.inc();
+    }
+}
+
+impl Lifecycle for AlertRecord {
+    const WHAT: &'static str = "alert";
+    const PLURAL: &'static str = "alerts";
+    type Customer = outpost_core::api::CustomerAlert;
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+    fn triage(&self) -> &outpost_core::api::Triage {
+        &self.triage
+    }
+    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
+        store.get_alert(id).await
+    }
+    async fn set_state(
+        store: &Store,
+        id: i64,
+        c: Change<'_>,
+        actor: &str,
+    ) -> Result<StateChange<Self>, StoreError> {
+        store
+            .set_alert_state(id, c.state, actor, c.note, c.expected_version)
+            .await
+    }
+    async fn history(store: &Store, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+        store.alert_history(id).await
     }
 }
 
 impl Triage<'_> {
-    /// A hit `who` may see; another tenant's hit is "not found".
-    pub async fn visible_hit(&self, who: &Principal, id: i64) -> Result<HitRecord, ServiceError> {
-        let h = self
-            .store
-            .get_hit(id)
-            .await
-            .map_err(|e| hidden(e, "hit", id))?;
-        if !who.can_access_tenant(&h.tenant_id) {
-            return Err(ServiceError::NotFound(format!("hit {id} not found")));
-        }
-        Ok(h)
-    }
-
-    /// An alert `who` may see; another tenant's alert is "not found".
-    pub async fn visible_alert(
-        &self,
-        who: &Principal,
-        id: i64,
-    ) -> Result<AlertRecord, ServiceError> {
-        let a = self
-            .store
-            .get_alert(id)
-            .await
-            .map_err(|e| hidden(e, "alert", id))?;
-        if !who.can_access_tenant(&a.tenant_id) {
-            return Err(ServiceError::NotFound(format!("alert {id} not found")));
-        }
-        Ok(a)
-    }
-
-    /// Changes a hit's state under the rule of [`may_set_state`]; counted and audited when it
-    /// changed. A stale `expected_version` answers the hit as it is (`Conflict`).
-    pub async fn set_hit_state(
-        &self,
-        who: &Principal,
-        id: i64,
-        c: Change<'_>,
-    ) -> Result<StateChange<HitRecord>, ServiceError> {
-        self.visible_hit(who, id).await?;
-        may_set_state(who, c.state, "hits")?;
-        let r = self
-            .store
-            .set_hit_state(id, c.state, &who.subject, c.note, c.expected_version)
-            .await?;
-        if let StateChange::Changed(h) = &r {
-            crate::metrics::metrics().hit_state_changes.inc();
-            self.audit_state(who, "hit.state", &h.tenant_id, id, c);
+    /// A record `who` may see; a missing one and another tenant's are both "not found".
+    pub async fn visible<T: Lifecycle>(&self, who: &Principal, id: i64) -> Result<T, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("{} {id} not found", T::WHAT));
+        let r = match T::load(self.store, id).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound(_)) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if !who.can_access_tenant(r.tenant_id()) {
+            return Err(not_found());
         }
         Ok(r)
     }
 
-    /// Changes an alert's state under the rule of [`may_set_state`]; audited when it changed.
-    pub async fn set_alert_state(
+    /// Changes a record's state under the rule of [`may_set_state`]; counted and audited
+    /// (`hit.state`, `alert.state`) when it changed. A stale `expected_version` answers the
+    /// record as it is (`Conflict`).
+    pub async fn set_state<T: Lifecycle>(
         &self,
         who: &Principal,
         id: i64,
         c: Change<'_>,
-    ) -> Result<StateChange<AlertRecord>, ServiceError> {
-        self.visible_alert(who, id).await?;
-        may_set_state(who, c.state, "alerts")?;
-        let r = self
-            .store
-            .set_alert_state(id, c.state, &who.subject, c.note, c.expected_version)
-            .await?;
-        if let StateChange::Changed(a) = &r {
-            self.audit_state(who, "alert.state", &a.tenant_id, id, c);
+    ) -> Result<StateChange<T>, ServiceError> {
+        self.visible::<T>(who, id).await?;
+        may_set_state(who, c.state, T::PLURAL)?;
+        let r = T::set_state(self.store, id, c, &who.subject).await?;
+        if let StateChange::Changed(x) = &r {
+            T::count_change();
+            let action = format!("{}.state", T::WHAT);
+            self.audit_state(who, &action, x.tenant_id(), id, c);
         }
         Ok(r)
+    }
+
+    /// A record's state history as `who` may see it (see [`history_as_seen`]).
+    pub async fn history<T: Lifecycle>(
+        &self,
+        who: &Principal,
+        id: i64,
+    ) -> Result<Vec<HitHistoryEntry>, ServiceError> {
+        self.visible::<T>(who, id).await?;
+        Ok(history_as_seen(who, T::history(self.store, id).await?))
     }
 
     fn audit_state(&self, who: &Principal, action: &str, tenant_id: &str, id: i64, c: Change<'_>) {
@@ -265,7 +316,7 @@ impl Triage<'_> {
         reason: Option<String>,
         expires_at: Option<DateTime<Utc>>,
     ) -> Result<Suppression, ServiceError> {
-        let h = self.visible_hit(who, id).await?;
+        let h: HitRecord = self.visible(who, id).await?;
         let hash_kind = matches!(h.hit.kind(), "sha256" | "sha1" | "md5");
         let by_hash = h.hit.remote_ip.is_none() && hash_kind && h.hit.sha256.is_some();
         let by_process =
@@ -297,7 +348,7 @@ impl Triage<'_> {
     /// Escalates a hit (staff): an `alert` record to the ticketing outputs, which open a
     /// ticket or comment on the open one. Audited as `hit.ticket`.
     pub async fn ticket_hit(&self, who: &Principal, id: i64) -> Result<Ticketed, ServiceError> {
-        let h = self.visible_hit(who, id).await?;
+        let h: HitRecord = self.visible(who, id).await?;
         let names = self.forward.ticketing_outputs();
         if names.is_empty() {
             return Ok(Ticketed::NoTicketingOutput);

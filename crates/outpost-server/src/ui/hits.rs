@@ -383,7 +383,7 @@ struct IndicatorRow {
 async fn visible_hit(state: &AppState, who: &Principal, id: i64) -> Result<HitRecord, UiError> {
     state
         .triage()
-        .visible_hit(who, id)
+        .visible(who, id)
         .await
         .map_err(|e| triage_error(who, e))
 }
@@ -675,7 +675,7 @@ pub async fn hit_state(
     };
     match state
         .triage()
-        .set_hit_state(&who, id, change)
+        .set_state::<HitRecord>(&who, id, change)
         .await
         .map_err(|e| triage_error(&who, e))?
     {
