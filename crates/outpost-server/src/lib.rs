@@ -3,6 +3,45 @@
 //! [`router`] builds the axum application over an [`AppState`]; [`serve`] binds it and runs
 //! until the shutdown future completes, finishing in-flight requests first. Every route answers
 //! errors in one JSON shape (`{"error":{"code","message"}}`, see [`error::ApiError`]).
+//!
+//! # Module map
+//!
+//! - **Front ends.** [`routes`]: the `/api/v1` handlers, one file per resource (enroll,
+//!   check-in, hits, events, devices, suppressions, alerts and sightings, profiles and learn
+//!   mode, detection status, auth and OIDC callbacks, admin, intel, releases); the table of
+//!   what is mounted ([`api_routes`]) drives the OpenAPI document ([`openapi`],
+//!   `openapi.json`) and the authorization matrix test. [`ui`]: the web UI, askama templates
+//!   in `templates/`, one file per resource (`ui/sensors.rs`: the Threatsensor views — the
+//!   Sensoroni sensors beside the devices, the PCAP job form, the bounded packet view of a
+//!   finished PCAP job). [`inputs`]: `[[inputs]]`, other sensors' telemetry from Kafka
+//!   (committed offsets in the store's `input_offsets`, written after the batch is scored,
+//!   stored and queued) and NATS (JetStream durable pull consumer with explicit acks, or a
+//!   core subscription), mapped per format (Tetragon, Falco, Outpost) to normalized events
+//!   routed to a tenant and a pseudo-device per node.
+//! - **Services** ([`services`]): what those front ends share once they know who asks —
+//!   accepting hit and telemetry batches (bound, score, store, forward, rule actions), triage
+//!   (the "customers may only acknowledge" rule, suppressions, escalations, with their audit
+//!   and metrics), password login, and the [`services::forward::Forwarder`] (the
+//!   `[[outputs]]`, rule actions, tickets, the audit trail).
+//! - **Scoring** ([`ingest`]): hits and telemetry through `outpost-detect` — static, rules and
+//!   Sigma, STIX patterns of `[detect] stix_dir` and the intel feeds, the tenant's behaviour
+//!   profiles ([`profiles`], kept in step with the database), learn mode, the Sigma
+//!   correlation timer ([`correlation_timer_tick`]).
+//! - **Identity.** [`extract`]: API keys, UI sessions by bearer or cookie with the CSRF rule,
+//!   device tokens → `Principal`; [`limits`]: rate limits; [`password`]: argon2; [`oidc`]:
+//!   `[[auth.oidc]]` (discovery, keys refetched for an unknown key id, ID token checks, the
+//!   claim-mapping rules).
+//! - **Intel publishing** ([`intel`]): the bundle signing key, global intel from the
+//!   configured feeds, per-tenant signed bundles cached by (global digest, tenant revision,
+//!   creation period).
+//! - **The replica.** [`config`]: TOML + `OUTPOST_*` env; [`build_state`] starts the job
+//!   subsystem on the same database and mounts its routers (`/api/v1/jobs…` behind
+//!   [`extract::insert_principal`], the Sensoroni-compatible routes with their own static key);
+//!   [`jobs`]: the device directory the job crate needs (hostname → device id for
+//!   `/joblookup`: case-insensitive, full ↔ short name, several matches are candidates, never a
+//!   guess); [`reports`]: check-in and upload reports written behind, one transaction per
+//!   interval; [`spawn_housekeeping`]: retention, sessions, change watch for other replicas;
+//!   [`metrics`]; [`tls`].
 
 pub mod config;
 pub mod error;
@@ -19,6 +58,7 @@ pub mod password;
 pub mod profiles;
 pub mod reports;
 pub mod routes;
+pub mod services;
 pub mod single_host;
 pub mod tls;
 pub mod ui;
@@ -54,8 +94,10 @@ pub struct AppState {
     /// Intel publishing (signing key, global intel, tenant bundles), when started (see
     /// [`build_state`]).
     pub intel: Option<Arc<intel::IntelService>>,
-    /// Scoring and forwarding of uploaded hits (see [`ingest`]).
+    /// Scoring of uploaded hits and telemetry (see [`ingest`]).
     pub ingest: Arc<ingest::Ingest>,
+    /// The outputs and the audit trail (see [`services::forward`]).
+    pub forward: Arc<services::forward::Forwarder>,
     /// Check-in and upload reports waiting to be written (see [`reports`]).
     pub reports: Arc<reports::DeviceReports>,
     /// OpenID Providers of `[[auth.oidc]]` (see [`oidc`]).
@@ -119,6 +161,8 @@ pub enum ServeError {
     Tls(#[from] tls::TlsError),
     #[error("{0}")]
     Ingest(#[from] ingest::IngestError),
+    #[error("[[outputs]]: {0}")]
+    Outputs(#[from] outpost_outputs::OutputError),
     #[error("intel: {0}")]
     Intel(#[from] intel::IntelServiceError),
     #[error("configuration: {0}")]
@@ -185,6 +229,7 @@ impl Routes {
 }
 
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
+    use outpost_core::api::{AlertRecord, HitRecord};
     use routes::{
         admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
         releases, suppressions,
@@ -201,9 +246,21 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         post(hits::upload).get(hits::list),
     )
     .add("/events", &["POST"], post(events::upload))
-    .add("/hits/{id}", &["GET"], get(hits::get))
-    .add("/hits/{id}/state", &["POST"], post(hits::set_state))
-    .add("/hits/{id}/history", &["GET"], get(hits::history))
+    .add(
+        "/hits/{id}",
+        &["GET"],
+        get(routes::triaged_get::<HitRecord>),
+    )
+    .add(
+        "/hits/{id}/state",
+        &["POST"],
+        post(routes::triaged_set_state::<HitRecord>),
+    )
+    .add(
+        "/hits/{id}/history",
+        &["GET"],
+        get(routes::triaged_history::<HitRecord>),
+    )
     .add("/hits/{id}/related", &["GET"], get(hits::related))
     .add("/correlations", &["GET"], get(hits::correlations))
     .add(
@@ -272,9 +329,21 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         delete(intel::delete_allowlist),
     )
     .add("/alerts", &["GET"], get(alerts::list))
-    .add("/alerts/{id}", &["GET"], get(alerts::get))
-    .add("/alerts/{id}/state", &["POST"], post(alerts::set_state))
-    .add("/alerts/{id}/history", &["GET"], get(alerts::history))
+    .add(
+        "/alerts/{id}",
+        &["GET"],
+        get(routes::triaged_get::<AlertRecord>),
+    )
+    .add(
+        "/alerts/{id}/state",
+        &["POST"],
+        post(routes::triaged_set_state::<AlertRecord>),
+    )
+    .add(
+        "/alerts/{id}/history",
+        &["GET"],
+        get(routes::triaged_history::<AlertRecord>),
+    )
     .add("/sightings", &["GET"], get(alerts::sightings))
     .add("/profiles", &["GET"], get(profiles::list))
     .add("/profiles/reset", &["POST"], post(profiles::reset))
@@ -391,6 +460,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         store,
         base_registry(),
         Arc::new(ingest::Ingest::disabled()),
+        Arc::new(services::forward::Forwarder::disabled()),
     )
 }
 
@@ -404,12 +474,13 @@ fn base_registry() -> Registry {
     registry
 }
 
-/// The state with a prepared registry and ingest stage.
+/// The state with a prepared registry, ingest stage and outputs.
 fn state_with(
     config: ServerConfig,
     store: Store,
     registry: Registry,
     ingest: Arc<ingest::Ingest>,
+    forward: Arc<services::forward::Forwarder>,
 ) -> AppState {
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
     let (changes, _) = tokio::sync::watch::channel(0u64);
@@ -433,6 +504,7 @@ fn state_with(
         closing: Arc::new(tokio::sync::watch::channel(false).0),
         intel: None,
         ingest,
+        forward,
         reports: Arc::new(reports::DeviceReports::new()),
         oidc,
     }
@@ -470,7 +542,7 @@ pub async fn correlation_timer_tick(state: &AppState, now: chrono::DateTime<chro
                 metrics::count(&m.event_alerts, "new", stored.fresh - stored.suppressed);
                 m.alerts.inc_by(stored.fresh - stored.suppressed);
                 let queued = state
-                    .ingest
+                    .forward
                     .publish_event_alerts(&stored.alerts, &std::collections::HashSet::new());
                 m.output_records_queued.inc_by(queued as u64);
                 fresh += stored.fresh;
@@ -678,7 +750,8 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         .map(|(k, v)| (names.get(&k).cloned().unwrap_or(k), v))
         .collect();
     let mut registry = base_registry();
-    let ingest = Arc::new(ingest::Ingest::start(&config, &mut registry)?);
+    let ingest = Arc::new(ingest::Ingest::start(&config)?);
+    let forward = Arc::new(services::forward::Forwarder::start(&config, &mut registry)?);
     let jobs_cfg = JobsConfig {
         policy,
         compat: CompatConfig {
@@ -694,13 +767,15 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         device_resolver: Some(std::sync::Arc::new(jobs::StoreDeviceResolver::new(
             store.clone(),
         ))),
-        audit_sink: Some(Arc::new(ingest::JobAuditForwarder(ingest.clone()))),
+        audit_sink: Some(Arc::new(services::forward::JobAuditForwarder(
+            forward.clone(),
+        ))),
         ..Default::default()
     };
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
     let intel = intel::IntelService::start(&config, &store).await?;
-    let mut st = state_with(config, store, registry, ingest);
+    let mut st = state_with(config, store, registry, ingest, forward);
     st.jobs = Some(jobs);
     st.intel = Some(intel);
     st.oidc = oidc;
@@ -745,7 +820,7 @@ pub async fn serve_on(
     // to their full wait), then let axum finish every accepted request.
     let closing = state.closing.clone();
     let jobs = state.jobs.clone();
-    let ingest = state.ingest.clone();
+    let forward = state.forward.clone();
     let reports = state.reports.clone();
     let store = state.store.clone();
     let shutdown = async move {
@@ -779,7 +854,7 @@ pub async fn serve_on(
     // The inputs finish the batch they are scoring (and acknowledge it) before the outputs
     // stop.
     inputs.stop().await;
-    ingest.shutdown().await;
+    forward.shutdown().await;
     Ok(())
 }
 

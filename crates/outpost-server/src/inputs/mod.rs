@@ -1,7 +1,7 @@
 //! `[[inputs]]`: telemetry of other sensors (Cilium Tetragon, Falco, or Outpost events)
 //! consumed from Kafka topics or NATS subjects, mapped to Outpost's normalized events and
 //! scored, stored and forwarded exactly like agent telemetry (`POST /api/v1/events`, see
-//! [`crate::routes::events::score_store_forward`]).
+//! [`crate::services::accept`]).
 //!
 //! One folder per component: the sources [`kafka`] and [`nats`], the formats [`tetragon`],
 //! [`falco`] and [`outpost`]. Each record is mapped on its own; a record that is not valid
@@ -439,9 +439,11 @@ impl Processor {
             mapped += 1;
         }
         for ((dev, batch_id), (events, seqs)) in groups {
-            crate::routes::events::score_store_forward(&self.state, &dev, &batch_id, events, seqs)
+            self.state
+                .acceptance()
+                .events(&dev, &batch_id, events, seqs)
                 .await
-                .map_err(|e| ProcessError::Score(format!("{e:?}")))?;
+                .map_err(|e| ProcessError::Score(e.to_string()))?;
         }
         count(input, "mapped", mapped);
         metrics()

@@ -42,7 +42,7 @@ pub async fn create_tenant(
 ) -> Result<(StatusCode, Json<Tenant>), ApiError> {
     let t = state.store.create_tenant(&req.name).await?;
     state
-        .ingest
+        .forward
         .audit(&who, "tenant.create", Some(&t.id), &t.name, None);
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -88,7 +88,7 @@ pub async fn create_user(
         .store
         .create_user(&req.username, &phc, req.role, req.tenant_id.as_deref())
         .await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "user.create",
         u.tenant_id.as_deref(),
@@ -113,7 +113,7 @@ pub async fn disable_user(
         return Err(ApiError::invalid("you cannot disable yourself"));
     }
     state.store.disable_user(&id).await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "user.disable",
         u.tenant_id.as_deref(),
@@ -175,7 +175,7 @@ pub async fn create_key(
         .store
         .create_key(kind, tenant.as_deref(), &req.name)
         .await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "key.create",
         key.tenant_id.as_deref(),
@@ -198,7 +198,7 @@ pub async fn revoke_key(
         ));
     }
     state.store.revoke_key(&id).await?;
-    state.ingest.audit(&who, "key.revoke", None, &id, None);
+    state.forward.audit(&who, "key.revoke", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -223,7 +223,7 @@ pub async fn rotate_key(
         .create_key(kind, k.tenant_id.as_deref(), &k.name)
         .await?;
     state.store.revoke_key(&id).await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "key.rotate",
         key.tenant_id.as_deref(),

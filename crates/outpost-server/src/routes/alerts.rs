@@ -1,20 +1,19 @@
 //! Alerts from telemetry (`/api/v1/alerts…`, with the lifecycle of hits) and STIX sightings
 //! (`/api/v1/sightings`). Staff see every tenant in full; a customer sees their own tenant's,
-//! simplified, and may only acknowledge.
+//! simplified, and may only acknowledge. `/alerts/{id}`, its state and history are the
+//! generic triage routes of [`crate::routes`] (`triaged_*`).
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::routes::hits::{history_for, parse_state, scope_tenant, state_conflict};
+use crate::extract::{ApiQuery, AuthUser};
+use crate::routes::hits::parse_state;
+use crate::routes::{AsSeen, page_as_seen};
+use crate::services::scope_tenant;
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
-use outpost_core::api::{
-    AlertRecord, CustomerAlert, HitHistoryEntry, HitState, HitStateChange, Page, SightingRecord,
-};
-use outpost_core::auth::Principal;
-use outpost_store::{AlertFilter, AlertStateChange, SightingFilter};
+use outpost_core::api::{AlertRecord, CustomerAlert, Page, SightingRecord};
+use outpost_store::{AlertFilter, SightingFilter};
 use serde::Deserialize;
 
 /// Query string of `GET /api/v1/alerts`.
@@ -36,28 +35,7 @@ pub struct AlertQuery {
 }
 
 /// A page of alerts as the caller may see them.
-#[derive(Debug, serde::Serialize)]
-#[serde(untagged)]
-pub enum AlertsPage {
-    Full(Page<AlertRecord>),
-    Customer(Page<CustomerAlert>),
-}
-
-/// One alert as the caller may see it.
-#[derive(Debug, serde::Serialize)]
-#[serde(untagged)]
-pub enum AlertView {
-    Full(Box<AlertRecord>),
-    Customer(CustomerAlert),
-}
-
-fn view(who: &Principal, a: AlertRecord) -> AlertView {
-    if who.is_staff() {
-        AlertView::Full(Box::new(a))
-    } else {
-        AlertView::Customer(CustomerAlert::from(&a))
-    }
-}
+pub type AlertsPage = AsSeen<Page<AlertRecord>, Page<CustomerAlert>>;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -78,80 +56,7 @@ pub async fn list(
         .store
         .list_alerts(&filter, q.cursor.as_deref(), q.limit.unwrap_or(100))
         .await?;
-    Ok(Json(if who.is_staff() {
-        AlertsPage::Full(page)
-    } else {
-        AlertsPage::Customer(Page {
-            items: page.items.iter().map(CustomerAlert::from).collect(),
-            next_cursor: page.next_cursor,
-        })
-    }))
-}
-
-/// Loads an alert the caller may see; another tenant's alert is "not found".
-async fn visible(state: &AppState, who: &Principal, id: i64) -> Result<AlertRecord, ApiError> {
-    let a = state.store.get_alert(id).await?;
-    if !who.can_access_tenant(&a.tenant_id) {
-        return Err(ApiError::not_found(format!("alert {id} not found")));
-    }
-    Ok(a)
-}
-
-pub async fn get(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-) -> Result<Json<AlertView>, ApiError> {
-    let a = visible(&state, &who, id).await?;
-    Ok(Json(view(&who, a)))
-}
-
-/// Changes an alert's state. Staff may set any state; a customer may only acknowledge.
-pub async fn set_state(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-    ApiJson(req): ApiJson<HitStateChange>,
-) -> Result<Response, ApiError> {
-    visible(&state, &who, id).await?;
-    if !who.is_staff() && req.state != HitState::Acknowledged {
-        return Err(ApiError::forbidden("customers may only acknowledge alerts"));
-    }
-    match state
-        .store
-        .set_alert_state(
-            id,
-            req.state,
-            &who.subject,
-            req.note.as_deref(),
-            req.expected_version,
-        )
-        .await?
-    {
-        AlertStateChange::Changed(a) => {
-            state.ingest.audit(
-                &who,
-                "alert.state",
-                Some(&a.tenant_id),
-                &id.to_string(),
-                Some(format!("to {}", req.state.as_str())),
-            );
-            Ok(Json(view(&who, *a)).into_response())
-        }
-        AlertStateChange::Conflict(a) => {
-            Ok(state_conflict("alert", id, &a.triage, req.expected_version).into_response())
-        }
-    }
-}
-
-pub async fn history(
-    State(state): State<AppState>,
-    AuthUser(who): AuthUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
-    visible(&state, &who, id).await?;
-    let items = state.store.alert_history(id).await?;
-    Ok(Json(history_for(&who, items)))
+    Ok(Json(page_as_seen(&who, page)))
 }
 
 /// Query string of `GET /api/v1/sightings`.

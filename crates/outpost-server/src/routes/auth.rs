@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, AuthUser, ClientIp, SESSION_COOKIE, presented_token};
 use crate::metrics::{ResultLabel, metrics};
+use crate::services::Via;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -32,61 +33,35 @@ pub(crate) fn session_cookie_header(
     .ok()
 }
 
+/// Sets the cookie of a new session on `resp` (the API's and the UI's login).
+pub(crate) fn set_session_cookie(
+    state: &AppState,
+    resp: &mut Response,
+    session: &crate::services::login::Session,
+) {
+    let max_age = i64::try_from(session.ttl.as_secs()).unwrap_or(i64::MAX);
+    if let Some(c) = session_cookie_header(state, &session.token, max_age) {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+}
+
+/// Signs a local user in (see [`crate::services::login`]).
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(peer): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if !state.config.auth.local_login {
-        return Err(local_login_off());
-    }
-    let peer = peer.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-    state.limits.check_login(peer)?;
-    let failed = || {
-        metrics()
-            .logins
-            .get_or_create(&ResultLabel { result: "failed" })
-            .inc();
-        ApiError::unauthorized("wrong username or password")
-    };
-    if req.username.len() > 100 || req.password.len() > crate::password::MAX_PASSWORD_LEN {
-        return Err(failed());
-    }
-    // Users of an OpenID Provider have no password: treated as unknown.
-    let creds = state
-        .store
-        .user_credentials(&req.username)
-        .await?
-        .filter(|c| c.password_hash != outpost_store::OIDC_PASSWORD_HASH);
-    let phc = creds
-        .as_ref()
-        .map(|c| c.password_hash.clone())
-        .unwrap_or_else(|| crate::password::dummy_hash().to_string());
-    let ok = crate::password::verify(req.password, phc).await?;
-    let Some(creds) = creds.filter(|_| ok) else {
-        tracing::info!(username = %req.username, client = %peer, "login failed");
-        return Err(failed());
-    };
-    let ttl = std::time::Duration::from_secs(u64::from(state.config.session_hours.max(1)) * 3600);
-    let (token, expires_at) = state.store.create_session(&creds.user.id, ttl).await?;
-    metrics()
-        .logins
-        .get_or_create(&ResultLabel { result: "ok" })
-        .inc();
-    tracing::info!(username = %creds.user.username, role = ?creds.user.role, "login");
+    let session = state
+        .login()
+        .password(peer, &req.username, req.password, Via::Api)
+        .await?;
     let mut resp = Json(LoginResponse {
-        token: token.clone(),
-        expires_at,
-        user: creds.user,
+        token: session.token.clone(),
+        expires_at: session.expires_at,
+        user: session.user.clone(),
     })
     .into_response();
-    if let Some(c) = session_cookie_header(
-        &state,
-        &token,
-        i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX),
-    ) {
-        resp.headers_mut().insert(header::SET_COOKIE, c);
-    }
+    set_session_cookie(&state, &mut resp, &session);
     Ok(resp)
 }
 
@@ -155,11 +130,6 @@ pub async fn providers(State(state): State<AppState>) -> Json<Providers> {
             })
             .collect(),
     })
-}
-
-/// The refusal of a password login when `[auth] local_login = false`.
-pub(crate) fn local_login_off() -> ApiError {
-    ApiError::forbidden("local login is turned off; sign in through your identity provider")
 }
 
 fn oidc_failed(e: &crate::oidc::OidcError) {
@@ -345,7 +315,7 @@ async fn complete(
             .oidc_disable_user(&cfg.name, &id.subject)
             .await?
         {
-            state.ingest.audit(
+            state.forward.audit(
                 &actor,
                 "user.disable",
                 u.tenant_id.as_deref(),
@@ -414,7 +384,7 @@ async fn complete(
             ));
         }
         outpost_store::OidcLogin::Created(u) => {
-            state.ingest.audit(
+            state.forward.audit(
                 &actor,
                 "user.create",
                 u.tenant_id.as_deref(),
@@ -431,7 +401,7 @@ async fn complete(
             scope_changed,
         } => {
             if scope_changed {
-                state.ingest.audit(
+                state.forward.audit(
                     &actor,
                     "user.update",
                     user.tenant_id.as_deref(),

@@ -73,7 +73,7 @@ pub async fn outputs(
     AuthStaff(_who): AuthStaff,
 ) -> Result<Json<OutputsStatus>, ApiError> {
     let items = state
-        .ingest
+        .forward
         .outputs()
         .map(|o| o.status())
         .unwrap_or_default();

@@ -36,7 +36,7 @@ pub async fn list(
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<DeviceQuery>,
 ) -> Result<Json<Page<Device>>, ApiError> {
-    let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     state.fresh_devices().await;
     let items = state
         .store
@@ -82,7 +82,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     visible_device(&state, &who, &id).await?;
     state.store.revoke_device(&id).await?;
-    state.ingest.audit(&who, "device.revoke", None, &id, None);
+    state.forward.audit(&who, "device.revoke", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,7 +126,7 @@ pub async fn set_config(
     }
     let version = state.store.set_device_config(&id, &req.config).await?;
     state.notify_changes();
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "device.config",
         None,

@@ -173,7 +173,7 @@ pub async fn create_indicator(
         .store
         .create_tenant_indicator(&req, &who.subject)
         .await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "intel.indicator.create",
         Some(&ind.tenant_id),
@@ -190,7 +190,7 @@ pub async fn delete_indicator(
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_tenant_indicator(&id).await?;
     state
-        .ingest
+        .forward
         .audit(&who, "intel.indicator.delete", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -223,7 +223,7 @@ pub async fn create_allowlist(
         .store
         .create_allowlist_entry(&req, &who.subject)
         .await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "intel.allowlist.create",
         Some(&e.tenant_id),
@@ -240,7 +240,7 @@ pub async fn delete_allowlist(
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_allowlist_entry(&id).await?;
     state
-        .ingest
+        .forward
         .audit(&who, "intel.allowlist.delete", None, &id, None);
     Ok(StatusCode::NO_CONTENT)
 }

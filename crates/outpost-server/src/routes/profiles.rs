@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
-use crate::routes::hits::scope_tenant;
+use crate::services::scope_tenant;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
@@ -42,7 +42,7 @@ async fn scoped(
         },
         None => None,
     };
-    scope_tenant(who, requested)
+    Ok(scope_tenant(who, requested)?)
 }
 
 pub async fn list(
@@ -102,7 +102,7 @@ pub async fn reset(
     {
         tracing::warn!(error = %e, "profiles reset; this replica picks it up at its next sync");
     }
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "profile.reset",
         Some(&tenant),
@@ -168,7 +168,7 @@ pub async fn set_learn(
     };
     state.store.set_learn_mode(&t, until, &who.subject).await?;
     state.ingest.set_learning(&t, until);
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         if req.on { "learn.on" } else { "learn.off" },
         Some(&t),
@@ -190,7 +190,7 @@ pub async fn apply_learn(
         .apply_learn_proposals(&t, req.only.as_deref(), &who.subject)
         .await?;
     for s in &items {
-        state.ingest.audit(
+        state.forward.audit(
             &who,
             "suppression.create",
             Some(&t),

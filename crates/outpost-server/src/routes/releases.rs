@@ -139,7 +139,7 @@ pub async fn upload(
             }
         })?;
     count_upload("stored");
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "release.upload",
         None,
@@ -225,7 +225,7 @@ pub async fn create_rollout(
             created_by: &who.subject,
         })
         .await?;
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         "rollout.create",
         r.tenant_id.as_deref(),
@@ -300,7 +300,7 @@ pub async fn set_rollout_state(
             )));
         }
     }
-    state.ingest.audit(
+    state.forward.audit(
         &who,
         &format!("rollout.{}", a.action),
         r.tenant_id.as_deref(),

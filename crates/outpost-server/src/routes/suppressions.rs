@@ -21,7 +21,7 @@ pub async fn list(
     AuthUser(who): AuthUser,
     ApiQuery(q): ApiQuery<SuppressionQuery>,
 ) -> Result<Json<Page<Suppression>>, ApiError> {
-    let tenant = crate::routes::hits::scope_tenant(&who, q.tenant)?;
+    let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     let items = state.store.list_suppressions(tenant.as_deref()).await?;
     Ok(Json(Page {
         items,
@@ -32,19 +32,9 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     AuthStaff(who): AuthStaff,
-    ApiJson(mut req): ApiJson<NewSuppression>,
+    ApiJson(req): ApiJson<NewSuppression>,
 ) -> Result<(StatusCode, Json<Suppression>), ApiError> {
-    req.tenant_id = state.store.find_tenant(&req.tenant_id).await?.id;
-    if let Some(d) = &req.device_id {
-        let dev = state.store.get_device(d).await?;
-        if dev.tenant_id != req.tenant_id {
-            return Err(ApiError::invalid("device_id belongs to another tenant"));
-        }
-    }
-    let s = state.store.create_suppression(&req, &who.subject).await?;
-    state
-        .ingest
-        .audit(&who, "suppression.create", Some(&s.tenant_id), &s.id, None);
+    let s = state.triage().create_suppression(&who, req, None).await?;
     Ok((StatusCode::CREATED, Json(s)))
 }
 
@@ -53,10 +43,6 @@ pub async fn delete(
     AuthStaff(who): AuthStaff,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.get_suppression(&id).await?;
-    state.store.delete_suppression(&id).await?;
-    state
-        .ingest
-        .audit(&who, "suppression.delete", None, &id, None);
+    state.triage().delete_suppression(&who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,17 +2,27 @@
 //! itself with its assets embedded in the binary.
 //!
 //! Pages authorize exactly like the JSON API: they use [`AuthUser`] (API key or session
-//! cookie) and scope tenants with [`crate::routes::hits::scope_tenant`]; technicians and
+//! cookie) and scope tenants with [`crate::services::scope_tenant`]; technicians and
 //! admins see every tenant and full records, customers their own tenant through
 //! [`outpost_core::api::CustomerHit`]. An unauthenticated page request is redirected to
 //! `/login`. Changes are `POST`s sent by htmx (which adds `HX-Request`, satisfying the API's
 //! CSRF rule for cookie-authenticated requests).
 
-mod pages;
+mod alerts;
+mod common;
+mod dashboard;
+mod devices;
+mod fleet;
+mod hits;
+mod intel;
+mod jobs;
+mod live;
+mod login;
 mod sensors;
+mod settings;
 mod view;
 
-pub(crate) use pages::login_page_with;
+pub(crate) use login::login_page_with;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -29,30 +39,30 @@ use outpost_core::auth::{Principal, Role};
 /// The UI's routes, mounted at `/`, `/login`, `/logout`, `/ui/...` and `/assets/...`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(pages::root))
-        .route("/login", get(pages::login_page).post(pages::login_submit))
-        .route("/logout", post(pages::logout))
-        .route("/ui", get(pages::root))
-        .route("/ui/dashboard", get(pages::dashboard))
-        .route("/ui/hits", get(pages::hits))
-        .route("/ui/hits/{id}", get(pages::hit_detail))
-        .route("/ui/hits/{id}/state", post(pages::hit_state))
-        .route("/ui/hits/{id}/suppress", post(pages::hit_suppress))
-        .route("/ui/hits/{id}/ticket", post(pages::hit_ticket))
-        .route("/ui/alerts", get(pages::alerts))
-        .route("/ui/devices", get(pages::devices))
-        .route("/ui/devices/{id}", get(pages::device_detail))
-        .route("/ui/jobs", get(pages::jobs))
+        .route("/", get(login::root))
+        .route("/login", get(login::login_page).post(login::login_submit))
+        .route("/logout", post(login::logout))
+        .route("/ui", get(login::root))
+        .route("/ui/dashboard", get(dashboard::dashboard))
+        .route("/ui/hits", get(hits::hits))
+        .route("/ui/hits/{id}", get(hits::hit_detail))
+        .route("/ui/hits/{id}/state", post(hits::hit_state))
+        .route("/ui/hits/{id}/suppress", post(hits::hit_suppress))
+        .route("/ui/hits/{id}/ticket", post(hits::hit_ticket))
+        .route("/ui/alerts", get(alerts::alerts))
+        .route("/ui/devices", get(devices::devices))
+        .route("/ui/devices/{id}", get(devices::device_detail))
+        .route("/ui/jobs", get(jobs::jobs))
         .route(
             "/ui/jobs/new",
             get(sensors::new_job_form).post(sensors::new_job_submit),
         )
-        .route("/ui/jobs/{id}", get(pages::job_detail))
+        .route("/ui/jobs/{id}", get(jobs::job_detail))
         .route("/ui/jobs/{id}/packets", get(sensors::packets))
-        .route("/ui/settings", get(pages::settings))
-        .route("/ui/intel", get(pages::intel))
-        .route("/ui/fleet", get(pages::fleet))
-        .route("/ui/events", get(pages::events))
+        .route("/ui/settings", get(settings::settings))
+        .route("/ui/intel", get(intel::intel))
+        .route("/ui/fleet", get(fleet::fleet))
+        .route("/ui/events", get(live::events))
         .route("/assets/htmx.min.js", get(htmx_js))
         .route("/assets/app.css", get(app_css))
         .route("/assets/app.js", get(app_js))
@@ -117,6 +127,12 @@ impl UiError {
 impl From<ApiError> for UiError {
     fn from(e: ApiError) -> Self {
         UiError::new(e.status, e.message)
+    }
+}
+
+impl From<crate::services::ServiceError> for UiError {
+    fn from(e: crate::services::ServiceError) -> Self {
+        ApiError::from(e).into()
     }
 }
 

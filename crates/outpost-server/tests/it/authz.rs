@@ -894,3 +894,59 @@ async fn oidc_login_flow_against_the_real_provider() {
     .await;
     assert_eq!(got.0, StatusCode::FORBIDDEN);
 }
+
+/// The API and the web UI sign in through one service with one rule: an empty username is a
+/// failed login without a lookup, even when a row with an empty username exists (written
+/// before usernames were validated, or by hand). The API used to look it up and sign it in.
+#[tokio::test]
+async fn api_and_ui_refuse_an_empty_username_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let phc = outpost_server::password::hash_blocking("empty name pw 1").unwrap();
+    store
+        .create_user("nameless", &phc, outpost_core::auth::Role::Admin, None)
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("outpost.db").display()
+    ))
+    .await
+    .unwrap();
+    let n = sqlx::query("UPDATE users SET username = '' WHERE username = 'nameless'")
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    let cfg = ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        rate_limit_per_s: 0,
+        login_rate_per_min: 0,
+        ..Default::default()
+    };
+    let app = outpost_server::router(outpost_server::state(cfg, store));
+    let got = call(
+        &app,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "", "password": "empty name pw 1"})),
+    )
+    .await;
+    assert_err(&got, StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(got.1["error"]["message"], "wrong username or password");
+    let form = common::request(
+        &app,
+        "POST",
+        "/login",
+        None,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(b"username=&password=empty+name+pw+1".to_vec()),
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::UNAUTHORIZED, "{}", form.text());
+    assert!(form.headers.get("set-cookie").is_none());
+    assert!(form.text().contains("Wrong username or password."));
+}

@@ -374,7 +374,7 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
         .unwrap();
     assert_eq!(alert["risk_score"], 190);
     assert_eq!(
-        w.state.ingest.outputs().unwrap().queue_depth("hook"),
+        w.state.forward.outputs().unwrap().queue_depth("hook"),
         Some(2),
         "the alerts wait for the dead webhook"
     );
@@ -545,7 +545,7 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
     assert_eq!(h.len(), 3);
     assert!(
         w.state
-            .ingest
+            .forward
             .outputs()
             .unwrap()
             .drain_output("archive", Duration::from_secs(10))
@@ -658,7 +658,7 @@ retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
     let id = hits(&w).await[0]["id"].as_i64().unwrap();
     assert!(
         w.state
-            .ingest
+            .forward
             .outputs()
             .unwrap()
             .drain_output("psa", Duration::from_secs(10))
@@ -883,7 +883,7 @@ filter = {{ kinds = ["audit"] }}
     upload(&w, "a1", vec![hit(&w, "198.51.100.99", "sshd", json!([]))]).await;
     assert!(
         w.state
-            .ingest
+            .forward
             .outputs()
             .unwrap()
             .drain_output("audit", Duration::from_secs(10))
@@ -970,7 +970,7 @@ async fn streamed_events_are_scored_and_forwarded() {
     );
     assert!(
         w.state
-            .ingest
+            .forward
             .outputs()
             .unwrap()
             .drain_output("siem", Duration::from_secs(10))
@@ -1063,7 +1063,7 @@ rules:
     }
     assert!(
         w.state
-            .ingest
+            .forward
             .outputs()
             .unwrap()
             .drain_output("psa", Duration::from_secs(10))

@@ -1,0 +1,77 @@
+//! Alerts from telemetry (`/ui/alerts`).
+
+use super::common::tenant_names;
+use super::view::{Nav, enc, state_label, time};
+use super::{UiError, UiUser, render};
+use crate::AppState;
+use crate::services::scope_tenant;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use outpost_core::api::HitState;
+use std::collections::HashMap;
+
+struct AlertRow {
+    when: String,
+    tenant: String,
+    hostname: String,
+    device_href: String,
+    process: String,
+    summary: String,
+    rules: String,
+    risk: i64,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    nav: Option<Nav>,
+    staff: bool,
+    rows: Vec<AlertRow>,
+}
+
+/// The newest 200 open (new or acknowledged) alerts from telemetry the viewer may see.
+pub async fn alerts(
+    State(state): State<AppState>,
+    UiUser(who): UiUser,
+) -> Result<Response, UiError> {
+    let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
+    let mut items = Vec::new();
+    for st in [HitState::New, HitState::Acknowledged] {
+        let filter = outpost_store::AlertFilter {
+            tenant_id: tenant.clone(),
+            state: Some(st),
+            learned: Some(false),
+            ..Default::default()
+        };
+        items.extend(state.store.list_alerts(&filter, None, 200).await?.items);
+    }
+    items.sort_by_key(|a| std::cmp::Reverse(a.id));
+    items.truncate(200);
+    let staff = who.is_staff();
+    let names = if staff {
+        tenant_names(&state).await?
+    } else {
+        HashMap::new()
+    };
+    let rows = items
+        .into_iter()
+        .map(|a| AlertRow {
+            when: time(&a.event_ts),
+            tenant: names.get(&a.tenant_id).cloned().unwrap_or_default(),
+            device_href: format!("/ui/devices/{}", enc(&a.device_id)),
+            hostname: a.hostname,
+            process: a.process_name.unwrap_or_default(),
+            summary: a.summary,
+            rules: a.rule_names.join(", "),
+            risk: a.risk_score,
+            state: state_label(a.triage.state),
+        })
+        .collect();
+    render(&AlertsPage {
+        nav: Some(Nav::of(&who, "alerts")),
+        staff,
+        rows,
+    })
+}
