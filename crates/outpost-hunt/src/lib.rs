@@ -10,6 +10,12 @@
 //!    rules are evaluated, and each match becomes a [`Detection`]. Detections come back sorted
 //!    as a timeline.
 //! 4. [`output`]: a table, JSON lines or CSV.
+//!
+//! A large EVTX file is hunted by every worker at once as interleaved parts of its chunks
+//! (`outpost_oslog::read_evtx_part`) and merged back per file. Matches of rules that feed Sigma
+//! correlation rules run through the correlations in timeline order after all files. A broken
+//! file, an unsupported Sigma rule, a counting rule or a duplicate id is a [`NotLoaded`] with its
+//! reason.
 
 #![warn(missing_docs)]
 

@@ -16,6 +16,16 @@
 //!
 //! Malformed records are counted ([`IngestStats::malformed`]), warned about with
 //! `tracing::warn!` and skipped; they never stop a read.
+//!
+//! How EVTX is read: files chunk by chunk with positioned reads; a record that is one BinXML
+//! template instance (almost all) becomes its log record straight from the template definition
+//! and substitution values (`evtx_fast.rs`), the rest through the `evtx` crate's JSON, with
+//! identical results (checked on every record of the real samples). Without the `evtx`
+//! feature (the slim agent) EVTX sources are refused with [`error::OsLogError::EvtxUnsupported`].
+//! Live Windows channels (`live.rs`, `cfg(windows)`) are read with `EvtQuery`/`EvtNext` after a
+//! saved bookmark and `EvtRender`ed as XML, which `xml.rs` puts into the EVTX reader's JSON
+//! shape, so both share one mapping. Audit logs: records grouped by event serial even when
+//! events interleave, hex fields decoded, rotations followed.
 
 #![warn(missing_docs)]
 
