@@ -42,12 +42,12 @@ pub use model::{
 
 #[cfg(feature = "server")]
 pub use http::{
-    AuditSink, COMPAT_ROUTES, Candidate, CompatConfig, DeviceResolver, ElasticConfig,
-    IsDeviceFuture, JobsConfig, JobsState, KindPolicy, ResolveError, ResolveFuture, ResolvedDevice,
-    compat_router, v1_router,
+    ApiError, AuditSink, Candidate, CompatConfig, DeviceResolver, ElasticConfig, IsDeviceFuture,
+    JobsConfig, JobsState, KindPolicy, ResolveError, ResolveFuture, ResolvedDevice, compat_router,
+    compat_routes, v1_router, v1_routes,
 };
 #[cfg(feature = "server")]
-pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError};
+pub use store::{AuditQuery, JobDb, JobStore, ListQuery, MIGRATIONS, StoreConfig, StoreError};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;
