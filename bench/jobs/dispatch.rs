@@ -18,7 +18,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use outpost_core::auth::{Principal, Role};
 use outpost_jobs::model::{JobStatus, StatusReport};
-use outpost_jobs::store::{JobDb, JobStore, StoreConfig, open_sqlite};
+use outpost_jobs::store::{JobDb, JobStore, StoreConfig};
 use outpost_jobs::{AgentClient, JobsConfig, JobsState, v1_router};
 
 /// Stand-in for the server's auth middleware: `Bearer device` → device a1, else admin.
@@ -62,11 +62,11 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let (addr, _state) = rt.block_on(async {
-        let pool = open_sqlite(&dir.path().join("jobs.db"))
+        let db = JobDb::open_sqlite_file(&dir.path().join("jobs.db"))
             .await
             .expect("sqlite");
         let store = JobStore::new(
-            JobDb::Sqlite(pool),
+            db,
             StoreConfig {
                 data_dir: dir.path().into(),
                 ..StoreConfig::default()

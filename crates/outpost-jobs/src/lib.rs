@@ -6,10 +6,16 @@
 //!
 //! * [`model`] — the job record, its states and the Sensoroni wire shapes.
 //! * `store` (feature `server`) — the queue on SQLite or PostgreSQL with atomic leased claims,
-//!   retries with backoff and a limit, expiry, result files and an audit trail.
+//!   retries with backoff and a limit, expiry, result files and an audit trail. Its pool,
+//!   `dispatch!` and migration runner are `outpost-db`'s (shared with `outpost-store`); its
+//!   tables and migrations (`_outpost_jobs_migrations`) are its own. A job is for an Outpost
+//!   device or (`sensor`) a Sensoroni node: the compatible API's static key reaches only
+//!   sensor jobs, devices only device jobs.
 //! * `http` (feature `server`) — [`compat_router`] (Sensoroni-compatible `/api/node`,
 //!   `/api/job/`, `/api/stream`, …) and [`v1_router`] (`/api/v1/jobs`, the agent's long-poll
-//!   claim, `/joblookup`).
+//!   claim, `/joblookup`), each built from a route table ([`compat_routes`], [`v1_routes`])
+//!   that the server's OpenAPI and authorization-matrix tests walk; errors are `outpost-api`'s
+//!   [`ApiError`] (`{"error":{"code","message"}}`, the compatible API's too).
 //! * `exec` and `client` (feature `agent`) — what the agent runs, and its blocking HTTP client.
 //! * `cli` (feature `cli`) — `outpost job create|list|show|download|delete`.
 
@@ -42,12 +48,12 @@ pub use model::{
 
 #[cfg(feature = "server")]
 pub use http::{
-    AuditSink, COMPAT_ROUTES, Candidate, CompatConfig, DeviceResolver, ElasticConfig,
-    IsDeviceFuture, JobsConfig, JobsState, KindPolicy, ResolveError, ResolveFuture, ResolvedDevice,
-    compat_router, v1_router,
+    ApiError, AuditSink, Candidate, CompatConfig, DeviceResolver, ElasticConfig, IsDeviceFuture,
+    JobsConfig, JobsState, KindPolicy, ResolveError, ResolveFuture, ResolvedDevice, compat_router,
+    compat_routes, v1_router, v1_routes,
 };
 #[cfg(feature = "server")]
-pub use store::{AuditQuery, JobDb, JobStore, ListQuery, StoreConfig, StoreError};
+pub use store::{AuditQuery, JobDb, JobStore, ListQuery, MIGRATIONS, StoreConfig, StoreError};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;

@@ -1,10 +1,13 @@
 //! Job storage on SQLite or PostgreSQL, with atomic leased claims.
 //!
+//! The pool, the [`dispatch!`](outpost_db::dispatch) macro and the migration runner are
+//! `outpost-db`'s, shared with `outpost-store`; the job tables and their SQL are this crate's.
 //! All times are stored as milliseconds since the epoch (`INTEGER`/`BIGINT`), so the same
-//! statements and row decoding serve both backends. Statements are written with `$N`
-//! placeholders (PostgreSQL) and rewritten to `?N` for SQLite.
+//! statements (`$N` placeholders, which sqlx binds on SQLite too) and row decoding serve both
+//! backends. The migrations (`migrations/sqlite`, `migrations/postgres`, versions 1000–1999)
+//! are recorded in `_outpost_jobs_migrations` ([`MIGRATIONS`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,14 +16,18 @@ use sqlx::Row;
 
 use crate::model::{ClaimedJob, Filter, Job, JobStatus, Node, from_ms};
 
-/// The database the job tables live in (usually the server's own pool).
-#[derive(Debug, Clone)]
-pub enum JobDb {
-    /// SQLite (the default deployment).
-    Sqlite(sqlx::SqlitePool),
-    /// PostgreSQL.
-    Postgres(sqlx::PgPool),
-}
+use outpost_db::dispatch;
+
+/// The database the job tables live in: the server's own pool (`outpost_store::Store::db`).
+pub type JobDb = outpost_db::Db;
+
+/// The job queue's migrations, recorded in `_outpost_jobs_migrations`.
+pub static MIGRATIONS: outpost_db::Migrations = outpost_db::Migrations {
+    table: "_outpost_jobs_migrations",
+    versions: 1000..2000,
+    sqlite: sqlx::migrate!("./migrations/sqlite"),
+    postgres: sqlx::migrate!("./migrations/postgres"),
+};
 
 /// Storage errors.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +66,17 @@ pub enum StoreError {
         /// The cap.
         cap: u64,
     },
+}
+
+impl From<outpost_db::DbError> for StoreError {
+    fn from(e: outpost_db::DbError) -> Self {
+        match e {
+            outpost_db::DbError::Db(e) => StoreError::Db(e),
+            outpost_db::DbError::Migrate(e) => StoreError::Migrate(e),
+            outpost_db::DbError::Io { source, .. } => StoreError::Io(source),
+            outpost_db::DbError::BadUrl(u) => StoreError::Corrupt(format!("bad database URL {u}")),
+        }
+    }
 }
 
 impl From<serde_json::Error> for StoreError {
@@ -152,101 +170,59 @@ const JOB_COLS: &str = "id, tenant_id, device_id, kind, filter, owner, status, a
     fail_count, failure, lease_id, lease_expires_at, not_before, expires_at, created_at, updated_at, \
     completed_at, failed_at, file_extension, result_size, result_sha256, sensor";
 
-/// Rewrites `$N` placeholders to SQLite's `?N`.
-fn to_sqlite(sql: &str) -> String {
-    sql.replace('$', "?")
-}
-
-macro_rules! sql_fetch {
-    ($db:expr, $method:ident, $sql:expr, [$($arg:expr),* $(,)?]) => {
-        match $db {
-            JobDb::Sqlite(p) => {
-                let s = to_sqlite(&$sql);
-                let q = sqlx::query(sqlx::AssertSqlSafe(s))$(.bind($arg))*;
-                Rows::Sqlite(q.$method(p).await?.into_iter().collect())
-            }
-            JobDb::Postgres(p) => {
-                let s: String = $sql.to_string();
-                let q = sqlx::query(sqlx::AssertSqlSafe(s))$(.bind($arg))*;
-                Rows::Pg(q.$method(p).await?.into_iter().collect())
-            }
-        }
+/// Runs `$sql` (`$N` placeholders) on `$db` with `$args` bound in order, and decodes every
+/// row with the generic `$decode` (instantiated per backend by `dispatch!`).
+macro_rules! fetch {
+    ($db:expr, $sql:expr, [$($arg:expr),* $(,)?], $decode:expr) => {
+        dispatch!($db, p => {
+            sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map($decode)
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
     };
 }
 
-macro_rules! sql_exec {
+/// Runs `$sql` on `$db` with `$args` bound in order; the rows affected.
+macro_rules! execute {
     ($db:expr, $sql:expr, [$($arg:expr),* $(,)?]) => {
-        match $db {
-            JobDb::Sqlite(p) => {
-                let s = to_sqlite(&$sql);
-                sqlx::query(sqlx::AssertSqlSafe(s))$(.bind($arg))*.execute(p).await?.rows_affected()
-            }
-            JobDb::Postgres(p) => {
-                let s: String = $sql.to_string();
-                sqlx::query(sqlx::AssertSqlSafe(s))$(.bind($arg))*.execute(p).await?.rows_affected()
-            }
-        }
+        dispatch!($db, p => {
+            sqlx::query(sqlx::AssertSqlSafe($sql))$(.bind($arg))*
+                .execute(p)
+                .await?
+                .rows_affected()
+        })
     };
 }
 
-/// Rows from either backend.
-enum Rows {
-    Sqlite(Vec<sqlx::sqlite::SqliteRow>),
-    Pg(Vec<sqlx::postgres::PgRow>),
+/// The first job of `rows`.
+fn first(rows: Result<Vec<Job>, StoreError>) -> Result<Option<Job>, StoreError> {
+    Ok(rows?.into_iter().next())
 }
 
-impl Rows {
-    fn jobs(&self) -> Result<Vec<Job>, StoreError> {
-        match self {
-            Rows::Sqlite(v) => v.iter().map(job_from_row).collect(),
-            Rows::Pg(v) => v.iter().map(job_from_row).collect(),
-        }
-    }
-    fn job(&self) -> Result<Option<Job>, StoreError> {
-        Ok(self.jobs()?.into_iter().next())
-    }
-    fn audits(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        match self {
-            Rows::Sqlite(v) => v.iter().map(audit_from_row).collect(),
-            Rows::Pg(v) => v.iter().map(audit_from_row).collect(),
-        }
-    }
-    fn audit_records(&self) -> Result<Vec<AuditRecord>, StoreError> {
-        fn rec<'r, R>(r: &'r R) -> Result<AuditRecord, StoreError>
-        where
-            R: Row,
-            &'static str: sqlx::ColumnIndex<R>,
-            i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-            String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        {
-            Ok(AuditRecord {
-                id: r.try_get("id")?,
-                entry: audit_from_row(r)?,
-            })
-        }
-        match self {
-            Rows::Sqlite(v) => v.iter().map(rec).collect(),
-            Rows::Pg(v) => v.iter().map(rec).collect(),
-        }
-    }
-    fn nodes(&self) -> Result<Vec<Node>, StoreError> {
-        match self {
-            Rows::Sqlite(v) => v.iter().map(node_from_row).collect(),
-            Rows::Pg(v) => v.iter().map(node_from_row).collect(),
-        }
-    }
-    fn ids(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        match self {
-            Rows::Sqlite(v) => v
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("lease_id")?)))
-                .collect(),
-            Rows::Pg(v) => v
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("lease_id")?)))
-                .collect(),
-        }
-    }
+fn audit_record_from_row<'r, R>(r: &'r R) -> Result<AuditRecord, StoreError>
+where
+    R: Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AuditRecord {
+        id: r.try_get("id")?,
+        entry: audit_from_row(r)?,
+    })
+}
+
+fn lease_from_row<'r, R>(r: &'r R) -> Result<(i64, String), StoreError>
+where
+    R: Row,
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((r.try_get("id")?, r.try_get("lease_id")?))
 }
 
 fn job_from_row<'r, R>(r: &'r R) -> Result<Job, StoreError>
@@ -427,23 +403,13 @@ impl JobStore {
 
     /// Runs a query returning one integer column `m`, binding `args` as text.
     async fn scalar(&self, sql: &'static str, args: &[&str]) -> Result<i64, StoreError> {
-        use sqlx::Row;
-        Ok(match &self.db {
-            JobDb::Sqlite(p) => {
-                let mut q = sqlx::query(sql);
-                for a in args {
-                    q = q.bind(a.to_string());
-                }
-                q.fetch_one(p).await?.try_get::<i64, _>("m")?
+        Ok(dispatch!(&self.db, p => {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = q.bind(a.to_string());
             }
-            JobDb::Postgres(p) => {
-                let mut q = sqlx::query(sql);
-                for a in args {
-                    q = q.bind(a.to_string());
-                }
-                q.fetch_one(p).await?.try_get::<i64, _>("m")?
-            }
-        })
+            q.fetch_one(p).await?.try_get::<i64, _>("m")?
+        }))
     }
 
     /// The database.
@@ -456,22 +422,10 @@ impl JobStore {
         &self.cfg
     }
 
-    /// Applies this crate's migrations (versions ≥ 1000), ignoring the server's own ones that
-    /// share the `_sqlx_migrations` table.
+    /// Applies this crate's migrations ([`MIGRATIONS`]); a migration applied to this database
+    /// but missing from this binary is an error.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.db {
-            JobDb::Sqlite(p) => {
-                let mut m: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-                m.set_ignore_missing(true);
-                m.run(p).await?;
-            }
-            JobDb::Postgres(p) => {
-                let mut m: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-                m.set_ignore_missing(true);
-                m.run(p).await?;
-            }
-        }
-        Ok(())
+        Ok(self.db.migrate(&MIGRATIONS).await?)
     }
 
     /// Creates a pending job for an Outpost device.
@@ -518,9 +472,8 @@ impl JobStore {
              fail_count, expires_at, created_at, updated_at, file_extension, sensor) \
              VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, $7, $8, $8, $9, $10) RETURNING {JOB_COLS}"
         );
-        let rows = sql_fetch!(
+        let rows = first(fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 tenant_id,
@@ -533,9 +486,10 @@ impl JobStore {
                 ms(now),
                 ext,
                 i64::from(sensor)
-            ]
-        );
-        let job = rows.job()?.ok_or(StoreError::NotFound)?;
+            ],
+            job_from_row
+        ))?;
+        let job = rows.ok_or(StoreError::NotFound)?;
         crate::metrics::metrics()
             .created
             .get_or_create(&crate::metrics::KindLabel {
@@ -548,7 +502,7 @@ impl JobStore {
     /// One job by id (deleted jobs included).
     pub async fn get(&self, id: i64) -> Result<Option<Job>, StoreError> {
         let sql = format!("SELECT {JOB_COLS} FROM jobs WHERE id = $1");
-        sql_fetch!(&self.db, fetch_all, sql, [id]).job()
+        first(fetch!(&self.db, sql, [id], job_from_row))
     }
 
     /// Jobs matching `q`, newest first.
@@ -563,9 +517,8 @@ impl JobStore {
              AND (CAST($8 AS BIGINT) IS NULL OR sensor = $8) ORDER BY id DESC LIMIT $7"
         );
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-        sql_fetch!(
+        fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 q.tenant_id.as_deref(),
@@ -576,9 +529,9 @@ impl JobStore {
                 q.before_id.unwrap_or(i64::MAX),
                 limit,
                 q.sensor.map(i64::from)
-            ]
+            ],
+            job_from_row
         )
-        .jobs()
     }
 
     /// Atomically claims the oldest claimable device job of `device_id` in `tenant_id` and
@@ -615,9 +568,8 @@ impl JobStore {
                AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at, id LIMIT 1 {lock}) \
              RETURNING {JOB_COLS}"
         );
-        let rows = sql_fetch!(
+        let rows = first(fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 lease_id.as_str(),
@@ -626,9 +578,10 @@ impl JobStore {
                 tenant_id,
                 device_id,
                 i64::from(sensor)
-            ]
-        );
-        let claimed = rows.job()?.map(|job| ClaimedJob {
+            ],
+            job_from_row
+        ))?;
+        let claimed = rows.map(|job| ClaimedJob {
             job,
             lease_id,
             lease_expires_at: from_ms(lease_exp),
@@ -652,21 +605,20 @@ impl JobStore {
     /// their attempt limit; pending jobs past their deadline expire. Returns jobs changed.
     pub async fn reap(&self) -> Result<u64, StoreError> {
         let now = ms(Utc::now());
-        let mut changed = sql_exec!(
+        let mut changed = execute!(
             &self.db,
             "UPDATE jobs SET status = 'expired', updated_at = $1 \
              WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= $1",
             [now]
         );
         crate::metrics::metrics().expired.inc_by(changed);
-        let lost = sql_fetch!(
+        let lost = fetch!(
             &self.db,
-            fetch_all,
             "SELECT id, lease_id FROM jobs WHERE status IN ('assigned', 'running') \
              AND lease_expires_at IS NOT NULL AND lease_expires_at <= $1 AND lease_id IS NOT NULL",
-            [now]
-        )
-        .ids()?;
+            [now],
+            lease_from_row
+        )?;
         for (id, lease) in lost {
             match self
                 .fail_inner(
@@ -726,13 +678,12 @@ impl JobStore {
             "UPDATE jobs SET status = 'running', lease_expires_at = $1, updated_at = $2 \
              WHERE id = $3 AND lease_id = $4 AND status IN ('assigned', 'running') RETURNING {JOB_COLS}"
         );
-        sql_fetch!(
+        first(fetch!(
             &self.db,
-            fetch_all,
             sql,
-            [now + dur_ms(self.cfg.lease), now, id, lease]
-        )
-        .job()?
+            [now + dur_ms(self.cfg.lease), now, id, lease],
+            job_from_row
+        ))?
         .ok_or(StoreError::LeaseLost)
     }
 
@@ -747,18 +698,17 @@ impl JobStore {
              lease_id = NULL, lease_expires_at = NULL \
              WHERE id = $2 AND status = $3 AND COALESCE(lease_id, '') = $4 RETURNING {JOB_COLS}"
         );
-        let done = sql_fetch!(
+        let done = first(fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 now,
                 id,
                 job.status.as_str(),
                 job.lease_id.clone().unwrap_or_default()
-            ]
-        )
-        .job()?
+            ],
+            job_from_row
+        ))?
         .ok_or(StoreError::LeaseLost)?;
         crate::metrics::metrics().completed.inc();
         Ok(done)
@@ -799,9 +749,8 @@ impl JobStore {
              not_before = $5, lease_id = NULL, lease_expires_at = NULL \
              WHERE id = $6 AND status = $7 AND COALESCE(lease_id, '') = $8 RETURNING {JOB_COLS}"
         );
-        let failed = sql_fetch!(
+        let failed = first(fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 status,
@@ -812,9 +761,9 @@ impl JobStore {
                 id,
                 job.status.as_str(),
                 job.lease_id.clone().unwrap_or_default()
-            ]
-        )
-        .job()?
+            ],
+            job_from_row
+        ))?
         .ok_or(StoreError::LeaseLost)?;
         let m = crate::metrics::metrics();
         if give_up {
@@ -836,7 +785,7 @@ impl JobStore {
             });
         }
         let now = ms(Utc::now());
-        sql_exec!(
+        execute!(
             &self.db,
             "UPDATE jobs SET status = 'deleted', updated_at = $1, lease_id = NULL, lease_expires_at = NULL, \
              result_size = NULL, result_sha256 = NULL WHERE id = $2",
@@ -917,9 +866,8 @@ impl JobStore {
              WHERE id = $5 RETURNING {JOB_COLS}"
         );
         let digest = hex::encode(hasher.finalize());
-        sql_fetch!(
+        first(fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 i64::try_from(size).unwrap_or(i64::MAX),
@@ -927,15 +875,15 @@ impl JobStore {
                 ext.as_str(),
                 ms(Utc::now()),
                 id
-            ]
-        )
-        .job()?
+            ],
+            job_from_row
+        ))?
         .ok_or(StoreError::NotFound)
     }
 
     /// Appends an audit record.
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        sql_exec!(
+        execute!(
             &self.db,
             "INSERT INTO job_audit (at, tenant_id, actor_role, actor, action, job_id, outcome, detail, actor_tenant_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -967,9 +915,8 @@ impl JobStore {
              AND id < $7 ORDER BY id DESC LIMIT $8"
         );
         let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-        sql_fetch!(
+        fetch!(
             &self.db,
-            fetch_all,
             sql,
             [
                 q.tenant_id.as_deref(),
@@ -980,9 +927,9 @@ impl JobStore {
                 q.until.map(ms),
                 q.before_id.unwrap_or(i64::MAX),
                 limit
-            ]
+            ],
+            audit_record_from_row
         )
-        .audit_records()
     }
 
     /// Audit records, newest first; of one job when `job_id` is given.
@@ -991,20 +938,19 @@ impl JobStore {
         job_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        sql_fetch!(
+        fetch!(
             &self.db,
-            fetch_all,
             "SELECT at, tenant_id, actor_tenant_id, actor_role, actor, action, job_id, outcome, detail FROM job_audit \
              WHERE (CAST($1 AS BIGINT) IS NULL OR job_id = $1) ORDER BY id DESC LIMIT $2",
-            [job_id, limit.clamp(1, 10_000)]
+            [job_id, limit.clamp(1, 10_000)],
+            audit_from_row
         )
-        .audits()
     }
 
     /// Records a Sensoroni check-in.
     pub async fn upsert_node(&self, tenant_id: &str, node: &Node) -> Result<(), StoreError> {
         let now = ms(Utc::now());
-        sql_exec!(
+        execute!(
             &self.db,
             "INSERT INTO job_nodes (tenant_id, id, online_time, update_time, epoch_time, description, address, role, model, version) \
              VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9) \
@@ -1027,27 +973,12 @@ impl JobStore {
 
     /// Nodes of a tenant.
     pub async fn list_nodes(&self, tenant_id: &str) -> Result<Vec<Node>, StoreError> {
-        sql_fetch!(
+        fetch!(
             &self.db,
-            fetch_all,
             "SELECT tenant_id, id, online_time, update_time, epoch_time, description, address, role, model, version \
              FROM job_nodes WHERE tenant_id = $1 ORDER BY id",
-            [tenant_id]
+            [tenant_id],
+            node_from_row
         )
-        .nodes()
     }
-}
-
-/// Opens (creating if needed) a SQLite database file for jobs, WAL mode. Handy for tests and
-/// for a server that gives the job subsystem its own file.
-pub async fn open_sqlite(path: &Path) -> Result<sqlx::SqlitePool, StoreError> {
-    let opts = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(10));
-    Ok(sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(opts)
-        .await?)
 }

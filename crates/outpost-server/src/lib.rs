@@ -691,10 +691,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     use outpost_jobs::{
         CompatConfig, ElasticConfig, JobDb, JobStore, JobsConfig, JobsState, StoreConfig,
     };
-    let db = match &store {
-        Store::Sqlite(p) => JobDb::Sqlite(p.clone()),
-        Store::Postgres(p) => JobDb::Postgres(p.clone()),
-    };
+    let db: JobDb = store.db().clone();
     config
         .jobs
         .validate()

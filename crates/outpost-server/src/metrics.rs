@@ -7,10 +7,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use std::sync::OnceLock;
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct CodeLabel {
-    pub code: String,
-}
+/// The label of per-code counters; `outpost_api_errors` itself is `outpost-api`'s.
+pub use outpost_api::CodeLabel;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ResultLabel {
@@ -125,7 +123,7 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(|| Metrics {
         hits_stored: Counter::default(),
         batches: Family::default(),
-        api_errors: Family::default(),
+        api_errors: outpost_api::error_counter().clone(),
         enrollments: Counter::default(),
         releases_uploaded: Family::default(),
         update_reports: Family::default(),

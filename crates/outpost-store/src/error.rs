@@ -23,3 +23,14 @@ pub enum StoreError {
     #[error("invalid input: {0}")]
     Invalid(String),
 }
+
+impl From<outpost_db::DbError> for StoreError {
+    fn from(e: outpost_db::DbError) -> Self {
+        match e {
+            outpost_db::DbError::Db(e) => StoreError::Db(e),
+            outpost_db::DbError::Migrate(e) => StoreError::Migrate(e),
+            outpost_db::DbError::Io { path, source } => StoreError::Io { path, source },
+            outpost_db::DbError::BadUrl(u) => StoreError::BadUrl(u),
+        }
+    }
+}

@@ -28,51 +28,45 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json};
 
 use super::{
-    Actor, ApiError, JobsState, QueryMap, parse_id, parse_json, query_map, result_response,
+    Actor, ApiError, JobsState, QueryMap, RouteTable, parse_id, parse_json, query_map,
+    result_response,
 };
 use crate::model::{Job, JobStatus, Node, SensoroniJob, sensoroni_status};
 use crate::pcapio;
 use crate::store::ListQuery;
 
-/// Every (method, path) [`compat_router`] mounts, for route tables and tests.
-pub const COMPAT_ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/node"),
-    ("GET", "/api/job/"),
-    ("POST", "/api/job/"),
-    ("PUT", "/api/job/"),
-    ("GET", "/api/job"),
-    ("POST", "/api/job"),
-    ("PUT", "/api/job"),
-    ("DELETE", "/api/job/{id}"),
-    ("GET", "/api/jobs/"),
-    ("GET", "/api/jobs"),
-    ("GET", "/api/stream"),
-    ("POST", "/api/stream"),
-    ("GET", "/api/packets"),
-    ("GET", "/api/grid"),
-    ("GET", "/api/info"),
-];
-
 /// The Sensoroni-compatible routes. Mount at the server root; it authenticates by itself
 /// (static key / anonymous CIDR) and needs the peer address, so serve with
 /// `into_make_service_with_connect_info::<SocketAddr>()` for the anonymous CIDR to work.
 pub fn compat_router(state: JobsState) -> Router {
-    Router::new()
-        .route("/api/node", post(checkin))
-        .route("/api/job/", get(get_job).post(create_job).put(update_job))
-        .route("/api/job", get(get_job).post(create_job).put(update_job))
-        .route("/api/job/{id}", delete(delete_job))
-        .route("/api/jobs/", get(list_jobs))
-        .route("/api/jobs", get(list_jobs))
-        .route("/api/stream", get(download).post(upload))
-        .route("/api/packets", get(packets))
-        .route("/api/grid", get(grid))
-        .route("/api/info", get(info))
+    compat_table()
+        .router
         .layer(middleware::from_fn_with_state(
             state.clone(),
             static_key_auth,
         ))
         .with_state(state)
+}
+
+/// Every (method, path) [`compat_router`] mounts: the server's authorization-matrix test
+/// covers them from this table.
+pub fn compat_routes() -> Vec<(&'static str, &'static str)> {
+    compat_table().table
+}
+
+fn compat_table() -> RouteTable {
+    let job = || get(get_job).post(create_job).put(update_job);
+    RouteTable::default()
+        .add("/api/node", &["POST"], post(checkin))
+        .add("/api/job/", &["GET", "POST", "PUT"], job())
+        .add("/api/job", &["GET", "POST", "PUT"], job())
+        .add("/api/job/{id}", &["DELETE"], delete(delete_job))
+        .add("/api/jobs/", &["GET"], get(list_jobs))
+        .add("/api/jobs", &["GET"], get(list_jobs))
+        .add("/api/stream", &["GET", "POST"], get(download).post(upload))
+        .add("/api/packets", &["GET"], get(packets))
+        .add("/api/grid", &["GET"], get(grid))
+        .add("/api/info", &["GET"], get(info))
 }
 
 /// The last space-separated token of the Authorization header, so both `<key>` and
@@ -125,7 +119,7 @@ async fn static_key_auth(State(st): State<JobsState>, mut req: Request, next: Ne
                 Some(path),
             )
             .await;
-            ApiError::unauthorized().into_response()
+            ApiError::unauthorized("authentication required").into_response()
         }
     }
 }

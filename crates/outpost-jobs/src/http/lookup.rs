@@ -182,11 +182,7 @@ async fn resolve_target(
             }
             Err(e @ ResolveError::Backend(_)) => {
                 tracing::error!(error = %e, "device resolution for /joblookup failed");
-                return Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                ));
+                return Err(ApiError::internal());
             }
         }
     }

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
-use outpost_core::api::ErrorBody;
 use outpost_core::auth::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,8 +22,29 @@ use subtle::ConstantTimeEq;
 use crate::model::{Filter, Job, KNOWN_KINDS};
 use crate::store::{AuditEntry, JobStore, StoreError};
 
-pub use compat::{COMPAT_ROUTES, compat_router};
-pub use v1::v1_router;
+pub use compat::{compat_router, compat_routes};
+pub use v1::{v1_router, v1_routes};
+
+/// Mounts routes and records their (method, path) at once, so a router's route table (what the
+/// server's OpenAPI and authorization-matrix tests walk) cannot drift from what it mounts.
+#[derive(Default)]
+pub(crate) struct RouteTable {
+    router: axum::Router<JobsState>,
+    table: Vec<(&'static str, &'static str)>,
+}
+
+impl RouteTable {
+    fn add(
+        mut self,
+        path: &'static str,
+        methods: &[&'static str],
+        route: axum::routing::MethodRouter<JobsState>,
+    ) -> Self {
+        self.table.extend(methods.iter().map(|m| (*m, path)));
+        self.router = self.router.route(path, route);
+        self
+    }
+}
 
 /// Which job kinds each role, and each tenant, may create. A kind must be allowed for the
 /// caller's role *and* (if the tenant has an entry) for the tenant. `"*"` allows every kind.
@@ -431,11 +451,7 @@ impl JobsState {
             None => Ok(false),
             Some(r) => r.is_device(id).await.map_err(|e| {
                 tracing::error!(error = %e, "device directory lookup failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+                ApiError::internal()
             }),
         }
     }
@@ -680,42 +696,8 @@ pub(crate) fn validate_ident(what: &str, v: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// An error response in Outpost's shape `{"error":{"code","message"}}`.
-#[derive(Debug)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable machine-readable code.
-    pub code: &'static str,
-    /// Human explanation.
-    pub message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-    pub(crate) fn bad_request(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
-    }
-    pub(crate) fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "authentication required",
-        )
-    }
-    pub(crate) fn forbidden(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
-    }
-    pub(crate) fn not_found(m: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", m)
-    }
-}
+/// The server's one error type: errors answer `{"error":{"code","message"}}` and are counted.
+pub use outpost_api::ApiError;
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -734,23 +716,9 @@ impl From<StoreError> for ApiError {
             ),
             other => {
                 tracing::error!(error = %other, "job store failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error",
-                )
+                ApiError::internal()
             }
         }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            axum::Json(ErrorBody::new(self.code, self.message)),
-        )
-            .into_response()
     }
 }
 

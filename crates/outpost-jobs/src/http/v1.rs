@@ -19,7 +19,8 @@ use outpost_core::api::Page;
 use outpost_core::auth::{Principal, Role};
 
 use super::{
-    Actor, ApiError, JobsState, QueryMap, parse_id, parse_json, query_map, result_response,
+    Actor, ApiError, JobsState, QueryMap, RouteTable, parse_id, parse_json, query_map,
+    result_response,
 };
 use crate::model::{Job, JobStatus, NewJob, StatusReport};
 use crate::store::{AuditQuery, AuditRecord, ListQuery};
@@ -27,25 +28,40 @@ use crate::store::{AuditQuery, AuditRecord, ListQuery};
 /// Outpost's job routes. Mount at the server root *behind* the auth middleware that inserts
 /// `Extension<Principal>`; without it every route answers 401.
 pub fn v1_router(state: JobsState) -> Router {
-    Router::new()
-        .route("/api/v1/jobs", get(list).post(create))
-        .route("/api/v1/jobs/audit", get(audit_log))
-        .route("/api/v1/jobs/{id}", get(show).delete(remove))
-        .route("/api/v1/jobs/{id}/result", get(download))
-        .route("/api/v1/agent/jobs/next", get(next))
-        .route("/api/v1/agent/jobs/{id}", post(report))
-        .route("/api/v1/agent/jobs/{id}/result", put(upload))
-        .route(
+    v1_table().router.with_state(state)
+}
+
+/// Every (method, path) [`v1_router`] mounts: the server's OpenAPI and authorization-matrix
+/// tests cover them from this table.
+pub fn v1_routes() -> Vec<(&'static str, &'static str)> {
+    v1_table().table
+}
+
+fn v1_table() -> RouteTable {
+    RouteTable::default()
+        .add("/api/v1/jobs", &["GET", "POST"], get(list).post(create))
+        .add("/api/v1/jobs/audit", &["GET"], get(audit_log))
+        .add(
+            "/api/v1/jobs/{id}",
+            &["GET", "DELETE"],
+            get(show).delete(remove),
+        )
+        .add("/api/v1/jobs/{id}/result", &["GET"], get(download))
+        .add("/api/v1/agent/jobs/next", &["GET"], get(next))
+        .add("/api/v1/agent/jobs/{id}", &["POST"], post(report))
+        .add("/api/v1/agent/jobs/{id}/result", &["PUT"], put(upload))
+        .add(
             "/joblookup",
+            &["GET", "POST"],
             get(super::lookup::joblookup_preview).post(super::lookup::joblookup_create),
         )
-        .with_state(state)
 }
 
 type MaybePrincipal = Option<Extension<Principal>>;
 
 pub(super) fn principal(p: MaybePrincipal) -> Result<Principal, ApiError> {
-    p.map(|e| e.0).ok_or_else(ApiError::unauthorized)
+    p.map(|e| e.0)
+        .ok_or_else(|| ApiError::unauthorized("authentication required"))
 }
 
 pub(super) fn actor(p: &Principal) -> Actor {

@@ -407,17 +407,96 @@ async fn list_filters_audit_and_nodes() {
     }
 }
 
+/// The job queue's migrations, pinned: a migration file lost or renamed fails this test (and
+/// a database that applied it refuses to open, see the next test).
+#[test]
+fn the_migration_files_are_all_there() {
+    let expected: Vec<(i64, String)> = [
+        "outpost jobs",
+        "audit actor tenant",
+        "jobs updated",
+        "jobs sensor",
+    ]
+    .iter()
+    .zip(1000..)
+    .map(|(d, v)| (v, d.to_string()))
+    .collect();
+    for backend in ["sqlite", "postgres"] {
+        assert_eq!(
+            outpost_jobs::MIGRATIONS.list(backend),
+            expected,
+            "{backend}"
+        );
+    }
+}
+
+/// `(version, checksum, installed_on, execution_time)` of a migration table.
+async fn migration_rows(db: &outpost_jobs::JobDb, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
+    let sql = format!(
+        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
+    );
+    outpost_db::dispatch!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
+}
+
+/// A database made before migrations were kept per crate (the server's and the job queue's
+/// rows in one `_sqlx_migrations` table, each ignoring the other's) opens: its jobs are kept,
+/// nothing runs again, the queue's records move to `_outpost_jobs_migrations` and the
+/// server's stay for the store to take; and once there, a migration the binary lacks fails
+/// the start instead of going unnoticed.
 #[tokio::test]
-async fn migrations_coexist_with_other_migrators() {
-    // The server runs its own migrations on the same database; ours must not trip over them
-    // and re-running ours must be a no-op.
-    let t = common::sqlite_store(quick_cfg).await;
-    t.store.migrate().await.unwrap();
-    if let outpost_jobs::JobDb::Sqlite(pool) = t.store.db() {
-        sqlx::query("INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (1, 'server', CURRENT_TIMESTAMP, 1, x'00', 0)")
-            .execute(pool)
+async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail() {
+    let mut stores = vec![common::unmigrated_sqlite_store(quick_cfg).await];
+    stores.extend(common::unmigrated_pg_store(quick_cfg).await);
+    for t in stores {
+        let s = &t.store;
+        let db = s.db();
+        // What the server did before: the queue's migrations into `_sqlx_migrations`,
+        // ignoring missing versions, beside the store's row (version 1).
+        let mut legacy = sqlx::migrate::Migrator::with_migrations(
+            outpost_jobs::MIGRATIONS
+                .for_backend(db)
+                .iter()
+                .cloned()
+                .collect(),
+        );
+        legacy.set_ignore_missing(true);
+        outpost_db::dispatch!(db, p => {
+            legacy.run(p).await.unwrap();
+            sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (1, 'foundation', TRUE, $1, 1)")
+                .bind(vec![7u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        let job = s
+            .create("t1", "alice", "dev1", "pcap", &Filter::default(), None)
             .await
             .unwrap();
+        let before = migration_rows(db, "_sqlx_migrations").await;
+        assert_eq!(before.len(), 5, "{}", t.name);
+
+        s.migrate().await.unwrap();
+        s.migrate().await.unwrap();
+        assert_eq!(
+            migration_rows(db, "_outpost_jobs_migrations").await,
+            before[1..],
+            "{}",
+            t.name
+        );
+        assert_eq!(migration_rows(db, "_sqlx_migrations").await, before[..1]);
+        assert_eq!(s.get(job.id).await.unwrap().unwrap().id, job.id);
+
+        // A migration this binary does not carry (a lost file) stops the start.
+        outpost_db::dispatch!(db, p => {
+            sqlx::query("INSERT INTO _outpost_jobs_migrations (version, description, success, checksum, execution_time) VALUES (1004, 'lost', TRUE, $1, 1)")
+                .bind(vec![7u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        match s.migrate().await {
+            Err(StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(1004))) => {}
+            other => panic!("{}: a lost migration went unnoticed: {other:?}", t.name),
+        }
     }
-    t.store.migrate().await.unwrap();
 }

@@ -8,6 +8,7 @@ use axum::http::{Request, StatusCode};
 use common::{header_for, inject_principal, principal, quick_cfg, sqlite_store};
 use outpost_core::auth::{Principal, Role};
 use outpost_jobs::{Job, JobsConfig, JobsState, v1_router};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 struct Env {
@@ -72,107 +73,147 @@ fn dev_b1() -> Principal {
     principal(Role::Device, "b1", Some("tb"))
 }
 
-fn assert_error(v: &serde_json::Value, code: &str) {
+fn assert_error(v: &Value, code: &str) {
     assert_eq!(v["error"]["code"], code, "{v}");
     assert!(v["error"]["message"].is_string());
 }
 
-#[tokio::test]
-async fn unauthenticated_requests_get_401_everywhere() {
-    let e = env().await;
-    for (m, u) in [
-        ("GET", "/api/v1/jobs"),
-        ("POST", "/api/v1/jobs"),
-        ("GET", "/api/v1/jobs/1001"),
-        ("DELETE", "/api/v1/jobs/1001"),
-        ("GET", "/api/v1/jobs/1001/result"),
-        ("GET", "/api/v1/agent/jobs/next?wait=0"),
-        ("POST", "/api/v1/agent/jobs/1001"),
-        ("PUT", "/api/v1/agent/jobs/1001/result?lease_id=x"),
-        ("GET", "/joblookup?esid=x"),
-    ] {
-        let (s, v) = call(&e.app, None, m, u, Some(serde_json::json!({}))).await;
-        assert_eq!(s, StatusCode::UNAUTHORIZED, "{m} {u}");
-        assert_error(&v, "unauthorized");
+/// One request and what it must answer: the status and, for an error, its code ("": any
+/// body).
+struct Case {
+    who: Option<Principal>,
+    method: &'static str,
+    uri: String,
+    body: Option<Value>,
+    status: u16,
+    code: &'static str,
+}
+
+fn case(
+    who: impl Into<Option<Principal>>,
+    method: &'static str,
+    uri: impl Into<String>,
+    body: Option<Value>,
+    status: u16,
+    code: &'static str,
+) -> Case {
+    Case {
+        who: who.into(),
+        method,
+        uri: uri.into(),
+        body,
+        status,
+        code,
     }
 }
 
-async fn create(
-    e: &Env,
-    p: &Principal,
-    body: serde_json::Value,
-) -> (StatusCode, serde_json::Value) {
-    call(&e.app, Some(p), "POST", "/api/v1/jobs", Some(body)).await
+/// `POST /api/v1/jobs` with `body`.
+fn create(who: Principal, body: Value, status: u16, code: &'static str) -> Case {
+    case(who, "POST", "/api/v1/jobs", Some(body), status, code)
+}
+
+/// Runs `cases` in order (later ones may depend on earlier ones); returns each answer's body.
+async fn run(app: &Router, cases: Vec<Case>) -> Vec<Value> {
+    let mut bodies = Vec::with_capacity(cases.len());
+    for c in cases {
+        let (s, v) = call(app, c.who.as_ref(), c.method, &c.uri, c.body).await;
+        assert_eq!(
+            s.as_u16(),
+            c.status,
+            "{:?} {} {}: {v}",
+            c.who,
+            c.method,
+            c.uri
+        );
+        if !c.code.is_empty() {
+            assert_error(&v, c.code);
+        }
+        bodies.push(v);
+    }
+    bodies
+}
+
+/// Every route of the router's own table, so a new route is covered too.
+#[tokio::test]
+async fn unauthenticated_requests_get_401_everywhere() {
+    let e = env().await;
+    let cases: Vec<Case> = outpost_jobs::v1_routes()
+        .into_iter()
+        .map(|(m, p)| {
+            let query = match p {
+                "/api/v1/agent/jobs/next" => "?wait=0",
+                "/api/v1/agent/jobs/{id}/result" => "?lease_id=x",
+                "/joblookup" => "?esid=x",
+                _ => "",
+            };
+            let uri = format!("{}{query}", p.replace("{id}", "1001"));
+            case(None, m, uri, Some(json!({})), 401, "unauthorized")
+        })
+        .collect();
+    assert!(cases.len() >= 10, "{}", cases.len());
+    run(&e.app, cases).await;
 }
 
 #[tokio::test]
 async fn create_rules_per_role_tenant_and_kind() {
     let e = env().await;
-    // Staff must name the tenant.
-    let (s, v) = create(
-        &e,
-        &admin(),
-        serde_json::json!({"device_id":"a1","kind":"pcap"}),
+    let kill = json!({"tenant_id":"ta","device_id":"a1","kind":"process.kill","filter":{"parameters":{"pid":5,"startTime":1}}});
+    let v = run(
+        &e.app,
+        vec![
+            // Staff must name the tenant.
+            create(
+                admin(),
+                json!({"device_id":"a1","kind":"pcap"}),
+                400,
+                "bad_request",
+            ),
+            create(admin(), kill.clone(), 201, ""),
+            create(tech(), kill, 201, ""),
+            // Customer: own tenant implied; another tenant refused; kill not allowed by
+            // default policy.
+            create(cust_a(), json!({"device_id":"a1","kind":"pcap"}), 201, ""),
+            create(
+                cust_a(),
+                json!({"tenant_id":"tb","device_id":"b1","kind":"pcap"}),
+                403,
+                "forbidden",
+            ),
+            create(
+                cust_a(),
+                json!({"device_id":"a1","kind":"process.kill"}),
+                403,
+                "kind_not_allowed",
+            ),
+            // Devices never create.
+            create(dev_a1(), json!({"device_id":"a1","kind":"pcap"}), 403, ""),
+            // Unknown kind, bad filter, unknown field.
+            create(
+                admin(),
+                json!({"tenant_id":"ta","device_id":"a1","kind":"rm -rf"}),
+                400,
+                "bad_request",
+            ),
+            create(
+                admin(),
+                json!({"tenant_id":"ta","device_id":"a1","kind":"pcap","filter":{"srcIp":"nope"}}),
+                400,
+                "",
+            ),
+            create(
+                admin(),
+                json!({"tenant_id":"ta","device_id":"a1","kind":"pcap","bogus":1}),
+                400,
+                "",
+            ),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_error(&v, "bad_request");
-    for p in [admin(), tech()] {
-        let (s, v) = create(&e, &p, serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"process.kill","filter":{"parameters":{"pid":5,"startTime":1}}})).await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        assert_eq!(v["owner"], p.subject);
-    }
-    // Customer: own tenant implied; another tenant refused; kill not allowed by default policy.
-    let (s, v) = create(
-        &e,
-        &cust_a(),
-        serde_json::json!({"device_id":"a1","kind":"pcap"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(v["tenant_id"], "ta");
-    let (s, v) = create(
-        &e,
-        &cust_a(),
-        serde_json::json!({"tenant_id":"tb","device_id":"b1","kind":"pcap"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_error(&v, "forbidden");
-    let (s, v) = create(
-        &e,
-        &cust_a(),
-        serde_json::json!({"device_id":"a1","kind":"process.kill"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    assert_error(&v, "kind_not_allowed");
-    // Devices never create.
-    let (s, _) = create(
-        &e,
-        &dev_a1(),
-        serde_json::json!({"device_id":"a1","kind":"pcap"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    // Unknown kind, bad filter, unknown field.
-    let (s, v) = create(
-        &e,
-        &admin(),
-        serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"rm -rf"}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_error(&v, "bad_request");
-    let (s, _) = create(&e, &admin(), serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"pcap","filter":{"srcIp":"nope"}})).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = create(
-        &e,
-        &admin(),
-        serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"pcap","bogus":1}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        (&v[1]["owner"], &v[2]["owner"]),
+        (&json!("root"), &json!("tech"))
+    );
+    assert_eq!(v[3]["tenant_id"], "ta");
 }
 
 #[tokio::test]
@@ -185,50 +226,35 @@ async fn tenant_policy_restricts_kinds() {
     );
     let state = JobsState::new(t.store.clone(), cfg).unwrap();
     let app = v1_router(state).layer(axum::middleware::from_fn(inject_principal));
-    let (s, v) = call(
+    let job = |t: &str, d: &str, k: &str| json!({"tenant_id": t, "device_id": d, "kind": k});
+    run(
         &app,
-        Some(&admin()),
-        "POST",
-        "/api/v1/jobs",
-        Some(serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"pcap"})),
+        vec![
+            create(admin(), job("ta", "a1", "pcap"), 403, ""),
+            create(admin(), job("ta", "a1", "process.list"), 201, ""),
+            // Other tenants unaffected.
+            create(admin(), job("tb", "b1", "pcap"), 201, ""),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, _) = call(
-        &app,
-        Some(&admin()),
-        "POST",
-        "/api/v1/jobs",
-        Some(serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"process.list"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED);
-    let (s, _) = call(
-        &app,
-        Some(&admin()),
-        "POST",
-        "/api/v1/jobs",
-        Some(serde_json::json!({"tenant_id":"tb","device_id":"b1","kind":"pcap"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "other tenants unaffected");
 }
 
 async fn seed(e: &Env) -> (i64, i64, i64) {
-    let mk = |t: &str, d: &str| serde_json::json!({"tenant_id": t, "device_id": d, "kind": "process.list"});
-    let a1 = create(e, &admin(), mk("ta", "a1")).await.1["id"]
-        .as_i64()
-        .unwrap();
-    let a2 = create(e, &admin(), mk("ta", "a2")).await.1["id"]
-        .as_i64()
-        .unwrap();
-    let b1 = create(e, &admin(), mk("tb", "b1")).await.1["id"]
-        .as_i64()
-        .unwrap();
-    (a1, a2, b1)
+    let mk = |t: &str, d: &str| json!({"tenant_id": t, "device_id": d, "kind": "process.list"});
+    let v = run(
+        &e.app,
+        vec![
+            create(admin(), mk("ta", "a1"), 201, ""),
+            create(admin(), mk("ta", "a2"), 201, ""),
+            create(admin(), mk("tb", "b1"), 201, ""),
+        ],
+    )
+    .await;
+    let id = |i: usize| v[i]["id"].as_i64().unwrap();
+    (id(0), id(1), id(2))
 }
 
-fn ids(v: &serde_json::Value) -> Vec<i64> {
+fn ids(v: &Value) -> Vec<i64> {
     let mut out: Vec<i64> = v["items"]
         .as_array()
         .unwrap()
@@ -243,29 +269,37 @@ fn ids(v: &serde_json::Value) -> Vec<i64> {
 async fn visibility_list_show_result_delete() {
     let e = env().await;
     let (a1, a2, b1) = seed(&e).await;
-    let list = |p: Principal, q: &'static str| {
-        let app = e.app.clone();
-        async move { call(&app, Some(&p), "GET", &format!("/api/v1/jobs{q}"), None).await }
-    };
-    assert_eq!(ids(&list(admin(), "").await.1), vec![a1, a2, b1]);
-    assert_eq!(ids(&list(tech(), "?tenant_id=tb").await.1), vec![b1]);
-    assert_eq!(ids(&list(cust_a(), "").await.1), vec![a1, a2]);
-    assert_eq!(
-        ids(&list(cust_a(), "?tenant_id=tb").await.1),
-        Vec::<i64>::new(),
-        "no peeking at tb"
-    );
-    assert_eq!(ids(&list(cust_b(), "").await.1), vec![b1]);
-    assert_eq!(ids(&list(dev_a1(), "").await.1), vec![a1]);
-    assert_eq!(
-        ids(&list(dev_a1(), "?device_id=a2").await.1),
-        Vec::<i64>::new()
-    );
-    let (s, v) = list(admin(), "?status=weird").await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_error(&v, "bad_request");
+    // list: who, query, the ids they see.
+    for (p, q, want) in [
+        (admin(), "", vec![a1, a2, b1]),
+        (tech(), "?tenant_id=tb", vec![b1]),
+        (cust_a(), "", vec![a1, a2]),
+        // No peeking at tb.
+        (cust_a(), "?tenant_id=tb", vec![]),
+        (cust_b(), "", vec![b1]),
+        (dev_a1(), "", vec![a1]),
+        (dev_a1(), "?device_id=a2", vec![]),
+    ] {
+        let uri = format!("/api/v1/jobs{q}");
+        let v = run(&e.app, vec![case(p, "GET", uri, None, 200, "")]).await;
+        assert_eq!(ids(&v[0]), want, "{q}");
+    }
+    run(
+        &e.app,
+        vec![case(
+            admin(),
+            "GET",
+            "/api/v1/jobs?status=weird",
+            None,
+            400,
+            "bad_request",
+        )],
+    )
+    .await;
 
-    // show: visible → 200, invisible → 404 (never 403: ids don't leak).
+    // show: visible → 200, invisible → 404 (never 403: ids don't leak); no result yet, or
+    // not visible: 404.
+    let mut cases = Vec::new();
     for (p, id, want) in [
         (admin(), b1, 200),
         (tech(), a1, 200),
@@ -276,73 +310,57 @@ async fn visibility_list_show_result_delete() {
         (dev_a1(), a2, 404),
         (dev_b1(), a1, 404),
     ] {
-        let (s, v) = call(&e.app, Some(&p), "GET", &format!("/api/v1/jobs/{id}"), None).await;
-        assert_eq!(s.as_u16(), want, "{p:?} show {id}: {v}");
-        if want == 404 {
-            assert_error(&v, "not_found");
-        }
-        let (s, _) = call(
-            &e.app,
-            Some(&p),
+        let code = if want == 404 { "not_found" } else { "" };
+        cases.push(case(
+            p.clone(),
             "GET",
-            &format!("/api/v1/jobs/{id}/result"),
+            format!("/api/v1/jobs/{id}"),
             None,
-        )
-        .await;
-        assert_eq!(s.as_u16(), 404, "no result yet / not visible");
+            want,
+            code,
+        ));
+        cases.push(case(
+            p,
+            "GET",
+            format!("/api/v1/jobs/{id}/result"),
+            None,
+            404,
+            "",
+        ));
     }
-    let (s, v) = call(&e.app, Some(&admin()), "GET", "/api/v1/jobs/abc", None).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_error(&v, "bad_request");
+    cases.push(case(
+        admin(),
+        "GET",
+        "/api/v1/jobs/abc",
+        None,
+        400,
+        "bad_request",
+    ));
+    run(&e.app, cases).await;
 
     // delete: devices never; customers only their tenant; staff anything.
-    let (s, _) = call(
+    let del = |p: Principal, id: i64, status: u16, code: &'static str| {
+        case(
+            p,
+            "DELETE",
+            format!("/api/v1/jobs/{id}"),
+            None,
+            status,
+            code,
+        )
+    };
+    let v = run(
         &e.app,
-        Some(&dev_a1()),
-        "DELETE",
-        &format!("/api/v1/jobs/{a1}"),
-        None,
+        vec![
+            del(dev_a1(), a1, 403, ""),
+            del(cust_b(), a1, 404, ""),
+            del(cust_a(), a1, 200, ""),
+            del(cust_a(), a1, 409, "conflict"),
+            del(tech(), b1, 200, ""),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = call(
-        &e.app,
-        Some(&cust_b()),
-        "DELETE",
-        &format!("/api/v1/jobs/{a1}"),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, v) = call(
-        &e.app,
-        Some(&cust_a()),
-        "DELETE",
-        &format!("/api/v1/jobs/{a1}"),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "deleted");
-    let (s, v) = call(
-        &e.app,
-        Some(&cust_a()),
-        "DELETE",
-        &format!("/api/v1/jobs/{a1}"),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    assert_error(&v, "conflict");
-    let (s, _) = call(
-        &e.app,
-        Some(&tech()),
-        "DELETE",
-        &format!("/api/v1/jobs/{b1}"),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v[2]["status"], "deleted");
 
     // Every action is audited, denials included.
     let log = e.state.store().audit_log(None, 1000).await.unwrap();
@@ -368,128 +386,69 @@ async fn visibility_list_show_result_delete() {
 async fn agent_routes_are_device_only_and_scoped() {
     let e = env().await;
     let (a1, _a2, b1) = seed(&e).await;
-    for p in [
+    let next = "/api/v1/agent/jobs/next?wait=0";
+    let mut cases: Vec<Case> = [
         admin(),
         tech(),
         cust_a(),
         principal(Role::Device, "loose", None),
-    ] {
-        let (s, v) = call(
-            &e.app,
-            Some(&p),
-            "GET",
-            "/api/v1/agent/jobs/next?wait=0",
-            None,
-        )
-        .await;
-        assert_eq!(s, StatusCode::FORBIDDEN, "{p:?}");
-        assert_error(&v, "forbidden");
-    }
+    ]
+    .into_iter()
+    .map(|p| case(p, "GET", next, None, 403, "forbidden"))
+    .collect();
     // Device b1 sees only its job.
-    let (s, v) = call(
-        &e.app,
-        Some(&dev_b1()),
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["job"]["id"].as_i64(), Some(b1));
-    let (s, _) = call(
-        &e.app,
-        Some(&dev_b1()),
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = call(
-        &e.app,
-        Some(&dev_b1()),
+    cases.push(case(dev_b1(), "GET", next, None, 200, ""));
+    cases.push(case(dev_b1(), "GET", next, None, 204, ""));
+    cases.push(case(
+        dev_b1(),
         "GET",
         "/api/v1/agent/jobs/next?wait=soon",
         None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+        400,
+        "",
+    ));
     // Device a1 claims its own.
-    let (_, c) = call(
-        &e.app,
-        Some(&dev_a1()),
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        None,
-    )
-    .await;
-    assert_eq!(c["job"]["id"].as_i64(), Some(a1));
-    let lease = c["lease_id"].as_str().unwrap().to_string();
+    cases.push(case(dev_a1(), "GET", next, None, 200, ""));
+    let v = run(&e.app, cases).await;
+    assert_eq!(v[4]["job"]["id"].as_i64(), Some(b1));
+    assert_eq!(v[7]["job"]["id"].as_i64(), Some(a1));
+    let lease = v[7]["lease_id"].as_str().unwrap().to_string();
     // Staff and customers never see the lease token.
     for p in [admin(), cust_a()] {
         let (_, v) = call(&e.app, Some(&p), "GET", &format!("/api/v1/jobs/{a1}"), None).await;
         assert_eq!(v["status"], "assigned");
         assert!(v.get("lease_id").is_none(), "{v}");
     }
-    // Another device of the same tenant cannot report on it or upload to it, even with the lease.
-    let (s, _) = call(
+    let report = |p: Principal, lease: &str, status: &str, want: u16, code: &'static str| {
+        let body = json!({"lease_id": lease, "status": status});
+        case(
+            p,
+            "POST",
+            format!("/api/v1/agent/jobs/{a1}"),
+            Some(body),
+            want,
+            code,
+        )
+    };
+    let upload = format!("/api/v1/agent/jobs/{a1}/result?lease_id={lease}");
+    let v = run(
         &e.app,
-        Some(&dev_a2()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": lease, "status":"completed"})),
+        vec![
+            // Another device of the same tenant cannot report on it or upload to it, even
+            // with the lease.
+            report(dev_a2(), &lease, "completed", 404, ""),
+            case(dev_a2(), "PUT", upload, None, 404, ""),
+            // Staff cannot report as an agent.
+            report(admin(), &lease, "completed", 403, ""),
+            // Wrong lease → 409 lease_lost; bad status → 400.
+            report(dev_a1(), "nope", "running", 409, "lease_lost"),
+            report(dev_a1(), &lease, "pending", 400, ""),
+            // The owner: running → upload → completed.
+            report(dev_a1(), &lease, "running", 200, ""),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = call(
-        &e.app,
-        Some(&dev_a2()),
-        "PUT",
-        &format!("/api/v1/agent/jobs/{a1}/result?lease_id={lease}"),
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    // Staff cannot report as an agent.
-    let (s, _) = call(
-        &e.app,
-        Some(&admin()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": lease, "status":"completed"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    // Wrong lease → 409 lease_lost; bad status → 400.
-    let (s, v) = call(
-        &e.app,
-        Some(&dev_a1()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": "nope", "status":"running"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    assert_error(&v, "lease_lost");
-    let (s, _) = call(
-        &e.app,
-        Some(&dev_a1()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": lease, "status":"pending"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    // The owner: running → upload → completed.
-    let (s, v) = call(
-        &e.app,
-        Some(&dev_a1()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": lease, "status":"running"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v[5]["status"], "running");
     let req = Request::builder()
         .method("PUT")
         .uri(format!(
@@ -500,16 +459,8 @@ async fn agent_routes_are_device_only_and_scoped() {
         .unwrap();
     let resp = e.app.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let (s, v) = call(
-        &e.app,
-        Some(&dev_a1()),
-        "POST",
-        &format!("/api/v1/agent/jobs/{a1}"),
-        Some(serde_json::json!({"lease_id": lease, "status":"completed"})),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["status"], "completed");
+    let v = run(&e.app, vec![report(dev_a1(), &lease, "completed", 200, "")]).await;
+    assert_eq!(v[0]["status"], "completed");
     // Download: tenant's customer yes, other tenant no.
     let req = Request::builder()
         .uri(format!("/api/v1/jobs/{a1}/result"))
@@ -530,57 +481,45 @@ async fn agent_routes_are_device_only_and_scoped() {
         .await
         .unwrap();
     assert_eq!(&body[..], b"{\"processes\":[]}");
-    let (s, _) = call(
+    let v = run(
         &e.app,
-        Some(&cust_b()),
-        "GET",
-        &format!("/api/v1/jobs/{a1}/result"),
-        None,
+        vec![
+            case(
+                cust_b(),
+                "GET",
+                format!("/api/v1/jobs/{a1}/result"),
+                None,
+                404,
+                "",
+            ),
+            case(admin(), "GET", format!("/api/v1/jobs/{a1}"), None, 200, ""),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let job: Job = serde_json::from_value(
-        call(
-            &e.app,
-            Some(&admin()),
-            "GET",
-            &format!("/api/v1/jobs/{a1}"),
-            None,
-        )
-        .await
-        .1,
-    )
-    .unwrap();
+    let job: Job = serde_json::from_value(v[1].clone()).unwrap();
     assert_eq!(job.result_size, Some(16));
 }
 
 #[tokio::test]
 async fn joblookup_authorization() {
     let e = env().await;
-    let (s, _) = call(&e.app, Some(&dev_a1()), "GET", "/joblookup?esid=x", None).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    // Staff need not name the tenant: the document's observer.name decides it (here the
-    // lookup then stops at the missing search backend).
-    let (s, v) = call(&e.app, Some(&admin()), "GET", "/joblookup?esid=x", None).await;
-    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
-    let (s, v) = call(&e.app, Some(&cust_a()), "GET", "/joblookup", None).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_error(&v, "bad_request");
-    let (s, v) = call(&e.app, Some(&cust_a()), "GET", "/joblookup?esid=x", None).await;
-    assert_eq!(
-        s,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "no elastic configured: {v}"
-    );
-    let (s, _) = call(
+    let get = |p: Principal, uri: &'static str, status: u16, code: &'static str| {
+        case(p, "GET", uri, None, status, code)
+    };
+    run(
         &e.app,
-        Some(&cust_a()),
-        "GET",
-        "/joblookup?esid=x&tenant_id=tb",
-        None,
+        vec![
+            get(dev_a1(), "/joblookup?esid=x", 403, ""),
+            // Staff need not name the tenant: the document's observer.name decides it (here
+            // the lookup then stops at the missing search backend).
+            get(admin(), "/joblookup?esid=x", 503, ""),
+            get(cust_a(), "/joblookup", 400, "bad_request"),
+            // No search backend configured.
+            get(cust_a(), "/joblookup?esid=x", 503, ""),
+            get(cust_a(), "/joblookup?esid=x&tenant_id=tb", 403, ""),
+        ],
     )
     .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
 /// Regression: the job subsystem built its Elasticsearch client at start even when
@@ -600,16 +539,18 @@ async fn starts_without_ca_certificates_unless_elastic_needs_them() {
     }
     let t = sqlite_store(quick_cfg).await;
     // The environment really has no CA certificate: a configured client cannot be built…
-    let mut with_es = JobsConfig::default();
-    with_es.elastic = Some(outpost_jobs::ElasticConfig {
-        url: "https://127.0.0.1:9".into(),
-        index: "logs-*".into(),
-        username: None,
-        password: None,
-        time_shift: std::time::Duration::from_secs(120),
-        default_duration: std::time::Duration::from_secs(60),
-        timeout: std::time::Duration::from_secs(5),
-    });
+    let with_es = JobsConfig {
+        elastic: Some(outpost_jobs::ElasticConfig {
+            url: "https://127.0.0.1:9".into(),
+            index: "logs-*".into(),
+            username: None,
+            password: None,
+            time_shift: std::time::Duration::from_secs(120),
+            default_duration: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_secs(5),
+        }),
+        ..JobsConfig::default()
+    };
     let err = JobsState::new(t.store.clone(), with_es)
         .expect_err("a client without CA certificates")
         .to_string();

@@ -517,33 +517,18 @@ fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)
     Some(r)
 }
 
-/// The job routes mounted beside ours (crate outpost-jobs).
-const JOB_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/api/v1/jobs"),
-    ("POST", "/api/v1/jobs"),
-    ("GET", "/api/v1/jobs/audit"),
-    ("GET", "/api/v1/jobs/{id}"),
-    ("DELETE", "/api/v1/jobs/{id}"),
-    ("GET", "/api/v1/jobs/{id}/result"),
-    ("GET", "/api/v1/agent/jobs/next"),
-    ("POST", "/api/v1/agent/jobs/{id}"),
-    ("PUT", "/api/v1/agent/jobs/{id}/result"),
-    ("GET", "/joblookup"),
-    ("POST", "/joblookup"),
-];
-
-/// The Sensoroni-compatible routes, as the jobs crate mounts them.
-use outpost_jobs::COMPAT_ROUTES;
-
+/// Every mounted route: ours, and the job crate's (its `/api/v1/jobs…` and `/joblookup`
+/// router and its Sensoroni-compatible one), from the tables the routers are built from — a
+/// route added anywhere without an entry in [`attack`] fails the matrix.
 fn all_routes() -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = outpost_server::api_routes()
         .into_iter()
         .map(|(m, p)| (m.to_string(), p))
         .collect();
     v.extend(
-        JOB_ROUTES
-            .iter()
-            .chain(COMPAT_ROUTES)
+        outpost_jobs::v1_routes()
+            .into_iter()
+            .chain(outpost_jobs::compat_routes())
             .map(|(m, p)| (m.to_string(), p.to_string())),
     );
     v

@@ -15,9 +15,17 @@ struct Backend {
 }
 
 async fn backends() -> Vec<Backend> {
+    let v = unmigrated_backends().await;
+    for b in &v {
+        b.store.migrate().await.unwrap();
+    }
+    v
+}
+
+/// Fresh databases, not migrated yet.
+async fn unmigrated_backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    s.migrate().await.unwrap();
     let mut v = vec![Backend {
         name: "sqlite",
         store: s,
@@ -33,7 +41,6 @@ async fn backends() -> Vec<Backend> {
         let sep = if url.contains('?') { '&' } else { '?' };
         let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
         let s = Store::connect(&url).await.unwrap();
-        s.migrate().await.unwrap();
         v.push(Backend {
             name: "postgres",
             store: s,
@@ -1106,7 +1113,7 @@ async fn releases_rollouts_and_update_history() {
             .create_rollout(&outpost_store::NewRolloutRow {
                 release_id: &r2.id,
                 tenant_id: Some(&t.id),
-                canary: &[dev.device_id.clone()],
+                canary: std::slice::from_ref(&dev.device_id),
                 percents: &[50, 100],
                 healthy_secs: 60,
                 failure_threshold: 2,
@@ -1210,5 +1217,106 @@ async fn no_secret_is_stored_in_clear() {
             "a secret ({}…) is stored in clear",
             &secret[..6]
         );
+    }
+}
+
+/// The store's migrations, pinned: a migration file lost or renamed fails this test (and a
+/// database that applied it refuses to open, see the next test).
+#[test]
+fn the_migration_files_are_all_there() {
+    let expected: Vec<(i64, String)> = [
+        "foundation",
+        "server",
+        "intel",
+        "scores",
+        "intel signing key",
+        "alerts profiles",
+        "indicator kinds",
+        "oidc",
+        "releases",
+        "input offsets",
+    ]
+    .iter()
+    .zip(1..)
+    .map(|(d, v)| (v, d.to_string()))
+    .collect();
+    for backend in ["sqlite", "postgres"] {
+        assert_eq!(
+            outpost_store::MIGRATIONS.list(backend),
+            expected,
+            "{backend}"
+        );
+    }
+}
+
+/// `(version, checksum, installed_on, execution_time)` of a migration table.
+async fn migration_rows(s: &Store, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
+    let sql = format!(
+        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
+    );
+    outpost_store::dispatch!(s, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
+}
+
+/// A database made before migrations were kept per crate (the store's and the job queue's
+/// rows in one `_sqlx_migrations` table, each crate ignoring the other's) opens: its rows are
+/// kept, nothing runs again, the store's records move to `_outpost_store_migrations` and the
+/// job queue's stay for it to take; and once there, a migration the binary lacks fails the
+/// start instead of going unnoticed.
+#[tokio::test]
+async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail() {
+    for b in unmigrated_backends().await {
+        let s = &b.store;
+        // What the server did before: the store's migrations into `_sqlx_migrations`,
+        // ignoring missing versions, beside the job queue's row (version 1000).
+        let mut legacy = sqlx::migrate::Migrator::with_migrations(
+            outpost_store::MIGRATIONS
+                .for_backend(s.db())
+                .iter()
+                .cloned()
+                .collect(),
+        );
+        legacy.set_ignore_missing(true);
+        outpost_store::dispatch!(s, p => {
+            legacy.run(p).await.unwrap();
+            sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (1000, 'outpost jobs', TRUE, $1, 1)")
+                .bind(vec![7u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        let tenant = s.create_tenant("kept").await.unwrap();
+        let before = migration_rows(s, "_sqlx_migrations").await;
+        assert_eq!(before.len(), 11, "{}", b.name);
+
+        s.migrate().await.unwrap();
+        s.migrate().await.unwrap();
+        assert_eq!(
+            migration_rows(s, "_outpost_store_migrations").await,
+            before[..10],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            migration_rows(s, "_sqlx_migrations").await,
+            before[10..],
+            "{}",
+            b.name
+        );
+        assert_eq!(s.find_tenant("kept").await.unwrap().id, tenant.id);
+
+        // A migration this binary does not carry (a lost file) stops the start.
+        outpost_store::dispatch!(s, p => {
+            sqlx::query("INSERT INTO _outpost_store_migrations (version, description, success, checksum, execution_time) VALUES (11, 'lost', TRUE, $1, 1)")
+                .bind(vec![7u8; 48])
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        match s.migrate().await {
+            Err(outpost_store::StoreError::Migrate(
+                sqlx::migrate::MigrateError::VersionMissing(11),
+            )) => {}
+            other => panic!("{}: a lost migration went unnoticed: {other:?}", b.name),
+        }
     }
 }

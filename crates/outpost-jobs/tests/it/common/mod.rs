@@ -11,7 +11,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use outpost_core::auth::{Principal, Role};
-use outpost_jobs::store::{JobDb, JobStore, StoreConfig, open_sqlite};
+use outpost_jobs::store::{JobDb, JobStore, StoreConfig};
 
 pub struct TestStore {
     pub store: JobStore,
@@ -32,10 +32,20 @@ pub fn quick_cfg(dir: &std::path::Path) -> StoreConfig {
 }
 
 pub async fn sqlite_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> TestStore {
+    let t = unmigrated_sqlite_store(cfg).await;
+    t.store.migrate().await.unwrap();
+    t
+}
+
+/// A SQLite store whose migrations have not run yet.
+pub async fn unmigrated_sqlite_store(
+    cfg: impl FnOnce(&std::path::Path) -> StoreConfig,
+) -> TestStore {
     let dir = tempfile::tempdir().unwrap();
-    let pool = open_sqlite(&dir.path().join("jobs.db")).await.unwrap();
-    let store = JobStore::new(JobDb::Sqlite(pool), cfg(dir.path()));
-    store.migrate().await.unwrap();
+    let db = JobDb::open_sqlite_file(&dir.path().join("jobs.db"))
+        .await
+        .unwrap();
+    let store = JobStore::new(db, cfg(dir.path()));
     TestStore {
         store,
         name: "sqlite",
@@ -46,6 +56,15 @@ pub async fn sqlite_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> 
 /// A PostgreSQL store in a fresh schema, or `None` (with a message) without
 /// `OUTPOST_TEST_PG_URL`.
 pub async fn pg_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> Option<TestStore> {
+    let t = unmigrated_pg_store(cfg).await?;
+    t.store.migrate().await.unwrap();
+    Some(t)
+}
+
+/// [`pg_store`] whose migrations have not run yet.
+pub async fn unmigrated_pg_store(
+    cfg: impl FnOnce(&std::path::Path) -> StoreConfig,
+) -> Option<TestStore> {
     let url = outpost_testkit::service("OUTPOST_TEST_PG_URL")?;
     let schema = format!("jobs_test_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect(&url)
@@ -64,7 +83,6 @@ pub async fn pg_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> Opti
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = JobStore::new(JobDb::Postgres(pool), cfg(dir.path()));
-    store.migrate().await.unwrap();
     Some(TestStore {
         store,
         name: "postgres",

@@ -1,0 +1,174 @@
+//! Per-crate migration tables, on SQLite always and PostgreSQL when `OUTPOST_TEST_PG_URL` is
+//! set (each PostgreSQL run in a schema of its own): two fixture "crates" (`a`: versions
+//! 1–999, `b`: 1000–1999) stand for `outpost-store` and `outpost-jobs`.
+
+use outpost_db::{Db, DbError, LEGACY_TABLE, Migrations};
+use sqlx::migrate::{MigrateError, Migrator};
+
+static A: Migrations = Migrations {
+    table: "_a_migrations",
+    versions: 1..1000,
+    sqlite: sqlx::migrate!("tests/fixtures/a"),
+    postgres: sqlx::migrate!("tests/fixtures/a"),
+};
+
+/// `a` as a binary whose newest migration file was lost.
+static A_LOST: Migrations = Migrations {
+    table: "_a_migrations",
+    versions: 1..1000,
+    sqlite: sqlx::migrate!("tests/fixtures/a_lost"),
+    postgres: sqlx::migrate!("tests/fixtures/a_lost"),
+};
+
+static B: Migrations = Migrations {
+    table: "_b_migrations",
+    versions: 1000..2000,
+    sqlite: sqlx::migrate!("tests/fixtures/b"),
+    postgres: sqlx::migrate!("tests/fixtures/b"),
+};
+
+struct Backend {
+    db: Db,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh SQLite database, and a fresh PostgreSQL schema when the service is configured.
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vec![Backend {
+        db: Db::open_sqlite_dir(dir.path()).await.unwrap(),
+        _dir: dir,
+    }];
+    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
+        let schema = format!("db_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        v.push(Backend {
+            db: Db::connect(&url).await.unwrap(),
+            _dir: tempfile::tempdir().unwrap(),
+        });
+    }
+    v
+}
+
+/// Migrates `set` the way Outpost did before migrations were kept per crate: into the shared
+/// `_sqlx_migrations` table, ignoring the other crates' rows.
+async fn migrate_legacy(db: &Db, set: &Migrations) {
+    let mut m = Migrator::with_migrations(set.for_backend(db).iter().cloned().collect());
+    m.set_ignore_missing(true);
+    outpost_db::dispatch!(db, p => m.run(p).await.unwrap());
+}
+
+/// `(version, checksum, installed_on as text, execution_time)` of a migration table.
+async fn rows(db: &Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
+    let sql = format!(
+        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
+    );
+    outpost_db::dispatch!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let sql = sql.to_string();
+    outpost_db::dispatch!(db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap())
+}
+
+async fn legacy_exists(db: &Db) -> bool {
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+        }
+        Db::Postgres(_) => {
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT to_regclass('_sqlx_migrations') AS t) x WHERE t IS NOT NULL"
+        }
+    };
+    count(db, sql).await == 1
+}
+
+#[tokio::test]
+async fn a_database_with_the_shared_table_is_split_without_rerunning_anything() {
+    for b in backends().await {
+        let db = &b.db;
+        migrate_legacy(db, &A).await;
+        migrate_legacy(db, &B).await;
+        let exec = |sql: &'static str| async move {
+            outpost_db::dispatch!(db, p => { sqlx::query(sql).execute(p).await.unwrap(); });
+        };
+        exec("INSERT INTO a_items (id, name, note) VALUES (1, 'kept', 'n')").await;
+        exec("INSERT INTO b_things (id, a_name) VALUES (7, 'kept')").await;
+        let before = rows(db, LEGACY_TABLE).await;
+        assert_eq!(
+            before.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [1, 2, 1000],
+            "{}",
+            db.backend()
+        );
+
+        // The first crate takes its rows; the other crate's stay shared until it starts.
+        db.migrate(&A).await.unwrap();
+        assert_eq!(rows(db, "_a_migrations").await, before[..2]);
+        assert_eq!(rows(db, LEGACY_TABLE).await, before[2..]);
+        db.migrate(&B).await.unwrap();
+        assert_eq!(rows(db, "_b_migrations").await, before[2..]);
+        assert!(!legacy_exists(db).await, "{}", db.backend());
+
+        // Nothing ran again (a re-run would have failed on the existing tables), no row lost,
+        // and opening again changes nothing.
+        db.migrate(&A).await.unwrap();
+        db.migrate(&B).await.unwrap();
+        assert_eq!(rows(db, "_a_migrations").await, before[..2]);
+        assert_eq!(rows(db, "_b_migrations").await, before[2..]);
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM a_items WHERE note = 'n'").await,
+            1
+        );
+        assert_eq!(count(db, "SELECT COUNT(*) FROM b_things").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn an_applied_migration_missing_from_the_binary_fails_the_start() {
+    for b in backends().await {
+        let db = &b.db;
+        db.migrate(&A).await.unwrap();
+        db.migrate(&B).await.unwrap();
+        // Each crate checks its own table only: the other crate's versions are not "missing".
+        db.migrate(&A).await.unwrap();
+        match db.migrate(&A_LOST).await {
+            Err(DbError::Migrate(MigrateError::VersionMissing(2))) => {}
+            other => panic!(
+                "{}: a lost migration went unnoticed: {other:?}",
+                db.backend()
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lost_migration_in_the_shared_table_of_an_older_database_fails_the_start() {
+    for b in backends().await {
+        let db = &b.db;
+        migrate_legacy(db, &A).await;
+        migrate_legacy(db, &B).await;
+        match db.migrate(&A_LOST).await {
+            Err(DbError::Migrate(MigrateError::VersionMissing(2))) => {}
+            other => panic!(
+                "{}: a lost migration went unnoticed: {other:?}",
+                db.backend()
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_set_lists_its_migrations_in_order() {
+    assert_eq!(
+        A.list("sqlite"),
+        [(1, "items".to_string()), (2, "items note".to_string())]
+    );
+    assert_eq!(B.list("postgres"), [(1000, "things".to_string())]);
+}
