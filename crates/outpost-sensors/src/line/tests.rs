@@ -46,23 +46,9 @@ fn process(name: Option<&str>, exe: Option<&str>, hashes: Hashes) -> ProcessInfo
     }
 }
 
-const KINDS: [EventKind; 11] = [
-    EventKind::ProcessExec,
-    EventKind::ProcessFork,
-    EventKind::ProcessExit,
-    EventKind::ProcessInventory,
-    EventKind::Network,
-    EventKind::NetworkInventory,
-    EventKind::File,
-    EventKind::ContainerStart,
-    EventKind::ContainerStop,
-    EventKind::Dns,
-    EventKind::Log,
-];
-
 #[test]
 fn every_kind_is_read_from_the_head_of_the_line() {
-    for kind in KINDS {
+    for kind in crate::counters::KINDS {
         for source in ["", "ebpf", "evtx:Microsoft-Windows-Sysmon/Operational"] {
             let mut ev = Event::new(ts(), kind, source);
             ev.process = Some(Arc::new(process(Some("a"), Some("/a"), Hashes::default())));
