@@ -77,6 +77,39 @@ impl From<ureq::Error> for ApiError {
     }
 }
 
+/// The retry policy of the agent's repeated calls (the job long-poll): after a failure wait
+/// [`Backoff::failed`]'s answer — `initial`, doubled after each further failure up to `max` —
+/// and start over at `initial` after a success. Calls made on a schedule (check-in, uploads
+/// of the spool) retry on their next interval instead.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Backoff {
+        Backoff {
+            initial,
+            max,
+            next: initial,
+        }
+    }
+
+    /// How long to wait after this failure.
+    pub fn failed(&mut self) -> Duration {
+        let wait = self.next;
+        self.next = (self.next * 2).min(self.max);
+        wait
+    }
+
+    /// A call succeeded: the next failure waits `initial` again.
+    pub fn succeeded(&mut self) {
+        self.next = self.initial;
+    }
+}
+
 /// A blocking client of one Outpost server, optionally with a device token.
 #[derive(Clone)]
 pub struct ApiClient {

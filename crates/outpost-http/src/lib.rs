@@ -12,7 +12,7 @@
 
 mod api;
 
-pub use api::{ApiClient, ApiError, ClientOptions, status_error};
+pub use api::{ApiClient, ApiError, Backoff, ClientOptions, status_error};
 
 use ureq::config::ConfigBuilder;
 use ureq::typestate::AgentScope;

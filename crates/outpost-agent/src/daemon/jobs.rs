@@ -124,7 +124,7 @@ pub fn spawn_job_runner(
     std::thread::Builder::new()
         .name("outpost-jobs".into())
         .spawn(move || {
-            let mut backoff = Duration::from_secs(1);
+            let mut backoff = outpost_http::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
             while !stop.load(Ordering::Relaxed) {
                 let (ctx, dir, halt) = (ctx.clone(), dir.clone(), stop.clone());
                 let ran = client.run_once_with(Duration::from_secs(20), move |job| {
@@ -138,17 +138,16 @@ pub fn spawn_job_runner(
                     Ok(Some(job)) => {
                         run.fetch_add(1, Ordering::Relaxed);
                         tracing::info!(job = %job.id, kind = %job.kind, status = %job.status.as_str(), "job finished");
-                        backoff = Duration::from_secs(1);
+                        backoff.succeeded();
                     }
-                    Ok(None) => backoff = Duration::from_secs(1),
+                    Ok(None) => backoff.succeeded(),
                     Err(e) => {
                         errors.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(error = %e, "job poll failed");
-                        let until = Instant::now() + backoff;
+                        let until = Instant::now() + backoff.failed();
                         while Instant::now() < until && !stop.load(Ordering::Relaxed) {
                             std::thread::sleep(Duration::from_millis(200));
                         }
-                        backoff = (backoff * 2).min(Duration::from_secs(60));
                     }
                 }
             }

@@ -194,3 +194,13 @@ fn get_answers_none_for_no_content_and_puts_send_octets() {
     );
     assert_eq!(body, b"\x00\x01");
 }
+
+#[test]
+fn backoff_doubles_up_to_its_maximum_and_a_success_resets_it() {
+    let s = Duration::from_secs;
+    let mut b = Backoff::new(s(1), s(60));
+    let waits: Vec<_> = (0..8).map(|_| b.failed()).collect();
+    assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60].map(s));
+    b.succeeded();
+    assert_eq!(b.failed(), s(1));
+}
