@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The slim agent-only build (issue 3): builds it as the README says, checks that it is at most
-# 5 MB stripped and carries no server, and that it talks HTTPS through the system's OpenSSL:
+# 5 MB stripped and carries no server (no server commands; no tokio, axum or sqlx in its
+# dependency tree), and that it talks HTTPS through the system's OpenSSL:
 # it enrolls with and uploads a hit to a real `outpost server` serving TLS with a test CA
 # (trusted through SSL_CERT_FILE, as an operator's CA store would be), and refuses the same
 # server when the CA is not trusted.
@@ -13,8 +14,21 @@ log() { echo "[slim] $*" >&2; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 MAX_BYTES=5000000
 
-log "building the slim agent (release-small, --no-default-features --features native-tls)"
-cargo build --locked --profile release-small -p outpost --no-default-features --features native-tls
+SLIM_FEATURES=(--no-default-features --features native-tls)
+
+# The slim agent carries no server runtime: its dependency tree (normal dependencies, as the
+# slim build resolves them) holds no tokio, axum or sqlx crate (nor their -core, -util, …).
+log "checking the slim agent's dependency tree (no tokio, axum or sqlx)"
+TREE=$(cargo tree --locked --offline -p outpost "${SLIM_FEATURES[@]}" -e normal --prefix none --format '{p}')
+SERVER_DEPS=$(echo "$TREE" | awk '{print $1}' | grep -E '^(tokio|axum|sqlx)(-|$)' | sort -u || true)
+if [ -n "$SERVER_DEPS" ]; then
+    echo "FAIL: the slim agent depends on $(echo $SERVER_DEPS | tr ' ' ',') (cargo tree -p outpost ${SLIM_FEATURES[*]} -e normal -i <crate> shows why)" >&2
+    exit 1
+fi
+log "dependency tree: $(echo "$TREE" | sort -u | wc -l) crates, no tokio, axum or sqlx"
+
+log "building the slim agent (release-small, ${SLIM_FEATURES[*]})"
+cargo build --locked --profile release-small -p outpost "${SLIM_FEATURES[@]}"
 SLIM=$TARGET/release-small/outpost
 SIZE=$(stat -c %s "$SLIM")
 log "slim agent: $SIZE bytes stripped ($(ldd "$SLIM" | awk '{print $1}' | tr '\n' ' '))"

@@ -11,7 +11,7 @@ use outpost_core::Event;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const DIR: &str = "buffer";
+pub const DIR: &str = crate::DataDir::BUFFER;
 
 /// The buffer file name for the hour containing `t`.
 pub fn file_name_for(t: DateTime<Utc>) -> String {
@@ -28,7 +28,7 @@ pub fn hour_of(name: &str) -> Option<DateTime<Utc>> {
 
 /// Buffer files in write order (oldest first).
 pub fn list_files(data_dir: &Path) -> Result<Vec<(String, PathBuf)>, AgentError> {
-    let dir = data_dir.join(DIR);
+    let dir = crate::DataDir::new(data_dir).buffer();
     let rd = match std::fs::read_dir(&dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -74,7 +74,7 @@ fn epoch_hour(t: DateTime<Utc>) -> i64 {
 
 impl BufferWriter {
     pub fn open(data_dir: &Path) -> Result<BufferWriter, AgentError> {
-        let dir = data_dir.join(DIR);
+        let dir = crate::DataDir::new(data_dir).buffer();
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         Ok(BufferWriter {
             dir,

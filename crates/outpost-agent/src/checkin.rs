@@ -10,10 +10,11 @@
 //! result caps ([`LOCAL_ONLY_DAEMON_KEYS`]: `process.kill`, the capture directory, the size
 //! and time limits of jobs); the server may switch jobs off, never on.
 
+use crate::DataDir;
 use crate::config::AgentConfig;
 use crate::state::write_atomic;
 use crate::{AgentError, io_err};
-use outpost_core::api::{CheckinRequest, CheckinResponse, ErrorBody};
+use outpost_core::api::{CheckinRequest, CheckinResponse};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub const OVERRIDABLE: [&str; 5] = ["window", "upload", "sources", "daemon", "se
 /// and long they may get. A server (or whoever holds its admin key) cannot widen them.
 pub const LOCAL_ONLY_DAEMON_KEYS: [&str; 6] = outpost_core::api::AGENT_LOCAL_ONLY_DAEMON_KEYS;
 
-const FILE: &str = "server-config.json";
+const FILE: &str = DataDir::SERVER_CONFIG;
 
 /// `server-config.json`: the last configuration accepted from the server.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,7 +37,7 @@ pub struct ServerConfig {
 
 /// The last accepted server configuration (none when the file is absent).
 pub fn load_server_config(data_dir: &Path) -> Result<Option<ServerConfig>, AgentError> {
-    let p = data_dir.join(FILE);
+    let p = DataDir::new(data_dir).server_config();
     match std::fs::read(&p) {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
@@ -109,7 +110,7 @@ pub fn effective_config(data_dir: &Path) -> Result<AgentConfig, AgentError> {
     match load_server_config(data_dir)? {
         Some(sc) if !sc.config.is_null() => {
             apply_overlay(&cfg, &sc.config).map_err(|message| AgentError::Invalid {
-                path: data_dir.join(FILE).display().to_string(),
+                path: DataDir::new(data_dir).server_config().display().to_string(),
                 message,
             })
         }
@@ -171,34 +172,13 @@ pub fn checkin_once(
         intel,
         update: updates.last,
     };
-    let url = format!("{}/api/v1/checkin", server_url.trim_end_matches('/'));
-    let server_err = |message: String| AgentError::Server {
-        url: url.clone(),
-        message,
-    };
-    let agent: ureq::Agent = outpost_http::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
-        .build()
-        .into();
-    let mut resp = agent
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send_json(&req)
-        .map_err(|e| server_err(e.to_string()))?;
-    let status = resp.status().as_u16();
-    if !(200..300).contains(&status) {
-        let msg = resp
-            .body_mut()
-            .read_json::<ErrorBody>()
-            .map(|b| format!("{} {}: {}", status, b.error.code, b.error.message))
-            .unwrap_or_else(|_| format!("HTTP {status}"));
-        return Err(server_err(msg));
-    }
-    let body: CheckinResponse = resp
-        .body_mut()
-        .read_json()
-        .map_err(|e| server_err(format!("unreadable answer: {e}")))?;
+    let client = crate::api::Client::new(server_url, Duration::from_secs(30));
+    let body = client
+        .checkin(token, &req)
+        .map_err(|e| AgentError::Server {
+            url: client.url("/api/v1/checkin"),
+            message: e.to_string(),
+        })?;
     let Some(cfg) = body.config.clone() else {
         return Ok(CheckinOutcome::Unchanged(body));
     };
@@ -215,7 +195,7 @@ pub fn checkin_once(
         path: FILE.into(),
         message: e.to_string(),
     })?;
-    write_atomic(&data_dir.join(FILE), &bytes, false)?;
+    write_atomic(&DataDir::new(data_dir).server_config(), &bytes, false)?;
     tracing::info!(version = ?sc.version, "new server configuration accepted");
     Ok(CheckinOutcome::NewConfig(body))
 }

@@ -207,11 +207,11 @@ pub struct Identity {
 }
 
 impl AgentConfig {
-    pub const FILE: &'static str = "agent.toml";
+    pub const FILE: &'static str = crate::DataDir::CONFIG;
 
     /// Reads `<data_dir>/agent.toml`; a missing file is an empty configuration.
     pub fn load(data_dir: &Path) -> Result<AgentConfig, AgentError> {
-        let path = data_dir.join(Self::FILE);
+        let path = crate::DataDir::new(data_dir).config();
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| AgentError::Invalid {
                 path: path.display().to_string(),
@@ -225,7 +225,7 @@ impl AgentConfig {
     /// Writes `<data_dir>/agent.toml` atomically, readable only by its owner.
     pub fn save(&self, data_dir: &Path) -> Result<(), AgentError> {
         std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
-        let path = data_dir.join(Self::FILE);
+        let path = crate::DataDir::new(data_dir).config();
         let text = toml::to_string_pretty(self).map_err(|e| AgentError::Invalid {
             path: path.display().to_string(),
             message: e.to_string(),

@@ -144,7 +144,7 @@ pub const MAX_HASH_BYTES: u64 = 512 * 1024 * 1024;
 
 impl HashCache {
     pub fn load(data_dir: &Path) -> Result<HashCache, AgentError> {
-        let path = data_dir.join("cache").join("hashcache.json");
+        let path = crate::DataDir::new(data_dir).hash_cache();
         let entries = match std::fs::read(&path) {
             Ok(b) => match serde_json::from_slice(&b) {
                 Ok(e) => e,

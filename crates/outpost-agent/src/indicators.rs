@@ -3,6 +3,7 @@
 //! matching their digests, and remembering the answers of listed domains across runs so a
 //! later connection to such an address is attributed to the domain.
 
+use crate::DataDir;
 use crate::config::MatchConfig;
 use crate::correlate::{Answers, Group, MAX_ANSWERS, Subject, Unhashed};
 use crate::enrich::{Budget, HashCache, Skipped, Want};
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// `cache/dns-answers.json`: answers of listed domains still inside their memory.
 pub fn answers_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("cache").join("dns-answers.json")
+    DataDir::new(data_dir).dns_answers()
 }
 
 /// The remembered answers that are still valid at `now` (a damaged file is a warning and an
@@ -55,7 +56,7 @@ pub fn save_answers(
     known.retain(|_, v| v.until >= now);
     if known.len() > MAX_ANSWERS {
         let mut by_age: Vec<_> = known.into_iter().collect();
-        by_age.sort_by(|a, b| b.1.seen.cmp(&a.1.seen));
+        by_age.sort_by_key(|a| std::cmp::Reverse(a.1.seen));
         by_age.truncate(MAX_ANSWERS);
         known = by_age.into_iter().collect();
     }

@@ -7,7 +7,7 @@ use outpost_oslog::{Cursors, IngestOptions, IngestStats, Progress, SourcesConfig
 use std::path::Path;
 
 /// Where the per-source read positions are kept.
-pub const CURSORS_FILE: &str = "oslog-cursors.json";
+pub const CURSORS_FILE: &str = crate::DataDir::OSLOG_CURSORS;
 
 fn oslog_err(e: outpost_oslog::OsLogError) -> AgentError {
     AgentError::Invalid {
@@ -72,7 +72,7 @@ fn with_drive_map(config: &SourcesConfig, live: Vec<(String, String)>) -> Source
 
 /// Reads what is new in the configured sources into the buffer, and saves the positions.
 pub fn poll_sources(data_dir: &Path, config: &SourcesConfig) -> Result<IngestStats, AgentError> {
-    let cursor_path = data_dir.join(CURSORS_FILE);
+    let cursor_path = crate::DataDir::new(data_dir).oslog_cursors();
     let mut cursors = Cursors::load(&cursor_path).map_err(oslog_err)?;
     let mut w = BufferWriter::open(data_dir)?;
     let config = with_live_drive_map(config);

@@ -10,23 +10,23 @@ use crate::AgentError;
 use crate::config::AgentConfig;
 use chrono::{DateTime, Utc};
 use outpost_core::IntelMatch;
-use outpost_core::api::{ErrorBody, IntelStatus};
+use outpost_core::api::IntelStatus;
 use outpost_intel::BundleCache;
 use outpost_intel::bundle::InstallOutcome;
-use outpost_intel::distribute::{ConfirmRequest, ConfirmResponse};
+use outpost_intel::distribute::ConfirmRequest;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Directory of the bundle cache inside the agent's data directory.
-pub const DIR: &str = "intel";
+pub const DIR: &str = crate::DataDir::INTEL;
 /// Addresses per confirmation request (the server's limit).
 pub const CONFIRM_BATCH: usize = 10_000;
 
 /// The cache directory of `data_dir`.
 pub fn cache_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join(DIR)
+    crate::DataDir::new(data_dir).intel()
 }
 
 /// Opens the bundle cache when a key is pinned (`None` otherwise: the agent then uses its
@@ -60,7 +60,7 @@ fn open_with(
     };
     let key = outpost_intel::distribute::verifying_key_from_hex(hex).map_err(|e| {
         AgentError::Invalid {
-            path: data_dir.join(AgentConfig::FILE).display().to_string(),
+            path: crate::DataDir::new(data_dir).config().display().to_string(),
             message: format!("intel_public_key: {e}"),
         }
     })?;
@@ -137,40 +137,21 @@ pub fn confirm(
     bundle_version: Option<&str>,
     timeout: Duration,
 ) -> Result<HashMap<IpAddr, Option<IntelMatch>>, AgentError> {
-    let url = format!("{}/api/v1/intel/confirm", server_url.trim_end_matches('/'));
+    let client = crate::api::Client::new(server_url, timeout);
+    let url = client.url("/api/v1/intel/confirm");
     let err = |message: String| AgentError::Server {
         url: url.clone(),
         message,
     };
-    let agent: ureq::Agent = outpost_http::config_builder()
-        .timeout_global(Some(timeout))
-        .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
-        .build()
-        .into();
     let mut out = HashMap::with_capacity(ips.len());
     for chunk in ips.chunks(CONFIRM_BATCH) {
         let req = ConfirmRequest {
             ips: chunk.to_vec(),
             bundle_version: bundle_version.map(str::to_string),
         };
-        let mut resp = agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(&req)
+        let body = client
+            .confirm(token, &req)
             .map_err(|e| err(e.to_string()))?;
-        let status = resp.status().as_u16();
-        if !(200..300).contains(&status) {
-            let msg = resp
-                .body_mut()
-                .read_json::<ErrorBody>()
-                .map(|b| format!("{status} {}: {}", b.error.code, b.error.message))
-                .unwrap_or_else(|_| format!("HTTP {status}"));
-            return Err(err(msg));
-        }
-        let body: ConfirmResponse = resp
-            .body_mut()
-            .read_json()
-            .map_err(|e| err(format!("unreadable answer: {e}")))?;
         if body.results.len() != chunk.len() {
             return Err(err(format!(
                 "{} answers for {} addresses",

@@ -13,12 +13,36 @@
 //! 4. Hit batches are written to `spool/` before the position advances, then uploaded; a batch
 //!    leaves the spool only when the server acknowledged it ([`upload`]). Retries reuse the batch
 //!    id, so the server stores each batch once.
+//!
+//! Where things live:
+//!
+//! - [`data_dir`]: the data directory's layout ([`DataDir`]: every file and directory the
+//!   agent keeps); `state.json` is written only by [`state::State::save`].
+//! - [`api`]: every call of the Outpost API (enroll, hits, events, check-in, intel
+//!   confirmation) through one `outpost_http::ApiClient` and its one error type; the job
+//!   runner uses the same client through `outpost_jobs::AgentClient`.
+//! - [`buffer`]: the hourly buffer files; the line format itself (encoder and in-place
+//!   readers, with their contract test) is `outpost_sensors::line`.
+//! - [`correlate`] (the hot path: every indicator kind, the parallel chunked scan),
+//!   [`indicators`] (hashing exec events for hash indicators — as they start in the daemon,
+//!   after the scan otherwise — and remembered DNS answers), [`intel`] (the bundle cache and
+//!   hit confirmation), [`enrich`] (executable path and hash cache), [`upload`] (the spool),
+//!   [`telemetry`] (full-telemetry streaming), [`ingest`] (OS logs into the buffer).
+//! - [`run_once`]: one pass as named steps (window, intel, scan, hashing, confirmation,
+//!   enrichment, spooling, upload, pruning).
+//! - [`daemon`]: `outpost agent run`, one file per worker — the drain of the sensors' channel
+//!   under the agent's own CPU/RSS caps ([`governor`]), the correlation pass (the same code as
+//!   `run-once`), the check-in thread (intel refresh, server configuration, [`update`]), the
+//!   job thread (`outpost-jobs`' executors, `agent.*` control jobs) — and the optional packet
+//!   capture of `outpost-sensors`, whose directory the `pcap` executor reads.
 
+pub mod api;
 pub mod buffer;
 pub mod checkin;
 pub mod config;
 pub mod correlate;
 pub mod daemon;
+pub mod data_dir;
 pub mod enrich;
 pub mod governor;
 pub mod indicators;
@@ -32,6 +56,7 @@ pub mod update;
 pub mod upload;
 
 pub use config::AgentConfig;
+pub use data_dir::DataDir;
 
 /// Errors of the agent library.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The lock file's name in the data directory.
-pub const FILE: &str = "agent.lock";
+pub const FILE: &str = crate::DataDir::LOCK;
 
 /// Held while the value lives.
 #[derive(Debug)]
@@ -25,7 +25,7 @@ pub struct DataDirLock {
 /// holder's pid.
 pub fn lock_data_dir(data_dir: &Path) -> Result<DataDirLock, AgentError> {
     std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
-    let path = data_dir.join(FILE);
+    let path = crate::DataDir::new(data_dir).lock();
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)

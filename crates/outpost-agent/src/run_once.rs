@@ -103,29 +103,63 @@ pub fn repair_buffer(data_dir: &Path) -> Result<buffer::TornReport, AgentError> 
 pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentError> {
     let cfg = AgentConfig::load(data_dir)?;
     let id = cfg.identity()?;
+    let run = Run {
+        data_dir,
+        cfg: &cfg,
+        id: &id,
+        opts,
+    };
     let mut state = State::load(data_dir)?;
     let spool = Spool::open(data_dir)?;
     spool.recover(data_dir, &mut state)?;
-    let mut report = RunReport::default();
-
     // New OS-log records join the buffer first, so this run can correlate them.
-    let src = &cfg.sources;
-    let has_sources =
-        !(src.evtx.is_empty() && src.audit_logs.is_empty() && src.windows_channels.is_empty());
-    if has_sources && opts.poll_os_logs {
-        let stats = crate::ingest::poll_sources(data_dir, src)?;
-        report.sources = Some(stats);
-    }
-
+    let mut report = RunReport {
+        sources: run.poll_os_logs()?,
+        ..RunReport::default()
+    };
     // Streaming turned on: it starts where correlation stands now (before this run reads on).
     if cfg.upload.full_telemetry && state.telemetry_position.is_none() {
         state.telemetry_position = Some(state.position.clone().unwrap_or_default());
     }
     let pending = buffer::pending(data_dir, state.position.as_ref())?;
-    let pending_bytes = pending.bytes();
     let oldest = buffer::first_pending_event(&pending)?.map(|e| e.ts);
+    let (due, reason) = processing_window(&cfg, opts, pending.bytes(), oldest);
+    report.reason = reason;
+    report.correlated = due;
+    if due {
+        match intel_source(data_dir, &cfg, &id, opts)? {
+            Ok((source, intel_status)) => {
+                report.intel = intel_status;
+                run.correlate(&source, &pending, &spool, &mut state, &mut report)?;
+            }
+            Err(why) => {
+                report.correlated = false;
+                report.reason = why;
+            }
+        }
+    }
+
+    report.batches_dropped = spool.enforce_cap(cfg.upload.max_spool_bytes)?;
+    state.counters.batches_dropped_spool_full += report.batches_dropped;
+    run.upload(&spool, &mut state, &mut report)?;
+    run.prune(&mut state, &mut report)?;
+    state.counters.runs += 1;
+    state.last_run_utc = Some(opts.now);
+    state.save(data_dir)?;
+    Ok(report)
+}
+
+/// Whether the processing window is reached, and why (or why not): something is pending
+/// and the run is forced, or the pending bytes passed the threshold, or the oldest pending
+/// event is old enough.
+fn processing_window(
+    cfg: &AgentConfig,
+    opts: &RunOptions,
+    pending_bytes: u64,
+    oldest: Option<DateTime<Utc>>,
+) -> (bool, String) {
     let min_age = chrono::Duration::minutes(cfg.window.min_age_minutes as i64);
-    let (due, reason) = if pending_bytes == 0 {
+    if pending_bytes == 0 {
         (false, "buffer has no unprocessed events".to_string())
     } else if opts.force {
         (true, "forced (--now)".to_string())
@@ -157,37 +191,55 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             // Only unparseable lines pending: process them so they are counted and passed.
             None => (true, "pending lines hold no readable event".to_string()),
         }
-    };
-    report.reason = reason;
-    report.correlated = due;
+    }
+}
 
-    let source = if due {
-        match intel_source(data_dir, &cfg, &id, opts)? {
-            Ok(src) => Some(src),
-            Err(why) => {
-                report.correlated = false;
-                report.reason = why;
-                None
-            }
+/// What every step of one run reads.
+struct Run<'a> {
+    data_dir: &'a Path,
+    cfg: &'a AgentConfig,
+    id: &'a crate::config::Identity,
+    opts: &'a RunOptions,
+}
+
+impl Run<'_> {
+    /// New records of the configured OS-log sources into the buffer (unless the daemon is
+    /// over its caps); `None` when no source is configured or polling is off.
+    fn poll_os_logs(&self) -> Result<Option<outpost_oslog::IngestStats>, AgentError> {
+        let src = &self.cfg.sources;
+        let has_sources =
+            !(src.evtx.is_empty() && src.audit_logs.is_empty() && src.windows_channels.is_empty());
+        if has_sources && self.opts.poll_os_logs {
+            return Ok(Some(crate::ingest::poll_sources(self.data_dir, src)?));
         }
-    } else {
-        None
-    };
-    if let Some((source, intel_status)) = source {
-        report.intel = intel_status;
+        Ok(None)
+    }
+
+    /// The due run's work: scan the pending buffer against `source`, hash and match exec
+    /// events for hash indicators, confirm what must be confirmed, enrich and bound the hits,
+    /// and spool them in batches together with the advanced position.
+    fn correlate(
+        &self,
+        source: &Source,
+        pending: &buffer::Pending,
+        spool: &Spool,
+        state: &mut State,
+        report: &mut RunReport,
+    ) -> Result<(), AgentError> {
+        let (cfg, opts) = (self.cfg, self.opts);
         let t = std::time::Instant::now();
-        let (hotlist, filter, stale) = match &source {
+        let (hotlist, filter, stale) = match source {
             Source::Plain(h) => (&**h, None, false),
             Source::Bundle(b, stale) => (b.hotlist(), b.filter(), *stale),
         };
-        let version = match &source {
+        let version = match source {
             Source::Plain(h) => h.version().to_string(),
             Source::Bundle(b, _) => b.version().to_string(),
         };
         report.hotlist_version = Some(version.clone());
         // A bundle's domains, hashes and processes match too (a plain hotlist has addresses
         // only); listed domains' answers from earlier runs attribute connections.
-        let bundle_iocs = match &source {
+        let bundle_iocs = match source {
             Source::Bundle(b, _) => Some(b.iocs()),
             Source::Plain(_) => None,
         };
@@ -196,7 +248,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             .filter(|i| !i.is_empty())
             .map(|i| i as &dyn outpost_intel::IndicatorLookup);
         report.want_hashes = iocs.and_then(crate::indicators::hash_kinds);
-        let known = crate::indicators::load_answers(data_dir, opts.now)?;
+        let known = crate::indicators::load_answers(self.data_dir, opts.now)?;
         let intel = correlate::Intel {
             hotlist,
             filter,
@@ -206,7 +258,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
                 i64::try_from(cfg.matching.dns_answer_memory_secs).unwrap_or(i64::MAX / 1000),
             ),
         };
-        let mut scan = correlate::scan_intel(&pending, &intel, cfg.upload.samples_per_hit)?;
+        let mut scan = correlate::scan_intel(pending, &intel, cfg.upload.samples_per_hit)?;
         tracing::debug!(
             ms = ms(t),
             bytes = scan.stats.bytes,
@@ -214,94 +266,17 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
             "buffer scanned"
         );
         let mut groups = std::mem::take(&mut scan.groups);
-        let mut cache = HashCache::load(data_dir)?;
+        let mut cache = HashCache::load(self.data_dir)?;
         // Exec events without a hash while the bundle holds hash indicators: hash their
         // executables (cached, paced) and match the digests.
         if let Some(set) = iocs
             && !scan.unhashed.is_empty()
         {
-            let t = std::time::Instant::now();
-            let unhashed = std::mem::take(&mut scan.unhashed);
-            let (more, hs) = crate::indicators::match_unhashed(
-                unhashed,
-                set,
-                &mut cache,
-                &cfg.matching,
-                opts.now,
-                opts.hash_wait,
-            );
-            tracing::debug!(
-                ms = ms(t),
-                hashed = hs.hashed,
-                cached = hs.cached,
-                matched = more.len(),
-                "executables hashed for hash indicators"
-            );
-            scan.stats.matched_iocs += more.iter().map(|g| g.count).sum::<u64>();
-            groups.extend(more);
-            let c = &mut state.counters;
-            c.executables_hashed += hs.hashed;
-            c.hashes_skipped_large += hs.skipped_large;
-            c.hashes_skipped_budget += hs.skipped_budget;
-            c.hashes_unreadable += hs.unreadable;
+            self.hash_unhashed(set, &mut scan, &mut groups, &mut cache, state);
         }
         let answers = std::mem::take(&mut scan.answers);
-        crate::indicators::save_answers(data_dir, known, answers, opts.now)?;
-        // A stale bundle's matches, and a filter's, become hits only once the server confirms
-        // them; if it cannot be asked, nothing advances and the next run asks again. Only
-        // address matches are confirmed (the server's confirmation answers for addresses).
-        let ask: Vec<std::net::IpAddr> = groups
-            .iter()
-            .filter(|g| stale || g.unconfirmed)
-            .filter_map(|g| match g.subject {
-                correlate::Subject::Ip(ip) => Some(ip),
-                _ => None,
-            })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !ask.is_empty() {
-            let answers = match crate::intel::confirm(
-                &id.server_url,
-                &id.device_token,
-                &ask,
-                Some(&version),
-                Duration::from_secs(cfg.upload.timeout_secs),
-            ) {
-                Ok(a) => a,
-                Err(e) => {
-                    state.counters.confirm_failures += 1;
-                    state.save(data_dir)?;
-                    return Err(e);
-                }
-            };
-            let before = groups.len();
-            groups.retain_mut(|g| {
-                let correlate::Subject::Ip(ip) = g.subject else {
-                    return true;
-                };
-                if !(stale || g.unconfirmed) {
-                    return true;
-                }
-                match answers.get(&ip) {
-                    Some(Some(m)) => {
-                        g.intel = m.clone();
-                        g.unconfirmed = false;
-                        true
-                    }
-                    _ => false,
-                }
-            });
-            report.confirm_asked = ask.len();
-            report.confirm_refuted = before - groups.len();
-            state.counters.matches_refuted += report.confirm_refuted as u64;
-            tracing::info!(
-                asked = ask.len(),
-                refuted = report.confirm_refuted,
-                stale,
-                "matches confirmed with the server"
-            );
-        }
+        crate::indicators::save_answers(self.data_dir, known, answers, opts.now)?;
+        self.confirm(&mut groups, stale, &version, state, report)?;
         let t = std::time::Instant::now();
         let mut hits: Vec<Hit> = groups.into_iter().map(|g| to_hit(g, &mut cache)).collect();
         let bounded = bound_hits(&mut hits, cfg.upload.max_batch_bytes);
@@ -312,13 +287,138 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
         let t = std::time::Instant::now();
         report.hashes_computed = cache.computed;
         report.hits = hits.len();
-        // As few batches as `max_hits_per_batch` allows, of equal size: they are sent in
-        // parallel, so a small last batch would only add a round trip at the end.
-        // Batches are bounded by bytes too (`max_batch_bytes`), so hits with large samples
-        // never push other hits' batch over the server's body limit.
+        let payloads = self.payloads(hits, bounded.sizes, &version);
+        // The position advances together with the spooled hits (one commit, see
+        // `Spool::put_committed`): a crash never loses them nor spools them twice.
+        if let Some(end) = scan.end {
+            state.position = Some(end);
+        }
+        let c = &mut state.counters;
+        c.events_scanned += scan.stats.lines;
+        c.events_matched += scan.stats.matched;
+        c.malformed_lines += scan.stats.malformed;
+        c.matches_expired += scan.stats.expired;
+        c.events_matched_iocs += scan.stats.matched_iocs;
+        c.executables_unhashed_dropped += scan.stats.unhashed_dropped;
+        report.scan = scan.stats;
+        spool.put_committed(&payloads, self.data_dir, state)?;
+        report.batches_spooled += payloads.len();
+        tracing::debug!(ms = ms(t), batches = report.batches_spooled, "hits spooled");
+        Ok(())
+    }
+
+    /// Hashes the executables of exec events that carried no hash (cached, paced) and adds
+    /// the groups whose digest is listed.
+    fn hash_unhashed(
+        &self,
+        set: &dyn outpost_intel::IndicatorLookup,
+        scan: &mut correlate::Scan,
+        groups: &mut Vec<Group>,
+        cache: &mut HashCache,
+        state: &mut State,
+    ) {
+        let t = std::time::Instant::now();
+        let unhashed = std::mem::take(&mut scan.unhashed);
+        let (more, hs) = crate::indicators::match_unhashed(
+            unhashed,
+            set,
+            cache,
+            &self.cfg.matching,
+            self.opts.now,
+            self.opts.hash_wait,
+        );
+        tracing::debug!(
+            ms = ms(t),
+            hashed = hs.hashed,
+            cached = hs.cached,
+            matched = more.len(),
+            "executables hashed for hash indicators"
+        );
+        scan.stats.matched_iocs += more.iter().map(|g| g.count).sum::<u64>();
+        groups.extend(more);
+        let c = &mut state.counters;
+        c.executables_hashed += hs.hashed;
+        c.hashes_skipped_large += hs.skipped_large;
+        c.hashes_skipped_budget += hs.skipped_budget;
+        c.hashes_unreadable += hs.unreadable;
+    }
+
+    /// A stale bundle's matches, and a filter's, become hits only once the server confirms
+    /// them; if it cannot be asked, nothing advances (the error is returned, the failure
+    /// counted) and the next run asks again. Only address matches are confirmed (the server's
+    /// confirmation answers for addresses).
+    fn confirm(
+        &self,
+        groups: &mut Vec<Group>,
+        stale: bool,
+        version: &str,
+        state: &mut State,
+        report: &mut RunReport,
+    ) -> Result<(), AgentError> {
+        let ask: Vec<std::net::IpAddr> = groups
+            .iter()
+            .filter(|g| stale || g.unconfirmed)
+            .filter_map(|g| match g.subject {
+                correlate::Subject::Ip(ip) => Some(ip),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if ask.is_empty() {
+            return Ok(());
+        }
+        let answers = match crate::intel::confirm(
+            &self.id.server_url,
+            &self.id.device_token,
+            &ask,
+            Some(version),
+            Duration::from_secs(self.cfg.upload.timeout_secs),
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                state.counters.confirm_failures += 1;
+                state.save(self.data_dir)?;
+                return Err(e);
+            }
+        };
+        let before = groups.len();
+        groups.retain_mut(|g| {
+            let correlate::Subject::Ip(ip) = g.subject else {
+                return true;
+            };
+            if !(stale || g.unconfirmed) {
+                return true;
+            }
+            match answers.get(&ip) {
+                Some(Some(m)) => {
+                    g.intel = m.clone();
+                    g.unconfirmed = false;
+                    true
+                }
+                _ => false,
+            }
+        });
+        report.confirm_asked = ask.len();
+        report.confirm_refuted = before - groups.len();
+        state.counters.matches_refuted += report.confirm_refuted as u64;
+        tracing::info!(
+            asked = ask.len(),
+            refuted = report.confirm_refuted,
+            stale,
+            "matches confirmed with the server"
+        );
+        Ok(())
+    }
+
+    /// The hits in batches, each with a fresh id: as few as `max_hits_per_batch` allows, of
+    /// equal size (they are sent in parallel, so a small last batch would only add a round
+    /// trip at the end), and bounded by bytes too (`max_batch_bytes`, `sizes` being each hit's),
+    /// so hits with large samples never push other hits' batch over the server's body limit.
+    fn payloads(&self, hits: Vec<Hit>, sizes: Vec<usize>, version: &str) -> Vec<HitPayload> {
+        let (cfg, id) = (self.cfg, self.id);
         let per_batch = balanced_batch(hits.len(), cfg.upload.max_hits_per_batch);
         let mut payloads = Vec::with_capacity(hits.len().div_ceil(per_batch));
-        let sizes: Vec<usize> = bounded.sizes;
         let mut hits = hits.into_iter().zip(sizes).peekable();
         while hits.peek().is_some() {
             let mut batch = Vec::new();
@@ -340,86 +440,78 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
                 device_id: id.device_id.clone(),
                 hostname: id.hostname.clone(),
                 agent_version: outpost_core::VERSION.to_string(),
-                hotlist_version: version.clone(),
+                hotlist_version: version.to_string(),
                 hits: batch,
             });
         }
-        // The position advances together with the spooled hits (one commit, see
-        // `Spool::put_committed`): a crash never loses them nor spools them twice.
-        if let Some(end) = scan.end {
-            state.position = Some(end);
-        }
-        let c = &mut state.counters;
-        c.events_scanned += scan.stats.lines;
-        c.events_matched += scan.stats.matched;
-        c.malformed_lines += scan.stats.malformed;
-        c.matches_expired += scan.stats.expired;
-        c.events_matched_iocs += scan.stats.matched_iocs;
-        c.executables_unhashed_dropped += scan.stats.unhashed_dropped;
-        report.scan = scan.stats;
-        spool.put_committed(&payloads, data_dir, &state)?;
-        report.batches_spooled += payloads.len();
-        tracing::debug!(ms = ms(t), batches = report.batches_spooled, "hits spooled");
+        payloads
     }
 
-    report.batches_dropped = spool.enforce_cap(cfg.upload.max_spool_bytes)?;
-    state.counters.batches_dropped_spool_full += report.batches_dropped;
-
-    let client = Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
-    let t = std::time::Instant::now();
-    report.flush = spool.flush(&client, &id.device_token)?;
-    tracing::debug!(
-        ms = ms(t),
-        sent = report.flush.batches_sent,
-        "spool flushed"
-    );
-    let c = &mut state.counters;
-    c.batches_uploaded += report.flush.batches_sent;
-    c.batches_split += report.flush.split;
-    c.samples_dropped_oversize += report.flush.samples_dropped;
-    c.hits_uploaded += report.flush.hits_stored;
-    if report.flush.pending > 0 {
-        c.upload_failures += 1;
-    }
-
-    if cfg.upload.full_telemetry {
+    /// Sends the spooled batches, then (full telemetry) streams the buffer's events.
+    fn upload(
+        &self,
+        spool: &Spool,
+        state: &mut State,
+        report: &mut RunReport,
+    ) -> Result<(), AgentError> {
+        let (cfg, id) = (self.cfg, self.id);
+        let client = Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
         let t = std::time::Instant::now();
-        let r = crate::telemetry::stream(
-            data_dir,
-            &client,
-            &id.device_token,
-            &mut state,
-            cfg.upload.telemetry_batch_events,
-        )?;
+        report.flush = spool.flush(&client, &id.device_token)?;
         tracing::debug!(
             ms = ms(t),
-            batches = r.batches_sent,
-            events = r.events_sent,
-            "telemetry streamed"
+            sent = report.flush.batches_sent,
+            "spool flushed"
         );
-        if let Some(e) = &r.last_error {
-            tracing::warn!(error = %e, "telemetry pending: the server is unreachable");
+        let c = &mut state.counters;
+        c.batches_uploaded += report.flush.batches_sent;
+        c.batches_split += report.flush.split;
+        c.samples_dropped_oversize += report.flush.samples_dropped;
+        c.hits_uploaded += report.flush.hits_stored;
+        if report.flush.pending > 0 {
+            c.upload_failures += 1;
         }
-        report.telemetry = Some(r);
+        if cfg.upload.full_telemetry {
+            let t = std::time::Instant::now();
+            let r = crate::telemetry::stream(
+                self.data_dir,
+                &client,
+                &id.device_token,
+                state,
+                cfg.upload.telemetry_batch_events,
+            )?;
+            tracing::debug!(
+                ms = ms(t),
+                batches = r.batches_sent,
+                events = r.events_sent,
+                "telemetry streamed"
+            );
+            if let Some(e) = &r.last_error {
+                tracing::warn!(error = %e, "telemetry pending: the server is unreachable");
+            }
+            report.telemetry = Some(r);
+        }
+        Ok(())
     }
 
-    // With streaming on, what was not streamed yet counts as unprocessed too.
-    let keep_from = match (&state.position, &state.telemetry_position) {
-        (Some(p), Some(t)) if cfg.upload.full_telemetry => Some(p.clone().min(t.clone())),
-        (p, _) => p.clone(),
-    };
-    report.pruned = buffer::prune(
-        data_dir,
-        keep_from.as_ref(),
-        opts.now,
-        chrono::Duration::minutes(cfg.window.retention_minutes as i64),
-        chrono::Duration::hours(cfg.window.max_unprocessed_hours as i64),
-    )?;
-    state.counters.events_dropped_unprocessed += report.pruned.unprocessed_events_dropped;
-    state.counters.runs += 1;
-    state.last_run_utc = Some(opts.now);
-    state.save(data_dir)?;
-    Ok(report)
+    /// Removes buffer files that are processed and past retention (or unprocessed for too
+    /// long, counted). With streaming on, what was not streamed yet counts as unprocessed too.
+    fn prune(&self, state: &mut State, report: &mut RunReport) -> Result<(), AgentError> {
+        let cfg = self.cfg;
+        let keep_from = match (&state.position, &state.telemetry_position) {
+            (Some(p), Some(t)) if cfg.upload.full_telemetry => Some(p.clone().min(t.clone())),
+            (p, _) => p.clone(),
+        };
+        report.pruned = buffer::prune(
+            self.data_dir,
+            keep_from.as_ref(),
+            self.opts.now,
+            chrono::Duration::minutes(cfg.window.retention_minutes as i64),
+            chrono::Duration::hours(cfg.window.max_unprocessed_hours as i64),
+        )?;
+        state.counters.events_dropped_unprocessed += report.pruned.unprocessed_events_dropped;
+        Ok(())
+    }
 }
 
 /// What a run matches against.
@@ -476,7 +568,7 @@ fn intel_source(
         });
     }
     let path = cfg.hotlist.clone().ok_or_else(|| AgentError::Invalid {
-        path: data_dir.join(AgentConfig::FILE).display().to_string(),
+        path: crate::DataDir::new(data_dir).config().display().to_string(),
         message: "no intel: enroll with a server that publishes intel (intel_public_key), set `hotlist = \"PATH\"` or pass --hotlist PATH".into(),
     })?;
     let t = std::time::Instant::now();
@@ -488,11 +580,11 @@ fn intel_source(
 /// `cache/hotlist.compiled`: the configured hotlist's lookup table, so a run (every minute in
 /// the daemon) does not re-parse a 120k-line text feed. Keyed by the list's path, size, mtime
 /// and inode (like the hash cache); any mismatch or damage rebuilds it from the list.
-pub const HOTLIST_CACHE: &str = "hotlist.compiled";
+pub const HOTLIST_CACHE: &str = crate::DataDir::HOTLIST_CACHE;
 
 /// Loads the hotlist at `path` through the compiled cache in `data_dir/cache`.
 pub fn load_hotlist(data_dir: &Path, path: &Path) -> Result<Hotlist, AgentError> {
-    let cache = data_dir.join("cache").join(HOTLIST_CACHE);
+    let cache = crate::DataDir::new(data_dir).hotlist_cache();
     // The stamp is taken before the list is read: a list replaced meanwhile gets a new stamp,
     // so the next run rebuilds.
     let key = match std::fs::metadata(path) {

@@ -79,10 +79,10 @@ pub struct State {
 }
 
 impl State {
-    pub const FILE: &'static str = "state.json";
+    pub const FILE: &'static str = crate::DataDir::STATE;
 
     pub fn load(data_dir: &Path) -> Result<State, AgentError> {
-        let path = data_dir.join(Self::FILE);
+        let path = crate::DataDir::new(data_dir).state();
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AgentError::Invalid {
                 path: path.display().to_string(),
@@ -94,7 +94,7 @@ impl State {
     }
 
     pub fn save(&self, data_dir: &Path) -> Result<(), AgentError> {
-        let path = data_dir.join(Self::FILE);
+        let path = crate::DataDir::new(data_dir).state();
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| AgentError::Invalid {
             path: path.display().to_string(),
             message: e.to_string(),

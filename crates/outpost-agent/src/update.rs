@@ -30,9 +30,8 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const STATE: &str = "update-state.json";
 /// Written by a build on trial at its first healthy check-in.
-pub const TRIAL_OK: &str = "update-trial-ok";
+pub const TRIAL_OK: &str = crate::DataDir::UPDATE_TRIAL_OK;
 /// Set in the environment of a build on trial.
 pub const TRIAL_ENV: &str = "OUTPOST_UPDATE_TRIAL";
 /// Releases remembered as refused or failed (not tried again).
@@ -54,7 +53,7 @@ pub struct UpdateState {
 
 impl UpdateState {
     pub fn load(data_dir: &Path) -> UpdateState {
-        std::fs::read(data_dir.join(STATE))
+        std::fs::read(crate::DataDir::new(data_dir).update_state())
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default()
@@ -64,7 +63,8 @@ impl UpdateState {
         let r = serde_json::to_vec(self)
             .map_err(|e| e.to_string())
             .and_then(|b| {
-                write_atomic(&data_dir.join(STATE), &b, false).map_err(|e| e.to_string())
+                write_atomic(&crate::DataDir::new(data_dir).update_state(), &b, false)
+                    .map_err(|e| e.to_string())
             });
         if let Err(e) = r {
             tracing::error!(error = %e, "cannot save update-state.json");
@@ -131,7 +131,7 @@ pub fn consider(
         return None;
     }
     let st = UpdateState::load(data_dir);
-    if st.done.iter().any(|d| *d == offer.release_id) {
+    if st.done.contains(&offer.release_id) {
         return None;
     }
     let refuse = |outcome: &str, why: String| {
@@ -205,31 +205,18 @@ pub fn consider(
 }
 
 fn download(server_url: &str, token: &str, offer: &UpdateOffer) -> Result<Vec<u8>, String> {
-    let url = format!(
-        "{}/api/v1/releases/{}/download",
-        server_url.trim_end_matches('/'),
-        offer.release_id
-    );
-    let agent: ureq::Agent = outpost_http::config_builder()
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .into();
-    let mut resp = agent
-        .get(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .call()
-        .map_err(|e| e.to_string())?;
+    let options = outpost_http::ClientOptions {
+        timeout: Duration::from_secs(600),
+        user_agent: None,
+    };
     // One byte more than announced: a longer file is refused by the size check.
-    match resp
-        .body_mut()
-        .with_config()
-        .limit(offer.size + 1)
-        .read_to_vec()
-    {
-        Ok(b) => Ok(b),
-        Err(ureq::Error::BodyExceedsLimit(_)) => Ok(vec![0; offer.size as usize + 1]),
-        Err(e) => Err(e.to_string()),
-    }
+    outpost_http::ApiClient::with_options(server_url, &options)
+        .with_token(token)
+        .get_bytes(
+            &format!("/api/v1/releases/{}/download", offer.release_id),
+            offer.size + 1,
+        )
+        .map_err(|e| e.to_string())
 }
 
 fn write_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -247,7 +234,7 @@ fn write_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// A start found an interrupted trial (the previous process died during it): the staged
 /// file is removed and the release reported `rolled_back`.
 pub fn recover(data_dir: &Path) {
-    let _ = std::fs::remove_file(data_dir.join(TRIAL_OK));
+    let _ = std::fs::remove_file(crate::DataDir::new(data_dir).update_trial_ok());
     if on_trial() {
         return;
     }
@@ -272,7 +259,7 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, health: &Health) -> Option
     let mut st = UpdateState::load(data_dir);
     st.trial = Some((o.release_id.clone(), o.version.clone(), s.new.clone()));
     st.save(data_dir);
-    let ok = data_dir.join(TRIAL_OK);
+    let ok = crate::DataDir::new(data_dir).update_trial_ok();
     let _ = std::fs::remove_file(&ok);
     let fail = |why: String| {
         let _ = std::fs::remove_file(&s.new);
@@ -411,7 +398,10 @@ impl Health {
 
 /// A build on trial calls this at its first successful check-in.
 pub fn trial_checked_in(data_dir: &Path) {
-    if let Err(e) = std::fs::write(data_dir.join(TRIAL_OK), outpost_core::VERSION) {
+    if let Err(e) = std::fs::write(
+        crate::DataDir::new(data_dir).update_trial_ok(),
+        outpost_core::VERSION,
+    ) {
         tracing::error!(error = %e, "cannot record the healthy check-in of the trial");
     }
 }

@@ -1,4 +1,4 @@
-//! Talking to the server, and the on-disk spool of hit batches.
+//! The on-disk spool of hit batches, and their upload (through [`crate::api::Client`]).
 //!
 //! A batch is written to `spool/` before the run's read position advances and is deleted only
 //! after the server acknowledged it (stored, or recognised as a duplicate). A crash or an
@@ -10,143 +10,12 @@
 //! hit refused as too large is sent again with half its sample events (counted); only a
 //! single hit the server still refuses moves to `spool/rejected/` and is counted, not deleted.
 
+pub use crate::api::{Client, UploadError};
 use crate::state::write_atomic;
 use crate::{AgentError, io_err};
 use outpost_core::HitPayload;
-use outpost_core::api::{EnrollRequest, EnrollResponse, ErrorBody, HitsAccepted};
+use outpost_core::api::HitsAccepted;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-/// Why an upload did not go through.
-#[derive(Debug, thiserror::Error)]
-pub enum UploadError {
-    /// Network or server trouble; retry later.
-    #[error("server unreachable or failing: {0}")]
-    Transient(String),
-    /// The server refused our credentials; retrying will not help until re-enrollment.
-    #[error("server refused the device credentials ({status} {code}): {message}")]
-    Auth {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// The server refused the batch itself.
-    #[error("server rejected the batch ({status} {code}): {message}")]
-    Rejected {
-        status: u16,
-        code: String,
-        message: String,
-    },
-}
-
-/// A blocking HTTP client for the Outpost API.
-pub struct Client {
-    agent: ureq::Agent,
-    base: String,
-}
-
-impl Client {
-    pub fn new(server_url: &str, timeout: Duration) -> Client {
-        let agent: ureq::Agent = outpost_http::config_builder()
-            .timeout_global(Some(timeout))
-            .user_agent(format!("outpost-agent/{}", outpost_core::VERSION))
-            .build()
-            .into();
-        Client {
-            agent,
-            base: server_url.trim_end_matches('/').to_string(),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
-    }
-
-    /// `POST /api/v1/enroll`.
-    pub fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, UploadError> {
-        let resp = self
-            .agent
-            .post(self.url("/api/v1/enroll"))
-            .send_json(req)
-            .map_err(|e| UploadError::Transient(e.to_string()))?;
-        read_response(resp)
-    }
-
-    /// `POST /api/v1/hits` with an already serialized [`HitPayload`] (a spooled batch is sent
-    /// as the bytes that were made durable, without a decode/encode round trip).
-    pub fn upload_hits_json(&self, token: &str, json: &[u8]) -> Result<HitsAccepted, UploadError> {
-        let resp = self
-            .agent
-            .post(self.url("/api/v1/hits"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .send(json)
-            .map_err(|e| UploadError::Transient(e.to_string()))?;
-        read_response(resp)
-    }
-
-    /// `POST /api/v1/events` (full telemetry).
-    pub fn upload_events(
-        &self,
-        token: &str,
-        batch: &outpost_core::api::EventBatch,
-    ) -> Result<outpost_core::api::EventsAccepted, UploadError> {
-        let resp = self
-            .agent
-            .post(self.url("/api/v1/events"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(batch)
-            .map_err(|e| UploadError::Transient(e.to_string()))?;
-        read_response(resp)
-    }
-
-    /// `POST /api/v1/hits`.
-    pub fn upload_hits(
-        &self,
-        token: &str,
-        payload: &HitPayload,
-    ) -> Result<HitsAccepted, UploadError> {
-        let resp = self
-            .agent
-            .post(self.url("/api/v1/hits"))
-            .header("Authorization", &format!("Bearer {token}"))
-            .send_json(payload)
-            .map_err(|e| UploadError::Transient(e.to_string()))?;
-        read_response(resp)
-    }
-}
-
-fn read_response<T: serde::de::DeserializeOwned>(
-    mut resp: ureq::http::Response<ureq::Body>,
-) -> Result<T, UploadError> {
-    let status = resp.status().as_u16();
-    if (200..300).contains(&status) {
-        return resp
-            .body_mut()
-            .read_json::<T>()
-            .map_err(|e| UploadError::Transient(format!("unreadable response: {e}")));
-    }
-    let body = resp.body_mut().read_to_string().unwrap_or_default();
-    let (code, message) = match serde_json::from_str::<ErrorBody>(&body) {
-        Ok(e) => (e.error.code, e.error.message),
-        Err(_) => ("http_error".to_string(), body.chars().take(300).collect()),
-    };
-    match status {
-        401 | 403 => Err(UploadError::Auth {
-            status,
-            code,
-            message,
-        }),
-        408 | 429 | 500..=599 => Err(UploadError::Transient(format!(
-            "{status} {code}: {message}"
-        ))),
-        _ => Err(UploadError::Rejected {
-            status,
-            code,
-            message,
-        }),
-    }
-}
 
 /// Batches [`Spool::flush`] sends at the same time.
 pub const PARALLEL_UPLOADS: usize = 4;
@@ -202,7 +71,7 @@ pub struct FlushReport {
 
 impl Spool {
     pub fn open(data_dir: &Path) -> Result<Spool, AgentError> {
-        let dir = data_dir.join("spool");
+        let dir = crate::DataDir::new(data_dir).spool();
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         Ok(Spool { dir })
     }

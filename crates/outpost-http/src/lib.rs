@@ -6,6 +6,13 @@
 //! Library crates depend on this crate without default features, so the binary decides: the
 //! full `outpost` binary enables `rustls` (Mozilla's roots compiled in), the slim agent
 //! `native-tls` (the system's OpenSSL and certificate store, dynamically linked like libelf).
+//!
+//! [`ApiClient`] (`api.rs`) is the one client of the Outpost API built on it: base URL, device
+//! token, timeout, and one [`ApiError`] for every answer that is not a success.
+
+mod api;
+
+pub use api::{ApiClient, ApiError, Backoff, ClientOptions, status_error};
 
 use ureq::config::ConfigBuilder;
 use ureq::typestate::AgentScope;

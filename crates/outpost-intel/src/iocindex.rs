@@ -154,7 +154,7 @@ impl IocIndex {
             }
         }
         fn digests<const N: usize>(mut v: Vec<([u8; N], u32)>) -> Digests<N> {
-            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v.sort_by_key(|a| a.0);
             v.dedup_by(|a, b| a.0 == b.0);
             Digests {
                 keys: v.iter().map(|x| x.0).collect(),

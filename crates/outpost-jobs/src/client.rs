@@ -7,28 +7,14 @@ use std::time::{Duration, Instant};
 use crate::exec::{ExecContext, JobError, JobOutput, ResultData, execute};
 use crate::model::{ClaimedJob, Job, JobStatus, StatusReport};
 
-/// Client errors.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// Transport failure.
-    #[error("HTTP request failed: {0}")]
-    Http(#[from] ureq::Error),
-    /// The server answered with an error.
-    #[error("server answered {status}: {body}")]
-    Status {
-        /// HTTP status.
-        status: u16,
-        /// Its error body (truncated).
-        body: String,
-    },
-}
+/// Client errors: the agent's one API error (`outpost_http::ApiError`: no answer, an error
+/// status with the server's error body parsed, an unreadable answer).
+pub type ClientError = outpost_http::ApiError;
 
 /// A blocking client bound to one server and one device token.
 #[derive(Clone)]
 pub struct AgentClient {
-    base: String,
-    auth: String,
-    http: ureq::Agent,
+    api: outpost_http::ApiClient,
     time_limit: Duration,
 }
 
@@ -50,25 +36,9 @@ fn overrun_grace(limit: Duration) -> Duration {
 impl std::fmt::Debug for AgentClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentClient")
-            .field("base", &self.base)
+            .field("api", &self.api)
             .finish_non_exhaustive()
     }
-}
-
-fn check(
-    mut resp: ureq::http::Response<ureq::Body>,
-) -> Result<ureq::http::Response<ureq::Body>, ClientError> {
-    let status = resp.status().as_u16();
-    if status >= 400 {
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(4096)
-            .read_to_string()
-            .unwrap_or_default();
-        return Err(ClientError::Status { status, body });
-    }
-    Ok(resp)
 }
 
 impl AgentClient {
@@ -76,14 +46,12 @@ impl AgentClient {
     /// `Authorization: Bearer <token>`. `request_timeout` bounds uploads and reports; long
     /// polls get their wait time on top.
     pub fn new(server_url: &str, token: &str, request_timeout: Duration) -> Self {
-        let http: ureq::Agent = outpost_http::config_builder()
-            .timeout_global(Some(request_timeout + Duration::from_secs(65)))
-            .build()
-            .into();
+        let options = outpost_http::ClientOptions {
+            timeout: request_timeout + Duration::from_secs(65),
+            user_agent: None,
+        };
         AgentClient {
-            base: server_url.trim_end_matches('/').to_string(),
-            auth: format!("Bearer {token}"),
-            http,
+            api: outpost_http::ApiClient::with_options(server_url, &options).with_token(token),
             time_limit: crate::exec::DEFAULT_TIME_LIMIT,
         }
     }
@@ -96,27 +64,15 @@ impl AgentClient {
 
     /// Long-polls for the next job (`wait` ≤ the server's maximum). `None` when none came.
     pub fn next_job(&self, wait: Duration) -> Result<Option<ClaimedJob>, ClientError> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1/agent/jobs/next", self.base))
-            .header("Authorization", &self.auth)
-            .query("wait", wait.as_secs().to_string())
-            .call()?;
-        let mut resp = check(resp)?;
-        if resp.status().as_u16() == 204 {
-            return Ok(None);
-        }
-        Ok(Some(resp.body_mut().read_json::<ClaimedJob>()?))
+        let wait = wait.as_secs().to_string();
+        self.api
+            .get_json("/api/v1/agent/jobs/next", &[("wait", wait.as_str())])
     }
 
     /// Reports a status (`running` renews the lease).
     pub fn report(&self, id: i64, report: &StatusReport) -> Result<Job, ClientError> {
-        let resp = self
-            .http
-            .post(format!("{}/api/v1/agent/jobs/{id}", self.base))
-            .header("Authorization", &self.auth)
-            .send_json(report)?;
-        Ok(check(resp)?.body_mut().read_json::<Job>()?)
+        self.api
+            .post_json(&format!("/api/v1/agent/jobs/{id}"), report)
     }
 
     /// Uploads the result bytes (before reporting `completed`).
@@ -127,15 +83,11 @@ impl AgentClient {
         ext: &str,
         data: &[u8],
     ) -> Result<Job, ClientError> {
-        let resp = self
-            .http
-            .put(format!("{}/api/v1/agent/jobs/{id}/result", self.base))
-            .header("Authorization", &self.auth)
-            .query("lease_id", lease_id)
-            .query("ext", ext)
-            .content_type("application/octet-stream")
-            .send(data)?;
-        Ok(check(resp)?.body_mut().read_json::<Job>()?)
+        self.api.put_octets(
+            &format!("/api/v1/agent/jobs/{id}/result"),
+            &[("lease_id", lease_id), ("ext", ext)],
+            data,
+        )
     }
 
     /// Uploads a result from memory or streamed from its temporary file.
@@ -150,17 +102,14 @@ impl AgentClient {
             ResultData::Bytes(b) => self.upload(id, lease_id, ext, b),
             ResultData::File { file, .. } => {
                 use std::io::Seek;
-                file.seek(std::io::SeekFrom::Start(0))
-                    .map_err(|e| ClientError::Http(e.into()))?;
-                let resp = self
-                    .http
-                    .put(format!("{}/api/v1/agent/jobs/{id}/result", self.base))
-                    .header("Authorization", &self.auth)
-                    .query("lease_id", lease_id)
-                    .query("ext", ext)
-                    .content_type("application/octet-stream")
-                    .send(&*file)?;
-                Ok(check(resp)?.body_mut().read_json::<Job>()?)
+                file.seek(std::io::SeekFrom::Start(0)).map_err(|e| {
+                    ClientError::Unreachable(format!("cannot read the result: {e}"))
+                })?;
+                self.api.put_octets(
+                    &format!("/api/v1/agent/jobs/{id}/result"),
+                    &[("lease_id", lease_id), ("ext", ext)],
+                    &*file,
+                )
             }
         }
     }
@@ -270,11 +219,14 @@ impl AgentClient {
             Ok(mut out) => {
                 match self.upload_result(id, &lease, &out.file_extension, &mut out.data) {
                     Ok(_) => {}
-                    Err(ClientError::Status { status: 413, body }) => {
+                    Err(ClientError::Status {
+                        status: 413,
+                        message,
+                        ..
+                    }) => {
                         let e = JobError::TooLarge(format!(
-                            "the server refused the {} byte result: {}",
+                            "the server refused the {} byte result: {message}",
                             out.data.len(),
-                            body.chars().take(300).collect::<String>()
                         ));
                         // The server fails such a job itself; then the lease is gone.
                         return match self.report(id, &failure_report(&lease, &e)) {

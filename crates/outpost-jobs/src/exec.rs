@@ -462,7 +462,7 @@ fn pcap(job: &Job, ctx: &ExecContext, deadline: Deadline) -> Result<JobOutput, J
         let mut seen: u64 = 0;
         let res = pcapio::read_capture_file(path, |f| {
             seen += 1;
-            if seen % 4096 == 0 && deadline.passed() {
+            if seen.is_multiple_of(4096) && deadline.passed() {
                 timed_out = true;
                 return ControlFlow::Break(());
             }

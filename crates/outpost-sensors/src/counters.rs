@@ -5,7 +5,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const KINDS: [EventKind; 11] = [
+/// Every event kind.
+pub(crate) const KINDS: [EventKind; 11] = [
     EventKind::ProcessExec,
     EventKind::ProcessFork,
     EventKind::ProcessExit,

@@ -14,7 +14,9 @@
 //! | DNS | AF_PACKET tap of UDP port 53 (kernel BPF filter), process from the eBPF program | `dns` |
 //!
 //! Separately, [`capture`] is the optional rolling packet capture (AF_PACKET, TPACKET_V3) that
-//! writes the pcap files the agent's `pcap` jobs cut flows from.
+//! writes the pcap files the agent's `pcap` jobs cut flows from, and [`line`] is the agent's
+//! buffer line format: the [`EventEncoder`] the daemon writes events with, and the in-place
+//! readers of the agent's correlator, with the contract test between the two.
 //!
 //! No kernel reader ever blocks on the channel: when it is full the event is dropped and counted
 //! (see [`SensorCounters`]). Every collector that cannot run says why in [`Capabilities`] and, where
@@ -59,7 +61,7 @@ mod config;
 mod container;
 mod counters;
 pub mod dns;
-mod jsonl;
+pub mod line;
 
 // The platform boundary of the sensors: the collectors are Linux's (netlink, eBPF, inotify,
 // fanotify, /proc); elsewhere `start` runs none of them and says so in the capabilities.
@@ -102,7 +104,7 @@ pub use config::{
 };
 pub use container::{ContainerRuntime, parse_cgroup};
 pub use counters::{DnsCounters, SensorCounters};
-pub use jsonl::EventEncoder;
+pub use line::EventEncoder;
 
 /// How long a reader sleeps after draining its queue under a steady trickle of events (the
 /// eBPF ring buffer, the proc connector socket, the daemon's event channel), so that one wakeup

@@ -328,7 +328,9 @@ pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
     eprintln!(
         "enrolled as device {} (config in {})",
         resp.device_id,
-        a.dir.data_dir.join(AgentConfig::FILE).display()
+        outpost_agent::DataDir::new(&a.dir.data_dir)
+            .config()
+            .display()
     );
     Ok(cfg)
 }

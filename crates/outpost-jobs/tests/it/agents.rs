@@ -135,8 +135,13 @@ async fn dead_agent_lease_expires_and_job_is_retried() {
     .await
     .unwrap();
     match late {
-        Err(outpost_jobs::client::ClientError::Status { status, body }) => {
+        Err(outpost_jobs::client::ClientError::Status {
+            status,
+            code,
+            message,
+        }) => {
             assert_eq!(status, 409);
+            let body = format!("{code} {message}");
             assert!(body.contains("lease_lost"), "{body}");
         }
         other => panic!("expected 409, got {other:?}"),

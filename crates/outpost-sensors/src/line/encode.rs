@@ -1,11 +1,5 @@
-//! The JSON line of an event, as the agent's buffer stores it, written cheaply for a stream of
-//! events from the same few processes.
-//!
-//! The output is byte for byte what `serde_json::to_writer(&event)` writes (the buffer's reader
-//! and every other consumer see no difference). What is saved: the `process` section — the
-//! largest part of a connection event (arguments, command line, parent), about two thirds of
-//! its ~1 KiB — is serialized once per distinct process record and then copied, because a busy
-//! process's connections all carry the same record.
+//! Writing a buffer line (see [`crate::line`]): byte for byte what `serde_json` writes, with
+//! the process sections of recent processes serialized once.
 
 use outpost_core::{Event, ProcessInfo};
 use serde::Serialize;

@@ -1,0 +1,98 @@
+//! The main loop's consumer: events from the sensors' channel, taken in batches, checked
+//! against the agent's own CPU and memory caps (`crate::governor`: over a cap they are
+//! dropped and counted), their executables hashed as they start, and appended to the buffer.
+
+use super::{DRAIN_PAUSE, Pipeline};
+use crate::governor::Verdict;
+use outpost_core::Event;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+impl Pipeline<'_> {
+    /// The agent's own RSS and CPU against its caps (once a second); logs each change of
+    /// verdict, and hands memory back while over the memory cap.
+    pub(super) fn govern(&mut self) {
+        let (rss_kib, cpu_ms) = outpost_platform::self_usage();
+        let before = self.governor.verdict();
+        let now = self.governor.observe(Instant::now(), cpu_ms, rss_kib);
+        if now != before {
+            match now {
+                Verdict::Normal => tracing::info!(
+                    shed_cpu = self.counters.events_shed_cpu,
+                    shed_memory = self.counters.events_shed_memory,
+                    "back under the agent's own limits: buffering events again"
+                ),
+                Verdict::ShedCpu => tracing::warn!(
+                    max_cpu_percent = self.cfg.daemon.max_cpu_percent,
+                    "over the agent's CPU cap: dropping events (counted) until under it"
+                ),
+                Verdict::ShedMemory => tracing::warn!(
+                    rss_kib,
+                    max_rss_mib = self.cfg.daemon.max_rss_mib,
+                    "over the agent's memory cap: dropping events (counted) until under it"
+                ),
+            }
+        }
+        if now == Verdict::ShedMemory {
+            outpost_platform::trim_allocator();
+        }
+    }
+
+    /// Events are taken in batches: the first one blocks (up to 500 ms), the rest of what is
+    /// queued is drained without waiting, and then the loop pauses briefly so that the next
+    /// wakeup finds a batch again (the sensors hand over their events in bursts; the channel
+    /// holds `queue_capacity` events, far more than arrive during the pause at any rate the
+    /// sensors sustain).
+    pub(super) fn drain(&mut self, rx: &Receiver<Event>, queue_capacity: usize) {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(ev) => {
+                self.take(ev);
+                let mut n = 1;
+                for ev in rx.try_iter().take(queue_capacity) {
+                    self.take(ev);
+                    n += 1;
+                }
+                // No pause when a quarter of the channel was waiting: keep up instead.
+                if n < queue_capacity / 4 {
+                    std::thread::sleep(DRAIN_PAUSE);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            // No sensor is sending (none runs on this platform, or all have stopped): the
+            // daemon goes on with its passes (OS logs, correlation, uploads) and its jobs.
+            Err(RecvTimeoutError::Disconnected) => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+
+    /// What the sensors left in the channel when they stopped: buffered whatever the caps.
+    pub(super) fn drain_rest(&mut self, rx: &Receiver<Event>) {
+        for mut ev in rx.try_iter() {
+            self.hasher.hash(&mut ev);
+            self.buffer_event(ev);
+        }
+    }
+
+    /// One event, under the governor's verdict.
+    fn take(&mut self, mut ev: Event) {
+        match self.governor.verdict() {
+            Verdict::Normal => {
+                self.hasher.hash(&mut ev);
+                self.buffer_event(ev)
+            }
+            Verdict::ShedCpu => self.counters.events_shed_cpu += 1,
+            Verdict::ShedMemory => self.counters.events_shed_memory += 1,
+        }
+    }
+
+    fn buffer_event(&mut self, ev: Event) {
+        match self.writer.append(&ev) {
+            Ok(()) => self.counters.events_buffered += 1,
+            Err(e) => {
+                self.counters.buffer_write_errors += 1;
+                tracing::error!(error = %e, "cannot write to the buffer; event dropped");
+            }
+        }
+    }
+}
