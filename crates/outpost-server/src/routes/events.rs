@@ -7,7 +7,6 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{AgentJson, AuthDevice};
-use crate::ingest::new_sighting;
 use crate::metrics::{self, metrics};
 use axum::Json;
 use axum::extract::State;
@@ -83,11 +82,10 @@ pub async fn score_store_forward(
             .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
         // A batch delivered again (an agent's retry, an input's redelivery) counts nothing
         // again toward the Sigma correlations.
-        let upload = crate::ingest::Upload {
-            device: &dev_auth,
-            batch: &batch_id_for_scoring,
-        };
-        let scored = ingest.score_events(&tenant, &events, threshold, iocs, Some(upload));
+        let upload = crate::ingest::upload(&dev_auth, &batch_id_for_scoring);
+        let scored = ingest
+            .scorer()
+            .score_events(&tenant, &events, threshold, iocs, Some(upload));
         let queued = ingest.publish_events(
             &tenant,
             &device,
@@ -102,9 +100,11 @@ pub async fn score_store_forward(
         let mut sightings: Vec<NewSighting> = Vec::new();
         for ((e, s), seq) in events.into_iter().zip(scored).zip(seqs_for_scoring) {
             let ts = e.ts;
-            for x in s.sightings {
-                sightings.push(new_sighting(seq, ts, x));
-            }
+            sightings.extend(s.sightings.into_iter().map(|found| NewSighting {
+                seq,
+                event_ts: ts,
+                found,
+            }));
             if s.alert {
                 if !s.actions.is_empty() {
                     actions.insert(seq, s.actions);
@@ -131,7 +131,8 @@ pub async fn score_store_forward(
     let stored = state
         .store
         .insert_alerts(dev, &batch_id, &alerts, &sightings)
-        .await?;
+        .await
+        .inspect_err(|e| crate::ingest::sightings_refused(sightings.len(), e))?;
     let m = metrics();
     let learned = if learning { stored.fresh } else { 0 };
     metrics::count(&m.event_alerts, "learned", learned);

@@ -115,11 +115,8 @@ pub async fn upload(
                 .as_ref()
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             let batch = format!("hits:{}", payload.batch_id);
-            let upload = crate::ingest::Upload {
-                device: &dev_auth,
-                batch: &batch,
-            };
-            let (scores, sightings) = ingest.score_batch_with_sightings(
+            let upload = crate::ingest::upload(&dev_auth, &batch);
+            let (scores, sightings) = ingest.scorer().score_hits(
                 &tenant_id,
                 &payload.hits,
                 threshold,
@@ -141,7 +138,8 @@ pub async fn upload(
         let stored = state
             .store
             .insert_alerts(&dev, &format!("hits:{}", payload.batch_id), &[], &sightings)
-            .await?;
+            .await
+            .inspect_err(|e| crate::ingest::sightings_refused(sightings.len(), e))?;
         m.sightings.inc_by(stored.sightings);
     }
     // Forward before answering: the agent retries until it gets a 2xx, and a retried batch
