@@ -576,6 +576,33 @@ pub struct ProfileRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What one replica's profile engine learned about a subject since it last handed its changes
+/// over: made by `outpost-detect`'s `ProfileEngine::take_deltas`, merged into the database by
+/// `outpost-store`'s `merge_profiles` (per tenant), read back as [`ProfileRecord`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileDelta {
+    /// `image:<container image>` or `exe:<executable path>`.
+    pub subject: String,
+    /// Epoch the changes belong to (resets so far; a change of an older epoch is stale).
+    pub epoch: u64,
+    /// First event of the subject (this engine's view).
+    pub first_seen: Option<DateTime<Utc>>,
+    /// End of the learning window (this engine's view).
+    pub learning_until: Option<DateTime<Utc>>,
+    /// Command lines learned.
+    pub command_lines: Vec<String>,
+    /// Children learned.
+    pub children: Vec<String>,
+    /// Destinations learned.
+    pub destinations: Vec<String>,
+    /// Files learned.
+    pub files: Vec<String>,
+    /// Events learned from.
+    pub events_learned: u64,
+    /// Deviations seen.
+    pub deviations: u64,
+}
+
 /// `POST /api/v1/profiles/reset`: forget one subject's profile, or every profile of the
 /// tenant when `subject` is absent; learning starts again.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

@@ -15,6 +15,7 @@ pub mod event;
 pub mod hit;
 pub mod indicator;
 pub mod net;
+pub mod sighting;
 
 pub use bound::{TRUNCATED_LABEL, TRUNCATED_MARKER, bound_event, bound_hit};
 pub use event::{

@@ -58,9 +58,9 @@ pub struct Scored {
     /// True when a whitelist entry matched (later engines were skipped).
     #[serde(default)]
     pub whitelisted: bool,
-    /// STIX sightings (JSON) produced by the STIX engine, linked to their indicators.
+    /// STIX sightings produced by the STIX engine, linked to their indicators.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sightings: Vec<serde_json::Value>,
+    pub sightings: Vec<outpost_core::sighting::StixSighting>,
 }
 
 impl Scored {

@@ -7,11 +7,34 @@
 //!   per-field black/white lists;
 //! - [`rules`]: YAML rules (hot-reloaded by [`reload::RuleWatcher`]) and Sigma rules compiled by
 //!   [`sigma`] onto the same engine;
-//! - [`profile`]: learned behaviour per container image or executable;
-//! - STIX indicator patterns (when `outpost-stix` is available).
+//! - [`profile`]: learned behaviour per container image or executable (per tenant:
+//!   [`profile::TenantProfiles`]);
+//! - [`stix`]: STIX indicator patterns (feature `stix`, through `outpost-stix`), reloaded from
+//!   their bundle files by [`stix::StixPatterns`].
 //!
-//! Each match is an [`Indicator`]; the event's `risk_score` is their sum. [`alert`] turns scored
-//! events into alerts by per-tenant threshold, with suppression and learn mode.
+//! Each match is an [`Indicator`]; the event's `risk_score` is their sum. [`alert`] holds the
+//! per-tenant threshold that makes a scored event an alert, and learn mode. [`scorer`] is the
+//! server's whole scoring: uploaded hits (with the agent's intel match) and telemetry of a
+//! tenant, typed STIX sightings, Sigma correlations across retried uploads and their timer.
+//!
+//! # Rules index
+//!
+//! Rules are compiled once and indexed (event kind, Windows event id, anchor literals: whole
+//! values, basenames, substrings through one Aho-Corasick automaton per field, ORs of
+//! anchors), so an event is tested only against rules that can match it (every anchored
+//! conjunct of a rule must have a hit; regexes are anchored on the literals every match
+//! contains, [`matcher::regex_required_literals`]), and identical leaves of different rules are
+//! evaluated once per event ([`matcher::Memo`]); `tests/index_equivalence.rs` checks the index
+//! against a full scan on real data. Sigma `fieldref` and `expand` take their placeholders
+//! from [`SigmaOptions::placeholders`].
+//!
+//! # Sigma correlations
+//!
+//! Correlation rules ([`correlation`]: `event_count`, `value_count`, `temporal`,
+//! `temporal_ordered`, chains, aliases, `generate`) are resolved against the rule set and fed
+//! by its matches; their state is per scope (the tenant) × correlation × group, bounded,
+//! evictions counted (`metrics`, feature `metrics`: `outpost_detect_correlation_*`, registered
+//! by the server).
 
 pub mod alert;
 pub mod correlation;
@@ -24,11 +47,14 @@ pub mod pipeline;
 pub mod profile;
 pub mod reload;
 pub mod rules;
+#[cfg(feature = "stix")]
+pub mod scorer;
 pub mod sigma;
 pub mod static_engine;
 #[cfg(feature = "stix")]
 pub mod stix;
 
+pub use alert::AlertPolicy;
 pub use correlation::{CorrelationState, Correlations};
 pub use indicator::{Action, Indicator, RuleAction, Scored};
 pub use pipeline::Pipeline;

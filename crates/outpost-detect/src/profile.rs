@@ -88,39 +88,16 @@ pub struct Profile {
 }
 
 /// What one engine learned about a subject since it last handed its changes over
-/// ([`ProfileEngine::take_deltas`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileDelta {
-    /// Subject.
-    pub subject: String,
-    /// Epoch the changes belong to.
-    pub epoch: u64,
-    /// First event of the subject (this engine's view).
-    pub first_seen: Option<DateTime<Utc>>,
-    /// End of the learning window (this engine's view).
-    pub learning_until: Option<DateTime<Utc>>,
-    /// Items learned, per dimension.
-    pub command_lines: Vec<String>,
-    /// Children.
-    pub children: Vec<String>,
-    /// Destinations.
-    pub destinations: Vec<String>,
-    /// Files.
-    pub files: Vec<String>,
-    /// Events learned from.
-    pub events_learned: u64,
-    /// Deviations seen.
-    pub deviations: u64,
-}
+/// ([`ProfileEngine::take_deltas`]); the one record of a profile change, shared with the store.
+pub use outpost_core::api::ProfileDelta;
 
-impl ProfileDelta {
-    fn items_mut(&mut self, d: Dim) -> &mut Vec<String> {
-        match d {
-            Dim::Cmd => &mut self.command_lines,
-            Dim::Child => &mut self.children,
-            Dim::Dest => &mut self.destinations,
-            Dim::File => &mut self.files,
-        }
+/// The learned items of one dimension of a change.
+fn delta_items(delta: &mut ProfileDelta, d: Dim) -> &mut Vec<String> {
+    match d {
+        Dim::Cmd => &mut delta.command_lines,
+        Dim::Child => &mut delta.children,
+        Dim::Dest => &mut delta.destinations,
+        Dim::File => &mut delta.files,
     }
 }
 
@@ -355,7 +332,7 @@ impl ProfileEngine {
                 Some(cur) if cur.epoch == d.epoch => {
                     let mut d = d;
                     for dim in [Dim::Cmd, Dim::Child, Dim::Dest, Dim::File] {
-                        cur.items_mut(dim).append(d.items_mut(dim));
+                        delta_items(cur, dim).append(delta_items(&mut d, dim));
                     }
                     cur.events_learned += d.events_learned;
                     cur.deviations += d.deviations;
@@ -541,7 +518,7 @@ impl ProfileEngine {
                 p.events_learned += 1;
                 self.record(p, |d| {
                     if learned {
-                        d.items_mut(dim).push(item.clone());
+                        delta_items(d, dim).push(item.clone());
                     }
                     d.events_learned += 1;
                 });
@@ -683,6 +660,95 @@ impl Drop for ProfileEngine {
         if let Err(e) = self.flush() {
             tracing::warn!(error = %e, "could not save profiles");
         }
+    }
+}
+
+impl Profile {
+    /// A profile as the store keeps it (merged by every replica), its status from its learning
+    /// window at `now`.
+    pub fn from_record(p: outpost_core::api::ProfileRecord, now: DateTime<Utc>) -> Profile {
+        let learning_until = p.learning_until.unwrap_or(now);
+        Profile {
+            subject: p.subject,
+            status: if learning_until < now {
+                ProfileStatus::Profiled
+            } else {
+                ProfileStatus::Learning
+            },
+            first_seen: p.first_seen.unwrap_or(now),
+            learning_until,
+            command_lines: p.command_lines.into_iter().collect::<BTreeSet<_>>(),
+            children: p.children.into_iter().collect(),
+            destinations: p.destinations.into_iter().collect(),
+            files: p.files.into_iter().collect(),
+            events_learned: u64::try_from(p.events_learned).unwrap_or(0),
+            deviations: u64::try_from(p.deviations).unwrap_or(0),
+            epoch: u64::try_from(p.epoch).unwrap_or(0),
+        }
+    }
+}
+
+/// One replicated [`ProfileEngine`] per tenant (made on its first event): the profile engine of
+/// a multi-tenant [`crate::Pipeline`]. They learn from telemetry only (see
+/// [`crate::Pipeline::score_learning`]); whoever shares them with other replicas takes their
+/// changes ([`TenantProfiles::engines`], [`ProfileEngine::take_deltas`]) and gives back what
+/// the others learned ([`TenantProfiles::apply_remote`]).
+#[derive(Debug)]
+pub struct TenantProfiles {
+    cfg: ProfileConfig,
+    engines: RwLock<HashMap<String, std::sync::Arc<ProfileEngine>>>,
+}
+
+impl TenantProfiles {
+    /// No tenant yet; each one's engine gets `cfg`.
+    pub fn new(cfg: ProfileConfig) -> TenantProfiles {
+        TenantProfiles {
+            cfg,
+            engines: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The engines' settings.
+    pub fn config(&self) -> &ProfileConfig {
+        &self.cfg
+    }
+
+    /// A tenant's engine (made when missing).
+    pub fn engine(&self, tenant_id: &str) -> std::sync::Arc<ProfileEngine> {
+        if let Some(e) = self
+            .engines
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant_id)
+        {
+            return e.clone();
+        }
+        self.engines
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(tenant_id.to_string())
+            .or_insert_with(|| std::sync::Arc::new(ProfileEngine::replicated(self.cfg.clone())))
+            .clone()
+    }
+
+    /// Every tenant's engine so far.
+    pub fn engines(&self) -> Vec<(String, std::sync::Arc<ProfileEngine>)> {
+        self.engines
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(t, e)| (t.clone(), e.clone()))
+            .collect()
+    }
+
+    /// Learns from / scores one event of a tenant.
+    pub fn eval_into(&self, tenant_id: &str, e: &Event, out: &mut Scored) {
+        self.engine(tenant_id).eval_into(e, out);
+    }
+
+    /// Merges a profile another replica stored into the tenant's engine.
+    pub fn apply_remote(&self, tenant_id: &str, remote: Profile) {
+        self.engine(tenant_id).apply_remote(remote);
     }
 }
 

@@ -18,35 +18,11 @@ use outpost_core::Event;
 use outpost_stix::model::Bundle;
 use outpost_stix::{Pattern, StixObject};
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
-/// An ATT&CK-style link of a sighting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttackLink {
-    /// STIX id of the attack-pattern or intrusion-set.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// ATT&CK technique id (attack-patterns only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mitre_id: Option<String>,
-}
-
-/// A sighting produced by the STIX engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StixSighting {
-    /// The indicator's STIX id.
-    pub indicator_id: String,
-    /// The indicator's name.
-    pub indicator_name: String,
-    /// Attack-patterns the indicator indicates.
-    pub attack_patterns: Vec<AttackLink>,
-    /// Intrusion-sets that use those attack-patterns (or that the indicator indicates).
-    pub intrusion_sets: Vec<AttackLink>,
-    /// The STIX 2.1 `sighting` object (JSON), `sighting_of_ref` = the indicator.
-    pub sighting: serde_json::Value,
-    /// The `observed-data` and SCOs the sighting refers to (JSON).
-    pub observed: Vec<serde_json::Value>,
-}
+/// A sighting produced by the STIX engine, and its attack links (typed from here to the store).
+pub use outpost_core::sighting::{AttackLink, StixSighting};
 
 struct Compiled {
     /// Event sections (bit 0 process, 1 network, 2 file) that can yield an object the pattern
@@ -365,11 +341,181 @@ impl Engine for StixEngine {
                 extra_info: extra.join("; "),
                 score: self.cfg.score,
             });
-            if let Ok(v) = serde_json::to_value(&s) {
-                out.sightings.push(v);
+            out.sightings.push(s);
+        }
+    }
+}
+
+/// The bundle files (path, modification time, length) and the digest of the other indicators
+/// a STIX engine was built from.
+type StixSignature = (Vec<(PathBuf, std::time::SystemTime, u64)>, String);
+
+/// The engine in use and what it was built from (to notice changes).
+#[derive(Default)]
+struct PatternsState {
+    engine: Option<Arc<StixEngine>>,
+    signature: Option<StixSignature>,
+    /// Indicators not used, with the reason.
+    skipped: Vec<Unsupported>,
+}
+
+/// The STIX indicator patterns of a pipeline, rebuilt when their sources change: the bundle
+/// files of a directory (every `*.json` below it) and indicators given by the caller (the
+/// server's global intel feeds). Evaluating it evaluates the engine in use.
+pub struct StixPatterns {
+    dir: Option<PathBuf>,
+    score: i32,
+    state: RwLock<PatternsState>,
+    /// Serializes reloads.
+    reload: Mutex<()>,
+}
+
+impl std::fmt::Debug for StixPatterns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StixPatterns")
+            .field("dir", &self.dir)
+            .field("patterns", &self.engine().map(|e| e.len()))
+            .finish()
+    }
+}
+
+impl StixPatterns {
+    /// No patterns yet; `dir` holds bundle files, a match scores `score`.
+    pub fn new(dir: Option<PathBuf>, score: i32) -> StixPatterns {
+        StixPatterns {
+            dir,
+            score,
+            state: RwLock::new(PatternsState::default()),
+            reload: Mutex::new(()),
+        }
+    }
+
+    /// The compiled indicators in use, if any.
+    pub fn engine(&self) -> Option<Arc<StixEngine>> {
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .engine
+            .clone()
+    }
+
+    /// Indicators not used, with the reason.
+    pub fn skipped(&self) -> Vec<Unsupported> {
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .skipped
+            .clone()
+    }
+
+    /// Rebuilds the engine when the bundle files or the other indicators changed (`digest`
+    /// names the version of the latter; `objects` makes their STIX `indicator` objects, called
+    /// only when rebuilding). Returns whether it rebuilt. On a broken bundle the engine in use
+    /// stays and the error names the file.
+    pub fn reload(
+        &self,
+        digest: &str,
+        objects: impl FnOnce() -> Vec<serde_json::Value>,
+    ) -> Result<bool, String> {
+        let _one = self.reload.lock().unwrap_or_else(|p| p.into_inner());
+        let files = match &self.dir {
+            Some(d) => stix_files(d)?,
+            None => Vec::new(),
+        };
+        let signature = (files, digest.to_string());
+        if self
+            .state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .signature
+            .as_ref()
+            == Some(&signature)
+        {
+            return Ok(false);
+        }
+        let mut all = bundle_objects(&signature.0)?;
+        all.extend(objects());
+        let n = all.len();
+        let bundle = Bundle::from_json(&serde_json::json!({
+            "type": "bundle",
+            "id": "bundle--00000000-0000-4000-8000-000000000000",
+            "objects": all,
+        }))
+        .map_err(|e| format!("combined STIX indicators: {e}"))?;
+        let (engine, skipped) = StixEngine::from_bundle(
+            &bundle,
+            StixConfig {
+                score: self.score,
+                skip_simple_iocs: false,
+                where_sighted_refs: Vec::new(),
+            },
+        );
+        for u in &skipped {
+            tracing::warn!(indicator = %u.rule_id, reason = %u.reason, "STIX indicator not used");
+        }
+        tracing::info!(
+            objects = n,
+            patterns = engine.len(),
+            skipped = skipped.len(),
+            "STIX indicator patterns loaded"
+        );
+        let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
+        st.engine = (!engine.is_empty()).then(|| Arc::new(engine));
+        st.skipped = skipped;
+        st.signature = Some(signature);
+        Ok(true)
+    }
+}
+
+impl Engine for StixPatterns {
+    fn eval_into(&self, e: &Event, out: &mut Scored) {
+        if let Some(engine) = self.engine() {
+            engine.eval_into(e, out);
+        }
+    }
+}
+
+/// The objects of bundle files; each must be a valid bundle on its own, so that errors name it.
+fn bundle_objects(
+    files: &[(PathBuf, std::time::SystemTime, u64)],
+) -> Result<Vec<serde_json::Value>, String> {
+    let mut objects = Vec::new();
+    for (path, _, _) in files {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+        Bundle::from_json(&v).map_err(|e| format!("{}: {e}", path.display()))?;
+        match v.get("objects").and_then(|o| o.as_array()) {
+            Some(list) => objects.extend(list.iter().cloned()),
+            None => objects.push(v),
+        }
+    }
+    Ok(objects)
+}
+
+/// The STIX bundle files of a directory (recursive, `*.json`), sorted, with their
+/// modification time and length.
+fn stix_files(dir: &Path) -> Result<Vec<(PathBuf, std::time::SystemTime, u64)>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        for entry in rd {
+            let entry = entry.map_err(|e| format!("{}: {e}", d.display()))?;
+            let path = entry.path();
+            let meta = entry
+                .metadata()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if meta.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                let mtime = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+                out.push((path, mtime, meta.len()));
             }
         }
     }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -615,7 +615,7 @@ pub fn spawn_housekeeping(state: &AppState) {
         loop {
             tick.tick().await;
             match st.store.learning_tenants().await {
-                Ok(t) => st.ingest.set_learning_tenants(t),
+                Ok(t) => st.ingest.scorer().policy().set_learning_tenants(t),
                 Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
             }
             let ingest = st.ingest.clone();

@@ -74,6 +74,8 @@ pub struct Metrics {
     pub event_alerts: Family<ResultLabel, Counter>,
     /// STIX sightings stored.
     pub sightings: Counter,
+    /// STIX sightings the database refused (their batch is refused too, and retried).
+    pub sightings_failed: Counter,
     /// Profile synchronizations with the database, by result (ok, error).
     pub profile_syncs: Family<ResultLabel, Counter>,
     /// Profile changes merged into the database.
@@ -147,6 +149,7 @@ pub fn metrics() -> &'static Metrics {
         intel_feed_loads: Family::default(),
         event_alerts: Family::default(),
         sightings: Counter::default(),
+        sightings_failed: Counter::default(),
         profile_syncs: Family::default(),
         profile_merges: Counter::default(),
         stix_loads: Family::default(),
@@ -297,6 +300,11 @@ pub fn register(registry: &mut Registry) {
         "outpost_sightings",
         "STIX sightings stored",
         m.sightings.clone(),
+    );
+    registry.register(
+        "outpost_sightings_failed",
+        "STIX sightings the database refused (their batch is refused too, and retried)",
+        m.sightings_failed.clone(),
     );
     registry.register(
         "outpost_profile_syncs",

@@ -56,25 +56,7 @@ pub fn observed_data_id(obs: &Observation) -> String {
 /// observables stay embedded in `objects`, so references between them still resolve.
 pub fn observed_data_objects(obs: &Observation, now: DateTime<Utc>) -> Vec<StixObject> {
     let all_stix_ids = obs.objects.iter().all(|(id, _)| id.contains("--"));
-    if !all_stix_ids {
-        let embedded: Map<String, Value> = obs.objects.iter().cloned().collect();
-        return vec![StixObject::ObservedData(ObservedData {
-            common: Common {
-                id: observed_data_id(obs),
-                spec_version: Some("2.1".into()),
-                created: Some(now),
-                modified: Some(now),
-                ..Default::default()
-            },
-            first_observed: obs.first_observed,
-            last_observed: obs.last_observed,
-            number_observed: obs.number_observed,
-            object_refs: Vec::new(),
-            objects: Some(embedded),
-        })];
-    }
-    let object_refs: Vec<String> = obs.objects.iter().map(|(id, _)| id.clone()).collect();
-    let od = ObservedData {
+    let observed = |object_refs: Vec<String>, objects: Option<Map<String, Value>>| ObservedData {
         common: Common {
             id: observed_data_id(obs),
             spec_version: Some("2.1".into()),
@@ -86,8 +68,17 @@ pub fn observed_data_objects(obs: &Observation, now: DateTime<Utc>) -> Vec<StixO
         last_observed: obs.last_observed,
         number_observed: obs.number_observed,
         object_refs,
-        objects: None,
+        objects,
     };
+    if !all_stix_ids {
+        let embedded: Map<String, Value> = obs.objects.iter().cloned().collect();
+        return vec![StixObject::ObservedData(observed(
+            Vec::new(),
+            Some(embedded),
+        ))];
+    }
+    let object_refs: Vec<String> = obs.objects.iter().map(|(id, _)| id.clone()).collect();
+    let od = observed(object_refs, None);
     let mut out = vec![StixObject::ObservedData(od)];
     for (id, v) in &obs.objects {
         if !id.contains("--") {

@@ -32,17 +32,9 @@ pub struct NewAlert {
     pub learned: bool,
 }
 
-/// A STIX sighting to store, of the event at `seq` of the batch.
-#[derive(Debug, Clone)]
-pub struct NewSighting {
-    pub seq: i64,
-    pub indicator_id: String,
-    pub indicator_name: String,
-    pub event_ts: DateTime<Utc>,
-    pub attack: serde_json::Value,
-    pub sighting: serde_json::Value,
-    pub observed: Vec<serde_json::Value>,
-}
+/// A STIX sighting to store, of the event at `seq` of the batch (typed from the detection
+/// engine to here).
+pub use outpost_core::sighting::NewSighting;
 
 /// Filters of `GET /api/v1/alerts`.
 #[derive(Debug, Clone, Default)]
@@ -247,8 +239,8 @@ impl Store {
             for s in sightings {
                 let n = sqlx::query("INSERT INTO sightings (tenant_id, device_id, batch_id, seq, indicator_id, indicator_name, created_at, event_ts, attack, sighting, observed, alert_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (device_id, batch_id, seq, indicator_id) DO NOTHING")
-                    .bind(&dev.tenant_id).bind(&dev.device_id).bind(batch_id).bind(s.seq).bind(&s.indicator_id).bind(&s.indicator_name)
-                    .bind(now).bind(s.event_ts.timestamp_millis()).bind(json(&s.attack)?).bind(json(&s.sighting)?).bind(json(&s.observed)?)
+                    .bind(&dev.tenant_id).bind(&dev.device_id).bind(batch_id).bind(s.seq).bind(&s.found.indicator_id).bind(&s.found.indicator_name)
+                    .bind(now).bind(s.event_ts.timestamp_millis()).bind(json(&s.found.attack())?).bind(json(&s.found.sighting)?).bind(json(&s.found.observed)?)
                     .bind(by_seq.get(&s.seq).copied())
                     .execute(&mut *tx).await?.rows_affected();
                 sighted += n;

@@ -32,7 +32,6 @@ pub use error::StoreError;
 pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};
 pub use intel::IntelRevision;
-pub use profiles::ProfileMerge;
 pub use releases::{NewRelease, NewRolloutRow, RolloutDevice};
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, DeviceReport, KeyKind, is_online};
 pub use triage::{StateChange, suppression_matches, suppression_matches_fields};

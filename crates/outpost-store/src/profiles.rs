@@ -9,27 +9,10 @@
 //! older epoch is discarded.
 
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
-use chrono::{DateTime, Utc};
-use outpost_core::api::{Page, ProfileRecord};
+use outpost_core::api::{Page, ProfileDelta, ProfileRecord};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeSet;
-
-/// What one replica learned about one (tenant, subject) since its last merge.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileMerge {
-    pub tenant_id: String,
-    pub subject: String,
-    pub epoch: i64,
-    pub first_seen: Option<DateTime<Utc>>,
-    pub learning_until: Option<DateTime<Utc>>,
-    pub command_lines: Vec<String>,
-    pub children: Vec<String>,
-    pub destinations: Vec<String>,
-    pub files: Vec<String>,
-    pub events_learned: i64,
-    pub deviations: i64,
-}
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Sets {
@@ -94,16 +77,18 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 }
 
 impl Store {
-    /// Merges replicas' learning (see the module docs); `max_items` caps each dimension.
-    /// Returns how many merges applied (stale epochs are skipped).
+    /// Merges replicas' learning (see the module docs): the changes of each tenant's profiles
+    /// since the replica's last merge. `max_items` caps each dimension. Returns how many
+    /// changes applied (stale epochs are skipped).
     pub async fn merge_profiles(
         &self,
-        merges: &[ProfileMerge],
+        changes: &[(String, Vec<ProfileDelta>)],
         max_items: usize,
     ) -> Result<u64, StoreError> {
-        if merges.is_empty() {
+        if changes.iter().all(|(_, d)| d.is_empty()) {
             return Ok(0);
         }
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let now = now_ms();
         let mut applied = 0u64;
         let _gate = self.write_gate().await;
@@ -111,9 +96,10 @@ impl Store {
             let mut tx = p.begin().await?;
             let rev: i64 = sqlx::query_scalar("UPDATE profile_rev SET rev = rev + 1 WHERE id = 1 RETURNING rev")
                 .fetch_one(&mut *tx).await?;
-            for m in merges {
+            for (tenant_id, deltas) in changes {
+            for m in deltas {
                 let row = sqlx::query("SELECT epoch, first_seen, learning_until, data, events_learned, deviations FROM profiles WHERE tenant_id = $1 AND subject = $2")
-                    .bind(&m.tenant_id).bind(&m.subject).fetch_optional(&mut *tx).await?;
+                    .bind(tenant_id).bind(&m.subject).fetch_optional(&mut *tx).await?;
                 let first = m.first_seen.map(|t| t.timestamp_millis());
                 let until = m.learning_until.map(|t| t.timestamp_millis());
                 match row {
@@ -125,14 +111,14 @@ impl Store {
                         union_capped(&mut sets.files, &m.files, max_items);
                         let data = serde_json::to_string(&sets).map_err(|e| StoreError::Invalid(e.to_string()))?;
                         sqlx::query("INSERT INTO profiles (tenant_id, subject, epoch, first_seen, learning_until, data, events_learned, deviations, rev, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                            .bind(&m.tenant_id).bind(&m.subject).bind(m.epoch).bind(first).bind(until).bind(data)
-                            .bind(m.events_learned).bind(m.deviations).bind(rev).bind(now)
+                            .bind(tenant_id).bind(&m.subject).bind(count(m.epoch)).bind(first).bind(until).bind(data)
+                            .bind(count(m.events_learned)).bind(count(m.deviations)).bind(rev).bind(now)
                             .execute(&mut *tx).await?;
                         applied += 1;
                     }
                     Some(r) => {
                         let epoch: i64 = r.try_get("epoch")?;
-                        if epoch != m.epoch {
+                        if epoch != count(m.epoch) {
                             // Learning from before a reset (or a replica that has not seen
                             // the reset yet): dropped.
                             continue;
@@ -150,13 +136,14 @@ impl Store {
                         let learned: i64 = r.try_get("events_learned")?;
                         let deviations: i64 = r.try_get("deviations")?;
                         sqlx::query("UPDATE profiles SET first_seen = $3, learning_until = $4, data = $5, events_learned = $6, deviations = $7, rev = $8, updated_at = $9 WHERE tenant_id = $1 AND subject = $2")
-                            .bind(&m.tenant_id).bind(&m.subject).bind(first).bind(until).bind(data)
-                            .bind(learned.saturating_add(m.events_learned)).bind(deviations.saturating_add(m.deviations))
+                            .bind(tenant_id).bind(&m.subject).bind(first).bind(until).bind(data)
+                            .bind(learned.saturating_add(count(m.events_learned))).bind(deviations.saturating_add(count(m.deviations)))
                             .bind(rev).bind(now)
                             .execute(&mut *tx).await?;
                         applied += 1;
                     }
                 }
+            }
             }
             tx.commit().await?;
         });

@@ -47,6 +47,7 @@ pub async fn rules(
 ) -> Result<Json<DetectStatus>, ApiError> {
     let d = &state.config.detect;
     let handle = state.ingest.rules();
+    let stix = state.ingest.scorer().stix();
     Ok(Json(DetectStatus {
         enabled: d.enabled,
         rules_dir: d.rules_dir.as_ref().map(|p| p.display().to_string()),
@@ -56,8 +57,8 @@ pub async fn rules(
         tenant_thresholds: d.tenant_thresholds.clone(),
         stix: StixStatus {
             dir: d.stix_dir.as_ref().map(|p| p.display().to_string()),
-            patterns: state.ingest.stix_engine().map(|e| e.len()).unwrap_or(0),
-            skipped: state.ingest.stix_skipped(),
+            patterns: stix.and_then(|s| s.engine()).map(|e| e.len()).unwrap_or(0),
+            skipped: stix.map(|s| s.skipped()).unwrap_or_default(),
         },
         profiles: state.ingest.profiles().is_some(),
     }))

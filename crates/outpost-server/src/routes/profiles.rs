@@ -167,7 +167,7 @@ pub async fn set_learn(
         None
     };
     state.store.set_learn_mode(&t, until, &who.subject).await?;
-    state.ingest.set_learning(&t, until);
+    state.ingest.scorer().policy().set_learning(&t, until);
     state.forward.audit(
         &who,
         if req.on { "learn.on" } else { "learn.off" },

@@ -11,7 +11,6 @@
 
 use super::ServiceError;
 use crate::AppState;
-use crate::ingest::new_sighting;
 use crate::metrics::{self, BodyLabel, ResultLabel, metrics};
 use outpost_core::api::{HitScore, HitState, HitsAccepted};
 use outpost_core::{Event, HitPayload};
@@ -162,7 +161,8 @@ impl Acceptance<'_> {
                 .state
                 .store
                 .insert_alerts(dev, &format!("hits:{}", payload.batch_id), &[], &sightings)
-                .await?;
+                .await
+                .inspect_err(|e| crate::ingest::sightings_refused(sightings.len(), e))?;
             m.sightings.inc_by(stored.sightings);
         }
         // Forward before answering: the agent retries until it gets a 2xx, and a retried
@@ -215,11 +215,8 @@ impl Acceptance<'_> {
                 .as_ref()
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             let batch = format!("hits:{}", payload.batch_id);
-            let upload = crate::ingest::Upload {
-                device: &dev,
-                batch: &batch,
-            };
-            let (scores, sightings) = ingest.score_batch_with_sightings(
+            let upload = crate::ingest::upload(&dev, &batch);
+            let (scores, sightings) = ingest.scorer().score_hits(
                 &dev.tenant_id,
                 &payload.hits,
                 threshold,
@@ -276,7 +273,8 @@ impl Acceptance<'_> {
             .state
             .store
             .insert_alerts(dev, batch_id, &scored.alerts, &scored.sightings)
-            .await?;
+            .await
+            .inspect_err(|e| crate::ingest::sightings_refused(scored.sightings.len(), e))?;
         let m = metrics();
         let learned = if learning { stored.fresh } else { 0 };
         metrics::count(&m.event_alerts, "learned", learned);
@@ -325,12 +323,11 @@ impl Acceptance<'_> {
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             // A batch delivered again (an agent's retry, an input's redelivery) counts nothing
             // again toward the Sigma correlations.
-            let upload = crate::ingest::Upload {
-                device: &dev,
-                batch: &batch_id,
-            };
+            let upload = crate::ingest::upload(&dev, &batch_id);
             let scored =
-                ingest.score_events(&dev.tenant_id, &events, threshold, iocs, Some(upload));
+                ingest
+                    .scorer()
+                    .score_events(&dev.tenant_id, &events, threshold, iocs, Some(upload));
             let queued = forward.publish_events(
                 &dev.tenant_id,
                 &dev.device_id,
@@ -346,9 +343,12 @@ impl Acceptance<'_> {
             };
             for ((e, s), seq) in events.into_iter().zip(scored).zip(seqs) {
                 let ts = e.ts;
-                for x in s.sightings {
-                    out.sightings.push(new_sighting(seq, ts, x));
-                }
+                out.sightings
+                    .extend(s.sightings.into_iter().map(|found| NewSighting {
+                        seq,
+                        event_ts: ts,
+                        found,
+                    }));
                 if s.alert {
                     if !s.actions.is_empty() {
                         out.actions.insert(seq, s.actions);

@@ -634,6 +634,59 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
     }
 }
 
+/// A sighting the database refuses is no silent drop: the batch is refused (the agent delivers
+/// it again), the refused sightings are counted, and the delivery after the database takes
+/// them again stores the sighting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
+    store.migrate().await.unwrap();
+    let w = world(store).await;
+    // The real database refuses every sighting (a trigger), the rest of the batch is fine.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("outpost.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("CREATE TRIGGER refuse_sightings BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'sightings refused'); END")
+        .execute(&db)
+        .await
+        .unwrap();
+    let dig = exec(
+        "2026-12-01T10:00:00Z",
+        "dig",
+        &["dig", "+short", "ifjeow0234f90iwefo2odj.wat.lol"],
+        None,
+    );
+    let batch = json!({"batch_id": "refused", "events": [dig]});
+    let failed = || outpost_server::metrics::metrics().sightings_failed.get();
+    let before = failed();
+    let (s, v) = call(
+        &w.app,
+        "POST",
+        "/api/v1/events",
+        &w.token,
+        Some(batch.clone()),
+    )
+    .await;
+    assert!(s.is_server_error(), "{s} {v}");
+    assert_eq!(failed() - before, 1, "the refused sighting is counted");
+    let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0, "{page}");
+    // Delivered again once the database takes sightings: stored, nothing counted.
+    sqlx::query("DROP TRIGGER refuse_sightings")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (s, v) = call(&w.app, "POST", "/api/v1/events", &w.token, Some(batch)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(failed() - before, 1);
+    let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere() {
     let dir = tempfile::tempdir().unwrap();

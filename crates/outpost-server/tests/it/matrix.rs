@@ -218,15 +218,17 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
     let profile_subject = format!("exe:/opt/{name}-secret-app");
     store
         .merge_profiles(
-            &[outpost_store::ProfileMerge {
-                tenant_id: t.id.clone(),
-                subject: profile_subject.clone(),
-                first_seen: Some(chrono::Utc::now()),
-                learning_until: Some(chrono::Utc::now()),
-                command_lines: vec!["app --serve".into()],
-                events_learned: 1,
-                ..Default::default()
-            }],
+            &[(
+                t.id.clone(),
+                vec![outpost_core::api::ProfileDelta {
+                    subject: profile_subject.clone(),
+                    first_seen: Some(chrono::Utc::now()),
+                    learning_until: Some(chrono::Utc::now()),
+                    command_lines: vec!["app --serve".into()],
+                    events_learned: 1,
+                    ..Default::default()
+                }],
+            )],
             100,
         )
         .await

@@ -5,11 +5,10 @@
 //! (scripts/test.sh starts one), each run in a schema of its own.
 
 use chrono::{Duration, TimeZone, Utc};
-use outpost_core::api::{HitState, NewSuppression};
+use outpost_core::api::{HitState, NewSuppression, ProfileDelta};
+use outpost_core::sighting::{AttackLink, StixSighting};
 use outpost_core::{Event, EventKind, Indicator, ProcessInfo};
-use outpost_store::{
-    AlertFilter, AlertStateChange, DeviceAuth, NewAlert, NewSighting, ProfileMerge, Store,
-};
+use outpost_store::{AlertFilter, AlertStateChange, DeviceAuth, NewAlert, NewSighting, Store};
 
 async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
     let dir = tempfile::tempdir().unwrap();
@@ -96,12 +95,19 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         ];
         let sightings = vec![NewSighting {
             seq: 0,
-            indicator_id: "indicator--1a2b3c4d-0000-4000-8000-000000000001".into(),
-            indicator_name: "web shell".into(),
             event_ts: Utc::now(),
-            attack: serde_json::json!({"attack_patterns": [{"id": "attack-pattern--x", "name": "T1505"}]}),
-            sighting: serde_json::json!({"type": "sighting"}),
-            observed: vec![serde_json::json!({"type": "observed-data"})],
+            found: StixSighting {
+                indicator_id: "indicator--1a2b3c4d-0000-4000-8000-000000000001".into(),
+                indicator_name: "web shell".into(),
+                attack_patterns: vec![AttackLink {
+                    id: "attack-pattern--x".into(),
+                    name: "T1505".into(),
+                    mitre_id: None,
+                }],
+                intrusion_sets: Vec::new(),
+                sighting: serde_json::json!({"type": "sighting"}),
+                observed: vec![serde_json::json!({"type": "observed-data"})],
+            },
         }];
         let o = s
             .insert_alerts(&d, "b1", &alerts, &sightings)
@@ -289,18 +295,18 @@ async fn learn_mode_stores_learned_alerts_and_proposes_rules() {
     }
 }
 
-fn merge(tenant: &str, subject: &str, epoch: i64, cmds: &[&str]) -> ProfileMerge {
+fn merge(tenant: &str, subject: &str, epoch: u64, cmds: &[&str]) -> (String, Vec<ProfileDelta>) {
     let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
-    ProfileMerge {
-        tenant_id: tenant.into(),
+    let delta = ProfileDelta {
         subject: subject.into(),
         epoch,
         first_seen: Some(t0),
         learning_until: Some(t0 + Duration::hours(1)),
         command_lines: cmds.iter().map(|c| c.to_string()).collect(),
-        events_learned: cmds.len() as i64,
+        events_learned: cmds.len() as u64,
         ..Default::default()
-    }
+    };
+    (tenant.into(), vec![delta])
 }
 
 #[tokio::test]
