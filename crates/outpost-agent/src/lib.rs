@@ -44,6 +44,7 @@ pub mod correlate;
 pub mod daemon;
 pub mod data_dir;
 pub mod enrich;
+pub mod enroll;
 pub mod governor;
 pub mod indicators;
 pub mod ingest;

@@ -4,8 +4,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use outpost_agent::config::AgentConfig;
 use outpost_agent::run_once::{RunOptions, run_once};
-use outpost_agent::upload::Client;
-use outpost_core::api::EnrollRequest;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -191,146 +189,77 @@ fn capture(a: CaptureArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn hostname() -> String {
-    outpost_platform::hostname()
-}
-
 /// Creates the data directory if needed and checks that files can be written in it, with a
 /// message saying which directory and how to choose another.
-fn writable_dir(dir: &std::path::Path) -> Result<()> {
-    let probe = dir.join(".outpost-write-test");
-    std::fs::create_dir_all(dir)
-        .and_then(|()| std::fs::write(&probe, b""))
-        .and_then(|()| std::fs::remove_file(&probe))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "the agent's data directory {} is not writable ({e}): run as a user who may \
-                 write there (root for the default), or choose another directory with \
-                 --data-dir or OUTPOST_AGENT_DIR",
-                dir.display()
-            )
-        })
-}
-
 /// An enrollment failure as something to act on.
-fn enroll_error(server: &str, e: outpost_agent::upload::UploadError) -> anyhow::Error {
+fn enroll_error(server: &str, e: outpost_agent::enroll::EnrollError) -> anyhow::Error {
+    use outpost_agent::enroll::EnrollError;
     use outpost_agent::upload::UploadError;
     match e {
-        UploadError::Auth { status, .. } => anyhow::anyhow!(
+        EnrollError::NotWritable { dir, source } => anyhow::anyhow!(
+            "the agent's data directory {dir} is not writable ({source}): run as a user who may \
+             write there (root for the default), or choose another directory with \
+             --data-dir or OUTPOST_AGENT_DIR"
+        ),
+        EnrollError::Server(UploadError::Auth { status, .. }) => anyhow::anyhow!(
             "the server at {server} refused the enrollment key ({status}): check that you \
              copied the whole key (ope_…) and that it was not revoked; create one with \
              `outpost key create --kind enrollment --tenant NAME` on the server, or on the \
              UI's Keys page"
         ),
-        UploadError::Transient(m) => anyhow::anyhow!(
+        EnrollError::Server(UploadError::Transient(m)) => anyhow::anyhow!(
             "cannot reach the Outpost server at {server} ({m}): is it running (`outpost server` \
              or `outpost up`), and are the address and port right? `curl {server}/healthz` \
              answers `ok` when they are"
         ),
-        other => anyhow::anyhow!("enrolling with {server}: {other}"),
+        EnrollError::Server(other) => anyhow::anyhow!("enrolling with {server}: {other}"),
+        other => anyhow::Error::new(other),
     }
 }
 
-/// Enrolls and writes `agent.toml`; returns the saved configuration.
+/// Enrolls and writes `agent.toml` (`outpost_agent::enroll`); returns the saved configuration.
 pub fn enroll(a: EnrollArgs) -> Result<AgentConfig> {
-    // Before asking the server: an enrollment whose agent.toml cannot be written is lost.
-    writable_dir(&a.dir.data_dir)?;
-    let mut cfg = AgentConfig::load(&a.dir.data_dir)?;
-    if a.if_absent
-        && let Some(id) = &cfg.device_id
-    {
-        println!(
-            "already enrolled as device {id} ({})",
-            a.dir.data_dir.display()
+    use outpost_agent::enroll::{EnrollOptions, Enrolled};
+    let server = a.server.clone();
+    let dir = a.dir.data_dir;
+    let outcome = outpost_agent::enroll::enroll(
+        &dir,
+        EnrollOptions {
+            server: a.server,
+            key: a.key,
+            hostname: a.hostname,
+            hotlist: a.hotlist,
+            os_logs: a.os_logs,
+            intel_key: a.intel_key,
+            release_key: a.release_key,
+            if_absent: a.if_absent,
+        },
+    )
+    .map_err(|e| enroll_error(&server, e))?;
+    let (cfg, device_id, os_logs_found) = match outcome {
+        Enrolled::Already(cfg) => {
+            let id = cfg.device_id.clone().unwrap_or_default();
+            println!("already enrolled as device {id} ({})", dir.display());
+            return Ok(cfg);
+        }
+        Enrolled::New {
+            config,
+            device_id,
+            os_logs_found,
+        } => (config, device_id, os_logs_found),
+    };
+    if !os_logs_found {
+        eprintln!(
+            "warning: --os-logs: no OS log found on this host (is auditd installed and running?)"
         );
-        return Ok(cfg);
     }
-    let hostname = a.hostname.unwrap_or_else(hostname);
-    let client = Client::new(&a.server, Duration::from_secs(30));
-    let resp = client
-        .enroll(&EnrollRequest {
-            enrollment_key: a.key,
-            hostname: hostname.clone(),
-            os: Some(std::env::consts::OS.to_string()),
-            agent_version: Some(outpost_core::VERSION.to_string()),
-        })
-        .map_err(|e| enroll_error(&a.server, e))?;
-    cfg.server_url = Some(a.server.trim_end_matches('/').to_string());
-    cfg.tenant_id = Some(resp.tenant_id);
-    cfg.device_id = Some(resp.device_id.clone());
-    cfg.device_token = Some(resp.device_token);
-    cfg.hostname = Some(hostname);
-    cfg.release_public_key = match (a.release_key, resp.release_public_key) {
-        (Some(k), offered) => {
-            outpost_intel::distribute::verifying_key_from_hex(&k)
-                .context("--release-key is not a valid public key")?;
-            if offered
-                .as_deref()
-                .is_some_and(|o| !o.eq_ignore_ascii_case(k.trim()))
-            {
-                bail!(
-                    "the server's release key {} differs from --release-key {}",
-                    offered.unwrap_or_default(),
-                    k.trim()
-                );
-            }
-            Some(k.trim().to_ascii_lowercase())
-        }
-        (None, offered) => offered,
-    };
-    let offered = resp.intel_public_key.clone();
-    cfg.intel_public_key = match (a.intel_key, &a.hotlist) {
-        (Some(k), _) => {
-            outpost_intel::distribute::verifying_key_from_hex(&k)
-                .context("--intel-key is not a valid public key")?;
-            if offered
-                .as_deref()
-                .is_some_and(|o| !o.eq_ignore_ascii_case(k.trim()))
-            {
-                bail!(
-                    "the server's intel signing key {} differs from --intel-key {}",
-                    offered.unwrap_or_default(),
-                    k.trim()
-                );
-            }
-            Some(k.trim().to_ascii_lowercase())
-        }
-        // An explicit local hotlist: the operator chose local matching.
-        (None, Some(_)) => None,
-        (None, None) => offered,
-    };
-    if let Some(h) = a.hotlist {
-        cfg.hotlist = Some(std::path::absolute(&h).unwrap_or(h));
-    }
-    if a.os_logs {
-        let defaults = outpost_oslog::SourcesConfig::host_defaults();
-        if defaults.audit_logs.is_empty() && defaults.windows_channels.is_empty() {
-            eprintln!(
-                "warning: --os-logs: no OS log found on this host (is auditd installed and running?)"
-            );
-        }
-        for p in defaults.audit_logs {
-            if !cfg.sources.audit_logs.contains(&p) {
-                cfg.sources.audit_logs.push(p);
-            }
-        }
-        for c in defaults.windows_channels {
-            if !cfg.sources.windows_channels.contains(&c) {
-                cfg.sources.windows_channels.push(c);
-            }
-        }
-    }
-    cfg.save(&a.dir.data_dir)?;
     match &cfg.intel_public_key {
         Some(k) => eprintln!("intel: the server's signed bundles, key {k} pinned"),
         None => eprintln!("intel: local hotlist only (no intel key pinned)"),
     }
     eprintln!(
-        "enrolled as device {} (config in {})",
-        resp.device_id,
-        outpost_agent::DataDir::new(&a.dir.data_dir)
-            .config()
-            .display()
+        "enrolled as device {device_id} (config in {})",
+        outpost_agent::DataDir::new(&dir).config().display()
     );
     Ok(cfg)
 }
