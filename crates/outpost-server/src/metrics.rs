@@ -271,6 +271,11 @@ pub fn register(registry: &mut Registry) {
         "TLS handshakes that failed or timed out",
         m.tls_handshake_failures.clone(),
     );
+    register_intel_and_detection(registry, m);
+}
+
+/// The intel, detection, report and request-body metrics (the second half of [`register`]).
+fn register_intel_and_detection(registry: &mut Registry, m: &Metrics) {
     registry.register(
         "outpost_intel_bundles_built",
         "Tenant intel bundles built, by result (ok, error)",

@@ -324,10 +324,13 @@ impl Acceptance<'_> {
             // A batch delivered again (an agent's retry, an input's redelivery) counts nothing
             // again toward the Sigma correlations.
             let upload = crate::ingest::upload(&dev, &batch_id);
-            let scored =
-                ingest
-                    .scorer()
-                    .score_events(&dev.tenant_id, &events, threshold, iocs, Some(upload));
+            let scored = ingest.scorer().score_events(
+                &dev.tenant_id,
+                &events,
+                threshold,
+                iocs,
+                Some(upload),
+            );
             let queued = forward.publish_events(
                 &dev.tenant_id,
                 &dev.device_id,
