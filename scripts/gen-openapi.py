@@ -382,7 +382,7 @@ SCHEMAS = {
         "additionalProperties": False,
         "properties": {"state": STATE, "note": {"type": "string", "maxLength": 4000}, "expected_version": I},
     },
-    "HitHistoryEntry": {
+    "TriageHistoryEntry": {
         "type": "object",
         "required": ["at", "actor", "from_state", "to_state"],
         "properties": {"at": T, "actor": S, "from_state": STATE, "to_state": STATE, "note": S},
@@ -560,7 +560,7 @@ PATHS = {
     },
     "/api/v1/hits/{id}": {"get": op("One hit", "any user or key of the hit's tenant", ok(ref("HitView")), params=[path_id("integer")], tags=["hits"])},
     "/api/v1/hits/{id}/state": {"post": op("Change a hit's state", "staff (any state); customers (acknowledge only)", {**ok(ref("HitView")), "409": ERR}, "HitStateChange", params=[path_id("integer")], tags=["hits"])},
-    "/api/v1/hits/{id}/history": {"get": op("State changes of a hit", "any user or key of the hit's tenant", ok(page(ref("HitHistoryEntry"))), params=[path_id("integer")], tags=["hits"])},
+    "/api/v1/hits/{id}/history": {"get": op("State changes of a hit", "any user or key of the hit's tenant", ok(page(ref("TriageHistoryEntry"))), params=[path_id("integer")], tags=["hits"])},
     "/api/v1/hits/{id}/related": {"get": op("The same remote IP or hash on other devices of the tenant", "any user or key of the hit's tenant", ok(ref("HitsPage")), params=[path_id("integer")], tags=["hits"])},
     "/api/v1/correlations": {"get": op("Indicators seen on several devices of a tenant", "any user or key (scoped)", ok(page(ref("Correlation"))), params=[q("tenant", "Tenant id"), q("since", "Last seen at or after", T), q("min_devices", "At least this many devices (default 2)", I), q("limit", "At most (default 100)", I)], tags=["hits"])},
     "/api/v1/suppressions": {
@@ -629,7 +629,7 @@ PATHS = {
         q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
     "/api/v1/alerts/{id}": {"get": op("One alert", "any user or key of the alert's tenant", ok(ref("AlertView")), params=[path_id("integer")], tags=["detect"])},
     "/api/v1/alerts/{id}/state": {"post": op("Change an alert's state", "staff (any state); customers (acknowledge only)", {**ok(ref("AlertView")), "409": ERR}, "HitStateChange", params=[path_id("integer")], tags=["detect"])},
-    "/api/v1/alerts/{id}/history": {"get": op("State changes of an alert", "any user or key of the alert's tenant", ok(page(ref("HitHistoryEntry"))), params=[path_id("integer")], tags=["detect"])},
+    "/api/v1/alerts/{id}/history": {"get": op("State changes of an alert", "any user or key of the alert's tenant", ok(page(ref("TriageHistoryEntry"))), params=[path_id("integer")], tags=["detect"])},
     "/api/v1/sightings": {"get": op("STIX sightings (indicator patterns matched on events)", "any user or key (scoped)", ok(page(ref("Sighting"))), params=[
         q("tenant", "Tenant id"), q("device", "Device id"), q("indicator", "STIX indicator id"), q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
     "/api/v1/profiles": {"get": op("Learned behaviour profiles", "any user or key (scoped)", ok(page(ref("Profile"))), params=[

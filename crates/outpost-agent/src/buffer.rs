@@ -298,7 +298,7 @@ pub struct PruneReport {
     pub unprocessed_events_dropped: u64,
 }
 
-/// Deletes buffer files by age (the seed: "prune by time, not size"): processed files whose
+/// Deletes buffer files by age (pruned by time, not size): processed files whose
 /// hour ended more than `retention` ago, and unprocessed ones older than `max_unprocessed`,
 /// counting the events the latter held.
 pub fn prune(

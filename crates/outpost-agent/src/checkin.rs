@@ -221,7 +221,7 @@ mod tests {
         assert!(apply_overlay(&base, &serde_json::json!([1])).is_err());
     }
 
-    /// Issue 18.4: the server's overlay cannot switch off the agent's safety — enable
+    /// The server's overlay cannot switch off the agent's safety — enable
     /// `process.kill`, raise a result cap or the time limit, move the capture directory, or
     /// switch jobs on — and a refused overlay changes nothing.
     #[test]

@@ -4,7 +4,7 @@ use crate::{AgentError, io_err};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// When a run correlates, and how long data is kept (the seed's processing window).
+/// When a run correlates, and how long data is kept (the processing window).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WindowConfig {
@@ -109,7 +109,7 @@ pub struct AgentConfig {
     pub capture: outpost_sensors::CaptureConfig,
 }
 
-/// Matching of the indicators other than addresses (issue 21).
+/// Matching of the indicators other than addresses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchConfig {

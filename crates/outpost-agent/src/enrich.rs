@@ -344,7 +344,7 @@ mod tests {
         assert_eq!(c2.sha256(&d.path().join("missing")), None);
     }
 
-    /// Issue 18.3: the hit enrichment hashed a path it had checked with `stat` by opening it
+    /// The hit enrichment hashed a path it had checked with `stat` by opening it
     /// again — a FIFO put there in between blocked the run forever. A FIFO is now refused
     /// on the opened descriptor, at once, by both entry points.
     #[cfg(unix)]

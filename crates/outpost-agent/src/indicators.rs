@@ -103,7 +103,7 @@ pub fn hash_kinds(set: &dyn IndicatorLookup) -> Option<Want> {
 }
 
 /// Hashes the executables of exec events as the daemon receives them, while the intel holds
-/// hash indicators (issue 21.1): an executable is hashed the first time it runs, before a
+/// hash indicators: an executable is hashed the first time it runs, before a
 /// short-lived binary can be deleted, and the digests travel in the event. Paced by a byte
 /// budget per second (`[match] max_hash_bytes_per_sec`): an exec arriving once the second's
 /// budget is spent is left for the correlation pass, which hashes what events lack (counted

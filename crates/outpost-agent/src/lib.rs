@@ -1,6 +1,6 @@
 //! The Outpost agent.
 //!
-//! The agent's pipeline is the ThreatHunter seed's endpoint design, in Rust:
+//! The agent's pipeline correlates on the endpoint and uploads only hits:
 //!
 //! 1. Events (from live collectors or OS logs) are appended to hourly JSONL files in
 //!    `buffer/` ([`buffer`]); files are named by the hour they were *written*, so appending is

@@ -1,4 +1,4 @@
-//! `outpost agent run-once`: one pass of the seed's endpoint pipeline, then exit.
+//! `outpost agent run-once`: one pass of the endpoint pipeline (collect, correlate, upload), then exit.
 
 use crate::AgentError;
 use crate::buffer::{self, PruneReport};
@@ -721,7 +721,7 @@ fn to_hit(g: Group, cache: &mut HashCache) -> Hit {
 mod tests {
     use super::balanced_batch;
 
-    /// Issue 17.4: a hit whose events carry the source's own SHA-256 of the executable (Sysmon)
+    /// A hit whose events carry the source's own SHA-256 of the executable (Sysmon)
     /// uploads that hash without hashing a file (the path is not even on this machine); without
     /// one, the file is hashed as before.
     #[test]

@@ -1,4 +1,4 @@
-//! Self-update (issue 22). A check-in may name the release this device should run
+//! Self-update. A check-in may name the release this device should run
 //! ([`UpdateOffer`]). The daemon then:
 //!
 //! 1. decides: the same version is nothing to do; a release it refused or rolled back before

@@ -258,7 +258,7 @@ pub struct HitScore {
     pub risk_score: i64,
     /// Every distinct indicator of the hit's sample events (and of the hit itself).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub indicators: Vec<crate::Indicator>,
+    pub indicators: Vec<crate::Finding>,
     /// The score passed the tenant's alert threshold, or a rule asked for an alert.
     #[serde(default)]
     pub alert: bool,
@@ -269,7 +269,7 @@ pub struct HitScore {
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum HitState {
+pub enum TriageState {
     #[default]
     New,
     Acknowledged,
@@ -277,29 +277,29 @@ pub enum HitState {
     FalsePositive,
 }
 
-impl HitState {
-    pub const ALL: [HitState; 4] = [
-        HitState::New,
-        HitState::Acknowledged,
-        HitState::Suppressed,
-        HitState::FalsePositive,
+impl TriageState {
+    pub const ALL: [TriageState; 4] = [
+        TriageState::New,
+        TriageState::Acknowledged,
+        TriageState::Suppressed,
+        TriageState::FalsePositive,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            HitState::New => "new",
-            HitState::Acknowledged => "acknowledged",
-            HitState::Suppressed => "suppressed",
-            HitState::FalsePositive => "false_positive",
+            TriageState::New => "new",
+            TriageState::Acknowledged => "acknowledged",
+            TriageState::Suppressed => "suppressed",
+            TriageState::FalsePositive => "false_positive",
         }
     }
 
-    pub fn parse(s: &str) -> Option<HitState> {
-        HitState::ALL.into_iter().find(|h| h.as_str() == s)
+    pub fn parse(s: &str) -> Option<TriageState> {
+        TriageState::ALL.into_iter().find(|h| h.as_str() == s)
     }
 }
 
-impl std::fmt::Display for HitState {
+impl std::fmt::Display for TriageState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -310,7 +310,7 @@ impl std::fmt::Display for HitState {
 pub struct Triage {
     /// `new`, `acknowledged`, `suppressed` or `false_positive`.
     #[serde(default)]
-    pub state: HitState,
+    pub state: TriageState,
     /// When the state last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_changed_at: Option<DateTime<Utc>>,
@@ -329,7 +329,7 @@ pub struct Triage {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HitStateChange {
-    pub state: HitState,
+    pub state: TriageState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// When set, the change applies only if the hit still has this version (else 409).
@@ -337,13 +337,13 @@ pub struct HitStateChange {
     pub expected_version: Option<i64>,
 }
 
-/// One change of a hit's state.
+/// One change of a hit's or an alert's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct HitHistoryEntry {
+pub struct TriageHistoryEntry {
     pub at: DateTime<Utc>,
     pub actor: String,
-    pub from_state: HitState,
-    pub to_state: HitState,
+    pub from_state: TriageState,
+    pub to_state: TriageState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -369,7 +369,7 @@ pub struct CustomerHit {
     pub first_seen_utc: DateTime<Utc>,
     pub last_seen_utc: DateTime<Utc>,
     pub hit_count: u64,
-    pub state: HitState,
+    pub state: TriageState,
     /// The server's risk score of the hit.
     #[serde(default)]
     pub risk_score: i64,
@@ -481,7 +481,7 @@ pub struct AlertRecord {
     /// The highest-scoring indicator's description.
     pub summary: String,
     pub rule_names: Vec<String>,
-    pub indicators: Vec<crate::Indicator>,
+    pub indicators: Vec<crate::Finding>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -509,7 +509,7 @@ pub struct CustomerAlert {
     pub summary: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process_name: Option<String>,
-    pub state: HitState,
+    pub state: TriageState,
 }
 
 impl From<&AlertRecord> for CustomerAlert {
@@ -1094,7 +1094,7 @@ pub struct Tenant {
 mod wire_tests {
     use super::*;
 
-    /// Issue 26.5: `--server 127.0.0.1:8470` is refused with the corrected URL.
+    /// `--server 127.0.0.1:8470` is refused with the corrected URL.
     #[test]
     fn server_url_needs_a_scheme() {
         assert_eq!(
@@ -1114,7 +1114,7 @@ mod wire_tests {
         assert!(server_url("").is_err());
     }
 
-    /// Issue 5 point 7: a newer agent's extra fields are accepted (and reported), bad types of
+    /// A newer agent's extra fields are accepted (and reported), bad types of
     /// known fields are still rejected.
     #[test]
     fn agent_bodies_accept_unknown_fields_but_not_bad_types() {

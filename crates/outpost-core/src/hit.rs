@@ -1,9 +1,9 @@
 //! Hits: what an agent uploads when local correlation finds a match.
 //!
-//! The JSON is the ThreatHunter seed's hit payload field for field (`tenant_id`, `device_id`,
+//! The JSON is the original hit payload format field for field (`tenant_id`, `device_id`,
 //! `hostname`, `agent_version`, `hotlist_version`, `hits[]`), plus a `batch_id` that makes an
 //! upload idempotent: the server stores a batch once however often it is retried. Optional
-//! extension fields (`direction`, `intel`) are skipped when empty so a seed-era client's payload
+//! extension fields (`direction`, `intel`) are skipped when empty so a payload of a client that predates them
 //! is still valid.
 
 use crate::event::Event;
@@ -26,12 +26,12 @@ pub struct HitPayload {
 }
 
 /// Matches of one `(indicator, process_name)` pair, grouped over a processing window: for an
-/// address indicator the indicator is the remote address (as the seed grouped by
+/// address indicator the indicator is the remote address (as hits were first grouped by
 /// `(remote_ip, process_name)`), for the other kinds the matched value (domain, hash,
 /// process name or path), named in `intel`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hit {
-    /// The remote address of a connection hit (always present in hits of seed-era agents);
+    /// The remote address of a connection hit (always present in hits of agents that predate the other indicator kinds);
     /// absent for hash, process and DNS-query hits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_ip: Option<IpAddr>,
@@ -69,7 +69,7 @@ pub struct Hit {
 }
 
 impl Hit {
-    /// The indicator kind of the hit (`ip` for hits that name none: seed-era agents).
+    /// The indicator kind of the hit (`ip` for hits that name none: agents that predate the other kinds).
     pub fn kind(&self) -> &str {
         self.intel
             .as_ref()
@@ -127,7 +127,7 @@ pub struct IntelMatch {
 mod tests {
     use super::*;
 
-    /// The seed's example payload (plus batch_id) parses unchanged.
+    /// The original format's example payload (plus batch_id) parses unchanged.
     #[test]
     fn seed_payload_parses() {
         let j = r#"{

@@ -2,7 +2,7 @@
 //!
 //! Everything that crosses a crate or process boundary is defined here: the normalized [`Event`]
 //! that every collector and log reader produces, the [`HitPayload`] an agent uploads (exactly the
-//! ThreatHunter seed's schema plus a batch id), the API wire types, and the small value types
+//! original hit format plus a batch id), the API wire types, and the small value types
 //! (protocols, directions, ids) they are made of.
 //!
 //! This crate does no I/O and depends on nothing heavier than serde, so the slim agent, the
@@ -12,8 +12,8 @@ pub mod api;
 pub mod auth;
 pub mod bound;
 pub mod event;
+pub mod finding;
 pub mod hit;
-pub mod indicator;
 pub mod net;
 pub mod sighting;
 
@@ -22,8 +22,8 @@ pub use event::{
     ContainerInfo, DnsInfo, Event, EventKind, FileAction, FileInfo, Hashes, LogRecord,
     NetworkAction, NetworkInfo, ParentInfo, ProcessInfo,
 };
+pub use finding::Finding;
 pub use hit::{Hit, HitPayload, IntelMatch};
-pub use indicator::Indicator;
 pub use net::{Direction, Protocol};
 
 /// The version of this build of Outpost, reported by agents as `agent_version`: the crate's

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 /// One match of one engine on one event (defined in `outpost-core`, shared with hits and
 /// outputs).
-pub use outpost_core::Indicator;
+pub use outpost_core::Finding;
 
 /// What a rule asks the caller to do when it fires. Returned as data; the server executes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct RuleAction {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     /// Every indicator, in engine order (static, rules, sigma, profile, stix).
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<Finding>,
     /// Sum of the indicator scores.
     pub risk_score: i64,
     /// Actions requested by rules that fired.
@@ -65,7 +65,7 @@ pub struct Scored {
 
 impl Scored {
     /// Adds an indicator and its score.
-    pub fn push(&mut self, i: Indicator) {
+    pub fn push(&mut self, i: Finding) {
         self.risk_score += i64::from(i.score);
         self.indicators.push(i);
     }

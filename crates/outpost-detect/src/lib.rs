@@ -12,7 +12,7 @@
 //! - [`stix`]: STIX indicator patterns (feature `stix`, through `outpost-stix`), reloaded from
 //!   their bundle files by [`stix::StixPatterns`].
 //!
-//! Each match is an [`Indicator`]; the event's `risk_score` is their sum. [`alert`] holds the
+//! Each match is an [`Finding`]; the event's `risk_score` is their sum. [`alert`] holds the
 //! per-tenant threshold that makes a scored event an alert, and learn mode. [`scorer`] is the
 //! server's whole scoring: uploaded hits (with the agent's intel match) and telemetry of a
 //! tenant, typed STIX sightings, Sigma correlations across retried uploads and their timer.
@@ -56,7 +56,7 @@ pub mod stix;
 
 pub use alert::AlertPolicy;
 pub use correlation::{CorrelationState, Correlations};
-pub use indicator::{Action, Indicator, RuleAction, Scored};
+pub use indicator::{Action, Finding, RuleAction, Scored};
 pub use pipeline::Pipeline;
 pub use reload::{RuleHandle, RuleWatcher};
 pub use rules::{

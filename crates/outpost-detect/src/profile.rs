@@ -5,7 +5,7 @@
 //! subject's command lines, child processes, outbound destinations and file paths. Afterwards
 //! anything new is an `abnormal_behavior` indicator; a known command line is a
 //! `normal_behavior` indicator with a (configurable, by default negative) score, as in
-//! threatseer. Profiles persist as JSON in a directory, can be reset, and serialize for the API.
+//! the original design. Profiles persist as JSON in a directory, can be reset, and serialize for the API.
 //!
 //! Several engines (server replicas) can learn together: with [`ProfileEngine::replicated`]
 //! every change is also recorded as a [`ProfileDelta`] that [`ProfileEngine::take_deltas`]
@@ -13,7 +13,7 @@
 //! (sets are unions, so merging is order-independent). A reset increases the profile's
 //! `epoch`; deltas and remote copies of an older epoch are discarded.
 
-use crate::indicator::{Indicator, Scored};
+use crate::indicator::{Finding, Scored};
 use chrono::{DateTime, TimeDelta, Utc};
 use outpost_core::{Direction, Event, EventKind};
 use serde::{Deserialize, Serialize};
@@ -456,7 +456,7 @@ impl ProfileEngine {
                 let known = dim.set(p).contains(&item);
                 if profiled && known {
                     if dim == Dim::Cmd && self.cfg.normal_score != 0 {
-                        out.push(Indicator {
+                        out.push(Finding {
                             engine: "profile".into(),
                             rule_name: subject.to_string(),
                             indicator_type: "normal_behavior".into(),
@@ -529,7 +529,7 @@ impl ProfileEngine {
                 }
                 p.deviations += 1;
                 self.record(p, |d| d.deviations += 1);
-                out.push(Indicator {
+                out.push(Finding {
                     engine: "profile".into(),
                     rule_name: subject.to_string(),
                     indicator_type: "abnormal_behavior".into(),

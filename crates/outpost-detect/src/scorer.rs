@@ -20,7 +20,7 @@
 //!   ([`Scorer::expire_correlations`]) as alerts of the device of their last match.
 
 use crate::alert::AlertPolicy;
-use crate::indicator::{Indicator, RuleAction, Scored};
+use crate::indicator::{Finding, RuleAction, Scored};
 use crate::pipeline::Pipeline;
 use crate::rules::EvalOpts;
 use crate::static_engine::IocLookup;
@@ -37,7 +37,7 @@ use std::time::Duration;
 /// What the engines made of one telemetry event.
 #[derive(Debug, Clone, Default)]
 pub struct ScoredEvent {
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<Finding>,
     pub risk_score: i64,
     /// Reached the threshold, or a rule asked for an alert.
     pub alert: bool,
@@ -67,7 +67,7 @@ pub struct TimerAlert<D> {
     pub batch_id: String,
     pub risk_score: i64,
     pub threshold: i64,
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<Finding>,
     pub event: Event,
     /// The tenant is in learn mode.
     pub learned: bool,
@@ -78,7 +78,7 @@ pub struct TimerAlert<D> {
 pub const CORRELATION_TIMER_GRACE: Duration = Duration::from_secs(120);
 
 /// Indicators by the place (`seq`) of their event in an upload.
-type SeqIndicators = Vec<(i64, Vec<Indicator>)>;
+type SeqIndicators = Vec<(i64, Vec<Finding>)>;
 
 /// Uploads remembered by [`CorrBatches`].
 const MAX_CORR_BATCHES: usize = 8192;
@@ -122,7 +122,7 @@ struct CorrUpload {
     found: SeqIndicators,
 }
 
-fn is_correlation(i: &Indicator) -> bool {
+fn is_correlation(i: &Finding) -> bool {
     i.indicator_type == "sigma_correlation"
 }
 
@@ -320,7 +320,7 @@ impl<D: Clone> Scorer<D> {
                 }
             }
             None if corr.key.is_some() => {
-                let found: Vec<Indicator> = s
+                let found: Vec<Finding> = s
                     .indicators
                     .iter()
                     .filter(|i| is_correlation(i))
@@ -349,7 +349,7 @@ impl<D: Clone> Scorer<D> {
     ) -> HitScore {
         let mut seen = HashSet::new();
         let mut out = HitScore::default();
-        let mut add = |out: &mut HitScore, i: Indicator| {
+        let mut add = |out: &mut HitScore, i: Finding| {
             if seen.insert((
                 i.engine.clone(),
                 i.rule_name.clone(),
@@ -466,7 +466,7 @@ struct HitScoring<'a> {
 }
 
 /// The indicator of the agent's own intel match.
-fn intel_indicator(h: &Hit, default_score: i32) -> Indicator {
+fn intel_indicator(h: &Hit, default_score: i32) -> Finding {
     let (indicator, source, score) = match &h.intel {
         Some(m) => (
             m.indicator.clone(),
@@ -504,7 +504,7 @@ fn intel_indicator(h: &Hit, default_score: i32) -> Indicator {
             h.process_name
         ),
     };
-    Indicator {
+    Finding {
         engine: "intel".into(),
         rule_name: source.clone(),
         indicator_type: "ioc".into(),

@@ -5,7 +5,7 @@
 //! (`/usr/bin/dig`), never a substring (so `sh` does not match `/usr/bin/shred`).
 
 use crate::field::{Field, Value};
-use crate::indicator::{Indicator, Scored};
+use crate::indicator::{Finding, Scored};
 use crate::matcher::{Matcher, Node, StrKind, StrMatch, compile_regex, parse_cidr};
 use ipnet::IpNet;
 use outpost_core::event::basename;
@@ -198,7 +198,7 @@ fn rp(name: &str, reason: &str, score: i32) -> RiskyProcess {
     }
 }
 
-/// The default risky-process list (the seed's list, matched exactly).
+/// The default risky-process list (the original list, matched exactly).
 pub fn default_risky() -> Vec<RiskyProcess> {
     vec![
         rp("curl", "fetching remote resources", 50),
@@ -407,7 +407,7 @@ impl StaticEngine {
         for b in &self.black {
             if b.node.eval(e) {
                 black = true;
-                out.push(Indicator {
+                out.push(Finding {
                     engine: "static".into(),
                     rule_name: format!("blacklist:{}", b.entry.field),
                     indicator_type: "blacklist".into(),
@@ -430,7 +430,7 @@ impl StaticEngine {
             && let Some(r) = self.risky_match(e)
         {
             let base = r.name.rsplit(['/', '\\']).next().unwrap_or(&r.name);
-            out.push(Indicator {
+            out.push(Finding {
                 engine: "static".into(),
                 rule_name: r.name.clone(),
                 indicator_type: "risky_process".into(),
@@ -455,7 +455,7 @@ impl StaticEngine {
                     if let (Some(a), Some(b)) = (&f.sha256_before, &f.sha256_after) {
                         extra = format!("sha256 {a} -> {b}");
                     }
-                    out.push(Indicator {
+                    out.push(Finding {
                         engine: "static".into(),
                         rule_name: w.path.clone(),
                         indicator_type: "file_integrity".into(),
@@ -494,7 +494,7 @@ impl StaticEngine {
     /// (the event's own or a Windows log record's `QueryName`).
     pub fn eval_iocs(&self, ioc: &dyn IocLookup, e: &Event, out: &mut Scored) {
         let mut push = |kind: &str, value: &str, m: IocMatch| {
-            out.push(Indicator {
+            out.push(Finding {
                 engine: "static".into(),
                 rule_name: format!("ioc:{}", m.source),
                 indicator_type: "ioc".into(),

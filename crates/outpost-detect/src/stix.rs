@@ -10,7 +10,7 @@
 //! (`FOLLOWEDBY`, `REPEATS`, `WITHIN` across events) only match when a single event satisfies
 //! them.
 
-use crate::indicator::{Indicator, Scored};
+use crate::indicator::{Finding, Scored};
 use crate::pipeline::Engine;
 use crate::rules::Unsupported;
 use chrono::Utc;
@@ -329,7 +329,7 @@ impl Engine for StixEngine {
                     .iter()
                     .map(|i| format!("intrusion-set {}", i.name)),
             );
-            out.push(Indicator {
+            out.push(Finding {
                 engine: "stix".into(),
                 rule_name: s.indicator_id.clone(),
                 indicator_type: "stix_pattern".into(),

@@ -1,4 +1,4 @@
-//! Agent release signatures (issue 22). A release is signed with the **release key**, an
+//! Agent release signatures. A release is signed with the **release key**, an
 //! ed25519 key separate from the intel bundle key, kept by staff (never by the server): the
 //! signature covers a statement naming the platform, the version, the size and the SHA-256
 //! of the file, so a signed build cannot be relabelled as another version or platform.

@@ -976,7 +976,7 @@ mod tests {
         rx.recv_timeout(Duration::from_secs(5)).ok()
     }
 
-    /// Issue 18.3: a `file.hash`/`file.get` job on a FIFO (a real `mkfifo`, no writer) used
+    /// A `file.hash`/`file.get` job on a FIFO (a real `mkfifo`, no writer) used
     /// to block the job runner forever in `open`; it is refused at once, as are a symbolic
     /// link and a device.
     #[cfg(unix)]
@@ -1017,7 +1017,7 @@ mod tests {
         );
     }
 
-    /// Issue 18.4: `file.get` refuses the agent's own data directory (its `agent.toml` holds
+    /// `file.get` refuses the agent's own data directory (its `agent.toml` holds
     /// the device token), also through a link in a parent directory.
     #[cfg(unix)]
     #[test]

@@ -18,7 +18,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "agent.uninstall",
 ];
 
-/// Remote control of the agent itself (issue 22), run by the daemon, not by [`crate::exec`]:
+/// Remote control of the agent itself, run by the daemon, not by [`crate::exec`]:
 /// restart (re-execute), reload (configuration), stop collecting / resume (sensors off, check-ins
 /// and jobs go on), uninstall (service units removed; `parameters.purge = true` also removes
 /// the data directory).

@@ -639,7 +639,7 @@ mod tests {
         }
     }
 
-    /// Issue 24.3: the 5th element of the tuple. With a protocol only that protocol's
+    /// The 5th element of the tuple. With a protocol only that protocol's
     /// packets of the flow match (IPv4 and IPv6); a protocol alone is not "time only".
     #[test]
     fn the_protocol_narrows_the_flow() {

@@ -153,7 +153,7 @@ impl Filter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
-    /// threatseer-style native JSON: `@timestamp` (event time), `event`, `indicators`,
+    /// Outpost's native JSON: `@timestamp` (event time), `event`, `indicators`,
     /// `risk_score`, plus `kind`, `id`, `tenant_id`, `device_id`, `host.name`.
     Json,
     /// Elastic Common Schema 8.x JSON.

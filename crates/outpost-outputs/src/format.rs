@@ -1,4 +1,4 @@
-//! Document formats: native JSON (threatseer-style), Elastic Common Schema, RFC 5424.
+//! Document formats: native JSON (Outpost's own shape), Elastic Common Schema, RFC 5424.
 
 use crate::config::Format;
 use crate::record::{OutputRecord, RecordKind};
@@ -237,7 +237,7 @@ fn ecs_network(m: &mut Map<String, Value>, b: &Value) -> Value {
 }
 
 /// `threat.*` of the matched indicator (the hit's `intel`), typed by its kind (hits of
-/// seed-era agents have no kind: `ip`).
+/// agents that predate the other kinds have no kind: `ip`).
 fn ecs_threat(m: &mut Map<String, Value>, b: &Value, intel: &Value, remote_ip: Value) {
     let kind = get(intel, &["kind"]).as_str().unwrap_or("ip").to_string();
     let value = get(intel, &["indicator"]).clone();
@@ -363,7 +363,7 @@ mod tests {
         r
     }
 
-    /// Issue 21.4: hits of other indicator kinds map to their ECS indicator type.
+    /// Hits of other indicator kinds map to their ECS indicator type.
     #[test]
     fn ecs_names_the_indicator_kind() {
         let mut r = rec();

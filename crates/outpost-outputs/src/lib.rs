@@ -43,5 +43,5 @@ pub mod ticket;
 pub use config::{Filter, Format, OutputConfig, Secret, SinkConfig};
 pub use error::{OutputError, SinkError};
 pub use manager::{OutputManager, OutputStatus};
-pub use record::{Indicator, OutputRecord, RecordKind};
+pub use record::{Finding, OutputRecord, RecordKind};
 pub use sinks::webhook::signature as webhook_signature;

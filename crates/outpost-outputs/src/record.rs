@@ -29,8 +29,8 @@ impl RecordKind {
     }
 }
 
-/// One indicator that contributed to a record's risk score (`outpost_core::Indicator`).
-pub use outpost_core::Indicator;
+/// One indicator that contributed to a record's risk score (`outpost_core::Finding`).
+pub use outpost_core::Finding;
 
 /// A record to send to the outputs.
 ///
@@ -59,8 +59,8 @@ pub struct OutputRecord {
     pub body: serde_json::Value,
     /// Indicators that scored this record.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub indicators: Vec<Indicator>,
-    /// Sum of indicator scores (threatseer's `risk_score`); 0 when unscored.
+    pub indicators: Vec<Finding>,
+    /// Sum of indicator scores (the event's `risk_score`); 0 when unscored.
     #[serde(default)]
     pub risk_score: i64,
 }

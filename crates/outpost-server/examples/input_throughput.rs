@@ -1,4 +1,4 @@
-//! Throughput of `[[inputs]]` (issue 23): N records (the shared Tetragon or Falco samples,
+//! Throughput of `[[inputs]]`: N records (the shared Tetragon or Falco samples,
 //! repeated) are produced to a Kafka topic or a JetStream subject first; then a server state
 //! with that one input (detection on: static engine + the rules of `RULES_DIR` if set; one
 //! file output) consumes, maps, scores, stores and queues them. The clock and the process's

@@ -315,7 +315,7 @@ impl AuthConfig {
     }
 }
 
-/// `[detect]`: how the server scores hits at ingest (see `ingest.rs`).
+/// `[detect]`: how the server scores hits at ingest (see `scoring.rs`).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectConfig {
@@ -834,7 +834,7 @@ mod tests {
         );
     }
 
-    /// Issue 24.1: `[auth]` from TOML and env; start-up refuses a rule matching everyone, a
+    /// `[auth]` from TOML and env; start-up refuses a rule matching everyone, a
     /// customer rule without a tenant, a staff rule with one, a plain-http issuer off the
     /// loopback, providers without `public_url`, and no way at all to sign in.
     #[test]
@@ -978,7 +978,7 @@ client_secret_env = "X_SECRET"
         );
     }
 
-    /// Issue 26.3: `ENV_VARS` (the configuration reference's environment column) names every
+    /// `ENV_VARS` (the configuration reference's environment column) names every
     /// variable `apply_env` reads, and nothing else.
     #[test]
     fn env_vars_table_is_complete() {

@@ -408,7 +408,7 @@ mod client_ip_tests {
         m
     }
 
-    /// Issue 18.8: `X-Forwarded-For` is honoured only from a configured proxy, and then the
+    /// `X-Forwarded-For` is honoured only from a configured proxy, and then the
     /// right-most untrusted address is the client (a client-written left part is ignored).
     #[test]
     fn forwarded_for_only_from_trusted_proxies() {

@@ -747,7 +747,7 @@ impl IntelService {
     }
 }
 
-/// A tenant's intel as the detection engines' IOC lookup (issue 21.5): the same merged set
+/// A tenant's intel as the detection engines' IOC lookup: the same merged set
 /// (global intel + tenant indicators − allowlist) its agents' bundle is built from, so a
 /// server-side match agrees with the agent's. Indicators that have expired at `now` do not
 /// match.
@@ -819,7 +819,7 @@ impl outpost_detect::static_engine::IocLookup for TenantIocs {
     }
 }
 
-/// The tenant's intel for the static engine's IOC lookups (issue 21.5), when intel is on and
+/// The tenant's intel for the static engine's IOC lookups, when intel is on and
 /// scoring is: the cached bundle's merged set. A failure to build it is logged and counted
 /// (`outpost_intel_lookup_failures_total`); the batch is then scored without tenant
 /// indicators rather than refused.
@@ -828,7 +828,7 @@ pub(crate) async fn tenant_iocs(
     tenant_id: &str,
 ) -> Option<crate::intel::TenantIocs> {
     let intel = state.intel.as_ref()?;
-    if !state.ingest.scoring() {
+    if !state.scoring.enabled() {
         return None;
     }
     match intel.tenant_bundle(&state.store, tenant_id).await {

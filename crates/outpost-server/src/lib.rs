@@ -23,7 +23,7 @@
 //!   (the "customers may only acknowledge" rule, suppressions, escalations, with their audit
 //!   and metrics), password login, and the [`services::forward::Forwarder`] (the
 //!   `[[outputs]]`, rule actions, tickets, the audit trail).
-//! - **Scoring** ([`ingest`]): hits and telemetry through `outpost-detect` — static, rules and
+//! - **Scoring** ([`scoring`]): hits and telemetry through `outpost-detect` — static, rules and
 //!   Sigma, STIX patterns of `[detect] stix_dir` and the intel feeds, the tenant's behaviour
 //!   profiles ([`profiles`], kept in step with the database), learn mode, the Sigma
 //!   correlation timer ([`correlation_timer_tick`]).
@@ -46,7 +46,6 @@
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod ingest;
 pub mod inputs;
 pub mod intel;
 pub mod jobs;
@@ -58,6 +57,7 @@ pub mod password;
 pub mod profiles;
 pub mod reports;
 pub mod routes;
+pub mod scoring;
 pub mod services;
 pub mod single_host;
 pub mod tls;
@@ -94,8 +94,8 @@ pub struct AppState {
     /// Intel publishing (signing key, global intel, tenant bundles), when started (see
     /// [`build_state`]).
     pub intel: Option<Arc<intel::IntelService>>,
-    /// Scoring of uploaded hits and telemetry (see [`ingest`]).
-    pub ingest: Arc<ingest::Ingest>,
+    /// Scoring of uploaded hits and telemetry (see [`scoring`]).
+    pub scoring: Arc<scoring::Scoring>,
     /// The outputs and the audit trail (see [`services::forward`]).
     pub forward: Arc<services::forward::Forwarder>,
     /// Check-in and upload reports waiting to be written (see [`reports`]).
@@ -160,7 +160,7 @@ pub enum ServeError {
     #[error("TLS: {0}")]
     Tls(#[from] tls::TlsError),
     #[error("{0}")]
-    Ingest(#[from] ingest::IngestError),
+    Scoring(#[from] scoring::ScoringError),
     #[error("[[outputs]]: {0}")]
     Outputs(#[from] outpost_outputs::OutputError),
     #[error("intel: {0}")]
@@ -459,7 +459,7 @@ pub fn state(config: ServerConfig, store: Store) -> AppState {
         config,
         store,
         base_registry(),
-        Arc::new(ingest::Ingest::disabled()),
+        Arc::new(scoring::Scoring::disabled()),
         Arc::new(services::forward::Forwarder::disabled()),
     )
 }
@@ -474,12 +474,12 @@ fn base_registry() -> Registry {
     registry
 }
 
-/// The state with a prepared registry, ingest stage and outputs.
+/// The state with a prepared registry, scoring stage and outputs.
 fn state_with(
     config: ServerConfig,
     store: Store,
     registry: Registry,
-    ingest: Arc<ingest::Ingest>,
+    scoring: Arc<scoring::Scoring>,
     forward: Arc<services::forward::Forwarder>,
 ) -> AppState {
     let limits = limits::Limits::new(config.rate_limit_per_s, config.login_rate_per_min);
@@ -503,7 +503,7 @@ fn state_with(
         changes: Arc::new(changes),
         closing: Arc::new(tokio::sync::watch::channel(false).0),
         intel: None,
-        ingest,
+        scoring,
         forward,
         reports: Arc::new(reports::DeviceReports::new()),
         oidc,
@@ -514,15 +514,15 @@ fn state_with(
 /// memory, noticing configuration changes made through other replicas, and refreshing the
 /// intel feeds on their schedules.
 /// One round of the Sigma correlation timer: windows with an upper bound that are over (with
-/// [`ingest::CORRELATION_TIMER_GRACE`] for late uploads) are decided, and those that hold are
+/// [`scoring::CORRELATION_TIMER_GRACE`] for late uploads) are decided, and those that hold are
 /// stored as alerts and forwarded. Returns the alerts stored (new ones). Runs every few seconds
 /// (see [`spawn_housekeeping`]).
 pub async fn correlation_timer_tick(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> u64 {
-    let ingest = state.ingest.clone();
-    let grace = chrono::TimeDelta::from_std(ingest::CORRELATION_TIMER_GRACE)
+    let scoring = state.scoring.clone();
+    let grace = chrono::TimeDelta::from_std(scoring::CORRELATION_TIMER_GRACE)
         .unwrap_or(chrono::TimeDelta::zero());
     let due =
-        match tokio::task::spawn_blocking(move || ingest.expire_correlations(now - grace)).await {
+        match tokio::task::spawn_blocking(move || scoring.expire_correlations(now - grace)).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "correlation timer task failed");
@@ -586,13 +586,13 @@ pub fn spawn_housekeeping(state: &AppState) {
             std::time::Duration::from_millis(u64::from(state.config.checkin_flush_ms)),
         );
     }
-    if let Some(p) = state.ingest.profiles() {
+    if let Some(p) = state.scoring.profiles() {
         p.spawn_sync(
             state.store.clone(),
             std::time::Duration::from_secs(state.config.detect.profiles.sync_secs.max(1)),
         );
     }
-    // Rollouts advance after their healthy period, whoever checks in (issue 22).
+    // Rollouts advance after their healthy period, whoever checks in.
     {
         let st = state.clone();
         tokio::spawn(async move {
@@ -615,13 +615,13 @@ pub fn spawn_housekeeping(state: &AppState) {
         loop {
             tick.tick().await;
             match st.store.learning_tenants().await {
-                Ok(t) => st.ingest.scorer().policy().set_learning_tenants(t),
+                Ok(t) => st.scoring.scorer().policy().set_learning_tenants(t),
                 Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
             }
-            let ingest = st.ingest.clone();
+            let scoring = st.scoring.clone();
             let global = st.intel.as_ref().map(|i| i.global());
             let r =
-                tokio::task::spawn_blocking(move || ingest.reload_stix(global.as_deref())).await;
+                tokio::task::spawn_blocking(move || scoring.reload_stix(global.as_deref())).await;
             match r {
                 Ok(Ok(true)) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
                 Ok(Ok(false)) => {}
@@ -734,7 +734,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     let policy = config
         .jobs
         .policy(|k| tenant_ids.get(k).cloned().unwrap_or_else(|| k.to_string()));
-    // `[detect.tenant_thresholds]` may name tenants too: the ingest stage looks up ids.
+    // `[detect.tenant_thresholds]` may name tenants too: the scoring stage looks up ids.
     let names = resolve_tenant_keys(
         &store,
         config.detect.tenant_thresholds.keys(),
@@ -747,7 +747,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
         .map(|(k, v)| (names.get(&k).cloned().unwrap_or(k), v))
         .collect();
     let mut registry = base_registry();
-    let ingest = Arc::new(ingest::Ingest::start(&config)?);
+    let scoring = Arc::new(scoring::Scoring::start(&config)?);
     let forward = Arc::new(services::forward::Forwarder::start(&config, &mut registry)?);
     let jobs_cfg = JobsConfig {
         policy,
@@ -772,7 +772,7 @@ pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState,
     let jobs = JobsState::new(job_store, jobs_cfg).map_err(|e| ServeError::Jobs(e.to_string()))?;
     jobs.spawn_reaper(std::time::Duration::from_secs(5));
     let intel = intel::IntelService::start(&config, &store).await?;
-    let mut st = state_with(config, store, registry, ingest, forward);
+    let mut st = state_with(config, store, registry, scoring, forward);
     st.jobs = Some(jobs);
     st.intel = Some(intel);
     st.oidc = oidc;

@@ -124,7 +124,7 @@ mod tests {
         l.check_login("127.0.0.2".parse().unwrap()).unwrap();
     }
 
-    /// Issue 18.8: rotating through the addresses of one IPv6 /64 does not escape the login
+    /// Rotating through the addresses of one IPv6 /64 does not escape the login
     /// limit; another /64 has its own budget.
     #[test]
     fn ipv6_logins_are_counted_per_64() {

@@ -176,7 +176,7 @@ pub fn dummy_hash() -> &'static str {
 mod tests {
     use super::*;
 
-    /// Issue 18.8: argon2 checks have a process-wide concurrency cap — 40 concurrent
+    /// Argon2 checks have a process-wide concurrency cap — 40 concurrent
     /// verifications never run more than `max_concurrent()` at once, the rest wait (counted),
     /// and all of them still get their answer.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

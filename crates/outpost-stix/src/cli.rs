@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(c, 2);
     }
 
-    /// Issue 5 point 5: a match yields a STIX sighting, and the bundle round-trips through the
+    /// A match yields a STIX sighting, and the bundle round-trips through the
     /// STIX export.
     #[test]
     fn sighting_bundle_from_the_cli_round_trips() {

@@ -310,7 +310,7 @@ mod tests {
         e
     }
 
-    /// Issue 23: the container and Kubernetes context of an event (e.g. from Tetragon) is
+    /// The container and Kubernetes context of an event (e.g. from Tetragon) is
     /// the process's `x-outpost-kubernetes-ext` extension.
     #[test]
     fn kubernetes_context_is_a_process_extension() {

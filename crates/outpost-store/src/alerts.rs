@@ -12,10 +12,10 @@ use crate::triage::suppression_matches_fields;
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
-    AlertRecord, HitHistoryEntry, HitState, LearnProposal, NewSuppression, Page, SightingRecord,
-    Suppression, Triage,
+    AlertRecord, LearnProposal, NewSuppression, Page, SightingRecord, Suppression, Triage,
+    TriageHistoryEntry, TriageState,
 };
-use outpost_core::{Event, Indicator};
+use outpost_core::{Event, Finding};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -26,7 +26,7 @@ pub struct NewAlert {
     pub seq: i64,
     pub risk_score: i64,
     pub threshold: i64,
-    pub indicators: Vec<Indicator>,
+    pub indicators: Vec<Finding>,
     pub event: Event,
     /// Raised while the tenant was in learn mode.
     pub learned: bool,
@@ -41,7 +41,7 @@ pub use outpost_core::sighting::NewSighting;
 pub struct AlertFilter {
     pub tenant_id: Option<String>,
     pub device_id: Option<String>,
-    pub state: Option<HitState>,
+    pub state: Option<TriageState>,
     pub min_risk_score: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -69,7 +69,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 }
 
 /// The summary of an alert: its highest-scoring indicator's description.
-fn summary_of(indicators: &[Indicator]) -> String {
+fn summary_of(indicators: &[Finding]) -> String {
     indicators
         .iter()
         .max_by_key(|i| i.score)
@@ -83,7 +83,7 @@ fn summary_of(indicators: &[Indicator]) -> String {
         .unwrap_or_default()
 }
 
-fn rule_names_of(indicators: &[Indicator]) -> Vec<String> {
+fn rule_names_of(indicators: &[Finding]) -> Vec<String> {
     let mut v: Vec<String> = indicators.iter().map(|i| i.rule_name.clone()).collect();
     v.sort();
     v.dedup();
@@ -119,7 +119,7 @@ macro_rules! alert_from_row {
             sha256: r.try_get("sha256")?,
             learned: r.try_get::<i64, _>("learned")? != 0,
             triage: Triage {
-                state: HitState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+                state: TriageState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
                 state_changed_at: r
                     .try_get::<Option<i64>, _>("state_changed_at")?
                     .map(ms_to_dt),
@@ -209,9 +209,9 @@ impl Store {
                 let remote_ip = a.event.remote_ip();
                 let rule = rules.iter().find(|r| suppression_matches_fields(r, &dev.device_id, remote_ip, process_name.as_deref(), sha256.as_deref(), &a.indicators));
                 let (state, by, changed_at, rule_id) = match (a.learned, rule) {
-                    (true, _) => (HitState::Suppressed, Some("learn-mode".to_string()), Some(now), None),
-                    (false, Some(r)) => (HitState::Suppressed, Some(format!("suppression:{}", r.id)), Some(now), Some(r.id.clone())),
-                    (false, None) => (HitState::New, None, None, None),
+                    (true, _) => (TriageState::Suppressed, Some("learn-mode".to_string()), Some(now), None),
+                    (false, Some(r)) => (TriageState::Suppressed, Some(format!("suppression:{}", r.id)), Some(now), Some(r.id.clone())),
+                    (false, None) => (TriageState::New, None, None, None),
                 };
                 let n = sqlx::query("INSERT INTO alerts (tenant_id, device_id, hostname, batch_id, seq, created_at, event_ts, risk_score, threshold, summary, rule_names, indicators, event, process_name, remote_ip, sha256, learned, state, state_changed_at, state_changed_by, suppression_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) ON CONFLICT (device_id, batch_id, seq) DO NOTHING")
@@ -224,7 +224,7 @@ impl Store {
                 if n == 1 {
                     fresh += 1;
                     fresh_seqs.push(a.seq);
-                    if state == HitState::Suppressed {
+                    if state == TriageState::Suppressed {
                         suppressed += 1;
                     }
                 }
@@ -308,7 +308,7 @@ impl Store {
     pub async fn set_alert_state(
         &self,
         id: i64,
-        to: HitState,
+        to: TriageState,
         actor: &str,
         note: Option<&str>,
         expected_version: Option<i64>,
@@ -321,7 +321,7 @@ impl Store {
     }
 
     /// The state changes of an alert, oldest first.
-    pub async fn alert_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    pub async fn alert_history(&self, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
         self.history::<AlertRecord>(id).await
     }
 

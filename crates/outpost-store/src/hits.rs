@@ -5,7 +5,7 @@ use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use outpost_core::api::{HitRecord, HitScore, HitState, Page, Triage};
+use outpost_core::api::{HitRecord, HitScore, Page, Triage, TriageState};
 use outpost_core::{Hit, HitPayload};
 use sqlx::Row;
 
@@ -31,7 +31,7 @@ pub struct HitFilter {
     pub since: Option<DateTime<Utc>>,
     /// Hits whose first sighting is before this time.
     pub until: Option<DateTime<Utc>>,
-    pub state: Option<HitState>,
+    pub state: Option<TriageState>,
     pub sha256: Option<String>,
     /// Hits whose risk score is at least this.
     pub min_risk_score: Option<i64>,
@@ -109,12 +109,12 @@ impl Store {
                 Some(r) => {
                     suppressed += 1;
                     (
-                        HitState::Suppressed,
+                        TriageState::Suppressed,
                         Some(format!("suppression:{}", r.id)),
                         Some(received),
                     )
                 }
-                None => (HitState::New, None, None),
+                None => (TriageState::New, None, None),
             };
             rows.push((
                 h,
@@ -279,7 +279,7 @@ where
         triage: Triage {
             state: {
                 let s: String = r.try_get("state")?;
-                HitState::parse(&s).ok_or_else(|| corrupt("state", &s))?
+                TriageState::parse(&s).ok_or_else(|| corrupt("state", &s))?
             },
             state_changed_at: r
                 .try_get::<Option<i64>, _>("state_changed_at")?

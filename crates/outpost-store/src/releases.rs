@@ -1,5 +1,5 @@
 //! Agent releases (content-addressed files), rollouts, devices' update status and history
-//! (issue 22). Policy — who may upload, which devices a stage includes, when a rollout
+//!. Policy — who may upload, which devices a stage includes, when a rollout
 //! advances or pauses — is the server's; this is storage.
 
 use crate::ids::new_id;

@@ -11,7 +11,7 @@ use crate::ids::new_id;
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use outpost_core::Hit;
 use outpost_core::api::{
-    Correlation, HitHistoryEntry, HitRecord, HitState, NewSuppression, Suppression, Triage,
+    Correlation, HitRecord, NewSuppression, Suppression, Triage, TriageHistoryEntry, TriageState,
 };
 use sqlx::Row;
 
@@ -21,7 +21,7 @@ pub fn suppression_matches(
     rule: &Suppression,
     device_id: &str,
     h: &Hit,
-    indicators: &[outpost_core::Indicator],
+    indicators: &[outpost_core::Finding],
 ) -> bool {
     suppression_matches_fields(
         rule,
@@ -41,7 +41,7 @@ pub fn suppression_matches_fields(
     remote_ip: Option<std::net::IpAddr>,
     process_name: Option<&str>,
     sha256: Option<&str>,
-    indicators: &[outpost_core::Indicator],
+    indicators: &[outpost_core::Finding],
 ) -> bool {
     rule.device_id.as_deref().is_none_or(|d| d == device_id)
         && rule
@@ -207,7 +207,7 @@ impl Store {
     pub async fn set_hit_state(
         &self,
         id: i64,
-        to: HitState,
+        to: TriageState,
         actor: &str,
         note: Option<&str>,
         expected_version: Option<i64>,
@@ -220,7 +220,7 @@ impl Store {
     }
 
     /// The state changes of a hit, oldest first.
-    pub async fn hit_history(&self, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    pub async fn hit_history(&self, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
         self.history::<HitRecord>(id).await
     }
 
@@ -230,7 +230,7 @@ impl Store {
     pub(crate) async fn set_state<T, F, Fut>(
         &self,
         mut cur: T,
-        to: HitState,
+        to: TriageState,
         actor: &str,
         note: Option<&str>,
         expected_version: Option<i64>,
@@ -301,7 +301,7 @@ impl Store {
     pub(crate) async fn history<T: Triaged>(
         &self,
         id: i64,
-    ) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    ) -> Result<Vec<TriageHistoryEntry>, StoreError> {
         let sql = format!(
             "SELECT at, actor, from_state, to_state, note FROM {} WHERE {} = $1 ORDER BY id",
             T::HISTORY,
@@ -313,11 +313,11 @@ impl Store {
                 let from: String = r.try_get("from_state")?;
                 let to: String = r.try_get("to_state")?;
                 let bad = |s: &str| StoreError::Corrupt(format!("{} history state {s:?}", T::WHAT));
-                Ok(HitHistoryEntry {
+                Ok(TriageHistoryEntry {
                     at: ms_to_dt(r.try_get("at")?),
                     actor: r.try_get("actor")?,
-                    from_state: HitState::parse(&from).ok_or_else(|| bad(&from))?,
-                    to_state: HitState::parse(&to).ok_or_else(|| bad(&to))?,
+                    from_state: TriageState::parse(&from).ok_or_else(|| bad(&from))?,
+                    to_state: TriageState::parse(&to).ok_or_else(|| bad(&to))?,
                     note: r.try_get("note")?,
                 })
             }).collect()

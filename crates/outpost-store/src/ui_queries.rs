@@ -4,7 +4,7 @@
 use crate::hits::{HIT_COLS, HitFilter, hit_from_row};
 use crate::{Store, StoreError, dispatch};
 use chrono::{DateTime, Utc};
-use outpost_core::api::{HitRecord, HitState, Page};
+use outpost_core::api::{HitRecord, Page, TriageState};
 use sqlx::Row;
 
 /// One bucket of the hits-over-time chart.
@@ -268,9 +268,9 @@ impl Store {
     pub async fn ui_state_counts(
         &self,
         tenant_id: Option<&str>,
-    ) -> Result<Vec<(HitState, i64)>, StoreError> {
+    ) -> Result<Vec<(TriageState, i64)>, StoreError> {
         let (cond, first) = tenant_cond(tenant_id);
-        let cols: Vec<String> = HitState::ALL
+        let cols: Vec<String> = TriageState::ALL
             .iter()
             .enumerate()
             .map(|(i, _)| {
@@ -284,10 +284,10 @@ impl Store {
         dispatch!(self, p => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             if let Some(t) = tenant_id { q = q.bind(t); }
-            for s in HitState::ALL { q = q.bind(s.as_str()); }
+            for s in TriageState::ALL { q = q.bind(s.as_str()); }
             let row = q.fetch_one(p).await?;
-            let mut out = Vec::with_capacity(HitState::ALL.len());
-            for (i, s) in HitState::ALL.iter().enumerate() {
+            let mut out = Vec::with_capacity(TriageState::ALL.len());
+            for (i, s) in TriageState::ALL.iter().enumerate() {
                 out.push((*s, row.try_get::<i64, _>(i)?));
             }
             Ok(out)

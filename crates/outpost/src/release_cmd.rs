@@ -1,5 +1,5 @@
 //! `outpost release …`: the release signing key (kept by staff, never by the server),
-//! signing and uploading agent builds, rollouts (issue 22).
+//! signing and uploading agent builds, rollouts.
 
 use anyhow::{Context, Result, bail};
 use outpost_intel::release::{ReleaseStatement, sha256_hex, sign};

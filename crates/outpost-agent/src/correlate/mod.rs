@@ -1,6 +1,6 @@
 //! Local correlation: match buffered events against the intel and group matches by
 //! `(indicator, process_name)` — remote addresses against the hotlist (grouped by
-//! `(remote_ip, process_name)` as the seed did), and, when the bundle carries them, executable
+//! `(remote_ip, process_name)`, as hits have always been grouped), and, when the bundle carries them, executable
 //! hashes and process names/paths against exec events, queried names against `dns` events,
 //! and connections against the addresses a listed domain was answered with.
 //!

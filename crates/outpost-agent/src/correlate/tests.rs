@@ -60,7 +60,7 @@ fn any_line(kind: u8, i: usize) -> String {
     }
 }
 
-/// Issue 5 point 1: a hit from a bundle says which indicator matched (kind, value, source,
+/// A hit from a bundle says which indicator matched (kind, value, source,
 /// score, tags, first/last seen, expiry), and entries that have expired do not match.
 #[test]
 fn hit_names_the_matching_indicator_and_expired_entries_do_not_match() {
@@ -368,7 +368,7 @@ fn ioc_line(k: u8, i: usize) -> String {
     }
 }
 
-/// Issue 21: a connection to a listed domain's answer found in the same input is the
+/// A connection to a listed domain's answer found in the same input is the
 /// domain's (second pass), one to an unlisted name's answer is nothing, and answers from an
 /// earlier run match in the first pass.
 #[test]
@@ -429,7 +429,7 @@ fn connections_to_a_listed_domains_answers_are_its_hits() {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
-    /// Issue 21: the parallel, chunked scan of every indicator kind (exec, dns, answered
+    /// The parallel, chunked scan of every indicator kind (exec, dns, answered
     /// connections, addresses) finds exactly what one worker reading line by line finds.
     #[test]
     fn parallel_scan_of_every_kind_equals_line_by_line(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Runs an `agent.*` control job (issue 22): records what the daemon does once the job's
+/// Runs an `agent.*` control job: records what the daemon does once the job's
 /// result is uploaded, and stops the pipeline.
 fn control_job(
     job: &outpost_jobs::Job,

@@ -60,7 +60,7 @@ pub struct DaemonCounters {
     /// unread because the agent was over its CPU or memory cap; their records are read by a
     /// later pass (cursors do not move), so this delays them and drops nothing.
     pub os_log_polls_deferred: u64,
-    /// Executables hashed as they started (issue 21.1), deferred to the correlation pass
+    /// Executables hashed as they started, deferred to the correlation pass
     /// (byte budget spent), skipped (too large, gone).
     pub exec_hashing: crate::indicators::ExecHashCounters,
     /// After a self-update or an `agent.restart` job: the binary to re-execute.

@@ -41,7 +41,7 @@ mod tests;
 
 use crate::correlation::{self, CorrelationDef, CorrelationHit, CorrelationState, Correlations};
 use crate::field::{Field, KIND_COUNT, kind_bit, kind_index, parse_kind};
-use crate::indicator::{Action, Indicator, RuleAction, Scored};
+use crate::indicator::{Action, Finding, RuleAction, Scored};
 use crate::matcher::{CmpOp, Matcher, Memo, Node, StrKind, StrMatch, compile_regex, parse_cidr};
 use crate::sigma::{self, SigmaOptions};
 use index::*;
@@ -136,7 +136,7 @@ pub struct CompiledRule {
     pub engine: &'static str,
     /// Description.
     pub description: String,
-    /// Indicator type of its indicators.
+    /// Finding type of its indicators.
     pub indicator_type: String,
     /// Indicator score (plus any [`Action::Score`]).
     pub score: i32,
@@ -646,7 +646,7 @@ impl RuleSet {
                 None => return,
             }
         }
-        out.push(Indicator {
+        out.push(Finding {
             engine: r.engine.to_string(),
             rule_name: r.id.clone(),
             indicator_type: r.indicator_type.clone(),
@@ -754,7 +754,7 @@ impl RuleSet {
 }
 
 /// The indicator of a fired correlation.
-pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -> Indicator {
+pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -> Finding {
     let group = h
         .group
         .iter()
@@ -762,7 +762,7 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
         .collect::<Vec<_>>()
         .join(", ");
     let span = (h.last_ms - h.first_ms) / 1000;
-    Indicator {
+    Finding {
         engine: "sigma".into(),
         rule_name: c.def.id.clone(),
         indicator_type: "sigma_correlation".into(),
@@ -781,7 +781,7 @@ pub fn correlation_indicator(c: &correlation::Correlation, h: &CorrelationHit) -
 /// What [`RuleSet::expire_correlations`] calls for each correlation decided: scope, the
 /// correlation's indicator, the window's last match and its token.
 pub type ExpiredCorrelationFn<'a> =
-    dyn FnMut(&str, Indicator, Option<std::sync::Arc<Event>>, u64) + 'a;
+    dyn FnMut(&str, Finding, Option<std::sync::Arc<Event>>, u64) + 'a;
 
 /// Options of [`RuleSet::eval_into_opts`].
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! SigmaHQ's own regression data (`../shared/conformance/sigma-regression/`, issue 20 point 2):
+//! SigmaHQ's own regression data (`../shared/conformance/sigma-regression/`):
 //! for each of its 203 rules, the rule loaded from `../shared/data/sigma/` (as `outpost hunt`
 //! loads it) must match at least one event of its own positive test log. The cases that do not
 //! (rule not loaded, with the reason; log not readable; no match) are pinned with the reason in

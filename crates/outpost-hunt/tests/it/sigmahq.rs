@@ -1,7 +1,7 @@
 //! SigmaHQ on real logs, through the hunt path (`outpost_hunt::load_rules` + `hunt`, what
 //! `outpost hunt` runs):
 //!
-//! - `sigmahq_windows_on_attack_samples_match_golden` (issue 20, point 3): the SigmaHQ Windows
+//! - `sigmahq_windows_on_attack_samples_match_golden` (point 3): the SigmaHQ Windows
 //!   rules over the 277 EVTX attack samples give exactly the detections pinned in
 //!   `tests/golden/sigmahq_windows_evtx.txt` (one line per detection: file#record, rule id,
 //!   title), so any change in detections shows in review;
@@ -125,7 +125,7 @@ fn sigmahq_windows_on_attack_samples_match_golden() {
     golden("sigmahq_windows_evtx.txt", &(lines.join("\n") + "\n"));
 
     // One large EVTX file (15 chunks) read by 4 threads in parts of its chunks gives exactly
-    // the sequential result, in the same timeline order (issue 20, point 4: large files in
+    // the sequential result, in the same timeline order (point 4: large files in
     // chunks across cores).
     let big = samples.join("AutomatedTestingTools/PanacheSysmon_vs_AtomicRedTeam01.evtx");
     let one_file = [InputFile {
@@ -216,7 +216,7 @@ fn every_sigmahq_rule_file_loads_or_says_why() {
     golden("sigmahq_load.txt", &out);
 }
 
-/// Sigma correlation rules (issue 20, point 2) through the hunt path, on real samples:
+/// Sigma correlation rules (point 2) through the hunt path, on real samples:
 ///
 /// - `event_count`: Kerberos pre-authentication failures (4768 / 4771 with status 0x6 or
 ///   0x18) per source address, ≥ 5 in a minute: the spray sample has 9 from 172.16.66.1;

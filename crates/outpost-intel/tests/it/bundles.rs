@@ -605,7 +605,7 @@ fn agent_refreshes_bundle_over_http_with_etag() {
     assert!(cache.status(now).last_error.unwrap().contains("401"));
 }
 
-/// Issue 5 point 1: every indicator kind carries its source, score/confidence, first/last seen,
+/// Every indicator kind carries its source, score/confidence, first/last seen,
 /// expiry and tags through the signed bundle, the agent can tell for a hit which indicator
 /// matched, and entries that have expired by the time of the match do not match.
 #[test]

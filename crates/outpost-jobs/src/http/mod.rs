@@ -571,7 +571,7 @@ impl JobsState {
         Ok(job)
     }
 
-    /// Creates a job for a signed-in user of the server's UI (issue 24.3: the PCAP job form)
+    /// Creates a job for a signed-in user of the server's UI (the PCAP job form)
     /// with the checks of `POST /api/v1/jobs`: the role and tenant policy for `kind`, the
     /// filter's validation, the audit trail (refusals too). A `sensor` job is for a
     /// Sensoroni node and lives in the compatible API's tenant, which a customer must belong
@@ -831,7 +831,7 @@ pub(crate) async fn result_response(
 mod policy_tests {
     use super::*;
 
-    /// Issue 22: `agent.uninstall` is admin-only by default; a technician's `"*"` does not
+    /// `agent.uninstall` is admin-only by default; a technician's `"*"` does not
     /// reach it, naming it does; the other control kinds are open to staff.
     #[test]
     fn agent_uninstall_is_admin_only_unless_named() {

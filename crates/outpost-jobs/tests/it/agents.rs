@@ -326,7 +326,7 @@ fn write_big_pcap(path: &std::path::Path, n: usize, t0: u64) {
     }
 }
 
-/// Issue 18.8: a `pcap` job streams its result to disk. Extracting 64 MiB of packets used to
+/// A `pcap` job streams its result to disk. Extracting 64 MiB of packets used to
 /// hold them in memory twice (the matched frames, then the written pcap: peak RSS grew by
 /// more than 128 MiB); the result is now an unnamed temporary file and the peak grows by a
 /// few MiB whatever the result's size.
@@ -425,7 +425,7 @@ fn tiny_results(d: &std::path::Path) -> StoreConfig {
     }
 }
 
-/// Issue 18.8: a result over the server's `max_result_bytes` fails the job at once with a
+/// A result over the server's `max_result_bytes` fails the job at once with a
 /// clear error (it used to stay `running` until its lease ran out, then be handed out again
 /// to fail the same way).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -455,7 +455,7 @@ async fn a_result_over_the_servers_cap_fails_the_job() {
     assert!(stored.result_size.is_none());
 }
 
-/// Issue 18.8: `/api/packets` decodes only what it returns. A 64 MiB result asked for one
+/// `/api/packets` decodes only what it returns. A 64 MiB result asked for one
 /// packet used to be read whole and every frame decoded (peak RSS grew by over 128 MiB per
 /// request); it now reads frame by frame and stops after `offset + count`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,7 @@ pub struct TicketAlert {
     /// Matched intel entry (`1.2.3.0/24`, `evil.example`, a hash) and its source.
     pub indicator: Option<String>,
     /// Its kind (`ip`, `domain`, `domain_suffix`, `sha256`, `sha1`, `md5`, `process_name`,
-    /// `process_path`); `None` for hits of seed-era agents (addresses).
+    /// `process_path`); `None` for hits of agents that predate the other kinds (addresses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indicator_kind: Option<String>,
     /// The queried domain of a DNS hit, or the one a connection's address was answered for.
@@ -569,7 +569,7 @@ mod tests {
         TicketAlert::from_record(&r)
     }
 
-    /// Issue 21.4: tickets of hits of other indicator kinds say what matched, and hits
+    /// Tickets of hits of other indicator kinds say what matched, and hits
     /// without an address are deduplicated by their indicator.
     #[test]
     fn tickets_name_the_kind_and_deduplicate_by_indicator() {

@@ -1,4 +1,4 @@
-//! `GET /api/v1/detect/rules` and `GET /api/v1/outputs` (staff): what the ingest stage runs —
+//! `GET /api/v1/detect/rules` and `GET /api/v1/outputs` (staff): what the scoring stage runs —
 //! the loaded rules, the rules that were not loaded and why, the reload state and the alert
 //! thresholds; each output's queue and delivery counters.
 
@@ -46,8 +46,8 @@ pub async fn rules(
     AuthStaff(_who): AuthStaff,
 ) -> Result<Json<DetectStatus>, ApiError> {
     let d = &state.config.detect;
-    let handle = state.ingest.rules();
-    let stix = state.ingest.scorer().stix();
+    let handle = state.scoring.rules();
+    let stix = state.scoring.scorer().stix();
     Ok(Json(DetectStatus {
         enabled: d.enabled,
         rules_dir: d.rules_dir.as_ref().map(|p| p.display().to_string()),
@@ -60,7 +60,7 @@ pub async fn rules(
             patterns: stix.and_then(|s| s.engine()).map(|e| e.len()).unwrap_or(0),
             skipped: stix.map(|s| s.skipped()).unwrap_or_default(),
         },
-        profiles: state.ingest.profiles().is_some(),
+        profiles: state.scoring.profiles().is_some(),
     }))
 }
 

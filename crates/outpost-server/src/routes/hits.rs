@@ -12,7 +12,7 @@ use axum::extract::Path;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use outpost_core::HitPayload;
-use outpost_core::api::{Correlation, CustomerHit, HitRecord, HitState, HitsAccepted, Page};
+use outpost_core::api::{Correlation, CustomerHit, HitRecord, HitsAccepted, Page, TriageState};
 use outpost_core::auth::Principal;
 use outpost_store::HitFilter;
 use serde::Deserialize;
@@ -51,9 +51,9 @@ pub struct HitQuery {
 pub type HitsPage = AsSeen<Page<HitRecord>, Page<CustomerHit>>;
 
 /// A `state` query parameter.
-pub(crate) fn parse_state(s: Option<String>) -> Result<Option<HitState>, ApiError> {
+pub(crate) fn parse_state(s: Option<String>) -> Result<Option<TriageState>, ApiError> {
     s.map(|s| {
-        HitState::parse(&s).ok_or_else(|| {
+        TriageState::parse(&s).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "state {s:?} is not one of new, acknowledged, suppressed, false_positive"
             ))

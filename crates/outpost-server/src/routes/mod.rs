@@ -21,7 +21,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use outpost_core::api::{HitHistoryEntry, HitStateChange, Page, Triage};
+use outpost_core::api::{HitStateChange, Page, Triage, TriageHistoryEntry};
 use outpost_core::auth::Principal;
 use outpost_store::StateChange;
 
@@ -98,7 +98,7 @@ pub async fn triaged_history<T: Lifecycle + 'static>(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Path(id): Path<i64>,
-) -> Result<Json<Page<HitHistoryEntry>>, ApiError> {
+) -> Result<Json<Page<TriageHistoryEntry>>, ApiError> {
     Ok(Json(Page {
         items: state.triage().history::<T>(&who, id).await?,
         next_cursor: None,

@@ -97,7 +97,7 @@ pub async fn reset(
     if req.subject.is_some() && n == 0 {
         return Err(ApiError::not_found("no such profile"));
     }
-    if let Some(p) = state.ingest.profiles()
+    if let Some(p) = state.scoring.profiles()
         && let Err(e) = p.sync(&state.store).await
     {
         tracing::warn!(error = %e, "profiles reset; this replica picks it up at its next sync");
@@ -167,7 +167,7 @@ pub async fn set_learn(
         None
     };
     state.store.set_learn_mode(&t, until, &who.subject).await?;
-    state.ingest.scorer().policy().set_learning(&t, until);
+    state.scoring.scorer().policy().set_learning(&t, until);
     state.forward.audit(
         &who,
         if req.on { "learn.on" } else { "learn.off" },

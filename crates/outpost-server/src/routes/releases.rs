@@ -1,4 +1,4 @@
-//! Agent self-update (issue 22): release upload (staff, signed with the release key that
+//! Agent self-update: release upload (staff, signed with the release key that
 //! staff keep; the server only checks the signature against `[releases] public_key`),
 //! download (enrolled devices only), rollouts with stages, and the fleet's versions.
 //!

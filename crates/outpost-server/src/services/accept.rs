@@ -2,7 +2,7 @@
 //! (`POST /api/v1/events` and the server's `[[inputs]]`, see [`crate::inputs`]).
 //!
 //! Both run the same stages once the device is authenticated: **bound** what is kept
-//! (`outpost_core::bound`), **score** with the ingest stage ([`crate::ingest`], CPU work on
+//! (`outpost_core::bound`), **score** with the scoring stage ([`crate::scoring`], CPU work on
 //! untrusted data, so on the blocking pool), **store** once per (device, batch) — a batch
 //! delivered again stores nothing twice — then **forward** to the outputs
 //! ([`crate::services::forward`]) before the caller answers, so a retried batch is forwarded
@@ -12,7 +12,7 @@
 use super::ServiceError;
 use crate::AppState;
 use crate::metrics::{self, BodyLabel, ResultLabel, metrics};
-use outpost_core::api::{HitScore, HitState, HitsAccepted};
+use outpost_core::api::{HitScore, HitsAccepted, TriageState};
 use outpost_core::{Event, HitPayload};
 use outpost_store::{DeviceAuth, NewAlert, NewSighting};
 use std::collections::{HashMap, HashSet};
@@ -101,7 +101,7 @@ fn scoring_failed(e: tokio::task::JoinError) -> ServiceError {
 }
 
 /// Accepts hit and telemetry batches of authenticated devices (see the module docs). Uses the
-/// state's store, ingest stage, tenant intel, forwarder, job subsystem and device reports.
+/// state's store, scoring stage, tenant intel, forwarder, job subsystem and device reports.
 pub struct Acceptance<'a> {
     state: &'a AppState,
 }
@@ -162,7 +162,7 @@ impl Acceptance<'_> {
                 .store
                 .insert_alerts(dev, &format!("hits:{}", payload.batch_id), &[], &sightings)
                 .await
-                .inspect_err(|e| crate::ingest::sightings_refused(sightings.len(), e))?;
+                .inspect_err(|e| crate::scoring::sightings_refused(sightings.len(), e))?;
             m.sightings.inc_by(stored.sightings);
         }
         // Forward before answering: the agent retries until it gets a 2xx, and a retried
@@ -205,9 +205,9 @@ impl Acceptance<'_> {
         dev: &DeviceAuth,
         mut payload: HitPayload,
     ) -> Result<ScoredHits, ServiceError> {
-        let threshold = self.state.ingest.threshold(&dev.tenant_id);
+        let threshold = self.state.scoring.threshold(&dev.tenant_id);
         let iocs = crate::intel::tenant_iocs(self.state, &dev.tenant_id).await;
-        let ingest = self.state.ingest.clone();
+        let scoring = self.state.scoring.clone();
         let dev = dev.clone();
         tokio::task::spawn_blocking(move || {
             count_truncated("hits", bound_payload(&mut payload));
@@ -215,8 +215,8 @@ impl Acceptance<'_> {
                 .as_ref()
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             let batch = format!("hits:{}", payload.batch_id);
-            let upload = crate::ingest::upload(&dev, &batch);
-            let (scores, sightings) = ingest.scorer().score_hits(
+            let upload = crate::scoring::upload(&dev, &batch);
+            let (scores, sightings) = scoring.scorer().score_hits(
                 &dev.tenant_id,
                 &payload.hits,
                 threshold,
@@ -263,7 +263,7 @@ impl Acceptance<'_> {
     ) -> Result<u64, ServiceError> {
         debug_assert_eq!(events.len(), seqs.len());
         let n = events.len() as u64;
-        let learning = self.state.ingest.learning(&dev.tenant_id);
+        let learning = self.state.scoring.learning(&dev.tenant_id);
         let scored = self
             .score_events(dev, batch_id, events, seqs, learning)
             .await?;
@@ -274,7 +274,7 @@ impl Acceptance<'_> {
             .store
             .insert_alerts(dev, batch_id, &scored.alerts, &scored.sightings)
             .await
-            .inspect_err(|e| crate::ingest::sightings_refused(scored.sightings.len(), e))?;
+            .inspect_err(|e| crate::scoring::sightings_refused(scored.sightings.len(), e))?;
         let m = metrics();
         let learned = if learning { stored.fresh } else { 0 };
         metrics::count(&m.event_alerts, "learned", learned);
@@ -285,7 +285,7 @@ impl Acceptance<'_> {
         let open = stored
             .alerts
             .iter()
-            .filter(|a| a.triage.state != HitState::Suppressed)
+            .filter(|a| a.triage.state != TriageState::Suppressed)
             .count() as u64;
         m.events_received.inc_by(n);
         m.alerts.inc_by(stored.fresh - stored.suppressed);
@@ -305,9 +305,9 @@ impl Acceptance<'_> {
         seqs: Vec<i64>,
         learning: bool,
     ) -> Result<ScoredEvents, ServiceError> {
-        let threshold = self.state.ingest.threshold(&dev.tenant_id);
+        let threshold = self.state.scoring.threshold(&dev.tenant_id);
         let iocs = crate::intel::tenant_iocs(self.state, &dev.tenant_id).await;
-        let ingest = self.state.ingest.clone();
+        let scoring = self.state.scoring.clone();
         let forward = self.state.forward.clone();
         let dev = dev.clone();
         let batch_id = batch_id.to_string();
@@ -323,8 +323,8 @@ impl Acceptance<'_> {
                 .map(|i| i as &dyn outpost_detect::static_engine::IocLookup);
             // A batch delivered again (an agent's retry, an input's redelivery) counts nothing
             // again toward the Sigma correlations.
-            let upload = crate::ingest::upload(&dev, &batch_id);
-            let scored = ingest.scorer().score_events(
+            let upload = crate::scoring::upload(&dev, &batch_id);
+            let scored = scoring.scorer().score_events(
                 &dev.tenant_id,
                 &events,
                 threshold,

@@ -19,14 +19,14 @@
 
 use chrono::Utc;
 use outpost_core::Event;
-use outpost_core::api::{AlertRecord, HitRecord, HitState};
+use outpost_core::api::{AlertRecord, HitRecord, TriageState};
 use outpost_outputs::{OutputManager, OutputRecord, RecordKind};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::config::ServerConfig;
-use crate::ingest::ScoredEvent;
+use crate::scoring::ScoredEvent;
 
 /// The outputs of `[[outputs]]` and what the server sends to them (see the module docs).
 #[derive(Default)]
@@ -138,7 +138,7 @@ impl Forwarder {
         let mut queued = 0;
         for a in alerts
             .iter()
-            .filter(|a| a.triage.state != HitState::Suppressed)
+            .filter(|a| a.triage.state != TriageState::Suppressed)
         {
             let body = match serde_json::to_value(a) {
                 Ok(v) => v,
@@ -192,7 +192,7 @@ impl Forwarder {
         let mut queued = 0;
         for h in hits
             .iter()
-            .filter(|h| h.triage.state != HitState::Suppressed)
+            .filter(|h| h.triage.state != TriageState::Suppressed)
         {
             let rec = match OutputRecord::from_hit(h) {
                 Ok(r) => r,
@@ -225,7 +225,7 @@ impl Forwarder {
     ) -> (usize, usize) {
         use outpost_detect::Action;
         let (mut tickets, mut created) = (0, 0);
-        if alert.triage.state == HitState::Suppressed {
+        if alert.triage.state == TriageState::Suppressed {
             return (0, 0);
         }
         for a in actions {

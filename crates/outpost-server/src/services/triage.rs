@@ -17,7 +17,8 @@ use super::{ServiceError, Via};
 use crate::AppState;
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
-    AlertRecord, HitHistoryEntry, HitRecord, HitState, HitStateChange, NewSuppression, Suppression,
+    AlertRecord, HitRecord, HitStateChange, NewSuppression, Suppression, TriageHistoryEntry,
+    TriageState,
 };
 use outpost_core::auth::{Principal, Role};
 use outpost_store::{StateChange, Store, StoreError};
@@ -25,7 +26,7 @@ use outpost_store::{StateChange, Store, StoreError};
 /// A requested state change.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
-    pub state: HitState,
+    pub state: TriageState,
     pub note: Option<&'a str>,
     /// Compare-and-set: the version the caller saw.
     pub expected_version: Option<i64>,
@@ -79,8 +80,8 @@ pub enum Ticketed {
 
 /// The rule of state changes: staff any state, customers only "acknowledged", devices none.
 /// `what` names the records (`hits`, `alerts`) in the refusal.
-pub fn may_set_state(who: &Principal, target: HitState, what: &str) -> Result<(), ServiceError> {
-    if !who.is_staff() && target != HitState::Acknowledged {
+pub fn may_set_state(who: &Principal, target: TriageState, what: &str) -> Result<(), ServiceError> {
+    if !who.is_staff() && target != TriageState::Acknowledged {
         return Err(ServiceError::Forbidden(format!(
             "customers may only acknowledge {what}"
         )));
@@ -95,7 +96,10 @@ pub fn may_set_state(who: &Principal, target: HitState, what: &str) -> Result<()
 
 /// A state history as `who` may see it: customers see what happened and when, not which key
 /// or technician did it.
-pub fn history_as_seen(who: &Principal, mut items: Vec<HitHistoryEntry>) -> Vec<HitHistoryEntry> {
+pub fn history_as_seen(
+    who: &Principal,
+    mut items: Vec<TriageHistoryEntry>,
+) -> Vec<TriageHistoryEntry> {
     if !who.is_staff() {
         for e in &mut items {
             if !e.actor.starts_with("user:") {
@@ -143,7 +147,7 @@ pub trait Lifecycle: Sized + Send + serde::Serialize {
     fn history(
         store: &Store,
         id: i64,
-    ) -> impl Future<Output = Result<Vec<HitHistoryEntry>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<TriageHistoryEntry>, StoreError>> + Send;
     /// Counts a state change (hits have a metric of their own).
     fn count_change() {}
 }
@@ -171,7 +175,7 @@ impl Lifecycle for HitRecord {
             .set_hit_state(id, c.state, actor, c.note, c.expected_version)
             .await
     }
-    async fn history(store: &Store, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    async fn history(store: &Store, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
         store.hit_history(id).await
     }
     fn count_change() {
@@ -202,7 +206,7 @@ impl Lifecycle for AlertRecord {
             .set_alert_state(id, c.state, actor, c.note, c.expected_version)
             .await
     }
-    async fn history(store: &Store, id: i64) -> Result<Vec<HitHistoryEntry>, StoreError> {
+    async fn history(store: &Store, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
         store.alert_history(id).await
     }
 }
@@ -247,7 +251,7 @@ impl Triage<'_> {
         &self,
         who: &Principal,
         id: i64,
-    ) -> Result<Vec<HitHistoryEntry>, ServiceError> {
+    ) -> Result<Vec<TriageHistoryEntry>, ServiceError> {
         self.visible::<T>(who, id).await?;
         Ok(history_as_seen(who, T::history(self.store, id).await?))
     }
@@ -337,7 +341,7 @@ impl Triage<'_> {
         let note = format!("suppression rule {}", s.id);
         if let StateChange::Changed(_) = self
             .store
-            .set_hit_state(id, HitState::Suppressed, &who.subject, Some(&note), None)
+            .set_hit_state(id, TriageState::Suppressed, &who.subject, Some(&note), None)
             .await?
         {
             crate::metrics::metrics().hit_state_changes.inc();

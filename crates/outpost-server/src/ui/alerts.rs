@@ -8,7 +8,7 @@ use crate::services::scope_tenant;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use outpost_core::api::HitState;
+use outpost_core::api::TriageState;
 use std::collections::HashMap;
 
 struct AlertRow {
@@ -38,7 +38,7 @@ pub async fn alerts(
 ) -> Result<Response, UiError> {
     let tenant = scope_tenant(&who, None).map_err(|e| UiError::from(e).with_nav(&who))?;
     let mut items = Vec::new();
-    for st in [HitState::New, HitState::Acknowledged] {
+    for st in [TriageState::New, TriageState::Acknowledged] {
         let filter = outpost_store::AlertFilter {
             tenant_id: tenant.clone(),
             state: Some(st),

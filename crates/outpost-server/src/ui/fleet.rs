@@ -37,7 +37,7 @@ struct FleetPage {
 }
 
 /// Fleet: agent versions per tenant, outdated agents and (staff) the rollouts' progress
-/// (issue 22).
+///.
 pub async fn fleet(
     State(state): State<AppState>,
     UiUser(who): UiUser,

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
-use outpost_core::api::{CustomerHit, HitRecord, HitState};
+use outpost_core::api::{CustomerHit, HitRecord, TriageState};
 use outpost_core::auth::Principal;
 use outpost_store::ui_queries::HitSort;
 use outpost_store::{HitFilter, StateChange};
@@ -68,7 +68,7 @@ struct HitsForm {
     /// Normalized, so `::ffff:1.2.3.4`-style spellings find what the agent stored.
     ip: Option<String>,
     process: Option<String>,
-    state: Option<HitState>,
+    state: Option<TriageState>,
     since: Option<chrono::DateTime<Utc>>,
     until: Option<chrono::DateTime<Utc>>,
     sort: HitSort,
@@ -91,7 +91,7 @@ impl HitsForm {
             .transpose()?;
         let state = nonempty(&q.state)
             .map(|s| {
-                HitState::parse(&s)
+                TriageState::parse(&s)
                     .ok_or_else(|| UiError::bad_request(format!("unknown state {s:?}")))
             })
             .transpose()?;
@@ -196,7 +196,7 @@ impl HitsOptions {
             label: "Any state".into(),
             selected: f.state.is_none(),
         }];
-        states.extend(HitState::ALL.iter().map(|s| Opt {
+        states.extend(TriageState::ALL.iter().map(|s| Opt {
             value: s.as_str().into(),
             label: state_label(*s).into(),
             selected: f.state == Some(*s),
@@ -509,7 +509,7 @@ fn device_href(h: &HitRecord) -> String {
 /// The state history as the caller may see it (see [`history_as_seen`]).
 fn history_rows(
     who: &Principal,
-    history: Vec<outpost_core::api::HitHistoryEntry>,
+    history: Vec<outpost_core::api::TriageHistoryEntry>,
 ) -> Vec<HistoryRow> {
     history_as_seen(who, history)
         .into_iter()
@@ -592,9 +592,9 @@ pub async fn hit_detail(
         samples,
         history: history_rows(&who, history),
         rows: rows(&who, &related, &names),
-        can_ack: s != HitState::Acknowledged,
-        can_fp: staff && s != HitState::FalsePositive,
-        can_suppress: staff && s != HitState::Suppressed,
+        can_ack: s != TriageState::Acknowledged,
+        can_fp: staff && s != TriageState::FalsePositive,
+        can_suppress: staff && s != TriageState::Suppressed,
         jobs_enabled: staff && state.jobs.is_some(),
         pcap_json: pcap_job(&h),
         risk: h.score.risk_score,
@@ -660,7 +660,7 @@ pub async fn hit_state(
     form: Result<axum::Form<StateForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, UiError> {
     let axum::Form(form) = form.map_err(|e| UiError::bad_request(e.body_text()))?;
-    let Some(target) = HitState::parse(&form.state) else {
+    let Some(target) = TriageState::parse(&form.state) else {
         return notice("error", "Unknown state.");
     };
     let note = nonempty(&form.note);

@@ -1,4 +1,4 @@
-//! Threatsensor views (issue 24.3): the Sensoroni sensors that check in through the
+//! Threatsensor views: the Sensoroni sensors that check in through the
 //! compatible API (`POST /api/node`), listed beside the devices; the PCAP job form for a
 //! device or a sensor; the packet view of a finished PCAP job.
 //!

@@ -2,7 +2,7 @@
 //! stay simple; askama escapes every value).
 
 use chrono::{DateTime, Utc};
-use outpost_core::api::{CustomerHit, HitRecord, HitState};
+use outpost_core::api::{CustomerHit, HitRecord, TriageState};
 use outpost_core::auth::{Principal, Role};
 use outpost_store::ui_queries::TimeBucket;
 
@@ -52,12 +52,12 @@ pub fn opt_time(t: &Option<DateTime<Utc>>) -> String {
     t.as_ref().map(time).unwrap_or_else(|| "—".to_string())
 }
 
-pub fn state_label(s: HitState) -> &'static str {
+pub fn state_label(s: TriageState) -> &'static str {
     match s {
-        HitState::New => "New",
-        HitState::Acknowledged => "Acknowledged",
-        HitState::Suppressed => "Suppressed",
-        HitState::FalsePositive => "False positive",
+        TriageState::New => "New",
+        TriageState::Acknowledged => "Acknowledged",
+        TriageState::Suppressed => "Suppressed",
+        TriageState::FalsePositive => "False positive",
     }
 }
 

@@ -445,7 +445,7 @@ fn oidc_metric(result: &str, family: &outpost_server::metrics::Metrics) -> u64 {
         .get()
 }
 
-/// Issue 24.2: ID tokens crafted with the real provider's keys — right ones pass; a wrong
+/// ID tokens crafted with the real provider's keys — right ones pass; a wrong
 /// nonce, another audience, an extra untrusted audience, a changed payload, another issuer,
 /// an expired token (beyond the clock skew), one issued in the future, and one signed by a
 /// key the provider does not publish are refused. A key rotation at the provider is picked
@@ -619,7 +619,7 @@ fn session_of(r: &common::Reply) -> String {
         .to_string()
 }
 
-/// Issue 24.1/24.2: the whole authorization-code flow against the real provider: the state
+/// The whole authorization-code flow against the real provider: the state
 /// must come back to the browser that started it and is good once; a technician and a
 /// customer of tenant A are created just in time with the mapped role and scope (the
 /// customer sees only A, whatever other claims say); an unmapped user is refused with a

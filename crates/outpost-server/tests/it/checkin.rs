@@ -107,7 +107,7 @@ async fn checkin_records_counters_and_versions() {
     }
     let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
-    // Issue 5 point 7: a newer agent's fields this server does not know are accepted (and
+    // A newer agent's fields this server does not know are accepted (and
     // counted), at the top level and inside `intel`; the known ones are applied.
     let (s, v) = call(
         &w.app,
@@ -237,7 +237,7 @@ async fn long_poll_returns_when_the_config_changes() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    // Issue 18.4: the agent's safety switches and job caps cannot be set from the server.
+    // The agent's safety switches and job caps cannot be set from the server.
     for (k, v) in [
         ("allow_kill", json!(true)),
         ("max_file_get_bytes", json!(1u64 << 40)),
@@ -336,7 +336,7 @@ async fn checkins_are_written_behind_and_reads_see_them() {
     );
 }
 
-/// Issue 22: a release signed with the release key is uploaded by staff (a bad signature
+/// A release signed with the release key is uploaded by staff (a bad signature
 /// and a customer are refused), served to devices only, and rolled out in stages through
 /// real check-ins: canary first, then half, then all, advancing after the healthy period;
 /// failures pause it, a paused rollout reaches no new device until resumed; abort stops it.

@@ -1,4 +1,4 @@
-//! Issue 9 through the real router: telemetry events become stored alerts with the lifecycle
+//! Through the real router: telemetry events become stored alerts with the lifecycle
 //! of hits; learn mode records would-be alerts and turns them into suppression rules; STIX
 //! indicator patterns (with their attack model) match events and hits' sample events and are
 //! stored as sightings linked to their alert; behaviour profiles learned on one replica score
@@ -31,7 +31,7 @@ rules:
     actions: [alert, {tag: relay}, {job: {kind: process.list}}]
 "#;
 
-/// A Sigma rule and a Sigma correlation on it (issue 20): curl run three times within a
+/// A Sigma rule and a Sigma correlation on it: curl run three times within a
 /// minute. The rule alone produces no indicator (the correlation does not say `generate`).
 const SIGMA_CORRELATION: &str = r#"
 title: curl run
@@ -693,8 +693,8 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
     for (name, store) in stores(dir.path()).await {
         let w = world(store.clone()).await;
         let (app_b, state_b) = replica(&store, w._dir.path(), 2).await;
-        let prof_a = w.state.ingest.profiles().unwrap().clone();
-        let prof_b = state_b.ingest.profiles().unwrap().clone();
+        let prof_a = w.state.scoring.profiles().unwrap().clone();
+        let prof_b = state_b.scoring.profiles().unwrap().clone();
         // Replica A learns nginx starting ls during the window (60 s from the first event).
         post_events(
             &w.app,
@@ -850,7 +850,7 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
     }
 }
 
-/// Sigma correlation rules in the server's detection pipeline (issue 20): state per tenant
+/// Sigma correlation rules in the server's detection pipeline: state per tenant
 /// (another tenant's matches do not count), the alert on the match that completes the
 /// correlation (the correlation's 90 plus the static engine's 50 for curl; curl alone is 50,
 /// under the threshold of 100), and the counters on `/metrics`.
@@ -1027,7 +1027,7 @@ async fn sigma_correlations_survive_a_rule_reload() {
         let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
         assert_eq!(post_events(&w.app, &w.token, "s1", two).await["alerts"], 0);
-        let handle = w.state.ingest.rules().unwrap().clone();
+        let handle = w.state.scoring.rules().unwrap().clone();
         let rules_dir = handle.dir().unwrap().to_path_buf();
         std::fs::write(rules_dir.join("timer.yml"), SIGMA_FEW).unwrap();
         handle.reload().unwrap();
@@ -1048,7 +1048,7 @@ async fn sigma_correlation_upper_bound_fires_on_the_timer() {
     let dir = tempfile::tempdir().unwrap();
     for (name, store) in stores(dir.path()).await {
         let w = world(store).await;
-        let handle = w.state.ingest.rules().unwrap().clone();
+        let handle = w.state.scoring.rules().unwrap().clone();
         std::fs::write(handle.dir().unwrap().join("timer.yml"), SIGMA_FEW).unwrap();
         handle.reload().unwrap();
         let wget = |ts: &str| exec(ts, "wget", &["wget", "http://example.test/"], None);
@@ -1058,7 +1058,8 @@ async fn sigma_correlation_upper_bound_fires_on_the_timer() {
         let early = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:30Z")
             .unwrap()
             .with_timezone(&chrono::Utc)
-            + chrono::TimeDelta::from_std(outpost_server::ingest::CORRELATION_TIMER_GRACE).unwrap();
+            + chrono::TimeDelta::from_std(outpost_server::scoring::CORRELATION_TIMER_GRACE)
+                .unwrap();
         assert_eq!(
             outpost_server::correlation_timer_tick(&w.state, early).await,
             0

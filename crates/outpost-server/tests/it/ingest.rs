@@ -262,7 +262,7 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
         ],
     )
     .await;
-    // A dead output does not hold up ingest.
+    // A dead output does not hold up scoring.
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(r["stored"], 3);
 
@@ -488,7 +488,7 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
         "title: Launch Agent Written On macOS\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n    product: macos\n    category: file_event\ndetection:\n    sel:\n        TargetFilename|contains: /Library/LaunchAgents/\n    condition: sel\nlevel: medium\n",
     )
     .unwrap();
-    let handle = w.state.ingest.rules().unwrap().clone();
+    let handle = w.state.scoring.rules().unwrap().clone();
     wait_for("the rule reload", || {
         handle
             .current()

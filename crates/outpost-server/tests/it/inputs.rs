@@ -1,4 +1,4 @@
-//! Issue 23: `[[inputs]]` — the shared real Tetragon and Falco samples
+//! `[[inputs]]` — the shared real Tetragon and Falco samples
 //! (`../shared/data/sensors/`) mapped to normalized events, and consumed from the real
 //! Kafka-API broker (tansu) and NATS server of `scripts/services.sh`: scored by the rules,
 //! alerts stored (read back through the API), events forwarded to an output, malformed

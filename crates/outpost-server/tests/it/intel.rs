@@ -740,7 +740,7 @@ async fn shared_stores(dir: &std::path::Path) -> Vec<(&'static str, Store, Optio
     v
 }
 
-/// Issue 5 point 5: replicas on one database sign with one key. The first server records its
+/// Replicas on one database sign with one key. The first server records its
 /// public key in the database; a replica with another key refuses to start with a message
 /// saying what to do; one given the same key file (`[intel] signing_key_file`) starts and
 /// serves byte-identical bundles.
@@ -793,7 +793,7 @@ async fn replicas_on_one_database_must_share_the_signing_key() {
     }
 }
 
-/// Issue 5 point 6: the per-tenant bundle cache is bounded; evictions are counted in
+/// The per-tenant bundle cache is bounded; evictions are counted in
 /// `outpost_intel_bundle_cache_evictions` and an evicted tenant's bundle is rebuilt (same
 /// bytes) at its next request.
 #[tokio::test]

@@ -192,7 +192,7 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     assert_eq!(job.device_id, dev_b.id);
 }
 
-/// Issue 18 points 5 and 6: `/joblookup` creates nothing on a GET (a link on another site
+/// `/joblookup` creates nothing on a GET (a link on another site
 /// rides a cookie session, which needs no CSRF header for GET) — it shows a confirmation, and
 /// only a POST creates; a second enrollment under an existing hostname does not capture that
 /// host's lookups: both devices are shown, and the technician chooses.
@@ -639,7 +639,7 @@ alpha = ["process.list", "agent.config"]
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-/// Issue 18 point 1: the Sensoroni-compatible key reaches only Sensoroni jobs. The compatible
+/// The Sensoroni-compatible key reaches only Sensoroni jobs. The compatible
 /// API's tenant is the one where Outpost devices are enrolled too (as with `outpost up`);
 /// a staff `file.get` job on an enrolled device must stay out of reach of the static key:
 /// not listed, not readable, not claimable under the device's id, not uploadable, not
@@ -851,7 +851,7 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     assert_eq!(v["status"], "assigned", "{v}");
 }
 
-/// Issue 18 point 6: the stored hit hostname is the device's enrolled one, whatever the
+/// The stored hit hostname is the device's enrolled one, whatever the
 /// payload says.
 #[tokio::test]
 async fn hits_store_the_enrolled_hostname() {

@@ -613,7 +613,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     let alert = w.store.get_alert(w.b.alert).await.unwrap();
     assert_eq!(
         (alert.triage.state, alert.triage.version),
-        (outpost_core::api::HitState::New, 0)
+        (outpost_core::api::TriageState::New, 0)
     );
     let prof = w
         .store
@@ -623,7 +623,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     assert_eq!((prof.epoch, prof.command_lines.len()), (0, 1));
     assert_eq!(w.store.learn_until(&w.b.tenant).await.unwrap(), None);
     let hit = w.store.get_hit(w.b.hit).await.unwrap();
-    assert_eq!(hit.triage.state, outpost_core::api::HitState::New);
+    assert_eq!(hit.triage.state, outpost_core::api::TriageState::New);
     assert_eq!(hit.triage.version, 0);
     let devices = w.store.list_devices(Some(&w.b.tenant)).await.unwrap();
     assert_eq!(

@@ -104,7 +104,7 @@ async fn every_documented_operation_is_routed_and_served() {
     let body = resp.into_body().collect().await.unwrap().to_bytes();
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["info"]["title"], "Outpost API");
-    // ... and as a readable page, every operation and schema on it (issue 26.3).
+    // ... and as a readable page, every operation and schema on it.
     let resp = app
         .oneshot(Request::get("/api/v1/docs").body(Body::empty()).unwrap())
         .await

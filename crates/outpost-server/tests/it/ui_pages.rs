@@ -610,7 +610,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
             seq,
             risk_score: 150,
             threshold: 100,
-            indicators: vec![outpost_core::Indicator {
+            indicators: vec![outpost_core::Finding {
                 engine: "rules".into(),
                 rule_name: "reverse-shell".into(),
                 indicator_type: "suspicious_process".into(),
@@ -681,7 +681,7 @@ fn udp_pcap(frames: u32, flows: u32, t0: u32) -> Vec<u8> {
     out
 }
 
-/// Issue 24.3: the Threatsensor views. Sensors checking in through the compatible API are
+/// The Threatsensor views. Sensors checking in through the compatible API are
 /// listed beside the devices for the users who may see their tenant; the PCAP job form
 /// validates like the API (ports, addresses, window), keeps the CSRF rule and the tenant
 /// scope, and creates sensor and device jobs; the packet view of a finished job lists flows

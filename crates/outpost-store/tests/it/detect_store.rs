@@ -1,13 +1,13 @@
-//! Storage of issue 9 on both backends: alerts from telemetry (idempotent per event, suppression
+//! Storage on both backends: alerts from telemetry (idempotent per event, suppression
 //! rules incl. by detection rule, learn mode and its proposals, state changes with history),
 //! STIX sightings linked to alerts, and behaviour profiles merged by several replicas (set
 //! union, reset epochs, revisions read once). PostgreSQL runs when `OUTPOST_TEST_PG_URL` is set
 //! (scripts/test.sh starts one), each run in a schema of its own.
 
 use chrono::{Duration, TimeZone, Utc};
-use outpost_core::api::{HitState, NewSuppression, ProfileDelta};
+use outpost_core::api::{NewSuppression, ProfileDelta, TriageState};
 use outpost_core::sighting::{AttackLink, StixSighting};
-use outpost_core::{Event, EventKind, Indicator, ProcessInfo};
+use outpost_core::{Event, EventKind, Finding, ProcessInfo};
 use outpost_store::{AlertFilter, AlertStateChange, DeviceAuth, NewAlert, NewSighting, Store};
 
 async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
@@ -37,8 +37,8 @@ async fn device(s: &Store, tenant: &str, host: &str) -> DeviceAuth {
     s.device_by_token(&token).await.unwrap().unwrap()
 }
 
-fn ind(rule: &str, score: i32) -> Indicator {
-    Indicator {
+fn ind(rule: &str, score: i32) -> Finding {
+    Finding {
         engine: "rules".into(),
         rule_name: rule.into(),
         indicator_type: "suspicious_process".into(),
@@ -116,16 +116,16 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         assert_eq!((o.fresh, o.suppressed, o.sightings), (3, 1, 1), "{name}");
         assert_eq!(o.alerts.len(), 3, "{name}");
         let by_seq = |seq: i64| o.alerts.iter().find(|a| a.seq == seq).unwrap();
-        assert_eq!(by_seq(0).triage.state, HitState::New);
+        assert_eq!(by_seq(0).triage.state, TriageState::New);
         assert_eq!(by_seq(0).summary, "web-shell matched");
         assert_eq!(by_seq(0).process_name.as_deref(), Some("bash"));
-        assert_eq!(by_seq(3).triage.state, HitState::Suppressed, "{name}");
+        assert_eq!(by_seq(3).triage.state, TriageState::Suppressed, "{name}");
         assert_eq!(
             by_seq(3).triage.suppression_id.as_deref(),
             Some(sup.id.as_str())
         );
         // Same process, another rule: not suppressed.
-        assert_eq!(by_seq(4).triage.state, HitState::New, "{name}");
+        assert_eq!(by_seq(4).triage.state, TriageState::New, "{name}");
         // A retried batch stores nothing twice but returns the batch's alerts.
         let again = s
             .insert_alerts(&d, "b1", &alerts, &sightings)
@@ -148,7 +148,7 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         );
         assert_eq!(sp.items[0].attack["attack_patterns"][0]["name"], "T1505");
         // Filters.
-        let f = |rule: Option<&str>, state: Option<HitState>| AlertFilter {
+        let f = |rule: Option<&str>, state: Option<TriageState>| AlertFilter {
             tenant_id: Some(t.id.clone()),
             rule_name: rule.map(String::from),
             state,
@@ -168,13 +168,13 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
             "{name}: a rule name matches whole, not as a prefix"
         );
         let page = s
-            .list_alerts(&f(None, Some(HitState::New)), None, 1)
+            .list_alerts(&f(None, Some(TriageState::New)), None, 1)
             .await
             .unwrap();
         assert_eq!(page.items.len(), 1);
         let next = s
             .list_alerts(
-                &f(None, Some(HitState::New)),
+                &f(None, Some(TriageState::New)),
                 page.next_cursor.as_deref(),
                 1,
             )
@@ -188,7 +188,7 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         let AlertStateChange::Changed(a) = s
             .set_alert_state(
                 id,
-                HitState::Acknowledged,
+                TriageState::Acknowledged,
                 "user:ana",
                 Some("looking"),
                 Some(0),
@@ -200,10 +200,10 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         };
         assert_eq!(
             (a.triage.state, a.triage.version),
-            (HitState::Acknowledged, 1)
+            (TriageState::Acknowledged, 1)
         );
         let AlertStateChange::Conflict(cur) = s
-            .set_alert_state(id, HitState::FalsePositive, "user:bo", None, Some(0))
+            .set_alert_state(id, TriageState::FalsePositive, "user:bo", None, Some(0))
             .await
             .unwrap()
         else {
@@ -214,11 +214,11 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         assert_eq!(h.len(), 1);
         assert_eq!(
             (h[0].from_state, h[0].to_state),
-            (HitState::New, HitState::Acknowledged)
+            (TriageState::New, TriageState::Acknowledged)
         );
         assert_eq!(
             s.get_alert(id).await.unwrap().triage.state,
-            HitState::Acknowledged
+            TriageState::Acknowledged
         );
         assert!(s.get_alert(id + 1000).await.is_err());
     }
@@ -429,7 +429,7 @@ async fn profiles_merge_by_union_and_reset_by_epoch() {
     }
 }
 
-/// Issue 23: the committed offsets of `[[inputs]]` of kind kafka, per (group, topic,
+/// The committed offsets of `[[inputs]]` of kind kafka, per (group, topic,
 /// partition), only moving forward.
 #[tokio::test]
 async fn input_offsets_per_group_topic_partition() {

@@ -3,7 +3,7 @@
 //! schema of its own.
 
 use chrono::{Duration, Utc};
-use outpost_core::api::{HitState, NewSuppression};
+use outpost_core::api::{NewSuppression, TriageState};
 use outpost_core::auth::Role;
 use outpost_core::{Hit, HitPayload, Protocol};
 use outpost_store::{CheckinUpdate, DeviceAuth, HitFilter, KeyKind, StateChange, Store};
@@ -128,7 +128,7 @@ async fn ingest_is_idempotent_and_suppressions_apply() {
         let suppressed = s
             .list_hits(
                 &HitFilter {
-                    state: Some(HitState::Suppressed),
+                    state: Some(TriageState::Suppressed),
                     ..Default::default()
                 },
                 None,
@@ -219,7 +219,7 @@ async fn state_changes_are_compare_and_set_with_history() {
         let StateChange::Changed(h) = s
             .set_hit_state(
                 id,
-                HitState::Acknowledged,
+                TriageState::Acknowledged,
                 "user:ann",
                 Some("looked at it"),
                 Some(0),
@@ -229,12 +229,12 @@ async fn state_changes_are_compare_and_set_with_history() {
         else {
             panic!("{}: first change conflicted", b.name)
         };
-        assert_eq!(h.triage.state, HitState::Acknowledged);
+        assert_eq!(h.triage.state, TriageState::Acknowledged);
         assert_eq!(h.triage.version, 1);
         assert_eq!(h.triage.state_changed_by.as_deref(), Some("user:ann"));
         // A stale version is refused and changes nothing.
         let c = s
-            .set_hit_state(id, HitState::FalsePositive, "user:bob", None, Some(0))
+            .set_hit_state(id, TriageState::FalsePositive, "user:bob", None, Some(0))
             .await
             .unwrap();
         assert!(
@@ -248,9 +248,9 @@ async fn state_changes_are_compare_and_set_with_history() {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
                 let to = if i % 2 == 0 {
-                    HitState::New
+                    TriageState::New
                 } else {
-                    HitState::Acknowledged
+                    TriageState::Acknowledged
                 };
                 s.set_hit_state(id, to, &format!("user:u{i}"), None, None)
                     .await
@@ -263,8 +263,8 @@ async fn state_changes_are_compare_and_set_with_history() {
         assert_eq!(h.triage.version, 9, "{}", b.name);
         let hist = s.hit_history(id).await.unwrap();
         assert_eq!(hist.len(), 9, "{}", b.name);
-        assert_eq!(hist[0].from_state, HitState::New);
-        assert_eq!(hist[0].to_state, HitState::Acknowledged);
+        assert_eq!(hist[0].from_state, TriageState::New);
+        assert_eq!(hist[0].to_state, TriageState::Acknowledged);
         assert_eq!(hist[0].note.as_deref(), Some("looked at it"));
         // Each history row starts where the one before ended.
         for w in hist.windows(2) {
@@ -341,7 +341,7 @@ async fn correlation_across_devices_and_retention() {
                 .unwrap(),
             0
         );
-        s.set_hit_state(first.id, HitState::Acknowledged, "x", None, None)
+        s.set_hit_state(first.id, TriageState::Acknowledged, "x", None, None)
             .await
             .unwrap();
         let n = s
@@ -692,7 +692,7 @@ async fn tenant_intel_allowlist_revisions_and_device_intel_status() {
 /// again by (device, batch) — the server re-publishes them when an agent retries a batch.
 #[tokio::test]
 async fn scores_are_stored_and_batches_read_back() {
-    use outpost_core::Indicator;
+    use outpost_core::Finding;
     use outpost_core::api::HitScore;
     for b in backends().await {
         let s = &b.store;
@@ -706,7 +706,7 @@ async fn scores_are_stored_and_batches_read_back() {
                 hit("203.0.113.1", "sshd", None),
             ],
         );
-        let ind = Indicator {
+        let ind = Finding {
             engine: "rules".into(),
             rule_name: "curl-to-ip".into(),
             indicator_type: "custom".into(),
@@ -799,7 +799,7 @@ async fn new_sqlite_databases_use_large_pages_and_old_ones_keep_theirs() {
     assert_eq!(page_size(&old).await, 4096);
 }
 
-/// Issue 21.4: hits of other indicator kinds (no address) are stored and read back as they
+/// Hits of other indicator kinds (no address) are stored and read back as they
 /// were sent, and the same indicator on several devices is a correlation of its kind, with
 /// related hits found by it.
 #[tokio::test]
@@ -855,7 +855,7 @@ async fn hits_without_an_address_round_trip_and_correlate_by_indicator() {
     }
 }
 
-/// Issue 24: OIDC logins in progress are good once and expire; provider-linked users are
+/// OIDC logins in progress are good once and expire; provider-linked users are
 /// created on first login, updated (a new scope ends their sessions), disabled by the
 /// mapping and enabled again by it — but never re-enabled after an admin disabled them.
 #[tokio::test]
@@ -1075,7 +1075,7 @@ async fn oidc_logins_and_provider_linked_users() {
     }
 }
 
-/// Issue 22: releases are stored once per content, unique per platform and version; a
+/// Releases are stored once per content, unique per platform and version; a
 /// rollout's devices and their reports (idempotent), and a device's update history.
 #[tokio::test]
 async fn releases_rollouts_and_update_history() {

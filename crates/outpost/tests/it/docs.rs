@@ -1,4 +1,4 @@
-//! Issue 26.3: the user guide's reference pages (`docs/guide/src/reference/`) are generated
+//! The user guide's reference pages (`docs/guide/src/reference/`) are generated
 //! from the code, and these tests fail when a committed page differs from what the code says
 //! now. Each failure prints the command that rewrites the pages:
 //!
@@ -168,7 +168,7 @@ fn table(md: &mut String, metrics: &std::collections::BTreeMap<String, (String, 
 }
 
 // ---------------------------------------------------------------------------------------
-// Issue 26.5: messages a newcomer can act on. Each runs the real binary and reads its stderr.
+// Messages a newcomer can act on. Each runs the real binary and reads its stderr.
 
 /// Runs `outpost ARGS` expecting failure; answers its stderr.
 fn fails(args: &[&str]) -> String {

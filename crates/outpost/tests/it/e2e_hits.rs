@@ -404,7 +404,7 @@ fn agent_run_once_uploads_exact_groups_once() {
     assert_eq!(devices["items"].as_array().unwrap().len(), 2);
 }
 
-/// Issue 18 point 2: three local processes with 64 KiB command lines of control bytes (six-fold
+/// Three local processes with 64 KiB command lines of control bytes (six-fold
 /// in JSON, carried twice: `args` and `command_line`) connect to a listed address; an implant
 /// connects to it too. With the server's default body limit, the implant's hit must be stored
 /// (and the noisy processes' hits too, their long fields truncated with a marker and counted),

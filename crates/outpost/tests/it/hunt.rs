@@ -410,7 +410,7 @@ fn outpost_json_lines_are_hunted_like_evtx() {
     );
 }
 
-/// Sigma correlation rules and `expand` placeholders through the binary (issue 20): a
+/// Sigma correlation rules and `expand` placeholders through the binary: a
 /// temporal_ordered correlation (failed then successful logon of one user) over the real
 /// sample gives one detection with its `correlation` object and no detection of the quiet
 /// rules it refers to; a rule using `%users%` is not loaded without `--placeholders` (the

@@ -490,7 +490,7 @@ fn enroll(s: &Server, agent: &Path) -> outpost_agent::config::Identity {
     AgentConfig::load(agent).unwrap().identity().unwrap()
 }
 
-/// Issue 21: every indicator kind a bundle carries matches on the agent and becomes a hit
+/// Every indicator kind a bundle carries matches on the agent and becomes a hit
 /// through the real server, which shows the kind; the server's static engine matches the
 /// tenant's indicators of every kind in streamed events too.
 #[test]
@@ -686,7 +686,7 @@ fn wait_hit(s: &Server, kind: &str, deadline: std::time::Instant) -> Option<Valu
     }
 }
 
-/// Issue 21.1 on the real kernel: the daemon sees a copied binary start (netlink proc
+/// On the real kernel: the daemon sees a copied binary start (netlink proc
 /// connector), hashes it as it starts (the binary is deleted right after it ran) and the hit
 /// of its listed SHA-256 reaches the real server.
 #[cfg(target_os = "linux")]
@@ -771,7 +771,7 @@ fn dns_query(id: u16, name: &str) -> Vec<u8> {
     q
 }
 
-/// Issue 21.3 on the real kernel: a process resolving a listed domain is a hit naming the
+/// On the real kernel: a process resolving a listed domain is a hit naming the
 /// domain, through the daemon's DNS sensor (packet tap of port 53) and the real server — even
 /// though no DNS server answers (the query goes to 127.0.0.3:53, where nothing listens; the
 /// test's own loopback, never the system's resolver).

@@ -346,7 +346,7 @@ fn two_servers_on_one_postgres_act_as_one() {
     psql(&format!("DROP SCHEMA {schema} CASCADE"));
 }
 
-/// Iterations of the fault-injection loops (issue 18 point 10): 200 unless
+/// Iterations of the fault-injection loops: 200 unless
 /// `OUTPOST_FAULT_ITERATIONS` says otherwise.
 fn fault_iterations() -> usize {
     std::env::var("OUTPOST_FAULT_ITERATIONS")
@@ -398,7 +398,7 @@ fn leftovers(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Issue 18 point 10, agent side: `outpost agent run-once` is SIGKILLed at a random moment
+/// Agent side: `outpost agent run-once` is SIGKILLed at a random moment
 /// of its run, 200 times, while new events arrive between runs. Afterwards (one clean run):
 /// every hit is stored exactly once, the spool holds nothing (no batch, part, commit record
 /// or temporary file, nothing rejected) and the counters of `state.json` match the events.
@@ -555,7 +555,7 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
     );
 }
 
-/// Issue 18 point 10, server side: the server is SIGKILLed at a random moment of ingest,
+/// Server side: the server is SIGKILLed at a random moment of ingest,
 /// 200 times (restarted each time on the same data), while an agent-like uploader sends
 /// batches and resends what was not acknowledged. Afterwards: every batch is stored exactly
 /// once with all its hits, and the acknowledged count matches what is stored.

@@ -1,4 +1,4 @@
-//! The ingest stage: what happens to an uploaded batch besides storing it.
+//! The scoring stage: what happens to an uploaded batch besides storing it.
 //!
 //! 1. **Scoring** (before the batch is stored) is `outpost-detect`'s [`Scorer`]: the detection
 //!    [`Pipeline`] — the static engine (risky processes, watched paths, black/white lists), the
@@ -32,9 +32,9 @@ use std::time::Duration;
 
 pub use outpost_detect::scorer::{CORRELATION_TIMER_GRACE, ScoredEvent};
 
-/// Errors starting the ingest stage (bad rules or output configuration).
+/// Errors starting the scoring stage (bad rules or output configuration).
 #[derive(Debug, thiserror::Error)]
-pub enum IngestError {
+pub enum ScoringError {
     #[error("[detect.static]: {0}")]
     Static(String),
     #[error("[detect] rules_dir {dir}: {message}")]
@@ -65,14 +65,14 @@ pub struct TimerAlert {
 }
 
 /// Scoring and forwarding of uploaded hits (see the module docs).
-pub struct Ingest {
+pub struct Scoring {
     scorer: Scorer<DeviceAuth>,
     _watcher: Option<RuleWatcher>,
     /// Learned behaviour per tenant (telemetry only), with their database synchronization.
     profiles: Option<Arc<Profiles>>,
 }
 
-impl std::fmt::Debug for Ingest {
+impl std::fmt::Debug for Scoring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ingest")
             .field("scorer", &self.scorer)
@@ -80,10 +80,10 @@ impl std::fmt::Debug for Ingest {
     }
 }
 
-impl Ingest {
+impl Scoring {
     /// Scoring off, no outputs: hits are stored as uploaded.
-    pub fn disabled() -> Ingest {
-        Ingest {
+    pub fn disabled() -> Scoring {
+        Scoring {
             scorer: Scorer::disabled(),
             _watcher: None,
             profiles: None,
@@ -92,39 +92,39 @@ impl Ingest {
 
     /// Compiles the engines of `[detect]` (the outputs are the
     /// [`crate::services::forward::Forwarder`]'s). Must run inside a Tokio runtime.
-    pub fn start(config: &ServerConfig) -> Result<Ingest, IngestError> {
-        let mut ingest = Ingest::disabled();
+    pub fn start(config: &ServerConfig) -> Result<Scoring, ScoringError> {
+        let mut scoring = Scoring::disabled();
         let d: &DetectConfig = &config.detect;
         if d.enabled {
             let static_engine =
                 outpost_detect::static_engine::StaticEngine::new(&d.static_engine, None)
-                    .map_err(|e| IngestError::Static(e.to_string()))?;
+                    .map_err(|e| ScoringError::Static(e.to_string()))?;
             let mut pipeline = Pipeline::new().with_static(static_engine);
             if let Some(dir) = &d.rules_dir {
                 let (handle, watcher) = start_rules(dir, d.reload_secs)?;
                 pipeline = pipeline.with_rules(handle);
-                ingest._watcher = Some(watcher);
+                scoring._watcher = Some(watcher);
             }
             let stix = Arc::new(StixPatterns::new(d.stix_dir.clone(), d.stix_score));
             pipeline = pipeline.with_stix(stix.clone());
             if d.profiles.enabled {
                 let profiles = Arc::new(Profiles::new(d.profiles.engine_config()));
                 pipeline = pipeline.with_tenant_profiles(profiles.tenants().clone());
-                ingest.profiles = Some(profiles);
+                scoring.profiles = Some(profiles);
             }
             let policy = AlertPolicy::new(d.alert_threshold, d.tenant_thresholds.clone());
-            ingest.scorer = Scorer::new(pipeline, d.hit_score, policy);
+            scoring.scorer = Scorer::new(pipeline, d.hit_score, policy);
             if let Some(dir) = &d.stix_dir {
                 // A broken bundle stops the start, naming the file (as a broken rule does).
-                ingest
+                scoring
                     .reload_stix(None)
-                    .map_err(|message| IngestError::Stix {
+                    .map_err(|message| ScoringError::Stix {
                         dir: dir.display().to_string(),
                         message,
                     })?;
             }
         }
-        Ok(ingest)
+        Ok(scoring)
     }
 
     /// The scoring of hits and events (see [`Scorer`]).
@@ -133,7 +133,7 @@ impl Ingest {
     }
 
     /// Whether events are scored (`[detect] enabled`).
-    pub fn scoring(&self) -> bool {
+    pub fn enabled(&self) -> bool {
         self.scorer.pipeline().is_some()
     }
 
@@ -212,9 +212,9 @@ pub fn sightings_refused(n: usize, e: &outpost_store::StoreError) {
 fn start_rules(
     dir: &std::path::Path,
     reload_secs: u64,
-) -> Result<(Arc<RuleHandle>, RuleWatcher), IngestError> {
+) -> Result<(Arc<RuleHandle>, RuleWatcher), ScoringError> {
     let handle =
-        RuleHandle::load(dir, SigmaOptions::default()).map_err(|e| IngestError::Rules {
+        RuleHandle::load(dir, SigmaOptions::default()).map_err(|e| ScoringError::Rules {
             dir: dir.display().to_string(),
             message: e.to_string(),
         })?;
@@ -224,7 +224,7 @@ fn start_rules(
     }
     tracing::info!(dir = %dir.display(), rules = set.len(), unsupported = set.unsupported().len(), "detection rules loaded");
     let watcher = RuleWatcher::spawn(handle.clone(), Duration::from_secs(reload_secs.max(1)))
-        .map_err(|e| IngestError::Rules {
+        .map_err(|e| ScoringError::Rules {
             dir: dir.display().to_string(),
             message: format!("cannot start the reload watcher: {e}"),
         })?;

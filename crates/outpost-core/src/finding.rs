@@ -1,4 +1,4 @@
-//! [`Indicator`]: one match of one detection engine, as in threatseer's telemetry.
+//! [`Finding`]: one match of one detection engine (a rule, a list, a pattern, a profile).
 //!
 //! The detection engines produce them, hits store them, and the outputs ship them: one type
 //! for all three so a score means the same everywhere.
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One match of one engine on one event. An event's (or a hit's) `risk_score` is the sum of
 /// its indicators' scores.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Indicator {
+pub struct Finding {
     /// `static`, `rules`, `sigma`, `profile`, `stix`.
     pub engine: String,
     /// The rule's id (empty for engines without named rules).
