@@ -122,6 +122,13 @@ if [ "${OUTPOST_SKIP_UI:-0}" != 1 ]; then
     ui_e2e
 fi
 
+# Structure limits and the architecture document checked against the tree: no library file
+# over 1,200 lines, no function outside tests over 200 (scripts/check-structure.py); the code
+# map names every crate in two sentences, named paths exist, every invariant names a test
+# that exists (scripts/check-architecture.py).
+python3 scripts/check-structure.py
+python3 scripts/check-architecture.py
+
 # The user guide (docs/guide, mdBook): installs the pinned mdbook with cargo when missing,
 # builds the book with the browser test's fresh screenshots, fails on a broken link, anchor or
 # image (scripts/check-book-links.py).
