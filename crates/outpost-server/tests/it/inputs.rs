@@ -260,6 +260,13 @@ fn crash(i: Inputs) {
     drop(i);
 }
 
+/// The crashed server's output workers stop too (a crashed process's would): what they had
+/// queued stays on disk for the next server, which alone appends to the output file (two
+/// writers on one file could tear its lines).
+async fn stop_outputs(st: &outpost_server::AppState) {
+    st.forward.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_tetragon_input_survives_a_restart() {
     let Some(s) = samples() else { return };
@@ -343,6 +350,7 @@ max_wait_ms = 100
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     crash(inputs);
+    stop_outputs(&st).await;
     let before = metric(&st, &input, "mapped").await;
     assert!(
         before < 85,
@@ -470,6 +478,7 @@ batch_size = 5
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     crash(inputs);
+    stop_outputs(&st).await;
     let before = metric(&st, &input, "mapped").await;
     assert!(
         before < 31,
