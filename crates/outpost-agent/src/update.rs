@@ -405,3 +405,53 @@ pub fn trial_checked_in(data_dir: &Path) {
         tracing::error!(error = %e, "cannot record the healthy check-in of the trial");
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::Health;
+    use crate::governor::{Governor, WINDOW};
+    use std::time::{Duration, Instant};
+
+    /// A trial that spins a core is over a 5 % CPU cap once a governor window has passed since
+    /// its start, and forgiven before (a start-up burst); memory is judged at once.
+    #[test]
+    fn a_trial_over_its_cpu_cap_is_judged_after_a_window_and_over_its_memory_cap_at_once() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("sh");
+        let health = Health {
+            window: Duration::from_secs(30),
+            max_cpu_percent: 5.0,
+            max_rss_mib: 0,
+        };
+        let long_ago = Instant::now()
+            .checked_sub(WINDOW + Duration::from_secs(1))
+            .unwrap_or_else(Instant::now);
+        let just_now = Instant::now();
+        let (mut old, mut new) = (Governor::new(5.0, 0), Governor::new(5.0, 0));
+        let pid = child.id();
+        assert_eq!(health.judge(&mut old, long_ago, pid), None);
+        assert_eq!(health.judge(&mut new, just_now, pid), None);
+        std::thread::sleep(Duration::from_millis(1500));
+        let verdict = health.judge(&mut old, long_ago, pid);
+        let early = health.judge(&mut new, just_now, pid);
+        let memory = Health {
+            max_cpu_percent: 0.0,
+            max_rss_mib: 1,
+            ..health.clone()
+        }
+        .judge(&mut Governor::new(0.0, 1), just_now, std::process::id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(
+            verdict.as_deref().is_some_and(|v| v.contains("CPU cap")),
+            "{verdict:?}"
+        );
+        assert_eq!(early, None, "judged before a whole window had passed");
+        assert!(
+            memory.as_deref().is_some_and(|v| v.contains("memory cap")),
+            "{memory:?}"
+        );
+    }
+}
