@@ -21,6 +21,9 @@ const CHUNK_SIZE: u64 = 65536;
 /// Size of the EVTX file header.
 #[cfg(feature = "evtx")]
 const FILE_HEADER_SIZE: u64 = 4096;
+/// How much of a chunk is read to tell an empty (all-zero) chunk (see `ChunkReader::read_chunk`).
+#[cfg(feature = "evtx")]
+const EMPTY_PROBE: usize = 1024;
 /// After this many consecutive record errors in one chunk, the rest of the chunk is skipped.
 #[cfg(feature = "evtx")]
 const MAX_CONSECUTIVE_RECORD_ERRORS: u32 = 64;
@@ -161,6 +164,7 @@ fn read_pass(
     let mut max_seen: Option<u64> = None;
     let mut bytes_done = FILE_HEADER_SIZE;
     let mut plans = crate::evtx_fast::ChunkPlans::default();
+    let mut names_seen = std::collections::HashSet::new();
     let mut position = 0u64;
     while let Some(chunk) = reader.next_chunk() {
         let this = position;
@@ -191,6 +195,53 @@ fn read_pass(
                 continue;
             }
         }
+        plans.clear();
+        // The chunk's records as far as the fast path reads them without the crate's record
+        // build; the first one it does not take hands the rest of the chunk to the crate.
+        let mut walked = 0usize;
+        let mut walk = crate::evtx_fast::RawWalk::new(&chunk.data, &chunk.header);
+        // A string table the crate's chunk parse rejects: the chunk goes to it (and fails).
+        let mut rest_to_crate = !crate::evtx_fast::string_table_ok(&chunk.data, &mut names_seen);
+        while !rest_to_crate {
+            let raw = match walk.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(()) => {
+                    rest_to_crate = true;
+                    break;
+                }
+            };
+            let id = raw.record_id;
+            let fast = if id <= after {
+                None
+            } else {
+                match plans.log_record_at(&chunk.data, raw.start, raw.len, id) {
+                    Some(f) => Some(f),
+                    None => {
+                        rest_to_crate = true;
+                        break;
+                    }
+                }
+            };
+            walked += 1;
+            max_seen = Some(max_seen.map_or(id, |m| m.max(id)));
+            let Some((log, ts)) = fast else {
+                stats.skipped_seen += 1;
+                continue;
+            };
+            let written = jiff_to_chrono(raw.timestamp);
+            let event = crate::windows::normalize_log(log, ts.unwrap_or(written), opts);
+            deliver(event, id, stats, &mut last, sink)?;
+        }
+        if !rest_to_crate {
+            reader.recycle(chunk);
+            progress(Progress {
+                bytes_done,
+                bytes_total: total,
+                records: stats.records_read,
+            });
+            continue;
+        }
         let mut parsed = match chunk.parse(Arc::clone(&settings)) {
             Ok(p) => p,
             Err(err) => {
@@ -199,9 +250,9 @@ fn read_pass(
                 continue;
             }
         };
-        plans.clear();
         let mut consecutive_errors = 0u32;
-        for record in parsed.iter() {
+        // The crate's iterator yields the walked records first, one item each.
+        for record in parsed.iter().skip(walked) {
             let record = match record {
                 Ok(r) => {
                     consecutive_errors = 0;
@@ -367,13 +418,27 @@ impl ChunkReader {
             .checked_mul(CHUNK_SIZE)
             .and_then(|o| o.checked_add(FILE_HEADER_SIZE))
             .ok_or_else(|| format!("chunk {n}: offset out of range"))?;
-        if let Err(e) = read_at(&self.file, &mut buf, offset) {
-            self.buf = buf;
-            return Err(format!("chunk {n}: incomplete chunk ({e})"));
-        }
-        if !buf.starts_with(b"ElfChnk\0") && is_all_zero(&buf) {
-            self.buf = buf;
-            return Ok(None);
+        // The first KiB first: the header and where the first record starts. All zeros there
+        // is an empty chunk (a third of the chunks of real files), not read further; a chunk
+        // with records always has the first one at 512, so a zeroed header before records is
+        // still told apart (a damaged chunk).
+        let (head, rest) = buf.split_at_mut(EMPTY_PROBE);
+        let read = read_at(&self.file, head, offset).and_then(|()| {
+            if is_all_zero(head) {
+                return Ok(false);
+            }
+            read_at(&self.file, rest, offset + EMPTY_PROBE as u64).map(|()| true)
+        });
+        match read {
+            Ok(true) => {}
+            Ok(false) => {
+                self.buf = buf;
+                return Ok(None);
+            }
+            Err(e) => {
+                self.buf = buf;
+                return Err(format!("chunk {n}: incomplete chunk ({e})"));
+            }
         }
         let mut chunk =
             evtx::EvtxChunkData::new(buf, false).map_err(|e| format!("chunk {n}: {e}"))?;
@@ -498,7 +563,76 @@ pub fn check_fast_path(path: &Path) -> Result<FastPathCheck, OsLogError> {
             }
         }
     }
+    compare_reader(path, &mut out.mismatches)?;
     Ok(out)
+}
+
+/// Compares what [`read_evtx_file`] delivers (its own record walk and the fast path, the
+/// crate for the rest) with the crate alone rendering every record to JSON: the same events
+/// in the same order, and the same counts.
+#[cfg(feature = "evtx")]
+fn compare_reader(path: &Path, mismatches: &mut Vec<String>) -> Result<(), OsLogError> {
+    let opts = IngestOptions::default();
+    let (mut got, mut stats) = (Vec::new(), IngestStats::default());
+    read_evtx_file(path, 0, &opts, &mut stats, &mut |_| {}, &mut |e| {
+        got.push(e);
+        Ok(())
+    })?;
+    let err = |e: evtx::err::EvtxError| OsLogError::Evtx {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let settings = Arc::new(ParserSettings::new());
+    let mut parser = EvtxParser::from_path(path).map_err(err)?;
+    let (mut want, mut malformed) = (Vec::new(), 0u64);
+    for chunk in parser.chunks() {
+        let Ok(mut chunk) = chunk else {
+            malformed += 1;
+            continue;
+        };
+        let h = &chunk.header;
+        if h.first_event_record_id <= h.last_event_record_id && h.last_event_record_id == 0 {
+            continue;
+        }
+        let Ok(mut parsed) = chunk.parse(Arc::clone(&settings)) else {
+            malformed += 1;
+            continue;
+        };
+        for record in parsed.iter() {
+            let Ok(record) = record else {
+                malformed += 1;
+                continue;
+            };
+            let (record_id, written) = (record.event_record_id, jiff_to_chrono(record.timestamp));
+            let Ok(json) = record.into_json_bytes() else {
+                malformed += 1;
+                continue;
+            };
+            let raw = RawEvtxRecord {
+                record_id,
+                written,
+                json: json.data,
+            };
+            match crate::windows::normalize(&raw, &opts) {
+                Ok(e) => want.push(e),
+                Err(_) => malformed += 1,
+            }
+        }
+    }
+    if got.len() != want.len() || stats.malformed != malformed {
+        mismatches.push(format!(
+            "reader: {} events, {} malformed; JSON path: {} events, {malformed} malformed",
+            got.len(),
+            stats.malformed,
+            want.len()
+        ));
+    }
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        if g != w {
+            mismatches.push(format!("reader event {i}: {g:?}, JSON path {w:?}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "evtx")]

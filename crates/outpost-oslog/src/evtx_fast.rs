@@ -30,12 +30,27 @@ const MAX_SHARED_PLANS: usize = 4096;
 struct SharedPlans {
     hasher: std::hash::RandomState,
     plans: HashMap<u64, Option<Rc<Plan>>>,
+    /// A template's content as [`template_key`] reads it, before it is hashed.
+    scratch: Vec<u8>,
+}
+
+/// A [`Hasher`] that keeps the bytes written to it (to hash them in one call).
+struct ByteSink<'a>(&'a mut Vec<u8>);
+
+impl Hasher for ByteSink<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn finish(&self) -> u64 {
+        0
+    }
 }
 
 thread_local! {
     static SHARED: std::cell::RefCell<SharedPlans> = std::cell::RefCell::new(SharedPlans {
         hasher: std::hash::RandomState::new(),
         plans: HashMap::new(),
+        scratch: Vec::new(),
     });
 }
 
@@ -184,17 +199,28 @@ impl ChunkPlans {
         &mut self,
         record: &EvtxRecord<'_>,
     ) -> Option<(LogRecord, Option<DateTime<Utc>>)> {
-        let data = record.chunk.data;
         let start = usize::try_from(record.binxml_offset).ok()?;
         let len = usize::try_from(record.binxml_size).ok()?;
+        self.log_record_at(record.chunk.data, start, len, record.event_record_id)
+    }
+
+    /// [`ChunkPlans::log_record`] of the record whose BinXML is the `len` bytes at `start` in
+    /// the chunk `data` (as [`RawWalk`] finds it, without the `evtx` crate's record build).
+    pub(crate) fn log_record_at(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        len: usize,
+        header_record_id: u64,
+    ) -> Option<(LogRecord, Option<DateTime<Utc>>)> {
         let stream = data.get(start..start.checked_add(len)?)?;
         let def_offset = single_instance_def_offset(stream, start)?;
         let plan = self.plan(data, def_offset)?;
         if plan.event_data_root {
             return None;
         }
-        let values = instance_values(stream, start)?;
-        self.apply(data, &plan, &values, record.event_record_id)
+        let values = instance_values(stream, start, plan.event_data_sub)?;
+        self.apply(data, &plan, &values, header_record_id)
     }
 
     /// The plan of the template at `def_offset`: from this chunk's plans, else from the
@@ -206,7 +232,12 @@ impl ChunkPlans {
         }
         let p = SHARED.with(|shared| {
             let mut shared = shared.borrow_mut();
-            let key = template_key(chunk, def_offset, shared.hasher.build_hasher());
+            // The content is gathered first and hashed in one go (SipHash is slow per write).
+            let mut buf = std::mem::take(&mut shared.scratch);
+            buf.clear();
+            let key = template_key(chunk, def_offset, ByteSink(&mut buf))
+                .map(|_| shared.hasher.hash_one(buf.as_slice()));
+            shared.scratch = buf;
             if let Some(k) = key
                 && let Some(p) = shared.plans.get(&k)
             {
@@ -243,7 +274,7 @@ impl ChunkPlans {
         if !plan.event_data_root {
             return None;
         }
-        let values = instance_values(bytes, base)?;
+        let values = instance_values(bytes, base, None)?;
         fields.reserve(plan.data.len());
         for (name, piece) in &plan.data {
             fields.push((name.clone(), content_text(piece, &values)?));
@@ -257,7 +288,12 @@ type Raw<'a> = (u8, &'a [u8]);
 
 /// The substitution values of the one template instance in `stream` (at chunk offset `base`;
 /// see [`single_instance_def_offset`]).
-fn instance_values(stream: &[u8], base: usize) -> Option<Vec<Raw<'_>>> {
+///
+/// Every value must have a shape the `evtx` crate reads without error and as exactly its
+/// descriptor's bytes (see [`value_shape_ok`]); a non-empty nested BinXML value only at
+/// substitution `binxml_at`. Anything else is `None` (the record goes to the crate), so a
+/// record read without the crate's own record build is one the crate reads too.
+fn instance_values(stream: &[u8], base: usize, binxml_at: Option<u16>) -> Option<Vec<Raw<'_>>> {
     let mut pos = 5 + 1 + 4;
     let def_offset = read_u32(stream, pos)?;
     pos += 4;
@@ -272,12 +308,44 @@ fn instance_values(stream: &[u8], base: usize) -> Option<Vec<Raw<'_>>> {
     let descriptors = stream.get(pos..pos.checked_add(n.checked_mul(4)?)?)?;
     pos += descriptors.len();
     let mut out = Vec::with_capacity(n);
-    for d in descriptors.chunks_exact(4) {
+    for (i, d) in descriptors.chunks_exact(4).enumerate() {
         let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
-        out.push((d[2], stream.get(pos..pos.checked_add(size)?)?));
+        let v = stream.get(pos..pos.checked_add(size)?)?;
+        if !value_shape_ok(d[2], v) {
+            return None;
+        }
+        if d[2] == 0x21 && !v.is_empty() && binxml_at.map(usize::from) != Some(i) {
+            return None;
+        }
+        out.push((d[2], v));
         pos += size;
     }
     Some(out)
+}
+
+/// Whether `t` is a BinXML value type the `evtx` crate knows.
+fn known_value_type(t: u8) -> bool {
+    matches!(t, 0x00..=0x15 | 0x20 | 0x21 | 0x23 | 0x81..=0x95)
+}
+
+/// Whether the `evtx` crate reads a substitution value of type `ty` stored as `b` without
+/// error and as exactly these bytes (stricter than the crate, which reads some sizes other
+/// than a type's width and then skips to the next value: those records go to the crate).
+fn value_shape_ok(ty: u8, b: &[u8]) -> bool {
+    let n = b.len();
+    match ty {
+        0x00 | 0x0e | 0x21 => true,
+        0x01 | 0x81 => n % 2 == 0,
+        0x03 | 0x04 => n == 1,
+        0x05 | 0x06 => n == 2,
+        0x07 | 0x08 | 0x0b | 0x0d | 0x14 => n == 4,
+        0x09 | 0x0a | 0x0c | 0x11 | 0x15 => n == 8,
+        0x0f | 0x12 => n == 16,
+        0x10 => n == 4 || n == 8,
+        0x13 => n >= 8 && n == 8 + 4 * usize::from(b[1]),
+        // ANSI text (decoded with a code page), handles, XML, other arrays: left to the crate.
+        _ => false,
+    }
 }
 
 /// A substitution value's text from its type and bytes, as the `evtx` crate renders it (for
@@ -388,9 +456,8 @@ fn utf16(b: &[u8], at: usize, units: usize) -> Option<String> {
     let bytes = b.get(at..at.checked_add(units.checked_mul(2)?)?)?;
     // Most text is ASCII: one allocation and a copy.
     if bytes.chunks_exact(2).all(|u| u[1] == 0 && u[0] < 0x80) {
-        let mut out = String::with_capacity(units);
-        out.extend(bytes.iter().step_by(2).map(|&b| char::from(b)));
-        return Some(out);
+        let ascii: Vec<u8> = bytes.chunks_exact(2).map(|u| u[0]).collect();
+        return String::from_utf8(ascii).ok();
     }
     let mut out = String::with_capacity(units + units / 2);
     for c in char::decode_utf16(
@@ -451,7 +518,11 @@ impl DefReader<'_> {
     /// A name reference's name.
     fn name(&mut self) -> Option<String> {
         let (at, units) = self.name_ref()?;
-        utf16(self.chunk, at, units)
+        let name = utf16(self.chunk, at, units)?;
+        // The crate ends a name at a NUL, and writes it into the JSON unescaped (a control
+        // character, quote or backslash makes JSON that cannot be read): such (damaged)
+        // names are left to it.
+        (!name.chars().any(|c| c < ' ' || c == '"' || c == '\\')).then_some(name)
     }
 
     /// A value or substitution token's piece (the token already read).
@@ -463,12 +534,19 @@ impl DefReader<'_> {
                 }
                 let units = usize::from(self.u16()?);
                 let s = utf16(self.chunk, self.pos, units)?;
+                // The crate ends text at a NUL: such (damaged) text is left to it.
+                if s.contains('\0') {
+                    return None;
+                }
                 self.pos = self.pos.checked_add(2 * units)?;
                 (self.pos <= self.end).then_some(Piece::Static(s))
             }
             0x0d | 0x0e => {
                 let index = self.u16()?;
-                self.u8()?; // value type
+                // The value type: one the crate knows, or it rejects the template.
+                if !known_value_type(self.u8()?) {
+                    return None;
+                }
                 Some(Piece::Sub {
                     index,
                     optional: token == 0x0e,
@@ -631,7 +709,12 @@ fn event_data_plan(part: &Element, plan: &mut Plan) -> Option<()> {
         };
         // Names the JSON flattening would store elsewhere (`#text`, `#attributes`, dotted or
         // numeric names) are left to the JSON path.
-        if name.starts_with('#') || name.contains('.') || name.bytes().all(|b| b.is_ascii_digit()) {
+        // Nor names the JSON would not carry as they are (see `DefReader::name`).
+        if name.starts_with('#')
+            || name.contains('.')
+            || name.bytes().all(|b| b.is_ascii_digit())
+            || name.chars().any(|c| c < ' ' || c == '"' || c == '\\')
+        {
             return None;
         }
         plan.data.push((name, el.single_content()?));
@@ -721,6 +804,30 @@ fn is_string(p: &Piece, values: &[Raw<'_>]) -> bool {
     }
 }
 
+/// FILETIME ticks (100 ns) from 1601-01-01 to 1970-01-01.
+const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
+/// FILETIME ticks from 1601-01-01 to 10000-01-01: below it, the `evtx` crate renders a
+/// FILETIME as an RFC 3339 time with 7 decimals, which parses back to exactly this instant.
+const FILETIME_YEAR_10000: u64 = 2_650_467_744_000_000_000;
+
+/// The time of a FILETIME substitution, straight from its ticks: what parsing its rendered
+/// text gives (for years before 10000; other values and pieces: none).
+fn filetime_of(p: &Piece, values: &[Raw<'_>]) -> Option<DateTime<Utc>> {
+    let Piece::Sub { index, .. } = p else {
+        return None;
+    };
+    let (0x11, b) = *values.get(usize::from(*index))? else {
+        return None;
+    };
+    let ticks = u64::from_le_bytes(b.try_into().ok()?);
+    if ticks >= FILETIME_YEAR_10000 {
+        return None;
+    }
+    let (secs, sub) = (ticks / 10_000_000, ticks % 10_000_000);
+    let secs = i64::try_from(secs).ok()? - i64::try_from(FILETIME_UNIX_EPOCH / 10_000_000).ok()?;
+    DateTime::from_timestamp(secs, u32::try_from(sub * 100).ok()?)
+}
+
 impl ChunkPlans {
     fn apply(
         &mut self,
@@ -746,6 +853,7 @@ impl ChunkPlans {
             .and_then(|s| crate::evtx::parse_number(&s))
             .and_then(|n| u32::try_from(n).ok());
         let ts = match &plan.time_created {
+            Some(p) if let Some(t) = filetime_of(p, values) => Some(t),
             Some(p) if is_string(p, values) => attr(&plan.time_created)?
                 .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
                 .map(|d| d.with_timezone(&Utc)),
@@ -795,4 +903,126 @@ impl ChunkPlans {
             ts,
         ))
     }
+}
+
+/// Size of an EVTX chunk header (where the first record starts).
+const CHUNK_HEADER_SIZE: usize = 512;
+/// Size of an EVTX record header (magic, size, record id, time).
+const RECORD_HEADER_SIZE: usize = 24;
+
+/// A record found by [`RawWalk`]: its header fields and where its BinXML is in the chunk.
+pub(crate) struct RawRecord {
+    pub(crate) record_id: u64,
+    pub(crate) timestamp: evtx::Timestamp,
+    /// Chunk offset of the record's BinXML.
+    pub(crate) start: usize,
+    /// Length of the record's BinXML (without the trailing copy of the record size).
+    pub(crate) len: usize,
+}
+
+/// Walks a chunk's records the way the `evtx` crate's record iterator does when nothing is
+/// wrong (from the chunk header to the free space or to the chunk header's last record id),
+/// without building the records' content. Where the crate would report an error or search for
+/// the next record, it stops with `Err`: the caller then reads the rest of the chunk with the
+/// crate, whose iterator yields the same records first, one item each.
+pub(crate) struct RawWalk<'a> {
+    data: &'a [u8],
+    last_record_id: u64,
+    live_end: usize,
+    next: Option<usize>,
+}
+
+impl<'a> RawWalk<'a> {
+    pub(crate) fn new(data: &'a [u8], header: &evtx::EvtxChunkHeader) -> RawWalk<'a> {
+        let free = usize::try_from(header.free_space_offset).unwrap_or(usize::MAX);
+        RawWalk {
+            data,
+            last_record_id: header.last_event_record_id,
+            live_end: free.min(data.len()),
+            next: Some(CHUNK_HEADER_SIZE),
+        }
+    }
+
+    /// The next record, `Ok(None)` at the end of the chunk's records, `Err` where the crate
+    /// would do more than read the next record (see [`RawWalk`]).
+    pub(crate) fn next_record(&mut self) -> Result<Option<RawRecord>, ()> {
+        let Some(offset) = self.next else {
+            return Ok(None);
+        };
+        if offset >= self.live_end {
+            self.next = None;
+            return Ok(None);
+        }
+        // The crate's own header reader (magic, size, id, a time it can represent).
+        let header = evtx::EvtxRecordHeader::from_bytes_at(self.data, offset).map_err(|_| ())?;
+        let size = usize::try_from(header.data_size).map_err(|_| ())?;
+        let len = size.checked_sub(RECORD_HEADER_SIZE + 4).ok_or(())?;
+        let start = offset + RECORD_HEADER_SIZE;
+        if start
+            .checked_add(len)
+            .is_none_or(|end| end > self.data.len())
+        {
+            return Err(());
+        }
+        self.next = if header.event_record_id == self.last_record_id {
+            None
+        } else {
+            Some(offset.checked_add(size).ok_or(())?)
+        };
+        Ok(Some(RawRecord {
+            record_id: header.event_record_id,
+            timestamp: header.timestamp,
+            start,
+            len,
+        }))
+    }
+}
+
+/// Whether the `evtx` crate builds the chunk's string table without error (what its chunk
+/// parse checks before any record is read: every chain of names from the header's 64 buckets
+/// in bounds, each name valid UTF-16 up to its first NUL). `seen` is scratch space.
+pub(crate) fn string_table_ok(data: &[u8], seen: &mut std::collections::HashSet<u32>) -> bool {
+    seen.clear();
+    for bucket in 0..64 {
+        let Some(first) = read_u32(data, 128 + bucket * 4) else {
+            return false;
+        };
+        if first == 0 {
+            continue;
+        }
+        let mut pos = first;
+        loop {
+            let Ok(at) = usize::try_from(pos) else {
+                return false;
+            };
+            // Next offset u32, hash u16, length u16, UTF-16 text, NUL u16.
+            let (Some(next), Some(units)) = (read_u32(data, at), read_u16(data, at + 6)) else {
+                return false;
+            };
+            let text_end = at + 8 + 2 * usize::from(units);
+            let Some(text) = data.get(at + 8..text_end) else {
+                return false;
+            };
+            if text_end + 2 > data.len() {
+                return false;
+            }
+            let end = text.chunks_exact(2).position(|u| u == [0, 0]);
+            let text = &text[..end.map_or(text.len(), |e| e * 2)];
+            let units = text
+                .chunks_exact(2)
+                .map(|u| u16::from_le_bytes([u[0], u[1]]));
+            if char::decode_utf16(units).any(|c| c.is_err()) {
+                return false;
+            }
+            seen.insert(pos);
+            if next == 0 || seen.contains(&next) {
+                break;
+            }
+            if usize::try_from(next).map_or(true, |n| n > data.len()) {
+                return false;
+            }
+            pos = next;
+        }
+    }
+    true
 }
