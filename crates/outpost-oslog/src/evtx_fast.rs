@@ -9,6 +9,13 @@
 //! [`crate::evtx::log_record`] builds from the `evtx` crate's JSON (a test compares the two on
 //! every record of the sample corpus).
 //!
+//! The records are found by [`RawWalk`], which walks a chunk's records as the `evtx` crate's
+//! iterator does, without the crate's own build of each record's content; the first record the
+//! fast path does not take hands the rest of the chunk to the crate. Since the crate's build no
+//! longer validates the records taken here, this module checks what the crate would reject
+//! before taking one (the chunk's string table, value types and sizes, names), and a test reads
+//! corrupted copies of real files both ways (`corrupted_evtx_reads_like_the_crate_alone`).
+//!
 //! Anything outside the shapes handled here — `UserData`, `Data` elements without a `Name`,
 //! nested elements in `EventData`, array or nested-BinXML values, floating-point values, mixed
 //! content, several template instances, repeated names — gives `None`, and the caller renders
