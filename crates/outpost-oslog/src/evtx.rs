@@ -511,12 +511,14 @@ pub struct FastPathCheck {
     /// Records the fast path (no JSON) turned into a [`LogRecord`].
     pub fast: u64,
     /// Records where the fast path's [`LogRecord`] or time differs from the JSON path's (one
-    /// line each: record id and both results).
+    /// line each: record id and both results), then (lines starting with `reader`) where what
+    /// [`read_evtx_file`] delivers differs from the crate alone rendering every record.
     pub mismatches: Vec<String>,
 }
 
 /// Reads every record of `path` both ways — the fast path without JSON and [`log_record`] on
-/// the rendered JSON — and reports where they differ (for tests).
+/// the rendered JSON — and reports where they differ; then the whole file with
+/// [`read_evtx_file`] and with the crate alone (for tests).
 #[cfg(feature = "evtx")]
 #[doc(hidden)]
 pub fn check_fast_path(path: &Path) -> Result<FastPathCheck, OsLogError> {

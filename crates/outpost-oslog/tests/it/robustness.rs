@@ -72,6 +72,16 @@ proptest! {
     }
 }
 
+/// A deterministic pseudo-random sequence (xorshift) from `state`.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// Truncated and corrupted copies of a real EVTX file: every record either parses or is counted
 /// as malformed; never a panic.
 #[test]
@@ -101,13 +111,7 @@ fn corrupted_real_evtx_never_panics() {
     }
 
     // Deterministic pseudo-random corruption (xorshift), many rounds.
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut malformed_seen = 0;
     for round in 0..60 {
         let mut bytes = orig.clone();
@@ -143,13 +147,7 @@ fn corrupted_evtx_reads_like_the_crate_alone() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let mut mismatches = Vec::new();
     let mut files = common::evtx_files(&dir);
     files.sort_by_key(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0));
