@@ -180,7 +180,7 @@ listed || fail "automatic start: not listed as running"
 
 if [ -n "${EXE_B:-}" ]; then
     log "self-update of the service: scripts/windows-update.sh"
-    EXE=$EXE EXE_B=$EXE_B bash "$(dirname "$0")/windows-update.sh" || fail "the self-update of the service failed"
+    EXE=$EXE EXE_B=$EXE_B KEY=$KEY bash "$(dirname "$0")/windows-update.sh" || fail "the self-update of the service failed"
 fi
 
 log "--run-once-every 5m: Wine's schtasks has no /SC: a clear error, the service stays"

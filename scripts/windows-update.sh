@@ -16,14 +16,26 @@
 #     OUTPOST_UPDATE_TRIAL=1), renames the running outpost.exe to outpost.exe.prev and B into
 #     its place, stops, and its detached `agent service-restart` has the SCM start it again:
 #     the server sees version B from the same device, the data directory (device id, buffer,
-#     spool) is kept, and nothing is left under the staged name.
+#     spool) is kept, and nothing is left under the staged name;
+#   - an `agent.restart` job restarts the service the same way (a new service process);
+#   - a console `outpost.exe agent run` (not the service) enrolled afterwards gets the release
+#     too: it installs it beside itself, starts the new build with its own arguments and exits.
 set -euo pipefail
-: "${EXE:?}" "${EXE_B:?}" "${URL:?}" "${ADMIN:?}" "${TENANT:?}" "${FULL:?}" "${RELEASE_KEY:?}" "${DB:?}" "${WINEPREFIX:?}"
+: "${EXE:?}" "${EXE_B:?}" "${URL:?}" "${KEY:?}" "${ADMIN:?}" "${TENANT:?}" "${FULL:?}" "${RELEASE_KEY:?}" "${DB:?}" "${WINEPREFIX:?}"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 log() { echo "[windows-update] $(date -u +%H:%M:%S) $*" >&2; }
 T0=$(date +%s)
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+# The console agent (last step) runs from $W: stopped before $W goes.
+console_pids() { pgrep -f 'console-data' || true; }
+cleanup() {
+    local p
+    p=$(console_pids)
+    [ -z "$p" ] || kill $p 2>/dev/null || true
+    for _ in $(seq 50); do [ -z "$(console_pids)" ] && break; sleep 0.2; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
 C=$WINEPREFIX/drive_c
 DATA=$C/ProgramData/Outpost
 BIN="$C/Program Files/Outpost/outpost.exe"
@@ -32,7 +44,7 @@ SVCLOG=$DATA/logs/agent-service.log
 TRIALLOG=$DATA/logs/agent-trial.log
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$SVCLOG" "$TRIALLOG"; do
+    for f in "$SVCLOG" "$TRIALLOG" "$W/console.log"; do
         [ -f "$f" ] && { echo "--- $f" >&2; grep -v 'collector running' "$f" | tail -n 30 >&2; }
     done
     pgrep -af 'outpost.exe' >&2 || true
@@ -124,4 +136,34 @@ grep -q 'service started again (agent service-restart)' "$SVCLOG" || fail "no re
 missing=$(ls "$DATA/buffer" | comm -23 "$W/buffer-before" - || true)
 [ -z "$missing" ] || fail "buffer files lost in the update: $missing"
 [ "$SPOOL" = no ] || [ -d "$DATA/spool" ] || fail "the spool is gone"
-log "PASS in $(( $(date +%s) - T0 )) s: tampered release refused, crashing release rolled back, $VA -> $VB through the service (device $DEV, buffer and spool kept, A kept as outpost.exe.prev)"
+log "upgraded $VA -> $VB through the service (pid $PID_A -> $PID_B, device $DEV, buffer and spool kept, A kept as outpost.exe.prev)"
+
+log "an agent.restart job: the service is started again through the same helper"
+TENANT_ID=$(sed -n 's/^tenant_id = "\(.*\)"/\1/p' "$DATA/agent.toml")
+J=$(curl -sf -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' "$URL/api/v1/jobs" \
+    -d "{\"tenant_id\":\"$TENANT_ID\",\"device_id\":\"$DEV\",\"kind\":\"agent.restart\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+job_done() { api "/jobs/$J" | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["status"] == "completed" else 1)'; }
+restarted() { local p; p=$(svc_pid); [ -n "$p" ] && [ "$p" != "$PID_B" ]; }
+wait_for 60 "the agent.restart job completed" job_done
+wait_for 60 "a new service process after agent.restart" restarted
+[ "$(grep -c 'service started again (agent service-restart)' "$SVCLOG")" -ge 2 ] || fail "agent.restart did not go through agent service-restart"
+log "agent.restart: service process $PID_B -> $(svc_pid)"
+
+log "a console agent run (not the service) gets $VB too: installs it beside itself and re-spawns"
+mkdir -p "$W/console"
+cp "$EXE" "$W/console/outpost.exe"
+CD="Z:$W/console-data"
+wine "$W/console/outpost.exe" agent enroll --data-dir "$CD" --server "$URL" --key "$KEY" --hostname win-console \
+    > "$W/console-enroll.log" 2>&1 || fail "console enroll failed: $(cat "$W/console-enroll.log")"
+sed -i -e 's/^checkin_interval_secs = .*/checkin_interval_secs = 5/' -e 's/^update_health_secs = .*/update_health_secs = 30/' \
+    "$W/console-data/agent.toml"
+DEV2=$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$W/console-data/agent.toml")
+wine "$W/console/outpost.exe" agent run --data-dir "$CD" > "$W/console.log" 2>&1 &
+console_version() { [ "$(DEV=$DEV2 version_of)" = "$VB" ]; }
+wait_for 120 "the console agent reporting $VB" console_version
+cmp -s "$W/console/outpost.exe" "$EXE_B" || fail "the console agent's outpost.exe is not build B"
+cmp -s "$W/console/outpost.exe.prev" "$EXE" || fail "the console agent did not keep A as outpost.exe.prev"
+grep -q 'agent restarted: .* runs as pid' "$W/console.log" || fail "the console agent did not say it restarted"
+[ -n "$(console_pids)" ] || fail "no console agent process after the update"
+log "PASS in $(( $(date +%s) - T0 )) s: tampered release refused, crashing release rolled back, $VA -> $VB through the service and in a console, agent.restart through the SCM"
