@@ -144,20 +144,8 @@ SUM_B=$(sha256sum < "$BIN")
 
 # 2. Releases tampered on the server (as an attacker with the database would): refused.
 DB=$W/server/outpost.db
-tamper() { # tamper RELEASE SQL-PYTHON
-    python3 - "$DB" "$1" "$2" <<'PY'
-import sqlite3, sys
-db, rid, how = sys.argv[1:]
-c = sqlite3.connect(db, timeout=30)
-sha, sig = c.execute("SELECT sha256, signature FROM releases WHERE id = ?", (rid,)).fetchone()
-blob = bytearray(c.execute("SELECT content FROM release_blobs WHERE sha256 = ?", (sha,)).fetchone()[0])
-if how == "flip":
-    blob[len(blob) // 2] ^= 0x01
-elif how == "truncate":
-    blob = blob[: len(blob) - 4096]
-c.execute("UPDATE release_blobs SET content = ? WHERE sha256 = ?", (bytes(blob), sha))
-c.commit()
-PY
+tamper() { # tamper RELEASE flip|truncate
+    python3 scripts/release-tamper.py "$DB" "$1" "$2"
 }
 n=3
 for case in "flip:SHA-256" "truncate:size" "wrongkey:signature"; do

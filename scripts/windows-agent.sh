@@ -2,7 +2,9 @@
 # The Windows agent (issue 17): cross-builds `outpost.exe` for x86_64-pc-windows-gnu as the
 # README says, checks it is at most 5 MB stripped, runs the Windows side's unit tests under Wine
 # (a cargo runner), and runs an end-to-end test under Wine against a Linux `outpost server` on
-# 127.0.0.1 (install, the service through Wine's SCM, uninstall: scripts/windows-service.sh; then
+# 127.0.0.1 (install, the service through Wine's SCM, its self-update from the server to a second
+# build that differs only in its version string, uninstall: scripts/windows-service.sh and
+# scripts/windows-update.sh; then
 # enroll, import a real WFP 5156 EVTX export, a run during a server outage that fails
 # and keeps its spool, a run after the restart that uploads, and the stored hits compared with
 # those of the Linux agent for the same file and hotlist (through the API).
@@ -66,6 +68,20 @@ if [ "$SIZE" -gt "$MAX_BYTES" ]; then
     exit 1
 fi
 wine "$EXE" --version | grep -q '^outpost ' || { echo "FAIL: outpost.exe does not run under Wine" >&2; exit 1; }
+# The self-update test's second build: the same sources with another version string. The version
+# is read in the `outpost` crate alone (OUTPOST_VERSION_OVERRIDE), so only that crate rebuilds
+# (and the link); the target dir's outpost.exe is build B afterwards (the next build of A
+# recompiles that crate again).
+if [ "${SKIP_SERVICE:-0}" != 1 ]; then
+    cp "$EXE" "$W/outpost-a.exe"
+    VA=$(wine "$EXE" --version | tr -d '\r' | awk '{print $2}')
+    t=$(date +%s)
+    log "building outpost.exe as version $VA-update.2 (build B of the self-update test)"
+    OUTPOST_VERSION_OVERRIDE=$VA-update.2 cargo build --locked --profile release-small --target "$TRIPLE" -p outpost --no-default-features --features native-tls,evtx
+    cp "$EXE" "$W/outpost-b.exe"
+    log "build B in $(( $(date +%s) - t )) s"
+    EXE=$W/outpost-a.exe
+fi
 
 if [ "${SKIP_UNIT:-0}" != 1 ]; then
     log "unit tests of the Windows side under Wine"
@@ -79,6 +95,10 @@ if [ "${SKIP_UNIT:-0}" != 1 ]; then
     # counted), under it reads them (the real DE_RDP sample through the daemon).
     OUTPOST_SHARED_DIR="Z:$ROOT/../shared" CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
         cargo test --locked --target "$TRIPLE" -p outpost-agent --test governor
+    # Self-update's decisions and install on Windows: a release for this platform is considered
+    # (no longer refused as "Linux/Unix only"), others refused; the .prev rename sequence.
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+        cargo test --locked --target "$TRIPLE" -p outpost-agent --lib update::
 fi
 
 if [ -z "${FULL:-}" ]; then
@@ -88,9 +108,13 @@ fi
 export OUTPOST_LOG=warn
 PORT=$((20000 + RANDOM % 20000))
 URL=http://127.0.0.1:$PORT
+"$FULL" release keygen --out "$W/release.key" > "$W/release.pub"
 cat > "$W/server.toml" <<TOML
 data_dir = "$W/server"
 listen = "127.0.0.1:$PORT"
+checkin_flush_ms = 0
+[releases]
+public_key = "$(cat "$W/release.pub")"
 TOML
 "$FULL" tenant create --data-dir "$W/server" --name win >/dev/null
 KEY=$("$FULL" key create --data-dir "$W/server" --kind enrollment --tenant win 2>/dev/null)
@@ -111,8 +135,9 @@ start_server
 
 # ---- install/uninstall and the Windows service through Wine's SCM: scripts/windows-service.sh ----
 if [ "${SKIP_SERVICE:-0}" != 1 ]; then
-    log "install, the OutpostAgent service (SCM start/stop), uninstall: scripts/windows-service.sh"
-    EXE=$EXE URL=$URL KEY=$KEY bash scripts/windows-service.sh
+    log "install, the OutpostAgent service (SCM start/stop, self-update), uninstall: scripts/windows-service.sh"
+    EXE=$EXE EXE_B=$W/outpost-b.exe URL=$URL KEY=$KEY ADMIN=$ADMIN TENANT=win FULL=$FULL \
+        RELEASE_KEY=$W/release.key DB=$W/server/outpost.db bash scripts/windows-service.sh
 fi
 
 # ---- end-to-end: EVTX import, spool through an outage, hits equal to the Linux agent's ----
@@ -178,4 +203,4 @@ assert win, "no hits stored for the Windows agent"
 assert win == lin, f"Windows agent's hits differ from the Linux agent's:\n{win}\n{lin}"
 print(f"{len(win)} grouped hits, identical (sample events included):", *(k[:8] for k in win), sep="\n  ", file=sys.stderr)
 PY
-log "PASS in $(( $(date +%s) - T0 )) s: outpost.exe $SIZE bytes (max $MAX_BYTES); Windows tests under Wine; enroll, EVTX import, spool through an outage, hits identical to the Linux agent's"
+log "PASS in $(( $(date +%s) - T0 )) s: outpost.exe $SIZE bytes (max $MAX_BYTES); Windows tests under Wine; the service's self-update; enroll, EVTX import, spool through an outage, hits identical to the Linux agent's"

@@ -5,6 +5,10 @@
 #
 #   EXE=…/outpost.exe URL=http://127.0.0.1:PORT KEY=ope_… WINEPREFIX=… scripts/windows-service.sh
 #
+# With EXE_B (a second build of another version) and what a release needs (ADMIN, TENANT, FULL,
+# RELEASE_KEY, DB: the server has [releases] public_key), the running service is also updated
+# from the server: scripts/windows-update.sh (issue 22).
+#
 # Wine implements the Service Control Manager (services.exe, `net start/stop`, the service
 # registry keys), so this is the real windows-service code path: install registers the service
 # (checked in the registry: image path, automatic start, LocalSystem; the recovery actions as the
@@ -127,9 +131,13 @@ log "enroll, start through the SCM (net start): the daemon runs"
 printf '10.0.2.15\n' > "$W/hotlist.txt"
 wine "$BIN" agent enroll --server "$URL" --key "$KEY" --hostname win-svc --hotlist "Z:$W/hotlist.txt" \
     > "$W/enroll.out" 2>&1 || fail "enroll failed"
-# A correlation pass (which writes daemon-status.json) every 2 s instead of every minute.
-sed -i 's/^correlate_interval_secs = .*/correlate_interval_secs = 2/' "$DATA/agent.toml"
+# A correlation pass (which writes daemon-status.json) every 2 s instead of every minute; a
+# check-in every 5 s and a 30 s health window for the self-update.
+sed -i -e 's/^correlate_interval_secs = .*/correlate_interval_secs = 2/' \
+    -e 's/^checkin_interval_secs = .*/checkin_interval_secs = 5/' \
+    -e 's/^update_health_secs = .*/update_health_secs = 30/' "$DATA/agent.toml"
 grep -q '^correlate_interval_secs = 2$' "$DATA/agent.toml" || fail "cannot set [daemon] correlate_interval_secs"
+grep -q '^update_health_secs = 30$' "$DATA/agent.toml" || fail "cannot set [daemon] update_health_secs"
 rm -f "$DATA/daemon-status.json"
 wine net start OutpostAgent > "$W/start.out" 2>&1 || fail "net start OutpostAgent failed"
 wait_for 30 has_svc || fail "no outpost.exe service process after net start"
@@ -170,6 +178,11 @@ if ! wait_for 30 has_svc; then
 fi
 listed || fail "automatic start: not listed as running"
 
+if [ -n "${EXE_B:-}" ]; then
+    log "self-update of the service: scripts/windows-update.sh"
+    EXE=$EXE EXE_B=$EXE_B KEY=$KEY bash "$(dirname "$0")/windows-update.sh" || fail "the self-update of the service failed"
+fi
+
 log "--run-once-every 5m: Wine's schtasks has no /SC: a clear error, the service stays"
 if wine "$BIN" agent install --run-once-every 5m > "$W/task.out" 2>&1; then
     # A Wine that creates the task: then the service must be gone and the task registered.
@@ -195,6 +208,7 @@ wait_for 10 bash -c "! wine reg query '$REG' > /dev/null 2>&1" || fail "the serv
 # Windows cannot delete a running executable: it goes at the next reboot (MoveFileEx).
 [ ! -e "$BIN" ] || grep -q 'at the next reboot' "$W/uninstall.out" || fail "outpost.exe neither removed nor scheduled"
 [ -f "$DATA/agent.toml" ] || fail "uninstall without --purge deleted the data"
+[ ! -e "$BIN.prev" ] || fail "uninstall left outpost.exe.prev (a self-update's rollback copy)"
 grep -q 'kept: ' "$W/uninstall.out" || fail "uninstall does not say the data is kept"
 
 log "uninstall --purge: the data directory goes too"

@@ -157,7 +157,7 @@ pub fn checkin_once(
         c.insert("updates".into(), serde_json::json!(updates.counts));
     }
     let req = CheckinRequest {
-        agent_version: Some(outpost_core::VERSION.to_string()),
+        agent_version: Some(outpost_core::version().to_string()),
         hostname: None,
         os: Some(format!(
             "{} {}",

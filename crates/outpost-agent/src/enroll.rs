@@ -82,7 +82,7 @@ pub fn enroll(data_dir: &Path, o: EnrollOptions) -> Result<Enrolled, EnrollError
         enrollment_key: o.key,
         hostname: hostname.clone(),
         os: Some(std::env::consts::OS.to_string()),
-        agent_version: Some(outpost_core::VERSION.to_string()),
+        agent_version: Some(outpost_core::version().to_string()),
     })?;
     cfg.server_url = Some(o.server.trim_end_matches('/').to_string());
     cfg.tenant_id = Some(resp.tenant_id);

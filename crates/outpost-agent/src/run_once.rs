@@ -439,7 +439,7 @@ impl Run<'_> {
                 tenant_id: id.tenant_id.clone(),
                 device_id: id.device_id.clone(),
                 hostname: id.hostname.clone(),
-                agent_version: outpost_core::VERSION.to_string(),
+                agent_version: outpost_core::version().to_string(),
                 hotlist_version: version.to_string(),
                 hits: batch,
             });

@@ -8,17 +8,27 @@
 //!    announced size + 1 bytes) and checks size, SHA-256 and the release key's signature of
 //!    the statement (platform, version, size, digest) — **before** writing any executable
 //!    byte (`outpost_intel::release::verify_file`);
-//! 3. writes it beside the running binary (`.outpost.new`, mode 0755) and stops its pipeline
-//!    (buffer flushed, data directory unlocked);
-//! 4. runs it **on trial** with the same arguments and `OUTPOST_UPDATE_TRIAL=1`: the new build
+//! 3. writes it beside the running binary ([`STAGED_NAME`]: `.outpost.new`, mode 0755;
+//!    `.outpost.new.exe` on Windows) and stops its pipeline (buffer flushed, data directory
+//!    unlocked);
+//! 4. runs it **on trial** with the same arguments (the Windows service: `agent run` with its
+//!    data directory, see [`set_relaunch`]) and `OUTPOST_UPDATE_TRIAL=1`: the new build
 //!    runs the daemon on the same data directory (device id, spool, buffer) and, at its first
 //!    successful check-in, writes `update-trial-ok` and exits. A build that exits first, or
 //!    does not check in within `[daemon] update_health_secs`, is stopped and reported
 //!    `rolled_back`: the installed binary was never replaced, so the previous build simply
 //!    carries on (also under systemd: a crash-looping build is never the unit's binary);
-//! 5. after a healthy trial, installs atomically: the running binary is linked as
-//!    `<binary>.prev` (the rollback copy) and the new file renamed over it; then the daemon
-//!    re-executes itself (same pid, arguments and data directory).
+//! 5. after a healthy trial, installs ([`install_binary`]): on Unix atomically, the running
+//!    binary is linked as `<binary>.prev` (the rollback copy) and the new file renamed over
+//!    it; then the daemon re-executes itself (same pid, arguments and data directory). On
+//!    Windows a running `.exe` can be renamed but neither replaced nor deleted: `outpost.exe`
+//!    is renamed `outpost.exe.prev` and the new file renamed into its place (put back if that
+//!    fails); the service then hands over to the new binary through a detached
+//!    `outpost agent service-restart` (the SCM starts it again), a console `agent run` starts
+//!    the new binary with its own arguments and exits.
+//!
+//! A start finds what an interrupted update left: a trial in progress is reported
+//! `rolled_back`, a staged file is removed ([`recover`]).
 //!
 //! Every outcome (`installed`, `refused`, `failed`, `rolled_back`, with its reason) is kept in
 //! `update-state.json`, counted, and reported at every check-in.
@@ -27,6 +37,7 @@ use crate::state::write_atomic;
 use outpost_core::api::{UpdateOffer, UpdateReport};
 use outpost_intel::release::{ReleaseStatement, compare_versions, verify_file};
 use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,6 +47,69 @@ pub const TRIAL_OK: &str = crate::DataDir::UPDATE_TRIAL_OK;
 pub const TRIAL_ENV: &str = "OUTPOST_UPDATE_TRIAL";
 /// Releases remembered as refused or failed (not tried again).
 const MAX_DONE: usize = 64;
+/// The verified release beside the running binary, before and during its trial (Windows
+/// starts only `.exe` files).
+pub const STAGED_NAME: &str = if cfg!(windows) {
+    ".outpost.new.exe"
+} else {
+    ".outpost.new"
+};
+
+/// How a build on trial is started when it is not with this process's own arguments.
+#[derive(Debug, Clone)]
+struct Relaunch {
+    args: Vec<OsString>,
+    log: Option<PathBuf>,
+}
+
+static RELAUNCH: std::sync::OnceLock<Relaunch> = std::sync::OnceLock::new();
+
+/// Sets the arguments a build on trial gets (instead of this process's own) and where its
+/// output goes (instead of this process's stdout/stderr; the file is truncated). The Windows
+/// service sets `agent run --data-dir DIR` and a log file: `agent service` only runs when the
+/// Service Control Manager starts it, and a service has no console.
+pub fn set_relaunch(args: Vec<OsString>, log: Option<PathBuf>) {
+    let _ = RELAUNCH.set(Relaunch { args, log });
+}
+
+fn trial_command(new: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(new);
+    match RELAUNCH.get() {
+        Some(r) => {
+            cmd.args(&r.args);
+            if let Some(f) = r.log.as_deref().and_then(|p| {
+                p.parent().map(std::fs::create_dir_all);
+                std::fs::File::create(p).ok()
+            }) && let Ok(f2) = f.try_clone()
+            {
+                cmd.stdout(f).stderr(f2);
+            }
+        }
+        None => {
+            cmd.args(std::env::args_os().skip(1));
+        }
+    }
+    cmd.env(TRIAL_ENV, "1");
+    cmd
+}
+
+/// Why a release for `offer` (os, arch) cannot run on `running` (os, arch), if it cannot.
+/// Every platform installs releases built for it (Linux, Windows; issue 22).
+pub fn platform_refusal(offer: (&str, &str), running: (&str, &str)) -> Option<String> {
+    (offer != running).then(|| {
+        format!(
+            "release is for {} {}; this agent runs on {} {}",
+            offer.0, offer.1, running.0, running.1
+        )
+    })
+}
+
+/// The rollback copy of `exe`: `<exe>.prev` (`outpost.exe.prev` on Windows).
+pub fn prev_path(exe: &Path) -> PathBuf {
+    let mut p = exe.as_os_str().to_owned();
+    p.push(".prev");
+    PathBuf::from(p)
+}
 
 /// `update-state.json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -126,7 +200,7 @@ pub fn consider(
     token: &str,
     offer: &UpdateOffer,
 ) -> Option<Staged> {
-    let running = outpost_core::VERSION;
+    let running = outpost_core::version();
     if offer.version == running || on_trial() {
         return None;
     }
@@ -145,14 +219,8 @@ pub fn consider(
         None
     };
     let platform = (std::env::consts::OS, std::env::consts::ARCH);
-    if (offer.os.as_str(), offer.arch.as_str()) != platform || !cfg!(unix) {
-        return refuse(
-            "refused",
-            format!(
-                "release is for {} {}; this agent cannot install it ({} {}; self-update is Linux/Unix only)",
-                offer.os, offer.arch, platform.0, platform.1
-            ),
-        );
+    if let Some(why) = platform_refusal((&offer.os, &offer.arch), platform) {
+        return refuse("refused", why);
     }
     let Some(key) = key else {
         return refuse(
@@ -191,7 +259,7 @@ pub fn consider(
         Ok(p) => p,
         Err(e) => return refuse("failed", format!("cannot locate the running binary: {e}")),
     };
-    let new = exe.with_file_name(".outpost.new");
+    let new = exe.with_file_name(STAGED_NAME);
     if let Err(e) = write_executable(&new, &bytes) {
         let _ = std::fs::remove_file(&new);
         return refuse("failed", format!("cannot write {}: {e}", new.display()));
@@ -231,8 +299,9 @@ fn write_executable(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// A start found an interrupted trial (the previous process died during it): the staged
-/// file is removed and the release reported `rolled_back`.
+/// At a start: an interrupted trial (the previous process died during it) is reported
+/// `rolled_back`, and a staged file left beside the binary (an update interrupted before or
+/// during its trial) is removed. The rollback copy `<binary>.prev` is kept.
 pub fn recover(data_dir: &Path) {
     let _ = std::fs::remove_file(crate::DataDir::new(data_dir).update_trial_ok());
     if on_trial() {
@@ -248,6 +317,53 @@ pub fn recover(data_dir: &Path) {
             Some("the agent stopped during the release's health window".into()),
         );
     }
+    if let Ok(exe) = std::env::current_exe() {
+        let staged = exe.with_file_name(STAGED_NAME);
+        match std::fs::remove_file(&staged) {
+            Ok(()) => {
+                tracing::info!(file = %staged.display(), "removed a staged release left by an interrupted update")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(file = %staged.display(), error = %e, "cannot remove a staged release left by an interrupted update")
+            }
+        }
+    }
+}
+
+/// Puts `new` (verified, healthy on trial) in place of the binary `exe`, keeping the running
+/// one as [`prev_path`] (an older `.prev` is replaced). Unix: `exe` is linked as `.prev` and
+/// `new` renamed over it (atomic: `exe` always names a whole binary). Windows: a running
+/// `.exe` can be renamed but neither replaced nor deleted, so `exe` is renamed `.prev` and
+/// `new` renamed into its place (`MoveFileEx`); if that fails `.prev` is renamed back.
+pub fn install_binary(exe: &Path, new: &Path) -> std::io::Result<()> {
+    let prev = prev_path(exe);
+    match std::fs::remove_file(&prev) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot remove the old {}: {e}", prev.display()),
+            ));
+        }
+    }
+    if cfg!(unix) {
+        std::fs::hard_link(exe, &prev).or_else(|_| std::fs::copy(exe, &prev).map(|_| ()))?;
+        std::fs::rename(new, exe)?;
+    } else {
+        std::fs::rename(exe, &prev)?;
+        if let Err(e) = std::fs::rename(new, exe) {
+            if let Err(back) = std::fs::rename(&prev, exe) {
+                tracing::error!(error = %back, prev = %prev.display(), "cannot rename the previous binary back");
+            }
+            return Err(e);
+        }
+    }
+    if let Some(dir) = exe.parent() {
+        let _ = crate::state::sync_dir(dir);
+    }
+    Ok(())
 }
 
 /// Runs the staged release on trial (the caller has stopped its pipeline and unlocked the
@@ -272,11 +388,7 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, health: &Health) -> Option
         );
         None
     };
-    let mut child = match std::process::Command::new(&s.new)
-        .args(std::env::args_os().skip(1))
-        .env(TRIAL_ENV, "1")
-        .spawn()
-    {
+    let mut child = match trial_command(&s.new).spawn() {
         Ok(c) => c,
         Err(e) => return fail(format!("the release does not start: {e}")),
     };
@@ -335,15 +447,8 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, health: &Health) -> Option
             tracing::warn!("the release checked in healthy but did not stop; stopped it");
         }
     }
-    let prev = PathBuf::from(format!("{}.prev", s.exe.display()));
-    let _ = std::fs::remove_file(&prev);
-    let kept =
-        std::fs::hard_link(&s.exe, &prev).or_else(|_| std::fs::copy(&s.exe, &prev).map(|_| ()));
-    if let Err(e) = kept.and_then(|()| std::fs::rename(&s.new, &s.exe)) {
+    if let Err(e) = install_binary(&s.exe, &s.new) {
         return fail(format!("cannot install beside {}: {e}", s.exe.display()));
-    }
-    if let Some(dir) = s.exe.parent() {
-        let _ = crate::state::sync_dir(dir);
     }
     record(data_dir, &o.release_id, &o.version, "installed", None);
     Some(s.exe.clone())
@@ -400,7 +505,7 @@ impl Health {
 pub fn trial_checked_in(data_dir: &Path) {
     if let Err(e) = std::fs::write(
         crate::DataDir::new(data_dir).update_trial_ok(),
-        outpost_core::VERSION,
+        outpost_core::version(),
     ) {
         tracing::error!(error = %e, "cannot record the healthy check-in of the trial");
     }
@@ -453,5 +558,107 @@ mod tests {
             memory.as_deref().is_some_and(|v| v.contains("memory cap")),
             "{memory:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod decision_tests {
+    use super::{STAGED_NAME, UpdateState, consider, install_binary, platform_refusal, prev_path};
+    use outpost_core::api::UpdateOffer;
+
+    fn offer(os: &str, arch: &str) -> UpdateOffer {
+        UpdateOffer {
+            release_id: format!("rel-{os}-{arch}"),
+            version: "999.0.0".into(),
+            os: os.into(),
+            arch: arch.into(),
+            size: 4,
+            sha256: "00".repeat(32),
+            signature: "00".repeat(64),
+            rollback: false,
+        }
+    }
+
+    fn last_refusal(dir: &std::path::Path) -> (String, String) {
+        let last = UpdateState::load(dir).last.expect("an outcome recorded");
+        (last.outcome, last.reason.unwrap_or_default())
+    }
+
+    /// Regression (issue 22, Windows): every offer was refused on Windows ("self-update is
+    /// Linux/Unix only"). A release for this very platform now goes on to the next check (here
+    /// the missing release key), on Linux and on Windows alike (this test also runs under Wine,
+    /// scripts/windows-agent.sh).
+    #[test]
+    fn a_release_for_this_platform_is_considered_on_every_os() {
+        let dir = tempfile::tempdir().unwrap();
+        let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
+        assert_eq!(platform_refusal((os, arch), (os, arch)), None);
+        assert_eq!(
+            platform_refusal(("windows", "x86_64"), ("windows", "x86_64")),
+            None
+        );
+        let o = offer(os, arch);
+        assert!(consider(dir.path(), None, "http://127.0.0.1:9", "t", &o).is_none());
+        let (outcome, reason) = last_refusal(dir.path());
+        assert_eq!(outcome, "refused");
+        assert!(reason.contains("no release key pinned"), "{reason}");
+    }
+
+    /// A release for another OS or architecture is still refused, with both platforms named,
+    /// and never downloaded (no server answers on the address given).
+    #[test]
+    fn a_release_for_another_os_or_arch_is_refused() {
+        let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
+        let other_os = if os == "windows" { "linux" } else { "windows" };
+        let other_arch = if arch == "aarch64" {
+            "x86_64"
+        } else {
+            "aarch64"
+        };
+        for (o_os, o_arch) in [(other_os, arch), (os, other_arch)] {
+            let dir = tempfile::tempdir().unwrap();
+            let o = offer(o_os, o_arch);
+            assert!(
+                consider(
+                    dir.path(),
+                    Some(&"11".repeat(32)),
+                    "http://127.0.0.1:9",
+                    "t",
+                    &o
+                )
+                .is_none()
+            );
+            let (outcome, reason) = last_refusal(dir.path());
+            assert_eq!(outcome, "refused");
+            assert_eq!(
+                reason,
+                format!("release is for {o_os} {o_arch}; this agent runs on {os} {arch}")
+            );
+            assert!(UpdateState::load(dir.path()).done.contains(&o.release_id));
+        }
+    }
+
+    /// The install keeps the running binary as `.prev` (replacing an older one) and puts the
+    /// staged file in its place; nothing is left under the staged name.
+    #[test]
+    fn install_keeps_the_running_binary_as_prev_and_replaces_an_old_prev() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join(if cfg!(windows) {
+            "outpost.exe"
+        } else {
+            "outpost"
+        });
+        let new = dir.path().join(STAGED_NAME);
+        let prev = prev_path(&exe);
+        std::fs::write(&exe, b"build A").unwrap();
+        std::fs::write(&new, b"build B").unwrap();
+        std::fs::write(&prev, b"build Z").unwrap();
+        install_binary(&exe, &new).unwrap();
+        assert_eq!(std::fs::read(&exe).unwrap(), b"build B");
+        assert_eq!(std::fs::read(&prev).unwrap(), b"build A");
+        assert!(!new.exists());
+        // A failed install (nothing staged) leaves the installed binary in place.
+        assert!(install_binary(&exe, &new).is_err());
+        assert_eq!(std::fs::read(&exe).unwrap(), b"build B");
     }
 }

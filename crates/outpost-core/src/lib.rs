@@ -26,13 +26,24 @@ pub use finding::Finding;
 pub use hit::{Hit, HitPayload, IntelMatch};
 pub use net::{Direction, Protocol};
 
-/// The version of this build of Outpost, reported by agents as `agent_version`: the crate's
-/// version, or `OUTPOST_VERSION_OVERRIDE` when it was set at build time (packagers' build
-/// numbers; the self-update test builds two agents that differ only in it).
-pub const VERSION: &str = match option_env!("OUTPOST_VERSION_OVERRIDE") {
-    Some(v) => v,
-    None => env!("CARGO_PKG_VERSION"),
-};
+/// The crate's version: what [`version`] answers unless the binary set another.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+static BUILD_VERSION: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The version of this build of Outpost, reported by agents as `agent_version` and compared by
+/// self-update: [`VERSION`], or what the binary set with [`set_version`] (the `outpost` binary
+/// sets `OUTPOST_VERSION_OVERRIDE` when it was given at build time: packagers' build numbers;
+/// the self-update tests build two agents that differ only in it). It is read in the binary's
+/// crate alone, so such a second build recompiles that crate and nothing else.
+pub fn version() -> &'static str {
+    BUILD_VERSION.get().copied().unwrap_or(VERSION)
+}
+
+/// Sets what [`version`] answers (once, at the start of `main`; later calls are ignored).
+pub fn set_version(v: &'static str) {
+    let _ = BUILD_VERSION.set(v);
+}
 
 #[cfg(test)]
 mod layering {

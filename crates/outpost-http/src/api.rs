@@ -144,7 +144,7 @@ impl ApiClient {
             server_url,
             &ClientOptions {
                 timeout,
-                user_agent: Some(format!("outpost-agent/{}", outpost_core::VERSION)),
+                user_agent: Some(format!("outpost-agent/{}", outpost_core::version())),
             },
         )
     }

@@ -34,6 +34,23 @@ pub enum AgentCommand {
     #[cfg(windows)]
     #[command(hide = true)]
     Service(RunArgs),
+    /// Started detached by the Windows service after a self-update or an `agent.restart` job:
+    /// waits until the service has stopped (and its process `--after-pid` has exited), then asks
+    /// the SCM to start it again, now with the installed (new) outpost.exe. Logs to
+    /// DATA_DIR\logs\agent-service.log.
+    #[cfg(windows)]
+    #[command(hide = true)]
+    ServiceRestart(ServiceRestartArgs),
+}
+
+#[cfg(windows)]
+#[derive(Args)]
+pub struct ServiceRestartArgs {
+    #[command(flatten)]
+    pub dir: DataDir,
+    /// The stopping service's process: started again once it has exited.
+    #[arg(long)]
+    pub after_pid: Option<u32>,
 }
 
 #[derive(Args)]
@@ -154,6 +171,10 @@ pub fn run(cmd: AgentCommand) -> Result<ExitCode> {
         #[cfg(windows)]
         AgentCommand::Service(a) => {
             crate::install::windows::run_service(a.dir.data_dir).map(|()| ExitCode::SUCCESS)
+        }
+        #[cfg(windows)]
+        AgentCommand::ServiceRestart(a) => {
+            crate::install::windows::restart_service(a.after_pid).map(|()| ExitCode::SUCCESS)
         }
     }
 }
@@ -398,17 +419,41 @@ fn daemon(a: RunArgs) -> Result<ExitCode> {
     if let Some(purge) = counters.uninstall {
         return self_uninstall(&a.dir.data_dir, purge);
     }
-    #[cfg(unix)]
     if let Some(exe) = counters.exec {
-        // Self-update: the new build, verified and healthy on trial, replaces this process
-        // (same pid, arguments and data directory).
-        use std::os::unix::process::CommandExt;
-        let e = std::process::Command::new(&exe)
-            .args(std::env::args_os().skip(1))
-            .env_remove(outpost_agent::update::TRIAL_ENV)
-            .exec();
-        anyhow::bail!("cannot re-execute {}: {e}", exe.display());
+        return relaunch(&exe);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After a self-update (the new build, verified and healthy on trial, installed) or an
+/// `agent.restart` job: `exe` with this process's arguments.
+fn relaunch_command(exe: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(std::env::args_os().skip(1))
+        .env_remove(outpost_agent::update::TRIAL_ENV);
+    cmd
+}
+
+/// Unix: re-executes `exe` in this process (same pid, arguments and data directory).
+#[cfg(unix)]
+fn relaunch(exe: &std::path::Path) -> Result<ExitCode> {
+    use std::os::unix::process::CommandExt;
+    let e = relaunch_command(exe).exec();
+    anyhow::bail!("cannot re-execute {}: {e}", exe.display())
+}
+
+/// Windows has no exec: `exe` is started with the same arguments (in this console) and this
+/// process exits, leaving the data directory to it.
+#[cfg(not(unix))]
+fn relaunch(exe: &std::path::Path) -> Result<ExitCode> {
+    let child = relaunch_command(exe)
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    eprintln!(
+        "agent restarted: {} runs as pid {} with the same arguments",
+        exe.display(),
+        child.id()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,8 +21,16 @@ use clap::CommandFactory;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
+/// This build's version: `OUTPOST_VERSION_OVERRIDE` when it was set at build time (read here,
+/// in the binary's crate only: a build that differs only in it recompiles this crate alone),
+/// else the crates' version. Given to `outpost_core::set_version` first thing in `main`.
+const VERSION: &str = match option_env!("OUTPOST_VERSION_OVERRIDE") {
+    Some(v) => v,
+    None => outpost_core::VERSION,
+};
+
 #[derive(Parser)]
-#[command(name = "outpost", version = outpost_core::VERSION, about = "Host threat detection and security telemetry", long_about = None)]
+#[command(name = "outpost", version = VERSION, about = "Host threat detection and security telemetry", long_about = None)]
 struct Cli {
     /// Log format: human-readable lines or JSON objects.
     #[arg(
@@ -144,6 +152,10 @@ fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
         Command::Agent(agent_cmd::AgentCommand::Service(a)) => {
             Some(a.dir.data_dir.join("logs").join("agent-service.log"))
         }
+        #[cfg(windows)]
+        Command::Agent(agent_cmd::AgentCommand::ServiceRestart(a)) => {
+            Some(a.dir.data_dir.join("logs").join("agent-service.log"))
+        }
         _ => None,
     }
 }
@@ -167,6 +179,7 @@ pub(crate) fn error_text(e: &anyhow::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    outpost_core::set_version(VERSION);
     let cli = Cli::parse();
     // `hunt` reports what it skipped in its summary; the readers' per-chunk and per-record
     // messages would bury the table (OUTPOST_LOG still overrides).

@@ -64,7 +64,7 @@ fn control_job(
     tracing::warn!(job = %job.id, kind = %job.kind, "{summary}");
     Ok(outpost_jobs::exec::JobOutput {
         data: outpost_jobs::exec::ResultData::Bytes(
-            serde_json::to_vec(&serde_json::json!({"kind": job.kind, "done": summary, "version": outpost_core::VERSION})).unwrap_or_default(),
+            serde_json::to_vec(&serde_json::json!({"kind": job.kind, "done": summary, "version": outpost_core::version()})).unwrap_or_default(),
         ),
         file_extension: "json".into(),
         summary: summary.into(),

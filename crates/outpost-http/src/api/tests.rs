@@ -87,7 +87,7 @@ fn a_4xx_with_the_servers_error_body_is_its_code_and_message() {
     assert!(
         lower.contains(&format!(
             "user-agent: outpost-agent/{}\r\n",
-            outpost_core::VERSION
+            outpost_core::version()
         )),
         "{head}"
     );

@@ -596,7 +596,7 @@ async fn info(
 ) -> Json<serde_json::Value> {
     let _ = st;
     Json(serde_json::json!({
-        "version": outpost_core::VERSION,
+        "version": outpost_core::version(),
         "license": "Apache-2.0",
         "parameters": {},
         "elasticVersion": "",

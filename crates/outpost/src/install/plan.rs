@@ -61,6 +61,23 @@ pub fn service_args(data_dir: &Path) -> Vec<String> {
     ]
 }
 
+/// What the service runs a self-update's build on trial with (`outpost agent run` on the same
+/// data directory: `agent service` only runs when the SCM starts it).
+pub fn trial_args(data_dir: &Path) -> Vec<String> {
+    let mut a = service_args(data_dir);
+    a[1] = "run".into();
+    a
+}
+
+/// The detached helper the service starts to be started again with the installed binary
+/// (after a self-update or an `agent.restart` job): `outpost agent service-restart`.
+pub fn service_restart_args(data_dir: &Path, after_pid: u32) -> Vec<String> {
+    let mut a = service_args(data_dir);
+    a[1] = "service-restart".into();
+    a.extend(["--after-pid".into(), after_pid.to_string()]);
+    a
+}
+
 /// The `schtasks.exe` arguments that register the run-once task: every `minutes`, as SYSTEM,
 /// replacing a task of the same name. `/TR` is one argument; the caller's process spawning
 /// quotes it (Rust's `Command` escapes the inner quotes as `\"`, which schtasks parses back).
@@ -290,6 +307,32 @@ mod tests {
         ] {
             assert!(parse_interval(bad).is_err(), "{bad:?} must be refused");
         }
+    }
+
+    /// The service's trial and restart helper run the same binary on the same data directory
+    /// (the trial as a console daemon: `agent service` needs the SCM).
+    #[test]
+    fn trial_and_restart_helper_take_the_services_data_directory() {
+        let d = Path::new(r"C:\ProgramData\Outpost");
+        assert_eq!(
+            service_args(d),
+            ["agent", "service", "--data-dir", r"C:\ProgramData\Outpost"]
+        );
+        assert_eq!(
+            trial_args(d),
+            ["agent", "run", "--data-dir", r"C:\ProgramData\Outpost"]
+        );
+        assert_eq!(
+            service_restart_args(d, 4242),
+            [
+                "agent",
+                "service-restart",
+                "--data-dir",
+                r"C:\ProgramData\Outpost",
+                "--after-pid",
+                "4242"
+            ]
+        );
     }
 
     #[test]

@@ -578,6 +578,20 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
             }
         }
     }
+    // What a self-update leaves beside outpost.exe: the rollback copy and a staged release.
+    for extra in [
+        outpost_agent::update::prev_path(&bin),
+        bin_dir.join(outpost_agent::update::STAGED_NAME),
+    ] {
+        match std::fs::remove_file(&extra) {
+            Ok(()) => println!("removed:  {}", extra.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if live && delete_at_reboot(&extra) => {
+                println!("removed:  {} (at the next reboot: {e})", extra.display())
+            }
+            Err(e) => failed.push(format!("removing {}: {e}", extra.display())),
+        }
+    }
     let _ = std::fs::remove_dir(&bin_dir); // only when empty
     if args.purge && audit_unrestored {
         failed.push(format!(
@@ -841,6 +855,103 @@ fn status(state: ServiceState, checkpoint: u32, exit: u32) -> ServiceStatus {
     }
 }
 
+/// After a self-update (the new outpost.exe installed) or an `agent.restart` job: the service
+/// must run again, from the installed binary. A detached `outpost agent service-restart` waits
+/// for this process to stop and asks the SCM to start the service again (Wine's SCM has no
+/// recovery actions, and a stopped service is not restarted by them anyway). Returns the
+/// service's exit code: 0, or when the helper cannot start, an error (3) that makes the SCM's
+/// recovery actions restart it where it has them.
+fn hand_over(exe: &Path, data: &Path) -> u32 {
+    use std::os::windows::process::CommandExt;
+    use windows_sys::Win32::System::Threading::{
+        CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, DETACHED_PROCESS,
+    };
+    let spawn = |flags| {
+        Command::new(exe)
+            .args(plan::service_restart_args(data, std::process::id()))
+            .env_remove(outpost_agent::update::TRIAL_ENV)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .creation_flags(flags)
+            .spawn()
+    };
+    let detached = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
+    // Out of the service's job, if it is in one that allows it (else in it: most jobs do not
+    // kill their processes when one of them exits).
+    match spawn(detached | CREATE_BREAKAWAY_FROM_JOB).or_else(|_| spawn(detached)) {
+        Ok(child) => {
+            tracing::info!(exe = %exe.display(), helper = child.id(), "the service stops and is started again by `agent service-restart`");
+            0
+        }
+        Err(e) => {
+            tracing::error!(exe = %exe.display(), error = %e, "cannot start `agent service-restart`: the service stops with an error for its recovery actions to restart it");
+            3
+        }
+    }
+}
+
+/// `outpost agent service-restart` (hidden; started by [`hand_over`]): waits until the service
+/// is stopped and the process `after_pid` has exited, then starts the service (retried for a
+/// while: the SCM may still be tidying the stopped process up).
+pub fn restart_service(after_pid: Option<u32>) -> Result<()> {
+    let svc = open_service(&manager(false)?)?
+        .with_context(|| format!("service {} is not installed", plan::SERVICE_NAME))?;
+    let until = Instant::now() + Duration::from_secs(120);
+    while svc
+        .query_status()
+        .map_err(|e| scm_err("querying the service", e))?
+        .current_state
+        != ServiceState::Stopped
+    {
+        if Instant::now() >= until {
+            bail!("service {} did not stop within 120 s", plan::SERVICE_NAME);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if let Some(pid) = after_pid {
+        wait_exit(pid, Duration::from_secs(60));
+    }
+    const ALREADY_RUNNING: i32 = 1056;
+    let mut tries = 0;
+    loop {
+        match svc.start::<&str>(&[]) {
+            Ok(()) => break,
+            Err(e) if winapi_code(&e) == Some(ALREADY_RUNNING) => break,
+            Err(e) if tries < 10 => {
+                tries += 1;
+                tracing::warn!(error = %ws_err(&e), "cannot start the service yet; trying again in 2 s");
+                std::thread::sleep(Duration::from_secs(2));
+            }
+            Err(e) => return Err(scm_err("starting the service again", e)),
+        }
+    }
+    tracing::info!(
+        service = plan::SERVICE_NAME,
+        "service started again (agent service-restart)"
+    );
+    Ok(())
+}
+
+/// Waits up to `max` for process `pid` to exit (at once when it is gone).
+fn wait_exit(pid: u32, max: Duration) {
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, PROCESS_SYNCHRONIZE, WaitForSingleObject,
+    };
+    // SAFETY: plain call; a null handle means the process is gone (or not ours to see).
+    let h = unsafe { OpenProcess(PROCESS_SYNCHRONIZE, 0, pid) };
+    if h.is_null() {
+        return;
+    }
+    let ms = u32::try_from(max.as_millis()).unwrap_or(u32::MAX);
+    // SAFETY: `h` is a valid process handle, closed once below.
+    unsafe {
+        WaitForSingleObject(h, ms);
+        CloseHandle(h);
+    }
+}
+
 fn run_daemon_as_service() -> Result<()> {
     let data = SERVICE_DATA_DIR
         .get()
@@ -883,13 +994,24 @@ fn run_daemon_as_service() -> Result<()> {
             }
         })
     };
+    // A self-update's build on trial runs as a console daemon on this data directory.
+    outpost_agent::update::set_relaunch(
+        plan::trial_args(&data)
+            .into_iter()
+            .map(OsString::from)
+            .collect(),
+        Some(data.join("logs").join("agent-trial.log")),
+    );
     let result = outpost_agent::daemon::run(&data, stop.clone());
     done.store(true, Ordering::Relaxed);
     let _ = reporter.join();
     let exit = match &result {
         Ok(c) => {
             tracing::info!(counters = %serde_json::to_string(c).unwrap_or_default(), "agent service stopped");
-            0
+            match &c.exec {
+                Some(exe) => hand_over(exe, &data),
+                None => 0,
+            }
         }
         Err(_) => 1,
     };
