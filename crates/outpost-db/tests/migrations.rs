@@ -39,15 +39,7 @@ async fn backends() -> Vec<Backend> {
         db: Db::open_sqlite_dir(dir.path()).await.unwrap(),
         _dir: dir,
     }];
-    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        let schema = format!("db_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    if let Some(url) = outpost_testkit::pg_schema("db_test").await {
         v.push(Backend {
             db: Db::connect(&url).await.unwrap(),
             _dir: tempfile::tempdir().unwrap(),
@@ -127,6 +119,49 @@ async fn a_database_with_the_shared_table_is_split_without_rerunning_anything() 
             1
         );
         assert_eq!(count(db, "SELECT COUNT(*) FROM b_things").await, 1);
+    }
+}
+
+/// A row of the shared table that no crate owns (another tool's, a removed crate's) is kept
+/// as it is, and so is the table: each crate takes its own rows, nothing else is deleted, and
+/// every later start is the same no-op (the crates log that the table is kept).
+#[tokio::test]
+async fn foreign_rows_keep_the_shared_table_and_are_left_alone() {
+    for b in backends().await {
+        let db = &b.db;
+        migrate_legacy(db, &A).await;
+        migrate_legacy(db, &B).await;
+        let checksum = match db {
+            Db::Sqlite(_) => "X'00'",
+            Db::Postgres(_) => "decode('00', 'hex')",
+        };
+        let foreign = format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (5000, 'another tool', TRUE, {checksum}, 1)"
+        );
+        outpost_db::dispatch!(db, p => {
+            sqlx::query(sqlx::AssertSqlSafe(foreign)).execute(p).await.unwrap();
+        });
+        let before = rows(db, LEGACY_TABLE).await;
+        assert_eq!(
+            before.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [1, 2, 1000, 5000],
+            "{}",
+            db.backend()
+        );
+        for _ in 0..2 {
+            db.migrate(&A).await.unwrap();
+            db.migrate(&B).await.unwrap();
+            assert_eq!(rows(db, "_a_migrations").await, before[..2]);
+            assert_eq!(rows(db, "_b_migrations").await, before[2..3]);
+            assert!(legacy_exists(db).await, "{}", db.backend());
+            assert_eq!(
+                rows(db, LEGACY_TABLE).await,
+                before[3..],
+                "{}",
+                db.backend()
+            );
+        }
     }
 }
 

@@ -75,6 +75,25 @@ pub fn service(name: &str) -> Option<String> {
     }
 }
 
+/// A fresh schema named `{prefix}_{random}` on the test PostgreSQL (`OUTPOST_TEST_PG_URL`),
+/// so that a test's tables meet no other test's: the URL that reaches it (its `search_path`
+/// set). Otherwise, like [`service`], a skip (`None`) or a failure under
+/// `OUTPOST_REQUIRE_SERVICES=1`.
+pub async fn pg_schema(prefix: &str) -> Option<String> {
+    let url = service("OUTPOST_TEST_PG_URL")?;
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect to OUTPOST_TEST_PG_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("create the test schema");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+}
+
 /// `ok`, and when it is false a skip reporting `what`, or a failure under
 /// `OUTPOST_REQUIRE_HOST=1`. For host capabilities a test checks itself, e.g.
 /// `if !outpost_testkit::host(caps_have_ebpf, "no eBPF sensor in this kernel") { return; }`.

@@ -2,9 +2,8 @@
 //! rustls client. Certificates are made for the test (a CA, the server's certificate for
 //! 127.0.0.1, agents' client certificates from that CA and from a foreign CA).
 
-use outpost_server::config::ServerConfig;
+use crate::common::World;
 use outpost_server::tls::TlsConfig;
-use outpost_store::{KeyKind, Store};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use std::path::Path;
 
@@ -39,26 +38,18 @@ struct Running {
     url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    admin: String,
-    enroll_key: String,
-    _dir: tempfile::TempDir,
+    /// Tenant acme's world; the certificates' directory.
+    w: World,
+    _certs: tempfile::TempDir,
 }
 
-async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, enroll_key) = store
-        .create_key(KeyKind::Enrollment, Some(&t.id), "")
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        tls: Some(tls),
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store).await.unwrap();
+async fn start(tls: TlsConfig, certs: tempfile::TempDir) -> Running {
+    let w = World::builder()
+        .tenant("acme", &[])
+        .config(|c, _| c.tls = Some(tls))
+        .build()
+        .await;
+    let state = w.state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -73,9 +64,8 @@ async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
         url: format!("https://127.0.0.1:{port}"),
         stop: Some(tx),
         task,
-        admin,
-        enroll_key,
-        _dir: dir,
+        w,
+        _certs: certs,
     }
 }
 
@@ -119,14 +109,14 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
     // An agent enrolls and the admin reads devices, over TLS.
     let r = c
         .post(format!("{}/api/v1/enroll", srv.url))
-        .json(&serde_json::json!({"enrollment_key": srv.enroll_key, "hostname": "tls-host"}))
+        .json(&serde_json::json!({"enrollment_key": srv.w.a().enroll, "hostname": "tls-host"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let r = c
         .get(format!("{}/api/v1/devices", srv.url))
-        .bearer_auth(&srv.admin)
+        .bearer_auth(&srv.w.admin)
         .send()
         .await
         .unwrap();

@@ -1,5 +1,9 @@
-//! What the integration tests share: one request helper over the in-process router.
+//! What the integration tests share: the world builder (`world`), one request helper over the
+//! in-process router, and the OpenID Provider.
 #![allow(dead_code)]
+
+pub mod world;
+pub use world::World;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -24,6 +28,44 @@ impl Reply {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The `ETag` header.
+    pub fn etag(&self) -> Option<String> {
+        let v = self.headers.get("etag")?;
+        v.to_str().ok().map(str::to_string)
+    }
+
+    /// The status and the body as JSON (`json`).
+    pub fn sv(&self) -> (StatusCode, Value) {
+        (self.status, self.json())
+    }
+
+    /// The status and the body as text.
+    pub fn st(&self) -> (StatusCode, String) {
+        (self.status, self.text())
+    }
+
+    /// The status and the body.
+    pub fn sb(self) -> (StatusCode, Vec<u8>) {
+        (self.status, self.body)
+    }
+
+    /// The status, the body as JSON and the headers.
+    pub fn parts(self) -> (StatusCode, Value, HeaderMap) {
+        (self.status, self.json(), self.headers)
+    }
+}
+
+/// One request with an optional bearer token and an optional JSON body.
+pub async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let body = body.map(|b| b.to_string().into_bytes());
+    request(app, method, uri, token, &[], body).await
 }
 
 /// Sends one request to `app` as a client on 127.0.0.1 would: an optional bearer token,
@@ -71,6 +113,28 @@ pub async fn request(
         headers,
         body,
     }
+}
+
+/// The databases a test runs on: SQLite (`dir/shared.db`, which replicas may share), and a
+/// fresh schema named after `prefix` on the test PostgreSQL when there is one (absent, it is a
+/// skip, or a failure under `OUTPOST_REQUIRE_SERVICES=1`, by the testkit's rule). With each
+/// store, the URL that reaches its database (none for SQLite).
+pub async fn stores(
+    dir: &std::path::Path,
+    prefix: &str,
+) -> Vec<(&'static str, outpost_store::Store, Option<String>)> {
+    use outpost_store::Store;
+    let s = Store::open_sqlite_file(&dir.join("shared.db"))
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    let mut v = vec![("sqlite", s, None)];
+    if let Some(url) = outpost_testkit::pg_schema(prefix).await {
+        let s = Store::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        v.push(("postgres", s, Some(url)));
+    }
+    v
 }
 
 /// The real OpenID Provider of the tests (`tests/ui/oidc-provider.mjs`, npm `oidc-provider`)
