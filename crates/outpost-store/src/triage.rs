@@ -96,49 +96,43 @@ pub trait Triaged: Sized + Send {
     fn load(store: &Store, id: i64) -> impl Future<Output = Result<Self, StoreError>> + Send;
 }
 
-impl Triaged for HitRecord {
-    const TABLE: &'static str = "hits";
-    const HISTORY: &'static str = "hit_history";
-    const KEY: &'static str = "hit_id";
-    const WHAT: &'static str = "hit";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn triage(&self) -> &Triage {
-        &self.triage
-    }
-    fn triage_mut(&mut self) -> &mut Triage {
-        &mut self.triage
-    }
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
-        store.get_hit(id).await
-    }
+/// The [`Triaged`] impl of a record with `id`, `tenant_id` and `triage` fields: its table,
+/// history table and key column, its name, and the `Store` method that reads one.
+macro_rules! triaged {
+    ($ty:ty, $table:literal, $history:literal, $key:literal, $what:literal, $get:ident) => {
+        impl Triaged for $ty {
+            const TABLE: &'static str = $table;
+            const HISTORY: &'static str = $history;
+            const KEY: &'static str = $key;
+            const WHAT: &'static str = $what;
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn triage(&self) -> &Triage {
+                &self.triage
+            }
+            fn triage_mut(&mut self) -> &mut Triage {
+                &mut self.triage
+            }
+            fn tenant_id(&self) -> &str {
+                &self.tenant_id
+            }
+            async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
+                store.$get(id).await
+            }
+        }
+    };
 }
 
-impl Triaged for outpost_core::api::AlertRecord {
-    const TABLE: &'static str = "alerts";
-    const HISTORY: &'static str = "alert_history";
-    const KEY: &'static str = "alert_id";
-    const WHAT: &'static str = "alert";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn triage(&self) -> &Triage {
-        &self.triage
-    }
-    fn triage_mut(&mut self) -> &mut Triage {
-        &mut self.triage
-    }
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
-        store.get_alert(id).await
-    }
-}
+triaged!(HitRecord, "hits", "hit_history", "hit_id", "hit", get_hit);
+triaged!(
+    outpost_core::api::AlertRecord,
+    "alerts",
+    "alert_history",
+    "alert_id",
+    "alert",
+    get_alert
+);
 
 fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
     if n.device_id.is_none()

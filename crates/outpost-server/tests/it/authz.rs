@@ -46,28 +46,22 @@ async fn post_hits_only_as_the_token_device() {
     let w = world().await;
     let p = payload(w.a(), "b1");
     assert_err(
-        &common::call(&w.app, "POST", "/api/v1/hits", None, Some(p.clone()))
+        &w.call("POST", "/api/v1/hits", None, Some(p.clone()))
             .await
             .sv(),
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
     assert_err(
-        &common::call(
-            &w.app,
-            "POST",
-            "/api/v1/hits",
-            Some("opd_nope"),
-            Some(p.clone()),
-        )
-        .await
-        .sv(),
+        &w.call("POST", "/api/v1/hits", Some("opd_nope"), Some(p.clone()))
+            .await
+            .sv(),
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
     for key in [&w.admin, &w.tech, &w.a().customer, &w.a().enroll] {
         assert_err(
-            &common::call(&w.app, "POST", "/api/v1/hits", Some(key), Some(p.clone()))
+            &w.call("POST", "/api/v1/hits", Some(key), Some(p.clone()))
                 .await
                 .sv(),
             StatusCode::UNAUTHORIZED,
@@ -76,8 +70,7 @@ async fn post_hits_only_as_the_token_device() {
     }
     // Device B cannot write as device A (another tenant), nor as itself naming tenant A.
     assert_err(
-        &common::call(
-            &w.app,
+        &w.call(
             "POST",
             "/api/v1/hits",
             Some(&w.b().device().token),
@@ -91,8 +84,7 @@ async fn post_hits_only_as_the_token_device() {
     let mut mixed = payload(w.b(), "b2");
     mixed["tenant_id"] = w.a().id.clone().into();
     assert_err(
-        &common::call(
-            &w.app,
+        &w.call(
             "POST",
             "/api/v1/hits",
             Some(&w.b().device().token),
@@ -103,15 +95,10 @@ async fn post_hits_only_as_the_token_device() {
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    let ok = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/hits",
-        Some(&w.a().device().token),
-        Some(p),
-    )
-    .await
-    .sv();
+    let ok = w
+        .call("POST", "/api/v1/hits", Some(&w.a().device().token), Some(p))
+        .await
+        .sv();
     assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
 }
 
@@ -119,55 +106,51 @@ async fn post_hits_only_as_the_token_device() {
 async fn reading_is_scoped_by_role_and_tenant() {
     let w = world().await;
     for (dev, batch) in [(w.a(), "a"), (w.b(), "b")] {
-        let r = common::call(
-            &w.app,
-            "POST",
-            "/api/v1/hits",
-            Some(&dev.device().token),
-            Some(payload(dev, batch)),
-        )
-        .await
-        .sv();
+        let r = w
+            .call(
+                "POST",
+                "/api/v1/hits",
+                Some(&dev.device().token),
+                Some(payload(dev, batch)),
+            )
+            .await
+            .sv();
         assert_eq!(r.0, StatusCode::OK);
     }
     for uri in ["/api/v1/hits", "/api/v1/devices"] {
         assert_err(
-            &common::call(&w.app, "GET", uri, None, None).await.sv(),
+            &w.call("GET", uri, None, None).await.sv(),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         );
         // Device tokens and enrollment keys cannot read.
         assert_err(
-            &common::call(&w.app, "GET", uri, Some(&w.a().device().token), None)
+            &w.call("GET", uri, Some(&w.a().device().token), None)
                 .await
                 .sv(),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         );
         assert_err(
-            &common::call(&w.app, "GET", uri, Some(&w.a().enroll), None)
-                .await
-                .sv(),
+            &w.call("GET", uri, Some(&w.a().enroll), None).await.sv(),
             StatusCode::FORBIDDEN,
             "forbidden",
         );
         // Staff see both tenants.
         for key in [&w.admin, &w.tech] {
-            let (s, v) = common::call(&w.app, "GET", uri, Some(key), None).await.sv();
+            let (s, v) = w.call("GET", uri, Some(key), None).await.sv();
             assert_eq!(s, StatusCode::OK);
             assert_eq!(v["items"].as_array().unwrap().len(), 2, "{uri}: {v}");
         }
         // A customer sees only their tenant, and may not ask for another.
-        let (s, v) = common::call(&w.app, "GET", uri, Some(&w.a().customer), None)
-            .await
-            .sv();
+        let (s, v) = w.call("GET", uri, Some(&w.a().customer), None).await.sv();
         assert_eq!(s, StatusCode::OK);
         let items = v["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{uri}: {v}");
         assert_eq!(items[0]["tenant_id"], w.a().id.as_str());
         let other = format!("{uri}?tenant={}", w.b().id);
         assert_err(
-            &common::call(&w.app, "GET", &other, Some(&w.a().customer), None)
+            &w.call("GET", &other, Some(&w.a().customer), None)
                 .await
                 .sv(),
             StatusCode::FORBIDDEN,
@@ -185,26 +168,26 @@ async fn enroll_needs_an_enrollment_key() {
         w.a().device().token.as_str(),
         "ope_wrong",
     ] {
-        let r = common::call(
-            &w.app,
+        let r = w
+            .call(
+                "POST",
+                "/api/v1/enroll",
+                None,
+                Some(json!({"enrollment_key": key, "hostname": "x"})),
+            )
+            .await
+            .sv();
+        assert_err(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    let (s, v) = w
+        .call(
             "POST",
             "/api/v1/enroll",
             None,
-            Some(json!({"enrollment_key": key, "hostname": "x"})),
+            Some(json!({"enrollment_key": w.a().enroll, "hostname": "new"})),
         )
         .await
         .sv();
-        assert_err(&r, StatusCode::UNAUTHORIZED, "unauthorized");
-    }
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/enroll",
-        None,
-        Some(json!({"enrollment_key": w.a().enroll, "hostname": "new"})),
-    )
-    .await
-    .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["tenant_id"], w.a().id.as_str());
     assert!(v["device_token"].as_str().unwrap().starts_with("opd_"));
@@ -214,64 +197,40 @@ async fn enroll_needs_an_enrollment_key() {
 async fn errors_have_one_shape() {
     let w = world().await;
     assert_err(
-        &common::call(&w.app, "GET", "/nope", None, None).await.sv(),
+        &w.call("GET", "/nope", None, None).await.sv(),
         StatusCode::NOT_FOUND,
         "not_found",
     );
     assert_err(
-        &common::call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?limit=abc",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv(),
+        &w.call("GET", "/api/v1/hits?limit=abc", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     assert_err(
-        &common::call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?cursor=%%%",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv(),
+        &w.call("GET", "/api/v1/hits?cursor=%%%", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     assert_err(
-        &common::call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?remote_ip=x",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv(),
+        &w.call("GET", "/api/v1/hits?remote_ip=x", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     let big = json!({"enrollment_key": "x".repeat(100 * 1024), "hostname": "h"});
     assert_err(
-        &common::call(&w.app, "POST", "/api/v1/enroll", None, Some(big))
-            .await
-            .sv(),
+        &w.call("POST", "/api/v1/enroll", None, Some(big)).await.sv(),
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
     );
-    let (s, _) = common::call(&w.app, "GET", "/healthz", None, None)
-        .await
-        .sv();
+    let (s, _) = w.call("GET", "/healthz", None, None).await.sv();
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = common::call(&w.app, "GET", "/metrics", None, None)
-        .await
-        .sv();
+    let (s, v) = w.call("GET", "/metrics", None, None).await.sv();
     assert_eq!(s, StatusCode::OK);
     assert!(
         v.as_str().unwrap().contains("outpost_api_errors_total"),
@@ -638,15 +597,9 @@ async fn oidc_login_flow_against_the_real_provider() {
         body["providers"][0]["login_url"],
         "/api/v1/auth/oidc/corp/login"
     );
-    let got = common::call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "root", "password": common::world::PASSWORD})),
-    )
-    .await
-    .sv();
+    let got = common::login(&app, "root", common::world::PASSWORD)
+        .await
+        .sv();
     assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
 
     // Technician: the callback without the state cookie (another browser) is refused and
@@ -871,15 +824,9 @@ async fn oidc_login_flow_against_the_real_provider() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().contains("disabled"), "{}", r.text());
     // Local password logins never work for provider users.
-    let got = common::call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "corp:alice@acme.example", "password": "!oidc"})),
-    )
-    .await
-    .sv();
+    let got = common::login(&app, "corp:alice@acme.example", "!oidc")
+        .await
+        .sv();
     assert_eq!(got.0, StatusCode::FORBIDDEN);
 }
 
@@ -907,15 +854,7 @@ async fn api_and_ui_refuse_an_empty_username_alike() {
         .unwrap()
         .rows_affected();
     assert_eq!(n, 1);
-    let got = common::call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "", "password": common::world::PASSWORD})),
-    )
-    .await
-    .sv();
+    let got = common::login(&app, "", common::world::PASSWORD).await.sv();
     assert_err(&got, StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(got.1["error"]["message"], "wrong username or password");
     let form = common::request(

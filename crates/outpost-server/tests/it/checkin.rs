@@ -21,9 +21,7 @@ async fn world() -> World {
 #[tokio::test]
 async fn checkin_records_counters_and_versions() {
     let w = world().await;
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
+    let (s, v) = w.call("POST",
         "/api/v1/checkin", Some(&w.a().device().token), Some(json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30})),)
     .await.sv();
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -44,15 +42,15 @@ async fn checkin_records_counters_and_versions() {
         json!({"intel": {"stale": "maybe"}}),
         json!({"counters": {"big": "x".repeat(70_000)}}),
     ] {
-        let (s, v) = common::call(
-            &w.app,
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            Some(bad.clone()),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "POST",
+                "/api/v1/checkin",
+                Some(&w.a().device().token),
+                Some(bad.clone()),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "invalid_payload");
     }
@@ -60,39 +58,29 @@ async fn checkin_records_counters_and_versions() {
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
     // A newer agent's fields this server does not know are accepted (and
     // counted), at the top level and inside `intel`; the known ones are applied.
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.a().device().token),
-        Some(
-            json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(
+                json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
                "intel": {"version": "v9", "stale": false, "next_gen": true}}),
-        ),
-    )
-    .await
-    .sv();
+            ),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("10.0"));
-    let r = w.call("GET", "/metrics", None, None).await;
-    let text = String::from_utf8_lossy(&r.body);
-    let counted: u64 = text
-        .lines()
-        .filter(|l| l.starts_with("outpost_unknown_fields_total{body=\"checkin\"}"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    assert!(counted >= 3, "{text}");
+    let counted =
+        common::metric_sum(&w.app, "outpost_unknown_fields_total{body=\"checkin\"}").await;
+    assert!(counted.0 >= 3.0, "{}", counted.1);
     // An API key is not a device.
-    let (s, _) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.admin),
-        Some(json!({})),
-    )
-    .await
-    .sv();
+    let (s, _) = w
+        .call("POST", "/api/v1/checkin", Some(&w.admin), Some(json!({})))
+        .await
+        .sv();
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
@@ -115,9 +103,7 @@ async fn long_poll_returns_when_a_job_is_created() {
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let created_at = start.elapsed();
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
+    let (s, v) = w.call("POST",
         "/api/v1/jobs", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "device_id": w.a().device().id, "kind": "process.list", "filter": {}})),)
     .await.sv();
     assert!(s.is_success(), "{s} {v}");
@@ -131,15 +117,15 @@ async fn long_poll_returns_when_a_job_is_created() {
     );
     // With a job pending, a check-in answers at once.
     let t = Instant::now();
-    let (_, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.a().device().token),
-        Some(json!({"wait_s": 20})),
-    )
-    .await
-    .sv();
+    let (_, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"wait_s": 20})),
+        )
+        .await
+        .sv();
     assert_eq!(v["jobs_pending"], 1);
     assert!(t.elapsed() < Duration::from_secs(1));
 }
@@ -162,15 +148,15 @@ async fn long_poll_returns_when_the_config_changes() {
         (r, t.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (s, v) = common::call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/devices/{}/config", w.a().device().id),
-        Some(&w.admin),
-        Some(json!({"config": {"window": {"min_age_minutes": 1}}})),
-    )
-    .await
-    .sv();
+    let (s, v) = w
+        .call(
+            "PUT",
+            &format!("/api/v1/devices/{}/config", w.a().device().id),
+            Some(&w.admin),
+            Some(json!({"config": {"window": {"min_age_minutes": 1}}})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let version = v["config_version"].as_str().unwrap().to_string();
     let ((s, got), took) = poll.await.unwrap();
@@ -179,28 +165,28 @@ async fn long_poll_returns_when_the_config_changes() {
     assert_eq!(got["config_version"], version.as_str());
     assert_eq!(got["config"]["window"]["min_age_minutes"], 1);
     // Reporting that version: no config in the answer, and the device shows it.
-    let (_, got) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.a().device().token),
-        Some(json!({"config_version": version})),
-    )
-    .await
-    .sv();
+    let (_, got) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"config_version": version})),
+        )
+        .await
+        .sv();
     assert!(got.get("config").is_none(), "{got}");
     let d = stored_device(&w).await;
     assert_eq!(d.reported_config_version.as_deref(), Some(version.as_str()));
     // A configuration that is not an object is refused.
-    let (s, _) = common::call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/devices/{}/config", w.a().device().id),
-        Some(&w.admin),
-        Some(json!({"config": [1]})),
-    )
-    .await
-    .sv();
+    let (s, _) = w
+        .call(
+            "PUT",
+            &format!("/api/v1/devices/{}/config", w.a().device().id),
+            Some(&w.admin),
+            Some(json!({"config": [1]})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // The agent's safety switches and job caps cannot be set from the server.
     for (k, v) in [
@@ -208,15 +194,15 @@ async fn long_poll_returns_when_the_config_changes() {
         ("max_file_get_bytes", json!(1u64 << 40)),
         ("capture_dir", json!("/")),
     ] {
-        let (s, body) = common::call(
-            &w.app,
-            "PUT",
-            &format!("/api/v1/devices/{}/config", w.a().device().id),
-            Some(&w.admin),
-            Some(json!({"config": {"daemon": {k: v}}})),
-        )
-        .await
-        .sv();
+        let (s, body) = w
+            .call(
+                "PUT",
+                &format!("/api/v1/devices/{}/config", w.a().device().id),
+                Some(&w.admin),
+                Some(json!({"config": {"daemon": {k: v}}})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{k}");
         assert!(body.to_string().contains(&format!("daemon.{k}")), "{body}");
     }
@@ -226,15 +212,15 @@ async fn long_poll_returns_when_the_config_changes() {
 async fn a_wait_without_news_lasts_the_wait() {
     let w = world().await;
     let t = Instant::now();
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.a().device().token),
-        Some(json!({"wait_s": 1})),
-    )
-    .await
-    .sv();
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"wait_s": 1})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let e = t.elapsed();
     assert!(

@@ -97,35 +97,13 @@ fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
         "server-{}.toml",
         data.file_name().unwrap().to_string_lossy()
     ));
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-data_dir = {data:?}
-rate_limit_per_s = 0
-[detect]
-rules_dir = {rules:?}
-stix_dir = {stix:?}
-stix_score = 150
-alert_threshold = 100
-[[outputs]]
-name = "siem"
-type = "file"
-path = {siem:?}
-filter = {{ kinds = ["event"] }}
-batch_size = 1
-[detect.profiles]
-learning_secs = 60
-abnormal_score = 120
-sync_secs = 3600
-"#,
-            data = data.display().to_string(),
-            rules = rules.display().to_string(),
-            stix = stix.display().to_string(),
-            siem = data.join("events.jsonl").display().to_string(),
-        ),
-    )
-    .unwrap();
+    let detect = format!("stix_dir = {stix:?}\nstix_score = 150\nalert_threshold = 100");
+    let text = [
+        common::detect_toml(data, &rules, &detect),
+        common::file_output_toml("siem", &data.join("events.jsonl"), &["event"], 1),
+        "[detect.profiles]\nlearning_secs = 60\nabnormal_score = 120\nsync_secs = 3600\n".into(),
+    ];
+    std::fs::write(&path, text.concat()).unwrap();
     let mut cfg = ServerConfig::load(Some(&path)).unwrap();
     let first_key = dir.join("replica1").join(outpost_server::intel::KEY_FILE);
     if first_key.exists() {
@@ -196,15 +174,15 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         );
         // A retry stores nothing twice.
         post_events(&w.app, &w.a().device().token, "e1", events).await;
-        let (s, page) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?rule=netcat-listener",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?rule=netcat-listener",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
@@ -216,85 +194,80 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         assert_eq!(a["event"]["process"]["args"][2], "4444");
         let id = a["id"].as_i64().unwrap();
         // The customer sees the simplified alert and may only acknowledge it.
-        let (s, c) = common::call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/alerts/{id}"),
-            Some(&w.a().customer),
-            None,
-        )
-        .await
-        .sv();
+        let (s, c) = w
+            .call(
+                "GET",
+                &format!("/api/v1/alerts/{id}"),
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK);
         assert!(
             c.get("event").is_none() && c.get("indicators").is_none(),
             "{c}"
         );
-        let (s, _) = common::call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            Some(&w.a().customer),
-            Some(json!({"state": "false_positive"})),
-        )
-        .await
-        .sv();
+        let (s, _) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.a().customer),
+                Some(json!({"state": "false_positive"})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = common::call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            Some(&w.a().customer),
-            Some(json!({"state": "acknowledged", "expected_version": 0})),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.a().customer),
+                Some(json!({"state": "acknowledged", "expected_version": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = common::call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            Some(&w.admin),
-            Some(json!({"state": "false_positive", "expected_version": 0})),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.admin),
+                Some(json!({"state": "false_positive", "expected_version": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::CONFLICT, "{name}: {v}");
-        let (s, v) = common::call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            Some(&w.admin),
-            Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.admin),
+                Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (_, h) = common::call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/alerts/{id}/history"),
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, h) = w
+            .call(
+                "GET",
+                &format!("/api/v1/alerts/{id}/history"),
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         let h = h["items"].as_array().unwrap();
         assert_eq!(h.len(), 2);
         assert_eq!(h[1]["to_state"], "false_positive");
         assert_eq!(h[1]["note"], "pentest");
-        let (_, open) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?state=new",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, open) = w
+            .call("GET", "/api/v1/alerts?state=new", Some(&w.admin), None)
+            .await
+            .sv();
         assert!(open["items"].as_array().unwrap().is_empty(), "{open}");
         // A suppression rule narrowed to the rule applies to alerts too.
-        let (s, v) = common::call(&w.app, "POST", "/api/v1/suppressions", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "rule_name": "netcat-listener", "process_name": "nc"}))).await.sv();
+        let (s, v) = w.call("POST", "/api/v1/suppressions", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "rule_name": "netcat-listener", "process_name": "nc"}))).await.sv();
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let r = post_events(
             &w.app,
@@ -304,15 +277,15 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         )
         .await;
         assert_eq!(r["alerts"], 0, "{name}: suppressed: {r}");
-        let (_, sup) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?state=suppressed",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, sup) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?state=suppressed",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(sup["items"].as_array().unwrap().len(), 1, "{sup}");
         let r = post_events(
             &w.app,
@@ -332,15 +305,15 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         let r = post_events(&w.app, &w.a().device().token, "e4", socat.clone()).await;
         assert_eq!(r["alerts"], 1, "{r}");
         post_events(&w.app, &w.a().device().token, "e4", socat).await;
-        let (s, jobs) = common::call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/jobs?tenant={}", w.a().id),
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (s, jobs) = w
+            .call(
+                "GET",
+                &format!("/api/v1/jobs?tenant={}", w.a().id),
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{jobs}");
         let list: Vec<&Value> = jobs
             .as_array()
@@ -377,18 +350,14 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             tagged[0]
         );
         // Bad filters are clear errors.
-        let (s, v) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?state=bogus",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call("GET", "/api/v1/alerts?state=bogus", Some(&w.admin), None)
+            .await
+            .sv();
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert!(v["error"]["message"].as_str().unwrap().contains("bogus"));
-        let (s, _) = common::call(&w.app, "GET", "/api/v1/alerts/999999", Some(&w.admin), None)
+        let (s, _) = w
+            .call("GET", "/api/v1/alerts/999999", Some(&w.admin), None)
             .await
             .sv();
         assert_eq!(s, StatusCode::NOT_FOUND);
@@ -400,36 +369,36 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
-        let (s, v) = common::call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            Some(&w.admin),
-            Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["learning"], true);
-        let (s, v) = common::call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            Some(&w.admin),
-            Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
-        )
-        .await
-        .sv();
+        let (s, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        let (s, _) = common::call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            Some(&w.a().customer),
-            Some(json!({"tenant_id": "acme", "on": false})),
-        )
-        .await
-        .sv();
+        let (s, _) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.a().customer),
+                Some(json!({"tenant_id": "acme", "on": false})),
+            )
+            .await
+            .sv();
         assert_eq!(
             s,
             StatusCode::FORBIDDEN,
@@ -448,28 +417,23 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
         )
         .await;
         assert_eq!(r["alerts"], 0, "{name}: learned, not alerted: {r}");
-        let (_, learned) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?learned=true",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, learned) = w
+            .call("GET", "/api/v1/alerts?learned=true", Some(&w.admin), None)
+            .await
+            .sv();
         let items = learned["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{learned}");
         assert_eq!(items[0]["state"], "suppressed");
         assert_eq!(items[0]["state_changed_by"], "learn-mode");
-        let (s, st) = common::call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/detect/learn?tenant={}", w.a().id),
-            Some(&w.a().customer),
-            None,
-        )
-        .await
-        .sv();
+        let (s, st) = w
+            .call(
+                "GET",
+                &format!("/api/v1/detect/learn?tenant={}", w.a().id),
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{st}");
         // The local rule and the static engine's risky-process entry fired.
         let p = st["proposals"].as_array().unwrap();
@@ -486,26 +450,26 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
             ),
             (Some("nc"), Some(1), Some(false))
         );
-        let (s, created) = common::call(
-            &w.app,
-            "POST",
-            "/api/v1/detect/learn/apply",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id})),
-        )
-        .await
-        .sv();
+        let (s, created) = w
+            .call(
+                "POST",
+                "/api/v1/detect/learn/apply",
+                Some(&w.admin),
+                Some(json!({"tenant_id": w.a().id})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{created}");
         assert_eq!(created["items"].as_array().unwrap().len(), 2, "{created}");
-        let (_, v) = common::call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id, "on": false})),
-        )
-        .await
-        .sv();
+        let (_, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": w.a().id, "on": false})),
+            )
+            .await
+            .sv();
         assert_eq!(v["learning"], false);
         assert!(
             v["proposals"]
@@ -564,7 +528,8 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (_, page) = common::call(&w.app, "GET", "/api/v1/sightings", Some(&w.admin), None)
+        let (_, page) = w
+            .call("GET", "/api/v1/sightings", Some(&w.admin), None)
             .await
             .sv();
         let items = page["items"].as_array().unwrap();
@@ -583,7 +548,8 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         assert_eq!(s["attack"]["attack_patterns"][0]["mitre_id"], "T1048.003");
         assert_eq!(s["attack"]["intrusion_sets"][0]["name"], "Blind RCE crew");
         assert!(!s["observed"].as_array().unwrap().is_empty());
-        let (_, alerts) = common::call(&w.app, "GET", "/api/v1/alerts", Some(&w.admin), None)
+        let (_, alerts) = w
+            .call("GET", "/api/v1/alerts", Some(&w.admin), None)
             .await
             .sv();
         let a = &alerts["items"][0];
@@ -603,23 +569,24 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             "protocol": "udp", "process_name": "dig", "pid": 77, "first_seen_utc": "2026-12-01T10:00:00Z",
             "last_seen_utc": "2026-12-01T10:00:00Z", "hit_count": 1, "sample_events": [dig]}]});
         for _ in 0..2 {
-            let (st, v) = common::call(
-                &w.app,
-                "POST",
-                "/api/v1/hits",
-                Some(&w.a().device().token),
-                Some(hit.clone()),
-            )
-            .await
-            .sv();
+            let (st, v) = w
+                .call(
+                    "POST",
+                    "/api/v1/hits",
+                    Some(&w.a().device().token),
+                    Some(hit.clone()),
+                )
+                .await
+                .sv();
             assert_eq!(st, StatusCode::OK, "{v}");
         }
-        let (_, page) = common::call(&w.app, "GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.a().device().id), Some(&w.admin), None).await.sv();
+        let (_, page) = w.call("GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.a().device().id), Some(&w.admin), None).await.sv();
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{name}: {page}");
         assert_eq!(items[0]["batch_id"], "hits:h1");
         // The rules status lists the loaded patterns.
-        let (_, st) = common::call(&w.app, "GET", "/api/v1/detect/rules", Some(&w.admin), None)
+        let (_, st) = w
+            .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
             .await
             .sv();
         assert_eq!(st["stix"]["patterns"], 1, "{st}");
@@ -652,18 +619,19 @@ async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
     let batch = json!({"batch_id": "refused", "events": [dig]});
     let failed = || outpost_server::metrics::metrics().sightings_failed.get();
     let before = failed();
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/events",
-        Some(&w.a().device().token),
-        Some(batch.clone()),
-    )
-    .await
-    .sv();
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&w.a().device().token),
+            Some(batch.clone()),
+        )
+        .await
+        .sv();
     assert!(s.is_server_error(), "{s} {v}");
     assert_eq!(failed() - before, 1, "the refused sighting is counted");
-    let (_, page) = common::call(&w.app, "GET", "/api/v1/sightings", Some(&w.admin), None)
+    let (_, page) = w
+        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
         .await
         .sv();
     assert_eq!(page["items"].as_array().unwrap().len(), 0, "{page}");
@@ -672,18 +640,19 @@ async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
         .execute(&db)
         .await
         .unwrap();
-    let (s, v) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/events",
-        Some(&w.a().device().token),
-        Some(batch),
-    )
-    .await
-    .sv();
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&w.a().device().token),
+            Some(batch),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(failed() - before, 1);
-    let (_, page) = common::call(&w.app, "GET", "/api/v1/sightings", Some(&w.admin), None)
+    let (_, page) = w
+        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
         .await
         .sv();
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
@@ -767,29 +736,29 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         );
         // Visible in the API (after B merged its deviation).
         prof_b.sync(&store).await.unwrap();
-        let (s, page) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-            Some(&w.a().customer),
-            None,
-        )
-        .await
-        .sv();
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let p = &page["items"][0];
         assert_eq!(p["children"], json!(["/usr/bin/ls"]), "{name}: {p}");
         assert_eq!(p["status"], "profiled");
         assert_eq!(p["deviations"], 1, "{p}");
-        let (_, all) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?status=profiled",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, all) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?status=profiled",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert!(all["items"].as_array().unwrap().len() >= 2, "{all}");
         // Reset on B reaches A at its next sync: nginx learns again, the shell is not scored.
         let (s, _) = common::call(
@@ -841,15 +810,15 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
             "{name}: learning again after the reset: {r}"
         );
         prof_a.sync(&store).await.unwrap();
-        let (_, page) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (_, page) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         let p = &page["items"][0];
         assert_eq!(
             (p["epoch"].as_i64(), p["status"].as_str()),
@@ -897,15 +866,15 @@ async fn sigma_correlations_alert_per_tenant() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (s, page) = common::call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
@@ -972,15 +941,15 @@ level: critical
 "#;
 
 async fn alerts_of(w: &World, rule: &str) -> Vec<Value> {
-    let (s, page) = common::call(
-        &w.app,
-        "GET",
-        &format!("/api/v1/alerts?rule={rule}"),
-        Some(&w.admin),
-        None,
-    )
-    .await
-    .sv();
+    let (s, page) = w
+        .call(
+            "GET",
+            &format!("/api/v1/alerts?rule={rule}"),
+            Some(&w.admin),
+            None,
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{page}");
     page["items"].as_array().unwrap().clone()
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use outpost_server::config::ServerConfig;
 use outpost_store::Store;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -79,25 +79,14 @@ async fn world_with(outputs: &str) -> World {
             std::fs::create_dir_all(&rules).unwrap();
             std::fs::write(rules.join("local.yml"), RULES).unwrap();
             std::fs::write(rules.join("web_shell.yml"), SIGMA).unwrap();
-            format!(
-                r#"
-data_dir = {data:?}
-[detect]
-rules_dir = {rules:?}
-reload_secs = 1
-alert_threshold = 150
-
-[[outputs]]
-name = "archive"
-type = "file"
-path = {file:?}
-batch_size = 100
-{outputs}
-"#,
-                data = dir.display().to_string(),
-                rules = rules.display().to_string(),
-                file = dir.join("forwarded.jsonl").display().to_string(),
-            )
+            let detect = "reload_secs = 1\nalert_threshold = 150";
+            let archive = dir.join("forwarded.jsonl");
+            [
+                common::detect_toml(dir, &rules, detect),
+                common::file_output_toml("archive", &archive, &[], 100),
+                outputs.to_string(),
+            ]
+            .concat()
         })
         .build()
         .await
@@ -147,13 +136,7 @@ async fn hits(w: &World) -> Vec<Value> {
     r.json()["items"].as_array().unwrap().clone()
 }
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use outpost_testkit::json_lines as lines;
 
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();

@@ -167,29 +167,17 @@ fn events(w: &World) -> PathBuf {
 /// A server state whose only input is `input` (TOML of one `[[inputs]]` entry).
 async fn state(w: &World, input: &str) -> outpost_server::AppState {
     let path = w.dir.path().join("server.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-data_dir = {data:?}
-rate_limit_per_s = 0
-[detect]
-rules_dir = {rules:?}
-alert_threshold = 100
-[[outputs]]
-name = "siem"
-type = "file"
-path = {events:?}
-filter = {{ kinds = ["event"] }}
-batch_size = 50
-{input}
-"#,
-            data = w.dir.path().join("data").display().to_string(),
-            rules = w.dir.path().join("rules").display().to_string(),
-            events = events(w).display().to_string(),
+    let dir = w.dir.path();
+    let text = [
+        common::detect_toml(
+            &dir.join("data"),
+            &dir.join("rules"),
+            "alert_threshold = 100",
         ),
-    )
-    .unwrap();
+        common::file_output_toml("siem", &events(w), &["event"], 50),
+        input.to_string(),
+    ];
+    std::fs::write(&path, text.concat()).unwrap();
     let cfg = outpost_server::config::ServerConfig::load(Some(&path)).unwrap();
     outpost_server::build_state(cfg, w.store.clone())
         .await

@@ -725,19 +725,11 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
     let tokens: Vec<&String> = w.tenants.iter().map(|t| &t.device().token).collect();
     let intel = w.state.intel.clone().unwrap();
     let app = &w.app;
-    let evictions = |text: &str| -> u64 {
-        text.lines()
-            .filter(|l| {
-                l.starts_with("outpost_intel_bundle_cache_evictions_total{result=\"capacity\"}")
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
+    let evictions = || {
+        let name = "outpost_intel_bundle_cache_evictions_total{result=\"capacity\"}";
+        common::metric_sum(app, name)
     };
-    let metrics = || async {
-        let r = common::call(&app, "GET", "/metrics", None, None).await;
-        String::from_utf8_lossy(&r.body).into_owned()
-    };
-    let before = evictions(&metrics().await);
+    let before = evictions().await.0;
     let first = send(&app, "GET", "/api/v1/intel/bundle", &tokens[0], None, None).await;
     assert_eq!(first.status, StatusCode::OK);
     for tok in &tokens[1..] {
@@ -746,9 +738,9 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
         assert!(intel.cached_bundles() <= 2);
     }
     assert_eq!(intel.cached_bundles(), 2);
-    let text = metrics().await;
+    let (after, text) = evictions().await;
     // Metrics are process-wide (other tests in this binary build bundles too): at least ours.
-    assert!(evictions(&text) >= before + 3, "{text}");
+    assert!(after >= before + 3.0, "{text}");
     assert!(
         text.contains("outpost_intel_bundle_cache_entries"),
         "{text}"

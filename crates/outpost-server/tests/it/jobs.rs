@@ -243,14 +243,7 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     let jobs = w.state.jobs.clone().unwrap();
     let alpha = w.a();
     let (real, cust_a) = (alpha.device(), &alpha.customer);
-    let r = common::call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "tech1", "password": "correct horse battery"})),
-    )
-    .await;
+    let r = common::login(&app, "tech1", "correct horse battery").await;
     let v = r.json();
     assert_eq!(r.status, StatusCode::OK, "{v}");
     let session = v["token"].as_str().unwrap().to_string();
@@ -872,26 +865,10 @@ async fn hits_store_the_enrolled_hostname() {
         .await
         .parts();
     assert_eq!(s, StatusCode::OK, "{v}");
-    let hits = store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(t.id.clone()),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
-        .await
-        .unwrap();
-    assert_eq!(hits.items.len(), 1);
-    assert_eq!(hits.items[0].hostname, "web01");
+    let hits = common::tenant_hits(store, &t.id).await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].hostname, "web01");
     // The replacement is counted, not only logged.
-    let r = common::call(&app, "GET", "/metrics", None, None).await;
-    let text = String::from_utf8_lossy(&r.body);
-    let counted: u64 = text
-        .lines()
-        .filter(|l| l.starts_with("outpost_hostname_mismatches_total "))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    assert!(counted >= 1, "{text}");
+    let counted = common::metric_sum(app, "outpost_hostname_mismatches_total ").await;
+    assert!(counted.0 >= 1.0, "{}", counted.1);
 }

@@ -108,19 +108,7 @@ async fn side(w: &World, t: &Tenant, n: u8) -> Side {
     .await
     .st();
     assert_eq!(s, StatusCode::OK);
-    let hit = store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(t.id.clone()),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
-        .await
-        .unwrap()
-        .items[0]
-        .id;
+    let hit = common::tenant_hits(store, &t.id).await[0].id;
     let supp = store
         .create_suppression(
             &outpost_core::api::NewSuppression {
@@ -138,15 +126,9 @@ async fn side(w: &World, t: &Tenant, n: u8) -> Side {
         .create_user(&user, &phc, Role::Customer, Some(&t.id))
         .await
         .unwrap();
-    let (s, body) = common::call(
-        app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": user, "password": "correct horse battery"})),
-    )
-    .await
-    .st();
+    let (s, body) = common::login(app, &user, "correct horse battery")
+        .await
+        .st();
     assert_eq!(s, StatusCode::OK, "{body}");
     let session = serde_json::from_str::<Value>(&body).unwrap()["token"]
         .as_str()
@@ -165,16 +147,7 @@ async fn side(w: &World, t: &Tenant, n: u8) -> Side {
         .unwrap();
     // An alert from telemetry and a learned profile.
     let auth = store.device_by_token(&token).await.unwrap().unwrap();
-    let mut ev = outpost_core::Event::new(
-        chrono::Utc::now(),
-        outpost_core::EventKind::ProcessExec,
-        "test",
-    );
-    ev.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
-        pid: 9,
-        name: Some("nc".into()),
-        ..Default::default()
-    }));
+    let ev = common::exec_event(9, "nc");
     let stored = store
         .insert_alerts(
             &auth,
@@ -524,9 +497,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
             panic!("route {method} {path} has no entry in the isolation matrix");
         };
         for (who, token) in &principals {
-            let (status, text) = common::call(&w.app, &method, &uri, Some(token), body.clone())
-                .await
-                .st();
+            let (status, text) = w.call(&method, &uri, Some(token), body.clone()).await.st();
             let sent = format!(
                 "{uri} {}",
                 body.as_ref().map(|b| b.to_string()).unwrap_or_default()
@@ -616,19 +587,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     let users = w.store.list_users(Some(&w.b.tenant)).await.unwrap();
     assert_eq!(users.len(), 1);
     assert!(!users[0].disabled);
-    let hits_b = w
-        .store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(w.b.tenant.clone()),
-                ..Default::default()
-            },
-            None,
-            100,
-        )
-        .await
-        .unwrap();
-    assert_eq!(hits_b.items.len(), 1);
+    assert_eq!(common::tenant_hits(&w.store, &w.b.tenant).await.len(), 1);
     // B's intel is untouched, and A's device gets a bundle with A's indicator, not B's.
     let inds = w
         .store
@@ -644,30 +603,25 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
             .len(),
         1
     );
-    let (status, bytes) = common::call(
-        &w.app,
-        "GET",
-        "/api/v1/intel/bundle",
-        Some(&w.a.device_token),
-        None,
-    )
-    .await
-    .sb();
+    let (status, bytes) = w
+        .call("GET", "/api/v1/intel/bundle", Some(&w.a.device_token), None)
+        .await
+        .sb();
     assert_eq!(status, StatusCode::OK);
     let bundle = outpost_intel::bundle::decode_unauthenticated(&bytes).unwrap();
     let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
     assert!(bundle.hotlist().contains(ip(&w.a.indicator_ip)));
     assert!(!bundle.hotlist().contains(ip(&w.b.indicator_ip)));
     // Confirmation answers from A's intel: B's indicator is not listed for A's device.
-    let (status, text) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/intel/confirm",
-        Some(&w.a.device_token),
-        Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
-    )
-    .await
-    .st();
+    let (status, text) = w
+        .call(
+            "POST",
+            "/api/v1/intel/confirm",
+            Some(&w.a.device_token),
+            Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
+        )
+        .await
+        .st();
     assert_eq!(status, StatusCode::OK, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
     assert!(v["results"][0].get("intel").is_none(), "{v}");
@@ -676,7 +630,8 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         w.a.indicator_ip.as_str()
     );
     // B's session still works.
-    let (s, _) = common::call(&w.app, "GET", "/api/v1/auth/me", Some(&w.b.session), None)
+    let (s, _) = w
+        .call("GET", "/api/v1/auth/me", Some(&w.b.session), None)
         .await
         .st();
     assert_eq!(s, StatusCode::OK);
@@ -691,9 +646,7 @@ async fn every_route_needs_credentials_except_the_public_ones() {
             body = Some(json!({"enrollment_key": "ope_0000", "hostname": "x"}));
         }
         for token in [None, Some("opa_0000"), Some("ops_0000"), Some("opd_0000")] {
-            let (status, text) = common::call(&w.app, &method, &uri, token, body.clone())
-                .await
-                .st();
+            let (status, text) = w.call(&method, &uri, token, body.clone()).await.st();
             match path.as_str() {
                 "/api/v1/openapi.json" | "/api/v1/docs" | "/api/v1/auth/providers" => {
                     assert_eq!(status, StatusCode::OK)
@@ -888,17 +841,13 @@ async fn cookie_sessions_need_a_csrf_header_to_change_things() {
         StatusCode::OK
     );
     // After logout the session is gone.
-    let (s, _) = common::call(
-        &w.app,
-        "POST",
-        "/api/v1/auth/logout",
-        Some(&w.a.session),
-        None,
-    )
-    .await
-    .st();
+    let (s, _) = w
+        .call("POST", "/api/v1/auth/logout", Some(&w.a.session), None)
+        .await
+        .st();
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = common::call(&w.app, "GET", "/api/v1/auth/me", Some(&w.a.session), None)
+    let (s, _) = w
+        .call("GET", "/api/v1/auth/me", Some(&w.a.session), None)
         .await
         .st();
     assert_eq!(s, StatusCode::UNAUTHORIZED);

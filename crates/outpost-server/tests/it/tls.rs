@@ -69,6 +69,11 @@ async fn start(tls: TlsConfig, certs: tempfile::TempDir) -> Running {
     }
 }
 
+/// `GET /healthz` of `srv` with client `c`.
+async fn healthz(c: &reqwest::Client, srv: &Running) -> reqwest::Result<reqwest::Response> {
+    c.get(format!("{}/healthz", srv.url)).send().await
+}
+
 /// A server with a certificate for 127.0.0.1 and localhost from `root`, no client certificates.
 async fn start_https(root: &Ca) -> Running {
     let dir = tempfile::tempdir().unwrap();
@@ -104,7 +109,7 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
     let mut srv = start_https(&root).await;
     let c = client(&root.pem, None);
 
-    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&c, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     // An agent enrolls and the admin reads devices, over TLS.
     let r = c
@@ -125,10 +130,7 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
 
     // A client that does not trust the server's CA refuses it; plain HTTP gets no answer.
     let other = ca("Someone else");
-    let e = client(&other.pem, None)
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let e = healthz(&client(&other.pem, None), &srv).await;
     assert!(
         e.is_err(),
         "an untrusted certificate must fail the handshake"
@@ -142,7 +144,7 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
     assert!(e.is_err(), "plain HTTP on the TLS port must not be served");
 
     // The server still works after the failed handshakes.
-    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&c, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     let _ = srv.stop.take().unwrap().send(());
     srv.task.await.unwrap();
@@ -164,30 +166,24 @@ async fn required_client_certificates_admit_only_agents_of_the_ca() {
 
     let (acert, akey) = leaf(&agents, &["agent-1"]);
     let ok = client(&root.pem, Some((&acert, &akey)));
-    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&ok, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
 
     // No certificate, or one from a foreign CA: the handshake fails.
-    let none = client(&root.pem, None)
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let none = healthz(&client(&root.pem, None), &srv).await;
     assert!(
         none.is_err(),
         "a client without a certificate must be refused"
     );
     let rogue = ca("Rogue CA");
     let (rcert, rkey) = leaf(&rogue, &["agent-x"]);
-    let bad = client(&root.pem, Some((&rcert, &rkey)))
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let bad = healthz(&client(&root.pem, Some((&rcert, &rkey))), &srv).await;
     assert!(
         bad.is_err(),
         "a certificate from another CA must be refused"
     );
 
-    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&ok, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     let _ = srv.stop.take().unwrap().send(());
     srv.task.await.unwrap();

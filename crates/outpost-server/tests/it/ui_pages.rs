@@ -2,6 +2,7 @@
 //! customer view without technician-only fields, CSRF on changes), the login form, and page
 //! render times with 100,000 stored hits.
 
+use crate::common;
 use crate::common::World;
 use crate::common::world::add_user;
 
@@ -542,16 +543,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
     let w = world().await;
     let (tech, cust_a) = sessions(&w);
     let alert = |seq: i64, process: &str, learned: bool| {
-        let mut e = outpost_core::Event::new(
-            chrono::Utc::now(),
-            outpost_core::EventKind::ProcessExec,
-            "test",
-        );
-        e.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
-            pid: 4,
-            name: Some(process.into()),
-            ..Default::default()
-        }));
+        let e = common::exec_event(4, process);
         outpost_store::NewAlert {
             seq,
             risk_score: 150,
