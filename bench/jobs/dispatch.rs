@@ -17,8 +17,9 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use outpost_core::auth::{Principal, Role};
+use outpost_db::Db;
 use outpost_jobs::model::{JobStatus, StatusReport};
-use outpost_jobs::store::{JobDb, JobStore, StoreConfig};
+use outpost_jobs::store::{JobStore, StoreConfig};
 use outpost_jobs::{AgentClient, JobsConfig, JobsState, v1_router};
 
 /// Stand-in for the server's auth middleware: `Bearer device` → device a1, else admin.
@@ -62,7 +63,7 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let (addr, _state) = rt.block_on(async {
-        let db = JobDb::open_sqlite_file(&dir.path().join("jobs.db"))
+        let db = Db::open_sqlite_file(&dir.path().join("jobs.db"))
             .await
             .expect("sqlite");
         let store = JobStore::new(

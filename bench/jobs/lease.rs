@@ -8,8 +8,9 @@
 
 use std::time::{Duration, Instant};
 
+use outpost_db::Db;
 use outpost_jobs::model::Filter;
-use outpost_jobs::store::{JobDb, JobStore, StoreConfig};
+use outpost_jobs::store::{JobStore, StoreConfig};
 
 const DEVICES: usize = 4;
 
@@ -21,7 +22,7 @@ fn env_num(name: &str, default: usize) -> usize {
 }
 
 /// Opens the pool the same way on every version of the crate, so only the store differs.
-async fn sqlite(path: &std::path::Path) -> JobDb {
+async fn sqlite(path: &std::path::Path) -> Db {
     let opts = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -32,10 +33,10 @@ async fn sqlite(path: &std::path::Path) -> JobDb {
         .connect_with(opts)
         .await
         .expect("sqlite");
-    JobDb::Sqlite(pool)
+    Db::Sqlite(pool)
 }
 
-async fn postgres(url: &str) -> JobDb {
+async fn postgres(url: &str) -> Db {
     let schema = format!("lease_bench_{}", std::process::id());
     let admin = sqlx::PgPool::connect(url).await.expect("postgres");
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -55,11 +56,11 @@ async fn postgres(url: &str) -> JobDb {
         .connect_with(opts)
         .await
         .expect("postgres");
-    JobDb::Postgres(pool)
+    Db::Postgres(pool)
 }
 
 /// One round on a fresh database: (creates/s, leases+completions/s, claim+complete p50, p99).
-async fn round(db: JobDb, dir: &std::path::Path, n: usize) -> (f64, f64, Duration, Duration) {
+async fn round(db: Db, dir: &std::path::Path, n: usize) -> (f64, f64, Duration, Duration) {
     let store = JobStore::new(
         db,
         StoreConfig {

@@ -8,6 +8,10 @@
 //! shared table into its own (once, in one transaction; the shared table is dropped when the
 //! last crate has taken its rows), then runs sqlx's migrator on the crate's table with
 //! nothing ignored: an applied migration the binary does not carry fails the start.
+//!
+//! Rows of the shared table that no crate owns (another tool's, a removed crate's) are not
+//! ours to judge: they are left as they are, and so is the table, with a logged note at each
+//! start (`foreign_rows_keep_the_shared_table_and_are_left_alone`).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -65,12 +69,22 @@ impl Db {
     /// missing from `set` is an error (`MigrateError::VersionMissing`). Rows of `set`'s range
     /// still in the shared table of an older database are moved to `set.table` first.
     pub async fn migrate(&self, set: &Migrations) -> Result<(), DbError> {
-        let moved = self.adopt_legacy_rows(set).await?;
+        let (moved, left) = self.adopt_legacy_rows(set).await?;
         if moved > 0 {
             tracing::info!(
                 table = set.table,
                 moved,
                 "migration records moved out of the shared {LEGACY_TABLE} table"
+            );
+        }
+        if left > 0 {
+            // Rows of another crate that has not started yet, or foreign ones (another
+            // tool's, a removed crate's): they are not ours to judge, so the table stays.
+            tracing::info!(
+                table = set.table,
+                left,
+                "the shared {LEGACY_TABLE} table is kept: it holds rows outside this crate's \
+                 versions (another crate's until it starts, or foreign rows nothing removes)"
             );
         }
         let mut m = Migrator::with_migrations(set.for_backend(self).iter().cloned().collect());
@@ -80,8 +94,10 @@ impl Db {
     }
 
     /// Moves the rows of `set.versions` from [`LEGACY_TABLE`] into `set.table` (created with
-    /// sqlx's layout), and drops the shared table once it is empty. Returns the rows moved.
-    async fn adopt_legacy_rows(&self, set: &Migrations) -> Result<u64, DbError> {
+    /// sqlx's layout), and drops the shared table once it is empty. Returns the rows moved and
+    /// the rows left in the shared table: rows outside every crate's range (foreign ones) are
+    /// never moved nor deleted, and keep the table.
+    async fn adopt_legacy_rows(&self, set: &Migrations) -> Result<(u64, i64), DbError> {
         let postgres = matches!(self, Db::Postgres(_));
         let exists = if postgres {
             // Resolved through the search path, like the migrator's own unqualified name.
@@ -101,7 +117,7 @@ impl Db {
         let remaining = format!("SELECT COUNT(*) FROM {LEGACY_TABLE}");
         let drop = format!("DROP TABLE {LEGACY_TABLE}");
         let (lo, hi) = (set.versions.start, set.versions.end);
-        let moved = crate::dispatch!(self, p => {
+        let counts = crate::dispatch!(self, p => {
             let mut tx = p.begin().await?;
             if postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -111,7 +127,7 @@ impl Db {
             }
             let found: i64 = sqlx::query_scalar(exists).fetch_one(&mut *tx).await?;
             if found == 0 {
-                return Ok(0);
+                return Ok((0, 0));
             }
             (*tx).ensure_migrations_table(table).await?;
             let moved = sqlx::query(sqlx::AssertSqlSafe(copy))
@@ -132,8 +148,8 @@ impl Db {
                 sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            moved
+            (moved, left)
         });
-        Ok(moved)
+        Ok(counts)
     }
 }

@@ -39,15 +39,7 @@ async fn backends() -> Vec<Backend> {
         db: Db::open_sqlite_dir(dir.path()).await.unwrap(),
         _dir: dir,
     }];
-    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        let schema = format!("db_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    if let Some(url) = outpost_testkit::pg_schema("db_test").await {
         v.push(Backend {
             db: Db::connect(&url).await.unwrap(),
             _dir: tempfile::tempdir().unwrap(),
@@ -64,6 +56,27 @@ async fn migrate_legacy(db: &Db, set: &Migrations) {
     outpost_db::dispatch!(db, p => m.run(p).await.unwrap());
 }
 
+/// An older database: `a` and `b` migrated into the shared table, then `sql` run; answers
+/// the shared table's rows, checked to be of `versions`.
+async fn legacy_database(
+    db: &Db,
+    sql: &[String],
+    versions: &[i64],
+) -> Vec<(i64, Vec<u8>, String, i64)> {
+    migrate_legacy(db, &A).await;
+    migrate_legacy(db, &B).await;
+    for q in sql {
+        let q = q.clone();
+        outpost_db::dispatch!(db, p => {
+            sqlx::query(sqlx::AssertSqlSafe(q)).execute(p).await.unwrap();
+        });
+    }
+    let before = rows(db, LEGACY_TABLE).await;
+    let got: Vec<i64> = before.iter().map(|r| r.0).collect();
+    assert_eq!(got, versions, "{}", db.backend());
+    before
+}
+
 /// `(version, checksum, installed_on as text, execution_time)` of a migration table.
 async fn rows(db: &Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
     let sql = format!(
@@ -75,6 +88,17 @@ async fn rows(db: &Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
 async fn count(db: &Db, sql: &str) -> i64 {
     let sql = sql.to_string();
     outpost_db::dispatch!(db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap())
+}
+
+/// `a` as the binary that lost its newest migration file refuses to start on `db`.
+async fn assert_lost_migration_fails(db: &Db) {
+    match db.migrate(&A_LOST).await {
+        Err(DbError::Migrate(MigrateError::VersionMissing(2))) => {}
+        other => panic!(
+            "{}: a lost migration went unnoticed: {other:?}",
+            db.backend()
+        ),
+    }
 }
 
 async fn legacy_exists(db: &Db) -> bool {
@@ -93,20 +117,15 @@ async fn legacy_exists(db: &Db) -> bool {
 async fn a_database_with_the_shared_table_is_split_without_rerunning_anything() {
     for b in backends().await {
         let db = &b.db;
-        migrate_legacy(db, &A).await;
-        migrate_legacy(db, &B).await;
-        let exec = |sql: &'static str| async move {
-            outpost_db::dispatch!(db, p => { sqlx::query(sql).execute(p).await.unwrap(); });
-        };
-        exec("INSERT INTO a_items (id, name, note) VALUES (1, 'kept', 'n')").await;
-        exec("INSERT INTO b_things (id, a_name) VALUES (7, 'kept')").await;
-        let before = rows(db, LEGACY_TABLE).await;
-        assert_eq!(
-            before.iter().map(|r| r.0).collect::<Vec<_>>(),
-            [1, 2, 1000],
-            "{}",
-            db.backend()
-        );
+        let before = legacy_database(
+            db,
+            &[
+                "INSERT INTO a_items (id, name, note) VALUES (1, 'kept', 'n')".into(),
+                "INSERT INTO b_things (id, a_name) VALUES (7, 'kept')".into(),
+            ],
+            &[1, 2, 1000],
+        )
+        .await;
 
         // The first crate takes its rows; the other crate's stay shared until it starts.
         db.migrate(&A).await.unwrap();
@@ -130,6 +149,38 @@ async fn a_database_with_the_shared_table_is_split_without_rerunning_anything() 
     }
 }
 
+/// A row of the shared table that no crate owns (another tool's, a removed crate's) is kept
+/// as it is, and so is the table: each crate takes its own rows, nothing else is deleted, and
+/// every later start is the same no-op (the crates log that the table is kept).
+#[tokio::test]
+async fn foreign_rows_keep_the_shared_table_and_are_left_alone() {
+    for b in backends().await {
+        let db = &b.db;
+        let checksum = match db {
+            Db::Sqlite(_) => "X'00'",
+            Db::Postgres(_) => "decode('00', 'hex')",
+        };
+        let foreign = format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (5000, 'another tool', TRUE, {checksum}, 1)"
+        );
+        let before = legacy_database(db, &[foreign], &[1, 2, 1000, 5000]).await;
+        for _ in 0..2 {
+            db.migrate(&A).await.unwrap();
+            db.migrate(&B).await.unwrap();
+            assert_eq!(rows(db, "_a_migrations").await, before[..2]);
+            assert_eq!(rows(db, "_b_migrations").await, before[2..3]);
+            assert!(legacy_exists(db).await, "{}", db.backend());
+            assert_eq!(
+                rows(db, LEGACY_TABLE).await,
+                before[3..],
+                "{}",
+                db.backend()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_applied_migration_missing_from_the_binary_fails_the_start() {
     for b in backends().await {
@@ -138,13 +189,7 @@ async fn an_applied_migration_missing_from_the_binary_fails_the_start() {
         db.migrate(&B).await.unwrap();
         // Each crate checks its own table only: the other crate's versions are not "missing".
         db.migrate(&A).await.unwrap();
-        match db.migrate(&A_LOST).await {
-            Err(DbError::Migrate(MigrateError::VersionMissing(2))) => {}
-            other => panic!(
-                "{}: a lost migration went unnoticed: {other:?}",
-                db.backend()
-            ),
-        }
+        assert_lost_migration_fails(db).await;
     }
 }
 
@@ -154,13 +199,7 @@ async fn a_lost_migration_in_the_shared_table_of_an_older_database_fails_the_sta
         let db = &b.db;
         migrate_legacy(db, &A).await;
         migrate_legacy(db, &B).await;
-        match db.migrate(&A_LOST).await {
-            Err(DbError::Migrate(MigrateError::VersionMissing(2))) => {}
-            other => panic!(
-                "{}: a lost migration went unnoticed: {other:?}",
-                db.backend()
-            ),
-        }
+        assert_lost_migration_fails(db).await;
     }
 }
 

@@ -18,9 +18,6 @@ use crate::model::{ClaimedJob, Filter, Job, JobStatus, Node, from_ms};
 
 use outpost_db::dispatch;
 
-/// The database the job tables live in: the server's own pool (`outpost_store::Store::db`).
-pub type JobDb = outpost_db::Db;
-
 /// The job queue's migrations, recorded in `_outpost_jobs_migrations`.
 pub static MIGRATIONS: outpost_db::Migrations = outpost_db::Migrations {
     table: "_outpost_jobs_migrations",
@@ -35,9 +32,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
-    /// Migrations failed.
-    #[error("migration error: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Opening or migrating the database failed (its own errors, other than the database's).
+    #[error(transparent)]
+    Open(outpost_db::DbError),
     /// A stored row could not be decoded.
     #[error("corrupt job row: {0}")]
     Corrupt(String),
@@ -72,9 +69,7 @@ impl From<outpost_db::DbError> for StoreError {
     fn from(e: outpost_db::DbError) -> Self {
         match e {
             outpost_db::DbError::Db(e) => StoreError::Db(e),
-            outpost_db::DbError::Migrate(e) => StoreError::Migrate(e),
-            outpost_db::DbError::Io { source, .. } => StoreError::Io(source),
-            outpost_db::DbError::BadUrl(u) => StoreError::Corrupt(format!("bad database URL {u}")),
+            e => StoreError::Open(e),
         }
     }
 }
@@ -322,14 +317,15 @@ fn dur_ms(d: Duration) -> i64 {
 /// The job queue.
 #[derive(Debug, Clone)]
 pub struct JobStore {
-    db: JobDb,
+    /// The database the job tables live in: the server's own pool (`outpost_store::Store::db`).
+    db: outpost_db::Db,
     cfg: StoreConfig,
     last_reap: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl JobStore {
     /// A store over `db` (call [`JobStore::migrate`] once at start-up).
-    pub fn new(db: JobDb, cfg: StoreConfig) -> Self {
+    pub fn new(db: outpost_db::Db, cfg: StoreConfig) -> Self {
         JobStore {
             db,
             cfg,
@@ -413,7 +409,7 @@ impl JobStore {
     }
 
     /// The database.
-    pub fn db(&self) -> &JobDb {
+    pub fn db(&self) -> &outpost_db::Db {
         &self.db
     }
 
@@ -557,8 +553,8 @@ impl JobStore {
         let lease_id = uuid::Uuid::new_v4().to_string();
         let lease_exp = now + dur_ms(self.cfg.lease);
         let lock = match self.db {
-            JobDb::Postgres(_) => "FOR UPDATE SKIP LOCKED",
-            JobDb::Sqlite(_) => "",
+            outpost_db::Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            outpost_db::Db::Sqlite(_) => "",
         };
         let sql = format!(
             "UPDATE jobs SET status = 'assigned', lease_id = $1, lease_expires_at = $2, \

@@ -688,10 +688,8 @@ pub fn spawn_housekeeping(state: &AppState) {
 /// [`state`] plus the job subsystem (its migrations, its lease reaper, its routers) and intel
 /// publishing (the signing key, generated on first start, and a first load of the feeds).
 pub async fn build_state(config: ServerConfig, store: Store) -> Result<AppState, ServeError> {
-    use outpost_jobs::{
-        CompatConfig, ElasticConfig, JobDb, JobStore, JobsConfig, JobsState, StoreConfig,
-    };
-    let db: JobDb = store.db().clone();
+    use outpost_jobs::{CompatConfig, ElasticConfig, JobStore, JobsConfig, JobsState, StoreConfig};
+    let db = store.db().clone();
     config
         .jobs
         .validate()

@@ -13,7 +13,7 @@ use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
 use chrono::{DateTime, Utc};
 use outpost_core::api::{
     AlertRecord, LearnProposal, NewSuppression, Page, SightingRecord, Suppression, Triage,
-    TriageHistoryEntry, TriageState,
+    TriageState,
 };
 use outpost_core::{Event, Finding};
 use sqlx::Row;
@@ -301,28 +301,6 @@ impl Store {
                 Some(r) => Ok(alert_from_row!(&r)),
             }
         })
-    }
-
-    /// Changes an alert's state (compare-and-set on its version, with a history row), as
-    /// [`Store::set_hit_state`] does for hits.
-    pub async fn set_alert_state(
-        &self,
-        id: i64,
-        to: TriageState,
-        actor: &str,
-        note: Option<&str>,
-        expected_version: Option<i64>,
-    ) -> Result<AlertStateChange, StoreError> {
-        let cur = self.get_alert(id).await?;
-        self.set_state(cur, to, actor, note, expected_version, |s| async move {
-            s.get_alert(id).await
-        })
-        .await
-    }
-
-    /// The state changes of an alert, oldest first.
-    pub async fn alert_history(&self, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
-        self.history::<AlertRecord>(id).await
     }
 
     /// Sightings matching `filter`, newest first.

@@ -5,15 +5,9 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot use database directory {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("unsupported database URL {0:?} (expected postgres://… or sqlite://PATH)")]
-    BadUrl(String),
+    /// Opening or migrating the database failed (its own errors, other than the database's).
+    #[error(transparent)]
+    Open(outpost_db::DbError),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0} already exists")]
@@ -28,9 +22,7 @@ impl From<outpost_db::DbError> for StoreError {
     fn from(e: outpost_db::DbError) -> Self {
         match e {
             outpost_db::DbError::Db(e) => StoreError::Db(e),
-            outpost_db::DbError::Migrate(e) => StoreError::Migrate(e),
-            outpost_db::DbError::Io { path, source } => StoreError::Io { path, source },
-            outpost_db::DbError::BadUrl(u) => StoreError::BadUrl(u),
+            e => StoreError::Open(e),
         }
     }
 }

@@ -34,7 +34,7 @@ pub use ids::{hash_secret, new_secret};
 pub use intel::IntelRevision;
 pub use releases::{NewRelease, NewRolloutRow, RolloutDevice};
 pub use tenants::{ApiKeyInfo, CheckinUpdate, DeviceAuth, DeviceReport, KeyKind, is_online};
-pub use triage::{StateChange, suppression_matches, suppression_matches_fields};
+pub use triage::{StateChange, Triaged, suppression_matches, suppression_matches_fields};
 pub use users::{
     OIDC_PASSWORD_HASH, OidcLogin, PendingOidcLogin, UserCredentials, validate_username,
 };

@@ -79,8 +79,9 @@ pub enum StateChange<T = HitRecord> {
     Conflict(Box<T>),
 }
 
-/// What has a triage lifecycle (hits, alerts): where its state and history live.
-pub(crate) trait Triaged: Sized {
+/// What has a triage lifecycle (hits, alerts): where its state and history live, and how one
+/// is read ([`Store::set_triage_state`], [`Store::triage_history`]).
+pub trait Triaged: Sized + Send {
     /// The table of the records and of their history, and the history's key column.
     const TABLE: &'static str;
     const HISTORY: &'static str;
@@ -91,45 +92,47 @@ pub(crate) trait Triaged: Sized {
     fn triage(&self) -> &Triage;
     fn triage_mut(&mut self) -> &mut Triage;
     fn tenant_id(&self) -> &str;
+    /// The record `id`.
+    fn load(store: &Store, id: i64) -> impl Future<Output = Result<Self, StoreError>> + Send;
 }
 
-impl Triaged for HitRecord {
-    const TABLE: &'static str = "hits";
-    const HISTORY: &'static str = "hit_history";
-    const KEY: &'static str = "hit_id";
-    const WHAT: &'static str = "hit";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn triage(&self) -> &Triage {
-        &self.triage
-    }
-    fn triage_mut(&mut self) -> &mut Triage {
-        &mut self.triage
-    }
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
+/// The [`Triaged`] impl of a record with `id`, `tenant_id` and `triage` fields: its table,
+/// history table and key column, its name, and the `Store` method that reads one.
+macro_rules! triaged {
+    ($ty:ty, $table:literal, $history:literal, $key:literal, $what:literal, $get:ident) => {
+        impl Triaged for $ty {
+            const TABLE: &'static str = $table;
+            const HISTORY: &'static str = $history;
+            const KEY: &'static str = $key;
+            const WHAT: &'static str = $what;
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn triage(&self) -> &Triage {
+                &self.triage
+            }
+            fn triage_mut(&mut self) -> &mut Triage {
+                &mut self.triage
+            }
+            fn tenant_id(&self) -> &str {
+                &self.tenant_id
+            }
+            async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
+                store.$get(id).await
+            }
+        }
+    };
 }
 
-impl Triaged for outpost_core::api::AlertRecord {
-    const TABLE: &'static str = "alerts";
-    const HISTORY: &'static str = "alert_history";
-    const KEY: &'static str = "alert_id";
-    const WHAT: &'static str = "alert";
-    fn id(&self) -> i64 {
-        self.id
-    }
-    fn triage(&self) -> &Triage {
-        &self.triage
-    }
-    fn triage_mut(&mut self) -> &mut Triage {
-        &mut self.triage
-    }
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-}
+triaged!(HitRecord, "hits", "hit_history", "hit_id", "hit", get_hit);
+triaged!(
+    outpost_core::api::AlertRecord,
+    "alerts",
+    "alert_history",
+    "alert_id",
+    "alert",
+    get_alert
+);
 
 fn validate_suppression(n: &NewSuppression) -> Result<(), StoreError> {
     if n.device_id.is_none()
@@ -202,45 +205,20 @@ impl Store {
         })
     }
 
-    /// Changes a hit's state and records who did it; with `expected_version`, only if the hit
-    /// is still at that version.
-    pub async fn set_hit_state(
+    /// Changes the state of record `id` (a hit or an alert) and records who did it; with
+    /// `expected_version`, only if the record is still at that version. Compare-and-set on its
+    /// `version`, in one transaction with its history row; a concurrent change between the read
+    /// and the write makes it read again and retry. The changed record is returned as the
+    /// update left it.
+    pub async fn set_triage_state<T: Triaged>(
         &self,
         id: i64,
         to: TriageState,
         actor: &str,
         note: Option<&str>,
         expected_version: Option<i64>,
-    ) -> Result<StateChange, StoreError> {
-        let cur = self.get_hit(id).await?;
-        self.set_state(cur, to, actor, note, expected_version, |s| async move {
-            s.get_hit(id).await
-        })
-        .await
-    }
-
-    /// The state changes of a hit, oldest first.
-    pub async fn hit_history(&self, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
-        self.history::<HitRecord>(id).await
-    }
-
-    /// Compare-and-set of a record's state on its `version`, in one transaction with its
-    /// history row; a concurrent change between the read and the write makes it read again
-    /// (`reload`) and retry. The changed record is returned as the update left it.
-    pub(crate) async fn set_state<T, F, Fut>(
-        &self,
-        mut cur: T,
-        to: TriageState,
-        actor: &str,
-        note: Option<&str>,
-        expected_version: Option<i64>,
-        reload: F,
-    ) -> Result<StateChange<T>, StoreError>
-    where
-        T: Triaged,
-        F: Fn(Store) -> Fut,
-        Fut: std::future::Future<Output = Result<T, StoreError>>,
-    {
+    ) -> Result<StateChange<T>, StoreError> {
+        let mut cur = T::load(self, id).await?;
         if note.is_some_and(|n| n.len() > 4000) {
             return Err(StoreError::Invalid("note is longer than 4000 bytes".into()));
         }
@@ -256,7 +234,7 @@ impl Store {
         );
         for attempt in 0..8 {
             if attempt > 0 {
-                cur = reload(self.clone()).await?;
+                cur = T::load(self, id).await?;
             }
             if let Some(v) = expected_version
                 && v != cur.triage().version
@@ -297,8 +275,8 @@ impl Store {
         )))
     }
 
-    /// The state changes of a record, oldest first.
-    pub(crate) async fn history<T: Triaged>(
+    /// The state changes of record `id` (a hit or an alert), oldest first.
+    pub async fn triage_history<T: Triaged>(
         &self,
         id: i64,
     ) -> Result<Vec<TriageHistoryEntry>, StoreError> {

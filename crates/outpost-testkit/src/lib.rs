@@ -75,6 +75,59 @@ pub fn service(name: &str) -> Option<String> {
     }
 }
 
+/// A child process that is killed (and reaped) when dropped, so that a test's server or
+/// helper never outlives the test, even one that panics.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+/// The JSON values of a JSON-lines file, one a line; none when it cannot be read (not written
+/// yet). A line that is not JSON fails the test.
+pub fn json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display())))
+        .collect()
+}
+
+/// A fresh schema named `{prefix}_{random}` on the test PostgreSQL (`OUTPOST_TEST_PG_URL`),
+/// so that a test's tables meet no other test's: the URL that reaches it (its `search_path`
+/// set). Otherwise, like [`service`], a skip (`None`) or a failure under
+/// `OUTPOST_REQUIRE_SERVICES=1`.
+pub async fn pg_schema(prefix: &str) -> Option<String> {
+    let url = service("OUTPOST_TEST_PG_URL")?;
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("connect to OUTPOST_TEST_PG_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("create the test schema");
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+}
+
 /// `ok`, and when it is false a skip reporting `what`, or a failure under
 /// `OUTPOST_REQUIRE_HOST=1`. For host capabilities a test checks itself, e.g.
 /// `if !outpost_testkit::host(caps_have_ebpf, "no eBPF sensor in this kernel") { return; }`.

@@ -466,7 +466,7 @@ pub fn up(a: UpArgs) -> Result<ExitCode> {
             println!("  intel key:  {k}   (pin it in other agents: outpost agent enroll --intel-key …)");
         }
         println!("  try:        curl -H 'Authorization: Bearer {admin}' {url}/api/v1/hits");
-        if !is_root() {
+        if !outpost_platform::is_privileged() {
             println!(
                 "  note:       not running as root — live process/connection collection needs root \
                  (netlink proc connector, audit); the local agent falls back to what it can see (see agent/daemon-status.json)."
@@ -502,23 +502,4 @@ fn is_bundle_file(path: &Path) -> bool {
     std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .is_ok_and(|n| outpost_intel::bundle::looks_like_bundle(&head[..n]))
-}
-
-fn is_root() -> bool {
-    #[cfg(unix)]
-    {
-        // /proc/self/status "Uid:" line: real, effective, saved, fs.
-        std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("Uid:"))
-                    .map(|l| l.split_whitespace().nth(2) == Some("0"))
-            })
-            .unwrap_or(false)
-    }
-    #[cfg(not(unix))]
-    {
-        false
-    }
 }

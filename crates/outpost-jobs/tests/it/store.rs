@@ -431,7 +431,7 @@ fn the_migration_files_are_all_there() {
 }
 
 /// `(version, checksum, installed_on, execution_time)` of a migration table.
-async fn migration_rows(db: &outpost_jobs::JobDb, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
+async fn migration_rows(db: &outpost_db::Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
     let sql = format!(
         "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
     );
@@ -495,7 +495,9 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
                 .unwrap();
         });
         match s.migrate().await {
-            Err(StoreError::Migrate(sqlx::migrate::MigrateError::VersionMissing(1004))) => {}
+            Err(StoreError::Open(outpost_db::DbError::Migrate(
+                sqlx::migrate::MigrateError::VersionMissing(1004),
+            ))) => {}
             other => panic!("{}: a lost migration went unnoticed: {other:?}", t.name),
         }
     }

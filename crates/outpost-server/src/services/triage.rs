@@ -21,7 +21,7 @@ use outpost_core::api::{
     TriageState,
 };
 use outpost_core::auth::{Principal, Role};
-use outpost_store::{StateChange, Store, StoreError};
+use outpost_store::{StateChange, Store, StoreError, Triaged};
 
 /// A requested state change.
 #[derive(Debug, Clone, Copy)]
@@ -126,89 +126,29 @@ impl AppState {
     }
 }
 
-/// A record with the triage lifecycle (hits, alerts): how the triage service loads it,
-/// changes its state and reads its history, and what a customer sees of it.
-pub trait Lifecycle: Sized + Send + serde::Serialize {
-    /// The record's name in messages (`hit`) and audit actions (`hit.state`).
-    const WHAT: &'static str;
+/// A record with the triage lifecycle (hits, alerts): how the store loads it and changes its
+/// state ([`Triaged`]), and what the triage service adds: its plural and what a customer sees
+/// of it.
+pub trait Lifecycle: Triaged + serde::Serialize {
     /// The plural, for refusals (`customers may only acknowledge hits`).
     const PLURAL: &'static str;
     /// What a customer sees of it.
     type Customer: for<'a> From<&'a Self> + serde::Serialize + Send;
-    fn tenant_id(&self) -> &str;
-    fn triage(&self) -> &outpost_core::api::Triage;
-    fn load(store: &Store, id: i64) -> impl Future<Output = Result<Self, StoreError>> + Send;
-    fn set_state(
-        store: &Store,
-        id: i64,
-        c: Change<'_>,
-        actor: &str,
-    ) -> impl Future<Output = Result<StateChange<Self>, StoreError>> + Send;
-    fn history(
-        store: &Store,
-        id: i64,
-    ) -> impl Future<Output = Result<Vec<TriageHistoryEntry>, StoreError>> + Send;
     /// Counts a state change (hits have a metric of their own).
     fn count_change() {}
 }
 
 impl Lifecycle for HitRecord {
-    const WHAT: &'static str = "hit";
     const PLURAL: &'static str = "hits";
     type Customer = outpost_core::api::CustomerHit;
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-    fn triage(&self) -> &outpost_core::api::Triage {
-        &self.triage
-    }
-    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
-        store.get_hit(id).await
-    }
-    async fn set_state(
-        store: &Store,
-        id: i64,
-        c: Change<'_>,
-        actor: &str,
-    ) -> Result<StateChange<Self>, StoreError> {
-        store
-            .set_hit_state(id, c.state, actor, c.note, c.expected_version)
-            .await
-    }
-    async fn history(store: &Store, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
-        store.hit_history(id).await
-    }
     fn count_change() {
         crate::metrics::metrics().hit_state_changes.inc();
     }
 }
 
 impl Lifecycle for AlertRecord {
-    const WHAT: &'static str = "alert";
     const PLURAL: &'static str = "alerts";
     type Customer = outpost_core::api::CustomerAlert;
-    fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-    fn triage(&self) -> &outpost_core::api::Triage {
-        &self.triage
-    }
-    async fn load(store: &Store, id: i64) -> Result<Self, StoreError> {
-        store.get_alert(id).await
-    }
-    async fn set_state(
-        store: &Store,
-        id: i64,
-        c: Change<'_>,
-        actor: &str,
-    ) -> Result<StateChange<Self>, StoreError> {
-        store
-            .set_alert_state(id, c.state, actor, c.note, c.expected_version)
-            .await
-    }
-    async fn history(store: &Store, id: i64) -> Result<Vec<TriageHistoryEntry>, StoreError> {
-        store.alert_history(id).await
-    }
 }
 
 impl Triage<'_> {
@@ -237,7 +177,10 @@ impl Triage<'_> {
     ) -> Result<StateChange<T>, ServiceError> {
         self.visible::<T>(who, id).await?;
         may_set_state(who, c.state, T::PLURAL)?;
-        let r = T::set_state(self.store, id, c, &who.subject).await?;
+        let r = self
+            .store
+            .set_triage_state::<T>(id, c.state, &who.subject, c.note, c.expected_version)
+            .await?;
         if let StateChange::Changed(x) = &r {
             T::count_change();
             let action = format!("{}.state", T::WHAT);
@@ -253,7 +196,8 @@ impl Triage<'_> {
         id: i64,
     ) -> Result<Vec<TriageHistoryEntry>, ServiceError> {
         self.visible::<T>(who, id).await?;
-        Ok(history_as_seen(who, T::history(self.store, id).await?))
+        let items = self.store.triage_history::<T>(id).await?;
+        Ok(history_as_seen(who, items))
     }
 
     fn audit_state(&self, who: &Principal, action: &str, tenant_id: &str, id: i64, c: Change<'_>) {
@@ -341,7 +285,13 @@ impl Triage<'_> {
         let note = format!("suppression rule {}", s.id);
         if let StateChange::Changed(_) = self
             .store
-            .set_hit_state(id, TriageState::Suppressed, &who.subject, Some(&note), None)
+            .set_triage_state::<HitRecord>(
+                id,
+                TriageState::Suppressed,
+                &who.subject,
+                Some(&note),
+                None,
+            )
             .await?
         {
             crate::metrics::metrics().hit_state_changes.inc();

@@ -564,7 +564,7 @@ pub async fn hit_detail(
 ) -> Result<Response, UiError> {
     let h = visible_hit(&state, &who, id).await?;
     let (history, related) = tokio::try_join!(
-        state.store.hit_history(id),
+        state.store.triage_history::<HitRecord>(id),
         state.store.related_hits(&h, 50),
     )?;
     let staff = who.is_staff();

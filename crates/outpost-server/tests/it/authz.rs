@@ -2,99 +2,35 @@
 //! token, each key kind and device tokens of two tenants. Runs on a temporary SQLite store.
 
 use crate::common;
+use crate::common::World;
+use crate::common::world::Tenant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-struct World {
-    app: axum::Router,
-    admin: String,
-    tech: String,
-    cust_a: String,
-    enroll_a: String,
-    dev_a: (String, String, String), // token, device id, tenant id
-    dev_b: (String, String, String),
-    tenant_a: String,
-    tenant_b: String,
-    _dir: tempfile::TempDir,
+/// Tenants `a` and `b` with a device each; with `jobs`, the state `outpost server` builds
+/// (job subsystem included), else the lite one.
+async fn world_with(jobs: bool) -> World {
+    let b = World::builder()
+        .tenant("a", &["host-a"])
+        .tenant("b", &["host-b"])
+        .config(|c, _| c.max_body_bytes = 64 * 1024);
+    if jobs {
+        b.build().await
+    } else {
+        b.lite().build().await
+    }
 }
 
 async fn world() -> World {
     world_with(false).await
 }
 
-/// The world; with `jobs`, the server state includes the job subsystem (`build_state`).
-async fn world_with(jobs: bool) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = store.create_tenant("a").await.unwrap();
-    let b = store.create_tenant("b").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, tech) = store
-        .create_key(KeyKind::Technician, None, "")
-        .await
-        .unwrap();
-    let (_, cust_a) = store
-        .create_key(KeyKind::Customer, Some(&a.id), "")
-        .await
-        .unwrap();
-    let (_, enroll_a) = store
-        .create_key(KeyKind::Enrollment, Some(&a.id), "")
-        .await
-        .unwrap();
-    let (da, ta) = store
-        .create_device(&a.id, "host-a", None, None)
-        .await
-        .unwrap();
-    let (db, tb) = store
-        .create_device(&b.id, "host-b", None, None)
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        max_body_bytes: 64 * 1024,
-        ..Default::default()
-    };
-    let state = if jobs {
-        outpost_server::build_state(cfg, store).await.unwrap()
-    } else {
-        outpost_server::state(cfg, store)
-    };
-    let app = outpost_server::router(state);
-    World {
-        app,
-        admin,
-        tech,
-        cust_a,
-        enroll_a,
-        dev_a: (ta, da.id, a.id.clone()),
-        dev_b: (tb, db.id, b.id.clone()),
-        tenant_a: a.id,
-        tenant_b: b.id,
-        _dir: dir,
-    }
-}
-
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let body = body.map(|b| b.to_string().into_bytes());
-    let r = common::request(app, method, uri, token, &[], body).await;
-    (r.status, r.json())
-}
-
-fn payload(dev: &(String, String, String), batch: &str) -> Value {
-    json!({"batch_id": batch, "tenant_id": dev.2, "device_id": dev.1, "hostname": "h", "agent_version": "t",
+fn payload(t: &Tenant, batch: &str) -> Value {
+    json!({"batch_id": batch, "tenant_id": t.id, "device_id": t.device().id, "hostname": "h", "agent_version": "t",
            "hotlist_version": "v", "hits": [{"remote_ip": "192.0.2.1", "remote_port": 443, "protocol": "tcp",
            "process_name": "p", "pid": 1, "exe_path": null, "sha256": null, "first_seen_utc": "2026-01-01T00:00:00Z",
            "last_seen_utc": "2026-01-01T00:00:00Z", "hit_count": 1, "sample_events": []}]})
@@ -108,108 +44,115 @@ fn assert_err(got: &(StatusCode, Value), status: StatusCode, code: &str) {
 #[tokio::test]
 async fn post_hits_only_as_the_token_device() {
     let w = world().await;
-    let p = payload(&w.dev_a, "b1");
+    let p = payload(w.a(), "b1");
     assert_err(
-        &call(&w.app, "POST", "/api/v1/hits", None, Some(p.clone())).await,
+        &w.call("POST", "/api/v1/hits", None, Some(p.clone()))
+            .await
+            .sv(),
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
     assert_err(
-        &call(
-            &w.app,
-            "POST",
-            "/api/v1/hits",
-            Some("opd_nope"),
-            Some(p.clone()),
-        )
-        .await,
+        &w.call("POST", "/api/v1/hits", Some("opd_nope"), Some(p.clone()))
+            .await
+            .sv(),
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
-    for key in [&w.admin, &w.tech, &w.cust_a, &w.enroll_a] {
+    for key in [&w.admin, &w.tech, &w.a().customer, &w.a().enroll] {
         assert_err(
-            &call(&w.app, "POST", "/api/v1/hits", Some(key), Some(p.clone())).await,
+            &w.call("POST", "/api/v1/hits", Some(key), Some(p.clone()))
+                .await
+                .sv(),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         );
     }
     // Device B cannot write as device A (another tenant), nor as itself naming tenant A.
     assert_err(
-        &call(
-            &w.app,
+        &w.call(
             "POST",
             "/api/v1/hits",
-            Some(&w.dev_b.0),
+            Some(&w.b().device().token),
             Some(p.clone()),
         )
-        .await,
+        .await
+        .sv(),
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    let mut mixed = payload(&w.dev_b, "b2");
-    mixed["tenant_id"] = w.tenant_a.clone().into();
+    let mut mixed = payload(w.b(), "b2");
+    mixed["tenant_id"] = w.a().id.clone().into();
     assert_err(
-        &call(
-            &w.app,
+        &w.call(
             "POST",
             "/api/v1/hits",
-            Some(&w.dev_b.0),
+            Some(&w.b().device().token),
             Some(mixed),
         )
-        .await,
+        .await
+        .sv(),
         StatusCode::FORBIDDEN,
         "forbidden",
     );
-    let ok = call(&w.app, "POST", "/api/v1/hits", Some(&w.dev_a.0), Some(p)).await;
+    let ok = w
+        .call("POST", "/api/v1/hits", Some(&w.a().device().token), Some(p))
+        .await
+        .sv();
     assert_eq!(ok.0, StatusCode::OK, "{}", ok.1);
 }
 
 #[tokio::test]
 async fn reading_is_scoped_by_role_and_tenant() {
     let w = world().await;
-    for (dev, batch) in [(&w.dev_a, "a"), (&w.dev_b, "b")] {
-        let r = call(
-            &w.app,
-            "POST",
-            "/api/v1/hits",
-            Some(&dev.0),
-            Some(payload(dev, batch)),
-        )
-        .await;
+    for (dev, batch) in [(w.a(), "a"), (w.b(), "b")] {
+        let r = w
+            .call(
+                "POST",
+                "/api/v1/hits",
+                Some(&dev.device().token),
+                Some(payload(dev, batch)),
+            )
+            .await
+            .sv();
         assert_eq!(r.0, StatusCode::OK);
     }
     for uri in ["/api/v1/hits", "/api/v1/devices"] {
         assert_err(
-            &call(&w.app, "GET", uri, None, None).await,
+            &w.call("GET", uri, None, None).await.sv(),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         );
         // Device tokens and enrollment keys cannot read.
         assert_err(
-            &call(&w.app, "GET", uri, Some(&w.dev_a.0), None).await,
+            &w.call("GET", uri, Some(&w.a().device().token), None)
+                .await
+                .sv(),
             StatusCode::UNAUTHORIZED,
             "unauthorized",
         );
         assert_err(
-            &call(&w.app, "GET", uri, Some(&w.enroll_a), None).await,
+            &w.call("GET", uri, Some(&w.a().enroll), None).await.sv(),
             StatusCode::FORBIDDEN,
             "forbidden",
         );
         // Staff see both tenants.
         for key in [&w.admin, &w.tech] {
-            let (s, v) = call(&w.app, "GET", uri, Some(key), None).await;
+            let (s, v) = w.call("GET", uri, Some(key), None).await.sv();
             assert_eq!(s, StatusCode::OK);
             assert_eq!(v["items"].as_array().unwrap().len(), 2, "{uri}: {v}");
         }
         // A customer sees only their tenant, and may not ask for another.
-        let (s, v) = call(&w.app, "GET", uri, Some(&w.cust_a), None).await;
+        let (s, v) = w.call("GET", uri, Some(&w.a().customer), None).await.sv();
         assert_eq!(s, StatusCode::OK);
         let items = v["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{uri}: {v}");
-        assert_eq!(items[0]["tenant_id"], w.tenant_a.as_str());
-        let other = format!("{uri}?tenant={}", w.tenant_b);
+        assert_eq!(items[0]["tenant_id"], w.a().id.as_str());
+        let other = format!("{uri}?tenant={}", w.b().id);
         assert_err(
-            &call(&w.app, "GET", &other, Some(&w.cust_a), None).await,
+            &w.call("GET", &other, Some(&w.a().customer), None)
+                .await
+                .sv(),
             StatusCode::FORBIDDEN,
             "forbidden",
         );
@@ -221,30 +164,32 @@ async fn enroll_needs_an_enrollment_key() {
     let w = world().await;
     for key in [
         w.admin.as_str(),
-        w.cust_a.as_str(),
-        w.dev_a.0.as_str(),
+        w.a().customer.as_str(),
+        w.a().device().token.as_str(),
         "ope_wrong",
     ] {
-        let r = call(
-            &w.app,
+        let r = w
+            .call(
+                "POST",
+                "/api/v1/enroll",
+                None,
+                Some(json!({"enrollment_key": key, "hostname": "x"})),
+            )
+            .await
+            .sv();
+        assert_err(&r, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    let (s, v) = w
+        .call(
             "POST",
             "/api/v1/enroll",
             None,
-            Some(json!({"enrollment_key": key, "hostname": "x"})),
+            Some(json!({"enrollment_key": w.a().enroll, "hostname": "new"})),
         )
-        .await;
-        assert_err(&r, StatusCode::UNAUTHORIZED, "unauthorized");
-    }
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/enroll",
-        None,
-        Some(json!({"enrollment_key": w.enroll_a, "hostname": "new"})),
-    )
-    .await;
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["tenant_id"], w.tenant_a.as_str());
+    assert_eq!(v["tenant_id"], w.a().id.as_str());
     assert!(v["device_token"].as_str().unwrap().starts_with("opd_"));
 }
 
@@ -252,55 +197,40 @@ async fn enroll_needs_an_enrollment_key() {
 async fn errors_have_one_shape() {
     let w = world().await;
     assert_err(
-        &call(&w.app, "GET", "/nope", None, None).await,
+        &w.call("GET", "/nope", None, None).await.sv(),
         StatusCode::NOT_FOUND,
         "not_found",
     );
     assert_err(
-        &call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?limit=abc",
-            Some(&w.admin),
-            None,
-        )
-        .await,
+        &w.call("GET", "/api/v1/hits?limit=abc", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     assert_err(
-        &call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?cursor=%%%",
-            Some(&w.admin),
-            None,
-        )
-        .await,
+        &w.call("GET", "/api/v1/hits?cursor=%%%", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     assert_err(
-        &call(
-            &w.app,
-            "GET",
-            "/api/v1/hits?remote_ip=x",
-            Some(&w.admin),
-            None,
-        )
-        .await,
+        &w.call("GET", "/api/v1/hits?remote_ip=x", Some(&w.admin), None)
+            .await
+            .sv(),
         StatusCode::BAD_REQUEST,
         "bad_request",
     );
     let big = json!({"enrollment_key": "x".repeat(100 * 1024), "hostname": "h"});
     assert_err(
-        &call(&w.app, "POST", "/api/v1/enroll", None, Some(big)).await,
+        &w.call("POST", "/api/v1/enroll", None, Some(big)).await.sv(),
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
     );
-    let (s, _) = call(&w.app, "GET", "/healthz", None, None).await;
+    let (s, _) = w.call("GET", "/healthz", None, None).await.sv();
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = call(&w.app, "GET", "/metrics", None, None).await;
+    let (s, v) = w.call("GET", "/metrics", None, None).await.sv();
     assert_eq!(s, StatusCode::OK);
     assert!(
         v.as_str().unwrap().contains("outpost_api_errors_total"),
@@ -320,7 +250,7 @@ mod prop {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let w = world().await;
-                for (uri, tok) in [("/api/v1/hits", Some(w.dev_a.0.clone())), ("/api/v1/enroll", None)] {
+                for (uri, tok) in [("/api/v1/hits", Some(w.a().device().token.clone())), ("/api/v1/enroll", None)] {
                     let mut req = Request::builder().method("POST").uri(uri).header("content-type", "application/json");
                     if let Some(t) = &tok { req = req.header("authorization", format!("Bearer {t}")); }
                     let resp = w.app.clone().oneshot(req.body(Body::from(body.clone())).unwrap()).await.unwrap();
@@ -340,33 +270,43 @@ mod prop {
 #[tokio::test]
 async fn mounted_job_api_sees_our_principals() {
     let w = world_with(true).await;
-    let (app, admin, cust_a) = (&w.app, &w.admin, &w.cust_a);
-    let (a_id, b_id) = (&w.tenant_a, &w.tenant_b);
-    let (da_id, db_id) = (&w.dev_a.1, &w.dev_b.1);
-    let (ta, tb) = (&w.dev_a.0, &w.dev_b.0);
+    let (app, admin, cust_a) = (&w.app, &w.admin, &w.a().customer);
+    let (a_id, b_id) = (&w.a().id, &w.b().id);
+    let (da_id, db_id) = (&w.a().device().id, &w.b().device().id);
+    let (ta, tb) = (&w.a().device().token, &w.b().device().token);
     let job = json!({"tenant_id": a_id, "device_id": da_id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}});
     assert_err(
-        &call(app, "POST", "/api/v1/jobs", None, Some(job.clone())).await,
+        &common::call(app, "POST", "/api/v1/jobs", None, Some(job.clone()))
+            .await
+            .sv(),
         StatusCode::UNAUTHORIZED,
         "unauthorized",
     );
-    let (s, created) = call(app, "POST", "/api/v1/jobs", Some(admin), Some(job)).await;
+    let (s, created) = common::call(app, "POST", "/api/v1/jobs", Some(admin), Some(job))
+        .await
+        .sv();
     assert!(s.is_success(), "{s} {created}");
     // A customer of tenant A cannot create jobs for tenant B's devices.
     let other = json!({"tenant_id": b_id, "device_id": db_id, "kind": "file.hash", "filter": {"parameters": {"path": "/x"}}});
-    let (s, v) = call(app, "POST", "/api/v1/jobs", Some(cust_a), Some(other)).await;
+    let (s, v) = common::call(app, "POST", "/api/v1/jobs", Some(cust_a), Some(other))
+        .await
+        .sv();
     assert!(
         s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
         "{s} {v}"
     );
     // Device B gets nothing; device A claims its job.
-    let (s, _) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(tb), None).await;
+    let (s, _) = common::call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(tb), None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, v) = call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(ta), None).await;
+    let (s, v) = common::call(app, "GET", "/api/v1/agent/jobs/next?wait=0", Some(ta), None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["job"]["id"], created["id"], "{v}");
     // The queue is visible in the metrics.
-    let (s, m) = call(app, "GET", "/metrics", None, None).await;
+    let (s, m) = common::call(app, "GET", "/metrics", None, None).await.sv();
     assert_eq!(s, StatusCode::OK);
     let m = m.as_str().unwrap().to_string();
     let value = |name: &str| -> f64 {
@@ -574,7 +514,7 @@ async fn oidc_login_as(
     op: &common::OidcProvider,
     user: &str,
 ) -> (String, String) {
-    let r = common::request(w, "GET", "/api/v1/auth/oidc/corp/login", None, &[], None).await;
+    let r = common::call(w, "GET", "/api/v1/auth/oidc/corp/login", None, None).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let authorize = r.headers["location"].to_str().unwrap().to_string();
     assert!(
@@ -633,45 +573,33 @@ async fn oidc_login_flow_against_the_real_provider() {
     else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = store.create_tenant("a").await.unwrap();
-    let b = store.create_tenant("b").await.unwrap();
-    let phc = outpost_server::password::hash_blocking("local admin pw 1").unwrap();
-    store
-        .create_user("root", &phc, outpost_core::auth::Role::Admin, None)
-        .await
-        .unwrap();
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        public_url: Some("http://127.0.0.1:1".into()),
-        rate_limit_per_s: 0,
-        login_rate_per_min: 0,
-        ..Default::default()
-    };
-    cfg.auth.oidc = vec![oidc_config(&op, &dir.path().join("secret"))];
-    cfg.auth.local_login = false;
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let app = outpost_server::router(state);
+    let w = World::builder()
+        .tenant("a", &[])
+        .tenant("b", &[])
+        .user("root", outpost_core::auth::Role::Admin, None)
+        .no_rate_limits()
+        .config(|c, dir| {
+            c.public_url = Some("http://127.0.0.1:1".into());
+            c.auth.oidc = vec![oidc_config(&op, &dir.join("secret"))];
+            c.auth.local_login = false;
+        })
+        .build()
+        .await;
+    let (app, store, dir) = (&w.app, &w.store, &w.dir);
+    let (a, b) = (w.a(), w.b());
 
-    let (s, body) = call(&app, "GET", "/api/v1/auth/providers", None, None).await;
+    let (s, body) = common::call(&app, "GET", "/api/v1/auth/providers", None, None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["local_login"], false);
     assert_eq!(
         body["providers"][0]["login_url"],
         "/api/v1/auth/oidc/corp/login"
     );
-    let got = call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "root", "password": "local admin pw 1"})),
-    )
-    .await;
+    let got = common::login(&app, "root", common::world::PASSWORD)
+        .await
+        .sv();
     assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
 
     // Technician: the callback without the state cookie (another browser) is refused and
@@ -699,20 +627,23 @@ async fn oidc_login_flow_against_the_real_provider() {
         "{set:?}"
     );
     let tech = session_of(&r);
-    let (s, me) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    let (s, me) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         (me["role"].as_str(), me["subject"].as_str()),
         (Some("technician"), Some("user:corp:tech1@msp.example"))
     );
-    let (s, _) = call(
+    let (s, _) = common::call(
         &app,
         "GET",
         &format!("/api/v1/hits?tenant={}", b.id),
         Some(&tech),
         None,
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(s, StatusCode::OK, "technicians see every tenant");
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "a state is good once");
@@ -744,9 +675,13 @@ async fn oidc_login_flow_against_the_real_provider() {
     assert_eq!(q["client_id"], "outpost");
     assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:1/login");
     assert_eq!(q["id_token_hint"].split('.').count(), 3, "{q:?}");
-    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&second), None).await;
+    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&second), None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the Outpost session ended");
-    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "other sessions stay");
 
     // Customer of A by verified email domain: sees A only.
@@ -754,19 +689,22 @@ async fn oidc_login_flow_against_the_real_provider() {
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let alice = session_of(&r);
-    let (_, me) = call(&app, "GET", "/api/v1/auth/me", Some(&alice), None).await;
+    let (_, me) = common::call(&app, "GET", "/api/v1/auth/me", Some(&alice), None)
+        .await
+        .sv();
     assert_eq!(
         (me["role"].as_str(), me["tenant_id"].as_str()),
         (Some("customer"), Some(a.id.as_str()))
     );
-    let got = call(
+    let got = common::call(
         &app,
         "GET",
         &format!("/api/v1/hits?tenant={}", b.id),
         Some(&alice),
         None,
     )
-    .await;
+    .await
+    .sv();
     assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
 
     // Eve: unverified email at acme, a `tenant` claim and a look-alike group: unmapped.
@@ -850,7 +788,9 @@ async fn oidc_login_flow_against_the_real_provider() {
     let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let (s, _) = call(&app, "GET", "/api/v1/auth/me", Some(&tech), None).await;
+    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
+        .await
+        .sv();
     assert_eq!(
         s,
         StatusCode::UNAUTHORIZED,
@@ -884,14 +824,9 @@ async fn oidc_login_flow_against_the_real_provider() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().contains("disabled"), "{}", r.text());
     // Local password logins never work for provider users.
-    let got = call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "corp:alice@acme.example", "password": "!oidc"})),
-    )
-    .await;
+    let got = common::login(&app, "corp:alice@acme.example", "!oidc")
+        .await
+        .sv();
     assert_eq!(got.0, StatusCode::FORBIDDEN);
 }
 
@@ -900,14 +835,13 @@ async fn oidc_login_flow_against_the_real_provider() {
 /// before usernames were validated, or by hand). The API used to look it up and sign it in.
 #[tokio::test]
 async fn api_and_ui_refuse_an_empty_username_alike() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let phc = outpost_server::password::hash_blocking("empty name pw 1").unwrap();
-    store
-        .create_user("nameless", &phc, outpost_core::auth::Role::Admin, None)
-        .await
-        .unwrap();
+    let w = World::builder()
+        .user("nameless", outpost_core::auth::Role::Admin, None)
+        .no_rate_limits()
+        .lite()
+        .build()
+        .await;
+    let (app, dir) = (&w.app, &w.dir);
     let pool = sqlx::SqlitePool::connect(&format!(
         "sqlite://{}",
         dir.path().join("outpost.db").display()
@@ -920,21 +854,7 @@ async fn api_and_ui_refuse_an_empty_username_alike() {
         .unwrap()
         .rows_affected();
     assert_eq!(n, 1);
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        login_rate_per_min: 0,
-        ..Default::default()
-    };
-    let app = outpost_server::router(outpost_server::state(cfg, store));
-    let got = call(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "", "password": "empty name pw 1"})),
-    )
-    .await;
+    let got = common::login(&app, "", common::world::PASSWORD).await.sv();
     assert_err(&got, StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(got.1["error"]["message"], "wrong username or password");
     let form = common::request(
@@ -943,7 +863,7 @@ async fn api_and_ui_refuse_an_empty_username_alike() {
         "/login",
         None,
         &[("content-type", "application/x-www-form-urlencoded")],
-        Some(b"username=&password=empty+name+pw+1".to_vec()),
+        Some(b"username=&password=correct+horse+battery".to_vec()),
     )
     .await;
     assert_eq!(form.status, StatusCode::UNAUTHORIZED, "{}", form.text());

@@ -5,9 +5,8 @@
 //! refusal has the documented shape `{"error":{"code","message"}}`.
 
 use crate::common;
+use crate::common::World;
 
-use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -111,39 +110,18 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-struct World {
-    app: axum::Router,
-    admin: String,
-    device_token: String,
-    /// Ids to put into `{id}`, by the path's first segment.
-    ids: Vec<(&'static str, String)>,
-    routes: Vec<(&'static str, String)>,
-    _dir: tempfile::TempDir,
-}
+/// Ids to put into `{id}`, by the path's first segment.
+type Ids = Vec<(&'static str, String)>;
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (spare_key, _) = store
-        .create_key(KeyKind::Enrollment, Some(&t.id), "spare")
-        .await
-        .unwrap();
-    let (dev, device_token) = store.create_device(&t.id, "h1", None, None).await.unwrap();
-    let (spare_dev, _) = store.create_device(&t.id, "h2", None, None).await.unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        login_rate_per_min: 0,
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let app = outpost_server::router(state);
-    // One stored hit, so `/hits/{id}/…` reaches its body checks.
+/// Tenant acme with devices h1 and h2, one stored hit (so `/hits/{id}/…` reaches its body
+/// checks) and a spare user; the ids of what the routes may address.
+async fn world() -> (World, Ids) {
+    let w = World::builder()
+        .tenant("acme", &["h1", "h2"])
+        .no_rate_limits()
+        .build()
+        .await;
+    let (t, dev) = (w.a(), w.a().device());
     let upload = json!({
         "batch_id": "b1", "tenant_id": t.id, "device_id": dev.id, "hostname": "h1",
         "agent_version": "t", "hotlist_version": "v",
@@ -152,18 +130,14 @@ async fn world() -> World {
                   "first_seen_utc": "2026-12-01T00:00:00Z", "last_seen_utc": "2026-12-01T00:00:01Z",
                   "hit_count": 1, "sample_events": []}]
     });
-    let (s, _) = send(
-        &app,
-        "POST",
-        "/api/v1/hits",
-        Some(&device_token),
-        upload.to_string().into_bytes(),
-    )
-    .await;
-    assert_eq!(s, 200);
-    let (_, hits) = send(&app, "GET", "/api/v1/hits", Some(&admin), Vec::new()).await;
-    let hit_id = hits["items"][0]["id"].to_string();
-    let user = store
+    let r = w
+        .call("POST", "/api/v1/hits", Some(&dev.token), Some(upload))
+        .await;
+    assert_eq!(r.status, 200);
+    let hits = w.call("GET", "/api/v1/hits", Some(&w.admin), None).await;
+    let hit_id = hits.json()["items"][0]["id"].to_string();
+    let user = w
+        .store
         .create_user(
             "spare-user",
             "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
@@ -172,43 +146,23 @@ async fn world() -> World {
         )
         .await
         .unwrap();
-    World {
-        app,
-        admin,
-        device_token,
-        ids: vec![
-            ("hits", hit_id),
-            ("devices", spare_dev.id),
-            ("keys", spare_key.id),
-            ("users", user.id.to_string()),
-            ("suppressions", "1".into()),
-        ],
-        routes: outpost_server::api_routes(),
-        _dir: dir,
-    }
+    let ids = vec![
+        ("hits", hit_id),
+        ("devices", t.devices[1].id.clone()),
+        ("keys", t.enroll_id.clone()),
+        ("users", user.id.to_string()),
+        ("suppressions", "1".into()),
+    ];
+    (w, ids)
 }
 
-async fn send(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    // Always a JSON content type, whatever the bytes.
-    let r = common::request(app, method, uri, token, &[], Some(body)).await;
-    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-    (r.status.as_u16(), v)
-}
-
-fn concrete(w: &World, path: &str) -> String {
+fn concrete(ids: &Ids, path: &str) -> String {
     let seg = path
         .trim_start_matches("/api/v1/")
         .split('/')
         .next()
         .unwrap_or("");
-    let id = w
-        .ids
+    let id = ids
         .iter()
         .find(|(s, _)| *s == seg)
         .map(|(_, id)| id.as_str())
@@ -222,15 +176,19 @@ proptest! {
     fn every_body_route_answers_arbitrary_input_with_a_documented_error(b in body()) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let w = world().await;
+            let (w, ids) = world().await;
             let mut checked = 0;
-            for (method, path) in &w.routes {
+            for (method, path) in &outpost_server::api_routes() {
                 if !matches!(*method, "POST" | "PUT" | "PATCH") {
                     continue;
                 }
-                let uri = concrete(&w, path);
-                for token in [Some(w.admin.as_str()), Some(w.device_token.as_str()), None] {
-                    let (s, v) = send(&w.app, method, &uri, token, b.clone()).await;
+                let uri = concrete(&ids, path);
+                let device = w.a().device().token.as_str();
+                for token in [Some(w.admin.as_str()), Some(device), None] {
+                    // Always a JSON content type, whatever the bytes.
+                    let r = common::request(&w.app, method, &uri, token, &[], Some(b.clone())).await;
+                    let s = r.status.as_u16();
+                    let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
                     assert!(s < 500, "{method} {uri}: {s} {v}");
                     if s >= 400 {
                         assert!(v["error"]["code"].is_string(), "{method} {uri}: {s} {v}");

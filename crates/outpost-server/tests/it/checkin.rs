@@ -2,87 +2,28 @@
 //! as a job or a new configuration is there for the device (well within a second).
 
 use crate::common;
+use crate::common::World;
 
 use axum::http::StatusCode;
-use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let r = common::request(
-        app,
-        method,
-        uri,
-        Some(token),
-        &[],
-        Some(body.to_string().into_bytes()),
-    )
-    .await;
-    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-    (r.status, v)
-}
-
-struct W {
-    app: axum::Router,
-    state: outpost_server::AppState,
-    store: Store,
-    admin: String,
-    tenant: String,
-    device: String,
-    token: String,
-    _dir: tempfile::TempDir,
-}
-
 /// The device row as stored, after this replica wrote its pending check-ins.
-async fn stored_device(w: &W) -> outpost_core::api::Device {
+async fn stored_device(w: &World) -> outpost_core::api::Device {
     w.state.fresh_devices().await;
-    w.store.get_device(&w.device).await.unwrap()
+    w.store.get_device(&w.a().device().id).await.unwrap()
 }
 
-async fn world() -> W {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (d, token) = store.create_device(&t.id, "h1", None, None).await.unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    W {
-        app: outpost_server::router(state.clone()),
-        state,
-        store,
-        admin,
-        tenant: t.id,
-        device: d.id,
-        token,
-        _dir: dir,
-    }
+async fn world() -> World {
+    World::builder().tenant("acme", &["h1"]).build().await
 }
 
 #[tokio::test]
 async fn checkin_records_counters_and_versions() {
     let w = world().await;
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.token,
-        json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30}),
-    )
-    .await;
+    let (s, v) = w.call("POST",
+        "/api/v1/checkin", Some(&w.a().device().token), Some(json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30})),)
+    .await.sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["jobs_pending"], 0);
     assert_eq!(v["next_checkin_s"], 60);
@@ -101,7 +42,15 @@ async fn checkin_records_counters_and_versions() {
         json!({"intel": {"stale": "maybe"}}),
         json!({"counters": {"big": "x".repeat(70_000)}}),
     ] {
-        let (s, v) = call(&w.app, "POST", "/api/v1/checkin", &w.token, bad.clone()).await;
+        let (s, v) = w
+            .call(
+                "POST",
+                "/api/v1/checkin",
+                Some(&w.a().device().token),
+                Some(bad.clone()),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "invalid_payload");
     }
@@ -109,57 +58,54 @@ async fn checkin_records_counters_and_versions() {
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
     // A newer agent's fields this server does not know are accepted (and
     // counted), at the top level and inside `intel`; the known ones are applied.
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.token,
-        json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(
+                json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
                "intel": {"version": "v9", "stale": false, "next_gen": true}}),
-    )
-    .await;
+            ),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("10.0"));
-    let r = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
-    let text = String::from_utf8_lossy(&r.body);
-    let counted: u64 = text
-        .lines()
-        .filter(|l| l.starts_with("outpost_unknown_fields_total{body=\"checkin\"}"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    assert!(counted >= 3, "{text}");
+    let counted =
+        common::metric_sum(&w.app, "outpost_unknown_fields_total{body=\"checkin\"}").await;
+    assert!(counted.0 >= 3.0, "{}", counted.1);
     // An API key is not a device.
-    let (s, _) = call(&w.app, "POST", "/api/v1/checkin", &w.admin, json!({})).await;
+    let (s, _) = w
+        .call("POST", "/api/v1/checkin", Some(&w.admin), Some(json!({})))
+        .await
+        .sv();
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn long_poll_returns_when_a_job_is_created() {
     let w = world().await;
-    let (app, token) = (w.app.clone(), w.token.clone());
+    let (app, token) = (w.app.clone(), w.a().device().token.clone());
     let start = Instant::now();
     let poll = tokio::spawn(async move {
-        let r = call(
+        let r = common::call(
             &app,
             "POST",
             "/api/v1/checkin",
-            &token,
-            json!({"wait_s": 20}),
+            Some(&token),
+            Some(json!({"wait_s": 20})),
         )
-        .await;
+        .await
+        .sv();
         (r, start.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let created_at = start.elapsed();
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/jobs",
-        &w.admin,
-        json!({"tenant_id": w.tenant, "device_id": w.device, "kind": "process.list", "filter": {}}),
-    )
-    .await;
+    let (s, v) = w.call("POST",
+        "/api/v1/jobs", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "device_id": w.a().device().id, "kind": "process.list", "filter": {}})),)
+    .await.sv();
     assert!(s.is_success(), "{s} {v}");
     let ((s, v), done) = poll.await.unwrap();
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -171,14 +117,15 @@ async fn long_poll_returns_when_a_job_is_created() {
     );
     // With a job pending, a check-in answers at once.
     let t = Instant::now();
-    let (_, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.token,
-        json!({"wait_s": 20}),
-    )
-    .await;
+    let (_, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"wait_s": 20})),
+        )
+        .await
+        .sv();
     assert_eq!(v["jobs_pending"], 1);
     assert!(t.elapsed() < Duration::from_secs(1));
 }
@@ -186,28 +133,30 @@ async fn long_poll_returns_when_a_job_is_created() {
 #[tokio::test]
 async fn long_poll_returns_when_the_config_changes() {
     let w = world().await;
-    let (app, token) = (w.app.clone(), w.token.clone());
+    let (app, token) = (w.app.clone(), w.a().device().token.clone());
     let poll = tokio::spawn(async move {
         let t = Instant::now();
-        let r = call(
+        let r = common::call(
             &app,
             "POST",
             "/api/v1/checkin",
-            &token,
-            json!({"wait_s": 20}),
+            Some(&token),
+            Some(json!({"wait_s": 20})),
         )
-        .await;
+        .await
+        .sv();
         (r, t.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (s, v) = call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/devices/{}/config", w.device),
-        &w.admin,
-        json!({"config": {"window": {"min_age_minutes": 1}}}),
-    )
-    .await;
+    let (s, v) = w
+        .call(
+            "PUT",
+            &format!("/api/v1/devices/{}/config", w.a().device().id),
+            Some(&w.admin),
+            Some(json!({"config": {"window": {"min_age_minutes": 1}}})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let version = v["config_version"].as_str().unwrap().to_string();
     let ((s, got), took) = poll.await.unwrap();
@@ -216,26 +165,28 @@ async fn long_poll_returns_when_the_config_changes() {
     assert_eq!(got["config_version"], version.as_str());
     assert_eq!(got["config"]["window"]["min_age_minutes"], 1);
     // Reporting that version: no config in the answer, and the device shows it.
-    let (_, got) = call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.token,
-        json!({"config_version": version}),
-    )
-    .await;
+    let (_, got) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"config_version": version})),
+        )
+        .await
+        .sv();
     assert!(got.get("config").is_none(), "{got}");
     let d = stored_device(&w).await;
     assert_eq!(d.reported_config_version.as_deref(), Some(version.as_str()));
     // A configuration that is not an object is refused.
-    let (s, _) = call(
-        &w.app,
-        "PUT",
-        &format!("/api/v1/devices/{}/config", w.device),
-        &w.admin,
-        json!({"config": [1]}),
-    )
-    .await;
+    let (s, _) = w
+        .call(
+            "PUT",
+            &format!("/api/v1/devices/{}/config", w.a().device().id),
+            Some(&w.admin),
+            Some(json!({"config": [1]})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // The agent's safety switches and job caps cannot be set from the server.
     for (k, v) in [
@@ -243,14 +194,15 @@ async fn long_poll_returns_when_the_config_changes() {
         ("max_file_get_bytes", json!(1u64 << 40)),
         ("capture_dir", json!("/")),
     ] {
-        let (s, body) = call(
-            &w.app,
-            "PUT",
-            &format!("/api/v1/devices/{}/config", w.device),
-            &w.admin,
-            json!({"config": {"daemon": {k: v}}}),
-        )
-        .await;
+        let (s, body) = w
+            .call(
+                "PUT",
+                &format!("/api/v1/devices/{}/config", w.a().device().id),
+                Some(&w.admin),
+                Some(json!({"config": {"daemon": {k: v}}})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{k}");
         assert!(body.to_string().contains(&format!("daemon.{k}")), "{body}");
     }
@@ -260,14 +212,15 @@ async fn long_poll_returns_when_the_config_changes() {
 async fn a_wait_without_news_lasts_the_wait() {
     let w = world().await;
     let t = Instant::now();
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.token,
-        json!({"wait_s": 1}),
-    )
-    .await;
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/checkin",
+            Some(&w.a().device().token),
+            Some(json!({"wait_s": 1})),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     let e = t.elapsed();
     assert!(
@@ -281,31 +234,30 @@ async fn a_wait_without_news_lasts_the_wait() {
 #[tokio::test]
 async fn checkins_are_written_behind_and_reads_see_them() {
     let w = world().await;
-    let before = w.store.get_device(&w.device).await.unwrap();
+    let before = w.store.get_device(&w.a().device().id).await.unwrap();
     assert!(before.last_checkin_at.is_none());
     let r = common::request(
         &w.app,
         "POST",
         "/api/v1/checkin",
-        Some(&w.token),
+        Some(&w.a().device().token),
         &[],
         Some(br#"{"agent_version":"9.9.9","counters":{"events":7}}"#.to_vec()),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(w.state.reports.pending(), 1);
-    let raw = w.store.get_device(&w.device).await.unwrap();
+    let raw = w.store.get_device(&w.a().device().id).await.unwrap();
     assert!(raw.last_checkin_at.is_none(), "not written per request");
     // A read through the API writes what is pending first.
-    let r = common::request(
-        &w.app,
-        "GET",
-        &format!("/api/v1/devices/{}", w.device),
-        Some(&w.admin),
-        &[],
-        None,
-    )
-    .await;
+    let r = w
+        .call(
+            "GET",
+            &format!("/api/v1/devices/{}", w.a().device().id),
+            Some(&w.admin),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let v = r.json();
     assert_eq!(v["agent_version"], "9.9.9", "{v}");
@@ -318,7 +270,7 @@ async fn checkins_are_written_behind_and_reads_see_them() {
             &w.app,
             "POST",
             "/api/v1/checkin",
-            Some(&w.token),
+            Some(&w.a().device().token),
             &[],
             Some(body.into_bytes()),
         )
@@ -327,7 +279,7 @@ async fn checkins_are_written_behind_and_reads_see_them() {
     }
     assert_eq!(w.state.reports.pending(), 1);
     assert_eq!(w.state.reports.flush(&w.store).await.unwrap(), 1);
-    let d = w.store.get_device(&w.device).await.unwrap();
+    let d = w.store.get_device(&w.a().device().id).await.unwrap();
     assert_eq!(d.counters.unwrap()["events"], 2);
     assert_eq!(
         d.agent_version.as_deref(),
@@ -343,28 +295,18 @@ async fn checkins_are_written_behind_and_reads_see_them() {
 #[tokio::test]
 async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     use outpost_intel::release::{ReleaseStatement, sha256_hex, sign};
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, customer) = store
-        .create_key(KeyKind::Customer, Some(&t.id), "")
-        .await
-        .unwrap();
     let key = outpost_intel::distribute::generate_signing_key();
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        checkin_flush_ms: 0,
-        ..Default::default()
-    };
-    cfg.releases.public_key = Some(outpost_intel::distribute::verifying_key_to_hex(
-        &key.verifying_key(),
-    ));
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let app = outpost_server::router(state.clone());
+    let public = outpost_intel::distribute::verifying_key_to_hex(&key.verifying_key());
+    let w = World::builder()
+        .tenant("acme", &[])
+        .config(|c, _| {
+            c.checkin_flush_ms = 0;
+            c.releases.public_key = Some(public);
+        })
+        .build()
+        .await;
+    let (app, state, store, admin) = (&w.app, &w.state, &w.store, &w.admin);
+    let (t, customer) = (w.a(), &w.a().customer);
     let mut devs = Vec::new();
     for i in 0..20 {
         devs.push(
@@ -406,21 +348,24 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     assert_eq!(r.status, 201, "{}", r.text());
     let rel = r.json()["id"].as_str().unwrap().to_string();
     let dl = format!("/api/v1/releases/{rel}/download");
-    let got = common::request(&app, "GET", &dl, Some(&devs[0].1), &[], None).await;
+    let got = common::call(&app, "GET", &dl, Some(&devs[0].1), None).await;
     assert_eq!((got.status, got.body.len()), (StatusCode::OK, file.len()));
-    let got = common::request(&app, "GET", &dl, Some(&admin), &[], None).await;
+    let got = common::call(&app, "GET", &dl, Some(&admin), None).await;
     assert_eq!(got.status, 401, "only devices download releases");
 
     let canary = devs[0].0.id.clone();
-    let (s, v) = call(
+    let (s, v) = common::call(
         &app,
         "POST",
         "/api/v1/rollouts",
-        &admin,
-        json!({"release_id": rel, "tenant_id": t.id, "canary": [canary],
+        Some(&admin),
+        Some(
+            json!({"release_id": rel, "tenant_id": t.id, "canary": [canary],
                "percents": [50, 100], "healthy_secs": 1, "failure_threshold": 2}),
+        ),
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(s, 201, "{v}");
     let rollout = v["id"].as_str().unwrap().to_string();
     let checkin = |token: String, update: Option<Value>| {
@@ -430,7 +375,9 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
             if let Some(u) = update {
                 body["update"] = u;
             }
-            let (s, v) = call(&app, "POST", "/api/v1/checkin", &token, body).await;
+            let (s, v) = common::call(&app, "POST", "/api/v1/checkin", Some(&token), Some(body))
+                .await
+                .sv();
             assert_eq!(s, 200, "{v}");
             v["update"]["release_id"].as_str().map(str::to_string)
         }
@@ -455,14 +402,15 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     let got = offered(devs.clone()).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0.id, canary);
-    let (s, v) = call(
+    let (s, v) = common::call(
         &app,
         "POST",
         "/api/v1/checkin",
-        &devs[0].1,
-        json!({"os": "windows x86_64"}),
+        Some(&devs[0].1),
+        Some(json!({"os": "windows x86_64"})),
     )
-    .await;
+    .await
+    .sv();
     assert!(s == 200 && v.get("update").is_none(), "{v}");
     checkin(devs[0].1.clone(), Some(report("installed"))).await;
     let stage = || async {
@@ -517,23 +465,25 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
         "a failed device is not offered it again"
     );
     // Resume (staff): running again, the old failures excused; the new device gets it.
-    let (s, v) = call(
+    let (s, v) = common::call(
         &app,
         "POST",
         &format!("/api/v1/rollouts/{rollout}/state"),
-        &customer,
-        json!({"action": "resume"}),
+        Some(&customer),
+        Some(json!({"action": "resume"})),
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(s, 403, "{v}");
-    let (s, v) = call(
+    let (s, v) = common::call(
         &app,
         "POST",
         &format!("/api/v1/rollouts/{rollout}/state"),
-        &admin,
-        json!({"action": "resume"}),
+        Some(&admin),
+        Some(json!({"action": "resume"})),
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(
         (s, v["state"].as_str()),
         (StatusCode::OK, Some("running")),
@@ -541,28 +491,28 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     );
     assert_eq!(stage().await.1, "running");
     assert_eq!(checkin(late.1.clone(), None).await, Some(rel.clone()));
-    let (s, _) = call(
+    let (s, _) = common::call(
         &app,
         "POST",
         &format!("/api/v1/rollouts/{rollout}/state"),
-        &admin,
-        json!({"action": "abort"}),
+        Some(&admin),
+        Some(json!({"action": "abort"})),
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(s, 200);
     assert_eq!(checkin(devs[0].1.clone(), None).await, None);
     // The device's history and the fleet view.
-    let h = common::request(
+    let h = common::call(
         &app,
         "GET",
         &format!("/api/v1/devices/{}/updates", rest[0].0.id),
         Some(&admin),
-        &[],
         None,
     )
     .await;
     assert_eq!(h.json()[0]["outcome"], "rolled_back");
-    let f = common::request(&app, "GET", "/api/v1/fleet", Some(&customer), &[], None).await;
+    let f = common::call(&app, "GET", "/api/v1/fleet", Some(&customer), None).await;
     let f = f.json();
     assert_eq!(f["latest"]["linux x86_64"], "2.0.0");
     assert_eq!(f["tenants"][0]["devices"], 21);

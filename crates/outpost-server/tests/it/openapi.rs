@@ -4,7 +4,6 @@
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use outpost_server::config::ServerConfig;
 use std::collections::BTreeSet;
 use tower::ServiceExt;
 
@@ -63,16 +62,8 @@ fn document_matches_the_router() {
 
 #[tokio::test]
 async fn every_documented_operation_is_routed_and_served() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = outpost_store::Store::open_sqlite_dir(dir.path())
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let app = outpost_server::router(outpost_server::build_state(cfg, store).await.unwrap());
+    let w = crate::common::World::builder().build().await;
+    let app = &w.app;
     for (method, path) in documented() {
         let uri = path.replace("{id}", "1");
         let req = Request::builder()
@@ -106,6 +97,7 @@ async fn every_documented_operation_is_routed_and_served() {
     assert_eq!(v["info"]["title"], "Outpost API");
     // ... and as a readable page, every operation and schema on it.
     let resp = app
+        .clone()
         .oneshot(Request::get("/api/v1/docs").body(Body::empty()).unwrap())
         .await
         .unwrap();

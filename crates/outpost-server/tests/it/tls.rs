@@ -2,9 +2,8 @@
 //! rustls client. Certificates are made for the test (a CA, the server's certificate for
 //! 127.0.0.1, agents' client certificates from that CA and from a foreign CA).
 
-use outpost_server::config::ServerConfig;
+use crate::common::World;
 use outpost_server::tls::TlsConfig;
-use outpost_store::{KeyKind, Store};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use std::path::Path;
 
@@ -39,26 +38,18 @@ struct Running {
     url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    admin: String,
-    enroll_key: String,
-    _dir: tempfile::TempDir,
+    /// Tenant acme's world; the certificates' directory.
+    w: World,
+    _certs: tempfile::TempDir,
 }
 
-async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let t = store.create_tenant("acme").await.unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let (_, enroll_key) = store
-        .create_key(KeyKind::Enrollment, Some(&t.id), "")
-        .await
-        .unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        tls: Some(tls),
-        ..Default::default()
-    };
-    let state = outpost_server::build_state(cfg, store).await.unwrap();
+async fn start(tls: TlsConfig, certs: tempfile::TempDir) -> Running {
+    let w = World::builder()
+        .tenant("acme", &[])
+        .config(|c, _| c.tls = Some(tls))
+        .build()
+        .await;
+    let state = w.state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -73,10 +64,14 @@ async fn start(tls: TlsConfig, dir: tempfile::TempDir) -> Running {
         url: format!("https://127.0.0.1:{port}"),
         stop: Some(tx),
         task,
-        admin,
-        enroll_key,
-        _dir: dir,
+        w,
+        _certs: certs,
     }
+}
+
+/// `GET /healthz` of `srv` with client `c`.
+async fn healthz(c: &reqwest::Client, srv: &Running) -> reqwest::Result<reqwest::Response> {
+    c.get(format!("{}/healthz", srv.url)).send().await
 }
 
 /// A server with a certificate for 127.0.0.1 and localhost from `root`, no client certificates.
@@ -114,19 +109,19 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
     let mut srv = start_https(&root).await;
     let c = client(&root.pem, None);
 
-    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&c, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     // An agent enrolls and the admin reads devices, over TLS.
     let r = c
         .post(format!("{}/api/v1/enroll", srv.url))
-        .json(&serde_json::json!({"enrollment_key": srv.enroll_key, "hostname": "tls-host"}))
+        .json(&serde_json::json!({"enrollment_key": srv.w.a().enroll, "hostname": "tls-host"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let r = c
         .get(format!("{}/api/v1/devices", srv.url))
-        .bearer_auth(&srv.admin)
+        .bearer_auth(&srv.w.admin)
         .send()
         .await
         .unwrap();
@@ -135,10 +130,7 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
 
     // A client that does not trust the server's CA refuses it; plain HTTP gets no answer.
     let other = ca("Someone else");
-    let e = client(&other.pem, None)
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let e = healthz(&client(&other.pem, None), &srv).await;
     assert!(
         e.is_err(),
         "an untrusted certificate must fail the handshake"
@@ -152,7 +144,7 @@ async fn https_serves_the_api_and_plain_http_is_refused() {
     assert!(e.is_err(), "plain HTTP on the TLS port must not be served");
 
     // The server still works after the failed handshakes.
-    let r = c.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&c, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     let _ = srv.stop.take().unwrap().send(());
     srv.task.await.unwrap();
@@ -174,30 +166,24 @@ async fn required_client_certificates_admit_only_agents_of_the_ca() {
 
     let (acert, akey) = leaf(&agents, &["agent-1"]);
     let ok = client(&root.pem, Some((&acert, &akey)));
-    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&ok, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
 
     // No certificate, or one from a foreign CA: the handshake fails.
-    let none = client(&root.pem, None)
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let none = healthz(&client(&root.pem, None), &srv).await;
     assert!(
         none.is_err(),
         "a client without a certificate must be refused"
     );
     let rogue = ca("Rogue CA");
     let (rcert, rkey) = leaf(&rogue, &["agent-x"]);
-    let bad = client(&root.pem, Some((&rcert, &rkey)))
-        .get(format!("{}/healthz", srv.url))
-        .send()
-        .await;
+    let bad = healthz(&client(&root.pem, Some((&rcert, &rkey))), &srv).await;
     assert!(
         bad.is_err(),
         "a certificate from another CA must be refused"
     );
 
-    let r = ok.get(format!("{}/healthz", srv.url)).send().await.unwrap();
+    let r = healthz(&ok, &srv).await.unwrap();
     assert_eq!(r.status(), 200);
     let _ = srv.stop.take().unwrap().send(());
     srv.task.await.unwrap();

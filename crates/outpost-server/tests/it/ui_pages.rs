@@ -2,86 +2,42 @@
 //! customer view without technician-only fields, CSRF on changes), the login form, and page
 //! render times with 100,000 stored hits.
 
+use crate::common;
+use crate::common::World;
+use crate::common::world::add_user;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use outpost_core::auth::Role;
 use outpost_core::{Hit, HitPayload};
-use outpost_server::config::ServerConfig;
 use outpost_store::{DeviceAuth, Store};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tower::ServiceExt;
 
-struct World {
-    app: axum::Router,
-    store: Store,
-    tech: String,
-    cust_a: String,
-    dev_a: DeviceAuth,
-    dev_b: DeviceAuth,
-    jobs: Option<outpost_jobs::JobsState>,
-    _dir: tempfile::TempDir,
-}
-
+/// Tenants acme and globex with a device each, users `tech` and acme's `alice`.
 async fn world() -> World {
     world_with(false).await
 }
 
 /// With `jobs`, the state as `outpost server` builds it (job subsystem included).
 async fn world_with(jobs: bool) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = store.create_tenant("acme").await.unwrap();
-    let b = store.create_tenant("globex").await.unwrap();
-    let (da, ta) = store
-        .create_device(&a.id, "acme-host", None, None)
-        .await
-        .unwrap();
-    let (db, tb) = store
-        .create_device(&b.id, "globex-host", None, None)
-        .await
-        .unwrap();
-    let dev_a = store.device_by_token(&ta).await.unwrap().unwrap();
-    let dev_b = store.device_by_token(&tb).await.unwrap().unwrap();
-    assert_eq!(dev_a.device_id, da.id);
-    assert_eq!(dev_b.device_id, db.id);
-    let phc = outpost_server::password::hash("correct horse battery".to_string())
-        .await
-        .unwrap();
-    let tech_u = store
-        .create_user("tech", &phc, Role::Technician, None)
-        .await
-        .unwrap();
-    let cust_u = store
-        .create_user("alice", &phc, Role::Customer, Some(&a.id))
-        .await
-        .unwrap();
-    let ttl = Duration::from_secs(3600);
-    let (tech, _) = store.create_session(&tech_u.id, ttl).await.unwrap();
-    let (cust_a, _) = store.create_session(&cust_u.id, ttl).await.unwrap();
-    let cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let state = if jobs {
-        outpost_server::build_state(cfg, store.clone())
-            .await
-            .unwrap()
+    let b = World::builder()
+        .tenant("acme", &["acme-host"])
+        .tenant("globex", &["globex-host"])
+        .user("tech", Role::Technician, None)
+        .user("alice", Role::Customer, Some("acme"));
+    if jobs {
+        b.build().await
     } else {
-        outpost_server::state(cfg, store.clone())
-    };
-    World {
-        jobs: state.jobs.clone(),
-        app: outpost_server::router(state),
-        store,
-        tech,
-        cust_a,
-        dev_a,
-        dev_b,
-        _dir: dir,
+        b.lite().build().await
     }
+}
+
+/// The sessions of `tech` and `alice`.
+fn sessions(w: &World) -> (&str, &str) {
+    (&w.user("tech").session, &w.user("alice").session)
 }
 
 fn hit(ip: &str, process: &str, n: u64) -> Hit {
@@ -142,28 +98,29 @@ fn post_form(path: &str, session: &str, body: &str, htmx: bool) -> Request<Body>
 #[tokio::test]
 async fn pages_authorize_like_the_api() {
     let w = world().await;
+    let (tech, cust_a) = sessions(&w);
     upload(
         &w.store,
-        &w.dev_a,
+        &w.a().device().auth,
         "batch-acme-1",
         vec![hit("203.0.113.7", "curl", 3)],
     )
     .await;
     upload(
         &w.store,
-        &w.dev_b,
+        &w.b().device().auth,
         "batch-globex-1",
         vec![hit("198.51.100.9", "wget", 2)],
     )
     .await;
     let acme_id = w
         .store
-        .ui_latest_hit_id(Some(&w.dev_a.tenant_id))
+        .ui_latest_hit_id(Some(&w.a().device().auth.tenant_id))
         .await
         .unwrap();
     let globex_id = w
         .store
-        .ui_latest_hit_id(Some(&w.dev_b.tenant_id))
+        .ui_latest_hit_id(Some(&w.b().device().auth.tenant_id))
         .await
         .unwrap();
 
@@ -179,11 +136,11 @@ async fn pages_authorize_like_the_api() {
     assert!(body.contains("htmx"));
 
     // Technician: both tenants, full detail.
-    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&tech))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.contains("203.0.113.7") && body.contains("198.51.100.9"));
     assert!(body.contains("ipsum-test"));
-    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&tech))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.contains("batch-acme-1") && body.contains("sample-src-marker"));
     assert!(body.contains("ipsum-test"));
@@ -194,17 +151,17 @@ async fn pages_authorize_like_the_api() {
         "/ui/settings",
         "/ui/intel",
     ] {
-        let (s, _, body) = send(&w.app, get(p, Some(&w.tech))).await;
+        let (s, _, body) = send(&w.app, get(p, Some(&tech))).await;
         assert_eq!(s, StatusCode::OK, "{p}: {body}");
     }
 
     // Customer: own tenant only, simplified fields.
-    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&w.cust_a))).await;
+    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("203.0.113.7"));
     assert!(!body.contains("198.51.100.9") && !body.contains("globex"));
     assert!(!body.contains("ipsum-test"));
-    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&w.cust_a))).await;
+    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     for secret in [
         "batch-acme-1",
@@ -215,18 +172,14 @@ async fn pages_authorize_like_the_api() {
     ] {
         assert!(!body.contains(secret), "customer sees {secret}");
     }
-    let (s, _, body) = send(
-        &w.app,
-        get(&format!("/ui/hits/{globex_id}"), Some(&w.cust_a)),
-    )
-    .await;
+    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{globex_id}"), Some(&cust_a))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(!body.contains("198.51.100.9"));
     let (s, _, _) = send(
         &w.app,
         get(
-            &format!("/ui/hits?tenant={}", w.dev_b.tenant_id),
-            Some(&w.cust_a),
+            &format!("/ui/hits?tenant={}", w.b().device().auth.tenant_id),
+            Some(&cust_a),
         ),
     )
     .await;
@@ -234,34 +187,34 @@ async fn pages_authorize_like_the_api() {
     let (s, _, _) = send(
         &w.app,
         get(
-            &format!("/ui/devices/{}", w.dev_b.device_id),
-            Some(&w.cust_a),
+            &format!("/ui/devices/{}", w.b().device().auth.device_id),
+            Some(&cust_a),
         ),
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Device page: technicians see the recent sample events, customers do not.
-    let dev_a = format!("/ui/devices/{}", w.dev_a.device_id);
-    let (s, _, body) = send(&w.app, get(&dev_a, Some(&w.tech))).await;
+    let dev_a = format!("/ui/devices/{}", w.a().device().auth.device_id);
+    let (s, _, body) = send(&w.app, get(&dev_a, Some(&tech))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         body.contains(r#"data-testid="device-event""#) && body.contains("sample-src-marker"),
         "{body}"
     );
-    let (s, _, body) = send(&w.app, get(&dev_a, Some(&w.cust_a))).await;
+    let (s, _, body) = send(&w.app, get(&dev_a, Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!body.contains("sample-src-marker"), "{body}");
     for p in ["/ui/settings", "/ui/intel"] {
-        let (s, _, _) = send(&w.app, get(p, Some(&w.cust_a))).await;
+        let (s, _, _) = send(&w.app, get(p, Some(&cust_a))).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
     }
     let (s, _, _) = send(
         &w.app,
-        post_form(&format!("/ui/hits/{acme_id}/ticket"), &w.cust_a, "", true),
+        post_form(&format!("/ui/hits/{acme_id}/ticket"), &cust_a, "", true),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "customers cannot open tickets");
-    let (s, _, body) = send(&w.app, get("/ui/dashboard", Some(&w.cust_a))).await;
+    let (s, _, body) = send(&w.app, get("/ui/dashboard", Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!body.contains("198.51.100.9") && !body.contains("wget"));
 
@@ -269,13 +222,13 @@ async fn pages_authorize_like_the_api() {
     let path = format!("/ui/hits/{acme_id}/state");
     let (s, _, _) = send(
         &w.app,
-        post_form(&path, &w.cust_a, "state=acknowledged", false),
+        post_form(&path, &cust_a, "state=acknowledged", false),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = send(
         &w.app,
-        post_form(&path, &w.cust_a, "state=false_positive", true),
+        post_form(&path, &cust_a, "state=false_positive", true),
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -283,7 +236,7 @@ async fn pages_authorize_like_the_api() {
         &w.app,
         post_form(
             &format!("/ui/hits/{globex_id}/state"),
-            &w.cust_a,
+            &cust_a,
             "state=acknowledged",
             true,
         ),
@@ -294,7 +247,7 @@ async fn pages_authorize_like_the_api() {
         &w.app,
         post_form(
             &path,
-            &w.cust_a,
+            &cust_a,
             "state=acknowledged&expected_version=0",
             true,
         ),
@@ -308,18 +261,18 @@ async fn pages_authorize_like_the_api() {
     // A stale version is a conflict, reported in the page.
     let (s, _, body) = send(
         &w.app,
-        post_form(&path, &w.tech, "state=new&expected_version=0", true),
+        post_form(&path, &tech, "state=new&expected_version=0", true),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("changed this hit meanwhile"));
     // Suppression by a technician; refused to customers.
     let sp = format!("/ui/hits/{globex_id}/suppress");
-    let (s, _, _) = send(&w.app, post_form(&sp, &w.cust_a, "scope=ip", true)).await;
+    let (s, _, _) = send(&w.app, post_form(&sp, &cust_a, "scope=ip", true)).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = send(
         &w.app,
-        post_form(&sp, &w.tech, "scope=ip&reason=lab&days=7", true),
+        post_form(&sp, &tech, "scope=ip&reason=lab&days=7", true),
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
@@ -335,7 +288,7 @@ async fn pages_authorize_like_the_api() {
     );
     assert_eq!(
         w.store
-            .list_suppressions(Some(&w.dev_b.tenant_id))
+            .list_suppressions(Some(&w.b().device().auth.tenant_id))
             .await
             .unwrap()
             .len(),
@@ -395,9 +348,14 @@ async fn median_ms(app: &axum::Router, path: &str, session: &str, n: usize) -> f
 #[tokio::test]
 async fn pages_render_fast_with_100k_hits() {
     let w = world().await;
+    let (tech, cust_a) = sessions(&w);
     let t0 = Instant::now();
     for batch in 0..50 {
-        let dev = if batch % 2 == 0 { &w.dev_a } else { &w.dev_b };
+        let dev = if batch % 2 == 0 {
+            &w.a().device().auth
+        } else {
+            &w.b().device().auth
+        };
         let hits = (0..2000u32)
             .map(|i| {
                 let n = batch * 2000 + i;
@@ -419,10 +377,10 @@ async fn pages_render_fast_with_100k_hits() {
         "/ui/hits?sort=oldest".to_string(),
         "/ui/hits?state=new&process=proc7".to_string(),
         "/ui/hits?ip=10.3.3.3".to_string(),
-        format!("/ui/hits?tenant={}", w.dev_a.tenant_id),
+        format!("/ui/hits?tenant={}", w.a().device().auth.tenant_id),
         format!("/ui/hits/{some_id}"),
         "/ui/devices".to_string(),
-        format!("/ui/devices/{}", w.dev_a.device_id),
+        format!("/ui/devices/{}", w.a().device().auth.device_id),
         "/ui/settings".to_string(),
         "/ui/intel".to_string(),
         "/ui/jobs".to_string(),
@@ -431,21 +389,21 @@ async fn pages_render_fast_with_100k_hits() {
     ];
     let mut slow = Vec::new();
     for p in &pages {
-        let ms = median_ms(&w.app, p, &w.tech, 5).await;
+        let ms = median_ms(&w.app, p, &tech, 5).await;
         eprintln!("{p}: {ms:.1} ms (technician)");
         if ms >= 100.0 {
             slow.push(format!("{p}: {ms:.1} ms"));
         }
     }
     for p in ["/ui/dashboard", "/ui/hits", "/ui/hits?sort=oldest"] {
-        let ms = median_ms(&w.app, p, &w.cust_a, 5).await;
+        let ms = median_ms(&w.app, p, &cust_a, 5).await;
         eprintln!("{p}: {ms:.1} ms (customer)");
         if ms >= 100.0 {
             slow.push(format!("{p} (customer): {ms:.1} ms"));
         }
     }
     // Paging works deep into the list (keyset cursor, no OFFSET).
-    let (s, _, body) = send(&w.app, get("/ui/hits?limit=200", Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get("/ui/hits?limit=200", Some(&tech))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("data-testid=\"next-page\""));
     assert!(slow.is_empty(), "pages slower than 100 ms: {slow:?}");
@@ -454,24 +412,9 @@ async fn pages_render_fast_with_100k_hits() {
 #[tokio::test]
 async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     let w = world_with(true).await;
-    let phc = outpost_server::password::hash("correct horse battery".to_string())
-        .await
-        .unwrap();
-    let bob = w
-        .store
-        .create_user(
-            "bob-of-globex",
-            &phc,
-            Role::Customer,
-            Some(&w.dev_b.tenant_id),
-        )
-        .await
-        .unwrap();
-    let (cust_b, _) = w
-        .store
-        .create_session(&bob.id, Duration::from_secs(3600))
-        .await
-        .unwrap();
+    let (tech, cust_a) = sessions(&w);
+    let cust_b = add_user(&w.store, "bob-of-globex", Role::Customer, Some(&w.b().id)).await;
+    let cust_b = cust_b.session;
     let bearer = |method: &str, path: &str, token: &str, body: Option<serde_json::Value>| {
         let b = Request::builder()
             .method(method)
@@ -487,9 +430,9 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
         bearer(
             "POST",
             "/api/v1/jobs",
-            &w.tech,
+            &tech,
             Some(
-                json!({"tenant_id": w.dev_a.tenant_id, "device_id": w.dev_a.device_id,
+                json!({"tenant_id": w.a().device().auth.tenant_id, "device_id": w.a().device().auth.device_id,
                 "kind": "file.hash", "filter": {"parameters": {"path": "/etc/marker-path"}}}),
             ),
         ),
@@ -509,7 +452,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
 
     let page = format!("/ui/jobs/{id}");
     // Pending: no result, no lease.
-    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(
         body.contains("pending") && body.contains("No result yet"),
@@ -517,16 +460,19 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     );
 
     // The agent runs it (through the job store, as the agent API does).
-    let jobs = w.jobs.clone().unwrap();
+    let jobs = w.state.jobs.clone().unwrap();
     let c = jobs
         .store()
-        .claim(&w.dev_a.tenant_id, &w.dev_a.device_id)
+        .claim(
+            &w.a().device().auth.tenant_id,
+            &w.a().device().auth.device_id,
+        )
         .await
         .unwrap()
         .expect("claimable");
     assert_eq!(c.job.id, id);
     jobs.store().mark_running(id, &c.lease_id).await.unwrap();
-    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("running"), "{body}");
     assert!(
@@ -541,7 +487,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     jobs.store().complete(id, Some(&c.lease_id)).await.unwrap();
 
     // Technician: everything, the audit trail included (the intruder too).
-    let (s, _, body) = send(&w.app, get(&page, Some(&w.tech))).await;
+    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     for want in [
         "file.hash",
@@ -561,18 +507,18 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
         );
     }
     // The jobs list links to the page.
-    let (_, _, list) = send(&w.app, get("/ui/jobs", Some(&w.tech))).await;
+    let (_, _, list) = send(&w.app, get("/ui/jobs", Some(&tech))).await;
     assert!(list.contains(&format!("href=\"/ui/jobs/{id}\"")), "{list}");
     // The result link works with the same session.
     let (s, _, res) = send(
         &w.app,
-        get(&format!("/api/v1/jobs/{id}/result"), Some(&w.tech)),
+        get(&format!("/api/v1/jobs/{id}/result"), Some(&tech)),
     )
     .await;
     assert_eq!((s, res.as_str()), (StatusCode::OK, "{}"));
 
     // Acme's customer: their job, but not other tenants' principals in its trail.
-    let (s, _, body) = send(&w.app, get(&page, Some(&w.cust_a))).await;
+    let (s, _, body) = send(&w.app, get(&page, Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert!(body.contains("/etc/marker-path") && body.contains("job.create"));
     assert!(!body.contains("bob-of-globex"), "{body}");
@@ -583,7 +529,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(!body.contains("/etc/marker-path") && !body.contains("acme-host"));
     // Unknown job, and no credentials.
-    let (s, _, _) = send(&w.app, get("/ui/jobs/999999", Some(&w.tech))).await;
+    let (s, _, _) = send(&w.app, get("/ui/jobs/999999", Some(&tech))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, h, _) = send(&w.app, get(&page, None)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
@@ -595,17 +541,9 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
 #[tokio::test]
 async fn alerts_page_lists_open_alerts_per_tenant() {
     let w = world().await;
+    let (tech, cust_a) = sessions(&w);
     let alert = |seq: i64, process: &str, learned: bool| {
-        let mut e = outpost_core::Event::new(
-            chrono::Utc::now(),
-            outpost_core::EventKind::ProcessExec,
-            "test",
-        );
-        e.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
-            pid: 4,
-            name: Some(process.into()),
-            ..Default::default()
-        }));
+        let e = common::exec_event(4, process);
         outpost_store::NewAlert {
             seq,
             risk_score: 150,
@@ -624,7 +562,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
     };
     w.store
         .insert_alerts(
-            &w.dev_a,
+            &w.a().device().auth,
             "a1",
             &[alert(0, "socat", false), alert(1, "rsync", true)],
             &[],
@@ -632,10 +570,10 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
         .await
         .unwrap();
     w.store
-        .insert_alerts(&w.dev_b, "b1", &[alert(0, "ncat", false)], &[])
+        .insert_alerts(&w.b().device().auth, "b1", &[alert(0, "ncat", false)], &[])
         .await
         .unwrap();
-    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&w.tech))).await;
+    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&tech))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         html.contains("socat opened a reverse shell")
@@ -647,7 +585,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
         !html.contains("rsync"),
         "learned alerts are not listed: {html}"
     );
-    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&w.cust_a))).await;
+    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&cust_a))).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("socat opened a reverse shell"), "{html}");
     assert!(!html.contains("ncat"), "another tenant's alert: {html}");
@@ -689,45 +627,22 @@ fn udp_pcap(frames: u32, flows: u32, t0: u32) -> Vec<u8> {
 /// "not found".
 #[tokio::test]
 async fn threatsensor_views_sensors_pcap_form_and_bounded_packet_view() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(dir.path()).await.unwrap();
-    store.migrate().await.unwrap();
-    let a = store.create_tenant("acme").await.unwrap();
-    let b = store.create_tenant("globex").await.unwrap();
-    let (da, _) = store
-        .create_device(&a.id, "acme-host", None, None)
-        .await
-        .unwrap();
-    let phc = outpost_server::password::hash("correct horse battery".to_string())
-        .await
-        .unwrap();
-    let ttl = Duration::from_secs(3600);
-    let session = |name: &'static str, role, tenant: Option<String>| {
-        let store = store.clone();
-        let phc = phc.clone();
-        async move {
-            let u = store
-                .create_user(name, &phc, role, tenant.as_deref())
-                .await
-                .unwrap();
-            store.create_session(&u.id, ttl).await.unwrap().0
-        }
-    };
-    let tech = session("tech", Role::Technician, None).await;
-    let alice = session("alice", Role::Customer, Some(a.id.clone())).await;
-    let bob = session("bob", Role::Customer, Some(b.id.clone())).await;
-    let mut cfg = ServerConfig {
-        data_dir: dir.path().to_path_buf(),
-        rate_limit_per_s: 0,
-        ..Default::default()
-    };
-    cfg.sensoroni.tenant = Some("acme".into());
-    cfg.sensoroni.api_key = Some("sensor-key-ui-test".into());
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
-    let jobs = state.jobs.clone().unwrap();
-    let app = outpost_server::router(state);
+    let w = World::builder()
+        .tenant("acme", &["acme-host"])
+        .tenant("globex", &[])
+        .user("tech", Role::Technician, None)
+        .user("alice", Role::Customer, Some("acme"))
+        .user("bob", Role::Customer, Some("globex"))
+        .config(|c, _| {
+            c.rate_limit_per_s = 0;
+            c.sensoroni.tenant = Some("acme".into());
+            c.sensoroni.api_key = Some("sensor-key-ui-test".into());
+        })
+        .build()
+        .await;
+    let (app, a, da) = (&w.app, w.a(), w.a().device());
+    let [tech, alice, bob] = [&w.users[0], &w.users[1], &w.users[2]].map(|u| u.session.clone());
+    let jobs = w.state.jobs.clone().unwrap();
     jobs.store()
         .upsert_node(
             &a.id,

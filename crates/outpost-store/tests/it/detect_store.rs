@@ -5,7 +5,7 @@
 //! (scripts/test.sh starts one), each run in a schema of its own.
 
 use chrono::{Duration, TimeZone, Utc};
-use outpost_core::api::{NewSuppression, ProfileDelta, TriageState};
+use outpost_core::api::{AlertRecord, NewSuppression, ProfileDelta, TriageState};
 use outpost_core::sighting::{AttackLink, StixSighting};
 use outpost_core::{Event, EventKind, Finding, ProcessInfo};
 use outpost_store::{AlertFilter, AlertStateChange, DeviceAuth, NewAlert, NewSighting, Store};
@@ -15,17 +15,8 @@ async fn backends() -> Vec<(&'static str, Store, Option<tempfile::TempDir>)> {
     let s = Store::open_sqlite_dir(dir.path()).await.unwrap();
     s.migrate().await.unwrap();
     let mut v = vec![("sqlite", s, Some(dir))];
-    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        let schema = format!("detect_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let s = Store::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-            .await
-            .unwrap();
+    if let Some(url) = outpost_testkit::pg_schema("detect_test").await {
+        let s = Store::connect(&url).await.unwrap();
         s.migrate().await.unwrap();
         v.push(("postgres", s, None));
     }
@@ -186,7 +177,7 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
         // Lifecycle with compare-and-set.
         let id = by_seq(0).id;
         let AlertStateChange::Changed(a) = s
-            .set_alert_state(
+            .set_triage_state::<AlertRecord>(
                 id,
                 TriageState::Acknowledged,
                 "user:ana",
@@ -203,14 +194,20 @@ async fn alerts_are_stored_once_with_suppression_states_and_sightings() {
             (TriageState::Acknowledged, 1)
         );
         let AlertStateChange::Conflict(cur) = s
-            .set_alert_state(id, TriageState::FalsePositive, "user:bo", None, Some(0))
+            .set_triage_state::<AlertRecord>(
+                id,
+                TriageState::FalsePositive,
+                "user:bo",
+                None,
+                Some(0),
+            )
             .await
             .unwrap()
         else {
             panic!("{name}: a stale version must conflict")
         };
         assert_eq!(cur.triage.version, 1);
-        let h = s.alert_history(id).await.unwrap();
+        let h = s.triage_history::<AlertRecord>(id).await.unwrap();
         assert_eq!(h.len(), 1);
         assert_eq!(
             (h[0].from_state, h[0].to_state),

@@ -3,7 +3,7 @@
 //! schema of its own.
 
 use chrono::{Duration, Utc};
-use outpost_core::api::{NewSuppression, TriageState};
+use outpost_core::api::{HitRecord, NewSuppression, TriageState};
 use outpost_core::auth::Role;
 use outpost_core::{Hit, HitPayload, Protocol};
 use outpost_store::{CheckinUpdate, DeviceAuth, HitFilter, KeyKind, StateChange, Store};
@@ -31,15 +31,7 @@ async fn unmigrated_backends() -> Vec<Backend> {
         store: s,
         _dir: Some(dir),
     }];
-    if let Some(url) = outpost_testkit::service("OUTPOST_TEST_PG_URL") {
-        let schema = format!("store_test_{}", uuid::Uuid::new_v4().simple());
-        let admin = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    if let Some(url) = outpost_testkit::pg_schema("store_test").await {
         let s = Store::connect(&url).await.unwrap();
         v.push(Backend {
             name: "postgres",
@@ -217,7 +209,7 @@ async fn state_changes_are_compare_and_set_with_history() {
             .items[0]
             .id;
         let StateChange::Changed(h) = s
-            .set_hit_state(
+            .set_triage_state::<HitRecord>(
                 id,
                 TriageState::Acknowledged,
                 "user:ann",
@@ -234,7 +226,13 @@ async fn state_changes_are_compare_and_set_with_history() {
         assert_eq!(h.triage.state_changed_by.as_deref(), Some("user:ann"));
         // A stale version is refused and changes nothing.
         let c = s
-            .set_hit_state(id, TriageState::FalsePositive, "user:bob", None, Some(0))
+            .set_triage_state::<HitRecord>(
+                id,
+                TriageState::FalsePositive,
+                "user:bob",
+                None,
+                Some(0),
+            )
             .await
             .unwrap();
         assert!(
@@ -252,7 +250,7 @@ async fn state_changes_are_compare_and_set_with_history() {
                 } else {
                     TriageState::Acknowledged
                 };
-                s.set_hit_state(id, to, &format!("user:u{i}"), None, None)
+                s.set_triage_state::<HitRecord>(id, to, &format!("user:u{i}"), None, None)
                     .await
             }));
         }
@@ -261,7 +259,7 @@ async fn state_changes_are_compare_and_set_with_history() {
         }
         let h = s.get_hit(id).await.unwrap();
         assert_eq!(h.triage.version, 9, "{}", b.name);
-        let hist = s.hit_history(id).await.unwrap();
+        let hist = s.triage_history::<HitRecord>(id).await.unwrap();
         assert_eq!(hist.len(), 9, "{}", b.name);
         assert_eq!(hist[0].from_state, TriageState::New);
         assert_eq!(hist[0].to_state, TriageState::Acknowledged);
@@ -341,7 +339,7 @@ async fn correlation_across_devices_and_retention() {
                 .unwrap(),
             0
         );
-        s.set_hit_state(first.id, TriageState::Acknowledged, "x", None, None)
+        s.set_triage_state::<HitRecord>(first.id, TriageState::Acknowledged, "x", None, None)
             .await
             .unwrap();
         let n = s
@@ -1313,9 +1311,9 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
                 .unwrap();
         });
         match s.migrate().await {
-            Err(outpost_store::StoreError::Migrate(
+            Err(outpost_store::StoreError::Open(outpost_db::DbError::Migrate(
                 sqlx::migrate::MigrateError::VersionMissing(11),
-            )) => {}
+            ))) => {}
             other => panic!("{}: a lost migration went unnoticed: {other:?}", b.name),
         }
     }

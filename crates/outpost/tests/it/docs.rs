@@ -48,18 +48,7 @@ fn check(name: &str, fresh: &str) {
 }
 
 fn generate(args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("reference")
-        .args(args)
-        .env("OUTPOST_LOG", "error")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "outpost reference {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::outpost(&[&["reference"], args].concat())
 }
 
 /// Every key of `outpost.toml` and `agent.toml`; an undocumented field fails the generator.
@@ -95,16 +84,8 @@ fn event_reference_is_current() {
 fn metrics_reference_is_current() {
     let dir = tempfile::tempdir().unwrap();
     // With one output, so that the outputs' metrics (registered per configured output) show.
-    let cfg = dir.path().join("outpost.toml");
     let out = dir.path().join("records.jsonl");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[[outputs]]\nname = \"doc\"\ntype = \"file\"\npath = {:?}\n",
-            out.to_str().unwrap()
-        ),
-    )
-    .unwrap();
+    let cfg = common::file_output_config(dir.path(), "doc", &out, &[]);
     let server = start_server_with(
         &dir.path().join("data"),
         &[("OUTPOST_CONFIG", cfg.to_str().unwrap())],

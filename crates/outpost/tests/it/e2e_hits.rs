@@ -121,20 +121,7 @@ fn agent_run_once_uploads_exact_groups_once() {
     }
     std::fs::write(&hotlist, text).unwrap();
 
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent_dir.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--key",
-        &enroll_a,
-        "--hostname",
-        "host-a",
-        "--hotlist",
-        hotlist.to_str().unwrap(),
-    ]);
+    common::enroll_agent(&agent_dir, &server.url, &enroll_a, "host-a", Some(&hotlist));
 
     // A real executable file for one hit, so its SHA-256 is computed.
     let exe = tmp.path().join("evil-dropper");
@@ -213,14 +200,7 @@ fn agent_run_once_uploads_exact_groups_once() {
     assert!(expected.len() >= 3, "test data must hit: {expected:?}");
 
     // First run: correlates (oldest event is 50 min old) and uploads.
-    let report: Value = serde_json::from_str(&outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent_dir.to_str().unwrap(),
-        "--json",
-    ]))
-    .unwrap();
+    let report: Value = common::run_once(&agent_dir, false);
     assert_eq!(report["correlated"], true, "{report}");
     assert_eq!(report["lines_scanned"], n_events + 2, "{report}");
     assert_eq!(
@@ -284,15 +264,7 @@ fn agent_run_once_uploads_exact_groups_once() {
     );
 
     // Second run: nothing new to upload.
-    let report2: Value = serde_json::from_str(&outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent_dir.to_str().unwrap(),
-        "--json",
-        "--now",
-    ]))
-    .unwrap();
+    let report2: Value = common::run_once(&agent_dir, true);
     assert_eq!(report2["hits"], 0, "{report2}");
     assert_eq!(report2["batches_sent"], 0, "{report2}");
     assert_eq!(all_hits(&server, &admin).len(), expected.len());
@@ -325,18 +297,7 @@ fn agent_run_once_uploads_exact_groups_once() {
 
     // Bad uploads get the documented error and store nothing.
     let agent_b = tmp.path().join("agent-b");
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent_b.to_str().unwrap(),
-        "--server",
-        &server.url,
-        "--key",
-        &enroll_b,
-        "--hostname",
-        "host-b",
-    ]);
+    common::enroll_agent(&agent_b, &server.url, &enroll_b, "host-b", None);
     let cfg_b = toml_like::read(&agent_b.join("agent.toml"));
     let mut fresh = payload.clone();
     fresh["batch_id"] = "fresh".into();
@@ -420,20 +381,13 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
     let listed: IpAddr = "203.0.113.66".parse().unwrap();
     let hotlist = tmp.path().join("hotlist.txt");
     std::fs::write(&hotlist, format!("{listed}\t5\n")).unwrap();
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent_dir.to_str().unwrap(),
-        "--server",
+    common::enroll_agent(
+        &agent_dir,
         &server.url,
-        "--key",
         &enroll_key,
-        "--hostname",
         "victim",
-        "--hotlist",
-        hotlist.to_str().unwrap(),
-    ]);
+        Some(&hotlist),
+    );
     let huge: String = "\u{1}".repeat(64 * 1024);
     let start = Utc::now() - Duration::minutes(30);
     let mut w = outpost_agent::buffer::BufferWriter::open(&agent_dir).unwrap();
@@ -465,14 +419,7 @@ fn huge_command_lines_of_other_processes_cannot_hide_a_hit() {
     w.flush().unwrap();
     drop(w);
 
-    let report: Value = serde_json::from_str(&outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent_dir.to_str().unwrap(),
-        "--json",
-    ]))
-    .unwrap();
+    let report: Value = common::run_once(&agent_dir, false);
     assert_eq!(report["hits"], 4, "{report}");
     assert_eq!(report["rejected"], 0, "{report}");
     assert_eq!(report["pending"], 0, "{report}");

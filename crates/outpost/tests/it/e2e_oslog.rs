@@ -9,6 +9,7 @@ use crate::common;
 use common::{acme_tenant, all_hits, outpost, start_server};
 use serde_json::Value;
 use std::convert::Infallible;
+use std::path::Path;
 
 const SAMPLE: &str = "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx";
 
@@ -26,20 +27,13 @@ fn evtx_source_in_agent_toml_feeds_run_once_and_ingest_imports() {
 
     let hotlist = tmp.path().join("hot.txt");
     std::fs::write(&hotlist, "# listed remote of the RDP tunnel\n10.0.2.18\n").unwrap();
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent_s,
-        "--server",
+    common::enroll_agent(
+        std::path::Path::new(agent_s),
         &server.url,
-        "--key",
         &enroll,
-        "--hostname",
         "win-host",
-        "--hotlist",
-        hotlist.to_str().unwrap(),
-    ]);
+        Some(&hotlist),
+    );
 
     // The source section as an administrator writes it.
     let toml_path = agent_dir.join("agent.toml");
@@ -78,15 +72,8 @@ fn evtx_source_in_agent_toml_feeds_run_once_and_ingest_imports() {
     assert!(plink > 0);
 
     let run = |label: &str| -> Value {
-        let out = outpost(&[
-            "agent",
-            "run-once",
-            "--data-dir",
-            agent_s,
-            "--now",
-            "--json",
-        ]);
-        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{label}: {e}: {out}"))
+        eprintln!("{label}");
+        common::run_once(Path::new(agent_s), true)
     };
     let first = run("first run");
     assert_eq!(first["os_logs"]["records_read"], 101, "{first}");

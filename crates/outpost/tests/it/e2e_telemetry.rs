@@ -11,13 +11,7 @@ use outpost_core::{Event, EventKind};
 use serde_json::Value;
 use std::path::Path;
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use outpost_testkit::json_lines as lines;
 
 fn wait_lines(path: &Path, n: usize) -> Vec<Value> {
     for _ in 0..400 {
@@ -72,34 +66,19 @@ fn agent_streams_full_telemetry_through_an_outage() {
     let data = tmp.path().join("server");
     let agent = tmp.path().join("agent");
     let forwarded = tmp.path().join("telemetry.jsonl");
-    let cfg = tmp.path().join("server.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[[outputs]]\nname = \"siem\"\ntype = \"file\"\npath = {:?}\nfilter = {{ kinds = [\"event\"] }}\n",
-            forwarded.display().to_string()
-        ),
-    )
-    .unwrap();
+    let cfg = common::file_output_config(tmp.path(), "siem", &forwarded, &["event"]);
     let (enroll, _admin) = acme_tenant(&data);
     let env = [("OUTPOST_CONFIG", cfg.to_str().unwrap())];
     let server = start_server_with(&data, &env);
     let hotlist = tmp.path().join("hotlist.txt");
     std::fs::write(&hotlist, "203.0.113.250\n").unwrap();
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent.to_str().unwrap(),
-        "--server",
+    common::enroll_agent(
+        &agent,
         &server.url,
-        "--key",
         &enroll,
-        "--hostname",
         "telemetry-host",
-        "--hotlist",
-        hotlist.to_str().unwrap(),
-    ]);
+        Some(&hotlist),
+    );
     let mut c = outpost_agent::config::AgentConfig::load(&agent).unwrap();
     c.upload.full_telemetry = true;
     c.upload.telemetry_batch_events = 100;

@@ -4,6 +4,7 @@
 //! tampered bundle refused while the last good one stays in use and is reported at check-in,
 //! and a stale bundle's matches confirmed with the server before they become hits.
 
+use crate::common;
 use chrono::Utc;
 use outpost_agent::config::AgentConfig;
 use outpost_agent::run_once::{RunOptions, run_once};
@@ -184,16 +185,7 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
         &agent,
         &[event("203.0.113.7", "curl"), event("8.8.8.8", "curl")],
     );
-    let (ok, out, err) = outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent_s,
-        "--now",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = common::run_once(&agent, true);
     let v1 = report["hotlist_version"].as_str().unwrap().to_string();
     assert!(v1.contains("-g"), "a server bundle version: {v1}");
     let stored = hits(&s);
@@ -255,16 +247,7 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
     assert_eq!(reopened.current().unwrap().version(), v1);
     // run-once meanwhile keeps matching with the last good bundle.
     buffer(&agent, &[event("203.0.113.8", "wget")]);
-    let (ok, out, err) = outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent_s,
-        "--now",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = common::run_once(&agent, true);
     assert_eq!(report["hotlist_version"], v1.as_str());
     assert_eq!(hits(&s).len(), 2);
     // Check-in carries the refusal to the server, which shows it on the device.
@@ -449,16 +432,7 @@ fn dns_event(query: &str, answers: &[&str]) -> Event {
 
 /// `outpost agent run-once --now --json` on `agent`: its report.
 fn run_once_json(agent: &Path) -> Value {
-    let (ok, out, err) = outpost(&[
-        "agent",
-        "run-once",
-        "--data-dir",
-        agent.to_str().unwrap(),
-        "--now",
-        "--json",
-    ]);
-    assert!(ok, "{err}");
-    serde_json::from_str(&out).unwrap()
+    common::run_once(agent, true)
 }
 
 fn add_indicator(s: &Server, tenant: &str, kind: &str, value: &str) {

@@ -415,20 +415,13 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
     let hotlist = tmp.path().join("hotlist.txt");
     let listed: String = (1..=250).map(|i| format!("203.0.113.{i}\t3\n")).collect();
     std::fs::write(&hotlist, listed).unwrap();
-    outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        &agent_s,
-        "--server",
+    common::enroll_agent(
+        std::path::Path::new(&agent_s),
         &server.url,
-        "--key",
         &enroll_key,
-        "--hostname",
         "victim",
-        "--hotlist",
-        hotlist.to_str().unwrap(),
-    ]);
+        Some(&hotlist),
+    );
     let append = |i: usize, n_events: &mut u64| {
         let mut w = outpost_agent::buffer::BufferWriter::open(&agent).unwrap();
         let ts = chrono::Utc::now() - chrono::Duration::minutes(1);
@@ -488,23 +481,14 @@ fn sigkill_during_agent_run_once_stores_every_hit_exactly_once() {
         child.wait().unwrap();
     }
     // One clean run finishes what the killed ones left.
-    let out = Command::new(common::BIN)
-        .args([
-            "agent",
-            "run-once",
-            "--data-dir",
-            &agent_s,
-            "--now",
-            "--json",
-        ])
-        .env("OUTPOST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::outpost(&[
+        "agent",
+        "run-once",
+        "--data-dir",
+        &agent_s,
+        "--now",
+        "--json",
+    ]);
 
     let hits = all_hits_fast(&server.url, &admin);
     let mut per_process: BTreeMap<String, Vec<u64>> = BTreeMap::new();

@@ -11,7 +11,8 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use outpost_core::auth::{Principal, Role};
-use outpost_jobs::store::{JobDb, JobStore, StoreConfig};
+use outpost_db::Db;
+use outpost_jobs::store::{JobStore, StoreConfig};
 
 pub struct TestStore {
     pub store: JobStore,
@@ -42,7 +43,7 @@ pub async fn unmigrated_sqlite_store(
     cfg: impl FnOnce(&std::path::Path) -> StoreConfig,
 ) -> TestStore {
     let dir = tempfile::tempdir().unwrap();
-    let db = JobDb::open_sqlite_file(&dir.path().join("jobs.db"))
+    let db = Db::open_sqlite_file(&dir.path().join("jobs.db"))
         .await
         .unwrap();
     let store = JobStore::new(db, cfg(dir.path()));
@@ -65,24 +66,14 @@ pub async fn pg_store(cfg: impl FnOnce(&std::path::Path) -> StoreConfig) -> Opti
 pub async fn unmigrated_pg_store(
     cfg: impl FnOnce(&std::path::Path) -> StoreConfig,
 ) -> Option<TestStore> {
-    let url = outpost_testkit::service("OUTPOST_TEST_PG_URL")?;
-    let schema = format!("jobs_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url)
-        .await
-        .expect("connect to OUTPOST_TEST_PG_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let opts: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-    let opts = opts.options([("search_path", schema.as_str())]);
+    let url = outpost_testkit::pg_schema("jobs_test").await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
-        .connect_with(opts)
+        .connect(&url)
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = JobStore::new(JobDb::Postgres(pool), cfg(dir.path()));
+    let store = JobStore::new(Db::Postgres(pool), cfg(dir.path()));
     Some(TestStore {
         store,
         name: "postgres",

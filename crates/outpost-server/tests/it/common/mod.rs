@@ -1,10 +1,16 @@
-//! What the integration tests share: one request helper over the in-process router.
+//! What the integration tests share: the world builder (`world`), one request helper over the
+//! in-process router, and the OpenID Provider.
 #![allow(dead_code)]
+
+pub mod world;
+pub use world::World;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
+use outpost_core::api::HitRecord;
 use serde_json::Value;
+use std::path::Path;
 use tower::ServiceExt;
 
 /// A response, read whole.
@@ -24,6 +30,44 @@ impl Reply {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The `ETag` header.
+    pub fn etag(&self) -> Option<String> {
+        let v = self.headers.get("etag")?;
+        v.to_str().ok().map(str::to_string)
+    }
+
+    /// The status and the body as JSON (`json`).
+    pub fn sv(&self) -> (StatusCode, Value) {
+        (self.status, self.json())
+    }
+
+    /// The status and the body as text.
+    pub fn st(&self) -> (StatusCode, String) {
+        (self.status, self.text())
+    }
+
+    /// The status and the body.
+    pub fn sb(self) -> (StatusCode, Vec<u8>) {
+        (self.status, self.body)
+    }
+
+    /// The status, the body as JSON and the headers.
+    pub fn parts(self) -> (StatusCode, Value, HeaderMap) {
+        (self.status, self.json(), self.headers)
+    }
+}
+
+/// One request with an optional bearer token and an optional JSON body.
+pub async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let body = body.map(|b| b.to_string().into_bytes());
+    request(app, method, uri, token, &[], body).await
 }
 
 /// Sends one request to `app` as a client on 127.0.0.1 would: an optional bearer token,
@@ -73,21 +117,99 @@ pub async fn request(
     }
 }
 
+/// The start of a server configuration (TOML): data in `data`, no rate limits, rules read
+/// from `rules`, and more `[detect]` settings in `detect` (lines).
+pub fn detect_toml(data: &Path, rules: &Path, detect: &str) -> String {
+    format!(
+        "data_dir = {:?}\nrate_limit_per_s = 0\n[detect]\nrules_dir = {:?}\n{detect}\n",
+        data.display().to_string(),
+        rules.display().to_string()
+    )
+}
+
+/// A file output `name` writing to `path` the records of `kinds` (all when empty), in
+/// batches of `batch` (TOML).
+pub fn file_output_toml(name: &str, path: &Path, kinds: &[&str], batch: u32) -> String {
+    let filter = if kinds.is_empty() {
+        String::new()
+    } else {
+        format!("filter = {{ kinds = {kinds:?} }}\n")
+    };
+    format!(
+        "[[outputs]]\nname = {name:?}\ntype = \"file\"\npath = {:?}\n{filter}batch_size = {batch}\n",
+        path.display().to_string()
+    )
+}
+
+/// The sum of the samples of `/metrics` whose line starts with `prefix` (a metric name with
+/// labels, or a name and a space), and the whole text for messages.
+pub async fn metric_sum(app: &axum::Router, prefix: &str) -> (f64, String) {
+    let text = call(app, "GET", "/metrics", None, None).await.text();
+    let sum = text
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    (sum, text)
+}
+
+/// `POST /api/v1/auth/login` with `username` and `password`.
+pub async fn login(app: &axum::Router, username: &str, password: &str) -> Reply {
+    let body = serde_json::json!({"username": username, "password": password});
+    call(app, "POST", "/api/v1/auth/login", None, Some(body)).await
+}
+
+/// The hits of tenant `tenant_id` (at most 10).
+pub async fn tenant_hits(store: &outpost_store::Store, tenant_id: &str) -> Vec<HitRecord> {
+    let filter = outpost_store::HitFilter {
+        tenant_id: Some(tenant_id.to_string()),
+        ..Default::default()
+    };
+    store.list_hits(&filter, None, 10).await.unwrap().items
+}
+
+/// A process start of `name` (pid `pid`) now, as an agent reports it.
+pub fn exec_event(pid: u32, name: &str) -> outpost_core::Event {
+    let kind = outpost_core::EventKind::ProcessExec;
+    let mut e = outpost_core::Event::new(chrono::Utc::now(), kind, "test");
+    e.process = Some(std::sync::Arc::new(outpost_core::ProcessInfo {
+        pid,
+        name: Some(name.into()),
+        ..Default::default()
+    }));
+    e
+}
+
+/// The databases a test runs on: SQLite (`dir/shared.db`, which replicas may share), and a
+/// fresh schema named after `prefix` on the test PostgreSQL when there is one (absent, it is a
+/// skip, or a failure under `OUTPOST_REQUIRE_SERVICES=1`, by the testkit's rule). With each
+/// store, the URL that reaches its database (none for SQLite).
+pub async fn stores(
+    dir: &std::path::Path,
+    prefix: &str,
+) -> Vec<(&'static str, outpost_store::Store, Option<String>)> {
+    use outpost_store::Store;
+    let s = Store::open_sqlite_file(&dir.join("shared.db"))
+        .await
+        .unwrap();
+    s.migrate().await.unwrap();
+    let mut v = vec![("sqlite", s, None)];
+    if let Some(url) = outpost_testkit::pg_schema(prefix).await {
+        let s = Store::connect(&url).await.unwrap();
+        s.migrate().await.unwrap();
+        v.push(("postgres", s, Some(url)));
+    }
+    v
+}
+
 /// The real OpenID Provider of the tests (`tests/ui/oidc-provider.mjs`, npm `oidc-provider`)
 /// as a child process on 127.0.0.1. It exits when this handle is dropped (its standard
 /// input closes, and it is killed).
 pub struct OidcProvider {
-    child: std::process::Child,
+    _child: outpost_testkit::KillOnDrop,
     pub issuer: String,
     pub client_id: String,
     pub client_secret: String,
-}
-
-impl Drop for OidcProvider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl OidcProvider {
@@ -129,8 +251,9 @@ impl OidcProvider {
         for u in post_logout {
             cmd.args(["--post-logout-redirect-uri", u]);
         }
+        // Killed when dropped: on every early return below, and with the provider.
         let mut child = match cmd.spawn() {
-            Ok(c) => c,
+            Ok(c) => outpost_testkit::KillOnDrop(c),
             Err(e) => {
                 outpost_testkit::host(false, &format!("cannot start node: {e}"));
                 return None;
@@ -148,13 +271,12 @@ impl OidcProvider {
         });
         let ready = rx.recv_timeout(std::time::Duration::from_secs(30));
         let Ok(ready) = ready else {
-            let _ = child.kill();
             outpost_testkit::host(false, "the OpenID Provider did not start within 30 s");
             return None;
         };
         let v: Value = serde_json::from_str(&ready).ok()?;
         Some(OidcProvider {
-            child,
+            _child: child,
             issuer: v["issuer"].as_str()?.to_string(),
             client_id: "outpost".into(),
             client_secret: secret,

@@ -3,21 +3,14 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_outpost");
 
 pub struct Server {
-    pub child: Child,
+    pub child: outpost_testkit::KillOnDrop,
     pub url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 pub fn free_port() -> u16 {
@@ -26,6 +19,45 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A server configuration file `dir/server.toml` with one file output `name` writing to
+/// `path`, for the record kinds `kinds` (all when empty).
+pub fn file_output_config(dir: &Path, name: &str, path: &Path, kinds: &[&str]) -> PathBuf {
+    let cfg = dir.join("server.toml");
+    let mut text = format!(
+        "[[outputs]]\nname = {name:?}\ntype = \"file\"\npath = {:?}\n",
+        path.display().to_string()
+    );
+    if !kinds.is_empty() {
+        text.push_str(&format!("filter = {{ kinds = {kinds:?} }}\n"));
+    }
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+/// `outpost agent enroll` of the agent at `agent` with the server at `url`, enrollment key
+/// `key`, as `hostname`, with the global intel in the hotlist file `hotlist` when given.
+pub fn enroll_agent(agent: &Path, url: &str, key: &str, hostname: &str, hotlist: Option<&Path>) {
+    let dir = agent.to_str().unwrap();
+    let mut args = vec!["agent", "enroll", "--data-dir", dir, "--server", url];
+    args.extend(["--key", key, "--hostname", hostname]);
+    if let Some(h) = hotlist {
+        args.extend(["--hotlist", h.to_str().unwrap()]);
+    }
+    outpost(&args);
+}
+
+/// `outpost agent run-once --json` on the agent at `agent` (with `--now`: without waiting
+/// for the correlation window): its report.
+pub fn run_once(agent: &Path, now: bool) -> Value {
+    let dir = agent.to_str().unwrap();
+    let mut args = vec!["agent", "run-once", "--data-dir", dir, "--json"];
+    if now {
+        args.push("--now");
+    }
+    let out = outpost(&args);
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("run-once: {e}: {out}"))
 }
 
 pub fn outpost(args: &[&str]) -> String {
@@ -59,7 +91,7 @@ pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> Server {
         cmd.env(k, v);
     }
     let server = Server {
-        child: cmd.spawn().unwrap(),
+        child: outpost_testkit::KillOnDrop(cmd.spawn().unwrap()),
         url: format!("http://127.0.0.1:{port}"),
     };
     for _ in 0..400 {
@@ -98,21 +130,7 @@ pub fn get_json(url: &str, key: &str) -> Value {
 }
 
 pub fn all_hits(server: &Server, admin: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{}/api/v1/hits?limit=2", server.url);
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let page = get_json(&url, admin);
-        out.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
-    out
+    hits_in_pages(&server.url, admin, 2)
 }
 
 /// POSTs raw bytes as JSON with a bearer token; answers (status, JSON body or null).
@@ -152,10 +170,15 @@ pub fn enroll(server: &Server, enrollment_key: &str, hostname: &str) -> (String,
 
 /// Every hit the server stores, read with the largest page size.
 pub fn all_hits_fast(url: &str, admin: &str) -> Vec<Value> {
+    hits_in_pages(url, admin, 1000)
+}
+
+/// Every hit the server at `url` stores, read in pages of `limit`.
+fn hits_in_pages(url: &str, admin: &str, limit: u32) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut u = format!("{url}/api/v1/hits?limit=1000");
+        let mut u = format!("{url}/api/v1/hits?limit={limit}");
         if let Some(c) = &cursor {
             u.push_str(&format!("&cursor={c}"));
         }
