@@ -231,7 +231,7 @@ impl Routes {
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     use outpost_core::api::{AlertRecord, HitRecord};
     use routes::{
-        admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
+        admin, alerts, attack_models, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
         releases, suppressions,
     };
     let r = Routes {
@@ -345,6 +345,12 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         get(routes::triaged_history::<AlertRecord>),
     )
     .add("/sightings", &["GET"], get(alerts::sightings))
+    .add(
+        "/attack-models",
+        &["GET", "POST"],
+        get(attack_models::list).post(attack_models::upload),
+    )
+    .add("/attack-models/{id}", &["GET"], get(attack_models::get_one))
     .add("/profiles", &["GET"], get(profiles::list))
     .add("/profiles/reset", &["POST"], post(profiles::reset))
     .add(
@@ -618,18 +624,13 @@ pub fn spawn_housekeeping(state: &AppState) {
                 Ok(t) => st.scoring.scorer().policy().set_learning_tenants(t),
                 Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
             }
-            let scoring = st.scoring.clone();
-            let global = st.intel.as_ref().map(|i| i.global());
-            let r =
-                tokio::task::spawn_blocking(move || scoring.reload_stix(global.as_deref())).await;
-            match r {
-                Ok(Ok(true)) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => {
+            match services::attack_models::reload_stix(&st).await {
+                Ok(true) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
+                Ok(false) => {}
+                Err(e) => {
                     metrics::count(&metrics::metrics().stix_loads, "error", 1);
                     tracing::warn!(error = %e, "STIX indicators not reloaded; the previous ones stay in use");
                 }
-                Err(e) => tracing::error!(error = %e, "STIX reload task failed"),
             }
         }
     });

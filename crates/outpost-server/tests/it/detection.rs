@@ -81,19 +81,19 @@ const STIX: &str = r#"{
      "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
   ]}"#;
 
-struct W {
-    app: axum::Router,
-    state: outpost_server::AppState,
-    admin: String,
-    customer: String,
-    tenant: String,
-    device: String,
-    token: String,
+pub(crate) struct W {
+    pub(crate) app: axum::Router,
+    pub(crate) state: outpost_server::AppState,
+    pub(crate) admin: String,
+    pub(crate) customer: String,
+    pub(crate) tenant: String,
+    pub(crate) device: String,
+    pub(crate) token: String,
     _dir: tempfile::TempDir,
 }
 
 /// A database for one test: SQLite in `dir`, or a fresh PostgreSQL schema.
-async fn stores(dir: &std::path::Path) -> Vec<(&'static str, Store)> {
+pub(crate) async fn stores(dir: &std::path::Path) -> Vec<(&'static str, Store)> {
     let s = Store::open_sqlite_dir(dir).await.unwrap();
     s.migrate().await.unwrap();
     let mut v = vec![("sqlite", s)];
@@ -177,7 +177,7 @@ async fn replica(
     (outpost_server::router(state.clone()), state)
 }
 
-async fn world(store: Store) -> W {
+pub(crate) async fn world(store: Store) -> W {
     let dir = tempfile::tempdir().unwrap();
     let t = store.create_tenant("acme").await.unwrap();
     let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
@@ -202,7 +202,7 @@ async fn world(store: Store) -> W {
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &axum::Router,
     method: &str,
     uri: &str,
@@ -221,7 +221,7 @@ async fn call(
     (r.status, r.json())
 }
 
-fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
+pub(crate) fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
     let mut p = json!({"pid": 77, "name": name, "exe": format!("/usr/bin/{name}"), "args": args});
     if let Some(par) = parent {
         p["parent"] = json!({"pid": 1, "exe": par});
@@ -229,7 +229,7 @@ fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
     json!({"ts": ts, "kind": "process_exec", "source": "test", "process": p})
 }
 
-async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
+pub(crate) async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
     let (s, v) = call(
         app,
         "POST",
