@@ -14,7 +14,9 @@ const SEED: &str = include_str!("../../../outpost-stix/tests/data/seed-attack-mo
 
 /// The seed's model with the indicators Outpost can match (see docs/guide/src/intel.md,
 /// "The seed's example model"): indicator 1 tests `protocols[*] = 'ssh'`, but Outpost's
-/// network events name the transport (`tcp`), never the application protocol; indicators 2
+/// network events name the transport (`tcp`), never the application protocol, and it ANDs
+/// tests of two object types in one `[...]`, which STIX evaluates on one object (so it never
+/// matches; rooted on the process, both are reached through its references); indicators 2
 /// and 3 test Kubernetes API objects (`kubernetes-persistent-volume`, `kubernetes-pod`) a host
 /// never observes, and are not valid STIX 2.1 anyway (`path EXISTS`); indicator 4 tests
 /// `file:path` (not a STIX file property) and a symlink extension Outpost's file events do
@@ -22,7 +24,7 @@ const SEED: &str = include_str!("../../../outpost-stix/tests/data/seed-attack-mo
 fn matchable_seed() -> Value {
     let mut b: Value = serde_json::from_str(SEED).unwrap();
     let replace = [
-        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0011", "[network-traffic:dst_port = 22 AND network-traffic:protocols[*] = 'tcp' AND user-account:user_id NOT IN ('expected_user_list')]"),
+        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0011", "[process:opened_connection_refs[*].dst_port = 22 AND process:opened_connection_refs[*].protocols[*] = 'tcp' AND process:creator_user_ref.user_id NOT IN ('expected_user_list')]"),
         ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0012", "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pv']"),
         ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0013", "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pod']"),
         ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0014", "[file:name MATCHES '.*(ssh|password).*' AND file:parent_directory_ref.path = '/var/log']"),
@@ -122,8 +124,10 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         assert_eq!(r.status, StatusCode::OK);
         let html = r.text();
         assert!(html.contains("<svg") && html.contains("data-testid=\"attack-graph\""), "{html}");
-        for (k, step) in ["1. Initial SSH Access and Misc…", "2. Creation of HostPath Persis…", "5. Extraction of Sensitive Dat…"].iter().enumerate() {
-            assert!(html.contains(step), "step {k}: {html}");
+        for (k, step) in ["Initial SSH Access and Misconfigured RBAC (step 1)", "Creation of HostPath Persistent Volume (step 2)",
+            "Pod Deployment with HostPath PVC (mount /var/log) (step 3)", "Symlink of sensitive files in /var/log (step 4)",
+            "Extraction of Sensitive Data Using Kubectl Logs (step 5): 2 sighting(s) on 1 device(s)"].iter().enumerate() {
+            assert!(html.contains(step), "step {}: {html}", k + 1);
         }
         assert!(html.contains("data-testid=\"attack-step-5\""));
         assert_eq!(html.matches("class=\"node sighted").count(), 5, "{html}");
