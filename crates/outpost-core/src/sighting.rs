@@ -106,7 +106,11 @@ impl AttackGraph {
     /// The model's name: its intrusion sets' names, else its first step's.
     pub fn name(&self) -> String {
         if !self.intrusion_sets.is_empty() {
-            let names: Vec<&str> = self.intrusion_sets.iter().map(|i| i.name.as_str()).collect();
+            let names: Vec<&str> = self
+                .intrusion_sets
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
             return names.join(", ");
         }
         self.steps

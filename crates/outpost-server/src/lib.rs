@@ -7,8 +7,9 @@
 //! # Module map
 //!
 //! - **Front ends.** [`routes`]: the `/api/v1` handlers, one file per resource (enroll,
-//!   check-in, hits, events, devices, suppressions, alerts and sightings, profiles and learn
-//!   mode, detection status, auth and OIDC callbacks, admin, intel, releases); the table of
+//!   check-in, hits, events, devices, suppressions, alerts and sightings, attack models,
+//!   profiles and learn mode, detection status, auth and OIDC callbacks, admin, intel,
+//!   releases); the table of
 //!   what is mounted ([`api_routes`]) drives the OpenAPI document ([`openapi`],
 //!   `openapi.json`) and the authorization matrix test. [`ui`]: the web UI, askama templates
 //!   in `templates/`, one file per resource (`ui/sensors.rs`: the Threatsensor views — the
@@ -21,8 +22,9 @@
 //! - **Services** ([`services`]): what those front ends share once they know who asks —
 //!   accepting hit and telemetry batches (bound, score, store, forward, rule actions), triage
 //!   (the "customers may only acknowledge" rule, suppressions, escalations, with their audit
-//!   and metrics), password login, and the [`services::forward::Forwarder`] (the
-//!   `[[outputs]]`, rule actions, tickets, the audit trail).
+//!   and metrics), password login, attack models (upload, scoped views, the STIX reload with
+//!   the stored models), and the [`services::forward::Forwarder`] (the `[[outputs]]`, rule
+//!   actions, tickets, the audit trail).
 //! - **Scoring** ([`scoring`]): hits and telemetry through `outpost-detect` — static, rules and
 //!   Sigma, STIX patterns of `[detect] stix_dir` and the intel feeds, the tenant's behaviour
 //!   profiles ([`profiles`], kept in step with the database), learn mode, the Sigma
@@ -231,8 +233,8 @@ impl Routes {
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     use outpost_core::api::{AlertRecord, HitRecord};
     use routes::{
-        admin, alerts, attack_models, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
-        releases, suppressions,
+        admin, alerts, attack_models, auth, checkin, detect, devices, enroll, events, hits, intel,
+        profiles, releases, suppressions,
     };
     let r = Routes {
         router: Router::new(),

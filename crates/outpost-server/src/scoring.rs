@@ -204,15 +204,19 @@ impl Scoring {
             "{}|{models_digest}",
             global.map(|g| g.digest.as_str()).unwrap_or_default()
         );
-        stix.reload_with(&digest, || match global {
-            Some(g) => g
-                .set
-                .pattern_indicators()
-                .iter()
-                .map(pattern_indicator_json)
-                .collect(),
-            None => Vec::new(),
-        }, move || models)
+        stix.reload_with(
+            &digest,
+            || match global {
+                Some(g) => g
+                    .set
+                    .pattern_indicators()
+                    .iter()
+                    .map(pattern_indicator_json)
+                    .collect(),
+                None => Vec::new(),
+            },
+            move || models,
+        )
     }
 
     /// The bundles of `[detect] stix_dir` (path, JSON) when they were reloaded since the last

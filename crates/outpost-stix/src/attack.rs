@@ -64,8 +64,10 @@ pub fn attack_graph(bundle: &Bundle) -> AttackGraph {
         let missing = [src, dst].into_iter().find(|id| bundle.get(id).is_none());
         if let Some(m) = missing {
             if matches!(rt, "uses" | "related-to" | "indicates") {
-                g.ignored
-                    .push(format!("{}: {rt} refers to {m}, which is not in the bundle", r.common.id));
+                g.ignored.push(format!(
+                    "{}: {rt} refers to {m}, which is not in the bundle",
+                    r.common.id
+                ));
             }
             continue;
         }
@@ -106,35 +108,58 @@ pub fn attack_graph(bundle: &Bundle) -> AttackGraph {
         }
     }
     for (what, n) in ignored_types {
-        g.ignored.push(format!("{n} relationship(s) {what}: not part of an attack model"));
+        g.ignored.push(format!(
+            "{n} relationship(s) {what}: not part of an attack model"
+        ));
     }
     // Order: breadth first from each intrusion set's starting steps, then the orphans.
     let mut reached = vec![false; steps.len()];
     for (i, used) in uses.iter().enumerate() {
         let reach = reachable(used, &next);
-        let led_to: HashSet<usize> = reach.iter().flat_map(|&s| next[s].iter().copied()).collect();
-        let mut roots: Vec<usize> = used.iter().copied().filter(|s| !led_to.contains(s)).collect();
+        let led_to: HashSet<usize> = reach
+            .iter()
+            .flat_map(|&s| next[s].iter().copied())
+            .collect();
+        let mut roots: Vec<usize> = used
+            .iter()
+            .copied()
+            .filter(|s| !led_to.contains(s))
+            .collect();
         if roots.is_empty() {
             roots.extend(used.first());
         }
         for (s, order) in orders(&roots, used, &next) {
             reached[s] = true;
             let st = &mut steps[s];
-            st.order = if st.order == 0 { order } else { st.order.min(order) };
+            st.order = if st.order == 0 {
+                order
+            } else {
+                st.order.min(order)
+            };
             st.intrusion_sets.push(g.intrusion_sets[i].id.clone());
         }
     }
     let orphans: Vec<usize> = (0..steps.len()).filter(|&s| !reached[s]).collect();
     if !orphans.is_empty() {
-        let led_to: HashSet<usize> = orphans.iter().flat_map(|&s| next[s].iter().copied()).collect();
-        let roots: Vec<usize> = orphans.iter().copied().filter(|s| !led_to.contains(s)).collect();
+        let led_to: HashSet<usize> = orphans
+            .iter()
+            .flat_map(|&s| next[s].iter().copied())
+            .collect();
+        let roots: Vec<usize> = orphans
+            .iter()
+            .copied()
+            .filter(|s| !led_to.contains(s))
+            .collect();
         for (s, order) in orders(&roots, &orphans, &next) {
             if steps[s].order == 0 {
                 steps[s].order = order;
             }
         }
         for &s in &orphans {
-            g.ignored.push(format!("{}: no intrusion set uses this attack pattern or a step before it", steps[s].id));
+            g.ignored.push(format!(
+                "{}: no intrusion set uses this attack pattern or a step before it",
+                steps[s].id
+            ));
         }
     }
     steps.sort_by(|a, b| a.order.cmp(&b.order).then_with(|| a.name.cmp(&b.name)));
@@ -226,7 +251,10 @@ mod tests {
         let (s1, s2, s3) = (ap(1), ap(2), ap(3));
         let set = is(9);
         let g = graph(vec![
-            s3.clone(), s2.clone(), s1.clone(), set.clone(),
+            s3.clone(),
+            s2.clone(),
+            s1.clone(),
+            set.clone(),
             rel(1, "uses", &id(&set), &id(&s1)),
             rel(2, "related-to", &id(&s1), &id(&s2)),
             rel(3, "related-to", &id(&s2), &id(&s3)),
@@ -235,9 +263,16 @@ mod tests {
         assert_eq!(order_of(&g, &s1), (1, vec![id(&set)]));
         assert_eq!(order_of(&g, &s2), (2, vec![id(&set)]));
         assert_eq!(order_of(&g, &s3), (3, vec![id(&set)]));
-        assert_eq!(g.steps.iter().map(|s| s.order).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            g.steps.iter().map(|s| s.order).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert_eq!(g.edges.len(), 3);
-        assert!(g.ignored.iter().any(|l| l.contains("attributed-to")), "{:?}", g.ignored);
+        assert!(
+            g.ignored.iter().any(|l| l.contains("attributed-to")),
+            "{:?}",
+            g.ignored
+        );
         assert_eq!(g.name(), "set 9");
     }
 
@@ -246,7 +281,12 @@ mod tests {
         let (s1, s2, s3, s4) = (ap(1), ap(2), ap(3), ap(4));
         let (a, b) = (is(8), is(9));
         let g = graph(vec![
-            s1.clone(), s2.clone(), s3.clone(), s4.clone(), a.clone(), b.clone(),
+            s1.clone(),
+            s2.clone(),
+            s3.clone(),
+            s4.clone(),
+            a.clone(),
+            b.clone(),
             // a: 1 → 2 → 3 → 1 (a cycle), b: 4 → 3.
             rel(1, "uses", &id(&a), &id(&s1)),
             rel(2, "related-to", &id(&s1), &id(&s2)),
@@ -266,7 +306,9 @@ mod tests {
         assert!(g.ignored.iter().any(|l| l.contains("to itself")));
         // A set whose every used step is led to (a pure cycle) starts from the first.
         let g = graph(vec![
-            s1.clone(), s2.clone(), a.clone(),
+            s1.clone(),
+            s2.clone(),
+            a.clone(),
             rel(1, "uses", &id(&a), &id(&s2)),
             rel(2, "uses", &id(&a), &id(&s1)),
             rel(3, "related-to", &id(&s1), &id(&s2)),
@@ -280,14 +322,28 @@ mod tests {
     fn orphans_and_dangling_references_are_listed() {
         let (s1, s2) = (ap(1), ap(2));
         let g = graph(vec![
-            s1.clone(), s2.clone(),
+            s1.clone(),
+            s2.clone(),
             rel(1, "related-to", &id(&s1), &id(&s2)),
-            rel(2, "uses", "intrusion-set--00000000-0000-4000-8000-000000000077", &id(&s1)),
+            rel(
+                2,
+                "uses",
+                "intrusion-set--00000000-0000-4000-8000-000000000077",
+                &id(&s1),
+            ),
         ]);
         assert_eq!(order_of(&g, &s1), (1, vec![]));
         assert_eq!(order_of(&g, &s2), (2, vec![]));
-        assert!(g.ignored.iter().any(|l| l.contains("not in the bundle")), "{:?}", g.ignored);
-        assert!(g.ignored.iter().any(|l| l.contains("no intrusion set uses")));
+        assert!(
+            g.ignored.iter().any(|l| l.contains("not in the bundle")),
+            "{:?}",
+            g.ignored
+        );
+        assert!(
+            g.ignored
+                .iter()
+                .any(|l| l.contains("no intrusion set uses"))
+        );
         assert_eq!(g.name(), "attack patterns from 'step 1'");
     }
 }

@@ -626,7 +626,10 @@ impl Bundle {
         let mut model = AttackModel::default();
         let add_set = |model: &mut AttackModel<'a>, id: &str| {
             if let Some(StixObject::IntrusionSet(is)) = self.objects.iter().find(|o| o.id() == id)
-                && !model.intrusion_sets.iter().any(|x| x.common.id == is.common.id)
+                && !model
+                    .intrusion_sets
+                    .iter()
+                    .any(|x| x.common.id == is.common.id)
             {
                 model.intrusion_sets.push(is);
             }
@@ -640,7 +643,11 @@ impl Bundle {
             }
             match self.get(&r.target_ref) {
                 Some(StixObject::AttackPattern(ap)) => {
-                    if !model.attack_patterns.iter().any(|x| x.common.id == ap.common.id) {
+                    if !model
+                        .attack_patterns
+                        .iter()
+                        .any(|x| x.common.id == ap.common.id)
+                    {
                         model.attack_patterns.push(ap);
                     }
                 }

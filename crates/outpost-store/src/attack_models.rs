@@ -6,9 +6,7 @@
 //! (of an indicator, `sightings` table) links to its step.
 
 use crate::{Store, StoreError, dispatch, ms_to_dt, now_ms};
-use outpost_core::sighting::{
-    AttackGraph, AttackModelSummary, DeviceSightings, IndicatorStep,
-};
+use outpost_core::sighting::{AttackGraph, AttackModelSummary, DeviceSightings, IndicatorStep};
 use sqlx::Row;
 
 /// An attack model to store.
@@ -42,8 +40,9 @@ const COLS: &str =
 macro_rules! model_from_row {
     ($r:expr) => {{
         let r = $r;
-        let corrupt =
-            |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("attack model {what}: {e}"));
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("attack model {what}: {e}"))
+        };
         let graph: String = r.try_get("graph")?;
         let warnings: String = r.try_get("warnings")?;
         let graph: AttackGraph = serde_json::from_str(&graph).map_err(|e| corrupt("graph", &e))?;

@@ -209,6 +209,8 @@ async fn store_file_models(state: &AppState, files: Vec<(std::path::PathBuf, ser
     match state.store.retire_file_models(&keep).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(models = n, "attack models of removed STIX files retired"),
-        Err(e) => tracing::warn!(error = %e, "cannot retire the attack models of removed STIX files"),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot retire the attack models of removed STIX files")
+        }
     }
 }

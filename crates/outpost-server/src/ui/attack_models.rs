@@ -238,16 +238,31 @@ pub async fn attack_model(
         node_h: NODE_H,
         nodes,
         edges,
-        legend: [Sighted::Never, Sighted::Day, Sighted::Week, Sighted::Earlier]
-            .into_iter()
-            .map(|s| (s.fill(), s.legend()))
-            .collect(),
+        legend: [
+            Sighted::Never,
+            Sighted::Day,
+            Sighted::Week,
+            Sighted::Earlier,
+        ]
+        .into_iter()
+        .map(|s| (s.fill(), s.legend()))
+        .collect(),
         steps: view
             .steps
             .iter()
             .map(|s| {
                 let seen = Sighted::of(s.last_seen(), now);
-                (s.step.order, s.step.name.clone(), s.step.indicators.iter().map(|i| i.name.clone()).collect::<Vec<_>>().join("; "), seen.legend())
+                (
+                    s.step.order,
+                    s.step.name.clone(),
+                    s.step
+                        .indicators
+                        .iter()
+                        .map(|i| i.name.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    seen.legend(),
+                )
             })
             .collect(),
         rows,
@@ -340,7 +355,11 @@ fn step_node(s: &StepView, x: i64, y: i64, now: DateTime<Utc>) -> Node {
             s.step.name,
             s.step.order,
             match last {
-                Some(t) => format!("{count} sighting(s) on {} device(s), last {}", s.sightings.len(), time(&t)),
+                Some(t) => format!(
+                    "{count} sighting(s) on {} device(s), last {}",
+                    s.sightings.len(),
+                    time(&t)
+                ),
                 None => "not sighted".into(),
             }
         ),
@@ -354,7 +373,7 @@ fn step_node(s: &StepView, x: i64, y: i64, now: DateTime<Utc>) -> Node {
 
 /// A name cut to fit a node.
 fn clip(s: &str) -> String {
-    const MAX: usize = 26;
+    const MAX: usize = 24;
     if s.chars().count() <= MAX {
         s.to_string()
     } else {

@@ -216,8 +216,7 @@ async fn device_sightings(
     };
     let page = state.store.list_sightings(&filter, None, 20).await?;
     let ids: Vec<String> = page.items.iter().map(|s| s.indicator_id.clone()).collect();
-    let links =
-        super::attack_models::step_links(state, tenant_id, Some(device_id), &ids).await?;
+    let links = super::attack_models::step_links(state, tenant_id, Some(device_id), &ids).await?;
     Ok(page
         .items
         .into_iter()

@@ -24,10 +24,22 @@ const SEED: &str = include_str!("../../../outpost-stix/tests/data/seed-attack-mo
 fn matchable_seed() -> Value {
     let mut b: Value = serde_json::from_str(SEED).unwrap();
     let replace = [
-        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0011", "[process:opened_connection_refs[*].dst_port = 22 AND process:opened_connection_refs[*].protocols[*] = 'tcp' AND process:creator_user_ref.user_id NOT IN ('expected_user_list')]"),
-        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0012", "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pv']"),
-        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0013", "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pod']"),
-        ("indicator--abcd1234-efgh-5678-ijkl-9012mnop0014", "[file:name MATCHES '.*(ssh|password).*' AND file:parent_directory_ref.path = '/var/log']"),
+        (
+            "indicator--abcd1234-efgh-5678-ijkl-9012mnop0011",
+            "[process:opened_connection_refs[*].dst_port = 22 AND process:opened_connection_refs[*].protocols[*] = 'tcp' AND process:creator_user_ref.user_id NOT IN ('expected_user_list')]",
+        ),
+        (
+            "indicator--abcd1234-efgh-5678-ijkl-9012mnop0012",
+            "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pv']",
+        ),
+        (
+            "indicator--abcd1234-efgh-5678-ijkl-9012mnop0013",
+            "[process:name = 'kubectl' AND process:command_line MATCHES '^kubectl (apply|create) .*hostpath-pod']",
+        ),
+        (
+            "indicator--abcd1234-efgh-5678-ijkl-9012mnop0014",
+            "[file:name MATCHES '.*(ssh|password).*' AND file:parent_directory_ref.path = '/var/log']",
+        ),
     ];
     for o in b["objects"].as_array_mut().unwrap() {
         if let Some((_, p)) = replace.iter().find(|(id, _)| o["id"] == *id) {
@@ -45,8 +57,18 @@ fn step_event(k: usize) -> Value {
             "process": {"pid": 40, "name": "sshd", "exe": "/usr/sbin/sshd", "uid": 1001},
             "network": {"direction": "inbound", "protocol": "tcp", "local_ip": "10.0.0.5", "local_port": 22,
                         "remote_ip": "198.51.100.20", "remote_port": 50122}}),
-        2 => exec(&ts, "kubectl", &["kubectl", "apply", "-f", "hostpath-pv.yaml"], None),
-        3 => exec(&ts, "kubectl", &["kubectl", "apply", "-f", "hostpath-pod.yaml"], None),
+        2 => exec(
+            &ts,
+            "kubectl",
+            &["kubectl", "apply", "-f", "hostpath-pv.yaml"],
+            None,
+        ),
+        3 => exec(
+            &ts,
+            "kubectl",
+            &["kubectl", "apply", "-f", "hostpath-pod.yaml"],
+            None,
+        ),
         4 => json!({"ts": ts, "kind": "file", "source": "test",
             "file": {"action": "create", "path": "/var/log/ssh-host-keys"}}),
         _ => exec(&ts, "kubectl", &["kubectl", "logs", "log-reader"], None),
@@ -68,15 +90,48 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
     for (name, store) in stores(dir.path()).await {
         let w = world(store).await;
         // The seed's model as described: it loads (ids and two patterns with warnings).
-        let (s, v) = call(&w.app, "POST", "/api/v1/attack-models", &w.admin, Some(serde_json::from_str(SEED).unwrap())).await;
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models",
+            &w.admin,
+            Some(serde_json::from_str(SEED).unwrap()),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{name}: {v}");
         assert_eq!(v["steps"], 5);
         assert_eq!(v["name"], "Kubernetes HostPath Volume Exploitation");
-        let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
-        assert_eq!(warnings.iter().filter(|w| w.contains("lenient ids")).count(), 22, "{v}");
-        assert_eq!(warnings.iter().filter(|w| w.contains("not valid STIX")).count(), 2, "{v}");
+        let warnings: Vec<&str> = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            warnings
+                .iter()
+                .filter(|w| w.contains("lenient ids"))
+                .count(),
+            22,
+            "{v}"
+        );
+        assert_eq!(
+            warnings
+                .iter()
+                .filter(|w| w.contains("not valid STIX"))
+                .count(),
+            2,
+            "{v}"
+        );
         // The same bundle again, with patterns Outpost can match: it replaces the model.
-        let (s, v) = call(&w.app, "POST", "/api/v1/attack-models", &w.admin, Some(matchable_seed())).await;
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models",
+            &w.admin,
+            Some(matchable_seed()),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{name}: {v}");
         assert_eq!(v["replaced"], true);
         let id = v["id"].as_i64().unwrap();
@@ -84,10 +139,18 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         let uri = format!("/api/v1/attack-models/{id}");
         let (s, m) = call(&w.app, "GET", &uri, &w.admin, None).await;
         assert_eq!(s, StatusCode::OK, "{m}");
-        let orders: Vec<i64> = m["steps"].as_array().unwrap().iter().map(|s| s["order"].as_i64().unwrap()).collect();
+        let orders: Vec<i64> = m["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["order"].as_i64().unwrap())
+            .collect();
         assert_eq!(orders, vec![1, 2, 3, 4, 5]);
         for s in m["steps"].as_array().unwrap() {
-            assert_eq!(s["intrusion_sets"][0], "intrusion-set--abcd1234-efgh-5678-ijkl-9012mnop0000", "{s}");
+            assert_eq!(
+                s["intrusion_sets"][0], "intrusion-set--abcd1234-efgh-5678-ijkl-9012mnop0000",
+                "{s}"
+            );
             assert_eq!(s["indicators"].as_array().unwrap().len(), 1);
         }
         assert_eq!(sighted(&m), vec![false; 5]);
@@ -103,27 +166,76 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
             assert_eq!(d["count"], 1);
             assert_eq!(d["first_seen"], format!("2026-12-01T10:0{k}:00Z"));
             // The sighting names the step and its intrusion set (steps 2–5 lost it before).
-            let (_, page) = call(&w.app, "GET", &format!("/api/v1/sightings?indicator=indicator--abcd1234-efgh-5678-ijkl-9012mnop{:04}", 10 + k), &w.admin, None).await;
+            let (_, page) = call(
+                &w.app,
+                "GET",
+                &format!(
+                    "/api/v1/sightings?indicator=indicator--abcd1234-efgh-5678-ijkl-9012mnop{:04}",
+                    10 + k
+                ),
+                &w.admin,
+                None,
+            )
+            .await;
             let s = &page["items"][0];
-            assert_eq!(s["attack"]["intrusion_sets"][0]["name"], "Kubernetes HostPath Volume Exploitation", "{name}: step {k}: {s}");
-            assert_eq!(s["attack"]["attack_patterns"][0]["id"], m["steps"][k - 1]["id"]);
+            assert_eq!(
+                s["attack"]["intrusion_sets"][0]["name"], "Kubernetes HostPath Volume Exploitation",
+                "{name}: step {k}: {s}"
+            );
+            assert_eq!(
+                s["attack"]["attack_patterns"][0]["id"],
+                m["steps"][k - 1]["id"]
+            );
         }
         // Step 5 again: counted, first and last apart.
-        post_events(&w.app, &w.token, "again", vec![exec("2026-12-01T11:00:00Z", "kubectl", &["kubectl", "logs", "x"], None)]).await;
+        post_events(
+            &w.app,
+            &w.token,
+            "again",
+            vec![exec(
+                "2026-12-01T11:00:00Z",
+                "kubectl",
+                &["kubectl", "logs", "x"],
+                None,
+            )],
+        )
+        .await;
         let (_, m) = call(&w.app, "GET", &uri, &w.admin, None).await;
         let d = &m["steps"][4]["sightings"][0];
-        assert_eq!((d["count"].as_i64(), d["last_seen"].as_str()), (Some(2), Some("2026-12-01T11:00:00Z")), "{m}");
+        assert_eq!(
+            (d["count"].as_i64(), d["last_seen"].as_str()),
+            (Some(2), Some("2026-12-01T11:00:00Z")),
+            "{m}"
+        );
         // Filters: another device sees nothing; the customer sees their tenant's sightings.
-        let (_, m) = call(&w.app, "GET", &format!("{uri}?device=no-such-device"), &w.admin, None).await;
+        let (_, m) = call(
+            &w.app,
+            "GET",
+            &format!("{uri}?device=no-such-device"),
+            &w.admin,
+            None,
+        )
+        .await;
         assert_eq!(sighted(&m), vec![false; 5]);
         let (s, m) = call(&w.app, "GET", &uri, &w.customer, None).await;
         assert_eq!(s, StatusCode::OK, "{m}");
         assert_eq!(sighted(&m), vec![true; 5]);
         // The UI draws the graph: every step a node, sighted ones coloured, in order.
-        let r = common::request(&w.app, "GET", &format!("/ui/attack-models/{id}"), Some(&w.admin), &[], None).await;
+        let r = common::request(
+            &w.app,
+            "GET",
+            &format!("/ui/attack-models/{id}"),
+            Some(&w.admin),
+            &[],
+            None,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK);
         let html = r.text();
-        assert!(html.contains("<svg") && html.contains("data-testid=\"attack-graph\""), "{html}");
+        assert!(
+            html.contains("<svg") && html.contains("data-testid=\"attack-graph\""),
+            "{html}"
+        );
         for (k, step) in ["Initial SSH Access and Misconfigured RBAC (step 1)", "Creation of HostPath Persistent Volume (step 2)",
             "Pod Deployment with HostPath PVC (mount /var/log) (step 3)", "Symlink of sensitive files in /var/log (step 4)",
             "Extraction of Sensitive Data Using Kubectl Logs (step 5): 2 sighting(s) on 1 device(s)"].iter().enumerate() {
@@ -133,16 +245,33 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         assert_eq!(html.matches("class=\"node sighted").count(), 5, "{html}");
         assert!(html.contains("#fde68a") || html.contains("#fca5a5") || html.contains("#fdba74"));
         // Filtered to another device: nothing sighted, every step grey.
-        let r = common::request(&w.app, "GET", &format!("/ui/attack-models/{id}?device=no-such-device"), Some(&w.admin), &[], None).await;
+        let r = common::request(
+            &w.app,
+            "GET",
+            &format!("/ui/attack-models/{id}?device=no-such-device"),
+            Some(&w.admin),
+            &[],
+            None,
+        )
+        .await;
         let html = r.text();
         assert_eq!(html.matches("class=\"node unsighted").count(), 5, "{html}");
         assert!(html.contains("#e5e7eb"));
         // The alerts list and the device page link to the model.
-        for page in ["/ui/alerts".to_string(), format!("/ui/devices/{}", w.device)] {
+        for page in [
+            "/ui/alerts".to_string(),
+            format!("/ui/devices/{}", w.device),
+        ] {
             let r = common::request(&w.app, "GET", &page, Some(&w.admin), &[], None).await;
             let html = r.text();
-            assert!(html.contains(&format!("/ui/attack-models/{id}?device=")), "{page}: {html}");
-            assert!(html.contains("Kubernetes HostPath Volume Exploitation — step 5: Extraction"), "{page}");
+            assert!(
+                html.contains(&format!("/ui/attack-models/{id}?device=")),
+                "{page}: {html}"
+            );
+            assert!(
+                html.contains("Kubernetes HostPath Volume Exploitation — step 5: Extraction"),
+                "{page}"
+            );
         }
     }
 }
@@ -153,44 +282,133 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
     for (name, store) in stores(dir.path()).await {
         let w = world(store.clone()).await;
         let other = store.create_tenant("other").await.unwrap();
-        let (_, other_customer) = store.create_key(outpost_store::KeyKind::Customer, Some(&other.id), "c").await.unwrap();
-        let (_, other_token) = store.create_device(&other.id, "db1", None, None).await.unwrap();
-        let (_, tech) = store.create_key(outpost_store::KeyKind::Technician, None, "t").await.unwrap();
+        let (_, other_customer) = store
+            .create_key(outpost_store::KeyKind::Customer, Some(&other.id), "c")
+            .await
+            .unwrap();
+        let (_, other_token) = store
+            .create_device(&other.id, "db1", None, None)
+            .await
+            .unwrap();
+        let (_, tech) = store
+            .create_key(outpost_store::KeyKind::Technician, None, "t")
+            .await
+            .unwrap();
         // Customers may not upload; technicians may, for a tenant.
         let b = common::attack_bundle("other crew", 3);
-        let (s, v) = call(&w.app, "POST", "/api/v1/attack-models", &w.customer, Some(b.clone())).await;
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models",
+            &w.customer,
+            Some(b.clone()),
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{name}: {v}");
-        let (s, v) = call(&w.app, "POST", "/api/v1/attack-models?tenant=other", &tech, Some(b.clone())).await;
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models?tenant=other",
+            &tech,
+            Some(b.clone()),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{name}: {v}");
         assert_eq!(v["tenant_id"], other.id.as_str());
         let id = v["id"].as_i64().unwrap();
         // Not a model, not a bundle: refused with the reason.
         let (s, v) = call(&w.app, "POST", "/api/v1/attack-models", &tech, Some(json!({"type": "bundle", "id": "bundle--7e57a77a-0000-4000-8000-000000000000", "objects": []}))).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        assert!(v["error"]["message"].as_str().unwrap().contains("no intrusion-set"), "{v}");
-        let (s, v) = call(&w.app, "POST", "/api/v1/attack-models", &tech, Some(json!({"type": "x"}))).await;
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("no intrusion-set"),
+            "{v}"
+        );
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models",
+            &tech,
+            Some(json!({"type": "x"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         // Who sees it: staff and the other tenant's customer; acme's customer neither in the
         // list nor by id (the file model of [detect] stix_dir is global: everyone sees it).
         let listed = |v: &Value| v["items"].as_array().unwrap().iter().any(|m| m["id"] == id);
         let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", &w.admin, None).await;
         assert!(listed(&v), "{v}");
-        let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", &other_customer, None).await;
+        let (_, v) = call(
+            &w.app,
+            "GET",
+            "/api/v1/attack-models",
+            &other_customer,
+            None,
+        )
+        .await;
         assert!(listed(&v), "{v}");
         let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", &w.customer, None).await;
         assert!(!listed(&v), "{v}");
-        assert!(v["items"].as_array().unwrap().iter().any(|m| m["name"] == "Blind RCE crew" && m["source"] == "file"), "{v}");
-        let (s, _) = call(&w.app, "GET", &format!("/api/v1/attack-models/{id}"), &w.customer, None).await;
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["name"] == "Blind RCE crew" && m["source"] == "file"),
+            "{v}"
+        );
+        let (s, _) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/attack-models/{id}"),
+            &w.customer,
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
-        let (s, _) = call(&w.app, "GET", "/api/v1/attack-models?tenant=other", &w.customer, None).await;
+        let (s, _) = call(
+            &w.app,
+            "GET",
+            "/api/v1/attack-models?tenant=other",
+            &w.customer,
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // Its indicator matches only the other tenant's events.
-        let ev = exec("2026-12-01T10:00:00Z", "kubectl", &["kubectl", "get", "secrets", "-n", "ns3"], None);
+        let ev = exec(
+            "2026-12-01T10:00:00Z",
+            "kubectl",
+            &["kubectl", "get", "secrets", "-n", "ns3"],
+            None,
+        );
         post_events(&w.app, &w.token, "acme1", vec![ev.clone()]).await;
-        let (_, m) = call(&w.app, "GET", &format!("/api/v1/attack-models/{id}"), &w.admin, None).await;
-        assert!(m["steps"][0]["sightings"].as_array().unwrap().is_empty(), "{name}: acme's event matched another tenant's model: {m}");
+        let (_, m) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/attack-models/{id}"),
+            &w.admin,
+            None,
+        )
+        .await;
+        assert!(
+            m["steps"][0]["sightings"].as_array().unwrap().is_empty(),
+            "{name}: acme's event matched another tenant's model: {m}"
+        );
         post_events(&w.app, &other_token, "other1", vec![ev]).await;
-        let (_, m) = call(&w.app, "GET", &format!("/api/v1/attack-models/{id}"), &other_customer, None).await;
-        assert_eq!(m["steps"][0]["sightings"][0]["hostname"], "db1", "{name}: {m}");
+        let (_, m) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/attack-models/{id}"),
+            &other_customer,
+            None,
+        )
+        .await;
+        assert_eq!(
+            m["steps"][0]["sightings"][0]["hostname"], "db1",
+            "{name}: {m}"
+        );
     }
 }

@@ -229,7 +229,12 @@ pub(crate) fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) ->
     json!({"ts": ts, "kind": "process_exec", "source": "test", "process": p})
 }
 
-pub(crate) async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
+pub(crate) async fn post_events(
+    app: &axum::Router,
+    token: &str,
+    batch: &str,
+    events: Vec<Value>,
+) -> Value {
     let (s, v) = call(
         app,
         "POST",

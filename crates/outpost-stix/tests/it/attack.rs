@@ -31,11 +31,16 @@ fn the_seed_model_needs_lenient_ids_and_names_the_first_bad_one() {
     let (b, warnings) = Bundle::from_json_lenient(&seed()).unwrap();
     // The bundle and its 21 objects: every id is a warning.
     assert_eq!(b.objects.len(), 21);
-    let ids = warnings.iter().filter(|w| w.contains("accepted (lenient ids)"));
+    let ids = warnings
+        .iter()
+        .filter(|w| w.contains("accepted (lenient ids)"));
     assert_eq!(ids.count(), 22, "{warnings:#?}");
     // The seed's indicators 2 and 3 write `path EXISTS`; STIX 2.1's EXISTS comes before the
     // path (`EXISTS kubernetes-pod:…`): kept in the model, never matched, and said so.
-    let patterns: Vec<&String> = warnings.iter().filter(|w| w.contains("pattern is not valid STIX")).collect();
+    let patterns: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("pattern is not valid STIX"))
+        .collect();
     assert_eq!(patterns.len(), 2, "{warnings:#?}");
     assert!(patterns[0].starts_with("indicator--abcd1234-efgh-5678-ijkl-9012mnop0012"));
     assert!(patterns[1].starts_with("indicator--abcd1234-efgh-5678-ijkl-9012mnop0013"));
@@ -86,6 +91,9 @@ fn every_step_of_the_seed_model_knows_its_intrusion_set_and_order() {
         let m = b.attack_model(&s.indicators[0].id);
         assert_eq!(m.attack_patterns.len(), 1);
         assert_eq!(m.intrusion_sets.len(), 1, "{}", s.name);
-        assert_eq!(m.intrusion_sets[0].name, "Kubernetes HostPath Volume Exploitation");
+        assert_eq!(
+            m.intrusion_sets[0].name,
+            "Kubernetes HostPath Volume Exploitation"
+        );
     }
 }
