@@ -209,8 +209,8 @@ fn orders(roots: &[usize], also: &[usize], next: &[Vec<usize>]) -> Vec<(usize, u
         while let Some((s, o)) = queue.pop_front() {
             out.push((s, o));
             for &n in &next[s] {
-                if !order.contains_key(&n) {
-                    order.insert(n, o + 1);
+                if let std::collections::hash_map::Entry::Vacant(v) = order.entry(n) {
+                    v.insert(o + 1);
                     queue.push_back((n, o + 1));
                 }
             }

@@ -642,14 +642,13 @@ impl Bundle {
                 continue;
             }
             match self.get(&r.target_ref) {
-                Some(StixObject::AttackPattern(ap)) => {
+                Some(StixObject::AttackPattern(ap))
                     if !model
                         .attack_patterns
                         .iter()
-                        .any(|x| x.common.id == ap.common.id)
-                    {
-                        model.attack_patterns.push(ap);
-                    }
+                        .any(|x| x.common.id == ap.common.id) =>
+                {
+                    model.attack_patterns.push(ap);
                 }
                 Some(StixObject::IntrusionSet(_)) => add_set(&mut model, &r.target_ref),
                 _ => {}
