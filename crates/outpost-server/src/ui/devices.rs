@@ -85,8 +85,8 @@ struct DevicePage {
     new_pcap_href: String,
     /// Self-update history: (when, version, outcome, reason).
     updates: Vec<(String, String, String, String)>,
-    /// The newest STIX sightings: (when, indicator, links to the attack model steps).
-    sightings: Vec<(String, String, Vec<(String, String)>)>,
+    /// The newest STIX sightings.
+    sightings: Vec<SightingRow>,
 }
 
 pub async fn device_detail(
@@ -202,13 +202,17 @@ pub async fn device_detail(
     })
 }
 
+/// A STIX sighting on the device page: when, the indicator, links (href, label) to the attack
+/// model steps it indicates.
+type SightingRow = (String, String, Vec<(String, String)>);
+
 /// The newest STIX sightings of one device (the caller may see it), with the attack model
 /// steps their indicators indicate.
 async fn device_sightings(
     state: &AppState,
     tenant_id: &str,
     device_id: &str,
-) -> Result<Vec<(String, String, Vec<(String, String)>)>, UiError> {
+) -> Result<Vec<SightingRow>, UiError> {
     let filter = outpost_store::SightingFilter {
         tenant_id: Some(tenant_id.to_string()),
         device_id: Some(device_id.to_string()),
