@@ -339,6 +339,54 @@ SCHEMAS = {
             "alert_id": {"type": ["integer", "null"]},
         },
     },
+    "AttackLink": {"type": "object", "required": ["id", "name"], "properties": {"id": S, "name": S, "mitre_id": S}},
+    "AttackModel": {
+        "type": "object",
+        "description": "An attack model: a STIX bundle's intrusion sets and attack patterns (its steps, in order) with their indicators. Global (tenant_id null, staff-managed) or a tenant's.",
+        "required": ["id", "tenant_id", "bundle_id", "name", "source", "origin", "intrusion_sets", "steps", "warnings", "created_at", "updated_at"],
+        "properties": {
+            "id": I, "tenant_id": SN, "bundle_id": S, "name": S,
+            "source": {"type": "string", "enum": ["api", "file"]},
+            "origin": {"type": "string", "description": "The file ([detect] stix_dir), or who uploaded it."},
+            "intrusion_sets": {"type": "array", "items": ref("AttackLink")},
+            "steps": {"type": "integer", "description": "Number of steps."},
+            "warnings": {"type": "array", "items": S, "description": "Ids that are not UUIDs and patterns that are not valid STIX, accepted leniently."},
+            "created_at": T, "updated_at": T,
+        },
+    },
+    "AttackStep": {
+        "type": "object",
+        "description": "A step (attack pattern) with its order, indicators and sightings per device.",
+        "required": ["id", "name", "order", "intrusion_sets", "indicators", "sightings"],
+        "properties": {
+            "id": S, "name": S, "mitre_id": S,
+            "order": {"type": "integer", "description": "1 for a step an intrusion set uses, then one more per related-to/uses relationship."},
+            "intrusion_sets": {"type": "array", "items": S},
+            "indicators": {"type": "array", "items": {"type": "object", "required": ["id", "name", "pattern"], "properties": {"id": S, "name": S, "pattern": S}}},
+            "sightings": {"type": "array", "items": {"type": "object", "required": ["tenant_id", "device_id", "hostname", "first_seen", "last_seen", "count"],
+                          "properties": {"tenant_id": S, "device_id": S, "hostname": S, "first_seen": T, "last_seen": T, "count": I}}},
+        },
+    },
+    "AttackEdge": {"type": "object", "required": ["source", "target", "relationship_type"], "properties": {"source": S, "target": S, "relationship_type": S}},
+    "AttackModelView": {
+        "allOf": [{"$ref": "#/components/schemas/AttackModel"}, {
+            "type": "object",
+            "required": ["steps", "edges", "ignored"],
+            "properties": {
+                "steps": {"type": "array", "items": ref("AttackStep")},
+                "edges": {"type": "array", "items": ref("AttackEdge")},
+                "ignored": {"type": "array", "items": S, "description": "What the bundle holds that the model does not use."},
+            },
+        }],
+    },
+    "AttackModelStored": {
+        "allOf": [{"$ref": "#/components/schemas/AttackModel"}, {
+            "type": "object",
+            "required": ["replaced", "ignored"],
+            "properties": {"replaced": {"type": "boolean"}, "ignored": {"type": "array", "items": S}},
+        }],
+    },
+    "StixBundle": {"type": "object", "description": "A STIX 2.1 bundle (type, id, objects).", "required": ["type", "id"], "properties": {"type": {"const": "bundle"}, "id": S, "objects": {"type": "array", "items": {"type": "object"}}}},
     "Profile": {
         "type": "object",
         "description": "Learned behaviour of a container image (image:...) or executable (exe:...) of a tenant.",
@@ -632,6 +680,11 @@ PATHS = {
     "/api/v1/alerts/{id}/history": {"get": op("State changes of an alert", "any user or key of the alert's tenant", ok(page(ref("TriageHistoryEntry"))), params=[path_id("integer")], tags=["detect"])},
     "/api/v1/sightings": {"get": op("STIX sightings (indicator patterns matched on events)", "any user or key (scoped)", ok(page(ref("Sighting"))), params=[
         q("tenant", "Tenant id"), q("device", "Device id"), q("indicator", "STIX indicator id"), q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},
+    "/api/v1/attack-models": {
+        "get": op("Attack models (global ones and the caller's tenant's)", "any user or key (scoped)", ok(page(ref("AttackModel"))), params=[q("tenant", "Tenant id or name (staff; customers: their own)")], tags=["intel"]),
+        "post": op("Upload a STIX bundle as an attack model (the same bundle id replaces it: 200)", "staff", ok(ref("AttackModelStored"), "201", "Created"), "StixBundle", params=[q("tenant", "Tenant id or name; none: a global model")], tags=["intel"]),
+    },
+    "/api/v1/attack-models/{id}": {"get": op("An attack model with, per step, its order, indicators and sightings by device", "any user or key (a tenant's model: its tenant only; sightings scoped)", ok(ref("AttackModelView")), params=[path_id("integer"), q("tenant", "Only this tenant's sightings"), q("device", "Only this device's sightings")], tags=["intel"])},
     "/api/v1/profiles": {"get": op("Learned behaviour profiles", "any user or key (scoped)", ok(page(ref("Profile"))), params=[
         q("tenant", "Tenant id or name"), q("status", "learning or profiled", {"type": "string", "enum": ["learning", "profiled"]}),
         q("subject", "One subject (needs tenant)"), q("cursor", "From next_cursor"), q("limit", "Page size (1-1000, default 100)", I)], tags=["detect"])},

@@ -169,7 +169,7 @@ impl Pipeline {
         }
         #[cfg(feature = "stix")]
         if let Some(s) = &self.stix {
-            s.eval_into(e, &mut out);
+            s.eval_tenant_into(Some(tenant), e, &mut out);
         }
         out
     }

@@ -25,6 +25,9 @@ use std::sync::{Arc, Mutex, RwLock};
 pub use outpost_core::sighting::{AttackLink, StixSighting};
 
 struct Compiled {
+    /// The tenant whose events it matches (an attack model uploaded for one tenant); `None`
+    /// for every tenant.
+    tenant: Option<String>,
     /// Event sections (bit 0 process, 1 network, 2 file) that can yield an object the pattern
     /// refers to; `u8::MAX` when unknown (always evaluated).
     needs: u8,
@@ -76,9 +79,22 @@ impl StixEngine {
     /// Compiles every STIX indicator of a bundle. Indicators that cannot be used (not a STIX
     /// pattern, invalid pattern, revoked, skipped simple IOCs) are returned with the reason.
     pub fn from_bundle(bundle: &Bundle, cfg: StixConfig) -> (StixEngine, Vec<Unsupported>) {
-        let mut compiled = Vec::new();
+        let mut engine = StixEngine {
+            cfg,
+            compiled: Vec::new(),
+        };
+        let skipped = engine.add_bundle(bundle, None);
+        (engine, skipped)
+    }
+
+    /// Compiles the STIX indicators of another bundle into this engine; with `tenant` they
+    /// match only that tenant's events (see [`StixEngine::sightings_for`]). Returns the
+    /// indicators not used, with the reason.
+    pub fn add_bundle(&mut self, bundle: &Bundle, tenant: Option<&str>) -> Vec<Unsupported> {
         let mut skipped = Vec::new();
         let now = Utc::now();
+        let graph = outpost_stix::attack::attack_graph(bundle);
+        let cfg = &self.cfg;
         for ind in bundle.indicators() {
             let un = |reason: String| Unsupported {
                 file: "bundle".into(),
@@ -102,7 +118,7 @@ impl StixEngine {
                 ));
                 continue;
             }
-            let model = bundle.attack_model(&ind.common.id);
+            let model = bundle.attack_model_in(&graph, &ind.common.id);
             let attack_patterns = model
                 .attack_patterns
                 .iter()
@@ -121,7 +137,8 @@ impl StixEngine {
                     mitre_id: None,
                 })
                 .collect();
-            compiled.push(Compiled {
+            self.compiled.push(Compiled {
+                tenant: tenant.map(str::to_string),
                 needs: sections_needed(&ind.pattern),
                 pre: Prefilter::of(&pattern),
                 indicator: ind.clone(),
@@ -130,7 +147,7 @@ impl StixEngine {
                 intrusion_sets,
             });
         }
-        (StixEngine { cfg, compiled }, skipped)
+        skipped
     }
 
     /// Number of compiled indicators.
@@ -143,18 +160,25 @@ impl StixEngine {
         self.compiled.is_empty()
     }
 
-    /// Evaluates every indicator on the event and returns the sightings.
+    /// Evaluates every indicator for every tenant on the event and returns the sightings.
     pub fn sightings(&self, e: &Event) -> Vec<StixSighting> {
+        self.sightings_for(None, e)
+    }
+
+    /// Evaluates the indicators that apply to `tenant`'s events (every tenant's and its own;
+    /// with `None`, only those of every tenant) and returns the sightings.
+    pub fn sightings_for(&self, tenant: Option<&str>, e: &Event) -> Vec<StixSighting> {
         if self.compiled.is_empty() {
             return Vec::new();
         }
+        let applies = |c: &Compiled| c.tenant.is_none() || c.tenant.as_deref() == tenant;
         let has = u8::from(e.process.is_some())
             | (u8::from(e.network.is_some()) << 1)
             | (u8::from(e.file.is_some()) << 2);
         if !self
             .compiled
             .iter()
-            .any(|c| c.needs & has != 0 && c.pre.may_match(e))
+            .any(|c| applies(c) && c.needs & has != 0 && c.pre.may_match(e))
         {
             return Vec::new();
         }
@@ -162,7 +186,11 @@ impl StixEngine {
         let now = Utc::now();
         let mut out = Vec::new();
         for c in &self.compiled {
-            if c.needs & has == 0 || !c.pre.may_match(e) || !c.indicator.is_valid_at(e.ts) {
+            if !applies(c)
+                || c.needs & has == 0
+                || !c.pre.may_match(e)
+                || !c.indicator.is_valid_at(e.ts)
+            {
                 continue;
             }
             let Ok(Some(m)) = c.pattern.matches(&obs) else {
@@ -315,7 +343,14 @@ fn sections_needed(pattern: &str) -> u8 {
 
 impl Engine for StixEngine {
     fn eval_into(&self, e: &Event, out: &mut Scored) {
-        for s in self.sightings(e) {
+        self.eval_tenant_into(None, e, out);
+    }
+}
+
+impl StixEngine {
+    /// [`Engine::eval_into`] for one tenant's event (see [`StixEngine::sightings_for`]).
+    pub fn eval_tenant_into(&self, tenant: Option<&str>, e: &Event, out: &mut Scored) {
+        for s in self.sightings_for(tenant, e) {
             let mut extra: Vec<String> = s
                 .attack_patterns
                 .iter()
@@ -357,6 +392,10 @@ struct PatternsState {
     signature: Option<StixSignature>,
     /// Indicators not used, with the reason.
     skipped: Vec<Unsupported>,
+    /// The bundles of the files (path, bundle JSON) as last loaded.
+    file_bundles: Vec<(PathBuf, serde_json::Value)>,
+    /// Rebuilds so far.
+    generation: u64,
 }
 
 /// The STIX indicator patterns of a pipeline, rebuilt when their sources change: the bundle
@@ -399,6 +438,24 @@ impl StixPatterns {
             .clone()
     }
 
+    /// The bundles of `dir`'s files as last loaded (path, bundle JSON): the server stores
+    /// those holding an attack model as global models.
+    pub fn file_bundles(&self) -> Vec<(PathBuf, serde_json::Value)> {
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .file_bundles
+            .clone()
+    }
+
+    /// How many times the engine was rebuilt (0: never loaded).
+    pub fn generation(&self) -> u64 {
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation
+    }
+
     /// Indicators not used, with the reason.
     pub fn skipped(&self) -> Vec<Unsupported> {
         self.state
@@ -417,6 +474,19 @@ impl StixPatterns {
         digest: &str,
         objects: impl FnOnce() -> Vec<serde_json::Value>,
     ) -> Result<bool, String> {
+        self.reload_with(digest, objects, Vec::new)
+    }
+
+    /// [`StixPatterns::reload`] with the attack models of the store as well (`digest` then
+    /// names their version too; `models` is called only when rebuilding). A stored model that
+    /// no longer reads is skipped (listed with the reason), never fatal: it was checked when
+    /// it was stored.
+    pub fn reload_with(
+        &self,
+        digest: &str,
+        objects: impl FnOnce() -> Vec<serde_json::Value>,
+        models: impl FnOnce() -> Vec<ModelBundle>,
+    ) -> Result<bool, String> {
         let _one = self.reload.lock().unwrap_or_else(|p| p.into_inner());
         let files = match &self.dir {
             Some(d) => stix_files(d)?,
@@ -433,16 +503,16 @@ impl StixPatterns {
         {
             return Ok(false);
         }
-        let mut all = bundle_objects(&signature.0)?;
+        let (mut all, file_bundles) = bundle_objects(&signature.0)?;
         all.extend(objects());
         let n = all.len();
-        let bundle = Bundle::from_json(&serde_json::json!({
+        let (bundle, _) = Bundle::from_json_lenient(&serde_json::json!({
             "type": "bundle",
             "id": "bundle--00000000-0000-4000-8000-000000000000",
             "objects": all,
         }))
         .map_err(|e| format!("combined STIX indicators: {e}"))?;
-        let (engine, skipped) = StixEngine::from_bundle(
+        let (mut engine, mut skipped) = StixEngine::from_bundle(
             &bundle,
             StixConfig {
                 score: self.score,
@@ -450,6 +520,16 @@ impl StixPatterns {
                 where_sighted_refs: Vec::new(),
             },
         );
+        for m in models() {
+            match Bundle::from_json_lenient(&m.bundle) {
+                Ok((b, _)) => skipped.extend(engine.add_bundle(&b, m.tenant.as_deref())),
+                Err(e) => skipped.push(Unsupported {
+                    file: format!("attack model {}", m.name),
+                    rule_id: String::new(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
         for u in &skipped {
             tracing::warn!(indicator = %u.rule_id, reason = %u.reason, "STIX indicator not used");
         }
@@ -463,34 +543,63 @@ impl StixPatterns {
         st.engine = (!engine.is_empty()).then(|| Arc::new(engine));
         st.skipped = skipped;
         st.signature = Some(signature);
+        st.file_bundles = file_bundles;
+        st.generation += 1;
         Ok(true)
     }
 }
 
 impl Engine for StixPatterns {
     fn eval_into(&self, e: &Event, out: &mut Scored) {
+        self.eval_tenant_into(None, e, out);
+    }
+}
+
+impl StixPatterns {
+    /// Evaluates the engine in use on one tenant's event (the indicators of every tenant and
+    /// of the attack models stored for that tenant).
+    pub fn eval_tenant_into(&self, tenant: Option<&str>, e: &Event, out: &mut Scored) {
         if let Some(engine) = self.engine() {
-            engine.eval_into(e, out);
+            engine.eval_tenant_into(tenant, e, out);
         }
     }
 }
 
-/// The objects of bundle files; each must be a valid bundle on its own, so that errors name it.
-fn bundle_objects(
-    files: &[(PathBuf, std::time::SystemTime, u64)],
-) -> Result<Vec<serde_json::Value>, String> {
+/// An attack model's bundle from the store, compiled beside the files and feeds: its
+/// indicators match only `tenant`'s events, or every tenant's when `None`.
+#[derive(Debug, Clone)]
+pub struct ModelBundle {
+    pub tenant: Option<String>,
+    /// The model's name in logs and in the skipped list.
+    pub name: String,
+    pub bundle: serde_json::Value,
+}
+
+/// Objects and bundles of the files.
+type FileObjects = (Vec<serde_json::Value>, Vec<(PathBuf, serde_json::Value)>);
+
+/// The objects of bundle files, and each file's bundle; each must be a valid bundle on its
+/// own, so that errors name it. Ids need not be UUIDs ([`outpost_stix::IdPolicy::Lenient`]):
+/// each one that is not is logged as a warning naming the file.
+fn bundle_objects(files: &[(PathBuf, std::time::SystemTime, u64)]) -> Result<FileObjects, String> {
     let mut objects = Vec::new();
+    let mut bundles = Vec::new();
     for (path, _, _) in files {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let v: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-        Bundle::from_json(&v).map_err(|e| format!("{}: {e}", path.display()))?;
+        let (_, warnings) =
+            Bundle::from_json_lenient(&v).map_err(|e| format!("{}: {e}", path.display()))?;
+        for w in &warnings {
+            tracing::warn!(file = %path.display(), "STIX id: {w}");
+        }
         match v.get("objects").and_then(|o| o.as_array()) {
             Some(list) => objects.extend(list.iter().cloned()),
-            None => objects.push(v),
+            None => objects.push(v.clone()),
         }
+        bundles.push((path.clone(), v));
     }
-    Ok(objects)
+    Ok((objects, bundles))
 }
 
 /// The STIX bundle files of a directory (recursive, `*.json`), sorted, with their

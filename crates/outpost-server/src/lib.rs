@@ -7,8 +7,9 @@
 //! # Module map
 //!
 //! - **Front ends.** [`routes`]: the `/api/v1` handlers, one file per resource (enroll,
-//!   check-in, hits, events, devices, suppressions, alerts and sightings, profiles and learn
-//!   mode, detection status, auth and OIDC callbacks, admin, intel, releases); the table of
+//!   check-in, hits, events, devices, suppressions, alerts and sightings, attack models,
+//!   profiles and learn mode, detection status, auth and OIDC callbacks, admin, intel,
+//!   releases); the table of
 //!   what is mounted ([`api_routes`]) drives the OpenAPI document ([`openapi`],
 //!   `openapi.json`) and the authorization matrix test. [`ui`]: the web UI, askama templates
 //!   in `templates/`, one file per resource (`ui/sensors.rs`: the Threatsensor views — the
@@ -21,8 +22,9 @@
 //! - **Services** ([`services`]): what those front ends share once they know who asks —
 //!   accepting hit and telemetry batches (bound, score, store, forward, rule actions), triage
 //!   (the "customers may only acknowledge" rule, suppressions, escalations, with their audit
-//!   and metrics), password login, and the [`services::forward::Forwarder`] (the
-//!   `[[outputs]]`, rule actions, tickets, the audit trail).
+//!   and metrics), password login, attack models (upload, scoped views, the STIX reload with
+//!   the stored models), and the [`services::forward::Forwarder`] (the `[[outputs]]`, rule
+//!   actions, tickets, the audit trail).
 //! - **Scoring** ([`scoring`]): hits and telemetry through `outpost-detect` — static, rules and
 //!   Sigma, STIX patterns of `[detect] stix_dir` and the intel feeds, the tenant's behaviour
 //!   profiles ([`profiles`], kept in step with the database), learn mode, the Sigma
@@ -231,8 +233,8 @@ impl Routes {
 fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
     use outpost_core::api::{AlertRecord, HitRecord};
     use routes::{
-        admin, alerts, auth, checkin, detect, devices, enroll, events, hits, intel, profiles,
-        releases, suppressions,
+        admin, alerts, attack_models, auth, checkin, detect, devices, enroll, events, hits, intel,
+        profiles, releases, suppressions,
     };
     let r = Routes {
         router: Router::new(),
@@ -345,6 +347,12 @@ fn api_router() -> (Router<AppState>, Vec<(&'static str, String)>) {
         get(routes::triaged_history::<AlertRecord>),
     )
     .add("/sightings", &["GET"], get(alerts::sightings))
+    .add(
+        "/attack-models",
+        &["GET", "POST"],
+        get(attack_models::list).post(attack_models::upload),
+    )
+    .add("/attack-models/{id}", &["GET"], get(attack_models::get_one))
     .add("/profiles", &["GET"], get(profiles::list))
     .add("/profiles/reset", &["POST"], post(profiles::reset))
     .add(
@@ -618,18 +626,13 @@ pub fn spawn_housekeeping(state: &AppState) {
                 Ok(t) => st.scoring.scorer().policy().set_learning_tenants(t),
                 Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
             }
-            let scoring = st.scoring.clone();
-            let global = st.intel.as_ref().map(|i| i.global());
-            let r =
-                tokio::task::spawn_blocking(move || scoring.reload_stix(global.as_deref())).await;
-            match r {
-                Ok(Ok(true)) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
-                Ok(Ok(false)) => {}
-                Ok(Err(e)) => {
+            match services::attack_models::reload_stix(&st).await {
+                Ok(true) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
+                Ok(false) => {}
+                Err(e) => {
                     metrics::count(&metrics::metrics().stix_loads, "error", 1);
                     tracing::warn!(error = %e, "STIX indicators not reloaded; the previous ones stay in use");
                 }
-                Err(e) => tracing::error!(error = %e, "STIX reload task failed"),
             }
         }
     });

@@ -70,6 +70,8 @@ pub struct Scoring {
     _watcher: Option<RuleWatcher>,
     /// Learned behaviour per tenant (telemetry only), with their database synchronization.
     profiles: Option<Arc<Profiles>>,
+    /// The STIX engine's generation whose file bundles were last stored as attack models.
+    file_models_synced: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Scoring {
@@ -87,6 +89,7 @@ impl Scoring {
             scorer: Scorer::disabled(),
             _watcher: None,
             profiles: None,
+            file_models_synced: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -183,19 +186,48 @@ impl Scoring {
     /// indicators of the global intel changed. On a broken bundle the patterns in use stay
     /// and the error (naming the file) is returned.
     pub fn reload_stix(&self, global: Option<&crate::intel::GlobalIntel>) -> Result<bool, String> {
+        self.reload_stix_with(global, "", Vec::new())
+    }
+
+    /// [`Scoring::reload_stix`] with the attack models of the store (`models_digest` names
+    /// their version: ids and update times).
+    pub fn reload_stix_with(
+        &self,
+        global: Option<&crate::intel::GlobalIntel>,
+        models_digest: &str,
+        models: Vec<outpost_detect::stix::ModelBundle>,
+    ) -> Result<bool, String> {
         let Some(stix) = self.scorer.stix() else {
             return Ok(false);
         };
-        let digest = global.map(|g| g.digest.as_str()).unwrap_or_default();
-        stix.reload(digest, || match global {
-            Some(g) => g
-                .set
-                .pattern_indicators()
-                .iter()
-                .map(pattern_indicator_json)
-                .collect(),
-            None => Vec::new(),
-        })
+        let digest = format!(
+            "{}|{models_digest}",
+            global.map(|g| g.digest.as_str()).unwrap_or_default()
+        );
+        stix.reload_with(
+            &digest,
+            || match global {
+                Some(g) => g
+                    .set
+                    .pattern_indicators()
+                    .iter()
+                    .map(pattern_indicator_json)
+                    .collect(),
+                None => Vec::new(),
+            },
+            move || models,
+        )
+    }
+
+    /// The bundles of `[detect] stix_dir` (path, JSON) when they were reloaded since the last
+    /// call, so that the server stores their attack models; `None` when nothing changed.
+    pub fn file_bundles_to_store(&self) -> Option<Vec<(std::path::PathBuf, serde_json::Value)>> {
+        let stix = self.scorer.stix()?;
+        let generation = stix.generation();
+        let before = self
+            .file_models_synced
+            .swap(generation, std::sync::atomic::Ordering::SeqCst);
+        (generation != 0 && before != generation).then(|| stix.file_bundles())
     }
 }
 

@@ -3,6 +3,8 @@
 //! * [`model`]: import and export of STIX bundles (indicator, observed-data, sighting,
 //!   relationship, attack-pattern, intrusion-set, identity; every other object is kept as raw
 //!   JSON so nothing is lost on a round trip), with errors that name the object and field.
+//! * [`attack`]: attack models, the graph of intrusion sets, attack patterns (steps, in order)
+//!   and indicators a bundle describes.
 //! * [`pattern`]: a hand-written parser and evaluator for the full STIX 2.1 patterning
 //!   language, checked against the 423 cases of the OASIS reference matcher's test suite.
 //! * [`observation`]: observed-data objects with their cyber observables, as patterns see them.
@@ -11,6 +13,7 @@
 //! * [`sighting`]: a match turned into a STIX sighting of the indicator.
 //! * `cli` (feature `cli`): `outpost intel stix-match`.
 
+pub mod attack;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod model;
@@ -19,7 +22,7 @@ pub mod observation;
 pub mod pattern;
 pub mod sighting;
 
-pub use model::{Bundle, ImportError, Indicator, StixObject};
+pub use model::{Bundle, IdPolicy, ImportError, Indicator, StixObject};
 pub use observables::observation_from_event;
 pub use observation::{Observation, ObservationError, observations_from_json};
 pub use pattern::{Pattern, PatternError, PatternMatch, SimpleIoc};

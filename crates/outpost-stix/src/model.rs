@@ -227,6 +227,17 @@ impl StixObject {
 
     /// Reads one object. `fallback_name` names it in errors when it has no id.
     pub fn from_json(value: &Value, fallback_name: &str) -> Result<StixObject, ImportError> {
+        StixObject::from_json_with(value, fallback_name, IdPolicy::Strict, &mut Vec::new())
+    }
+
+    /// [`StixObject::from_json`] with an id policy; under [`IdPolicy::Lenient`] an id that is
+    /// not `type--UUID` adds a line to `warnings` instead of failing.
+    pub fn from_json_with(
+        value: &Value,
+        fallback_name: &str,
+        policy: IdPolicy,
+        warnings: &mut Vec<String>,
+    ) -> Result<StixObject, ImportError> {
         let map = value.as_object().ok_or_else(|| ImportError::Field {
             object: fallback_name.to_string(),
             field: "(object)".into(),
@@ -245,15 +256,24 @@ impl StixObject {
         let mut r = Reader {
             map: map.clone(),
             name,
+            policy,
+            warnings,
         };
         Ok(match ty.as_str() {
             "indicator" => {
                 let common = r.common(&ty)?;
                 let pattern = r.req_str("pattern")?;
                 let pattern_type = r.req_str("pattern_type")?;
-                if pattern_type == "stix" {
-                    Pattern::parse(&pattern)
-                        .map_err(|e| field_err(&r.name, "pattern", e.to_string()))?;
+                if pattern_type == "stix"
+                    && let Err(e) = Pattern::parse(&pattern)
+                {
+                    if r.policy == IdPolicy::Strict {
+                        return Err(field_err(&r.name, "pattern", e.to_string()));
+                    }
+                    r.warnings.push(format!(
+                        "{}: pattern is not valid STIX ({e}); the indicator is kept in the model but never matches",
+                        r.name
+                    ));
                 }
                 StixObject::Indicator(Indicator {
                     name: r.opt_str("name")?,
@@ -509,6 +529,23 @@ impl Bundle {
 
     /// Reads a bundle, validating every object it holds.
     pub fn from_json(value: &Value) -> Result<Bundle, ImportError> {
+        Bundle::from_json_with(value, IdPolicy::Strict, &mut Vec::new())
+    }
+
+    /// Reads a bundle whose ids need not be UUIDs (see [`IdPolicy::Lenient`]): every other
+    /// check holds, and each id that is not `type--UUID` is named in the returned warnings.
+    pub fn from_json_lenient(value: &Value) -> Result<(Bundle, Vec<String>), ImportError> {
+        let mut warnings = Vec::new();
+        let b = Bundle::from_json_with(value, IdPolicy::Lenient, &mut warnings)?;
+        Ok((b, warnings))
+    }
+
+    /// [`Bundle::from_json`] with an id policy (warnings are added to `warnings`).
+    pub fn from_json_with(
+        value: &Value,
+        policy: IdPolicy,
+        warnings: &mut Vec<String>,
+    ) -> Result<Bundle, ImportError> {
         let map = value
             .as_object()
             .ok_or_else(|| ImportError::NotABundle("expected a JSON object".into()))?;
@@ -525,13 +562,15 @@ impl Bundle {
             Some(Value::String(s)) => s.clone(),
             _ => return Err(field_err("bundle", "id", "missing or not a string")),
         };
-        check_id(&id, "bundle").map_err(|m| field_err(&id, "id", m))?;
+        check_id_with(&id, "bundle", policy, warnings).map_err(|m| field_err(&id, "id", m))?;
         let objects = match map.get("objects") {
             None => Vec::new(),
             Some(Value::Array(a)) => a
                 .iter()
                 .enumerate()
-                .map(|(i, o)| StixObject::from_json(o, &format!("{id} objects[{i}]")))
+                .map(|(i, o)| {
+                    StixObject::from_json_with(o, &format!("{id} objects[{i}]"), policy, warnings)
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             Some(_) => return Err(field_err(&id, "objects", "must be a list")),
         };
@@ -571,39 +610,54 @@ impl Bundle {
     }
 
     /// The attack model of an indicator: the attack-patterns it `indicates` and the
-    /// intrusion-sets that `use` those attack-patterns (or that the indicator `indicates`).
+    /// intrusion-sets that reach those attack-patterns through `uses` and the chain of steps
+    /// (see [`crate::attack`]), or that the indicator `indicates`.
     pub fn attack_model(&self, indicator_id: &str) -> AttackModel<'_> {
-        let rels: Vec<&Relationship> = self
-            .objects
-            .iter()
-            .filter_map(|o| match o {
-                StixObject::Relationship(r) => Some(r),
-                _ => None,
-            })
-            .collect();
+        self.attack_model_in(&crate::attack::attack_graph(self), indicator_id)
+    }
+
+    /// [`Bundle::attack_model`] with the bundle's graph already built (one graph serves every
+    /// indicator of the bundle).
+    pub fn attack_model_in<'a>(
+        &'a self,
+        graph: &outpost_core::sighting::AttackGraph,
+        indicator_id: &str,
+    ) -> AttackModel<'a> {
         let mut model = AttackModel::default();
-        for r in rels
-            .iter()
-            .filter(|r| r.source_ref == indicator_id && r.relationship_type == "indicates")
-        {
+        let add_set = |model: &mut AttackModel<'a>, id: &str| {
+            if let Some(StixObject::IntrusionSet(is)) = self.objects.iter().find(|o| o.id() == id)
+                && !model
+                    .intrusion_sets
+                    .iter()
+                    .any(|x| x.common.id == is.common.id)
+            {
+                model.intrusion_sets.push(is);
+            }
+        };
+        for o in &self.objects {
+            let StixObject::Relationship(r) = o else {
+                continue;
+            };
+            if r.source_ref != indicator_id || r.relationship_type != "indicates" {
+                continue;
+            }
             match self.get(&r.target_ref) {
-                Some(StixObject::AttackPattern(ap)) => model.attack_patterns.push(ap),
-                Some(StixObject::IntrusionSet(is)) => model.intrusion_sets.push(is),
+                Some(StixObject::AttackPattern(ap))
+                    if !model
+                        .attack_patterns
+                        .iter()
+                        .any(|x| x.common.id == ap.common.id) =>
+                {
+                    model.attack_patterns.push(ap);
+                }
+                Some(StixObject::IntrusionSet(_)) => add_set(&mut model, &r.target_ref),
                 _ => {}
             }
         }
         for ap in model.attack_patterns.clone() {
-            for r in rels
-                .iter()
-                .filter(|r| r.target_ref == ap.common.id && r.relationship_type == "uses")
-            {
-                if let Some(StixObject::IntrusionSet(is)) = self.get(&r.source_ref)
-                    && !model
-                        .intrusion_sets
-                        .iter()
-                        .any(|x| x.common.id == is.common.id)
-                {
-                    model.intrusion_sets.push(is);
+            if let Some(step) = graph.steps.iter().find(|s| s.id == ap.common.id) {
+                for is in &step.intrusion_sets {
+                    add_set(&mut model, is);
                 }
             }
         }
@@ -637,13 +691,61 @@ fn check_id(id: &str, ty: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Takes fields out of an object's map; what is left becomes `extra`.
-struct Reader {
-    map: Map<String, Value>,
-    name: String,
+/// How object ids are checked on import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IdPolicy {
+    /// `type--` followed by a UUID (STIX 2.1 §2.9); anything else is an error.
+    #[default]
+    Strict,
+    /// `type--` followed by 1 to 64 ASCII letters, digits and hyphens (ids such as
+    /// `attack-pattern--abcd1234-efgh-…` that some published bundles use); each id that is
+    /// not a UUID is named in a warning. Objects still refer to each other by these ids.
+    /// An indicator whose STIX pattern does not parse is kept (its step stays in the model)
+    /// with a warning; the STIX engine skips it, naming the reason.
+    Lenient,
 }
 
-impl Reader {
+/// [`check_id`] under a policy: a lenient non-UUID id is accepted with a warning.
+fn check_id_with(
+    id: &str,
+    ty: &str,
+    policy: IdPolicy,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let strict = check_id(id, ty);
+    match (strict, policy) {
+        (Ok(()), _) => Ok(()),
+        (Err(e), IdPolicy::Strict) => Err(format!(
+            "{e} (a bundle whose ids are not UUIDs loads as an attack model with lenient ids)"
+        )),
+        (Err(e), IdPolicy::Lenient) => {
+            let rest = id
+                .strip_prefix(ty)
+                .and_then(|r| r.strip_prefix("--"))
+                .unwrap_or("");
+            if rest.is_empty()
+                || rest.len() > 64
+                || !rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(format!(
+                    "'{id}' must be '{ty}--' followed by a UUID or, leniently, by 1 to 64 letters, digits and hyphens"
+                ));
+            }
+            warnings.push(format!("{e}; accepted (lenient ids)"));
+            Ok(())
+        }
+    }
+}
+
+/// Takes fields out of an object's map; what is left becomes `extra`.
+struct Reader<'w> {
+    map: Map<String, Value>,
+    name: String,
+    policy: IdPolicy,
+    warnings: &'w mut Vec<String>,
+}
+
+impl Reader<'_> {
     fn take(&mut self, f: &str) -> Option<Value> {
         self.map.remove(f)
     }
@@ -731,7 +833,8 @@ impl Reader {
     fn common(&mut self, ty: &str) -> Result<Common, ImportError> {
         self.take("type");
         let id = self.req_str("id")?;
-        check_id(&id, ty).map_err(|m| field_err(&self.name, "id", m))?;
+        check_id_with(&id, ty, self.policy, self.warnings)
+            .map_err(|m| field_err(&self.name, "id", m))?;
         let confidence = match self.take("confidence") {
             None => None,
             Some(v) => Some(v.as_u64().filter(|c| *c <= 100).ok_or_else(|| {

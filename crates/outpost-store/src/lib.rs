@@ -13,6 +13,7 @@
 //! the server, never here.
 
 mod alerts;
+mod attack_models;
 mod error;
 mod hits;
 mod ids;
@@ -28,6 +29,7 @@ mod users;
 pub use alerts::{
     AlertFilter, AlertStateChange, AlertsStored, NewAlert, NewSighting, SightingFilter,
 };
+pub use attack_models::{NewAttackModel, StoredModelBundle};
 pub use error::StoreError;
 pub use hits::{HitFilter, InsertOutcome};
 pub use ids::{hash_secret, new_secret};

@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod alerts;
+pub mod attack_models;
 pub mod auth;
 pub mod checkin;
 pub mod detect;

@@ -4,6 +4,7 @@
 //! | service | what it owns |
 //! |---|---|
 //! | [`accept`] | accepting a device's hit batch or telemetry batch: bound, score, store, forward, rule actions, tickets, metrics |
+//! | [`attack_models`] | attack models: upload (staff), listing and one model with its steps' sightings per device (scoped like intel), the STIX engine's reload with the stored models, the `[detect] stix_dir` files' models |
 //! | [`triage`] | hit and alert state changes (the "customers may only acknowledge" rule), suppressions and escalations, with their audit and metrics |
 //! | [`login`] | password sign-in (local users): the checks, the constant-cost verification, the session |
 //! | [`forward`] | the `[[outputs]]`: forwarding hits, events and alerts, rule actions, tickets, the audit trail |
@@ -15,6 +16,7 @@
 //! its JSON [`ApiError`] and a page into its HTML error, with the same status and message.
 
 pub mod accept;
+pub mod attack_models;
 pub mod forward;
 pub mod login;
 pub mod triage;

@@ -21,6 +21,8 @@ struct AlertRow {
     rules: String,
     risk: i64,
     state: &'static str,
+    /// Attack model steps its STIX sightings belong to: (href, label).
+    attack: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -55,9 +57,40 @@ pub async fn alerts(
     } else {
         HashMap::new()
     };
+    // The STIX indicators of the alerts (a `stix` finding's rule is the indicator id), per
+    // tenant, and the model steps they indicate.
+    let mut stix: HashMap<String, Vec<String>> = HashMap::new();
+    for a in &items {
+        stix.entry(a.tenant_id.clone()).or_default().extend(
+            a.indicators
+                .iter()
+                .filter(|i| i.engine == "stix")
+                .map(|i| i.rule_name.clone()),
+        );
+    }
+    let mut links = HashMap::new();
+    for (t, ids) in stix.into_iter().filter(|(_, ids)| !ids.is_empty()) {
+        links.insert(
+            t.clone(),
+            super::attack_models::step_links(&state, &t, None, &ids).await?,
+        );
+    }
     let rows = items
         .into_iter()
         .map(|a| AlertRow {
+            attack: a
+                .indicators
+                .iter()
+                .filter(|i| i.engine == "stix")
+                .flat_map(|i| {
+                    links
+                        .get(&a.tenant_id)
+                        .and_then(|l| l.get(&i.rule_name))
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .map(|(href, label)| (format!("{href}?device={}", enc(&a.device_id)), label))
+                .collect(),
             when: time(&a.event_ts),
             tenant: names.get(&a.tenant_id).cloned().unwrap_or_default(),
             device_href: format!("/ui/devices/{}", enc(&a.device_id)),

@@ -85,6 +85,8 @@ struct DevicePage {
     new_pcap_href: String,
     /// Self-update history: (when, version, outcome, reason).
     updates: Vec<(String, String, String, String)>,
+    /// The newest STIX sightings.
+    sightings: Vec<SightingRow>,
 }
 
 pub async fn device_detail(
@@ -171,7 +173,9 @@ pub async fn device_detail(
             )
         })
         .collect();
+    let sightings = device_sightings(&state, &d.tenant_id, &d.id).await?;
     render(&DevicePage {
+        sightings,
         updates,
         nav: Some(Nav::of(&who, "devices")),
         staff,
@@ -196,6 +200,40 @@ pub async fn device_detail(
         jobs: device_jobs(&state, &who, &d.tenant_id, &d.id, &d.hostname).await?,
         new_pcap_href: format!("/ui/jobs/new?device={}", enc(&d.id)),
     })
+}
+
+/// A STIX sighting on the device page: when, the indicator, links (href, label) to the attack
+/// model steps it indicates.
+type SightingRow = (String, String, Vec<(String, String)>);
+
+/// The newest STIX sightings of one device (the caller may see it), with the attack model
+/// steps their indicators indicate.
+async fn device_sightings(
+    state: &AppState,
+    tenant_id: &str,
+    device_id: &str,
+) -> Result<Vec<SightingRow>, UiError> {
+    let filter = outpost_store::SightingFilter {
+        tenant_id: Some(tenant_id.to_string()),
+        device_id: Some(device_id.to_string()),
+        indicator_id: None,
+    };
+    let page = state.store.list_sightings(&filter, None, 20).await?;
+    let ids: Vec<String> = page.items.iter().map(|s| s.indicator_id.clone()).collect();
+    let links = super::attack_models::step_links(state, tenant_id, Some(device_id), &ids).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|s| {
+            let l = links.get(&s.indicator_id).cloned().unwrap_or_default();
+            let name = if s.indicator_name.is_empty() {
+                s.indicator_id
+            } else {
+                s.indicator_name
+            };
+            (time(&s.event_ts), name, l)
+        })
+        .collect())
 }
 
 /// The newest jobs of one device (the caller may see the device).

@@ -9,6 +9,7 @@
 //! CSRF rule for cookie-authenticated requests).
 
 mod alerts;
+mod attack_models;
 mod common;
 mod dashboard;
 mod devices;
@@ -50,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/ui/hits/{id}/suppress", post(hits::hit_suppress))
         .route("/ui/hits/{id}/ticket", post(hits::hit_ticket))
         .route("/ui/alerts", get(alerts::alerts))
+        .route("/ui/attack-models", get(attack_models::attack_models))
+        .route("/ui/attack-models/{id}", get(attack_models::attack_model))
         .route("/ui/devices", get(devices::devices))
         .route("/ui/devices/{id}", get(devices::device_detail))
         .route("/ui/jobs", get(jobs::jobs))

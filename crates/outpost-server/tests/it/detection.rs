@@ -131,11 +131,11 @@ fn scene<'a>() -> Builder<'a> {
         .config(|c, dir| *c = config(dir, &dir.join("replica1")))
 }
 
-async fn world(store: Store) -> World {
+pub(crate) async fn world(store: Store) -> World {
     scene().store(store).build().await
 }
 
-fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
+pub(crate) fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
     let mut p = json!({"pid": 77, "name": name, "exe": format!("/usr/bin/{name}"), "args": args});
     if let Some(par) = parent {
         p["parent"] = json!({"pid": 1, "exe": par});
@@ -143,7 +143,7 @@ fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) -> Value {
     json!({"ts": ts, "kind": "process_exec", "source": "test", "process": p})
 }
 
-async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
+pub(crate) async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
     let (s, v) = common::call(
         app,
         "POST",

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod attack_models;
 mod authz;
 mod bodies;
 mod checkin;

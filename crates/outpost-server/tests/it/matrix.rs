@@ -41,6 +41,8 @@ struct Side {
     allow: String,
     alert: i64,
     profile_subject: String,
+    attack_model: i64,
+    attack_model_name: String,
 }
 
 /// The Sensoroni-compatible API's static key.
@@ -182,7 +184,23 @@ async fn side(w: &World, t: &Tenant, n: u8) -> Side {
         )
         .await
         .unwrap();
+    // The tenant's own attack model (its intrusion set's name is the model's name).
+    let attack_model_name = format!("crew-of-{name}-7c2e");
+    let (s, body) = call(
+        app,
+        "POST",
+        &format!("/api/v1/attack-models?tenant={}", t.id),
+        Some(admin),
+        Some(common::attack_bundle(&attack_model_name, n)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let attack_model = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     Side {
+        attack_model,
+        attack_model_name,
         alert: stored.alerts[0].id,
         profile_subject,
         tenant: t.id.clone(),
@@ -346,6 +364,15 @@ fn attack(method: &str, path: &str, w: &Matrix) -> Option<(String, Option<Value>
             (format!("/api/v1/alerts/{}/history", b.alert), None)
         }
         ("GET", "/api/v1/sightings") => (format!("{path}?tenant={tb}"), None),
+        ("GET", "/api/v1/attack-models") => (format!("{path}?tenant={tb}"), None),
+        ("POST", "/api/v1/attack-models") => (
+            format!("{path}?tenant={tb}"),
+            Some(common::attack_bundle("evil crew", 9)),
+        ),
+        ("GET", "/api/v1/attack-models/{id}") => (
+            format!("/api/v1/attack-models/{}?tenant={tb}", b.attack_model),
+            None,
+        ),
         ("GET", "/api/v1/profiles") => (
             format!("{path}?tenant={tb}&subject={}", b.profile_subject),
             None,
@@ -483,6 +510,7 @@ async fn no_principal_of_tenant_a_reaches_tenant_b() {
         w.b.indicator_ip.as_str(),
         w.b.allow.as_str(),
         w.b.profile_subject.as_str(),
+        w.b.attack_model_name.as_str(),
     ];
     let principals = [
         ("customer key A", w.a.customer_key.clone()),

@@ -273,6 +273,15 @@ tenant = "acme"
         remote_ip: "203.0.113.7", remote_port: 443, action: "allowed" } },
   ] });
   assert.equal(evr.alerts, 1, `the event to the listed address is an alert: ${JSON.stringify(evr)}`);
+  // The threatintel seed's attack model (reconstructed; ids that are not UUIDs, loaded
+  // leniently) as a global model, and an event of its last step (`kubectl logs`).
+  const seedModel = JSON.parse(readFileSync(join(root, "crates/outpost-stix/tests/data/seed-attack-model.json"), "utf8"));
+  const model = await api(base, "POST", "/api/v1/attack-models", techToken, seedModel);
+  assert.equal(model.steps, 5, `the seed's model has five steps: ${JSON.stringify(model)}`);
+  await api(base, "POST", "/api/v1/events", web.device_token, { batch_id: "e2e-events-2", events: [
+    { ts: new Date(Date.now() - 2 * 60000).toISOString(), kind: "process_exec", source: "ebpf",
+      process: { pid: 4400, name: "kubectl", exe: "/usr/local/bin/kubectl", args: ["kubectl", "logs", "log-reader"] } },
+  ] });
 
   browser = await chromium.launch({
     executablePath: chromePath,
@@ -387,6 +396,12 @@ tenant = "acme"
   await t.goto(base + "/ui/alerts");
   assert.ok((await t.content()).includes("203.0.113.7"), "the alerts page lists the telemetry alert");
   await t.screenshot({ path: join(shots, "alerts.png"), fullPage: true });
+  await t.goto(base + `/ui/attack-models/${model.id}`);
+  assert.equal(await t.locator("[data-testid=attack-graph] [data-testid^=attack-step-]").count(), 5, "the graph draws the five steps");
+  assert.match(await t.getAttribute("[data-testid=attack-step-5]", "class"), /\bsighted\b/, "the last step is sighted");
+  assert.match(await t.getAttribute("[data-testid=attack-step-1]", "class"), /\bunsighted\b/, "the first is not");
+  assert.ok((await t.content()).includes("acme-web-01"), "its sighting names the device");
+  await t.screenshot({ path: join(shots, "attack-model.png"), fullPage: true });
   await t.goto(base + "/ui/settings");
   const st = await t.content();
   assert.ok(st.includes("alice") && st.includes("globex") && st.includes("enrollment"));

@@ -454,3 +454,203 @@ async fn input_offsets_per_group_topic_partition() {
         );
     }
 }
+
+fn model_graph(steps: &[(&str, &str)]) -> outpost_core::sighting::AttackGraph {
+    use outpost_core::sighting::{AttackGraph, AttackStep, StepIndicator};
+    AttackGraph {
+        intrusion_sets: vec![AttackLink {
+            id: "intrusion-set--x".into(),
+            name: "crew".into(),
+            mitre_id: None,
+        }],
+        steps: steps
+            .iter()
+            .enumerate()
+            .map(|(i, (step, indicator))| AttackStep {
+                id: (*step).into(),
+                name: format!("step {}", i + 1),
+                mitre_id: None,
+                order: i as u32 + 1,
+                intrusion_sets: vec!["intrusion-set--x".into()],
+                indicators: vec![StepIndicator {
+                    id: (*indicator).into(),
+                    name: String::new(),
+                    pattern: "[process:name = 'x']".into(),
+                }],
+            })
+            .collect(),
+        edges: Vec::new(),
+        ignored: Vec::new(),
+    }
+}
+
+fn sighting_of(seq: i64, indicator: &str, minute: u32) -> NewSighting {
+    NewSighting {
+        seq,
+        event_ts: Utc.with_ymd_and_hms(2026, 12, 1, 10, minute, 0).unwrap(),
+        found: StixSighting {
+            indicator_id: indicator.into(),
+            indicator_name: String::new(),
+            attack_patterns: Vec::new(),
+            intrusion_sets: Vec::new(),
+            sighting: serde_json::json!({"type": "sighting"}),
+            observed: Vec::new(),
+        },
+    }
+}
+
+/// Attack models: global and per-tenant (same bundle id, two models), replaced by a new
+/// upload of the same bundle (with its indicator → step rows), listed per scope, and their
+/// steps' sightings aggregated per device (first, last, count) through the indicator → step
+/// link, narrowed by tenant and device.
+#[tokio::test]
+async fn attack_models_link_sightings_to_steps_per_device() {
+    use outpost_store::NewAttackModel;
+    for (name, s, _dir) in backends().await {
+        let a = s.create_tenant("acme").await.unwrap();
+        let b = s.create_tenant("bolt").await.unwrap();
+        let (da, db) = (
+            device(&s, &a.id, "web1").await,
+            device(&s, &b.id, "db1").await,
+        );
+        let new = |tenant: Option<&str>, source: &str, graph| NewAttackModel {
+            tenant_id: tenant.map(String::from),
+            bundle_id: "bundle--m".into(),
+            source: source.into(),
+            origin: "test".into(),
+            bundle: serde_json::json!({"type": "bundle"}),
+            graph,
+            warnings: vec!["w".into()],
+        };
+        let (global, replaced) = s
+            .upsert_attack_model(&new(None, "api", model_graph(&[("ap-1", "ind-1")])))
+            .await
+            .unwrap();
+        assert!(!replaced);
+        let (own, _) = s
+            .upsert_attack_model(&new(Some(&b.id), "api", model_graph(&[("ap-1", "ind-1")])))
+            .await
+            .unwrap();
+        assert_ne!(global, own, "{name}: a tenant's model is its own");
+        // The same bundle again: the same model, its steps replaced.
+        let (again, replaced) = s
+            .upsert_attack_model(&new(
+                None,
+                "api",
+                model_graph(&[("ap-1", "ind-1"), ("ap-2", "ind-2")]),
+            ))
+            .await
+            .unwrap();
+        assert_eq!((again, replaced), (global, true), "{name}");
+        let (m, g) = s.get_attack_model(global).await.unwrap();
+        assert_eq!((m.steps, g.steps.len(), m.name.as_str()), (2, 2, "crew"));
+        assert_eq!(m.warnings, vec!["w".to_string()]);
+        assert_eq!(m.tenant_id, None);
+        // Scopes: acme sees the global model only, bolt both, staff every one.
+        let ids = |v: Vec<outpost_core::sighting::AttackModelSummary>| {
+            v.into_iter().map(|m| m.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(s.list_attack_models(Some(&a.id)).await.unwrap()),
+            vec![global]
+        );
+        assert_eq!(
+            ids(s.list_attack_models(Some(&b.id)).await.unwrap()).len(),
+            2
+        );
+        assert_eq!(ids(s.list_attack_models(None).await.unwrap()).len(), 2);
+        // Sightings: ind-1 twice on web1, once on db1; ind-2 once on web1.
+        s.insert_alerts(
+            &da,
+            "e1",
+            &[],
+            &[
+                sighting_of(0, "ind-1", 1),
+                sighting_of(1, "ind-2", 2),
+                sighting_of(2, "ind-1", 5),
+            ],
+        )
+        .await
+        .unwrap();
+        s.insert_alerts(&db, "e1", &[], &[sighting_of(0, "ind-1", 3)])
+            .await
+            .unwrap();
+        let got = s.attack_model_sightings(global, None, None).await.unwrap();
+        let row = |step: &str, dev: &str| {
+            got.iter()
+                .find(|(st, d)| st == step && d.device_id == dev)
+                .map(|(_, d)| {
+                    (
+                        d.count,
+                        d.first_seen.format("%M").to_string(),
+                        d.last_seen.format("%M").to_string(),
+                        d.hostname.clone(),
+                    )
+                })
+        };
+        assert_eq!(got.len(), 3, "{name}: {got:?}");
+        assert_eq!(
+            row("ap-1", &da.device_id),
+            Some((2, "01".into(), "05".into(), "web1".into())),
+            "{name}"
+        );
+        assert_eq!(
+            row("ap-1", &db.device_id),
+            Some((1, "03".into(), "03".into(), "db1".into()))
+        );
+        assert_eq!(row("ap-2", &da.device_id).map(|r| r.0), Some(1));
+        let acme = s
+            .attack_model_sightings(global, Some(&a.id), None)
+            .await
+            .unwrap();
+        assert!(acme.iter().all(|(_, d)| d.tenant_id == a.id) && acme.len() == 2);
+        let one = s
+            .attack_model_sightings(global, None, Some(&db.device_id))
+            .await
+            .unwrap();
+        assert_eq!(one.len(), 1);
+        // The steps an indicator indicates, in the models a tenant sees.
+        let steps = s.indicator_steps(&a.id, &["ind-2".into()]).await.unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(
+            (
+                steps[0].model_id,
+                steps[0].step_order,
+                steps[0].step_id.as_str()
+            ),
+            (global, 2, "ap-2")
+        );
+        assert_eq!(
+            s.indicator_steps(&b.id, &["ind-1".into()])
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // File models: not given to the engine (it reads the files), retired with their file.
+        s.upsert_attack_model(&NewAttackModel {
+            bundle_id: "bundle--f".into(),
+            ..new(None, "file", model_graph(&[("ap-9", "ind-9")]))
+        })
+        .await
+        .unwrap();
+        let engine: Vec<i64> = s
+            .attack_model_bundles()
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(engine.len(), 2, "{name}: the api models only");
+        assert_eq!(
+            s.retire_file_models(&["bundle--f".into()]).await.unwrap(),
+            0
+        );
+        assert_eq!(s.retire_file_models(&[]).await.unwrap(), 1);
+        assert_eq!(
+            ids(s.list_attack_models(None).await.unwrap()).len(),
+            2,
+            "{name}"
+        );
+    }
+}

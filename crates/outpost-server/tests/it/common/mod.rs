@@ -382,3 +382,20 @@ impl OidcProvider {
         panic!("the provider did not redirect back within 20 steps (at {url})");
     }
 }
+
+/// A small attack model: an intrusion set named `name` that uses one attack pattern, which
+/// an indicator (a `kubectl` command line) indicates; `n` makes the ids unique.
+pub fn attack_bundle(name: &str, n: u8) -> Value {
+    let id = |ty: &str, k: u8| format!("{ty}--7e57a77a-0000-4000-8000-0000000{n:03}{k:02}");
+    serde_json::json!({"type": "bundle", "id": id("bundle", 0), "objects": [
+        {"type": "intrusion-set", "spec_version": "2.1", "id": id("intrusion-set", 1), "name": name},
+        {"type": "attack-pattern", "spec_version": "2.1", "id": id("attack-pattern", 2), "name": format!("step of {name}")},
+        {"type": "indicator", "spec_version": "2.1", "id": id("indicator", 3), "name": format!("indicator of {name}"),
+         "pattern_type": "stix", "pattern": format!("[process:command_line = 'kubectl get secrets -n ns{n}']"),
+         "valid_from": "2020-01-01T00:00:00Z"},
+        {"type": "relationship", "spec_version": "2.1", "id": id("relationship", 4), "relationship_type": "uses",
+         "source_ref": id("intrusion-set", 1), "target_ref": id("attack-pattern", 2)},
+        {"type": "relationship", "spec_version": "2.1", "id": id("relationship", 5), "relationship_type": "indicates",
+         "source_ref": id("indicator", 3), "target_ref": id("attack-pattern", 2)}
+    ]})
+}
