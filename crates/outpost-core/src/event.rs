@@ -397,6 +397,24 @@ pub struct FileInfo {
     pub gid: Option<u32>,
 }
 
+impl FileInfo {
+    /// What was done to which file, with nothing else known yet (no hashes, size, owner).
+    pub fn new(action: FileAction, path: impl Into<String>) -> FileInfo {
+        FileInfo {
+            action,
+            path: path.into(),
+            host_path: None,
+            old_path: None,
+            sha256_before: None,
+            sha256_after: None,
+            size: None,
+            mode: None,
+            uid: None,
+            gid: None,
+        }
+    }
+}
+
 /// The container an event happened in, derived from the process's cgroup.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContainerInfo {

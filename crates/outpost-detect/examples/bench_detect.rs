@@ -257,18 +257,10 @@ fn linux_events(n: usize, bad_ips: &[std::net::IpAddr]) -> Vec<Event> {
                         "/usr/bin/ls",
                         "/home/u/.bashrc",
                     ];
-                    e.file = Some(FileInfo {
-                        action: FileAction::Write,
-                        path: rng.pick(&paths).to_string(),
-                        host_path: None,
-                        old_path: None,
-                        sha256_before: None,
-                        sha256_after: None,
-                        size: None,
-                        mode: None,
-                        uid: None,
-                        gid: None,
-                    });
+                    e.file = Some(FileInfo::new(
+                        FileAction::Write,
+                        rng.pick(&paths).to_string(),
+                    ));
                     e
                 }
             }

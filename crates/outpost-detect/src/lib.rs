@@ -54,6 +54,29 @@ pub mod static_engine;
 #[cfg(feature = "stix")]
 pub mod stix;
 
+#[cfg(test)]
+mod test_events {
+    use chrono::{TimeZone, Utc};
+    use outpost_core::{Event, EventKind, ProcessInfo};
+
+    /// A process exec of `/bin/{name}` (`name -c id`) by `uid`, `secs` after a fixed instant.
+    pub(crate) fn exec(name: &str, uid: u32, secs: i64) -> Event {
+        let mut e = Event::new(
+            Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            EventKind::ProcessExec,
+            "test",
+        );
+        e.process = Some(std::sync::Arc::new(ProcessInfo {
+            pid: 10,
+            exe: Some(format!("/bin/{name}")),
+            uid: Some(uid),
+            args: vec![name.into(), "-c".into(), "id".into()],
+            ..Default::default()
+        }));
+        e
+    }
+}
+
 pub use alert::AlertPolicy;
 pub use correlation::{CorrelationState, Correlations};
 pub use indicator::{Action, Finding, RuleAction, Scored};

@@ -199,32 +199,35 @@ struct Replication {
 
 const FILE_NAME: &str = "profiles.json";
 
-fn subject_of(e: &Event) -> Option<String> {
-    if let Some(c) = &e.container {
-        let img = c
-            .image
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .unwrap_or(&c.id);
-        return Some(format!("image:{img}"));
-    }
-    let p = e.process.as_ref()?;
-    let exe = p.exe.as_deref().or(p.name.as_deref())?;
-    Some(format!("exe:{exe}"))
+/// A container event's subject is its image (its id when the image is unknown), for the
+/// process and its parent alike.
+#[inline]
+fn image_subject(e: &Event) -> Option<String> {
+    let c = e.container.as_ref()?;
+    let img = c
+        .image
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&c.id);
+    Some(format!("image:{img}"))
 }
 
+#[inline]
+fn subject_of(e: &Event) -> Option<String> {
+    image_subject(e).or_else(|| {
+        let p = e.process.as_ref()?;
+        let exe = p.exe.as_deref().or(p.name.as_deref())?;
+        Some(format!("exe:{exe}"))
+    })
+}
+
+#[inline]
 fn parent_subject(e: &Event) -> Option<String> {
-    if let Some(c) = &e.container {
-        let img = c
-            .image
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .unwrap_or(&c.id);
-        return Some(format!("image:{img}"));
-    }
-    let par = e.process.as_ref()?.parent.as_ref()?;
-    let exe = par.exe.as_deref().or(par.name.as_deref())?;
-    Some(format!("exe:{exe}"))
+    image_subject(e).or_else(|| {
+        let par = e.process.as_ref()?.parent.as_ref()?;
+        let exe = par.exe.as_deref().or(par.name.as_deref())?;
+        Some(format!("exe:{exe}"))
+    })
 }
 
 fn command_line(e: &Event) -> Option<String> {

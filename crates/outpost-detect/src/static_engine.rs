@@ -675,18 +675,7 @@ mod tests {
         assert_eq!(types, ["blacklist", "ioc"]);
 
         let mut f = Event::new(Utc::now(), EventKind::File, "test");
-        f.file = Some(FileInfo {
-            action: FileAction::Write,
-            path: "/etc/passwd".into(),
-            host_path: None,
-            old_path: None,
-            sha256_before: None,
-            sha256_after: None,
-            size: None,
-            mode: None,
-            uid: None,
-            gid: None,
-        });
+        f.file = Some(FileInfo::new(FileAction::Write, "/etc/passwd"));
         let mut out = Scored::default();
         s.eval_into(&f, &mut out);
         assert_eq!(out.indicators[0].indicator_type, "file_integrity");

@@ -680,9 +680,21 @@ impl IntelSet {
     /// The indicator for a process: its path, else its name (case-insensitive). The name is
     /// taken from the path when `name` is empty.
     pub fn lookup_process(&self, name: &str, path: Option<&str>) -> Option<&Indicator> {
+        self.lookup_process_where(name, path, |_| true)
+    }
+
+    /// [`IntelSet::lookup_process`] among the indicators `usable` accepts: a refused path
+    /// entry gives way to a name entry.
+    fn lookup_process_where(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        usable: impl Fn(&Indicator) -> bool,
+    ) -> Option<&Indicator> {
         if let Some(p) = path
             && !p.is_empty()
             && let Some(i) = self.get(&IndicatorValue::ProcessPath(p.to_lowercase()))
+            && usable(i)
         {
             return Some(i);
         }
@@ -696,6 +708,7 @@ impl IntelSet {
             return None;
         }
         self.get(&IndicatorValue::ProcessName(name.to_lowercase()))
+            .filter(|i| usable(i))
     }
 
     /// [`IntelSet::lookup_ip`] at `now`: `None` when the matching indicator has expired.
@@ -739,24 +752,7 @@ impl IntelSet {
         path: Option<&str>,
         now: DateTime<Utc>,
     ) -> Option<&Indicator> {
-        if let Some(p) = path
-            && !p.is_empty()
-            && let Some(i) = self.get(&IndicatorValue::ProcessPath(p.to_lowercase()))
-            && !i.is_expired(now)
-        {
-            return Some(i);
-        }
-        let name = if name.is_empty() {
-            path.and_then(|p| p.rsplit(['/', '\\']).next())
-                .unwrap_or("")
-        } else {
-            name
-        };
-        if name.is_empty() {
-            return None;
-        }
-        self.get(&IndicatorValue::ProcessName(name.to_lowercase()))
-            .filter(|i| !i.is_expired(now))
+        self.lookup_process_where(name, path, |i| !i.is_expired(now))
     }
 
     /// The indicator with exactly this value.

@@ -466,6 +466,32 @@ pub(crate) struct RawTable {
     pub entries: u64,
 }
 
+/// One family's ranges are sorted and disjoint, each is one prefix of at most `max_plen` bits
+/// (`mask` gives a prefix length's mask) and names an existing palette entry.
+fn check_ranges<T: Copy + Ord + std::ops::BitAnd<Output = T>>(
+    starts: &[T],
+    ends: &[T],
+    meta: &[u32],
+    max_plen: u8,
+    mask: fn(u8) -> T,
+    palette_len: usize,
+) -> Result<(), TableError> {
+    for i in 0..starts.len() {
+        let (s, e, m) = (starts[i], ends[i], meta[i]);
+        if s > e || (i > 0 && ends[i - 1] >= s) {
+            return Err(TableError::Unsorted(i));
+        }
+        let plen = (m >> 24) as u8;
+        if plen > max_plen || (s & mask(plen)) != (e & mask(plen)) {
+            return Err(TableError::BadPrefix(i));
+        }
+        if (m & 0x00ff_ffff) as usize >= palette_len {
+            return Err(TableError::BadScoreIndex(i));
+        }
+    }
+    Ok(())
+}
+
 fn v4_mask(plen: u8) -> u32 {
     if plen == 0 {
         0
@@ -616,32 +642,8 @@ impl RangeTable {
         if palette.len() > MAX_PALETTE {
             return Err(TableError::TooManyScores);
         }
-        for i in 0..v4_starts.len() {
-            let (s, e, m) = (v4_starts[i], v4_ends[i], v4_meta[i]);
-            if s > e || (i > 0 && v4_ends[i - 1] >= s) {
-                return Err(TableError::Unsorted(i));
-            }
-            let plen = (m >> 24) as u8;
-            if plen > 32 || (s & v4_mask(plen)) != (e & v4_mask(plen)) {
-                return Err(TableError::BadPrefix(i));
-            }
-            if (m & 0x00ff_ffff) as usize >= palette.len() {
-                return Err(TableError::BadScoreIndex(i));
-            }
-        }
-        for i in 0..v6_starts.len() {
-            let (s, e, m) = (v6_starts[i], v6_ends[i], v6_meta[i]);
-            if s > e || (i > 0 && v6_ends[i - 1] >= s) {
-                return Err(TableError::Unsorted(i));
-            }
-            let plen = (m >> 24) as u8;
-            if plen > 128 || (s & v6_mask(plen)) != (e & v6_mask(plen)) {
-                return Err(TableError::BadPrefix(i));
-            }
-            if (m & 0x00ff_ffff) as usize >= palette.len() {
-                return Err(TableError::BadScoreIndex(i));
-            }
-        }
+        check_ranges(&v4_starts, &v4_ends, &v4_meta, 32, v4_mask, palette.len())?;
+        check_ranges(&v6_starts, &v6_ends, &v6_meta, 128, v6_mask, palette.len())?;
         let v4_filter = V4Filter::new(&v4_starts, &v4_ends);
         let v4_ranges = (0..v4_starts.len())
             .map(|i| [v4_starts[i], v4_ends[i], v4_meta[i]])
@@ -751,11 +753,7 @@ impl RangeTable {
             }
             IpAddr::V6(v6) => {
                 let x = u128::from(v6);
-                let k = self.v6_starts.partition_point(|&s| s <= x);
-                let i = k.checked_sub(1)?;
-                if self.v6_ends[i] < x {
-                    return None;
-                }
+                let i = self.find_v6(x)?;
                 let meta = self.v6_meta[i];
                 let plen = (meta >> 24) as u8;
                 let net = Ipv6Net::new(Ipv6Addr::from(x & v6_mask(plen)), plen).ok()?;
@@ -783,16 +781,20 @@ impl RangeTable {
         (self.v4_ranges[i][1] >= x).then_some(i)
     }
 
+    /// Index of the IPv6 segment containing `x`.
+    #[inline]
+    fn find_v6(&self, x: u128) -> Option<usize> {
+        let k = self.v6_starts.partition_point(|&s| s <= x);
+        let i = k.checked_sub(1)?;
+        (self.v6_ends[i] >= x).then_some(i)
+    }
+
     /// Whether any segment contains the address (no entry reconstruction).
     #[inline]
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match ip.to_canonical() {
             IpAddr::V4(v4) => self.find_v4(u32::from(v4)).is_some(),
-            IpAddr::V6(v6) => {
-                let x = u128::from(v6);
-                let k = self.v6_starts.partition_point(|&s| s <= x);
-                k.checked_sub(1).is_some_and(|i| self.v6_ends[i] >= x)
-            }
+            IpAddr::V6(v6) => self.find_v6(u128::from(v6)).is_some(),
         }
     }
 
@@ -811,11 +813,7 @@ impl RangeTable {
     #[inline]
     pub(crate) fn lookup_v6(&self, ip: Ipv6Addr) -> Option<(IpNet, Option<u32>)> {
         let x = u128::from(ip);
-        let k = self.v6_starts.partition_point(|&s| s <= x);
-        let i = k.checked_sub(1)?;
-        if self.v6_ends[i] < x {
-            return None;
-        }
+        let i = self.find_v6(x)?;
         let meta = self.v6_meta[i];
         let plen = (meta >> 24) as u8;
         let net = Ipv6Net::new(Ipv6Addr::from(x & v6_mask(plen)), plen).ok()?;

@@ -13,31 +13,10 @@
 //!   normalization), to see where the time goes.
 
 use std::convert::Infallible;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in rd.flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use outpost_oslog::evtx_files as files;
 
 /// CPU time of this process in nanoseconds (first field of `/proc/self/schedstat`).
 fn cpu_ns() -> Option<u64> {

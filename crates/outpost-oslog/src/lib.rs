@@ -50,3 +50,28 @@ pub use sources::{
     AuditCursor, ChannelCursor, Cursors, EvtxCursor, SourcesConfig, audit_rotation_set,
     poll_sources, poll_sources_with_progress,
 };
+
+/// Every `.evtx` file (any case) under `dir`, recursively, sorted; unreadable directories are
+/// passed over. For tools and tests that read a tree of exported logs.
+pub fn evtx_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("evtx"))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

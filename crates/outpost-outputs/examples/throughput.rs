@@ -153,19 +153,15 @@ async fn config(name: &str, dir: &std::path::Path) -> Option<OutputConfig> {
             token: None,
             timeout_secs: 30,
         }),
-        "syslog-tcp" => SinkConfig::Syslog(SyslogConfig {
-            address: tcp_counter().await.0,
-            transport: SyslogTransport::Tcp,
-            tls: None,
-            facility: 4,
-            app_name: "outpost".into(),
-            hostname: None,
-            confirm_window_ms: 2000,
-            timeout_secs: 30,
-        }),
-        "syslog-udp" => SinkConfig::Syslog(SyslogConfig {
-            address: udp_counter().await,
-            transport: SyslogTransport::Udp,
+        "syslog-tcp" | "syslog-udp" => SinkConfig::Syslog(SyslogConfig {
+            address: match name {
+                "syslog-udp" => udp_counter().await,
+                _ => tcp_counter().await.0,
+            },
+            transport: match name {
+                "syslog-udp" => SyslogTransport::Udp,
+                _ => SyslogTransport::Tcp,
+            },
             tls: None,
             facility: 4,
             app_name: "outpost".into(),

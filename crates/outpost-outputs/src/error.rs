@@ -20,6 +20,17 @@ pub enum OutputError {
     /// A record could not be serialized.
     #[error("serialization failed: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// Another process (a second server on the same data directory) holds the outputs' queues.
+    #[error(
+        "{path}: another process{} is delivering these outputs' queues (two servers on one data directory would both deliver and delete the same records); stop it or give this server its own data_dir",
+        .holder.map(|p| format!(" (pid {p})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The lock file (`{data_dir}/outputs/outputs.lock`).
+        path: PathBuf,
+        /// The holder's pid, when it recorded one.
+        holder: Option<u32>,
+    },
     /// Metrics registration failed or the manager is shutting down.
     #[error("output manager: {0}")]
     Manager(String),

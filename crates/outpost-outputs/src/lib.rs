@@ -29,6 +29,10 @@
 //! `confirm_window_ms` after them).
 //! Failures are retried with exponential backoff; a restart resumes from the ledger, so
 //! delivery is at-least-once (Elasticsearch and JetStream deduplicate by record id).
+//! One process at a time owns the queues: [`OutputManager::start`] takes an exclusive lock on
+//! `{data_dir}/outputs/outputs.lock` (released by [`OutputManager::shutdown`] or with the
+//! process) and a second server on the same data directory is refused with
+//! [`OutputError::Locked`], so two never deliver and delete the same records.
 
 pub mod config;
 pub mod error;

@@ -62,6 +62,26 @@ pub struct OutputManager {
     shutdown_tx: watch::Sender<bool>,
     /// Worker tasks; taken by [`OutputManager::shutdown`].
     tasks: std::sync::Mutex<Vec<(String, JoinHandle<()>)>>,
+    /// The exclusive lock on `{data_dir}/outputs/` (see [`LOCK_FILE`]); released by
+    /// [`OutputManager::shutdown`] once the workers have stopped, or when the manager is dropped.
+    lock: std::sync::Mutex<Option<outpost_platform::lock::DirLock>>,
+}
+
+/// The lock file under `{data_dir}/outputs/`: one process at a time delivers (and deletes from)
+/// the queues there.
+pub const LOCK_FILE: &str = "outputs.lock";
+
+/// Takes the outputs directory's lock, or refuses with [`OutputError::Locked`].
+fn lock_outputs_dir(dir: &Path) -> Result<outpost_platform::lock::DirLock, OutputError> {
+    use outpost_platform::lock::{LockError, lock_file};
+    let lock = lock_file(&dir.join(LOCK_FILE)).map_err(|e| match e {
+        LockError::Held { path, holder } => OutputError::Locked { path, holder },
+        LockError::Io { path, source } => OutputError::io(path, source),
+    })?;
+    if let Some(e) = &lock.pid_error {
+        tracing::warn!(path = %lock.path.display(), error = %e, "could not record the pid in the lock file");
+    }
+    Ok(lock)
 }
 
 impl std::fmt::Debug for OutputManager {
@@ -98,8 +118,9 @@ impl OutputManager {
     /// Opens every output's queue under `{data_dir}/outputs/{name}/` (records left from a
     /// previous run are delivered first), registers the metrics in `registry` and starts one
     /// worker task per output. Must be called inside a Tokio runtime. Fails on an invalid
-    /// configuration or an unusable data directory; unreachable targets are not an error
-    /// (their records wait in the queue).
+    /// configuration, an unusable data directory or one whose outputs another process holds
+    /// ([`OutputError::Locked`]: each manager locks `{data_dir}/outputs/`); unreachable targets
+    /// are not an error (their records wait in the queue).
     pub fn start(
         configs: Vec<OutputConfig>,
         data_dir: &Path,
@@ -129,6 +150,7 @@ impl OutputManager {
                 )));
             }
         }
+        let lock = lock_outputs_dir(&data_dir.join("outputs"))?;
         let metrics = Metrics::register(registry);
         let (shutdown_tx, _) = watch::channel(false);
         let mut outputs = Vec::new();
@@ -190,6 +212,7 @@ impl OutputManager {
             outputs,
             shutdown_tx,
             tasks,
+            lock: std::sync::Mutex::new(Some(lock)),
         })
     }
 
@@ -314,8 +337,9 @@ impl OutputManager {
     }
 
     /// Stops the workers: in-flight attempts get [`SHUTDOWN_GRACE`] to finish, then are
-    /// abandoned. Undelivered records stay queued for the next start. Later calls do nothing;
-    /// records published after it stay queued for the next start.
+    /// abandoned. Undelivered records stay queued for the next start, and the outputs
+    /// directory's lock is released for it. Later calls do nothing; records published after it
+    /// stay queued for the next start.
     pub async fn shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
         for o in &self.outputs {
@@ -333,9 +357,16 @@ impl OutputManager {
                 Err(_) => {
                     tracing::warn!(output = %name, "output worker did not stop in time; aborted");
                     t.abort();
+                    // Wait for the cancellation: the queue must be untouched once unlocked.
+                    let _ = t.await;
                 }
             }
         }
+        let lock = match self.lock.lock() {
+            Ok(mut l) => l.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        drop(lock);
     }
 }
 

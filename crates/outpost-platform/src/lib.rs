@@ -18,6 +18,7 @@
 //! | [`file_identity`] | inode | 0 (size and mtime only) |
 //! | [`processes::list`], [`processes::kill`] | `/proc`, pidfd | Toolhelp snapshot, process handle |
 //! | [`drive_map`] | empty | `QueryDosDeviceW` for `A:`–`Z:` |
+//! | [`lock::lock_file`] | `flock` | `LockFileEx` (both through `File::try_lock`) |
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -32,6 +33,7 @@ use windows as os;
 #[cfg(not(any(target_os = "linux", windows)))]
 compile_error!("the Outpost agent supports Linux and Windows");
 
+pub mod lock;
 pub mod processes;
 
 /// The operating system this build runs on (`linux`, `windows`).

@@ -19,6 +19,7 @@
 use crate::config::SensorConfig;
 use crate::counters::Drop;
 use crate::emit::{Batch, Emitter};
+use crate::netlink::setsockopt;
 use crate::{Capabilities, dns};
 use chrono::{DateTime, Utc};
 use outpost_core::{ContainerInfo, DnsInfo, Event, EventKind, ProcessInfo};
@@ -106,17 +107,8 @@ fn open_socket() -> Result<OwnedFd, String> {
         len: prog.len() as u16,
         filter: prog.as_mut_ptr(),
     };
-    // SAFETY: `fprog` points to `prog`, alive for the call.
-    let r = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            SO_ATTACH_FILTER,
-            (&raw const fprog).cast(),
-            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-        )
-    };
-    if r != 0 {
+    // `fprog` points to `prog`, alive for the call.
+    if setsockopt(&fd, libc::SOL_SOCKET, SO_ATTACH_FILTER, &fprog).is_err() {
         // Without the filter every packet of the host would reach user space: refuse.
         return Err(err("attaching the port-53 filter"));
     }
@@ -139,17 +131,7 @@ fn open_socket() -> Result<OwnedFd, String> {
     // beyond the system maximum only as root (SO_RCVBUFFORCE). Overflows are counted.
     let size: c_int = RCVBUF;
     for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: `size` is a live c_int of the size passed.
-        let r = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&raw const size).cast(),
-                std::mem::size_of::<c_int>() as libc::socklen_t,
-            )
-        };
-        if r == 0 {
+        if setsockopt(&fd, libc::SOL_SOCKET, opt, &size).is_ok() {
             break;
         }
     }
@@ -495,12 +477,7 @@ pub(crate) fn start(
     caps: &mut Capabilities,
 ) -> Option<JoinHandle<()>> {
     if !cfg.dns {
-        caps.set(
-            "dns",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        caps.disabled("dns");
         return None;
     }
     let fd = match open_socket() {

@@ -87,12 +87,7 @@ pub(crate) fn start(
 ) -> Result<Option<JoinHandle<()>>, SensorError> {
     let ac = config.files.access.clone();
     if !ac.enabled || ac.paths.is_empty() {
-        caps.set(
-            "file_access",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        caps.disabled("file_access");
         return Ok(None);
     }
     // SAFETY: fanotify_init has no memory-safety preconditions; the result is checked.
@@ -195,16 +190,8 @@ fn handle(em: &Emitter, e: FanEvent, me: i32) {
     };
     let mut ev = Event::new(Utc::now(), EventKind::File, "fanotify");
     ev.file = Some(FileInfo {
-        action: FileAction::Access,
-        path,
         host_path,
-        old_path: None,
-        sha256_before: None,
-        sha256_after: None,
-        size: None,
-        mode: None,
-        uid: None,
-        gid: None,
+        ..FileInfo::new(FileAction::Access, path)
     });
     ev.process = Some(process);
     ev.container = container;

@@ -434,12 +434,7 @@ impl Fim {
                 self.add_tree(&full, root, true, &mut HashSet::new());
             } else if e.mask & libc::IN_DELETE != 0 {
                 let prefix = format!("{key}/");
-                let gone: Vec<String> = self
-                    .baseline
-                    .range(prefix.clone()..)
-                    .take_while(|(k, _)| k.starts_with(&prefix))
-                    .map(|(k, _)| k.clone())
-                    .collect();
+                let gone = self.keys_under(&prefix);
                 for k in gone {
                     self.forget(&k);
                 }
@@ -450,48 +445,27 @@ impl Fim {
             return;
         }
         let max = self.cfg.max_hash_bytes;
+        let event = |s: &Self, action, old: Option<&Path>, before, after| {
+            s.file_event(action, &full, root, old, before, after, "inotify")
+        };
         // Events are handled after the fact: a file may already be gone (or changed again) when
         // its event is read. Such an event is still reported, without the state it no longer has.
         if e.mask & libc::IN_CREATE != 0 {
             let st = stat_state(&full, max, false);
-            self.file_event(
-                FileAction::Create,
-                &full,
-                root,
-                None,
-                None,
-                st.as_ref(),
-                "inotify",
-            );
+            event(self, FileAction::Create, None, None, st.as_ref());
             if let Some(st) = st {
                 self.record(key, st);
             }
         } else if e.mask & libc::IN_CLOSE_WRITE != 0 {
             let before = self.baseline.get(&key).cloned();
             let now = stat_state(&full, max, true);
-            self.file_event(
-                FileAction::Write,
-                &full,
-                root,
-                None,
-                before.as_ref(),
-                now.as_ref(),
-                "inotify",
-            );
+            event(self, FileAction::Write, None, before.as_ref(), now.as_ref());
             if let Some(now) = now {
                 self.record(key, now);
             }
         } else if e.mask & libc::IN_DELETE != 0 {
             let before = self.forget(&key);
-            self.file_event(
-                FileAction::Delete,
-                &full,
-                root,
-                None,
-                before.as_ref(),
-                None,
-                "inotify",
-            );
+            event(self, FileAction::Delete, None, before.as_ref(), None);
         } else if e.mask & libc::IN_MOVED_FROM != 0 {
             self.pending_moves
                 .insert(e.cookie, PendingMove::new(full, root, false));
@@ -500,26 +474,16 @@ impl Fim {
             match self.pending_moves.remove(&e.cookie) {
                 Some(PendingMove { path: old, .. }) => {
                     let before = self.forget(&old.to_string_lossy());
-                    self.file_event(
+                    event(
+                        self,
                         FileAction::Rename,
-                        &full,
-                        root,
                         Some(&old),
                         before.as_ref(),
                         now.as_ref(),
-                        "inotify",
                     );
                 }
                 None => {
-                    self.file_event(
-                        FileAction::Create,
-                        &full,
-                        root,
-                        None,
-                        None,
-                        now.as_ref(),
-                        "inotify",
-                    );
+                    event(self, FileAction::Create, None, None, now.as_ref());
                 }
             }
             if let Some(now) = now {
@@ -537,26 +501,10 @@ impl Fim {
                         ..now
                     };
                     if b.mode != now.mode {
-                        self.file_event(
-                            FileAction::Chmod,
-                            &full,
-                            root,
-                            None,
-                            Some(&b),
-                            Some(&now),
-                            "inotify",
-                        );
+                        event(self, FileAction::Chmod, None, Some(&b), Some(&now));
                     }
                     if b.uid != now.uid || b.gid != now.gid {
-                        self.file_event(
-                            FileAction::Chown,
-                            &full,
-                            root,
-                            None,
-                            Some(&b),
-                            Some(&now),
-                            "inotify",
-                        );
+                        event(self, FileAction::Chown, None, Some(&b), Some(&now));
                     }
                     self.record(key, now);
                 }
@@ -569,6 +517,15 @@ impl Fim {
         }
     }
 
+    /// The baseline's paths under `prefix` (a directory followed by `/`).
+    fn keys_under(&self, prefix: &str) -> Vec<String> {
+        self.baseline
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     fn rename_dir(&mut self, old: &Path, new: &Path) {
         for w in self.wds.values_mut() {
             if let Ok(rest) = w.dir.strip_prefix(old) {
@@ -576,12 +533,7 @@ impl Fim {
             }
         }
         let prefix = format!("{}/", old.to_string_lossy());
-        let moved: Vec<String> = self
-            .baseline
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let moved = self.keys_under(&prefix);
         for k in moved {
             if let Some(st) = self.forget(&k) {
                 let nk = format!("{}/{}", new.to_string_lossy(), &k[prefix.len()..]);
@@ -609,12 +561,7 @@ impl Fim {
                 let key = p.to_string_lossy().into_owned();
                 if is_dir {
                     let prefix = format!("{key}/");
-                    let gone: Vec<String> = self
-                        .baseline
-                        .range(prefix.clone()..)
-                        .take_while(|(k, _)| k.starts_with(&prefix))
-                        .map(|(k, _)| k.clone())
-                        .collect();
+                    let gone = self.keys_under(&prefix);
                     for k in gone {
                         self.forget(&k);
                     }
@@ -716,12 +663,7 @@ impl Fim {
                 }
                 if let Some(Some(r)) = self.roots.get(idx) {
                     let prefix = format!("{}/", r.base);
-                    let gone: Vec<String> = self
-                        .baseline
-                        .range(prefix.clone()..)
-                        .take_while(|(k, _)| k.starts_with(&prefix))
-                        .map(|(k, _)| k.clone())
-                        .collect();
+                    let gone = self.keys_under(&prefix);
                     for k in gone {
                         self.forget(&k);
                     }
@@ -794,12 +736,7 @@ pub(crate) fn start(
 ) -> Result<Option<JoinHandle<()>>, SensorError> {
     let cfg = config.files.clone();
     if !cfg.enabled || (cfg.paths.is_empty() && cfg.container_paths.is_empty()) {
-        caps.set(
-            "files",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        caps.disabled("files");
         return Ok(None);
     }
     let baseline_path = match &config.state_dir {

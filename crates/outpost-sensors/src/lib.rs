@@ -162,6 +162,16 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// Collector `name` is off by configuration.
+    pub(crate) fn disabled(&mut self, name: &str) {
+        self.set(
+            name,
+            false,
+            "none",
+            Some("disabled by configuration".into()),
+        );
+    }
+
     pub(crate) fn set(&mut self, name: &str, running: bool, mechanism: &str, note: Option<String>) {
         if let Some(n) = &note {
             if running {

@@ -100,17 +100,7 @@ impl NlSocket {
     /// Asks for a receive buffer of `bytes` (forced past rmem_max when privileged).
     pub fn set_rcvbuf(&self, bytes: i32) {
         for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-            // SAFETY: the option value is a valid c_int of the given size.
-            let rc = unsafe {
-                libc::setsockopt(
-                    self.fd.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    opt,
-                    (&bytes as *const i32).cast(),
-                    4,
-                )
-            };
-            if rc == 0 {
+            if setsockopt(&self.fd, libc::SOL_SOCKET, opt, &bytes).is_ok() {
                 return;
             }
         }
@@ -122,20 +112,7 @@ impl NlSocket {
             tv_sec: d.as_secs() as libc::time_t,
             tv_usec: d.subsec_micros() as libc::suseconds_t,
         };
-        // SAFETY: tv is a valid timeval of the given size.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVTIMEO,
-                (&tv as *const libc::timeval).cast(),
-                std::mem::size_of::<libc::timeval>() as u32,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
     }
 
     /// Attaches a classic BPF socket filter: the kernel drops the datagrams it rejects before
@@ -146,20 +123,8 @@ impl NlSocket {
                 .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
             filter: prog.as_ptr().cast_mut(),
         };
-        // SAFETY: fprog points to `prog`, which outlives the call (the kernel copies it).
-        let rc = unsafe {
-            libc::setsockopt(
-                self.fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_ATTACH_FILTER,
-                (&fprog as *const libc::sock_fprog).cast(),
-                std::mem::size_of::<libc::sock_fprog>() as u32,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        // `fprog` points to `prog`, which outlives the call (the kernel copies it).
+        setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
     }
 
     /// Bytes waiting in the receive queue.
@@ -247,5 +212,29 @@ mod tests {
         fn split_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200)) {
             for m in split(&b) { prop_assert!(m.payload.len() <= b.len()); }
         }
+    }
+}
+
+/// `setsockopt(2)` with the option value `v` (its size is `T`'s).
+pub(crate) fn setsockopt<T>(
+    fd: &impl AsRawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: &T,
+) -> io::Result<()> {
+    // SAFETY: `v` points to a live T of the size passed.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (v as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }

@@ -180,12 +180,7 @@ pub(crate) fn start(
 ) -> Result<Option<JoinHandle<()>>, SensorError> {
     let pc = config.processes.clone();
     if !pc.enabled {
-        caps.set(
-            "processes",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        caps.disabled("processes");
         return Ok(None);
     }
     let sock = match subscribe() {

@@ -386,16 +386,9 @@ mod tests {
             "inotify",
         );
         f.file = Some(FileInfo {
-            action: FileAction::Write,
-            path: "/etc/passwd".into(),
-            host_path: None,
-            old_path: None,
-            sha256_before: None,
             sha256_after: Some("ABCDEF".into()),
             size: Some(1234),
-            mode: None,
-            uid: None,
-            gid: None,
+            ..FileInfo::new(FileAction::Write, "/etc/passwd")
         });
         assert!(matches(
             "[file:name = 'passwd' AND file:parent_directory_ref.path = '/etc']",

@@ -67,6 +67,22 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// tshark's `fields` of the packets of `file` matching `display_filter` (one Vec per packet).
+/// How many packets of the TCP flow between `port` and `server` the capture files hold
+/// (by tshark: the ground truth).
+fn flow_packets(files: &[PathBuf], port: u16, server: u16) -> usize {
+    files
+        .iter()
+        .map(|f| {
+            tshark(
+                f,
+                &format!("tcp.port == {port} && tcp.port == {server}"),
+                &["tcp.srcport"],
+            )
+            .len()
+        })
+        .sum()
+}
+
 fn tshark(file: &Path, display_filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(file).args(["-T", "fields"]);
@@ -216,18 +232,7 @@ fn pcap_job_from_outposts_own_capture_holds_exactly_one_flow() {
     let fs = files(dir.path());
     assert!(fs.len() >= 2, "time rotation made {} files", fs.len());
     // Ground truth: what the capture holds for each flow, by tshark.
-    let count = |port: u16| -> usize {
-        fs.iter()
-            .map(|f| {
-                tshark(
-                    f,
-                    &format!("tcp.port == {port} && tcp.port == {server}"),
-                    &["tcp.srcport"],
-                )
-                .len()
-            })
-            .sum()
-    };
+    let count = |port: u16| flow_packets(&fs, port, server);
     let (expected, other) = (count(port_a), count(port_b));
     assert!(expected >= 10 && other >= 10, "{expected} / {other}");
 
@@ -308,38 +313,12 @@ fn rotation_keeps_the_directory_under_its_bound_oldest_deleted_first() {
 /// comes back as exactly one flow's packets.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pcap_job_through_the_server_reads_the_agents_own_capture() {
-    use outpost_store::{KeyKind, Store};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use crate::jobs_server::{Runner, create_job, job_result, server_with_device, wait_for_job};
+    use std::sync::atomic::Ordering;
+    use std::time::Instant;
 
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(&dir.path().join("server"))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let tenant = store.create_tenant("acme").await.unwrap();
-    let (dev, token) = store
-        .create_device(&tenant.id, "cap-host", Some("linux"), None)
-        .await
-        .unwrap();
-    let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
-    let state = outpost_server::build_state(
-        outpost_server::config::ServerConfig {
-            data_dir: dir.path().join("server"),
-            rate_limit_per_s: 0,
-            ..Default::default()
-        },
-        store.clone(),
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(outpost_server::serve_on(
-        listener,
-        state,
-        std::future::pending::<()>(),
-    ));
+    let (tenant, dev, token, admin, base) = server_with_device(dir.path(), "cap-host").await;
 
     let agent_dir = dir.path().join("agent");
     let cap_dir = dir.path().join("capture");
@@ -374,21 +353,7 @@ async fn pcap_job_through_the_server_reads_the_agents_own_capture() {
     let t_end = chrono::Utc::now();
     std::thread::sleep(Duration::from_millis(600));
 
-    let id = cfg.identity().unwrap();
-    let (stop, run, errors) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    let _runner = outpost_agent::daemon::spawn_job_runner(
-        &cfg,
-        &id,
-        &agent_dir,
-        stop.clone(),
-        run.clone(),
-        errors.clone(),
-    )
-    .unwrap();
+    let runner = Runner::start(&agent_dir);
     let body = serde_json::json!({
         "tenant_id": tenant.id, "device_id": dev.id, "kind": "pcap",
         "filter": {
@@ -399,68 +364,19 @@ async fn pcap_job_through_the_server_reads_the_agents_own_capture() {
     });
     let (b, k) = (base.clone(), admin.clone());
     let data = tokio::task::spawn_blocking(move || {
-        let a: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let auth = format!("Bearer {k}");
-        let mut r = a
-            .post(format!("{b}/api/v1/jobs"))
-            .header("Authorization", &auth)
-            .send_json(&body)
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 201);
-        let v: serde_json::Value = r.body_mut().read_json().unwrap();
-        let job_id = v["id"].as_i64().unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let v: serde_json::Value = a
-                .get(format!("{b}/api/v1/jobs/{job_id}"))
-                .header("Authorization", &auth)
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_json()
-                .unwrap();
-            if v["status"] == "completed" || v["status"] == "failed" {
-                assert_eq!(v["status"], "completed", "{v}");
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "job still {}",
-                v["status"]
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        a.get(format!("{b}/api/v1/jobs/{job_id}/result"))
-            .header("Authorization", &auth)
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_vec()
-            .unwrap()
+        let id = create_job(&b, &k, &body);
+        wait_for_job(&b, &k, id, Instant::now() + Duration::from_secs(30));
+        job_result(&b, &k, id)
     })
     .await
     .unwrap();
-    stop.store(true, Ordering::Relaxed);
+    runner.stop.store(true, Ordering::Relaxed);
     let c = cap.stop().unwrap();
     assert_eq!(c.dropped_total, 0, "{c:?}");
-    assert_eq!(errors.load(Ordering::Relaxed), 0);
+    assert_eq!(runner.errors.load(Ordering::Relaxed), 0);
 
     let fs = files(&cap_dir);
-    let count = |port: u16| -> usize {
-        fs.iter()
-            .map(|f| {
-                tshark(
-                    f,
-                    &format!("tcp.port == {port} && tcp.port == {server}"),
-                    &["tcp.srcport"],
-                )
-                .len()
-            })
-            .sum()
-    };
+    let count = |port: u16| flow_packets(&fs, port, server);
     let (expected, other) = (count(port_b), count(port_a));
     assert!(expected >= 10 && other >= 10, "{expected} / {other}");
     let result = dir.path().join("result.pcap");

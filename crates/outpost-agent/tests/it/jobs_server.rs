@@ -5,10 +5,12 @@
 
 use outpost_agent::AgentConfig;
 use outpost_agent::daemon::spawn_job_runner;
+use outpost_core::api::{Device, Tenant};
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -35,27 +37,27 @@ fn api(base: &str, key: &str, method: &str, path: &str, body: Option<Value>) -> 
     (status, bytes)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn daemon_job_runner_completes_jobs_created_through_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(&dir.path().join("server"))
-        .await
-        .unwrap();
+/// A real server on loopback (SQLite under `{dir}/server`, no rate limit) with tenant `acme`,
+/// one Linux device and an admin key: the tenant, the device, its token, the admin key and
+/// `http://127.0.0.1:PORT`.
+pub(crate) async fn server_with_device(
+    dir: &Path,
+    hostname: &str,
+) -> (Tenant, Device, String, String, String) {
+    let store = Store::open_sqlite_dir(&dir.join("server")).await.unwrap();
     store.migrate().await.unwrap();
     let tenant = store.create_tenant("acme").await.unwrap();
     let (dev, token) = store
-        .create_device(&tenant.id, "agent-host", Some("linux"), None)
+        .create_device(&tenant.id, hostname, Some("linux"), None)
         .await
         .unwrap();
     let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
     let cfg = ServerConfig {
-        data_dir: dir.path().join("server"),
+        data_dir: dir.join("server"),
         rate_limit_per_s: 0,
         ..Default::default()
     };
-    let state = outpost_server::build_state(cfg, store.clone())
-        .await
-        .unwrap();
+    let state = outpost_server::build_state(cfg, store).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(outpost_server::serve_on(
@@ -63,6 +65,73 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
         state,
         std::future::pending::<()>(),
     ));
+    (tenant, dev, token, admin, base)
+}
+
+/// The daemon's job runner on the agent data directory `dir`, as `outpost agent run` starts it.
+pub(crate) struct Runner {
+    pub stop: Arc<AtomicBool>,
+    /// Jobs run.
+    pub run: Arc<AtomicU64>,
+    /// Jobs that failed.
+    pub errors: Arc<AtomicU64>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+impl Runner {
+    pub(crate) fn start(dir: &Path) -> Runner {
+        let cfg = outpost_agent::checkin::effective_config(dir).unwrap();
+        let id = cfg.identity().unwrap();
+        let (stop, run, errors) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let thread =
+            spawn_job_runner(&cfg, &id, dir, stop.clone(), run.clone(), errors.clone()).unwrap();
+        Runner {
+            stop,
+            run,
+            errors,
+            _thread: thread,
+        }
+    }
+}
+
+/// `POST /api/v1/jobs` with the admin key `key`: the new job's id.
+pub(crate) fn create_job(base: &str, key: &str, body: &Value) -> i64 {
+    let (s, body) = api(base, key, "POST", "/api/v1/jobs", Some(body.clone()));
+    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["id"].as_i64().unwrap()
+}
+
+/// Polls job `id` until it has completed (failing on `failed` or at `deadline`).
+pub(crate) fn wait_for_job(base: &str, key: &str, id: i64, deadline: Instant) -> Value {
+    loop {
+        let (s, body) = api(base, key, "GET", &format!("/api/v1/jobs/{id}"), None);
+        assert_eq!(s, 200);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        if v["status"] == "completed" || v["status"] == "failed" {
+            assert_eq!(v["status"], "completed", "job {id}: {v}");
+            return v;
+        }
+        assert!(Instant::now() < deadline, "job {id} still {}", v["status"]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The result file of job `id`.
+pub(crate) fn job_result(base: &str, key: &str, id: i64) -> Vec<u8> {
+    let (s, data) = api(base, key, "GET", &format!("/api/v1/jobs/{id}/result"), None);
+    assert_eq!(s, 200, "job {id}");
+    data
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_job_runner_completes_jobs_created_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tenant, dev, token, admin, base) = server_with_device(dir.path(), "agent-host").await;
 
     // The agent's data directory as enrollment leaves it, read like the daemon reads it.
     let agent_dir = dir.path().join("agent");
@@ -76,22 +145,7 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     }
     .save(&agent_dir)
     .unwrap();
-    let agent_cfg = outpost_agent::checkin::effective_config(&agent_dir).unwrap();
-    let id = agent_cfg.identity().unwrap();
-    let (stop, run, errors) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    let _runner = spawn_job_runner(
-        &agent_cfg,
-        &id,
-        &agent_dir,
-        stop.clone(),
-        run.clone(),
-        errors.clone(),
-    )
-    .unwrap();
+    let runner = Runner::start(&agent_dir);
 
     let target = dir.path().join("hash-me.txt");
     std::fs::write(&target, b"outpost job runner test\n").unwrap();
@@ -110,34 +164,15 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
             ("file.hash", json!({"path": path})),
             ("agent.config", json!({})),
         ] {
-            let (s, body) = api(
-                &b,
-                &k,
-                "POST",
-                "/api/v1/jobs",
-                Some(json!({"tenant_id": tid, "device_id": did, "kind": kind, "filter": {"parameters": params}})),
-            );
-            assert_eq!(s, 201, "{}", String::from_utf8_lossy(&body));
-            let v: Value = serde_json::from_slice(&body).unwrap();
-            ids.push((kind, v["id"].as_i64().unwrap()));
+            let body = json!({"tenant_id": tid, "device_id": did, "kind": kind, "filter": {"parameters": params}});
+            ids.push((kind, create_job(&b, &k, &body)));
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut out = Vec::new();
         for (kind, id) in ids {
-            let job = loop {
-                let (s, body) = api(&b, &k, "GET", &format!("/api/v1/jobs/{id}"), None);
-                assert_eq!(s, 200);
-                let v: Value = serde_json::from_slice(&body).unwrap();
-                if v["status"] == "completed" || v["status"] == "failed" {
-                    break v;
-                }
-                assert!(Instant::now() < deadline, "{kind} job {id} still {}", v["status"]);
-                std::thread::sleep(Duration::from_millis(100));
-            };
-            assert_eq!(job["status"], "completed", "{kind}: {job}");
+            let job = wait_for_job(&b, &k, id, deadline);
             assert_eq!(job["attempts"], 1, "{kind}: {job}");
-            let (s, data) = api(&b, &k, "GET", &format!("/api/v1/jobs/{id}/result"), None);
-            assert_eq!(s, 200, "{kind}");
+            let data = job_result(&b, &k, id);
             out.push((kind, serde_json::from_slice::<Value>(&data).unwrap()));
         }
         out
@@ -164,8 +199,8 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     assert_eq!(conf["device_id"], dev.id);
     assert_eq!(conf["server_url"], base);
     assert!(!conf.to_string().contains(&token), "{conf}");
-    assert_eq!(run.load(Ordering::Relaxed), 3);
-    assert_eq!(errors.load(Ordering::Relaxed), 0);
+    assert_eq!(runner.run.load(Ordering::Relaxed), 3);
+    assert_eq!(runner.errors.load(Ordering::Relaxed), 0);
     // The runner's long poll in flight ends within its wait; the process exits before.
-    stop.store(true, Ordering::Relaxed);
+    runner.stop.store(true, Ordering::Relaxed);
 }

@@ -2,23 +2,8 @@ use super::*;
 use crate::indicator::Scored;
 use crate::rules::RuleSet;
 use chrono::{TimeZone, Utc};
-use outpost_core::EventKind;
-use outpost_core::event::ProcessInfo;
 
-fn ev(name: &str, uid: u32, secs: i64) -> Event {
-    let mut e = Event::new(
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
-        EventKind::ProcessExec,
-        "test",
-    );
-    e.process = Some(std::sync::Arc::new(ProcessInfo {
-        pid: 10,
-        exe: Some(format!("/bin/{name}")),
-        uid: Some(uid),
-        ..Default::default()
-    }));
-    e
-}
+use crate::test_events::exec as ev;
 
 /// Native rules referred to by correlations (group-by on Outpost field paths).
 const RULES: &str = r#"

@@ -44,6 +44,7 @@ impl AnchorGroup {
         }
     }
 
+    #[inline]
     pub(super) fn lookup_str(&self, v: &str, f: &mut impl FnMut(&[u32])) {
         if self.contains {
             match &self.ac {
@@ -94,6 +95,7 @@ impl AnchorGroup {
         }
     }
 
+    #[inline]
     pub(super) fn lookup(&self, e: &Event, mut f: impl FnMut(&[u32])) {
         use crate::field::Value as V;
         match self.fields.iter().find_map(|x| x.get(e)) {

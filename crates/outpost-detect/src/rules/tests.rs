@@ -1,22 +1,7 @@
 use super::*;
-use chrono::{TimeZone, Utc};
-use outpost_core::{EventKind, ProcessInfo};
+use outpost_core::EventKind;
 
-fn ev(name: &str, uid: u32, secs: i64) -> Event {
-    let mut e = Event::new(
-        Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
-        EventKind::ProcessExec,
-        "test",
-    );
-    e.process = Some(std::sync::Arc::new(ProcessInfo {
-        pid: 10,
-        exe: Some(format!("/bin/{name}")),
-        uid: Some(uid),
-        args: vec![name.into(), "-c".into(), "id".into()],
-        ..Default::default()
-    }));
-    e
-}
+use crate::test_events::exec as ev;
 
 const RULES: &str = r#"
 rules:

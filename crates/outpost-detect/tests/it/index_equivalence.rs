@@ -3,21 +3,8 @@
 //! the 277 EVTX attack samples.
 
 use outpost_detect::{RuleSet, SigmaOptions};
-use std::path::{Path, PathBuf};
 
-fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            evtx_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "evtx") {
-            out.push(p);
-        }
-    }
-}
+use outpost_oslog::evtx_files;
 
 #[test]
 fn indexed_matching_equals_a_full_scan_on_sigmahq_windows_rules() {
@@ -29,9 +16,7 @@ fn indexed_matching_equals_a_full_scan_on_sigmahq_windows_rules() {
     };
     let set = RuleSet::load_dir(&rules, &SigmaOptions::default()).expect("SigmaHQ windows rules");
     assert!(set.len() > 2000);
-    let mut files = Vec::new();
-    evtx_files(&samples, &mut files);
-    files.sort();
+    let files = evtx_files(&samples);
     let (mut events, mut matches) = (0usize, 0usize);
     for f in &files {
         let mut sink = |e: outpost_core::Event| -> Result<(), outpost_oslog::SinkError> {

@@ -124,16 +124,8 @@ fn write_open_event(child: &Child, path: &str) -> Option<Event> {
                 let mut e = exec_event(child);
                 e.kind = EventKind::File;
                 e.file = Some(FileInfo {
-                    action: FileAction::Write,
-                    path: path.to_string(),
-                    host_path: None,
-                    old_path: None,
-                    sha256_before: None,
-                    sha256_after: None,
                     size: std::fs::metadata(path).ok().map(|m| m.len()),
-                    mode: None,
-                    uid: None,
-                    gid: None,
+                    ..FileInfo::new(FileAction::Write, path)
                 });
                 return Some(e);
             }

@@ -141,16 +141,8 @@ fn arb_event() -> impl Strategy<Value = Event> {
             }
             if let Some(path) = f {
                 e.file = Some(FileInfo {
-                    action: FileAction::Write,
-                    path,
-                    host_path: None,
-                    old_path: None,
-                    sha256_before: None,
-                    sha256_after: None,
                     size: Some(u64::MAX),
-                    mode: None,
-                    uid: None,
-                    gid: None,
+                    ..FileInfo::new(FileAction::Write, path)
                 });
             }
             if let Some((channel, eid, fields)) = l {

@@ -6,21 +6,9 @@
 
 use outpost_detect::{RuleSet, SigmaOptions};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn evtx_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            evtx_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "evtx") {
-            out.push(p);
-        }
-    }
-}
+use outpost_oslog::evtx_files;
 
 #[test]
 fn sigma_rules_on_attack_samples_match_golden() {
@@ -32,9 +20,7 @@ fn sigma_rules_on_attack_samples_match_golden() {
     assert!(rules.unsupported().is_empty(), "{:?}", rules.unsupported());
     assert_eq!(rules.len(), 10);
 
-    let mut files = Vec::new();
-    evtx_files(&samples, &mut files);
-    files.sort();
+    let files = evtx_files(&samples);
     assert!(
         files.len() >= 270,
         "expected the 277 attack samples, found {}",

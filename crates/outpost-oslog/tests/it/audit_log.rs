@@ -77,22 +77,14 @@ fn real_log_gives_exec_and_connect_events() {
     let log = echo.log.as_ref().unwrap();
     assert_eq!(log.channel, "audit");
     assert_eq!(log.event_id, Some(1300));
-    assert_eq!(
-        log.fields.get("EXECVE.a1").map(String::as_str),
-        Some("hello world")
-    );
-    assert_eq!(
-        log.fields.get("PROCTITLE.proctitle").map(String::as_str),
-        Some("/bin/echo hello world with spaces")
-    );
-    assert_eq!(
-        log.fields.get("PATH.0.name").map(String::as_str),
-        Some("/bin/echo")
-    );
-    assert_eq!(
-        log.fields.get("SYSCALL").map(String::as_str),
-        Some("execve")
-    );
+    for (k, v) in [
+        ("EXECVE.a1", "hello world"),
+        ("PROCTITLE.proctitle", "/bin/echo hello world with spaces"),
+        ("PATH.0.name", "/bin/echo"),
+        ("SYSCALL", "execve"),
+    ] {
+        assert_eq!(log.fields.get(k).map(String::as_str), Some(v), "{k}");
+    }
 
     // serial 17: tab and double quote in arguments
     let env = events.iter().find(|e| serial(e) == 17).unwrap();

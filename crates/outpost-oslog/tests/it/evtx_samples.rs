@@ -21,6 +21,13 @@ fn read_all(path: &Path, opts: &IngestOptions) -> (Vec<Event>, IngestStats) {
     (events, stats)
 }
 
+/// Attack sample `rel` (under `data/evtx/attack-samples`) read with the default options;
+/// `None` when the shared data is absent (skipped, or failed under `OUTPOST_REQUIRE_SHARED`).
+fn read_sample(rel: &str) -> Option<(Vec<Event>, IngestStats)> {
+    let dir = common::attack_samples_dir()?;
+    Some(read_all(&dir.join(rel), &IngestOptions::default()))
+}
+
 fn record_id(e: &Event) -> u64 {
     e.log.as_ref().and_then(|l| l.record_id).unwrap()
 }
@@ -75,13 +82,9 @@ fn all_attack_samples_are_read_without_panic() {
 /// not exist (QueryStatus 9003, DNS_ERROR_RCODE_NAME_ERROR).
 #[test]
 fn sysmon_22_dns_query() {
-    let Some(dir) = common::attack_samples_dir() else {
+    let Some((events, _)) = read_sample("Privilege_Escalation/Sysmon_UACME_64.evtx") else {
         return;
     };
-    let (events, _) = read_all(
-        &dir.join("Privilege_Escalation/Sysmon_UACME_64.evtx"),
-        &IngestOptions::default(),
-    );
     let e = by_record(&events, 1084);
     assert_eq!(e.kind, EventKind::Dns);
     let d = e.dns.as_ref().unwrap();
@@ -101,11 +104,9 @@ fn sysmon_22_dns_query() {
 
 #[test]
 fn wfp_5156_rdp_tunnel() {
-    let Some(dir) = common::attack_samples_dir() else {
+    let Some((events, stats)) = read_sample("Command_and_Control/DE_RDP_Tunnel_5156.evtx") else {
         return;
     };
-    let path = dir.join("Command_and_Control/DE_RDP_Tunnel_5156.evtx");
-    let (events, stats) = read_all(&path, &IngestOptions::default());
     assert_eq!(stats.records_read, 101);
     assert_eq!(stats.malformed, 0);
     let wfp: Vec<&Event> = events
@@ -181,18 +182,13 @@ fn wfp_5156_rdp_tunnel() {
     assert_eq!(n.local_port, Some(49269));
     assert_eq!(n.remote_ip, Some("10.0.2.18".parse().unwrap()));
     assert_eq!(n.remote_port, Some(80));
-    assert_eq!(
-        e.labels.get("wfp.filter_rtid").map(String::as_str),
-        Some("0")
-    );
-    assert_eq!(
-        e.labels.get("wfp.layer_name").map(String::as_str),
-        Some("Connect")
-    );
-    assert_eq!(
-        e.labels.get("wfp.layer_rtid").map(String::as_str),
-        Some("48")
-    );
+    for (k, v) in [
+        ("wfp.filter_rtid", "0"),
+        ("wfp.layer_name", "Connect"),
+        ("wfp.layer_rtid", "48"),
+    ] {
+        assert_eq!(e.labels.get(k).map(String::as_str), Some(v), "{k}");
+    }
     assert_eq!(
         e.ts,
         chrono::DateTime::parse_from_rfc3339("2019-02-13T18:03:28.3485590Z").unwrap()
@@ -301,13 +297,9 @@ fn wfp_application_is_drive_mapped_when_configured() {
 
 #[test]
 fn sysmon_1_and_3() {
-    let Some(dir) = common::attack_samples_dir() else {
+    let Some((events, stats)) = read_sample("Command_and_Control/DE_sysmon-3-rdp-tun.evtx") else {
         return;
     };
-    let (events, stats) = read_all(
-        &dir.join("Command_and_Control/DE_sysmon-3-rdp-tun.evtx"),
-        &IngestOptions::default(),
-    );
     assert_eq!(stats.events_of(EventKind::Network), 42);
     assert_eq!(stats.events_of(EventKind::ProcessExec), 13);
 
@@ -390,13 +382,9 @@ fn sysmon_1_and_3() {
 
 #[test]
 fn sysmon_1_all_hashes() {
-    let Some(dir) = common::attack_samples_dir() else {
+    let Some((events, _)) = read_sample("Execution/exec_sysmon_1_ftp.evtx") else {
         return;
     };
-    let (events, _) = read_all(
-        &dir.join("Execution/exec_sysmon_1_ftp.evtx"),
-        &IngestOptions::default(),
-    );
     let e = by_record(&events, 16512);
     let p = e.process.as_ref().unwrap();
     assert_eq!(p.exe.as_deref(), Some(r"C:\Python27\python.exe"));

@@ -28,18 +28,22 @@ fn es_cfg(url: String, index: String, data_stream: Option<String>) -> Elasticsea
     }
 }
 
-async fn ids_in(base: &str, pattern: &str) -> HashSet<String> {
+/// Every document (up to `size`) of the indices `pattern`, after a refresh.
+async fn search(base: &str, pattern: &str, size: usize) -> Value {
     let c = reqwest::Client::new();
     let _ = c.post(format!("{base}/{pattern}/_refresh")).send().await;
-    let v: Value = c
-        .post(format!("{base}/{pattern}/_search"))
-        .json(&json!({"size": 10000, "query": {"match_all": {}}}))
+    c.post(format!("{base}/{pattern}/_search"))
+        .json(&json!({"size": size, "query": {"match_all": {}}}))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn ids_in(base: &str, pattern: &str) -> HashSet<String> {
+    let v = search(base, pattern, 10000).await;
     v["hits"]["hits"]
         .as_array()
         .unwrap_or(&vec![])
@@ -68,8 +72,7 @@ async fn bulk_with_outage_delivers_everything() {
         .to_string();
     let proxy = Proxy::start(&target).await;
     let prefix = unique("outpost-test");
-    let data = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
+    let cfg = outage_cfg(
         "es",
         SinkConfig::Elasticsearch(es_cfg(
             format!("http://{}", proxy.addr),
@@ -77,19 +80,7 @@ async fn bulk_with_outage_delivers_everything() {
             None,
         )),
     );
-    cfg.batch_size = 100;
-    fast_retry(&mut cfg);
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        "es",
-        "t1",
-        3000,
-        async || proxy.stop(),
-        async || proxy.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &proxy).await;
     // Daily index from the record's event time.
     let got = ids_in(&base, &format!("{prefix}-hit-2026.11.23")).await;
     assert_all_delivered(&published, &got);
@@ -175,17 +166,7 @@ async fn create_only_and_ecs() {
     assert_eq!(st[0].dead_lettered, 0);
     assert_eq!(st[0].sent, 51);
     let index = format!("{prefix}-2026.11.23");
-    let c = reqwest::Client::new();
-    let _ = c.post(format!("{base}/{index}/_refresh")).send().await;
-    let v: Value = c
-        .post(format!("{base}/{index}/_search"))
-        .json(&json!({"size": 100, "query": {"match_all": {}}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = search(&base, &index, 100).await;
     let hits = v["hits"]["hits"].as_array().cloned().unwrap_or_default();
     assert_eq!(hits.len(), 50, "{v}");
     let src = &hits[0]["_source"];

@@ -36,21 +36,34 @@ fn read_ids(dir: &std::path::Path, base: &str) -> (Vec<String>, usize) {
     (ids, files)
 }
 
+/// A file output writing `path`, never rotated, compressed or synced.
+fn plain_file(path: std::path::PathBuf) -> FileConfig {
+    FileConfig {
+        path,
+        rotate_bytes: 0,
+        rotate_every: RotateEvery::Never,
+        compress: false,
+        keep: 0,
+        fsync: false,
+    }
+}
+
+fn file_output(name: &str, f: FileConfig) -> OutputConfig {
+    OutputConfig::new(name, SinkConfig::File(f))
+}
+
 #[tokio::test]
 async fn file_rotates_by_size_and_gzips() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("hits.jsonl");
-    let mut cfg = OutputConfig::new(
+    let mut cfg = file_output(
         "file",
-        SinkConfig::File(FileConfig {
-            path: path.clone(),
+        FileConfig {
             rotate_bytes: 20_000,
-            rotate_every: RotateEvery::Never,
             compress: true,
-            keep: 0,
-            fsync: false,
-        }),
+            ..plain_file(path.clone())
+        },
     );
     cfg.batch_size = 50;
     let mgr = start(cfg, data.path());
@@ -84,16 +97,15 @@ async fn file_keeps_n_rotated_and_native_format() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("a.jsonl");
-    let mut cfg = OutputConfig::new(
+    let mut cfg = file_output(
         "f",
-        SinkConfig::File(FileConfig {
-            path: path.clone(),
+        FileConfig {
             rotate_bytes: 5_000,
             rotate_every: RotateEvery::Hour,
-            compress: false,
             keep: 2,
             fsync: true,
-        }),
+            ..plain_file(path.clone())
+        },
     );
     cfg.batch_size = 5;
     let mgr = start(cfg, data.path());
@@ -162,17 +174,7 @@ async fn dead_output_blocks_nothing_and_resumes_after_restart() {
             }),
         );
         fast_retry(&mut wh);
-        let file = OutputConfig::new(
-            "file",
-            SinkConfig::File(FileConfig {
-                path: out.path().join("x.jsonl"),
-                rotate_bytes: 0,
-                rotate_every: RotateEvery::Never,
-                compress: false,
-                keep: 0,
-                fsync: false,
-            }),
-        );
+        let file = file_output("file", plain_file(out.path().join("x.jsonl")));
         vec![wh, file]
     };
     let mut reg = prometheus_client::registry::Registry::default();
@@ -245,17 +247,7 @@ async fn dead_output_blocks_nothing_and_resumes_after_restart() {
 async fn filters_select_kinds_tenants_and_scores() {
     let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
-        "f",
-        SinkConfig::File(FileConfig {
-            path: out.path().join("f.jsonl"),
-            rotate_bytes: 0,
-            rotate_every: RotateEvery::Never,
-            compress: false,
-            keep: 0,
-            fsync: false,
-        }),
-    );
+    let mut cfg = file_output("f", plain_file(out.path().join("f.jsonl")));
     cfg.filter = Filter {
         kinds: vec![RecordKind::Hit, RecordKind::Audit],
         tenants: Some(vec!["acme".into()]),
@@ -279,6 +271,39 @@ async fn filters_select_kinds_tenants_and_scores() {
     mgr.shutdown().await;
     let (ids, _) = read_ids(out.path(), "f.jsonl");
     assert_eq!(ids, vec!["hit-1".to_string()]);
+}
+
+/// Two servers on one data directory would both deliver and delete from the same queues: the
+/// second manager is refused (naming the holder's pid) until the first has shut down.
+#[tokio::test]
+async fn a_second_manager_on_the_same_data_directory_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let cfg = || file_output("f", plain_file(out.path().join("f.jsonl")));
+    let first = start(cfg(), data.path());
+    let mut reg = prometheus_client::registry::Registry::default();
+    let e = OutputManager::start(vec![cfg()], data.path(), &mut reg).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(&e, outpost_outputs::OutputError::Locked { holder: Some(p), .. } if *p == std::process::id()),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("outputs.lock") && msg.contains(&format!("pid {}", std::process::id())),
+        "{msg}"
+    );
+    // A manager with other outputs is refused too: the lock is the whole outputs directory's.
+    let other = file_output("g", plain_file(out.path().join("g.jsonl")));
+    let mut reg = prometheus_client::registry::Registry::default();
+    assert!(OutputManager::start(vec![other], data.path(), &mut reg).is_err());
+    first.publish(&record(1, "t1"));
+    first.shutdown().await;
+    // Released once the first has stopped delivering: the next one delivers the backlog.
+    let second = start(cfg(), data.path());
+    assert!(second.drain(Duration::from_secs(10)).await);
+    second.shutdown().await;
+    let (ids, _) = read_ids(out.path(), "f.jsonl");
+    assert!(ids.contains(&"hit-1".to_string()), "{ids:?}");
 }
 
 #[test]

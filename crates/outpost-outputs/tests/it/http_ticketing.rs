@@ -40,6 +40,12 @@ impl Server {
         s.serve(l);
         s
     }
+}
+
+impl Restartable for Server {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 
     fn serve(&self, l: tokio::net::TcpListener) {
         let app = self.app.clone();
@@ -52,17 +58,6 @@ impl Server {
         if let Some(t) = self.task.lock().unwrap().take() {
             t.abort();
         }
-    }
-
-    async fn restart(&self) {
-        for _ in 0..100 {
-            if let Ok(l) = tokio::net::TcpListener::bind(self.addr).await {
-                self.serve(l);
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("rebind failed");
     }
 }
 
@@ -111,8 +106,7 @@ async fn webhook_hmac_with_outage() {
             .with_state(st.clone()),
     )
     .await;
-    let data = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
+    let cfg = outage_cfg(
         "hook",
         SinkConfig::Webhook(WebhookConfig {
             url: format!("http://{}/hook", srv.addr),
@@ -122,19 +116,7 @@ async fn webhook_hmac_with_outage() {
             timeout_secs: 2,
         }),
     );
-    cfg.batch_size = 100;
-    fast_retry(&mut cfg);
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        "hook",
-        "t1",
-        3000,
-        async || srv.stop(),
-        async || srv.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &srv).await;
     let got: HashSet<String> = st.ids.lock().unwrap().iter().cloned().collect();
     assert_all_delivered(&published, &got);
     assert_eq!(*st.bad_signatures.lock().unwrap(), 0);

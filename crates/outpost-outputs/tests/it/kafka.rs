@@ -155,21 +155,11 @@ async fn kafka_with_outage() {
     assert!(up, "tansu did not start");
     let addr = proxy.addr.to_string();
     let topic = unique("outpost-outage");
-    let data = tempfile::tempdir().unwrap();
-    let mgr = start(
+    let published = publish_through_outage(
         kafka_cfg(addr.clone(), topic.clone(), KafkaCompression::Gzip),
-        data.path(),
-    );
-    let published = publish_with_outage(
-        &mgr,
-        "kafka",
-        "t1",
-        3000,
-        async || proxy.stop(),
-        async || proxy.restart().await,
+        &proxy,
     )
     .await;
-    mgr.shutdown().await;
     let recs = read_topic(&addr, &topic).await;
     let ids: HashSet<String> = recs.iter().map(|r| r.0.clone()).collect();
     assert_all_delivered(&published, &ids);

@@ -25,8 +25,7 @@ async fn redis_outage(mode: RedisMode, test: &str) {
     };
     let proxy = Proxy::start(&hostport(&url)).await;
     let key = unique("outpost-test");
-    let data = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
+    let cfg = outage_cfg(
         "redis",
         SinkConfig::Redis(RedisConfig {
             url: Secret(format!("redis://{}/", proxy.addr)),
@@ -36,19 +35,7 @@ async fn redis_outage(mode: RedisMode, test: &str) {
             timeout_secs: 2,
         }),
     );
-    cfg.batch_size = 100;
-    fast_retry(&mut cfg);
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        "redis",
-        "t1",
-        3000,
-        async || proxy.stop(),
-        async || proxy.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &proxy).await;
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut c = client.get_multiplexed_async_connection().await.unwrap();
     let docs: Vec<String> = match mode {
@@ -164,8 +151,7 @@ async fn nats_jetstream_with_outage() {
     let proxy = Proxy::start(&hostport(&url)).await;
     let stream = unique("OUTPOST").replace('-', "_");
     let subject_root = unique("outpost.test").replace('-', "_");
-    let data = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
+    let cfg = outage_cfg(
         "nats",
         SinkConfig::Nats(NatsConfig {
             url: format!("nats://{}", proxy.addr),
@@ -177,19 +163,7 @@ async fn nats_jetstream_with_outage() {
             timeout_secs: 2,
         }),
     );
-    cfg.batch_size = 100;
-    fast_retry(&mut cfg);
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        "nats",
-        "t1",
-        3000,
-        async || proxy.stop(),
-        async || proxy.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &proxy).await;
     // Read the stream back directly.
     let client = async_nats::connect(url.as_str()).await.unwrap();
     let js = async_nats::jetstream::new(client);
@@ -257,8 +231,7 @@ async fn nats_core_with_outage() {
         }
         got
     });
-    let data = tempfile::tempdir().unwrap();
-    let mut cfg = OutputConfig::new(
+    let cfg = outage_cfg(
         "nats",
         SinkConfig::Nats(NatsConfig {
             url: format!("nats://{}", proxy.addr),
@@ -270,19 +243,7 @@ async fn nats_core_with_outage() {
             timeout_secs: 2,
         }),
     );
-    cfg.batch_size = 100;
-    fast_retry(&mut cfg);
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        "nats",
-        "t1",
-        3000,
-        async || proxy.stop(),
-        async || proxy.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &proxy).await;
     let got = collector.await.unwrap();
     assert_all_delivered(&published, &got);
 }

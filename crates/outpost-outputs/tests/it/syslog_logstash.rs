@@ -72,6 +72,12 @@ impl Receiver {
         r.serve(l);
         r
     }
+}
+
+impl Restartable for Receiver {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 
     fn serve(&self, l: TcpListener) {
         let (framing, tls, got, tasks) = (
@@ -143,17 +149,6 @@ impl Receiver {
         for t in self.tasks.lock().unwrap().drain(..) {
             t.abort();
         }
-    }
-
-    async fn restart(&self) {
-        for _ in 0..100 {
-            if let Ok(l) = TcpListener::bind(self.addr).await {
-                self.serve(l);
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("cannot rebind {}", self.addr);
     }
 }
 
@@ -234,19 +229,8 @@ async fn stream_outage(
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let data = tempfile::tempdir().unwrap();
     let name = cfg.name.clone();
-    let mgr = start(cfg, data.path());
-    let published = publish_with_outage(
-        &mgr,
-        &name,
-        "t1",
-        3000,
-        async || rx.stop(),
-        async || rx.restart().await,
-    )
-    .await;
-    mgr.shutdown().await;
+    let published = publish_through_outage(cfg, &rx).await;
     let got = settle(&rx.got).await;
     check(&got[0]);
     let ids: HashSet<String> = got.iter().map(|m| id_of(m)).collect();
@@ -299,30 +283,28 @@ async fn syslog_tls_with_outage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logstash_json_lines_with_outage() {
-    let rx = Receiver::start(Framing::Lines, None).await;
-    let mut cfg = OutputConfig::new(
-        "logstash",
-        SinkConfig::Logstash(LogstashConfig {
-            address: rx.addr.to_string(),
-            tls: None,
-            confirm_window_ms: 2000,
-            timeout_secs: 2,
-        }),
-    );
-    cfg.batch_size = 50;
-    fast_retry(&mut cfg);
-    stream_outage(cfg, rx, json_id, check_json).await;
+    logstash_outage(false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logstash_tls_with_outage() {
-    let (acceptor, ca) = tls_pair();
-    let rx = Receiver::start(Framing::Lines, Some(acceptor)).await;
+    logstash_outage(true).await;
+}
+
+async fn logstash_outage(tls: bool) {
+    let (acceptor, ca) = match tls {
+        true => {
+            let (a, ca) = tls_pair();
+            (Some(a), Some(ca))
+        }
+        false => (None, None),
+    };
+    let rx = Receiver::start(Framing::Lines, acceptor).await;
     let mut cfg = OutputConfig::new(
         "logstash",
         SinkConfig::Logstash(LogstashConfig {
             address: rx.addr.to_string(),
-            tls: Some(TlsConfig {
+            tls: ca.as_ref().map(|ca| TlsConfig {
                 ca_file: Some(ca.path().to_path_buf()),
                 server_name: Some("localhost".into()),
             }),
@@ -436,15 +418,11 @@ async fn syslog_udp_with_outage() {
         sock,
         got.clone(),
     ))));
-    let data = tempfile::tempdir().unwrap();
     let mut cfg = syslog_cfg(addr, SyslogTransport::Udp, None);
     cfg.batch_size = 10;
-    let mgr = start(cfg, data.path());
     let (r1, r2, g2) = (rx.clone(), rx.clone(), got.clone());
     let published = publish_with_outage(
-        &mgr,
-        "syslog",
-        "t1",
+        cfg,
         600,
         async move || {
             let current = r1.lock().await.take();
@@ -458,7 +436,6 @@ async fn syslog_udp_with_outage() {
         },
     )
     .await;
-    mgr.shutdown().await;
     let got = settle(&got).await;
     check_5424(&got[0]);
     let ids: HashSet<String> = got.iter().map(|m| syslog_id(m)).collect();

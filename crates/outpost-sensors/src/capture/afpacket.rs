@@ -114,23 +114,7 @@ fn os_err(what: &'static str) -> CaptureError {
     }
 }
 
-fn setsockopt<T>(fd: &OwnedFd, level: c_int, name: c_int, v: &T) -> Result<(), std::io::Error> {
-    // SAFETY: `v` points to a live T of the size passed.
-    let r = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (v as *const T).cast(),
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
+use crate::netlink::setsockopt;
 
 impl Ring {
     /// Opens the socket on `iface` with a ring of `ring_mb` one-MiB blocks.

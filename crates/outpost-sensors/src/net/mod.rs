@@ -260,18 +260,8 @@ pub(crate) fn start(
     let mut out = NetStarted::default();
     if !nc.enabled {
         out.dns_owners = Some(Err("network collector disabled by configuration".into()));
-        caps.set(
-            "connections",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
-        caps.set(
-            "socket_inventory",
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        caps.disabled("connections");
+        caps.disabled("socket_inventory");
         return Ok(out);
     }
     #[cfg(feature = "ebpf")]

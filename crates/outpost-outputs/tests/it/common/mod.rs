@@ -97,6 +97,12 @@ impl Proxy {
         p.serve(listener);
         p
     }
+}
+
+impl Restartable for Proxy {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 
     fn serve(&self, listener: TcpListener) {
         let target = self.target.clone();
@@ -119,36 +125,80 @@ impl Proxy {
         self.state.lock().unwrap().push(h);
     }
 
-    /// Drops the listener and every proxied connection (like a crashed server).
-    pub fn stop(&self) {
+    fn stop(&self) {
         for h in self.state.lock().unwrap().drain(..) {
             h.abort();
         }
     }
+}
+
+/// A test server that can be taken away (listener and every connection dropped at once, like a
+/// crashed server) and brought back on the same port.
+#[allow(async_fn_in_trait)]
+pub trait Restartable {
+    fn addr(&self) -> SocketAddr;
+
+    /// Accepts on `l` (in a task that [`Restartable::stop`] aborts).
+    fn serve(&self, l: TcpListener);
+
+    /// Drops the listener and every connection.
+    fn stop(&self);
 
     /// Listens again on the same port.
-    pub async fn restart(&self) {
-        let mut tries = 0;
-        let listener = loop {
-            match TcpListener::bind(self.addr).await {
-                Ok(l) => break l,
-                Err(e) if tries < 100 => {
-                    tries += 1;
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("rebind {}: {e}", self.addr),
+    async fn restart(&self) {
+        for _ in 0..100 {
+            if let Ok(l) = TcpListener::bind(self.addr()).await {
+                self.serve(l);
+                return;
             }
-        };
-        self.serve(listener);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("cannot rebind {}", self.addr());
     }
 }
 
-/// The standard outage scenario: publish `n` records; after the first third has started
-/// flowing, `stop` the server; publish the next third while it is down and wait until the
-/// worker has failed at least once; `restart`; publish the rest; wait for the queue to drain.
-/// Returns the published records.
+/// [`publish_with_outage`] of 3,000 records while `server` is taken away and brought back.
+pub async fn publish_through_outage(
+    cfg: OutputConfig,
+    server: &impl Restartable,
+) -> Vec<OutputRecord> {
+    publish_with_outage(
+        cfg,
+        3000,
+        async || server.stop(),
+        async || server.restart().await,
+    )
+    .await
+}
+
+/// An output with batches of 100 and fast retries, for the outage scenarios.
+pub fn outage_cfg(name: &str, sink: outpost_outputs::SinkConfig) -> OutputConfig {
+    let mut cfg = OutputConfig::new(name, sink);
+    cfg.batch_size = 100;
+    fast_retry(&mut cfg);
+    cfg
+}
+
+/// The standard outage scenario on a fresh manager with the one output `cfg` (in a temporary
+/// data directory, shut down at the end): publish `n` records of tenant `t1`; after the first
+/// third has started flowing, `stop` the server; publish the next third while it is down and
+/// wait until the worker has failed at least once; `restart`; publish the rest; wait for the
+/// queue to drain. Returns the published records.
 pub async fn publish_with_outage(
+    cfg: OutputConfig,
+    n: u64,
+    stop: impl AsyncFnOnce(),
+    restart: impl AsyncFnOnce(),
+) -> Vec<OutputRecord> {
+    let data = tempfile::tempdir().unwrap();
+    let output = cfg.name.clone();
+    let mgr = start(cfg, data.path());
+    let all = outage(&mgr, &output, "t1", n, stop, restart).await;
+    mgr.shutdown().await;
+    all
+}
+
+async fn outage(
     mgr: &OutputManager,
     output: &str,
     tenant: &str,

@@ -134,22 +134,12 @@ pub fn map_value(v: &Value, received: DateTime<Utc>) -> Result<Mapped, MapError>
         let write = s("evt.arg.flags")
             .is_some_and(|fl| fl.contains("O_WRONLY") || fl.contains("O_RDWR"))
             || rule.to_ascii_lowercase().contains("write");
-        e.file = Some(FileInfo {
-            action: if write {
-                FileAction::Write
-            } else {
-                FileAction::Access
-            },
-            path,
-            host_path: None,
-            old_path: None,
-            sha256_before: None,
-            sha256_after: None,
-            size: None,
-            mode: None,
-            uid: None,
-            gid: None,
-        });
+        let action = if write {
+            FileAction::Write
+        } else {
+            FileAction::Access
+        };
+        e.file = Some(FileInfo::new(action, path));
     }
     // The container and the pod.
     if let Some(id) = s("container.id").filter(|id| id != "host") {

@@ -156,18 +156,7 @@ fn hook_event(
                 FileAction::Access
             };
             e.kind = EventKind::File;
-            e.file = Some(FileInfo {
-                action,
-                path,
-                host_path: None,
-                old_path: None,
-                sha256_before: None,
-                sha256_after: None,
-                size: None,
-                mode: None,
-                uid: None,
-                gid: None,
-            });
+            e.file = Some(FileInfo::new(action, path));
             return;
         }
     }
