@@ -35,12 +35,17 @@ fn api(base: &str, key: &str, method: &str, path: &str, body: Option<Value>) -> 
     (status, bytes)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn daemon_job_runner_completes_jobs_created_through_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite_dir(&dir.path().join("server"))
-        .await
-        .unwrap();
+/// A real server on loopback with one tenant and one enrolled device.
+struct Server {
+    base: String,
+    tenant: String,
+    device: String,
+    token: String,
+    admin: String,
+}
+
+async fn start_server(dir: &std::path::Path) -> Server {
+    let store = Store::open_sqlite_dir(&dir.join("server")).await.unwrap();
     store.migrate().await.unwrap();
     let tenant = store.create_tenant("acme").await.unwrap();
     let (dev, token) = store
@@ -49,7 +54,7 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
         .unwrap();
     let (_, admin) = store.create_key(KeyKind::Admin, None, "").await.unwrap();
     let cfg = ServerConfig {
-        data_dir: dir.path().join("server"),
+        data_dir: dir.join("server"),
         rate_limit_per_s: 0,
         ..Default::default()
     };
@@ -63,19 +68,38 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
         state,
         std::future::pending::<()>(),
     ));
+    Server {
+        base,
+        tenant: tenant.id,
+        device: dev.id,
+        token,
+        admin,
+    }
+}
 
-    // The agent's data directory as enrollment leaves it, read like the daemon reads it.
-    let agent_dir = dir.path().join("agent");
+/// The agent's data directory as enrollment leaves it, for a server at `server_url`.
+fn enrolled_agent(dir: &std::path::Path, s: &Server, server_url: &str) -> std::path::PathBuf {
+    let agent_dir = dir.join("agent");
     AgentConfig {
-        server_url: Some(base.clone()),
-        tenant_id: Some(tenant.id.clone()),
-        device_id: Some(dev.id.clone()),
-        device_token: Some(token.clone()),
+        server_url: Some(server_url.to_string()),
+        tenant_id: Some(s.tenant.clone()),
+        device_id: Some(s.device.clone()),
+        device_token: Some(s.token.clone()),
         hostname: Some("agent-host".into()),
         ..Default::default()
     }
     .save(&agent_dir)
     .unwrap();
+    agent_dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_job_runner_completes_jobs_created_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start_server(dir.path()).await;
+    let (base, token, admin) = (srv.base.clone(), srv.token.clone(), srv.admin.clone());
+    // The agent's data directory as enrollment leaves it, read like the daemon reads it.
+    let agent_dir = enrolled_agent(dir.path(), &srv, &base);
     let agent_cfg = outpost_agent::checkin::effective_config(&agent_dir).unwrap();
     let id = agent_cfg.identity().unwrap();
     let (stop, run, errors) = (
@@ -99,8 +123,8 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     let (b, k, tid, did, path) = (
         base.clone(),
         admin.clone(),
-        tenant.id.clone(),
-        dev.id.clone(),
+        srv.tenant.clone(),
+        srv.device.clone(),
         target.display().to_string(),
     );
     let results = tokio::task::spawn_blocking(move || {
@@ -161,11 +185,80 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     assert_eq!(by("file.hash")["size"], 24);
     // agent.config is the daemon's effective configuration, without the device token.
     let conf = by("agent.config");
-    assert_eq!(conf["device_id"], dev.id);
+    assert_eq!(conf["device_id"], srv.device);
     assert_eq!(conf["server_url"], base);
     assert!(!conf.to_string().contains(&token), "{conf}");
     assert_eq!(run.load(Ordering::Relaxed), 3);
     assert_eq!(errors.load(Ordering::Relaxed), 0);
     // The runner's long poll in flight ends within its wait; the process exits before.
     stop.store(true, Ordering::Relaxed);
+}
+
+/// A TCP relay on loopback in front of `to` that counts the connections made through it.
+fn counting_relay(to: &str) -> (String, Arc<AtomicU64>) {
+    let to = to.trim_start_matches("http://").to_string();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let n = Arc::new(AtomicU64::new(0));
+    let count = n.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(c) = c else { return };
+            count.fetch_add(1, Ordering::Relaxed);
+            let s = std::net::TcpStream::connect(&to).unwrap();
+            let (mut c2, mut s2) = (c.try_clone().unwrap(), s.try_clone().unwrap());
+            let (mut c, mut s) = (c, s);
+            std::thread::spawn(move || std::io::copy(&mut c, &mut s));
+            std::thread::spawn(move || std::io::copy(&mut s2, &mut c2));
+        }
+    });
+    (base, n)
+}
+
+/// The daemon's calls of the server (check-ins, and each correlation pass's bundle fetch,
+/// confirmations and uploads) go through the one client it keeps: one kept-alive connection
+/// for any number of calls, where a client per call (as before) opened one connection per call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemons_calls_share_one_client_and_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = start_server(dir.path()).await;
+    let (relay, connections) = counting_relay(&srv.base);
+    let agent_dir = enrolled_agent(dir.path(), &srv, &relay);
+    let token = srv.token.clone();
+    tokio::task::spawn_blocking(move || {
+        use outpost_agent::checkin::{Report, checkin_once, checkin_with};
+        use outpost_agent::run_once::{RunOptions, run_once};
+        let report = || Report {
+            counters: json!({}),
+            interval: Duration::from_secs(60),
+            ..Report::default()
+        };
+        let client = outpost_agent::api::Client::new(&relay, Duration::from_secs(30));
+        for _ in 0..3 {
+            checkin_with(&agent_dir, &client, &token, report()).unwrap();
+            let opts = RunOptions {
+                force: true,
+                client: Some(client.clone()),
+                ..RunOptions::default()
+            };
+            run_once(&agent_dir, &opts).unwrap();
+        }
+        assert_eq!(connections.load(Ordering::Relaxed), 1);
+        // A client per call: a connection per call.
+        for _ in 0..3 {
+            checkin_once(
+                &agent_dir,
+                &relay,
+                &token,
+                json!({}),
+                Duration::from_secs(60),
+                None,
+                None,
+            )
+            .unwrap();
+        }
+        assert_eq!(connections.load(Ordering::Relaxed), 4);
+    })
+    .await
+    .unwrap();
 }
