@@ -65,7 +65,12 @@ impl From<ApiError> for UploadError {
     }
 }
 
-/// The agent's client of one server.
+/// The agent's client of one server. Clones share one connection pool and one TLS context:
+/// the daemon makes one when its pipeline starts and hands clones to the check-in thread and
+/// the correlation passes (check-ins, bundle fetches, confirmations, uploads), so a call every
+/// minute reuses a kept-alive connection instead of building a client, a TLS context and a
+/// connection each time.
+#[derive(Clone, Debug)]
 pub struct Client {
     api: ApiClient,
 }
@@ -82,7 +87,8 @@ impl Client {
         self.api.url(path)
     }
 
-    fn device(&self, token: &str) -> ApiClient {
+    /// The client with the device token's `Authorization` (a clone: same pool).
+    pub fn device(&self, token: &str) -> ApiClient {
         self.api.clone().with_token(token)
     }
 

@@ -140,7 +140,8 @@ impl CheckinOutcome {
     }
 }
 
-/// Checks in once and saves a new server configuration if one came.
+/// Checks in once and saves a new server configuration if one came (through a client made
+/// for this call: the daemon uses [`checkin_with`] and the client it keeps).
 pub fn checkin_once(
     data_dir: &Path,
     server_url: &str,
@@ -150,6 +151,42 @@ pub fn checkin_once(
     hotlist_version: Option<String>,
     intel: Option<outpost_core::api::IntelStatus>,
 ) -> Result<CheckinOutcome, AgentError> {
+    let client = crate::api::Client::new(server_url, Duration::from_secs(30));
+    let report = Report {
+        counters,
+        interval,
+        hotlist_version,
+        intel,
+    };
+    checkin_with(data_dir, &client, token, report)
+}
+
+/// What a check-in reports besides the agent's versions.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The daemon's counters.
+    pub counters: serde_json::Value,
+    /// Its check-in interval.
+    pub interval: Duration,
+    /// The intel version in use.
+    pub hotlist_version: Option<String>,
+    /// The bundle cache's state.
+    pub intel: Option<outpost_core::api::IntelStatus>,
+}
+
+/// [`checkin_once`] through `client`.
+pub fn checkin_with(
+    data_dir: &Path,
+    client: &crate::api::Client,
+    token: &str,
+    report: Report,
+) -> Result<CheckinOutcome, AgentError> {
+    let Report {
+        counters,
+        interval,
+        hotlist_version,
+        intel,
+    } = report;
     let current = load_server_config(data_dir)?;
     let updates = crate::update::UpdateState::load(data_dir);
     let mut counters = counters;
@@ -172,7 +209,6 @@ pub fn checkin_once(
         intel,
         update: updates.last,
     };
-    let client = crate::api::Client::new(server_url, Duration::from_secs(30));
     let body = client
         .checkin(token, &req)
         .map_err(|e| AgentError::Server {

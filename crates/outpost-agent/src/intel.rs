@@ -7,6 +7,7 @@
 //! installed one: the last good bundle stays in use and the error is reported at check-in.
 
 use crate::AgentError;
+use crate::api::Client;
 use crate::config::AgentConfig;
 use chrono::{DateTime, Utc};
 use outpost_core::IntelMatch;
@@ -79,14 +80,18 @@ fn open_with(
     Ok(Some(cache))
 }
 
+/// The path of the tenant's bundle.
+pub const BUNDLE_PATH: &str = "/api/v1/intel/bundle";
+
 /// The URL of the tenant's bundle.
 pub fn bundle_url(server_url: &str) -> String {
-    format!("{}/api/v1/intel/bundle", server_url.trim_end_matches('/'))
+    format!("{}{BUNDLE_PATH}", server_url.trim_end_matches('/'))
 }
 
 /// Fetches the tenant's bundle (conditionally on the installed one's ETag) and installs it if
 /// it is new and verifies. Every failure leaves the installed bundle in use; it is logged here
-/// and kept in the cache's status for the next check-in.
+/// and kept in the cache's status for the next check-in. (A client for this call only: the
+/// daemon calls [`refresh_with`] with the client it keeps.)
 pub fn refresh(
     cache: &mut BundleCache,
     server_url: &str,
@@ -94,13 +99,17 @@ pub fn refresh(
     timeout: Duration,
     now: DateTime<Utc>,
 ) -> Result<InstallOutcome, outpost_intel::BundleError> {
-    let auth = format!("Bearer {token}");
-    let r = cache.refresh_from_url(
-        &bundle_url(server_url),
-        &[("Authorization", auth.as_str())],
-        timeout,
-        now,
-    );
+    refresh_with(cache, &Client::new(server_url, timeout), token, now)
+}
+
+/// [`refresh`] through `client`.
+pub fn refresh_with(
+    cache: &mut BundleCache,
+    client: &Client,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<InstallOutcome, outpost_intel::BundleError> {
+    let r = cache.refresh_with(&client.device(token), BUNDLE_PATH, now);
     match &r {
         Ok(InstallOutcome::Installed { version }) => {
             tracing::info!(version = %version, "new intel bundle installed")
@@ -131,13 +140,11 @@ pub fn status_report(cache: &BundleCache, now: DateTime<Utc>) -> IntelStatus {
 /// [`CONFIRM_BATCH`]; the answer maps every asked address to its indicator (`None`: not
 /// listed). Any failure is an error: the caller keeps its position and asks again next run.
 pub fn confirm(
-    server_url: &str,
+    client: &Client,
     token: &str,
     ips: &[IpAddr],
     bundle_version: Option<&str>,
-    timeout: Duration,
 ) -> Result<HashMap<IpAddr, Option<IntelMatch>>, AgentError> {
-    let client = crate::api::Client::new(server_url, timeout);
     let url = client.url("/api/v1/intel/confirm");
     let err = |message: String| AgentError::Server {
         url: url.clone(),

@@ -34,6 +34,9 @@ pub struct RunOptions {
     /// second's budget and counts the rest as `hashes_skipped_budget` (it hashed most
     /// executables as they started).
     pub hash_wait: bool,
+    /// The client of the server to call (bundle fetch, confirmations, uploads): the daemon's
+    /// one client, kept between passes. `None`: the run makes its own.
+    pub client: Option<Client>,
 }
 
 impl Default for RunOptions {
@@ -45,6 +48,7 @@ impl Default for RunOptions {
             fetch_intel: true,
             hash_wait: true,
             poll_os_logs: true,
+            client: None,
         }
     }
 }
@@ -103,11 +107,16 @@ pub fn repair_buffer(data_dir: &Path) -> Result<buffer::TornReport, AgentError> 
 pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, AgentError> {
     let cfg = AgentConfig::load(data_dir)?;
     let id = cfg.identity()?;
+    let client = match &opts.client {
+        Some(c) => c.clone(),
+        None => Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs)),
+    };
     let run = Run {
         data_dir,
         cfg: &cfg,
         id: &id,
         opts,
+        client: &client,
     };
     let mut state = State::load(data_dir)?;
     let spool = Spool::open(data_dir)?;
@@ -127,7 +136,7 @@ pub fn run_once_locked(data_dir: &Path, opts: &RunOptions) -> Result<RunReport, 
     report.reason = reason;
     report.correlated = due;
     if due {
-        match intel_source(data_dir, &cfg, &id, opts)? {
+        match intel_source(data_dir, &cfg, &id, opts, &client)? {
             Ok((source, intel_status)) => {
                 report.intel = intel_status;
                 run.correlate(&source, &pending, &spool, &mut state, &mut report)?;
@@ -200,6 +209,7 @@ struct Run<'a> {
     cfg: &'a AgentConfig,
     id: &'a crate::config::Identity,
     opts: &'a RunOptions,
+    client: &'a Client,
 }
 
 impl Run<'_> {
@@ -368,20 +378,15 @@ impl Run<'_> {
         if ask.is_empty() {
             return Ok(());
         }
-        let answers = match crate::intel::confirm(
-            &self.id.server_url,
-            &self.id.device_token,
-            &ask,
-            Some(version),
-            Duration::from_secs(self.cfg.upload.timeout_secs),
-        ) {
-            Ok(a) => a,
-            Err(e) => {
-                state.counters.confirm_failures += 1;
-                state.save(self.data_dir)?;
-                return Err(e);
-            }
-        };
+        let answers =
+            match crate::intel::confirm(self.client, &self.id.device_token, &ask, Some(version)) {
+                Ok(a) => a,
+                Err(e) => {
+                    state.counters.confirm_failures += 1;
+                    state.save(self.data_dir)?;
+                    return Err(e);
+                }
+            };
         let before = groups.len();
         groups.retain_mut(|g| {
             let correlate::Subject::Ip(ip) = g.subject else {
@@ -454,10 +459,9 @@ impl Run<'_> {
         state: &mut State,
         report: &mut RunReport,
     ) -> Result<(), AgentError> {
-        let (cfg, id) = (self.cfg, self.id);
-        let client = Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
+        let (cfg, id, client) = (self.cfg, self.id, self.client);
         let t = std::time::Instant::now();
-        report.flush = spool.flush(&client, &id.device_token)?;
+        report.flush = spool.flush(client, &id.device_token)?;
         tracing::debug!(
             ms = ms(t),
             sent = report.flush.batches_sent,
@@ -475,7 +479,7 @@ impl Run<'_> {
             let t = std::time::Instant::now();
             let r = crate::telemetry::stream(
                 self.data_dir,
-                &client,
+                client,
                 &id.device_token,
                 state,
                 cfg.upload.telemetry_batch_events,
@@ -531,6 +535,7 @@ fn intel_source(
     cfg: &AgentConfig,
     id: &crate::config::Identity,
     opts: &RunOptions,
+    client: &Client,
 ) -> Result<Result<(Source, Option<outpost_core::api::IntelStatus>), String>, AgentError> {
     if let Some(p) = &opts.hotlist {
         return Ok(Ok((
@@ -541,13 +546,7 @@ fn intel_source(
     if let Some(mut cache) = crate::intel::open_cache(data_dir, cfg, opts.now)? {
         if opts.fetch_intel {
             // Failures are logged and kept in the cache's status; the last good bundle stays.
-            let _ = crate::intel::refresh(
-                &mut cache,
-                &id.server_url,
-                &id.device_token,
-                Duration::from_secs(cfg.upload.timeout_secs),
-                opts.now,
-            );
+            let _ = crate::intel::refresh_with(&mut cache, client, &id.device_token, opts.now);
         }
         let status = crate::intel::status_report(&cache, opts.now);
         return Ok(match cache.current() {

@@ -4,9 +4,29 @@
 
 use super::{Answer, Correlator, Group, MAX_UNHASHED, Subject, Unhashed};
 use chrono::{DateTime, Utc};
+use outpost_core::event::basename;
 use outpost_core::{Direction, Event, EventKind, IntelMatch, Protocol};
-use outpost_intel::IndicatorKind;
+use outpost_intel::{Indicator, IndicatorKind, IndicatorLookup};
 use std::net::IpAddr;
+
+/// See [`Correlator::exec_match`].
+#[derive(Debug, Default)]
+pub(super) struct ExecMatch {
+    /// The process indicator the name or path matched.
+    pub process: Option<Indicator>,
+    /// The hash indicator one of the hashes matched.
+    pub hash: Option<Indicator>,
+    /// No hash matched and there is no SHA-256 while the executable's path is absolute: the
+    /// file is to be hashed.
+    pub unhashed: bool,
+}
+
+impl ExecMatch {
+    /// Whether the event needs parsing: something matched, or its executable is to be hashed.
+    pub fn any(&self) -> bool {
+        self.process.is_some() || self.hash.is_some() || self.unhashed
+    }
+}
 
 impl<'h> Correlator<'h> {
     /// Matches one parsed event.
@@ -20,49 +40,73 @@ impl<'h> Correlator<'h> {
         }
     }
 
+    /// What an exec event's process name and path and its executable's hashes are to the
+    /// intel's process and hash indicators. The one decision for both readings of an exec
+    /// line: [`Correlator::exec`] on the parsed event, and the correlator's in-place test of
+    /// whether a line must be parsed at all (`exec_may_match`), so the two cannot disagree.
+    /// `name` and `exe` are the process record's fields as written, `hashes` its SHA-256,
+    /// SHA-1 and MD5.
+    pub(super) fn exec_match(
+        &self,
+        set: &dyn IndicatorLookup,
+        name: Option<&str>,
+        exe: Option<&str>,
+        hashes: [Option<&str>; 3],
+    ) -> ExecMatch {
+        let path = exe.filter(|e| !e.is_empty());
+        // What `Event::process_name` says: the name, else the executable's.
+        let name = match name {
+            Some(n) if !n.is_empty() => n,
+            _ => exe.map(basename).unwrap_or("unknown"),
+        };
+        let mut m = ExecMatch::default();
+        if self.kinds.process {
+            // The executable's own name first: `comm` is cut at 15 bytes on Linux.
+            let exe_name = path.map(basename).unwrap_or("");
+            m.process = set
+                .process_at(exe_name, path, self.now)
+                .or_else(|| set.process_at(name, None, self.now));
+        }
+        if self.kinds.hash {
+            m.hash = hashes
+                .into_iter()
+                .flatten()
+                .find_map(|h| set.hash_at(h, self.now));
+            // Not hashed yet: kept for the caller to hash the file.
+            m.unhashed = m.hash.is_none()
+                && hashes[0].is_none()
+                && path.is_some_and(|e| std::path::Path::new(e).is_absolute());
+        }
+        m
+    }
+
     /// An exec event: its process name and path, and its executable's hashes.
     fn exec(&mut self, ev: Event) {
         let Some(set) = self.iocs else { return };
         let Some(p) = ev.process.as_deref() else {
             return;
         };
-        let exe = p.exe.as_deref().filter(|e| !e.is_empty());
-        // The executable's own name first: `comm` is cut at 15 bytes on Linux.
-        let exe_name = exe.map(outpost_core::event::basename).unwrap_or("");
+        let h = &p.hashes;
+        let m = self.exec_match(
+            set,
+            p.name.as_deref(),
+            p.exe.as_deref(),
+            [h.sha256.as_deref(), h.sha1.as_deref(), h.md5.as_deref()],
+        );
         let name = ev.process_name().unwrap_or("unknown").to_string();
-        if self.kinds.process {
-            let hit = set
-                .process_at(exe_name, exe, self.now)
-                .or_else(|| set.process_at(&name, None, self.now));
-            if let Some(ind) = hit {
-                let subject = Subject::Indicator {
-                    kind: ind.value.kind(),
-                    value: ind.value.to_string(),
-                };
-                let m = clean(ind.to_intel_match());
-                let sha = p.hashes.sha256.clone();
-                self.add(subject, &ev, name.clone(), m, None, None, sha);
-            }
+        let sha = h.sha256.clone();
+        for ind in [m.process, m.hash].into_iter().flatten() {
+            let subject = Subject::Indicator {
+                kind: ind.value.kind(),
+                value: ind.value.to_string(),
+            };
+            let m = clean(ind.to_intel_match());
+            self.add(subject, &ev, name.clone(), m, None, None, sha.clone());
         }
-        if self.kinds.hash {
-            let hashes = &p.hashes;
-            let listed = [&hashes.sha256, &hashes.sha1, &hashes.md5]
-                .into_iter()
-                .flatten()
-                .find_map(|h| set.hash_at(h, self.now));
-            if let Some(ind) = listed {
-                let subject = Subject::Indicator {
-                    kind: ind.value.kind(),
-                    value: ind.value.to_string(),
-                };
-                let m = clean(ind.to_intel_match());
-                let sha = hashes.sha256.clone();
-                self.add(subject, &ev, name, m, None, None, sha);
-            } else if hashes.sha256.is_none()
-                && let Some(exe) = exe.filter(|e| std::path::Path::new(e).is_absolute())
-            {
-                self.unhashed_event(exe.to_string(), name, ev);
-            }
+        if m.unhashed
+            && let Some(exe) = p.exe.clone()
+        {
+            self.unhashed_event(exe, name, ev);
         }
     }
 

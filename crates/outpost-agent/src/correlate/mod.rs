@@ -310,38 +310,18 @@ impl<'h> Correlator<'h> {
         }
     }
 
-    /// Whether an exec line (as the buffer writer lays it out) may match: what
-    /// [`Correlator::exec`] would do with the parsed event, decided on its process name and
-    /// path and its hashes read in place. `true` whenever that reading is not exact (escaped
-    /// strings, another layout).
+    /// Whether an exec line (as the buffer writer lays it out) may match: the decision of
+    /// [`Correlator::exec`] ([`Correlator::exec_match`]) on its process name and path and its
+    /// hashes read in place. `true` whenever that reading is not exact (escaped strings,
+    /// another layout).
     fn exec_may_match(&self, line: &[u8]) -> bool {
         let Some(set) = self.iocs else { return false };
         let Some(f) = buffer_line::exec_fields(line) else {
             return true;
         };
-        let exe = f.exe.as_deref().filter(|e| !e.is_empty());
-        let exe_name = exe.map(outpost_core::event::basename).unwrap_or("");
-        let name = match f.name.as_deref() {
-            Some(n) if !n.is_empty() => n,
-            _ => exe.map(outpost_core::event::basename).unwrap_or("unknown"),
-        };
-        if self.kinds.process
-            && (set.process_at(exe_name, exe, self.now).is_some()
-                || set.process_at(name, None, self.now).is_some())
-        {
-            return true;
-        }
-        if self.kinds.hash {
-            let listed = [&f.sha256, &f.sha1, &f.md5]
-                .into_iter()
-                .flatten()
-                .any(|h| set.hash_at(h, self.now).is_some());
-            // Listed, or not hashed yet (kept to hash): the parsed event is needed.
-            return listed
-                || (f.sha256.is_none()
-                    && exe.is_some_and(|e| std::path::Path::new(e).is_absolute()));
-        }
-        false
+        let hashes = [f.sha256.as_deref(), f.sha1.as_deref(), f.md5.as_deref()];
+        self.exec_match(set, f.name.as_deref(), f.exe.as_deref(), hashes)
+            .any()
     }
 
     /// Whether a DNS line may match: its queried name read in place is a listed domain (what

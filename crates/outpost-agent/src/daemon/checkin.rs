@@ -4,7 +4,7 @@
 //! stops once it checked in healthy).
 
 use super::{STAGED, TRIAL_DONE, Tallies};
-use crate::config::{AgentConfig, Identity};
+use crate::config::AgentConfig;
 use crate::{AgentError, checkin, intel, update};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,9 +16,10 @@ struct Worker {
     dir: PathBuf,
     cfg: AgentConfig,
     url: String,
+    /// The daemon's client (shared with the correlation passes).
+    client: crate::api::Client,
     token: String,
     every: Duration,
-    timeout: Duration,
     halt: Arc<AtomicBool>,
     reload: Arc<AtomicBool>,
     snapshot: Arc<Mutex<serde_json::Value>>,
@@ -29,23 +30,24 @@ struct Worker {
 /// is set, and sets `halt` and `reload` itself when the pipeline must restart.
 pub(super) fn spawn(
     cfg: &AgentConfig,
-    id: &Identity,
     data_dir: &Path,
     halt: &Arc<AtomicBool>,
     reload: &Arc<AtomicBool>,
     snapshot: &Arc<Mutex<serde_json::Value>>,
     tallies: &Tallies,
+    client: &crate::api::Client,
 ) -> Result<Option<std::thread::JoinHandle<()>>, AgentError> {
     if cfg.daemon.checkin_interval_secs == 0 {
         return Ok(None);
     }
+    let id = cfg.identity()?;
     let w = Worker {
         dir: data_dir.to_path_buf(),
         cfg: cfg.clone(),
         url: id.server_url.clone(),
+        client: client.clone(),
         token: id.device_token.clone(),
         every: Duration::from_secs(cfg.daemon.checkin_interval_secs.max(5)),
-        timeout: Duration::from_secs(cfg.upload.timeout_secs),
         halt: halt.clone(),
         reload: reload.clone(),
         snapshot: snapshot.clone(),
@@ -90,15 +92,13 @@ impl Worker {
         } else {
             serde_json::json!({})
         };
-        let result = checkin::checkin_once(
-            &self.dir,
-            &self.url,
-            &self.token,
+        let report = checkin::Report {
             counters,
-            self.every,
-            hotlist,
+            interval: self.every,
+            hotlist_version: hotlist,
             intel,
-        );
+        };
+        let result = checkin::checkin_with(&self.dir, &self.client, &self.token, report);
         if let Ok(r) = &result {
             self.after_checkin(r);
         }
@@ -131,7 +131,7 @@ impl Worker {
         };
         let c = cache.as_mut()?;
         let now = chrono::Utc::now();
-        match intel::refresh(c, &self.url, &self.token, self.timeout, now) {
+        match intel::refresh_with(c, &self.client, &self.token, now) {
             Ok(outpost_intel::bundle::InstallOutcome::Installed { .. }) => {
                 self.tallies.intel_installed.fetch_add(1, Ordering::Relaxed);
             }

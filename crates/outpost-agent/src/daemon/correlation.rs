@@ -31,6 +31,7 @@ impl Pipeline<'_> {
             poll_os_logs,
             // The pass holds up the event consumer: no waiting for the hashing budget.
             hash_wait: false,
+            client: Some(self.client.clone()),
             ..RunOptions::default()
         };
         match run_once_locked(self.data_dir, &options) {

@@ -185,16 +185,21 @@ fn run_pipeline(
     } else {
         None
     };
+    // One client of the server for the check-ins, bundle fetches, confirmations and uploads
+    // of this pipeline run (clones share its connections and TLS context).
+    let client =
+        crate::api::Client::new(&id.server_url, Duration::from_secs(cfg.upload.timeout_secs));
     // Check-in thread: reads the snapshot the main loop keeps fresh.
     let snapshot = Arc::new(Mutex::new(serde_json::Value::Null));
-    let checkin_thread = checkin::spawn(&cfg, &id, data_dir, &halt, &reload, &snapshot, &tallies)?;
+    let checkin_thread =
+        checkin::spawn(&cfg, data_dir, &halt, &reload, &snapshot, &tallies, &client)?;
 
     let counters = DaemonCounters {
         capture_start_failed,
         collecting_stopped,
         ..DaemonCounters::default()
     };
-    let mut p = Pipeline::new(&cfg, data_dir, counters)?;
+    let mut p = Pipeline::new(&cfg, data_dir, counters, client)?;
     let mut next_snapshot = Instant::now();
     let interval = Duration::from_secs(cfg.daemon.correlate_interval_secs.max(1));
     let mut next_pass = Instant::now() + interval;
@@ -365,6 +370,8 @@ struct Pipeline<'a> {
     hasher: ExecHasher,
     /// Whether the check-in thread runs (it fetches the bundle then, not each pass).
     checkins_enabled: bool,
+    /// The pipeline's client of the server (see `run_pipeline`).
+    client: crate::api::Client,
 }
 
 impl<'a> Pipeline<'a> {
@@ -372,6 +379,7 @@ impl<'a> Pipeline<'a> {
         cfg: &'a AgentConfig,
         data_dir: &'a Path,
         counters: DaemonCounters,
+        client: crate::api::Client,
     ) -> Result<Self, AgentError> {
         let writer = BufferWriter::open(data_dir)?;
         let governor = Governor::new(cfg.daemon.max_cpu_percent, cfg.daemon.max_rss_mib);
@@ -390,6 +398,7 @@ impl<'a> Pipeline<'a> {
             governor,
             hasher,
             checkins_enabled: cfg.daemon.checkin_interval_secs > 0,
+            client,
         })
     }
 }

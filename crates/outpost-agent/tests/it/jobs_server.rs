@@ -128,23 +128,35 @@ pub(crate) fn job_result(base: &str, key: &str, id: i64) -> Vec<u8> {
     data
 }
 
+/// The agent's data directory as enrollment leaves it, for a server at `server_url`.
+fn enrolled_agent(
+    dir: &Path,
+    tenant: &Tenant,
+    dev: &Device,
+    token: &str,
+    server_url: &str,
+) -> std::path::PathBuf {
+    let agent_dir = dir.join("agent");
+    AgentConfig {
+        server_url: Some(server_url.to_string()),
+        tenant_id: Some(tenant.id.clone()),
+        device_id: Some(dev.id.clone()),
+        device_token: Some(token.to_string()),
+        hostname: Some("agent-host".into()),
+        ..Default::default()
+    }
+    .save(&agent_dir)
+    .unwrap();
+    agent_dir
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     let dir = tempfile::tempdir().unwrap();
     let (tenant, dev, token, admin, base) = server_with_device(dir.path(), "agent-host").await;
 
     // The agent's data directory as enrollment leaves it, read like the daemon reads it.
-    let agent_dir = dir.path().join("agent");
-    AgentConfig {
-        server_url: Some(base.clone()),
-        tenant_id: Some(tenant.id.clone()),
-        device_id: Some(dev.id.clone()),
-        device_token: Some(token.clone()),
-        hostname: Some("agent-host".into()),
-        ..Default::default()
-    }
-    .save(&agent_dir)
-    .unwrap();
+    let agent_dir = enrolled_agent(dir.path(), &tenant, &dev, &token, &base);
     let runner = Runner::start(&agent_dir);
 
     let target = dir.path().join("hash-me.txt");
@@ -203,4 +215,72 @@ async fn daemon_job_runner_completes_jobs_created_through_the_api() {
     assert_eq!(runner.errors.load(Ordering::Relaxed), 0);
     // The runner's long poll in flight ends within its wait; the process exits before.
     runner.stop.store(true, Ordering::Relaxed);
+}
+
+/// A TCP relay on loopback in front of `to` that counts the connections made through it.
+fn counting_relay(to: &str) -> (String, Arc<AtomicU64>) {
+    let to = to.trim_start_matches("http://").to_string();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let n = Arc::new(AtomicU64::new(0));
+    let count = n.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(c) = c else { return };
+            count.fetch_add(1, Ordering::Relaxed);
+            let s = std::net::TcpStream::connect(&to).unwrap();
+            let (mut c2, mut s2) = (c.try_clone().unwrap(), s.try_clone().unwrap());
+            let (mut c, mut s) = (c, s);
+            std::thread::spawn(move || std::io::copy(&mut c, &mut s));
+            std::thread::spawn(move || std::io::copy(&mut s2, &mut c2));
+        }
+    });
+    (base, n)
+}
+
+/// The daemon's calls of the server (check-ins, and each correlation pass's bundle fetch,
+/// confirmations and uploads) go through the one client it keeps: one kept-alive connection
+/// for any number of calls, where a client per call (as before) opened one connection per call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemons_calls_share_one_client_and_its_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tenant, dev, token, _admin, base) = server_with_device(dir.path(), "agent-host").await;
+    let (relay, connections) = counting_relay(&base);
+    let agent_dir = enrolled_agent(dir.path(), &tenant, &dev, &token, &relay);
+    tokio::task::spawn_blocking(move || {
+        use outpost_agent::checkin::{Report, checkin_once, checkin_with};
+        use outpost_agent::run_once::{RunOptions, run_once};
+        let report = || Report {
+            counters: json!({}),
+            interval: Duration::from_secs(60),
+            ..Report::default()
+        };
+        let client = outpost_agent::api::Client::new(&relay, Duration::from_secs(30));
+        for _ in 0..3 {
+            checkin_with(&agent_dir, &client, &token, report()).unwrap();
+            let opts = RunOptions {
+                force: true,
+                client: Some(client.clone()),
+                ..RunOptions::default()
+            };
+            run_once(&agent_dir, &opts).unwrap();
+        }
+        assert_eq!(connections.load(Ordering::Relaxed), 1);
+        // A client per call: a connection per call.
+        for _ in 0..3 {
+            checkin_once(
+                &agent_dir,
+                &relay,
+                &token,
+                json!({}),
+                Duration::from_secs(60),
+                None,
+                None,
+            )
+            .unwrap();
+        }
+        assert_eq!(connections.load(Ordering::Relaxed), 4);
+    })
+    .await
+    .unwrap();
 }

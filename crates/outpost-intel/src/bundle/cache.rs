@@ -12,31 +12,23 @@ pub fn bundle_etag(bytes: &[u8]) -> String {
 /// Largest bundle accepted over HTTP.
 pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
 
-/// GETs a bundle through the agent's API client (`outpost_http::ApiClient`); `Ok(None)` when
-/// the server answers 304 Not Modified to `etag`.
+/// GETs a bundle at `path` through an API client (`outpost_http::ApiClient`); `Ok(None)`
+/// when the server answers 304 Not Modified to `etag`.
 fn fetch_bundle(
-    url: &str,
-    headers: &[(&str, &str)],
+    client: &outpost_http::ApiClient,
+    path: &str,
     etag: Option<&str>,
-    timeout: Duration,
 ) -> Result<Option<Vec<u8>>, BundleError> {
-    let options = outpost_http::ClientOptions {
-        timeout,
-        user_agent: None,
-    };
-    let mut client = outpost_http::ApiClient::with_options(url, &options);
-    for (k, v) in headers {
-        client = client.with_header(k, v);
-    }
+    let url = || client.url(path);
     let fetched = client
-        .get_if_none_match("", etag, MAX_BUNDLE_BYTES + 1)
+        .get_if_none_match(path, etag, MAX_BUNDLE_BYTES + 1)
         .map_err(|e| BundleError::Fetch {
-            url: url.to_string(),
+            url: url(),
             reason: e.to_string(),
         })?;
     match fetched {
         Some(b) if b.len() as u64 > MAX_BUNDLE_BYTES => Err(BundleError::Fetch {
-            url: url.to_string(),
+            url: url(),
             reason: format!("larger than {MAX_BUNDLE_BYTES} bytes"),
         }),
         b => Ok(b),
@@ -165,15 +157,35 @@ fn remember_verified(path: &Path, mark: FileMark, key_id: [u8; 8], etag: &str) {
     }
 }
 
-/// Reads a file and the identity of what was read (taken from the handle before reading: a
-/// change while reading gives the file a newer identity than the one recorded).
-fn read_marked(path: &Path) -> std::io::Result<(Vec<u8>, FileMark)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
+/// Opens a file and takes the identity of what will be read (from the handle before reading:
+/// a change while reading gives the file a newer identity than the one recorded).
+fn open_marked(path: &Path) -> std::io::Result<(std::fs::File, FileMark)> {
+    let f = std::fs::File::open(path)?;
     let mark = FileMark::of(&f.metadata()?);
+    Ok((f, mark))
+}
+
+/// The rest of an open file.
+fn read_all(mut f: std::fs::File, mark: FileMark) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
     let mut bytes = Vec::with_capacity(usize::try_from(mark.size).unwrap_or(0));
     f.read_to_end(&mut bytes)?;
-    Ok((bytes, mark))
+    Ok(bytes)
+}
+
+/// The first bytes of an open bundle file that hold its header, version and signature (see
+/// [`head_len`]), or the whole file when it is shorter: a few hundred bytes instead of the
+/// megabytes of its payload.
+fn read_head(f: std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(FIXED_HEADER + 256 + SIG_LEN);
+    let mut f = f.take(FIXED_HEADER as u64);
+    f.read_to_end(&mut head)?;
+    if let Some(want) = head_len(&head) {
+        f.set_limit((want - head.len()) as u64);
+        f.read_to_end(&mut head)?;
+    }
+    Ok(head)
 }
 
 /// How [`BundleCache`] loads the installed bundle.
@@ -231,18 +243,26 @@ impl BundleCache {
         };
         let path = cache.current_path();
         let key_id = key_id(&cache.key);
-        match read_marked(&path) {
-            Ok((bytes, mark)) => {
-                let loaded = match recall_verified(&path, mark, key_id) {
+        let opened = open_marked(&path).and_then(|(f, mark)| {
+            let memo = recall_verified(&path, mark, key_id);
+            // Verified by this process as it is and only its header wanted: the header only.
+            let bytes = match (&memo, load) {
+                (Some(_), Load::Header) => read_head(f)?,
+                _ => read_all(f, mark)?,
+            };
+            Ok((bytes, mark, memo))
+        });
+        match opened {
+            Ok((bytes, mark, memo)) => {
+                let loaded = match memo {
                     // Verified by this process as it is: structure only.
-                    Some(etag) => parse_envelope(&bytes).and_then(|p| {
-                        let info = p.info.clone();
-                        let decoded = match load {
-                            Load::Decoded => Some(decode_payload(p)?),
-                            Load::Header => None,
-                        };
-                        Ok((info, decoded, etag))
-                    }),
+                    Some(etag) => match load {
+                        Load::Decoded => parse_envelope(&bytes).and_then(|p| {
+                            let info = p.info.clone();
+                            Ok((info, Some(decode_payload(p)?), etag))
+                        }),
+                        Load::Header => parse_head(&bytes, mark.size).map(|p| (p.info, None, etag)),
+                    },
                     None => {
                         let policy = VerifyPolicy {
                             allow_expired: true,
@@ -358,7 +378,26 @@ impl BundleCache {
         timeout: Duration,
         now: DateTime<Utc>,
     ) -> Result<InstallOutcome, BundleError> {
-        match fetch_bundle(url, headers, self.current_etag.as_deref(), timeout) {
+        let options = outpost_http::ClientOptions {
+            timeout,
+            user_agent: None,
+        };
+        let mut client = outpost_http::ApiClient::with_options(url, &options);
+        for (k, v) in headers {
+            client = client.with_header(k, v);
+        }
+        self.refresh_with(&client, "", now)
+    }
+
+    /// [`BundleCache::refresh_from_url`] through a client the caller keeps (its base URL, headers
+    /// and connection pool), for the bundle at `path` under its base URL.
+    pub fn refresh_with(
+        &mut self,
+        client: &outpost_http::ApiClient,
+        path: &str,
+        now: DateTime<Utc>,
+    ) -> Result<InstallOutcome, BundleError> {
+        match fetch_bundle(client, path, self.current_etag.as_deref()) {
             Ok(None) => {
                 self.last_error = None;
                 Ok(InstallOutcome::Unchanged)

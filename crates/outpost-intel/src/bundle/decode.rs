@@ -81,9 +81,29 @@ pub(super) struct Parsed<'a> {
 }
 
 pub(super) fn parse_envelope(bytes: &[u8]) -> Result<Parsed<'_>, BundleError> {
+    parse_envelope_of(bytes, bytes.len() as u64)
+}
+
+/// How many bytes from a bundle's start [`parse_head`] needs: the fixed header, the version
+/// string it announces and the signature. `None` while `fixed` is shorter than the fixed
+/// header.
+pub(super) fn head_len(fixed: &[u8]) -> Option<usize> {
+    let v = fixed.get(FIXED_HEADER - 2..FIXED_HEADER)?;
+    Some(FIXED_HEADER + usize::from(u16::from_le_bytes([v[0], v[1]])) + SIG_LEN)
+}
+
+/// The envelope of a file of `file_len` bytes from its first bytes `head` (at least
+/// [`head_len`] of them, or the whole file): the same checks and facts as [`parse_envelope`]
+/// on the whole file, its length taken from `file_len`; the payload is whatever of it `head`
+/// holds. For a file verified before (see `BundleCache`), whose payload is not read again.
+pub(super) fn parse_head(head: &[u8], file_len: u64) -> Result<Parsed<'_>, BundleError> {
+    parse_envelope_of(head, file_len)
+}
+
+fn parse_envelope_of(bytes: &[u8], file_len: u64) -> Result<Parsed<'_>, BundleError> {
     let truncated = |expected: usize| BundleError::Truncated {
         expected: expected as u64,
-        actual: bytes.len() as u64,
+        actual: file_len,
     };
     if bytes.len() < MAGIC.len() {
         return Err(if MAGIC.starts_with(bytes) && !bytes.is_empty() {
@@ -122,10 +142,10 @@ pub(super) fn parse_envelope(bytes: &[u8]) -> Result<Parsed<'_>, BundleError> {
         return Err(truncated(payload_start));
     }
     let total = (payload_start as u64).saturating_add(payload_len);
-    if (bytes.len() as u64) < total {
+    if file_len < total {
         return Err(BundleError::Truncated {
             expected: total,
-            actual: bytes.len() as u64,
+            actual: file_len,
         });
     }
     let version = String::from_utf8_lossy(&bytes[FIXED_HEADER..manifest_len]).into_owned();
@@ -143,7 +163,7 @@ pub(super) fn parse_envelope(bytes: &[u8]) -> Result<Parsed<'_>, BundleError> {
             filter_mode: flags & FLAG_FILTER != 0,
             key_id,
             payload_sha256,
-            size: bytes.len(),
+            size: usize::try_from(file_len).unwrap_or(usize::MAX),
         },
         manifest: &bytes[..manifest_len],
         signature,

@@ -940,3 +940,56 @@ fn a_changed_installed_file_is_verified_again_on_reopen() {
     assert_eq!(d.current().unwrap().version(), "v3");
     assert_eq!(d.etag(), Some(bundle_etag(&v3).as_str()));
 }
+
+/// Bytes this thread has read through system calls (`rchar` of `/proc/thread-self/io`).
+#[cfg(target_os = "linux")]
+fn thread_bytes_read() -> u64 {
+    let io = std::fs::read_to_string("/proc/thread-self/io").unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap()
+}
+
+/// The check-in opens the installed bundle header-only once a minute: once this process has
+/// verified the unchanged file, only its header, version and signature are read (a few hundred
+/// bytes), not its payload (megabytes with 100k hashes and domains) — and the facts and ETag
+/// are those of a full open. (Before, the whole file was read to parse its header.)
+#[cfg(target_os = "linux")]
+#[test]
+fn header_only_reopen_reads_the_header_not_the_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = key(1).verifying_key();
+    let now = t("2026-11-23T01:00:00Z");
+    let mut set = sample_set();
+    for i in 0..20_000u32 {
+        let v = IndicatorValue::parse(IndicatorKind::Domain, &format!("d{i}.example.test"));
+        set.insert(Indicator::new(v.unwrap(), "feed"));
+    }
+    let bytes = build_bundle(&set, &spec("big", "2026-11-23T00:00:00Z", DAY), &key(1)).unwrap();
+    assert!(bytes.len() > 200_000, "{} bytes", bytes.len());
+    BundleCache::open(dir.path(), k, now)
+        .unwrap()
+        .install(&bytes, now)
+        .unwrap();
+    let full = BundleCache::open(dir.path(), k, now).unwrap();
+
+    let before = thread_bytes_read();
+    let header = BundleCache::open_header(dir.path(), k, now).unwrap();
+    let read = thread_bytes_read() - before;
+    assert!(read < 4096, "{read} bytes read for the header");
+    assert!(header.current().is_none());
+    assert_eq!(header.status(now), full.status(now));
+    assert_eq!(header.etag(), Some(bundle_etag(&bytes).as_str()));
+
+    // The measure sees a full read: a decoded open reads the whole file.
+    let before = thread_bytes_read();
+    BundleCache::open(dir.path(), k, now).unwrap();
+    assert!(thread_bytes_read() - before >= bytes.len() as u64);
+
+    // Truncated behind the cache's back (a new size): verified again, in full, and refused.
+    std::fs::write(full.current_path(), &bytes[..bytes.len() - 10]).unwrap();
+    let c = BundleCache::open_header(dir.path(), k, now).unwrap();
+    assert_eq!(c.status(now).current_version, None);
+    assert!(c.status(now).last_error.is_some());
+}

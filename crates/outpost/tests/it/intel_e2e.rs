@@ -320,6 +320,7 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
             fetch_intel: false,
             poll_os_logs: true,
             hash_wait: true,
+            client: None,
         },
     )
     .unwrap();
