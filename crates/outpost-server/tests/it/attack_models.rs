@@ -443,11 +443,13 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
 }
 
 /// A STIX feed served over HTTP on 127.0.0.1 with an `ETag`: its body and tag (changed by the
-/// test), and how many conditional requests it answered `304 Not Modified`.
+/// test), how many conditional requests it answered `304 Not Modified` and how many bodies
+/// it sent.
 #[derive(Clone, Default)]
 struct FeedServer {
     content: std::sync::Arc<std::sync::Mutex<(String, String)>>,
     not_modified: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FeedServer {
@@ -470,11 +472,24 @@ impl FeedServer {
                         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     return (StatusCode::NOT_MODIFIED, [(ETAG, tag)], String::new());
                 }
+                feed.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 (StatusCode::OK, [(ETAG, tag)], body)
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
+    }
+}
+
+/// Waits (at most 10 s) until the counter `n` reaches `at_least`.
+async fn until(n: &std::sync::atomic::AtomicUsize, at_least: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while n.load(std::sync::atomic::Ordering::SeqCst) < at_least {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed is not fetched"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 
@@ -506,8 +521,8 @@ async fn feed_models_when(
 }
 
 /// A `stix` intel feed (real HTTP on 127.0.0.1) whose bundle holds an intrusion set becomes a
-/// global attack model of source `feed`: listed, its step sighted by a matching event (once:
-/// its indicator is compiled with the model, not again from the global intel); a 304 does
+/// global attack model of source `feed`: listed, its step sighted by a matching event (one
+/// match: its indicator is compiled with the model, not again from the global intel); a 304 does
 /// not rewrite it; a new bundle replaces it; a server whose config no longer names the feed
 /// removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -554,6 +569,14 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
             None,
         );
         post_events(&w.app, &w.a().device().token, "f1", vec![ev]).await;
+        // One match, with the model's context (not a second one from the global intel).
+        let (_, al) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let found = al["items"][0]["indicators"].as_array().unwrap();
+        assert_eq!(found.len(), 1, "{name}: {al}");
+        assert_eq!(
+            found[0]["extra_info"], "step of feed crew; intrusion-set feed crew",
+            "{al}"
+        );
         let (_, m) = call(
             &w.app,
             "GET",
@@ -566,24 +589,16 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
         assert_eq!(s[0]["hostname"], "web1", "{name}: {m}");
         assert_eq!(s[0]["count"], 1, "{name}: sighted once: {m}");
 
-        // Unchanged (304s): the model is not written again.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while server
-            .not_modified
-            .load(std::sync::atomic::Ordering::SeqCst)
-            < 2
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{name}: no conditional request"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        // Unchanged (304s, then the same bundle under a new tag): not written again.
+        until(&server.not_modified, 2).await;
+        let sent = server.sent.load(std::sync::atomic::Ordering::SeqCst);
+        server.set(&common::attack_bundle("feed crew", 7), "v1-again");
+        until(&server.sent, sent + 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
         let models = feed_models_when(&w.app, &w.admin, |m| m.len() == 1).await;
         assert_eq!(
             models[0]["updated_at"], updated,
-            "{name}: rewritten on a 304"
+            "{name}: rewritten unchanged"
         );
 
         // A new bundle replaces the feed's model.
