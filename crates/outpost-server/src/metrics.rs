@@ -82,7 +82,7 @@ pub struct Metrics {
     pub profile_merges: Counter,
     /// STIX indicator (re)loads, by result (ok, error).
     pub stix_loads: Family<ResultLabel, Counter>,
-    /// Attack models of `stix` feeds, by result (stored, retired, not_a_model, error).
+    /// Attack models of `stix` feeds, by result (stored, unchanged, retired, not_a_model, error).
     pub feed_models: Family<ResultLabel, Counter>,
     /// Devices whose check-in or upload report waits for the next write.
     pub device_reports_pending: prometheus_client::metrics::gauge::Gauge,
@@ -331,7 +331,7 @@ fn register_intel_and_detection(registry: &mut Registry, m: &Metrics) {
     );
     registry.register(
         "outpost_feed_models",
-        "Attack models of STIX intel feeds, by result (stored, retired, not_a_model, error)",
+        "Attack models of STIX intel feeds, by result (stored, unchanged, retired, not_a_model, error)",
         Listed(m.feed_models.clone()),
     );
     registry.register(
