@@ -703,8 +703,9 @@ pub enum RefreshOutcome {
     NotDue,
     /// Fetched, but unchanged.
     NotModified,
-    /// New content, parsed.
-    Updated(Box<IntelSet>, FeedReport),
+    /// New content, parsed; with a `stix` feed, also its text (the bundle, which may hold an
+    /// attack model the server keeps).
+    Updated(Box<IntelSet>, FeedReport, Option<String>),
 }
 
 /// Fetches a location, conditionally on `state`'s validators.
@@ -838,7 +839,8 @@ impl Feed {
                     state.last_modified = last_modified;
                     state.fetched_at = Some(now);
                     state.last_error = None;
-                    Ok(RefreshOutcome::Updated(Box::new(set), report))
+                    let bundle = matches!(self.format, FeedFormat::Stix).then_some(text);
+                    Ok(RefreshOutcome::Updated(Box::new(set), report, bundle))
                 }
                 Err(e) => {
                     state.last_error = Some(e.to_string());

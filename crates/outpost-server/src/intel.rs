@@ -333,6 +333,11 @@ pub struct IntelService {
     feed_dir: Option<std::path::PathBuf>,
     /// How often the refresh loop looks for due feeds.
     pub refresh_check: Duration,
+    /// `stix` feeds' new contents (feed name, bundle text) whose attack models the server has
+    /// not stored yet (see [`crate::services::attack_models::reload_stix`]).
+    feed_models: Mutex<Vec<(String, String)>>,
+    /// Whether the models of feeds no longer configured are still to be removed (once).
+    feed_models_prune: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for IntelService {
@@ -388,6 +393,8 @@ impl IntelService {
             }),
             feed_dir: None,
             refresh_check: Duration::from_secs(cfg.refresh_check_s.max(1)),
+            feed_models: Mutex::new(Vec::new()),
+            feed_models_prune: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -498,8 +505,11 @@ impl IntelService {
                     crate::metrics::count(&m.intel_feed_loads, "not_modified", 1);
                     self.persist(feed, state, None);
                 }
-                Ok(RefreshOutcome::Updated(set, report)) => {
+                Ok(RefreshOutcome::Updated(set, report, bundle)) => {
                     crate::metrics::count(&m.intel_feed_loads, "updated", 1);
+                    if let Some(text) = bundle {
+                        self.queue_feed_model(&feed.name, text);
+                    }
                     tracing::info!(feed = %feed.name, accepted = report.accepted, malformed = report.malformed, expired = report.expired, "intel feed loaded");
                     self.persist(feed, state, Some(&set));
                     *last = Some(*set);
@@ -523,6 +533,45 @@ impl IntelService {
             self.set_global(set);
         }
         changed
+    }
+
+    /// Queues a `stix` feed's new content for its attack model, replacing an older one of
+    /// the same feed not stored yet.
+    pub fn queue_feed_model(&self, feed: &str, text: String) {
+        let mut q = self.feed_models.lock().unwrap_or_else(|p| p.into_inner());
+        q.retain(|(name, _)| name != feed);
+        q.push((feed.to_string(), text));
+    }
+
+    /// The `stix` feeds' contents queued since the last call (feed name, bundle text).
+    pub fn take_feed_models(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.feed_models.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether the models of feeds no longer configured are still to be removed (true once,
+    /// then again after [`IntelService::retry_prune`]).
+    pub fn take_prune(&self) -> bool {
+        self.feed_models_prune
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Asks for the removal of the models of unconfigured feeds again (it failed).
+    pub fn retry_prune(&self) {
+        self.feed_models_prune
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The names of the configured `stix` feeds (the others keep no attack model).
+    pub fn stix_feed_names(&self) -> Vec<String> {
+        match self.feeds.lock() {
+            Ok(f) => f
+                .feeds
+                .iter()
+                .filter(|(feed, _, _)| matches!(feed.format, FeedFormat::Stix))
+                .map(|(feed, _, _)| feed.name.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Every configured feed with its fetch state and the size of its last good content.

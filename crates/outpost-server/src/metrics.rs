@@ -82,6 +82,8 @@ pub struct Metrics {
     pub profile_merges: Counter,
     /// STIX indicator (re)loads, by result (ok, error).
     pub stix_loads: Family<ResultLabel, Counter>,
+    /// Attack models of `stix` feeds, by result (stored, unchanged, retired, not_a_model, error).
+    pub feed_models: Family<ResultLabel, Counter>,
     /// Devices whose check-in or upload report waits for the next write.
     pub device_reports_pending: prometheus_client::metrics::gauge::Gauge,
     /// Device report writes (one transaction each), by result (ok, error).
@@ -153,6 +155,7 @@ pub fn metrics() -> &'static Metrics {
         profile_syncs: Family::default(),
         profile_merges: Counter::default(),
         stix_loads: Family::default(),
+        feed_models: Family::default(),
         device_reports_pending: Default::default(),
         device_report_flushes: Family::default(),
         device_reports_written: Counter::default(),
@@ -325,6 +328,11 @@ fn register_intel_and_detection(registry: &mut Registry, m: &Metrics) {
         "outpost_stix_loads",
         "STIX indicator pattern (re)loads, by result (ok, error)",
         Listed(m.stix_loads.clone()),
+    );
+    registry.register(
+        "outpost_feed_models",
+        "Attack models of STIX intel feeds, by result (stored, unchanged, retired, not_a_model, error)",
+        Listed(m.feed_models.clone()),
     );
     registry.register(
         "outpost_device_reports_pending",

@@ -204,6 +204,15 @@ impl Scoring {
             "{}|{models_digest}",
             global.map(|g| g.digest.as_str()).unwrap_or_default()
         );
+        // A global model's indicators (a `stix` feed's model) are compiled with the model,
+        // which links them to its steps: not a second time from the global intel.
+        let in_models: std::collections::HashSet<String> = models
+            .iter()
+            .filter(|m| m.tenant.is_none())
+            .flat_map(|m| m.bundle["objects"].as_array().into_iter().flatten())
+            .filter(|o| o["type"] == "indicator")
+            .filter_map(|o| o["id"].as_str().map(str::to_string))
+            .collect();
         stix.reload_with(
             &digest,
             || match global {
@@ -211,6 +220,7 @@ impl Scoring {
                     .set
                     .pattern_indicators()
                     .iter()
+                    .filter(|p| !in_models.contains(&p.id))
                     .map(pattern_indicator_json)
                     .collect(),
                 None => Vec::new(),

@@ -15,9 +15,9 @@ pub struct NewAttackModel {
     /// `None`: a global model.
     pub tenant_id: Option<String>,
     pub bundle_id: String,
-    /// `api` or `file`.
+    /// `api`, `file` or `feed`.
     pub source: String,
-    /// The file, or who uploaded it.
+    /// The file, the feed's name, or who uploaded it.
     pub origin: String,
     pub bundle: serde_json::Value,
     pub graph: AttackGraph,
@@ -195,14 +195,26 @@ impl Store {
     /// Removes the global `file` models whose bundle id is not in `keep` (their file is gone);
     /// returns how many.
     pub async fn retire_file_models(&self, keep: &[String]) -> Result<u64, StoreError> {
+        self.retire_models("file", |_, bundle_id| keep.iter().any(|k| k == bundle_id))
+            .await
+    }
+
+    /// Removes the global models of `source` for which `keep(origin, bundle id)` is false
+    /// (a `feed` model's origin is its feed's name); returns how many.
+    pub async fn retire_models(
+        &self,
+        source: &str,
+        keep: impl Fn(&str, &str) -> bool,
+    ) -> Result<u64, StoreError> {
         let _gate = self.write_gate().await;
         dispatch!(self, p => {
-            let rows = sqlx::query("SELECT id, bundle_id FROM attack_models WHERE source = 'file' AND scope = ''")
-                .fetch_all(p).await?;
+            let rows = sqlx::query("SELECT id, origin, bundle_id FROM attack_models WHERE source = $1 AND scope = ''")
+                .bind(source).fetch_all(p).await?;
             let mut n = 0;
             for r in &rows {
+                let origin: String = r.try_get("origin")?;
                 let bundle_id: String = r.try_get("bundle_id")?;
-                if !keep.contains(&bundle_id) {
+                if !keep(&origin, &bundle_id) {
                     let id: i64 = r.try_get("id")?;
                     sqlx::query("DELETE FROM attack_model_indicators WHERE model_id = $1").bind(id).execute(p).await?;
                     n += sqlx::query("DELETE FROM attack_models WHERE id = $1").bind(id).execute(p).await?.rows_affected();

@@ -277,7 +277,7 @@ fn file_feed_on_a_schedule() {
     let t0 = t(NOW);
     let timeout = Duration::from_secs(5);
     match feed.refresh(&mut st, t0, false, timeout).unwrap() {
-        RefreshOutcome::Updated(set, r) => {
+        RefreshOutcome::Updated(set, r, _) => {
             assert_eq!(r.accepted, 1);
             assert!(set.lookup_ip(ip("1.2.3.4")).is_some());
         }
@@ -356,7 +356,7 @@ fn http_feed_with_etag() {
     let mut st = FeedState::default();
     let timeout = Duration::from_secs(10);
     match feed.refresh(&mut st, t(NOW), false, timeout).unwrap() {
-        RefreshOutcome::Updated(set, r) => {
+        RefreshOutcome::Updated(set, r, _) => {
             assert_eq!((r.accepted, r.below_min_score), (1, 1));
             assert_eq!(set.lookup_ip(ip("9.9.9.9")).unwrap().score, Some(4));
         }

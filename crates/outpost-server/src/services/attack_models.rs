@@ -20,14 +20,33 @@ use outpost_stix::Bundle;
 use outpost_store::NewAttackModel;
 use std::collections::HashMap;
 
+/// Why a bundle is not an attack model.
+#[derive(Debug)]
+enum NotAModel {
+    /// Not a valid bundle.
+    Invalid(String),
+    /// A bundle of indicators alone.
+    Empty,
+}
+
+impl std::fmt::Display for NotAModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotAModel::Invalid(e) => f.write_str(e),
+            NotAModel::Empty => f.write_str("the bundle holds no intrusion-set and no attack-pattern: not an attack model (indicators alone belong in [detect] stix_dir or a feed)"),
+        }
+    }
+}
+
 /// Reads a bundle as an attack model: lenient ids (warnings), a graph that is not empty.
 fn read_model(
     bundle: &serde_json::Value,
-) -> Result<(Bundle, outpost_core::sighting::AttackGraph, Vec<String>), String> {
-    let (b, warnings) = Bundle::from_json_lenient(bundle).map_err(|e| e.to_string())?;
+) -> Result<(Bundle, outpost_core::sighting::AttackGraph, Vec<String>), NotAModel> {
+    let (b, warnings) =
+        Bundle::from_json_lenient(bundle).map_err(|e| NotAModel::Invalid(e.to_string()))?;
     let graph = outpost_stix::attack::attack_graph(&b);
     if graph.is_empty() {
-        return Err("the bundle holds no intrusion-set and no attack-pattern: not an attack model (indicators alone belong in [detect] stix_dir or a feed)".into());
+        return Err(NotAModel::Empty);
     }
     Ok((b, graph, warnings))
 }
@@ -50,7 +69,8 @@ pub async fn upload(
         Some(t) => Some(state.store.find_tenant(&t).await?.id),
         None => None,
     };
-    let (b, graph, warnings) = read_model(&bundle).map_err(ServiceError::Invalid)?;
+    let (b, graph, warnings) =
+        read_model(&bundle).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let ignored = graph.ignored.clone();
     let (id, replaced) = state
         .store
@@ -153,8 +173,10 @@ pub async fn view(
 
 /// Rebuilds the STIX engine when the files, the global intel or the stored models changed,
 /// then stores the attack models of `[detect] stix_dir`'s files when those were reloaded
-/// (global models of source `file`; a model whose file is gone is removed).
+/// (global models of source `file`; a model whose file is gone is removed). The models of
+/// `stix` feeds that changed are stored first, so the engine compiles them in the same pass.
 pub async fn reload_stix(state: &AppState) -> Result<bool, String> {
+    store_feed_models(state).await;
     let stored = state
         .store
         .attack_model_bundles()
@@ -213,4 +235,127 @@ async fn store_file_models(state: &AppState, files: Vec<(std::path::PathBuf, ser
             tracing::warn!(error = %e, "cannot retire the attack models of removed STIX files")
         }
     }
+}
+
+/// Stores the attack models of the `stix` feeds whose content changed: global models of source
+/// `feed`, origin the feed's name, replacing the feed's earlier model; a content equal to the
+/// stored model's is not written again. A feed whose bundle holds no model any more loses
+/// its model; one whose bundle does not read keeps its last model (logged and counted); a
+/// store error puts the content back for the next pass. Once per start, the models of feeds
+/// no longer configured are removed. The feeds' indicators load whatever happens here.
+async fn store_feed_models(state: &AppState) {
+    let Some(intel) = &state.intel else { return };
+    let m = &crate::metrics::metrics().feed_models;
+    for (feed, text) in intel.take_feed_models() {
+        let bundle = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                crate::metrics::count(m, "error", 1);
+                tracing::warn!(feed = %feed, error = %e, "the STIX feed's bundle is not JSON: its attack model is not updated");
+                continue;
+            }
+        };
+        match store_feed_model(state, &feed, bundle).await {
+            Ok(result) => crate::metrics::count(m, result, 1),
+            Err(FeedModelError::NotAModel(e)) => {
+                crate::metrics::count(m, "error", 1);
+                tracing::warn!(feed = %feed, error = %e, "the STIX feed's bundle does not read as an attack model: its last model stays");
+            }
+            Err(FeedModelError::Store(e)) => {
+                crate::metrics::count(m, "error", 1);
+                tracing::warn!(feed = %feed, error = %e, "the STIX feed's attack model is not stored; retried on the next pass");
+                intel.queue_feed_model(&feed, text);
+            }
+        }
+    }
+    if intel.take_prune() {
+        let names = intel.stix_feed_names();
+        match state
+            .store
+            .retire_models("feed", |origin, _| names.iter().any(|n| n == origin))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                crate::metrics::count(m, "retired", n);
+                tracing::info!(models = n, "attack models of removed STIX feeds retired");
+            }
+            Err(e) => {
+                intel.retry_prune();
+                tracing::warn!(error = %e, "cannot retire the attack models of removed STIX feeds");
+            }
+        }
+    }
+}
+
+enum FeedModelError {
+    NotAModel(NotAModel),
+    Store(outpost_store::StoreError),
+}
+
+impl From<outpost_store::StoreError> for FeedModelError {
+    fn from(e: outpost_store::StoreError) -> Self {
+        FeedModelError::Store(e)
+    }
+}
+
+/// Stores one feed's model (see [`store_feed_models`]); returns the metric's result.
+async fn store_feed_model(
+    state: &AppState,
+    feed: &str,
+    bundle: serde_json::Value,
+) -> Result<&'static str, FeedModelError> {
+    let (b, graph, warnings) = match read_model(&bundle) {
+        Ok(r) => r,
+        Err(NotAModel::Empty) => {
+            let n = state.store.retire_models("feed", |o, _| o != feed).await?;
+            if n > 0 {
+                tracing::info!(
+                    feed,
+                    "the STIX feed holds no attack model any more: its model is retired"
+                );
+            }
+            return Ok(if n > 0 { "retired" } else { "not_a_model" });
+        }
+        Err(e) => return Err(FeedModelError::NotAModel(e)),
+    };
+    let stored: Vec<i64> = state
+        .store
+        .list_attack_models(None)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.tenant_id.is_none() && s.source == "feed" && s.origin == feed && s.bundle_id == b.id
+        })
+        .map(|s| s.id)
+        .collect();
+    if !stored.is_empty()
+        && state
+            .store
+            .attack_model_bundles()
+            .await?
+            .iter()
+            .any(|s| stored.contains(&s.id) && s.bundle == bundle)
+    {
+        return Ok("unchanged");
+    }
+    let bundle_id = b.id.clone();
+    state
+        .store
+        .upsert_attack_model(&NewAttackModel {
+            tenant_id: None,
+            bundle_id: bundle_id.clone(),
+            source: "feed".into(),
+            origin: feed.to_string(),
+            bundle,
+            graph,
+            warnings,
+        })
+        .await?;
+    let n = state
+        .store
+        .retire_models("feed", |o, id| o != feed || id == bundle_id)
+        .await?;
+    tracing::info!(feed, bundle = %bundle_id, replaced = n, "attack model of a STIX feed stored");
+    Ok("stored")
 }

@@ -171,7 +171,13 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         }
         assert_eq!(sighted(&m), vec![false; 5]);
         for k in 1..=5 {
-            let r = post_events(&w.app, &w.a().device().token, &format!("step{k}"), vec![step_event(k)]).await;
+            let r = post_events(
+                &w.app,
+                &w.a().device().token,
+                &format!("step{k}"),
+                vec![step_event(k)],
+            )
+            .await;
             assert_eq!(r["alerts"], 1, "{name}: step {k}: {r}");
             let (_, m) = call(&w.app, "GET", &uri, &w.admin, None).await;
             let want: Vec<bool> = (1..=5).map(|j| j <= k).collect();
@@ -365,7 +371,14 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
         )
         .await;
         assert!(listed(&v), "{v}");
-        let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", &w.a().customer, None).await;
+        let (_, v) = call(
+            &w.app,
+            "GET",
+            "/api/v1/attack-models",
+            &w.a().customer,
+            None,
+        )
+        .await;
         assert!(!listed(&v), "{v}");
         assert!(
             v["items"]
@@ -426,5 +439,184 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
             m["steps"][0]["sightings"][0]["hostname"], "db1",
             "{name}: {m}"
         );
+    }
+}
+
+/// A STIX feed served over HTTP on 127.0.0.1 with an `ETag`: its body and tag (changed by the
+/// test), how many conditional requests it answered `304 Not Modified` and how many bodies
+/// it sent.
+#[derive(Clone, Default)]
+struct FeedServer {
+    content: std::sync::Arc<std::sync::Mutex<(String, String)>>,
+    not_modified: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FeedServer {
+    fn set(&self, bundle: &Value, tag: &str) {
+        *self.content.lock().unwrap() = (bundle.to_string(), format!("\"{tag}\""));
+    }
+
+    /// Serves the feed; its URL.
+    async fn serve(&self) -> String {
+        use axum::http::{HeaderMap, header::ETAG};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/feed.json", listener.local_addr().unwrap());
+        let feed = self.clone();
+        let app = axum::Router::new().route(
+            "/feed.json",
+            axum::routing::get(move |h: HeaderMap| async move {
+                let (body, tag) = feed.content.lock().unwrap().clone();
+                if h.get("if-none-match").and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+                    feed.not_modified
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    return (StatusCode::NOT_MODIFIED, [(ETAG, tag)], String::new());
+                }
+                feed.sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (StatusCode::OK, [(ETAG, tag)], body)
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+/// Waits (at most 10 s) until the counter `n` reaches `at_least`.
+async fn until(n: &std::sync::atomic::AtomicUsize, at_least: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while n.load(std::sync::atomic::Ordering::SeqCst) < at_least {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the feed is not fetched"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// The models of source `feed` that `token` sees, once `done` holds for them (within 15 s).
+async fn feed_models_when(
+    app: &axum::Router,
+    token: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, v) = call(app, "GET", "/api/v1/attack-models", token, None).await;
+        let models: Vec<Value> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["source"] == "feed")
+            .cloned()
+            .collect();
+        if done(&models) {
+            return models;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "feed models stay {models:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A `stix` intel feed (real HTTP on 127.0.0.1) whose bundle holds an intrusion set becomes a
+/// global attack model of source `feed`: listed, its step sighted by a matching event (one
+/// match: its indicator is compiled with the model, not again from the global intel); a 304 does
+/// not rewrite it; a new bundle replaces it; a server whose config no longer names the feed
+/// removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
+    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store, _) in common::stores(dir.path(), "feed_models").await {
+        let server = FeedServer::default();
+        server.set(&common::attack_bundle("feed crew", 7), "v1");
+        let url = server.serve().await;
+        let with_feed = move |c: &mut outpost_server::config::ServerConfig,
+                              dir: &std::path::Path| {
+            *c = crate::detection::config(dir, &dir.join("replica1"));
+            c.detect.reload_secs = 1;
+            c.intel.refresh_check_s = 1;
+            c.intel.feeds = vec![Feed {
+                name: "crew feed".into(),
+                location: FeedLocation::Url(url.clone()),
+                format: FeedFormat::Stix,
+                interval: std::time::Duration::from_secs(1),
+                options: FeedOptions::default(),
+            }];
+        };
+        let w = common::World::builder()
+            .tenant("acme", &["web1"])
+            .store(store.clone())
+            .config(with_feed)
+            .build()
+            .await;
+        outpost_server::spawn_housekeeping(&w.state);
+        let models = feed_models_when(&w.app, &w.a().customer, |m| m.len() == 1).await;
+        assert_eq!(models[0]["name"], "feed crew", "{name}: {models:?}");
+        assert_eq!(models[0]["origin"], "crew feed");
+        assert!(models[0]["tenant_id"].is_null(), "global: {models:?}");
+        let (id, updated) = (
+            models[0]["id"].as_i64().unwrap(),
+            models[0]["updated_at"].clone(),
+        );
+
+        let ev = exec(
+            "2026-12-01T10:00:00Z",
+            "kubectl",
+            &["kubectl", "get", "secrets", "-n", "ns7"],
+            None,
+        );
+        post_events(&w.app, &w.a().device().token, "f1", vec![ev]).await;
+        // One match, with the model's context (not a second one from the global intel).
+        let (_, al) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let found = al["items"][0]["indicators"].as_array().unwrap();
+        assert_eq!(found.len(), 1, "{name}: {al}");
+        assert_eq!(
+            found[0]["extra_info"], "step of feed crew; intrusion-set feed crew",
+            "{al}"
+        );
+        let (_, m) = call(
+            &w.app,
+            "GET",
+            &format!("/api/v1/attack-models/{id}"),
+            &w.a().customer,
+            None,
+        )
+        .await;
+        let s = &m["steps"][0]["sightings"];
+        assert_eq!(s[0]["hostname"], "web1", "{name}: {m}");
+        assert_eq!(s[0]["count"], 1, "{name}: sighted once: {m}");
+
+        // Unchanged (304s, then the same bundle under a new tag): not written again.
+        until(&server.not_modified, 2).await;
+        let sent = server.sent.load(std::sync::atomic::Ordering::SeqCst);
+        server.set(&common::attack_bundle("feed crew", 7), "v1-again");
+        until(&server.sent, sent + 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let models = feed_models_when(&w.app, &w.admin, |m| m.len() == 1).await;
+        assert_eq!(
+            models[0]["updated_at"], updated,
+            "{name}: rewritten unchanged"
+        );
+
+        // A new bundle replaces the feed's model.
+        server.set(&common::attack_bundle("new crew", 8), "v2");
+        let models = feed_models_when(&w.app, &w.admin, |m| {
+            m.len() == 1 && m[0]["name"] == "new crew"
+        })
+        .await;
+        assert_eq!(models[0]["origin"], "crew feed", "{name}");
+
+        // A server whose config no longer names the feed removes its model.
+        let mut cfg = w.state.config.as_ref().clone();
+        cfg.intel.feeds.clear();
+        let st2 = outpost_server::build_state(cfg, store.clone())
+            .await
+            .unwrap();
+        outpost_server::spawn_housekeeping(&st2);
+        let app2 = outpost_server::router(st2);
+        feed_models_when(&app2, &w.admin, |m| m.is_empty()).await;
     }
 }

@@ -85,7 +85,7 @@ const STIX: &str = r#"{
 
 /// The configuration of one replica; replicas on one database share the signing key of the
 /// first one (`replica1`).
-fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
+pub(crate) fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerConfig {
     let rules = dir.join("rules");
     let stix = dir.join("stix");
     std::fs::create_dir_all(&rules).unwrap();
@@ -143,7 +143,12 @@ pub(crate) fn exec(ts: &str, name: &str, args: &[&str], parent: Option<&str>) ->
     json!({"ts": ts, "kind": "process_exec", "source": "test", "process": p})
 }
 
-pub(crate) async fn post_events(app: &axum::Router, token: &str, batch: &str, events: Vec<Value>) -> Value {
+pub(crate) async fn post_events(
+    app: &axum::Router,
+    token: &str,
+    batch: &str,
+    events: Vec<Value>,
+) -> Value {
     let (s, v) = common::call(
         app,
         "POST",

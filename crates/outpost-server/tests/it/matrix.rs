@@ -186,14 +186,15 @@ async fn side(w: &World, t: &Tenant, n: u8) -> Side {
         .unwrap();
     // The tenant's own attack model (its intrusion set's name is the model's name).
     let attack_model_name = format!("crew-of-{name}-7c2e");
-    let (s, body) = call(
+    let (s, body) = common::call(
         app,
         "POST",
         &format!("/api/v1/attack-models?tenant={}", t.id),
         Some(admin),
         Some(common::attack_bundle(&attack_model_name, n)),
     )
-    .await;
+    .await
+    .st();
     assert_eq!(s, StatusCode::CREATED, "{body}");
     let attack_model = serde_json::from_str::<Value>(&body).unwrap()["id"]
         .as_i64()
