@@ -94,7 +94,7 @@ fn trial_command(new: &Path) -> std::process::Command {
 }
 
 /// Why a release for `offer` (os, arch) cannot run on `running` (os, arch), if it cannot.
-/// Every platform installs releases built for it (Linux, Windows; issue 22).
+/// Every platform installs releases built for it (Linux, Windows).
 pub fn platform_refusal(offer: (&str, &str), running: (&str, &str)) -> Option<String> {
     (offer != running).then(|| {
         format!(
@@ -584,7 +584,7 @@ mod decision_tests {
         (last.outcome, last.reason.unwrap_or_default())
     }
 
-    /// Regression (issue 22, Windows): every offer was refused on Windows ("self-update is
+    /// Regression (Windows self-update): every offer was refused on Windows ("self-update is
     /// Linux/Unix only"). A release for this very platform now goes on to the next check (here
     /// the missing release key), on Linux and on Windows alike (this test also runs under Wine,
     /// scripts/windows-agent.sh).

@@ -1,4 +1,4 @@
-//! Attack models (issue 23): STIX bundles holding intrusion sets, attack patterns (the steps,
+//! Attack models: STIX bundles holding intrusion sets, attack patterns (the steps,
 //! in order) and indicators, stored per tenant or globally (`scope` `''`), keyed by
 //! (scope, bundle id) so that uploading a bundle again replaces its model. The graph is
 //! computed by `outpost_stix::attack` and stored as JSON beside the bundle; the

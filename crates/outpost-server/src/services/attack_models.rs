@@ -1,4 +1,4 @@
-//! Attack models (issue 23): STIX bundles of intrusion sets, attack patterns (steps, in order)
+//! Attack models: STIX bundles of intrusion sets, attack patterns (steps, in order)
 //! and indicators, uploaded through the API (per tenant or global) or read from
 //! `[detect] stix_dir`, stored in both backends, compiled into the STIX engine, and shown with
 //! each step's sightings per device.

@@ -1,4 +1,4 @@
--- Issue 23: attack models (STIX intrusion sets, attack patterns as ordered steps, indicators)
+-- Attack models (STIX intrusion sets, attack patterns as ordered steps, indicators)
 -- stored per tenant or globally (scope ''), from the upload API or `[detect] stix_dir` files.
 -- A model is keyed by (scope, bundle_id): uploading the same bundle again replaces it.
 -- Times are Unix ms.
