@@ -610,8 +610,11 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
         assert_eq!(models[0]["origin"], "crew feed", "{name}");
 
         // A server whose config no longer names the feed removes its model.
+        // (A data directory of its own: the first server still holds its outputs' lock.)
         let mut cfg = w.state.config.as_ref().clone();
         cfg.intel.feeds.clear();
+        cfg.outputs.clear();
+        cfg.data_dir = dir.path().join(format!("replica-without-feeds-{name}"));
         let st2 = outpost_server::build_state(cfg, store.clone())
             .await
             .unwrap();
