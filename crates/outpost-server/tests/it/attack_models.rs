@@ -615,6 +615,13 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
         cfg.intel.feeds.clear();
         cfg.outputs.clear();
         cfg.data_dir = dir.path().join(format!("replica-without-feeds-{name}"));
+        // Replicas on one database share the intel signing key.
+        cfg.intel.signing_key_file.get_or_insert(
+            w.state
+                .config
+                .data_dir
+                .join(outpost_server::intel::KEY_FILE),
+        );
         let st2 = outpost_server::build_state(cfg, store.clone())
             .await
             .unwrap();
