@@ -160,10 +160,16 @@ sed -i -e 's/^checkin_interval_secs = .*/checkin_interval_secs = 5/' -e 's/^upda
     "$W/console-data/agent.toml"
 DEV2=$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$W/console-data/agent.toml")
 wine "$W/console/outpost.exe" agent run --data-dir "$CD" > "$W/console.log" 2>&1 &
+# The trial of B checks in as B before anything is installed, so the reported version alone
+# does not say the install is done: wait for the device's "installed" report, then for the
+# re-spawned B to say so in the console log.
 console_version() { [ "$(DEV=$DEV2 version_of)" = "$VB" ]; }
+console_installed() { DEV=$DEV2 outcome_is "$RB" installed .; }
+console_restarted() { grep -q 'agent restarted: .* runs as pid' "$W/console.log"; }
 wait_for 120 "the console agent reporting $VB" console_version
+wait_for 60 "the console agent's installed report" console_installed
+wait_for 30 "the console agent saying it restarted" console_restarted
 cmp -s "$W/console/outpost.exe" "$EXE_B" || fail "the console agent's outpost.exe is not build B"
 cmp -s "$W/console/outpost.exe.prev" "$EXE" || fail "the console agent did not keep A as outpost.exe.prev"
-grep -q 'agent restarted: .* runs as pid' "$W/console.log" || fail "the console agent did not say it restarted"
 [ -n "$(console_pids)" ] || fail "no console agent process after the update"
 log "PASS in $(( $(date +%s) - T0 )) s: tampered release refused, crashing release rolled back, $VA -> $VB through the service and in a console, agent.restart through the SCM"
