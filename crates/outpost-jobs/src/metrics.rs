@@ -60,42 +60,39 @@ pub fn register(registry: &mut Registry) {
         "Jobs created, by kind",
         m.created.clone(),
     );
-    registry.register(
-        "outpost_jobs_claimed",
-        "Jobs handed to an agent",
-        m.claimed.clone(),
-    );
-    registry.register(
-        "outpost_jobs_completed",
-        "Jobs completed",
-        m.completed.clone(),
-    );
-    registry.register(
-        "outpost_jobs_retried",
-        "Job failures put back in the queue for another attempt",
-        m.retried.clone(),
-    );
-    registry.register(
-        "outpost_jobs_failed",
-        "Jobs failed for good",
-        m.failed.clone(),
-    );
-    registry.register(
-        "outpost_jobs_leases_expired",
-        "Leases that ran out while an agent held the job",
-        m.leases_expired.clone(),
-    );
-    registry.register(
-        "outpost_jobs_expired",
-        "Pending jobs that expired unclaimed",
-        m.expired.clone(),
-    );
-    registry.register("outpost_jobs_deleted", "Jobs deleted", m.deleted.clone());
-    registry.register(
-        "outpost_jobs_results_too_large",
-        "Jobs failed because their result went over the server's max_result_bytes",
-        m.results_too_large.clone(),
-    );
+    let counters = [
+        (
+            "outpost_jobs_claimed",
+            "Jobs handed to an agent",
+            &m.claimed,
+        ),
+        ("outpost_jobs_completed", "Jobs completed", &m.completed),
+        (
+            "outpost_jobs_retried",
+            "Job failures put back in the queue for another attempt",
+            &m.retried,
+        ),
+        ("outpost_jobs_failed", "Jobs failed for good", &m.failed),
+        (
+            "outpost_jobs_leases_expired",
+            "Leases that ran out while an agent held the job",
+            &m.leases_expired,
+        ),
+        (
+            "outpost_jobs_expired",
+            "Pending jobs that expired unclaimed",
+            &m.expired,
+        ),
+        ("outpost_jobs_deleted", "Jobs deleted", &m.deleted),
+        (
+            "outpost_jobs_results_too_large",
+            "Jobs failed because their result went over the server's max_result_bytes",
+            &m.results_too_large,
+        ),
+    ];
+    for (name, help, counter) in counters {
+        registry.register(name, help, counter.clone());
+    }
     registry.register(
         "outpost_jobs_pending",
         "Jobs waiting for their agent",
