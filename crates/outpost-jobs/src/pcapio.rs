@@ -215,20 +215,12 @@ pub struct Decoded {
     pub ip_proto: Option<u8>,
 }
 
-const LINKTYPE_NULL: u32 = 0;
-const LINKTYPE_ETHERNET: u32 = 1;
-const LINKTYPE_RAW: u32 = 101;
-const LINKTYPE_LINUX_SLL: u32 = 113;
-const LINKTYPE_LOOP: u32 = 108;
-const LINKTYPE_IPV4: u32 = 228;
-const LINKTYPE_IPV6: u32 = 229;
-
 fn slice(linktype: u32, data: &[u8]) -> Option<SlicedPacket<'_>> {
-    match linktype {
-        LINKTYPE_ETHERNET => SlicedPacket::from_ethernet(data).ok(),
-        LINKTYPE_LINUX_SLL => SlicedPacket::from_linux_sll(data).ok(),
-        LINKTYPE_RAW | LINKTYPE_IPV4 | LINKTYPE_IPV6 => SlicedPacket::from_ip(data).ok(),
-        LINKTYPE_NULL | LINKTYPE_LOOP => SlicedPacket::from_ip(data.get(4..)?).ok(),
+    match DataLink::from(linktype) {
+        DataLink::ETHERNET => SlicedPacket::from_ethernet(data).ok(),
+        DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data).ok(),
+        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => SlicedPacket::from_ip(data).ok(),
+        DataLink::NULL | DataLink::LOOP => SlicedPacket::from_ip(data.get(4..)?).ok(),
         _ => None,
     }
 }
@@ -370,71 +362,15 @@ pub fn write_pcap(linktype: u32, frames: &[Frame]) -> Result<Vec<u8>, PcapIoErro
     Ok(w.into_writer())
 }
 
-/// Reads all frames of an in-memory pcap/pcapng (used for `/api/packets`).
+/// Reads all frames of an in-memory pcap/pcapng (the same reader as
+/// [`visit_capture_stream`], collecting every frame).
 pub fn read_capture_bytes(bytes: &[u8]) -> Result<Vec<Frame>, PcapIoError> {
-    // Reuse the file reader through a temporary-free path: parse from a cursor.
     let mut out = Vec::new();
-    let magic: [u8; 4] = bytes
-        .get(..4)
-        .and_then(|m| m.try_into().ok())
-        .ok_or_else(|| PcapIoError::Format {
-            path: "result".into(),
-            reason: "too short".into(),
-        })?;
-    let fmt = |reason: String| PcapIoError::Format {
-        path: "result".into(),
-        reason,
-    };
-    if PCAP_MAGICS.contains(&magic) {
-        let mut r = PcapReader::new(bytes).map_err(|e| fmt(e.to_string()))?;
-        let linktype = u32::from(r.header().datalink);
-        while let Some(Ok(pkt)) = r.next_packet() {
-            out.push(Frame {
-                ts: pkt.timestamp,
-                linktype,
-                orig_len: pkt.orig_len,
-                data: pkt.data.into_owned(),
-            });
-        }
-        Ok(out)
-    } else if magic == PCAPNG_MAGIC {
-        let mut ifaces: Vec<(u32, u8)> = Vec::new();
-        let mut r = PcapNgReader::new(bytes).map_err(|e| fmt(e.to_string()))?;
-        while let Some(Ok(block)) = r.next_block() {
-            match block {
-                Block::SectionHeader(_) => ifaces.clear(),
-                Block::InterfaceDescription(idb) => {
-                    let resol = idb
-                        .options
-                        .iter()
-                        .find_map(|o| match o {
-                            pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption::IfTsResol(r) => Some(*r),
-                            _ => None,
-                        })
-                        .unwrap_or(6);
-                    ifaces.push((u32::from(idb.linktype), resol));
-                }
-                Block::EnhancedPacket(epb) => {
-                    if let Some(&(linktype, resol)) = usize::try_from(epb.interface_id)
-                        .ok()
-                        .and_then(|i| ifaces.get(i))
-                    {
-                        let ticks = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
-                        out.push(Frame {
-                            ts: ticks_to_duration(ticks, resol),
-                            linktype,
-                            orig_len: epb.original_len,
-                            data: epb.data.into_owned(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
-    } else {
-        Err(fmt("unknown magic number".into()))
-    }
+    visit_capture_stream(bytes, "result", |f| {
+        out.push(f);
+        ControlFlow::Continue(())
+    })?;
+    Ok(out)
 }
 
 /// One packet in Sensoroni's `/api/packets` shape (`model/packet.go`).
@@ -580,19 +516,27 @@ mod tests {
         );
     }
 
-    fn tcp_frame(ts: u64, sp: u16, dp: u16) -> Frame {
-        let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
-            .ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64)
-            .tcp(sp, dp, 7, 1024)
-            .syn();
+    /// An Ethernet frame at `ts` (seconds) of the packet `write` builds.
+    fn ethernet_frame(ts: u64, write: impl FnOnce(&mut Vec<u8>)) -> Frame {
         let mut data = Vec::new();
-        b.write(&mut data, b"hi").unwrap();
+        write(&mut data);
         Frame {
             ts: Duration::from_secs(ts),
             linktype: 1,
             orig_len: data.len() as u32,
             data,
         }
+    }
+
+    fn tcp_frame(ts: u64, sp: u16, dp: u16) -> Frame {
+        ethernet_frame(ts, |data| {
+            etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+                .ipv4([127, 0, 0, 1], [127, 0, 0, 1], 64)
+                .tcp(sp, dp, 7, 1024)
+                .syn()
+                .write(data, b"hi")
+                .unwrap()
+        })
     }
 
     #[test]
@@ -626,17 +570,13 @@ mod tests {
     }
 
     fn udp_frame(ts: u64, sp: u16, dp: u16) -> Frame {
-        let b = etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
-            .ipv6([0xfe; 16], [0xfd; 16], 64)
-            .udp(sp, dp);
-        let mut data = Vec::new();
-        b.write(&mut data, b"hi").unwrap();
-        Frame {
-            ts: Duration::from_secs(ts),
-            linktype: 1,
-            orig_len: data.len() as u32,
-            data,
-        }
+        ethernet_frame(ts, |data| {
+            etherparse::PacketBuilder::ethernet2([1; 6], [2; 6])
+                .ipv6([0xfe; 16], [0xfd; 16], 64)
+                .udp(sp, dp)
+                .write(data, b"hi")
+                .unwrap()
+        })
     }
 
     /// The 5th element of the tuple. With a protocol only that protocol's
