@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -28,7 +28,7 @@ use axum::routing::{delete, get, post};
 use axum::{Extension, Json};
 
 use super::{
-    Actor, ApiError, JobsState, QueryMap, RouteTable, parse_id, parse_json, query_map,
+    Actor, ApiError, JobsState, JsonBody, QueryMap, RouteTable, parse_id, query_map,
     result_response,
 };
 use crate::model::{Job, JobStatus, Node, SensoroniJob, sensoroni_status};
@@ -159,18 +159,15 @@ async fn refuse_device_id(
     node: &str,
 ) -> Result<(), ApiError> {
     if st.is_device(node).await? {
-        st.audit(
+        return Err(denied(
+            st,
             actor,
             action,
-            Some(tenant(st)),
-            None,
-            "denied",
-            Some("node id is an enrolled device id".into()),
+            "node id is an enrolled device id".into(),
+            "this node id is an enrolled Outpost device's id; Sensoroni nodes need their own ids"
+                .into(),
         )
-        .await;
-        return Err(ApiError::forbidden(
-            "this node id is an enrolled Outpost device's id; Sensoroni nodes need their own ids",
-        ));
+        .await);
     }
     Ok(())
 }
@@ -221,9 +218,8 @@ async fn current_lease(
 async fn checkin(
     State(st): State<JobsState>,
     Extension(actor): Extension<Actor>,
-    body: Result<bytes::Bytes, BytesRejection>,
+    JsonBody(node): JsonBody<Node>,
 ) -> Result<Response, ApiError> {
-    let node: Node = parse_json(body)?;
     super::validate_ident("node id", &node.id)?;
     refuse_device_id(&st, &actor, "job.claim", &node.id).await?;
     st.store().upsert_node(tenant(&st), &node).await?;
@@ -262,9 +258,8 @@ async fn get_job(
 async fn create_job(
     State(st): State<JobsState>,
     Extension(actor): Extension<Actor>,
-    body: Result<bytes::Bytes, BytesRejection>,
+    JsonBody(req): JsonBody<SensoroniJob>,
 ) -> Result<Response, ApiError> {
-    let req: SensoroniJob = parse_json(body)?;
     let kind = if req.kind.is_empty() {
         "pcap"
     } else {
@@ -285,9 +280,8 @@ async fn create_job(
 async fn update_job(
     State(st): State<JobsState>,
     Extension(actor): Extension<Actor>,
-    body: Result<bytes::Bytes, BytesRejection>,
+    JsonBody(req): JsonBody<SensoroniJob>,
 ) -> Result<Json<SensoroniJob>, ApiError> {
-    let req: SensoroniJob = parse_json(body)?;
     let job = load(&st, &actor, req.id, "job.update").await?;
     if matches!(job.status, JobStatus::Completed | JobStatus::Deleted) {
         st.audit(
@@ -450,29 +444,16 @@ async fn upload(
         q.get("leaseId").map(String::as_str),
     )
     .await?;
-    let ext = q
-        .get("ext")
-        .map(String::as_str)
-        .unwrap_or(&job.file_extension)
-        .to_string();
-    let stored = st
-        .store()
-        .store_result(id, &ext, body.into_data_stream())
-        .await;
-    let outcome = if stored.is_ok() { "ok" } else { "error" };
-    st.audit(
+    super::v1::store_upload(
+        &st,
         &actor,
-        "job.result.upload",
-        Some(tenant(&st)),
-        Some(id),
-        outcome,
-        None,
+        tenant(&st),
+        &job,
+        job.lease_id.as_deref(),
+        &q,
+        body,
     )
-    .await;
-    if let Err(crate::store::StoreError::TooLarge { cap }) = &stored {
-        super::v1::fail_too_large(&st, &actor, &job, job.lease_id.as_deref(), *cap).await;
-    }
-    stored?;
+    .await?;
     Ok(StatusCode::OK)
 }
 
@@ -608,14 +589,32 @@ async fn info(
 
 /// Audits a refused job kind (`action`: what was attempted) and answers the 403.
 async fn deny_kind(st: &JobsState, actor: &Actor, action: &str, kind: &str) -> ApiError {
+    denied(
+        st,
+        actor,
+        action,
+        format!("kind={kind}"),
+        format!("job kind {kind:?} is not allowed on this API"),
+    )
+    .await
+}
+
+/// Audits `action` as denied (`detail`: why) and answers the 403 saying `message`.
+async fn denied(
+    st: &JobsState,
+    actor: &Actor,
+    action: &str,
+    detail: String,
+    message: String,
+) -> ApiError {
     st.audit(
         actor,
         action,
         Some(tenant(st)),
         None,
         "denied",
-        Some(format!("kind={kind}")),
+        Some(detail),
     )
     .await;
-    ApiError::forbidden(format!("job kind {kind:?} is not allowed on this API"))
+    ApiError::forbidden(message)
 }

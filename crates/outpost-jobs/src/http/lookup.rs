@@ -6,11 +6,11 @@
 //! The id is sent as a JSON value inside an `ids` / `term` query built with `serde_json`; it is
 //! never spliced into query text (Sensoroni's elastic module interpolated it into a string).
 
-use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use outpost_core::auth::{Principal, Role};
 use serde_json::{Value, json};
@@ -260,6 +260,26 @@ fn esc(v: &str) -> String {
     out
 }
 
+/// Where both `/joblookup` handlers start: the caller, the query and the lookup's [`plan`].
+/// Extracting it authenticates, reads the query and plans, in that order (each failure
+/// answers the request).
+pub(super) struct Planned {
+    p: Principal,
+    q: QueryMap,
+    plan: Plan,
+}
+
+impl FromRequestParts<JobsState> for Planned {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &JobsState) -> Result<Self, ApiError> {
+        let p = principal(parts.extensions.get::<Principal>().cloned().map(Extension))?;
+        let q = query_map(Query::<QueryMap>::from_request_parts(parts, st).await)?;
+        let plan = plan(st, &p, &q).await?;
+        Ok(Planned { p, q, plan })
+    }
+}
+
 /// Everything a lookup does before creating anything: authorize, search the document, build
 /// the filter, resolve the target (rejections audited).
 async fn plan(st: &JobsState, p: &Principal, q: &QueryMap) -> Result<Plan, ApiError> {
@@ -408,13 +428,9 @@ fn wants_html(h: &HeaderMap) -> bool {
 /// a GET is not protected against cross-site requests, so only `POST /joblookup` creates.
 pub(super) async fn joblookup_preview(
     State(st): State<JobsState>,
-    p: Option<axum::Extension<Principal>>,
     headers: HeaderMap,
-    q: Result<Query<QueryMap>, QueryRejection>,
+    Planned { p, plan, .. }: Planned,
 ) -> Result<Response, ApiError> {
-    let p = principal(p)?;
-    let q = query_map(q)?;
-    let plan = plan(&st, &p, &q).await?;
     st.audit(
         &actor(&p),
         "job.lookup",
@@ -528,13 +544,9 @@ fn confirmation_page(plan: &Plan, post: &str) -> String {
 /// of them; a `device_id` that is not the target is refused.
 pub(super) async fn joblookup_create(
     State(st): State<JobsState>,
-    p: Option<axum::Extension<Principal>>,
     headers: HeaderMap,
-    q: Result<Query<QueryMap>, QueryRejection>,
+    Planned { p, q, plan }: Planned,
 ) -> Result<Response, ApiError> {
-    let p = principal(p)?;
-    let q = query_map(q)?;
-    let plan = plan(&st, &p, &q).await?;
     let chosen = q.get("device_id").filter(|d| !d.is_empty());
     let mismatch = |m: String| ApiError::new(StatusCode::CONFLICT, "ambiguous_device", m);
     let (tenant, device, sensor) = match (&plan.target, chosen) {

@@ -504,22 +504,8 @@ impl JobsState {
         }
     }
 
-    /// Creates a device job after validating kind and filter, audits it and wakes waiting
-    /// agents.
-    pub(crate) async fn create_job(
-        &self,
-        actor: &Actor,
-        tenant: &str,
-        device: &str,
-        kind: &str,
-        filter: &Filter,
-        max_attempts: Option<i64>,
-    ) -> Result<Job, ApiError> {
-        self.create_job_for(actor, tenant, device, kind, filter, max_attempts, false)
-            .await
-    }
-
-    /// [`JobsState::create_job`] for a device, or (`sensor`) for a Sensoroni node.
+    /// Creates a job for a device, or (`sensor`) for a Sensoroni node, after validating kind
+    /// and filter; audits it and wakes waiting agents.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn create_job_for(
         &self,
@@ -647,7 +633,7 @@ impl JobsState {
             parameters,
             ..Default::default()
         };
-        self.create_job(&actor, tenant, device, kind, &filter, None)
+        self.create_job_for(&actor, tenant, device, kind, &filter, None, false)
             .await
             .map(|j| j.id)
             .map_err(|e| format!("{}: {}", e.code, e.message))
@@ -739,6 +725,18 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     })?;
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// A JSON request body of type `T`, read and parsed by [`parse_json`] (its rejection is the
+/// documented 400 or 413). For handlers where nothing is checked before the body.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, st: &S) -> Result<Self, ApiError> {
+        parse_json(bytes::Bytes::from_request(req, st).await).map(JsonBody)
+    }
 }
 
 /// Query string as a map; a malformed query is a 400.

@@ -197,13 +197,14 @@ async fn create(
         ));
     }
     let job = st
-        .create_job(
+        .create_job_for(
             &a,
             &tenant,
             &req.device_id,
             &req.kind,
             &req.filter,
             req.max_attempts,
+            false,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(job)).into_response())
@@ -562,6 +563,31 @@ async fn upload(
         .await;
         return Err(crate::store::StoreError::LeaseLost.into());
     }
+    let stored = store_upload(
+        &st,
+        &actor(&p),
+        &job.tenant_id,
+        &job,
+        Some(lease.as_str()),
+        &q,
+        body,
+    )
+    .await?;
+    Ok(Json(stored))
+}
+
+/// Stores the result uploaded for `job` (with the extension the query names, else the job's),
+/// audits the upload (under `audit_tenant`), and when the result went over the server's cap
+/// fails the job at once ([`fail_too_large`]).
+pub(crate) async fn store_upload(
+    st: &JobsState,
+    who: &Actor,
+    audit_tenant: &str,
+    job: &Job,
+    lease: Option<&str>,
+    q: &QueryMap,
+    body: Body,
+) -> Result<Job, crate::store::StoreError> {
     let ext = q
         .get("ext")
         .map(String::as_str)
@@ -569,14 +595,14 @@ async fn upload(
         .to_string();
     let stored = st
         .store()
-        .store_result(id, &ext, body.into_data_stream())
+        .store_result(job.id, &ext, body.into_data_stream())
         .await;
     let outcome = if stored.is_ok() { "ok" } else { "error" };
     st.audit(
-        &actor(&p),
+        who,
         "job.result.upload",
-        Some(&job.tenant_id),
-        Some(id),
+        Some(audit_tenant),
+        Some(job.id),
         outcome,
         None,
     )
@@ -584,9 +610,9 @@ async fn upload(
     if let Err(crate::store::StoreError::TooLarge { cap }) = &stored {
         // Retrying cannot make the result smaller: the job fails now, saying why, instead of
         // waiting for its lease to run out and being handed out again.
-        fail_too_large(&st, &actor(&p), &job, Some(lease.as_str()), *cap).await;
+        fail_too_large(st, who, job, lease, *cap).await;
     }
-    Ok(Json(stored?))
+    stored
 }
 
 /// Fails `job` permanently because its result went over the server's cap (`max_result_bytes`).
