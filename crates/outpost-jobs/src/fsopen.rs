@@ -116,6 +116,22 @@ pub fn open_regular(path: &Path, links: Links) -> Result<Opened, OpenError> {
     open_impl(path, links)
 }
 
+/// `file` (opened at `path`) as [`Opened`] if it is a regular file (the platforms that cannot
+/// tell where an open file really is).
+#[cfg(any(
+    windows,
+    all(unix, not(any(target_os = "linux", target_os = "android")))
+))]
+fn checked(path: &Path, file: std::fs::File) -> Result<Opened, OpenError> {
+    let meta = file.metadata().map_err(io(path))?;
+    check_type(path, &meta)?;
+    Ok(Opened {
+        file,
+        meta,
+        real_path: None,
+    })
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OpenError + '_ {
     move |source| OpenError::Io {
         path: path.display().to_string(),
@@ -190,13 +206,7 @@ fn open_impl(path: &Path, links: Links) -> Result<Opened, OpenError> {
         }
         Err(e) => return Err(io(path)(e)),
     };
-    let meta = file.metadata().map_err(io(path))?;
-    check_type(path, &meta)?;
-    Ok(Opened {
-        file,
-        meta,
-        real_path: None,
-    })
+    checked(path, file)
 }
 
 #[cfg(windows)]
@@ -210,13 +220,7 @@ fn open_impl(path: &Path, links: Links) -> Result<Opened, OpenError> {
         o.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
     }
     let file = o.open(path).map_err(io(path))?;
-    let meta = file.metadata().map_err(io(path))?;
-    check_type(path, &meta)?;
-    Ok(Opened {
-        file,
-        meta,
-        real_path: None,
-    })
+    checked(path, file)
 }
 
 #[cfg(not(any(unix, windows)))]
