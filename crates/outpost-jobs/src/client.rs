@@ -150,12 +150,7 @@ impl AgentClient {
         };
         let id = claimed.job.id;
         let lease = claimed.lease_id.clone();
-        let running = StatusReport {
-            lease_id: lease.clone(),
-            status: JobStatus::Running,
-            failure: None,
-            permanent: false,
-        };
+        let running = StatusReport::new(lease.clone(), JobStatus::Running);
         let started = self.report(id, &running)?;
         // The lease length as the server counts it (both times are the server's clock).
         let granted = started
@@ -242,15 +237,7 @@ impl AgentClient {
                     }
                     Err(e) => return Err(e),
                 }
-                self.report(
-                    id,
-                    &StatusReport {
-                        lease_id: lease,
-                        status: JobStatus::Completed,
-                        failure: None,
-                        permanent: false,
-                    },
-                )?
+                self.report(id, &StatusReport::new(lease, JobStatus::Completed))?
             }
             Err(e) => self.report(id, &failure_report(&lease, &e))?,
         };

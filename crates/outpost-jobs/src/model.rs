@@ -365,6 +365,18 @@ pub struct StatusReport {
     pub permanent: bool,
 }
 
+impl StatusReport {
+    /// A report of `status` (`running` or `completed`) under the lease `lease_id`.
+    pub fn new(lease_id: impl Into<String>, status: JobStatus) -> StatusReport {
+        StatusReport {
+            lease_id: lease_id.into(),
+            status,
+            failure: None,
+            permanent: false,
+        }
+    }
+}
+
 /// A Sensoroni job result entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SensoroniJobResult {

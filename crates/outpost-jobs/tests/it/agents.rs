@@ -89,12 +89,7 @@ async fn dead_agent_lease_expires_and_job_is_retried() {
             .expect("claimed");
         c.report(
             cl.job.id,
-            &StatusReport {
-                lease_id: cl.lease_id.clone(),
-                status: JobStatus::Running,
-                failure: None,
-                permanent: false,
-            },
+            &StatusReport::new(cl.lease_id.clone(), JobStatus::Running),
         )
         .unwrap();
         cl
@@ -124,12 +119,7 @@ async fn dead_agent_lease_expires_and_job_is_retried() {
     let late = tokio::task::spawn_blocking(move || {
         device(&b4, "a1").report(
             id,
-            &StatusReport {
-                lease_id: claimed.lease_id,
-                status: JobStatus::Completed,
-                failure: None,
-                permanent: false,
-            },
+            &StatusReport::new(claimed.lease_id, JobStatus::Completed),
         )
     })
     .await
@@ -149,15 +139,7 @@ async fn dead_agent_lease_expires_and_job_is_retried() {
     let b5 = base.clone();
     let lease = second.lease_id.clone();
     let done = tokio::task::spawn_blocking(move || {
-        device(&b5, "a1").report(
-            id,
-            &StatusReport {
-                lease_id: lease,
-                status: JobStatus::Completed,
-                failure: None,
-                permanent: false,
-            },
-        )
+        device(&b5, "a1").report(id, &StatusReport::new(lease, JobStatus::Completed))
     })
     .await
     .unwrap()
@@ -178,14 +160,12 @@ async fn long_poll_wakes_on_creation_and_failures_are_reported() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let created = Instant::now();
     // Create through HTTP as staff.
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/api/v1/jobs"))
-        .header("Authorization", "Bearer admin:root")
-        .json(&serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"file.hash","filter":{"parameters":{"path":"/nonexistent/file"}}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    common::post_job(
+        format!("{base}/api/v1/jobs"),
+        "Bearer admin:root",
+        &serde_json::json!({"tenant_id":"ta","device_id":"a1","kind":"file.hash","filter":{"parameters":{"path":"/nonexistent/file"}}}),
+    )
+    .await;
     let (got, _) = waiter.await.unwrap();
     let latency = created.elapsed();
     assert!(
@@ -460,34 +440,19 @@ async fn a_result_over_the_servers_cap_fails_the_job() {
 /// request); it now reads frame by frame and stops after `offset + count`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_packets_decodes_only_what_count_asks_for() {
-    use outpost_jobs::{CompatConfig, compat_router};
+    use outpost_jobs::compat_router;
     let t = common::sqlite_store(quick_cfg).await;
-    let cfg = JobsConfig {
-        compat: CompatConfig {
-            api_key: Some("k-123".into()),
-            tenant_id: "sensoroni".into(),
-            allowed_kinds: vec!["pcap".into()],
-            ..CompatConfig::default()
-        },
-        ..JobsConfig::default()
-    };
-    let state = JobsState::new(t.store.clone(), cfg).unwrap();
+    let state = JobsState::new(t.store.clone(), common::pcap_compat("k-123", "sensoroni")).unwrap();
     let base = format!(
         "http://{}",
         serve(compat_router(state.clone()), "127.0.0.1:0").await
     );
-    let c = reqwest::Client::new();
-    let r = c
-        .post(format!("{base}/api/job/"))
-        .header("Authorization", "k-123")
-        .json(&serde_json::json!({"nodeId": "sensor-1", "filter": {"beginTime": "2024-01-01T00:00:00Z", "endTime": "2024-01-01T01:00:00Z"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = common::post_job(
+        format!("{base}/api/job/"),
+        "k-123",
+        &serde_json::json!({"nodeId": "sensor-1", "filter": {"beginTime": "2024-01-01T00:00:00Z", "endTime": "2024-01-01T01:00:00Z"}}),
+    )
+    .await;
     // A small result records the job's result, then the big capture takes its place on disk
     // (written streaming, so the test itself does not raise the peak).
     let one = {
@@ -508,12 +473,11 @@ async fn api_packets_decodes_only_what_count_asks_for() {
     write_big_pcap(&state.store().result_path(id), n, 1_700_000_000);
     reset_peak_rss();
     let before = peak_rss_kib();
-    let r = c
-        .get(format!("{base}/api/packets?jobId={id}&offset=2&count=1"))
-        .header("Authorization", "k-123")
-        .send()
-        .await
-        .unwrap();
+    let r = common::get_as(
+        format!("{base}/api/packets?jobId={id}&offset=2&count=1"),
+        "k-123",
+    )
+    .await;
     let grew_kib = peak_rss_kib().saturating_sub(before);
     assert_eq!(r.status(), 200);
     let pkts: Vec<serde_json::Value> = r.json().await.unwrap();

@@ -6,9 +6,28 @@ use crate::common;
 use std::time::Duration;
 
 use common::{bearer_principal, quick_cfg, serve, sqlite_store};
+use outpost_core::api::Page;
 use outpost_jobs::cli::{Conn, JobCommand, run, run_to};
-use outpost_jobs::model::JobStatus;
+use outpost_jobs::model::{AuditRecord, JobStatus};
 use outpost_jobs::{ExecContext, JobsConfig, JobsState, v1_router};
+
+/// `outpost job create` of a `kind` job with `params` for device `a1`, without a time window
+/// or flow.
+fn create_on_a1(conn: Conn, kind: &str, params: Vec<String>) -> JobCommand {
+    JobCommand::Create {
+        conn,
+        device: "a1".into(),
+        kind: kind.into(),
+        tenant: None,
+        begin: None,
+        end: None,
+        src_ip: None,
+        src_port: None,
+        dst_ip: None,
+        dst_port: None,
+        params,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_show_download_delete() {
@@ -27,19 +46,7 @@ async fn create_list_show_download_delete() {
     let c = conn.clone();
     let f = file.display().to_string();
     tokio::task::spawn_blocking(move || {
-        run(JobCommand::Create {
-            conn: c,
-            device: "a1".into(),
-            kind: "file.hash".into(),
-            tenant: None,
-            begin: None,
-            end: None,
-            src_ip: None,
-            src_port: None,
-            dst_ip: None,
-            dst_port: None,
-            params: vec![format!("path={f}")],
-        })
+        run(create_on_a1(c, "file.hash", vec![format!("path={f}")]))
     })
     .await
     .unwrap()
@@ -56,19 +63,7 @@ async fn create_list_show_download_delete() {
     // A kind the customer may not create: the CLI reports the server's error.
     let c = conn.clone();
     let err = tokio::task::spawn_blocking(move || {
-        run(JobCommand::Create {
-            conn: c,
-            device: "a1".into(),
-            kind: "process.kill".into(),
-            tenant: None,
-            begin: None,
-            end: None,
-            src_ip: None,
-            src_port: None,
-            dst_ip: None,
-            dst_port: None,
-            params: vec!["pid=1".into()],
-        })
+        run(create_on_a1(c, "process.kill", vec!["pid=1".into()]))
     })
     .await
     .unwrap()
@@ -166,30 +161,28 @@ async fn create_list_show_download_delete() {
     ] {
         assert!(table.contains(action), "{action} missing:\n{table}");
     }
-    let first: serde_json::Value = serde_json::from_str(
+    let first: Page<AuditRecord> = serde_json::from_str(
         &audit(conn.clone(), Some(id), 2, None, true)
             .await
             .unwrap()
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    let cursor = first["next_cursor"].as_str().unwrap().to_string();
-    let next: serde_json::Value = serde_json::from_str(
+    assert_eq!(first.items.len(), 2);
+    let cursor = first.next_cursor.unwrap();
+    let next: Page<AuditRecord> = serde_json::from_str(
         &audit(conn.clone(), Some(id), 2, Some(cursor.clone()), true)
             .await
             .unwrap()
             .unwrap(),
     )
     .unwrap();
-    let next_ids: Vec<i64> = next["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect();
-    assert!(!next_ids.is_empty());
-    assert!(next_ids.iter().all(|i| *i < cursor.parse::<i64>().unwrap()));
+    assert!(!next.items.is_empty());
+    assert!(
+        next.items
+            .iter()
+            .all(|r| r.id < cursor.parse::<i64>().unwrap())
+    );
     // Tenant tb's customer sees none of tenant ta's trail (its own denied read of ta's job is
     // a record of ta).
     let other = Conn {

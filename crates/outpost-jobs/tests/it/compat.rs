@@ -7,22 +7,15 @@ use crate::common;
 use std::time::Duration;
 
 use common::{quick_cfg, serve, sqlite_store};
-use outpost_jobs::{CompatConfig, JobsConfig, JobsState, compat_router};
+use outpost_jobs::{JobsState, compat_router};
 use serde_json::{Value, json};
 
 const KEY: &str = "123abc-secret";
 
 async fn start(cidrs: &[&str], addr: &str) -> (String, JobsState, common::TestStore) {
     let t = sqlite_store(quick_cfg).await;
-    let cfg = JobsConfig {
-        compat: CompatConfig {
-            api_key: Some(KEY.into()),
-            anonymous_cidrs: cidrs.iter().map(|c| c.parse().unwrap()).collect(),
-            tenant_id: "sensoroni".into(),
-            allowed_kinds: vec!["pcap".into()],
-        },
-        ..JobsConfig::default()
-    };
+    let mut cfg = common::pcap_compat(KEY, "sensoroni");
+    cfg.compat.anonymous_cidrs = cidrs.iter().map(|c| c.parse().unwrap()).collect();
     let state = JobsState::new(t.store.clone(), cfg).unwrap();
     let bound = serve(compat_router(state.clone()), addr).await;
     (format!("http://{bound}"), state, t)

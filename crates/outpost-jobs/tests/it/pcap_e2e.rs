@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{bearer_principal, quick_cfg, serve, sqlite_store};
-use outpost_jobs::model::{Filter, JobStatus};
+use common::{bearer_principal, get_as, post_job, quick_cfg, serve, sqlite_store};
+use outpost_jobs::model::{Filter, Job, JobStatus};
 use outpost_jobs::{AgentClient, ExecContext, JobsConfig, JobsState, execute, v1_router};
 
 /// One TCP flow to the echo server; returns the client's port.
@@ -150,7 +150,6 @@ async fn pcap_job_for_one_flow_end_to_end() {
     let state = JobsState::new(t.store.clone(), JobsConfig::default()).unwrap();
     let app = v1_router(state.clone()).layer(axum::middleware::from_fn(bearer_principal));
     let base = format!("http://{}", serve(app, "127.0.0.1:0").await);
-    let http = reqwest::Client::new();
     let filter = Filter {
         begin_time: Some(t_begin - chrono::Duration::seconds(1)),
         end_time: Some(t_end + chrono::Duration::seconds(1)),
@@ -160,40 +159,22 @@ async fn pcap_job_for_one_flow_end_to_end() {
         dst_port: Some(server_port),
         ..Filter::default()
     };
-    let resp = http
-        .post(format!("{base}/api/v1/jobs"))
-        .header("Authorization", "Bearer technician:tech")
-        .json(&serde_json::json!({"tenant_id": "ta", "device_id": "sensor-1", "kind": "pcap", "filter": filter}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = create_sensor_pcap_job(&base, &filter).await;
 
     let ctx = ExecContext {
         capture_dir: Some(capdir.path().to_path_buf()),
         ..ExecContext::default()
     };
-    let b = base.clone();
-    let ctx2 = ctx.clone();
-    let job = tokio::task::spawn_blocking(move || {
-        AgentClient::new(&b, "device:sensor-1:ta", Duration::from_secs(10))
-            .run_once(Duration::from_secs(2), &ctx2)
-            .unwrap()
-    })
-    .await
-    .unwrap()
-    .expect("agent got the job");
+    let job = run_sensor_job(&base, ctx.clone())
+        .await
+        .expect("agent got the job");
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
 
-    let resp = http
-        .get(format!("{base}/api/v1/jobs/{id}/result"))
-        .header("Authorization", "Bearer customer:alice:ta")
-        .send()
-        .await
-        .unwrap();
+    let resp = get_as(
+        format!("{base}/api/v1/jobs/{id}/result"),
+        "Bearer customer:alice:ta",
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.headers()["content-type"],
@@ -238,24 +219,32 @@ async fn pcap_job_for_one_flow_end_to_end() {
         end_time: Some(t_begin - chrono::Duration::days(399)),
         ..filter.clone()
     };
-    let resp = http
-        .post(format!("{base}/api/v1/jobs"))
-        .header("Authorization", "Bearer technician:tech")
-        .json(&serde_json::json!({"tenant_id": "ta", "device_id": "sensor-1", "kind": "pcap", "filter": old}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
-    let b = base.clone();
-    let job = tokio::task::spawn_blocking(move || {
+    create_sensor_pcap_job(&base, &old).await;
+    let job = run_sensor_job(&base, ctx).await.unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    let why = job.failure.unwrap_or_default();
+    assert!(why.contains("outside the stored data"), "{why}");
+}
+
+/// Creates a PCAP job of `filter` for the sensor `sensor-1` of tenant `ta` through the API, as
+/// a technician; its id.
+async fn create_sensor_pcap_job(base: &str, filter: &Filter) -> i64 {
+    post_job(
+        format!("{base}/api/v1/jobs"),
+        "Bearer technician:tech",
+        &serde_json::json!({"tenant_id": "ta", "device_id": "sensor-1", "kind": "pcap", "filter": filter}),
+    )
+    .await
+}
+
+/// The sensor's agent runs its next job with `ctx` (`None`: there was none).
+async fn run_sensor_job(base: &str, ctx: ExecContext) -> Option<Job> {
+    let b = base.to_string();
+    tokio::task::spawn_blocking(move || {
         AgentClient::new(&b, "device:sensor-1:ta", Duration::from_secs(10))
             .run_once(Duration::from_secs(2), &ctx)
             .unwrap()
     })
     .await
     .unwrap()
-    .unwrap();
-    assert_eq!(job.status, JobStatus::Failed);
-    let why = job.failure.unwrap_or_default();
-    assert!(why.contains("outside the stored data"), "{why}");
 }

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use common::{inject_principal, quick_cfg, sqlite_store};
-use outpost_jobs::{CompatConfig, JobsConfig, JobsState, compat_router, v1_router};
+use outpost_jobs::{JobsState, compat_router, v1_router};
 use proptest::prelude::*;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -78,16 +78,7 @@ fn apps() -> Apps {
         .build()
         .unwrap();
     let t = rt.block_on(sqlite_store(quick_cfg));
-    let cfg = JobsConfig {
-        compat: CompatConfig {
-            api_key: Some("k".into()),
-            tenant_id: "s".into(),
-            allowed_kinds: vec!["pcap".into()],
-            ..CompatConfig::default()
-        },
-        ..JobsConfig::default()
-    };
-    let state = JobsState::new(t.store.clone(), cfg).unwrap();
+    let state = JobsState::new(t.store.clone(), common::pcap_compat("k", "s")).unwrap();
     let v1 = v1_router(state.clone()).layer(axum::middleware::from_fn(inject_principal));
     let compat = compat_router(state);
     Apps {

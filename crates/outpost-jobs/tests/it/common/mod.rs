@@ -14,6 +14,20 @@ use outpost_core::auth::{Principal, Role};
 use outpost_db::Db;
 use outpost_jobs::store::{JobStore, StoreConfig};
 
+/// A jobs configuration with the Sensoroni-compatible routes on: the static key `api_key`,
+/// their jobs in `tenant`, PCAP jobs only.
+pub fn pcap_compat(api_key: &str, tenant: &str) -> outpost_jobs::JobsConfig {
+    outpost_jobs::JobsConfig {
+        compat: outpost_jobs::CompatConfig {
+            api_key: Some(api_key.into()),
+            tenant_id: tenant.into(),
+            allowed_kinds: vec!["pcap".into()],
+            ..outpost_jobs::CompatConfig::default()
+        },
+        ..outpost_jobs::JobsConfig::default()
+    }
+}
+
 pub struct TestStore {
     pub store: JobStore,
     pub name: &'static str,
@@ -184,4 +198,30 @@ pub async fn bearer_principal(mut req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// `POST url` with the JSON `body` as `authorization`; asserts `201 Created` and returns the
+/// created job's id.
+pub async fn post_job(url: String, authorization: &str, body: &serde_json::Value) -> i64 {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("Authorization", authorization)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// `GET url` as `authorization`.
+pub async fn get_as(url: String, authorization: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(url)
+        .header("Authorization", authorization)
+        .send()
+        .await
+        .unwrap()
 }
