@@ -3,7 +3,8 @@
 //! 1–999, `b`: 1000–1999) stand for `outpost-store` and `outpost-jobs`.
 
 use outpost_db::{Db, DbError, LEGACY_TABLE, Migrations};
-use sqlx::migrate::{MigrateError, Migrator};
+use outpost_testkit::migrations::{migrate_legacy, migration_rows};
+use sqlx::migrate::MigrateError;
 
 static A: Migrations = Migrations {
     table: "_a_migrations",
@@ -48,14 +49,6 @@ async fn backends() -> Vec<Backend> {
     v
 }
 
-/// Migrates `set` the way Outpost did before migrations were kept per crate: into the shared
-/// `_sqlx_migrations` table, ignoring the other crates' rows.
-async fn migrate_legacy(db: &Db, set: &Migrations) {
-    let mut m = Migrator::with_migrations(set.for_backend(db).iter().cloned().collect());
-    m.set_ignore_missing(true);
-    outpost_db::dispatch!(db, p => m.run(p).await.unwrap());
-}
-
 /// An older database: `a` and `b` migrated into the shared table, then `sql` run; answers
 /// the shared table's rows, checked to be of `versions`.
 async fn legacy_database(
@@ -71,18 +64,10 @@ async fn legacy_database(
             sqlx::query(sqlx::AssertSqlSafe(q)).execute(p).await.unwrap();
         });
     }
-    let before = rows(db, LEGACY_TABLE).await;
+    let before = migration_rows(db, LEGACY_TABLE).await;
     let got: Vec<i64> = before.iter().map(|r| r.0).collect();
     assert_eq!(got, versions, "{}", db.backend());
     before
-}
-
-/// `(version, checksum, installed_on as text, execution_time)` of a migration table.
-async fn rows(db: &Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
-    let sql = format!(
-        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
-    );
-    outpost_db::dispatch!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {
@@ -129,18 +114,18 @@ async fn a_database_with_the_shared_table_is_split_without_rerunning_anything() 
 
         // The first crate takes its rows; the other crate's stay shared until it starts.
         db.migrate(&A).await.unwrap();
-        assert_eq!(rows(db, "_a_migrations").await, before[..2]);
-        assert_eq!(rows(db, LEGACY_TABLE).await, before[2..]);
+        assert_eq!(migration_rows(db, "_a_migrations").await, before[..2]);
+        assert_eq!(migration_rows(db, LEGACY_TABLE).await, before[2..]);
         db.migrate(&B).await.unwrap();
-        assert_eq!(rows(db, "_b_migrations").await, before[2..]);
+        assert_eq!(migration_rows(db, "_b_migrations").await, before[2..]);
         assert!(!legacy_exists(db).await, "{}", db.backend());
 
         // Nothing ran again (a re-run would have failed on the existing tables), no row lost,
         // and opening again changes nothing.
         db.migrate(&A).await.unwrap();
         db.migrate(&B).await.unwrap();
-        assert_eq!(rows(db, "_a_migrations").await, before[..2]);
-        assert_eq!(rows(db, "_b_migrations").await, before[2..]);
+        assert_eq!(migration_rows(db, "_a_migrations").await, before[..2]);
+        assert_eq!(migration_rows(db, "_b_migrations").await, before[2..]);
         assert_eq!(
             count(db, "SELECT COUNT(*) FROM a_items WHERE note = 'n'").await,
             1
@@ -168,11 +153,11 @@ async fn foreign_rows_keep_the_shared_table_and_are_left_alone() {
         for _ in 0..2 {
             db.migrate(&A).await.unwrap();
             db.migrate(&B).await.unwrap();
-            assert_eq!(rows(db, "_a_migrations").await, before[..2]);
-            assert_eq!(rows(db, "_b_migrations").await, before[2..3]);
+            assert_eq!(migration_rows(db, "_a_migrations").await, before[..2]);
+            assert_eq!(migration_rows(db, "_b_migrations").await, before[2..3]);
             assert!(legacy_exists(db).await, "{}", db.backend());
             assert_eq!(
-                rows(db, LEGACY_TABLE).await,
+                migration_rows(db, LEGACY_TABLE).await,
                 before[3..],
                 "{}",
                 db.backend()

@@ -6,6 +6,8 @@
 //! `OUTPOST_REQUIRE_SHARED=1` (and `OUTPOST_REQUIRE_SERVICES=1` when it started the
 //! services), which turns each of these skips into a test failure.
 
+pub mod migrations;
+
 use std::path::{Path, PathBuf};
 
 /// Set to `1` to make a missing shared data directory fail the tests that need it.

@@ -7,8 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{all_stores, quick_cfg};
+use outpost_db::LEGACY_TABLE;
 use outpost_jobs::model::{Filter, JobStatus};
 use outpost_jobs::store::{ListQuery, StoreConfig, StoreError};
+use outpost_testkit::migrations::{
+    assert_migration_files, migrate_legacy, migration_rows, record_migration,
+};
 
 fn short_lease(dir: &std::path::Path) -> StoreConfig {
     StoreConfig {
@@ -411,31 +415,15 @@ async fn list_filters_audit_and_nodes() {
 /// a database that applied it refuses to open, see the next test).
 #[test]
 fn the_migration_files_are_all_there() {
-    let expected: Vec<(i64, String)> = [
-        "outpost jobs",
-        "audit actor tenant",
-        "jobs updated",
-        "jobs sensor",
-    ]
-    .iter()
-    .zip(1000..)
-    .map(|(d, v)| (v, d.to_string()))
-    .collect();
-    for backend in ["sqlite", "postgres"] {
-        assert_eq!(
-            outpost_jobs::MIGRATIONS.list(backend),
-            expected,
-            "{backend}"
-        );
-    }
-}
-
-/// `(version, checksum, installed_on, execution_time)` of a migration table.
-async fn migration_rows(db: &outpost_db::Db, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
-    let sql = format!(
-        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
+    assert_migration_files(
+        &outpost_jobs::MIGRATIONS,
+        &[
+            "outpost jobs",
+            "audit actor tenant",
+            "jobs updated",
+            "jobs sensor",
+        ],
     );
-    outpost_db::dispatch!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
 }
 
 /// A database made before migrations were kept per crate (the server's and the job queue's
@@ -452,27 +440,13 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
         let db = s.db();
         // What the server did before: the queue's migrations into `_sqlx_migrations`,
         // ignoring missing versions, beside the store's row (version 1).
-        let mut legacy = sqlx::migrate::Migrator::with_migrations(
-            outpost_jobs::MIGRATIONS
-                .for_backend(db)
-                .iter()
-                .cloned()
-                .collect(),
-        );
-        legacy.set_ignore_missing(true);
-        outpost_db::dispatch!(db, p => {
-            legacy.run(p).await.unwrap();
-            sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (1, 'foundation', TRUE, $1, 1)")
-                .bind(vec![7u8; 48])
-                .execute(p)
-                .await
-                .unwrap();
-        });
+        migrate_legacy(db, &outpost_jobs::MIGRATIONS).await;
+        record_migration(db, LEGACY_TABLE, 1, "foundation").await;
         let job = s
             .create("t1", "alice", "dev1", "pcap", &Filter::default(), None)
             .await
             .unwrap();
-        let before = migration_rows(db, "_sqlx_migrations").await;
+        let before = migration_rows(db, LEGACY_TABLE).await;
         assert_eq!(before.len(), 5, "{}", t.name);
 
         s.migrate().await.unwrap();
@@ -483,17 +457,11 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
             "{}",
             t.name
         );
-        assert_eq!(migration_rows(db, "_sqlx_migrations").await, before[..1]);
+        assert_eq!(migration_rows(db, LEGACY_TABLE).await, before[..1]);
         assert_eq!(s.get(job.id).await.unwrap().unwrap().id, job.id);
 
         // A migration this binary does not carry (a lost file) stops the start.
-        outpost_db::dispatch!(db, p => {
-            sqlx::query("INSERT INTO _outpost_jobs_migrations (version, description, success, checksum, execution_time) VALUES (1004, 'lost', TRUE, $1, 1)")
-                .bind(vec![7u8; 48])
-                .execute(p)
-                .await
-                .unwrap();
-        });
+        record_migration(db, "_outpost_jobs_migrations", 1004, "lost").await;
         match s.migrate().await {
             Err(StoreError::Open(outpost_db::DbError::Migrate(
                 sqlx::migrate::MigrateError::VersionMissing(1004),

@@ -6,7 +6,11 @@ use chrono::{Duration, Utc};
 use outpost_core::api::{HitRecord, NewSuppression, TriageState};
 use outpost_core::auth::Role;
 use outpost_core::{Hit, HitPayload, Protocol};
+use outpost_db::LEGACY_TABLE;
 use outpost_store::{CheckinUpdate, DeviceAuth, HitFilter, KeyKind, StateChange, Store};
+use outpost_testkit::migrations::{
+    assert_migration_files, migrate_legacy, migration_rows, record_migration,
+};
 
 struct Backend {
     name: &'static str,
@@ -1222,38 +1226,22 @@ async fn no_secret_is_stored_in_clear() {
 /// database that applied it refuses to open, see the next test).
 #[test]
 fn the_migration_files_are_all_there() {
-    let expected: Vec<(i64, String)> = [
-        "foundation",
-        "server",
-        "intel",
-        "scores",
-        "intel signing key",
-        "alerts profiles",
-        "indicator kinds",
-        "oidc",
-        "releases",
-        "input offsets",
-        "attack models",
-    ]
-    .iter()
-    .zip(1..)
-    .map(|(d, v)| (v, d.to_string()))
-    .collect();
-    for backend in ["sqlite", "postgres"] {
-        assert_eq!(
-            outpost_store::MIGRATIONS.list(backend),
-            expected,
-            "{backend}"
-        );
-    }
-}
-
-/// `(version, checksum, installed_on, execution_time)` of a migration table.
-async fn migration_rows(s: &Store, table: &str) -> Vec<(i64, Vec<u8>, String, i64)> {
-    let sql = format!(
-        "SELECT version, checksum, CAST(installed_on AS TEXT) AS at, execution_time FROM {table} ORDER BY version"
+    assert_migration_files(
+        &outpost_store::MIGRATIONS,
+        &[
+            "foundation",
+            "server",
+            "intel",
+            "scores",
+            "intel signing key",
+            "alerts profiles",
+            "indicator kinds",
+            "oidc",
+            "releases",
+            "input offsets",
+            "attack models",
+        ],
     );
-    outpost_store::dispatch!(s, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await.unwrap())
 }
 
 /// A database made before migrations were kept per crate (the store's and the job queue's
@@ -1265,26 +1253,13 @@ async fn migration_rows(s: &Store, table: &str) -> Vec<(i64, Vec<u8>, String, i6
 async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail() {
     for b in unmigrated_backends().await {
         let s = &b.store;
+        let db = s.db();
         // What the server did before: the store's migrations into `_sqlx_migrations`,
         // ignoring missing versions, beside the job queue's row (version 1000).
-        let mut legacy = sqlx::migrate::Migrator::with_migrations(
-            outpost_store::MIGRATIONS
-                .for_backend(s.db())
-                .iter()
-                .cloned()
-                .collect(),
-        );
-        legacy.set_ignore_missing(true);
-        outpost_store::dispatch!(s, p => {
-            legacy.run(p).await.unwrap();
-            sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (1000, 'outpost jobs', TRUE, $1, 1)")
-                .bind(vec![7u8; 48])
-                .execute(p)
-                .await
-                .unwrap();
-        });
+        migrate_legacy(db, &outpost_store::MIGRATIONS).await;
+        record_migration(db, LEGACY_TABLE, 1000, "outpost jobs").await;
         let tenant = s.create_tenant("kept").await.unwrap();
-        let before = migration_rows(s, "_sqlx_migrations").await;
+        let before = migration_rows(db, LEGACY_TABLE).await;
         // The store's migrations, then the job queue's row.
         let n = outpost_store::MIGRATIONS.list("sqlite").len();
         assert_eq!(before.len(), n + 1, "{}", b.name);
@@ -1292,13 +1267,13 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
         s.migrate().await.unwrap();
         s.migrate().await.unwrap();
         assert_eq!(
-            migration_rows(s, "_outpost_store_migrations").await,
+            migration_rows(db, "_outpost_store_migrations").await,
             before[..n],
             "{}",
             b.name
         );
         assert_eq!(
-            migration_rows(s, "_sqlx_migrations").await,
+            migration_rows(db, LEGACY_TABLE).await,
             before[n..],
             "{}",
             b.name
@@ -1306,14 +1281,7 @@ async fn a_database_of_the_shared_migration_table_opens_and_lost_migrations_fail
         assert_eq!(s.find_tenant("kept").await.unwrap().id, tenant.id);
 
         // A migration this binary does not carry (a lost file) stops the start.
-        outpost_store::dispatch!(s, p => {
-            sqlx::query("INSERT INTO _outpost_store_migrations (version, description, success, checksum, execution_time) VALUES ($1, 'lost', TRUE, $2, 1)")
-                .bind(n as i64 + 1)
-                .bind(vec![7u8; 48])
-                .execute(p)
-                .await
-                .unwrap();
-        });
+        record_migration(db, "_outpost_store_migrations", n as i64 + 1, "lost").await;
         match s.migrate().await {
             Err(outpost_store::StoreError::Open(outpost_db::DbError::Migrate(
                 sqlx::migrate::MigrateError::VersionMissing(v),
