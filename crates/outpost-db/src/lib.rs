@@ -81,6 +81,43 @@ macro_rules! dispatch {
     };
 }
 
+/// A column value both backends decode (`i64`, `String`, `Option`s of them, …).
+pub trait DbValue:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+{
+}
+
+impl<T> DbValue for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+{
+}
+
+/// A row of either backend, read by column name: a row decoder is written once as a generic
+/// function of `&impl DbRow` (no per-decoder list of `Decode` bounds), and [`dispatch!`]
+/// instantiates it for each backend's row.
+pub trait DbRow {
+    /// The value of the column `name`.
+    fn try_get<T: DbValue>(&self, name: &str) -> Result<T, sqlx::Error>;
+}
+
+impl DbRow for sqlx::sqlite::SqliteRow {
+    fn try_get<T: DbValue>(&self, name: &str) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+}
+
+impl DbRow for sqlx::postgres::PgRow {
+    fn try_get<T: DbValue>(&self, name: &str) -> Result<T, sqlx::Error> {
+        sqlx::Row::try_get(self, name)
+    }
+}
+
 /// Page size of a new SQLite database.
 pub const SQLITE_PAGE_SIZE: u32 = 16 * 1024;
 

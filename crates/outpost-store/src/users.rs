@@ -58,19 +58,16 @@ pub fn validate_username(name: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-macro_rules! user_from_row {
-    ($r:expr) => {{
-        let r = $r;
-        let role: String = r.try_get("role")?;
-        User {
-            id: r.try_get("id")?,
-            username: r.try_get("username")?,
-            role: parse_role(&role)?,
-            tenant_id: r.try_get("tenant_id")?,
-            created_at: ms_to_dt(r.try_get("created_at")?),
-            disabled: r.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
-        }
-    }};
+fn user_from_row(r: &impl outpost_db::DbRow) -> Result<User, StoreError> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        role: parse_role(&role)?,
+        tenant_id: r.try_get("tenant_id")?,
+        created_at: ms_to_dt(r.try_get("created_at")?),
+        disabled: r.try_get::<Option<i64>>("disabled_at")?.is_some(),
+    })
 }
 
 impl Store {
@@ -126,7 +123,7 @@ impl Store {
                 .bind(username).fetch_optional(p).await?;
             match row {
                 None => Ok(None),
-                Some(r) => Ok(Some(UserCredentials { password_hash: r.try_get("password_hash")?, user: user_from_row!(&r) })),
+                Some(r) => Ok(Some(UserCredentials { password_hash: r.try_get("password_hash")?, user: user_from_row(&r)? })),
             }
         })
     }
@@ -136,9 +133,7 @@ impl Store {
         dispatch!(self, p => {
             let rows = sqlx::query("SELECT id, username, role, tenant_id, created_at, disabled_at FROM users WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY username")
                 .bind(tenant_id).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows { out.push(user_from_row!(r)); }
-            Ok(out)
+            rows.iter().map(user_from_row).collect()
         })
     }
 
@@ -148,7 +143,7 @@ impl Store {
                 .bind(id).fetch_optional(p).await?;
             match row {
                 None => Err(StoreError::NotFound(format!("user {id:?}"))),
-                Some(r) => Ok(user_from_row!(&r)),
+                Some(r) => user_from_row(&r),
             }
         })
     }
@@ -206,7 +201,7 @@ impl Store {
                 .bind(hash_secret(token)).bind(now_ms()).fetch_optional(p).await?;
             match row {
                 None => Ok(None),
-                Some(r) => Ok(Some(user_from_row!(&r))),
+                Some(r) => Ok(Some(user_from_row(&r)?)),
             }
         })
     }
@@ -282,7 +277,7 @@ impl Store {
                 .bind(provider).bind(subject).fetch_optional(p).await?;
             match row {
                 None => Ok(None),
-                Some(r) => Ok(Some((user_from_row!(&r), r.try_get("disabled_by")?))),
+                Some(r) => Ok(Some((user_from_row(&r)?, r.try_get("disabled_by")?))),
             }
         })
     }
