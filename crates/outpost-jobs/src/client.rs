@@ -11,8 +11,9 @@ use crate::model::{ClaimedJob, Job, JobStatus, StatusReport};
 /// status with the server's error body parsed, an unreadable answer).
 pub type ClientError = outpost_http::ApiError;
 
-/// A blocking client bound to one server and one device token.
-#[derive(Clone)]
+/// A blocking client bound to one server and one device token (its `Debug` shows no token:
+/// `ApiClient`'s redacts it).
+#[derive(Clone, Debug)]
 pub struct AgentClient {
     api: outpost_http::ApiClient,
     time_limit: Duration,
@@ -31,14 +32,6 @@ pub fn abandoned_executors() -> u64 {
 /// client gives up on it: a tenth of the limit, between 100 ms and 5 s.
 fn overrun_grace(limit: Duration) -> Duration {
     (limit / 10).clamp(Duration::from_millis(100), Duration::from_secs(5))
-}
-
-impl std::fmt::Debug for AgentClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentClient")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
-    }
 }
 
 impl AgentClient {
