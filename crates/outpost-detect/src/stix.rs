@@ -312,7 +312,6 @@ fn attack_link(
     }
 }
 
-
 /// Which event sections can produce the object types a pattern names. A comparison on an
 /// object type absent from the observation is false, so an event without any of them cannot
 /// match; unknown types make the pattern always evaluated.

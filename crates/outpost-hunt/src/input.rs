@@ -194,7 +194,9 @@ pub fn read_events_part(
                     &mut progress,
                     &mut s,
                 )?,
-                None => outpost_oslog::ingest_file_with_progress(path, opts, &mut progress, &mut s)?,
+                None => {
+                    outpost_oslog::ingest_file_with_progress(path, opts, &mut progress, &mut s)?
+                }
             };
             Ok(ReadStats {
                 records: st.records_read,

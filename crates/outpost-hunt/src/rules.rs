@@ -230,7 +230,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<NotLoaded>) -> Resu
         let ent = match ent {
             Ok(e) => e,
             Err(e) => {
-                bad.push(NotLoaded::whole_file(dir, format!("cannot list directory: {e}")));
+                bad.push(NotLoaded::whole_file(
+                    dir,
+                    format!("cannot list directory: {e}"),
+                ));
                 continue;
             }
         };
@@ -240,7 +243,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<NotLoaded>) -> Resu
         let p = ent.path();
         if p.is_dir() {
             if let Err(RulesError::Io { path, source }) = collect(&p, out, bad) {
-                bad.push(NotLoaded::whole_file(&path, format!("cannot read: {source}")));
+                bad.push(NotLoaded::whole_file(
+                    &path,
+                    format!("cannot read: {source}"),
+                ));
             }
         } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
             out.push(p);

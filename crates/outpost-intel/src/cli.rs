@@ -638,7 +638,14 @@ mod tests {
             "{o}"
         );
         let (bundle, public) = (d("b.bin"), d("k.pub"));
-        let after_expiry = ["verify", &bundle, "--pubkey", &public, "--at", "2026-11-23T02:00:00Z"];
+        let after_expiry = [
+            "verify",
+            &bundle,
+            "--pubkey",
+            &public,
+            "--at",
+            "2026-11-23T02:00:00Z",
+        ];
         let e = run_args(&after_expiry, now).unwrap_err();
         assert!(format!("{e:#}").contains("expired"), "{e:#}");
         let o = run_args(&[&after_expiry[..], &["--allow-expired"]].concat(), now).unwrap();

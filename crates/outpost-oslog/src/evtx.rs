@@ -78,8 +78,7 @@ pub fn read_evtx_file(
     }
     #[cfg(feature = "evtx")]
     {
-        let (last, max_seen) =
-            read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
+        let (last, max_seen) = read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
         if after_record_id > 0 && max_seen.is_some_and(|m| m < after_record_id) {
             tracing::info!(
                 path = %path.display(),

@@ -322,15 +322,17 @@ pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef
     };
     let rules: Vec<String> = match c.get("rules") {
         Some(J::String(s)) => vec![s.clone()],
-        Some(J::Array(a)) if !a.is_empty() => strings(a)
-            .ok_or_else(|| un("`rules` must be a list of rule ids or names".into()))?,
+        Some(J::Array(a)) if !a.is_empty() => {
+            strings(a).ok_or_else(|| un("`rules` must be a list of rule ids or names".into()))?
+        }
         _ => return Err(un("missing or empty `rules`".into())),
     };
     let group_by: Vec<String> = match c.get("group-by") {
         None | Some(J::Null) => Vec::new(),
         Some(J::String(s)) => vec![s.clone()],
-        Some(J::Array(a)) => strings(a)
-            .ok_or_else(|| un("`group-by` must be a list of field names".into()))?,
+        Some(J::Array(a)) => {
+            strings(a).ok_or_else(|| un("`group-by` must be a list of field names".into()))?
+        }
         Some(_) => return Err(un("`group-by` must be a list of field names".into())),
     };
     let ts = c

@@ -182,7 +182,13 @@ pub(super) fn anchors_of(cond: &Node) -> Option<Vec<Anchor>> {
 /// `contains`.
 fn patterns_anchor(l: &crate::matcher::Leaf, m: &StrMatch, contains: bool) -> Anchor {
     let keys = m.patterns().to_vec();
-    (l.fields.clone(), false, contains, m.case_insensitive(), keys)
+    (
+        l.fields.clone(),
+        false,
+        contains,
+        m.case_insensitive(),
+        keys,
+    )
 }
 
 pub(super) fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {

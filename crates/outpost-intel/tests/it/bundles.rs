@@ -32,7 +32,10 @@ fn ip(s: &str) -> IpAddr {
 
 /// An IP or network indicator of `source`.
 fn ip_indicator(value: &str, source: &str) -> Indicator {
-    Indicator::new(IndicatorValue::parse(IndicatorKind::Ip, value).unwrap(), source)
+    Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, value).unwrap(),
+        source,
+    )
 }
 
 const DAY: Duration = Duration::from_secs(86_400);

@@ -1,11 +1,11 @@
 //! Feed parsing (plain, IPsum, CSV, STIX) and fetching (files, HTTP with ETag) on a schedule.
 
 use chrono::{DateTime, Utc};
-use outpost_intel::{IndicatorKind, IntelSet};
 use outpost_intel::feed::{
     Column, CsvMapping, Feed, FeedFormat, FeedLocation, FeedOptions, FeedReport, FeedState,
     Fetched, KindSource, RefreshOutcome, fetch, parse_feed,
 };
+use outpost_intel::{IndicatorKind, IntelSet};
 use proptest::prelude::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, TcpListener};
