@@ -10,12 +10,19 @@ pub fn rules_from(dirs: &[PathBuf]) -> LoadedRules {
     load_rules(dirs, &SigmaOptions::default(), &RuleFilter::default()).expect("rules load")
 }
 
-/// The EVTX attack samples and SigmaHQ's Windows rules of `../shared` (the testkit's rule:
-/// skipped without them, a failure under `OUTPOST_REQUIRE_SHARED`).
-pub fn samples_and_windows_rules() -> Option<(PathBuf, PathBuf)> {
-    let samples = outpost_testkit::shared("data/evtx/attack-samples")?;
-    let rules = outpost_testkit::shared("data/sigma/rules/windows")?;
-    Some((samples, rules))
+/// The directories `names` of `../shared` (the testkit's rule: skipped without them, a
+/// failure under `OUTPOST_REQUIRE_SHARED`).
+pub fn shared_dirs<const N: usize>(names: [&str; N]) -> Option<[PathBuf; N]> {
+    let mut dirs = Vec::with_capacity(N);
+    for name in names {
+        dirs.push(outpost_testkit::shared(name)?);
+    }
+    dirs.try_into().ok()
+}
+
+/// The EVTX attack samples and SigmaHQ's Windows rules of `../shared`.
+pub fn samples_and_windows_rules() -> Option<[PathBuf; 2]> {
+    shared_dirs(["data/evtx/attack-samples", "data/sigma/rules/windows"])
 }
 
 /// Compares `rendered` with the golden file `tests/golden/{name}` (with `OUTPOST_BLESS` set:

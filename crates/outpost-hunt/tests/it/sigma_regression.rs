@@ -6,7 +6,7 @@
 //!
 //! Set `OUTPOST_BLESS=1` to rewrite the golden file after reviewing a change.
 
-use crate::common::{golden, rules_from};
+use crate::common::{golden, rules_from, shared_dirs};
 use outpost_detect::RuleSet;
 use outpost_hunt::{HuntOptions, InputFile, Progress, hunt};
 use std::collections::HashMap;
@@ -51,10 +51,7 @@ fn parse_info(text: &str) -> (Option<String>, Vec<String>) {
 
 #[test]
 fn each_regression_case_fires_its_own_rule_or_is_listed_with_the_reason() {
-    let Some(reg) = outpost_testkit::shared("conformance/sigma-regression") else {
-        return;
-    };
-    let Some(sigma) = outpost_testkit::shared("data/sigma") else {
+    let Some([reg, sigma]) = shared_dirs(["conformance/sigma-regression", "data/sigma"]) else {
         return;
     };
     let rules = rules_from(std::slice::from_ref(&sigma));

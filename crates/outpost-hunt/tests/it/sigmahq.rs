@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 #[test]
 fn sigmahq_windows_on_attack_samples_match_golden() {
-    let Some((samples, rules_dir)) = samples_and_windows_rules() else {
+    let Some([samples, rules_dir]) = samples_and_windows_rules() else {
         return;
     };
     let rules = rules_from(&[rules_dir]);
@@ -189,7 +189,7 @@ fn every_sigmahq_rule_file_loads_or_says_why() {
 ///   temporal one says `generate: true`, so the SigmaHQ rules' own detections remain.
 #[test]
 fn sigma_correlations_on_real_samples() {
-    let Some((samples, sigma)) = samples_and_windows_rules() else {
+    let Some([samples, sigma]) = samples_and_windows_rules() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
