@@ -61,18 +61,26 @@ mod test_events {
 
     /// A process exec of `/bin/{name}` (`name -c id`) by `uid`, `secs` after a fixed instant.
     pub(crate) fn exec(name: &str, uid: u32, secs: i64) -> Event {
+        exec_of(
+            secs,
+            ProcessInfo {
+                pid: 10,
+                exe: Some(format!("/bin/{name}")),
+                uid: Some(uid),
+                args: vec![name.into(), "-c".into(), "id".into()],
+                ..Default::default()
+            },
+        )
+    }
+
+    /// A process exec of `process`, `secs` after a fixed instant.
+    pub(crate) fn exec_of(secs: i64, process: ProcessInfo) -> Event {
         let mut e = Event::new(
             Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
             EventKind::ProcessExec,
             "test",
         );
-        e.process = Some(std::sync::Arc::new(ProcessInfo {
-            pid: 10,
-            exe: Some(format!("/bin/{name}")),
-            uid: Some(uid),
-            args: vec![name.into(), "-c".into(), "id".into()],
-            ..Default::default()
-        }));
+        e.process = Some(std::sync::Arc::new(process));
         e
     }
 }

@@ -762,22 +762,20 @@ mod tests {
     use outpost_core::{ContainerInfo, NetworkInfo, ParentInfo, ProcessInfo};
 
     fn exec(ts: i64, exe: &str, args: &[&str], image: Option<&str>) -> Event {
-        let mut e = Event::new(
-            Utc.timestamp_opt(1_700_000_000 + ts, 0).unwrap(),
-            EventKind::ProcessExec,
-            "t",
-        );
-        e.process = Some(std::sync::Arc::new(ProcessInfo {
-            pid: 5,
-            exe: Some(exe.into()),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            parent: Some(ParentInfo {
-                pid: 1,
-                exe: Some("/usr/sbin/nginx".into()),
+        let mut e = crate::test_events::exec_of(
+            ts,
+            ProcessInfo {
+                pid: 5,
+                exe: Some(exe.into()),
+                args: args.iter().map(|s| s.to_string()).collect(),
+                parent: Some(ParentInfo {
+                    pid: 1,
+                    exe: Some("/usr/sbin/nginx".into()),
+                    ..Default::default()
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        }));
+            },
+        );
         if let Some(i) = image {
             e.container = Some(ContainerInfo {
                 id: "c".repeat(64),

@@ -122,20 +122,12 @@ impl StixEngine {
             let attack_patterns = model
                 .attack_patterns
                 .iter()
-                .map(|a| AttackLink {
-                    id: a.common.id.clone(),
-                    name: a.name.clone(),
-                    mitre_id: a.mitre_id().map(String::from),
-                })
+                .map(|a| attack_link(&a.common, &a.name, a.mitre_id()))
                 .collect();
             let intrusion_sets = model
                 .intrusion_sets
                 .iter()
-                .map(|i| AttackLink {
-                    id: i.common.id.clone(),
-                    name: i.name.clone(),
-                    mitre_id: None,
-                })
+                .map(|i| attack_link(&i.common, &i.name, None))
                 .collect();
             self.compiled.push(Compiled {
                 tenant: tenant.map(str::to_string),
@@ -304,6 +296,19 @@ impl Prefilter {
                 dst.map(i64::from) == Some(*port)
             }),
         }
+    }
+}
+
+/// The link to the ATT&CK object `name` with the STIX id of `common`.
+fn attack_link(
+    common: &outpost_stix::model::Common,
+    name: &str,
+    mitre_id: Option<&str>,
+) -> AttackLink {
+    AttackLink {
+        id: common.id.clone(),
+        name: name.to_string(),
+        mitre_id: mitre_id.map(String::from),
     }
 }
 

@@ -178,26 +178,6 @@ pub fn read_events_part(
     sink: &mut dyn FnMut(Event),
 ) -> Result<ReadStats, OsLogError> {
     match format {
-        Format::Evtx if part.is_some_and(|p| p.count > 1) => {
-            let mut events = 0u64;
-            let mut s = |e: Event| -> Result<(), SinkError> {
-                events += 1;
-                sink(e);
-                Ok(())
-            };
-            let st = outpost_oslog::ingest_evtx_part_with_progress(
-                path,
-                part.unwrap_or(EvtxPart { index: 0, count: 1 }),
-                opts,
-                &mut |p| progress(p.bytes_done),
-                &mut s,
-            )?;
-            Ok(ReadStats {
-                records: st.records_read,
-                events,
-                malformed: st.malformed,
-            })
-        }
         Format::Evtx | Format::Audit => {
             let mut events = 0u64;
             let mut s = |e: Event| -> Result<(), SinkError> {
@@ -205,12 +185,19 @@ pub fn read_events_part(
                 sink(e);
                 Ok(())
             };
-            let st = outpost_oslog::ingest_file_with_progress(
-                path,
-                opts,
-                &mut |p| progress(p.bytes_done),
-                &mut s,
-            )?;
+            let mut progress = |p: outpost_oslog::Progress| progress(p.bytes_done);
+            let st = match part.filter(|p| format == Format::Evtx && p.count > 1) {
+                Some(part) => outpost_oslog::ingest_evtx_part_with_progress(
+                    path,
+                    part,
+                    opts,
+                    &mut progress,
+                    &mut s,
+                )?,
+                None => {
+                    outpost_oslog::ingest_file_with_progress(path, opts, &mut progress, &mut s)?
+                }
+            };
             Ok(ReadStats {
                 records: st.records_read,
                 events,

@@ -152,18 +152,12 @@ pub fn write_table(w: &mut dyn Write, ds: &[Detection], width: Option<usize>) ->
             ]
         })
         .collect();
-    let tw = rows
-        .iter()
-        .map(|r| r[2].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let cw = rows
-        .iter()
-        .map(|r| r[3].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(8);
+    // The width of column `i`: its widest cell, at least `min`.
+    let width_of = |i: usize, min: usize| {
+        let widest = rows.iter().map(|r| r[i].chars().count()).max();
+        widest.unwrap_or(0).max(min)
+    };
+    let (tw, cw) = (width_of(2, 4), width_of(3, 8));
     let fixed = TIME + LEVEL + tw + cw + 8;
     let mw = width.map(|w| w.saturating_sub(fixed).max(8));
     writeln!(

@@ -20,6 +20,15 @@ pub struct NotLoaded {
 }
 
 impl NotLoaded {
+    /// A whole file not loaded (no rule id known).
+    fn whole_file(path: &Path, reason: String) -> NotLoaded {
+        NotLoaded {
+            file: path.display().to_string(),
+            rule_id: "?".into(),
+            reason,
+        }
+    }
+
     /// The reason without the detail that differs between rules of the same kind (the
     /// detection's name, the condition text), for grouping in the summary.
     pub fn reason_group(&self) -> String {
@@ -221,11 +230,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<NotLoaded>) -> Resu
         let ent = match ent {
             Ok(e) => e,
             Err(e) => {
-                bad.push(NotLoaded {
-                    file: dir.display().to_string(),
-                    rule_id: "?".into(),
-                    reason: format!("cannot list directory: {e}"),
-                });
+                bad.push(NotLoaded::whole_file(
+                    dir,
+                    format!("cannot list directory: {e}"),
+                ));
                 continue;
             }
         };
@@ -235,11 +243,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, bad: &mut Vec<NotLoaded>) -> Resu
         let p = ent.path();
         if p.is_dir() {
             if let Err(RulesError::Io { path, source }) = collect(&p, out, bad) {
-                bad.push(NotLoaded {
-                    file: path.display().to_string(),
-                    rule_id: "?".into(),
-                    reason: format!("cannot read: {source}"),
-                });
+                bad.push(NotLoaded::whole_file(
+                    &path,
+                    format!("cannot read: {source}"),
+                ));
             }
         } else if p.extension().is_some_and(|x| x == "yml" || x == "yaml") {
             out.push(p);
@@ -273,11 +280,7 @@ pub fn load_rules(
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
             Err(e) => {
-                not_loaded.push(NotLoaded {
-                    file: f.display().to_string(),
-                    rule_id: "?".into(),
-                    reason: format!("cannot read: {e}"),
-                });
+                not_loaded.push(NotLoaded::whole_file(f, format!("cannot read: {e}")));
                 continue;
             }
         };

@@ -69,6 +69,45 @@ pub struct InputArgs {
     pub timeout_secs: u64,
 }
 
+/// How `build` and `sign` sign a bundle.
+#[cfg(feature = "cli-admin")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigningArgs {
+    /// Secret key file (hex).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Bundle version.
+    #[arg(long = "bundle-version")]
+    pub bundle_version: String,
+    /// Validity in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    pub ttl_secs: u64,
+    /// Creation time (RFC 3339; default now).
+    #[arg(long)]
+    pub created: Option<String>,
+}
+
+#[cfg(feature = "cli-admin")]
+impl SigningArgs {
+    /// The signing key and the bundle's header (creation time defaults to `now`).
+    fn spec(
+        self,
+        filter_mode: bool,
+        source: String,
+        now: DateTime<Utc>,
+    ) -> Result<(SigningKey, BundleSpec)> {
+        let key = read_signing_key(&self.key)?;
+        let spec = BundleSpec {
+            version: self.bundle_version,
+            created: time_arg(self.created.as_deref(), now)?,
+            ttl: Duration::from_secs(self.ttl_secs),
+            filter_mode,
+            source,
+        };
+        Ok((key, spec))
+    }
+}
+
 /// `outpost intel` subcommands.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum IntelCommand {
@@ -88,18 +127,9 @@ pub enum IntelCommand {
         /// Feeds.
         #[command(flatten)]
         input: InputArgs,
-        /// Secret key file (hex).
-        #[arg(long)]
-        key: PathBuf,
-        /// Bundle version.
-        #[arg(long = "bundle-version")]
-        bundle_version: String,
-        /// Validity in seconds.
-        #[arg(long, default_value_t = 86_400)]
-        ttl_secs: u64,
-        /// Creation time (RFC 3339; default now).
-        #[arg(long)]
-        created: Option<String>,
+        /// Key, version and validity.
+        #[command(flatten)]
+        signing: SigningArgs,
         /// Filter mode: host addresses in a BinaryFuse8 filter (hits need server confirmation).
         #[arg(long)]
         filter: bool,
@@ -112,18 +142,9 @@ pub enum IntelCommand {
     Sign {
         /// Bundle to re-sign.
         bundle: PathBuf,
-        /// Secret key file (hex).
-        #[arg(long)]
-        key: PathBuf,
-        /// New bundle version.
-        #[arg(long = "bundle-version")]
-        bundle_version: String,
-        /// Validity in seconds.
-        #[arg(long, default_value_t = 86_400)]
-        ttl_secs: u64,
-        /// Creation time (RFC 3339; default now).
-        #[arg(long)]
-        created: Option<String>,
+        /// The new key, version and validity.
+        #[command(flatten)]
+        signing: SigningArgs,
         /// Output bundle file.
         #[arg(long)]
         out: PathBuf,
@@ -208,22 +229,12 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
         #[cfg(feature = "cli-admin")]
         IntelCommand::Build {
             input,
-            key,
-            bundle_version,
-            ttl_secs,
-            created,
+            signing,
             filter,
             out: path,
         } => {
-            let key = read_signing_key(&key)?;
+            let (key, spec) = signing.spec(filter, "outpost-intel".into(), now)?;
             let set = load_inputs(&input, out, now)?;
-            let spec = BundleSpec {
-                version: bundle_version,
-                created: time_arg(created.as_deref(), now)?,
-                ttl: Duration::from_secs(ttl_secs),
-                filter_mode: filter,
-                source: "outpost-intel".into(),
-            };
             let bytes = bundle::build_bundle(&set, &spec, &key)?;
             std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
             writeln!(
@@ -238,21 +249,11 @@ pub fn run_to(cmd: IntelCommand, out: &mut dyn Write, now: DateTime<Utc>) -> Res
         #[cfg(feature = "cli-admin")]
         IntelCommand::Sign {
             bundle: input,
-            key,
-            bundle_version,
-            ttl_secs,
-            created,
+            signing,
             out: path,
         } => {
-            let key = read_signing_key(&key)?;
+            let (key, spec) = signing.spec(false, String::new(), now)?;
             let bytes = read(&input)?;
-            let spec = BundleSpec {
-                version: bundle_version,
-                created: time_arg(created.as_deref(), now)?,
-                ttl: Duration::from_secs(ttl_secs),
-                filter_mode: false,
-                source: String::new(),
-            };
             let signed = bundle::resign(&bytes, &spec, &key)
                 .with_context(|| format!("{}", input.display()))?;
             std::fs::write(&path, &signed)
@@ -636,32 +637,18 @@ mod tests {
             o.contains("version: b-1") && o.contains("ip entries: 1"),
             "{o}"
         );
-        let e = run_args(
-            &[
-                "verify",
-                &d("b.bin"),
-                "--pubkey",
-                &d("k.pub"),
-                "--at",
-                "2026-11-23T02:00:00Z",
-            ],
-            now,
-        )
-        .unwrap_err();
+        let (bundle, public) = (d("b.bin"), d("k.pub"));
+        let after_expiry = [
+            "verify",
+            &bundle,
+            "--pubkey",
+            &public,
+            "--at",
+            "2026-11-23T02:00:00Z",
+        ];
+        let e = run_args(&after_expiry, now).unwrap_err();
         assert!(format!("{e:#}").contains("expired"), "{e:#}");
-        let o = run_args(
-            &[
-                "verify",
-                &d("b.bin"),
-                "--pubkey",
-                &d("k.pub"),
-                "--at",
-                "2026-11-23T02:00:00Z",
-                "--allow-expired",
-            ],
-            now,
-        )
-        .unwrap();
+        let o = run_args(&[&after_expiry[..], &["--allow-expired"]].concat(), now).unwrap();
         assert!(o.contains("stale: true"));
         let o = run_args(
             &[

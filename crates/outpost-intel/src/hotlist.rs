@@ -171,6 +171,14 @@ pub fn content_version(bytes: &[u8]) -> String {
     format!("sha256:{}", &hex::encode(digest)[..16])
 }
 
+/// The error of a table from `source` that could not be built.
+fn table_error(source: &str, e: impl std::fmt::Display) -> IntelError {
+    IntelError::Table {
+        source_name: source.to_string(),
+        reason: e.to_string(),
+    }
+}
+
 impl Hotlist {
     /// Loads a hotlist file, detecting its format: a signed binary bundle (by its magic), or a
     /// text list (plain or IPsum, per line) parsed with default options (malformed lines
@@ -288,10 +296,7 @@ impl Hotlist {
             (false, true) => ListFormat::Plain,
             (true, true) => ListFormat::Mixed,
         };
-        let table = RangeTable::build(v4, v6).map_err(|e| IntelError::Table {
-            source_name: source.to_string(),
-            reason: e.to_string(),
-        })?;
+        let table = RangeTable::build(v4, v6).map_err(|e| table_error(source, e))?;
         report.entries = table.entries();
         report.duplicates = report.accepted - report.entries;
         let hotlist = Hotlist {
@@ -315,10 +320,7 @@ impl Hotlist {
                 IpNet::V6(_) => v6.push(Entry::from_net(net, score)),
             }
         }
-        let table = RangeTable::build(v4, v6).map_err(|e| IntelError::Table {
-            source_name: source.to_string(),
-            reason: e.to_string(),
-        })?;
+        let table = RangeTable::build(v4, v6).map_err(|e| table_error(source, e))?;
         Ok(Hotlist {
             table,
             version: version.to_string(),
@@ -388,12 +390,8 @@ impl Hotlist {
                 IpNet::V6(_) => v6.push(e),
             }
         }
-        let table = RangeTable::build_labelled(v4, v6, &labels, strings).map_err(|e| {
-            IntelError::Table {
-                source_name: source.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let table = RangeTable::build_labelled(v4, v6, &labels, strings)
+            .map_err(|e| table_error(source, e))?;
         Ok(Hotlist {
             table,
             version: version.to_string(),
@@ -527,26 +525,9 @@ impl Hotlist {
             out.extend_from_slice(s.as_bytes());
         }
         out.extend_from_slice(&raw.entries.to_le_bytes());
-        out.extend_from_slice(&(raw.palette.len() as u32).to_le_bytes());
-        for p in &raw.palette {
-            out.push(u8::from(p.is_some()));
-            out.extend_from_slice(&p.unwrap_or(0).to_le_bytes());
-        }
-        out.extend_from_slice(&(raw.v4_starts.len() as u64).to_le_bytes());
-        for arr in [&raw.v4_starts, &raw.v4_ends, &raw.v4_meta] {
-            for x in arr.iter() {
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-        out.extend_from_slice(&(raw.v6_starts.len() as u64).to_le_bytes());
-        for arr in [&raw.v6_starts, &raw.v6_ends] {
-            for x in arr.iter() {
-                out.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-        for x in &raw.v6_meta {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
+        raw.encode_palette(&mut out);
+        raw.encode_v4(&mut out);
+        raw.encode_v6(&mut out);
         for part in [
             crate::ranges::encode_strings(&raw.strings),
             crate::ranges::encode_labels(&raw.labels),

@@ -466,6 +466,40 @@ pub(crate) struct RawTable {
     pub entries: u64,
 }
 
+impl RawTable {
+    /// Appends the palette: `n u32 ‖ n × (present u8 ‖ score u32)`.
+    pub(crate) fn encode_palette(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.palette.len() as u32).to_le_bytes());
+        for p in &self.palette {
+            out.push(u8::from(p.is_some()));
+            out.extend_from_slice(&p.unwrap_or(0).to_le_bytes());
+        }
+    }
+
+    /// Appends the IPv4 ranges: `n u64 ‖ n × start u32 ‖ n × end u32 ‖ n × meta u32`.
+    pub(crate) fn encode_v4(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.v4_starts.len() as u64).to_le_bytes());
+        for arr in [&self.v4_starts, &self.v4_ends, &self.v4_meta] {
+            for x in arr.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+
+    /// Appends the IPv6 ranges: `n u64 ‖ n × start u128 ‖ n × end u128 ‖ n × meta u32`.
+    pub(crate) fn encode_v6(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&(self.v6_starts.len() as u64).to_le_bytes());
+        for arr in [&self.v6_starts, &self.v6_ends] {
+            for x in arr.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        for x in &self.v6_meta {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+}
+
 /// One family's ranges are sorted and disjoint, each is one prefix of at most `max_plen` bits
 /// (`mask` gives a prefix length's mask) and names an existing palette entry.
 fn check_ranges<T: Copy + Ord + std::ops::BitAnd<Output = T>>(

@@ -58,7 +58,9 @@ pub struct EvtxStop {
 /// If the file's highest record id is below `after_record_id`, the log was cleared or replaced
 /// and it is read from the beginning. Chunks entirely at or below the cursor are skipped without
 /// parsing their records.
-#[cfg(feature = "evtx")]
+///
+/// Without the `evtx` feature (the slim Linux agent): every EVTX file is refused with
+/// [`OsLogError::EvtxUnsupported`], so a configured EVTX source fails loudly, not silently.
 pub fn read_evtx_file(
     path: &Path,
     after_record_id: u64,
@@ -67,41 +69,35 @@ pub fn read_evtx_file(
     progress: &mut dyn FnMut(Progress),
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<EvtxStop, OsLogError> {
-    let (last, max_seen) = read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
-    if after_record_id > 0 && max_seen.is_some_and(|m| m < after_record_id) {
-        tracing::info!(
-            path = %path.display(),
-            cursor = after_record_id,
-            "EVTX record ids went backwards (log cleared or replaced); reading it again from the start"
-        );
-        let (last, _) = read_pass(path, 0, None, opts, stats, progress, sink)?;
-        return Ok(last);
+    #[cfg(not(feature = "evtx"))]
+    {
+        let _ = (after_record_id, opts, stats, progress, sink);
+        Err(OsLogError::EvtxUnsupported {
+            path: path.to_path_buf(),
+        })
     }
-    Ok(last)
-}
-
-/// Without the `evtx` feature (the slim Linux agent): every EVTX file is refused with
-/// [`OsLogError::EvtxUnsupported`], so a configured EVTX source fails loudly, not silently.
-#[cfg(not(feature = "evtx"))]
-pub fn read_evtx_file(
-    path: &Path,
-    _after_record_id: u64,
-    _opts: &IngestOptions,
-    _stats: &mut IngestStats,
-    _progress: &mut dyn FnMut(Progress),
-    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
-) -> Result<EvtxStop, OsLogError> {
-    Err(OsLogError::EvtxUnsupported {
-        path: path.to_path_buf(),
-    })
+    #[cfg(feature = "evtx")]
+    {
+        let (last, max_seen) = read_pass(path, after_record_id, None, opts, stats, progress, sink)?;
+        if after_record_id > 0 && max_seen.is_some_and(|m| m < after_record_id) {
+            tracing::info!(
+                path = %path.display(),
+                cursor = after_record_id,
+                "EVTX record ids went backwards (log cleared or replaced); reading it again from the start"
+            );
+            let (last, _) = read_pass(path, 0, None, opts, stats, progress, sink)?;
+            return Ok(last);
+        }
+        Ok(last)
+    }
 }
 
 /// Reads one part of an EVTX file: of the chunks in the order the file is read (oldest
 /// first), those whose position `i` has `i % part.count == part.index`. The parts of a file
 /// together deliver exactly the events of [`read_evtx_file`] (from the start), each once, so
 /// one large file can be read by several threads (every part still reads each chunk from disk,
-/// but parses and renders only its own).
-#[cfg(feature = "evtx")]
+/// but parses and renders only its own). Without the `evtx` feature: refused like
+/// [`read_evtx_file`].
 pub fn read_evtx_part(
     path: &Path,
     part: EvtxPart,
@@ -110,26 +106,14 @@ pub fn read_evtx_part(
     progress: &mut dyn FnMut(Progress),
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<EvtxStop, OsLogError> {
-    if part.count <= 1 {
-        return read_evtx_file(path, 0, opts, stats, progress, sink);
+    #[cfg(feature = "evtx")]
+    if part.count > 1 {
+        let (last, _) = read_pass(path, 0, Some(part), opts, stats, progress, sink)?;
+        return Ok(last);
     }
-    let (last, _) = read_pass(path, 0, Some(part), opts, stats, progress, sink)?;
-    Ok(last)
-}
-
-/// Without the `evtx` feature: refused like [`read_evtx_file`].
-#[cfg(not(feature = "evtx"))]
-pub fn read_evtx_part(
-    path: &Path,
-    _part: EvtxPart,
-    _opts: &IngestOptions,
-    _stats: &mut IngestStats,
-    _progress: &mut dyn FnMut(Progress),
-    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
-) -> Result<EvtxStop, OsLogError> {
-    Err(OsLogError::EvtxUnsupported {
-        path: path.to_path_buf(),
-    })
+    #[cfg(not(feature = "evtx"))]
+    let _ = part;
+    read_evtx_file(path, 0, opts, stats, progress, sink)
 }
 
 /// One of `count` interleaved parts of an EVTX file's chunks (see [`read_evtx_part`]).

@@ -24,8 +24,7 @@ use crate::sources::ChannelCursor;
 use outpost_core::Event;
 
 /// Reads the records of `channel` after `cursor`; returns the cursor after the last record the
-/// sink took.
-#[cfg(windows)]
+/// sink took. Windows only: fails elsewhere.
 pub fn read_channel(
     channel: &str,
     cursor: &ChannelCursor,
@@ -33,21 +32,17 @@ pub fn read_channel(
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
 ) -> Result<ChannelCursor, OsLogError> {
-    win::read_channel(channel, cursor, opts, stats, sink)
-}
-
-/// Reads the records of `channel` after `cursor` (Windows only; fails elsewhere).
-#[cfg(not(windows))]
-pub fn read_channel(
-    channel: &str,
-    _cursor: &ChannelCursor,
-    _opts: &IngestOptions,
-    _stats: &mut IngestStats,
-    _sink: &mut dyn FnMut(Event) -> Result<(), SinkError>,
-) -> Result<ChannelCursor, OsLogError> {
-    Err(OsLogError::Windows(format!(
-        "live channel {channel:?} can only be read on Windows"
-    )))
+    #[cfg(windows)]
+    {
+        win::read_channel(channel, cursor, opts, stats, sink)
+    }
+    #[cfg(not(windows))]
+    {
+        let _ = (cursor, opts, stats, sink);
+        Err(OsLogError::Windows(format!(
+            "live channel {channel:?} can only be read on Windows"
+        )))
+    }
 }
 
 #[cfg(windows)]

@@ -158,6 +158,7 @@ pub fn start_time(proc_root: &Path, pid: u32) -> Result<u64, ProcessError> {
         .map_err(|e| ProcessError::Mismatch(format!("pid {pid} is gone ({e})")))
 }
 
+/// Sends `signal` to `pid` only if its start time is still `expected_start`.
 pub fn kill(
     proc_root: &Path,
     pid: u32,

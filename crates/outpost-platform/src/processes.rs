@@ -86,15 +86,7 @@ pub fn start_time(proc_root: &Path, pid: u32) -> Result<u64, ProcessError> {
     crate::os::start_time(proc_root, pid)
 }
 
-/// Sends `signal` to `pid` only if its start time is still `expected_start`.
-pub fn kill(
-    proc_root: &Path,
-    pid: u32,
-    expected_start: u64,
-    signal: Signal,
-) -> Result<Killed, ProcessError> {
-    crate::os::kill(proc_root, pid, expected_start, signal)
-}
+pub use crate::os::kill;
 
 #[cfg(test)]
 mod tests {

@@ -217,6 +217,7 @@ pub fn start_time(_proc_root: &Path, pid: u32) -> Result<u64, ProcessError> {
     })
 }
 
+/// Sends `signal` to `pid` only if its start time is still `expected_start`.
 pub fn kill(
     _proc_root: &Path,
     pid: u32,

@@ -59,6 +59,13 @@ pub enum ObservationError {
     Shape(String),
 }
 
+/// The object's `id`, or the name `otherwise` gives it.
+fn id_or(obj: &Map<String, Value>, otherwise: impl FnOnce() -> String) -> String {
+    obj.get("id")
+        .and_then(Value::as_str)
+        .map_or_else(otherwise, str::to_string)
+}
+
 fn field_err(object: &str, field: &str, message: impl Into<String>) -> ObservationError {
     ObservationError::Field {
         object: object.to_string(),
@@ -108,11 +115,7 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
             .ok_or_else(|| ObservationError::Shape(format!("item {i} is not a JSON object")))?;
         match obj.get("type").and_then(Value::as_str) {
             Some("bundle") => {
-                let bundle_name = obj
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("bundle")
-                    .to_string();
+                let bundle_name = id_or(obj, || "bundle".into());
                 let objects = obj
                     .get("objects")
                     .ok_or_else(|| field_err(&bundle_name, "objects", "missing"))?
@@ -126,11 +129,7 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
                         field_err(&format!("{bundle_name} objects[{j}]"), "type", "missing")
                     })?;
                     if ty == "observed-data" {
-                        let name = m
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                            .unwrap_or(format!("{bundle_name} objects[{j}]"));
+                        let name = id_or(m, || format!("{bundle_name} objects[{j}]"));
                         observed.push((name, m));
                     } else if let Some(id) = m.get("id").and_then(Value::as_str) {
                         pool.insert(id, o);
@@ -138,11 +137,7 @@ pub fn observations_from_json(value: &Value) -> Result<Vec<Observation>, Observa
                 }
             }
             Some("observed-data") => {
-                let name = obj
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or(format!("item {i}"));
+                let name = id_or(obj, || format!("item {i}"));
                 observed.push((name, obj));
             }
             Some(other) => {

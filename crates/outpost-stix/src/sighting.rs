@@ -247,13 +247,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(m.observations, vec![0, 2]);
-        let s = sighting_for_match(
-            &ind,
-            &obs,
-            &m,
-            &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()],
-            t0,
-        );
+        let creator = ["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".to_string()];
+        let s = sighting_for_match(&ind, &obs, &m, &creator, t0);
         assert_eq!(s.sighting_of_ref, ind.common.id);
         assert_eq!(s.count, Some(2));
         assert_eq!(s.first_seen, Some(t0));
@@ -261,13 +256,7 @@ mod tests {
         assert_eq!(s.observed_data_refs.len(), 2);
         assert_ne!(s.observed_data_refs[0], s.observed_data_refs[1]);
         // Same inputs, same id.
-        let again = sighting_for_match(
-            &ind,
-            &obs,
-            &m,
-            &["identity--311b2d2d-f010-4473-83ec-1edf84858f4c".into()],
-            t0,
-        );
+        let again = sighting_for_match(&ind, &obs, &m, &creator, t0);
         assert_eq!(again.common.id, s.common.id);
         // The sighting and its evidence form a valid bundle that imports back.
         let mut objects = vec![StixObject::Indicator(ind.clone()), StixObject::Sighting(s)];

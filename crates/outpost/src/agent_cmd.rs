@@ -340,13 +340,7 @@ fn run_once_cmd(a: RunOnceArgs) -> Result<ExitCode> {
 
 fn ingest(a: IngestArgs) -> Result<ExitCode> {
     use std::io::{IsTerminal, Write};
-    let mut opts = outpost_oslog::IngestOptions::default();
-    for d in &a.drives {
-        let (dev, drive) = d
-            .split_once('=')
-            .with_context(|| format!("--drive {d:?}: expected DEVICE=DRIVE"))?;
-        opts.drive_map.insert(dev, drive);
-    }
+    let opts = crate::hunt_cmd::ingest_options(&a.drives)?;
     let tty = std::io::stderr().is_terminal();
     let mut last = std::time::Instant::now();
     let stats =

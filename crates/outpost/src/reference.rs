@@ -77,13 +77,19 @@ fn config() -> Result<String> {
     );
     w.section(&mut out, &[], &agent, false, 0);
     missing.extend(w.missing);
+    documented("configuration keys", &missing)?;
+    Ok(out)
+}
+
+/// An error naming the `missing` ones of `what` (keys, fields) when a doc comment is missing.
+fn documented(what: &str, missing: &[String]) -> Result<()> {
     if !missing.is_empty() {
         bail!(
-            "configuration keys without a doc comment (add one to the field): {}",
+            "{what} without a doc comment (add one to the field): {}",
             missing.join(", ")
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Walks a JSON Schema (schemars' draft 2020-12 output) into tables, one per TOML table.
@@ -681,11 +687,6 @@ fn events(samples: &Path) -> Result<String> {
     }
     let mut missing = w.missing;
     missing.extend(w2.missing);
-    if !missing.is_empty() {
-        bail!(
-            "event and hit fields without a doc comment (add one to the field): {}",
-            missing.join(", ")
-        );
-    }
+    documented("event and hit fields", &missing)?;
     Ok(out)
 }

@@ -113,6 +113,28 @@ fn url(conn: &Conn, path: &str) -> String {
     format!("{}/api/v1{path}", conn.server.trim_end_matches('/'))
 }
 
+fn auth(conn: &Conn) -> String {
+    format!("Bearer {}", conn.api_key)
+}
+
+/// GET `path` of the API and print the answer.
+fn get(conn: &Conn, path: &str) -> Result<ExitCode> {
+    let resp = agent()
+        .get(&url(conn, path))
+        .header("Authorization", &auth(conn))
+        .call()?;
+    print(&answer(resp)?)
+}
+
+/// POST `body` as JSON to `path` of the API and print the answer.
+fn post_json(conn: &Conn, path: &str, body: &impl serde::Serialize) -> Result<ExitCode> {
+    let resp = agent()
+        .post(&url(conn, path))
+        .header("Authorization", &auth(conn))
+        .send_json(body)?;
+    print(&answer(resp)?)
+}
+
 fn answer(mut resp: ureq::http::Response<ureq::Body>) -> Result<serde_json::Value> {
     let status = resp.status();
     let body = resp
@@ -137,10 +159,12 @@ fn load_key(path: &PathBuf) -> Result<outpost_intel::SigningKey> {
         .with_context(|| format!("release key {}", path.display()))
 }
 
-fn signature(key: &PathBuf, p: &Platform, bytes: &[u8]) -> Result<String> {
+/// The release `file` and its signature with the release key in the file `key`.
+fn signed_file(key: &PathBuf, p: &Platform, file: &PathBuf) -> Result<(Vec<u8>, String)> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let key = load_key(key)?;
-    let sha = sha256_hex(bytes);
-    Ok(sign(
+    let sha = sha256_hex(&bytes);
+    let sig = sign(
         &key,
         &ReleaseStatement {
             os: &p.os,
@@ -149,7 +173,8 @@ fn signature(key: &PathBuf, p: &Platform, bytes: &[u8]) -> Result<String> {
             size: bytes.len() as u64,
             sha256: &sha,
         },
-    ))
+    );
+    Ok((bytes, sig))
 }
 
 fn print(v: &serde_json::Value) -> Result<ExitCode> {
@@ -158,8 +183,6 @@ fn print(v: &serde_json::Value) -> Result<ExitCode> {
 }
 
 pub fn run(c: ReleaseCommand) -> Result<ExitCode> {
-    let http = || agent();
-    let auth = |conn: &Conn| format!("Bearer {}", conn.api_key);
     match c {
         ReleaseCommand::Keygen { out } => {
             let key = outpost_intel::distribute::generate_signing_key();
@@ -186,9 +209,8 @@ pub fn run(c: ReleaseCommand) -> Result<ExitCode> {
             platform,
             file,
         } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            println!("{}", signature(&key, &platform, &bytes)?);
+            let (_, sig) = signed_file(&key, &platform, &file)?;
+            println!("{sig}");
             Ok(ExitCode::SUCCESS)
         }
         ReleaseCommand::Upload {
@@ -197,10 +219,8 @@ pub fn run(c: ReleaseCommand) -> Result<ExitCode> {
             platform,
             file,
         } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let sig = signature(&key, &platform, &bytes)?;
-            let resp = http()
+            let (bytes, sig) = signed_file(&key, &platform, &file)?;
+            let resp = agent()
                 .post(&url(&conn, "/releases"))
                 .query("os", &platform.os)
                 .query("arch", &platform.arch)
@@ -208,23 +228,11 @@ pub fn run(c: ReleaseCommand) -> Result<ExitCode> {
                 .query("signature", &sig)
                 .header("Authorization", &auth(&conn))
                 .header("Content-Type", "application/octet-stream")
-                .config()
-                .http_status_as_error(false)
-                .build()
                 .send(&bytes[..])
                 .context("uploading the release")?;
             print(&answer(resp)?)
         }
-        ReleaseCommand::List { conn } => {
-            let resp = http()
-                .get(&url(&conn, "/releases"))
-                .header("Authorization", &auth(&conn))
-                .config()
-                .http_status_as_error(false)
-                .build()
-                .call()?;
-            print(&answer(resp)?)
-        }
+        ReleaseCommand::List { conn } => get(&conn, "/releases"),
         ReleaseCommand::Rollout {
             conn,
             release,
@@ -244,38 +252,17 @@ pub fn run(c: ReleaseCommand) -> Result<ExitCode> {
                 failure_threshold,
                 rollback,
             };
-            let resp = http()
-                .post(&url(&conn, "/rollouts"))
-                .header("Authorization", &auth(&conn))
-                .config()
-                .http_status_as_error(false)
-                .build()
-                .send_json(&body)?;
-            print(&answer(resp)?)
+            post_json(&conn, "/rollouts", &body)
         }
-        ReleaseCommand::Rollouts { conn } => {
-            let resp = http()
-                .get(&url(&conn, "/rollouts"))
-                .header("Authorization", &auth(&conn))
-                .config()
-                .http_status_as_error(false)
-                .build()
-                .call()?;
-            print(&answer(resp)?)
-        }
+        ReleaseCommand::Rollouts { conn } => get(&conn, "/rollouts"),
         ReleaseCommand::State {
             conn,
             rollout,
             action,
-        } => {
-            let resp = http()
-                .post(&url(&conn, &format!("/rollouts/{rollout}/state")))
-                .header("Authorization", &auth(&conn))
-                .config()
-                .http_status_as_error(false)
-                .build()
-                .send_json(serde_json::json!({ "action": action }))?;
-            print(&answer(resp)?)
-        }
+        } => post_json(
+            &conn,
+            &format!("/rollouts/{rollout}/state"),
+            &serde_json::json!({ "action": action }),
+        ),
     }
 }

@@ -168,6 +168,14 @@ fn read_password() -> Result<(String, bool)> {
     Ok((outpost_server::random_token()[..24].to_string(), true))
 }
 
+/// The active (not disabled) user `username`.
+async fn active_user(store: &Store, username: &str) -> Result<outpost_store::UserCredentials> {
+    store
+        .user_credentials(username)
+        .await?
+        .with_context(|| format!("no active user {username:?}"))
+}
+
 pub fn user(c: UserCommand) -> Result<ExitCode> {
     runtime()?.block_on(async move {
         match c {
@@ -212,19 +220,13 @@ pub fn user(c: UserCommand) -> Result<ExitCode> {
             }
             UserCommand::Disable { db, username } => {
                 let store = db.open().await?;
-                let u = store
-                    .user_credentials(&username)
-                    .await?
-                    .with_context(|| format!("no active user {username:?}"))?;
+                let u = active_user(&store, &username).await?;
                 store.disable_user(&u.user.id).await?;
                 eprintln!("disabled {username}");
             }
             UserCommand::Passwd { db, username } => {
                 let store = db.open().await?;
-                let u = store
-                    .user_credentials(&username)
-                    .await?
-                    .with_context(|| format!("no active user {username:?}"))?;
+                let u = active_user(&store, &username).await?;
                 let (password, generated) = read_password()?;
                 let phc = outpost_server::password::hash(password.clone()).await?;
                 store.set_password(&u.user.id, &phc).await?;

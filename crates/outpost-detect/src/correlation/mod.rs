@@ -281,6 +281,11 @@ fn parse_aliases(
     Ok(aliases)
 }
 
+/// The strings of `a`; `None` when an item is not a string.
+fn strings(a: &[J]) -> Option<Vec<String>> {
+    a.iter().map(|x| x.as_str().map(String::from)).collect()
+}
+
 /// Parses a correlation document. Errors name what is wrong (reported as not loaded).
 pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef, Unsupported> {
     let fname = file.display().to_string();
@@ -290,12 +295,7 @@ pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef
         rule_id: id.clone(),
         reason: format!("correlation: {reason}"),
     };
-    if title.is_empty() {
-        return Err(un("missing `title`".into()));
-    }
-    if doc.get("status").and_then(J::as_str) == Some("deprecated") && !opts.load_deprecated {
-        return Err(un("status is deprecated".into()));
-    }
+    crate::sigma::check_title_status(doc, &title, opts).map_err(un)?;
     let Some(c) = doc.get("correlation").and_then(J::as_object) else {
         return Err(un("`correlation` must be a map".into()));
     };
@@ -323,14 +323,7 @@ pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef
     let rules: Vec<String> = match c.get("rules") {
         Some(J::String(s)) => vec![s.clone()],
         Some(J::Array(a)) if !a.is_empty() => {
-            let v: Vec<String> = a
-                .iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect();
-            if v.len() != a.len() {
-                return Err(un("`rules` must be a list of rule ids or names".into()));
-            }
-            v
+            strings(a).ok_or_else(|| un("`rules` must be a list of rule ids or names".into()))?
         }
         _ => return Err(un("missing or empty `rules`".into())),
     };
@@ -338,14 +331,7 @@ pub fn parse(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CorrelationDef
         None | Some(J::Null) => Vec::new(),
         Some(J::String(s)) => vec![s.clone()],
         Some(J::Array(a)) => {
-            let v: Vec<String> = a
-                .iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect();
-            if v.len() != a.len() {
-                return Err(un("`group-by` must be a list of field names".into()));
-            }
-            v
+            strings(a).ok_or_else(|| un("`group-by` must be a list of field names".into()))?
         }
         Some(_) => return Err(un("`group-by` must be a list of field names".into())),
     };

@@ -178,6 +178,19 @@ pub(super) fn anchors_of(cond: &Node) -> Option<Vec<Anchor>> {
     }
 }
 
+/// The anchor of `m`'s own patterns on the fields of `l`: whole values, or substrings when
+/// `contains`.
+fn patterns_anchor(l: &crate::matcher::Leaf, m: &StrMatch, contains: bool) -> Anchor {
+    let keys = m.patterns().to_vec();
+    (
+        l.fields.clone(),
+        false,
+        contains,
+        m.case_insensitive(),
+        keys,
+    )
+}
+
 pub(super) fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
     let leaves = [l];
     for l in leaves {
@@ -219,15 +232,7 @@ pub(super) fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
             continue;
         }
         match m.kind() {
-            StrKind::Eq => {
-                return Some((
-                    l.fields.clone(),
-                    false,
-                    false,
-                    m.case_insensitive(),
-                    m.patterns().to_vec(),
-                ));
-            }
+            StrKind::Eq => return Some(patterns_anchor(l, m, false)),
             StrKind::EndsWith => {
                 let keys: Option<Vec<String>> = m
                     .patterns()
@@ -242,26 +247,14 @@ pub(super) fn leaf_anchor(l: &crate::matcher::Leaf) -> Option<Anchor> {
                 }
                 // Ending with a pattern that is not `\name` still means containing it.
                 if m.patterns().iter().all(|p| !p.is_empty()) {
-                    return Some((
-                        l.fields.clone(),
-                        false,
-                        true,
-                        m.case_insensitive(),
-                        m.patterns().to_vec(),
-                    ));
+                    return Some(patterns_anchor(l, m, true));
                 }
             }
             // A prefix is a substring too.
             StrKind::StartsWith | StrKind::Contains
                 if m.patterns().iter().all(|p| !p.is_empty()) =>
             {
-                return Some((
-                    l.fields.clone(),
-                    false,
-                    true,
-                    m.case_insensitive(),
-                    m.patterns().to_vec(),
-                ));
+                return Some(patterns_anchor(l, m, true));
             }
             _ => {}
         }

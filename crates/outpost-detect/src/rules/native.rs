@@ -41,25 +41,22 @@ pub(super) fn compile_native(
     errors: &mut Vec<RuleError>,
 ) {
     let fname = file.display().to_string();
+    // A rule without an id is named by its position in the file.
+    let unnamed = |field: &str, message: &str| RuleError {
+        file: fname.clone(),
+        rule_id: format!("#{index}"),
+        field: field.into(),
+        message: message.into(),
+    };
     let Some(m) = v.as_object() else {
-        errors.push(RuleError {
-            file: fname,
-            rule_id: format!("#{index}"),
-            field: "(rule)".into(),
-            message: "a rule must be a map".into(),
-        });
+        errors.push(unnamed("(rule)", "a rule must be a map"));
         return;
     };
     let id = match m.get("id") {
         Some(J::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(J::Number(n)) => n.to_string(),
         _ => {
-            errors.push(RuleError {
-                file: fname,
-                rule_id: format!("#{index}"),
-                field: "id".into(),
-                message: "missing or empty rule id".into(),
-            });
+            errors.push(unnamed("id", "missing or empty rule id"));
             return;
         }
     };

@@ -104,12 +104,7 @@ pub fn compile(doc: &J, file: &Path, opts: &SigmaOptions) -> Result<CompiledRule
             "Sigma correlation rules are not supported (use a native rule with `count`)".into(),
         ));
     }
-    if title.is_empty() {
-        return Err(un("missing `title`".into()));
-    }
-    if doc.get("status").and_then(J::as_str) == Some("deprecated") && !opts.load_deprecated {
-        return Err(un("status is deprecated".into()));
-    }
+    check_title_status(doc, &title, opts).map_err(un)?;
     let Some(ls) = doc.get("logsource").and_then(J::as_object) else {
         return Err(un("missing or invalid `logsource`".into()));
     };
@@ -432,6 +427,18 @@ fn map_field(src: &Src, name: &str) -> Result<Vec<Field>, String> {
 }
 
 /// A Sigma document's `title` (empty when missing) and `id` (else its title, else `?`).
+/// What every Sigma document (rule or correlation) must pass first: a `title`, and no
+/// deprecated `status` unless deprecated rules are loaded on purpose.
+pub(crate) fn check_title_status(doc: &J, title: &str, opts: &SigmaOptions) -> Result<(), String> {
+    if title.is_empty() {
+        return Err("missing `title`".into());
+    }
+    if doc.get("status").and_then(J::as_str) == Some("deprecated") && !opts.load_deprecated {
+        return Err("status is deprecated".into());
+    }
+    Ok(())
+}
+
 pub(crate) fn doc_title_id(doc: &J) -> (String, String) {
     let title = doc
         .get("title")

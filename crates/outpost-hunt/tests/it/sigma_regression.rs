@@ -6,8 +6,9 @@
 //!
 //! Set `OUTPOST_BLESS=1` to rewrite the golden file after reviewing a change.
 
+use crate::common::{golden, rules_from, shared_dirs};
 use outpost_detect::RuleSet;
-use outpost_hunt::{HuntOptions, InputFile, Progress, RuleFilter, SigmaOptions, hunt, load_rules};
+use outpost_hunt::{HuntOptions, InputFile, Progress, hunt};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -50,18 +51,10 @@ fn parse_info(text: &str) -> (Option<String>, Vec<String>) {
 
 #[test]
 fn each_regression_case_fires_its_own_rule_or_is_listed_with_the_reason() {
-    let Some(reg) = outpost_testkit::shared("conformance/sigma-regression") else {
+    let Some([reg, sigma]) = shared_dirs(["conformance/sigma-regression", "data/sigma"]) else {
         return;
     };
-    let Some(sigma) = outpost_testkit::shared("data/sigma") else {
-        return;
-    };
-    let rules = load_rules(
-        std::slice::from_ref(&sigma),
-        &SigmaOptions::default(),
-        &RuleFilter::default(),
-    )
-    .expect("rules load");
+    let rules = rules_from(std::slice::from_ref(&sigma));
     let by_id: HashMap<&str, &outpost_detect::CompiledRule> = rules
         .set
         .rules()
@@ -136,17 +129,5 @@ fn each_regression_case_fires_its_own_rule_or_is_listed_with_the_reason() {
         failures.len(),
         failures.join("\n")
     );
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sigma_regression.txt");
-    if std::env::var_os("OUTPOST_BLESS").is_some() {
-        std::fs::write(&golden, &rendered).expect("write golden");
-        eprintln!("blessed {}", golden.display());
-        return;
-    }
-    let want = std::fs::read_to_string(&golden).expect("golden (OUTPOST_BLESS=1 creates it)");
-    assert_eq!(
-        rendered,
-        want,
-        "regression outcome differs from {}",
-        golden.display()
-    );
+    golden("sigma_regression.txt", &rendered);
 }

@@ -11,56 +11,17 @@
 //!
 //! Set `OUTPOST_BLESS=1` to rewrite the golden files after reviewing a change.
 
-use outpost_hunt::{
-    HuntOptions, InputFile, Progress, RuleFilter, SigmaOptions, collect_inputs, hunt, load_rules,
-};
+use crate::common::{golden, rules_from, samples_and_windows_rules};
+use outpost_hunt::{HuntOptions, InputFile, Progress, collect_inputs, hunt};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn golden(name: &str, rendered: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("OUTPOST_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, rendered).expect("write golden");
-        eprintln!("blessed {}", path.display());
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with OUTPOST_BLESS=1 to create it)",
-            path.display()
-        )
-    });
-    if want != rendered {
-        let w: Vec<&str> = want.lines().collect();
-        let g: Vec<&str> = rendered.lines().collect();
-        let missing: Vec<&&str> = w.iter().filter(|l| !g.contains(l)).take(20).collect();
-        let extra: Vec<&&str> = g.iter().filter(|l| !w.contains(l)).take(20).collect();
-        panic!(
-            "{} differs ({} lines pinned, {} now)\nmissing now (first 20): {missing:#?}\nnew (first 20): {extra:#?}",
-            path.display(),
-            w.len(),
-            g.len()
-        );
-    }
-}
-
 #[test]
 fn sigmahq_windows_on_attack_samples_match_golden() {
-    let Some(samples) = outpost_testkit::shared("data/evtx/attack-samples") else {
+    let Some([samples, rules_dir]) = samples_and_windows_rules() else {
         return;
     };
-    let Some(rules_dir) = outpost_testkit::shared("data/sigma/rules/windows") else {
-        return;
-    };
-    let rules = load_rules(
-        &[rules_dir],
-        &SigmaOptions::default(),
-        &RuleFilter::default(),
-    )
-    .expect("rules load");
+    let rules = rules_from(&[rules_dir]);
     assert!(
         rules.set.len() > 2000,
         "only {} rules loaded",
@@ -177,12 +138,7 @@ fn every_sigmahq_rule_file_loads_or_says_why() {
     let Some(sigma) = outpost_testkit::shared("data/sigma") else {
         return;
     };
-    let rules = load_rules(
-        std::slice::from_ref(&sigma),
-        &SigmaOptions::default(),
-        &RuleFilter::default(),
-    )
-    .expect("rules load");
+    let rules = rules_from(std::slice::from_ref(&sigma));
     assert_eq!(rules.files, 3754, "SigmaHQ rule files");
     // Every file has at least one loaded rule or one reason.
     let mut accounted: BTreeMap<PathBuf, usize> = BTreeMap::new();
@@ -233,10 +189,7 @@ fn every_sigmahq_rule_file_loads_or_says_why() {
 ///   temporal one says `generate: true`, so the SigmaHQ rules' own detections remain.
 #[test]
 fn sigma_correlations_on_real_samples() {
-    let Some(samples) = outpost_testkit::shared("data/evtx/attack-samples") else {
-        return;
-    };
-    let Some(sigma) = outpost_testkit::shared("data/sigma/rules/windows") else {
+    let Some([samples, sigma]) = samples_and_windows_rules() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -389,12 +342,7 @@ correlation:
         sigma.join("process_access/proc_access_win_lsass_susp_access_flag.yml"),
         dir.path().to_path_buf(),
     ];
-    let rules = load_rules(
-        &rule_files,
-        &SigmaOptions::default(),
-        &RuleFilter::default(),
-    )
-    .expect("rules load");
+    let rules = rules_from(&rule_files);
     assert_eq!(rules.set.correlations().len(), 6, "{:?}", rules.not_loaded);
     assert_eq!(rules.loaded(), 5 + 6);
     let bad: Vec<_> = rules

@@ -45,32 +45,15 @@ pub fn build_bundle(
     section(&mut payload, b"META", &meta);
 
     let mut palt = Vec::with_capacity(4 + raw.palette.len() * 5);
-    palt.extend_from_slice(&(raw.palette.len() as u32).to_le_bytes());
-    for p in &raw.palette {
-        palt.push(u8::from(p.is_some()));
-        palt.extend_from_slice(&p.unwrap_or(0).to_le_bytes());
-    }
+    raw.encode_palette(&mut palt);
     section(&mut payload, b"PALT", &palt);
 
     let mut r4 = Vec::with_capacity(8 + raw.v4_starts.len() * 12);
-    r4.extend_from_slice(&(raw.v4_starts.len() as u64).to_le_bytes());
-    for arr in [&raw.v4_starts, &raw.v4_ends, &raw.v4_meta] {
-        for x in arr.iter() {
-            r4.extend_from_slice(&x.to_le_bytes());
-        }
-    }
+    raw.encode_v4(&mut r4);
     section(&mut payload, b"RNG4", &r4);
 
     let mut r6 = Vec::with_capacity(8 + raw.v6_starts.len() * 36);
-    r6.extend_from_slice(&(raw.v6_starts.len() as u64).to_le_bytes());
-    for arr in [&raw.v6_starts, &raw.v6_ends] {
-        for x in arr.iter() {
-            r6.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    for x in &raw.v6_meta {
-        r6.extend_from_slice(&x.to_le_bytes());
-    }
+    raw.encode_v6(&mut r6);
     section(&mut payload, b"RNG6", &r6);
 
     if !raw.labels.is_empty() {

@@ -30,6 +30,14 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
+/// An IP or network indicator of `source`.
+fn ip_indicator(value: &str, source: &str) -> Indicator {
+    Indicator::new(
+        IndicatorValue::parse(IndicatorKind::Ip, value).unwrap(),
+        source,
+    )
+}
+
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn sample_set() -> IntelSet {
@@ -358,14 +366,8 @@ fn filter_mode_needs_confirmation() {
             "big",
         ));
     }
-    set.insert(Indicator::new(
-        IndicatorValue::parse(IndicatorKind::Ip, "2001:db8::77").unwrap(),
-        "big",
-    ));
-    set.insert(Indicator::new(
-        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.0/24").unwrap(),
-        "big",
-    ));
+    set.insert(ip_indicator("2001:db8::77", "big"));
+    set.insert(ip_indicator("192.0.2.0/24", "big"));
     let mut sp = spec("f1", "2026-11-23T00:00:00Z", DAY);
     sp.filter_mode = true;
     let bytes = build_bundle(&set, &sp, &key(1)).unwrap();
@@ -408,19 +410,10 @@ fn filter_mode_needs_confirmation() {
 fn tenant_bundle_subtracts_allowlist_and_confirms() {
     let global = sample_set();
     let mut tenant = IntelSet::new();
-    tenant.insert(Indicator::new(
-        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.10").unwrap(),
-        "tenant",
-    ));
-    tenant.insert(Indicator::new(
-        IndicatorValue::parse(IndicatorKind::Ip, "10.9.9.9").unwrap(),
-        "tenant",
-    ));
+    tenant.insert(ip_indicator("192.0.2.10", "tenant"));
+    tenant.insert(ip_indicator("10.9.9.9", "tenant"));
     let created = t("2026-11-23T00:00:00Z");
-    let mut expired = Indicator::new(
-        IndicatorValue::parse(IndicatorKind::Ip, "192.0.2.11").unwrap(),
-        "tenant",
-    );
+    let mut expired = ip_indicator("192.0.2.11", "tenant");
     expired.expires = Some(created);
     tenant.insert(expired);
     // The tenant's own server is inside a listed /24.

@@ -1,11 +1,11 @@
 //! Feed parsing (plain, IPsum, CSV, STIX) and fetching (files, HTTP with ETag) on a schedule.
 
 use chrono::{DateTime, Utc};
-use outpost_intel::IndicatorKind;
 use outpost_intel::feed::{
-    Column, CsvMapping, Feed, FeedFormat, FeedLocation, FeedOptions, FeedState, Fetched,
-    KindSource, RefreshOutcome, fetch, parse_feed,
+    Column, CsvMapping, Feed, FeedFormat, FeedLocation, FeedOptions, FeedReport, FeedState,
+    Fetched, KindSource, RefreshOutcome, fetch, parse_feed,
 };
+use outpost_intel::{IndicatorKind, IntelSet};
 use proptest::prelude::*;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{IpAddr, TcpListener};
@@ -22,19 +22,17 @@ fn ip(s: &str) -> IpAddr {
 
 const NOW: &str = "2026-11-23T00:00:00Z";
 
+/// `text` parsed as the feed `source` of `format` with the default options, at [`NOW`].
+fn parse_default(text: &str, source: &str, format: &FeedFormat) -> (IntelSet, FeedReport) {
+    parse_feed(text, source, format, &FeedOptions::default(), t(NOW)).unwrap()
+}
+
 #[test]
 fn plain_list_with_guessed_kinds() {
     let text = "# mixed\n1.2.3.4\n*.evil.test\nbad.test\n".to_string()
         + &"c".repeat(64)
         + "\nmalware.exe\n/usr/bin/xmrig\n\x01\n";
-    let strict_ip = parse_feed(
-        &text,
-        "f",
-        &FeedFormat::Plain,
-        &FeedOptions::default(),
-        t(NOW),
-    )
-    .unwrap();
+    let strict_ip = parse_default(&text, "f", &FeedFormat::Plain);
     assert_eq!(strict_ip.1.accepted, 1);
     assert_eq!(strict_ip.1.malformed, 6);
     let opts = FeedOptions {
@@ -103,14 +101,7 @@ x,unknownkind,,,,,
         tags: Some(Column::Name("tags".into())),
         ..CsvMapping::new(Column::Name("indicator".into()))
     };
-    let (set, r) = parse_feed(
-        text,
-        "csv",
-        &FeedFormat::Csv(m),
-        &FeedOptions::default(),
-        t(NOW),
-    )
-    .unwrap();
+    let (set, r) = parse_default(text, "csv", &FeedFormat::Csv(m));
     assert_eq!(r.records, 7);
     assert_eq!((r.accepted, r.expired, r.malformed), (4, 1, 2));
     let lines: Vec<usize> = r.first_malformed.iter().map(|p| p.at).collect();
@@ -147,14 +138,7 @@ fn csv_spec_by_index_without_header() {
     let m = CsvMapping::parse_spec("value=1,kind=fixed:sha1,header=no,delimiter=tab").unwrap();
     assert_eq!(m.kind, KindSource::Fixed(IndicatorKind::Sha1));
     let text = format!("x\t{}\ny\t{}\n", "a".repeat(40), "short");
-    let (set, r) = parse_feed(
-        &text,
-        "c",
-        &FeedFormat::Csv(m),
-        &FeedOptions::default(),
-        t(NOW),
-    )
-    .unwrap();
+    let (set, r) = parse_default(&text, "c", &FeedFormat::Csv(m));
     assert_eq!((r.accepted, r.malformed), (1, 1));
     assert!(set.lookup_hash(&"a".repeat(40)).is_some());
     assert!(CsvMapping::parse_spec("kind=type").is_err());
@@ -205,14 +189,7 @@ fn stix_bundle_simple_and_pattern_indicators() {
         ]
     })
     .to_string();
-    let (set, r) = parse_feed(
-        &doc,
-        "stix",
-        &FeedFormat::Stix,
-        &FeedOptions::default(),
-        t(NOW),
-    )
-    .unwrap();
+    let (set, r) = parse_default(&doc, "stix", &FeedFormat::Stix);
     assert_eq!(r.records, 9);
     assert_eq!(r.other_objects, 1);
     assert_eq!(r.malformed, 2, "{:?}", r.first_malformed);
@@ -237,14 +214,7 @@ fn stix_bundle_simple_and_pattern_indicators() {
     assert_eq!(ids, vec!["indicator--d", "indicator--e"]);
     assert_eq!(set.pattern_indicators()[0].name.as_deref(), Some("beacon"));
     // Not JSON at all: one malformed record, or an error in strict mode.
-    let (_, r) = parse_feed(
-        "nope",
-        "s",
-        &FeedFormat::Stix,
-        &FeedOptions::default(),
-        t(NOW),
-    )
-    .unwrap();
+    let (_, r) = parse_default("nope", "s", &FeedFormat::Stix);
     assert_eq!(r.malformed, 1);
     assert!(
         parse_feed(

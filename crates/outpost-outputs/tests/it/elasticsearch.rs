@@ -58,12 +58,15 @@ async fn ids_in(base: &str, pattern: &str) -> HashSet<String> {
         .collect()
 }
 
+/// The OpenSearch (or Elasticsearch) server of `OUTPOST_TEST_OPENSEARCH_URL` (else a skip of
+/// `test`).
+fn opensearch(test: &str) -> Option<String> {
+    env_or_skip("OUTPOST_TEST_OPENSEARCH_URL", test)
+}
+
 #[tokio::test]
 async fn bulk_with_outage_delivers_everything() {
-    let Some(base) = env_or_skip(
-        "OUTPOST_TEST_OPENSEARCH_URL",
-        "bulk_with_outage_delivers_everything",
-    ) else {
+    let Some(base) = opensearch("bulk_with_outage_delivers_everything") else {
         return;
     };
     let target = base
@@ -105,10 +108,7 @@ async fn bulk_with_outage_delivers_everything() {
 
 #[tokio::test]
 async fn rejected_documents_go_to_dead_letter() {
-    let Some(base) = env_or_skip(
-        "OUTPOST_TEST_OPENSEARCH_URL",
-        "rejected_documents_go_to_dead_letter",
-    ) else {
+    let Some(base) = opensearch("rejected_documents_go_to_dead_letter") else {
         return;
     };
     let prefix = unique("outpost-dl");
@@ -141,7 +141,7 @@ async fn rejected_documents_go_to_dead_letter() {
 /// streams) are tested with `create_only` on a daily index.
 #[tokio::test]
 async fn create_only_and_ecs() {
-    let Some(base) = env_or_skip("OUTPOST_TEST_OPENSEARCH_URL", "create_only_and_ecs") else {
+    let Some(base) = opensearch("create_only_and_ecs") else {
         return;
     };
     let prefix = unique("outpost-ecs");

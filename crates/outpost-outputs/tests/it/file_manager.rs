@@ -52,9 +52,20 @@ fn file_output(name: &str, f: FileConfig) -> OutputConfig {
     OutputConfig::new(name, SinkConfig::File(f))
 }
 
+/// Publishes records `0..n` of tenant `t1` to a fresh manager with the one output `cfg` (in a
+/// temporary data directory), waits for the queue to drain and shuts the manager down.
+async fn publish_and_drain(cfg: OutputConfig, n: u64) {
+    let data = tempfile::tempdir().unwrap();
+    let mgr = start(cfg, data.path());
+    for i in 0..n {
+        mgr.publish(&record(i, "t1"));
+    }
+    assert!(mgr.drain(Duration::from_secs(30)).await);
+    mgr.shutdown().await;
+}
+
 #[tokio::test]
 async fn file_rotates_by_size_and_gzips() {
-    let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("hits.jsonl");
     let mut cfg = file_output(
@@ -66,12 +77,7 @@ async fn file_rotates_by_size_and_gzips() {
         },
     );
     cfg.batch_size = 50;
-    let mgr = start(cfg, data.path());
-    for i in 0..1000 {
-        mgr.publish(&record(i, "t1"));
-    }
-    assert!(mgr.drain(Duration::from_secs(30)).await);
-    mgr.shutdown().await;
+    publish_and_drain(cfg, 1000).await;
     let (ids, files) = read_ids(out.path(), "hits.jsonl");
     assert!(files > 5, "expected several rotated files, got {files}");
     let gz = std::fs::read_dir(out.path())
@@ -94,7 +100,6 @@ async fn file_rotates_by_size_and_gzips() {
 
 #[tokio::test]
 async fn file_keeps_n_rotated_and_native_format() {
-    let data = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("a.jsonl");
     let mut cfg = file_output(
@@ -108,12 +113,7 @@ async fn file_keeps_n_rotated_and_native_format() {
         },
     );
     cfg.batch_size = 5;
-    let mgr = start(cfg, data.path());
-    for i in 0..300 {
-        mgr.publish(&record(i, "t1"));
-    }
-    assert!(mgr.drain(Duration::from_secs(30)).await);
-    mgr.shutdown().await;
+    publish_and_drain(cfg, 300).await;
     let rotated = std::fs::read_dir(out.path())
         .unwrap()
         .filter(|e| {

@@ -12,7 +12,9 @@ use common::*;
 use outpost_outputs::config::WebhookConfig;
 use outpost_outputs::ticket::chat::ChatConfig;
 use outpost_outputs::ticket::syncro::{SyncroAuth, SyncroConfig};
-use outpost_outputs::{OutputConfig, Secret, SinkConfig, webhook_signature};
+use outpost_outputs::{
+    OutputConfig, OutputManager, OutputRecord, Secret, SinkConfig, webhook_signature,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -61,6 +63,41 @@ impl Restartable for Server {
     }
 }
 
+/// Publishes `recs` to `mgr` across an outage of `srv`: those before `down` while it is up, the
+/// `down` ones while it is stopped (then waits `outage`, after which each of the outputs
+/// `noticed_by` must have retried), the rest once it is back; then waits for the queues to
+/// drain.
+async fn publish_across_outage(
+    mgr: &OutputManager,
+    srv: &Server,
+    recs: &[OutputRecord],
+    down: std::ops::Range<usize>,
+    outage: Duration,
+    noticed_by: &[&str],
+) {
+    for r in &recs[..down.start] {
+        mgr.publish(r);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    srv.stop();
+    for r in &recs[down.clone()] {
+        mgr.publish(r);
+    }
+    tokio::time::sleep(outage).await;
+    for output in noticed_by {
+        assert!(retried(mgr, output) > 0, "outage not noticed by {output}");
+    }
+    srv.restart().await;
+    for r in &recs[down.end..] {
+        mgr.publish(r);
+    }
+    assert!(
+        mgr.drain(Duration::from_secs(60)).await,
+        "{:?}",
+        mgr.status()
+    );
+}
+
 // ---------------------------------------------------------------- webhook
 
 #[derive(Clone, Default)]
@@ -97,15 +134,23 @@ async fn hook(
     StatusCode::NO_CONTENT
 }
 
-#[tokio::test]
-async fn webhook_hmac_with_outage() {
+/// A webhook receiver in the test: `/hook` checks the signature and records the ids (in the
+/// returned state), `/reject` answers 400.
+async fn hook_server() -> (HookState, Server) {
     let st = HookState::default();
     let srv = Server::start(
         Router::new()
             .route("/hook", post(hook))
+            .route("/reject", post(|| async { StatusCode::BAD_REQUEST }))
             .with_state(st.clone()),
     )
     .await;
+    (st, srv)
+}
+
+#[tokio::test]
+async fn webhook_hmac_with_outage() {
+    let (st, srv) = hook_server().await;
     let cfg = outage_cfg(
         "hook",
         SinkConfig::Webhook(WebhookConfig {
@@ -124,14 +169,7 @@ async fn webhook_hmac_with_outage() {
 
 #[tokio::test]
 async fn webhook_wrong_secret_is_retried_not_lost_and_400_dead_letters() {
-    let st = HookState::default();
-    let srv = Server::start(
-        Router::new()
-            .route("/hook", post(hook))
-            .route("/reject", post(|| async { StatusCode::BAD_REQUEST }))
-            .with_state(st.clone()),
-    )
-    .await;
+    let (st, srv) = hook_server().await;
     let data = tempfile::tempdir().unwrap();
     let mk = |name: &str, path: &str, secret: &str| {
         let mut c = OutputConfig::new(
@@ -315,32 +353,22 @@ fn syncro_records(n: u64) -> Vec<outpost_outputs::OutputRecord> {
         .collect()
 }
 
-#[tokio::test]
-async fn syncro_tickets_dedup_comments_links_with_outage() {
+/// A Syncro API server in the test (its recorded state) and a manager, in a temporary data
+/// directory, with one Syncro output to it at `rpm` requests a minute at most.
+async fn syncro(rpm: u32) -> (SyncroState, Server, tempfile::TempDir, OutputManager) {
     let st = SyncroState::default();
     let srv = Server::start(syncro_app(st.clone())).await;
     let data = tempfile::tempdir().unwrap();
-    let mgr = start(syncro_cfg(srv.addr, 60_000, 3600), data.path());
+    let mgr = start(syncro_cfg(srv.addr, rpm, 3600), data.path());
+    (st, srv, data, mgr)
+}
+
+#[tokio::test]
+async fn syncro_tickets_dedup_comments_links_with_outage() {
+    let (st, srv, _data, mgr) = syncro(60_000).await;
     let recs = syncro_records(60);
-    for r in &recs[..20] {
-        mgr.publish(r);
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    srv.stop();
-    for r in &recs[20..40] {
-        mgr.publish(r);
-    }
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(retried(&mgr, "syncro") > 0, "outage not noticed");
-    srv.restart().await;
-    for r in &recs[40..] {
-        mgr.publish(r);
-    }
-    assert!(
-        mgr.drain(Duration::from_secs(60)).await,
-        "{:?}",
-        mgr.status()
-    );
+    let outage = Duration::from_millis(800);
+    publish_across_outage(&mgr, &srv, &recs, 20..40, outage, &["syncro"]).await;
     mgr.shutdown().await;
 
     let tickets = st.tickets.lock().unwrap().clone();
@@ -380,11 +408,8 @@ async fn syncro_tickets_dedup_comments_links_with_outage() {
 
 #[tokio::test]
 async fn syncro_rate_limit_and_persisted_dedup() {
-    let st = SyncroState::default();
-    let srv = Server::start(syncro_app(st.clone())).await;
-    let data = tempfile::tempdir().unwrap();
     // 600/min = one request per 100 ms.
-    let mgr = start(syncro_cfg(srv.addr, 600, 3600), data.path());
+    let (st, srv, data, mgr) = syncro(600).await;
     let recs = syncro_records(10);
     // 10 new keys → 10 creates + 10 detail comments = 20 requests ≥ 1.9 s.
     let t0 = Instant::now();
@@ -435,10 +460,7 @@ async fn syncro_rate_limit_and_persisted_dedup() {
 
 #[tokio::test]
 async fn syncro_unmapped_tenant_is_dead_lettered() {
-    let st = SyncroState::default();
-    let srv = Server::start(syncro_app(st.clone())).await;
-    let data = tempfile::tempdir().unwrap();
-    let mgr = start(syncro_cfg(srv.addr, 60_000, 3600), data.path());
+    let (st, _srv, _data, mgr) = syncro(60_000).await;
     mgr.publish(&record(1, "unknown-tenant"));
     assert!(mgr.drain(Duration::from_secs(10)).await);
     let s = mgr.status();
@@ -480,24 +502,8 @@ async fn slack_and_teams_post_once_per_key_with_outage() {
     let mgr =
         outpost_outputs::OutputManager::start(vec![slack, teams], data.path(), &mut reg).unwrap();
     let recs = syncro_records(40);
-    for r in &recs[..5] {
-        mgr.publish(r);
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    srv.stop();
-    for r in &recs[5..20] {
-        mgr.publish(r);
-    }
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    srv.restart().await;
-    for r in &recs[20..] {
-        mgr.publish(r);
-    }
-    assert!(
-        mgr.drain(Duration::from_secs(30)).await,
-        "{:?}",
-        mgr.status()
-    );
+    let outage = Duration::from_millis(600);
+    publish_across_outage(&mgr, &srv, &recs, 5..20, outage, &[]).await;
     mgr.shutdown().await;
     let got = got.lock().unwrap();
     let slack: Vec<&Value> = got

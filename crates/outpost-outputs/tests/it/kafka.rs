@@ -162,11 +162,5 @@ async fn kafka_with_outage() {
     .await;
     let recs = read_topic(&addr, &topic).await;
     let ids: HashSet<String> = recs.iter().map(|r| r.0.clone()).collect();
-    assert_all_delivered(&published, &ids);
-    eprintln!(
-        "kafka_with_outage: {} published, {} in the topic (redelivered duplicates: {})",
-        published.len(),
-        recs.len(),
-        recs.len() - ids.len()
-    );
+    assert_all_delivered_counting("kafka_with_outage", &published, &ids, recs.len());
 }

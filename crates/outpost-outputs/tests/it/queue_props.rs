@@ -142,21 +142,28 @@ proptest! {
     }
 }
 
-#[test]
-fn torn_tail_is_truncated_and_counted() {
+/// A queue directory with `n` records of `size` bytes appended and the queue closed; the path
+/// of its last segment file.
+fn closed_queue(n: u64, size: usize) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let q = DiskQueue::open(dir.path(), limits(1 << 30)).unwrap();
-    for i in 0..10u64 {
-        q.append(&payload(i, 100)).unwrap();
+    for i in 0..n {
+        q.append(&payload(i, size)).unwrap();
     }
     drop(q);
-    // Cut the last record in half, as a crash in the middle of a write would.
     let seg = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "seg"))
         .max()
         .unwrap();
+    (dir, seg)
+}
+
+#[test]
+fn torn_tail_is_truncated_and_counted() {
+    let (dir, seg) = closed_queue(10, 100);
+    // Cut the last record in half, as a crash in the middle of a write would.
     let len = std::fs::metadata(&seg).unwrap().len();
     let f = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
     f.set_len(len - 50).unwrap();
@@ -180,17 +187,7 @@ fn torn_tail_is_truncated_and_counted() {
 
 #[test]
 fn corrupt_record_detected_by_crc() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = DiskQueue::open(dir.path(), limits(1 << 30)).unwrap();
-    for i in 0..3u64 {
-        q.append(&payload(i, 10)).unwrap();
-    }
-    drop(q);
-    let seg = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "seg"))
-        .unwrap();
+    let (dir, seg) = closed_queue(3, 10);
     let mut bytes = std::fs::read(&seg).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff; // flip a payload byte of the third record

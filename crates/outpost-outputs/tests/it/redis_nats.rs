@@ -85,13 +85,7 @@ async fn redis_outage(mode: RedisMode, test: &str) {
                 .to_string()
         })
         .collect();
-    assert_all_delivered(&published, &got);
-    eprintln!(
-        "{test}: {} published, {} stored (duplicates from redelivery: {})",
-        published.len(),
-        docs.len(),
-        docs.len() - got.len()
-    );
+    assert_all_delivered_counting(test, &published, &got, docs.len());
 }
 
 #[tokio::test]
@@ -143,26 +137,39 @@ async fn redis_stream_maxlen_caps() {
     assert!((100..400).contains(&len), "XLEN {len}");
 }
 
-#[tokio::test]
-async fn nats_jetstream_with_outage() {
-    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_jetstream_with_outage") else {
-        return;
-    };
+/// The NATS server of `OUTPOST_TEST_NATS_URL` (else a skip of `test`) and a proxy to it.
+async fn nats(test: &str) -> Option<(String, Proxy)> {
+    let url = env_or_skip("OUTPOST_TEST_NATS_URL", test)?;
     let proxy = Proxy::start(&hostport(&url)).await;
-    let stream = unique("OUTPOST").replace('-', "_");
-    let subject_root = unique("outpost.test").replace('-', "_");
-    let cfg = outage_cfg(
+    Some((url, proxy))
+}
+
+/// The outage output publishing to `subject` through `proxy`, through JetStream into `stream`
+/// when one is given (core NATS without).
+fn nats_cfg(proxy: &Proxy, subject: String, stream: Option<String>) -> OutputConfig {
+    outage_cfg(
         "nats",
         SinkConfig::Nats(NatsConfig {
             url: format!("nats://{}", proxy.addr),
-            subject: format!("{subject_root}.{{tenant_id}}.{{kind}}"),
-            jetstream: true,
-            stream: Some(stream.clone()),
+            subject,
+            jetstream: stream.is_some(),
+            stream,
             stream_subjects: vec![],
             token: None,
             timeout_secs: 2,
         }),
-    );
+    )
+}
+
+#[tokio::test]
+async fn nats_jetstream_with_outage() {
+    let Some((url, proxy)) = nats("nats_jetstream_with_outage").await else {
+        return;
+    };
+    let stream = unique("OUTPOST").replace('-', "_");
+    let subject_root = unique("outpost.test").replace('-', "_");
+    let subject = format!("{subject_root}.{{tenant_id}}.{{kind}}");
+    let cfg = nats_cfg(&proxy, subject, Some(stream.clone()));
     let published = publish_through_outage(cfg, &proxy).await;
     // Read the stream back directly.
     let client = async_nats::connect(url.as_str()).await.unwrap();
@@ -214,10 +221,9 @@ async fn nats_jetstream_with_outage() {
 
 #[tokio::test]
 async fn nats_core_with_outage() {
-    let Some(url) = env_or_skip("OUTPOST_TEST_NATS_URL", "nats_core_with_outage") else {
+    let Some((url, proxy)) = nats("nats_core_with_outage").await else {
         return;
     };
-    let proxy = Proxy::start(&hostport(&url)).await;
     let subject = unique("outpost.core").replace('-', "_");
     // The subscriber talks to the server directly, so it stays subscribed during the outage.
     let sub_client = async_nats::connect(url.as_str()).await.unwrap();
@@ -231,18 +237,7 @@ async fn nats_core_with_outage() {
         }
         got
     });
-    let cfg = outage_cfg(
-        "nats",
-        SinkConfig::Nats(NatsConfig {
-            url: format!("nats://{}", proxy.addr),
-            subject: subject.clone(),
-            jetstream: false,
-            stream: None,
-            stream_subjects: vec![],
-            token: None,
-            timeout_secs: 2,
-        }),
-    );
+    let cfg = nats_cfg(&proxy, subject.clone(), None);
     let published = publish_through_outage(cfg, &proxy).await;
     let got = collector.await.unwrap();
     assert_all_delivered(&published, &got);

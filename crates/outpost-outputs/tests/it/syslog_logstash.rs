@@ -179,6 +179,15 @@ fn json_id(line: &str) -> String {
         .to_string()
 }
 
+/// TLS to the name `localhost`, trusting the CA certificate file `ca` (the Mozilla roots
+/// without one).
+fn localhost_tls(ca: Option<&std::path::Path>) -> TlsConfig {
+    TlsConfig {
+        ca_file: ca.map(|p| p.to_path_buf()),
+        server_name: Some("localhost".into()),
+    }
+}
+
 fn tls_pair() -> (TlsAcceptor, tempfile::NamedTempFile) {
     use tokio_rustls::rustls;
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
@@ -234,13 +243,7 @@ async fn stream_outage(
     let got = settle(&rx.got).await;
     check(&got[0]);
     let ids: HashSet<String> = got.iter().map(|m| id_of(m)).collect();
-    assert_all_delivered(&published, &ids);
-    eprintln!(
-        "{name}: {} published, {} received (replayed duplicates: {})",
-        published.len(),
-        got.len(),
-        got.len() - ids.len()
-    );
+    assert_all_delivered_counting(&name, &published, &ids, got.len());
 }
 
 fn check_5424(m: &str) {
@@ -270,14 +273,8 @@ async fn syslog_tcp_octet_counting_with_outage() {
 async fn syslog_tls_with_outage() {
     let (acceptor, ca) = tls_pair();
     let rx = Receiver::start(Framing::Octet, Some(acceptor)).await;
-    let cfg = syslog_cfg(
-        rx.addr,
-        SyslogTransport::Tls,
-        Some(TlsConfig {
-            ca_file: Some(ca.path().to_path_buf()),
-            server_name: Some("localhost".into()),
-        }),
-    );
+    let tls = localhost_tls(Some(ca.path()));
+    let cfg = syslog_cfg(rx.addr, SyslogTransport::Tls, Some(tls));
     stream_outage(cfg, rx, syslog_id, check_5424).await;
 }
 
@@ -304,10 +301,7 @@ async fn logstash_outage(tls: bool) {
         "logstash",
         SinkConfig::Logstash(LogstashConfig {
             address: rx.addr.to_string(),
-            tls: ca.as_ref().map(|ca| TlsConfig {
-                ca_file: Some(ca.path().to_path_buf()),
-                server_name: Some("localhost".into()),
-            }),
+            tls: ca.as_ref().map(|ca| localhost_tls(Some(ca.path()))),
             confirm_window_ms: 2000,
             timeout_secs: 2,
         }),
@@ -322,14 +316,7 @@ async fn tls_rejects_untrusted_certificate() {
     let (acceptor, _ca) = tls_pair();
     let rx = Receiver::start(Framing::Octet, Some(acceptor)).await;
     // Trust the Mozilla roots only: the self-signed certificate must be refused.
-    let cfg = syslog_cfg(
-        rx.addr,
-        SyslogTransport::Tls,
-        Some(TlsConfig {
-            ca_file: None,
-            server_name: Some("localhost".into()),
-        }),
-    );
+    let cfg = syslog_cfg(rx.addr, SyslogTransport::Tls, Some(localhost_tls(None)));
     let data = tempfile::tempdir().unwrap();
     let mgr = start(cfg, data.path());
     mgr.publish(&record(1, "t1"));

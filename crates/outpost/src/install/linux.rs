@@ -15,22 +15,20 @@ const AGENT_DATA: &str = "var/lib/outpost-agent";
 const SERVER_DATA: &[&str] = &["var/lib/outpost", "var/lib/private/outpost"];
 const SERVER_ETC: &str = "etc/outpost";
 
-const AGENT_SERVICE: (&str, &str) = (
-    "outpost-agent.service",
-    include_str!("../../../../dist/systemd/outpost-agent.service"),
-);
-const AGENT_RUN_ONCE: (&str, &str) = (
-    "outpost-agent-run-once.service",
-    include_str!("../../../../dist/systemd/outpost-agent-run-once.service"),
-);
-const AGENT_TIMER: (&str, &str) = (
-    "outpost-agent-run-once.timer",
-    include_str!("../../../../dist/systemd/outpost-agent-run-once.timer"),
-);
-const SERVER_SERVICE: (&str, &str) = (
-    "outpost-server.service",
-    include_str!("../../../../dist/systemd/outpost-server.service"),
-);
+/// A systemd unit of `dist/systemd`: its file name and contents.
+macro_rules! unit {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../../dist/systemd/", $name)),
+        )
+    };
+}
+
+const AGENT_SERVICE: (&str, &str) = unit!("outpost-agent.service");
+const AGENT_RUN_ONCE: (&str, &str) = unit!("outpost-agent-run-once.service");
+const AGENT_TIMER: (&str, &str) = unit!("outpost-agent-run-once.timer");
+const SERVER_SERVICE: (&str, &str) = unit!("outpost-server.service");
 
 /// The server configuration written at install when /etc/outpost/server.toml is absent.
 const SERVER_TOML: &str = "# Written by `outpost server install`; see the README's Configuration (server).\n\

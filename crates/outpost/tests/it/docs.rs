@@ -164,6 +164,22 @@ fn fails(args: &[&str]) -> String {
     err
 }
 
+/// `outpost agent enroll` of the agent at `data` with `server` and `key`, which must fail:
+/// its standard error.
+fn enroll_fails(data: &std::path::Path, server: &str, key: &str) -> String {
+    let data = data.to_str().unwrap();
+    fails(&[
+        "agent",
+        "enroll",
+        "--data-dir",
+        data,
+        "--server",
+        server,
+        "--key",
+        key,
+    ])
+}
+
 /// `--server 127.0.0.1:8470` said "server unreachable or failing: http: invalid format".
 #[test]
 fn server_url_without_scheme_shows_the_corrected_url() {
@@ -245,16 +261,7 @@ fn enroll_without_a_server_says_to_start_one() {
     let port = common::free_port();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    let err = fails(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--server",
-        &url,
-        "--key",
-        "ope_x",
-    ]);
+    let err = enroll_fails(dir.path(), &url, "ope_x");
     assert!(
         err.contains(&format!("cannot reach the Outpost server at {url}"))
             && err.contains("outpost server")
@@ -268,16 +275,11 @@ fn enroll_without_a_server_says_to_start_one() {
 fn wrong_enrollment_key_says_where_to_get_one() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_server_with(&dir.path().join("server"), &[]);
-    let err = fails(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        dir.path().join("agent").to_str().unwrap(),
-        "--server",
+    let err = enroll_fails(
+        &dir.path().join("agent"),
         &server.url,
-        "--key",
         "ope_0000000000000000",
-    ]);
+    );
     assert!(
         err.contains("refused the enrollment key")
             && err.contains("outpost key create --kind enrollment"),
@@ -292,16 +294,7 @@ fn unwritable_data_dir_names_it_and_the_way_out() {
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let data = file.join("agent");
-    let err = fails(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--server",
-        "http://127.0.0.1:9",
-        "--key",
-        "ope_x",
-    ]);
+    let err = enroll_fails(&data, "http://127.0.0.1:9", "ope_x");
     assert!(
         err.contains(&format!(
             "data directory {} is not writable",

@@ -8,7 +8,7 @@ use outpost_core::{Direction, Event, EventKind, NetworkInfo, ProcessInfo, Protoc
 use serde_json::Value;
 
 use crate::common;
-use common::{all_hits, get_json, outpost, post_raw, start_server};
+use common::{all_hits, get_json, post_raw, start_server};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -77,38 +77,11 @@ fn agent_run_once_uploads_exact_groups_once() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
     let agent_dir = tmp.path().join("agent");
-    let data_s = data.to_str().unwrap();
 
     // Tenants and keys through the admin CLI.
-    outpost(&["tenant", "create", "--data-dir", data_s, "--name", "acme"]);
-    outpost(&["tenant", "create", "--data-dir", data_s, "--name", "globex"]);
-    let enroll_a = outpost(&[
-        "key",
-        "create",
-        "--data-dir",
-        data_s,
-        "--kind",
-        "enrollment",
-        "--tenant",
-        "acme",
-    ])
-    .trim()
-    .to_string();
-    let enroll_b = outpost(&[
-        "key",
-        "create",
-        "--data-dir",
-        data_s,
-        "--kind",
-        "enrollment",
-        "--tenant",
-        "globex",
-    ])
-    .trim()
-    .to_string();
-    let admin = outpost(&["key", "create", "--data-dir", data_s, "--kind", "admin"])
-        .trim()
-        .to_string();
+    let enroll_a = common::tenant(&data, "acme");
+    let enroll_b = common::tenant(&data, "globex");
+    let admin = common::admin_key(&data);
 
     let server = start_server(&data, 256 * 1024);
 

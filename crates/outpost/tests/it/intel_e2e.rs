@@ -133,6 +133,16 @@ fn buffer(agent: &Path, events: &[Event]) {
     w.flush().unwrap();
 }
 
+/// `outpost agent enroll` of the agent at `dir` with the server `s` and its enrollment key,
+/// plus `extra` arguments: (success, stdout, stderr).
+fn agent_enroll(s: &Server, dir: &Path, extra: &[&str]) -> (bool, String, String) {
+    let dir = dir.to_str().unwrap();
+    let mut args = vec!["agent", "enroll", "--data-dir", dir, "--server", &s.url];
+    args.extend(["--key", &s.enroll_key]);
+    args.extend(extra);
+    outpost(&args)
+}
+
 fn api(s: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
     let url = format!("{}{path}", s.url);
     let auth = format!("Bearer {}", s.admin);
@@ -159,21 +169,9 @@ fn agent_fetches_verifies_and_keeps_its_last_good_bundle() {
     let tmp = tempfile::tempdir().unwrap();
     let s = start(tmp.path());
     let agent = tmp.path().join("agent");
-    let agent_s = agent.to_str().unwrap();
 
     // Enrollment pins the server's key.
-    let (ok, _, err) = outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent_s,
-        "--server",
-        &s.url,
-        "--key",
-        &s.enroll_key,
-        "--hostname",
-        "e2e",
-    ]);
+    let (ok, _, err) = agent_enroll(&s, &agent, &["--hostname", "e2e"]);
     assert!(ok, "{err}");
     let cfg = AgentConfig::load(&agent).unwrap();
     assert_eq!(cfg.intel_public_key.as_deref(), Some(s.public_key.as_str()));
@@ -350,32 +348,10 @@ fn enrollment_with_a_mismatching_pinned_key_fails_and_a_local_hotlist_pins_nothi
         &outpost_intel::distribute::generate_signing_key().verifying_key(),
     );
     let a = tmp.path().join("a");
-    let (ok, _, err) = outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        a.to_str().unwrap(),
-        "--server",
-        &s.url,
-        "--key",
-        &s.enroll_key,
-        "--intel-key",
-        &other,
-    ]);
+    let (ok, _, err) = agent_enroll(&s, &a, &["--intel-key", &other]);
     assert!(!ok);
     assert!(err.contains("differs"), "{err}");
-    let (ok, _, err) = outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        a.to_str().unwrap(),
-        "--server",
-        &s.url,
-        "--key",
-        &s.enroll_key,
-        "--intel-key",
-        &s.public_key,
-    ]);
+    let (ok, _, err) = agent_enroll(&s, &a, &["--intel-key", &s.public_key]);
     assert!(ok, "{err}");
     assert_eq!(
         AgentConfig::load(&a).unwrap().intel_public_key.as_deref(),
@@ -384,18 +360,7 @@ fn enrollment_with_a_mismatching_pinned_key_fails_and_a_local_hotlist_pins_nothi
     let b = tmp.path().join("b");
     let list = tmp.path().join("local.txt");
     std::fs::write(&list, "192.0.2.1\n").unwrap();
-    let (ok, _, err) = outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        b.to_str().unwrap(),
-        "--server",
-        &s.url,
-        "--key",
-        &s.enroll_key,
-        "--hotlist",
-        list.to_str().unwrap(),
-    ]);
+    let (ok, _, err) = agent_enroll(&s, &b, &["--hotlist", list.to_str().unwrap()]);
     assert!(ok, "{err}");
     let cfg = AgentConfig::load(&b).unwrap();
     assert!(cfg.intel_public_key.is_none());
@@ -449,18 +414,7 @@ fn add_indicator(s: &Server, tenant: &str, kind: &str, value: &str) {
 }
 
 fn enroll(s: &Server, agent: &Path) -> outpost_agent::config::Identity {
-    let (ok, _, err) = outpost(&[
-        "agent",
-        "enroll",
-        "--data-dir",
-        agent.to_str().unwrap(),
-        "--server",
-        &s.url,
-        "--key",
-        &s.enroll_key,
-        "--hostname",
-        "kinds",
-    ]);
+    let (ok, _, err) = agent_enroll(s, agent, &["--hostname", "kinds"]);
     assert!(ok, "{err}");
     AgentConfig::load(agent).unwrap().identity().unwrap()
 }
@@ -613,6 +567,27 @@ fn every_indicator_kind_matches_on_the_agent_and_the_server() {
     }
 }
 
+/// With root (the testkit's rule: skipped without, a failure under `OUTPOST_REQUIRE_HOST`), for
+/// `what`: a fresh directory with a server and an agent enrolled with it.
+#[cfg(target_os = "linux")]
+fn root_enrolled(
+    what: &str,
+) -> Option<(
+    tempfile::TempDir,
+    Server,
+    std::path::PathBuf,
+    outpost_agent::config::Identity,
+)> {
+    if !outpost_testkit::root(what) {
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path());
+    let agent = tmp.path().join("agent");
+    let id = enroll(&s, &agent);
+    Some((tmp, s, agent, id))
+}
+
 /// Runs the daemon on an enrolled `agent` (a correlation pass a second, no check-ins or jobs,
 /// no file or container sensors; `tweak` changes more) until the returned flag is set, once
 /// its first pass has installed the tenant's bundle.
@@ -667,13 +642,9 @@ fn wait_hit(s: &Server, kind: &str, deadline: std::time::Instant) -> Option<Valu
 #[cfg(target_os = "linux")]
 #[test]
 fn a_copied_binary_whose_hash_is_listed_is_a_hit_when_it_runs() {
-    if !outpost_testkit::root("the daemon's process sensor") {
+    let Some((tmp, s, agent, id)) = root_enrolled("the daemon's process sensor") else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let s = start(tmp.path());
-    let agent = tmp.path().join("agent");
-    let id = enroll(&s, &agent);
+    };
     let bin = tmp.path().join("listed-tool");
     std::fs::copy("/bin/sleep", &bin).unwrap();
     // Unique content: a hash no other binary on this host has.
@@ -753,13 +724,9 @@ fn dns_query(id: u16, name: &str) -> Vec<u8> {
 #[cfg(target_os = "linux")]
 #[test]
 fn resolving_a_listed_domain_is_a_hit_even_without_an_answer() {
-    if !outpost_testkit::root("the daemon's DNS sensor") {
+    let Some((_tmp, s, agent, id)) = root_enrolled("the daemon's DNS sensor") else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let s = start(tmp.path());
-    let agent = tmp.path().join("agent");
-    let id = enroll(&s, &agent);
+    };
     add_indicator(&s, &id.tenant_id, "domain_suffix", "c2-kernel-test.example");
     let (stop, daemon) = start_daemon(&agent, |cfg| {
         cfg.sensors.processes.enabled = false;

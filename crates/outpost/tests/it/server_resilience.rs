@@ -121,15 +121,41 @@ fn wait_acked(load: &Load, n: usize) {
     }
 }
 
+/// A server on `data` with tenant acme and four enrolled devices (hosts `host0`…`host3`), and
+/// the admin key.
+fn four_devices(data: &Path) -> (Server, Vec<(String, String, String)>, String) {
+    let (enroll_key, admin) = acme_tenant(data);
+    let server = server_with(data, &[]);
+    let devices = (0..4)
+        .map(|i| enroll(&server, &enroll_key, &format!("host{i}")))
+        .collect();
+    (server, devices, admin)
+}
+
+/// Restarts the server on `data` and checks that every acknowledged batch is stored with all
+/// its hits: the restarted server and the hits stored per batch.
+fn restart_with_acked_stored(
+    data: &Path,
+    admin: &str,
+    acked: &BTreeSet<String>,
+) -> (Server, BTreeMap<String, usize>) {
+    let server = server_with(data, &[]);
+    let stored = hits_per_batch(&server.url, admin);
+    for id in acked {
+        assert_eq!(
+            stored.get(id),
+            Some(&HITS_PER_BATCH),
+            "acknowledged batch {id}"
+        );
+    }
+    (server, stored)
+}
+
 #[test]
 fn sigkill_during_ingest_loses_no_acknowledged_hit() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let (enroll_key, admin) = acme_tenant(&data);
-    let mut server = server_with(&data, &[]);
-    let devices: Vec<_> = (0..4)
-        .map(|i| enroll(&server, &enroll_key, &format!("host{i}")))
-        .collect();
+    let (mut server, devices, admin) = four_devices(&data);
 
     let load = start_load(&server.url, &devices);
     wait_acked(&load, 40);
@@ -146,15 +172,7 @@ fn sigkill_during_ingest_loses_no_acknowledged_hit() {
 
     // After a restart, every acknowledged batch is there with all its hits, and no batch is
     // there in part (a batch is one transaction).
-    let server = server_with(&data, &[]);
-    let stored = hits_per_batch(&server.url, &admin);
-    for id in &acked {
-        assert_eq!(
-            stored.get(id),
-            Some(&HITS_PER_BATCH),
-            "acknowledged batch {id}"
-        );
-    }
+    let (server, stored) = restart_with_acked_stored(&data, &admin, &acked);
     for (id, n) in &stored {
         assert_eq!(*n, HITS_PER_BATCH, "batch {id} stored in part");
         assert!(attempted.contains_key(id));
@@ -180,11 +198,7 @@ fn sigkill_during_ingest_loses_no_acknowledged_hit() {
 fn sigterm_finishes_accepted_requests_and_exits_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let (enroll_key, admin) = acme_tenant(&data);
-    let mut server = server_with(&data, &[]);
-    let devices: Vec<_> = (0..4)
-        .map(|i| enroll(&server, &enroll_key, &format!("host{i}")))
-        .collect();
+    let (mut server, devices, admin) = four_devices(&data);
     // An agent waiting in a long-poll check-in must not hold the shutdown up.
     let (_, _, token) = devices[0].clone();
     let url = server.url.clone();
@@ -232,15 +246,7 @@ fn sigterm_finishes_accepted_requests_and_exits_cleanly() {
     );
     let acked = load.acked.lock().unwrap().clone();
 
-    let server = server_with(&data, &[]);
-    let stored = hits_per_batch(&server.url, &admin);
-    for id in &acked {
-        assert_eq!(
-            stored.get(id),
-            Some(&HITS_PER_BATCH),
-            "acknowledged batch {id}"
-        );
-    }
+    let (_server, stored) = restart_with_acked_stored(&data, &admin, &acked);
     assert!(stored.values().all(|n| *n == HITS_PER_BATCH));
 }
 

@@ -275,6 +275,22 @@ pub fn assert_all_delivered(published: &[OutputRecord], got: &std::collections::
     );
 }
 
+/// [`assert_all_delivered`] of the `received` records (ids `got`), then a summary line of
+/// `test`: records published, received, and received more than once (at-least-once redelivery).
+pub fn assert_all_delivered_counting(
+    test: &str,
+    published: &[OutputRecord],
+    got: &std::collections::HashSet<String>,
+    received: usize,
+) {
+    assert_all_delivered(published, got);
+    eprintln!(
+        "{test}: {} published, {received} received (duplicates from redelivery: {})",
+        published.len(),
+        received - got.len()
+    );
+}
+
 /// Fast retries for tests.
 pub fn fast_retry(cfg: &mut OutputConfig) {
     cfg.retry.initial_backoff_ms = 50;

@@ -105,20 +105,24 @@ pub fn start_server_with(data: &Path, env: &[(&str, &str)]) -> Server {
 
 /// Creates tenant `acme` with the admin CLI; answers (its enrollment key, an admin key).
 pub fn acme_tenant(data: &Path) -> (String, String) {
+    (tenant(data, "acme"), admin_key(data))
+}
+
+/// `outpost tenant create` of the tenant `name` in the server data directory `data`: an
+/// enrollment key for it.
+pub fn tenant(data: &Path, name: &str) -> String {
     let d = data.to_str().unwrap();
-    outpost(&["tenant", "create", "--data-dir", d, "--name", "acme"]);
-    let enroll = outpost(&[
-        "key",
-        "create",
-        "--data-dir",
-        d,
-        "--kind",
-        "enrollment",
-        "--tenant",
-        "acme",
-    ]);
+    outpost(&["tenant", "create", "--data-dir", d, "--name", name]);
+    let mut args = vec!["key", "create", "--data-dir", d, "--kind", "enrollment"];
+    args.extend(["--tenant", name]);
+    outpost(&args).trim().to_string()
+}
+
+/// An admin API key of the server data directory `data`.
+pub fn admin_key(data: &Path) -> String {
+    let d = data.to_str().unwrap();
     let admin = outpost(&["key", "create", "--data-dir", d, "--kind", "admin"]);
-    (enroll.trim().to_string(), admin.trim().to_string())
+    admin.trim().to_string()
 }
 
 pub fn get_json(url: &str, key: &str) -> Value {
