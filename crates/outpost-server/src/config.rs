@@ -175,6 +175,28 @@ pub struct OidcProviderConfig {
     pub rules: Vec<OidcRule>,
 }
 
+impl OidcProviderConfig {
+    /// The provider `name` at `issuer` with these `rules`, a public client registered as
+    /// `client_id`, every other key at its default (as `[[auth.oidc]]` with only these keys).
+    pub fn new(name: &str, issuer: &str, client_id: &str, rules: Vec<OidcRule>) -> Self {
+        OidcProviderConfig {
+            name: name.into(),
+            display_name: None,
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret_env: None,
+            client_secret_file: None,
+            scopes: default_scopes(),
+            username_claim: default_username_claim(),
+            groups_claim: default_groups_claim(),
+            roles_claim: default_roles_claim(),
+            trust_unverified_email: false,
+            clock_skew_s: default_skew(),
+            rules,
+        }
+    }
+}
+
 /// One mapping rule of `[[auth.oidc.rules]]`. Each condition given must hold (any of its
 /// values); a rule needs at least one. The tenant is the rule's, never a claim's.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -110,15 +110,25 @@ fn bearer_of(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
 
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE, 256)
+}
+
+/// The value of the cookie `name`, if the request carries one that is not empty and at most
+/// `max_len` bytes long.
+pub fn cookie<'a>(
+    headers: &'a axum::http::HeaderMap,
+    name: &str,
+    max_len: usize,
+) -> Option<&'a str> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty() && v.len() <= 256)
+        .filter(|v| !v.is_empty() && v.len() <= max_len)
 }
 
 /// The credential of a request: the bearer token, else the session cookie.

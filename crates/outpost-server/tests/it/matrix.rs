@@ -246,27 +246,18 @@ fn config(cfg: &mut ServerConfig, _: &std::path::Path) {
     // An OpenID Provider nobody serves (port 9 of the loopback): the sign-in routes answer
     // without reaching it, or fail to.
     cfg.public_url = Some("http://127.0.0.1:8470".into());
-    cfg.auth.oidc = vec![outpost_server::config::OidcProviderConfig {
-        name: "corp".into(),
-        display_name: None,
-        issuer: "http://127.0.0.1:9".into(),
-        client_id: "outpost".into(),
-        client_secret_env: None,
-        client_secret_file: None,
-        scopes: vec![],
-        username_claim: "email".into(),
-        groups_claim: "groups".into(),
-        roles_claim: "roles".into(),
-        trust_unverified_email: false,
-        clock_skew_s: 60,
-        rules: vec![outpost_server::config::OidcRule {
+    cfg.auth.oidc = vec![outpost_server::config::OidcProviderConfig::new(
+        "corp",
+        "http://127.0.0.1:9",
+        "outpost",
+        vec![outpost_server::config::OidcRule {
             groups: vec!["msp-techs".into()],
             roles: vec![],
             email_domains: vec![],
             role: Role::Technician,
             tenant: None,
         }],
-    }];
+    )];
 }
 
 /// The URI and body with which a principal of tenant A attacks tenant B through a route.
