@@ -117,6 +117,22 @@ pub async fn request(
     }
 }
 
+/// `GET uri` as a browser signed in with the session `session` (its cookie).
+pub async fn page(app: &axum::Router, uri: &str, session: &str) -> Reply {
+    let cookie = format!("outpost_session={session}");
+    request(app, "GET", uri, None, &[("cookie", &cookie)], None).await
+}
+
+/// The values under `key` of the objects of the array `v`, each read by `read`
+/// (`Value::as_str`, `Value::as_i64`, …), which must succeed.
+pub fn fields<'a, T>(v: &'a Value, key: &str, read: impl Fn(&'a Value) -> Option<T>) -> Vec<T> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|o| read(&o[key]).unwrap_or_else(|| panic!("no {key} of that type in {o}")))
+        .collect()
+}
+
 /// The start of a server configuration (TOML): data in `data`, no rate limits, rules read
 /// from `rules`, and more `[detect]` settings in `detect` (lines).
 pub fn detect_toml(data: &Path, rules: &Path, detect: &str) -> String {
