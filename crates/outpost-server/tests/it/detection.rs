@@ -79,26 +79,22 @@ fn sigma_few() -> String {
     sigma_count("wget", 1, "wget run only once within a minute", "lt: 2")
 }
 
-const STIX: &str = r#"{
-  "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
-  "objects": [
-    {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-0000-4000-8000-000000000001",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
-     "name": "DNS tool with a long random label", "pattern_type": "stix",
-     "pattern": "[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\\\.']",
-     "valid_from": "2020-01-01T00:00:00Z"},
-    {"type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "DNS exfiltration",
-     "external_references": [{"source_name": "mitre-attack", "external_id": "T1048.003"}]},
-    {"type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "Blind RCE crew"},
-    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000005",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
-     "source_ref": "indicator--1a2b3c4d-0000-4000-8000-000000000001", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"},
-    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000006",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "uses",
-     "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
-  ]}"#;
+/// The STIX indicator of [`stix_model`].
+const DIG_INDICATOR: &str = "indicator--1a2b3c4d-0000-4000-8000-000000000003";
+
+/// A STIX attack model: the crew's DNS exfiltration, indicated by dig resolving a long
+/// random label.
+fn stix_model() -> Value {
+    common::model_bundle(
+        "1a2b3c4d-0000-4000-8000-0000000000",
+        "Blind RCE crew",
+        ("DNS exfiltration", Some("T1048.003")),
+        (
+            "DNS tool with a long random label",
+            r"[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\.']",
+        ),
+    )
+}
 
 /// The configuration of one replica; replicas on one database share the signing key of the
 /// first one (`replica1`).
@@ -109,7 +105,7 @@ pub(crate) fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerCon
     std::fs::create_dir_all(&stix).unwrap();
     std::fs::write(rules.join("local.yml"), RULES).unwrap();
     std::fs::write(rules.join("sigma_correlation.yml"), sigma_correlation()).unwrap();
-    std::fs::write(stix.join("dns.json"), STIX).unwrap();
+    std::fs::write(stix.join("dns.json"), stix_model().to_string()).unwrap();
     let path = dir.join(format!(
         "server-{}.toml",
         data.file_name().unwrap().to_string_lossy()
@@ -463,10 +459,7 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             "{name}: only the random label matches: {page}"
         );
         let s = &items[0];
-        assert_eq!(
-            s["indicator_id"],
-            "indicator--1a2b3c4d-0000-4000-8000-000000000001"
-        );
+        assert_eq!(s["indicator_id"], DIG_INDICATOR);
         assert_eq!(s["sighting"]["type"], "sighting");
         assert_eq!(s["sighting"]["sighting_of_ref"], s["indicator_id"]);
         assert_eq!(s["attack"]["attack_patterns"][0]["mitre_id"], "T1048.003");
@@ -495,7 +488,15 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
                 .await;
             assert_eq!(st, StatusCode::OK, "{v}");
         }
-        let (_, page) = w.get(&format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.a().device().id), &w.admin).await;
+        let (_, page) = w
+            .get(
+                &format!(
+                    "/api/v1/sightings?indicator={DIG_INDICATOR}&device={}",
+                    w.a().device().id
+                ),
+                &w.admin,
+            )
+            .await;
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{name}: {page}");
         assert_eq!(items[0]["batch_id"], "hits:h1");
