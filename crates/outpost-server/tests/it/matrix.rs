@@ -714,9 +714,7 @@ async fn roles_decide_who_manages_what() {
             true,
         ),
     ] {
-        let (s, t) = common::call(app, "POST", "/api/v1/users", Some(&w.tech), Some(body))
-            .await
-            .st();
+        let (s, t) = w.post("/api/v1/users", &w.tech, body).await;
         assert_eq!(s.is_success(), ok, "{s} {t}");
     }
     for (kind, ok) in [
@@ -730,102 +728,58 @@ async fn roles_decide_who_manages_what() {
         } else {
             None
         };
-        let (s, t) = common::call(
-            app,
-            "POST",
-            "/api/v1/keys",
-            Some(&w.tech),
-            Some(json!({"kind": kind, "tenant_id": tenant})),
-        )
-        .await
-        .st();
+        let (s, t) = w
+            .post(
+                "/api/v1/keys",
+                &w.tech,
+                json!({"kind": kind, "tenant_id": tenant}),
+            )
+            .await;
         assert_eq!(s.is_success(), ok, "{kind}: {s} {t}");
     }
-    let (s, _) = common::call(
-        app,
-        "POST",
-        "/api/v1/tenants",
-        Some(&w.tech),
-        Some(json!({"name": "t3"})),
-    )
-    .await
-    .st();
+    let (s, _) = w
+        .post("/api/v1/tenants", &w.tech, json!({"name": "t3"}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = common::call(
-        app,
-        "POST",
-        "/api/v1/tenants",
-        Some(&w.admin),
-        Some(json!({"name": "t3"})),
-    )
-    .await
-    .st();
+    let (s, _) = w
+        .post("/api/v1/tenants", &w.admin, json!({"name": "t3"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     // A customer may acknowledge their own hit, nothing else.
     let uri = format!("/api/v1/hits/{}/state", w.a.hit);
-    let (s, t) = common::call(
-        app,
-        "POST",
-        &uri,
-        Some(&w.a.session),
-        Some(json!({"state": "false_positive"})),
-    )
-    .await
-    .st();
+    let (s, t) = w
+        .post(&uri, &w.a.session, json!({"state": "false_positive"}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{t}");
-    let (s, t) = common::call(
-        app,
-        "POST",
-        &uri,
-        Some(&w.a.session),
-        Some(json!({"state": "acknowledged", "note": "seen it"})),
-    )
-    .await
-    .st();
+    let (s, t) = w
+        .post(
+            &uri,
+            &w.a.session,
+            json!({"state": "acknowledged", "note": "seen it"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{t}");
     // Customers see the simplified view: no batch ids, no sample events.
-    let (s, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/hits/{}", w.a.hit),
-        Some(&w.a.customer_key),
-        None,
-    )
-    .await
-    .st();
+    let (s, v) = w
+        .get(&format!("/api/v1/hits/{}", w.a.hit), &w.a.customer_key)
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let v: Value = serde_json::from_str(&t).unwrap();
     assert!(
         v.get("batch_id").is_none() && v.get("sample_events").is_none(),
         "{v}"
     );
     assert_eq!(v["state"], "acknowledged");
-    let (_, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/hits/{}", w.a.hit),
-        Some(&w.tech),
-        None,
-    )
-    .await
-    .st();
-    let v: Value = serde_json::from_str(&t).unwrap();
+    let (_, v) = w.get(&format!("/api/v1/hits/{}", w.a.hit), &w.tech).await;
     assert!(
         v.get("batch_id").is_some() && v.get("sample_events").is_some(),
         "{v}"
     );
     assert_eq!(v["state_changed_by"], "user:customer-alpha");
     // Devices: customers do not see agents' counters.
-    let (_, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/devices/{}", w.a.device),
-        Some(&w.a.session),
-        None,
-    )
-    .await
-    .st();
-    assert!(!t.contains("counters"), "{t}");
+    let (_, t) = w
+        .get(&format!("/api/v1/devices/{}", w.a.device), &w.a.session)
+        .await;
+    assert!(!t.to_string().contains("counters"), "{t}");
 }
 
 #[tokio::test]
