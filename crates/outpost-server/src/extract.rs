@@ -258,19 +258,31 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The request's user (see [`AuthUser`]) when `allowed` holds for them, else 403 `refusal`.
+async fn user_who(
+    parts: &mut Parts,
+    state: &AppState,
+    allowed: impl Fn(&Principal) -> bool,
+    refusal: &'static str,
+) -> Result<Principal, ApiError> {
+    let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+    if allowed(&p) {
+        Ok(p)
+    } else {
+        Err(ApiError::forbidden(refusal))
+    }
+}
+
 /// A staff principal (admin or technician).
 pub struct AuthStaff(pub Principal);
 
 impl FromRequestParts<AppState> for AuthStaff {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
-        if !p.is_staff() {
-            return Err(ApiError::forbidden(
-                "only technicians and admins may do this",
-            ));
-        }
-        Ok(AuthStaff(p))
+        let refusal = "only technicians and admins may do this";
+        Ok(AuthStaff(
+            user_who(parts, state, Principal::is_staff, refusal).await?,
+        ))
     }
 }
 
@@ -280,11 +292,10 @@ pub struct AuthAdmin(pub Principal);
 impl FromRequestParts<AppState> for AuthAdmin {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
-        if p.role != Role::Admin {
-            return Err(ApiError::forbidden("only admins may do this"));
-        }
-        Ok(AuthAdmin(p))
+        let is_admin = |p: &Principal| p.role == Role::Admin;
+        Ok(AuthAdmin(
+            user_who(parts, state, is_admin, "only admins may do this").await?,
+        ))
     }
 }
 

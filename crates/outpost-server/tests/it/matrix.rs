@@ -698,7 +698,6 @@ async fn every_route_needs_credentials_except_the_public_ones() {
 #[tokio::test]
 async fn roles_decide_who_manages_what() {
     let w = world().await;
-    let app = &w.app;
     // Technicians manage customers' users and keys, not staff ones.
     for (body, ok) in [
         (
