@@ -32,23 +32,19 @@ pub fn config_builder() -> ConfigBuilder<AgentScope> {
     with_tls(ureq::Agent::config_builder().http_status_as_error(false))
 }
 
-#[cfg(feature = "rustls")]
+/// The build's TLS backend with its roots: rustls with Mozilla's roots compiled in, or the
+/// system's OpenSSL with the host's store (OpenSSL's default paths, SSL_CERT_FILE).
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn with_tls(b: ConfigBuilder<AgentScope>) -> ConfigBuilder<AgentScope> {
+    use ureq::tls::{RootCerts, TlsProvider};
+    #[cfg(feature = "rustls")]
+    let (provider, roots) = (TlsProvider::Rustls, RootCerts::WebPki);
+    #[cfg(not(feature = "rustls"))]
+    let (provider, roots) = (TlsProvider::NativeTls, RootCerts::PlatformVerifier);
     b.tls_config(
         ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::Rustls)
-            .root_certs(ureq::tls::RootCerts::WebPki)
-            .build(),
-    )
-}
-
-#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
-fn with_tls(b: ConfigBuilder<AgentScope>) -> ConfigBuilder<AgentScope> {
-    b.tls_config(
-        ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            // The host's store (OpenSSL's default paths, SSL_CERT_FILE): no roots compiled in.
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .provider(provider)
+            .root_certs(roots)
             .build(),
     )
 }

@@ -81,6 +81,72 @@ struct Samples {
     upload: Vec<u32>,
 }
 
+/// Which latencies a request's belong to.
+#[derive(Clone, Copy)]
+enum Kind {
+    Checkin,
+    Upload,
+}
+
+/// What every request shares: the client, the server's URL, the latencies, the error count and
+/// the bound on requests in flight.
+#[derive(Clone)]
+struct Load {
+    client: reqwest::Client,
+    url: String,
+    samples: Arc<Mutex<Samples>>,
+    errors: Arc<AtomicU64>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+impl Load {
+    /// Sends the request `next(n)` makes at `start` and then every `every` (open loop: late
+    /// ticks are caught up) until `end`, each in a task of its own; waits for them all and
+    /// returns how many were offered.
+    async fn run(
+        self,
+        start: tokio::time::Instant,
+        end: tokio::time::Instant,
+        every: Duration,
+        mut next: impl FnMut(u64) -> (reqwest::RequestBuilder, Kind),
+    ) -> u64 {
+        let mut tick = tokio::time::interval_at(start, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut n = 0u64;
+        let mut handles = Vec::new();
+        while tokio::time::Instant::now() < end {
+            tick.tick().await;
+            let (req, kind) = next(n);
+            n += 1;
+            handles.push(tokio::spawn(self.clone().send(req, kind)));
+        }
+        for h in handles {
+            let _ = h.await;
+        }
+        n
+    }
+
+    /// Sends `req` once a slot is free; its latency counts as `kind`'s when it succeeds, else
+    /// it counts as an error.
+    async fn send(self, req: reqwest::RequestBuilder, kind: Kind) {
+        let Ok(_p) = self.in_flight.acquire().await else {
+            return;
+        };
+        let t = Instant::now();
+        let r = req.send().await;
+        if matches!(&r, Ok(r) if r.status().is_success()) {
+            let mut s = self.samples.lock().await;
+            let v = match kind {
+                Kind::Checkin => &mut s.checkin,
+                Kind::Upload => &mut s.upload,
+            };
+            v.push(t.elapsed().as_micros() as u32);
+        } else {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 fn pct(v: &mut [u32], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -184,130 +250,57 @@ async fn main() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let agents = Arc::new(enroll_all(&c, &a).await?);
-    let samples = Arc::new(Mutex::new(Samples::default()));
-    let errors = Arc::new(AtomicU64::new(0));
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(a.concurrency));
+    let load = Load {
+        client: c,
+        url: a.url.clone(),
+        samples: Arc::new(Mutex::new(Samples::default())),
+        errors: Arc::new(AtomicU64::new(0)),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(a.concurrency)),
+    };
     let start = tokio::time::Instant::now();
     let end = start + Duration::from_secs(a.duration_s);
 
     // Check-ins: agent i at offset i/agents of the interval, then every interval.
     let checkin_every = Duration::from_secs_f64(a.interval_s as f64 / a.agents as f64);
     let ci = {
-        let (c, a_url, agents, samples, errors, in_flight) = (
-            c.clone(),
-            a.url.clone(),
-            agents.clone(),
-            samples.clone(),
-            errors.clone(),
-            in_flight.clone(),
-        );
-        let interval = a.interval_s;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval_at(start, checkin_every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut i = 0usize;
-            let mut handles = Vec::new();
-            while tokio::time::Instant::now() < end {
-                tick.tick().await;
-                let ag = agents[i % agents.len()].clone();
-                i += 1;
-                let (c, url, samples, errors, in_flight) = (
-                    c.clone(),
-                    a_url.clone(),
-                    samples.clone(),
-                    errors.clone(),
-                    in_flight.clone(),
-                );
-                handles.push(tokio::spawn(async move {
-                    let Ok(_p) = in_flight.acquire_owned().await else { return };
-                    let t = Instant::now();
-                    let r = c
-                        .post(format!("{url}/api/v1/checkin"))
-                        .bearer_auth(&ag.token)
-                        .json(&json!({"agent_version": "load", "hotlist_version": "v1", "interval_s": interval,
-                                      "counters": {"events": {"network": 10}, "dropped": 0}}))
-                        .send()
-                        .await;
-                    let ok = matches!(&r, Ok(r) if r.status().is_success());
-                    if ok {
-                        samples.lock().await.checkin.push(t.elapsed().as_micros() as u32);
-                    } else {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }));
-            }
-            for h in handles {
-                let _ = h.await;
-            }
-            i
-        })
+        let (load, agents, interval) = (load.clone(), agents.clone(), a.interval_s);
+        tokio::spawn(load.clone().run(start, end, checkin_every, move |i| {
+            let ag = &agents[i as usize % agents.len()];
+            let req = load
+                .client
+                .post(format!("{}/api/v1/checkin", load.url))
+                .bearer_auth(&ag.token)
+                .json(&json!({"agent_version": "load", "hotlist_version": "v1", "interval_s": interval,
+                              "counters": {"events": {"network": 10}, "dropped": 0}}));
+            (req, Kind::Checkin)
+        }))
     };
     // Uploads: hits_per_s / batch requests per second from agents in turn.
     let up = {
-        let (c, a_url, agents, samples, errors, in_flight) = (
-            c.clone(),
-            a.url.clone(),
-            agents.clone(),
-            samples.clone(),
-            errors.clone(),
-            in_flight.clone(),
-        );
-        let batch = a.batch;
+        let (load, sender, agents, batch) = (load.clone(), load.clone(), agents.clone(), a.batch);
         let per_s = (a.hits_per_s as f64 / batch as f64).max(0.0);
         tokio::spawn(async move {
             if per_s == 0.0 {
                 return 0u64;
             }
-            let mut tick = tokio::time::interval_at(start, Duration::from_secs_f64(1.0 / per_s));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut seq = 0u64;
-            let mut handles = Vec::new();
-            while tokio::time::Instant::now() < end {
-                tick.tick().await;
-                let ag = agents[(seq as usize * 7919) % agents.len()].clone();
-                let body = hits_body(&ag, seq, batch);
-                seq += 1;
-                let (c, url, samples, errors, in_flight) = (
-                    c.clone(),
-                    a_url.clone(),
-                    samples.clone(),
-                    errors.clone(),
-                    in_flight.clone(),
-                );
-                handles.push(tokio::spawn(async move {
-                    let Ok(_p) = in_flight.acquire_owned().await else {
-                        return;
-                    };
-                    let t = Instant::now();
-                    let r = c
-                        .post(format!("{url}/api/v1/hits"))
-                        .bearer_auth(&ag.token)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
-                    let ok = matches!(&r, Ok(r) if r.status().is_success());
-                    if ok {
-                        samples
-                            .lock()
-                            .await
-                            .upload
-                            .push(t.elapsed().as_micros() as u32);
-                    } else {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }));
-            }
-            for h in handles {
-                let _ = h.await;
-            }
-            seq
+            let every = Duration::from_secs_f64(1.0 / per_s);
+            let next = move |seq: u64| {
+                let ag = &agents[(seq as usize * 7919) % agents.len()];
+                let req = load
+                    .client
+                    .post(format!("{}/api/v1/hits", load.url))
+                    .bearer_auth(&ag.token)
+                    .header("content-type", "application/json")
+                    .body(hits_body(ag, seq, batch));
+                (req, Kind::Upload)
+            };
+            sender.run(start, end, every, next).await
         })
     };
     let checkins_sent = ci.await.map_err(|e| e.to_string())?;
     let batches_sent = up.await.map_err(|e| e.to_string())?;
     let wall = start.elapsed().as_secs_f64();
-    let mut s = samples.lock().await;
+    let mut s = load.samples.lock().await;
     let (nc, nu) = (s.checkin.len(), s.upload.len());
     let out = json!({
         "agents": a.agents, "interval_s": a.interval_s, "duration_s": a.duration_s, "wall_s": wall,
@@ -317,7 +310,7 @@ async fn main() -> Result<(), String> {
         "batches_offered": batches_sent, "batches_ok": nu, "hits_per_s": (nu * a.batch) as f64 / wall,
         "upload_p50_ms": pct(&mut s.upload, 0.50), "upload_p99_ms": pct(&mut s.upload, 0.99),
         "upload_max_ms": pct(&mut s.upload, 1.0),
-        "errors": errors.load(Ordering::Relaxed),
+        "errors": load.errors.load(Ordering::Relaxed),
     });
     println!("{out}");
     Ok(())

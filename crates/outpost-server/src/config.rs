@@ -175,6 +175,28 @@ pub struct OidcProviderConfig {
     pub rules: Vec<OidcRule>,
 }
 
+impl OidcProviderConfig {
+    /// The provider `name` at `issuer` with these `rules`, a public client registered as
+    /// `client_id`, every other key at its default (as `[[auth.oidc]]` with only these keys).
+    pub fn new(name: &str, issuer: &str, client_id: &str, rules: Vec<OidcRule>) -> Self {
+        OidcProviderConfig {
+            name: name.into(),
+            display_name: None,
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            client_secret_env: None,
+            client_secret_file: None,
+            scopes: default_scopes(),
+            username_claim: default_username_claim(),
+            groups_claim: default_groups_claim(),
+            roles_claim: default_roles_claim(),
+            trust_unverified_email: false,
+            clock_skew_s: default_skew(),
+            rules,
+        }
+    }
+}
+
 /// One mapping rule of `[[auth.oidc.rules]]`. Each condition given must hold (any of its
 /// values); a rule needs at least one. The tenant is the rule's, never a claim's.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -687,24 +709,14 @@ impl ServerConfig {
 
     /// Applies environment overrides read through `get` (injectable for tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        if let Some(v) = get("OUTPOST_LISTEN") {
-            self.listen = v.parse().map_err(|e| ConfigError::Env {
-                var: "OUTPOST_LISTEN",
-                message: format!("{v:?}: {e}"),
-            })?;
-        }
+        parse_env(&get, "OUTPOST_LISTEN", &mut self.listen)?;
         if let Some(v) = get("OUTPOST_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
         }
         if let Some(v) = get("OUTPOST_DATABASE_URL") {
             self.database_url = Some(v).filter(|s| !s.is_empty());
         }
-        if let Some(v) = get("OUTPOST_MAX_BODY_BYTES") {
-            self.max_body_bytes = v.parse().map_err(|e| ConfigError::Env {
-                var: "OUTPOST_MAX_BODY_BYTES",
-                message: format!("{v:?}: {e}"),
-            })?;
-        }
+        parse_env(&get, "OUTPOST_MAX_BODY_BYTES", &mut self.max_body_bytes)?;
         if let Some(v) = get("OUTPOST_PUBLIC_URL") {
             self.public_url = Some(v);
         }
@@ -756,42 +768,29 @@ impl ServerConfig {
             ("OUTPOST_RATE_LIMIT_PER_S", &mut self.rate_limit_per_s),
             ("OUTPOST_LOGIN_RATE_PER_MIN", &mut self.login_rate_per_min),
         ] {
-            if let Some(v) = get(var) {
-                *slot = v.parse().map_err(|e| ConfigError::Env {
-                    var,
-                    message: format!("{v:?}: {e}"),
-                })?;
-            }
+            parse_env(&get, var, slot)?;
         }
-        let bad = |var: &'static str, v: &str, e: std::num::ParseIntError| ConfigError::Env {
-            var,
-            message: format!("{v:?}: {e}"),
-        };
-        if let Some(v) = get("OUTPOST_INTEL_BUNDLE_CACHE_TENANTS") {
-            self.intel.bundle_cache_tenants = v
-                .parse()
-                .map_err(|e| bad("OUTPOST_INTEL_BUNDLE_CACHE_TENANTS", &v, e))?;
-        }
-        if let Some(v) = get("OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S") {
-            self.intel.bundle_cache_idle_s = v
-                .parse()
-                .map_err(|e| bad("OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S", &v, e))?;
-        }
-        if let Some(v) = get("OUTPOST_JOBS_LEASE_SECS") {
-            self.jobs.lease_secs = v
-                .parse()
-                .map_err(|e| bad("OUTPOST_JOBS_LEASE_SECS", &v, e))?;
-        }
-        if let Some(v) = get("OUTPOST_JOBS_MAX_ATTEMPTS") {
-            self.jobs.max_attempts = v
-                .parse()
-                .map_err(|e| bad("OUTPOST_JOBS_MAX_ATTEMPTS", &v, e))?;
-        }
-        if let Some(v) = get("OUTPOST_JOBS_MAX_RESULT_BYTES") {
-            self.jobs.max_result_bytes = v
-                .parse()
-                .map_err(|e| bad("OUTPOST_JOBS_MAX_RESULT_BYTES", &v, e))?;
-        }
+        parse_env(
+            &get,
+            "OUTPOST_INTEL_BUNDLE_CACHE_TENANTS",
+            &mut self.intel.bundle_cache_tenants,
+        )?;
+        parse_env(
+            &get,
+            "OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S",
+            &mut self.intel.bundle_cache_idle_s,
+        )?;
+        parse_env(&get, "OUTPOST_JOBS_LEASE_SECS", &mut self.jobs.lease_secs)?;
+        parse_env(
+            &get,
+            "OUTPOST_JOBS_MAX_ATTEMPTS",
+            &mut self.jobs.max_attempts,
+        )?;
+        parse_env(
+            &get,
+            "OUTPOST_JOBS_MAX_RESULT_BYTES",
+            &mut self.jobs.max_result_bytes,
+        )?;
         for (var, slot) in [
             ("OUTPOST_JOBS_KINDS_ADMIN", &mut self.jobs.kinds.admin),
             (
@@ -812,6 +811,24 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// Parses the environment variable `var` (read through `get`) into `slot` when it is set.
+fn parse_env<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    slot: &mut T,
+) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(v) = get(var) {
+        *slot = v.parse().map_err(|e| ConfigError::Env {
+            var,
+            message: format!("{v:?}: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

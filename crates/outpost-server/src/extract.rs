@@ -110,15 +110,25 @@ fn bearer_of(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
 
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE, 256)
+}
+
+/// The value of the cookie `name`, if the request carries one that is not empty and at most
+/// `max_len` bytes long.
+pub fn cookie<'a>(
+    headers: &'a axum::http::HeaderMap,
+    name: &str,
+    max_len: usize,
+) -> Option<&'a str> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty() && v.len() <= 256)
+        .filter(|v| !v.is_empty() && v.len() <= max_len)
 }
 
 /// The credential of a request: the bearer token, else the session cookie.
@@ -248,19 +258,31 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The request's user (see [`AuthUser`]) when `allowed` holds for them, else 403 `refusal`.
+async fn user_who(
+    parts: &mut Parts,
+    state: &AppState,
+    allowed: impl Fn(&Principal) -> bool,
+    refusal: &'static str,
+) -> Result<Principal, ApiError> {
+    let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+    if allowed(&p) {
+        Ok(p)
+    } else {
+        Err(ApiError::forbidden(refusal))
+    }
+}
+
 /// A staff principal (admin or technician).
 pub struct AuthStaff(pub Principal);
 
 impl FromRequestParts<AppState> for AuthStaff {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
-        if !p.is_staff() {
-            return Err(ApiError::forbidden(
-                "only technicians and admins may do this",
-            ));
-        }
-        Ok(AuthStaff(p))
+        let refusal = "only technicians and admins may do this";
+        Ok(AuthStaff(
+            user_who(parts, state, Principal::is_staff, refusal).await?,
+        ))
     }
 }
 
@@ -270,11 +292,10 @@ pub struct AuthAdmin(pub Principal);
 impl FromRequestParts<AppState> for AuthAdmin {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
-        if p.role != Role::Admin {
-            return Err(ApiError::forbidden("only admins may do this"));
-        }
-        Ok(AuthAdmin(p))
+        let is_admin = |p: &Principal| p.role == Role::Admin;
+        Ok(AuthAdmin(
+            user_who(parts, state, is_admin, "only admins may do this").await?,
+        ))
     }
 }
 

@@ -152,6 +152,12 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// `name` among `c` is an error naming each of `named`.
+    fn refused_naming(name: &str, c: &[outpost_core::api::Device], named: &[&str]) {
+        let e = pick(name, c).unwrap_err();
+        assert!(named.iter().all(|n| e.contains(n)), "{e}");
+    }
+
     #[test]
     fn names_match_case_insensitively_and_by_short_or_full_name() {
         let short = [dev("d1", "t", "web01")];
@@ -180,11 +186,13 @@ mod tests {
             dev("d2", "t", "web01.corp.example"),
             dev("d3", "t", "web01.dmz.example"),
         ];
-        let e = pick("web01", &two_full).unwrap_err();
-        assert!(
-            e.contains("web01.corp.example (device d2")
-                && e.contains("web01.dmz.example (device d3"),
-            "{e}"
+        refused_naming(
+            "web01",
+            &two_full,
+            &[
+                "web01.corp.example (device d2",
+                "web01.dmz.example (device d3",
+            ],
         );
         assert!(matches!(
             pick_device("web01", &two_full),
@@ -198,11 +206,7 @@ mod tests {
             dev("new", "t", "WEB01.corp.example"),
             dev("old", "t", "web01.corp.example"),
         ];
-        let e = pick("web01", &again).unwrap_err();
-        assert!(
-            e.contains("(device new)") && e.contains("(device old)"),
-            "{e}"
-        );
+        refused_naming("web01", &again, &["(device new)", "(device old)"]);
         assert!(pick("web01.corp.example", &again).is_err());
         // Several tenants: the caller must name one (an exact name in one tenant does not
         // hide a full name in another).

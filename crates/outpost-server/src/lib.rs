@@ -563,76 +563,79 @@ pub async fn correlation_timer_tick(state: &AppState, now: chrono::DateTime<chro
     fresh
 }
 
-pub fn spawn_housekeeping(state: &AppState) {
-    {
-        let st = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                correlation_timer_tick(&st, chrono::Utc::now()).await;
-            }
-        });
-    }
-    if state.store.backend() == "sqlite" {
-        let store = state.store.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = store.checkpoint().await {
-                    tracing::warn!(error = %e, "SQLite checkpoint failed");
-                }
-            }
-        });
-    }
-    if state.config.checkin_flush_ms > 0 {
-        state.reports.spawn_flush(
-            state.store.clone(),
-            std::time::Duration::from_millis(u64::from(state.config.checkin_flush_ms)),
-        );
-    }
-    if let Some(p) = state.scoring.profiles() {
-        p.spawn_sync(
-            state.store.clone(),
-            std::time::Duration::from_secs(state.config.detect.profiles.sync_secs.max(1)),
-        );
-    }
-    // Rollouts advance after their healthy period, whoever checks in.
-    {
-        let st = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = routes::releases::tick(&st).await {
-                    tracing::warn!(error = ?e, "rollout evaluation failed");
-                }
-            }
-        });
-    }
-    // Learn mode (set on any replica) and the STIX indicators (files and global intel).
-    let st = state.clone();
+/// Runs `task` on a clone of `ctx` now and then every `every` until the process ends; a late
+/// run delays the next ones instead of bunching them.
+fn spawn_every<C, F, Fut>(every: std::time::Duration, ctx: C, task: F)
+where
+    C: Clone + Send + 'static,
+    F: Fn(C) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     tokio::spawn(async move {
-        let every = std::time::Duration::from_secs(st.config.detect.reload_secs.max(1));
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match st.store.learning_tenants().await {
-                Ok(t) => st.scoring.scorer().policy().set_learning_tenants(t),
-                Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
-            }
-            match services::attack_models::reload_stix(&st).await {
-                Ok(true) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
-                Ok(false) => {}
-                Err(e) => {
-                    metrics::count(&metrics::metrics().stix_loads, "error", 1);
-                    tracing::warn!(error = %e, "STIX indicators not reloaded; the previous ones stay in use");
+            task(ctx.clone()).await;
+        }
+    });
+}
+
+pub fn spawn_housekeeping(state: &AppState) {
+    use std::time::Duration;
+    spawn_every(Duration::from_secs(5), state.clone(), |st| async move {
+        correlation_timer_tick(&st, chrono::Utc::now()).await;
+    });
+    if state.store.backend() == "sqlite" {
+        spawn_every(
+            Duration::from_secs(1),
+            state.store.clone(),
+            |store| async move {
+                if let Err(e) = store.checkpoint().await {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed");
                 }
+            },
+        );
+    }
+    if state.config.checkin_flush_ms > 0 {
+        let every = Duration::from_millis(u64::from(state.config.checkin_flush_ms));
+        spawn_every(every, state.clone(), |st| async move {
+            if let Err(e) = st.reports.flush(&st.store).await {
+                tracing::warn!(error = %e, pending = st.reports.pending(), "cannot write device check-ins; kept for the next attempt");
+            }
+        });
+    }
+    if let Some(p) = state.scoring.profiles() {
+        let every = Duration::from_secs(state.config.detect.profiles.sync_secs.max(1));
+        spawn_every(
+            every,
+            (p.clone(), state.store.clone()),
+            |(p, store)| async move {
+                if let Err(e) = p.sync(&store).await {
+                    tracing::warn!(error = %e, "cannot synchronize behaviour profiles with the database");
+                }
+            },
+        );
+    }
+    // Rollouts advance after their healthy period, whoever checks in.
+    spawn_every(Duration::from_secs(10), state.clone(), |st| async move {
+        if let Err(e) = routes::releases::tick(&st).await {
+            tracing::warn!(error = ?e, "rollout evaluation failed");
+        }
+    });
+    // Learn mode (set on any replica) and the STIX indicators (files and global intel).
+    let every = Duration::from_secs(state.config.detect.reload_secs.max(1));
+    spawn_every(every, state.clone(), |st| async move {
+        match st.store.learning_tenants().await {
+            Ok(t) => st.scoring.scorer().policy().set_learning_tenants(t),
+            Err(e) => tracing::warn!(error = %e, "cannot read learn mode"),
+        }
+        match services::attack_models::reload_stix(&st).await {
+            Ok(true) => metrics::count(&metrics::metrics().stix_loads, "ok", 1),
+            Ok(false) => {}
+            Err(e) => {
+                metrics::count(&metrics::metrics().stix_loads, "error", 1);
+                tracing::warn!(error = %e, "STIX indicators not reloaded; the previous ones stay in use");
             }
         }
     });

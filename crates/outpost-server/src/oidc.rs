@@ -718,15 +718,7 @@ pub fn state_cookie(value: &str, max_age_s: u64, secure: bool) -> String {
 
 /// The state cookie's value.
 pub fn state_from_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == STATE_COOKIE)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
+    crate::extract::cookie(headers, STATE_COOKIE, 128)
 }
 
 /// Provider names and labels for the login page.
@@ -751,21 +743,7 @@ mod tests {
     use serde_json::json;
 
     fn cfg(rules: Vec<OidcRule>) -> OidcProviderConfig {
-        OidcProviderConfig {
-            name: "corp".into(),
-            display_name: None,
-            issuer: "https://idp.example".into(),
-            client_id: "outpost".into(),
-            client_secret_env: None,
-            client_secret_file: None,
-            scopes: vec![],
-            username_claim: "email".into(),
-            groups_claim: "groups".into(),
-            roles_claim: "roles".into(),
-            trust_unverified_email: false,
-            clock_skew_s: 60,
-            rules,
-        }
+        OidcProviderConfig::new("corp", "https://idp.example", "outpost", rules)
     }
 
     fn rule(groups: &[&str], domains: &[&str], role: Role, tenant: Option<&str>) -> OidcRule {

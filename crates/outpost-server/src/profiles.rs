@@ -90,19 +90,4 @@ impl Profiles {
         metrics::count(&metrics().profile_syncs, "ok", 1);
         Ok(SyncStats { merged, read })
     }
-
-    /// Runs [`Profiles::sync`] every `every` until the process ends.
-    pub fn spawn_sync(self: &Arc<Self>, store: Store, every: std::time::Duration) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = me.sync(&store).await {
-                    tracing::warn!(error = %e, "cannot synchronize behaviour profiles with the database");
-                }
-            }
-        });
-    }
 }

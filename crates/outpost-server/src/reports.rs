@@ -14,7 +14,6 @@ use crate::metrics::{self, metrics};
 use outpost_store::{DeviceReport, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// Pending device reports (see the module docs).
 #[derive(Debug, Default)]
@@ -77,20 +76,5 @@ impl DeviceReports {
                 Err(e)
             }
         }
-    }
-
-    /// Flushes every `every` until the process ends.
-    pub fn spawn_flush(self: &std::sync::Arc<Self>, store: Store, every: Duration) {
-        let me = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = me.flush(&store).await {
-                    tracing::warn!(error = %e, pending = me.pending(), "cannot write device check-ins; kept for the next attempt");
-                }
-            }
-        });
     }
 }

@@ -623,3 +623,27 @@ pub(crate) mod arb {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any JSON, to each format's mapper: a mapped event of that format (a Falco alert
+        /// with its log, a Tetragon event with its process) or an error, never a panic.
+        #[test]
+        fn arbitrary_json_never_panics(v in super::arb::json()) {
+            if let Ok(m) = super::falco::map_value(&v, Utc::now()) {
+                prop_assert_eq!(m.event.source.as_str(), "falco");
+                prop_assert!(m.event.log.is_some());
+            }
+            if let Ok(m) = super::tetragon::map_value(&v, Utc::now()) {
+                prop_assert_eq!(m.event.source.as_str(), "tetragon");
+                prop_assert!(m.event.process.is_some());
+            }
+            let bytes = serde_json::to_vec(&v).unwrap_or_default();
+            let _ = super::tetragon::map(&bytes, Utc::now());
+        }
+    }
+}

@@ -7,19 +7,14 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthAdmin, AuthStaff, AuthUser};
+use crate::routes::{TenantQuery, whole_page};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use outpost_core::api::{NewKey, NewTenant, NewUser, Page, Tenant, User};
 use outpost_core::auth::{Principal, Role};
 use outpost_store::{ApiKeyInfo, KeyKind};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantQuery {
-    pub tenant: Option<String>,
-}
+use serde::Serialize;
 
 pub async fn list_tenants(
     State(state): State<AppState>,
@@ -29,10 +24,7 @@ pub async fn list_tenants(
     if !who.is_staff() {
         items.retain(|t| who.tenant_id.as_deref() == Some(t.id.as_str()));
     }
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create_tenant(
@@ -62,10 +54,7 @@ pub async fn list_users(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Page<User>>, ApiError> {
     let items = state.store.list_users(q.tenant.as_deref()).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create_user(
@@ -145,10 +134,7 @@ pub async fn list_keys(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Page<ApiKeyInfo>>, ApiError> {
     let items = state.store.list_keys(q.tenant.as_deref()).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create_key(

@@ -7,6 +7,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
+use crate::routes::whole_page;
 use crate::services::attack_models as svc;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -48,10 +49,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ModelQuery>,
 ) -> Result<Json<Page<AttackModelSummary>>, ApiError> {
     let items = svc::list(&state, &who, q.tenant).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn get_one(

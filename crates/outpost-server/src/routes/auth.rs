@@ -294,6 +294,14 @@ impl From<outpost_store::StoreError> for Completion {
     }
 }
 
+/// Audits `action` on the user `u` (its tenant, its id) by the sign-in `actor`.
+fn audit_user(state: &AppState, actor: &Principal, action: &str, u: &User, detail: String) {
+    let tenant = u.tenant_id.as_deref();
+    state
+        .forward
+        .audit(actor, action, tenant, &u.id, Some(detail));
+}
+
 /// Applies the mapping to a verified identity: the user created, updated or disabled, and
 /// on success a session.
 async fn complete(
@@ -315,16 +323,11 @@ async fn complete(
             .oidc_disable_user(&cfg.name, &id.subject)
             .await?
         {
-            state.forward.audit(
-                &actor,
-                "user.disable",
-                u.tenant_id.as_deref(),
-                &u.id,
-                Some(format!(
-                    "{} is no longer mapped by the provider's claims",
-                    u.username
-                )),
+            let detail = format!(
+                "{} is no longer mapped by the provider's claims",
+                u.username
             );
+            audit_user(state, &actor, "user.disable", &u, detail);
         }
         return Err(Completion::Refused(
             StatusCode::FORBIDDEN,
@@ -384,16 +387,11 @@ async fn complete(
             ));
         }
         outpost_store::OidcLogin::Created(u) => {
-            state.forward.audit(
-                &actor,
-                "user.create",
-                u.tenant_id.as_deref(),
-                &u.id,
-                Some(format!(
-                    "{} created at first sign-in as {:?} (rule {})",
-                    u.username, u.role, mapped.rule
-                )),
+            let detail = format!(
+                "{} created at first sign-in as {:?} (rule {})",
+                u.username, u.role, mapped.rule
             );
+            audit_user(state, &actor, "user.create", &u, detail);
             u
         }
         outpost_store::OidcLogin::Updated {
@@ -401,16 +399,11 @@ async fn complete(
             scope_changed,
         } => {
             if scope_changed {
-                state.forward.audit(
-                    &actor,
-                    "user.update",
-                    user.tenant_id.as_deref(),
-                    &user.id,
-                    Some(format!(
-                        "{} now {:?} (rule {}); earlier sessions ended",
-                        user.username, user.role, mapped.rule
-                    )),
+                let detail = format!(
+                    "{} now {:?} (rule {}); earlier sessions ended",
+                    user.username, user.role, mapped.rule
                 );
+                audit_user(state, &actor, "user.update", &user, detail);
             }
             user
         }

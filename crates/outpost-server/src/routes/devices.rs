@@ -4,18 +4,12 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
+use crate::routes::{TenantQuery, whole_page};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use outpost_core::api::{Device, DeviceConfig, Page};
 use outpost_core::auth::Principal;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceQuery {
-    pub tenant: Option<String>,
-}
 
 /// Largest accepted device configuration, serialized.
 pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
@@ -34,7 +28,7 @@ fn for_viewer(who: &Principal, mut d: Device) -> Device {
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ApiQuery(q): ApiQuery<DeviceQuery>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Page<Device>>, ApiError> {
     let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     state.fresh_devices().await;
@@ -45,10 +39,7 @@ pub async fn list(
         .into_iter()
         .map(|d| for_viewer(&who, d))
         .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 /// Loads a device the caller may see; another tenant's device is "not found" (its

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{AgentJson, ApiQuery, AuthDevice, AuthUser};
-use crate::routes::{AsSeen, page_as_seen};
+use crate::routes::{AsSeen, page_as_seen, whole_page};
 use crate::services::scope_tenant;
 use axum::Json;
 use axum::extract::Path;
@@ -110,13 +110,7 @@ pub async fn related(
 ) -> Result<Json<HitsPage>, ApiError> {
     let h = visible_hit(&state, &who, id).await?;
     let items = state.store.related_hits(&h, 200).await?;
-    Ok(Json(page_as_seen(
-        &who,
-        Page {
-            items,
-            next_cursor: None,
-        },
-    )))
+    Ok(Json(page_as_seen(&who, whole_page(items))))
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,8 +138,5 @@ pub async fn correlations(
             q.limit.unwrap_or(100),
         )
         .await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }

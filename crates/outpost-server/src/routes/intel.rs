@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthDevice, AuthStaff};
 use crate::intel::IntelService;
+use crate::routes::{TenantQuery, whole_page};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -16,7 +17,6 @@ use outpost_core::api::{
 };
 use outpost_intel::distribute::{ConfirmRequest, ConfirmResponse};
 use outpost_intel::{IndicatorKind, IndicatorValue};
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// Response header naming the bundle's version.
@@ -122,12 +122,6 @@ pub async fn key(
     }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantQuery {
-    pub tenant: Option<String>,
-}
-
 async fn tenant_filter(state: &AppState, q: Option<String>) -> Result<Option<String>, ApiError> {
     match q {
         Some(t) => Ok(Some(state.store.find_tenant(&t).await?.id)),
@@ -145,10 +139,7 @@ pub async fn list_indicators(
         .store
         .list_tenant_indicators(tenant.as_deref())
         .await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create_indicator(
@@ -202,10 +193,7 @@ pub async fn list_allowlist(
 ) -> Result<Json<Page<AllowlistEntry>>, ApiError> {
     let tenant = tenant_filter(&state, q.tenant).await?;
     let items = state.store.list_allowlist(tenant.as_deref()).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create_allowlist(

@@ -94,16 +94,30 @@ pub async fn triaged_set_state<T: Lifecycle + 'static>(
     )
 }
 
+/// The query string of the lists that take only a tenant (id or name).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantQuery {
+    pub tenant: Option<String>,
+}
+
+/// A page that holds every item (no next cursor).
+pub(crate) fn whole_page<T>(items: Vec<T>) -> Page<T> {
+    Page {
+        items,
+        next_cursor: None,
+    }
+}
+
 /// `GET …/{id}/history`: the state history as the caller may see it.
 pub async fn triaged_history<T: Lifecycle + 'static>(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     Path(id): Path<i64>,
 ) -> Result<Json<Page<TriageHistoryEntry>>, ApiError> {
-    Ok(Json(Page {
-        items: state.triage().history::<T>(&who, id).await?,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(
+        state.triage().history::<T>(&who, id).await?,
+    )))
 }
 
 /// The 409 of a state change whose `expected_version` is stale.

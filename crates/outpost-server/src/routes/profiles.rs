@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
+use crate::routes::whole_page;
 use crate::services::scope_tenant;
 use axum::Json;
 use axum::extract::State;
@@ -58,10 +59,7 @@ pub async fn list(
             Err(outpost_store::StoreError::NotFound(_)) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        return Ok(Json(Page {
-            items,
-            next_cursor: None,
-        }));
+        return Ok(Json(whole_page(items)));
     }
     Ok(Json(
         state
@@ -198,8 +196,5 @@ pub async fn apply_learn(
             Some("learn mode".into()),
         );
     }
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }

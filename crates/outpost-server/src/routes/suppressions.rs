@@ -4,29 +4,20 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery, AuthStaff, AuthUser};
+use crate::routes::{TenantQuery, whole_page};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use outpost_core::api::{NewSuppression, Page, Suppression};
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuppressionQuery {
-    pub tenant: Option<String>,
-}
 
 pub async fn list(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    ApiQuery(q): ApiQuery<SuppressionQuery>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<Json<Page<Suppression>>, ApiError> {
     let tenant = crate::services::scope_tenant(&who, q.tenant)?;
     let items = state.store.list_suppressions(tenant.as_deref()).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(whole_page(items)))
 }
 
 pub async fn create(

@@ -45,23 +45,17 @@ fn assert_err(got: &(StatusCode, Value), status: StatusCode, code: &str) {
 async fn post_hits_only_as_the_token_device() {
     let w = world().await;
     let p = payload(w.a(), "b1");
-    assert_err(
-        &w.call("POST", "/api/v1/hits", None, Some(p.clone()))
-            .await
-            .sv(),
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    );
-    assert_err(
-        &w.call("POST", "/api/v1/hits", Some("opd_nope"), Some(p.clone()))
-            .await
-            .sv(),
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    );
-    for key in [&w.admin, &w.tech, &w.a().customer, &w.a().enroll] {
+    // No token, an unknown one, and every key that is not a device's.
+    for key in [
+        None,
+        Some("opd_nope"),
+        Some(w.admin.as_str()),
+        Some(w.tech.as_str()),
+        Some(w.a().customer.as_str()),
+        Some(w.a().enroll.as_str()),
+    ] {
         assert_err(
-            &w.call("POST", "/api/v1/hits", Some(key), Some(p.clone()))
+            &w.call("POST", "/api/v1/hits", key, Some(p.clone()))
                 .await
                 .sv(),
             StatusCode::UNAUTHORIZED,
@@ -196,32 +190,16 @@ async fn enroll_needs_an_enrollment_key() {
 #[tokio::test]
 async fn errors_have_one_shape() {
     let w = world().await;
-    assert_err(
-        &w.call("GET", "/nope", None, None).await.sv(),
-        StatusCode::NOT_FOUND,
-        "not_found",
-    );
-    assert_err(
-        &w.call("GET", "/api/v1/hits?limit=abc", Some(&w.admin), None)
-            .await
-            .sv(),
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-    );
-    assert_err(
-        &w.call("GET", "/api/v1/hits?cursor=%%%", Some(&w.admin), None)
-            .await
-            .sv(),
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-    );
-    assert_err(
-        &w.call("GET", "/api/v1/hits?remote_ip=x", Some(&w.admin), None)
-            .await
-            .sv(),
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-    );
+    let got = w.call("GET", "/nope", None, None).await.sv();
+    assert_err(&got, StatusCode::NOT_FOUND, "not_found");
+    for uri in [
+        "/api/v1/hits?limit=abc",
+        "/api/v1/hits?cursor=%%%",
+        "/api/v1/hits?remote_ip=x",
+    ] {
+        let got = w.call("GET", uri, Some(&w.admin), None).await.sv();
+        assert_err(&got, StatusCode::BAD_REQUEST, "bad_request");
+    }
     let big = json!({"enrollment_key": "x".repeat(100 * 1024), "hostname": "h"});
     assert_err(
         &w.call("POST", "/api/v1/enroll", None, Some(big)).await.sv(),
@@ -348,24 +326,64 @@ fn oidc_config(
         role,
         tenant: tenant.map(str::to_string),
     };
+    let rules = vec![
+        rule(&["msp-techs"], &[], Role::Technician, None),
+        rule(&[], &["acme.example"], Role::Customer, Some("a")),
+    ];
     OidcProviderConfig {
-        name: "corp".into(),
         display_name: Some("Corp SSO".into()),
-        issuer: op.issuer.clone(),
-        client_id: op.client_id.clone(),
-        client_secret_env: None,
         client_secret_file: Some(secret_file.to_path_buf()),
         scopes: vec!["email".into(), "profile".into(), "groups".into()],
-        username_claim: "email".into(),
-        groups_claim: "groups".into(),
-        roles_claim: "roles".into(),
-        trust_unverified_email: false,
-        clock_skew_s: 60,
-        rules: vec![
-            rule(&["msp-techs"], &[], Role::Technician, None),
-            rule(&[], &["acme.example"], Role::Customer, Some("a")),
-        ],
+        ..OidcProviderConfig::new("corp", &op.issuer, &op.client_id, rules)
     }
+}
+
+/// The real provider with Outpost's callback of provider `corp` (at 127.0.0.1:1) registered;
+/// `None`, a skip (or a failure under `OUTPOST_REQUIRE_HOST=1`), without it.
+fn corp_provider() -> Option<common::OidcProvider> {
+    common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
+}
+
+/// `GET /api/v1/auth/me` with the session `session`.
+async fn whoami(app: &axum::Router, session: &str) -> (StatusCode, Value) {
+    common::call(app, "GET", "/api/v1/auth/me", Some(session), None)
+        .await
+        .sv()
+}
+
+/// `GET /api/v1/hits?tenant={tenant}` with the session `session`.
+async fn hits_of(app: &axum::Router, tenant: &str, session: &str) -> (StatusCode, Value) {
+    let uri = format!("/api/v1/hits?tenant={tenant}");
+    common::call(app, "GET", &uri, Some(session), None)
+        .await
+        .sv()
+}
+
+/// The SQLite database of a world whose directory is `dir`, opened beside its store.
+async fn world_db(dir: &std::path::Path) -> sqlx::SqlitePool {
+    let url = format!("sqlite://{}", dir.join("outpost.db").display());
+    sqlx::SqlitePool::connect(&url).await.unwrap()
+}
+
+/// Sets `column` of the login in progress whose state the provider sent back in `back` (the
+/// callback URL) to `value`, as a tampered or mixed-up server record would have it.
+async fn set_login_in_progress(pool: &sqlx::SqlitePool, back: &str, column: &str, value: &str) {
+    let state = back
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let sql = format!("UPDATE oidc_logins SET {column} = $2 WHERE state_hash = $1");
+    let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(outpost_store::hash_secret(state))
+        .bind(value)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
 }
 
 fn now_s() -> i64 {
@@ -392,11 +410,7 @@ fn oidc_metric(result: &str, family: &outpost_server::metrics::Metrics) -> u64 {
 /// up (the JWKS is fetched again once), and unknown keys do not make every token refetch.
 #[tokio::test]
 async fn oidc_id_tokens_are_verified_against_the_real_provider() {
-    let Some(op) =
-        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
-    else {
-        return;
-    };
+    let Some(op) = corp_provider() else { return };
     let dir = tempfile::tempdir().unwrap();
     let cfg = oidc_config(&op, &dir.path().join("secret"));
     let svc = outpost_server::oidc::OidcService::new(&[cfg], Some("http://127.0.0.1:1")).unwrap();
@@ -430,39 +444,29 @@ async fn oidc_id_tokens_are_verified_against_the_real_provider() {
         "wrong audience",
     );
     assert!(m.to_lowercase().contains("aud"), "{m}");
-    let mut c = good("n-1");
-    c["aud"] = json!(["outpost", "other-app"]);
-    refused(
-        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
-            .await,
-        "untrusted extra audience",
-    );
-    let mut c = good("n-1");
-    c["iss"] = json!("http://127.0.0.1:9/evil");
-    refused(
-        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
-            .await,
-        "other issuer",
-    );
-    let mut c = good("n-1");
-    c["exp"] = json!(now_s() - 120);
-    refused(
-        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
-            .await,
-        "expired",
-    );
+    for (claim, value, what) in [
+        (
+            "aud",
+            json!(["outpost", "other-app"]),
+            "untrusted extra audience",
+        ),
+        ("iss", json!("http://127.0.0.1:9/evil"), "other issuer"),
+        ("exp", json!(now_s() - 120), "expired"),
+        ("iat", json!(now_s() + 600), "issued in the future"),
+    ] {
+        let mut c = good("n-1");
+        c[claim] = value;
+        refused(
+            svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
+                .await,
+            what,
+        );
+    }
     let mut c = good("n-1");
     c["exp"] = json!(now_s() - 20);
     svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
         .await
         .expect("expired 20 s ago is within the 60 s clock skew");
-    let mut c = good("n-1");
-    c["iat"] = json!(now_s() + 600);
-    refused(
-        svc.verify_id_token(&p, &op.sign(c, false).await, "n-1")
-            .await,
-        "issued in the future",
-    );
     // The payload changed after signing: groups widened.
     let parts: Vec<&str> = t.split('.').collect();
     let mut c = good("n-1");
@@ -568,11 +572,7 @@ fn session_of(r: &common::Reply) -> String {
 /// `local_login = false` password logins are refused.
 #[tokio::test]
 async fn oidc_login_flow_against_the_real_provider() {
-    let Some(op) =
-        common::OidcProvider::start(&["http://127.0.0.1:1/api/v1/auth/oidc/corp/callback"], &[])
-    else {
-        return;
-    };
+    let Some(op) = corp_provider() else { return };
     let w = World::builder()
         .tenant("a", &[])
         .tenant("b", &[])
@@ -627,23 +627,13 @@ async fn oidc_login_flow_against_the_real_provider() {
         "{set:?}"
     );
     let tech = session_of(&r);
-    let (s, me) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
-        .await
-        .sv();
+    let (s, me) = whoami(app, &tech).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         (me["role"].as_str(), me["subject"].as_str()),
         (Some("technician"), Some("user:corp:tech1@msp.example"))
     );
-    let (s, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/hits?tenant={}", b.id),
-        Some(&tech),
-        None,
-    )
-    .await
-    .sv();
+    let (s, _) = hits_of(app, &b.id, &tech).await;
     assert_eq!(s, StatusCode::OK, "technicians see every tenant");
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "a state is good once");
@@ -675,13 +665,9 @@ async fn oidc_login_flow_against_the_real_provider() {
     assert_eq!(q["client_id"], "outpost");
     assert_eq!(q["post_logout_redirect_uri"], "http://127.0.0.1:1/login");
     assert_eq!(q["id_token_hint"].split('.').count(), 3, "{q:?}");
-    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&second), None)
-        .await
-        .sv();
+    let (s, _) = whoami(app, &second).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the Outpost session ended");
-    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
-        .await
-        .sv();
+    let (s, _) = whoami(app, &tech).await;
     assert_eq!(s, StatusCode::OK, "other sessions stay");
 
     // Customer of A by verified email domain: sees A only.
@@ -689,22 +675,12 @@ async fn oidc_login_flow_against_the_real_provider() {
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let alice = session_of(&r);
-    let (_, me) = common::call(&app, "GET", "/api/v1/auth/me", Some(&alice), None)
-        .await
-        .sv();
+    let (_, me) = whoami(app, &alice).await;
     assert_eq!(
         (me["role"].as_str(), me["tenant_id"].as_str()),
         (Some("customer"), Some(a.id.as_str()))
     );
-    let got = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/hits?tenant={}", b.id),
-        Some(&alice),
-        None,
-    )
-    .await
-    .sv();
+    let got = hits_of(app, &b.id, &alice).await;
     assert_err(&got, StatusCode::FORBIDDEN, "forbidden");
 
     // Eve: unverified email at acme, a `tenant` claim and a look-alike group: unmapped.
@@ -736,47 +712,15 @@ async fn oidc_login_flow_against_the_real_provider() {
 
     // Wrong nonce: the login in progress expects another nonce than the token carries.
     let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
-    let st = back
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("outpost.db").display()
-    ))
-    .await
-    .unwrap();
-    let n = sqlx::query("UPDATE oidc_logins SET nonce = 'not-the-nonce' WHERE state_hash = $1")
-        .bind(outpost_store::hash_secret(st))
-        .execute(&pool)
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(n, 1);
+    let pool = world_db(dir.path()).await;
+    set_login_in_progress(&pool, &back, "nonce", "not-the-nonce").await;
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().to_lowercase().contains("nonce"), "{}", r.text());
 
     // Wrong PKCE verifier: the provider refuses to redeem the code.
     let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
-    let st = back
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let n = sqlx::query("UPDATE oidc_logins SET pkce_verifier = $2 WHERE state_hash = $1")
-        .bind(outpost_store::hash_secret(st))
-        .bind("x".repeat(64))
-        .execute(&pool)
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(n, 1);
+    set_login_in_progress(&pool, &back, "pkce_verifier", &"x".repeat(64)).await;
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text().contains("invalid_grant"), "{}", r.text());
@@ -788,9 +732,7 @@ async fn oidc_login_flow_against_the_real_provider() {
     let (back, cookie) = oidc_login_as(&app, &op, "tech1").await;
     let r = callback(&app, &back, Some(&cookie)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let (s, _) = common::call(&app, "GET", "/api/v1/auth/me", Some(&tech), None)
-        .await
-        .sv();
+    let (s, _) = whoami(app, &tech).await;
     assert_eq!(
         s,
         StatusCode::UNAUTHORIZED,
@@ -842,12 +784,7 @@ async fn api_and_ui_refuse_an_empty_username_alike() {
         .build()
         .await;
     let (app, dir) = (&w.app, &w.dir);
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("outpost.db").display()
-    ))
-    .await
-    .unwrap();
+    let pool = world_db(dir.path()).await;
     let n = sqlx::query("UPDATE users SET username = '' WHERE username = 'nameless'")
         .execute(&pool)
         .await

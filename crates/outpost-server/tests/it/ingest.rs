@@ -136,6 +136,12 @@ async fn hits(w: &World) -> Vec<Value> {
     r.json()["items"].as_array().unwrap().clone()
 }
 
+/// `POST /api/v1/suppressions` with `rule`, as an admin.
+async fn suppress(w: &World, rule: Value) -> common::Reply {
+    w.call("POST", "/api/v1/suppressions", Some(&w.admin), Some(rule))
+        .await
+}
+
 use outpost_testkit::json_lines as lines;
 
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
@@ -357,12 +363,7 @@ async fn hits_are_scored_stored_and_forwarded_at_least_once() {
         .call("GET", "/api/v1/detect/rules", Some(&w.admin), None)
         .await
         .json();
-    let ids: Vec<&str> = v["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let ids = common::fields(&v["rules"], "id", Value::as_str);
     assert!(
         ids.contains(&"curl-from-tmp") && ids.contains(&"0d8a4f8e-8b1c-4a3e-9a55-6f3f2b3c9d01"),
         "{v}"
@@ -456,14 +457,7 @@ async fn rules_reload_while_serving_and_suppressed_hits_are_not_forwarded() {
     assert_eq!(newest["risk_score"], 65, "{newest}");
 
     // A suppressed hit is stored (as suppressed) but not forwarded.
-    let r = w
-        .call(
-            "POST",
-            "/api/v1/suppressions",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id, "process_name": "backup"})),
-        )
-        .await;
+    let r = suppress(&w, json!({"tenant_id": w.a().id, "process_name": "backup"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     wait_for("2 records in the file", || lines(&out_file(&w)).len() >= 2).await;
     upload(&w, "r3", vec![hit(&w, "198.51.100.22", "backup", plain())]).await;
@@ -599,15 +593,7 @@ async fn the_ui_opens_a_ticket_and_a_repeat_comments_on_it() {
     let cookie = |s: &str| format!("outpost_session={s}");
 
     // The intel page: the signing key and the tenant's bundle version; staff only.
-    let intel = common::request(
-        &w.app,
-        "GET",
-        "/ui/intel",
-        None,
-        &[("cookie", &cookie(&tech_s))],
-        None,
-    )
-    .await;
+    let intel = common::page(&w.app, "/ui/intel", &tech_s).await;
     assert_eq!(intel.status, StatusCode::OK);
     let key = w.state.intel.as_ref().unwrap().key_id();
     let html = intel.text();
@@ -615,15 +601,7 @@ async fn the_ui_opens_a_ticket_and_a_repeat_comments_on_it() {
         html.contains(&key) && html.contains(r#"data-testid="bundles""#) && html.contains("acme"),
         "{html}"
     );
-    let r = common::request(
-        &w.app,
-        "GET",
-        "/ui/intel",
-        None,
-        &[("cookie", &cookie(&cust_s))],
-        None,
-    )
-    .await;
+    let r = common::page(&w.app, "/ui/intel", &cust_s).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // The detection and output status routes: staff only.
     for p in ["/api/v1/detect/rules", "/api/v1/outputs"] {
@@ -642,15 +620,7 @@ async fn the_ui_opens_a_ticket_and_a_repeat_comments_on_it() {
         assert_eq!(r.status, StatusCode::OK, "{p}");
     }
 
-    let page = common::request(
-        &w.app,
-        "GET",
-        &format!("/ui/hits/{id}"),
-        None,
-        &[("cookie", &cookie(&tech_s))],
-        None,
-    )
-    .await;
+    let page = common::page(&w.app, &format!("/ui/hits/{id}"), &tech_s).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(
@@ -677,16 +647,9 @@ async fn the_ui_opens_a_ticket_and_a_repeat_comments_on_it() {
     // A customer may not.
     let r = ticket(cookie(&cust_s)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    let cpage = common::request(
-        &w.app,
-        "GET",
-        &format!("/ui/hits/{id}"),
-        None,
-        &[("cookie", &cookie(&cust_s))],
-        None,
-    )
-    .await
-    .text();
+    let cpage = common::page(&w.app, &format!("/ui/hits/{id}"), &cust_s)
+        .await
+        .text();
     assert!(
         !cpage.contains(r#"data-testid="ticket""#)
             && !cpage.contains(r#"data-testid="indicators""#)
@@ -737,14 +700,11 @@ filter = {{ kinds = ["audit"] }}
         audit_file.display().to_string()
     ))
     .await;
-    let r = w
-        .call(
-            "POST",
-            "/api/v1/suppressions",
-            Some(&w.admin),
-            Some(json!({"tenant_id": w.a().id, "remote_ip": "192.0.2.0/24"})),
-        )
-        .await;
+    let r = suppress(
+        &w,
+        json!({"tenant_id": w.a().id, "remote_ip": "192.0.2.0/24"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let sup = r.json()["id"].as_str().unwrap().to_string();
     let r = w.call("POST", "/api/v1/jobs", Some(&w.admin), Some(json!({"tenant_id": w.a().id, "device_id": w.a().device().id, "kind": "process.list"})))
@@ -807,12 +767,7 @@ async fn streamed_events_are_scored_and_forwarded() {
         .unwrap();
     // The static engine's watched path (/etc/passwd, 90) and the local rule (60).
     assert_eq!(passwd["risk_score"], 150, "{passwd}");
-    let rules: Vec<&str> = passwd["indicators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["rule_name"].as_str().unwrap())
-        .collect();
+    let rules = common::fields(&passwd["indicators"], "rule_name", Value::as_str);
     assert!(rules.contains(&"passwd-written"), "{passwd}");
     let ls = events
         .iter()

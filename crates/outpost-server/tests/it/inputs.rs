@@ -240,13 +240,43 @@ async fn stop_outputs(st: &outpost_server::AppState) {
     st.forward.shutdown().await;
 }
 
+/// One `[[inputs]]` entry of tenant `acme`: `name`, reading `format` records from a `kind`
+/// source that the TOML lines `source` configure.
+fn input_toml(name: &str, kind: &str, format: &str, source: &str) -> String {
+    format!(
+        "[[inputs]]\nname = {name:?}\ntype = {kind:?}\nformat = {format:?}\ntenant = \"acme\"\n{source}"
+    )
+}
+
+/// Starts a server with the configuration `cfg` and crashes it once its input `input` has
+/// mapped `n` records (or after about 6 s); how many it had mapped by then.
+async fn run_until_crash(w: &World, cfg: &str, input: &str, n: u64) -> u64 {
+    let st = state(w, cfg).await;
+    let inputs = Inputs::start(&st);
+    for _ in 0..300 {
+        if metric(&st, input, "mapped").await >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    crash(inputs);
+    stop_outputs(&st).await;
+    metric(&st, input, "mapped").await
+}
+
+/// The samples, the address of the service in the environment variable `var` and a world:
+/// `None` (a skip, or a failure under `OUTPOST_REQUIRE_*`) without the samples or the service.
+async fn samples_service_world(var: &str) -> Option<(Samples, String, World)> {
+    let s = samples()?;
+    let addr = outpost_testkit::service(var)?;
+    Some((s, addr, world().await))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_tetragon_input_survives_a_restart() {
-    let Some(s) = samples() else { return };
-    let Some(addr) = outpost_testkit::service("OUTPOST_TEST_KAFKA_ADDR") else {
+    let Some((s, addr, w)) = samples_service_world("OUTPOST_TEST_KAFKA_ADDR").await else {
         return;
     };
-    let w = world().await;
     let topic = format!("tetragon-{}", uuid::Uuid::new_v4().simple());
     let input = format!("tetragon-kafka-{}", &topic[9..17]);
     let client = rskafka::client::ClientBuilder::new(vec![addr.clone()])
@@ -301,30 +331,16 @@ async fn kafka_tetragon_input_survives_a_restart() {
     let (s1, s2) = second.split_at(second.len() / 2);
     produce(0, f1.to_vec()).await;
     produce(1, s1.to_vec()).await;
-    let cfg = format!(
-        r#"[[inputs]]
-name = "{input}"
-type = "kafka"
-format = "tetragon"
-tenant = "acme"
-brokers = ["{addr}"]
+    let source = format!(
+        r#"brokers = ["{addr}"]
 topics = ["{topic}"]
 batch_size = 7
 max_wait_ms = 100
 "#
     );
-    let st = state(&w, &cfg).await;
-    let inputs = Inputs::start(&st);
+    let cfg = input_toml(&input, "kafka", "tetragon", &source);
     // Crash once some batches were acknowledged, mid-stream.
-    for _ in 0..300 {
-        if metric(&st, &input, "mapped").await >= 14 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    crash(inputs);
-    stop_outputs(&st).await;
-    let before = metric(&st, &input, "mapped").await;
+    let before = run_until_crash(&w, &cfg, &input, 14).await;
     assert!(
         before < 85,
         "the crash came too late to test anything: {before}"
@@ -400,22 +416,15 @@ max_wait_ms = 100
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_jetstream_falco_input_survives_a_restart() {
-    let Some(s) = samples() else { return };
-    let Some(url) = outpost_testkit::service("OUTPOST_TEST_NATS_URL") else {
+    let Some((s, url, w)) = samples_service_world("OUTPOST_TEST_NATS_URL").await else {
         return;
     };
-    let w = world().await;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let input = format!("falco-nats-{}", &id[..8]);
     let subject = format!("falco.{}", &id[..12]);
     let stream = format!("FALCO_{}", &id[..12]);
-    let cfg = format!(
-        r#"[[inputs]]
-name = "{input}"
-type = "nats"
-format = "falco"
-tenant = "acme"
-url = "{url}"
+    let source = format!(
+        r#"url = "{url}"
 subject = "{subject}"
 jetstream = true
 stream = "{stream}"
@@ -423,6 +432,7 @@ ack_wait_secs = 2
 batch_size = 5
 "#
     );
+    let cfg = input_toml(&input, "nats", "falco", &source);
     let client = async_nats::connect(url.as_str()).await.unwrap();
     let js = async_nats::jetstream::new(client);
     js.get_or_create_stream(async_nats::jetstream::stream::Config {
@@ -435,35 +445,26 @@ batch_size = 5
     let mut all: Vec<Vec<u8>> = s.falco.clone();
     all.extend(MALFORMED.iter().map(|b| b.to_vec()));
     let (a, b) = all.split_at(20);
-    for r in a {
-        js.publish(subject.clone(), r.clone().into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
-    let st = state(&w, &cfg).await;
-    let inputs = Inputs::start(&st);
-    for _ in 0..300 {
-        if metric(&st, &input, "mapped").await >= 5 {
-            break;
+    let publish = |records: &[Vec<u8>]| {
+        let (js, subject) = (&js, &subject);
+        let records = records.to_vec();
+        async move {
+            for r in records {
+                js.publish(subject.clone(), r.into())
+                    .await
+                    .unwrap()
+                    .await
+                    .unwrap();
+            }
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    crash(inputs);
-    stop_outputs(&st).await;
-    let before = metric(&st, &input, "mapped").await;
+    };
+    publish(a).await;
+    let before = run_until_crash(&w, &cfg, &input, 5).await;
     assert!(
         before < 31,
         "the crash came too late to test anything: {before}"
     );
-    for r in b {
-        js.publish(subject.clone(), r.clone().into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
+    publish(b).await;
     let st2 = state(&w, &cfg).await;
     let inputs = Inputs::start(&st2);
     wait_forwarded(&events(&w), 31).await;

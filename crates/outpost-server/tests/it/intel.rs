@@ -31,6 +31,23 @@ async fn send(
     common::request(app, method, uri, Some(token), &extra, body).await
 }
 
+async fn get(app: &axum::Router, uri: &str, token: &str) -> Reply {
+    send(app, "GET", uri, token, None, None).await
+}
+
+/// `GET /api/v1/intel/bundle` with `If-None-Match: etag`.
+async fn bundle_if(app: &axum::Router, token: &str, etag: &str) -> Reply {
+    send(app, "GET", "/api/v1/intel/bundle", token, None, Some(etag)).await
+}
+
+async fn post(app: &axum::Router, uri: &str, token: &str, body: Value) -> Reply {
+    send(app, "POST", uri, token, Some(body), None).await
+}
+
+async fn delete(app: &axum::Router, uri: &str, token: &str) -> Reply {
+    send(app, "DELETE", uri, token, None, None).await
+}
+
 const GLOBAL: &str = "# global feed\n192.0.2.0/24\n10.9.9.9\n203.0.113.50\t4\n";
 
 fn config(dir: &std::path::Path) -> ServerConfig {
@@ -54,7 +71,7 @@ async fn world() -> World {
         .config(|c, dir| *c = config(dir))
         .build()
         .await;
-    let r = send(&w.app, "GET", "/api/v1/intel/key", &w.admin, None, None).await;
+    let r = get(&w.app, "/api/v1/intel/key", &w.admin).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.json()["public_key"],
@@ -68,7 +85,7 @@ fn ip(s: &str) -> IpAddr {
 }
 
 async fn bundle(w: &World, token: &str) -> (outpost_intel::Bundle, String) {
-    let r = send(&w.app, "GET", "/api/v1/intel/bundle", token, None, None).await;
+    let r = get(&w.app, "/api/v1/intel/bundle", token).await;
     assert_eq!(
         r.status,
         StatusCode::OK,
@@ -79,14 +96,17 @@ async fn bundle(w: &World, token: &str) -> (outpost_intel::Bundle, String) {
     (b, r.etag().unwrap())
 }
 
+/// `POST /api/v1/intel/allowlist` with `entry`, as a technician.
+async fn allow(w: &World, entry: Value) -> Reply {
+    post(&w.app, "/api/v1/intel/allowlist", &w.tech, entry).await
+}
+
 async fn add_indicator(w: &World, token: &str, tenant: &str, kind: &str, value: &str) -> Reply {
-    send(
+    post(
         &w.app,
-        "POST",
         "/api/v1/intel/indicators",
         token,
-        Some(json!({"tenant_id": tenant, "kind": kind, "value": value, "score": 9, "source": "analyst"})),
-        None,
+        json!({"tenant_id": tenant, "kind": kind, "value": value, "score": 9, "source": "analyst"}),
     )
     .await
 }
@@ -128,27 +148,11 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     assert_ne!(etag_a, etag_b);
 
     // A matching If-None-Match is 304 without a body; a stale one gets the bundle.
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/bundle",
-        &w.a().device().token,
-        None,
-        Some(&etag_a),
-    )
-    .await;
+    let r = bundle_if(&w.app, &w.a().device().token, &etag_a).await;
     assert_eq!(r.status, StatusCode::NOT_MODIFIED);
     assert!(r.body.is_empty());
     assert_eq!(r.etag().as_deref(), Some(etag_a.as_str()));
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/bundle",
-        &w.a().device().token,
-        None,
-        Some("\"sha256-old\""),
-    )
-    .await;
+    let r = bundle_if(&w.app, &w.a().device().token, "\"sha256-old\"").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(
         r.etag().as_deref(),
@@ -157,26 +161,14 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     );
 
     // Allowlisting a network of A removes it from A's bundle only, and changes A's ETag.
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/intel/allowlist",
-        &w.tech,
-        Some(json!({"tenant_id": "alpha", "network": "192.0.2.5", "reason": "our VPN"})),
-        None,
+    let r = allow(
+        &w,
+        json!({"tenant_id": "alpha", "network": "192.0.2.5", "reason": "our VPN"}),
     )
     .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.json());
     let allow_id = r.json()["id"].as_str().unwrap().to_string();
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/bundle",
-        &w.a().device().token,
-        None,
-        Some(&etag_a),
-    )
-    .await;
+    let r = bundle_if(&w.app, &w.a().device().token, &etag_a).await;
     assert_eq!(
         r.status,
         StatusCode::OK,
@@ -186,15 +178,7 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     assert!(!ba2.hotlist().contains(ip("192.0.2.5")));
     assert!(ba2.hotlist().contains(ip("192.0.2.6")));
     assert_ne!(ba2.version(), ba.version());
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/bundle",
-        &w.b().device().token,
-        None,
-        Some(&etag_b),
-    )
-    .await;
+    let r = bundle_if(&w.app, &w.b().device().token, &etag_b).await;
     assert_eq!(
         r.status,
         StatusCode::NOT_MODIFIED,
@@ -202,41 +186,20 @@ async fn each_device_gets_its_tenants_signed_bundle_with_etags() {
     );
 
     // Deleting the allowlist entry and the indicator brings A back to the start.
-    let r = send(
-        &w.app,
-        "DELETE",
-        &format!("/api/v1/intel/allowlist/{allow_id}"),
-        &w.admin,
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/indicators?tenant=alpha",
-        &w.admin,
-        None,
-        None,
-    )
-    .await;
+    let r = get(&w.app, "/api/v1/intel/indicators?tenant=alpha", &w.admin).await;
     let items = r.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);
     let ip_id = items.iter().find(|i| i["kind"] == "ip").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = send(
-        &w.app,
-        "DELETE",
-        &format!("/api/v1/intel/indicators/{ip_id}"),
-        &w.admin,
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    for uri in [
+        format!("/api/v1/intel/allowlist/{allow_id}"),
+        format!("/api/v1/intel/indicators/{ip_id}"),
+    ] {
+        let r = delete(&w.app, &uri, &w.admin).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{uri}");
+    }
     let (ba3, _) = bundle(&w, &w.a().device().token).await;
     assert!(ba3.hotlist().contains(ip("192.0.2.5")));
     assert!(!ba3.hotlist().contains(ip("198.51.100.10")));
@@ -271,25 +234,9 @@ async fn tenant_intel_is_staff_only_and_validated() {
     // Customers may neither read nor change tenant intel, not even their own tenant's.
     let r = add_indicator(&w, &w.a().customer, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/indicators",
-        &w.a().customer,
-        None,
-        None,
-    )
-    .await;
+    let r = get(&w.app, "/api/v1/intel/indicators", &w.a().customer).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = send(
-        &w.app,
-        "GET",
-        "/api/v1/intel/key",
-        &w.a().customer,
-        None,
-        None,
-    )
-    .await;
+    let r = get(&w.app, "/api/v1/intel/key", &w.a().customer).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A device may fetch its bundle but not manage intel.
     let r = add_indicator(&w, &w.a().device().token, &w.a().id, "ip", "198.51.100.10").await;
@@ -313,15 +260,7 @@ async fn tenant_intel_is_staff_only_and_validated() {
     assert_eq!(r.status, StatusCode::CREATED);
     let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.10").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/intel/allowlist",
-        &w.tech,
-        Some(json!({"tenant_id": w.a().id, "network": "not-a-net"})),
-        None,
-    )
-    .await;
+    let r = allow(&w, json!({"tenant_id": w.a().id, "network": "not-a-net"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(w.store.list_allowlist(None).await.unwrap().len(), 0);
 }
@@ -378,18 +317,10 @@ async fn the_signing_key_is_generated_once_and_given_at_enrollment() {
 #[tokio::test]
 async fn checkin_reports_the_agents_bundle_state_to_staff() {
     let w = world().await;
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.a().device().token,
-        Some(json!({"intel": {"version": "v1", "stale": false, "last_error": "bundle has been tampered with: payload digest mismatch", "last_error_at": "2026-01-01T00:00:00Z"}})),
-        None,
-    )
-    .await;
+    let r = post(&w.app, "/api/v1/checkin", &w.a().device().token, json!({"intel": {"version": "v1", "stale": false, "last_error": "bundle has been tampered with: payload digest mismatch", "last_error_at": "2026-01-01T00:00:00Z"}})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.json());
     let uri = format!("/api/v1/devices?tenant={}", w.a().id);
-    let devs = send(&w.app, "GET", &uri, &w.tech, None, None).await;
+    let devs = get(&w.app, &uri, &w.tech).await;
     let d = &devs.json()["items"][0];
     assert_eq!(d["intel"]["version"], "v1");
     assert!(
@@ -398,51 +329,29 @@ async fn checkin_reports_the_agents_bundle_state_to_staff() {
             .unwrap()
             .contains("tampered")
     );
-    let devs = send(
-        &w.app,
-        "GET",
-        "/api/v1/devices",
-        &w.a().customer,
-        None,
-        None,
-    )
-    .await;
+    let devs = get(&w.app, "/api/v1/devices", &w.a().customer).await;
     assert!(
         devs.json()["items"][0].get("intel").is_none(),
         "customers do not see agent internals"
     );
     // Fields a newer agent adds to the report are accepted (and counted); a known field of
     // the wrong type is refused.
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.a().device().token,
-        Some(json!({"intel": {"nope": 1}})),
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK);
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/checkin",
-        &w.a().device().token,
-        Some(json!({"intel": {"stale": "yes"}})),
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for (intel, status) in [
+        (json!({"nope": 1}), StatusCode::OK),
+        (json!({"stale": "yes"}), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let body = json!({ "intel": intel });
+        let r = post(&w.app, "/api/v1/checkin", &w.a().device().token, body).await;
+        assert_eq!(r.status, status, "{intel}");
+    }
 }
 
 async fn confirm(w: &World, token: &str, ips: &[&str]) -> Reply {
-    send(
+    post(
         &w.app,
-        "POST",
         "/api/v1/intel/confirm",
         token,
-        Some(json!({"ips": ips, "bundle_version": "old"})),
-        None,
+        json!({"ips": ips, "bundle_version": "old"}),
     )
     .await
 }
@@ -452,15 +361,7 @@ async fn confirm_answers_from_the_devices_tenant_intel() {
     let w = world().await;
     let r = add_indicator(&w, &w.tech, &w.a().id, "ip", "198.51.100.0/28").await;
     assert_eq!(r.status, StatusCode::CREATED);
-    let r = send(
-        &w.app,
-        "POST",
-        "/api/v1/intel/allowlist",
-        &w.tech,
-        Some(json!({"tenant_id": w.a().id, "network": "192.0.2.5"})),
-        None,
-    )
-    .await;
+    let r = allow(&w, json!({"tenant_id": w.a().id, "network": "192.0.2.5"})).await;
     assert_eq!(r.status, StatusCode::CREATED);
     let asked = [
         "198.51.100.3", // A's own CIDR
@@ -528,7 +429,7 @@ async fn filter_mode_bundles_hold_host_addresses_in_a_filter_and_confirm_them() 
         .await;
     let key = public_key(&w.state);
     let (app, tok) = (&w.app, &w.a().device().token);
-    let r = send(&app, "GET", "/api/v1/intel/bundle", &tok, None, None).await;
+    let r = get(&app, "/api/v1/intel/bundle", &tok).await;
     assert_eq!(r.status, StatusCode::OK);
     let b = outpost_intel::verify(&r.body, &key, chrono::Utc::now()).unwrap();
     assert!(b.info().filter_mode);
@@ -560,7 +461,7 @@ async fn bundle_has(
     key: &outpost_intel::VerifyingKey,
     addr: &str,
 ) -> bool {
-    let r = send(app, "GET", "/api/v1/intel/bundle", tok, None, None).await;
+    let r = get(app, "/api/v1/intel/bundle", tok).await;
     assert_eq!(r.status, StatusCode::OK);
     let b = outpost_intel::verify(&r.body, key, chrono::Utc::now()).unwrap();
     b.hotlist().contains(ip(addr))
@@ -694,8 +595,8 @@ async fn replicas_on_one_database_must_share_the_signing_key() {
             .await
             .unwrap_or_else(|e| panic!("{backend}: replica with the shared key: {e}"));
         let (app_a, app_c) = (outpost_server::router(a), outpost_server::router(c));
-        let ra = send(&app_a, "GET", "/api/v1/intel/bundle", &token, None, None).await;
-        let rc = send(&app_c, "GET", "/api/v1/intel/bundle", &token, None, None).await;
+        let ra = get(&app_a, "/api/v1/intel/bundle", &token).await;
+        let rc = get(&app_c, "/api/v1/intel/bundle", &token).await;
         assert_eq!(
             (ra.status, rc.status),
             (StatusCode::OK, StatusCode::OK),
@@ -730,10 +631,10 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
         common::metric_sum(app, name)
     };
     let before = evictions().await.0;
-    let first = send(&app, "GET", "/api/v1/intel/bundle", &tokens[0], None, None).await;
+    let first = get(&app, "/api/v1/intel/bundle", &tokens[0]).await;
     assert_eq!(first.status, StatusCode::OK);
     for tok in &tokens[1..] {
-        let r = send(&app, "GET", "/api/v1/intel/bundle", tok, None, None).await;
+        let r = get(&app, "/api/v1/intel/bundle", tok).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(intel.cached_bundles() <= 2);
     }
@@ -746,7 +647,7 @@ async fn bundle_cache_is_bounded_and_counts_evictions() {
         "{text}"
     );
     // Tenant 0 was evicted: its bundle is rebuilt, byte-identical, and its ETag still matches.
-    let again = send(&app, "GET", "/api/v1/intel/bundle", &tokens[0], None, None).await;
+    let again = get(&app, "/api/v1/intel/bundle", &tokens[0]).await;
     assert_eq!(
         (again.status, &again.etag()),
         (StatusCode::OK, &first.etag())

@@ -50,6 +50,88 @@ fn two_tenants<'a>() -> Builder<'a> {
         .no_rate_limits()
 }
 
+/// The static key of the Sensoroni-compatible API, where a test configures one.
+const SENSORONI_KEY: &str = "sensoroni-static-key-0123456789";
+
+/// `GET uri` as the holder of `token`: the status and the body.
+async fn get(app: &axum::Router, uri: &str, token: &str) -> (StatusCode, Value) {
+    common::call(app, "GET", uri, Some(token), None).await.sv()
+}
+
+/// `POST uri` with `body` as the holder of `token`: the status and the body.
+async fn post(app: &axum::Router, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    common::call(app, "POST", uri, Some(token), Some(body))
+        .await
+        .sv()
+}
+
+/// A request to the Sensoroni-compatible API with its static key: the status and the body.
+async fn sensoroni(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    common::call(app, method, uri, Some(SENSORONI_KEY), body)
+        .await
+        .sv()
+}
+
+/// The OpenSearch of the tests (`None`: a skip, or a failure under `OUTPOST_REQUIRE_SERVICES=1`)
+/// with an index named after `name` holding `docs` (see [`seed_index`]): its URL and the index.
+async fn opensearch_index(name: &str, docs: &[(&str, &str)]) -> Option<(String, String)> {
+    let es_url = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL")?;
+    let index = seed_index(&es_url, name, docs).await;
+    Some((es_url, index))
+}
+
+/// A `/joblookup` pivot (`POST uri` as the holder of `token`) whose host names more than one
+/// device: refused as ambiguous; the message.
+async fn ambiguous(app: &axum::Router, uri: &str, token: &str) -> String {
+    let (s, b, _) = lookup(app, uri, token).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["error"]["code"], "ambiguous_device");
+    b["error"]["message"].as_str().unwrap().to_string()
+}
+
+/// A Sensoroni sensor `id` checking in (`POST /api/node`): its job, if one is there.
+async fn sensor_checkin(app: &axum::Router, id: &str) -> (StatusCode, Value) {
+    let body = json!({"id": id, "role": "sensor"});
+    sensoroni(app, "POST", "/api/node", Some(body)).await
+}
+
+/// A Sensoroni sensor's job status report (`PUT /api/job/`).
+async fn put_job(app: &axum::Router, job: Value) -> (StatusCode, Value) {
+    sensoroni(app, "PUT", "/api/job/", Some(job)).await
+}
+
+/// A Sensoroni sensor's result data `data` for job `id` (`POST /api/stream?jobId={id}{lease}`).
+async fn stream(app: &axum::Router, id: i64, lease: &str, data: &str) -> (StatusCode, Value) {
+    let uri = format!("/api/stream?jobId={id}{lease}");
+    sensoroni(app, "POST", &uri, Some(json!(data))).await
+}
+
+/// The job a `/joblookup` pivot (`POST uri` as the holder of `token`) created, whose page it
+/// redirected to.
+async fn lookup_job(w: &World, uri: &str, token: &str) -> outpost_jobs::Job {
+    let (s, b, h) = lookup(&w.app, uri, token).await;
+    let id = job_id_of_redirect(s, &b, &h);
+    let jobs = w.state.jobs.as_ref().unwrap();
+    jobs.store().get(id).await.unwrap().unwrap()
+}
+
+/// `POST uri` (a `/joblookup` pivot) as the holder of `token`: the status, the body and the
+/// headers.
+async fn lookup(
+    app: &axum::Router,
+    uri: &str,
+    token: &str,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    common::call(app, "POST", uri, Some(token), None)
+        .await
+        .parts()
+}
+
 fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMap) -> i64 {
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     let loc = h["location"].to_str().unwrap();
@@ -61,11 +143,7 @@ fn job_id_of_redirect(status: StatusCode, body: &Value, h: &axum::http::HeaderMa
 
 #[tokio::test]
 async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
-    let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
-        return;
-    };
-    let index = seed_index(
-        &es_url,
+    let Some((es_url, index)) = opensearch_index(
         "lookup",
         &[
             ("d-known", "SENSOR-7"),
@@ -75,7 +153,10 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
             ("d-web-fqdn", "web01.corp.example"),
         ],
     )
-    .await;
+    .await
+    else {
+        return;
+    };
     // The enrolled Outpost agent of host "sensor-7" (hostnames compare without case).
     let w = lookup_world(&es_url, &index)
         .tenant("alpha", &["sensor-7"])
@@ -83,69 +164,42 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .build()
         .await;
     let (app, store, admin) = (&w.app, &w.store, &w.admin);
-    let jobs = w.state.jobs.clone().unwrap();
     let (alpha, bravo) = (w.a(), w.b());
     let (dev, dev_token) = (alpha.device(), &alpha.device().token);
     let (cust_a, cust_b) = (&alpha.customer, &bravo.customer);
 
     // A customer of alpha pivots from the document: the job targets the device id.
-    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&cust_a), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    let job = jobs.store().get(id).await.unwrap().unwrap();
+    let job = lookup_job(&w, "/joblookup?esid=d-known", &cust_a).await;
     assert_eq!(job.device_id, dev.id);
     assert_eq!(job.tenant_id, alpha.id);
     // ...and the agent of that device claims it with its device token.
-    let (s, claimed, _) = common::call(
-        &app,
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        Some(&dev_token),
-        None,
-    )
-    .await
-    .parts();
+    let (s, claimed) = get(&app, "/api/v1/agent/jobs/next?wait=0", &dev_token).await;
     assert_eq!(s, StatusCode::OK, "{claimed}");
-    assert_eq!(claimed["job"]["id"], id);
+    assert_eq!(claimed["job"]["id"], job.id);
     assert_eq!(claimed["job"]["kind"], "pcap");
 
     // Staff without a tenant_id: the one tenant with such a device.
-    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&admin), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    let job = jobs.store().get(id).await.unwrap().unwrap();
+    let job = lookup_job(&w, "/joblookup?esid=d-known", &admin).await;
     assert_eq!(
         (job.tenant_id.as_str(), job.device_id.as_str()),
         (alpha.id.as_str(), dev.id.as_str())
     );
 
     // A customer of bravo has no such device, and the sensors' tenant is not theirs.
-    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&cust_b), None)
-        .await
-        .parts();
+    let (s, b, _) = lookup(&app, "/joblookup?esid=d-known", &cust_b).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "unknown_device");
 
     // A hostname that is no enrolled device is a Sensoroni sensor: the job goes to the
     // compatible API's tenant (default "default") under the sensor's name.
-    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-sensor", Some(&admin), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    let job = jobs.store().get(id).await.unwrap().unwrap();
+    let job = lookup_job(&w, "/joblookup?esid=d-sensor", &admin).await;
     assert_eq!(
         (job.tenant_id.as_str(), job.device_id.as_str()),
         ("default", "zeek-sensor-9")
     );
 
     // observer.name is a full name, the device is enrolled under its short name.
-    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-fqdn", Some(&cust_a), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    let job = jobs.store().get(id).await.unwrap().unwrap();
+    let job = lookup_job(&w, "/joblookup?esid=d-fqdn", &cust_a).await;
     assert_eq!(
         (job.tenant_id.as_str(), job.device_id.as_str()),
         (alpha.id.as_str(), dev.id.as_str())
@@ -155,12 +209,10 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&alpha.id, "Web01.corp.example", None, None)
         .await
         .unwrap();
-    let (s, b, h) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_a), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
     assert_eq!(
-        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        lookup_job(&w, "/joblookup?esid=d-short", &cust_a)
+            .await
+            .device_id,
         web.id
     );
     // A second full name with that first label in the tenant: the short name is ambiguous,
@@ -169,35 +221,20 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&alpha.id, "web01.dmz.example", None, None)
         .await
         .unwrap();
-    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_a), None)
-        .await
-        .parts();
-    assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert_eq!(b["error"]["code"], "ambiguous_device");
-    let msg = b["error"]["message"].as_str().unwrap();
+    let msg = ambiguous(app, "/joblookup?esid=d-short", cust_a).await;
     assert!(
         msg.contains(&format!("Web01.corp.example (device {})", web.id))
             && msg.contains(&format!("web01.dmz.example (device {})", web_dmz.id)),
         "{msg}"
     );
-    let (s, b, h) = common::call(
-        &app,
-        "POST",
-        "/joblookup?esid=d-web-fqdn",
-        Some(&cust_a),
-        None,
-    )
-    .await
-    .parts();
-    let id = job_id_of_redirect(s, &b, &h);
     assert_eq!(
-        jobs.store().get(id).await.unwrap().unwrap().device_id,
+        lookup_job(&w, "/joblookup?esid=d-web-fqdn", &cust_a)
+            .await
+            .device_id,
         web.id
     );
     // Tenant scoping is unchanged: bravo's customer does not reach alpha's web01.
-    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-short", Some(&cust_b), None)
-        .await
-        .parts();
+    let (s, b, _) = lookup(&app, "/joblookup?esid=d-short", &cust_b).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 
     // The same hostname enrolled in two tenants: staff must say which.
@@ -205,17 +242,9 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
         .create_device(&bravo.id, "Sensor-7", None, None)
         .await
         .unwrap();
-    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-known", Some(&admin), None)
-        .await
-        .parts();
-    assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert_eq!(b["error"]["code"], "ambiguous_device");
+    ambiguous(app, "/joblookup?esid=d-known", admin).await;
     let uri = format!("/joblookup?esid=d-known&tenant_id={}", bravo.id);
-    let (s, b, h) = common::call(&app, "POST", &uri, Some(&admin), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    let job = jobs.store().get(id).await.unwrap().unwrap();
+    let job = lookup_job(&w, &uri, &admin).await;
     assert_eq!(job.device_id, dev_b.id);
 }
 
@@ -225,15 +254,14 @@ async fn joblookup_targets_the_enrolled_device_so_its_agent_claims_the_job() {
 /// host's lookups: both devices are shown, and the technician chooses.
 #[tokio::test]
 async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames() {
-    let Some(es_url) = outpost_testkit::service("OUTPOST_TEST_OPENSEARCH_URL") else {
-        return;
-    };
-    let index = seed_index(
-        &es_url,
+    let Some((es_url, index)) = opensearch_index(
         "confirm",
         &[("d-web", "web01"), ("d-other", "other-tenants-host-77")],
     )
-    .await;
+    .await
+    else {
+        return;
+    };
     let w = lookup_world(&es_url, &index)
         .tenant("alpha", &["web01"])
         .user("tech1", outpost_core::auth::Role::Technician, None)
@@ -296,15 +324,11 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     );
 
     // A customer's refusal does not echo the document's (another tenant's) host name.
-    let (s, b, _) = common::call(&app, "GET", "/joblookup?esid=d-other", Some(&cust_a), None)
-        .await
-        .parts();
+    let (s, b) = get(&app, "/joblookup?esid=d-other", &cust_a).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert_eq!(b["error"]["code"], "unknown_device");
     assert!(!b.to_string().contains("other-tenants-host-77"), "{b}");
-    let (_, log, _) = common::call(&app, "GET", "/api/v1/jobs/audit", Some(&cust_a), None)
-        .await
-        .parts();
+    let (_, log) = get(&app, "/api/v1/jobs/audit", &cust_a).await;
     assert!(!log.to_string().contains("other-tenants-host-77"), "{log}");
 
     // A second enrollment claims the name "web01" and checks in (the most recently active
@@ -327,70 +351,27 @@ async fn joblookup_confirms_on_get_and_never_guesses_between_duplicate_hostnames
     assert!(r.status.is_success(), "{v}");
     let rogue = v["device_id"].as_str().unwrap().to_string();
     let rogue_token = v["device_token"].as_str().unwrap().to_string();
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        "/api/v1/checkin",
-        Some(&rogue_token),
-        Some(json!({})),
-    )
-    .await
-    .parts();
+    let (s, v) = post(&app, "/api/v1/checkin", &rogue_token, json!({})).await;
     assert!(s.is_success(), "{v}");
-    let (s, v, _) = common::call(&app, "GET", "/joblookup?esid=d-web", Some(&admin), None)
-        .await
-        .parts();
+    let (s, v) = get(&app, "/joblookup?esid=d-web", &admin).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["target"]["kind"], "choose", "{v}");
-    let listed: Vec<&str> = v["target"]["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["device_id"].as_str().unwrap())
-        .collect();
+    let listed = common::fields(&v["target"]["candidates"], "device_id", Value::as_str);
     assert!(
         listed.contains(&real.id.as_str()) && listed.contains(&rogue.as_str()),
         "{v}"
     );
     let before = count().await;
-    let (s, b, _) = common::call(&app, "POST", "/joblookup?esid=d-web", Some(&admin), None)
-        .await
-        .parts();
-    assert_eq!(s, StatusCode::CONFLICT, "{b}");
-    assert_eq!(b["error"]["code"], "ambiguous_device");
-    let msg = b["error"]["message"].as_str().unwrap();
+    let msg = ambiguous(app, "/joblookup?esid=d-web", admin).await;
     assert!(msg.contains(&real.id) && msg.contains(&rogue), "{msg}");
     assert_eq!(count().await, before);
     let uri = format!("/joblookup?esid=d-web&device_id={}", real.id);
-    let (s, b, h) = common::call(&app, "POST", &uri, Some(&admin), None)
-        .await
-        .parts();
-    let id = job_id_of_redirect(s, &b, &h);
-    assert_eq!(
-        jobs.store().get(id).await.unwrap().unwrap().device_id,
-        real.id
-    );
+    assert_eq!(lookup_job(&w, &uri, &admin).await.device_id, real.id);
     // A device_id that is not one of the candidates is refused.
-    let (s, b, _) = common::call(
-        &app,
-        "POST",
-        "/joblookup?esid=d-web&device_id=someone-else",
-        Some(&admin),
-        None,
-    )
-    .await
-    .parts();
+    let (s, b, _) = lookup(&app, "/joblookup?esid=d-web&device_id=someone-else", &admin).await;
     assert_eq!(s, StatusCode::CONFLICT, "{b}");
     // The rogue device got nothing.
-    let (s, _, _) = common::call(
-        &app,
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        Some(&rogue_token),
-        None,
-    )
-    .await
-    .parts();
+    let (s, _) = get(&app, "/api/v1/agent/jobs/next?wait=0", &rogue_token).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
 
@@ -407,28 +388,18 @@ async fn job_audit_api_follows_the_role_rules() {
         (&alpha.id, &dev_a.id),
         (&bravo.id, &dev_b.id),
     ] {
-        let (s, b, _) = common::call(
+        let (s, b) = post(
             &app,
-            "POST",
             "/api/v1/jobs",
-            Some(&admin),
-            Some(json!({"tenant_id": t, "device_id": d, "kind": "process.list"})),
+            &admin,
+            json!({"tenant_id": t, "device_id": d, "kind": "process.list"}),
         )
-        .await
-        .parts();
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
         ids.push(b["id"].as_i64().unwrap());
     }
     // Bravo's customer pokes at alpha's job (denied, recorded on alpha's job).
-    let (s, _, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/jobs/{}", ids[0]),
-        Some(&cust_b),
-        None,
-    )
-    .await
-    .parts();
+    let (s, _) = get(&app, &format!("/api/v1/jobs/{}", ids[0]), &cust_b).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let audit = |token: &str, query: &str| {
@@ -473,12 +444,7 @@ async fn job_audit_api_follows_the_role_rules() {
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
     let cursor = v["next_cursor"].as_str().unwrap().to_string();
     let (_, v2, _) = audit(&admin, &format!("?limit=2&cursor={cursor}")).await;
-    let first_page: Vec<i64> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_i64().unwrap())
-        .collect();
+    let first_page = common::fields(&v["items"], "id", Value::as_i64);
     assert!(
         v2["items"]
             .as_array()
@@ -574,15 +540,7 @@ alpha = ["process.list", "agent.config"]
     let (s, v, _) = create(&admin, &alpha.id, &dev_a.id, "process.list").await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["max_attempts"], 5);
-    let (s, claimed, _) = common::call(
-        &app,
-        "GET",
-        "/api/v1/agent/jobs/next?wait=0",
-        Some(&tok_a),
-        None,
-    )
-    .await
-    .parts();
+    let (s, claimed) = get(&app, "/api/v1/agent/jobs/next?wait=0", &tok_a).await;
     assert_eq!(s, StatusCode::OK, "{claimed}");
     let exp = chrono::DateTime::parse_from_rfc3339(claimed["lease_expires_at"].as_str().unwrap())
         .unwrap();
@@ -611,13 +569,12 @@ alpha = ["process.list", "agent.config"]
 /// completable, not downloadable. A sensor's own job needs the current lease for results.
 #[tokio::test]
 async fn sensoroni_key_reaches_only_sensoroni_jobs() {
-    const KEY: &str = "sensoroni-static-key-0123456789";
     let w = World::builder()
         .tenant("default", &["payroll-01"])
         .os("linux")
         .config(|c, _| {
             c.rate_limit_per_s = 0;
-            c.sensoroni.api_key = Some(KEY.into());
+            c.sensoroni.api_key = Some(SENSORONI_KEY.into());
         })
         .build()
         .await;
@@ -634,25 +591,22 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
         ),
         ("pcap", json!({"srcIp": "10.0.0.1"})),
     ] {
-        let (s, v, _) = common::call(
+        let (s, v) = post(
             &app,
-            "POST",
-            "/api/v1/jobs", Some(&admin),
-            Some(json!({"tenant_id": default.id, "device_id": dev.id, "kind": kind, "filter": filter})),)
-        .await.parts();
+            "/api/v1/jobs",
+            &admin,
+            json!({"tenant_id": default.id, "device_id": dev.id, "kind": kind, "filter": filter}),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         staff.push(v["id"].as_i64().unwrap());
     }
 
     // Listing: a kind the compatible API may not create cannot be read either; the allowed
     // kind lists only sensor jobs.
-    let (s, v, _) = common::call(&app, "GET", "/api/jobs/?kind=file.get", Some(KEY), None)
-        .await
-        .parts();
+    let (s, v) = sensoroni(&app, "GET", "/api/jobs/?kind=file.get", None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    let (s, v, _) = common::call(&app, "GET", "/api/jobs/?kind=pcap", Some(KEY), None)
-        .await
-        .parts();
+    let (s, v) = sensoroni(&app, "GET", "/api/jobs/?kind=pcap", None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v, json!([]), "staff jobs listed to the static key");
     for id in &staff {
@@ -672,174 +626,70 @@ async fn sensoroni_key_reaches_only_sensoroni_jobs() {
             ),
             ("DELETE", format!("/api/job/{id}"), None),
         ] {
-            let (s, v, _) = common::call(&app, m, &uri, Some(KEY), body).await.parts();
+            let (s, v) = sensoroni(&app, m, &uri, body).await;
             assert_eq!(s, StatusCode::NOT_FOUND, "{m} {uri}: {v}");
             assert!(!v.to_string().contains(&dev.id), "{m} {uri}: {v}");
         }
     }
     // Checking in under the device's id is refused, and nothing is claimed.
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        "/api/node",
-        Some(KEY),
-        Some(json!({"id": dev.id, "role": "sensor"})),
-    )
-    .await
-    .parts();
+    let (s, v) = sensor_checkin(app, &dev.id).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // Nor can the key queue jobs under a device's id.
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        "/api/job/",
-        Some(KEY),
-        Some(json!({"nodeId": dev.id})),
-    )
-    .await
-    .parts();
+    let (s, v) = sensoroni(&app, "POST", "/api/job/", Some(json!({"nodeId": dev.id}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // The real agent still gets its jobs, untouched.
     for id in &staff {
-        let (s, claimed, _) = common::call(
-            &app,
-            "GET",
-            "/api/v1/agent/jobs/next?wait=0",
-            Some(&dev_token),
-            None,
-        )
-        .await
-        .parts();
+        let (s, claimed) = get(&app, "/api/v1/agent/jobs/next?wait=0", &dev_token).await;
         assert_eq!(s, StatusCode::OK, "{claimed}");
         assert_eq!(claimed["job"]["id"], *id);
         assert!(claimed["job"]["result_size"].is_null(), "{claimed}");
     }
 
     // A Sensoroni sensor's own job: visible to the key, invisible to the device.
-    let (s, v, _) = common::call(
+    let (s, v) = sensoroni(
         &app,
         "POST",
         "/api/job/",
-        Some(KEY),
         Some(json!({"nodeId": "zeek-1", "filter": {"srcIp": "10.0.0.9"}})),
     )
-    .await
-    .parts();
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let sid = v["id"].as_i64().unwrap();
-    let (_, listed, _) = common::call(&app, "GET", "/api/jobs/?kind=pcap", Some(KEY), None)
-        .await
-        .parts();
+    let (_, listed) = sensoroni(&app, "GET", "/api/jobs/?kind=pcap", None).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     // Results need the current lease: not before the sensor claimed the job...
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        &format!("/api/stream?jobId={sid}"),
-        Some(KEY),
-        Some(json!("early")),
-    )
-    .await
-    .parts();
+    let (s, v) = stream(app, sid, "", "early").await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "lease_lost");
-    let (s, v, _) = common::call(
-        &app,
-        "PUT",
-        "/api/job/",
-        Some(KEY),
-        Some(json!({"id": sid, "status": 1})),
-    )
-    .await
-    .parts();
+    let (s, v) = put_job(app, json!({"id": sid, "status": 1})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    let (s, claimed, _) = common::call(
-        &app,
-        "POST",
-        "/api/node",
-        Some(KEY),
-        Some(json!({"id": "zeek-1", "role": "sensor"})),
-    )
-    .await
-    .parts();
+    let (s, claimed) = sensor_checkin(app, "zeek-1").await;
     assert_eq!(s, StatusCode::OK, "{claimed}");
     assert_eq!(claimed["id"], sid);
     let lease = claimed["leaseId"].as_str().unwrap().to_string();
     // ...nor with another lease than the current one.
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        &format!("/api/stream?jobId={sid}&leaseId=not-the-lease"),
-        Some(KEY),
-        Some(json!("forged")),
-    )
-    .await
-    .parts();
+    let (s, v) = stream(app, sid, "&leaseId=not-the-lease", "forged").await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     let mut wrong = claimed.clone();
     wrong["status"] = json!(1);
     wrong["leaseId"] = json!("not-the-lease");
-    let (s, v, _) = common::call(&app, "PUT", "/api/job/", Some(KEY), Some(wrong))
-        .await
-        .parts();
+    let (s, v) = put_job(app, wrong).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
-    let (s, v, _) = common::call(
-        &app,
-        "POST",
-        &format!("/api/stream?jobId={sid}&leaseId={lease}"),
-        Some(KEY),
-        Some(json!("pcap bytes")),
-    )
-    .await
-    .parts();
+    let (s, v) = stream(app, sid, &format!("&leaseId={lease}"), "pcap bytes").await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let mut done = claimed.clone();
     done["status"] = json!(1);
-    let (s, v, _) = common::call(&app, "PUT", "/api/job/", Some(KEY), Some(done))
-        .await
-        .parts();
+    let (s, v) = put_job(app, done).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], 1);
-    let (s, _, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/stream?jobId={sid}"),
-        Some(KEY),
-        None,
-    )
-    .await
-    .parts();
+    let (s, _) = sensoroni(&app, "GET", &format!("/api/stream?jobId={sid}"), None).await;
     assert_eq!(s, StatusCode::OK);
     // The device never sees the sensor's job; staff see which job is whose.
-    let (s, v, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/jobs/{sid}"),
-        Some(&dev_token),
-        None,
-    )
-    .await
-    .parts();
+    let (s, v) = get(&app, &format!("/api/v1/jobs/{sid}"), &dev_token).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (_, v, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/jobs/{sid}"),
-        Some(&admin),
-        None,
-    )
-    .await
-    .parts();
+    let (_, v) = get(&app, &format!("/api/v1/jobs/{sid}"), &admin).await;
     assert_eq!(v["sensor"], true, "{v}");
-    let (_, v, _) = common::call(
-        &app,
-        "GET",
-        &format!("/api/v1/jobs/{}", staff[0]),
-        Some(&admin),
-        None,
-    )
-    .await
-    .parts();
+    let (_, v) = get(&app, &format!("/api/v1/jobs/{}", staff[0]), &admin).await;
     assert_eq!(v["sensor"], false, "{v}");
     assert_eq!(v["status"], "assigned", "{v}");
 }
@@ -861,9 +711,7 @@ async fn hits_store_the_enrolled_hostname() {
         "hits": [{"remote_ip": "203.0.113.9", "remote_port": 443, "protocol": "tcp",
         "process_name": "curl", "pid": 1, "first_seen_utc": "2026-01-01T00:00:00Z",
         "last_seen_utc": "2026-01-01T00:01:00Z", "hit_count": 1, "sample_events": []}]});
-    let (s, v, _) = common::call(&app, "POST", "/api/v1/hits", Some(&token), Some(payload))
-        .await
-        .parts();
+    let (s, v) = post(&app, "/api/v1/hits", &token, payload).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let hits = common::tenant_hits(store, &t.id).await;
     assert_eq!(hits.len(), 1);

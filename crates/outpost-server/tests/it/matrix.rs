@@ -246,27 +246,18 @@ fn config(cfg: &mut ServerConfig, _: &std::path::Path) {
     // An OpenID Provider nobody serves (port 9 of the loopback): the sign-in routes answer
     // without reaching it, or fail to.
     cfg.public_url = Some("http://127.0.0.1:8470".into());
-    cfg.auth.oidc = vec![outpost_server::config::OidcProviderConfig {
-        name: "corp".into(),
-        display_name: None,
-        issuer: "http://127.0.0.1:9".into(),
-        client_id: "outpost".into(),
-        client_secret_env: None,
-        client_secret_file: None,
-        scopes: vec![],
-        username_claim: "email".into(),
-        groups_claim: "groups".into(),
-        roles_claim: "roles".into(),
-        trust_unverified_email: false,
-        clock_skew_s: 60,
-        rules: vec![outpost_server::config::OidcRule {
+    cfg.auth.oidc = vec![outpost_server::config::OidcProviderConfig::new(
+        "corp",
+        "http://127.0.0.1:9",
+        "outpost",
+        vec![outpost_server::config::OidcRule {
             groups: vec!["msp-techs".into()],
             roles: vec![],
             email_domains: vec![],
             role: Role::Technician,
             tenant: None,
         }],
-    }];
+    )];
 }
 
 /// The URI and body with which a principal of tenant A attacks tenant B through a route.
@@ -707,7 +698,6 @@ async fn every_route_needs_credentials_except_the_public_ones() {
 #[tokio::test]
 async fn roles_decide_who_manages_what() {
     let w = world().await;
-    let app = &w.app;
     // Technicians manage customers' users and keys, not staff ones.
     for (body, ok) in [
         (
@@ -723,9 +713,7 @@ async fn roles_decide_who_manages_what() {
             true,
         ),
     ] {
-        let (s, t) = common::call(app, "POST", "/api/v1/users", Some(&w.tech), Some(body))
-            .await
-            .st();
+        let (s, t) = w.post("/api/v1/users", &w.tech, body).await;
         assert_eq!(s.is_success(), ok, "{s} {t}");
     }
     for (kind, ok) in [
@@ -739,102 +727,58 @@ async fn roles_decide_who_manages_what() {
         } else {
             None
         };
-        let (s, t) = common::call(
-            app,
-            "POST",
-            "/api/v1/keys",
-            Some(&w.tech),
-            Some(json!({"kind": kind, "tenant_id": tenant})),
-        )
-        .await
-        .st();
+        let (s, t) = w
+            .post(
+                "/api/v1/keys",
+                &w.tech,
+                json!({"kind": kind, "tenant_id": tenant}),
+            )
+            .await;
         assert_eq!(s.is_success(), ok, "{kind}: {s} {t}");
     }
-    let (s, _) = common::call(
-        app,
-        "POST",
-        "/api/v1/tenants",
-        Some(&w.tech),
-        Some(json!({"name": "t3"})),
-    )
-    .await
-    .st();
+    let (s, _) = w
+        .post("/api/v1/tenants", &w.tech, json!({"name": "t3"}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = common::call(
-        app,
-        "POST",
-        "/api/v1/tenants",
-        Some(&w.admin),
-        Some(json!({"name": "t3"})),
-    )
-    .await
-    .st();
+    let (s, _) = w
+        .post("/api/v1/tenants", &w.admin, json!({"name": "t3"}))
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     // A customer may acknowledge their own hit, nothing else.
     let uri = format!("/api/v1/hits/{}/state", w.a.hit);
-    let (s, t) = common::call(
-        app,
-        "POST",
-        &uri,
-        Some(&w.a.session),
-        Some(json!({"state": "false_positive"})),
-    )
-    .await
-    .st();
+    let (s, t) = w
+        .post(&uri, &w.a.session, json!({"state": "false_positive"}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{t}");
-    let (s, t) = common::call(
-        app,
-        "POST",
-        &uri,
-        Some(&w.a.session),
-        Some(json!({"state": "acknowledged", "note": "seen it"})),
-    )
-    .await
-    .st();
+    let (s, t) = w
+        .post(
+            &uri,
+            &w.a.session,
+            json!({"state": "acknowledged", "note": "seen it"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{t}");
     // Customers see the simplified view: no batch ids, no sample events.
-    let (s, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/hits/{}", w.a.hit),
-        Some(&w.a.customer_key),
-        None,
-    )
-    .await
-    .st();
+    let (s, v) = w
+        .get(&format!("/api/v1/hits/{}", w.a.hit), &w.a.customer_key)
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let v: Value = serde_json::from_str(&t).unwrap();
     assert!(
         v.get("batch_id").is_none() && v.get("sample_events").is_none(),
         "{v}"
     );
     assert_eq!(v["state"], "acknowledged");
-    let (_, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/hits/{}", w.a.hit),
-        Some(&w.tech),
-        None,
-    )
-    .await
-    .st();
-    let v: Value = serde_json::from_str(&t).unwrap();
+    let (_, v) = w.get(&format!("/api/v1/hits/{}", w.a.hit), &w.tech).await;
     assert!(
         v.get("batch_id").is_some() && v.get("sample_events").is_some(),
         "{v}"
     );
     assert_eq!(v["state_changed_by"], "user:customer-alpha");
     // Devices: customers do not see agents' counters.
-    let (_, t) = common::call(
-        app,
-        "GET",
-        &format!("/api/v1/devices/{}", w.a.device),
-        Some(&w.a.session),
-        None,
-    )
-    .await
-    .st();
-    assert!(!t.contains("counters"), "{t}");
+    let (_, t) = w
+        .get(&format!("/api/v1/devices/{}", w.a.device), &w.a.session)
+        .await;
+    assert!(!t.to_string().contains("counters"), "{t}");
 }
 
 #[tokio::test]

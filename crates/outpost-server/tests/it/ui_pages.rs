@@ -77,6 +77,13 @@ async fn send(
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The page at `path` as the holder of the session `session`, which must be 200 OK.
+async fn page_ok(w: &World, path: &str, session: &str) -> String {
+    let (s, _, body) = send(&w.app, get(path, Some(session))).await;
+    assert_eq!(s, StatusCode::OK, "{path}: {body}");
+    body
+}
+
 fn get(path: &str, session: Option<&str>) -> Request<Body> {
     let mut b = Request::get(path);
     if let Some(s) = session {
@@ -99,20 +106,12 @@ fn post_form(path: &str, session: &str, body: &str, htmx: bool) -> Request<Body>
 async fn pages_authorize_like_the_api() {
     let w = world().await;
     let (tech, cust_a) = sessions(&w);
-    upload(
-        &w.store,
-        &w.a().device().auth,
-        "batch-acme-1",
-        vec![hit("203.0.113.7", "curl", 3)],
-    )
-    .await;
-    upload(
-        &w.store,
-        &w.b().device().auth,
-        "batch-globex-1",
-        vec![hit("198.51.100.9", "wget", 2)],
-    )
-    .await;
+    for (t, batch, hit) in [
+        (w.a(), "batch-acme-1", hit("203.0.113.7", "curl", 3)),
+        (w.b(), "batch-globex-1", hit("198.51.100.9", "wget", 2)),
+    ] {
+        upload(&w.store, &t.device().auth, batch, vec![hit]).await;
+    }
     let acme_id = w
         .store
         .ui_latest_hit_id(Some(&w.a().device().auth.tenant_id))
@@ -136,12 +135,10 @@ async fn pages_authorize_like_the_api() {
     assert!(body.contains("htmx"));
 
     // Technician: both tenants, full detail.
-    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = page_ok(&w, "/ui/hits", &tech).await;
     assert!(body.contains("203.0.113.7") && body.contains("198.51.100.9"));
     assert!(body.contains("ipsum-test"));
-    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = page_ok(&w, &format!("/ui/hits/{acme_id}"), &tech).await;
     assert!(body.contains("batch-acme-1") && body.contains("sample-src-marker"));
     assert!(body.contains("ipsum-test"));
     for p in [
@@ -151,18 +148,15 @@ async fn pages_authorize_like_the_api() {
         "/ui/settings",
         "/ui/intel",
     ] {
-        let (s, _, body) = send(&w.app, get(p, Some(&tech))).await;
-        assert_eq!(s, StatusCode::OK, "{p}: {body}");
+        page_ok(&w, p, &tech).await;
     }
 
     // Customer: own tenant only, simplified fields.
-    let (s, _, body) = send(&w.app, get("/ui/hits", Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, "/ui/hits", &cust_a).await;
     assert!(body.contains("203.0.113.7"));
     assert!(!body.contains("198.51.100.9") && !body.contains("globex"));
     assert!(!body.contains("ipsum-test"));
-    let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{acme_id}"), Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, &format!("/ui/hits/{acme_id}"), &cust_a).await;
     for secret in [
         "batch-acme-1",
         "sample-src-marker",
@@ -175,34 +169,28 @@ async fn pages_authorize_like_the_api() {
     let (s, _, body) = send(&w.app, get(&format!("/ui/hits/{globex_id}"), Some(&cust_a))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(!body.contains("198.51.100.9"));
-    let (s, _, _) = send(
-        &w.app,
-        get(
-            &format!("/ui/hits?tenant={}", w.b().device().auth.tenant_id),
-            Some(&cust_a),
+    let other = &w.b().device().auth;
+    for (path, status) in [
+        (
+            format!("/ui/hits?tenant={}", other.tenant_id),
+            StatusCode::FORBIDDEN,
         ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = send(
-        &w.app,
-        get(
-            &format!("/ui/devices/{}", w.b().device().auth.device_id),
-            Some(&cust_a),
+        (
+            format!("/ui/devices/{}", other.device_id),
+            StatusCode::NOT_FOUND,
         ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    ] {
+        let (s, _, _) = send(&w.app, get(&path, Some(cust_a))).await;
+        assert_eq!(s, status, "{path}");
+    }
     // Device page: technicians see the recent sample events, customers do not.
     let dev_a = format!("/ui/devices/{}", w.a().device().auth.device_id);
-    let (s, _, body) = send(&w.app, get(&dev_a, Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, &dev_a, &tech).await;
     assert!(
         body.contains(r#"data-testid="device-event""#) && body.contains("sample-src-marker"),
         "{body}"
     );
-    let (s, _, body) = send(&w.app, get(&dev_a, Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, &dev_a, &cust_a).await;
     assert!(!body.contains("sample-src-marker"), "{body}");
     for p in ["/ui/settings", "/ui/intel"] {
         let (s, _, _) = send(&w.app, get(p, Some(&cust_a))).await;
@@ -214,35 +202,20 @@ async fn pages_authorize_like_the_api() {
     )
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "customers cannot open tickets");
-    let (s, _, body) = send(&w.app, get("/ui/dashboard", Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, "/ui/dashboard", &cust_a).await;
     assert!(!body.contains("198.51.100.9") && !body.contains("wget"));
 
     // Changes: CSRF header required with the cookie; customers may only acknowledge.
     let path = format!("/ui/hits/{acme_id}/state");
-    let (s, _, _) = send(
-        &w.app,
-        post_form(&path, &cust_a, "state=acknowledged", false),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = send(
-        &w.app,
-        post_form(&path, &cust_a, "state=false_positive", true),
-    )
-    .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _, _) = send(
-        &w.app,
-        post_form(
-            &format!("/ui/hits/{globex_id}/state"),
-            &cust_a,
-            "state=acknowledged",
-            true,
-        ),
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    let other = format!("/ui/hits/{globex_id}/state");
+    for (path, body, htmx, status) in [
+        (&path, "state=acknowledged", false, StatusCode::FORBIDDEN),
+        (&path, "state=false_positive", true, StatusCode::FORBIDDEN),
+        (&other, "state=acknowledged", true, StatusCode::NOT_FOUND),
+    ] {
+        let (s, _, _) = send(&w.app, post_form(path, cust_a, body, htmx)).await;
+        assert_eq!(s, status, "{path} {body} (htmx: {htmx})");
+    }
     let (s, h, _) = send(
         &w.app,
         post_form(
@@ -318,8 +291,7 @@ async fn login_form_sets_the_session_cookie() {
         .and_then(|c| c.split(';').next())
         .unwrap()
         .to_string();
-    let (s, _, body) = send(&w.app, get("/ui/dashboard", Some(&token))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, "/ui/dashboard", &token).await;
     assert!(body.contains("tech"));
     let logout = Request::post("/logout")
         .header(header::COOKIE, format!("outpost_session={token}"))
@@ -403,8 +375,7 @@ async fn pages_render_fast_with_100k_hits() {
         }
     }
     // Paging works deep into the list (keyset cursor, no OFFSET).
-    let (s, _, body) = send(&w.app, get("/ui/hits?limit=200", Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, "/ui/hits?limit=200", &tech).await;
     assert!(body.contains("data-testid=\"next-page\""));
     assert!(slow.is_empty(), "pages slower than 100 ms: {slow:?}");
 }
@@ -452,8 +423,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
 
     let page = format!("/ui/jobs/{id}");
     // Pending: no result, no lease.
-    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = page_ok(&w, &page, &tech).await;
     assert!(
         body.contains("pending") && body.contains("No result yet"),
         "{body}"
@@ -472,8 +442,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
         .expect("claimable");
     assert_eq!(c.job.id, id);
     jobs.store().mark_running(id, &c.lease_id).await.unwrap();
-    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK);
+    let body = page_ok(&w, &page, &tech).await;
     assert!(body.contains("running"), "{body}");
     assert!(
         !body.contains(&c.lease_id),
@@ -487,8 +456,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     jobs.store().complete(id, Some(&c.lease_id)).await.unwrap();
 
     // Technician: everything, the audit trail included (the intruder too).
-    let (s, _, body) = send(&w.app, get(&page, Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = page_ok(&w, &page, &tech).await;
     for want in [
         "file.hash",
         "completed",
@@ -518,8 +486,7 @@ async fn job_page_shows_a_job_with_its_audit_trail_to_its_tenant_only() {
     assert_eq!((s, res.as_str()), (StatusCode::OK, "{}"));
 
     // Acme's customer: their job, but not other tenants' principals in its trail.
-    let (s, _, body) = send(&w.app, get(&page, Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
+    let body = page_ok(&w, &page, &cust_a).await;
     assert!(body.contains("/etc/marker-path") && body.contains("job.create"));
     assert!(!body.contains("bob-of-globex"), "{body}");
     assert!(!body.contains("globex"), "{body}");
@@ -573,8 +540,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
         .insert_alerts(&w.b().device().auth, "b1", &[alert(0, "ncat", false)], &[])
         .await
         .unwrap();
-    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&tech))).await;
-    assert_eq!(s, StatusCode::OK);
+    let html = page_ok(&w, "/ui/alerts", &tech).await;
     assert!(
         html.contains("socat opened a reverse shell")
             && html.contains("ncat opened a reverse shell"),
@@ -585,8 +551,7 @@ async fn alerts_page_lists_open_alerts_per_tenant() {
         !html.contains("rsync"),
         "learned alerts are not listed: {html}"
     );
-    let (s, _, html) = send(&w.app, get("/ui/alerts", Some(&cust_a))).await;
-    assert_eq!(s, StatusCode::OK);
+    let html = page_ok(&w, "/ui/alerts", &cust_a).await;
     assert!(html.contains("socat opened a reverse shell"), "{html}");
     assert!(!html.contains("ncat"), "another tenant's alert: {html}");
     let (s, h, _) = send(&w.app, get("/ui/alerts", None)).await;

@@ -201,15 +201,6 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Any JSON: a mapped event or an error, never a panic.
-        #[test]
-        fn arbitrary_json_never_panics(v in crate::inputs::arb::json()) {
-            if let Ok(m) = map_value(&v, Utc::now()) {
-                prop_assert_eq!(m.event.source.as_str(), "falco");
-                prop_assert!(m.event.log.is_some());
-            }
-        }
-
         /// An alert with a rule and arbitrary output fields maps; `evt.time` of any u64 that
         /// fits an i64 is read exactly.
         #[test]

@@ -117,6 +117,22 @@ pub async fn request(
     }
 }
 
+/// `GET uri` as a browser signed in with the session `session` (its cookie).
+pub async fn page(app: &axum::Router, uri: &str, session: &str) -> Reply {
+    let cookie = format!("outpost_session={session}");
+    request(app, "GET", uri, None, &[("cookie", &cookie)], None).await
+}
+
+/// The values under `key` of the objects of the array `v`, each read by `read`
+/// (`Value::as_str`, `Value::as_i64`, …), which must succeed.
+pub fn fields<'a, T>(v: &'a Value, key: &str, read: impl Fn(&'a Value) -> Option<T>) -> Vec<T> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|o| read(&o[key]).unwrap_or_else(|| panic!("no {key} of that type in {o}")))
+        .collect()
+}
+
 /// The start of a server configuration (TOML): data in `data`, no rate limits, rules read
 /// from `rules`, and more `[detect]` settings in `detect` (lines).
 pub fn detect_toml(data: &Path, rules: &Path, detect: &str) -> String {
@@ -386,13 +402,38 @@ impl OidcProvider {
 /// A small attack model: an intrusion set named `name` that uses one attack pattern, which
 /// an indicator (a `kubectl` command line) indicates; `n` makes the ids unique.
 pub fn attack_bundle(name: &str, n: u8) -> Value {
-    let id = |ty: &str, k: u8| format!("{ty}--7e57a77a-0000-4000-8000-0000000{n:03}{k:02}");
+    model_bundle(
+        &format!("7e57a77a-0000-4000-8000-0000000{n:03}"),
+        name,
+        (&format!("step of {name}"), None),
+        (
+            &format!("indicator of {name}"),
+            &format!("[process:command_line = 'kubectl get secrets -n ns{n}']"),
+        ),
+    )
+}
+
+/// An attack model as a STIX bundle: the intrusion set `set` uses the attack pattern `step`
+/// (name, MITRE ATT&CK id if any), which the indicator `indicator` (name, STIX pattern)
+/// indicates. Object `k` of type `ty` has the id `{ty}--{ids}{k:02}`: the bundle 0, the
+/// intrusion set 1, the attack pattern 2, the indicator 3, the relationships 4 and 5.
+pub fn model_bundle(
+    ids: &str,
+    set: &str,
+    step: (&str, Option<&str>),
+    indicator: (&str, &str),
+) -> Value {
+    let id = |ty: &str, k: u8| format!("{ty}--{ids}{k:02}");
+    let mut pattern = serde_json::json!({"type": "attack-pattern", "spec_version": "2.1", "id": id("attack-pattern", 2), "name": step.0});
+    if let Some(mitre) = step.1 {
+        pattern["external_references"] =
+            serde_json::json!([{"source_name": "mitre-attack", "external_id": mitre}]);
+    }
     serde_json::json!({"type": "bundle", "id": id("bundle", 0), "objects": [
-        {"type": "intrusion-set", "spec_version": "2.1", "id": id("intrusion-set", 1), "name": name},
-        {"type": "attack-pattern", "spec_version": "2.1", "id": id("attack-pattern", 2), "name": format!("step of {name}")},
-        {"type": "indicator", "spec_version": "2.1", "id": id("indicator", 3), "name": format!("indicator of {name}"),
-         "pattern_type": "stix", "pattern": format!("[process:command_line = 'kubectl get secrets -n ns{n}']"),
-         "valid_from": "2020-01-01T00:00:00Z"},
+        {"type": "intrusion-set", "spec_version": "2.1", "id": id("intrusion-set", 1), "name": set},
+        pattern,
+        {"type": "indicator", "spec_version": "2.1", "id": id("indicator", 3), "name": indicator.0,
+         "pattern_type": "stix", "pattern": indicator.1, "valid_from": "2020-01-01T00:00:00Z"},
         {"type": "relationship", "spec_version": "2.1", "id": id("relationship", 4), "relationship_type": "uses",
          "source_ref": id("intrusion-set", 1), "target_ref": id("attack-pattern", 2)},
         {"type": "relationship", "spec_version": "2.1", "id": id("relationship", 5), "relationship_type": "indicates",

@@ -8,6 +8,7 @@
 //! ```
 
 use super::Reply;
+use axum::http::StatusCode;
 use outpost_core::auth::Role;
 use outpost_server::config::ServerConfig;
 use outpost_store::{KeyKind, Store};
@@ -118,6 +119,16 @@ impl World {
         body: Option<Value>,
     ) -> Reply {
         super::call(&self.app, method, uri, token, body).await
+    }
+
+    /// `GET uri` with `token`: the status and the body (see `Reply::sv`).
+    pub async fn get(&self, uri: &str, token: &str) -> (StatusCode, Value) {
+        self.call("GET", uri, Some(token), None).await.sv()
+    }
+
+    /// `POST uri` with `token` and the JSON `body`: the status and the answer.
+    pub async fn post(&self, uri: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call("POST", uri, Some(token), Some(body)).await.sv()
     }
 }
 
