@@ -388,7 +388,9 @@ impl StixEngine {
 
 /// The bundle files (path, modification time, length) and the digest of the other indicators
 /// a STIX engine was built from.
-type StixSignature = (Vec<(PathBuf, std::time::SystemTime, u64)>, String);
+/// A bundle file with its modification time and length.
+type StixFile = (PathBuf, std::time::SystemTime, u64);
+type StixSignature = (Vec<StixFile>, String);
 
 /// The engine in use and what it was built from (to notice changes).
 #[derive(Default)]
@@ -482,6 +484,26 @@ impl StixPatterns {
         self.reload_with(digest, objects, Vec::new)
     }
 
+    /// Whether the engine in use was built from the bundle files there are now and from the
+    /// other indicators of version `digest`: a caller whose indicators are costly to read (the
+    /// server's stored attack models) asks this first and reads them only when it is not.
+    pub fn is_current(&self, digest: &str) -> Result<bool, String> {
+        let files = self.files()?;
+        let st = self.state.read().unwrap_or_else(|p| p.into_inner());
+        Ok(st
+            .signature
+            .as_ref()
+            .is_some_and(|(f, d)| *f == files && d == digest))
+    }
+
+    /// The bundle files of `dir`, each with what tells a changed one.
+    fn files(&self) -> Result<Vec<StixFile>, String> {
+        match &self.dir {
+            Some(d) => stix_files(d),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// [`StixPatterns::reload`] with the attack models of the store as well (`digest` then
     /// names their version too; `models` is called only when rebuilding). A stored model that
     /// no longer reads is skipped (listed with the reason), never fatal: it was checked when
@@ -493,11 +515,7 @@ impl StixPatterns {
         models: impl FnOnce() -> Vec<ModelBundle>,
     ) -> Result<bool, String> {
         let _one = self.reload.lock().unwrap_or_else(|p| p.into_inner());
-        let files = match &self.dir {
-            Some(d) => stix_files(d)?,
-            None => Vec::new(),
-        };
-        let signature = (files, digest.to_string());
+        let signature = (self.files()?, digest.to_string());
         if self
             .state
             .read()
@@ -609,7 +627,7 @@ fn bundle_objects(files: &[(PathBuf, std::time::SystemTime, u64)]) -> Result<Fil
 
 /// The STIX bundle files of a directory (recursive, `*.json`), sorted, with their
 /// modification time and length.
-fn stix_files(dir: &Path) -> Result<Vec<(PathBuf, std::time::SystemTime, u64)>, String> {
+fn stix_files(dir: &Path) -> Result<Vec<StixFile>, String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -189,6 +189,20 @@ impl Scoring {
         self.reload_stix_with(global, "", Vec::new())
     }
 
+    /// Whether [`Scoring::reload_stix_with`] with these versions would keep the engine in use
+    /// (no STIX engine: nothing to reload), so that the caller reads the stored models only
+    /// when it would not.
+    pub fn stix_is_current(
+        &self,
+        global: Option<&crate::intel::GlobalIntel>,
+        models_digest: &str,
+    ) -> Result<bool, String> {
+        match self.scorer.stix() {
+            Some(stix) => stix.is_current(&stix_digest(global, models_digest)),
+            None => Ok(true),
+        }
+    }
+
     /// [`Scoring::reload_stix`] with the attack models of the store (`models_digest` names
     /// their version: ids and update times).
     pub fn reload_stix_with(
@@ -200,10 +214,7 @@ impl Scoring {
         let Some(stix) = self.scorer.stix() else {
             return Ok(false);
         };
-        let digest = format!(
-            "{}|{models_digest}",
-            global.map(|g| g.digest.as_str()).unwrap_or_default()
-        );
+        let digest = stix_digest(global, models_digest);
         // A global model's indicators (a `stix` feed's model) are compiled with the model,
         // which links them to its steps: not a second time from the global intel.
         let in_models: std::collections::HashSet<String> = models
@@ -239,6 +250,15 @@ impl Scoring {
             .swap(generation, std::sync::atomic::Ordering::SeqCst);
         (generation != 0 && before != generation).then(|| stix.file_bundles())
     }
+}
+
+/// The version of the STIX engine's indicators besides its files: the global intel's and the
+/// stored attack models'.
+fn stix_digest(global: Option<&crate::intel::GlobalIntel>, models_digest: &str) -> String {
+    format!(
+        "{}|{models_digest}",
+        global.map(|g| g.digest.as_str()).unwrap_or_default()
+    )
 }
 
 /// Counts the `n` sightings of a batch the database refused: the batch's error goes back to

@@ -84,19 +84,29 @@ impl Store {
             let existing: Option<i64> = sqlx::query("SELECT id FROM attack_models WHERE scope = $1 AND bundle_id = $2")
                 .bind(&scope).bind(&m.bundle_id).fetch_optional(&mut *tx).await?
                 .map(|r| r.try_get("id")).transpose()?;
-            let id: i64 = match existing {
-                Some(id) => {
-                    sqlx::query("UPDATE attack_models SET name = $1, source = $2, origin = $3, bundle = $4, graph = $5, warnings = $6, updated_at = $7 WHERE id = $8")
-                        .bind(&name).bind(&m.source).bind(&m.origin).bind(&bundle).bind(&graph).bind(&warnings).bind(now).bind(id)
-                        .execute(&mut *tx).await?;
-                    sqlx::query("DELETE FROM attack_model_indicators WHERE model_id = $1").bind(id).execute(&mut *tx).await?;
-                    id
-                }
+            // Another replica may insert the same new model between the SELECT and here
+            // (PostgreSQL has no write gate): then its row is replaced, no unique-key error.
+            let inserted: Option<i64> = match existing {
+                Some(_) => None,
                 None => sqlx::query("INSERT INTO attack_models (scope, tenant_id, bundle_id, name, source, origin, bundle, graph, warnings, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (scope, bundle_id) DO NOTHING RETURNING id")
                     .bind(&scope).bind(&m.tenant_id).bind(&m.bundle_id).bind(&name).bind(&m.source).bind(&m.origin)
                     .bind(&bundle).bind(&graph).bind(&warnings).bind(now)
-                    .fetch_one(&mut *tx).await?.try_get("id")?,
+                    .fetch_optional(&mut *tx).await?.map(|r| r.try_get("id")).transpose()?,
+            };
+            let (id, replaced) = match inserted {
+                Some(id) => (id, false),
+                None => {
+                    // Another version than the one replaced even within the same millisecond:
+                    // the STIX engine's reload tells a changed model by (id, updated_at).
+                    let id: i64 = sqlx::query("UPDATE attack_models SET name = $1, source = $2, origin = $3, bundle = $4, graph = $5, warnings = $6, \
+                                 updated_at = CASE WHEN updated_at >= $7 THEN updated_at + 1 ELSE $7 END WHERE scope = $8 AND bundle_id = $9 RETURNING id")
+                        .bind(&name).bind(&m.source).bind(&m.origin).bind(&bundle).bind(&graph).bind(&warnings).bind(now)
+                        .bind(&scope).bind(&m.bundle_id)
+                        .fetch_one(&mut *tx).await?.try_get("id")?;
+                    sqlx::query("DELETE FROM attack_model_indicators WHERE model_id = $1").bind(id).execute(&mut *tx).await?;
+                    (id, true)
+                }
             };
             for step in &m.graph.steps {
                 for ind in &step.indicators {
@@ -105,7 +115,7 @@ impl Store {
                 }
             }
             tx.commit().await?;
-            Ok((id, existing.is_some()))
+            Ok((id, replaced))
         })
     }
 
@@ -168,6 +178,16 @@ impl Store {
                 }));
             }
             Ok(out)
+        })
+    }
+
+    /// The version of each model [`Store::attack_model_bundles`] returns, `(id, updated_at)`
+    /// by id: what tells the STIX engine's periodic reload whether to read the bundles at all.
+    pub async fn attack_model_versions(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        dispatch!(self, p => {
+            let rows = sqlx::query("SELECT id, updated_at FROM attack_models WHERE source <> 'file' ORDER BY id")
+                .fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("updated_at")?))).collect()
         })
     }
 

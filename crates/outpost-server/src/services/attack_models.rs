@@ -177,16 +177,45 @@ pub async fn view(
 /// `stix` feeds that changed are stored first, so the engine compiles them in the same pass.
 pub async fn reload_stix(state: &AppState) -> Result<bool, String> {
     store_feed_models(state).await;
+    let global = state.intel.as_ref().map(|i| i.global());
+    // Every pass of every replica comes here: the bundles are read only when a model changed.
+    let versions = state
+        .store
+        .attack_model_versions()
+        .await
+        .map_err(|e| format!("cannot read the attack models: {e}"))?;
+    let digest = models_digest(versions.iter().copied());
+    let (scoring, g) = (state.scoring.clone(), global.clone());
+    let current =
+        tokio::task::spawn_blocking(move || scoring.stix_is_current(g.as_deref(), &digest))
+            .await
+            .map_err(|e| format!("STIX reload task failed: {e}"))??;
+    let reloaded = !current && reload_models(state, global).await?;
+    if let Some(files) = state.scoring.file_bundles_to_store() {
+        store_file_models(state, files).await;
+    }
+    Ok(reloaded)
+}
+
+/// The version of the stored models the STIX engine compiles: `id:updated_at` of each.
+fn models_digest(versions: impl Iterator<Item = (i64, i64)>) -> String {
+    versions
+        .map(|(id, at)| format!("{id}:{at}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads the stored models and rebuilds the STIX engine with them.
+async fn reload_models(
+    state: &AppState,
+    global: Option<std::sync::Arc<crate::intel::GlobalIntel>>,
+) -> Result<bool, String> {
     let stored = state
         .store
         .attack_model_bundles()
         .await
         .map_err(|e| format!("cannot read the attack models: {e}"))?;
-    let digest = stored
-        .iter()
-        .map(|m| format!("{}:{}", m.id, m.updated_at))
-        .collect::<Vec<_>>()
-        .join(",");
+    let digest = models_digest(stored.iter().map(|m| (m.id, m.updated_at)));
     let models: Vec<ModelBundle> = stored
         .into_iter()
         .map(|m| ModelBundle {
@@ -196,16 +225,11 @@ pub async fn reload_stix(state: &AppState) -> Result<bool, String> {
         })
         .collect();
     let scoring = state.scoring.clone();
-    let global = state.intel.as_ref().map(|i| i.global());
-    let reloaded = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         scoring.reload_stix_with(global.as_deref(), &digest, models)
     })
     .await
-    .map_err(|e| format!("STIX reload task failed: {e}"))??;
-    if let Some(files) = state.scoring.file_bundles_to_store() {
-        store_file_models(state, files).await;
-    }
-    Ok(reloaded)
+    .map_err(|e| format!("STIX reload task failed: {e}"))?
 }
 
 async fn store_file_models(state: &AppState, files: Vec<(std::path::PathBuf, serde_json::Value)>) {

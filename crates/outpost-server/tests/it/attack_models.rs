@@ -630,3 +630,80 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
         feed_models_when(&app2, &w.admin, |m| m.is_empty()).await;
     }
 }
+
+/// The periodic STIX reload (every `[detect] reload_secs`, on every replica) reads the stored
+/// models' bundles only when one changed: an unchanged model's bundle is not read again (here
+/// made unreadable behind the server's back, which a pass that read it would report), a
+/// changed version is read, and a model replaced in quick succession gets a new version each
+/// time (the reload tells a change by id and update time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_periodic_stix_reload_reads_stored_models_only_when_one_changed() {
+    use outpost_server::services::attack_models::reload_stix;
+    let w = common::World::builder()
+        .tenant("acme", &["web1"])
+        .config(|c, dir| *c = crate::detection::config(dir, &dir.join("replica1")))
+        .build()
+        .await;
+    let mut versions = Vec::new();
+    for _ in 0..5 {
+        let (s, v) = call(
+            &w.app,
+            "POST",
+            "/api/v1/attack-models",
+            &w.admin,
+            Some(common::attack_bundle("quick crew", 9)),
+        )
+        .await;
+        assert!(s.is_success(), "{s} {v}");
+        versions.push(v["updated_at"].clone());
+    }
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    for pair in versions.windows(2) {
+        assert!(
+            at(&pair[1]) > at(&pair[0]),
+            "a replaced model's version did not change: {versions:?}"
+        );
+    }
+    assert!(
+        !reload_stix(&w.state).await.unwrap(),
+        "nothing changed since the upload's reload"
+    );
+
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        w.dir.path().join("outpost.db").display()
+    ))
+    .await
+    .unwrap();
+    let n = sqlx::query("UPDATE attack_models SET bundle = 'not a bundle' WHERE source = 'api'")
+        .execute(&db)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+    for _ in 0..3 {
+        assert_eq!(
+            reload_stix(&w.state).await,
+            Ok(false),
+            "an unchanged model's bundle was read again"
+        );
+    }
+    // A new version is read (and here found unreadable: the engine in use stays).
+    sqlx::query("UPDATE attack_models SET updated_at = updated_at + 1 WHERE source = 'api'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let e = reload_stix(&w.state).await.unwrap_err();
+    assert!(e.contains("cannot read the attack models"), "{e}");
+    sqlx::query("UPDATE attack_models SET bundle = $1 WHERE source = 'api'")
+        .bind(common::attack_bundle("quick crew", 9).to_string())
+        .execute(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        reload_stix(&w.state).await,
+        Ok(true),
+        "the readable model is compiled"
+    );
+    assert_eq!(reload_stix(&w.state).await, Ok(false));
+}

@@ -654,3 +654,33 @@ async fn attack_models_link_sightings_to_steps_per_device() {
         );
     }
 }
+
+/// Two replicas storing the same new bundle at once (a feed's model seen by both, or two
+/// uploads) both succeed: one creates the model, the other replaces it, never a unique-key
+/// error (PostgreSQL has no write gate: both see no row and both insert).
+#[tokio::test]
+async fn concurrent_first_stores_of_one_attack_model_both_succeed() {
+    use outpost_store::NewAttackModel;
+    for (name, s, _dir) in backends().await {
+        for k in 0..20 {
+            let new = NewAttackModel {
+                tenant_id: None,
+                bundle_id: format!("bundle--race-{k}"),
+                source: "feed".into(),
+                origin: "crew feed".into(),
+                bundle: serde_json::json!({"type": "bundle"}),
+                graph: model_graph(&[("ap-1", "ind-1")]),
+                warnings: Vec::new(),
+            };
+            let (a, b) = tokio::join!(s.upsert_attack_model(&new), s.upsert_attack_model(&new));
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(a.0, b.0, "{name}: one model");
+            assert!(a.1 != b.1, "{name}: one created, one replaced: {a:?} {b:?}");
+        }
+        assert_eq!(
+            s.list_attack_models(None).await.unwrap().len(),
+            20,
+            "{name}"
+        );
+    }
+}

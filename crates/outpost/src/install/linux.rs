@@ -283,7 +283,13 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
             other(role).name()
         );
     } else {
-        remove_file(&root.join(BIN), &mut removed)?;
+        let bin = root.join(BIN);
+        remove_file(&bin, &mut removed)?;
+        // What a self-update leaves beside it: the rollback copy and a staged release.
+        remove_file(&outpost_agent::update::prev_path(&bin), &mut removed)?;
+        if let Some(dir) = bin.parent() {
+            remove_file(&dir.join(outpost_agent::update::STAGED_NAME), &mut removed)?;
+        }
     }
     let data: Vec<PathBuf> = match role {
         Role::Agent => vec![root.join(AGENT_DATA)],
@@ -311,6 +317,42 @@ pub fn uninstall(role: Role, args: &UninstallArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-updated agent leaves `outpost.prev` (and, in the middle of an update, the staged
+    /// `.outpost.new`) beside the binary: uninstall removes them with it, and keeps all three
+    /// while the server's units still use the binary.
+    #[test]
+    fn uninstall_removes_what_self_update_left_beside_the_binary() {
+        let root = tempfile::tempdir().unwrap();
+        let bin = root.path().join(BIN);
+        let beside = [
+            bin.clone(),
+            outpost_agent::update::prev_path(&bin),
+            bin.with_file_name(outpost_agent::update::STAGED_NAME),
+        ];
+        fs::create_dir_all(bin.parent().unwrap()).unwrap();
+        for f in &beside {
+            fs::write(f, b"build").unwrap();
+        }
+        let unit = root.path().join(UNIT_DIR).join(SERVER_SERVICE.0);
+        fs::create_dir_all(unit.parent().unwrap()).unwrap();
+        fs::write(&unit, SERVER_SERVICE.1).unwrap();
+        let args = UninstallArgs {
+            root: root.path().to_path_buf(),
+            purge: false,
+            no_block: false,
+        };
+        uninstall(Role::Agent, &args).unwrap();
+        assert!(
+            beside.iter().all(|f| f.exists()),
+            "the server still runs it"
+        );
+        fs::remove_file(&unit).unwrap();
+        uninstall(Role::Agent, &args).unwrap();
+        for f in &beside {
+            assert!(!f.exists(), "{} left behind", f.display());
+        }
+    }
 
     #[test]
     fn units_run_the_installed_binary() {
