@@ -59,7 +59,7 @@ VA=$(ver "$EXE")
 VB=$(ver "$EXE_B")
 [ -n "$VA" ] && [ -n "$VB" ] && [ "$VA" != "$VB" ] || fail "builds A ($VA) and B ($VB) must differ in version"
 
-svc_pid() { pgrep -f 'outpost.exe agent service --data-dir' || true; }
+svc_pid() { pgrep -n -f 'outpost.exe agent service --data-dir' || true; }
 version_of() { api "/devices/$DEV" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("agent_version",""))'; }
 last_outcome() { api "/devices/$DEV/updates" | python3 -c '
 import json,sys
@@ -128,10 +128,15 @@ log "$VB reported $(( $(date +%s) - T1 )) s after the rollout"
 cmp -s "$BIN" "$EXE_B" || fail "the installed outpost.exe is not build B"
 cmp -s "$BIN.prev" "$EXE" || fail "build A was not kept as outpost.exe.prev"
 [ ! -e "$STAGED" ] || fail "the staged release is still beside outpost.exe"
+# The helper logs the restart once the SCM's start returned, which may be after the new
+# service process is up: wait for each, never read them once.
+new_service() { local p; p=$(svc_pid); [ -n "$p" ] && [ "$p" != "$PID_A" ]; }
+wait_for 60 "a new service process (before $PID_A)" new_service
 PID_B=$(svc_pid)
-[ -n "$PID_B" ] && [ "$PID_B" != "$PID_A" ] || fail "no new service process (before $PID_A, now '$PID_B')"
+restarts() { grep -c 'service started again (agent service-restart)' "$SVCLOG" || true; }
+restarted_by_helper() { [ "$(restarts)" -ge "$1" ]; }
+wait_for 30 "the restart by agent service-restart in the log" restarted_by_helper 1
 wine net start 2>/dev/null | tr -d '\r' | grep -q '^ *Outpost Agent$' || fail "the SCM does not list the service as running"
-grep -q 'service started again (agent service-restart)' "$SVCLOG" || fail "no restart by agent service-restart in the log"
 [ "$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$DATA/agent.toml")" = "$DEV" ] || fail "the device id changed"
 missing=$(ls "$DATA/buffer" | comm -23 "$W/buffer-before" - || true)
 [ -z "$missing" ] || fail "buffer files lost in the update: $missing"
@@ -147,7 +152,7 @@ job_done() { api "/jobs/$J" | python3 -c 'import json,sys; sys.exit(0 if json.lo
 restarted() { local p; p=$(svc_pid); [ -n "$p" ] && [ "$p" != "$PID_B" ]; }
 wait_for 60 "the agent.restart job completed" job_done
 wait_for 60 "a new service process after agent.restart" restarted
-[ "$(grep -c 'service started again (agent service-restart)' "$SVCLOG")" -ge 2 ] || fail "agent.restart did not go through agent service-restart"
+wait_for 30 "agent.restart's restart by agent service-restart in the log" restarted_by_helper 2
 log "agent.restart: service process $PID_B -> $(svc_pid)"
 
 log "a console agent run (not the service) gets $VB too: installs it beside itself and re-spawns"

@@ -21,6 +21,18 @@ async fn call(
     common::call(app, method, uri, Some(token), body).await.sv()
 }
 
+/// `GET /api/v1/attack-models/{id}` as `token`.
+async fn model(app: &axum::Router, token: &str, id: i64) -> (StatusCode, Value) {
+    call(
+        app,
+        "GET",
+        &format!("/api/v1/attack-models/{id}"),
+        token,
+        None,
+    )
+    .await
+}
+
 /// SQLite, and PostgreSQL when the test service is there.
 async fn stores(dir: &std::path::Path) -> Vec<(&'static str, outpost_store::Store)> {
     let all = common::stores(dir, "attack_models").await;
@@ -243,17 +255,16 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         assert_eq!(s, StatusCode::OK, "{m}");
         assert_eq!(sighted(&m), vec![true; 5]);
         // The UI draws the graph: every step a node, sighted ones coloured, in order.
-        let r = common::request(
-            &w.app,
-            "GET",
-            &format!("/ui/attack-models/{id}"),
-            Some(&w.admin),
-            &[],
-            None,
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK);
-        let html = r.text();
+        let graph = |query: &'static str| {
+            let uri = format!("/ui/attack-models/{id}{query}");
+            let (app, admin) = (&w.app, w.admin.clone());
+            async move {
+                let r = common::request(app, "GET", &uri, Some(&admin), &[], None).await;
+                assert_eq!(r.status, StatusCode::OK, "{uri}");
+                r.text()
+            }
+        };
+        let html = graph("").await;
         assert!(
             html.contains("<svg") && html.contains("data-testid=\"attack-graph\""),
             "{html}"
@@ -267,16 +278,7 @@ async fn the_seed_model_progresses_step_by_step_as_matching_events_arrive() {
         assert_eq!(html.matches("class=\"node sighted").count(), 5, "{html}");
         assert!(html.contains("#fde68a") || html.contains("#fca5a5") || html.contains("#fdba74"));
         // Filtered to another device: nothing sighted, every step grey.
-        let r = common::request(
-            &w.app,
-            "GET",
-            &format!("/ui/attack-models/{id}?device=no-such-device"),
-            Some(&w.admin),
-            &[],
-            None,
-        )
-        .await;
-        let html = r.text();
+        let html = graph("?device=no-such-device").await;
         assert_eq!(html.matches("class=\"node unsighted").count(), 5, "{html}");
         assert!(html.contains("#e5e7eb"));
         // The alerts list and the device page link to the model.
@@ -360,17 +362,15 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
         // Who sees it: staff and the other tenant's customer; acme's customer neither in the
         // list nor by id (the file model of [detect] stix_dir is global: everyone sees it).
         let listed = |v: &Value| v["items"].as_array().unwrap().iter().any(|m| m["id"] == id);
-        let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", &w.admin, None).await;
-        assert!(listed(&v), "{v}");
-        let (_, v) = call(
-            &w.app,
-            "GET",
-            "/api/v1/attack-models",
-            &other_customer,
-            None,
-        )
-        .await;
-        assert!(listed(&v), "{v}");
+        // Staff and the model's tenant see it; another tenant's customer does not.
+        for (token, sees) in [
+            (&w.admin, true),
+            (&other_customer, true),
+            (&w.a().customer, false),
+        ] {
+            let (_, v) = call(&w.app, "GET", "/api/v1/attack-models", token, None).await;
+            assert_eq!(listed(&v), sees, "{v}");
+        }
         let (_, v) = call(
             &w.app,
             "GET",
@@ -379,7 +379,6 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
             None,
         )
         .await;
-        assert!(!listed(&v), "{v}");
         assert!(
             v["items"]
                 .as_array()
@@ -388,14 +387,7 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
                 .any(|m| m["name"] == "Blind RCE crew" && m["source"] == "file"),
             "{v}"
         );
-        let (s, _) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/attack-models/{id}"),
-            &w.a().customer,
-            None,
-        )
-        .await;
+        let (s, _) = model(&w.app, &w.a().customer, id).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (s, _) = call(
             &w.app,
@@ -414,27 +406,13 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
             None,
         );
         post_events(&w.app, &w.a().device().token, "acme1", vec![ev.clone()]).await;
-        let (_, m) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/attack-models/{id}"),
-            &w.admin,
-            None,
-        )
-        .await;
+        let (_, m) = model(&w.app, &w.admin, id).await;
         assert!(
             m["steps"][0]["sightings"].as_array().unwrap().is_empty(),
             "{name}: acme's event matched another tenant's model: {m}"
         );
         post_events(&w.app, &other_token, "other1", vec![ev]).await;
-        let (_, m) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/attack-models/{id}"),
-            &other_customer,
-            None,
-        )
-        .await;
+        let (_, m) = model(&w.app, &other_customer, id).await;
         assert_eq!(
             m["steps"][0]["sightings"][0]["hostname"], "db1",
             "{name}: {m}"
@@ -577,14 +555,7 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
             found[0]["extra_info"], "step of feed crew; intrusion-set feed crew",
             "{al}"
         );
-        let (_, m) = call(
-            &w.app,
-            "GET",
-            &format!("/api/v1/attack-models/{id}"),
-            &w.a().customer,
-            None,
-        )
-        .await;
+        let (_, m) = model(&w.app, &w.a().customer, id).await;
         let s = &m["steps"][0]["sightings"];
         assert_eq!(s[0]["hostname"], "web1", "{name}: {m}");
         assert_eq!(s[0]["count"], 1, "{name}: sighted once: {m}");
@@ -669,18 +640,8 @@ async fn the_periodic_stix_reload_reads_stored_models_only_when_one_changed() {
         "nothing changed since the upload's reload"
     );
 
-    let db = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        w.dir.path().join("outpost.db").display()
-    ))
-    .await
-    .unwrap();
-    let n = sqlx::query("UPDATE attack_models SET bundle = 'not a bundle' WHERE source = 'api'")
-        .execute(&db)
-        .await
-        .unwrap()
-        .rows_affected();
-    assert_eq!(n, 1);
+    let corrupt = "UPDATE attack_models SET bundle = 'not a bundle' WHERE source = 'api'";
+    assert_eq!(w.sql(corrupt).await, 1);
     for _ in 0..3 {
         assert_eq!(
             reload_stix(&w.state).await,
@@ -689,15 +650,13 @@ async fn the_periodic_stix_reload_reads_stored_models_only_when_one_changed() {
         );
     }
     // A new version is read (and here found unreadable: the engine in use stays).
-    sqlx::query("UPDATE attack_models SET updated_at = updated_at + 1 WHERE source = 'api'")
-        .execute(&db)
-        .await
-        .unwrap();
+    w.sql("UPDATE attack_models SET updated_at = updated_at + 1 WHERE source = 'api'")
+        .await;
     let e = reload_stix(&w.state).await.unwrap_err();
     assert!(e.contains("cannot read the attack models"), "{e}");
     sqlx::query("UPDATE attack_models SET bundle = $1 WHERE source = 'api'")
         .bind(common::attack_bundle("quick crew", 9).to_string())
-        .execute(&db)
+        .execute(&w.sqlite().await)
         .await
         .unwrap();
     assert_eq!(

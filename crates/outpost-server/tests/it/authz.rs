@@ -783,13 +783,10 @@ async fn api_and_ui_refuse_an_empty_username_alike() {
         .lite()
         .build()
         .await;
-    let (app, dir) = (&w.app, &w.dir);
-    let pool = world_db(dir.path()).await;
-    let n = sqlx::query("UPDATE users SET username = '' WHERE username = 'nameless'")
-        .execute(&pool)
-        .await
-        .unwrap()
-        .rows_affected();
+    let app = &w.app;
+    let n = w
+        .sql("UPDATE users SET username = '' WHERE username = 'nameless'")
+        .await;
     assert_eq!(n, 1);
     let got = common::login(&app, "", common::world::PASSWORD).await.sv();
     assert_err(&got, StatusCode::UNAUTHORIZED, "unauthorized");

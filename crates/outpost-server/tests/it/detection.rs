@@ -513,16 +513,8 @@ async fn stix_patterns_on_events_and_hits_become_linked_sightings() {
 async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
     let w = scene().build().await;
     // The real database refuses every sighting (a trigger), the rest of the batch is fine.
-    let db = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        w.dir.path().join("outpost.db").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query("CREATE TRIGGER refuse_sightings BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'sightings refused'); END")
-        .execute(&db)
-        .await
-        .unwrap();
+    w.sql("CREATE TRIGGER refuse_sightings BEFORE INSERT ON sightings BEGIN SELECT RAISE(ABORT, 'sightings refused'); END")
+        .await;
     let dig = exec(
         "2026-12-01T10:00:00Z",
         "dig",
@@ -540,10 +532,7 @@ async fn a_sighting_the_database_refuses_is_counted_and_its_batch_refused() {
     let (_, page) = w.get("/api/v1/sightings", &w.admin).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 0, "{page}");
     // Delivered again once the database takes sightings: stored, nothing counted.
-    sqlx::query("DROP TRIGGER refuse_sightings")
-        .execute(&db)
-        .await
-        .unwrap();
+    w.sql("DROP TRIGGER refuse_sightings").await;
     let (s, v) = w.post("/api/v1/events", &w.a().device().token, batch).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(failed() - before, 1);

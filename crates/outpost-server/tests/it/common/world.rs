@@ -80,6 +80,25 @@ pub struct World {
 }
 
 impl World {
+    /// The world's SQLite database (the default store), opened beside the server: for tests
+    /// that change rows behind its back, as a tampered or broken database would.
+    pub async fn sqlite(&self) -> sqlx::SqlitePool {
+        let url = format!("sqlite://{}", self.dir.path().join("outpost.db").display());
+        sqlx::SqlitePool::connect(&url).await.unwrap()
+    }
+
+    /// Runs one statement on [`World::sqlite`]; returns the rows it changed.
+    pub async fn sql(&self, statement: &str) -> u64 {
+        let db = self.sqlite().await;
+        let n = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&db)
+            .await
+            .unwrap()
+            .rows_affected();
+        db.close().await;
+        n
+    }
+
     pub fn builder<'a>() -> Builder<'a> {
         Builder {
             tenants: Vec::new(),
