@@ -250,6 +250,32 @@ pub(crate) fn count_error(input: &str) {
         .inc();
 }
 
+/// Counts and logs a failure of a network source (`what` says what failed), then waits before
+/// the next attempt: 250 ms doubling up to 30 s after `failures` consecutive failures. Returns
+/// false when `stop` changed meanwhile: the caller stops.
+pub(crate) async fn back_off(
+    input: &str,
+    what: &str,
+    error: &(dyn std::fmt::Display + Sync),
+    failures: &mut u32,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    count_error(input);
+    tracing::warn!(input, error = %error, "{what}");
+    *failures += 1;
+    wait(*failures, stop).await
+}
+
+/// Waits 250 ms doubling up to 30 s after `failures` consecutive failures; false when `stop`
+/// changed meanwhile.
+pub(crate) async fn wait(failures: u32, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    let delay = std::time::Duration::from_millis((250u64 << failures.min(7)).min(30_000));
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => true,
+        _ = stop.changed() => false,
+    }
+}
+
 /// A record read from a source.
 #[derive(Debug, Clone)]
 pub struct RawRecord {

@@ -10,12 +10,11 @@
 //! enable the input on one of them (each replica would otherwise read every partition and
 //! the records would be scored once per replica).
 
-use super::{Processor, RawRecord, count_error};
+use super::{Processor, RawRecord, back_off, count_error, wait};
 use rskafka::client::ClientBuilder;
 use rskafka::client::partition::{OffsetAt, UnknownTopicHandling};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// `type = "kafka"`.
@@ -61,8 +60,10 @@ pub enum StartAt {
     Latest,
 }
 
-fn backoff(failures: u32) -> Duration {
-    Duration::from_millis((250u64 << failures.min(7)).min(30_000))
+/// Counts and logs a failure in the loop of one partition (`key`); `what` says what failed.
+fn partition_error(input: &str, key: &str, what: &str, error: &dyn std::fmt::Display) {
+    count_error(input);
+    tracing::warn!(input, key, error = %error, "{what}");
 }
 
 /// Runs the input until `stop` turns true.
@@ -77,12 +78,9 @@ pub async fn run(cfg: KafkaInputConfig, p: Arc<Processor>, mut stop: watch::Rece
         match connect(&cfg).await {
             Ok(x) => break x,
             Err(e) => {
-                count_error(p.name());
-                tracing::warn!(input = %p.name(), error = %e, "kafka input cannot start; retrying");
-                failures += 1;
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff(failures)) => {}
-                    _ = stop.changed() => return,
+                let what = "kafka input cannot start; retrying";
+                if !back_off(p.name(), what, &e, &mut failures, &mut stop).await {
+                    return;
                 }
             }
         }
@@ -146,11 +144,8 @@ async fn partition_loop(
         if *stop.borrow() {
             return;
         }
-        if failures > 0 {
-            tokio::select! {
-                _ = tokio::time::sleep(backoff(failures)) => {}
-                _ = stop.changed() => return,
-            }
+        if failures > 0 && !wait(failures, &mut stop).await {
+            return;
         }
         let client_p = match &pc {
             Some(c) => c,
@@ -160,8 +155,7 @@ async fn partition_loop(
             {
                 Ok(c) => pc.insert(c),
                 Err(e) => {
-                    count_error(&input);
-                    tracing::warn!(input, key, error = %e, "kafka partition client");
+                    partition_error(&input, &key, "kafka partition client", &e);
                     failures += 1;
                     continue;
                 }
@@ -174,8 +168,7 @@ async fn partition_loop(
                 let committed = match p.state_store().input_offsets(&group, &topic).await {
                     Ok(v) => v.into_iter().find(|(q, _)| *q == part).map(|(_, o)| o),
                     Err(e) => {
-                        count_error(&input);
-                        tracing::warn!(input, key, error = %e, "reading the committed offset");
+                        partition_error(&input, &key, "reading the committed offset", &e);
                         failures += 1;
                         continue;
                     }
@@ -190,8 +183,7 @@ async fn partition_loop(
                         match client_p.get_offset(at).await {
                             Ok(o) => o,
                             Err(e) => {
-                                count_error(&input);
-                                tracing::warn!(input, key, error = %e, "kafka list offsets");
+                                partition_error(&input, &key, "kafka list offsets", &e);
                                 failures += 1;
                                 continue;
                             }
@@ -241,8 +233,7 @@ async fn partition_loop(
                 continue;
             }
             Err(e) => {
-                count_error(&input);
-                tracing::warn!(input, key, error = %e, "kafka fetch");
+                partition_error(&input, &key, "kafka fetch", &e);
                 failures += 1;
                 pc = None;
                 continue;
@@ -265,8 +256,7 @@ async fn partition_loop(
                 continue;
             };
             if let Err(e) = p.process(&key, chunk).await {
-                count_error(&input);
-                tracing::warn!(input, key, error = %e, "input batch not processed; retrying it");
+                partition_error(&input, &key, "input batch not processed; retrying it", &e);
                 ok = false;
                 break;
             }
@@ -275,8 +265,12 @@ async fn partition_loop(
                 .commit_input_offset(&group, &topic, part, last + 1)
                 .await
             {
-                count_error(&input);
-                tracing::warn!(input, key, error = %e, "offset not committed; the batch will be read again");
+                partition_error(
+                    &input,
+                    &key,
+                    "offset not committed; the batch will be read again",
+                    &e,
+                );
                 ok = false;
                 break;
             }

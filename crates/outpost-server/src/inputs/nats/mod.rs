@@ -10,7 +10,7 @@
 //!   subject among replicas): no acknowledgements, so at most once — what is published
 //!   while the server is down or disconnected is lost. Use JetStream for at least once.
 
-use super::{Processor, RawRecord, count_error};
+use super::{Processor, RawRecord, back_off};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -52,10 +52,6 @@ fn default_ack_wait() -> u64 {
     60
 }
 
-fn backoff(failures: u32) -> Duration {
-    Duration::from_millis((250u64 << failures.min(7)).min(30_000))
-}
-
 /// Runs the input until `stop` turns true, reconnecting on errors.
 pub async fn run(cfg: NatsInputConfig, p: Arc<Processor>, mut stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
@@ -71,12 +67,9 @@ pub async fn run(cfg: NatsInputConfig, p: Arc<Processor>, mut stop: watch::Recei
         match r {
             Ok(()) => return,
             Err(e) => {
-                count_error(p.name());
-                tracing::warn!(input = %p.name(), error = %e, "nats input failed; reconnecting");
-                failures += 1;
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff(failures)) => {}
-                    _ = stop.changed() => return,
+                let what = "nats input failed; reconnecting";
+                if !back_off(p.name(), what, &e, &mut failures, &mut stop).await {
+                    return;
                 }
             }
         }
@@ -230,12 +223,9 @@ async fn core(
         // No acknowledgement to withhold: retry the batch until it is processed.
         let mut failures = 0u32;
         while let Err(e) = p.process(&key, &records).await {
-            count_error(p.name());
-            failures += 1;
-            tracing::warn!(input = %p.name(), error = %e, "input batch not processed; retrying it");
-            tokio::select! {
-                _ = tokio::time::sleep(backoff(failures)) => {}
-                _ = stop.changed() => return Ok(()),
+            let what = "input batch not processed; retrying it";
+            if !back_off(p.name(), what, &e, &mut failures, stop).await {
+                return Ok(());
             }
         }
     }
