@@ -6,7 +6,10 @@
 //! `OUTPOST_REQUIRE_SHARED=1` (and `OUTPOST_REQUIRE_SERVICES=1` when it started the
 //! services), which turns each of these skips into a test failure.
 
+#[cfg(feature = "proptest")]
+pub mod json;
 pub mod migrations;
+pub mod net;
 
 use std::path::{Path, PathBuf};
 

@@ -6,12 +6,13 @@
 //! message, or a failure under `OUTPOST_REQUIRE_SERVICES=1`.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use outpost_sensors::capture::{self, CaptureConfig, RollLimits, pcap::is_own_file};
+use outpost_testkit::net::{echo_server, tshark};
 
 fn have(tool: &str) -> bool {
     Command::new("sh")
@@ -83,29 +84,6 @@ fn flow_packets(files: &[PathBuf], port: u16, server: u16) -> usize {
         .sum()
 }
 
-fn tshark(file: &Path, display_filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
-    let mut cmd = Command::new("tshark");
-    cmd.arg("-n").arg("-r").arg(file).args(["-T", "fields"]);
-    if !display_filter.is_empty() {
-        cmd.args(["-Y", display_filter]);
-    }
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect()
-}
-
 #[test]
 fn loopback_capture_writes_files_tshark_reads_each_packet_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -154,25 +132,6 @@ fn flow(server: u16, payload: &[u8]) -> u16 {
         assert_eq!(buf, chunk);
         std::thread::sleep(Duration::from_millis(50));
     }
-    port
-}
-
-fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in listener.incoming() {
-            let Ok(mut s) = s else { break };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 || s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
     port
 }
 

@@ -6,7 +6,7 @@
 use crate::common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{bearer_principal, get_as, post_job, quick_cfg, serve, sqlite_store};
 use outpost_jobs::model::{Filter, Job, JobStatus};
 use outpost_jobs::{AgentClient, ExecContext, JobsConfig, JobsState, execute, v1_router};
+use outpost_testkit::net::{echo_server, tshark};
 
 /// One TCP flow to the echo server; returns the client's port.
 fn flow(server: u16, payload: &[u8]) -> u16 {
@@ -28,37 +29,9 @@ fn flow(server: u16, payload: &[u8]) -> u16 {
 }
 
 fn tshark_ports(file: &Path, display_filter: &str) -> Vec<(u16, u16)> {
-    let out = Command::new("tshark")
-        .args(["-r"])
-        .arg(file)
-        .args([
-            "-Y",
-            display_filter,
-            "-T",
-            "fields",
-            "-e",
-            "tcp.srcport",
-            "-e",
-            "tcp.dstport",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tshark failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut it = l.split('\t');
-            (
-                it.next().unwrap().parse().unwrap(),
-                it.next().unwrap().parse().unwrap(),
-            )
-        })
+    tshark(file, display_filter, &["tcp.srcport", "tcp.dstport"])
+        .into_iter()
+        .map(|f| (f[0].parse().unwrap(), f[1].parse().unwrap()))
         .collect()
 }
 
@@ -72,22 +45,7 @@ async fn pcap_job_for_one_flow_end_to_end() {
         return;
     }
     let capdir = tempfile::tempdir().unwrap();
-    // Echo server.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let server_port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for s in listener.incoming() {
-            let Ok(mut s) = s else { break };
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = s.read(&mut buf) {
-                    if n == 0 || s.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
+    let server_port = echo_server();
     // Rolling capture: a new file every second (-G 1), packet-buffered (-U).
     let mut tcpdump = Command::new("tcpdump")
         .args(["-i", "lo", "-n", "-U", "-Z", "root", "-G", "1", "-w"])

@@ -8,52 +8,42 @@ use axum::body::Body;
 use axum::http::Request;
 use common::{inject_principal, quick_cfg, sqlite_store};
 use outpost_jobs::{JobsState, compat_router, v1_router};
+use outpost_testkit::json::JsonShape;
 use proptest::prelude::*;
 use serde_json::Value;
 use tower::ServiceExt;
 
 fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        "[a-zA-Z0-9:./ -]{0,12}".prop_map(Value::String),
-        Just(Value::String("2024-01-01T00:00:00Z".into())),
-        Just(Value::String("127.0.0.1".into())),
-        Just(Value::String("pcap".into())),
-    ];
-    let keys = prop_oneof![
-        Just("id"),
-        Just("kind"),
-        Just("device_id"),
-        Just("tenant_id"),
-        Just("filter"),
-        Just("beginTime"),
-        Just("endTime"),
-        Just("srcIp"),
-        Just("srcPort"),
-        Just("dstIp"),
-        Just("dstPort"),
-        Just("parameters"),
-        Just("status"),
-        Just("lease_id"),
-        Just("nodeId"),
-        Just("sensorId"),
-        Just("max_attempts"),
-        Just("failure"),
-        Just("permanent"),
-        Just("epochTime"),
-        Just("x"),
-    ];
-    leaf.prop_recursive(3, 24, 6, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(keys.clone().prop_map(str::to_string), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
+    outpost_testkit::json::json_value(JsonShape {
+        text: "[a-zA-Z0-9:./ -]{0,12}",
+        strings: &["2024-01-01T00:00:00Z", "127.0.0.1", "pcap"],
+        keys: &[
+            "id",
+            "kind",
+            "device_id",
+            "tenant_id",
+            "filter",
+            "beginTime",
+            "endTime",
+            "srcIp",
+            "srcPort",
+            "dstIp",
+            "dstPort",
+            "parameters",
+            "status",
+            "lease_id",
+            "nodeId",
+            "sensorId",
+            "max_attempts",
+            "failure",
+            "permanent",
+            "epochTime",
+            "x",
+        ],
+        key_pattern: None,
+        depth: 3,
+        size: 24,
+        width: 6,
     })
 }
 

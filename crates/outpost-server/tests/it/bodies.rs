@@ -7,6 +7,7 @@
 use crate::common;
 use crate::common::World;
 
+use outpost_testkit::json::JsonShape;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -56,43 +57,28 @@ const FIELDS: &[&str] = &[
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        ".{0,40}".prop_map(Value::String),
-        prop_oneof![
-            Just("acknowledged"),
-            Just("new"),
-            Just("false_positive"),
-            Just("suppressed"),
-            Just("admin"),
-            Just("technician"),
-            Just("customer"),
-            Just("enrollment"),
-            Just("10.0.0.1"),
-            Just("::1"),
-            Just("2026-12-01T00:00:00Z"),
-            Just("tcp"),
-            Just(""),
-        ]
-        .prop_map(|s| Value::String(s.to_string())),
-    ];
-    leaf.prop_recursive(3, 48, 8, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::vec((proptest::sample::select(FIELDS), inner), 0..10).prop_map(
-                |kv| {
-                    let mut m = Map::new();
-                    for (k, v) in kv {
-                        m.insert(k.to_string(), v);
-                    }
-                    Value::Object(m)
-                }
-            ),
-        ]
+    outpost_testkit::json::json_value(JsonShape {
+        text: ".{0,40}",
+        strings: &[
+            "acknowledged",
+            "new",
+            "false_positive",
+            "suppressed",
+            "admin",
+            "technician",
+            "customer",
+            "enrollment",
+            "10.0.0.1",
+            "::1",
+            "2026-12-01T00:00:00Z",
+            "tcp",
+            "",
+        ],
+        keys: FIELDS,
+        key_pattern: None,
+        depth: 3,
+        size: 48,
+        width: 10,
     })
 }
 

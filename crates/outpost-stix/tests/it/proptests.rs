@@ -6,6 +6,7 @@ use outpost_stix::model::{
 };
 use outpost_stix::observation::{Observation, observations_from_json};
 use outpost_stix::pattern::Pattern;
+use outpost_testkit::json::{JsonShape, json_value};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -47,45 +48,29 @@ fn observations() -> Vec<Observation> {
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        "[a-z_-]{0,12}".prop_map(Value::String),
-        prop_oneof![
-            Just("2020-01-01T00:00:00Z"),
-            Just("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
-            Just("observed-data"),
-            Just("bundle"),
-            Just("indicator"),
-            Just("[a:b = 1]"),
-        ]
-        .prop_map(|s| Value::String(s.into())),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::vec(
-                (
-                    prop_oneof![
-                        Just("type".to_string()),
-                        Just("id".to_string()),
-                        Just("objects".to_string()),
-                        Just("object_refs".to_string()),
-                        Just("pattern".to_string()),
-                        Just("first_observed".to_string()),
-                        Just("number_observed".to_string()),
-                        "[a-z_]{1,10}"
-                    ],
-                    inner
-                ),
-                0..6
-            )
-            .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
-        ]
+    json_value(JsonShape {
+        text: "[a-z_-]{0,12}",
+        strings: &[
+            "2020-01-01T00:00:00Z",
+            "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "observed-data",
+            "bundle",
+            "indicator",
+            "[a:b = 1]",
+        ],
+        keys: &[
+            "type",
+            "id",
+            "objects",
+            "object_refs",
+            "pattern",
+            "first_observed",
+            "number_observed",
+        ],
+        key_pattern: Some("[a-z_]{1,10}"),
+        depth: 4,
+        size: 48,
+        width: 6,
     })
 }
 
