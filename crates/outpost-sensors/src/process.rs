@@ -333,7 +333,10 @@ impl ProcessTable {
             .filter(|p| pending.is_some() || p.exited.is_none())
             .cloned();
         let ts = k.ts;
-        let (info, container) = self.exec_info(k, prev.as_ref(), users);
+        // The connector already reported this exec's exit: the process is gone, and its pid
+        // may be reused, so `/proc` is not read (it would fail, or describe another process).
+        let gone = pending.as_ref().is_some_and(|p| p.exit.is_some());
+        let (info, container) = self.exec_info(k, prev.as_ref(), gone, users);
         let changes = self.upsert(info, container);
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
@@ -408,12 +411,17 @@ impl ProcessTable {
         &mut self,
         k: KernelExec,
         prev: Option<&Proc>,
+        gone: bool,
         users: &Users,
     ) -> (ProcessInfo, Option<ContainerInfo>) {
         let mut info = k.info;
         let pid = info.pid;
         let base = format!("/proc/{pid}");
-        let exe = procfs::readlink(format!("{base}/exe"));
+        let exe = if gone {
+            None
+        } else {
+            procfs::readlink(format!("{base}/exe"))
+        };
         let alive = exe.is_some();
         match exe {
             Some(e) => info.exe = Some(e),
@@ -454,7 +462,12 @@ impl ProcessTable {
             match self.cgroups.get(&k.cgroup_id) {
                 Some(c) => c.clone(),
                 None => {
-                    match procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup) {
+                    let read = (!gone)
+                        .then(|| {
+                            procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup)
+                        })
+                        .flatten();
+                    match read {
                         Some(c) => {
                             if self.cgroups.len() >= 4096 {
                                 self.cgroups.clear();
@@ -847,6 +860,36 @@ mod tests {
         assert_eq!(out[1].process.as_ref().unwrap().exit_code, Some(3));
         assert!(t.get(GONE).is_some_and(|p| p.exited.is_some()));
         assert!(t.exec_ready(GONE, 100).is_none(), "reported once");
+    }
+
+    /// A snapshot applied after the connector reported the exec's exit reads nothing from
+    /// `/proc`: the process is gone and its pid may already be another process's (here: this
+    /// test's own, alive, pid stands for the reused one).
+    #[test]
+    fn a_snapshot_after_the_exit_does_not_read_proc() {
+        let mut t = table(64);
+        let users = Users::load();
+        let now = chrono::Utc::now();
+        let reused = std::process::id();
+        assert!(collect(|e| t.defer_exec(reused, now, 100, e)).is_empty());
+        let exit = PendingExit {
+            ts: now,
+            code: 0,
+            parent_tgid: 1,
+        };
+        assert!(t.defer_exit(reused, exit).is_none());
+        let out = collect(|e| t.kernel_exec(snap(reused, 1, 90, "/nonexistent/v"), &users, e));
+        assert_eq!(out.len(), 2, "the exec, then its exit");
+        assert_eq!(
+            exe_of(&out[0]),
+            Some("/nonexistent/v"),
+            "not this test's image"
+        );
+        assert_eq!(
+            out[0].process.as_ref().unwrap().cwd,
+            None,
+            "not this test's cwd"
+        );
     }
 
     #[test]

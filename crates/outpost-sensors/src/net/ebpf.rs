@@ -134,7 +134,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
             None => (None, None),
         }
     } else {
-        let (p, c) = attribute(em, r.pid, Some(&r.comm), Some(r.uid));
+        let (p, c) = attribute(em, r.pid, Some(&r.comm()), Some(r.uid));
         (Some(p), c)
     };
     let (direction, action) = match r.kind {
