@@ -398,23 +398,24 @@ impl Collector {
         }
     }
 
-    fn datagram(&self, d: &[u8]) {
+    fn datagram(&self, d: &[u8], clock: procfs::MonoClock) {
         for m in netlink::split(d) {
             if let Some((ev, mono)) = parse_proc_event(m.payload) {
-                self.handle(ev, procfs::mono_to_utc(mono), mono);
+                self.handle(ev, clock.to_utc(mono), mono);
             }
         }
     }
 
     /// Handles the datagrams of one batch.
     fn batch(&self, b: &RecvBatch, n: usize) {
+        let clock = procfs::MonoClock::now();
         for i in 0..n {
             let (d, truncated, _) = b.get(i);
             if truncated {
                 // A proc connector message is ~80 bytes; a slot holds a KiB.
                 self.em.count_drop(Drop::ProcConnectorOverflow, 1);
             }
-            self.datagram(d);
+            self.datagram(d, clock);
         }
     }
 

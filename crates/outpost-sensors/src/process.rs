@@ -152,6 +152,50 @@ pub(crate) fn read_process(pid: u32, users: &Users, containers: bool) -> Option<
     Some(ReadProc { info, container })
 }
 
+/// A forked child's record from its parent's: the same image, command line, directory, ids
+/// and hashes, the parent as its parent. Only what the child keeps is copied (the parent's own
+/// parent, entity id and exit code are not cloned to be dropped); pid, start time and
+/// the parent's pid are the caller's.
+fn fork_of(p: &ProcessInfo) -> ProcessInfo {
+    // Destructured so that a new field of `ProcessInfo` cannot be forgotten here.
+    let ProcessInfo {
+        pid: _,
+        name,
+        exe,
+        args,
+        command_line,
+        cwd,
+        ppid: _,
+        parent: _,
+        uid,
+        euid,
+        gid,
+        user,
+        setuid,
+        start_time: _,
+        tty,
+        exit_code: _,
+        hashes,
+        entity_id: _,
+    } = p;
+    ProcessInfo {
+        name: name.clone(),
+        exe: exe.clone(),
+        args: args.clone(),
+        command_line: command_line.clone(),
+        cwd: cwd.clone(),
+        parent: Some(parent_of(p)),
+        uid: *uid,
+        euid: *euid,
+        gid: *gid,
+        user: user.clone(),
+        setuid: *setuid,
+        tty: tty.clone(),
+        hashes: hashes.clone(),
+        ..Default::default()
+    }
+}
+
 fn parent_of(p: &ProcessInfo) -> ParentInfo {
     ParentInfo {
         pid: p.pid,
@@ -275,11 +319,10 @@ impl ProcessTable {
         Vec<ContainerChange>,
     ) {
         let (info, container) = match self.procs.get(&parent_pid) {
-            Some(p) => {
-                let mut i = (*p.info).clone();
-                i.parent = Some(parent_of(&p.info));
-                (i, p.container.as_ref().map(|c| (**c).clone()))
-            }
+            Some(p) => (
+                fork_of(&p.info),
+                p.container.as_ref().map(|c| (**c).clone()),
+            ),
             None => match read_process(child_pid, users, self.containers_enabled) {
                 Some(r) => (r.info, r.container),
                 None => (ProcessInfo::default(), None),
@@ -771,6 +814,46 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         t.expire();
         assert!(t.get(100).is_none());
+    }
+
+    /// The fork copy built field by field is what cloning the parent and replacing its
+    /// parent, entity id and exit code gave.
+    #[test]
+    fn fork_copy_is_the_parents_record_with_the_parent_as_parent() {
+        let p = ProcessInfo {
+            pid: 10,
+            name: Some("python3".into()),
+            exe: Some("/usr/bin/python3".into()),
+            args: vec!["python3".into(), "w.py".into()],
+            command_line: Some("python3 w.py".into()),
+            cwd: Some("/tmp".into()),
+            ppid: Some(1),
+            parent: Some(ParentInfo {
+                pid: 1,
+                name: Some("init".into()),
+                exe: None,
+                command_line: None,
+            }),
+            uid: Some(1000),
+            euid: Some(0),
+            gid: Some(1000),
+            user: Some("u".into()),
+            setuid: true,
+            start_time: Some(chrono::Utc::now()),
+            tty: Some("pts/0".into()),
+            exit_code: Some(3),
+            hashes: outpost_core::Hashes {
+                sha256: Some("ab".into()),
+                ..Default::default()
+            },
+            entity_id: Some("10-5".into()),
+        };
+        let mut want = p.clone();
+        want.parent = Some(parent_of(&p));
+        want.entity_id = None;
+        want.exit_code = None;
+        (want.pid, want.ppid, want.start_time) = (0, None, None);
+        assert_eq!(fork_of(&p), want);
     }
 
     #[test]
