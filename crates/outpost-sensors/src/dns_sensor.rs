@@ -7,7 +7,9 @@
 //! * A datagram passes the tap once per interface it crosses, twice on loopback (outgoing,
 //!   then incoming): a query is taken from its outgoing copy, an answer from its incoming one.
 //!   Queries other hosts send to this one and the answers it sends (a DNS server here) are
-//!   not lookups of this host and are skipped.
+//!   not lookups of this host and are skipped. The filter already drops the copies that are
+//!   not read (the packet type is one of its tests), so the kernel copies to the socket only
+//!   the datagrams the sensor decodes: half the loopback traffic, none of a DNS server's.
 //! * Query and answer are joined by (server address, client port, DNS id) in a table of at
 //!   most `max_pending` (4096) queries; when it is full a new query is emitted at once, without
 //!   its answer, and counted (`dns_table_full`).
@@ -20,6 +22,7 @@ use crate::config::SensorConfig;
 use crate::counters::Drop;
 use crate::emit::{Batch, Emitter};
 use crate::netlink::setsockopt;
+use crate::recv_batch::RecvBatch;
 use crate::{Capabilities, dns};
 use chrono::{DateTime, Utc};
 use outpost_core::{ContainerInfo, DnsInfo, Event, EventKind, ProcessInfo};
@@ -44,45 +47,66 @@ pub(crate) type PortOwners = Box<dyn Fn(u16, u16) -> Option<PortOwner> + Send>;
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
-/// `SO_ATTACH_FILTER`, `SKF_AD_OFF + SKF_AD_PROTOCOL`.
+/// `SO_ATTACH_FILTER`, `SKF_AD_OFF + SKF_AD_PROTOCOL`, `SKF_AD_OFF + SKF_AD_PKTTYPE`.
 const SO_ATTACH_FILTER: c_int = 26;
 const SKF_AD_PROTOCOL: u32 = 0xffff_f000;
+const SKF_AD_PKTTYPE: u32 = 0xffff_f004;
 
 fn insn(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
     libc::sock_filter { code, jt, jf, k }
 }
 
-/// The classic BPF program: with `SOCK_DGRAM` the packet starts at the network header.
-fn filter() -> [libc::sock_filter; 20] {
+/// The classic BPF program: with `SOCK_DGRAM` the packet starts at the network header. It
+/// passes a UDP datagram to or from port 53 only in the copy the sensor reads (see
+/// [`Sensor::packet`]): a query (to port 53) as it leaves (`PACKET_OUTGOING`), an answer (from
+/// port 53) as it arrives (any other packet type), both copies between two servers (53 → 53,
+/// the QR bit decides). On loopback every datagram passes the tap twice, and a host serving
+/// DNS receives queries and sends answers that are not its own lookups: those copies are
+/// dropped in the kernel instead of being copied to the socket and read to be skipped.
+fn filter() -> [libc::sock_filter; 30] {
     const LD_W_ABS: u16 = 0x20;
     const LD_H_ABS: u16 = 0x28;
     const LD_B_ABS: u16 = 0x30;
     const LDX_B_MSH: u16 = 0xb1;
     const LD_H_IND: u16 = 0x48;
+    const ST: u16 = 0x02;
+    const LD_MEM: u16 = 0x60;
+    const JA: u16 = 0x05;
     const JEQ: u16 = 0x15;
     const JSET: u16 = 0x45;
     const RET: u16 = 0x06;
+    const OUTGOING: u32 = libc::PACKET_OUTGOING as u32;
     [
         insn(LD_W_ABS, 0, 0, SKF_AD_PROTOCOL), // 0: A = ethertype
         insn(JEQ, 0, 9, 0x0800),               // 1: IPv4 ? 2 : 11
         insn(LD_B_ABS, 0, 0, 9),               // 2: protocol
-        insn(JEQ, 0, 15, 17),                  // 3: UDP ? 4 : drop
+        insn(JEQ, 0, 25, 17),                  // 3: UDP ? 4 : drop
         insn(LD_H_ABS, 0, 0, 6),               // 4: flags + fragment offset
-        insn(JSET, 13, 0, 0x1fff),             // 5: a later fragment: drop
+        insn(JSET, 23, 0, 0x1fff),             // 5: a later fragment: drop
         insn(LDX_B_MSH, 0, 0, 0),              // 6: X = header length
         insn(LD_H_IND, 0, 0, 0),               // 7: source port
-        insn(JEQ, 9, 0, 53),                   // 8: 53 ? accept : 9
+        insn(ST, 0, 0, 0),                     // 8: M[0] = source port
         insn(LD_H_IND, 0, 0, 2),               // 9: destination port
-        insn(JEQ, 7, 8, 53),                   // 10: 53 ? accept : drop
-        insn(JEQ, 0, 7, 0x86dd),               // 11: IPv6 ? 12 : drop
+        insn(JA, 0, 0, 6),                     // 10: -> 17
+        insn(JEQ, 0, 17, 0x86dd),              // 11: IPv6 ? 12 : drop
         insn(LD_B_ABS, 0, 0, 6),               // 12: next header
-        insn(JEQ, 0, 5, 17),                   // 13: UDP ? 14 : drop
+        insn(JEQ, 0, 15, 17),                  // 13: UDP ? 14 : drop
         insn(LD_H_ABS, 0, 0, 40),              // 14: source port
-        insn(JEQ, 2, 0, 53),                   // 15: 53 ? accept : 16
+        insn(ST, 0, 0, 0),                     // 15: M[0] = source port
         insn(LD_H_ABS, 0, 0, 42),              // 16: destination port
-        insn(JEQ, 0, 1, 53),                   // 17: 53 ? accept : drop
-        insn(RET, 0, 0, 0xffff),               // 18: accept (whole datagram)
-        insn(RET, 0, 0, 0),                    // 19: drop
+        insn(ST, 0, 0, 1),                     // 17: M[1] = destination port
+        insn(LD_MEM, 0, 0, 0),                 // 18: A = source port
+        insn(JEQ, 0, 4, 53),                   // 19: from 53 ? 20 : 24
+        insn(LD_MEM, 0, 0, 1),                 // 20: A = destination port
+        insn(JEQ, 6, 0, 53),                   // 21: 53 -> 53: accept
+        insn(LD_W_ABS, 0, 0, SKF_AD_PKTTYPE),  // 22: an answer:
+        insn(JEQ, 5, 4, OUTGOING),             // 23: leaving ? drop : accept
+        insn(LD_MEM, 0, 0, 1),                 // 24: A = destination port
+        insn(JEQ, 0, 3, 53),                   // 25: to 53 ? 26 : drop
+        insn(LD_W_ABS, 0, 0, SKF_AD_PKTTYPE),  // 26: a query:
+        insn(JEQ, 0, 1, OUTGOING),             // 27: leaving ? accept : drop
+        insn(RET, 0, 0, 0xffff),               // 28: accept (whole datagram)
+        insn(RET, 0, 0, 0),                    // 29: drop
     ]
 }
 
@@ -137,6 +161,10 @@ fn open_socket() -> Result<OwnedFd, String> {
     }
     Ok(fd)
 }
+
+/// Datagrams taken per `recvmmsg` call (slots of 64 KiB, in a mapping whose pages become
+/// resident only as datagrams fill them: about a page each).
+const DNS_SLOTS: usize = 16;
 
 /// Receive buffer of the socket (the kernel doubles it for its bookkeeping).
 const RCVBUF: c_int = 1 << 20;
@@ -415,7 +443,7 @@ impl Sensor {
     }
 
     fn run(mut self, fd: OwnedFd) {
-        let mut buf = vec![0u8; 65536];
+        let mut batch = RecvBatch::new(DNS_SLOTS, 65536);
         let mut out = Batch::new(self.em.clone());
         let mut stats_at = Instant::now();
         while !self.em.stopped() {
@@ -433,31 +461,21 @@ impl Sensor {
             if !self.em.shared.wait_readable(fd.as_raw_fd(), idle) {
                 continue;
             }
-            // Drain what is queued, then pause so that a steady trickle costs one wakeup per
-            // pause, not one per datagram (the socket buffer holds far more than a pause's worth).
-            for _ in 0..4096 {
-                // SAFETY: all-zero is a valid sockaddr_ll.
-                let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-                let mut len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-                // SAFETY: `buf` and `sll` are writable for the sizes passed.
-                let n = unsafe {
-                    libc::recvfrom(
-                        fd.as_raw_fd(),
-                        buf.as_mut_ptr().cast(),
-                        buf.len(),
-                        libc::MSG_DONTWAIT,
-                        (&raw mut sll).cast(),
-                        &mut len,
-                    )
-                };
-                let Ok(n) = usize::try_from(n) else {
+            // Drain what is queued (a batch of datagrams per call), then pause so that a steady
+            // trickle costs one wakeup per pause, not one per datagram (the socket buffer
+            // holds far more than a pause's worth).
+            for _ in 0..4096 / DNS_SLOTS {
+                let Ok(n) = batch.recv(fd.as_raw_fd(), libc::MSG_DONTWAIT) else {
                     break;
                 };
-                self.packet(
-                    &buf[..n],
-                    sll.sll_pkttype == libc::PACKET_OUTGOING,
-                    &mut out,
-                );
+                for i in 0..n {
+                    // A slot holds the largest datagram the filter passes (64 KiB).
+                    let (d, _, sll) = batch.get(i);
+                    self.packet(d, sll.sll_pkttype == libc::PACKET_OUTGOING, &mut out);
+                }
+                if n < DNS_SLOTS {
+                    break;
+                }
             }
             out.flush();
             std::thread::sleep(crate::READ_PAUSE.min(self.wait / 4));
@@ -585,6 +603,63 @@ mod tests {
         assert!(parse_datagram(&p[..24]).is_none());
         assert!(parse_datagram(&[0x10; 40]).is_none());
         assert!(parse_datagram(&[]).is_none());
+    }
+
+    /// The filter passes exactly the copies [`Sensor::packet`] reads: a query as it leaves,
+    /// an answer as it arrives, both copies between two servers; nothing else of port 53, no
+    /// other port or protocol, no later IPv4 fragment.
+    #[test]
+    fn the_filter_passes_only_the_copies_read() {
+        let prog = filter();
+        let q = dns::encode_query(9, "a.example", 1);
+        let out = libc::PACKET_OUTGOING;
+        let host = libc::PACKET_HOST;
+        let pass4 = |p: &[u8], t: u8| crate::netlink::run_cbpf(&prog, p, 0x0800, t) != 0;
+        let query = udp4([127, 0, 0, 1], [127, 0, 0, 53], 40000, 53, &q);
+        let answer = udp4([127, 0, 0, 53], [127, 0, 0, 1], 53, 40000, &q);
+        assert!(pass4(&query, out), "a query leaving");
+        assert!(
+            !pass4(&query, host),
+            "a query arriving (loopback copy, or a server's)"
+        );
+        assert!(pass4(&answer, host), "an answer arriving");
+        assert!(!pass4(&answer, out), "an answer leaving");
+        let relay = udp4([127, 0, 0, 53], [127, 0, 0, 54], 53, 53, &q);
+        assert!(pass4(&relay, out) && pass4(&relay, host), "53 -> 53: both");
+        assert!(
+            !pass4(&udp4([1; 4], [2; 4], 40000, 54, &q), out),
+            "other port"
+        );
+        let mut tcp = query.clone();
+        tcp[9] = 6;
+        assert!(!pass4(&tcp, out), "TCP");
+        let mut frag = query.clone();
+        frag[7] = 1;
+        assert!(!pass4(&frag, out), "a later fragment");
+        let mut opts = query.clone();
+        opts[0] = 0x46; // a 24-byte header: the ports are 4 bytes further
+        opts.splice(20..20, [0u8; 4]);
+        assert!(pass4(&opts, out) && !pass4(&opts, host), "IPv4 options");
+        // IPv6
+        let v6 = |ip4: &[u8]| {
+            let mut v = vec![0x60, 0, 0, 0];
+            v.extend_from_slice(&((ip4.len() - 20) as u16).to_be_bytes());
+            v.extend_from_slice(&[17, 64]);
+            v.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+            v.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+            v.extend_from_slice(&ip4[20..]);
+            v
+        };
+        let pass6 = |p: &[u8], t: u8| crate::netlink::run_cbpf(&prog, p, 0x86dd, t) != 0;
+        assert!(pass6(&v6(&query), out) && !pass6(&v6(&query), host));
+        assert!(pass6(&v6(&answer), host) && !pass6(&v6(&answer), out));
+        let other = udp4([1; 4], [2; 4], 40000, 54, &q);
+        assert!(!pass6(&v6(&other), out), "IPv6, other port");
+        assert_eq!(
+            crate::netlink::run_cbpf(&prog, &query, 0x0806, out),
+            0,
+            "ARP"
+        );
     }
 
     proptest::proptest! {

@@ -31,8 +31,10 @@
 //! once per new cgroup on cgroup v2 hosts), so a process gone before `/proc` could be read still
 //! has its `exe`, `args`, user and container, on its exec and exit events and on the
 //! connections it made. The proc connector socket has a classic BPF filter that drops thread
-//! fork/exit and uid/gid/comm events in the kernel, and every reader hands the events of one read
-//! burst to the channel together (a consumer blocked on it is woken once per burst).
+//! fork/exit and uid/gid/comm events in the kernel, the proc connector and DNS readers take
+//! every queued datagram with one `recvmmsg` (`recv_batch.rs`), and every reader hands the
+//! events of one read burst to the channel together (a consumer blocked on it is woken once per
+//! burst).
 //!
 //! Memory: a `std::sync::mpsc::sync_channel` preallocates its slots and an [`Event`] is about
 //! 1 KiB, so the caller's channel capacity is the largest single memory item (2048 ≈ 2 MiB).
@@ -85,6 +87,8 @@ mod proc_connector;
 mod process;
 #[cfg(target_os = "linux")]
 mod procfs;
+#[cfg(target_os = "linux")]
+mod recv_batch;
 #[cfg(not(target_os = "linux"))]
 mod unsupported;
 #[cfg(target_os = "linux")]

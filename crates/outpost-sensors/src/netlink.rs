@@ -80,21 +80,19 @@ impl NlSocket {
         Ok(rc as usize)
     }
 
-    /// Receives one datagram if one is waiting (`WouldBlock` otherwise).
-    pub fn recv_nowait(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: buf is valid and writable for buf.len() bytes.
-        let rc = unsafe {
-            libc::recv(
-                self.fd.as_raw_fd(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                libc::MSG_DONTWAIT,
-            )
+    /// Receives the datagrams waiting, up to `b`'s slots, in one call; with `wait`, blocks for
+    /// the first one (up to the socket's timeout).
+    pub fn recv_batch(
+        &self,
+        b: &mut crate::recv_batch::RecvBatch,
+        wait: bool,
+    ) -> io::Result<usize> {
+        let flags = if wait {
+            libc::MSG_WAITFORONE
+        } else {
+            libc::MSG_DONTWAIT
         };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(rc as usize)
+        b.recv(self.fd.as_raw_fd(), flags)
     }
 
     /// Asks for a receive buffer of `bytes` (forced past rmem_max when privileged).
@@ -185,6 +183,81 @@ pub fn u64_at(b: &[u8], off: usize) -> Option<u64> {
     Some(u64::from_ne_bytes(b.get(off..off + 8)?.try_into().ok()?))
 }
 
+/// `setsockopt(2)` with the option value `v` (its size is `T`'s).
+pub(crate) fn setsockopt<T>(
+    fd: &impl AsRawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    v: &T,
+) -> io::Result<()> {
+    // SAFETY: `v` points to a live T of the size passed.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (v as *const T).cast(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A classic BPF interpreter for the socket filters' tests: the opcodes the filters use, with
+/// the kernel's semantics (absolute loads big-endian, a load past the packet's end returns
+/// 0 = drop; the `SKF_AD_*` ancillary loads of the protocol and packet type).
+#[cfg(test)]
+pub(crate) fn run_cbpf(prog: &[libc::sock_filter], pkt: &[u8], ethertype: u16, pkttype: u8) -> u32 {
+    const SKF_AD_OFF: u32 = 0xffff_f000;
+    let (mut a, mut x, mut pc, mut mem) = (0u32, 0u32, 0usize, [0u32; 16]);
+    let load = |off: usize, size: usize| -> Option<u32> {
+        let b = pkt.get(off..off.checked_add(size)?)?;
+        Some(b.iter().fold(0u32, |v, byte| (v << 8) | u32::from(*byte)))
+    };
+    while let Some(i) = prog.get(pc) {
+        pc += 1;
+        let k = i.k as usize;
+        let loaded = match i.code {
+            0x20 if i.k == SKF_AD_OFF => Some(u32::from(ethertype)),
+            0x20 if i.k == SKF_AD_OFF + 4 => Some(u32::from(pkttype)),
+            0x20 => load(k, 4),
+            0x28 => load(k, 2),
+            0x30 => load(k, 1),
+            0x48 => load(x as usize + k, 2),
+            0xb1 => {
+                match load(k, 1) {
+                    Some(b) => x = (b & 0xf) * 4,
+                    None => return 0,
+                }
+                continue;
+            }
+            _ => None,
+        };
+        match i.code {
+            0x20 | 0x28 | 0x30 | 0x48 => match loaded {
+                Some(v) => a = v,
+                None => return 0,
+            },
+            0x02 => mem[k] = a,
+            0x60 => a = mem[k],
+            0x07 => x = a,
+            0x05 => pc += k,
+            0x15 | 0x1d | 0x45 => {
+                let v = if i.code == 0x1d { x } else { i.k };
+                let hit = if i.code == 0x45 { a & v != 0 } else { a == v };
+                pc += usize::from(if hit { i.jt } else { i.jf });
+            }
+            0x06 => return i.k,
+            c => panic!("opcode {c:#x}"),
+        }
+    }
+    panic!("fell off the program")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,29 +285,5 @@ mod tests {
         fn split_never_panics(b in proptest::collection::vec(any::<u8>(), 0..200)) {
             for m in split(&b) { prop_assert!(m.payload.len() <= b.len()); }
         }
-    }
-}
-
-/// `setsockopt(2)` with the option value `v` (its size is `T`'s).
-pub(crate) fn setsockopt<T>(
-    fd: &impl AsRawFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    v: &T,
-) -> io::Result<()> {
-    // SAFETY: `v` points to a live T of the size passed.
-    let r = unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (v as *const T).cast(),
-            std::mem::size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }

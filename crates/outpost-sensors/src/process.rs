@@ -152,6 +152,50 @@ pub(crate) fn read_process(pid: u32, users: &Users, containers: bool) -> Option<
     Some(ReadProc { info, container })
 }
 
+/// A forked child's record from its parent's: the same image, command line, directory, ids
+/// and hashes, the parent as its parent. Only what the child keeps is copied (the parent's own
+/// parent, entity id and exit code are not cloned to be dropped); pid, start time and
+/// the parent's pid are the caller's.
+fn fork_of(p: &ProcessInfo) -> ProcessInfo {
+    // Destructured so that a new field of `ProcessInfo` cannot be forgotten here.
+    let ProcessInfo {
+        pid: _,
+        name,
+        exe,
+        args,
+        command_line,
+        cwd,
+        ppid: _,
+        parent: _,
+        uid,
+        euid,
+        gid,
+        user,
+        setuid,
+        start_time: _,
+        tty,
+        exit_code: _,
+        hashes,
+        entity_id: _,
+    } = p;
+    ProcessInfo {
+        name: name.clone(),
+        exe: exe.clone(),
+        args: args.clone(),
+        command_line: command_line.clone(),
+        cwd: cwd.clone(),
+        parent: Some(parent_of(p)),
+        uid: *uid,
+        euid: *euid,
+        gid: *gid,
+        user: user.clone(),
+        setuid: *setuid,
+        tty: tty.clone(),
+        hashes: hashes.clone(),
+        ..Default::default()
+    }
+}
+
 fn parent_of(p: &ProcessInfo) -> ParentInfo {
     ParentInfo {
         pid: p.pid,
@@ -275,11 +319,10 @@ impl ProcessTable {
         Vec<ContainerChange>,
     ) {
         let (info, container) = match self.procs.get(&parent_pid) {
-            Some(p) => {
-                let mut i = (*p.info).clone();
-                i.parent = Some(parent_of(&p.info));
-                (i, p.container.as_ref().map(|c| (**c).clone()))
-            }
+            Some(p) => (
+                fork_of(&p.info),
+                p.container.as_ref().map(|c| (**c).clone()),
+            ),
             None => match read_process(child_pid, users, self.containers_enabled) {
                 Some(r) => (r.info, r.container),
                 None => (ProcessInfo::default(), None),
@@ -333,7 +376,10 @@ impl ProcessTable {
             .filter(|p| pending.is_some() || p.exited.is_none())
             .cloned();
         let ts = k.ts;
-        let (info, container) = self.exec_info(k, prev.as_ref(), users);
+        // The connector already reported this exec's exit: the process is gone, and its pid
+        // may be reused, so `/proc` is not read (it would fail, or describe another process).
+        let gone = pending.as_ref().is_some_and(|p| p.exit.is_some());
+        let (info, container) = self.exec_info(k, prev.as_ref(), gone, users);
         let changes = self.upsert(info, container);
         let Some(p) = self.procs.get_mut(&pid) else {
             return;
@@ -408,12 +454,17 @@ impl ProcessTable {
         &mut self,
         k: KernelExec,
         prev: Option<&Proc>,
+        gone: bool,
         users: &Users,
     ) -> (ProcessInfo, Option<ContainerInfo>) {
         let mut info = k.info;
         let pid = info.pid;
         let base = format!("/proc/{pid}");
-        let exe = procfs::readlink(format!("{base}/exe"));
+        let exe = if gone {
+            None
+        } else {
+            procfs::readlink(format!("{base}/exe"))
+        };
         let alive = exe.is_some();
         match exe {
             Some(e) => info.exe = Some(e),
@@ -454,7 +505,12 @@ impl ProcessTable {
             match self.cgroups.get(&k.cgroup_id) {
                 Some(c) => c.clone(),
                 None => {
-                    match procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup) {
+                    let read = (!gone)
+                        .then(|| {
+                            procfs::with_small_text(&format!("{base}/cgroup"), 16384, parse_cgroup)
+                        })
+                        .flatten();
+                    match read {
                         Some(c) => {
                             if self.cgroups.len() >= 4096 {
                                 self.cgroups.clear();
@@ -760,6 +816,46 @@ mod tests {
         assert!(t.get(100).is_none());
     }
 
+    /// The fork copy built field by field is what cloning the parent and replacing its
+    /// parent, entity id and exit code gave.
+    #[test]
+    fn fork_copy_is_the_parents_record_with_the_parent_as_parent() {
+        let p = ProcessInfo {
+            pid: 10,
+            name: Some("python3".into()),
+            exe: Some("/usr/bin/python3".into()),
+            args: vec!["python3".into(), "w.py".into()],
+            command_line: Some("python3 w.py".into()),
+            cwd: Some("/tmp".into()),
+            ppid: Some(1),
+            parent: Some(ParentInfo {
+                pid: 1,
+                name: Some("init".into()),
+                exe: None,
+                command_line: None,
+            }),
+            uid: Some(1000),
+            euid: Some(0),
+            gid: Some(1000),
+            user: Some("u".into()),
+            setuid: true,
+            start_time: Some(chrono::Utc::now()),
+            tty: Some("pts/0".into()),
+            exit_code: Some(3),
+            hashes: outpost_core::Hashes {
+                sha256: Some("ab".into()),
+                ..Default::default()
+            },
+            entity_id: Some("10-5".into()),
+        };
+        let mut want = p.clone();
+        want.parent = Some(parent_of(&p));
+        want.entity_id = None;
+        want.exit_code = None;
+        (want.pid, want.ppid, want.start_time) = (0, None, None);
+        assert_eq!(fork_of(&p), want);
+    }
+
     #[test]
     fn container_start_and_stop_follow_first_and_last_process() {
         let mut t = table(64);
@@ -847,6 +943,36 @@ mod tests {
         assert_eq!(out[1].process.as_ref().unwrap().exit_code, Some(3));
         assert!(t.get(GONE).is_some_and(|p| p.exited.is_some()));
         assert!(t.exec_ready(GONE, 100).is_none(), "reported once");
+    }
+
+    /// A snapshot applied after the connector reported the exec's exit reads nothing from
+    /// `/proc`: the process is gone and its pid may already be another process's (here: this
+    /// test's own, alive, pid stands for the reused one).
+    #[test]
+    fn a_snapshot_after_the_exit_does_not_read_proc() {
+        let mut t = table(64);
+        let users = Users::load();
+        let now = chrono::Utc::now();
+        let reused = std::process::id();
+        assert!(collect(|e| t.defer_exec(reused, now, 100, e)).is_empty());
+        let exit = PendingExit {
+            ts: now,
+            code: 0,
+            parent_tgid: 1,
+        };
+        assert!(t.defer_exit(reused, exit).is_none());
+        let out = collect(|e| t.kernel_exec(snap(reused, 1, 90, "/nonexistent/v"), &users, e));
+        assert_eq!(out.len(), 2, "the exec, then its exit");
+        assert_eq!(
+            exe_of(&out[0]),
+            Some("/nonexistent/v"),
+            "not this test's image"
+        );
+        assert_eq!(
+            out[0].process.as_ref().unwrap().cwd,
+            None,
+            "not this test's cwd"
+        );
     }
 
     #[test]

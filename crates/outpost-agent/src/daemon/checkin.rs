@@ -67,8 +67,11 @@ impl Worker {
     fn run(self) {
         let mut next = Instant::now();
         while !self.halt.load(Ordering::Relaxed) {
-            if Instant::now() < next {
-                std::thread::sleep(Duration::from_millis(200));
+            let now = Instant::now();
+            if now < next {
+                // Until the next check-in: the pipeline unparks this thread when it stops
+                // (`run_pipeline`); a halt set elsewhere is seen within a second.
+                std::thread::park_timeout((next - now).min(Duration::from_secs(1)));
                 continue;
             }
             next = Instant::now() + self.every;

@@ -237,6 +237,10 @@ fn run_pipeline(
     // The last status before the sensors go: their final counters stay readable.
     write_status(data_dir, &sensors, &p.counters, capture.as_ref());
     halt.store(true, Ordering::Relaxed);
+    // The check-in thread waits parked between check-ins: it sees the halt now.
+    if let Some(t) = &checkin_thread {
+        t.thread().unpark();
+    }
     sensors.stop();
     if let Some(c) = capture {
         stop_capture(c, data_dir);

@@ -9,7 +9,7 @@ use crate::counters::Drop;
 use crate::dns_sensor::{PortOwner, PortOwners};
 use crate::emit::{Batch, Emitter};
 use crate::process::KernelExec;
-use crate::procfs::{clk_tck, mono_to_utc};
+use crate::procfs::{MonoClock, clk_tck};
 use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, MapHandle, RingBufferBuilder};
 use outpost_core::{Direction, EventKind, NetworkAction, ProcessInfo, Protocol};
@@ -73,7 +73,7 @@ fn alive(em: &Emitter, pid: u32) -> bool {
 
 /// Turns a kernel exec record into a snapshot for the process table (no system calls: the
 /// table resolves the image path and the container).
-fn kernel_exec(em: &Emitter, r: ExecRecord) -> KernelExec {
+fn kernel_exec(em: &Emitter, r: ExecRecord, clock: MonoClock) -> KernelExec {
     let ExecRecord {
         ts_ns,
         pid,
@@ -104,7 +104,7 @@ fn kernel_exec(em: &Emitter, r: ExecRecord) -> KernelExec {
             gid: Some(gid),
             user: em.shared.users.name(uid),
             setuid: uid != euid,
-            start_time: crate::procfs::start_time(ticks).or_else(|| Some(mono_to_utc(ts_ns))),
+            start_time: crate::procfs::start_time(ticks).or_else(|| Some(clock.to_utc(ts_ns))),
             entity_id: Some(format!("{pid}-{ticks}")),
             ..Default::default()
         },
@@ -114,9 +114,16 @@ fn kernel_exec(em: &Emitter, r: ExecRecord) -> KernelExec {
     }
 }
 
-fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch) {
+/// The reader's state between records: the listening-port owners and the clock of the
+/// current read (see [`MonoClock`]).
+struct Reader {
+    listeners: Listeners,
+    clock: MonoClock,
+}
+
+fn handle(em: &Emitter, rd: &mut Reader, data: &[u8], out: &mut Batch) {
     if let Some(r) = parse_exec_record(data) {
-        let k = kernel_exec(em, r);
+        let k = kernel_exec(em, r, rd.clock);
         if let Ok(mut t) = em.shared.procs.lock() {
             t.kernel_exec(k, &em.shared.users, &mut |e| out.push(e));
         }
@@ -126,7 +133,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
         return;
     };
     let (process, container) = if r.kind == ConnKind::Accept && r.pid == 0 {
-        match listeners.owner(em, r.local_port) {
+        match rd.listeners.owner(em, r.local_port) {
             Some(pid) => {
                 let (p, c) = attribute(em, pid, None, None);
                 (Some(p), c)
@@ -134,7 +141,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
             None => (None, None),
         }
     } else {
-        let (p, c) = attribute(em, r.pid, Some(&r.comm), Some(r.uid));
+        let (p, c) = attribute(em, r.pid, Some(&r.comm()), Some(r.uid));
         (Some(p), c)
     };
     let (direction, action) = match r.kind {
@@ -144,7 +151,7 @@ fn handle(em: &Emitter, listeners: &mut Listeners, data: &[u8], out: &mut Batch)
         ConnKind::UdpSend => (Direction::Outbound, NetworkAction::Allowed),
     };
     let ev = conn_event(
-        mono_to_utc(r.ts_ns),
+        rd.clock.to_utc(r.ts_ns),
         EventKind::Network,
         "ebpf",
         direction,
@@ -207,14 +214,22 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
                 }
             };
             let em2 = em.clone();
-            let mut listeners = Listeners::default();
+            let mut reader = Reader {
+                listeners: Listeners::default(),
+                clock: MonoClock::now(),
+            };
+            // The clocks are read once per turn of the loop, not per record: a record's time is
+            // converted with their offset, which a turn does not change (see `MonoClock`).
+            let clock = std::rc::Rc::new(std::cell::Cell::new(MonoClock::now()));
+            let clock2 = std::rc::Rc::clone(&clock);
             // Events of one ring-buffer read go to the channel together.
             let batch = std::rc::Rc::new(std::cell::RefCell::new(Batch::new(em.clone())));
             let batch2 = std::rc::Rc::clone(&batch);
             let mut b = RingBufferBuilder::new();
             if let Err(e) = b.add(&skel.maps.events, move |d: &[u8]| {
+                reader.clock = clock2.get();
                 if let Ok(mut out) = batch2.try_borrow_mut() {
-                    handle(&em2, &mut listeners, d, &mut out);
+                    handle(&em2, &mut reader, d, &mut out);
                 }
                 0
             }) {
@@ -246,6 +261,7 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 // poll() consumes only after a wakeup; records submitted without one are read here.
+                clock.set(MonoClock::now());
                 let _ = rb.consume();
                 if let Ok(mut out) = batch.try_borrow_mut() {
                     out.flush();

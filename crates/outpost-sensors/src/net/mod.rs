@@ -43,7 +43,21 @@ pub struct ConnRecord {
     pub local_port: u16,
     pub remote: IpAddr,
     pub remote_port: u16,
-    pub comm: String,
+    /// The task's command name as the kernel holds it (NUL-padded): read with
+    /// [`ConnRecord::comm`], which allocates nothing for a valid UTF-8 name.
+    pub comm_bytes: [u8; 16],
+}
+
+impl ConnRecord {
+    /// The command name (up to the first NUL; invalid UTF-8 replaced).
+    pub fn comm(&self) -> std::borrow::Cow<'_, str> {
+        let end = self
+            .comm_bytes
+            .iter()
+            .position(|c| *c == 0)
+            .unwrap_or(self.comm_bytes.len());
+        String::from_utf8_lossy(&self.comm_bytes[..end])
+    }
 }
 
 /// Which hook produced a [`ConnRecord`].
@@ -157,8 +171,6 @@ pub fn parse_conn_record(b: &[u8]) -> Option<ConnRecord> {
         4 => ConnKind::ConnectFailed,
         _ => return None,
     };
-    let comm = &b[64..80];
-    let end = comm.iter().position(|c| *c == 0).unwrap_or(comm.len());
     Some(ConnRecord {
         ts_ns: crate::netlink::u64_at(b, 0)?,
         pid: u32_at(8)?,
@@ -170,7 +182,7 @@ pub fn parse_conn_record(b: &[u8]) -> Option<ConnRecord> {
         remote_port: u16_at(28)?,
         local: ip_from(family, &b[32..48])?,
         remote: ip_from(family, &b[48..64])?,
-        comm: String::from_utf8_lossy(&comm[..end]).into_owned(),
+        comm_bytes: b.get(64..80)?.try_into().ok()?,
     })
 }
 
@@ -330,7 +342,7 @@ mod tests {
         assert_eq!(r.uid, 1000);
         assert_eq!(r.remote, "1.2.3.4".parse::<IpAddr>().unwrap());
         assert_eq!((r.local_port, r.remote_port), (40000, 443));
-        assert_eq!(r.comm, "curl");
+        assert_eq!(r.comm(), "curl");
         let one: [u8; 16] = "::1".parse::<Ipv6Addr>().unwrap().octets();
         let r = parse_conn_record(&record(2, 10, &one, &one)).unwrap();
         assert_eq!(r.remote, "::1".parse::<IpAddr>().unwrap());
