@@ -204,7 +204,9 @@ pub fn start_time(start_ticks: u64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(btime.checked_mul(1000)?.checked_add(ms)?)
 }
 
-/// Converts a `CLOCK_MONOTONIC` timestamp in ns (proc connector, `bpf_ktime_get_ns`) to UTC.
+/// Converts a `CLOCK_MONOTONIC` timestamp in ns (proc connector, `bpf_ktime_get_ns`) to UTC
+/// (the readers convert a batch with one [`MonoClock`]; this one-off form is the tests').
+#[cfg(test)]
 pub fn mono_to_utc(mono_ns: u64) -> DateTime<Utc> {
     MonoClock::now().to_utc(mono_ns)
 }

@@ -338,9 +338,21 @@ fn run_once_cmd(a: RunOnceArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Log reading options with the `--drive DEVICE=DRIVE` mappings `drives`.
+pub(crate) fn ingest_options(drives: &[String]) -> Result<outpost_oslog::IngestOptions> {
+    let mut opts = outpost_oslog::IngestOptions::default();
+    for d in drives {
+        let (dev, drive) = d
+            .split_once('=')
+            .with_context(|| format!("--drive {d:?}: expected DEVICE=DRIVE"))?;
+        opts.drive_map.insert(dev, drive);
+    }
+    Ok(opts)
+}
+
 fn ingest(a: IngestArgs) -> Result<ExitCode> {
     use std::io::{IsTerminal, Write};
-    let opts = crate::hunt_cmd::ingest_options(&a.drives)?;
+    let opts = ingest_options(&a.drives)?;
     let tty = std::io::stderr().is_terminal();
     let mut last = std::time::Instant::now();
     let stats =

@@ -69,18 +69,6 @@ pub struct HuntArgs {
     drives: Vec<String>,
 }
 
-/// Log reading options with the `--drive DEVICE=DRIVE` mappings `drives`.
-pub(crate) fn ingest_options(drives: &[String]) -> Result<outpost_oslog::IngestOptions> {
-    let mut opts = outpost_oslog::IngestOptions::default();
-    for d in drives {
-        let (dev, drive) = d
-            .split_once('=')
-            .with_context(|| format!("--drive {d:?}: expected DEVICE=DRIVE"))?;
-        opts.drive_map.insert(dev, drive);
-    }
-    Ok(opts)
-}
-
 fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s)
         .ok_or_else(|| format!("unknown level {s:?} (informational, low, medium, high, critical)"))
@@ -182,7 +170,7 @@ pub fn run(a: HuntArgs) -> Result<ExitCode> {
         eprintln!("error: {NO_RULES}");
         return Ok(ExitCode::from(2));
     }
-    let ingest = ingest_options(&a.drives)?;
+    let ingest = crate::agent_cmd::ingest_options(&a.drives)?;
     let filter = RuleFilter {
         min_level: a.level,
         patterns: a.rule.clone(),
