@@ -114,7 +114,8 @@ impl RecvBatch {
                 fd,
                 self.hdrs.as_mut_ptr(),
                 slots as libc::c_uint,
-                flags,
+                // glibc declares the flags `int`, musl `unsigned int`.
+                flags as _,
                 std::ptr::null_mut(),
             )
         };
