@@ -41,10 +41,11 @@ DATA=$C/ProgramData/Outpost
 BIN="$C/Program Files/Outpost/outpost.exe"
 STAGED="$C/Program Files/Outpost/.outpost.new.exe"
 SVCLOG=$DATA/logs/agent-service.log
+RESTARTLOG=$DATA/logs/agent-service-restart.log
 TRIALLOG=$DATA/logs/agent-trial.log
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$SVCLOG" "$TRIALLOG" "$W/console.log"; do
+    for f in "$SVCLOG" "$RESTARTLOG" "$TRIALLOG" "$W/console.log"; do
         [ -f "$f" ] && { echo "--- $f" >&2; grep -v 'collector running' "$f" | tail -n 30 >&2; }
     done
     pgrep -af 'outpost.exe' >&2 || true
@@ -133,9 +134,9 @@ cmp -s "$BIN.prev" "$EXE" || fail "build A was not kept as outpost.exe.prev"
 new_service() { local p; p=$(svc_pid); [ -n "$p" ] && [ "$p" != "$PID_A" ]; }
 wait_for 60 "a new service process (before $PID_A)" new_service
 PID_B=$(svc_pid)
-restarts() { grep -c 'service started again (agent service-restart)' "$SVCLOG" || true; }
+restarts() { grep -c 'service started again (agent service-restart)' "$RESTARTLOG" 2>/dev/null || true; }
 restarted_by_helper() { [ "$(restarts)" -ge "$1" ]; }
-wait_for 30 "the restart by agent service-restart in the log" restarted_by_helper 1
+wait_for 60 "the restart by agent service-restart in the log" restarted_by_helper 1
 wine net start 2>/dev/null | tr -d '\r' | grep -q '^ *Outpost Agent$' || fail "the SCM does not list the service as running"
 [ "$(sed -n 's/^device_id = "\(.*\)"/\1/p' "$DATA/agent.toml")" = "$DEV" ] || fail "the device id changed"
 missing=$(ls "$DATA/buffer" | comm -23 "$W/buffer-before" - || true)

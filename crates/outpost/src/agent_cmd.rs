@@ -37,7 +37,7 @@ pub enum AgentCommand {
     /// Started detached by the Windows service after a self-update or an `agent.restart` job:
     /// waits until the service has stopped (and its process `--after-pid` has exited), then asks
     /// the SCM to start it again, now with the installed (new) outpost.exe. Logs to
-    /// DATA_DIR\logs\agent-service.log.
+    /// DATA_DIR\logs\agent-service-restart.log.
     #[cfg(windows)]
     #[command(hide = true)]
     ServiceRestart(ServiceRestartArgs),

@@ -104,7 +104,8 @@ enum IntelCommand {
     StixMatch(outpost_stix::cli::StixMatchArgs),
 }
 
-fn init_logging(format: LogFormat, default_filter: &str, file: Option<std::path::PathBuf>) {
+/// Returns whether the log goes to a file (then nobody sees stderr: errors are logged too).
+fn init_logging(format: LogFormat, default_filter: &str, file: Option<std::path::PathBuf>) -> bool {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OUTPOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     // A Windows service has no console: its log goes to a file (see `log_file`).
@@ -117,7 +118,7 @@ fn init_logging(format: LogFormat, default_filter: &str, file: Option<std::path:
             LogFormat::Human => builder.init(),
             LogFormat::Json => builder.json().init(),
         }
-        return;
+        return true;
     }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -126,6 +127,7 @@ fn init_logging(format: LogFormat, default_filter: &str, file: Option<std::path:
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    false
 }
 
 /// Opens a log file for appending; over 10 MB it is first moved to `NAME.1` (one old file).
@@ -153,9 +155,14 @@ fn log_file(cmd: &Command) -> Option<std::path::PathBuf> {
             Some(a.dir.data_dir.join("logs").join("agent-service.log"))
         }
         #[cfg(windows)]
-        Command::Agent(agent_cmd::AgentCommand::ServiceRestart(a)) => {
-            Some(a.dir.data_dir.join("logs").join("agent-service.log"))
-        }
+        // Its own file: it starts the service while the service starts writing its log, and
+        // two processes appending to one file at once can lose a line (Wine emulates append).
+        Command::Agent(agent_cmd::AgentCommand::ServiceRestart(a)) => Some(
+            a.dir
+                .data_dir
+                .join("logs")
+                .join("agent-service-restart.log"),
+        ),
         _ => None,
     }
 }
@@ -191,7 +198,7 @@ fn main() -> ExitCode {
     };
     #[cfg(not(feature = "hunt"))]
     let default_filter = "info,evtx=warn";
-    init_logging(cli.log_format, default_filter, log_file(&cli.command));
+    let logs_to_file = init_logging(cli.log_format, default_filter, log_file(&cli.command));
     let result = match cli.command {
         #[cfg(feature = "server")]
         Command::Server(a) => server_cmd::server(a),
@@ -222,6 +229,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            if logs_to_file {
+                tracing::error!(error = %error_text(&e), "the command failed");
+            }
             eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
