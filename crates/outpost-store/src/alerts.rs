@@ -162,7 +162,8 @@ macro_rules! sighting_from_row {
 /// Outcome of storing a batch's alerts.
 #[derive(Debug, Clone, Default)]
 pub struct AlertsStored {
-    /// Every alert of the batch (also those stored by an earlier attempt), in event order.
+    /// Every alert of the delivered events (also those stored by an earlier attempt), in event
+    /// order.
     pub alerts: Vec<AlertRecord>,
     /// Alerts written by this call.
     pub fresh: u64,
@@ -177,11 +178,27 @@ pub struct AlertsStored {
 impl Store {
     /// Stores the alerts and sightings of one upload batch of a device, once (see the module
     /// docs). Suppression rules of the tenant apply as they do to hits; learned alerts are
-    /// stored as suppressed by `learn-mode`.
+    /// stored as suppressed by `learn-mode`. Answers every alert of the batch.
     pub async fn insert_alerts(
         &self,
         dev: &DeviceAuth,
         batch_id: &str,
+        alerts: &[NewAlert],
+        sightings: &[NewSighting],
+    ) -> Result<AlertsStored, StoreError> {
+        self.insert_delivered_alerts(dev, batch_id, i64::MIN..=i64::MAX, alerts, sightings)
+            .await
+    }
+
+    /// [`Store::insert_alerts`] for a delivery of the events `delivered` (their `seq`s) of a
+    /// batch that arrives in parts (an input's records share a batch id per range of
+    /// positions): answers the alerts of those events only, also those an earlier attempt
+    /// stored, never the alerts of the batch's other parts.
+    pub async fn insert_delivered_alerts(
+        &self,
+        dev: &DeviceAuth,
+        batch_id: &str,
+        delivered: std::ops::RangeInclusive<i64>,
         alerts: &[NewAlert],
         sightings: &[NewSighting],
     ) -> Result<AlertsStored, StoreError> {
@@ -229,8 +246,8 @@ impl Store {
                     }
                 }
             }
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ALERT_COLS} FROM alerts WHERE device_id = $1 AND batch_id = $2 ORDER BY seq")))
-                .bind(&dev.device_id).bind(batch_id).fetch_all(&mut *tx).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ALERT_COLS} FROM alerts WHERE device_id = $1 AND batch_id = $2 AND seq >= $3 AND seq <= $4 ORDER BY seq")))
+                .bind(&dev.device_id).bind(batch_id).bind(*delivered.start()).bind(*delivered.end()).fetch_all(&mut *tx).await?;
             let mut stored = Vec::with_capacity(rows.len());
             for r in &rows {
                 stored.push(alert_from_row!(r));

@@ -252,7 +252,7 @@ impl Acceptance<'_> {
     /// Scores `events` (each with its `seq`, unique within the batch and stable when the
     /// batch is delivered again), stores their alerts and sightings once per (device, batch,
     /// seq), and queues them and their alerts for the outputs. Returns the number of open
-    /// alerts of the batch. When it returns `Ok`, everything is stored and queued (the
+    /// alerts of these events (also those an earlier delivery stored). When it returns `Ok`, everything is stored and queued (the
     /// outputs' disk queues deliver it at least once), so a caller may acknowledge its source.
     pub async fn events(
         &self,
@@ -263,6 +263,13 @@ impl Acceptance<'_> {
     ) -> Result<u64, ServiceError> {
         debug_assert_eq!(events.len(), seqs.len());
         let n = events.len() as u64;
+        // The alerts answered and forwarded are those of these events: an input delivers a
+        // batch id in many parts (see inputs::BUCKET), and each part forwarding the alerts of
+        // every part before it sent them downstream again and again.
+        let delivered = match (seqs.iter().min(), seqs.iter().max()) {
+            (Some(&lo), Some(&hi)) => lo..=hi,
+            _ => return Ok(0),
+        };
         let learning = self.state.scoring.learning(&dev.tenant_id);
         let scored = self
             .score_events(dev, batch_id, events, seqs, learning)
@@ -272,7 +279,7 @@ impl Acceptance<'_> {
         let stored = self
             .state
             .store
-            .insert_alerts(dev, batch_id, &scored.alerts, &scored.sightings)
+            .insert_delivered_alerts(dev, batch_id, delivered, &scored.alerts, &scored.sightings)
             .await
             .inspect_err(|e| crate::scoring::sightings_refused(scored.sightings.len(), e))?;
         let m = metrics();
