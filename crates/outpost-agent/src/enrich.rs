@@ -4,7 +4,7 @@
 //! and MD5 only when the intel holds indicators of those kinds, under a byte rate
 //! ([`Budget`]) and a file size cap.
 
-use crate::state::write_atomic;
+use crate::state::write_json_atomic;
 use crate::{AgentError, io_err};
 use outpost_jobs::fsopen::{Links, OpenError, open_regular};
 use serde::{Deserialize, Serialize};
@@ -173,11 +173,7 @@ impl HashCache {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
-        let bytes = serde_json::to_vec(&self.entries).map_err(|e| AgentError::Invalid {
-            path: self.path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&self.path, &bytes, false)?;
+        write_json_atomic(&self.path, &self.entries)?;
         self.dirty = false;
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::DataDir;
 use crate::config::MatchConfig;
 use crate::correlate::{Answers, Group, MAX_ANSWERS, Subject, Unhashed};
 use crate::enrich::{Budget, HashCache, Skipped, Want};
-use crate::state::write_atomic;
+use crate::state::write_json_atomic;
 use crate::{AgentError, io_err};
 use chrono::{DateTime, Utc};
 use outpost_intel::{IndicatorKind, IndicatorLookup};
@@ -64,11 +64,7 @@ pub fn save_answers(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
-    let bytes = serde_json::to_vec(&known).map_err(|e| AgentError::Invalid {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
-    write_atomic(&path, &bytes, false)
+    write_json_atomic(&path, &known)
 }
 
 /// The digests beyond SHA-256 that `set`'s hash indicators need.

@@ -103,6 +103,15 @@ impl State {
     }
 }
 
+/// Writes `value` as compact JSON to `path` with [`write_atomic`] (not private).
+pub fn write_json_atomic(path: &Path, value: &impl Serialize) -> Result<(), AgentError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| AgentError::Invalid {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, &bytes, false)
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either
 /// the old or the new content. With `private`, the file is created with mode 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(), AgentError> {

@@ -11,7 +11,7 @@
 //! single hit the server still refuses moves to `spool/rejected/` and is counted, not deleted.
 
 pub use crate::api::{Client, UploadError};
-use crate::state::write_atomic;
+use crate::state::write_json_atomic;
 use crate::{AgentError, io_err};
 use outpost_core::HitPayload;
 use outpost_core::api::HitsAccepted;
@@ -84,11 +84,7 @@ impl Spool {
             payload.batch_id
         );
         let path = self.dir.join(name);
-        let bytes = serde_json::to_vec(payload).map_err(|e| AgentError::Invalid {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&path, &bytes, false)?;
+        write_json_atomic(&path, payload)?;
         Ok(path)
     }
 
@@ -119,11 +115,7 @@ impl Spool {
             state: state.clone(),
         };
         let path = self.dir.join(COMMIT);
-        let bytes = serde_json::to_vec(&commit).map_err(|e| AgentError::Invalid {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-        write_atomic(&path, &bytes, false)?;
+        write_json_atomic(&path, &commit)?;
         let done = self.finish_commit(&commit)?;
         state.save(data_dir)?;
         std::fs::remove_file(&path).map_err(io_err(&path))?;
@@ -220,11 +212,7 @@ impl Spool {
             })
             .collect();
         let write = |(path, payload): &(PathBuf, &HitPayload)| -> Result<PathBuf, AgentError> {
-            let bytes = serde_json::to_vec(payload).map_err(|e| AgentError::Invalid {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            write_atomic(path, &bytes, false)?;
+            write_json_atomic(path, payload)?;
             Ok(path.clone())
         };
         if named.len() <= 1 {
@@ -421,12 +409,7 @@ impl Spool {
             return Ok(None);
         }
         for (name, part) in &parts {
-            let target = self.dir.join(name);
-            let bytes = serde_json::to_vec(part).map_err(|e| AgentError::Invalid {
-                path: target.display().to_string(),
-                message: e.to_string(),
-            })?;
-            write_atomic(&target, &bytes, false)?;
+            write_json_atomic(&self.dir.join(name), part)?;
         }
         std::fs::remove_file(path).map_err(io_err(path))?;
         crate::state::sync_dir(&self.dir)?;
@@ -487,12 +470,7 @@ mod tests {
                 .collect(),
             state: next.clone(),
         };
-        write_atomic(
-            &spool.dir.join(COMMIT),
-            &serde_json::to_vec(&commit).unwrap(),
-            false,
-        )
-        .unwrap();
+        write_json_atomic(&spool.dir.join(COMMIT), &commit).unwrap();
         // One part already renamed when the crash came.
         let first = parts[0].to_string_lossy().replace(".part", "");
         std::fs::rename(&parts[0], &first).unwrap();

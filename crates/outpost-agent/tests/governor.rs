@@ -70,9 +70,7 @@ enabled = false
 /// sensors are off), so this runs on Windows too.
 #[test]
 fn over_its_memory_cap_the_daemon_defers_os_logs_and_reads_them_under_it() {
-    let Some(evtx) = outpost_testkit::shared(
-        "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx",
-    ) else {
+    let Some(evtx) = outpost_testkit::shared(outpost_testkit::RDP_TUNNEL_5156) else {
         return;
     };
     let run = |max_rss_mib: u64| {

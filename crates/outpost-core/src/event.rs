@@ -47,6 +47,21 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::ProcessExec,
+        EventKind::ProcessFork,
+        EventKind::ProcessExit,
+        EventKind::ProcessInventory,
+        EventKind::Network,
+        EventKind::NetworkInventory,
+        EventKind::File,
+        EventKind::ContainerStart,
+        EventKind::ContainerStop,
+        EventKind::Dns,
+        EventKind::Log,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::ProcessExec => "process_exec",
@@ -455,6 +470,44 @@ pub struct LogRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`EventKind::ALL`] lists every kind of the schema once, and each kind's wire name is
+    /// its [`EventKind::as_str`].
+    #[test]
+    fn all_lists_every_kind_by_its_wire_name() {
+        fn wire_names(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        match (k.as_str(), v) {
+                            ("const", serde_json::Value::String(s)) => out.push(s.clone()),
+                            ("enum", serde_json::Value::Array(a)) => {
+                                out.extend(a.iter().filter_map(|s| s.as_str().map(String::from)))
+                            }
+                            _ => wire_names(v, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| wire_names(v, out)),
+                _ => {}
+            }
+        }
+        let mut schema = Vec::new();
+        wire_names(
+            &serde_json::to_value(schemars::schema_for!(EventKind)).unwrap(),
+            &mut schema,
+        );
+        schema.sort();
+        let mut all: Vec<String> = EventKind::ALL
+            .iter()
+            .map(|k| {
+                assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+                k.as_str().to_string()
+            })
+            .collect();
+        all.sort();
+        assert_eq!(all, schema);
+    }
 
     #[test]
     fn network_event_json_is_stable() {

@@ -290,12 +290,7 @@ fn flat(e: &Event) -> Option<serde_json::Value> {
 
 /// CPU time of the calling thread (ns), from /proc/thread-self/schedstat.
 fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    outpost_testkit::schedstat_cpu_ns("/proc/thread-self/schedstat")
 }
 
 /// Runs `f` over the corpus repeatedly for at least `min_secs` of this thread's CPU time;

@@ -526,7 +526,7 @@ pub fn kind_index(k: outpost_core::EventKind) -> usize {
 }
 
 /// Number of event kinds.
-pub const KIND_COUNT: usize = 11;
+pub const KIND_COUNT: usize = outpost_core::EventKind::ALL.len();
 
 /// Parses a snake_case event kind name.
 pub fn parse_kind(s: &str) -> Option<outpost_core::EventKind> {

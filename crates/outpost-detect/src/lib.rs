@@ -54,6 +54,17 @@ pub mod static_engine;
 #[cfg(feature = "stix")]
 pub mod stix;
 
+pub use alert::AlertPolicy;
+pub use correlation::{CorrelationState, Correlations};
+pub use indicator::{Action, Finding, RuleAction, Scored};
+pub use pipeline::Pipeline;
+pub use reload::{RuleHandle, RuleWatcher};
+pub use rules::{
+    CompiledFile, CompiledRule, EvalOpts, LoadError, RuleError, RuleSet, Unsupported,
+    compile_file_text,
+};
+pub use sigma::SigmaOptions;
+
 #[cfg(test)]
 mod test_events {
     use chrono::{TimeZone, Utc};
@@ -84,14 +95,3 @@ mod test_events {
         e
     }
 }
-
-pub use alert::AlertPolicy;
-pub use correlation::{CorrelationState, Correlations};
-pub use indicator::{Action, Finding, RuleAction, Scored};
-pub use pipeline::Pipeline;
-pub use reload::{RuleHandle, RuleWatcher};
-pub use rules::{
-    CompiledFile, CompiledRule, EvalOpts, LoadError, RuleError, RuleSet, Unsupported,
-    compile_file_text,
-};
-pub use sigma::SigmaOptions;

@@ -709,38 +709,8 @@ impl Node {
     /// Simplifies constant sub-trees and single-child groups.
     pub fn simplify(self) -> Node {
         match self {
-            Node::And(c) => {
-                let mut out = Vec::with_capacity(c.len());
-                for n in c {
-                    match n.simplify() {
-                        Node::True => {}
-                        Node::False => return Node::False,
-                        Node::And(inner) => out.extend(inner),
-                        n => out.push(n),
-                    }
-                }
-                match out.len() {
-                    0 => Node::True,
-                    1 => out.pop().unwrap_or(Node::True),
-                    _ => Node::And(out),
-                }
-            }
-            Node::Or(c) => {
-                let mut out = Vec::with_capacity(c.len());
-                for n in c {
-                    match n.simplify() {
-                        Node::False => {}
-                        Node::True => return Node::True,
-                        Node::Or(inner) => out.extend(inner),
-                        n => out.push(n),
-                    }
-                }
-                match out.len() {
-                    0 => Node::False,
-                    1 => out.pop().unwrap_or(Node::False),
-                    _ => Node::Or(out),
-                }
-            }
+            Node::And(c) => Node::simplify_group(c, true),
+            Node::Or(c) => Node::simplify_group(c, false),
             Node::Not(n) => match n.simplify() {
                 Node::True => Node::False,
                 Node::False => Node::True,
@@ -748,6 +718,29 @@ impl Node {
                 n => Node::Not(Box::new(n)),
             },
             other => other,
+        }
+    }
+
+    /// An `And` (`all`) or `Or` of `children`, simplified: the group's identity (`True` of an
+    /// `And`, `False` of an `Or`) drops out, its absorbing constant decides the whole group,
+    /// nested groups of the same kind are flattened and a single child stands alone.
+    fn simplify_group(children: Vec<Node>, all: bool) -> Node {
+        let mut out = Vec::with_capacity(children.len());
+        for n in children {
+            match (n.simplify(), all) {
+                (Node::True, true) | (Node::False, false) => {}
+                (Node::False, true) => return Node::False,
+                (Node::True, false) => return Node::True,
+                (Node::And(inner), true) | (Node::Or(inner), false) => out.extend(inner),
+                (n, _) => out.push(n),
+            }
+        }
+        let identity = || if all { Node::True } else { Node::False };
+        match out.len() {
+            0 => identity(),
+            1 => out.pop().unwrap_or_else(identity),
+            _ if all => Node::And(out),
+            _ => Node::Or(out),
         }
     }
 
@@ -804,6 +797,55 @@ mod tests {
 
     fn sm(kind: StrKind, ps: &[&str], ci: bool, all: bool) -> StrMatch {
         StrMatch::new(kind, ps.iter().map(|s| s.to_string()).collect(), ci, all).unwrap()
+    }
+
+    #[test]
+    fn groups_simplify_by_their_identity_and_absorbing_constant() {
+        fn shape(n: &Node) -> String {
+            let list = |c: &[Node]| c.iter().map(shape).collect::<Vec<_>>().join(",");
+            match n {
+                Node::True => "T".into(),
+                Node::False => "F".into(),
+                Node::Leaf(_) => "L".into(),
+                Node::Not(n) => format!("!{}", shape(n)),
+                Node::And(c) => format!("and({})", list(c)),
+                Node::Or(c) => format!("or({})", list(c)),
+            }
+        }
+        let leaf = || {
+            Node::leaf(
+                vec![Field::parse("process.name").unwrap()],
+                Matcher::Exists(true),
+            )
+        };
+        let and = |c: Vec<Node>| shape(&Node::And(c).simplify());
+        let or = |c: Vec<Node>| shape(&Node::Or(c).simplify());
+        assert_eq!(and(vec![]), "T");
+        assert_eq!(or(vec![]), "F");
+        assert_eq!(and(vec![Node::True, leaf()]), "L");
+        assert_eq!(or(vec![Node::False, leaf()]), "L");
+        assert_eq!(and(vec![leaf(), Node::False]), "F");
+        assert_eq!(or(vec![leaf(), Node::True]), "T");
+        assert_eq!(
+            and(vec![leaf(), Node::And(vec![leaf(), Node::True, leaf()])]),
+            "and(L,L,L)"
+        );
+        assert_eq!(
+            or(vec![leaf(), Node::Or(vec![leaf(), Node::False, leaf()])]),
+            "or(L,L,L)"
+        );
+        assert_eq!(
+            and(vec![leaf(), Node::Or(vec![leaf(), leaf()])]),
+            "and(L,or(L,L))"
+        );
+        assert_eq!(
+            or(vec![leaf(), Node::And(vec![leaf(), leaf()])]),
+            "or(L,and(L,L))"
+        );
+        assert_eq!(
+            shape(&Node::Not(Box::new(Node::Or(vec![Node::False]))).simplify()),
+            "T"
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub use http::{
     compat_routes, v1_router, v1_routes,
 };
 #[cfg(feature = "server")]
-pub use store::{AuditQuery, JobStore, ListQuery, MIGRATIONS, StoreConfig, StoreError};
+pub use store::{AuditQuery, CreateJob, JobStore, ListQuery, MIGRATIONS, StoreConfig, StoreError};
 
 #[cfg(feature = "agent")]
 pub use client::AgentClient;

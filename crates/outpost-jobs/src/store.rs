@@ -12,11 +12,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::model::{ClaimedJob, Filter, Job, JobStatus, Node, from_ms};
 
-use outpost_db::dispatch;
+use outpost_db::{DbRow, dispatch};
 
 /// The job queue's migrations, recorded in `_outpost_jobs_migrations`.
 pub static MIGRATIONS: outpost_db::Migrations = outpost_db::Migrations {
@@ -136,6 +135,25 @@ pub struct ListQuery {
 
 pub use crate::model::{AuditEntry, AuditRecord};
 
+/// A job to create ([`JobStore::create_for`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CreateJob<'a> {
+    /// The tenant of the target.
+    pub tenant_id: &'a str,
+    /// The target: an Outpost device, or (`sensor`) a Sensoroni node.
+    pub device_id: &'a str,
+    /// The target is a Sensoroni node.
+    pub sensor: bool,
+    /// What to do.
+    pub kind: &'a str,
+    /// Its filter.
+    pub filter: &'a Filter,
+    /// Attempt limit (1..=20; default: the store's).
+    pub max_attempts: Option<i64>,
+    /// Who asked for it.
+    pub owner: &'a str,
+}
+
 /// Which audit records to read (newest first).
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
@@ -192,45 +210,54 @@ macro_rules! execute {
     };
 }
 
+/// Runs `UPDATE jobs SET $set` on the job `$job` only while it is as it was read (the same
+/// status and lease): `$1`, `$2` and `$3` of the statement are its id, status and lease, and
+/// `$args` bind `$4`… of `$set`. The updated job, or [`StoreError::LeaseLost`] when another
+/// call changed it in between.
+macro_rules! update_as_read {
+    ($db:expr, $job:expr, $set:expr, [$($arg:expr),* $(,)?]) => {{
+        let job: &Job = $job;
+        let sql = format!(
+            "UPDATE jobs SET {} WHERE id = $1 AND status = $2 AND COALESCE(lease_id, '') = $3 \
+             RETURNING {JOB_COLS}",
+            $set
+        );
+        first(fetch!(
+            $db,
+            sql,
+            [
+                job.id,
+                job.status.as_str(),
+                job.lease_id.clone().unwrap_or_default()
+                $(, $arg)*
+            ],
+            job_from_row
+        ))?
+        .ok_or(StoreError::LeaseLost)
+    }};
+}
+
 /// The first job of `rows`.
 fn first(rows: Result<Vec<Job>, StoreError>) -> Result<Option<Job>, StoreError> {
     Ok(rows?.into_iter().next())
 }
 
-fn audit_record_from_row<'r, R>(r: &'r R) -> Result<AuditRecord, StoreError>
-where
-    R: Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn audit_record_from_row(r: &impl DbRow) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         id: r.try_get("id")?,
         entry: audit_from_row(r)?,
     })
 }
 
-fn lease_from_row<'r, R>(r: &'r R) -> Result<(i64, String), StoreError>
-where
-    R: Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn lease_from_row(r: &impl DbRow) -> Result<(i64, String), StoreError> {
     Ok((r.try_get("id")?, r.try_get("lease_id")?))
 }
 
-fn job_from_row<'r, R>(r: &'r R) -> Result<Job, StoreError>
-where
-    R: Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn job_from_row(r: &impl DbRow) -> Result<Job, StoreError> {
     let status: String = r.try_get("status")?;
     let filter: String = r.try_get("filter")?;
     let opt_time = |c: &'static str| -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(r.try_get::<Option<i64>, _>(c)?.map(from_ms))
+        Ok(r.try_get::<Option<i64>>(c)?.map(from_ms))
     };
     Ok(Job {
         id: r.try_get("id")?,
@@ -256,17 +283,11 @@ where
         file_extension: r.try_get("file_extension")?,
         result_size: r.try_get("result_size")?,
         result_sha256: r.try_get("result_sha256")?,
-        sensor: r.try_get::<i64, _>("sensor")? != 0,
+        sensor: r.try_get::<i64>("sensor")? != 0,
     })
 }
 
-fn audit_from_row<'r, R>(r: &'r R) -> Result<AuditEntry, StoreError>
-where
-    R: Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn audit_from_row(r: &impl DbRow) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         at: from_ms(r.try_get("at")?),
         tenant_id: r.try_get("tenant_id")?,
@@ -280,13 +301,7 @@ where
     })
 }
 
-fn node_from_row<'r, R>(r: &'r R) -> Result<Node, StoreError>
-where
-    R: Row,
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+fn node_from_row(r: &impl DbRow) -> Result<Node, StoreError> {
     let online = from_ms(r.try_get("online_time")?);
     let update = from_ms(r.try_get("update_time")?);
     let recent = Utc::now().signed_duration_since(update) < chrono::Duration::minutes(5);
@@ -294,7 +309,7 @@ where
         id: r.try_get("id")?,
         online_time: Some(online),
         update_time: Some(update),
-        epoch_time: r.try_get::<Option<i64>, _>("epoch_time")?.map(from_ms),
+        epoch_time: r.try_get::<Option<i64>>("epoch_time")?.map(from_ms),
         uptime_seconds: update.signed_duration_since(online).num_seconds(),
         description: r.try_get("description")?,
         address: r.try_get("address")?,
@@ -404,7 +419,7 @@ impl JobStore {
             for a in args {
                 q = q.bind(a.to_string());
             }
-            q.fetch_one(p).await?.try_get::<i64, _>("m")?
+            q.fetch_one(p).await?.try_get::<i64>("m")?
         }))
     }
 
@@ -434,35 +449,28 @@ impl JobStore {
         filter: &Filter,
         max_attempts: Option<i64>,
     ) -> Result<Job, StoreError> {
-        self.create_for(
+        self.create_for(&CreateJob {
             tenant_id,
             owner,
             device_id,
             kind,
             filter,
             max_attempts,
-            false,
-        )
+            sensor: false,
+        })
         .await
     }
 
     /// Creates a pending job for an Outpost device, or (`sensor`) for a Sensoroni node.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_for(
-        &self,
-        tenant_id: &str,
-        owner: &str,
-        device_id: &str,
-        kind: &str,
-        filter: &Filter,
-        max_attempts: Option<i64>,
-        sensor: bool,
-    ) -> Result<Job, StoreError> {
+    pub async fn create_for(&self, new: &CreateJob<'_>) -> Result<Job, StoreError> {
         let now = Utc::now();
-        let filter_json = serde_json::to_string(filter)?;
+        let filter_json = serde_json::to_string(new.filter)?;
         let expires = ms(now) + dur_ms(self.cfg.pending_ttl);
-        let max = max_attempts.unwrap_or(self.cfg.max_attempts).clamp(1, 20);
-        let ext = if kind == "pcap" { "pcap" } else { "bin" };
+        let max = new
+            .max_attempts
+            .unwrap_or(self.cfg.max_attempts)
+            .clamp(1, 20);
+        let ext = if new.kind == "pcap" { "pcap" } else { "bin" };
         let sql = format!(
             "INSERT INTO jobs (tenant_id, device_id, kind, filter, owner, status, attempts, max_attempts, \
              fail_count, expires_at, created_at, updated_at, file_extension, sensor) \
@@ -472,16 +480,16 @@ impl JobStore {
             &self.db,
             sql,
             [
-                tenant_id,
-                device_id,
-                kind,
+                new.tenant_id,
+                new.device_id,
+                new.kind,
                 filter_json.as_str(),
-                owner,
+                new.owner,
                 max,
                 expires,
                 ms(now),
                 ext,
-                i64::from(sensor)
+                i64::from(new.sensor)
             ],
             job_from_row
         ))?;
@@ -617,7 +625,7 @@ impl JobStore {
         )?;
         for (id, lease) in lost {
             match self
-                .fail_inner(
+                .fail(
                     id,
                     Some(&lease),
                     "lease expired (agent stopped responding)",
@@ -689,23 +697,13 @@ impl JobStore {
         let job = self.get_required(id).await?;
         Self::check_lease(&job, lease, "complete")?;
         let now = ms(Utc::now());
-        let sql = format!(
-            "UPDATE jobs SET status = 'completed', completed_at = $1, updated_at = $1, \
-             lease_id = NULL, lease_expires_at = NULL \
-             WHERE id = $2 AND status = $3 AND COALESCE(lease_id, '') = $4 RETURNING {JOB_COLS}"
-        );
-        let done = first(fetch!(
+        let done = update_as_read!(
             &self.db,
-            sql,
-            [
-                now,
-                id,
-                job.status.as_str(),
-                job.lease_id.clone().unwrap_or_default()
-            ],
-            job_from_row
-        ))?
-        .ok_or(StoreError::LeaseLost)?;
+            &job,
+            "status = 'completed', completed_at = $4, updated_at = $4, lease_id = NULL, \
+             lease_expires_at = NULL",
+            [now]
+        )?;
         crate::metrics::metrics().completed.inc();
         Ok(done)
     }
@@ -713,16 +711,6 @@ impl JobStore {
     /// Records a failure: back to pending after a backoff, or `failed` at the attempt limit
     /// (or at once when `permanent`).
     pub async fn fail(
-        &self,
-        id: i64,
-        lease: Option<&str>,
-        failure: &str,
-        permanent: bool,
-    ) -> Result<Job, StoreError> {
-        self.fail_inner(id, lease, failure, permanent).await
-    }
-
-    async fn fail_inner(
         &self,
         id: i64,
         lease: Option<&str>,
@@ -740,27 +728,13 @@ impl JobStore {
             ("pending", Some(now + dur_ms(self.backoff(fails))))
         };
         let failure: String = failure.chars().take(4000).collect();
-        let sql = format!(
-            "UPDATE jobs SET status = $1, fail_count = $2, failure = $3, failed_at = $4, updated_at = $4, \
-             not_before = $5, lease_id = NULL, lease_expires_at = NULL \
-             WHERE id = $6 AND status = $7 AND COALESCE(lease_id, '') = $8 RETURNING {JOB_COLS}"
-        );
-        let failed = first(fetch!(
+        let failed = update_as_read!(
             &self.db,
-            sql,
-            [
-                status,
-                fails,
-                failure.as_str(),
-                now,
-                not_before,
-                id,
-                job.status.as_str(),
-                job.lease_id.clone().unwrap_or_default()
-            ],
-            job_from_row
-        ))?
-        .ok_or(StoreError::LeaseLost)?;
+            &job,
+            "status = $4, fail_count = $5, failure = $6, failed_at = $7, updated_at = $7, \
+             not_before = $8, lease_id = NULL, lease_expires_at = NULL",
+            [status, fails, failure.as_str(), now, not_before]
+        )?;
         let m = crate::metrics::metrics();
         if give_up {
             m.failed.inc()

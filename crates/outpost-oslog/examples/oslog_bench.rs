@@ -20,12 +20,7 @@ use outpost_oslog::evtx_files as files;
 
 /// CPU time of this process in nanoseconds (first field of `/proc/self/schedstat`).
 fn cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    outpost_testkit::schedstat_cpu_ns("/proc/self/schedstat")
 }
 
 fn main() {

@@ -301,20 +301,8 @@ type Raw<'a> = (u8, &'a [u8]);
 /// substitution `binxml_at`. Anything else is `None` (the record goes to the crate), so a
 /// record read without the crate's own record build is one the crate reads too.
 fn instance_values(stream: &[u8], base: usize, binxml_at: Option<u16>) -> Option<Vec<Raw<'_>>> {
-    let mut pos = 5 + 1 + 4;
-    let def_offset = read_u32(stream, pos)?;
-    pos += 4;
-    if usize::try_from(def_offset).ok()? == base + pos {
-        let size = read_u32(stream, pos + 20)?;
-        pos = pos
-            .checked_add(24)?
-            .checked_add(usize::try_from(size).ok()?)?;
-    }
-    let n = usize::try_from(read_u32(stream, pos)?).ok()?;
-    pos += 4;
-    let descriptors = stream.get(pos..pos.checked_add(n.checked_mul(4)?)?)?;
-    pos += descriptors.len();
-    let mut out = Vec::with_capacity(n);
+    let (_, descriptors, mut pos) = instance_header(stream, base)?;
+    let mut out = Vec::with_capacity(descriptors.len() / 4);
     for (i, d) in descriptors.chunks_exact(4).enumerate() {
         let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
         let v = stream.get(pos..pos.checked_add(size)?)?;
@@ -342,7 +330,7 @@ fn value_shape_ok(ty: u8, b: &[u8]) -> bool {
     let n = b.len();
     match ty {
         0x00 | 0x0e | 0x21 => true,
-        0x01 | 0x81 => n % 2 == 0,
+        0x01 | 0x81 => n.is_multiple_of(2),
         0x03 | 0x04 => n == 1,
         0x05 | 0x06 => n == 2,
         0x07 | 0x08 | 0x0b | 0x0d | 0x14 => n == 4,
@@ -419,16 +407,14 @@ fn sid_text(b: &[u8]) -> Option<String> {
     Some(s)
 }
 
-/// When `stream` (the record's BinXML, at chunk offset `base`) is a fragment header and one
-/// template instance and nothing after it but EOF: the instance's template definition offset.
-fn single_instance_def_offset(stream: &[u8], base: usize) -> Option<u32> {
-    let mut pos = match stream {
-        [0x0f, _, _, _, 0x0c, ..] => 5,
-        _ => return None,
-    };
-    // Instance: unknown u8, template id u32, definition offset u32, [definition, when inline],
-    // value count u32, descriptors (size u16, type u8, unknown u8), values.
-    pos += 1 + 4;
+/// The template instance after the fragment header of `stream` (at chunk offset `base`): its
+/// template definition offset, its value descriptors (size u16, type u8, unknown u8 each) and
+/// where its values start.
+///
+/// Instance: unknown u8, template id u32, definition offset u32, [definition, when inline],
+/// value count u32, descriptors, values.
+fn instance_header(stream: &[u8], base: usize) -> Option<(u32, &[u8], usize)> {
+    let mut pos = 5 + 1 + 4;
     let def_offset = read_u32(stream, pos)?;
     pos += 4;
     if usize::try_from(def_offset).ok()? == base + pos {
@@ -440,7 +426,16 @@ fn single_instance_def_offset(stream: &[u8], base: usize) -> Option<u32> {
     let n = usize::try_from(read_u32(stream, pos)?).ok()?;
     pos += 4;
     let descriptors = stream.get(pos..pos.checked_add(n.checked_mul(4)?)?)?;
-    pos += descriptors.len();
+    Some((def_offset, descriptors, pos + descriptors.len()))
+}
+
+/// When `stream` (the record's BinXML, at chunk offset `base`) is a fragment header and one
+/// template instance and nothing after it but EOF: the instance's template definition offset.
+fn single_instance_def_offset(stream: &[u8], base: usize) -> Option<u32> {
+    let [0x0f, _, _, _, 0x0c, ..] = stream else {
+        return None;
+    };
+    let (def_offset, descriptors, mut pos) = instance_header(stream, base)?;
     for d in descriptors.chunks_exact(4) {
         pos = pos.checked_add(usize::from(u16::from_le_bytes([d[0], d[1]])))?;
     }

@@ -142,57 +142,52 @@ mod tests {
         parse_cgroup(content).map(|c| (c.runtime, c.id))
     }
 
+    /// A cgroup file of each runtime and layout (`{ID}`: the container's id).
     #[test]
-    fn docker_v1_cgroupfs() {
-        let c = format!(
-            "12:pids:/docker/{ID}\n11:memory:/docker/{ID}\n1:name=systemd:/docker/{ID}\n0::/system.slice/containerd.service\n"
-        );
-        assert_eq!(rt(&c), Some(("docker".into(), ID.into())));
+    fn runtimes_by_cgroup_layout() {
+        let cases = [
+            // Docker: cgroup v1 with the cgroupfs driver, v2 with the systemd driver.
+            (
+                "12:pids:/docker/{ID}\n11:memory:/docker/{ID}\n1:name=systemd:/docker/{ID}\n0::/system.slice/containerd.service\n",
+                "docker",
+            ),
+            ("0::/system.slice/docker-{ID}.scope\n", "docker"),
+            // Kubernetes: containerd (systemd driver, v2), CRI-O (v1), the cgroupfs driver.
+            (
+                "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod3c2f9d2e_4b1a_4f0e_9d1c_2b3a4c5d6e7f.slice/cri-containerd-{ID}.scope\n",
+                "containerd",
+            ),
+            (
+                "11:cpu,cpuacct:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/crio-{ID}.scope\n",
+                "cri-o",
+            ),
+            (
+                "4:memory:/kubepods/besteffort/pod3c2f9d2e-4b1a-4f0e-9d1c-2b3a4c5d6e7f/{ID}\n",
+                "cri",
+            ),
+            // Podman: root, rootless, cgroupfs.
+            ("0::/machine.slice/libpod-{ID}.scope/container\n", "podman"),
+            (
+                "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope\n",
+                "podman",
+            ),
+            ("3:pids:/libpod_parent/libpod-{ID}\n", "podman"),
+        ];
+        for (cgroup, runtime) in cases {
+            let c = cgroup.replace("{ID}", ID);
+            assert_eq!(rt(&c), Some((runtime.into(), ID.into())), "{cgroup}");
+        }
     }
 
+    /// The monitor process next to a CRI-O or Podman container is not the container.
     #[test]
-    fn docker_v2_systemd() {
-        let c = format!("0::/system.slice/docker-{ID}.scope\n");
-        assert_eq!(rt(&c), Some(("docker".into(), ID.into())));
-    }
-
-    #[test]
-    fn kubernetes_containerd_systemd_v2() {
-        let c = format!(
-            "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod3c2f9d2e_4b1a_4f0e_9d1c_2b3a4c5d6e7f.slice/cri-containerd-{ID}.scope\n"
-        );
-        assert_eq!(rt(&c), Some(("containerd".into(), ID.into())));
-    }
-
-    #[test]
-    fn kubernetes_crio_v1_and_conmon() {
-        let c = format!(
-            "11:cpu,cpuacct:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/crio-{ID}.scope\n"
-        );
-        assert_eq!(rt(&c), Some(("cri-o".into(), ID.into())));
-        let conmon = format!("0::/machine.slice/crio-conmon-{ID}.scope\n");
-        assert_eq!(rt(&conmon), None);
-    }
-
-    #[test]
-    fn kubernetes_cgroupfs_driver() {
-        let c =
-            format!("4:memory:/kubepods/besteffort/pod3c2f9d2e-4b1a-4f0e-9d1c-2b3a4c5d6e7f/{ID}\n");
-        assert_eq!(rt(&c), Some(("cri".into(), ID.into())));
-    }
-
-    #[test]
-    fn podman_variants() {
-        let root = format!("0::/machine.slice/libpod-{ID}.scope/container\n");
-        assert_eq!(rt(&root), Some(("podman".into(), ID.into())));
-        let rootless = format!(
-            "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope\n"
-        );
-        assert_eq!(rt(&rootless), Some(("podman".into(), ID.into())));
-        let cgroupfs = format!("3:pids:/libpod_parent/libpod-{ID}\n");
-        assert_eq!(rt(&cgroupfs), Some(("podman".into(), ID.into())));
-        let conmon = format!("0::/machine.slice/libpod-conmon-{ID}.scope\n");
-        assert_eq!(rt(&conmon), None);
+    fn conmon_is_not_the_container() {
+        for cgroup in [
+            "0::/machine.slice/crio-conmon-{ID}.scope\n",
+            "0::/machine.slice/libpod-conmon-{ID}.scope\n",
+        ] {
+            assert_eq!(rt(&cgroup.replace("{ID}", ID)), None, "{cgroup}");
+        }
     }
 
     #[test]

@@ -5,26 +5,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Every event kind.
-pub(crate) const KINDS: [EventKind; 11] = [
-    EventKind::ProcessExec,
-    EventKind::ProcessFork,
-    EventKind::ProcessExit,
-    EventKind::ProcessInventory,
-    EventKind::Network,
-    EventKind::NetworkInventory,
-    EventKind::File,
-    EventKind::ContainerStart,
-    EventKind::ContainerStop,
-    EventKind::Dns,
-    EventKind::Log,
-];
-
 fn kind_index(k: EventKind) -> usize {
-    KINDS
+    EventKind::ALL
         .iter()
         .position(|x| *x == k)
-        .unwrap_or(KINDS.len() - 1)
+        .unwrap_or(EventKind::ALL.len() - 1)
 }
 
 /// Why an event was not delivered.
@@ -92,7 +77,7 @@ const QUEUES: [&str; 3] = ["proc_connector_bytes", "inotify_bytes", "fanotify_by
 /// The internal counters.
 #[derive(Default)]
 pub(crate) struct Counters {
-    events: [AtomicU64; 11],
+    events: [AtomicU64; EventKind::ALL.len()],
     drops: [AtomicU64; 14],
     queues: [AtomicU64; 3],
     sent: AtomicU64,
@@ -130,7 +115,7 @@ impl Counters {
     }
 
     pub fn snapshot(&self, procs: ProcStats) -> SensorCounters {
-        let events = KINDS
+        let events = EventKind::ALL
             .iter()
             .zip(&self.events)
             .map(|(k, v)| (k.as_str().to_string(), v.load(Ordering::Relaxed)))

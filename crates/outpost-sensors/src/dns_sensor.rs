@@ -21,15 +21,15 @@
 use crate::config::SensorConfig;
 use crate::counters::Drop;
 use crate::emit::{Batch, Emitter};
-use crate::netlink::setsockopt;
+use crate::netlink::{owned_fd, setsockopt};
 use crate::recv_batch::RecvBatch;
 use crate::{Capabilities, dns};
 use chrono::{DateTime, Utc};
 use outpost_core::{ContainerInfo, DnsInfo, Event, EventKind, ProcessInfo};
 use std::collections::HashMap;
 use std::ffi::c_int;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -113,19 +113,15 @@ fn filter() -> [libc::sock_filter; 30] {
 fn open_socket() -> Result<OwnedFd, String> {
     let err = |what: &str| format!("{what}: {}", std::io::Error::last_os_error());
     // Protocol 0: nothing is queued before the filter is attached and the socket is bound.
-    // SAFETY: plain syscall.
-    let raw = unsafe {
-        libc::socket(
+    // SAFETY: plain syscall, which returns a new descriptor or -1.
+    let fd = unsafe {
+        owned_fd(libc::socket(
             libc::AF_PACKET,
             libc::SOCK_DGRAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
             0,
-        )
-    };
-    if raw < 0 {
-        return Err(err("socket(AF_PACKET)"));
+        ))
     }
-    // SAFETY: `raw` is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    .map_err(|e| format!("socket(AF_PACKET): {e}"))?;
     let mut prog = filter();
     let fprog = libc::sock_fprog {
         len: prog.len() as u16,
@@ -203,6 +199,16 @@ fn be16(b: &[u8], o: usize) -> Option<u16> {
     Some(u16::from_be_bytes(b.get(o..o + 2)?.try_into().ok()?))
 }
 
+/// The source and destination addresses of an IP header: `N` bytes each, from `at`.
+fn addrs<const N: usize>(b: &[u8], at: usize) -> Option<(IpAddr, IpAddr)>
+where
+    IpAddr: From<[u8; N]>,
+{
+    let src: [u8; N] = b.get(at..at + N)?.try_into().ok()?;
+    let dst: [u8; N] = b.get(at + N..at + 2 * N)?.try_into().ok()?;
+    Some((src.into(), dst.into()))
+}
+
 /// Decodes the IP and UDP headers; `None` for anything else or a truncated packet.
 pub(crate) fn parse_datagram(b: &[u8]) -> Option<Datagram<'_>> {
     let (family, src, dst, udp) = match b.first()? >> 4 {
@@ -212,28 +218,16 @@ pub(crate) fn parse_datagram(b: &[u8]) -> Option<Datagram<'_>> {
             if ihl < 20 || *b.get(9)? != 17 || total < ihl {
                 return None;
             }
-            let a: [u8; 4] = b.get(12..16)?.try_into().ok()?;
-            let d: [u8; 4] = b.get(16..20)?.try_into().ok()?;
-            (
-                AF_INET,
-                Ipv4Addr::from(a).into(),
-                Ipv4Addr::from(d).into(),
-                &b[ihl..total],
-            )
+            let (src, dst) = addrs::<4>(b, 12)?;
+            (AF_INET, src, dst, &b[ihl..total])
         }
         6 => {
             let total = (40 + usize::from(be16(b, 4)?)).min(b.len());
             if *b.get(6)? != 17 || total < 40 {
                 return None;
             }
-            let a: [u8; 16] = b.get(8..24)?.try_into().ok()?;
-            let d: [u8; 16] = b.get(24..40)?.try_into().ok()?;
-            (
-                AF_INET6,
-                Ipv6Addr::from(a).into(),
-                Ipv6Addr::from(d).into(),
-                &b[40..total],
-            )
+            let (src, dst) = addrs::<16>(b, 8)?;
+            (AF_INET6, src, dst, &b[40..total])
         }
         _ => return None,
     };
@@ -501,13 +495,9 @@ pub(crate) fn start(
     let fd = match open_socket() {
         Ok(fd) => fd,
         Err(e) => {
-            caps.set(
+            caps.unavailable(
                 "dns",
-                false,
-                "none",
-                Some(format!(
-                    "{e}: the DNS sensor needs CAP_NET_RAW (root) and AF_PACKET sockets"
-                )),
+                format!("{e}: the DNS sensor needs CAP_NET_RAW (root) and AF_PACKET sockets"),
             );
             return None;
         }
@@ -533,12 +523,7 @@ pub(crate) fn start(
             Some(t)
         }
         Err(e) => {
-            caps.set(
-                "dns",
-                false,
-                "none",
-                Some(format!("cannot spawn the DNS thread: {e}")),
-            );
+            caps.unavailable("dns", format!("cannot spawn the DNS thread: {e}"));
             None
         }
     }
@@ -547,6 +532,7 @@ pub(crate) fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv6Addr;
 
     fn udp4(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let total = 28 + payload.len();

@@ -5,6 +5,7 @@ use crate::config::SensorConfig;
 use crate::counters::{Drop, Queue};
 use crate::emit::Emitter;
 use crate::net::attribute;
+use crate::netlink::owned_fd;
 use crate::{Capabilities, SensorError, procfs};
 use chrono::Utc;
 use outpost_core::{Event, EventKind, FileAction, FileInfo};
@@ -90,27 +91,26 @@ pub(crate) fn start(
         caps.disabled("file_access");
         return Ok(None);
     }
-    // SAFETY: fanotify_init has no memory-safety preconditions; the result is checked.
+    // SAFETY: fanotify_init has no memory-safety preconditions and returns a new descriptor
+    // or -1.
     let fd = unsafe {
-        libc::fanotify_init(
+        owned_fd(libc::fanotify_init(
             libc::FAN_CLASS_NOTIF | libc::FAN_CLOEXEC | libc::FAN_NONBLOCK,
             (libc::O_RDONLY | libc::O_LARGEFILE | libc::O_CLOEXEC) as u32,
-        )
+        ))
     };
-    if fd < 0 {
-        caps.set(
-            "file_access",
-            false,
-            "none",
-            Some(format!(
-                "fanotify unavailable ({}; it needs CAP_SYS_ADMIN): reads of sensitive files are not seen",
-                std::io::Error::last_os_error()
-            )),
-        );
-        return Ok(None);
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = match fd {
+        Ok(fd) => fd,
+        Err(e) => {
+            caps.unavailable(
+                "file_access",
+                format!(
+                    "fanotify unavailable ({e}; it needs CAP_SYS_ADMIN): reads of sensitive files are not seen"
+                ),
+            );
+            return Ok(None);
+        }
+    };
     let paths = expand(&ac.paths);
     let marked = mark(&fd, &paths);
     caps.set(

@@ -4,6 +4,7 @@
 use crate::config::{FileConfig, SensorConfig};
 use crate::counters::{Drop, Queue};
 use crate::emit::Emitter;
+use crate::netlink::owned_fd;
 use crate::procfs;
 use crate::{Capabilities, SensorError};
 use chrono::Utc;
@@ -13,7 +14,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -749,22 +750,15 @@ pub(crate) fn start(
         }
         None => None,
     };
-    // SAFETY: inotify_init1 has no memory-safety preconditions; the result is checked.
-    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
-    if fd < 0 {
-        caps.set(
-            "files",
-            false,
-            "none",
-            Some(format!(
-                "inotify unavailable: {}",
-                std::io::Error::last_os_error()
-            )),
-        );
-        return Ok(None);
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: inotify_init1 has no memory-safety preconditions and returns a new descriptor
+    // or -1.
+    let fd = match unsafe { owned_fd(libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK)) } {
+        Ok(fd) => fd,
+        Err(e) => {
+            caps.unavailable("files", format!("inotify unavailable: {e}"));
+            return Ok(None);
+        }
+    };
     let parse = |v: &[String]| {
         v.iter()
             .filter_map(|g| glob::Pattern::new(g).ok())

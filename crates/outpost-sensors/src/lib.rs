@@ -168,12 +168,12 @@ pub struct Capabilities {
 impl Capabilities {
     /// Collector `name` is off by configuration.
     pub(crate) fn disabled(&mut self, name: &str) {
-        self.set(
-            name,
-            false,
-            "none",
-            Some("disabled by configuration".into()),
-        );
+        self.unavailable(name, "disabled by configuration".into());
+    }
+
+    /// Collector `name` does not run, for the reason `why`.
+    pub(crate) fn unavailable(&mut self, name: &str, why: String) {
+        self.set(name, false, "none", Some(why));
     }
 
     pub(crate) fn set(&mut self, name: &str, running: bool, mechanism: &str, note: Option<String>) {

@@ -61,11 +61,9 @@ impl Shared {
 
 /// A non-blocking eventfd, or `None` when the kernel refuses one.
 fn eventfd() -> Option<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: eventfd takes no pointers; a non-negative result is a new descriptor we own.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    // SAFETY: `fd` is a freshly created descriptor owned by nobody else.
-    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+    // SAFETY: eventfd takes no pointers and returns a new descriptor or -1.
+    unsafe { crate::netlink::owned_fd(libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)) }
+        .ok()
 }
 
 /// The running sensors. Dropping it without [`Sensors::stop`] leaves the threads running until the

@@ -17,19 +17,14 @@ pub struct NlSocket {
 impl NlSocket {
     /// Opens a `protocol` socket bound to the multicast `groups` bitmask.
     pub fn open(protocol: i32, groups: u32) -> io::Result<Self> {
-        // SAFETY: plain socket(2) call; the result is checked before use.
+        // SAFETY: plain socket(2) call, which returns a new descriptor or -1.
         let fd = unsafe {
-            libc::socket(
+            owned_fd(libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
                 protocol,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: fd is a freshly created descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            ))
+        }?;
         // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         sa.nl_family = libc::AF_NETLINK as u16;
@@ -181,6 +176,19 @@ pub fn u32_at(b: &[u8], off: usize) -> Option<u32> {
 /// Reads a native-endian u64 at `off`.
 pub fn u64_at(b: &[u8], off: usize) -> Option<u64> {
     Some(u64::from_ne_bytes(b.get(off..off + 8)?.try_into().ok()?))
+}
+
+/// The result of a call that creates a descriptor (`socket(2)`, `inotify_init1(2)`, …) as an
+/// owned descriptor, or the call's OS error when it returned a negative value.
+///
+/// # Safety
+/// `raw` is what such a call just returned: a new descriptor nobody else owns, or -1.
+pub(crate) unsafe fn owned_fd(raw: std::ffi::c_int) -> io::Result<OwnedFd> {
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else (the caller's promise).
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
 }
 
 /// `setsockopt(2)` with the option value `v` (its size is `T`'s).

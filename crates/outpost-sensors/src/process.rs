@@ -909,18 +909,24 @@ mod tests {
         e.process.as_ref().and_then(|p| p.exe.as_deref())
     }
 
+    /// The connector's exec of `pid` (at mono 100), then its exit with `code`: both held until
+    /// the kernel's snapshot of the image arrives.
+    fn exec_then_exit(t: &mut ProcessTable, pid: u32, code: i32) {
+        let now = chrono::Utc::now();
+        assert!(collect(|e| t.defer_exec(pid, now, 100, e)).is_empty());
+        let exit = PendingExit {
+            ts: now,
+            code,
+            parent_tgid: 1,
+        };
+        assert!(t.defer_exit(pid, exit).is_none(), "held behind the exec");
+    }
+
     #[test]
     fn exec_waits_for_its_snapshot_and_the_exit_follows() {
         let mut t = table(64);
         let users = Users::load();
-        let now = chrono::Utc::now();
-        assert!(collect(|e| t.defer_exec(GONE, now, 100, e)).is_empty());
-        let exit = PendingExit {
-            ts: now,
-            code: 3,
-            parent_tgid: 1,
-        };
-        assert!(t.defer_exit(GONE, exit).is_none(), "held behind the exec");
+        exec_then_exit(&mut t, GONE, 3);
         let out = collect(|e| t.kernel_exec(snap(GONE, 1, 90, "/nonexistent/x"), &users, e));
         let kinds: Vec<_> = out.iter().map(|e| e.kind).collect();
         assert_eq!(
@@ -952,15 +958,8 @@ mod tests {
     fn a_snapshot_after_the_exit_does_not_read_proc() {
         let mut t = table(64);
         let users = Users::load();
-        let now = chrono::Utc::now();
         let reused = std::process::id();
-        assert!(collect(|e| t.defer_exec(reused, now, 100, e)).is_empty());
-        let exit = PendingExit {
-            ts: now,
-            code: 0,
-            parent_tgid: 1,
-        };
-        assert!(t.defer_exit(reused, exit).is_none());
+        exec_then_exit(&mut t, reused, 0);
         let out = collect(|e| t.kernel_exec(snap(reused, 1, 90, "/nonexistent/v"), &users, e));
         assert_eq!(out.len(), 2, "the exec, then its exit");
         assert_eq!(

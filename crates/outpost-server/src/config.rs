@@ -770,6 +770,19 @@ impl ServerConfig {
         ] {
             parse_env(&get, var, slot)?;
         }
+        for (var, slot) in [
+            (
+                "OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S",
+                &mut self.intel.bundle_cache_idle_s,
+            ),
+            ("OUTPOST_JOBS_LEASE_SECS", &mut self.jobs.lease_secs),
+            (
+                "OUTPOST_JOBS_MAX_RESULT_BYTES",
+                &mut self.jobs.max_result_bytes,
+            ),
+        ] {
+            parse_env(&get, var, slot)?;
+        }
         parse_env(
             &get,
             "OUTPOST_INTEL_BUNDLE_CACHE_TENANTS",
@@ -777,19 +790,8 @@ impl ServerConfig {
         )?;
         parse_env(
             &get,
-            "OUTPOST_INTEL_BUNDLE_CACHE_IDLE_S",
-            &mut self.intel.bundle_cache_idle_s,
-        )?;
-        parse_env(&get, "OUTPOST_JOBS_LEASE_SECS", &mut self.jobs.lease_secs)?;
-        parse_env(
-            &get,
             "OUTPOST_JOBS_MAX_ATTEMPTS",
             &mut self.jobs.max_attempts,
-        )?;
-        parse_env(
-            &get,
-            "OUTPOST_JOBS_MAX_RESULT_BYTES",
-            &mut self.jobs.max_result_bytes,
         )?;
         for (var, slot) in [
             ("OUTPOST_JOBS_KINDS_ADMIN", &mut self.jobs.kinds.admin),

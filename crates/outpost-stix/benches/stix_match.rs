@@ -113,33 +113,15 @@ fn main() {
         1,
         || !observation_from_event(&ev).objects.is_empty(),
     );
-    rate(
-        "1 event, `[ipv4-addr:value = …]` (hit)",
-        "events",
-        1,
-        || simple.matches(&one).unwrap().is_some(),
-    );
-    rate(
-        "1 event, `[ipv4-addr:value = …]` (miss)",
-        "events",
-        1,
-        || simple_miss.matches(&one).unwrap().is_some(),
-    );
-    rate(
-        "1 event, ISSUBSET + port via `dst_ref`",
-        "events",
-        1,
-        || cidr.matches(&one).unwrap().is_some(),
-    );
-    rate("1 event, parent/user refs + MATCHES", "events", 1, || {
-        complex.matches(&one).unwrap().is_some()
-    });
-    rate(
-        "1 event, OR of 1,000 IP comparisons (miss)",
-        "events",
-        1,
-        || big_or.matches(&one).unwrap().is_some(),
-    );
+    for (label, p) in [
+        ("1 event, `[ipv4-addr:value = …]` (hit)", &simple),
+        ("1 event, `[ipv4-addr:value = …]` (miss)", &simple_miss),
+        ("1 event, ISSUBSET + port via `dst_ref`", &cidr),
+        ("1 event, parent/user refs + MATCHES", &complex),
+        ("1 event, OR of 1,000 IP comparisons (miss)", &big_or),
+    ] {
+        rate(label, "events", 1, || p.matches(&one).unwrap().is_some());
+    }
     rate(
         "event → observation → parent/user/MATCHES pattern",
         "events",
@@ -151,24 +133,21 @@ fn main() {
                 .is_some()
         },
     );
-    rate(
-        "100-event window, FOLLOWEDBY … WITHIN 120 SECONDS",
-        "windows",
-        1,
-        || seq.matches(&window).unwrap().is_some(),
-    );
-    rate(
-        "100-event window, REPEATS 50 TIMES WITHIN 60 SECONDS",
-        "windows",
-        1,
-        || repeats.matches(&window).unwrap().is_some(),
-    );
-    rate(
-        "100-event window, REPEATS 10 TIMES WITHIN 5 SECONDS (miss)",
-        "windows",
-        1,
-        || repeats_miss.matches(&window).unwrap().is_some(),
-    );
+    for (label, p) in [
+        ("100-event window, FOLLOWEDBY … WITHIN 120 SECONDS", &seq),
+        (
+            "100-event window, REPEATS 50 TIMES WITHIN 60 SECONDS",
+            &repeats,
+        ),
+        (
+            "100-event window, REPEATS 10 TIMES WITHIN 5 SECONDS (miss)",
+            &repeats_miss,
+        ),
+    ] {
+        rate(label, "windows", 1, || {
+            p.matches(&window).unwrap().is_some()
+        });
+    }
 
     // The whole conformance suite, when the shared directory is present.
     let shared = std::env::var_os("OUTPOST_SHARED_DIR")

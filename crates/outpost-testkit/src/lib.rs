@@ -44,6 +44,11 @@ pub fn shared_root() -> PathBuf {
     }
 }
 
+/// The EVTX sample of Security 5156 records of an RDP tunnel (a shared-data path for
+/// [`shared`]): the agent and end-to-end tests read its connections.
+pub const RDP_TUNNEL_5156: &str =
+    "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx";
+
 /// `<shared>/<rel>` if it exists; otherwise a skip (`None`), or a failure under
 /// `OUTPOST_REQUIRE_SHARED=1`.
 pub fn shared(rel: &str) -> Option<PathBuf> {
@@ -141,6 +146,18 @@ pub fn host(ok: bool, what: &str) -> bool {
         skip_or_fail(REQUIRE_HOST, what);
     }
     ok
+}
+
+/// CPU time in nanoseconds from a `schedstat` file (its first field):
+/// `/proc/self/schedstat` for this process, `/proc/thread-self/schedstat` for the calling
+/// thread. `None` where it cannot be read.
+pub fn schedstat_cpu_ns(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path)
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Whether this process runs with effective uid 0 (read from `/proc/self/status`; false

@@ -483,27 +483,16 @@ mod tests {
             (l.file_size, l.max_total, l.rotate_after),
             (2 << 20, 10 << 20, None)
         );
-        assert_eq!(
-            exec_context(&cfg, Path::new("/var/lib/outpost-test"))
-                .capture_dir
-                .as_deref(),
-            Some(Path::new("/var/cap2"))
-        );
+        let capture_dir =
+            |c: &AgentConfig| exec_context(c, Path::new("/var/lib/outpost-test")).capture_dir;
+        assert_eq!(capture_dir(&cfg), Some("/var/cap2".into()));
         // [daemon] capture_dir wins; a disabled capture's dir is not used.
         let mut c2 = cfg.clone();
         c2.daemon.capture_dir = Some("/var/tcpdump".into());
-        assert_eq!(
-            exec_context(&c2, Path::new("/var/lib/outpost-test"))
-                .capture_dir
-                .as_deref(),
-            Some(Path::new("/var/tcpdump"))
-        );
+        assert_eq!(capture_dir(&c2), Some("/var/tcpdump".into()));
         let mut c3 = cfg.clone();
         c3.capture.enabled = false;
-        assert_eq!(
-            exec_context(&c3, Path::new("/var/lib/outpost-test")).capture_dir,
-            None
-        );
+        assert_eq!(capture_dir(&c3), None);
         // Unknown keys and inconsistent limits are refused.
         assert!(toml::from_str::<AgentConfig>("[capture]\nsize = 1\n").is_err());
         let mut bad = cfg.capture.clone();

@@ -8,9 +8,7 @@ use outpost_intel::Hotlist;
 
 #[test]
 fn wfp_5156_remote_address_on_hotlist_yields_the_grouped_hit() {
-    let Some(file) = outpost_testkit::shared(
-        "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx",
-    ) else {
+    let Some(file) = outpost_testkit::shared(outpost_testkit::RDP_TUNNEL_5156) else {
         return;
     };
     let d = tempfile::tempdir().unwrap();

@@ -156,13 +156,19 @@ fn counts_chains_order_and_scopes() {
     assert_eq!(set.correlation_state().evictions(), 0);
 }
 
+/// The rule set of the native rule `run` (process names starting with `x`) and the Sigma
+/// `correlations` (documents after it).
+fn with_run(correlations: &str) -> RuleSet {
+    let y = format!(
+        "rules:\n  - id: run\n    condition: {{field: process.name, startswith: x}}\n{correlations}"
+    );
+    RuleSet::from_yaml(&y, Path::new("t.yml"), &SigmaOptions::default()).unwrap()
+}
+
 #[test]
 fn upper_bounds_are_decided_when_the_window_is_over() {
-    let y = r#"
-rules:
-  - id: run
-    condition: {field: process.name, startswith: x}
----
+    let set = with_run(
+        r#"---
 title: few
 id: few
 correlation:
@@ -171,8 +177,8 @@ correlation:
   group-by: [process.uid]
   timespan: 10s
   condition: {field: process.name, lte: 2}
-"#;
-    let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+"#,
+    );
     assert!(set.unsupported().is_empty(), "{:?}", set.unsupported());
     // uid 1: two distinct names in its window; uid 2: three.
     for (n, uid, t) in [
@@ -205,11 +211,8 @@ correlation:
 
 #[test]
 fn state_is_bounded_and_evictions_are_counted() {
-    let y = r#"
-rules:
-  - id: run
-    condition: {field: process.name, startswith: x}
----
+    let set = with_run(
+        r#"---
 title: per name
 id: per-name
 correlation:
@@ -218,8 +221,8 @@ correlation:
   group-by: [process.name]
   timespan: 1h
   condition: {gte: 2}
-"#;
-    let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
+"#,
+    );
     let state = CorrelationState::new(16);
     for i in 0..100 {
         let e = ev(&format!("x{i}"), 1, i);
@@ -234,62 +237,58 @@ correlation:
 
 #[test]
 fn bad_correlations_say_why() {
-    let y = r#"
-rules:
-  - id: run
-    condition: {field: process.name, startswith: x}
----
-title: no condition
-id: e1
-correlation: {type: event_count, rules: [run], timespan: 1m}
----
-title: unknown type
-id: e2
-correlation: {type: value_sum, rules: [run], timespan: 1m}
----
-title: missing rule
-id: e3
-correlation: {type: temporal, rules: [run, nope], timespan: 1m}
----
-title: bad timespan
-id: e4
-correlation: {type: temporal, rules: [run], timespan: soon}
----
-title: unmapped group-by
-id: e5
-correlation: {type: temporal, rules: [run], group-by: [NoSuchField], timespan: 1m}
----
-title: loop a
-id: e6
-correlation: {type: temporal, rules: [e7], timespan: 1m}
----
-title: loop b
-id: e7
-correlation: {type: temporal, rules: [e6], timespan: 1m}
-"#;
-    let set = RuleSet::from_yaml(y, Path::new("t.yml"), &SigmaOptions::default()).unwrap();
-    let mut got: Vec<(String, String)> = set
-        .unsupported()
-        .iter()
-        .map(|u| (u.rule_id.clone(), u.reason.clone()))
-        .collect();
-    got.sort();
-    let want = [
-        ("e1", "event_count needs a `condition`"),
-        ("e2", "type 'value_sum' is not supported"),
-        ("e3", "referred rule 'nope' is not loaded"),
-        ("e4", "invalid timespan 'soon'"),
+    // (id, correlation, why it is not loaded)
+    let cases = [
+        (
+            "e1",
+            "{type: event_count, rules: [run], timespan: 1m}",
+            "event_count needs a `condition`",
+        ),
+        (
+            "e2",
+            "{type: value_sum, rules: [run], timespan: 1m}",
+            "type 'value_sum' is not supported",
+        ),
+        (
+            "e3",
+            "{type: temporal, rules: [run, nope], timespan: 1m}",
+            "referred rule 'nope' is not loaded",
+        ),
+        (
+            "e4",
+            "{type: temporal, rules: [run], timespan: soon}",
+            "invalid timespan 'soon'",
+        ),
         (
             "e5",
+            "{type: temporal, rules: [run], group-by: [NoSuchField], timespan: 1m}",
             "group-by 'NoSuchField': 'NoSuchField' is not an Outpost event field",
         ),
-        ("e6", "cycle"),
-        ("e7", "referred rule 'e6' is not loaded"),
+        // A loop: e6 refers to e7, which refers to e6.
+        ("e6", "{type: temporal, rules: [e7], timespan: 1m}", "cycle"),
+        (
+            "e7",
+            "{type: temporal, rules: [e6], timespan: 1m}",
+            "referred rule 'e6' is not loaded",
+        ),
     ];
-    assert_eq!(got.len(), want.len(), "{got:#?}");
-    for ((id, r), (wid, wr)) in got.iter().zip(want) {
-        assert_eq!(id, wid);
-        assert!(r.contains(wr), "{id}: {r}");
+    let set = with_run(
+        &cases
+            .iter()
+            .map(|(id, c, _)| format!("---\ntitle: rule {id}\nid: {id}\ncorrelation: {c}\n"))
+            .collect::<String>(),
+    );
+    let unsupported = set.unsupported();
+    assert_eq!(unsupported.len(), cases.len(), "{unsupported:#?}");
+    let why: std::collections::HashMap<&str, &str> = unsupported
+        .iter()
+        .map(|u| (u.rule_id.as_str(), u.reason.as_str()))
+        .collect();
+    for (id, _, want) in cases {
+        assert!(
+            why.get(id).is_some_and(|r| r.contains(want)),
+            "{id}: {why:?}"
+        );
     }
     assert!(set.correlations().is_empty());
 }

@@ -115,28 +115,29 @@ impl<'a> CParser<'a, '_> {
     }
 
     pub(super) fn or(&mut self) -> Result<Node, String> {
-        let mut alts = vec![self.and()?];
-        while self.peek() == Some(CTok::Or) {
-            self.pos += 1;
-            alts.push(self.and()?);
-        }
-        Ok(if alts.len() == 1 {
-            alts.pop().unwrap_or(Node::False)
-        } else {
-            Node::Or(alts)
-        })
+        self.chain(CTok::Or, Self::and, Node::Or)
     }
 
     pub(super) fn and(&mut self) -> Result<Node, String> {
-        let mut parts = vec![self.not()?];
-        while self.peek() == Some(CTok::And) {
+        self.chain(CTok::And, Self::not, Node::And)
+    }
+
+    /// One or more `operand`s joined by `op`: the operand alone, or their `group`.
+    fn chain(
+        &mut self,
+        op: CTok<'a>,
+        operand: fn(&mut Self) -> Result<Node, String>,
+        group: fn(Vec<Node>) -> Node,
+    ) -> Result<Node, String> {
+        let mut parts = vec![operand(self)?];
+        while self.peek() == Some(op.clone()) {
             self.pos += 1;
-            parts.push(self.not()?);
+            parts.push(operand(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.pop().unwrap_or(Node::False)
         } else {
-            Node::And(parts)
+            group(parts)
         })
     }
 

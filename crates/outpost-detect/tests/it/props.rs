@@ -71,7 +71,7 @@ fn arb_str() -> impl Strategy<Value = String> {
 
 fn arb_event() -> impl Strategy<Value = Event> {
     (
-        0usize..10,
+        0..EventKind::ALL.len(),
         proptest::option::of((
             any::<u32>(),
             proptest::option::of(arb_str()),
@@ -94,23 +94,11 @@ fn arb_event() -> impl Strategy<Value = Event> {
         any::<i32>(),
     )
         .prop_map(|(k, p, n, f, l, c, ts)| {
-            let kinds = [
-                EventKind::ProcessExec,
-                EventKind::ProcessFork,
-                EventKind::ProcessExit,
-                EventKind::ProcessInventory,
-                EventKind::Network,
-                EventKind::NetworkInventory,
-                EventKind::File,
-                EventKind::ContainerStart,
-                EventKind::ContainerStop,
-                EventKind::Log,
-            ];
             let mut e = Event::new(
                 Utc.timestamp_opt(i64::from(ts), 0)
                     .single()
                     .unwrap_or_else(Utc::now),
-                kinds[k],
+                EventKind::ALL[k],
                 "prop",
             );
             if let Some((pid, name, exe, args, uid)) = p {

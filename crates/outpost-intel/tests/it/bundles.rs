@@ -26,6 +26,11 @@ fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
+/// An empty cache directory, and the key the bundles of these tests are signed with.
+fn cache_dir() -> (tempfile::TempDir, ed25519_dalek::VerifyingKey) {
+    (tempfile::tempdir().unwrap(), key(1).verifying_key())
+}
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -246,8 +251,7 @@ fn wrong_format_is_rejected() {
 
 #[test]
 fn cache_keeps_last_good_bundle_and_reports() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = key(1).verifying_key();
+    let (dir, k) = cache_dir();
     let t0 = t("2026-11-23T00:30:00Z");
     let mut cache = BundleCache::open(dir.path(), k, t0).unwrap();
     assert!(cache.current().is_none());
@@ -343,8 +347,7 @@ fn cache_keeps_last_good_bundle_and_reports() {
 
 #[test]
 fn cache_ignores_a_corrupted_installed_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = key(1).verifying_key();
+    let (dir, k) = cache_dir();
     let mut bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
     let n = bytes.len();
     bytes[n - 1] ^= 1;
@@ -572,8 +575,7 @@ fn serve_bundle(bytes: Vec<u8>, requests: usize) -> String {
 
 #[test]
 fn agent_refreshes_bundle_over_http_with_etag() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = key(1).verifying_key();
+    let (dir, k) = cache_dir();
     let now = t("2026-11-23T01:00:00Z");
     let bytes = good_bundle("v1", "2026-11-23T00:00:00Z");
     let url = serve_bundle(bytes.clone(), 3);
@@ -725,6 +727,8 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
     let bytes = build_bundle(&set, &spec("v-meta", "2026-03-01T00:00:00Z", DAY), &key(1)).unwrap();
     let b = verify(&bytes, &key(1).verifying_key(), later).unwrap();
 
+    // When the feeds saw the listed indicators, and when they expire.
+    let dates = (Some(first), Some(last), far);
     // IPs: the matching indicator with all its provenance (source interned per entry).
     let i = b.ip_indicator_at(ip("203.0.113.7"), later).unwrap();
     assert_eq!(i.value.kind(), K::Ip);
@@ -733,10 +737,7 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
         (i.source.as_str(), i.score, i.confidence),
         ("abuse.ch", Some(9), Some(80))
     );
-    assert_eq!(
-        (i.first_seen, i.last_seen, i.expires),
-        (Some(first), Some(last), far)
-    );
+    assert_eq!((i.first_seen, i.last_seen, i.expires), dates);
     assert_eq!(i.tags, vec!["botnet", "emotet"]);
     let m = i.to_intel_match();
     assert_eq!(m.indicator, "203.0.113.7");
@@ -772,10 +773,7 @@ fn bundle_keeps_every_kinds_metadata_and_expired_entries_do_not_match() {
         (d.source.as_str(), d.score, d.confidence),
         ("otx", Some(5), Some(90))
     );
-    assert_eq!(
-        (d.first_seen, d.last_seen, d.expires),
-        (Some(first), Some(last), far)
-    );
+    assert_eq!((d.first_seen, d.last_seen, d.expires), dates);
     assert_eq!(d.tags, vec!["phishing"]);
     assert_eq!(d.to_intel_match().kind.as_deref(), Some("domain"));
     // The exact entry expired: the live suffix entry answers.
@@ -871,8 +869,7 @@ fn provenance_costs_nothing_for_a_plain_scored_feed() {
 /// into place is refused on the next open, exactly as on a first open.
 #[test]
 fn a_changed_installed_file_is_verified_again_on_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = key(1).verifying_key();
+    let (dir, k) = cache_dir();
     let now = t("2026-11-23T01:00:00Z");
     let mut cache = BundleCache::open(dir.path(), k, now).unwrap();
     let v1 = good_bundle("v1", "2026-11-23T00:00:00Z");
@@ -951,8 +948,7 @@ fn thread_bytes_read() -> u64 {
 #[cfg(target_os = "linux")]
 #[test]
 fn header_only_reopen_reads_the_header_not_the_payload() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = key(1).verifying_key();
+    let (dir, k) = cache_dir();
     let now = t("2026-11-23T01:00:00Z");
     let mut set = sample_set();
     for i in 0..20_000u32 {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::model::{Filter, Job, KNOWN_KINDS};
-use crate::store::{AuditEntry, JobStore, StoreError};
+use crate::store::{AuditEntry, CreateJob, JobStore, StoreError};
 
 pub use compat::{compat_router, compat_routes};
 pub use v1::{v1_router, v1_routes};
@@ -533,15 +533,15 @@ impl JobsState {
         }
         let job = self
             .store()
-            .create_for(
-                tenant,
-                &actor.subject,
-                device,
+            .create_for(&CreateJob {
+                tenant_id: tenant,
+                owner: &actor.subject,
+                device_id: device,
                 kind,
                 filter,
                 max_attempts,
                 sensor,
-            )
+            })
             .await?;
         let target = if sensor { "sensor" } else { "device" };
         self.audit(

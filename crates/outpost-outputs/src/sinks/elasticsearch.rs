@@ -9,7 +9,7 @@
 
 use crate::config::{ElasticsearchConfig, Format};
 use crate::error::{OutputError, SinkError};
-use crate::sinks::{DeadLetter, Encoded, Sink, retryable_status};
+use crate::sinks::{DeadLetter, Encoded, Sink, retryable_status, send, send_again};
 use chrono::format::{Item, StrftimeItems};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -147,12 +147,11 @@ impl EsSink {
 
     async fn install_template(&mut self) -> Result<(), SinkError> {
         let url = format!("{}/_index_template/{}", self.base, self.cfg.template_name);
-        let resp = self
-            .auth(self.client.put(&url))
-            .json(&self.template_body())
-            .send()
-            .await
-            .map_err(|e| SinkError::Transport(format!("index template: {e}")))?;
+        let resp = send(
+            self.auth(self.client.put(&url)).json(&self.template_body()),
+            "index template",
+        )
+        .await?;
         let status = resp.status().as_u16();
         if retryable_status(status) {
             return Err(SinkError::Server(format!("index template: HTTP {status}")));
@@ -222,17 +221,13 @@ impl Sink for EsSink {
             if self.cfg.gzip {
                 rb = rb.header("Content-Encoding", "gzip");
             }
-            let resp = rb
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| SinkError::Transport(format!("_bulk: {e}")))?;
+            let resp = send(rb.body(body), "_bulk").await?;
             let status = resp.status().as_u16();
             let text = resp
                 .text()
                 .await
                 .map_err(|e| SinkError::Transport(format!("_bulk response: {e}")))?;
-            if retryable_status(status) || matches!(status, 401 | 403 | 404) {
+            if send_again(status) {
                 return Err(SinkError::Server(format!(
                     "_bulk: HTTP {status}: {}",
                     truncate(&text, 300)

@@ -201,6 +201,23 @@ pub(crate) fn retryable_status(s: u16) -> bool {
     s == 408 || s == 429 || s >= 500
 }
 
+/// Whether a batch the target answered with `status` is kept to be sent again: a status to
+/// retry, or a refusal a configuration change may lift (401, 403, 404), rather than one of
+/// the records themselves.
+pub(crate) fn send_again(status: u16) -> bool {
+    retryable_status(status) || matches!(status, 401 | 403 | 404)
+}
+
+/// Sends the request `rb` of a sink; a failure to send is a transport error naming `what`.
+pub(crate) async fn send(
+    rb: reqwest::RequestBuilder,
+    what: &str,
+) -> Result<reqwest::Response, SinkError> {
+    rb.send()
+        .await
+        .map_err(|e| SinkError::Transport(format!("{what}: {e}")))
+}
+
 /// Replaces `{tenant_id}`, `{kind}` and `{device_id}` in a template.
 pub(crate) fn expand(template: &str, r: &OutputRecord) -> String {
     if !template.contains('{') {

@@ -8,7 +8,7 @@
 
 use crate::config::{Format, WebhookConfig};
 use crate::error::{OutputError, SinkError};
-use crate::sinks::{DeadLetter, Encoded, Sink, retryable_status};
+use crate::sinks::{DeadLetter, Encoded, Sink, send, send_again};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
@@ -97,16 +97,12 @@ impl Sink for WebhookSink {
         for (k, v) in &self.cfg.headers {
             rb = rb.header(k, v);
         }
-        let resp = rb
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SinkError::Transport(format!("webhook: {e}")))?;
+        let resp = send(rb.body(body), "webhook").await?;
         let status = resp.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(());
         }
-        if retryable_status(status) || matches!(status, 401 | 403 | 404) {
+        if send_again(status) {
             return Err(SinkError::Server(format!("webhook: HTTP {status}")));
         }
         let reason = format!("webhook HTTP {status}");

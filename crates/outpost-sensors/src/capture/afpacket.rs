@@ -6,7 +6,7 @@
 //! the snap length" program, so the kernel copies at most `snaplen` bytes per packet.
 
 use std::ffi::c_int;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::atomic::{Ordering, fence};
 use std::time::{Duration, Instant};
@@ -114,20 +114,25 @@ fn os_err(what: &'static str) -> CaptureError {
     }
 }
 
-use crate::netlink::setsockopt;
+use crate::netlink::{owned_fd, setsockopt};
 
 impl Ring {
     /// Opens the socket on `iface` with a ring of `ring_mb` one-MiB blocks.
     pub fn open(iface_name: &str, ring_mb: u32, snaplen: u32) -> Result<Ring, CaptureError> {
         let iface = interface(iface_name)?;
         // Protocol 0: nothing is queued before the ring is set up and the socket is bound.
-        // SAFETY: plain syscall.
-        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
-        if raw < 0 {
-            return Err(os_err("socket(AF_PACKET)"));
+        // SAFETY: plain syscall, which returns a new descriptor or -1.
+        let fd = unsafe {
+            owned_fd(libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                0,
+            ))
         }
-        // SAFETY: `raw` is a fresh descriptor we own.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        .map_err(|source| CaptureError::Socket {
+            what: "socket(AF_PACKET)",
+            source,
+        })?;
         setsockopt(&fd, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V3).map_err(|source| {
             CaptureError::Socket {
                 what: "PACKET_VERSION TPACKET_V3",

@@ -48,7 +48,7 @@ fn process(name: Option<&str>, exe: Option<&str>, hashes: Hashes) -> ProcessInfo
 
 #[test]
 fn every_kind_is_read_from_the_head_of_the_line() {
-    for kind in crate::counters::KINDS {
+    for kind in EventKind::ALL {
         for source in ["", "ebpf", "evtx:Microsoft-Windows-Sysmon/Operational"] {
             let mut ev = Event::new(ts(), kind, source);
             ev.process = Some(Arc::new(process(Some("a"), Some("/a"), Hashes::default())));

@@ -288,18 +288,11 @@ pub(crate) fn start(
     caps: &mut Capabilities,
 ) -> Result<Option<JoinHandle<()>>, SensorError> {
     if let Err(e) = dump(Protocol::Tcp) {
-        caps.set(
-            "socket_inventory",
-            false,
-            "none",
-            Some(format!("sock_diag unavailable: {e}")),
-        );
+        caps.unavailable("socket_inventory", format!("sock_diag unavailable: {e}"));
         if poll {
-            caps.set(
+            caps.unavailable(
                 "connections",
-                false,
-                "none",
-                Some(format!("no eBPF sensor and sock_diag unavailable ({e})")),
+                format!("no eBPF sensor and sock_diag unavailable ({e})"),
             );
         }
         return Ok(None);

@@ -5,7 +5,7 @@
 //! scoped as in the API ([`crate::services::attack_models`]): a customer sees their tenant's.
 //! [`step_links`] gives the alert and device pages their links to the models.
 
-use super::common::tenant_names;
+use super::common::{tenant_name, tenant_names};
 use super::view::{Nav, enc, time};
 use super::{UiError, UiUser, render};
 use crate::AppState;
@@ -175,7 +175,7 @@ pub async fn attack_models(
 fn scope_label(tenant: Option<&str>, names: &HashMap<String, String>) -> String {
     match tenant {
         None => "global".into(),
-        Some(t) => names.get(t).cloned().unwrap_or_else(|| t.to_string()),
+        Some(t) => tenant_name(names, t),
     }
 }
 

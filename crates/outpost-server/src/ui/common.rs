@@ -45,6 +45,11 @@ pub(super) async fn tenant_names(state: &AppState) -> Result<HashMap<String, Str
         .collect())
 }
 
+/// The name of tenant `id` in `names` (see [`tenant_names`]), or the id itself.
+pub(super) fn tenant_name(names: &HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| id.to_string())
+}
+
 /// Table rows of `hits` as `who` may see them.
 pub(super) fn rows(
     who: &Principal,
@@ -54,11 +59,7 @@ pub(super) fn rows(
     hits.iter()
         .map(|h| {
             if who.is_staff() {
-                let name = names
-                    .get(&h.tenant_id)
-                    .cloned()
-                    .unwrap_or_else(|| h.tenant_id.clone());
-                HitRow::full(h, name)
+                HitRow::full(h, tenant_name(names, &h.tenant_id))
             } else {
                 HitRow::customer(&CustomerHit::from(h))
             }

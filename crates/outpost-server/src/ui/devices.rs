@@ -1,6 +1,6 @@
 //! Devices: the list (with the Sensoroni sensors) and one device with its jobs.
 
-use super::common::{Field, field, rows, tenant_names};
+use super::common::{Field, field, rows, tenant_name, tenant_names};
 use super::jobs::{JobRow, job_row, job_store_error};
 use super::view::{self, HitRow, Nav, enc, opt_time, time, url};
 use super::{UiError, UiUser, render};
@@ -130,16 +130,7 @@ pub async fn device_detail(
     let mut counters = String::new();
     if staff {
         fields.insert(0, field("Device id", d.id.clone()));
-        fields.insert(
-            1,
-            field(
-                "Tenant",
-                names
-                    .get(&d.tenant_id)
-                    .cloned()
-                    .unwrap_or_else(|| d.tenant_id.clone()),
-            ),
-        );
+        fields.insert(1, field("Tenant", tenant_name(&names, &d.tenant_id)));
         fields.push(field(
             "Hotlist version",
             d.hotlist_version.clone().unwrap_or_else(|| "—".into()),

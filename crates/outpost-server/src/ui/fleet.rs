@@ -1,6 +1,6 @@
 //! Fleet: agent versions per tenant, outdated agents and the rollouts' progress.
 
-use super::common::tenant_names;
+use super::common::{tenant_name, tenant_names};
 use super::view::{Nav, time};
 use super::{UiError, UiUser, render};
 use crate::AppState;
@@ -46,7 +46,7 @@ pub async fn fleet(
         .await
         .map_err(|e| UiError::from(e).with_nav(&who))?;
     let names = tenant_names(&state).await?;
-    let name = |t: &str| names.get(t).cloned().unwrap_or_else(|| t.to_string());
+    let name = |t: &str| tenant_name(&names, t);
     let staff = who.is_staff();
     let rollouts = if staff {
         state
@@ -66,12 +66,7 @@ pub async fn fleet(
                     .map(name)
                     .unwrap_or_else(|| "all tenants".into()),
                 stage: format!("{} of {}", r.stage + 1, r.stages),
-                devices: r
-                    .devices
-                    .iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                devices: counts(&r.devices, " "),
                 reason: r.reason.clone().unwrap_or_default(),
                 created: time(&r.created_at),
                 state: r.state,
@@ -91,14 +86,17 @@ pub async fn fleet(
                 name: name(&t.tenant_id),
                 devices: t.devices,
                 outdated: t.outdated,
-                versions: t
-                    .versions
-                    .iter()
-                    .map(|(k, v)| format!("{k} × {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                versions: counts(&t.versions, " × "),
             })
             .collect(),
         rollouts,
     })
+}
+
+/// `name{sep}count` of each entry of `m`, comma-separated.
+fn counts(m: &std::collections::BTreeMap<String, u64>, sep: &str) -> String {
+    m.iter()
+        .map(|(k, v)| format!("{k}{sep}{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

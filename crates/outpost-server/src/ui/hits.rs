@@ -1,7 +1,9 @@
 //! Hits: the list (`/ui/hits`), one hit with its history and related hits, and the
 //! analyst's actions on it (state, suppression, ticket) through [`crate::services::triage`].
 
-use super::common::{Field, Opt, field, nonempty, notice, parse_time, rows, tenant_names};
+use super::common::{
+    Field, Opt, field, nonempty, notice, parse_time, rows, tenant_name, tenant_names,
+};
 use super::view::{self, HitRow, Nav, enc, opt_time, state_label, time, url};
 use super::{UiError, UiStaff, UiUser, redirect, render};
 use crate::AppState;
@@ -405,13 +407,7 @@ fn staff_fields(
     let dash = || "—".to_string();
     let mut fields = vec![
         field("Hit id", h.id.to_string()),
-        field(
-            "Tenant",
-            names
-                .get(&h.tenant_id)
-                .cloned()
-                .unwrap_or_else(|| h.tenant_id.clone()),
-        ),
+        field("Tenant", tenant_name(names, &h.tenant_id)),
         Field {
             label: "Device",
             value: format!("{} ({})", h.hostname, h.device_id),

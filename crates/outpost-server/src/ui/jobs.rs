@@ -1,6 +1,6 @@
 //! Jobs: the list and one job with its audit trail.
 
-use super::common::{Field, field, tenant_names};
+use super::common::{Field, field, tenant_name, tenant_names};
 use super::view::{self, Nav, enc, opt_time, time};
 use super::{UiError, UiUser, render};
 use crate::AppState;
@@ -164,13 +164,7 @@ pub async fn job_detail(
     let mut fields = vec![field("Job id", job.id.to_string())];
     if staff {
         let names = tenant_names(&state).await?;
-        fields.push(field(
-            "Tenant",
-            names
-                .get(&job.tenant_id)
-                .cloned()
-                .unwrap_or_else(|| job.tenant_id.clone()),
-        ));
+        fields.push(field("Tenant", tenant_name(&names, &job.tenant_id)));
     }
     fields.push(match &device {
         Some(d) => Field {

@@ -1,5 +1,6 @@
 //! Settings (staff): tenants, users, keys.
 
+use super::common::tenant_name;
 use super::view::{Nav, time};
 use super::{UiError, UiStaff, render};
 use crate::AppState;
@@ -55,7 +56,7 @@ pub async fn settings(
         .collect();
     let tname = |t: &Option<String>| {
         t.as_ref()
-            .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+            .map(|id| tenant_name(&names, id))
             .unwrap_or_else(|| "all".into())
     };
     render(&SettingsPage {

@@ -91,6 +91,20 @@ fn merge_string_equalities(items: Vec<CompExpr>) -> Vec<CompExpr> {
     out
 }
 
+/// The error of the unexpected token `tok` at `pos`: `{what}, found {tok}`.
+fn unexpected(pos: usize, what: impl std::fmt::Display, tok: &Tok) -> PatternError {
+    PatternError::new(pos, format!("{what}, found {}", tok.describe()))
+}
+
+/// The one item of `items`, or their `group`.
+fn one_or<T>(mut items: Vec<T>, group: fn(Vec<T>) -> T) -> T {
+    if items.len() == 1 {
+        items.remove(0)
+    } else {
+        group(items)
+    }
+}
+
 struct Parser {
     toks: Vec<Spanned>,
     i: usize,
@@ -125,10 +139,7 @@ impl Parser {
         if &t.tok == tok {
             Ok(self.bump())
         } else {
-            Err(PatternError::new(
-                t.pos,
-                format!("expected {what}, found {}", t.tok.describe()),
-            ))
+            Err(unexpected(t.pos, format!("expected {what}"), &t.tok))
         }
     }
 
@@ -162,40 +173,52 @@ impl Parser {
 
     fn observation_expressions(&mut self) -> Result<ObsExpr, PatternError> {
         self.enter()?;
-        let mut left = self.observation_or()?;
-        let mut n = 0;
-        while self.eat(&Tok::Kw(Kw::FollowedBy)) {
-            n += 1;
-            self.chain_limit(n)?;
-            let right = self.observation_or()?;
-            left = ObsExpr::FollowedBy(Box::new(left), Box::new(right));
-        }
+        let e = self.left_chain(Kw::FollowedBy, Self::observation_or, ObsExpr::FollowedBy)?;
         self.leave();
-        Ok(left)
+        Ok(e)
     }
 
     fn observation_or(&mut self) -> Result<ObsExpr, PatternError> {
-        let mut items = vec![self.observation_and()?];
-        while self.eat(&Tok::Kw(Kw::Or)) {
-            items.push(self.observation_and()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            ObsExpr::Or(items)
-        })
+        Ok(one_or(
+            self.list(Kw::Or, Self::observation_and)?,
+            ObsExpr::Or,
+        ))
     }
 
     fn observation_and(&mut self) -> Result<ObsExpr, PatternError> {
-        let mut left = self.observation_qualified()?;
+        self.left_chain(Kw::And, Self::observation_qualified, ObsExpr::And)
+    }
+
+    /// One or more `operand`s joined by the keyword `kw`, nested to the left by `join` (at
+    /// most [`MAX_DEPTH`] of them).
+    fn left_chain(
+        &mut self,
+        kw: Kw,
+        operand: fn(&mut Self) -> Result<ObsExpr, PatternError>,
+        join: fn(Box<ObsExpr>, Box<ObsExpr>) -> ObsExpr,
+    ) -> Result<ObsExpr, PatternError> {
+        let mut left = operand(self)?;
         let mut n = 0;
-        while self.eat(&Tok::Kw(Kw::And)) {
+        while self.eat(&Tok::Kw(kw)) {
             n += 1;
             self.chain_limit(n)?;
-            let right = self.observation_qualified()?;
-            left = ObsExpr::And(Box::new(left), Box::new(right));
+            let right = operand(self)?;
+            left = join(Box::new(left), Box::new(right));
         }
         Ok(left)
+    }
+
+    /// One or more `operand`s separated by the keyword `kw`.
+    fn list<T>(
+        &mut self,
+        kw: Kw,
+        operand: fn(&mut Self) -> Result<T, PatternError>,
+    ) -> Result<Vec<T>, PatternError> {
+        let mut items = vec![operand(self)?];
+        while self.eat(&Tok::Kw(kw)) {
+            items.push(operand(self)?);
+        }
+        Ok(items)
     }
 
     fn observation_qualified(&mut self) -> Result<ObsExpr, PatternError> {
@@ -214,12 +237,10 @@ impl Parser {
                 e
             }
             other => {
-                return Err(PatternError::new(
+                return Err(unexpected(
                     t.pos,
-                    format!(
-                        "expected '[' or '(' to start an observation expression, found {}",
-                        other.describe()
-                    ),
+                    "expected '[' or '(' to start an observation expression",
+                    &other,
                 ));
             }
         };
@@ -236,12 +257,10 @@ impl Parser {
                         Tok::Int(v, signed) if !(signed && v < 0) => v as f64,
                         Tok::Float(v, signed) if !(signed && v < 0.0) => v,
                         other => {
-                            return Err(PatternError::new(
+                            return Err(unexpected(
                                 n.pos,
-                                format!(
-                                    "WITHIN needs a positive number of seconds, found {}",
-                                    other.describe()
-                                ),
+                                "WITHIN needs a positive number of seconds",
+                                &other,
                             ));
                         }
                     };
@@ -264,12 +283,10 @@ impl Parser {
                     let count = match n.tok {
                         Tok::Int(v, signed) if !(signed && v < 0) => v,
                         other => {
-                            return Err(PatternError::new(
+                            return Err(unexpected(
                                 n.pos,
-                                format!(
-                                    "REPEATS needs a positive integer, found {}",
-                                    other.describe()
-                                ),
+                                "REPEATS needs a positive integer",
+                                &other,
                             ));
                         }
                     };
@@ -287,12 +304,10 @@ impl Parser {
                     let start = self.timestamp("START")?;
                     let stop_kw = self.peek().clone();
                     if stop_kw.tok != Tok::Kw(Kw::Stop) {
-                        return Err(PatternError::new(
+                        return Err(unexpected(
                             stop_kw.pos,
-                            format!(
-                                "START must be followed by STOP, found {}",
-                                stop_kw.tok.describe()
-                            ),
+                            "START must be followed by STOP",
+                            &stop_kw.tok,
                         ));
                     }
                     self.bump();
@@ -309,41 +324,23 @@ impl Parser {
         let t = self.bump();
         match t.tok {
             Tok::Timestamp(ts) => Ok(ts),
-            other => Err(PatternError::new(
+            other => Err(unexpected(
                 t.pos,
-                format!(
-                    "{what} needs a timestamp literal t'YYYY-MM-DDTHH:MM:SSZ', found {}",
-                    other.describe()
-                ),
+                format!("{what} needs a timestamp literal t'YYYY-MM-DDTHH:MM:SSZ'"),
+                &other,
             )),
         }
     }
 
     fn comparison_or(&mut self) -> Result<CompExpr, PatternError> {
         self.enter()?;
-        let mut items: Vec<CompExpr> = vec![self.comparison_and()?];
-        while self.eat(&Tok::Kw(Kw::Or)) {
-            items.push(self.comparison_and()?);
-        }
+        let items = self.list(Kw::Or, Self::comparison_and)?;
         self.leave();
-        let mut items = merge_string_equalities(items);
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            CompExpr::Or(items)
-        })
+        Ok(one_or(merge_string_equalities(items), CompExpr::Or))
     }
 
     fn comparison_and(&mut self) -> Result<CompExpr, PatternError> {
-        let mut items = vec![self.prop_test()?];
-        while self.eat(&Tok::Kw(Kw::And)) {
-            items.push(self.prop_test()?);
-        }
-        Ok(if items.len() == 1 {
-            items.remove(0)
-        } else {
-            CompExpr::And(items)
-        })
+        Ok(one_or(self.list(Kw::And, Self::prop_test)?, CompExpr::And))
     }
 
     fn prop_test(&mut self) -> Result<CompExpr, PatternError> {
@@ -405,12 +402,10 @@ impl Parser {
                         TestOp::IsSuperset(self.string_literal("ISSUPERSET")?.0)
                     }
                     other => {
-                        return Err(PatternError::new(
+                        return Err(unexpected(
                             op_tok.pos,
-                            format!(
-                                "expected a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET) after the object path, found {}",
-                                other.describe()
-                            ),
+                            "expected a comparison operator (=, !=, <, <=, >, >=, IN, LIKE, MATCHES, ISSUBSET, ISSUPERSET) after the object path",
+                            &other,
                         ));
                     }
                 };
@@ -424,12 +419,10 @@ impl Parser {
         let object_type = match t.tok {
             Tok::Ident(s, _) => s,
             other => {
-                return Err(PatternError::new(
+                return Err(unexpected(
                     t.pos,
-                    format!(
-                        "expected an object type (e.g. file, ipv4-addr), found {}",
-                        other.describe()
-                    ),
+                    "expected an object type (e.g. file, ipv4-addr)",
+                    &other,
                 ));
             }
         };
@@ -448,9 +441,10 @@ impl Parser {
                         Tok::Star => PathStep::Star,
                         Tok::Int(i, _) => PathStep::Index(i),
                         other => {
-                            return Err(PatternError::new(
+                            return Err(unexpected(
                                 idx.pos,
-                                format!("expected a list index or '*', found {}", other.describe()),
+                                "expected a list index or '*'",
+                                &other,
                             ));
                         }
                     };
@@ -473,10 +467,7 @@ impl Parser {
             )),
             Tok::Str(s) => Ok(s),
             // Keywords and booleans are valid property names only when quoted.
-            other => Err(PatternError::new(
-                t.pos,
-                format!("expected a property name, found {}", other.describe()),
-            )),
+            other => Err(unexpected(t.pos, "expected a property name", &other)),
         }
     }
 
@@ -484,9 +475,10 @@ impl Parser {
         let t = self.bump();
         match t.tok {
             Tok::Str(s) => Ok((s, t.pos)),
-            other => Err(PatternError::new(
+            other => Err(unexpected(
                 t.pos,
-                format!("{op} needs a string literal, found {}", other.describe()),
+                format!("{op} needs a string literal"),
+                &other,
             )),
         }
     }
@@ -500,12 +492,10 @@ impl Parser {
             Tok::Bytes(b) => Literal::Binary(b),
             Tok::Timestamp(ts) => Literal::Timestamp(ts),
             other => {
-                return Err(PatternError::new(
+                return Err(unexpected(
                     t.pos,
-                    format!(
-                        "expected an orderable literal (number, string, binary or timestamp), found {}",
-                        other.describe()
-                    ),
+                    "expected an orderable literal (number, string, binary or timestamp)",
+                    &other,
                 ));
             }
         })

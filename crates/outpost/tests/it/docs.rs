@@ -307,9 +307,7 @@ fn unwritable_data_dir_names_it_and_the_way_out() {
 /// Importing EVTX printed the `evtx` crate's "Setting num_threads has no effect…" warning.
 #[test]
 fn evtx_import_prints_no_num_threads_warning() {
-    let Some(f) = outpost_testkit::shared(
-        "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx",
-    ) else {
+    let Some(f) = outpost_testkit::shared(outpost_testkit::RDP_TUNNEL_5156) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -11,11 +11,9 @@ use serde_json::Value;
 use std::convert::Infallible;
 use std::path::Path;
 
-const SAMPLE: &str = "data/evtx/attack-samples/Command_and_Control/DE_RDP_Tunnel_5156.evtx";
-
 #[test]
 fn evtx_source_in_agent_toml_feeds_run_once_and_ingest_imports() {
-    let Some(evtx) = outpost_testkit::shared(SAMPLE) else {
+    let Some(evtx) = outpost_testkit::shared(outpost_testkit::RDP_TUNNEL_5156) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

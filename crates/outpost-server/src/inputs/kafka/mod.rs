@@ -126,6 +126,35 @@ async fn connect(
     Ok((Arc::new(client), parts))
 }
 
+/// Where reading `topic`'s partition `part` starts: the offset committed for the consumer
+/// `group` (and `true`), else the configured start (and `false`). An error names what failed.
+async fn start_offset(
+    p: &Processor,
+    client_p: &rskafka::client::partition::PartitionClient,
+    cfg: &KafkaInputConfig,
+    group: &str,
+    topic: &str,
+    part: i32,
+) -> Result<(i64, bool), (&'static str, String)> {
+    let committed = p
+        .state_store()
+        .input_offsets(group, topic)
+        .await
+        .map_err(|e| ("reading the committed offset", e.to_string()))?;
+    if let Some((_, o)) = committed.into_iter().find(|(q, _)| *q == part) {
+        return Ok((o, true));
+    }
+    let at = match cfg.start {
+        StartAt::Earliest => OffsetAt::Earliest,
+        StartAt::Latest => OffsetAt::Latest,
+    };
+    let o = client_p
+        .get_offset(at)
+        .await
+        .map_err(|e| ("kafka list offsets", e.to_string()))?;
+    Ok((o, false))
+}
+
 async fn partition_loop(
     client: Arc<rskafka::client::Client>,
     cfg: KafkaInputConfig,
@@ -161,46 +190,27 @@ async fn partition_loop(
                 }
             },
         };
-        // The committed offset, else the configured start.
         let next = match offset {
             Some(o) => o,
-            None => {
-                let committed = match p.state_store().input_offsets(&group, &topic).await {
-                    Ok(v) => v.into_iter().find(|(q, _)| *q == part).map(|(_, o)| o),
-                    Err(e) => {
-                        partition_error(&input, &key, "reading the committed offset", &e);
-                        failures += 1;
-                        continue;
-                    }
-                };
-                let o = match committed {
-                    Some(o) => o,
-                    None => {
-                        let at = match cfg.start {
-                            StartAt::Earliest => OffsetAt::Earliest,
-                            StartAt::Latest => OffsetAt::Latest,
-                        };
-                        match client_p.get_offset(at).await {
-                            Ok(o) => o,
-                            Err(e) => {
-                                partition_error(&input, &key, "kafka list offsets", &e);
-                                failures += 1;
-                                continue;
-                            }
-                        }
-                    }
-                };
-                tracing::info!(
-                    input,
-                    key,
-                    group,
-                    offset = o,
-                    committed = committed.is_some(),
-                    "kafka partition reading"
-                );
-                offset = Some(o);
-                o
-            }
+            None => match start_offset(&p, client_p, &cfg, &group, &topic, part).await {
+                Ok((o, committed)) => {
+                    tracing::info!(
+                        input,
+                        key,
+                        group,
+                        offset = o,
+                        committed,
+                        "kafka partition reading"
+                    );
+                    offset = Some(o);
+                    o
+                }
+                Err((what, e)) => {
+                    partition_error(&input, &key, what, &e);
+                    failures += 1;
+                    continue;
+                }
+            },
         };
         let max_bytes = i32::try_from(cfg.fetch_bytes.max(1024)).unwrap_or(i32::MAX);
         let wait = i32::try_from(cfg.max_wait_ms).unwrap_or(i32::MAX);
