@@ -2,7 +2,7 @@
 //! against the agent's own CPU and memory caps (`crate::governor`: over a cap they are
 //! dropped and counted), their executables hashed as they start, and appended to the buffer.
 
-use super::{DRAIN_PAUSE, Pipeline};
+use super::Pipeline;
 use crate::governor::Verdict;
 use outpost_core::Event;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -39,7 +39,9 @@ impl Pipeline<'_> {
     }
 
     /// Events are taken in batches: the first one blocks (up to 500 ms), the rest of what is
-    /// queued is drained without waiting, and then the loop pauses briefly so that the next
+    /// queued is drained without waiting, and then the loop pauses until the sensors' next read
+    /// tick (`outpost_sensors::pause`: about `READ_PAUSE`, ending when the sensor threads wake
+    /// too, so that the wakeups share their cost) so that the next
     /// wakeup finds a batch again (the sensors hand over their events in bursts; the channel
     /// holds `queue_capacity` events, far more than arrive during the pause at any rate the
     /// sensors sustain).
@@ -54,7 +56,7 @@ impl Pipeline<'_> {
                 }
                 // No pause when a quarter of the channel was waiting: keep up instead.
                 if n < queue_capacity / 4 {
-                    std::thread::sleep(DRAIN_PAUSE);
+                    outpost_sensors::pause();
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
