@@ -49,11 +49,11 @@ pub fn until_tick() -> Duration {
 #[cfg(target_os = "linux")]
 pub fn pause() {
     let at = next_tick(now_ns());
-    let ts = libc::timespec {
-        tv_sec: libc::time_t::try_from(at / 1_000_000_000).unwrap_or(libc::time_t::MAX),
-        // Below 10^9: fits every platform's `c_long`.
-        tv_nsec: (at % 1_000_000_000) as libc::c_long,
-    };
+    // SAFETY: all-zero is a valid timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // Seconds since boot and nanoseconds below 10^9: they fit every platform's types.
+    ts.tv_sec = (at / 1_000_000_000) as _;
+    ts.tv_nsec = (at % 1_000_000_000) as _;
     loop {
         // SAFETY: `ts` is a valid timespec; the remaining time is not asked for (absolute).
         let r = unsafe {

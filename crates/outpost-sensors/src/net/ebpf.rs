@@ -196,11 +196,11 @@ fn port_owners(map: MapHandle) -> PortOwners {
 /// `false` on an error other than an interruption (`errno` tells which).
 fn wait_until_tick(epoll_fd: i32) -> bool {
     let left = crate::until_tick();
-    let ts = libc::timespec {
-        tv_sec: libc::time_t::try_from(left.as_secs()).unwrap_or(libc::time_t::MAX),
-        // Below 10^9: fits every platform's `c_long`.
-        tv_nsec: left.subsec_nanos() as libc::c_long,
-    };
+    // SAFETY: all-zero is a valid timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // At most a period and a half: fits every platform's types.
+    ts.tv_sec = left.as_secs() as _;
+    ts.tv_nsec = left.subsec_nanos() as _;
     let mut fd = libc::pollfd {
         fd: epoll_fd,
         events: libc::POLLIN,
