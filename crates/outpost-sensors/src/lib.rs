@@ -34,7 +34,8 @@
 //! fork/exit and uid/gid/comm events in the kernel, the proc connector and DNS readers take
 //! every queued datagram with one `recvmmsg` (`recv_batch.rs`), and every reader hands the
 //! events of one read burst to the channel together (a consumer blocked on it is woken once per
-//! burst).
+//! burst). Between reads the paced readers (and the daemon's consumer, through [`pause`]) sleep
+//! to a common tick, so that they wake together and share a wakeup's cost (`pace.rs`).
 //!
 //! Memory: a `std::sync::mpsc::sync_channel` preallocates its slots and an [`Event`] is about
 //! 1 KiB, so the caller's channel capacity is the largest single memory item (2048 ≈ 2 MiB).
