@@ -102,13 +102,14 @@ sample() { # prints: cpu_ticks rss_kb hwm_kb
   echo "$ticks $rss $hwm"
 }
 
-threads() { # prints one line per thread: name ticks (utime+stime)
-  local f stat name rest
+threads() { # prints one line per thread: name ticks (utime+stime) context switches
+  local f stat name rest sw
   for f in /proc/"$RPID"/task/*/stat; do
     read -r stat < "$f" 2>/dev/null || continue
     name=${stat#*(}; name=${name%%)*}; rest=${stat##*) }
+    sw=$(awk '/ctxt_switches/{s+=$2}END{print s+0}' "${f%/stat}/status" 2>/dev/null || echo 0)
     set -- $rest
-    echo "${name// /_} $(( ${12} + ${13} ))"
+    echo "${name// /_} $(( ${12} + ${13} )) ${sw:-0}"
   done
 }
 
@@ -151,19 +152,23 @@ rss = [int(s[2]) for s in samples]
 steady = rss[len(rss) // 5:] or rss
 cpu = (k1 - k0) / hz / (t1 - t0) * 100
 c = r["counters"]
-def thread_ticks(name):
+def thread_ticks(name, col=1):
     d = {}
     for l in open(os.path.join(out, name)):
-        n, t = l.split()
-        d[n] = d.get(n, 0) + int(t)
+        f = l.split()
+        d[f[0]] = d.get(f[0], 0) + int(f[col])
     return d
 th0, th1 = thread_ticks("threads0.txt"), thread_ticks("threads1.txt")
 per_thread = {n: round((th1[n] - th0.get(n, 0)) / hz / (t1 - t0) * 100, 3) for n in th1}
+# context switches (voluntary + involuntary) per second and thread: each is a wakeup
+sw0, sw1 = thread_ticks("threads0.txt", 2), thread_ticks("threads1.txt", 2)
+switches = {n: round((sw1[n] - sw0.get(n, 0)) / (t1 - t0), 1) for n in sw1}
 res = {
     "workload": w,
     "agent_cpu_percent_of_one_core": round(cpu, 2),
     "agent_cpu_percent_idle_baseline": round(idle_cpu, 2),
     "cpu_percent_by_thread": per_thread,
+    "context_switches_per_sec_by_thread": switches,
     "rss_steady_mib_median": round(statistics.median(steady) / 1024, 2),
     "rss_steady_mib_max": round(max(steady) / 1024, 2),
     "rss_peak_mib_vmhwm": round(hwm / 1024, 2),

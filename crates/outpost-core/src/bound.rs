@@ -181,9 +181,9 @@ fn already_marked(s: &str, max: usize) -> bool {
 fn walk(v: &mut Value, path: &mut String, max: usize, cut: &mut BTreeSet<String>) {
     match v {
         Value::String(s) => {
-            // Not a match guard: the cut changes `s`.
-            let now_cut = !already_marked(s, max) && cut_string(s, max);
-            if now_cut {
+            // Cuts `s` in place (a guard could not: it borrows `s` shared).
+            let was_cut = !already_marked(s, max) && cut_string(s, max);
+            if was_cut {
                 cut.insert(path.clone());
             }
         }

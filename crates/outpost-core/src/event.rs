@@ -13,6 +13,7 @@
 use crate::net::{Direction, Protocol};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -88,8 +89,10 @@ pub struct Event {
     pub kind: EventKind,
     /// Which collector or reader produced it: `proc_connector`, `audit`, `ebpf`, `sock_diag`,
     /// `inotify`, `fanotify`, `procfs`, `evtx`, `auditd_log`, `ingest`, …
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
+    /// Borrowed when it is a constant (a collector's name: building an event allocates nothing
+    /// for it), owned when read from elsewhere.
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub source: Cow<'static, str>,
     /// Shared, not copied: a collector attributes many events to one process record (every
     /// connection of a process carries the same `Arc`), so building an event costs no
     /// allocation for it. Change one event's copy with `Arc::make_mut`.
@@ -117,7 +120,7 @@ pub struct Event {
 
 impl Event {
     /// An event with only its header set; fill the sections you need.
-    pub fn new(ts: DateTime<Utc>, kind: EventKind, source: impl Into<String>) -> Self {
+    pub fn new(ts: DateTime<Utc>, kind: EventKind, source: impl Into<Cow<'static, str>>) -> Self {
         Event {
             ts,
             kind,

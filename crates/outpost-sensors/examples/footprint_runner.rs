@@ -143,7 +143,8 @@ impl Buffer {
 #[derive(Clone, Copy, PartialEq)]
 enum Consumer {
     /// The daemon's loop (`outpost-agent/src/daemon.rs`): block for one event, drain what is
-    /// queued, pause `READ_PAUSE` (100 ms) unless a quarter of the channel was waiting.
+    /// queued, pause to the next read tick (`outpost_sensors::pause`, ~100 ms) unless a quarter
+    /// of the channel was waiting.
     Daemon,
     /// The daemon's loop before: one `recv_timeout` per event.
     Previous,
@@ -278,7 +279,7 @@ fn main() {
             }
         }
         if pause {
-            std::thread::sleep(outpost_sensors::READ_PAUSE);
+            outpost_sensors::pause();
         }
     }
     buffer.flush();

@@ -472,7 +472,12 @@ impl Sensor {
                 }
             }
             out.flush();
-            std::thread::sleep(crate::READ_PAUSE.min(self.wait / 4));
+            // On the readers' common tick, unless the configured wait is too short for it.
+            if self.wait / 4 >= crate::READ_PAUSE {
+                crate::pause();
+            } else {
+                std::thread::sleep(self.wait / 4);
+            }
         }
         // Nothing seen is lost on stop: the queries still waiting are emitted unanswered.
         self.expire(true, &mut out);

@@ -34,7 +34,8 @@
 //! fork/exit and uid/gid/comm events in the kernel, the proc connector and DNS readers take
 //! every queued datagram with one `recvmmsg` (`recv_batch.rs`), and every reader hands the
 //! events of one read burst to the channel together (a consumer blocked on it is woken once per
-//! burst).
+//! burst). Between reads the paced readers (and the daemon's consumer, through [`pause`]) sleep
+//! to a common tick, so that they wake together and share a wakeup's cost (`pace.rs`).
 //!
 //! Memory: a `std::sync::mpsc::sync_channel` preallocates its slots and an [`Event`] is about
 //! 1 KiB, so the caller's channel capacity is the largest single memory item (2048 ≈ 2 MiB).
@@ -64,6 +65,7 @@ mod container;
 mod counters;
 pub mod dns;
 pub mod line;
+mod pace;
 
 // The platform boundary of the sensors: the collectors are Linux's (netlink, eBPF, inotify,
 // fanotify, /proc); elsewhere `start` runs none of them and says so in the capabilities.
@@ -116,8 +118,14 @@ pub use line::EventEncoder;
 /// (measured on the development VM: `docs/benchmarks/footprint.md`), more than handling the
 /// events it brings; at 10 wakeups a second per reader the agent spends ~0.15 % of a core on
 /// them. Bursts are not delayed: the eBPF program wakes its reader as soon as 32 KiB wait, and
-/// the daemon's consumer does not pause when a quarter of its channel was waiting.
+/// the daemon's consumer does not pause when a quarter of its channel was waiting. The readers
+/// pause with [`pause`], which ends on a common tick (a multiple of `READ_PAUSE`) so that they
+/// wake together and share a wakeup's cost (see `pace.rs`).
 pub const READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+pub use pace::pause;
+#[cfg(target_os = "linux")]
+pub(crate) use pace::until_tick;
 
 use serde::Serialize;
 use std::collections::BTreeMap;

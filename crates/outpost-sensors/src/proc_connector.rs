@@ -279,7 +279,7 @@ impl Collector {
     fn emit_proc(
         &self,
         kind: EventKind,
-        source: &str,
+        source: &'static str,
         ts: chrono::DateTime<Utc>,
         info: Arc<ProcessInfo>,
         container: Option<outpost_core::ContainerInfo>,
@@ -430,7 +430,7 @@ impl Collector {
                     self.batch(&b, n);
                     // With the eBPF sensor snapshotting every exec (image, ids, cgroup, start),
                     // /proc is not read for execs at all: drain what is queued, then sleep like
-                    // the eBPF reader (`READ_PAUSE`, 100 ms), which saves a wakeup per event
+                    // the eBPF reader (to the next tick, `READ_PAUSE`), which saves a wakeup per event
                     // under load. The socket's 8 MiB buffer holds ~10,000 events, 100,000/s at
                     // this pace, and the socket filter keeps threads out.
                     if self.table().is_some_and(|t| t.kernel_exec_active) {
@@ -450,7 +450,7 @@ impl Collector {
                         }
                         self.drain_backlog();
                         self.flush();
-                        std::thread::sleep(crate::READ_PAUSE);
+                        crate::pause();
                     }
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {

@@ -2,7 +2,7 @@
 //! against the agent's own CPU and memory caps (`crate::governor`: over a cap they are
 //! dropped and counted), their executables hashed as they start, and appended to the buffer.
 
-use super::{DRAIN_PAUSE, Pipeline};
+use super::Pipeline;
 use crate::governor::Verdict;
 use outpost_core::Event;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -38,31 +38,42 @@ impl Pipeline<'_> {
         }
     }
 
-    /// Events are taken in batches: the first one blocks (up to 500 ms), the rest of what is
-    /// queued is drained without waiting, and then the loop pauses briefly so that the next
-    /// wakeup finds a batch again (the sensors hand over their events in bursts; the channel
-    /// holds `queue_capacity` events, far more than arrive during the pause at any rate the
-    /// sensors sustain).
+    /// Events are taken in batches: what is queued is drained without waiting, and then the
+    /// loop pauses until the sensors' next read tick (`outpost_sensors::pause`: about
+    /// `READ_PAUSE`, ending when the sensor threads wake too, so that the wakeups share their
+    /// cost) so that the next wakeup finds a batch again (the sensors hand over their events
+    /// in bursts; the channel holds `queue_capacity` events, far more than arrive during the
+    /// pause at any rate the sensors sustain). Only when nothing was queued does it block for
+    /// the first event (up to 500 ms): under load the sensors' batches of a tick are taken on
+    /// the next one, without a wakeup of their own.
     pub(super) fn drain(&mut self, rx: &Receiver<Event>, queue_capacity: usize) {
-        match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(ev) => {
-                self.take(ev);
-                let mut n = 1;
-                for ev in rx.try_iter().take(queue_capacity) {
+        let mut n = 0;
+        for ev in rx.try_iter().take(queue_capacity) {
+            self.take(ev);
+            n += 1;
+        }
+        if n == 0 {
+            match rx.recv_timeout(Duration::from_millis(500)) {
+                Ok(ev) => {
                     self.take(ev);
-                    n += 1;
+                    n = 1;
+                    for ev in rx.try_iter().take(queue_capacity) {
+                        self.take(ev);
+                        n += 1;
+                    }
                 }
-                // No pause when a quarter of the channel was waiting: keep up instead.
-                if n < queue_capacity / 4 {
-                    std::thread::sleep(DRAIN_PAUSE);
+                Err(RecvTimeoutError::Timeout) => return,
+                // No sensor is sending (none runs on this platform, or all have stopped): the
+                // daemon goes on with its passes (OS logs, correlation, uploads) and its jobs.
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    return;
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            // No sensor is sending (none runs on this platform, or all have stopped): the
-            // daemon goes on with its passes (OS logs, correlation, uploads) and its jobs.
-            Err(RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(Duration::from_millis(500));
-            }
+        }
+        // No pause when a quarter of the channel was waiting: keep up instead.
+        if n < queue_capacity / 4 {
+            outpost_sensors::pause();
         }
     }
 

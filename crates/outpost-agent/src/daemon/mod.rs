@@ -28,11 +28,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long the daemon's consumer pauses after draining a batch of events (see the loop in
-/// `run_pipeline`): about 10 wakeups a second, like the sensors' own readers, instead of one
-/// per sensor burst or event.
-const DRAIN_PAUSE: Duration = outpost_sensors::READ_PAUSE;
-
 /// Counters of the daemon's own pipeline (the sensors count their own drops).
 #[derive(Debug, Default, serde::Serialize)]
 pub struct DaemonCounters {

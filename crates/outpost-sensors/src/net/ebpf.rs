@@ -192,6 +192,25 @@ fn port_owners(map: MapHandle) -> PortOwners {
     })
 }
 
+/// Waits until the ring buffer's epoll descriptor is readable or the readers' next tick;
+/// `false` on an error other than an interruption (`errno` tells which).
+fn wait_until_tick(epoll_fd: i32) -> bool {
+    let left = crate::until_tick();
+    // SAFETY: all-zero is a valid timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // At most a period and a half: fits every platform's types.
+    ts.tv_sec = left.as_secs() as _;
+    ts.tv_nsec = left.subsec_nanos() as _;
+    let mut fd = libc::pollfd {
+        fd: epoll_fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd and a valid timeout; no signal mask is changed.
+    let r = unsafe { libc::ppoll(&mut fd, 1, &ts, std::ptr::null()) };
+    r >= 0 || std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+}
+
 /// Loads and attaches the program in its own thread; returns once it runs (or why it cannot).
 pub(crate) fn start(em: Emitter) -> Result<Started, String> {
     type Ready = Result<Result<MapHandle, String>, String>;
@@ -251,16 +270,19 @@ pub(crate) fn start(em: Emitter) -> Result<Started, String> {
             let _ = ready_tx.send(Ok(dns_ports));
             let mut lost_seen = 0u64;
             let mut last = Instant::now();
+            let epoll_fd = rb.epoll_fd();
             while !em.stopped() {
-                // The program wakes us only when 32 KiB are waiting; otherwise read every
-                // `READ_PAUSE`.
-                if let Err(e) = rb.poll(crate::READ_PAUSE)
-                    && !matches!(e.kind(), libbpf_rs::ErrorKind::Interrupted)
-                {
-                    tracing::warn!("eBPF ring buffer poll: {e}");
+                // The program wakes us only when 32 KiB are waiting; otherwise read on the
+                // readers' common tick (every `READ_PAUSE`, see `pace.rs`), to the
+                // nanosecond: epoll's millisecond timeout would wake us apart from the others.
+                if !wait_until_tick(epoll_fd) {
+                    tracing::warn!(
+                        "eBPF ring buffer poll: {}",
+                        std::io::Error::last_os_error()
+                    );
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                // poll() consumes only after a wakeup; records submitted without one are read here.
+                // Records submitted with or without a wakeup are read here.
                 clock.set(MonoClock::now());
                 let _ = rb.consume();
                 if let Ok(mut out) = batch.try_borrow_mut() {

@@ -238,7 +238,7 @@ pub(crate) fn attribute(
 pub(crate) fn conn_event(
     ts: DateTime<Utc>,
     kind: EventKind,
-    source: &str,
+    source: &'static str,
     direction: Direction,
     protocol: Protocol,
     local: (IpAddr, u16),

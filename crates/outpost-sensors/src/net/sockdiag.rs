@@ -185,7 +185,7 @@ impl Poller {
         &self,
         s: &DiagSocket,
         kind: EventKind,
-        source: &str,
+        source: &'static str,
         owners: &HashMap<u32, u32>,
         listening: &HashSet<(Protocol, u16)>,
     ) {

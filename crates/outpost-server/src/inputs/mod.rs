@@ -661,11 +661,11 @@ mod tests {
         #[test]
         fn arbitrary_json_never_panics(v in super::arb::json()) {
             if let Ok(m) = super::falco::map_value(&v, Utc::now()) {
-                prop_assert_eq!(m.event.source.as_str(), "falco");
+                prop_assert_eq!(&*m.event.source, "falco");
                 prop_assert!(m.event.log.is_some());
             }
             if let Ok(m) = super::tetragon::map_value(&v, Utc::now()) {
-                prop_assert_eq!(m.event.source.as_str(), "tetragon");
+                prop_assert_eq!(&*m.event.source, "tetragon");
                 prop_assert!(m.event.process.is_some());
             }
             let bytes = serde_json::to_vec(&v).unwrap_or_default();
