@@ -89,8 +89,9 @@ pub struct Event {
     pub kind: EventKind,
     /// Which collector or reader produced it: `proc_connector`, `audit`, `ebpf`, `sock_diag`,
     /// `inotify`, `fanotify`, `procfs`, `evtx`, `auditd_log`, `ingest`, …
-    /// Borrowed when it is a constant (a collector's name: building an event allocates nothing
-    /// for it), owned when read from elsewhere.
+    // (The doc comment above is the event reference's text.) Borrowed when it is a constant
+    // (a collector's name: building an event allocates nothing for it), owned when read from
+    // elsewhere.
     #[serde(default, skip_serializing_if = "str::is_empty")]
     pub source: Cow<'static, str>,
     /// Shared, not copied: a collector attributes many events to one process record (every
