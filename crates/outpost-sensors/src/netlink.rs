@@ -101,9 +101,11 @@ impl NlSocket {
 
     /// Makes `recv` return `WouldBlock`/`TimedOut` after `d` without data.
     pub fn set_timeout(&self, d: Duration) -> io::Result<()> {
+        // Converted into whatever the libc declares (musl deprecates naming its types).
+        let invalid = || io::Error::from(io::ErrorKind::InvalidInput);
         let tv = libc::timeval {
-            tv_sec: d.as_secs() as libc::time_t,
-            tv_usec: d.subsec_micros() as libc::suseconds_t,
+            tv_sec: d.as_secs().try_into().map_err(|_| invalid())?,
+            tv_usec: d.subsec_micros().try_into().map_err(|_| invalid())?,
         };
         setsockopt(&self.fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv)
     }
