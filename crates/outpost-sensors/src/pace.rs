@@ -83,7 +83,17 @@ mod tests {
     #[test]
     fn ticks_are_multiples_of_the_period_at_least_half_a_period_away() {
         let p = PERIOD.as_nanos();
-        for now in [0, 1, p / 2 - 1, p / 2, p / 2 + 1, p - 1, p, 7 * p + 3, 7 * p + p * 3 / 4] {
+        for now in [
+            0,
+            1,
+            p / 2 - 1,
+            p / 2,
+            p / 2 + 1,
+            p - 1,
+            p,
+            7 * p + 3,
+            7 * p + p * 3 / 4,
+        ] {
             let t = next_tick(now);
             assert_eq!(t % p, 0, "{now}");
             assert!(t - now >= p / 2 && t - now <= p * 3 / 2, "{now} -> {t}");
@@ -111,7 +121,10 @@ mod tests {
         // Scheduling delays aside, every pause ended just after a tick (a busy machine may
         // delay one; the median is what the alignment promises).
         late.sort_unstable();
-        assert!(late[2] < 5_000_000, "pauses ended {late:?} ns after their ticks");
+        assert!(
+            late[2] < 5_000_000,
+            "pauses ended {late:?} ns after their ticks"
+        );
         assert!(until_tick() <= PERIOD * 3 / 2);
     }
 }
