@@ -252,8 +252,9 @@ impl Acceptance<'_> {
     /// Scores `events` (each with its `seq`, unique within the batch and stable when the
     /// batch is delivered again), stores their alerts and sightings once per (device, batch,
     /// seq), and queues them and their alerts for the outputs. Returns the number of open
-    /// alerts of these events (also those an earlier delivery stored). When it returns `Ok`, everything is stored and queued (the
-    /// outputs' disk queues deliver it at least once), so a caller may acknowledge its source.
+    /// alerts of these events (also those an earlier delivery stored). When it returns `Ok`,
+    /// everything is stored and queued (the outputs' disk queues deliver it at least once), so
+    /// a caller may acknowledge its source.
     pub async fn events(
         &self,
         dev: &DeviceAuth,
