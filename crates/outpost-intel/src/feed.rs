@@ -303,6 +303,28 @@ pub fn parse_feed(
     Ok((c.set, c.report))
 }
 
+/// A feed's new content replaces its last one unless not one of its records could be read:
+/// a body whose every record is malformed (an error page served with `200 OK`, a feed that
+/// changed its format) is refused with the first problem, so that the indicators in use stay.
+/// An empty body, or one whose indicators all expired or fell below the minimum score, is
+/// a real update.
+fn usable(set: IntelSet, report: FeedReport) -> Result<(IntelSet, FeedReport), IntelError> {
+    if report.malformed == 0 || report.accepted > 0 || report.pattern_indicators > 0 {
+        return Ok((set, report));
+    }
+    let first = report.first_malformed.first();
+    Err(IntelError::Parse {
+        line: first.map_or(1, |p| p.at),
+        reason: format!(
+            "none of its {} records could be read ({} malformed{}): its last good content stays in use",
+            report.records,
+            report.malformed,
+            first.map_or(String::new(), |p| format!("; the first: {}", p.reason)),
+        ),
+        source_name: report.source,
+    })
+}
+
 fn parse_lines(text: &str, min: Option<u32>, c: &mut Collector<'_>) -> Result<(), IntelError> {
     for (i, line) in text.lines().enumerate() {
         c.report.records += 1;
@@ -495,13 +517,17 @@ fn csv_indicator(
 }
 
 fn parse_stix(text: &str, c: &mut Collector<'_>) -> Result<(), IntelError> {
+    // A document that is not JSON, or JSON that is no STIX bundle, object or array of objects,
+    // has no record to keep: an error, strict or not (a truncated download or an HTML page must
+    // not pass for an empty feed and replace its last good content).
+    let whole = |line: usize, reason: String| IntelError::Parse {
+        source_name: c.report.source.clone(),
+        line,
+        reason,
+    };
     let doc: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => {
-            // A document that is not JSON at all is one malformed "object".
-            c.problem(e.line(), format!("not JSON: {e}"))?;
-            return Ok(());
-        }
+        Err(e) => return Err(whole(e.line(), format!("not JSON: {e}"))),
     };
     let objects: Vec<serde_json::Value> = match doc {
         serde_json::Value::Object(ref o)
@@ -514,10 +540,7 @@ fn parse_stix(text: &str, c: &mut Collector<'_>) -> Result<(), IntelError> {
         }
         serde_json::Value::Object(_) => vec![doc],
         serde_json::Value::Array(a) => a,
-        _ => {
-            c.problem(1, "not a STIX bundle or object".into())?;
-            return Ok(());
-        }
+        _ => return Err(whole(1, "not a STIX bundle or object".into())),
     };
     for (i, obj) in objects.iter().enumerate() {
         c.report.records += 1;
@@ -803,8 +826,9 @@ impl Feed {
             .is_none_or(|t| now.signed_duration_since(t) >= interval)
     }
 
-    /// Fetches and parses the feed if it is due (or `force`), updating `state`. Fetch errors
-    /// are recorded in `state.last_error` and returned.
+    /// Fetches and parses the feed if it is due (or `force`), updating `state`. Fetch errors,
+    /// and a body of which no record could be read (see [`usable`]), are recorded in
+    /// `state.last_error` and returned: the caller keeps the feed's last good content.
     pub fn refresh(
         &self,
         state: &mut FeedState,
@@ -833,7 +857,9 @@ impl Feed {
                 text,
                 etag,
                 last_modified,
-            } => match parse_feed(&text, &self.name, &self.format, &self.options, now) {
+            } => match parse_feed(&text, &self.name, &self.format, &self.options, now)
+                .and_then(|(set, report)| usable(set, report))
+            {
                 Ok((set, report)) => {
                     state.etag = etag;
                     state.last_modified = last_modified;

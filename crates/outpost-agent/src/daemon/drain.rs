@@ -47,20 +47,12 @@ impl Pipeline<'_> {
     /// the first event (up to 500 ms): under load the sensors' batches of a tick are taken on
     /// the next one, without a wakeup of their own.
     pub(super) fn drain(&mut self, rx: &Receiver<Event>, queue_capacity: usize) {
-        let mut n = 0;
-        for ev in rx.try_iter().take(queue_capacity) {
-            self.take(ev);
-            n += 1;
-        }
+        let mut n = self.take_queued(rx, queue_capacity);
         if n == 0 {
             match rx.recv_timeout(Duration::from_millis(500)) {
                 Ok(ev) => {
                     self.take(ev);
-                    n = 1;
-                    for ev in rx.try_iter().take(queue_capacity) {
-                        self.take(ev);
-                        n += 1;
-                    }
+                    n = 1 + self.take_queued(rx, queue_capacity);
                 }
                 Err(RecvTimeoutError::Timeout) => return,
                 // No sensor is sending (none runs on this platform, or all have stopped): the
@@ -75,6 +67,16 @@ impl Pipeline<'_> {
         if n < queue_capacity / 4 {
             outpost_sensors::pause();
         }
+    }
+
+    /// Takes what is queued, at most `limit` events, without waiting; returns how many.
+    fn take_queued(&mut self, rx: &Receiver<Event>, limit: usize) -> usize {
+        let mut n = 0;
+        for ev in rx.try_iter().take(limit) {
+            self.take(ev);
+            n += 1;
+        }
+        n
     }
 
     /// What the sensors left in the channel when they stopped: buffered whatever the caps.

@@ -213,22 +213,16 @@ fn stix_bundle_simple_and_pattern_indicators() {
         .collect();
     assert_eq!(ids, vec!["indicator--d", "indicator--e"]);
     assert_eq!(set.pattern_indicators()[0].name.as_deref(), Some("beacon"));
-    // Not JSON at all: one malformed record, or an error in strict mode.
-    let (_, r) = parse_default("nope", "s", &FeedFormat::Stix);
-    assert_eq!(r.malformed, 1);
-    assert!(
-        parse_feed(
-            "nope",
-            "s",
-            &FeedFormat::Stix,
-            &FeedOptions {
-                strict: true,
-                ..Default::default()
-            },
-            t(NOW)
-        )
-        .is_err()
-    );
+    // Not JSON at all: no record to keep, an error whether strict or not (it was once one
+    // malformed record of an otherwise empty feed).
+    for strict in [false, true] {
+        let opts = FeedOptions {
+            strict,
+            ..Default::default()
+        };
+        let e = parse_feed("nope", "s", &FeedFormat::Stix, &opts, t(NOW)).unwrap_err();
+        assert!(e.to_string().starts_with("s:1: not JSON"), "{e}");
+    }
 }
 
 #[test]
@@ -271,6 +265,70 @@ fn file_feed_on_a_schedule() {
     let json = serde_json::to_string(&feed).unwrap();
     let back: Feed = serde_json::from_str(&json).unwrap();
     assert_eq!(back, feed);
+}
+
+/// A feed body of which no record can be read — a STIX feed that is not JSON (a truncated
+/// download), a list feed answered with an HTML error page — is refused with its first problem
+/// and leaves the feed's state as it was (so its last good content stays in use); an empty
+/// list is a real update (regression: such bodies were accepted as empty feeds and replaced
+/// the feed's indicators with nothing).
+#[test]
+fn a_body_of_which_no_record_reads_is_refused_and_the_last_content_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let timeout = Duration::from_secs(5);
+    for (format, good, bad, says) in [
+        (
+            FeedFormat::Stix,
+            r#"{"type":"bundle","id":"bundle--1","objects":[{"type":"indicator","id":"indicator--1","pattern_type":"stix","pattern":"[ipv4-addr:value = '1.2.3.4']","valid_from":"2020-01-01T00:00:00Z"}]}"#,
+            r#"{"type":"bundle","objects":[{"type":"indic"#,
+            "not JSON",
+        ),
+        (
+            FeedFormat::Stix,
+            r#"{"type":"bundle","id":"bundle--1","objects":[{"type":"indicator","id":"indicator--1","pattern_type":"stix","pattern":"[ipv4-addr:value = '1.2.3.4']","valid_from":"2020-01-01T00:00:00Z"}]}"#,
+            "\"an error\"",
+            "not a STIX bundle",
+        ),
+        (
+            FeedFormat::Plain,
+            "1.2.3.4\n",
+            "<html>\n<body>502 Bad Gateway</body>\n</html>\n",
+            "none of its 3 records could be read (3 malformed",
+        ),
+    ] {
+        let p = dir.path().join("feed");
+        std::fs::write(&p, good).unwrap();
+        let feed = Feed {
+            name: "f".into(),
+            location: FeedLocation::parse(p.to_str().unwrap()),
+            format: format.clone(),
+            interval: Duration::from_secs(1),
+            options: FeedOptions::default(),
+        };
+        let mut st = FeedState::default();
+        match feed.refresh(&mut st, t(NOW), true, timeout).unwrap() {
+            RefreshOutcome::Updated(set, _, _) => {
+                assert!(
+                    set.lookup_ip(ip("1.2.3.4")).is_some() || !set.pattern_indicators().is_empty()
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        let before = st.clone();
+        std::fs::write(&p, bad).unwrap();
+        let later = t(NOW) + chrono::Duration::hours(1);
+        let e = feed.refresh(&mut st, later, true, timeout).unwrap_err();
+        assert!(e.to_string().contains(says), "{format:?}: {e}");
+        assert_eq!(st.last_error.as_deref(), Some(e.to_string().as_str()));
+        assert_eq!(
+            (st.fetched_at, &st.etag, &st.last_modified),
+            (before.fetched_at, &before.etag, &before.last_modified),
+            "{format:?}"
+        );
+    }
+    // An empty list, and one whose entries all expired, are updates that empty the feed.
+    let (set, r) = parse_default("# nothing today\n", "f", &FeedFormat::Plain);
+    assert_eq!((set.len(), r.malformed), (0, 0));
 }
 
 /// A one-thread HTTP/1.1 server answering `If-None-Match: "v1"` with 304.

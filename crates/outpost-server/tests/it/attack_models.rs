@@ -432,7 +432,11 @@ struct FeedServer {
 
 impl FeedServer {
     fn set(&self, bundle: &Value, tag: &str) {
-        *self.content.lock().unwrap() = (bundle.to_string(), format!("\"{tag}\""));
+        self.set_body(&bundle.to_string(), tag);
+    }
+
+    fn set_body(&self, body: &str, tag: &str) {
+        *self.content.lock().unwrap() = (body.to_string(), format!("\"{tag}\""));
     }
 
     /// Serves the feed; its URL.
@@ -539,6 +543,12 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
             models[0]["id"].as_i64().unwrap(),
             models[0]["updated_at"].clone(),
         );
+        // The housekeeping pass lists the model as soon as it is stored and compiles it a moment
+        // later: a pass of our own returns once the engine holds what is stored (regression: the
+        // event below was once posted in between and matched nothing — CI, stop 32).
+        outpost_server::services::attack_models::reload_stix(&w.state)
+            .await
+            .unwrap();
 
         let ev = exec(
             "2026-12-01T10:00:00Z",
@@ -600,6 +610,121 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
         let app2 = outpost_server::router(st2);
         feed_models_when(&app2, &w.admin, |m| m.is_empty()).await;
     }
+}
+
+/// A `stix` feed that breaks (its body is no STIX bundle) keeps its last attack model: the
+/// feed's load fails and is counted, the model is neither rewritten nor removed. A feed whose
+/// bundle then holds indicators alone has no model any more: its model is retired (counted as
+/// `retired`), and its indicator still matches through the global intel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_stix_feed_keeps_its_model_and_one_of_indicators_alone_retires_it() {
+    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store, _) in common::stores(dir.path(), "feed_model_failures").await {
+        let server = FeedServer::default();
+        server.set(&common::attack_bundle("broken crew", 9), "v1");
+        let url = server.serve().await;
+        let with_feed = move |c: &mut outpost_server::config::ServerConfig,
+                              dir: &std::path::Path| {
+            *c = crate::detection::config(dir, &dir.join("replica1"));
+            c.detect.reload_secs = 1;
+            c.intel.refresh_check_s = 1;
+            c.intel.feeds = vec![Feed {
+                name: "broken feed".into(),
+                location: FeedLocation::Url(url.clone()),
+                format: FeedFormat::Stix,
+                interval: std::time::Duration::from_secs(1),
+                options: FeedOptions::default(),
+            }];
+        };
+        let w = common::World::builder()
+            .tenant("acme", &["web1"])
+            .store(store.clone())
+            .config(with_feed)
+            .build()
+            .await;
+        outpost_server::spawn_housekeeping(&w.state);
+        let models = feed_models_when(&w.app, &w.admin, |m| m.len() == 1).await;
+        let updated = models[0]["updated_at"].clone();
+
+        // Broken: the load fails (counted), the model stays as it was.
+        let failed_before = metric(&w, "outpost_intel_feed_loads_total{result=\"error\"}").await;
+        let sent = server.sent.load(std::sync::atomic::Ordering::SeqCst);
+        server.set_body("{\"type\": \"bundle\", \"objects\": [", "broken");
+        until(&server.sent, sent + 1).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let failed = metric(&w, "outpost_intel_feed_loads_total{result=\"error\"}").await;
+        assert!(
+            failed > failed_before,
+            "{name}: the broken body was not refused"
+        );
+        let models = feed_models_when(&w.app, &w.admin, |m| m.len() == 1).await;
+        assert_eq!(models[0]["name"], "broken crew", "{name}: {models:?}");
+        assert_eq!(models[0]["updated_at"], updated, "{name}: rewritten");
+        // Its indicator still matches, in its model's context.
+        let ev = exec(
+            "2026-12-01T10:00:00Z",
+            "kubectl",
+            &["kubectl", "get", "secrets", "-n", "ns9"],
+            None,
+        );
+        outpost_server::services::attack_models::reload_stix(&w.state)
+            .await
+            .unwrap();
+        post_events(&w.app, &w.a().device().token, "b0", vec![ev.clone()]).await;
+        let (_, al) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        assert_eq!(
+            al["items"][0]["indicators"][0]["extra_info"],
+            "step of broken crew; intrusion-set broken crew",
+            "{name}: {al}"
+        );
+
+        // Indicators alone: no model any more.
+        let mut only = common::attack_bundle("broken crew", 9);
+        let objects = only["objects"].as_array_mut().unwrap();
+        objects.retain(|o| o["type"] == "indicator");
+        assert_eq!(objects.len(), 1);
+        server.set(&only, "v2");
+        feed_models_when(&w.app, &w.admin, |m| m.is_empty()).await;
+        assert!(
+            metric(&w, "outpost_feed_models_total{result=\"retired\"}").await >= 1.0,
+            "{name}"
+        );
+        outpost_server::services::attack_models::reload_stix(&w.state)
+            .await
+            .unwrap();
+        post_events(&w.app, &w.a().device().token, "b1", vec![ev]).await;
+        let (_, al) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
+        let items = al["items"].as_array().unwrap();
+        assert_eq!(
+            items.len(),
+            2,
+            "{name}: the feed's indicator matched nothing: {al}"
+        );
+        let unlinked: Vec<&Value> = items
+            .iter()
+            .flat_map(|a| a["indicators"].as_array().into_iter().flatten())
+            .filter(|i| {
+                i["engine"] == "stix"
+                    && i["rule_name"] == "indicator--7e57a77a-0000-4000-8000-000000000903"
+                    && !i["extra_info"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("intrusion-set")
+            })
+            .collect();
+        assert_eq!(unlinked.len(), 1, "{name}: {al}");
+    }
+}
+
+/// The value of the sample `series` (name and labels as printed) on `/metrics`; 0 if absent.
+async fn metric(w: &common::World, series: &str) -> f64 {
+    let m = w.call("GET", "/metrics", None, None).await;
+    String::from_utf8_lossy(&m.body)
+        .lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 /// The periodic STIX reload (every `[detect] reload_secs`, on every replica) reads the stored
