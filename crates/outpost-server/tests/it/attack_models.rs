@@ -463,6 +463,38 @@ impl FeedServer {
     }
 }
 
+/// A server of tenant acme (device web1) whose one global intel feed, `feed`, is the `stix`
+/// feed at `url`, fetched every second and compiled by a STIX reload every second, with its
+/// housekeeping running.
+async fn world_with_stix_feed(
+    store: &outpost_store::Store,
+    feed: &str,
+    url: String,
+) -> common::World {
+    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
+    let feed = feed.to_string();
+    let with_feed = move |c: &mut outpost_server::config::ServerConfig, dir: &std::path::Path| {
+        *c = crate::detection::config(dir, &dir.join("replica1"));
+        c.detect.reload_secs = 1;
+        c.intel.refresh_check_s = 1;
+        c.intel.feeds = vec![Feed {
+            name: feed.clone(),
+            location: FeedLocation::Url(url.clone()),
+            format: FeedFormat::Stix,
+            interval: std::time::Duration::from_secs(1),
+            options: FeedOptions::default(),
+        }];
+    };
+    let w = common::World::builder()
+        .tenant("acme", &["web1"])
+        .store(store.clone())
+        .config(with_feed)
+        .build()
+        .await;
+    outpost_server::spawn_housekeeping(&w.state);
+    w
+}
+
 /// Waits (at most 10 s) until the counter `n` reaches `at_least`.
 async fn until(n: &std::sync::atomic::AtomicUsize, at_least: usize) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -509,32 +541,11 @@ async fn feed_models_when(
 /// removes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
-    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "feed_models").await {
         let server = FeedServer::default();
         server.set(&common::attack_bundle("feed crew", 7), "v1");
-        let url = server.serve().await;
-        let with_feed = move |c: &mut outpost_server::config::ServerConfig,
-                              dir: &std::path::Path| {
-            *c = crate::detection::config(dir, &dir.join("replica1"));
-            c.detect.reload_secs = 1;
-            c.intel.refresh_check_s = 1;
-            c.intel.feeds = vec![Feed {
-                name: "crew feed".into(),
-                location: FeedLocation::Url(url.clone()),
-                format: FeedFormat::Stix,
-                interval: std::time::Duration::from_secs(1),
-                options: FeedOptions::default(),
-            }];
-        };
-        let w = common::World::builder()
-            .tenant("acme", &["web1"])
-            .store(store.clone())
-            .config(with_feed)
-            .build()
-            .await;
-        outpost_server::spawn_housekeeping(&w.state);
+        let w = world_with_stix_feed(&store, "crew feed", server.serve().await).await;
         let models = feed_models_when(&w.app, &w.a().customer, |m| m.len() == 1).await;
         assert_eq!(models[0]["name"], "feed crew", "{name}: {models:?}");
         assert_eq!(models[0]["origin"], "crew feed");
@@ -618,32 +629,11 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
 /// `retired`), and its indicator still matches through the global intel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_stix_feed_keeps_its_model_and_one_of_indicators_alone_retires_it() {
-    use outpost_intel::feed::{Feed, FeedFormat, FeedLocation, FeedOptions};
     let dir = tempfile::tempdir().unwrap();
     for (name, store, _) in common::stores(dir.path(), "feed_model_failures").await {
         let server = FeedServer::default();
         server.set(&common::attack_bundle("broken crew", 9), "v1");
-        let url = server.serve().await;
-        let with_feed = move |c: &mut outpost_server::config::ServerConfig,
-                              dir: &std::path::Path| {
-            *c = crate::detection::config(dir, &dir.join("replica1"));
-            c.detect.reload_secs = 1;
-            c.intel.refresh_check_s = 1;
-            c.intel.feeds = vec![Feed {
-                name: "broken feed".into(),
-                location: FeedLocation::Url(url.clone()),
-                format: FeedFormat::Stix,
-                interval: std::time::Duration::from_secs(1),
-                options: FeedOptions::default(),
-            }];
-        };
-        let w = common::World::builder()
-            .tenant("acme", &["web1"])
-            .store(store.clone())
-            .config(with_feed)
-            .build()
-            .await;
-        outpost_server::spawn_housekeeping(&w.state);
+        let w = world_with_stix_feed(&store, "broken feed", server.serve().await).await;
         let models = feed_models_when(&w.app, &w.admin, |m| m.len() == 1).await;
         let updated = models[0]["updated_at"].clone();
 
