@@ -392,6 +392,11 @@ pub fn trial_and_install(data_dir: &Path, s: &Staged, health: &Health) -> Option
         Ok(c) => c,
         Err(e) => return fail(format!("the release does not start: {e}")),
     };
+    // The trial ends with this process (on Windows a stopped service would leave it running,
+    // holding the data directory's lock: see `bind_child`).
+    let _bound = outpost_platform::processes::bind_child(&child)
+        .map_err(|e| tracing::warn!(error = %e, "the release on trial is not bound to this process: it may outlive it"))
+        .ok();
     tracing::info!(version = %o.version, pid = child.id(), secs = window.as_secs(), "release on trial");
     let started = Instant::now();
     let mut deadline = started + window;

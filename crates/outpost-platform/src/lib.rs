@@ -17,6 +17,7 @@
 //! | [`live_exe_file`] | `/proc/PID/exe` (readable after the file was deleted) | none |
 //! | [`file_identity`] | inode | 0 (size and mtime only) |
 //! | [`processes::list`], [`processes::kill`] | `/proc`, pidfd | Toolhelp snapshot, process handle |
+//! | [`processes::bind_child`] | nothing (the service manager stops the unit's cgroup) | a kill-on-close job object |
 //! | [`drive_map`] | empty | `QueryDosDeviceW` for `A:`–`Z:` |
 //! | [`lock::lock_file`] | `flock` | `LockFileEx` (both through `File::try_lock`) |
 

@@ -27,6 +27,46 @@ impl Drop for Owned {
     }
 }
 
+/// A job object whose processes end when its last handle is closed (see
+/// [`crate::processes::bind_child`]).
+pub struct KillOnCloseJob(Owned);
+
+/// A new kill-on-close job holding `child`.
+pub fn kill_on_close_job(child: &std::process::Child) -> std::io::Result<KillOnCloseJob> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+        SetInformationJobObject,
+    };
+    // SAFETY: no attributes and no name: an unnamed job, or null on failure.
+    let h = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+    if h.is_null() {
+        return Err(std::io::Error::last_os_error());
+    }
+    let job = KillOnCloseJob(Owned(h));
+    let mut info = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+    info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    // SAFETY: `info` is a valid structure of the class named, of the size given.
+    let ok = unsafe {
+        SetInformationJobObject(
+            (job.0).0,
+            JobObjectExtendedLimitInformation,
+            (&raw const info).cast(),
+            std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both handles are open: the job's, and the child's, which `child` owns.
+    let ok = unsafe { AssignProcessToJobObject((job.0).0, child.as_raw_handle() as HANDLE) };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(job)
+}
+
 /// `GetExitCodeProcess`'s code of a running process.
 const STILL_ACTIVE: u32 = 259;
 
