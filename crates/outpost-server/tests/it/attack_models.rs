@@ -399,12 +399,7 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
         .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         // Its indicator matches only the other tenant's events.
-        let ev = exec(
-            "2026-12-01T10:00:00Z",
-            "kubectl",
-            &["kubectl", "get", "secrets", "-n", "ns3"],
-            None,
-        );
+        let ev = kubectl_get_secrets(3);
         post_events(&w.app, &w.a().device().token, "acme1", vec![ev.clone()]).await;
         let (_, m) = model(&w.app, &w.admin, id).await;
         assert!(
@@ -418,6 +413,17 @@ async fn models_are_uploaded_by_staff_and_seen_and_matched_per_tenant() {
             "{name}: {m}"
         );
     }
+}
+
+/// The exec event that the indicator of `common::attack_bundle(_, n)` matches.
+fn kubectl_get_secrets(n: u8) -> Value {
+    let ns = format!("ns{n}");
+    exec(
+        "2026-12-01T10:00:00Z",
+        "kubectl",
+        &["kubectl", "get", "secrets", "-n", &ns],
+        None,
+    )
 }
 
 /// A STIX feed served over HTTP on 127.0.0.1 with an `ETag`: its body and tag (changed by the
@@ -561,12 +567,7 @@ async fn a_stix_feeds_bundle_is_kept_as_its_attack_model() {
             .await
             .unwrap();
 
-        let ev = exec(
-            "2026-12-01T10:00:00Z",
-            "kubectl",
-            &["kubectl", "get", "secrets", "-n", "ns7"],
-            None,
-        );
+        let ev = kubectl_get_secrets(7);
         post_events(&w.app, &w.a().device().token, "f1", vec![ev]).await;
         // One match, with the model's context (not a second one from the global intel).
         let (_, al) = call(&w.app, "GET", "/api/v1/alerts", &w.admin, None).await;
@@ -652,12 +653,7 @@ async fn a_broken_stix_feed_keeps_its_model_and_one_of_indicators_alone_retires_
         assert_eq!(models[0]["name"], "broken crew", "{name}: {models:?}");
         assert_eq!(models[0]["updated_at"], updated, "{name}: rewritten");
         // Its indicator still matches, in its model's context.
-        let ev = exec(
-            "2026-12-01T10:00:00Z",
-            "kubectl",
-            &["kubectl", "get", "secrets", "-n", "ns9"],
-            None,
-        );
+        let ev = kubectl_get_secrets(9);
         outpost_server::services::attack_models::reload_stix(&w.state)
             .await
             .unwrap();
