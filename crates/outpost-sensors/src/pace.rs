@@ -45,15 +45,22 @@ pub fn until_tick() -> Duration {
     Duration::from_nanos(u64::try_from(next_tick(now) - now).unwrap_or(u64::MAX))
 }
 
+/// `ns` nanoseconds as a `timespec`, for a time on the monotonic clock (seconds since boot) or
+/// a wait of at most a few periods: it fits every platform's field types, which are converted
+/// into as declared (musl deprecates naming them).
+#[cfg(target_os = "linux")]
+pub(crate) fn timespec(ns: u128) -> libc::timespec {
+    // SAFETY: all-zero is a valid timespec.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    ts.tv_sec = (ns / 1_000_000_000) as _;
+    ts.tv_nsec = (ns % 1_000_000_000) as _;
+    ts
+}
+
 /// Sleeps until the next tick (at least half of `READ_PAUSE`, at most one and a half).
 #[cfg(target_os = "linux")]
 pub fn pause() {
-    let at = next_tick(now_ns());
-    // SAFETY: all-zero is a valid timespec.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // Seconds since boot and nanoseconds below 10^9: they fit every platform's types.
-    ts.tv_sec = (at / 1_000_000_000) as _;
-    ts.tv_nsec = (at % 1_000_000_000) as _;
+    let ts = timespec(next_tick(now_ns()));
     loop {
         // SAFETY: `ts` is a valid timespec; the remaining time is not asked for (absolute).
         let r = unsafe {

@@ -195,12 +195,8 @@ fn port_owners(map: MapHandle) -> PortOwners {
 /// Waits until the ring buffer's epoll descriptor is readable or the readers' next tick;
 /// `false` on an error other than an interruption (`errno` tells which).
 fn wait_until_tick(epoll_fd: i32) -> bool {
-    let left = crate::until_tick();
-    // SAFETY: all-zero is a valid timespec.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // At most a period and a half: fits every platform's types.
-    ts.tv_sec = left.as_secs() as _;
-    ts.tv_nsec = left.subsec_nanos() as _;
+    // At most a period and a half.
+    let ts = crate::pace::timespec(crate::until_tick().as_nanos());
     let mut fd = libc::pollfd {
         fd: epoll_fd,
         events: libc::POLLIN,
